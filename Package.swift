@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The modules follow the data flow, one stage each:
+//   Spec (load + validate) -> Cases (expand) -> Plan (order) -> Device (targets) -> Run (execute) -> Report (render)
+let package = Package(
+    name: "migconform",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "migconform", targets: ["migconform"]),
+    ],
+    targets: [
+        .target(name: "MigconformSpec"),
+        .target(name: "MigconformCases", dependencies: ["MigconformSpec"]),
+        .target(name: "MigconformPlan", dependencies: ["MigconformSpec", "MigconformCases"]),
+        .target(name: "MigconformDevice"),
+        .target(name: "MigconformReference", dependencies: ["MigconformDevice"]),
+        .target(name: "MigconformRun",
+                dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
+        .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
+        .executableTarget(name: "migconform",
+                          dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
+                                         "MigconformReference", "MigconformRun", "MigconformReport"]),
+        .testTarget(name: "MigconformTests",
+                    dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
+                                   "MigconformReference", "MigconformRun", "MigconformReport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// Expand: rules x the device profile -> concrete cases.

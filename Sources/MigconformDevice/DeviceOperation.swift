@@ -1,0 +1,86 @@
+/// One request the runner makes of a device. Every target (the reference device, a faulty device, an external
+/// adapter, the Linux kernel) answers the same requests, so one runner, one transcript format and one replay
+/// mechanism serve them all.
+///
+/// The v2 requests mirror `VFIO_DEVICE_FEATURE` and the migration data fd; the v1 requests mirror accesses to the
+/// migration region (`struct vfio_device_migration_info` and its data section).
+public enum DeviceOperation: Codable, Hashable, Sendable {
+    // MARK: v2 (VFIO_DEVICE_FEATURE based)
+
+    /// `VFIO_DEVICE_FEATURE` with `GET` on `VFIO_DEVICE_FEATURE_MIGRATION`: the advertised migration flags.
+    case getMigrationFlags
+    /// A raw `VFIO_DEVICE_FEATURE` call: `flags` holds the feature index and the GET/SET/PROBE bits;
+    /// `payload` follows the 8-byte header (so `argsz` is `8 + payload.count`).
+    case feature(flags: UInt32, payload: [UInt8])
+    /// `VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE` with `GET`.
+    case getState
+    /// `VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE` with `SET` of the raw `device_state` value.
+    case setState(UInt32)
+    /// `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE` with `GET`: the estimated STOP_COPY stream length.
+    case getDataSize
+    /// `read()` of at most `count` bytes from a migration data fd.
+    case read(fd: Int32, count: Int)
+    /// `write()` of `bytes` to a migration data fd.
+    case write(fd: Int32, bytes: [UInt8])
+    /// `close()` of a migration data fd.
+    case close(fd: Int32)
+    /// `VFIO_MIG_GET_PRECOPY_INFO` on a migration data fd.
+    case precopyInfo(fd: Int32)
+
+    // MARK: both generations
+
+    /// `VFIO_DEVICE_RESET`.
+    case reset
+
+    // MARK: v1 (migration region)
+
+    /// A read of `width` bytes (4 or 8) at `offset` of the migration region.
+    case regionRead(offset: UInt64, width: Int)
+    /// A write of `width` bytes (4 or 8) at `offset` of the migration region.
+    case regionWrite(offset: UInt64, width: Int, value: UInt64)
+    /// A read of `count` bytes of the region's data section, at region offset `offset`.
+    case dataRead(offset: UInt64, count: Int)
+    /// A write of `bytes` into the region's data section, at region offset `offset`.
+    case dataWrite(offset: UInt64, bytes: [UInt8])
+
+    /// A short name of the request kind, as used in transcripts and deadlines.
+    public var kind: String {
+        switch self {
+        case .getMigrationFlags: return "get-migration-flags"
+        case .feature: return "feature"
+        case .getState: return "get-state"
+        case .setState: return "set-state"
+        case .getDataSize: return "get-data-size"
+        case .read: return "read"
+        case .write: return "write"
+        case .close: return "close"
+        case .precopyInfo: return "precopy-info"
+        case .reset: return "reset"
+        case .regionRead: return "region-read"
+        case .regionWrite: return "region-write"
+        case .dataRead: return "data-read"
+        case .dataWrite: return "data-write"
+        }
+    }
+}
+
+/// What a device answered to one ``DeviceOperation``.
+public enum DeviceOutcome: Codable, Hashable, Sendable {
+    /// Success with nothing to return (`close`, `reset`, a SET feature call, a v1 write).
+    case done
+    /// Success with a number (migration flags, data size, a register value, a byte count written).
+    case value(UInt64)
+    /// Success of a MIG_DEVICE_STATE GET or SET: the `device_state` and `data_fd` copied back.
+    case state(UInt32, dataFD: Int32)
+    /// Success with bytes (a data read; an empty array is end of stream). For a raw feature call: the payload.
+    case bytes([UInt8])
+    /// Success of `VFIO_MIG_GET_PRECOPY_INFO`.
+    case precopy(initialBytes: UInt64, dirtyBytes: UInt64)
+    /// The call failed with this errno.
+    case failed(Errno)
+
+    /// The errno, when the call failed.
+    public var errno: Errno? { if case .failed(let e) = self { return e }; return nil }
+    /// True when the call succeeded.
+    public var succeeded: Bool { errno == nil }
+}

@@ -1,0 +1,87 @@
+/// A POSIX error number as a device operation returned it, printed by its C name.
+///
+/// Only the values the migration uAPI and its drivers produce are named; any other number prints as `E<n>`.
+public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// `EPERM`: operation not permitted.
+    public static let EPERM = Errno(rawValue: 1)
+    /// `ENOENT`: no such file or directory.
+    public static let ENOENT = Errno(rawValue: 2)
+    /// `EINTR`: interrupted system call.
+    public static let EINTR = Errno(rawValue: 4)
+    /// `EIO`: input/output error.
+    public static let EIO = Errno(rawValue: 5)
+    /// `ENXIO`: no such device or address.
+    public static let ENXIO = Errno(rawValue: 6)
+    /// `E2BIG`: argument list too long.
+    public static let E2BIG = Errno(rawValue: 7)
+    /// `EBADF`: bad file descriptor.
+    public static let EBADF = Errno(rawValue: 9)
+    /// `EAGAIN`: resource temporarily unavailable.
+    public static let EAGAIN = Errno(rawValue: 11)
+    /// `ENOMEM`: cannot allocate memory.
+    public static let ENOMEM = Errno(rawValue: 12)
+    /// `EACCES`: permission denied.
+    public static let EACCES = Errno(rawValue: 13)
+    /// `EFAULT`: bad address.
+    public static let EFAULT = Errno(rawValue: 14)
+    /// `EBUSY`: device or resource busy.
+    public static let EBUSY = Errno(rawValue: 16)
+    /// `ENODEV`: no such device.
+    public static let ENODEV = Errno(rawValue: 19)
+    /// `EINVAL`: invalid argument.
+    public static let EINVAL = Errno(rawValue: 22)
+    /// `EFBIG`: file too large.
+    public static let EFBIG = Errno(rawValue: 27)
+    /// `ENOSPC`: no space left on device.
+    public static let ENOSPC = Errno(rawValue: 28)
+    /// `ESPIPE`: illegal seek.
+    public static let ESPIPE = Errno(rawValue: 29)
+    /// `ENOTTY`: inappropriate ioctl for device.
+    public static let ENOTTY = Errno(rawValue: 25)
+    /// `ENOMSG`: no message of desired type (the temporary end of a PRE_COPY stream).
+    public static let ENOMSG = Errno(rawValue: 42)
+    /// `ENODATA`: no data available.
+    public static let ENODATA = Errno(rawValue: 61)
+    /// `EOVERFLOW`: value too large for defined data type.
+    public static let EOVERFLOW = Errno(rawValue: 75)
+    /// `EOPNOTSUPP`: operation not supported.
+    public static let EOPNOTSUPP = Errno(rawValue: 95)
+    /// `ETIMEDOUT`: connection timed out.
+    public static let ETIMEDOUT = Errno(rawValue: 110)
+
+    private static let names: [Int32: String] = [
+        1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
+        12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 19: "ENODEV", 22: "EINVAL", 25: "ENOTTY",
+        27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 42: "ENOMSG", 61: "ENODATA", 75: "EOVERFLOW", 95: "EOPNOTSUPP",
+        110: "ETIMEDOUT",
+    ]
+
+    /// The C name (`EINVAL`), or `E<n>` for a number without one here.
+    public var name: String { Errno.names[rawValue] ?? "E\(rawValue)" }
+    public var description: String { name }
+
+    /// Looks an errno up by its C name (`"EINVAL"`) or by number (`"22"`).
+    public init?(name: String) {
+        if let hit = Errno.names.first(where: { $0.value == name }) { self.init(rawValue: hit.key); return }
+        if let n = Int32(name), n > 0 { self.init(rawValue: n); return }
+        if name.hasPrefix("E"), let n = Int32(name.dropFirst()), n > 0 { self.init(rawValue: n); return }
+        return nil
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Int32.self) { self.init(rawValue: n); return }
+        let s = try c.decode(String.self)
+        guard let e = Errno(name: s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "unknown errno '\(s)'")
+        }
+        self = e
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(name)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// One device operation as it happened: what was asked, what came back, and how long it took.
+public struct TranscriptEntry: Codable, Hashable, Sendable {
+    /// Position in the case's transcript, from 0.
+    public var step: Int
+    public var operation: DeviceOperation
+    /// Nil when the operation never completed (a transport failure or a timeout).
+    public var outcome: DeviceOutcome?
+    /// What went wrong with the channel, when the outcome is nil.
+    public var transportError: String?
+    /// Wall time of the call, in microseconds.
+    public var micros: UInt64
+    /// For data transfers: how many bytes were moved (transcripts keep only the first bytes of large buffers).
+    public var byteCount: Int?
+
+    public init(step: Int, operation: DeviceOperation, outcome: DeviceOutcome?, transportError: String? = nil,
+                micros: UInt64, byteCount: Int? = nil) {
+        self.step = step
+        self.operation = operation
+        self.outcome = outcome
+        self.transportError = transportError
+        self.micros = micros
+        self.byteCount = byteCount
+    }
+}
+
+/// Wraps a device and records every operation issued through it, in order. The runner talks to devices only
+/// through a recorder, so every case carries the exact sequence that produced its verdict.
+public final class RecordingDevice {
+    public let device: MigrationDevice
+    public private(set) var entries: [TranscriptEntry] = []
+    /// Called before each operation is issued (the journal hooks in here).
+    public var willPerform: ((DeviceOperation) -> Void)?
+    /// Total operations issued through this recorder, across all transcripts.
+    public private(set) var operationCount = 0
+
+    public init(_ device: MigrationDevice) { self.device = device }
+
+    /// Starts a new transcript, returning the previous one.
+    @discardableResult
+    public func takeTranscript() -> [TranscriptEntry] {
+        defer { entries = [] }
+        return entries
+    }
+
+    /// Performs an operation on the device and records it.
+    public func perform(_ op: DeviceOperation) throws -> DeviceOutcome {
+        willPerform?(op)
+        operationCount += 1
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            let outcome = try device.perform(op)
+            let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
+            entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: redact(outcome),
+                                           micros: micros, byteCount: byteCount(op, outcome)))
+            return outcome
+        } catch {
+            let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
+            entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: nil,
+                                           transportError: "\(error)", micros: micros))
+            throw error
+        }
+    }
+
+    private func byteCount(_ op: DeviceOperation, _ outcome: DeviceOutcome) -> Int? {
+        switch (op, outcome) {
+        case (.write(_, let b), _), (.dataWrite(_, let b), _): return b.count
+        case (.read, .bytes(let b)), (.dataRead, .bytes(let b)): return b.count
+        default: return nil
+        }
+    }
+
+    /// Transcripts keep byte counts, not bulk data: a large stream would swamp the report.
+    private func redact(_ op: DeviceOperation) -> DeviceOperation {
+        switch op {
+        case .write(let fd, let bytes) where bytes.count > 64:
+            return .write(fd: fd, bytes: Array(bytes.prefix(16)))
+        case .dataWrite(let off, let bytes) where bytes.count > 64:
+            return .dataWrite(offset: off, bytes: Array(bytes.prefix(16)))
+        default: return op
+        }
+    }
+    private func redact(_ outcome: DeviceOutcome) -> DeviceOutcome {
+        if case .bytes(let b) = outcome, b.count > 64 { return .bytes(Array(b.prefix(16))) }
+        return outcome
+    }
+}

@@ -1,0 +1,1 @@
+// Plan: order the cases into a tour.

@@ -1,0 +1,172 @@
+import MigconformDevice
+
+/// The verdict of one case (see DESIGN.md, "Verdicts").
+public enum Verdict: String, Codable, Sendable, CaseIterable {
+    /// The device did what the rule asks.
+    case pass = "PASS"
+    /// A MUST or MUST NOT rule was broken.
+    case fail = "FAIL"
+    /// A SHOULD or SHOULD NOT rule was broken.
+    case warn = "WARN"
+    /// A MAY rule: what the device chose.
+    case info = "INFO"
+    /// The rule needs a feature the device does not advertise.
+    case notApplicable = "NOT_APPLICABLE"
+    /// Filtered out, blocked by a failed precondition, or a hazard the user did not allow.
+    case skipped = "SKIPPED"
+    /// A device operation did not finish before its deadline.
+    case timeout = "TIMEOUT"
+    /// The runner or the transport failed: not the device's verdict.
+    case error = "ERROR"
+    /// Against a baseline: failed, as expected.
+    case xfail = "XFAIL"
+    /// Against a baseline: expected to fail, but passed.
+    case xpass = "XPASS"
+    /// Failed, then passed on a retry.
+    case flake = "FLAKE"
+}
+
+/// The result of one case.
+public struct CaseResult: Codable, Sendable {
+    /// Stable case id: the rule id and the case's bindings, e.g. `V2-ARC-STATE[STOP->RUNNING_P2P]`.
+    public var id: String
+    public var ruleID: String
+    /// `MUST`, `MUST NOT`, `SHOULD`, `SHOULD NOT` or `MAY`.
+    public var level: String
+    public var statement: String
+    /// The rule's citation, `source: section`.
+    public var cite: String
+    public var verdict: Verdict
+    /// One line saying what happened.
+    public var message: String
+    public var expected: String?
+    public var actual: String?
+    public var durationMicros: UInt64
+    /// Every device operation the case issued, in order.
+    public var transcript: [TranscriptEntry]
+    /// For failures: the operations from reset that reproduce it.
+    public var reproducer: [DeviceOperation]?
+
+    public init(id: String, ruleID: String, level: String, statement: String, cite: String, verdict: Verdict,
+                message: String, expected: String? = nil, actual: String? = nil, durationMicros: UInt64 = 0,
+                transcript: [TranscriptEntry] = [], reproducer: [DeviceOperation]? = nil) {
+        self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
+        self.verdict = verdict; self.message = message; self.expected = expected; self.actual = actual
+        self.durationMicros = durationMicros; self.transcript = transcript; self.reproducer = reproducer
+    }
+}
+
+/// Facts about the run: what was tested, with what, and when.
+public struct RunInfo: Codable, Sendable {
+    public var runnerVersion: String
+    public var specID: String
+    public var specVersion: String
+    public var specPath: String
+    public var specSHA256: String
+    /// The target URI as given.
+    public var target: String
+    public var device: DeviceIdentity
+    /// Features the device advertised (spec feature names), and the raw flags word where there is one.
+    public var features: [String]
+    public var migrationFlags: UInt64?
+    /// ISO 8601 times.
+    public var started: String
+    public var ended: String
+    public var seed: UInt64?
+    /// True when the run was stopped before every case ran (signal, --max-failures, a wedged device).
+    public var interrupted: Bool
+    /// Hazards the user allowed for this run.
+    public var allowedHazards: [String]
+    /// Spec variants the run was made under.
+    public var variants: [String]
+
+    public init(runnerVersion: String, specID: String, specVersion: String, specPath: String, specSHA256: String,
+                target: String, device: DeviceIdentity, features: [String], migrationFlags: UInt64?,
+                started: String, ended: String, seed: UInt64? = nil, interrupted: Bool = false,
+                allowedHazards: [String] = [], variants: [String] = []) {
+        self.runnerVersion = runnerVersion; self.specID = specID; self.specVersion = specVersion
+        self.specPath = specPath; self.specSHA256 = specSHA256; self.target = target; self.device = device
+        self.features = features; self.migrationFlags = migrationFlags; self.started = started; self.ended = ended
+        self.seed = seed; self.interrupted = interrupted; self.allowedHazards = allowedHazards
+        self.variants = variants
+    }
+}
+
+/// Counts and the conformance verdict of a run.
+public struct RunSummary: Codable, Sendable {
+    /// Cases per verdict (every verdict present, zero or not).
+    public var verdicts: [String: Int]
+    /// Cases per level family (`must`, `should`, `may`) and verdict.
+    public var byLevel: [String: [String: Int]]
+    public var total: Int
+    /// No MUST-level case failed, timed out or errored.
+    public var conformant: Bool
+
+    public init(cases: [CaseResult]) {
+        var v: [String: Int] = [:]
+        for verdict in Verdict.allCases { v[verdict.rawValue] = 0 }
+        var l: [String: [String: Int]] = [:]
+        var conformant = true
+        for c in cases {
+            v[c.verdict.rawValue, default: 0] += 1
+            let family = Self.family(c.level)
+            l[family, default: [:]][c.verdict.rawValue, default: 0] += 1
+            if family == "must", [.fail, .timeout, .error].contains(c.verdict) { conformant = false }
+        }
+        verdicts = v
+        byLevel = l
+        total = cases.count
+        self.conformant = conformant
+    }
+
+    public static func family(_ level: String) -> String {
+        level.hasPrefix("MUST") ? "must" : level.hasPrefix("SHOULD") ? "should" : "may"
+    }
+}
+
+/// The plan's cost beside its lower bound, in device operations.
+public struct PlanCost: Codable, Sendable {
+    public var resets: Int
+    public var operations: Int
+    public var lowerBoundResets: Int?
+    public var lowerBoundOperations: Int?
+    public init(resets: Int, operations: Int, lowerBoundResets: Int? = nil, lowerBoundOperations: Int? = nil) {
+        self.resets = resets; self.operations = operations
+        self.lowerBoundResets = lowerBoundResets; self.lowerBoundOperations = lowerBoundOperations
+    }
+}
+
+/// A case the runner did not run because it was hazardous on this target.
+public struct SkippedHazard: Codable, Sendable {
+    public var caseID: String
+    public var hazardID: String
+    public var effect: String
+    public init(caseID: String, hazardID: String, effect: String) {
+        self.caseID = caseID; self.hazardID = hazardID; self.effect = effect
+    }
+}
+
+/// Everything a run produced: the source of truth every report format is rendered from (`report.json`).
+public struct RunReport: Codable, Sendable {
+    /// Version of the `report.json` schema (see `Reports/README.md`).
+    public static let schemaVersion = 1
+    public var schemaVersion: Int
+    public var run: RunInfo
+    public var summary: RunSummary
+    public var plan: PlanCost?
+    public var hazardsSkipped: [SkippedHazard]
+    public var cases: [CaseResult]
+    /// SHA-256 of every other file written into the run folder, by file name (filled in by the writer).
+    public var files: [String: String]
+
+    public init(run: RunInfo, cases: [CaseResult], plan: PlanCost? = nil, hazardsSkipped: [SkippedHazard] = [],
+                files: [String: String] = [:]) {
+        self.schemaVersion = RunReport.schemaVersion
+        self.run = run
+        self.summary = RunSummary(cases: cases)
+        self.plan = plan
+        self.hazardsSkipped = hazardsSkipped
+        self.cases = cases
+        self.files = files
+    }
+}

@@ -1,0 +1,121 @@
+/// The runner's vocabulary: every check a rule can ask for. A new rule that uses an existing kind needs no code;
+/// a new kind needs an executor in `MigconformRun` and an entry here (its parameter schema).
+public enum CheckKind: String, Sendable, CaseIterable {
+    /// `VFIO_DEVICE_FEATURE_MIGRATION` GET and what the flags word may hold.
+    case migrationFlags = "migration-flags"
+    /// One raw `VFIO_DEVICE_FEATURE` call (GET/SET/PROBE of a feature index), expected to succeed or fail.
+    case feature
+    /// Every single-step arc of the device's profile, from a fresh positioning into its source state.
+    case arc
+    /// Every ordered pair of settable states that is more than one arc apart (v2 combination transitions).
+    case combination
+    /// A request for the state the device is already in.
+    case sameState = "same-state"
+    /// Requests for values that must be refused; the state must not change and the device must stay usable.
+    case rejectedValue = "rejected-value"
+    /// Requests the path rules forbid (v2 STOP_COPY to PRE_COPY states).
+    case forbiddenArc = "forbidden-arc"
+    /// `VFIO_DEVICE_RESET` from every settable state.
+    case reset
+    /// The error state: refuses every request and is left only through reset.
+    case errorSticky = "error-sticky"
+    /// The save stream in STOP_COPY ends with a permanent end of stream.
+    case streamEnd = "stream-end"
+    /// Arcs that keep the session: the same fd goes on streaming, no new fd.
+    case sessionKept = "session-kept"
+    /// Arcs (and reset) that end the session: the old fd no longer moves data.
+    case sessionEnded = "session-ended"
+    /// `VFIO_MIG_GET_PRECOPY_INFO` semantics.
+    case precopyInfo = "precopy-info"
+    /// Save, then resume the same bytes written in the given segment sizes.
+    case roundTrip = "round-trip"
+    /// Resume a damaged stream (truncated, corrupted, overlong) and check the device's answer.
+    case resumeDamaged = "resume-damaged"
+    /// Properties that must hold after every step (no spontaneous change; ERROR only after a failed request).
+    case invariant
+    /// v1: reserved bits 3-31 of `device_state` are ignored and preserved.
+    case reservedBits = "reserved-bits"
+    /// v1: the save protocol of the migration region (pending_bytes, data_offset, data_size).
+    case saveProtocol = "save-protocol"
+
+    /// The parameters the kind takes.
+    public var parameters: [ParameterSpec] {
+        switch self {
+        case .migrationFlags:
+            return [.oneOf("expect", ["get-succeeds", "includes-mandatory", "defined-combination"], required: true)]
+        case .feature:
+            return [.integer("feature", required: true),
+                    .list("ops", of: ["get", "set", "probe"], required: true),
+                    .integer("payload"),
+                    .oneOf("expect", ["success", "failure"], required: true),
+                    .oneOf("from", ["initial", "every-settable-state"])]
+        case .arc:
+            return [.oneOf("expect", ["state", "data-fd", "get-fd"], required: true), .list("tags", of: nil),
+                    .list("exclude-tags", of: nil)]
+        case .combination:
+            return [.oneOf("expect", ["state", "data-fd"], required: true)]
+        case .sameState:
+            return []
+        case .rejectedValue:
+            return [.values("values"), .boolean("unadvertised"), .boolean("raw-write")]
+        case .forbiddenArc:
+            return []
+        case .reset:
+            return [.oneOf("expect", ["state", "session-ended"], required: true)]
+        case .errorSticky:
+            return [.oneOf("expect", ["requests-refused", "reset-recovers"], required: true)]
+        case .streamEnd:
+            return [.integer("extra-reads")]
+        case .sessionKept:
+            return []
+        case .sessionEnded:
+            return [.oneOf("after", ["arc", "reset"], required: true)]
+        case .precopyInfo:
+            return [.oneOf("expect", ["initial-nonzero", "initial-decreases", "enomsg-at-end", "refused-outside-precopy"],
+                           required: true)]
+        case .roundTrip:
+            return [.list("segments", of: nil, integers: true, required: true),
+                    .oneOf("via", ["stop-copy", "pre-copy"])]
+        case .resumeDamaged:
+            return [.oneOf("damage", ["truncate", "corrupt", "overlong"], required: true),
+                    .oneOf("expect", ["stop-fails", "state-after-failure", "reset-recovers"], required: true)]
+        case .invariant:
+            return [.oneOf("name", ["no-spontaneous-change", "error-only-after-failure"], required: true)]
+        case .reservedBits:
+            return [.oneOf("expect", ["ignored", "preserved", "reserved-field"], required: true)]
+        case .saveProtocol:
+            return [.oneOf("expect", ["pending-idempotent", "data-offset-nonzero", "drains"], required: true),
+                    .integer("max-iterations")]
+        }
+    }
+}
+
+/// The schema of one check parameter.
+public struct ParameterSpec: Sendable {
+    public enum Shape: Sendable {
+        /// One of a fixed set of strings.
+        case oneOf([String])
+        /// A list of strings (optionally from a fixed set) or of integers.
+        case list([String]?, integers: Bool)
+        /// A list whose items are state names or integers.
+        case values
+        case integer
+        case boolean
+    }
+    public var name: String
+    public var shape: Shape
+    public var required: Bool
+
+    public static func oneOf(_ name: String, _ choices: [String], required: Bool = false) -> ParameterSpec {
+        ParameterSpec(name: name, shape: .oneOf(choices), required: required)
+    }
+    public static func list(_ name: String, of choices: [String]?, integers: Bool = false,
+                            required: Bool = false) -> ParameterSpec {
+        ParameterSpec(name: name, shape: .list(choices, integers: integers), required: required)
+    }
+    public static func values(_ name: String) -> ParameterSpec { ParameterSpec(name: name, shape: .values, required: false) }
+    public static func integer(_ name: String, required: Bool = false) -> ParameterSpec {
+        ParameterSpec(name: name, shape: .integer, required: required)
+    }
+    public static func boolean(_ name: String) -> ParameterSpec { ParameterSpec(name: name, shape: .boolean, required: false) }
+}
