@@ -15,15 +15,20 @@ let package = Package(
         .target(name: "MigconformPlan", dependencies: ["MigconformSpec", "MigconformCases"]),
         .target(name: "MigconformDevice"),
         .target(name: "MigconformReference", dependencies: ["MigconformDevice"]),
+        // The Linux kernel target: real ioctls on /dev/vfio. The C shim only wraps the variadic ioctl(2).
+        .target(name: "CVFIOShim"),
+        .target(name: "MigconformLinux", dependencies: ["MigconformDevice", "CVFIOShim"]),
         .target(name: "MigconformRun",
                 dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
         .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
         .executableTarget(name: "migconform",
                           dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
-                                         "MigconformReference", "MigconformRun", "MigconformReport"]),
+                                         "MigconformReference", "MigconformLinux", "MigconformRun",
+                                         "MigconformReport"]),
         .testTarget(name: "MigconformTests",
                     dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
-                                   "MigconformReference", "MigconformRun", "MigconformReport"]),
+                                   "MigconformReference", "MigconformLinux", "MigconformRun",
+                                   "MigconformReport"]),
     ],
     swiftLanguageModes: [.v5]
 )
