@@ -31,6 +31,11 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
 
     /// `VFIO_DEVICE_RESET`.
     case reset
+    /// A read of `width` bytes (1, 2 or 4) of PCI config space (the config region), at `offset`.
+    case configRead(offset: UInt64, width: Int)
+    /// `VFIO_DEVICE_SET_IRQS` with `VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER` and count 0 on the
+    /// interrupt index `index`: disables that interrupt type.
+    case disableInterrupts(index: UInt32)
 
     // MARK: v1 (migration region)
 
@@ -56,6 +61,8 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .close: return "close"
         case .precopyInfo: return "precopy-info"
         case .reset: return "reset"
+        case .configRead: return "config-read"
+        case .disableInterrupts: return "disable-interrupts"
         case .regionRead: return "region-read"
         case .regionWrite: return "region-write"
         case .dataRead: return "data-read"
