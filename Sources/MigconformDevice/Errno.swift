@@ -1,7 +1,7 @@
 /// A POSIX error number as a device operation returned it, printed by its C name.
 ///
 /// Only the values the migration uAPI and its drivers produce are named; any other number prints as `E<n>`.
-public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible, Error {
     public var rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 

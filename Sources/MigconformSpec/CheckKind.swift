@@ -37,6 +37,10 @@ public enum CheckKind: String, Sendable, CaseIterable {
     case reservedBits = "reserved-bits"
     /// v1: the save protocol of the migration region (pending_bytes, data_offset, data_size).
     case saveProtocol = "save-protocol"
+    /// Access that must keep working in given states (config space reads, interrupt configuration).
+    case deviceAccess = "device-access"
+    /// The host kernel stays healthy (no new taint, WARNING or BUG) across the run.
+    case hostHealth = "host-health"
 
     /// The parameters the kind takes.
     public var parameters: [ParameterSpec] {
@@ -47,6 +51,7 @@ public enum CheckKind: String, Sendable, CaseIterable {
             return [.integer("feature", required: true),
                     .list("ops", of: ["get", "set", "probe"], required: true),
                     .integer("payload"),
+                    .integer("extra-flags"),
                     .oneOf("expect", ["success", "failure"], required: true),
                     .oneOf("from", ["initial", "every-settable-state"])]
         case .arc:
@@ -71,8 +76,8 @@ public enum CheckKind: String, Sendable, CaseIterable {
         case .sessionEnded:
             return [.oneOf("after", ["arc", "reset"], required: true)]
         case .precopyInfo:
-            return [.oneOf("expect", ["initial-nonzero", "initial-decreases", "enomsg-at-end", "refused-outside-precopy"],
-                           required: true)]
+            return [.oneOf("expect", ["supported", "initial-nonzero", "initial-decreases", "enomsg-at-end",
+                                      "refused-outside-precopy"], required: true)]
         case .roundTrip:
             return [.list("segments", of: nil, integers: true, required: true),
                     .oneOf("via", ["stop-copy", "pre-copy"])]
@@ -86,6 +91,11 @@ public enum CheckKind: String, Sendable, CaseIterable {
         case .saveProtocol:
             return [.oneOf("expect", ["pending-idempotent", "data-offset-nonzero", "drains"], required: true),
                     .integer("max-iterations")]
+        case .deviceAccess:
+            return [.oneOf("expect", ["config-read", "interrupts-disable"], required: true),
+                    .list("in", of: nil)]
+        case .hostHealth:
+            return []
         }
     }
 }

@@ -24,6 +24,18 @@ public struct Spec: Sendable {
     public var path: String
     /// SHA-256 of the file's bytes, hex.
     public var sha256: String
+    /// Which state plays which part in the data flow, by role name: `save` (the state whose stream ends for
+    /// good), `pre-copy`, `resume`, `resume-exit` (where a resume completes), `error`. Defaults suit v2.
+    public var roles: [String: String] = [:]
+
+    /// The state playing `role`, from `roles` or the v2 default.
+    public func stateName(forRole role: String) -> String? {
+        if let name = roles[role] { return name }
+        let defaults = ["save": "STOP_COPY", "pre-copy": "PRE_COPY", "resume": "RESUMING", "resume-exit": "STOP",
+                        "error": "ERROR"]
+        guard let name = defaults[role], state(named: name) != nil else { return nil }
+        return name
+    }
 
     public init(id: String, version: String, title: String, generation: String, sources: [String: String],
                 features: [Feature], profiles: [Profile], states: [State], initialState: String, arcs: [Arc],

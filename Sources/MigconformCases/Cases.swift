@@ -1,1 +1,0 @@
-// Expand: rules x the device profile -> concrete cases.

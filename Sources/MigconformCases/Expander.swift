@@ -1,0 +1,170 @@
+import MigconformSpec
+
+/// Choices that narrow or widen an expansion.
+public struct ExpansionOptions: Sendable {
+    /// Glob patterns (`*`, `?`) on case ids or rule ids; empty runs everything.
+    public var only: [String]
+    /// Glob patterns of cases to leave out.
+    public var exclude: [String]
+    /// Variants of the spec to run under (rules of other variants are left out).
+    public var variants: Set<String>
+    /// Hazard ids the user allows (`all` allows every hazard).
+    public var allowedHazards: Set<String>
+    /// The target kind (`reference`, `fault`, `vfio`, `exec`, or what an adapter reports).
+    public var targetKind: String
+    /// The kernel release of the target, when it is a kernel device.
+    public var kernelRelease: String?
+
+    public init(only: [String] = [], exclude: [String] = [], variants: Set<String> = [],
+                allowedHazards: Set<String> = [], targetKind: String = "reference", kernelRelease: String? = nil) {
+        self.only = only; self.exclude = exclude; self.variants = variants; self.allowedHazards = allowedHazards
+        self.targetKind = targetKind; self.kernelRelease = kernelRelease
+    }
+}
+
+/// Expand: rules x a device's features -> concrete cases with stable ids, in spec order.
+public enum Expander {
+    public static func expand(_ machine: Machine, options: ExpansionOptions = ExpansionOptions()) -> [TestCase] {
+        var cases: [TestCase] = []
+        for rule in machine.spec.rules {
+            if let variant = rule.variant, !options.variants.contains(variant) { continue }
+            let missing = rule.requires.filter { !machine.features.contains($0) }
+            if !missing.isEmpty {
+                cases.append(TestCase(id: rule.id, rule: rule,
+                                      disposition: .notApplicable("needs \(missing.joined(separator: ", ")), not advertised")))
+                continue
+            }
+            var ruleCases = bind(rule, machine)
+            if ruleCases.isEmpty {
+                ruleCases = [TestCase(id: rule.id, rule: rule,
+                                      disposition: .notApplicable("nothing to check on this device's profile"))]
+            }
+            for var c in ruleCases {
+                if c.disposition == .run { c.disposition = disposition(of: c, options) }
+                cases.append(c)
+            }
+        }
+        return cases
+    }
+
+    /// Filters and hazards, in that order.
+    static func disposition(of c: TestCase, _ options: ExpansionOptions) -> TestCase.Disposition {
+        if !options.only.isEmpty && !options.only.contains(where: { Glob.matches($0, c.id) || Glob.matches($0, c.rule.id) }) {
+            return .skipped("not selected")
+        }
+        if options.exclude.contains(where: { Glob.matches($0, c.id) || Glob.matches($0, c.rule.id) }) {
+            return .skipped("excluded")
+        }
+        if let hazard = c.rule.hazard, hazard.targets.contains(options.targetKind),
+           !options.allowedHazards.contains(hazard.id), !options.allowedHazards.contains("all"),
+           KernelVersion.isAffected(options.kernelRelease, first: hazard.firstAffected, fixed: hazard.fixedIn) {
+            return .skipped("hazard \(hazard.id): \(hazard.effect); allow with --allow-hazard \(hazard.id)")
+        }
+        return .run
+    }
+
+    /// The quantifier of each check kind.
+    static func bind(_ rule: Rule, _ m: Machine) -> [TestCase] {
+        let check = rule.check
+        func one() -> [TestCase] { [TestCase(id: rule.id, rule: rule)] }
+        func perState(_ states: [State]) -> [TestCase] {
+            states.map { TestCase(id: "\(rule.id)[\($0.name)]", rule: rule, from: $0.name) }
+        }
+        func perArc(_ arcs: [Arc]) -> [TestCase] {
+            arcs.map { TestCase(id: "\(rule.id)[\($0.from)->\($0.to)]", rule: rule, from: $0.from, to: $0.to, path: [$0]) }
+        }
+        switch check.kind {
+        case .migrationFlags, .streamEnd, .precopyInfo, .roundTrip, .resumeDamaged, .invariant, .errorSticky,
+             .reservedBits, .saveProtocol, .hostHealth:
+            return one()
+        case .feature:
+            return check.string("from") == "every-settable-state" ? perState(m.settableStates) : one()
+        case .deviceAccess:
+            let names = check.strings("in") ?? ["every-settable-state"]
+            if names.contains("every-settable-state") { return perState(m.settableStates) }
+            return perState(m.settableStates.filter { names.contains($0.name) })
+        case .arc:
+            let tags = Set(check.strings("tags") ?? [])
+            let excluded = Set(check.strings("exclude-tags") ?? [])
+            return perArc(m.arcs.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags) })
+        case .combination:
+            var out: [TestCase] = []
+            for a in m.settableStates {
+                for b in m.settableStates where a.name != b.name && !m.isForbidden(from: a.name, to: b.name) {
+                    guard let path = m.path(from: a.name, to: b.name), path.count > 1 else { continue }
+                    out.append(TestCase(id: "\(rule.id)[\(a.name)->\(b.name)]", rule: rule, from: a.name, to: b.name,
+                                        path: path))
+                }
+            }
+            return out
+        case .sameState:
+            return perState(m.settableStates)
+        case .reset:
+            return perState(m.settableStates)
+        case .rejectedValue:
+            var values: [(UInt32, String)] = []
+            for v in check.params["values"]?.arrayValue ?? [] {
+                if let name = v.stringValue, let s = m.spec.state(named: name) { values.append((s.value, name)) }
+                else if let n = v.uint64Value { values.append((UInt32(truncatingIfNeeded: n), String(n))) }
+            }
+            if check.params["unadvertised"]?.boolValue == true {
+                values += m.unadvertisedStates.map { ($0.value, $0.name) }
+            }
+            var out: [TestCase] = []
+            for s in m.settableStates {
+                for (value, label) in values {
+                    out.append(TestCase(id: "\(rule.id)[\(s.name)->\(label)]", rule: rule, from: s.name,
+                                        value: value, valueLabel: label))
+                }
+            }
+            return out
+        case .forbiddenArc:
+            return m.spec.paths.forbidden
+                .filter { Set($0.requires).isSubset(of: m.features) && m.isSettable($0.from) && m.isSettable($0.to) }
+                .map { TestCase(id: "\(rule.id)[\($0.from)->\($0.to)]", rule: rule, from: $0.from, to: $0.to) }
+        case .sessionKept:
+            return perArc(m.arcs.filter { $0.session == .keeps })
+        case .sessionEnded:
+            return perArc(m.arcs.filter { $0.session == .ends })
+        }
+    }
+}
+
+/// Shell-style glob matching (`*` any run, `?` one character) for case and rule ids.
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { pi += 1; ti += 1 }
+            else if pi < p.count && p[pi] == "*" { star = pi; mark = ti; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
+            else { return false }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
+/// Kernel release comparison for hazard ranges (`6.12.9+deb12-amd64` is 6.12.9).
+public enum KernelVersion {
+    public static func parse(_ s: String) -> [Int] {
+        let head = s.prefix { $0.isNumber || $0 == "." }
+        return head.split(separator: ".").compactMap { Int($0) }
+    }
+    public static func less(_ a: [Int], _ b: [Int]) -> Bool {
+        for i in 0..<max(a.count, b.count) {
+            let x = i < a.count ? a[i] : 0, y = i < b.count ? b[i] : 0
+            if x != y { return x < y }
+        }
+        return false
+    }
+    /// Unknown releases count as affected: a hazard is skipped unless it is known to be safe.
+    public static func isAffected(_ release: String?, first: String?, fixed: String?) -> Bool {
+        guard let release, !parse(release).isEmpty else { return true }
+        let r = parse(release)
+        if let first, less(r, parse(first)) { return false }
+        if let fixed, !less(r, parse(fixed)) { return false }
+        return true
+    }
+}

@@ -1,1 +1,0 @@
-// Plan: order the cases into a tour.

@@ -1,0 +1,308 @@
+import MigconformDevice
+
+/// A correct v2 migration device, modelled as the kernel's VFIO core plus a well-written driver, for any valid
+/// feature profile. It is written from the uAPI text, independently of the spec files, so that running the spec
+/// against it checks the spec as much as the device.
+///
+/// The class is open to the fault catalogue: each fault overrides one hook to break one behaviour.
+open class ReferenceDeviceV2: MigrationDevice {
+    /// What the device advertises and how big its state is.
+    public struct Configuration: Sendable {
+        public var flags: MigrationFlags
+        /// Bytes of internal device state carried by the stream.
+        public var stateSize: UInt64
+        /// Whether `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE` is implemented (Linux 6.2+).
+        public var dataSizeFeature: Bool
+        /// Whether a resume stream found invalid leaves the device in ERROR (the uAPI allows either).
+        public var errorOnBadResume: Bool
+        /// Share of the state offered as initial bytes in PRE_COPY (0...1).
+        public var preCopyShare: Double
+        public var seed: UInt64
+
+        public init(flags: MigrationFlags = [.stopCopy, .p2p, .preCopy], stateSize: UInt64 = 4096,
+                    dataSizeFeature: Bool = true, errorOnBadResume: Bool = true, preCopyShare: Double = 0.5,
+                    seed: UInt64 = 0x6d69_6763) {
+            self.flags = flags; self.stateSize = stateSize; self.dataSizeFeature = dataSizeFeature
+            self.errorOnBadResume = errorOnBadResume; self.preCopyShare = preCopyShare; self.seed = seed
+        }
+    }
+
+    /// A data transfer session and its fd.
+    public final class Session {
+        public enum Direction { case save, resume }
+        public let fd: Int32
+        public let direction: Direction
+        /// False once the session ended (arc out of it, reset): the fd then reads end of stream.
+        public var live = true
+        var writer: StreamWriter?
+        var reader = StreamReader()
+        /// The stream offset up to which PRE_COPY offers data.
+        var preCopyLimit: UInt64 = 0
+        init(fd: Int32, direction: Direction) { self.fd = fd; self.direction = direction }
+    }
+
+    public let configuration: Configuration
+    public let generation = ProtocolGeneration.v2
+    open var identity: DeviceIdentity {
+        DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v2 device",
+                       extra: ["flags": String(configuration.flags.rawValue), "state-size": String(configuration.stateSize)])
+    }
+
+    /// The current `device_state`.
+    public var state = MigrationState.running
+    /// Open fds by number (sessions stay here until closed, even after they end).
+    public var fds: [Int32: Session] = [:]
+    /// The session the device is currently streaming, if any.
+    public var activeSession: Session?
+    private var nextFD: Int32 = 100
+
+    public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
+
+    // MARK: - Requests
+
+    open func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        switch operation {
+        case .getMigrationFlags: return migrationFlags()
+        case .feature(let flags, let payload): return feature(flags: flags, payload: payload)
+        case .getState: return .state(reportedState().rawValue, dataFD: -1)
+        case .setState(let value): return setState(value)
+        case .getDataSize:
+            guard configuration.dataSizeFeature else { return .failed(.ENOTTY) }
+            return .value(ReferenceStream.length(payloadSize: configuration.stateSize))
+        case .read(let fd, let count): return read(fd: fd, count: count)
+        case .write(let fd, let bytes): return write(fd: fd, bytes: bytes)
+        case .close(let fd):
+            guard fds.removeValue(forKey: fd) != nil else { return .failed(.EBADF) }
+            return .done
+        case .precopyInfo(let fd): return precopyInfo(fd: fd)
+        case .reset: resetDevice(); return .done
+        case .configRead(let offset, let width): return configRead(offset: offset, width: width)
+        case .disableInterrupts: return .done
+        case .regionRead, .regionWrite, .dataRead, .dataWrite:
+            // A v2 device has no v1 migration region.
+            return .failed(.EINVAL)
+        }
+    }
+
+    /// The state a GET reports. A hook for faults that misreport.
+    open func reportedState() -> MigrationState { state }
+
+    open func migrationFlags() -> DeviceOutcome { .value(configuration.flags.rawValue) }
+
+    /// `VFIO_DEVICE_FEATURE` as the core validates it, then as the driver answers.
+    open func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
+        let known = FeatureRequest.mask | FeatureRequest.get | FeatureRequest.set | FeatureRequest.probe
+        if flags & ~known != 0 { return .failed(.EINVAL) }
+        let get = flags & FeatureRequest.get != 0, set = flags & FeatureRequest.set != 0
+        let probe = flags & FeatureRequest.probe != 0
+        if get && set && !probe { return .failed(.EINVAL) }
+        let index = flags & FeatureRequest.mask
+        let ops: (get: Bool, set: Bool)
+        switch index {
+        case FeatureRequest.migration: ops = (true, false)
+        case FeatureRequest.migDeviceState: ops = (true, true)
+        case FeatureRequest.migDataSize where configuration.dataSizeFeature: ops = (true, false)
+        case FeatureRequest.migDataSize: return .failed(.ENOTTY)
+        default: return .failed(.EINVAL)
+        }
+        if (get && !ops.get) || (set && !ops.set) { return .failed(.EINVAL) }
+        if probe { return .done }
+        if !get && !set { return .failed(.EINVAL) }
+        if payload.count < 8 { return .failed(.EINVAL) }
+        switch (index, get) {
+        case (FeatureRequest.migration, true):
+            guard case .value(let f) = migrationFlags() else { return .failed(.EIO) }
+            return .bytes(ReferenceStream.le(f))
+        case (FeatureRequest.migDataSize, true):
+            return .bytes(ReferenceStream.le(ReferenceStream.length(payloadSize: configuration.stateSize)))
+        case (FeatureRequest.migDeviceState, true):
+            return .bytes(Array(ReferenceStream.le(UInt64(reportedState().rawValue)).prefix(4)) + [0xff, 0xff, 0xff, 0xff])
+        default:
+            let value = UInt32(truncatingIfNeeded: ReferenceStream.readLE(payload[0..<4]))
+            switch setState(value) {
+            case .state(let s, let fd):
+                return .bytes(Array(ReferenceStream.le(UInt64(s)).prefix(4))
+                              + Array(ReferenceStream.le(UInt64(UInt32(bitPattern: fd))).prefix(4)))
+            case let other: return other
+            }
+        }
+    }
+
+    // MARK: - The state machine
+
+    /// Whether the device supports a state at all (ERROR is always "supported" but never settable).
+    public func supports(_ s: MigrationState) -> Bool {
+        let f = configuration.flags
+        switch s {
+        case .stop, .running, .stopCopy, .resuming: return f.contains(.stopCopy)
+        case .runningP2P: return f.contains([.stopCopy, .p2p])
+        case .preCopy: return f.contains([.stopCopy, .preCopy])
+        case .preCopyP2P: return f.contains([.stopCopy, .p2p, .preCopy])
+        default: return false
+        }
+    }
+
+    /// The next hop from `current` towards `target` on a device with every optional state, or nil when the
+    /// request is one the uAPI blocks. Written from the uAPI's arc list: P2P states sit between RUNNING and STOP,
+    /// the saving group is entered only by its opening arcs, and STOP_COPY never returns to PRE_COPY.
+    open func nextHop(from current: MigrationState, to target: MigrationState) -> MigrationState? {
+        if current == target { return target }
+        switch current {
+        case .stop:
+            return target == .stopCopy || target == .resuming ? target : .runningP2P
+        case .running:
+            return target == .preCopy ? .preCopy : .runningP2P
+        case .runningP2P:
+            switch target {
+            case .stop, .stopCopy, .resuming: return .stop
+            case .running, .preCopy: return .running
+            default: return .preCopyP2P
+            }
+        case .preCopy:
+            return target == .preCopyP2P || target == .stopCopy ? .preCopyP2P : .running
+        case .preCopyP2P:
+            switch target {
+            case .preCopy, .stopCopy: return target
+            default: return .runningP2P
+            }
+        case .stopCopy:
+            return target == .preCopy || target == .preCopyP2P ? nil : .stop
+        case .resuming:
+            return .stop
+        default:
+            return nil
+        }
+    }
+
+    /// The next hop this device takes, skipping states it does not support.
+    func step(from current: MigrationState, to target: MigrationState) -> MigrationState? {
+        var next = nextHop(from: current, to: target)
+        while let n = next, !supports(n) { next = nextHop(from: n, to: target) }
+        return next
+    }
+
+    /// `SET` of `MIG_DEVICE_STATE`: validate, then walk the path one arc at a time.
+    open func setState(_ value: UInt32) -> DeviceOutcome {
+        let target = MigrationState(rawValue: value)
+        guard value < MigrationState.count, target != .error, supports(target) else { return .failed(.EINVAL) }
+        if state == .error { return .failed(.EINVAL) }
+        var returnedFD: Int32 = -1
+        while state != target {
+            guard let next = step(from: state, to: target) else { return .failed(.EINVAL) }
+            switch performArc(from: state, to: next) {
+            case .success(let fd):
+                state = next
+                if let fd { returnedFD = fd }
+            case .failure(let errno):
+                return .failed(errno)
+            }
+        }
+        return .state(value, dataFD: returnedFD)
+    }
+
+    /// Carries out one single-step arc: what the driver does. Returns the new fd when the arc opens a session.
+    open func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
+        let saving: Set<MigrationState> = [.preCopy, .preCopyP2P, .stopCopy]
+        switch (saving.contains(from), saving.contains(to)) {
+        case (false, true):
+            return .success(openSession(.save, preCopy: to != .stopCopy).fd)
+        case (true, false):
+            endSession()
+            return .success(nil)
+        case (true, true):
+            return .success(nil)   // the saving group shares one session
+        case (false, false):
+            if to == .resuming { return .success(openSession(.resume, preCopy: false).fd) }
+            if from == .resuming { return finishResume() }
+            return .success(nil)
+        }
+    }
+
+    /// Opens a session and hands out its fd.
+    open func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
+        endSession()
+        let session = Session(fd: allocateFD(), direction: direction)
+        if direction == .save {
+            let writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed)
+            session.writer = writer
+            let share = UInt64(Double(configuration.stateSize) * configuration.preCopyShare)
+            session.preCopyLimit = preCopy ? UInt64(ReferenceStream.headerSize) + share : 0
+        }
+        fds[session.fd] = session
+        activeSession = session
+        return session
+    }
+
+    public func allocateFD() -> Int32 {
+        defer { nextFD += 1 }
+        return nextFD
+    }
+
+    /// Ends the active session: its fd reads end of stream from now on.
+    open func endSession() {
+        activeSession?.live = false
+        activeSession = nil
+    }
+
+    /// RESUMING -> STOP: load the stream, or fail when it is incomplete or invalid.
+    open func finishResume() -> Result<Int32?, Errno> {
+        let problem = activeSession?.reader.verdict() ?? .truncated
+        endSession()
+        if problem != nil {
+            if configuration.errorOnBadResume { state = .error }
+            return .failure(.EINVAL)
+        }
+        return .success(nil)
+    }
+
+    /// `VFIO_DEVICE_RESET`: back to RUNNING, every session ended.
+    open func resetDevice() {
+        endSession()
+        state = .running
+    }
+
+    // MARK: - Data fds
+
+    open func read(fd: Int32, count: Int) -> DeviceOutcome {
+        guard let session = fds[fd] else { return .failed(.EBADF) }
+        guard session.direction == .save else { return .failed(.EBADF) }
+        guard session.live, var writer = session.writer else { return .bytes([]) }
+        if count < 0 { return .failed(.EINVAL) }
+        var limit = writer.remaining
+        if state == .preCopy || state == .preCopyP2P {
+            guard writer.offset < session.preCopyLimit else { return .failed(.ENOMSG) }
+            limit = session.preCopyLimit - writer.offset
+        }
+        let out = writer.next(Int(min(UInt64(count), limit)))
+        session.writer = writer
+        return .bytes(out)
+    }
+
+    open func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
+        guard let session = fds[fd] else { return .failed(.EBADF) }
+        guard session.direction == .resume else { return .failed(.EBADF) }
+        guard session.live else { return .failed(.EINVAL) }
+        guard session.reader.accept(bytes) else { return .failed(.EINVAL) }
+        return .value(UInt64(bytes.count))
+    }
+
+    open func precopyInfo(fd: Int32) -> DeviceOutcome {
+        guard let session = fds[fd] else { return .failed(.EBADF) }
+        guard session.direction == .save, session.live, state == .preCopy || state == .preCopyP2P,
+              let writer = session.writer else { return .failed(.EINVAL) }
+        let initial = session.preCopyLimit > writer.offset ? session.preCopyLimit - writer.offset : 0
+        return .precopy(initialBytes: initial, dirtyBytes: 0)
+    }
+
+    /// PCI config space: a fixed header, readable in every state.
+    open func configRead(offset: UInt64, width: Int) -> DeviceOutcome {
+        guard [1, 2, 4].contains(width), offset + UInt64(width) <= 256 else { return .failed(.EINVAL) }
+        let header: [UInt8] = [0x34, 0x12, 0xe8, 0x11]   // vendor 0x1234, device 0x11e8
+        var v: UInt64 = 0
+        for i in 0..<width {
+            let at = Int(offset) + i
+            v |= UInt64(at < header.count ? header[at] : 0) << (8 * i)
+        }
+        return .value(v)
+    }
+}

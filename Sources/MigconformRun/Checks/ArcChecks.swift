@@ -1,0 +1,164 @@
+import MigconformDevice
+import MigconformSpec
+
+/// The state machine proper: arcs, combination transitions, same-state requests, refused requests and reset.
+enum ArcChecks {
+    /// A single-step arc from a fresh positioning in its source state.
+    static func arc(_ ctx: CaseContext) throws -> CheckOutcome {
+        let tc = ctx.testCase
+        guard let from = tc.from, let to = tc.to, let arc = tc.path.first else { return .blocked("case has no arc") }
+        try ctx.enter(from)
+        let answer = try ctx.request(to)
+        let label = "\(from)->\(to)"
+        switch ctx.check.string("expect") {
+        case "state":
+            guard answer.succeeded else {
+                return .violated(expected: "success, then state \(to)", actual: "failed with \(answer.errno!)",
+                                 message: "arc \(label) was refused")
+            }
+            let now = try ctx.readState()
+            if now == (try ctx.value(of: to)) { return .pass("arc \(label) reached \(to)") }
+            return .violated(expected: "state \(to)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "arc \(label) succeeded but left the device elsewhere")
+        case "data-fd":
+            guard answer.succeeded else { throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)") }
+            let wantsFD = arc.session.opensSession
+            if wantsFD == (answer.fd >= 0) {
+                return .pass(wantsFD ? "arc \(label) returned data_fd \(answer.fd)" : "arc \(label) returned data_fd -1")
+            }
+            return .violated(expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
+                             message: wantsFD ? "arc \(label) starts a session but returned no fd"
+                                              : "arc \(label) starts no session but returned an fd")
+        default:
+            guard answer.succeeded else { throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)") }
+            let outcome = try ctx.op(.getState)
+            guard case .state(_, let fd) = outcome else {
+                return .violated(expected: "GET succeeds with data_fd -1", actual: describe(outcome), message: "GET failed in \(to)")
+            }
+            if fd == -1 { return .pass("GET in \(to) reported data_fd -1") }
+            return .violated(expected: "data_fd -1", actual: "data_fd \(fd)", message: "GET in \(to) reported a data fd")
+        }
+    }
+
+    /// A request for a state several arcs away.
+    static func combination(_ ctx: CaseContext) throws -> CheckOutcome {
+        let tc = ctx.testCase
+        guard let from = tc.from, let to = tc.to, let last = tc.path.last else { return .blocked("case has no path") }
+        let route = ([from] + tc.path.map(\.to)).joined(separator: "->")
+        try ctx.enter(from)
+        let answer = try ctx.request(to)
+        if ctx.check.string("expect") == "data-fd" {
+            guard answer.succeeded else { throw Blocked(reason: "request \(from)->\(to) failed with \(answer.errno!) (see the state case)") }
+            let wantsFD = last.session.opensSession
+            if wantsFD == (answer.fd >= 0) { return .pass("\(route): data_fd \(answer.fd)") }
+            return .violated(expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
+                             message: "combination \(route) returned the wrong data_fd")
+        }
+        guard answer.succeeded else {
+            let now = try ctx.readState()
+            return .violated(expected: "success, ending in \(to) (path \(route))",
+                             actual: "failed with \(answer.errno!), device in \(now.map(ctx.name(of:)) ?? "unreadable state")",
+                             message: "combination transition \(from)->\(to) was refused")
+        }
+        let now = try ctx.readState()
+        if now == (try ctx.value(of: to)) { return .pass("\(route) reached \(to)") }
+        return .violated(expected: "state \(to) (path \(route))", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                         message: "combination transition \(from)->\(to) stopped elsewhere")
+    }
+
+    /// A request for the current state.
+    static func sameState(_ ctx: CaseContext) throws -> CheckOutcome {
+        guard let s = ctx.testCase.from else { return .blocked("case has no state") }
+        try ctx.enter(s)
+        let answer = try ctx.request(s)
+        guard answer.succeeded else {
+            return .violated(expected: "success without effect", actual: "failed with \(answer.errno!)",
+                             message: "a request for the current state \(s) was refused")
+        }
+        let now = try ctx.readState()
+        if now != (try ctx.value(of: s)) {
+            return .violated(expected: "state \(s)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "a request for the current state moved the device")
+        }
+        if ctx.generation == .v2 && answer.fd != -1 {
+            return .violated(expected: "data_fd -1", actual: "data_fd \(answer.fd)",
+                             message: "a request for the current state \(s) returned a data fd")
+        }
+        return .pass("\(s) -> \(s) succeeded without effect")
+    }
+
+    /// A request that must be refused, leaving the state alone and the device usable.
+    static func rejectedValue(_ ctx: CaseContext) throws -> CheckOutcome {
+        let tc = ctx.testCase
+        guard let from = tc.from, let value = tc.value else { return .blocked("case has no value") }
+        let label = tc.valueLabel ?? String(value)
+        try ctx.enter(from)
+        let answer = try ctx.request(value)
+        let now = try ctx.readState()
+        let fromValue = try ctx.value(of: from)
+        guard let e = answer.errno else {
+            return .violated(expected: "failure with \(ctx.acceptText), state \(from)",
+                             actual: "success, state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "a request for \(label) in \(from) was accepted")
+        }
+        if !ctx.acceptable(e) {
+            return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name,
+                             message: "a request for \(label) in \(from) failed with an unexpected errno")
+        }
+        if now != fromValue {
+            return .violated(expected: "state \(from) after the refusal", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "a refused request for \(label) changed the state")
+        }
+        // Still usable: the first arc out of the state works.
+        if let arc = ctx.machine.arcs.first(where: { $0.from == from }) {
+            let next = try ctx.request(arc.to)
+            let after = try ctx.readState()
+            if try !next.succeeded || after != ctx.value(of: arc.to) {
+                return .violated(expected: "arc \(arc.from)->\(arc.to) works after the refusal",
+                                 actual: next.succeeded ? "state \(after.map(ctx.name(of:)) ?? "unreadable")" : "failed with \(next.errno!)",
+                                 message: "the device was not usable after refusing \(label)")
+            }
+        }
+        return .pass("\(label) refused with \(e) in \(from); state kept; device usable")
+    }
+
+    /// A request the path rules forbid.
+    static func forbiddenArc(_ ctx: CaseContext) throws -> CheckOutcome {
+        guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no pair") }
+        try ctx.enter(from)
+        let answer = try ctx.request(to)
+        let now = try ctx.readState()
+        guard let e = answer.errno else {
+            return .violated(expected: "failure with \(ctx.acceptText)", actual: "success, state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "the forbidden request \(from)->\(to) was carried out")
+        }
+        if !ctx.acceptable(e) {
+            return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name, message: "\(from)->\(to) failed with an unexpected errno")
+        }
+        if now != (try ctx.value(of: from)) {
+            return .violated(expected: "state \(from)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "the refused request \(from)->\(to) moved the device")
+        }
+        return .pass("\(from)->\(to) refused with \(e); state kept")
+    }
+
+    /// Reset from a state: back to the initial state, session ended.
+    static func reset(_ ctx: CaseContext) throws -> CheckOutcome {
+        guard let from = ctx.testCase.from else { return .blocked("case has no state") }
+        let initial = ctx.machine.initial.name
+        if ctx.check.string("expect") == "session-ended" {
+            let fd = try ctx.enter(from)
+            guard try ctx.reset() else { throw Blocked(reason: "reset failed (see the reset state case)") }
+            return try StreamChecks.sessionIsOver(ctx, fd: fd, state: from, after: "reset")
+        }
+        try ctx.enter(from)
+        let outcome = try ctx.op(.reset)
+        guard outcome.succeeded else {
+            return .violated(expected: "reset succeeds", actual: describe(outcome), message: "reset failed in \(from)")
+        }
+        let now = try ctx.readState()
+        if now == (try ctx.value(of: initial)) { return .pass("reset from \(from) reached \(initial)") }
+        return .violated(expected: "state \(initial)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                         message: "reset from \(from) did not return to \(initial)")
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import MigconformDevice
+import MigconformSpec
+
+/// The error state and the invariants that hold after every step.
+enum ErrorChecks {
+    /// Drives the device into the error state through a failed resume. Returns false when the device stays out
+    /// of it (the uAPI lets a driver fail the resume without entering ERROR).
+    static func driveIntoError(_ ctx: CaseContext) throws -> Bool {
+        let resume = try ctx.role("resume"), exit = try ctx.role("resume-exit")
+        _ = try ctx.feedStream([UInt8](repeating: 0xa5, count: 64), segments: [64])
+        let answer = try ctx.request(exit)
+        guard !answer.succeeded else { throw Blocked(reason: "the device accepted 64 bytes of garbage in \(resume)") }
+        return try ctx.readState() == (try ctx.value(of: try ctx.role("error")))
+    }
+
+    static func errorSticky(_ ctx: CaseContext) throws -> CheckOutcome {
+        let error = try ctx.role("error")
+        guard try driveIntoError(ctx) else {
+            return .notApplicable("a failed resume did not put the device in \(error), so the error state could not be reached")
+        }
+        if ctx.check.string("expect") == "reset-recovers" {
+            let outcome = try ctx.op(.reset)
+            let now = try ctx.readState()
+            let initial = ctx.machine.initial.name
+            if try outcome.succeeded && now == ctx.value(of: initial) { return .pass("reset left \(error) for \(initial)") }
+            return .violated(expected: "reset succeeds, state \(initial)",
+                             actual: "reset \(describe(outcome)), state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "reset did not leave \(error)")
+        }
+        for s in ctx.machine.settableStates {
+            let answer = try ctx.request(s.value)
+            let now = try ctx.readState()
+            if try answer.succeeded || now != ctx.value(of: error) {
+                return .violated(expected: "request for \(s.name) fails, device stays in \(error)",
+                                 actual: answer.succeeded ? "success, state \(now.map(ctx.name(of:)) ?? "unreadable")"
+                                                          : "failed with \(answer.errno!), state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                                 message: "a request left the error state without a reset")
+            }
+        }
+        return .pass("every request (\(ctx.machine.settableStates.count)) refused in \(error)")
+    }
+
+    static func invariant(_ ctx: CaseContext) throws -> CheckOutcome {
+        if ctx.check.string("name") == "no-spontaneous-change" {
+            for s in ctx.machine.settableStates {
+                try ctx.enter(s.name)
+                for i in 0..<3 {
+                    if i > 0 { usleep(2_000) }
+                    let now = try ctx.readState()
+                    if now != s.value {
+                        return .violated(expected: "state \(s.name) on every read", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable") on read \(i + 1)",
+                                         message: "the state changed with no request in \(s.name)")
+                    }
+                }
+            }
+            return .pass("state stable over 3 reads in each of \(ctx.machine.settableStates.count) states")
+        }
+        let error = try ctx.value(of: try ctx.role("error"))
+        for arc in ctx.machine.arcs {
+            try ctx.enter(arc.from)
+            let answer = try ctx.request(arc.to)
+            if answer.succeeded, try ctx.readState() == error {
+                return .violated(expected: "a successful request leaves a valid state", actual: "state \(ctx.name(of: error))",
+                                 message: "arc \(arc.from)->\(arc.to) succeeded but the device reports \(ctx.name(of: error))")
+            }
+        }
+        return .pass("no successful request among \(ctx.machine.arcs.count) arcs left the device in \(ctx.name(of: error))")
+    }
+}

@@ -1,0 +1,210 @@
+import MigconformDevice
+import MigconformSpec
+
+/// The data side: end of stream, sessions kept and ended, pre-copy info, round trips and damaged resumes.
+enum StreamChecks {
+    /// After a session ended, its fd must not move data: a read gives 0 or an error, a write an error.
+    static func sessionIsOver(_ ctx: CaseContext, fd: Int32?, state: String, after what: String) throws -> CheckOutcome {
+        guard let fd, fd >= 0 else { throw Blocked(reason: "no data fd was open in \(state)") }
+        let resumeState = try? ctx.role("resume")
+        if state == resumeState {
+            let outcome = try ctx.op(.write(fd: fd, bytes: [UInt8](repeating: 0x5a, count: 16)))
+            if outcome.succeeded {
+                return .violated(expected: "write fails", actual: describe(outcome),
+                                 message: "the resume fd of \(state) still accepted data after \(what)")
+            }
+            return .pass("after \(what), a write to the old resume fd failed with \(outcome.errno!)")
+        }
+        let outcome = try ctx.op(.read(fd: fd, count: 4096))
+        if case .bytes(let b) = outcome, !b.isEmpty {
+            return .violated(expected: "end of stream (0 bytes) or an error", actual: "\(b.count) bytes",
+                             message: "the saving fd of \(state) still streamed data after \(what)")
+        }
+        if outcome.errno == .ENOMSG {
+            return .violated(expected: "end of stream (0 bytes) or an error other than ENOMSG", actual: "ENOMSG",
+                             message: "after \(what) the old fd still behaves like a live pre-copy session")
+        }
+        return .pass("after \(what), the old fd gave \(describe(outcome))")
+    }
+
+    static func streamEnd(_ ctx: CaseContext) throws -> CheckOutcome {
+        let save = try ctx.role("save")
+        guard let fd = try ctx.enter(save), fd >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
+        var sink: [UInt8] = []
+        let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: &sink)
+        if let e = end.errno {
+            return .violated(expected: "the stream ends with read() returning 0", actual: "read failed with \(e) after \(sink.count) bytes",
+                             message: e == .ENOMSG ? "ENOMSG in \(save), where the end of stream is permanent" : "reading the \(save) stream failed")
+        }
+        let extra = ctx.check.int("extra-reads") ?? 3
+        for i in 0..<extra {
+            let again = try ctx.op(.read(fd: fd, count: 4096))
+            guard case .bytes(let b) = again, b.isEmpty else {
+                return .violated(expected: "0 bytes on every read after the end", actual: "\(describe(again)) on read \(i + 1) after the end",
+                                 message: "the end of the \(save) stream is not permanent")
+            }
+        }
+        return .pass("\(sink.count) bytes, then end of stream \(extra + 1) times")
+    }
+
+    static func sessionKept(_ ctx: CaseContext) throws -> CheckOutcome {
+        guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
+        guard let fd = try ctx.enter(from), fd >= 0 else { throw Blocked(reason: "no data fd was open in \(from)") }
+        let answer = try ctx.request(to)
+        guard answer.succeeded else { throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!) (see the arc's case)") }
+        if answer.fd >= 0 {
+            return .violated(expected: "no new data_fd; the session continues on fd \(fd)", actual: "new data_fd \(answer.fd)",
+                             message: "arc \(from)->\(to) started a new session instead of keeping the open one")
+        }
+        let outcome = try ctx.op(.read(fd: fd, count: 64))
+        switch outcome {
+        case .bytes(let b) where !b.isEmpty:
+            return .pass("fd \(fd) kept streaming after \(from)->\(to)")
+        case .failed(.ENOMSG) where to != (try ctx.role("save")):
+            return .pass("fd \(fd) is still a live pre-copy session after \(from)->\(to)")
+        default:
+            return .violated(expected: "the same fd goes on streaming", actual: describe(outcome),
+                             message: "after \(from)->\(to) the session's fd no longer streams")
+        }
+    }
+
+    static func sessionEnded(_ ctx: CaseContext) throws -> CheckOutcome {
+        guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
+        let fd: Int32?
+        if from == (try? ctx.role("resume")) {
+            // Leaving RESUMING needs a valid stream, or the arc itself fails.
+            let stream = try ctx.captureStream()
+            if let e = try ctx.feedStream(stream, segments: [1 << 16]) { throw Blocked(reason: "resume write failed with \(e)") }
+            fd = ctx.openedFDs.last
+        } else {
+            fd = try ctx.enter(from)
+        }
+        let answer = try ctx.request(to)
+        guard answer.succeeded else { throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!) (see the arc's case)") }
+        return try sessionIsOver(ctx, fd: fd, state: from, after: "\(from)->\(to)")
+    }
+
+    static func precopyInfo(_ ctx: CaseContext) throws -> CheckOutcome {
+        let pre = try ctx.role("pre-copy")
+        guard let fd = try ctx.enter(pre), fd >= 0 else { throw Blocked(reason: "entering \(pre) gave no data fd") }
+        let first = try ctx.op(.precopyInfo(fd: fd))
+        let expect = ctx.check.string("expect")
+        if expect == "supported" {
+            if first.succeeded { return .pass("PRECOPY_INFO in \(pre): \(describe(first))") }
+            return .violated(expected: "VFIO_MIG_GET_PRECOPY_INFO succeeds", actual: describe(first), message: "PRECOPY_INFO failed in \(pre)")
+        }
+        if expect == "refused-outside-precopy" {
+            let save = try ctx.role("save")
+            let answer = try ctx.request(save)
+            guard answer.succeeded else { throw Blocked(reason: "\(pre)->\(save) failed with \(answer.errno!)") }
+            let outcome = try ctx.op(.precopyInfo(fd: fd))
+            guard let e = outcome.errno else {
+                return .violated(expected: "failure with \(ctx.acceptText)", actual: describe(outcome),
+                                 message: "PRECOPY_INFO answered in \(save)")
+            }
+            if ctx.acceptable(e) { return .pass("PRECOPY_INFO in \(save) failed with \(e)") }
+            return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name, message: "PRECOPY_INFO in \(save) failed with an unexpected errno")
+        }
+        guard case .precopy(let initial, let dirty) = first else {
+            throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first)) (see V2-PRECOPY-INFO-SUPPORTED)")
+        }
+        switch expect {
+        case "initial-nonzero":
+            if initial > 0 { return .pass("initial_bytes \(initial) on entering \(pre)") }
+            return .violated(expected: "initial_bytes > 0", actual: "initial_bytes 0", message: "no initial pre-copy data offered")
+        case "initial-decreases":
+            guard initial > 0 else { throw Blocked(reason: "initial_bytes is 0 from the start") }
+            var last = initial
+            var steps = 0
+            while last > 0 && steps < 10_000 {
+                let chunk = Int(min(last, 4096))
+                let read = try ctx.op(.read(fd: fd, count: chunk))
+                guard case .bytes(let b) = read, !b.isEmpty else {
+                    return .violated(expected: "data while initial_bytes is \(last)", actual: describe(read),
+                                     message: "read gave no data although initial_bytes was not zero")
+                }
+                guard case .precopy(let now, _) = try ctx.op(.precopyInfo(fd: fd)) else { throw Blocked(reason: "PRECOPY_INFO failed mid-stream") }
+                if now >= last {
+                    return .violated(expected: "initial_bytes below \(last) after reading \(b.count) bytes", actual: "initial_bytes \(now)",
+                                     message: "initial_bytes did not decrease as data was read")
+                }
+                last = now
+                steps += 1
+            }
+            if last == 0 { return .pass("initial_bytes went from \(initial) to 0 in \(steps) reads") }
+            throw Blocked(reason: "initial_bytes did not reach 0 within \(steps) reads")
+        default: // enomsg-at-end
+            var sink: [UInt8] = []
+            let budget = initial + dirty
+            let end = try ctx.drain(fd: fd, stopAtENOMSG: true, chunk: 4096, into: &sink)
+            if end.errno == .ENOMSG { return .pass("ENOMSG after \(sink.count) bytes (initial+dirty was \(budget))") }
+            return .violated(expected: "ENOMSG at the temporary end of the pre-copy stream", actual: "\(describe(end)) after \(sink.count) bytes",
+                             message: "the pre-copy stream did not signal its temporary end with ENOMSG")
+        }
+    }
+
+    static func roundTrip(_ ctx: CaseContext) throws -> CheckOutcome {
+        let segments = ctx.check.ints("segments") ?? [1 << 16]
+        let stream = try ctx.captureStream(viaPreCopy: ctx.check.string("via") == "pre-copy")
+        guard !stream.isEmpty else { throw Blocked(reason: "the saved stream is empty") }
+        if let e = try ctx.feedStream(stream, segments: segments) {
+            return .violated(expected: "every write accepted", actual: "a write failed with \(e)",
+                             message: "resuming \(stream.count) bytes in segments \(segments) failed")
+        }
+        let exit = try ctx.role("resume-exit")
+        let answer = try ctx.request(exit)
+        guard answer.succeeded else {
+            return .violated(expected: "\(try ctx.role("resume"))->\(exit) succeeds", actual: "failed with \(answer.errno!)",
+                             message: "the device refused its own stream (\(stream.count) bytes, segments \(segments))")
+        }
+        let now = try ctx.readState()
+        if now != (try ctx.value(of: exit)) {
+            return .violated(expected: "state \(exit)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "the resume completed in the wrong state")
+        }
+        return .pass("\(stream.count) bytes saved and resumed in segments \(segments)")
+    }
+
+    static func resumeDamaged(_ ctx: CaseContext) throws -> CheckOutcome {
+        var stream = try ctx.captureStream()
+        guard stream.count >= 2 else { throw Blocked(reason: "the saved stream is too short to damage") }
+        let damage = ctx.check.string("damage") ?? "truncate"
+        switch damage {
+        case "truncate": stream.removeLast(max(1, stream.count / 2))
+        case "corrupt":
+            for i in stride(from: 0, to: stream.count, by: max(1, stream.count / 8)) { stream[i] ^= 0xff }
+        default: stream += [UInt8](repeating: 0x5a, count: 4096)
+        }
+        let refused = try ctx.feedStream(stream, segments: [4096])
+        if damage == "overlong" && refused == nil {
+            return .notApplicable("the device accepted every write, including \(4096) bytes past the end of its stream")
+        }
+        let resume = try ctx.role("resume"), exit = try ctx.role("resume-exit")
+        let answer = try ctx.request(exit)
+        let what = damage == "truncate" ? "a truncated stream" : damage == "corrupt" ? "a corrupted stream" : "a stream with a refused write"
+        switch ctx.check.string("expect") {
+        case "stop-fails":
+            if answer.succeeded {
+                return .violated(expected: "\(resume)->\(exit) fails", actual: "success",
+                                 message: "the device accepted \(what)")
+            }
+            return .pass("\(resume)->\(exit) failed with \(answer.errno!) after \(what)")
+        case "state-after-failure":
+            guard !answer.succeeded else { throw Blocked(reason: "the device accepted \(what) (see the stop-fails case)") }
+            let now = try ctx.readState()
+            let allowed = [try ctx.value(of: resume), try ctx.value(of: try ctx.role("error"))]
+            if let now, allowed.contains(now) { return .pass("after the failed resume the device is in \(ctx.name(of: now))") }
+            return .violated(expected: "\(resume) or \(try ctx.role("error"))", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "after a failed resume the device reports an unexpected state")
+        default:
+            guard !answer.succeeded else { throw Blocked(reason: "the device accepted \(what) (see the stop-fails case)") }
+            let reset = try ctx.op(.reset)
+            let now = try ctx.readState()
+            let initial = ctx.machine.initial.name
+            if try reset.succeeded && now == ctx.value(of: initial) { return .pass("reset after the failed resume reached \(initial)") }
+            return .violated(expected: "reset succeeds, state \(initial)",
+                             actual: "reset \(describe(reset)), state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "reset did not recover the device after a failed resume")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import MigconformDevice
+import MigconformSpec
+
+/// What the device advertises, in the spec's feature names.
+public struct DeviceProfile: Sendable {
+    public var features: Set<String>
+    /// The raw migration flags word (v2), when the GET worked.
+    public var migrationFlags: UInt64?
+    /// Problems met while discovering (shown in the report, never fatal).
+    public var notes: [String]
+}
+
+/// Finds out which of the spec's features a device has: flag features from the migration flags word, probe
+/// features by `VFIO_DEVICE_FEATURE` PROBE, and environment features from the target itself.
+public enum Discovery {
+    public static func discover(_ spec: Spec, device: RecordingDevice) throws -> DeviceProfile {
+        var features: Set<String> = []
+        var flagsWord: UInt64?
+        var notes: [String] = []
+        if device.device.generation == .v2 {
+            switch try device.perform(.getMigrationFlags) {
+            case .value(let flags):
+                flagsWord = flags
+                for f in spec.features { if let bit = f.flag, flags & bit == bit { features.insert(f.name) } }
+            case .failed(let e): notes.append("GET VFIO_DEVICE_FEATURE_MIGRATION failed with \(e)")
+            default: notes.append("GET VFIO_DEVICE_FEATURE_MIGRATION gave an unexpected answer")
+            }
+            for f in spec.features {
+                guard let index = f.probe else { continue }
+                let outcome = try device.perform(.feature(flags: FeatureRequest.probe | FeatureRequest.get | index, payload: []))
+                if outcome.succeeded { features.insert(f.name) }
+            }
+        }
+        for f in spec.features where f.flag == nil && f.probe == nil {
+            if environmentFeature(f.name, targetKind: device.device.identity.targetKind) { features.insert(f.name) }
+            else if f.mandatory { features.insert(f.name) }
+        }
+        return DeviceProfile(features: features, migrationFlags: flagsWord, notes: notes)
+    }
+
+    /// Environment features: facts about the target rather than something the device advertises.
+    static func environmentFeature(_ name: String, targetKind: String) -> Bool {
+        switch name {
+        case "host-kernel": return targetKind == "vfio"
+        default: return false
+        }
+    }
+}
