@@ -1,0 +1,780 @@
+import Foundation
+
+/// One thing wrong with a spec file, located by file, line, column and JSON path.
+///
+/// `description` reads like a compiler diagnostic:
+/// `Specs/x.json:42:7: $.rules[3].cite: missing citation (a rule needs "cite": {"source", "section"})`.
+/// A problem with no position in the file (the file cannot be read) has line and column 0 and prints as
+/// `Specs/x.json: message`.
+public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var jsonPath: String
+    public var message: String
+    public init(file: String, line: Int, column: Int, jsonPath: String, message: String) {
+        self.file = file; self.line = line; self.column = column; self.jsonPath = jsonPath; self.message = message
+    }
+    public var description: String {
+        if line == 0 { return "\(file): \(message)" }
+        return "\(file):\(line):\(column): \(jsonPath): \(message)"
+    }
+}
+
+/// Why a spec did not load: every problem found, in file order. A JSON syntax error is reported alone, since
+/// nothing after it can be trusted.
+public struct SpecLoadError: Error, Sendable, CustomStringConvertible {
+    public var problems: [SpecProblem]
+    public init(problems: [SpecProblem]) { self.problems = problems }
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads a spec file, validates all of it, and builds the ``Spec`` model.
+///
+/// Validation collects every problem it can find (unknown members, wrong types, dangling references to states,
+/// features, sources and variants, duplicates, bad levels, check kinds and check parameters) before failing, so
+/// that one run of `check-spec` shows everything to fix.
+public enum SpecLoader {
+    /// The requirement levels a rule may have.
+    public static let levels: [String] = Level.allCases.map(\.rawValue)
+
+    /// The errno names a rule's `accept` list may use: the ones the device layer knows by name. A positive decimal
+    /// number (`"22"`, `"E22"`) is accepted as well, as the device layer's lookup accepts it.
+    public static let errnoNames: [String] = [
+        "EPERM", "ENOENT", "EINTR", "EIO", "ENXIO", "E2BIG", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "EBUSY",
+        "ENODEV", "EINVAL", "ENOTTY", "EFBIG", "ENOSPC", "ESPIPE", "ENOMSG", "ENODATA", "EOVERFLOW", "EOPNOTSUPP",
+        "ETIMEDOUT",
+    ]
+
+    /// Whether `name` is an errno the device layer can look up.
+    public static func isKnownErrno(_ name: String) -> Bool {
+        if errnoNames.contains(name) { return true }
+        if let n = Int32(name), n > 0 { return true }
+        if name.hasPrefix("E"), let n = Int32(name.dropFirst()), n > 0 { return true }
+        return false
+    }
+
+    /// The syntax of rule ids: upper-case letters and digits in dash-separated words (`V2-ARC-STATE`).
+    public static func isValidRuleID(_ id: String) -> Bool {
+        var wordLength = 0
+        for scalar in id.unicodeScalars {
+            if ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) {
+                wordLength += 1
+            } else if scalar == "-" && wordLength > 0 {
+                wordLength = 0
+            } else {
+                return false
+            }
+        }
+        return wordLength > 0
+    }
+
+    /// Loads and validates the spec at `path`.
+    public static func load(path: String) throws(SpecLoadError) -> Spec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
+            throw SpecLoadError(problems: [SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: reason)])
+        }
+        return try load(data: [UInt8](data), path: path)
+    }
+
+    /// Validates `data` as a spec file; `path` names it in problems and becomes `Spec.path`.
+    public static func load(data: [UInt8], path: String) throws(SpecLoadError) -> Spec {
+        let document: JSONDocument
+        do {
+            document = try JSONParser.parseDocument(data)
+        } catch {
+            throw SpecLoadError(problems: [SpecProblem(file: path, line: error.position.line,
+                                                       column: error.position.column, jsonPath: "$",
+                                                       message: "invalid JSON: \(error.message)")])
+        }
+        let validator = SpecValidator(file: path, document: document)
+        let spec = validator.validate(path: path, sha256: SHA256.hex(data))
+        if let spec, validator.problems.isEmpty { return spec }
+        throw SpecLoadError(problems: validator.sortedProblems)
+    }
+}
+
+// MARK: - Validation
+
+/// An object whose members have been checked against the allowed and required names.
+private struct Members {
+    let path: String
+    let position: SourcePosition
+    let members: [(key: String, value: JSONValue)]
+    subscript(key: String) -> JSONValue? { members.first { $0.key == key }?.value }
+    func path(_ key: String) -> String { JSONParser.memberPath(path, key) }
+}
+
+/// Walks the parsed document, collecting problems and building the model pieces that are sound.
+private final class SpecValidator {
+    let file: String
+    let document: JSONDocument
+    var problems: [SpecProblem] = []
+
+    var sourceNames: Set<String> = []
+    var featureNames: Set<String> = []
+    var stateNames: Set<String> = []
+    var variantIDs: Set<String> = []
+    var arcTags: Set<String> = []
+
+    init(file: String, document: JSONDocument) { self.file = file; self.document = document }
+
+    var sortedProblems: [SpecProblem] {
+        // Stable sort by position; equal positions keep the order found.
+        problems.enumerated().sorted {
+            ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
+        }.map(\.element)
+    }
+
+    // MARK: Reporting
+
+    /// The position of the value at `path`, or of its nearest enclosing value when it has none (a missing member).
+    func position(of path: String) -> SourcePosition {
+        var current = path
+        while true {
+            if let hit = document.positions[current] { return hit }
+            guard let cut = current.lastIndex(where: { $0 == "." || $0 == "[" }), cut > current.startIndex else {
+                return document.positions["$"] ?? SourcePosition(line: 1, column: 1)
+            }
+            current = String(current[..<cut])
+        }
+    }
+
+    func report(_ path: String, _ message: String, at position: SourcePosition? = nil) {
+        let where_ = position ?? self.position(of: path)
+        problems.append(SpecProblem(file: file, line: where_.line, column: where_.column, jsonPath: path,
+                                    message: message))
+    }
+
+    func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number(let n): return "the number \(n)"
+        case .string(let s): return "the string \"\(s)\""
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    func quotedList(_ names: [String]) -> String { names.joined(separator: ", ") }
+
+    // MARK: Shapes
+
+    /// Checks that `value` is an object with only `allowed` members and every `required` one. `missing` gives a
+    /// custom message for a missing member.
+    func object(_ value: JSONValue?, at path: String, what: String, allowed: [String], required: [String],
+                missing: [String: String] = [:]) -> Members? {
+        guard let value else { return nil }
+        guard case .object(let members) = value else {
+            report(path, "expected \(what) (an object), found \(describe(value))")
+            return nil
+        }
+        let object = Members(path: path, position: position(of: path), members: members)
+        for member in members where !allowed.contains(member.key) {
+            let memberPath = object.path(member.key)
+            var message = "unknown member \"\(member.key)\" in \(what)"
+            if let guess = closest(to: member.key, among: allowed) { message += " (did you mean \"\(guess)\"?)" }
+            message += "; known members: \(quotedList(allowed))"
+            report(memberPath, message, at: document.keyPositions[memberPath])
+        }
+        for name in required where object[name] == nil {
+            report(object.path(name), missing[name] ?? "missing required member \"\(name)\" in \(what)",
+                   at: object.position)
+        }
+        return object
+    }
+
+    func array(_ object: Members, _ key: String) -> [(path: String, value: JSONValue)]? {
+        guard let value = object[key] else { return nil }
+        guard case .array(let items) = value else {
+            report(object.path(key), "expected an array, found \(describe(value))")
+            return nil
+        }
+        return items.enumerated().map { (JSONParser.elementPath(object.path(key), $0.offset), $0.element) }
+    }
+
+    func string(_ object: Members, _ key: String) -> String? {
+        guard let value = object[key] else { return nil }
+        guard case .string(let s) = value else {
+            report(object.path(key), "expected a string, found \(describe(value))")
+            return nil
+        }
+        return s
+    }
+
+    /// A string that must say something: empty or blank text is a problem.
+    func text(_ object: Members, _ key: String) -> String? {
+        guard let s = string(object, key) else { return nil }
+        if s.allSatisfy(\.isWhitespace) {
+            report(object.path(key), "\(key) is empty")
+            return nil
+        }
+        return s
+    }
+
+    func bool(_ object: Members, _ key: String) -> Bool? {
+        guard let value = object[key] else { return nil }
+        guard case .bool(let b) = value else {
+            report(object.path(key), "expected true or false, found \(describe(value))")
+            return nil
+        }
+        return b
+    }
+
+    func unsigned(_ object: Members, _ key: String, max: UInt64) -> UInt64? {
+        guard let value = object[key] else { return nil }
+        if case .number(let text) = value, let n = UInt64(text), n <= max { return n }
+        report(object.path(key), "expected an integer from 0 to \(max) (written in decimal), found \(describe(value))")
+        return nil
+    }
+
+    /// A list of strings; each item that is not a string is reported.
+    func strings(_ object: Members, _ key: String) -> [(path: String, value: String)]? {
+        guard let items = array(object, key) else { return nil }
+        var out: [(path: String, value: String)] = []
+        for item in items {
+            guard case .string(let s) = item.value else {
+                report(item.path, "expected a string, found \(describe(item.value))")
+                continue
+            }
+            out.append((item.path, s))
+        }
+        return out
+    }
+
+    /// A list of feature names, each of which must be defined in `features`.
+    func featureList(_ object: Members, _ key: String) -> [String] {
+        guard let items = strings(object, key) else { return [] }
+        for item in items where !featureNames.contains(item.value) {
+            report(item.path, "unknown feature \"\(item.value)\"\(knownSuffix(featureNames))")
+        }
+        return items.map(\.value)
+    }
+
+    func knownSuffix(_ names: Set<String>) -> String {
+        names.isEmpty ? " (none are defined)" : " (defined: \(quotedList(names.sorted())))"
+    }
+
+    /// A state name that must be defined in `states`.
+    func stateReference(_ object: Members, _ key: String) -> String? {
+        guard let name = string(object, key) else { return nil }
+        if !stateNames.contains(name) {
+            report(object.path(key), "unknown state \"\(name)\"\(knownSuffix(stateNames))")
+        }
+        return name
+    }
+
+    /// The spelling among `candidates` closest to a mistyped `word`, when one is close enough to be a typo.
+    func closest(to word: String, among candidates: [String]) -> String? {
+        var best: (name: String, distance: Int)?
+        for candidate in candidates {
+            let d = editDistance(Array(word.lowercased()), Array(candidate.lowercased()))
+            if d <= max(1, min(word.count, candidate.count) / 3), d < (best?.distance ?? .max) {
+                best = (candidate, d)
+            }
+        }
+        return best?.name
+    }
+
+    func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var row = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...b.count {
+                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = row
+        }
+        return previous[b.count]
+    }
+
+    // MARK: Sections
+
+    static let topMembers = ["spec", "version", "title", "generation", "sources", "features", "profiles", "states",
+                             "initial", "roles", "arcs", "paths", "variants", "rules"]
+    /// The role names `Spec.roles` may assign (see `Spec.stateName(forRole:)`).
+    static let roleNames = ["save", "pre-copy", "resume", "resume-exit", "error"]
+    static let topRequired = ["spec", "version", "title", "generation", "sources", "features", "profiles", "states",
+                              "initial", "arcs", "paths", "rules"]
+    static let generations = ["v1", "v2"]
+
+    func validate(path: String, sha256: String) -> Spec? {
+        guard let top = object(document.value, at: "$", what: "a spec", allowed: Self.topMembers,
+                               required: Self.topRequired) else { return nil }
+        let id = string(top, "spec")
+        let version = string(top, "version")
+        let title = string(top, "title")
+        let generation = string(top, "generation")
+        if let generation, !Self.generations.contains(generation) {
+            report(top.path("generation"),
+                   "unknown generation \"\(generation)\" (generations: \(quotedList(Self.generations)))")
+        }
+        let sources = loadSources(top)
+        let features = loadFeatures(top)
+        let profiles = loadProfiles(top)
+        let states = loadStates(top)
+        let initial = stateReference(top, "initial")
+        if let initial, let state = states.first(where: { $0.name == initial }), state.kind != .valid {
+            report(top.path("initial"), "the initial state \"\(initial)\" must be of kind valid, not \(state.kind.rawValue)")
+        }
+        let roles = loadRoles(top)
+        let arcs = loadArcs(top)
+        let paths = loadPaths(top)
+        let variants = loadVariants(top)
+        let rules = loadRules(top)
+
+        guard let id, let version, let title, let generation, let initial, let paths else { return nil }
+        var spec = Spec(id: id, version: version, title: title, generation: generation, sources: sources,
+                        features: features, profiles: profiles, states: states, initialState: initial, arcs: arcs,
+                        paths: paths, variants: variants, rules: rules, path: path, sha256: sha256)
+        spec.roles = roles
+        return spec
+    }
+
+    /// The optional `roles` object: role name to state name.
+    func loadRoles(_ top: Members) -> [String: String] {
+        guard let object = object(top["roles"], at: top.path("roles"), what: "the roles", allowed: Self.roleNames,
+                                  required: []) else { return [:] }
+        var roles: [String: String] = [:]
+        for role in Self.roleNames {
+            if let state = stateReference(object, role) { roles[role] = state }
+        }
+        return roles
+    }
+
+    func loadSources(_ top: Members) -> [String: String] {
+        guard let value = top["sources"] else { return [:] }
+        guard case .object(let members) = value else {
+            report(top.path("sources"), "expected an object of source names to descriptions, found \(describe(value))")
+            return [:]
+        }
+        var sources: [String: String] = [:]
+        for member in members {
+            sourceNames.insert(member.key)
+            let memberPath = JSONParser.memberPath(top.path("sources"), member.key)
+            guard case .string(let description) = member.value else {
+                report(memberPath, "expected a string describing the source, found \(describe(member.value))")
+                continue
+            }
+            sources[member.key] = description
+        }
+        return sources
+    }
+
+    func loadFeatures(_ top: Members) -> [Feature] {
+        guard let items = array(top, "features") else { return [] }
+        // Names first, so that features may be listed in any order relative to their users.
+        var firstLine: [String: Int] = [:]
+        var flagOwner: [UInt64: String] = [:]
+        var features: [Feature] = []
+        for item in items {
+            guard let object = object(item.value, at: item.path, what: "a feature",
+                                      allowed: ["name", "flag", "probe", "mandatory", "since", "description"],
+                                      required: ["name"]) else { continue }
+            let name = string(object, "name")
+            if let name {
+                if let line = firstLine[name] {
+                    report(object.path("name"), "duplicate feature \"\(name)\" (first defined at line \(line))")
+                } else {
+                    firstLine[name] = object.position.line
+                }
+                featureNames.insert(name)
+            }
+            let flag = unsigned(object, "flag", max: UInt64.max)
+            if let flag, flag == 0 || flag & (flag - 1) != 0 {
+                report(object.path("flag"),
+                       "a feature flag is one bit of the migration flags word (1, 2, 4, ...), not \(flag)")
+            } else if let flag, let name {
+                if let other = flagOwner[flag] {
+                    report(object.path("flag"), "flag \(flag) is already the flag of feature \"\(other)\"")
+                } else {
+                    flagOwner[flag] = name
+                }
+            }
+            let probe = unsigned(object, "probe", max: UInt64(UInt32.max))
+            if object["flag"] != nil && object["probe"] != nil {
+                report(object.path("probe"), "a feature has a flag or a probe index, not both")
+            }
+            let mandatory = bool(object, "mandatory")
+            let since = string(object, "since")
+            let description = string(object, "description")
+            if let name {
+                features.append(Feature(name: name, flag: flag, probe: probe.map { UInt32($0) },
+                                        mandatory: mandatory ?? false, since: since, description: description ?? ""))
+            }
+        }
+        return features
+    }
+
+    func loadProfiles(_ top: Members) -> [Profile] {
+        guard let items = array(top, "profiles") else { return [] }
+        var firstLine: [String: Int] = [:]
+        var profiles: [Profile] = []
+        for item in items {
+            guard let object = object(item.value, at: item.path, what: "a profile", allowed: ["name", "features"],
+                                      required: ["name", "features"]) else { continue }
+            let name = string(object, "name")
+            if let name {
+                if let line = firstLine[name] {
+                    report(object.path("name"), "duplicate profile \"\(name)\" (first defined at line \(line))")
+                } else {
+                    firstLine[name] = object.position.line
+                }
+            }
+            let features = featureList(object, "features")
+            if let name { profiles.append(Profile(name: name, features: features)) }
+        }
+        return profiles
+    }
+
+    func loadStates(_ top: Members) -> [State] {
+        guard let items = array(top, "states") else { return [] }
+        var nameLine: [String: Int] = [:]
+        var valueOwner: [UInt32: (name: String, line: Int)] = [:]
+        var states: [State] = []
+        for item in items {
+            guard let object = object(item.value, at: item.path, what: "a state",
+                                      allowed: ["name", "value", "kind", "requires", "group", "description"],
+                                      required: ["name", "value", "kind"]) else { continue }
+            let name = string(object, "name")
+            if let name {
+                if let line = nameLine[name] {
+                    report(object.path("name"), "duplicate state \"\(name)\" (first defined at line \(line))")
+                } else {
+                    nameLine[name] = object.position.line
+                }
+                stateNames.insert(name)
+            }
+            let value = unsigned(object, "value", max: UInt64(UInt32.max)).map { UInt32($0) }
+            if let value {
+                if let owner = valueOwner[value] {
+                    report(object.path("value"),
+                           "duplicate state value \(value) (already the value of \"\(owner.name)\" at line \(owner.line))")
+                } else {
+                    valueOwner[value] = (name ?? "?", object.position.line)
+                }
+            }
+            var kind: StateKind?
+            if let raw = string(object, "kind") {
+                kind = StateKind(rawValue: raw)
+                if kind == nil {
+                    report(object.path("kind"), "unknown state kind \"\(raw)\" (kinds: "
+                           + quotedList(StateKind.allCases.map(\.rawValue)) + ")")
+                }
+            }
+            let requires = featureList(object, "requires")
+            let group = string(object, "group")
+            let description = string(object, "description")
+            if let name, let value, let kind {
+                states.append(State(name: name, value: value, kind: kind, requires: requires, group: group,
+                                    description: description ?? ""))
+            }
+        }
+        return states
+    }
+
+    func loadArcs(_ top: Members) -> [Arc] {
+        guard let items = array(top, "arcs") else { return [] }
+        var seen: [String: Int] = [:]
+        var arcs: [Arc] = []
+        for item in items {
+            guard let object = object(item.value, at: item.path, what: "an arc",
+                                      allowed: ["from", "to", "session", "requires", "unless", "tags"],
+                                      required: ["from", "to", "session"]) else { continue }
+            let from = stateReference(object, "from")
+            let to = stateReference(object, "to")
+            var session: SessionEffect?
+            if let raw = string(object, "session") {
+                session = SessionEffect(rawValue: raw)
+                if session == nil {
+                    report(object.path("session"), "unknown session effect \"\(raw)\" (effects: "
+                           + quotedList(SessionEffect.allCases.map(\.rawValue)) + ")")
+                }
+            }
+            let requires = featureList(object, "requires")
+            let unless = featureList(object, "unless")
+            let tags = strings(object, "tags")?.map(\.value) ?? []
+            arcTags.formUnion(tags)
+            if let from, let to {
+                let key = [from, to, requires.sorted().joined(separator: ","), unless.sorted().joined(separator: ",")]
+                    .joined(separator: "|")
+                if let line = seen[key] {
+                    report(item.path, "duplicate arc \(from) -> \(to) with the same requires and unless "
+                           + "(first at line \(line))")
+                } else {
+                    seen[key] = object.position.line
+                }
+                if let session {
+                    arcs.append(Arc(from: from, to: to, session: session, requires: requires, unless: unless,
+                                    tags: tags))
+                }
+            }
+        }
+        return arcs
+    }
+
+    func loadPaths(_ top: Members) -> PathRules? {
+        guard let object = object(top["paths"], at: top.path("paths"), what: "the path rules",
+                                  allowed: ["combinations", "session-opens-only-last", "forbidden", "cite"],
+                                  required: ["combinations", "session-opens-only-last"]) else { return nil }
+        let combinations = bool(object, "combinations")
+        let sessionOpensOnlyLast = bool(object, "session-opens-only-last")
+        var forbidden: [ForbiddenPair] = []
+        for item in array(object, "forbidden") ?? [] {
+            guard let pair = self.object(item.value, at: item.path, what: "a forbidden pair",
+                                         allowed: ["from", "to", "requires"], required: ["from", "to"])
+            else { continue }
+            let from = stateReference(pair, "from")
+            let to = stateReference(pair, "to")
+            let requires = featureList(pair, "requires")
+            if let from, let to { forbidden.append(ForbiddenPair(from: from, to: to, requires: requires)) }
+        }
+        let cite = object["cite"] == nil ? nil : citation(object, what: "path rules")
+        guard let combinations, let sessionOpensOnlyLast else { return nil }
+        return PathRules(combinations: combinations, sessionOpensOnlyLast: sessionOpensOnlyLast,
+                         forbidden: forbidden, cite: cite)
+    }
+
+    /// The `cite` member of `owner`, which must name a declared source and a non-empty section.
+    func citation(_ owner: Members, what: String) -> Citation? {
+        guard let object = object(owner["cite"], at: owner.path("cite"), what: "a citation",
+                                  allowed: ["source", "section"], required: ["source", "section"]) else { return nil }
+        let source = string(object, "source")
+        if let source, !sourceNames.contains(source) {
+            report(object.path("source"), "unknown source \"\(source)\"; a cite names a key of \"sources\""
+                   + knownSuffix(sourceNames))
+        }
+        let section = string(object, "section")
+        if let section, section.allSatisfy(\.isWhitespace) {
+            report(object.path("section"), "empty citation section (say where in the source the \(what) comes from)")
+        }
+        guard let source, let section else { return nil }
+        return Citation(source: source, section: section)
+    }
+
+    func loadVariants(_ top: Members) -> [Variant] {
+        guard let items = array(top, "variants") else { return [] }
+        var firstLine: [String: Int] = [:]
+        var variants: [Variant] = []
+        for item in items {
+            guard let object = object(item.value, at: item.path, what: "a variant",
+                                      allowed: ["id", "statement", "cite"], required: ["id", "statement", "cite"],
+                                      missing: ["cite": "missing citation (a variant needs \"cite\": {\"source\", \"section\"})"])
+            else { continue }
+            let id = string(object, "id")
+            if let id {
+                if let line = firstLine[id] {
+                    report(object.path("id"), "duplicate variant id \"\(id)\" (first defined at line \(line))")
+                } else {
+                    firstLine[id] = object.position.line
+                }
+                variantIDs.insert(id)
+            }
+            let statement = text(object, "statement")
+            let cite = citation(object, what: "variant")
+            if let id, let statement, let cite { variants.append(Variant(id: id, statement: statement, cite: cite)) }
+        }
+        return variants
+    }
+
+    static let ruleMembers = ["id", "level", "statement", "cite", "since", "requires", "accept", "hazard", "variant",
+                              "check"]
+
+    func loadRules(_ top: Members) -> [Rule] {
+        guard let items = array(top, "rules") else { return [] }
+        var firstLine: [String: Int] = [:]
+        var rules: [Rule] = []
+        for item in items {
+            guard let object = object(item.value, at: item.path, what: "a rule", allowed: Self.ruleMembers,
+                                      required: ["id", "level", "statement", "cite", "check"],
+                                      missing: ["cite": "missing citation (a rule needs \"cite\": {\"source\", \"section\"})"])
+            else { continue }
+            let id = string(object, "id")
+            if let id {
+                if !SpecLoader.isValidRuleID(id) {
+                    report(object.path("id"), "rule id \"\(id)\" does not match ^[A-Z0-9]+(-[A-Z0-9]+)*$")
+                }
+                if let line = firstLine[id] {
+                    report(object.path("id"), "duplicate rule id \"\(id)\" (first defined at line \(line))")
+                } else {
+                    firstLine[id] = object.position.line
+                }
+            }
+            var level: Level?
+            if let raw = string(object, "level") {
+                level = Level(rawValue: raw)
+                if level == nil {
+                    report(object.path("level"), "unknown level \"\(raw)\" (levels: \(quotedList(SpecLoader.levels)))")
+                }
+            }
+            let statement = text(object, "statement")
+            let cite = citation(object, what: "rule")
+            let since = string(object, "since")
+            let requires = featureList(object, "requires")
+            let accept = strings(object, "accept") ?? []
+            for errno in accept where !SpecLoader.isKnownErrno(errno.value) {
+                report(errno.path, "unknown errno \"\(errno.value)\" (known: \(quotedList(SpecLoader.errnoNames)))")
+            }
+            let hazard = loadHazard(object)
+            let variant = string(object, "variant")
+            if let variant, !variantIDs.contains(variant) {
+                report(object.path("variant"), "unknown variant \"\(variant)\"" + knownSuffix(variantIDs))
+            }
+            let check = loadCheck(object)
+            if let id, let level, let statement, let cite, let check, object["hazard"] == nil || hazard != nil {
+                rules.append(Rule(id: id, level: level, statement: statement, cite: cite, since: since,
+                                  requires: requires, accept: accept.map(\.value), hazard: hazard, variant: variant,
+                                  check: check, line: object.position.line))
+            }
+        }
+        return rules
+    }
+
+    func loadHazard(_ rule: Members) -> Hazard? {
+        guard let object = object(rule["hazard"], at: rule.path("hazard"), what: "a hazard",
+                                  allowed: ["id", "effect", "targets", "first-affected", "fixed-in"],
+                                  required: ["id", "effect", "targets"]) else { return nil }
+        let id = string(object, "id")
+        let effect = text(object, "effect")
+        let targets = strings(object, "targets")?.map(\.value)
+        let firstAffected = string(object, "first-affected")
+        let fixedIn = string(object, "fixed-in")
+        guard let id, let effect, let targets else { return nil }
+        return Hazard(id: id, effect: effect, targets: targets, firstAffected: firstAffected, fixedIn: fixedIn)
+    }
+
+    func loadCheck(_ rule: Members) -> Check? {
+        let checkPath = rule.path("check")
+        guard let value = rule["check"] else { return nil }
+        guard case .object(let members) = value else {
+            report(checkPath, "expected a check (an object with a \"kind\"), found \(describe(value))")
+            return nil
+        }
+        let knownKinds = CheckKind.allCases.map(\.rawValue)
+        guard let kindValue = members.first(where: { $0.key == "kind" })?.value else {
+            report(JSONParser.memberPath(checkPath, "kind"),
+                   "missing check kind (kinds: \(quotedList(knownKinds)))", at: position(of: checkPath))
+            return nil
+        }
+        guard case .string(let rawKind) = kindValue else {
+            report(JSONParser.memberPath(checkPath, "kind"), "expected a string, found \(describe(kindValue))")
+            return nil
+        }
+        guard let kind = CheckKind(rawValue: rawKind) else {
+            var message = "unknown check kind \"\(rawKind)\""
+            if let guess = closest(to: rawKind, among: knownKinds) { message += " (did you mean \"\(guess)\"?)" }
+            report(JSONParser.memberPath(checkPath, "kind"), message + "; known kinds: \(quotedList(knownKinds))")
+            return nil
+        }
+        let schema = kind.parameters
+        let names = schema.map(\.name)
+        var params: [String: JSONValue] = [:]
+        var sound = true
+        for member in members where member.key != "kind" {
+            let paramPath = JSONParser.memberPath(checkPath, member.key)
+            guard let spec = schema.first(where: { $0.name == member.key }) else {
+                var message = "unknown parameter \"\(member.key)\" for check kind \"\(rawKind)\""
+                if let guess = closest(to: member.key, among: names) { message += " (did you mean \"\(guess)\"?)" }
+                message += names.isEmpty ? "; it takes no parameters" : "; parameters: \(quotedList(names))"
+                report(paramPath, message, at: document.keyPositions[paramPath])
+                sound = false
+                continue
+            }
+            if checkParameter(member.value, spec, at: paramPath) {
+                params[member.key] = member.value
+            } else {
+                sound = false
+            }
+        }
+        for spec in schema where spec.required && !members.contains(where: { $0.key == spec.name }) {
+            report(JSONParser.memberPath(checkPath, spec.name),
+                   "missing required parameter \"\(spec.name)\" for check kind \"\(rawKind)\"",
+                   at: position(of: checkPath))
+            sound = false
+        }
+        return sound ? Check(kind: kind, params: params) : nil
+    }
+
+    /// Checks one parameter value against its schema; reports and returns false when it does not fit.
+    func checkParameter(_ value: JSONValue, _ spec: ParameterSpec, at path: String) -> Bool {
+        switch spec.shape {
+        case .oneOf(let choices):
+            guard case .string(let s) = value else {
+                report(path, "expected one of \(quotedList(choices)), found \(describe(value))")
+                return false
+            }
+            guard choices.contains(s) else {
+                report(path, "\"\(s)\" is not one of \(quotedList(choices))")
+                return false
+            }
+            return true
+        case .integer:
+            guard case .number(let n) = value, Int(n) != nil else {
+                report(path, "expected an integer (written in decimal), found \(describe(value))")
+                return false
+            }
+            return true
+        case .boolean:
+            guard case .bool = value else {
+                report(path, "expected true or false, found \(describe(value))")
+                return false
+            }
+            return true
+        case .list(let choices, let integers):
+            guard case .array(let items) = value else {
+                report(path, "expected a list of \(integers ? "integers" : "strings"), found \(describe(value))")
+                return false
+            }
+            var ok = true
+            for (index, item) in items.enumerated() {
+                let itemPath = JSONParser.elementPath(path, index)
+                if integers {
+                    guard case .number(let n) = item, Int(n) != nil else {
+                        report(itemPath, "expected an integer, found \(describe(item))")
+                        ok = false
+                        continue
+                    }
+                } else {
+                    guard case .string(let s) = item else {
+                        report(itemPath, "expected a string, found \(describe(item))")
+                        ok = false
+                        continue
+                    }
+                    if let choices, !choices.contains(s) {
+                        report(itemPath, "\"\(s)\" is not one of \(quotedList(choices))")
+                        ok = false
+                    } else if choices == nil, spec.name == "tags" || spec.name == "exclude-tags", !arcTags.contains(s) {
+                        report(itemPath, "no arc has the tag \"\(s)\"" + knownSuffix(arcTags))
+                        ok = false
+                    }
+                }
+            }
+            return ok
+        case .values:
+            guard case .array(let items) = value else {
+                report(path, "expected a list of state names and state values, found \(describe(value))")
+                return false
+            }
+            var ok = true
+            for (index, item) in items.enumerated() {
+                let itemPath = JSONParser.elementPath(path, index)
+                switch item {
+                case .string(let name) where stateNames.contains(name):
+                    continue
+                case .string(let name):
+                    report(itemPath, "unknown state \"\(name)\"\(knownSuffix(stateNames))")
+                case .number(let n) where UInt64(n).map({ $0 <= UInt64(UInt32.max) }) == true:
+                    continue
+                default:
+                    report(itemPath, "expected a state name or an integer from 0 to 4294967295, found \(describe(item))")
+                }
+                ok = false
+            }
+            return ok
+        }
+    }
+}
