@@ -100,7 +100,11 @@ public enum Expander {
         case .sameState:
             return perState(m.settableStates)
         case .reset:
-            return perState(m.settableStates)
+            guard check.string("expect") == "session-ended" else { return perState(m.settableStates) }
+            // Only states in which a session is open after entering them from the initial state.
+            return perState(m.settableStates.filter { s in
+                m.path(from: m.initial.name, to: s.name).map { m.sessionOpen(after: $0, startingWithSession: false) } ?? false
+            })
         case .rejectedValue:
             var values: [(UInt32, String)] = []
             for v in check.params["values"]?.arrayValue ?? [] {

@@ -246,7 +246,8 @@ open class ReferenceDeviceV2: MigrationDevice {
 
     /// RESUMING -> STOP: load the stream, or fail when it is incomplete or invalid.
     open func finishResume() -> Result<Int32?, Errno> {
-        let problem = activeSession?.reader.verdict() ?? .truncated
+        // No session, or one whose stream does not check out, cannot be loaded.
+        let problem: StreamReader.Problem? = activeSession.map { $0.reader.verdict() } ?? .truncated
         endSession()
         if problem != nil {
             if configuration.errorOnBadResume { state = .error }

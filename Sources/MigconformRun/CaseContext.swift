@@ -26,6 +26,12 @@ struct SetAnswer {
     var succeeded: Bool { errno == nil }
 }
 
+/// A valid save stream of the device under test, captured once per run and reused wherever a case must leave
+/// the resume state normally (which needs a complete stream to have been written).
+final class StreamCache {
+    var stream: [UInt8]?
+}
+
 /// Everything a check needs to talk to the device in terms of the spec: requests by state name, positioning,
 /// and the data streams of either protocol generation. Every operation goes through the recorder.
 final class CaseContext {
@@ -35,8 +41,10 @@ final class CaseContext {
     let generation: ProtocolGeneration
     /// fds this case received; closed when the case ends.
     var openedFDs: [Int32] = []
+    let cache: StreamCache
 
-    init(device: RecordingDevice, machine: Machine, testCase: TestCase) {
+    init(device: RecordingDevice, machine: Machine, testCase: TestCase, cache: StreamCache = StreamCache()) {
+        self.cache = cache
         self.device = device
         self.machine = machine
         self.testCase = testCase
@@ -121,15 +129,30 @@ final class CaseContext {
     func request(_ name: String) throws -> SetAnswer { try request(try value(of: name)) }
 
     /// Resets the device and walks single-step arcs to `state`. Returns the fd of the session open there, if any.
-    /// Throws ``Blocked`` when a step fails: the case then says nothing about its own rule.
+    /// Entering the resume state also writes a complete, valid stream (unless `loadResume` is false), so that the
+    /// case can leave it normally. Throws ``Blocked`` when a step fails: the case then says nothing about its rule.
     @discardableResult
-    func enter(_ state: String) throws -> Int32? {
+    func enter(_ state: String, loadResume: Bool = true) throws -> Int32? {
+        var stream: [UInt8]?
+        if loadResume && state == spec.stateName(forRole: "resume") { stream = try validStream() }
         guard try reset() else { throw Blocked(reason: "reset failed") }
         let start = machine.initial.name
         guard let path = machine.path(from: start, to: state) else {
             throw Blocked(reason: "no path from \(start) to \(state) on this profile")
         }
-        return try walk(path, from: start)
+        let fd = try walk(path, from: start)
+        if let stream, let e = try write(stream, to: fd, segments: [1 << 16]) {
+            throw Blocked(reason: "writing a valid stream in \(state) failed with \(e)")
+        }
+        return fd
+    }
+
+    /// The device's own save stream, from the run's cache or captured now.
+    func validStream() throws -> [UInt8] {
+        if let s = cache.stream { return s }
+        let s = try captureStream()
+        cache.stream = s
+        return s
     }
 
     /// Walks `path` one arc (one request) at a time, checking each arrives; returns the open session's fd.
@@ -217,8 +240,13 @@ final class CaseContext {
     /// Resets, enters the resume state and writes `stream` in pieces of the given sizes (cycled).
     /// Returns the first write errno, if a write was refused.
     func feedStream(_ stream: [UInt8], segments: [Int]) throws -> Errno? {
+        let fd = try enter(try role("resume"), loadResume: false)
+        return try write(stream, to: fd, segments: segments)
+    }
+
+    /// Writes a resume stream in pieces of the given sizes (cycled); returns the errno of the first refused write.
+    func write(_ stream: [UInt8], to fd: Int32?, segments: [Int]) throws -> Errno? {
         let resume = try role("resume")
-        let fd = try enter(resume)
         switch generation {
         case .v2:
             guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }

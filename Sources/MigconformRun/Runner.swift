@@ -31,6 +31,7 @@ public final class Runner {
     public var onCaseEnd: ((CaseResult, Int, Int) -> Void)?
     /// For kernel targets: problems the host kernel logged since the run began (taint, WARNING, BUG).
     public var hostHealth: (() -> [String])?
+    let streamCache = StreamCache()
 
     public init(spec: Spec, device: MigrationDevice, options: RunOptions) {
         self.spec = spec
@@ -95,7 +96,7 @@ public final class Runner {
         case .run: break
         }
         if testCase.rule.check.kind == .hostHealth { return judgeHostHealth(testCase) }
-        let ctx = CaseContext(device: device, machine: machine, testCase: testCase)
+        let ctx = CaseContext(device: device, machine: machine, testCase: testCase, cache: streamCache)
         let start = DispatchTime.now().uptimeNanoseconds
         var outcome: CheckOutcome
         var transportFailure: TransportError?

@@ -70,15 +70,7 @@ enum StreamChecks {
 
     static func sessionEnded(_ ctx: CaseContext) throws -> CheckOutcome {
         guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
-        let fd: Int32?
-        if from == (try? ctx.role("resume")) {
-            // Leaving RESUMING needs a valid stream, or the arc itself fails.
-            let stream = try ctx.captureStream()
-            if let e = try ctx.feedStream(stream, segments: [1 << 16]) { throw Blocked(reason: "resume write failed with \(e)") }
-            fd = ctx.openedFDs.last
-        } else {
-            fd = try ctx.enter(from)
-        }
+        let fd = try ctx.enter(from)
         let answer = try ctx.request(to)
         guard answer.succeeded else { throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!) (see the arc's case)") }
         return try sessionIsOver(ctx, fd: fd, state: from, after: "\(from)->\(to)")

@@ -1,0 +1,153 @@
+import MigconformDevice
+
+/// A correct v1 migration device: the `vfio_device_migration_info` register file at offset 0 of a migration
+/// region, a data section behind it, and the five valid states of the v1 header, fully interconnected.
+/// Written from the v1 header text and the list discussion (seed 001), independently of the spec files.
+open class ReferenceDeviceV1: MigrationDevice {
+    public struct Configuration: Sendable {
+        public var stateSize: UInt64
+        /// Share of the state readable in pre-copy (011b) before stop-and-copy.
+        public var preCopyShare: Double
+        /// Size of the data window at `data_offset`.
+        public var window: Int
+        public var seed: UInt64
+        public init(stateSize: UInt64 = 4096, preCopyShare: Double = 0.5, window: Int = 1024, seed: UInt64 = 0x7631) {
+            self.stateSize = stateSize; self.preCopyShare = preCopyShare; self.window = window; self.seed = seed
+        }
+    }
+
+    public static let dataOffset: UInt64 = 4096
+
+    public let configuration: Configuration
+    public let generation = ProtocolGeneration.v1
+    open var identity: DeviceIdentity {
+        DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v1 device (migration region)",
+                       extra: ["state-size": String(configuration.stateSize)])
+    }
+
+    /// The whole `device_state` word, reserved bits included.
+    public var deviceState: UInt32 = RegionV1.running
+    var writer: StreamWriter?
+    var preCopyLimit: UInt64 = 0
+    var reader: StreamReader?
+    /// The data section; `dataSize` bytes of it are the current chunk.
+    var section: [UInt8]
+    var dataSize: UInt64 = 0
+
+    public init(_ configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.section = [UInt8](repeating: 0, count: configuration.window)
+    }
+
+    var bits: UInt32 { deviceState & RegionV1.stateMask }
+
+    open func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        switch operation {
+        case .regionRead(let offset, let width): return regionRead(offset: offset, width: width)
+        case .regionWrite(let offset, let width, let value): return regionWrite(offset: offset, width: width, value: value)
+        case .dataRead(let offset, let count):
+            guard offset >= Self.dataOffset, Int(offset - Self.dataOffset) + count <= section.count else { return .failed(.EINVAL) }
+            let start = Int(offset - Self.dataOffset)
+            return .bytes(Array(section[start..<start + count]))
+        case .dataWrite(let offset, let bytes):
+            guard offset >= Self.dataOffset, Int(offset - Self.dataOffset) + bytes.count <= section.count else { return .failed(.EINVAL) }
+            let start = Int(offset - Self.dataOffset)
+            section.replaceSubrange(start..<start + bytes.count, with: bytes)
+            return .done
+        case .reset:
+            resetDevice()
+            return .done
+        case .configRead(let offset, let width):
+            guard [1, 2, 4].contains(width), offset + UInt64(width) <= 256 else { return .failed(.EINVAL) }
+            let header: [UInt8] = [0x34, 0x12, 0xe9, 0x11]
+            var v: UInt64 = 0
+            for i in 0..<width where Int(offset) + i < header.count { v |= UInt64(header[Int(offset) + i]) << (8 * i) }
+            return .value(v)
+        case .disableInterrupts: return .done
+        case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo:
+            return .failed(.ENOTTY)   // no v2 migration feature on a v1 device
+        case .read, .write, .close:
+            return .failed(.EBADF)
+        }
+    }
+
+    open func resetDevice() {
+        deviceState = RegionV1.running
+        writer = nil
+        reader = nil
+        dataSize = 0
+    }
+
+    /// Bytes the saving phase can hand out now.
+    var pending: UInt64 {
+        guard let w = writer else { return 0 }
+        if bits == RegionV1.saving | RegionV1.running {
+            return preCopyLimit > w.offset ? preCopyLimit - w.offset : 0
+        }
+        return bits & RegionV1.saving != 0 ? w.remaining : 0
+    }
+
+    open func regionRead(offset: UInt64, width: Int) -> DeviceOutcome {
+        switch (offset, width) {
+        case (RegionV1.deviceState, 4): return .value(UInt64(deviceState))
+        case (RegionV1.reserved, 4): return .value(0)
+        case (RegionV1.pendingBytes, 8): return .value(pending)
+        case (RegionV1.dataOffset, 8):
+            // Reading data_offset asks for the next chunk (save) or where to put one (resume).
+            if bits & RegionV1.saving != 0, var w = writer, bits != RegionV1.error {
+                let chunk = w.next(Int(min(pending, UInt64(section.count))))
+                writer = w
+                section.replaceSubrange(0..<chunk.count, with: chunk)
+                dataSize = UInt64(chunk.count)
+            }
+            return .value(Self.dataOffset)
+        case (RegionV1.dataSize, 8): return .value(dataSize)
+        default: return .failed(.EINVAL)   // only native width and alignment
+        }
+    }
+
+    open func regionWrite(offset: UInt64, width: Int, value: UInt64) -> DeviceOutcome {
+        switch (offset, width) {
+        case (RegionV1.deviceState, 4): return writeState(UInt32(truncatingIfNeeded: value))
+        case (RegionV1.reserved, 4): return .done   // ignored
+        case (RegionV1.dataSize, 8):
+            guard bits == RegionV1.resuming, var r = reader else { return .failed(.EINVAL) }
+            guard value <= UInt64(section.count) else { return .failed(.EINVAL) }
+            guard r.accept(Array(section[0..<Int(value)])) else { reader = r; return .failed(.EINVAL) }
+            reader = r
+            return .done
+        default: return .failed(.EINVAL)
+        }
+    }
+
+    /// Whether a 3-bit state is one of the five valid ones (101b, 110b and 111b are not).
+    public static func isValid(_ b: UInt32) -> Bool { b <= 4 }
+
+    open func writeState(_ word: UInt32) -> DeviceOutcome {
+        let new = word & RegionV1.stateMask
+        if bits == RegionV1.error { return .failed(.EINVAL) }   // only reset leaves the error state
+        guard Self.isValid(new) else { return .failed(.EINVAL) }
+        let old = bits
+        let wasSaving = old & RegionV1.saving != 0, willSave = new & RegionV1.saving != 0
+        if old == RegionV1.resuming && new != RegionV1.resuming {
+            let problem: StreamReader.Problem? = reader.map { $0.verdict() } ?? .truncated
+            reader = nil
+            if problem != nil {
+                deviceState = (deviceState & ~RegionV1.stateMask) | RegionV1.error
+                return .failed(.EINVAL)
+            }
+        }
+        if !wasSaving && willSave {
+            writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed)
+            let share = UInt64(Double(configuration.stateSize) * configuration.preCopyShare)
+            preCopyLimit = new == RegionV1.saving | RegionV1.running ? UInt64(ReferenceStream.headerSize) + share : 0
+            dataSize = 0
+        } else if wasSaving && !willSave {
+            writer = nil
+            dataSize = 0
+        }
+        if new == RegionV1.resuming && old != RegionV1.resuming { reader = StreamReader() }
+        deviceState = (word & ~RegionV1.stateMask) | new
+        return .done
+    }
+}
