@@ -1,0 +1,226 @@
+// The system-call layer of the Linux backend: open, ioctl, pread/pwrite, read/write/close, each answering the errno
+// of a failure. The ioctl goes through the CVFIOShim C target (ioctl(2) is variadic). Everything here is plain
+// POSIX, so the v1 region layer can be exercised against a regular file on any system.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CVFIOShim
+import MigconformDevice
+
+/// Thin wrappers over the C calls: every failure comes back as the `errno` the kernel set.
+enum Sys {
+    static var lastErrno: Errno { Errno(rawValue: errno) }
+
+    static func open(_ path: String, _ flags: Int32) -> VFIOResult<Int32> {
+        let fd = path.withCString { sysOpen($0, flags | O_CLOEXEC) }
+        return fd >= 0 ? .success(fd) : .failure(lastErrno)
+    }
+    static func close(_ fd: Int32) -> Errno? {
+        sysClose(fd) == 0 ? nil : lastErrno
+    }
+    /// An ioctl whose argument is a buffer the kernel reads and writes back.
+    static func ioctl(_ fd: Int32, _ request: UInt, _ buffer: inout [UInt8]) -> VFIOResult<Int32> {
+        let rc = buffer.withUnsafeMutableBytes { cvfio_ioctl_ptr(fd, request, $0.baseAddress) }
+        return rc >= 0 ? .success(rc) : .failure(lastErrno)
+    }
+    /// An ioctl without an argument.
+    static func ioctl(_ fd: Int32, _ request: UInt) -> VFIOResult<Int32> {
+        let rc = cvfio_ioctl_none(fd, request)
+        return rc >= 0 ? .success(rc) : .failure(lastErrno)
+    }
+    /// An ioctl with an integer argument.
+    static func ioctl(_ fd: Int32, _ request: UInt, value: UInt) -> VFIOResult<Int32> {
+        let rc = cvfio_ioctl_int(fd, request, value)
+        return rc >= 0 ? .success(rc) : .failure(lastErrno)
+    }
+    /// One read(2) of at most `count` bytes: exactly what the kernel answered, no retry loop.
+    static func read(_ fd: Int32, count: Int) -> VFIOResult<[UInt8]> {
+        var buffer = [UInt8](repeating: 0, count: max(count, 0))
+        let n = buffer.withUnsafeMutableBytes { sysRead(fd, $0.baseAddress, count) }
+        guard n >= 0 else { return .failure(lastErrno) }
+        return .success(Array(buffer.prefix(n)))
+    }
+    /// One write(2): answers the count the kernel accepted.
+    static func write(_ fd: Int32, _ bytes: [UInt8]) -> VFIOResult<Int> {
+        let n = bytes.withUnsafeBytes { sysWrite(fd, $0.baseAddress, bytes.count) }
+        return n >= 0 ? .success(n) : .failure(lastErrno)
+    }
+    static func pread(_ fd: Int32, count: Int, at offset: UInt64) -> VFIOResult<[UInt8]> {
+        guard offset <= UInt64(Int64.max) else { return .failure(.EINVAL) }
+        var buffer = [UInt8](repeating: 0, count: max(count, 0))
+        let n = buffer.withUnsafeMutableBytes { sysPread(fd, $0.baseAddress, count, off_t(offset)) }
+        guard n >= 0 else { return .failure(lastErrno) }
+        return .success(Array(buffer.prefix(n)))
+    }
+    /// `O_RDWR`, for files opened by the other modules' code.
+    static let readWrite = O_RDWR
+    /// The size of a regular file (`lseek` to the end), or nil.
+    static func fileSize(_ fd: Int32) -> UInt64? {
+        let end = lseek(fd, 0, SEEK_END)
+        return end >= 0 ? UInt64(end) : nil
+    }
+    static func pwrite(_ fd: Int32, _ bytes: [UInt8], at offset: UInt64) -> VFIOResult<Int> {
+        guard offset <= UInt64(Int64.max) else { return .failure(.EINVAL) }
+        let n = bytes.withUnsafeBytes { sysPwrite(fd, $0.baseAddress, bytes.count, off_t(offset)) }
+        return n >= 0 ? .success(n) : .failure(lastErrno)
+    }
+}
+
+// The C library's names, under names that do not collide with the wrappers above.
+private func sysOpen(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 { open(path, flags) }
+private func sysClose(_ fd: Int32) -> Int32 { close(fd) }
+private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { read(fd, p, n) }
+private func sysWrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { write(fd, p, n) }
+private func sysPread(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int, _ o: off_t) -> Int { pread(fd, p, n, o) }
+private func sysPwrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int, _ o: off_t) -> Int { pwrite(fd, p, n, o) }
+
+/// An open VFIO device fd (a `struct file` of the vfio device) and the fds that keep it usable: the group and
+/// its container on the group path, or the iommufd on the cdev path. Closing it closes them all, device first.
+public final class VFIODeviceFile {
+    /// The device fd.
+    public let fd: Int32
+    /// The device's name: a PCI address, an mdev UUID, or `vfioN` for a cdev.
+    public let name: String
+    /// The path the device was opened through (`/dev/vfio/12/0000:3b:00.1`, `/dev/vfio/devices/vfio0`).
+    public let path: String
+    private var companions: [Int32]
+    public private(set) var isClosed = false
+
+    init(fd: Int32, name: String, path: String, companions: [Int32] = []) {
+        self.fd = fd
+        self.name = name
+        self.path = path
+        self.companions = companions
+    }
+
+    deinit { close() }
+
+    /// Closes the device fd, then the group, container or iommufd behind it.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        _ = Sys.close(fd)
+        for c in companions.reversed() { _ = Sys.close(c) }
+        companions = []
+    }
+
+    /// `VFIO_DEVICE_FEATURE` with a payload: answers the payload as the kernel left it.
+    func feature(flags: UInt32, payload: [UInt8]) -> VFIOResult<[UInt8]> {
+        var buffer = VFIODeviceFeature(flags: flags, payload: payload).encoded()
+        return Sys.ioctl(fd, VFIOIoctl.deviceFeature, &buffer).map { _ in Array(buffer[VFIODeviceFeature.size...]) }
+    }
+
+    /// `VFIO_DEVICE_GET_INFO`.
+    func deviceInfo() -> VFIOResult<VFIODeviceInfo> {
+        var buffer = VFIODeviceInfo().encoded()
+        return Sys.ioctl(fd, VFIOIoctl.deviceGetInfo, &buffer).flatMap { _ in
+            (try? VFIODeviceInfo(decoding: buffer)).map { .success($0) } ?? .failure(.EIO)
+        }
+    }
+
+    /// `VFIO_DEVICE_GET_REGION_INFO` for `index`, with the whole buffer the kernel filled (capability chain
+    /// included: when the kernel asks for a larger `argsz`, the call is repeated with that size).
+    func regionInfo(index: UInt32) -> VFIOResult<(info: VFIORegionInfo, buffer: [UInt8])> {
+        var buffer = VFIORegionInfo(index: index).encoded()
+        if case .failure(let e) = Sys.ioctl(fd, VFIOIoctl.deviceGetRegionInfo, &buffer) { return .failure(e) }
+        guard var info = try? VFIORegionInfo(decoding: buffer) else { return .failure(.EIO) }
+        if info.argsz > UInt32(VFIORegionInfo.size), info.argsz <= 1 << 20 {
+            buffer = VFIORegionInfo(argsz: info.argsz, index: index).encoded()
+                + [UInt8](repeating: 0, count: Int(info.argsz) - VFIORegionInfo.size)
+            if case .failure(let e) = Sys.ioctl(fd, VFIOIoctl.deviceGetRegionInfo, &buffer) { return .failure(e) }
+            guard let again = try? VFIORegionInfo(decoding: buffer) else { return .failure(.EIO) }
+            info = again
+        }
+        return .success((info, buffer))
+    }
+
+    /// The region type capability (`VFIO_REGION_INFO_CAP_TYPE`) of a region, when it has one.
+    func regionType(index: UInt32) -> VFIOResult<VFIORegionInfoCapType?> {
+        regionInfo(index: index).map { info, buffer in
+            VFIODeviceFile.regionType(info: info, buffer: buffer)
+        }
+    }
+
+    static func regionType(info: VFIORegionInfo, buffer: [UInt8]) -> VFIORegionInfoCapType? {
+        guard info.flags & VFIOConstant.regionFlagCaps != 0, info.capOffset != 0,
+              let chain = try? VFIOCapabilityHeader.chain(in: buffer, first: info.capOffset) else { return nil }
+        for (offset, header) in chain where header.id == VFIOConstant.regionCapType {
+            guard offset + VFIORegionInfoCapType.size <= buffer.count else { continue }
+            return try? VFIORegionInfoCapType(decoding: Array(buffer[offset..<(offset + VFIORegionInfoCapType.size)]))
+        }
+        return nil
+    }
+
+    /// Finds the v1 migration region (type 3, subtype 1) by walking every region's capability chain.
+    func findMigrationRegionV1() -> VFIORegionInfo? {
+        guard case .success(let device) = deviceInfo() else { return nil }
+        for index in 0..<min(device.numRegions, 64) {
+            guard case .success(let (info, buffer)) = regionInfo(index: index),
+                  let type = VFIODeviceFile.regionType(info: info, buffer: buffer), type.isMigrationV1 else { continue }
+            return info
+        }
+        return nil
+    }
+
+    /// A read of `width` bytes (1 to 8) at `offset` of the config region (`VFIO_PCI_CONFIG_REGION_INDEX`).
+    func configRead(offset: UInt64, width: Int, region: inout VFIORegionInfo?) -> DeviceOutcome {
+        guard (1...8).contains(width) else { return .failed(.EINVAL) }
+        if region == nil {
+            switch regionInfo(index: VFIOConstant.pciConfigRegionIndex) {
+            case .success(let (info, _)): region = info
+            case .failure(let e): return .failed(e)
+            }
+        }
+        let (sum, overflow) = region!.offset.addingReportingOverflow(offset)
+        if overflow { return .failed(.EINVAL) }
+        switch Sys.pread(fd, count: width, at: sum) {
+        case .success(let bytes) where bytes.count == width: return .value(LE.getN(bytes, width: width))
+        case .success: return .failed(.EIO)
+        case .failure(let e): return .failed(e)
+        }
+    }
+
+    /// `VFIO_DEVICE_SET_IRQS` with DATA_NONE | ACTION_TRIGGER and count 0 on `index`.
+    func disableInterrupts(index: UInt32) -> DeviceOutcome {
+        var buffer = VFIOIRQSet.disable(index: index).encoded()
+        switch Sys.ioctl(fd, VFIOIoctl.deviceSetIRQs, &buffer) {
+        case .success: return .done
+        case .failure(let e): return .failed(e)
+        }
+    }
+
+    /// `VFIO_DEVICE_RESET`.
+    func reset() -> DeviceOutcome {
+        switch Sys.ioctl(fd, VFIOIoctl.deviceReset) {
+        case .success: return .done
+        case .failure(let e): return .failed(e)
+        }
+    }
+}
+
+/// The answer of one system call: its value, or the `errno` it failed with. (`Result` with the errno as the
+/// failure, without asking `Errno` to be an `Error`.)
+public enum VFIOResult<Value> {
+    case success(Value)
+    case failure(Errno)
+
+    public func map<T>(_ transform: (Value) -> T) -> VFIOResult<T> {
+        switch self {
+        case .success(let v): return .success(transform(v))
+        case .failure(let e): return .failure(e)
+        }
+    }
+    public func flatMap<T>(_ transform: (Value) -> VFIOResult<T>) -> VFIOResult<T> {
+        switch self {
+        case .success(let v): return transform(v)
+        case .failure(let e): return .failure(e)
+        }
+    }
+    /// The errno, when the call failed.
+    public var errno: Errno? { if case .failure(let e) = self { return e }; return nil }
+}
