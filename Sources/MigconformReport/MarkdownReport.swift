@@ -1,0 +1,212 @@
+import MigconformDevice
+import MigconformRun
+
+/// Renders `report.md`: a report for people, readable in a terminal and pasteable into a review email.
+///
+/// Plain Markdown with no HTML, ASCII only, lines kept within ``width`` characters where the text allows.
+/// Order: the verdict and what was tested; every FAIL, TIMEOUT and ERROR case in full (rule statement, level,
+/// citation, expected and actual, message, transcript, reproducer); WARN cases the same way; baseline outcomes;
+/// the device's choices on MAY rules; hazards skipped; other skipped cases; a table of counts per rule.
+public enum MarkdownReport {
+    /// The line width prose is wrapped to.
+    public static let width = 100
+    /// Transcripts longer than this show their first and last operations only (`report.json` has them all).
+    public static let maxTranscriptLines = 60
+
+    /// The whole `report.md` text.
+    public static func render(_ r: RunReport) -> String {
+        var out: [String] = []
+        header(r, &out)
+
+        let broken = [Verdict.fail, .timeout, .error].flatMap { v in sorted(r.cases.filter { $0.verdict == v }) }
+        if !broken.isEmpty {
+            out += ["", "## Failures (\(broken.count))"]
+            for (i, c) in broken.enumerated() { caseBlock(c, index: i + 1, &out) }
+        }
+        let warnings = sorted(r.cases.filter { $0.verdict == .warn })
+        if !warnings.isEmpty {
+            out += ["", "## Warnings (\(warnings.count))"]
+            for (i, c) in warnings.enumerated() { caseBlock(c, index: i + 1, &out) }
+        }
+        let baseline = sorted(r.cases.filter { [.xpass, .flake, .xfail].contains($0.verdict) })
+        if !baseline.isEmpty {
+            out += ["", "## Against the baseline (\(baseline.count))", ""]
+            out += baseline.flatMap { item($0, "\($0.verdict.rawValue) \(code($0.id)) (\(md($0.level)))") }
+        }
+        let choices = sorted(r.cases.filter { $0.verdict == .info })
+        if !choices.isEmpty {
+            out += ["", "## Device choices (\(choices.count))", "",
+                    "What the device chose where the spec allows several behaviours (MAY rules).", ""]
+            out += choices.flatMap { item($0, "\(code($0.id))") }
+        }
+        if !r.hazardsSkipped.isEmpty {
+            out += ["", "## Hazards skipped (\(r.hazardsSkipped.count))", "",
+                    "Not run: these requests can hang or harm this target. They run only when the hazard is allowed.",
+                    ""]
+            for h in r.hazardsSkipped.sorted(by: { $0.caseID < $1.caseID }) {
+                out += PlainText.wrap("\(code(h.caseID)) (hazard \(code(h.hazardID))): " + md(h.effect),
+                                      width: width, first: "- ", rest: "  ")
+            }
+        }
+        let hazardCases = Set(r.hazardsSkipped.map { $0.caseID })
+        let skipped = sorted(r.cases.filter { $0.verdict == .skipped && !hazardCases.contains($0.id) })
+        if !skipped.isEmpty {
+            out += ["", "## Skipped (\(skipped.count))", ""]
+            out += skipped.prefix(50).flatMap { item($0, "\(code($0.id))") }
+            if skipped.count > 50 { out.append("- ... and \(skipped.count - 50) more (see report.json)") }
+        }
+        ruleTable(r, &out)
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: - Parts
+
+    private static func header(_ r: RunReport, _ out: inout [String]) {
+        let run = r.run
+        out.append("# \(ReportFacts.headline(r))")
+        out.append("")
+        out += PlainText.wrap("**\(ReportFacts.verdictWord(r))**: \(ReportFacts.reason(r)).",
+                              width: width, first: "", rest: "")
+        out.append("")
+        var facts: [(String, String)] = [
+            ("Spec", "\(PlainText.line(run.specID)) version \(PlainText.line(run.specVersion))"
+                + " (\(PlainText.line(run.specPath)), sha256 \(PlainText.line(run.specSHA256)))"),
+            ("Target", PlainText.line(run.target)),
+            ("Device", ReportFacts.device(r)),
+        ]
+        let extra = run.device.extra.sorted { $0.key < $1.key }
+        if !extra.isEmpty {
+            facts.append(("Device facts", extra.map { "\(PlainText.line($0.key))=\(PlainText.line($0.value))" }
+                .joined(separator: ", ")))
+        }
+        facts.append(("Features", ReportFacts.features(r)))
+        facts.append(("Cases", ReportFacts.counts(r, noun: false)))
+        let levels = ReportFacts.byLevel(r)
+        if !levels.isEmpty { facts.append(("By level", levels)) }
+        if let p = r.plan {
+            var s = "\(p.resets) resets, \(p.operations) operations"
+            var bounds: [String] = []
+            if let b = p.lowerBoundResets { bounds.append("\(b) resets") }
+            if let b = p.lowerBoundOperations { bounds.append("\(b) operations") }
+            if !bounds.isEmpty { s += " (lower bound: " + bounds.joined(separator: ", ") + ")" }
+            facts.append(("Plan", s))
+        }
+        if !run.variants.isEmpty {
+            facts.append(("Variants", run.variants.map(PlainText.line).joined(separator: ", ")))
+        }
+        if !run.allowedHazards.isEmpty {
+            facts.append(("Hazards allowed", run.allowedHazards.map(PlainText.line).joined(separator: ", ")))
+        }
+        var runLine = "\(PlainText.line(run.started)) to \(PlainText.line(run.ended)), migconform "
+            + PlainText.line(run.runnerVersion)
+        if let seed = run.seed { runLine += ", seed \(seed)" }
+        facts.append(("Run", runLine))
+        for (k, v) in facts { out += PlainText.wrap("\(k): \(md(v))", width: width, first: "- ", rest: "  ") }
+        if run.interrupted {
+            out += ["", "> The run was interrupted: cases after the interruption are missing from this report."]
+        }
+    }
+
+    private static func caseBlock(_ c: CaseResult, index: Int, _ out: inout [String]) {
+        out += ["", "### \(index). \(c.verdict.rawValue) \(code(c.id))", ""]
+        field("Rule", "\(PlainText.line(c.ruleID)) (\(PlainText.line(c.level)))", &out)
+        field("Statement", c.statement, &out)
+        field("Cite", c.cite, &out)
+        if let e = c.expected { field("Expected", e, &out) }
+        if let a = c.actual { field("Actual", a, &out) }
+        field("Message", c.message, &out)
+        field("Duration", PlainText.duration(micros: c.durationMicros), &out)
+        if c.transcript.isEmpty {
+            out.append("- Transcript: no device operation")
+        } else {
+            out.append("- Transcript (\(c.transcript.count) operation\(c.transcript.count == 1 ? "" : "s")):")
+            out += transcriptLines(c.transcript)
+        }
+        if let rep = c.reproducer, !rep.isEmpty {
+            out.append("- Reproducer (from reset, \(rep.count) operation\(rep.count == 1 ? "" : "s")):")
+            for (i, op) in rep.enumerated() { out.append("    \(i + 1). \(TranscriptFormatter.operation(op))") }
+        }
+    }
+
+    /// The numbered transcript list, indented under its list item; steps are numbered from 1.
+    static func transcriptLines(_ entries: [TranscriptEntry]) -> [String] {
+        let line = { (e: TranscriptEntry) in "    \(e.step + 1). \(TranscriptFormatter.line(e))" }
+        guard entries.count > maxTranscriptLines else { return entries.map(line) }
+        let head = maxTranscriptLines * 2 / 3, tail = maxTranscriptLines - head
+        return entries.prefix(head).map(line)
+            + ["    ... \(entries.count - head - tail) operations left out (see report.json) ..."]
+            + entries.suffix(tail).map(line)
+    }
+
+    private static func field(_ name: String, _ value: String, _ out: inout [String]) {
+        out += PlainText.wrap("\(name): \(md(value))", width: width, first: "- ", rest: "  ")
+    }
+
+    /// One list item: a label and the case's message.
+    private static func item(_ c: CaseResult, _ label: String) -> [String] {
+        PlainText.wrap("\(label): \(md(c.message))", width: width, first: "- ", rest: "  ")
+    }
+
+    /// Prose from a spec or a device, on one line, with what a Markdown renderer would take for an HTML tag
+    /// (`<` before a letter, `/`, `!` or `?`) escaped as `\<`; everything else is left as written.
+    static func md(_ s: String) -> String {
+        let line = PlainText.line(s)
+        guard line.contains("<") else { return line }
+        var out = ""
+        var previous: Character? = nil
+        for ch in line {
+            if let p = previous, p == "<", ch.isLetter || ch == "/" || ch == "!" || ch == "?" {
+                out.removeLast()
+                out += "\\<"
+            }
+            out.append(ch)
+            previous = ch
+        }
+        return out
+    }
+
+    /// A code span for an id, safe when the id itself holds backticks.
+    static func code(_ s: String) -> String {
+        let line = PlainText.line(s)
+        if !line.contains("`") { return "`" + line + "`" }
+        return "`` " + line + " ``"
+    }
+
+    private static func sorted(_ cases: [CaseResult]) -> [CaseResult] {
+        cases.enumerated().sorted { a, b in
+            a.element.id != b.element.id ? a.element.id < b.element.id : a.offset < b.offset
+        }.map { $0.element }
+    }
+
+    private static func ruleTable(_ r: RunReport, _ out: inout [String]) {
+        guard !r.cases.isEmpty else { return }
+        var columns: [(String, Verdict)] = [("PASS", .pass), ("FAIL", .fail), ("WARN", .warn), ("INFO", .info),
+                                            ("N/A", .notApplicable), ("SKIP", .skipped), ("TIMEOUT", .timeout),
+                                            ("ERROR", .error)]
+        for (name, v) in [("XFAIL", Verdict.xfail), ("XPASS", .xpass), ("FLAKE", .flake)]
+        where r.cases.contains(where: { $0.verdict == v }) {
+            columns.append((name, v))
+        }
+        let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
+        var rows: [[String]] = [["Rule", "Level"] + columns.map { $0.0 }]
+        for g in groups {
+            rows.append([PlainText.line(g.rule), PlainText.line(g.cases[0].level)] + columns.map { col in
+                let n = g.cases.filter { $0.verdict == col.1 }.count
+                return n == 0 ? "." : "\(n)"
+            })
+        }
+        var widths = Array(repeating: 0, count: rows[0].count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func render(_ row: [String]) -> String {
+            "| " + row.enumerated().map { i, cell in
+                i < 2 ? PlainText.pad(cell, widths[i]) : PlainText.padLeft(cell, widths[i])
+            }.joined(separator: " | ") + " |"
+        }
+        out += ["", "## Rules (\(groups.count))", "", "Cases per rule and verdict (`.` is zero).", ""]
+        out.append(render(rows[0]))
+        out.append("|" + widths.enumerated().map { i, w in
+            i < 2 ? String(repeating: "-", count: w + 2) : String(repeating: "-", count: w + 1) + ":"
+        }.joined(separator: "|") + "|")
+        for row in rows.dropFirst() { out.append(render(row)) }
+    }
+}

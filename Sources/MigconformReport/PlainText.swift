@@ -1,0 +1,132 @@
+// Text helpers shared by the renderers: every string that comes from a device, a spec or an adapter passes
+// through here before it reaches a report, so that reports stay ASCII, single-line where they must be, and free
+// of terminal escape sequences.
+
+enum PlainText {
+    /// ASCII stand-ins for characters that specs and messages commonly contain.
+    private static let lookalikes: [UInt32: String] = [
+        0x00A0: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ", 0x202F: " ",
+        0x2010: "-", 0x2011: "-", 0x2012: "-", 0x2013: "-", 0x2014: "--", 0x2212: "-",
+        0x2018: "'", 0x2019: "'", 0x201A: "'", 0x201C: "\"", 0x201D: "\"", 0x201E: "\"",
+        0x2026: "...", 0x2022: "*", 0x00B7: "*", 0x00D7: "x",
+        0x2190: "<-", 0x2192: "->", 0x2194: "<->", 0x21D2: "=>", 0x27F6: "->",
+        0x2264: "<=", 0x2265: ">=", 0x2260: "!=", 0x2248: "~", 0x00B5: "u", 0x03BC: "u",
+    ]
+
+    /// The text as ASCII on one line: newlines, tabs and other control characters become visible escapes
+    /// (`\n`, `\t`, `\x07`), other characters outside ASCII become look-alikes or `<U+2603>`.
+    static func line(_ s: String) -> String { ascii(s, keepNewlines: false) }
+
+    /// Like ``line(_:)``, but keeps newlines (CR LF and CR become LF).
+    static func ascii(_ s: String, keepNewlines: Bool) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        var previousCR = false
+        for u in s.unicodeScalars {
+            let v = u.value
+            defer { previousCR = v == 0x0D }
+            switch v {
+            case 0x0A:
+                if keepNewlines { if !previousCR { out += "\n" } } else if !previousCR { out += "\\n" }
+            case 0x0D:
+                out += keepNewlines ? "\n" : "\\n"
+            case 0x09: out += "\\t"
+            case 0x20...0x7E: out.unicodeScalars.append(u)
+            case 0x00...0x1F, 0x7F: out += "\\x" + hex2(UInt8(v))
+            default:
+                if let s = lookalikes[v] { out += s } else { out += "<U+" + hex4(v) + ">" }
+            }
+        }
+        return out
+    }
+
+    /// Breaks `text` (already one line) into lines of at most `width` characters where it has spaces: the first
+    /// line starts with `first`, the others with `rest`. Words longer than a line stay whole.
+    static func wrap(_ text: String, width: Int, first: String, rest: String) -> [String] {
+        var lines: [String] = []
+        var current = first
+        var currentHasWord = false
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            if currentHasWord && current.count + 1 + word.count > width {
+                lines.append(current)
+                current = rest + word
+            } else {
+                current += (currentHasWord ? " " : "") + word
+            }
+            currentHasWord = true
+        }
+        lines.append(current)
+        return lines
+    }
+
+    /// Shortens a one-line text to `max` characters, ending it with `...` when cut.
+    static func truncate(_ s: String, to max: Int) -> String {
+        guard s.count > max, max > 3 else { return s }
+        return String(s.prefix(max - 3)) + "..."
+    }
+
+    /// A duration for people: `12 us`, `3.4 ms`, `1.25 s`.
+    static func duration(micros: UInt64) -> String {
+        if micros < 1_000 { return "\(micros) us" }
+        if micros < 1_000_000 { return "\(micros / 1_000).\(micros % 1_000 / 100) ms" }
+        let hundredths = micros % 1_000_000 / 10_000
+        return "\(micros / 1_000_000).\(hundredths < 10 ? "0" : "")\(hundredths) s"
+    }
+
+    /// A duration in seconds with six decimals (`0.000012`), independent of locale.
+    static func seconds(micros: UInt64) -> String {
+        let frac = String(micros % 1_000_000)
+        return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - frac.count) + frac
+    }
+
+    /// Lowercase hexadecimal of bytes, no separators.
+    static func hex(_ bytes: [UInt8]) -> String {
+        var s = ""
+        s.reserveCapacity(bytes.count * 2)
+        for b in bytes { s += hex2(b) }
+        return s
+    }
+
+    static func hex2(_ b: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
+    }
+
+    static func hex4(_ v: UInt32) -> String {
+        let h = String(v, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - h.count)) + h
+    }
+
+    /// Parses lowercase or uppercase hexadecimal without separators.
+    static func bytes(fromHex s: String) -> [UInt8]? {
+        let chars = Array(s.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    /// Left-aligns `s` in a column of `width` characters.
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    /// Right-aligns `s` in a column of `width` characters.
+    static func padLeft(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+    }
+}

@@ -1,1 +1,0 @@
-// Render: results -> report files.

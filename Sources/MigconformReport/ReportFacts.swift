@@ -1,0 +1,97 @@
+import MigconformRun
+
+/// Derived facts every renderer states the same way: the headline verdict, counts, grouping by rule.
+enum ReportFacts {
+    /// `CONFORMANT`, `NOT CONFORMANT`, or `INCOMPLETE` for an interrupted run with no MUST-level failure so far.
+    static func verdictWord(_ r: RunReport) -> String {
+        if !r.summary.conformant { return "NOT CONFORMANT" }
+        return r.run.interrupted ? "INCOMPLETE" : "CONFORMANT"
+    }
+
+    /// `NOT CONFORMANT to vfio-v2 1.0`.
+    static func headline(_ r: RunReport) -> String {
+        let spec = "\(PlainText.line(r.run.specID)) \(PlainText.line(r.run.specVersion))"
+        switch verdictWord(r) {
+        case "INCOMPLETE": return "INCOMPLETE run against \(spec)"
+        case let w: return "\(w) to \(spec)"
+        }
+    }
+
+    /// Why: `2 MUST-level cases broke the spec (1 FAIL, 1 TIMEOUT)`.
+    static func reason(_ r: RunReport) -> String {
+        let breaking = r.cases.filter { RunSummary.family($0.level) == "must" && isBreaking($0.verdict) }
+        var s: String
+        if !breaking.isEmpty {
+            let parts = [Verdict.fail, .timeout, .error].compactMap { v -> String? in
+                let n = breaking.filter { $0.verdict == v }.count
+                return n == 0 ? nil : "\(n) \(v.rawValue)"
+            }
+            s = "\(breaking.count) MUST-level case\(breaking.count == 1 ? "" : "s") failed, timed out or errored ("
+                + parts.joined(separator: ", ") + ")"
+        } else if !r.summary.conformant {
+            s = "the summary records a MUST-level failure"
+        } else {
+            s = "no MUST-level case failed, timed out or errored"
+        }
+        let warns = r.summary.verdicts[Verdict.warn.rawValue] ?? 0
+        if warns > 0 { s += "; \(warns) SHOULD-level warning\(warns == 1 ? "" : "s")" }
+        if r.run.interrupted { s += "; the run was interrupted before every case ran" }
+        if r.cases.isEmpty { s += "; no case ran" }
+        return s
+    }
+
+    /// FAIL, TIMEOUT and ERROR: the verdicts that break conformance at MUST level.
+    static func isBreaking(_ v: Verdict) -> Bool { v == .fail || v == .timeout || v == .error }
+
+    /// `120 cases: 110 PASS, 3 FAIL, 7 NOT_APPLICABLE` (verdicts in their canonical order, zero counts left out);
+    /// with `noun` false, `120: 110 PASS, ...`.
+    static func counts(_ r: RunReport, noun: Bool = true) -> String {
+        let parts = Verdict.allCases.compactMap { v -> String? in
+            let n = r.summary.verdicts[v.rawValue] ?? 0
+            return n == 0 ? nil : "\(n) \(v.rawValue)"
+        }
+        return "\(r.summary.total)" + (noun ? " case\(r.summary.total == 1 ? "" : "s")" : "")
+            + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
+    }
+
+    /// Per level family: `MUST 90 (88 PASS, 2 FAIL); SHOULD 10 (10 PASS)`.
+    static func byLevel(_ r: RunReport) -> String {
+        ["must", "should", "may"].compactMap { family -> String? in
+            guard let counts = r.summary.byLevel[family] else { return nil }
+            let total = counts.values.reduce(0, +)
+            guard total > 0 else { return nil }
+            let parts = Verdict.allCases.compactMap { v -> String? in
+                let n = counts[v.rawValue] ?? 0
+                return n == 0 ? nil : "\(n) \(v.rawValue)"
+            }
+            return "\(family.uppercased()) \(total) (\(parts.joined(separator: ", ")))"
+        }.joined(separator: "; ")
+    }
+
+    /// Cases grouped by rule id, rules in order of first appearance, cases in report order.
+    static func byRule(_ cases: [CaseResult]) -> [(rule: String, cases: [CaseResult])] {
+        var order: [String] = []
+        var groups: [String: [CaseResult]] = [:]
+        for c in cases {
+            if groups[c.ruleID] == nil { order.append(c.ruleID) }
+            groups[c.ruleID, default: []].append(c)
+        }
+        return order.map { ($0, groups[$0]!) }
+    }
+
+    /// The device, on one line: `mtty (vfio): mdev type mtty-2; kernel 6.8.0`.
+    static func device(_ r: RunReport) -> String {
+        let d = r.run.device
+        var s = "\(PlainText.line(d.driver)) (\(PlainText.line(d.targetKind)))"
+        if !d.detail.isEmpty { s += ": \(PlainText.line(d.detail))" }
+        if let k = d.kernelRelease { s += "; kernel \(PlainText.line(k))" }
+        return s
+    }
+
+    /// The features, with the raw flags word: `stop-copy, p2p (flags 0x3 (STOP_COPY|P2P))`.
+    static func features(_ r: RunReport) -> String {
+        var s = r.run.features.isEmpty ? "none" : r.run.features.map(PlainText.line).joined(separator: ", ")
+        if let f = r.run.migrationFlags { s += " (flags \(TranscriptFormatter.migrationFlags(f)))" }
+        return s
+    }
+}

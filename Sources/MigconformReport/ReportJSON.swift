@@ -1,0 +1,267 @@
+import Foundation
+import MigconformDevice
+import MigconformRun
+
+/// The `report.json` encoding of a ``RunReport``: pretty-printed, keys sorted, and with transcripts written for
+/// people to read. Each device operation is an object naming its kind (`{"op": "set-state", "deviceState": 5,
+/// "state": "RUNNING_P2P"}`), each outcome names its result (`{"result": "failed", "errno": "EINVAL"}`), bulk
+/// bytes are hexadecimal strings, and every transcript entry carries its one-line rendering in `text`.
+/// Everything else is the result model's own Codable form. See `Reports/README.md` for the schema.
+///
+/// Decoding also accepts operations and outcomes in the result model's synthesized Codable form.
+public enum ReportJSON {
+    /// Encodes a report as `report.json` bytes (UTF-8, ending with a newline).
+    public static func encode(_ report: RunReport) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(ReportDocument(report))
+        data.append(0x0A)
+        return data
+    }
+
+    /// Decodes `report.json` bytes. Throws `DecodingError` on a wrong shape; ``ReportReader`` adds the file name
+    /// and checks the schema version first.
+    public static func decode(_ data: Data) throws -> RunReport {
+        try JSONDecoder().decode(ReportDocument.self, from: data).report
+    }
+}
+
+// MARK: - Mirror of the result model, differing only in how transcripts and reproducers are written.
+
+struct ReportDocument: Codable {
+    var schemaVersion: Int
+    var run: RunInfo
+    var summary: RunSummary
+    var plan: PlanCost?
+    var hazardsSkipped: [SkippedHazard]
+    var cases: [CaseDocument]
+    var files: [String: String]
+
+    init(_ r: RunReport) {
+        schemaVersion = r.schemaVersion; run = r.run; summary = r.summary; plan = r.plan
+        hazardsSkipped = r.hazardsSkipped; cases = r.cases.map(CaseDocument.init); files = r.files
+    }
+
+    var report: RunReport {
+        var r = RunReport(run: run, cases: cases.map { $0.result }, plan: plan, hazardsSkipped: hazardsSkipped,
+                          files: files)
+        r.schemaVersion = schemaVersion
+        r.summary = summary
+        return r
+    }
+}
+
+struct CaseDocument: Codable {
+    var id: String
+    var ruleID: String
+    var level: String
+    var statement: String
+    var cite: String
+    var verdict: Verdict
+    var message: String
+    var expected: String?
+    var actual: String?
+    var durationMicros: UInt64
+    var transcript: [EntryDocument]
+    var reproducer: [OperationDocument]?
+
+    init(_ c: CaseResult) {
+        id = c.id; ruleID = c.ruleID; level = c.level; statement = c.statement; cite = c.cite
+        verdict = c.verdict; message = c.message; expected = c.expected; actual = c.actual
+        durationMicros = c.durationMicros; transcript = c.transcript.map(EntryDocument.init)
+        reproducer = c.reproducer?.map(OperationDocument.init)
+    }
+
+    var result: CaseResult {
+        CaseResult(id: id, ruleID: ruleID, level: level, statement: statement, cite: cite, verdict: verdict,
+                   message: message, expected: expected, actual: actual, durationMicros: durationMicros,
+                   transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.operation })
+    }
+}
+
+struct EntryDocument: Codable {
+    var entry: TranscriptEntry
+
+    init(_ entry: TranscriptEntry) { self.entry = entry }
+
+    enum CodingKeys: String, CodingKey {
+        case step, operation, outcome, transportError, micros, byteCount, text
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(entry.step, forKey: .step)
+        try c.encode(OperationDocument(entry.operation), forKey: .operation)
+        try c.encodeIfPresent(entry.outcome.map { OutcomeDocument($0) }, forKey: .outcome)
+        try c.encodeIfPresent(entry.transportError, forKey: .transportError)
+        try c.encode(entry.micros, forKey: .micros)
+        try c.encodeIfPresent(entry.byteCount, forKey: .byteCount)
+        try c.encode(TranscriptFormatter.text(entry), forKey: .text)
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        entry = TranscriptEntry(step: try c.decode(Int.self, forKey: .step),
+                                operation: try c.decode(OperationDocument.self, forKey: .operation).operation,
+                                outcome: try c.decodeIfPresent(OutcomeDocument.self, forKey: .outcome)?.outcome,
+                                transportError: try c.decodeIfPresent(String.self, forKey: .transportError),
+                                micros: try c.decode(UInt64.self, forKey: .micros),
+                                byteCount: try c.decodeIfPresent(Int.self, forKey: .byteCount))
+    }
+}
+
+struct OperationDocument: Codable {
+    var operation: DeviceOperation
+
+    init(_ operation: DeviceOperation) { self.operation = operation }
+
+    enum CodingKeys: String, CodingKey {
+        case op, value, deviceState, state, fd, count, bytes, flags, request, payload, offset, width, field, index,
+            interrupt
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(operation.kind, forKey: .op)
+        switch operation {
+        case .getMigrationFlags, .getState, .getDataSize, .reset: break
+        case .feature(let flags, let payload):
+            try c.encode(flags, forKey: .flags)
+            try c.encode(TranscriptFormatter.featureRequest(flags), forKey: .request)
+            try c.encode(PlainText.hex(payload), forKey: .payload)
+        case .setState(let v):
+            try c.encode(v, forKey: .deviceState)
+            if v < MigrationState.count { try c.encode(TranscriptFormatter.stateName(v), forKey: .state) }
+        case .read(let fd, let count):
+            try c.encode(fd, forKey: .fd); try c.encode(count, forKey: .count)
+        case .write(let fd, let bytes):
+            try c.encode(fd, forKey: .fd); try c.encode(PlainText.hex(bytes), forKey: .bytes)
+        case .close(let fd), .precopyInfo(let fd):
+            try c.encode(fd, forKey: .fd)
+        case .configRead(let offset, let width):
+            try c.encode(offset, forKey: .offset); try c.encode(width, forKey: .width)
+        case .disableInterrupts(let index):
+            try c.encode(index, forKey: .index)
+            try c.encode(TranscriptFormatter.interruptIndex(index), forKey: .interrupt)
+        case .regionRead(let offset, let width):
+            try c.encode(offset, forKey: .offset); try c.encode(width, forKey: .width)
+            try c.encode(TranscriptFormatter.regionField(offset), forKey: .field)
+        case .regionWrite(let offset, let width, let value):
+            try c.encode(offset, forKey: .offset); try c.encode(width, forKey: .width)
+            try c.encode(value, forKey: .value)
+            try c.encode(TranscriptFormatter.regionField(offset), forKey: .field)
+        case .dataRead(let offset, let count):
+            try c.encode(offset, forKey: .offset); try c.encode(count, forKey: .count)
+        case .dataWrite(let offset, let bytes):
+            try c.encode(offset, forKey: .offset); try c.encode(PlainText.hex(bytes), forKey: .bytes)
+        }
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.op) else {
+            operation = try DeviceOperation(from: decoder)   // the synthesized form
+            return
+        }
+        let kind = try c.decode(String.self, forKey: .op)
+        func hex(_ key: CodingKeys) throws -> [UInt8] {
+            let s = try c.decode(String.self, forKey: key)
+            guard let b = PlainText.bytes(fromHex: s) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "not hexadecimal bytes")
+            }
+            return b
+        }
+        switch kind {
+        case "get-migration-flags": operation = .getMigrationFlags
+        case "feature":
+            operation = .feature(flags: try c.decode(UInt32.self, forKey: .flags), payload: try hex(.payload))
+        case "get-state": operation = .getState
+        case "set-state": operation = .setState(try c.decode(UInt32.self, forKey: .deviceState))
+        case "get-data-size": operation = .getDataSize
+        case "read":
+            operation = .read(fd: try c.decode(Int32.self, forKey: .fd), count: try c.decode(Int.self, forKey: .count))
+        case "write": operation = .write(fd: try c.decode(Int32.self, forKey: .fd), bytes: try hex(.bytes))
+        case "close": operation = .close(fd: try c.decode(Int32.self, forKey: .fd))
+        case "precopy-info": operation = .precopyInfo(fd: try c.decode(Int32.self, forKey: .fd))
+        case "reset": operation = .reset
+        case "config-read":
+            operation = .configRead(offset: try c.decode(UInt64.self, forKey: .offset),
+                                    width: try c.decode(Int.self, forKey: .width))
+        case "disable-interrupts": operation = .disableInterrupts(index: try c.decode(UInt32.self, forKey: .index))
+        case "region-read":
+            operation = .regionRead(offset: try c.decode(UInt64.self, forKey: .offset),
+                                    width: try c.decode(Int.self, forKey: .width))
+        case "region-write":
+            operation = .regionWrite(offset: try c.decode(UInt64.self, forKey: .offset),
+                                     width: try c.decode(Int.self, forKey: .width),
+                                     value: try c.decode(UInt64.self, forKey: .value))
+        case "data-read":
+            operation = .dataRead(offset: try c.decode(UInt64.self, forKey: .offset),
+                                  count: try c.decode(Int.self, forKey: .count))
+        case "data-write":
+            operation = .dataWrite(offset: try c.decode(UInt64.self, forKey: .offset), bytes: try hex(.bytes))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown operation '\(kind)'")
+        }
+    }
+}
+
+struct OutcomeDocument: Codable {
+    var outcome: DeviceOutcome
+
+    init(_ outcome: DeviceOutcome) { self.outcome = outcome }
+
+    enum CodingKeys: String, CodingKey {
+        case result, value, deviceState, state, dataFD, bytes, initialBytes, dirtyBytes, errno
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch outcome {
+        case .done:
+            try c.encode("done", forKey: .result)
+        case .value(let v):
+            try c.encode("value", forKey: .result); try c.encode(v, forKey: .value)
+        case .state(let s, let fd):
+            try c.encode("state", forKey: .result); try c.encode(s, forKey: .deviceState)
+            if s < MigrationState.count { try c.encode(TranscriptFormatter.stateName(s), forKey: .state) }
+            try c.encode(fd, forKey: .dataFD)
+        case .bytes(let b):
+            try c.encode("bytes", forKey: .result); try c.encode(PlainText.hex(b), forKey: .bytes)
+        case .precopy(let initial, let dirty):
+            try c.encode("precopy", forKey: .result)
+            try c.encode(initial, forKey: .initialBytes); try c.encode(dirty, forKey: .dirtyBytes)
+        case .failed(let e):
+            try c.encode("failed", forKey: .result); try c.encode(e, forKey: .errno)
+        }
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.result) else {
+            outcome = try DeviceOutcome(from: decoder)   // the synthesized form
+            return
+        }
+        let kind = try c.decode(String.self, forKey: .result)
+        switch kind {
+        case "done": outcome = .done
+        case "value": outcome = .value(try c.decode(UInt64.self, forKey: .value))
+        case "state":
+            outcome = .state(try c.decode(UInt32.self, forKey: .deviceState),
+                             dataFD: try c.decode(Int32.self, forKey: .dataFD))
+        case "bytes":
+            let s = try c.decode(String.self, forKey: .bytes)
+            guard let b = PlainText.bytes(fromHex: s) else {
+                throw DecodingError.dataCorruptedError(forKey: .bytes, in: c, debugDescription: "not hexadecimal bytes")
+            }
+            outcome = .bytes(b)
+        case "precopy":
+            outcome = .precopy(initialBytes: try c.decode(UInt64.self, forKey: .initialBytes),
+                               dirtyBytes: try c.decode(UInt64.self, forKey: .dirtyBytes))
+        case "failed": outcome = .failed(try c.decode(Errno.self, forKey: .errno))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .result, in: c,
+                                                   debugDescription: "unknown result '\(kind)'")
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import MigconformRun
+
+/// Loads a `report.json` written by ``ReportWriter`` (or by any earlier run with the same schema version).
+public enum ReportReader {
+    /// Loads the report at `path`: a run folder (its `report.json` is read) or the `report.json` file itself.
+    /// Errors name the file and say whether it is missing, not JSON, of an unknown schema version, or malformed.
+    public static func load(_ path: String) throws -> RunReport {
+        var isDir: ObjCBool = false
+        var file = path
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            file = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/" + ReportWriter.jsonFile
+        }
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ReportReadError(file: file, kind: .missing,
+                                  detail: file == path ? "no such file" : "no report.json in this folder")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw ReportReadError(file: file, kind: .unreadable, detail: error.localizedDescription)
+        }
+        return try decode(data, file: file)
+    }
+
+    /// Decodes `report.json` bytes; `file` names the source in errors.
+    public static func decode(_ data: Data, file: String) throws -> RunReport {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw ReportReadError(file: file, kind: .notJSON, detail: "not valid JSON")
+        }
+        guard let top = object as? [String: Any] else {
+            throw ReportReadError(file: file, kind: .invalid, detail: "the top level is not a JSON object")
+        }
+        guard let version = top["schemaVersion"] as? Int else {
+            throw ReportReadError(file: file, kind: .unknownSchema(nil),
+                                  detail: "no integer schemaVersion: not a migconform report")
+        }
+        guard version == RunReport.schemaVersion else {
+            throw ReportReadError(file: file, kind: .unknownSchema(version),
+                                  detail: "schemaVersion \(version) is not supported (this migconform reads "
+                                      + "version \(RunReport.schemaVersion))")
+        }
+        do {
+            return try ReportJSON.decode(data)
+        } catch let error as DecodingError {
+            throw ReportReadError(file: file, kind: .invalid, detail: describe(error))
+        } catch {
+            throw ReportReadError(file: file, kind: .invalid, detail: "\(error)")
+        }
+    }
+
+    /// A decoding error as `at $.cases[2].verdict: ...`.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            var s = "$"
+            for k in keys {
+                if let i = k.intValue { s += "[\(i)]" } else { s += "." + k.stringValue }
+            }
+            return s
+        }
+        switch error {
+        case .keyNotFound(let key, let ctx):
+            return "at \(path(ctx.codingPath)): missing key '\(key.stringValue)'"
+        case .typeMismatch(let type, let ctx):
+            return "at \(path(ctx.codingPath)): expected \(type): \(ctx.debugDescription)"
+        case .valueNotFound(let type, let ctx):
+            return "at \(path(ctx.codingPath)): missing \(type) value"
+        case .dataCorrupted(let ctx):
+            return "at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// A report could not be loaded: says which file and why.
+public struct ReportReadError: Error, CustomStringConvertible, Sendable {
+    /// Why the file could not be used.
+    public enum Kind: Sendable, Equatable {
+        case missing
+        case unreadable
+        case notJSON
+        /// The schema version found, nil when there is none.
+        case unknownSchema(Int?)
+        /// JSON of the right version but not the shape of a report.
+        case invalid
+    }
+    public var file: String
+    public var kind: Kind
+    public var detail: String
+    public init(file: String, kind: Kind, detail: String) { self.file = file; self.kind = kind; self.detail = detail }
+    public var description: String { "\(file): \(detail)" }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import MigconformRun
+import MigconformSpec
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a run folder: `report.md`, `junit.xml`, `report.tap` (and any extra files the caller renders, such as
+/// the state diagram), then `report.json` last, with the SHA-256 of every other file in its `files` map.
+///
+/// Every file is written to a temporary name in the same folder, flushed to disk and renamed into place, so a
+/// reader (a CI job tailing the folder, a second run) sees either no file or a whole one; because `report.json`
+/// comes last, its presence means the folder is complete.
+public enum ReportWriter {
+    /// File names inside a run folder.
+    public static let jsonFile = "report.json"
+    public static let markdownFile = "report.md"
+    public static let junitFile = "junit.xml"
+    public static let tapFile = "report.tap"
+
+    /// Writes every report file of `report` into `folder` (created with its parents when missing) and returns the
+    /// report as written, with `files` filled in.
+    ///
+    /// - Parameter additionalFiles: further files for the folder, by plain file name (no `/`, not a name above);
+    ///   they are written before `report.json` and hashed like the others.
+    @discardableResult
+    public static func write(_ report: RunReport, to folder: URL,
+                             additionalFiles: [String: Data] = [:]) throws -> RunReport {
+        let reserved: Set<String> = [jsonFile, markdownFile, junitFile, tapFile]
+        for name in additionalFiles.keys {
+            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !reserved.contains(name) else {
+                throw ReportWriteError(path: folder.appendingPathComponent(name).path,
+                                       message: "not a usable file name for a run folder")
+            }
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ReportWriteError(path: folder.path,
+                                   message: "cannot create the folder: \(error.localizedDescription)")
+        }
+
+        var files: [(String, Data)] = [
+            (markdownFile, Data(MarkdownReport.render(report).utf8)),
+            (junitFile, Data(JUnitReport.render(report).utf8)),
+            (tapFile, Data(TAPReport.render(report).utf8)),
+        ]
+        files += additionalFiles.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+
+        var written = report
+        written.files = [:]
+        for (name, data) in files {
+            try writeAtomically(data, to: folder.appendingPathComponent(name))
+            written.files[name] = SHA256.hex([UInt8](data))
+        }
+        let json: Data
+        do {
+            json = try ReportJSON.encode(written)
+        } catch {
+            throw ReportWriteError(path: folder.appendingPathComponent(jsonFile).path,
+                                   message: "cannot encode the report: \(error)")
+        }
+        try writeAtomically(json, to: folder.appendingPathComponent(jsonFile))
+        return written
+    }
+
+    /// Writes `data` to a temporary file next to `url`, flushes it, and renames it to `url`.
+    public static func writeAtomically(_ data: Data, to url: URL) throws {
+        let path = url.path
+        let dir = url.deletingLastPathComponent().path
+        let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        func fail(_ what: String, _ err: Int32, _ p: String = path) -> ReportWriteError {
+            ReportWriteError(path: p, message: "\(what): \(String(cString: strerror(err)))")
+        }
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw fail("cannot create", errno, temp) }
+        var ok = true
+        var failure: ReportWriteError?
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+            var done = 0
+            while done < buf.count {
+                let n = posixWrite(fd, buf.baseAddress! + done, buf.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    ok = false; failure = fail("cannot write", errno, temp); return
+                }
+                done += n
+            }
+        }
+        if ok && fsync(fd) != 0 { ok = false; failure = fail("cannot flush", errno, temp) }
+        if close(fd) != 0 && ok { ok = false; failure = fail("cannot close", errno, temp) }
+        if ok && rename(temp, path) != 0 { ok = false; failure = fail("cannot rename \(temp) to", errno) }
+        guard ok else {
+            unlink(temp)
+            throw failure!
+        }
+        // Make the rename itself durable; failure here does not lose the file, so it is not an error.
+        let dfd = open(dir, O_RDONLY)
+        if dfd >= 0 { _ = fsync(dfd); _ = close(dfd) }
+    }
+}
+
+/// `write(2)`, under a name that the writer's own `write` does not shadow.
+private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
+
+/// A run folder could not be written; names the file.
+public struct ReportWriteError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var message: String
+    public init(path: String, message: String) { self.path = path; self.message = message }
+    public var description: String { "\(path): \(message)" }
+}
