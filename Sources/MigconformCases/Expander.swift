@@ -27,7 +27,10 @@ public enum Expander {
     public static func expand(_ machine: Machine, options: ExpansionOptions = ExpansionOptions()) -> [TestCase] {
         var cases: [TestCase] = []
         for rule in machine.spec.rules {
-            if let variant = rule.variant, !options.variants.contains(variant) { continue }
+            if let variant = rule.variant {
+                if variant.hasPrefix("!") { if options.variants.contains(String(variant.dropFirst())) { continue } }
+                else if !options.variants.contains(variant) { continue }
+            }
             let missing = rule.requires.filter { !machine.features.contains($0) }
             if !missing.isEmpty {
                 cases.append(TestCase(id: rule.id, rule: rule,

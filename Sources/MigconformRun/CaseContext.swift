@@ -30,6 +30,8 @@ struct SetAnswer {
 /// the resume state normally (which needs a complete stream to have been written).
 final class StreamCache {
     var stream: [UInt8]?
+    /// v1: the transaction sizes the device produced the stream in (the v1 header asks resumes to keep them).
+    var transactions: [Int] = [1 << 16]
 }
 
 /// Everything a check needs to talk to the device in terms of the spec: requests by state name, positioning,
@@ -141,7 +143,7 @@ final class CaseContext {
             throw Blocked(reason: "no path from \(start) to \(state) on this profile")
         }
         let fd = try walk(path, from: start)
-        if let stream, let e = try write(stream, to: fd, segments: [1 << 16]) {
+        if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {
             throw Blocked(reason: "writing a valid stream in \(state) failed with \(e)")
         }
         return fd
@@ -232,7 +234,9 @@ final class CaseContext {
             if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)") }
         case .v1:
             try enter(try role("save"))
-            stream = try V1Stream(self).save()
+            var sizes: [Int] = []
+            stream = try V1Stream(self).save(transactions: &sizes)
+            cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
         }
         return stream
     }

@@ -14,6 +14,12 @@ struct V1Stream {
 
     /// Reads the stream of the current saving phase until `pending_bytes` is 0.
     func save(maxIterations: Int = 1 << 20) throws -> [UInt8] {
+        var sizes: [Int] = []
+        return try save(maxIterations: maxIterations, transactions: &sizes)
+    }
+
+    /// Reads the stream and records the size of each transaction.
+    func save(maxIterations: Int = 1 << 20, transactions: inout [Int]) throws -> [UInt8] {
         var stream: [UInt8] = []
         for _ in 0..<maxIterations {
             guard let pending = try field(RegionV1.pendingBytes) else { throw Blocked(reason: "pending_bytes read failed") }
@@ -25,6 +31,7 @@ struct V1Stream {
                 throw Blocked(reason: "reading the data section failed")
             }
             stream += b
+            transactions.append(b.count)
         }
         throw Blocked(reason: "pending_bytes did not reach 0 in \(maxIterations) iterations")
     }

@@ -79,11 +79,12 @@ public enum CheckKind: String, Sendable, CaseIterable {
             return [.oneOf("expect", ["supported", "initial-nonzero", "initial-decreases", "enomsg-at-end",
                                       "refused-outside-precopy"], required: true)]
         case .roundTrip:
-            return [.list("segments", of: nil, integers: true, required: true),
+            return [.list("segments", of: nil, integers: true),
                     .oneOf("via", ["stop-copy", "pre-copy"])]
         case .resumeDamaged:
             return [.oneOf("damage", ["truncate", "corrupt", "overlong"], required: true),
-                    .oneOf("expect", ["stop-fails", "state-after-failure", "reset-recovers"], required: true)]
+                    .oneOf("expect", ["stop-fails", "state-after-failure", "reset-recovers"], required: true),
+                    .values("also-error")]
         case .invariant:
             return [.oneOf("name", ["no-spontaneous-change", "error-only-after-failure"], required: true)]
         case .reservedBits:

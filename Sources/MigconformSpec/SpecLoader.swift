@@ -621,7 +621,8 @@ private final class SpecValidator {
             }
             let hazard = loadHazard(object)
             let variant = string(object, "variant")
-            if let variant, !variantIDs.contains(variant) {
+            // "!id" marks a rule of the main reading that the variant `id` replaces.
+            if let variant, !variantIDs.contains(variant.hasPrefix("!") ? String(variant.dropFirst()) : variant) {
                 report(object.path("variant"), "unknown variant \"\(variant)\"" + knownSuffix(variantIDs))
             }
             let check = loadCheck(object)

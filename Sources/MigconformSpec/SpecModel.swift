@@ -226,7 +226,8 @@ public struct Rule: Sendable {
     /// The errnos a failing request may return where the source allows several; empty means any errno.
     public var accept: [String]
     public var hazard: Hazard?
-    /// The variant this rule belongs to; nil for the main reading.
+    /// The variant this rule belongs to; nil for the main reading. `!id` marks a main-reading rule that the
+    /// variant `id` replaces (it runs only when that variant is not selected).
     public var variant: String?
     public var check: Check
     /// 1-based line of the rule in the spec file.

@@ -136,8 +136,9 @@ enum StreamChecks {
     }
 
     static func roundTrip(_ ctx: CaseContext) throws -> CheckOutcome {
-        let segments = ctx.check.ints("segments") ?? [1 << 16]
         let stream = try ctx.captureStream(viaPreCopy: ctx.check.string("via") == "pre-copy")
+        // Without "segments", the stream goes back in the transactions the device produced.
+        let segments = ctx.check.ints("segments") ?? ctx.cache.transactions
         guard !stream.isEmpty else { throw Blocked(reason: "the saved stream is empty") }
         if let e = try ctx.feedStream(stream, segments: segments) {
             return .violated(expected: "every write accepted", actual: "a write failed with \(e)",
@@ -184,7 +185,8 @@ enum StreamChecks {
         case "state-after-failure":
             guard !answer.succeeded else { throw Blocked(reason: "the device accepted \(what) (see the stop-fails case)") }
             let now = try ctx.readState()
-            let allowed = [try ctx.value(of: resume), try ctx.value(of: try ctx.role("error"))]
+            var allowed = [try ctx.value(of: resume), try ctx.value(of: try ctx.role("error"))]
+            for extra in ctx.check.strings("also-error") ?? [] { allowed.append(try ctx.value(of: extra)) }
             if let now, allowed.contains(now) { return .pass("after the failed resume the device is in \(ctx.name(of: now))") }
             return .violated(expected: "\(resume) or \(try ctx.role("error"))", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                              message: "after a failed resume the device reports an unexpected state")
