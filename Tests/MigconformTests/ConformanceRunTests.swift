@@ -92,3 +92,26 @@ import MigconformSpec
         #expect(running.allSatisfy { $0.rule.id.hasPrefix("V2-ARC-") && !$0.id.hasSuffix("[STOP->RESUMING]") })
     }
 }
+
+/// The example in Specs/README.md stays a valid spec.
+@Suite struct SpecDocumentationTests {
+    @Test func theReadmeExampleLoads() throws {
+        let readme = try String(contentsOf: TestSupport.root.appendingPathComponent("Specs/README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```json\n"))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let spec = try SpecLoader.load(data: Array(readme[start.upperBound..<end.lowerBound].utf8), path: "Specs/README.md")
+        #expect(spec.rules.count == 2)
+        let report = try TestSupport.run(spec, ReferenceDeviceV2(.init(flags: [.stopCopy])))
+        #expect(report.summary.conformant)
+        #expect(report.cases.filter { $0.ruleID == "EX-ARC-STATE" }.count == 4)
+    }
+
+    @Test func everyRuleCitesAKnownSourceAndSaysSomething() {
+        for spec in [TestSupport.v1, TestSupport.v2] {
+            for rule in spec.rules {
+                #expect(spec.sources[rule.cite.source] != nil, "\(rule.id)")
+                #expect(rule.statement.count > 20 && !rule.cite.section.isEmpty, "\(rule.id)")
+            }
+        }
+    }
+}
