@@ -111,6 +111,13 @@ public enum VFIOTarget {
         var identity = VFIOSysfs.identity(deviceName: resolvedName(target, sysfsRoot: sysfsRoot),
                                           sysfsRoot: sysfsRoot)
         identity.extra["path"] = target.uriPath
+        // Ask for the device info first, as every VFIO user does (QEMU included): some drivers (mtty) learn their
+        // interrupt count only from this call and refuse VFIO_DEVICE_SET_IRQS before it.
+        if case .success(let info) = file.deviceInfo() {
+            identity.extra["deviceFlags"] = VFIOSysfs.describe(deviceFlags: info.flags)
+            identity.extra["regions"] = String(info.numRegions)
+            identity.extra["irqs"] = String(info.numIRQs)
+        }
         let flagsCall = file.feature(flags: FeatureRequest.get | FeatureRequest.migration,
                                      payload: [UInt8](repeating: 0, count: 8))
         switch flagsCall {
@@ -366,6 +373,16 @@ enum VFIOSysfs {
         return withUnsafeBytes(of: &u.release) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
+    }
+
+    /// `0x3 (RESET|PCI)`: the `vfio_device_info.flags` bits.
+    static func describe(deviceFlags flags: UInt32) -> String {
+        let names = ["RESET", "PCI", "PLATFORM", "AMBA", "CCW", "AP", "FSL_MC", "CAPS", "CDX"]
+        var parts: [String] = []
+        for (bit, name) in names.enumerated() where flags & (1 << UInt32(bit)) != 0 { parts.append(name) }
+        let unknown = flags & ~UInt32((1 << names.count) - 1)
+        if unknown != 0 { parts.append("0x" + String(unknown, radix: 16)) }
+        return "0x" + String(flags, radix: 16) + " (" + (parts.isEmpty ? "none" : parts.joined(separator: "|")) + ")"
     }
 
     /// `0x7 (STOP_COPY|P2P|PRE_COPY)`.

@@ -338,6 +338,8 @@ struct LinuxBackendTargetTests {
         #expect(VFIOSysfs.describe(flags: 7) == "0x7 (STOP_COPY|P2P|PRE_COPY)")
         #expect(VFIOSysfs.describe(flags: 0x11) == "0x11 (STOP_COPY|0x10)")
         #expect(VFIOSysfs.describe(flags: 0) == "0x0 (none)")
+        #expect(VFIOSysfs.describe(deviceFlags: 0x83) == "0x83 (RESET|PCI|CAPS)")
+        #expect(VFIOSysfs.describe(deviceFlags: 0x2) == "0x2 (PCI)")
     }
 }
 
