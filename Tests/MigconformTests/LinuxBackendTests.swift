@@ -289,6 +289,34 @@ struct LinuxBackendRegionV1Tests {
     }
 }
 
+@Suite("LinuxBackend: v2 device without a kernel")
+struct LinuxBackendV2DeviceTests {
+    @Test("requests reach the fd (a file answers ENOTTY); unknown data fds are refused without a call")
+    func onAFile() throws {
+        let dir = try tempFolder("v2")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/dev", contents: Data())
+        guard case .success(let fd) = Sys.open(dir + "/dev", Sys.readWrite) else { Issue.record("open"); return }
+        let device = VFIODevice(file: VFIODeviceFile(fd: fd, name: "file", path: dir + "/dev"),
+                                identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))
+        #expect(device.generation == .v2)
+        #expect(try device.perform(.getMigrationFlags) == .failed(.ENOTTY))
+        #expect(try device.perform(.setState(1)) == .failed(.ENOTTY))
+        #expect(try device.perform(.feature(flags: FeatureRequest.probe | 2, payload: [])) == .failed(.ENOTTY))
+        #expect(try device.perform(.reset) == .failed(.ENOTTY))
+        // fd numbers the device did not hand out: never touched (0 is this process's standard input)
+        #expect(try device.perform(.read(fd: 0, count: 1)) == .failed(.EBADF))
+        #expect(try device.perform(.write(fd: 0, bytes: [1])) == .failed(.EBADF))
+        #expect(try device.perform(.close(fd: 0)) == .failed(.EBADF))
+        #expect(try device.perform(.precopyInfo(fd: 0)) == .failed(.EBADF))
+        #expect(device.openDataFDs.isEmpty)
+        #expect(throws: TransportError.self) { try device.perform(.regionRead(offset: 0, width: 4)) }
+        device.shutdown()
+        #expect(device.file.isClosed)
+        #expect(throws: TransportError.self) { try device.perform(.getState) }
+    }
+}
+
 @Suite("LinuxBackend: target paths")
 struct LinuxBackendTargetTests {
     @Test("group and cdev paths parse")
