@@ -9,14 +9,20 @@ import MigconformReference
 ///     ref:v1                                                    the reference device (v1 region protocol)
 ///     vfio:/dev/vfio/<group>/<device-name>                      a kernel device, group path
 ///     vfio:/dev/vfio/devices/vfioN                              a kernel device, cdev path
+///     exec:<command line>                                       an adapter process (Specs/ADAPTER.md), run by /bin/sh -c
 enum Targets {
     static let summary = """
     TARGETS:
       ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=no][&error-on-bad-resume=no]
                                   the built-in reference device, v2 (default: every feature)
       ref:v1[?state-size=SIZE]    the built-in reference device, v1 region protocol
+      fault:NAME[?features=...]   a reference device with one deliberate fault (list: migconform faults)
       vfio:/dev/vfio/GROUP/NAME   a VFIO device of this kernel (NAME: PCI address or mdev UUID)
       vfio:/dev/vfio/devices/vfioN  the same through the iommufd cdev
+      exec:COMMAND LINE           an external adapter speaking JSON lines on stdin/stdout (Specs/ADAPTER.md),
+                                  run with /bin/sh -c; e.g. exec:ssh lab migconform adapter --target vfio:...
+                                  deadlines: MIGCONFORM_ADAPTER_TIMEOUT (default 10 s per operation),
+                                  MIGCONFORM_ADAPTER_RESET_TIMEOUT (60 s), MIGCONFORM_ADAPTER_HELLO_TIMEOUT (30 s)
     """
 
     static func open(_ uri: String) throws -> MigrationDevice {
@@ -33,13 +39,54 @@ enum Targets {
             case "v1": return ReferenceDeviceV1(try v1Configuration(query, uri: uri))
             default: throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': the reference device is ref:v2 or ref:v1")
             }
+        case "fault":
+            let (name, query) = splitQuery(rest)
+            guard let entry = FaultCatalogue.entry(named: name) else {
+                throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': no fault named '\(name)' (see 'migconform faults')")
+            }
+            var flags: MigrationFlags?
+            var size: UInt64?
+            for (key, value) in query {
+                switch key {
+                case "features": flags = try v2Configuration(["features": value], uri: uri).flags
+                case "state-size": size = try Self.size(value, uri: uri)
+                default: throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': unknown parameter '\(key)'")
+                }
+            }
+            return entry.makeDevice(flags: flags, stateSize: size)
         case "vfio":
             do { return try VFIOTarget.open(rest) } catch {
                 throw ExitFailure(code: ExitCode.target, message: "cannot open \(uri): \(error)")
             }
+        case "exec":
+            guard !rest.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': exec: needs a command line, e.g. exec:python3 adapter.py")
+            }
+            do { return try ExecDevice(command: rest, deadlines: try execDeadlines()) } catch let e as ExitFailure {
+                throw e
+            } catch {
+                throw ExitFailure(code: ExitCode.target, message: "cannot open \(uri): \(error)")
+            }
         default:
-            throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': unknown scheme '\(scheme)' (known: ref, vfio)")
+            throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': unknown scheme '\(scheme)' (known: ref, vfio, exec)")
         }
+    }
+
+    /// Deadlines of `exec:` targets, from the environment (seconds; fractions allowed).
+    static func execDeadlines() throws -> ExecDeadlines {
+        var d = ExecDeadlines()
+        let env = ProcessInfo.processInfo.environment
+        func seconds(_ name: String) throws -> Double? {
+            guard let text = env[name] else { return nil }
+            guard let s = Double(text), s > 0, s.isFinite else {
+                throw ExitFailure(code: ExitCode.usage, message: "\(name)='\(text)': expected a positive number of seconds")
+            }
+            return s
+        }
+        if let s = try seconds("MIGCONFORM_ADAPTER_TIMEOUT") { d.operation = s }
+        if let s = try seconds("MIGCONFORM_ADAPTER_RESET_TIMEOUT") { d.reset = s }
+        if let s = try seconds("MIGCONFORM_ADAPTER_HELLO_TIMEOUT") { d.hello = s }
+        return d
     }
 
     static func splitQuery(_ s: String) -> (String, [String: String]) {

@@ -18,6 +18,7 @@ struct CommandEntry {
 let commands: [CommandEntry] = [
     CommandEntry(RunCommand.self), CommandEntry(ListCommand.self), CommandEntry(CheckSpecCommand.self),
     CommandEntry(DevicesCommand.self),
+    CommandEntry(AdapterCommand.self),
 ]
 
 func topLevelHelp() -> String {

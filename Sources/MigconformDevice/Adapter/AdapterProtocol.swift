@@ -1,0 +1,266 @@
+import Foundation
+
+/// The external device adapter protocol: JSON lines on a process's stdin (requests) and stdout (responses).
+/// `Specs/ADAPTER.md` is the reference for adapter authors; this file is its implementation.
+public enum AdapterProtocol {
+    /// The protocol version this build speaks. A `hello` response must carry the same number.
+    public static let version = 1
+    /// The longest line either side accepts (a 64 MiB write encodes to about 90 MB of base64).
+    public static let maxLineBytes = 256 << 20
+}
+
+/// One request line, without its id.
+public enum AdapterRequest: Hashable, Sendable {
+    /// Opens the conversation: the client's protocol version and name.
+    case hello(protocolVersion: Int, client: String)
+    /// One device operation.
+    case operation(DeviceOperation)
+    /// Ends the conversation: the adapter answers `done`, releases the device and exits.
+    case bye
+
+    /// The request's `op` name.
+    public var name: String {
+        switch self {
+        case .hello: return "hello"
+        case .operation(let op): return op.kind
+        case .bye: return "bye"
+        }
+    }
+}
+
+/// What an adapter says about itself in answer to `hello`.
+public struct AdapterHello: Hashable, Sendable {
+    /// The adapter's protocol version.
+    public var protocolVersion: Int
+    public var generation: ProtocolGeneration
+    /// Who the device is, as the adapter reports it (`targetKind` from the identity's `kind`, default `exec`).
+    public var identity: DeviceIdentity
+
+    public init(protocolVersion: Int = AdapterProtocol.version, generation: ProtocolGeneration, identity: DeviceIdentity) {
+        self.protocolVersion = protocolVersion
+        self.generation = generation
+        self.identity = identity
+    }
+}
+
+/// One response line, without its id.
+public enum AdapterResponse: Hashable, Sendable {
+    /// The answer to `hello`.
+    case hello(AdapterHello)
+    /// What the device answered (`bye` is answered with ``DeviceOutcome/done``).
+    case outcome(DeviceOutcome)
+    /// The adapter could not carry out the request at all (unknown op, bad argument, its own channel to the
+    /// device broke). Not a device answer: the runner treats it as a transport failure, a timeout when `timedOut`.
+    case error(message: String, timedOut: Bool)
+}
+
+/// A line that does not follow the protocol: what was wrong, in words fit for a report.
+public struct AdapterProtocolError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Encodes and decodes protocol lines. A line never contains a newline; the caller adds the `\n`.
+public enum AdapterCodec {
+    // MARK: - Requests
+
+    /// The request as a line, with `id`.
+    public static func encode(_ request: AdapterRequest, id: Int) -> String {
+        var m: [(String, AdapterJSON)] = [("id", .int(id)), ("op", .string(request.name))]
+        switch request {
+        case .hello(let version, let client):
+            m += [("protocol", .int(version)), ("client", .string(client))]
+        case .bye: break
+        case .operation(let op):
+            switch op {
+            case .getMigrationFlags, .getState, .getDataSize, .reset: break
+            case .feature(let flags, let payload): m += [("flags", .int(flags)), ("payload", base64(payload))]
+            case .setState(let s): m += [("state", .int(s))]
+            case .read(let fd, let count): m += [("fd", .int(fd)), ("count", .int(count))]
+            case .write(let fd, let bytes): m += [("fd", .int(fd)), ("data", base64(bytes))]
+            case .close(let fd), .precopyInfo(let fd): m += [("fd", .int(fd))]
+            case .configRead(let offset, let width), .regionRead(let offset, let width):
+                m += [("offset", .int(offset)), ("width", .int(width))]
+            case .disableInterrupts(let index): m += [("index", .int(index))]
+            case .regionWrite(let offset, let width, let value):
+                m += [("offset", .int(offset)), ("width", .int(width)), ("value", .int(value))]
+            case .dataRead(let offset, let count): m += [("offset", .int(offset)), ("count", .int(count))]
+            case .dataWrite(let offset, let bytes): m += [("offset", .int(offset)), ("data", base64(bytes))]
+            }
+        }
+        return AdapterJSON.object(m).text
+    }
+
+    /// Reads a request line. Returns the id as written (any JSON value, echoed back verbatim) and the request;
+    /// throws ``AdapterProtocolError`` naming the problem. When the line is an object with an id but a bad request,
+    /// the error's id is still recoverable with ``requestID(_:)``.
+    public static func decodeRequest(_ line: String) throws -> (id: AdapterJSON, request: AdapterRequest) {
+        let o = try object(line, what: "request")
+        guard let id = o["id"] else { throw AdapterProtocolError("request has no \"id\"") }
+        guard let op = o["op"]?.stringValue else { throw AdapterProtocolError("request has no \"op\" string") }
+        let f = Fields(o, context: "request '\(op)'")
+        let request: AdapterRequest
+        switch op {
+        case "hello":
+            request = .hello(protocolVersion: try f.int("protocol"), client: (try? f.string("client")) ?? "")
+        case "bye": request = .bye
+        case "get-migration-flags": request = .operation(.getMigrationFlags)
+        case "feature": request = .operation(.feature(flags: try f.int("flags"), payload: try f.bytes("payload")))
+        case "get-state": request = .operation(.getState)
+        case "set-state": request = .operation(.setState(try f.int("state")))
+        case "get-data-size": request = .operation(.getDataSize)
+        case "read": request = .operation(.read(fd: try f.int("fd"), count: try f.int("count")))
+        case "write": request = .operation(.write(fd: try f.int("fd"), bytes: try f.bytes("data")))
+        case "close": request = .operation(.close(fd: try f.int("fd")))
+        case "precopy-info": request = .operation(.precopyInfo(fd: try f.int("fd")))
+        case "reset": request = .operation(.reset)
+        case "config-read": request = .operation(.configRead(offset: try f.int("offset"), width: try f.int("width")))
+        case "disable-interrupts": request = .operation(.disableInterrupts(index: try f.int("index")))
+        case "region-read": request = .operation(.regionRead(offset: try f.int("offset"), width: try f.int("width")))
+        case "region-write":
+            request = .operation(.regionWrite(offset: try f.int("offset"), width: try f.int("width"), value: try f.int("value")))
+        case "data-read": request = .operation(.dataRead(offset: try f.int("offset"), count: try f.int("count")))
+        case "data-write": request = .operation(.dataWrite(offset: try f.int("offset"), bytes: try f.bytes("data")))
+        default: throw AdapterProtocolError("unknown op '\(op)'")
+        }
+        return (id, request)
+    }
+
+    /// The id of a request line, when the line is at least an object with one (for answering a bad request).
+    public static func requestID(_ line: String) -> AdapterJSON? {
+        (try? AdapterJSON.parse(line))?["id"]
+    }
+
+    // MARK: - Responses
+
+    /// The response as a line, echoing `id` (`null` when the request had none that could be read).
+    public static func encode(_ response: AdapterResponse, id: AdapterJSON) -> String {
+        var m: [(String, AdapterJSON)] = [("id", id)]
+        switch response {
+        case .hello(let h):
+            var ident: [(String, AdapterJSON)] = [("kind", .string(h.identity.targetKind)),
+                                                  ("driver", .string(h.identity.driver)),
+                                                  ("detail", .string(h.identity.detail))]
+            if let k = h.identity.kernelRelease { ident.append(("kernel_release", .string(k))) }
+            if !h.identity.extra.isEmpty {
+                ident.append(("extra", .object(h.identity.extra.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+            }
+            m += [("result", .string("hello")), ("protocol", .int(h.protocolVersion)),
+                  ("generation", .string(h.generation.rawValue)), ("identity", .object(ident))]
+        case .error(let message, let timedOut):
+            m += [("result", .string("error")), ("message", .string(message))]
+            if timedOut { m.append(("timed_out", .bool(true))) }
+        case .outcome(let outcome):
+            switch outcome {
+            case .done: m.append(("result", .string("done")))
+            case .value(let v): m += [("result", .string("value")), ("value", .int(v))]
+            case .state(let s, let fd): m += [("result", .string("state")), ("state", .int(s)), ("data_fd", .int(fd))]
+            case .bytes(let b): m += [("result", .string("bytes")), ("data", base64(b))]
+            case .precopy(let initial, let dirty):
+                m += [("result", .string("precopy")), ("initial_bytes", .int(initial)), ("dirty_bytes", .int(dirty))]
+            case .failed(let e): m += [("result", .string("failed")), ("errno", .string(e.name))]
+            }
+        }
+        return AdapterJSON.object(m).text
+    }
+
+    /// Reads a response line: its id (nil when absent or not an integer) and the response.
+    public static func decodeResponse(_ line: String) throws -> (id: Int?, response: AdapterResponse) {
+        let o = try object(line, what: "response")
+        let id = o["id"]?.integer(Int.self)
+        guard let result = o["result"]?.stringValue else { throw AdapterProtocolError("response has no \"result\" string") }
+        let f = Fields(o, context: "'\(result)' response")
+        let response: AdapterResponse
+        switch result {
+        case "done": response = .outcome(.done)
+        case "value": response = .outcome(.value(try f.int("value")))
+        case "state": response = .outcome(.state(try f.int("state"), dataFD: try f.int("data_fd")))
+        case "bytes": response = .outcome(.bytes(try f.bytes("data")))
+        case "precopy":
+            response = .outcome(.precopy(initialBytes: try f.int("initial_bytes"), dirtyBytes: try f.int("dirty_bytes")))
+        case "failed":
+            guard let raw = o["errno"] else { throw AdapterProtocolError("'failed' response has no \"errno\"") }
+            let errno: Errno?
+            switch raw {
+            case .string(let s): errno = Errno(name: s)
+            case .number: errno = raw.integer(Int32.self).flatMap { $0 > 0 ? Errno(rawValue: $0) : nil }
+            default: errno = nil
+            }
+            guard let e = errno else {
+                throw AdapterProtocolError("'failed' response has errno \(raw.text), which is not a known errno name or a positive number")
+            }
+            response = .outcome(.failed(e))
+        case "error":
+            response = .error(message: o["message"]?.stringValue ?? "(no message)", timedOut: o["timed_out"]?.boolValue ?? false)
+        case "hello":
+            let version: Int = try f.int("protocol")
+            let genText = try f.string("generation")
+            guard let generation = ProtocolGeneration(rawValue: genText) else {
+                throw AdapterProtocolError("'hello' response has generation '\(genText)' (expected \"v1\" or \"v2\")")
+            }
+            let ident = o["identity"] ?? .object([])
+            guard case .object = ident else { throw AdapterProtocolError("'hello' response: \"identity\" is \(ident.typeName), not an object") }
+            var extra: [String: String] = [:]
+            if case .object(let members)? = ident["extra"] {
+                for (k, v) in members { extra[k] = v.stringValue ?? v.text }
+            }
+            let identity = DeviceIdentity(targetKind: ident["kind"]?.stringValue ?? "exec",
+                                          driver: ident["driver"]?.stringValue ?? "unknown",
+                                          detail: ident["detail"]?.stringValue ?? "",
+                                          kernelRelease: ident["kernel_release"]?.stringValue, extra: extra)
+            response = .hello(AdapterHello(protocolVersion: version, generation: generation, identity: identity))
+        default:
+            throw AdapterProtocolError("unknown result '\(result)'")
+        }
+        return (id, response)
+    }
+
+    // MARK: - Helpers
+
+    static func base64(_ bytes: [UInt8]) -> AdapterJSON { .string(Data(bytes).base64EncodedString()) }
+
+    static func object(_ line: String, what: String) throws -> AdapterJSON {
+        let v: AdapterJSON
+        do { v = try AdapterJSON.parse(line) } catch {
+            throw AdapterProtocolError("\(what) line is not JSON (\(error)): \(excerpt(line))")
+        }
+        guard case .object = v else { throw AdapterProtocolError("\(what) line is \(v.typeName), not an object: \(excerpt(line))") }
+        return v
+    }
+
+    /// The start of a line, for messages (a bad line can be megabytes long).
+    public static func excerpt(_ line: String, limit: Int = 120) -> String {
+        let flat = line.replacingOccurrences(of: "\n", with: "\\n")
+        return flat.count <= limit ? "'\(flat)'" : "'\(flat.prefix(limit))…' (\(line.utf8.count) bytes)"
+    }
+
+    /// Typed access to an object's members, with messages that name the member and the request.
+    struct Fields {
+        let o: AdapterJSON
+        let context: String
+        init(_ o: AdapterJSON, context: String) { self.o = o; self.context = context }
+
+        func member(_ key: String) throws -> AdapterJSON {
+            guard let v = o[key] else { throw AdapterProtocolError("\(context) has no \"\(key)\"") }
+            return v
+        }
+        func int<I: FixedWidthInteger>(_ key: String) throws -> I {
+            let v = try member(key)
+            guard let n = v.integer(I.self) else {
+                throw AdapterProtocolError("\(context): \"\(key)\" is \(v.text), not an integer in \(I.min)...\(I.max)")
+            }
+            return n
+        }
+        func string(_ key: String) throws -> String {
+            let v = try member(key)
+            guard let s = v.stringValue else { throw AdapterProtocolError("\(context): \"\(key)\" is \(v.typeName), not a string") }
+            return s
+        }
+        func bytes(_ key: String) throws -> [UInt8] {
+            let s = try string(key)
+            guard let d = Data(base64Encoded: s) else { throw AdapterProtocolError("\(context): \"\(key)\" is not valid base64") }
+            return [UInt8](d)
+        }
+    }
+}
