@@ -319,19 +319,24 @@ step_done "$(du -h "$INITRD" | cut -f1) uncompressed"
 
 # ---------------------------------------------------------------------------------------------------------------
 step "boot QEMU (TCG) and run: $GUEST_CMD"
-HINT="read the console log; LAB_TIMEOUT=$LAB_TIMEOUT s"
+HINT="read the console log; LAB_TIMEOUT=$LAB_TIMEOUT s; a soft lockup panics the guest (softlockup_panic=1)"
 CONSOLE="$OUT/console.log"
 QRC=0
 timeout -k 10 "$LAB_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 1 \
     -nographic -no-reboot -nic none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-    -kernel "$VMLINUZ" -initrd "$INITRD" -append "console=ttyS0 panic=-1 rdinit=/init" \
+    -kernel "$VMLINUZ" -initrd "$INITRD" -append "console=ttyS0 panic=-1 softlockup_panic=1 rdinit=/init" \
     < /dev/null > "$CONSOLE" 2>&1 || QRC=$?
 tr -d '\r' < "$CONSOLE" > "$CONSOLE.tmp" && mv "$CONSOLE.tmp" "$CONSOLE"
 if [ "$QRC" -eq 124 ] || [ "$QRC" -eq 137 ]; then fail "QEMU timed out after $LAB_TIMEOUT s" 99; fi
 if [ $((QRC & 1)) -eq 1 ]; then GUEST_RC=$((QRC >> 1)); else GUEST_RC=""; fi
 grep -q '@@LAB-GUEST-START' "$CONSOLE" || fail "the guest never ran /init (QEMU exit $QRC)" 99
 if g="$(grep -m1 '@@LAB-GUEST-FAILED' "$CONSOLE")"; then fail "in the guest: ${g#@@LAB-GUEST-FAILED }" 98; fi
-[ -n "$GUEST_RC" ] || fail "the guest did not report an exit code (QEMU exit $QRC)" 99
+if [ -z "$GUEST_RC" ]; then
+    if k="$(grep -m1 -E 'Kernel panic|soft lockup|BUG:|Oops' "$CONSOLE")"; then
+        fail "the guest kernel died before reporting an exit code: $k" 99
+    fi
+    fail "the guest did not report an exit code (QEMU exit $QRC)" 99
+fi
 grep '@@LAB-RUN-DONE' "$CONSOLE" | sed 's/^/   guest: /' | tee -a "$LOG" >&2 || true
 step_done "guest exit $GUEST_RC"
 
