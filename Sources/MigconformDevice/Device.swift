@@ -41,10 +41,24 @@ public protocol MigrationDevice: AnyObject {
     func perform(_ operation: DeviceOperation) throws -> DeviceOutcome
     /// Releases the device (closes fds, ends adapter processes). Called once at the end of a run.
     func shutdown()
+    /// Called after an operation did not return before its deadline, possibly from another thread while that
+    /// operation is still blocked. A device that can make itself usable again (an adapter that restarts its
+    /// process, a simulator) does so and returns true; the default is false: a kernel thread stuck in an ioctl
+    /// cannot be freed, and the runner then treats the device as wedged.
+    func recoverAfterTimeout() -> Bool
 }
 
 extension MigrationDevice {
     public func shutdown() {}
+    public func recoverAfterTimeout() -> Bool { false }
+    /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do.
+    public var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
+}
+
+/// A device that passes every request on to another device (to add deadlines, for example).
+public protocol DeviceWrapper: AnyObject {
+    /// The device requests are passed to.
+    var wrapped: MigrationDevice { get }
 }
 
 /// The channel to a device failed; the device's behaviour is unknown. Never a device verdict.
@@ -57,4 +71,11 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
         self.timedOut = timedOut
     }
     public var description: String { message }
+}
+
+/// A device that can say whether its host kernel suffered during the run (taint, WARNING, BUG). Kernel targets
+/// answer from the kernel's own records; simulated devices may model it.
+public protocol HostHealthReporting: AnyObject {
+    /// Problems since the device was opened, one line each; empty when the host is healthy.
+    func hostProblems() -> [String]
 }

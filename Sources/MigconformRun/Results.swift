@@ -46,13 +46,83 @@ public struct CaseResult: Codable, Sendable {
     public var transcript: [TranscriptEntry]
     /// For failures: the operations from reset that reproduce it.
     public var reproducer: [DeviceOperation]?
+    /// For XFAIL, XPASS and FLAKE: the verdict the device earned before the baseline or a retry changed it.
+    public var rawVerdict: Verdict?
+    /// The baseline's reason (or tracker link) for the expectation that matched this case.
+    public var expectation: String?
+    /// How many times the case ran, when it was retried.
+    public var attempts: Int?
+    /// Rebuilt from a journal: the run stopped while this case was running.
+    public var unfinished: Bool?
+    /// In a sharded run: the shard (1-based) that runs this case; set on the placeholders of other shards' cases.
+    public var otherShard: Int?
 
     public init(id: String, ruleID: String, level: String, statement: String, cite: String, verdict: Verdict,
                 message: String, expected: String? = nil, actual: String? = nil, durationMicros: UInt64 = 0,
-                transcript: [TranscriptEntry] = [], reproducer: [DeviceOperation]? = nil) {
+                transcript: [TranscriptEntry] = [], reproducer: [DeviceOperation]? = nil, rawVerdict: Verdict? = nil,
+                expectation: String? = nil, attempts: Int? = nil, unfinished: Bool? = nil, otherShard: Int? = nil) {
         self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
         self.verdict = verdict; self.message = message; self.expected = expected; self.actual = actual
         self.durationMicros = durationMicros; self.transcript = transcript; self.reproducer = reproducer
+        self.rawVerdict = rawVerdict; self.expectation = expectation; self.attempts = attempts
+        self.unfinished = unfinished; self.otherShard = otherShard
+    }
+
+    /// The verdict the device itself earned: the raw verdict under XFAIL/XPASS, otherwise the verdict.
+    public var deviceVerdict: Verdict {
+        switch verdict {
+        case .xfail, .xpass: return rawVerdict ?? verdict
+        default: return verdict
+        }
+    }
+}
+
+/// Which share of a run's cases one shard ran.
+public struct ShardInfo: Codable, Sendable, Equatable {
+    /// 1-based shard number.
+    public var index: Int
+    public var count: Int
+    public init(index: Int, count: Int) { self.index = index; self.count = count }
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// One shard behind a merged report.
+public struct MergedShard: Codable, Sendable {
+    public var shard: ShardInfo
+    public var target: String
+    public var device: DeviceIdentity
+    public var started: String
+    public var ended: String
+    public var interrupted: Bool
+    public init(shard: ShardInfo, target: String, device: DeviceIdentity, started: String, ended: String,
+                interrupted: Bool) {
+        self.shard = shard; self.target = target; self.device = device; self.started = started; self.ended = ended
+        self.interrupted = interrupted
+    }
+}
+
+/// How the device was left at the end of the run.
+public struct CleanupReport: Codable, Sendable, Equatable {
+    /// The final reset returned the device to RUNNING.
+    public var restored: Bool
+    /// Session fds the runner closed at the end.
+    public var closedFDs: [Int32]
+    /// What went wrong (reset failed, state read back was not RUNNING, the device is wedged).
+    public var problems: [String]
+    public init(restored: Bool, closedFDs: [Int32] = [], problems: [String] = []) {
+        self.restored = restored; self.closedFDs = closedFDs; self.problems = problems
+    }
+}
+
+/// The expectations file a run was judged against.
+public struct BaselineInfo: Codable, Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var entries: Int
+    /// Expectations that matched no case of the run (stale lines to remove).
+    public var unused: [String]
+    public init(path: String, sha256: String, entries: Int, unused: [String] = []) {
+        self.path = path; self.sha256 = sha256; self.entries = entries; self.unused = unused
     }
 }
 
@@ -79,6 +149,25 @@ public struct RunInfo: Codable, Sendable {
     public var allowedHazards: [String]
     /// Spec variants the run was made under.
     public var variants: [String]
+    /// Why the run stopped early (signal, failure limit, wedged device), when it did.
+    public var stopReason: String?
+    /// For one shard of a sharded run.
+    public var shard: ShardInfo?
+    /// For a merged report: the shards it was made from.
+    public var mergedFrom: [MergedShard]?
+    /// How the device was left at the end.
+    public var cleanup: CleanupReport?
+    /// The expectations the run was judged against.
+    public var baseline: BaselineInfo?
+    /// Retries allowed for unexpected failures (`--retries`).
+    public var retries: Int?
+    /// Operations that did not return in time, and how often a fresh device replaced one that hung.
+    public var timeouts: [String]?
+    public var reopened: Int?
+    /// The deadlines in force, seconds by operation kind (`*`: every other kind).
+    public var deadlines: [String: Double]?
+    /// The report was rebuilt from the run's journal after the run itself did not finish writing it.
+    public var fromJournal: Bool?
 
     public init(runnerVersion: String, specID: String, specVersion: String, specPath: String, specSHA256: String,
                 target: String, device: DeviceIdentity, features: [String], migrationFlags: UInt64?,
@@ -99,7 +188,8 @@ public struct RunSummary: Codable, Sendable {
     /// Cases per level family (`must`, `should`, `may`) and verdict.
     public var byLevel: [String: [String: Int]]
     public var total: Int
-    /// No MUST-level case failed, timed out or errored.
+    /// No MUST-level case failed, timed out or errored (an expected failure, XFAIL, still counts as one; a
+    /// FLAKE, which passed on a retry, does not).
     public var conformant: Bool
 
     public init(cases: [CaseResult]) {
@@ -111,7 +201,8 @@ public struct RunSummary: Codable, Sendable {
             v[c.verdict.rawValue, default: 0] += 1
             let family = Self.family(c.level)
             l[family, default: [:]][c.verdict.rawValue, default: 0] += 1
-            if family == "must", [.fail, .timeout, .error].contains(c.verdict) { conformant = false }
+            // A known failure (XFAIL) is still a failure of the device.
+            if family == "must", [.fail, .timeout, .error].contains(c.deviceVerdict) { conformant = false }
         }
         verdicts = v
         byLevel = l

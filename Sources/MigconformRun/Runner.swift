@@ -11,81 +11,312 @@ public struct RunOptions: Sendable {
     public var runnerVersion: String
     /// Stop after this many FAIL/TIMEOUT/ERROR cases (nil: never).
     public var maxFailures: Int?
+    /// How long each device operation may take.
+    public var deadlines: Deadlines
+    /// Run only this share of the cases (nil: all).
+    public var shard: ShardInfo?
+    /// Known failures and flakes of this device: matching failures become XFAIL, matching passes XPASS.
+    public var baseline: Expectations?
+    /// Rerun an unexpected FAIL, WARN or ERROR up to this many times; a pass on a retry makes it FLAKE.
+    public var retries: Int
+    /// Refuse to run unless the device's driver has this name.
+    public var expectDriver: String?
+    /// Refuse to run unless the device advertises exactly these flag features (spec feature names).
+    public var expectFeatures: Set<String>?
+    /// Refuse to run unless the raw migration flags word is this.
+    public var expectFlags: UInt64?
 
     public init(target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
-                maxFailures: Int? = nil) {
+                maxFailures: Int? = nil, deadlines: Deadlines = .standard, shard: ShardInfo? = nil,
+                baseline: Expectations? = nil, retries: Int = 0, expectDriver: String? = nil,
+                expectFeatures: Set<String>? = nil, expectFlags: UInt64? = nil) {
         self.target = target; self.expansion = expansion; self.runnerVersion = runnerVersion; self.maxFailures = maxFailures
+        self.deadlines = deadlines; self.shard = shard; self.baseline = baseline; self.retries = retries
+        self.expectDriver = expectDriver; self.expectFeatures = expectFeatures; self.expectFlags = expectFlags
     }
 }
 
 /// The runner's version, recorded in every report.
 public let migconformVersion = "0.1.0"
 
+/// A case as the plan lists it, before it runs: what a journal needs to name every case of the run.
+public struct PlannedCase: Codable, Sendable, Equatable {
+    public var id: String
+    public var ruleID: String
+    public var level: String
+    public var statement: String
+    public var cite: String
+    public init(id: String, ruleID: String, level: String, statement: String, cite: String) {
+        self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
+    }
+}
+
+/// Follows a run as it happens (the journal, progress output). Every method has an empty default.
+public protocol RunObserver: AnyObject {
+    /// Discovery and planning are done; no case has run. `info` has no end time yet.
+    func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard])
+    /// A case is about to run (`attempt` counts from 1; retries come with higher numbers).
+    func caseWillStart(index: Int, id: String, attempt: Int)
+    /// A device operation is about to be issued.
+    func operationWillStart(_ operation: DeviceOperation)
+    /// A device operation came back (or failed in the transport).
+    func operationDidEnd(_ entry: TranscriptEntry)
+    /// A case has its final verdict.
+    func caseDidEnd(index: Int, result: CaseResult)
+    /// The end-of-run cleanup is about to touch the device.
+    func cleanupWillStart()
+    /// The report is complete.
+    func runDidEnd(_ report: RunReport)
+}
+
+extension RunObserver {
+    public func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {}
+    public func caseWillStart(index: Int, id: String, attempt: Int) {}
+    public func operationWillStart(_ operation: DeviceOperation) {}
+    public func operationDidEnd(_ entry: TranscriptEntry) {}
+    public func caseDidEnd(index: Int, result: CaseResult) {}
+    public func cleanupWillStart() {}
+    public func runDidEnd(_ report: RunReport) {}
+}
+
+/// The device is not the one the user said to expect (`--expect-driver`, `--expect-flags`): nothing was run.
+public struct TargetMismatch: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
 /// Execute: runs every case of a plan on a device, one at a time, and gathers the results.
+///
+/// Every device operation has a deadline (``DeadlineDevice``). A case whose operation does not return in time is
+/// TIMEOUT; the runner then reopens the target when it can and goes on, or, when the device is wedged, records
+/// every remaining case that needs it as SKIPPED and still finishes the report. At the end, also after
+/// ``stop(_:)``, the device is reset and every session fd closed, and the report says whether that worked.
 public final class Runner {
     public let spec: Spec
     public let device: RecordingDevice
+    /// The deadlines in front of the device.
+    public let deadlineDevice: DeadlineDevice
     public var options: RunOptions
     /// Called before a case runs and after it finished (progress on stderr, the journal).
     public var onCaseStart: ((TestCase, Int, Int) -> Void)?
     public var onCaseEnd: ((CaseResult, Int, Int) -> Void)?
     /// For kernel targets: problems the host kernel logged since the run began (taint, WARNING, BUG).
     public var hostHealth: (() -> [String])?
+    /// Follow the run (the journal).
+    public var observers: [RunObserver] = []
     let streamCache = StreamCache()
+    private let stopLock = NSLock()
+    private var stopRequest: String?
 
-    public init(spec: Spec, device: MigrationDevice, options: RunOptions) {
+    /// - Parameter reopen: opens a fresh device like this one, to replace one that hung (simulated targets);
+    ///   nil when the target cannot be reopened (a kernel device).
+    public init(spec: Spec, device: MigrationDevice, options: RunOptions,
+                reopen: (() throws -> MigrationDevice)? = nil) {
         self.spec = spec
-        self.device = RecordingDevice(device)
+        self.deadlineDevice = DeadlineDevice(device, deadlines: options.deadlines, reopen: reopen)
+        self.device = RecordingDevice(deadlineDevice)
         self.options = options
+        self.device.willPerform = { [unowned self] op in for o in self.observers { o.operationWillStart(op) } }
+        self.device.didPerform = { [unowned self] e in for o in self.observers { o.operationDidEnd(e) } }
     }
+
+    /// The device under test itself, below the deadlines.
+    public var target: MigrationDevice { deadlineDevice.device.underlying }
+
+    /// Asks the run to end (thread-safe; from a signal handler's queue): no further case starts, an operation in
+    /// flight is given up, the device is cleaned up and the report is complete and marked interrupted.
+    public func stop(_ reason: String) {
+        stopLock.withLock { if stopRequest == nil { stopRequest = reason } }
+        deadlineDevice.interrupt(reason)
+    }
+
+    var stopReason: String? { stopLock.withLock { stopRequest } }
 
     /// Discovers the device's features, expands, plans, runs every case and returns the report.
     public func run() throws -> RunReport {
         let started = Date()
         var options = self.options
-        options.expansion.targetKind = device.device.identity.targetKind
-        options.expansion.kernelRelease = device.device.identity.kernelRelease
+        deadlineDevice.deadlines = options.deadlines
+        options.expansion.targetKind = target.identity.targetKind
+        options.expansion.kernelRelease = target.identity.kernelRelease
         let profile = try Discovery.discover(spec, device: device)
         device.takeTranscript()
+        try checkExpectations(profile)
         let machine = Machine(spec: spec, features: profile.features)
         let plan = Planner.plan(Expander.expand(machine, options: options.expansion), machine: machine)
-        var results: [CaseResult] = []
+        let owner = Sharding.owners(plan.cases.map { $0.disposition == .run }, shard: options.shard)
+        var info = RunInfo(runnerVersion: options.runnerVersion, specID: spec.id, specVersion: spec.version,
+                           specPath: spec.path, specSHA256: spec.sha256, target: options.target,
+                           device: target.identity, features: profile.features.sorted(),
+                           migrationFlags: profile.migrationFlags, started: Self.iso(started), ended: "",
+                           interrupted: false, allowedHazards: options.expansion.allowedHazards.sorted(),
+                           variants: options.expansion.variants.sorted())
+        info.shard = options.shard
+        info.retries = options.retries > 0 ? options.retries : nil
+        var deadlines = options.deadlines.byKind
+        deadlines["*"] = options.deadlines.fallback
+        info.deadlines = deadlines
+        let planned = plan.cases.map { c in
+            PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
+                        cite: c.rule.cite.description)
+        }
         var hazards: [SkippedHazard] = []
-        var failures = 0
-        var stopped: String?
-        let total = plan.cases.count
-        for (index, testCase) in plan.cases.enumerated() {
-            onCaseStart?(testCase, index, total)
-            var result: CaseResult
-            if let reason = stopped {
-                result = Self.result(testCase, .skipped, reason)
-            } else {
-                result = execute(testCase, machine: machine)
-            }
+        for testCase in plan.cases {
             if case .skipped(let why) = testCase.disposition, let h = testCase.rule.hazard, why.hasPrefix("hazard") {
                 hazards.append(SkippedHazard(caseID: testCase.id, hazardID: h.id, effect: h.effect))
             }
+        }
+        for o in observers { o.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
+
+        var results: [CaseResult] = []
+        var failures = 0
+        var stopped: String?
+        var wedged: String?
+        let total = plan.cases.count
+        for (index, testCase) in plan.cases.enumerated() {
+            onCaseStart?(testCase, index, total)
+            if stopped == nil, let why = stopReason { stopped = why }
+            var result: CaseResult
+            if let other = owner[index], other != options.shard?.index {
+                result = Self.result(testCase, .skipped, "run by shard \(other)/\(options.shard!.count)")
+                result.otherShard = other
+            } else if let reason = stopped, testCase.disposition == .run {
+                result = Self.result(testCase, .skipped, "not run: \(reason)")
+            } else if let w = wedged, testCase.disposition == .run, testCase.rule.check.kind != .hostHealth {
+                result = Self.result(testCase, .skipped, "not run: the device is wedged (\(w))")
+            } else {
+                result = attempt(testCase, index: index, machine: machine, attempt: 1)
+                if let b = options.baseline { result = b.judge(result) }
+                result = retry(result, testCase, index: index, machine: machine)
+            }
             if [.fail, .timeout, .error].contains(result.verdict) { failures += 1 }
-            if result.verdict == .timeout && stopped == nil {
-                stopped = "not run: the device stopped answering (TIMEOUT in \(testCase.id))"
+            if deadlineDevice.needsRecovery {
+                if case .wedged(let why) = deadlineDevice.recover(), wedged == nil {
+                    wedged = why
+                }
             }
             if let max = options.maxFailures, failures >= max, stopped == nil {
-                stopped = "not run: --max-failures \(max) reached"
+                stopped = "--max-failures \(max) reached"
             }
             results.append(result)
             onCaseEnd?(result, index, total)
+            for o in observers { o.caseDidEnd(index: index, result: result) }
         }
-        // Leave the device as found: RUNNING, no session open.
-        _ = try? device.perform(.reset)
+        if stopped == nil, let why = stopReason { stopped = why }
+        for o in observers { o.cleanupWillStart() }
+        info.cleanup = cleanUp()
         device.takeTranscript()
-        let info = RunInfo(runnerVersion: options.runnerVersion, specID: spec.id, specVersion: spec.version,
-                           specPath: spec.path, specSHA256: spec.sha256, target: options.target,
-                           device: device.device.identity, features: profile.features.sorted(),
-                           migrationFlags: profile.migrationFlags, started: Self.iso(started), ended: Self.iso(Date()),
-                           interrupted: stopped != nil, allowedHazards: options.expansion.allowedHazards.sorted(),
-                           variants: options.expansion.variants.sorted())
+        info.ended = Self.iso(Date())
+        info.interrupted = stopped != nil || wedged != nil
+        info.stopReason = stopped ?? wedged.map { "the device is wedged: \($0)" }
+        info.timeouts = deadlineDevice.timeouts.isEmpty ? nil : deadlineDevice.timeouts
+        info.reopened = deadlineDevice.reopenCount > 0 ? deadlineDevice.reopenCount : nil
+        if let b = options.baseline {
+            info.baseline = BaselineInfo(path: b.path, sha256: b.sha256, entries: b.entries.count,
+                                         unused: b.unused(by: results.map(\.id)))
+        }
         let cost = PlanCost(resets: plan.resets, operations: device.operationCount)
-        return RunReport(run: info, cases: results, plan: cost, hazardsSkipped: hazards)
+        let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: hazards)
+        for o in observers { o.runDidEnd(report) }
+        return report
+    }
+
+    /// One attempt at a case, with the deadline bookkeeping: a timeout the check swallowed still makes TIMEOUT.
+    func attempt(_ testCase: TestCase, index: Int, machine: Machine, attempt: Int) -> CaseResult {
+        if testCase.disposition == .run {
+            for o in observers { o.caseWillStart(index: index, id: testCase.id, attempt: attempt) }
+        }
+        let timeoutsBefore = deadlineDevice.timeouts.count
+        var result = execute(testCase, machine: machine)
+        if deadlineDevice.timeouts.count > timeoutsBefore && result.verdict != .timeout {
+            result.verdict = .timeout
+            result.message = "timed out: \(deadlineDevice.timeouts[timeoutsBefore])"
+        }
+        return result
+    }
+
+    /// Reruns an unexpected FAIL, WARN or ERROR up to `options.retries` times; a pass on a retry gives FLAKE.
+    func retry(_ first: CaseResult, _ testCase: TestCase, index: Int, machine: Machine) -> CaseResult {
+        guard options.retries > 0, [.fail, .warn, .error].contains(first.verdict) else { return first }
+        var result = first
+        for n in 1...options.retries {
+            if stopReason != nil || deadlineDevice.needsRecovery || deadlineDevice.wedged != nil { break }
+            let again = attempt(testCase, index: index, machine: machine, attempt: n + 1)
+            if again.verdict == .pass || again.verdict == .info {
+                result.rawVerdict = first.verdict
+                result.verdict = .flake
+                result.attempts = n + 1
+                result.message = "\(first.verdict.rawValue) on the first run, passed on retry \(n): \(first.message)"
+                return result
+            }
+            if again.verdict == .timeout { break }
+        }
+        result.attempts = options.retries + 1
+        result.message += " (failed again on every retry)"
+        return result
+    }
+
+    func checkExpectations(_ profile: DeviceProfile) throws {
+        if let want = options.expectDriver, target.identity.driver != want {
+            throw TargetMismatch(message: "expected driver '\(want)', the target's driver is '\(target.identity.driver)'"
+                                 + " (\(target.identity.detail))")
+        }
+        if let want = options.expectFlags, profile.migrationFlags != want {
+            throw TargetMismatch(message: "expected migration flags 0x\(String(want, radix: 16)), the device advertises "
+                                 + (profile.migrationFlags.map { "0x" + String($0, radix: 16) } ?? "none"))
+        }
+        if let want = options.expectFeatures {
+            let flagFeatures = Set(spec.features.filter { $0.flag != nil }.map(\.name))
+            let have = profile.features.intersection(flagFeatures)
+            if have != want {
+                throw TargetMismatch(message: "expected features \(want.sorted().joined(separator: ",")), the device "
+                                     + "advertises \(have.isEmpty ? "none" : have.sorted().joined(separator: ","))")
+            }
+        }
+    }
+
+    /// Leaves the device as found: RUNNING, no session fd open.
+    func cleanUp() -> CleanupReport {
+        var problems: [String] = []
+        if deadlineDevice.needsRecovery, case .wedged(let why) = deadlineDevice.recover() {
+            return CleanupReport(restored: false, problems: ["not reset: the device is wedged (\(why))"])
+        }
+        if let why = deadlineDevice.wedged {
+            return CleanupReport(restored: false, problems: ["not reset: the device is wedged (\(why))"])
+        }
+        var restored = false
+        do {
+            let r = try device.perform(.reset)
+            if let e = r.errno { problems.append("reset failed with \(e)") } else { restored = true }
+        } catch {
+            problems.append("reset: \(error)")
+        }
+        var closed: [Int32] = []
+        for fd in deadlineDevice.openFDs.sorted() {
+            do {
+                let r = try device.perform(.close(fd: fd))
+                if let e = r.errno { problems.append("close fd \(fd) failed with \(e)") } else { closed.append(fd) }
+            } catch {
+                problems.append("close fd \(fd): \(error)")
+            }
+        }
+        if restored, let state = try? finalState() {
+            if state != "RUNNING" { restored = false; problems.append("after the reset the device reports \(state)") }
+        }
+        return CleanupReport(restored: restored, closedFDs: closed, problems: problems)
+    }
+
+    /// The state the device reports, by name, when it can be read.
+    func finalState() throws -> String? {
+        switch target.generation {
+        case .v2:
+            if case .state(let s, _) = try device.perform(.getState) { return MigrationState(rawValue: s).description }
+        case .v1:
+            if case .value(let v) = try device.perform(.regionRead(offset: 0, width: 4)) {
+                return v & 7 == 1 ? "RUNNING" : "device_state 0x\(String(v, radix: 16))"
+            }
+        }
+        return nil
     }
 
     /// Runs one case: positions, checks, records, and maps the outcome to a verdict by the rule's level.
@@ -100,6 +331,7 @@ public final class Runner {
         let start = DispatchTime.now().uptimeNanoseconds
         var outcome: CheckOutcome
         var transportFailure: TransportError?
+        var interrupted: String?
         do {
             outcome = try CheckExecutor.run(ctx)
         } catch let b as Blocked {
@@ -107,6 +339,10 @@ public final class Runner {
         } catch let t as TransportError {
             transportFailure = t
             outcome = .blocked(t.message)
+        } catch let i as OperationInterrupted {
+            outcome = .blocked(i.description)
+            interrupted = i.description
+            ctx.openedFDs = []
         } catch {
             transportFailure = TransportError("\(error)")
             outcome = .blocked("\(error)")
@@ -120,6 +356,11 @@ public final class Runner {
         if let t = transportFailure {
             r.verdict = t.timedOut ? .timeout : .error
             r.message = t.timedOut ? "timed out: \(t.message)" : "transport failure: \(t.message)"
+            return r
+        }
+        if let why = interrupted {
+            r.verdict = .skipped
+            r.message = "interrupted: \(why)"
             return r
         }
         let level = testCase.rule.level
@@ -144,7 +385,8 @@ public final class Runner {
     }
 
     func judgeHostHealth(_ testCase: TestCase) -> CaseResult {
-        guard let probe = hostHealth else {
+        let reporter = target as? HostHealthReporting
+        guard let probe = hostHealth ?? reporter.map({ r in { r.hostProblems() } }) else {
             return Self.result(testCase, .notApplicable, "the target gives no view of its host kernel")
         }
         let problems = probe()

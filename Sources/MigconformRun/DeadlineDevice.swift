@@ -1,0 +1,312 @@
+import Foundation
+import MigconformDevice
+
+/// How long each kind of device operation may take before the runner gives up on it, in seconds.
+///
+/// The defaults leave room for slow hardware: a PCI function reset or a transition that saves a large device
+/// state can take seconds; a register read or a GET that takes ten seconds is already a hang.
+public struct Deadlines: Sendable, Equatable {
+    /// Seconds by operation kind (``DeviceOperation/kind``: `set-state`, `reset`, `read`, ...).
+    public var byKind: [String: Double]
+    /// Seconds for kinds not listed in ``byKind``.
+    public var fallback: Double
+
+    /// The built-in deadlines.
+    public static let standard = Deadlines(byKind: [
+        "reset": 30, "set-state": 30, "read": 30, "write": 30, "data-read": 30, "data-write": 30,
+        "region-write": 30, "close": 10,
+    ], fallback: 10)
+
+    public init(byKind: [String: Double] = [:], fallback: Double = 10) {
+        self.byKind = byKind; self.fallback = fallback
+    }
+
+    /// Every kind gets the same deadline.
+    public static func uniform(_ seconds: Double) -> Deadlines { Deadlines(byKind: [:], fallback: seconds) }
+
+    /// The deadline of one operation.
+    public func seconds(for op: DeviceOperation) -> Double { byKind[op.kind] ?? fallback }
+
+    /// Applies `--timeout` settings: `SECONDS` sets every kind, `KIND=SECONDS` one kind. Throws a message naming
+    /// the bad setting.
+    public mutating func apply(_ setting: String) throws {
+        if let eq = setting.firstIndex(of: "=") {
+            let kind = String(setting[..<eq]), value = String(setting[setting.index(after: eq)...])
+            guard Self.kinds.contains(kind) else {
+                throw DeadlineSettingError(message: "unknown operation kind '\(kind)' in --timeout (kinds: "
+                                           + Self.kinds.sorted().joined(separator: ", ") + ")")
+            }
+            byKind[kind] = try Self.number(value, setting)
+        } else {
+            let s = try Self.number(setting, setting)
+            byKind = [:]
+            fallback = s
+        }
+    }
+
+    static func number(_ text: String, _ setting: String) throws -> Double {
+        guard let s = Double(text), s > 0, s.isFinite else {
+            throw DeadlineSettingError(message: "--timeout '\(setting)': the deadline is a positive number of seconds")
+        }
+        return s
+    }
+
+    /// The operation kinds a deadline can be set for.
+    public static let kinds: Set<String> = [
+        "get-migration-flags", "feature", "get-state", "set-state", "get-data-size", "read", "write", "close",
+        "precopy-info", "reset", "config-read", "disable-interrupts", "region-read", "region-write", "data-read",
+        "data-write",
+    ]
+}
+
+/// A `--timeout` setting that cannot be used.
+public struct DeadlineSettingError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The run was asked to stop (SIGINT, SIGTERM) while an operation was in flight.
+public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var reason: String
+    public var description: String { "\(reason) while waiting for \(operation)" }
+}
+
+/// A device whose every operation has a deadline. Each call runs on a worker thread while the caller waits at
+/// most the operation's deadline; a call that does not come back in time is abandoned on its worker (a thread
+/// stuck in an ioctl cannot be killed) and the caller gets `TransportError(timedOut: true)` naming the
+/// operation.
+///
+/// After a timeout the device may not be touched until ``recover()`` says it can: the abandoned call may still
+/// hold it. Recovery waits briefly for the stuck call, then asks the device to recover itself
+/// (``MigrationDevice/recoverAfterTimeout()``, for adapters that restart their process), then opens a fresh
+/// device with the `reopen` factory (simulated targets); when none of these works the device is **wedged** and
+/// every later call fails at once.
+///
+/// It also remembers which session fds are open, so the end of a run can close them.
+public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
+    /// Why the device cannot be used any more, once it is wedged.
+    public private(set) var wedged: String?
+    public var deadlines: Deadlines
+    /// Opens a fresh device to replace one that hung (nil: the target cannot be reopened).
+    public var reopen: (() throws -> MigrationDevice)?
+    /// How long recovery waits for an abandoned call to come back on its own.
+    public var recoveryGrace: Double = 1.0
+    /// Every operation that timed out, in order (`set-state PRE_COPY after 2.0 s`).
+    public private(set) var timeouts: [String] = []
+    /// How many times a fresh device replaced one that hung.
+    public private(set) var reopenCount = 0
+    /// Session fds handed out by the device and not closed yet.
+    public private(set) var openFDs: Set<Int32> = []
+
+    private var inner: MigrationDevice
+    private var worker: Worker
+    /// The call that did not return in time, while it has not returned.
+    private var stuck: (job: Job, operation: String)?
+    private let lock = NSLock()
+    private var interruptReason: String?
+    private var interruptSerial = 0
+
+    public init(_ device: MigrationDevice, deadlines: Deadlines = .standard,
+                reopen: (() throws -> MigrationDevice)? = nil) {
+        inner = device
+        self.deadlines = deadlines
+        self.reopen = reopen
+        worker = Worker()
+    }
+
+    /// The device currently behind the deadlines (a fresh one after a reopen).
+    public var device: MigrationDevice { inner }
+    public var wrapped: MigrationDevice { inner }
+    public var generation: ProtocolGeneration { inner.generation }
+    public var identity: DeviceIdentity { inner.identity }
+
+    /// True while an abandoned call has not returned: the device must be recovered before its next use.
+    public var needsRecovery: Bool {
+        if let s = stuck, !s.job.isDone { return true }
+        return stuck != nil
+    }
+
+    public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        if let w = wedged { throw TransportError("the device is wedged (\(w)); \(operation.kind) not issued") }
+        if let s = stuck {
+            throw TransportError("\(s.operation) has not been recovered from; \(operation.kind) not issued",
+                                 timedOut: true)
+        }
+        let seconds = deadlines.seconds(for: operation)
+        let job = Job()
+        let device = inner
+        worker.submit {
+            do { job.finish(.success(try device.perform(operation))) } catch { job.finish(.failure(error)) }
+        }
+        let serial = lock.withLock { interruptSerial }
+        let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        while !job.wait(until: min(end, DispatchTime.now().uptimeNanoseconds + 50_000_000)) {
+            if let reason = lock.withLock({ interruptSerial != serial ? interruptReason : nil }) {
+                stuck = (job, Self.describe(operation))
+                throw OperationInterrupted(operation: Self.describe(operation), reason: reason)
+            }
+            if DispatchTime.now().uptimeNanoseconds >= end {
+                let what = "\(Self.describe(operation)) did not return within \(Self.format(seconds)) s"
+                stuck = (job, Self.describe(operation))
+                timeouts.append(what)
+                throw TransportError(what, timedOut: true)
+            }
+        }
+        let result = job.result!
+        if case .failure(let error) = result, let t = error as? TransportError, t.timedOut {
+            // The device enforces its own deadline (an adapter): it answered, but the operation is lost.
+            stuck = (job, Self.describe(operation))
+            timeouts.append(t.message)
+        }
+        let outcome = try result.get()
+        track(operation, outcome)
+        return outcome
+    }
+
+    /// Makes a waiting call give up at once with ``OperationInterrupted`` (from a signal handler's queue).
+    public func interrupt(_ reason: String) {
+        lock.withLock { interruptReason = reason; interruptSerial += 1 }
+    }
+
+    /// What ``recover()`` found.
+    public enum Recovery: Equatable, Sendable {
+        /// Nothing was stuck, or the stuck call came back by itself.
+        case ready
+        /// The device recovered itself (``MigrationDevice/recoverAfterTimeout()``).
+        case recovered
+        /// A fresh device replaced the one that hung.
+        case reopened
+        /// The device cannot be used any more; why.
+        case wedged(String)
+    }
+
+    /// After a timeout or an interruption: makes the device usable again, or marks it wedged.
+    @discardableResult
+    public func recover() -> Recovery {
+        if let w = wedged { return .wedged(w) }
+        guard let s = stuck else { return .ready }
+        if s.job.isDone || s.job.wait(until: DispatchTime.now().uptimeNanoseconds + UInt64(recoveryGrace * 1e9)) {
+            // The call came back. A device that timed out on its own must still say it is usable again.
+            if case .failure(let e)? = s.job.result, let t = e as? TransportError, t.timedOut {
+                if inner.recoverAfterTimeout() { stuck = nil; return .recovered }
+            } else {
+                stuck = nil
+                return .ready
+            }
+        } else if inner.recoverAfterTimeout(),
+                  s.job.wait(until: DispatchTime.now().uptimeNanoseconds + UInt64(recoveryGrace * 1e9)) {
+            stuck = nil
+            return .recovered
+        }
+        if let reopen {
+            do {
+                let fresh = try reopen()
+                inner = fresh
+                worker.retire()     // the old worker may stay blocked forever; it is left behind
+                worker = Worker()
+                stuck = nil
+                openFDs = []
+                reopenCount += 1
+                return .reopened
+            } catch {
+                wedged = "\(s.operation) did not return and the target could not be reopened: \(error)"
+                return .wedged(wedged!)
+            }
+        }
+        wedged = "\(s.operation) did not return and the target cannot be reopened"
+        return .wedged(wedged!)
+    }
+
+    public func shutdown() {
+        // A device with a call still blocked in it is left alone: shutting it down could block as well.
+        if stuck == nil && wedged == nil { inner.shutdown() }
+    }
+
+    public func recoverAfterTimeout() -> Bool {
+        if case .wedged = recover() { return false }
+        return true
+    }
+
+    deinit { worker.retire() }
+
+    private func track(_ op: DeviceOperation, _ outcome: DeviceOutcome) {
+        if case .state(_, let fd) = outcome, fd >= 0 { openFDs.insert(fd) }
+        if case .close(let fd) = op { openFDs.remove(fd) }
+        if case .reset = op, outcome.succeeded { /* a reset ends sessions, but their fds stay open */ }
+    }
+
+    static func describe(_ op: DeviceOperation) -> String {
+        switch op {
+        case .setState(let v): return "set-state \(MigrationState(rawValue: v))"
+        case .read(let fd, let n): return "read fd \(fd) (\(n) bytes)"
+        case .write(let fd, let b): return "write fd \(fd) (\(b.count) bytes)"
+        case .close(let fd): return "close fd \(fd)"
+        case .regionWrite(let off, _, let v): return "region-write 0x\(String(off, radix: 16)) = 0x\(String(v, radix: 16))"
+        default: return op.kind
+        }
+    }
+
+    static func format(_ s: Double) -> String {
+        s == s.rounded() ? String(format: "%.0f", s) : String(format: "%.2f", s)
+    }
+}
+
+/// One call handed to a worker, and its result once it returns.
+final class Job: @unchecked Sendable {
+    private let cond = NSCondition()
+    private(set) var result: Result<DeviceOutcome, Error>?
+
+    var isDone: Bool { cond.withLock { result != nil } }
+
+    func finish(_ r: Result<DeviceOutcome, Error>) {
+        cond.withLock { result = r; cond.broadcast() }
+    }
+
+    /// Waits until the call returned or the uptime `deadline` (nanoseconds) passed; true when it returned.
+    func wait(until deadline: UInt64) -> Bool {
+        cond.lock()
+        defer { cond.unlock() }
+        while result == nil {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now >= deadline { return false }
+            _ = cond.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
+        }
+        return true
+    }
+}
+
+/// A thread that runs submitted calls one after another. One per device: a worker whose call hangs is left
+/// behind with it.
+final class Worker: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var queue: [() -> Void] = []
+    private var retired = false
+
+    init() {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "migconform-device"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    func submit(_ work: @escaping () -> Void) {
+        cond.withLock { queue.append(work); cond.signal() }
+    }
+
+    /// Lets the thread end once its queue is empty.
+    func retire() {
+        cond.withLock { retired = true; cond.signal() }
+    }
+
+    private func loop() {
+        while true {
+            cond.lock()
+            while queue.isEmpty && !retired { cond.wait() }
+            if queue.isEmpty { cond.unlock(); return }
+            let work = queue.removeFirst()
+            cond.unlock()
+            work()
+        }
+    }
+}
