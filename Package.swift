@@ -21,14 +21,17 @@ let package = Package(
         .target(name: "MigconformRun",
                 dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
         .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
+        // The suite's proof of power: every fault of the catalogue must be caught by the rules it breaks.
+        .target(name: "MigconformSelfCheck",
+                dependencies: ["MigconformSpec", "MigconformDevice", "MigconformReference", "MigconformRun"]),
         .executableTarget(name: "migconform",
                           dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                          "MigconformReference", "MigconformLinux", "MigconformRun",
-                                         "MigconformReport"]),
+                                         "MigconformReport", "MigconformSelfCheck"]),
         .testTarget(name: "MigconformTests",
                     dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                    "MigconformReference", "MigconformLinux", "MigconformRun",
-                                   "MigconformReport"]),
+                                   "MigconformReport", "MigconformSelfCheck"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -55,13 +55,16 @@ struct StreamChecksum {
 struct StreamWriter {
     let payloadSize: UInt64
     let seed: UInt64
+    /// Writes a wrong checksum (for the fault catalogue: a device that cannot load its own stream).
+    let garble: Bool
     private(set) var offset: UInt64 = 0
     private var checksum = StreamChecksum()
     private let header: [UInt8]
 
-    init(payloadSize: UInt64, seed: UInt64) {
+    init(payloadSize: UInt64, seed: UInt64, garble: Bool = false) {
         self.payloadSize = payloadSize
         self.seed = seed
+        self.garble = garble
         self.header = ReferenceStream.header(payloadSize: payloadSize, seed: seed)
     }
 
@@ -96,7 +99,7 @@ struct StreamWriter {
                 checksum.add(out[start...])
                 offset += take
             } else {
-                let trailer = ReferenceStream.le(checksum.value)
+                let trailer = ReferenceStream.le(garble ? ~checksum.value : checksum.value)
                 let i = Int(offset - payloadEnd)
                 let take = min(ReferenceStream.trailerSize - i, n - out.count)
                 out += trailer[i..<i + take]

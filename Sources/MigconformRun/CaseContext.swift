@@ -32,6 +32,8 @@ final class StreamCache {
     var stream: [UInt8]?
     /// v1: the transaction sizes the device produced the stream in (the v1 header asks resumes to keep them).
     var transactions: [Int] = [1 << 16]
+    /// Why no valid stream can be had, once that is known.
+    var unloadable: String?
 }
 
 /// Everything a check needs to talk to the device in terms of the spec: requests by state name, positioning,
@@ -139,6 +141,10 @@ final class CaseContext {
         if loadResume && state == spec.stateName(forRole: "resume") { stream = try validStream() }
         guard try reset() else { throw Blocked(reason: "reset failed") }
         let start = machine.initial.name
+        let afterReset = try readState()
+        guard afterReset == machine.initial.value else {
+            throw Blocked(reason: "reset left the device in \(afterReset.map(name(of:)) ?? "an unreadable state"), not \(start)")
+        }
         guard let path = machine.path(from: start, to: state) else {
             throw Blocked(reason: "no path from \(start) to \(state) on this profile")
         }
@@ -149,10 +155,25 @@ final class CaseContext {
         return fd
     }
 
-    /// The device's own save stream, from the run's cache or captured now.
+    /// The device's own save stream, from the run's cache or captured now. The first capture is proved by a
+    /// round trip: a device that cannot load its own stream blocks every case that must leave the resume state
+    /// (the round-trip rules report the fault itself).
     func validStream() throws -> [UInt8] {
+        if let problem = cache.unloadable { throw Blocked(reason: problem) }
         if let s = cache.stream { return s }
-        let s = try captureStream()
+        let s: [UInt8]
+        do { s = try captureStream() } catch let b as Blocked {
+            cache.unloadable = "no valid save stream to resume with: \(b.reason)"
+            throw Blocked(reason: cache.unloadable!)
+        }
+        let resume = try role("resume"), exit = try role("resume-exit")
+        let refused = try feedStream(s, segments: cache.transactions)
+        let answer = try request(exit)
+        if refused != nil || !answer.succeeded {
+            cache.unloadable = "the device does not load its own stream (\(resume)->\(exit) after writing it: "
+                + (refused.map { "a write failed with \($0)" } ?? "failed with \(answer.errno!)") + "; see the round-trip rules)"
+            throw Blocked(reason: cache.unloadable!)
+        }
         cache.stream = s
         return s
     }
@@ -178,10 +199,12 @@ final class CaseContext {
         return fd
     }
 
-    /// Closes the fds this case received.
+    /// Closes the fds this case received and resets the device, so that whatever the case left behind (the error
+    /// state, an open session) cannot leak into the next case, even on a device whose reset misbehaves once.
     func closeAll() {
         for fd in openedFDs { _ = try? op(.close(fd: fd)) }
         openedFDs.removeAll()
+        _ = try? op(.reset)
     }
 
     // MARK: - Streams
@@ -235,7 +258,9 @@ final class CaseContext {
         case .v1:
             try enter(try role("save"))
             var sizes: [Int] = []
-            stream = try V1Stream(self).save(transactions: &sizes)
+            do { stream = try V1Stream(self).save(transactions: &sizes) } catch let n as NotDrained {
+                throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations (see the drain rule)")
+            }
             cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
         }
         return stream

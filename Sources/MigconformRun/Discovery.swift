@@ -32,16 +32,16 @@ public enum Discovery {
             }
         }
         for f in spec.features where f.flag == nil && f.probe == nil {
-            if environmentFeature(f.name, targetKind: device.device.identity.targetKind) { features.insert(f.name) }
+            if environmentFeature(f.name, device: device.device.underlying) { features.insert(f.name) }
             else if f.mandatory { features.insert(f.name) }
         }
         return DeviceProfile(features: features, migrationFlags: flagsWord, notes: notes)
     }
 
     /// Environment features: facts about the target rather than something the device advertises.
-    static func environmentFeature(_ name: String, targetKind: String) -> Bool {
+    static func environmentFeature(_ name: String, device: MigrationDevice) -> Bool {
         switch name {
-        case "host-kernel": return targetKind == "vfio"
+        case "host-kernel": return device.identity.targetKind == "vfio" || device is HostHealthReporting
         default: return false
         }
     }

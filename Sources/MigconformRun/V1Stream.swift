@@ -1,5 +1,8 @@
 import MigconformDevice
 
+/// The saving phase did not end: pending_bytes stayed above zero.
+struct NotDrained: Error { var iterations: Int; var bytes: Int }
+
 /// The v1 data protocol over the migration region: `pending_bytes`, `data_offset` and `data_size` in the
 /// region header, data in the region's data section.
 struct V1Stream {
@@ -13,27 +16,28 @@ struct V1Stream {
     }
 
     /// Reads the stream of the current saving phase until `pending_bytes` is 0.
-    func save(maxIterations: Int = 1 << 20) throws -> [UInt8] {
+    func save(maxIterations: Int = 10_000) throws -> [UInt8] {
         var sizes: [Int] = []
         return try save(maxIterations: maxIterations, transactions: &sizes)
     }
 
     /// Reads the stream and records the size of each transaction.
-    func save(maxIterations: Int = 1 << 20, transactions: inout [Int]) throws -> [UInt8] {
+    func save(maxIterations: Int = 10_000, transactions: inout [Int]) throws -> [UInt8] {
         var stream: [UInt8] = []
         for _ in 0..<maxIterations {
             guard let pending = try field(RegionV1.pendingBytes) else { throw Blocked(reason: "pending_bytes read failed") }
             if pending == 0 { return stream }
             guard let offset = try field(RegionV1.dataOffset) else { throw Blocked(reason: "data_offset read failed") }
             guard let size = try field(RegionV1.dataSize) else { throw Blocked(reason: "data_size read failed") }
-            guard size > 0, size <= 1 << 30 else { throw Blocked(reason: "data_size \(size) with pending_bytes \(pending)") }
+            guard size <= 1 << 30 else { throw Blocked(reason: "data_size \(size) with pending_bytes \(pending)") }
+            if size == 0 { continue }   // nothing this round although bytes are pending: iterate, up to the limit
             guard case .bytes(let b) = try ctx.op(.dataRead(offset: offset, count: Int(size))) else {
                 throw Blocked(reason: "reading the data section failed")
             }
             stream += b
             transactions.append(b.count)
         }
-        throw Blocked(reason: "pending_bytes did not reach 0 in \(maxIterations) iterations")
+        throw NotDrained(iterations: maxIterations, bytes: stream.count)
     }
 
     /// Writes `stream` in pieces; returns the errno of the first refused write.

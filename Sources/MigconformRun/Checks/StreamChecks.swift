@@ -89,6 +89,7 @@ enum StreamChecks {
             let save = try ctx.role("save")
             let answer = try ctx.request(save)
             guard answer.succeeded else { throw Blocked(reason: "\(pre)->\(save) failed with \(answer.errno!)") }
+            guard try ctx.readState() == ctx.value(of: save) else { throw Blocked(reason: "\(pre)->\(save) did not reach \(save)") }
             let outcome = try ctx.op(.precopyInfo(fd: fd))
             guard let e = outcome.errno else {
                 return .violated(expected: "failure with \(ctx.acceptText)", actual: describe(outcome),
@@ -165,7 +166,9 @@ enum StreamChecks {
         switch damage {
         case "truncate": stream.removeLast(max(1, stream.count / 2))
         case "corrupt":
-            for i in stride(from: 0, to: stream.count, by: max(1, stream.count / 8)) { stream[i] ^= 0xff }
+            // Flip bytes in the middle of the stream: past any header a driver checks, before any trailer.
+            let middle = stream.count / 2
+            for i in middle..<min(stream.count, middle + 4) { stream[i] ^= 0xff }
         default: stream += [UInt8](repeating: 0x5a, count: 4096)
         }
         let refused = try ctx.feedStream(stream, segments: [4096])

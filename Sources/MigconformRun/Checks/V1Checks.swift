@@ -57,8 +57,9 @@ enum V1Checks {
             do {
                 let bytes = try stream.save(maxIterations: limit)
                 return .pass("pending_bytes reached 0 after \(bytes.count) bytes")
-            } catch let b as Blocked {
-                return .violated(expected: "pending_bytes reaches 0 within \(limit) iterations", actual: b.reason,
+            } catch let n as NotDrained {
+                return .violated(expected: "pending_bytes reaches 0 within \(limit) iterations",
+                                 actual: "still above 0 after \(n.iterations) iterations and \(n.bytes) bytes",
                                  message: "the stop-and-copy phase did not drain")
             }
         }

@@ -1,0 +1,126 @@
+import MigconformDevice
+
+/// One deliberately broken device: what it breaks, and the rules a correct suite must flag for it.
+public struct FaultEntry: Sendable {
+    /// The name used in `fault:<name>` targets.
+    public var name: String
+    public var generation: ProtocolGeneration
+    /// What the device does wrong, in one sentence.
+    public var summary: String
+    /// Rule ids this fault must trip (FAIL for MUST rules, WARN for SHOULD rules, or TIMEOUT).
+    public var trips: [String]
+    /// The v2 flags the fault runs with by default (the `features=` target option overrides them).
+    public var flags: MigrationFlags
+    /// Spec variants the fault is checked under.
+    public var variants: [String]
+
+    /// A fresh device with this fault.
+    public func makeDevice(flags override: MigrationFlags? = nil, stateSize: UInt64? = nil) -> MigrationDevice {
+        switch generation {
+        case .v2:
+            var config = ReferenceDeviceV2.Configuration(flags: override ?? flags)
+            if let stateSize { config.stateSize = stateSize }
+            return FaultyDeviceV2(V2Fault(rawValue: name)!, config)
+        case .v1:
+            var config = ReferenceDeviceV1.Configuration()
+            if let stateSize { config.stateSize = stateSize }
+            return FaultyDeviceV1(V1Fault(rawValue: name)!, config)
+        }
+    }
+}
+
+/// The catalogue of faulty devices: the suite's proof that it catches what it claims. Every MUST and SHOULD rule
+/// of both shipped specs is tripped by at least one entry (`migconform faults --check` shows it).
+public enum FaultCatalogue {
+    static let all3: MigrationFlags = [.stopCopy, .p2p, .preCopy]
+
+    static func v2(_ fault: V2Fault, _ summary: String, _ trips: [String], flags: MigrationFlags = all3) -> FaultEntry {
+        FaultEntry(name: fault.rawValue, generation: .v2, summary: summary, trips: trips, flags: flags, variants: [])
+    }
+    static func v1(_ fault: V1Fault, _ summary: String, _ trips: [String], variants: [String] = []) -> FaultEntry {
+        FaultEntry(name: fault.rawValue, generation: .v1, summary: summary, trips: trips, flags: [], variants: variants)
+    }
+
+    public static let entries: [FaultEntry] = [
+        v2(.migrationGetFails, "GET of VFIO_DEVICE_FEATURE_MIGRATION fails with ENOTTY.", ["V2-FEAT-GET"]),
+        v2(.noStopCopyFlag, "Advertises P2P|PRE_COPY without the mandatory STOP_COPY flag.", ["V2-FEAT-STOP-COPY", "V2-FEAT-DEFINED-FLAGS"]),
+        v2(.undefinedFlagBit, "Sets an undefined bit (0x100) in the migration flags.", ["V2-FEAT-DEFINED-FLAGS"]),
+        v2(.setMigrationAccepted, "Accepts a SET of the read-only MIGRATION feature.", ["V2-FEAT-SET-MIGRATION-REJECTED"]),
+        v2(.probeMigrationGetFails, "Fails a PROBE for GET of MIGRATION.", ["V2-FEAT-PROBE-MIGRATION-GET"]),
+        v2(.probeMigrationSetAccepted, "Answers a PROBE for SET of MIGRATION with success.", ["V2-FEAT-PROBE-MIGRATION-SET"]),
+        v2(.probeMigStateFails, "Fails a PROBE of MIG_DEVICE_STATE.", ["V2-FEAT-PROBE-MIG-STATE"]),
+        v2(.getAndSetAccepted, "Treats GET|SET without PROBE as a GET.", ["V2-FEAT-GET-SET-EXCLUSIVE"]),
+        v2(.extraRequestBitsAccepted, "Ignores request flag bits above PROBE.", ["V2-FEAT-UNDEFINED-FLAG-BITS"]),
+        v2(.shortPayloadAccepted, "Accepts a MIG_DEVICE_STATE GET whose argsz has no room for the payload.", ["V2-FEAT-SHORT-PAYLOAD"]),
+        v2(.dataSizeFailsInStopCopy, "MIG_DATA_SIZE fails in STOP_COPY.", ["V2-DATA-SIZE-ANY-STATE"]),
+        v2(.dataSizeSetAccepted, "Accepts a SET of the read-only MIG_DATA_SIZE feature.", ["V2-DATA-SIZE-SET-REJECTED"]),
+        v2(.missingArc, "Refuses the single-step arc STOP -> RUNNING_P2P (and so every path through it).",
+           ["V2-ARC-STATE", "V2-COMBINATION-STATE"]),
+        v2(.fdOnNonSessionArc, "Returns a data fd on RUNNING -> RUNNING_P2P, which starts no session.",
+           ["V2-ARC-DATA-FD", "V2-COMBINATION-DATA-FD"]),
+        v2(.noFDOnStopCopy, "Returns no data fd on STOP -> STOP_COPY.", ["V2-ARC-DATA-FD", "V2-COMBINATION-DATA-FD"]),
+        v2(.getReportsDataFD, "A GET reports the open session's fd instead of -1.", ["V2-GET-DATA-FD"]),
+        v2(.combinationStopsShort, "Combination transitions stop one arc short (when the last arc opens no session).",
+           ["V2-COMBINATION-STATE"]),
+        v2(.sameStateRefused, "Refuses a SET of the state it is already in.", ["V2-SAME-STATE"]),
+        v2(.acceptsErrorRequest, "Accepts a request for ERROR and enters it.", ["V2-REJECT-ERROR"]),
+        v2(.acceptsOutOfRange, "Accepts values past the last state as a no-op.", ["V2-REJECT-OUT-OF-RANGE"]),
+        v2(.acceptsUnadvertised, "Without P2P, still accepts a request for RUNNING_P2P.", ["V2-REJECT-UNADVERTISED"], flags: [.stopCopy]),
+        v2(.allowsStopCopyToPreCopy, "Carries out STOP_COPY -> PRE_COPY, which must be refused.", ["V2-FORBIDDEN-STOP-COPY-TO-PRE-COPY"]),
+        v2(.resetToStop, "Reset from RESUMING leaves the device in STOP instead of RUNNING.", ["V2-RESET-TO-RUNNING"]),
+        v2(.resetKeepsSession, "Reset leaves the open session's fd streaming.", ["V2-RESET-ENDS-SESSION"]),
+        v2(.errorNotSticky, "In ERROR, a SET of a valid state succeeds.", ["V2-ERROR-STICKY"]),
+        v2(.resetKeepsError, "The first reset after entering ERROR does nothing.", ["V2-ERROR-RESET", "V2-RESUME-RESET-RECOVERS"]),
+        v2(.warnsOnSetInError, "A SET while in ERROR makes the (simulated) host kernel warn.", ["V2-HOST-HEALTH"]),
+        v2(.enomsgInStopCopy, "At the end of the STOP_COPY stream, read fails with ENOMSG instead of returning 0.", ["V2-STREAM-PERMANENT-EOF"]),
+        v2(.newFDInSavingGroup, "Arcs inside the saving group return a new fd instead of keeping the session.",
+           ["V2-SESSION-KEPT", "V2-ARC-DATA-FD", "V2-COMBINATION-DATA-FD", "V2-ROUND-TRIP-PRECOPY"]),
+        v2(.staleFDStillReads, "After STOP_COPY -> STOP the old fd still streams data.", ["V2-SESSION-ENDED"]),
+        v2(.noPrecopyInfo, "VFIO_MIG_GET_PRECOPY_INFO always fails.", ["V2-PRECOPY-INFO-SUPPORTED"]),
+        v2(.precopyInfoInStopCopy, "VFIO_MIG_GET_PRECOPY_INFO answers in STOP_COPY.", ["V2-PRECOPY-INFO-OUTSIDE"]),
+        v2(.precopyInitialZero, "initial_bytes is 0 on entering PRE_COPY.", ["V2-PRECOPY-INITIAL-NONZERO"]),
+        v2(.precopyInitialStuck, "initial_bytes does not decrease as pre-copy data is read.", ["V2-PRECOPY-INITIAL-DECREASES"]),
+        v2(.preCopyEOFInsteadOfENOMSG, "At the temporary end of the pre-copy stream, read returns 0 instead of ENOMSG.", ["V2-PRECOPY-ENOMSG"]),
+        v2(.savesGarbledStream, "Writes a wrong checksum into its own stream, so it cannot load it back.",
+           ["V2-ROUND-TRIP", "V2-ROUND-TRIP-BYTEWISE", "V2-ROUND-TRIP-ODD-CHUNKS", "V2-ROUND-TRIP-PRECOPY"]),
+        v2(.smallWritesDropped, "Silently drops resume writes shorter than 16 bytes.", ["V2-ROUND-TRIP-BYTEWISE", "V2-ROUND-TRIP-ODD-CHUNKS"]),
+        v2(.preCopyStreamRestarts, "Restarts the stream from the beginning on entering STOP_COPY from PRE_COPY.", ["V2-ROUND-TRIP-PRECOPY"]),
+        v2(.acceptsTruncated, "Accepts a truncated resume stream.", ["V2-RESUME-TRUNCATED"]),
+        v2(.acceptsCorrupted, "Accepts a resume stream with corrupted bytes.", ["V2-RESUME-CORRUPT"]),
+        v2(.refusedWriteForgotten, "Refuses a write past the end of the stream, then accepts RESUMING -> STOP.", ["V2-RESUME-REFUSED-WRITE"]),
+        v2(.failedResumeGoesToStop, "Fails RESUMING -> STOP on bad data but reports STOP.", ["V2-RESUME-FAILED-STATE"]),
+        v2(.driftsWhenIdle, "Left alone in RUNNING_P2P, slides back to RUNNING.", ["V2-INV-NO-SPONTANEOUS-CHANGE"]),
+        v2(.errorAfterSuccess, "PRE_COPY_P2P -> PRE_COPY succeeds but leaves the device in ERROR.",
+           ["V2-INV-ERROR-ONLY-AFTER-FAILURE", "V2-ARC-STATE"]),
+        v2(.configDeadInStopCopy, "Config space reads as absent (0xffff) in STOP_COPY.", ["V2-ACCESS-CONFIG-SPACE"]),
+        v2(.interruptsRefusedInStop, "Refuses VFIO_DEVICE_SET_IRQS in STOP.", ["V2-ACCESS-IRQ-IN-STOP"]),
+
+        v1(.accepts101, "Accepts a write of the reserved state 101b.", ["V1-REJECT-101"]),
+        v1(.accepts110, "Accepts a write of the error state 110b.", ["V1-REJECT-110"]),
+        v1(.accepts111, "Accepts a write of 111b.", ["V1-REJECT-111"]),
+        v1(.writeLeavesError, "A write of a valid state leaves the error state.", ["V1-ERROR-STICKY"]),
+        v1(.resetToStop, "Reset from _RESUMING (100b) leaves the device in 000b instead of 001b.", ["V1-RESET-TO-RUNNING"]),
+        v1(.resetKeepsError, "The first reset after entering the error state does nothing.", ["V1-ERROR-RESET", "V1-RESUME-RESET-RECOVERS"]),
+        v1(.clobbersReservedBits, "Clears bits 3-31 of device_state on every write.", ["V1-RESERVED-BITS-PRESERVED"]),
+        v1(.rejectsReservedBits, "Refuses device_state writes with reserved bits set.", ["V1-RESERVED-BITS-IGNORED"]),
+        v1(.reservedFieldEchoes, "The reserved field reads back what was written to it.", ["V1-RESERVED-FIELD"]),
+        v1(.pendingSideEffect, "Each read of pending_bytes changes it.", ["V1-PENDING-NO-SIDE-EFFECT"]),
+        v1(.dataOffsetZero, "Reports data_offset 0.", ["V1-DATA-OFFSET-NONZERO"]),
+        v1(.neverDrains, "pending_bytes never reaches 0 in stop-and-copy.", ["V1-STOP-COPY-DRAINS"]),
+        v1(.missingDocumentedArc, "Refuses pre-copy (011b) -> stop-and-copy (010b).", ["V1-ARC-DOCUMENTED"]),
+        v1(.missingOtherArc, "Refuses stopped (000b) -> running (001b).", ["V1-ARC-OTHER"]),
+        v1(.sameStateRefused, "Refuses a write of the current state.", ["V1-SAME-STATE"]),
+        v1(.acceptsTruncated, "Leaves _RESUMING successfully after truncated data.", ["V1-RESUME-TRUNCATED"]),
+        v1(.rejectsOwnStream, "Cannot load the data it saved.", ["V1-ROUND-TRIP"]),
+        v1(.failedResumeReports111, "After a failed resume, reports 111b (an error encoding only under the 11Xb reading).",
+           ["V1-RESUME-FAILED-STATE"]),
+        v1(.failedResumeReportsRunning, "After a failed resume, reports 001b although the transition failed.",
+           ["V1-RESUME-FAILED-STATE-11X"], variants: ["v1-11x-error"]),
+        v1(.drifts, "Left alone in 000b, starts running by itself.", ["V1-INV-NO-SPONTANEOUS-CHANGE"]),
+        v1(.errorAfterSuccess, "Stopped (000b) -> pre-copy (011b) succeeds but leaves the error state.",
+           ["V1-INV-ERROR-ONLY-AFTER-FAILURE", "V1-ARC-OTHER"]),
+        v1(.configDead, "Config space reads as absent in _RESUMING.", ["V1-ACCESS-CONFIG-SPACE"]),
+    ]
+
+    public static func entry(named name: String) -> FaultEntry? { entries.first { $0.name == name } }
+}

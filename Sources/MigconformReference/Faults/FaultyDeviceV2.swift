@@ -1,0 +1,228 @@
+import Foundation
+import MigconformDevice
+
+/// The reference v2 device with exactly one behaviour broken. Each ``V2Fault`` names one way a driver can get the
+/// uAPI wrong; the device behaves correctly in every other respect, so the suite must flag that one thing and
+/// nothing unrelated.
+public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
+    public let fault: V2Fault
+    private var consecutiveGets = 0
+    private var warnings: [String] = []
+    private var sessionsOpened = 0
+    private var ignoredReset = false
+
+    public init(_ fault: V2Fault, _ configuration: Configuration = Configuration()) {
+        self.fault = fault
+        super.init(configuration)
+    }
+
+    public override var identity: DeviceIdentity {
+        DeviceIdentity(targetKind: "fault", driver: "migconform-fault", detail: "reference v2 device with fault \(fault.rawValue)",
+                       extra: ["fault": fault.rawValue, "flags": String(configuration.flags.rawValue)])
+    }
+
+    public func hostProblems() -> [String] { fault == .warnsOnSetInError ? warnings : [] }
+
+    public override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        if case .getState = operation {
+            consecutiveGets += 1
+            // Left alone, RUNNING_P2P slides back to RUNNING: a state change nobody asked for.
+            if fault == .driftsWhenIdle, consecutiveGets >= 3, state == .runningP2P { state = .running }
+        } else {
+            consecutiveGets = 0
+        }
+        switch (fault, operation) {
+        case (.hangsOnStopCopy, .setState(MigrationState.stopCopy.rawValue)) where state == .stop:
+            // Never answers: a stuck driver. Bounded so that an abandoned thread ends eventually.
+            Thread.sleep(forTimeInterval: 3600)
+            return .failed(.EINTR)
+        case (.getReportsDataFD, .getState) where activeSession != nil:
+            return .state(reportedState().rawValue, dataFD: activeSession!.fd)
+        case (.configDeadInStopCopy, .configRead) where state == .stopCopy:
+            return .value(0xffff)
+        case (.interruptsRefusedInStop, .disableInterrupts) where state == .stop:
+            return .failed(.EIO)
+        case (.smallWritesDropped, .write(let fd, let bytes)) where bytes.count < 16:
+            guard fds[fd] != nil else { return .failed(.EBADF) }
+            return .value(UInt64(bytes.count))   // claims to take them, loses them
+        case (.resetKeepsSession, .reset):
+            state = .running
+            activeSession = nil   // forgets it, but the fd stays live
+            return .done
+        case (.resetToStop, .reset) where state == .resuming:
+            resetDevice()
+            state = .stop
+            return .done
+        case (.resetKeepsError, .reset) where state == .error && !ignoredReset:
+            ignoredReset = true   // the first reset after entering ERROR does nothing
+            return .done
+        case (.resetKeepsError, .reset):
+            ignoredReset = false
+            return try super.perform(operation)
+        default:
+            return try super.perform(operation)
+        }
+    }
+
+    public override func migrationFlags() -> DeviceOutcome {
+        switch fault {
+        case .migrationGetFails: return .failed(.ENOTTY)
+        case .noStopCopyFlag: return .value(configuration.flags.subtracting(.stopCopy).rawValue)
+        case .undefinedFlagBit: return .value(configuration.flags.rawValue | 0x100)
+        default: return super.migrationFlags()
+        }
+    }
+
+    public override func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
+        let index = flags & FeatureRequest.mask
+        let get = flags & FeatureRequest.get != 0, set = flags & FeatureRequest.set != 0
+        let probe = flags & FeatureRequest.probe != 0
+        switch fault {
+        case .migrationGetFails where index == FeatureRequest.migration && get && !probe: return .failed(.ENOTTY)
+        case .setMigrationAccepted where index == FeatureRequest.migration && set && !probe: return .done
+        case .probeMigrationGetFails where index == FeatureRequest.migration && probe && get: return .failed(.EINVAL)
+        case .probeMigrationSetAccepted where index == FeatureRequest.migration && probe && set: return .done
+        case .probeMigStateFails where index == FeatureRequest.migDeviceState && probe: return .failed(.EINVAL)
+        case .getAndSetAccepted where get && set && !probe:
+            return super.feature(flags: flags & ~FeatureRequest.set, payload: payload)
+        case .extraRequestBitsAccepted:
+            return super.feature(flags: flags & (FeatureRequest.mask | FeatureRequest.get | FeatureRequest.set | FeatureRequest.probe),
+                                 payload: payload)
+        case .shortPayloadAccepted where payload.count < 8 && !probe && index == FeatureRequest.migDeviceState:
+            return .done
+        case .dataSizeFailsInStopCopy where index == FeatureRequest.migDataSize && get && !probe && state == .stopCopy:
+            return .failed(.EIO)
+        case .dataSizeSetAccepted where index == FeatureRequest.migDataSize && set && !probe:
+            return .done
+        default:
+            return super.feature(flags: flags, payload: payload)
+        }
+    }
+
+    public override func setState(_ value: UInt32) -> DeviceOutcome {
+        let target = MigrationState(rawValue: value)
+        switch fault {
+        case .acceptsErrorRequest where target == .error:
+            state = .error
+            return .state(value, dataFD: -1)
+        case .acceptsOutOfRange where value >= MigrationState.count:
+            return .state(value, dataFD: -1)
+        case .acceptsUnadvertised where value < MigrationState.count && target != .error && !supports(target):
+            state = target
+            return .state(value, dataFD: -1)
+        case .allowsStopCopyToPreCopy where state == .stopCopy && (target == .preCopy || target == .preCopyP2P):
+            state = target
+            return .state(value, dataFD: -1)
+        case .sameStateRefused where target == state:
+            return .failed(.EINVAL)
+        case .errorNotSticky where state == .error && supports(target):
+            state = .running
+            return super.setState(value)
+        case .warnsOnSetInError where state == .error:
+            warnings.append("WARNING: a SET of \(target) while in ERROR hit a WARN_ON (simulated)")
+            return .failed(.EINVAL)
+        case .combinationStopsShort where value < MigrationState.count && target != .error && supports(target):
+            // Walks the path but stops before its last arc, when that arc opens no session.
+            var hops: [MigrationState] = []
+            var cursor = state
+            while cursor != target, hops.count < 8, let next = step(from: cursor, to: target) { hops.append(next); cursor = next }
+            if hops.count > 1 {
+                let saving: Set<MigrationState> = [.preCopy, .preCopyP2P, .stopCopy]
+                let prev = hops[hops.count - 2], last = hops[hops.count - 1]
+                let opens = (!saving.contains(prev) && saving.contains(last)) || last == .resuming
+                if !opens {
+                    _ = super.setState(prev.rawValue)
+                    return .state(value, dataFD: -1)
+                }
+            }
+            return super.setState(value)
+        case .errorAfterSuccess where state == .preCopyP2P && target == .preCopy:
+            let outcome = super.setState(value)
+            state = .error
+            return outcome
+        default:
+            return super.setState(value)
+        }
+    }
+
+    public override func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
+        switch fault {
+        case .missingArc where from == .stop && to == .runningP2P:
+            return .failure(.EINVAL)
+        case .fdOnNonSessionArc where from == .running && to == .runningP2P:
+            return .success(allocateFD())
+        case .noFDOnStopCopy where from == .stop && to == .stopCopy:
+            _ = openSession(.save, preCopy: false)
+            return .success(nil)
+        case .newFDInSavingGroup where [MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(from) && from != to
+            && [MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(to):
+            let old = activeSession
+            let fresh = openSession(.save, preCopy: to != .stopCopy)
+            if let old { fresh.writer = old.writer; fresh.preCopyLimit = old.preCopyLimit }
+            return .success(fresh.fd)
+        case .staleFDStillReads where from == .stopCopy && to == .stop:
+            activeSession = nil   // the session is dropped but its fd keeps streaming
+            return .success(nil)
+        case .preCopyStreamRestarts where [MigrationState.preCopy, .preCopyP2P].contains(from) && to == .stopCopy:
+            activeSession?.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed)
+            return super.performArc(from: from, to: to)
+        default:
+            return super.performArc(from: from, to: to)
+        }
+    }
+
+    public override func finishResume() -> Result<Int32?, Errno> {
+        guard let session = activeSession else { return super.finishResume() }
+        let problem = session.reader.verdict()
+        switch (fault, problem) {
+        case (.acceptsTruncated, .truncated?), (.acceptsCorrupted, .checksum?), (.refusedWriteForgotten, .overlong?):
+            endSession()
+            return .success(nil)
+        case (.failedResumeGoesToStop, _?):
+            endSession()
+            state = .stop   // fails the request, yet reports the arc's target
+            return .failure(.EINVAL)
+        default:
+            return super.finishResume()
+        }
+    }
+
+    public override func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
+        let session = super.openSession(direction, preCopy: preCopy)
+        sessionsOpened += 1
+        if fault == .savesGarbledStream, direction == .save {
+            session.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed, garble: true)
+        }
+        return session
+    }
+
+    public override func read(fd: Int32, count: Int) -> DeviceOutcome {
+        let outcome = super.read(fd: fd, count: count)
+        switch (fault, outcome) {
+        case (.enomsgInStopCopy, .bytes(let b)) where b.isEmpty && state == .stopCopy:
+            return .failed(.ENOMSG)
+        case (.preCopyEOFInsteadOfENOMSG, .failed(.ENOMSG)):
+            return .bytes([])
+        default:
+            return outcome
+        }
+    }
+
+    public override func precopyInfo(fd: Int32) -> DeviceOutcome {
+        switch fault {
+        case .noPrecopyInfo: return .failed(.EINVAL)
+        case .precopyInfoInStopCopy where state == .stopCopy: return .precopy(initialBytes: 0, dirtyBytes: 0)
+        case .precopyInitialZero:
+            if case .precopy(_, let d) = super.precopyInfo(fd: fd) { return .precopy(initialBytes: 0, dirtyBytes: d) }
+            return super.precopyInfo(fd: fd)
+        case .precopyInitialStuck:
+            if case .precopy(let i, let d) = super.precopyInfo(fd: fd) {
+                return .precopy(initialBytes: i == 0 ? 0 : UInt64(Double(configuration.stateSize) * configuration.preCopyShare), dirtyBytes: d)
+            }
+            return super.precopyInfo(fd: fd)
+        default:
+            return super.precopyInfo(fd: fd)
+        }
+    }
+}
+

@@ -1,0 +1,109 @@
+import MigconformCases
+import MigconformDevice
+import MigconformReference
+import MigconformRun
+import MigconformSpec
+
+/// What running one fault showed.
+public struct FaultResult: Sendable {
+    public var entry: FaultEntry
+    /// Declared rules that tripped, with the verdict that showed it.
+    public var tripped: [String: Verdict]
+    /// Declared rules that did not trip.
+    public var missed: [String]
+    /// MUST rules that failed, timed out or errored although the fault does not claim them (a badly isolated
+    /// fault or check).
+    public var unrelated: [String]
+    /// SHOULD rules that warned although the fault does not claim them (shown, not counted against it).
+    public var unrelatedWarnings: [String]
+    public var report: RunReport
+
+    /// Caught: every declared rule tripped, and nothing unrelated at MUST level.
+    public var caught: Bool { missed.isEmpty && unrelated.isEmpty }
+}
+
+/// The whole self-check: the reference devices stay quiet, every fault is caught, every rule is covered.
+public struct SelfCheckResult: Sendable {
+    /// Reference runs that were not clean (any FAIL, WARN, TIMEOUT or ERROR), by name.
+    public var noisyReferences: [String: [String]]
+    public var referencesChecked: [String]
+    public var faults: [FaultResult]
+    /// MUST and SHOULD rules of the specs that no fault claims.
+    public var uncovered: [String]
+
+    public var caughtCount: Int { faults.filter(\.caught).count }
+    /// Faults plus uncovered rules: what a perfect score counts.
+    public var total: Int { faults.count + uncovered.count }
+    public var passed: Bool { caughtCount == total && noisyReferences.isEmpty }
+}
+
+/// Runs the fault catalogue (and the reference devices) against the shipped specs.
+public enum SelfCheck {
+    /// Checks every entry (or those named) against the spec of its generation.
+    /// With `coverage`, MUST and SHOULD rules that no entry claims are counted as uncovered (meaningful only for
+    /// the whole catalogue).
+    public static func run(specs: [ProtocolGeneration: Spec], entries: [FaultEntry] = FaultCatalogue.entries,
+                           coverage: Bool = true, progress: ((String) -> Void)? = nil) throws -> SelfCheckResult {
+        var noisy: [String: [String]] = [:]
+        var references: [String] = []
+        // The reference devices: every v2 profile and v1, with no complaint at all.
+        if let v2 = specs[.v2] {
+            for profile in v2.profiles {
+                var flags: MigrationFlags = []
+                for f in profile.features { if let bit = v2.feature(named: f)?.flag { flags.insert(MigrationFlags(rawValue: bit)) } }
+                let name = "ref:v2?features=\(profile.features.joined(separator: ","))"
+                progress?(name)
+                let report = try Runner(spec: v2, device: ReferenceDeviceV2(.init(flags: flags)), options: RunOptions(target: name)).run()
+                references.append(name)
+                let bad = complaints(report)
+                if !bad.isEmpty { noisy[name] = bad }
+            }
+        }
+        if let v1 = specs[.v1] {
+            progress?("ref:v1")
+            let report = try Runner(spec: v1, device: ReferenceDeviceV1(), options: RunOptions(target: "ref:v1")).run()
+            references.append("ref:v1")
+            let bad = complaints(report)
+            if !bad.isEmpty { noisy["ref:v1"] = bad }
+        }
+        var results: [FaultResult] = []
+        for entry in entries {
+            guard let spec = specs[entry.generation] else { continue }
+            progress?("fault:\(entry.name)")
+            let options = RunOptions(target: "fault:\(entry.name)", expansion: ExpansionOptions(variants: Set(entry.variants)))
+            let report = try Runner(spec: spec, device: entry.makeDevice(), options: options).run()
+            results.append(judge(entry, report, spec: spec))
+        }
+        // Coverage: every MUST/SHOULD rule must be claimed by some fault of its generation.
+        var uncovered: [String] = []
+        for (generation, spec) in specs.sorted(by: { $0.key.rawValue > $1.key.rawValue }) where coverage {
+            let claimed = Set(entries.filter { $0.generation == generation }.flatMap(\.trips))
+            for rule in spec.rules where rule.level != .may && !claimed.contains(rule.id) { uncovered.append(rule.id) }
+        }
+        return SelfCheckResult(noisyReferences: noisy, referencesChecked: references, faults: results, uncovered: uncovered)
+    }
+
+    static func complaints(_ report: RunReport) -> [String] {
+        report.cases.filter { [.fail, .warn, .timeout, .error].contains($0.verdict) }.map { "\($0.verdict.rawValue) \($0.id)" }
+    }
+
+    static func judge(_ entry: FaultEntry, _ report: RunReport, spec: Spec) -> FaultResult {
+        var tripped: [String: Verdict] = [:]
+        var unrelated: Set<String> = [], warnings: Set<String> = []
+        let declared = Set(entry.trips)
+        for c in report.cases {
+            let level = Level(rawValue: c.level) ?? .may
+            let trips = level.isMandatory ? [.fail, .timeout].contains(c.verdict)
+                : level.isRecommended ? [.warn, .timeout].contains(c.verdict) : false
+            if declared.contains(c.ruleID) {
+                if trips && tripped[c.ruleID] == nil { tripped[c.ruleID] = c.verdict }
+            } else if level.isMandatory && [.fail, .timeout, .error].contains(c.verdict) {
+                unrelated.insert(c.ruleID)
+            } else if c.verdict == .warn {
+                warnings.insert(c.ruleID)
+            }
+        }
+        return FaultResult(entry: entry, tripped: tripped, missed: entry.trips.filter { tripped[$0] == nil },
+                           unrelated: unrelated.sorted(), unrelatedWarnings: warnings.sorted(), report: report)
+    }
+}
