@@ -17,7 +17,7 @@ struct CommandEntry {
 
 let commands: [CommandEntry] = [
     CommandEntry(RunCommand.self), CommandEntry(ListCommand.self), CommandEntry(CheckSpecCommand.self),
-    CommandEntry(DevicesCommand.self),
+    CommandEntry(DevicesCommand.self), CommandEntry(FaultsCommand.self),
     CommandEntry(AdapterCommand.self),
 ]
 
