@@ -22,7 +22,7 @@ final class AdapterProcess {
     /// The last bytes the child wrote to stderr.
     private(set) var stderrTail: [UInt8] = []
     private static let stderrKeep = 8192
-    /// How the child ended, once reaped (`exited with status 3`, `killed by signal 9 (SIGKILL)`).
+    /// How the child ended, once reaped (`exited with status 3`, `was killed by signal 9 (SIGKILL)`).
     private(set) var exitDescription: String?
 
     /// What waiting for a line gave.
@@ -147,16 +147,18 @@ final class AdapterProcess {
         var pending = Array(line.utf8)
         pending.append(0x0a)
         var written = 0
-        if stdinFD < 0 { return .brokenPipe }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        // When the child stops reading, what it already wrote is still worth reading: a line there says more
+        // about what went wrong than the broken pipe does.
+        var writeFailed = stdinFD < 0
         while true {
-            if written == pending.count, let found = nextLine() { return found }
-            if stdoutFD < 0 { return written == pending.count ? .endOfFile : .brokenPipe }
+            if written == pending.count || writeFailed, let found = nextLine() { return found }
+            if stdoutFD < 0 { return writeFailed ? .brokenPipe : .endOfFile }
             let left = end - AdapterProcess.now()
             if left <= 0 { return .timedOut(writing: written < pending.count) }
             var fds: [pollfd] = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)]
             if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
-            let writing = written < pending.count
+            let writing = written < pending.count && !writeFailed
             if writing { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             let ms = Int32(min(max(left * 1000, 1), 60_000).rounded(.up))
             let n = poll(&fds, nfds_t(fds.count), ms)
@@ -169,8 +171,8 @@ final class AdapterProcess {
                 if p.fd == stdinFD {
                     let w = pending[written...].withUnsafeBytes { sysWrite(stdinFD, $0.baseAddress, $0.count) }
                     if w > 0 { written += w }
-                    else if w < 0 && errno != EAGAIN && errno != EINTR { return .brokenPipe }
-                    else if p.revents & Int16(POLLERR | POLLHUP) != 0 && w <= 0 { return .brokenPipe }
+                    else if w < 0 && errno != EAGAIN && errno != EINTR { writeFailed = true }
+                    else if p.revents & Int16(POLLERR | POLLHUP) != 0 && w <= 0 { writeFailed = true }
                 } else if p.fd == stdoutFD {
                     let r = chunk.withUnsafeMutableBytes { sysRead(stdoutFD, $0.baseAddress, $0.count) }
                     if r > 0 {
@@ -286,7 +288,7 @@ final class AdapterProcess {
         } else {
             let names: [Int32: String] = [SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGTERM: "SIGTERM",
                                           SIGBUS: "SIGBUS", SIGPIPE: "SIGPIPE", SIGINT: "SIGINT", SIGHUP: "SIGHUP"]
-            d = "killed by signal \(signal)" + (names[signal].map { " (\($0))" } ?? "")
+            d = "was killed by signal \(signal)" + (names[signal].map { " (\($0))" } ?? "")
         }
         exitDescription = d
         return d

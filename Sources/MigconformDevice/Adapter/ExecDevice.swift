@@ -84,8 +84,9 @@ public final class ExecDevice: MigrationDevice {
                               firstID: Int) throws -> (AdapterProcess, AdapterHello) {
         let process = try AdapterProcess(command: command, environment: environment)
         let line = AdapterCodec.encode(.hello(protocolVersion: AdapterProtocol.version, client: "migconform"), id: firstID)
-        func fail(_ what: String) -> TransportError {
-            let how = process.kill()
+        func fail(_ what: String, exiting: Bool = false) -> TransportError {
+            // An adapter that closed its output is probably exiting: let it, to report its exit status.
+            let how = exiting ? process.waitForExit(grace: 1) : process.kill()
             process.collectStderr(for: 0.2)
             var m = "adapter '\(command)': hello (id \(firstID)) \(what); the adapter \(how)"
             if let tail = process.stderrSummary() { m += "; its stderr ends: \(tail)" }
@@ -108,7 +109,7 @@ public final class ExecDevice: MigrationDevice {
             case .outcome: throw fail("got an operation result instead of a hello response")
             }
         case .timedOut: throw fail("got no answer within \(format(deadlines.hello))")
-        case .endOfFile, .brokenPipe: throw fail("got no answer: the adapter closed its output")
+        case .endOfFile, .brokenPipe: throw fail("got no answer: the adapter closed its output", exiting: true)
         case .overlong(let n): throw fail("got a line of more than \(n) bytes")
         }
     }
@@ -142,18 +143,18 @@ public final class ExecDevice: MigrationDevice {
         case .line(let text):
             let decoded: (id: Int?, response: AdapterResponse)
             do { decoded = try AdapterCodec.decodeResponse(text) } catch {
-                throw failure("\(name) got a malformed response: \(error)", process: process)
+                throw failure("\(name) got a malformed response: \(error)", process: process, outOfStep: true)
             }
             guard decoded.id == id else {
                 throw failure("\(name) got a response with id \(decoded.id.map(String.init) ?? "missing"): \(AdapterCodec.excerpt(text))",
-                              process: process)
+                              process: process, outOfStep: true)
             }
             switch decoded.response {
             case .outcome(let outcome): return outcome
             case .error(let message, let timedOut):
                 // The adapter itself is fine and in step; the request could not be carried out.
                 throw TransportError("adapter '\(command)': \(name) failed in the adapter: \(message)", timedOut: timedOut)
-            case .hello: throw failure("\(name) got a hello response instead of a result", process: process)
+            case .hello: throw failure("\(name) got a hello response instead of a result", process: process, outOfStep: true)
             }
         case .timedOut(let writing):
             throw failure("\(name) got no answer within \(ExecDevice.format(seconds))"
@@ -164,7 +165,7 @@ public final class ExecDevice: MigrationDevice {
         case .brokenPipe:
             throw failure("\(name) could not be sent: the adapter stopped reading its input", process: process)
         case .overlong(let n):
-            throw failure("\(name) got a response line of more than \(n) bytes", process: process)
+            throw failure("\(name) got a response line of more than \(n) bytes", process: process, outOfStep: true)
         }
     }
 
@@ -176,13 +177,16 @@ public final class ExecDevice: MigrationDevice {
         return process
     }
 
-    /// Kills and reaps the adapter, starts a new one, and builds the error to throw for the failed request.
-    private func failure(_ what: String, process: AdapterProcess, timedOut: Bool = false) -> TransportError {
+    /// Ends the failed adapter, starts a new one, and builds the error to throw for the failed request.
+    /// An adapter that missed its deadline or is out of step (`outOfStep`: garbage, a wrong id) is killed at once;
+    /// one that closed its output is given a moment to exit by itself, so that its exit status can be reported.
+    private func failure(_ what: String, process: AdapterProcess, timedOut: Bool = false,
+                         outOfStep: Bool = false) -> TransportError {
         let oldPID = process.pid
-        let how = timedOut ? process.kill() : process.waitForExit(grace: 0.5)
+        let how = timedOut || outOfStep ? process.kill() : process.waitForExit(grace: 1)
         process.collectStderr(for: 0.2)
         var message = "adapter '\(command)': \(what); the adapter (pid \(oldPID)) "
-        message += timedOut ? "was killed (\(how))" : how
+        message += timedOut || outOfStep ? "was killed with SIGKILL" : how
         if let tail = process.stderrSummary() { message += "; its stderr ends: \(tail)" }
         self.process = nil
         do {
