@@ -1,0 +1,144 @@
+import MigconformCases
+import MigconformSpec
+
+/// Where a case starts and ends on the state machine, and what it costs by itself: the planner's model of a case.
+public struct CaseShape: Sendable, Equatable {
+    /// The state the case must start in; nil when it can run anywhere and leaves the state alone.
+    public var start: String?
+    /// The case needs a session opened on entering `start` (it reads or writes the data fd).
+    public var fresh: Bool = false
+    /// The state the case leaves the device in (the initial state when the case ends with a reset).
+    public var end: String?
+    /// State requests the case makes itself (positioning inside the case included).
+    public var sets: Int
+    /// Resets the case makes itself.
+    public var resets: Int
+
+    /// The shape of a case on a machine.
+    public static func of(_ c: TestCase, on m: Machine) -> CaseShape {
+        let check = c.rule.check
+        let initial = m.initial.name
+        let spec = m.spec
+        let save = spec.stateName(forRole: "save"), pre = spec.stateName(forRole: "pre-copy")
+        let resume = spec.stateName(forRole: "resume"), exit = spec.stateName(forRole: "resume-exit")
+        let d = Distances(m)
+        func dist(_ a: String?, _ b: String?) -> Int {
+            guard let a, let b else { return 0 }
+            return d.sets(a, b, fresh: d.sessionStates.contains(b)) ?? 0
+        }
+        var shape = shapeOf(c, m, check, initial, save, pre, resume, exit, d, dist)
+        // Cases that use the data fd need a fresh session; so does any case starting in the resume state (a valid
+        // stream is written there first).
+        if let start = shape.start, d.sessionStates.contains(start) {
+            let usesFD: Set<CheckKind> = [.sessionKept, .sessionEnded, .streamEnd, .precopyInfo, .roundTrip, .saveProtocol,
+                                          .resumeDamaged, .errorSticky]
+            shape.fresh = usesFD.contains(check.kind) || start == resume
+        }
+        return shape
+    }
+
+    private static func shapeOf(_ c: TestCase, _ m: Machine, _ check: Check, _ initial: String, _ save: String?,
+                                _ pre: String?, _ resume: String?, _ exit: String?, _ d: Distances,
+                                _ dist: (String?, String?) -> Int) -> CaseShape {
+        switch check.kind {
+        case .migrationFlags, .hostHealth:
+            return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
+        case .feature:
+            guard let s = c.from else { return CaseShape(start: nil, end: nil, sets: 0, resets: 0) }
+            return CaseShape(start: s, end: s, sets: 0, resets: 0)
+        case .deviceAccess:
+            return CaseShape(start: c.from, end: c.from, sets: 0, resets: 0)
+        case .arc, .combination, .sessionKept, .sessionEnded:
+            return CaseShape(start: c.from, end: c.to, sets: 1, resets: 0)
+        case .sameState, .forbiddenArc:
+            return CaseShape(start: c.from, end: c.from, sets: 1, resets: 0)
+        case .rejectedValue:
+            let next = c.from.flatMap { f in m.arcs.first { $0.from == f }?.to }
+            return CaseShape(start: c.from, end: next ?? c.from, sets: next == nil ? 1 : 2, resets: 0)
+        case .reset:
+            return CaseShape(start: c.from, end: initial, sets: 0, resets: 1)
+        case .errorSticky:
+            let refused = check.string("expect") == "requests-refused" ? m.settableStates.count : 0
+            return CaseShape(start: resume, end: initial, sets: 1 + refused, resets: 1)
+        case .streamEnd, .saveProtocol:
+            return CaseShape(start: save, end: save, sets: 0, resets: 0)
+        case .precopyInfo:
+            let moves = check.string("expect") == "refused-outside-precopy" ? 1 : 0
+            return CaseShape(start: pre, end: moves == 1 ? save : pre, sets: moves, resets: 0)
+        case .roundTrip:
+            let viaPre = check.string("via") == "pre-copy"
+            let start = viaPre ? pre : save
+            let toSave = viaPre ? dist(pre, save) : 0
+            return CaseShape(start: start, end: exit, sets: toSave + dist(save, resume) + 1, resets: 0)
+        case .resumeDamaged:
+            return CaseShape(start: save, end: initial, sets: dist(save, resume) + 1, resets: 1)
+        case .invariant:
+            if check.string("name") == "no-spontaneous-change" {
+                let states = m.settableStates.map(\.name)
+                var sets = 0
+                for (a, b) in zip(states, states.dropFirst()) { sets += dist(a, b) }
+                return CaseShape(start: states.first, end: states.last, sets: sets, resets: 0)
+            }
+            var sets = 0
+            var at = m.arcs.first?.from
+            for arc in m.arcs { sets += dist(at, arc.from) + 1; at = arc.to }
+            return CaseShape(start: m.arcs.first?.from, end: m.arcs.last?.to, sets: sets, resets: 0)
+        case .reservedBits:
+            if check.string("expect") == "reserved-field" { return CaseShape(start: initial, end: initial, sets: 0, resets: 0) }
+            let next = m.arcs.first { $0.from == initial }?.to
+            return CaseShape(start: initial, end: next ?? initial, sets: 1, resets: 0)
+        }
+    }
+}
+
+/// Positioning distances on a machine, in single-step requests.
+public struct Distances: Sendable {
+    public let machine: Machine
+    /// States some arc enters by opening a session.
+    public let sessionStates: Set<String>
+
+    public init(_ m: Machine) {
+        machine = m
+        sessionStates = Set(m.arcs.filter { $0.session.opensSession }.map(\.to))
+    }
+
+    /// The fewest single-step arcs from `a` to `b` (breadth-first, arcs in spec order).
+    public func path(_ a: String, _ b: String) -> [Arc]? {
+        if a == b { return [] }
+        var previous: [String: Arc] = [:]
+        var frontier = [a]
+        var seen: Set<String> = [a]
+        while !frontier.isEmpty {
+            var next: [String] = []
+            for s in frontier {
+                for arc in machine.arcs where arc.from == s && !seen.contains(arc.to) {
+                    seen.insert(arc.to)
+                    previous[arc.to] = arc
+                    if arc.to == b {
+                        var route: [Arc] = []
+                        var cursor = b
+                        while cursor != a, let p = previous[cursor] { route.insert(p, at: 0); cursor = p.from }
+                        return route
+                    }
+                    next.append(arc.to)
+                }
+            }
+            frontier = next
+        }
+        return nil
+    }
+
+    /// The fewest arcs from `a` into `b` ending with an arc that opens a session there (a fresh session).
+    public func freshPath(_ a: String, _ b: String) -> [Arc]? {
+        var best: [Arc]?
+        for arc in machine.arcs where arc.to == b && arc.session.opensSession {
+            if let p = path(a, arc.from), best == nil || p.count + 1 < best!.count { best = p + [arc] }
+        }
+        return best
+    }
+
+    /// Requests to reach a start point.
+    public func sets(_ a: String, _ b: String, fresh: Bool = false) -> Int? {
+        (fresh ? freshPath(a, b) : path(a, b))?.count
+    }
+}

@@ -1,0 +1,59 @@
+/// A small min-cost flow solver (successive shortest paths with Bellman-Ford), enough for planning graphs of a few
+/// dozen nodes.
+struct MinCostFlow {
+    struct Edge { var to: Int; var capacity: Int; var cost: Int; var reverse: Int }
+    private(set) var graph: [[Edge]]
+
+    init(nodes: Int) { graph = Array(repeating: [], count: nodes) }
+
+    /// Adds an edge; returns its (node, index) so its flow can be read back.
+    @discardableResult
+    mutating func addEdge(_ from: Int, _ to: Int, capacity: Int, cost: Int) -> (Int, Int) {
+        graph[from].append(Edge(to: to, capacity: capacity, cost: cost, reverse: graph[to].count))
+        graph[to].append(Edge(to: from, capacity: 0, cost: -cost, reverse: graph[from].count - 1))
+        return (from, graph[from].count - 1)
+    }
+
+    /// Flow on an edge added with ``addEdge``.
+    func flow(_ handle: (Int, Int)) -> Int {
+        let e = graph[handle.0][handle.1]
+        return graph[e.to][e.reverse].capacity
+    }
+
+    /// Sends as much flow as possible from `source` to `sink` at least cost; returns (flow, cost).
+    mutating func solve(source: Int, sink: Int) -> (flow: Int, cost: Int) {
+        var flow = 0, cost = 0
+        let n = graph.count
+        while true {
+            var dist = [Int](repeating: Int.max, count: n)
+            var prev = [(Int, Int)?](repeating: nil, count: n)
+            dist[source] = 0
+            var changed = true
+            var rounds = 0
+            while changed && rounds < n {
+                changed = false
+                rounds += 1
+                for u in 0..<n where dist[u] != Int.max {
+                    for (i, e) in graph[u].enumerated() where e.capacity > 0 && dist[u] + e.cost < dist[e.to] {
+                        dist[e.to] = dist[u] + e.cost
+                        prev[e.to] = (u, i)
+                        changed = true
+                    }
+                }
+            }
+            guard dist[sink] != Int.max else { return (flow, cost) }
+            var push = Int.max
+            var v = sink
+            while let (u, i) = prev[v] { push = min(push, graph[u][i].capacity); v = u }
+            v = sink
+            while let (u, i) = prev[v] {
+                graph[u][i].capacity -= push
+                let r = graph[u][i].reverse
+                graph[v][r].capacity += push
+                v = u
+            }
+            flow += push
+            cost += push * dist[sink]
+        }
+    }
+}
