@@ -257,7 +257,7 @@ struct AdapterExecTests {
         let timeouts = report.cases.filter { $0.verdict == .timeout }
         try #require(timeouts.count == 1, "\(timeouts.map { "\($0.id): \($0.message)" })")
         let t = timeouts[0]
-        #expect(t.message.contains("set-state"), "\(t.message)")
+        #expect(t.message.contains("set-state STOP_COPY"), "\(t.message)")
         #expect(t.message.contains("within 1 s"), "\(t.message)")
         #expect(t.message.contains("restarted"), "\(t.message)")
         #expect(t.message.contains("hanging on set-state"), "the adapter's stderr is quoted: \(t.message)")
@@ -321,6 +321,8 @@ struct AdapterExecTests {
         #expect(AdapterFixtures.isGone(pid))
         #expect(pipes.isDisjoint(with: AdapterFixtures.ownPipes()), "pipes to the adapter are still open")
         // After shutdown, nothing restarts by itself.
+        #expect(device.processID == nil)
+        #expect(throws: TransportError.self) { try device.perform(.getState) }
         #expect(device.processID == nil)
     }
 

@@ -57,6 +57,8 @@ public final class ExecDevice: MigrationDevice {
     private var inFlight: AdapterProcess?
     private let lock = NSLock()
     private var killRequested = false
+    /// Set by ``shutdown()``: no operation, and no restart, after it.
+    private var closed = false
 
     /// Starts the adapter and greets it. Throws ``TransportError`` when it cannot be started or its `hello` fails.
     public init(command: String, deadlines: ExecDeadlines = ExecDeadlines(), environment: [String: String]? = nil) throws {
@@ -114,6 +116,22 @@ public final class ExecDevice: MigrationDevice {
         }
     }
 
+    /// The request with its main argument, for messages (`set-state STOP_COPY`, `read fd 40, 4096 bytes`).
+    static func describe(_ op: DeviceOperation) -> String {
+        switch op {
+        case .setState(let v): return "set-state \(MigrationState(rawValue: v))"
+        case .feature(let flags, let payload): return "feature 0x\(String(flags, radix: 16)) (\(payload.count)-byte payload)"
+        case .read(let fd, let n): return "read fd \(fd), \(n) bytes"
+        case .write(let fd, let b): return "write fd \(fd), \(b.count) bytes"
+        case .close(let fd): return "close fd \(fd)"
+        case .precopyInfo(let fd): return "precopy-info fd \(fd)"
+        case .regionRead(let off, _), .regionWrite(let off, _, _), .dataRead(let off, _), .dataWrite(let off, _),
+             .configRead(let off, _):
+            return "\(op.kind) at 0x\(String(off, radix: 16))"
+        default: return op.kind
+        }
+    }
+
     static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%.3g s", seconds)
     }
@@ -123,7 +141,8 @@ public final class ExecDevice: MigrationDevice {
     public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         let id = nextID
         nextID += 1
-        let name = "\(operation.kind) (id \(id))"
+        let name = "\(ExecDevice.describe(operation)) (id \(id))"
+        if closed { throw TransportError("adapter '\(command)': \(name) after shutdown: the adapter was ended") }
         guard let process = try runningProcess(for: name) else {
             throw TransportError("adapter '\(command)': cannot send \(name): \(lastStartError ?? "the adapter is not running")")
         }
@@ -232,12 +251,14 @@ public final class ExecDevice: MigrationDevice {
             return true
         }
         if signalled { return true }
+        if closed { return false }
         if process != nil { return true }
         return (try? restart()) != nil
     }
 
     /// Says `bye`, closes the adapter's stdin, waits briefly for it to exit, and kills it if it does not.
     public func shutdown() {
+        closed = true
         guard let p = process else { return }
         process = nil
         let id = nextID
