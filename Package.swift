@@ -21,17 +21,20 @@ let package = Package(
         .target(name: "MigconformRun",
                 dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
         .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
+        // Beyond single cases: the spec's machine as a model, explored in depth and by random walks.
+        .target(name: "MigconformExplore", dependencies: ["MigconformSpec", "MigconformDevice", "MigconformRun"]),
         // The suite's proof of power: every fault of the catalogue must be caught by the rules it breaks.
         .target(name: "MigconformSelfCheck",
-                dependencies: ["MigconformSpec", "MigconformDevice", "MigconformReference", "MigconformRun"]),
+                dependencies: ["MigconformSpec", "MigconformDevice", "MigconformReference", "MigconformRun",
+                               "MigconformExplore"]),
         .executableTarget(name: "migconform",
                           dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                          "MigconformReference", "MigconformLinux", "MigconformRun",
-                                         "MigconformReport", "MigconformSelfCheck"]),
+                                         "MigconformReport", "MigconformSelfCheck", "MigconformExplore"]),
         .testTarget(name: "MigconformTests",
                     dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                    "MigconformReference", "MigconformLinux", "MigconformRun",
-                                   "MigconformReport", "MigconformSelfCheck"]),
+                                   "MigconformReport", "MigconformSelfCheck", "MigconformExplore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -7,12 +7,15 @@ public struct FaultEntry: Sendable {
     public var generation: ProtocolGeneration
     /// What the device does wrong, in one sentence.
     public var summary: String
-    /// Rule ids this fault must trip (FAIL for MUST rules, WARN for SHOULD rules, or TIMEOUT).
+    /// Rule ids this fault must trip (FAIL for MUST rules, WARN for SHOULD rules, or TIMEOUT); for a sequence
+    /// fault, any one of them (which arc shows the fault depends on the sequence that finds it).
     public var trips: [String]
     /// The v2 flags the fault runs with by default (the `features=` target option overrides them).
     public var flags: MigrationFlags
     /// Spec variants the fault is checked under.
     public var variants: [String]
+    /// The fault shows only after a history of requests: random walks find it (`run --walks`), single cases may not.
+    public var needsSequence = false
 
     /// A fresh device with this fault.
     public func makeDevice(flags override: MigrationFlags? = nil, stateSize: UInt64? = nil) -> MigrationDevice {
@@ -36,6 +39,11 @@ public enum FaultCatalogue {
 
     static func v2(_ fault: V2Fault, _ summary: String, _ trips: [String], flags: MigrationFlags = all3) -> FaultEntry {
         FaultEntry(name: fault.rawValue, generation: .v2, summary: summary, trips: trips, flags: flags, variants: [])
+    }
+    static func sequence(_ fault: V2Fault, _ summary: String, _ trips: [String]) -> FaultEntry {
+        var e = v2(fault, summary, trips)
+        e.needsSequence = true
+        return e
     }
     static func v1(_ fault: V1Fault, _ summary: String, _ trips: [String], variants: [String] = []) -> FaultEntry {
         FaultEntry(name: fault.rawValue, generation: .v1, summary: summary, trips: trips, flags: [], variants: variants)
@@ -94,6 +102,10 @@ public enum FaultCatalogue {
            ["V2-INV-ERROR-ONLY-AFTER-FAILURE", "V2-ARC-STATE"]),
         v2(.configDeadInStopCopy, "Config space reads as absent (0xffff) in STOP_COPY.", ["V2-ACCESS-CONFIG-SPACE"]),
         v2(.interruptsRefusedInStop, "Refuses VFIO_DEVICE_SET_IRQS in STOP.", ["V2-ACCESS-IRQ-IN-STOP"]),
+        sequence(.failsAfterAbandonedPreCopy, "After a PRE_COPY session is left before its initial data was read, STOP -> STOP_COPY fails until reset.",
+                 ["V2-ARC-STATE", "V2-COMBINATION-STATE"]),
+        sequence(.breaksAfterFailedResumeAndReset, "After a failed resume and a reset, STOP -> RESUMING fails until the next reset.",
+                 ["V2-ARC-STATE", "V2-COMBINATION-STATE"]),
 
         v1(.accepts101, "Accepts a write of the reserved state 101b.", ["V1-REJECT-101"]),
         v1(.accepts110, "Accepts a write of the error state 110b.", ["V1-REJECT-110"]),

@@ -10,6 +10,11 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     private var warnings: [String] = []
     private var sessionsOpened = 0
     private var ignoredReset = false
+    /// A PRE_COPY session was left before its initial data was read (sequence fault).
+    private var abandonedPreCopy = false
+    /// A resume failed; the reset after it arms the fault.
+    private var failedResume = false
+    private var brokenResume = false
 
     public init(_ fault: V2Fault, _ configuration: Configuration = Configuration()) {
         self.fault = fault
@@ -30,6 +35,11 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             if fault == .driftsWhenIdle, consecutiveGets >= 3, state == .runningP2P { state = .running }
         } else {
             consecutiveGets = 0
+        }
+        if case .reset = operation {
+            brokenResume = failedResume && fault == .breaksAfterFailedResumeAndReset
+            failedResume = false
+            abandonedPreCopy = false
         }
         switch (fault, operation) {
         case (.hangsOnStopCopy, .setState(MigrationState.stopCopy.rawValue)) where state == .stop:
@@ -146,7 +156,16 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     }
 
     public override func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
+        if fault == .failsAfterAbandonedPreCopy, [MigrationState.preCopy, .preCopyP2P].contains(from),
+           ![MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(to), let s = activeSession, let w = s.writer,
+           w.offset < s.preCopyLimit {
+            abandonedPreCopy = true
+        }
         switch fault {
+        case .failsAfterAbandonedPreCopy where abandonedPreCopy && from == .stop && to == .stopCopy:
+            return .failure(.EIO)
+        case .breaksAfterFailedResumeAndReset where brokenResume && from == .stop && to == .resuming:
+            return .failure(.EIO)
         case .missingArc where from == .stop && to == .runningP2P:
             return .failure(.EINVAL)
         case .fdOnNonSessionArc where from == .running && to == .runningP2P:
@@ -173,6 +192,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     public override func finishResume() -> Result<Int32?, Errno> {
         guard let session = activeSession else { return super.finishResume() }
+        if session.reader.verdict() != nil { failedResume = true }
         let problem = session.reader.verdict()
         switch (fault, problem) {
         case (.acceptsTruncated, .truncated?), (.acceptsCorrupted, .checksum?), (.refusedWriteForgotten, .overlong?):

@@ -47,4 +47,7 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case configDeadInStopCopy = "config-dead-in-stop-copy"
     case interruptsRefusedInStop = "interrupts-refused-in-stop"
     case hangsOnStopCopy = "hangs-on-stop-copy"
+    /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
+    case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
+    case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"
 }

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import MigconformDevice
+import MigconformExplore
+import MigconformReference
+import MigconformRun
+import MigconformSpec
+
+/// Model-based exploration: the reference device never breaks the model; sequence faults are found by seeded
+/// random walks and shrunk to a few steps.
+@Suite struct ExploreTests {
+    static let full: Set<String> = ["stop-copy", "p2p", "pre-copy", "data-size"]
+
+    func explorer(_ device: MigrationDevice, features: Set<String> = full) -> Explorer {
+        Explorer(machine: Machine(spec: TestSupport.v2, features: features), device: RecordingDevice(device), allowForbidden: true)
+    }
+
+    @Test func depthThreeFindsNothingOnTheReferenceDevice() throws {
+        let e = explorer(ReferenceDeviceV2())
+        let findings = try e.exhaustive(depth: 3)
+        #expect(findings.isEmpty, "\(findings.map { "\($0.violation)" })")
+        #expect(e.stats.sequences > 100)
+        #expect(e.stats.distinctModelStates >= 10)
+    }
+
+    @Test(arguments: [["stop-copy"], ["stop-copy", "p2p"], ["stop-copy", "pre-copy"]])
+    func randomWalksFindNothingOnOtherProfiles(_ features: [String]) throws {
+        let device = ReferenceDeviceV2(.init(flags: TestSupport.flags(features)))
+        let findings = try explorer(device, features: Set(features + ["data-size"])).randomWalks(walks: 40, steps: 12, seed: 7)
+        #expect(findings.isEmpty, "\(findings.map { "\($0.violation)" })")
+    }
+
+    @Test(arguments: [V2Fault.failsAfterAbandonedPreCopy, .breaksAfterFailedResumeAndReset])
+    func randomWalksFindAndShrinkSequenceFaults(_ fault: V2Fault) throws {
+        let e = explorer(FaultyDeviceV2(fault))
+        let findings = try e.randomWalks(walks: 300, steps: 16, seed: 2026)
+        let finding = try #require(findings.first, "\(fault.rawValue) not found")
+        #expect(finding.minimal.count <= 6, "\(finding.minimal)")
+        #expect(finding.originalLength >= finding.minimal.count)
+        // The minimal sequence still fails on the faulty device and passes on the reference.
+        #expect(try explorer(FaultyDeviceV2(fault)).shrink(finding.minimal, finding.violation, origin: "", seed: nil).minimal.count
+                == finding.minimal.count)
+        let checker = ModelChecker(machine: Machine(spec: TestSupport.v2, features: Self.full), device: RecordingDevice(ReferenceDeviceV2()))
+        checker.savedStream = try captured()
+        #expect(try checker.run(finding.minimal) == nil, "the reference device fails the minimal sequence too")
+        let results = try e.results([finding])
+        #expect(results.first?.verdict == .fail)
+        #expect(results.first?.message.contains("shrunk to") == true)
+    }
+
+    @Test func singleCaseFaultsAreFoundByWalksToo() throws {
+        for fault in [V2Fault.acceptsErrorRequest, .resetToStop, .staleFDStillReads] {
+            let findings = try explorer(FaultyDeviceV2(fault)).randomWalks(walks: 200, steps: 12, seed: 11)
+            #expect(!findings.isEmpty, "\(fault.rawValue) not found")
+        }
+    }
+
+    func captured() throws -> [UInt8] {
+        let e = explorer(ReferenceDeviceV2())
+        _ = try e.exhaustive(depth: 0)
+        let m = ModelChecker(machine: Machine(spec: TestSupport.v2, features: Self.full), device: RecordingDevice(ReferenceDeviceV2()))
+        _ = try m.run([.set("STOP_COPY"), .drain])
+        return m.savedStream ?? []
+    }
+}
