@@ -102,31 +102,8 @@ public struct Distances: Sendable {
         sessionStates = Set(m.arcs.filter { $0.session.opensSession }.map(\.to))
     }
 
-    /// The fewest single-step arcs from `a` to `b` (breadth-first, arcs in spec order).
-    public func path(_ a: String, _ b: String) -> [Arc]? {
-        if a == b { return [] }
-        var previous: [String: Arc] = [:]
-        var frontier = [a]
-        var seen: Set<String> = [a]
-        while !frontier.isEmpty {
-            var next: [String] = []
-            for s in frontier {
-                for arc in machine.arcs where arc.from == s && !seen.contains(arc.to) {
-                    seen.insert(arc.to)
-                    previous[arc.to] = arc
-                    if arc.to == b {
-                        var route: [Arc] = []
-                        var cursor = b
-                        while cursor != a, let p = previous[cursor] { route.insert(p, at: 0); cursor = p.from }
-                        return route
-                    }
-                    next.append(arc.to)
-                }
-            }
-            frontier = next
-        }
-        return nil
-    }
+    /// The fewest single-step arcs from `a` to `b`.
+    public func path(_ a: String, _ b: String) -> [Arc]? { machine.walk(from: a, to: b) }
 
     /// The fewest arcs from `a` into `b` ending with an arc that opens a session there (a fresh session).
     public func freshPath(_ a: String, _ b: String) -> [Arc]? {

@@ -44,16 +44,28 @@ public struct Machine: Sendable {
         if from == to { return [] }
         if isForbidden(from: from, to: to) { return nil }
         if !spec.paths.combinations { return arc(from: from, to: to).map { [$0] } }
-        // Breadth-first over arcs in spec order, so the first shortest path in that order wins. A state entered by
-        // an arc that opens a session can only end a path.
+        // A state entered by an arc that opens a session can only end a path.
+        return shortestArcs(from: from, to: to) { arc in
+            !(arc.session.opensSession && spec.paths.sessionOpensOnlyLast && arc.to != to)
+        }
+    }
+
+    /// The fewest single-step arcs from `from` to `to` that a user can walk one request at a time (no path rules
+    /// apply: each step is its own request).
+    public func walk(from: String, to: String) -> [Arc]? {
+        from == to ? [] : shortestArcs(from: from, to: to) { _ in true }
+    }
+
+    /// Breadth-first over the arcs in spec order, so the first shortest path in that order wins (the order of the
+    /// v2 spec's arcs reproduces the kernel's choices).
+    func shortestArcs(from: String, to: String, allowed: (Arc) -> Bool) -> [Arc]? {
         var previous: [String: Arc] = [:]
         var frontier = [from]
         var seen: Set<String> = [from]
         while !frontier.isEmpty {
             var next: [String] = []
             for state in frontier {
-                for arc in arcs where arc.from == state && !seen.contains(arc.to) {
-                    if arc.session.opensSession && spec.paths.sessionOpensOnlyLast && arc.to != to { continue }
+                for arc in arcs where arc.from == state && !seen.contains(arc.to) && allowed(arc) {
                     seen.insert(arc.to)
                     previous[arc.to] = arc
                     if arc.to == to {
