@@ -4,10 +4,11 @@ import MigconformDevice
 /// corrupted or overlong stream is caught on resume.
 ///
 /// Layout: a 24-byte header (`MCRF`, format version, payload length, a seed), the payload (the device's internal
-/// state, generated on the fly so that gigabytes cost no memory), and an 8-byte checksum of everything before it.
+/// state, generated on the fly so that gigabytes cost no memory), and an 8-byte checksum of everything before it
+/// (``StreamChecksum``). Version 2 of the format changed only the checksum function, to one that runs word-wise.
 public enum ReferenceStream {
     public static let magic: [UInt8] = Array("MCRF".utf8)
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     public static let headerSize = 24
     public static let trailerSize = 8
 
@@ -31,7 +32,8 @@ public enum ReferenceStream {
         return v
     }
 
-    /// The payload byte at `index` for a device seeded with `seed`: a cheap, position-addressable pattern.
+    /// The payload word at `wordIndex` (payload bytes `8 * wordIndex ..< 8 * wordIndex + 8`, little-endian) for a
+    /// device seeded with `seed`: a cheap, position-addressable pattern.
     @inline(__always)
     static func payloadWord(_ wordIndex: UInt64, seed: UInt64) -> UInt64 {
         var z = wordIndex &+ seed &* 0x9E37_79B9_7F4A_7C15
@@ -41,17 +43,80 @@ public enum ReferenceStream {
     }
 }
 
-/// A running checksum over a byte stream (FNV-1a over bytes; fast enough, and any corruption changes it).
+/// A running checksum over a byte stream, fed in pieces of any size.
+///
+/// Four independent 64-bit lanes take the stream's little-endian words in turn (word `i` goes to lane `i % 4`);
+/// each lane step (xor, multiply by an odd constant, rotate) is a bijection of the lane, so changing any byte
+/// changes its lane and therefore the value. The lanes run in parallel on the processor, which keeps the
+/// checksum near memory speed. A tail of fewer than 32 bytes is held until more bytes come or the value is read.
 struct StreamChecksum {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-    mutating func add<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        var h = value
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        value = h
+    private var l0: UInt64 = 0x243f_6a88_85a3_08d3
+    private var l1: UInt64 = 0x1319_8a2e_0370_7344
+    private var l2: UInt64 = 0xa409_3822_299f_31d0
+    private var l3: UInt64 = 0x082e_fa98_ec4e_6c89
+    /// Bytes waiting for a whole 32-byte block.
+    private var pending: [UInt8] = []
+    private var length: UInt64 = 0
+
+    static let blockSize = 32
+    @inline(__always) static func step(_ lane: UInt64, _ word: UInt64) -> UInt64 {
+        let m = (lane ^ word) &* 0x9fb2_1c65_1e98_df25
+        return (m << 29) | (m >> 35)
+    }
+
+    mutating func add(_ bytes: [UInt8]) { bytes.withUnsafeBytes { add($0) } }
+    mutating func add(_ bytes: ArraySlice<UInt8>) { bytes.withUnsafeBytes { add($0) } }
+
+    mutating func add(_ buffer: UnsafeRawBufferPointer) {
+        guard buffer.count > 0, let base = buffer.baseAddress else { return }
+        length &+= UInt64(buffer.count)
+        var at = 0
+        if !pending.isEmpty {
+            let take = min(Self.blockSize - pending.count, buffer.count)
+            pending += UnsafeRawBufferPointer(start: base, count: take)
+            at = take
+            guard pending.count == Self.blockSize else { return }
+            let full = pending
+            pending.removeAll(keepingCapacity: true)
+            full.withUnsafeBytes { block(UnsafeRawPointer($0.baseAddress!)) }
+        }
+        var a = l0, b = l1, c = l2, d = l3
+        while buffer.count - at >= Self.blockSize {
+            let p = base + at
+            a = Self.step(a, UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+            b = Self.step(b, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            c = Self.step(c, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            d = Self.step(d, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+            at += Self.blockSize
+        }
+        l0 = a; l1 = b; l2 = c; l3 = d
+        if at < buffer.count { pending += UnsafeRawBufferPointer(start: base + at, count: buffer.count - at) }
+    }
+
+    private mutating func block(_ p: UnsafeRawPointer) {
+        l0 = Self.step(l0, UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+        l1 = Self.step(l1, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        l2 = Self.step(l2, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+        l3 = Self.step(l3, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+    }
+
+    /// The checksum of every byte added so far (the tail zero-padded into words, the length mixed in).
+    var value: UInt64 {
+        var lanes = [l0, l1, l2, l3]
+        var tail = pending
+        while tail.count % 8 != 0 { tail.append(0) }
+        for w in 0..<(tail.count / 8) {
+            lanes[w] = Self.step(lanes[w], ReferenceStream.readLE(tail[(w * 8)..<(w * 8 + 8)]))
+        }
+        var z = lanes[0] ^ (lanes[1] << 16 | lanes[1] >> 48) ^ (lanes[2] << 32 | lanes[2] >> 32)
+            ^ (lanes[3] << 48 | lanes[3] >> 16) ^ length &* 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }
 
-/// Produces the save stream of a reference device, sequentially.
+/// Produces the save stream of a reference device, sequentially, a whole word of payload at a time.
 struct StreamWriter {
     let payloadSize: UInt64
     let seed: UInt64
@@ -60,6 +125,8 @@ struct StreamWriter {
     private(set) var offset: UInt64 = 0
     private var checksum = StreamChecksum()
     private let header: [UInt8]
+    /// The trailer, fixed once the last payload byte has been produced.
+    private var trailer: [UInt8]?
 
     init(payloadSize: UInt64, seed: UInt64, garble: Bool = false) {
         self.payloadSize = payloadSize
@@ -73,44 +140,84 @@ struct StreamWriter {
 
     /// The next `count` bytes (fewer at the end of the stream).
     mutating func next(_ count: Int) -> [UInt8] {
-        let n = Int(min(UInt64(count), remaining))
-        var out = [UInt8]()
-        out.reserveCapacity(n)
+        let n = Int(min(UInt64(max(0, count)), remaining))
+        guard n > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
+            fill(UnsafeMutableRawBufferPointer(buffer))
+            initialized = n
+        }
+    }
+
+    /// Fills `out` with the next `out.count` bytes of the stream (the caller keeps within ``remaining``).
+    mutating func fill(_ out: UnsafeMutableRawBufferPointer) {
+        let n = out.count
         let headerEnd = UInt64(ReferenceStream.headerSize)
         let payloadEnd = headerEnd + payloadSize
-        while out.count < n {
+        var at = 0
+        while at < n {
             if offset < headerEnd {
-                let take = min(Int(headerEnd - offset), n - out.count)
-                let slice = header[Int(offset)..<Int(offset) + take]
-                checksum.add(slice)
-                out += slice
+                let take = min(Int(headerEnd - offset), n - at)
+                header.withUnsafeBytes { h in
+                    (out.baseAddress! + at).copyMemory(from: h.baseAddress! + Int(offset), byteCount: take)
+                }
+                checksum.add(UnsafeRawBufferPointer(start: out.baseAddress! + at, count: take))
+                at += take
                 offset += UInt64(take)
             } else if offset < payloadEnd {
-                let take = min(payloadEnd - offset, UInt64(n - out.count))
-                let start = out.count
-                var pos = offset - headerEnd
-                let end = pos + take
-                while pos < end {
-                    let word = ReferenceStream.payloadWord(pos / 8, seed: seed)
-                    let shift = (pos % 8) * 8
-                    out.append(UInt8(truncatingIfNeeded: word >> shift))
-                    pos += 1
-                }
-                checksum.add(out[start...])
-                offset += take
+                let take = Int(min(payloadEnd - offset, UInt64(n - at)))
+                let region = UnsafeMutableRawBufferPointer(start: out.baseAddress! + at, count: take)
+                ReferenceStream.payload(into: region, at: offset - headerEnd, seed: seed)
+                checksum.add(UnsafeRawBufferPointer(region))
+                at += take
+                offset += UInt64(take)
             } else {
-                let trailer = ReferenceStream.le(garble ? ~checksum.value : checksum.value)
+                if trailer == nil { trailer = ReferenceStream.le(garble ? ~checksum.value : checksum.value) }
                 let i = Int(offset - payloadEnd)
-                let take = min(ReferenceStream.trailerSize - i, n - out.count)
-                out += trailer[i..<i + take]
+                let take = min(ReferenceStream.trailerSize - i, n - at)
+                for k in 0..<take { out[at + k] = trailer![i + k] }
+                at += take
                 offset += UInt64(take)
             }
         }
-        return out
     }
 }
 
-/// Consumes a resume stream and judges it at the end.
+extension ReferenceStream {
+    /// Writes the payload bytes starting at payload position `position` into `out`: whole words stored at once,
+    /// bytes one at a time only where the region starts or ends inside a word.
+    static func payload(into out: UnsafeMutableRawBufferPointer, at position: UInt64, seed: UInt64) {
+        guard let base = out.baseAddress, out.count > 0 else { return }
+        var pos = position
+        let end = position + UInt64(out.count)
+        var at = 0
+        // Leading bytes up to a word boundary.
+        while pos < end && pos % 8 != 0 {
+            base.storeBytes(of: UInt8(truncatingIfNeeded: payloadWord(pos / 8, seed: seed) >> ((pos % 8) * 8)),
+                            toByteOffset: at, as: UInt8.self)
+            pos += 1; at += 1
+        }
+        // Whole words.
+        var word = pos / 8
+        let words = (end - pos) / 8
+        let stop = word + words
+        while word < stop {
+            (base + at).storeBytes(of: payloadWord(word, seed: seed).littleEndian, as: UInt64.self)
+            word += 1; at += 8
+        }
+        pos += words * 8
+        // Trailing bytes of a last, partial word.
+        if pos < end {
+            let last = payloadWord(pos / 8, seed: seed)
+            while pos < end {
+                base.storeBytes(of: UInt8(truncatingIfNeeded: last >> ((pos % 8) * 8)), toByteOffset: at, as: UInt8.self)
+                pos += 1; at += 1
+            }
+        }
+    }
+}
+
+/// Consumes a resume stream and judges it at the end. The payload is checksummed in bulk as it arrives; only the
+/// 24-byte header and the 8-byte trailer are looked at byte by byte.
 struct StreamReader {
     enum Problem: Equatable { case badHeader, overlong, checksum, truncated }
     private var header: [UInt8] = []
@@ -122,14 +229,25 @@ struct StreamReader {
 
     /// Accepts `bytes`; returns false (consuming nothing) when they would run past the end the header declared.
     mutating func accept(_ bytes: [UInt8]) -> Bool {
-        if let size = payloadSize, received + UInt64(bytes.count) > ReferenceStream.length(payloadSize: size) {
+        bytes.withUnsafeBytes { accept($0) }
+    }
+
+    /// Accepts the bytes of `buffer`, as ``accept(_:)-([UInt8])``.
+    mutating func accept(_ buffer: UnsafeRawBufferPointer) -> Bool {
+        if let size = payloadSize, received + UInt64(buffer.count) > ReferenceStream.length(payloadSize: size) {
             problem = problem ?? .overlong
             return false
         }
-        for b in bytes {
+        var at = 0
+        let n = buffer.count
+        while at < n {
             if header.count < ReferenceStream.headerSize {
-                header.append(b)
-                checksum.add(CollectionOfOne(b))
+                let take = min(ReferenceStream.headerSize - header.count, n - at)
+                let piece = UnsafeRawBufferPointer(rebasing: buffer[at..<at + take])
+                header += piece
+                checksum.add(piece)
+                at += take
+                received += UInt64(take)
                 if header.count == ReferenceStream.headerSize {
                     if Array(header.prefix(4)) != ReferenceStream.magic
                         || ReferenceStream.readLE(header[4..<8]) != UInt64(ReferenceStream.version) {
@@ -138,11 +256,19 @@ struct StreamReader {
                     payloadSize = ReferenceStream.readLE(header[8..<16])
                 }
             } else if received < UInt64(ReferenceStream.headerSize) + (payloadSize ?? 0) {
-                checksum.add(CollectionOfOne(b))
+                let payloadEnd = UInt64(ReferenceStream.headerSize) + (payloadSize ?? 0)
+                let take = Int(min(payloadEnd - received, UInt64(n - at)))
+                checksum.add(UnsafeRawBufferPointer(rebasing: buffer[at..<at + take]))
+                at += take
+                received += UInt64(take)
             } else {
-                trailer.append(b)
+                let take = n - at
+                // Past the trailer: a write that began inside the header ran beyond the declared length.
+                if trailer.count + take > ReferenceStream.trailerSize { problem = problem ?? .overlong }
+                trailer += UnsafeRawBufferPointer(rebasing: buffer[at..<at + take])
+                at += take
+                received += UInt64(take)
             }
-            received += 1
         }
         return true
     }

@@ -1,4 +1,11 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MigconformCases
 import MigconformDevice
 import MigconformSpec
@@ -29,7 +36,11 @@ struct SetAnswer {
 /// A valid save stream of the device under test, captured once per run and reused wherever a case must leave
 /// the resume state normally (which needs a complete stream to have been written).
 final class StreamCache {
-    var stream: [UInt8]?
+    var stream: SavedStream?
+    /// Streams longer than this are spooled to a file instead of memory.
+    var spoolThreshold = SavedStream.defaultSpoolThreshold
+    /// Where spool files go (nil: ``SavedStream/spoolDirectory``, else the temporary folder).
+    var spoolDirectory: String?
     /// v1: the transaction sizes the device produced the stream in (the v1 header asks resumes to keep them).
     var transactions: [Int] = [1 << 16]
     /// Why no valid stream can be had, once that is known.
@@ -137,7 +148,7 @@ final class CaseContext {
     /// case can leave it normally. Throws ``Blocked`` when a step fails: the case then says nothing about its rule.
     @discardableResult
     func enter(_ state: String, loadResume: Bool = true) throws -> Int32? {
-        var stream: [UInt8]?
+        var stream: SavedStream?
         if loadResume && state == spec.stateName(forRole: "resume") { stream = try validStream() }
         guard try reset() else { throw Blocked(reason: "reset failed") }
         let start = machine.initial.name
@@ -158,10 +169,10 @@ final class CaseContext {
     /// The device's own save stream, from the run's cache or captured now. The first capture is proved by a
     /// round trip: a device that cannot load its own stream blocks every case that must leave the resume state
     /// (the round-trip rules report the fault itself).
-    func validStream() throws -> [UInt8] {
+    func validStream() throws -> SavedStream {
         if let problem = cache.unloadable { throw Blocked(reason: problem) }
         if let s = cache.stream { return s }
-        let s: [UInt8]
+        let s: SavedStream
         do { s = try captureStream() } catch let b as Blocked {
             cache.unloadable = "no valid save stream to resume with: \(b.reason)"
             throw Blocked(reason: cache.unloadable!)
@@ -212,21 +223,25 @@ final class CaseContext {
     /// Bound on a save stream, so a device that never ends its stream cannot keep the runner forever.
     var streamLimit: UInt64 {
         if case .value(let n)? = try? op(.getDataSize), n > 0 { return n * 2 + (1 << 20) }
-        return 1 << 32
+        return 1 << 36
     }
 
-    /// Reads a v2 saving fd until end of stream (0 bytes) or ENOMSG (`stopAtENOMSG`).
-    func drain(fd: Int32, stopAtENOMSG: Bool, chunk: Int = 1 << 16, into sink: inout [UInt8]) throws -> DeviceOutcome {
+    /// A new, empty stream buffer that spools where this run spools.
+    func newStream() -> SavedStream {
+        SavedStream(spoolThreshold: cache.spoolThreshold, directory: cache.spoolDirectory)
+    }
+
+    /// Reads a v2 saving fd until end of stream (0 bytes) or ENOMSG (`stopAtENOMSG`), appending what it reads to
+    /// `sink`. Bulk reads of ``SavedStream/chunkSize`` by default: a large stream costs few operations.
+    func drain(fd: Int32, stopAtENOMSG: Bool, chunk: Int = SavedStream.chunkSize, into sink: SavedStream) throws -> DeviceOutcome {
         let limit = streamLimit
-        var total: UInt64 = 0
         while true {
             let outcome = try op(.read(fd: fd, count: chunk))
             switch outcome {
             case .bytes(let b) where b.isEmpty: return outcome
             case .bytes(let b):
-                sink += b
-                total += UInt64(b.count)
-                if total > limit { return .failed(.EFBIG) }
+                try sink.append(b)
+                if sink.count > limit { return .failed(.EFBIG) }
             case .failed(.ENOMSG) where stopAtENOMSG: return outcome
             default: return outcome
             }
@@ -234,9 +249,9 @@ final class CaseContext {
     }
 
     /// Saves the device's whole state and returns the stream (v2: through STOP_COPY; v1: the stop-and-copy phase).
-    /// Leaves the device in the save state.
-    func captureStream(viaPreCopy: Bool = false) throws -> [UInt8] {
-        var stream: [UInt8] = []
+    /// Leaves the device in the save state. A large stream is spooled to a file as it arrives, never held whole.
+    func captureStream(viaPreCopy: Bool = false) throws -> SavedStream {
+        let stream = newStream()
         switch generation {
         case .v2:
             let save = try role("save")
@@ -245,7 +260,7 @@ final class CaseContext {
                 let pre = try role("pre-copy")
                 fd = try enter(pre)
                 guard let f = fd else { throw Blocked(reason: "entering \(pre) gave no data fd") }
-                let end = try drain(fd: f, stopAtENOMSG: true, chunk: 4096, into: &stream)
+                let end = try drain(fd: f, stopAtENOMSG: true, into: stream)
                 if let e = end.errno, e != .ENOMSG { throw Blocked(reason: "pre-copy read failed with \(e)") }
                 guard let path = machine.path(from: pre, to: save) else { throw Blocked(reason: "no path \(pre)->\(save)") }
                 fd = try walk(path, from: pre, fd: f)
@@ -253,12 +268,13 @@ final class CaseContext {
                 fd = try enter(save)
             }
             guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
-            let end = try drain(fd: f, stopAtENOMSG: false, into: &stream)
+            let end = try drain(fd: f, stopAtENOMSG: false, into: stream)
             if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)") }
         case .v1:
+            // The v1 region protocol moves the stream in the device's own transactions; it stays in memory.
             try enter(try role("save"))
             var sizes: [Int] = []
-            do { stream = try V1Stream(self).save(transactions: &sizes) } catch let n as NotDrained {
+            do { try stream.append(try V1Stream(self).save(transactions: &sizes)) } catch let n as NotDrained {
                 throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations (see the drain rule)")
             }
             cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
@@ -268,37 +284,203 @@ final class CaseContext {
 
     /// Resets, enters the resume state and writes `stream` in pieces of the given sizes (cycled).
     /// Returns the first write errno, if a write was refused.
-    func feedStream(_ stream: [UInt8], segments: [Int]) throws -> Errno? {
+    func feedStream(_ stream: SavedStream, segments: [Int]) throws -> Errno? {
         let fd = try enter(try role("resume"), loadResume: false)
         return try write(stream, to: fd, segments: segments)
     }
 
+    /// ``feedStream(_:segments:)`` for a few bytes held in memory.
+    func feedStream(_ bytes: [UInt8], segments: [Int]) throws -> Errno? {
+        try feedStream(SavedStream(bytes), segments: segments)
+    }
+
+    /// How far the requested write sizes are followed on a large stream: for the first ``patternWrites`` writes
+    /// and at most ``patternBytes`` bytes; the rest goes in ``SavedStream/chunkSize`` writes. Every stream the
+    /// default reference device saves fits in the window, so small streams go exactly as asked; a stream of
+    /// gigabytes still has its segment boundaries exercised without billions of one-byte writes.
+    static let patternWrites = 8192
+    static let patternBytes: UInt64 = 64 << 20
+
+    /// A short description of how `write` segments a stream of `count` bytes: `segments [1]`, or
+    /// `segments [1] for the first 8192 writes, then 8 MiB writes`.
+    static func segmentation(_ segments: [Int], count: UInt64) -> String {
+        var writes = 0, covered: UInt64 = 0, i = 0
+        while covered < count && writes < patternWrites && covered < patternBytes {
+            covered += UInt64(max(1, segments[i % segments.count])); i += 1; writes += 1
+        }
+        if covered >= count { return "segments \(segments)" }
+        return "segments \(segments) for the first \(covered) bytes (\(writes) writes), then \(SavedStream.chunkSize >> 20) MiB writes"
+    }
+
     /// Writes a resume stream in pieces of the given sizes (cycled); returns the errno of the first refused write.
-    func write(_ stream: [UInt8], to fd: Int32?, segments: [Int]) throws -> Errno? {
+    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int]) throws -> Errno? {
         let resume = try role("resume")
         switch generation {
         case .v2:
             guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
-            var offset = 0, i = 0
-            var refused: Errno?
-            while offset < stream.count {
-                let size = max(1, segments[i % segments.count]); i += 1
-                let piece = Array(stream[offset..<min(stream.count, offset + size)])
+            let total = stream.count
+            var offset: UInt64 = 0, i = 0, writes = 0
+            while offset < total {
+                let patterned = writes < Self.patternWrites && offset < Self.patternBytes
+                let size = patterned ? max(1, segments[i % segments.count]) : SavedStream.chunkSize
+                if patterned { i += 1 }
+                let piece = try stream.read(at: offset, count: Int(min(UInt64(size), total - offset)))
+                writes += 1
+                var outcome = try op(.write(fd: f, bytes: piece))
                 var written = 0
-                while written < piece.count {
-                    let outcome = try op(.write(fd: f, bytes: Array(piece[written...])))
-                    guard case .value(let n) = outcome, n > 0 else {
-                        refused = refused ?? outcome.errno ?? .EIO
-                        break
-                    }
+                while true {
+                    guard case .value(let n) = outcome, n > 0 else { return outcome.errno ?? .EIO }
                     written += Int(n)
+                    if written >= piece.count { break }
+                    outcome = try op(.write(fd: f, bytes: Array(piece[written...])))
                 }
-                if refused != nil { break }
-                offset += piece.count
+                offset += UInt64(piece.count)
             }
-            return refused
+            return nil
         case .v1:
-            return try V1Stream(self).resume(stream, segments: segments)
+            return try V1Stream(self).resume(try stream.read(at: 0, count: Int(stream.count)), segments: segments)
         }
     }
+}
+
+/// A save stream as the runner holds it between saving and resuming: in memory while it is small, and in a spool
+/// file once it grows past a threshold, so that a device with gigabytes of state costs the runner a few
+/// buffers of ``chunkSize`` bytes, not the whole stream.
+///
+/// The spool file is unlinked as soon as it is created: it disappears when the stream is released or the process
+/// ends, however the run ends.
+public final class SavedStream {
+    /// Bytes moved per device read or write of bulk data.
+    public static let chunkSize = 8 << 20
+    /// Streams up to this size stay in memory.
+    public static let defaultSpoolThreshold: UInt64 = 64 << 20
+    /// Where spool files go when a run does not say (nil: the temporary folder). The command line points it at
+    /// the run folder before a run starts.
+    nonisolated(unsafe) public static var spoolDirectory: String?
+
+    /// Length of the stream in bytes.
+    public private(set) var count: UInt64 = 0
+    /// The spool file's name while it existed (for messages), nil while the stream is in memory.
+    public private(set) var spoolPath: String?
+    public var isSpooled: Bool { fd >= 0 }
+
+    private var memory: [UInt8] = []
+    private var fd: Int32 = -1
+    private var discards = false
+    private let spoolThreshold: UInt64
+    private let directory: String?
+
+    public init(spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil) {
+        self.spoolThreshold = spoolThreshold
+        self.directory = directory
+    }
+
+    /// A sink that keeps only the length of what is appended (a stream read to be measured, not resumed).
+    public static func counting() -> SavedStream {
+        let s = SavedStream(spoolThreshold: .max)
+        s.discards = true
+        return s
+    }
+
+    /// A stream held in memory with these bytes.
+    public convenience init(_ bytes: [UInt8]) {
+        self.init(spoolThreshold: .max)
+        memory = bytes
+        count = UInt64(bytes.count)
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Appends bytes at the end, moving the stream to a spool file when it grows past the threshold.
+    public func append(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        if discards { count += UInt64(bytes.count); return }
+        if fd < 0 && count + UInt64(bytes.count) > spoolThreshold {
+            try spool()
+        }
+        if fd >= 0 {
+            try bytes.withUnsafeBytes { try pwriteAll($0, at: count) }
+        } else {
+            memory += bytes
+        }
+        count += UInt64(bytes.count)
+    }
+
+    /// `count` bytes from `offset` (fewer at the end).
+    public func read(at offset: UInt64, count wanted: Int) throws -> [UInt8] {
+        guard offset < count, wanted > 0, !discards else { return [] }
+        let n = Int(min(UInt64(wanted), count - offset))
+        if fd < 0 { return Array(memory[Int(offset)..<Int(offset) + n]) }
+        return try [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
+            var done = 0
+            while done < n {
+                let r = pread(fd, buffer.baseAddress! + done, n - done, off_t(offset) + off_t(done))
+                if r < 0 && errno == EINTR { continue }
+                guard r > 0 else { initialized = done; throw SpoolError(path: spoolPath ?? "", what: "cannot read", errno: r < 0 ? errno : EIO) }
+                done += r
+            }
+            initialized = n
+        }
+    }
+
+    /// The whole stream as one array (for small streams and tests).
+    public func bytes() throws -> [UInt8] { try read(at: 0, count: Int(count)) }
+
+    /// Shortens the stream to `length` bytes.
+    public func truncate(to length: UInt64) throws {
+        guard length < count else { return }
+        if fd >= 0 {
+            guard ftruncate(fd, off_t(length)) == 0 else { throw SpoolError(path: spoolPath ?? "", what: "cannot truncate", errno: errno) }
+        } else {
+            memory.removeLast(Int(count - length))
+        }
+        count = length
+    }
+
+    /// Flips every bit of the bytes in `offset ..< offset + length` (clipped to the stream).
+    public func invert(at offset: UInt64, length: Int) throws {
+        var bytes = try read(at: offset, count: length)
+        guard !bytes.isEmpty else { return }
+        for i in bytes.indices { bytes[i] ^= 0xff }
+        if fd >= 0 {
+            try bytes.withUnsafeBytes { try pwriteAll($0, at: offset) }
+        } else {
+            memory.replaceSubrange(Int(offset)..<Int(offset) + bytes.count, with: bytes)
+        }
+    }
+
+    /// Moves the bytes held in memory to a new, already unlinked file.
+    private func spool() throws {
+        let dir = directory ?? SavedStream.spoolDirectory ?? FileManager.default.temporaryDirectory.path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var template = Array((dir + "/.migconform-stream-XXXXXX").utf8CString)
+        let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let path = String(cString: template)
+        guard f >= 0 else { throw SpoolError(path: path, what: "cannot create", errno: errno) }
+        unlink(path)
+        fd = f
+        spoolPath = path
+        let held = memory
+        memory = []
+        try held.withUnsafeBytes { try pwriteAll($0, at: 0) }
+    }
+
+    private func pwriteAll(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var done = 0
+        while done < buffer.count {
+            let r = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if r < 0 && errno == EINTR { continue }
+            guard r > 0 else { throw SpoolError(path: spoolPath ?? "", what: "cannot write", errno: r < 0 ? errno : EIO) }
+            done += r
+        }
+    }
+}
+
+/// The spool file of a large stream could not be used (a full disk, a folder that cannot be written): the
+/// runner's failure, not the device's.
+public struct SpoolError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var what: String
+    public var errno: Int32
+    public var description: String { "spool file \(path): \(what): \(String(cString: strerror(errno)))" }
 }

@@ -30,8 +30,8 @@ enum StreamChecks {
     static func streamEnd(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
         guard let fd = try ctx.enter(save), fd >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
-        var sink: [UInt8] = []
-        let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: &sink)
+        let sink = SavedStream.counting()
+        let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
         if let e = end.errno {
             return .violated(expected: "the stream ends with read() returning 0", actual: "read failed with \(e) after \(sink.count) bytes",
                              message: e == .ENOMSG ? "ENOMSG in \(save), where the end of stream is permanent" : "reading the \(save) stream failed")
@@ -109,8 +109,10 @@ enum StreamChecks {
             guard initial > 0 else { throw Blocked(reason: "initial_bytes is 0 from the start") }
             var last = initial
             var steps = 0
+            // Small reads, but no more than about a thousand of them however large the initial data is.
+            let step = Int(min(max(initial / 1000, 4096), UInt64(SavedStream.chunkSize)))
             while last > 0 && steps < 10_000 {
-                let chunk = Int(min(last, 4096))
+                let chunk = Int(min(last, UInt64(step)))
                 let read = try ctx.op(.read(fd: fd, count: chunk))
                 guard case .bytes(let b) = read, !b.isEmpty else {
                     return .violated(expected: "data while initial_bytes is \(last)", actual: describe(read),
@@ -127,9 +129,9 @@ enum StreamChecks {
             if last == 0 { return .pass("initial_bytes went from \(initial) to 0 in \(steps) reads") }
             throw Blocked(reason: "initial_bytes did not reach 0 within \(steps) reads")
         default: // enomsg-at-end
-            var sink: [UInt8] = []
+            let sink = SavedStream.counting()
             let budget = initial + dirty
-            let end = try ctx.drain(fd: fd, stopAtENOMSG: true, chunk: 4096, into: &sink)
+            let end = try ctx.drain(fd: fd, stopAtENOMSG: true, into: sink)
             if end.errno == .ENOMSG { return .pass("ENOMSG after \(sink.count) bytes (initial+dirty was \(budget))") }
             return .violated(expected: "ENOMSG at the temporary end of the pre-copy stream", actual: "\(describe(end)) after \(sink.count) bytes",
                              message: "the pre-copy stream did not signal its temporary end with ENOMSG")
@@ -140,36 +142,36 @@ enum StreamChecks {
         let stream = try ctx.captureStream(viaPreCopy: ctx.check.string("via") == "pre-copy")
         // Without "segments", the stream goes back in the transactions the device produced.
         let segments = ctx.check.ints("segments") ?? ctx.cache.transactions
-        guard !stream.isEmpty else { throw Blocked(reason: "the saved stream is empty") }
+        guard stream.count > 0 else { throw Blocked(reason: "the saved stream is empty") }
+        let how = CaseContext.segmentation(segments, count: stream.count)
         if let e = try ctx.feedStream(stream, segments: segments) {
             return .violated(expected: "every write accepted", actual: "a write failed with \(e)",
-                             message: "resuming \(stream.count) bytes in segments \(segments) failed")
+                             message: "resuming \(stream.count) bytes in \(how) failed")
         }
         let exit = try ctx.role("resume-exit")
         let answer = try ctx.request(exit)
         guard answer.succeeded else {
             return .violated(expected: "\(try ctx.role("resume"))->\(exit) succeeds", actual: "failed with \(answer.errno!)",
-                             message: "the device refused its own stream (\(stream.count) bytes, segments \(segments))")
+                             message: "the device refused its own stream (\(stream.count) bytes, \(how))")
         }
         let now = try ctx.readState()
         if now != (try ctx.value(of: exit)) {
             return .violated(expected: "state \(exit)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                              message: "the resume completed in the wrong state")
         }
-        return .pass("\(stream.count) bytes saved and resumed in segments \(segments)")
+        return .pass("\(stream.count) bytes saved and resumed in \(how)")
     }
 
     static func resumeDamaged(_ ctx: CaseContext) throws -> CheckOutcome {
-        var stream = try ctx.captureStream()
+        let stream = try ctx.captureStream()
         guard stream.count >= 2 else { throw Blocked(reason: "the saved stream is too short to damage") }
         let damage = ctx.check.string("damage") ?? "truncate"
         switch damage {
-        case "truncate": stream.removeLast(max(1, stream.count / 2))
+        case "truncate": try stream.truncate(to: stream.count - max(1, stream.count / 2))
         case "corrupt":
             // Flip bytes in the middle of the stream: past any header a driver checks, before any trailer.
-            let middle = stream.count / 2
-            for i in middle..<min(stream.count, middle + 4) { stream[i] ^= 0xff }
-        default: stream += [UInt8](repeating: 0x5a, count: 4096)
+            try stream.invert(at: stream.count / 2, length: 4)
+        default: try stream.append([UInt8](repeating: 0x5a, count: 4096))
         }
         let refused = try ctx.feedStream(stream, segments: [4096])
         if damage == "overlong" && refused == nil {

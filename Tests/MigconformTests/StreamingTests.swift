@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+import MigconformCases
+import MigconformDevice
+@testable import MigconformReference
+@testable import MigconformRun
+import MigconformSpec
+
+@Suite struct StreamingTests {
+    /// The whole stream of a writer, read in pieces of the given sizes (cycled).
+    static func stream(payload: UInt64, seed: UInt64 = 9, pieces: [Int], garble: Bool = false) -> [UInt8] {
+        var w = StreamWriter(payloadSize: payload, seed: seed, garble: garble)
+        var out: [UInt8] = []
+        var i = 0
+        while w.remaining > 0 { out += w.next(pieces[i % pieces.count]); i += 1 }
+        return out
+    }
+
+    @Test(arguments: [0, 1, 7, 8, 9, 31, 32, 33, 4096, 100_003] as [UInt64])
+    func bulkAndBytewiseWritersProduceTheSameStream(payload: UInt64) {
+        let whole = Self.stream(payload: payload, pieces: [1 << 20])
+        #expect(UInt64(whole.count) == ReferenceStream.length(payloadSize: payload))
+        #expect(Self.stream(payload: payload, pieces: [1]) == whole)
+        #expect(Self.stream(payload: payload, pieces: [3, 8, 13, 4093]) == whole)
+        #expect(Array(whole.prefix(4)) == ReferenceStream.magic)
+        // The payload is the documented word pattern, little-endian.
+        if payload >= 16 {
+            let word1 = ReferenceStream.readLE(whole[(24 + 8)..<(24 + 16)])
+            #expect(word1 == ReferenceStream.payloadWord(1, seed: 9))
+        }
+    }
+
+    @Test(arguments: [[1], [7, 13, 4093], [64], [1 << 20]])
+    func theReaderAcceptsAnySegmentation(pieces: [Int]) {
+        let s = Self.stream(payload: 10_000, pieces: [4096])
+        var r = StreamReader()
+        var at = 0, i = 0
+        while at < s.count {
+            let n = min(pieces[i % pieces.count], s.count - at); i += 1
+            let accepted = r.accept(Array(s[at..<at + n]))
+            #expect(accepted)
+            at += n
+        }
+        #expect(r.verdict() == nil)
+    }
+
+    @Test func everyTruncationIsCaught() {
+        let s = Self.stream(payload: 300, pieces: [64])
+        for cut in 0..<s.count {
+            var r = StreamReader()
+            let accepted = r.accept(Array(s[..<cut]))
+            #expect(accepted)
+            #expect(r.verdict() != nil, "a stream cut to \(cut) of \(s.count) bytes was accepted")
+        }
+    }
+
+    @Test func everyCorruptedByteIsCaught() {
+        let s = Self.stream(payload: 300, pieces: [64])
+        for position in s.indices {
+            for flip: UInt8 in [0x01, 0x80, 0xff] {
+                var damaged = s
+                damaged[position] ^= flip
+                var r = StreamReader()
+                _ = r.accept(damaged)
+                #expect(r.verdict() != nil, "flipping 0x\(String(flip, radix: 16)) at byte \(position) went unnoticed")
+            }
+        }
+    }
+
+    @Test func overlongStreamsAreRefusedWhetherTheExtraComesAloneOrWithTheHeader() {
+        let s = Self.stream(payload: 1000, pieces: [4096])
+        var alone = StreamReader()
+        let first = alone.accept(s), extra = alone.accept([0x5a])
+        #expect(first && !extra)
+        #expect(alone.verdict() == .overlong)
+        var together = StreamReader()
+        _ = together.accept(s + [UInt8](repeating: 0x5a, count: 4096))
+        #expect(together.verdict() == .overlong)
+    }
+
+    @Test func aGarbledTrailerFailsTheChecksum() {
+        var r = StreamReader()
+        let accepted = r.accept(Self.stream(payload: 5000, pieces: [777], garble: true))
+        #expect(accepted)
+        #expect(r.verdict() == .checksum)
+    }
+
+    @Test func aSavedStreamSpoolsPastItsThresholdAndReadsBackTheSame() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        let small = SavedStream(spoolThreshold: 1 << 20, directory: dir.path)
+        let big = SavedStream(spoolThreshold: 100_000, directory: dir.path)
+        for s in [small, big] {
+            var at = 0
+            for size in [1, 4095, 65_536, 200_000, 30_368] { try s.append(Array(bytes[at..<at + size])); at += size }
+        }
+        #expect(!small.isSpooled)
+        #expect(big.isSpooled)
+        // The spool file is unlinked from the start: nothing is left in the folder, even while the stream lives.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).isEmpty)
+        for s in [small, big] {
+            #expect(s.count == UInt64(bytes.count))
+            #expect(try s.bytes() == bytes)
+            #expect(try s.read(at: 123_456, count: 1000) == Array(bytes[123_456..<124_456]))
+            #expect(try s.read(at: UInt64(bytes.count) - 10, count: 1000) == Array(bytes.suffix(10)))
+            try s.invert(at: 150_000, length: 4)
+            var expected = bytes
+            for i in 150_000..<150_004 { expected[i] ^= 0xff }
+            try s.truncate(to: 200_000)
+            try s.append([1, 2, 3])
+            #expect(try s.bytes() == Array(expected[..<200_000]) + [1, 2, 3])
+        }
+        let counter = SavedStream.counting()
+        try counter.append(bytes)
+        #expect(counter.count == UInt64(bytes.count))
+        #expect(try counter.bytes().isEmpty)
+    }
+
+    @Test func theSegmentationOfLargeStreamsIsBoundedAndSaid() {
+        #expect(CaseContext.segmentation([1], count: 4128) == "segments [1]")
+        #expect(CaseContext.segmentation([65536], count: 4 << 30)
+                == "segments [65536] for the first 67108864 bytes (1024 writes), then 8 MiB writes")
+        #expect(CaseContext.segmentation([1], count: 1 << 20).hasSuffix("(8192 writes), then 8 MiB writes"))
+    }
+
+    /// Round trips and damaged resumes of a stream larger than the spool threshold: the run spools, every case
+    /// passes, and transcripts stay short.
+    @Test func largeRoundTripsSpoolAndPass() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let device = ReferenceDeviceV2(.init(stateSize: 10 << 20))
+        var expansion = ExpansionOptions()
+        expansion.only = ["V2-ROUND-TRIP*", "V2-RESUME-*", "V2-ARC-STATE[RESUMING->STOP]", "V2-STREAM-PERMANENT-EOF",
+                          "V2-PRECOPY-*"]
+        let runner = Runner(spec: TestSupport.v2, device: device, options: RunOptions(target: "ref:v2", expansion: expansion))
+        runner.streamCache.spoolThreshold = 1 << 20
+        runner.streamCache.spoolDirectory = dir.path
+        let report = try runner.run()
+        // The same verdicts as with the default 4 KiB state, which never spools.
+        let small = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(), target: "ref:v2", options: expansion)
+        let ran = report.cases.filter { $0.verdict != .skipped }
+        #expect(ran.count >= 10)
+        #expect(ran.filter { $0.verdict == .pass }.count >= 10)
+        for c in report.cases {
+            let expected = small.cases.first { $0.id == c.id }?.verdict
+            #expect(c.verdict == expected, "\(c.id): \(c.verdict.rawValue) \(c.message)")
+            #expect(![.fail, .warn, .error, .timeout].contains(c.verdict), "\(c.id): \(c.message)")
+        }
+        #expect(runner.streamCache.stream?.isSpooled == true)
+        #expect(runner.streamCache.stream?.count == ReferenceStream.length(payloadSize: 10 << 20))
+        let roundTrip = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP" })
+        // 10 MiB in 64 KiB writes and 8 MiB reads.
+        #expect(roundTrip.transcript.count < 400)
+        let bytewise = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP-BYTEWISE" })
+        #expect(bytewise.message.contains("then 8 MiB writes"))
+        #expect(bytewise.transcript.count < 8192 + 100)
+        // Transcripts keep counts, not the data.
+        let reads = roundTrip.transcript.filter { if case .read = $0.operation { return true } else { return false } }
+        #expect(reads.contains { ($0.byteCount ?? 0) == SavedStream.chunkSize })
+    }
+}
