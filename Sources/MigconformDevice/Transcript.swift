@@ -32,6 +32,8 @@ public final class RecordingDevice {
     public private(set) var entries: [TranscriptEntry] = []
     /// Called before each operation is issued (the journal hooks in here).
     public var willPerform: ((DeviceOperation) -> Void)?
+    /// Called after each operation with its transcript entry (also when it failed with a transport error).
+    public var didPerform: ((TranscriptEntry) -> Void)?
     /// Total operations issued through this recorder, across all transcripts.
     public private(set) var operationCount = 0
 
@@ -54,11 +56,13 @@ public final class RecordingDevice {
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
             entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: redact(outcome),
                                            micros: micros, byteCount: byteCount(op, outcome)))
+            didPerform?(entries[entries.count - 1])
             return outcome
         } catch {
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
             entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: nil,
                                            transportError: "\(error)", micros: micros))
+            didPerform?(entries[entries.count - 1])
             throw error
         }
     }

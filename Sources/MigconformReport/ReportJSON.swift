@@ -64,18 +64,27 @@ struct CaseDocument: Codable {
     var durationMicros: UInt64
     var transcript: [EntryDocument]
     var reproducer: [OperationDocument]?
+    var rawVerdict: Verdict?
+    var expectation: String?
+    var attempts: Int?
+    var unfinished: Bool?
+    var otherShard: Int?
 
     init(_ c: CaseResult) {
         id = c.id; ruleID = c.ruleID; level = c.level; statement = c.statement; cite = c.cite
         verdict = c.verdict; message = c.message; expected = c.expected; actual = c.actual
         durationMicros = c.durationMicros; transcript = c.transcript.map(EntryDocument.init)
         reproducer = c.reproducer?.map(OperationDocument.init)
+        rawVerdict = c.rawVerdict; expectation = c.expectation; attempts = c.attempts; unfinished = c.unfinished
+        otherShard = c.otherShard
     }
 
     var result: CaseResult {
         CaseResult(id: id, ruleID: ruleID, level: level, statement: statement, cite: cite, verdict: verdict,
                    message: message, expected: expected, actual: actual, durationMicros: durationMicros,
-                   transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.operation })
+                   transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.operation },
+                   rawVerdict: rawVerdict, expectation: expectation, attempts: attempts, unfinished: unfinished,
+                   otherShard: otherShard)
     }
 }
 

@@ -27,9 +27,11 @@ public enum ReportWriter {
     ///
     /// - Parameter additionalFiles: further files for the folder, by plain file name (no `/`, not a name above);
     ///   they are written before `report.json` and hashed like the others.
+    /// - Parameter existingFiles: files already in the folder (the run's journal) to hash into `files`; those
+    ///   missing are left out.
     @discardableResult
     public static func write(_ report: RunReport, to folder: URL,
-                             additionalFiles: [String: Data] = [:]) throws -> RunReport {
+                             additionalFiles: [String: Data] = [:], existingFiles: [String] = []) throws -> RunReport {
         let reserved: Set<String> = [jsonFile, markdownFile, junitFile, tapFile]
         for name in additionalFiles.keys {
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !reserved.contains(name) else {
@@ -56,6 +58,11 @@ public enum ReportWriter {
         for (name, data) in files {
             try writeAtomically(data, to: folder.appendingPathComponent(name))
             written.files[name] = SHA256.hex([UInt8](data))
+        }
+        for name in existingFiles where !reserved.contains(name) && !name.contains("/") {
+            if let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) {
+                written.files[name] = SHA256.hex([UInt8](data))
+            }
         }
         let json: Data
         do {

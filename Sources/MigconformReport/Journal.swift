@@ -1,0 +1,335 @@
+import Foundation
+import MigconformDevice
+import MigconformRun
+import MigconformSpec
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The run's journal, `journal.jsonl` in the run folder: one JSON object per line, appended as the run goes, so
+/// that a run killed by SIGKILL, a kernel oops or a power cut leaves a record of every finished case and of the
+/// operation that was in flight. ``JournalReader`` rebuilds a report from it. The format is described in
+/// `Reports/README.md`.
+///
+/// Every record is written with `write(2)` before the runner goes on, which survives the death of the process.
+/// To survive a kernel crash or a power cut as well, the file is flushed to disk (`fsync`) at the start and end
+/// of every case and, with `syncEachOperation` (the default, and what kernel targets need), before every device
+/// operation.
+public final class RunJournal: RunObserver {
+    /// The journal's file name in a run folder.
+    public static let fileName = "journal.jsonl"
+    /// Version of the journal's record format.
+    public static let version = 1
+
+    public let url: URL
+    private let fd: Int32
+    private var index: Int?
+    private var phase = "discovery"
+    private let encoder: JSONEncoder
+    /// The first write error, if any; the run goes on without a journal rather than fail.
+    public private(set) var failure: String?
+
+    /// Flush to disk before every device operation, not only at case boundaries.
+    public let syncEachOperation: Bool
+
+    /// Creates the folder when missing and starts a new journal in it (replacing an old one).
+    public init(folder: URL, syncEachOperation: Bool = true) throws {
+        self.syncEachOperation = syncEachOperation
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ReportWriteError(path: folder.path, message: "cannot create the folder: \(error.localizedDescription)")
+        }
+        url = folder.appendingPathComponent(Self.fileName)
+        fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+        guard fd >= 0 else {
+            throw ReportWriteError(path: url.path, message: "cannot create: \(String(cString: strerror(errno)))")
+        }
+        let dfd = open(folder.path, O_RDONLY)
+        if dfd >= 0 { _ = fsync(dfd); _ = close(dfd) }
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    deinit { close(fd) }
+
+    // MARK: - Records
+
+    struct RunRecord: Codable {
+        var type = "run"
+        var journalVersion: Int
+        var time: String
+        var run: RunInfo
+        var plan: [PlannedCase]
+        var hazardsSkipped: [SkippedHazard]
+    }
+    struct CaseStartRecord: Codable {
+        var type = "case-start"
+        var time: String
+        var index: Int
+        var id: String
+        var attempt: Int
+    }
+    struct OpRecord: Codable {
+        var type = "op"
+        var time: String
+        var index: Int?
+        var phase: String?
+        var operation: OperationDocument
+        var byteCount: Int?
+        var text: String
+    }
+    struct OpEndRecord: Codable {
+        var type = "op-end"
+        var index: Int?
+        var phase: String?
+        var entry: EntryDocument
+    }
+    struct CaseEndRecord: Codable {
+        var type = "case-end"
+        var time: String
+        var index: Int
+        var result: CaseDocument
+    }
+    struct RunEndRecord: Codable {
+        var type = "run-end"
+        var time: String
+        var run: RunInfo
+        var plan: PlanCost?
+    }
+
+    private func append<T: Encodable>(_ record: T, sync: Bool) {
+        guard failure == nil else { return }
+        do {
+            var data = try encoder.encode(record)
+            data.append(0x0A)
+            let ok = data.withUnsafeBytes { buf -> Bool in
+                var done = 0
+                while done < buf.count {
+                    let n = write(fd, buf.baseAddress! + done, buf.count - done)
+                    if n < 0 { if errno == EINTR { continue }; return false }
+                    done += n
+                }
+                return true
+            }
+            if !ok { failure = "\(url.path): cannot write: \(String(cString: strerror(errno)))"; return }
+            if sync && fsync(fd) != 0 { failure = "\(url.path): cannot flush: \(String(cString: strerror(errno)))" }
+        } catch {
+            failure = "\(url.path): cannot encode a record: \(error)"
+        }
+    }
+
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+
+    // MARK: - RunObserver
+
+    public func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {
+        append(RunRecord(journalVersion: Self.version, time: Self.now(), run: info, plan: plan,
+                         hazardsSkipped: hazardsSkipped), sync: true)
+        phase = "case"
+    }
+
+    public func caseWillStart(index: Int, id: String, attempt: Int) {
+        self.index = index
+        append(CaseStartRecord(time: Self.now(), index: index, id: id, attempt: attempt), sync: true)
+    }
+
+    public func operationWillStart(_ operation: DeviceOperation) {
+        let inCase = phase == "case" && index != nil
+        // Like transcripts, the journal keeps byte counts, not bulk data.
+        var op = operation, count: Int?
+        switch operation {
+        case .write(let fd, let bytes) where bytes.count > 64:
+            op = .write(fd: fd, bytes: Array(bytes.prefix(16))); count = bytes.count
+        case .dataWrite(let off, let bytes) where bytes.count > 64:
+            op = .dataWrite(offset: off, bytes: Array(bytes.prefix(16))); count = bytes.count
+        default: break
+        }
+        append(OpRecord(time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
+                        operation: OperationDocument(op), byteCount: count,
+                        text: TranscriptFormatter.operation(op, byteCount: count)),
+               sync: syncEachOperation)
+    }
+
+    public func operationDidEnd(_ entry: TranscriptEntry) {
+        let inCase = phase == "case" && index != nil
+        append(OpEndRecord(index: inCase ? index : nil, phase: inCase ? nil : phase, entry: EntryDocument(entry)),
+               sync: false)
+    }
+
+    public func caseDidEnd(index: Int, result: CaseResult) {
+        append(CaseEndRecord(time: Self.now(), index: index, result: CaseDocument(result)), sync: true)
+        self.index = nil
+    }
+
+    public func cleanupWillStart() {
+        phase = "cleanup"
+        index = nil
+    }
+
+    public func runDidEnd(_ report: RunReport) {
+        append(RunEndRecord(time: Self.now(), run: report.run, plan: report.plan), sync: true)
+    }
+}
+
+/// Rebuilds a report from a run folder's journal (`migconform report --from-journal DIR`).
+///
+/// Every case the journal saw finish keeps the result it had. A case that started and never ended is marked
+/// unfinished (verdict ERROR, `unfinished: true`), with the operations it issued and the last one, the one in
+/// flight, without an answer. Cases the run never reached are SKIPPED. Unless the journal ends with the run's own
+/// end record, the run is marked interrupted.
+public enum JournalReader {
+    /// What a journal held.
+    public struct Contents {
+        public var report: RunReport
+        /// Cases the journal saw finish.
+        public var finished: [CaseResult]
+        /// The case that was running when the journal ends, if any.
+        public var unfinished: String?
+        /// The journal ends with the run's end record.
+        public var complete: Bool
+        /// A torn last line was left out.
+        public var tornTail: Bool
+    }
+
+    /// Reads `journal.jsonl` in `folder` (or the journal file itself).
+    public static func read(_ path: String) throws -> Contents {
+        var file = path
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            file = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/" + RunJournal.fileName
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ReportReadError(file: file, kind: .missing, detail: "no journal here")
+        }
+        return try parse(data, file: file)
+    }
+
+    static func parse(_ data: Data, file: String) throws -> Contents {
+        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
+        let decoder = JSONDecoder()
+        struct Head: Decodable { var type: String }
+        var runRecord: RunJournal.RunRecord?
+        var runEnd: RunJournal.RunEndRecord?
+        var ended: [Int: CaseResult] = [:]
+        var finishedOrder: [Int] = []
+        var current: (index: Int, id: String, start: String)?
+        var ops: [TranscriptEntry] = []
+        var inFlight: (DeviceOperation, Int?)?
+        var lastTime: String?
+        var torn = false
+        for (n, line) in lines.enumerated() {
+            let type: String
+            do {
+                type = try decoder.decode(Head.self, from: Data(line)).type
+            } catch {
+                if n == lines.count - 1 { torn = true; break }   // the write the crash cut short
+                throw ReportReadError(file: file, kind: .invalid, detail: "line \(n + 1) is not a journal record")
+            }
+            do {
+                switch type {
+                case "run":
+                    let r = try decoder.decode(RunJournal.RunRecord.self, from: Data(line))
+                    guard r.journalVersion == RunJournal.version else {
+                        throw ReportReadError(file: file, kind: .unknownSchema(r.journalVersion),
+                                              detail: "journal version \(r.journalVersion) is not supported (this migconform reads \(RunJournal.version))")
+                    }
+                    runRecord = r
+                    lastTime = r.time
+                case "case-start":
+                    let r = try decoder.decode(RunJournal.CaseStartRecord.self, from: Data(line))
+                    current = (r.index, r.id, r.time)
+                    ops = []
+                    inFlight = nil
+                    lastTime = r.time
+                case "op":
+                    let r = try decoder.decode(RunJournal.OpRecord.self, from: Data(line))
+                    if r.index != nil && r.index == current?.index { inFlight = (r.operation.operation, r.byteCount) }
+                    lastTime = r.time
+                case "op-end":
+                    let r = try decoder.decode(RunJournal.OpEndRecord.self, from: Data(line))
+                    if r.index != nil && r.index == current?.index {
+                        ops.append(r.entry.entry)
+                        inFlight = nil
+                    }
+                case "case-end":
+                    let r = try decoder.decode(RunJournal.CaseEndRecord.self, from: Data(line))
+                    if ended[r.index] == nil { finishedOrder.append(r.index) }
+                    ended[r.index] = r.result.result
+                    if current?.index == r.index { current = nil; inFlight = nil }
+                    lastTime = r.time
+                case "run-end":
+                    runEnd = try decoder.decode(RunJournal.RunEndRecord.self, from: Data(line))
+                    lastTime = runEnd?.time
+                default:
+                    break   // a record type from a newer writer: not needed to rebuild
+                }
+            } catch let e as ReportReadError {
+                throw e
+            } catch let e as DecodingError {
+                if n == lines.count - 1 { torn = true; break }
+                throw ReportReadError(file: file, kind: .invalid, detail: "line \(n + 1): \(ReportReader.describe(e))")
+            }
+        }
+        guard let head = runRecord else {
+            throw ReportReadError(file: file, kind: .invalid,
+                                  detail: "the journal has no run record: the run stopped before its first case")
+        }
+        var cases: [CaseResult] = []
+        var unfinishedID: String?
+        for (i, p) in head.plan.enumerated() {
+            if let r = ended[i] { cases.append(r); continue }
+            if let c = current, c.index == i {
+                unfinishedID = c.id
+                var transcript = ops
+                var message = "unfinished: the run stopped during this case"
+                if let (op, count) = inFlight {
+                    let entry = TranscriptEntry(step: transcript.count, operation: op, outcome: nil,
+                                                transportError: "no answer recorded: the run stopped", micros: 0,
+                                                byteCount: count)
+                    transcript.append(entry)
+                    message += "; the operation in flight was \(TranscriptFormatter.operation(op, byteCount: count))"
+                } else if let last = ops.last {
+                    message += "; the last operation that answered was \(TranscriptFormatter.text(last))"
+                }
+                cases.append(CaseResult(id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
+                                        verdict: .error, message: message, transcript: transcript, unfinished: true))
+                continue
+            }
+            cases.append(CaseResult(id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
+                                    verdict: .skipped, message: "not run: the run stopped before this case"))
+        }
+        var info = runEnd?.run ?? head.run
+        if runEnd == nil {
+            info.ended = lastTime ?? head.time
+            info.interrupted = true
+            info.stopReason = "the run stopped without finishing its report (killed, crashed or lost power)"
+                + (unfinishedID.map { " during \($0)" } ?? "")
+        }
+        info.fromJournal = true
+        let report = RunReport(run: info, cases: cases, plan: runEnd?.plan, hazardsSkipped: head.hazardsSkipped)
+        return Contents(report: report, finished: finishedOrder.sorted().compactMap { ended[$0] },
+                        unfinished: unfinishedID, complete: runEnd != nil, tornTail: torn)
+    }
+
+    /// Rebuilds every report file of the run folder from its journal (into `out`, by default the same folder) and
+    /// returns the report as written. With the run's spec at hand, the state diagram and HTML report are
+    /// rendered too.
+    @discardableResult
+    public static func rebuild(folder: String, into out: String? = nil, spec: Spec? = nil) throws -> RunReport {
+        let contents = try read(folder)
+        let target = URL(fileURLWithPath: out ?? folder)
+        let journalHere = (out == nil || out == folder)
+        let extras = spec.map { RunFolderExtras.files(contents.report, spec: $0) } ?? [:]
+        return try ReportWriter.write(contents.report, to: target, additionalFiles: extras,
+                                      existingFiles: journalHere ? [RunJournal.fileName] : [])
+    }
+}

@@ -1,0 +1,159 @@
+import MigconformRun
+
+/// Compares two runs case by case (`migconform diff OLD NEW`): what a maintainer pastes into a patch review.
+///
+/// Cases are matched by id and compared on the device's own verdict (an XFAIL counts as the failure it is, an
+/// XPASS as the pass). Verdicts are ranked PASS/INFO < FLAKE < WARN < FAIL/TIMEOUT/ERROR; NOT_APPLICABLE and
+/// SKIPPED are "not tested". A **regression** is a tested case that got worse and now fails or warns; a **fix**
+/// one that failed or warned and got better; every other change of verdict is listed as a change.
+public struct ReportDiff: Sendable {
+    /// One case whose verdict differs, or that is in only one run.
+    public struct Change: Sendable, Equatable {
+        public var caseID: String
+        public var ruleID: String
+        public var level: String
+        public var statement: String
+        public var old: Verdict?
+        public var new: Verdict?
+        /// The message of the run the case is judged by (the new one, or the old one for a removed case).
+        public var message: String
+    }
+
+    /// Output formats.
+    public enum Format: String, Sendable, CaseIterable { case text, markdown }
+
+    public var old: RunReport
+    public var new: RunReport
+    public var regressions: [Change] = []
+    public var fixes: [Change] = []
+    public var added: [Change] = []
+    public var removed: [Change] = []
+    public var changed: [Change] = []
+
+    /// Rank of a device verdict; nil for verdicts that mean "not tested".
+    public static func rank(_ v: Verdict) -> Int? {
+        switch v {
+        case .pass, .info, .xpass: return 0
+        case .flake: return 1
+        case .warn: return 2
+        case .fail, .timeout, .error, .xfail: return 3
+        case .notApplicable, .skipped: return nil
+        }
+    }
+
+    public static func compare(_ old: RunReport, _ new: RunReport) -> ReportDiff {
+        var d = ReportDiff(old: old, new: new)
+        let oldByID = Dictionary(old.cases.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let newIDs = Set(new.cases.map(\.id))
+        for n in new.cases {
+            guard let o = oldByID[n.id] else {
+                d.added.append(Change(caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: nil,
+                                      new: n.deviceVerdict, message: n.message))
+                continue
+            }
+            let ov = o.deviceVerdict, nv = n.deviceVerdict
+            guard ov != nv else { continue }
+            let c = Change(caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: ov, new: nv,
+                           message: n.message)
+            if let ro = rank(ov), let rn = rank(nv), rn > ro, rn >= 2 { d.regressions.append(c) }
+            else if let ro = rank(ov), let rn = rank(nv), rn < ro, ro >= 2 { d.fixes.append(c) }
+            else { d.changed.append(c) }
+        }
+        for o in old.cases where !newIDs.contains(o.id) {
+            d.removed.append(Change(caseID: o.id, ruleID: o.ruleID, level: o.level, statement: o.statement,
+                                    old: o.deviceVerdict, new: nil, message: o.message))
+        }
+        return d
+    }
+
+    public var hasRegressions: Bool { !regressions.isEmpty }
+
+    /// Rule ids with at least one regression, in order of first appearance.
+    public var regressedRules: [String] { Self.rules(regressions) }
+
+    static func rules(_ changes: [Change]) -> [String] {
+        var seen = Set<String>(), out: [String] = []
+        for c in changes where seen.insert(c.ruleID).inserted { out.append(c.ruleID) }
+        return out
+    }
+
+    /// Notes about runs that are not quite comparable (different spec, spec version, device, filters).
+    public var notes: [String] {
+        var n: [String] = []
+        if old.run.specID != new.run.specID || old.run.specVersion != new.run.specVersion {
+            n.append("the runs used different specs: \(old.run.specID) \(old.run.specVersion) and \(new.run.specID) \(new.run.specVersion)")
+        } else if old.run.specSHA256 != new.run.specSHA256 {
+            n.append("the spec file changed between the runs (SHA-256 \(old.run.specSHA256.prefix(12)) and \(new.run.specSHA256.prefix(12)))")
+        }
+        if old.run.device.driver != new.run.device.driver {
+            n.append("different drivers: \(old.run.device.driver) and \(new.run.device.driver)")
+        }
+        if old.run.features != new.run.features {
+            n.append("different features: \(old.run.features.joined(separator: ",")) and \(new.run.features.joined(separator: ","))")
+        }
+        if old.run.interrupted { n.append("the old run was interrupted: its missing verdicts are not comparable") }
+        if new.run.interrupted { n.append("the new run was interrupted: its missing verdicts are not comparable") }
+        return n
+    }
+
+    public func render(_ format: Format) -> String {
+        format == .markdown ? markdown() : text()
+    }
+
+    private func runLine(_ r: RunReport) -> String {
+        "\(PlainText.line(r.run.specID)) \(PlainText.line(r.run.specVersion)) on \(PlainText.line(r.run.target)) "
+            + "(\(ReportFacts.device(r))), \(r.run.started): \(ReportFacts.counts(r))"
+    }
+
+    private func sections() -> [(title: String, changes: [Change])] {
+        [("Regressions", regressions), ("Fixes", fixes), ("New cases", added), ("Removed cases", removed),
+         ("Other verdict changes", changed)]
+    }
+
+    private func verdicts(_ c: Change) -> String {
+        "\(c.old?.rawValue ?? "(none)") -> \(c.new?.rawValue ?? "(none)")"
+    }
+
+    private func tally() -> String {
+        "\(regressions.count) regression\(regressions.count == 1 ? "" : "s") in \(regressedRules.count) rule"
+            + "\(regressedRules.count == 1 ? "" : "s"), \(fixes.count) fix\(fixes.count == 1 ? "" : "es"), "
+            + "\(added.count) new, \(removed.count) removed, \(changed.count) other change\(changed.count == 1 ? "" : "s")"
+    }
+
+    func text() -> String {
+        var out = "old: \(runLine(old))\nnew: \(runLine(new))\n"
+        for n in notes { out += "note: \(PlainText.line(n))\n" }
+        for (title, changes) in sections() where !changes.isEmpty {
+            out += "\n\(title.uppercased()) (\(changes.count))\n"
+            for rule in Self.rules(changes) {
+                let cs = changes.filter { $0.ruleID == rule }
+                out += "  \(PlainText.line(rule))  \(PlainText.line(cs[0].level))  \(PlainText.line(cs[0].statement))\n"
+                for c in cs {
+                    out += "    \(PlainText.line(c.caseID))  \(verdicts(c))"
+                    out += c.message.isEmpty ? "\n" : ": \(PlainText.line(c.message))\n"
+                }
+            }
+        }
+        out += "\n\(tally())\n"
+        return out
+    }
+
+    func markdown() -> String {
+        func cell(_ s: String) -> String {
+            PlainText.line(s).replacingOccurrences(of: "|", with: "\\|")
+        }
+        var out = "## migconform: \(tally())\n\n"
+        out += "- old: \(cell(runLine(old)))\n- new: \(cell(runLine(new)))\n"
+        for n in notes { out += "- note: \(cell(n))\n" }
+        for (title, changes) in sections() where !changes.isEmpty {
+            out += "\n### \(title) (\(changes.count))\n\n"
+            out += "| Case | Rule | Level | Old | New | Message |\n|---|---|---|---|---|---|\n"
+            for c in changes {
+                out += "| `\(cell(c.caseID))` | \(cell(c.ruleID)) | \(cell(c.level)) | \(c.old?.rawValue ?? "-") | "
+                    + "\(c.new?.rawValue ?? "-") | \(cell(c.message)) |\n"
+            }
+        }
+        if sections().allSatisfy({ $0.changes.isEmpty }) { out += "\nNo verdict changed.\n" }
+        return out
+    }
+}
