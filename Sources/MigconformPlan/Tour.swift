@@ -40,6 +40,12 @@ public enum TourPlanner {
         let d = Distances(m)
         let initial = m.initial.name
         let states = m.settableStates.map(\.name)
+        guard states.contains(initial) else {
+            // Nothing to walk on (a device that advertises no usable state): every case runs where the device is.
+            let all = cases.indices.filter { cases[$0].disposition == .run }
+            return Result(steps: [.position(reset: true, path: [])] + all.map { .run($0) },
+                          cost: TourCost(resets: 1, sets: 0), lowerBound: TourCost(resets: 1, sets: 0))
+        }
         // Nodes: every state, and for each state that holds a session a "fresh" node: being about to enter it by an
         // arc that opens a session. Cases that need the data fd start at fresh nodes.
         let freshStates = states.filter { d.sessionStates.contains($0) }

@@ -8,6 +8,7 @@ import Darwin
 #endif
 import MigconformCases
 import MigconformDevice
+import MigconformPlan
 import MigconformSpec
 
 /// What a check found.
@@ -33,6 +34,11 @@ struct SetAnswer {
     var succeeded: Bool { errno == nil }
 }
 
+/// The state the device is in, as far as the run knows (nil: unknown, reset before going anywhere).
+final class DevicePosition {
+    var known: String?
+}
+
 /// A valid save stream of the device under test, captured once per run and reused wherever a case must leave
 /// the resume state normally (which needs a complete stream to have been written).
 final class StreamCache {
@@ -56,10 +62,18 @@ final class CaseContext {
     let generation: ProtocolGeneration
     /// fds this case received; closed when the case ends.
     var openedFDs: [Int32] = []
+    /// The resume session this case opened, and whether a complete valid stream was written into it.
+    var resumeFD: Int32?
+    var resumeLoaded = false
     let cache: StreamCache
 
-    init(device: RecordingDevice, machine: Machine, testCase: TestCase, cache: StreamCache = StreamCache()) {
+    /// Where the device is, as far as the run knows, shared from case to case.
+    let position: DevicePosition
+
+    init(device: RecordingDevice, machine: Machine, testCase: TestCase, cache: StreamCache = StreamCache(),
+         position: DevicePosition = DevicePosition()) {
         self.cache = cache
+        self.position = position
         self.device = device
         self.machine = machine
         self.testCase = testCase
@@ -97,18 +111,31 @@ final class CaseContext {
 
     /// Resets the device; true when the reset succeeded.
     @discardableResult
-    func reset() throws -> Bool { try op(.reset).succeeded }
+    func reset() throws -> Bool {
+        position.known = nil
+        return try op(.reset).succeeded
+    }
+
+    /// Notes what the device reported, for positioning the next step from there.
+    func observe(_ value: UInt32?) {
+        let name = value.flatMap { spec.state(value: $0)?.name }
+        position.known = name.flatMap { machine.isSettable($0) ? $0 : nil }
+    }
 
     /// The device state as a GET (v2) or a read of `device_state` (v1, state bits only) reports it.
     func readState() throws -> UInt32? {
         switch generation {
         case .v2:
-            if case .state(let s, _) = try op(.getState) { return s }
+            if case .state(let s, _) = try op(.getState) { observe(s); return s }
+            observe(nil)
             return nil
         case .v1:
             if case .value(let v) = try op(.regionRead(offset: RegionV1.deviceState, width: 4)) {
-                return UInt32(truncatingIfNeeded: v) & RegionV1.stateMask
+                let s = UInt32(truncatingIfNeeded: v) & RegionV1.stateMask
+                observe(s)
+                return s
             }
+            observe(nil)
             return nil
         }
     }
@@ -123,6 +150,17 @@ final class CaseContext {
 
     /// Requests a state value: a SET (v2), or a read-modify-write of the state bits of `device_state` (v1).
     func request(_ value: UInt32) throws -> SetAnswer {
+        let answer = try send(value)
+        // After a success the device is where it was asked to be; after a refusal only a read can tell.
+        if answer.succeeded { observe(value) } else { position.known = nil }
+        if answer.succeeded, spec.state(value: value)?.name == spec.stateName(forRole: "resume") {
+            resumeFD = answer.fd >= 0 ? answer.fd : nil   // v1 has no fd: the region is the session
+            resumeLoaded = false
+        }
+        return answer
+    }
+
+    private func send(_ value: UInt32) throws -> SetAnswer {
         switch generation {
         case .v2:
             let outcome = try op(.setState(value))
@@ -143,26 +181,39 @@ final class CaseContext {
 
     func request(_ name: String) throws -> SetAnswer { try request(try value(of: name)) }
 
-    /// Resets the device and walks single-step arcs to `state`. Returns the fd of the session open there, if any.
-    /// Entering the resume state also writes a complete, valid stream (unless `loadResume` is false), so that the
-    /// case can leave it normally. Throws ``Blocked`` when a step fails: the case then says nothing about its rule.
+    /// Brings the device to `state`, from where it is: by single-step arcs from the state the run last saw it in,
+    /// or after a reset when that is unknown. With `fresh`, the last arc opens a new session there, whose fd is
+    /// returned. Entering the resume state always opens a fresh session and writes a complete, valid stream into it
+    /// (unless `loadResume` is false), so that the case can leave it normally. Throws ``Blocked`` when a step fails:
+    /// the case then says nothing about its own rule.
     @discardableResult
-    func enter(_ state: String, loadResume: Bool = true) throws -> Int32? {
+    func enter(_ state: String, fresh: Bool = false, loadResume: Bool = true) throws -> Int32? {
+        let resume = spec.stateName(forRole: "resume")
         var stream: SavedStream?
-        if loadResume && state == spec.stateName(forRole: "resume") { stream = try validStream() }
-        guard try reset() else { throw Blocked(reason: "reset failed") }
-        let start = machine.initial.name
-        let afterReset = try readState()
-        guard afterReset == machine.initial.value else {
-            throw Blocked(reason: "reset left the device in \(afterReset.map(name(of:)) ?? "an unreadable state"), not \(start)")
+        if loadResume && state == resume { stream = try validStream() }
+        let needsFresh = fresh || state == resume
+        let distances = Distances(machine)
+        func route(from start: String) -> [Arc]? {
+            needsFresh && distances.sessionStates.contains(state) ? distances.freshPath(start, state) : machine.walk(from: start, to: state)
         }
-        guard let path = machine.path(from: start, to: state) else {
-            throw Blocked(reason: "no path from \(start) to \(state) on this profile")
+        var start = position.known
+        var path = start.flatMap(route(from:))
+        if path == nil {
+            guard try reset() else { throw Blocked(reason: "reset failed") }
+            let initial = machine.initial.name
+            let afterReset = try readState()
+            guard afterReset == machine.initial.value else {
+                throw Blocked(reason: "reset left the device in \(afterReset.map(name(of:)) ?? "an unreadable state"), not \(initial)")
+            }
+            start = initial
+            path = route(from: initial)
         }
+        guard let path, let start else { throw Blocked(reason: "no way to \(state) on this profile") }
         let fd = try walk(path, from: start)
         if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {
             throw Blocked(reason: "writing a valid stream in \(state) failed with \(e)")
         }
+        if stream != nil { resumeLoaded = true }
         return fd
     }
 
@@ -174,8 +225,7 @@ final class CaseContext {
         if let s = cache.stream { return s }
         let s: SavedStream
         do { s = try captureStream() } catch let b as Blocked {
-            cache.unloadable = "no valid save stream to resume with: \(b.reason)"
-            throw Blocked(reason: cache.unloadable!)
+            throw Blocked(reason: "no valid save stream to resume with: \(b.reason)")
         }
         let resume = try role("resume"), exit = try role("resume-exit")
         let refused = try feedStream(s, segments: cache.transactions)
@@ -210,12 +260,29 @@ final class CaseContext {
         return fd
     }
 
-    /// Closes the fds this case received and resets the device, so that whatever the case left behind (the error
-    /// state, an open session) cannot leak into the next case, even on a device whose reset misbehaves once.
+    /// Closes the fds this case received. A case that leaves the device outside the settable states (the error
+    /// state), or whose check ends in a failed resume, ends with a reset, so nothing it left behind leaks into the
+    /// next case; otherwise the next case starts where this one ended.
     func closeAll() {
+        settleResume()
         for fd in openedFDs { _ = try? op(.close(fd: fd)) }
         openedFDs.removeAll()
-        _ = try? op(.reset)
+        let endsWithReset: Set<CheckKind> = [.errorSticky, .resumeDamaged]
+        if endsWithReset.contains(check.kind) || position.known == nil || (try? readState()) == nil || position.known == nil {
+            _ = try? reset()
+        }
+    }
+
+    /// When the device sits in the resume state with its session still empty, writes a valid stream there so the
+    /// next step can walk out of it; without one at hand, forgets the position (the next move resets).
+    func settleResume() {
+        guard position.known != nil, position.known == spec.stateName(forRole: "resume"), !resumeLoaded else { return }
+        if resumeFD != nil || generation == .v1, let stream = cache.stream,
+           (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil) {
+            resumeLoaded = true
+        } else {
+            position.known = nil
+        }
     }
 
     // MARK: - Streams
@@ -258,21 +325,21 @@ final class CaseContext {
             var fd: Int32?
             if viaPreCopy {
                 let pre = try role("pre-copy")
-                fd = try enter(pre)
+                fd = try enter(pre, fresh: true)
                 guard let f = fd else { throw Blocked(reason: "entering \(pre) gave no data fd") }
                 let end = try drain(fd: f, stopAtENOMSG: true, into: stream)
                 if let e = end.errno, e != .ENOMSG { throw Blocked(reason: "pre-copy read failed with \(e)") }
                 guard let path = machine.path(from: pre, to: save) else { throw Blocked(reason: "no path \(pre)->\(save)") }
                 fd = try walk(path, from: pre, fd: f)
             } else {
-                fd = try enter(save)
+                fd = try enter(save, fresh: true)
             }
             guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
             let end = try drain(fd: f, stopAtENOMSG: false, into: stream)
             if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)") }
         case .v1:
             // The v1 region protocol moves the stream in the device's own transactions; it stays in memory.
-            try enter(try role("save"))
+            try enter(try role("save"), fresh: true)
             var sizes: [Int] = []
             do { try stream.append(try V1Stream(self).save(transactions: &sizes)) } catch let n as NotDrained {
                 throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations (see the drain rule)")

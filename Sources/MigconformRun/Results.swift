@@ -215,15 +215,22 @@ public struct RunSummary: Codable, Sendable {
     }
 }
 
-/// The plan's cost beside its lower bound, in device operations.
+/// The plan's cost beside its lower bound, and what the run actually issued.
 public struct PlanCost: Codable, Sendable {
+    /// Resets the tour plans (one to start, plus those cases make themselves).
     public var resets: Int
+    /// Device operations the run actually issued, of every kind.
     public var operations: Int
     public var lowerBoundResets: Int?
     public var lowerBoundOperations: Int?
-    public init(resets: Int, operations: Int, lowerBoundResets: Int? = nil, lowerBoundOperations: Int? = nil) {
+    /// Single-step state requests the tour plans, and the route-inspection bound for them.
+    public var plannedRequests: Int?
+    public var lowerBoundRequests: Int?
+    public init(resets: Int, operations: Int, lowerBoundResets: Int? = nil, lowerBoundOperations: Int? = nil,
+                plannedRequests: Int? = nil, lowerBoundRequests: Int? = nil) {
         self.resets = resets; self.operations = operations
         self.lowerBoundResets = lowerBoundResets; self.lowerBoundOperations = lowerBoundOperations
+        self.plannedRequests = plannedRequests; self.lowerBoundRequests = lowerBoundRequests
     }
 }
 

@@ -105,6 +105,8 @@ public final class Runner {
     /// Follow the run (the journal).
     public var observers: [RunObserver] = []
     let streamCache = StreamCache()
+    /// Where the device is between cases: the tour chains cases from there.
+    let position = DevicePosition()
     private let stopLock = NSLock()
     private var stopRequest: String?
 
@@ -168,12 +170,24 @@ public final class Runner {
         }
         for o in observers { o.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
 
-        var results: [CaseResult] = []
+        // The tour: this shard's runnable cases, chained on the state machine (resets only where cases need them).
+        var owned = plan.cases
+        for i in owned.indices where owner[i].map({ $0 != options.shard?.index }) ?? false {
+            owned[i].disposition = .skipped("run by another shard")
+        }
+        let tour = TourPlanner.plan(owned, machine: machine)
+        var order = tour.steps.compactMap { step -> Int? in if case .run(let i) = step { return i }; return nil }
+        order += plan.cases.indices.filter { !order.contains($0) }
+        // Host health is judged over the whole run: last.
+        let health = order.filter { plan.cases[$0].rule.check.kind == .hostHealth }
+        order = order.filter { !health.contains($0) } + health
+        var byIndex: [Int: CaseResult] = [:]
         var failures = 0
         var stopped: String?
         var wedged: String?
         let total = plan.cases.count
-        for (index, testCase) in plan.cases.enumerated() {
+        for index in order {
+            let testCase = plan.cases[index]
             onCaseStart?(testCase, index, total)
             if stopped == nil, let why = stopReason { stopped = why }
             var result: CaseResult
@@ -198,10 +212,11 @@ public final class Runner {
             if let max = options.maxFailures, failures >= max, stopped == nil {
                 stopped = "--max-failures \(max) reached"
             }
-            results.append(result)
+            byIndex[index] = result
             onCaseEnd?(result, index, total)
             for o in observers { o.caseDidEnd(index: index, result: result) }
         }
+        let results = plan.cases.indices.map { byIndex[$0]! }
         if stopped == nil, let why = stopReason { stopped = why }
         for o in observers { o.cleanupWillStart() }
         info.cleanup = cleanUp()
@@ -215,7 +230,9 @@ public final class Runner {
             info.baseline = BaselineInfo(path: b.path, sha256: b.sha256, entries: b.entries.count,
                                          unused: b.unused(by: results.map(\.id)))
         }
-        let cost = PlanCost(resets: plan.resets, operations: device.operationCount)
+        let cost = PlanCost(resets: tour.cost.resets, operations: device.operationCount, lowerBoundResets: tour.lowerBound.resets,
+                            lowerBoundOperations: tour.lowerBound.resets + tour.lowerBound.sets, plannedRequests: tour.cost.sets,
+                            lowerBoundRequests: tour.lowerBound.sets)
         let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: hazards)
         for o in observers { o.runDidEnd(report) }
         return report
@@ -327,7 +344,8 @@ public final class Runner {
         case .run: break
         }
         if testCase.rule.check.kind == .hostHealth { return judgeHostHealth(testCase) }
-        let ctx = CaseContext(device: device, machine: machine, testCase: testCase, cache: streamCache)
+        let ctx = CaseContext(device: device, machine: machine, testCase: testCase, cache: streamCache, position: position)
+        let startedIn = position.known
         let start = DispatchTime.now().uptimeNanoseconds
         var outcome: CheckOutcome
         var transportFailure: TransportError?
@@ -347,7 +365,7 @@ public final class Runner {
             transportFailure = TransportError("\(error)")
             outcome = .blocked("\(error)")
         }
-        if transportFailure == nil { ctx.closeAll() }
+        if transportFailure == nil { ctx.closeAll() } else { position.known = nil }
         let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
         let transcript = device.takeTranscript()
         var r = Self.result(testCase, .pass, "")
@@ -373,7 +391,7 @@ public final class Runner {
             r.message = message
             r.expected = expected
             r.actual = actual
-            r.reproducer = transcript.map(\.operation)
+            r.reproducer = reproducer(startedIn: startedIn, machine: machine, transcript: transcript)
         case .blocked(let reason):
             r.verdict = .skipped
             r.message = "blocked: \(reason)"
@@ -382,6 +400,21 @@ public final class Runner {
             r.message = reason
         }
         return r
+    }
+
+    /// The operations from reset that reproduce a case: a reset, the single-step requests to where the case started
+    /// (the tour may have brought it there from elsewhere), then the case's own operations.
+    func reproducer(startedIn: String?, machine: Machine, transcript: [TranscriptEntry]) -> [DeviceOperation] {
+        guard let start = startedIn, transcript.first?.operation != .reset else { return transcript.map(\.operation) }
+        let walk = machine.walk(from: machine.initial.name, to: start) ?? []
+        let requests: [DeviceOperation] = walk.compactMap { arc in
+            guard let v = spec.state(named: arc.to)?.value else { return nil }
+            switch target.generation {
+            case .v2: return .setState(v)
+            case .v1: return .regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(v))
+            }
+        }
+        return [.reset] + requests + transcript.map(\.operation)
     }
 
     func judgeHostHealth(_ testCase: TestCase) -> CaseResult {

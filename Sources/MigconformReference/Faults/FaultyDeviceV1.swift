@@ -47,7 +47,7 @@ public final class FaultyDeviceV1: ReferenceDeviceV1 {
     public override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         if case .regionRead(RegionV1.deviceState, 4) = operation { consecutiveStateReads += 1 } else { consecutiveStateReads = 0 }
         switch (fault, operation) {
-        case (.drifts, .regionRead(RegionV1.deviceState, 4)) where consecutiveStateReads >= 3 && bits == 0:
+        case (.drifts, .regionRead(RegionV1.deviceState, 4)) where consecutiveStateReads >= 5 && bits == 0:
             deviceState = (deviceState & ~RegionV1.stateMask) | RegionV1.running   // STOPPED wakes up by itself
         case (.resetToStop, .reset) where bits == RegionV1.resuming:
             resetDevice()

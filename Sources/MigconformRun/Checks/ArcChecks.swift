@@ -150,7 +150,7 @@ enum ArcChecks {
         guard let from = ctx.testCase.from else { return .blocked("case has no state") }
         let initial = ctx.machine.initial.name
         if ctx.check.string("expect") == "session-ended" {
-            let fd = try ctx.enter(from)
+            let fd = try ctx.enter(from, fresh: true)
             guard try ctx.reset() else { throw Blocked(reason: "reset failed (see the reset state case)") }
             return try StreamChecks.sessionIsOver(ctx, fd: fd, state: from, after: "reset")
         }

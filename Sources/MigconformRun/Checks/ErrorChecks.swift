@@ -45,7 +45,7 @@ enum ErrorChecks {
         if ctx.check.string("name") == "no-spontaneous-change" {
             for s in ctx.machine.settableStates {
                 try ctx.enter(s.name)
-                for i in 0..<3 {
+                for i in 0..<5 {
                     if i > 0 { usleep(2_000) }
                     let now = try ctx.readState()
                     if now != s.value {
@@ -54,7 +54,7 @@ enum ErrorChecks {
                     }
                 }
             }
-            return .pass("state stable over 3 reads in each of \(ctx.machine.settableStates.count) states")
+            return .pass("state stable over 5 reads in each of \(ctx.machine.settableStates.count) states")
         }
         let error = try ctx.value(of: try ctx.role("error"))
         for arc in ctx.machine.arcs {
@@ -64,6 +64,7 @@ enum ErrorChecks {
                 return .violated(expected: "a successful request leaves a valid state", actual: "state \(ctx.name(of: error))",
                                  message: "arc \(arc.from)->\(arc.to) succeeded but the device reports \(ctx.name(of: error))")
             }
+            ctx.settleResume()
         }
         return .pass("no successful request among \(ctx.machine.arcs.count) arcs left the device in \(ctx.name(of: error))")
     }

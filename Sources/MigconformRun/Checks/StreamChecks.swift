@@ -29,7 +29,7 @@ enum StreamChecks {
 
     static func streamEnd(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
-        guard let fd = try ctx.enter(save), fd >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
+        guard let fd = try ctx.enter(save, fresh: true), fd >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
         if let e = end.errno {
@@ -49,7 +49,7 @@ enum StreamChecks {
 
     static func sessionKept(_ ctx: CaseContext) throws -> CheckOutcome {
         guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
-        guard let fd = try ctx.enter(from), fd >= 0 else { throw Blocked(reason: "no data fd was open in \(from)") }
+        guard let fd = try ctx.enter(from, fresh: true), fd >= 0 else { throw Blocked(reason: "no data fd was open in \(from)") }
         let answer = try ctx.request(to)
         guard answer.succeeded else { throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!) (see the arc's case)") }
         if answer.fd >= 0 {
@@ -70,7 +70,7 @@ enum StreamChecks {
 
     static func sessionEnded(_ ctx: CaseContext) throws -> CheckOutcome {
         guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
-        let fd = try ctx.enter(from)
+        let fd = try ctx.enter(from, fresh: true)
         let answer = try ctx.request(to)
         guard answer.succeeded else { throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!) (see the arc's case)") }
         return try sessionIsOver(ctx, fd: fd, state: from, after: "\(from)->\(to)")
@@ -78,7 +78,7 @@ enum StreamChecks {
 
     static func precopyInfo(_ ctx: CaseContext) throws -> CheckOutcome {
         let pre = try ctx.role("pre-copy")
-        guard let fd = try ctx.enter(pre), fd >= 0 else { throw Blocked(reason: "entering \(pre) gave no data fd") }
+        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else { throw Blocked(reason: "entering \(pre) gave no data fd") }
         let first = try ctx.op(.precopyInfo(fd: fd))
         let expect = ctx.check.string("expect")
         if expect == "supported" {

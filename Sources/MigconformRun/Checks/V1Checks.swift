@@ -37,7 +37,7 @@ enum V1Checks {
 
     static func saveProtocol(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
-        try ctx.enter(save)
+        try ctx.enter(save, fresh: true)
         let stream = V1Stream(ctx)
         switch ctx.check.string("expect") {
         case "pending-idempotent":
