@@ -66,6 +66,9 @@ public final class Explorer {
         return try checker.run(actions)
     }
 
+    /// The complete save stream the explorer captured, if any.
+    public var savedStream: [UInt8]? { checker.savedStream }
+
     /// Captures one complete save stream first, so resume actions have something valid to write.
     func prepare() throws {
         guard checker.savedStream == nil, let save = machine.spec.stateName(forRole: "save") else { return }

@@ -5,6 +5,7 @@ import MigconformExplore
 import MigconformReference
 import MigconformRun
 import MigconformSpec
+import MigconformReport
 
 /// Model-based exploration: the reference device never breaks the model; sequence faults are found by seeded
 /// random walks and shrunk to a few steps.
@@ -61,5 +62,37 @@ import MigconformSpec
         let m = ModelChecker(machine: Machine(spec: TestSupport.v2, features: Self.full), device: RecordingDevice(ReferenceDeviceV2()))
         _ = try m.run([.set("STOP_COPY"), .drain])
         return m.savedStream ?? []
+    }
+}
+
+/// `explore` and `replay` through the command line.
+@Suite(.enabled(if: TestSupport.binary != nil, "the migconform binary is not built"))
+struct ReplayTests {
+    func temp() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID())").path }
+
+    @Test func aFaultsFailedCaseFailsAgainOnTheFaultAndPassesOnTheReference() throws {
+        let out = temp()
+        let run = try TestSupport.shell(TestSupport.binary!, ["run", "--quiet", "--target", "fault:missing-arc", "--out", out])
+        #expect(run.status == 1)
+        let id = "V2-ARC-STATE[STOP->RUNNING_P2P]"
+        let again = try TestSupport.shell(TestSupport.binary!, ["replay", out, id])
+        #expect(again.status == 1 && again.stdout.contains("still fails"), "\(again.stdout)\(again.stderr)")
+        let fixed = try TestSupport.shell(TestSupport.binary!, ["replay", out, id, "--target", "ref:v2"])
+        #expect(fixed.status == 0 && fixed.stdout.contains("no longer fails"), "\(fixed.stdout)\(fixed.stderr)")
+    }
+
+    @Test func anExploredSequenceReplays() throws {
+        let out = temp()
+        let found = try TestSupport.shell(TestSupport.binary!, ["explore", "--target", "fault:breaks-after-failed-resume-and-reset",
+                                                               "--walks", "300", "--steps", "16", "--seed", "2026", "--out", out])
+        #expect(found.status == 1, "\(found.stdout)")
+        let report = try MigconformReport.ReportReader.load(out)
+        let id = try #require(report.cases.first?.id)
+        let again = try TestSupport.shell(TestSupport.binary!, ["replay", out, id])
+        #expect(again.status == 1, "\(again.stdout)")
+        let fixed = try TestSupport.shell(TestSupport.binary!, ["replay", out, id, "--target", "ref:v2"])
+        #expect(fixed.status == 0, "\(fixed.stdout)")
+        let depth = try TestSupport.shell(TestSupport.binary!, ["explore", "--depth", "3"])
+        #expect(depth.status == 0 && depth.stdout.contains("0 finding(s)"), "\(depth.stdout)")
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import MigconformCases
+import MigconformDevice
+import MigconformExplore
+import MigconformReport
+import MigconformRun
+import MigconformSpec
+
+/// `migconform replay`: runs one case of a report again, on any target: what a driver developer runs after a fix.
+enum ReplayCommand: Command {
+    static let name = "replay"
+    static let abstract = "Run one case of a report again on a target and say whether it still fails."
+    static let options: [OptionSpec] = [
+        OptionSpec(name: "--target", value: "URI", help: "Where to replay (default: the report's target)."),
+        OptionSpec(name: "--spec", value: "FILE", help: "Spec (default: the one the report names)."),
+    ]
+
+    static func run(_ args: [String]) throws -> Int32 {
+        if args.contains("--help") || args.contains("-h") {
+            Terminal.out(ArgumentParser.help(usage: "migconform replay REPORT CASE-ID [--target URI]", abstract: abstract, discussion: """
+                A spec case runs its check again from a reset, with the same operations as in the report; a sequence found \
+                by 'explore' is walked again step by step against the model. Prints the recorded and the new verdict. \
+                Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors.
+                """, options: options))
+            return ExitCode.ok
+        }
+        let a = try ArgumentParser.parse(args, options: options, maxPositional: 2)
+        guard a.positional.count == 2 else { throw UsageError(message: "give a report (folder or report.json) and a case id") }
+        let report: RunReport
+        do { report = try ReportReader.load(a.positional[0]) } catch { throw ExitFailure(code: ExitCode.usage, message: "\(error)") }
+        let caseID = a.positional[1]
+        guard let recorded = report.cases.first(where: { $0.id == caseID }) else {
+            let near = report.cases.map(\.id).filter { $0.hasPrefix(caseID.prefix(8)) }.prefix(5)
+            throw UsageError(message: "no case '\(caseID)' in \(a.positional[0])" + (near.isEmpty ? "" : " (similar: \(near.joined(separator: ", ")))"))
+        }
+        let targetURI = a.value("--target") ?? report.run.target
+        let device = try Targets.open(targetURI)
+        defer { device.shutdown() }
+        let spec = try SpecLocation.load(a.value("--spec") ?? report.run.specPath)
+        if spec.sha256 != report.run.specSHA256 {
+            Terminal.err("note: the spec's content differs from the one the report was made with (\(spec.sha256.prefix(12)) vs \(report.run.specSHA256.prefix(12)))")
+        }
+        let now: CaseResult
+        if caseID.contains("[explore-") {
+            guard let actions = Action.parseSequence(recorded.message) else {
+                throw ExitFailure(code: ExitCode.usage, message: "case \(caseID) carries no sequence to replay")
+            }
+            let recorder = RecordingDevice(device)
+            let profile = try Discovery.discover(spec, device: recorder)
+            let machine = Machine(spec: spec, features: profile.features)
+            let explorer = Explorer(machine: machine, device: recorder, allowForbidden: true)
+            _ = try explorer.exhaustive(depth: 0)   // captures a save stream for resume actions
+            let checker = ModelChecker(machine: machine, device: recorder)
+            checker.savedStream = explorer.savedStream
+            let violation = try checker.run(actions)
+            now = CaseResult(id: caseID, ruleID: recorded.ruleID, level: recorded.level, statement: recorded.statement,
+                             cite: recorded.cite, verdict: violation == nil ? .pass : recorded.verdict,
+                             message: violation.map { "\($0)" } ?? "the \(actions.count)-step sequence now matches the model")
+        } else {
+            let options = RunOptions(target: targetURI, expansion: ExpansionOptions(only: [caseID], variants: Set(report.run.variants),
+                                                                                  allowedHazards: Set(report.run.allowedHazards)))
+            let again = try Runner(spec: spec, device: device, options: options).run()
+            guard let c = again.cases.first(where: { $0.id == caseID }) else {
+                throw ExitFailure(code: ExitCode.usage, message: "case \(caseID) does not exist on \(targetURI) (its features differ?)")
+            }
+            now = c
+            if let before = recorded.reproducer, let after = c.reproducer, before != after {
+                Terminal.err("note: the operations differ from the report's from step \(zip(before, after).prefix { $0 == $1 }.count + 1)")
+            }
+        }
+        Terminal.out("recorded: \(recorded.verdict.rawValue) \(recorded.id): \(recorded.message)")
+        Terminal.out("now:      \(now.verdict.rawValue) \(now.id): \(now.message)")
+        let failing: Set<Verdict> = [.fail, .warn, .timeout, .error]
+        Terminal.out(failing.contains(now.verdict) ? "still fails" : "no longer fails")
+        return failing.contains(now.verdict) ? ExitCode.nonConformant : ExitCode.ok
+    }
+}
