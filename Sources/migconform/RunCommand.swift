@@ -21,14 +21,30 @@ enum RunCommand: Command {
         OptionSpec(name: "--variant", value: "ID", help: "Run under a variant reading the spec documents.", repeating: true),
         OptionSpec(name: "--allow-hazard", value: "ID", help: "Run cases with this hazard on affected kernels ('all' for every hazard).", repeating: true),
         OptionSpec(name: "--max-failures", value: "N", help: "Stop after N failed, timed-out or errored cases."),
+        OptionSpec(name: "--timeout", value: "[KIND=]SECONDS", help: "Deadline of every device operation, or of one kind (set-state, reset, read, ...). Defaults: 30 s for reset, set-state and data transfers, 10 s for the rest.", repeating: true),
+        OptionSpec(name: "--baseline", value: "FILE", help: "Expectations of this device (see 'migconform baseline'): known failures become XFAIL, and the exit code counts only unexpected results."),
+        OptionSpec(name: "--retries", value: "N", help: "Rerun an unexpected FAIL, WARN or ERROR up to N times; a pass on a retry makes it FLAKE (default 0)."),
+        OptionSpec(name: "--shard", value: "I/N", help: "Run the I-th of N interleaved shares of the cases (combine the reports with 'migconform merge')."),
+        OptionSpec(name: "--level", value: "LEVEL", help: "What makes the exit code non-zero: must (default), should (also WARN), may. Verdicts are not changed."),
+        OptionSpec(name: "--expect-driver", value: "NAME", help: "Refuse to run unless the target's driver is NAME."),
+        OptionSpec(name: "--expect-flags", value: "FLAGS", help: "Refuse to run unless the device advertises exactly FLAGS: a number (0x7) or feature names (stop-copy,p2p,pre-copy)."),
+        OptionSpec(name: "--journal-sync", value: "WHEN", help: "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or at case boundaries only ('case', the default for simulated targets, which cannot crash the kernel)."),
         OptionSpec(name: "--quiet", value: nil, help: "Print only the summary."),
     ]
+
+    static let discussion = """
+    Progress goes to stderr, the summary to stdout; the report folder holds report.json, report.md, junit.xml, report.tap
+    and journal.jsonl. The journal is flushed before every device operation: after a crash, 'migconform report
+    --from-journal DIR' rebuilds the report. SIGINT or SIGTERM ends the run after the device is reset, with a complete
+    report marked interrupted (a second signal exits at once). A device operation that misses its deadline is TIMEOUT;
+    a simulated target is then reopened and the run goes on, a kernel device is wedged and the cases left are SKIPPED.
+    """
 
     static func run(_ args: [String]) throws -> Int32 {
         if args.contains("--help") || args.contains("-h") {
             Terminal.out(ArgumentParser.help(usage: "migconform run [--spec FILE] [--target URI] [--out DIR] [filters...]",
                                              abstract: abstract,
-                                             discussion: "Progress goes to stderr, the summary to stdout; the report folder holds report.json, report.md, junit.xml and report.tap.",
+                                             discussion: discussion,
                                              options: options) + "\n" + Targets.summary + "\n" + ExitCode.table)
             return ExitCode.ok
         }
@@ -52,28 +68,108 @@ enum RunCommand: Command {
         }
         let expansion = ExpansionOptions(only: a.all("--only"), exclude: a.all("--exclude"), variants: Set(a.all("--variant")),
                                          allowedHazards: Set(a.all("--allow-hazard")))
-        let runner = Runner(spec: spec, device: device, options: RunOptions(target: targetURI, expansion: expansion, maxFailures: maxFailures))
+        var options = RunOptions(target: targetURI, expansion: expansion, maxFailures: maxFailures)
+        try applyLabOptions(a, spec: spec, to: &options)
+        let level = try exitLevel(a)
+        // Simulated and adapter targets can be reopened after a hang; a kernel device cannot.
+        let reopen: (() throws -> MigrationDevice)? = targetURI.hasPrefix("vfio:") ? nil : { try Targets.open(targetURI) }
+        let runner = Runner(spec: spec, device: device, options: options, reopen: reopen)
         if device.identity.targetKind == "vfio" {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
+        let folder = URL(fileURLWithPath: a.value("--out") ?? defaultFolder(spec: spec, target: targetURI))
+        SavedStream.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
+        let journal: RunJournal
+        let syncMode = a.value("--journal-sync") ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
+        guard syncMode == "op" || syncMode == "case" else {
+            throw UsageError(message: "--journal-sync takes op or case, not '\(syncMode)'")
+        }
+        do { journal = try RunJournal(folder: folder, syncEachOperation: syncMode == "op") } catch {
+            throw ExitFailure(code: ExitCode.usage, message: "\(error)")
+        }
+        runner.observers.append(journal)
         let quiet = a.flag("--quiet")
         runner.onCaseStart = { c, i, n in Terminal.progress("[\(i + 1)/\(n)] \(c.id)") }
         runner.onCaseEnd = { r, _, _ in
-            if !quiet && [.fail, .warn, .timeout, .error].contains(r.verdict) {
+            if !quiet && [.fail, .warn, .timeout, .error, .xpass, .flake].contains(r.verdict) {
                 Terminal.endProgress()
                 Terminal.err("\(r.verdict.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(r.id): \(r.message)")
             }
         }
-        Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))")
-        let report = try runner.run()
+        let signals = SignalStop(runner)
+        defer { signals.cancel() }
+        Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
+                     + (options.shard.map { ", shard \($0.description)" } ?? ""))
+        let report: RunReport
+        do {
+            report = try runner.run()
+        } catch let e as TargetMismatch {
+            try? FileManager.default.removeItem(at: journal.url)
+            throw ExitFailure(code: ExitCode.target, message: "refusing to run against \(targetURI): \(e.message)")
+        } catch let e as TransportError {
+            throw ExitFailure(code: ExitCode.target, message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
+        }
         Terminal.endProgress()
-        let folder = URL(fileURLWithPath: a.value("--out") ?? defaultFolder(spec: spec, target: targetURI))
-        let written = try ReportWriter.write(report, to: folder)
+        if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
+        let written = try ReportWriter.write(report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
+                                             existingFiles: [RunJournal.fileName])
         Terminal.out(ConsoleSummary.render(written, color: Terminal.useColor))
+        if let cleanup = report.run.cleanup, !cleanup.problems.isEmpty {
+            Terminal.out("device not left as found: " + cleanup.problems.joined(separator: "; "))
+        }
+        if let unused = report.run.baseline?.unused, !unused.isEmpty {
+            Terminal.err("migconform: \(unused.count) expectation(s) matched no case: " + unused.prefix(5).joined(separator: ", "))
+        }
+        let unexpected = level.unexpected(report.cases)
+        if options.baseline != nil || level != .must {
+            Terminal.out("\(unexpected.count) unexpected result\(unexpected.count == 1 ? "" : "s") at level \(level.rawValue)"
+                         + (options.baseline != nil ? " against \(options.baseline!.path)" : ""))
+        }
         Terminal.out("report: \(folder.path)")
         if report.run.interrupted { return ExitCode.aborted }
-        return report.summary.conformant ? ExitCode.ok : ExitCode.nonConformant
+        return unexpected.isEmpty ? ExitCode.ok : ExitCode.nonConformant
+    }
+
+    /// --timeout, --baseline, --retries, --shard, --expect-driver, --expect-flags.
+    static func applyLabOptions(_ a: ParsedArguments, spec: Spec, to options: inout RunOptions) throws {
+        for t in a.all("--timeout") {
+            do { try options.deadlines.apply(t) } catch { throw UsageError(message: "\(error)") }
+        }
+        if let path = a.value("--baseline") {
+            do { options.baseline = try Expectations.load(path: path) } catch {
+                throw ExitFailure(code: ExitCode.usage, message: "\(error)")
+            }
+        }
+        if let r = a.value("--retries") {
+            guard let n = Int(r), n >= 0 else { throw UsageError(message: "--retries takes a number, not '\(r)'") }
+            options.retries = n
+        }
+        if let s = a.value("--shard") {
+            guard let shard = Sharding.parse(s) else { throw UsageError(message: "--shard takes I/N with 1 <= I <= N, not '\(s)'") }
+            options.shard = shard
+        }
+        options.expectDriver = a.value("--expect-driver")
+        if let f = a.value("--expect-flags") {
+            if let n = f.hasPrefix("0x") ? UInt64(f.dropFirst(2), radix: 16) : UInt64(f) {
+                options.expectFlags = n
+            } else {
+                let names = Set(f.split(separator: ",").map(String.init))
+                let known = Set(spec.features.filter { $0.flag != nil }.map(\.name))
+                for n in names where !known.contains(n) {
+                    throw UsageError(message: "--expect-flags: '\(n)' is not a flag feature of \(spec.id) (\(known.sorted().joined(separator: ", ")))")
+                }
+                options.expectFeatures = names
+            }
+        }
+    }
+
+    static func exitLevel(_ a: ParsedArguments) throws -> ExitLevel {
+        guard let l = a.value("--level") else { return .must }
+        guard let level = ExitLevel(rawValue: l.lowercased()) else {
+            throw UsageError(message: "--level takes must, should or may, not '\(l)'")
+        }
+        return level
     }
 
     static func defaultFolder(spec: Spec, target: String) -> String {
