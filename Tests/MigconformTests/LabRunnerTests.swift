@@ -1,0 +1,631 @@
+import Dispatch
+import Foundation
+import Testing
+import MigconformCases
+import MigconformDevice
+import MigconformReference
+@testable import MigconformReport
+import MigconformRun
+import MigconformSpec
+
+// Lab-grade running: deadlines, the journal, cleanup, hazards, baselines and flakes, diff, shards, guards, verify.
+
+// MARK: - Devices for the tests
+
+/// A reference device whose SET STOP_COPY -> PRE_COPY never returns (like the kernel's path-search loop): the call
+/// blocks until the test releases it.
+final class HangingDevice: ReferenceDeviceV2 {
+    let release: DispatchSemaphore
+    init(release: DispatchSemaphore) {
+        self.release = release
+        super.init()
+    }
+    override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        if case .setState(let v) = operation, v == MigrationState.preCopy.rawValue, state == .stopCopy {
+            release.wait()
+            return .failed(.EINVAL)
+        }
+        return try super.perform(operation)
+    }
+}
+
+/// A reference device that accepts the first SET of the read-only MIGRATION feature, and refuses it afterwards.
+final class FlakyDevice: ReferenceDeviceV2 {
+    var misbehaved = false
+    override func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
+        if !misbehaved, flags == FeatureRequest.set | FeatureRequest.migration {
+            misbehaved = true
+            return .done
+        }
+        return super.feature(flags: flags, payload: payload)
+    }
+}
+
+/// A reference device that says it is a kernel device of a given release (for hazards).
+final class KernelLookalike: ReferenceDeviceV2 {
+    let release: String
+    init(release: String) {
+        self.release = release
+        super.init()
+    }
+    override var identity: DeviceIdentity {
+        DeviceIdentity(targetKind: "vfio", driver: "lookalike", detail: "reference device posing as vfio",
+                       kernelRelease: release)
+    }
+}
+
+private func tempFolder(_ name: String) -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("migconform-lab-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try? FileManager.default.removeItem(at: url)
+    return url
+}
+
+private func verdicts(_ r: RunReport) -> [String: Verdict] {
+    Dictionary(r.cases.map { ($0.id, $0.verdict) }, uniquingKeysWith: { a, _ in a })
+}
+
+private func run(_ device: MigrationDevice, _ options: RunOptions = RunOptions(target: "test"),
+                 spec: Spec = TestSupport.v2) throws -> RunReport {
+    try Runner(spec: spec, device: device, options: options).run()
+}
+
+private let forbiddenCase = "V2-FORBIDDEN-STOP-COPY-TO-PRE-COPY[STOP_COPY->PRE_COPY]"
+
+// MARK: - Deadlines
+
+@Suite("LabRunner: deadlines")
+struct LabRunnerDeadlineTests {
+    @Test("a hang on one arc: TIMEOUT for that case within the deadline, every other case has its verdict")
+    func hangReopened() throws {
+        // The same run without the hang, journal included, for the time it takes.
+        let plainFolder = tempFolder("plain")
+        defer { try? FileManager.default.removeItem(at: plainFolder) }
+        let plainRunner = Runner(spec: TestSupport.v2, device: ReferenceDeviceV2(), options: RunOptions(target: "ref"))
+        plainRunner.observers.append(try RunJournal(folder: plainFolder, syncEachOperation: false))
+        let plainStart = Date()
+        let plain = try plainRunner.run()
+        let plainSeconds = Date().timeIntervalSince(plainStart)
+
+        let release = DispatchSemaphore(value: 0)
+        defer { for _ in 0..<4 { release.signal() } }
+        var options = RunOptions(target: "hang")
+        options.deadlines.byKind["set-state"] = 1.0
+        let runner = Runner(spec: TestSupport.v2, device: HangingDevice(release: release), options: options,
+                            reopen: { HangingDevice(release: release) })
+        runner.deadlineDevice.recoveryGrace = 0.2
+        let folder = tempFolder("hang")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        runner.observers.append(try RunJournal(folder: folder, syncEachOperation: false))
+        let start = Date()
+        let report = try runner.run()
+        let elapsed = Date().timeIntervalSince(start)
+        // The deadline, the recovery grace, and the rest of the run: nothing waits for the hung call.
+        #expect(elapsed < plainSeconds + 1.0 + 0.2 + 3.0, "took \(elapsed) s")
+
+        let hung = try #require(report.cases.first { $0.id == forbiddenCase })
+        #expect(hung.verdict == .timeout)
+        #expect(hung.message.contains("set-state PRE_COPY"), "names the operation: \(hung.message)")
+        #expect(hung.transcript.last?.outcome == nil)
+        var expected = verdicts(plain)
+        expected[forbiddenCase] = .timeout
+        #expect(verdicts(report) == expected)
+        #expect(report.run.reopened == 1)
+        #expect(report.run.interrupted == false)
+        #expect(report.run.cleanup?.restored == true)
+        #expect(report.run.timeouts?.count == 1)
+        #expect(!report.summary.conformant)
+
+        let written = try ReportWriter.write(report, to: folder, existingFiles: [RunJournal.fileName])
+        for name in [ReportWriter.jsonFile, ReportWriter.markdownFile, ReportWriter.junitFile, ReportWriter.tapFile,
+                     RunJournal.fileName] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)")
+        }
+        #expect(written.files[RunJournal.fileName] != nil)
+        #expect(ReportVerifier.verify(folder.path).ok)
+    }
+
+    @Test("a kernel-like device that hangs is wedged: the rest is SKIPPED, the report is still complete")
+    func hangWedged() throws {
+        let release = DispatchSemaphore(value: 0)
+        defer { for _ in 0..<4 { release.signal() } }
+        var options = RunOptions(target: "hang")
+        options.deadlines = .uniform(1.0)
+        let runner = Runner(spec: TestSupport.v2, device: HangingDevice(release: release), options: options)
+        runner.deadlineDevice.recoveryGrace = 0.2
+        let start = Date()
+        let report = try runner.run()
+        #expect(Date().timeIntervalSince(start) < 10, "a wedged device never holds the run up")
+        let plain = verdicts(try run(ReferenceDeviceV2()))
+        #expect(report.cases.first { $0.id == forbiddenCase }?.verdict == .timeout)
+        let wedged = report.cases.filter { $0.message.contains("wedged") }
+        #expect(!wedged.isEmpty)
+        #expect(wedged.allSatisfy { $0.verdict == .skipped })
+        for c in report.cases where c.id != forbiddenCase && !c.message.contains("wedged") {
+            #expect(c.verdict == plain[c.id], "\(c.id): cases that ran keep their verdicts")
+        }
+        #expect(report.run.interrupted)
+        #expect(report.run.stopReason?.contains("wedged") == true)
+        let cleanup = try #require(report.run.cleanup)
+        #expect(!cleanup.restored)
+        #expect(cleanup.problems.first?.contains("wedged") == true)
+    }
+
+    @Test("deadline settings: one for all, one per kind, bad ones refused")
+    func deadlineSettings() throws {
+        var d = Deadlines.standard
+        #expect(d.seconds(for: .reset) == 30)
+        #expect(d.seconds(for: .getState) == 10)
+        try d.apply("set-state=2.5")
+        #expect(d.seconds(for: .setState(1)) == 2.5)
+        #expect(d.seconds(for: .reset) == 30)
+        try d.apply("4")
+        #expect(d.seconds(for: .setState(1)) == 4 && d.seconds(for: .reset) == 4)
+        #expect(throws: DeadlineSettingError.self) { try d.apply("set-sate=1") }
+        #expect(throws: DeadlineSettingError.self) { try d.apply("-1") }
+    }
+}
+
+// MARK: - Journal
+
+@Suite("LabRunner: journal")
+struct LabRunnerJournalTests {
+    @Test("a complete journal rebuilds the same verdicts; a cut one marks the unfinished case")
+    func rebuildInProcess() throws {
+        let folder = tempFolder("journal")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let runner = Runner(spec: TestSupport.v2, device: FaultCatalogue.entry(named: "missing-arc")!.makeDevice(),
+                            options: RunOptions(target: "fault:missing-arc"))
+        runner.observers.append(try RunJournal(folder: folder, syncEachOperation: false))
+        let report = try runner.run()
+        let journal = folder.appendingPathComponent(RunJournal.fileName)
+
+        let whole = try JournalReader.read(folder.path)
+        #expect(whole.complete && whole.unfinished == nil)
+        #expect(verdicts(whole.report) == verdicts(report))
+        #expect(whole.report.cases.map(\.id) == report.cases.map(\.id))
+
+        // Cut the journal after the third operation of the 41st case to start (cases run in tour order), with half
+        // a line after it.
+        let lines = try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").map(String.init)
+        let starts = lines.indices.filter { lines[$0].contains("\"type\":\"case-start\"") }
+        let start = starts[40]
+        var cut = start + 1, ops = 0
+        while ops < 3 { if lines[cut].contains("\"type\":\"op\"") { ops += 1 }; cut += 1 }
+        let kept = lines[..<cut].joined(separator: "\n") + "\n" + String(lines[cut].prefix(30))
+        try Data(kept.utf8).write(to: journal)
+        let endedIDs = Set(report.cases.map(\.id).filter { id in
+            lines[..<cut].contains { $0.contains("\"type\":\"case-end\"") && $0.contains("\"id\":\"\(id)\"") }
+        })
+        let unfinishedID = try #require(report.cases.map(\.id).first { lines[start].contains("\"id\":\"\($0)\"") })
+
+        let cutContents = try JournalReader.read(folder.path)
+        #expect(cutContents.tornTail)
+        #expect(!cutContents.complete)
+        #expect(cutContents.finished.count == 40 && Set(cutContents.finished.map(\.id)) == endedIDs)
+        #expect(cutContents.unfinished == unfinishedID)
+        let rebuilt = try JournalReader.rebuild(folder: folder.path)
+        let original = Dictionary(report.cases.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for c in rebuilt.cases {
+            if endedIDs.contains(c.id) {
+                #expect(c.verdict == original[c.id]?.verdict && c.message == original[c.id]?.message, "\(c.id)")
+            } else if c.id == unfinishedID {
+                #expect(c.unfinished == true && c.verdict == .error)
+                #expect(c.transcript.last?.outcome == nil, "the operation in flight has no answer")
+                #expect(c.transcript.count == 3)
+            } else if original[c.id]?.verdict != .notApplicable && original[c.id]?.verdict != .skipped {
+                #expect(c.verdict == .skipped && c.message.contains("stopped before"), "\(c.id)")
+            }
+        }
+        #expect(rebuilt.cases.map(\.id) == report.cases.map(\.id))
+        #expect(rebuilt.run.interrupted && rebuilt.run.fromJournal == true)
+        for name in [ReportWriter.jsonFile, ReportWriter.markdownFile, ReportWriter.junitFile, ReportWriter.tapFile] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path))
+        }
+        #expect(try ReportReader.load(folder.path).cases.filter { $0.unfinished == true }.map(\.id) == [unfinishedID])
+    }
+
+    @Test("a journal without a run record is refused with the file named")
+    func emptyJournal() throws {
+        let folder = tempFolder("empty")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("{\"type\":\"op\",\"time\":\"x\"".utf8).write(to: folder.appendingPathComponent(RunJournal.fileName))
+        #expect(throws: ReportReadError.self) { try JournalReader.read(folder.path) }
+    }
+}
+
+// MARK: - The command line, killed and interrupted
+
+@Suite("LabRunner: command line", .serialized)
+struct LabRunnerCommandLineTests {
+    static var binary: URL? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        for candidate in [".build-lab5/debug/migconform", ".build/debug/migconform"] {
+            let url = root.appendingPathComponent(candidate)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
+    static func records(_ journal: URL) -> [String] {
+        guard let data = FileManager.default.contents(atPath: journal.path) else { return [] }
+        // Only whole lines: the last one may be half written.
+        var text = String(decoding: data, as: UTF8.self)
+        if !text.hasSuffix("\n"), let nl = text.lastIndex(of: "\n") { text = String(text[...nl]) }
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    static func start(_ binary: URL, _ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = TestSupport.root
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    @Test("kill -9 halfway: report --from-journal rebuilds the finished cases and marks the unfinished one")
+    func killNine() throws {
+        guard let binary = Self.binary else {
+            print("skipped: build the migconform binary first (swift build) to run the kill -9 test")
+            return
+        }
+        let folder = tempFolder("kill")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let journal = folder.appendingPathComponent(RunJournal.fileName)
+        let p = try Self.start(binary, ["run", "--target", "ref:v2?state-size=64KiB", "--out", folder.path, "--quiet"])
+        var killedAt: [String]?
+        let deadline = Date().addingTimeInterval(120)
+        while p.isRunning && Date() < deadline {
+            if Self.records(journal).filter({ $0.contains("\"type\":\"case-end\"") }).count >= 30 {
+                kill(p.processIdentifier, SIGSTOP)
+                let now = Self.records(journal)
+                // Kill in the middle of a case, so that there is an unfinished one to mark.
+                if let last = now.last, !last.contains("\"type\":\"case-end\"") {
+                    kill(p.processIdentifier, SIGKILL)
+                    killedAt = now
+                    break
+                }
+                kill(p.processIdentifier, SIGCONT)
+            }
+            usleep(2000)
+        }
+        p.waitUntilExit()
+        let seen = try #require(killedAt, "the run ended before it could be killed halfway")
+        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(ReportWriter.jsonFile).path))
+
+        let r = try TestSupport.shell(binary, ["report", "--from-journal", folder.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try ReportReader.load(folder.path)
+        // The journal's own records, read independently of the rebuild.
+        let ended = seen.filter { $0.contains("\"type\":\"case-end\"") }
+        let unfinished = report.cases.filter { $0.unfinished == true }
+        #expect(unfinished.count == 1)
+        #expect(unfinished.first?.verdict == .error)
+        let lastStart = try #require(seen.last { $0.contains("\"type\":\"case-start\"") })
+        #expect(unfinished.first.map { lastStart.contains("\"id\":\"\($0.id)\"") } == true)
+        var finished = 0
+        for c in report.cases where c.unfinished != true {
+            if let line = ended.first(where: { $0.contains("\"id\":\"\(c.id)\"") }) {
+                finished += 1
+                #expect(line.contains("\"verdict\":\"\(c.verdict.rawValue)\""), "\(c.id)")
+            } else if !c.message.contains("not applicable") && c.verdict != .notApplicable {
+                #expect(c.verdict == .skipped && c.message.contains("stopped before"), "\(c.id): \(c.message)")
+            }
+        }
+        #expect(finished == ended.count)
+        #expect(report.run.interrupted && report.run.fromJournal == true)
+        #expect(ReportVerifier.verify(folder.path).ok)
+    }
+
+    @Test("SIGINT ends the run gracefully: exit 4, complete report marked interrupted, device reset")
+    func sigint() throws {
+        guard let binary = Self.binary else {
+            print("skipped: build the migconform binary first (swift build) to run the SIGINT test")
+            return
+        }
+        let folder = tempFolder("sigint")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let journal = folder.appendingPathComponent(RunJournal.fileName)
+        let p = try Self.start(binary, ["run", "--target", "ref:v2?state-size=64KiB", "--out", folder.path, "--quiet"])
+        let deadline = Date().addingTimeInterval(120)
+        var sent = false
+        while p.isRunning && Date() < deadline {
+            if Self.records(journal).filter({ $0.contains("\"type\":\"case-end\"") }).count >= 20 {
+                kill(p.processIdentifier, SIGINT)
+                sent = true
+                break
+            }
+            usleep(2000)
+        }
+        p.waitUntilExit()
+        try #require(sent, "the run ended before it could be interrupted")
+        #expect(p.terminationStatus == 4)
+        let report = try ReportReader.load(folder.path)
+        #expect(report.run.interrupted)
+        #expect(report.run.stopReason?.contains("SIGINT") == true)
+        #expect(report.run.cleanup?.restored == true)
+        #expect(report.cases.contains { $0.verdict == .skipped && $0.message.contains("interrupted by SIGINT") })
+        #expect(report.cases.count == (try JournalReader.read(folder.path)).report.cases.count)
+        #expect(report.cases.filter { $0.verdict == .pass }.count >= 20)
+        #expect(ReportVerifier.verify(folder.path).ok)
+    }
+}
+
+// MARK: - Hazards
+
+@Suite("LabRunner: hazards")
+struct LabRunnerHazardTests {
+    @Test("hazardous cases are skipped on affected kernels unless allowed, and the report says so")
+    func hazards() throws {
+        let skipped = try run(KernelLookalike(release: "6.8.0"))
+        let ids = Set(skipped.hazardsSkipped.map(\.hazardID))
+        #expect(ids == ["HZ-PRECOPY-LOOP", "HZ-SET-IN-ERROR-WARN"])
+        for h in skipped.hazardsSkipped {
+            let c = try #require(skipped.cases.first { $0.id == h.caseID })
+            #expect(c.verdict == .skipped)
+            #expect(c.message.contains("--allow-hazard \(h.hazardID)"))
+        }
+        #expect(MarkdownReport.render(skipped).contains("HZ-PRECOPY-LOOP"))
+
+        let one = try run(KernelLookalike(release: "6.8.0"),
+                          RunOptions(target: "t", expansion: ExpansionOptions(allowedHazards: ["HZ-PRECOPY-LOOP"])))
+        #expect(Set(one.hazardsSkipped.map(\.hazardID)) == ["HZ-SET-IN-ERROR-WARN"])
+        #expect(one.cases.first { $0.id == forbiddenCase }?.verdict == .pass)
+
+        let all = try run(KernelLookalike(release: "6.8.0"),
+                          RunOptions(target: "t", expansion: ExpansionOptions(allowedHazards: ["all"])))
+        #expect(all.hazardsSkipped.isEmpty)
+        #expect(all.run.allowedHazards == ["all"])
+
+        // A fixed kernel is not affected by the loop; the WARN hazard has no fixed release.
+        let fixed = try run(KernelLookalike(release: "7.2.1"))
+        #expect(Set(fixed.hazardsSkipped.map(\.hazardID)) == ["HZ-SET-IN-ERROR-WARN"])
+    }
+}
+
+// MARK: - Baselines, flakes, levels
+
+@Suite("LabRunner: baselines")
+struct LabRunnerBaselineTests {
+    @Test("a baseline from a fault run: the same fault gives XFAILs and nothing unexpected; the reference gives XPASS")
+    func baselineRoundTrip() throws {
+        let entry = try #require(FaultCatalogue.entry(named: "missing-arc"))
+        let fault = try run(entry.makeDevice())
+        let failing = fault.cases.filter { [.fail, .warn].contains($0.verdict) }
+        #expect(!failing.isEmpty)
+        #expect(!ExitLevel.must.unexpected(fault.cases).isEmpty)
+
+        let text = Expectations.render(from: fault)
+        let baseline = try Expectations.parse(text, path: "missing-arc.txt")
+        #expect(baseline.entries.count == failing.count)
+
+        let again = try run(entry.makeDevice(), RunOptions(target: "fault", baseline: baseline))
+        #expect(ExitLevel.must.unexpected(again.cases).isEmpty)
+        #expect(again.cases.filter { $0.verdict == .xfail }.count == failing.count)
+        #expect(again.cases.filter { $0.verdict == .xfail }.allSatisfy { $0.rawVerdict == .fail || $0.rawVerdict == .warn })
+        #expect(!again.summary.conformant, "an expected failure is still a failure of the device")
+        #expect(again.run.baseline?.unused.isEmpty == true)
+
+        let reference = try run(ReferenceDeviceV2(), RunOptions(target: "ref", baseline: baseline))
+        let xpass = reference.cases.filter { $0.verdict == .xpass }
+        #expect(xpass.count == failing.count)
+        #expect(Set(ExitLevel.must.unexpected(reference.cases).map(\.id)) == Set(xpass.filter { $0.level.hasPrefix("MUST") }.map(\.id)))
+    }
+
+    @Test("expectations: globs, exact ids first, links with '#', errors with line numbers, stale lines")
+    func expectationsFile() throws {
+        let e = try Expectations.parse("""
+        # comment
+        V2-ARC-STATE[*     FAIL    https://bugs.example.org/show_bug.cgi?id=7#c3
+        V2-ARC-STATE[STOP->RUNNING]   WARN   exact
+        V2-NOTHING-*       FLAKE
+        """)
+        #expect(e.entries.count == 3)
+        #expect(e.entries[0].reason == "https://bugs.example.org/show_bug.cgi?id=7#c3")
+        #expect(e.match(caseID: "V2-ARC-STATE[STOP->RUNNING]", ruleID: "V2-ARC-STATE")?.reason == "exact")
+        #expect(e.match(caseID: "V2-ARC-STATE[RUNNING->STOP]", ruleID: "V2-ARC-STATE")?.verdict == .fail)
+        #expect(e.match(caseID: "V2-OTHER", ruleID: "V2-OTHER") == nil)
+        #expect(e.unused(by: ["V2-ARC-STATE[RUNNING->STOP]"]) == ["line 3: V2-ARC-STATE[STOP->RUNNING]", "line 4: V2-NOTHING-*"])
+        let timeout = CaseResult(id: "V2-ARC-STATE[RUNNING->STOP]", ruleID: "V2-ARC-STATE", level: "MUST", statement: "",
+                                 cite: "", verdict: .timeout, message: "")
+        #expect(e.judge(timeout).verdict == .timeout, "a failure of another kind than expected stays unexpected")
+        do {
+            _ = try Expectations.parse("A FAIL\nB PASSED reason\n", path: "x.txt")
+            Issue.record("a bad verdict was accepted")
+        } catch let error as ExpectationsError {
+            #expect(error.message.hasPrefix("x.txt:2:"))
+        }
+    }
+
+    @Test("--retries: a failure that passes on a retry is FLAKE and not unexpected")
+    func flake() throws {
+        let id = "V2-FEAT-SET-MIGRATION-REJECTED"
+        let once = try run(FlakyDevice())
+        #expect(once.cases.first { $0.id == id }?.verdict == .fail)
+        let retried = try run(FlakyDevice(), RunOptions(target: "flaky", retries: 2))
+        let c = try #require(retried.cases.first { $0.id == id })
+        #expect(c.verdict == .flake)
+        #expect(c.rawVerdict == .fail)
+        #expect(c.attempts == 2)
+        #expect(ExitLevel.must.unexpected(retried.cases).isEmpty)
+        #expect(retried.summary.conformant)
+        // A device that always fails stays FAIL after its retries.
+        let fault = try run(FaultCatalogue.entry(named: "set-migration-accepted")!.makeDevice(),
+                            RunOptions(target: "fault", retries: 2))
+        let f = try #require(fault.cases.first { $0.id == id })
+        #expect(f.verdict == .fail && f.attempts == 3)
+    }
+
+    @Test("--level decides what counts for the exit code, never the verdicts")
+    func levels() {
+        func c(_ level: String, _ v: Verdict) -> CaseResult {
+            CaseResult(id: "\(level)-\(v.rawValue)", ruleID: "R", level: level, statement: "", cite: "", verdict: v,
+                       message: "")
+        }
+        let cases = [c("MUST", .pass), c("SHOULD", .warn), c("MAY", .error), c("MAY", .info), c("MUST", .xfail),
+                     c("MUST", .flake)]
+        #expect(ExitLevel.must.unexpected(cases).isEmpty)
+        #expect(ExitLevel.should.unexpected(cases).map(\.id) == ["SHOULD-WARN"])
+        #expect(ExitLevel.may.unexpected(cases).map(\.id) == ["SHOULD-WARN", "MAY-ERROR"])
+        #expect(ExitLevel.must.unexpected(cases + [c("MUST NOT", .timeout)]).map(\.id) == ["MUST NOT-TIMEOUT"])
+    }
+}
+
+// MARK: - Diff
+
+@Suite("LabRunner: diff")
+struct LabRunnerDiffTests {
+    @Test("reference vs fault: exactly the fault's rules regress", arguments: ["set-migration-accepted", "missing-arc",
+                                                                               "enomsg-in-stop-copy"])
+    func faultRegressions(_ name: String) throws {
+        let entry = try #require(FaultCatalogue.entry(named: name))
+        let reference = try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: entry.flags)))
+        let fault = try run(entry.makeDevice())
+        let diff = ReportDiff.compare(reference, fault)
+        #expect(Set(diff.regressedRules) == Set(entry.trips))
+        #expect(diff.hasRegressions)
+        #expect(diff.fixes.isEmpty && diff.added.isEmpty && diff.removed.isEmpty)
+        let text = diff.render(.text), md = diff.render(.markdown)
+        for rule in entry.trips {
+            #expect(text.contains(rule))
+            #expect(md.contains("| \(rule) |"))
+        }
+        #expect(text.contains("REGRESSIONS"))
+        #expect(md.hasPrefix("## migconform: "))
+
+        let back = ReportDiff.compare(fault, reference)
+        #expect(!back.hasRegressions)
+        #expect(Set(ReportDiff.rules(back.fixes)) == Set(entry.trips))
+        #expect(!ReportDiff.compare(reference, reference).hasRegressions)
+    }
+
+    @Test("new, removed and other changes; XFAIL compares as the failure it is")
+    func categories() {
+        func c(_ id: String, _ v: Verdict, raw: Verdict? = nil) -> CaseResult {
+            CaseResult(id: id, ruleID: String(id.prefix(1)), level: "MUST", statement: "", cite: "", verdict: v,
+                       message: "", rawVerdict: raw)
+        }
+        let info = RunInfo(runnerVersion: "t", specID: "s", specVersion: "1", specPath: "", specSHA256: "",
+                           target: "t", device: DeviceIdentity(targetKind: "t", driver: "d", detail: ""),
+                           features: [], migrationFlags: nil, started: "", ended: "")
+        let old = RunReport(run: info, cases: [c("A1", .fail), c("B1", .pass), c("C1", .pass), c("D1", .fail), c("E1", .pass)])
+        let new = RunReport(run: info, cases: [c("A1", .xfail, raw: .fail), c("B1", .skipped), c("C1", .timeout),
+                                               c("D1", .pass), c("F1", .fail)])
+        let d = ReportDiff.compare(old, new)
+        #expect(d.regressions.map(\.caseID) == ["C1"])
+        #expect(d.fixes.map(\.caseID) == ["D1"])
+        #expect(d.changed.map(\.caseID) == ["B1"])
+        #expect(d.added.map(\.caseID) == ["F1"])
+        #expect(d.removed.map(\.caseID) == ["E1"])
+    }
+}
+
+// MARK: - Shards
+
+@Suite("LabRunner: shards")
+struct LabRunnerShardTests {
+    // Faults that leave every positioning arc working: with a fault that breaks an arc the tour walks through,
+    // which cases are blocked (SKIPPED) depends on the order the cases run in, sharded or not.
+    @Test("shards 1/3, 2/3, 3/3 merged give the verdicts of the unsharded run",
+          arguments: ["reference", "enomsg-in-stop-copy", "set-migration-accepted"])
+    func mergeEqualsUnsharded(_ name: String) throws {
+        let make: () -> MigrationDevice = name == "reference" ? { ReferenceDeviceV2() }
+            : { FaultCatalogue.entry(named: name)!.makeDevice() }
+        let whole = try run(make())
+        var shards: [RunReport] = []
+        for i in 1...3 {
+            shards.append(try run(make(), RunOptions(target: name, shard: ShardInfo(index: i, count: 3))))
+        }
+        // Every runnable case belongs to exactly one shard, and the shards get even shares.
+        let everywhere = Set(shards[0].cases.indices.filter { k in shards.allSatisfy { $0.cases[k].otherShard == nil } })
+        let owned = shards.map { s in s.cases.indices.filter { s.cases[$0].otherShard == nil && !everywhere.contains($0) } }
+        #expect(owned.map(\.count).max()! - owned.map(\.count).min()! <= 1)
+        #expect(Set(owned.flatMap { $0 }).count == owned.map(\.count).reduce(0, +))
+        #expect(owned.map(\.count).reduce(0, +) + everywhere.count == whole.cases.count)
+        let merged = try ReportMerge.merge([shards[2], shards[0], shards[1]])
+        #expect(verdicts(merged) == verdicts(whole))
+        #expect(merged.cases.map(\.id) == whole.cases.map(\.id))
+        #expect(merged.summary.verdicts == whole.summary.verdicts)
+        #expect(merged.cases.allSatisfy { $0.otherShard == nil })
+        #expect(merged.run.mergedFrom?.count == 3 && merged.run.shard == nil)
+
+        do {
+            _ = try ReportMerge.merge([shards[0], shards[2]])
+            Issue.record("a merge with a missing shard succeeded")
+        } catch let e as MergeError {
+            #expect(e.message.contains("2/3") && e.message.contains("MUST-level"))
+        }
+        #expect(throws: MergeError.self) { try ReportMerge.merge([shards[0], shards[0], shards[1]]) }
+        #expect(throws: MergeError.self) { try ReportMerge.merge([whole]) }
+    }
+
+    @Test("shard parsing and interleaving")
+    func sharding() {
+        #expect(Sharding.parse("2/3") == ShardInfo(index: 2, count: 3))
+        for bad in ["0/3", "4/3", "1/0", "x/2", "1/2/3", "1"] { #expect(Sharding.parse(bad) == nil, "\(bad)") }
+        let owners = Sharding.owners([true, false, true, true, true], shard: ShardInfo(index: 1, count: 2))
+        #expect(owners == [1, nil, 2, 1, 2])
+    }
+}
+
+// MARK: - Guards
+
+@Suite("LabRunner: guards")
+struct LabRunnerGuardTests {
+    @Test("--expect-driver and --expect-flags refuse the wrong device before any case runs")
+    func guards() throws {
+        let device = ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy, .p2p]))
+        var options = RunOptions(target: "t", expectDriver: "mlx5_vfio_pci")
+        #expect(throws: TargetMismatch.self) { try run(device, options) }
+        options = RunOptions(target: "t", expectFeatures: ["stop-copy", "p2p", "pre-copy"])
+        #expect(throws: TargetMismatch.self) { try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy, .p2p])), options) }
+        options = RunOptions(target: "t", expectFlags: 0x7)
+        #expect(throws: TargetMismatch.self) { try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy])), options) }
+        options = RunOptions(target: "t", expectDriver: "migconform-reference", expectFeatures: ["stop-copy", "p2p"],
+                             expectFlags: 0x3)
+        let ok = try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy, .p2p])), options)
+        #expect(ok.summary.conformant)
+    }
+}
+
+// MARK: - Verify
+
+@Suite("LabRunner: verify")
+struct LabRunnerVerifyTests {
+    @Test("verify accepts a written folder and finds tampering, missing and extra files")
+    func verify() throws {
+        let folder = tempFolder("verify")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let report = try run(ReferenceDeviceV2())
+        try ReportWriter.write(report, to: folder)
+        let ok = ReportVerifier.verify(folder.path, specPath: TestSupport.specPath("v2"))
+        #expect(ok.ok, "\(ok.problems)")
+        #expect(ok.passed.contains { $0.hasPrefix("spec ") })
+
+        // report.json edited, hashes untouched: the renderings no longer match it.
+        let json = folder.appendingPathComponent(ReportWriter.jsonFile)
+        let original = try Data(contentsOf: json)
+        let edited = String(decoding: original, as: UTF8.self)
+            .replacingOccurrences(of: "\"verdict\" : \"NOT_APPLICABLE\"", with: "\"verdict\" : \"PASS\"")
+        try Data(edited.utf8).write(to: json)
+        let tampered = ReportVerifier.verify(folder.path)
+        #expect(tampered.problems.contains { $0.contains("not what report.json renders to") })
+        #expect(tampered.problems.contains { $0.contains("summary does not agree") })
+        try original.write(to: json)
+
+        try Data("edited".utf8).write(to: folder.appendingPathComponent(ReportWriter.tapFile))
+        #expect(ReportVerifier.verify(folder.path).problems.contains { $0.hasPrefix("report.tap: SHA-256") })
+        try FileManager.default.removeItem(at: folder.appendingPathComponent(ReportWriter.tapFile))
+        #expect(ReportVerifier.verify(folder.path).problems.contains { $0 == "report.tap is listed but missing" })
+        try Data("x".utf8).write(to: folder.appendingPathComponent("extra.txt"))
+        #expect(ReportVerifier.verify(folder.path).problems.contains { $0.contains("extra.txt") })
+        let wrongSpec = ReportVerifier.verify(folder.path, specPath: TestSupport.specPath("v1"))
+        #expect(wrongSpec.problems.contains { $0.hasPrefix("spec ") })
+    }
+}
