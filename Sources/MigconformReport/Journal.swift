@@ -304,6 +304,11 @@ public enum JournalReader {
                                         verdict: .error, message: message, transcript: transcript, unfinished: true))
                 continue
             }
+            if let v = p.notRun {
+                cases.append(CaseResult(id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
+                                        verdict: v, message: p.reason ?? "", otherShard: p.otherShard))
+                continue
+            }
             cases.append(CaseResult(id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
                                     verdict: .skipped, message: "not run: the run stopped before this case"))
         }

@@ -46,8 +46,15 @@ public struct PlannedCase: Codable, Sendable, Equatable {
     public var level: String
     public var statement: String
     public var cite: String
-    public init(id: String, ruleID: String, level: String, statement: String, cite: String) {
+    /// For a case that will not run (not applicable, filtered, hazardous): its verdict and why.
+    public var notRun: Verdict?
+    public var reason: String?
+    /// In a sharded run: the shard that runs this case.
+    public var otherShard: Int?
+    public init(id: String, ruleID: String, level: String, statement: String, cite: String, notRun: Verdict? = nil,
+                reason: String? = nil) {
         self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
+        self.notRun = notRun; self.reason = reason
     }
 }
 
@@ -158,9 +165,18 @@ public final class Runner {
         var deadlines = options.deadlines.byKind
         deadlines["*"] = options.deadlines.fallback
         info.deadlines = deadlines
-        let planned = plan.cases.map { c in
-            PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
-                        cite: c.rule.cite.description)
+        let planned = plan.cases.enumerated().map { (k, c) -> PlannedCase in
+            var p = PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
+                                cite: c.rule.cite.description)
+            switch c.disposition {
+            case .run: break
+            case .notApplicable(let why): p.notRun = .notApplicable; p.reason = why
+            case .skipped(let why): p.notRun = .skipped; p.reason = why
+            }
+            if let other = owner[k], other != options.shard?.index {
+                p.notRun = .skipped; p.reason = "run by shard \(other)/\(options.shard!.count)"; p.otherShard = other
+            }
+            return p
         }
         var hazards: [SkippedHazard] = []
         for testCase in plan.cases {

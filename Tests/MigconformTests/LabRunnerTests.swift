@@ -213,7 +213,9 @@ struct LabRunnerJournalTests {
                 #expect(c.unfinished == true && c.verdict == .error)
                 #expect(c.transcript.last?.outcome == nil, "the operation in flight has no answer")
                 #expect(c.transcript.count == 3)
-            } else if original[c.id]?.verdict != .notApplicable && original[c.id]?.verdict != .skipped {
+            } else if original[c.id]?.verdict == .notApplicable {
+                #expect(c.verdict == .notApplicable, "\(c.id): the plan says why it does not run")
+            } else if original[c.id]?.verdict != .skipped {
                 #expect(c.verdict == .skipped && c.message.contains("stopped before"), "\(c.id)")
             }
         }
