@@ -1,0 +1,386 @@
+import Foundation
+import MigconformCases
+import MigconformDevice
+import MigconformPlan
+import MigconformReference
+import MigconformReport
+import MigconformRun
+import MigconformSpec
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `migconform bench`: what the suite itself costs, measured on this machine in one run. Planning time (shipped
+/// specs and synthetic machines of growing size), runner overhead per device operation against direct calls to
+/// the device object, full-suite wall time per v2 profile, and save/resume round-trip throughput and peak memory
+/// for large device states beside a plain copy of the same bytes between two file descriptors.
+enum BenchCommand: Command {
+    static let name = "bench"
+    static let abstract = "Measure what the suite costs: planning, runner overhead, suite time, round-trip throughput."
+
+    static let options: [OptionSpec] = [
+        OptionSpec(name: "--quick", value: nil, help: "Small sizes and few repetitions (seconds, for CI)."),
+        OptionSpec(name: "--sizes", value: "LIST", help: "Device state sizes for the round trip (default 1GiB,4GiB; --quick: 64MiB,256MiB)."),
+        OptionSpec(name: "--dir", value: "DIR", help: "Folder for spool files and the plain copy (default: the temporary folder)."),
+        OptionSpec(name: "--child", value: "KIND", help: "(internal) run one measurement in this process and print it as JSON."),
+        OptionSpec(name: "--size", value: "SIZE", help: "(internal) the state size of a --child measurement."),
+    ]
+
+    static func run(_ args: [String]) throws -> Int32 {
+        if args.contains("--help") || args.contains("-h") {
+            Terminal.out(ArgumentParser.help(
+                usage: "migconform bench [--quick] [--sizes 1GiB,4GiB] [--dir DIR]", abstract: abstract,
+                discussion: "Build with 'swift build -c release' first: a debug build measures the compiler, not the suite. "
+                    + "Round trips and plain copies each run in a child process of this binary, so that each peak resident "
+                    + "memory figure (VmHWM) is its own.",
+                options: options.filter { !$0.help.hasPrefix("(internal)") }))
+            return ExitCode.ok
+        }
+        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
+        let dir = a.value("--dir") ?? FileManager.default.temporaryDirectory.path
+        if let child = a.value("--child") {
+            guard let text = a.value("--size"), let size = parseSize(text) else { throw UsageError(message: "--child needs --size") }
+            return try runChild(child, size: size, dir: dir)
+        }
+        let quick = a.flag("--quick")
+        var sizes: [UInt64] = quick ? [64 << 20, 256 << 20] : [1 << 30, 4 << 30]
+        if let list = a.value("--sizes") {
+            sizes = try list.split(separator: ",").map { s in
+                guard let v = parseSize(String(s)) else { throw UsageError(message: "--sizes: '\(s)' is not a size (e.g. 512MiB, 4GiB)") }
+                return v
+            }
+        }
+        #if DEBUG
+        Terminal.err("migconform bench: this is a debug build; for real numbers: swift build -c release, then .build/release/migconform bench")
+        #endif
+        Terminal.out("migconform bench\(quick ? " --quick" : "") on \(hostSummary())\n")
+        try planning(quick: quick)
+        try overhead(quick: quick)
+        try suites()
+        try roundTrips(sizes: sizes, dir: dir)
+        return ExitCode.ok
+    }
+
+    // MARK: - Planning
+
+    /// The features of the full v2 profile, as discovery reports them for the reference device.
+    static let fullV2: Set<String> = ["stop-copy", "p2p", "pre-copy", "data-size"]
+
+    static func planning(quick: Bool) throws {
+        let v2 = try SpecLocation.load(SpecLocation.defaultPath(for: .v2))
+        let v1 = try SpecLocation.load(SpecLocation.defaultPath(for: .v1))
+        var rows: [[String]] = []
+        var machines: [(String, Spec, Set<String>)] = [
+            ("\(v2.id) (full profile)", v2, fullV2), ("\(v1.id)", v1, []),
+        ]
+        for n in [16, 64, 256] { machines.append(("synthetic, \(n) states", synthetic(states: n, base: v2), fullV2)) }
+        for (label, spec, features) in machines {
+            let reps = quick ? 1 : (spec.states.count > 100 ? 3 : 5)
+            var cases = 0, arcs = 0, states = 0
+            var times: [Double] = []
+            for _ in 0..<reps {
+                let t = try clock {
+                    let m = Machine(spec: spec, features: features)
+                    let expanded = Expander.expand(m)
+                    let plan = Planner.plan(expanded, machine: m)
+                    cases = plan.cases.count; arcs = m.arcs.count; states = m.settableStates.count
+                }
+                times.append(t)
+            }
+            var tourTime: Double?
+            if !quick || spec.states.count < 100 {
+                tourTime = try clock {
+                    let m = Machine(spec: spec, features: features)
+                    _ = TourPlanner.plan(Expander.expand(m), machine: m)
+                }
+            }
+            rows.append([label, "\(states)", "\(arcs)", "\(cases)", ms(median(times)), tourTime.map(ms) ?? "-"])
+        }
+        table("Planning (machine + expand + plan, median; tour: the 'migconform plan' tour with its lower bound, once)",
+              ["machine", "states", "arcs", "cases", "expand+plan", "tour"], rows)
+    }
+
+    /// A v2-like machine of `n` requestable states: a ring of arcs both ways, one-way chords, some arcs that open
+    /// or end a session, and a few forbidden pairs; the rules are the v2 spec's.
+    static func synthetic(states n: Int, base: Spec) -> Spec {
+        var spec = base
+        func name(_ i: Int) -> String { "S\(i % n)" }
+        spec.states = (0..<n).map { State(name: name($0), value: UInt32($0 + 1), kind: .valid, requires: [], group: nil,
+                                          description: "synthetic state \($0)") }
+        spec.states.append(State(name: "ERROR", value: 0, kind: .error, requires: [], group: nil, description: "error"))
+        spec.states.append(State(name: "NR", value: UInt32(n + 1), kind: .outOfRange, requires: [], group: nil, description: "past the end"))
+        spec.initialState = name(0)
+        var arcs: [Arc] = []
+        for i in 0..<n {
+            let opens = (i + 1) % 8 == 3
+            arcs.append(Arc(from: name(i), to: name(i + 1), session: opens ? .opensSave : (i % 8 == 3 ? .ends : .none),
+                            requires: [], unless: [], tags: []))
+            arcs.append(Arc(from: name(i + 1), to: name(i), session: .none, requires: [], unless: [], tags: []))
+            let chord = (i * 5 + 3) % n
+            if chord != i && chord != (i + 1) % n && (chord + 1) % n != i {
+                arcs.append(Arc(from: name(i), to: name(chord), session: .none, requires: [], unless: [], tags: []))
+            }
+        }
+        spec.arcs = arcs
+        spec.paths.forbidden = stride(from: 0, to: n, by: 16).map { ForbiddenPair(from: name($0), to: name($0 + 8), requires: []) }
+        spec.roles = ["save": name(3), "pre-copy": name(3), "resume": name(5), "resume-exit": name(1), "error": "ERROR"]
+        spec.id = "synthetic-\(n)"
+        return spec
+    }
+
+    // MARK: - Runner overhead
+
+    /// Passes every request to the device and keeps a copy of it, to replay the same operations directly.
+    final class CapturingDevice: MigrationDevice {
+        let inner: MigrationDevice
+        var operations: [DeviceOperation] = []
+        init(_ inner: MigrationDevice) { self.inner = inner }
+        var generation: ProtocolGeneration { inner.generation }
+        var identity: DeviceIdentity { inner.identity }
+        func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+            operations.append(operation)
+            return try inner.perform(operation)
+        }
+    }
+
+    static func overhead(quick: Bool) throws {
+        let spec = try SpecLocation.load(SpecLocation.defaultPath(for: .v2))
+        let options = RunOptions(target: "ref:v2")
+        let capture = CapturingDevice(ReferenceDeviceV2())
+        _ = try Runner(spec: spec, device: capture, options: options).run()
+        let ops = capture.operations
+        let reps = quick ? 3 : 9
+        var runTimes: [Double] = [], directTimes: [Double] = [], writeTimes: [Double] = []
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-bench-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for _ in 0..<reps {
+            var report: RunReport?
+            runTimes.append(try clock { report = try Runner(spec: spec, device: ReferenceDeviceV2(), options: options).run() })
+            let device = ReferenceDeviceV2()
+            directTimes.append(try clock { for op in ops { _ = try device.perform(op) } })
+            writeTimes.append(try clock {
+                try ReportWriter.write(report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec))
+            })
+        }
+        let run = median(runTimes), direct = median(directTimes), write = median(writeTimes)
+        let n = Double(ops.count)
+        let rows: [[String]] = [
+            ["full run (Runner.run)", "\(ops.count)", ms(run), us(run / n)],
+            ["same operations, direct", "\(ops.count)", ms(direct), us(direct / n)],
+            ["runner overhead", "", ms(run - direct), us((run - direct) / n)],
+            ["writing the report folder", "", ms(write), ""],
+        ]
+        table("Runner overhead: \(spec.id) on ref:v2 (every feature, 4 KiB state), median of \(reps)",
+              ["what", "device ops", "time", "per op"], rows)
+        Terminal.out(String(format: "ratio full run / direct calls: %.2f (acceptance: <= 1.5)\n", run / direct))
+    }
+
+    // MARK: - Suites
+
+    static func suites() throws {
+        let v2 = try SpecLocation.load(SpecLocation.defaultPath(for: .v2))
+        let v1 = try SpecLocation.load(SpecLocation.defaultPath(for: .v1))
+        var rows: [[String]] = []
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-bench-suite-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func measure(_ label: String, _ spec: Spec, _ device: @autoclosure () -> MigrationDevice, _ target: String) throws {
+            var report: RunReport?
+            let t = try clock {
+                report = try Runner(spec: spec, device: device(), options: RunOptions(target: target)).run()
+                try ReportWriter.write(report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec))
+            }
+            let r = report!
+            rows.append([label, "\(r.summary.total)", "\(r.cases.reduce(0) { $0 + $1.transcript.count })",
+                         r.summary.conformant ? "CONFORMANT" : "NOT CONFORMANT", ms(t)])
+        }
+        for p in v2.profiles {
+            var flags: MigrationFlags = []
+            if p.features.contains("stop-copy") { flags.insert(.stopCopy) }
+            if p.features.contains("p2p") { flags.insert(.p2p) }
+            if p.features.contains("pre-copy") { flags.insert(.preCopy) }
+            try measure("v2 \(p.name)", v2, ReferenceDeviceV2(.init(flags: flags)), "ref:v2?features=\(p.features.joined(separator: ","))")
+        }
+        try measure("v1", v1, ReferenceDeviceV1(), "ref:v1")
+        table("Full suite against the reference device (4 KiB state; run + report folder)",
+              ["profile", "cases", "device ops", "verdict", "wall time"], rows)
+    }
+
+    // MARK: - Round trips
+
+    struct ChildResult: Codable {
+        var kind: String
+        var bytes: UInt64
+        var seconds: Double
+        var peakRSS: UInt64
+        var verdict: String?
+        var transcriptEntries: Int?
+        var spooled: Bool?
+    }
+
+    static func roundTrips(sizes: [UInt64], dir: String) throws {
+        var rows: [[String]] = []
+        var notes: [String] = []
+        for size in sizes {
+            let rt = try child("round-trip", size: size, dir: dir)
+            let plain = try child("plain-copy", size: size, dir: dir)
+            let rtRate = Double(rt.bytes) / rt.seconds, plainRate = Double(plain.bytes) / plain.seconds
+            rows.append([sizeText(size), "round trip (V2-ROUND-TRIP)", gib(rtRate), mib(rt.peakRSS),
+                         String(format: "%.2f", rtRate / plainRate)])
+            rows.append(["", "plain copy", gib(plainRate), mib(plain.peakRSS), "1.00"])
+            notes.append("\(sizeText(size)): round trip \(rt.verdict ?? "?"), \(String(format: "%.2f", rt.seconds)) s, "
+                         + "\(rt.transcriptEntries ?? 0) transcript entries, stream \(rt.spooled == true ? "spooled to a file" : "in memory"); "
+                         + "plain copy \(String(format: "%.2f", plain.seconds)) s")
+        }
+        table("Round trip: save the whole state, resume it (bytes of the stream / case time), each in its own process",
+              ["state", "what", "throughput", "peak RSS", "vs plain copy"], rows)
+        for n in notes { Terminal.out("  " + n) }
+        Terminal.out("  plain copy: /dev/zero -> a file in \(dir) -> /dev/null, read(2)/write(2) of 8 MiB: the same two legs the")
+        Terminal.out("  runner's spool gives the stream (device -> spool file -> device), without the device or the runner.")
+    }
+
+    /// Runs one measurement in a child process of this binary and reads its JSON line.
+    static func child(_ kind: String, size: UInt64, dir: String) throws -> ChildResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+                              : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
+        p.arguments = ["bench", "--child", kind, "--size", String(size), "--dir", dir]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let r = try? JSONDecoder().decode(ChildResult.self, from: Data(line.utf8)) else {
+            throw ExitFailure(code: ExitCode.usage, message: "the \(kind) measurement of \(sizeText(size)) failed (status \(p.terminationStatus))")
+        }
+        return r
+    }
+
+    static func runChild(_ kind: String, size: UInt64, dir: String) throws -> Int32 {
+        let result: ChildResult
+        switch kind {
+        case "round-trip":
+            let spec = try SpecLocation.load(SpecLocation.defaultPath(for: .v2))
+            SavedStream.spoolDirectory = dir
+            let device = ReferenceDeviceV2(.init(stateSize: size))
+            let options = RunOptions(target: "ref:v2?state-size=\(size)", expansion: ExpansionOptions(only: ["V2-ROUND-TRIP"]))
+            let report = try Runner(spec: spec, device: device, options: options).run()
+            guard let c = report.cases.first(where: { $0.id == "V2-ROUND-TRIP" }) else {
+                throw ExitFailure(code: ExitCode.usage, message: "no V2-ROUND-TRIP case")
+            }
+            result = ChildResult(kind: kind, bytes: ReferenceStream.length(payloadSize: size),
+                                 seconds: Double(c.durationMicros) / 1e6, peakRSS: peakRSS(), verdict: c.verdict.rawValue,
+                                 transcriptEntries: c.transcript.count, spooled: size > SavedStream.defaultSpoolThreshold)
+        case "plain-copy":
+            let total = ReferenceStream.length(payloadSize: size)
+            let seconds = try plainCopy(bytes: total, dir: dir)
+            result = ChildResult(kind: kind, bytes: total, seconds: seconds, peakRSS: peakRSS())
+        default:
+            throw UsageError(message: "unknown measurement '\(kind)'")
+        }
+        let data = try JSONEncoder().encode(result)
+        Terminal.out(String(decoding: data, as: UTF8.self))
+        return ExitCode.ok
+    }
+
+    /// /dev/zero -> a new, unlinked file in `dir` -> /dev/null, 8 MiB at a time; returns the seconds it took.
+    static func plainCopy(bytes: UInt64, dir: String) throws -> Double {
+        let chunk = SavedStream.chunkSize
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
+        defer { buffer.deallocate() }
+        var template = Array((dir + "/.migconform-bench-XXXXXX").utf8CString)
+        let file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard file >= 0 else { throw ExitFailure(code: ExitCode.usage, message: "cannot create a file in \(dir)") }
+        unlink(String(cString: template))
+        let zero = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_WRONLY)
+        defer { close(file); close(zero); close(null) }
+        func copy(_ from: Int32, _ to: Int32) throws {
+            var left = bytes
+            while left > 0 {
+                let n = read(from, buffer, Int(min(UInt64(chunk), left)))
+                guard n > 0 else { throw ExitFailure(code: ExitCode.usage, message: "plain copy: read failed") }
+                var done = 0
+                while done < n {
+                    let w = write(to, buffer + done, n - done)
+                    guard w > 0 else { throw ExitFailure(code: ExitCode.usage, message: "plain copy: write failed") }
+                    done += w
+                }
+                left -= UInt64(n)
+            }
+        }
+        return try clock {
+            try copy(zero, file)
+            lseek(file, 0, SEEK_SET)
+            try copy(file, null)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Peak resident memory of this process (VmHWM), in bytes.
+    static func peakRSS() -> UInt64 {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { UInt64($0) }.first ?? 0
+            return kb * 1024
+        }
+        return 0
+    }
+
+    static func clock(_ body: () throws -> Void) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    static func ms(_ s: Double) -> String { s >= 1 ? String(format: "%.2f s", s) : String(format: "%.1f ms", s * 1000) }
+    static func us(_ s: Double) -> String { String(format: "%.2f us", s * 1e6) }
+    static func gib(_ bytesPerSecond: Double) -> String { String(format: "%.2f GiB/s", bytesPerSecond / Double(1 << 30)) }
+    static func mib(_ bytes: UInt64) -> String { String(format: "%.0f MiB", Double(bytes) / Double(1 << 20)) }
+
+    static func sizeText(_ b: UInt64) -> String {
+        if b >= 1 << 30 && b % (1 << 30) == 0 { return "\(b >> 30) GiB" }
+        if b >= 1 << 20 && b % (1 << 20) == 0 { return "\(b >> 20) MiB" }
+        return "\(b) B"
+    }
+
+    static func parseSize(_ text: String) -> UInt64? {
+        for (unit, scale) in [("GiB", UInt64(1) << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)] where text.hasSuffix(unit) {
+            return UInt64(text.dropLast(unit.count)).map { $0 * scale }
+        }
+        return UInt64(text)
+    }
+
+    static func hostSummary() -> String {
+        var cpu = "unknown processor"
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let colon = line.firstIndex(of: ":") {
+            cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let mem = ProcessInfo.processInfo.physicalMemory
+        return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(mem >> 30) GiB memory"
+    }
+
+    /// A table with a title, columns padded, numbers right-aligned.
+    static func table(_ title: String, _ header: [String], _ rows: [[String]]) {
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                i == 0 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - c.count) + c
+            }.joined(separator: "  ")
+        }
+        Terminal.out(title)
+        Terminal.out(line(header))
+        Terminal.out(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+        for r in rows { Terminal.out(line(r)) }
+        Terminal.out("")
+    }
+}
