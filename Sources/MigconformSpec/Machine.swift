@@ -1,3 +1,5 @@
+import Foundation
+
 /// The state machine a spec defines, narrowed to one device's features: which states can be requested, which
 /// single-step arcs exist, and the path a combination transition takes. Derived from the spec alone.
 public struct Machine: Sendable {
@@ -8,6 +10,8 @@ public struct Machine: Sendable {
     public let settableStates: [State]
     /// Single-step arcs present on this device, in spec order.
     public let arcs: [Arc]
+    /// Shortest-path trees by source state, computed on first use (a machine answers many path questions).
+    private let trees: PathTrees
 
     public init(spec: Spec, features: Set<String>) {
         self.spec = spec
@@ -19,6 +23,8 @@ public struct Machine: Sendable {
             Set($0.requires).isSubset(of: features) && features.isDisjoint(with: $0.unless)
                 && names.contains($0.from) && names.contains($0.to)
         }
+        self.trees = PathTrees(states: settable.map(\.name), arcs: self.arcs,
+                               sessionOpensOnlyLast: spec.paths.sessionOpensOnlyLast)
     }
 
     /// The state after open and reset.
@@ -45,6 +51,7 @@ public struct Machine: Sendable {
         if isForbidden(from: from, to: to) { return nil }
         if !spec.paths.combinations { return arc(from: from, to: to).map { [$0] } }
         // A state entered by an arc that opens a session can only end a path.
+        if let answer = trees.path(from: from, to: to, restricted: true) { return answer }
         return shortestArcs(from: from, to: to) { arc in
             !(arc.session.opensSession && spec.paths.sessionOpensOnlyLast && arc.to != to)
         }
@@ -53,7 +60,9 @@ public struct Machine: Sendable {
     /// The fewest single-step arcs from `from` to `to` that a user can walk one request at a time (no path rules
     /// apply: each step is its own request).
     public func walk(from: String, to: String) -> [Arc]? {
-        from == to ? [] : shortestArcs(from: from, to: to) { _ in true }
+        if from == to { return [] }
+        if let answer = trees.path(from: from, to: to, restricted: false) { return answer }
+        return shortestArcs(from: from, to: to) { _ in true }
     }
 
     /// Breadth-first over the arcs in spec order, so the first shortest path in that order wins (the order of the
@@ -93,5 +102,81 @@ public struct Machine: Sendable {
             }
         }
         return open
+    }
+}
+
+/// The breadth-first searches of ``Machine/shortestArcs(from:to:allowed:)`` done once per source state instead of
+/// once per (source, target) pair, with the same answers: arcs are scanned in spec order from each state of the
+/// frontier, so the first shortest path in that order wins. In the restricted search (the path rules' "an arc that
+/// opens a session can only end a path") such an arc reaches its target without the search going on from there;
+/// the first arc to reach a state, of either kind, is the last arc of the path to it.
+final class PathTrees: @unchecked Sendable {
+    private let index: [String: Int]
+    private let arcs: [Arc]
+    private let from: [Int], to: [Int]
+    private let opens: [Bool]
+    /// Arc indices by source state, in spec order.
+    private let out: [[Int]]
+    /// Per source and kind: for every state, the first arc reaching it and the arc the search went on from.
+    private var cache: [Int: (first: [Int], tree: [Int])] = [:]
+    private let lock = NSLock()
+
+    init(states: [String], arcs: [Arc], sessionOpensOnlyLast: Bool) {
+        var index: [String: Int] = [:]
+        for (i, s) in states.enumerated() where index[s] == nil { index[s] = i }
+        self.index = index
+        self.arcs = arcs
+        from = arcs.map { index[$0.from] ?? -1 }
+        to = arcs.map { index[$0.to] ?? -1 }
+        opens = arcs.map { $0.session.opensSession && sessionOpensOnlyLast }
+        var out = [[Int]](repeating: [], count: states.count)
+        for (a, f) in from.enumerated() where f >= 0 && to[a] >= 0 { out[f].append(a) }
+        self.out = out
+    }
+
+    /// The path, nil when there is none; nil also for names it does not know (the caller then searches itself).
+    func path(from source: String, to target: String, restricted: Bool) -> [Arc]?? {
+        guard let s = index[source], let t = index[target] else { return nil }
+        let key = s * 2 + (restricted ? 1 : 0)
+        let trees: (first: [Int], tree: [Int]) = lock.withLock {
+            if let known = cache[key] { return known }
+            let computed = search(s, restricted: restricted)
+            cache[key] = computed
+            return computed
+        }
+        let last = trees.first[t]
+        guard last >= 0 else { return .some(nil) }
+        var path = [arcs[last]]
+        var cursor = from[last]
+        while cursor != s {
+            let a = trees.tree[cursor]
+            path.append(arcs[a])
+            cursor = from[a]
+        }
+        return .some(path.reversed())
+    }
+
+    private func search(_ s: Int, restricted: Bool) -> (first: [Int], tree: [Int]) {
+        let n = out.count
+        var first = [Int](repeating: -1, count: n), tree = [Int](repeating: -1, count: n)
+        var seen = [Bool](repeating: false, count: n)
+        seen[s] = true
+        var frontier = [s]
+        while !frontier.isEmpty {
+            var next: [Int] = []
+            for u in frontier {
+                for a in out[u] {
+                    let t = to[a]
+                    if seen[t] { continue }
+                    if first[t] < 0 { first[t] = a }
+                    if restricted && opens[a] { continue }
+                    seen[t] = true
+                    tree[t] = a
+                    next.append(t)
+                }
+            }
+            frontier = next
+        }
+        return (first, tree)
     }
 }
