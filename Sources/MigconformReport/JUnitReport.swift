@@ -1,7 +1,10 @@
 import MigconformRun
 
-/// Renders `junit.xml` for CI systems: one `<testsuite>` per rule (named by rule id) inside `<testsuites>`, one
-/// `<testcase>` per case (classname `<spec id>.<rule id>`, name the case id), times in seconds.
+/// Renders `junit.xml` for CI systems: one `<testsuite>` per rule inside `<testsuites>`, one `<testcase>` per case,
+/// times in seconds. Suites and cases are named by engine-safe names (``EngineNames``: `[A-Za-z0-9_-]`, reversible):
+/// the suite by the rule's, the case by the case's (`V2-ARC__STOP-to-RUNNING__`), with classname
+/// `<spec id>.<rule name>`; the original ids stay in the `rule` property of the suite and the `id` property of each
+/// case.
 ///
 /// FAIL becomes `<failure>`; ERROR and TIMEOUT become `<error>`; SKIPPED and NOT_APPLICABLE become `<skipped>`;
 /// XFAIL is skipped with the message "expected failure". WARN, INFO, XPASS and FLAKE pass, with a `verdict`
@@ -19,11 +22,11 @@ public enum JUnitReport {
         for group in ReportFacts.byRule(r.cases) {
             let t = tally(group.cases)
             let first = group.cases[0]
-            out.append("  <testsuite name=\(attr(group.rule)) tests=\"\(t.tests)\" failures=\"\(t.failures)\""
+            out.append("  <testsuite name=\(attr(EngineNames.encode(group.rule))) tests=\"\(t.tests)\" failures=\"\(t.failures)\""
                        + " errors=\"\(t.errors)\" skipped=\"\(t.skipped)\""
                        + " time=\"\(PlainText.seconds(micros: t.micros))\" timestamp=\(attr(r.run.started))>")
             out.append("    <properties>")
-            for (k, v) in [("level", first.level), ("statement", first.statement), ("cite", first.cite),
+            for (k, v) in [("rule", group.rule), ("level", first.level), ("statement", first.statement), ("cite", first.cite),
                            ("spec", "\(spec) \(r.run.specVersion)"), ("target", r.run.target),
                            ("conformant", r.summary.conformant ? "true" : "false")] {
                 out.append("      <property name=\(attr(k)) value=\(attr(v))/>")
@@ -37,14 +40,16 @@ public enum JUnitReport {
     }
 
     private static func testcase(_ c: CaseResult, spec: String, _ out: inout [String]) {
-        let open = "    <testcase classname=\(attr(spec + "." + c.ruleID)) name=\(attr(c.id))"
-            + " time=\"\(PlainText.seconds(micros: c.durationMicros))\""
+        let open = "    <testcase classname=\(attr(spec + "." + EngineNames.encode(c.ruleID)))"
+            + " name=\(attr(EngineNames.encode(c.id))) time=\"\(PlainText.seconds(micros: c.durationMicros))\">"
+        out.append(open)
+        out.append("      <properties>")
+        out.append("        <property name=\"id\" value=\(attr(c.id))/>")
         if c.verdict == .pass {
-            out.append(open + "/>")
+            out.append("      </properties>")
+            out.append("    </testcase>")
             return
         }
-        out.append(open + ">")
-        out.append("      <properties>")
         out.append("        <property name=\"verdict\" value=\(attr(c.verdict.rawValue))/>")
         out.append("        <property name=\"level\" value=\(attr(c.level))/>")
         out.append("      </properties>")

@@ -1,12 +1,16 @@
 import MigconformRun
 
-/// Renders `report.tap`: TAP version 13, one test point per case in run order, with a YAML diagnostics block
-/// (indented two spaces, between `---` and `...`) for every case that neither passed nor was skipped.
+/// Renders `report.tap`: TAP version 13 in the kselftest style, one test point per case in run order.
 ///
-/// PASS, WARN, INFO and FLAKE are `ok` (the block says which); FAIL and ERROR are `not ok`; TIMEOUT is
-/// `not ok ... # TIMEOUT`; SKIPPED and NOT_APPLICABLE are `ok ... # SKIP <reason>`; XFAIL is
-/// `not ok ... # TODO expected failure` and XPASS `ok ... # TODO expected failure`, which TAP consumers read
-/// as an unexpected pass. Descriptions escape `\` and `#`; YAML strings are always double-quoted.
+/// Each test point is named by the case's engine-safe name (``EngineNames``: `[A-Za-z0-9_-]` only, reversible), so
+/// LAVA, KernelCI and the kselftest parsers keep it as it is: `ok 3 V2-ARC__STOP-to-RUNNING__`. Whether a point is
+/// `ok` follows ``EngineVerdicts``; a directive after the name says what else happened: `# SKIP <reason>`,
+/// `# TIMEOUT <n> seconds`, `# error <message>`, `# WARN`, `# INFO`, `# XFAIL <expectation>`, `# XPASS`, `# FLAKE`.
+/// A YAML diagnostics block (indented two spaces, between `---` and `...`) follows every point whose name is not
+/// the case id itself or whose case neither passed nor was skipped: it opens with the original case id (`id`), and
+/// for the latter goes on with the verdict, level, rule, statement, citation, expected, actual, message, duration,
+/// transcript and reproducer. YAML strings are
+/// always double-quoted and ASCII.
 public enum TAPReport {
     /// The whole `report.tap` text.
     public static func render(_ r: RunReport) -> String {
@@ -14,32 +18,43 @@ public enum TAPReport {
         out.append("# migconform \(PlainText.line(r.run.runnerVersion)): spec \(PlainText.line(r.run.specID)) "
                    + "\(PlainText.line(r.run.specVersion)), target \(PlainText.line(r.run.target))")
         for (i, c) in r.cases.enumerated() {
-            let n = i + 1
-            let name = description(c.id)
-            let reason = directiveText(c.message)
-            switch c.verdict {
-            case .pass, .warn, .info, .flake: out.append("ok \(n) - \(name)")
-            case .fail, .error: out.append("not ok \(n) - \(name)")
-            case .timeout: out.append("not ok \(n) - \(name) # TIMEOUT")
-            case .skipped: out.append("ok \(n) - \(name) # SKIP \(reason)")
-            case .notApplicable: out.append("ok \(n) - \(name) # SKIP not applicable: \(reason)")
-            case .xfail: out.append("not ok \(n) - \(name) # TODO expected failure")
-            case .xpass: out.append("ok \(n) - \(name) # TODO expected failure")
-            }
-            if ![.pass, .skipped, .notApplicable].contains(c.verdict) { diagnostics(c, &out) }
+            out.append(testPoint(c, number: i + 1, run: r.run))
+            let details = ![.pass, .skipped, .notApplicable].contains(c.verdict)
+            guard details || EngineNames.encode(c.id) != c.id else { continue }
+            out.append("  ---")
+            out.append("  id: \(yaml(c.id))")
+            if details { diagnostics(c, &out) }
+            out.append("  ...")
         }
         out.append("# \(ReportFacts.headline(r)): \(ReportFacts.reason(r))")
         out.append("# \(ReportFacts.counts(r))")
         return out.joined(separator: "\n") + "\n"
     }
 
+    /// One kselftest-style test point: `ok N name`, `not ok N name # TIMEOUT 30 seconds`, ...
+    static func testPoint(_ c: CaseResult, number n: Int, run: RunInfo) -> String {
+        let head = (EngineVerdicts.tapOK(c) ? "ok" : "not ok") + " \(n) " + EngineNames.encode(c.id)
+        switch c.verdict {
+        case .pass, .fail: return head
+        case .skipped: return head + " # SKIP " + directiveText(c.message)
+        case .notApplicable: return head + " # SKIP not applicable: " + directiveText(c.message)
+        case .timeout: return head + " # TIMEOUT \(EngineVerdicts.timeoutSeconds(c, run: run)) seconds"
+        case .error: return head + " # error " + directiveText(c.message)
+        case .warn: return head + " # WARN"
+        case .info: return head + " # INFO"
+        case .xfail: return head + " # XFAIL " + directiveText(c.expectation ?? "expected failure")
+        case .xpass: return head + " # XPASS"
+        case .flake: return head + " # FLAKE"
+        }
+    }
+
     private static func diagnostics(_ c: CaseResult, _ out: inout [String]) {
-        out.append("  ---")
         var fields: [(String, String)] = [("verdict", c.verdict.rawValue), ("level", c.level), ("rule", c.ruleID),
                                           ("statement", c.statement), ("cite", c.cite)]
         if let e = c.expected { fields.append(("expected", e)) }
         if let a = c.actual { fields.append(("actual", a)) }
         fields.append(("message", c.message))
+        if let e = c.expectation { fields.append(("expectation", e)) }
         for (k, v) in fields { out.append("  \(k): \(yaml(v))") }
         out.append("  duration_us: \(c.durationMicros)")
         if !c.transcript.isEmpty {
@@ -50,15 +65,9 @@ public enum TAPReport {
             out.append("  reproducer:")
             out += rep.map { "    - \(yaml(TranscriptFormatter.operation($0)))" }
         }
-        out.append("  ...")
     }
 
-    /// A test point description: one line, `\` and `#` escaped so no directive can be smuggled in.
-    static func description(_ s: String) -> String {
-        PlainText.line(s).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "#", with: "\\#")
-    }
-
-    /// Directive text (after `# SKIP`): one line.
+    /// Directive text (after `# SKIP`, `# error`, `# XFAIL`): one line, never empty.
     private static func directiveText(_ s: String) -> String {
         let t = PlainText.line(s)
         return t.isEmpty ? "skipped" : t

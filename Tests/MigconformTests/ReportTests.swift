@@ -115,7 +115,11 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     #expect(counter.counts["failure"] == 1)
     #expect(counter.counts["error"] == 2)           // TIMEOUT and ERROR
     #expect(counter.counts["skipped"] == 3)         // NOT_APPLICABLE, SKIPPED, XFAIL
-    #expect(counter.testcaseNames.contains("V2-SHOULD-X[\"quoted\" & <angle>]"))
+    // Case names are engine-safe and decode back to the case ids; the ids themselves are properties.
+    #expect(counter.testcaseNames.contains(EngineNames.encode("V2-SHOULD-X[\"quoted\" & <angle>]")))
+    #expect(counter.testcaseNames.allSatisfy(EngineNames.isSafe))
+    #expect(Set(counter.testcaseNames.compactMap(EngineNames.decode)) == Set(report.cases.map(\.id)))
+    #expect(xml.contains(#"<property name="id" value="V2-SHOULD-X[&quot;quoted&quot; &amp; &lt;angle&gt;]"/>"#))
     // No raw control character survives (XML 1.0 forbids them).
     #expect(!xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" })
     #expect(xml.contains("WARNING: SHOULD rule V2-SHOULD-X"))
@@ -140,10 +144,11 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     #expect(lines[1] == "1..\(report.cases.count)")
     let results = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }
     #expect(results.count == report.cases.count)
-    let pointPattern = try Regex(##"^(ok|not ok) ([0-9]+) - ([^#\\]|\\.)*?( # (SKIP|TODO|TIMEOUT).*)?$"##)
+    let pointPattern = try Regex(##"^(ok|not ok) ([0-9]+) ([A-Za-z0-9_-]+)( # (SKIP|TIMEOUT|error|WARN|INFO|XFAIL|XPASS|FLAKE)( .*)?)?$"##)
     for (i, line) in results.enumerated() {
         let m = try #require(line.wholeMatch(of: pointPattern), "bad test point: \(line)")
         #expect(Int(m.output[2].substring ?? "") == i + 1)
+        #expect(EngineNames.decode(String(m.output[3].substring ?? "")) == report.cases[i].id)
     }
     var inYAML = false
     for line in lines.dropFirst(2) {
@@ -162,9 +167,12 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
         }
     }
     #expect(!inYAML)
-    #expect(tap.contains("not ok 7 - V2-TIMEOUT-CASE # TIMEOUT"))
-    #expect(tap.contains("ok 5 - V2-PRECOPY[RUNNING->PRE_COPY] # SKIP not applicable: PRE_COPY not advertised"))
-    #expect(tap.contains("not ok 9 - V1-RSV-110 # TODO expected failure"))
+    #expect(tap.contains("not ok 7 V2-TIMEOUT-CASE # TIMEOUT 5 seconds\n"))
+    #expect(tap.contains("ok 5 V2-PRECOPY__RUNNING-to-PRE_COPY__ # SKIP not applicable: PRE_COPY not advertised\n"))
+    #expect(tap.contains("ok 9 V1-RSV-110 # XFAIL expected failure\n"))
+    #expect(tap.contains("ok 3 V2-SHOULD-X___22quoted_22_20_26_20_3cangle_3e__ # WARN\n"))
+    #expect(tap.contains("not ok 8 V2-ERR-CASE # error adapter crashed: "))
+    #expect(tap.contains("ok 1 V2-ARC__STOP-to-RUNNING__\n  ---\n  id: \"V2-ARC[STOP->RUNNING]\"\n  ...\n"))
     #expect(tap.contains(#"  message: "device moved to ERROR: a <b> & \"c\" 'd'\nsecond line\x07 bell"#))
     #expect(tap.contains(#"  level: "MUST""#) && tap.contains(#"  rule: "V2-REJECT-ERROR""#))
     #expect(tap.contains("  duration_us: 1234\n"))
