@@ -30,6 +30,8 @@ enum RunCommand: Command {
         OptionSpec(name: "--expect-flags", value: "FLAGS", help: "Refuse to run unless the device advertises exactly FLAGS: a number (0x7) or feature names (stop-copy,p2p,pre-copy)."),
         OptionSpec(name: "--journal-sync", value: "WHEN", help: "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or at case boundaries only ('case', the default for simulated targets, which cannot crash the kernel)."),
         OptionSpec(name: "--quiet", value: nil, help: "Print only the summary."),
+        OptionSpec(name: "--lava", value: nil, help: "Inside a LAVA test shell: report each case with lava-test-case as it ends, in a lava-test-set per rule; exit 0 whatever the verdicts, lava-test-raise when the run cannot start."),
+        OptionSpec(name: "--lava-output", value: nil, help: "With --lava (LAVA 2025.04+): attach each non-passing case's details (lava-test-case --output)."),
     ]
 
     static let discussion = """
@@ -41,6 +43,11 @@ enum RunCommand: Command {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
+        guard args.contains("--lava") else { return try runSuite(args, lava: nil) }
+        return try LavaRun.run(args) { reporter in try runSuite(args, lava: reporter) }
+    }
+
+    static func runSuite(_ args: [String], lava: LavaReporter?) throws -> Int32 {
         if args.contains("--help") || args.contains("-h") {
             Terminal.out(ArgumentParser.help(usage: "migconform run [--spec FILE] [--target URI] [--out DIR] [filters...]",
                                              abstract: abstract,
@@ -89,6 +96,7 @@ enum RunCommand: Command {
             throw ExitFailure(code: ExitCode.usage, message: "\(error)")
         }
         runner.observers.append(journal)
+        if let lava { runner.observers.append(lava) }
         let quiet = a.flag("--quiet")
         runner.onCaseStart = { c, i, n in Terminal.progress("[\(i + 1)/\(n)] \(c.id)") }
         runner.onCaseEnd = { r, _, _ in

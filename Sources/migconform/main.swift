@@ -19,6 +19,7 @@ let commands: [CommandEntry] = [
     CommandEntry(RunCommand.self), CommandEntry(ListCommand.self), CommandEntry(CheckSpecCommand.self),
     CommandEntry(DevicesCommand.self), CommandEntry(FaultsCommand.self),
     CommandEntry(AdapterCommand.self),
+    CommandEntry(IntegrateCommand.self), CommandEntry(ExportCommand.self),
     CommandEntry(BenchCommand.self),
     CommandEntry(ReportCommand.self), CommandEntry(BaselineCommand.self), CommandEntry(DiffCommand.self),
     CommandEntry(MergeCommand.self), CommandEntry(VerifyCommand.self),

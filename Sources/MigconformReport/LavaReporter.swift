@@ -1,0 +1,163 @@
+import Foundation
+import MigconformDevice
+import MigconformRun
+
+/// Reports a run to LAVA while it happens (`migconform run --lava`): each case becomes its own LAVA test case the
+/// moment it has its final verdict, inside a LAVA test set named after its rule.
+///
+/// It calls the helpers LAVA puts on the device's `PATH` (`lava-test-set start|stop`, `lava-test-case NAME
+/// --result R`, `lava-test-reference` for an expected failure whose expectation is a link, `lava-test-raise` for a
+/// run that cannot start). Where a helper is not on `PATH` it prints the signal the helper would have printed
+/// (`<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=... RESULT=...>`), which LAVA reads from the console the same way.
+///
+/// Names are ``EngineNames`` (no dots, no `setup`), results ``EngineVerdicts/lava(_:)`` (never `unknown`). A set is
+/// started whenever the rule changes and stopped before the next one and at the end; LAVA files a case under an
+/// existing set of the same name, so a rule whose cases come back later in the run is still one set. Placeholders
+/// of cases another shard runs are not reported: that shard's own job reports them.
+public final class LavaReporter: RunObserver {
+    /// Where helper programs are looked up, and what runs them.
+    public struct Helpers {
+        /// Directories searched for the helpers, in order (normally `$PATH`).
+        public var searchPath: [String]
+        /// Output for signals printed in place of a missing helper.
+        public var printSignal: (String) -> Void
+
+        public init(searchPath: [String], printSignal: @escaping (String) -> Void) {
+            self.searchPath = searchPath; self.printSignal = printSignal
+        }
+
+        /// `$PATH` of this process; signals to standard output.
+        public static var standard: Helpers {
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+            return Helpers(searchPath: path.split(separator: ":").map(String.init)) { line in
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+        }
+
+        /// The helper's full path, when one of the search directories has it.
+        public func find(_ name: String) -> String? {
+            for dir in searchPath where !dir.isEmpty {
+                let candidate = dir + "/" + name
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+            return nil
+        }
+
+        /// Runs a helper with its arguments and waits for it (output goes where this process's goes, so the signals
+        /// reach the LAVA console in order); prints `signal` instead when the helper is missing. Returns its status.
+        @discardableResult
+        public func call(_ name: String, _ arguments: [String], signal: String) -> Int32 {
+            guard let path = find(name) else { printSignal(signal); return 0 }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = arguments
+            do {
+                try p.run()
+                p.waitUntilExit()
+                return p.terminationStatus
+            } catch {
+                printSignal(signal)
+                return 0
+            }
+        }
+    }
+
+    let helpers: Helpers
+    /// When set, every case that did not plainly pass or skip is reported with `--output FILE`, FILE holding its
+    /// details and transcript (LAVA 2025.04 or later links those log lines to the case).
+    let caseOutput: URL?
+    private var openSet: String?
+    /// Every case reported, in order: (name, result).
+    public private(set) var reported: [(name: String, result: String)] = []
+
+    public init(helpers: Helpers = .standard, caseOutput: URL? = nil) {
+        self.helpers = helpers
+        self.caseOutput = caseOutput
+    }
+
+    public func caseDidEnd(index: Int, result: CaseResult) { report(result) }
+
+    public func runDidEnd(_ report: RunReport) { closeSet() }
+
+    /// Reports one case (the observer does this as each case ends).
+    public func report(_ c: CaseResult) {
+        guard c.otherShard == nil else { return }
+        let set = EngineNames.encode(c.ruleID)
+        if set != openSet {
+            closeSet()
+            helpers.call("lava-test-set", ["start", set], signal: "<LAVA_SIGNAL_TESTSET START \(set)>")
+            openSet = set
+        }
+        let name = EngineNames.encode(c.id)
+        let result = EngineVerdicts.lava(c)
+        reported.append((name, result))
+        if [.xfail, .xpass].contains(c.verdict), let link = c.expectation.flatMap(Self.link) {
+            helpers.call("lava-test-reference", [name, "--result", result, "--reference", link],
+                         signal: "<LAVA_SIGNAL_TESTREFERENCE TEST_CASE_ID=\(name) RESULT=\(result) REFERENCE=\(link)>")
+            return
+        }
+        var arguments = [name, "--result", result]
+        if let dir = caseOutput, ![.pass, .skipped, .notApplicable].contains(c.verdict),
+           let file = try? writeDetails(c, name: name, in: dir) {
+            arguments += ["--output", file.path]
+        }
+        helpers.call("lava-test-case", arguments, signal: "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=\(name) RESULT=\(result)>")
+    }
+
+    /// Stops the open test set, if any.
+    public func closeSet() {
+        guard openSet != nil else { return }
+        helpers.call("lava-test-set", ["stop"], signal: "<LAVA_SIGNAL_TESTSET STOP>")
+        openSet = nil
+    }
+
+    /// Tells LAVA the run cannot happen at all (no device, no permission, a spec that does not load): the job ends
+    /// Incomplete with this message. The message is reduced to one word of safe characters.
+    public static func raise(_ message: String, helpers: Helpers = .standard) {
+        let word = raiseWord(message)
+        helpers.call("lava-test-raise", [word], signal: "<LAVA_SIGNAL_TESTRAISE \(word)>")
+    }
+
+    /// `cannot open vfio:/dev/vfio/7/x: EACCES` -> `migconform-cannot-open-vfio:/dev/vfio/7/x:-EACCES`.
+    static func raiseWord(_ message: String) -> String {
+        var out = "migconform"
+        var gap = true
+        for u in message.unicodeScalars {
+            if EngineNames.isSafeCharacter(u) || u == ":" || u == "/" || u == "." {
+                if gap { out += "-" }
+                out.unicodeScalars.append(u)
+                gap = false
+            } else {
+                gap = true
+            }
+            if out.count >= 200 { break }
+        }
+        return out
+    }
+
+    /// An `http(s)` link inside an expectation's reason, when there is one.
+    static func link(_ reason: String) -> String? {
+        reason.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            .first { $0.hasPrefix("https://") || $0.hasPrefix("http://") }
+    }
+
+    private func writeDetails(_ c: CaseResult, name: String, in dir: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var lines = ["\(c.id): \(c.verdict.rawValue) (\(c.level) rule \(c.ruleID))", "Statement: \(c.statement)",
+                     "Cite: \(c.cite)"]
+        if let e = c.expected { lines.append("Expected: \(e)") }
+        if let a = c.actual { lines.append("Actual: \(a)") }
+        lines.append("Message: \(c.message)")
+        if !c.transcript.isEmpty {
+            lines.append("Transcript:")
+            lines += c.transcript.map { "  \($0.step + 1). \(TranscriptFormatter.line($0))" }
+        }
+        if let rep = c.reproducer, !rep.isEmpty {
+            lines.append("Reproducer (from reset):")
+            lines += rep.enumerated().map { "  \($0.offset + 1). \(TranscriptFormatter.operation($0.element))" }
+        }
+        let file = dir.appendingPathComponent(name + ".txt")
+        try Data((lines.map { PlainText.line($0) }.joined(separator: "\n") + "\n").utf8).write(to: file)
+        return file
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import MigconformReport
+
+/// `migconform integrate lava|kernelci`: prints what a lab engine needs to run this binary, made from the binary's
+/// own options so it always matches them.
+enum IntegrateCommand: Command {
+    static let name = "integrate"
+    static let abstract = "Print the LAVA test definition, or the KernelCI job and kernel config fragments."
+    static let options: [OptionSpec] = [
+        OptionSpec(name: "--driver", value: "NAME",
+                   help: "kernelci: the variant driver under test (\(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))."),
+        OptionSpec(name: "--target", value: "URI", help: "kernelci: the target URI on the lab's hosts (vfio:/dev/vfio/GROUP/PCI-ADDRESS)."),
+        OptionSpec(name: "--device-type", value: "NAME", help: "kernelci: the LAVA device type / KernelCI platform (default: x86-vfio-mig-DRIVER)."),
+        OptionSpec(name: "--repository", value: "URL", help: "kernelci: the git repository holding the LAVA definition."),
+        OptionSpec(name: "--path", value: "FILE", help: "kernelci: the definition's path in it (default: lava/migconform.yaml)."),
+        OptionSpec(name: "--suite", value: "NAME", help: "kernelci: kcidb_test_suite (default: migconform)."),
+        OptionSpec(name: "--out", value: "DIR", help: "Write the files into DIR instead of printing them."),
+    ]
+
+    static func run(_ args: [String]) throws -> Int32 {
+        if args.contains("--help") || args.contains("-h") {
+            Terminal.out(ArgumentParser.help(usage: "migconform integrate lava|kernelci [options]", abstract: abstract,
+                                             discussion: """
+                                             lava: a 'Lava-Test Test Definition 1.0' whose run step is 'migconform run --lava': each \
+                                             case is reported with lava-test-case as soon as it ends, in a lava-test-set per rule; \
+                                             the step exits 0 whatever the verdicts, and a run that cannot start calls \
+                                             lava-test-raise. Keep the file in a git repository the lab can reach.
+                                             kernelci: the kernel config fragment, the kernelci-core LAVA test template and the \
+                                             kernelci-pipeline fragments (kbuild, job with kcidb_test_suite, scheduler, platform).
+                                             """, options: options))
+            return ExitCode.ok
+        }
+        let a = try ArgumentParser.parse(args, options: options, maxPositional: 1)
+        guard let engine = a.positional.first else { throw UsageError(message: "name an engine: lava or kernelci") }
+        var files: [(String, String)]
+        switch engine {
+        case "lava":
+            let known = Set(RunCommand.options.map(\.name))
+            for o in LavaDefinition.runOptionsUsed where !known.contains(o) {
+                throw ExitFailure(code: ExitCode.usage, message: "internal: 'run' has no option \(o) that the definition uses")
+            }
+            files = [("migconform.yaml", LavaDefinition.render(version: RunCommand.version))]
+        case "kernelci":
+            let driverName = a.value("--driver") ?? "mlx5"
+            guard let driver = LavaKernelCI.drivers.first(where: { $0.name == driverName }) else {
+                throw UsageError(message: "unknown driver '\(driverName)' (known: \(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))")
+            }
+            let s = LavaKernelCI.Settings(
+                driver: driver, deviceType: a.value("--device-type") ?? "x86-vfio-mig-\(driver.name)",
+                target: a.value("--target") ?? "vfio:/dev/vfio/GROUP/PCI-ADDRESS",
+                repository: a.value("--repository") ?? "https://git.example.org/lab-testdefs.git",
+                path: a.value("--path") ?? "lava/migconform.yaml", suite: a.value("--suite") ?? "migconform")
+            files = [("\(s.fragmentName).config", LavaKernelCI.kernelConfig(s)),
+                     ("migconform.jinja2", LavaKernelCI.lavaTemplate(s)),
+                     ("kernelci-pipeline-migconform.yaml", LavaKernelCI.pipelineConfig(s))]
+        default:
+            throw UsageError(message: "unknown engine '\(engine)' (lava, kernelci)")
+        }
+        if let dir = a.value("--out") {
+            let url = URL(fileURLWithPath: dir, isDirectory: true)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            for (name, text) in files {
+                try Data(text.utf8).write(to: url.appendingPathComponent(name))
+                Terminal.err("wrote \(url.appendingPathComponent(name).path)")
+            }
+        } else if files.count == 1 {
+            Terminal.out(files[0].1)
+        } else {
+            for (name, text) in files { Terminal.out("# ---- \(name)\n" + text) }
+        }
+        return ExitCode.ok
+    }
+}
+
+/// `migconform run --lava`: the run inside a LAVA test shell. Each case goes to LAVA as it ends (``LavaReporter``);
+/// afterwards the command exits 0 for any verdict (conformant, not conformant, cut short), since the verdicts are
+/// LAVA's now and its `set -e` must not stop the definition. A run that cannot start (no device, no permission, a
+/// spec that does not load, a device that is not the one expected) calls `lava-test-raise` with the reason and
+/// keeps its exit code.
+enum LavaRun {
+    static func run(_ args: [String], _ body: (LavaReporter) throws -> Int32) throws -> Int32 {
+        if args.contains("--help") || args.contains("-h") { return try body(LavaReporter()) }
+        var caseOutput: URL?
+        if args.contains("--lava-output") {
+            caseOutput = FileManager.default.temporaryDirectory
+                .appendingPathComponent("migconform-lava-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
+        }
+        defer { if let caseOutput { try? FileManager.default.removeItem(at: caseOutput) } }
+        let reporter = LavaReporter(caseOutput: caseOutput)
+        let code: Int32
+        do {
+            code = try body(reporter)
+        } catch let e as UsageError {
+            LavaReporter.raise(e.message)
+            throw e
+        } catch let e as ExitFailure {
+            LavaReporter.raise(e.message)
+            throw e
+        } catch {
+            LavaReporter.raise("\(error)")
+            throw error
+        }
+        reporter.closeSet()
+        switch code {
+        case ExitCode.ok, ExitCode.nonConformant, ExitCode.aborted:
+            Terminal.err("migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under --lava")
+            return ExitCode.ok
+        default:
+            LavaReporter.raise("run ended with exit status \(code)")
+            return code
+        }
+    }
+}

@@ -1,0 +1,532 @@
+import Foundation
+import Testing
+import MigconformCases
+import MigconformDevice
+import MigconformReference
+import MigconformRun
+import MigconformSpec
+@testable import MigconformReport
+
+// MARK: - Engine-safe names
+
+/// Every case id and rule id either spec can produce: every profile, with no variant and with each variant.
+private func allIDs(_ spec: Spec) -> Set<String> {
+    var ids: Set<String> = []
+    let profiles = spec.profiles.isEmpty ? [Profile(name: "none", features: [])] : spec.profiles
+    let variantChoices: [Set<String>] = [[]] + spec.variants.map { [$0.id] }
+    for profile in profiles {
+        let machine = Machine(spec: spec, features: Set(profile.features))
+        for variants in variantChoices {
+            for c in Expander.expand(machine, options: ExpansionOptions(variants: variants)) {
+                ids.insert(c.id)
+                ids.insert(c.rule.id)
+            }
+        }
+    }
+    return ids
+}
+
+@Test func engineNamesRoundTripEveryCaseIDOfBothSpecs() {
+    var names: [String: String] = [:]
+    for spec in [TestSupport.v2, TestSupport.v1] {
+        let ids = allIDs(spec)
+        #expect(ids.count > 50, "\(spec.id): too few ids enumerated")
+        for id in ids {
+            let name = EngineNames.encode(id)
+            #expect(EngineNames.isSafe(name), "\(id) -> \(name) is not engine-safe")
+            #expect(name.wholeMatch(of: #/[A-Za-z0-9_-]+/#) != nil)
+            #expect(!name.contains("."))
+            #expect(EngineNames.decode(name) == id, "\(id) -> \(name) does not decode back")
+            if let other = names[name], other != id { Issue.record("\(id) and \(other) share the name \(name)") }
+            names[name] = id
+        }
+    }
+}
+
+@Test func engineNamesReadWellForTheSpecsIDs() {
+    #expect(EngineNames.encode("V2-ARC-DATA-FD[RUNNING->PRE_COPY]") == "V2-ARC-DATA-FD__RUNNING-to-PRE_COPY__")
+    #expect(EngineNames.encode("V2-REJECT-OUT-OF-RANGE[STOP_COPY->4294967295]")
+            == "V2-REJECT-OUT-OF-RANGE__STOP_COPY-to-4294967295__")
+    #expect(EngineNames.encode("V1-ARC-OTHER[STOPPED->RUNNING]") == "V1-ARC-OTHER__STOPPED-to-RUNNING__")
+    #expect(EngineNames.encode("V2-ROUND-TRIP") == "V2-ROUND-TRIP")
+}
+
+@Test(arguments: [
+    "", "a", "_", "__", "-", "->", "-to-", "x-to-y", "x->y", "-to->", "-->", "a__b", "a[b", "a]b", "[[x]]", "[]",
+    "][", "a_", "_a", "_A", "A_", "A__B", "A_[B]", "A[_B]", "setup", "SETUP", "SeTuP-x", "x-setup", "sssetup",
+    "run_setup_1", "a.b", "a b", "a\tb", "\u{2192}", "caf\u{E9}", "\u{1F600}", "V2-SHOULD-X[\"quoted\" & <angle>]",
+    "_2d", "_5f", "-_2d", "to-", "-to", "V2-X[A->B][C->D]", "X[Y[Z]]", "\u{0}", "a#b", "a\\b", "_73etup",
+])
+func engineNamesAreInjectiveAndSafeOnHostileStrings(_ id: String) {
+    let name = EngineNames.encode(id)
+    #expect(name.unicodeScalars.allSatisfy(EngineNames.isSafeCharacter), "\(id.debugDescription) -> \(name)")
+    #expect(!name.lowercased().contains("setup"), "\(id.debugDescription) -> \(name)")
+    #expect(EngineNames.decode(name) == id, "\(id.debugDescription) -> \(name) -> \(String(describing: EngineNames.decode(name)))")
+}
+
+@Test func engineNamesRejectNamesTheyDoNotMake() {
+    for bad in ["a.b", "a b", "_", "_g1", "_5", "_2D", "a_5F", "_5fA"] {
+        #expect(EngineNames.decode(bad) == nil, "\(bad) decoded")
+    }
+    // A random sample of strings over a small alphabet: the names of distinct strings are distinct.
+    var rng = SystemRandomNumberGenerator()
+    let alphabet = Array("-_[]>to sSetup.A1")
+    var seen: [String: String] = [:]
+    for _ in 0..<5000 {
+        let s = String((0..<Int.random(in: 0...8, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+        let name = EngineNames.encode(s)
+        #expect(EngineNames.decode(name) == s, "\(s.debugDescription) -> \(name)")
+        if let other = seen[name], other != s { Issue.record("\(s.debugDescription) and \(other.debugDescription) -> \(name)") }
+        seen[name] = s
+    }
+}
+
+// MARK: - Runs used below
+
+private func referenceReport() throws -> RunReport {
+    try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(ReferenceDeviceV2.Configuration()), target: "ref:v2")
+}
+
+private func faultReport(_ name: String) throws -> RunReport {
+    let entry = try #require(FaultCatalogue.entry(named: name))
+    let spec = entry.generation == .v1 ? TestSupport.v1 : TestSupport.v2
+    return try TestSupport.run(spec, entry.makeDevice(flags: nil, stateSize: nil), target: "fault:\(name)")
+}
+
+/// A report with one case of every verdict, for the mappings.
+private func everyVerdictReport() throws -> RunReport {
+    var r = try faultReport("missing-arc")
+    let template = r.cases[0]
+    var extra: [CaseResult] = []
+    for v in Verdict.allCases {
+        var c = template
+        c.id = "V2-EVERY[\(v.rawValue)->X]"
+        c.ruleID = "V2-EVERY"
+        c.level = v == .warn ? "SHOULD" : v == .info ? "MAY" : "MUST"
+        c.verdict = v
+        c.message = v == .skipped ? "not run: --max-failures 1 reached" : "verdict \(v.rawValue)"
+        switch v {
+        case .xfail: c.rawVerdict = .fail; c.expectation = "known bug https://bugs.example.org/1"
+        case .xpass: c.rawVerdict = .pass; c.expectation = "fixed upstream?"
+        case .flake: c.rawVerdict = .fail; c.attempts = 2
+        default: break
+        }
+        extra.append(c)
+    }
+    var warnFirst = template
+    warnFirst.id = "V2-EVERY[FLAKE-WARN]"; warnFirst.ruleID = "V2-EVERY"; warnFirst.level = "SHOULD"
+    warnFirst.verdict = .flake; warnFirst.rawVerdict = .warn
+    extra.append(warnFirst)
+    r.cases += extra
+    return r
+}
+
+// MARK: - KCIDB
+
+private let kcidbOptions = KCIDBExport.Options(origin: "migconform_lab", buildID: "migconform_lab:build-6.18-x86_64",
+                                               artifactsURL: "https://artifacts.example.org/run-1")
+
+/// Encodes and parses back, so the checks see exactly the JSON a submitter sends.
+private func exportedJSON(_ r: RunReport) throws -> [String: Any] {
+    let text = try KCIDBExport.render(r, options: kcidbOptions)
+    return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
+
+@Test(arguments: ["reference", "missing-arc", "every-verdict"])
+func kcidbExportPassesTheSchemaRules(_ which: String) throws {
+    let report = which == "reference" ? try referenceReport()
+        : which == "every-verdict" ? try everyVerdictReport() : try faultReport(which)
+    let json = try exportedJSON(report)
+    #expect(KCIDBSchema.problems(json) == [])
+    let tests = try #require(json["tests"] as? [[String: Any]])
+    #expect(tests.count == report.cases.count)
+    let version = try #require(json["version"] as? [String: Any])
+    #expect(version["major"] as? Int == 5 && version["minor"] as? Int == 3)
+    var ids: Set<String> = []
+    for (t, c) in zip(tests, report.cases) {
+        let id = try #require(t["id"] as? String)
+        #expect(id.hasPrefix("migconform_lab:"))
+        ids.insert(id)
+        #expect(t["build_id"] as? String == "migconform_lab:build-6.18-x86_64")
+        #expect(t["path"] as? String == "migconform.\(EngineNames.encode(c.ruleID)).\(EngineNames.encode(c.id))")
+        #expect(t["status"] as? String == KCIDBExport.status(c))
+        let misc = try #require(t["misc"] as? [String: Any])
+        #expect(misc["case_id"] as? String == c.id)
+        #expect(misc["rule_id"] as? String == c.ruleID)
+        #expect(misc["requirement_level"] as? String == c.level)
+        #expect(misc["migconform_verdict"] as? String == c.verdict.rawValue)
+        let env = try #require((t["environment"] as? [String: Any])?["misc"] as? [String: Any])
+        #expect(env["driver"] as? String == report.run.device.driver)
+        #expect(env["target"] as? String == report.run.target)
+        #expect(KCIDBSchema.isDateTime(try #require(t["start_time"] as? String)))
+        #expect(t["duration"] is NSNumber)
+        let files = try #require(t["output_files"] as? [[String: Any]])
+        #expect(files.contains { $0["name"] as? String == "report.json" })
+    }
+    #expect(ids.count == tests.count, "test ids are not unique")
+    if which == "missing-arc" {
+        #expect(tests.contains { $0["status"] as? String == "FAIL" })
+    }
+}
+
+@Test func kcidbStatusesFollowTheDocumentedMapping() throws {
+    let report = try everyVerdictReport()
+    let json = try exportedJSON(report)
+    #expect(KCIDBSchema.problems(json) == [])
+    let tests = try #require(json["tests"] as? [[String: Any]])
+    var byID: [String: String] = [:]
+    for t in tests { byID[(t["misc"] as! [String: Any])["case_id"] as! String] = t["status"] as? String }
+    let expected: [String: String] = [
+        "PASS": "PASS", "FAIL": "FAIL", "WARN": "PASS", "INFO": "DONE", "NOT_APPLICABLE": "SKIP", "SKIPPED": "MISS",
+        "TIMEOUT": "FAIL", "ERROR": "ERROR", "XFAIL": "FAIL", "XPASS": "PASS", "FLAKE": "FAIL",
+    ]
+    for (verdict, status) in expected { #expect(byID["V2-EVERY[\(verdict)->X]"] == status, "\(verdict)") }
+    #expect(byID["V2-EVERY[FLAKE-WARN]"] == "PASS")
+    // WARN never becomes FAIL, whatever the case.
+    for c in report.cases where c.verdict == .warn || c.deviceVerdict == .warn || c.rawVerdict == .warn {
+        #expect(KCIDBExport.status(c) != "FAIL", "\(c.id)")
+    }
+    // XFAIL, XPASS and FLAKE each carry an incident of an issue; present only where the issue showed.
+    let incidents = try #require(json["incidents"] as? [[String: Any]])
+    let issues = try #require(json["issues"] as? [[String: Any]])
+    #expect(incidents.count == 4)
+    let issueIDs = Set(issues.compactMap { $0["id"] as? String })
+    for i in incidents { #expect(issueIDs.contains(i["issue_id"] as? String ?? "")) }
+    let xpass = incidents.first { ($0["test_id"] as? String)?.hasSuffix(EngineNames.encode("V2-EVERY[XPASS->X]")) ?? false }
+    #expect(xpass?["present"] as? Bool == false)
+    #expect(issues.contains { $0["report_url"] as? String == "https://bugs.example.org/1" }, "\(issues)")
+}
+
+@Test func kcidbExportOfAFaultWithWarningsNeverFailsOnAWarning() throws {
+    // Faults that break SHOULD rules earn WARN; those cases must read PASS in KCIDB.
+    var warned = 0
+    for entry in FaultCatalogue.entries where entry.generation == .v2 {
+        let r = try faultReport(entry.name)
+        let json = try exportedJSON(r)
+        #expect(KCIDBSchema.problems(json) == [], "\(entry.name)")
+        let tests = json["tests"] as! [[String: Any]]
+        for (t, c) in zip(tests, r.cases) where c.verdict == .warn {
+            warned += 1
+            #expect(t["status"] as? String == "PASS", "\(entry.name): \(c.id)")
+        }
+        if warned > 0 { break }
+    }
+    #expect(warned > 0, "no fault of the catalogue produced a WARN")
+}
+
+@Test func kcidbValidatorCatchesBrokenSubmissions() throws {
+    let good = try exportedJSON(try faultReport("missing-arc"))
+    #expect(KCIDBSchema.problems(good) == [])
+    func broken(_ change: (inout [String: Any]) -> Void) -> [String] {
+        var s = good
+        var tests = s["tests"] as! [[String: Any]]
+        var t = tests[0]
+        change(&t)
+        tests[0] = t
+        s["tests"] = tests
+        return KCIDBSchema.problems(s)
+    }
+    #expect(!broken { $0["status"] = "WARN" }.isEmpty)
+    #expect(!broken { $0["path"] = "migconform..x" }.isEmpty)
+    #expect(!broken { $0["path"] = "migconform/x" }.isEmpty)
+    #expect(!broken { $0["path"] = "migconform.V2[X]" }.isEmpty)
+    #expect(!broken { $0["waived"] = true }.isEmpty)
+    #expect(!broken { $0["id"] = "no-origin-here" }.isEmpty)
+    #expect(!broken { $0["id"] = "Upper:x" }.isEmpty)
+    #expect(!broken { $0["origin"] = "other" }.isEmpty)          // id no longer starts with the origin
+    #expect(!broken { $0.removeValue(forKey: "build_id") }.isEmpty)
+    #expect(!broken { $0["start_time"] = "yesterday" }.isEmpty)
+    #expect(!broken { $0["duration"] = "1s" }.isEmpty)
+    #expect(!broken { $0["comment"] = NSNull() }.isEmpty)
+    #expect(!broken { $0["log_excerpt"] = String(repeating: "x", count: 16385) }.isEmpty)
+    #expect(!broken { $0["output_files"] = [["name": "a/b", "url": "https://x/a"]] }.isEmpty)
+    #expect(!broken { $0["environment"] = ["host": "h1"] }.isEmpty)
+    var wrongVersion = good
+    wrongVersion["version"] = ["major": 4, "minor": 5]
+    #expect(!KCIDBSchema.problems(wrongVersion).isEmpty)
+    var unknownTop = good
+    unknownTop["results"] = []
+    #expect(!KCIDBSchema.problems(unknownTop).isEmpty)
+}
+
+// MARK: - TAP and JUnit names
+
+@Test func tapTestPointsAreKselftestStyleWithSafeNames() throws {
+    let report = try everyVerdictReport()
+    let tap = TAPReport.render(report)
+    let points = tap.split(separator: "\n").map(String.init).filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }
+    #expect(points.count == report.cases.count)
+    let pattern = #/(ok|not ok) ([0-9]+) ([A-Za-z0-9_-]+)( # (SKIP|TIMEOUT|error|WARN|INFO|XFAIL|XPASS|FLAKE)( .*)?)?/#
+    for (i, (line, c)) in zip(points, report.cases).enumerated() {
+        let m = try #require(line.wholeMatch(of: pattern), "not a kselftest-style point: \(line)")
+        #expect(Int(m.output.2) == i + 1)
+        #expect(EngineNames.decode(String(m.output.3)) == c.id)
+        #expect((m.output.1 == "ok") == (EngineVerdicts.lava(c) != "fail"), "\(line)")
+    }
+    #expect(tap.contains("not ok \(report.cases.count - 5) V2-EVERY__TIMEOUT-to-X__ # TIMEOUT "))
+    let timeoutLine = try #require(points.first { $0.contains("V2-EVERY__TIMEOUT-to-X__") })
+    #expect(timeoutLine.wholeMatch(of: #/not ok [0-9]+ \S+ # TIMEOUT [0-9]+ seconds/#) != nil)
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__SKIPPED-to-X__ # SKIP not run: .*/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__WARN-to-X__ # WARN/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__XFAIL-to-X__ # XFAIL known bug .*/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/not ok [0-9]+ V2-EVERY__FLAKE-to-X__ # FLAKE/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__FLAKE-WARN__ # FLAKE/#) != nil })
+    // The original id stays in the YAML block of every point whose name differs from it.
+    #expect(tap.contains("  id: \"V2-ARC-STATE[STOP->RUNNING_P2P]\""))
+}
+
+@Test func junitNamesAreSafeAndKeepTheOriginalIDs() throws {
+    let report = try faultReport("missing-arc")
+    let xml = JUnitReport.render(report)
+    let names = xml.matches(of: #/<testcase classname="([^"]*)" name="([^"]*)"/#).map { (String($0.output.1), String($0.output.2)) }
+    #expect(names.count == report.cases.count)
+    for ((classname, name), c) in zip(names, report.cases) {
+        #expect(EngineNames.isSafe(name))
+        #expect(EngineNames.decode(name) == c.id)
+        #expect(classname == "\(report.run.specID).\(EngineNames.encode(c.ruleID))")
+    }
+    let ids = xml.matches(of: #/<property name="id" value="([^"]*)"/>/#).map { String($0.output.1) }
+    #expect(ids.count == report.cases.count)
+    #expect(ids.contains("V2-ARC-STATE[STOP-&gt;RUNNING_P2P]"))
+}
+
+// MARK: - LAVA
+
+/// The built `migconform` binary beside the test bundle (any scratch path), or the default build's.
+private var builtBinary: URL? {
+    let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    var dir = me.deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("migconform")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return TestSupport.binary
+}
+
+/// Parameters and run steps of the generated definition, read back from its YAML text.
+private func definitionParts(_ yaml: String) throws -> (format: String, params: [(String, String)], steps: [String]) {
+    func unquote(_ s: Substring) -> String {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        guard t.hasPrefix("'"), t.hasSuffix("'"), t.count >= 2 else { return t }
+        return String(t.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'")
+    }
+    var format = "", params: [(String, String)] = [], steps: [String] = []
+    var section = ""
+    for line in yaml.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") {
+        if !line.hasPrefix(" ") { section = String(line); continue }
+        if section == "metadata:", line.hasPrefix("  format: ") { format = unquote(line.dropFirst(10)) }
+        if section == "params:", let colon = line.firstIndex(of: ":") {
+            params.append((line[..<colon].trimmingCharacters(in: .whitespaces), unquote(line[line.index(after: colon)...])))
+        }
+        if section == "run:", line.hasPrefix("    - ") { steps.append(unquote(line.dropFirst(6))) }
+    }
+    return (format, params, steps)
+}
+
+/// Stand-in LAVA helpers that log each call to `calls.log`, like LAVA's own they exit 0 (raise exits 1).
+private func standInHelpers(in dir: URL) throws {
+    let bin = dir.appendingPathComponent("bin", isDirectory: true)
+    try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+    let log = dir.appendingPathComponent("calls.log").path
+    let scripts = [
+        "lava-test-case": "echo \"case $*\" >> '\(log)'; echo \"<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=$1 RESULT=$3>\"",
+        "lava-test-set": "echo \"set $*\" >> '\(log)'",
+        "lava-test-reference": "echo \"reference $*\" >> '\(log)'",
+        "lava-test-raise": "echo \"raise $*\" >> '\(log)'; exit 1",
+    ]
+    for (name, body) in scripts {
+        let url = bin.appendingPathComponent(name)
+        try Data("#!/bin/sh\n\(body)\n".utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+    }
+}
+
+/// Runs the definition's steps the way LAVA's test shell does: one POSIX shell, `set -e`, parameters as variables.
+private func runDefinition(target: String, binary: URL, in dir: URL,
+                           extra: [String: String] = [:]) throws -> (status: Int32, calls: [String], output: String) {
+    let yaml = LavaDefinition.render(version: migconformVersion)
+    let parts = try definitionParts(yaml)
+    var script = "set -e\n"
+    for (name, value) in parts.params {
+        let v = name == "MIGCONFORM" ? binary.path : name == "TARGET" ? target : extra[name] ?? value
+        script += "\(name)='\(v.replacingOccurrences(of: "'", with: "'\\''"))'\n"
+    }
+    script += parts.steps.joined(separator: "\n") + "\n"
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", script]
+    p.currentDirectoryURL = dir
+    var env = ProcessInfo.processInfo.environment
+    env["PATH"] = dir.appendingPathComponent("bin").path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+    env["NO_COLOR"] = "1"
+    p.environment = env
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let log = (try? String(contentsOf: dir.appendingPathComponent("calls.log"), encoding: .utf8)) ?? ""
+    return (p.terminationStatus, log.split(separator: "\n").map(String.init), String(decoding: data, as: UTF8.self))
+}
+
+private func labFolder() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-lab-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try standInHelpers(in: dir)
+    return dir
+}
+
+@Test func lavaDefinitionHasTheFormatAndOnlyOptionsTheBinaryHas() throws {
+    let yaml = LavaDefinition.render(version: migconformVersion)
+    let parts = try definitionParts(yaml)
+    #expect(parts.format == "Lava-Test Test Definition 1.0")
+    #expect(!yaml.contains("\nparse:") && !yaml.contains("\ninstall:"))
+    #expect(parts.steps.count == LavaDefinition.steps.count)
+    #expect(parts.params.map(\.0) == LavaDefinition.parameters.map(\.name))
+    #expect(yaml.contains("  name: migconform\n"))
+    for o in LavaDefinition.runOptionsUsed { #expect(parts.steps.joined().contains(o)) }
+    guard let binary = builtBinary else { return }
+    let help = try TestSupport.shell(binary, ["run", "--help"])
+    for o in LavaDefinition.runOptionsUsed { #expect(help.stdout.contains("  \(o)"), "run has no \(o)") }
+    let printed = try TestSupport.shell(binary, ["integrate", "lava"])
+    #expect(printed.status == 0)
+    #expect(printed.stdout == yaml)
+}
+
+/// The acceptance check: the definition's steps, stand-in helpers on PATH, a device; one LAVA case per case.
+@Test(arguments: ["ref:v2", "fault:missing-arc", "ref:v1"])
+func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
+    guard let binary = builtBinary else {
+        Issue.record("the migconform binary is not built"); return
+    }
+    let dir = try labFolder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try runDefinition(target: target, binary: binary, in: dir)
+    #expect(run.status == 0, "the step failed for \(target):\n\(run.output.suffix(2000))")
+    let report = try ReportReader.load(dir.appendingPathComponent("migconform-report").path)
+    #expect(report.summary.conformant == !target.hasPrefix("fault:"))
+    let cases = run.calls.filter { $0.hasPrefix("case ") }.map { $0.split(separator: " ").map(String.init) }
+    #expect(cases.count == report.cases.count)
+    // Cases may run in another order than the report lists them: match by name.
+    var expected: [String: (rule: String, result: String)] = [:]
+    for c in report.cases { expected[EngineNames.encode(c.id)] = (EngineNames.encode(c.ruleID), EngineVerdicts.lava(c)) }
+    #expect(expected.count == report.cases.count)
+    #expect(Set(cases.map { $0[1] }) == Set(expected.keys), "some cases were not reported, or reported twice")
+    for call in cases {
+        #expect(call.count == 4 && call[2] == "--result")
+        #expect(call.last == expected[call[1]]?.result, "\(call[1]): \(call.last ?? "") is not \(expected[call[1]]?.result ?? "?")")
+    }
+    // Sets: every case inside the set of its rule; sets opened and closed in pairs.
+    var open: String?
+    for call in run.calls {
+        let words = call.split(separator: " ").map(String.init)
+        switch words.first {
+        case "set" where words[1] == "start": #expect(open == nil); open = words[2]
+        case "set" where words[1] == "stop": #expect(open != nil); open = nil
+        case "case": #expect(open != nil && open == expected[words[1]]?.rule, "\(words[1]) outside its set")
+        default: Issue.record("unexpected helper call: \(call)")
+        }
+    }
+    #expect(open == nil)
+    #expect(!run.calls.contains { $0.hasPrefix("raise") })
+    // Streaming: the signals appear in the output before the run's summary.
+    let firstSignal = try #require(run.output.range(of: "<LAVA_SIGNAL_TESTCASE"))
+    let summary = try #require(run.output.range(of: "report: "))
+    #expect(firstSignal.lowerBound < summary.lowerBound)
+    if target.hasPrefix("fault:") { #expect(cases.contains { $0.last == "fail" }) }
+}
+
+@Test func lavaRunStepRaisesWhenThereIsNoDevice() throws {
+    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    for target in ["", "vfio:/dev/vfio/99999/0000:00:00.0"] {
+        let dir = try labFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try runDefinition(target: target, binary: binary, in: dir)
+        #expect(run.status != 0, "a run without a device must stop the definition")
+        let raises = run.calls.filter { $0.hasPrefix("raise ") }
+        #expect(!raises.isEmpty)
+        #expect(raises.first?.hasPrefix("raise migconform-") ?? false)
+        #expect(raises.first.map { !$0.dropFirst(6).contains(" ") } ?? false, "the raise message is one word")
+        #expect(!run.calls.contains { $0.hasPrefix("case ") })
+    }
+}
+
+@Test func lavaRunStepAttachesCaseDetailsWhenAsked() throws {
+    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    let dir = try labFolder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try runDefinition(target: "fault:missing-arc", binary: binary, in: dir, extra: ["CASE_OUTPUT": "yes"])
+    #expect(run.status == 0)
+    let failed = run.calls.filter { $0.hasPrefix("case ") && $0.contains("--result fail") }
+    #expect(!failed.isEmpty)
+    for call in failed { #expect(call.contains(" --output /"), "\(call)") }
+    #expect(!run.calls.contains { $0.hasPrefix("case ") && $0.contains("--result pass --output") })
+}
+
+@Test func lavaReporterPrintsSignalsWhenHelpersAreMissing() throws {
+    var lines: [String] = []
+    let reporter = LavaReporter(helpers: .init(searchPath: ["/nonexistent"]) { lines.append($0) })
+    let report = try everyVerdictReport()
+    for c in report.cases.suffix(4) { reporter.report(c) }
+    reporter.closeSet()
+    #expect(lines.first == "<LAVA_SIGNAL_TESTSET START V2-EVERY>")
+    #expect(lines.last == "<LAVA_SIGNAL_TESTSET STOP>")
+    #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-to-X__ RESULT=fail>"))
+    #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-WARN__ RESULT=pass>"))
+    // An expected failure with a link goes in as a reference to it.
+    let xfail = try #require(report.cases.first { $0.verdict == .xfail })
+    reporter.report(xfail)
+    #expect(lines.contains { $0.contains("TESTREFERENCE TEST_CASE_ID=V2-EVERY__XFAIL-to-X__ RESULT=pass REFERENCE=https://bugs.example.org/1") })
+}
+
+@Test func lavaResultsNeverUnknownAndWarnNeverFail() {
+    for v in Verdict.allCases {
+        for first in [nil] + Verdict.allCases.map(Optional.some) {
+            let r = EngineVerdicts.lava(v, first: first)
+            #expect(["pass", "fail", "skip"].contains(r))
+        }
+    }
+    #expect(EngineVerdicts.lava(.warn) == "pass")
+    #expect(EngineVerdicts.lava(.info) == "pass")
+    #expect(EngineVerdicts.lava(.flake, first: .warn) == "pass")
+    #expect(EngineVerdicts.lava(.timeout) == "fail")
+    #expect(EngineVerdicts.lava(.notApplicable) == "skip")
+}
+
+// MARK: - KernelCI
+
+@Test func kernelCIFragmentsNameTheSuiteAndTheDriver() throws {
+    let driver = try #require(LavaKernelCI.drivers.first { $0.name == "mlx5" })
+    let s = LavaKernelCI.Settings(driver: driver, deviceType: "x86-vfio-mig-mlx5", target: "vfio:/dev/vfio/12/0000:3b:00.2",
+                                  repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml")
+    let config = LavaKernelCI.kernelConfig(s)
+    for line in ["CONFIG_VFIO=y", "CONFIG_VFIO_PCI=y", "CONFIG_MLX5_VFIO_PCI=m"] {
+        #expect(config.split(separator: "\n").contains(Substring(line)))
+    }
+    let pipeline = LavaKernelCI.pipelineConfig(s)
+    #expect(pipeline.contains("    kcidb_test_suite: migconform\n"))
+    #expect(pipeline.contains("migconform_target: 'vfio:/dev/vfio/12/0000:3b:00.2'"))
+    #expect(!pipeline.lowercased().contains("setup"))
+    let template = LavaKernelCI.lavaTemplate(s)
+    // The template passes only parameters the definition has.
+    let names = Set(LavaDefinition.parameters.map(\.name))
+    let passed = template.matches(of: #/\n {8}([A-Z_]+): /#).map { String($0.output.1) }
+    #expect(!passed.isEmpty)
+    for p in passed { #expect(names.contains(p), "\(p) is not a definition parameter") }
+    #expect(template.contains("path: lava/migconform.yaml"))
+}
+
+@Test func kcidbIDsAreStablePerRunAndDifferBetweenRuns() throws {
+    let a = try faultReport("missing-arc")
+    var b = a
+    b.run.started = "2031-05-06T07:08:09Z"
+    let keyA = KCIDBExport.runKey(a), keyB = KCIDBExport.runKey(b)
+    #expect(keyA.wholeMatch(of: #/[0-9a-f]{16}/#) != nil)
+    #expect(keyA == KCIDBExport.runKey(a))
+    #expect(keyA != keyB)
+    let idsA = (try exportedJSON(a)["tests"] as! [[String: Any]]).compactMap { $0["id"] as? String }
+    let idsB = (try exportedJSON(b)["tests"] as! [[String: Any]]).compactMap { $0["id"] as? String }
+    #expect(Set(idsA).isDisjoint(with: idsB))
+}
