@@ -17,10 +17,11 @@ struct CommandEntry {
 
 let commands: [CommandEntry] = [
     CommandEntry(RunCommand.self), CommandEntry(ListCommand.self), CommandEntry(CheckSpecCommand.self),
-    CommandEntry(DevicesCommand.self), CommandEntry(FaultsCommand.self),
+    CommandEntry(DevicesCommand.self), CommandEntry(FaultsCommand.self), CommandEntry(PlanCommand.self),
+    CommandEntry(ExploreCommand.self), CommandEntry(ReplayCommand.self),
     CommandEntry(AdapterCommand.self),
-    CommandEntry(IntegrateCommand.self), CommandEntry(ExportCommand.self),
     CommandEntry(BenchCommand.self),
+    CommandEntry(IntegrateCommand.self), CommandEntry(ExportCommand.self),
     CommandEntry(ReportCommand.self), CommandEntry(BaselineCommand.self), CommandEntry(DiffCommand.self),
     CommandEntry(MergeCommand.self), CommandEntry(VerifyCommand.self),
 ]
