@@ -38,7 +38,10 @@ public struct ExplorationStats: Sendable {
 /// whatever breaks the model to a minimal sequence.
 public final class Explorer {
     public let machine: Machine
-    public let device: RecordingDevice
+    public private(set) var device: RecordingDevice
+    /// Opens a fresh device like this one. With it, every sequence that is shrunk or reported is replayed on a new
+    /// device, so a minimal sequence cannot lean on history the sequence itself does not contain.
+    public var freshDevice: (() throws -> MigrationDevice)?
     let checker: ModelChecker
     /// Requests that must be refused, with their labels.
     let rejected: [(UInt32, String)]
@@ -58,7 +61,11 @@ public final class Explorer {
         self.rejected = rejected
     }
 
-    func run(_ actions: [Action]) throws -> Violation? {
+    func run(_ actions: [Action], fresh: Bool = false) throws -> Violation? {
+        if fresh, let open = freshDevice {
+            device = RecordingDevice(try open())
+            checker.device = device
+        }
         stats.sequences += 1
         stats.steps += actions.count
         let before = device.operationCount
@@ -115,6 +122,8 @@ public final class Explorer {
         var findings: [ViolationKind: Finding] = [:]
         var states: Set<Key> = []
         for w in 0..<walks {
+            let walkDevice = device, before = device.operationCount
+            defer { stats.deviceOperations += walkDevice.operationCount - before }
             var seq: [Action] = []
             if try checker.start() != nil { break }
             // Every walk ends with a reset, so that a reset that misbehaves shows inside the walk that caused it.
@@ -158,8 +167,13 @@ public final class Explorer {
         var best = Array(sequence.prefix(violation.step + 1))
         var bestViolation = violation
         func fails(_ s: [Action]) throws -> Violation? {
-            guard let v = try run(s), v.kind == violation.kind else { return nil }
+            guard let v = try run(s, fresh: true), v.kind == violation.kind else { return nil }
             return v
+        }
+        // On a fresh device the sequence must fail by itself; if it does not, it stays as found (and says so).
+        if freshDevice != nil, try fails(best) == nil {
+            return Finding(violation: violation, minimal: best, originalLength: sequence.count,
+                           origin: origin + " (needs the device's earlier history: not reproducible alone)", seed: seed)
         }
         var chunk = max(1, best.count / 2)
         while chunk >= 1 {
@@ -194,6 +208,7 @@ public final class Explorer {
         let unadvertised = Set(machine.unadvertisedStates.map(\.name))
         for (i, f) in findings.enumerated() {
             let rule = f.violation.kind.rule(in: machine.spec, unadvertised: unadvertised)
+            _ = try run(f.minimal, fresh: true)
             device.takeTranscript()
             _ = try checker.run(f.minimal)
             let transcript = device.takeTranscript()

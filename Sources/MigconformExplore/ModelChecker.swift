@@ -17,7 +17,8 @@ public final class ModelChecker {
     }
 
     public let machine: Machine
-    let device: RecordingDevice
+    /// The device the checker talks to (replaced by a fresh one where the explorer can open one).
+    var device: RecordingDevice
     let error: String
     let save: String?, resume: String?
     let unadvertised: [State]

@@ -83,6 +83,7 @@ public enum SelfCheck {
                 let device = RecordingDevice(entry.makeDevice())
                 let profile = try Discovery.discover(spec, device: device)
                 let explorer = Explorer(machine: Machine(spec: spec, features: profile.features), device: device, allowForbidden: true)
+                explorer.freshDevice = { entry.makeDevice() }
                 let found = try explorer.results(try explorer.randomWalks(walks: walkCount, steps: walkSteps, seed: walkSeed))
                 report = RunReport(run: report.run, cases: report.cases + found, plan: report.plan, hazardsSkipped: report.hazardsSkipped)
             }

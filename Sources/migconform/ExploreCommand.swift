@@ -51,6 +51,8 @@ enum ExploreCommand: Command {
         let machine = Machine(spec: spec, features: profile.features)
         let hazardous = device.identity.targetKind == "vfio" && !a.all("--allow-hazard").contains { $0 == "all" || $0 == "HZ-PRECOPY-LOOP" }
         let explorer = Explorer(machine: machine, device: recorder, allowForbidden: !hazardous)
+        // Simulated targets can be opened afresh, so minimal sequences are checked on a device with no history.
+        if targetURI.hasPrefix("ref:") || targetURI.hasPrefix("fault:") { explorer.freshDevice = { try Targets.open(targetURI) } }
         let started = Date()
         var findings: [Finding] = []
         if depth > 0 { findings += try explorer.exhaustive(depth: depth) }
@@ -62,7 +64,7 @@ enum ExploreCommand: Command {
             Terminal.out("    \(r.message)")
         }
         Terminal.out(String(format: "%d sequences, %d actions, %d device operations, %d distinct model states, %.2f s; %d finding(s)",
-                            s.sequences, s.steps, recorder.operationCount, s.distinctModelStates, Date().timeIntervalSince(started), results.count))
+                            s.sequences, s.steps, s.deviceOperations, s.distinctModelStates, Date().timeIntervalSince(started), results.count))
         if let out = a.value("--out") {
             let info = RunInfo(runnerVersion: migconformVersion, specID: spec.id, specVersion: spec.version, specPath: spec.path,
                                specSHA256: spec.sha256, target: targetURI, device: device.identity, features: profile.features.sorted(),

@@ -634,12 +634,12 @@ struct SpecLoaderProblemTests {
             ("\"kind\": \"error\"", "\"kind\": \"broken\""),
             ("\"session\": \"opens-save\"", "\"session\": \"open-save\""),
             ("\"level\": \"MUST NOT\"", "\"level\": \"MUST_NOT\""),
-            ("\"kind\": \"round-trip\", \"segments\": [1, 4096]", "\"kind\": \"round-trip\""),
+            ("\"kind\": \"round-trip\", \"segments\": [1, 4096]", "\"kind\": \"round-trip\", \"segment\": [1, 4096]"),
             ("{\"name\": \"p2p\", \"flag\": 2}", "{\"name\": \"p2p\", \"flag\": 2, \"mandatory\": \"no\"}")
         )
         let found = problems(text)
         #expect(found.map(\.jsonPath) == ["$.generation", "$.features[1].mandatory", "$.states[0].kind",
-                                          "$.arcs[2].session", "$.rules[1].level", "$.rules[2].check.segments"],
+                                          "$.arcs[2].session", "$.rules[1].level", "$.rules[2].check.segment"],
                 "\(found)")
         #expect(found.map(\.line) == found.map(\.line).sorted())
         #expect(found[0].line == line(of: "\"v3\"", in: text))
