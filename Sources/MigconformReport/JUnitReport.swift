@@ -85,18 +85,8 @@ public enum JUnitReport {
 
     /// The body text of a non-passing case: facts, then the transcript, one operation per line.
     private static func details(_ c: CaseResult) -> String {
-        var lines = ["Rule: \(c.ruleID) (\(c.level))", "Statement: \(c.statement)", "Cite: \(c.cite)"]
-        if let e = c.expected { lines.append("Expected: \(e)") }
-        if let a = c.actual { lines.append("Actual: \(a)") }
-        lines.append("Message: \(c.message)")
-        if !c.transcript.isEmpty {
-            lines.append("Transcript:")
-            lines += c.transcript.map { "  \($0.step + 1). \(TranscriptFormatter.line($0))" }
-        }
-        if let rep = c.reproducer, !rep.isEmpty {
-            lines.append("Reproducer (from reset):")
-            lines += rep.enumerated().map { "  \($0.offset + 1). \(TranscriptFormatter.operation($0.element))" }
-        }
+        let lines = ["Rule: \(c.ruleID) (\(c.level))", "Statement: \(c.statement)", "Cite: \(c.cite)"]
+            + TranscriptFormatter.findingLines(c)
         return lines.map { PlainText.ascii($0, keepNewlines: true) }.joined(separator: "\n")
     }
 

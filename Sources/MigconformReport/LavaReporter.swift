@@ -143,19 +143,8 @@ public final class LavaReporter: RunObserver {
 
     private func writeDetails(_ c: CaseResult, name: String, in dir: URL) throws -> URL {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var lines = ["\(c.id): \(c.verdict.rawValue) (\(c.level) rule \(c.ruleID))", "Statement: \(c.statement)",
-                     "Cite: \(c.cite)"]
-        if let e = c.expected { lines.append("Expected: \(e)") }
-        if let a = c.actual { lines.append("Actual: \(a)") }
-        lines.append("Message: \(c.message)")
-        if !c.transcript.isEmpty {
-            lines.append("Transcript:")
-            lines += c.transcript.map { "  \($0.step + 1). \(TranscriptFormatter.line($0))" }
-        }
-        if let rep = c.reproducer, !rep.isEmpty {
-            lines.append("Reproducer (from reset):")
-            lines += rep.enumerated().map { "  \($0.offset + 1). \(TranscriptFormatter.operation($0.element))" }
-        }
+        let lines = ["\(c.id): \(c.verdict.rawValue) (\(c.level) rule \(c.ruleID))", "Statement: \(c.statement)",
+                     "Cite: \(c.cite)"] + TranscriptFormatter.findingLines(c)
         let file = dir.appendingPathComponent(name + ".txt")
         try Data((lines.map { PlainText.line($0) }.joined(separator: "\n") + "\n").utf8).write(to: file)
         return file

@@ -1,4 +1,5 @@
 import MigconformDevice
+import MigconformRun
 
 /// Renders device operations and their outcomes as short, one-line ASCII text, the form every human-readable
 /// report uses for transcripts:
@@ -177,5 +178,25 @@ public enum TranscriptFormatter {
         let shown = b.prefix(shownBytes)
         let more = total > shown.count ? "..." : ""
         return "\(total) byte\(total == 1 ? "" : "s")" + (shown.isEmpty ? "" : " " + PlainText.hex(Array(shown)) + more)
+    }
+}
+
+extension TranscriptFormatter {
+    /// The plain-text lines that describe a finding: expected, actual, message, the transcript and the reproducer
+    /// (the details JUnit and LAVA attach to a non-passing case).
+    public static func findingLines(_ c: CaseResult) -> [String] {
+        var lines: [String] = []
+        if let e = c.expected { lines.append("Expected: \(e)") }
+        if let a = c.actual { lines.append("Actual: \(a)") }
+        lines.append("Message: \(c.message)")
+        if !c.transcript.isEmpty {
+            lines.append("Transcript:")
+            lines += c.transcript.map { "  \($0.step + 1). \(line($0))" }
+        }
+        if let rep = c.reproducer, !rep.isEmpty {
+            lines.append("Reproducer (from reset):")
+            lines += rep.enumerated().map { "  \($0.offset + 1). \(operation($0.element))" }
+        }
+        return lines
     }
 }
