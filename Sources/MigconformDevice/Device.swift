@@ -46,11 +46,16 @@ public protocol MigrationDevice: AnyObject {
     /// process, a simulator) does so and returns true; the default is false: a kernel thread stuck in an ioctl
     /// cannot be freed, and the runner then treats the device as wedged.
     func recoverAfterTimeout() -> Bool
+    /// True when every operation returns at once and cannot block: an in-process simulator. The runner then calls
+    /// the device directly, on the caller's thread, with no deadline to watch. The default is false: a kernel
+    /// device or an adapter process can hang, and each of its operations runs under a deadline.
+    var answersPromptly: Bool { get }
 }
 
 extension MigrationDevice {
     public func shutdown() {}
     public func recoverAfterTimeout() -> Bool { false }
+    public var answersPromptly: Bool { false }
     /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do.
     public var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
 }

@@ -24,6 +24,8 @@ open class ReferenceDeviceV1: MigrationDevice {
         DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v1 device (migration region)",
                        extra: ["state-size": String(configuration.stateSize)])
     }
+    /// An in-process simulator: every operation returns at once.
+    open var answersPromptly: Bool { true }
 
     /// The whole `device_state` word, reserved bits included.
     public var deviceState: UInt32 = RegionV1.running

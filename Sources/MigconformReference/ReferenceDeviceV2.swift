@@ -47,6 +47,8 @@ open class ReferenceDeviceV2: MigrationDevice {
         DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v2 device",
                        extra: ["flags": String(configuration.flags.rawValue), "state-size": String(configuration.stateSize)])
     }
+    /// An in-process simulator: every operation returns at once (a fault that hangs says otherwise).
+    open var answersPromptly: Bool { true }
 
     /// The current `device_state`.
     public var state = MigrationState.running

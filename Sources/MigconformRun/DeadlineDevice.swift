@@ -83,6 +83,9 @@ public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
 /// device with the `reopen` factory (simulated targets); when none of these works the device is **wedged** and
 /// every later call fails at once.
 ///
+/// A device that ``MigrationDevice/answersPromptly`` (an in-process simulator) is called directly instead: it
+/// cannot hang, and the hand-off to the worker and back would cost a hundred times the call.
+///
 /// It also remembers which session fds are open, so the end of a run can close them.
 public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Why the device cannot be used any more, once it is wedged.
@@ -99,7 +102,11 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Session fds handed out by the device and not closed yet.
     public private(set) var openFDs: Set<Int32> = []
 
-    private var inner: MigrationDevice
+    private var inner: MigrationDevice {
+        didSet { promptly = inner.answersPromptly }
+    }
+    /// The device behind answers promptly: calls skip the worker.
+    private var promptly: Bool
     private var worker: Worker
     /// The call that did not return in time, while it has not returned.
     private var stuck: (job: Job, operation: String)?
@@ -110,6 +117,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     public init(_ device: MigrationDevice, deadlines: Deadlines = .standard,
                 reopen: (() throws -> MigrationDevice)? = nil) {
         inner = device
+        promptly = device.answersPromptly
         self.deadlines = deadlines
         self.reopen = reopen
         worker = Worker()
@@ -120,6 +128,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     public var wrapped: MigrationDevice { inner }
     public var generation: ProtocolGeneration { inner.generation }
     public var identity: DeviceIdentity { inner.identity }
+    public var answersPromptly: Bool { promptly }
 
     /// True while an abandoned call has not returned: the device must be recovered before its next use.
     public var needsRecovery: Bool {
@@ -132,6 +141,12 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         if let s = stuck {
             throw TransportError("\(s.operation) has not been recovered from; \(operation.kind) not issued",
                                  timedOut: true)
+        }
+        if promptly {
+            // Nothing to watch: the call cannot block, so it runs here, without the hand-off to the worker.
+            let outcome = try inner.perform(operation)
+            track(operation, outcome)
+            return outcome
         }
         let seconds = deadlines.seconds(for: operation)
         let job = Job()

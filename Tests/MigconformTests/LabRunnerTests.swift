@@ -20,6 +20,8 @@ final class HangingDevice: ReferenceDeviceV2 {
         self.release = release
         super.init()
     }
+    /// It can block, so the runner must watch it with deadlines.
+    override var answersPromptly: Bool { false }
     override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         if case .setState(let v) = operation, v == MigrationState.preCopy.rawValue, state == .stopCopy {
             release.wait()
@@ -149,6 +151,30 @@ struct LabRunnerDeadlineTests {
         let cleanup = try #require(report.run.cleanup)
         #expect(!cleanup.restored)
         #expect(cleanup.problems.first?.contains("wedged") == true)
+    }
+
+    @Test("a device that answers promptly is called on the runner's thread; any other on the deadline worker")
+    func promptDevicesRunInline() throws {
+        final class ThreadNoting: ReferenceDeviceV2 {
+            let prompt: Bool
+            var threads: [pthread_t] = []
+            init(prompt: Bool) { self.prompt = prompt; super.init() }
+            override var answersPromptly: Bool { prompt }
+            override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+                threads.append(pthread_self())
+                return try super.perform(operation)
+            }
+        }
+        for prompt in [true, false] {
+            let device = ThreadNoting(prompt: prompt)
+            let deadlines = DeadlineDevice(device)
+            let caller = pthread_self()
+            _ = try deadlines.perform(.getState)
+            _ = try deadlines.perform(.setState(MigrationState.stop.rawValue))
+            #expect(deadlines.answersPromptly == prompt)
+            #expect(device.threads.count == 2)
+            #expect(device.threads.allSatisfy { pthread_equal($0, caller) != 0 } == prompt, "prompt: \(prompt)")
+        }
     }
 
     @Test("deadline settings: one for all, one per kind, bad ones refused")

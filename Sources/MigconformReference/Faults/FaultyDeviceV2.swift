@@ -26,6 +26,9 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
                        extra: ["fault": fault.rawValue, "flags": String(configuration.flags.rawValue)])
     }
 
+    /// A device with the hanging fault needs the runner's deadlines like any driver that can hang.
+    public override var answersPromptly: Bool { fault != .hangsOnStopCopy }
+
     public func hostProblems() -> [String] { fault == .warnsOnSetInError ? warnings : [] }
 
     public override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
