@@ -56,7 +56,7 @@ public final class RecordingDevice {
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
             entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: redact(outcome),
                                            micros: micros, byteCount: byteCount(op, outcome)))
-            didPerform?(entries[entries.count - 1])
+            if let didPerform { didPerform(entries[entries.count - 1]) }
             return outcome
         } catch {
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000

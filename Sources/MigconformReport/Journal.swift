@@ -123,11 +123,7 @@ public final class RunJournal: RunObserver {
         }
     }
 
-    static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
-    }
+    static func now() -> String { Timestamp.iso8601() }
 
     // MARK: - RunObserver
 

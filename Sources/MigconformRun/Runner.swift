@@ -110,7 +110,9 @@ public final class Runner {
     /// For kernel targets: problems the host kernel logged since the run began (taint, WARNING, BUG).
     public var hostHealth: (() -> [String])?
     /// Follow the run (the journal).
-    public var observers: [RunObserver] = []
+    public var observers: [RunObserver] = [] {
+        didSet { followOperations() }
+    }
     let streamCache = StreamCache()
     /// Where the device is between cases: the tour chains cases from there.
     let position = DevicePosition()
@@ -125,8 +127,13 @@ public final class Runner {
         self.deadlineDevice = DeadlineDevice(device, deadlines: options.deadlines, reopen: reopen)
         self.device = RecordingDevice(deadlineDevice)
         self.options = options
-        self.device.willPerform = { [unowned self] op in for o in self.observers { o.operationWillStart(op) } }
-        self.device.didPerform = { [unowned self] e in for o in self.observers { o.operationDidEnd(e) } }
+    }
+
+    /// Hands each device operation to the observers, when there are any (without, the recorder calls nothing).
+    private func followOperations() {
+        guard !observers.isEmpty else { device.willPerform = nil; device.didPerform = nil; return }
+        device.willPerform = { [unowned self] op in for o in self.observers { o.operationWillStart(op) } }
+        device.didPerform = { [unowned self] e in for o in self.observers { o.operationDidEnd(e) } }
     }
 
     /// The device under test itself, below the deadlines.
@@ -451,9 +458,5 @@ public final class Runner {
                    cite: c.rule.cite.description, verdict: verdict, message: message)
     }
 
-    static func iso(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: d)
-    }
+    static func iso(_ d: Date) -> String { Timestamp.iso8601(d) }
 }

@@ -31,11 +31,13 @@ public struct Spec: Sendable {
     /// The state playing `role`, from `roles` or the v2 default.
     public func stateName(forRole role: String) -> String? {
         if let name = roles[role] { return name }
-        let defaults = ["save": "STOP_COPY", "pre-copy": "PRE_COPY", "resume": "RESUMING", "resume-exit": "STOP",
-                        "error": "ERROR"]
-        guard let name = defaults[role], state(named: name) != nil else { return nil }
+        guard let name = Self.defaultRoles[role], state(named: name) != nil else { return nil }
         return name
     }
+
+    /// The v2 state names that play each role when a spec's `roles` does not say.
+    static let defaultRoles = ["save": "STOP_COPY", "pre-copy": "PRE_COPY", "resume": "RESUMING", "resume-exit": "STOP",
+                               "error": "ERROR"]
 
     public init(id: String, version: String, title: String, generation: String, sources: [String: String],
                 features: [Feature], profiles: [Profile], states: [State], initialState: String, arcs: [Arc],
