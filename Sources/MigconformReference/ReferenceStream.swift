@@ -1,3 +1,4 @@
+import Foundation
 import MigconformDevice
 
 /// The reference devices' migration stream: opaque to the user, but self-checking so that a truncated,
@@ -5,10 +6,11 @@ import MigconformDevice
 ///
 /// Layout: a 24-byte header (`MCRF`, format version, payload length, a seed), the payload (the device's internal
 /// state, generated on the fly so that gigabytes cost no memory), and an 8-byte checksum of everything before it
-/// (``StreamChecksum``). Version 2 of the format changed only the checksum function, to one that runs word-wise.
+/// (``StreamChecksum``). Version 2 of the format changed the checksum function, to one that runs word-wise; version 3
+/// the payload pattern, to one written from a table (``PayloadPattern``).
 public enum ReferenceStream {
     public static let magic: [UInt8] = Array("MCRF".utf8)
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     public static let headerSize = 24
     public static let trailerSize = 8
 
@@ -33,13 +35,80 @@ public enum ReferenceStream {
     }
 
     /// The payload word at `wordIndex` (payload bytes `8 * wordIndex ..< 8 * wordIndex + 8`, little-endian) for a
-    /// device seeded with `seed`: a cheap, position-addressable pattern.
-    @inline(__always)
+    /// device seeded with `seed`: a cheap, position-addressable pattern. The payload is cut into blocks of
+    /// ``PayloadPattern/blockWords`` words; a word is the mix of its place in the block xor the mix of its block,
+    /// so a writer fills a block from a small table and one key (``PayloadPattern``), and no two blocks are alike.
     static func payloadWord(_ wordIndex: UInt64, seed: UInt64) -> UInt64 {
-        var z = wordIndex &+ seed &* 0x9E37_79B9_7F4A_7C15
+        PayloadPattern.mix(wordIndex & UInt64(PayloadPattern.blockWords - 1), seed)
+            ^ PayloadPattern.blockKey(wordIndex / UInt64(PayloadPattern.blockWords), seed)
+    }
+}
+
+/// The payload words of one seed, produced at memory speed: a table of one block's word mixes, xored with
+/// each block's key (see ``ReferenceStream/payloadWord(_:seed:)``).
+struct PayloadPattern {
+    /// Words per block: the table is 16 KiB, so it stays in the processor's first-level cache while a block is
+    /// written.
+    static let blockWords = 2048
+    let seed: UInt64
+    private let table: [UInt64]
+
+    init(seed: UInt64) {
+        self.seed = seed
+        table = (0..<UInt64(Self.blockWords)).map { Self.mix($0, seed) }
+    }
+
+    /// The pattern of `seed`, built once per process and seed (a device opens many save sessions).
+    static func shared(seed: UInt64) -> PayloadPattern {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let p = cache[seed] { return p }
+        let p = PayloadPattern(seed: seed)
+        if cache.count > 64 { cache.removeAll() }
+        cache[seed] = p
+        return p
+    }
+    nonisolated(unsafe) private static var cache: [UInt64: PayloadPattern] = [:]
+    private static let cacheLock = NSLock()
+
+    /// SplitMix64's finaliser of `index` under `seed`.
+    @inline(__always)
+    static func mix(_ index: UInt64, _ seed: UInt64) -> UInt64 {
+        var z = index &+ seed &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// The key of block `block`: a different mix from the in-block one, so block keys and table words do not
+    /// cancel.
+    static func blockKey(_ block: UInt64, _ seed: UInt64) -> UInt64 {
+        mix(~block, seed ^ 0x5851_F42D_4C95_7F2D)
+    }
+
+    /// Stores payload words `first ..< first + count` at `out` (whole, little-endian words).
+    func words(into out: UnsafeMutableRawPointer, first: UInt64, count: Int) {
+        table.withUnsafeBufferPointer { t in
+            var word = first, at = 0
+            let end = first + UInt64(count)
+            while word < end {
+                let block = word / UInt64(Self.blockWords)
+                let key = Self.blockKey(block, seed)
+                let blockEnd = min(end, (block + 1) * UInt64(Self.blockWords))
+                var j = Int(word % UInt64(Self.blockWords))
+                let stop = j + Int(blockEnd - word)
+                while j < stop {
+                    (out + at).storeBytes(of: (t[j] ^ key).littleEndian, as: UInt64.self)
+                    j += 1; at += 8
+                }
+                word = blockEnd
+            }
+        }
+    }
+
+    /// The payload word at `wordIndex`.
+    func word(_ wordIndex: UInt64) -> UInt64 {
+        table[Int(wordIndex % UInt64(Self.blockWords))] ^ Self.blockKey(wordIndex / UInt64(Self.blockWords), seed)
     }
 }
 
@@ -125,6 +194,7 @@ struct StreamWriter {
     private(set) var offset: UInt64 = 0
     private var checksum = StreamChecksum()
     private let header: [UInt8]
+    private let pattern: PayloadPattern
     /// The trailer, fixed once the last payload byte has been produced.
     private var trailer: [UInt8]?
 
@@ -133,7 +203,12 @@ struct StreamWriter {
         self.seed = seed
         self.garble = garble
         self.header = ReferenceStream.header(payloadSize: payloadSize, seed: seed)
+        self.pattern = PayloadPattern.shared(seed: seed)
     }
+
+    /// Payload is produced and checksummed in slices this big, so the checksum reads each slice while it is
+    /// still in the processor's cache.
+    static let slice = 16 << 10
 
     var total: UInt64 { ReferenceStream.length(payloadSize: payloadSize) }
     var remaining: UInt64 { total - offset }
@@ -164,9 +239,9 @@ struct StreamWriter {
                 at += take
                 offset += UInt64(take)
             } else if offset < payloadEnd {
-                let take = Int(min(payloadEnd - offset, UInt64(n - at)))
+                let take = Int(min(payloadEnd - offset, UInt64(n - at), UInt64(Self.slice)))
                 let region = UnsafeMutableRawBufferPointer(start: out.baseAddress! + at, count: take)
-                ReferenceStream.payload(into: region, at: offset - headerEnd, seed: seed)
+                ReferenceStream.payload(into: region, at: offset - headerEnd, pattern: pattern)
                 checksum.add(UnsafeRawBufferPointer(region))
                 at += take
                 offset += UInt64(take)
@@ -185,29 +260,25 @@ struct StreamWriter {
 extension ReferenceStream {
     /// Writes the payload bytes starting at payload position `position` into `out`: whole words stored at once,
     /// bytes one at a time only where the region starts or ends inside a word.
-    static func payload(into out: UnsafeMutableRawBufferPointer, at position: UInt64, seed: UInt64) {
+    static func payload(into out: UnsafeMutableRawBufferPointer, at position: UInt64, pattern: PayloadPattern) {
         guard let base = out.baseAddress, out.count > 0 else { return }
         var pos = position
         let end = position + UInt64(out.count)
         var at = 0
         // Leading bytes up to a word boundary.
         while pos < end && pos % 8 != 0 {
-            base.storeBytes(of: UInt8(truncatingIfNeeded: payloadWord(pos / 8, seed: seed) >> ((pos % 8) * 8)),
+            base.storeBytes(of: UInt8(truncatingIfNeeded: pattern.word(pos / 8) >> ((pos % 8) * 8)),
                             toByteOffset: at, as: UInt8.self)
             pos += 1; at += 1
         }
         // Whole words.
-        var word = pos / 8
         let words = (end - pos) / 8
-        let stop = word + words
-        while word < stop {
-            (base + at).storeBytes(of: payloadWord(word, seed: seed).littleEndian, as: UInt64.self)
-            word += 1; at += 8
-        }
+        pattern.words(into: base + at, first: pos / 8, count: Int(words))
+        at += Int(words) * 8
         pos += words * 8
         // Trailing bytes of a last, partial word.
         if pos < end {
-            let last = payloadWord(pos / 8, seed: seed)
+            let last = pattern.word(pos / 8)
             while pos < end {
                 base.storeBytes(of: UInt8(truncatingIfNeeded: last >> ((pos % 8) * 8)), toByteOffset: at, as: UInt8.self)
                 pos += 1; at += 1
