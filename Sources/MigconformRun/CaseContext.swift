@@ -47,10 +47,19 @@ final class StreamCache {
     var spoolThreshold = SavedStream.defaultSpoolThreshold
     /// Where spool files go (nil: ``SavedStream/spoolDirectory``, else the temporary folder).
     var spoolDirectory: String?
-    /// v1: the transaction sizes the device produced the stream in (the v1 header asks resumes to keep them).
+    /// The sizes of the reads (v2) or transactions (v1) the device produced its stream in; resumes write the
+    /// stream back in the same pieces (the v1 header asks for that).
     var transactions: [Int] = [1 << 16]
     /// Why no valid stream can be had, once that is known.
     var unloadable: String?
+    /// The run's path questions, asked of one machine throughout.
+    private var distances: Distances?
+    func distances(_ machine: Machine) -> Distances {
+        if let d = distances, d.machine.spec.id == machine.spec.id, d.machine.features == machine.features { return d }
+        let d = Distances(machine)
+        distances = d
+        return d
+    }
 }
 
 /// Everything a check needs to talk to the device in terms of the spec: requests by state name, positioning,
@@ -81,6 +90,8 @@ final class CaseContext {
     }
 
     var spec: Spec { machine.spec }
+    /// The device under test runs only when called (an in-process simulator): nothing changes between calls.
+    var answersPromptly: Bool { device.device.underlying.answersPromptly }
     var rule: Rule { testCase.rule }
     var check: Check { rule.check }
 
@@ -192,7 +203,7 @@ final class CaseContext {
         var stream: SavedStream?
         if loadResume && state == resume { stream = try validStream() }
         let needsFresh = fresh || state == resume
-        let distances = Distances(machine)
+        let distances = cache.distances(machine)
         func route(from start: String) -> [Arc]? {
             needsFresh && distances.sessionStates.contains(state) ? distances.freshPath(start, state) : machine.walk(from: start, to: state)
         }
@@ -337,6 +348,9 @@ final class CaseContext {
             guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
             let end = try drain(fd: f, stopAtENOMSG: false, into: stream)
             if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)") }
+            // The stream goes back in the pieces it came out in, as a migration's destination writes what the
+            // source read (and then no piece is copied on the way).
+            if !viaPreCopy, !stream.pieceSizes.isEmpty { cache.transactions = stream.pieceSizes }
         case .v1:
             // The v1 region protocol moves the stream in the device's own transactions; it stays in memory.
             try enter(try role("save"), fresh: true)
@@ -415,7 +429,8 @@ final class CaseContext {
 /// buffers of ``chunkSize`` bytes, not the whole stream.
 ///
 /// The spool file is unlinked as soon as it is created: it disappears when the stream is released or the process
-/// ends, however the run ends.
+/// ends, however the run ends. Its reads and writes go through a ``SpoolIO`` thread, so that copying a chunk to
+/// or from the file overlaps the device's work on the next one.
 public final class SavedStream {
     /// Bytes moved per device read or write of bulk data.
     public static let chunkSize = 8 << 20
@@ -429,10 +444,15 @@ public final class SavedStream {
     public private(set) var count: UInt64 = 0
     /// The spool file's name while it existed (for messages), nil while the stream is in memory.
     public private(set) var spoolPath: String?
-    public var isSpooled: Bool { fd >= 0 }
+    public var isSpooled: Bool { io != nil }
+    /// The sizes of the appends a stream held in memory was built from, in order (empty once spooled).
+    public var pieceSizes: [Int] { pieces.map(\.count) }
 
-    private var memory: [UInt8] = []
-    private var fd: Int32 = -1
+    /// The stream in memory, in the pieces it arrived in (appending keeps the caller's array, copying nothing);
+    /// `starts[i]` is the stream offset of `pieces[i]`.
+    private var pieces: [[UInt8]] = []
+    private var starts: [UInt64] = []
+    private var io: SpoolIO?
     private var discards = false
     private let spoolThreshold: UInt64
     private let directory: String?
@@ -452,42 +472,41 @@ public final class SavedStream {
     /// A stream held in memory with these bytes.
     public convenience init(_ bytes: [UInt8]) {
         self.init(spoolThreshold: .max)
-        memory = bytes
+        if !bytes.isEmpty { pieces = [bytes]; starts = [0] }
         count = UInt64(bytes.count)
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { io?.finish() }
 
-    /// Appends bytes at the end, moving the stream to a spool file when it grows past the threshold.
+    /// Appends bytes at the end, moving the stream to a spool file when it grows past the threshold. A spooled
+    /// append returns once the bytes are queued; a write that failed is reported by a later call.
     public func append(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
         if discards { count += UInt64(bytes.count); return }
-        if fd < 0 && count + UInt64(bytes.count) > spoolThreshold {
+        if io == nil && count + UInt64(bytes.count) > spoolThreshold {
             try spool()
         }
-        if fd >= 0 {
-            try bytes.withUnsafeBytes { try pwriteAll($0, at: count) }
+        if let io {
+            try io.write(bytes, at: count)
         } else {
-            memory += bytes
+            pieces.append(bytes)
+            starts.append(count)
         }
         count += UInt64(bytes.count)
     }
 
-    /// `count` bytes from `offset` (fewer at the end).
+    /// `count` bytes from `offset` (fewer at the end). Reading a spooled stream front to back in equal pieces
+    /// has the next piece read ahead while the caller works on this one.
     public func read(at offset: UInt64, count wanted: Int) throws -> [UInt8] {
         guard offset < count, wanted > 0, !discards else { return [] }
         let n = Int(min(UInt64(wanted), count - offset))
-        if fd < 0 { return Array(memory[Int(offset)..<Int(offset) + n]) }
-        return try [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
-            var done = 0
-            while done < n {
-                let r = pread(fd, buffer.baseAddress! + done, n - done, off_t(offset) + off_t(done))
-                if r < 0 && errno == EINTR { continue }
-                guard r > 0 else { initialized = done; throw SpoolError(path: spoolPath ?? "", what: "cannot read", errno: r < 0 ? errno : EIO) }
-                done += r
-            }
-            initialized = n
+        guard let io else { return held(at: offset, count: n) }
+        let bytes = try io.read(at: offset, count: n)
+        let next = offset + UInt64(n)
+        if n >= SpoolIO.readAheadMinimum && next < count {
+            io.readAhead(at: next, count: Int(min(UInt64(n), count - next)))
         }
+        return bytes
     }
 
     /// The whole stream as one array (for small streams and tests).
@@ -496,10 +515,15 @@ public final class SavedStream {
     /// Shortens the stream to `length` bytes.
     public func truncate(to length: UInt64) throws {
         guard length < count else { return }
-        if fd >= 0 {
-            guard ftruncate(fd, off_t(length)) == 0 else { throw SpoolError(path: spoolPath ?? "", what: "cannot truncate", errno: errno) }
+        if let io {
+            try io.truncate(to: length)
         } else {
-            memory.removeLast(Int(count - length))
+            let i = piece(containing: length - (length > 0 ? 1 : 0))
+            let keep = Int(length - starts[i])
+            pieces.removeSubrange((i + 1)...)
+            starts.removeSubrange((i + 1)...)
+            pieces[i].removeSubrange(keep...)
+            if pieces[i].isEmpty { pieces.removeLast(); starts.removeLast() }
         }
         count = length
     }
@@ -509,11 +533,42 @@ public final class SavedStream {
         var bytes = try read(at: offset, count: length)
         guard !bytes.isEmpty else { return }
         for i in bytes.indices { bytes[i] ^= 0xff }
-        if fd >= 0 {
-            try bytes.withUnsafeBytes { try pwriteAll($0, at: offset) }
+        if let io {
+            try io.overwrite(bytes, at: offset)
         } else {
-            memory.replaceSubrange(Int(offset)..<Int(offset) + bytes.count, with: bytes)
+            for (k, byte) in bytes.enumerated() {
+                let at = offset + UInt64(k)
+                let i = piece(containing: at)
+                pieces[i][Int(at - starts[i])] = byte
+            }
         }
+    }
+
+    /// The index of the piece holding stream offset `offset` (which is below ``count``).
+    private func piece(containing offset: UInt64) -> Int {
+        var low = 0, high = starts.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if starts[mid] <= offset { low = mid } else { high = mid - 1 }
+        }
+        return low
+    }
+
+    /// `n` bytes at `offset` of a stream in memory: the piece itself when the read is exactly one piece.
+    private func held(at offset: UInt64, count n: Int) -> [UInt8] {
+        var i = piece(containing: offset)
+        var at = Int(offset - starts[i])
+        if at == 0 && pieces[i].count == n { return pieces[i] }
+        if at + n <= pieces[i].count { return Array(pieces[i][at..<at + n]) }
+        var out: [UInt8] = []
+        out.reserveCapacity(n)
+        while out.count < n {
+            let take = min(n - out.count, pieces[i].count - at)
+            out += pieces[i][at..<at + take]
+            i += 1
+            at = 0
+        }
+        return out
     }
 
     /// Moves the bytes held in memory to a new, already unlinked file.
@@ -525,20 +580,174 @@ public final class SavedStream {
         let path = String(cString: template)
         guard f >= 0 else { throw SpoolError(path: path, what: "cannot create", errno: errno) }
         unlink(path)
-        fd = f
         spoolPath = path
-        let held = memory
-        memory = []
-        try held.withUnsafeBytes { try pwriteAll($0, at: 0) }
+        let io = SpoolIO(fd: f, path: path)
+        self.io = io
+        let held = zip(starts, pieces)
+        pieces = []
+        starts = []
+        for (offset, bytes) in held { try io.write(bytes, at: offset) }
+    }
+}
+
+/// The spool file's I/O thread: writes are queued and done in order (at most ``queueDepth`` waiting, so memory
+/// stays bounded), and one read may be requested ahead of need. Every call that reads or changes the file
+/// waits for the queued writes first, and the first failure is reported by the next call.
+final class SpoolIO: @unchecked Sendable {
+    /// Writes that may wait in the queue before ``write(_:at:)`` blocks.
+    static let queueDepth = 2
+    /// Reads smaller than this are not read ahead.
+    static let readAheadMinimum = 1 << 20
+
+    let fd: Int32
+    let path: String
+    private let cond = NSCondition()
+    private var writes: [(offset: UInt64, bytes: [UInt8])] = []
+    private var writing = false
+    private var ahead: (offset: UInt64, count: Int)?
+    private var aheadResult: Result<[UInt8], SpoolError>?
+    private var reading = false
+    private var failure: SpoolError?
+    private var closed = false
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "migconform-spool"
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 
-    private func pwriteAll(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        var done = 0
-        while done < buffer.count {
-            let r = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if r < 0 && errno == EINTR { continue }
-            guard r > 0 else { throw SpoolError(path: spoolPath ?? "", what: "cannot write", errno: r < 0 ? errno : EIO) }
-            done += r
+    deinit { close(fd) }
+
+    /// Queues `bytes` for writing at `offset`.
+    func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        try cond.withLock {
+            while writes.count >= Self.queueDepth && failure == nil { cond.wait() }
+            if let f = failure { throw f }
+            dropAhead()
+            writes.append((offset, bytes))
+            cond.broadcast()
+        }
+    }
+
+    /// `count` bytes at `offset`, from the read ahead when it was for exactly these, else read now.
+    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+        let cached: Result<[UInt8], SpoolError>? = try cond.withLock {
+            try drainLocked()
+            guard let a = ahead, a.offset == offset, a.count == count else { dropAhead(); return nil }
+            while aheadResult == nil { cond.wait() }
+            let r = aheadResult
+            ahead = nil; aheadResult = nil
+            return r
+        }
+        if let cached { return try cached.get() }
+        return try Self.readFile(fd, path: path, at: offset, count: count).get()
+    }
+
+    /// Asks for `count` bytes at `offset` to be read in the background.
+    func readAhead(at offset: UInt64, count: Int) {
+        cond.withLock {
+            guard ahead == nil, failure == nil else { return }
+            ahead = (offset, count)
+            aheadResult = nil
+            cond.broadcast()
+        }
+    }
+
+    func truncate(to length: UInt64) throws {
+        try cond.withLock {
+            try drainLocked()
+            dropAhead()
+            guard ftruncate(fd, off_t(length)) == 0 else { throw SpoolError(path: path, what: "cannot truncate", errno: errno) }
+        }
+    }
+
+    /// Writes `bytes` at `offset` now (after the queued writes).
+    func overwrite(_ bytes: [UInt8], at offset: UInt64) throws {
+        try cond.withLock {
+            try drainLocked()
+            dropAhead()
+        }
+        if let e = Self.writeFile(fd, path: path, bytes, at: offset) { throw e }
+    }
+
+    /// Waits until no write is queued or in progress; throws the first failure.
+    private func drainLocked() throws {
+        while (!writes.isEmpty || writing) && failure == nil { cond.wait() }
+        if let f = failure { throw f }
+    }
+
+    /// Forgets a read ahead (its bytes may be stale); waits for one in progress.
+    private func dropAhead() {
+        while reading { cond.wait() }
+        ahead = nil
+        aheadResult = nil
+    }
+
+    private func loop() {
+        while true {
+            cond.lock()
+            while !closed && writes.isEmpty && !(ahead != nil && aheadResult == nil) { cond.wait() }
+            if closed { cond.unlock(); return }
+            if !writes.isEmpty {
+                let w = writes[0]
+                writing = true
+                cond.unlock()
+                let error = Self.writeFile(fd, path: path, w.bytes, at: w.offset)
+                cond.withLock {
+                    writes.removeFirst()
+                    writing = false
+                    if let error, failure == nil { failure = error }
+                    cond.broadcast()
+                }
+            } else if let a = ahead {
+                reading = true
+                cond.unlock()
+                let result = Self.readFile(fd, path: path, at: a.offset, count: a.count)
+                cond.withLock {
+                    reading = false
+                    if ahead?.offset == a.offset && ahead?.count == a.count { aheadResult = result }
+                    cond.broadcast()
+                }
+            } else {
+                cond.unlock()
+            }
+        }
+    }
+
+    /// Lets the thread end; the file closes when the last reference goes.
+    func finish() {
+        cond.withLock { closed = true; cond.broadcast() }
+    }
+
+    static func readFile(_ fd: Int32, path: String, at offset: UInt64, count n: Int) -> Result<[UInt8], SpoolError> {
+        var failure: SpoolError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
+            var done = 0
+            while done < n {
+                let r = pread(fd, buffer.baseAddress! + done, n - done, off_t(offset) + off_t(done))
+                if r < 0 && errno == EINTR { continue }
+                guard r > 0 else { failure = SpoolError(path: path, what: "cannot read", errno: r < 0 ? errno : EIO); break }
+                done += r
+            }
+            initialized = done
+        }
+        if let failure { return .failure(failure) }
+        return .success(bytes)
+    }
+
+    static func writeFile(_ fd: Int32, path: String, _ bytes: [UInt8], at offset: UInt64) -> SpoolError? {
+        bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let r = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+                if r < 0 && errno == EINTR { continue }
+                guard r > 0 else { return SpoolError(path: path, what: "cannot write", errno: r < 0 ? errno : EIO) }
+                done += r
+            }
+            return nil
         }
     }
 }

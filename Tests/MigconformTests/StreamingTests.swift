@@ -23,10 +23,10 @@ import MigconformSpec
         #expect(Self.stream(payload: payload, pieces: [1]) == whole)
         #expect(Self.stream(payload: payload, pieces: [3, 8, 13, 4093]) == whole)
         #expect(Array(whole.prefix(4)) == ReferenceStream.magic)
-        // The payload is the documented word pattern, little-endian.
-        if payload >= 16 {
-            let word1 = ReferenceStream.readLE(whole[(24 + 8)..<(24 + 16)])
-            #expect(word1 == ReferenceStream.payloadWord(1, seed: 9))
+        // The payload is the documented word pattern, little-endian, in the first block and past it.
+        for w in [1, Int(payload / 8) - 1] where w >= 1 && UInt64(w + 1) * 8 <= payload {
+            let word = ReferenceStream.readLE(whole[(24 + 8 * w)..<(24 + 8 * w + 8)])
+            #expect(word == ReferenceStream.payloadWord(UInt64(w), seed: 9), "payload word \(w)")
         }
     }
 
@@ -115,6 +115,51 @@ import MigconformSpec
         try counter.append(bytes)
         #expect(counter.count == UInt64(bytes.count))
         #expect(try counter.bytes().isEmpty)
+    }
+
+    /// Spooled streams read front to back in equal pieces have the next piece read ahead; whatever changes the
+    /// file (an append, an inversion, a truncation) must not let a stale read-ahead through.
+    @Test func readAheadOfASpooledStreamNeverServesStaleBytes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-ahead-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let piece = SpoolIO.readAheadMinimum
+        let bytes = (0..<(5 * piece + 777)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        let s = SavedStream(spoolThreshold: UInt64(piece), directory: dir.path)
+        var at = 0
+        while at < bytes.count { let n = min(piece, bytes.count - at); try s.append(Array(bytes[at..<at + n])); at += n }
+        #expect(s.isSpooled && s.pieceSizes.isEmpty)
+        var expected = bytes
+        func readAll() throws -> [UInt8] {
+            var out: [UInt8] = [], offset: UInt64 = 0
+            while offset < s.count { let b = try s.read(at: offset, count: piece); out += b; offset += UInt64(b.count) }
+            return out
+        }
+        #expect(try readAll() == expected)
+        // The first piece is read, the second is read ahead; then the second changes.
+        #expect(try s.read(at: 0, count: piece) == Array(expected[..<piece]))
+        try s.invert(at: UInt64(piece) + 5, length: 3)
+        for i in (piece + 5)..<(piece + 8) { expected[i] ^= 0xff }
+        #expect(try s.read(at: UInt64(piece), count: piece) == Array(expected[piece..<(2 * piece)]))
+        // A truncation inside a piece that was read ahead, then an append over the same place.
+        _ = try s.read(at: UInt64(2 * piece), count: piece)
+        try s.truncate(to: UInt64(3 * piece + 10))
+        try s.append([9, 9, 9])
+        expected = Array(expected[..<(3 * piece + 10)]) + [9, 9, 9]
+        #expect(try readAll() == expected)
+    }
+
+    @Test func aStreamInMemoryKeepsItsPiecesAndHandsAWholePieceBackAsItIs() throws {
+        let s = SavedStream(spoolThreshold: 1 << 20)
+        let a = [UInt8](repeating: 1, count: 100), b = [UInt8](repeating: 2, count: 50)
+        try s.append(a)
+        try s.append(b)
+        #expect(s.pieceSizes == [100, 50])
+        #expect(try s.read(at: 100, count: 50) == b)
+        #expect(try s.read(at: 90, count: 20) == [UInt8](repeating: 1, count: 10) + [UInt8](repeating: 2, count: 10))
+        try s.truncate(to: 100)
+        #expect(s.pieceSizes == [100])
+        try s.truncate(to: 0)
+        #expect(s.pieceSizes.isEmpty && s.count == 0)
     }
 
     @Test func theSegmentationOfLargeStreamsIsBoundedAndSaid() {
