@@ -383,14 +383,14 @@ final class CaseContext {
     static let patternBytes: UInt64 = 64 << 20
 
     /// A short description of how `write` segments a stream of `count` bytes: `segments [1]`, or
-    /// `segments [1] for the first 8192 writes, then 8 MiB writes`.
+    /// `segments [1] for the first 8192 bytes (8192 writes), then writes of up to 8 MiB`.
     static func segmentation(_ segments: [Int], count: UInt64) -> String {
         var writes = 0, covered: UInt64 = 0, i = 0
         while covered < count && writes < patternWrites && covered < patternBytes {
             covered += UInt64(max(1, segments[i % segments.count])); i += 1; writes += 1
         }
         if covered >= count { return "segments \(segments)" }
-        return "segments \(segments) for the first \(covered) bytes (\(writes) writes), then \(SavedStream.chunkSize >> 20) MiB writes"
+        return "segments \(segments) for the first \(covered) bytes (\(writes) writes), then writes of up to \(SavedStream.chunkSize >> 20) MiB"
     }
 
     /// Writes a resume stream in pieces of the given sizes (cycled); returns the errno of the first refused write.
@@ -403,7 +403,7 @@ final class CaseContext {
             var offset: UInt64 = 0, i = 0, writes = 0
             while offset < total {
                 let patterned = writes < Self.patternWrites && offset < Self.patternBytes
-                let size = patterned ? max(1, segments[i % segments.count]) : SavedStream.chunkSize
+                let size = patterned ? max(1, segments[i % segments.count]) : stream.bulkSize(at: offset)
                 if patterned { i += 1 }
                 let piece = try stream.read(at: offset, count: Int(min(UInt64(size), total - offset)))
                 writes += 1
@@ -542,6 +542,14 @@ public final class SavedStream {
                 pieces[i][Int(at - starts[i])] = byte
             }
         }
+    }
+
+    /// How much a bulk write from `offset` takes: up to the end of the piece held in memory there (so the next
+    /// write is a whole piece, handed over without a copy), at most ``chunkSize``.
+    public func bulkSize(at offset: UInt64) -> Int {
+        guard io == nil, offset < count, !pieces.isEmpty else { return Self.chunkSize }
+        let i = piece(containing: offset)
+        return min(Self.chunkSize, Int(starts[i] + UInt64(pieces[i].count) - offset))
     }
 
     /// The index of the piece holding stream offset `offset` (which is below ``count``).

@@ -156,6 +156,8 @@ import MigconformSpec
         #expect(s.pieceSizes == [100, 50])
         #expect(try s.read(at: 100, count: 50) == b)
         #expect(try s.read(at: 90, count: 20) == [UInt8](repeating: 1, count: 10) + [UInt8](repeating: 2, count: 10))
+        // Bulk writes end where a piece ends, so the next one is a whole piece.
+        #expect(s.bulkSize(at: 0) == 100 && s.bulkSize(at: 30) == 70 && s.bulkSize(at: 100) == 50)
         try s.truncate(to: 100)
         #expect(s.pieceSizes == [100])
         try s.truncate(to: 0)
@@ -165,8 +167,8 @@ import MigconformSpec
     @Test func theSegmentationOfLargeStreamsIsBoundedAndSaid() {
         #expect(CaseContext.segmentation([1], count: 4128) == "segments [1]")
         #expect(CaseContext.segmentation([65536], count: 4 << 30)
-                == "segments [65536] for the first 67108864 bytes (1024 writes), then 8 MiB writes")
-        #expect(CaseContext.segmentation([1], count: 1 << 20).hasSuffix("(8192 writes), then 8 MiB writes"))
+                == "segments [65536] for the first 67108864 bytes (1024 writes), then writes of up to 8 MiB")
+        #expect(CaseContext.segmentation([1], count: 1 << 20).hasSuffix("(8192 writes), then writes of up to 8 MiB"))
     }
 
     /// Round trips and damaged resumes of a stream larger than the spool threshold: the run spools, every case
@@ -198,7 +200,7 @@ import MigconformSpec
         // 10 MiB in 64 KiB writes and 8 MiB reads.
         #expect(roundTrip.transcript.count < 400)
         let bytewise = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP-BYTEWISE" })
-        #expect(bytewise.message.contains("then 8 MiB writes"))
+        #expect(bytewise.message.contains("then writes of up to 8 MiB"))
         #expect(bytewise.transcript.count < 8192 + 100)
         // Transcripts keep counts, not the data.
         let reads = roundTrip.transcript.filter { if case .read = $0.operation { return true } else { return false } }
