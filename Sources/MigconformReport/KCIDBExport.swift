@@ -223,10 +223,5 @@ public enum KCIDBExport {
         return f.date(from: s)
     }
 
-    static func iso(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: d)
-    }
+    static func iso(_ d: Date) -> String { Timestamp.iso8601(d) }
 }
