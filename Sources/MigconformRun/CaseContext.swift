@@ -379,7 +379,7 @@ final class CaseContext {
         if let s = cache.stream { return s }
         let s: SavedStream
         do { s = try captureStream() } catch let b as Blocked {
-            throw Blocked(reason: "no valid save stream to resume with: \(b.reason)")
+            throw Blocked(reason: "no valid save stream to resume with: \(b.reason)", cause: b.cause)
         }
         let resume = try role("resume"), exit = try role("resume-exit")
         let refused = try feedStream(s, segments: cache.transactions)

@@ -72,6 +72,7 @@ public struct CaseResult: Codable, Sendable {
         self.durationMicros = durationMicros; self.transcript = transcript; self.reproducer = reproducer
         self.rawVerdict = rawVerdict; self.expectation = expectation; self.attempts = attempts
         self.unfinished = unfinished; self.otherShard = otherShard
+        if verdict == .skipped { notRun = otherShard != nil ? .otherShard : NotRunReason(skipMessage: message) }
     }
 
     /// The verdict the device itself earned: the raw verdict under XFAIL/XPASS, otherwise the verdict.
