@@ -221,7 +221,7 @@ public final class Explorer {
                 verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
                 message: "found by \(f.origin), \(f.originalLength) steps, shrunk to \(f.minimal.count): \(steps)",
                 expected: f.violation.expected, actual: f.violation.actual, durationMicros: 0,
-                transcript: transcript, reproducer: transcript.map(\.operation)))
+                transcript: transcript, reproducer: transcript))
         }
         return out
     }

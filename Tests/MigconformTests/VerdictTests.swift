@@ -1,6 +1,8 @@
 import Foundation
 import MigconformRun
 import MigconformReport
+import MigconformReference
+import MigconformCases
 import Testing
 
 /// The run verdict through the binary, as a lab gates on it: CONFORMANT only when every applicable MUST case ran and
@@ -95,5 +97,30 @@ struct VerdictTests {
         #expect(verdict(drained.report, "V2-STREAM-PERMANENT-EOF") == .fail)
         #expect(verdict(drained.report, "V2-INV-NO-SPONTANEOUS-CHANGE") == .fail)
         for r in [enomsg, refused, drained] { #expect(r.status == 1) }
+    }
+}
+
+/// Every failure the catalogue's faults produce replays as itself: the same verdict, the same operations.
+@Suite struct ReplayAllFaultsTests {
+    @Test func everyFailedCaseOfEveryFaultIsReproduced() throws {
+        var replayed = 0
+        var problems: [String] = []
+        // A sequence fault shows only after a history of requests: its reproducer lists that history, and a case
+        // run again alone from a reset need not meet it (explore's sequences replay those).
+        for entry in FaultCatalogue.entries where entry.name != V2Fault.hangsOnStopCopy.rawValue && !entry.needsSequence {
+            let spec = entry.generation == .v2 ? TestSupport.v2 : TestSupport.v1
+            let target = "fault:\(entry.name)"
+            let options = RunOptions(target: target, expansion: ExpansionOptions(variants: Set(entry.variants)))
+            let report = try Runner(spec: spec, device: entry.makeDevice(), options: options).run()
+            for c in report.cases where Replay.failing.contains(c.verdict) {
+                guard let outcome = try Replay.run(c, of: report, spec: spec, device: entry.makeDevice(), target: target) else {
+                    problems.append("\(target) \(c.id): the case is gone"); continue
+                }
+                replayed += 1
+                if !outcome.reproduced { problems.append("\(target) \(c.id): did not reproduce (\(outcome.now.verdict))") }
+            }
+        }
+        #expect(replayed > 80)
+        #expect(problems.isEmpty, "\(problems.count) of \(replayed):\n\(problems.prefix(20).joined(separator: "\n"))")
     }
 }
