@@ -124,3 +124,33 @@ struct VerdictTests {
         #expect(problems.isEmpty, "\(problems.count) of \(replayed):\n\(problems.prefix(20).joined(separator: "\n"))")
     }
 }
+
+/// explore is deterministic for a seed, and every finding it reports replays.
+@Suite(.enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there"))
+struct ExploreDeterminismTests {
+    var binary: URL { TestSupport.binary! }
+
+    func explore(_ args: [String]) throws -> (cases: [CaseResult], dir: URL) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-explore-\(UUID().uuidString)")
+        _ = try TestSupport.shell(binary, ["explore", "--out", dir.path] + args)
+        return (try ReportReader.load(dir.path).cases, dir)
+    }
+
+    @Test func theSameSeedGivesTheSameFindingsInTheSameOrder() throws {
+        let args = ["--walks", "100", "--steps", "12", "--seed", "7", "--target", "fault:combination-stops-short"]
+        let a = try explore(args), b = try explore(args)
+        defer { for d in [a.dir, b.dir] { try? FileManager.default.removeItem(at: d) } }
+        #expect(a.cases.count >= 2)
+        #expect(a.cases.map(\.id) == b.cases.map(\.id))
+        #expect(a.cases.map(\.message) == b.cases.map(\.message))
+    }
+
+    @Test func aFindingOfTheResetThatStartsASequenceCarriesTheSequenceBeforeIt() throws {
+        let r = try explore(["--depth", "3", "--target", "fault:reset-to-stop"])
+        defer { try? FileManager.default.removeItem(at: r.dir) }
+        let finding = try #require(r.cases.first { $0.ruleID == "V2-RESET-TO-RUNNING" })
+        #expect(finding.message.hasSuffix("1. set RESUMING; 2. reset"), "\(finding.message)")
+        let replay = try TestSupport.shell(binary, ["replay", r.dir.path, finding.id])
+        #expect(replay.status == 1 && replay.stdout.hasSuffix("reproduced\n"), "\(replay.stdout)\(replay.stderr)")
+    }
+}
