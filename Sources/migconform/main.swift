@@ -70,4 +70,5 @@ func main() -> Int32 {
     }
 }
 
-exit(main())
+Output.ignoreBrokenPipes()
+exit(Output.exitStatus(main()))
