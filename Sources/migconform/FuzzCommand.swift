@@ -18,6 +18,7 @@ enum FuzzCommand: Command {
         OptionSpec(name: "--families", value: "LIST", help: "Families to try, comma-separated: specs, uris, adapters (default all)."),
         OptionSpec(name: "--deadline", value: "S", help: "Seconds one child may take before it counts as a hang (default 60)."),
         OptionSpec(name: "--keep", value: "DIR", help: "Copy each finding's input into DIR."),
+        OptionSpec(name: "--binary", value: "PATH", help: "Try the inputs on another migconform build (default: this one)."),
         OptionSpec(name: "--verbose", value: nil, help: "Print every child's command line, exit status and time."),
         OptionSpec(name: "--serve-adapter", value: "SEED", help: "(internal) Serve ref:v2, or ref:v1 for an odd SEED, with mutated answers."),
         OptionSpec(name: "--rate", value: "N", help: "(with --serve-adapter) Mutate about one answer in N (default 40)."),
@@ -57,7 +58,7 @@ enum FuzzCommand: Command {
         for f in chosen where !families.contains(f) {
             throw UsageError(message: "--families: unknown family '\(Targets.excerpt(f))' (families: \(families.joined(separator: ", ")))")
         }
-        var fuzzer = try Fuzzer(seed: seed, deadline: deadline, keep: a.value("--keep"))
+        var fuzzer = try Fuzzer(seed: seed, deadline: deadline, keep: a.value("--keep"), binary: a.value("--binary"))
         fuzzer.verbose = a.flag("--verbose")
         defer { fuzzer.cleanUp() }
         let start = Date()
@@ -112,7 +113,9 @@ struct Fuzzer {
     var random: FuzzRandom
     let deadline: Double
     let keep: String?
+    /// The build under test, and this one (which serves the mutated adapters).
     let binary: String
+    let server: String
     let work: URL
     /// The exit codes the README documents, read from the one table every command's help prints.
     let documented: Set<Int32>
@@ -122,11 +125,12 @@ struct Fuzzer {
     var serial = 0
     var verbose = false
 
-    init(seed: UInt64, deadline: Double, keep: String?) throws {
+    init(seed: UInt64, deadline: Double, keep: String?, binary other: String?) throws {
         random = FuzzRandom(seed: seed)
         self.deadline = deadline
         self.keep = keep
-        binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        server = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        binary = other ?? server
         work = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-fuzz-\(getpid())")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         documented = Fuzzer.exitCodes(from: ExitCode.table)
@@ -317,7 +321,7 @@ struct Fuzzer {
             tried["adapters", default: 0] += 1
             let seed = random.next() >> 1
             let rate = random.pick([15, 40, 120])
-            let command = "'\(binary)' fuzz --serve-adapter \(seed) --rate \(rate)"
+            let command = "'\(server)' fuzz --serve-adapter \(seed) --rate \(rate)"
             let folder = work.appendingPathComponent("adapter-run-\(i)")
             let run = child("adapters", ["run", "--quiet", "--target", "exec:" + command, "--out", folder.path],
                             environment: ["MIGCONFORM_ADAPTER_TIMEOUT": "3", "MIGCONFORM_ADAPTER_RESET_TIMEOUT": "3",

@@ -92,3 +92,28 @@ struct AdapterAnswerTests {
         #expect(r.stderr.contains("does not answer v1 requests"), "\(r.stderr)")
     }
 }
+
+@Suite("Adapter: answers at the edges of u64")
+struct AdapterEdgeAnswerTests {
+    @Test(.enabled(if: AdapterFixtures.python != nil, "python3 is not on the PATH"), .timeLimit(.minutes(1)))
+    func aHugeDataSizeIsNeverUsed() throws {
+        let device = try ExecDevice(command: AdapterFixtures.pythonCommand(
+            #"--answer-on 'get-data-size={"result":"value","value":18446744073709551615}'"#))
+        defer { device.shutdown() }
+        #expect(throws: TransportError.self) { try device.perform(.getDataSize) }
+        let report = try TestSupport.run(TestSupport.v2, device, target: "exec:huge-data-size")
+        let steps = report.cases.flatMap { $0.transcript }.filter { $0.operation == .getDataSize }
+        #expect(!steps.isEmpty)
+        #expect(steps.allSatisfy { $0.outcome == nil && $0.transportError?.contains("does not fit") == true }, "\(steps.prefix(2))")
+    }
+
+    @Test(.enabled(if: AdapterFixtures.python != nil, "python3 is not on the PATH"), .timeLimit(.minutes(1)))
+    func allFlagsSetIsJudgedByTheSpec() throws {
+        let device = try ExecDevice(command: AdapterFixtures.pythonCommand(
+            #"--answer-on 'get-migration-flags={"result":"value","value":18446744073709551615}'"#))
+        defer { device.shutdown() }
+        let report = try TestSupport.run(TestSupport.v2, device, target: "exec:all-flags")
+        let defined = report.cases.first { $0.id == "V2-FEAT-DEFINED-FLAGS" }
+        #expect(defined?.verdict == .warn || defined?.verdict == .fail, "\(String(describing: defined?.verdict))")
+    }
+}
