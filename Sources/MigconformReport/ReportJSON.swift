@@ -69,6 +69,9 @@ struct CaseDocument: Codable {
     var attempts: Int?
     var unfinished: Bool?
     var otherShard: Int?
+    var notRun: NotRunReason?
+    var blockedBy: String?
+    var seenIn: [String]?
 
     init(_ c: CaseResult) {
         id = c.id; ruleID = c.ruleID; level = c.level; statement = c.statement; cite = c.cite
@@ -76,15 +79,19 @@ struct CaseDocument: Codable {
         durationMicros = c.durationMicros; transcript = c.transcript.map(EntryDocument.init)
         reproducer = c.reproducer?.map(OperationDocument.init)
         rawVerdict = c.rawVerdict; expectation = c.expectation; attempts = c.attempts; unfinished = c.unfinished
-        otherShard = c.otherShard
+        otherShard = c.otherShard; notRun = c.notRun; blockedBy = c.blockedBy; seenIn = c.seenIn
     }
 
     var result: CaseResult {
-        CaseResult(id: id, ruleID: ruleID, level: level, statement: statement, cite: cite, verdict: verdict,
-                   message: message, expected: expected, actual: actual, durationMicros: durationMicros,
-                   transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.operation },
-                   rawVerdict: rawVerdict, expectation: expectation, attempts: attempts, unfinished: unfinished,
-                   otherShard: otherShard)
+        var r = CaseResult(id: id, ruleID: ruleID, level: level, statement: statement, cite: cite, verdict: verdict,
+                           message: message, expected: expected, actual: actual, durationMicros: durationMicros,
+                           transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.operation },
+                           rawVerdict: rawVerdict, expectation: expectation, attempts: attempts, unfinished: unfinished,
+                           otherShard: otherShard)
+        r.notRun = notRun ?? (verdict == .skipped ? NotRunReason(skipMessage: message) : nil)
+        r.blockedBy = blockedBy
+        r.seenIn = seenIn
+        return r
     }
 }
 

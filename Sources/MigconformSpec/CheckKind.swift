@@ -82,8 +82,10 @@ public enum CheckKind: String, Sendable, CaseIterable {
             return [.list("segments", of: nil, integers: Limits.segment),
                     .oneOf("via", ["stop-copy", "pre-copy"])]
         case .resumeDamaged:
-            return [.oneOf("damage", ["truncate", "corrupt", "overlong"], required: true),
+            return [.oneOf("damage", ["truncate", "truncate-one", "truncate-header", "corrupt", "header", "garbage",
+                                      "overlong", "refused-write"], required: true),
                     .oneOf("expect", ["stop-fails", "state-after-failure", "reset-recovers"], required: true),
+                    .oneOf("exit", ["resume-exit", "initial"]),
                     .values("also-error")]
         case .invariant:
             return [.oneOf("name", ["no-spontaneous-change", "error-only-after-failure"], required: true)]

@@ -126,6 +126,10 @@ enum RunCommand: Command {
         } catch let e as TransportError {
             discardFolder()
             throw ExitFailure(code: ExitCode.target, message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
+        } catch let e as EmptySelection {
+            try? FileManager.default.removeItem(at: journal.url)
+            try? FileManager.default.removeItem(at: folder)   // nothing ran: leave no empty run folder behind
+            throw UsageError(message: e.message)
         }
         Terminal.endProgress()
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
@@ -145,7 +149,10 @@ enum RunCommand: Command {
         }
         Terminal.out("report: \(folder.path)")
         if report.run.interrupted { return ExitCode.aborted }
-        return unexpected.isEmpty ? ExitCode.ok : ExitCode.nonConformant
+        if !unexpected.isEmpty { return ExitCode.nonConformant }
+        // Against a baseline the exit code follows unexpected results only; otherwise an incomplete run says so.
+        if options.baseline == nil && report.summary.verdict == .incomplete { return ExitCode.incomplete }
+        return ExitCode.ok
     }
 
     /// --timeout, --baseline, --retries, --shard, --expect-driver, --expect-flags.
