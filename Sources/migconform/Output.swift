@@ -3,6 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
+import MigconformReport
 
 /// Writes to stdout and stderr with write(2), never through a call that traps on a closed pipe.
 ///
@@ -32,6 +34,14 @@ enum Output {
         }
         bytes.removeAll()
         return true
+    }
+
+    /// LAVA's helpers, with the signal lines (printed where a helper is missing) going through ``write(_:to:)``.
+    static var lavaHelpers: LavaReporter.Helpers {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return LavaReporter.Helpers(searchPath: path.split(separator: ":").map(String.init)) { line in
+            write(line + "\n", to: STDOUT_FILENO)
+        }
     }
 
     /// From the start, a closed pipe is an EPIPE error to handle rather than a signal that ends the process

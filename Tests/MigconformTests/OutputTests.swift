@@ -28,6 +28,24 @@ struct OutputTests {
         }
     }
 
+    @Test func lavaSignalsToAClosedPipeDoNotTrap() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-lava-pipe-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let p = Process()
+        p.executableURL = TestSupport.binary!
+        p.arguments = ["run", "--lava", "--out", folder.path]
+        p.environment = ["PATH": "/nonexistent"]      // no LAVA helpers: the signal lines go to stdout
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        try out.fileHandleForReading.close()
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGPIPE,
+                "ended with \(p.terminationReason == .exit ? "exit" : "signal") \(p.terminationStatus)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("report.json").path))
+    }
+
     @Test func anOpenPipeIsUntouched() throws {
         let r = try TestSupport.shell(TestSupport.binary!, ["list", "--rules"])
         #expect(r.status == 0)
