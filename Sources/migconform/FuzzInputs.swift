@@ -182,7 +182,14 @@ enum AnswerMutator {
         func set(_ key: String, _ value: AdapterJSON) {
             if let i = members.firstIndex(where: { $0.0 == key }) { members[i].1 = value } else { members.append((key, value)) }
         }
-        switch r.below(9) {
+        switch r.below(11) {
+        case 9, 10:                                                     // the answer's own number, far too large
+            let huge = AdapterJSON.number(r.pick(["9223372036854775808", "18446744073709551615", "1099511627776",
+                                                  "4294967296", "65536"]))
+            if members.contains(where: { $0.0 == "value" }) { set("value", huge) }
+            else if members.contains(where: { $0.0 == "initial_bytes" }) { set(r.chance(2) ? "initial_bytes" : "dirty_bytes", huge) }
+            else if members.contains(where: { $0.0 == "data" }) { set("data", .string(Data(count: 70_000).base64EncodedString())) }
+            else { set("state", huge) }
         case 0:                                                         // another result kind
             set("result", .string(r.pick(["done", "value", "state", "bytes", "precopy", "failed", "hello", "error", "what"])))
             set("value", .number(r.pick(FuzzEdges.integers)))
