@@ -86,6 +86,14 @@ enum RunCommand: Command {
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
         let folder = URL(fileURLWithPath: a.value("--out") ?? defaultFolder(spec: spec, target: targetURI))
+        let folderExisted = FileManager.default.fileExists(atPath: folder.path)
+        /// A run that never started leaves no folder behind (only the one the user made, emptied of the journal).
+        func discardFolder() {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(RunJournal.fileName))
+            if !folderExisted, (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(at: folder)
+            }
+        }
         SavedStream.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
         let journal: RunJournal
         let syncMode = a.value("--journal-sync") ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
@@ -113,9 +121,10 @@ enum RunCommand: Command {
         do {
             report = try runner.run()
         } catch let e as TargetMismatch {
-            try? FileManager.default.removeItem(at: journal.url)
+            discardFolder()
             throw ExitFailure(code: ExitCode.target, message: "refusing to run against \(targetURI): \(e.message)")
         } catch let e as TransportError {
+            discardFolder()
             throw ExitFailure(code: ExitCode.target, message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
         } catch let e as EmptySelection {
             try? FileManager.default.removeItem(at: journal.url)

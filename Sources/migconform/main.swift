@@ -24,6 +24,7 @@ let commands: [CommandEntry] = [
     CommandEntry(IntegrateCommand.self), CommandEntry(ExportCommand.self),
     CommandEntry(ReportCommand.self), CommandEntry(BaselineCommand.self), CommandEntry(DiffCommand.self),
     CommandEntry(MergeCommand.self), CommandEntry(VerifyCommand.self),
+    CommandEntry(FuzzCommand.self),
 ]
 
 func topLevelHelp() -> String {
@@ -70,4 +71,5 @@ func main() -> Int32 {
     }
 }
 
-exit(main())
+Output.ignoreBrokenPipes()
+exit(Output.exitStatus(main()))
