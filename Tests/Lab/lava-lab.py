@@ -237,6 +237,8 @@ def results(log, expected_path, readme, out_dir):
     with open(os.path.join(out_dir, "lava-results.txt"), "w") as f:
         for r in cases:
             f.write(f"{r.get('set', '-')} {r['case']} {r['result']}\n")
+    if final is not None:
+        print(f"LAVA job: {final.get('result')}" + (f" ({final['error_msg']})" if final.get("error_msg") else ""))
     print(f"LAVA recorded {len(seen)} cases of {len(expected)} expected: "
           + ", ".join(f"{k} {counts.get(k, 0)}" for k in ("pass", "fail", "skip", "unknown")))
     if report is not None:
