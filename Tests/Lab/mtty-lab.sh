@@ -250,7 +250,7 @@ step_done "${LINKED:-migconform not built}; guest mode: $LAB_MODE; $(cd "$BIN_DI
 step "initramfs"
 HINT="needs busybox-static, cpio, kmod (modinfo) and xz"
 ROOT="$WORK/root"
-rm -rf "$ROOT"; mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,lib/modules,Specs}
+rm -rf "$ROOT"; mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,lib/modules}
 cp /bin/busybox "$ROOT/bin/busybox"
 MODSRC="$KROOT/lib/modules/$RELEASE/kernel/drivers/vfio"
 for m in vfio/vfio vfio/vfio_iommu_type1 vfio/mdev/mdev; do
@@ -275,7 +275,8 @@ for b in "$BIN_DIR"/*; do
         done
     fi
 done
-if [ -d "$REPO/Specs" ]; then cp -r "$REPO/Specs/." "$ROOT/Specs/"; fi
+# the LAVA job runs the binary alone (the specs are built into it); the plain lab passes LAB_SPEC
+if [ -d "$REPO/Specs" ] && [ "$LAB_MODE" != lava ]; then cp -r "$REPO/Specs/." "$ROOT/Specs/"; fi
 
 guest_command() {
     # The one place to adapt what the guest runs. $1 = the target URI. Writes into /tmp/r.
