@@ -505,6 +505,7 @@ final class CaseContext {
             // The stream goes back in the pieces it came out in, as a migration's destination writes what the
             // source read (and then no piece is copied on the way).
             if !viaPreCopy, !stream.pieceSizes.isEmpty { cache.transactions = stream.pieceSizes }
+            stream.label = "the saved stream (\(stream.count) bytes\(viaPreCopy ? ", read partly in \(try role("pre-copy"))" : ""))"
         case .v1:
             // The v1 region protocol moves the stream in the device's own transactions; it stays in memory.
             try enter(try role("save"), fresh: true)
@@ -561,6 +562,7 @@ final class CaseContext {
                 if patterned { i += 1 }
                 let piece = try stream.read(at: offset, count: Int(min(UInt64(size), total - offset)))
                 writes += 1
+                if let label = stream.label { device.nextData = "\(label): bytes \(offset)..\(offset + UInt64(piece.count) - 1)" }
                 var outcome = try op(.write(fd: f, bytes: piece))
                 var written = 0
                 while true {
@@ -570,6 +572,9 @@ final class CaseContext {
                     }
                     written += Int(n)
                     if written >= piece.count { break }
+                    if let label = stream.label {
+                        device.nextData = "\(label): bytes \(offset + UInt64(written))..\(offset + UInt64(piece.count) - 1)"
+                    }
                     outcome = try op(.write(fd: f, bytes: Array(piece[written...])))
                 }
                 offset += UInt64(piece.count)
@@ -599,6 +604,9 @@ public final class SavedStream {
 
     /// Length of the stream in bytes.
     public private(set) var count: UInt64 = 0
+    /// What the stream is, by name, for transcripts that do not keep its bytes (`the saved stream (4128 bytes)
+    /// cut to 2064 bytes`).
+    public var label: String?
     /// The spool file's name while it existed (for messages), nil while the stream is in memory.
     public private(set) var spoolPath: String?
     public var isSpooled: Bool { io != nil }

@@ -71,7 +71,7 @@ struct FindingJudge {
 
     /// A finding as the result of the case it breaks.
     static func judgement(_ f: Finding, rule: Rule, id: String, observer: CaseResult, own: Bool,
-                          reproducer: [DeviceOperation]) -> CaseResult {
+                          reproducer: [TranscriptEntry]) -> CaseResult {
         let level = rule.level
         var r = CaseResult(id: id, ruleID: rule.id, level: level.rawValue, statement: rule.statement,
                            cite: rule.cite.description,

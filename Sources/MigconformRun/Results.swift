@@ -44,8 +44,9 @@ public struct CaseResult: Codable, Sendable {
     public var durationMicros: UInt64
     /// Every device operation the case issued, in order.
     public var transcript: [TranscriptEntry]
-    /// For failures: the operations from reset that reproduce it.
-    public var reproducer: [DeviceOperation]?
+    /// For failures: every operation from the last reset up to the end of the check that saw it, with the answers
+    /// the device gave then (positioning steps the run did not issue itself have none).
+    public var reproducer: [TranscriptEntry]?
     /// For XFAIL, XPASS and FLAKE: the verdict the device earned before the baseline or a retry changed it.
     public var rawVerdict: Verdict?
     /// The baseline's reason (or tracker link) for the expectation that matched this case.
@@ -65,7 +66,7 @@ public struct CaseResult: Codable, Sendable {
 
     public init(id: String, ruleID: String, level: String, statement: String, cite: String, verdict: Verdict,
                 message: String, expected: String? = nil, actual: String? = nil, durationMicros: UInt64 = 0,
-                transcript: [TranscriptEntry] = [], reproducer: [DeviceOperation]? = nil, rawVerdict: Verdict? = nil,
+                transcript: [TranscriptEntry] = [], reproducer: [TranscriptEntry]? = nil, rawVerdict: Verdict? = nil,
                 expectation: String? = nil, attempts: Int? = nil, unfinished: Bool? = nil, otherShard: Int? = nil) {
         self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
         self.verdict = verdict; self.message = message; self.expected = expected; self.actual = actual

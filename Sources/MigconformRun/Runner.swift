@@ -413,7 +413,7 @@ public final class Runner {
         var findings: [Finding] = []
         var blockedBy: Finding.Subject?
         /// The operations from reset that lead up to the end of the case (for findings' reproducers).
-        var reproducer: [DeviceOperation] = []
+        var reproducer: [TranscriptEntry] = []
     }
 
     func executeJudged(_ testCase: TestCase, machine: Machine) -> Executed {
@@ -430,9 +430,12 @@ public final class Runner {
         var transportFailure: TransportError?
         var interrupted: String?
         var cause: Finding.Subject?
+        var history: [TranscriptEntry]?
         do {
             outcome = try CheckExecutor.run(ctx)
+            history = device.historyComplete ? device.sinceReset : nil
         } catch let b as Blocked {
+            history = device.historyComplete ? device.sinceReset : nil
             outcome = .blocked(b.reason)
             cause = b.cause
         } catch let t as TransportError {
@@ -453,7 +456,7 @@ public final class Runner {
         r.durationMicros = micros
         r.transcript = transcript
         var executed = Executed(result: r, findings: ctx.findings, blockedBy: cause,
-                                reproducer: reproducer(startedIn: startedIn, machine: machine, transcript: transcript))
+                                reproducer: history ?? reproducer(startedIn: startedIn, machine: machine, transcript: transcript))
         if let t = transportFailure {
             executed.result.verdict = t.timedOut ? .timeout : .error
             executed.result.message = t.timedOut ? "timed out: \(t.message)" : "transport failure: \(t.message)"
@@ -490,17 +493,21 @@ public final class Runner {
 
     /// The operations from reset that reproduce a case: a reset, the single-step requests to where the case started
     /// (the tour may have brought it there from elsewhere), then the case's own operations.
-    func reproducer(startedIn: String?, machine: Machine, transcript: [TranscriptEntry]) -> [DeviceOperation] {
-        guard let start = startedIn, transcript.first?.operation != .reset else { return transcript.map(\.operation) }
+    func reproducer(startedIn: String?, machine: Machine, transcript: [TranscriptEntry]) -> [TranscriptEntry] {
+        guard let start = startedIn, transcript.first?.operation != .reset else { return transcript }
+        // What positioning from a reset issues (CaseContext.enter): the reset and a read of the state, then each
+        // single-step request followed by a read (v1: a read-modify-write of device_state, then a read).
         let walk = machine.walk(from: machine.initial.name, to: start) ?? []
-        let requests: [DeviceOperation] = walk.compactMap { arc in
-            guard let v = spec.state(named: arc.to)?.value else { return nil }
+        let read: DeviceOperation = target.generation == .v2 ? .getState : .regionRead(offset: RegionV1.deviceState, width: 4)
+        let requests: [DeviceOperation] = walk.flatMap { arc -> [DeviceOperation] in
+            guard let v = spec.state(named: arc.to)?.value else { return [] }
             switch target.generation {
-            case .v2: return .setState(v)
-            case .v1: return .regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(v))
+            case .v2: return [.setState(v), read]
+            case .v1: return [read, .regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(v)), read]
             }
         }
-        return [.reset] + requests + transcript.map(\.operation)
+        let positioning = ([.reset, read] + requests).map { TranscriptEntry(step: 0, operation: $0, outcome: nil, micros: 0) }
+        return (positioning + transcript).enumerated().map { k, e in var e = e; e.step = k; return e }
     }
 
     func judgeHostHealth(_ testCase: TestCase) -> CaseResult {

@@ -114,7 +114,8 @@ if [ -z "$IMAGE_PKG" ]; then run_logged apt-get update; IMAGE_PKG="$(pick_kernel
 [ -n "$IMAGE_PKG" ] || fail "no linux-image-6.12.*+deb12-amd64-unsigned package found by apt-cache" 93
 ABI="${IMAGE_PKG#linux-image-}"; ABI="${ABI%-amd64-unsigned}"          # 6.12.117+deb12
 RELEASE="$ABI-amd64"                                                     # 6.12.117+deb12-amd64
-PKGVER="${LAB_KERNEL_VERSION:-$(apt-cache show "$IMAGE_PKG" | awk '/^Version:/ {print $2; exit}')}"
+# (awk reads to the end: leaving early would end apt-cache with SIGPIPE, a failure under pipefail)
+PKGVER="${LAB_KERNEL_VERSION:-$(apt-cache show "$IMAGE_PKG" | awk '/^Version:/ && v == "" {v = $2} END {print v}')}"
 say "   kernel $RELEASE, package version $PKGVER"
 DEBS="$CACHE/debs/$PKGVER"
 KROOT="$CACHE/kernel/$PKGVER"

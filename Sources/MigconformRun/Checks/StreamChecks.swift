@@ -170,6 +170,12 @@ enum StreamChecks {
 
     /// Damage done to a saved stream before it is resumed (`damage` of the `resume-damaged` check kind).
     static func damage(_ stream: SavedStream, _ kind: String) throws -> String {
+        let what = try damaged(stream, kind)
+        stream.label = "\(stream.label ?? "the saved stream"): \(what)"
+        return what
+    }
+
+    private static func damaged(_ stream: SavedStream, _ kind: String) throws -> String {
         switch kind {
         case "truncate":
             try stream.truncate(to: stream.count - max(1, stream.count / 2))
@@ -210,7 +216,9 @@ enum StreamChecks {
             if let e = try ctx.write(stream, to: fd, segments: ctx.cache.transactions) {
                 throw Blocked(reason: "a write of the device's own stream failed with \(e)", cause: .roundTrip)
             }
-            refused = try ctx.write(SavedStream([UInt8](repeating: 0x5a, count: 4096)), to: fd, segments: [4096])
+            let extra = SavedStream([UInt8](repeating: 0x5a, count: 4096))
+            extra.label = "4096 bytes of 0x5a past the end"
+            refused = try ctx.write(extra, to: fd, segments: [4096])
             what = "its complete stream followed by 4096 more bytes"
             if damage == "refused-write", refused == nil {
                 return .pass("no write was refused (the 4096 bytes past the end were accepted: see the trailing-bytes rule), "
