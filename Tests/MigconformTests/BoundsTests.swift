@@ -76,6 +76,18 @@ struct SpecBoundsTests {
         #expect(Date().timeIntervalSince(start) < 2)
     }
 
+    @Test(arguments: [#""kind": "stream-end""#, #""extra-reads": 3"#])
+    func aKeyOrNameAHalfMegabyteLongIsReportedQuicklyAndShort(fragment: String) throws {
+        let long = String(repeating: "k", count: 500_000)
+        let replacement = fragment.hasPrefix(#""kind""#) ? #""kind": "\#(long)""# : #""\#(long)": 3"#
+        let start = Date()
+        let found = try shippedV2(fragment, replacement)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(found.count == 1, "\(found.count) problems")
+        #expect((found.first?.description.count ?? 0) < 800)
+        #expect(found.first?.description.contains("500") == true, "the cut text says how long it was")
+    }
+
     @Test func tooManyValuesAreRefused() {
         let text = "[" + Array(repeating: "0", count: JSONParser.maximumValues + 1).joined(separator: ",") + "]"
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array(text.utf8)) }
