@@ -85,8 +85,9 @@ public enum ReportVerifier {
 
         // The spec.
         let spec = specPath ?? report.run.specPath
-        if let d = fm.contents(atPath: spec) {
-            let h = SHA256.hex([UInt8](d))
+        let bytes = BuiltinSpecs.isBuiltin(spec) ? BuiltinSpecs.file(spec)?.bytes : fm.contents(atPath: spec).map { [UInt8]($0) }
+        if let d = bytes {
+            let h = SHA256.hex(d)
             if h == report.run.specSHA256 { result.passed.append("spec \(spec): SHA-256 matches") }
             else { result.problems.append("spec \(spec): SHA-256 is \(h), the run recorded \(report.run.specSHA256)") }
         } else {

@@ -270,18 +270,12 @@ enum BenchCommand: Command {
 
     /// Runs one measurement in a child process of this binary and reads its JSON line.
     static func child(_ kind: String, size: UInt64, dir: String) throws -> ChildResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
-                              : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
-        p.arguments = ["bench", "--child", kind, "--size", String(size), "--dir", dir]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+        let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+            : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+        let p = try ChildProcess.run(me, ["bench", "--child", kind, "--size", String(size), "--dir", dir], stdout: .capture)
+        guard p.termination.exitStatus == 0, let line = String(decoding: p.output, as: UTF8.self).split(separator: "\n").last,
               let r = try? JSONDecoder().decode(ChildResult.self, from: Data(line.utf8)) else {
-            throw ExitFailure(code: ExitCode.usage, message: "the \(kind) measurement of \(sizeText(size)) failed (status \(p.terminationStatus))")
+            throw ExitFailure(code: ExitCode.usage, message: "the \(kind) measurement of \(sizeText(size)) failed (\(p.termination))")
         }
         return r
     }

@@ -11,7 +11,7 @@ enum ExploreCommand: Command {
     static let name = "explore"
     static let abstract = "Explore sequences: every sequence up to a depth, or seeded random walks; shrink what fails."
     static let options: [OptionSpec] = [
-        OptionSpec(name: "--spec", value: "FILE", help: "v2 spec (default: Specs/vfio-migration-v2.json)."),
+        OptionSpec(name: "--spec", value: "FILE", help: "v2 spec (default: the built-in vfio-migration-v2.json)."),
         OptionSpec(name: "--target", value: "URI", help: "Device to explore (default: ref:v2)."),
         OptionSpec(name: "--depth", value: "K", help: "Every sequence of up to K actions from reset (states already explored are pruned); K at most 8."),
         OptionSpec(name: "--walks", value: "N", help: "N random walks (default 0, at most 1000000; with --steps and --seed)."),

@@ -1,6 +1,7 @@
 import Foundation
 import MigconformDevice
 import MigconformReference
+import MigconformSpec
 
 /// `migconform fuzz`: generated bad input against this very binary, each input in a child process with a deadline.
 ///
@@ -163,37 +164,27 @@ struct Fuzzer {
     mutating func child(_ family: String, _ args: [String], environment: [String: String] = [:]) -> Ending {
         children[family, default: 0] += 1
         serial += 1
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
-        p.environment = env
         let errURL = work.appendingPathComponent("stderr-\(serial)")
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let err = try? FileHandle(forWritingTo: errURL)
-        p.standardError = err
-        p.standardOutput = err    // check-spec says what is wrong on stdout
-        p.standardInput = FileHandle.nullDevice
+        let err = open(errURL.path, O_WRONLY | O_CLOEXEC)
+        defer { if err >= 0 { close(err) } }
         let start = Date()
-        do { try p.run() } catch {
+        // check-spec says what is wrong on stdout: both streams go to one file.
+        let sink: ChildProcess.Stream = err >= 0 ? .descriptor(err) : .null
+        let result: ChildProcess.Result
+        do {
+            result = try ChildProcess.run(binary, args, environment: env, stdin: .null, stdout: sink, stderr: sink,
+                                          timeout: deadline)
+        } catch {
             return Ending(status: 255, hung: false, seconds: 0, stderr: "cannot start: \(error)")
         }
-        var hung = false
-        while p.isRunning {
-            if Date().timeIntervalSince(start) > deadline {
-                hung = true
-                kill(p.processIdentifier, SIGKILL)
-                break
-            }
-            usleep(5_000)
-        }
-        p.waitUntilExit()
-        try? err?.close()
+        let hung = result.timedOut
         let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: errURL)
-        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+        let status = result.termination.shellStatus
         if verbose {
             let line = args.map { $0.count > 100 ? String($0.prefix(80)) + "…" : $0 }.joined(separator: " ")
             Terminal.err(String(format: "  %3d %5.2f s  %@", status, Date().timeIntervalSince(start), line as NSString))
@@ -256,7 +247,12 @@ struct Fuzzer {
 
     mutating func specs(count: Int) {
         let originals = [ProtocolGeneration.v2, .v1].compactMap { g -> (ProtocolGeneration, String)? in
-            (try? String(contentsOfFile: SpecLocation.defaultPath(for: g), encoding: .utf8)).map { (g, $0) }
+            // The spec the binary runs with by default: a file beside it or in Specs/, else the built-in copy.
+            let path = SpecLocation.defaultPath(for: g)
+            if BuiltinSpecs.isBuiltin(path) {
+                return BuiltinSpecs.file(String(path.dropFirst(BuiltinSpecs.scheme.count))).map { (g, $0.text) }
+            }
+            return (try? String(contentsOfFile: path, encoding: .utf8)).map { (g, $0) }
         }
         guard !originals.isEmpty else {
             record("specs", "the shipped specs were not found", input: SpecLocation.defaultPath(for: .v2))

@@ -13,7 +13,7 @@ enum RunCommand: Command {
     static let version = migconformVersion
 
     static let options: [OptionSpec] = [
-        OptionSpec(name: "--spec", value: "FILE", help: "Spec to run (default: Specs/vfio-migration-v2.json, or -v1 for a v1 target)."),
+        OptionSpec(name: "--spec", value: "FILE", help: "Spec file to run (default: the built-in vfio-migration-v2.json, or -v1 for a v1 target; see 'migconform specs')."),
         OptionSpec(name: "--target", value: "URI", help: "Device to test (default: ref:v2, the reference device with every feature)."),
         OptionSpec(name: "--out", value: "DIR", help: "Report folder (default: Reports/<spec>-<target>-<time>/)."),
         OptionSpec(name: "--only", value: "GLOB", help: "Run only cases whose case id or rule id matches (e.g. 'V2-ARC-*').", repeating: true),

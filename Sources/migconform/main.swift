@@ -17,6 +17,7 @@ struct CommandEntry {
 
 let commands: [CommandEntry] = [
     CommandEntry(RunCommand.self), CommandEntry(ListCommand.self), CommandEntry(CheckSpecCommand.self),
+    CommandEntry(SpecsCommand.self),
     CommandEntry(DevicesCommand.self), CommandEntry(FaultsCommand.self), CommandEntry(PlanCommand.self),
     CommandEntry(ExploreCommand.self), CommandEntry(ReplayCommand.self),
     CommandEntry(AdapterCommand.self),

@@ -343,33 +343,37 @@ private func standInHelpers(in dir: URL) throws {
 }
 
 /// Runs the definition's steps the way LAVA's test shell does: one POSIX shell, `set -e`, parameters as variables.
-private func runDefinition(target: String, binary: URL, in dir: URL,
-                           extra: [String: String] = [:]) throws -> (status: Int32, calls: [String], output: String) {
+/// `isolated`: inside `unshare -n`, a network namespace with no interface up (not even loopback), as in a minimal
+/// initramfs. The shell is killed after `timeout` seconds (a hang fails the test instead of stalling it).
+private func runDefinition(target: String, binary: URL, in dir: URL, extra: [String: String] = [:],
+                           isolated: Bool = false,
+                           timeout: Double = 600) throws -> (status: Int32, calls: [String], output: String) {
     let yaml = LavaDefinition.render(version: migconformVersion)
     let parts = try definitionParts(yaml)
-    var script = "set -e\n"
+    var script = "set -e\ncd '\(dir.path)'\n"
     for (name, value) in parts.params {
         let v = name == "MIGCONFORM" ? binary.path : name == "TARGET" ? target : extra[name] ?? value
         script += "\(name)='\(v.replacingOccurrences(of: "'", with: "'\\''"))'\n"
     }
     script += parts.steps.joined(separator: "\n") + "\n"
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", script]
-    p.currentDirectoryURL = dir
     var env = ProcessInfo.processInfo.environment
     env["PATH"] = dir.appendingPathComponent("bin").path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
     env["NO_COLOR"] = "1"
-    p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
+    let command = isolated ? ["/usr/bin/unshare", "-n", "/bin/sh", "-c", script] : ["/bin/sh", "-c", script]
+    let r = try ChildProcess.run(command[0], Array(command.dropFirst()), environment: env,
+                                 stdout: .capture, stderr: .capture, timeout: timeout)
     let log = (try? String(contentsOf: dir.appendingPathComponent("calls.log"), encoding: .utf8)) ?? ""
-    return (p.terminationStatus, log.split(separator: "\n").map(String.init), String(decoding: data, as: UTF8.self))
+    let output = String(decoding: r.output, as: UTF8.self) + String(decoding: r.errorOutput, as: UTF8.self)
+        + (r.timedOut ? "\n(killed after \(Int(timeout)) s)" : "")
+    return (r.termination.shellStatus, log.split(separator: "\n").map(String.init), output)
 }
+
+/// True when this machine lets the tests make a network namespace (root, or user namespaces allowed).
+private let canIsolateNetwork: Bool = {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return false }
+    return (try? ChildProcess.run("/usr/bin/unshare", ["-n", "/bin/true"], stderr: .null, timeout: 10))?
+        .termination.exitStatus == 0
+}()
 
 private func labFolder() throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-lab-\(UUID().uuidString)")
@@ -404,6 +408,68 @@ func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
     let dir = try labFolder()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try runDefinition(target: target, binary: binary, in: dir)
+    try checkEveryCaseReported(run, target: target, in: dir)
+}
+
+/// The same with no network interface at all (loopback down, as in a minimal initramfs): helpers are started
+/// with posix_spawn, which needs none (Foundation's Process hung there after the first case).
+@Test(.enabled(if: canIsolateNetwork, "unshare -n is not available here"))
+func lavaRunStepWorksWithoutAnyNetworkInterface() throws {
+    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    let dir = try labFolder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try runDefinition(target: "fault:missing-arc", binary: binary, in: dir, isolated: true, timeout: 300)
+    try checkEveryCaseReported(run, target: "fault:missing-arc", in: dir)
+}
+
+/// SIGTERM (and SIGINT) in the middle of a `run --lava` without a network interface: the run ends within seconds,
+/// every case it finished was reported to LAVA before it exited, the sets are closed, and the exit status is 0.
+@Test(.enabled(if: canIsolateNetwork, "unshare -n is not available here"), arguments: [SIGTERM, SIGINT])
+func lavaRunEndsOnASignalWithEveryFinishedCaseReported(_ sig: Int32) throws {
+    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    let dir = try labFolder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("report")
+    var env = ProcessInfo.processInfo.environment
+    env["PATH"] = dir.appendingPathComponent("bin").path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+    let null = open("/dev/null", O_WRONLY)
+    defer { close(null) }
+    // unshare and env exec what they start: the pid is migconform's. A large state makes the cases slow.
+    let pid = try ChildProcess.spawn("/usr/bin/unshare", ["-n", binary.path, "run", "--lava", "--quiet",
+                                                           "--target", "ref:v2?state-size=64MiB", "--out", out.path],
+                                     environment: env, stdout: null, stderr: null)
+    let log = dir.appendingPathComponent("calls.log")
+    func casesLogged() -> [String] {
+        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("case ") }
+    }
+    let start = ChildProcess.now()
+    while casesLogged().count < 3 && ChildProcess.now() - start < 120 { usleep(20_000) }
+    #expect(casesLogged().count >= 3, "no case reported in 120 s")
+    kill(pid, sig)
+    let signalled = ChildProcess.now()
+    var ended: ChildProcess.Termination?
+    while ended == nil && ChildProcess.now() - signalled < 60 {
+        ended = try ChildProcess.poll(pid)
+        if ended == nil { usleep(20_000) }
+    }
+    if ended == nil { kill(pid, SIGKILL); _ = try ChildProcess.wait(pid) }
+    let status = try #require(ended, "the run did not end within 60 s of the signal")
+    #expect(status.exitStatus == 0, "\(status)")
+    let report = try ReportReader.load(out.path)
+    #expect(report.run.interrupted)
+    let reported = Set(casesLogged().map { String($0.split(separator: " ")[1]) })
+    let finished = report.cases.filter { $0.otherShard == nil && $0.verdict != .skipped }
+    #expect(finished.count >= 3)
+    for c in finished { #expect(reported.contains(EngineNames.encode(c.id)), "\(c.id) ran but was not reported") }
+    let calls = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n")
+    #expect(calls.last == "set stop", "the last test set was left open")
+}
+
+/// Checks what the stand-in helpers logged against the report the run wrote: one LAVA case per case, each inside
+/// the set of its rule, with the result the report implies.
+private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], output: String), target: String,
+                                    in dir: URL) throws {
     #expect(run.status == 0, "the step failed for \(target):\n\(run.output.suffix(2000))")
     let report = try ReportReader.load(dir.appendingPathComponent("migconform-report").path)
     #expect(report.summary.conformant == !target.hasPrefix("fault:"))
