@@ -15,9 +15,16 @@ public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
     public init(file: String, line: Int, column: Int, jsonPath: String, message: String) {
         self.file = file; self.line = line; self.column = column; self.jsonPath = jsonPath; self.message = message
     }
+    /// A path or message from a hostile file can be a megabyte long (a key or string that long): both are cut to
+    /// a length that reads on a screen.
     public var description: String {
-        if line == 0 { return "\(file): \(message)" }
-        return "\(file):\(line):\(column): \(jsonPath): \(message)"
+        if line == 0 { return "\(file): \(SpecProblem.cut(message, 400))" }
+        return "\(file):\(line):\(column): \(SpecProblem.cut(jsonPath, 160)): \(SpecProblem.cut(message, 400))"
+    }
+
+    static func cut(_ text: String, _ limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        return "\(text.prefix(limit * 3 / 4))…(\(text.count) characters)"
     }
 }
 
@@ -287,7 +294,10 @@ private final class SpecValidator {
     /// The spelling among `candidates` closest to a mistyped `word`, when one is close enough to be a typo.
     func closest(to word: String, among candidates: [String]) -> String? {
         var best: (name: String, distance: Int)?
+        let length = word.count
         for candidate in candidates {
+            // The distance is at least the difference in length: a word far longer than every name is no typo.
+            if abs(length - candidate.count) > max(1, min(length, candidate.count) / 3) { continue }
             let d = editDistance(Array(word.lowercased()), Array(candidate.lowercased()))
             if d <= max(1, min(word.count, candidate.count) / 3), d < (best?.distance ?? .max) {
                 best = (candidate, d)

@@ -72,8 +72,10 @@ enum FuzzCommand: Command {
             case "uris": fuzzer.uris(count: budget ?? 90)
             default: fuzzer.adapters(count: budget ?? 8)
             }
-            Terminal.out(String(format: "fuzz: %-8@ %4d inputs, %3d children, %2d findings, %.0f s", family as NSString,
-                                fuzzer.tried[family, default: 0], fuzzer.children[family, default: 0],
+            Terminal.out(String(format: "fuzz: %-8@ %4d inputs (%d %@), %3d children, %2d findings, %.0f s", family as NSString,
+                                fuzzer.tried[family, default: 0], fuzzer.accepted[family, default: 0],
+                                (family == "specs" ? "loaded" : family == "uris" ? "opened" : "reported") as NSString,
+                                fuzzer.children[family, default: 0],
                                 fuzzer.findings.filter { $0.family == family }.count, Date().timeIntervalSince(t)))
         }
         for f in fuzzer.findings { Terminal.out("FINDING \(f.family): \(f.what)\n  input: \(f.input)") }
@@ -122,6 +124,8 @@ struct Fuzzer {
     let documented: Set<Int32>
     var tried: [String: Int] = [:]
     var children: [String: Int] = [:]
+    /// Inputs that were valid enough to get through: specs that loaded, targets that opened, runs with a report.
+    var accepted: [String: Int] = [:]
     var findings: [FuzzFinding] = []
     var serial = 0
     var verbose = false
@@ -268,6 +272,7 @@ struct Fuzzer {
             let run = child("specs", ["run", "--quiet", "--spec", file.path, "--target", "ref:\(generation)",
                                       "--out", folder.path, "--timeout", "10"])
             guard judge("specs", "run", run, input: input, file: file) else { continue }
+            if check.status == ExitCode.ok { accepted["specs", default: 0] += 1 }
             let refusedByCheck = check.status == ExitCode.usage
             let refusedByRun = run.status == ExitCode.usage
             if refusedByCheck != refusedByRun {
@@ -297,6 +302,7 @@ struct Fuzzer {
             let uri = URIGenerator.make(random: &random, faults: faults)
             let list = child("uris", ["list", "--target", uri])
             guard judge("uris", "list", list, input: uri) else { continue }
+            if list.status == ExitCode.ok { accepted["uris", default: 0] += 1 }
             if list.status != ExitCode.ok && list.status != ExitCode.usage && list.status != ExitCode.target {
                 record("uris", "list exited \(list.status), expected 0, 2 or 3", input: uri)
             }
@@ -324,6 +330,7 @@ struct Fuzzer {
                                           "MIGCONFORM_ADAPTER_HELLO_TIMEOUT": "5"])
             let input = "exec:migconform fuzz --serve-adapter \(seed) --rate \(rate)"
             guard judge("adapters", "run", run, input: input) else { continue }
+            if run.status != ExitCode.usage && run.status != ExitCode.target { accepted["adapters", default: 0] += 1 }
             if run.status == ExitCode.usage {
                 record("adapters", "run exited 2 (usage) against an adapter: \(run.stderr.suffix(200))", input: input)
             }

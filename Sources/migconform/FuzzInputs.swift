@@ -92,7 +92,13 @@ enum SpecMutator {
                     return .array(Array(repeating: first, count: 2000 + rr.below(3000)))
                 }
                 return .array(Array(repeating: .number(rr.pick(FuzzEdges.integers)), count: 1500))
-            case 8: return .bool(rr.chance(2))
+            case 8:                                                       // a member renamed, maybe very long
+                if case .object(var members) = old, !members.isEmpty {
+                    let i = rr.below(members.count)
+                    members[i].0 = rr.chance(3) ? String(repeating: "k", count: 200_000) : members[i].0 + "s"
+                    return .object(members)
+                }
+                return .bool(rr.chance(2))
             default: return .null
             }
         }

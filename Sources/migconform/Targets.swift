@@ -62,7 +62,7 @@ enum Targets {
             return entry.makeDevice(flags: flags, stateSize: size)
         case "vfio":
             do { return try VFIOTarget.open(rest) } catch {
-                throw ExitFailure(code: ExitCode.target, message: "cannot open \(uri): \(error)")
+                throw ExitFailure(code: ExitCode.target, message: "cannot open \(excerpt(uri)): \(error)")
             }
         case "exec":
             guard !rest.trimmingCharacters(in: .whitespaces).isEmpty else {

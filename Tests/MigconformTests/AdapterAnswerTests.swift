@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import MigconformDevice
 import MigconformRun
+import MigconformReference
 
 @Suite("Adapter: answers judged against their requests")
 struct AdapterAnswerTests {
@@ -17,6 +18,7 @@ struct AdapterAnswerTests {
             (.value(0xffff), .configRead(offset: 0, width: 2)), (.value(UInt64.max), .regionRead(offset: 8, width: 8)),
             (.bytes(Array(repeating: 0, count: 8)), .feature(flags: 0x10001, payload: Array(repeating: 0, count: 8))),
             (.done, .feature(flags: 0x40001, payload: [])), (.failed(.EINVAL), .getState), (.failed(.EIO), .read(fd: 1, count: 1)),
+            (.done, .dataWrite(offset: 0, bytes: [1])), (.value(1), .dataWrite(offset: 0, bytes: [1])),
         ]
         for (outcome, op) in fits { #expect(AnswerJudge.problem(outcome, for: op) == nil, "\(op) -> \(outcome)") }
     }
@@ -115,5 +117,26 @@ struct AdapterEdgeAnswerTests {
         let report = try TestSupport.run(TestSupport.v2, device, target: "exec:all-flags")
         let defined = report.cases.first { $0.id == "V2-FEAT-DEFINED-FLAGS" }
         #expect(defined?.verdict == .warn || defined?.verdict == .fail, "\(String(describing: defined?.verdict))")
+    }
+}
+
+@Suite("Adapter: requests bounded where a server reads them")
+struct AdapterRequestBoundsTests {
+    @Test func countsAndWidthsThatWouldExhaustAServerAreRefused() {
+        for line in [#"{"id":1,"op":"read","fd":3,"count":4611686018427387904}"#,
+                     #"{"id":1,"op":"data-read","offset":0,"count":67108865}"#,
+                     #"{"id":1,"op":"config-read","offset":0,"width":1000000000}"#,
+                     #"{"id":1,"op":"region-read","offset":0,"width":-1}"#] {
+            #expect(throws: AdapterProtocolError.self, "\(line)") { try AdapterCodec.decodeRequest(line) }
+        }
+        #expect((try? AdapterCodec.decodeRequest(#"{"id":1,"op":"read","fd":3,"count":67108864}"#)) != nil)
+    }
+
+    @Test func theServerAnswersAnErrorAndGoesOn() {
+        let device = MigconformReference.ReferenceDeviceV2()
+        let (_, response, done) = AdapterServer.answer(device, line: #"{"id":7,"op":"read","fd":3,"count":9223372036854775807}"#)
+        guard case .error(let message, _) = response else { Issue.record("\(response)"); return }
+        #expect(message.contains("more than 67108864"), "\(message)")
+        #expect(!done)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MigconformReference
 @testable import MigconformSpec
 
 /// The shipped v2 spec with `old` replaced by `new` (once), loaded from memory.
@@ -74,6 +75,33 @@ struct SpecBoundsTests {
             #expect(error.problems.first?.message.contains("larger than 1 MiB") == true)
         }
         #expect(Date().timeIntervalSince(start) < 2)
+    }
+
+    @Test(arguments: [#""kind": "stream-end""#, #""extra-reads": 3"#])
+    func aKeyOrNameAHalfMegabyteLongIsReportedQuicklyAndShort(fragment: String) throws {
+        let long = String(repeating: "k", count: 500_000)
+        let replacement = fragment.hasPrefix(#""kind""#) ? #""kind": "\#(long)""# : #""\#(long)": 3"#
+        let start = Date()
+        let found = try shippedV2(fragment, replacement)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(found.count == 1, "\(found.count) problems")
+        #expect((found.first?.description.count ?? 0) < 800)
+        #expect(found.first?.description.contains("500") == true, "the cut text says how long it was")
+    }
+
+    /// A spec whose RESUMING no arc reaches loads; the planner's cost of the impossible moves saturates instead of
+    /// overflowing, and the cases that need RESUMING are blocked, so the run is judged rather than trapped.
+    @Test(.timeLimit(.minutes(1)))
+    func aStateNoArcReachesIsPlannedWithoutOverflow() throws {
+        let url = TestSupport.root.appendingPathComponent("Specs/vfio-migration-v2.json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let arc = #"{"from": "STOP", "to": "RESUMING", "session": "opens-resume"},"#
+        try #require(text.components(separatedBy: arc).count == 2)
+        let spec = try SpecLoader.load(data: Array(text.replacingOccurrences(of: arc, with: "").utf8), path: "v2.json")
+        let report = try TestSupport.run(spec, MigconformReference.ReferenceDeviceV2())
+        #expect(!report.summary.conformant)
+        #expect(report.cases.contains { $0.verdict == .skipped })
+        #expect(!report.cases.contains { $0.verdict == .fail })
     }
 
     @Test func tooManyValuesAreRefused() {

@@ -25,6 +25,8 @@ public enum AnswerJudge {
             return b.count <= max(count, 0) ? nil : "\(b.count) bytes, more than the \(count) asked for"
         case (.write(_, let bytes), .value(let n)):
             return n <= UInt64(bytes.count) ? nil : "\(n) bytes written, more than the \(bytes.count) given"
+        case (.dataWrite(_, let bytes), .value(let n)):
+            return n <= UInt64(bytes.count) ? nil : "\(n) bytes written, more than the \(bytes.count) given"
         case (.precopyInfo, .precopy(let initial, let dirty)):
             if initial > maxSize { return "initial_bytes \(initial), more than \(maxSize) (2^50)" }
             if dirty > maxSize { return "dirty_bytes \(dirty), more than \(maxSize) (2^50)" }
@@ -42,7 +44,8 @@ public enum AnswerJudge {
         case (.precopyInfo, _): expected = "precopy"
         case (.configRead, _), (.regionRead, _): expected = "value"
         case (.feature, _): expected = "done or bytes"
-        case (.close, _), (.reset, _), (.disableInterrupts, _), (.regionWrite, _), (.dataWrite, _): expected = "done"
+        case (.dataWrite, _): expected = "done or value (the bytes written)"
+        case (.close, _), (.reset, _), (.disableInterrupts, _), (.regionWrite, _): expected = "done"
         }
         return "a '\(kind(outcome))' result, where \(operation.kind) is answered with \(expected) or failed"
     }
