@@ -469,7 +469,11 @@ final class CaseContext {
 
     /// Bound on a save stream, so a device that never ends its stream cannot keep the runner forever.
     var streamLimit: UInt64 {
-        if case .value(let n)? = try? op(.getDataSize), n > 0 { return n * 2 + (1 << 20) }
+        if case .value(let n)? = try? op(.getDataSize), n > 0 {
+            // Twice the estimate and a megabyte, saturating: a device may answer any 64-bit number.
+            let (twice, over) = n.multipliedReportingOverflow(by: 2)
+            return over ? .max : twice.addingReportingOverflow(1 << 20).overflow ? .max : twice + (1 << 20)
+        }
         return 1 << 36
     }
 
