@@ -53,6 +53,7 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case leavesStopCopyWhenDrained = "leaves-stop-copy-when-drained"
     case acceptsTrailingBytes = "accepts-trailing-bytes"
     case ignoresHeader = "ignores-header"
+    case shortTailRefusedThenStop = "short-tail-refused-then-stop"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"
