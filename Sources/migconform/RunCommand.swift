@@ -29,14 +29,15 @@ enum RunCommand: Command {
         OptionSpec(name: "--expect-driver", value: "NAME", help: "Refuse to run unless the target's driver is NAME."),
         OptionSpec(name: "--expect-flags", value: "FLAGS", help: "Refuse to run unless the device advertises exactly FLAGS: a number (0x7) or feature names (stop-copy,p2p,pre-copy)."),
         OptionSpec(name: "--journal-sync", value: "WHEN", help: "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or at case boundaries only ('case', the default for simulated targets, which cannot crash the kernel)."),
-        OptionSpec(name: "--quiet", value: nil, help: "Print only the summary."),
+        OptionSpec(name: "--quiet", value: nil, help: "Print only the verdict line (no progress, no failure lines)."),
         OptionSpec(name: "--lava", value: nil, help: "Inside a LAVA test shell: report each case with lava-test-case as it ends, in a lava-test-set per rule; exit 0 whatever the verdicts, lava-test-raise when the run cannot start."),
         OptionSpec(name: "--lava-output", value: nil, help: "With --lava (LAVA 2025.04+): attach each non-passing case's details (lava-test-case --output)."),
     ]
 
     static let discussion = """
-    Progress goes to stderr, the summary to stdout; the report folder holds report.json, report.md, junit.xml, report.tap
-    and journal.jsonl. The journal is flushed before every device operation: after a crash, 'migconform report
+    Progress goes to stderr (on a terminal one line counting the cases; otherwise a line whenever nothing else was
+    printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict line);
+    the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl. The journal is flushed before every device operation: after a crash, 'migconform report
     --from-journal DIR' rebuilds the report. SIGINT or SIGTERM ends the run after the device is reset, with a complete
     report marked interrupted (a second signal exits at once). A device operation that misses its deadline is TIMEOUT;
     a simulated target is then reopened and the run goes on, a kernel device is wedged and the cases left are SKIPPED.
@@ -98,17 +99,24 @@ enum RunCommand: Command {
         runner.observers.append(journal)
         if let lava { runner.observers.append(lava) }
         let quiet = a.flag("--quiet")
-        runner.onCaseStart = { c, i, n in Terminal.progress("[\(i + 1)/\(n)] \(c.id)") }
+        let progress: RunProgress? = quiet ? nil : RunProgress(total: 0)
+        if let progress { runner.observers.append(progress) }
+        runner.onCaseStart = { c, _, n in progress?.caseStarting(c.id, of: n) }
         runner.onCaseEnd = { r, _, _ in
             if !quiet && [.fail, .warn, .timeout, .error, .xpass, .flake].contains(r.verdict) {
                 Terminal.endProgress()
-                Terminal.err("\(r.verdict.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(r.id): \(r.message)")
+                Terminal.errWrapped(r.verdict.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
+                                    "\(r.id): \(r.message)", indent: 8)
             }
         }
         let signals = SignalStop(runner)
         defer { signals.cancel() }
-        Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
-                     + (options.shard.map { ", shard \($0.description)" } ?? ""))
+        if !quiet {
+            Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
+                         + (options.shard.map { ", shard \($0.description)" } ?? ""))
+        }
+        progress?.start()
+        defer { progress?.stop() }
         let report: RunReport
         do {
             report = try runner.run()
@@ -118,25 +126,32 @@ enum RunCommand: Command {
         } catch let e as TransportError {
             throw ExitFailure(code: ExitCode.target, message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
         }
+        progress?.stop()
         Terminal.endProgress()
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
         let written = try ReportWriter.write(report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
                                              existingFiles: [RunJournal.fileName])
-        Terminal.out(ConsoleSummary.render(written, color: Terminal.useColor))
+        let summary = ConsoleSummary.render(written, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
+        let unexpected = level.unexpected(report.cases)
+        let exit = report.run.interrupted ? ExitCode.aborted : unexpected.isEmpty ? ExitCode.ok : ExitCode.nonConformant
+        if quiet {
+            // Only the verdict line.
+            Terminal.out(String(summary.prefix { $0 != "\n" }))
+            return exit
+        }
+        Terminal.out(summary)
         if let cleanup = report.run.cleanup, !cleanup.problems.isEmpty {
             Terminal.out("device not left as found: " + cleanup.problems.joined(separator: "; "))
         }
         if let unused = report.run.baseline?.unused, !unused.isEmpty {
             Terminal.err("migconform: \(unused.count) expectation(s) matched no case: " + unused.prefix(5).joined(separator: ", "))
         }
-        let unexpected = level.unexpected(report.cases)
         if options.baseline != nil || level != .must {
             Terminal.out("\(unexpected.count) unexpected result\(unexpected.count == 1 ? "" : "s") at level \(level.rawValue)"
                          + (options.baseline != nil ? " against \(options.baseline!.path)" : ""))
         }
         Terminal.out("report: \(folder.path)")
-        if report.run.interrupted { return ExitCode.aborted }
-        return unexpected.isEmpty ? ExitCode.ok : ExitCode.nonConformant
+        return exit
     }
 
     /// --timeout, --baseline, --retries, --shard, --expect-driver, --expect-flags.
