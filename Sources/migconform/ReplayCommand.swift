@@ -20,7 +20,8 @@ enum ReplayCommand: Command {
             Terminal.out(ArgumentParser.help(usage: "migconform replay REPORT CASE-ID [--target URI]", abstract: abstract, discussion: """
                 A spec case runs its check again from a reset, with the same operations as in the report; a sequence found \
                 by 'explore' is walked again step by step against the model. Prints the recorded and the new verdict. \
-                Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors.
+                Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors (or a report or spec that \
+                does not load), 3 when the target cannot be opened or is not the device expected.
                 """, options: options))
             return ExitCode.ok
         }

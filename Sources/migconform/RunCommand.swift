@@ -19,7 +19,7 @@ enum RunCommand: Command {
         OptionSpec(name: "--only", value: "GLOB", help: "Run only cases whose case id or rule id matches (e.g. 'V2-ARC-*').", repeating: true),
         OptionSpec(name: "--exclude", value: "GLOB", help: "Leave out cases whose case id or rule id matches.", repeating: true),
         OptionSpec(name: "--variant", value: "ID", help: "Run under a variant reading the spec documents.", repeating: true),
-        OptionSpec(name: "--allow-hazard", value: "ID", help: "Run cases with this hazard on affected kernels ('all' for every hazard).", repeating: true),
+        OptionSpec(name: "--allow-hazard", value: "ID", help: "Run cases with this hazard on affected kernels ('all' for every hazard; an id the spec does not have is refused).", repeating: true),
         OptionSpec(name: "--max-failures", value: "N", help: "Stop after N failed, timed-out or errored cases."),
         OptionSpec(name: "--timeout", value: "[KIND=]SECONDS", help: "Deadline of every device operation, or of one kind (set-state, reset, read, ...). Defaults: 30 s for reset, set-state and data transfers, 10 s for the rest.", repeating: true),
         OptionSpec(name: "--baseline", value: "FILE", help: "Expectations of this device (see 'migconform baseline'): known failures become XFAIL, and the exit code counts only unexpected results."),
@@ -74,6 +74,11 @@ enum RunCommand: Command {
         for v in a.all("--variant") where !known.contains(v) {
             throw UsageError(message: "spec \(spec.id) has no variant '\(v)' (it has: \(known.sorted().joined(separator: ", ")))")
         }
+        let hazards = Set(spec.rules.compactMap { $0.hazard?.id })
+        for h in a.all("--allow-hazard") where h != "all" && !hazards.contains(h) {
+            throw UsageError(message: "--allow-hazard: spec \(spec.id) has no hazard '\(h)' (its hazards: "
+                             + (hazards.sorted() + ["all"]).joined(separator: ", ") + ")")
+        }
         let expansion = ExpansionOptions(only: a.all("--only"), exclude: a.all("--exclude"), variants: Set(a.all("--variant")),
                                          allowedHazards: Set(a.all("--allow-hazard")))
         var options = RunOptions(target: targetURI, expansion: expansion, maxFailures: maxFailures)
@@ -86,7 +91,7 @@ enum RunCommand: Command {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
-        let folder = URL(fileURLWithPath: a.value("--out") ?? defaultFolder(spec: spec, target: targetURI))
+        let folder = URL(fileURLWithPath: try a.value("--out") ?? reserveDefaultFolder(spec: spec, target: targetURI))
         SavedStream.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
         let journal: RunJournal
         let syncMode = a.value("--journal-sync") ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
@@ -193,6 +198,22 @@ enum RunCommand: Command {
             throw UsageError(message: "--level takes must, should or may, not '\(l)'")
         }
         return level
+    }
+
+    /// A new folder under `Reports/` made for this run alone: `mkdir` fails when another run (started in the same
+    /// second, say) made the same name first, and the next name is tried (`-2`, `-3`, ...).
+    static func reserveDefaultFolder(spec: Spec, target: String) throws -> String {
+        let base = defaultFolder(spec: spec, target: target)
+        try? FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
+        for n in 1...1000 {
+            let candidate = n == 1 ? base : "\(base)-\(n)"
+            if mkdir(candidate, 0o755) == 0 { return candidate }
+            guard errno == EEXIST else {
+                throw ExitFailure(code: ExitCode.usage, message: "cannot create \(candidate): \(String(cString: strerror(errno)))")
+            }
+        }
+        throw ExitFailure(code: ExitCode.usage, message: "cannot find a free folder name beside \(base)")
     }
 
     static func defaultFolder(spec: Spec, target: String) -> String {
