@@ -650,7 +650,7 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
     let s = LavaKernelCI.Settings(driver: driver, deviceType: "x86-vfio-mig-mlx5", target: "vfio:/dev/vfio/12/0000:3b:00.2",
                                   repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml")
     let config = LavaKernelCI.kernelConfig(s)
-    for line in ["CONFIG_VFIO=y", "CONFIG_VFIO_PCI=y", "CONFIG_MLX5_VFIO_PCI=m"] {
+    for line in ["CONFIG_VFIO=y", "CONFIG_VFIO_PCI=y", "CONFIG_MLX5_VFIO_PCI=y"] {
         #expect(config.split(separator: "\n").contains(Substring(line)))
     }
     let pipeline = LavaKernelCI.pipelineConfig(s)
@@ -664,6 +664,87 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
     #expect(!passed.isEmpty)
     for p in passed { #expect(names.contains(p), "\(p) is not a definition parameter") }
     #expect(template.contains("path: lava/migconform.yaml"))
+}
+
+/// The KernelCI pieces as generated, checked against what kernelci-pipeline needs (lava-kernelci.md §2.2, the
+/// upstream config it cites): parsed as YAML when python3 has PyYAML, else read as text.
+@Test(arguments: ["mtty", "mlx5"])
+func kernelCIPiecesAreRunnableAsGenerated(_ driverName: String) throws {
+    let driver = try #require(LavaKernelCI.drivers.first { $0.name == driverName })
+    let mtty = driverName == "mtty"
+    let s = LavaKernelCI.Settings(driver: driver, deviceType: mtty ? "qemu-x86_64" : "x86-vfio-mig-mlx5",
+                                  target: mtty ? LavaKernelCI.mttyTarget : "vfio:/dev/vfio/12/0000:3b:00.2",
+                                  repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml",
+                                  migconformURL: "https://releases.example.org/migconform-x86_64")
+    let pipeline = LavaKernelCI.pipelineConfig(s)
+    let config = LavaKernelCI.kernelConfig(s)
+    // Modules: the boot templates deploy none, so nothing is a module.
+    #expect(!config.contains("=m") && !pipeline.contains("=m'"), "a module would never be loaded")
+    // Checked in Python (PyYAML): the structure kernelci-pipeline reads.
+    let check = #"""
+    import sys, yaml
+    c = yaml.safe_load(sys.stdin)
+    kb, job = sys.argv[1], sys.argv[2]
+    jobs, sched = c["jobs"], c["scheduler"]
+    k = jobs[kb]
+    assert k["kind"] == "kbuild" and k["template"] == "kbuild.jinja2", "kbuild kind/template"
+    assert k["image"] == "ghcr.io/kernelci/{image_prefix}gcc-14:x86-kselftest-kernelci", k["image"]
+    assert k["params"]["arch"] == "x86_64" and k["params"]["defconfig"] == "x86_64_defconfig", "x86 kbuild params"
+    assert all(f in c["fragments"] for f in k["params"]["fragments"]), "fragment defined"
+    ks = [e for e in sched if e["job"] == kb]
+    assert ks and ks[0]["event"] == {"channel": "node", "kind": "checkout", "state": "available"}, "kbuild scheduled on checkout"
+    assert ks[0]["runtime"]["name"] == "k8s-all", "kbuild runtime"
+    j = jobs[job]
+    assert j["kind"] == "job" and j["kcidb_test_suite"] == "migconform", "job kind/suite"
+    ref = j["params"]["rootfs_ref"]
+    assert ref in c["rootfs"] and c["rootfs"][ref]["nfsroot"].startswith("http"), "rootfs_ref resolves"
+    assert j["params"]["migconform_url"].startswith("http"), "binary delivered"
+    js = [e for e in sched if e["job"] == job]
+    assert js and js[0]["event"]["name"] == kb and js[0]["event"]["kind"] == "kbuild", "job follows the kbuild"
+    assert js[0]["runtime"]["type"] == "lava", "job runs on LAVA"
+    for p in js[0]["platforms"]:
+        assert p == "qemu-x86_64" or p in c.get("platforms", {}), "platform defined: " + p
+    print("ok")
+    """#
+    let python = "/usr/bin/python3"
+    if FileManager.default.isExecutableFile(atPath: python),
+       (try? ChildProcess.run(python, ["-c", "import yaml"], stderr: .null, timeout: 30))?.termination.exitStatus == 0 {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kci-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(pipeline.utf8).write(to: file)
+        let fd = open(file.path, O_RDONLY)
+        defer { close(fd) }
+        let r = try ChildProcess.run(python, ["-c", check, s.kbuildName, s.jobName], stdin: .descriptor(fd),
+                                     stdout: .capture, stderr: .capture, timeout: 60)
+        #expect(r.termination.exitStatus == 0, "\(String(decoding: r.errorOutput, as: UTF8.self))")
+    } else {
+        #expect(pipeline.contains("  - job: \(s.kbuildName)\n    event:\n      channel: node\n      kind: checkout\n"))
+        #expect(pipeline.contains("      rootfs_ref: \(s.rootfsRef)\n") && pipeline.contains("\n  \(s.rootfsRef):\n    nfsroot: 'http"))
+        #expect(pipeline.contains("      migconform_url: 'https://"))
+    }
+    let template = LavaKernelCI.lavaTemplate(s)
+    if mtty {
+        // qemu-x86_64 is upstream's: not redefined; the mdev exists before migconform runs, the target is its cdev.
+        #expect(!pipeline.contains("\nplatforms:"))
+        let create = try #require(template.range(of: "mdev_supported_types/mtty-2/create"))
+        let run = try #require(template.range(of: "path: lava/migconform.yaml"))
+        #expect(create.lowerBound < run.lowerBound)
+        #expect(pipeline.contains("migconform_target: 'vfio:/dev/vfio/devices/vfio0'"))
+        #expect(config.contains("CONFIG_SAMPLE_VFIO_MDEV_MTTY=y") && config.contains("CONFIG_VFIO_DEVICE_CDEV=y"))
+    } else {
+        #expect(pipeline.contains("\nplatforms:\n  x86-vfio-mig-mlx5:\n"))
+        #expect(!template.contains("mtty"))
+    }
+    #expect(!pipeline.lowercased().contains("setup") && !template.lowercased().contains("setup"))
+}
+
+@Test func integrateKernelCIRefusesToGenerateJobsWithoutTheBinary() throws {
+    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    let r = try TestSupport.shell(binary, ["integrate", "kernelci", "--driver", "mtty"])
+    #expect(r.status == 2 && r.stderr.contains("--migconform-url"))
+    let ok = try TestSupport.shell(binary, ["integrate", "kernelci", "--driver", "mtty", "--migconform-url", "https://x.example/m"])
+    #expect(ok.status == 0)
+    #expect(ok.stdout.contains("- qemu-x86_64") && ok.stdout.contains("migconform_url: 'https://x.example/m'"))
 }
 
 @Test func kcidbIDsAreStablePerRunAndDifferBetweenRuns() throws {
