@@ -18,6 +18,8 @@ public enum ReportVerifier {
         public var problems: [String] = []
         /// Things that could not be checked (no spec file at hand).
         public var notes: [String] = []
+        /// True when there was no report to verify (no such folder, or a report.json that does not load).
+        public var unreadable = false
         public var ok: Bool { problems.isEmpty }
     }
 
@@ -34,6 +36,7 @@ public enum ReportVerifier {
             result.passed.append("report.json loads, schema version \(report.schemaVersion)")
         } catch {
             result.problems.append("\(error)")
+            result.unreadable = true
             return result
         }
         let fm = FileManager.default
