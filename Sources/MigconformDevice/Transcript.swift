@@ -13,15 +13,19 @@ public struct TranscriptEntry: Codable, Hashable, Sendable {
     public var micros: UInt64
     /// For data transfers: how many bytes were moved (transcripts keep only the first bytes of large buffers).
     public var byteCount: Int?
+    /// For a write whose bytes the transcript does not keep whole: where they came from, by name
+    /// (`saved stream (4128 bytes) cut to 2064 bytes: bytes 0..2063`).
+    public var data: String?
 
     public init(step: Int, operation: DeviceOperation, outcome: DeviceOutcome?, transportError: String? = nil,
-                micros: UInt64, byteCount: Int? = nil) {
+                micros: UInt64, byteCount: Int? = nil, data: String? = nil) {
         self.step = step
         self.operation = operation
         self.outcome = outcome
         self.transportError = transportError
         self.micros = micros
         self.byteCount = byteCount
+        self.data = data
     }
 }
 
@@ -36,6 +40,13 @@ public final class RecordingDevice {
     public var didPerform: ((TranscriptEntry) -> Void)?
     /// Total operations issued through this recorder, across all transcripts.
     public private(set) var operationCount = 0
+    /// Every operation since the last reset, across cases: what a reproducer of the device's present state replays.
+    /// Empty once it would have grown past ``historyLimit`` (then no faithful history is at hand).
+    public private(set) var sinceReset: [TranscriptEntry] = []
+    public private(set) var historyComplete = false
+    public static let historyLimit = 20_000
+    /// Names the bytes of the next write, when its buffer is too large for the transcript to keep.
+    public var nextData: String?
 
     public init(_ device: MigrationDevice) { self.device = device }
 
@@ -54,17 +65,32 @@ public final class RecordingDevice {
         do {
             let outcome = try device.perform(op)
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
+            var data: String?
+            if case .write(_, let b) = op, b.count > 64 { data = nextData }
+            nextData = nil
             entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: redact(outcome),
-                                           micros: micros, byteCount: byteCount(op, outcome)))
+                                           micros: micros, byteCount: byteCount(op, outcome), data: data))
+            remember(entries[entries.count - 1])
             if let didPerform { didPerform(entries[entries.count - 1]) }
             return outcome
         } catch {
             let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
+            nextData = nil
             entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: nil,
                                            transportError: "\(error)", micros: micros))
+            remember(entries[entries.count - 1])
             didPerform?(entries[entries.count - 1])
             throw error
         }
+    }
+
+    private func remember(_ entry: TranscriptEntry) {
+        if entry.operation == .reset { sinceReset = []; historyComplete = true }
+        guard historyComplete else { return }
+        if sinceReset.count >= Self.historyLimit { sinceReset = []; historyComplete = false; return }
+        var e = entry
+        e.step = sinceReset.count
+        sinceReset.append(e)
     }
 
     private func byteCount(_ op: DeviceOperation, _ outcome: DeviceOutcome) -> Int? {

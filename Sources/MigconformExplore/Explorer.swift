@@ -61,16 +61,34 @@ public final class Explorer {
         self.rejected = rejected
     }
 
+    /// The sequence run last, for a violation seen by the reset that starts the next one.
+    private var previous: [Action] = []
+
+    /// Runs a sequence from a reset. A violation of that first reset belongs to the sequence that left the device
+    /// where the reset found it: it comes back as that sequence followed by the reset (`sequence`), so that every
+    /// finding carries the actions that show it.
     func run(_ actions: [Action], fresh: Bool = false) throws -> Violation? {
+        try runShowing(actions, fresh: fresh).violation
+    }
+
+    func runShowing(_ actions: [Action], fresh: Bool = false) throws -> (violation: Violation?, sequence: [Action]) {
         if fresh, let open = freshDevice {
             device = RecordingDevice(try open())
             checker.device = device
+            previous = []
         }
         stats.sequences += 1
         stats.steps += actions.count
         let before = device.operationCount
         defer { stats.deviceOperations += device.operationCount - before }
-        return try checker.run(actions)
+        let last = previous
+        previous = actions
+        guard var v = try checker.run(actions) else { return (nil, actions) }
+        if v.step < 0 {
+            v.step = last.count
+            return (v, last + [.reset])
+        }
+        return (v, actions)
     }
 
     /// The complete save stream the explorer captured, if any.
@@ -97,9 +115,10 @@ public final class Explorer {
                 if try run(prefix) != nil { continue }
                 for action in checker.actions(rejected: rejected, allowForbidden: allowForbidden) {
                     let seq = prefix + [action]
-                    if let v = try run(seq) {
+                    let (found, shown) = try runShowing(seq)
+                    if let v = found {
                         if findings[v.kind] == nil {
-                            findings[v.kind] = try shrink(seq, v, origin: "depth \(depth)", seed: nil)
+                            findings[v.kind] = try shrink(shown, v, origin: "depth \(depth)", seed: nil)
                         }
                         continue
                     }
@@ -110,7 +129,7 @@ public final class Explorer {
             frontier = next
         }
         stats.distinctModelStates = seen.count
-        return findings.values.sorted { $0.violation.step < $1.violation.step }
+        return Self.ordered(findings)
     }
 
     /// `walks` random walks of `steps` actions, seeded; weighted towards actions rarely taken from a state and
@@ -158,7 +177,15 @@ public final class Explorer {
             stats.sequences += 1
         }
         stats.distinctModelStates = max(stats.distinctModelStates, states.count)
-        return findings.values.sorted { $0.violation.step < $1.violation.step }
+        return Self.ordered(findings)
+    }
+
+    /// Findings in an order that depends only on what was found (a dictionary's order does not): by the step that
+    /// broke, then the rule's kind, then the sequence.
+    static func ordered(_ findings: [ViolationKind: Finding]) -> [Finding] {
+        findings.values.sorted {
+            ($0.violation.step, "\($0.violation.kind)", "\($0.minimal)") < ($1.violation.step, "\($1.violation.kind)", "\($1.minimal)")
+        }
     }
 
     /// Reduces a failing sequence to a minimal one that fails the same way: cut it after the failing step, drop
@@ -221,7 +248,7 @@ public final class Explorer {
                 verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
                 message: "found by \(f.origin), \(f.originalLength) steps, shrunk to \(f.minimal.count): \(steps)",
                 expected: f.violation.expected, actual: f.violation.actual, durationMicros: 0,
-                transcript: transcript, reproducer: transcript.map(\.operation)))
+                transcript: transcript, reproducer: transcript))
         }
         return out
     }

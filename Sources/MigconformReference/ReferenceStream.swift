@@ -344,6 +344,11 @@ struct StreamReader {
         return true
     }
 
+    /// Some byte has arrived.
+    var started: Bool { received > 0 }
+    /// Every byte the header declared has arrived.
+    var complete: Bool { payloadSize.map { received >= ReferenceStream.length(payloadSize: $0) } ?? false }
+
     /// Why the stream cannot be loaded, or nil when it is complete and intact.
     func verdict() -> Problem? {
         if let p = problem { return p }

@@ -20,7 +20,7 @@ public enum ConsoleSummary {
                                         ? Paint.yellow : Paint.red, bold: true),
             options: .anchored)
         out.append("\(painted) (\(PlainText.line(r.run.target)))")
-        out.append(PlainText.line(ReportFacts.reason(r)))
+        out += PlainText.wrap(PlainText.line(ReportFacts.reason(r)), width: width, first: "", rest: "  ")
         let counts = Verdict.allCases.compactMap { v -> String? in
             let n = r.summary.verdicts[v.rawValue] ?? 0
             return n == 0 ? nil : "\(n) \(paint.apply(v.rawValue, paint.color(for: v), bold: false))"

@@ -129,7 +129,7 @@ public enum HTMLReport {
         }
         if let rep = c.reproducer, !rep.isEmpty {
             out.append("<p class=\"label\">Reproducer (from reset, \(rep.count) operation\(rep.count == 1 ? "" : "s"))</p>")
-            let lines = rep.enumerated().map { "\($0.offset + 1). \(TranscriptFormatter.operation($0.element))" }
+            let lines = rep.enumerated().map { "\($0.offset + 1). \(TranscriptFormatter.step($0.element))" }
             out.append("<pre class=\"transcript\">\(e(lines.joined(separator: "\n")))</pre>")
         }
         out.append("</details>")

@@ -166,6 +166,11 @@ public final class RunJournal: RunObserver {
         self.index = nil
     }
 
+    /// The amended result replaces the first when the report is rebuilt (the last record of a case wins).
+    public func caseWasAmended(index: Int, result: CaseResult) {
+        append(CaseEndRecord(time: Self.now(), index: index, result: CaseDocument(result)), sync: true)
+    }
+
     public func cleanupWillStart() {
         phase = "cleanup"
         index = nil

@@ -75,6 +75,10 @@ public final class LavaReporter: RunObserver {
 
     public func caseDidEnd(index: Int, result: CaseResult) { report(result) }
 
+    /// LAVA keeps every result it is given: the amended one is reported again under the same name, and the last
+    /// result of a name is the case's verdict.
+    public func caseWasAmended(index: Int, result: CaseResult) { report(result) }
+
     public func runDidEnd(_ report: RunReport) { closeSet() }
 
     /// Reports one case (the observer does this as each case ends).

@@ -124,7 +124,7 @@ public enum MarkdownReport {
         }
         if let rep = c.reproducer, !rep.isEmpty {
             out.append("- Reproducer (from reset, \(rep.count) operation\(rep.count == 1 ? "" : "s")):")
-            for (i, op) in rep.enumerated() { out.append("    \(i + 1). \(TranscriptFormatter.operation(op))") }
+            for (i, e) in rep.enumerated() { out.append("    \(i + 1). \(TranscriptFormatter.step(e))") }
         }
     }
 

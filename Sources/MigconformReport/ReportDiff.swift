@@ -3,9 +3,10 @@ import MigconformRun
 /// Compares two runs case by case (`migconform diff OLD NEW`): what a maintainer pastes into a patch review.
 ///
 /// Cases are matched by id and compared on the device's own verdict (an XFAIL counts as the failure it is, an
-/// XPASS as the pass). Verdicts are ranked PASS/INFO < FLAKE < WARN < FAIL/TIMEOUT/ERROR; NOT_APPLICABLE and
-/// SKIPPED are "not tested". A **regression** is a tested case that got worse and now fails or warns; a **fix**
-/// one that failed or warned and got better; every other change of verdict is listed as a change.
+/// XPASS as the pass). Verdicts are ranked not tested (NOT_APPLICABLE, SKIPPED, or absent) < PASS/INFO < FLAKE < WARN <
+/// FAIL/TIMEOUT/ERROR. A **regression** is a case that got worse and now warns or fails, a new case among them, or a run
+/// verdict that got worse (CONFORMANT < INCOMPLETE < NOT CONFORMANT); a **fix** a case that failed or warned and got
+/// better; every other change of verdict is listed as a change.
 public struct ReportDiff: Sendable {
     /// One case whose verdict differs, or that is in only one run.
     public struct Change: Sendable, Equatable {
@@ -47,16 +48,19 @@ public struct ReportDiff: Sendable {
         let newIDs = Set(new.cases.map(\.id))
         for n in new.cases {
             guard let o = oldByID[n.id] else {
-                d.added.append(Change(caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: nil,
-                                      new: n.deviceVerdict, message: n.message))
+                let c = Change(caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: nil,
+                               new: n.deviceVerdict, message: n.message)
+                // A case the old run did not have, and that now fails or warns, is a regression like any other.
+                if (rank(n.deviceVerdict) ?? -1) >= 2 { d.regressions.append(c) } else { d.added.append(c) }
                 continue
             }
             let ov = o.deviceVerdict, nv = n.deviceVerdict
             guard ov != nv else { continue }
             let c = Change(caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: ov, new: nv,
                            message: n.message)
-            if let ro = rank(ov), let rn = rank(nv), rn > ro, rn >= 2 { d.regressions.append(c) }
-            else if let ro = rank(ov), let rn = rank(nv), rn < ro, ro >= 2 { d.fixes.append(c) }
+            let ro = rank(ov) ?? -1, rn = rank(nv) ?? -1
+            if rn > ro, rn >= 2 { d.regressions.append(c) }
+            else if rn < ro, ro >= 2, rn >= 0 { d.fixes.append(c) }
             else { d.changed.append(c) }
         }
         for o in old.cases where !newIDs.contains(o.id) {
@@ -66,7 +70,26 @@ public struct ReportDiff: Sendable {
         return d
     }
 
-    public var hasRegressions: Bool { !regressions.isEmpty }
+    /// Rank of a run verdict: CONFORMANT < INCOMPLETE < NOT CONFORMANT.
+    public static func rank(_ v: RunVerdict) -> Int {
+        switch v {
+        case .conformant: return 0
+        case .incomplete: return 1
+        case .notConformant: return 2
+        }
+    }
+
+    /// The run's verdict got worse.
+    public var verdictRegressed: Bool { Self.rank(new.summary.verdict) > Self.rank(old.summary.verdict) }
+
+    public var hasRegressions: Bool { !regressions.isEmpty || verdictRegressed }
+
+    /// `run verdict: CONFORMANT -> NOT CONFORMANT (worse)`.
+    var verdictLine: String {
+        let o = old.summary.verdict, n = new.summary.verdict
+        if o == n { return "run verdict: \(n.rawValue) (unchanged)" }
+        return "run verdict: \(o.rawValue) -> \(n.rawValue) (" + (verdictRegressed ? "worse" : "better") + ")"
+    }
 
     /// Rule ids with at least one regression, in order of first appearance.
     public var regressedRules: [String] { Self.rules(regressions) }
@@ -80,6 +103,10 @@ public struct ReportDiff: Sendable {
     /// Notes about runs that are not quite comparable (different spec, spec version, device, filters).
     public var notes: [String] {
         var n: [String] = []
+        if old.run.features != new.run.features {
+            n.append("the device's feature profile changed: \(old.run.features.joined(separator: ",")) -> "
+                     + new.run.features.joined(separator: ","))
+        }
         if old.run.specID != new.run.specID || old.run.specVersion != new.run.specVersion {
             n.append("the runs used different specs: \(old.run.specID) \(old.run.specVersion) and \(new.run.specID) \(new.run.specVersion)")
         } else if old.run.specSHA256 != new.run.specSHA256 {
@@ -87,9 +114,6 @@ public struct ReportDiff: Sendable {
         }
         if old.run.device.driver != new.run.device.driver {
             n.append("different drivers: \(old.run.device.driver) and \(new.run.device.driver)")
-        }
-        if old.run.features != new.run.features {
-            n.append("different features: \(old.run.features.joined(separator: ",")) and \(new.run.features.joined(separator: ","))")
         }
         if old.run.interrupted { n.append("the old run was interrupted: its missing verdicts are not comparable") }
         if new.run.interrupted { n.append("the new run was interrupted: its missing verdicts are not comparable") }
@@ -123,6 +147,7 @@ public struct ReportDiff: Sendable {
     func text() -> String {
         var out = "old: \(runLine(old))\nnew: \(runLine(new))\n"
         for n in notes { out += "note: \(PlainText.line(n))\n" }
+        out += verdictLine + "\n"
         for (title, changes) in sections() where !changes.isEmpty {
             out += "\n\(title.uppercased()) (\(changes.count))\n"
             for rule in Self.rules(changes) {
@@ -145,6 +170,7 @@ public struct ReportDiff: Sendable {
         var out = "## migconform: \(tally())\n\n"
         out += "- old: \(cell(runLine(old)))\n- new: \(cell(runLine(new)))\n"
         for n in notes { out += "- note: \(cell(n))\n" }
+        out += "- \(verdictLine)\n"
         for (title, changes) in sections() where !changes.isEmpty {
             out += "\n### \(title) (\(changes.count))\n\n"
             out += "| Case | Rule | Level | Old | New | Message |\n|---|---|---|---|---|---|\n"

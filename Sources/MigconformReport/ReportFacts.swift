@@ -2,11 +2,8 @@ import MigconformRun
 
 /// Derived facts every renderer states the same way: the headline verdict, counts, grouping by rule.
 enum ReportFacts {
-    /// `CONFORMANT`, `NOT CONFORMANT`, or `INCOMPLETE` for an interrupted run with no MUST-level failure so far.
-    static func verdictWord(_ r: RunReport) -> String {
-        if !r.summary.conformant { return "NOT CONFORMANT" }
-        return r.run.interrupted ? "INCOMPLETE" : "CONFORMANT"
-    }
+    /// `CONFORMANT`, `NOT CONFORMANT` or `INCOMPLETE`: the summary's ``RunVerdict``.
+    static func verdictWord(_ r: RunReport) -> String { r.summary.verdict.rawValue }
 
     /// `NOT CONFORMANT to vfio-v2 1.0`.
     static func headline(_ r: RunReport) -> String {
@@ -28,20 +25,37 @@ enum ReportFacts {
             }
             s = "\(breaking.count) MUST-level case\(breaking.count == 1 ? "" : "s") failed, timed out or errored ("
                 + parts.joined(separator: ", ") + ")"
-        } else if !r.summary.conformant {
+        } else if r.summary.verdict == .notConformant {
             s = "the summary records a MUST-level failure"
         } else {
             s = "no MUST-level case failed, timed out or errored"
         }
+        if let notRun = notRun(r) { s += "; " + notRun }
         let warns = r.summary.verdicts[Verdict.warn.rawValue] ?? 0
         if warns > 0 { s += "; \(warns) SHOULD-level warning\(warns == 1 ? "" : "s")" }
-        if r.run.interrupted { s += "; the run was interrupted before every case ran" }
+        if r.run.interrupted { s += "; the run was cut short (\(PlainText.line(r.run.stopReason ?? "stopped")))" }
         if r.cases.isEmpty { s += "; no case ran" }
         return s
     }
 
     /// FAIL, TIMEOUT and ERROR: the verdicts that break conformance at MUST level.
-    static func isBreaking(_ v: Verdict) -> Bool { v == .fail || v == .timeout || v == .error }
+    static func isBreaking(_ v: Verdict) -> Bool { RunSummary.breaks(v) }
+
+    /// `12 applicable MUST cases did not run (10 not selected, 2 hazard)`, or nil when every one ran.
+    static func notRun(_ r: RunReport) -> String? {
+        guard let counts = r.summary.mustNotRun, !counts.isEmpty else { return nil }
+        let n = counts.values.reduce(0, +)
+        let parts = NotRunReason.allCases.compactMap { reason -> String? in
+            counts[reason.rawValue].map { "\($0) \(reason.rawValue)" }
+        }
+        var s = "\(n) applicable MUST case\(n == 1 ? "" : "s") did not run (\(parts.joined(separator: ", ")))"
+        if let f = r.run.filters {
+            s += "; the run was narrowed to \(f.selected) case\(f.selected == 1 ? "" : "s") by "
+                + (f.only.map { "--only \(PlainText.line($0))" } + f.exclude.map { "--exclude \(PlainText.line($0))" })
+                .joined(separator: " ")
+        }
+        return s
+    }
 
     /// `120 cases: 110 PASS, 3 FAIL, 7 NOT_APPLICABLE` (verdicts in their canonical order, zero counts left out);
     /// with `noun` false, `120: 110 PASS, ...`.

@@ -63,28 +63,35 @@ struct CaseDocument: Codable {
     var actual: String?
     var durationMicros: UInt64
     var transcript: [EntryDocument]
-    var reproducer: [OperationDocument]?
+    var reproducer: [EntryDocument]?
     var rawVerdict: Verdict?
     var expectation: String?
     var attempts: Int?
     var unfinished: Bool?
     var otherShard: Int?
+    var notRun: NotRunReason?
+    var blockedBy: String?
+    var seenIn: [String]?
 
     init(_ c: CaseResult) {
         id = c.id; ruleID = c.ruleID; level = c.level; statement = c.statement; cite = c.cite
         verdict = c.verdict; message = c.message; expected = c.expected; actual = c.actual
         durationMicros = c.durationMicros; transcript = c.transcript.map(EntryDocument.init)
-        reproducer = c.reproducer?.map(OperationDocument.init)
+        reproducer = c.reproducer?.map(EntryDocument.init)
         rawVerdict = c.rawVerdict; expectation = c.expectation; attempts = c.attempts; unfinished = c.unfinished
-        otherShard = c.otherShard
+        otherShard = c.otherShard; notRun = c.notRun; blockedBy = c.blockedBy; seenIn = c.seenIn
     }
 
     var result: CaseResult {
-        CaseResult(id: id, ruleID: ruleID, level: level, statement: statement, cite: cite, verdict: verdict,
-                   message: message, expected: expected, actual: actual, durationMicros: durationMicros,
-                   transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.operation },
-                   rawVerdict: rawVerdict, expectation: expectation, attempts: attempts, unfinished: unfinished,
-                   otherShard: otherShard)
+        var r = CaseResult(id: id, ruleID: ruleID, level: level, statement: statement, cite: cite, verdict: verdict,
+                           message: message, expected: expected, actual: actual, durationMicros: durationMicros,
+                           transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.entry },
+                           rawVerdict: rawVerdict, expectation: expectation, attempts: attempts, unfinished: unfinished,
+                           otherShard: otherShard)
+        r.notRun = notRun ?? (verdict == .skipped ? NotRunReason(skipMessage: message) : nil)
+        r.blockedBy = blockedBy
+        r.seenIn = seenIn
+        return r
     }
 }
 
@@ -94,7 +101,7 @@ struct EntryDocument: Codable {
     init(_ entry: TranscriptEntry) { self.entry = entry }
 
     enum CodingKeys: String, CodingKey {
-        case step, operation, outcome, transportError, micros, byteCount, text
+        case step, operation, outcome, transportError, micros, byteCount, data, text
     }
 
     func encode(to encoder: Encoder) throws {
@@ -105,17 +112,24 @@ struct EntryDocument: Codable {
         try c.encodeIfPresent(entry.transportError, forKey: .transportError)
         try c.encode(entry.micros, forKey: .micros)
         try c.encodeIfPresent(entry.byteCount, forKey: .byteCount)
-        try c.encode(TranscriptFormatter.text(entry), forKey: .text)
+        try c.encodeIfPresent(entry.data, forKey: .data)
+        try c.encode(TranscriptFormatter.step(entry), forKey: .text)
     }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Reports of schema 1 before reproducers carried answers list bare operations there.
+        guard c.contains(.step) else {
+            entry = TranscriptEntry(step: 0, operation: try OperationDocument(from: decoder).operation, outcome: nil, micros: 0)
+            return
+        }
         entry = TranscriptEntry(step: try c.decode(Int.self, forKey: .step),
                                 operation: try c.decode(OperationDocument.self, forKey: .operation).operation,
                                 outcome: try c.decodeIfPresent(OutcomeDocument.self, forKey: .outcome)?.outcome,
                                 transportError: try c.decodeIfPresent(String.self, forKey: .transportError),
                                 micros: try c.decode(UInt64.self, forKey: .micros),
-                                byteCount: try c.decodeIfPresent(Int.self, forKey: .byteCount))
+                                byteCount: try c.decodeIfPresent(Int.self, forKey: .byteCount),
+                                data: try c.decodeIfPresent(String.self, forKey: .data))
     }
 }
 

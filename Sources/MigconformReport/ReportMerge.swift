@@ -51,7 +51,10 @@ public enum ReportMerge {
             if candidates.count > 1, Set(candidates.map(\.verdict)).count > 1 {
                 throw MergeError(message: "\(id) was recorded by several shards with different verdicts")
             }
-            cases.append(pick)
+            // A violation another shard saw while setting up its own cases is judged under this case too.
+            let seenElsewhere = ordered.map { $0.cases[k] }.filter { $0.otherShard != nil && $0.seenIn != nil }
+            if RunSummary.breaks(pick.verdict) || pick.verdict == .warn { cases.append(pick); continue }
+            cases.append(seenElsewhere.first.map { var r = $0; r.otherShard = nil; return r } ?? pick)
         }
         var info = first.run
         info.shard = nil

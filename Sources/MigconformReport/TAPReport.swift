@@ -63,7 +63,7 @@ public enum TAPReport {
         }
         if let rep = c.reproducer, !rep.isEmpty {
             out.append("  reproducer:")
-            out += rep.map { "    - \(yaml(TranscriptFormatter.operation($0)))" }
+            out += rep.map { "    - \(yaml(TranscriptFormatter.step($0)))" }
         }
     }
 

@@ -20,12 +20,20 @@ public enum TranscriptFormatter {
 
     /// One transcript entry without its duration: `set-state STOP -> ok state=STOP data_fd=-1`.
     public static func text(_ entry: TranscriptEntry) -> String {
-        let op = operation(entry.operation, byteCount: entry.byteCount)
+        var op = operation(entry.operation, byteCount: entry.byteCount)
+        if let data = entry.data { op += " (\(PlainText.line(data)))" }
         if let outcome = entry.outcome {
             return "\(op) -> \(self.outcome(outcome, of: entry.operation, byteCount: entry.byteCount))"
         }
         let why = entry.transportError.map { PlainText.line($0) } ?? "no answer"
         return "\(op) -> no answer: \(why)"
+    }
+
+    /// A reproducer step: the entry as the transcript shows it, or only the operation for a positioning step whose
+    /// answer was not recorded.
+    public static func step(_ entry: TranscriptEntry) -> String {
+        guard entry.outcome == nil, entry.transportError == nil else { return text(entry) }
+        return operation(entry.operation, byteCount: entry.byteCount) + (entry.data.map { " (\(PlainText.line($0)))" } ?? "")
     }
 
     /// An operation: `set-state RUNNING_P2P`, `read fd=7 count=4096`, `region-read pending_bytes (u64)`.
@@ -195,7 +203,7 @@ extension TranscriptFormatter {
         }
         if let rep = c.reproducer, !rep.isEmpty {
             lines.append("Reproducer (from reset):")
-            lines += rep.enumerated().map { "  \($0.offset + 1). \(operation($0.element))" }
+            lines += rep.enumerated().map { "  \($0.offset + 1). \(step($0.element))" }
         }
         return lines
     }

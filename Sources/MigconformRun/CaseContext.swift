@@ -23,8 +23,46 @@ public enum CheckOutcome: Sendable {
     case notApplicable(String)
 }
 
-/// Thrown inside a check when a precondition fails; becomes ``CheckOutcome/blocked(_:)``.
-struct Blocked: Error { var reason: String }
+/// Thrown inside a check when a precondition fails; becomes ``CheckOutcome/blocked(_:)``. `cause` names the
+/// observation that made the case impossible, when one did: the runner reports it under its own rule.
+struct Blocked: Error {
+    var reason: String
+    var cause: Finding.Subject?
+    init(reason: String, cause: Finding.Subject? = nil) { self.reason = reason; self.cause = cause }
+}
+
+/// A device answer that breaks a rule, seen by the run's oracle while any case was positioned, set up, checked or
+/// cleaned up. The runner judges it under the rule it breaks (the case of that rule with the same binding), not
+/// under the case that happened to see it.
+struct Finding {
+    /// What was observed, in terms of the spec's check kinds (so that the spec, not Swift code, names the rule).
+    enum Subject: Equatable {
+        /// A single-step request failed, or succeeded and left the device elsewhere (`arc` rules, `state`).
+        case arcState(from: String, to: String)
+        /// A reset from a known state did not reach the initial state (`reset` rules, `state`).
+        case resetState(from: String)
+        /// A reset in the error state did not leave it (`error-sticky` rules, `reset-recovers`).
+        case errorReset
+        /// ENOMSG or another error where the save stream must end permanently (`stream-end` rules).
+        case streamEnd
+        /// A resume write was refused, and leaving the resume state still succeeded (`resume-damaged`,
+        /// damage `refused-write`).
+        case refusedWrite
+        /// The state changed with no request (`invariant`, `no-spontaneous-change`).
+        case spontaneousChange
+        /// After a failed exit from the resume state the device reports a state the uAPI does not allow
+        /// (`resume-damaged`, `state-after-failure`).
+        case failedResumeState
+        /// The device does not load its own stream (`round-trip` rules); only ever a cause of a block.
+        case roundTrip
+        /// The device accepted a damaged stream (`resume-damaged` with that damage, `stop-fails`); only ever a cause.
+        case resumeAccepted(damage: String)
+    }
+    var subject: Subject
+    var expected: String
+    var actual: String
+    var message: String
+}
 
 /// What a state request answered.
 struct SetAnswer {
@@ -34,9 +72,27 @@ struct SetAnswer {
     var succeeded: Bool { errno == nil }
 }
 
-/// The state the device is in, as far as the run knows (nil: unknown, reset before going anywhere).
+/// The state the device is in, as far as the run knows (nil: unknown, reset before going anywhere), and what the
+/// oracle needs to judge the next answer; shared from case to case, as the device is.
 final class DevicePosition {
     var known: String?
+    /// The state value the device must report while nothing asks it to move (v2), and whether it comes from a
+    /// request that has not been read back yet (a wrong landing is the arc's fault, not a spontaneous change).
+    var settled: UInt32?
+    var settledByRequest = false
+    /// A reset was issued and its result has not been read yet: from this known state, or from one the run did not
+    /// know (empty).
+    var resetFrom: String?
+    /// A write of the open resume session was refused (the exit from the resume state must then fail).
+    var refusedResumeWrite: Errno?
+    /// The last exit from the resume state failed and the state has not been read since: the states the device
+    /// may then report (the resume state, the error state, the steps of the requested path).
+    var failedResumeExit: [String]?
+
+    /// Forgets everything (a transport failure: the device may be anywhere).
+    func forget() {
+        known = nil; settled = nil; settledByRequest = false; resetFrom = nil; failedResumeExit = nil
+    }
 }
 
 /// A valid save stream of the device under test, captured once per run and reused wherever a case must leave
@@ -78,6 +134,8 @@ final class CaseContext {
 
     /// Where the device is, as far as the run knows, shared from case to case.
     let position: DevicePosition
+    /// Rule violations the oracle saw during this case (any phase), in order.
+    var findings: [Finding] = []
 
     init(device: RecordingDevice, machine: Machine, testCase: TestCase, cache: StreamCache = StreamCache(),
          position: DevicePosition = DevicePosition()) {
@@ -117,14 +175,79 @@ final class CaseContext {
 
     // MARK: - Operations
 
+    /// Issues one operation and lets the oracle judge the answer (see ``judge(_:_:)``).
     @discardableResult
-    func op(_ operation: DeviceOperation) throws -> DeviceOutcome { try device.perform(operation) }
+    func op(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        let outcome = try device.perform(operation)
+        judge(operation, outcome)
+        return outcome
+    }
+
+    func found(_ subject: Finding.Subject, expected: String, actual: String, _ message: String) {
+        findings.append(Finding(subject: subject, expected: expected, actual: actual, message: message))
+    }
+
+    /// The oracle: every answer, in every phase of every case, is held against what the spec's machine allows.
+    /// Resets must reach the initial state; a state read while nothing asked the device to move must be the one
+    /// it was in (v2); after a failed exit from the resume state only the resume or error state may be reported.
+    func judge(_ operation: DeviceOperation, _ outcome: DeviceOutcome) {
+        switch operation {
+        case .reset:
+            position.resetFrom = position.known ?? ""
+            position.settled = nil
+            position.failedResumeExit = nil
+        case .setState(let value):
+            position.resetFrom = nil
+            position.failedResumeExit = nil
+            if outcome.succeeded { position.settled = value; position.settledByRequest = true } else { position.settled = nil }
+        case .regionWrite(let offset, _, _) where offset == RegionV1.deviceState:
+            position.resetFrom = nil
+            position.settled = nil
+        case .getState:
+            guard case .state(let value, _) = outcome else { position.settled = nil; return }
+            judgeState(value)
+        case .regionRead(let offset, _) where offset == RegionV1.deviceState:
+            guard case .value(let v) = outcome else { return }
+            judgeState(UInt32(truncatingIfNeeded: v) & RegionV1.stateMask)
+        default: break
+        }
+    }
+
+    private func judgeState(_ value: UInt32) {
+        let now = name(of: value)
+        if let from = position.resetFrom {
+            position.resetFrom = nil
+            let initial = machine.initial
+            if value != initial.value {
+                // From a state the run did not know, the likeliest is the one the device still reports.
+                let source = from.isEmpty ? now : from
+                let subject: Finding.Subject = source == spec.stateName(forRole: "error") ? .errorReset : .resetState(from: source)
+                found(subject, expected: "state \(initial.name) after the reset", actual: "state \(now)",
+                      "a reset from \(from.isEmpty ? "a state the run had not read (\(now) after it)" : from) left the device "
+                      + "in \(now), not \(initial.name)")
+            }
+        }
+        if let allowed = position.failedResumeExit {
+            position.failedResumeExit = nil
+            if generation == .v2, !allowed.contains(now) {
+                found(.failedResumeState, expected: allowed.joined(separator: " or "), actual: "state \(now)",
+                      "after a failed exit from the resume state the device reports \(now)")
+            }
+        }
+        if generation == .v2, let settled = position.settled, settled != value, !position.settledByRequest {
+            found(.spontaneousChange, expected: "state \(name(of: settled)) (nothing asked it to move)", actual: "state \(now)",
+                  "the device moved from \(name(of: settled)) to \(now) with no request")
+        }
+        position.settled = value
+        position.settledByRequest = false
+    }
 
     /// Resets the device; true when the reset succeeded.
     @discardableResult
     func reset() throws -> Bool {
+        let outcome = try op(.reset)   // the oracle judges the reset from where the device was known to be
         position.known = nil
-        return try op(.reset).succeeded
+        return outcome.succeeded
     }
 
     /// Notes what the device reported, for positioning the next step from there.
@@ -161,12 +284,26 @@ final class CaseContext {
 
     /// Requests a state value: a SET (v2), or a read-modify-write of the state bits of `device_state` (v1).
     func request(_ value: UInt32) throws -> SetAnswer {
+        let resume = spec.stateName(forRole: "resume")
+        let leavingResume = position.known != nil && position.known == resume && spec.state(value: value)?.name != resume
         let answer = try send(value)
+        if leavingResume {
+            if answer.succeeded, let e = position.refusedResumeWrite {
+                found(.refusedWrite, expected: "leaving \(resume ?? "the resume state") fails after a refused write",
+                      actual: "a write failed with \(e), then \(resume ?? "")->\(name(of: value)) succeeded",
+                      "the device refused resume data, then accepted the end of the resume")
+            }
+            position.refusedResumeWrite = nil
+            let steps = resume.flatMap { machine.path(from: $0, to: name(of: value)) }?.map(\.to) ?? []
+            position.failedResumeExit = answer.succeeded ? nil
+                : [resume, spec.stateName(forRole: "error")].compactMap { $0 } + steps.dropLast()
+        }
         // After a success the device is where it was asked to be; after a refusal only a read can tell.
         if answer.succeeded { observe(value) } else { position.known = nil }
-        if answer.succeeded, spec.state(value: value)?.name == spec.stateName(forRole: "resume") {
+        if answer.succeeded, spec.state(value: value)?.name == resume {
             resumeFD = answer.fd >= 0 ? answer.fd : nil   // v1 has no fd: the region is the session
             resumeLoaded = false
+            position.refusedResumeWrite = nil
         }
         return answer
     }
@@ -210,11 +347,17 @@ final class CaseContext {
         var start = position.known
         var path = start.flatMap(route(from:))
         if path == nil {
+            let before = position.known
             guard try reset() else { throw Blocked(reason: "reset failed") }
             let initial = machine.initial.name
             let afterReset = try readState()
             guard afterReset == machine.initial.value else {
-                throw Blocked(reason: "reset left the device in \(afterReset.map(name(of:)) ?? "an unreadable state"), not \(initial)")
+                let source = before ?? afterReset.map(name(of:))
+                let cause: Finding.Subject? = source.map {
+                    $0 == spec.stateName(forRole: "error") ? .errorReset : .resetState(from: $0)
+                }
+                throw Blocked(reason: "reset left the device in \(afterReset.map(name(of:)) ?? "an unreadable state"), not \(initial)",
+                              cause: cause)
             }
             start = initial
             path = route(from: initial)
@@ -232,11 +375,11 @@ final class CaseContext {
     /// round trip: a device that cannot load its own stream blocks every case that must leave the resume state
     /// (the round-trip rules report the fault itself).
     func validStream() throws -> SavedStream {
-        if let problem = cache.unloadable { throw Blocked(reason: problem) }
+        if let problem = cache.unloadable { throw Blocked(reason: problem, cause: .roundTrip) }
         if let s = cache.stream { return s }
         let s: SavedStream
         do { s = try captureStream() } catch let b as Blocked {
-            throw Blocked(reason: "no valid save stream to resume with: \(b.reason)")
+            throw Blocked(reason: "no valid save stream to resume with: \(b.reason)", cause: b.cause)
         }
         let resume = try role("resume"), exit = try role("resume-exit")
         let refused = try feedStream(s, segments: cache.transactions)
@@ -244,7 +387,7 @@ final class CaseContext {
         if refused != nil || !answer.succeeded {
             cache.unloadable = "the device does not load its own stream (\(resume)->\(exit) after writing it: "
                 + (refused.map { "a write failed with \($0)" } ?? "failed with \(answer.errno!)") + "; see the round-trip rules)"
-            throw Blocked(reason: cache.unloadable!)
+            throw Blocked(reason: cache.unloadable!, cause: .roundTrip)
         }
         cache.stream = s
         return s
@@ -255,12 +398,18 @@ final class CaseContext {
         var fd = initialFD
         for arc in path {
             let answer = try request(arc.to)
+            let subject = Finding.Subject.arcState(from: arc.from, to: arc.to)
             guard answer.succeeded else {
-                throw Blocked(reason: "arc \(arc.from)->\(arc.to) failed with \(answer.errno!) while setting up")
+                found(subject, expected: "success, then state \(arc.to)", actual: "failed with \(answer.errno!)",
+                      "arc \(arc.from)->\(arc.to) was refused")
+                throw Blocked(reason: "arc \(arc.from)->\(arc.to) failed with \(answer.errno!) while setting up", cause: subject)
             }
             let now = try readState()
             guard now == (try value(of: arc.to)) else {
-                throw Blocked(reason: "arc \(arc.from)->\(arc.to) left the device in \(now.map(name(of:)) ?? "an unreadable state")")
+                let where_ = now.map(name(of:)) ?? "an unreadable state"
+                found(subject, expected: "state \(arc.to)", actual: "state \(where_)",
+                      "arc \(arc.from)->\(arc.to) succeeded but left the device in \(where_)")
+                throw Blocked(reason: "arc \(arc.from)->\(arc.to) left the device in \(where_)", cause: subject)
             }
             switch arc.session {
             case .opensSave, .opensResume: fd = answer.fd >= 0 ? answer.fd : (generation == .v1 ? -1 : nil)
@@ -321,6 +470,11 @@ final class CaseContext {
                 try sink.append(b)
                 if sink.count > limit { return .failed(.EFBIG) }
             case .failed(.ENOMSG) where stopAtENOMSG: return outcome
+            case .failed(let e) where !stopAtENOMSG:
+                found(.streamEnd, expected: "the stream ends with read() returning 0",
+                      actual: "read failed with \(e) after \(sink.count) bytes",
+                      e == .ENOMSG ? "ENOMSG where the end of the stream is permanent" : "reading the saving fd failed")
+                return outcome
             default: return outcome
             }
         }
@@ -347,10 +501,11 @@ final class CaseContext {
             }
             guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
             let end = try drain(fd: f, stopAtENOMSG: false, into: stream)
-            if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)") }
+            if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)", cause: .streamEnd) }
             // The stream goes back in the pieces it came out in, as a migration's destination writes what the
             // source read (and then no piece is copied on the way).
             if !viaPreCopy, !stream.pieceSizes.isEmpty { cache.transactions = stream.pieceSizes }
+            stream.label = "the saved stream (\(stream.count) bytes\(viaPreCopy ? ", read partly in \(try role("pre-copy"))" : ""))"
         case .v1:
             // The v1 region protocol moves the stream in the device's own transactions; it stays in memory.
             try enter(try role("save"), fresh: true)
@@ -407,12 +562,19 @@ final class CaseContext {
                 if patterned { i += 1 }
                 let piece = try stream.read(at: offset, count: Int(min(UInt64(size), total - offset)))
                 writes += 1
+                if let label = stream.label { device.nextData = "\(label): bytes \(offset)..\(offset + UInt64(piece.count) - 1)" }
                 var outcome = try op(.write(fd: f, bytes: piece))
                 var written = 0
                 while true {
-                    guard case .value(let n) = outcome, n > 0 else { return outcome.errno ?? .EIO }
+                    guard case .value(let n) = outcome, n > 0 else {
+                        position.refusedResumeWrite = outcome.errno ?? .EIO
+                        return outcome.errno ?? .EIO
+                    }
                     written += Int(n)
                     if written >= piece.count { break }
+                    if let label = stream.label {
+                        device.nextData = "\(label): bytes \(offset + UInt64(written))..\(offset + UInt64(piece.count) - 1)"
+                    }
                     outcome = try op(.write(fd: f, bytes: Array(piece[written...])))
                 }
                 offset += UInt64(piece.count)
@@ -442,6 +604,9 @@ public final class SavedStream {
 
     /// Length of the stream in bytes.
     public private(set) var count: UInt64 = 0
+    /// What the stream is, by name, for transcripts that do not keep its bytes (`the saved stream (4128 bytes)
+    /// cut to 2064 bytes`).
+    public var label: String?
     /// The spool file's name while it existed (for messages), nil while the stream is in memory.
     public private(set) var spoolPath: String?
     public var isSpooled: Bool { io != nil }

@@ -44,8 +44,9 @@ public struct CaseResult: Codable, Sendable {
     public var durationMicros: UInt64
     /// Every device operation the case issued, in order.
     public var transcript: [TranscriptEntry]
-    /// For failures: the operations from reset that reproduce it.
-    public var reproducer: [DeviceOperation]?
+    /// For failures: every operation from the last reset up to the end of the check that saw it, with the answers
+    /// the device gave then (positioning steps the run did not issue itself have none).
+    public var reproducer: [TranscriptEntry]?
     /// For XFAIL, XPASS and FLAKE: the verdict the device earned before the baseline or a retry changed it.
     public var rawVerdict: Verdict?
     /// The baseline's reason (or tracker link) for the expectation that matched this case.
@@ -56,16 +57,23 @@ public struct CaseResult: Codable, Sendable {
     public var unfinished: Bool?
     /// In a sharded run: the shard (1-based) that runs this case; set on the placeholders of other shards' cases.
     public var otherShard: Int?
+    /// For a SKIPPED case: why it did not run.
+    public var notRun: NotRunReason?
+    /// For a blocked case: the id of the case whose failure made it impossible to set up.
+    public var blockedBy: String?
+    /// Violations of this case's rule seen while other cases were set up or checked: the ids of those cases.
+    public var seenIn: [String]?
 
     public init(id: String, ruleID: String, level: String, statement: String, cite: String, verdict: Verdict,
                 message: String, expected: String? = nil, actual: String? = nil, durationMicros: UInt64 = 0,
-                transcript: [TranscriptEntry] = [], reproducer: [DeviceOperation]? = nil, rawVerdict: Verdict? = nil,
+                transcript: [TranscriptEntry] = [], reproducer: [TranscriptEntry]? = nil, rawVerdict: Verdict? = nil,
                 expectation: String? = nil, attempts: Int? = nil, unfinished: Bool? = nil, otherShard: Int? = nil) {
         self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
         self.verdict = verdict; self.message = message; self.expected = expected; self.actual = actual
         self.durationMicros = durationMicros; self.transcript = transcript; self.reproducer = reproducer
         self.rawVerdict = rawVerdict; self.expectation = expectation; self.attempts = attempts
         self.unfinished = unfinished; self.otherShard = otherShard
+        if verdict == .skipped { notRun = otherShard != nil ? .otherShard : NotRunReason(skipMessage: message) }
     }
 
     /// The verdict the device itself earned: the raw verdict under XFAIL/XPASS, otherwise the verdict.
@@ -153,6 +161,8 @@ public struct RunInfo: Codable, Sendable {
     public var stopReason: String?
     /// For one shard of a sharded run.
     public var shard: ShardInfo?
+    /// The `--only` and `--exclude` filters, when the run had any.
+    public var filters: RunFilters?
     /// For a merged report: the shards it was made from.
     public var mergedFrom: [MergedShard]?
     /// How the device was left at the end.
@@ -181,6 +191,40 @@ public struct RunInfo: Codable, Sendable {
     }
 }
 
+/// The verdict of a whole run: the word a report leads with (README "Verdicts", Reports/README.md).
+public enum RunVerdict: String, Codable, Sendable, CaseIterable {
+    /// Every MUST case that applies to the device's advertised features ran and passed.
+    case conformant = "CONFORMANT"
+    /// A MUST case failed, timed out or errored (an expected failure, XFAIL, is still the device's failure).
+    case notConformant = "NOT CONFORMANT"
+    /// No MUST case failed, but some that apply did not run: not selected, hazardous, blocked, run by another
+    /// shard, or left when the run stopped early.
+    case incomplete = "INCOMPLETE"
+}
+
+/// Why a case did not run (a SKIPPED verdict), in words a program can count.
+public enum NotRunReason: String, Codable, Sendable, CaseIterable {
+    /// Left out by `--only` or `--exclude`.
+    case notSelected = "not-selected"
+    /// Its rule names a hazard the user did not allow on this target.
+    case hazard
+    /// An earlier failure (named in ``CaseResult/blockedBy`` when it is known) made the case impossible to set up.
+    case blocked
+    /// Another shard runs it.
+    case otherShard = "other-shard"
+    /// The run stopped before it (a signal, `--max-failures`, a wedged device), or while it ran.
+    case stopped
+
+    /// The reason behind a SKIPPED case's message, for cases whose reason was only ever written as words.
+    public init(skipMessage m: String) {
+        if m == "not selected" || m == "excluded" { self = .notSelected }
+        else if m.hasPrefix("hazard") { self = .hazard }
+        else if m.hasPrefix("run by") { self = .otherShard }
+        else if m.hasPrefix("not run:") || m.hasPrefix("interrupted") { self = .stopped }
+        else { self = .blocked }
+    }
+}
+
 /// Counts and the conformance verdict of a run.
 public struct RunSummary: Codable, Sendable {
     /// Cases per verdict (every verdict present, zero or not).
@@ -188,30 +232,67 @@ public struct RunSummary: Codable, Sendable {
     /// Cases per level family (`must`, `should`, `may`) and verdict.
     public var byLevel: [String: [String: Int]]
     public var total: Int
-    /// No MUST-level case failed, timed out or errored (an expected failure, XFAIL, still counts as one; a
-    /// FLAKE, which passed on a retry, does not).
+    /// The run's verdict; see ``RunVerdict``.
+    public var verdict: RunVerdict
+    /// `verdict == .conformant`, kept for readers of earlier reports.
     public var conformant: Bool
+    /// MUST cases that apply to the device and did not run, by ``NotRunReason`` (absent when none).
+    public var mustNotRun: [String: Int]?
 
     public init(cases: [CaseResult]) {
         var v: [String: Int] = [:]
         for verdict in Verdict.allCases { v[verdict.rawValue] = 0 }
         var l: [String: [String: Int]] = [:]
-        var conformant = true
+        var broken = false
+        var notRun: [String: Int] = [:]
         for c in cases {
             v[c.verdict.rawValue, default: 0] += 1
             let family = Self.family(c.level)
             l[family, default: [:]][c.verdict.rawValue, default: 0] += 1
+            guard family == "must" else { continue }
             // A known failure (XFAIL) is still a failure of the device.
-            if family == "must", [.fail, .timeout, .error].contains(c.deviceVerdict) { conformant = false }
+            if Self.breaks(c.deviceVerdict) { broken = true }
+            if c.verdict == .skipped { notRun[(c.notRun ?? .blocked).rawValue, default: 0] += 1 }
         }
         verdicts = v
         byLevel = l
         total = cases.count
-        self.conformant = conformant
+        verdict = broken ? .notConformant : notRun.isEmpty ? .conformant : .incomplete
+        conformant = verdict == .conformant
+        mustNotRun = notRun.isEmpty ? nil : notRun
     }
+
+    /// FAIL, TIMEOUT and ERROR: the verdicts that break conformance at MUST level.
+    public static func breaks(_ v: Verdict) -> Bool { v == .fail || v == .timeout || v == .error }
 
     public static func family(_ level: String) -> String {
         level.hasPrefix("MUST") ? "must" : level.hasPrefix("SHOULD") ? "should" : "may"
+    }
+
+    enum CodingKeys: String, CodingKey { case verdicts, byLevel, total, verdict, conformant, mustNotRun }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        verdicts = try c.decode([String: Int].self, forKey: .verdicts)
+        byLevel = try c.decode([String: [String: Int]].self, forKey: .byLevel)
+        total = try c.decode(Int.self, forKey: .total)
+        conformant = try c.decode(Bool.self, forKey: .conformant)
+        mustNotRun = try c.decodeIfPresent([String: Int].self, forKey: .mustNotRun)
+        // Reports written before the run verdict existed knew only conformant or not.
+        verdict = try c.decodeIfPresent(RunVerdict.self, forKey: .verdict) ?? (conformant ? .conformant : .notConformant)
+    }
+}
+
+/// What narrowed a run: a run with filters reports on the cases it selected and is never conformant.
+public struct RunFilters: Codable, Sendable, Equatable {
+    /// `--only` patterns.
+    public var only: [String]
+    /// `--exclude` patterns.
+    public var exclude: [String]
+    /// Cases the filters selected, of those that apply to the device.
+    public var selected: Int
+    public init(only: [String], exclude: [String], selected: Int) {
+        self.only = only; self.exclude = exclude; self.selected = selected
     }
 }
 

@@ -70,6 +70,8 @@ public protocol RunObserver: AnyObject {
     func operationDidEnd(_ entry: TranscriptEntry)
     /// A case has its final verdict.
     func caseDidEnd(index: Int, result: CaseResult)
+    /// A case that already ended was judged again: a later case saw a violation of its rule.
+    func caseWasAmended(index: Int, result: CaseResult)
     /// The end-of-run cleanup is about to touch the device.
     func cleanupWillStart()
     /// The report is complete.
@@ -82,8 +84,15 @@ extension RunObserver {
     public func operationWillStart(_ operation: DeviceOperation) {}
     public func operationDidEnd(_ entry: TranscriptEntry) {}
     public func caseDidEnd(index: Int, result: CaseResult) {}
+    public func caseWasAmended(index: Int, result: CaseResult) {}
     public func cleanupWillStart() {}
     public func runDidEnd(_ report: RunReport) {}
+}
+
+/// `--only`/`--exclude` left no case of the spec: nothing was run (a usage error, not a verdict).
+public struct EmptySelection: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }
 
 /// The device is not the one the user said to expect (`--expect-driver`, `--expect-flags`): nothing was run.
@@ -160,6 +169,7 @@ public final class Runner {
         try checkExpectations(profile)
         let machine = Machine(spec: spec, features: profile.features)
         let plan = Planner.plan(Expander.expand(machine, options: options.expansion), machine: machine)
+        let filters = try selection(plan.cases, options.expansion)
         let owner = Sharding.owners(plan.cases.map { $0.disposition == .run }, shard: options.shard)
         var info = RunInfo(runnerVersion: options.runnerVersion, specID: spec.id, specVersion: spec.version,
                            specPath: spec.path, specSHA256: spec.sha256, target: options.target,
@@ -168,6 +178,7 @@ public final class Runner {
                            interrupted: false, allowedHazards: options.expansion.allowedHazards.sorted(),
                            variants: options.expansion.variants.sorted())
         info.shard = options.shard
+        info.filters = filters
         info.retries = options.retries > 0 ? options.retries : nil
         var deadlines = options.deadlines.byKind
         deadlines["*"] = options.deadlines.fallback
@@ -205,6 +216,7 @@ public final class Runner {
         let health = order.filter { plan.cases[$0].rule.check.kind == .hostHealth }
         order = order.filter { !health.contains($0) } + health
         var byIndex: [Int: CaseResult] = [:]
+        var judge = FindingJudge(cases: plan.cases)
         var failures = 0
         var stopped: String?
         var wedged: String?
@@ -214,6 +226,7 @@ public final class Runner {
             onCaseStart?(testCase, index, total)
             if stopped == nil, let why = stopReason { stopped = why }
             var result: CaseResult
+            var executed: Executed?
             if let other = owner[index], other != options.shard?.index {
                 result = Self.result(testCase, .skipped, "run by shard \(other)/\(options.shard!.count)")
                 result.otherShard = other
@@ -222,9 +235,17 @@ public final class Runner {
             } else if let w = wedged, testCase.disposition == .run, testCase.rule.check.kind != .hostHealth {
                 result = Self.result(testCase, .skipped, "not run: the device is wedged (\(w))")
             } else {
-                result = attempt(testCase, index: index, machine: machine, attempt: 1)
+                executed = attemptJudged(testCase, index: index, machine: machine, attempt: 1)
+                result = executed!.result
                 if let b = options.baseline { result = b.judge(result) }
                 result = retry(result, testCase, index: index, machine: machine)
+            }
+            // What the oracle saw goes to the rules it breaks: earlier cases are amended, later ones wait for it.
+            let settled = judge.settle(index: index, own: result, executed: executed)
+            result = settled.result
+            for (amended, judged) in settled.earlier {
+                byIndex[amended] = FindingJudge.combine(byIndex[amended]!, judged)
+                for o in observers { o.caseWasAmended(index: amended, result: byIndex[amended]!) }
             }
             if [.fail, .timeout, .error].contains(result.verdict) { failures += 1 }
             if deadlineDevice.needsRecovery {
@@ -263,16 +284,20 @@ public final class Runner {
 
     /// One attempt at a case, with the deadline bookkeeping: a timeout the check swallowed still makes TIMEOUT.
     func attempt(_ testCase: TestCase, index: Int, machine: Machine, attempt: Int) -> CaseResult {
+        attemptJudged(testCase, index: index, machine: machine, attempt: attempt).result
+    }
+
+    func attemptJudged(_ testCase: TestCase, index: Int, machine: Machine, attempt: Int) -> Executed {
         if testCase.disposition == .run {
             for o in observers { o.caseWillStart(index: index, id: testCase.id, attempt: attempt) }
         }
         let timeoutsBefore = deadlineDevice.timeouts.count
-        var result = execute(testCase, machine: machine)
-        if deadlineDevice.timeouts.count > timeoutsBefore && result.verdict != .timeout {
-            result.verdict = .timeout
-            result.message = "timed out: \(deadlineDevice.timeouts[timeoutsBefore])"
+        var executed = executeJudged(testCase, machine: machine)
+        if deadlineDevice.timeouts.count > timeoutsBefore && executed.result.verdict != .timeout {
+            executed.result.verdict = .timeout
+            executed.result.message = "timed out: \(deadlineDevice.timeouts[timeoutsBefore])"
         }
-        return result
+        return executed
     }
 
     /// Reruns an unexpected FAIL, WARN or ERROR up to `options.retries` times; a pass on a retry gives FLAKE.
@@ -294,6 +319,23 @@ public final class Runner {
         result.attempts = options.retries + 1
         result.message += " (failed again on every retry)"
         return result
+    }
+
+    /// The filters of a narrowed run, with the number of applicable cases they selected; nil for a whole run.
+    /// Throws ``EmptySelection`` when they select no case at all.
+    func selection(_ cases: [TestCase], _ e: ExpansionOptions) throws -> RunFilters? {
+        guard !e.only.isEmpty || !e.exclude.isEmpty else { return nil }
+        let matched = cases.filter { c in
+            let hit = { (p: String) in Glob.matches(p, c.id) || Glob.matches(p, c.rule.id) }
+            return (e.only.isEmpty || e.only.contains(where: hit)) && !e.exclude.contains(where: hit)
+        }
+        guard !matched.isEmpty else {
+            throw EmptySelection(message: "no case of \(spec.id) matches "
+                + (e.only.map { "--only '\($0)'" } + e.exclude.map { "--exclude '\($0)'" }).joined(separator: " ")
+                + " (`migconform list --target URI` lists the case ids)")
+        }
+        let applicable = matched.filter { if case .notApplicable = $0.disposition { return false }; return true }
+        return RunFilters(only: e.only, exclude: e.exclude, selected: applicable.count)
     }
 
     func checkExpectations(_ profile: DeviceProfile) throws {
@@ -361,22 +403,41 @@ public final class Runner {
 
     /// Runs one case: positions, checks, records, and maps the outcome to a verdict by the rule's level.
     public func execute(_ testCase: TestCase, machine: Machine) -> CaseResult {
+        executeJudged(testCase, machine: machine).result
+    }
+
+    /// What one case produced: its own result, the rule violations the oracle saw while it ran, and, for a blocked
+    /// case, the observation that blocked it.
+    struct Executed {
+        var result: CaseResult
+        var findings: [Finding] = []
+        var blockedBy: Finding.Subject?
+        /// The operations from reset that lead up to the end of the case (for findings' reproducers).
+        var reproducer: [TranscriptEntry] = []
+    }
+
+    func executeJudged(_ testCase: TestCase, machine: Machine) -> Executed {
         switch testCase.disposition {
-        case .notApplicable(let why): return Self.result(testCase, .notApplicable, why)
-        case .skipped(let why): return Self.result(testCase, .skipped, why)
+        case .notApplicable(let why): return Executed(result: Self.result(testCase, .notApplicable, why))
+        case .skipped(let why): return Executed(result: Self.result(testCase, .skipped, why))
         case .run: break
         }
-        if testCase.rule.check.kind == .hostHealth { return judgeHostHealth(testCase) }
+        if testCase.rule.check.kind == .hostHealth { return Executed(result: judgeHostHealth(testCase)) }
         let ctx = CaseContext(device: device, machine: machine, testCase: testCase, cache: streamCache, position: position)
         let startedIn = position.known
         let start = DispatchTime.now().uptimeNanoseconds
         var outcome: CheckOutcome
         var transportFailure: TransportError?
         var interrupted: String?
+        var cause: Finding.Subject?
+        var history: [TranscriptEntry]?
         do {
             outcome = try CheckExecutor.run(ctx)
+            history = device.historyComplete ? device.sinceReset : nil
         } catch let b as Blocked {
+            history = device.historyComplete ? device.sinceReset : nil
             outcome = .blocked(b.reason)
+            cause = b.cause
         } catch let t as TransportError {
             transportFailure = t
             outcome = .blocked(t.message)
@@ -388,21 +449,24 @@ public final class Runner {
             transportFailure = TransportError("\(error)")
             outcome = .blocked("\(error)")
         }
-        if transportFailure == nil { ctx.closeAll() } else { position.known = nil }
+        if transportFailure == nil { ctx.closeAll() } else { position.forget() }
         let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
         let transcript = device.takeTranscript()
         var r = Self.result(testCase, .pass, "")
         r.durationMicros = micros
         r.transcript = transcript
+        var executed = Executed(result: r, findings: ctx.findings, blockedBy: cause,
+                                reproducer: history ?? reproducer(startedIn: startedIn, machine: machine, transcript: transcript))
         if let t = transportFailure {
-            r.verdict = t.timedOut ? .timeout : .error
-            r.message = t.timedOut ? "timed out: \(t.message)" : "transport failure: \(t.message)"
-            return r
+            executed.result.verdict = t.timedOut ? .timeout : .error
+            executed.result.message = t.timedOut ? "timed out: \(t.message)" : "transport failure: \(t.message)"
+            return executed
         }
         if let why = interrupted {
-            r.verdict = .skipped
-            r.message = "interrupted: \(why)"
-            return r
+            executed.result.verdict = .skipped
+            executed.result.notRun = .stopped
+            executed.result.message = "interrupted: \(why)"
+            return executed
         }
         let level = testCase.rule.level
         switch outcome {
@@ -414,30 +478,36 @@ public final class Runner {
             r.message = message
             r.expected = expected
             r.actual = actual
-            r.reproducer = reproducer(startedIn: startedIn, machine: machine, transcript: transcript)
+            r.reproducer = executed.reproducer
         case .blocked(let reason):
             r.verdict = .skipped
+            r.notRun = .blocked
             r.message = "blocked: \(reason)"
         case .notApplicable(let reason):
             r.verdict = .notApplicable
             r.message = reason
         }
-        return r
+        executed.result = r
+        return executed
     }
 
     /// The operations from reset that reproduce a case: a reset, the single-step requests to where the case started
     /// (the tour may have brought it there from elsewhere), then the case's own operations.
-    func reproducer(startedIn: String?, machine: Machine, transcript: [TranscriptEntry]) -> [DeviceOperation] {
-        guard let start = startedIn, transcript.first?.operation != .reset else { return transcript.map(\.operation) }
+    func reproducer(startedIn: String?, machine: Machine, transcript: [TranscriptEntry]) -> [TranscriptEntry] {
+        guard let start = startedIn, transcript.first?.operation != .reset else { return transcript }
+        // What positioning from a reset issues (CaseContext.enter): the reset and a read of the state, then each
+        // single-step request followed by a read (v1: a read-modify-write of device_state, then a read).
         let walk = machine.walk(from: machine.initial.name, to: start) ?? []
-        let requests: [DeviceOperation] = walk.compactMap { arc in
-            guard let v = spec.state(named: arc.to)?.value else { return nil }
+        let read: DeviceOperation = target.generation == .v2 ? .getState : .regionRead(offset: RegionV1.deviceState, width: 4)
+        let requests: [DeviceOperation] = walk.flatMap { arc -> [DeviceOperation] in
+            guard let v = spec.state(named: arc.to)?.value else { return [] }
             switch target.generation {
-            case .v2: return .setState(v)
-            case .v1: return .regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(v))
+            case .v2: return [.setState(v), read]
+            case .v1: return [read, .regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(v)), read]
             }
         }
-        return [.reset] + requests + transcript.map(\.operation)
+        let positioning = ([.reset, read] + requests).map { TranscriptEntry(step: 0, operation: $0, outcome: nil, micros: 0) }
+        return (positioning + transcript).enumerated().map { k, e in var e = e; e.step = k; return e }
     }
 
     func judgeHostHealth(_ testCase: TestCase) -> CaseResult {
@@ -454,8 +524,10 @@ public final class Runner {
     }
 
     static func result(_ c: TestCase, _ verdict: Verdict, _ message: String) -> CaseResult {
-        CaseResult(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
-                   cite: c.rule.cite.description, verdict: verdict, message: message)
+        var r = CaseResult(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
+                           cite: c.rule.cite.description, verdict: verdict, message: message)
+        if verdict == .skipped { r.notRun = NotRunReason(skipMessage: message) }
+        return r
     }
 
     static func iso(_ d: Date) -> String { Timestamp.iso8601(d) }

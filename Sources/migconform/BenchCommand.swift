@@ -46,7 +46,7 @@ enum BenchCommand: Command {
         var sizes: [UInt64] = quick ? [64 << 20, 256 << 20] : [1 << 30, 4 << 30]
         if let list = a.value("--sizes") {
             sizes = try list.split(separator: ",").map { s in
-                guard let v = parseSize(String(s)) else { throw UsageError(message: "--sizes: '\(s)' is not a size (e.g. 512MiB, 4GiB)") }
+                guard let v = parseSize(String(s)) else { throw UsageError(message: "--sizes: '\(s)' is not a size up to \(ByteSize.describe(ByteSize.maxStateSize)) (e.g. 512MiB, 4GiB)") }
                 return v
             }
         }
@@ -388,10 +388,8 @@ enum BenchCommand: Command {
     }
 
     static func parseSize(_ text: String) -> UInt64? {
-        for (unit, scale) in [("GiB", UInt64(1) << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)] where text.hasSuffix(unit) {
-            return UInt64(text.dropLast(unit.count)).map { $0 * scale }
-        }
-        return UInt64(text)
+        if case .success(let n) = ByteSize.parse(text, max: ByteSize.maxStateSize) { return n }
+        return nil
     }
 
     static func hostSummary() -> String {

@@ -1,6 +1,6 @@
 /// The exit codes every command uses (also listed in the README and in `migconform --help`).
 enum ExitCode {
-    /// Conformant; or the command did what was asked.
+    /// Conformant (every applicable MUST case ran and passed); or the command did what was asked.
     static let ok: Int32 = 0
     /// Not conformant: a MUST-level case failed, timed out or errored (with --level: that level or stricter);
     /// for diff and baselines, regressions or unexpected results.
@@ -11,6 +11,9 @@ enum ExitCode {
     static let target: Int32 = 3
     /// The run was cut short (interrupted, device stopped answering, --max-failures); the report says how far it got.
     static let aborted: Int32 = 4
+    /// Incomplete: no MUST-level case failed, but applicable MUST cases did not run (narrowed by --only or
+    /// --exclude, hazards not allowed, blocked, one shard of several).
+    static let incomplete: Int32 = 5
 
     static let table = """
     EXIT CODES:
@@ -20,5 +23,7 @@ enum ExitCode {
       2  usage error; a spec, report, journal or expectations file that does not load; shards that do not merge
       3  the target could not be opened, or is not the device expected (--expect-driver, --expect-flags)
       4  the run was cut short: interrupted (SIGINT, SIGTERM), the device wedged after a timeout, --max-failures
+      5  incomplete: nothing failed, but applicable MUST cases did not run (--only/--exclude, a hazard not
+         allowed, blocked by a failure of a lower level, one shard of several); the report lists them
     """
 }

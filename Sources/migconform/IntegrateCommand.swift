@@ -79,25 +79,25 @@ enum IntegrateCommand: Command {
 /// keeps its exit code.
 enum LavaRun {
     static func run(_ args: [String], _ body: (LavaReporter) throws -> Int32) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") { return try body(LavaReporter()) }
+        if args.contains("--help") || args.contains("-h") { return try body(LavaReporter(helpers: Output.lavaHelpers)) }
         var caseOutput: URL?
         if args.contains("--lava-output") {
             caseOutput = FileManager.default.temporaryDirectory
                 .appendingPathComponent("migconform-lava-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
         }
         defer { if let caseOutput { try? FileManager.default.removeItem(at: caseOutput) } }
-        let reporter = LavaReporter(caseOutput: caseOutput)
+        let reporter = LavaReporter(helpers: Output.lavaHelpers, caseOutput: caseOutput)
         let code: Int32
         do {
             code = try body(reporter)
         } catch let e as UsageError {
-            LavaReporter.raise(e.message)
+            LavaReporter.raise(e.message, helpers: Output.lavaHelpers)
             throw e
         } catch let e as ExitFailure {
-            LavaReporter.raise(e.message)
+            LavaReporter.raise(e.message, helpers: Output.lavaHelpers)
             throw e
         } catch {
-            LavaReporter.raise("\(error)")
+            LavaReporter.raise("\(error)", helpers: Output.lavaHelpers)
             throw error
         }
         reporter.closeSet()
@@ -106,7 +106,7 @@ enum LavaRun {
             Terminal.err("migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under --lava")
             return ExitCode.ok
         default:
-            LavaReporter.raise("run ended with exit status \(code)")
+            LavaReporter.raise("run ended with exit status \(code)", helpers: Output.lavaHelpers)
             return code
         }
     }

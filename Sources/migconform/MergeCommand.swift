@@ -15,7 +15,8 @@ enum MergeCommand: Command {
             Terminal.out(ArgumentParser.help(usage: "migconform merge --out DIR SHARD-REPORT...", abstract: abstract,
                                              discussion: """
                                              Every shard 1..n must be given once; each case is taken from the shard that ran it. Exits like 'run'
-                                             on the merged verdicts (0 conformant, 1 not, 4 when a shard was interrupted), 2 when the reports
+                                             on the merged verdicts (0 conformant, 1 not, 4 when a shard was
+                                             interrupted, 5 incomplete), 2 when the reports
                                              cannot be merged (a missing shard, another spec or plan).
                                              """, options: options))
             return ExitCode.ok
@@ -33,6 +34,10 @@ enum MergeCommand: Command {
         Terminal.out(ConsoleSummary.render(written, color: Terminal.useColor))
         Terminal.out("report: \(out)")
         if merged.run.interrupted { return ExitCode.aborted }
-        return merged.summary.conformant ? ExitCode.ok : ExitCode.nonConformant
+        switch merged.summary.verdict {
+        case .conformant: return ExitCode.ok
+        case .notConformant: return ExitCode.nonConformant
+        case .incomplete: return ExitCode.incomplete
+        }
     }
 }

@@ -20,7 +20,10 @@ enum ReplayCommand: Command {
             Terminal.out(ArgumentParser.help(usage: "migconform replay REPORT CASE-ID [--target URI]", abstract: abstract, discussion: """
                 A spec case runs its check again from a reset, with the same operations as in the report; a sequence found \
                 by 'explore' is walked again step by step against the model. Prints the recorded and the new verdict. \
-                Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors.
+                A violation seen while another case ran (its 'seenIn') is replayed by running that case. Says \
+                'reproduced' when the recorded failure happens again with the same verdict, 'did not reproduce' when not. \
+                Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors, 3 when the target cannot \
+                be opened.
                 """, options: options))
             return ExitCode.ok
         }
@@ -41,6 +44,7 @@ enum ReplayCommand: Command {
             Terminal.err("note: the spec's content differs from the one the report was made with (\(spec.sha256.prefix(12)) vs \(report.run.specSHA256.prefix(12)))")
         }
         let now: CaseResult
+        var reproduced: Bool
         if caseID.contains("[explore-") {
             guard let actions = Action.parseSequence(recorded.message) else {
                 throw ExitFailure(code: ExitCode.usage, message: "case \(caseID) carries no sequence to replay")
@@ -56,22 +60,21 @@ enum ReplayCommand: Command {
             now = CaseResult(id: caseID, ruleID: recorded.ruleID, level: recorded.level, statement: recorded.statement,
                              cite: recorded.cite, verdict: violation == nil ? .pass : recorded.verdict,
                              message: violation.map { "\($0)" } ?? "the \(actions.count)-step sequence now matches the model")
+            reproduced = violation != nil
         } else {
-            let options = RunOptions(target: targetURI, expansion: ExpansionOptions(only: [caseID], variants: Set(report.run.variants),
-                                                                                  allowedHazards: Set(report.run.allowedHazards)))
-            let again = try Runner(spec: spec, device: device, options: options).run()
-            guard let c = again.cases.first(where: { $0.id == caseID }) else {
+            guard let outcome = try Replay.run(recorded, of: report, spec: spec, device: device, target: targetURI) else {
                 throw ExitFailure(code: ExitCode.usage, message: "case \(caseID) does not exist on \(targetURI) (its features differ?)")
             }
-            now = c
-            if let before = recorded.reproducer, let after = c.reproducer, before != after {
-                Terminal.err("note: the operations differ from the report's from step \(zip(before, after).prefix { $0 == $1 }.count + 1)")
-            }
+            now = outcome.now
+            reproduced = outcome.reproduced
+            if outcome.ran != caseID { Terminal.out("ran:      \(outcome.ran) (the case during which the violation was seen)") }
+
         }
         Terminal.out("recorded: \(recorded.verdict.rawValue) \(recorded.id): \(recorded.message)")
         Terminal.out("now:      \(now.verdict.rawValue) \(now.id): \(now.message)")
-        let failing: Set<Verdict> = [.fail, .warn, .timeout, .error]
-        Terminal.out(failing.contains(now.verdict) ? "still fails" : "no longer fails")
-        return failing.contains(now.verdict) ? ExitCode.nonConformant : ExitCode.ok
+        let failing = Replay.failing.contains(now.verdict)
+        Terminal.out(Replay.failing.contains(recorded.verdict) ? (reproduced ? "reproduced" : "did not reproduce")
+                     : (failing ? "fails now" : "still passes"))
+        return failing ? ExitCode.nonConformant : ExitCode.ok
     }
 }

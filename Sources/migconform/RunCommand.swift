@@ -86,6 +86,14 @@ enum RunCommand: Command {
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
         let folder = URL(fileURLWithPath: a.value("--out") ?? defaultFolder(spec: spec, target: targetURI))
+        let folderExisted = FileManager.default.fileExists(atPath: folder.path)
+        /// A run that never started leaves no folder behind (only the one the user made, emptied of the journal).
+        func discardFolder() {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(RunJournal.fileName))
+            if !folderExisted, (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(at: folder)
+            }
+        }
         SavedStream.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
         let journal: RunJournal
         let syncMode = a.value("--journal-sync") ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
@@ -113,10 +121,15 @@ enum RunCommand: Command {
         do {
             report = try runner.run()
         } catch let e as TargetMismatch {
-            try? FileManager.default.removeItem(at: journal.url)
+            discardFolder()
             throw ExitFailure(code: ExitCode.target, message: "refusing to run against \(targetURI): \(e.message)")
         } catch let e as TransportError {
+            discardFolder()
             throw ExitFailure(code: ExitCode.target, message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
+        } catch let e as EmptySelection {
+            try? FileManager.default.removeItem(at: journal.url)
+            try? FileManager.default.removeItem(at: folder)   // nothing ran: leave no empty run folder behind
+            throw UsageError(message: e.message)
         }
         Terminal.endProgress()
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
@@ -136,7 +149,10 @@ enum RunCommand: Command {
         }
         Terminal.out("report: \(folder.path)")
         if report.run.interrupted { return ExitCode.aborted }
-        return unexpected.isEmpty ? ExitCode.ok : ExitCode.nonConformant
+        if !unexpected.isEmpty { return ExitCode.nonConformant }
+        // Against a baseline the exit code follows unexpected results only; otherwise an incomplete run says so.
+        if options.baseline == nil && report.summary.verdict == .incomplete { return ExitCode.incomplete }
+        return ExitCode.ok
     }
 
     /// --timeout, --baseline, --retries, --shard, --expect-driver, --expect-flags.

@@ -7,11 +7,12 @@ enum Terminal {
     static var colorAllowed: Bool { ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
     static var useColor: Bool { stdoutIsTTY && colorAllowed }
 
-    static func out(_ s: String) { FileHandle.standardOutput.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8)) }
-    static func err(_ s: String) { FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8)) }
+    // Through Output (write(2)): a reader that went away never traps the program.
+    static func out(_ s: String) { Output.write(s.hasSuffix("\n") ? s : s + "\n", to: STDOUT_FILENO) }
+    static func err(_ s: String) { Output.write(s.hasSuffix("\n") ? s : s + "\n", to: STDERR_FILENO) }
     /// A progress line that rewrites itself on a terminal.
     static func progress(_ s: String) {
-        if stderrIsTTY { FileHandle.standardError.write(Data(("\r\u{1b}[K" + s).utf8)) }
+        if stderrIsTTY { Output.write("\r\u{1b}[K" + s, to: STDERR_FILENO) }
     }
-    static func endProgress() { if stderrIsTTY { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) } }
+    static func endProgress() { if stderrIsTTY { Output.write("\r\u{1b}[K", to: STDERR_FILENO) } }
 }

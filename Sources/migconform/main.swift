@@ -25,6 +25,7 @@ let commands: [CommandEntry] = [
     CommandEntry(IntegrateCommand.self), CommandEntry(ExportCommand.self),
     CommandEntry(ReportCommand.self), CommandEntry(BaselineCommand.self), CommandEntry(DiffCommand.self),
     CommandEntry(MergeCommand.self), CommandEntry(VerifyCommand.self),
+    CommandEntry(FuzzCommand.self),
 ]
 
 func topLevelHelp() -> String {
@@ -71,4 +72,5 @@ func main() -> Int32 {
     }
 }
 
-exit(main())
+Output.ignoreBrokenPipes()
+exit(Output.exitStatus(main()))

@@ -421,7 +421,8 @@ PY
         fail "mtty's verdicts differ from $EXPECTED (diff above; if the change is intended, copy $OUT/verdicts.txt there)" 98
     fi
     step_done "$(wc -l < "$OUT/verdicts.txt") verdicts as expected"
-    [ "$GUEST_RC" -le 1 ] && GUEST_RC=0
+    # The verdicts were compared: not conformant (1) and incomplete (5) are what the expected file says they are.
+    case "$GUEST_RC" in 0|1|5) GUEST_RC=0 ;; esac
 fi
 say "total $(elapsed "$T0" "$EPOCHREALTIME") s; reports in $OUT"
 exit "$GUEST_RC"

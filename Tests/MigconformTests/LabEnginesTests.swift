@@ -474,15 +474,20 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
     let report = try ReportReader.load(dir.appendingPathComponent("migconform-report").path)
     #expect(report.summary.conformant == !target.hasPrefix("fault:"))
     let cases = run.calls.filter { $0.hasPrefix("case ") }.map { $0.split(separator: " ").map(String.init) }
-    #expect(cases.count == report.cases.count)
+    // A case a later case amended (a violation of its rule seen elsewhere) is reported again: the last wins.
+    var last: [String: String] = [:]
+    for call in cases {
+        #expect(call.count == 4 && call[2] == "--result")
+        last[call[1]] = call.last
+    }
+    #expect(cases.count >= report.cases.count)
     // Cases may run in another order than the report lists them: match by name.
     var expected: [String: (rule: String, result: String)] = [:]
     for c in report.cases { expected[EngineNames.encode(c.id)] = (EngineNames.encode(c.ruleID), EngineVerdicts.lava(c)) }
     #expect(expected.count == report.cases.count)
-    #expect(Set(cases.map { $0[1] }) == Set(expected.keys), "some cases were not reported, or reported twice")
-    for call in cases {
-        #expect(call.count == 4 && call[2] == "--result")
-        #expect(call.last == expected[call[1]]?.result, "\(call[1]): \(call.last ?? "") is not \(expected[call[1]]?.result ?? "?")")
+    #expect(Set(last.keys) == Set(expected.keys), "some cases were not reported")
+    for (name, result) in last {
+        #expect(result == expected[name]?.result, "\(name): \(result) is not \(expected[name]?.result ?? "?")")
     }
     // Sets: every case inside the set of its rule; sets opened and closed in pairs.
     var open: String?

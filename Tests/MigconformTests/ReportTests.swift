@@ -47,7 +47,9 @@ private func sampleReport(interrupted: Bool = false) -> RunReport {
                    cite: "uapi: enum vfio_device_mig_state & <ERROR>", verdict: .fail,
                    message: "device moved to ERROR: " + nasty, expected: "EINVAL, state RUNNING_P2P",
                    actual: "EINVAL, state ERROR <&>", durationMicros: 1_234,
-                   transcript: failTranscript, reproducer: [.reset, .setState(1), .setState(5), .setState(0)]),
+                   transcript: failTranscript, reproducer: ([.reset, .setState(1), .setState(5), .setState(0)] as [DeviceOperation]).enumerated().map {
+                       TranscriptEntry(step: $0.offset, operation: $0.element, outcome: nil, micros: 0)
+                   }),
         CaseResult(id: "V2-SHOULD-X[\"quoted\" & <angle>]", ruleID: "V2-SHOULD-X", level: "SHOULD",
                    statement: "The device should answer " + nasty, cite: "seed: thread 3", verdict: .warn,
                    message: "slow answer " + nasty, durationMicros: 2_500_000),

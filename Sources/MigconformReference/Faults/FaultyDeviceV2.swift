@@ -15,6 +15,12 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     /// A resume failed; the reset after it arms the fault.
     private var failedResume = false
     private var brokenResume = false
+    /// Save sessions begun in PRE_COPY (by fd).
+    private var preCopySessions: Set<Int32> = []
+    /// A write with a bad header was refused in the open resume session.
+    private var refusedHeader = false
+    /// The STOP_COPY stream has been read to its end.
+    private var drained = false
 
     public init(_ fault: V2Fault, _ configuration: Configuration = Configuration()) {
         self.fault = fault
@@ -39,7 +45,14 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         } else {
             consecutiveGets = 0
         }
+        if case .getState = operation, fault == .leavesStopCopyWhenDrained, drained, state == .stopCopy {
+            endSession()
+            state = .stop   // nobody asked for this arc
+        }
+        if case .setState = operation { drained = false }
         if case .reset = operation {
+            drained = false
+            refusedHeader = false
             brokenResume = failedResume && fault == .breaksAfterFailedResumeAndReset
             failedResume = false
             abandonedPreCopy = false
@@ -62,6 +75,9 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             state = .running
             activeSession = nil   // forgets it, but the fd stays live
             return .done
+        case (.resetStaysResuming, .reset) where state == .resuming:
+            endSession()
+            return .done   // the session is over, the state is not
         case (.resetToStop, .reset) where state == .resuming:
             resetDevice()
             state = .stop
@@ -198,7 +214,12 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         if session.reader.verdict() != nil { failedResume = true }
         let problem = session.reader.verdict()
         switch (fault, problem) {
-        case (.acceptsTruncated, .truncated?), (.acceptsCorrupted, .checksum?), (.refusedWriteForgotten, .overlong?):
+        case (.refusedHeaderForgotten, _) where refusedHeader:
+            refusedHeader = false
+            endSession()
+            return .success(nil)
+        case (.acceptsTruncated, .truncated?), (.acceptsCorrupted, .checksum?), (.refusedWriteForgotten, .overlong?),
+             (.ignoresHeader, .badHeader?):
             endSession()
             return .success(nil)
         case (.failedResumeGoesToStop, _?):
@@ -213,10 +234,26 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     public override func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
         let session = super.openSession(direction, preCopy: preCopy)
         sessionsOpened += 1
+        if preCopy { preCopySessions.insert(session.fd) }
+        if direction == .resume { refusedHeader = false }
         if fault == .savesGarbledStream, direction == .save {
             session.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed, garble: true)
         }
         return session
+    }
+
+    public override func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
+        guard let session = fds[fd], session.direction == .resume, session.live else { return super.write(fd: fd, bytes: bytes) }
+        switch fault {
+        case .acceptsTrailingBytes where session.reader.complete:
+            return .value(UInt64(bytes.count))   // claims to take them, drops them
+        case .refusedHeaderForgotten where !session.reader.started && bytes.count >= 4
+                                           && Array(bytes.prefix(4)) != ReferenceStream.magic:
+            refusedHeader = true
+            return .failed(.EINVAL)
+        default:
+            return super.write(fd: fd, bytes: bytes)
+        }
     }
 
     public override func read(fd: Int32, count: Int) -> DeviceOutcome {
@@ -224,6 +261,11 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         switch (fault, outcome) {
         case (.enomsgInStopCopy, .bytes(let b)) where b.isEmpty && state == .stopCopy:
             return .failed(.ENOMSG)
+        case (.enomsgAfterPreCopy, .bytes(let b)) where b.isEmpty && state == .stopCopy && preCopySessions.contains(fd):
+            return .failed(.ENOMSG)
+        case (.leavesStopCopyWhenDrained, .bytes(let b)) where b.isEmpty && state == .stopCopy:
+            drained = true
+            return outcome
         case (.preCopyEOFInsteadOfENOMSG, .failed(.ENOMSG)):
             return .bytes([])
         default:

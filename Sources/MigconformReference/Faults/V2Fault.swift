@@ -47,6 +47,12 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case configDeadInStopCopy = "config-dead-in-stop-copy"
     case interruptsRefusedInStop = "interrupts-refused-in-stop"
     case hangsOnStopCopy = "hangs-on-stop-copy"
+    case resetStaysResuming = "reset-stays-resuming"
+    case enomsgAfterPreCopy = "enomsg-after-pre-copy"
+    case refusedHeaderForgotten = "refused-header-forgotten"
+    case leavesStopCopyWhenDrained = "leaves-stop-copy-when-drained"
+    case acceptsTrailingBytes = "accepts-trailing-bytes"
+    case ignoresHeader = "ignores-header"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"

@@ -8,9 +8,16 @@ enum ErrorChecks {
     /// of it (the uAPI lets a driver fail the resume without entering ERROR).
     static func driveIntoError(_ ctx: CaseContext) throws -> Bool {
         let resume = try ctx.role("resume"), exit = try ctx.role("resume-exit")
-        _ = try ctx.feedStream([UInt8](repeating: 0xa5, count: 64), segments: [64])
+        let refused = try ctx.feedStream([UInt8](repeating: 0xa5, count: 64), segments: [64])
         let answer = try ctx.request(exit)
-        guard !answer.succeeded else { throw Blocked(reason: "the device accepted 64 bytes of garbage in \(resume)") }
+        guard !answer.succeeded else {
+            if let e = refused {
+                throw Blocked(reason: "the device refused 64 bytes of garbage in \(resume) (\(e)), then accepted "
+                              + "\(resume)->\(exit)", cause: .refusedWrite)
+            }
+            throw Blocked(reason: "the device accepted 64 bytes of garbage in \(resume) and \(resume)->\(exit)",
+                          cause: .resumeAccepted(damage: "garbage"))
+        }
         return try ctx.readState() == (try ctx.value(of: try ctx.role("error")))
     }
 

@@ -44,7 +44,13 @@ enum StreamChecks {
                                  message: "the end of the \(save) stream is not permanent")
             }
         }
-        return .pass("\(sink.count) bytes, then end of stream \(extra + 1) times")
+        let now = try ctx.readState()
+        if now != (try ctx.value(of: save)) {
+            return .violated(expected: "the device stays in \(save) after its stream ended",
+                             actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                             message: "the device left \(save) on its own once its stream was read")
+        }
+        return .pass("\(sink.count) bytes, then end of stream \(extra + 1) times; still in \(save)")
     }
 
     static func sessionKept(_ ctx: CaseContext) throws -> CheckOutcome {
@@ -162,33 +168,82 @@ enum StreamChecks {
         return .pass("\(stream.count) bytes saved and resumed in \(how)")
     }
 
+    /// Damage done to a saved stream before it is resumed (`damage` of the `resume-damaged` check kind).
+    static func damage(_ stream: SavedStream, _ kind: String) throws -> String {
+        let what = try damaged(stream, kind)
+        stream.label = "\(stream.label ?? "the saved stream"): \(what)"
+        return what
+    }
+
+    private static func damaged(_ stream: SavedStream, _ kind: String) throws -> String {
+        switch kind {
+        case "truncate":
+            try stream.truncate(to: stream.count - max(1, stream.count / 2))
+            return "a stream cut to \(stream.count) bytes"
+        case "truncate-one":
+            try stream.truncate(to: stream.count - 1)
+            return "a stream one byte short (\(stream.count) bytes)"
+        case "truncate-header":
+            try stream.truncate(to: min(4, stream.count - 1))
+            return "a stream cut to its first \(stream.count) bytes"
+        case "corrupt":
+            // Flip bytes in the middle of the stream: past any header a driver checks, before any trailer.
+            try stream.invert(at: stream.count / 2, length: 4)
+            return "a stream with bytes \(stream.count / 2)..\(stream.count / 2 + 3) inverted"
+        case "header":
+            let n = Int(min(16, stream.count))
+            try stream.invert(at: 0, length: n)
+            return "a stream with its first \(n) bytes inverted"
+        default: // garbage: the stream's length, none of its bytes
+            let garbage = SavedStream([UInt8](repeating: 0xa5, count: Int(min(stream.count, 1 << 20))))
+            try stream.truncate(to: 0)
+            try stream.append(try garbage.bytes())
+            return "\(stream.count) bytes of garbage (0xa5) from byte 0"
+        }
+    }
+
     static func resumeDamaged(_ ctx: CaseContext) throws -> CheckOutcome {
         let stream = try ctx.captureStream()
         guard stream.count >= 2 else { throw Blocked(reason: "the saved stream is too short to damage") }
         let damage = ctx.check.string("damage") ?? "truncate"
-        switch damage {
-        case "truncate": try stream.truncate(to: stream.count - max(1, stream.count / 2))
-        case "corrupt":
-            // Flip bytes in the middle of the stream: past any header a driver checks, before any trailer.
-            try stream.invert(at: stream.count / 2, length: 4)
-        default: try stream.append([UInt8](repeating: 0x5a, count: 4096))
+        let resume = try ctx.role("resume")
+        let exit = ctx.check.string("exit") == "initial" ? ctx.machine.initial.name : try ctx.role("resume-exit")
+        var refused: Errno?
+        let what: String
+        if damage == "overlong" || damage == "refused-write" {
+            // The complete stream in the pieces it was saved in, then extra bytes in a write of their own.
+            let fd = try ctx.enter(resume, loadResume: false)
+            if let e = try ctx.write(stream, to: fd, segments: ctx.cache.transactions) {
+                throw Blocked(reason: "a write of the device's own stream failed with \(e)", cause: .roundTrip)
+            }
+            let extra = SavedStream([UInt8](repeating: 0x5a, count: 4096))
+            extra.label = "4096 bytes of 0x5a past the end"
+            refused = try ctx.write(extra, to: fd, segments: [4096])
+            what = "its complete stream followed by 4096 more bytes"
+            if damage == "refused-write", refused == nil {
+                return .pass("no write was refused (the 4096 bytes past the end were accepted: see the trailing-bytes rule), "
+                             + "so no exit had to fail")
+            }
+        } else {
+            what = try Self.damage(stream, damage)
+            refused = try ctx.feedStream(stream, segments: [4096])
         }
-        let refused = try ctx.feedStream(stream, segments: [4096])
-        if damage == "overlong" && refused == nil {
-            return .notApplicable("the device accepted every write, including \(4096) bytes past the end of its stream")
-        }
-        let resume = try ctx.role("resume"), exit = try ctx.role("resume-exit")
         let answer = try ctx.request(exit)
-        let what = damage == "truncate" ? "a truncated stream" : damage == "corrupt" ? "a corrupted stream" : "a stream with a refused write"
+        let label = "\(resume)->\(exit)"
+        let refusal = refused.map { " (a write was refused with \($0))" } ?? ""
         switch ctx.check.string("expect") {
         case "stop-fails":
-            if answer.succeeded {
-                return .violated(expected: "\(resume)->\(exit) fails", actual: "success",
-                                 message: "the device accepted \(what)")
+            if !answer.succeeded { return .pass("\(label) failed with \(answer.errno!) after \(what)\(refusal)") }
+            if damage == "overlong", let e = refused {
+                return .pass("the bytes past the end were refused with \(e) (what follows a refused write is the "
+                             + "refused-write rule's to judge)")
             }
-            return .pass("\(resume)->\(exit) failed with \(answer.errno!) after \(what)")
+            return .violated(expected: "\(label) fails", actual: "success\(refusal)",
+                             message: "the device accepted \(what)")
         case "state-after-failure":
-            guard !answer.succeeded else { throw Blocked(reason: "the device accepted \(what) (see the stop-fails case)") }
+            guard !answer.succeeded else {
+                throw Blocked(reason: "the device accepted \(what)", cause: .resumeAccepted(damage: damage))
+            }
             let now = try ctx.readState()
             var allowed = [try ctx.value(of: resume), try ctx.value(of: try ctx.role("error"))]
             for extra in ctx.check.strings("also-error") ?? [] { allowed.append(try ctx.value(of: extra)) }
@@ -196,7 +251,9 @@ enum StreamChecks {
             return .violated(expected: "\(resume) or \(try ctx.role("error"))", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                              message: "after a failed resume the device reports an unexpected state")
         default:
-            guard !answer.succeeded else { throw Blocked(reason: "the device accepted \(what) (see the stop-fails case)") }
+            guard !answer.succeeded else {
+                throw Blocked(reason: "the device accepted \(what)", cause: .resumeAccepted(damage: damage))
+            }
             let reset = try ctx.op(.reset)
             let now = try ctx.readState()
             let initial = ctx.machine.initial.name

@@ -1,0 +1,103 @@
+import MigconformCases
+import MigconformDevice
+import MigconformSpec
+
+/// Puts what the oracle saw under the rules it breaks (DESIGN.md, "Verdicts": a device answer that breaks a rule is
+/// judged under that rule wherever it is seen, also while another case is being set up).
+///
+/// A finding resolves to the case of the breaking rule with the same binding, found by the rule's check kind and
+/// expectation in the plan (so the spec, not this code, names the rule). A case that already ran is amended; a case
+/// still to run keeps the judgement until it has run, and a failure of its own wins over it. A blocked case names the
+/// case whose failure blocked it.
+struct FindingJudge {
+    let cases: [TestCase]
+    /// Judgements for cases that have not run yet, by plan index.
+    private var pending: [Int: CaseResult] = [:]
+    /// Plan indices whose cases have a result.
+    private var done: Set<Int> = []
+
+    init(cases: [TestCase]) { self.cases = cases }
+
+    /// The case a subject breaks: its plan index, id and rule; nil when the spec has no rule for it.
+    func resolve(_ subject: Finding.Subject) -> (index: Int, id: String, rule: Rule)? {
+        func matches(_ c: TestCase) -> Bool {
+            let check = c.rule.check
+            switch subject {
+            case .arcState(let from, let to):
+                return check.kind == .arc && check.string("expect") == "state" && c.from == from && c.to == to
+            case .resetState(let from): return check.kind == .reset && check.string("expect") == "state" && c.from == from
+            case .errorReset: return check.kind == .errorSticky && check.string("expect") == "reset-recovers"
+            case .streamEnd: return check.kind == .streamEnd
+            case .refusedWrite: return check.kind == .resumeDamaged && check.string("damage") == "refused-write"
+            case .spontaneousChange: return check.kind == .invariant && check.string("name") == "no-spontaneous-change"
+            case .failedResumeState: return check.kind == .resumeDamaged && check.string("expect") == "state-after-failure"
+            case .roundTrip: return check.kind == .roundTrip
+            case .resumeAccepted(let damage):
+                return check.kind == .resumeDamaged && check.string("damage") == damage && check.string("expect") == "stop-fails"
+            }
+        }
+        guard let i = cases.firstIndex(where: matches) else { return nil }
+        return (i, cases[i].id, cases[i].rule)
+    }
+
+    /// The final result of the case at `index` (its own result `own`, combined with judgements waiting for it and
+    /// with what it saw of its own rule), and the judgements for cases that ran before it.
+    mutating func settle(index: Int, own: CaseResult,
+                         executed: Runner.Executed?) -> (result: CaseResult, earlier: [(index: Int, judged: CaseResult)]) {
+        var result = own
+        if let waiting = pending.removeValue(forKey: index) { result = Self.combine(result, waiting) }
+        done.insert(index)
+        var earlier: [(Int, CaseResult)] = []
+        guard let executed else { return (result, earlier) }
+        for finding in executed.findings {
+            guard let (i, id, rule) = resolve(finding.subject) else { continue }
+            let judged = Self.judgement(finding, rule: rule, id: id, observer: executed.result, own: i == index,
+                                        reproducer: executed.reproducer)
+            if i == index {
+                result = Self.combine(result, judged)
+            } else if done.contains(i) {
+                earlier.append((i, judged))
+            } else {
+                pending[i] = pending[i].map { Self.combine($0, judged) } ?? judged
+            }
+        }
+        if result.verdict == .skipped, result.notRun == .blocked, let cause = executed.blockedBy,
+           let (_, id, _) = resolve(cause), id != result.id {
+            result.blockedBy = id
+            result.message += " [blocked by \(id)]"
+        }
+        return (result, earlier)
+    }
+
+    /// A finding as the result of the case it breaks.
+    static func judgement(_ f: Finding, rule: Rule, id: String, observer: CaseResult, own: Bool,
+                          reproducer: [TranscriptEntry]) -> CaseResult {
+        let level = rule.level
+        var r = CaseResult(id: id, ruleID: rule.id, level: level.rawValue, statement: rule.statement,
+                           cite: rule.cite.description,
+                           verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
+                           message: own ? f.message : "\(f.message) (seen while running \(observer.id))",
+                           expected: f.expected, actual: f.actual, durationMicros: observer.durationMicros,
+                           transcript: observer.transcript, reproducer: reproducer)
+        if !own { r.seenIn = [observer.id] }
+        return r
+    }
+
+    /// Verdicts that already say the case's rule was broken (or could not be judged for the runner's sake).
+    static let breaking: Set<Verdict> = [.fail, .warn, .timeout, .error, .xfail, .xpass, .flake]
+
+    /// A case's result with one more judgement: a result that already breaks its rule keeps its own evidence and
+    /// notes where else the rule was broken; any other (a pass, a skip, a block) gives way to the judgement.
+    static func combine(_ existing: CaseResult, _ judged: CaseResult) -> CaseResult {
+        if breaking.contains(existing.verdict) || (existing.verdict == .info && existing.expected != nil) {
+            var r = existing
+            for s in judged.seenIn ?? [] where !(r.seenIn ?? []).contains(s) { r.seenIn = (r.seenIn ?? []) + [s] }
+            return r
+        }
+        var r = judged
+        r.attempts = existing.attempts
+        r.otherShard = existing.otherShard
+        if existing.transcript.count > 0 && judged.seenIn == nil { r.transcript = existing.transcript }
+        return r
+    }
+}
