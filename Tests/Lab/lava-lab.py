@@ -175,13 +175,16 @@ def results(log, expected_path, readme, out_dir):
     expected = {}
     with open(expected_path) as f:
         for line in f:
-            if line.strip() and not line.startswith("#"):
-                case, verdict = line.split()
-                expected[case] = verdict
+            fields = line.split("#", 1)[0].split()  # comments: whole lines, or after the verdict
+            if len(fields) == 2:
+                expected[fields[0]] = fields[1]
+            elif fields:
+                die(f"{expected_path}: not 'CASE VERDICT': {line.strip()}")
     unmapped = sorted({v for v in expected.values() if v not in table})
     if unmapped:
         die(f"the README's table gives no single LAVA result for {', '.join(unmapped)}")
 
+    os.makedirs(out_dir, exist_ok=True)
     recorded, console, final = read_log(log)
     problems = []
     if final is None:
