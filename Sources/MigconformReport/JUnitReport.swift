@@ -31,7 +31,7 @@ public enum JUnitReport {
             out.append("    <properties>")
             for (k, v) in [("rule", group.rule), ("level", first.level), ("statement", first.statement), ("cite", first.cite),
                            ("spec", "\(spec) \(r.run.specVersion)"), ("target", r.run.target),
-                           ("conformant", r.summary.conformant ? "true" : "false")] {
+                           ("verdict", r.summary.verdict.rawValue), ("conformant", r.summary.conformant ? "true" : "false")] {
                 out.append("      <property name=\(attr(k)) value=\(attr(v))/>")
             }
             out.append("    </properties>")

@@ -350,7 +350,10 @@ func tapNamesSurviveTheKselftestParser(_ which: String) throws {
     // ok points are the passes, xfails, xpasses and skips; not ok the failures and errors.
     let ok = tap.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count
     #expect(ok == counts[0] + counts[2] + counts[3] + counts[4])
-    #expect(TAPReport.totals(try referenceReport().cases) == "# Totals: pass:195 fail:0 xfail:0 xpass:0 skip:2 error:0")
+    let reference = try referenceReport().cases
+    let skips = reference.filter { [.skipped, .notApplicable].contains($0.verdict) }.count
+    #expect(skips == 2)
+    #expect(TAPReport.totals(reference) == "# Totals: pass:\(reference.count - skips) fail:0 xfail:0 xpass:0 skip:2 error:0")
 }
 
 /// junit.xml against the schema Jenkins' xunit plugin publishes (kept in ../shared/reference/schemas), when xmllint
