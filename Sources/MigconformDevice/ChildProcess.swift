@@ -103,6 +103,9 @@ public enum ChildProcess {
         for (fd, target) in [(stdin, Int32(0)), (stdout, 1), (stderr, 2)] {
             if let fd { posix_spawn_file_actions_adddup2(&actions, fd, target) }
         }
+        // Nothing else this process has open reaches the child (a journal, another child's pipe, a file another
+        // thread is writing, which the child would otherwise keep busy), where the C library can say so.
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -130,6 +133,19 @@ public enum ChildProcess {
         guard rc == 0 else { throw Failure("posix_spawn \(path): \(String(cString: strerror(rc)))") }
         return child
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up when the program runs so that
+    /// the binary still starts on an older C library (where descriptors not marked close-on-exec are inherited).
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        #if os(Linux)
+        guard let handle = dlopen(nil, RTLD_NOW), let sym = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(sym, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
 
     /// Waits for `pid` to end (resuming after signals) and reaps it.
     public static func wait(_ pid: pid_t) throws -> Termination {

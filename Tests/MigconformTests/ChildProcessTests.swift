@@ -59,3 +59,17 @@ struct ChildProcessTests {
         }
     }
 }
+
+extension ChildProcessTests {
+    /// A descriptor this process has open without close-on-exec does not reach the child (glibc 2.34+).
+    @Test func theChildInheritsOnlyItsStandardStreams() throws {
+        let null = open("/dev/null", O_RDONLY)
+        let fd = fcntl(null, F_DUPFD, 200)   // deliberately not close-on-exec, and above what ls opens itself
+        close(null)
+        defer { close(fd) }
+        #expect(fd >= 200)
+        let r = try ChildProcess.run("/bin/sh", ["-c", "ls /proc/self/fd"], stdout: .capture, timeout: 30)
+        let fds = String(decoding: r.output, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) }
+        #expect(!fds.contains(fd), "fd \(fd) leaked into the child: \(fds)")
+    }
+}

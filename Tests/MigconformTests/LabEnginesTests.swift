@@ -421,9 +421,15 @@ private func standInHelpers(in dir: URL) throws {
         "lava-test-raise": "echo \"raise $*\" >> '\(log)'; exit 1",
     ]
     for (name, body) in scripts {
+        // Written through a close-on-exec descriptor: a child another test starts meanwhile must not inherit it,
+        // or exec of the script fails with ETXTBSY for as long as that child lives.
         let url = bin.appendingPathComponent(name)
-        try Data("#!/bin/sh\n\(body)\n".utf8).write(to: url)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        let bytes = Array("#!/bin/sh\n\(body)\n".utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw CocoaError(.fileWriteUnknown) }
     }
 }
 
