@@ -8,7 +8,6 @@ Runs with Debian's python3 (lava-common, jinja2 and PyYAML come from Debian pack
 """
 
 import base64
-import gzip
 import io
 import json
 import os
