@@ -75,9 +75,14 @@ public final class LavaReporter: RunObserver {
 
     public func caseDidEnd(index: Int, result: CaseResult) { report(result) }
 
-    /// LAVA keeps every result it is given: the amended one is reported again under the same name, and the last
-    /// result of a name is the case's verdict.
-    public func caseWasAmended(index: Int, result: CaseResult) { report(result) }
+    /// LAVA keeps every result it is given: an amended case whose LAVA result changed is reported again under the
+    /// same name, and the last result of a name is the case's verdict.
+    public func caseWasAmended(index: Int, result: CaseResult) {
+        // Only a change of what LAVA shows is worth a second record.
+        let name = EngineNames.encode(result.id)
+        if let last = reported.last(where: { $0.name == name }), last.result == EngineVerdicts.lava(result) { return }
+        report(result)
+    }
 
     public func runDidEnd(_ report: RunReport) { closeSet() }
 
