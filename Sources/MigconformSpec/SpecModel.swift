@@ -172,7 +172,12 @@ public struct Variant: Sendable, Hashable {
 public struct Citation: Sendable, Hashable, CustomStringConvertible {
     public var source: String
     public var section: String
-    public init(source: String, section: String) { self.source = source; self.section = section }
+    /// The ids of the sentences of `Specs/traceability.json` the rule tests (`v2.state.6`); empty when the
+    /// citation names none.
+    public var sentences: [String]
+    public init(source: String, section: String, sentences: [String] = []) {
+        self.source = source; self.section = section; self.sentences = sentences
+    }
     public var description: String { "\(source): \(section)" }
 }
 

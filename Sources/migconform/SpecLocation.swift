@@ -6,7 +6,14 @@ import MigconformSpec
 enum SpecLocation {
     /// The shipped spec for a protocol generation, looked up from the working directory, then beside the binary.
     static func defaultPath(for generation: ProtocolGeneration) -> String {
-        let file = "Specs/vfio-migration-\(generation.rawValue).json"
+        shippedPath("Specs/vfio-migration-\(generation.rawValue).json")
+    }
+
+    /// The traceability matrix shipped beside the specs.
+    static var traceabilityPath: String { shippedPath("Specs/traceability.json") }
+
+    /// A file of the checkout, looked up from the working directory, then beside the binary.
+    static func shippedPath(_ file: String) -> String {
         var candidates = [file]
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         var dir = exe
