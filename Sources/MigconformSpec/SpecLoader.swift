@@ -603,7 +603,9 @@ private final class SpecValidator {
     }
 
     static let ruleMembers = ["id", "level", "statement", "cite", "since", "requires", "accept", "hazard", "variant",
-                              "check"]
+                              "check", "tests"]
+    /// What a rule's `tests` may name: the driver (the default) or the kernel's VFIO core.
+    static let testedParts = ["driver", "core"]
 
     func loadRules(_ top: Members) -> [Rule] {
         guard let items = array(top, "rules") else { return [] }
@@ -647,10 +649,14 @@ private final class SpecValidator {
                 report(object.path("variant"), "unknown variant \"\(variant)\"" + knownSuffix(variantIDs))
             }
             let check = loadCheck(object)
+            let tests = string(object, "tests")
+            if let tests, !Self.testedParts.contains(tests) {
+                report(object.path("tests"), "\"\(tests)\" is not one of \(quotedList(Self.testedParts))")
+            }
             if let id, let level, let statement, let cite, let check, object["hazard"] == nil || hazard != nil {
                 rules.append(Rule(id: id, level: level, statement: statement, cite: cite, since: since,
                                   requires: requires, accept: accept.map(\.value), hazard: hazard, variant: variant,
-                                  check: check, line: object.position.line))
+                                  check: check, line: object.position.line, tests: tests == "core" ? "core" : nil))
             }
         }
         return rules

@@ -32,10 +32,10 @@ enum ListCommand: Command {
         if a.flag("--rules") {
             for r in spec.rules {
                 let extra = (r.requires.isEmpty ? "" : " requires \(r.requires.joined(separator: ","))")
-                    + (r.variant.map { " variant \($0)" } ?? "") + (r.hazard.map { " hazard \($0.id)" } ?? "")
+                    + (r.variant.map { " variant \($0)" } ?? "") + (r.hazard.map { " hazard \($0.id)" } ?? "") + (r.tests.map { " tests \($0)" } ?? "")
                 Terminal.out("\(r.id.padding(toLength: 36, withPad: " ", startingAt: 0)) \(r.level.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.check.kind.rawValue)\(extra)")
                 Terminal.out("    \(r.statement)")
-                Terminal.out("    [\(r.cite)]")
+                Terminal.out("    [\(r.citeLine)]")
             }
             Terminal.out("\(spec.rules.count) rules in \(spec.id) \(spec.version)")
             return ExitCode.ok

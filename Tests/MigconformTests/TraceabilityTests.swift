@@ -121,4 +121,33 @@ struct TraceabilityTests {
         #expect(r.stdout.contains("v2.error.1"))
         #expect(r.stdout.contains("V2-REJECT-ERROR"))
     }
+
+    @Test func rulesOfTheKernelCoreSaySo() throws {
+        let core = TestSupport.v2.rules.filter { $0.tests == "core" }.map(\.id)
+        #expect(Set(core) == ["V2-FEAT-SET-MIGRATION-REJECTED", "V2-FEAT-PROBE-MIGRATION-SET", "V2-FEAT-GET-SET-EXCLUSIVE",
+                              "V2-FEAT-UNDEFINED-FLAG-BITS", "V2-FEAT-SHORT-PAYLOAD", "V2-DATA-SIZE-SET-REJECTED"])
+        let rule = try #require(TestSupport.v2.rules.first { $0.id == "V2-FEAT-SHORT-PAYLOAD" })
+        #expect(rule.citeLine.contains("tests the kernel's VFIO core, not the driver"))
+        #expect(rule.citeLine.contains("sentence v2.feature.9"))
+        let text = try String(contentsOfFile: TestSupport.specPath("v2"), encoding: .utf8)
+            .replacingOccurrences(of: "\"tests\": \"core\"", with: "\"tests\": \"kernel\"")
+        do {
+            _ = try SpecLoader.load(data: Array(text.utf8), path: "v2.json")
+            Issue.record("a tests value outside driver and core loaded")
+        } catch {
+            #expect(error.problems.contains { $0.message.contains("\"kernel\" is not one of driver, core") })
+        }
+    }
+
+    @Test func levelsFollowTheText() throws {
+        func level(_ id: String) -> Level? { (TestSupport.v1.rules + TestSupport.v2.rules).first { $0.id == id }?.level }
+        for id in ["V1-RESERVED-BITS-PRESERVED", "V1-RESERVED-BITS-IGNORED", "V1-PENDING-NO-SIDE-EFFECT",
+                   "V1-RESUME-FAILED-STATE", "V1-RESUME-FAILED-STATE-11X"] {
+            #expect(level(id) == .should, "\(id)")
+        }
+        #expect(level("V1-STOP-COPY-DRAINS") == .must)
+        #expect(TestSupport.v1.rules.count == 25)
+        let reject = try #require(TestSupport.v1.rules.first { $0.id == "V1-REJECT-101" })
+        #expect(reject.cite.sentences.first == "s001.7")
+    }
 }
