@@ -50,7 +50,8 @@ public enum FaultCatalogue {
     }
 
     public static let entries: [FaultEntry] = [
-        v2(.migrationGetFails, "GET of VFIO_DEVICE_FEATURE_MIGRATION fails with ENOTTY.", ["V2-FEAT-GET"]),
+        v2(.migrationGetFails, "GET of VFIO_DEVICE_FEATURE_MIGRATION fails with ENOTTY.",
+           ["V2-FEAT-GET", "V2-FEAT-MIGRATION-LONGER-PAYLOAD"]),
         v2(.noStopCopyFlag, "Advertises P2P|PRE_COPY without the mandatory STOP_COPY flag.", ["V2-FEAT-STOP-COPY", "V2-FEAT-DEFINED-FLAGS"]),
         v2(.undefinedFlagBit, "Sets an undefined bit (0x100) in the migration flags.", ["V2-FEAT-DEFINED-FLAGS"]),
         v2(.setMigrationAccepted, "Accepts a SET of the read-only MIGRATION feature.", ["V2-FEAT-SET-MIGRATION-REJECTED"]),
@@ -62,6 +63,17 @@ public enum FaultCatalogue {
         v2(.shortPayloadAccepted, "Accepts a MIG_DEVICE_STATE GET whose argsz has no room for the payload.", ["V2-FEAT-SHORT-PAYLOAD"]),
         v2(.dataSizeFailsInStopCopy, "MIG_DATA_SIZE fails in STOP_COPY.", ["V2-DATA-SIZE-ANY-STATE"]),
         v2(.dataSizeSetAccepted, "Accepts a SET of the read-only MIG_DATA_SIZE feature.", ["V2-DATA-SIZE-SET-REJECTED"]),
+        v2(.bareProbeFails, "Fails a PROBE that names neither GET nor SET.", ["V2-FEAT-BARE-PROBE"]),
+        v2(.unknownFeatureAnswered, "Answers a GET of a feature index the uAPI does not define with 8 zero bytes.",
+           ["V2-FEAT-UNKNOWN-INDEX"]),
+        v2(.migrationShortPayloadAccepted, "Answers a GET of MIGRATION whose argsz has room for only 4 payload bytes.",
+           ["V2-FEAT-MIGRATION-SHORT-PAYLOAD"]),
+        v2(.longPayloadRefused, "Refuses every feature call whose argsz is larger than the feature's structure.",
+           ["V2-FEAT-MIGRATION-LONGER-PAYLOAD", "V2-FEAT-LONGER-PAYLOAD", "V2-DATA-SIZE-LONGER-PAYLOAD"]),
+        v2(.dataSizeProbeSetAccepted, "Answers a PROBE for SET of the read-only MIG_DATA_SIZE with success.",
+           ["V2-DATA-SIZE-PROBE-SET"]),
+        v2(.dataSizeShortPayloadAccepted, "Answers a GET of MIG_DATA_SIZE whose argsz has room for only 4 payload bytes.",
+           ["V2-DATA-SIZE-SHORT-PAYLOAD"]),
         v2(.missingArc, "Refuses the single-step arc STOP -> RUNNING_P2P (and so every path through it).",
            ["V2-ARC-STATE", "V2-COMBINATION-STATE"]),
         v2(.fdOnNonSessionArc, "Returns a data fd on RUNNING -> RUNNING_P2P, which starts no session.",

@@ -107,7 +107,9 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         let get = flags & FeatureRequest.get != 0, set = flags & FeatureRequest.set != 0
         let probe = flags & FeatureRequest.probe != 0
         switch fault {
-        case .migrationGetFails where index == FeatureRequest.migration && get && !probe: return .failed(.ENOTTY)
+        // The core refuses a short argsz before the driver is asked, so only a full GET reaches the fault.
+        case .migrationGetFails where index == FeatureRequest.migration && get && !probe && payload.count >= 8:
+            return .failed(.ENOTTY)
         case .setMigrationAccepted where index == FeatureRequest.migration && set && !probe: return .done
         case .probeMigrationGetFails where index == FeatureRequest.migration && probe && get: return .failed(.EINVAL)
         case .probeMigrationSetAccepted where index == FeatureRequest.migration && probe && set: return .done
@@ -123,6 +125,19 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .failed(.EIO)
         case .dataSizeSetAccepted where index == FeatureRequest.migDataSize && set && !probe:
             return .done
+        case .bareProbeFails where probe && !get && !set:
+            return .failed(.EINVAL)
+        case .unknownFeatureAnswered where ![FeatureRequest.migration, FeatureRequest.migDeviceState,
+                                             FeatureRequest.migDataSize].contains(index):
+            return probe ? .done : .bytes([UInt8](repeating: 0, count: 8))
+        case .migrationShortPayloadAccepted where index == FeatureRequest.migration && get && !probe && payload.count < 8:
+            return super.feature(flags: flags, payload: [UInt8](repeating: 0, count: 8))
+        case .longPayloadRefused where !probe && payload.count > 8:
+            return .failed(.EINVAL)
+        case .dataSizeProbeSetAccepted where index == FeatureRequest.migDataSize && probe && set:
+            return .done
+        case .dataSizeShortPayloadAccepted where index == FeatureRequest.migDataSize && get && !probe && payload.count < 8:
+            return super.feature(flags: flags, payload: [UInt8](repeating: 0, count: 8))
         default:
             return super.feature(flags: flags, payload: payload)
         }

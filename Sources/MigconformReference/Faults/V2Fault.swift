@@ -53,6 +53,12 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case leavesStopCopyWhenDrained = "leaves-stop-copy-when-drained"
     case acceptsTrailingBytes = "accepts-trailing-bytes"
     case ignoresHeader = "ignores-header"
+    case bareProbeFails = "bare-probe-fails"
+    case unknownFeatureAnswered = "unknown-feature-answered"
+    case migrationShortPayloadAccepted = "migration-short-payload-accepted"
+    case longPayloadRefused = "long-payload-refused"
+    case dataSizeProbeSetAccepted = "data-size-probe-set-accepted"
+    case dataSizeShortPayloadAccepted = "data-size-short-payload-accepted"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"
