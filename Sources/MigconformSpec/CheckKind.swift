@@ -77,7 +77,8 @@ public enum CheckKind: String, Sendable, CaseIterable {
             return [.oneOf("after", ["arc", "reset"], required: true)]
         case .precopyInfo:
             return [.oneOf("expect", ["supported", "initial-nonzero", "initial-decreases", "enomsg-at-end",
-                                      "refused-outside-precopy"], required: true)]
+                                      "refused-outside-precopy", "dirty-zero-at-start", "zero-at-temporary-end",
+                                      "supported-in-p2p"], required: true)]
         case .roundTrip:
             return [.list("segments", of: nil, integers: true),
                     .oneOf("via", ["stop-copy", "pre-copy"])]

@@ -292,6 +292,12 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         switch fault {
         case .noPrecopyInfo: return .failed(.EINVAL)
         case .precopyInfoInStopCopy where state == .stopCopy: return .precopy(initialBytes: 0, dirtyBytes: 0)
+        case .precopyInfoFailsInP2P where state == .preCopyP2P: return .failed(.EINVAL)
+        case .precopyDirtyAtStart, .precopyDirtyAtEnd:
+            guard case .precopy(let i, let d) = super.precopyInfo(fd: fd) else { return super.precopyInfo(fd: fd) }
+            // At the start: dirty data that is not there. At the end: dirty data while read says there is none.
+            let fake = (fault == .precopyDirtyAtStart) == (i > 0)
+            return .precopy(initialBytes: i, dirtyBytes: fake ? d + 4096 : d)
         case .precopyInitialZero:
             if case .precopy(_, let d) = super.precopyInfo(fd: fd) { return .precopy(initialBytes: 0, dirtyBytes: d) }
             return super.precopyInfo(fd: fd)

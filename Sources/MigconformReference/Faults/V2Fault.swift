@@ -59,6 +59,9 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case longPayloadRefused = "long-payload-refused"
     case dataSizeProbeSetAccepted = "data-size-probe-set-accepted"
     case dataSizeShortPayloadAccepted = "data-size-short-payload-accepted"
+    case precopyInfoFailsInP2P = "precopy-info-fails-in-p2p"
+    case precopyDirtyAtStart = "precopy-dirty-at-start"
+    case precopyDirtyAtEnd = "precopy-dirty-at-end"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"
