@@ -81,6 +81,10 @@ public enum Expander {
              .reservedBits, .saveProtocol, .hostHealth:
             return one()
         case .feature:
+            if check.string("from") == "error" {
+                // One case, in the error state reached by a failed resume (see the check).
+                return [TestCase(id: "\(rule.id)[\(m.spec.stateName(forRole: "error") ?? "ERROR")]", rule: rule)]
+            }
             return check.string("from") == "every-settable-state" ? perState(m.settableStates) : one()
         case .deviceAccess:
             let names = check.strings("in") ?? ["every-settable-state"]

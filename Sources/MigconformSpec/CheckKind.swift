@@ -53,7 +53,7 @@ public enum CheckKind: String, Sendable, CaseIterable {
                     .integer("payload"),
                     .integer("extra-flags"),
                     .oneOf("expect", ["success", "failure"], required: true),
-                    .oneOf("from", ["initial", "every-settable-state"])]
+                    .oneOf("from", ["initial", "every-settable-state", "error"])]
         case .arc:
             return [.oneOf("expect", ["state", "data-fd", "get-fd"], required: true), .list("tags", of: nil),
                     .list("exclude-tags", of: nil)]

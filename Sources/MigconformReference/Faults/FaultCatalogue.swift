@@ -62,6 +62,7 @@ public enum FaultCatalogue {
         v2(.extraRequestBitsAccepted, "Ignores request flag bits above PROBE.", ["V2-FEAT-UNDEFINED-FLAG-BITS"]),
         v2(.shortPayloadAccepted, "Accepts a MIG_DEVICE_STATE GET whose argsz has no room for the payload.", ["V2-FEAT-SHORT-PAYLOAD"]),
         v2(.dataSizeFailsInStopCopy, "MIG_DATA_SIZE fails in STOP_COPY.", ["V2-DATA-SIZE-ANY-STATE"]),
+        v2(.dataSizeFailsInError, "MIG_DATA_SIZE fails in ERROR.", ["V2-DATA-SIZE-IN-ERROR"]),
         v2(.dataSizeSetAccepted, "Accepts a SET of the read-only MIG_DATA_SIZE feature.", ["V2-DATA-SIZE-SET-REJECTED"]),
         v2(.bareProbeFails, "Fails a PROBE that names neither GET nor SET.", ["V2-FEAT-BARE-PROBE"]),
         v2(.unknownFeatureAnswered, "Answers a GET of a feature index the uAPI does not define with 8 zero bytes.",

@@ -125,6 +125,8 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .failed(.EIO)
         case .dataSizeSetAccepted where index == FeatureRequest.migDataSize && set && !probe:
             return .done
+        case .dataSizeFailsInError where index == FeatureRequest.migDataSize && get && !probe && state == .error:
+            return .failed(.EIO)
         case .bareProbeFails where probe && !get && !set:
             return .failed(.EINVAL)
         case .unknownFeatureAnswered where ![FeatureRequest.migration, FeatureRequest.migDeviceState,
