@@ -93,7 +93,10 @@ public enum Expander {
         case .arc:
             let tags = Set(check.strings("tags") ?? [])
             let excluded = Set(check.strings("exclude-tags") ?? [])
-            return perArc(m.arcs.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags) })
+            // fd-direction looks at the fd an arc returns: only arcs that start a session have one.
+            let opening = check.string("expect") == "fd-direction"
+            return perArc(m.arcs.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags)
+                                          && (!opening || $0.session.opensSession) })
         case .combination:
             var out: [TestCase] = []
             for a in m.settableStates {

@@ -55,7 +55,7 @@ public enum CheckKind: String, Sendable, CaseIterable {
                     .oneOf("expect", ["success", "failure"], required: true),
                     .oneOf("from", ["initial", "every-settable-state", "error"])]
         case .arc:
-            return [.oneOf("expect", ["state", "data-fd", "get-fd"], required: true), .list("tags", of: nil),
+            return [.oneOf("expect", ["state", "data-fd", "get-fd", "fd-direction"], required: true), .list("tags", of: nil),
                     .list("exclude-tags", of: nil)]
         case .combination:
             return [.oneOf("expect", ["state", "data-fd"], required: true)]

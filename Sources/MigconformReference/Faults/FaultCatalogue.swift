@@ -80,6 +80,8 @@ public enum FaultCatalogue {
         v2(.fdOnNonSessionArc, "Returns a data fd on RUNNING -> RUNNING_P2P, which starts no session.",
            ["V2-ARC-DATA-FD", "V2-COMBINATION-DATA-FD"]),
         v2(.noFDOnStopCopy, "Returns no data fd on STOP -> STOP_COPY.", ["V2-ARC-DATA-FD", "V2-COMBINATION-DATA-FD"]),
+        v2(.saveFDAcceptsWrites, "A write to a saving data fd succeeds (the bytes are dropped) instead of failing.",
+           ["V2-DATA-FD-DIRECTION"]),
         v2(.getReportsDataFD, "A GET reports the open session's fd instead of -1.", ["V2-GET-DATA-FD"]),
         v2(.combinationStopsShort, "Combination transitions stop one arc short (when the last arc opens no session), "
            + "and report success even when an arc on the way failed.",

@@ -69,7 +69,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         case (.interruptsRefusedInStop, .disableInterrupts) where state == .stop:
             return .failed(.EIO)
         case (.smallWritesDropped, .write(let fd, let bytes)) where bytes.count < 16:
-            guard fds[fd] != nil else { return .failed(.EBADF) }
+            guard let session = fds[fd], session.direction == .resume else { return .failed(.EBADF) }
             return .value(UInt64(bytes.count))   // claims to take them, loses them
         case (.resetKeepsSession, .reset):
             state = .running
@@ -260,6 +260,9 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     }
 
     public override func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
+        if fault == .saveFDAcceptsWrites, let session = fds[fd], session.direction == .save {
+            return .value(UInt64(bytes.count))   // takes them and drops them
+        }
         guard let session = fds[fd], session.direction == .resume, session.live else { return super.write(fd: fd, bytes: bytes) }
         switch fault {
         case .acceptsTrailingBytes where session.reader.complete:

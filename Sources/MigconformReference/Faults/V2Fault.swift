@@ -63,6 +63,7 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case precopyDirtyAtStart = "precopy-dirty-at-start"
     case precopyDirtyAtEnd = "precopy-dirty-at-end"
     case dataSizeFailsInError = "data-size-fails-in-error"
+    case saveFDAcceptsWrites = "save-fd-accepts-writes"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"
