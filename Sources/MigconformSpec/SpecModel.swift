@@ -249,13 +249,16 @@ public struct Rule: Sendable {
         self.check = check; self.line = line; self.tests = tests
     }
 
+    /// What ``citeLine`` says of a rule with `tests: core`; reports find such rules by it.
+    public static let coreNote = "tests the kernel's VFIO core, not the driver"
+
     /// The citation as reports and listings show it: source and section, the sentences the rule tests, and who is
     /// tested when it is not the driver.
     public var citeLine: String {
         var notes: [String] = []
         if !cite.sentences.isEmpty { notes.append("sentence\(cite.sentences.count == 1 ? "" : "s") "
                                                   + cite.sentences.joined(separator: ", ")) }
-        if tests == "core" { notes.append("tests the kernel's VFIO core, not the driver") }
+        if tests == "core" { notes.append(Self.coreNote) }
         return notes.isEmpty ? cite.description : "\(cite.description) [\(notes.joined(separator: "; "))]"
     }
 }

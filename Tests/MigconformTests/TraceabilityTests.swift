@@ -1,4 +1,6 @@
 import Foundation
+import MigconformReference
+import MigconformReport
 import MigconformSpec
 import Testing
 
@@ -152,5 +154,14 @@ struct TraceabilityTests {
         #expect(TestSupport.v1.rules.count == 25)
         let reject = try #require(TestSupport.v1.rules.first { $0.id == "V1-REJECT-101" })
         #expect(reject.cite.sentences.first == "s001.7")
+    }
+
+    @Test func reportsSayWhichRulesTestTheCore() throws {
+        let report = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(.init(flags: [.stopCopy])))
+        let c = try #require(report.cases.first { $0.ruleID == "V2-FEAT-SHORT-PAYLOAD" })
+        #expect(c.cite.contains(Rule.coreNote) && c.cite.contains("v2.feature.9"))
+        let md = MarkdownReport.render(report)
+        #expect(md.contains("| V2-FEAT-SHORT-PAYLOAD (core) "), "\(md)")
+        #expect(!md.contains("V2-ARC-STATE (core)"))
     }
 }
