@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import MigconformDevice
 
 /// The kernel's health at one moment: the taint mask (`/proc/sys/kernel/tainted`) and the kernel log records that
 /// look like trouble (WARNING, BUG, Oops, soft lockup, hung task, panic), read from `/dev/kmsg` without blocking,
@@ -177,15 +178,9 @@ public struct KernelHealth: Equatable, Sendable {
     private static func readDmesg() -> [LogLine]? {
         #if os(Linux)
         for candidate in ["/usr/bin/dmesg", "/bin/dmesg"] where FileManager.default.isExecutableFile(atPath: candidate) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: candidate)
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            do { try process.run() } catch { continue }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { continue }
+            guard let r = try? ChildProcess.run(candidate, [], stdout: .capture, stderr: .null, timeout: 30),
+                  r.termination.exitStatus == 0 else { continue }
+            let data = r.output
             return parseDmesg(String(decoding: data, as: UTF8.self))
         }
         #endif

@@ -53,7 +53,10 @@ struct MinCostFlow {
                 v = u
             }
             flow += push
-            cost += push * dist[sink]
+            // Saturating: a state no arc reaches costs Int.max / 4 per move, and several such moves must not trap.
+            let (added, overflow) = push.multipliedReportingOverflow(by: dist[sink])
+            let (sum, overflow2) = cost.addingReportingOverflow(added)
+            cost = overflow || overflow2 ? Int.max : sum
         }
     }
 }

@@ -346,6 +346,10 @@ struct StreamReader {
 
     /// Some byte has arrived.
     var started: Bool { received > 0 }
+    /// Bytes taken so far.
+    var bytesReceived: UInt64 { received }
+    /// The stream's length as its header declares it, once the header has arrived.
+    var declaredLength: UInt64? { payloadSize.map { ReferenceStream.length(payloadSize: $0) } }
     /// Every byte the header declared has arrived.
     var complete: Bool { payloadSize.map { received >= ReferenceStream.length(payloadSize: $0) } ?? false }
 

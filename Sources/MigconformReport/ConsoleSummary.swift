@@ -6,11 +6,12 @@ import MigconformRun
 public enum ConsoleSummary {
     /// At most this many failure and warning lines; the rest are counted.
     public static let maxListed = 20
-    /// Messages are cut so a line stays about this wide.
+    /// The width lines wrap to when the caller knows no better (not a terminal, no `COLUMNS`).
     public static let width = 100
 
-    /// The summary text, ending with a newline; ANSI colors only when `color` is true.
-    public static func render(_ r: RunReport, color: Bool) -> String {
+    /// The summary text, ending with a newline; ANSI colors only when `color` is true. Failure messages wrap to
+    /// `width` columns (the terminal's), continuing under the message column.
+    public static func render(_ r: RunReport, color: Bool, width: Int = ConsoleSummary.width) -> String {
         let paint = Paint(enabled: color)
         var out: [String] = []
         let word = ReportFacts.verdictWord(r)
@@ -43,9 +44,18 @@ public enum ConsoleSummary {
                 let v = PlainText.pad(c.verdict.rawValue, 7)
                 let level = PlainText.pad(PlainText.line(c.level), 10)
                 let id = PlainText.pad(PlainText.line(c.id), idWidth)
-                let room = max(20, width - 7 - 10 - idWidth - 3)
-                let msg = PlainText.truncate(PlainText.line(c.message), to: room)
-                out.append("\(paint.apply(v, paint.color(for: c.verdict), bold: false)) \(level) \(id)  \(msg)")
+                let head = "\(paint.apply(v, paint.color(for: c.verdict), bold: false)) \(level) \(id)"
+                var column = 7 + 1 + 10 + 1 + idWidth + 2
+                if width - column < 30 {
+                    // Too narrow for a message column: the message goes under the line, indented.
+                    out.append(head.trimmingCharacters(in: .whitespaces))
+                    column = 8
+                    out += TextLayout.wrap(PlainText.line(c.message), width: width - column).map { "        " + $0 }
+                    continue
+                }
+                let lines = TextLayout.wrap(PlainText.line(c.message), width: width - column)
+                out.append("\(head)  \(lines[0])")
+                for more in lines.dropFirst() { out.append(String(repeating: " ", count: column) + more) }
             }
             if listed.count > maxListed {
                 out.append("... and \(listed.count - maxListed) more in report.md")

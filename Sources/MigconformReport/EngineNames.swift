@@ -14,19 +14,24 @@ import MigconformRun
 /// |---------------------------------------------|------------------------------------|
 /// | letters, digits                             | themselves                         |
 /// | `->`                                        | `-to-`                             |
-/// | `[` opening the bindings, `]` closing them  | `__` (both)                        |
-/// | `-`                                         | `-`, or `_2d` where `to-` follows  |
+/// | `[` opening the bindings, `]` closing them  | `__` (both); nothing for a `]` that ends the id |
+/// | `-`                                         | `-`, or `_2d` where `to-` follows or `__` precedes |
 /// | `_`                                         | `_` before an upper-case letter, otherwise `_5f` |
 /// | the `s` or `S` that starts `setup` (any case) | `_73` or `_53`                   |
 /// | any other character                         | `_` and two lower-case hex digits per UTF-8 byte |
 ///
-/// So `V2-ARC-DATA-FD[RUNNING->PRE_COPY]` is `V2-ARC-DATA-FD__RUNNING-to-PRE_COPY__`,
-/// `V2-REJECT-OUT-OF-RANGE[STOP_COPY->4294967295]` is `V2-REJECT-OUT-OF-RANGE__STOP_COPY-to-4294967295__`, and a
+/// So `V2-ARC-DATA-FD[RUNNING->PRE_COPY]` is `V2-ARC-DATA-FD__RUNNING-to-PRE_COPY`,
+/// `V2-REJECT-OUT-OF-RANGE[STOP_COPY->4294967295]` is `V2-REJECT-OUT-OF-RANGE__STOP_COPY-to-4294967295`, and a
 /// plain `V2-ROUND-TRIP` stays as it is.
 ///
+/// The names also pass through the kselftest output parser of Linaro's test-definitions (the one LAVA's kselftest
+/// jobs use) unchanged: it trims one `_` from each end of a name and rewrites `_-` as `__`, so a name made from an id
+/// that starts with a letter or digit (as every spec id does) never ends with `_` and never holds `_-`.
+///
 /// Decoding reads the name left to right: `-to-` is `->`; `__` is `[` when no bracket is open and `]` when one is
-/// (a bracket that would not alternate like that is hex-escaped instead); `_` then an upper-case letter is a
-/// literal `_`; `_` then two lower-case hex digits is one byte; anything else is not a name this mapping makes.
+/// (a bracket that would not alternate like that, or a `[` no `]` follows, is hex-escaped instead), and a bracket
+/// still open at the end is closed; `_` then an upper-case letter is a literal `_`; `_` then two lower-case hex
+/// digits is one byte; anything else is not a name this mapping makes.
 public enum EngineNames {
     /// The characters a safe name may contain.
     public static func isSafeCharacter(_ u: Unicode.Scalar) -> Bool {
@@ -53,15 +58,17 @@ public enum EngineNames {
             guard k + 5 <= scalars.count else { return false }
             return String(String.UnicodeScalarView(scalars[k..<(k + 5)])).lowercased() == "setup"
         }
+        let lastClose = scalars.lastIndex(of: "]")
+        func afterBracket() -> Bool { if case .fixed(let s)? = units.last { return s == "__" } else { return false } }
         while i < scalars.count {
             let u = scalars[i]
             switch u {
             case "-" where i + 1 < scalars.count && scalars[i + 1] == ">":
-                units.append(.fixed("-to-")); i += 2; continue
-            case "-": units.append(.hyphen)
+                units.append(.fixed(afterBracket() ? "_2d_3e" : "-to-")); i += 2; continue
+            case "-": units.append(afterBracket() ? .fixed("_2d") : .hyphen)
             case "_": units.append(.underscore)
-            case "[" where depth == 0: units.append(.fixed("__")); depth = 1
-            case "]" where depth == 1: units.append(.fixed("__")); depth = 0
+            case "[" where depth == 0 && (lastClose.map { $0 > i } ?? false): units.append(.fixed("__")); depth = 1
+            case "]" where depth == 1: units.append(.fixed(i == scalars.count - 1 ? "" : "__")); depth = 0
             case "s" where startsSetup(at: i), "S" where startsSetup(at: i): units.append(.fixed(hex(u)))
             case "A"..."Z", "a"..."z", "0"..."9": units.append(.fixed(String(u)))
             default: units.append(.fixed(hex(u)))
@@ -124,6 +131,7 @@ public enum EngineNames {
                 return nil
             }
         }
+        if depth == 1 { bytes.append(UInt8(ascii: "]")) }
         guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
         // Only the canonical spelling decodes: a name spelled differently (an escape where none was needed, say)
         // would otherwise be a second name for the same id.

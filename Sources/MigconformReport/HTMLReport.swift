@@ -4,15 +4,18 @@ import MigconformRun
 import MigconformSpec
 
 /// Renders `report.html`: the whole report in one file that opens in any browser, offline. The verdict first,
-/// then the state diagram (inline SVG), every failure and warning with its transcript and reproducer, and a table
-/// of cases per rule. No scripts, no external style sheets, fonts or images; every string that came from the
-/// spec or the device is escaped.
+/// then the state diagram (inline SVG, single-step arcs, said so beside the run's own counts), every failure and
+/// warning with its transcript and reproducer, the skipped cases, the sources cited (spelled out, linked), and a
+/// table of cases per rule; cases link to their rule's row and rows to their listed cases. No scripts, no external
+/// style sheets, fonts or images (links to sources are plain links); every string that came from the spec or the
+/// device is escaped.
 public enum HTMLReport {
     /// Transcripts longer than this show their first and last operations only (`report.json` has them all).
     public static let maxTranscriptLines = 80
 
     /// The whole `report.html` text. Without a spec there is no diagram (the rest of the report is complete).
     public static func render(_ r: RunReport, spec: Spec?) -> String {
+        let sources = CitationSources.of(r, spec: spec)
         let verdict = ReportFacts.verdictWord(r)
         let tone = verdict == "CONFORMANT" ? "ok" : verdict == "NOT CONFORMANT" ? "bad" : "partial"
         var out: [String] = []
@@ -33,8 +36,11 @@ public enum HTMLReport {
         facts(r, &out)
         if let spec {
             out.append("<section id=\"diagram\"><h2>State machine</h2>")
-            out.append("<p class=\"note\">Every single-step arc of the device's profile, colored by the verdict of "
-                       + "the arc cases bound to it. Hover over an arc or a state for its cases and description.</p>")
+            out.append("<p class=\"note\">Single-step arcs only: every single-step arc of the device's profile, "
+                       + "colored by the verdict of the arc cases bound to it; the legend counts arcs, not cases. "
+                       + "The run's verdicts over all its cases, combination transitions included, are "
+                       + e(ReportFacts.counts(r, noun: false)) + ". Hover over an arc or a state for its cases and "
+                       + "description.</p>")
             out.append("<div class=\"figure\">")
             out.append(StateDiagram.svg(r, spec: spec))
             out.append("</div></section>")
@@ -44,19 +50,19 @@ public enum HTMLReport {
         if broken.isEmpty {
             out.append("<p class=\"note\">No case failed, timed out or errored.</p>")
         } else {
-            for c in broken { caseBlock(c, &out) }
+            for c in broken { caseBlock(c, sources: sources, &out) }
         }
         out.append("</section>")
         let warnings = r.cases.filter { $0.verdict == .warn }
         if !warnings.isEmpty {
             out.append("<section id=\"warnings\"><h2>Warnings (\(warnings.count))</h2>")
-            for c in warnings { caseBlock(c, &out) }
+            for c in warnings { caseBlock(c, sources: sources, &out) }
             out.append("</section>")
         }
         let choices = r.cases.filter { $0.verdict == .info }
         if !choices.isEmpty {
             out.append("<section id=\"choices\"><h2>Device choices (\(choices.count))</h2><ul>")
-            for c in choices { out.append("<li><code>\(e(c.id))</code>: \(e(c.message))</li>") }
+            for c in choices { out.append(listItem(c)) }
             out.append("</ul></section>")
         }
         if !r.hazardsSkipped.isEmpty {
@@ -66,7 +72,23 @@ public enum HTMLReport {
             }
             out.append("</ul></section>")
         }
-        ruleTable(r, &out)
+        let hazardCases = Set(r.hazardsSkipped.map { $0.caseID })
+        let skipped = r.cases.filter { [.skipped, .notApplicable].contains($0.verdict) && !hazardCases.contains($0.id) }
+        if !skipped.isEmpty {
+            out.append("<section id=\"skipped\"><h2>Skipped (\(skipped.count))</h2>")
+            out.append("<p class=\"note\">Cases not run: not applicable to this device, filtered out, or cut short.</p><ul>")
+            for c in skipped { out.append(listItem(c)) }
+            out.append("</ul></section>")
+        }
+        let cited = sources.cited(by: r.cases)
+        if !cited.isEmpty {
+            out.append("<section id=\"sources\"><h2>Sources (\(cited.count))</h2><dl>")
+            for x in cited {
+                out.append("<dt id=\"source-\(e(EngineNames.encode(x.key)))\"><code>\(e(x.key))</code></dt><dd>\(sourceText(x))</dd>")
+            }
+            out.append("</dl></section>")
+        }
+        ruleTable(r, listed: Set((broken + warnings + choices + skipped).map(\.id)), &out)
         out.append("</main>")
         out.append("<footer>migconform \(e(r.run.runnerVersion)) \u{2022} report.json in the same folder is the "
                    + "source of truth (schema \(r.schemaVersion))</footer>")
@@ -109,12 +131,40 @@ public enum HTMLReport {
         out.append(chips + "</p></section>")
     }
 
-    static func caseBlock(_ c: CaseResult, _ out: inout [String]) {
-        out.append("<details class=\"case \(cls(c.verdict))\" open>")
+    /// Fragment ids: `case-<name>`, `rule-<name>`, engine-safe names (``EngineNames``).
+    static func anchor(_ kind: String, _ id: String) -> String { kind + "-" + EngineNames.encode(id) }
+
+    /// A rule id linked to its row of the rule table.
+    static func ruleLink(_ rule: String) -> String {
+        "<a href=\"#\(e(anchor("rule", rule)))\"><code>\(e(rule))</code></a>"
+    }
+
+    /// A source spelled out, with its link.
+    static func sourceText(_ x: CitationSources.Expansion) -> String {
+        e(x.text) + (x.link.map { " <a href=\"\(e($0))\">\(e($0))</a>" } ?? "")
+    }
+
+    /// One case as a list item: verdict, id (an anchor), rule (a link), message.
+    static func listItem(_ c: CaseResult) -> String {
+        "<li id=\"\(e(anchor("case", c.id)))\"><span class=\"chip \(cls(c.verdict))\">\(e(c.verdict.rawValue))</span> "
+            + "<code>\(e(c.id))</code> (\(ruleLink(c.ruleID))): \(e(c.message))</li>"
+    }
+
+    static func caseBlock(_ c: CaseResult, sources: CitationSources = CitationSources([:]), _ out: inout [String]) {
+        out.append("<details class=\"case \(cls(c.verdict))\" id=\"\(e(anchor("case", c.id)))\" open>")
         out.append("<summary><span class=\"chip \(cls(c.verdict))\">\(e(c.verdict.rawValue))</span> "
                    + "<code>\(e(c.id))</code> \u{2014} \(e(c.message))</summary>")
         out.append("<dl>")
-        var fields: [(String, String)] = [("Rule", "\(c.ruleID) (\(c.level))"), ("Statement", c.statement), ("Cite", c.cite)]
+        out.append("<dt>Rule</dt><dd>\(ruleLink(c.ruleID)) (\(e(c.level)))</dd>")
+        out.append("<dt>Statement</dt><dd>\(e(c.statement))</dd>")
+        if let x = sources.expand(cite: c.cite) {
+            out.append("<dt>Cite</dt><dd><a href=\"#\(e("source-" + EngineNames.encode(x.key)))\">\(e(x.key))</a>"
+                       + e(String(c.cite.dropFirst(x.key.count))) + "</dd>")
+            out.append("<dt>Source</dt><dd>\(sourceText(x))</dd>")
+        } else {
+            out.append("<dt>Cite</dt><dd>\(e(c.cite))</dd>")
+        }
+        var fields: [(String, String)] = []
         if let x = c.expected { fields.append(("Expected", x)) }
         if let a = c.actual { fields.append(("Actual", a)) }
         if let x = c.expectation { fields.append(("Baseline", x)) }
@@ -144,7 +194,7 @@ public enum HTMLReport {
                 + entries.suffix(tail).map(line)).joined(separator: "\n")
     }
 
-    static func ruleTable(_ r: RunReport, _ out: inout [String]) {
+    static func ruleTable(_ r: RunReport, listed: Set<String> = [], _ out: inout [String]) {
         guard !r.cases.isEmpty else { return }
         let columns = Verdict.allCases.filter { v in r.cases.contains { $0.verdict == v } }
         let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
@@ -153,8 +203,12 @@ public enum HTMLReport {
                    + columns.map { "<th class=\"n\">\(e($0.rawValue))</th>" }.joined() + "</tr></thead><tbody>")
         for g in groups {
             let worst = g.cases.map(\.verdict).min { rank($0) < rank($1) } ?? .pass
-            var row = "<tr class=\"\(cls(worst))\"><td><code>\(e(g.rule))</code></td><td>\(e(g.cases[0].level))</td>"
-                + "<td>\(e(g.cases[0].statement))</td>"
+            let links = g.cases.filter { listed.contains($0.id) }
+            var cases = links.prefix(12).map { "<a href=\"#\(e(anchor("case", $0.id)))\">\(e($0.verdict.rawValue))</a>" }
+            if links.count > 12 { cases.append("\u{2026}") }
+            var row = "<tr class=\"\(cls(worst))\" id=\"\(e(anchor("rule", g.rule)))\"><td><code>\(e(g.rule))</code>"
+                + (cases.isEmpty ? "" : "<div class=\"cases\">\(cases.joined(separator: " "))</div>")
+                + "</td><td>\(e(g.cases[0].level))</td><td>\(e(g.cases[0].statement))</td>"
             for v in columns {
                 let n = g.cases.filter { $0.verdict == v }.count
                 row += n == 0 ? "<td class=\"n zero\">\u{00b7}</td>" : "<td class=\"n \(cls(v))\">\(n)</td>"
@@ -225,6 +279,7 @@ public enum HTMLReport {
     table.rules td.zero{color:#afb8c1}
     table.rules tr.v-fail td:first-child{border-left:4px solid #cf222e}
     table.rules tr.v-warn td:first-child{border-left:4px solid #b35900}
+    table.rules div.cases{font-size:12px;font-weight:normal}a{color:#0969da}
     footer{max-width:1180px;margin:0 auto;padding:12px 24px 32px;color:#57606a;font-size:13px}
     @media print{.figure{overflow:visible}details.case{break-inside:avoid}}
     """

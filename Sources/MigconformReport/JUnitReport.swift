@@ -1,15 +1,18 @@
 import MigconformRun
 
 /// Renders `junit.xml` for CI systems: one `<testsuite>` per rule inside `<testsuites>`, one `<testcase>` per case,
-/// times in seconds. Suites and cases are named by engine-safe names (``EngineNames``: `[A-Za-z0-9_-]`, reversible):
-/// the suite by the rule's, the case by the case's (`V2-ARC__STOP-to-RUNNING__`), with classname
-/// `<spec id>.<rule name>`; the original ids stay in the `rule` property of the suite and the `id` property of each
-/// case.
+/// times in seconds with at most three decimals. Suites and cases are named by engine-safe names (``EngineNames``:
+/// `[A-Za-z0-9_-]`, reversible): the suite by the rule's, the case by the case's (`V2-ARC__STOP-to-RUNNING`), with
+/// classname `<spec id>.<rule name>`; the rule's facts are the suite's properties, and each case's original id (with
+/// its verdict and level when it did not pass) opens its `<system-out>`.
+///
+/// The file is valid against the JUnit schema Jenkins' xunit plugin publishes (`junit-10.xsd`): no properties inside
+/// a test case, no `skipped` count on the root element, times matching `SUREFIRE_TIME`.
 ///
 /// FAIL becomes `<failure>`; ERROR and TIMEOUT become `<error>`; SKIPPED and NOT_APPLICABLE become `<skipped>`;
-/// XFAIL is skipped with the message "expected failure". WARN, INFO, XPASS and FLAKE pass, with a `verdict`
-/// property and a `<system-out>` saying what happened (`WARNING: ...` for WARN). Every string is escaped, and
-/// characters XML 1.0 does not allow (most control characters) are replaced by visible escapes such as `\x07`.
+/// XFAIL is skipped with the message "expected failure". WARN, INFO, XPASS and FLAKE pass, with a `<system-out>`
+/// saying what happened (`WARNING: ...` for WARN). Every string is escaped, and characters XML 1.0 does not allow
+/// (most control characters) are replaced by visible escapes such as `\x07`.
 public enum JUnitReport {
     /// The whole `junit.xml` text.
     public static func render(_ r: RunReport) -> String {
@@ -18,13 +21,13 @@ public enum JUnitReport {
         let all = tally(r.cases)
         out.append("<testsuites name=\(attr("migconform \(spec) \(r.run.specVersion)"))"
                    + " tests=\"\(all.tests)\" failures=\"\(all.failures)\" errors=\"\(all.errors)\""
-                   + " skipped=\"\(all.skipped)\" time=\"\(PlainText.seconds(micros: all.micros))\">")
+                   + " time=\"\(seconds(all.micros))\">")
         for group in ReportFacts.byRule(r.cases) {
             let t = tally(group.cases)
             let first = group.cases[0]
             out.append("  <testsuite name=\(attr(EngineNames.encode(group.rule))) tests=\"\(t.tests)\" failures=\"\(t.failures)\""
                        + " errors=\"\(t.errors)\" skipped=\"\(t.skipped)\""
-                       + " time=\"\(PlainText.seconds(micros: t.micros))\" timestamp=\(attr(r.run.started))>")
+                       + " time=\"\(seconds(t.micros))\" timestamp=\(attr(r.run.started))>")
             out.append("    <properties>")
             for (k, v) in [("rule", group.rule), ("level", first.level), ("statement", first.statement), ("cite", first.cite),
                            ("spec", "\(spec) \(r.run.specVersion)"), ("target", r.run.target),
@@ -40,43 +43,52 @@ public enum JUnitReport {
     }
 
     private static func testcase(_ c: CaseResult, spec: String, _ out: inout [String]) {
-        let open = "    <testcase classname=\(attr(spec + "." + EngineNames.encode(c.ruleID)))"
-            + " name=\(attr(EngineNames.encode(c.id))) time=\"\(PlainText.seconds(micros: c.durationMicros))\">"
-        out.append(open)
-        out.append("      <properties>")
-        out.append("        <property name=\"id\" value=\(attr(c.id))/>")
+        let name = EngineNames.encode(c.id)
+        let head = "    <testcase classname=\(attr(spec + "." + EngineNames.encode(c.ruleID)))"
+            + " name=\(attr(name)) time=\"\(seconds(c.durationMicros))\""
         if c.verdict == .pass {
-            out.append("      </properties>")
-            out.append("    </testcase>")
+            // The id only where the name is not the id itself.
+            out.append(name == c.id ? head + "/>" : head + "><system-out>id: \(text(c.id))</system-out></testcase>")
             return
         }
-        out.append("        <property name=\"verdict\" value=\(attr(c.verdict.rawValue))/>")
-        out.append("        <property name=\"level\" value=\(attr(c.level))/>")
-        out.append("      </properties>")
+        out.append(head + ">")
+        let facts = "id: \(c.id)\nverdict: \(c.verdict.rawValue)\nlevel: \(c.level)\n"
         let message = attr(c.message)
         switch c.verdict {
         case .fail:
             out.append("      <failure type=\"FAIL\" message=\(message)>\(text(details(c)))</failure>")
+            systemOut(facts, &out)
         case .error, .timeout:
             out.append("      <error type=\(attr(c.verdict.rawValue)) message=\(message)>\(text(details(c)))</error>")
+            systemOut(facts, &out)
         case .notApplicable:
             out.append("      <skipped message=\(attr("not applicable: " + c.message))/>")
+            systemOut(facts, &out)
         case .skipped:
             out.append("      <skipped message=\(attr("skipped: " + c.message))/>")
+            systemOut(facts, &out)
         case .xfail:
             out.append("      <skipped message=\"expected failure\">\(text(details(c)))</skipped>")
+            systemOut(facts, &out)
         case .warn:
-            systemOut("WARNING: \(c.level) rule \(c.ruleID) not met\n" + details(c), &out)
+            systemOut(facts + "WARNING: \(c.level) rule \(c.ruleID) not met\n" + details(c), &out)
         case .info:
-            systemOut("INFO: device choice on a MAY rule\n" + details(c), &out)
+            systemOut(facts + "INFO: device choice on a MAY rule\n" + details(c), &out)
         case .xpass:
-            systemOut("XPASS: the baseline expected a failure, but the case passed\n" + details(c), &out)
+            systemOut(facts + "XPASS: the baseline expected a failure, but the case passed\n" + details(c), &out)
         case .flake:
-            systemOut("FLAKE: failed, then passed on a retry\n" + details(c), &out)
+            systemOut(facts + "FLAKE: failed, then passed on a retry\n" + details(c), &out)
         case .pass:
             break
         }
         out.append("    </testcase>")
+    }
+
+    /// Seconds with three decimals (milliseconds, rounded), as `SUREFIRE_TIME` allows: `2.500`.
+    static func seconds(_ micros: UInt64) -> String {
+        let ms = (micros + 500) / 1000
+        let frac = String(ms % 1000)
+        return "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
     }
 
     private static func systemOut(_ s: String, _ out: inout [String]) {

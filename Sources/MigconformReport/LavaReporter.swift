@@ -34,27 +34,25 @@ public final class LavaReporter: RunObserver {
             }
         }
 
+        /// How long one helper may take before it is killed (they print one line and exit).
+        public var timeout: Double = 120
+
         /// The helper's full path, when one of the search directories has it.
-        public func find(_ name: String) -> String? {
-            for dir in searchPath where !dir.isEmpty {
-                let candidate = dir + "/" + name
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            }
-            return nil
-        }
+        public func find(_ name: String) -> String? { ChildProcess.find(name, in: searchPath) }
 
         /// Runs a helper with its arguments and waits for it (output goes where this process's goes, so the signals
-        /// reach the LAVA console in order); prints `signal` instead when the helper is missing. Returns its status.
+        /// reach the LAVA console in order); prints `signal` instead when the helper is missing or cannot start.
+        /// Returns its status. Started with posix_spawn and reaped with waitpid, never Foundation's `Process`,
+        /// which needs the loopback interface and hangs in a guest without one.
         @discardableResult
         public func call(_ name: String, _ arguments: [String], signal: String) -> Int32 {
             guard let path = find(name) else { printSignal(signal); return 0 }
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: path)
-            p.arguments = arguments
             do {
-                try p.run()
-                p.waitUntilExit()
-                return p.terminationStatus
+                let r = try ChildProcess.run(path, arguments, stdin: .null, timeout: timeout)
+                if r.timedOut {
+                    FileHandle.standardError.write(Data("migconform: \(name) did not end within \(Int(timeout)) s: killed\n".utf8))
+                }
+                return r.termination.shellStatus
             } catch {
                 printSignal(signal)
                 return 0

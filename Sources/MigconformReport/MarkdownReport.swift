@@ -7,27 +7,31 @@ import MigconformSpec
 /// Plain Markdown with no HTML, ASCII only, lines kept within ``width`` characters where the text allows.
 /// Order: the verdict and what was tested; every FAIL, TIMEOUT and ERROR case in full (rule statement, level,
 /// citation, expected and actual, message, transcript, reproducer); WARN cases the same way; baseline outcomes;
-/// the device's choices on MAY rules; hazards skipped; other skipped cases; a table of counts per rule.
+/// the device's choices on MAY rules; hazards skipped; other skipped cases; the sources cited, spelled out (header
+/// and kernel version, mailing-list message by Message-ID, with links); a table of counts per rule. Every line fits
+/// in ``width`` columns.
 public enum MarkdownReport {
     /// The line width prose is wrapped to.
     public static let width = 100
     /// Transcripts longer than this show their first and last operations only (`report.json` has them all).
     public static let maxTranscriptLines = 60
 
-    /// The whole `report.md` text.
-    public static func render(_ r: RunReport) -> String {
+    /// The whole `report.md` text. Citations are spelled out from `spec`'s sources, or from the spec the report
+    /// names (built in, or the file) when its hash matches.
+    public static func render(_ r: RunReport, spec: Spec? = nil) -> String {
+        let sources = CitationSources.of(r, spec: spec)
         var out: [String] = []
         header(r, &out)
 
         let broken = [Verdict.fail, .timeout, .error].flatMap { v in sorted(r.cases.filter { $0.verdict == v }) }
         if !broken.isEmpty {
             out += ["", "## Failures (\(broken.count))"]
-            for (i, c) in broken.enumerated() { caseBlock(c, index: i + 1, &out) }
+            for (i, c) in broken.enumerated() { caseBlock(c, index: i + 1, sources: sources, &out) }
         }
         let warnings = sorted(r.cases.filter { $0.verdict == .warn })
         if !warnings.isEmpty {
             out += ["", "## Warnings (\(warnings.count))"]
-            for (i, c) in warnings.enumerated() { caseBlock(c, index: i + 1, &out) }
+            for (i, c) in warnings.enumerated() { caseBlock(c, index: i + 1, sources: sources, &out) }
         }
         let baseline = sorted(r.cases.filter { [.xpass, .flake, .xfail].contains($0.verdict) })
         if !baseline.isEmpty {
@@ -56,8 +60,37 @@ public enum MarkdownReport {
             out += skipped.prefix(50).flatMap { item($0, "\(code($0.id))") }
             if skipped.count > 50 { out.append("- ... and \(skipped.count - 50) more (see report.json)") }
         }
+        let cited = sources.cited(by: r.cases)
+        if !cited.isEmpty {
+            out += ["", "## Sources (\(cited.count))", "", "What the citations of the cases above and below name.", ""]
+            for x in cited { out += sourceLines(x, first: "- `\(PlainText.line(x.key))`: ", rest: "  ") }
+        }
         ruleTable(r, &out)
-        return out.joined(separator: "\n") + "\n"
+        return out.flatMap { $0.count > width ? hardWrap($0) : [$0] }.joined(separator: "\n") + "\n"
+    }
+
+    /// A source, spelled out, with its link as a Markdown autolink.
+    static func sourceLines(_ x: CitationSources.Expansion, first: String, rest: String) -> [String] {
+        var lines = PlainText.wrap(md(x.text), width: width, first: first, rest: rest)
+        if let link = x.link {
+            if lines[lines.count - 1].count + link.count + 3 <= width { lines[lines.count - 1] += " <\(link)>" }
+            else { lines.append(rest + "<\(link)>") }
+        }
+        return lines
+    }
+
+    /// A line still longer than ``width`` (one very long word) cut into pieces, each continued with its indent.
+    static func hardWrap(_ line: String) -> [String] {
+        let indent = String(line.prefix { $0 == " " })
+        var out: [String] = []
+        var rest = Substring(line)
+        while rest.count > width {
+            out.append(String(rest.prefix(width)))
+            rest = rest.dropFirst(width)
+            rest = Substring(indent + (indent.isEmpty ? "  " : "") + rest)
+        }
+        out.append(String(rest))
+        return out
     }
 
     // MARK: - Parts
@@ -108,11 +141,12 @@ public enum MarkdownReport {
         }
     }
 
-    private static func caseBlock(_ c: CaseResult, index: Int, _ out: inout [String]) {
+    private static func caseBlock(_ c: CaseResult, index: Int, sources: CitationSources, _ out: inout [String]) {
         out += ["", "### \(index). \(c.verdict.rawValue) \(code(c.id))", ""]
         field("Rule", "\(PlainText.line(c.ruleID)) (\(PlainText.line(c.level)))", &out)
         field("Statement", c.statement, &out)
         field("Cite", c.cite, &out)
+        if let x = sources.expand(cite: c.cite) { out += sourceLines(x, first: "- Source: ", rest: "  ") }
         if let e = c.expected { field("Expected", e, &out) }
         if let a = c.actual { field("Actual", a, &out) }
         field("Message", c.message, &out)
@@ -125,18 +159,26 @@ public enum MarkdownReport {
         }
         if let rep = c.reproducer, !rep.isEmpty {
             out.append("- Reproducer (from reset, \(rep.count) operation\(rep.count == 1 ? "" : "s")):")
-            for (i, e) in rep.enumerated() { out.append("    \(i + 1). \(TranscriptFormatter.step(e))") }
+            for (i, e) in rep.enumerated() {
+                let head = "    \(i + 1). "
+                out += PlainText.wrap(TranscriptFormatter.step(e), width: width, first: head,
+                                      rest: String(repeating: " ", count: head.count))
+            }
         }
     }
 
     /// The numbered transcript list, indented under its list item; steps are numbered from 1.
     static func transcriptLines(_ entries: [TranscriptEntry]) -> [String] {
-        let line = { (e: TranscriptEntry) in "    \(e.step + 1). \(TranscriptFormatter.line(e))" }
-        guard entries.count > maxTranscriptLines else { return entries.map(line) }
+        let line = { (e: TranscriptEntry) -> [String] in
+            let head = "    \(e.step + 1). "
+            return PlainText.wrap(TranscriptFormatter.line(e), width: width, first: head,
+                                  rest: String(repeating: " ", count: head.count))
+        }
+        guard entries.count > maxTranscriptLines else { return entries.flatMap(line) }
         let head = maxTranscriptLines * 2 / 3, tail = maxTranscriptLines - head
-        return entries.prefix(head).map(line)
+        return entries.prefix(head).flatMap(line)
             + ["    ... \(entries.count - head - tail) operations left out (see report.json) ..."]
-            + entries.suffix(tail).map(line)
+            + entries.suffix(tail).flatMap(line)
     }
 
     private static func field(_ name: String, _ value: String, _ out: inout [String]) {
@@ -181,13 +223,11 @@ public enum MarkdownReport {
 
     private static func ruleTable(_ r: RunReport, _ out: inout [String]) {
         guard !r.cases.isEmpty else { return }
-        var columns: [(String, Verdict)] = [("PASS", .pass), ("FAIL", .fail), ("WARN", .warn), ("INFO", .info),
+        // PASS and FAIL always; the other verdicts only when some case has them.
+        let columns: [(String, Verdict)] = [("PASS", .pass), ("FAIL", .fail), ("WARN", .warn), ("INFO", .info),
                                             ("N/A", .notApplicable), ("SKIP", .skipped), ("TIMEOUT", .timeout),
-                                            ("ERROR", .error)]
-        for (name, v) in [("XFAIL", Verdict.xfail), ("XPASS", .xpass), ("FLAKE", .flake)]
-        where r.cases.contains(where: { $0.verdict == v }) {
-            columns.append((name, v))
-        }
+                                            ("ERROR", .error), ("XFAIL", .xfail), ("XPASS", .xpass), ("FLAKE", .flake)]
+            .filter { col in [.pass, .fail].contains(col.1) || r.cases.contains { $0.verdict == col.1 } }
         let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
         var rows: [[String]] = [["Rule", "Level"] + columns.map { $0.0 }]
         for g in groups {
@@ -200,18 +240,33 @@ public enum MarkdownReport {
         }
         var widths = Array(repeating: 0, count: rows[0].count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        func render(_ row: [String]) -> String {
-            "| " + row.enumerated().map { i, cell in
-                i < 2 ? PlainText.pad(cell, widths[i]) : PlainText.padLeft(cell, widths[i])
-            }.joined(separator: " | ") + " |"
-        }
         out += ["", "## Rules (\(groups.count))", "",
                 "Cases per rule and verdict (`.` is zero). (core): the rule tests the kernel's VFIO core,",
                 "not the driver.", ""]
-        out.append(render(rows[0]))
-        out.append("|" + widths.enumerated().map { i, w in
-            i < 2 ? String(repeating: "-", count: w + 2) : String(repeating: "-", count: w + 1) + ":"
-        }.joined(separator: "|") + "|")
-        for row in rows.dropFirst() { out.append(render(row)) }
+        // As many verdict columns per table as fit in the width; the rule and level columns repeat.
+        var chunks: [[Int]] = [[]]
+        var used = 2 + widths[0] + 3 + widths[1] + 2
+        for i in 2..<widths.count {
+            if used + widths[i] + 3 > width, !chunks[chunks.count - 1].isEmpty {
+                chunks.append([])
+                used = 2 + widths[0] + 3 + widths[1] + 2
+            }
+            chunks[chunks.count - 1].append(i)
+            used += widths[i] + 3
+        }
+        for (n, chunk) in chunks.enumerated() {
+            let cols = [0, 1] + chunk
+            func render(_ row: [String]) -> String {
+                "| " + cols.map { i in
+                    i < 2 ? PlainText.pad(row[i], widths[i]) : PlainText.padLeft(row[i], widths[i])
+                }.joined(separator: " | ") + " |"
+            }
+            if n > 0 { out.append("") }
+            out.append(render(rows[0]))
+            out.append("|" + cols.map { i in
+                i < 2 ? String(repeating: "-", count: widths[i] + 2) : String(repeating: "-", count: widths[i] + 1) + ":"
+            }.joined(separator: "|") + "|")
+            for row in rows.dropFirst() { out.append(render(row)) }
+        }
     }
 }

@@ -144,24 +144,32 @@ public struct ReportDiff: Sendable {
             + "\(added.count) new, \(removed.count) removed, \(changed.count) other change\(changed.count == 1 ? "" : "s")"
     }
 
+    /// The plain text: every line within ``textWidth`` columns (the statement of a rule once, under its rule).
     func text() -> String {
-        var out = "old: \(runLine(old))\nnew: \(runLine(new))\n"
-        for n in notes { out += "note: \(PlainText.line(n))\n" }
+        func wrapped(_ head: String, _ text: String, indent: Int) -> String {
+            TextLayout.hanging(head, text, width: Self.textWidth, indent: indent).joined(separator: "\n") + "\n"
+        }
+        var out = wrapped("old: ", runLine(old), indent: 5) + wrapped("new: ", runLine(new), indent: 5)
+        for n in notes { out += wrapped("note: ", PlainText.line(n), indent: 6) }
         out += verdictLine + "\n"
         for (title, changes) in sections() where !changes.isEmpty {
             out += "\n\(title.uppercased()) (\(changes.count))\n"
             for rule in Self.rules(changes) {
                 let cs = changes.filter { $0.ruleID == rule }
-                out += "  \(PlainText.line(rule))  \(PlainText.line(cs[0].level))  \(PlainText.line(cs[0].statement))\n"
+                out += wrapped("  ", "\(PlainText.line(rule)) (\(PlainText.line(cs[0].level))): "
+                               + PlainText.line(cs[0].statement), indent: 6)
                 for c in cs {
-                    out += "    \(PlainText.line(c.caseID))  \(verdicts(c))"
-                    out += c.message.isEmpty ? "\n" : ": \(PlainText.line(c.message))\n"
+                    out += wrapped("    ", "\(PlainText.line(c.caseID))  \(verdicts(c))"
+                                   + (c.message.isEmpty ? "" : ": \(PlainText.line(c.message))"), indent: 8)
                 }
             }
         }
-        out += "\n\(tally())\n"
+        out += "\n" + wrapped("", tally(), indent: 0)
         return out
     }
+
+    /// The width of the plain text (a review email's).
+    public static let textWidth = 100
 
     func markdown() -> String {
         func cell(_ s: String) -> String {

@@ -18,6 +18,8 @@ public enum ReportVerifier {
         public var problems: [String] = []
         /// Things that could not be checked (no spec file at hand).
         public var notes: [String] = []
+        /// True when there was no report to verify (no such folder, or a report.json that does not load).
+        public var unreadable = false
         public var ok: Bool { problems.isEmpty }
     }
 
@@ -34,6 +36,7 @@ public enum ReportVerifier {
             result.passed.append("report.json loads, schema version \(report.schemaVersion)")
         } catch {
             result.problems.append("\(error)")
+            result.unreadable = true
             return result
         }
         let fm = FileManager.default
@@ -85,8 +88,9 @@ public enum ReportVerifier {
 
         // The spec.
         let spec = specPath ?? report.run.specPath
-        if let d = fm.contents(atPath: spec) {
-            let h = SHA256.hex([UInt8](d))
+        let bytes = BuiltinSpecs.isBuiltin(spec) ? BuiltinSpecs.file(spec)?.bytes : fm.contents(atPath: spec).map { [UInt8]($0) }
+        if let d = bytes {
+            let h = SHA256.hex(d)
             if h == report.run.specSHA256 { result.passed.append("spec \(spec): SHA-256 matches") }
             else { result.problems.append("spec \(spec): SHA-256 is \(h), the run recorded \(report.run.specSHA256)") }
         } else {

@@ -292,14 +292,14 @@ public enum StateDiagram {
         out.append("<g font-size=\"12\">")
         out.append("<rect x=\"\(f(lx - 10))\" y=\"\(f(ly - 8))\" width=\"\(f(legendWidth - 10))\" "
                    + "height=\"\(f(Double(ArcVerdict.allCases.count) * 22 + 5 * 26 + 62))\" rx=\"6\" fill=\"#f6f8fa\" stroke=\"#d0d7de\"/>")
-        out.append("<text x=\"\(f(lx))\" y=\"\(f(ly + 8))\" font-weight=\"bold\" fill=\"#24292f\">Arcs (single-step)</text>")
+        out.append("<text x=\"\(f(lx))\" y=\"\(f(ly + 8))\" font-weight=\"bold\" fill=\"#24292f\">Arcs (single-step only)</text>")
         ly += 26
         for v in ArcVerdict.allCases {
             let count = results.filter { $0.verdict == v }.count
             out.append("<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 44))\" y2=\"\(f(ly))\" stroke=\"\(v.color)\" "
                        + "stroke-width=\"\(f(v.width))\"" + (v.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")
                        + " marker-end=\"url(#\(v.marker))\"/>")
-            out.append("<text x=\"\(f(lx + 54))\" y=\"\(f(ly + 4))\" fill=\"#24292f\">\(esc(v.rawValue)) (\(count))</text>")
+            out.append("<text x=\"\(f(lx + 54))\" y=\"\(f(ly + 4))\" fill=\"#24292f\">\(esc(v.rawValue)) (\(count) arc\(count == 1 ? "" : "s"))</text>")
             ly += 22
         }
         ly += 8

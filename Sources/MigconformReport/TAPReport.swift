@@ -1,16 +1,17 @@
 import MigconformRun
 
-/// Renders `report.tap`: TAP version 13 in the kselftest style, one test point per case in run order.
+/// Renders `report.tap`: TAP version 13 in the kselftest style, one test point per case in run order, ending with
+/// kselftest's totals line (`# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N`).
 ///
 /// Each test point is named by the case's engine-safe name (``EngineNames``: `[A-Za-z0-9_-]` only, reversible), so
-/// LAVA, KernelCI and the kselftest parsers keep it as it is: `ok 3 V2-ARC__STOP-to-RUNNING__`. Whether a point is
-/// `ok` follows ``EngineVerdicts``; a directive after the name says what else happened: `# SKIP <reason>`,
+/// LAVA, KernelCI and the kselftest parsers keep it as it is: `ok 3 V2-ARC__STOP-to-RUNNING`. Whether a point is
+/// `ok` follows ``EngineVerdicts``; a directive after the name says what else happened: `# SKIP`,
 /// `# TIMEOUT <n> seconds`, `# error <message>`, `# WARN`, `# INFO`, `# XFAIL <expectation>`, `# XPASS`, `# FLAKE`.
+/// A skip's reason is not on its line (Linaro's kselftest parser would make it part of the name) but in the YAML.
 /// A YAML diagnostics block (indented two spaces, between `---` and `...`) follows every point whose name is not
-/// the case id itself or whose case neither passed nor was skipped: it opens with the original case id (`id`), and
-/// for the latter goes on with the verdict, level, rule, statement, citation, expected, actual, message, duration,
-/// transcript and reproducer. YAML strings are
-/// always double-quoted and ASCII.
+/// the case id itself or whose case did not pass: it opens with the original case id (`id`), a skip goes on with
+/// its `message`, and the others with the verdict, level, rule, statement, citation, expected, actual, message,
+/// duration, transcript and reproducer. YAML strings are always double-quoted and ASCII.
 public enum TAPReport {
     /// The whole `report.tap` text.
     public static func render(_ r: RunReport) -> String {
@@ -19,16 +20,41 @@ public enum TAPReport {
                    + "\(PlainText.line(r.run.specVersion)), target \(PlainText.line(r.run.target))")
         for (i, c) in r.cases.enumerated() {
             out.append(testPoint(c, number: i + 1, run: r.run))
-            let details = ![.pass, .skipped, .notApplicable].contains(c.verdict)
-            guard details || EngineNames.encode(c.id) != c.id else { continue }
+            let skip = [.skipped, .notApplicable].contains(c.verdict)
+            let details = c.verdict != .pass && !skip
+            guard details || skip || EngineNames.encode(c.id) != c.id else { continue }
             out.append("  ---")
             out.append("  id: \(yaml(c.id))")
+            if skip { out.append("  message: \(yaml(skipReason(c)))") }
             if details { diagnostics(c, &out) }
             out.append("  ...")
         }
         out.append("# \(ReportFacts.headline(r)): \(ReportFacts.reason(r))")
         out.append("# \(ReportFacts.counts(r))")
+        out.append(totals(r.cases))
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// kselftest's closing line, `# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N`: every case in exactly one
+    /// count. WARN and INFO count as passes, TIMEOUT as a failure, a FLAKE as its test point reads (ok or not ok).
+    public static func totals(_ cases: [CaseResult]) -> String {
+        var pass = 0, fail = 0, xfail = 0, xpass = 0, skip = 0, error = 0
+        for c in cases {
+            switch c.verdict {
+            case .pass, .warn, .info: pass += 1
+            case .fail, .timeout: fail += 1
+            case .xfail: xfail += 1
+            case .xpass: xpass += 1
+            case .skipped, .notApplicable: skip += 1
+            case .error: error += 1
+            case .flake: if EngineVerdicts.tapOK(c) { pass += 1 } else { fail += 1 }
+            }
+        }
+        return "# Totals: pass:\(pass) fail:\(fail) xfail:\(xfail) xpass:\(xpass) skip:\(skip) error:\(error)"
+    }
+
+    private static func skipReason(_ c: CaseResult) -> String {
+        (c.verdict == .notApplicable ? "not applicable: " : "") + directiveText(c.message)
     }
 
     /// One kselftest-style test point: `ok N name`, `not ok N name # TIMEOUT 30 seconds`, ...
@@ -36,8 +62,7 @@ public enum TAPReport {
         let head = (EngineVerdicts.tapOK(c) ? "ok" : "not ok") + " \(n) " + EngineNames.encode(c.id)
         switch c.verdict {
         case .pass, .fail: return head
-        case .skipped: return head + " # SKIP " + directiveText(c.message)
-        case .notApplicable: return head + " # SKIP not applicable: " + directiveText(c.message)
+        case .skipped, .notApplicable: return head + " # SKIP"
         case .timeout: return head + " # TIMEOUT \(EngineVerdicts.timeoutSeconds(c, run: run)) seconds"
         case .error: return head + " # error " + directiveText(c.message)
         case .warn: return head + " # WARN"

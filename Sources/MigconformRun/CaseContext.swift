@@ -57,6 +57,9 @@ struct Finding {
         case roundTrip
         /// The device accepted a damaged stream (`resume-damaged` with that damage, `stop-fails`); only ever a cause.
         case resumeAccepted(damage: String)
+        /// The case of a rule of this check kind (and `expect`, and binding, where given) that already judges what
+        /// blocked this one; only ever a cause.
+        case check(CheckKind, expect: String? = nil, from: String? = nil, to: String? = nil)
     }
     var subject: Subject
     var expected: String
@@ -80,6 +83,8 @@ final class DevicePosition {
     /// request that has not been read back yet (a wrong landing is the arc's fault, not a spontaneous change).
     var settled: UInt32?
     var settledByRequest = false
+    /// The request behind `settledByRequest`, from a known state: a wrong landing is judged under its arc.
+    var lastRequest: (from: String, to: String)?
     /// A reset was issued and its result has not been read yet: from this known state, or from one the run did not
     /// know (empty).
     var resetFrom: String?
@@ -234,12 +239,22 @@ final class CaseContext {
                       "after a failed exit from the resume state the device reports \(now)")
             }
         }
+        if generation == .v2, let settled = position.settled, settled != value, position.settledByRequest,
+           let request = position.lastRequest, request.to == name(of: settled) {
+            // A request that succeeded and left the device elsewhere: its arc, or its combination, is at fault.
+            let single = machine.arcs.contains { $0.from == request.from && $0.to == request.to }
+            let subject: Finding.Subject = single ? .arcState(from: request.from, to: request.to)
+                : .check(.combination, expect: "state", from: request.from, to: request.to)
+            found(subject, expected: "state \(request.to)", actual: "state \(now)",
+                  "\(request.from)->\(request.to) succeeded but left the device in \(now)")
+        }
         if generation == .v2, let settled = position.settled, settled != value, !position.settledByRequest {
             found(.spontaneousChange, expected: "state \(name(of: settled)) (nothing asked it to move)", actual: "state \(now)",
                   "the device moved from \(name(of: settled)) to \(now) with no request")
         }
         position.settled = value
         position.settledByRequest = false
+        position.lastRequest = nil
     }
 
     /// Resets the device; true when the reset succeeded.
@@ -286,7 +301,9 @@ final class CaseContext {
     func request(_ value: UInt32) throws -> SetAnswer {
         let resume = spec.stateName(forRole: "resume")
         let leavingResume = position.known != nil && position.known == resume && spec.state(value: value)?.name != resume
+        let from = position.known
         let answer = try send(value)
+        if let from, answer.succeeded, let to = spec.state(value: value)?.name, to != from { position.lastRequest = (from, to) }
         if leavingResume {
             if answer.succeeded, let e = position.refusedResumeWrite {
                 found(.refusedWrite, expected: "leaving \(resume ?? "the resume state") fails after a refused write",
@@ -362,7 +379,10 @@ final class CaseContext {
             start = initial
             path = route(from: initial)
         }
-        guard let path, let start else { throw Blocked(reason: "no way to \(state) on this profile") }
+        // A state the profile cannot reach: the device's flags lack a mandatory one (the flags rules judge that).
+        guard let path, let start else {
+            throw Blocked(reason: "no way to \(state) on this profile", cause: .check(.migrationFlags, expect: "includes-mandatory"))
+        }
         let fd = try walk(path, from: start)
         if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {
             throw Blocked(reason: "writing a valid stream in \(state) failed with \(e)")
@@ -449,7 +469,11 @@ final class CaseContext {
 
     /// Bound on a save stream, so a device that never ends its stream cannot keep the runner forever.
     var streamLimit: UInt64 {
-        if case .value(let n)? = try? op(.getDataSize), n > 0 { return n * 2 + (1 << 20) }
+        if case .value(let n)? = try? op(.getDataSize), n > 0 {
+            // Twice the estimate and a megabyte, saturating: a device may answer any 64-bit number.
+            let (twice, over) = n.multipliedReportingOverflow(by: 2)
+            return over ? .max : twice.addingReportingOverflow(1 << 20).overflow ? .max : twice + (1 << 20)
+        }
         return 1 << 36
     }
 
@@ -491,7 +515,9 @@ final class CaseContext {
             if viaPreCopy {
                 let pre = try role("pre-copy")
                 fd = try enter(pre, fresh: true)
-                guard let f = fd else { throw Blocked(reason: "entering \(pre) gave no data fd") }
+                guard let f = fd else {
+                    throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc, expect: "data-fd", to: pre))
+                }
                 let end = try drain(fd: f, stopAtENOMSG: true, into: stream)
                 if let e = end.errno, e != .ENOMSG { throw Blocked(reason: "pre-copy read failed with \(e)") }
                 guard let path = machine.path(from: pre, to: save) else { throw Blocked(reason: "no path \(pre)->\(save)") }
@@ -499,7 +525,9 @@ final class CaseContext {
             } else {
                 fd = try enter(save, fresh: true)
             }
-            guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
+            guard let f = fd, f >= 0 else {
+                throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc, expect: "data-fd", to: save))
+            }
             let end = try drain(fd: f, stopAtENOMSG: false, into: stream)
             if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)", cause: .streamEnd) }
             // The stream goes back in the pieces it came out in, as a migration's destination writes what the
@@ -511,7 +539,8 @@ final class CaseContext {
             try enter(try role("save"), fresh: true)
             var sizes: [Int] = []
             do { try stream.append(try V1Stream(self).save(transactions: &sizes)) } catch let n as NotDrained {
-                throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations (see the drain rule)")
+                throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations",
+                              cause: .check(.saveProtocol, expect: "drains"))
             }
             cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
         }

@@ -32,6 +32,9 @@ struct FindingJudge {
             case .spontaneousChange: return check.kind == .invariant && check.string("name") == "no-spontaneous-change"
             case .failedResumeState: return check.kind == .resumeDamaged && check.string("expect") == "state-after-failure"
             case .roundTrip: return check.kind == .roundTrip
+            case .check(let kind, let expect, let from, let to):
+                return check.kind == kind && (expect == nil || check.string("expect") == expect)
+                    && (from == nil || c.from == from) && (to == nil || c.to == to)
             case .resumeAccepted(let damage):
                 return check.kind == .resumeDamaged && check.string("damage") == damage && check.string("expect") == "stop-fails"
             }

@@ -48,10 +48,10 @@ public enum CheckKind: String, Sendable, CaseIterable {
         case .migrationFlags:
             return [.oneOf("expect", ["get-succeeds", "includes-mandatory", "defined-combination"], required: true)]
         case .feature:
-            return [.integer("feature", required: true),
+            return [.integer("feature", in: Limits.featureIndex, required: true),
                     .list("ops", of: ["get", "set", "probe"], required: true),
-                    .integer("payload"),
-                    .integer("extra-flags"),
+                    .integer("payload", in: Limits.featurePayload),
+                    .integer("extra-flags", in: Limits.flagsWord),
                     .oneOf("expect", ["success", "failure"], required: true),
                     .oneOf("from", ["initial", "every-settable-state", "error"])]
         case .arc:
@@ -70,7 +70,7 @@ public enum CheckKind: String, Sendable, CaseIterable {
         case .errorSticky:
             return [.oneOf("expect", ["requests-refused", "reset-recovers"], required: true)]
         case .streamEnd:
-            return [.integer("extra-reads")]
+            return [.integer("extra-reads", in: Limits.extraReads)]
         case .sessionKept:
             return []
         case .sessionEnded:
@@ -80,7 +80,7 @@ public enum CheckKind: String, Sendable, CaseIterable {
                                       "refused-outside-precopy", "dirty-zero-at-start", "zero-at-temporary-end",
                                       "supported-in-p2p"], required: true)]
         case .roundTrip:
-            return [.list("segments", of: nil, integers: true),
+            return [.list("segments", of: nil, integers: Limits.segment),
                     .oneOf("via", ["stop-copy", "pre-copy"])]
         case .resumeDamaged:
             return [.oneOf("damage", ["truncate", "truncate-one", "truncate-header", "corrupt", "header", "garbage",
@@ -94,7 +94,7 @@ public enum CheckKind: String, Sendable, CaseIterable {
             return [.oneOf("expect", ["ignored", "preserved", "reserved-field"], required: true)]
         case .saveProtocol:
             return [.oneOf("expect", ["pending-idempotent", "data-offset-nonzero", "drains"], required: true),
-                    .integer("max-iterations")]
+                    .integer("max-iterations", in: Limits.maxIterations)]
         case .deviceAccess:
             return [.oneOf("expect", ["config-read", "interrupts-disable"], required: true),
                     .list("in", of: nil)]
@@ -109,11 +109,12 @@ public struct ParameterSpec: Sendable {
     public enum Shape: Sendable {
         /// One of a fixed set of strings.
         case oneOf([String])
-        /// A list of strings (optionally from a fixed set) or of integers.
-        case list([String]?, integers: Bool)
+        /// A list of strings (optionally from a fixed set) or, with a range, of integers in that range.
+        case list([String]?, integers: ClosedRange<Int64>?)
         /// A list whose items are state names or integers.
         case values
-        case integer
+        /// An integer in the range.
+        case integer(ClosedRange<Int64>)
         case boolean
     }
     public var name: String
@@ -123,13 +124,35 @@ public struct ParameterSpec: Sendable {
     public static func oneOf(_ name: String, _ choices: [String], required: Bool = false) -> ParameterSpec {
         ParameterSpec(name: name, shape: .oneOf(choices), required: required)
     }
-    public static func list(_ name: String, of choices: [String]?, integers: Bool = false,
+    public static func list(_ name: String, of choices: [String]?, integers: ClosedRange<Int64>? = nil,
                             required: Bool = false) -> ParameterSpec {
         ParameterSpec(name: name, shape: .list(choices, integers: integers), required: required)
     }
     public static func values(_ name: String) -> ParameterSpec { ParameterSpec(name: name, shape: .values, required: false) }
-    public static func integer(_ name: String, required: Bool = false) -> ParameterSpec {
-        ParameterSpec(name: name, shape: .integer, required: required)
+    public static func integer(_ name: String, in range: ClosedRange<Int64>, required: Bool = false) -> ParameterSpec {
+        ParameterSpec(name: name, shape: .integer(range), required: required)
     }
     public static func boolean(_ name: String) -> ParameterSpec { ParameterSpec(name: name, shape: .boolean, required: false) }
+}
+
+/// The documented range of every number a spec may hold (Specs/README.md, "Limits"). The loader refuses anything
+/// outside them, so that no executor has to clamp a value and `check-spec` refuses what `run` could not do.
+public enum Limits {
+    /// `feature`: the feature index, the low 16 bits of `vfio_device_feature.flags` (`VFIO_DEVICE_FEATURE_MASK`).
+    public static let featureIndex: ClosedRange<Int64> = 0...0xffff
+    /// `feature` `payload`: bytes after the 8-byte header; the largest migration payload is 16 bytes, and a page
+    /// leaves room for any other feature's struct.
+    public static let featurePayload: ClosedRange<Int64> = 0...4096
+    /// `feature` `extra-flags`: bits of the 32-bit flags word.
+    public static let flagsWord: ClosedRange<Int64> = 0...0xffff_ffff
+    /// `stream-end` `extra-reads`: reads after the end of stream.
+    public static let extraReads: ClosedRange<Int64> = 0...256
+    /// `save-protocol` `max-iterations`.
+    public static let maxIterations: ClosedRange<Int64> = 1...1_000_000
+    /// One `round-trip` write size: one byte up to the 64 MiB the adapter protocol carries in one write.
+    public static let segment: ClosedRange<Int64> = 1...(64 << 20)
+    /// Items of any list in a check (`segments`, `values`, `ops`, `tags`, `in`).
+    public static let listItems = 1024
+    /// A spec file's size in bytes; a larger file is refused before it is parsed.
+    public static let specFileBytes = 1 << 20
 }

@@ -38,6 +38,8 @@ public struct JSONDocument: Sendable {
 public enum JSONParser {
     /// The deepest nesting of arrays and objects accepted; deeper input is refused rather than overflowing the stack.
     public static let maximumDepth = 512
+    /// The most values (of any kind, nested ones included) one text may hold; a spec has a few thousand.
+    public static let maximumValues = 100_000
 
     /// Parses `bytes` and returns the value with the position of every value by JSON path.
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSONValue, positions: [String: SourcePosition]) {
@@ -102,6 +104,7 @@ private struct Parser {
     var line = 1
     var column = 1
     var depth = 0
+    var values = 0
     var positions: [String: SourcePosition] = [:]
     var keyPositions: [String: SourcePosition] = [:]
 
@@ -150,6 +153,10 @@ private struct Parser {
 
     mutating func parseValue(path: String) throws(JSONSyntaxError) -> JSONValue {
         guard !atEnd else { throw error("unexpected end of input, expected a value") }
+        values += 1
+        if values > JSONParser.maximumValues {
+            throw error("more than \(JSONParser.maximumValues) values; a spec holds a few thousand")
+        }
         positions[path] = position
         switch current {
         case Byte.openBrace: return try parseObject(path: path)

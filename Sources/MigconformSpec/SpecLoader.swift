@@ -15,9 +15,16 @@ public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
     public init(file: String, line: Int, column: Int, jsonPath: String, message: String) {
         self.file = file; self.line = line; self.column = column; self.jsonPath = jsonPath; self.message = message
     }
+    /// A path or message from a hostile file can be a megabyte long (a key or string that long): both are cut to
+    /// a length that reads on a screen.
     public var description: String {
-        if line == 0 { return "\(file): \(message)" }
-        return "\(file):\(line):\(column): \(jsonPath): \(message)"
+        if line == 0 { return "\(file): \(SpecProblem.cut(message, 400))" }
+        return "\(file):\(line):\(column): \(SpecProblem.cut(jsonPath, 160)): \(SpecProblem.cut(message, 400))"
+    }
+
+    static func cut(_ text: String, _ limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        return "\(text.prefix(limit * 3 / 4))…(\(text.count) characters)"
     }
 }
 
@@ -70,16 +77,34 @@ public enum SpecLoader {
     }
 
     /// Loads and validates the spec at `path`.
+    /// A file larger than ``Limits/specFileBytes`` is refused after reading at most one byte more than that.
     public static func load(path: String) throws(SpecLoadError) -> Spec {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
-            throw SpecLoadError(problems: [SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: reason)])
+        func refuse(_ reason: String) -> SpecLoadError {
+            SpecLoadError(problems: [SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: reason)])
         }
-        return try load(data: [UInt8](data), path: path)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw refuse("no such file") }
+        if isFolder.boolValue { throw refuse("a folder, not a spec file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw refuse("cannot read the file") }
+        defer { try? handle.close() }
+        let data: Data?
+        do { data = try handle.read(upToCount: Limits.specFileBytes + 1) } catch { throw refuse("cannot read the file: \(error)") }
+        let bytes = [UInt8](data ?? Data())
+        if bytes.count > Limits.specFileBytes { throw refuse(tooLarge) }
+        return try load(data: bytes, path: path)
     }
+
+    static let tooLarge = "larger than \(Limits.specFileBytes >> 20) MiB, the most a spec file may be; not read further"
 
     /// Validates `data` as a spec file; `path` names it in problems and becomes `Spec.path`.
     public static func load(data: [UInt8], path: String) throws(SpecLoadError) -> Spec {
+        if data.count > Limits.specFileBytes {
+            throw SpecLoadError(problems: [SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: tooLarge)])
+        }
+        return try loadUnlimited(data: data, path: path)
+    }
+
+    static func loadUnlimited(data: [UInt8], path: String) throws(SpecLoadError) -> Spec {
         let document: JSONDocument
         do {
             document = try JSONParser.parseDocument(data)
@@ -269,7 +294,10 @@ private final class SpecValidator {
     /// The spelling among `candidates` closest to a mistyped `word`, when one is close enough to be a typo.
     func closest(to word: String, among candidates: [String]) -> String? {
         var best: (name: String, distance: Int)?
+        let length = word.count
         for candidate in candidates {
+            // The distance is at least the difference in length: a word far longer than every name is no typo.
+            if abs(length - candidate.count) > max(1, min(length, candidate.count) / 3) { continue }
             let d = editDistance(Array(word.lowercased()), Array(candidate.lowercased()))
             if d <= max(1, min(word.count, candidate.count) / 3), d < (best?.distance ?? .max) {
                 best = (candidate, d)
@@ -395,7 +423,7 @@ private final class SpecValidator {
                     flagOwner[flag] = name
                 }
             }
-            let probe = unsigned(object, "probe", max: UInt64(UInt32.max))
+            let probe = unsigned(object, "probe", max: UInt64(Limits.featureIndex.upperBound))
             if object["flag"] != nil && object["probe"] != nil {
                 report(object.path("probe"), "a feature has a flag or a probe index, not both")
             }
@@ -727,6 +755,24 @@ private final class SpecValidator {
         return sound ? Check(kind: kind, params: params) : nil
     }
 
+    /// An integer written in decimal within `range`; anything else is reported with the range.
+    func integer(_ value: JSONValue, in range: ClosedRange<Int64>, at path: String) -> Bool {
+        if case .number(let text) = value, let n = Int64(text), range.contains(n) { return true }
+        var found = describe(value)
+        if case .number(let text) = value, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
+            found = "\(text), out of range"
+        }
+        report(path, "expected an integer from \(range.lowerBound) to \(range.upperBound), found \(found)")
+        return false
+    }
+
+    /// A check's list may hold at most ``Limits/listItems`` items.
+    func listSize(_ items: [JSONValue], at path: String) -> Bool {
+        if items.count <= Limits.listItems { return true }
+        report(path, "a list of \(items.count) items; a check's list holds at most \(Limits.listItems)")
+        return false
+    }
+
     /// Checks one parameter value against its schema; reports and returns false when it does not fit.
     func checkParameter(_ value: JSONValue, _ spec: ParameterSpec, at path: String) -> Bool {
         switch spec.shape {
@@ -740,12 +786,8 @@ private final class SpecValidator {
                 return false
             }
             return true
-        case .integer:
-            guard case .number(let n) = value, Int(n) != nil else {
-                report(path, "expected an integer (written in decimal), found \(describe(value))")
-                return false
-            }
-            return true
+        case .integer(let range):
+            return integer(value, in: range, at: path)
         case .boolean:
             guard case .bool = value else {
                 report(path, "expected true or false, found \(describe(value))")
@@ -754,18 +796,15 @@ private final class SpecValidator {
             return true
         case .list(let choices, let integers):
             guard case .array(let items) = value else {
-                report(path, "expected a list of \(integers ? "integers" : "strings"), found \(describe(value))")
+                report(path, "expected a list of \(integers != nil ? "integers" : "strings"), found \(describe(value))")
                 return false
             }
+            guard listSize(items, at: path) else { return false }
             var ok = true
             for (index, item) in items.enumerated() {
                 let itemPath = JSONParser.elementPath(path, index)
-                if integers {
-                    guard case .number(let n) = item, Int(n) != nil else {
-                        report(itemPath, "expected an integer, found \(describe(item))")
-                        ok = false
-                        continue
-                    }
+                if let integers {
+                    if !integer(item, in: integers, at: itemPath) { ok = false }
                 } else {
                     guard case .string(let s) = item else {
                         report(itemPath, "expected a string, found \(describe(item))")
@@ -787,6 +826,7 @@ private final class SpecValidator {
                 report(path, "expected a list of state names and state values, found \(describe(value))")
                 return false
             }
+            guard listSize(items, at: path) else { return false }
             var ok = true
             for (index, item) in items.enumerated() {
                 let itemPath = JSONParser.elementPath(path, index)

@@ -46,7 +46,7 @@ enum BenchCommand: Command {
         var sizes: [UInt64] = quick ? [64 << 20, 256 << 20] : [1 << 30, 4 << 30]
         if let list = a.value("--sizes") {
             sizes = try list.split(separator: ",").map { s in
-                guard let v = parseSize(String(s)) else { throw UsageError(message: "--sizes: '\(s)' is not a size (e.g. 512MiB, 4GiB)") }
+                guard let v = parseSize(String(s)) else { throw UsageError(message: "--sizes: '\(s)' is not a size up to \(ByteSize.describe(ByteSize.maxStateSize)) (e.g. 512MiB, 4GiB)") }
                 return v
             }
         }
@@ -270,18 +270,12 @@ enum BenchCommand: Command {
 
     /// Runs one measurement in a child process of this binary and reads its JSON line.
     static func child(_ kind: String, size: UInt64, dir: String) throws -> ChildResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
-                              : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
-        p.arguments = ["bench", "--child", kind, "--size", String(size), "--dir", dir]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+        let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+            : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+        let p = try ChildProcess.run(me, ["bench", "--child", kind, "--size", String(size), "--dir", dir], stdout: .capture)
+        guard p.termination.exitStatus == 0, let line = String(decoding: p.output, as: UTF8.self).split(separator: "\n").last,
               let r = try? JSONDecoder().decode(ChildResult.self, from: Data(line.utf8)) else {
-            throw ExitFailure(code: ExitCode.usage, message: "the \(kind) measurement of \(sizeText(size)) failed (status \(p.terminationStatus))")
+            throw ExitFailure(code: ExitCode.usage, message: "the \(kind) measurement of \(sizeText(size)) failed (\(p.termination))")
         }
         return r
     }
@@ -394,10 +388,8 @@ enum BenchCommand: Command {
     }
 
     static func parseSize(_ text: String) -> UInt64? {
-        for (unit, scale) in [("GiB", UInt64(1) << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)] where text.hasSuffix(unit) {
-            return UInt64(text.dropLast(unit.count)).map { $0 * scale }
-        }
-        return UInt64(text)
+        if case .success(let n) = ByteSize.parse(text, max: ByteSize.maxStateSize) { return n }
+        return nil
     }
 
     static func hostSummary() -> String {

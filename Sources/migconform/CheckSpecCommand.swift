@@ -19,7 +19,7 @@ enum CheckSpecCommand: Command {
         var bad = 0
         for path in a.positional {
             do {
-                let spec = try SpecLoader.load(path: path)
+                let spec = try SpecLocation.loadOrProblems(path)
                 Terminal.out("\(path): ok (\(spec.id) \(spec.version): \(spec.rules.count) rules, \(spec.states.count) states, \(spec.arcs.count) arcs)")
             } catch {
                 bad += 1

@@ -11,11 +11,11 @@ enum ExploreCommand: Command {
     static let name = "explore"
     static let abstract = "Explore sequences: every sequence up to a depth, or seeded random walks; shrink what fails."
     static let options: [OptionSpec] = [
-        OptionSpec(name: "--spec", value: "FILE", help: "v2 spec (default: Specs/vfio-migration-v2.json)."),
+        OptionSpec(name: "--spec", value: "FILE", help: "v2 spec (default: the built-in vfio-migration-v2.json)."),
         OptionSpec(name: "--target", value: "URI", help: "Device to explore (default: ref:v2)."),
-        OptionSpec(name: "--depth", value: "K", help: "Every sequence of up to K actions from reset (states already explored are pruned)."),
-        OptionSpec(name: "--walks", value: "N", help: "N random walks (default 0; with --steps and --seed)."),
-        OptionSpec(name: "--steps", value: "M", help: "Actions per walk (default 12)."),
+        OptionSpec(name: "--depth", value: "K", help: "Every sequence of up to K actions from reset (states already explored are pruned); K at most 8."),
+        OptionSpec(name: "--walks", value: "N", help: "N random walks (default 0, at most 1000000; with --steps and --seed)."),
+        OptionSpec(name: "--steps", value: "M", help: "Actions per walk (default 12, at most 10000)."),
         OptionSpec(name: "--seed", value: "S", help: "Seed of the walks (default 1): the same seed walks the same way."),
         OptionSpec(name: "--allow-hazard", value: "ID", help: "Also generate requests a hazard covers (STOP_COPY -> PRE_COPY on kernels).", repeating: true),
         OptionSpec(name: "--out", value: "DIR", help: "Write the findings as a report folder."),
@@ -33,13 +33,23 @@ enum ExploreCommand: Command {
             return ExitCode.ok
         }
         let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        func number(_ name: String, _ fallback: Int) throws -> Int {
+        // Each number has a range: the search grows as 6^depth, so a depth beyond 8 would never end.
+        func number(_ name: String, _ fallback: Int, max: Int) throws -> Int {
             guard let text = a.value(name) else { return fallback }
-            guard let n = Int(text), n >= 0 else { throw UsageError(message: "\(name) takes a number, not '\(text)'") }
+            guard let n = Int(text), (0...max).contains(n) else {
+                throw UsageError(message: "\(name) takes a number from 0 to \(max), not '\(Targets.excerpt(text))'")
+            }
             return n
         }
-        let depth = try number("--depth", 0), walks = try number("--walks", 0), steps = try number("--steps", 12)
-        let seed = UInt64(try number("--seed", 1))
+        let depth = try number("--depth", 0, max: 8), walks = try number("--walks", 0, max: 1_000_000)
+        let steps = try number("--steps", 12, max: 10_000)
+        var seed: UInt64 = 1
+        if let text = a.value("--seed") {
+            guard let s = UInt64(text) else {
+                throw UsageError(message: "--seed takes a number from 0 to \(UInt64.max), not '\(Targets.excerpt(text))'")
+            }
+            seed = s
+        }
         guard depth > 0 || walks > 0 else { throw UsageError(message: "give --depth K or --walks N (or both)") }
         let targetURI = a.value("--target") ?? "ref:v2"
         let device = try Targets.open(targetURI)

@@ -11,8 +11,8 @@ enum FaultsCommand: Command {
     static let options: [OptionSpec] = [
         OptionSpec(name: "--check", value: nil, help: "Run every fault and the reference devices; end with 'caught N/M'."),
         OptionSpec(name: "--only", value: "NAME", help: "Check only these faults.", repeating: true),
-        OptionSpec(name: "--v2-spec", value: "FILE", help: "v2 spec (default: Specs/vfio-migration-v2.json)."),
-        OptionSpec(name: "--v1-spec", value: "FILE", help: "v1 spec (default: Specs/vfio-migration-v1.json)."),
+        OptionSpec(name: "--v2-spec", value: "FILE", help: "v2 spec (default: the built-in vfio-migration-v2.json)."),
+        OptionSpec(name: "--v1-spec", value: "FILE", help: "v1 spec (default: the built-in vfio-migration-v1.json)."),
     ]
 
     static func run(_ args: [String]) throws -> Int32 {

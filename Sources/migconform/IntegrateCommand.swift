@@ -9,8 +9,10 @@ enum IntegrateCommand: Command {
     static let options: [OptionSpec] = [
         OptionSpec(name: "--driver", value: "NAME",
                    help: "kernelci: the variant driver under test (\(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))."),
-        OptionSpec(name: "--target", value: "URI", help: "kernelci: the target URI on the lab's hosts (vfio:/dev/vfio/GROUP/PCI-ADDRESS)."),
-        OptionSpec(name: "--device-type", value: "NAME", help: "kernelci: the LAVA device type / KernelCI platform (default: x86-vfio-mig-DRIVER)."),
+        OptionSpec(name: "--target", value: "URI", help: "kernelci: the target URI on the lab's hosts (vfio:/dev/vfio/GROUP/PCI-ADDRESS; for mtty the mdev's cdev, vfio:/dev/vfio/devices/vfio0)."),
+        OptionSpec(name: "--device-type", value: "NAME", help: "kernelci: the LAVA device type / KernelCI platform (default: x86-vfio-mig-DRIVER; qemu-x86_64 for mtty)."),
+        OptionSpec(name: "--migconform-url", value: "URL", help: "kernelci: where the job downloads the release binary (scripts/build-release.sh); required."),
+        OptionSpec(name: "--rootfs-url", value: "URL", help: "kernelci: the NFS root of the job's rootfs entry (default: upstream's Debian trixie)."),
         OptionSpec(name: "--repository", value: "URL", help: "kernelci: the git repository holding the LAVA definition."),
         OptionSpec(name: "--path", value: "FILE", help: "kernelci: the definition's path in it (default: lava/migconform.yaml)."),
         OptionSpec(name: "--suite", value: "NAME", help: "kernelci: kcidb_test_suite (default: migconform)."),
@@ -45,11 +47,17 @@ enum IntegrateCommand: Command {
             guard let driver = LavaKernelCI.drivers.first(where: { $0.name == driverName }) else {
                 throw UsageError(message: "unknown driver '\(driverName)' (known: \(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))")
             }
+            guard let url = a.value("--migconform-url"), !url.isEmpty else {
+                throw UsageError(message: "--migconform-url is required: where the job downloads the release binary "
+                                 + "(scripts/build-release.sh builds it); without it every job would end Incomplete")
+            }
+            let mtty = driver.name == "mtty"
             let s = LavaKernelCI.Settings(
-                driver: driver, deviceType: a.value("--device-type") ?? "x86-vfio-mig-\(driver.name)",
-                target: a.value("--target") ?? "vfio:/dev/vfio/GROUP/PCI-ADDRESS",
+                driver: driver, deviceType: a.value("--device-type") ?? (mtty ? "qemu-x86_64" : "x86-vfio-mig-\(driver.name)"),
+                target: a.value("--target") ?? (mtty ? LavaKernelCI.mttyTarget : "vfio:/dev/vfio/GROUP/PCI-ADDRESS"),
                 repository: a.value("--repository") ?? "https://git.example.org/lab-testdefs.git",
-                path: a.value("--path") ?? "lava/migconform.yaml", suite: a.value("--suite") ?? "migconform")
+                path: a.value("--path") ?? "lava/migconform.yaml", suite: a.value("--suite") ?? "migconform",
+                migconformURL: url, rootfsURL: a.value("--rootfs-url") ?? LavaKernelCI.defaultRootfsURL)
             files = [("\(s.fragmentName).config", LavaKernelCI.kernelConfig(s)),
                      ("migconform.jinja2", LavaKernelCI.lavaTemplate(s)),
                      ("kernelci-pipeline-migconform.yaml", LavaKernelCI.pipelineConfig(s))]
@@ -79,25 +87,25 @@ enum IntegrateCommand: Command {
 /// keeps its exit code.
 enum LavaRun {
     static func run(_ args: [String], _ body: (LavaReporter) throws -> Int32) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") { return try body(LavaReporter()) }
+        if args.contains("--help") || args.contains("-h") { return try body(LavaReporter(helpers: Output.lavaHelpers)) }
         var caseOutput: URL?
         if args.contains("--lava-output") {
             caseOutput = FileManager.default.temporaryDirectory
                 .appendingPathComponent("migconform-lava-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
         }
         defer { if let caseOutput { try? FileManager.default.removeItem(at: caseOutput) } }
-        let reporter = LavaReporter(caseOutput: caseOutput)
+        let reporter = LavaReporter(helpers: Output.lavaHelpers, caseOutput: caseOutput)
         let code: Int32
         do {
             code = try body(reporter)
         } catch let e as UsageError {
-            LavaReporter.raise(e.message)
+            LavaReporter.raise(e.message, helpers: Output.lavaHelpers)
             throw e
         } catch let e as ExitFailure {
-            LavaReporter.raise(e.message)
+            LavaReporter.raise(e.message, helpers: Output.lavaHelpers)
             throw e
         } catch {
-            LavaReporter.raise("\(error)")
+            LavaReporter.raise("\(error)", helpers: Output.lavaHelpers)
             throw error
         }
         reporter.closeSet()
@@ -106,7 +114,7 @@ enum LavaRun {
             Terminal.err("migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under --lava")
             return ExitCode.ok
         default:
-            LavaReporter.raise("run ended with exit status \(code)")
+            LavaReporter.raise("run ended with exit status \(code)", helpers: Output.lavaHelpers)
             return code
         }
     }

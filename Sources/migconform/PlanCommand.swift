@@ -20,7 +20,9 @@ enum PlanCommand: Command {
             Terminal.out(ArgumentParser.help(usage: "migconform plan [--spec FILE] [--target URI] [--steps]", abstract: abstract,
                                              discussion: """
                                              Cost counts resets first (each weighs \(TourCost.resetWeight) requests), then single-step \
-                                             state requests. The bound is a route-inspection bound over the cases' start and end states.
+                                             state requests. The bound is a route-inspection bound over the cases' start and end states. \
+                                             The estimate gives the data the run moves (from the state size the device reports) and \
+                                             its time (from the latency discovery measured, data at 1 GiB/s).
                                              """, options: options))
             return ExitCode.ok
         }
@@ -29,7 +31,8 @@ enum PlanCommand: Command {
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
         let spec = try SpecLocation.load(a.value("--spec") ?? SpecLocation.defaultPath(for: device.generation))
-        let profile = try Discovery.discover(spec, device: RecordingDevice(device))
+        let recorder = RecordingDevice(device)
+        let profile = try Discovery.discover(spec, device: recorder)
         let machine = Machine(spec: spec, features: profile.features)
         let cases = Expander.expand(machine, options: ExpansionOptions(targetKind: device.identity.targetKind,
                                                                       kernelRelease: device.identity.kernelRelease))
@@ -49,6 +52,53 @@ enum PlanCommand: Command {
         Terminal.out("tour cost:   \(tour.cost)")
         Terminal.out("lower bound: \(tour.lowerBound)")
         Terminal.out(String(format: "ratio:       %.3f (weighted: a reset counts as %d requests)", tour.ratio, TourCost.resetWeight))
+        for line in estimate(cases, tour: tour, recorder: recorder, features: profile.features) { Terminal.out(line) }
         return ExitCode.ok
+    }
+
+    /// Bytes a case of this kind moves, in units of the device's state size (a save is one, a save and a resume two).
+    static func stateTransfers(_ kind: CheckKind) -> Int {
+        switch kind {
+        case .roundTrip, .resumeDamaged, .saveProtocol: return 2
+        case .streamEnd, .sessionKept, .sessionEnded: return 1
+        default: return 0
+        }
+    }
+
+    /// What the run will take: data from the state size the device reports (v2 data-size), time from the latency
+    /// of the operations discovery just made (a floor: resets and transfers take longer on real hardware).
+    static func estimate(_ cases: [TestCase], tour: TourPlanner.Result, recorder: RecordingDevice,
+                         features: Set<String>) -> [String] {
+        let running = cases.filter { $0.disposition == .run }
+        let transfers = running.reduce(0) { $0 + stateTransfers($1.rule.check.kind) }
+        let movers = running.filter { stateTransfers($0.rule.check.kind) > 0 }.count
+        let discovered = recorder.takeTranscript()
+        var stateSize: UInt64?
+        if features.contains("data-size"), let outcome = try? recorder.perform(.getDataSize), case .value(let n) = outcome {
+            stateSize = n
+        }
+        var lines: [String] = []
+        if let n = stateSize {
+            let total = n * UInt64(transfers)
+            lines.append("data:        about \(RunProgress.size(total)) moved (\(transfers) transfers of the "
+                         + "\(RunProgress.size(n)) state the device reports, by \(movers) cases)")
+        } else {
+            lines.append("data:        \(transfers) transfers of the device's whole state, by \(movers) cases "
+                         + "(the device reports no state size before saving)")
+        }
+        let perOp = discovered.isEmpty ? 0 : Double(discovered.map(\.micros).reduce(0, +)) / Double(discovered.count)
+        // Each case does a few operations of its own beyond the tour's moves (reads of the state, its check).
+        let operations = tour.cost.sets + tour.cost.resets + running.count * 4
+        var seconds = Double(operations) * perOp / 1_000_000
+        let latency = perOp < 1000 ? String(format: "%.0f us", perOp) : String(format: "%.1f ms", perOp / 1000)
+        var how = "\(operations) operations at the \(latency) each that discovery measured"
+        if let n = stateSize, transfers > 0 {
+            seconds += Double(n) * Double(transfers) / Double(1 << 30)
+            how += ", data at 1 GiB/s"
+        }
+        let time = seconds < 1 ? "under a second" : seconds < 120 ? String(format: "about %.0f s", seconds.rounded(.up))
+            : String(format: "about %.0f min", (seconds / 60).rounded(.up))
+        lines.append("time:        \(time) (\(how); resets on real hardware take longer)")
+        return lines
     }
 }

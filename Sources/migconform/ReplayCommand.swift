@@ -22,8 +22,8 @@ enum ReplayCommand: Command {
                 by 'explore' is walked again step by step against the model. Prints the recorded and the new verdict. \
                 A violation seen while another case ran (its 'seenIn') is replayed by running that case. Says \
                 'reproduced' when the recorded failure happens again with the same verdict, 'did not reproduce' when not. \
-                Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors, 3 when the target cannot \
-                be opened.
+                Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors (or a report or spec that \
+                does not load), 3 when the target cannot be opened or is not the device expected.
                 """, options: options))
             return ExitCode.ok
         }

@@ -59,7 +59,7 @@ enum ReportCommand: Command {
 
     /// The run's spec when it can be found and is the one the run used.
     static func spec(_ given: String?, for report: RunReport) -> Spec? {
-        guard let s = try? SpecLoader.load(path: given ?? report.run.specPath) else { return nil }
+        guard let s = try? SpecLocation.loadOrProblems(given ?? report.run.specPath) else { return nil }
         return given != nil || s.sha256 == report.run.specSHA256 ? s : nil
     }
 }

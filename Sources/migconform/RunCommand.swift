@@ -13,13 +13,13 @@ enum RunCommand: Command {
     static let version = migconformVersion
 
     static let options: [OptionSpec] = [
-        OptionSpec(name: "--spec", value: "FILE", help: "Spec to run (default: Specs/vfio-migration-v2.json, or -v1 for a v1 target)."),
+        OptionSpec(name: "--spec", value: "FILE", help: "Spec file to run (default: the built-in vfio-migration-v2.json, or -v1 for a v1 target; see 'migconform specs')."),
         OptionSpec(name: "--target", value: "URI", help: "Device to test (default: ref:v2, the reference device with every feature)."),
         OptionSpec(name: "--out", value: "DIR", help: "Report folder (default: Reports/<spec>-<target>-<time>/)."),
         OptionSpec(name: "--only", value: "GLOB", help: "Run only cases whose case id or rule id matches (e.g. 'V2-ARC-*').", repeating: true),
         OptionSpec(name: "--exclude", value: "GLOB", help: "Leave out cases whose case id or rule id matches.", repeating: true),
         OptionSpec(name: "--variant", value: "ID", help: "Run under a variant reading the spec documents.", repeating: true),
-        OptionSpec(name: "--allow-hazard", value: "ID", help: "Run cases with this hazard on affected kernels ('all' for every hazard).", repeating: true),
+        OptionSpec(name: "--allow-hazard", value: "ID", help: "Run cases with this hazard on affected kernels ('all' for every hazard; an id the spec does not have is refused).", repeating: true),
         OptionSpec(name: "--max-failures", value: "N", help: "Stop after N failed, timed-out or errored cases."),
         OptionSpec(name: "--timeout", value: "[KIND=]SECONDS", help: "Deadline of every device operation, or of one kind (set-state, reset, read, ...). Defaults: 30 s for reset, set-state and data transfers, 10 s for the rest.", repeating: true),
         OptionSpec(name: "--baseline", value: "FILE", help: "Expectations of this device (see 'migconform baseline'): known failures become XFAIL, and the exit code counts only unexpected results."),
@@ -29,14 +29,15 @@ enum RunCommand: Command {
         OptionSpec(name: "--expect-driver", value: "NAME", help: "Refuse to run unless the target's driver is NAME."),
         OptionSpec(name: "--expect-flags", value: "FLAGS", help: "Refuse to run unless the device advertises exactly FLAGS: a number (0x7) or feature names (stop-copy,p2p,pre-copy)."),
         OptionSpec(name: "--journal-sync", value: "WHEN", help: "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or at case boundaries only ('case', the default for simulated targets, which cannot crash the kernel)."),
-        OptionSpec(name: "--quiet", value: nil, help: "Print only the summary."),
+        OptionSpec(name: "--quiet", value: nil, help: "Print only the verdict line (no progress, no failure lines)."),
         OptionSpec(name: "--lava", value: nil, help: "Inside a LAVA test shell: report each case with lava-test-case as it ends, in a lava-test-set per rule; exit 0 whatever the verdicts, lava-test-raise when the run cannot start."),
         OptionSpec(name: "--lava-output", value: nil, help: "With --lava (LAVA 2025.04+): attach each non-passing case's details (lava-test-case --output)."),
     ]
 
     static let discussion = """
-    Progress goes to stderr, the summary to stdout; the report folder holds report.json, report.md, junit.xml, report.tap
-    and journal.jsonl. The journal is flushed before every device operation: after a crash, 'migconform report
+    Progress goes to stderr (on a terminal one line counting the cases; otherwise a line whenever nothing else was
+    printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict line);
+    the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl. The journal is flushed before every device operation: after a crash, 'migconform report
     --from-journal DIR' rebuilds the report. SIGINT or SIGTERM ends the run after the device is reset, with a complete
     report marked interrupted (a second signal exits at once). A device operation that misses its deadline is TIMEOUT;
     a simulated target is then reopened and the run goes on, a kernel device is wedged and the cases left are SKIPPED.
@@ -73,6 +74,11 @@ enum RunCommand: Command {
         for v in a.all("--variant") where !known.contains(v) {
             throw UsageError(message: "spec \(spec.id) has no variant '\(v)' (it has: \(known.sorted().joined(separator: ", ")))")
         }
+        let hazards = Set(spec.rules.compactMap { $0.hazard?.id })
+        for h in a.all("--allow-hazard") where h != "all" && !hazards.contains(h) {
+            throw UsageError(message: "--allow-hazard: spec \(spec.id) has no hazard '\(h)' (its hazards: "
+                             + (hazards.sorted() + ["all"]).joined(separator: ", ") + ")")
+        }
         let expansion = ExpansionOptions(only: a.all("--only"), exclude: a.all("--exclude"), variants: Set(a.all("--variant")),
                                          allowedHazards: Set(a.all("--allow-hazard")))
         var options = RunOptions(target: targetURI, expansion: expansion, maxFailures: maxFailures)
@@ -85,7 +91,16 @@ enum RunCommand: Command {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
-        let folder = URL(fileURLWithPath: a.value("--out") ?? defaultFolder(spec: spec, target: targetURI))
+        let chosen = a.value("--out")
+        let folderExisted = chosen.map { FileManager.default.fileExists(atPath: $0) } ?? false
+        let folder = URL(fileURLWithPath: try chosen ?? reserveDefaultFolder(spec: spec, target: targetURI))
+        /// A run that never started leaves no folder behind (only the one the user made, emptied of the journal).
+        func discardFolder() {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(RunJournal.fileName))
+            if !folderExisted, (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(at: folder)
+            }
+        }
         SavedStream.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
         let journal: RunJournal
         let syncMode = a.value("--journal-sync") ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
@@ -98,52 +113,65 @@ enum RunCommand: Command {
         runner.observers.append(journal)
         if let lava { runner.observers.append(lava) }
         let quiet = a.flag("--quiet")
-        runner.onCaseStart = { c, i, n in Terminal.progress("[\(i + 1)/\(n)] \(c.id)") }
+        let progress: RunProgress? = quiet ? nil : RunProgress(total: 0)
+        if let progress { runner.observers.append(progress) }
+        runner.onCaseStart = { c, _, n in progress?.caseStarting(c.id, of: n) }
         runner.onCaseEnd = { r, _, _ in
             if !quiet && [.fail, .warn, .timeout, .error, .xpass, .flake].contains(r.verdict) {
                 Terminal.endProgress()
-                Terminal.err("\(r.verdict.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(r.id): \(r.message)")
+                Terminal.errWrapped(r.verdict.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
+                                    "\(r.id): \(r.message)", indent: 8)
             }
         }
         let signals = SignalStop(runner)
         defer { signals.cancel() }
-        Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
-                     + (options.shard.map { ", shard \($0.description)" } ?? ""))
+        if !quiet {
+            Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
+                         + (options.shard.map { ", shard \($0.description)" } ?? ""))
+        }
+        progress?.start()
+        defer { progress?.stop() }
         let report: RunReport
         do {
             report = try runner.run()
         } catch let e as TargetMismatch {
-            try? FileManager.default.removeItem(at: journal.url)
+            discardFolder()
             throw ExitFailure(code: ExitCode.target, message: "refusing to run against \(targetURI): \(e.message)")
         } catch let e as TransportError {
+            discardFolder()
             throw ExitFailure(code: ExitCode.target, message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
         } catch let e as EmptySelection {
-            try? FileManager.default.removeItem(at: journal.url)
-            try? FileManager.default.removeItem(at: folder)   // nothing ran: leave no empty run folder behind
+            discardFolder()   // nothing ran: leave no empty run folder behind
             throw UsageError(message: e.message)
         }
+        progress?.stop()
         Terminal.endProgress()
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
         let written = try ReportWriter.write(report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
                                              existingFiles: [RunJournal.fileName])
-        Terminal.out(ConsoleSummary.render(written, color: Terminal.useColor))
+        let summary = ConsoleSummary.render(written, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
+        let unexpected = level.unexpected(report.cases)
+        // Against a baseline the exit code follows unexpected results only; otherwise an incomplete run says so.
+        let exit = report.run.interrupted ? ExitCode.aborted : !unexpected.isEmpty ? ExitCode.nonConformant
+            : options.baseline == nil && report.summary.verdict == .incomplete ? ExitCode.incomplete : ExitCode.ok
+        if quiet {
+            // Only the verdict line.
+            Terminal.out(String(summary.prefix { $0 != "\n" }))
+            return exit
+        }
+        Terminal.out(summary)
         if let cleanup = report.run.cleanup, !cleanup.problems.isEmpty {
             Terminal.out("device not left as found: " + cleanup.problems.joined(separator: "; "))
         }
         if let unused = report.run.baseline?.unused, !unused.isEmpty {
             Terminal.err("migconform: \(unused.count) expectation(s) matched no case: " + unused.prefix(5).joined(separator: ", "))
         }
-        let unexpected = level.unexpected(report.cases)
         if options.baseline != nil || level != .must {
             Terminal.out("\(unexpected.count) unexpected result\(unexpected.count == 1 ? "" : "s") at level \(level.rawValue)"
                          + (options.baseline != nil ? " against \(options.baseline!.path)" : ""))
         }
         Terminal.out("report: \(folder.path)")
-        if report.run.interrupted { return ExitCode.aborted }
-        if !unexpected.isEmpty { return ExitCode.nonConformant }
-        // Against a baseline the exit code follows unexpected results only; otherwise an incomplete run says so.
-        if options.baseline == nil && report.summary.verdict == .incomplete { return ExitCode.incomplete }
-        return ExitCode.ok
+        return exit
     }
 
     /// --timeout, --baseline, --retries, --shard, --expect-driver, --expect-flags.
@@ -185,6 +213,22 @@ enum RunCommand: Command {
             throw UsageError(message: "--level takes must, should or may, not '\(l)'")
         }
         return level
+    }
+
+    /// A new folder under `Reports/` made for this run alone: `mkdir` fails when another run (started in the same
+    /// second, say) made the same name first, and the next name is tried (`-2`, `-3`, ...).
+    static func reserveDefaultFolder(spec: Spec, target: String) throws -> String {
+        let base = defaultFolder(spec: spec, target: target)
+        try? FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
+        for n in 1...1000 {
+            let candidate = n == 1 ? base : "\(base)-\(n)"
+            if mkdir(candidate, 0o755) == 0 { return candidate }
+            guard errno == EEXIST else {
+                throw ExitFailure(code: ExitCode.usage, message: "cannot create \(candidate): \(String(cString: strerror(errno)))")
+            }
+        }
+        throw ExitFailure(code: ExitCode.usage, message: "cannot find a free folder name beside \(base)")
     }
 
     static func defaultFolder(spec: Spec, target: String) -> String {

@@ -13,10 +13,12 @@ import MigconformReference
 enum Targets {
     static let summary = """
     TARGETS:
-      ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=no][&error-on-bad-resume=no]
-                                  the built-in reference device, v2 (default: every feature)
+      ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=yes|no][&error-on-bad-resume=yes|no]
+                                  the built-in reference device, v2 (default: every feature, yes, yes)
       ref:v1[?state-size=SIZE]    the built-in reference device, v1 region protocol
-      fault:NAME[?features=...]   a reference device with one deliberate fault (list: migconform faults)
+      fault:NAME[?features=...][&state-size=SIZE]
+                                  a reference device with one deliberate fault (list: migconform faults);
+                                  features= only for v2 faults. SIZE: 4096, 64KiB, 4GiB, ... up to 1TiB
       vfio:/dev/vfio/GROUP/NAME   a VFIO device of this kernel (NAME: PCI address or mdev UUID)
       vfio:/dev/vfio/devices/vfioN  the same through the iommufd cdev
       exec:COMMAND LINE           an external adapter speaking JSON lines on stdin/stdout (Specs/ADAPTER.md),
@@ -27,36 +29,40 @@ enum Targets {
 
     static func open(_ uri: String) throws -> MigrationDevice {
         guard let colon = uri.firstIndex(of: ":") else {
-            throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)' has no scheme: use ref:, vfio: (see --help)")
+            throw usage(uri, "no scheme: use ref:, fault:, vfio: or exec: (see --help)")
         }
         let scheme = String(uri[..<colon])
         let rest = String(uri[uri.index(after: colon)...])
         switch scheme {
         case "ref":
-            let (kind, query) = splitQuery(rest)
+            let (kind, query) = try splitQuery(rest, uri: uri)
             switch kind {
             case "v2": return ReferenceDeviceV2(try v2Configuration(query, uri: uri))
             case "v1": return ReferenceDeviceV1(try v1Configuration(query, uri: uri))
-            default: throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': the reference device is ref:v2 or ref:v1")
+            default: throw usage(uri, "the reference device is ref:v2 or ref:v1")
             }
         case "fault":
-            let (name, query) = splitQuery(rest)
+            let (name, query) = try splitQuery(rest, uri: uri)
             guard let entry = FaultCatalogue.entry(named: name) else {
-                throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': no fault named '\(name)' (see 'migconform faults')")
+                throw usage(uri, "no fault named '\(excerpt(name))' (see 'migconform faults')")
             }
             var flags: MigrationFlags?
             var size: UInt64?
+            let keys = entry.generation == .v2 ? ["features", "state-size"] : ["state-size"]
             for (key, value) in query {
                 switch key {
-                case "features": flags = try v2Configuration(["features": value], uri: uri).flags
-                case "state-size": size = try Self.size(value, uri: uri)
-                default: throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': unknown parameter '\(key)'")
+                case "features" where entry.generation == .v2:
+                    flags = try v2Configuration([("features", value)], uri: uri).flags
+                case "state-size": size = try Self.size(value, key: key, uri: uri)
+                case "features":
+                    throw usage(uri, "fault '\(name)' is a v1 device: it has no v2 features; its only key is state-size")
+                default: throw unknownKey(key, uri: uri, keys: keys)
                 }
             }
             return entry.makeDevice(flags: flags, stateSize: size)
         case "vfio":
             do { return try VFIOTarget.open(rest) } catch {
-                throw ExitFailure(code: ExitCode.target, message: "cannot open \(uri): \(error)")
+                throw ExitFailure(code: ExitCode.target, message: "cannot open \(excerpt(uri)): \(error)")
             }
         case "exec":
             guard !rest.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -68,7 +74,7 @@ enum Targets {
                 throw ExitFailure(code: ExitCode.target, message: "cannot open \(uri): \(error)")
             }
         default:
-            throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': unknown scheme '\(scheme)' (known: ref, vfio, exec)")
+            throw ExitFailure(code: ExitCode.usage, message: "target '\(excerpt(uri))': unknown scheme '\(excerpt(scheme))' (known: ref, fault, vfio, exec)")
         }
     }
 
@@ -89,58 +95,105 @@ enum Targets {
         return d
     }
 
-    static func splitQuery(_ s: String) -> (String, [String: String]) {
-        guard let q = s.firstIndex(of: "?") else { return (s, [:]) }
-        var items: [String: String] = [:]
-        for pair in s[s.index(after: q)...].split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            items[kv[0]] = kv.count > 1 ? kv[1] : ""
+    /// The keys each reference device takes, with the values each allows.
+    static let v2Keys = ["features", "state-size", "data-size", "error-on-bad-resume"]
+    static let v1Keys = ["state-size"]
+    static let featureNames = ["stop-copy", "p2p", "pre-copy"]
+
+    static func usage(_ uri: String, _ message: String) -> ExitFailure {
+        ExitFailure(code: ExitCode.usage, message: "target '\(excerpt(uri))': \(message)")
+    }
+
+    /// At most 80 characters of a piece of a URI, for messages (a URI can be a hundred thousand characters).
+    static func excerpt(_ text: String) -> String {
+        text.count <= 80 ? text : "\(text.prefix(60))…(\(text.count) characters)"
+    }
+
+    static func unknownKey(_ key: String, uri: String, keys: [String]) -> ExitFailure {
+        usage(uri, "unknown key '\(excerpt(key))' (keys: \(keys.joined(separator: ", ")))")
+    }
+
+    /// Splits `NAME?key=value&key=value`. An empty query, an empty pair, a pair without `=` or with an empty key
+    /// or value, and a key given twice are usage errors.
+    static func splitQuery(_ s: String, uri: String) throws -> (String, [(String, String)]) {
+        guard let q = s.firstIndex(of: "?") else { return (s, []) }
+        let query = s[s.index(after: q)...]
+        let form = "key=value pairs joined by '&'"
+        if query.isEmpty { throw usage(uri, "an empty query after '?': drop the '?' or give \(form)") }
+        var items: [(String, String)] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: false) {
+            if pair.isEmpty { throw usage(uri, "an empty pair in the query (a stray '&'): give \(form)") }
+            guard let eq = pair.firstIndex(of: "=") else {
+                throw usage(uri, "'\(excerpt(String(pair)))' has no value: give \(form)")
+            }
+            let key = String(pair[..<eq]), value = String(pair[pair.index(after: eq)...])
+            if key.isEmpty { throw usage(uri, "'\(excerpt(String(pair)))' has no key: give \(form)") }
+            if value.isEmpty { throw usage(uri, "key '\(excerpt(key))' has an empty value") }
+            if items.contains(where: { $0.0 == key }) { throw usage(uri, "key '\(excerpt(key))' is given twice") }
+            items.append((key, value))
         }
         return (String(s[..<q]), items)
     }
 
-    static func v2Configuration(_ query: [String: String], uri: String) throws -> ReferenceDeviceV2.Configuration {
+    /// `yes` or `no`.
+    static func yesNo(_ value: String, key: String, uri: String) throws -> Bool {
+        switch value {
+        case "yes": return true
+        case "no": return false
+        default: throw usage(uri, "\(key)='\(excerpt(value))': the values are yes and no")
+        }
+    }
+
+    static func v2Configuration(_ query: [(String, String)], uri: String) throws -> ReferenceDeviceV2.Configuration {
         var config = ReferenceDeviceV2.Configuration()
         for (key, value) in query {
             switch key {
             case "features":
                 var flags: MigrationFlags = []
-                for name in value.split(separator: ",") {
+                var seen: Set<String> = []
+                for name in value.split(separator: ",", omittingEmptySubsequences: false) {
+                    let allowed = "features are a comma-separated list of \(featureNames.joined(separator: ", "))"
+                    if !seen.insert(String(name)).inserted, !name.isEmpty {
+                        throw usage(uri, "feature '\(excerpt(String(name)))' is listed more than once; \(allowed)")
+                    }
                     switch name {
                     case "stop-copy": flags.insert(.stopCopy)
                     case "p2p": flags.insert(.p2p)
                     case "pre-copy": flags.insert(.preCopy)
-                    default: throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': unknown feature '\(name)' (stop-copy, p2p, pre-copy)")
+                    case "": throw usage(uri, "an empty feature name (a stray ','); \(allowed)")
+                    default: throw usage(uri, "unknown feature '\(excerpt(String(name)))'; \(allowed)")
                     }
                 }
                 config.flags = flags
-            case "state-size": config.stateSize = try size(value, uri: uri)
-            case "data-size": config.dataSizeFeature = value != "no"
-            case "error-on-bad-resume": config.errorOnBadResume = value != "no"
-            default: throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': unknown parameter '\(key)'")
+            case "state-size": config.stateSize = try size(value, key: key, uri: uri)
+            case "data-size": config.dataSizeFeature = try yesNo(value, key: key, uri: uri)
+            case "error-on-bad-resume": config.errorOnBadResume = try yesNo(value, key: key, uri: uri)
+            default: throw unknownKey(key, uri: uri, keys: v2Keys)
             }
         }
         return config
     }
 
-    static func v1Configuration(_ query: [String: String], uri: String) throws -> ReferenceDeviceV1.Configuration {
+    static func v1Configuration(_ query: [(String, String)], uri: String) throws -> ReferenceDeviceV1.Configuration {
         var config = ReferenceDeviceV1.Configuration()
         for (key, value) in query {
             switch key {
-            case "state-size": config.stateSize = try size(value, uri: uri)
-            default: throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': unknown parameter '\(key)'")
+            case "state-size": config.stateSize = try size(value, key: key, uri: uri)
+            default: throw unknownKey(key, uri: uri, keys: v1Keys)
             }
         }
         return config
     }
 
-    /// `4096`, `64KiB`, `1MiB`, `4GiB`.
-    static func size(_ text: String, uri: String) throws -> UInt64 {
-        let units: [(String, UInt64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let n = UInt64(text.dropLast(suffix.count)) { return n * factor }
+    /// `4096`, `64KiB`, `1MiB`, `4GiB`, up to ``ByteSize/maxStateSize``.
+    static func size(_ text: String, key: String, uri: String) throws -> UInt64 {
+        switch ByteSize.parse(text) {
+        case .success(let n): return n
+        case .failure(let problem):
+            let most = ByteSize.describe(ByteSize.maxStateSize)
+            let why = problem == .tooLarge ? "is more than \(most), the largest state size"
+                : "is not a size (e.g. 4096, 64KiB, 4GiB; at most \(most))"
+            throw usage(uri, "\(key)='\(excerpt(text))' \(why)")
         }
-        if let n = UInt64(text) { return n }
-        throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': '\(text)' is not a size (e.g. 4096, 64KiB, 4GiB)")
     }
 }

@@ -1,17 +1,63 @@
 import Foundation
+import CVFIOShim
+import MigconformReport
 
 /// Output conventions: results on stdout, progress and errors on stderr, color only on a terminal without NO_COLOR.
+/// Lines for people wrap to the terminal's width (TIOCGWINSZ), or to `COLUMNS`, or to 100 columns.
 enum Terminal {
     static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
     static var colorAllowed: Bool { ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
     static var useColor: Bool { stdoutIsTTY && colorAllowed }
 
-    static func out(_ s: String) { FileHandle.standardOutput.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8)) }
-    static func err(_ s: String) { FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8)) }
-    /// A progress line that rewrites itself on a terminal.
-    static func progress(_ s: String) {
-        if stderrIsTTY { FileHandle.standardError.write(Data(("\r\u{1b}[K" + s).utf8)) }
+    /// When stderr was last written (monotonic seconds): the progress ticker stays quiet while other lines come.
+    nonisolated(unsafe) static var lastErrorWrite = ChildProcessClock.now()
+    private static let errLock = NSLock()
+
+    // Through Output (write(2)): a reader that went away never traps the program.
+    static func out(_ s: String) { Output.write(s.hasSuffix("\n") ? s : s + "\n", to: STDOUT_FILENO) }
+    static func err(_ s: String) {
+        errLock.withLock {
+            Output.write(s.hasSuffix("\n") ? s : s + "\n", to: STDERR_FILENO)
+            lastErrorWrite = ChildProcessClock.now()
+        }
     }
-    static func endProgress() { if stderrIsTTY { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) } }
+    /// A progress line that rewrites itself on a terminal (cut to the terminal's width, so it stays one line).
+    static func progress(_ s: String) {
+        guard stderrIsTTY else { return }
+        let room = max(10, width(of: STDERR_FILENO) - 1)
+        let line = s.count > room ? String(s.prefix(room - 3)) + "..." : s
+        errLock.withLock {
+            Output.write("\r\u{1b}[K" + line, to: STDERR_FILENO)
+            lastErrorWrite = ChildProcessClock.now()
+        }
+    }
+    static func endProgress() {
+        guard stderrIsTTY else { return }
+        errLock.withLock { Output.write("\r\u{1b}[K", to: STDERR_FILENO) }
+    }
+
+    /// The width lines for `fd` wrap to: the terminal's columns when `fd` is a terminal, else `COLUMNS`, else 100.
+    static func width(of fd: Int32) -> Int {
+        if isatty(fd) == 1 {
+            var ws = winsize()
+            if cvfio_ioctl_ptr(fd, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col >= 20 { return Int(ws.ws_col) }
+        }
+        if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c >= 20 { return c }
+        return ConsoleSummary.width
+    }
+
+    /// A message for stderr wrapped to its width, continuing under `indent` spaces.
+    static func errWrapped(_ head: String, _ message: String, indent: Int) {
+        err(TextLayout.hanging(head, message, width: width(of: STDERR_FILENO), indent: indent).joined(separator: "\n"))
+    }
+}
+
+/// Monotonic seconds (shared by the progress output).
+enum ChildProcessClock {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
 }

@@ -17,6 +17,7 @@ struct CommandEntry {
 
 let commands: [CommandEntry] = [
     CommandEntry(RunCommand.self), CommandEntry(ListCommand.self), CommandEntry(CheckSpecCommand.self),
+    CommandEntry(SpecsCommand.self),
     CommandEntry(DevicesCommand.self), CommandEntry(FaultsCommand.self), CommandEntry(PlanCommand.self),
     CommandEntry(ExploreCommand.self), CommandEntry(ReplayCommand.self),
     CommandEntry(AdapterCommand.self),
@@ -24,6 +25,7 @@ let commands: [CommandEntry] = [
     CommandEntry(IntegrateCommand.self), CommandEntry(ExportCommand.self),
     CommandEntry(ReportCommand.self), CommandEntry(BaselineCommand.self), CommandEntry(DiffCommand.self),
     CommandEntry(MergeCommand.self), CommandEntry(VerifyCommand.self),
+    CommandEntry(FuzzCommand.self),
 ]
 
 func topLevelHelp() -> String {
@@ -70,4 +72,5 @@ func main() -> Int32 {
     }
 }
 
-exit(main())
+Output.ignoreBrokenPipes()
+exit(Output.exitStatus(main()))

@@ -11,10 +11,13 @@ It doubles as a test fixture: options make it hang, crash, or answer garbage or 
 
     python3 adapter.py [--flags stop-copy,p2p,pre-copy] [--state-size N] [--no-data-size]
                        [--hang-on OP[:ARG]] [--crash-on OP[:ARG]] [--garbage-on OP[:ARG]] [--wrong-id-on OP[:ARG]]
-                       [--once FILE]
+                       [--answer-on OP[:ARG]=JSON] [--generation v1|v2] [--once FILE]
 
 OP is a request name (set-state, read, ...); with :ARG the fault hits only requests whose main argument (the state
 of set-state, the fd of read/write/close/precopy-info, the flags of feature, the offset of config-read) equals ARG.
+--answer-on replaces the answer to matching requests by the JSON object given (its id is kept): a misbehaving
+device, e.g. --answer-on 'get-state={"result":"value","value":1}'. --generation makes hello claim a generation
+other than the one the device speaks.
 --once FILE makes the faults fire only while FILE does not exist, and creates it when one fires: the fault then
 happens once, even across restarts of the adapter. Options may also come from the PYADAPTER_OPTIONS variable.
 
@@ -446,6 +449,11 @@ class Faults:
     def __init__(self, opts):
         self.rules = [(kind, spec) for kind in ("hang", "crash", "garbage", "wrong_id")
                       for spec in getattr(opts, kind + "_on") or []]
+        self.answers = []
+        for spec in opts.answer_on or []:
+            match, _, answer = spec.partition("=")
+            self.rules.append(("answer:%d" % len(self.answers), match))
+            self.answers.append(json.loads(answer))
         self.once = opts.once
 
     def hit(self, req):
@@ -464,7 +472,7 @@ class Faults:
         return None
 
 
-def serve(dev, faults, stdin, stdout):
+def serve(dev, faults, stdin, stdout, generation="v2"):
     def send(obj):
         stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
         stdout.flush()
@@ -494,9 +502,12 @@ def serve(dev, faults, stdin, stdout):
             stdout.write("this is not a protocol line\n")
             stdout.flush()
             continue
+        if fault and fault.startswith("answer:"):
+            send(dict(faults.answers[int(fault[7:])], id=rid))
+            continue
         op = req.get("op")
         if op == "hello":
-            send({"id": rid, "result": "hello", "protocol": PROTOCOL_VERSION, "generation": "v2",
+            send({"id": rid, "result": "hello", "protocol": PROTOCOL_VERSION, "generation": generation,
                   "identity": {"kind": "exec", "driver": "pyadapter",
                                "detail": "Python v2 device (flags 0x%x)" % dev.flags,
                                "extra": {"flags": str(dev.flags), "state-size": str(len(dev.blob)),
@@ -521,6 +532,9 @@ def main(argv):
     for kind in ("hang", "crash", "garbage", "wrong-id"):
         p.add_argument("--%s-on" % kind, action="append", metavar="OP[:ARG]",
                        help="%s on matching requests" % kind)
+    p.add_argument("--answer-on", action="append", metavar="OP[:ARG]=JSON",
+                   help="answer matching requests with this JSON object instead")
+    p.add_argument("--generation", default="v2", help="the generation hello claims (default v2)")
     p.add_argument("--once", metavar="FILE", help="fire faults only while FILE does not exist; create it on firing")
     extra = shlex.split(os.environ.get("PYADAPTER_OPTIONS", ""))
     opts = p.parse_args(argv + extra)
@@ -531,7 +545,7 @@ def main(argv):
         flags |= FLAG_NAMES[name]
     dev = Device(flags, opts.state_size, not opts.no_data_size)
     try:
-        serve(dev, Faults(opts), sys.stdin, sys.stdout)
+        serve(dev, Faults(opts), sys.stdin, sys.stdout, opts.generation)
     except BrokenPipeError:
         pass
     return 0

@@ -15,7 +15,11 @@
 #
 # Environment:
 #   MIGCONFORM_LAB_CACHE  cache folder (default ~/.cache/migconform-lab): .debs, unpacked kernel, mtty.c, mtty.ko
-#   LAB_MODE              auto (default) | run | devices | probe: what runs in the guest (see guest_command below)
+#   LAB_MODE              auto (default) | run | devices | probe: what runs in the guest (see guest_command below);
+#                         lava: build only, for Tests/Lab/lava-lab.sh: /init leaves a root shell on the console (prompt
+#                         'lab-guest# ') for LAVA's test actions; the script stops after the initramfs and writes
+#                         OUT_DIR/lab.env (the kernel, the initramfs, the target and the run arguments)
+#   LAB_LOOPBACK          down (default) | up: the guest's loopback interface (nothing else gives it a network)
 #   LAB_SPEC              spec path inside the guest (default /Specs/vfio-migration-v2.json)
 #   LAB_RUN_ARGS          extra arguments for `migconform run` (filters, --allow-hazard, ...)
 #   LAB_TIMEOUT           seconds before QEMU is killed (default 900)
@@ -39,6 +43,7 @@ LAB_TIMEOUT="${LAB_TIMEOUT:-900}"
 LAB_MDEV_TYPE="${LAB_MDEV_TYPE:-mtty-2}"
 LAB_STATIC="${LAB_STATIC:-auto}"
 LAB_SOURCE="${LAB_SOURCE:-worktree}"
+LAB_LOOPBACK="${LAB_LOOPBACK:-down}"
 MDEV_UUID="83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 SCRATCH="$REPO/.build-lab"
 WORK="$SCRATCH/lab-work"
@@ -245,7 +250,7 @@ step_done "${LINKED:-migconform not built}; guest mode: $LAB_MODE; $(cd "$BIN_DI
 step "initramfs"
 HINT="needs busybox-static, cpio, kmod (modinfo) and xz"
 ROOT="$WORK/root"
-rm -rf "$ROOT"; mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,lib/modules,Specs}
+rm -rf "$ROOT"; mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,lib/modules}
 cp /bin/busybox "$ROOT/bin/busybox"
 MODSRC="$KROOT/lib/modules/$RELEASE/kernel/drivers/vfio"
 for m in vfio/vfio vfio/vfio_iommu_type1 vfio/mdev/mdev; do
@@ -270,7 +275,8 @@ for b in "$BIN_DIR"/*; do
         done
     fi
 done
-if [ -d "$REPO/Specs" ]; then cp -r "$REPO/Specs/." "$ROOT/Specs/"; fi
+# the LAVA job runs the binary alone (the specs are built into it); the plain lab passes LAB_SPEC
+if [ -d "$REPO/Specs" ] && [ "$LAB_MODE" != lava ]; then cp -r "$REPO/Specs/." "$ROOT/Specs/"; fi
 
 guest_command() {
     # The one place to adapt what the guest runs. $1 = the target URI. Writes into /tmp/r.
@@ -278,7 +284,8 @@ guest_command() {
         run) echo "/bin/migconform run --spec $LAB_SPEC --target $1 --out /tmp/r $LAB_RUN_ARGS" ;;
         devices) echo "/bin/migconform devices > /tmp/r/devices.txt" ;;
         probe) echo "/bin/labprobe $1 /tmp/r" ;;
-        *) fail "unknown LAB_MODE '$LAB_MODE' (auto, run, devices or probe)" 90 ;;
+        lava) echo "a root shell on the console (LAVA's test actions run there)" ;;
+        *) fail "unknown LAB_MODE '$LAB_MODE' (auto, run, devices, probe or lava)" 90 ;;
     esac
 }
 GUEST_CMD="$(guest_command 'vfio:/dev/vfio/$GROUP/'"$MDEV_UUID")"
@@ -308,6 +315,8 @@ finish() {
 }
 guest_fail() { echo "@@LAB-GUEST-FAILED \$1"; finish \$2; }
 echo "@@LAB-GUEST-START \$(uname -r)"
+[ "$LAB_LOOPBACK" = up ] && ip link set lo up
+echo "@@LAB-LINKS \$(ip -o link show | awk '{ printf "%s%s ", \$2, (\$3 ~ /UP/ ? "UP" : "DOWN") }')"
 for m in vfio vfio_iommu_type1 mdev mtty; do
     insmod /lib/modules/\$m.ko || guest_fail "insmod \$m" 97
 done
@@ -315,6 +324,17 @@ echo $MDEV_UUID > /sys/class/mdev_bus/mtty/mdev_supported_types/$LAB_MDEV_TYPE/c
 GROUP=\$(basename \$(readlink /sys/bus/mdev/devices/$MDEV_UUID/iommu_group)) || guest_fail "find the mdev's iommu group" 98
 echo "@@LAB-TARGET vfio:/dev/vfio/\$GROUP/$MDEV_UUID"
 ls -l /dev/vfio
+EOF
+if [ "$LAB_MODE" = lava ]; then
+    # LAVA drives the guest from here: a login shell on the console, the prompt the job's boot action waits for.
+    cat >> "$ROOT/init" << 'EOF'
+[ "$GROUP" = 0 ] || echo "@@LAB-GUEST-FAILED the mdev is in IOMMU group $GROUP; the LAVA job names group 0"
+echo "@@LAB-SHELL"
+PS1='lab-guest# ' setsid cttyhack sh -l
+poweroff -f
+EOF
+else
+    cat >> "$ROOT/init" << EOF
 echo "@@LAB-RUN $GUEST_CMD"
 start=\$(cut -d' ' -f1 /proc/uptime)
 $GUEST_CMD
@@ -323,10 +343,24 @@ end=\$(cut -d' ' -f1 /proc/uptime)
 echo "@@LAB-RUN-DONE rc=\$rc seconds=\$start..\$end"
 finish \$rc
 EOF
+fi
 chmod +x "$ROOT/init"
 INITRD="$WORK/initramfs.cpio"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet) > "$INITRD"
 step_done "$(du -h "$INITRD" | cut -f1) uncompressed"
+if [ "$LAB_MODE" = lava ]; then
+    # build only: what Tests/Lab/lava-lab.sh needs to boot this image under LAVA
+    {
+        printf 'LAB_VMLINUZ=%q\n' "$VMLINUZ"
+        printf 'LAB_INITRD=%q\n' "$INITRD"
+        printf 'LAB_BIN=%q\n' "$BIN_DIR/migconform"
+        printf 'LAB_KERNEL=%q\n' "$RELEASE ($PKGVER)"
+        printf 'LAB_TARGET=%q\n' "vfio:/dev/vfio/0/$MDEV_UUID"
+        printf 'LAB_RUN_ARGS=%q\n' "${LAB_RUN_ARGS# }"
+    } > "$OUT/lab.env"
+    say "total $(elapsed "$T0" "$EPOCHREALTIME") s; build only (LAB_MODE=lava): $OUT/lab.env"
+    exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 step "boot QEMU (TCG) and run: $GUEST_CMD"

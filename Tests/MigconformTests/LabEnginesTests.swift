@@ -44,10 +44,10 @@ private func allIDs(_ spec: Spec) -> Set<String> {
 }
 
 @Test func engineNamesReadWellForTheSpecsIDs() {
-    #expect(EngineNames.encode("V2-ARC-DATA-FD[RUNNING->PRE_COPY]") == "V2-ARC-DATA-FD__RUNNING-to-PRE_COPY__")
+    #expect(EngineNames.encode("V2-ARC-DATA-FD[RUNNING->PRE_COPY]") == "V2-ARC-DATA-FD__RUNNING-to-PRE_COPY")
     #expect(EngineNames.encode("V2-REJECT-OUT-OF-RANGE[STOP_COPY->4294967295]")
-            == "V2-REJECT-OUT-OF-RANGE__STOP_COPY-to-4294967295__")
-    #expect(EngineNames.encode("V1-ARC-OTHER[STOPPED->RUNNING]") == "V1-ARC-OTHER__STOPPED-to-RUNNING__")
+            == "V2-REJECT-OUT-OF-RANGE__STOP_COPY-to-4294967295")
+    #expect(EngineNames.encode("V1-ARC-OTHER[STOPPED->RUNNING]") == "V1-ARC-OTHER__STOPPED-to-RUNNING")
     #expect(EngineNames.encode("V2-ROUND-TRIP") == "V2-ROUND-TRIP")
 }
 
@@ -263,14 +263,14 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
         #expect(EngineNames.decode(String(m.output.3)) == c.id)
         #expect((m.output.1 == "ok") == (EngineVerdicts.lava(c) != "fail"), "\(line)")
     }
-    #expect(tap.contains("not ok \(report.cases.count - 5) V2-EVERY__TIMEOUT-to-X__ # TIMEOUT "))
-    let timeoutLine = try #require(points.first { $0.contains("V2-EVERY__TIMEOUT-to-X__") })
+    #expect(tap.contains("not ok \(report.cases.count - 5) V2-EVERY__TIMEOUT-to-X # TIMEOUT "))
+    let timeoutLine = try #require(points.first { $0.contains("V2-EVERY__TIMEOUT-to-X") })
     #expect(timeoutLine.wholeMatch(of: #/not ok [0-9]+ \S+ # TIMEOUT [0-9]+ seconds/#) != nil)
-    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__SKIPPED-to-X__ # SKIP not run: .*/#) != nil })
-    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__WARN-to-X__ # WARN/#) != nil })
-    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__XFAIL-to-X__ # XFAIL known bug .*/#) != nil })
-    #expect(points.contains { $0.wholeMatch(of: #/not ok [0-9]+ V2-EVERY__FLAKE-to-X__ # FLAKE/#) != nil })
-    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__FLAKE-WARN__ # FLAKE/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__SKIPPED-to-X # SKIP/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__WARN-to-X # WARN/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__XFAIL-to-X # XFAIL known bug .*/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/not ok [0-9]+ V2-EVERY__FLAKE-to-X # FLAKE/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__FLAKE-WARN # FLAKE/#) != nil })
     // The original id stays in the YAML block of every point whose name differs from it.
     #expect(tap.contains("  id: \"V2-ARC-STATE[STOP->RUNNING_P2P]\""))
 }
@@ -285,9 +285,91 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
         #expect(EngineNames.decode(name) == c.id)
         #expect(classname == "\(report.run.specID).\(EngineNames.encode(c.ruleID))")
     }
-    let ids = xml.matches(of: #/<property name="id" value="([^"]*)"/>/#).map { String($0.output.1) }
-    #expect(ids.count == report.cases.count)
+    let ids = xml.matches(of: #/<system-out>id: ([^\n<]*)/#).map { String($0.output.1) }
+    #expect(ids.count == report.cases.filter { EngineNames.encode($0.id) != $0.id || $0.verdict != .pass }.count)
     #expect(ids.contains("V2-ARC-STATE[STOP-&gt;RUNNING_P2P]"))
+    #expect(!xml.contains("<property name=\"id\""))
+}
+
+/// The test names a kselftest output parser gives the points of `report.tap`, by the rules Linaro's
+/// `automated/linux/kselftest/parse-output.py` applies (lava-kernelci.md §1.7; a model of its behaviour, not its
+/// code): the description is the text before `#`; an `ok` point with a SKIP directive gets the directive's text
+/// after `SKIP` appended; then `[digits]` is dropped, every run of characters outside `[A-Za-z0-9_-]` becomes `_`,
+/// one `_` is trimmed from each end, `_-` becomes `__`; a repeated name gets `_dupN`.
+private func kselftestParserNames(_ tap: String) -> [String] {
+    var names: [String] = []
+    var seen: [String: Int] = [:]
+    for line in tap.split(separator: "\n").map(String.init) {
+        guard let m = line.wholeMatch(of: #/(not ok|ok) [0-9]+ ?([^#]*)(#\s*(.*))?/#) else { continue }
+        var name = String(m.output.2).trimmingCharacters(in: .whitespaces)
+        let directive = m.output.4.map(String.init) ?? ""
+        if m.output.1 == "ok", directive.lowercased().hasPrefix("skip") {
+            name = (name + " " + directive.dropFirst(4)).trimmingCharacters(in: .whitespaces)
+        }
+        name = name.replacing(#/\[[0-9]{1,5}\]/#, with: "")
+        name = name.replacing(#/[^A-Za-z0-9_-]+/#, with: "_")
+        if name.hasPrefix("_") { name.removeFirst() }
+        if name.hasSuffix("_") { name.removeLast() }
+        name = name.replacingOccurrences(of: "_-", with: "__")
+        seen[name, default: 0] += 1
+        if seen[name]! > 1 { name += "_dup\(seen[name]!)" }
+        names.append(name)
+    }
+    return names
+}
+
+@Test(arguments: ["ref:v2", "ref:v1", "fault:missing-arc", "fault:v1-write-leaves-error", "every-verdict"])
+func tapNamesSurviveTheKselftestParser(_ which: String) throws {
+    let report: RunReport
+    switch which {
+    case "ref:v2": report = try referenceReport()
+    case "ref:v1": report = try TestSupport.run(TestSupport.v1, ReferenceDeviceV1(ReferenceDeviceV1.Configuration()), target: "ref:v1")
+    case "every-verdict": report = try everyVerdictReport()
+    default: report = try faultReport(String(which.dropFirst(6)))
+    }
+    let names = kselftestParserNames(TAPReport.render(report))
+    #expect(names.count == report.cases.count)
+    var rewritten: [String] = []
+    for (name, c) in zip(names, report.cases) where name != EngineNames.encode(c.id) || EngineNames.decode(name) != c.id {
+        rewritten.append("\(c.id) -> \(name)")
+    }
+    #expect(rewritten.isEmpty, "\(rewritten.count) of \(report.cases.count) names rewritten, e.g. \(rewritten.prefix(3))")
+}
+
+@Test func tapEndsWithKselftestTotals() throws {
+    let report = try everyVerdictReport()
+    let tap = TAPReport.render(report)
+    let last = try #require(tap.split(separator: "\n").last.map(String.init))
+    let m = try #require(last.wholeMatch(of: #/# Totals: pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)/#),
+                         "last line: \(last)")
+    let counts = [m.output.1, m.output.2, m.output.3, m.output.4, m.output.5, m.output.6].map { Int($0)! }
+    #expect(counts.reduce(0, +) == report.cases.count)
+    func n(_ vs: [Verdict]) -> Int { report.cases.filter { vs.contains($0.verdict) }.count }
+    #expect(counts[2] == n([.xfail]) && counts[3] == n([.xpass]) && counts[4] == n([.skipped, .notApplicable]))
+    #expect(counts[5] == n([.error]))
+    // ok points are the passes, xfails, xpasses and skips; not ok the failures and errors.
+    let ok = tap.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count
+    #expect(ok == counts[0] + counts[2] + counts[3] + counts[4])
+    #expect(TAPReport.totals(try referenceReport().cases) == "# Totals: pass:217 fail:0 xfail:0 xpass:0 skip:2 error:0")
+}
+
+/// junit.xml against the schema Jenkins' xunit plugin publishes (kept in ../shared/reference/schemas), when xmllint
+/// is installed (Debian: libxml2-utils; .ci/run installs it): a passing run, a failing run, every verdict.
+@Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xmllint"), "xmllint is not installed (apt-get install libxml2-utils)"),
+      arguments: ["ref:v2", "fault:missing-arc", "fault:v1-write-leaves-error", "every-verdict"])
+func junitIsValidAgainstTheXunitSchema(_ which: String) throws {
+    let schema = TestSupport.sharedReference.appendingPathComponent("schemas/junit-10.xsd")
+    try #require(FileManager.default.fileExists(atPath: schema.path), "\(schema.path) is not there")
+    let report = which == "ref:v2" ? try referenceReport()
+        : which == "every-verdict" ? try everyVerdictReport() : try faultReport(String(which.dropFirst(6)))
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-junit-\(UUID().uuidString).xml")
+    defer { try? FileManager.default.removeItem(at: file) }
+    try Data(JUnitReport.render(report).utf8).write(to: file)
+    let r = try ChildProcess.run("/usr/bin/xmllint", ["--noout", "--schema", schema.path, file.path],
+                                 stdout: .capture, stderr: .capture, timeout: 60)
+    let said = String(decoding: r.errorOutput, as: UTF8.self)
+    #expect(r.termination.exitStatus == 0, "\(which): \(said.split(separator: "\n").prefix(5).joined(separator: "\n"))")
+    #expect(said.contains("validates"))
 }
 
 // MARK: - LAVA
@@ -343,33 +425,37 @@ private func standInHelpers(in dir: URL) throws {
 }
 
 /// Runs the definition's steps the way LAVA's test shell does: one POSIX shell, `set -e`, parameters as variables.
-private func runDefinition(target: String, binary: URL, in dir: URL,
-                           extra: [String: String] = [:]) throws -> (status: Int32, calls: [String], output: String) {
+/// `isolated`: inside `unshare -n`, a network namespace with no interface up (not even loopback), as in a minimal
+/// initramfs. The shell is killed after `timeout` seconds (a hang fails the test instead of stalling it).
+private func runDefinition(target: String, binary: URL, in dir: URL, extra: [String: String] = [:],
+                           isolated: Bool = false,
+                           timeout: Double = 600) throws -> (status: Int32, calls: [String], output: String) {
     let yaml = LavaDefinition.render(version: migconformVersion)
     let parts = try definitionParts(yaml)
-    var script = "set -e\n"
+    var script = "set -e\ncd '\(dir.path)'\n"
     for (name, value) in parts.params {
         let v = name == "MIGCONFORM" ? binary.path : name == "TARGET" ? target : extra[name] ?? value
         script += "\(name)='\(v.replacingOccurrences(of: "'", with: "'\\''"))'\n"
     }
     script += parts.steps.joined(separator: "\n") + "\n"
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", script]
-    p.currentDirectoryURL = dir
     var env = ProcessInfo.processInfo.environment
     env["PATH"] = dir.appendingPathComponent("bin").path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
     env["NO_COLOR"] = "1"
-    p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
+    let command = isolated ? ["/usr/bin/unshare", "-n", "/bin/sh", "-c", script] : ["/bin/sh", "-c", script]
+    let r = try ChildProcess.run(command[0], Array(command.dropFirst()), environment: env,
+                                 stdout: .capture, stderr: .capture, timeout: timeout)
     let log = (try? String(contentsOf: dir.appendingPathComponent("calls.log"), encoding: .utf8)) ?? ""
-    return (p.terminationStatus, log.split(separator: "\n").map(String.init), String(decoding: data, as: UTF8.self))
+    let output = String(decoding: r.output, as: UTF8.self) + String(decoding: r.errorOutput, as: UTF8.self)
+        + (r.timedOut ? "\n(killed after \(Int(timeout)) s)" : "")
+    return (r.termination.shellStatus, log.split(separator: "\n").map(String.init), output)
 }
+
+/// True when this machine lets the tests make a network namespace (root, or user namespaces allowed).
+private let canIsolateNetwork: Bool = {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return false }
+    return (try? ChildProcess.run("/usr/bin/unshare", ["-n", "/bin/true"], stderr: .null, timeout: 10))?
+        .termination.exitStatus == 0
+}()
 
 private func labFolder() throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-lab-\(UUID().uuidString)")
@@ -404,6 +490,68 @@ func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
     let dir = try labFolder()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try runDefinition(target: target, binary: binary, in: dir)
+    try checkEveryCaseReported(run, target: target, in: dir)
+}
+
+/// The same with no network interface at all (loopback down, as in a minimal initramfs): helpers are started
+/// with posix_spawn, which needs none (Foundation's Process hung there after the first case).
+@Test(.enabled(if: canIsolateNetwork, "unshare -n is not available here"))
+func lavaRunStepWorksWithoutAnyNetworkInterface() throws {
+    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    let dir = try labFolder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try runDefinition(target: "fault:missing-arc", binary: binary, in: dir, isolated: true, timeout: 300)
+    try checkEveryCaseReported(run, target: "fault:missing-arc", in: dir)
+}
+
+/// SIGTERM (and SIGINT) in the middle of a `run --lava` without a network interface: the run ends within seconds,
+/// every case it finished was reported to LAVA before it exited, the sets are closed, and the exit status is 0.
+@Test(.enabled(if: canIsolateNetwork, "unshare -n is not available here"), arguments: [SIGTERM, SIGINT])
+func lavaRunEndsOnASignalWithEveryFinishedCaseReported(_ sig: Int32) throws {
+    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    let dir = try labFolder()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("report")
+    var env = ProcessInfo.processInfo.environment
+    env["PATH"] = dir.appendingPathComponent("bin").path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+    let null = open("/dev/null", O_WRONLY)
+    defer { close(null) }
+    // unshare and env exec what they start: the pid is migconform's. A large state makes the cases slow.
+    let pid = try ChildProcess.spawn("/usr/bin/unshare", ["-n", binary.path, "run", "--lava", "--quiet",
+                                                           "--target", "ref:v2?state-size=64MiB", "--out", out.path],
+                                     environment: env, stdout: null, stderr: null)
+    let log = dir.appendingPathComponent("calls.log")
+    func casesLogged() -> [String] {
+        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("case ") }
+    }
+    let start = ChildProcess.now()
+    while casesLogged().count < 3 && ChildProcess.now() - start < 120 { usleep(20_000) }
+    #expect(casesLogged().count >= 3, "no case reported in 120 s")
+    kill(pid, sig)
+    let signalled = ChildProcess.now()
+    var ended: ChildProcess.Termination?
+    while ended == nil && ChildProcess.now() - signalled < 60 {
+        ended = try ChildProcess.poll(pid)
+        if ended == nil { usleep(20_000) }
+    }
+    if ended == nil { kill(pid, SIGKILL); _ = try ChildProcess.wait(pid) }
+    let status = try #require(ended, "the run did not end within 60 s of the signal")
+    #expect(status.exitStatus == 0, "\(status)")
+    let report = try ReportReader.load(out.path)
+    #expect(report.run.interrupted)
+    let reported = Set(casesLogged().map { String($0.split(separator: " ")[1]) })
+    let finished = report.cases.filter { $0.otherShard == nil && $0.verdict != .skipped }
+    #expect(finished.count >= 3)
+    for c in finished { #expect(reported.contains(EngineNames.encode(c.id)), "\(c.id) ran but was not reported") }
+    let calls = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n")
+    #expect(calls.last == "set stop", "the last test set was left open")
+}
+
+/// Checks what the stand-in helpers logged against the report the run wrote: one LAVA case per case, each inside
+/// the set of its rule, with the result the report implies.
+private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], output: String), target: String,
+                                    in dir: URL) throws {
     #expect(run.status == 0, "the step failed for \(target):\n\(run.output.suffix(2000))")
     let report = try ReportReader.load(dir.appendingPathComponent("migconform-report").path)
     #expect(report.summary.conformant == !target.hasPrefix("fault:"))
@@ -478,12 +626,12 @@ func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
     reporter.closeSet()
     #expect(lines.first == "<LAVA_SIGNAL_TESTSET START V2-EVERY>")
     #expect(lines.last == "<LAVA_SIGNAL_TESTSET STOP>")
-    #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-to-X__ RESULT=fail>"))
-    #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-WARN__ RESULT=pass>"))
+    #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-to-X RESULT=fail>"))
+    #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-WARN RESULT=pass>"))
     // An expected failure with a link goes in as a reference to it.
     let xfail = try #require(report.cases.first { $0.verdict == .xfail })
     reporter.report(xfail)
-    #expect(lines.contains { $0.contains("TESTREFERENCE TEST_CASE_ID=V2-EVERY__XFAIL-to-X__ RESULT=pass REFERENCE=https://bugs.example.org/1") })
+    #expect(lines.contains { $0.contains("TESTREFERENCE TEST_CASE_ID=V2-EVERY__XFAIL-to-X RESULT=pass REFERENCE=https://bugs.example.org/1") })
 }
 
 @Test func lavaResultsNeverUnknownAndWarnNeverFail() {
@@ -507,7 +655,7 @@ func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
     let s = LavaKernelCI.Settings(driver: driver, deviceType: "x86-vfio-mig-mlx5", target: "vfio:/dev/vfio/12/0000:3b:00.2",
                                   repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml")
     let config = LavaKernelCI.kernelConfig(s)
-    for line in ["CONFIG_VFIO=y", "CONFIG_VFIO_PCI=y", "CONFIG_MLX5_VFIO_PCI=m"] {
+    for line in ["CONFIG_VFIO=y", "CONFIG_VFIO_PCI=y", "CONFIG_MLX5_VFIO_PCI=y"] {
         #expect(config.split(separator: "\n").contains(Substring(line)))
     }
     let pipeline = LavaKernelCI.pipelineConfig(s)
@@ -521,6 +669,87 @@ func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
     #expect(!passed.isEmpty)
     for p in passed { #expect(names.contains(p), "\(p) is not a definition parameter") }
     #expect(template.contains("path: lava/migconform.yaml"))
+}
+
+/// The KernelCI pieces as generated, checked against what kernelci-pipeline needs (lava-kernelci.md §2.2, the
+/// upstream config it cites): parsed as YAML when python3 has PyYAML, else read as text.
+@Test(arguments: ["mtty", "mlx5"])
+func kernelCIPiecesAreRunnableAsGenerated(_ driverName: String) throws {
+    let driver = try #require(LavaKernelCI.drivers.first { $0.name == driverName })
+    let mtty = driverName == "mtty"
+    let s = LavaKernelCI.Settings(driver: driver, deviceType: mtty ? "qemu-x86_64" : "x86-vfio-mig-mlx5",
+                                  target: mtty ? LavaKernelCI.mttyTarget : "vfio:/dev/vfio/12/0000:3b:00.2",
+                                  repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml",
+                                  migconformURL: "https://releases.example.org/migconform-x86_64")
+    let pipeline = LavaKernelCI.pipelineConfig(s)
+    let config = LavaKernelCI.kernelConfig(s)
+    // Modules: the boot templates deploy none, so nothing is a module.
+    #expect(!config.contains("=m") && !pipeline.contains("=m'"), "a module would never be loaded")
+    // Checked in Python (PyYAML): the structure kernelci-pipeline reads.
+    let check = #"""
+    import sys, yaml
+    c = yaml.safe_load(sys.stdin)
+    kb, job = sys.argv[1], sys.argv[2]
+    jobs, sched = c["jobs"], c["scheduler"]
+    k = jobs[kb]
+    assert k["kind"] == "kbuild" and k["template"] == "kbuild.jinja2", "kbuild kind/template"
+    assert k["image"] == "ghcr.io/kernelci/{image_prefix}gcc-14:x86-kselftest-kernelci", k["image"]
+    assert k["params"]["arch"] == "x86_64" and k["params"]["defconfig"] == "x86_64_defconfig", "x86 kbuild params"
+    assert all(f in c["fragments"] for f in k["params"]["fragments"]), "fragment defined"
+    ks = [e for e in sched if e["job"] == kb]
+    assert ks and ks[0]["event"] == {"channel": "node", "kind": "checkout", "state": "available"}, "kbuild scheduled on checkout"
+    assert ks[0]["runtime"]["name"] == "k8s-all", "kbuild runtime"
+    j = jobs[job]
+    assert j["kind"] == "job" and j["kcidb_test_suite"] == "migconform", "job kind/suite"
+    ref = j["params"]["rootfs_ref"]
+    assert ref in c["rootfs"] and c["rootfs"][ref]["nfsroot"].startswith("http"), "rootfs_ref resolves"
+    assert j["params"]["migconform_url"].startswith("http"), "binary delivered"
+    js = [e for e in sched if e["job"] == job]
+    assert js and js[0]["event"]["name"] == kb and js[0]["event"]["kind"] == "kbuild", "job follows the kbuild"
+    assert js[0]["runtime"]["type"] == "lava", "job runs on LAVA"
+    for p in js[0]["platforms"]:
+        assert p == "qemu-x86_64" or p in c.get("platforms", {}), "platform defined: " + p
+    print("ok")
+    """#
+    let python = "/usr/bin/python3"
+    if FileManager.default.isExecutableFile(atPath: python),
+       (try? ChildProcess.run(python, ["-c", "import yaml"], stderr: .null, timeout: 30))?.termination.exitStatus == 0 {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kci-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(pipeline.utf8).write(to: file)
+        let fd = open(file.path, O_RDONLY)
+        defer { close(fd) }
+        let r = try ChildProcess.run(python, ["-c", check, s.kbuildName, s.jobName], stdin: .descriptor(fd),
+                                     stdout: .capture, stderr: .capture, timeout: 60)
+        #expect(r.termination.exitStatus == 0, "\(String(decoding: r.errorOutput, as: UTF8.self))")
+    } else {
+        #expect(pipeline.contains("  - job: \(s.kbuildName)\n    event:\n      channel: node\n      kind: checkout\n"))
+        #expect(pipeline.contains("      rootfs_ref: \(s.rootfsRef)\n") && pipeline.contains("\n  \(s.rootfsRef):\n    nfsroot: 'http"))
+        #expect(pipeline.contains("      migconform_url: 'https://"))
+    }
+    let template = LavaKernelCI.lavaTemplate(s)
+    if mtty {
+        // qemu-x86_64 is upstream's: not redefined; the mdev exists before migconform runs, the target is its cdev.
+        #expect(!pipeline.contains("\nplatforms:"))
+        let create = try #require(template.range(of: "mdev_supported_types/mtty-2/create"))
+        let run = try #require(template.range(of: "path: lava/migconform.yaml"))
+        #expect(create.lowerBound < run.lowerBound)
+        #expect(pipeline.contains("migconform_target: 'vfio:/dev/vfio/devices/vfio0'"))
+        #expect(config.contains("CONFIG_SAMPLE_VFIO_MDEV_MTTY=y") && config.contains("CONFIG_VFIO_DEVICE_CDEV=y"))
+    } else {
+        #expect(pipeline.contains("\nplatforms:\n  x86-vfio-mig-mlx5:\n"))
+        #expect(!template.contains("mtty"))
+    }
+    #expect(!pipeline.lowercased().contains("setup") && !template.lowercased().contains("setup"))
+}
+
+@Test func integrateKernelCIRefusesToGenerateJobsWithoutTheBinary() throws {
+    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    let r = try TestSupport.shell(binary, ["integrate", "kernelci", "--driver", "mtty"])
+    #expect(r.status == 2 && r.stderr.contains("--migconform-url"))
+    let ok = try TestSupport.shell(binary, ["integrate", "kernelci", "--driver", "mtty", "--migconform-url", "https://x.example/m"])
+    #expect(ok.status == 0)
+    #expect(ok.stdout.contains("- qemu-x86_64") && ok.stdout.contains("migconform_url: 'https://x.example/m'"))
 }
 
 @Test func kcidbIDsAreStablePerRunAndDifferBetweenRuns() throws {

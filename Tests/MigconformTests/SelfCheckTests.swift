@@ -57,7 +57,7 @@ import MigconformSpec
         let r = try TestSupport.shell(TestSupport.binary!, ["faults", "--check", "--only", "missing-arc", "--only", "v1-accepts-101"])
         #expect(r.status == 0, "\(r.stdout)")
         #expect(r.stdout.hasSuffix("caught 2/2\n"), "\(r.stdout)")
-        let run = try TestSupport.shell(TestSupport.binary!, ["run", "--target", "fault:accepts-error-request", "--quiet",
+        let run = try TestSupport.shell(TestSupport.binary!, ["run", "--target", "fault:accepts-error-request",
                                                              "--out", FileManager.default.temporaryDirectory.appendingPathComponent("f-\(UUID())").path])
         #expect(run.status == 1)
         #expect(run.stdout.contains("V2-REJECT-ERROR"))

@@ -53,38 +53,13 @@ final class AdapterProcess {
         }
         defer { close(input.0); close(output.1); close(errors.1) }   // the child's ends, once spawned
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input.0, 0)
-        posix_spawn_file_actions_adddup2(&actions, output.1, 1)
-        posix_spawn_file_actions_adddup2(&actions, errors.1, 2)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-
-        var env = environment.map { $0.map { "\($0.key)=\($0.value)" } }
-        if env == nil {
-            env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        }
-        let argv = ["/bin/sh", "-c", command].map { (s: String) in strdup(s) } + [nil]
-        let envp = env!.map { (s: String) in strdup(s) } + [nil]
-        defer { for p in argv { free(p) }; for p in envp { free(p) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, "/bin/sh", &actions, &attributes, argv, envp)
-        guard rc == 0 else {
+        let child: pid_t
+        do {
+            child = try ChildProcess.spawn("/bin/sh", ["-c", command], environment: environment,
+                                           stdin: input.0, stdout: output.1, stderr: errors.1, newProcessGroup: true)
+        } catch {
             close(input.1); close(output.0); close(errors.0)
-            throw TransportError("cannot start '\(command)': posix_spawn failed: \(String(cString: strerror(rc)))")
+            throw TransportError("cannot start '\(command)': \(error)")
         }
         pid = child
         // Only this side's ends are non-blocking: the flag belongs to the open file, which the child shares.
@@ -101,27 +76,7 @@ final class AdapterProcess {
 
     /// A pipe whose ends are close-on-exec and numbered 3 or above (so that dup2 onto 0, 1, 2 always copies).
     private static func pipePair() throws -> (Int32, Int32) {
-        var fds: [Int32] = [-1, -1]
-        #if os(Linux)
-        // Close-on-exec from the start, so that a child another thread spawns meanwhile cannot inherit these ends.
-        let made = linuxPipe2(&fds, O_CLOEXEC)
-        #else
-        let made = pipe(&fds)
-        for fd in fds where made == 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        #endif
-        guard made == 0 else {
-            throw TransportError("cannot create a pipe: \(String(cString: strerror(errno)))")
-        }
-        for i in 0..<2 where fds[i] < 3 {
-            let moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)
-            close(fds[i])
-            fds[i] = moved
-        }
-        guard fds[0] >= 3, fds[1] >= 3 else {
-            for fd in fds where fd >= 0 { close(fd) }
-            throw TransportError("cannot create a pipe: \(String(cString: strerror(errno)))")
-        }
-        return (fds[0], fds[1])
+        do { return try ChildProcess.pipe() } catch { throw TransportError("\(error)") }
     }
 
     private func closeAll() {
@@ -305,8 +260,3 @@ private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> In
 private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { Darwin.kill(pid, sig) }
 #endif
 
-#if os(Linux)
-/// pipe2(2): the C library has it, but its header declares it only for _GNU_SOURCE, which the module map does not set.
-@_silgen_name("pipe2")
-private func linuxPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
-#endif

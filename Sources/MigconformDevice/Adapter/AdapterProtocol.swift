@@ -7,6 +7,10 @@ public enum AdapterProtocol {
     public static let version = 1
     /// The longest line either side accepts (a 64 MiB write encodes to about 90 MB of base64).
     public static let maxLineBytes = 256 << 20
+    /// The most bytes a `read` or `data-read` may ask for: its answer, in base64, then fits in one line.
+    public static let maxReadCount = 64 << 20
+    /// The widths a register access may have (1, 2, 4 or 8 bytes; the device refuses those it does not support).
+    public static let widths: ClosedRange<Int> = 0...8
 }
 
 /// One request line, without its id.
@@ -110,17 +114,18 @@ public enum AdapterCodec {
         case "get-state": request = .operation(.getState)
         case "set-state": request = .operation(.setState(try f.int("state")))
         case "get-data-size": request = .operation(.getDataSize)
-        case "read": request = .operation(.read(fd: try f.int("fd"), count: try f.int("count")))
+        case "read": request = .operation(.read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
         case "write": request = .operation(.write(fd: try f.int("fd"), bytes: try f.bytes("data")))
         case "close": request = .operation(.close(fd: try f.int("fd")))
         case "precopy-info": request = .operation(.precopyInfo(fd: try f.int("fd")))
         case "reset": request = .operation(.reset)
-        case "config-read": request = .operation(.configRead(offset: try f.int("offset"), width: try f.int("width")))
+        case "config-read": request = .operation(.configRead(offset: try f.int("offset"), width: try f.width()))
         case "disable-interrupts": request = .operation(.disableInterrupts(index: try f.int("index")))
-        case "region-read": request = .operation(.regionRead(offset: try f.int("offset"), width: try f.int("width")))
+        case "region-read": request = .operation(.regionRead(offset: try f.int("offset"), width: try f.width()))
         case "region-write":
-            request = .operation(.regionWrite(offset: try f.int("offset"), width: try f.int("width"), value: try f.int("value")))
-        case "data-read": request = .operation(.dataRead(offset: try f.int("offset"), count: try f.int("count")))
+            request = .operation(.regionWrite(offset: try f.int("offset"), width: try f.width(), value: try f.int("value")))
+        case "data-read":
+            request = .operation(.dataRead(offset: try f.int("offset"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
         case "data-write": request = .operation(.dataWrite(offset: try f.int("offset"), bytes: try f.bytes("data")))
         default: throw AdapterProtocolError("unknown op '\(op)'")
         }
@@ -249,6 +254,19 @@ public enum AdapterCodec {
             let v = try member(key)
             guard let n = v.integer(I.self) else {
                 throw AdapterProtocolError("\(context): \"\(key)\" is \(v.text), not an integer in \(I.min)...\(I.max)")
+            }
+            return n
+        }
+        /// An integer no larger than `limit` (a count the server would allocate).
+        func int(_ key: String, upTo limit: Int) throws -> Int {
+            let n: Int = try int(key)
+            guard n <= limit else { throw AdapterProtocolError("\(context): \"\(key)\" is \(n), more than \(limit)") }
+            return n
+        }
+        func width() throws -> Int {
+            let n: Int = try int("width")
+            guard AdapterProtocol.widths.contains(n) else {
+                throw AdapterProtocolError("\(context): \"width\" is \(n); a register access is 1, 2, 4 or 8 bytes")
             }
             return n
         }

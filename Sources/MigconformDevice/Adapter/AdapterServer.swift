@@ -61,7 +61,7 @@ public enum AdapterServer {
         }
     }
 
-    static func writeLine(_ line: String, to fd: Int32) -> Bool {
+    public static func writeLine(_ line: String, to fd: Int32) -> Bool {
         var bytes = Array(line.utf8)
         bytes.append(0x0a)
         var done = 0
@@ -75,15 +75,15 @@ public enum AdapterServer {
     }
 
     /// Blocking line reader over a file descriptor.
-    struct LineReader {
+    public struct LineReader {
         let fd: Int32
         var buffer: [UInt8] = []
         var start = 0
         var eof = false
         var problem: String?
-        init(fd: Int32) { self.fd = fd }
+        public init(fd: Int32) { self.fd = fd }
 
-        mutating func next() -> String? {
+        public mutating func next() -> String? {
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while true {
                 if let nl = buffer[start...].firstIndex(of: 0x0a) {

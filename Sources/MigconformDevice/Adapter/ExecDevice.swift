@@ -70,6 +70,29 @@ public final class ExecDevice: MigrationDevice {
         self.process = process
         self.generation = hello.generation
         self.identity = ExecDevice.decorate(hello, command: command)
+        if generation == .v1 { try confirmV1() }
+    }
+
+    /// An adapter that says v1 must answer v1 requests: a read of `device_state` (offset 0 of the migration
+    /// region, 4 bytes) has a value on every v1 device, in every state. One that cannot (a v2 device behind a
+    /// wrong hello) would otherwise run the v1 spec with every case blocked.
+    private func confirmV1() throws {
+        let outcome: DeviceOutcome
+        do { outcome = try perform(.regionRead(offset: 0, width: 4)) } catch {
+            shutdown()
+            throw error
+        }
+        guard case .value = outcome else {
+            shutdown()
+            throw TransportError("adapter '\(command)' says v1 in its hello, but its answer to a read of device_state "
+                                 + "(region-read at 0x0, 4 bytes) is \(ExecDevice.describe(outcome)): it does not answer "
+                                 + "v1 requests (a v2 device says \"generation\": \"v2\")")
+        }
+    }
+
+    static func describe(_ outcome: DeviceOutcome) -> String {
+        if case .failed(let e) = outcome { return "failed with \(e.name)" }
+        return "a '\(AnswerJudge.kind(outcome))' result"
     }
 
     deinit { shutdown() }
@@ -169,7 +192,13 @@ public final class ExecDevice: MigrationDevice {
                               process: process, outOfStep: true)
             }
             switch decoded.response {
-            case .outcome(let outcome): return outcome
+            case .outcome(let outcome):
+                // In step, but not an answer to this request: the adapter stays, the operation is an error.
+                if let problem = AnswerJudge.problem(outcome, for: operation) {
+                    throw TransportError("adapter '\(command)': \(name) got an answer that does not fit the request: "
+                                         + "\(problem): \(AdapterCodec.excerpt(text))")
+                }
+                return outcome
             case .error(let message, let timedOut):
                 // The adapter itself is fine and in step; the request could not be carried out.
                 throw TransportError("adapter '\(command)': \(name) failed in the adapter: \(message)", timedOut: timedOut)

@@ -125,6 +125,8 @@ public enum FaultCatalogue {
         v2(.refusedWriteForgotten, "Refuses a write past the end of the stream, then accepts RESUMING -> STOP.", ["V2-RESUME-REFUSED-WRITE"]),
         v2(.refusedHeaderForgotten, "Refuses a write that starts a stream with a bad header (garbage, an inverted header), "
            + "then accepts RESUMING -> STOP.", ["V2-RESUME-REFUSED-WRITE", "V2-RESUME-BAD-HEADER", "V2-RESUME-GARBAGE"]),
+        v2(.shortTailRefusedThenStop, "Refuses a write that leaves its stream one byte short of the length its header "
+           + "declares, then accepts RESUMING -> STOP all the same.", ["V2-RESUME-REFUSED-WRITE", "V2-RESUME-TRUNCATED-ONE"]),
         v2(.acceptsTrailingBytes, "Takes bytes written past the end of a complete stream and ignores them.",
            ["V2-RESUME-TRAILING-BYTES"]),
         v2(.ignoresHeader, "Loads a stream whatever its header says (an inverted header, garbage from byte 0).",

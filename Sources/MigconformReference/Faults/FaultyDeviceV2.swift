@@ -231,7 +231,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         if session.reader.verdict() != nil { failedResume = true }
         let problem = session.reader.verdict()
         switch (fault, problem) {
-        case (.refusedHeaderForgotten, _) where refusedHeader:
+        case (.refusedHeaderForgotten, _) where refusedHeader, (.shortTailRefusedThenStop, _) where refusedHeader:
             refusedHeader = false
             endSession()
             return .success(nil)
@@ -267,6 +267,10 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         switch fault {
         case .acceptsTrailingBytes where session.reader.complete:
             return .value(UInt64(bytes.count))   // claims to take them, drops them
+        case .shortTailRefusedThenStop where bytes.count > 1
+                && session.reader.declaredLength == session.reader.bytesReceived + UInt64(bytes.count) + 1:
+            refusedHeader = true   // remembered only to be forgotten at the exit
+            return .failed(.EINVAL)
         case .refusedHeaderForgotten where !session.reader.started && bytes.count >= 4
                                            && Array(bytes.prefix(4)) != ReferenceStream.magic:
             refusedHeader = true

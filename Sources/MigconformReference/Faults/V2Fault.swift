@@ -64,6 +64,7 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case precopyDirtyAtEnd = "precopy-dirty-at-end"
     case dataSizeFailsInError = "data-size-fails-in-error"
     case saveFDAcceptsWrites = "save-fd-accepts-writes"
+    case shortTailRefusedThenStop = "short-tail-refused-then-stop"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"

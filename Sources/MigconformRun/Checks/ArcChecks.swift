@@ -21,7 +21,9 @@ enum ArcChecks {
             return .violated(expected: "state \(to)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                              message: "arc \(label) succeeded but left the device elsewhere")
         case "data-fd":
-            guard answer.succeeded else { throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)") }
+            guard answer.succeeded else {
+                throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
+            }
             let wantsFD = arc.session.opensSession
             if wantsFD == (answer.fd >= 0) {
                 return .pass(wantsFD ? "arc \(label) returned data_fd \(answer.fd)" : "arc \(label) returned data_fd -1")
@@ -41,7 +43,9 @@ enum ArcChecks {
             return .violated(expected: "\(what) fails", actual: describe(outcome),
                              message: "\(what) after \(label) succeeded: the fd is not one-way")
         default:
-            guard answer.succeeded else { throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)") }
+            guard answer.succeeded else {
+                throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
+            }
             let outcome = try ctx.op(.getState)
             guard case .state(_, let fd) = outcome else {
                 return .violated(expected: "GET succeeds with data_fd -1", actual: describe(outcome), message: "GET failed in \(to)")
@@ -59,7 +63,10 @@ enum ArcChecks {
         try ctx.enter(from)
         let answer = try ctx.request(to)
         if ctx.check.string("expect") == "data-fd" {
-            guard answer.succeeded else { throw Blocked(reason: "request \(from)->\(to) failed with \(answer.errno!) (see the state case)") }
+            guard answer.succeeded else {
+                throw Blocked(reason: "request \(from)->\(to) failed with \(answer.errno!)",
+                              cause: .check(.combination, expect: "state", from: from, to: to))
+            }
             let wantsFD = last.session.opensSession
             if wantsFD == (answer.fd >= 0) { return .pass("\(route): data_fd \(answer.fd)") }
             return .violated(expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
@@ -162,7 +169,7 @@ enum ArcChecks {
         let initial = ctx.machine.initial.name
         if ctx.check.string("expect") == "session-ended" {
             let fd = try ctx.enter(from, fresh: true)
-            guard try ctx.reset() else { throw Blocked(reason: "reset failed (see the reset state case)") }
+            guard try ctx.reset() else { throw Blocked(reason: "reset failed", cause: .resetState(from: from)) }
             return try StreamChecks.sessionIsOver(ctx, fd: fd, state: from, after: "reset")
         }
         try ctx.enter(from)

@@ -7,7 +7,8 @@ enum FeatureChecks {
         let outcome = try ctx.op(.getMigrationFlags)
         guard case .value(let flags) = outcome else {
             if ctx.check.string("expect") != "get-succeeds" {
-                throw Blocked(reason: "GET of VFIO_DEVICE_FEATURE_MIGRATION failed with \(describe(outcome)) (see the get-succeeds case)")
+                throw Blocked(reason: "GET of VFIO_DEVICE_FEATURE_MIGRATION failed with \(describe(outcome))",
+                              cause: .check(.migrationFlags, expect: "get-succeeds"))
             }
             return .violated(expected: "GET succeeds with a flags word", actual: describe(outcome),
                              message: "GET of VFIO_DEVICE_FEATURE_MIGRATION failed")

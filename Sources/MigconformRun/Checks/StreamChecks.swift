@@ -29,7 +29,9 @@ enum StreamChecks {
 
     static func streamEnd(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
-        guard let fd = try ctx.enter(save, fresh: true), fd >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
+        guard let fd = try ctx.enter(save, fresh: true), fd >= 0 else {
+            throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc, expect: "data-fd", to: save))
+        }
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
         if let e = end.errno {
@@ -55,9 +57,13 @@ enum StreamChecks {
 
     static func sessionKept(_ ctx: CaseContext) throws -> CheckOutcome {
         guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
-        guard let fd = try ctx.enter(from, fresh: true), fd >= 0 else { throw Blocked(reason: "no data fd was open in \(from)") }
+        guard let fd = try ctx.enter(from, fresh: true), fd >= 0 else {
+            throw Blocked(reason: "no data fd was open in \(from)", cause: .check(.arc, expect: "data-fd", to: from))
+        }
         let answer = try ctx.request(to)
-        guard answer.succeeded else { throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!) (see the arc's case)") }
+        guard answer.succeeded else {
+            throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
+        }
         if answer.fd >= 0 {
             return .violated(expected: "no new data_fd; the session continues on fd \(fd)", actual: "new data_fd \(answer.fd)",
                              message: "arc \(from)->\(to) started a new session instead of keeping the open one")
@@ -78,7 +84,9 @@ enum StreamChecks {
         guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
         let fd = try ctx.enter(from, fresh: true)
         let answer = try ctx.request(to)
-        guard answer.succeeded else { throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!) (see the arc's case)") }
+        guard answer.succeeded else {
+            throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
+        }
         return try sessionIsOver(ctx, fd: fd, state: from, after: "\(from)->\(to)")
     }
 
@@ -93,7 +101,9 @@ enum StreamChecks {
             }) else { throw Blocked(reason: "the device has no second pre-copy state") }
             pre = p2p.name
         }
-        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else { throw Blocked(reason: "entering \(pre) gave no data fd") }
+        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
+            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc, expect: "data-fd", to: pre))
+        }
         let first = try ctx.op(.precopyInfo(fd: fd))
         let expect = ctx.check.string("expect")
         if expect == "supported" || expect == "supported-in-p2p" {
@@ -103,8 +113,12 @@ enum StreamChecks {
         if expect == "refused-outside-precopy" {
             let save = try ctx.role("save")
             let answer = try ctx.request(save)
-            guard answer.succeeded else { throw Blocked(reason: "\(pre)->\(save) failed with \(answer.errno!)") }
-            guard try ctx.readState() == ctx.value(of: save) else { throw Blocked(reason: "\(pre)->\(save) did not reach \(save)") }
+            guard answer.succeeded else {
+                throw Blocked(reason: "\(pre)->\(save) failed with \(answer.errno!)", cause: .arcState(from: pre, to: save))
+            }
+            guard try ctx.readState() == ctx.value(of: save) else {
+                throw Blocked(reason: "\(pre)->\(save) did not reach \(save)", cause: .arcState(from: pre, to: save))
+            }
             let outcome = try ctx.op(.precopyInfo(fd: fd))
             guard let e = outcome.errno else {
                 return .violated(expected: "failure with \(ctx.acceptText)", actual: describe(outcome),
@@ -114,7 +128,7 @@ enum StreamChecks {
             return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name, message: "PRECOPY_INFO in \(save) failed with an unexpected errno")
         }
         guard case .precopy(let initial, let dirty) = first else {
-            throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first)) (see V2-PRECOPY-INFO-SUPPORTED)")
+            throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first))", cause: .check(.precopyInfo, expect: "supported"))
         }
         switch expect {
         case "dirty-zero-at-start":
@@ -162,7 +176,9 @@ enum StreamChecks {
             if initial > 0 { return .pass("initial_bytes \(initial) on entering \(pre)") }
             return .violated(expected: "initial_bytes > 0", actual: "initial_bytes 0", message: "no initial pre-copy data offered")
         case "initial-decreases":
-            guard initial > 0 else { throw Blocked(reason: "initial_bytes is 0 from the start") }
+            guard initial > 0 else {
+                throw Blocked(reason: "initial_bytes is 0 from the start", cause: .check(.precopyInfo, expect: "initial-nonzero"))
+            }
             var last = initial
             var steps = 0
             // Small reads, but no more than about a thousand of them however large the initial data is.

@@ -27,7 +27,9 @@ enum V1Checks {
                                  actual: "write \(describe(outcome)), state \(now.map(ctx.name(of:)) ?? "unreadable")",
                                  message: "reserved bits in a device_state write were not ignored")
             }
-            guard outcome.succeeded else { throw Blocked(reason: "the write with reserved bits failed (see the ignored case)") }
+            guard outcome.succeeded else {
+                throw Blocked(reason: "the write with reserved bits failed", cause: .check(.reservedBits, expect: "ignored"))
+            }
             let raw = try ctx.readRawStateV1()
             if raw == word { return .pass("device_state reads back 0x\(String(word, radix: 16)) with the reserved bits kept") }
             return .violated(expected: "device_state 0x\(String(word, radix: 16))", actual: raw.map { "0x" + String($0, radix: 16) } ?? "unreadable",

@@ -1,0 +1,64 @@
+/// Whether an answer fits the request it answers: the result kind the operation can have, and each number within
+/// its field's range. An adapter is a process of its own; what it writes is checked here before any part of the
+/// runner does arithmetic with it, so that a wrong answer is a transport error naming the request, never a trap,
+/// an endless loop or a silent pass. (`failed` with an errno fits every request: it is the device's answer.)
+public enum AnswerJudge {
+    /// The largest byte count or size an answer may report (stream lengths, PRE_COPY sizes): 2^50 bytes (1 PiB),
+    /// far beyond any device state, and small enough that sums and doublings of it cannot overflow.
+    public static let maxSize: UInt64 = 1 << 50
+
+    /// Why `outcome` cannot be the answer to `operation`, or nil when it can.
+    public static func problem(_ outcome: DeviceOutcome, for operation: DeviceOperation) -> String? {
+        if case .failed = outcome { return nil }
+        let expected: String
+        switch (operation, outcome) {
+        case (.getMigrationFlags, .value), (.getState, .state), (.setState, .state), (.close, .done),
+             (.reset, .done), (.disableInterrupts, .done), (.regionWrite, .done), (.dataWrite, .done),
+             (.feature, .done):
+            return nil
+        case (.feature(_, let payload), .bytes(let b)):
+            return b.count <= payload.count ? nil
+                : "\(b.count) bytes of payload, more than the \(payload.count) the request gave room for"
+        case (.getDataSize, .value(let n)):
+            return n <= maxSize ? nil : "a data size of \(n) bytes, more than \(maxSize) (2^50)"
+        case (.read(_, let count), .bytes(let b)):
+            return b.count <= max(count, 0) ? nil : "\(b.count) bytes, more than the \(count) asked for"
+        case (.write(_, let bytes), .value(let n)):
+            return n <= UInt64(bytes.count) ? nil : "\(n) bytes written, more than the \(bytes.count) given"
+        case (.dataWrite(_, let bytes), .value(let n)):
+            return n <= UInt64(bytes.count) ? nil : "\(n) bytes written, more than the \(bytes.count) given"
+        case (.precopyInfo, .precopy(let initial, let dirty)):
+            if initial > maxSize { return "initial_bytes \(initial), more than \(maxSize) (2^50)" }
+            if dirty > maxSize { return "dirty_bytes \(dirty), more than \(maxSize) (2^50)" }
+            return nil
+        case (.configRead(_, let width), .value(let v)), (.regionRead(_, let width), .value(let v)):
+            guard (1...8).contains(width) else { return nil }
+            return width == 8 || v >> (8 * UInt64(width)) == 0 ? nil
+                : "the value \(v), which does not fit in the \(width) bytes read"
+        case (.dataRead(_, let count), .bytes(let b)):
+            return b.count <= max(count, 0) ? nil : "\(b.count) bytes, more than the \(count) asked for"
+        case (.getMigrationFlags, _), (.getDataSize, _): expected = "value"
+        case (.getState, _), (.setState, _): expected = "state"
+        case (.read, _), (.dataRead, _): expected = "bytes"
+        case (.write, _): expected = "value (the bytes written)"
+        case (.precopyInfo, _): expected = "precopy"
+        case (.configRead, _), (.regionRead, _): expected = "value"
+        case (.feature, _): expected = "done or bytes"
+        case (.dataWrite, _): expected = "done or value (the bytes written)"
+        case (.close, _), (.reset, _), (.disableInterrupts, _), (.regionWrite, _): expected = "done"
+        }
+        return "a '\(kind(outcome))' result, where \(operation.kind) is answered with \(expected) or failed"
+    }
+
+    /// The protocol's name of an outcome's result kind.
+    public static func kind(_ outcome: DeviceOutcome) -> String {
+        switch outcome {
+        case .done: return "done"
+        case .value: return "value"
+        case .state: return "state"
+        case .bytes: return "bytes"
+        case .precopy: return "precopy"
+        case .failed: return "failed"
+        }
+    }
+}

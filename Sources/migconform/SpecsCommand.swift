@@ -1,0 +1,47 @@
+import Foundation
+import MigconformSpec
+
+/// `migconform specs`: the specs built into the binary; `--write DIR` writes them out as files.
+enum SpecsCommand: Command {
+    static let name = "specs"
+    static let abstract = "List the specs built into the binary, or write them out (--write DIR)."
+    static let options: [OptionSpec] = [
+        OptionSpec(name: "--write", value: "DIR", help: "Write each built-in spec to DIR/<name> (the folder is created)."),
+    ]
+
+    static let discussion = """
+    The shipped specs (Specs/vfio-migration-v2.json and -v1.json of the source tree) are compiled into the binary:
+    run, list, plan, explore and faults use them when no --spec is given, and a report names one as
+    builtin:<name>. A file given with --spec always wins. Write them out to read them, change them, or check them
+    with 'migconform check-spec'.
+    """
+
+    static func run(_ args: [String]) throws -> Int32 {
+        if args.contains("--help") || args.contains("-h") {
+            Terminal.out(ArgumentParser.help(usage: "migconform specs [--write DIR]", abstract: abstract,
+                                             discussion: discussion, options: options))
+            return ExitCode.ok
+        }
+        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
+        if let dir = a.value("--write") {
+            let folder = URL(fileURLWithPath: dir, isDirectory: true)
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                for f in BuiltinSpecs.all {
+                    let url = folder.appendingPathComponent(f.name)
+                    try Data(f.bytes).write(to: url)
+                    Terminal.out(url.path)
+                }
+            } catch {
+                throw ExitFailure(code: ExitCode.usage, message: "cannot write the specs to \(dir): \(error.localizedDescription)")
+            }
+            return ExitCode.ok
+        }
+        for f in BuiltinSpecs.all {
+            let spec = try SpecLocation.load(f.path)
+            Terminal.out("\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules, sha256 \(spec.sha256)")
+            Terminal.out("    \(spec.title)")
+        }
+        return ExitCode.ok
+    }
+}
