@@ -81,6 +81,10 @@ public enum Expander {
              .reservedBits, .saveProtocol, .hostHealth:
             return one()
         case .feature:
+            if check.string("from") == "error" {
+                // One case, in the error state reached by a failed resume (see the check).
+                return [TestCase(id: "\(rule.id)[\(m.spec.stateName(forRole: "error") ?? "ERROR")]", rule: rule)]
+            }
             return check.string("from") == "every-settable-state" ? perState(m.settableStates) : one()
         case .deviceAccess:
             let names = check.strings("in") ?? ["every-settable-state"]
@@ -89,7 +93,10 @@ public enum Expander {
         case .arc:
             let tags = Set(check.strings("tags") ?? [])
             let excluded = Set(check.strings("exclude-tags") ?? [])
-            return perArc(m.arcs.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags) })
+            // fd-direction looks at the fd an arc returns: only arcs that start a session have one.
+            let opening = check.string("expect") == "fd-direction"
+            return perArc(m.arcs.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags)
+                                          && (!opening || $0.session.opensSession) })
         case .combination:
             var out: [TestCase] = []
             for a in m.settableStates {

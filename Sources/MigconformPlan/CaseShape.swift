@@ -44,6 +44,8 @@ public struct CaseShape: Sendable, Equatable {
         case .migrationFlags, .hostHealth:
             return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
         case .feature:
+            // From the error state: a failed resume gets there, and only a reset leaves it.
+            if check.string("from") == "error" { return CaseShape(start: resume, end: initial, sets: 1, resets: 1) }
             guard let s = c.from else { return CaseShape(start: nil, end: nil, sets: 0, resets: 0) }
             return CaseShape(start: s, end: s, sets: 0, resets: 0)
         case .deviceAccess:
@@ -63,6 +65,11 @@ public struct CaseShape: Sendable, Equatable {
         case .streamEnd, .saveProtocol:
             return CaseShape(start: save, end: save, sets: 0, resets: 0)
         case .precopyInfo:
+            if check.string("expect") == "supported-in-p2p" {
+                let group = pre.flatMap { m.spec.state(named: $0)?.group }
+                let p2p = m.settableStates.first { $0.group != nil && $0.group == group && $0.name != pre && $0.name != save }
+                return CaseShape(start: p2p?.name ?? pre, end: p2p?.name ?? pre, sets: 0, resets: 0)
+            }
             let moves = check.string("expect") == "refused-outside-precopy" ? 1 : 0
             return CaseShape(start: pre, end: moves == 1 ? save : pre, sets: moves, resets: 0)
         case .roundTrip:

@@ -77,7 +77,7 @@ struct FindingJudge {
                           reproducer: [TranscriptEntry]) -> CaseResult {
         let level = rule.level
         var r = CaseResult(id: id, ruleID: rule.id, level: level.rawValue, statement: rule.statement,
-                           cite: rule.cite.description,
+                           cite: rule.citeLine,
                            verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
                            message: own ? f.message : "\(f.message) (seen while running \(observer.id))",
                            expected: f.expected, actual: f.actual, durationMicros: observer.durationMicros,

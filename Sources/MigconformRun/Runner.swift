@@ -185,7 +185,7 @@ public final class Runner {
         info.deadlines = deadlines
         let planned = plan.cases.enumerated().map { (k, c) -> PlannedCase in
             var p = PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
-                                cite: c.rule.cite.description)
+                                cite: c.rule.citeLine)
             switch c.disposition {
             case .run: break
             case .notApplicable(let why): p.notRun = .notApplicable; p.reason = why
@@ -525,7 +525,7 @@ public final class Runner {
 
     static func result(_ c: TestCase, _ verdict: Verdict, _ message: String) -> CaseResult {
         var r = CaseResult(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
-                           cite: c.rule.cite.description, verdict: verdict, message: message)
+                           cite: c.rule.citeLine, verdict: verdict, message: message)
         if verdict == .skipped { r.notRun = NotRunReason(skipMessage: message) }
         return r
     }

@@ -53,9 +53,9 @@ public enum CheckKind: String, Sendable, CaseIterable {
                     .integer("payload", in: Limits.featurePayload),
                     .integer("extra-flags", in: Limits.flagsWord),
                     .oneOf("expect", ["success", "failure"], required: true),
-                    .oneOf("from", ["initial", "every-settable-state"])]
+                    .oneOf("from", ["initial", "every-settable-state", "error"])]
         case .arc:
-            return [.oneOf("expect", ["state", "data-fd", "get-fd"], required: true), .list("tags", of: nil),
+            return [.oneOf("expect", ["state", "data-fd", "get-fd", "fd-direction"], required: true), .list("tags", of: nil),
                     .list("exclude-tags", of: nil)]
         case .combination:
             return [.oneOf("expect", ["state", "data-fd"], required: true)]
@@ -77,7 +77,8 @@ public enum CheckKind: String, Sendable, CaseIterable {
             return [.oneOf("after", ["arc", "reset"], required: true)]
         case .precopyInfo:
             return [.oneOf("expect", ["supported", "initial-nonzero", "initial-decreases", "enomsg-at-end",
-                                      "refused-outside-precopy"], required: true)]
+                                      "refused-outside-precopy", "dirty-zero-at-start", "zero-at-temporary-end",
+                                      "supported-in-p2p"], required: true)]
         case .roundTrip:
             return [.list("segments", of: nil, integers: Limits.segment),
                     .oneOf("via", ["stop-copy", "pre-copy"])]

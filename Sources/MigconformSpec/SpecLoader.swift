@@ -570,7 +570,7 @@ private final class SpecValidator {
     /// The `cite` member of `owner`, which must name a declared source and a non-empty section.
     func citation(_ owner: Members, what: String) -> Citation? {
         guard let object = object(owner["cite"], at: owner.path("cite"), what: "a citation",
-                                  allowed: ["source", "section"], required: ["source", "section"]) else { return nil }
+                                  allowed: ["source", "section", "sentence"], required: ["source", "section"]) else { return nil }
         let source = string(object, "source")
         if let source, !sourceNames.contains(source) {
             report(object.path("source"), "unknown source \"\(source)\"; a cite names a key of \"sources\""
@@ -580,8 +580,29 @@ private final class SpecValidator {
         if let section, section.allSatisfy(\.isWhitespace) {
             report(object.path("section"), "empty citation section (say where in the source the \(what) comes from)")
         }
+        let sentences = sentenceIDs(object)
         guard let source, let section else { return nil }
-        return Citation(source: source, section: section)
+        return Citation(source: source, section: section, sentences: sentences)
+    }
+
+    /// A citation's `sentence`: one sentence id of `Specs/traceability.json` or a list of them. Whether each
+    /// exists is checked against that file (`Traceability.check`), not here.
+    func sentenceIDs(_ cite: Members) -> [String] {
+        guard let value = cite["sentence"] else { return [] }
+        let items: [JSONValue]
+        if case .array(let list) = value { items = list } else { items = [value] }
+        var ids: [String] = []
+        for (index, item) in items.enumerated() {
+            let path = value.arrayValue == nil ? cite.path("sentence")
+                : JSONParser.elementPath(cite.path("sentence"), index)
+            guard case .string(let id) = item, !id.isEmpty, !id.contains(where: \.isWhitespace) else {
+                report(path, "expected a sentence id (a string such as \"v2.state.6\"), found \(describe(item))")
+                continue
+            }
+            ids.append(id)
+        }
+        if value.arrayValue?.isEmpty == true { report(cite.path("sentence"), "empty list of sentence ids") }
+        return ids
     }
 
     func loadVariants(_ top: Members) -> [Variant] {
@@ -610,7 +631,9 @@ private final class SpecValidator {
     }
 
     static let ruleMembers = ["id", "level", "statement", "cite", "since", "requires", "accept", "hazard", "variant",
-                              "check"]
+                              "check", "tests"]
+    /// What a rule's `tests` may name: the driver (the default) or the kernel's VFIO core.
+    static let testedParts = ["driver", "core"]
 
     func loadRules(_ top: Members) -> [Rule] {
         guard let items = array(top, "rules") else { return [] }
@@ -654,10 +677,14 @@ private final class SpecValidator {
                 report(object.path("variant"), "unknown variant \"\(variant)\"" + knownSuffix(variantIDs))
             }
             let check = loadCheck(object)
+            let tests = string(object, "tests")
+            if let tests, !Self.testedParts.contains(tests) {
+                report(object.path("tests"), "\"\(tests)\" is not one of \(quotedList(Self.testedParts))")
+            }
             if let id, let level, let statement, let cite, let check, object["hazard"] == nil || hazard != nil {
                 rules.append(Rule(id: id, level: level, statement: statement, cite: cite, since: since,
                                   requires: requires, accept: accept.map(\.value), hazard: hazard, variant: variant,
-                                  check: check, line: object.position.line))
+                                  check: check, line: object.position.line, tests: tests == "core" ? "core" : nil))
             }
         }
         return rules

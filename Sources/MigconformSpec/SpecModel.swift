@@ -172,7 +172,12 @@ public struct Variant: Sendable, Hashable {
 public struct Citation: Sendable, Hashable, CustomStringConvertible {
     public var source: String
     public var section: String
-    public init(source: String, section: String) { self.source = source; self.section = section }
+    /// The ids of the sentences of `Specs/traceability.json` the rule tests (`v2.state.6`); empty when the
+    /// citation names none.
+    public var sentences: [String]
+    public init(source: String, section: String, sentences: [String] = []) {
+        self.source = source; self.section = section; self.sentences = sentences
+    }
     public var description: String { "\(source): \(section)" }
 }
 
@@ -234,11 +239,27 @@ public struct Rule: Sendable {
     public var check: Check
     /// 1-based line of the rule in the spec file.
     public var line: Int
+    /// What the rule holds to account when it is not the driver: `core` for behaviour the kernel's VFIO core
+    /// enforces before the driver sees the request. nil means the driver.
+    public var tests: String?
     public init(id: String, level: Level, statement: String, cite: Citation, since: String?, requires: [String],
-                accept: [String], hazard: Hazard?, variant: String?, check: Check, line: Int) {
+                accept: [String], hazard: Hazard?, variant: String?, check: Check, line: Int, tests: String? = nil) {
         self.id = id; self.level = level; self.statement = statement; self.cite = cite; self.since = since
         self.requires = requires; self.accept = accept; self.hazard = hazard; self.variant = variant
-        self.check = check; self.line = line
+        self.check = check; self.line = line; self.tests = tests
+    }
+
+    /// What ``citeLine`` says of a rule with `tests: core`; reports find such rules by it.
+    public static let coreNote = "tests the kernel's VFIO core, not the driver"
+
+    /// The citation as reports and listings show it: source and section, the sentences the rule tests, and who is
+    /// tested when it is not the driver.
+    public var citeLine: String {
+        var notes: [String] = []
+        if !cite.sentences.isEmpty { notes.append("sentence\(cite.sentences.count == 1 ? "" : "s") "
+                                                  + cite.sentences.joined(separator: ", ")) }
+        if tests == "core" { notes.append(Self.coreNote) }
+        return notes.isEmpty ? cite.description : "\(cite.description) [\(notes.joined(separator: "; "))]"
     }
 }
 

@@ -12,15 +12,19 @@ enum ListCommand: Command {
         OptionSpec(name: "--spec", value: "FILE", help: "Spec to list (default: the v2 spec, or v1 for a v1 target)."),
         OptionSpec(name: "--target", value: "URI", help: "Expand against this target's features (default: ref:v2)."),
         OptionSpec(name: "--rules", value: nil, help: "List the rules only."),
+        OptionSpec(name: "--coverage", value: nil,
+                   help: "The traceability matrix: every sentence of the uAPI texts and seeds, its level, the rules "
+                       + "that test it, and the counts per source (both shipped specs; exit 1 on a gap)."),
         OptionSpec(name: "--variant", value: "ID", help: "Include the rules of a variant reading.", repeating: true),
     ]
 
     static func run(_ args: [String]) throws -> Int32 {
         if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform list [--spec FILE] [--target URI] [--rules]", abstract: abstract, options: options))
+            Terminal.out(ArgumentParser.help(usage: "migconform list [--spec FILE] [--target URI] [--rules] [--coverage]", abstract: abstract, options: options))
             return ExitCode.ok
         }
         let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
+        if a.flag("--coverage") { return try coverage() }
         let targetURI = a.value("--target") ?? "ref:v2"
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
@@ -28,10 +32,10 @@ enum ListCommand: Command {
         if a.flag("--rules") {
             for r in spec.rules {
                 let extra = (r.requires.isEmpty ? "" : " requires \(r.requires.joined(separator: ","))")
-                    + (r.variant.map { " variant \($0)" } ?? "") + (r.hazard.map { " hazard \($0.id)" } ?? "")
+                    + (r.variant.map { " variant \($0)" } ?? "") + (r.hazard.map { " hazard \($0.id)" } ?? "") + (r.tests.map { " tests \($0)" } ?? "")
                 Terminal.out("\(r.id.padding(toLength: 36, withPad: " ", startingAt: 0)) \(r.level.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.check.kind.rawValue)\(extra)")
                 Terminal.out("    \(r.statement)")
-                Terminal.out("    [\(r.cite)]")
+                Terminal.out("    [\(r.citeLine)]")
             }
             Terminal.out("\(spec.rules.count) rules in \(spec.id) \(spec.version)")
             return ExitCode.ok
@@ -53,5 +57,62 @@ enum ListCommand: Command {
         let running = cases.filter { $0.disposition == .run }.count
         Terminal.out("\(cases.count) cases (\(running) to run) from \(spec.rules.count) rules; features: \(profile.features.sorted().joined(separator: ", "))")
         return ExitCode.ok
+    }
+
+    /// `list --coverage`: the matrix of `Specs/traceability.json` joined with the rules of both shipped specs.
+    static func coverage() throws -> Int32 {
+        let tracePath = SpecLocation.traceabilityPath
+        let trace: Traceability
+        do {
+            trace = try TraceabilityLoader.load(path: tracePath)
+        } catch {
+            throw ExitFailure(code: ExitCode.usage, message: "\(tracePath) does not load:\n" + error.description)
+        }
+        let specs = try [ProtocolGeneration.v2, .v1].map { try SpecLocation.load(SpecLocation.defaultPath(for: $0)) }
+        let check = TraceabilityCheck(trace, specs: specs)
+        for line in coverageLines(check, trace: trace) { Terminal.out(line) }
+        for problem in check.problems { Terminal.err(problem.description) }
+        return check.problems.isEmpty ? ExitCode.ok : ExitCode.nonConformant
+    }
+
+    /// The matrix as lines of at most 100 columns.
+    static func coverageLines(_ check: TraceabilityCheck, trace: Traceability) -> [String] {
+        let width = 100
+        var lines: [String] = []
+        func wrap(_ text: String, first: String, rest: String) {
+            var line = first
+            var lineHasWord = false
+            for word in text.split(separator: " ") {
+                if lineHasWord && line.count + 1 + word.count > width {
+                    lines.append(line)
+                    line = rest
+                    lineHasWord = false
+                }
+                line += (lineHasWord ? " " : "") + word
+                lineHasWord = true
+            }
+            lines.append(line)
+        }
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        for source in trace.sources {
+            wrap("\(source.id): \(source.title)", first: "", rest: "    ")
+            for row in check.rows where row.sentence.source == source.id {
+                let s = row.sentence
+                let head = pad(s.id, 18) + pad(s.level.rawValue, 9) + pad(row.status.rawValue, 11)
+                wrap(row.rules.isEmpty ? "-" : row.rules.joined(separator: ", "), first: "  " + head,
+                     rest: String(repeating: " ", count: 2 + 18 + 9 + 11))
+                wrap("\(s.section): \(s.says)", first: "      ", rest: "        ")
+                if let note = row.note { wrap("(\(row.status.rawValue): \(note))", first: "      ", rest: "        ") }
+            }
+            lines.append("")
+        }
+        lines.append(pad("source", 12) + ["sentences", "testable", "covered", "partly", "missing", "untestable"]
+            .map { $0.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
+        for source in trace.sources {
+            let c = check.counts(source: source.id)
+            let numbers = [c.testable + c.untestable, c.testable, c.covered, c.partly, c.missing, c.untestable]
+            lines.append(pad(source.id, 12) + numbers.map { String($0).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
+        }
+        return lines.map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }
     }
 }

@@ -9,6 +9,19 @@ enum SpecLocation {
         BuiltinSpecs.scheme + BuiltinSpecs.name(forGeneration: generation.rawValue)
     }
 
+    /// The traceability matrix (`Specs/traceability.json`), looked up from the working directory, then beside the
+    /// binary: it is part of the checkout, not built in.
+    static var traceabilityPath: String {
+        let file = "Specs/traceability.json"
+        var candidates = [file]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent(file).path)
+            dir = dir.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? file
+    }
+
     /// Loads a spec file, or a built-in spec by its `builtin:` name; problems become an exit-2 failure listing every
     /// problem with file, line and path.
     static func load(_ path: String) throws -> Spec {

@@ -58,7 +58,7 @@ struct CommandLineTests {
         #expect(r3.stdout.contains("duplicate"), "\(r3.stdout)")
 
         let noCite = try brokenCopy("missing-cite") {
-            $0.replacingOccurrences(of: "\"cite\": {\"source\": \"uapi\", \"section\": \"VFIO_DEVICE_FEATURE_MIGRATION\"}, \"since\": \"5.18\",", with: "\"since\": \"5.18\",")
+            $0.replacingOccurrences(of: "\"cite\": {\"source\": \"uapi\", \"section\": \"VFIO_DEVICE_FEATURE_MIGRATION\", \"sentence\": [\"v2.migration.1\", \"v2.path.8\", \"v2.feature.8\"]}, \"since\": \"5.18\",", with: "\"since\": \"5.18\",")
         }
         let r4 = try TestSupport.shell(binary, ["check-spec", noCite.path])
         #expect(r4.status == 2)

@@ -78,7 +78,7 @@ struct SelfContainedTests {
 
         // A file given with --spec wins over the built-in one.
         var text = try String(contentsOf: v1, encoding: .utf8)
-        text = text.replacingOccurrences(of: "\"version\": \"1.0.0\"", with: "\"version\": \"1.0.1-local\"")
+        text = text.replacingOccurrences(of: "\"version\": \"\(TestSupport.v1.version)\"", with: "\"version\": \"1.0.1-local\"")
         try text.write(to: v1, atomically: true, encoding: .utf8)
         let local = try TestSupport.shell(binary, ["run", "--quiet", "--target", "ref:v1", "--spec", "specs/vfio-migration-v1.json",
                                                    "--out", "report-v1"], cwd: dir)

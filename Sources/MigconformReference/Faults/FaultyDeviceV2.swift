@@ -69,7 +69,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         case (.interruptsRefusedInStop, .disableInterrupts) where state == .stop:
             return .failed(.EIO)
         case (.smallWritesDropped, .write(let fd, let bytes)) where bytes.count < 16:
-            guard fds[fd] != nil else { return .failed(.EBADF) }
+            guard let session = fds[fd], session.direction == .resume else { return .failed(.EBADF) }
             return .value(UInt64(bytes.count))   // claims to take them, loses them
         case (.resetKeepsSession, .reset):
             state = .running
@@ -107,7 +107,9 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         let get = flags & FeatureRequest.get != 0, set = flags & FeatureRequest.set != 0
         let probe = flags & FeatureRequest.probe != 0
         switch fault {
-        case .migrationGetFails where index == FeatureRequest.migration && get && !probe: return .failed(.ENOTTY)
+        // The core refuses a short argsz before the driver is asked, so only a full GET reaches the fault.
+        case .migrationGetFails where index == FeatureRequest.migration && get && !probe && payload.count >= 8:
+            return .failed(.ENOTTY)
         case .setMigrationAccepted where index == FeatureRequest.migration && set && !probe: return .done
         case .probeMigrationGetFails where index == FeatureRequest.migration && probe && get: return .failed(.EINVAL)
         case .probeMigrationSetAccepted where index == FeatureRequest.migration && probe && set: return .done
@@ -123,6 +125,21 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .failed(.EIO)
         case .dataSizeSetAccepted where index == FeatureRequest.migDataSize && set && !probe:
             return .done
+        case .dataSizeFailsInError where index == FeatureRequest.migDataSize && get && !probe && state == .error:
+            return .failed(.EIO)
+        case .bareProbeFails where probe && !get && !set:
+            return .failed(.EINVAL)
+        case .unknownFeatureAnswered where ![FeatureRequest.migration, FeatureRequest.migDeviceState,
+                                             FeatureRequest.migDataSize].contains(index):
+            return probe ? .done : .bytes([UInt8](repeating: 0, count: 8))
+        case .migrationShortPayloadAccepted where index == FeatureRequest.migration && get && !probe && payload.count < 8:
+            return super.feature(flags: flags, payload: [UInt8](repeating: 0, count: 8))
+        case .longPayloadRefused where !probe && payload.count > 8:
+            return .failed(.EINVAL)
+        case .dataSizeProbeSetAccepted where index == FeatureRequest.migDataSize && probe && set:
+            return .done
+        case .dataSizeShortPayloadAccepted where index == FeatureRequest.migDataSize && get && !probe && payload.count < 8:
+            return super.feature(flags: flags, payload: [UInt8](repeating: 0, count: 8))
         default:
             return super.feature(flags: flags, payload: payload)
         }
@@ -243,6 +260,9 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     }
 
     public override func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
+        if fault == .saveFDAcceptsWrites, let session = fds[fd], session.direction == .save {
+            return .value(UInt64(bytes.count))   // takes them and drops them
+        }
         guard let session = fds[fd], session.direction == .resume, session.live else { return super.write(fd: fd, bytes: bytes) }
         switch fault {
         case .acceptsTrailingBytes where session.reader.complete:
@@ -281,6 +301,12 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         switch fault {
         case .noPrecopyInfo: return .failed(.EINVAL)
         case .precopyInfoInStopCopy where state == .stopCopy: return .precopy(initialBytes: 0, dirtyBytes: 0)
+        case .precopyInfoFailsInP2P where state == .preCopyP2P: return .failed(.EINVAL)
+        case .precopyDirtyAtStart, .precopyDirtyAtEnd:
+            guard case .precopy(let i, let d) = super.precopyInfo(fd: fd) else { return super.precopyInfo(fd: fd) }
+            // At the start: dirty data that is not there. At the end: dirty data while read says there is none.
+            let fake = (fault == .precopyDirtyAtStart) == (i > 0)
+            return .precopy(initialBytes: i, dirtyBytes: fake ? d + 4096 : d)
         case .precopyInitialZero:
             if case .precopy(_, let d) = super.precopyInfo(fd: fd) { return .precopy(initialBytes: 0, dirtyBytes: d) }
             return super.precopyInfo(fd: fd)

@@ -31,6 +31,17 @@ enum ArcChecks {
             return .violated(expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
                              message: wantsFD ? "arc \(label) starts a session but returned no fd"
                                               : "arc \(label) starts no session but returned an fd")
+        case "fd-direction":
+            guard answer.succeeded else { throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)") }
+            guard answer.fd >= 0 else { throw Blocked(reason: "arc \(label) returned no data fd (see V2-ARC-DATA-FD)") }
+            // The wrong direction on the new fd: a write to a saving fd, a read from a resuming fd.
+            let saving = arc.session == .opensSave
+            let outcome = try saving ? ctx.op(.write(fd: answer.fd, bytes: [0]))
+                                     : ctx.op(.read(fd: answer.fd, count: 1))
+            let what = saving ? "a 1-byte write to the saving fd" : "a 1-byte read from the resuming fd"
+            if let e = outcome.errno { return .pass("\(what) after \(label) failed with \(e)") }
+            return .violated(expected: "\(what) fails", actual: describe(outcome),
+                             message: "\(what) after \(label) succeeded: the fd is not one-way")
         default:
             guard answer.succeeded else {
                 throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))

@@ -35,6 +35,12 @@ enum FeatureChecks {
     static func feature(_ ctx: CaseContext) throws -> CheckOutcome {
         let check = ctx.check
         if let from = ctx.testCase.from { try ctx.enter(from) }
+        if check.string("from") == "error" {
+            let error = try ctx.role("error")
+            guard try ErrorChecks.driveIntoError(ctx) else {
+                return .notApplicable("a failed resume did not put the device in \(error), so the error state could not be reached")
+            }
+        }
         var flags = UInt32(check.int("feature") ?? 0) & FeatureRequest.mask
         for op in check.strings("ops") ?? [] {
             switch op {

@@ -91,13 +91,22 @@ enum StreamChecks {
     }
 
     static func precopyInfo(_ ctx: CaseContext) throws -> CheckOutcome {
-        let pre = try ctx.role("pre-copy")
+        var pre = try ctx.role("pre-copy")
+        if ctx.check.string("expect") == "supported-in-p2p" {
+            // The other running state of the saving group: PRE_COPY_P2P in v2.
+            let save = try ctx.role("save")
+            let group = ctx.spec.state(named: pre)?.group
+            guard let p2p = ctx.machine.settableStates.first(where: {
+                $0.group != nil && $0.group == group && $0.name != pre && $0.name != save
+            }) else { throw Blocked(reason: "the device has no second pre-copy state") }
+            pre = p2p.name
+        }
         guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
             throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc, expect: "data-fd", to: pre))
         }
         let first = try ctx.op(.precopyInfo(fd: fd))
         let expect = ctx.check.string("expect")
-        if expect == "supported" {
+        if expect == "supported" || expect == "supported-in-p2p" {
             if first.succeeded { return .pass("PRECOPY_INFO in \(pre): \(describe(first))") }
             return .violated(expected: "VFIO_MIG_GET_PRECOPY_INFO succeeds", actual: describe(first), message: "PRECOPY_INFO failed in \(pre)")
         }
@@ -122,6 +131,47 @@ enum StreamChecks {
             throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first))", cause: .check(.precopyInfo, expect: "supported"))
         }
         switch expect {
+        case "dirty-zero-at-start":
+            if dirty == 0 { return .pass("dirty_bytes 0 on entering \(pre) (initial_bytes \(initial))") }
+            return .violated(expected: "dirty_bytes 0 on entering \(pre)", actual: "dirty_bytes \(dirty)",
+                             message: "dirty_bytes did not start at zero")
+        case "zero-at-temporary-end":
+            // Read in small steps, asking before each read; the stream's temporary end (ENOMSG, or 0 bytes) must come
+            // exactly when both counts are zero.
+            var info = (initial: initial, dirty: dirty)
+            var total = 0
+            let step = Int(min(max((initial + dirty) / 64, 4096), UInt64(SavedStream.chunkSize)))
+            for _ in 0..<10_000 {
+                let read = try ctx.op(.read(fd: fd, count: step))
+                let atEnd: Bool
+                switch read {
+                case .bytes(let b): atEnd = b.isEmpty; total += b.count
+                case .failed(.ENOMSG): atEnd = true
+                default: throw Blocked(reason: "read in \(pre) failed with \(describe(read))")
+                }
+                if atEnd {
+                    guard case .precopy(let i, let d) = try ctx.op(.precopyInfo(fd: fd)) else {
+                        throw Blocked(reason: "PRECOPY_INFO failed at the end of the pre-copy stream")
+                    }
+                    if i == 0 && d == 0 && info.initial == 0 && info.dirty == 0 {
+                        return .pass("the stream ended after \(total) bytes with initial_bytes and dirty_bytes both 0")
+                    }
+                    return .violated(expected: "initial_bytes 0 and dirty_bytes 0 where the stream has no more data",
+                                     actual: "\(describe(read)) after \(total) bytes; before it initial_bytes \(info.initial) "
+                                         + "dirty_bytes \(info.dirty), after it initial_bytes \(i) dirty_bytes \(d)",
+                                     message: "the temporary end of the pre-copy stream came while PRECOPY_INFO reported data")
+                }
+                if info.initial == 0 && info.dirty == 0 {
+                    return .violated(expected: "no data once initial_bytes and dirty_bytes are both 0",
+                                     actual: "\(describe(read)) after \(total) bytes",
+                                     message: "read gave data although PRECOPY_INFO reported none")
+                }
+                guard case .precopy(let i, let d) = try ctx.op(.precopyInfo(fd: fd)) else {
+                    throw Blocked(reason: "PRECOPY_INFO failed mid-stream")
+                }
+                info = (i, d)
+            }
+            throw Blocked(reason: "the pre-copy stream did not reach its temporary end within 10000 reads")
         case "initial-nonzero":
             if initial > 0 { return .pass("initial_bytes \(initial) on entering \(pre)") }
             return .violated(expected: "initial_bytes > 0", actual: "initial_bytes 0", message: "no initial pre-copy data offered")
