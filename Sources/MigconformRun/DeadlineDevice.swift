@@ -101,6 +101,8 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     public private(set) var reopenCount = 0
     /// Session fds handed out by the device and not closed yet.
     public private(set) var openFDs: Set<Int32> = []
+    /// Nanoseconds spent inside the device's calls (without the watch around them), summed.
+    public private(set) var callNanos: UInt64 = 0
 
     private var inner: MigrationDevice {
         didSet { promptly = inner.answersPromptly }
@@ -144,6 +146,8 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         }
         if promptly {
             // Nothing to watch: the call cannot block, so it runs here, without the hand-off to the worker.
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            defer { callNanos += DispatchTime.now().uptimeNanoseconds - t0 }
             let outcome = try inner.perform(operation)
             track(operation, outcome)
             return outcome
@@ -152,7 +156,11 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         let job = Job()
         let device = inner
         worker.submit {
-            do { job.finish(.success(try device.perform(operation))) } catch { job.finish(.failure(error)) }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let r: Result<DeviceOutcome, Error>
+            do { r = .success(try device.perform(operation)) } catch { r = .failure(error) }
+            job.nanos = DispatchTime.now().uptimeNanoseconds - t0
+            job.finish(r)
         }
         let serial = lock.withLock { interruptSerial }
         let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
@@ -169,6 +177,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
             }
         }
         let result = job.result!
+        callNanos += job.nanos
         if case .failure(let error) = result, let t = error as? TransportError, t.timedOut {
             // The device enforces its own deadline (an adapter): it answered, but the operation is lost.
             stuck = (job, Self.describe(operation))
@@ -271,6 +280,8 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
 final class Job: @unchecked Sendable {
     private let cond = NSCondition()
     private(set) var result: Result<DeviceOutcome, Error>?
+    /// How long the call took on the worker (set before ``finish(_:)``).
+    var nanos: UInt64 = 0
 
     var isDone: Bool { cond.withLock { result != nil } }
 

@@ -124,8 +124,16 @@ enum RunCommand: Command {
         }
         Terminal.endProgress()
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
+        let writing = DispatchTime.now().uptimeNanoseconds
         let written = try ReportWriter.write(report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
-                                             existingFiles: [RunJournal.fileName])
+                                             existingFiles: [RunJournal.fileName]) { r in
+            r.run.cost?.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
+        }
+        if var cost = written.run.cost, !quiet {
+            cost.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
+            Terminal.err("cost: " + cost.summary)
+            Terminal.err("cost by operation: " + cost.kindLines.prefix(6).joined(separator: "; "))
+        }
         Terminal.out(ConsoleSummary.render(written, color: Terminal.useColor))
         if let cleanup = report.run.cleanup, !cleanup.problems.isEmpty {
             Terminal.out("device not left as found: " + cleanup.problems.joined(separator: "; "))

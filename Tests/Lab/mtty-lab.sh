@@ -23,6 +23,7 @@
 #   LAB_KERNEL_VERSION    a Debian package version to use instead of the newest (e.g. 6.12.117-1~deb12u1)
 #   LAB_STATIC            auto (default) | executable | stdlib: how to link migconform
 #   LAB_SOURCE            worktree (default): build the files as they are; head: build the last commit
+#   LAB_SMP               virtual CPUs of the guest (default 1)
 #
 # Exit status: 0 when the guest command exited 0; the guest command's status when it failed; 90-99 for lab failures
 # (each step names itself when it fails). Nothing downloaded or built lands in the repository.
@@ -39,6 +40,7 @@ LAB_TIMEOUT="${LAB_TIMEOUT:-900}"
 LAB_MDEV_TYPE="${LAB_MDEV_TYPE:-mtty-2}"
 LAB_STATIC="${LAB_STATIC:-auto}"
 LAB_SOURCE="${LAB_SOURCE:-worktree}"
+LAB_SMP="${LAB_SMP:-1}"
 MDEV_UUID="83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 SCRATCH="$REPO/.build-lab"
 WORK="$SCRATCH/lab-work"
@@ -329,11 +331,11 @@ INITRD="$WORK/initramfs.cpio"
 step_done "$(du -h "$INITRD" | cut -f1) uncompressed"
 
 # ---------------------------------------------------------------------------------------------------------------
-step "boot QEMU (TCG) and run: $GUEST_CMD"
+step "boot QEMU (TCG, $LAB_SMP vCPU) and run: $GUEST_CMD"
 HINT="read the console log; LAB_TIMEOUT=$LAB_TIMEOUT s; a soft lockup panics the guest (softlockup_panic=1)"
 CONSOLE="$OUT/console.log"
 QRC=0
-timeout -k 10 "$LAB_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 1 \
+timeout -k 10 "$LAB_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp "$LAB_SMP" \
     -nographic -no-reboot -nic none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "console=ttyS0 panic=-1 softlockup_panic=1 rdinit=/init" \
     < /dev/null > "$CONSOLE" 2>&1 || QRC=$?
@@ -367,6 +369,21 @@ done
 step_done "${got[*]:-no files}"
 if [ "$LAB_MODE" = run ] || [ "$LAB_MODE" = probe ]; then
     [ -f "$OUT/report.json" ] || fail "the guest produced no report.json" 99
+fi
+if [ "$LAB_MODE" = run ]; then
+    # where the run's time went (report.json run.cost), with the guest's vCPU count
+    python3 - "$OUT/report.json" "$LAB_SMP" <<'PY' 2>&1 | tee -a "$LOG" >&2 || true
+import json, sys
+c = json.load(open(sys.argv[1]))["run"].get("cost")
+if c:
+    s = lambda us: "%.3f s" % (us / 1e6)
+    print("   cost (%s vCPU): wall %s, device %s (in the calls %s), journal %s, planning %s, runner %s, report %s; wall/device %.2f"
+          % (sys.argv[2], s(c["wall"]), s(c["device"]), s(c["deviceCalls"]), s(c["journal"]), s(c["planning"]),
+             s(c["runner"]), s(c.get("report") or 0), c["wall"] / max(c["device"], 1)))
+    for k, v in sorted(c["byKind"].items(), key=lambda kv: -kv[1]["micros"]):
+        print("     %-20s %5d x %8.3f ms = %s%s" % (k, v["count"], v["micros"] / v["count"] / 1e3, s(v["micros"]),
+              ", %d bytes" % v["bytes"] if v.get("bytes") else ""))
+PY
 fi
 if [ "$LAB_MODE" = run ] && [ -z "${LAB_NO_EXPECT:-}" ]; then
     # mtty is a device under test: its verdicts are whatever they are, but they must be the ones the project expects,
