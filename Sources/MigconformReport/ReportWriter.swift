@@ -114,7 +114,7 @@ public enum ReportWriter {
 }
 
 /// `write(2)`, under a name that the writer's own `write` does not shadow.
-private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
+func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
 
 /// A run folder could not be written; names the file.
 public struct ReportWriteError: Error, CustomStringConvertible, Sendable {

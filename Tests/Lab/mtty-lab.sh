@@ -24,6 +24,7 @@
 #   LAB_STATIC            auto (default) | executable | stdlib: how to link migconform
 #   LAB_SOURCE            worktree (default): build the files as they are; head: build the last commit
 #   LAB_SMP               virtual CPUs of the guest (default 1)
+#   LAB_BINARY            a migconform binary already built (static) to use instead of building one
 #
 # Exit status: 0 when the guest command exited 0; the guest command's status when it failed; 90-99 for lab failures
 # (each step names itself when it fails). Nothing downloaded or built lands in the repository.
@@ -192,7 +193,10 @@ swift_build() {
     cat "$BUILD_LOG" >> "$LOG"
     return $rc
 }
-if [ "$LAB_MODE" = probe ]; then
+if [ -n "${LAB_BINARY:-}" ] && [ "$LAB_MODE" != probe ]; then
+    [ -x "$LAB_BINARY" ] || fail "LAB_BINARY=$LAB_BINARY is not an executable" 95
+    cp "$LAB_BINARY" "$SCRATCH/lab-binary.tmp"; LINKED="given by LAB_BINARY"
+elif [ "$LAB_MODE" = probe ]; then
     say "   LAB_MODE=probe: migconform itself is not built"
 elif [ "$LAB_STATIC" != stdlib ] && swift_build -Xswiftc -static-executable; then
     LINKED="static executable"
@@ -200,7 +204,9 @@ elif [ -f "$BUILD_LOG" ] && ! grep -q '\.swift:[0-9]*:[0-9]*: error' "$BUILD_LOG
         && swift_build --static-swift-stdlib; then
     LINKED="static Swift stdlib, glibc shared"
 fi
-if [ -n "$LINKED" ]; then
+if [ -n "${LAB_BINARY:-}" ] && [ -n "$LINKED" ]; then
+    mv "$SCRATCH/lab-binary.tmp" "$BIN_DIR/migconform"
+elif [ -n "$LINKED" ]; then
     cp "$SCRATCH/release/migconform" "$BIN_DIR/migconform"
     strip "$BIN_DIR/migconform" 2> /dev/null || true
 elif [ "$LAB_MODE" = probe ]; then

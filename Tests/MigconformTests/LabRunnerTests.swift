@@ -196,6 +196,39 @@ struct LabRunnerDeadlineTests {
 
 @Suite("LabRunner: journal")
 struct LabRunnerJournalTests {
+    @Test("the journal's operation records are the bytes JSONEncoder writes, for every kind of operation and outcome")
+    func journalLinesMatchTheEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func encoded<T: Encodable>(_ v: T) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
+        let ops: [DeviceOperation] = [
+            .getMigrationFlags, .getState, .getDataSize, .reset, .feature(flags: 0x2_0007, payload: [1, 2, 3]),
+            .setState(2), .setState(99), .read(fd: 7, count: 4096), .write(fd: 7, bytes: [0, 0xff]), .close(fd: 7),
+            .precopyInfo(fd: 8), .configRead(offset: 4, width: 2), .disableInterrupts(index: 1),
+            .regionRead(offset: 0, width: 4), .regionWrite(offset: 8, width: 8, value: 1 << 40),
+            .dataRead(offset: 16, count: 3), .dataWrite(offset: 16, bytes: [9]),
+        ]
+        let outcomes: [DeviceOutcome?] = [
+            .done, .value(UInt64.max), .state(3, dataFD: -1), .state(77, dataFD: 5), .bytes([1, 2]),
+            .precopy(initialBytes: 10, dirtyBytes: 0), .failed(.ENOMSG), nil,
+        ]
+        for (k, op) in ops.enumerated() {
+            for (index, phase) in [(Int?.some(k), String?.none), (nil, "disc\"ov/ery\n")] {
+                #expect(JournalLines.op(time: "2026-01-01T00:00:00.000Z", index: index, phase: phase, operation: op,
+                                        byteCount: k % 2 == 0 ? nil : k, text: "t\u{01}é")
+                        == (try encoded(RunJournal.OpRecord(time: "2026-01-01T00:00:00.000Z", index: index, phase: phase,
+                                                           operation: OperationDocument(op), byteCount: k % 2 == 0 ? nil : k,
+                                                           text: "t\u{01}é"))))
+                for out in outcomes {
+                    let e = TranscriptEntry(step: k, operation: op, outcome: out, transportError: out == nil ? "gone \"x\"" : nil,
+                                            micros: 12, byteCount: k % 3 == 0 ? 40 : nil, data: k % 4 == 0 ? "saved/stream" : nil)
+                    #expect(JournalLines.opEnd(index: index, phase: phase, entry: e)
+                            == (try encoded(RunJournal.OpEndRecord(index: index, phase: phase, entry: EntryDocument(e)))))
+                }
+            }
+        }
+    }
+
     @Test("a complete journal rebuilds the same verdicts; a cut one marks the unfinished case")
     func rebuildInProcess() throws {
         let folder = tempFolder("journal")
