@@ -98,7 +98,12 @@ enum RunCommand: Command {
         runner.observers.append(journal)
         if let lava { runner.observers.append(lava) }
         let quiet = a.flag("--quiet")
-        runner.onCaseStart = { c, i, n in Terminal.progress("[\(i + 1)/\(n)] \(c.id)") }
+        var position = ""
+        runner.onCaseStart = { c, i, n in position = "[\(i + 1)/\(n)]"; Terminal.progress("\(position) \(c.id)") }
+        // A long transfer shows what it has moved.
+        runner.observers.append(TransferProgress { id, bytes, rate in
+            Terminal.progress("\(position) \(id): " + TransferProgress.text(bytes: bytes, rate: rate))
+        })
         runner.onCaseEnd = { r, _, _ in
             if !quiet && [.fail, .warn, .timeout, .error, .xpass, .flake].contains(r.verdict) {
                 Terminal.endProgress()
