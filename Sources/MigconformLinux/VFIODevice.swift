@@ -27,6 +27,9 @@ public final class VFIODevice: MigrationDevice {
 
     deinit { shutdown(); scratch.deallocate() }
 
+    /// Each operation is one system call: a signal interrupts it while it waits.
+    public var callsInterruptible: Bool { true }
+
     /// The data fds handed out by SET and not closed yet, in ascending order.
     public var openDataFDs: [Int32] { dataFDs.sorted() }
 

@@ -96,6 +96,17 @@ enum RunCommand: Command {
             throw ExitFailure(code: ExitCode.usage, message: "\(error)")
         }
         runner.observers.append(journal)
+        // A call on the run's own thread that a signal could not free takes the thread with it: the journal has
+        // everything up to it, so the report is rebuilt from there.
+        runner.deadlineDevice.onAbandoned = { what in
+            Terminal.endProgress()
+            Terminal.err("migconform: \(what); the device is wedged, the report is rebuilt from the journal")
+            if let report = try? JournalReader.rebuild(folder: folder.path, spec: spec) {
+                Terminal.out(ConsoleSummary.render(report, color: Terminal.useColor))
+                Terminal.out("report: \(folder.path)")
+            }
+            exit(ExitCode.aborted)
+        }
         if let lava { runner.observers.append(lava) }
         let quiet = a.flag("--quiet")
         var position = ""
