@@ -26,6 +26,8 @@ enum JournalLines {
 
     /// A JSON string literal as `JSONEncoder` writes it (with `.withoutEscapingSlashes`).
     static func quote(_ s: String) -> String {
+        // Most strings need no escape: one pass over the bytes, one concatenation.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
