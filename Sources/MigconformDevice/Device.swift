@@ -50,12 +50,17 @@ public protocol MigrationDevice: AnyObject {
     /// the device directly, on the caller's thread, with no deadline to watch. The default is false: a kernel
     /// device or an adapter process can hang, and each of its operations runs under a deadline.
     var answersPromptly: Bool { get }
+    /// True when every operation is a system call that a signal interrupts while it waits (it then fails with
+    /// EINTR): the runner calls the device on its own thread and a watchdog thread only watches the deadline,
+    /// instead of handing every operation to another thread and back. The default is false.
+    var callsInterruptible: Bool { get }
 }
 
 extension MigrationDevice {
     public func shutdown() {}
     public func recoverAfterTimeout() -> Bool { false }
     public var answersPromptly: Bool { false }
+    public var callsInterruptible: Bool { false }
     /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do.
     public var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
 }

@@ -47,6 +47,8 @@ public final class RecordingDevice {
     public static let historyLimit = 20_000
     /// Names the bytes of the next write, when its buffer is too large for the transcript to keep.
     public var nextData: String?
+    /// Every operation issued, by kind: count, summed nanoseconds and bytes moved.
+    public private(set) var totals: [String: (count: Int, nanos: UInt64, bytes: UInt64)] = [:]
 
     public init(_ device: MigrationDevice) { self.device = device }
 
@@ -64,7 +66,9 @@ public final class RecordingDevice {
         let start = DispatchTime.now().uptimeNanoseconds
         do {
             let outcome = try device.perform(op)
-            let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
+            let nanos = DispatchTime.now().uptimeNanoseconds - start
+            let micros = nanos / 1000
+            tally(op.kind, nanos, byteCount(op, outcome))
             var data: String?
             if case .write(_, let b) = op, b.count > 64 { data = nextData }
             nextData = nil
@@ -74,7 +78,9 @@ public final class RecordingDevice {
             if let didPerform { didPerform(entries[entries.count - 1]) }
             return outcome
         } catch {
-            let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
+            let nanos = DispatchTime.now().uptimeNanoseconds - start
+            let micros = nanos / 1000
+            tally(op.kind, nanos, nil)
             nextData = nil
             entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: nil,
                                            transportError: "\(error)", micros: micros))
@@ -82,6 +88,12 @@ public final class RecordingDevice {
             didPerform?(entries[entries.count - 1])
             throw error
         }
+    }
+
+    private func tally(_ kind: String, _ nanos: UInt64, _ bytes: Int?) {
+        var t = totals[kind] ?? (0, 0, 0)
+        t.count += 1; t.nanos += nanos; t.bytes += UInt64(bytes ?? 0)
+        totals[kind] = t
     }
 
     private func remember(_ entry: TranscriptEntry) {

@@ -45,6 +45,18 @@ enum Sys {
         guard n >= 0 else { return .failure(lastErrno) }
         return .success(Array(buffer.prefix(n)))
     }
+    /// One read(2) of at most `count` bytes into `scratch` (grown when too small, kept for the next read): only
+    /// the bytes read are copied out, so a large read size costs no allocation or page touching per call.
+    static func read(_ fd: Int32, count: Int, scratch: inout UnsafeMutableRawBufferPointer) -> VFIOResult<[UInt8]> {
+        let n0 = max(count, 0)
+        if scratch.count < n0 {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: n0, alignment: 4096)
+        }
+        let n = sysRead(fd, scratch.baseAddress, n0)
+        guard n >= 0 else { return .failure(lastErrno) }
+        return .success([UInt8](UnsafeRawBufferPointer(rebasing: scratch[0..<n])))
+    }
     /// One write(2): answers the count the kernel accepted.
     static func write(_ fd: Int32, _ bytes: [UInt8]) -> VFIOResult<Int> {
         let n = bytes.withUnsafeBytes { sysWrite(fd, $0.baseAddress, bytes.count) }

@@ -17,13 +17,18 @@ public final class VFIODevice: MigrationDevice {
     public let file: VFIODeviceFile
     private var dataFDs = Set<Int32>()
     private var configRegion: VFIORegionInfo?
+    /// The buffer data fds are read into, reused for the device's life.
+    private var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 4096)
 
     init(file: VFIODeviceFile, identity: DeviceIdentity) {
         self.file = file
         self.identity = identity
     }
 
-    deinit { shutdown() }
+    deinit { shutdown(); scratch.deallocate() }
+
+    /// Each operation is one system call: a signal interrupts it while it waits.
+    public var callsInterruptible: Bool { true }
 
     /// The data fds handed out by SET and not closed yet, in ascending order.
     public var openDataFDs: [Int32] { dataFDs.sorted() }
@@ -72,7 +77,7 @@ public final class VFIODevice: MigrationDevice {
         case .read(let fd, let count):
             guard dataFDs.contains(fd) else { return .failed(.EBADF) }
             guard count >= 0, count <= 1 << 30 else { return .failed(.EINVAL) }
-            switch Sys.read(fd, count: count) {
+            switch Sys.read(fd, count: count, scratch: &scratch) {
             case .success(let bytes): return .bytes(bytes)
             case .failure(let e): return .failed(e)
             }

@@ -49,6 +49,8 @@ open class ReferenceDeviceV2: MigrationDevice {
     }
     /// An in-process simulator: every operation returns at once (a fault that hangs says otherwise).
     open var answersPromptly: Bool { true }
+    /// Not system calls: a signal does not interrupt them (subclasses that wait in one say so).
+    open var callsInterruptible: Bool { false }
 
     /// The current `device_state`.
     public var state = MigrationState.running

@@ -107,20 +107,37 @@ public final class RunJournal: RunObserver {
         do {
             var data = try encoder.encode(record)
             data.append(0x0A)
-            let ok = data.withUnsafeBytes { buf -> Bool in
-                var done = 0
-                while done < buf.count {
-                    let n = write(fd, buf.baseAddress! + done, buf.count - done)
-                    if n < 0 { if errno == EINTR { continue }; return false }
-                    done += n
-                }
-                return true
-            }
-            if !ok { failure = "\(url.path): cannot write: \(String(cString: strerror(errno)))"; return }
-            if sync && fsync(fd) != 0 { failure = "\(url.path): cannot flush: \(String(cString: strerror(errno)))" }
+            write(data, sync: sync)
         } catch {
             failure = "\(url.path): cannot encode a record: \(error)"
         }
+    }
+
+    /// Appends one line already encoded (``JournalLines``).
+    private func append(line: String, sync: Bool) {
+        guard failure == nil else { return }
+        var line = line
+        line.append("\n")
+        line.withUTF8 { write(UnsafeRawBufferPointer($0), sync: sync) }
+    }
+
+    private func write(_ data: Data, sync: Bool) {
+        data.withUnsafeBytes { write($0, sync: sync) }
+    }
+
+    /// Writes the whole record (retried on a short write), then flushes it when asked.
+    private func write(_ buf: UnsafeRawBufferPointer, sync: Bool) {
+        var done = 0
+        while done < buf.count {
+            let n = posixWrite(fd, buf.baseAddress! + done, buf.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = "\(url.path): cannot write: \(String(cString: strerror(errno)))"
+                return
+            }
+            done += n
+        }
+        if sync && fsync(fd) != 0 { failure = "\(url.path): cannot flush: \(String(cString: strerror(errno)))" }
     }
 
     static func now() -> String { Timestamp.iso8601() }
@@ -149,15 +166,15 @@ public final class RunJournal: RunObserver {
             op = .dataWrite(offset: off, bytes: Array(bytes.prefix(16))); count = bytes.count
         default: break
         }
-        append(OpRecord(time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
-                        operation: OperationDocument(op), byteCount: count,
-                        text: TranscriptFormatter.operation(op, byteCount: count)),
+        append(line: JournalLines.op(time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
+                                     operation: op, byteCount: count,
+                                     text: TranscriptFormatter.operation(op, byteCount: count)),
                sync: syncEachOperation)
     }
 
     public func operationDidEnd(_ entry: TranscriptEntry) {
         let inCase = phase == "case" && index != nil
-        append(OpEndRecord(index: inCase ? index : nil, phase: inCase ? nil : phase, entry: EntryDocument(entry)),
+        append(line: JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, entry: entry),
                sync: false)
     }
 

@@ -31,7 +31,8 @@ public enum ReportWriter {
     ///   missing are left out.
     @discardableResult
     public static func write(_ report: RunReport, to folder: URL,
-                             additionalFiles: [String: Data] = [:], existingFiles: [String] = []) throws -> RunReport {
+                             additionalFiles: [String: Data] = [:], existingFiles: [String] = [],
+                             beforeJSON: ((inout RunReport) -> Void)? = nil) throws -> RunReport {
         let reserved: Set<String> = [jsonFile, markdownFile, junitFile, tapFile]
         for name in additionalFiles.keys {
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !reserved.contains(name) else {
@@ -64,6 +65,7 @@ public enum ReportWriter {
                 written.files[name] = SHA256.hex([UInt8](data))
             }
         }
+        beforeJSON?(&written)
         let json: Data
         do {
             json = try ReportJSON.encode(written)
@@ -112,7 +114,7 @@ public enum ReportWriter {
 }
 
 /// `write(2)`, under a name that the writer's own `write` does not shadow.
-private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
+func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
 
 /// A run folder could not be written; names the file.
 public struct ReportWriteError: Error, CustomStringConvertible, Sendable {

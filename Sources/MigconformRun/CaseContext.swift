@@ -468,13 +468,26 @@ final class CaseContext {
     // MARK: - Streams
 
     /// Bound on a save stream, so a device that never ends its stream cannot keep the runner forever.
-    var streamLimit: UInt64 {
+    var streamLimit: UInt64 { streamSizing().limit }
+
+    /// The bound on a save stream and the size of the reads that drain it, from what the device says it will
+    /// send (MIG_DATA_SIZE): reads of the stated size rounded up to a page, at most ``SavedStream/chunkSize``, so
+    /// a small stream costs no large buffer. A device that says nothing gets the bulk size.
+    func streamSizing() -> (limit: UInt64, chunk: Int) {
         if case .value(let n)? = try? op(.getDataSize), n > 0 {
             // Twice the estimate and a megabyte, saturating: a device may answer any 64-bit number.
             let (twice, over) = n.multipliedReportingOverflow(by: 2)
-            return over ? .max : twice.addingReportingOverflow(1 << 20).overflow ? .max : twice + (1 << 20)
+            let limit = over ? UInt64.max : twice.addingReportingOverflow(1 << 20).overflow ? .max : twice + (1 << 20)
+            return (limit, Self.readSize(n))
         }
-        return 1 << 36
+        return (1 << 36, SavedStream.chunkSize)
+    }
+
+    /// A read size for `stated` bytes: a whole number of pages, at least one, at most ``SavedStream/chunkSize``.
+    static func readSize(_ stated: UInt64) -> Int {
+        let page: UInt64 = 4096
+        let rounded = stated > UInt64(SavedStream.chunkSize) ? UInt64(SavedStream.chunkSize) : (stated + page - 1) / page * page
+        return Int(max(rounded, page))
     }
 
     /// A new, empty stream buffer that spools where this run spools.
@@ -483,14 +496,18 @@ final class CaseContext {
     }
 
     /// Reads a v2 saving fd until end of stream (0 bytes) or ENOMSG (`stopAtENOMSG`), appending what it reads to
-    /// `sink`. Bulk reads of ``SavedStream/chunkSize`` by default: a large stream costs few operations.
-    func drain(fd: Int32, stopAtENOMSG: Bool, chunk: Int = SavedStream.chunkSize, into sink: SavedStream) throws -> DeviceOutcome {
-        let limit = streamLimit
+    /// `sink`. Reads sized from what the device says it holds (``streamSizing()``) unless `chunk` is given: a
+    /// large stream costs few operations, a small one no large buffer.
+    func drain(fd: Int32, stopAtENOMSG: Bool, chunk given: Int? = nil, into sink: SavedStream) throws -> DeviceOutcome {
+        let (limit, sized) = streamSizing()
+        var chunk = given ?? sized
         while true {
             let outcome = try op(.read(fd: fd, count: chunk))
             switch outcome {
             case .bytes(let b) where b.isEmpty: return outcome
             case .bytes(let b):
+                // A read that came back full: there is more than the device said; larger reads, up to the bulk size.
+                if given == nil, b.count == chunk { chunk = min(chunk * 2, max(chunk, SavedStream.chunkSize)) }
                 try sink.append(b)
                 if sink.count > limit { return .failed(.EFBIG) }
             case .failed(.ENOMSG) where stopAtENOMSG: return outcome

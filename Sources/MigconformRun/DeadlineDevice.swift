@@ -86,6 +86,12 @@ public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
 /// A device that ``MigrationDevice/answersPromptly`` (an in-process simulator) is called directly instead: it
 /// cannot hang, and the hand-off to the worker and back would cost a hundred times the call.
 ///
+/// A device whose calls are system calls that a signal interrupts (``MigrationDevice/callsInterruptible``: a
+/// kernel VFIO device) is called on the caller's thread too, while a ``Watchdog`` thread only watches: arming
+/// and disarming it take a lock and no wake-up, and a call past its deadline is interrupted with a signal and
+/// fails as timed out. A call that a signal cannot free (a driver waiting uninterruptibly) is abandoned after
+/// ``watchdogGrace`` seconds through ``onAbandoned``.
+///
 /// It also remembers which session fds are open, so the end of a run can close them.
 public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Why the device cannot be used any more, once it is wedged.
@@ -101,9 +107,28 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     public private(set) var reopenCount = 0
     /// Session fds handed out by the device and not closed yet.
     public private(set) var openFDs: Set<Int32> = []
+    /// Nanoseconds spent inside the device's calls (without the watch around them), summed.
+    public private(set) var callNanos: UInt64 = 0
 
     private var inner: MigrationDevice {
-        didSet { promptly = inner.answersPromptly }
+        didSet {
+            promptly = inner.answersPromptly
+            if !inner.callsInterruptible { watchdog = nil }
+        }
+    }
+    /// For a device whose calls a signal interrupts: the thread that watches calls made on the caller's thread.
+    private var watchdog: Watchdog?
+    /// Called (on the watchdog's thread) when a call made on the caller's thread outlived its deadline and did not
+    /// come back when interrupted: the caller's thread is lost with it, and whoever set this must end the run
+    /// (the run command rebuilds the report from the journal).
+    public var onAbandoned: ((String) -> Void)? {
+        get { watchdog?.onAbandoned }
+        set { watchdog?.onAbandoned = newValue }
+    }
+    /// How long after its deadline an interrupted call may take to come back before it is abandoned.
+    public var watchdogGrace: Double {
+        get { watchdog?.grace ?? 0 }
+        set { watchdog?.grace = newValue }
     }
     /// The device behind answers promptly: calls skip the worker.
     private var promptly: Bool
@@ -121,6 +146,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         self.deadlines = deadlines
         self.reopen = reopen
         worker = Worker()
+        if device.callsInterruptible && !device.answersPromptly { watchdog = Watchdog() }
     }
 
     /// The device currently behind the deadlines (a fresh one after a reopen).
@@ -144,15 +170,22 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         }
         if promptly {
             // Nothing to watch: the call cannot block, so it runs here, without the hand-off to the worker.
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            defer { callNanos += DispatchTime.now().uptimeNanoseconds - t0 }
             let outcome = try inner.perform(operation)
             track(operation, outcome)
             return outcome
         }
         let seconds = deadlines.seconds(for: operation)
+        if let watchdog { return try watched(operation, seconds: seconds, by: watchdog) }
         let job = Job()
         let device = inner
         worker.submit {
-            do { job.finish(.success(try device.perform(operation))) } catch { job.finish(.failure(error)) }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let r: Result<DeviceOutcome, Error>
+            do { r = .success(try device.perform(operation)) } catch { r = .failure(error) }
+            job.nanos = DispatchTime.now().uptimeNanoseconds - t0
+            job.finish(r)
         }
         let serial = lock.withLock { interruptSerial }
         let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
@@ -169,6 +202,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
             }
         }
         let result = job.result!
+        callNanos += job.nanos
         if case .failure(let error) = result, let t = error as? TransportError, t.timedOut {
             // The device enforces its own deadline (an adapter): it answered, but the operation is lost.
             stuck = (job, Self.describe(operation))
@@ -179,9 +213,30 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         return outcome
     }
 
+    /// Calls the device on this thread while the watchdog watches the deadline: no hand-off, no wake-up; when
+    /// the deadline passes (or the run is interrupted) the watchdog interrupts the call with a signal.
+    private func watched(_ operation: DeviceOperation, seconds: Double, by watchdog: Watchdog) throws -> DeviceOutcome {
+        watchdog.arm(seconds: seconds, what: Self.describe(operation))
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let result = Result { try inner.perform(operation) }
+        callNanos += DispatchTime.now().uptimeNanoseconds - t0
+        let fired = watchdog.disarm()
+        if case .success(let outcome) = result { track(operation, outcome) }
+        switch fired {
+        case nil: return try result.get()
+        case .interrupted(let reason)?:
+            throw OperationInterrupted(operation: Self.describe(operation), reason: reason)
+        case .deadline?:
+            let what = "\(Self.describe(operation)) did not return within \(Self.format(seconds)) s"
+            timeouts.append(what)
+            throw TransportError(what, timedOut: true)
+        }
+    }
+
     /// Makes a waiting call give up at once with ``OperationInterrupted`` (from a signal handler's queue).
     public func interrupt(_ reason: String) {
         lock.withLock { interruptReason = reason; interruptSerial += 1 }
+        watchdog?.interrupt(reason)
     }
 
     /// What ``recover()`` found.
@@ -243,7 +298,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         return true
     }
 
-    deinit { worker.retire() }
+    deinit { worker.retire(); watchdog?.retire() }
 
     private func track(_ op: DeviceOperation, _ outcome: DeviceOutcome) {
         if case .state(_, let fd) = outcome, fd >= 0 { openFDs.insert(fd) }
@@ -271,6 +326,8 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
 final class Job: @unchecked Sendable {
     private let cond = NSCondition()
     private(set) var result: Result<DeviceOutcome, Error>?
+    /// How long the call took on the worker (set before ``finish(_:)``).
+    var nanos: UInt64 = 0
 
     var isDone: Bool { cond.withLock { result != nil } }
 
@@ -323,5 +380,117 @@ final class Worker: @unchecked Sendable {
             cond.unlock()
             work()
         }
+    }
+}
+
+/// Watches one call at a time made on another thread, without being told when each call starts and ends: arming
+/// and disarming only take a lock, and the watchdog looks when the earliest deadline it knows of has passed. A
+/// call past its deadline (or when the run is interrupted) is interrupted with SIGURG, whose handler does nothing
+/// and is installed without SA_RESTART, so a waiting system call fails with EINTR; the signal is repeated until the
+/// call comes back. A call that has not come back `grace` seconds later is abandoned (``onAbandoned``).
+final class Watchdog: @unchecked Sendable {
+    enum Fired: Equatable { case deadline, interrupted(String) }
+
+    private let cond = NSCondition()
+    private var serial = 0
+    private var armed: (serial: Int, deadline: UInt64, thread: pthread_t, what: String)?
+    private var fired: Fired?
+    private var pendingInterrupt: String?
+    /// When the thread looks next (uptime nanoseconds; UInt64.max: when told).
+    private var wakeAt = UInt64.max
+    private var abandoned = -1
+    private var retired = false
+    var grace: Double = 5
+    var onAbandoned: ((String) -> Void)?
+
+    init() {
+        Self.installHandler
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "migconform-watchdog"
+        thread.stackSize = 1 << 18
+        thread.start()
+    }
+
+    private static let installHandler: Void = {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGURG, &action, nil)
+    }()
+
+    /// The last thread that armed the watch: SIGURG is unblocked there (dispatch's threads block signals).
+    private var unblocked: pthread_t?
+
+    func arm(seconds: Double, what: String) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        let me = pthread_self()
+        if unblocked.map({ pthread_equal($0, me) == 0 }) ?? true {
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGURG)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            unblocked = me
+        }
+        cond.lock()
+        serial += 1
+        fired = nil
+        armed = (serial, deadline, me, what)
+        if deadline < wakeAt { cond.signal() }   // the watchdog would look too late
+        cond.unlock()
+    }
+
+    /// Ends the watch of the current call; what fired while it ran, if anything.
+    func disarm() -> Fired? {
+        cond.lock()
+        defer { cond.unlock() }
+        armed = nil
+        return fired
+    }
+
+    func interrupt(_ reason: String) {
+        cond.withLock { pendingInterrupt = reason; cond.signal() }
+    }
+
+    /// Lets the thread end.
+    func retire() {
+        cond.withLock { retired = true; cond.signal() }
+    }
+
+    private func loop() {
+        cond.lock()
+        while !retired {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let reason = pendingInterrupt {
+                pendingInterrupt = nil
+                if let a = armed, fired == nil { fired = .interrupted(reason); pthread_kill(a.thread, SIGURG) }
+            }
+            if let a = armed, now >= a.deadline {
+                if fired == nil { fired = .deadline }
+                pthread_kill(a.thread, SIGURG)
+                if now >= a.deadline + UInt64(grace * 1e9), abandoned != a.serial {
+                    abandoned = a.serial
+                    let what = "\(a.what) did not return when interrupted"
+                    if let onAbandoned {
+                        cond.unlock()
+                        onAbandoned(what)
+                        cond.lock()
+                        continue
+                    }
+                }
+                wakeAt = now + 50_000_000
+            } else if let a = armed, fired != nil {
+                pthread_kill(a.thread, SIGURG)    // interrupted: repeat until the call comes back
+                wakeAt = now + 50_000_000
+            } else {
+                wakeAt = armed?.deadline ?? UInt64.max
+            }
+            if wakeAt == UInt64.max {
+                cond.wait()
+            } else if wakeAt > now {
+                _ = cond.wait(until: Date(timeIntervalSinceNow: Double(wakeAt - now) / 1e9))
+            }
+        }
+        cond.unlock()
     }
 }

@@ -141,8 +141,36 @@ public final class Runner {
     /// Hands each device operation to the observers, when there are any (without, the recorder calls nothing).
     private func followOperations() {
         guard !observers.isEmpty else { device.willPerform = nil; device.didPerform = nil; return }
-        device.willPerform = { [unowned self] op in for o in self.observers { o.operationWillStart(op) } }
-        device.didPerform = { [unowned self] e in for o in self.observers { o.operationDidEnd(e) } }
+        device.willPerform = { [unowned self] op in self.notify { $0.operationWillStart(op) } }
+        device.didPerform = { [unowned self] e in self.notify { $0.operationDidEnd(e) } }
+    }
+
+    /// Nanoseconds the observers took, by type name (`RunJournal`).
+    private(set) var observerNanos: [String: UInt64] = [:]
+
+    /// Tells every observer, timing each.
+    func notify(_ tell: (RunObserver) -> Void) {
+        for o in observers {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            tell(o)
+            observerNanos[String(describing: type(of: o)), default: 0] += DispatchTime.now().uptimeNanoseconds - t0
+        }
+    }
+
+    /// Where the run's time went (see ``RunCost``).
+    func cost(wallNanos: UInt64, planningNanos: UInt64) -> RunCost {
+        var kinds: [String: RunCost.Kind] = [:]
+        var device: UInt64 = 0
+        for (k, t) in self.device.totals {
+            kinds[k] = RunCost.Kind(count: t.count, micros: t.nanos / 1000, bytes: t.bytes > 0 ? t.bytes : nil)
+            device += t.nanos
+        }
+        device /= 1000
+        let journal = (observerNanos["RunJournal"] ?? 0) / 1000
+        let others = observerNanos.filter { $0.key != "RunJournal" }.values.reduce(0, +) / 1000
+        return RunCost(wall: wallNanos / 1000, device: device, deviceCalls: deadlineDevice.callNanos / 1000,
+                       journal: journal, observers: others, planning: planningNanos / 1000,
+                       operations: self.device.operationCount, byKind: kinds)
     }
 
     /// The device under test itself, below the deadlines.
@@ -160,6 +188,8 @@ public final class Runner {
     /// Discovers the device's features, expands, plans, runs every case and returns the report.
     public func run() throws -> RunReport {
         let started = Date()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        observerNanos = [:]
         var options = self.options
         deadlineDevice.deadlines = options.deadlines
         options.expansion.targetKind = target.identity.targetKind
@@ -202,7 +232,8 @@ public final class Runner {
                 hazards.append(SkippedHazard(caseID: testCase.id, hazardID: h.id, effect: h.effect))
             }
         }
-        for o in observers { o.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
+        let planningNanos = DispatchTime.now().uptimeNanoseconds - t0
+        notify { $0.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
 
         // The tour: this shard's runnable cases, chained on the state machine (resets only where cases need them).
         var owned = plan.cases
@@ -245,7 +276,7 @@ public final class Runner {
             result = settled.result
             for (amended, judged) in settled.earlier {
                 byIndex[amended] = FindingJudge.combine(byIndex[amended]!, judged)
-                for o in observers { o.caseWasAmended(index: amended, result: byIndex[amended]!) }
+                notify { $0.caseWasAmended(index: amended, result: byIndex[amended]!) }
             }
             if [.fail, .timeout, .error].contains(result.verdict) { failures += 1 }
             if deadlineDevice.needsRecovery {
@@ -258,11 +289,11 @@ public final class Runner {
             }
             byIndex[index] = result
             onCaseEnd?(result, index, total)
-            for o in observers { o.caseDidEnd(index: index, result: result) }
+            notify { $0.caseDidEnd(index: index, result: result) }
         }
         let results = plan.cases.indices.map { byIndex[$0]! }
         if stopped == nil, let why = stopReason { stopped = why }
-        for o in observers { o.cleanupWillStart() }
+        notify { $0.cleanupWillStart() }
         info.cleanup = cleanUp()
         device.takeTranscript()
         info.ended = Self.iso(Date())
@@ -277,6 +308,7 @@ public final class Runner {
         let cost = PlanCost(resets: tour.cost.resets, operations: device.operationCount, lowerBoundResets: tour.lowerBound.resets,
                             lowerBoundOperations: tour.lowerBound.resets + tour.lowerBound.sets, plannedRequests: tour.cost.sets,
                             lowerBoundRequests: tour.lowerBound.sets)
+        info.cost = self.cost(wallNanos: DispatchTime.now().uptimeNanoseconds - t0, planningNanos: planningNanos)
         let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: hazards)
         for o in observers { o.runDidEnd(report) }
         return report
@@ -289,7 +321,7 @@ public final class Runner {
 
     func attemptJudged(_ testCase: TestCase, index: Int, machine: Machine, attempt: Int) -> Executed {
         if testCase.disposition == .run {
-            for o in observers { o.caseWillStart(index: index, id: testCase.id, attempt: attempt) }
+            notify { $0.caseWillStart(index: index, id: testCase.id, attempt: attempt) }
         }
         let timeoutsBefore = deadlineDevice.timeouts.count
         var executed = executeJudged(testCase, machine: machine)

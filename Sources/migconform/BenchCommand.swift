@@ -22,6 +22,7 @@ enum BenchCommand: Command {
         OptionSpec(name: "--quick", value: nil, help: "Small sizes and few repetitions (seconds, for CI)."),
         OptionSpec(name: "--sizes", value: "LIST", help: "Device state sizes for the round trip (default 1GiB,4GiB; --quick: 64MiB,256MiB)."),
         OptionSpec(name: "--dir", value: "DIR", help: "Folder for spool files and the plain copy (default: the temporary folder)."),
+        OptionSpec(name: "--lab", value: "DIR", help: "A lab run folder (or report.json) whose device/runner split to show (default: the newest Reports/lab-mtty-*, else Reports/mtty-6.12)."),
         OptionSpec(name: "--child", value: "KIND", help: "(internal) run one measurement in this process and print it as JSON."),
         OptionSpec(name: "--size", value: "SIZE", help: "(internal) the state size of a --child measurement."),
     ]
@@ -54,11 +55,52 @@ enum BenchCommand: Command {
         Terminal.err("migconform bench: this is a debug build; for real numbers: swift build -c release, then .build/release/migconform bench")
         #endif
         Terminal.out("migconform bench\(quick ? " --quick" : "") on \(hostSummary())\n")
+        lab(a.value("--lab"))
         try planning(quick: quick)
         try overhead(quick: quick)
         try suites()
         try roundTrips(sizes: sizes, dir: dir, repetitions: quick ? 2 : 5)
         return ExitCode.ok
+    }
+
+    // MARK: - The lab
+
+    /// The device/runner split of a run against a real device: `run.cost` of the newest lab report, or, for a
+    /// report written before runs measured themselves, the transcripts' durations beside the run's start and end.
+    static func lab(_ given: String?) {
+        let fm = FileManager.default
+        var path = given
+        if path == nil {
+            let labs = ((try? fm.contentsOfDirectory(atPath: "Reports")) ?? []).filter { $0.hasPrefix("lab-mtty-") }.sorted()
+            for candidate in labs.reversed().map({ "Reports/\($0)" }) + ["Reports/mtty-6.12"]
+            where fm.fileExists(atPath: candidate + "/report.json") { path = candidate; break }
+        }
+        guard let path, let report = try? ReportReader.load(path) else {
+            Terminal.out("Lab: no lab report found (Tests/Lab/mtty-lab.sh writes one; --lab DIR names one)\n")
+            return
+        }
+        var rows: [[String]] = []
+        let title = "Lab: \(report.run.target) (\(report.run.device.driver)), \(path)/report.json"
+        if let c = report.run.cost {
+            func s(_ us: UInt64) -> String { ms(Double(us) / 1e6) }
+            rows = [["wall", s(c.wall), ""], ["device (transcripts)", s(c.device), "\(c.operations) ops"],
+                    ["  inside the calls", s(c.deviceCalls), ""], ["  deadline watch", s(c.device - min(c.device, c.deviceCalls)), ""],
+                    ["journal", s(c.journal), ""], ["planning", s(c.planning), ""], ["runner", s(c.runner), ""],
+                    ["report files", c.report.map(s) ?? "-", ""]]
+            for k in c.byKind.sorted(by: { $0.value.micros > $1.value.micros }).prefix(4) {
+                rows.append(["  \(k.key)", s(k.value.micros), "\(k.value.count) x \(us(Double(k.value.micros) / Double(max(k.value.count, 1)) / 1e6))"])
+            }
+            table(title, ["where", "time", ""], rows)
+            Terminal.out(String(format: "wall / device time: %.2f (acceptance: <= 1.25)\n", Double(c.wall) / Double(max(c.device, 1))))
+        } else {
+            let device = report.cases.reduce(0) { $0 + $1.transcript.reduce(0) { $0 + $1.micros } }
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let wall = f.date(from: report.run.ended).flatMap { e in f.date(from: report.run.started).map { e.timeIntervalSince($0) } } ?? 0
+            table(title + " (no run.cost: from the transcripts)", ["where", "time"],
+                  [["wall", ms(wall)], ["device (transcripts)", ms(Double(device) / 1e6)]])
+            Terminal.out(String(format: "wall / device time: %.2f (acceptance: <= 1.25)\n", wall / max(Double(device) / 1e6, 1e-9)))
+        }
     }
 
     // MARK: - Planning
@@ -154,6 +196,7 @@ enum BenchCommand: Command {
         var rows: [[String]] = []
         var ratios: [String] = []
         var write: Double = 0
+        var overheads: [(String, Double)] = []
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: folder) }
         for size in overheadStateSizes {
@@ -182,11 +225,32 @@ enum BenchCommand: Command {
             rows.append(["", "same operations, direct", "\(ops.count)", ms(direct), us(direct / n)])
             rows.append(["", "runner overhead", "", ms(run - direct), us((run - direct) / n)])
             ratios.append(String(format: "%@ state: %.2f", state, run / direct))
+            overheads.append((state, (run - direct) / n))
         }
         rows.append(["", "writing the report folder", "", ms(write), ""])
+        let call = syscallCost()
+        rows.append(["", "one system call (getppid)", "", "", us(call)])
         table("Runner overhead: \(spec.id) on ref:v2 (every feature), median of \(reps)",
               ["state", "what", "device ops", "time", "per op"], rows)
-        Terminal.out("ratio full run / direct calls (acceptance: <= 1.5): " + ratios.joined(separator: "; ") + "\n")
+        Terminal.out("ratio full run / direct calls (acceptance: <= 1.5): " + ratios.joined(separator: "; "))
+        Terminal.out("runner overhead per operation / one system call (acceptance: <= 2): "
+                     + overheads.map { String(format: "%@ state: %.1f", $0.0, $0.1 / call) }.joined(separator: "; ") + "\n")
+    }
+
+    /// The cost of one cheap system call on this machine (getppid, which the C library does not cache): the
+    /// floor under any operation on a real device. Median of rounds of 100,000 calls.
+    static func syscallCost() -> Double {
+        var rounds: [Double] = []
+        for _ in 0..<5 {
+            let n = 100_000
+            var sink: pid_t = 0
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<n { sink &+= getppid() }
+            let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            if sink == 42 { Terminal.err("") }
+            rounds.append(t / Double(n))
+        }
+        return median(rounds)
     }
 
     // MARK: - Suites

@@ -111,6 +111,17 @@ enum RunCommand: Command {
             throw ExitFailure(code: ExitCode.usage, message: "\(error)")
         }
         runner.observers.append(journal)
+        // A call on the run's own thread that a signal could not free takes the thread with it: the journal has
+        // everything up to it, so the report is rebuilt from there.
+        runner.deadlineDevice.onAbandoned = { what in
+            Terminal.endProgress()
+            Terminal.err("migconform: \(what); the device is wedged, the report is rebuilt from the journal")
+            if let report = try? JournalReader.rebuild(folder: folder.path, spec: spec) {
+                Terminal.out(ConsoleSummary.render(report, color: Terminal.useColor))
+                Terminal.out("report: \(folder.path)")
+            }
+            exit(ExitCode.aborted)
+        }
         if let lava { runner.observers.append(lava) }
         let quiet = a.flag("--quiet")
         let progress: RunProgress? = quiet ? nil : RunProgress(total: 0)
@@ -147,17 +158,25 @@ enum RunCommand: Command {
         progress?.stop()
         Terminal.endProgress()
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
+        let writing = DispatchTime.now().uptimeNanoseconds
         let written = try ReportWriter.write(report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
-                                             existingFiles: [RunJournal.fileName])
+                                             existingFiles: [RunJournal.fileName]) { r in
+            r.run.cost?.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
+        }
+        if var cost = written.run.cost, !quiet {
+            cost.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
+            Terminal.err("cost: " + cost.summary)
+            Terminal.err("cost by operation: " + cost.kindLines.prefix(6).joined(separator: "; "))
+        }
         let summary = ConsoleSummary.render(written, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
         let unexpected = level.unexpected(report.cases)
         // Against a baseline the exit code follows unexpected results only; otherwise an incomplete run says so.
-        let exit = report.run.interrupted ? ExitCode.aborted : !unexpected.isEmpty ? ExitCode.nonConformant
+        let status = report.run.interrupted ? ExitCode.aborted : !unexpected.isEmpty ? ExitCode.nonConformant
             : options.baseline == nil && report.summary.verdict == .incomplete ? ExitCode.incomplete : ExitCode.ok
         if quiet {
             // Only the verdict line.
             Terminal.out(String(summary.prefix { $0 != "\n" }))
-            return exit
+            return status
         }
         Terminal.out(summary)
         if let cleanup = report.run.cleanup, !cleanup.problems.isEmpty {
@@ -171,7 +190,7 @@ enum RunCommand: Command {
                          + (options.baseline != nil ? " against \(options.baseline!.path)" : ""))
         }
         Terminal.out("report: \(folder.path)")
-        return exit
+        return status
     }
 
     /// --timeout, --baseline, --retries, --shard, --expect-driver, --expect-flags.

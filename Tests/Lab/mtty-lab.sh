@@ -27,6 +27,8 @@
 #   LAB_KERNEL_VERSION    a Debian package version to use instead of the newest (e.g. 6.12.117-1~deb12u1)
 #   LAB_STATIC            auto (default) | executable | stdlib: how to link migconform
 #   LAB_SOURCE            worktree (default): build the files as they are; head: build the last commit
+#   LAB_SMP               virtual CPUs of the guest (default 1)
+#   LAB_BINARY            a migconform binary already built (static) to use instead of building one
 #
 # Exit status: 0 when the guest command exited 0; the guest command's status when it failed; 90-99 for lab failures
 # (each step names itself when it fails). Nothing downloaded or built lands in the repository.
@@ -44,6 +46,7 @@ LAB_MDEV_TYPE="${LAB_MDEV_TYPE:-mtty-2}"
 LAB_STATIC="${LAB_STATIC:-auto}"
 LAB_SOURCE="${LAB_SOURCE:-worktree}"
 LAB_LOOPBACK="${LAB_LOOPBACK:-down}"
+LAB_SMP="${LAB_SMP:-1}"
 MDEV_UUID="83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 SCRATCH="$REPO/.build-lab"
 WORK="$SCRATCH/lab-work"
@@ -195,7 +198,10 @@ swift_build() {
     cat "$BUILD_LOG" >> "$LOG"
     return $rc
 }
-if [ "$LAB_MODE" = probe ]; then
+if [ -n "${LAB_BINARY:-}" ] && [ "$LAB_MODE" != probe ]; then
+    [ -x "$LAB_BINARY" ] || fail "LAB_BINARY=$LAB_BINARY is not an executable" 95
+    cp "$LAB_BINARY" "$SCRATCH/lab-binary.tmp"; LINKED="given by LAB_BINARY"
+elif [ "$LAB_MODE" = probe ]; then
     say "   LAB_MODE=probe: migconform itself is not built"
 elif [ "$LAB_STATIC" != stdlib ] && swift_build -Xswiftc -static-executable; then
     LINKED="static executable"
@@ -203,7 +209,9 @@ elif [ -f "$BUILD_LOG" ] && ! grep -q '\.swift:[0-9]*:[0-9]*: error' "$BUILD_LOG
         && swift_build --static-swift-stdlib; then
     LINKED="static Swift stdlib, glibc shared"
 fi
-if [ -n "$LINKED" ]; then
+if [ -n "${LAB_BINARY:-}" ] && [ -n "$LINKED" ]; then
+    mv "$SCRATCH/lab-binary.tmp" "$BIN_DIR/migconform"
+elif [ -n "$LINKED" ]; then
     cp "$SCRATCH/release/migconform" "$BIN_DIR/migconform"
     strip "$BIN_DIR/migconform" 2> /dev/null || true
 elif [ "$LAB_MODE" = probe ]; then
@@ -363,11 +371,11 @@ if [ "$LAB_MODE" = lava ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------------------------
-step "boot QEMU (TCG) and run: $GUEST_CMD"
+step "boot QEMU (TCG, $LAB_SMP vCPU) and run: $GUEST_CMD"
 HINT="read the console log; LAB_TIMEOUT=$LAB_TIMEOUT s; a soft lockup panics the guest (softlockup_panic=1)"
 CONSOLE="$OUT/console.log"
 QRC=0
-timeout -k 10 "$LAB_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 1 \
+timeout -k 10 "$LAB_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp "$LAB_SMP" \
     -nographic -no-reboot -nic none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "console=ttyS0 panic=-1 softlockup_panic=1 rdinit=/init" \
     < /dev/null > "$CONSOLE" 2>&1 || QRC=$?
@@ -401,6 +409,21 @@ done
 step_done "${got[*]:-no files}"
 if [ "$LAB_MODE" = run ] || [ "$LAB_MODE" = probe ]; then
     [ -f "$OUT/report.json" ] || fail "the guest produced no report.json" 99
+fi
+if [ "$LAB_MODE" = run ]; then
+    # where the run's time went (report.json run.cost), with the guest's vCPU count
+    python3 - "$OUT/report.json" "$LAB_SMP" <<'PY' 2>&1 | tee -a "$LOG" >&2 || true
+import json, sys
+c = json.load(open(sys.argv[1]))["run"].get("cost")
+if c:
+    s = lambda us: "%.3f s" % (us / 1e6)
+    print("   cost (%s vCPU): wall %s, device %s (in the calls %s), journal %s, planning %s, runner %s, report %s; wall/device %.2f"
+          % (sys.argv[2], s(c["wall"]), s(c["device"]), s(c["deviceCalls"]), s(c["journal"]), s(c["planning"]),
+             s(c["runner"]), s(c.get("report") or 0), c["wall"] / max(c["device"], 1)))
+    for k, v in sorted(c["byKind"].items(), key=lambda kv: -kv[1]["micros"]):
+        print("     %-20s %5d x %8.3f ms = %s%s" % (k, v["count"], v["micros"] / v["count"] / 1e3, s(v["micros"]),
+              ", %d bytes" % v["bytes"] if v.get("bytes") else ""))
+PY
 fi
 if [ "$LAB_MODE" = run ] && [ -z "${LAB_NO_EXPECT:-}" ]; then
     # mtty is a device under test: its verdicts are whatever they are, but they must be the ones the project expects,

@@ -31,6 +31,29 @@ final class HangingDevice: ReferenceDeviceV2 {
     }
 }
 
+/// A reference device whose calls a signal interrupts, like system calls: its SET STOP_COPY -> PRE_COPY waits in
+/// read(2) on a pipe nobody writes to, and fails with EINTR when interrupted.
+final class InterruptibleHangingDevice: ReferenceDeviceV2 {
+    var pipeFDs: [Int32] = [-1, -1]
+    var threads: [pthread_t] = []
+    override init(_ configuration: Configuration = Configuration()) {
+        super.init(configuration)
+        pipe(&pipeFDs)
+    }
+    deinit { close(pipeFDs[0]); close(pipeFDs[1]) }
+    override var answersPromptly: Bool { false }
+    override var callsInterruptible: Bool { true }
+    override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        threads.append(pthread_self())
+        if case .setState(let v) = operation, v == MigrationState.preCopy.rawValue, state == .stopCopy {
+            var byte: UInt8 = 0
+            let n = Glibc.read(pipeFDs[0], &byte, 1)
+            return n < 0 ? .failed(Errno(rawValue: errno)) : .failed(.EINVAL)
+        }
+        return try super.perform(operation)
+    }
+}
+
 /// A reference device that accepts the first SET of the read-only MIGRATION feature, and refuses it afterwards.
 final class FlakyDevice: ReferenceDeviceV2 {
     var misbehaved = false
@@ -177,6 +200,54 @@ struct LabRunnerDeadlineTests {
         }
     }
 
+    @Test("a device whose calls a signal interrupts is called on the runner's thread; a hang there is TIMEOUT, the rest runs")
+    func interruptibleDevicesRunInlineUnderAWatchdog() throws {
+        let plain = try Runner(spec: TestSupport.v2, device: ReferenceDeviceV2(), options: RunOptions(target: "ref")).run()
+        var options = RunOptions(target: "hang")
+        options.deadlines.byKind["set-state"] = 0.5
+        let device = InterruptibleHangingDevice()
+        let runner = Runner(spec: TestSupport.v2, device: device, options: options)
+        let caller = pthread_self()
+        let start = Date()
+        let report = try runner.run()
+        #expect(Date().timeIntervalSince(start) < 10)
+        let hung = try #require(report.cases.first { $0.id == forbiddenCase })
+        #expect(hung.verdict == .timeout)
+        #expect(hung.message.contains("set-state PRE_COPY"), "names the operation: \(hung.message)")
+        var expected = verdicts(plain)
+        expected[forbiddenCase] = .timeout
+        #expect(verdicts(report) == expected)
+        #expect(report.run.reopened == nil)
+        #expect(report.run.timeouts?.count == 1)
+        #expect(device.threads.count > 100)
+        #expect(device.threads.allSatisfy { pthread_equal($0, caller) != 0 })
+    }
+
+    @Test("a call on the runner's thread that a signal does not free is abandoned after the grace")
+    func uninterruptibleHangIsAbandoned() throws {
+        final class Stuck: ReferenceDeviceV2, @unchecked Sendable {
+            let release = DispatchSemaphore(value: 0)
+            override var answersPromptly: Bool { false }
+            override var callsInterruptible: Bool { true }
+            override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+                if operation == .reset { release.wait() }
+                return try super.perform(operation)
+            }
+        }
+        let device = Stuck()
+        let deadlines = DeadlineDevice(device, deadlines: .uniform(0.2))
+        let abandoned = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var what = ""
+        deadlines.onAbandoned = { w in what = w; abandoned.signal(); device.release.signal() }
+        deadlines.watchdogGrace = 0.2
+        let outcome = Result { try deadlines.perform(.reset) }
+        #expect(abandoned.wait(timeout: .now() + 5) == .success)
+        #expect(what.contains("reset"))
+        guard case .failure(let e) = outcome else { Issue.record("the reset was not given up"); return }
+        #expect((e as? TransportError)?.timedOut == true)
+        #expect(try deadlines.perform(.getState).succeeded)
+    }
+
     @Test("deadline settings: one for all, one per kind, bad ones refused")
     func deadlineSettings() throws {
         var d = Deadlines.standard
@@ -196,6 +267,39 @@ struct LabRunnerDeadlineTests {
 
 @Suite("LabRunner: journal")
 struct LabRunnerJournalTests {
+    @Test("the journal's operation records are the bytes JSONEncoder writes, for every kind of operation and outcome")
+    func journalLinesMatchTheEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func encoded<T: Encodable>(_ v: T) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
+        let ops: [DeviceOperation] = [
+            .getMigrationFlags, .getState, .getDataSize, .reset, .feature(flags: 0x2_0007, payload: [1, 2, 3]),
+            .setState(2), .setState(99), .read(fd: 7, count: 4096), .write(fd: 7, bytes: [0, 0xff]), .close(fd: 7),
+            .precopyInfo(fd: 8), .configRead(offset: 4, width: 2), .disableInterrupts(index: 1),
+            .regionRead(offset: 0, width: 4), .regionWrite(offset: 8, width: 8, value: 1 << 40),
+            .dataRead(offset: 16, count: 3), .dataWrite(offset: 16, bytes: [9]),
+        ]
+        let outcomes: [DeviceOutcome?] = [
+            .done, .value(UInt64.max), .state(3, dataFD: -1), .state(77, dataFD: 5), .bytes([1, 2]),
+            .precopy(initialBytes: 10, dirtyBytes: 0), .failed(.ENOMSG), nil,
+        ]
+        for (k, op) in ops.enumerated() {
+            for (index, phase) in [(Int?.some(k), String?.none), (nil, "disc\"ov/ery\n")] {
+                #expect(JournalLines.op(time: "2026-01-01T00:00:00.000Z", index: index, phase: phase, operation: op,
+                                        byteCount: k % 2 == 0 ? nil : k, text: "t\u{01}é")
+                        == (try encoded(RunJournal.OpRecord(time: "2026-01-01T00:00:00.000Z", index: index, phase: phase,
+                                                           operation: OperationDocument(op), byteCount: k % 2 == 0 ? nil : k,
+                                                           text: "t\u{01}é"))))
+                for out in outcomes {
+                    let e = TranscriptEntry(step: k, operation: op, outcome: out, transportError: out == nil ? "gone \"x\"" : nil,
+                                            micros: 12, byteCount: k % 3 == 0 ? 40 : nil, data: k % 4 == 0 ? "saved/stream" : nil)
+                    #expect(JournalLines.opEnd(index: index, phase: phase, entry: e)
+                            == (try encoded(RunJournal.OpEndRecord(index: index, phase: phase, entry: EntryDocument(e)))))
+                }
+            }
+        }
+    }
+
     @Test("a complete journal rebuilds the same verdicts; a cut one marks the unfinished case")
     func rebuildInProcess() throws {
         let folder = tempFolder("journal")

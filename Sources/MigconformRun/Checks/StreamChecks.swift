@@ -203,7 +203,7 @@ enum StreamChecks {
         default: // enomsg-at-end
             let sink = SavedStream.counting()
             let budget = initial + dirty
-            let end = try ctx.drain(fd: fd, stopAtENOMSG: true, into: sink)
+            let end = try ctx.drain(fd: fd, stopAtENOMSG: true, chunk: CaseContext.readSize(budget), into: sink)
             if end.errno == .ENOMSG { return .pass("ENOMSG after \(sink.count) bytes (initial+dirty was \(budget))") }
             return .violated(expected: "ENOMSG at the temporary end of the pre-copy stream", actual: "\(describe(end)) after \(sink.count) bytes",
                              message: "the pre-copy stream did not signal its temporary end with ENOMSG")

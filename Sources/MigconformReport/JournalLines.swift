@@ -1,0 +1,131 @@
+import MigconformDevice
+
+/// The journal's two records per device operation (`op`, `op-end`), written without `JSONEncoder`: the same
+/// bytes it writes (keys sorted, no spaces, slashes not escaped), at a fraction of the cost. A journal writes two
+/// of these for every operation, so on a fast device they are most of what the journal costs.
+enum JournalLines {
+    /// One JSON object being assembled: keys with their values already encoded.
+    struct Object {
+        private var fields: [(String, String)] = []
+        mutating func raw(_ key: String, _ json: String) { fields.append((key, json)) }
+        mutating func string(_ key: String, _ value: String) { fields.append((key, JournalLines.quote(value))) }
+        mutating func number<N: BinaryInteger>(_ key: String, _ value: N) { fields.append((key, String(value))) }
+        mutating func number<N: BinaryInteger>(_ key: String, _ value: N?) {
+            if let value { fields.append((key, String(value))) }
+        }
+        mutating func string(_ key: String, _ value: String?) { if let value { string(key, value) } }
+        var json: String {
+            var s = "{"
+            for (i, f) in fields.sorted(by: { $0.0 < $1.0 }).enumerated() {
+                if i > 0 { s += "," }
+                s += JournalLines.quote(f.0); s += ":"; s += f.1
+            }
+            return s + "}"
+        }
+    }
+
+    /// A JSON string literal as `JSONEncoder` writes it (with `.withoutEscapingSlashes`).
+    static func quote(_ s: String) -> String {
+        // Most strings need no escape: one pass over the bytes, one concatenation.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if u.value < 0x20 {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    static func operation(_ op: DeviceOperation) -> String {
+        var o = Object()
+        o.string("op", op.kind)
+        switch op {
+        case .getMigrationFlags, .getState, .getDataSize, .reset: break
+        case .feature(let flags, let payload):
+            o.number("flags", flags)
+            o.string("request", TranscriptFormatter.featureRequest(flags))
+            o.string("payload", PlainText.hex(payload))
+        case .setState(let v):
+            o.number("deviceState", v)
+            if v < MigrationState.count { o.string("state", TranscriptFormatter.stateName(v)) }
+        case .read(let fd, let count):
+            o.number("fd", fd); o.number("count", count)
+        case .write(let fd, let bytes):
+            o.number("fd", fd); o.string("bytes", PlainText.hex(bytes))
+        case .close(let fd), .precopyInfo(let fd):
+            o.number("fd", fd)
+        case .configRead(let offset, let width):
+            o.number("offset", offset); o.number("width", width)
+        case .disableInterrupts(let index):
+            o.number("index", index)
+            o.string("interrupt", TranscriptFormatter.interruptIndex(index))
+        case .regionRead(let offset, let width):
+            o.number("offset", offset); o.number("width", width)
+            o.string("field", TranscriptFormatter.regionField(offset))
+        case .regionWrite(let offset, let width, let value):
+            o.number("offset", offset); o.number("width", width); o.number("value", value)
+            o.string("field", TranscriptFormatter.regionField(offset))
+        case .dataRead(let offset, let count):
+            o.number("offset", offset); o.number("count", count)
+        case .dataWrite(let offset, let bytes):
+            o.number("offset", offset); o.string("bytes", PlainText.hex(bytes))
+        }
+        return o.json
+    }
+
+    static func outcome(_ outcome: DeviceOutcome) -> String {
+        var o = Object()
+        switch outcome {
+        case .done: o.string("result", "done")
+        case .value(let v): o.string("result", "value"); o.number("value", v)
+        case .state(let s, let fd):
+            o.string("result", "state"); o.number("deviceState", s)
+            if s < MigrationState.count { o.string("state", TranscriptFormatter.stateName(s)) }
+            o.number("dataFD", fd)
+        case .bytes(let b): o.string("result", "bytes"); o.string("bytes", PlainText.hex(b))
+        case .precopy(let initial, let dirty):
+            o.string("result", "precopy"); o.number("initialBytes", initial); o.number("dirtyBytes", dirty)
+        case .failed(let e): o.string("result", "failed"); o.string("errno", e.name)
+        }
+        return o.json
+    }
+
+    /// The `op` record: an operation about to be issued.
+    static func op(time: String, index: Int?, phase: String?, operation: DeviceOperation, byteCount: Int?,
+                   text: String) -> String {
+        var o = Object()
+        o.string("type", "op"); o.string("time", time); o.number("index", index); o.string("phase", phase)
+        o.raw("operation", Self.operation(operation)); o.number("byteCount", byteCount); o.string("text", text)
+        return o.json
+    }
+
+    /// The `op-end` record: what came back.
+    static func opEnd(index: Int?, phase: String?, entry e: TranscriptEntry) -> String {
+        var entry = Object()
+        entry.number("step", e.step)
+        entry.raw("operation", operation(e.operation))
+        if let out = e.outcome { entry.raw("outcome", outcome(out)) }
+        entry.string("transportError", e.transportError)
+        entry.number("micros", e.micros)
+        entry.number("byteCount", e.byteCount)
+        entry.string("data", e.data)
+        entry.string("text", TranscriptFormatter.step(e))
+        var o = Object()
+        o.string("type", "op-end"); o.number("index", index); o.string("phase", phase); o.raw("entry", entry.json)
+        return o.json
+    }
+}
