@@ -165,8 +165,8 @@ enum RunCommand: Command {
         }
         if var cost = written.run.cost, !quiet {
             cost.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
-            Terminal.err("cost: " + cost.summary)
-            Terminal.err("cost by operation: " + cost.kindLines.prefix(6).joined(separator: "; "))
+            Terminal.errWrapped("cost: ", cost.summary, indent: 6)
+            Terminal.errWrapped("cost by operation: ", cost.kindLines.prefix(6).joined(separator: "; "), indent: 6)
         }
         let summary = ConsoleSummary.render(written, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
         let unexpected = level.unexpected(report.cases)
