@@ -40,6 +40,17 @@ public enum ReportMerge {
             guard r.run.device.driver == first.run.device.driver else {
                 throw MergeError(message: "shard \(i)/\(count) ran against driver \(r.run.device.driver), shard \(first.run.shard!.index) against \(first.run.device.driver)")
             }
+            // Shards may run on several devices of one kind, never on devices that differ: the same advertised
+            // flags, and for the built-in devices (a reference device, a fault) the same device.
+            guard r.run.migrationFlags == first.run.migrationFlags, r.run.features == first.run.features else {
+                throw MergeError(message: "shard \(i)/\(count) ran against a device with other migration features "
+                                 + "(\(r.run.features.joined(separator: ","))) than shard \(first.run.shard!.index) "
+                                 + "(\(first.run.features.joined(separator: ",")))")
+            }
+            if ["reference", "fault"].contains(r.run.device.targetKind), r.run.device.detail != first.run.device.detail {
+                throw MergeError(message: "shard \(i)/\(count) ran against \(r.run.device.detail), shard "
+                                 + "\(first.run.shard!.index) against \(first.run.device.detail)")
+            }
         }
         let ordered = (1...count).map { byIndex[$0]! }
         var cases: [CaseResult] = []
@@ -79,8 +90,16 @@ public enum ReportMerge {
         if Set(ordered.map(\.run.target)).count > 1 {
             info.target = ordered.map(\.run.target).joined(separator: " + ")
         }
+        // Each shard followed a tour of its own: the merged run's cost is theirs added up, with no common bound.
         var plan = first.plan
-        if plan != nil { plan!.operations = ordered.map { $0.plan?.operations ?? 0 }.reduce(0, +) }
+        if plan != nil {
+            plan!.operations = ordered.map { $0.plan?.operations ?? 0 }.reduce(0, +)
+            plan!.resets = ordered.map { $0.plan?.resets ?? 0 }.reduce(0, +)
+            plan!.plannedRequests = ordered.map { $0.plan?.plannedRequests ?? 0 }.reduce(0, +)
+            plan!.lowerBoundResets = nil
+            plan!.lowerBoundRequests = nil
+            plan!.lowerBoundOperations = nil
+        }
         return RunReport(run: info, cases: cases, plan: plan, hazardsSkipped: first.hazardsSkipped)
     }
 }

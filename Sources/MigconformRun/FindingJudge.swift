@@ -86,8 +86,9 @@ struct FindingJudge {
         return r
     }
 
-    /// Verdicts that already say the case's rule was broken (or could not be judged for the runner's sake).
-    static let breaking: Set<Verdict> = [.fail, .warn, .timeout, .error, .xfail, .xpass, .flake]
+    /// Verdicts that already say the case's rule was broken (or could not be judged for the runner's sake); an
+    /// XPASS is a pass, and gives way like one.
+    static let breaking: Set<Verdict> = [.fail, .warn, .timeout, .error, .xfail, .flake]
 
     /// A case's result with one more judgement: a result that already breaks its rule keeps its own evidence and
     /// notes where else the rule was broken; any other (a pass, a skip, a block) gives way to the judgement.
@@ -99,6 +100,7 @@ struct FindingJudge {
         }
         var r = judged
         r.attempts = existing.attempts
+        r.expectation = existing.expectation
         r.otherShard = existing.otherShard
         if existing.transcript.count > 0 && judged.seenIn == nil { r.transcript = existing.transcript }
         return r

@@ -303,11 +303,16 @@ public struct RunSummary: Codable, Sendable {
         var l: [String: [String: Int]] = [:]
         var broken = false
         var notRun: [String: Int] = [:]
+        var narrowed = false
         for c in cases {
             v[c.verdict.rawValue, default: 0] += 1
             let family = Self.family(c.level)
             l[family, default: [:]][c.verdict.rawValue, default: 0] += 1
+            // A run narrowed by filters speaks only for the cases it selected, at any level.
+            if c.notRun == .notSelected { narrowed = true }
             guard family == "must" else { continue }
+            // A case the run was stopped during (rebuilt from a journal) was not judged: it did not run.
+            if c.unfinished == true { notRun[NotRunReason.stopped.rawValue, default: 0] += 1; continue }
             // A known failure (XFAIL) is still a failure of the device.
             if Self.breaks(c.deviceVerdict) { broken = true }
             if c.verdict == .skipped { notRun[(c.notRun ?? .blocked).rawValue, default: 0] += 1 }
@@ -315,7 +320,7 @@ public struct RunSummary: Codable, Sendable {
         verdicts = v
         byLevel = l
         total = cases.count
-        verdict = broken ? .notConformant : notRun.isEmpty ? .conformant : .incomplete
+        verdict = broken ? .notConformant : notRun.isEmpty && !narrowed ? .conformant : .incomplete
         conformant = verdict == .conformant
         mustNotRun = notRun.isEmpty ? nil : notRun
     }

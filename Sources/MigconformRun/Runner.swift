@@ -272,10 +272,15 @@ public final class Runner {
                 result = retry(result, testCase, index: index, machine: machine)
             }
             // What the oracle saw goes to the rules it breaks: earlier cases are amended, later ones wait for it.
+            // A judgement that replaced a result is held against the baseline like the device's own verdict.
+            let rejudge = { (r: CaseResult) -> CaseResult in
+                guard let b = self.options.baseline, r.rawVerdict == nil, r.seenIn != nil else { return r }
+                return b.judge(r)
+            }
             let settled = judge.settle(index: index, own: result, executed: executed)
-            result = settled.result
+            result = rejudge(settled.result)
             for (amended, judged) in settled.earlier {
-                byIndex[amended] = FindingJudge.combine(byIndex[amended]!, judged)
+                byIndex[amended] = rejudge(FindingJudge.combine(byIndex[amended]!, judged))
                 notify { $0.caseWasAmended(index: amended, result: byIndex[amended]!) }
             }
             if [.fail, .timeout, .error].contains(result.verdict) { failures += 1 }
@@ -365,6 +370,11 @@ public final class Runner {
             throw EmptySelection(message: "no case of \(spec.id) matches "
                 + (e.only.map { "--only '\($0)'" } + e.exclude.map { "--exclude '\($0)'" }).joined(separator: " ")
                 + " (`migconform list --target URI` lists the case ids)")
+        }
+        // An exclusion that leaves nothing out is a mistyped id more often than not.
+        for pattern in e.exclude where !cases.contains(where: { Glob.matches(pattern, $0.id) || Glob.matches(pattern, $0.rule.id) }) {
+            throw EmptySelection(message: "--exclude '\(pattern)' matches no case of \(spec.id) "
+                + "(`migconform list --target URI` lists the case ids)")
         }
         let applicable = matched.filter { if case .notApplicable = $0.disposition { return false }; return true }
         return RunFilters(only: e.only, exclude: e.exclude, selected: applicable.count)

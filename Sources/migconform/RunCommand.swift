@@ -93,6 +93,13 @@ enum RunCommand: Command {
         }
         let chosen = a.value("--out")
         let folderExisted = chosen.map { FileManager.default.fileExists(atPath: $0) } ?? false
+        // A folder that already holds a run keeps it: a new run never overwrites or removes another's files.
+        if let chosen, ["report.json", RunJournal.fileName].contains(where: {
+            FileManager.default.fileExists(atPath: URL(fileURLWithPath: chosen).appendingPathComponent($0).path)
+        }) {
+            throw UsageError(message: "--out \(chosen) already holds a run (report.json or \(RunJournal.fileName)); "
+                             + "give another folder, or remove that one first")
+        }
         let folder = URL(fileURLWithPath: try chosen ?? reserveDefaultFolder(spec: spec, target: targetURI))
         /// A run that never started leaves no folder behind (only the one the user made, emptied of the journal).
         func discardFolder() {
