@@ -129,6 +129,20 @@ public enum Expander {
             return m.spec.paths.forbidden
                 .filter { Set($0.requires).isSubset(of: m.features) && m.isSettable($0.from) && m.isSettable($0.to) }
                 .map { TestCase(id: "\(rule.id)[\($0.from)->\($0.to)]", rule: rule, from: $0.from, to: $0.to) }
+        case .dmaLogging:
+            switch check.string("expect") {
+            case "core-limit":
+                return (check.strings("limits") ?? []).map {
+                    TestCase(id: "\(rule.id)[\($0)]", rule: rule, valueLabel: $0)
+                }
+            case "survives-arcs":
+                return perArc(m.arcs)
+            case "no-new-dirty-in-stop":
+                let names = check.strings("in") ?? []
+                return perState(m.settableStates.filter { names.contains($0.name) })
+            default:
+                return one()
+            }
         case .sessionKept:
             return perArc(m.arcs.filter { $0.session == .keeps })
         case .sessionEnded:

@@ -43,6 +43,9 @@ public struct CaseShape: Sendable, Equatable {
         switch check.kind {
         case .migrationFlags, .hostHealth:
             return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
+        case .dmaLogging:
+            if c.to != nil { return CaseShape(start: c.from, end: c.to, sets: 1, resets: 0) }
+            return CaseShape(start: c.from, end: c.from, sets: 0, resets: 0)
         case .feature:
             guard let s = c.from else { return CaseShape(start: nil, end: nil, sets: 0, resets: 0) }
             return CaseShape(start: s, end: s, sets: 0, resets: 0)

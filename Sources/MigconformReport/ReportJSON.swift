@@ -140,7 +140,7 @@ struct OperationDocument: Codable {
 
     enum CodingKeys: String, CodingKey {
         case op, value, deviceState, state, fd, count, bytes, flags, request, payload, offset, width, field, index,
-            interrupt
+            interrupt, pageSize, ranges, iova, length, bitmap
     }
 
     func encode(to encoder: Encoder) throws {
@@ -177,6 +177,12 @@ struct OperationDocument: Codable {
             try c.encode(offset, forKey: .offset); try c.encode(count, forKey: .count)
         case .dataWrite(let offset, let bytes):
             try c.encode(offset, forKey: .offset); try c.encode(PlainText.hex(bytes), forKey: .bytes)
+        case .dmaLoggingStart(let pageSize, let ranges):
+            try c.encode(pageSize, forKey: .pageSize); try c.encode(ranges, forKey: .ranges)
+        case .dmaLoggingStop: break
+        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
+            try c.encode(iova, forKey: .iova); try c.encode(length, forKey: .length)
+            try c.encode(pageSize, forKey: .pageSize); try c.encode(PlainText.hex(bitmap), forKey: .bitmap)
         }
     }
 
@@ -223,6 +229,14 @@ struct OperationDocument: Codable {
                                   count: try c.decode(Int.self, forKey: .count))
         case "data-write":
             operation = .dataWrite(offset: try c.decode(UInt64.self, forKey: .offset), bytes: try hex(.bytes))
+        case "dma-logging-start":
+            operation = .dmaLoggingStart(pageSize: try c.decode(UInt64.self, forKey: .pageSize),
+                                         ranges: try c.decode([DMARange].self, forKey: .ranges))
+        case "dma-logging-stop": operation = .dmaLoggingStop
+        case "dma-logging-report":
+            operation = .dmaLoggingReport(iova: try c.decode(UInt64.self, forKey: .iova),
+                                          length: try c.decode(UInt64.self, forKey: .length),
+                                          pageSize: try c.decode(UInt64.self, forKey: .pageSize), bitmap: try hex(.bitmap))
         default:
             throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown operation '\(kind)'")
         }

@@ -53,13 +53,19 @@ public enum SelfCheck {
         var noisy: [String: [String]] = [:]
         var references: [String] = []
         // The reference devices: every v2 profile and v1, with no complaint at all.
+        // Every profile with DMA logging, and the fullest profile once more without it.
         if let v2 = specs[.v2] {
+            var runs: [(MigrationFlags, String, Bool)] = []
             for profile in v2.profiles {
                 var flags: MigrationFlags = []
                 for f in profile.features { if let bit = v2.feature(named: f)?.flag { flags.insert(MigrationFlags(rawValue: bit)) } }
-                let name = "ref:v2?features=\(profile.features.joined(separator: ","))"
+                runs.append((flags, "ref:v2?features=\(profile.features.joined(separator: ","))", true))
+            }
+            if let last = runs.last { runs.append((last.0, last.1 + "&dma-logging=no", false)) }
+            for (flags, name, logging) in runs {
                 progress?(name)
-                let report = try Runner(spec: v2, device: ReferenceDeviceV2(.init(flags: flags)), options: RunOptions(target: name)).run()
+                let device = ReferenceDeviceV2(.init(flags: flags, dmaLogging: logging))
+                let report = try Runner(spec: v2, device: device, options: RunOptions(target: name)).run()
                 references.append(name)
                 let bad = complaints(report)
                 if !bad.isEmpty { noisy[name] = bad }

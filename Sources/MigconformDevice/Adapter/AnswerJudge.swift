@@ -14,8 +14,11 @@ public enum AnswerJudge {
         switch (operation, outcome) {
         case (.getMigrationFlags, .value), (.getState, .state), (.setState, .state), (.close, .done),
              (.reset, .done), (.disableInterrupts, .done), (.regionWrite, .done), (.dataWrite, .done),
-             (.feature, .done):
+             (.feature, .done), (.dmaLoggingStop, .done), (.dmaLoggingStart, .value):
             return nil
+        case (.dmaLoggingReport(_, _, _, let bitmap), .bytes(let b)):
+            return b.count == bitmap.count ? nil
+                : "a bitmap of \(b.count) bytes, where the request gave \(bitmap.count)"
         case (.feature(_, let payload), .bytes(let b)):
             return b.count <= payload.count ? nil
                 : "\(b.count) bytes of payload, more than the \(payload.count) the request gave room for"
@@ -42,7 +45,10 @@ public enum AnswerJudge {
         case (.precopyInfo, _): expected = "precopy"
         case (.configRead, _), (.regionRead, _): expected = "value"
         case (.feature, _): expected = "done or bytes"
-        case (.close, _), (.reset, _), (.disableInterrupts, _), (.regionWrite, _), (.dataWrite, _): expected = "done"
+        case (.close, _), (.reset, _), (.disableInterrupts, _), (.regionWrite, _), (.dataWrite, _),
+             (.dmaLoggingStop, _): expected = "done"
+        case (.dmaLoggingStart, _): expected = "value (the page size written back)"
+        case (.dmaLoggingReport, _): expected = "bytes (the bitmap)"
         }
         return "a '\(kind(outcome))' result, where \(operation.kind) is answered with \(expected) or failed"
     }

@@ -88,8 +88,43 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         case (.resetKeepsError, .reset):
             ignoredReset = false
             return try super.perform(operation)
+        case (.dmaLogOverlapAccepted, .dmaLoggingStart(let pageSize, let ranges)) where ranges.count > 1:
+            // Checks each range alone, never one against another.
+            for r in ranges { if let e = DMALogCore.checkStart(pageSize: pageSize, ranges: [r]) { return .failed(e) } }
+            return loggingStart(pageSize: pageSize, ranges: ranges)
+        case (.dmaLogStopsOnArc, .setState):
+            let outcome = try super.perform(operation)
+            if outcome.succeeded { _ = loggingStop() }
+            return outcome
         default:
             return try super.perform(operation)
+        }
+    }
+
+    public override func loggingStart(pageSize: UInt64, ranges: [DMARange]) -> DeviceOutcome {
+        switch fault {
+        case .dmaLogSecondStartAccepted where loggingStarted:
+            _ = loggingStop()
+            return super.loggingStart(pageSize: pageSize, ranges: ranges)
+        case .dmaLogOddPageSize:
+            let outcome = super.loggingStart(pageSize: pageSize, ranges: ranges)
+            return outcome.succeeded ? .value(3000) : outcome
+        default:
+            return super.loggingStart(pageSize: pageSize, ranges: ranges)
+        }
+    }
+
+    public override func loggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> DeviceOutcome {
+        switch fault {
+        case .dmaLogReportWithoutStart where !loggingStarted:
+            return .bytes(bitmap)
+        case .dmaLogReportClearsBitmap:
+            return super.loggingReport(iova: iova, length: length, pageSize: pageSize,
+                                       bitmap: [UInt8](repeating: 0, count: bitmap.count))
+        case .dmaLogReportFixedPageSize where loggingStarted && pageSize != loggingPageSize:
+            return .failed(.EINVAL)
+        default:
+            return super.loggingReport(iova: iova, length: length, pageSize: pageSize, bitmap: bitmap)
         }
     }
 
@@ -123,6 +158,8 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .failed(.EIO)
         case .dataSizeSetAccepted where index == FeatureRequest.migDataSize && set && !probe:
             return .done
+        case .dmaLogProbePartial where index == DMALogging.stop && probe:
+            return .failed(.ENOTTY)
         default:
             return super.feature(flags: flags, payload: payload)
         }
