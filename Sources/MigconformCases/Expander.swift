@@ -33,8 +33,7 @@ public enum Expander {
             }
             let missing = rule.requires.filter { !machine.features.contains($0) }
             if !missing.isEmpty {
-                cases.append(TestCase(id: rule.id, rule: rule,
-                                      disposition: .notApplicable("needs \(missing.joined(separator: ", ")), not advertised")))
+                cases.append(TestCase(id: rule.id, rule: rule, disposition: .notApplicable(notApplicable(missing, machine.spec))))
                 continue
             }
             var ruleCases = bind(rule, machine)
@@ -48,6 +47,23 @@ public enum Expander {
             }
         }
         return cases
+    }
+
+    /// Why a rule does not apply: the features it needs that the device does not advertise, or, for a feature of
+    /// the run rather than of the device (a peer device), what the run lacks.
+    static func notApplicable(_ missing: [String], _ spec: Spec) -> String {
+        let environment = missing.filter { name in spec.feature(named: name).map { $0.flag == nil && $0.probe == nil } ?? false }
+        let advertised = missing.filter { !environment.contains($0) }
+        var parts: [String] = []
+        if !advertised.isEmpty { parts.append("needs \(advertised.joined(separator: ", ")), not advertised") }
+        for name in environment {
+            switch name {
+            case "peer": parts.append("needs peer: a second device of the same kind, which this run does not have (run with --peer TARGET)")
+            case "foreign-peer": parts.append("needs foreign-peer: a device of another type or configuration, which this run does not have (run with --foreign-peer TARGET)")
+            default: parts.append("needs \(name), which this target is not")
+            }
+        }
+        return parts.joined(separator: "; ")
     }
 
     /// Filters and hazards, in that order.
@@ -78,7 +94,7 @@ public enum Expander {
         }
         switch check.kind {
         case .migrationFlags, .streamEnd, .precopyInfo, .roundTrip, .resumeDamaged, .invariant, .errorSticky,
-             .reservedBits, .saveProtocol, .hostHealth:
+             .reservedBits, .saveProtocol, .hostHealth, .peer:
             return one()
         case .feature:
             return check.string("from") == "every-settable-state" ? perState(m.settableStates) : one()

@@ -36,6 +36,15 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     /// ``DeviceOutcome/bytes(_:)`` with the buffer after the call.
     case dmaLoggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8])
 
+    // MARK: two devices
+
+    /// An operation on the run's peer device (`--peer`): a second device of the same kind, which resumes the
+    /// source's stream.
+    indirect case onPeer(DeviceOperation)
+    /// An operation on the run's foreign device (`--foreign-peer`): a device of another type or configuration,
+    /// whose stream the device under test must not load.
+    indirect case onForeign(DeviceOperation)
+
     // MARK: both generations
 
     /// `VFIO_DEVICE_RESET`.
@@ -72,6 +81,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .dmaLoggingStart: return "dma-logging-start"
         case .dmaLoggingStop: return "dma-logging-stop"
         case .dmaLoggingReport: return "dma-logging-report"
+        case .onPeer(let op), .onForeign(let op): return op.kind
         case .reset: return "reset"
         case .configRead: return "config-read"
         case .disableInterrupts: return "disable-interrupts"
@@ -79,6 +89,24 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .regionWrite: return "region-write"
         case .dataRead: return "data-read"
         case .dataWrite: return "data-write"
+        }
+    }
+}
+
+extension DeviceOperation {
+    /// Which device the operation is for: `nil` for the device under test, `peer` or `foreign`.
+    public var peerRole: String? {
+        switch self {
+        case .onPeer: return "peer"
+        case .onForeign: return "foreign"
+        default: return nil
+        }
+    }
+    /// The operation without its routing to a peer.
+    public var local: DeviceOperation {
+        switch self {
+        case .onPeer(let op), .onForeign(let op): return op.local
+        default: return self
         }
     }
 }

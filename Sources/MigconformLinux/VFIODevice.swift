@@ -132,6 +132,9 @@ public final class VFIODevice: MigrationDevice {
             case .success(let back): return .bytes(back.data)
             }
 
+        case .onPeer, .onForeign:
+            throw TransportError("\(operation.kind) for another device reached \(file.name) itself")
+
         case .regionRead, .regionWrite, .dataRead, .dataWrite:
             throw TransportError("\(operation.kind) is a v1 (migration region) request; \(file.name) speaks v2")
         }

@@ -67,7 +67,7 @@ open class ReferenceDeviceV1: MigrationDevice {
             return .value(v)
         case .disableInterrupts: return .done
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo, .dmaLoggingStart, .dmaLoggingStop,
-             .dmaLoggingReport:
+             .dmaLoggingReport, .onPeer, .onForeign:
             return .failed(.ENOTTY)   // no v2 migration feature on a v1 device
         case .read, .write, .close:
             return .failed(.EBADF)

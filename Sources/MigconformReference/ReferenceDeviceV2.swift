@@ -107,6 +107,8 @@ open class ReferenceDeviceV2: MigrationDevice {
         case .regionRead, .regionWrite, .dataRead, .dataWrite:
             // A v2 device has no v1 migration region.
             return .failed(.EINVAL)
+        case .onPeer, .onForeign:
+            throw TransportError("\(operation.kind) for another device reached the reference device itself")
         }
     }
 
@@ -253,10 +255,15 @@ open class ReferenceDeviceV2: MigrationDevice {
         }
     }
 
+    /// Whether a resume stream must declare this device's own state size: a stream of a device of another
+    /// configuration is not one this device can load.
+    open var checksStreamSize: Bool { true }
+
     /// Opens a session and hands out its fd.
     open func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
         endSession()
         let session = Session(fd: allocateFD(), direction: direction)
+        if direction == .resume && checksStreamSize { session.reader.expectedPayloadSize = configuration.stateSize }
         if direction == .save {
             let writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed)
             session.writer = writer

@@ -74,6 +74,7 @@ public enum MarkdownReport {
             ("Target", PlainText.line(run.target)),
             ("Device", ReportFacts.device(r)),
         ]
+        if let peers = ReportFacts.peers(r) { facts.append(("Other devices", peers)) }
         let extra = run.device.extra.sorted { $0.key < $1.key }
         if !extra.isEmpty {
             facts.append(("Device facts", extra.map { "\(PlainText.line($0.key))=\(PlainText.line($0.value))" }

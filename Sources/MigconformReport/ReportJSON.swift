@@ -140,13 +140,16 @@ struct OperationDocument: Codable {
 
     enum CodingKeys: String, CodingKey {
         case op, value, deviceState, state, fd, count, bytes, flags, request, payload, offset, width, field, index,
-            interrupt, pageSize, ranges, iova, length, bitmap
+            interrupt, pageSize, ranges, iova, length, bitmap, device
     }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(operation.kind, forKey: .op)
-        switch operation {
+        // An operation on a peer is written as the operation itself, with the device it was for.
+        if let role = operation.peerRole { try c.encode(role, forKey: .device) }
+        switch operation.local {
+        case .onPeer, .onForeign: break
         case .getMigrationFlags, .getState, .getDataSize, .reset: break
         case .feature(let flags, let payload):
             try c.encode(flags, forKey: .flags)
@@ -188,10 +191,20 @@ struct OperationDocument: Codable {
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        guard c.contains(.op) else {
-            operation = try DeviceOperation(from: decoder)   // the synthesized form
-            return
+        let local = try Self.decodeLocal(decoder)
+        switch try c.decodeIfPresent(String.self, forKey: .device) {
+        case "peer": operation = .onPeer(local)
+        case "foreign": operation = .onForeign(local)
+        default: operation = local
         }
+    }
+
+    static func decodeLocal(_ decoder: Decoder) throws -> DeviceOperation {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.op) else {
+            return try DeviceOperation(from: decoder)   // the synthesized form
+        }
+        let operation: DeviceOperation
         let kind = try c.decode(String.self, forKey: .op)
         func hex(_ key: CodingKeys) throws -> [UInt8] {
             let s = try c.decode(String.self, forKey: key)
@@ -240,6 +253,7 @@ struct OperationDocument: Codable {
         default:
             throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown operation '\(kind)'")
         }
+        return operation
     }
 }
 

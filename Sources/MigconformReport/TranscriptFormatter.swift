@@ -40,6 +40,8 @@ public enum TranscriptFormatter {
     /// `byteCount` is the real length of a written buffer when the transcript kept only its first bytes.
     public static func operation(_ op: DeviceOperation, byteCount: Int? = nil) -> String {
         switch op {
+        case .onPeer(let inner): return "peer: " + operation(inner, byteCount: byteCount)
+        case .onForeign(let inner): return "foreign: " + operation(inner, byteCount: byteCount)
         case .getMigrationFlags: return "get-migration-flags"
         case .feature(let flags, let payload):
             var s = "feature \(featureRequest(flags))"
@@ -86,6 +88,7 @@ public enum TranscriptFormatter {
     /// An outcome, read in the light of the operation it answers: `ok state=STOP data_fd=-1`, `EINVAL`,
     /// `ok flags=0x3 (STOP_COPY|P2P)`, `ok 0 bytes (end of stream)`.
     public static func outcome(_ outcome: DeviceOutcome, of op: DeviceOperation, byteCount: Int? = nil) -> String {
+        if op.peerRole != nil { return self.outcome(outcome, of: op.local, byteCount: byteCount) }
         switch outcome {
         case .done: return "ok"
         case .failed(let e): return e.name

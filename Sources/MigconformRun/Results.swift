@@ -178,6 +178,8 @@ public struct RunInfo: Codable, Sendable {
     public var deadlines: [String: Double]?
     /// The report was rebuilt from the run's journal after the run itself did not finish writing it.
     public var fromJournal: Bool?
+    /// The other devices of the run (`--peer`, `--foreign-peer`), when it had any.
+    public var peers: [PeerInfo]?
 
     public init(runnerVersion: String, specID: String, specVersion: String, specPath: String, specSHA256: String,
                 target: String, device: DeviceIdentity, features: [String], migrationFlags: UInt64?,
@@ -188,6 +190,17 @@ public struct RunInfo: Codable, Sendable {
         self.features = features; self.migrationFlags = migrationFlags; self.started = started; self.ended = ended
         self.seed = seed; self.interrupted = interrupted; self.allowedHazards = allowedHazards
         self.variants = variants
+    }
+}
+
+/// A device of the run besides the one under test: its role (`peer`: of the same kind, resumes the stream of the
+/// device under test; `foreign`: of another type or configuration), the target it was opened from, and who it is.
+public struct PeerInfo: Codable, Sendable, Equatable {
+    public var role: String
+    public var target: String
+    public var device: DeviceIdentity
+    public init(role: String, target: String, device: DeviceIdentity) {
+        self.role = role; self.target = target; self.device = device
     }
 }
 

@@ -200,6 +200,10 @@ extension BuiltinSpecs {
      "description": "VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: an estimate of the STOP_COPY stream length, found by PROBE."},
     {"name": "dma-logging", "probe": 8, "since": "6.1",
      "description": "VFIO_DEVICE_FEATURE_DMA_LOGGING_START/_STOP/_REPORT (6, 7, 8): the device logs its DMA writes; found by PROBE of REPORT (GET)."},
+    {"name": "peer",
+     "description": "The run has a second device of the same kind (--peer): the stream is resumed there, as in a migration; set by the runner, not advertised."},
+    {"name": "foreign-peer",
+     "description": "The run has a device of another type or configuration (--foreign-peer), whose stream the device must not load; set by the runner, not advertised."},
     {"name": "host-kernel",
      "description": "The target is a device of a real Linux kernel, whose health the run can watch; set by the target, not advertised."}
   ],
@@ -549,7 +553,22 @@ extension BuiltinSpecs {
      "statement": "In STOP the device does no DMA, so a second REPORT right after a first shows no newly dirtied page (a heuristic: what the device chose).",
      "cite": {"source": "uapi", "section": "VFIO_DEVICE_STATE_STOP: 'The device does not change the internal or external state'; REPORT: 'During querying the log is cleared for the IOVA range'"},
      "since": "6.1", "requires": ["dma-logging"],
-     "check": {"kind": "dma-logging", "expect": "no-new-dirty-in-stop", "in": ["STOP"]}}
+     "check": {"kind": "dma-logging", "expect": "no-new-dirty-in-stop", "in": ["STOP"]}},
+    {"id": "V2-PEER-RESUME", "level": "MUST",
+     "statement": "The stream the device saves resumes on a second device of the same kind: RESUMING -> STOP succeeds there.",
+     "cite": {"source": "uapi", "section": "STOP -> RESUMING: 'The data stream fed into the data_fd should be taken from the data transfer output of a single FD during saving from a compatible device'; RESUMING -> STOP: the device loads the data and checks it"},
+     "requires": ["peer"],
+     "check": {"kind": "peer", "expect": "resume-on-peer"}},
+    {"id": "V2-PEER-TWO-DEVICE-ORDER", "level": "MUST",
+     "statement": "Two devices go through the order user space follows with several devices, interleaved: each to RUNNING_P2P, each to STOP, each saves, then each resumes the other's stream, each RESUMING -> STOP, each to RUNNING_P2P, each to RUNNING.",
+     "cite": {"source": "uapi", "section": "peer to peer (P2P) quiescent state: 'intended to be a quiescent state for the device for the purposes of managing multiple devices within a user context'; STOP -> RESUMING: a stream 'from a compatible device'"},
+     "requires": ["peer", "p2p"],
+     "check": {"kind": "peer", "expect": "two-device-order"}},
+    {"id": "V2-PEER-FOREIGN-REFUSED", "level": "SHOULD",
+     "statement": "A stream saved by a device of another type or configuration is refused: a write fails or RESUMING -> STOP fails. (Once a write was refused, the exit must fail: V2-RESUME-REFUSED-WRITE.)",
+     "cite": {"source": "uapi", "section": "STOP -> RESUMING: the stream comes from 'a compatible device'; RESUMING -> STOP: 'If the user provided data is found to be incomplete, inconsistent, or otherwise invalid, the migration driver must fail the SET_STATE ioctl'"},
+     "requires": ["foreign-peer"],
+     "check": {"kind": "peer", "expect": "foreign-refused"}}
   ]
 }
 

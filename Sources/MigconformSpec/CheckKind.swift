@@ -44,6 +44,9 @@ public enum CheckKind: String, Sendable, CaseIterable {
     /// DMA logging (`VFIO_DEVICE_FEATURE_DMA_LOGGING_START`/`_STOP`/`_REPORT`): the device's log and the core's
     /// limits on its requests.
     case dmaLogging = "dma-logging"
+    /// Two devices: the stream of the device under test resumed on a peer of the same kind, the order user space
+    /// follows with several devices, and a stream from a foreign device offered to the device under test.
+    case peer
 
     /// The parameters the kind takes.
     public var parameters: [ParameterSpec] {
@@ -102,6 +105,8 @@ public enum CheckKind: String, Sendable, CaseIterable {
                     .list("in", of: nil)]
         case .hostHealth:
             return []
+        case .peer:
+            return [.oneOf("expect", ["resume-on-peer", "two-device-order", "foreign-refused"], required: true)]
         case .dmaLogging:
             return [.oneOf("expect", DMALoggingExpectation.all, required: true),
                     .list("limits", of: ["zero-ranges", "too-many-ranges", "unaligned", "overflow", "overlap"]),

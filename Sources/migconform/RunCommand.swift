@@ -16,6 +16,8 @@ enum RunCommand: Command {
         OptionSpec(name: "--spec", value: "FILE", help: "Spec file to run (default: the built-in vfio-migration-v2.json, or -v1 for a v1 target; see 'migconform specs')."),
         OptionSpec(name: "--target", value: "URI", help: "Device to test (default: ref:v2, the reference device with every feature)."),
         OptionSpec(name: "--out", value: "DIR", help: "Report folder (default: Reports/<spec>-<target>-<time>/)."),
+        OptionSpec(name: "--peer", value: "URI", help: "A second device of the same kind (another vfio: device, ref:v2, a fault:, an exec: adapter): the stream is resumed there, and two-device rules run. Without it those rules are NOT_APPLICABLE."),
+        OptionSpec(name: "--foreign-peer", value: "URI", help: "A device of another type or configuration (another mdev type, ref:v2?state-size=...): its stream is offered to the target, which should refuse it."),
         OptionSpec(name: "--only", value: "GLOB", help: "Run only cases whose case id or rule id matches (e.g. 'V2-ARC-*').", repeating: true),
         OptionSpec(name: "--exclude", value: "GLOB", help: "Leave out cases whose case id or rule id matches.", repeating: true),
         OptionSpec(name: "--variant", value: "ID", help: "Run under a variant reading the spec documents.", repeating: true),
@@ -80,7 +82,19 @@ enum RunCommand: Command {
         let level = try exitLevel(a)
         // Simulated and adapter targets can be reopened after a hang; a kernel device cannot.
         let reopen: (() throws -> MigrationDevice)? = targetURI.hasPrefix("vfio:") ? nil : { try Targets.open(targetURI) }
-        let runner = Runner(spec: spec, device: device, options: options, reopen: reopen)
+        var others: [String: (target: String, device: MigrationDevice)] = [:]
+        defer { for (_, o) in others { o.device.shutdown() } }
+        for (option, role) in [("--peer", "peer"), ("--foreign-peer", "foreign")] {
+            guard let uri = a.value(option) else { continue }
+            let other = try Targets.open(uri)
+            others[role] = (uri, other)
+            guard other.generation == device.generation else {
+                throw ExitFailure(code: ExitCode.usage, message: "\(option) \(uri) speaks \(other.generation.rawValue), but \(targetURI) speaks \(device.generation.rawValue)")
+            }
+        }
+        Targets.link(device, others["peer"]?.device)
+        let runner = Runner(spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
+                            foreign: others["foreign"])
         if device.identity.targetKind == "vfio" {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }

@@ -198,4 +198,12 @@ enum Targets {
             throw usage(uri, "\(key)='\(excerpt(text))' \(why)")
         }
     }
+
+    /// Two catalogue devices with the same fault, used as target and peer, share what the fault shares between
+    /// instances of a driver.
+    static func link(_ device: MigrationDevice, _ peer: MigrationDevice?) {
+        guard let a = device as? FaultyDeviceV2, let b = peer as? FaultyDeviceV2 else { return }
+        a.sibling = b
+        b.sibling = a
+    }
 }

@@ -72,7 +72,9 @@ public enum AdapterCodec {
         case .hello(let version, let client):
             m += [("protocol", .int(version)), ("client", .string(client))]
         case .bye: break
-        case .operation(let op):
+        case .operation(let routed):
+            // A peer's operation reaches its own adapter as a plain operation: the protocol speaks to one device.
+            let op = routed.local
             switch op {
             case .getMigrationFlags, .getState, .getDataSize, .reset: break
             case .feature(let flags, let payload): m += [("flags", .int(flags)), ("payload", base64(payload))]
@@ -90,7 +92,7 @@ public enum AdapterCodec {
             case .dmaLoggingStart(let pageSize, let ranges):
                 m += [("page_size", .int(pageSize)),
                       ("ranges", .array(ranges.map { .object([("iova", .int($0.iova)), ("length", .int($0.length))]) }))]
-            case .dmaLoggingStop: break
+            case .dmaLoggingStop, .onPeer, .onForeign: break
             case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
                 m += [("iova", .int(iova)), ("length", .int(length)), ("page_size", .int(pageSize)),
                       ("bitmap", base64(bitmap))]

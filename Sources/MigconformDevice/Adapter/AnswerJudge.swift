@@ -10,6 +10,7 @@ public enum AnswerJudge {
     /// Why `outcome` cannot be the answer to `operation`, or nil when it can.
     public static func problem(_ outcome: DeviceOutcome, for operation: DeviceOperation) -> String? {
         if case .failed = outcome { return nil }
+        if operation.peerRole != nil { return problem(outcome, for: operation.local) }
         let expected: String
         switch (operation, outcome) {
         case (.getMigrationFlags, .value), (.getState, .state), (.setState, .state), (.close, .done),
@@ -47,6 +48,7 @@ public enum AnswerJudge {
         case (.feature, _): expected = "done or bytes"
         case (.close, _), (.reset, _), (.disableInterrupts, _), (.regionWrite, _), (.dataWrite, _),
              (.dmaLoggingStop, _): expected = "done"
+        case (.onPeer, _), (.onForeign, _): return nil
         case (.dmaLoggingStart, _): expected = "value (the page size written back)"
         case (.dmaLoggingReport, _): expected = "bytes (the bitmap)"
         }

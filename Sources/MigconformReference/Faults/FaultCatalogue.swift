@@ -17,6 +17,13 @@ public struct FaultEntry: Sendable {
     /// The fault shows only after a history of requests: random walks find it (`run --walks`), single cases may not.
     public var needsSequence = false
 
+    /// A fresh device with this fault and a peer like it (the same fault; linked where the fault spans devices).
+    public func makePair(flags override: MigrationFlags? = nil) -> (MigrationDevice, MigrationDevice) {
+        let a = makeDevice(flags: override), b = makeDevice(flags: override)
+        if let x = a as? FaultyDeviceV2, let y = b as? FaultyDeviceV2 { x.sibling = y; y.sibling = x }
+        return (a, b)
+    }
+
     /// A fresh device with this fault.
     public func makeDevice(flags override: MigrationFlags? = nil, stateSize: UInt64? = nil) -> MigrationDevice {
         switch generation {
@@ -126,6 +133,12 @@ public enum FaultCatalogue {
            ["V2-DMA-LOG-REPORT-PAGE-SIZES"]),
         v2(.dmaLogOverlapAccepted, "Accepts a DMA logging START with overlapping ranges.", ["V2-DMA-LOG-CORE-LIMITS"]),
         v2(.dmaLogStopsOnArc, "Stops DMA logging whenever the migration state changes.", ["V2-DMA-LOG-SURVIVES-ARCS"]),
+        v2(.resumesOnlyOwnStream, "Loads only streams this very device saved: a peer of the same kind refuses them.",
+           ["V2-PEER-RESUME"]),
+        v2(.p2pBlockedBySibling, "Refuses the arc into RUNNING_P2P (EBUSY) while another device of the driver is in STOP.",
+           ["V2-PEER-TWO-DEVICE-ORDER"]),
+        v2(.loadsForeignStream, "Loads a stream whatever state size it declares, also one of a device of another configuration.",
+           ["V2-PEER-FOREIGN-REFUSED"]),
         sequence(.failsAfterAbandonedPreCopy, "After a PRE_COPY session is left before its initial data was read, STOP -> STOP_COPY fails until reset.",
                  ["V2-ARC-STATE", "V2-COMBINATION-STATE"]),
         sequence(.breaksAfterFailedResumeAndReset, "After a failed resume and a reset, STOP -> RESUMING fails until the next reset.",

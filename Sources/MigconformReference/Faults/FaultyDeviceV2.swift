@@ -22,6 +22,15 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     /// The STOP_COPY stream has been read to its end.
     private var drained = false
 
+    /// Another device of the same driver (a peer), for faults that span devices.
+    public weak var sibling: FaultyDeviceV2?
+    /// Streams this device saved (by their hash) and the bytes of each save session so far (by fd).
+    private var ownStreams: Set<Int> = []
+    private var saving: [Int32: [UInt8]] = [:]
+    private var resumed: [UInt8] = []
+
+    public override var checksStreamSize: Bool { fault != .loadsForeignStream }
+
     public init(_ fault: V2Fault, _ configuration: Configuration = Configuration()) {
         self.fault = fault
         super.init(configuration)
@@ -238,6 +247,8 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         case .staleFDStillReads where from == .stopCopy && to == .stop:
             activeSession = nil   // the session is dropped but its fd keeps streaming
             return .success(nil)
+        case .p2pBlockedBySibling where to == .runningP2P && sibling?.state == .stop:
+            return .failure(.EBUSY)
         case .preCopyStreamRestarts where [MigrationState.preCopy, .preCopyP2P].contains(from) && to == .stopCopy:
             activeSession?.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed)
             return super.performArc(from: from, to: to)
@@ -251,6 +262,9 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         if session.reader.verdict() != nil { failedResume = true }
         let problem = session.reader.verdict()
         switch (fault, problem) {
+        case (.resumesOnlyOwnStream, nil) where !ownStreams.contains(resumed.hashValue):
+            endSession()
+            return .failure(.EINVAL)
         case (.refusedHeaderForgotten, _) where refusedHeader:
             refusedHeader = false
             endSession()
@@ -272,7 +286,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         let session = super.openSession(direction, preCopy: preCopy)
         sessionsOpened += 1
         if preCopy { preCopySessions.insert(session.fd) }
-        if direction == .resume { refusedHeader = false }
+        if direction == .resume { refusedHeader = false; resumed = [] }
         if fault == .savesGarbledStream, direction == .save {
             session.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed, garble: true)
         }
@@ -281,6 +295,11 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     public override func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
         guard let session = fds[fd], session.direction == .resume, session.live else { return super.write(fd: fd, bytes: bytes) }
+        if fault == .resumesOnlyOwnStream {
+            let outcome = super.write(fd: fd, bytes: bytes)
+            if outcome.succeeded { resumed += bytes }
+            return outcome
+        }
         switch fault {
         case .acceptsTrailingBytes where session.reader.complete:
             return .value(UInt64(bytes.count))   // claims to take them, drops them
@@ -295,6 +314,10 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     public override func read(fd: Int32, count: Int) -> DeviceOutcome {
         let outcome = super.read(fd: fd, count: count)
+        if fault == .resumesOnlyOwnStream, case .bytes(let b) = outcome {
+            if b.isEmpty, let all = saving.removeValue(forKey: fd) { ownStreams.insert(all.hashValue) }
+            else { saving[fd, default: []] += b }
+        }
         switch (fault, outcome) {
         case (.enomsgInStopCopy, .bytes(let b)) where b.isEmpty && state == .stopCopy:
             return .failed(.ENOMSG)

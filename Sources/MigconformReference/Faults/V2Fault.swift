@@ -61,6 +61,9 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case dmaLogReportFixedPageSize = "dma-log-report-fixed-page-size"
     case dmaLogOverlapAccepted = "dma-log-overlap-accepted"
     case dmaLogStopsOnArc = "dma-log-stops-on-arc"
+    case resumesOnlyOwnStream = "resumes-only-own-stream"
+    case p2pBlockedBySibling = "p2p-blocked-by-sibling"
+    case loadsForeignStream = "loads-foreign-stream"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"

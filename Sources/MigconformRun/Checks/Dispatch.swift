@@ -24,6 +24,7 @@ enum CheckExecutor {
         case .saveProtocol: return try V1Checks.saveProtocol(ctx)
         case .deviceAccess: return try AccessChecks.deviceAccess(ctx)
         case .dmaLogging: return try DMALoggingChecks.run(ctx)
+        case .peer: return try PeerChecks.run(ctx)
         case .hostHealth: return .blocked("host health is judged by the runner at the end of the run")
         }
     }
