@@ -17,6 +17,7 @@ enum RunCommand: Command {
         OptionSpec(name: "--target", value: "URI", help: "Device to test (default: ref:v2, the reference device with every feature)."),
         OptionSpec(name: "--out", value: "DIR", help: "Report folder (default: Reports/<spec>-<target>-<time>/)."),
         OptionSpec(name: "--peer", value: "URI", help: "A second device of the same kind (another vfio: device, ref:v2, a fault:, an exec: adapter): the stream is resumed there, and two-device rules run. Without it those rules are NOT_APPLICABLE."),
+        OptionSpec(name: "--trace-module", value: "NAME", help: "With a vfio: target, as root with tracefs: record which functions of kernel module NAME the run entered (the report says 'reached N of M' and lists the rest)."),
         OptionSpec(name: "--foreign-peer", value: "URI", help: "A device of another type or configuration (another mdev type, ref:v2?state-size=...): its stream is offered to the target, which should refuse it."),
         OptionSpec(name: "--only", value: "GLOB", help: "Run only cases whose case id or rule id matches (e.g. 'V2-ARC-*').", repeating: true),
         OptionSpec(name: "--exclude", value: "GLOB", help: "Leave out cases whose case id or rule id matches.", repeating: true),
@@ -131,8 +132,23 @@ enum RunCommand: Command {
         defer { signals.cancel() }
         Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
                      + (options.shard.map { ", shard \($0.description)" } ?? ""))
-        let report: RunReport
+        var reach: DriverReach?
+        var reachProblem: String?
+        var reachInfo: DriverReachInfo?
+        if let module = a.value("--trace-module") {
+            switch DriverReach.start(module: module) {
+            case .success(let r): reach = r
+            case .failure(let e): reachProblem = e.description; Terminal.err("migconform: driver reach not traced: \(e)")
+            }
+        }
+        var report: RunReport
         do {
+            defer {
+                if let r = reach?.finish() {
+                    reachInfo = DriverReachInfo(module: r.module, functions: r.functions.count, reached: r.reached,
+                                                notReached: r.notReached)
+                }
+            }
             report = try runner.run()
         } catch let e as TargetMismatch {
             discardFolder()
@@ -146,10 +162,15 @@ enum RunCommand: Command {
             throw UsageError(message: e.message)
         }
         Terminal.endProgress()
+        if let info = reachInfo { report.run.reach = info }
+        else if let module = a.value("--trace-module") {
+            report.run.reach = DriverReachInfo(module: module, functions: 0, reached: [], notReached: [], problem: reachProblem)
+        }
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
         let written = try ReportWriter.write(report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
                                              existingFiles: [RunJournal.fileName])
         Terminal.out(ConsoleSummary.render(written, color: Terminal.useColor))
+        if let r = report.run.reach { Terminal.out("driver reach: \(r.summary)") }
         if let cleanup = report.run.cleanup, !cleanup.problems.isEmpty {
             Terminal.out("device not left as found: " + cleanup.problems.joined(separator: "; "))
         }

@@ -541,3 +541,34 @@ struct DMALayoutTests {
         #expect(VFIOIoctl.iommuMapDMA == 0x3B71)
     }
 }
+
+@Suite("Linux backend: driver reach from tracefs text")
+struct DriverReachTests {
+    @Test func theModulesFunctionsAndTheOnesEntered() {
+        let listing = """
+        vfio_device_fops_read [vfio]
+        mtty_probe [mtty]
+        mtty_set_state [mtty]
+        mtty_read [mtty]
+        mtty_read [mtty]
+        printk
+        """
+        #expect(DriverReach.functions(of: "mtty", in: listing) == ["mtty_probe", "mtty_set_state", "mtty_read"])
+        let trace = """
+        # tracer: function
+        #
+        #           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+        #              | |         |   |||||     |         |
+          migconform-81      [000] .....    12.345678: mtty_set_state <-vfio_ioctl_device_feature_mig_device_state
+          migconform-81      [000] .....    12.345699: mtty_read <-vfio_device_fops_read
+        """
+        #expect(DriverReach.entered(in: trace) == ["mtty_set_state", "mtty_read"])
+    }
+
+    @Test func withoutTracefsItSaysWhy() {
+        guard case .failure(let e) = DriverReach.start(module: "mtty", tracefs: "/nonexistent-tracefs") else {
+            Issue.record("tracing started without tracefs"); return
+        }
+        #expect(e.description.contains("/nonexistent-tracefs"))
+    }
+}
