@@ -33,8 +33,7 @@ public enum Expander {
             }
             let missing = rule.requires.filter { !machine.features.contains($0) }
             if !missing.isEmpty {
-                cases.append(TestCase(id: rule.id, rule: rule,
-                                      disposition: .notApplicable("needs \(missing.joined(separator: ", ")), not advertised")))
+                cases.append(TestCase(id: rule.id, rule: rule, disposition: .notApplicable(notApplicable(missing, machine.spec))))
                 continue
             }
             var ruleCases = bind(rule, machine)
@@ -48,6 +47,23 @@ public enum Expander {
             }
         }
         return cases
+    }
+
+    /// Why a rule does not apply: the features it needs that the device does not advertise, or, for a feature of
+    /// the run rather than of the device (a peer device), what the run lacks.
+    static func notApplicable(_ missing: [String], _ spec: Spec) -> String {
+        let environment = missing.filter { name in spec.feature(named: name).map { $0.flag == nil && $0.probe == nil } ?? false }
+        let advertised = missing.filter { !environment.contains($0) }
+        var parts: [String] = []
+        if !advertised.isEmpty { parts.append("needs \(advertised.joined(separator: ", ")), not advertised") }
+        for name in environment {
+            switch name {
+            case "peer": parts.append("needs peer: a second device of the same kind, which this run does not have (run with --peer TARGET)")
+            case "foreign-peer": parts.append("needs foreign-peer: a device of another type or configuration, which this run does not have (run with --foreign-peer TARGET)")
+            default: parts.append("needs \(name), which this target is not")
+            }
+        }
+        return parts.joined(separator: "; ")
     }
 
     /// Filters and hazards, in that order.
@@ -78,7 +94,7 @@ public enum Expander {
         }
         switch check.kind {
         case .migrationFlags, .streamEnd, .precopyInfo, .roundTrip, .resumeDamaged, .invariant, .errorSticky,
-             .reservedBits, .saveProtocol, .hostHealth:
+             .reservedBits, .saveProtocol, .hostHealth, .peer:
             return one()
         case .feature:
             if check.string("from") == "error" {
@@ -136,6 +152,20 @@ public enum Expander {
             return m.spec.paths.forbidden
                 .filter { Set($0.requires).isSubset(of: m.features) && m.isSettable($0.from) && m.isSettable($0.to) }
                 .map { TestCase(id: "\(rule.id)[\($0.from)->\($0.to)]", rule: rule, from: $0.from, to: $0.to) }
+        case .dmaLogging:
+            switch check.string("expect") {
+            case "core-limit":
+                return (check.strings("limits") ?? []).map {
+                    TestCase(id: "\(rule.id)[\($0)]", rule: rule, valueLabel: $0)
+                }
+            case "survives-arcs":
+                return perArc(m.arcs)
+            case "no-new-dirty-in-stop":
+                let names = check.strings("in") ?? []
+                return perState(m.settableStates.filter { names.contains($0.name) })
+            default:
+                return one()
+            }
         case .sessionKept:
             return perArc(m.arcs.filter { $0.session == .keeps })
         case .sessionEnded:

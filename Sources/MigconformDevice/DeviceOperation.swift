@@ -26,6 +26,24 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     case close(fd: Int32)
     /// `VFIO_MIG_GET_PRECOPY_INFO` on a migration data fd.
     case precopyInfo(fd: Int32)
+    /// `VFIO_DEVICE_FEATURE_DMA_LOGGING_START` (SET of feature 6): `page_size` is the hint, `ranges` the IOVA ranges
+    /// to track. The answer is ``DeviceOutcome/value(_:)`` with the page size the device wrote back.
+    case dmaLoggingStart(pageSize: UInt64, ranges: [DMARange])
+    /// `VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP` (SET of feature 7).
+    case dmaLoggingStop
+    /// `VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT` (GET of feature 8) over `[iova, iova + length)` at `pageSize`, with
+    /// `bitmap` as the user's buffer before the call (one bit per page, u64 words, little endian). The answer is
+    /// ``DeviceOutcome/bytes(_:)`` with the buffer after the call.
+    case dmaLoggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8])
+
+    // MARK: two devices
+
+    /// An operation on the run's peer device (`--peer`): a second device of the same kind, which resumes the
+    /// source's stream.
+    indirect case onPeer(DeviceOperation)
+    /// An operation on the run's foreign device (`--foreign-peer`): a device of another type or configuration,
+    /// whose stream the device under test must not load.
+    indirect case onForeign(DeviceOperation)
 
     // MARK: both generations
 
@@ -60,6 +78,10 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .write: return "write"
         case .close: return "close"
         case .precopyInfo: return "precopy-info"
+        case .dmaLoggingStart: return "dma-logging-start"
+        case .dmaLoggingStop: return "dma-logging-stop"
+        case .dmaLoggingReport: return "dma-logging-report"
+        case .onPeer(let op), .onForeign(let op): return op.kind
         case .reset: return "reset"
         case .configRead: return "config-read"
         case .disableInterrupts: return "disable-interrupts"
@@ -69,6 +91,50 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .dataWrite: return "data-write"
         }
     }
+}
+
+extension DeviceOperation {
+    /// Which device the operation is for: `nil` for the device under test, `peer` or `foreign`.
+    public var peerRole: String? {
+        switch self {
+        case .onPeer: return "peer"
+        case .onForeign: return "foreign"
+        default: return nil
+        }
+    }
+    /// The operation without its routing to a peer.
+    public var local: DeviceOperation {
+        switch self {
+        case .onPeer(let op), .onForeign(let op): return op.local
+        default: return self
+        }
+    }
+}
+
+/// One IOVA range of `struct vfio_device_feature_dma_logging_range`.
+public struct DMARange: Codable, Hashable, Sendable {
+    public var iova: UInt64
+    public var length: UInt64
+    public init(iova: UInt64, length: UInt64) { self.iova = iova; self.length = length }
+}
+
+/// The numbers of the DMA logging uAPI that the runner and the devices share.
+public enum DMALogging {
+    public static let start: UInt32 = 6
+    public static let stop: UInt32 = 7
+    public static let report: UInt32 = 8
+    /// The smallest page size a REPORT may ask for; the core refuses smaller ones.
+    public static let minimumPageSize: UInt64 = 4096
+    /// The ranges the core accepts in one START: as many as fit in a 4 KiB page (16 bytes each).
+    public static let maximumRanges = 256
+    /// Bytes of bitmap a REPORT of `length` bytes at `pageSize` needs: one bit per page, in whole u64 words.
+    public static func bitmapBytes(length: UInt64, pageSize: UInt64) -> Int {
+        guard pageSize > 0 else { return 0 }
+        let pages = length / pageSize + (length % pageSize == 0 ? 0 : 1)
+        return Int((pages + 63) / 64 * 8)
+    }
+    /// The IOVA window the runner tracks: 2 MiB at 4 GiB. Kernel targets map a buffer there before logging.
+    public static let window = DMARange(iova: 1 << 32, length: 2 << 20)
 }
 
 /// What a device answered to one ``DeviceOperation``.

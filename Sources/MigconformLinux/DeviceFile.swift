@@ -102,6 +102,10 @@ public final class VFIODeviceFile {
     public let path: String
     private var companions: [Int32]
     public private(set) var isClosed = false
+    /// What became of the DMA mapping of the runner's IOVA window (``DMALogging/window``), for the report.
+    public internal(set) var dmaMapping = "not mapped: the device was not opened through a type1 container"
+    /// The memory mapped at the window, kept until the device is closed.
+    private var dmaBuffer: UnsafeMutableRawPointer?
 
     init(fd: Int32, name: String, path: String, companions: [Int32] = []) {
         self.fd = fd
@@ -119,6 +123,36 @@ public final class VFIODeviceFile {
         _ = Sys.close(fd)
         for c in companions.reversed() { _ = Sys.close(c) }
         companions = []
+        dmaBuffer?.deallocate()
+        dmaBuffer = nil
+    }
+
+    /// Maps a buffer at the runner's IOVA window through the type1 `container` (`VFIO_IOMMU_MAP_DMA`), so that the
+    /// DMA logging ranges name memory the device may reach. Records the result in ``dmaMapping``; never fails.
+    func mapDMAWindow(container: Int32) {
+        let w = DMALogging.window
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: Int(w.length), alignment: 1 << 21)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0, count: Int(w.length))
+        var arg = VFIODMAMap.encode(vaddr: UInt64(UInt(bitPattern: buffer)), iova: w.iova, length: w.length)
+        switch Sys.ioctl(container, VFIOIoctl.iommuMapDMA, &arg) {
+        case .success:
+            dmaBuffer = buffer
+            dmaMapping = "mapped \(w.length >> 20) MiB at IOVA 0x\(String(w.iova, radix: 16)) (VFIO_IOMMU_MAP_DMA)"
+        case .failure(let e):
+            buffer.deallocate()
+            dmaMapping = "not mapped: VFIO_IOMMU_MAP_DMA at IOVA 0x\(String(w.iova, radix: 16)) failed with \(e.name)"
+        }
+    }
+
+    /// A `VFIO_DEVICE_FEATURE` whose payload holds a pointer to `data`: `payload` is built from the address of a
+    /// copy of `data`, which the kernel may read and write; answers the payload and the copy as the kernel left them.
+    func feature(flags: UInt32, data: [UInt8],
+                 payload: (UInt64) -> [UInt8]) -> VFIOResult<(payload: [UInt8], data: [UInt8])> {
+        var copy = data
+        let result = copy.withUnsafeMutableBytes { raw -> VFIOResult<[UInt8]> in
+            feature(flags: flags, payload: payload(UInt64(UInt(bitPattern: raw.baseAddress))))
+        }
+        return result.map { ($0, copy) }
     }
 
     /// `VFIO_DEVICE_FEATURE` with a payload: answers the payload as the kernel left it.

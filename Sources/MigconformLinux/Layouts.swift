@@ -45,6 +45,8 @@ public enum VFIOIoctl {
     public static let deviceSetIRQs = request(10)
     /// `VFIO_DEVICE_RESET` (device fd): no argument.
     public static let deviceReset = request(11)
+    /// `VFIO_IOMMU_MAP_DMA` (type1 container fd): `struct vfio_iommu_type1_dma_map`.
+    public static let iommuMapDMA = request(13)
     /// `VFIO_DEVICE_FEATURE` (device fd): `struct vfio_device_feature` and its payload.
     public static let deviceFeature = request(17)
     /// `VFIO_DEVICE_BIND_IOMMUFD` (device cdev fd): `struct vfio_device_bind_iommufd`.
@@ -568,6 +570,56 @@ public struct VFIODeviceMigrationInfoV1: VFIOLayout, Equatable {
         LE.put64(pendingBytes, &b, at: Int(RegionV1.pendingBytes))
         LE.put64(dataOffset, &b, at: Int(RegionV1.dataOffset))
         LE.put64(dataSize, &b, at: Int(RegionV1.dataSize))
+        return b
+    }
+}
+
+// MARK: - DMA logging and mapping
+
+/// `struct vfio_device_feature_dma_logging_control` (24 bytes): `page_size` @0, `num_ranges` @8, `__reserved` @12,
+/// `ranges` (a user pointer to `struct vfio_device_feature_dma_logging_range`, 16 bytes each) @16.
+public enum VFIODMALoggingControl {
+    public static let size = 24
+    public static func encode(pageSize: UInt64, count: Int, ranges pointer: UInt64) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: size)
+        LE.put64(pageSize, &b, at: 0)
+        LE.put32(UInt32(truncatingIfNeeded: count), &b, at: 8)
+        LE.put64(pointer, &b, at: 16)
+        return b
+    }
+    /// The range array, `iova` @0 and `length` @8 of each entry.
+    public static func encode(_ ranges: [DMARange]) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: max(ranges.count, 1) * 16)
+        for (i, r) in ranges.enumerated() { LE.put64(r.iova, &b, at: i * 16); LE.put64(r.length, &b, at: i * 16 + 8) }
+        return b
+    }
+}
+
+/// `struct vfio_device_feature_dma_logging_report` (32 bytes): `iova` @0, `length` @8, `page_size` @16, `bitmap`
+/// (a user pointer to u64 words) @24.
+public enum VFIODMALoggingReport {
+    public static let size = 32
+    public static func encode(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap pointer: UInt64) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: size)
+        LE.put64(iova, &b, at: 0)
+        LE.put64(length, &b, at: 8)
+        LE.put64(pageSize, &b, at: 16)
+        LE.put64(pointer, &b, at: 24)
+        return b
+    }
+}
+
+/// `struct vfio_iommu_type1_dma_map` (32 bytes): `argsz` @0, `flags` @4 (READ 1, WRITE 2), `vaddr` @8, `iova` @16,
+/// `size` @24.
+public enum VFIODMAMap {
+    public static let size = 32
+    public static func encode(vaddr: UInt64, iova: UInt64, length: UInt64) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: size)
+        LE.put32(UInt32(size), &b, at: 0)
+        LE.put32(3, &b, at: 4)
+        LE.put64(vaddr, &b, at: 8)
+        LE.put64(iova, &b, at: 16)
+        LE.put64(length, &b, at: 24)
         return b
     }
 }

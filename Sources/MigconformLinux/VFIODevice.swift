@@ -113,6 +113,33 @@ public final class VFIODevice: MigrationDevice {
         case .disableInterrupts(let index):
             return file.disableInterrupts(index: index)
 
+        case .dmaLoggingStart(let pageSize, let ranges):
+            let result = file.feature(flags: FeatureRequest.set | DMALogging.start, data: VFIODMALoggingControl.encode(ranges)) {
+                VFIODMALoggingControl.encode(pageSize: pageSize, count: ranges.count, ranges: $0)
+            }
+            switch result {
+            case .failure(let e): return .failed(e)
+            case .success(let back): return .value(LE.get64(back.payload, at: 0))
+            }
+
+        case .dmaLoggingStop:
+            switch file.feature(flags: FeatureRequest.set | DMALogging.stop, payload: []) {
+            case .failure(let e): return .failed(e)
+            case .success: return .done
+            }
+
+        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
+            let result = file.feature(flags: FeatureRequest.get | DMALogging.report, data: bitmap) {
+                VFIODMALoggingReport.encode(iova: iova, length: length, pageSize: pageSize, bitmap: $0)
+            }
+            switch result {
+            case .failure(let e): return .failed(e)
+            case .success(let back): return .bytes(back.data)
+            }
+
+        case .onPeer, .onForeign:
+            throw TransportError("\(operation.kind) for another device reached \(file.name) itself")
+
         case .regionRead, .regionWrite, .dataRead, .dataWrite:
             throw TransportError("\(operation.kind) is a v1 (migration region) request; \(file.name) speaks v2")
         }

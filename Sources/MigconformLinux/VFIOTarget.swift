@@ -111,6 +111,7 @@ public enum VFIOTarget {
         var identity = VFIOSysfs.identity(deviceName: resolvedName(target, sysfsRoot: sysfsRoot),
                                           sysfsRoot: sysfsRoot)
         identity.extra["path"] = target.uriPath
+        identity.extra["dmaMapping"] = file.dmaMapping
         // Ask for the device info first, as every VFIO user does (QEMU included): some drivers (mtty) learn their
         // interrupt count only from this call and refuse VFIO_DEVICE_SET_IRQS before it.
         if case .success(let info) = file.deviceInfo() {
@@ -255,7 +256,9 @@ public enum VFIOTarget {
         var nameBytes = Array(deviceName.utf8) + [0]
         switch Sys.ioctl(groupFD, VFIOIoctl.groupGetDeviceFD, &nameBytes) {
         case .success(let fd):
-            return VFIODeviceFile(fd: fd, name: deviceName, path: uri, companions: keep)
+            let file = VFIODeviceFile(fd: fd, name: deviceName, path: uri, companions: keep)
+            file.mapDMAWindow(container: container)
+            return file
         case .failure(let e):
             let members = (try? FileManager.default.contentsOfDirectory(
                 atPath: "\(sysfsRoot)/kernel/iommu_groups/\(groupNumber)/devices"))?.sorted() ?? []

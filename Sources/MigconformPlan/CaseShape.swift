@@ -43,6 +43,15 @@ public struct CaseShape: Sendable, Equatable {
         switch check.kind {
         case .migrationFlags, .hostHealth:
             return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
+        case .peer:
+            switch check.string("expect") {
+            case "resume-on-peer": return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
+            case "two-device-order": return CaseShape(start: initial, end: initial, sets: 7, resets: 0)
+            default: return CaseShape(start: initial, end: initial, sets: dist(initial, resume) + 1, resets: 1)
+            }
+        case .dmaLogging:
+            if c.to != nil { return CaseShape(start: c.from, end: c.to, sets: 1, resets: 0) }
+            return CaseShape(start: c.from, end: c.from, sets: 0, resets: 0)
         case .feature:
             // From the error state: a failed resume gets there, and only a reset leaves it.
             if check.string("from") == "error" { return CaseShape(start: resume, end: initial, sets: 1, resets: 1) }

@@ -66,7 +66,8 @@ open class ReferenceDeviceV1: MigrationDevice {
             for i in 0..<width where Int(offset) + i < header.count { v |= UInt64(header[Int(offset) + i]) << (8 * i) }
             return .value(v)
         case .disableInterrupts: return .done
-        case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo:
+        case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo, .dmaLoggingStart, .dmaLoggingStop,
+             .dmaLoggingReport, .onPeer, .onForeign:
             return .failed(.ENOTTY)   // no v2 migration feature on a v1 device
         case .read, .write, .close:
             return .failed(.EBADF)

@@ -18,12 +18,15 @@ open class ReferenceDeviceV2: MigrationDevice {
         /// Share of the state offered as initial bytes in PRE_COPY (0...1).
         public var preCopyShare: Double
         public var seed: UInt64
+        /// Whether DMA logging (features 6, 7 and 8) is implemented.
+        public var dmaLogging: Bool
 
         public init(flags: MigrationFlags = [.stopCopy, .p2p, .preCopy], stateSize: UInt64 = 4096,
                     dataSizeFeature: Bool = true, errorOnBadResume: Bool = true, preCopyShare: Double = 0.5,
-                    seed: UInt64 = 0x6d69_6763) {
+                    seed: UInt64 = 0x6d69_6763, dmaLogging: Bool = true) {
             self.flags = flags; self.stateSize = stateSize; self.dataSizeFeature = dataSizeFeature
             self.errorOnBadResume = errorOnBadResume; self.preCopyShare = preCopyShare; self.seed = seed
+            self.dmaLogging = dmaLogging
         }
     }
 
@@ -45,7 +48,8 @@ open class ReferenceDeviceV2: MigrationDevice {
     public let generation = ProtocolGeneration.v2
     open var identity: DeviceIdentity {
         DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v2 device",
-                       extra: ["flags": String(configuration.flags.rawValue), "state-size": String(configuration.stateSize)])
+                       extra: ["flags": String(configuration.flags.rawValue), "state-size": String(configuration.stateSize),
+                               "dma-logging": configuration.dmaLogging ? "yes" : "no"])
     }
     /// An in-process simulator: every operation returns at once (a fault that hangs says otherwise).
     open var answersPromptly: Bool { true }
@@ -59,6 +63,13 @@ open class ReferenceDeviceV2: MigrationDevice {
     /// The session the device is currently streaming, if any.
     public var activeSession: Session?
     private var nextFD: Int32 = 100
+
+    /// The DMA log: whether logging is started, the page size the device chose, the ranges it tracks, and the
+    /// pages (by IOVA, at the device's page size) written since the last report.
+    public var loggingStarted = false
+    public var loggingPageSize: UInt64 = DMALogging.minimumPageSize
+    public var loggingRanges: [DMARange] = []
+    public var dirtyPages: Set<UInt64> = []
 
     public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
 
@@ -79,12 +90,27 @@ open class ReferenceDeviceV2: MigrationDevice {
             guard fds.removeValue(forKey: fd) != nil else { return .failed(.EBADF) }
             return .done
         case .precopyInfo(let fd): return precopyInfo(fd: fd)
+        case .dmaLoggingStart(let pageSize, let ranges):
+            guard configuration.dmaLogging else { return .failed(.ENOTTY) }
+            if let e = DMALogCore.checkStart(pageSize: pageSize, ranges: ranges) { return .failed(e) }
+            return loggingStart(pageSize: pageSize, ranges: ranges)
+        case .dmaLoggingStop:
+            guard configuration.dmaLogging else { return .failed(.ENOTTY) }
+            return loggingStop()
+        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
+            guard configuration.dmaLogging else { return .failed(.ENOTTY) }
+            if let e = DMALogCore.checkReport(iova: iova, length: length, pageSize: pageSize, bitmap: bitmap) {
+                return .failed(e)
+            }
+            return loggingReport(iova: iova, length: length, pageSize: pageSize, bitmap: bitmap)
         case .reset: resetDevice(); return .done
         case .configRead(let offset, let width): return configRead(offset: offset, width: width)
         case .disableInterrupts: return .done
         case .regionRead, .regionWrite, .dataRead, .dataWrite:
             // A v2 device has no v1 migration region.
             return .failed(.EINVAL)
+        case .onPeer, .onForeign:
+            throw TransportError("\(operation.kind) for another device reached the reference device itself")
         }
     }
 
@@ -107,10 +133,19 @@ open class ReferenceDeviceV2: MigrationDevice {
         case FeatureRequest.migDeviceState: ops = (true, true)
         case FeatureRequest.migDataSize where configuration.dataSizeFeature: ops = (true, false)
         case FeatureRequest.migDataSize: return .failed(.ENOTTY)
+        case DMALogging.start, DMALogging.stop:
+            guard configuration.dmaLogging else { return .failed(.ENOTTY) }
+            ops = (false, true)
+        case DMALogging.report:
+            guard configuration.dmaLogging else { return .failed(.ENOTTY) }
+            ops = (true, false)
         default: return .failed(.EINVAL)
         }
         if (get && !ops.get) || (set && !ops.set) { return .failed(.EINVAL) }
         if probe { return .done }
+        if index == DMALogging.stop, set { return loggingStop() }
+        // START and REPORT carry user pointers, which a simulated device cannot follow.
+        if index == DMALogging.start || index == DMALogging.report { return .failed(.EFAULT) }
         if !get && !set { return .failed(.EINVAL) }
         if payload.count < 8 { return .failed(.EINVAL) }
         switch (index, get) {
@@ -222,10 +257,15 @@ open class ReferenceDeviceV2: MigrationDevice {
         }
     }
 
+    /// Whether a resume stream must declare this device's own state size: a stream of a device of another
+    /// configuration is not one this device can load.
+    open var checksStreamSize: Bool { true }
+
     /// Opens a session and hands out its fd.
     open func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
         endSession()
         let session = Session(fd: allocateFD(), direction: direction)
+        if direction == .resume && checksStreamSize { session.reader.expectedPayloadSize = configuration.stateSize }
         if direction == .save {
             let writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed)
             session.writer = writer
@@ -264,6 +304,59 @@ open class ReferenceDeviceV2: MigrationDevice {
     open func resetDevice() {
         endSession()
         state = .running
+    }
+
+    // MARK: - DMA logging
+
+    /// START after the core's checks: the driver picks its page size (the hint when it is a power of two of at
+    /// least 4 KiB and at most 1 GiB, else 4 KiB) and refuses a second START.
+    open func loggingStart(pageSize: UInt64, ranges: [DMARange]) -> DeviceOutcome {
+        if loggingStarted { return .failed(.EBUSY) }
+        let usable = pageSize >= DMALogging.minimumPageSize && pageSize <= 1 << 30 && pageSize & (pageSize - 1) == 0
+        loggingPageSize = usable ? pageSize : DMALogging.minimumPageSize
+        loggingRanges = ranges
+        loggingStarted = true
+        dirtyPages = []
+        return .value(loggingPageSize)
+    }
+
+    open func loggingStop() -> DeviceOutcome {
+        loggingStarted = false
+        loggingRanges = []
+        dirtyPages = []
+        return .done
+    }
+
+    /// REPORT: sets the bit of every reporting page that holds a page written since the last report, clears those
+    /// records, and leaves every other bit of the caller's bitmap as it was.
+    open func loggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> DeviceOutcome {
+        guard loggingStarted else { return .failed(.EINVAL) }
+        var out = bitmap
+        for page in dirtyPages.sorted() {
+            let end = page + loggingPageSize
+            guard end > iova, page < iova + length else { continue }
+            var at = max(page, iova)
+            while at < min(end, iova + length) {
+                let bit = (at - iova) / pageSize
+                out[Int(bit / 8)] |= UInt8(1) << (bit % 8)
+                at = (at / pageSize + 1) * pageSize
+            }
+            dirtyPages.remove(page)
+        }
+        return .bytes(out)
+    }
+
+    /// Records a DMA write of the device to `[iova, iova + length)`: what tests use to dirty pages. Writes outside
+    /// the tracked ranges, or while logging is stopped, are not recorded.
+    public func dirty(iova: UInt64, length: UInt64) {
+        guard loggingStarted, length > 0 else { return }
+        var page = iova / loggingPageSize * loggingPageSize
+        while page < iova + length {
+            if loggingRanges.contains(where: { page + loggingPageSize > $0.iova && page < $0.iova + $0.length }) {
+                dirtyPages.insert(page)
+            }
+            page += loggingPageSize
+        }
     }
 
     // MARK: - Data fds
@@ -309,5 +402,33 @@ open class ReferenceDeviceV2: MigrationDevice {
             v |= UInt64(at < header.count ? header[at] : 0) << (8 * i)
         }
         return .value(v)
+    }
+}
+
+/// The checks the kernel's VFIO core makes on DMA logging requests before a driver sees them (`vfio_main.c`).
+public enum DMALogCore {
+    /// START: at least one range and at most a page of them, each aligned to the page size, none overflowing the
+    /// address space, none overlapping another.
+    public static func checkStart(pageSize: UInt64, ranges: [DMARange]) -> Errno? {
+        if ranges.isEmpty { return .EINVAL }
+        if ranges.count > DMALogging.maximumRanges { return .E2BIG }
+        var seen: [DMARange] = []
+        for r in ranges {
+            if pageSize == 0 || r.iova % pageSize != 0 || r.length % pageSize != 0 { return .EINVAL }
+            if r.iova.addingReportingOverflow(r.length).overflow { return .EOVERFLOW }
+            let last = r.iova &+ r.length &- 1
+            if seen.contains(where: { r.iova <= $0.iova &+ $0.length &- 1 && $0.iova <= last }) { return .EINVAL }
+            seen.append(r)
+        }
+        return nil
+    }
+
+    /// REPORT: a power-of-two page size of at least 4 KiB, a range that does not overflow, and a bitmap large
+    /// enough for it (the kernel faults on a short user buffer).
+    public static func checkReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> Errno? {
+        if pageSize < DMALogging.minimumPageSize || pageSize & (pageSize - 1) != 0 { return .EINVAL }
+        if iova.addingReportingOverflow(length).overflow { return .EOVERFLOW }
+        if bitmap.count < DMALogging.bitmapBytes(length: length, pageSize: pageSize) { return .EFAULT }
+        return nil
     }
 }

@@ -297,6 +297,9 @@ struct StreamReader {
     private var checksum = StreamChecksum()
     private var trailer: [UInt8] = []
     private(set) var problem: Problem?
+    /// The payload size of the device that reads the stream: a stream declaring another size comes from a device
+    /// of another configuration, which this one cannot load (nil: any size).
+    var expectedPayloadSize: UInt64?
 
     /// Accepts `bytes`; returns false (consuming nothing) when they would run past the end the header declared.
     mutating func accept(_ bytes: [UInt8]) -> Bool {
@@ -325,6 +328,7 @@ struct StreamReader {
                         problem = problem ?? .badHeader
                     }
                     payloadSize = ReferenceStream.readLE(header[8..<16])
+                    if let expected = expectedPayloadSize, payloadSize != expected { problem = problem ?? .badHeader }
                 }
             } else if received < UInt64(ReferenceStream.headerSize) + (payloadSize ?? 0) {
                 let payloadEnd = UInt64(ReferenceStream.headerSize) + (payloadSize ?? 0)

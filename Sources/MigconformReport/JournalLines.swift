@@ -53,8 +53,17 @@ enum JournalLines {
     static func operation(_ op: DeviceOperation) -> String {
         var o = Object()
         o.string("op", op.kind)
-        switch op {
-        case .getMigrationFlags, .getState, .getDataSize, .reset: break
+        // An operation on a peer is written as the operation itself, with the device it was for.
+        if let role = op.peerRole { o.string("device", role) }
+        switch op.local {
+        case .onPeer, .onForeign: break
+        case .getMigrationFlags, .getState, .getDataSize, .reset, .dmaLoggingStop: break
+        case .dmaLoggingStart(let pageSize, let ranges):
+            o.number("pageSize", pageSize)
+            o.raw("ranges", "[" + ranges.map { "{\"iova\":\($0.iova),\"length\":\($0.length)}" }.joined(separator: ",") + "]")
+        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
+            o.number("iova", iova); o.number("length", length); o.number("pageSize", pageSize)
+            o.string("bitmap", PlainText.hex(bitmap))
         case .feature(let flags, let payload):
             o.number("flags", flags)
             o.string("request", TranscriptFormatter.featureRequest(flags))

@@ -108,6 +108,14 @@ public enum MarkdownReport {
             ("Target", PlainText.line(run.target)),
             ("Device", ReportFacts.device(r)),
         ]
+        if let peers = ReportFacts.peers(r) { facts.append(("Other devices", peers)) }
+        if let reach = run.reach {
+            var text = PlainText.line(reach.summary)
+            if reach.problem == nil && !reach.notReached.isEmpty {
+                text += "; not reached: " + reach.notReached.map(PlainText.line).joined(separator: ", ")
+            }
+            facts.append(("Driver reach", text))
+        }
         let extra = run.device.extra.sorted { $0.key < $1.key }
         if !extra.isEmpty {
             facts.append(("Device facts", extra.map { "\(PlainText.line($0.key))=\(PlainText.line($0.value))" }

@@ -115,6 +115,9 @@ public struct ReportDiff: Sendable {
         if old.run.device.driver != new.run.device.driver {
             n.append("different drivers: \(old.run.device.driver) and \(new.run.device.driver)")
         }
+        if old.run.peers != new.run.peers {
+            n.append("the runs had different peer devices: \(ReportFacts.peers(old) ?? "none") -> \(ReportFacts.peers(new) ?? "none")")
+        }
         if old.run.interrupted { n.append("the old run was interrupted: its missing verdicts are not comparable") }
         if new.run.interrupted { n.append("the new run was interrupted: its missing verdicts are not comparable") }
         return n

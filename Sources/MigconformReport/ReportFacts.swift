@@ -102,6 +102,17 @@ enum ReportFacts {
         return s
     }
 
+    /// The other devices of the run: `peer fault:x (migconform-fault (fault): ...); foreign ref:v2?state-size=12KiB (...)`,
+    /// or nil when it had none.
+    static func peers(_ r: RunReport) -> String? {
+        guard let peers = r.run.peers, !peers.isEmpty else { return nil }
+        return peers.map { p in
+            var s = "\(PlainText.line(p.role)) \(PlainText.line(p.target)) (\(PlainText.line(p.device.driver))"
+            if !p.device.detail.isEmpty { s += ": \(PlainText.line(p.device.detail))" }
+            return s + ")"
+        }.joined(separator: "; ")
+    }
+
     /// The features, with the raw flags word: `stop-copy, p2p (flags 0x3 (STOP_COPY|P2P))`.
     static func features(_ r: RunReport) -> String {
         var s = r.run.features.isEmpty ? "none" : r.run.features.map(PlainText.line).joined(separator: ", ")

@@ -140,13 +140,16 @@ struct OperationDocument: Codable {
 
     enum CodingKeys: String, CodingKey {
         case op, value, deviceState, state, fd, count, bytes, flags, request, payload, offset, width, field, index,
-            interrupt
+            interrupt, pageSize, ranges, iova, length, bitmap, device
     }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(operation.kind, forKey: .op)
-        switch operation {
+        // An operation on a peer is written as the operation itself, with the device it was for.
+        if let role = operation.peerRole { try c.encode(role, forKey: .device) }
+        switch operation.local {
+        case .onPeer, .onForeign: break
         case .getMigrationFlags, .getState, .getDataSize, .reset: break
         case .feature(let flags, let payload):
             try c.encode(flags, forKey: .flags)
@@ -177,15 +180,31 @@ struct OperationDocument: Codable {
             try c.encode(offset, forKey: .offset); try c.encode(count, forKey: .count)
         case .dataWrite(let offset, let bytes):
             try c.encode(offset, forKey: .offset); try c.encode(PlainText.hex(bytes), forKey: .bytes)
+        case .dmaLoggingStart(let pageSize, let ranges):
+            try c.encode(pageSize, forKey: .pageSize); try c.encode(ranges, forKey: .ranges)
+        case .dmaLoggingStop: break
+        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
+            try c.encode(iova, forKey: .iova); try c.encode(length, forKey: .length)
+            try c.encode(pageSize, forKey: .pageSize); try c.encode(PlainText.hex(bitmap), forKey: .bitmap)
         }
     }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        guard c.contains(.op) else {
-            operation = try DeviceOperation(from: decoder)   // the synthesized form
-            return
+        let local = try Self.decodeLocal(decoder)
+        switch try c.decodeIfPresent(String.self, forKey: .device) {
+        case "peer": operation = .onPeer(local)
+        case "foreign": operation = .onForeign(local)
+        default: operation = local
         }
+    }
+
+    static func decodeLocal(_ decoder: Decoder) throws -> DeviceOperation {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.op) else {
+            return try DeviceOperation(from: decoder)   // the synthesized form
+        }
+        let operation: DeviceOperation
         let kind = try c.decode(String.self, forKey: .op)
         func hex(_ key: CodingKeys) throws -> [UInt8] {
             let s = try c.decode(String.self, forKey: key)
@@ -223,9 +242,18 @@ struct OperationDocument: Codable {
                                   count: try c.decode(Int.self, forKey: .count))
         case "data-write":
             operation = .dataWrite(offset: try c.decode(UInt64.self, forKey: .offset), bytes: try hex(.bytes))
+        case "dma-logging-start":
+            operation = .dmaLoggingStart(pageSize: try c.decode(UInt64.self, forKey: .pageSize),
+                                         ranges: try c.decode([DMARange].self, forKey: .ranges))
+        case "dma-logging-stop": operation = .dmaLoggingStop
+        case "dma-logging-report":
+            operation = .dmaLoggingReport(iova: try c.decode(UInt64.self, forKey: .iova),
+                                          length: try c.decode(UInt64.self, forKey: .length),
+                                          pageSize: try c.decode(UInt64.self, forKey: .pageSize), bitmap: try hex(.bitmap))
         default:
             throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown operation '\(kind)'")
         }
+        return operation
     }
 }
 

@@ -37,6 +37,9 @@ public enum ReportMerge {
             guard r.cases.map(\.id) == ids else {
                 throw MergeError(message: "shard \(i)/\(count) has another plan (different cases: other features, filters or variants)")
             }
+            guard r.run.peers == first.run.peers else {
+                throw MergeError(message: "shard \(i)/\(count) ran with other peer devices than shard \(first.run.shard!.index)")
+            }
             guard r.run.device.driver == first.run.device.driver else {
                 throw MergeError(message: "shard \(i)/\(count) ran against driver \(r.run.device.driver), shard \(first.run.shard!.index) against \(first.run.device.driver)")
             }

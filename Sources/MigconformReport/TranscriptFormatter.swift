@@ -40,6 +40,8 @@ public enum TranscriptFormatter {
     /// `byteCount` is the real length of a written buffer when the transcript kept only its first bytes.
     public static func operation(_ op: DeviceOperation, byteCount: Int? = nil) -> String {
         switch op {
+        case .onPeer(let inner): return "peer: " + operation(inner, byteCount: byteCount)
+        case .onForeign(let inner): return "foreign: " + operation(inner, byteCount: byteCount)
         case .getMigrationFlags: return "get-migration-flags"
         case .feature(let flags, let payload):
             var s = "feature \(featureRequest(flags))"
@@ -64,12 +66,29 @@ public enum TranscriptFormatter {
             return "data-read offset=0x\(String(offset, radix: 16)) count=\(count)"
         case .dataWrite(let offset, let b):
             return "data-write offset=0x\(String(offset, radix: 16)) " + bytes(b, total: byteCount ?? b.count)
+        case .dmaLoggingStart(let pageSize, let ranges):
+            return "dma-logging-start page_size=\(pageSize) " + dmaRanges(ranges)
+        case .dmaLoggingStop: return "dma-logging-stop"
+        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
+            return "dma-logging-report iova=0x\(String(iova, radix: 16)) length=0x\(String(length, radix: 16)) "
+                + "page_size=\(pageSize) bitmap=\(bitmap.count) bytes, \(setBits(bitmap)) bits set"
         }
     }
+
+    /// IOVA ranges as `[0x100000000+0x200000]`, or their count and the first when there are many.
+    static func dmaRanges(_ ranges: [DMARange]) -> String {
+        func one(_ r: DMARange) -> String { "0x\(String(r.iova, radix: 16))+0x\(String(r.length, radix: 16))" }
+        if ranges.isEmpty { return "ranges=[] (none)" }
+        if ranges.count <= 4 { return "ranges=[" + ranges.map(one).joined(separator: ", ") + "]" }
+        return "ranges=\(ranges.count) [\(one(ranges[0])), ..., \(one(ranges[ranges.count - 1]))]"
+    }
+
+    static func setBits(_ bitmap: [UInt8]) -> Int { bitmap.reduce(0) { $0 + $1.nonzeroBitCount } }
 
     /// An outcome, read in the light of the operation it answers: `ok state=STOP data_fd=-1`, `EINVAL`,
     /// `ok flags=0x3 (STOP_COPY|P2P)`, `ok 0 bytes (end of stream)`.
     public static func outcome(_ outcome: DeviceOutcome, of op: DeviceOperation, byteCount: Int? = nil) -> String {
+        if op.peerRole != nil { return self.outcome(outcome, of: op.local, byteCount: byteCount) }
         switch outcome {
         case .done: return "ok"
         case .failed(let e): return e.name
@@ -78,6 +97,7 @@ public enum TranscriptFormatter {
         case .bytes(let b):
             switch op {
             case .feature: return b.isEmpty ? "ok" : "ok payload=" + bytes(b, total: b.count)
+            case .dmaLoggingReport: return "ok bitmap \(setBits(b)) of \(b.count * 8) bits set"
             default:
                 let n = byteCount ?? b.count
                 if n == 0 { return "ok 0 bytes (end of stream)" }
@@ -90,6 +110,7 @@ public enum TranscriptFormatter {
             case .write, .dataWrite: return "ok written=\(v)"
             case .regionRead(let offset, _): return "ok " + regionValue(offset, v)
             case .configRead: return "ok 0x\(String(v, radix: 16))"
+            case .dmaLoggingStart: return "ok page_size=\(v)"
             default: return "ok value=\(v)"
             }
         }

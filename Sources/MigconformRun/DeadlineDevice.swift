@@ -55,7 +55,7 @@ public struct Deadlines: Sendable, Equatable {
     public static let kinds: Set<String> = [
         "get-migration-flags", "feature", "get-state", "set-state", "get-data-size", "read", "write", "close",
         "precopy-info", "reset", "config-read", "disable-interrupts", "region-read", "region-write", "data-read",
-        "data-write",
+        "data-write", "dma-logging-start", "dma-logging-stop", "dma-logging-report",
     ]
 }
 

@@ -13,7 +13,8 @@ public struct DeviceProfile: Sendable {
 /// Finds out which of the spec's features a device has: flag features from the migration flags word, probe
 /// features by `VFIO_DEVICE_FEATURE` PROBE, and environment features from the target itself.
 public enum Discovery {
-    public static func discover(_ spec: Spec, device: RecordingDevice) throws -> DeviceProfile {
+    /// `environment`: environment features the runner itself provides (`peer`, `foreign-peer`).
+    public static func discover(_ spec: Spec, device: RecordingDevice, environment: Set<String> = []) throws -> DeviceProfile {
         var features: Set<String> = []
         var flagsWord: UInt64?
         var notes: [String] = []
@@ -32,7 +33,9 @@ public enum Discovery {
             }
         }
         for f in spec.features where f.flag == nil && f.probe == nil {
-            if environmentFeature(f.name, device: device.device.underlying) { features.insert(f.name) }
+            if environment.contains(f.name) || environmentFeature(f.name, device: device.device.underlying) {
+                features.insert(f.name)
+            }
             else if f.mandatory { features.insert(f.name) }
         }
         return DeviceProfile(features: features, migrationFlags: flagsWord, notes: notes)

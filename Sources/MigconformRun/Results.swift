@@ -180,6 +180,10 @@ public struct RunInfo: Codable, Sendable {
     public var fromJournal: Bool?
     /// Where the run's wall time went: the device, the journal, the report, the runner itself.
     public var cost: RunCost?
+    /// The other devices of the run (`--peer`, `--foreign-peer`), when it had any.
+    public var peers: [PeerInfo]?
+    /// Which functions of the driver's module the run entered (`--trace-module`), or why that could not be traced.
+    public var reach: DriverReachInfo?
 
     public init(runnerVersion: String, specID: String, specVersion: String, specPath: String, specSHA256: String,
                 target: String, device: DeviceIdentity, features: [String], migrationFlags: UInt64?,
@@ -246,6 +250,37 @@ public struct RunCost: Codable, Sendable, Equatable {
             String(format: "%@ %d x %.3f ms = %.3f s", k, v.count, v.count > 0 ? Double(v.micros) / Double(v.count) / 1e3 : 0,
                    Double(v.micros) / 1e6) + (v.bytes.map { ", \($0) bytes" } ?? "")
         }
+    }
+}
+
+/// A device of the run besides the one under test: its role (`peer`: of the same kind, resumes the stream of the
+/// device under test; `foreign`: of another type or configuration), the target it was opened from, and who it is.
+public struct PeerInfo: Codable, Sendable, Equatable {
+    public var role: String
+    public var target: String
+    public var device: DeviceIdentity
+    public init(role: String, target: String, device: DeviceIdentity) {
+        self.role = role; self.target = target; self.device = device
+    }
+}
+
+/// The functions of a kernel module a run entered, found with the function tracer: `functions` is how many the
+/// module has, `notReached` those never entered. `problem` says why the run could not be traced (the rest is then
+/// empty).
+public struct DriverReachInfo: Codable, Sendable, Equatable {
+    public var module: String
+    public var functions: Int
+    public var reached: [String]
+    public var notReached: [String]
+    public var problem: String?
+    public init(module: String, functions: Int, reached: [String], notReached: [String], problem: String? = nil) {
+        self.module = module; self.functions = functions; self.reached = reached; self.notReached = notReached
+        self.problem = problem
+    }
+    /// `reached 12 of 40 mtty functions`, or why it was not traced.
+    public var summary: String {
+        if let problem { return "not traced (\(problem))" }
+        return "reached \(reached.count) of \(functions) \(module) functions"
     }
 }
 

@@ -123,6 +123,8 @@ public final class Runner {
         didSet { followOperations() }
     }
     let streamCache = StreamCache()
+    /// The other devices of the run, for the report.
+    public let peers: [PeerInfo]
     /// Where the device is between cases: the tour chains cases from there.
     let position = DevicePosition()
     private let stopLock = NSLock()
@@ -130,10 +132,22 @@ public final class Runner {
 
     /// - Parameter reopen: opens a fresh device like this one, to replace one that hung (simulated targets);
     ///   nil when the target cannot be reopened (a kernel device).
+    /// - Parameter peer: a second device of the same kind (`--peer`), with the target it was opened from.
+    /// - Parameter foreign: a device of another type or configuration (`--foreign-peer`).
     public init(spec: Spec, device: MigrationDevice, options: RunOptions,
-                reopen: (() throws -> MigrationDevice)? = nil) {
+                reopen: (() throws -> MigrationDevice)? = nil,
+                peer: (target: String, device: MigrationDevice)? = nil,
+                foreign: (target: String, device: MigrationDevice)? = nil) {
         self.spec = spec
-        self.deadlineDevice = DeadlineDevice(device, deadlines: options.deadlines, reopen: reopen)
+        self.peers = [peer.map { PeerInfo(role: "peer", target: $0.target, device: $0.device.identity) },
+                      foreign.map { PeerInfo(role: "foreign", target: $0.target, device: $0.device.identity) }].compactMap { $0 }
+        var first = device
+        var reopenPaired = reopen
+        if peer != nil || foreign != nil {
+            first = PeeredDevice(device, peer: peer?.device, foreign: foreign?.device)
+            reopenPaired = reopen.map { open in { PeeredDevice(try open(), peer: peer?.device, foreign: foreign?.device) } }
+        }
+        self.deadlineDevice = DeadlineDevice(first, deadlines: options.deadlines, reopen: reopenPaired)
         self.device = RecordingDevice(deadlineDevice)
         self.options = options
     }
@@ -194,7 +208,8 @@ public final class Runner {
         deadlineDevice.deadlines = options.deadlines
         options.expansion.targetKind = target.identity.targetKind
         options.expansion.kernelRelease = target.identity.kernelRelease
-        let profile = try Discovery.discover(spec, device: device)
+        let environment = Set(peers.map { $0.role == "peer" ? "peer" : "foreign-peer" })
+        let profile = try Discovery.discover(spec, device: device, environment: environment)
         device.takeTranscript()
         try checkExpectations(profile)
         let machine = Machine(spec: spec, features: profile.features)
@@ -208,6 +223,7 @@ public final class Runner {
                            interrupted: false, allowedHazards: options.expansion.allowedHazards.sorted(),
                            variants: options.expansion.variants.sorted())
         info.shard = options.shard
+        info.peers = peers.isEmpty ? nil : peers
         info.filters = filters
         info.retries = options.retries > 0 ? options.retries : nil
         var deadlines = options.deadlines.byKind

@@ -53,13 +53,25 @@ public enum SelfCheck {
         var noisy: [String: [String]] = [:]
         var references: [String] = []
         // The reference devices: every v2 profile and v1, with no complaint at all.
+        // Every profile with DMA logging, and the fullest profile once more without it.
         if let v2 = specs[.v2] {
+            var runs: [(MigrationFlags, String, Bool)] = []
             for profile in v2.profiles {
                 var flags: MigrationFlags = []
                 for f in profile.features { if let bit = v2.feature(named: f)?.flag { flags.insert(MigrationFlags(rawValue: bit)) } }
-                let name = "ref:v2?features=\(profile.features.joined(separator: ","))"
+                runs.append((flags, "ref:v2?features=\(profile.features.joined(separator: ","))", true))
+            }
+            if let last = runs.last { runs.append((last.0, last.1 + "&dma-logging=no", false)) }
+            for (flags, name, logging) in runs {
                 progress?(name)
-                let report = try Runner(spec: v2, device: ReferenceDeviceV2(.init(flags: flags)), options: RunOptions(target: name)).run()
+                let device = ReferenceDeviceV2(.init(flags: flags, dmaLogging: logging))
+                // With a peer and a foreign device, except for the last run, which has neither.
+                let paired = logging
+                let peer = ReferenceDeviceV2(.init(flags: flags, dmaLogging: logging))
+                let foreign = ReferenceDeviceV2(.init(flags: flags, stateSize: 3 * 4096, dmaLogging: logging))
+                let report = try Runner(spec: v2, device: device, options: RunOptions(target: name),
+                                        peer: paired ? ("ref:v2", peer) : nil,
+                                        foreign: paired ? ("ref:v2?state-size=12KiB", foreign) : nil).run()
                 references.append(name)
                 let bad = complaints(report)
                 if !bad.isEmpty { noisy[name] = bad }
@@ -77,7 +89,16 @@ public enum SelfCheck {
             guard let spec = specs[entry.generation] else { continue }
             progress?("fault:\(entry.name)")
             let options = RunOptions(target: "fault:\(entry.name)", expansion: ExpansionOptions(variants: Set(entry.variants)))
-            var report = try Runner(spec: spec, device: entry.makeDevice(), options: options).run()
+            // A v2 fault runs with a peer of its own kind (the same fault) and a foreign reference device.
+            var report: RunReport
+            if entry.generation == .v2 {
+                let (device, peer) = entry.makePair()
+                let foreign = ReferenceDeviceV2(.init(flags: entry.flags, stateSize: 3 * 4096))
+                report = try Runner(spec: spec, device: device, options: options, peer: ("fault:\(entry.name)", peer),
+                                    foreign: ("ref:v2?state-size=12KiB", foreign)).run()
+            } else {
+                report = try Runner(spec: spec, device: entry.makeDevice(), options: options).run()
+            }
             if entry.needsSequence {
                 // Sequence faults are the random walks' business: a fixed seed, so the check is reproducible.
                 let device = RecordingDevice(entry.makeDevice())

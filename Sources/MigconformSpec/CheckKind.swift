@@ -41,6 +41,12 @@ public enum CheckKind: String, Sendable, CaseIterable {
     case deviceAccess = "device-access"
     /// The host kernel stays healthy (no new taint, WARNING or BUG) across the run.
     case hostHealth = "host-health"
+    /// DMA logging (`VFIO_DEVICE_FEATURE_DMA_LOGGING_START`/`_STOP`/`_REPORT`): the device's log and the core's
+    /// limits on its requests.
+    case dmaLogging = "dma-logging"
+    /// Two devices: the stream of the device under test resumed on a peer of the same kind, the order user space
+    /// follows with several devices, and a stream from a foreign device offered to the device under test.
+    case peer
 
     /// The parameters the kind takes.
     public var parameters: [ParameterSpec] {
@@ -100,6 +106,13 @@ public enum CheckKind: String, Sendable, CaseIterable {
                     .list("in", of: nil)]
         case .hostHealth:
             return []
+        case .peer:
+            return [.oneOf("expect", ["resume-on-peer", "two-device-order", "foreign-refused"], required: true)]
+        case .dmaLogging:
+            return [.oneOf("expect", DMALoggingExpectation.all, required: true),
+                    .list("limits", of: ["zero-ranges", "too-many-ranges", "unaligned", "overflow", "overlap"]),
+                    .list("page-shifts", of: nil, integers: Limits.dmaPageShift),
+                    .list("in", of: nil)]
         }
     }
 }
@@ -151,8 +164,17 @@ public enum Limits {
     public static let maxIterations: ClosedRange<Int64> = 1...1_000_000
     /// One `round-trip` write size: one byte up to the 64 MiB the adapter protocol carries in one write.
     public static let segment: ClosedRange<Int64> = 1...(64 << 20)
+    /// `dma-logging` `page-shifts`: a REPORT page size as a power of two, from 4 KiB (the core's smallest) to 1 GiB.
+    public static let dmaPageShift: ClosedRange<Int64> = 12...30
     /// Items of any list in a check (`segments`, `values`, `ops`, `tags`, `in`).
     public static let listItems = 1024
     /// A spec file's size in bytes; a larger file is refused before it is parsed.
     public static let specFileBytes = 1 << 20
+}
+
+/// What a `dma-logging` check verifies.
+public enum DMALoggingExpectation {
+    public static let all = ["probe-consistent", "start-page-size", "second-start-fails", "report-before-start-fails",
+                             "report-only-sets", "report-page-sizes", "core-limit", "survives-arcs",
+                             "no-new-dirty-in-stop"]
 }

@@ -16,6 +16,9 @@ enum RunCommand: Command {
         OptionSpec(name: "--spec", value: "FILE", help: "Spec file to run (default: the built-in vfio-migration-v2.json, or -v1 for a v1 target; see 'migconform specs')."),
         OptionSpec(name: "--target", value: "URI", help: "Device to test (default: ref:v2, the reference device with every feature)."),
         OptionSpec(name: "--out", value: "DIR", help: "Report folder (default: Reports/<spec>-<target>-<time>/)."),
+        OptionSpec(name: "--peer", value: "URI", help: "A second device of the same kind (another vfio: device, ref:v2, a fault:, an exec: adapter): the stream is resumed there, and two-device rules run. Without it those rules are NOT_APPLICABLE."),
+        OptionSpec(name: "--trace-module", value: "NAME", help: "With a vfio: target, as root with tracefs: record which functions of kernel module NAME the run entered (the report says 'reached N of M' and lists the rest)."),
+        OptionSpec(name: "--foreign-peer", value: "URI", help: "A device of another type or configuration (another mdev type, ref:v2?state-size=...): its stream is offered to the target, which should refuse it."),
         OptionSpec(name: "--only", value: "GLOB", help: "Run only cases whose case id or rule id matches (e.g. 'V2-ARC-*').", repeating: true),
         OptionSpec(name: "--exclude", value: "GLOB", help: "Leave out cases whose case id or rule id matches.", repeating: true),
         OptionSpec(name: "--variant", value: "ID", help: "Run under a variant reading the spec documents.", repeating: true),
@@ -86,7 +89,19 @@ enum RunCommand: Command {
         let level = try exitLevel(a)
         // Simulated and adapter targets can be reopened after a hang; a kernel device cannot.
         let reopen: (() throws -> MigrationDevice)? = targetURI.hasPrefix("vfio:") ? nil : { try Targets.open(targetURI) }
-        let runner = Runner(spec: spec, device: device, options: options, reopen: reopen)
+        var others: [String: (target: String, device: MigrationDevice)] = [:]
+        defer { for (_, o) in others { o.device.shutdown() } }
+        for (option, role) in [("--peer", "peer"), ("--foreign-peer", "foreign")] {
+            guard let uri = a.value(option) else { continue }
+            let other = try Targets.open(uri)
+            others[role] = (uri, other)
+            guard other.generation == device.generation else {
+                throw ExitFailure(code: ExitCode.usage, message: "\(option) \(uri) speaks \(other.generation.rawValue), but \(targetURI) speaks \(device.generation.rawValue)")
+            }
+        }
+        Targets.link(device, others["peer"]?.device)
+        let runner = Runner(spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
+                            foreign: others["foreign"])
         if device.identity.targetKind == "vfio" {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
@@ -147,10 +162,25 @@ enum RunCommand: Command {
             Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
                          + (options.shard.map { ", shard \($0.description)" } ?? ""))
         }
+        var reach: DriverReach?
+        var reachProblem: String?
+        var reachInfo: DriverReachInfo?
+        if let module = a.value("--trace-module") {
+            switch DriverReach.start(module: module) {
+            case .success(let r): reach = r
+            case .failure(let e): reachProblem = e.description; Terminal.err("migconform: driver reach not traced: \(e)")
+            }
+        }
         progress?.start()
         defer { progress?.stop() }
-        let report: RunReport
+        var report: RunReport
         do {
+            defer {
+                if let r = reach?.finish() {
+                    reachInfo = DriverReachInfo(module: r.module, functions: r.functions.count, reached: r.reached,
+                                                notReached: r.notReached)
+                }
+            }
             report = try runner.run()
         } catch let e as TargetMismatch {
             discardFolder()
@@ -164,6 +194,10 @@ enum RunCommand: Command {
         }
         progress?.stop()
         Terminal.endProgress()
+        if let info = reachInfo { report.run.reach = info }
+        else if let module = a.value("--trace-module") {
+            report.run.reach = DriverReachInfo(module: module, functions: 0, reached: [], notReached: [], problem: reachProblem)
+        }
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
         let writing = DispatchTime.now().uptimeNanoseconds
         let written = try ReportWriter.write(report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
@@ -186,6 +220,7 @@ enum RunCommand: Command {
             return status
         }
         Terminal.out(summary)
+        if let r = report.run.reach { Terminal.out("driver reach: \(r.summary)") }
         if let cleanup = report.run.cleanup, !cleanup.problems.isEmpty {
             Terminal.out("device not left as found: " + cleanup.problems.joined(separator: "; "))
         }

@@ -14,7 +14,8 @@ enum Targets {
     static let summary = """
     TARGETS:
       ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=yes|no][&error-on-bad-resume=yes|no]
-                                  the built-in reference device, v2 (default: every feature, yes, yes)
+            [&dma-logging=yes|no]
+                                  the built-in reference device, v2 (default: every feature, yes, yes, yes)
       ref:v1[?state-size=SIZE]    the built-in reference device, v1 region protocol
       fault:NAME[?features=...][&state-size=SIZE]
                                   a reference device with one deliberate fault (list: migconform faults);
@@ -96,7 +97,7 @@ enum Targets {
     }
 
     /// The keys each reference device takes, with the values each allows.
-    static let v2Keys = ["features", "state-size", "data-size", "error-on-bad-resume"]
+    static let v2Keys = ["features", "state-size", "data-size", "error-on-bad-resume", "dma-logging"]
     static let v1Keys = ["state-size"]
     static let featureNames = ["stop-copy", "p2p", "pre-copy"]
 
@@ -168,6 +169,7 @@ enum Targets {
             case "state-size": config.stateSize = try size(value, key: key, uri: uri)
             case "data-size": config.dataSizeFeature = try yesNo(value, key: key, uri: uri)
             case "error-on-bad-resume": config.errorOnBadResume = try yesNo(value, key: key, uri: uri)
+            case "dma-logging": config.dmaLogging = try yesNo(value, key: key, uri: uri)
             default: throw unknownKey(key, uri: uri, keys: v2Keys)
             }
         }
@@ -195,5 +197,13 @@ enum Targets {
                 : "is not a size (e.g. 4096, 64KiB, 4GiB; at most \(most))"
             throw usage(uri, "\(key)='\(excerpt(text))' \(why)")
         }
+    }
+
+    /// Two catalogue devices with the same fault, used as target and peer, share what the fault shares between
+    /// instances of a driver.
+    static func link(_ device: MigrationDevice, _ peer: MigrationDevice?) {
+        guard let a = device as? FaultyDeviceV2, let b = peer as? FaultyDeviceV2 else { return }
+        a.sibling = b
+        b.sibling = a
     }
 }

@@ -50,6 +50,10 @@ FLAG_NAMES = {"stop-copy": F_STOP_COPY, "p2p": F_P2P, "pre-copy": F_PRE_COPY}
 # struct vfio_device_feature flags
 FEAT_MASK, FEAT_GET, FEAT_SET, FEAT_PROBE = 0xFFFF, 1 << 16, 1 << 17, 1 << 18
 FEAT_MIGRATION, FEAT_MIG_DEVICE_STATE, FEAT_MIG_DATA_SIZE = 1, 2, 9
+FEAT_DMA_LOGGING_START = 6
+FEAT_DMA_LOGGING_STOP = 7
+FEAT_DMA_LOGGING_REPORT = 8
+DMA_MAX_RANGES = 256           # as many 16-byte ranges as fit in a 4 KiB page
 
 VFIO_PCI_NUM_IRQS = 5
 
@@ -133,9 +137,13 @@ class Session:
 # The device
 
 class Device:
-    def __init__(self, flags, state_size, data_size):
+    def __init__(self, flags, state_size, data_size, dma_logging=True):
         self.flags = flags
         self.data_size = data_size
+        self.dma_logging = dma_logging
+        self.log_started = False
+        self.log_page_size = 4096
+        self.log_dirty = set()    # IOVAs of pages written since the last report (nothing writes here)
         self.state = RUNNING
         self.blob = self.initial_state(state_size)
         self.fds = {}             # fd -> Session, until the user closes the fd
@@ -329,6 +337,10 @@ class Device:
         ops = {FEAT_MIGRATION: {"get"}, FEAT_MIG_DEVICE_STATE: {"get", "set"}}
         if self.data_size:
             ops[FEAT_MIG_DATA_SIZE] = {"get"}
+        if self.dma_logging:
+            ops[FEAT_DMA_LOGGING_START] = {"set"}
+            ops[FEAT_DMA_LOGGING_STOP] = {"set"}
+            ops[FEAT_DMA_LOGGING_REPORT] = {"get"}
         if index not in ops:
             raise Fail("ENOTTY")
         if (get and "get" not in ops[index]) or (set_ and "set" not in ops[index]):
@@ -337,6 +349,11 @@ class Device:
             return None
         if not get and not set_:
             raise Fail("EINVAL")
+        if index == FEAT_DMA_LOGGING_STOP:
+            self.log_stop()
+            return None
+        if index in (FEAT_DMA_LOGGING_START, FEAT_DMA_LOGGING_REPORT):
+            raise Fail("EFAULT")        # their payloads hold pointers, which mean nothing here
         if len(payload) < 8:            # every one of these payloads is 8 bytes
             raise Fail("EINVAL")
         if index == FEAT_MIGRATION:
@@ -348,6 +365,58 @@ class Device:
         (target,) = struct.unpack_from("<I", payload, 0)
         fd = self.set_state(target)
         return struct.pack("<Ii", target, fd)
+
+    # -- DMA logging, with the core's checks first -----------------------------------------------------------
+
+    def log_start(self, page_size, ranges):
+        if not self.dma_logging:
+            raise Fail("ENOTTY")
+        if not ranges:
+            raise Fail("EINVAL")
+        if len(ranges) > DMA_MAX_RANGES:
+            raise Fail("E2BIG")
+        seen = []
+        for iova, length in ranges:
+            if page_size == 0 or iova % page_size or length % page_size:
+                raise Fail("EINVAL")
+            if iova + length > (1 << 64):
+                raise Fail("EOVERFLOW")
+            if any(iova < a + n and a < iova + length for a, n in seen):
+                raise Fail("EINVAL")
+            seen.append((iova, length))
+        if self.log_started:
+            raise Fail("EBUSY")
+        ok = 4096 <= page_size <= (1 << 30) and page_size & (page_size - 1) == 0
+        self.log_page_size = page_size if ok else 4096
+        self.log_started = True
+        self.log_dirty = set()
+        return self.log_page_size
+
+    def log_stop(self):
+        if not self.dma_logging:
+            raise Fail("ENOTTY")
+        self.log_started = False
+        self.log_dirty = set()
+
+    def log_report(self, iova, length, page_size, bitmap):
+        if not self.dma_logging:
+            raise Fail("ENOTTY")
+        if page_size < 4096 or page_size & (page_size - 1):
+            raise Fail("EINVAL")
+        if iova + length > (1 << 64):
+            raise Fail("EOVERFLOW")
+        pages = -(-length // page_size)
+        if len(bitmap) < (pages + 63) // 64 * 8:
+            raise Fail("EFAULT")
+        if not self.log_started:
+            raise Fail("EINVAL")
+        out = bytearray(bitmap)
+        for page in sorted(self.log_dirty):
+            if iova <= page < iova + length:
+                bit = (page - iova) // page_size
+                out[bit // 8] |= 1 << (bit % 8)
+        self.log_dirty = set()
+        return bytes(out)
 
     # -- config space ------------------------------------------------------------------------------------------
 
@@ -433,6 +502,21 @@ def handle(dev, req):
             if not 0 <= need(req, "index") < VFIO_PCI_NUM_IRQS:
                 raise Fail("EINVAL")
             return {"result": "done"}
+        if op == "dma-logging-start":
+            ranges = need(req, "ranges", list)
+            if not isinstance(ranges, list) or len(ranges) > 4096:
+                raise BadRequest("'ranges' of request 'dma-logging-start' is not a list of at most 4096 ranges")
+            pairs = [(need(r, "iova"), need(r, "length")) for r in ranges if isinstance(r, dict)]
+            if len(pairs) != len(ranges):
+                raise BadRequest("a range of request 'dma-logging-start' is not an object")
+            return {"result": "value", "value": dev.log_start(need(req, "page_size"), pairs)}
+        if op == "dma-logging-stop":
+            dev.log_stop()
+            return {"result": "done"}
+        if op == "dma-logging-report":
+            out = dev.log_report(need(req, "iova"), need(req, "length"), need(req, "page_size"),
+                                 need(req, "bitmap", bytes))
+            return {"result": "bytes", "data": b64(out)}
         if op in ("region-read", "region-write", "data-read", "data-write"):
             raise Fail("EINVAL")        # a v2 device has no v1 migration region
         raise BadRequest("unknown op %r" % (op,))
@@ -529,6 +613,7 @@ def main(argv):
                    help="advertised migration flags, comma separated (default: all)")
     p.add_argument("--state-size", type=int, default=4096, help="bytes of device state (default 4096)")
     p.add_argument("--no-data-size", action="store_true", help="leave out VFIO_DEVICE_FEATURE_MIG_DATA_SIZE")
+    p.add_argument("--no-dma-logging", action="store_true", help="leave out DMA logging (features 6, 7 and 8)")
     for kind in ("hang", "crash", "garbage", "wrong-id"):
         p.add_argument("--%s-on" % kind, action="append", metavar="OP[:ARG]",
                        help="%s on matching requests" % kind)
@@ -543,7 +628,7 @@ def main(argv):
         if name not in FLAG_NAMES:
             p.error("unknown flag %r (known: %s)" % (name, ", ".join(FLAG_NAMES)))
         flags |= FLAG_NAMES[name]
-    dev = Device(flags, opts.state_size, not opts.no_data_size)
+    dev = Device(flags, opts.state_size, not opts.no_data_size, not opts.no_dma_logging)
     try:
         serve(dev, Faults(opts), sys.stdin, sys.stdout, opts.generation)
     except BrokenPipeError:

@@ -24,6 +24,9 @@
 #   LAB_RUN_ARGS          extra arguments for `migconform run` (filters, --allow-hazard, ...)
 #   LAB_TIMEOUT           seconds before QEMU is killed (default 900)
 #   LAB_MDEV_TYPE         mtty-1 or mtty-2 (default mtty-2)
+#   LAB_TRACE_MODULE      module whose functions the run traces (--trace-module; default mtty; empty: none)
+#   LAB_PEERS             yes (default) | no: also create a second mdev of the same type (--peer) and one of the
+#                         other type (--foreign-peer), so that the two-device rules run
 #   LAB_KERNEL_VERSION    a Debian package version to use instead of the newest (e.g. 6.12.117-1~deb12u1)
 #   LAB_STATIC            auto (default) | executable | stdlib: how to link migconform
 #   LAB_SOURCE            worktree (default): build the files as they are; head: build the last commit
@@ -48,6 +51,11 @@ LAB_SOURCE="${LAB_SOURCE:-worktree}"
 LAB_LOOPBACK="${LAB_LOOPBACK:-down}"
 LAB_SMP="${LAB_SMP:-1}"
 MDEV_UUID="83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+LAB_PEERS="${LAB_PEERS:-yes}"
+LAB_TRACE_MODULE="${LAB_TRACE_MODULE-mtty}"
+PEER_UUID="83b8f4f2-509f-382f-3c1e-e6bfe0fa1002"
+FOREIGN_UUID="83b8f4f2-509f-382f-3c1e-e6bfe0fa1003"
+if [ "$LAB_MDEV_TYPE" = mtty-1 ]; then FOREIGN_TYPE=mtty-2; else FOREIGN_TYPE=mtty-1; fi
 SCRATCH="$REPO/.build-lab"
 WORK="$SCRATCH/lab-work"
 
@@ -289,13 +297,18 @@ if [ -d "$REPO/Specs" ] && [ "$LAB_MODE" != lava ]; then cp -r "$REPO/Specs/." "
 guest_command() {
     # The one place to adapt what the guest runs. $1 = the target URI. Writes into /tmp/r.
     case "$LAB_MODE" in
-        run) echo "/bin/migconform run --spec $LAB_SPEC --target $1 --out /tmp/r $LAB_RUN_ARGS" ;;
+        run) echo "/bin/migconform run --spec $LAB_SPEC --target $1 $PEER_ARGS ${LAB_TRACE_MODULE:+--trace-module $LAB_TRACE_MODULE} --out /tmp/r $LAB_RUN_ARGS" ;;
         devices) echo "/bin/migconform devices > /tmp/r/devices.txt" ;;
         probe) echo "/bin/labprobe $1 /tmp/r" ;;
         lava) echo "a root shell on the console (LAVA's test actions run there)" ;;
         *) fail "unknown LAB_MODE '$LAB_MODE' (auto, run, devices, probe or lava)" 90 ;;
     esac
 }
+# The peer (same type) and the foreign device (the other type) are mdevs of their own, each in its own IOMMU group.
+PEER_ARGS=""
+if [ "$LAB_PEERS" = yes ]; then
+    PEER_ARGS='--peer vfio:/dev/vfio/$PGROUP/'"$PEER_UUID"' --foreign-peer vfio:/dev/vfio/$FGROUP/'"$FOREIGN_UUID"
+fi
 GUEST_CMD="$(guest_command 'vfio:/dev/vfio/$GROUP/'"$MDEV_UUID")"
 
 cat > "$ROOT/init" << EOF
@@ -305,6 +318,7 @@ export PATH=/bin HOME=/tmp
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+mount -t tracefs nodev /sys/kernel/tracing 2> /dev/null
 mkdir -p /tmp/r
 # the exit code reaches the host through QEMU's isa-debug-exit device at I/O port 0xf4
 finish() {
@@ -331,12 +345,20 @@ done
 echo $MDEV_UUID > /sys/class/mdev_bus/mtty/mdev_supported_types/$LAB_MDEV_TYPE/create || guest_fail "create $LAB_MDEV_TYPE mdev" 98
 GROUP=\$(basename \$(readlink /sys/bus/mdev/devices/$MDEV_UUID/iommu_group)) || guest_fail "find the mdev's iommu group" 98
 echo "@@LAB-TARGET vfio:/dev/vfio/\$GROUP/$MDEV_UUID"
+if [ "$LAB_PEERS" = yes ]; then
+    echo $PEER_UUID > /sys/class/mdev_bus/mtty/mdev_supported_types/$LAB_MDEV_TYPE/create || guest_fail "create the peer $LAB_MDEV_TYPE mdev" 98
+    echo $FOREIGN_UUID > /sys/class/mdev_bus/mtty/mdev_supported_types/$FOREIGN_TYPE/create || guest_fail "create the foreign $FOREIGN_TYPE mdev" 98
+    PGROUP=\$(basename \$(readlink /sys/bus/mdev/devices/$PEER_UUID/iommu_group)) || guest_fail "find the peer's iommu group" 98
+    FGROUP=\$(basename \$(readlink /sys/bus/mdev/devices/$FOREIGN_UUID/iommu_group)) || guest_fail "find the foreign mdev's iommu group" 98
+    echo "@@LAB-PEERS peer vfio:/dev/vfio/\$PGROUP/$PEER_UUID ($LAB_MDEV_TYPE), foreign vfio:/dev/vfio/\$FGROUP/$FOREIGN_UUID ($FOREIGN_TYPE)"
+fi
 ls -l /dev/vfio
 EOF
 if [ "$LAB_MODE" = lava ]; then
     # LAVA drives the guest from here: a login shell on the console, the prompt the job's boot action waits for.
     cat >> "$ROOT/init" << 'EOF'
 [ "$GROUP" = 0 ] || echo "@@LAB-GUEST-FAILED the mdev is in IOMMU group $GROUP; the LAVA job names group 0"
+[ -z "$PGROUP" ] || [ "$PGROUP/$FGROUP" = 1/2 ] || echo "@@LAB-GUEST-FAILED the peers are in IOMMU groups $PGROUP and $FGROUP; the LAVA job names 1 and 2"
 echo "@@LAB-SHELL"
 PS1='lab-guest# ' setsid cttyhack sh -l
 poweroff -f
@@ -364,7 +386,11 @@ if [ "$LAB_MODE" = lava ]; then
         printf 'LAB_BIN=%q\n' "$BIN_DIR/migconform"
         printf 'LAB_KERNEL=%q\n' "$RELEASE ($PKGVER)"
         printf 'LAB_TARGET=%q\n' "vfio:/dev/vfio/0/$MDEV_UUID"
-        printf 'LAB_RUN_ARGS=%q\n' "${LAB_RUN_ARGS# }"
+        # a fresh VM puts the three mdevs in IOMMU groups 0, 1 and 2, in the order /init creates them
+        LAVA_ARGS="$LAB_RUN_ARGS"
+        [ "$LAB_PEERS" = yes ] && LAVA_ARGS="--peer vfio:/dev/vfio/1/$PEER_UUID --foreign-peer vfio:/dev/vfio/2/$FOREIGN_UUID $LAVA_ARGS"
+        [ -n "$LAB_TRACE_MODULE" ] && LAVA_ARGS="--trace-module $LAB_TRACE_MODULE $LAVA_ARGS"
+        printf 'LAB_RUN_ARGS=%q\n' "${LAVA_ARGS# }"
     } > "$OUT/lab.env"
     say "total $(elapsed "$T0" "$EPOCHREALTIME") s; build only (LAB_MODE=lava): $OUT/lab.env"
     exit 0

@@ -37,7 +37,7 @@ import MigconformSpec
         let device = ReferenceDeviceV2(.init(flags: [.stopCopy, .preCopy]))
         let report = try TestSupport.run(TestSupport.v2, device)
         #expect(report.run.migrationFlags == 5)
-        #expect(Set(report.run.features) == ["stop-copy", "pre-copy", "data-size"])
+        #expect(Set(report.run.features) == ["stop-copy", "pre-copy", "data-size", "dma-logging"])
     }
 
     @Test func referenceV1IsConformantWithoutWarnings() throws {

@@ -518,3 +518,57 @@ struct LinuxBackendKernelHealthTests {
         #expect(health.logSource == "/dev/kmsg" || health.logSource == "dmesg" || !health.limitations.isEmpty)
     }
 }
+
+@Suite("Linux backend: DMA logging and mapping layouts")
+struct DMALayoutTests {
+    @Test func theStructsHaveTheUAPIOffsets() {
+        let control = VFIODMALoggingControl.encode(pageSize: 4096, count: 3, ranges: 0x1122_3344_5566_7788)
+        #expect(control.count == 24)
+        #expect(LE.get64(control, at: 0) == 4096)
+        #expect(LE.get32(control, at: 8) == 3)
+        #expect(LE.get32(control, at: 12) == 0)
+        #expect(LE.get64(control, at: 16) == 0x1122_3344_5566_7788)
+        let ranges = VFIODMALoggingControl.encode([DMARange(iova: 1 << 32, length: 1 << 21), DMARange(iova: 7, length: 9)])
+        #expect(ranges.count == 32)
+        #expect(LE.get64(ranges, at: 16) == 7 && LE.get64(ranges, at: 24) == 9)
+        let report = VFIODMALoggingReport.encode(iova: 1, length: 2, pageSize: 3, bitmap: 4)
+        #expect(report.count == 32)
+        #expect([0, 8, 16, 24].map { LE.get64(report, at: $0) } == [1, 2, 3, 4])
+        let map = VFIODMAMap.encode(vaddr: 0xaaaa_0000, iova: 1 << 32, length: 2 << 20)
+        #expect(LE.get32(map, at: 0) == 32 && LE.get32(map, at: 4) == 3)
+        #expect([8, 16, 24].map { LE.get64(map, at: $0) } == [0xaaaa_0000, 1 << 32, 2 << 20])
+        // VFIO_IOMMU_MAP_DMA is _IO(';', 100 + 13).
+        #expect(VFIOIoctl.iommuMapDMA == 0x3B71)
+    }
+}
+
+@Suite("Linux backend: driver reach from tracefs text")
+struct DriverReachTests {
+    @Test func theModulesFunctionsAndTheOnesEntered() {
+        let listing = """
+        vfio_device_fops_read [vfio]
+        mtty_probe [mtty]
+        mtty_set_state [mtty]
+        mtty_read [mtty]
+        mtty_read [mtty]
+        printk
+        """
+        #expect(DriverReach.functions(of: "mtty", in: listing) == ["mtty_probe", "mtty_set_state", "mtty_read"])
+        let trace = """
+        # tracer: function
+        #
+        #           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+        #              | |         |   |||||     |         |
+          migconform-81      [000] .....    12.345678: mtty_set_state <-vfio_ioctl_device_feature_mig_device_state
+          migconform-81      [000] .....    12.345699: mtty_read <-vfio_device_fops_read
+        """
+        #expect(DriverReach.entered(in: trace) == ["mtty_set_state", "mtty_read"])
+    }
+
+    @Test func withoutTracefsItSaysWhy() {
+        guard case .failure(let e) = DriverReach.start(module: "mtty", tracefs: "/nonexistent-tracefs") else {
+            Issue.record("tracing started without tracefs"); return
+        }
+        #expect(e.description.contains("/nonexistent-tracefs"))
+    }
+}

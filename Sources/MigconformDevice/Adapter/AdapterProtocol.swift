@@ -76,7 +76,9 @@ public enum AdapterCodec {
         case .hello(let version, let client):
             m += [("protocol", .int(version)), ("client", .string(client))]
         case .bye: break
-        case .operation(let op):
+        case .operation(let routed):
+            // A peer's operation reaches its own adapter as a plain operation: the protocol speaks to one device.
+            let op = routed.local
             switch op {
             case .getMigrationFlags, .getState, .getDataSize, .reset: break
             case .feature(let flags, let payload): m += [("flags", .int(flags)), ("payload", base64(payload))]
@@ -91,6 +93,13 @@ public enum AdapterCodec {
                 m += [("offset", .int(offset)), ("width", .int(width)), ("value", .int(value))]
             case .dataRead(let offset, let count): m += [("offset", .int(offset)), ("count", .int(count))]
             case .dataWrite(let offset, let bytes): m += [("offset", .int(offset)), ("data", base64(bytes))]
+            case .dmaLoggingStart(let pageSize, let ranges):
+                m += [("page_size", .int(pageSize)),
+                      ("ranges", .array(ranges.map { .object([("iova", .int($0.iova)), ("length", .int($0.length))]) }))]
+            case .dmaLoggingStop, .onPeer, .onForeign: break
+            case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
+                m += [("iova", .int(iova)), ("length", .int(length)), ("page_size", .int(pageSize)),
+                      ("bitmap", base64(bitmap))]
             }
         }
         return AdapterJSON.object(m).text
@@ -127,6 +136,16 @@ public enum AdapterCodec {
         case "data-read":
             request = .operation(.dataRead(offset: try f.int("offset"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
         case "data-write": request = .operation(.dataWrite(offset: try f.int("offset"), bytes: try f.bytes("data")))
+        case "dma-logging-start":
+            request = .operation(.dmaLoggingStart(pageSize: try f.int("page_size"), ranges: try f.ranges("ranges")))
+        case "dma-logging-stop": request = .operation(.dmaLoggingStop)
+        case "dma-logging-report":
+            let bitmap = try f.bytes("bitmap")
+            guard bitmap.count <= maxBitmapBytes else {
+                throw AdapterProtocolError("request 'dma-logging-report': \"bitmap\" has \(bitmap.count) bytes, more than \(maxBitmapBytes)")
+            }
+            request = .operation(.dmaLoggingReport(iova: try f.int("iova"), length: try f.int("length"),
+                                                   pageSize: try f.int("page_size"), bitmap: bitmap))
         default: throw AdapterProtocolError("unknown op '\(op)'")
         }
         return (id, request)
@@ -221,6 +240,12 @@ public enum AdapterCodec {
         return (id, response)
     }
 
+    /// The most ranges a `dma-logging-start` request may carry: 16 pages of them, past the one page the kernel's
+    /// core accepts, so that a request over the limit can still be sent.
+    public static let maxRanges = 4096
+    /// The largest `dma-logging-report` bitmap: 1 MiB, one bit per page of 32 GiB at 4 KiB pages.
+    public static let maxBitmapBytes = 1 << 20
+
     // MARK: - Helpers
 
     static func base64(_ bytes: [UInt8]) -> AdapterJSON { .string(Data(bytes).base64EncodedString()) }
@@ -274,6 +299,17 @@ public enum AdapterCodec {
             let v = try member(key)
             guard let s = v.stringValue else { throw AdapterProtocolError("\(context): \"\(key)\" is \(v.typeName), not a string") }
             return s
+        }
+        func ranges(_ key: String) throws -> [DMARange] {
+            let v = try member(key)
+            guard case .array(let items) = v else { throw AdapterProtocolError("\(context): \"\(key)\" is \(v.typeName), not an array") }
+            guard items.count <= AdapterCodec.maxRanges else {
+                throw AdapterProtocolError("\(context): \"\(key)\" has \(items.count) ranges, more than \(AdapterCodec.maxRanges)")
+            }
+            return try items.map { item in
+                let f = Fields(item, context: "\(context) range")
+                return DMARange(iova: try f.int("iova"), length: try f.int("length"))
+            }
         }
         func bytes(_ key: String) throws -> [UInt8] {
             let s = try string(key)

@@ -10,12 +10,15 @@ public enum AnswerJudge {
     /// Why `outcome` cannot be the answer to `operation`, or nil when it can.
     public static func problem(_ outcome: DeviceOutcome, for operation: DeviceOperation) -> String? {
         if case .failed = outcome { return nil }
-        let expected: String
+        if operation.peerRole != nil { return problem(outcome, for: operation.local) }
         switch (operation, outcome) {
         case (.getMigrationFlags, .value), (.getState, .state), (.setState, .state), (.close, .done),
              (.reset, .done), (.disableInterrupts, .done), (.regionWrite, .done), (.dataWrite, .done),
-             (.feature, .done):
+             (.feature, .done), (.dmaLoggingStop, .done), (.dmaLoggingStart, .value):
             return nil
+        case (.dmaLoggingReport(_, _, _, let bitmap), .bytes(let b)):
+            return b.count == bitmap.count ? nil
+                : "a bitmap of \(b.count) bytes, where the request gave \(bitmap.count)"
         case (.feature(_, let payload), .bytes(let b)):
             return b.count <= payload.count ? nil
                 : "\(b.count) bytes of payload, more than the \(payload.count) the request gave room for"
@@ -37,17 +40,29 @@ public enum AnswerJudge {
                 : "the value \(v), which does not fit in the \(width) bytes read"
         case (.dataRead(_, let count), .bytes(let b)):
             return b.count <= max(count, 0) ? nil : "\(b.count) bytes, more than the \(count) asked for"
-        case (.getMigrationFlags, _), (.getDataSize, _): expected = "value"
-        case (.getState, _), (.setState, _): expected = "state"
-        case (.read, _), (.dataRead, _): expected = "bytes"
-        case (.write, _): expected = "value (the bytes written)"
-        case (.precopyInfo, _): expected = "precopy"
-        case (.configRead, _), (.regionRead, _): expected = "value"
-        case (.feature, _): expected = "done or bytes"
-        case (.dataWrite, _): expected = "done or value (the bytes written)"
-        case (.close, _), (.reset, _), (.disableInterrupts, _), (.regionWrite, _): expected = "done"
+        default:
+            break
         }
-        return "a '\(kind(outcome))' result, where \(operation.kind) is answered with \(expected) or failed"
+        if case .onPeer = operation { return nil }
+        if case .onForeign = operation { return nil }
+        return "a '\(kind(outcome))' result, where \(operation.kind) is answered with \(expected(operation)) or failed"
+    }
+
+    /// The result kinds an operation is answered with (besides `failed`), in words.
+    static func expected(_ operation: DeviceOperation) -> String {
+        switch operation {
+        case .getMigrationFlags, .getDataSize, .configRead, .regionRead: return "value"
+        case .getState, .setState: return "state"
+        case .read, .dataRead: return "bytes"
+        case .write: return "value (the bytes written)"
+        case .precopyInfo: return "precopy"
+        case .feature: return "done or bytes"
+        case .dataWrite: return "done or value (the bytes written)"
+        case .close, .reset, .disableInterrupts, .regionWrite, .dmaLoggingStop: return "done"
+        case .dmaLoggingStart: return "value (the page size written back)"
+        case .dmaLoggingReport: return "bytes (the bitmap)"
+        case .onPeer, .onForeign: return "what the peer's operation is answered with"
+        }
     }
 
     /// The protocol's name of an outcome's result kind.

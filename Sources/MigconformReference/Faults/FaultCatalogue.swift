@@ -17,6 +17,13 @@ public struct FaultEntry: Sendable {
     /// The fault shows only after a history of requests: random walks find it (`run --walks`), single cases may not.
     public var needsSequence = false
 
+    /// A fresh device with this fault and a peer like it (the same fault; linked where the fault spans devices).
+    public func makePair(flags override: MigrationFlags? = nil) -> (MigrationDevice, MigrationDevice) {
+        let a = makeDevice(flags: override), b = makeDevice(flags: override)
+        if let x = a as? FaultyDeviceV2, let y = b as? FaultyDeviceV2 { x.sibling = y; y.sibling = x }
+        return (a, b)
+    }
+
     /// A fresh device with this fault.
     public func makeDevice(flags override: MigrationFlags? = nil, stateSize: UInt64? = nil) -> MigrationDevice {
         switch generation {
@@ -137,6 +144,23 @@ public enum FaultCatalogue {
            ["V2-INV-ERROR-ONLY-AFTER-FAILURE", "V2-ARC-STATE"]),
         v2(.configDeadInStopCopy, "Config space reads as absent (0xffff) in STOP_COPY.", ["V2-ACCESS-CONFIG-SPACE"]),
         v2(.interruptsRefusedInStop, "Refuses VFIO_DEVICE_SET_IRQS in STOP.", ["V2-ACCESS-IRQ-IN-STOP"]),
+        v2(.dmaLogProbePartial, "Fails a PROBE of DMA_LOGGING_STOP while START and REPORT probe fine.", ["V2-DMA-LOG-PROBE"]),
+        v2(.dmaLogOddPageSize, "DMA logging START writes back a page size of 3000 bytes.", ["V2-DMA-LOG-START-PAGE-SIZE"]),
+        v2(.dmaLogSecondStartAccepted, "Accepts a second DMA logging START without a STOP (a stubbed driver's log_start).",
+           ["V2-DMA-LOG-SECOND-START"]),
+        v2(.dmaLogReportWithoutStart, "Answers a DMA logging REPORT while logging is stopped.", ["V2-DMA-LOG-REPORT-NOT-STARTED"]),
+        v2(.dmaLogReportClearsBitmap, "Zeroes the caller's bitmap before setting the dirty bits in a REPORT.",
+           ["V2-DMA-LOG-REPORT-ONLY-SETS"]),
+        v2(.dmaLogReportFixedPageSize, "Refuses a REPORT whose page size differs from the one START chose.",
+           ["V2-DMA-LOG-REPORT-PAGE-SIZES"]),
+        v2(.dmaLogOverlapAccepted, "Accepts a DMA logging START with overlapping ranges.", ["V2-DMA-LOG-CORE-LIMITS"]),
+        v2(.dmaLogStopsOnArc, "Stops DMA logging whenever the migration state changes.", ["V2-DMA-LOG-SURVIVES-ARCS"]),
+        v2(.resumesOnlyOwnStream, "Loads only streams this very device saved: a peer of the same kind refuses them.",
+           ["V2-PEER-RESUME"]),
+        v2(.p2pBlockedBySibling, "Refuses the arc into RUNNING_P2P (EBUSY) while another device of the driver is in STOP.",
+           ["V2-PEER-TWO-DEVICE-ORDER"]),
+        v2(.loadsForeignStream, "Loads a stream whatever state size it declares, also one of a device of another configuration.",
+           ["V2-PEER-FOREIGN-REFUSED"]),
         sequence(.failsAfterAbandonedPreCopy, "After a PRE_COPY session is left before its initial data was read, STOP -> STOP_COPY fails until reset.",
                  ["V2-ARC-STATE", "V2-COMBINATION-STATE"]),
         sequence(.breaksAfterFailedResumeAndReset, "After a failed resume and a reset, STOP -> RESUMING fails until the next reset.",

@@ -22,6 +22,15 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     /// The STOP_COPY stream has been read to its end.
     private var drained = false
 
+    /// Another device of the same driver (a peer), for faults that span devices.
+    public weak var sibling: FaultyDeviceV2?
+    /// Streams this device saved (by their hash) and the bytes of each save session so far (by fd).
+    private var ownStreams: Set<Int> = []
+    private var saving: [Int32: [UInt8]] = [:]
+    private var resumed: [UInt8] = []
+
+    public override var checksStreamSize: Bool { fault != .loadsForeignStream }
+
     public init(_ fault: V2Fault, _ configuration: Configuration = Configuration()) {
         self.fault = fault
         super.init(configuration)
@@ -88,8 +97,43 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         case (.resetKeepsError, .reset):
             ignoredReset = false
             return try super.perform(operation)
+        case (.dmaLogOverlapAccepted, .dmaLoggingStart(let pageSize, let ranges)) where ranges.count > 1:
+            // Checks each range alone, never one against another.
+            for r in ranges { if let e = DMALogCore.checkStart(pageSize: pageSize, ranges: [r]) { return .failed(e) } }
+            return loggingStart(pageSize: pageSize, ranges: ranges)
+        case (.dmaLogStopsOnArc, .setState):
+            let outcome = try super.perform(operation)
+            if outcome.succeeded { _ = loggingStop() }
+            return outcome
         default:
             return try super.perform(operation)
+        }
+    }
+
+    public override func loggingStart(pageSize: UInt64, ranges: [DMARange]) -> DeviceOutcome {
+        switch fault {
+        case .dmaLogSecondStartAccepted where loggingStarted:
+            _ = loggingStop()
+            return super.loggingStart(pageSize: pageSize, ranges: ranges)
+        case .dmaLogOddPageSize:
+            let outcome = super.loggingStart(pageSize: pageSize, ranges: ranges)
+            return outcome.succeeded ? .value(3000) : outcome
+        default:
+            return super.loggingStart(pageSize: pageSize, ranges: ranges)
+        }
+    }
+
+    public override func loggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> DeviceOutcome {
+        switch fault {
+        case .dmaLogReportWithoutStart where !loggingStarted:
+            return .bytes(bitmap)
+        case .dmaLogReportClearsBitmap:
+            return super.loggingReport(iova: iova, length: length, pageSize: pageSize,
+                                       bitmap: [UInt8](repeating: 0, count: bitmap.count))
+        case .dmaLogReportFixedPageSize where loggingStarted && pageSize != loggingPageSize:
+            return .failed(.EINVAL)
+        default:
+            return super.loggingReport(iova: iova, length: length, pageSize: pageSize, bitmap: bitmap)
         }
     }
 
@@ -140,6 +184,8 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .done
         case .dataSizeShortPayloadAccepted where index == FeatureRequest.migDataSize && get && !probe && payload.count < 8:
             return super.feature(flags: flags, payload: [UInt8](repeating: 0, count: 8))
+        case .dmaLogProbePartial where index == DMALogging.stop && probe:
+            return .failed(.ENOTTY)
         default:
             return super.feature(flags: flags, payload: payload)
         }
@@ -218,6 +264,8 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         case .staleFDStillReads where from == .stopCopy && to == .stop:
             activeSession = nil   // the session is dropped but its fd keeps streaming
             return .success(nil)
+        case .p2pBlockedBySibling where to == .runningP2P && sibling?.state == .stop:
+            return .failure(.EBUSY)
         case .preCopyStreamRestarts where [MigrationState.preCopy, .preCopyP2P].contains(from) && to == .stopCopy:
             activeSession?.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed)
             return super.performArc(from: from, to: to)
@@ -231,6 +279,9 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         if session.reader.verdict() != nil { failedResume = true }
         let problem = session.reader.verdict()
         switch (fault, problem) {
+        case (.resumesOnlyOwnStream, nil) where !ownStreams.contains(resumed.hashValue):
+            endSession()
+            return .failure(.EINVAL)
         case (.refusedHeaderForgotten, _) where refusedHeader, (.shortTailRefusedThenStop, _) where refusedHeader:
             refusedHeader = false
             endSession()
@@ -252,7 +303,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         let session = super.openSession(direction, preCopy: preCopy)
         sessionsOpened += 1
         if preCopy { preCopySessions.insert(session.fd) }
-        if direction == .resume { refusedHeader = false }
+        if direction == .resume { refusedHeader = false; resumed = [] }
         if fault == .savesGarbledStream, direction == .save {
             session.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed, garble: true)
         }
@@ -264,6 +315,11 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .value(UInt64(bytes.count))   // takes them and drops them
         }
         guard let session = fds[fd], session.direction == .resume, session.live else { return super.write(fd: fd, bytes: bytes) }
+        if fault == .resumesOnlyOwnStream {
+            let outcome = super.write(fd: fd, bytes: bytes)
+            if outcome.succeeded { resumed += bytes }
+            return outcome
+        }
         switch fault {
         case .acceptsTrailingBytes where session.reader.complete:
             return .value(UInt64(bytes.count))   // claims to take them, drops them
@@ -282,6 +338,10 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     public override func read(fd: Int32, count: Int) -> DeviceOutcome {
         let outcome = super.read(fd: fd, count: count)
+        if fault == .resumesOnlyOwnStream, case .bytes(let b) = outcome {
+            if b.isEmpty, let all = saving.removeValue(forKey: fd) { ownStreams.insert(all.hashValue) }
+            else { saving[fd, default: []] += b }
+        }
         switch (fault, outcome) {
         case (.enomsgInStopCopy, .bytes(let b)) where b.isEmpty && state == .stopCopy:
             return .failed(.ENOMSG)

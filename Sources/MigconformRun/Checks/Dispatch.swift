@@ -23,6 +23,8 @@ enum CheckExecutor {
         case .reservedBits: return try V1Checks.reservedBits(ctx)
         case .saveProtocol: return try V1Checks.saveProtocol(ctx)
         case .deviceAccess: return try AccessChecks.deviceAccess(ctx)
+        case .dmaLogging: return try DMALoggingChecks.run(ctx)
+        case .peer: return try PeerChecks.run(ctx)
         case .hostHealth: return .blocked("host health is judged by the runner at the end of the run")
         }
     }

@@ -1,0 +1,46 @@
+/// The device under test together with the run's other devices: a peer of the same kind (`--peer`), whose
+/// operations are ``DeviceOperation/onPeer(_:)``, and a foreign device (`--foreign-peer`), whose operations are
+/// ``DeviceOperation/onForeign(_:)``. Everything else goes to the device under test, which gives the identity and
+/// the generation. Sitting below the deadlines and the recorder, every operation on any of the devices has a
+/// deadline and lands in the one transcript of the case, in the order it was made.
+public final class PeeredDevice: MigrationDevice, DeviceWrapper {
+    public let main: MigrationDevice
+    public let peer: MigrationDevice?
+    public let foreign: MigrationDevice?
+
+    public init(_ main: MigrationDevice, peer: MigrationDevice?, foreign: MigrationDevice? = nil) {
+        self.main = main; self.peer = peer; self.foreign = foreign
+    }
+
+    public var wrapped: MigrationDevice { main }
+    public var generation: ProtocolGeneration { main.generation }
+    public var identity: DeviceIdentity { main.identity }
+    public var answersPromptly: Bool {
+        main.answersPromptly && (peer?.answersPromptly ?? true) && (foreign?.answersPromptly ?? true)
+    }
+
+    public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        switch operation {
+        case .onPeer(let op):
+            guard let peer else { throw TransportError("\(op.kind) on the peer: the run has no peer device (--peer)") }
+            return try peer.perform(op)
+        case .onForeign(let op):
+            guard let foreign else {
+                throw TransportError("\(op.kind) on the foreign device: the run has none (--foreign-peer)")
+            }
+            return try foreign.perform(op)
+        default:
+            return try main.perform(operation)
+        }
+    }
+
+    /// The peers are left to their owner, who opened them; the device under test is shut down here as ever.
+    public func shutdown() { main.shutdown() }
+
+    public func recoverAfterTimeout() -> Bool {
+        let a = main.recoverAfterTimeout()
+        let b = peer?.recoverAfterTimeout() ?? true
+        let c = foreign?.recoverAfterTimeout() ?? true
+        return a && b && c
+    }
+}
