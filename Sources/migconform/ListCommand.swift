@@ -14,7 +14,7 @@ enum ListCommand: Command {
         OptionSpec(name: "--rules", value: nil, help: "List the rules only."),
         OptionSpec(name: "--coverage", value: nil,
                    help: "The traceability matrix: every sentence of the uAPI texts and seeds, its level, the rules "
-                       + "that test it, and the counts per source (both shipped specs; exit 1 on a gap)."),
+                       + "that test it, and the counts per source (both shipped specs; exit 1 when a rule cites no known sentence or a testable sentence has no rule and is not listed as missing with its reason)."),
         OptionSpec(name: "--variant", value: "ID", help: "Include the rules of a variant reading.", repeating: true),
     ]
 
