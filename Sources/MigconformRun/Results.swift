@@ -235,7 +235,8 @@ public struct RunCost: Codable, Sendable, Equatable {
 
     /// One line: `wall 2.31 s = device 0.84 s (calls 0.80 s) + journal 0.90 s + ...`.
     public var summary: String {
-        func s(_ us: UInt64) -> String { String(format: "%.3f s", Double(us) / 1e6) }
+        // No space before the unit: a line wrapped at spaces never parts a number from it.
+        func s(_ us: UInt64) -> String { String(format: "%.3fs", Double(us) / 1e6) }
         var line = "wall \(s(wall)) = device \(s(device)) (in the calls \(s(deviceCalls))) + journal \(s(journal))"
         if observers > 0 { line += " + other observers \(s(observers))" }
         line += " + planning \(s(planning)) + runner \(s(runner))"

@@ -17,7 +17,7 @@ enum ExploreCommand: Command {
         OptionSpec(name: "--walks", value: "N", help: "N random walks (default 0, at most 1000000; with --steps and --seed)."),
         OptionSpec(name: "--steps", value: "M", help: "Actions per walk (default 12, at most 10000)."),
         OptionSpec(name: "--seed", value: "S", help: "Seed of the walks (default 1): the same seed walks the same way."),
-        OptionSpec(name: "--allow-hazard", value: "ID", help: "Also generate requests a hazard covers (STOP_COPY -> PRE_COPY on kernels).", repeating: true),
+        OptionSpec(name: "--allow-hazard", value: "ID", help: "Also generate requests a hazard covers (STOP_COPY -> PRE_COPY, on kernels with the loop fix).", repeating: true),
         OptionSpec(name: "--out", value: "DIR", help: "Write the findings as a report folder."),
     ]
 

@@ -2,6 +2,7 @@ import Foundation
 import MigconformCases
 import MigconformDevice
 import MigconformPlan
+import MigconformReport
 import MigconformRun
 import MigconformSpec
 
@@ -81,7 +82,7 @@ enum PlanCommand: Command {
         if let n = stateSize {
             let total = n * UInt64(transfers)
             lines.append("data:        about \(RunProgress.size(total)) moved (\(transfers) transfers of the "
-                         + "\(RunProgress.size(n)) state the device reports, by \(movers) cases)")
+                         + "\(RunProgress.size(n)) state, by \(movers) cases)")
         } else {
             lines.append("data:        \(transfers) transfers of the device's whole state, by \(movers) cases "
                          + "(the device reports no state size before saving)")
@@ -98,7 +99,9 @@ enum PlanCommand: Command {
         }
         let time = seconds < 1 ? "under a second" : seconds < 120 ? String(format: "about %.0f s", seconds.rounded(.up))
             : String(format: "about %.0f min", (seconds / 60).rounded(.up))
-        lines.append("time:        \(time) (\(how); resets on real hardware take longer)")
+        // Within 100 columns: the estimate on one line, how it was made under it.
+        lines.append("time:        \(time)")
+        lines += TextLayout.hanging("             (", "\(how); resets on real hardware take longer)", width: 100, indent: 14)
         return lines
     }
 }
