@@ -178,6 +178,17 @@ final class CaseContext {
     }
     var acceptText: String { rule.accept.isEmpty ? "an error" : rule.accept.joined(separator: " or ") }
 
+    /// The verdict on an operation the rule says must fail: a pass on an errno it accepts. `what` names the
+    /// operation (`the second START`), `ifAccepted` is the message when it succeeded, `expected` what was expected
+    /// then (default: a failure with an accepted errno).
+    func refusal(_ outcome: DeviceOutcome, _ what: String, ifAccepted: String, expected: String? = nil) -> CheckOutcome {
+        guard let e = outcome.errno else {
+            return .violated(expected: expected ?? "failure with \(acceptText)", actual: describe(outcome), message: ifAccepted)
+        }
+        if acceptable(e) { return .pass("\(what) failed with \(e)") }
+        return .violated(expected: "failure with \(acceptText)", actual: e.name, message: "\(what) failed with an unexpected errno")
+    }
+
     // MARK: - Operations
 
     /// Issues one operation and lets the oracle judge the answer (see ``judge(_:_:)``).

@@ -104,15 +104,19 @@ public enum SpecLoader {
         return try loadUnlimited(data: data, path: path)
     }
 
-    static func loadUnlimited(data: [UInt8], path: String) throws(SpecLoadError) -> Spec {
-        let document: JSONDocument
+    /// Parses a JSON file of the project's (a spec, the traceability matrix); bad JSON is a problem at its place.
+    static func document(_ data: [UInt8], path: String) throws(SpecLoadError) -> JSONDocument {
         do {
-            document = try JSONParser.parseDocument(data)
+            return try JSONParser.parseDocument(data)
         } catch {
             throw SpecLoadError(problems: [SpecProblem(file: path, line: error.position.line,
                                                        column: error.position.column, jsonPath: "$",
                                                        message: "invalid JSON: \(error.message)")])
         }
+    }
+
+    static func loadUnlimited(data: [UInt8], path: String) throws(SpecLoadError) -> Spec {
+        let document = try document(data, path: path)
         let validator = SpecValidator(file: path, document: document)
         let spec = validator.validate(path: path, sha256: SHA256.hex(data))
         if let spec, validator.problems.isEmpty { return spec }

@@ -51,14 +51,7 @@ public enum TraceabilityLoader {
     }
 
     public static func load(data: [UInt8], path: String) throws(SpecLoadError) -> Traceability {
-        let document: JSONDocument
-        do {
-            document = try JSONParser.parseDocument(data)
-        } catch {
-            throw SpecLoadError(problems: [SpecProblem(file: path, line: error.position.line,
-                                                       column: error.position.column, jsonPath: "$",
-                                                       message: "invalid JSON: \(error.message)")])
-        }
+        let document = try SpecLoader.document(data, path: path)
         var problems: [SpecProblem] = []
         func report(_ jsonPath: String, _ message: String) {
             var at = jsonPath

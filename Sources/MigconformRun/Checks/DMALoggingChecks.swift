@@ -84,13 +84,9 @@ enum DMALoggingChecks {
 
     static func secondStart(_ ctx: CaseContext) throws -> CheckOutcome {
         try mustStart(ctx)
-        let again = try start(ctx)
-        guard let e = again.errno else {
-            return .violated(expected: "the second START fails", actual: describe(again),
-                             message: "a second DMA logging START without STOP was accepted")
-        }
-        if ctx.acceptable(e) { return .pass("the second START failed with \(e)") }
-        return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name, message: "the second START failed with an unexpected errno")
+        return ctx.refusal(try start(ctx), "the second START",
+                           ifAccepted: "a second DMA logging START without STOP was accepted",
+                           expected: "the second START fails")
     }
 
     static func reportBeforeStart(_ ctx: CaseContext) throws -> CheckOutcome {
@@ -98,13 +94,9 @@ enum DMALoggingChecks {
         try mustStart(ctx)
         try mustReport(ctx, "with logging started")
         try ctx.op(.dmaLoggingStop)
-        let outcome = try report(ctx)
-        guard let e = outcome.errno else {
-            return .violated(expected: "REPORT fails while logging is stopped", actual: describe(outcome),
-                             message: "DMA logging REPORT succeeded although logging was not started")
-        }
-        if ctx.acceptable(e) { return .pass("REPORT without START failed with \(e)") }
-        return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name, message: "REPORT without START failed with an unexpected errno")
+        return ctx.refusal(try report(ctx), "REPORT without START",
+                           ifAccepted: "DMA logging REPORT succeeded although logging was not started",
+                           expected: "REPORT fails while logging is stopped")
     }
 
     static func reportOnlySets(_ ctx: CaseContext) throws -> CheckOutcome {
@@ -151,14 +143,9 @@ enum DMALoggingChecks {
     static func coreLimit(_ ctx: CaseContext) throws -> CheckOutcome {
         let name = ctx.testCase.valueLabel ?? "overlap"
         let ranges = limitRequest(name)
-        let outcome = try start(ctx, ranges: ranges)
-        guard let e = outcome.errno else {
-            return .violated(expected: "START with \(name) fails", actual: describe(outcome),
-                             message: "DMA logging START accepted \(ranges.count) ranges (\(name))")
-        }
-        if ctx.acceptable(e) { return .pass("START with \(name) failed with \(e)") }
-        return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name,
-                         message: "START with \(name) failed with an unexpected errno")
+        return ctx.refusal(try start(ctx, ranges: ranges), "START with \(name)",
+                           ifAccepted: "DMA logging START accepted \(ranges.count) ranges (\(name))",
+                           expected: "START with \(name) fails")
     }
 
     static func survivesArc(_ ctx: CaseContext) throws -> CheckOutcome {

@@ -57,12 +57,7 @@ enum FeatureChecks {
             if outcome.succeeded { return .pass("\(what) succeeded") }
             return .violated(expected: "success", actual: describe(outcome), message: "\(what) failed")
         }
-        guard let e = outcome.errno else {
-            return .violated(expected: "failure with \(ctx.acceptText)", actual: describe(outcome),
-                             message: "\(what) succeeded")
-        }
-        if ctx.acceptable(e) { return .pass("\(what) failed with \(e)") }
-        return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name, message: "\(what) failed with an unexpected errno")
+        return ctx.refusal(outcome, what, ifAccepted: "\(what) succeeded")
     }
 }
 

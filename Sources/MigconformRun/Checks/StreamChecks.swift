@@ -119,13 +119,8 @@ enum StreamChecks {
             guard try ctx.readState() == ctx.value(of: save) else {
                 throw Blocked(reason: "\(pre)->\(save) did not reach \(save)", cause: .arcState(from: pre, to: save))
             }
-            let outcome = try ctx.op(.precopyInfo(fd: fd))
-            guard let e = outcome.errno else {
-                return .violated(expected: "failure with \(ctx.acceptText)", actual: describe(outcome),
-                                 message: "PRECOPY_INFO answered in \(save)")
-            }
-            if ctx.acceptable(e) { return .pass("PRECOPY_INFO in \(save) failed with \(e)") }
-            return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name, message: "PRECOPY_INFO in \(save) failed with an unexpected errno")
+            return ctx.refusal(try ctx.op(.precopyInfo(fd: fd)), "PRECOPY_INFO in \(save)",
+                               ifAccepted: "PRECOPY_INFO answered in \(save)")
         }
         guard case .precopy(let initial, let dirty) = first else {
             throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first))", cause: .check(.precopyInfo, expect: "supported"))
