@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the shipped specs on every reference profile and every catalogue fault and keeps each run's report files
-# with the timing removed (timestamps, durations, cost figures, file hashes), so that two builds can be compared:
+# with the timing removed (timestamps, durations, cost figures, the files' hashes), so that two builds can be compared:
 #   scripts/report-snapshot.sh OLD_BINARY /tmp/snap-old
 #   scripts/report-snapshot.sh NEW_BINARY /tmp/snap-new
 #   diff -r /tmp/snap-old /tmp/snap-new && echo identical
@@ -28,7 +28,7 @@ normalize() {  # a run folder -> its timing-free copy
       *.json)
         python3 - "$f" > "$to/$(basename "$f")" <<'PY'
 import json, sys
-TIMING = {"durationMicros", "micros", "time", "started", "ended", "sha256", "cost", "durationSeconds", "wall"}
+TIMING = {"durationMicros", "micros", "time", "started", "ended", "sha256", "cost", "durationSeconds", "wall", "files"}
 def strip(v):
     if isinstance(v, dict):
         return {k: strip(x) for k, x in v.items() if k not in TIMING}
@@ -41,7 +41,7 @@ PY
       *.jsonl)
         python3 - "$f" > "$to/$(basename "$f")" <<'PY'
 import json, sys
-TIMING = {"durationMicros", "micros", "time", "started", "ended", "sha256", "cost", "durationSeconds", "wall"}
+TIMING = {"durationMicros", "micros", "time", "started", "ended", "sha256", "cost", "durationSeconds", "wall", "files"}
 def strip(v):
     if isinstance(v, dict):
         return {k: strip(x) for k, x in v.items() if k not in TIMING}
@@ -56,7 +56,7 @@ PY
         sed -E -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/g' \
                -e 's/\(([0-9.]+ ?(us|µs|ms|s))\)/(DURATION)/g' \
                -e 's/(duration_us|time)([:=] ?"?)[0-9.]+/\1\2N/g' \
-               -e 's/[0-9]+([.][0-9]+)? ?(us|µs|ms|s)\b/N\2/g' \
+               -e 's/[0-9]+([.][0-9]+)? ?(us|µs|ms|s)\b/DURATION/g' -e 's/\([0-9]+$/(N/' \
                "$f" > "$to/$(basename "$f")"
         ;;
     esac
@@ -70,9 +70,9 @@ for t in "${targets[@]}"; do
   "$bin" run --quiet --target "$t" --out "$work/$safe" > "$work/$safe.console" 2>&1
   rc=$?
   set -e
-  { echo "exit $rc"; sed -E 's/[0-9]+([.][0-9]+)? ?(us|µs|ms|s)\b/N\2/g' "$work/$safe.console"; } > "$out/$safe.console"
+  { echo "exit $rc"; sed -E 's/[0-9]+([.][0-9]+)? ?(us|µs|ms|s)\b/DURATION/g' "$work/$safe.console"; } > "$out/$safe.console"
   [ -d "$work/$safe" ] && normalize "$work/$safe" "$out/$safe"
   n=$((n + 1))
 done
-"$bin" faults --check 2>&1 | sed -E 's/[0-9]+([.][0-9]+)? ?(us|µs|ms|s)\b/N\2/g' > "$out/faults-check.txt" || true
+"$bin" faults --check 2>&1 | sed -E 's/[0-9]+([.][0-9]+)? ?(us|µs|ms|s)\b/DURATION/g' > "$out/faults-check.txt" || true
 echo "$n runs and faults --check in $out"
