@@ -56,10 +56,32 @@ struct Finding {
         /// The device does not load its own stream (`round-trip` rules); only ever a cause of a block.
         case roundTrip
         /// The device accepted a damaged stream (`resume-damaged` with that damage, `stop-fails`); only ever a cause.
-        case resumeAccepted(damage: String)
-        /// The case of a rule of this check kind (and `expect`, and binding, where given) that already judges what
+        case resumeAccepted(damage: ResumeDamagedCheck.Damage)
+        /// The case of a rule of this check kind and expectation (and binding, where given) that already judges what
         /// blocked this one; only ever a cause.
-        case check(CheckKind, expect: String? = nil, from: String? = nil, to: String? = nil)
+        case check(Expectation, from: String? = nil, to: String? = nil)
+    }
+
+    /// A check kind and its `expect`, as a finding names them.
+    enum Expectation: Equatable {
+        case migrationFlags(MigrationFlagsCheck.Expect)
+        case arc(ArcCheck.Expect)
+        case combination(CombinationCheck.Expect)
+        case precopyInfo(PrecopyInfoCheck.Expect)
+        case reservedBits(ReservedBitsCheck.Expect)
+        case saveProtocol(SaveProtocolCheck.Expect)
+
+        func matches(_ check: Check) -> Bool {
+            switch (self, check) {
+            case (.migrationFlags(let e), .migrationFlags(let p)): return p.expect == e
+            case (.arc(let e), .arc(let p)): return p.expect == e
+            case (.combination(let e), .combination(let p)): return p.expect == e
+            case (.precopyInfo(let e), .precopyInfo(let p)): return p.expect == e
+            case (.reservedBits(let e), .reservedBits(let p)): return p.expect == e
+            case (.saveProtocol(let e), .saveProtocol(let p)): return p.expect == e
+            default: return false
+            }
+        }
     }
     var subject: Subject
     var expected: String
@@ -255,7 +277,7 @@ final class CaseContext {
             // A request that succeeded and left the device elsewhere: its arc, or its combination, is at fault.
             let single = machine.arcs.contains { $0.from == request.from && $0.to == request.to }
             let subject: Finding.Subject = single ? .arcState(from: request.from, to: request.to)
-                : .check(.combination, expect: "state", from: request.from, to: request.to)
+                : .check(.combination(.state), from: request.from, to: request.to)
             found(subject, expected: "state \(request.to)", actual: "state \(now)",
                   "\(request.from)->\(request.to) succeeded but left the device in \(now)")
         }
@@ -392,7 +414,7 @@ final class CaseContext {
         }
         // A state the profile cannot reach: the device's flags lack a mandatory one (the flags rules judge that).
         guard let path, let start else {
-            throw Blocked(reason: "no way to \(state) on this profile", cause: .check(.migrationFlags, expect: "includes-mandatory"))
+            throw Blocked(reason: "no way to \(state) on this profile", cause: .check(.migrationFlags(.includesMandatory)))
         }
         let fd = try walk(path, from: start)
         if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {
@@ -458,8 +480,7 @@ final class CaseContext {
         settleResume()
         for fd in openedFDs { _ = try? op(.close(fd: fd)) }
         openedFDs.removeAll()
-        let endsWithReset: Set<CheckKind> = [.errorSticky, .resumeDamaged]
-        if endsWithReset.contains(check.kind) || position.known == nil || (try? readState()) == nil || position.known == nil {
+        if check.endsWithReset || position.known == nil || (try? readState()) == nil || position.known == nil {
             _ = try? reset()
         }
     }
@@ -544,7 +565,7 @@ final class CaseContext {
                 let pre = try role("pre-copy")
                 fd = try enter(pre, fresh: true)
                 guard let f = fd else {
-                    throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc, expect: "data-fd", to: pre))
+                    throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
                 }
                 let end = try drain(fd: f, stopAtENOMSG: true, into: stream)
                 if let e = end.errno, e != .ENOMSG { throw Blocked(reason: "pre-copy read failed with \(e)") }
@@ -554,7 +575,7 @@ final class CaseContext {
                 fd = try enter(save, fresh: true)
             }
             guard let f = fd, f >= 0 else {
-                throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc, expect: "data-fd", to: save))
+                throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc(.dataFD), to: save))
             }
             let end = try drain(fd: f, stopAtENOMSG: false, into: stream)
             if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)", cause: .streamEnd) }
@@ -568,7 +589,7 @@ final class CaseContext {
             var sizes: [Int] = []
             do { try stream.append(try V1Stream(self).save(transactions: &sizes)) } catch let n as NotDrained {
                 throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations",
-                              cause: .check(.saveProtocol, expect: "drains"))
+                              cause: .check(.saveProtocol(.drains)))
             }
             cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
         }

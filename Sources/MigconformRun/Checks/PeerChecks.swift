@@ -6,11 +6,11 @@ import MigconformSpec
 /// operations go through the case's transcript like the device's own (``DeviceOperation/onPeer(_:)``); the oracle
 /// judges the device under test only. Every case leaves the peers reset.
 enum PeerChecks {
-    static func run(_ ctx: CaseContext) throws -> CheckOutcome {
-        switch ctx.check.string("expect") {
-        case "resume-on-peer": return try resumeOnPeer(ctx)
-        case "two-device-order": return try twoDeviceOrder(ctx)
-        default: return try foreignRefused(ctx)
+    static func run(_ ctx: CaseContext, _ p: PeerCheck) throws -> CheckOutcome {
+        switch p.expect {
+        case .resumeOnPeer: return try resumeOnPeer(ctx)
+        case .twoDeviceOrder: return try twoDeviceOrder(ctx)
+        case .foreignRefused: return try foreignRefused(ctx)
         }
     }
 
