@@ -33,7 +33,7 @@ final class StreamCache {
     var stream: SavedStream?
     /// Streams longer than this are spooled to a file instead of memory.
     var spoolThreshold = SavedStream.defaultSpoolThreshold
-    /// Where spool files go (nil: ``SavedStream/spoolDirectory``, else the temporary folder).
+    /// Where spool files go (nil: the temporary folder); the runner sets it from ``RunOptions/spoolDirectory``.
     var spoolDirectory: String?
     /// The sizes of the reads (v2) or transactions (v1) the device produced its stream in; resumes write the
     /// stream back in the same pieces (the v1 header asks for that).

@@ -19,10 +19,6 @@ public final class SavedStream {
     public static let chunkSize = 8 << 20
     /// Streams up to this size stay in memory.
     public static let defaultSpoolThreshold: UInt64 = 64 << 20
-    /// Where spool files go when a run does not say (nil: the temporary folder). The command line points it at
-    /// the run folder before a run starts.
-    nonisolated(unsafe) public static var spoolDirectory: String?
-
     /// Length of the stream in bytes.
     public private(set) var count: UInt64 = 0
     /// What the stream is, by name, for transcripts that do not keep its bytes (`the saved stream (4128 bytes)
@@ -167,7 +163,7 @@ public final class SavedStream {
 
     /// Moves the bytes held in memory to a new, already unlinked file.
     private func spool() throws {
-        let dir = directory ?? SavedStream.spoolDirectory ?? FileManager.default.temporaryDirectory.path
+        let dir = directory ?? FileManager.default.temporaryDirectory.path
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var template = Array((dir + "/.migconform-stream-XXXXXX").utf8CString)
         let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
