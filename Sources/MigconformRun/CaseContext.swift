@@ -25,7 +25,8 @@ final class CaseContext {
     let device: RecordingDevice
     let machine: Machine
     let testCase: TestCase
-    let generation: ProtocolGeneration
+    /// What differs between the protocol generations.
+    let dialect: any Dialect
     /// fds this case received; closed when the case ends.
     var openedFDs: [Int32] = []
     /// The resume session this case opened, and whether a complete valid stream was written into it.
@@ -45,7 +46,7 @@ final class CaseContext {
         self.device = device
         self.machine = machine
         self.testCase = testCase
-        self.generation = device.device.generation
+        self.dialect = device.device.generation.dialect
     }
 
     var spec: Spec { machine.spec }
@@ -141,12 +142,12 @@ final class CaseContext {
         }
         if let allowed = position.failedResumeExit {
             position.failedResumeExit = nil
-            if generation == .v2, !allowed.contains(now) {
+            if dialect.judgesSettledStates, !allowed.contains(now) {
                 found(.failedResumeState, expected: allowed.joined(separator: " or "), actual: "state \(now)",
                       "after a failed exit from the resume state the device reports \(now)")
             }
         }
-        if generation == .v2, let settled = position.settled, settled != value, position.settledByRequest,
+        if dialect.judgesSettledStates, let settled = position.settled, settled != value, position.settledByRequest,
            let request = position.lastRequest, request.to == name(of: settled) {
             // A request that succeeded and left the device elsewhere: its arc, or its combination, is at fault.
             let single = machine.arcs.contains { $0.from == request.from && $0.to == request.to }
@@ -155,7 +156,7 @@ final class CaseContext {
             found(subject, expected: "state \(request.to)", actual: "state \(now)",
                   "\(request.from)->\(request.to) succeeded but left the device in \(now)")
         }
-        if generation == .v2, let settled = position.settled, settled != value, !position.settledByRequest {
+        if dialect.judgesSettledStates, let settled = position.settled, settled != value, !position.settledByRequest {
             found(.spontaneousChange, expected: "state \(name(of: settled)) (nothing asked it to move)", actual: "state \(now)",
                   "the device moved from \(name(of: settled)) to \(now) with no request")
         }
@@ -180,20 +181,9 @@ final class CaseContext {
 
     /// The device state as a GET (v2) or a read of `device_state` (v1, state bits only) reports it.
     func readState() throws -> UInt32? {
-        switch generation {
-        case .v2:
-            if case .state(let s, _) = try op(.getState) { observe(s); return s }
-            observe(nil)
-            return nil
-        case .v1:
-            if case .value(let v) = try op(.regionRead(offset: RegionV1.deviceState, width: 4)) {
-                let s = UInt32(truncatingIfNeeded: v) & RegionV1.stateMask
-                observe(s)
-                return s
-            }
-            observe(nil)
-            return nil
-        }
+        let s = dialect.state(in: try op(dialect.readState))
+        observe(s)
+        return s
     }
 
     /// The raw 32-bit `device_state` register (v1).
@@ -209,7 +199,7 @@ final class CaseContext {
         let resume = spec.stateName(forRole: "resume")
         let leavingResume = position.known != nil && position.known == resume && spec.state(value: value)?.name != resume
         let from = position.known
-        let answer = try send(value)
+        let answer = try dialect.send(value, self)
         if let from, answer.succeeded, let to = spec.state(value: value)?.name, to != from { position.lastRequest = (from, to) }
         if leavingResume {
             if answer.succeeded, let e = position.refusedResumeWrite {
@@ -230,25 +220,6 @@ final class CaseContext {
             position.refusedResumeWrite = nil
         }
         return answer
-    }
-
-    private func send(_ value: UInt32) throws -> SetAnswer {
-        switch generation {
-        case .v2:
-            let outcome = try op(.setState(value))
-            switch outcome {
-            case .state(_, let fd):
-                if fd >= 0 { openedFDs.append(fd) }
-                return SetAnswer(errno: nil, fd: fd)
-            case .failed(let e): return SetAnswer(errno: e, fd: -1)
-            default: return SetAnswer(errno: nil, fd: -1)
-            }
-        case .v1:
-            let current = try readRawStateV1() ?? 0
-            let word = value > RegionV1.stateMask ? value : (current & ~RegionV1.stateMask) | value
-            let outcome = try op(.regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(word)))
-            return SetAnswer(errno: outcome.errno, fd: -1)
-        }
     }
 
     func request(_ name: String) throws -> SetAnswer { try request(try value(of: name)) }
@@ -339,7 +310,7 @@ final class CaseContext {
                 throw Blocked(reason: "arc \(arc.from)->\(arc.to) left the device in \(where_)", cause: subject)
             }
             switch arc.session {
-            case .opensSave, .opensResume: fd = answer.fd >= 0 ? answer.fd : (generation == .v1 ? -1 : nil)
+            case .opensSave, .opensResume: fd = answer.fd >= 0 ? answer.fd : (dialect.hasDataFD ? nil : -1)
             case .ends: fd = nil
             case .keeps, .none: break
             }
@@ -363,7 +334,7 @@ final class CaseContext {
     /// next step can walk out of it; without one at hand, forgets the position (the next move resets).
     func settleResume() {
         guard position.known != nil, position.known == spec.stateName(forRole: "resume"), !resumeLoaded else { return }
-        if resumeFD != nil || generation == .v1, let stream = cache.stream,
+        if resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
            (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil) {
             resumeLoaded = true
         } else {
@@ -431,42 +402,7 @@ final class CaseContext {
     /// Leaves the device in the save state. A large stream is spooled to a file as it arrives, never held whole.
     func captureStream(viaPreCopy: Bool = false) throws -> SavedStream {
         let stream = newStream()
-        switch generation {
-        case .v2:
-            let save = try role("save")
-            var fd: Int32?
-            if viaPreCopy {
-                let pre = try role("pre-copy")
-                fd = try enter(pre, fresh: true)
-                guard let f = fd else {
-                    throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
-                }
-                let end = try drain(fd: f, stopAtENOMSG: true, into: stream)
-                if let e = end.errno, e != .ENOMSG { throw Blocked(reason: "pre-copy read failed with \(e)") }
-                guard let path = machine.path(from: pre, to: save) else { throw Blocked(reason: "no path \(pre)->\(save)") }
-                fd = try walk(path, from: pre, fd: f)
-            } else {
-                fd = try enter(save, fresh: true)
-            }
-            guard let f = fd, f >= 0 else {
-                throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc(.dataFD), to: save))
-            }
-            let end = try drain(fd: f, stopAtENOMSG: false, into: stream)
-            if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)", cause: .streamEnd) }
-            // The stream goes back in the pieces it came out in, as a migration's destination writes what the
-            // source read (and then no piece is copied on the way).
-            if !viaPreCopy, !stream.pieceSizes.isEmpty { cache.transactions = stream.pieceSizes }
-            stream.label = "the saved stream (\(stream.count) bytes\(viaPreCopy ? ", read partly in \(try role("pre-copy"))" : ""))"
-        case .v1:
-            // The v1 region protocol moves the stream in the device's own transactions; it stays in memory.
-            try enter(try role("save"), fresh: true)
-            var sizes: [Int] = []
-            do { try stream.append(try V1Stream(self).save(transactions: &sizes)) } catch let n as NotDrained {
-                throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations",
-                              cause: .check(.saveProtocol(.drains)))
-            }
-            cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
-        }
+        try dialect.captureStream(into: stream, viaPreCopy: viaPreCopy, self)
         return stream
     }
 
@@ -502,38 +438,6 @@ final class CaseContext {
 
     /// Writes a resume stream in pieces of the given sizes (cycled); returns the errno of the first refused write.
     func write(_ stream: SavedStream, to fd: Int32?, segments: [Int]) throws -> Errno? {
-        let resume = try role("resume")
-        switch generation {
-        case .v2:
-            guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
-            let total = stream.count
-            var offset: UInt64 = 0, i = 0, writes = 0
-            while offset < total {
-                let patterned = writes < Self.patternWrites && offset < Self.patternBytes
-                let size = patterned ? max(1, segments[i % segments.count]) : stream.bulkSize(at: offset)
-                if patterned { i += 1 }
-                let piece = try stream.read(at: offset, count: Int(min(UInt64(size), total - offset)))
-                writes += 1
-                if let label = stream.label { device.nextData = "\(label): bytes \(offset)..\(offset + UInt64(piece.count) - 1)" }
-                var outcome = try op(.write(fd: f, bytes: piece))
-                var written = 0
-                while true {
-                    guard case .value(let n) = outcome, n > 0 else {
-                        position.refusedResumeWrite = outcome.errno ?? .EIO
-                        return outcome.errno ?? .EIO
-                    }
-                    written += Int(n)
-                    if written >= piece.count { break }
-                    if let label = stream.label {
-                        device.nextData = "\(label): bytes \(offset + UInt64(written))..\(offset + UInt64(piece.count) - 1)"
-                    }
-                    outcome = try op(.write(fd: f, bytes: Array(piece[written...])))
-                }
-                offset += UInt64(piece.count)
-            }
-            return nil
-        case .v1:
-            return try V1Stream(self).resume(try stream.read(at: 0, count: Int(stream.count)), segments: segments)
-        }
+        try dialect.write(stream, to: fd, segments: segments, self)
     }
 }

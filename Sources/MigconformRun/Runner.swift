@@ -496,15 +496,7 @@ public final class Runner {
 
     /// The state the device reports, by name, when it can be read.
     func finalState() throws -> String? {
-        switch target.generation {
-        case .v2:
-            if case .state(let s, _) = try device.perform(.getState) { return MigrationState(rawValue: s).description }
-        case .v1:
-            if case .value(let v) = try device.perform(.regionRead(offset: 0, width: 4)) {
-                return v & 7 == 1 ? "RUNNING" : "device_state 0x\(String(v, radix: 16))"
-            }
-        }
-        return nil
+        try target.generation.dialect.finalState(device)
     }
 
     /// Runs one case: positions, checks, records, and maps the outcome to a verdict by the rule's level.
@@ -604,13 +596,11 @@ public final class Runner {
         // What positioning from a reset issues (CaseContext.enter): the reset and a read of the state, then each
         // single-step request followed by a read (v1: a read-modify-write of device_state, then a read).
         let walk = machine.walk(from: machine.initial.name, to: start) ?? []
-        let read: DeviceOperation = target.generation == .v2 ? .getState : .regionRead(offset: RegionV1.deviceState, width: 4)
+        let dialect = target.generation.dialect
+        let read = dialect.readState
         let requests: [DeviceOperation] = walk.flatMap { arc -> [DeviceOperation] in
             guard let v = spec.state(named: arc.to)?.value else { return [] }
-            switch target.generation {
-            case .v2: return [.setState(v), read]
-            case .v1: return [read, .regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(v)), read]
-            }
+            return dialect.positioningRequest(v)
         }
         let positioning = ([.reset, read] + requests).map { TranscriptEntry(step: 0, operation: $0, outcome: nil, micros: 0) }
         return (positioning + transcript).enumerated().map { k, e in var e = e; e.step = k; return e }

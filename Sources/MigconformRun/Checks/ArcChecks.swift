@@ -98,7 +98,7 @@ enum ArcChecks {
             return .violated(expected: "state \(s)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                              message: "a request for the current state moved the device")
         }
-        if ctx.generation == .v2 && answer.fd != -1 {
+        if ctx.dialect.hasDataFD && answer.fd != -1 {
             return .violated(expected: "data_fd -1", actual: "data_fd \(answer.fd)",
                              message: "a request for the current state \(s) returned a data fd")
         }
