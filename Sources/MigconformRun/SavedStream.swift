@@ -167,7 +167,7 @@ public final class SavedStream {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var template = Array((dir + "/.migconform-stream-XXXXXX").utf8CString)
         let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        let path = String(cString: template)
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         guard f >= 0 else { throw SpoolError(path: path, what: "cannot create", errno: errno) }
         unlink(path)
         spoolPath = path

@@ -15,9 +15,9 @@ enum PeerChecks {
     }
 
     /// One of the other devices, by the wrapping of its operations.
-    struct Other {
+    struct Other: Sendable {
         let name: String
-        let wrap: (DeviceOperation) -> DeviceOperation
+        let wrap: @Sendable (DeviceOperation) -> DeviceOperation
         static let peer = Other(name: "peer", wrap: { .onPeer($0) })
         static let foreign = Other(name: "foreign device", wrap: { .onForeign($0) })
 
