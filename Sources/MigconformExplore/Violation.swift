@@ -27,7 +27,9 @@ public enum ViolationKind: Hashable, Sendable {
         func errorSticky(_ e: ErrorStickyCheck.Expect) -> Rule? {
             find { if case .errorSticky(let p) = $0 { p.expect == e } else { false } }
         }
-        func reset(_ e: ResetCheck.Expect) -> Rule? { find { if case .reset(let p) = $0 { p.expect == e } else { false } } }
+        func reset(_ e: ResetCheck.Expect) -> Rule? {
+            find { if case .reset(let p) = $0 { p.expect == e } else { false } }
+        }
         func invariant(_ n: InvariantCheck.Name) -> Rule? {
             find { if case .invariant(let p) = $0 { p.name == n } else { false } }
         }
@@ -46,7 +48,9 @@ public enum ViolationKind: Hashable, Sendable {
             if unadvertised.contains(label) {
                 return first { if case .rejectedValue(let p) = $0 { p.unadvertised } else { false } }
             }
-            return first { if case .rejectedValue(let p) = $0 { p.values.contains { $0.label == label } } else { false } }
+            return first {
+                if case .rejectedValue(let p) = $0 { p.values.contains { $0.label == label } } else { false }
+            }
         case .forbidden: return find { $0.kind == .forbiddenArc }
         case .errorSticky: return errorSticky(.requestsRefused)
         case .errorReset: return errorSticky(.resetRecovers)
@@ -59,7 +63,8 @@ public enum ViolationKind: Hashable, Sendable {
         case .resumeCorrupt: return stopFails(.corrupt)
         case .resumeFailedState:
             return spec.rules.first {
-                if case .resumeDamaged(let p) = $0.check { p.expect == .stateAfterFailure && $0.variant == nil } else { false }
+                guard case .resumeDamaged(let p) = $0.check else { return false }
+                return p.expect == .stateAfterFailure && $0.variant == nil
             }
         case .noSpontaneousChange: return invariant(.noSpontaneousChange)
         case .errorOnlyAfterFailure: return invariant(.errorOnlyAfterFailure)

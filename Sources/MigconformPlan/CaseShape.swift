@@ -45,7 +45,8 @@ public struct CaseShape: Sendable, Equatable {
             switch p.expect {
             case .resumeOnPeer: return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
             case .twoDeviceOrder: return CaseShape(start: initial, end: initial, sets: 7, resets: 0)
-            case .foreignRefused: return CaseShape(start: initial, end: initial, sets: dist(initial, resume) + 1, resets: 1)
+            case .foreignRefused:
+                return CaseShape(start: initial, end: initial, sets: dist(initial, resume) + 1, resets: 1)
             }
         case .dmaLogging:
             if c.to != nil { return CaseShape(start: c.from, end: c.to, sets: 1, resets: 0) }

@@ -259,7 +259,8 @@ final class CaseContext {
         }
         // A state the profile cannot reach: the device's flags lack a mandatory one (the flags rules judge that).
         guard let path, let start else {
-            throw Blocked(reason: "no way to \(state) on this profile", cause: .check(.migrationFlags(.includesMandatory)))
+            throw Blocked(reason: "no way to \(state) on this profile",
+                          cause: .check(.migrationFlags(.includesMandatory)))
         }
         let fd = try walk(path, from: start)
         if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {

@@ -119,7 +119,8 @@ struct DialectV2: Dialect {
                 written += Int(n)
                 if written >= piece.count { break }
                 if let label = stream.label {
-                    ctx.device.nextData = "\(label): bytes \(offset + UInt64(written))..\(offset + UInt64(piece.count) - 1)"
+                    let first = offset + UInt64(written), last = offset + UInt64(piece.count) - 1
+                    ctx.device.nextData = "\(label): bytes \(first)..\(last)"
                 }
                 outcome = try ctx.op(.write(fd: f, bytes: Array(piece[written...])))
             }

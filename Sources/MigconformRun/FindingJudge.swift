@@ -33,7 +33,8 @@ struct FindingJudge {
             case (.roundTrip, .roundTrip): return true
             case (.check(let expectation, let from, let to), _):
                 return expectation.matches(check) && (from == nil || c.from == from) && (to == nil || c.to == to)
-            case (.resumeAccepted(let damage), .resumeDamaged(let p)): return p.damage == damage && p.expect == .stopFails
+            case (.resumeAccepted(let damage), .resumeDamaged(let p)):
+                return p.damage == damage && p.expect == .stopFails
             default: return false
             }
         }

@@ -299,7 +299,7 @@ public final class Runner {
         var order = tour.steps.compactMap { step -> Int? in if case .run(let i) = step { return i }; return nil }
         order += plan.cases.indices.filter { !order.contains($0) }
         // Host health is judged over the whole run: last.
-        let health = order.filter { plan.cases[$0].rule.check.kind == .hostHealth }
+        let health = order.filter { plan.cases[$0].rule.check.judgedAtEndOfRun }
         order = order.filter { !health.contains($0) } + health
         var byIndex: [Int: CaseResult] = [:]
         var judge = FindingJudge(cases: plan.cases)
@@ -318,7 +318,7 @@ public final class Runner {
                 result.otherShard = other
             } else if let reason = stopped, testCase.disposition == .run {
                 result = Self.result(testCase, .skipped, "not run: \(reason)")
-            } else if let w = wedged, testCase.disposition == .run, testCase.rule.check.kind != .hostHealth {
+            } else if let w = wedged, testCase.disposition == .run, !testCase.rule.check.judgedAtEndOfRun {
                 result = Self.result(testCase, .skipped, "not run: the device is wedged (\(w))")
             } else {
                 executed = attemptJudged(testCase, index: index, machine: machine, attempt: 1)
@@ -520,7 +520,7 @@ public final class Runner {
         case .skipped(let why): return Executed(result: Self.result(testCase, .skipped, why))
         case .run: break
         }
-        if testCase.rule.check.kind == .hostHealth { return Executed(result: judgeHostHealth(testCase)) }
+        if testCase.rule.check.judgedAtEndOfRun { return Executed(result: judgeHostHealth(testCase)) }
         let ctx = CaseContext(device: device, machine: machine, testCase: testCase, cache: streamCache, position: position)
         let startedIn = position.known
         let start = DispatchTime.now().uptimeNanoseconds

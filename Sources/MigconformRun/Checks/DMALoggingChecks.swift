@@ -128,21 +128,23 @@ enum DMALoggingChecks {
     }
 
     /// The START requests the core refuses before a driver sees them.
-    static func limitRequest(_ name: String) -> [DMARange] {
+    static func limitRequest(_ limit: DMALoggingCheck.Limit) -> [DMARange] {
         let w = window, p = pageSize
-        switch name {
-        case "zero-ranges": return []
-        case "too-many-ranges":
+        switch limit {
+        case .zeroRanges: return []
+        case .tooManyRanges:
             return (0...UInt64(DMALogging.maximumRanges)).map { DMARange(iova: w.iova + $0 * 2 * p, length: p) }
-        case "unaligned": return [DMARange(iova: w.iova + 512, length: p)]
-        case "overflow": return [DMARange(iova: UInt64.max - p + 1, length: 2 * p)]
-        default: return [DMARange(iova: w.iova, length: 2 * p), DMARange(iova: w.iova + p, length: 2 * p)]
+        case .unaligned: return [DMARange(iova: w.iova + 512, length: p)]
+        case .overflow: return [DMARange(iova: UInt64.max - p + 1, length: 2 * p)]
+        case .overlap: return [DMARange(iova: w.iova, length: 2 * p), DMARange(iova: w.iova + p, length: 2 * p)]
         }
     }
 
+    /// One limit per case, bound by the expander (the case's value label is the limit's name).
     static func coreLimit(_ ctx: CaseContext) throws -> CheckOutcome {
-        let name = ctx.testCase.valueLabel ?? "overlap"
-        let ranges = limitRequest(name)
+        let limit = ctx.testCase.valueLabel.flatMap(DMALoggingCheck.Limit.init(rawValue:)) ?? .overlap
+        let name = limit.rawValue
+        let ranges = limitRequest(limit)
         return ctx.refusal(try start(ctx, ranges: ranges), "START with \(name)",
                            ifAccepted: "DMA logging START accepted \(ranges.count) ranges (\(name))",
                            expected: "START with \(name) fails")

@@ -108,7 +108,8 @@ enum StreamChecks {
         /// The two counts of the first answer; a failure blocks the case under the `supported` rule.
         func counts() throws -> (initial: UInt64, dirty: UInt64) {
             guard case .precopy(let initial, let dirty) = first else {
-                throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first))", cause: .check(.precopyInfo(.supported)))
+                throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first))",
+                              cause: .check(.precopyInfo(.supported)))
             }
             return (initial, dirty)
         }

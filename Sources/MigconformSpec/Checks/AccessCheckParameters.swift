@@ -18,6 +18,7 @@ public struct DeviceAccessCheck: CheckParameters {
     }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `host-health`: no new taint, WARNING or BUG across the run.
@@ -27,6 +28,7 @@ public struct HostHealthCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) {}
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { true }
 }
 
 /// `dma-logging`: the device's DMA log and the core's limits on its requests.
@@ -60,6 +62,7 @@ public struct DMALoggingCheck: CheckParameters {
     }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `peer`: two devices.
@@ -74,4 +77,5 @@ public struct PeerCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }

@@ -25,6 +25,7 @@ public struct ArcCheck: CheckParameters {
     }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `combination`: ordered pairs of settable states more than one arc apart.
@@ -37,6 +38,7 @@ public struct CombinationCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `same-state`: a request for the state the device is in.
@@ -46,6 +48,7 @@ public struct SameStateCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) {}
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `rejected-value`: requests for values that must be refused.
@@ -65,6 +68,7 @@ public struct RejectedValueCheck: CheckParameters {
     }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `forbidden-arc`: requests the path rules forbid.
@@ -74,6 +78,7 @@ public struct ForbiddenArcCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) {}
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `reset`: `VFIO_DEVICE_RESET` from every settable state.
@@ -86,4 +91,5 @@ public struct ResetCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }

@@ -170,6 +170,8 @@ public enum Check: Sendable, Equatable {
     public var usesDataFD: Bool { parameters.usesDataFD }
     /// The runner resets the device after the case (it may leave the error state or a failed resume behind).
     public var endsWithReset: Bool { parameters.endsWithReset }
+    /// The runner judges the case itself, after every other case.
+    public var judgedAtEndOfRun: Bool { parameters.judgedAtEndOfRun }
 }
 
 /// The parameters of one check kind: their schema, their decoding and the facts of the kind the runner and the
@@ -184,4 +186,6 @@ public protocol CheckParameters: Sendable, Equatable {
     var usesDataFD: Bool { get }
     /// The runner resets the device after the case (it may leave the error state or a failed resume behind).
     var endsWithReset: Bool { get }
+    /// The runner judges the case itself, after every other case: it looks at the whole run (host health).
+    var judgedAtEndOfRun: Bool { get }
 }

@@ -13,6 +13,7 @@ public struct ErrorStickyCheck: CheckParameters {
     // The error state is reached by a failed resume of a saved stream.
     public var usesDataFD: Bool { true }
     public var endsWithReset: Bool { true }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `invariant`: properties that hold after every step.
@@ -27,4 +28,5 @@ public struct InvariantCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { name = try a.required("name") }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }

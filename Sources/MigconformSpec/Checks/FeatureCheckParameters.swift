@@ -14,6 +14,7 @@ public struct MigrationFlagsCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `feature`: one raw `VFIO_DEVICE_FEATURE` call.
@@ -53,4 +54,5 @@ public struct FeatureCheck: CheckParameters {
     }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }

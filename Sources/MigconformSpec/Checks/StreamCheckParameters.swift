@@ -10,6 +10,7 @@ public struct StreamEndCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { extraReads = a.int("extra-reads") ?? 3 }
     public var usesDataFD: Bool { true }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `session-kept`: arcs that keep the session.
@@ -19,6 +20,7 @@ public struct SessionKeptCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) {}
     public var usesDataFD: Bool { true }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `session-ended`: arcs (and reset) that end the session.
@@ -31,6 +33,7 @@ public struct SessionEndedCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { after = try a.required("after") }
     public var usesDataFD: Bool { true }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `precopy-info`: `VFIO_MIG_GET_PRECOPY_INFO` semantics.
@@ -48,6 +51,7 @@ public struct PrecopyInfoCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
     public var usesDataFD: Bool { true }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `round-trip`: save, then resume the same bytes in given write sizes.
@@ -68,6 +72,7 @@ public struct RoundTripCheck: CheckParameters {
     }
     public var usesDataFD: Bool { true }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `resume-damaged`: resume a damaged stream and check the device's answer.
@@ -100,4 +105,5 @@ public struct ResumeDamagedCheck: CheckParameters {
     }
     public var usesDataFD: Bool { true }
     public var endsWithReset: Bool { true }
+    public var judgedAtEndOfRun: Bool { false }
 }

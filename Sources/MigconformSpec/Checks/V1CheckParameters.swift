@@ -12,6 +12,7 @@ public struct ReservedBitsCheck: CheckParameters {
     public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
     public var usesDataFD: Bool { false }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
 
 /// `save-protocol`: pending_bytes, data_offset and data_size of the v1 save sequence.
@@ -33,4 +34,5 @@ public struct SaveProtocolCheck: CheckParameters {
     }
     public var usesDataFD: Bool { true }
     public var endsWithReset: Bool { false }
+    public var judgedAtEndOfRun: Bool { false }
 }
