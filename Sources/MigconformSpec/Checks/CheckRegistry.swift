@@ -1,9 +1,10 @@
 /// The runner's vocabulary: every check a rule can ask for.
 ///
 /// The registry of check kinds. A kind is a parameter type conforming to ``CheckParameters`` (its schema, its
-/// decoding, its facts), in a file of its own under `Checks/`, named here three times: a case of ``CheckKind``, a case
-/// of ``Check`` and a line of ``CheckKind/decode(_:)``. The compiler then lists every switch that still lacks it: the
-/// quantifier (`Expander.bind`), the planner's shape (`CaseShape`), the executor (`CheckExecutor.run`).
+/// decoding, its facts) in a file of its own under `Checks/`, named in this file only: a case of ``CheckKind``, a
+/// case of ``Check``, and a line in each of ``parametersType``, ``decode(_:)`` and ``Check/parameters``. The compiler
+/// then lists every switch that still lacks it: the quantifier (`Expander.bind`), the planner's shape
+/// (`CaseShape.of`), the executor (`CheckExecutor.run`). README.md, "How to add a check kind".
 public enum CheckKind: String, Sendable, CaseIterable {
     /// `VFIO_DEVICE_FEATURE_MIGRATION` GET and what the flags word may hold.
     case migrationFlags = "migration-flags"
