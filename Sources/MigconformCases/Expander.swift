@@ -92,27 +92,30 @@ public enum Expander {
         func perArc(_ arcs: [Arc]) -> [TestCase] {
             arcs.map { TestCase(id: "\(rule.id)[\($0.from)->\($0.to)]", rule: rule, from: $0.from, to: $0.to, path: [$0]) }
         }
-        switch check.kind {
+        switch check {
         case .migrationFlags, .streamEnd, .precopyInfo, .roundTrip, .resumeDamaged, .invariant, .errorSticky,
              .reservedBits, .saveProtocol, .hostHealth, .peer:
             return one()
-        case .feature:
-            if check.string("from") == "error" {
+        case .feature(let p):
+            switch p.from {
+            case .error:
                 // One case, in the error state reached by a failed resume (see the check).
                 return [TestCase(id: "\(rule.id)[\(m.spec.stateName(forRole: "error") ?? "ERROR")]", rule: rule)]
+            case .everySettableState: return perState(m.settableStates)
+            case .initial: return one()
             }
-            return check.string("from") == "every-settable-state" ? perState(m.settableStates) : one()
-        case .deviceAccess:
-            let names = check.strings("in") ?? ["every-settable-state"]
-            if names.contains("every-settable-state") { return perState(m.settableStates) }
-            return perState(m.settableStates.filter { names.contains($0.name) })
-        case .arc:
-            let tags = Set(check.strings("tags") ?? [])
-            let excluded = Set(check.strings("exclude-tags") ?? [])
+        case .deviceAccess(let p):
+            if p.states.contains("every-settable-state") { return perState(m.settableStates) }
+            return perState(m.settableStates.filter { p.states.contains($0.name) })
+        case .arc(let p):
+            let tags = Set(p.tags)
+            let excluded = Set(p.excludeTags)
             // fd-direction looks at the fd an arc returns: only arcs that start a session have one.
-            let opening = check.string("expect") == "fd-direction"
-            return perArc(m.arcs.filter { (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags)
-                                          && (!opening || $0.session.opensSession) })
+            let opening = p.expect == .fdDirection
+            return perArc(m.arcs.filter {
+                (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags)
+                    && (!opening || $0.session.opensSession)
+            })
         case .combination:
             var out: [TestCase] = []
             for a in m.settableStates {
@@ -125,19 +128,21 @@ public enum Expander {
             return out
         case .sameState:
             return perState(m.settableStates)
-        case .reset:
-            guard check.string("expect") == "session-ended" else { return perState(m.settableStates) }
+        case .reset(let p):
+            guard p.expect == .sessionEnded else { return perState(m.settableStates) }
             // Only states in which a session is open after entering them from the initial state.
             return perState(m.settableStates.filter { s in
                 m.path(from: m.initial.name, to: s.name).map { m.sessionOpen(after: $0, startingWithSession: false) } ?? false
             })
-        case .rejectedValue:
+        case .rejectedValue(let p):
             var values: [(UInt32, String)] = []
-            for v in check.params["values"]?.arrayValue ?? [] {
-                if let name = v.stringValue, let s = m.spec.state(named: name) { values.append((s.value, name)) }
-                else if let n = v.uint64Value { values.append((UInt32(truncatingIfNeeded: n), String(n))) }
+            for v in p.values {
+                switch v {
+                case .state(let name): if let s = m.spec.state(named: name) { values.append((s.value, name)) }
+                case .value(let n): values.append((n, v.label))
+                }
             }
-            if check.params["unadvertised"]?.boolValue == true {
+            if p.unadvertised {
                 values += m.unadvertisedStates.map { ($0.value, $0.name) }
             }
             var out: [TestCase] = []
@@ -152,18 +157,16 @@ public enum Expander {
             return m.spec.paths.forbidden
                 .filter { Set($0.requires).isSubset(of: m.features) && m.isSettable($0.from) && m.isSettable($0.to) }
                 .map { TestCase(id: "\(rule.id)[\($0.from)->\($0.to)]", rule: rule, from: $0.from, to: $0.to) }
-        case .dmaLogging:
-            switch check.string("expect") {
-            case "core-limit":
-                return (check.strings("limits") ?? []).map {
-                    TestCase(id: "\(rule.id)[\($0)]", rule: rule, valueLabel: $0)
-                }
-            case "survives-arcs":
+        case .dmaLogging(let p):
+            switch p.expect {
+            case .coreLimit:
+                return p.limits.map { TestCase(id: "\(rule.id)[\($0.rawValue)]", rule: rule, valueLabel: $0.rawValue) }
+            case .survivesArcs:
                 return perArc(m.arcs)
-            case "no-new-dirty-in-stop":
-                let names = check.strings("in") ?? []
-                return perState(m.settableStates.filter { names.contains($0.name) })
-            default:
+            case .noNewDirtyInStop:
+                return perState(m.settableStates.filter { p.states.contains($0.name) })
+            case .probeConsistent, .startPageSize, .secondStartFails, .reportBeforeStartFails, .reportOnlySets,
+                 .reportPageSizes:
                 return one()
             }
         case .sessionKept:

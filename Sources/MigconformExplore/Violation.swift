@@ -15,44 +15,59 @@ public enum ViolationKind: Hashable, Sendable {
     case resumeIncomplete, resumeCorrupt, resumeFailedState
     case noSpontaneousChange, errorOnlyAfterFailure
 
-    /// The spec rule this violation breaks, when the spec has one.
+    /// The spec rule this violation breaks, when the spec has one: a rule of the main reading first.
     public func rule(in spec: Spec, unadvertised: Set<String>) -> Rule? {
-        func find(_ kind: CheckKind, _ key: String? = nil, _ value: String? = nil) -> Rule? {
-            spec.rules.first { $0.check.kind == kind && (key == nil || $0.check.string(key!) == value) && $0.variant == nil }
-                ?? spec.rules.first { $0.check.kind == kind && (key == nil || $0.check.string(key!) == value) }
+        func find(_ matches: (Check) -> Bool) -> Rule? {
+            spec.rules.first { matches($0.check) && $0.variant == nil } ?? spec.rules.first { matches($0.check) }
+        }
+        func arc(_ e: ArcCheck.Expect) -> Rule? { find { if case .arc(let p) = $0 { p.expect == e } else { false } } }
+        func combination(_ e: CombinationCheck.Expect) -> Rule? {
+            find { if case .combination(let p) = $0 { p.expect == e } else { false } }
+        }
+        func errorSticky(_ e: ErrorStickyCheck.Expect) -> Rule? {
+            find { if case .errorSticky(let p) = $0 { p.expect == e } else { false } }
+        }
+        func reset(_ e: ResetCheck.Expect) -> Rule? {
+            find { if case .reset(let p) = $0 { p.expect == e } else { false } }
+        }
+        func invariant(_ n: InvariantCheck.Name) -> Rule? {
+            find { if case .invariant(let p) = $0 { p.name == n } else { false } }
+        }
+        func first(_ matches: (Check) -> Bool) -> Rule? { spec.rules.first { matches($0.check) } }
+        func stopFails(_ d: ResumeDamagedCheck.Damage) -> Rule? {
+            first { if case .resumeDamaged(let p) = $0 { p.damage == d && p.expect == .stopFails } else { false } }
         }
         switch self {
-        case .arcState: return find(.arc, "expect", "state")
-        case .arcDataFD: return find(.arc, "expect", "data-fd")
-        case .getDataFD: return find(.arc, "expect", "get-fd")
-        case .combinationState: return find(.combination, "expect", "state") ?? find(.arc, "expect", "state")
-        case .combinationDataFD: return find(.combination, "expect", "data-fd") ?? find(.arc, "expect", "data-fd")
-        case .sameState: return find(.sameState)
+        case .arcState: return arc(.state)
+        case .arcDataFD: return arc(.dataFD)
+        case .getDataFD: return arc(.getFD)
+        case .combinationState: return combination(.state) ?? arc(.state)
+        case .combinationDataFD: return combination(.dataFD) ?? arc(.dataFD)
+        case .sameState: return find { $0.kind == .sameState }
         case .rejectedValue(let label):
             if unadvertised.contains(label) {
-                return spec.rules.first { $0.check.kind == .rejectedValue && $0.check.params["unadvertised"]?.boolValue == true }
+                return first { if case .rejectedValue(let p) = $0 { p.unadvertised } else { false } }
             }
-            return spec.rules.first { r in
-                r.check.kind == .rejectedValue && (r.check.params["values"]?.arrayValue ?? []).contains {
-                    $0.stringValue == label || $0.uint64Value.map(String.init) == label
-                }
+            return first {
+                if case .rejectedValue(let p) = $0 { p.values.contains { $0.label == label } } else { false }
             }
-        case .forbidden: return find(.forbiddenArc)
-        case .errorSticky: return find(.errorSticky, "expect", "requests-refused")
-        case .errorReset: return find(.errorSticky, "expect", "reset-recovers")
-        case .resetState: return find(.reset, "expect", "state")
-        case .resetEndsSession: return find(.reset, "expect", "session-ended")
-        case .sessionEnded: return find(.sessionEnded)
-        case .streamEnd: return find(.streamEnd)
-        case .roundTrip: return spec.rules.first { $0.check.kind == .roundTrip && $0.check.string("via") != "pre-copy" }
-        case .resumeIncomplete:
-            return spec.rules.first { $0.check.kind == .resumeDamaged && $0.check.string("damage") == "truncate" && $0.check.string("expect") == "stop-fails" }
-        case .resumeCorrupt:
-            return spec.rules.first { $0.check.kind == .resumeDamaged && $0.check.string("damage") == "corrupt" && $0.check.string("expect") == "stop-fails" }
+        case .forbidden: return find { $0.kind == .forbiddenArc }
+        case .errorSticky: return errorSticky(.requestsRefused)
+        case .errorReset: return errorSticky(.resetRecovers)
+        case .resetState: return reset(.state)
+        case .resetEndsSession: return reset(.sessionEnded)
+        case .sessionEnded: return find { $0.kind == .sessionEnded }
+        case .streamEnd: return find { $0.kind == .streamEnd }
+        case .roundTrip: return first { if case .roundTrip(let p) = $0 { p.via != .preCopy } else { false } }
+        case .resumeIncomplete: return stopFails(.truncate)
+        case .resumeCorrupt: return stopFails(.corrupt)
         case .resumeFailedState:
-            return spec.rules.first { $0.check.kind == .resumeDamaged && $0.check.string("expect") == "state-after-failure" && $0.variant == nil }
-        case .noSpontaneousChange: return find(.invariant, "name", "no-spontaneous-change")
-        case .errorOnlyAfterFailure: return find(.invariant, "name", "error-only-after-failure")
+            return spec.rules.first {
+                guard case .resumeDamaged(let p) = $0.check else { return false }
+                return p.expect == .stateAfterFailure && $0.variant == nil
+            }
+        case .noSpontaneousChange: return invariant(.noSpontaneousChange)
+        case .errorOnlyAfterFailure: return invariant(.errorOnlyAfterFailure)
         }
     }
 }

@@ -30,9 +30,7 @@ public struct CaseShape: Sendable, Equatable {
         // Cases that use the data fd need a fresh session; so does any case starting in the resume state (a valid
         // stream is written there first).
         if let start = shape.start, d.sessionStates.contains(start) {
-            let usesFD: Set<CheckKind> = [.sessionKept, .sessionEnded, .streamEnd, .precopyInfo, .roundTrip, .saveProtocol,
-                                          .resumeDamaged, .errorSticky]
-            shape.fresh = usesFD.contains(check.kind) || start == resume
+            shape.fresh = check.usesDataFD || start == resume
         }
         return shape
     }
@@ -40,21 +38,22 @@ public struct CaseShape: Sendable, Equatable {
     private static func shapeOf(_ c: TestCase, _ m: Machine, _ check: Check, _ initial: String, _ save: String?,
                                 _ pre: String?, _ resume: String?, _ exit: String?, _ d: Distances,
                                 _ dist: (String?, String?) -> Int) -> CaseShape {
-        switch check.kind {
+        switch check {
         case .migrationFlags, .hostHealth:
             return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
-        case .peer:
-            switch check.string("expect") {
-            case "resume-on-peer": return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
-            case "two-device-order": return CaseShape(start: initial, end: initial, sets: 7, resets: 0)
-            default: return CaseShape(start: initial, end: initial, sets: dist(initial, resume) + 1, resets: 1)
+        case .peer(let p):
+            switch p.expect {
+            case .resumeOnPeer: return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
+            case .twoDeviceOrder: return CaseShape(start: initial, end: initial, sets: 7, resets: 0)
+            case .foreignRefused:
+                return CaseShape(start: initial, end: initial, sets: dist(initial, resume) + 1, resets: 1)
             }
         case .dmaLogging:
             if c.to != nil { return CaseShape(start: c.from, end: c.to, sets: 1, resets: 0) }
             return CaseShape(start: c.from, end: c.from, sets: 0, resets: 0)
-        case .feature:
+        case .feature(let p):
             // From the error state: a failed resume gets there, and only a reset leaves it.
-            if check.string("from") == "error" { return CaseShape(start: resume, end: initial, sets: 1, resets: 1) }
+            if p.from == .error { return CaseShape(start: resume, end: initial, sets: 1, resets: 1) }
             guard let s = c.from else { return CaseShape(start: nil, end: nil, sets: 0, resets: 0) }
             return CaseShape(start: s, end: s, sets: 0, resets: 0)
         case .deviceAccess:
@@ -68,28 +67,28 @@ public struct CaseShape: Sendable, Equatable {
             return CaseShape(start: c.from, end: next ?? c.from, sets: next == nil ? 1 : 2, resets: 0)
         case .reset:
             return CaseShape(start: c.from, end: initial, sets: 0, resets: 1)
-        case .errorSticky:
-            let refused = check.string("expect") == "requests-refused" ? m.settableStates.count : 0
+        case .errorSticky(let p):
+            let refused = p.expect == .requestsRefused ? m.settableStates.count : 0
             return CaseShape(start: resume, end: initial, sets: 1 + refused, resets: 1)
         case .streamEnd, .saveProtocol:
             return CaseShape(start: save, end: save, sets: 0, resets: 0)
-        case .precopyInfo:
-            if check.string("expect") == "supported-in-p2p" {
+        case .precopyInfo(let p):
+            if p.expect == .supportedInP2P {
                 let group = pre.flatMap { m.spec.state(named: $0)?.group }
                 let p2p = m.settableStates.first { $0.group != nil && $0.group == group && $0.name != pre && $0.name != save }
                 return CaseShape(start: p2p?.name ?? pre, end: p2p?.name ?? pre, sets: 0, resets: 0)
             }
-            let moves = check.string("expect") == "refused-outside-precopy" ? 1 : 0
+            let moves = p.expect == .refusedOutsidePrecopy ? 1 : 0
             return CaseShape(start: pre, end: moves == 1 ? save : pre, sets: moves, resets: 0)
-        case .roundTrip:
-            let viaPre = check.string("via") == "pre-copy"
+        case .roundTrip(let p):
+            let viaPre = p.via == .preCopy
             let start = viaPre ? pre : save
             let toSave = viaPre ? dist(pre, save) : 0
             return CaseShape(start: start, end: exit, sets: toSave + dist(save, resume) + 1, resets: 0)
         case .resumeDamaged:
             return CaseShape(start: save, end: initial, sets: dist(save, resume) + 1, resets: 1)
-        case .invariant:
-            if check.string("name") == "no-spontaneous-change" {
+        case .invariant(let p):
+            if p.name == .noSpontaneousChange {
                 let states = m.settableStates.map(\.name)
                 var sets = 0
                 for (a, b) in zip(states, states.dropFirst()) { sets += dist(a, b) }
@@ -99,8 +98,8 @@ public struct CaseShape: Sendable, Equatable {
             var at = m.arcs.first?.from
             for arc in m.arcs { sets += dist(at, arc.from) + 1; at = arc.to }
             return CaseShape(start: m.arcs.first?.from, end: m.arcs.last?.to, sets: sets, resets: 0)
-        case .reservedBits:
-            if check.string("expect") == "reserved-field" { return CaseShape(start: initial, end: initial, sets: 0, resets: 0) }
+        case .reservedBits(let p):
+            if p.expect == .reservedField { return CaseShape(start: initial, end: initial, sets: 0, resets: 0) }
             let next = m.arcs.first { $0.from == initial }?.to
             return CaseShape(start: initial, end: next ?? initial, sets: 1, resets: 0)
         }

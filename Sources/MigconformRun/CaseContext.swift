@@ -11,62 +11,6 @@ import MigconformDevice
 import MigconformPlan
 import MigconformSpec
 
-/// What a check found.
-public enum CheckOutcome: Sendable {
-    /// The device did what the rule asks.
-    case pass(String)
-    /// The device did not: what the rule expected, what happened.
-    case violated(expected: String, actual: String, message: String)
-    /// A precondition failed (an arc needed to set the case up did not work): the case says nothing.
-    case blocked(String)
-    /// The device could not be put in the situation the rule is about.
-    case notApplicable(String)
-}
-
-/// Thrown inside a check when a precondition fails; becomes ``CheckOutcome/blocked(_:)``. `cause` names the
-/// observation that made the case impossible, when one did: the runner reports it under its own rule.
-struct Blocked: Error {
-    var reason: String
-    var cause: Finding.Subject?
-    init(reason: String, cause: Finding.Subject? = nil) { self.reason = reason; self.cause = cause }
-}
-
-/// A device answer that breaks a rule, seen by the run's oracle while any case was positioned, set up, checked or
-/// cleaned up. The runner judges it under the rule it breaks (the case of that rule with the same binding), not
-/// under the case that happened to see it.
-struct Finding {
-    /// What was observed, in terms of the spec's check kinds (so that the spec, not Swift code, names the rule).
-    enum Subject: Equatable {
-        /// A single-step request failed, or succeeded and left the device elsewhere (`arc` rules, `state`).
-        case arcState(from: String, to: String)
-        /// A reset from a known state did not reach the initial state (`reset` rules, `state`).
-        case resetState(from: String)
-        /// A reset in the error state did not leave it (`error-sticky` rules, `reset-recovers`).
-        case errorReset
-        /// ENOMSG or another error where the save stream must end permanently (`stream-end` rules).
-        case streamEnd
-        /// A resume write was refused, and leaving the resume state still succeeded (`resume-damaged`,
-        /// damage `refused-write`).
-        case refusedWrite
-        /// The state changed with no request (`invariant`, `no-spontaneous-change`).
-        case spontaneousChange
-        /// After a failed exit from the resume state the device reports a state the uAPI does not allow
-        /// (`resume-damaged`, `state-after-failure`).
-        case failedResumeState
-        /// The device does not load its own stream (`round-trip` rules); only ever a cause of a block.
-        case roundTrip
-        /// The device accepted a damaged stream (`resume-damaged` with that damage, `stop-fails`); only ever a cause.
-        case resumeAccepted(damage: String)
-        /// The case of a rule of this check kind (and `expect`, and binding, where given) that already judges what
-        /// blocked this one; only ever a cause.
-        case check(CheckKind, expect: String? = nil, from: String? = nil, to: String? = nil)
-    }
-    var subject: Subject
-    var expected: String
-    var actual: String
-    var message: String
-}
-
 /// What a state request answered.
 struct SetAnswer {
     var errno: Errno?
@@ -75,61 +19,14 @@ struct SetAnswer {
     var succeeded: Bool { errno == nil }
 }
 
-/// The state the device is in, as far as the run knows (nil: unknown, reset before going anywhere), and what the
-/// oracle needs to judge the next answer; shared from case to case, as the device is.
-final class DevicePosition {
-    var known: String?
-    /// The state value the device must report while nothing asks it to move (v2), and whether it comes from a
-    /// request that has not been read back yet (a wrong landing is the arc's fault, not a spontaneous change).
-    var settled: UInt32?
-    var settledByRequest = false
-    /// The request behind `settledByRequest`, from a known state: a wrong landing is judged under its arc.
-    var lastRequest: (from: String, to: String)?
-    /// A reset was issued and its result has not been read yet: from this known state, or from one the run did not
-    /// know (empty).
-    var resetFrom: String?
-    /// A write of the open resume session was refused (the exit from the resume state must then fail).
-    var refusedResumeWrite: Errno?
-    /// The last exit from the resume state failed and the state has not been read since: the states the device
-    /// may then report (the resume state, the error state, the steps of the requested path).
-    var failedResumeExit: [String]?
-
-    /// Forgets everything (a transport failure: the device may be anywhere).
-    func forget() {
-        known = nil; settled = nil; settledByRequest = false; resetFrom = nil; failedResumeExit = nil
-    }
-}
-
-/// A valid save stream of the device under test, captured once per run and reused wherever a case must leave
-/// the resume state normally (which needs a complete stream to have been written).
-final class StreamCache {
-    var stream: SavedStream?
-    /// Streams longer than this are spooled to a file instead of memory.
-    var spoolThreshold = SavedStream.defaultSpoolThreshold
-    /// Where spool files go (nil: ``SavedStream/spoolDirectory``, else the temporary folder).
-    var spoolDirectory: String?
-    /// The sizes of the reads (v2) or transactions (v1) the device produced its stream in; resumes write the
-    /// stream back in the same pieces (the v1 header asks for that).
-    var transactions: [Int] = [1 << 16]
-    /// Why no valid stream can be had, once that is known.
-    var unloadable: String?
-    /// The run's path questions, asked of one machine throughout.
-    private var distances: Distances?
-    func distances(_ machine: Machine) -> Distances {
-        if let d = distances, d.machine.spec.id == machine.spec.id, d.machine.features == machine.features { return d }
-        let d = Distances(machine)
-        distances = d
-        return d
-    }
-}
-
 /// Everything a check needs to talk to the device in terms of the spec: requests by state name, positioning,
 /// and the data streams of either protocol generation. Every operation goes through the recorder.
 final class CaseContext {
     let device: RecordingDevice
     let machine: Machine
     let testCase: TestCase
-    let generation: ProtocolGeneration
+    /// What differs between the protocol generations.
+    let dialect: any Dialect
     /// fds this case received; closed when the case ends.
     var openedFDs: [Int32] = []
     /// The resume session this case opened, and whether a complete valid stream was written into it.
@@ -149,7 +46,7 @@ final class CaseContext {
         self.device = device
         self.machine = machine
         self.testCase = testCase
-        self.generation = device.device.generation
+        self.dialect = device.device.generation.dialect
     }
 
     var spec: Spec { machine.spec }
@@ -245,21 +142,21 @@ final class CaseContext {
         }
         if let allowed = position.failedResumeExit {
             position.failedResumeExit = nil
-            if generation == .v2, !allowed.contains(now) {
+            if dialect.judgesSettledStates, !allowed.contains(now) {
                 found(.failedResumeState, expected: allowed.joined(separator: " or "), actual: "state \(now)",
                       "after a failed exit from the resume state the device reports \(now)")
             }
         }
-        if generation == .v2, let settled = position.settled, settled != value, position.settledByRequest,
+        if dialect.judgesSettledStates, let settled = position.settled, settled != value, position.settledByRequest,
            let request = position.lastRequest, request.to == name(of: settled) {
             // A request that succeeded and left the device elsewhere: its arc, or its combination, is at fault.
             let single = machine.arcs.contains { $0.from == request.from && $0.to == request.to }
             let subject: Finding.Subject = single ? .arcState(from: request.from, to: request.to)
-                : .check(.combination, expect: "state", from: request.from, to: request.to)
+                : .check(.combination(.state), from: request.from, to: request.to)
             found(subject, expected: "state \(request.to)", actual: "state \(now)",
                   "\(request.from)->\(request.to) succeeded but left the device in \(now)")
         }
-        if generation == .v2, let settled = position.settled, settled != value, !position.settledByRequest {
+        if dialect.judgesSettledStates, let settled = position.settled, settled != value, !position.settledByRequest {
             found(.spontaneousChange, expected: "state \(name(of: settled)) (nothing asked it to move)", actual: "state \(now)",
                   "the device moved from \(name(of: settled)) to \(now) with no request")
         }
@@ -284,20 +181,9 @@ final class CaseContext {
 
     /// The device state as a GET (v2) or a read of `device_state` (v1, state bits only) reports it.
     func readState() throws -> UInt32? {
-        switch generation {
-        case .v2:
-            if case .state(let s, _) = try op(.getState) { observe(s); return s }
-            observe(nil)
-            return nil
-        case .v1:
-            if case .value(let v) = try op(.regionRead(offset: RegionV1.deviceState, width: 4)) {
-                let s = UInt32(truncatingIfNeeded: v) & RegionV1.stateMask
-                observe(s)
-                return s
-            }
-            observe(nil)
-            return nil
-        }
+        let s = dialect.state(in: try op(dialect.readState))
+        observe(s)
+        return s
     }
 
     /// The raw 32-bit `device_state` register (v1).
@@ -313,7 +199,7 @@ final class CaseContext {
         let resume = spec.stateName(forRole: "resume")
         let leavingResume = position.known != nil && position.known == resume && spec.state(value: value)?.name != resume
         let from = position.known
-        let answer = try send(value)
+        let answer = try dialect.send(value, self)
         if let from, answer.succeeded, let to = spec.state(value: value)?.name, to != from { position.lastRequest = (from, to) }
         if leavingResume {
             if answer.succeeded, let e = position.refusedResumeWrite {
@@ -334,25 +220,6 @@ final class CaseContext {
             position.refusedResumeWrite = nil
         }
         return answer
-    }
-
-    private func send(_ value: UInt32) throws -> SetAnswer {
-        switch generation {
-        case .v2:
-            let outcome = try op(.setState(value))
-            switch outcome {
-            case .state(_, let fd):
-                if fd >= 0 { openedFDs.append(fd) }
-                return SetAnswer(errno: nil, fd: fd)
-            case .failed(let e): return SetAnswer(errno: e, fd: -1)
-            default: return SetAnswer(errno: nil, fd: -1)
-            }
-        case .v1:
-            let current = try readRawStateV1() ?? 0
-            let word = value > RegionV1.stateMask ? value : (current & ~RegionV1.stateMask) | value
-            let outcome = try op(.regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(word)))
-            return SetAnswer(errno: outcome.errno, fd: -1)
-        }
     }
 
     func request(_ name: String) throws -> SetAnswer { try request(try value(of: name)) }
@@ -392,7 +259,8 @@ final class CaseContext {
         }
         // A state the profile cannot reach: the device's flags lack a mandatory one (the flags rules judge that).
         guard let path, let start else {
-            throw Blocked(reason: "no way to \(state) on this profile", cause: .check(.migrationFlags, expect: "includes-mandatory"))
+            throw Blocked(reason: "no way to \(state) on this profile",
+                          cause: .check(.migrationFlags(.includesMandatory)))
         }
         let fd = try walk(path, from: start)
         if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {
@@ -443,7 +311,7 @@ final class CaseContext {
                 throw Blocked(reason: "arc \(arc.from)->\(arc.to) left the device in \(where_)", cause: subject)
             }
             switch arc.session {
-            case .opensSave, .opensResume: fd = answer.fd >= 0 ? answer.fd : (generation == .v1 ? -1 : nil)
+            case .opensSave, .opensResume: fd = answer.fd >= 0 ? answer.fd : (dialect.hasDataFD ? nil : -1)
             case .ends: fd = nil
             case .keeps, .none: break
             }
@@ -458,8 +326,7 @@ final class CaseContext {
         settleResume()
         for fd in openedFDs { _ = try? op(.close(fd: fd)) }
         openedFDs.removeAll()
-        let endsWithReset: Set<CheckKind> = [.errorSticky, .resumeDamaged]
-        if endsWithReset.contains(check.kind) || position.known == nil || (try? readState()) == nil || position.known == nil {
+        if check.endsWithReset || position.known == nil || (try? readState()) == nil || position.known == nil {
             _ = try? reset()
         }
     }
@@ -468,7 +335,7 @@ final class CaseContext {
     /// next step can walk out of it; without one at hand, forgets the position (the next move resets).
     func settleResume() {
         guard position.known != nil, position.known == spec.stateName(forRole: "resume"), !resumeLoaded else { return }
-        if resumeFD != nil || generation == .v1, let stream = cache.stream,
+        if resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
            (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil) {
             resumeLoaded = true
         } else {
@@ -536,42 +403,7 @@ final class CaseContext {
     /// Leaves the device in the save state. A large stream is spooled to a file as it arrives, never held whole.
     func captureStream(viaPreCopy: Bool = false) throws -> SavedStream {
         let stream = newStream()
-        switch generation {
-        case .v2:
-            let save = try role("save")
-            var fd: Int32?
-            if viaPreCopy {
-                let pre = try role("pre-copy")
-                fd = try enter(pre, fresh: true)
-                guard let f = fd else {
-                    throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc, expect: "data-fd", to: pre))
-                }
-                let end = try drain(fd: f, stopAtENOMSG: true, into: stream)
-                if let e = end.errno, e != .ENOMSG { throw Blocked(reason: "pre-copy read failed with \(e)") }
-                guard let path = machine.path(from: pre, to: save) else { throw Blocked(reason: "no path \(pre)->\(save)") }
-                fd = try walk(path, from: pre, fd: f)
-            } else {
-                fd = try enter(save, fresh: true)
-            }
-            guard let f = fd, f >= 0 else {
-                throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc, expect: "data-fd", to: save))
-            }
-            let end = try drain(fd: f, stopAtENOMSG: false, into: stream)
-            if let e = end.errno { throw Blocked(reason: "reading the \(save) stream failed with \(e)", cause: .streamEnd) }
-            // The stream goes back in the pieces it came out in, as a migration's destination writes what the
-            // source read (and then no piece is copied on the way).
-            if !viaPreCopy, !stream.pieceSizes.isEmpty { cache.transactions = stream.pieceSizes }
-            stream.label = "the saved stream (\(stream.count) bytes\(viaPreCopy ? ", read partly in \(try role("pre-copy"))" : ""))"
-        case .v1:
-            // The v1 region protocol moves the stream in the device's own transactions; it stays in memory.
-            try enter(try role("save"), fresh: true)
-            var sizes: [Int] = []
-            do { try stream.append(try V1Stream(self).save(transactions: &sizes)) } catch let n as NotDrained {
-                throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations",
-                              cause: .check(.saveProtocol, expect: "drains"))
-            }
-            cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
-        }
+        try dialect.captureStream(into: stream, viaPreCopy: viaPreCopy, self)
         return stream
     }
 
@@ -607,386 +439,6 @@ final class CaseContext {
 
     /// Writes a resume stream in pieces of the given sizes (cycled); returns the errno of the first refused write.
     func write(_ stream: SavedStream, to fd: Int32?, segments: [Int]) throws -> Errno? {
-        let resume = try role("resume")
-        switch generation {
-        case .v2:
-            guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
-            let total = stream.count
-            var offset: UInt64 = 0, i = 0, writes = 0
-            while offset < total {
-                let patterned = writes < Self.patternWrites && offset < Self.patternBytes
-                let size = patterned ? max(1, segments[i % segments.count]) : stream.bulkSize(at: offset)
-                if patterned { i += 1 }
-                let piece = try stream.read(at: offset, count: Int(min(UInt64(size), total - offset)))
-                writes += 1
-                if let label = stream.label { device.nextData = "\(label): bytes \(offset)..\(offset + UInt64(piece.count) - 1)" }
-                var outcome = try op(.write(fd: f, bytes: piece))
-                var written = 0
-                while true {
-                    guard case .value(let n) = outcome, n > 0 else {
-                        position.refusedResumeWrite = outcome.errno ?? .EIO
-                        return outcome.errno ?? .EIO
-                    }
-                    written += Int(n)
-                    if written >= piece.count { break }
-                    if let label = stream.label {
-                        device.nextData = "\(label): bytes \(offset + UInt64(written))..\(offset + UInt64(piece.count) - 1)"
-                    }
-                    outcome = try op(.write(fd: f, bytes: Array(piece[written...])))
-                }
-                offset += UInt64(piece.count)
-            }
-            return nil
-        case .v1:
-            return try V1Stream(self).resume(try stream.read(at: 0, count: Int(stream.count)), segments: segments)
-        }
+        try dialect.write(stream, to: fd, segments: segments, self)
     }
-}
-
-/// A save stream as the runner holds it between saving and resuming: in memory while it is small, and in a spool
-/// file once it grows past a threshold, so that a device with gigabytes of state costs the runner a few
-/// buffers of ``chunkSize`` bytes, not the whole stream.
-///
-/// The spool file is unlinked as soon as it is created: it disappears when the stream is released or the process
-/// ends, however the run ends. Its reads and writes go through a ``SpoolIO`` thread, so that copying a chunk to
-/// or from the file overlaps the device's work on the next one.
-public final class SavedStream {
-    /// Bytes moved per device read or write of bulk data.
-    public static let chunkSize = 8 << 20
-    /// Streams up to this size stay in memory.
-    public static let defaultSpoolThreshold: UInt64 = 64 << 20
-    /// Where spool files go when a run does not say (nil: the temporary folder). The command line points it at
-    /// the run folder before a run starts.
-    nonisolated(unsafe) public static var spoolDirectory: String?
-
-    /// Length of the stream in bytes.
-    public private(set) var count: UInt64 = 0
-    /// What the stream is, by name, for transcripts that do not keep its bytes (`the saved stream (4128 bytes)
-    /// cut to 2064 bytes`).
-    public var label: String?
-    /// The spool file's name while it existed (for messages), nil while the stream is in memory.
-    public private(set) var spoolPath: String?
-    public var isSpooled: Bool { io != nil }
-    /// The sizes of the appends a stream held in memory was built from, in order (empty once spooled).
-    public var pieceSizes: [Int] { pieces.map(\.count) }
-
-    /// The stream in memory, in the pieces it arrived in (appending keeps the caller's array, copying nothing);
-    /// `starts[i]` is the stream offset of `pieces[i]`.
-    private var pieces: [[UInt8]] = []
-    private var starts: [UInt64] = []
-    private var io: SpoolIO?
-    private var discards = false
-    private let spoolThreshold: UInt64
-    private let directory: String?
-
-    public init(spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil) {
-        self.spoolThreshold = spoolThreshold
-        self.directory = directory
-    }
-
-    /// A sink that keeps only the length of what is appended (a stream read to be measured, not resumed).
-    public static func counting() -> SavedStream {
-        let s = SavedStream(spoolThreshold: .max)
-        s.discards = true
-        return s
-    }
-
-    /// A stream held in memory with these bytes.
-    public convenience init(_ bytes: [UInt8]) {
-        self.init(spoolThreshold: .max)
-        if !bytes.isEmpty { pieces = [bytes]; starts = [0] }
-        count = UInt64(bytes.count)
-    }
-
-    deinit { io?.finish() }
-
-    /// Appends bytes at the end, moving the stream to a spool file when it grows past the threshold. A spooled
-    /// append returns once the bytes are queued; a write that failed is reported by a later call.
-    public func append(_ bytes: [UInt8]) throws {
-        guard !bytes.isEmpty else { return }
-        if discards { count += UInt64(bytes.count); return }
-        if io == nil && count + UInt64(bytes.count) > spoolThreshold {
-            try spool()
-        }
-        if let io {
-            try io.write(bytes, at: count)
-        } else {
-            pieces.append(bytes)
-            starts.append(count)
-        }
-        count += UInt64(bytes.count)
-    }
-
-    /// `count` bytes from `offset` (fewer at the end). Reading a spooled stream front to back in equal pieces
-    /// has the next piece read ahead while the caller works on this one.
-    public func read(at offset: UInt64, count wanted: Int) throws -> [UInt8] {
-        guard offset < count, wanted > 0, !discards else { return [] }
-        let n = Int(min(UInt64(wanted), count - offset))
-        guard let io else { return held(at: offset, count: n) }
-        let bytes = try io.read(at: offset, count: n)
-        let next = offset + UInt64(n)
-        if n >= SpoolIO.readAheadMinimum && next < count {
-            io.readAhead(at: next, count: Int(min(UInt64(n), count - next)))
-        }
-        return bytes
-    }
-
-    /// The whole stream as one array (for small streams and tests).
-    public func bytes() throws -> [UInt8] { try read(at: 0, count: Int(count)) }
-
-    /// Shortens the stream to `length` bytes.
-    public func truncate(to length: UInt64) throws {
-        guard length < count else { return }
-        if let io {
-            try io.truncate(to: length)
-        } else {
-            let i = piece(containing: length - (length > 0 ? 1 : 0))
-            let keep = Int(length - starts[i])
-            pieces.removeSubrange((i + 1)...)
-            starts.removeSubrange((i + 1)...)
-            pieces[i].removeSubrange(keep...)
-            if pieces[i].isEmpty { pieces.removeLast(); starts.removeLast() }
-        }
-        count = length
-    }
-
-    /// Flips every bit of the bytes in `offset ..< offset + length` (clipped to the stream).
-    public func invert(at offset: UInt64, length: Int) throws {
-        var bytes = try read(at: offset, count: length)
-        guard !bytes.isEmpty else { return }
-        for i in bytes.indices { bytes[i] ^= 0xff }
-        if let io {
-            try io.overwrite(bytes, at: offset)
-        } else {
-            for (k, byte) in bytes.enumerated() {
-                let at = offset + UInt64(k)
-                let i = piece(containing: at)
-                pieces[i][Int(at - starts[i])] = byte
-            }
-        }
-    }
-
-    /// How much a bulk write from `offset` takes: up to the end of the piece held in memory there (so the next
-    /// write is a whole piece, handed over without a copy), at most ``chunkSize``.
-    public func bulkSize(at offset: UInt64) -> Int {
-        guard io == nil, offset < count, !pieces.isEmpty else { return Self.chunkSize }
-        let i = piece(containing: offset)
-        return min(Self.chunkSize, Int(starts[i] + UInt64(pieces[i].count) - offset))
-    }
-
-    /// The index of the piece holding stream offset `offset` (which is below ``count``).
-    private func piece(containing offset: UInt64) -> Int {
-        var low = 0, high = starts.count - 1
-        while low < high {
-            let mid = (low + high + 1) / 2
-            if starts[mid] <= offset { low = mid } else { high = mid - 1 }
-        }
-        return low
-    }
-
-    /// `n` bytes at `offset` of a stream in memory: the piece itself when the read is exactly one piece.
-    private func held(at offset: UInt64, count n: Int) -> [UInt8] {
-        var i = piece(containing: offset)
-        var at = Int(offset - starts[i])
-        if at == 0 && pieces[i].count == n { return pieces[i] }
-        if at + n <= pieces[i].count { return Array(pieces[i][at..<at + n]) }
-        var out: [UInt8] = []
-        out.reserveCapacity(n)
-        while out.count < n {
-            let take = min(n - out.count, pieces[i].count - at)
-            out += pieces[i][at..<at + take]
-            i += 1
-            at = 0
-        }
-        return out
-    }
-
-    /// Moves the bytes held in memory to a new, already unlinked file.
-    private func spool() throws {
-        let dir = directory ?? SavedStream.spoolDirectory ?? FileManager.default.temporaryDirectory.path
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        var template = Array((dir + "/.migconform-stream-XXXXXX").utf8CString)
-        let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        let path = String(cString: template)
-        guard f >= 0 else { throw SpoolError(path: path, what: "cannot create", errno: errno) }
-        unlink(path)
-        spoolPath = path
-        let io = SpoolIO(fd: f, path: path)
-        self.io = io
-        let held = zip(starts, pieces)
-        pieces = []
-        starts = []
-        for (offset, bytes) in held { try io.write(bytes, at: offset) }
-    }
-}
-
-/// The spool file's I/O thread: writes are queued and done in order (at most ``queueDepth`` waiting, so memory
-/// stays bounded), and one read may be requested ahead of need. Every call that reads or changes the file
-/// waits for the queued writes first, and the first failure is reported by the next call.
-final class SpoolIO: @unchecked Sendable {
-    /// Writes that may wait in the queue before ``write(_:at:)`` blocks.
-    static let queueDepth = 2
-    /// Reads smaller than this are not read ahead.
-    static let readAheadMinimum = 1 << 20
-
-    let fd: Int32
-    let path: String
-    private let cond = NSCondition()
-    private var writes: [(offset: UInt64, bytes: [UInt8])] = []
-    private var writing = false
-    private var ahead: (offset: UInt64, count: Int)?
-    private var aheadResult: Result<[UInt8], SpoolError>?
-    private var reading = false
-    private var failure: SpoolError?
-    private var closed = false
-
-    init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "migconform-spool"
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-
-    deinit { close(fd) }
-
-    /// Queues `bytes` for writing at `offset`.
-    func write(_ bytes: [UInt8], at offset: UInt64) throws {
-        try cond.withLock {
-            while writes.count >= Self.queueDepth && failure == nil { cond.wait() }
-            if let f = failure { throw f }
-            dropAhead()
-            writes.append((offset, bytes))
-            cond.broadcast()
-        }
-    }
-
-    /// `count` bytes at `offset`, from the read ahead when it was for exactly these, else read now.
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-        let cached: Result<[UInt8], SpoolError>? = try cond.withLock {
-            try drainLocked()
-            guard let a = ahead, a.offset == offset, a.count == count else { dropAhead(); return nil }
-            while aheadResult == nil { cond.wait() }
-            let r = aheadResult
-            ahead = nil; aheadResult = nil
-            return r
-        }
-        if let cached { return try cached.get() }
-        return try Self.readFile(fd, path: path, at: offset, count: count).get()
-    }
-
-    /// Asks for `count` bytes at `offset` to be read in the background.
-    func readAhead(at offset: UInt64, count: Int) {
-        cond.withLock {
-            guard ahead == nil, failure == nil else { return }
-            ahead = (offset, count)
-            aheadResult = nil
-            cond.broadcast()
-        }
-    }
-
-    func truncate(to length: UInt64) throws {
-        try cond.withLock {
-            try drainLocked()
-            dropAhead()
-            guard ftruncate(fd, off_t(length)) == 0 else { throw SpoolError(path: path, what: "cannot truncate", errno: errno) }
-        }
-    }
-
-    /// Writes `bytes` at `offset` now (after the queued writes).
-    func overwrite(_ bytes: [UInt8], at offset: UInt64) throws {
-        try cond.withLock {
-            try drainLocked()
-            dropAhead()
-        }
-        if let e = Self.writeFile(fd, path: path, bytes, at: offset) { throw e }
-    }
-
-    /// Waits until no write is queued or in progress; throws the first failure.
-    private func drainLocked() throws {
-        while (!writes.isEmpty || writing) && failure == nil { cond.wait() }
-        if let f = failure { throw f }
-    }
-
-    /// Forgets a read ahead (its bytes may be stale); waits for one in progress.
-    private func dropAhead() {
-        while reading { cond.wait() }
-        ahead = nil
-        aheadResult = nil
-    }
-
-    private func loop() {
-        while true {
-            cond.lock()
-            while !closed && writes.isEmpty && !(ahead != nil && aheadResult == nil) { cond.wait() }
-            if closed { cond.unlock(); return }
-            if !writes.isEmpty {
-                let w = writes[0]
-                writing = true
-                cond.unlock()
-                let error = Self.writeFile(fd, path: path, w.bytes, at: w.offset)
-                cond.withLock {
-                    writes.removeFirst()
-                    writing = false
-                    if let error, failure == nil { failure = error }
-                    cond.broadcast()
-                }
-            } else if let a = ahead {
-                reading = true
-                cond.unlock()
-                let result = Self.readFile(fd, path: path, at: a.offset, count: a.count)
-                cond.withLock {
-                    reading = false
-                    if ahead?.offset == a.offset && ahead?.count == a.count { aheadResult = result }
-                    cond.broadcast()
-                }
-            } else {
-                cond.unlock()
-            }
-        }
-    }
-
-    /// Lets the thread end; the file closes when the last reference goes.
-    func finish() {
-        cond.withLock { closed = true; cond.broadcast() }
-    }
-
-    static func readFile(_ fd: Int32, path: String, at offset: UInt64, count n: Int) -> Result<[UInt8], SpoolError> {
-        var failure: SpoolError?
-        let bytes = [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
-            var done = 0
-            while done < n {
-                let r = pread(fd, buffer.baseAddress! + done, n - done, off_t(offset) + off_t(done))
-                if r < 0 && errno == EINTR { continue }
-                guard r > 0 else { failure = SpoolError(path: path, what: "cannot read", errno: r < 0 ? errno : EIO); break }
-                done += r
-            }
-            initialized = done
-        }
-        if let failure { return .failure(failure) }
-        return .success(bytes)
-    }
-
-    static func writeFile(_ fd: Int32, path: String, _ bytes: [UInt8], at offset: UInt64) -> SpoolError? {
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let r = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-                if r < 0 && errno == EINTR { continue }
-                guard r > 0 else { return SpoolError(path: path, what: "cannot write", errno: r < 0 ? errno : EIO) }
-                done += r
-            }
-            return nil
-        }
-    }
-}
-
-/// The spool file of a large stream could not be used (a full disk, a folder that cannot be written): the
-/// runner's failure, not the device's.
-public struct SpoolError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var what: String
-    public var errno: Int32
-    public var description: String { "spool file \(path): \(what): \(String(cString: strerror(errno)))" }
 }

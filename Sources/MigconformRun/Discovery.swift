@@ -18,7 +18,7 @@ public enum Discovery {
         var features: Set<String> = []
         var flagsWord: UInt64?
         var notes: [String] = []
-        if device.device.generation == .v2 {
+        if device.device.generation.dialect.advertisesFeatures {
             switch try device.perform(.getMigrationFlags) {
             case .value(let flags):
                 flagsWord = flags

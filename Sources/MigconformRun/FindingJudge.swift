@@ -22,21 +22,20 @@ struct FindingJudge {
     func resolve(_ subject: Finding.Subject) -> (index: Int, id: String, rule: Rule)? {
         func matches(_ c: TestCase) -> Bool {
             let check = c.rule.check
-            switch subject {
-            case .arcState(let from, let to):
-                return check.kind == .arc && check.string("expect") == "state" && c.from == from && c.to == to
-            case .resetState(let from): return check.kind == .reset && check.string("expect") == "state" && c.from == from
-            case .errorReset: return check.kind == .errorSticky && check.string("expect") == "reset-recovers"
-            case .streamEnd: return check.kind == .streamEnd
-            case .refusedWrite: return check.kind == .resumeDamaged && check.string("damage") == "refused-write"
-            case .spontaneousChange: return check.kind == .invariant && check.string("name") == "no-spontaneous-change"
-            case .failedResumeState: return check.kind == .resumeDamaged && check.string("expect") == "state-after-failure"
-            case .roundTrip: return check.kind == .roundTrip
-            case .check(let kind, let expect, let from, let to):
-                return check.kind == kind && (expect == nil || check.string("expect") == expect)
-                    && (from == nil || c.from == from) && (to == nil || c.to == to)
-            case .resumeAccepted(let damage):
-                return check.kind == .resumeDamaged && check.string("damage") == damage && check.string("expect") == "stop-fails"
+            switch (subject, check) {
+            case (.arcState(let from, let to), .arc(let p)): return p.expect == .state && c.from == from && c.to == to
+            case (.resetState(let from), .reset(let p)): return p.expect == .state && c.from == from
+            case (.errorReset, .errorSticky(let p)): return p.expect == .resetRecovers
+            case (.streamEnd, .streamEnd): return true
+            case (.refusedWrite, .resumeDamaged(let p)): return p.damage == .refusedWrite
+            case (.spontaneousChange, .invariant(let p)): return p.name == .noSpontaneousChange
+            case (.failedResumeState, .resumeDamaged(let p)): return p.expect == .stateAfterFailure
+            case (.roundTrip, .roundTrip): return true
+            case (.check(let expectation, let from, let to), _):
+                return expectation.matches(check) && (from == nil || c.from == from) && (to == nil || c.to == to)
+            case (.resumeAccepted(let damage), .resumeDamaged(let p)):
+                return p.damage == damage && p.expect == .stopFails
+            default: return false
             }
         }
         guard let i = cases.firstIndex(where: matches) else { return nil }

@@ -21,7 +21,7 @@ public enum Replay {
                            target: String) throws -> ReplayOutcome? {
         let ran = recorded.seenIn?.first ?? recorded.id
         // The case itself and the one that saw its violation; host health speaks for a whole run.
-        let hostHealth = spec.rules.first { $0.id == recorded.ruleID }?.check.kind == .hostHealth
+        let hostHealth = spec.rules.first { $0.id == recorded.ruleID }?.check.judgedAtEndOfRun == true
         let only = hostHealth ? [] : Array(Set([recorded.id, ran]))
         let options = RunOptions(target: target, expansion: ExpansionOptions(only: only, variants: Set(report.run.variants),
                                                                             allowedHazards: Set(report.run.allowedHazards)))

@@ -25,14 +25,17 @@ public struct RunOptions: Sendable {
     public var expectFeatures: Set<String>?
     /// Refuse to run unless the raw migration flags word is this.
     public var expectFlags: UInt64?
+    /// Where a save stream too large for memory is spooled (nil: the temporary folder).
+    public var spoolDirectory: String?
 
     public init(target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
                 maxFailures: Int? = nil, deadlines: Deadlines = .standard, shard: ShardInfo? = nil,
                 baseline: Expectations? = nil, retries: Int = 0, expectDriver: String? = nil,
-                expectFeatures: Set<String>? = nil, expectFlags: UInt64? = nil) {
+                expectFeatures: Set<String>? = nil, expectFlags: UInt64? = nil, spoolDirectory: String? = nil) {
         self.target = target; self.expansion = expansion; self.runnerVersion = runnerVersion; self.maxFailures = maxFailures
         self.deadlines = deadlines; self.shard = shard; self.baseline = baseline; self.retries = retries
         self.expectDriver = expectDriver; self.expectFeatures = expectFeatures; self.expectFlags = expectFlags
+        self.spoolDirectory = spoolDirectory
     }
 }
 
@@ -201,11 +204,41 @@ public final class Runner {
 
     /// Discovers the device's features, expands, plans, runs every case and returns the report.
     public func run() throws -> RunReport {
+        let prepared = try prepare()
+        let ran = runCases(prepared)
+        return finish(prepared, ran)
+    }
+
+    /// What ``prepare()`` settled before the first case: the plan and the run's facts so far.
+    private struct Prepared {
+        var options: RunOptions
+        var machine: Machine
+        var plan: Plan
+        /// The shard that runs each case (nil: the case is not runnable).
+        var owner: [Int?]
+        var info: RunInfo
+        var hazards: [SkippedHazard]
+        /// When the run began (uptime nanoseconds), and how long the preparation took.
+        var t0: UInt64
+        var planningNanos: UInt64
+    }
+
+    /// What the loop over the cases leaves for ``finish(_:_:)``.
+    private struct Ran {
+        var results: [CaseResult]
+        var tour: TourPlanner.Result
+        var stopped: String?
+        var wedged: String?
+    }
+
+    /// Discovery, the device checks of the options, expansion and planning; tells the observers the run starts.
+    private func prepare() throws -> Prepared {
         let started = Date()
         let t0 = DispatchTime.now().uptimeNanoseconds
         observerNanos = [:]
         var options = self.options
         deadlineDevice.deadlines = options.deadlines
+        streamCache.spoolDirectory = options.spoolDirectory
         options.expansion.targetKind = target.identity.targetKind
         options.expansion.kernelRelease = target.identity.kernelRelease
         let environment = Set(peers.map { $0.role == "peer" ? "peer" : "foreign-peer" })
@@ -250,7 +283,13 @@ public final class Runner {
         }
         let planningNanos = DispatchTime.now().uptimeNanoseconds - t0
         notify { $0.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
+        return Prepared(options: options, machine: machine, plan: plan, owner: owner, info: info, hazards: hazards,
+                        t0: t0, planningNanos: planningNanos)
+    }
 
+    /// Runs this shard's cases in tour order, judging what each saw, until the end, a stop or a wedged device.
+    private func runCases(_ prepared: Prepared) -> Ran {
+        let options = prepared.options, plan = prepared.plan, owner = prepared.owner, machine = prepared.machine
         // The tour: this shard's runnable cases, chained on the state machine (resets only where cases need them).
         var owned = plan.cases
         for i in owned.indices where owner[i].map({ $0 != options.shard?.index }) ?? false {
@@ -260,7 +299,7 @@ public final class Runner {
         var order = tour.steps.compactMap { step -> Int? in if case .run(let i) = step { return i }; return nil }
         order += plan.cases.indices.filter { !order.contains($0) }
         // Host health is judged over the whole run: last.
-        let health = order.filter { plan.cases[$0].rule.check.kind == .hostHealth }
+        let health = order.filter { plan.cases[$0].rule.check.judgedAtEndOfRun }
         order = order.filter { !health.contains($0) } + health
         var byIndex: [Int: CaseResult] = [:]
         var judge = FindingJudge(cases: plan.cases)
@@ -279,7 +318,7 @@ public final class Runner {
                 result.otherShard = other
             } else if let reason = stopped, testCase.disposition == .run {
                 result = Self.result(testCase, .skipped, "not run: \(reason)")
-            } else if let w = wedged, testCase.disposition == .run, testCase.rule.check.kind != .hostHealth {
+            } else if let w = wedged, testCase.disposition == .run, !testCase.rule.check.judgedAtEndOfRun {
                 result = Self.result(testCase, .skipped, "not run: the device is wedged (\(w))")
             } else {
                 executed = attemptJudged(testCase, index: index, machine: machine, attempt: 1)
@@ -314,6 +353,14 @@ public final class Runner {
         }
         let results = plan.cases.indices.map { byIndex[$0]! }
         if stopped == nil, let why = stopReason { stopped = why }
+        return Ran(results: results, tour: tour, stopped: stopped, wedged: wedged)
+    }
+
+    /// Cleans the device up, completes the run's facts and its cost, and hands the report to the observers.
+    private func finish(_ prepared: Prepared, _ ran: Ran) -> RunReport {
+        var info = prepared.info
+        let options = prepared.options, results = ran.results, stopped = ran.stopped, wedged = ran.wedged
+        let tour = ran.tour
         notify { $0.cleanupWillStart() }
         info.cleanup = cleanUp()
         device.takeTranscript()
@@ -329,8 +376,9 @@ public final class Runner {
         let cost = PlanCost(resets: tour.cost.resets, operations: device.operationCount, lowerBoundResets: tour.lowerBound.resets,
                             lowerBoundOperations: tour.lowerBound.resets + tour.lowerBound.sets, plannedRequests: tour.cost.sets,
                             lowerBoundRequests: tour.lowerBound.sets)
-        info.cost = self.cost(wallNanos: DispatchTime.now().uptimeNanoseconds - t0, planningNanos: planningNanos)
-        let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: hazards)
+        info.cost = self.cost(wallNanos: DispatchTime.now().uptimeNanoseconds - prepared.t0,
+                              planningNanos: prepared.planningNanos)
+        let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: prepared.hazards)
         for o in observers { o.runDidEnd(report) }
         return report
     }
@@ -448,15 +496,7 @@ public final class Runner {
 
     /// The state the device reports, by name, when it can be read.
     func finalState() throws -> String? {
-        switch target.generation {
-        case .v2:
-            if case .state(let s, _) = try device.perform(.getState) { return MigrationState(rawValue: s).description }
-        case .v1:
-            if case .value(let v) = try device.perform(.regionRead(offset: 0, width: 4)) {
-                return v & 7 == 1 ? "RUNNING" : "device_state 0x\(String(v, radix: 16))"
-            }
-        }
-        return nil
+        try target.generation.dialect.finalState(device)
     }
 
     /// Runs one case: positions, checks, records, and maps the outcome to a verdict by the rule's level.
@@ -480,7 +520,7 @@ public final class Runner {
         case .skipped(let why): return Executed(result: Self.result(testCase, .skipped, why))
         case .run: break
         }
-        if testCase.rule.check.kind == .hostHealth { return Executed(result: judgeHostHealth(testCase)) }
+        if testCase.rule.check.judgedAtEndOfRun { return Executed(result: judgeHostHealth(testCase)) }
         let ctx = CaseContext(device: device, machine: machine, testCase: testCase, cache: streamCache, position: position)
         let startedIn = position.known
         let start = DispatchTime.now().uptimeNanoseconds
@@ -556,13 +596,11 @@ public final class Runner {
         // What positioning from a reset issues (CaseContext.enter): the reset and a read of the state, then each
         // single-step request followed by a read (v1: a read-modify-write of device_state, then a read).
         let walk = machine.walk(from: machine.initial.name, to: start) ?? []
-        let read: DeviceOperation = target.generation == .v2 ? .getState : .regionRead(offset: RegionV1.deviceState, width: 4)
+        let dialect = target.generation.dialect
+        let read = dialect.readState
         let requests: [DeviceOperation] = walk.flatMap { arc -> [DeviceOperation] in
             guard let v = spec.state(named: arc.to)?.value else { return [] }
-            switch target.generation {
-            case .v2: return [.setState(v), read]
-            case .v1: return [read, .regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(v)), read]
-            }
+            return dialect.positioningRequest(v)
         }
         let positioning = ([.reset, read] + requests).map { TranscriptEntry(step: 0, operation: $0, outcome: nil, micros: 0) }
         return (positioning + transcript).enumerated().map { k, e in var e = e; e.step = k; return e }

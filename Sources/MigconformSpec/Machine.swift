@@ -109,17 +109,18 @@ public struct Machine: Sendable {
 /// once per (source, target) pair, with the same answers: arcs are scanned in spec order from each state of the
 /// frontier, so the first shortest path in that order wins. In the restricted search (the path rules' "an arc that
 /// opens a session can only end a path") such an arc reaches its target without the search going on from there;
-/// the first arc to reach a state, of either kind, is the last arc of the path to it.
-final class PathTrees: @unchecked Sendable {
+/// the first arc to reach a state, of either kind, is the last arc of the path to it. Every search is done when the
+/// trees are made (two per state, each one pass over the arcs), so they never change afterwards.
+final class PathTrees: Sendable {
     private let index: [String: Int]
     private let arcs: [Arc]
     private let from: [Int], to: [Int]
     private let opens: [Bool]
     /// Arc indices by source state, in spec order.
     private let out: [[Int]]
-    /// Per source and kind: for every state, the first arc reaching it and the arc the search went on from.
-    private var cache: [Int: (first: [Int], tree: [Int])] = [:]
-    private let lock = NSLock()
+    /// Per source and kind (`source * 2 + restricted`): for every state, the first arc reaching it and the arc the
+    /// search went on from.
+    private let trees: [(first: [Int], tree: [Int])]
 
     init(states: [String], arcs: [Arc], sessionOpensOnlyLast: Bool) {
         var index: [String: Int] = [:]
@@ -132,18 +133,17 @@ final class PathTrees: @unchecked Sendable {
         var out = [[Int]](repeating: [], count: states.count)
         for (a, f) in from.enumerated() where f >= 0 && to[a] >= 0 { out[f].append(a) }
         self.out = out
+        let to = self.to, opens = self.opens
+        trees = (0..<states.count * 2).map { key in
+            Self.search(key / 2, restricted: key % 2 == 1, out: out, to: to, opens: opens)
+        }
     }
 
     /// The path, nil when there is none; nil also for names it does not know (the caller then searches itself).
     func path(from source: String, to target: String, restricted: Bool) -> [Arc]?? {
         guard let s = index[source], let t = index[target] else { return nil }
         let key = s * 2 + (restricted ? 1 : 0)
-        let trees: (first: [Int], tree: [Int]) = lock.withLock {
-            if let known = cache[key] { return known }
-            let computed = search(s, restricted: restricted)
-            cache[key] = computed
-            return computed
-        }
+        let trees = self.trees[key]
         let last = trees.first[t]
         guard last >= 0 else { return .some(nil) }
         var path = [arcs[last]]
@@ -156,7 +156,8 @@ final class PathTrees: @unchecked Sendable {
         return .some(path.reversed())
     }
 
-    private func search(_ s: Int, restricted: Bool) -> (first: [Int], tree: [Int]) {
+    private static func search(_ s: Int, restricted: Bool, out: [[Int]], to: [Int],
+                               opens: [Bool]) -> (first: [Int], tree: [Int]) {
         let n = out.count
         var first = [Int](repeating: -1, count: n), tree = [Int](repeating: -1, count: n)
         var seen = [Bool](repeating: false, count: n)

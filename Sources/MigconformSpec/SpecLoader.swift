@@ -756,7 +756,13 @@ private final class SpecValidator {
                    at: position(of: checkPath))
             sound = false
         }
-        return sound ? Check(kind: kind, params: params) : nil
+        guard sound else { return nil }
+        do {
+            return try kind.decode(CheckArguments(params))
+        } catch {
+            report(checkPath, "check kind \"\(rawKind)\": \(error)")
+            return nil
+        }
     }
 
     /// An integer written in decimal within `range`; anything else is reported with the range.

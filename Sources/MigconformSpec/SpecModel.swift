@@ -262,16 +262,3 @@ public struct Rule: Sendable {
         return notes.isEmpty ? cite.description : "\(cite.description) [\(notes.joined(separator: "; "))]"
     }
 }
-
-/// A check: one kind from the runner's vocabulary (``CheckKind``) and its parameters.
-public struct Check: Sendable {
-    public var kind: CheckKind
-    /// The parameters, validated against the kind's schema when the spec was loaded.
-    public var params: [String: JSONValue]
-    public init(kind: CheckKind, params: [String: JSONValue]) { self.kind = kind; self.params = params }
-
-    public func string(_ key: String) -> String? { params[key]?.stringValue }
-    public func int(_ key: String) -> Int? { params[key]?.intValue }
-    public func strings(_ key: String) -> [String]? { params[key]?.arrayValue?.compactMap(\.stringValue) }
-    public func ints(_ key: String) -> [Int]? { params[key]?.arrayValue?.compactMap(\.intValue) }
-}

@@ -349,9 +349,9 @@ enum BenchCommand: Command {
         switch kind {
         case "round-trip":
             let spec = try SpecLocation.load(SpecLocation.defaultPath(for: .v2))
-            SavedStream.spoolDirectory = dir
             let device = ReferenceDeviceV2(.init(stateSize: size))
-            let options = RunOptions(target: "ref:v2?state-size=\(size)", expansion: ExpansionOptions(only: ["V2-ROUND-TRIP"]))
+            let options = RunOptions(target: "ref:v2?state-size=\(size)",
+                                     expansion: ExpansionOptions(only: ["V2-ROUND-TRIP"]), spoolDirectory: dir)
             let report = try Runner(spec: spec, device: device, options: options).run()
             guard let c = report.cases.first(where: { $0.id == "V2-ROUND-TRIP" }) else {
                 throw ExitFailure(code: ExitCode.usage, message: "no V2-ROUND-TRIP case")

@@ -124,7 +124,7 @@ enum RunCommand: Command {
                 try? FileManager.default.removeItem(at: folder)
             }
         }
-        SavedStream.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
+        runner.options.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
         let journal: RunJournal
         let syncMode = a.value("--journal-sync") ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
         guard syncMode == "op" || syncMode == "case" else {

@@ -319,11 +319,12 @@ struct SpecLoaderValidTests {
         #expect(reject.hazard == Hazard(id: "HZ-WARN", effect: "a WARN splat", targets: ["vfio"], firstAffected: "6.2",
                                         fixedIn: "7.2"))
         #expect(reject.check.kind == .rejectedValue)
-        #expect(reject.check.params["values"] == .array([.string("V8"), .number("9"), .number("4294967295")]))
-        #expect(reject.check.params["raw-write"] == .bool(false))
-        #expect(reject.check.params["kind"] == nil)
-        #expect(spec.rules[0].check.strings("tags") == ["save"])
-        #expect(spec.rules[2].check.ints("segments") == [1, 4096])
+        guard case .rejectedValue(let values) = reject.check else { Issue.record("not rejected-value"); return }
+        #expect(values.values == [.state("V8"), .value(9), .value(4_294_967_295)])
+        #expect(!values.rawWrite && !values.unadvertised)
+        #expect(spec.rules[0].check == .arc(ArcCheck(expect: .state, tags: ["save"])))
+        guard case .roundTrip(let roundTrip) = spec.rules[2].check else { Issue.record("not round-trip"); return }
+        #expect(roundTrip.segments == [1, 4096] && roundTrip.via == .stopCopy)
         #expect(spec.rules[0].cite.description == "uapi: enum vfio_device_mig_state")
     }
 
@@ -663,5 +664,38 @@ struct SpecLoaderProblemTests {
     @Test func notAnObjectAtTheTop() {
         let found = problems("[1, 2]")
         #expect(found.count == 1 && found.first?.jsonPath == "$" && found.first?.message.contains("expected a spec") == true)
+    }
+}
+
+@Suite struct CheckRegistryTests {
+    @Test func everyKindNamesItsOwnParameterType() {
+        for kind in CheckKind.allCases { #expect(kind.parametersType.kind == kind, "\(kind.rawValue)") }
+    }
+
+    @Test func everyShippedRuleDecodesToItsKind() throws {
+        for spec in [TestSupport.v2, TestSupport.v1] {
+            for rule in spec.rules { #expect(rule.check.kind == type(of: rule.check.parameters).kind, "\(rule.id)") }
+        }
+    }
+
+    @Test func closedVocabulariesKeepTheirOrderInMessages() throws {
+        let schema = CheckKind.resumeDamaged.parameters
+        guard case .oneOf(let damages) = schema[0].shape else { Issue.record("damage is not one-of"); return }
+        #expect(damages == ["truncate", "truncate-one", "truncate-header", "corrupt", "header", "garbage", "overlong",
+                            "refused-write"])
+        guard case .oneOf(let expects) = CheckKind.dmaLogging.parameters[0].shape else { Issue.record(""); return }
+        #expect(expects == ["probe-consistent", "start-page-size", "second-start-fails", "report-before-start-fails",
+                            "report-only-sets", "report-page-sizes", "core-limit", "survives-arcs",
+                            "no-new-dirty-in-stop"])
+    }
+
+    @Test func defaultsOfAbsentParameters() throws {
+        let feature = try FeatureCheck(CheckArguments(["feature": .number("1"), "ops": .array([.string("get")]),
+                                                       "expect": .string("success")]))
+        #expect(feature.payload == 8 && feature.extraFlags == 0 && feature.from == .initial && feature.ops == [.get])
+        #expect(try StreamEndCheck(CheckArguments([:])).extraReads == 3)
+        #expect(try SaveProtocolCheck(CheckArguments(["expect": .string("drains")])).maxIterations == 1000)
+        #expect(try DMALoggingCheck(CheckArguments(["expect": .string("core-limit")])).pageShifts == [12])
+        #expect(throws: CheckArguments.Missing.self) { try PeerCheck(CheckArguments([:])) }
     }
 }

@@ -182,7 +182,7 @@ import MigconformSpec
                           "V2-PRECOPY-*"]
         let runner = Runner(spec: TestSupport.v2, device: device, options: RunOptions(target: "ref:v2", expansion: expansion))
         runner.streamCache.spoolThreshold = 1 << 20
-        runner.streamCache.spoolDirectory = dir.path
+        runner.options.spoolDirectory = dir.path
         let report = try runner.run()
         // The same verdicts as with the default 4 KiB state, which never spools.
         let small = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(), target: "ref:v2", options: expansion)

@@ -3,10 +3,10 @@ import MigconformSpec
 
 /// Device access that must keep working while migration states change.
 enum AccessChecks {
-    static func deviceAccess(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func deviceAccess(_ ctx: CaseContext, _ p: DeviceAccessCheck) throws -> CheckOutcome {
         guard let s = ctx.testCase.from else { return .blocked("case has no state") }
         try ctx.enter(s)
-        if ctx.check.string("expect") == "config-read" {
+        if p.expect == .configRead {
             let outcome = try ctx.op(.configRead(offset: 0, width: 2))
             guard case .value(let vendor) = outcome else {
                 return .violated(expected: "config space read succeeds", actual: describe(outcome), message: "config space unreadable in \(s)")

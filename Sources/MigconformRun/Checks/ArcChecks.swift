@@ -4,14 +4,14 @@ import MigconformSpec
 /// The state machine proper: arcs, combination transitions, same-state requests, refused requests and reset.
 enum ArcChecks {
     /// A single-step arc from a fresh positioning in its source state.
-    static func arc(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func arc(_ ctx: CaseContext, _ p: ArcCheck) throws -> CheckOutcome {
         let tc = ctx.testCase
         guard let from = tc.from, let to = tc.to, let arc = tc.path.first else { return .blocked("case has no arc") }
         try ctx.enter(from)
         let answer = try ctx.request(to)
         let label = "\(from)->\(to)"
-        switch ctx.check.string("expect") {
-        case "state":
+        switch p.expect {
+        case .state:
             guard answer.succeeded else {
                 return .violated(expected: "success, then state \(to)", actual: "failed with \(answer.errno!)",
                                  message: "arc \(label) was refused")
@@ -20,7 +20,7 @@ enum ArcChecks {
             if now == (try ctx.value(of: to)) { return .pass("arc \(label) reached \(to)") }
             return .violated(expected: "state \(to)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                              message: "arc \(label) succeeded but left the device elsewhere")
-        case "data-fd":
+        case .dataFD:
             guard answer.succeeded else {
                 throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
             }
@@ -31,7 +31,7 @@ enum ArcChecks {
             return .violated(expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
                              message: wantsFD ? "arc \(label) starts a session but returned no fd"
                                               : "arc \(label) starts no session but returned an fd")
-        case "fd-direction":
+        case .fdDirection:
             guard answer.succeeded else { throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)") }
             guard answer.fd >= 0 else { throw Blocked(reason: "arc \(label) returned no data fd (see V2-ARC-DATA-FD)") }
             // The wrong direction on the new fd: a write to a saving fd, a read from a resuming fd.
@@ -42,7 +42,7 @@ enum ArcChecks {
             if let e = outcome.errno { return .pass("\(what) after \(label) failed with \(e)") }
             return .violated(expected: "\(what) fails", actual: describe(outcome),
                              message: "\(what) after \(label) succeeded: the fd is not one-way")
-        default:
+        case .getFD:
             guard answer.succeeded else {
                 throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
             }
@@ -56,16 +56,16 @@ enum ArcChecks {
     }
 
     /// A request for a state several arcs away.
-    static func combination(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func combination(_ ctx: CaseContext, _ p: CombinationCheck) throws -> CheckOutcome {
         let tc = ctx.testCase
         guard let from = tc.from, let to = tc.to, let last = tc.path.last else { return .blocked("case has no path") }
         let route = ([from] + tc.path.map(\.to)).joined(separator: "->")
         try ctx.enter(from)
         let answer = try ctx.request(to)
-        if ctx.check.string("expect") == "data-fd" {
+        if p.expect == .dataFD {
             guard answer.succeeded else {
                 throw Blocked(reason: "request \(from)->\(to) failed with \(answer.errno!)",
-                              cause: .check(.combination, expect: "state", from: from, to: to))
+                              cause: .check(.combination(.state), from: from, to: to))
             }
             let wantsFD = last.session.opensSession
             if wantsFD == (answer.fd >= 0) { return .pass("\(route): data_fd \(answer.fd)") }
@@ -98,7 +98,7 @@ enum ArcChecks {
             return .violated(expected: "state \(s)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                              message: "a request for the current state moved the device")
         }
-        if ctx.generation == .v2 && answer.fd != -1 {
+        if ctx.dialect.hasDataFD && answer.fd != -1 {
             return .violated(expected: "data_fd -1", actual: "data_fd \(answer.fd)",
                              message: "a request for the current state \(s) returned a data fd")
         }
@@ -164,10 +164,10 @@ enum ArcChecks {
     }
 
     /// Reset from a state: back to the initial state, session ended.
-    static func reset(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func reset(_ ctx: CaseContext, _ p: ResetCheck) throws -> CheckOutcome {
         guard let from = ctx.testCase.from else { return .blocked("case has no state") }
         let initial = ctx.machine.initial.name
-        if ctx.check.string("expect") == "session-ended" {
+        if p.expect == .sessionEnded {
             let fd = try ctx.enter(from, fresh: true)
             guard try ctx.reset() else { throw Blocked(reason: "reset failed", cause: .resetState(from: from)) }
             return try StreamChecks.sessionIsOver(ctx, fd: fd, state: from, after: "reset")

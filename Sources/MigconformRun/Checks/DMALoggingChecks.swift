@@ -8,21 +8,21 @@ enum DMALoggingChecks {
     static let window = DMALogging.window
     static let pageSize = DMALogging.minimumPageSize
 
-    static func run(_ ctx: CaseContext) throws -> CheckOutcome {
-        let expect = ctx.check.string("expect") ?? ""
-        if expect == "probe-consistent" { return try probe(ctx) }
+    static func run(_ ctx: CaseContext, _ p: DMALoggingCheck) throws -> CheckOutcome {
+        if p.expect == .probeConsistent { return try probe(ctx) }
         if let from = ctx.testCase.from { try ctx.enter(from) }
         try ctx.op(.dmaLoggingStop)
         defer { _ = try? ctx.op(.dmaLoggingStop) }
-        switch expect {
-        case "start-page-size": return try startPageSize(ctx)
-        case "second-start-fails": return try secondStart(ctx)
-        case "report-before-start-fails": return try reportBeforeStart(ctx)
-        case "report-only-sets": return try reportOnlySets(ctx)
-        case "report-page-sizes": return try reportPageSizes(ctx)
-        case "core-limit": return try coreLimit(ctx)
-        case "survives-arcs": return try survivesArc(ctx)
-        default: return try noNewDirty(ctx)
+        switch p.expect {
+        case .probeConsistent: return try probe(ctx)
+        case .startPageSize: return try startPageSize(ctx)
+        case .secondStartFails: return try secondStart(ctx)
+        case .reportBeforeStartFails: return try reportBeforeStart(ctx)
+        case .reportOnlySets: return try reportOnlySets(ctx)
+        case .reportPageSizes: return try reportPageSizes(ctx, p.pageShifts)
+        case .coreLimit: return try coreLimit(ctx)
+        case .survivesArcs: return try survivesArc(ctx)
+        case .noNewDirtyInStop: return try noNewDirty(ctx)
         }
     }
 
@@ -111,11 +111,11 @@ enum DMALoggingChecks {
                          message: "REPORT cleared bits of the caller's bitmap")
     }
 
-    static func reportPageSizes(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func reportPageSizes(_ ctx: CaseContext, _ pageShifts: [Int]) throws -> CheckOutcome {
         try mustStart(ctx)
         try mustReport(ctx, "at the page size START chose")
         var passed: [String] = []
-        for shift in ctx.check.ints("page-shifts") ?? [12] {
+        for shift in pageShifts {
             let size = UInt64(1) << UInt64(shift)
             let outcome = try report(ctx, pageSize: size)
             guard outcome.succeeded else {
@@ -128,21 +128,23 @@ enum DMALoggingChecks {
     }
 
     /// The START requests the core refuses before a driver sees them.
-    static func limitRequest(_ name: String) -> [DMARange] {
+    static func limitRequest(_ limit: DMALoggingCheck.Limit) -> [DMARange] {
         let w = window, p = pageSize
-        switch name {
-        case "zero-ranges": return []
-        case "too-many-ranges":
+        switch limit {
+        case .zeroRanges: return []
+        case .tooManyRanges:
             return (0...UInt64(DMALogging.maximumRanges)).map { DMARange(iova: w.iova + $0 * 2 * p, length: p) }
-        case "unaligned": return [DMARange(iova: w.iova + 512, length: p)]
-        case "overflow": return [DMARange(iova: UInt64.max - p + 1, length: 2 * p)]
-        default: return [DMARange(iova: w.iova, length: 2 * p), DMARange(iova: w.iova + p, length: 2 * p)]
+        case .unaligned: return [DMARange(iova: w.iova + 512, length: p)]
+        case .overflow: return [DMARange(iova: UInt64.max - p + 1, length: 2 * p)]
+        case .overlap: return [DMARange(iova: w.iova, length: 2 * p), DMARange(iova: w.iova + p, length: 2 * p)]
         }
     }
 
+    /// One limit per case, bound by the expander (the case's value label is the limit's name).
     static func coreLimit(_ ctx: CaseContext) throws -> CheckOutcome {
-        let name = ctx.testCase.valueLabel ?? "overlap"
-        let ranges = limitRequest(name)
+        let limit = ctx.testCase.valueLabel.flatMap(DMALoggingCheck.Limit.init(rawValue:)) ?? .overlap
+        let name = limit.rawValue
+        let ranges = limitRequest(limit)
         return ctx.refusal(try start(ctx, ranges: ranges), "START with \(name)",
                            ifAccepted: "DMA logging START accepted \(ranges.count) ranges (\(name))",
                            expected: "START with \(name) fails")

@@ -16,17 +16,17 @@ enum ErrorChecks {
                               + "\(resume)->\(exit)", cause: .refusedWrite)
             }
             throw Blocked(reason: "the device accepted 64 bytes of garbage in \(resume) and \(resume)->\(exit)",
-                          cause: .resumeAccepted(damage: "garbage"))
+                          cause: .resumeAccepted(damage: .garbage))
         }
         return try ctx.readState() == (try ctx.value(of: try ctx.role("error")))
     }
 
-    static func errorSticky(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func errorSticky(_ ctx: CaseContext, _ p: ErrorStickyCheck) throws -> CheckOutcome {
         let error = try ctx.role("error")
         guard try driveIntoError(ctx) else {
             return .notApplicable("a failed resume did not put the device in \(error), so the error state could not be reached")
         }
-        if ctx.check.string("expect") == "reset-recovers" {
+        if p.expect == .resetRecovers {
             let outcome = try ctx.op(.reset)
             let now = try ctx.readState()
             let initial = ctx.machine.initial.name
@@ -48,8 +48,8 @@ enum ErrorChecks {
         return .pass("every request (\(ctx.machine.settableStates.count)) refused in \(error)")
     }
 
-    static func invariant(_ ctx: CaseContext) throws -> CheckOutcome {
-        if ctx.check.string("name") == "no-spontaneous-change" {
+    static func invariant(_ ctx: CaseContext, _ p: InvariantCheck) throws -> CheckOutcome {
+        if p.name == .noSpontaneousChange {
             for s in ctx.machine.settableStates {
                 try ctx.enter(s.name)
                 for i in 0..<5 {

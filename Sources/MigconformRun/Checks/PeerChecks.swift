@@ -6,18 +6,18 @@ import MigconformSpec
 /// operations go through the case's transcript like the device's own (``DeviceOperation/onPeer(_:)``); the oracle
 /// judges the device under test only. Every case leaves the peers reset.
 enum PeerChecks {
-    static func run(_ ctx: CaseContext) throws -> CheckOutcome {
-        switch ctx.check.string("expect") {
-        case "resume-on-peer": return try resumeOnPeer(ctx)
-        case "two-device-order": return try twoDeviceOrder(ctx)
-        default: return try foreignRefused(ctx)
+    static func run(_ ctx: CaseContext, _ p: PeerCheck) throws -> CheckOutcome {
+        switch p.expect {
+        case .resumeOnPeer: return try resumeOnPeer(ctx)
+        case .twoDeviceOrder: return try twoDeviceOrder(ctx)
+        case .foreignRefused: return try foreignRefused(ctx)
         }
     }
 
     /// One of the other devices, by the wrapping of its operations.
-    struct Other {
+    struct Other: Sendable {
         let name: String
-        let wrap: (DeviceOperation) -> DeviceOperation
+        let wrap: @Sendable (DeviceOperation) -> DeviceOperation
         static let peer = Other(name: "peer", wrap: { .onPeer($0) })
         static let foreign = Other(name: "foreign device", wrap: { .onForeign($0) })
 

@@ -27,10 +27,10 @@ enum StreamChecks {
         return .pass("after \(what), the old fd gave \(describe(outcome))")
     }
 
-    static func streamEnd(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func streamEnd(_ ctx: CaseContext, _ p: StreamEndCheck) throws -> CheckOutcome {
         let save = try ctx.role("save")
         guard let fd = try ctx.enter(save, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc, expect: "data-fd", to: save))
+            throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc(.dataFD), to: save))
         }
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
@@ -38,7 +38,7 @@ enum StreamChecks {
             return .violated(expected: "the stream ends with read() returning 0", actual: "read failed with \(e) after \(sink.count) bytes",
                              message: e == .ENOMSG ? "ENOMSG in \(save), where the end of stream is permanent" : "reading the \(save) stream failed")
         }
-        let extra = ctx.check.int("extra-reads") ?? 3
+        let extra = p.extraReads
         for i in 0..<extra {
             let again = try ctx.op(.read(fd: fd, count: 4096))
             guard case .bytes(let b) = again, b.isEmpty else {
@@ -55,10 +55,10 @@ enum StreamChecks {
         return .pass("\(sink.count) bytes, then end of stream \(extra + 1) times; still in \(save)")
     }
 
-    static func sessionKept(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func sessionKept(_ ctx: CaseContext, _ p: SessionKeptCheck) throws -> CheckOutcome {
         guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
         guard let fd = try ctx.enter(from, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "no data fd was open in \(from)", cause: .check(.arc, expect: "data-fd", to: from))
+            throw Blocked(reason: "no data fd was open in \(from)", cause: .check(.arc(.dataFD), to: from))
         }
         let answer = try ctx.request(to)
         guard answer.succeeded else {
@@ -80,7 +80,7 @@ enum StreamChecks {
         }
     }
 
-    static func sessionEnded(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func sessionEnded(_ ctx: CaseContext, _ p: SessionEndedCheck) throws -> CheckOutcome {
         guard let from = ctx.testCase.from, let to = ctx.testCase.to else { return .blocked("case has no arc") }
         let fd = try ctx.enter(from, fresh: true)
         let answer = try ctx.request(to)
@@ -90,9 +90,9 @@ enum StreamChecks {
         return try sessionIsOver(ctx, fd: fd, state: from, after: "\(from)->\(to)")
     }
 
-    static func precopyInfo(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func precopyInfo(_ ctx: CaseContext, _ p: PrecopyInfoCheck) throws -> CheckOutcome {
         var pre = try ctx.role("pre-copy")
-        if ctx.check.string("expect") == "supported-in-p2p" {
+        if p.expect == .supportedInP2P {
             // The other running state of the saving group: PRE_COPY_P2P in v2.
             let save = try ctx.role("save")
             let group = ctx.spec.state(named: pre)?.group
@@ -102,15 +102,22 @@ enum StreamChecks {
             pre = p2p.name
         }
         guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc, expect: "data-fd", to: pre))
+            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
         }
         let first = try ctx.op(.precopyInfo(fd: fd))
-        let expect = ctx.check.string("expect")
-        if expect == "supported" || expect == "supported-in-p2p" {
+        /// The two counts of the first answer; a failure blocks the case under the `supported` rule.
+        func counts() throws -> (initial: UInt64, dirty: UInt64) {
+            guard case .precopy(let initial, let dirty) = first else {
+                throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first))",
+                              cause: .check(.precopyInfo(.supported)))
+            }
+            return (initial, dirty)
+        }
+        switch p.expect {
+        case .supported, .supportedInP2P:
             if first.succeeded { return .pass("PRECOPY_INFO in \(pre): \(describe(first))") }
             return .violated(expected: "VFIO_MIG_GET_PRECOPY_INFO succeeds", actual: describe(first), message: "PRECOPY_INFO failed in \(pre)")
-        }
-        if expect == "refused-outside-precopy" {
+        case .refusedOutsidePrecopy:
             let save = try ctx.role("save")
             let answer = try ctx.request(save)
             guard answer.succeeded else {
@@ -121,16 +128,13 @@ enum StreamChecks {
             }
             return ctx.refusal(try ctx.op(.precopyInfo(fd: fd)), "PRECOPY_INFO in \(save)",
                                ifAccepted: "PRECOPY_INFO answered in \(save)")
-        }
-        guard case .precopy(let initial, let dirty) = first else {
-            throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first))", cause: .check(.precopyInfo, expect: "supported"))
-        }
-        switch expect {
-        case "dirty-zero-at-start":
+        case .dirtyZeroAtStart:
+            let (initial, dirty) = try counts()
             if dirty == 0 { return .pass("dirty_bytes 0 on entering \(pre) (initial_bytes \(initial))") }
             return .violated(expected: "dirty_bytes 0 on entering \(pre)", actual: "dirty_bytes \(dirty)",
                              message: "dirty_bytes did not start at zero")
-        case "zero-at-temporary-end":
+        case .zeroAtTemporaryEnd:
+            let (initial, dirty) = try counts()
             // Read in small steps, asking before each read; the stream's temporary end (ENOMSG, or 0 bytes) must come
             // exactly when both counts are zero.
             var info = (initial: initial, dirty: dirty)
@@ -167,12 +171,14 @@ enum StreamChecks {
                 info = (i, d)
             }
             throw Blocked(reason: "the pre-copy stream did not reach its temporary end within 10000 reads")
-        case "initial-nonzero":
+        case .initialNonzero:
+            let initial = try counts().initial
             if initial > 0 { return .pass("initial_bytes \(initial) on entering \(pre)") }
             return .violated(expected: "initial_bytes > 0", actual: "initial_bytes 0", message: "no initial pre-copy data offered")
-        case "initial-decreases":
+        case .initialDecreases:
+            let initial = try counts().initial
             guard initial > 0 else {
-                throw Blocked(reason: "initial_bytes is 0 from the start", cause: .check(.precopyInfo, expect: "initial-nonzero"))
+                throw Blocked(reason: "initial_bytes is 0 from the start", cause: .check(.precopyInfo(.initialNonzero)))
             }
             var last = initial
             var steps = 0
@@ -195,7 +201,8 @@ enum StreamChecks {
             }
             if last == 0 { return .pass("initial_bytes went from \(initial) to 0 in \(steps) reads") }
             throw Blocked(reason: "initial_bytes did not reach 0 within \(steps) reads")
-        default: // enomsg-at-end
+        case .enomsgAtEnd:
+            let (initial, dirty) = try counts()
             let sink = SavedStream.counting()
             let budget = initial + dirty
             let end = try ctx.drain(fd: fd, stopAtENOMSG: true, chunk: CaseContext.readSize(budget), into: sink)
@@ -205,10 +212,10 @@ enum StreamChecks {
         }
     }
 
-    static func roundTrip(_ ctx: CaseContext) throws -> CheckOutcome {
-        let stream = try ctx.captureStream(viaPreCopy: ctx.check.string("via") == "pre-copy")
+    static func roundTrip(_ ctx: CaseContext, _ p: RoundTripCheck) throws -> CheckOutcome {
+        let stream = try ctx.captureStream(viaPreCopy: p.via == .preCopy)
         // Without "segments", the stream goes back in the transactions the device produced.
-        let segments = ctx.check.ints("segments") ?? ctx.cache.transactions
+        let segments = p.segments ?? ctx.cache.transactions
         guard stream.count > 0 else { throw Blocked(reason: "the saved stream is empty") }
         let how = CaseContext.segmentation(segments, count: stream.count)
         if let e = try ctx.feedStream(stream, segments: segments) {
@@ -230,32 +237,33 @@ enum StreamChecks {
     }
 
     /// Damage done to a saved stream before it is resumed (`damage` of the `resume-damaged` check kind).
-    static func damage(_ stream: SavedStream, _ kind: String) throws -> String {
+    static func damage(_ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage) throws -> String {
         let what = try damaged(stream, kind)
         stream.label = "\(stream.label ?? "the saved stream"): \(what)"
         return what
     }
 
-    private static func damaged(_ stream: SavedStream, _ kind: String) throws -> String {
+    private static func damaged(_ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage) throws -> String {
         switch kind {
-        case "truncate":
+        case .truncate:
             try stream.truncate(to: stream.count - max(1, stream.count / 2))
             return "a stream cut to \(stream.count) bytes"
-        case "truncate-one":
+        case .truncateOne:
             try stream.truncate(to: stream.count - 1)
             return "a stream one byte short (\(stream.count) bytes)"
-        case "truncate-header":
+        case .truncateHeader:
             try stream.truncate(to: min(4, stream.count - 1))
             return "a stream cut to its first \(stream.count) bytes"
-        case "corrupt":
+        case .corrupt:
             // Flip bytes in the middle of the stream: past any header a driver checks, before any trailer.
             try stream.invert(at: stream.count / 2, length: 4)
             return "a stream with bytes \(stream.count / 2)..\(stream.count / 2 + 3) inverted"
-        case "header":
+        case .header:
             let n = Int(min(16, stream.count))
             try stream.invert(at: 0, length: n)
             return "a stream with its first \(n) bytes inverted"
-        default: // garbage: the stream's length, none of its bytes
+        case .garbage, .overlong, .refusedWrite:
+            // The stream's length, none of its bytes. (`resumeDamaged` writes past the end for the last two.)
             let garbage = SavedStream([UInt8](repeating: 0xa5, count: Int(min(stream.count, 1 << 20))))
             try stream.truncate(to: 0)
             try stream.append(try garbage.bytes())
@@ -263,15 +271,15 @@ enum StreamChecks {
         }
     }
 
-    static func resumeDamaged(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func resumeDamaged(_ ctx: CaseContext, _ p: ResumeDamagedCheck) throws -> CheckOutcome {
         let stream = try ctx.captureStream()
         guard stream.count >= 2 else { throw Blocked(reason: "the saved stream is too short to damage") }
-        let damage = ctx.check.string("damage") ?? "truncate"
+        let damage = p.damage
         let resume = try ctx.role("resume")
-        let exit = ctx.check.string("exit") == "initial" ? ctx.machine.initial.name : try ctx.role("resume-exit")
+        let exit = p.exit == .initial ? ctx.machine.initial.name : try ctx.role("resume-exit")
         var refused: Errno?
         let what: String
-        if damage == "overlong" || damage == "refused-write" {
+        if damage == .overlong || damage == .refusedWrite {
             // The complete stream in the pieces it was saved in, then extra bytes in a write of their own.
             let fd = try ctx.enter(resume, loadResume: false)
             if let e = try ctx.write(stream, to: fd, segments: ctx.cache.transactions) {
@@ -281,7 +289,7 @@ enum StreamChecks {
             extra.label = "4096 bytes of 0x5a past the end"
             refused = try ctx.write(extra, to: fd, segments: [4096])
             what = "its complete stream followed by 4096 more bytes"
-            if damage == "refused-write", refused == nil {
+            if damage == .refusedWrite, refused == nil {
                 return .pass("no write was refused (the 4096 bytes past the end were accepted: see the trailing-bytes rule), "
                              + "so no exit had to fail")
             }
@@ -292,26 +300,31 @@ enum StreamChecks {
         let answer = try ctx.request(exit)
         let label = "\(resume)->\(exit)"
         let refusal = refused.map { " (a write was refused with \($0))" } ?? ""
-        switch ctx.check.string("expect") {
-        case "stop-fails":
+        switch p.expect {
+        case .stopFails:
             if !answer.succeeded { return .pass("\(label) failed with \(answer.errno!) after \(what)\(refusal)") }
-            if damage == "overlong", let e = refused {
+            if damage == .overlong, let e = refused {
                 return .pass("the bytes past the end were refused with \(e) (what follows a refused write is the "
                              + "refused-write rule's to judge)")
             }
             return .violated(expected: "\(label) fails", actual: "success\(refusal)",
                              message: "the device accepted \(what)")
-        case "state-after-failure":
+        case .stateAfterFailure:
             guard !answer.succeeded else {
                 throw Blocked(reason: "the device accepted \(what)", cause: .resumeAccepted(damage: damage))
             }
             let now = try ctx.readState()
             var allowed = [try ctx.value(of: resume), try ctx.value(of: try ctx.role("error"))]
-            for extra in ctx.check.strings("also-error") ?? [] { allowed.append(try ctx.value(of: extra)) }
+            for extra in p.alsoError {
+                switch extra {
+                case .state(let name): allowed.append(try ctx.value(of: name))
+                case .value(let n): allowed.append(n)
+                }
+            }
             if let now, allowed.contains(now) { return .pass("after the failed resume the device is in \(ctx.name(of: now))") }
             return .violated(expected: "\(resume) or \(try ctx.role("error"))", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                              message: "after a failed resume the device reports an unexpected state")
-        default:
+        case .resetRecovers:
             guard !answer.succeeded else {
                 throw Blocked(reason: "the device accepted \(what)", cause: .resumeAccepted(damage: damage))
             }

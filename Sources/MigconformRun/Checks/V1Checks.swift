@@ -5,22 +5,22 @@ import MigconformSpec
 enum V1Checks {
     static let reservedPattern: UInt32 = 0xa5a5_a5a5 & ~RegionV1.stateMask
 
-    static func reservedBits(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func reservedBits(_ ctx: CaseContext, _ p: ReservedBitsCheck) throws -> CheckOutcome {
         let initial = ctx.machine.initial
         try ctx.enter(initial.name)
-        switch ctx.check.string("expect") {
-        case "reserved-field":
+        switch p.expect {
+        case .reservedField:
             let w = try ctx.op(.regionWrite(offset: RegionV1.reserved, width: 4, value: 0xdead_beef))
             let r = try ctx.op(.regionRead(offset: RegionV1.reserved, width: 4))
             if case .value(0) = r { return .pass("reserved field reads 0 (write: \(describe(w)))") }
             return .violated(expected: "reserved field reads 0", actual: describe(r), message: "the reserved field is not inert")
-        default:
+        case .ignored, .preserved:
             // Move to the first arc's target with reserved bits set in the written word.
             guard let arc = ctx.machine.arcs.first(where: { $0.from == initial.name }) else { throw Blocked(reason: "no arc out of \(initial.name)") }
             let target = try ctx.value(of: arc.to)
             let word = reservedPattern | target
             let outcome = try ctx.op(.regionWrite(offset: RegionV1.deviceState, width: 4, value: UInt64(word)))
-            if ctx.check.string("expect") == "ignored" {
+            if p.expect == .ignored {
                 let now = try ctx.readState()
                 if outcome.succeeded && now == target { return .pass("write of 0x\(String(word, radix: 16)) moved the device to \(arc.to)") }
                 return .violated(expected: "write accepted, state \(arc.to)",
@@ -28,7 +28,7 @@ enum V1Checks {
                                  message: "reserved bits in a device_state write were not ignored")
             }
             guard outcome.succeeded else {
-                throw Blocked(reason: "the write with reserved bits failed", cause: .check(.reservedBits, expect: "ignored"))
+                throw Blocked(reason: "the write with reserved bits failed", cause: .check(.reservedBits(.ignored)))
             }
             let raw = try ctx.readRawStateV1()
             if raw == word { return .pass("device_state reads back 0x\(String(word, radix: 16)) with the reserved bits kept") }
@@ -37,25 +37,25 @@ enum V1Checks {
         }
     }
 
-    static func saveProtocol(_ ctx: CaseContext) throws -> CheckOutcome {
+    static func saveProtocol(_ ctx: CaseContext, _ p: SaveProtocolCheck) throws -> CheckOutcome {
         let save = try ctx.role("save")
         try ctx.enter(save, fresh: true)
         let stream = V1Stream(ctx)
-        switch ctx.check.string("expect") {
-        case "pending-idempotent":
+        switch p.expect {
+        case .pendingIdempotent:
             let a = try stream.field(RegionV1.pendingBytes), b = try stream.field(RegionV1.pendingBytes)
             if let a, a == b { return .pass("pending_bytes read twice: \(a) both times") }
             return .violated(expected: "the same pending_bytes twice", actual: "\(a.map(String.init) ?? "failed"), then \(b.map(String.init) ?? "failed")",
                              message: "reading pending_bytes had a side effect")
-        case "data-offset-nonzero":
+        case .dataOffsetNonzero:
             guard let pending = try stream.field(RegionV1.pendingBytes), pending > 0 else {
                 throw Blocked(reason: "pending_bytes is 0 in \(save): nothing to read")
             }
             let offset = try stream.field(RegionV1.dataOffset)
             if let offset, offset != 0 { return .pass("data_offset \(offset)") }
             return .violated(expected: "data_offset > 0", actual: offset.map(String.init) ?? "read failed", message: "data_offset is zero")
-        default:
-            let limit = ctx.check.int("max-iterations") ?? 1000
+        case .drains:
+            let limit = p.maxIterations
             do {
                 let bytes = try stream.save(maxIterations: limit)
                 return .pass("pending_bytes reached 0 after \(bytes.count) bytes")
