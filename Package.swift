@@ -3,6 +3,7 @@ import PackageDescription
 
 // The modules follow the data flow, one stage each:
 //   Spec (load + validate) -> Cases (expand) -> Plan (order) -> Device (targets) -> Run (execute) -> Report (render)
+//   -> Lab (LAVA, KernelCI, KCIDB)
 let package = Package(
     name: "migconform",
     platforms: [.macOS(.v13)],
@@ -21,6 +22,9 @@ let package = Package(
         .target(name: "MigconformRun",
                 dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
         .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
+        // Lab engines: LAVA definitions and live reporting, KernelCI fragments, KCIDB submissions.
+        .target(name: "MigconformLab",
+                dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice", "MigconformReport"]),
         // Beyond single cases: the spec's machine as a model, explored in depth and by random walks.
         .target(name: "MigconformExplore", dependencies: ["MigconformSpec", "MigconformDevice", "MigconformRun"]),
         // The suite's proof of power: every fault of the catalogue must be caught by the rules it breaks.
@@ -30,11 +34,12 @@ let package = Package(
         .executableTarget(name: "migconform",
                           dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                          "MigconformReference", "MigconformLinux", "MigconformRun",
-                                         "MigconformReport", "MigconformSelfCheck", "MigconformExplore"]),
+                                         "MigconformReport", "MigconformLab", "MigconformSelfCheck",
+                                         "MigconformExplore"]),
         .testTarget(name: "MigconformTests",
                     dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                    "MigconformReference", "MigconformLinux", "MigconformRun",
-                                   "MigconformReport", "MigconformSelfCheck", "MigconformExplore"]),
+                                   "MigconformReport", "MigconformLab", "MigconformSelfCheck", "MigconformExplore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import MigconformLab
 import MigconformReport
 import MigconformRun
 

@@ -1,4 +1,5 @@
 import Foundation
+import MigconformLab
 import MigconformReport
 
 /// `migconform integrate lava|kernelci`: prints what a lab engine needs to run this binary, made from the binary's

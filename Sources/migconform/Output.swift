@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import MigconformLab
 import MigconformReport
 
 /// Writes to stdout and stderr with write(2), never through a call that traps on a closed pipe.

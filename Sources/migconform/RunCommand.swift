@@ -1,6 +1,7 @@
 import Foundation
 import MigconformCases
 import MigconformDevice
+import MigconformLab
 import MigconformReport
 import MigconformRun
 import MigconformSpec

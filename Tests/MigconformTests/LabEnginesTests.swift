@@ -5,6 +5,7 @@ import MigconformDevice
 import MigconformReference
 import MigconformRun
 import MigconformSpec
+@testable import MigconformLab
 @testable import MigconformReport
 
 // MARK: - Engine-safe names

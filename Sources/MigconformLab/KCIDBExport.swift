@@ -1,4 +1,5 @@
 import Foundation
+import MigconformReport
 import MigconformRun
 import MigconformSpec
 

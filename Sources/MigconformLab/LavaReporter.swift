@@ -1,5 +1,6 @@
 import Foundation
 import MigconformDevice
+import MigconformReport
 import MigconformRun
 
 /// Reports a run to LAVA while it happens (`migconform run --lava`): each case becomes its own LAVA test case the
