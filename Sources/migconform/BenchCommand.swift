@@ -15,37 +15,45 @@ import Glibc
 /// the device object, full-suite wall time per v2 profile, and save/resume round-trip throughput and peak memory
 /// for large device states beside a plain copy of the same bytes between two file descriptors.
 enum BenchCommand: Command {
-    static let name = "bench"
-    static let abstract = "Measure what the suite costs: planning, runner overhead, suite time, round-trip throughput."
 
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--quick", value: nil, help: "Small sizes and few repetitions (seconds, for CI)."),
-        OptionSpec(name: "--sizes", value: "LIST", help: "Device state sizes for the round trip (default 1GiB,4GiB; --quick: 64MiB,256MiB)."),
-        OptionSpec(name: "--dir", value: "DIR", help: "Folder for spool files and the plain copy (default: the temporary folder)."),
-        OptionSpec(name: "--lab", value: "DIR", help: "A lab run folder (or report.json) whose device/runner split to show (default: the newest Reports/lab-mtty-*, else Reports/mtty-6.12)."),
-        OptionSpec(name: "--child", value: "KIND", help: "(internal) run one measurement in this process and print it as JSON."),
-        OptionSpec(name: "--size", value: "SIZE", help: "(internal) the state size of a --child measurement."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let quick = Flag(
+            "--quick",
+            help: "Small sizes and few repetitions (seconds, for CI).")
+        static let sizes = Option(
+            "--sizes", "LIST",
+            help: "Device state sizes for the round trip (default 1GiB,4GiB; --quick: 64MiB,256MiB).")
+        static let dir = Option(
+            "--dir", "DIR",
+            help: "Folder for spool files and the plain copy (default: the temporary folder).")
+        static let lab = Option(
+            "--lab", "DIR",
+            help: "A lab run folder (or report.json) whose device/runner split to show (default: the newest Reports/lab-mtty-*, else Reports/mtty-6.12).")
+        static let child = Option(
+            "--child", "KIND",
+            help: "(internal) run one measurement in this process and print it as JSON.", hidden: true)
+        static let size = Option(
+            "--size", "SIZE",
+            help: "(internal) the state size of a --child measurement.", hidden: true)
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(
-                usage: "migconform bench [--quick] [--sizes 1GiB,4GiB] [--dir DIR]", abstract: abstract,
-                discussion: "Build with 'swift build -c release' first: a debug build measures the compiler, not the suite. "
+    static let configuration = CommandConfiguration(
+        name: "bench", abstract: "Measure what the suite costs: planning, runner overhead, suite time, round-trip throughput.",
+        usage: "migconform bench [--quick] [--sizes 1GiB,4GiB] [--dir DIR]", discussion: "Build with 'swift build -c release' first: a debug build measures the compiler, not the suite. "
                     + "Round trips and plain copies each run in a child process of this binary, so that each peak resident "
                     + "memory figure (VmHWM) is its own.",
-                options: options.filter { !$0.help.hasPrefix("(internal)") }))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        let dir = a.value("--dir") ?? FileManager.default.temporaryDirectory.path
-        if let child = a.value("--child") {
-            guard let text = a.value("--size"), let size = parseSize(text) else { throw UsageError(message: "--child needs --size") }
+        options: [Key.quick, Key.sizes, Key.dir, Key.lab, Key.child, Key.size])
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        let dir = a[Key.dir] ?? FileManager.default.temporaryDirectory.path
+        if let child = a[Key.child] {
+            guard let text = a[Key.size], let size = parseSize(text) else { throw UsageError(message: "--child needs --size") }
             return try runChild(child, size: size, dir: dir)
         }
-        let quick = a.flag("--quick")
+        let quick = a[Key.quick]
         var sizes: [UInt64] = quick ? [64 << 20, 256 << 20] : [1 << 30, 4 << 30]
-        if let list = a.value("--sizes") {
+        if let list = a[Key.sizes] {
             sizes = try list.split(separator: ",").map { s in
                 guard let v = parseSize(String(s)) else { throw UsageError(message: "--sizes: '\(s)' is not a size up to \(ByteSize.describe(ByteSize.maxStateSize)) (e.g. 512MiB, 4GiB)") }
                 return v
@@ -55,7 +63,7 @@ enum BenchCommand: Command {
         Terminal.err("migconform bench: this is a debug build; for real numbers: swift build -c release, then .build/release/migconform bench")
         #endif
         Terminal.out("migconform bench\(quick ? " --quick" : "") on \(hostSummary())\n")
-        lab(a.value("--lab"))
+        lab(a[Key.lab])
         try planning(quick: quick)
         try overhead(quick: quick)
         try suites()

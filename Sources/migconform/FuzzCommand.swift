@@ -10,57 +10,73 @@ import MigconformSpec
 /// reference device with some answers garbled). Every child must end within the deadline, with an exit status
 /// below 128 that the README documents, leaving a report folder that is complete or absent.
 enum FuzzCommand: Command {
-    static let name = "fuzz"
-    static let abstract = "Generated bad specs, target URIs and adapter answers against this binary; prints findings."
 
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--seed", value: "N", help: "Seed of the generator (default 1): the same seed tries the same inputs."),
-        OptionSpec(name: "--budget", value: "N", help: "Inputs per family (default 60 specs, 90 URIs, 8 adapters; N for each)."),
-        OptionSpec(name: "--families", value: "LIST", help: "Families to try, comma-separated: specs, uris, adapters (default all)."),
-        OptionSpec(name: "--deadline", value: "S", help: "Seconds one child may take before it counts as a hang (default 60)."),
-        OptionSpec(name: "--keep", value: "DIR", help: "Copy each finding's input into DIR."),
-        OptionSpec(name: "--binary", value: "PATH", help: "Try the inputs on another migconform build (default: this one)."),
-        OptionSpec(name: "--verbose", value: nil, help: "Print every child's command line, exit status and time."),
-        OptionSpec(name: "--serve-adapter", value: "SEED", help: "(internal) Serve ref:v2, or ref:v1 for an odd SEED, with mutated answers."),
-        OptionSpec(name: "--rate", value: "N", help: "(with --serve-adapter) Mutate about one answer in N (default 40)."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let seed = Option(
+            "--seed", "N",
+            help: "Seed of the generator (default 1): the same seed tries the same inputs.")
+        static let budget = Option(
+            "--budget", "N",
+            help: "Inputs per family (default 60 specs, 90 URIs, 8 adapters; N for each).")
+        static let families = Option(
+            "--families", "LIST",
+            help: "Families to try, comma-separated: specs, uris, adapters (default all).")
+        static let deadline = Option(
+            "--deadline", "S",
+            help: "Seconds one child may take before it counts as a hang (default 60).")
+        static let keep = Option(
+            "--keep", "DIR",
+            help: "Copy each finding's input into DIR.")
+        static let binary = Option(
+            "--binary", "PATH",
+            help: "Try the inputs on another migconform build (default: this one).")
+        static let verbose = Flag(
+            "--verbose",
+            help: "Print every child's command line, exit status and time.")
+        static let serveAdapter = Option(
+            "--serve-adapter", "SEED",
+            help: "(internal) Serve ref:v2, or ref:v1 for an odd SEED, with mutated answers.")
+        static let rate = Option(
+            "--rate", "N",
+            help: "(with --serve-adapter) Mutate about one answer in N (default 40).")
+    }
 
     static let families = ["specs", "uris", "adapters"]
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(
-                usage: "migconform fuzz [--seed N] [--budget N] [--families LIST] [--deadline S] [--keep DIR]",
-                abstract: abstract,
+    static let configuration = CommandConfiguration(
+        name: "fuzz", abstract: "Generated bad specs, target URIs and adapter answers against this binary; prints findings.",
+        usage: "migconform fuzz [--seed N] [--budget N] [--families LIST] [--deadline S] [--keep DIR]",
                 discussion: """
                 Exits 0 when nothing was found, 1 with findings (each printed with its input): an exit status of 128 \
                 or more (a trap or a signal), a child that outlived the deadline, an exit code the README does not \
                 document, a report folder left incomplete, or a spec that check-spec and run judge differently. \
                 CI runs a fixed seed and the default budget; a larger --budget searches further.
-                """, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        func number(_ option: String, _ fallback: Int, in range: ClosedRange<Int>) throws -> Int {
-            guard let text = a.value(option) else { return fallback }
+                """,
+        options: [Key.seed, Key.budget, Key.families, Key.deadline, Key.keep, Key.binary, Key.verbose, Key.serveAdapter, Key.rate])
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        func number(_ key: Option, _ fallback: Int, in range: ClosedRange<Int>) throws -> Int {
+            let option = key.spec.name
+            guard let text = a[key] else { return fallback }
             guard let n = Int(text), range.contains(n) else {
                 throw UsageError(message: "\(option) '\(Targets.excerpt(text))': expected a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return n
         }
-        let seed = UInt64(try number("--seed", 1, in: 0...Int.max))
-        if let serve = a.value("--serve-adapter") {
+        let seed = UInt64(try number(Key.seed, 1, in: 0...Int.max))
+        if let serve = a[Key.serveAdapter] {
             guard let s = UInt64(serve) else { throw UsageError(message: "--serve-adapter '\(Targets.excerpt(serve))': expected a seed") }
-            return serveMutated(seed: s, rate: try number("--rate", 40, in: 1...1_000_000))
+            return serveMutated(seed: s, rate: try number(Key.rate, 40, in: 1...1_000_000))
         }
-        let budget = a.value("--budget") == nil ? nil : try number("--budget", 0, in: 0...1_000_000)
-        let deadline = Double(try number("--deadline", 60, in: 1...3600))
-        let chosen = a.value("--families").map { $0.split(separator: ",").map(String.init) } ?? families
+        let budget = a[Key.budget] == nil ? nil : try number(Key.budget, 0, in: 0...1_000_000)
+        let deadline = Double(try number(Key.deadline, 60, in: 1...3600))
+        let chosen = a[Key.families].map { $0.split(separator: ",").map(String.init) } ?? families
         for f in chosen where !families.contains(f) {
             throw UsageError(message: "--families: unknown family '\(Targets.excerpt(f))' (families: \(families.joined(separator: ", ")))")
         }
-        var fuzzer = try Fuzzer(seed: seed, deadline: deadline, keep: a.value("--keep"), binary: a.value("--binary"))
-        fuzzer.verbose = a.flag("--verbose")
+        var fuzzer = try Fuzzer(seed: seed, deadline: deadline, keep: a[Key.keep], binary: a[Key.binary])
+        fuzzer.verbose = a[Key.verbose]
         defer { fuzzer.cleanUp() }
         let start = Date()
         Terminal.out("fuzz: seed \(seed), deadline \(Int(deadline)) s per input, exit codes documented: "

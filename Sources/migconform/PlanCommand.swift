@@ -8,37 +8,41 @@ import MigconformSpec
 
 /// `migconform plan`: the order cases will run in, what it costs, and the lower bound for the same cases.
 enum PlanCommand: Command {
-    static let name = "plan"
-    static let abstract = "Show the tour the runner will take: steps, cost in resets and requests, and a lower bound."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--spec", value: "FILE", help: "Spec (default: the one for the target's protocol generation)."),
-        OptionSpec(name: "--target", value: "URI", help: "Plan for this target's features (default: ref:v2)."),
-        OptionSpec(name: "--steps", value: nil, help: "Print every step of the tour."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let spec = Option(
+            "--spec", "FILE",
+            help: "Spec (default: the one for the target's protocol generation).")
+        static let target = Option(
+            "--target", "URI",
+            help: "Plan for this target's features (default: ref:v2).")
+        static let steps = Flag(
+            "--steps",
+            help: "Print every step of the tour.")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform plan [--spec FILE] [--target URI] [--steps]", abstract: abstract,
-                                             discussion: """
+    static let configuration = CommandConfiguration(
+        name: "plan", abstract: "Show the tour the runner will take: steps, cost in resets and requests, and a lower bound.",
+        usage: "migconform plan [--spec FILE] [--target URI] [--steps]", discussion: """
                                              Cost counts resets first (each weighs \(TourCost.resetWeight) requests), then single-step \
                                              state requests. The bound is a route-inspection bound over the cases' start and end states. \
                                              The estimate gives the data the run moves (from the state size the device reports) and \
                                              its time (from the latency discovery measured, data at 1 GiB/s).
-                                             """, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        let targetURI = a.value("--target") ?? "ref:v2"
+                                             """,
+        options: [Key.spec, Key.target, Key.steps])
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        let targetURI = a[Key.target] ?? "ref:v2"
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
-        let spec = try SpecLocation.load(a.value("--spec") ?? SpecLocation.defaultPath(for: device.generation))
+        let spec = try SpecLocation.load(a[Key.spec] ?? SpecLocation.defaultPath(for: device.generation))
         let recorder = RecordingDevice(device)
         let profile = try Discovery.discover(spec, device: recorder)
         let machine = Machine(spec: spec, features: profile.features)
         let cases = Expander.expand(machine, options: ExpansionOptions(targetKind: device.identity.targetKind,
                                                                       kernelRelease: device.identity.kernelRelease))
         let tour = TourPlanner.plan(cases, machine: machine)
-        if a.flag("--steps") {
+        if a[Key.steps] {
             for step in tour.steps {
                 switch step {
                 case .position(let reset, let path):

@@ -8,26 +8,29 @@ import MigconformSpec
 
 /// `migconform replay`: runs one case of a report again, on any target: what a driver developer runs after a fix.
 enum ReplayCommand: Command {
-    static let name = "replay"
-    static let abstract = "Run one case of a report again on a target and say whether it still fails."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--target", value: "URI", help: "Where to replay (default: the report's target)."),
-        OptionSpec(name: "--spec", value: "FILE", help: "Spec (default: the one the report names)."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let target = Option(
+            "--target", "URI",
+            help: "Where to replay (default: the report's target).")
+        static let spec = Option(
+            "--spec", "FILE",
+            help: "Spec (default: the one the report names).")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform replay REPORT CASE-ID [--target URI]", abstract: abstract, discussion: """
+    static let configuration = CommandConfiguration(
+        name: "replay", abstract: "Run one case of a report again on a target and say whether it still fails.",
+        usage: "migconform replay REPORT CASE-ID [--target URI]", discussion: """
                 A spec case runs its check again from a reset, with the same operations as in the report; a sequence found \
                 by 'explore' is walked again step by step against the model. Prints the recorded and the new verdict. \
                 A violation seen while another case ran (its 'seenIn') is replayed by running that case. Says \
                 'reproduced' when the recorded failure happens again with the same verdict, 'did not reproduce' when not. \
                 Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors (or a report or spec that \
                 does not load), 3 when the target cannot be opened or is not the device expected.
-                """, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 2)
+                """,
+        options: [Key.target, Key.spec], maxPositional: 2)
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
         guard a.positional.count == 2 else { throw UsageError(message: "give a report (folder or report.json) and a case id") }
         let report: RunReport
         do { report = try ReportReader.load(a.positional[0]) } catch { throw ExitFailure(code: ExitCode.usage, message: "\(error)") }
@@ -36,10 +39,10 @@ enum ReplayCommand: Command {
             let near = report.cases.map(\.id).filter { $0.hasPrefix(caseID.prefix(8)) }.prefix(5)
             throw UsageError(message: "no case '\(caseID)' in \(a.positional[0])" + (near.isEmpty ? "" : " (similar: \(near.joined(separator: ", ")))"))
         }
-        let targetURI = a.value("--target") ?? report.run.target
+        let targetURI = a[Key.target] ?? report.run.target
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
-        let spec = try SpecLocation.load(a.value("--spec") ?? report.run.specPath)
+        let spec = try SpecLocation.load(a[Key.spec] ?? report.run.specPath)
         if spec.sha256 != report.run.specSHA256 {
             Terminal.err("note: the spec's content differs from the one the report was made with (\(spec.sha256.prefix(12)) vs \(report.run.specSHA256.prefix(12)))")
         }

@@ -3,11 +3,12 @@ import MigconformSpec
 
 /// `migconform specs`: the specs built into the binary; `--write DIR` writes them out as files.
 enum SpecsCommand: Command {
-    static let name = "specs"
-    static let abstract = "List the specs built into the binary, or write them out (--write DIR)."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--write", value: "DIR", help: "Write each built-in spec to DIR/<name> (the folder is created)."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let write = Option(
+            "--write", "DIR",
+            help: "Write each built-in spec to DIR/<name> (the folder is created).")
+    }
 
     static let discussion = """
     The shipped specs (Specs/vfio-migration-v2.json and -v1.json of the source tree) are compiled into the binary:
@@ -16,14 +17,13 @@ enum SpecsCommand: Command {
     with 'migconform check-spec'.
     """
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform specs [--write DIR]", abstract: abstract,
-                                             discussion: discussion, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        if let dir = a.value("--write") {
+    static let configuration = CommandConfiguration(
+        name: "specs", abstract: "List the specs built into the binary, or write them out (--write DIR).",
+        usage: "migconform specs [--write DIR]", discussion: discussion,
+        options: [Key.write])
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        if let dir = a[Key.write] {
             let folder = URL(fileURLWithPath: dir, isDirectory: true)
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

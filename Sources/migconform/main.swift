@@ -1,18 +1,15 @@
 import Foundation
 
-/// A subcommand: a name, its help, and what it does. Each returns its exit code.
-protocol Command {
-    static var name: String { get }
-    static var abstract: String { get }
-    static func run(_ args: [String]) throws -> Int32
-}
-
 /// A command as the dispatcher sees it.
 struct CommandEntry {
-    var name: String
-    var abstract: String
-    var run: ([String]) throws -> Int32
-    init<C: Command>(_ c: C.Type) { name = C.name; abstract = C.abstract; run = C.run }
+    var configuration: CommandConfiguration
+    var main: ([String]) throws -> Int32
+    var name: String { configuration.name }
+    var abstract: String { configuration.abstract }
+    init<C: Command>(_ c: C.Type) {
+        configuration = C.configuration
+        main = C.main
+    }
 }
 
 let commands: [CommandEntry] = [
@@ -58,8 +55,13 @@ func main() -> Int32 {
         command = found
         args.removeFirst()
     }
+    // Every command's help, in one place: `--help` or `-h` anywhere among its arguments.
+    if ArgumentParser.wantsHelp(args) {
+        Terminal.out(command.configuration.help)
+        return ExitCode.ok
+    }
     do {
-        return try command.run(args)
+        return try command.main(args)
     } catch let e as UsageError {
         Terminal.err("migconform \(command.name): \(e.message)\nSee 'migconform \(command.name) --help'.")
         return ExitCode.usage
