@@ -39,7 +39,8 @@ let package = Package(
         .testTarget(name: "MigconformTests",
                     dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                    "MigconformReference", "MigconformLinux", "MigconformRun",
-                                   "MigconformReport", "MigconformLab", "MigconformSelfCheck", "MigconformExplore"]),
+                                   "MigconformReport", "MigconformLab", "MigconformSelfCheck", "MigconformExplore",
+                                   "CVFIOShim"]),
     ],
     swiftLanguageModes: [.v5]
 )
