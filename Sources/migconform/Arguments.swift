@@ -65,8 +65,9 @@ struct CommandConfiguration: Sendable {
 
     /// The text of `migconform NAME --help`.
     var help: String {
-        let text = ArgumentParser.help(usage: usage, abstract: abstract, discussion: discussion,
-                                       options: options.map(\.spec).filter { !$0.hidden })
+        let text = ArgumentParser.help(
+            usage: usage, abstract: abstract, discussion: discussion,
+            options: options.map(\.spec).filter { !$0.hidden })
         return footer.isEmpty ? text : text + "\n" + footer
     }
 

@@ -17,7 +17,9 @@ enum CheckSpecCommand: Command {
         for path in a.positional {
             do {
                 let spec = try SpecLocation.loadOrProblems(path)
-                Terminal.out("\(path): ok (\(spec.id) \(spec.version): \(spec.rules.count) rules, \(spec.states.count) states, \(spec.arcs.count) arcs)")
+                Terminal.out(
+                    "\(path): ok (\(spec.id) \(spec.version): \(spec.rules.count) rules, \(spec.states.count) states, \(spec.arcs.count) arcs)"
+                )
             } catch {
                 bad += 1
                 for p in error.problems { Terminal.out(p.description) }

@@ -15,7 +15,8 @@ enum DevicesCommand: Command {
 
     static let configuration = CommandConfiguration(
         name: "devices", abstract: "List this host's VFIO devices and their migration flags.",
-        usage: "migconform devices", discussion: "Exits 0 when VFIO devices were found, 3 when the host has no VFIO or no VFIO device.",
+        usage: "migconform devices",
+        discussion: "Exits 0 when VFIO devices were found, 3 when the host has no VFIO or no VFIO device.",
         options: [Key.sysfs, Key.dev])
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
@@ -23,12 +24,15 @@ enum DevicesCommand: Command {
         if let problem = inventory.problem { Terminal.out("no VFIO devices: \(problem)") }
         for e in inventory.entries {
             let flags = e.migrationFlags.map { " flags 0x" + String($0, radix: 16) } ?? ""
-            Terminal.out("\(e.target ?? e.name)\n    \(e.bus) \(e.name)  driver \(e.driver)  group \(e.group ?? "-")  \(e.identity.detail)")
+            Terminal.out(
+                "\(e.target ?? e.name)\n    \(e.bus) \(e.name)  driver \(e.driver)  group \(e.group ?? "-")  \(e.identity.detail)"
+            )
             Terminal.out("    migration: \(e.migration)\(flags)" + (e.problem.map { "  (\($0))" } ?? ""))
         }
         for n in inventory.notes { Terminal.out("note: \(n)") }
         if inventory.problem == nil {
-            Terminal.out("\(inventory.entries.count) VFIO device(s), \(inventory.migratable.count) advertising migration")
+            Terminal.out(
+                "\(inventory.entries.count) VFIO device(s), \(inventory.migratable.count) advertising migration")
         }
         return inventory.entries.isEmpty ? ExitCode.target : ExitCode.ok
     }

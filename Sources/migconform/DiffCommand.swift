@@ -13,11 +13,12 @@ enum DiffCommand: Command {
 
     static let configuration = CommandConfiguration(
         name: "diff", abstract: "Compare two runs: regressions, fixes, new and removed cases, verdict changes.",
-        usage: "migconform diff OLD NEW [--format text|markdown]", discussion: """
-                                             OLD and NEW are run folders or report.json files. Cases are compared on the device's own verdict (an
-                                             XFAIL counts as its failure). Exits 0 when nothing regressed, 1 when a case regressed, 2 when a report
-                                             cannot be read.
-                                             """,
+        usage: "migconform diff OLD NEW [--format text|markdown]",
+        discussion: """
+            OLD and NEW are run folders or report.json files. Cases are compared on the device's own verdict (an
+            XFAIL counts as its failure). Exits 0 when nothing regressed, 1 when a case regressed, 2 when a report
+            cannot be read.
+            """,
         options: [Key.format], maxPositional: 2)
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
@@ -25,7 +26,8 @@ enum DiffCommand: Command {
         guard let format = ReportDiff.Format(rawValue: a[Key.format] ?? "text") else {
             throw UsageError(message: "--format takes text or markdown")
         }
-        let old: RunReport, new: RunReport
+        let old: RunReport
+        let new: RunReport
         do {
             old = try ReportReader.load(a.positional[0])
             new = try ReportReader.load(a.positional[1])

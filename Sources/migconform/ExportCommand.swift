@@ -25,21 +25,23 @@ enum ExportCommand: Command {
     }
 
     static let configuration = CommandConfiguration(
-        name: "export", abstract: "Write a report as a KCIDB v5.3 submission (export kcidb REPORT --origin O --build-id ID).",
+        name: "export",
+        abstract: "Write a report as a KCIDB v5.3 submission (export kcidb REPORT --origin O --build-id ID).",
         usage: "migconform export kcidb REPORT --origin ORIGIN --build-id ID [options]",
-                                             discussion: """
-                                             REPORT is a run folder or its report.json. One test object per case, path \
-                                             SUITE.RULE.CASE in engine-safe names; statuses: PASS, WARN, XPASS -> PASS; FAIL, \
-                                             TIMEOUT -> FAIL; INFO -> DONE; NOT_APPLICABLE, SKIPPED -> SKIP (MISS when the run \
-                                             stopped before the case); ERROR -> ERROR; XFAIL and FLAKE keep the device's status and \
-                                             add an issue and an incident. The output is checked against the schema's rules \
-                                             before it is written. Submit it with an HTTP POST to the KCIDB /submit endpoint.
-                                             """,
+        discussion: """
+            REPORT is a run folder or its report.json. One test object per case, path \
+            SUITE.RULE.CASE in engine-safe names; statuses: PASS, WARN, XPASS -> PASS; FAIL, \
+            TIMEOUT -> FAIL; INFO -> DONE; NOT_APPLICABLE, SKIPPED -> SKIP (MISS when the run \
+            stopped before the case); ERROR -> ERROR; XFAIL and FLAKE keep the device's status and \
+            add an issue and an incident. The output is checked against the schema's rules \
+            before it is written. Submit it with an HTTP POST to the KCIDB /submit endpoint.
+            """,
         options: [Key.origin, Key.buildID, Key.suite, Key.artifactsURL, Key.output], maxPositional: 2)
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
         guard a.positional.first == "kcidb" else {
-            throw UsageError(message: a.positional.isEmpty ? "name a format: kcidb" : "unknown format '\(a.positional[0])' (kcidb)")
+            throw UsageError(
+                message: a.positional.isEmpty ? "name a format: kcidb" : "unknown format '\(a.positional[0])' (kcidb)")
         }
         guard a.positional.count == 2 else { throw UsageError(message: "name the report folder or report.json") }
         guard let origin = a[Key.origin] else { throw UsageError(message: "--origin is required") }
@@ -48,15 +50,19 @@ enum ExportCommand: Command {
         do { report = try ReportReader.load(a.positional[1]) } catch {
             throw ExitFailure(code: ExitCode.usage, message: "\(error)")
         }
-        let options = KCIDBExport.Options(origin: origin, buildID: build, suite: a[Key.suite] ?? "migconform",
-                                          artifactsURL: a[Key.artifactsURL])
+        let options = KCIDBExport.Options(
+            origin: origin, buildID: build, suite: a[Key.suite] ?? "migconform",
+            artifactsURL: a[Key.artifactsURL])
         let submission: [String: Any]
-        do { submission = try KCIDBExport.submission(report, options: options) } catch let e as KCIDBExport.OptionError {
+        do { submission = try KCIDBExport.submission(report, options: options) } catch let e as KCIDBExport.OptionError
+        {
             throw UsageError(message: e.message)
         }
         let problems = KCIDBSchema.problems(submission)
         guard problems.isEmpty else {
-            throw ExitFailure(code: ExitCode.usage, message: "the submission breaks the KCIDB schema:\n  " + problems.joined(separator: "\n  "))
+            throw ExitFailure(
+                code: ExitCode.usage,
+                message: "the submission breaks the KCIDB schema:\n  " + problems.joined(separator: "\n  "))
         }
         let text = try KCIDBExport.render(report, options: options)
         if let path = a[Key.output] {

@@ -24,12 +24,13 @@ enum FaultsCommand: Command {
 
     static let configuration = CommandConfiguration(
         name: "faults", abstract: "List the fault catalogue; with --check, prove every fault is caught by its rules.",
-        usage: "migconform faults [--check] [--only NAME]", discussion: """
-                                             A fault is caught when every rule it claims trips (FAIL for MUST, WARN for SHOULD, or \
-                                             TIMEOUT) and no other MUST rule fails. MUST and SHOULD rules no fault claims are listed \
-                                             as uncovered and count against the score. Exit 0 only with every fault caught, no rule \
-                                             uncovered and the reference devices clean; 1 otherwise.
-                                             """,
+        usage: "migconform faults [--check] [--only NAME]",
+        discussion: """
+            A fault is caught when every rule it claims trips (FAIL for MUST, WARN for SHOULD, or \
+            TIMEOUT) and no other MUST rule fails. MUST and SHOULD rules no fault claims are listed \
+            as uncovered and count against the score. Exit 0 only with every fault caught, no rule \
+            uncovered and the reference devices clean; 1 otherwise.
+            """,
         options: [Key.check, Key.only, Key.v2Spec, Key.v1Spec])
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
@@ -41,7 +42,9 @@ enum FaultsCommand: Command {
         if !only.isEmpty { entries = entries.filter { only.contains($0.name) } }
         guard a[Key.check] else {
             for e in entries {
-                Terminal.out("\(e.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(e.generation.rawValue)  \(e.summary)")
+                Terminal.out(
+                    "\(e.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(e.generation.rawValue)  \(e.summary)"
+                )
                 Terminal.out(String(repeating: " ", count: 39) + "trips: " + e.trips.joined(separator: ", "))
             }
             Terminal.out("\(entries.count) faults")
@@ -51,7 +54,9 @@ enum FaultsCommand: Command {
             .v2: try SpecLocation.load(a[Key.v2Spec] ?? SpecLocation.defaultPath(for: .v2)),
             .v1: try SpecLocation.load(a[Key.v1Spec] ?? SpecLocation.defaultPath(for: .v1)),
         ]
-        let result = try SelfCheck.run(specs: specs, entries: entries, coverage: only.isEmpty) { Terminal.progress("checking \($0)") }
+        let result = try SelfCheck.run(specs: specs, entries: entries, coverage: only.isEmpty) {
+            Terminal.progress("checking \($0)")
+        }
         Terminal.endProgress()
         for name in result.referencesChecked {
             if let bad = result.noisyReferences[name] {
@@ -62,10 +67,16 @@ enum FaultsCommand: Command {
         }
         for f in result.faults {
             let tripped = f.entry.trips.filter { f.tripped[$0] != nil }.map { "\($0) (\(f.tripped[$0]!.rawValue))" }
-            Terminal.out("\(f.caught ? "caught " : "MISSED ") \(f.entry.name): \(tripped.isEmpty ? "nothing tripped" : tripped.joined(separator: ", "))")
+            Terminal.out(
+                "\(f.caught ? "caught " : "MISSED ") \(f.entry.name): \(tripped.isEmpty ? "nothing tripped" : tripped.joined(separator: ", "))"
+            )
             if !f.missed.isEmpty { Terminal.out("        did not trip: \(f.missed.joined(separator: ", "))") }
-            if !f.unrelated.isEmpty { Terminal.out("        also failed (unrelated MUST rules): \(f.unrelated.joined(separator: ", "))") }
-            if !f.unrelatedWarnings.isEmpty { Terminal.out("        also warned: \(f.unrelatedWarnings.joined(separator: ", "))") }
+            if !f.unrelated.isEmpty {
+                Terminal.out("        also failed (unrelated MUST rules): \(f.unrelated.joined(separator: ", "))")
+            }
+            if !f.unrelatedWarnings.isEmpty {
+                Terminal.out("        also warned: \(f.unrelatedWarnings.joined(separator: ", "))")
+            }
         }
         for rule in result.uncovered { Terminal.out("uncovered: \(rule) (no fault claims it)") }
         Terminal.out("caught \(result.caughtCount)/\(result.total)")

@@ -9,7 +9,9 @@ enum IntegrateCommand: Command {
     enum Key {
         static let driver = Option(
             "--driver", "NAME",
-            help: "kernelci: the variant driver under test (\(LavaKernelCI.drivers.map(\.name).joined(separator: ", "))).")
+            help:
+                "kernelci: the variant driver under test (\(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))."
+        )
         static let target = Option(
             "--target", "URI",
             help: "kernelci: the target URI on the lab's hosts (vfio:/dev/vfio/GROUP/PCI-ADDRESS; for mtty the mdev's "
@@ -34,15 +36,19 @@ enum IntegrateCommand: Command {
 
     static let configuration = CommandConfiguration(
         name: "integrate", abstract: "Print the LAVA test definition, or the KernelCI job and kernel config fragments.",
-        usage: "migconform integrate lava|kernelci [options]", discussion: """
-                                             lava: a 'Lava-Test Test Definition 1.0' whose run step is 'migconform run --lava': each \
-                                             case is reported with lava-test-case as soon as it ends, in a lava-test-set per rule; \
-                                             the step exits 0 whatever the verdicts, and a run that cannot start calls \
-                                             lava-test-raise. Keep the file in a git repository the lab can reach.
-                                             kernelci: the kernel config fragment, the kernelci-core LAVA test template and the \
-                                             kernelci-pipeline fragments (kbuild, job with kcidb_test_suite, scheduler, platform).
-                                             """,
-        options: [Key.driver, Key.target, Key.deviceType, Key.migconformURL, Key.rootfsURL, Key.repository, Key.path, Key.suite, Key.out], maxPositional: 1)
+        usage: "migconform integrate lava|kernelci [options]",
+        discussion: """
+            lava: a 'Lava-Test Test Definition 1.0' whose run step is 'migconform run --lava': each \
+            case is reported with lava-test-case as soon as it ends, in a lava-test-set per rule; \
+            the step exits 0 whatever the verdicts, and a run that cannot start calls \
+            lava-test-raise. Keep the file in a git repository the lab can reach.
+            kernelci: the kernel config fragment, the kernelci-core LAVA test template and the \
+            kernelci-pipeline fragments (kbuild, job with kcidb_test_suite, scheduler, platform).
+            """,
+        options: [
+            Key.driver, Key.target, Key.deviceType, Key.migconformURL, Key.rootfsURL, Key.repository, Key.path,
+            Key.suite, Key.out,
+        ], maxPositional: 1)
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
         guard let engine = a.positional.first else { throw UsageError(message: "name an engine: lava or kernelci") }
@@ -51,17 +57,22 @@ enum IntegrateCommand: Command {
         case "lava":
             let known = Set(RunCommand.configuration.options.map(\.spec.name))
             for o in LavaDefinition.runOptionsUsed where !known.contains(o) {
-                throw ExitFailure(code: ExitCode.usage, message: "internal: 'run' has no option \(o) that the definition uses")
+                throw ExitFailure(
+                    code: ExitCode.usage, message: "internal: 'run' has no option \(o) that the definition uses")
             }
             files = [("migconform.yaml", LavaDefinition.render(version: RunCommand.version))]
         case "kernelci":
             let driverName = a[Key.driver] ?? "mlx5"
             guard let driver = LavaKernelCI.drivers.first(where: { $0.name == driverName }) else {
-                throw UsageError(message: "unknown driver '\(driverName)' (known: \(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))")
+                throw UsageError(
+                    message:
+                        "unknown driver '\(driverName)' (known: \(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))"
+                )
             }
             guard let url = a[Key.migconformURL], !url.isEmpty else {
-                throw UsageError(message: "--migconform-url is required: where the job downloads the release binary "
-                                 + "(scripts/build-release.sh builds it); without it every job would end Incomplete")
+                throw UsageError(
+                    message: "--migconform-url is required: where the job downloads the release binary "
+                        + "(scripts/build-release.sh builds it); without it every job would end Incomplete")
             }
             let mtty = driver.name == "mtty"
             let s = LavaKernelCI.Settings(
@@ -70,9 +81,11 @@ enum IntegrateCommand: Command {
                 repository: a[Key.repository] ?? "https://git.example.org/lab-testdefs.git",
                 path: a[Key.path] ?? "lava/migconform.yaml", suite: a[Key.suite] ?? "migconform",
                 migconformURL: url, rootfsURL: a[Key.rootfsURL] ?? LavaKernelCI.defaultRootfsURL)
-            files = [("\(s.fragmentName).config", LavaKernelCI.kernelConfig(s)),
-                     ("migconform.jinja2", LavaKernelCI.lavaTemplate(s)),
-                     ("kernelci-pipeline-migconform.yaml", LavaKernelCI.pipelineConfig(s))]
+            files = [
+                ("\(s.fragmentName).config", LavaKernelCI.kernelConfig(s)),
+                ("migconform.jinja2", LavaKernelCI.lavaTemplate(s)),
+                ("kernelci-pipeline-migconform.yaml", LavaKernelCI.pipelineConfig(s)),
+            ]
         default:
             throw UsageError(message: "unknown engine '\(engine)' (lava, kernelci)")
         }
@@ -107,8 +120,9 @@ enum LavaRun {
             let a = try RunCommand.configuration.parse(args)
             if a[RunCommand.Key.lavaOutput] {
                 caseOutput = FileManager.default.temporaryDirectory
-                    .appendingPathComponent("migconform-lava-\(ProcessInfo.processInfo.processIdentifier)",
-                                            isDirectory: true)
+                    .appendingPathComponent(
+                        "migconform-lava-\(ProcessInfo.processInfo.processIdentifier)",
+                        isDirectory: true)
             }
             reporter = LavaReporter(helpers: Output.lavaHelpers, caseOutput: caseOutput)
             code = try body(a, reporter)
@@ -125,7 +139,9 @@ enum LavaRun {
         reporter.closeSet()
         switch code {
         case ExitCode.ok, ExitCode.nonConformant, ExitCode.aborted:
-            Terminal.err("migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under --lava")
+            Terminal.err(
+                "migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under --lava"
+            )
             return ExitCode.ok
         default:
             LavaReporter.raise("run ended with exit status \(code)", helpers: Output.lavaHelpers)

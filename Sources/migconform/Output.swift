@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import MigconformLab
 import MigconformReport
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Writes to stdout and stderr with write(2), never through a call that traps on a closed pipe.
 ///
@@ -27,7 +28,10 @@ enum Output {
             let n = bytes.withUnsafeMutableBytes { buffer in
                 posixWrite(fd, buffer.baseAddress! + done, buffer.count - done)
             }
-            if n > 0 { done += n; continue }
+            if n > 0 {
+                done += n
+                continue
+            }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EPIPE { brokenPipe = true }
             closed.insert(fd)
@@ -64,7 +68,7 @@ enum Output {
 }
 
 #if canImport(Glibc)
-private let posixWrite = Glibc.write
+    private let posixWrite = Glibc.write
 #elseif canImport(Darwin)
-private let posixWrite = Darwin.write
+    private let posixWrite = Darwin.write
 #endif

@@ -9,7 +9,9 @@ enum ReportCommand: Command {
     enum Key {
         static let fromJournal = Option(
             "--from-journal", "DIR",
-            help: "Rebuild from DIR/journal.jsonl: finished cases as recorded, the case that was running marked unfinished, the rest SKIPPED.")
+            help:
+                "Rebuild from DIR/journal.jsonl: finished cases as recorded, the case that was running marked unfinished, the rest SKIPPED."
+        )
         static let out = Option(
             "--out", "DIR",
             help: "Write the files into DIR instead of the run folder itself.")
@@ -19,25 +21,30 @@ enum ReportCommand: Command {
     }
 
     static let configuration = CommandConfiguration(
-        name: "report", abstract: "Rebuild a run folder's report files (from its journal after a crash, or from report.json).",
+        name: "report",
+        abstract: "Rebuild a run folder's report files (from its journal after a crash, or from report.json).",
         usage: "migconform report --from-journal DIR [--out DIR]\n       migconform report REPORT [--out DIR]",
-                                             discussion: "Exits 0 when the files were written, 2 when the journal or report cannot be read.",
+        discussion: "Exits 0 when the files were written, 2 when the journal or report cannot be read.",
         options: [Key.fromJournal, Key.out, Key.spec], maxPositional: 1)
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
         let written: RunReport
         let folder: String
         if let dir = a[Key.fromJournal] {
-            guard a.positional.isEmpty else { throw UsageError(message: "give either --from-journal DIR or a REPORT, not both") }
+            guard a.positional.isEmpty else {
+                throw UsageError(message: "give either --from-journal DIR or a REPORT, not both")
+            }
             folder = a[Key.out] ?? dir
             do {
                 let contents = try JournalReader.read(dir)
-                written = try JournalReader.rebuild(folder: dir, into: a[Key.out],
-                                                    spec: spec(a[Key.spec], for: contents.report))
-                Terminal.out("rebuilt from the journal: \(contents.finished.count) finished case(s)"
-                             + (contents.unfinished.map { ", unfinished: \($0)" } ?? "")
-                             + (contents.complete ? "; the run had finished" : "; the run did not finish")
-                             + (contents.tornTail ? "; a torn last record was left out" : ""))
+                written = try JournalReader.rebuild(
+                    folder: dir, into: a[Key.out],
+                    spec: spec(a[Key.spec], for: contents.report))
+                Terminal.out(
+                    "rebuilt from the journal: \(contents.finished.count) finished case(s)"
+                        + (contents.unfinished.map { ", unfinished: \($0)" } ?? "")
+                        + (contents.complete ? "; the run had finished" : "; the run did not finish")
+                        + (contents.tornTail ? "; a torn last record was left out" : ""))
             } catch let e as ReportReadError {
                 throw ExitFailure(code: ExitCode.usage, message: e.description)
             }
@@ -50,8 +57,9 @@ enum ReportCommand: Command {
             folder = a[Key.out] ?? dir
             let extras = spec(a[Key.spec], for: report).map { RunFolderExtras.files(report, spec: $0) } ?? [:]
             let keep = report.files.keys.filter { $0 == RunJournal.fileName }
-            written = try ReportWriter.write(report, to: URL(fileURLWithPath: folder), additionalFiles: extras,
-                                             existingFiles: folder == dir ? keep : [])
+            written = try ReportWriter.write(
+                report, to: URL(fileURLWithPath: folder), additionalFiles: extras,
+                existingFiles: folder == dir ? keep : [])
         } else {
             throw UsageError(message: "give --from-journal DIR or a REPORT folder")
         }

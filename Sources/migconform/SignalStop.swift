@@ -14,12 +14,18 @@ final class SignalStop: @unchecked Sendable {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
-                let n = lock.withLock { received += 1; return received }
+                let n = lock.withLock {
+                    received += 1
+                    return received
+                }
                 if n > 1 {
-                    Terminal.err("\nmigconform: \(name) again: exiting now; rebuild the report with 'migconform report --from-journal'")
+                    Terminal.err(
+                        "\nmigconform: \(name) again: exiting now; rebuild the report with 'migconform report --from-journal'"
+                    )
                     _exit(128 + sig)
                 }
-                Terminal.err("\nmigconform: \(name): stopping after the device is reset (\(name) again to exit at once)")
+                Terminal.err(
+                    "\nmigconform: \(name): stopping after the device is reset (\(name) again to exit at once)")
                 runner.stop("interrupted by \(name)")
             }
             source.resume()

@@ -11,11 +11,11 @@ enum SpecsCommand: Command {
     }
 
     static let discussion = """
-    The shipped specs (Specs/vfio-migration-v2.json and -v1.json of the source tree) are compiled into the binary:
-    run, list, plan, explore and faults use them when no --spec is given, and a report names one as
-    builtin:<name>. A file given with --spec always wins. Write them out to read them, change them, or check them
-    with 'migconform check-spec'.
-    """
+        The shipped specs (Specs/vfio-migration-v2.json and -v1.json of the source tree) are compiled into the binary:
+        run, list, plan, explore and faults use them when no --spec is given, and a report names one as
+        builtin:<name>. A file given with --spec always wins. Write them out to read them, change them, or check them
+        with 'migconform check-spec'.
+        """
 
     static let configuration = CommandConfiguration(
         name: "specs", abstract: "List the specs built into the binary, or write them out (--write DIR).",
@@ -33,13 +33,16 @@ enum SpecsCommand: Command {
                     Terminal.out(url.path)
                 }
             } catch {
-                throw ExitFailure(code: ExitCode.usage, message: "cannot write the specs to \(dir): \(error.localizedDescription)")
+                throw ExitFailure(
+                    code: ExitCode.usage, message: "cannot write the specs to \(dir): \(error.localizedDescription)")
             }
             return ExitCode.ok
         }
         for f in BuiltinSpecs.all {
             let spec = try SpecLocation.load(f.path)
-            Terminal.out("\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules, sha256 \(spec.sha256)")
+            Terminal.out(
+                "\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules, sha256 \(spec.sha256)"
+            )
             Terminal.out("    \(spec.title)")
         }
         return ExitCode.ok

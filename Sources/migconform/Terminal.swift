@@ -1,5 +1,5 @@
-import Foundation
 import CVFIOShim
+import Foundation
 import MigconformReport
 
 /// Output conventions: results on stdout, progress and errors on stderr, color only on a terminal without NO_COLOR.

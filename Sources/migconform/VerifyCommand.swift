@@ -14,12 +14,17 @@ enum VerifyCommand: Command {
     }
 
     static let configuration = CommandConfiguration(
-        name: "verify", abstract: "Check that a run folder is complete and untampered (hashes, renderings, summary, spec).",
-        usage: "migconform verify REPORT [--spec FILE]", discussion: "Exits 0 when every check passes, 1 when any fails, 2 when there is no report to read (no such folder, or a report.json that does not load).",
+        name: "verify",
+        abstract: "Check that a run folder is complete and untampered (hashes, renderings, summary, spec).",
+        usage: "migconform verify REPORT [--spec FILE]",
+        discussion:
+            "Exits 0 when every check passes, 1 when any fails, 2 when there is no report to read (no such folder, or a report.json that does not load).",
         options: [Key.spec, Key.quiet], maxPositional: 1)
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
-        guard let path = a.positional.first else { throw UsageError(message: "give a REPORT (run folder or report.json)") }
+        guard let path = a.positional.first else {
+            throw UsageError(message: "give a REPORT (run folder or report.json)")
+        }
         let result = ReportVerifier.verify(path, specPath: a[Key.spec])
         if result.unreadable {
             throw ExitFailure(code: ExitCode.usage, message: result.problems.joined(separator: "; "))

@@ -27,15 +27,17 @@ let commands: [CommandEntry] = [
 
 func topLevelHelp() -> String {
     var out = """
-    migconform: conformance tests for VFIO device-migration drivers.
+        migconform: conformance tests for VFIO device-migration drivers.
 
-    USAGE: migconform <command> [options]      (no command: run the v2 spec on the reference device)
+        USAGE: migconform <command> [options]      (no command: run the v2 spec on the reference device)
 
-    COMMANDS:
+        COMMANDS:
 
-    """
+        """
     for c in commands { out += "  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.abstract + "\n" }
-    out += "\nRun 'migconform <command> --help' for a command's options.\n\n" + Targets.summary + "\n" + ExitCode.table + "\n"
+    out +=
+        "\nRun 'migconform <command> --help' for a command's options.\n\n" + Targets.summary + "\n" + ExitCode.table
+        + "\n"
     return out
 }
 
@@ -45,11 +47,16 @@ func main() -> Int32 {
         Terminal.out(topLevelHelp())
         return ExitCode.ok
     }
-    if args.first == "--version" { Terminal.out("migconform \(RunCommand.version)"); return ExitCode.ok }
+    if args.first == "--version" {
+        Terminal.out("migconform \(RunCommand.version)")
+        return ExitCode.ok
+    }
     var command = commands[0]
     if let first = args.first, !first.hasPrefix("-") {
         guard let found = commands.first(where: { $0.name == first }) else {
-            Terminal.err("migconform: unknown command '\(first)'. Commands: \(commands.map(\.name).joined(separator: ", ")). See 'migconform --help'.")
+            Terminal.err(
+                "migconform: unknown command '\(first)'. Commands: \(commands.map(\.name).joined(separator: ", ")). See 'migconform --help'."
+            )
             return ExitCode.usage
         }
         command = found

@@ -1,11 +1,15 @@
 import Foundation
-import Testing
 import MigconformSpec
+import Testing
 
 /// The spec's combination-transition expectations against the kernel's own paths (``KernelPathTable``) for every
 /// flag set.
 @Suite struct FSMPathTests {
-    struct Cell { var from: String; var to: String; var text: String }
+    struct Cell {
+        var from: String
+        var to: String
+        var text: String
+    }
 
     /// Reads the table: flag set -> cells, each cell's outcome as the table writes it.
     static func tables() throws -> [Set<String>: [Cell]] {
@@ -21,7 +25,10 @@ import MigconformSpec
                 continue
             }
             let pair = line[..<colon].split(separator: " ").map(String.init)
-            guard pair.count == 2 else { Issue.record("not FROM TO: \(line)"); continue }
+            guard pair.count == 2 else {
+                Issue.record("not FROM TO: \(line)")
+                continue
+            }
             let outcome = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             result[f, default: []].append(Cell(from: pair[0], to: pair[1], text: outcome))
         }
@@ -40,18 +47,29 @@ import MigconformSpec
                 let settable = machine.isSettable(cell.to)
                 if cell.text == "refused" || cell.text == "hang" {
                     // Refused: ERROR, an unadvertised state, or a forbidden pair.
-                    #expect(path == nil || !settable, "\(features) \(cell.from)->\(cell.to): spec walks \(String(describing: path))")
+                    #expect(
+                        path == nil || !settable,
+                        "\(features) \(cell.from)->\(cell.to): spec walks \(String(describing: path))")
                 } else if cell.text == "stay" {
                     #expect(path?.isEmpty == true, "\(features) \(cell.from)->\(cell.to)")
                 } else {
                     let steps = cell.text.split(separator: " ").map(String.init).filter { $0 != "+fd" }
-                    guard let path else { Issue.record("\(features) \(cell.from)->\(cell.to): spec finds no path, kernel walks \(cell.text)"); continue }
+                    guard let path else {
+                        Issue.record(
+                            "\(features) \(cell.from)->\(cell.to): spec finds no path, kernel walks \(cell.text)")
+                        continue
+                    }
                     #expect(path.last?.to == cell.to)
-                    #expect(path.count == steps.count, "\(features) \(cell.from)->\(cell.to): spec \(path.map(\.to)), kernel \(steps)")
-                    #expect((path.last?.session.opensSession ?? false) == cell.text.hasSuffix(" +fd"),
-                            "\(features) \(cell.from)->\(cell.to): data_fd expectation differs")
+                    #expect(
+                        path.count == steps.count,
+                        "\(features) \(cell.from)->\(cell.to): spec \(path.map(\.to)), kernel \(steps)")
+                    #expect(
+                        (path.last?.session.opensSession ?? false) == cell.text.hasSuffix(" +fd"),
+                        "\(features) \(cell.from)->\(cell.to): data_fd expectation differs")
                     // Step by step, the spec's path is the kernel's.
-                    #expect(path.map(\.to) == steps, "\(features) \(cell.from)->\(cell.to): spec \(path.map(\.to)), kernel \(steps)")
+                    #expect(
+                        path.map(\.to) == steps,
+                        "\(features) \(cell.from)->\(cell.to): spec \(path.map(\.to)), kernel \(steps)")
                 }
                 compared += 1
             }

@@ -1,5 +1,6 @@
 import CVFIOShim
 import Testing
+
 @testable import MigconformDevice
 @testable import MigconformLinux
 
