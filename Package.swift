@@ -4,6 +4,9 @@ import PackageDescription
 // The modules follow the data flow, one stage each:
 //   Spec (load + validate) -> Cases (expand) -> Plan (order) -> Device (targets) -> Run (execute) -> Report (render)
 //   -> Lab (LAVA, KernelCI, KCIDB)
+/// Targets already in the Swift 6 language mode (the package default is still 5).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "migconform",
     platforms: [.macOS(.v13)],
@@ -21,10 +24,12 @@ let package = Package(
         .target(name: "MigconformLinux", dependencies: ["MigconformDevice", "CVFIOShim"]),
         .target(name: "MigconformRun",
                 dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
-        .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
+        .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"],
+                swiftSettings: swift6),
         // Lab engines: LAVA definitions and live reporting, KernelCI fragments, KCIDB submissions.
         .target(name: "MigconformLab",
-                dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice", "MigconformReport"]),
+                dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice", "MigconformReport"],
+                swiftSettings: swift6),
         // Beyond single cases: the spec's machine as a model, explored in depth and by random walks.
         .target(name: "MigconformExplore", dependencies: ["MigconformSpec", "MigconformDevice", "MigconformRun"]),
         // The suite's proof of power: every fault of the catalogue must be caught by the rules it breaks.
@@ -35,12 +40,14 @@ let package = Package(
                           dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                          "MigconformReference", "MigconformLinux", "MigconformRun",
                                          "MigconformReport", "MigconformLab", "MigconformSelfCheck",
-                                         "MigconformExplore"]),
+                                         "MigconformExplore"],
+                          swiftSettings: swift6),
         .testTarget(name: "MigconformTests",
                     dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                    "MigconformReference", "MigconformLinux", "MigconformRun",
                                    "MigconformReport", "MigconformLab", "MigconformSelfCheck", "MigconformExplore",
-                                   "CVFIOShim"]),
+                                   "CVFIOShim"],
+                    swiftSettings: swift6),
     ],
     swiftLanguageModes: [.v5]
 )

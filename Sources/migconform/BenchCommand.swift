@@ -487,7 +487,7 @@ enum BenchCommand: Command {
         var template = Array((dir + "/.migconform-bench-XXXXXX").utf8CString)
         let file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard file >= 0 else { throw ExitFailure(code: ExitCode.usage, message: "cannot create a file in \(dir)") }
-        unlink(String(cString: template))
+        unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         let zero = open("/dev/zero", O_RDONLY)
         let null = open("/dev/null", O_WRONLY)
         defer {

@@ -203,7 +203,7 @@ struct Fuzzer {
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
         let errURL = work.appendingPathComponent("stderr-\(serial)")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let err = open(errURL.path, O_WRONLY | O_CLOEXEC)
         defer { if err >= 0 { close(err) } }
         let start = Date()

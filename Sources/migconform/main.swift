@@ -25,6 +25,7 @@ let commands: [CommandEntry] = [
     CommandEntry(FuzzCommand.self),
 ]
 
+@MainActor
 func topLevelHelp() -> String {
     var out = """
         migconform: conformance tests for VFIO device-migration drivers.
@@ -41,6 +42,7 @@ func topLevelHelp() -> String {
     return out
 }
 
+@MainActor
 func main() -> Int32 {
     var args = Array(CommandLine.arguments.dropFirst())
     if args.first == "--help" || args.first == "-h" || args.first == "help" {

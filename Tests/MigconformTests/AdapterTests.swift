@@ -365,11 +365,16 @@ struct AdapterExecTests {
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on get-state"),
                                     deadlines: ExecDeadlines(operation: 30))
         let pid = device.processID!
-        final class Box: @unchecked Sendable { var error: Error? }
-        let box = Box()
+        // The device and the error cross to the other thread and back; the semaphore orders the accesses.
+        final class Box: @unchecked Sendable {
+            let device: ExecDevice
+            var error: Error?
+            init(_ device: ExecDevice) { self.device = device }
+        }
+        let box = Box(device)
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            do { _ = try device.perform(.getState) } catch { box.error = error }
+            do { _ = try box.device.perform(.getState) } catch { box.error = error }
             done.signal()
         }
         Thread.sleep(forTimeInterval: 0.3)

@@ -19,7 +19,7 @@ struct ProgressTests {
         let out = temp("progress")
         let errFile = temp("progress-stderr")
         defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: errFile) }
-        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
         let errFD = open(errFile.path, O_WRONLY | O_APPEND)
         let null = open("/dev/null", O_WRONLY)
         defer { close(errFD); close(null) }
