@@ -89,7 +89,8 @@ struct ProgressTests {
         defer { try? FileManager.default.removeItem(at: out) }
         var env = ProcessInfo.processInfo.environment
         env["COLUMNS"] = String(columns)
-        let r = try ChildProcess.run(binary.path, ["run", "--target", "fault:missing-arc", "--out", out.path],
+        let r = try ChildProcess.run(binary.path, ["run", "--target", "fault:missing-arc", "--exclude",
+                                                   "V2-ROUND-TRIP-BYTEWISE", "--out", out.path],
                                      environment: env, stdout: .capture, stderr: .capture, timeout: 300)
         let stdout = String(decoding: r.output, as: UTF8.self), stderr = String(decoding: r.errorOutput, as: UTF8.self)
         for line in (stdout + stderr).split(separator: "\n") where !line.hasPrefix("report: ") {
