@@ -51,13 +51,21 @@ public enum LavaDefinition {
     /// The shell steps, in order. LAVA runs them in one POSIX shell with `set -e`, parameters set as variables.
     public static let steps: [String] = [
         // Fetch the binary when asked to; a failed download is a setup error.
-        #"if [ -n "${MIGCONFORM_URL}" ]; then curl -fsSL -o ./migconform-bin "${MIGCONFORM_URL}" && chmod +x ./migconform-bin && MIGCONFORM=./migconform-bin || lava-test-raise migconform-download-failed; fi"#,
+        #"if [ -n "${MIGCONFORM_URL}" ]; then curl -fsSL -o ./migconform-bin "${MIGCONFORM_URL}" && chmod +x "#
+            + #"./migconform-bin && MIGCONFORM=./migconform-bin || lava-test-raise migconform-download-failed; fi"#,
         // No binary: a setup error, named.
         #"command -v "${MIGCONFORM}" || lava-test-raise "migconform-not-found-${MIGCONFORM}""#,
         // The run: exit 0 for any verdict; a setup error raises inside; anything else (killed by the timeout) raises.
-        #"${RUN_TIMEOUT:+timeout -s INT -k 30 ${RUN_TIMEOUT}} "${MIGCONFORM}" run --lava ${CASE_OUTPUT:+--lava-output} --target "${TARGET}" --out "${OUT}" ${SPEC:+--spec "${SPEC}"} ${EXTRA_ARGS} || lava-test-raise "migconform-run-ended-with-status-$?""#,
+        #"${RUN_TIMEOUT:+timeout -s INT -k 30 ${RUN_TIMEOUT}} "${MIGCONFORM}" run --lava "#
+            + #"${CASE_OUTPUT:+--lava-output} --target "${TARGET}" --out "${OUT}" "#
+            + #"${SPEC:+--spec "${SPEC}"} ${EXTRA_ARGS} "#
+            + #"|| lava-test-raise "migconform-run-ended-with-status-$?""#,
         // The report folder as an artifact, when there is somewhere to put it; a failed upload is a failed case.
-        #"if [ -n "${UPLOAD_URL}" ]; then tar -czf migconform-report.tar.gz -C "${OUT}" . && curl -fsS -T migconform-report.tar.gz "${UPLOAD_URL%/}/" && lava-test-reference migconform-report --result pass --reference "${UPLOAD_URL%/}/migconform-report.tar.gz" || lava-test-case migconform-report --result fail; fi"#,
+        #"if [ -n "${UPLOAD_URL}" ]; then tar -czf migconform-report.tar.gz -C "${OUT}" . && "#
+            + #"curl -fsS -T migconform-report.tar.gz "${UPLOAD_URL%/}/" && "#
+            + #"lava-test-reference migconform-report --result pass "#
+            + #"--reference "${UPLOAD_URL%/}/migconform-report.tar.gz" "#
+            + #"|| lava-test-case migconform-report --result fail; fi"#,
     ]
 
     /// The definition's YAML text. `version` is the runner version it was made by.

@@ -19,7 +19,8 @@ enum AdapterCommand: Command {
             Reads one JSON request per line on stdin and answers one JSON response per line on stdout \
             (protocol version \(AdapterProtocol.version), see Specs/ADAPTER.md), until 'bye' or end of input. \
             Nothing but protocol lines goes to stdout; diagnostics go to stderr.
-            Example: migconform run --target 'exec:ssh labhost migconform adapter --target vfio:/dev/vfio/12/0000:3b:00.1'
+            Example: migconform run --target 'exec:ssh labhost migconform adapter --target \
+            vfio:/dev/vfio/12/0000:3b:00.1'
             """,
         options: [Key.target], footer: Targets.summary)
 
@@ -36,7 +37,8 @@ enum AdapterCommand: Command {
         let uri = a[Key.target] ?? "ref:v2"
         let device = try Targets.open(uri)
         Terminal.err(
-            "migconform adapter: serving \(uri) (\(device.identity.driver), \(device.generation.rawValue)), protocol \(AdapterProtocol.version)"
+            "migconform adapter: serving \(uri) (\(device.identity.driver), \(device.generation.rawValue)), protocol "
+                + "\(AdapterProtocol.version)"
         )
         let code = AdapterServer.serve(device, input: STDIN_FILENO, output: protocolOut) {
             Terminal.err("migconform adapter: \($0)")

@@ -31,7 +31,8 @@ enum BenchCommand: Command {
         static let lab = Option(
             "--lab", "DIR",
             help:
-                "A lab run folder (or report.json) whose device/runner split to show (default: the newest Reports/lab-mtty-*, else Reports/mtty-6.12)."
+                "A lab run folder (or report.json) whose device/runner split to show (default: the newest "
+                + "Reports/lab-mtty-*, else Reports/mtty-6.12)."
         )
         static let child = Option(
             "--child", "KIND",
@@ -65,7 +66,8 @@ enum BenchCommand: Command {
                 guard let v = parseSize(String(s)) else {
                     throw UsageError(
                         message:
-                            "--sizes: '\(s)' is not a size up to \(ByteSize.describe(ByteSize.maxStateSize)) (e.g. 512MiB, 4GiB)"
+                            "--sizes: '\(s)' is not a size up to \(ByteSize.describe(ByteSize.maxStateSize)) (e.g. "
+                            + "512MiB, 4GiB)"
                     )
                 }
                 return v
@@ -73,7 +75,8 @@ enum BenchCommand: Command {
         }
         #if DEBUG
             Terminal.err(
-                "migconform bench: this is a debug build; for real numbers: swift build -c release, then .build/release/migconform bench"
+                "migconform bench: this is a debug build; for real numbers: swift build -c release, then "
+                    + ".build/release/migconform bench"
             )
         #endif
         Terminal.out("migconform bench\(quick ? " --quick" : "") on \(hostSummary())\n")
@@ -404,7 +407,8 @@ enum BenchCommand: Command {
             let verdicts = Set(trips.map { $0.verdict ?? "?" }).sorted().joined(separator: "/")
             notes.append(
                 "\(sizeText(size)): round trip \(verdicts) in \(spread(trips)), "
-                    + "\(rt.transcriptEntries ?? 0) transcript entries, stream \(rt.spooled == true ? "spooled to a file" : "in memory"); "
+                    + "\(rt.transcriptEntries ?? 0) transcript entries, stream "
+                    + "\(rt.spooled == true ? "spooled to a file" : "in memory"); "
                     + "plain copy \(spread(copies))")
         }
         table(

@@ -18,7 +18,8 @@ enum CheckSpecCommand: Command {
             do {
                 let spec = try SpecLocation.loadOrProblems(path)
                 Terminal.out(
-                    "\(path): ok (\(spec.id) \(spec.version): \(spec.rules.count) rules, \(spec.states.count) states, \(spec.arcs.count) arcs)"
+                    "\(path): ok (\(spec.id) \(spec.version): \(spec.rules.count) rules, \(spec.states.count) "
+                        + "states, \(spec.arcs.count) arcs)"
                 )
             } catch {
                 bad += 1

@@ -25,7 +25,8 @@ enum DevicesCommand: Command {
         for e in inventory.entries {
             let flags = e.migrationFlags.map { " flags 0x" + String($0, radix: 16) } ?? ""
             Terminal.out(
-                "\(e.target ?? e.name)\n    \(e.bus) \(e.name)  driver \(e.driver)  group \(e.group ?? "-")  \(e.identity.detail)"
+                "\(e.target ?? e.name)\n    \(e.bus) \(e.name)  driver \(e.driver)  group \(e.group ?? "-")  "
+                    + "\(e.identity.detail)"
             )
             Terminal.out("    migration: \(e.migration)\(flags)" + (e.problem.map { "  (\($0))" } ?? ""))
         }

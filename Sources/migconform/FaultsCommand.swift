@@ -43,7 +43,8 @@ enum FaultsCommand: Command {
         guard a[Key.check] else {
             for e in entries {
                 Terminal.out(
-                    "\(e.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(e.generation.rawValue)  \(e.summary)"
+                    "\(e.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(e.generation.rawValue)  "
+                        + "\(e.summary)"
                 )
                 Terminal.out(String(repeating: " ", count: 39) + "trips: " + e.trips.joined(separator: ", "))
             }
@@ -68,7 +69,8 @@ enum FaultsCommand: Command {
         for f in result.faults {
             let tripped = f.entry.trips.filter { f.tripped[$0] != nil }.map { "\($0) (\(f.tripped[$0]!.rawValue))" }
             Terminal.out(
-                "\(f.caught ? "caught " : "MISSED ") \(f.entry.name): \(tripped.isEmpty ? "nothing tripped" : tripped.joined(separator: ", "))"
+                "\(f.caught ? "caught " : "MISSED ") \(f.entry.name): "
+                    + "\(tripped.isEmpty ? "nothing tripped" : tripped.joined(separator: ", "))"
             )
             if !f.missed.isEmpty { Terminal.out("        did not trip: \(f.missed.joined(separator: ", "))") }
             if !f.unrelated.isEmpty {

@@ -66,7 +66,8 @@ enum FuzzCommand: Command {
             guard let n = Int(text), range.contains(n) else {
                 throw UsageError(
                     message:
-                        "\(option) '\(Targets.excerpt(text))': expected a whole number from \(range.lowerBound) to \(range.upperBound)"
+                        "\(option) '\(Targets.excerpt(text))': expected a whole number from \(range.lowerBound) to "
+                        + "\(range.upperBound)"
                 )
             }
             return n

@@ -66,7 +66,8 @@ enum IntegrateCommand: Command {
             guard let driver = LavaKernelCI.drivers.first(where: { $0.name == driverName }) else {
                 throw UsageError(
                     message:
-                        "unknown driver '\(driverName)' (known: \(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))"
+                        "unknown driver '\(driverName)' (known: "
+                        + "\(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))"
                 )
             }
             guard let url = a[Key.migconformURL], !url.isEmpty else {
@@ -140,7 +141,8 @@ enum LavaRun {
         switch code {
         case ExitCode.ok, ExitCode.nonConformant, ExitCode.aborted:
             Terminal.err(
-                "migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under --lava"
+                "migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under "
+                    + "--lava"
             )
             return ExitCode.ok
         default:

@@ -20,7 +20,8 @@ enum ListCommand: Command {
         static let coverage = Flag(
             "--coverage",
             help: "The traceability matrix: every sentence of the uAPI texts and seeds, its level, the rules "
-                + "that test it, and the counts per source (both shipped specs; exit 1 when a rule cites no known sentence or a testable sentence has no rule and is not listed as missing with its reason)."
+                + "that test it, and the counts per source (both shipped specs; exit 1 when a rule cites no known "
+                + "sentence or a testable sentence has no rule and is not listed as missing with its reason)."
         )
         static let variant = RepeatedOption(
             "--variant", "ID",
@@ -45,7 +46,9 @@ enum ListCommand: Command {
                     + (r.variant.map { " variant \($0)" } ?? "") + (r.hazard.map { " hazard \($0.id)" } ?? "")
                     + (r.tests.map { " tests \($0)" } ?? "")
                 Terminal.out(
-                    "\(r.id.padding(toLength: 36, withPad: " ", startingAt: 0)) \(r.level.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.check.kind.rawValue)\(extra)"
+                    "\(r.id.padding(toLength: 36, withPad: " ", startingAt: 0)) "
+                        + "\(r.level.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                        + "\(r.check.kind.rawValue)\(extra)"
                 )
                 Terminal.out("    \(r.statement)")
                 Terminal.out("    [\(r.citeLine)]")
@@ -72,7 +75,8 @@ enum ListCommand: Command {
         }
         let running = cases.filter { $0.disposition == .run }.count
         Terminal.out(
-            "\(cases.count) cases (\(running) to run) from \(spec.rules.count) rules; features: \(profile.features.sorted().joined(separator: ", "))"
+            "\(cases.count) cases (\(running) to run) from \(spec.rules.count) rules; features: "
+                + "\(profile.features.sorted().joined(separator: ", "))"
         )
         return ExitCode.ok
     }

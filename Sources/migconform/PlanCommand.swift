@@ -59,7 +59,8 @@ enum PlanCommand: Command {
         }
         let running = cases.filter { $0.disposition == .run }.count
         Terminal.out(
-            "\(spec.id) on \(targetURI) (features: \(profile.features.sorted().joined(separator: ", "))): \(running) cases"
+            "\(spec.id) on \(targetURI) (features: \(profile.features.sorted().joined(separator: ", "))): \(running) "
+                + "cases"
         )
         Terminal.out("tour cost:   \(tour.cost)")
         Terminal.out("lower bound: \(tour.lowerBound)")

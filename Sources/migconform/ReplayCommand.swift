@@ -52,7 +52,8 @@ enum ReplayCommand: Command {
         let spec = try SpecLocation.load(a[Key.spec] ?? report.run.specPath)
         if spec.sha256 != report.run.specSHA256 {
             Terminal.err(
-                "note: the spec's content differs from the one the report was made with (\(spec.sha256.prefix(12)) vs \(report.run.specSHA256.prefix(12)))"
+                "note: the spec's content differs from the one the report was made with (\(spec.sha256.prefix(12)) "
+                    + "vs \(report.run.specSHA256.prefix(12)))"
             )
         }
         let now: CaseResult

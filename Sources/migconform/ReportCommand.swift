@@ -10,7 +10,8 @@ enum ReportCommand: Command {
         static let fromJournal = Option(
             "--from-journal", "DIR",
             help:
-                "Rebuild from DIR/journal.jsonl: finished cases as recorded, the case that was running marked unfinished, the rest SKIPPED."
+                "Rebuild from DIR/journal.jsonl: finished cases as recorded, the case that was running marked "
+                + "unfinished, the rest SKIPPED."
         )
         static let out = Option(
             "--out", "DIR",

@@ -16,7 +16,8 @@ enum RunCommand: Command {
         static let spec = Option(
             "--spec", "FILE",
             help:
-                "Spec file to run (default: the built-in vfio-migration-v2.json, or -v1 for a v1 target; see 'migconform specs')."
+                "Spec file to run (default: the built-in vfio-migration-v2.json, or -v1 for a v1 target; see "
+                + "'migconform specs')."
         )
         static let target = Option(
             "--target", "URI",
@@ -27,17 +28,20 @@ enum RunCommand: Command {
         static let peer = Option(
             "--peer", "URI",
             help:
-                "A second device of the same kind (another vfio: device, ref:v2, a fault:, an exec: adapter): the stream is resumed there, and two-device rules run. Without it those rules are NOT_APPLICABLE."
+                "A second device of the same kind (another vfio: device, ref:v2, a fault:, an exec: adapter): the "
+                + "stream is resumed there, and two-device rules run. Without it those rules are NOT_APPLICABLE."
         )
         static let traceModule = Option(
             "--trace-module", "NAME",
             help:
-                "With a vfio: target, as root with tracefs: record which functions of kernel module NAME the run entered (the report says 'reached N of M' and lists the rest)."
+                "With a vfio: target, as root with tracefs: record which functions of kernel module NAME the run "
+                + "entered (the report says 'reached N of M' and lists the rest)."
         )
         static let foreignPeer = Option(
             "--foreign-peer", "URI",
             help:
-                "A device of another type or configuration (another mdev type, ref:v2?state-size=...): its stream is offered to the target, which should refuse it."
+                "A device of another type or configuration (another mdev type, ref:v2?state-size=...): its stream is "
+                + "offered to the target, which should refuse it."
         )
         static let only = RepeatedOption(
             "--only", "GLOB",
@@ -51,7 +55,8 @@ enum RunCommand: Command {
         static let allowHazard = RepeatedOption(
             "--allow-hazard", "ID",
             help:
-                "Run cases with this hazard on affected kernels ('all' for every hazard; an id the spec does not have is refused)."
+                "Run cases with this hazard on affected kernels ('all' for every hazard; an id the spec does not "
+                + "have is refused)."
         )
         static let maxFailures = Option(
             "--max-failures", "N",
@@ -59,12 +64,14 @@ enum RunCommand: Command {
         static let timeout = RepeatedOption(
             "--timeout", "[KIND=]SECONDS",
             help:
-                "Deadline of every device operation, or of one kind (set-state, reset, read, ...). Defaults: 30 s for reset, set-state and data transfers, 10 s for the rest."
+                "Deadline of every device operation, or of one kind (set-state, reset, read, ...). Defaults: 30 s "
+                + "for reset, set-state and data transfers, 10 s for the rest."
         )
         static let baseline = Option(
             "--baseline", "FILE",
             help:
-                "Expectations of this device (see 'migconform baseline'): known failures become XFAIL, and the exit code counts only unexpected results."
+                "Expectations of this device (see 'migconform baseline'): known failures become XFAIL, and the exit "
+                + "code counts only unexpected results."
         )
         static let retries = Option(
             "--retries", "N",
@@ -83,12 +90,15 @@ enum RunCommand: Command {
         static let expectFlags = Option(
             "--expect-flags", "FLAGS",
             help:
-                "Refuse to run unless the device advertises exactly FLAGS: a number (0x7) or feature names (stop-copy,p2p,pre-copy)."
+                "Refuse to run unless the device advertises exactly FLAGS: a number (0x7) or feature names "
+                + "(stop-copy,p2p,pre-copy)."
         )
         static let journalSync = Option(
             "--journal-sync", "WHEN",
             help:
-                "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or at case boundaries only ('case', the default for simulated targets, which cannot crash the kernel)."
+                "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or "
+                + "at case boundaries only ('case', the default for simulated targets, which cannot crash the "
+                + "kernel)."
         )
         static let quiet = Flag(
             "--quiet",
@@ -96,7 +106,8 @@ enum RunCommand: Command {
         static let lava = Flag(
             "--lava",
             help:
-                "Inside a LAVA test shell: report each case with lava-test-case as it ends, in a lava-test-set per rule; exit 0 whatever the verdicts, lava-test-raise when the run cannot start."
+                "Inside a LAVA test shell: report each case with lava-test-case as it ends, in a lava-test-set per "
+                + "rule; exit 0 whatever the verdicts, lava-test-raise when the run cannot start."
         )
         static let lavaOutput = Flag(
             "--lava-output",
@@ -106,11 +117,15 @@ enum RunCommand: Command {
     static let discussion = """
         Progress goes to stderr (on a terminal one line counting the cases; otherwise a line whenever nothing else was
         printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict line);
-        the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl. The journal
+        the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl. The \
+        journal
         is flushed after every case (--journal-sync op: before every device operation, the default for vfio: and exec:
-        targets): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT or SIGTERM ends the run after the device is reset, with a complete
-        report marked interrupted (a second signal exits at once). A device operation that misses its deadline is TIMEOUT;
-        a simulated target is then reopened and the run goes on, a kernel device is wedged and the cases left are SKIPPED.
+        targets): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT or SIGTERM ends \
+        the run after the device is reset, with a complete
+        report marked interrupted (a second signal exits at once). A device operation that misses its deadline is \
+        TIMEOUT;
+        a simulated target is then reopened and the run goes on, a kernel device is wedged and the cases left are \
+        SKIPPED.
         """
 
     static let configuration = CommandConfiguration(
@@ -140,7 +155,8 @@ enum RunCommand: Command {
             throw ExitFailure(
                 code: ExitCode.usage,
                 message:
-                    "spec \(spec.id) is for the \(spec.generation) protocol, but \(targetURI) speaks \(device.generation.rawValue)"
+                    "spec \(spec.id) is for the \(spec.generation) protocol, but \(targetURI) speaks "
+                    + "\(device.generation.rawValue)"
             )
         }
         var maxFailures: Int?
@@ -181,7 +197,8 @@ enum RunCommand: Command {
                 throw ExitFailure(
                     code: ExitCode.usage,
                     message:
-                        "\(option) \(uri) speaks \(other.generation.rawValue), but \(targetURI) speaks \(device.generation.rawValue)"
+                        "\(option) \(uri) speaks \(other.generation.rawValue), but \(targetURI) speaks "
+                        + "\(device.generation.rawValue)"
                 )
             }
         }
@@ -373,7 +390,8 @@ enum RunCommand: Command {
                 for n in names where !known.contains(n) {
                     throw UsageError(
                         message:
-                            "--expect-flags: '\(n)' is not a flag feature of \(spec.id) (\(known.sorted().joined(separator: ", ")))"
+                            "--expect-flags: '\(n)' is not a flag feature of \(spec.id) "
+                            + "(\(known.sorted().joined(separator: ", ")))"
                     )
                 }
                 options.expectFeatures = names

@@ -25,7 +25,8 @@ final class SignalStop {
                 }
                 if n > 1 {
                     Terminal.err(
-                        "\nmigconform: \(name) again: exiting now; rebuild the report with 'migconform report --from-journal'"
+                        "\nmigconform: \(name) again: exiting now; rebuild the report with 'migconform report "
+                            + "--from-journal'"
                     )
                     _exit(128 + sig)
                 }

@@ -41,7 +41,8 @@ enum SpecsCommand: Command {
         for f in BuiltinSpecs.all {
             let spec = try SpecLocation.load(f.path)
             Terminal.out(
-                "\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules, sha256 \(spec.sha256)"
+                "\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules, sha256 "
+                    + "\(spec.sha256)"
             )
             Terminal.out("    \(spec.title)")
         }

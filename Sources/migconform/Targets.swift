@@ -9,7 +9,8 @@ import MigconformReference
 ///     ref:v1                                                    the reference device (v1 region protocol)
 ///     vfio:/dev/vfio/<group>/<device-name>                      a kernel device, group path
 ///     vfio:/dev/vfio/devices/vfioN                              a kernel device, cdev path
-///     exec:<command line>                                       an adapter process (Specs/ADAPTER.md), run by /bin/sh -c
+///     exec:<command line>                                       an adapter process (Specs/ADAPTER.md), run by
+///                                                               /bin/sh -c
 enum Targets {
     static let summary = """
         TARGETS:

@@ -18,7 +18,8 @@ enum VerifyCommand: Command {
         abstract: "Check that a run folder is complete and untampered (hashes, renderings, summary, spec).",
         usage: "migconform verify REPORT [--spec FILE]",
         discussion:
-            "Exits 0 when every check passes, 1 when any fails, 2 when there is no report to read (no such folder, or a report.json that does not load).",
+            "Exits 0 when every check passes, 1 when any fails, 2 when there is no report to read (no such folder, "
+            + "or a report.json that does not load).",
         options: [Key.spec, Key.quiet], maxPositional: 1)
 
     static func run(_ a: ParsedArguments) throws -> Int32 {

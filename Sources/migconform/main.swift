@@ -57,7 +57,8 @@ func main() -> Int32 {
     if let first = args.first, !first.hasPrefix("-") {
         guard let found = commands.first(where: { $0.name == first }) else {
             Terminal.err(
-                "migconform: unknown command '\(first)'. Commands: \(commands.map(\.name).joined(separator: ", ")). See 'migconform --help'."
+                "migconform: unknown command '\(first)'. Commands: \(commands.map(\.name).joined(separator: ", ")). "
+                    + "See 'migconform --help'."
             )
             return ExitCode.usage
         }
