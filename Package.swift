@@ -1,11 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Targets already in the Swift 6 language mode; the rest stay in Swift 5 mode (`swiftLanguageModes` below).
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-
 // The modules follow the data flow, one stage each:
 //   Spec (load + validate) -> Cases (expand) -> Plan (order) -> Device (targets) -> Run (execute) -> Report (render)
+//   -> Lab (LAVA, KernelCI, KCIDB)
+/// Targets already in the Swift 6 language mode (the package default is still 5).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "migconform",
     platforms: [.macOS(.v13)],
@@ -24,7 +25,12 @@ let package = Package(
         .target(name: "MigconformRun",
                 dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"],
                 swiftSettings: swift6),
-        .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
+        .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"],
+                swiftSettings: swift6),
+        // Lab engines: LAVA definitions and live reporting, KernelCI fragments, KCIDB submissions.
+        .target(name: "MigconformLab",
+                dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice", "MigconformReport"],
+                swiftSettings: swift6),
         // Beyond single cases: the spec's machine as a model, explored in depth and by random walks.
         .target(name: "MigconformExplore", dependencies: ["MigconformSpec", "MigconformDevice", "MigconformRun"],
                 swiftSettings: swift6),
@@ -36,11 +42,15 @@ let package = Package(
         .executableTarget(name: "migconform",
                           dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                          "MigconformReference", "MigconformLinux", "MigconformRun",
-                                         "MigconformReport", "MigconformSelfCheck", "MigconformExplore"]),
+                                         "MigconformReport", "MigconformLab", "MigconformSelfCheck",
+                                         "MigconformExplore"],
+                          swiftSettings: swift6),
         .testTarget(name: "MigconformTests",
                     dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                    "MigconformReference", "MigconformLinux", "MigconformRun",
-                                   "MigconformReport", "MigconformSelfCheck", "MigconformExplore"]),
+                                   "MigconformReport", "MigconformLab", "MigconformSelfCheck", "MigconformExplore",
+                                   "CVFIOShim"],
+                    swiftSettings: swift6),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,8 +6,9 @@ import MigconformReference
 import MigconformReport
 import MigconformRun
 import MigconformSpec
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `migconform bench`: what the suite itself costs, measured on this machine in one run. Planning time (shipped
@@ -15,47 +16,71 @@ import Glibc
 /// the device object, full-suite wall time per v2 profile, and save/resume round-trip throughput and peak memory
 /// for large device states beside a plain copy of the same bytes between two file descriptors.
 enum BenchCommand: Command {
-    static let name = "bench"
-    static let abstract = "Measure what the suite costs: planning, runner overhead, suite time, round-trip throughput."
 
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--quick", value: nil, help: "Small sizes and few repetitions (seconds, for CI)."),
-        OptionSpec(name: "--sizes", value: "LIST", help: "Device state sizes for the round trip (default 1GiB,4GiB; --quick: 64MiB,256MiB)."),
-        OptionSpec(name: "--dir", value: "DIR", help: "Folder for spool files and the plain copy (default: the temporary folder)."),
-        OptionSpec(name: "--lab", value: "DIR", help: "A lab run folder (or report.json) whose device/runner split to show (default: the newest Reports/lab-mtty-*, else Reports/mtty-6.12)."),
-        OptionSpec(name: "--child", value: "KIND", help: "(internal) run one measurement in this process and print it as JSON."),
-        OptionSpec(name: "--size", value: "SIZE", help: "(internal) the state size of a --child measurement."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let quick = Flag(
+            "--quick",
+            help: "Small sizes and few repetitions (seconds, for CI).")
+        static let sizes = Option(
+            "--sizes", "LIST",
+            help: "Device state sizes for the round trip (default 1GiB,4GiB; --quick: 64MiB,256MiB).")
+        static let dir = Option(
+            "--dir", "DIR",
+            help: "Folder for spool files and the plain copy (default: the temporary folder).")
+        static let lab = Option(
+            "--lab", "DIR",
+            help:
+                "A lab run folder (or report.json) whose device/runner split to show (default: the newest "
+                + "Reports/lab-mtty-*, else Reports/mtty-6.12)."
+        )
+        static let child = Option(
+            "--child", "KIND",
+            help: "(internal) run one measurement in this process and print it as JSON.", hidden: true)
+        static let size = Option(
+            "--size", "SIZE",
+            help: "(internal) the state size of a --child measurement.", hidden: true)
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(
-                usage: "migconform bench [--quick] [--sizes 1GiB,4GiB] [--dir DIR]", abstract: abstract,
-                discussion: "Build with 'swift build -c release' first: a debug build measures the compiler, not the suite. "
-                    + "Round trips and plain copies each run in a child process of this binary, so that each peak resident "
-                    + "memory figure (VmHWM) is its own.",
-                options: options.filter { !$0.help.hasPrefix("(internal)") }))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        let dir = a.value("--dir") ?? FileManager.default.temporaryDirectory.path
-        if let child = a.value("--child") {
-            guard let text = a.value("--size"), let size = parseSize(text) else { throw UsageError(message: "--child needs --size") }
+    static let configuration = CommandConfiguration(
+        name: "bench",
+        abstract: "Measure what the suite costs: planning, runner overhead, suite time, round-trip throughput.",
+        usage: "migconform bench [--quick] [--sizes 1GiB,4GiB] [--dir DIR]",
+        discussion: "Build with 'swift build -c release' first: a debug build measures the compiler, not the suite. "
+            + "Round trips and plain copies each run in a child process of this binary, so that each peak resident "
+            + "memory figure (VmHWM) is its own.",
+        options: [Key.quick, Key.sizes, Key.dir, Key.lab, Key.child, Key.size])
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        let dir = a[Key.dir] ?? FileManager.default.temporaryDirectory.path
+        if let child = a[Key.child] {
+            guard let text = a[Key.size], let size = parseSize(text) else {
+                throw UsageError(message: "--child needs --size")
+            }
             return try runChild(child, size: size, dir: dir)
         }
-        let quick = a.flag("--quick")
+        let quick = a[Key.quick]
         var sizes: [UInt64] = quick ? [64 << 20, 256 << 20] : [1 << 30, 4 << 30]
-        if let list = a.value("--sizes") {
+        if let list = a[Key.sizes] {
             sizes = try list.split(separator: ",").map { s in
-                guard let v = parseSize(String(s)) else { throw UsageError(message: "--sizes: '\(s)' is not a size up to \(ByteSize.describe(ByteSize.maxStateSize)) (e.g. 512MiB, 4GiB)") }
+                guard let v = parseSize(String(s)) else {
+                    throw UsageError(
+                        message:
+                            "--sizes: '\(s)' is not a size up to \(ByteSize.describe(ByteSize.maxStateSize)) (e.g. "
+                            + "512MiB, 4GiB)"
+                    )
+                }
                 return v
             }
         }
         #if DEBUG
-        Terminal.err("migconform bench: this is a debug build; for real numbers: swift build -c release, then .build/release/migconform bench")
+            Terminal.err(
+                "migconform bench: this is a debug build; for real numbers: swift build -c release, then "
+                    + ".build/release/migconform bench"
+            )
         #endif
         Terminal.out("migconform bench\(quick ? " --quick" : "") on \(hostSummary())\n")
-        lab(a.value("--lab"))
+        lab(a[Key.lab])
         try planning(quick: quick)
         try overhead(quick: quick)
         try suites()
@@ -71,9 +96,13 @@ enum BenchCommand: Command {
         let fm = FileManager.default
         var path = given
         if path == nil {
-            let labs = ((try? fm.contentsOfDirectory(atPath: "Reports")) ?? []).filter { $0.hasPrefix("lab-mtty-") }.sorted()
+            let labs = ((try? fm.contentsOfDirectory(atPath: "Reports")) ?? []).filter { $0.hasPrefix("lab-mtty-") }
+                .sorted()
             for candidate in labs.reversed().map({ "Reports/\($0)" }) + ["Reports/mtty-6.12"]
-            where fm.fileExists(atPath: candidate + "/report.json") { path = candidate; break }
+            where fm.fileExists(atPath: candidate + "/report.json") {
+                path = candidate
+                break
+            }
         }
         guard let path, let report = try? ReportReader.load(path) else {
             Terminal.out("Lab: no lab report found (Tests/Lab/mtty-lab.sh writes one; --lab DIR names one)\n")
@@ -83,23 +112,38 @@ enum BenchCommand: Command {
         let title = "Lab: \(report.run.target) (\(report.run.device.driver)), \(path)/report.json"
         if let c = report.run.cost {
             func s(_ us: UInt64) -> String { ms(Double(us) / 1e6) }
-            rows = [["wall", s(c.wall), ""], ["device (transcripts)", s(c.device), "\(c.operations) ops"],
-                    ["  inside the calls", s(c.deviceCalls), ""], ["  deadline watch", s(c.device - min(c.device, c.deviceCalls)), ""],
-                    ["journal", s(c.journal), ""], ["planning", s(c.planning), ""], ["runner", s(c.runner), ""],
-                    ["report files", c.report.map(s) ?? "-", ""]]
+            rows = [
+                ["wall", s(c.wall), ""], ["device (transcripts)", s(c.device), "\(c.operations) ops"],
+                ["  inside the calls", s(c.deviceCalls), ""],
+                ["  deadline watch", s(c.device - min(c.device, c.deviceCalls)), ""],
+                ["journal", s(c.journal), ""], ["planning", s(c.planning), ""], ["runner", s(c.runner), ""],
+                ["report files", c.report.map(s) ?? "-", ""],
+            ]
             for k in c.byKind.sorted(by: { $0.value.micros > $1.value.micros }).prefix(4) {
-                rows.append(["  \(k.key)", s(k.value.micros), "\(k.value.count) x \(us(Double(k.value.micros) / Double(max(k.value.count, 1)) / 1e6))"])
+                rows.append([
+                    "  \(k.key)", s(k.value.micros),
+                    "\(k.value.count) x \(us(Double(k.value.micros) / Double(max(k.value.count, 1)) / 1e6))",
+                ])
             }
             table(title, ["where", "time", ""], rows)
-            Terminal.out(String(format: "wall / device time: %.2f (acceptance: <= 1.25)\n", Double(c.wall) / Double(max(c.device, 1))))
+            Terminal.out(
+                String(
+                    format: "wall / device time: %.2f (acceptance: <= 1.25)\n",
+                    Double(c.wall) / Double(max(c.device, 1))))
         } else {
             let device = report.cases.reduce(0) { $0 + $1.transcript.reduce(0) { $0 + $1.micros } }
             let f = ISO8601DateFormatter()
             f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            let wall = f.date(from: report.run.ended).flatMap { e in f.date(from: report.run.started).map { e.timeIntervalSince($0) } } ?? 0
-            table(title + " (no run.cost: from the transcripts)", ["where", "time"],
-                  [["wall", ms(wall)], ["device (transcripts)", ms(Double(device) / 1e6)]])
-            Terminal.out(String(format: "wall / device time: %.2f (acceptance: <= 1.25)\n", wall / max(Double(device) / 1e6, 1e-9)))
+            let wall =
+                f.date(from: report.run.ended).flatMap { e in
+                    f.date(from: report.run.started).map { e.timeIntervalSince($0) }
+                } ?? 0
+            table(
+                title + " (no run.cost: from the transcripts)", ["where", "time"],
+                [["wall", ms(wall)], ["device (transcripts)", ms(Double(device) / 1e6)]])
+            Terminal.out(
+                String(
+                    format: "wall / device time: %.2f (acceptance: <= 1.25)\n", wall / max(Double(device) / 1e6, 1e-9)))
         }
     }
 
@@ -118,14 +162,18 @@ enum BenchCommand: Command {
         for n in [16, 64, 256] { machines.append(("synthetic, \(n) states", synthetic(states: n, base: v2), fullV2)) }
         for (label, spec, features) in machines {
             let reps = quick ? 1 : (spec.states.count > 100 ? 3 : 5)
-            var cases = 0, arcs = 0, states = 0
+            var cases = 0
+            var arcs = 0
+            var states = 0
             var times: [Double] = []
             for _ in 0..<reps {
                 let t = try clock {
                     let m = Machine(spec: spec, features: features)
                     let expanded = Expander.expand(m)
                     let plan = Planner.plan(expanded, machine: m)
-                    cases = plan.cases.count; arcs = m.arcs.count; states = m.settableStates.count
+                    cases = plan.cases.count
+                    arcs = m.arcs.count
+                    states = m.settableStates.count
                 }
                 times.append(t)
             }
@@ -138,8 +186,9 @@ enum BenchCommand: Command {
             }
             rows.append([label, "\(states)", "\(arcs)", "\(cases)", ms(median(times)), tourTime.map(ms) ?? "-"])
         }
-        table("Planning (machine + expand + plan, median; tour: the 'migconform plan' tour with its lower bound, once)",
-              ["machine", "states", "arcs", "cases", "expand+plan", "tour"], rows)
+        table(
+            "Planning (machine + expand + plan, median; tour: the 'migconform plan' tour with its lower bound, once)",
+            ["machine", "states", "arcs", "cases", "expand+plan", "tour"], rows)
     }
 
     /// A v2-like machine of `n` requestable states: a ring of arcs both ways, one-way chords, some arcs that open
@@ -147,16 +196,24 @@ enum BenchCommand: Command {
     static func synthetic(states n: Int, base: Spec) -> Spec {
         var spec = base
         func name(_ i: Int) -> String { "S\(i % n)" }
-        spec.states = (0..<n).map { State(name: name($0), value: UInt32($0 + 1), kind: .valid, requires: [], group: nil,
-                                          description: "synthetic state \($0)") }
+        spec.states = (0..<n).map {
+            State(
+                name: name($0), value: UInt32($0 + 1), kind: .valid, requires: [], group: nil,
+                description: "synthetic state \($0)")
+        }
         spec.states.append(State(name: "ERROR", value: 0, kind: .error, requires: [], group: nil, description: "error"))
-        spec.states.append(State(name: "NR", value: UInt32(n + 1), kind: .outOfRange, requires: [], group: nil, description: "past the end"))
+        spec.states.append(
+            State(
+                name: "NR", value: UInt32(n + 1), kind: .outOfRange, requires: [], group: nil,
+                description: "past the end"))
         spec.initialState = name(0)
         var arcs: [Arc] = []
         for i in 0..<n {
             let opens = (i + 1) % 8 == 3
-            arcs.append(Arc(from: name(i), to: name(i + 1), session: opens ? .opensSave : (i % 8 == 3 ? .ends : .none),
-                            requires: [], unless: [], tags: []))
+            arcs.append(
+                Arc(
+                    from: name(i), to: name(i + 1), session: opens ? .opensSave : (i % 8 == 3 ? .ends : .none),
+                    requires: [], unless: [], tags: []))
             arcs.append(Arc(from: name(i + 1), to: name(i), session: .none, requires: [], unless: [], tags: []))
             let chord = (i * 5 + 3) % n
             if chord != i && chord != (i + 1) % n && (chord + 1) % n != i {
@@ -164,8 +221,12 @@ enum BenchCommand: Command {
             }
         }
         spec.arcs = arcs
-        spec.paths.forbidden = stride(from: 0, to: n, by: 16).map { ForbiddenPair(from: name($0), to: name($0 + 8), requires: []) }
-        spec.roles = ["save": name(3), "pre-copy": name(3), "resume": name(5), "resume-exit": name(1), "error": "ERROR"]
+        spec.paths.forbidden = stride(from: 0, to: n, by: 16).map {
+            ForbiddenPair(from: name($0), to: name($0 + 8), requires: [])
+        }
+        spec.roles = [
+            "save": name(3), "pre-copy": name(3), "resume": name(5), "resume-exit": name(1), "error": "ERROR",
+        ]
         spec.id = "synthetic-\(n)"
         return spec
     }
@@ -205,19 +266,28 @@ enum BenchCommand: Command {
             let capture = CapturingDevice(ReferenceDeviceV2(configuration))
             _ = try Runner(spec: spec, device: capture, options: options).run()
             let ops = capture.operations
-            var runTimes: [Double] = [], directTimes: [Double] = [], writeTimes: [Double] = []
+            var runTimes: [Double] = []
+            var directTimes: [Double] = []
+            var writeTimes: [Double] = []
             for _ in 0..<reps {
                 var report: RunReport?
-                runTimes.append(try clock { report = try Runner(spec: spec, device: ReferenceDeviceV2(configuration), options: options).run() })
+                runTimes.append(
+                    try clock {
+                        report = try Runner(spec: spec, device: ReferenceDeviceV2(configuration), options: options)
+                            .run()
+                    })
                 let device = ReferenceDeviceV2(configuration)
                 directTimes.append(try clock { for op in ops { _ = try device.perform(op) } })
                 if size == overheadStateSizes[0] {
-                    writeTimes.append(try clock {
-                        try ReportWriter.write(report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec))
-                    })
+                    writeTimes.append(
+                        try clock {
+                            try ReportWriter.write(
+                                report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec))
+                        })
                 }
             }
-            let run = median(runTimes), direct = median(directTimes)
+            let run = median(runTimes)
+            let direct = median(directTimes)
             if !writeTimes.isEmpty { write = median(writeTimes) }
             let n = Double(ops.count)
             let state = sizeText(size)
@@ -230,11 +300,13 @@ enum BenchCommand: Command {
         rows.append(["", "writing the report folder", "", ms(write), ""])
         let call = syscallCost()
         rows.append(["", "one system call (getppid)", "", "", us(call)])
-        table("Runner overhead: \(spec.id) on ref:v2 (every feature), median of \(reps)",
-              ["state", "what", "device ops", "time", "per op"], rows)
+        table(
+            "Runner overhead: \(spec.id) on ref:v2 (every feature), median of \(reps)",
+            ["state", "what", "device ops", "time", "per op"], rows)
         Terminal.out("ratio full run / direct calls (acceptance: <= 1.5): " + ratios.joined(separator: "; "))
-        Terminal.out("runner overhead per operation / one system call (acceptance: <= 2): "
-                     + overheads.map { String(format: "%@ state: %.1f", $0.0, $0.1 / call) }.joined(separator: "; ") + "\n")
+        Terminal.out(
+            "runner overhead per operation / one system call (acceptance: <= 2): "
+                + overheads.map { String(format: "%@ state: %.1f", $0.0, $0.1 / call) }.joined(separator: "; ") + "\n")
     }
 
     /// The cost of one cheap system call on this machine (getppid, which the C library does not cache): the
@@ -261,26 +333,33 @@ enum BenchCommand: Command {
         var rows: [[String]] = []
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-bench-suite-\(getpid())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        func measure(_ label: String, _ spec: Spec, _ device: @autoclosure () -> MigrationDevice, _ target: String) throws {
+        func measure(
+            _ label: String, _ spec: Spec, _ device: @autoclosure () -> MigrationDevice, _ target: String
+        ) throws {
             var report: RunReport?
             let t = try clock {
                 report = try Runner(spec: spec, device: device(), options: RunOptions(target: target)).run()
                 try ReportWriter.write(report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec))
             }
             let r = report!
-            rows.append([label, "\(r.summary.total)", "\(r.cases.reduce(0) { $0 + $1.transcript.count })",
-                         r.summary.conformant ? "CONFORMANT" : "NOT CONFORMANT", ms(t)])
+            rows.append([
+                label, "\(r.summary.total)", "\(r.cases.reduce(0) { $0 + $1.transcript.count })",
+                r.summary.conformant ? "CONFORMANT" : "NOT CONFORMANT", ms(t),
+            ])
         }
         for p in v2.profiles {
             var flags: MigrationFlags = []
             if p.features.contains("stop-copy") { flags.insert(.stopCopy) }
             if p.features.contains("p2p") { flags.insert(.p2p) }
             if p.features.contains("pre-copy") { flags.insert(.preCopy) }
-            try measure("v2 \(p.name)", v2, ReferenceDeviceV2(.init(flags: flags)), "ref:v2?features=\(p.features.joined(separator: ","))")
+            try measure(
+                "v2 \(p.name)", v2, ReferenceDeviceV2(.init(flags: flags)),
+                "ref:v2?features=\(p.features.joined(separator: ","))")
         }
         try measure("v1", v1, ReferenceDeviceV1(), "ref:v1")
-        table("Full suite against the reference device (4 KiB state; run + report folder)",
-              ["profile", "cases", "device ops", "verdict", "wall time"], rows)
+        table(
+            "Full suite against the reference device (4 KiB state; run + report folder)",
+            ["profile", "cases", "device ops", "verdict", "wall time"], rows)
     }
 
     // MARK: - Round trips
@@ -305,41 +384,59 @@ enum BenchCommand: Command {
         var notes: [String] = []
         for size in sizes {
             _ = try child("plain-copy", size: size, dir: dir)
-            var trips: [ChildResult] = [], copies: [ChildResult] = []
+            var trips: [ChildResult] = []
+            var copies: [ChildResult] = []
             for _ in 0..<max(1, repetitions) {
                 copies.append(try child("plain-copy", size: size, dir: dir))
                 trips.append(try child("round-trip", size: size, dir: dir))
             }
-            let rt = trips.min { $0.seconds < $1.seconds }!, plain = copies.min { $0.seconds < $1.seconds }!
-            let rtRate = Double(rt.bytes) / rt.seconds, plainRate = Double(plain.bytes) / plain.seconds
-            let rss = trips.map(\.peakRSS).max()!, plainRSS = copies.map(\.peakRSS).max()!
-            rows.append([sizeText(size), "round trip (V2-ROUND-TRIP)", gib(rtRate), mib(rss),
-                         String(format: "%.2f", rtRate / plainRate)])
+            let rt = trips.min { $0.seconds < $1.seconds }!
+            let plain = copies.min { $0.seconds < $1.seconds }!
+            let rtRate = Double(rt.bytes) / rt.seconds
+            let plainRate = Double(plain.bytes) / plain.seconds
+            let rss = trips.map(\.peakRSS).max()!
+            let plainRSS = copies.map(\.peakRSS).max()!
+            rows.append([
+                sizeText(size), "round trip (V2-ROUND-TRIP)", gib(rtRate), mib(rss),
+                String(format: "%.2f", rtRate / plainRate),
+            ])
             rows.append(["", "plain copy", gib(plainRate), mib(plainRSS), "1.00"])
             func spread(_ r: [ChildResult]) -> String {
                 r.map { String(format: "%.2f", $0.seconds) }.joined(separator: ", ") + " s"
             }
             let verdicts = Set(trips.map { $0.verdict ?? "?" }).sorted().joined(separator: "/")
-            notes.append("\(sizeText(size)): round trip \(verdicts) in \(spread(trips)), "
-                         + "\(rt.transcriptEntries ?? 0) transcript entries, stream \(rt.spooled == true ? "spooled to a file" : "in memory"); "
-                         + "plain copy \(spread(copies))")
+            notes.append(
+                "\(sizeText(size)): round trip \(verdicts) in \(spread(trips)), "
+                    + "\(rt.transcriptEntries ?? 0) transcript entries, stream "
+                    + "\(rt.spooled == true ? "spooled to a file" : "in memory"); "
+                    + "plain copy \(spread(copies))")
         }
-        table("Round trip: save the whole state, resume it (bytes of the stream / case time), each in its own process, "
-              + "best of \(max(1, repetitions))",
-              ["state", "what", "throughput", "peak RSS", "vs plain copy"], rows)
+        table(
+            "Round trip: save the whole state, resume it (bytes of the stream / case time), each in its own process, "
+                + "best of \(max(1, repetitions))",
+            ["state", "what", "throughput", "peak RSS", "vs plain copy"], rows)
         for n in notes { Terminal.out("  " + n) }
-        Terminal.out("  plain copy: /dev/zero -> a file in \(dir) -> /dev/null, read(2)/write(2) of 8 MiB: the same two legs the")
-        Terminal.out("  runner's spool gives the stream (device -> spool file -> device), without the device or the runner.")
+        Terminal.out(
+            "  plain copy: /dev/zero -> a file in \(dir) -> /dev/null, read(2)/write(2) of 8 MiB: the same two legs the"
+        )
+        Terminal.out(
+            "  runner's spool gives the stream (device -> spool file -> device), without the device or the runner.")
     }
 
     /// Runs one measurement in a child process of this binary and reads its JSON line.
     static func child(_ kind: String, size: UInt64, dir: String) throws -> ChildResult {
-        let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+        let me =
+            CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0]
             : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
-        let p = try ChildProcess.run(me, ["bench", "--child", kind, "--size", String(size), "--dir", dir], stdout: .capture)
-        guard p.termination.exitStatus == 0, let line = String(decoding: p.output, as: UTF8.self).split(separator: "\n").last,
-              let r = try? JSONDecoder().decode(ChildResult.self, from: Data(line.utf8)) else {
-            throw ExitFailure(code: ExitCode.usage, message: "the \(kind) measurement of \(sizeText(size)) failed (\(p.termination))")
+        let p = try ChildProcess.run(
+            me, ["bench", "--child", kind, "--size", String(size), "--dir", dir], stdout: .capture)
+        guard p.termination.exitStatus == 0,
+            let line = String(decoding: p.output, as: UTF8.self).split(separator: "\n").last,
+            let r = try? JSONDecoder().decode(ChildResult.self, from: Data(line.utf8))
+        else {
+            throw ExitFailure(
+                code: ExitCode.usage, message: "the \(kind) measurement of \(sizeText(size)) failed (\(p.termination))")
         }
         return r
     }
@@ -356,9 +453,10 @@ enum BenchCommand: Command {
             guard let c = report.cases.first(where: { $0.id == "V2-ROUND-TRIP" }) else {
                 throw ExitFailure(code: ExitCode.usage, message: "no V2-ROUND-TRIP case")
             }
-            result = ChildResult(kind: kind, bytes: ReferenceStream.length(payloadSize: size),
-                                 seconds: Double(c.durationMicros) / 1e6, peakRSS: peakRSS(), verdict: c.verdict.rawValue,
-                                 transcriptEntries: c.transcript.count, spooled: size > SavedStream.defaultSpoolThreshold)
+            result = ChildResult(
+                kind: kind, bytes: ReferenceStream.length(payloadSize: size),
+                seconds: Double(c.durationMicros) / 1e6, peakRSS: peakRSS(), verdict: c.verdict.rawValue,
+                transcriptEntries: c.transcript.count, spooled: size > SavedStream.defaultSpoolThreshold)
         case "runner":
             // Twenty full runs at this device state size, for a profiler:
             // `perf record migconform bench --child runner --size 1048576`.
@@ -392,9 +490,14 @@ enum BenchCommand: Command {
         var template = Array((dir + "/.migconform-bench-XXXXXX").utf8CString)
         let file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard file >= 0 else { throw ExitFailure(code: ExitCode.usage, message: "cannot create a file in \(dir)") }
-        unlink(String(cString: template))
-        let zero = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_WRONLY)
-        defer { close(file); close(zero); close(null) }
+        unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        let zero = open("/dev/zero", O_RDONLY)
+        let null = open("/dev/null", O_WRONLY)
+        defer {
+            close(file)
+            close(zero)
+            close(null)
+        }
         func copy(_ from: Int32, _ to: Int32) throws {
             var left = bytes
             while left > 0 {
@@ -441,7 +544,9 @@ enum BenchCommand: Command {
 
     static func ms(_ s: Double) -> String { s >= 1 ? String(format: "%.2f s", s) : String(format: "%.1f ms", s * 1000) }
     static func us(_ s: Double) -> String { String(format: "%.2f us", s * 1e6) }
-    static func gib(_ bytesPerSecond: Double) -> String { String(format: "%.2f GiB/s", bytesPerSecond / Double(1 << 30)) }
+    static func gib(_ bytesPerSecond: Double) -> String {
+        String(format: "%.2f GiB/s", bytesPerSecond / Double(1 << 30))
+    }
     static func mib(_ bytes: UInt64) -> String { String(format: "%.0f MiB", Double(bytes) / Double(1 << 20)) }
 
     static func sizeText(_ b: UInt64) -> String {
@@ -459,8 +564,9 @@ enum BenchCommand: Command {
     static func hostSummary() -> String {
         var cpu = "unknown processor"
         if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-           let colon = line.firstIndex(of: ":") {
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+            let colon = line.firstIndex(of: ":")
+        {
             cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         let mem = ProcessInfo.processInfo.physicalMemory
@@ -473,7 +579,8 @@ enum BenchCommand: Command {
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in
-                i == 0 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                i == 0
+                    ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[i] - c.count) + c
             }.joined(separator: "  ")
         }

@@ -6,7 +6,9 @@ enum ByteSize {
     /// but the runner saves it to spool files, and lengths are computed in 64 bits with room to spare.
     static let maxStateSize: UInt64 = 1 << 40
 
-    static let units: [(suffix: String, shift: UInt64)] = [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10), ("B", 0)]
+    static let units: [(suffix: String, shift: UInt64)] = [
+        ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10), ("B", 0),
+    ]
 
     /// Why `text` is not a size of at most `max` bytes, or nil when it is.
     enum Problem: Error, Equatable {
@@ -34,7 +36,8 @@ enum ByteSize {
 
     /// A size as the help texts write it.
     static func describe(_ bytes: UInt64) -> String {
-        for unit in units where unit.shift > 0 && bytes >= (UInt64(1) << unit.shift) && bytes % (UInt64(1) << unit.shift) == 0 {
+        for unit in units
+        where unit.shift > 0 && bytes >= (UInt64(1) << unit.shift) && bytes % (UInt64(1) << unit.shift) == 0 {
             return "\(bytes >> unit.shift) \(unit.suffix)"
         }
         return "\(bytes) B"

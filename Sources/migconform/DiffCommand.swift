@@ -4,28 +4,30 @@ import MigconformRun
 
 /// `migconform diff`: compare two runs.
 enum DiffCommand: Command {
-    static let name = "diff"
-    static let abstract = "Compare two runs: regressions, fixes, new and removed cases, verdict changes."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--format", value: "FORMAT", help: "text (default) or markdown (for a patch review)."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let format = Option(
+            "--format", "FORMAT",
+            help: "text (default) or markdown (for a patch review).")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform diff OLD NEW [--format text|markdown]", abstract: abstract,
-                                             discussion: """
-                                             OLD and NEW are run folders or report.json files. Cases are compared on the device's own verdict (an
-                                             XFAIL counts as its failure). Exits 0 when nothing regressed, 1 when a case regressed, 2 when a report
-                                             cannot be read.
-                                             """, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 2)
+    static let configuration = CommandConfiguration(
+        name: "diff", abstract: "Compare two runs: regressions, fixes, new and removed cases, verdict changes.",
+        usage: "migconform diff OLD NEW [--format text|markdown]",
+        discussion: """
+            OLD and NEW are run folders or report.json files. Cases are compared on the device's own verdict (an
+            XFAIL counts as its failure). Exits 0 when nothing regressed, 1 when a case regressed, 2 when a report
+            cannot be read.
+            """,
+        options: [Key.format], maxPositional: 2)
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
         guard a.positional.count == 2 else { throw UsageError(message: "give two reports: OLD NEW") }
-        guard let format = ReportDiff.Format(rawValue: a.value("--format") ?? "text") else {
+        guard let format = ReportDiff.Format(rawValue: a[Key.format] ?? "text") else {
             throw UsageError(message: "--format takes text or markdown")
         }
-        let old: RunReport, new: RunReport
+        let old: RunReport
+        let new: RunReport
         do {
             old = try ReportReader.load(a.positional[0])
             new = try ReportReader.load(a.positional[1])

@@ -20,22 +20,31 @@ struct FuzzRandom {
 
 /// Numbers at the edges: where parsers wrap, allocations explode and loops never end.
 enum FuzzEdges {
-    static let integers = ["-1", "0", "1", "255", "256", "4095", "4096", "4097", "65535", "65536", "2147483647",
-                           "2147483648", "4294967295", "4294967296", "1000000000", "1099511627776",
-                           "9223372036854775807", "-9223372036854775808", "9223372036854775808",
-                           "18446744073709551615", "18446744073709551616", "99999999999999999999999999999",
-                           "1.5", "1e3", "-0", "0.0"]
+    static let integers = [
+        "-1", "0", "1", "255", "256", "4095", "4096", "4097", "65535", "65536", "2147483647",
+        "2147483648", "4294967295", "4294967296", "1000000000", "1099511627776",
+        "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+        "18446744073709551615", "18446744073709551616", "99999999999999999999999999999",
+        "1.5", "1e3", "-0", "0.0",
+    ]
     /// Numbers a spec might well hold.
-    static let plausible = ["0", "1", "2", "3", "5", "7", "8", "9", "16", "64", "100", "255", "256", "1000", "4096",
-                            "10000", "65535", "65536", "524288"]
-    static let strings = ["", " ", "STOP", "RUNNING", "ERROR", "stop-copy", "p2p", "MUST", "v1", "v2", "x",
-                          String(repeating: "A", count: 5000), "\u{0}", "é", "every-settable-state", "uapi"]
+    static let plausible = [
+        "0", "1", "2", "3", "5", "7", "8", "9", "16", "64", "100", "255", "256", "1000", "4096",
+        "10000", "65535", "65536", "524288",
+    ]
+    static let strings = [
+        "", " ", "STOP", "RUNNING", "ERROR", "stop-copy", "p2p", "MUST", "v1", "v2", "x",
+        String(repeating: "A", count: 5000), "\u{0}", "é", "every-settable-state", "uapi",
+    ]
 }
 
 /// Mutations of a JSON document (a shipped spec): one to three edits at random places.
 enum SpecMutator {
     /// All paths to values in `value`, as index/key steps.
-    enum Step: Hashable { case index(Int), key(String) }
+    enum Step: Hashable {
+        case index(Int)
+        case key(String)
+    }
 
     static func paths(_ value: AdapterJSON, _ prefix: [Step] = [], into out: inout [[Step]]) {
         out.append(prefix)
@@ -46,7 +55,9 @@ enum SpecMutator {
         }
     }
 
-    static func replace(_ value: AdapterJSON, at path: ArraySlice<Step>, with f: (AdapterJSON) -> AdapterJSON?) -> AdapterJSON? {
+    static func replace(
+        _ value: AdapterJSON, at path: ArraySlice<Step>, with f: (AdapterJSON) -> AdapterJSON?
+    ) -> AdapterJSON? {
         guard let step = path.first else { return f(value) }
         switch (value, step) {
         case (.array(var items), .index(let i)) where i < items.count:
@@ -54,7 +65,11 @@ enum SpecMutator {
             return .array(items)
         case (.object(var members), .key(let k)):
             guard let i = members.firstIndex(where: { $0.0 == k }) else { return value }
-            if let v = replace(members[i].1, at: path.dropFirst(), with: f) { members[i].1 = v } else { members.remove(at: i) }
+            if let v = replace(members[i].1, at: path.dropFirst(), with: f) {
+                members[i].1 = v
+            } else {
+                members.remove(at: i)
+            }
             return .object(members)
         default: return value
         }
@@ -65,7 +80,10 @@ enum SpecMutator {
         var all: [[Step]] = []
         paths(doc, into: &all)
         // Numbers are where the traps were: favour them.
-        let numbers = all.filter { p in if case .number? = value(doc, at: p[...]) { return true }; return false }
+        let numbers = all.filter { p in
+            if case .number? = value(doc, at: p[...]) { return true }
+            return false
+        }
         let path = (!numbers.isEmpty && r.chance(2)) ? r.pick(numbers) : r.pick(all)
         // Half the edits keep a number a number, where a spec still loads or is refused for its range alone.
         let kind = path.isEmpty ? 3 : (numbers.contains(path) && r.chance(2) ? r.below(3) : r.below(10))
@@ -75,11 +93,11 @@ enum SpecMutator {
             case 0, 1: return .number(rr.pick(FuzzEdges.integers))
             case 2: return .number(rr.pick(FuzzEdges.plausible))
             case 3: return .string(rr.pick(FuzzEdges.strings))
-            case 4: return path.isEmpty ? old : nil                       // delete
-            case 5:                                                       // duplicate an element or member
+            case 4: return path.isEmpty ? old : nil // delete
+            case 5: // duplicate an element or member
                 if case .array(let items) = old, !items.isEmpty { return .array(items + [rr.pick(items)]) }
                 return old
-            case 6:                                                       // change the type
+            case 6: // change the type
                 switch old {
                 case .number(let n): return .string(n)
                 case .string(let s): return .array([.string(s)])
@@ -87,12 +105,12 @@ enum SpecMutator {
                 case .object: return .array([])
                 default: return .number("1")
                 }
-            case 7:                                                       // a huge list
+            case 7: // a huge list
                 if case .array(let items) = old, let first = items.first {
                     return .array(Array(repeating: first, count: 2000 + rr.below(3000)))
                 }
                 return .array(Array(repeating: .number(rr.pick(FuzzEdges.integers)), count: 1500))
-            case 8:                                                       // a member renamed, maybe very long
+            case 8: // a member renamed, maybe very long
                 if case .object(var members) = old, !members.isEmpty {
                     let i = rr.below(members.count)
                     members[i].0 = rr.chance(3) ? String(repeating: "k", count: 200_000) : members[i].0 + "s"
@@ -126,7 +144,7 @@ enum SpecMutator {
             var bytes = Array(text.utf8)
             let at = r.below(bytes.count)
             switch r.below(3) {
-            case 0: bytes = Array(bytes[..<at])                          // truncated
+            case 0: bytes = Array(bytes[..<at]) // truncated
             case 1: bytes.insert(UInt8(truncatingIfNeeded: r.next()), at: at)
             default: bytes.remove(at: at)
             }
@@ -139,9 +157,11 @@ enum SpecMutator {
 /// Target URIs: the grammar's pieces, right and wrong, at the edges.
 enum URIGenerator {
     static let keys = ["features", "state-size", "data-size", "error-on-bad-resume", "", "Features", "size", "x"]
-    static let sizes = ["0", "1", "4096", "64KiB", "1MiB", "4GiB", "1TiB", "2TiB", "9223372036854775807",
-                        "18446744073709551615", "18446744073709551616", "20000000000GiB", "-1", "4096B", "KiB",
-                        "1.5MiB", "0x10", "1GB", " 1", "99999999999999999999999999999999999999999"]
+    static let sizes = [
+        "0", "1", "4096", "64KiB", "1MiB", "4GiB", "1TiB", "2TiB", "9223372036854775807",
+        "18446744073709551615", "18446744073709551616", "20000000000GiB", "-1", "4096B", "KiB",
+        "1.5MiB", "0x10", "1GB", " 1", "99999999999999999999999999999999999999999",
+    ]
     static let flags = ["stop-copy", "p2p", "pre-copy", "", "stop_copy", "STOP-COPY"]
 
     static func value(for key: String, random r: inout FuzzRandom) -> String {
@@ -156,7 +176,8 @@ enum URIGenerator {
     }
 
     static func make(random r: inout FuzzRandom, faults: [String]) -> String {
-        let base = r.chance(5)
+        let base =
+            r.chance(5)
             ? r.pick(["ref:v3", "ref:", "ref", "nope:x", "fault:no-such-fault", "vfio:/nonexistent", "exec:", ":", ""])
             : r.pick(["ref:v2", "ref:v2", "ref:v1", "fault:" + r.pick(faults)])
         if r.chance(6) { return base }
@@ -166,11 +187,13 @@ enum URIGenerator {
             case 0: pairs.append("")
             case 1: pairs.append("=")
             case 2: pairs.append(r.pick(keys))
-            case 3, 4, 5, 6, 7, 8:                                     // well formed, with a value that may be right
+            case 3, 4, 5, 6, 7, 8: // well formed, with a value that may be right
                 let key = r.pick(["features", "state-size", "data-size", "error-on-bad-resume"])
-                let good = ["features": r.pick(["stop-copy", "stop-copy,p2p", "stop-copy,pre-copy", "stop-copy,p2p,pre-copy"]),
-                            "state-size": r.pick(["0", "1", "4096", "64KiB", "1MiB"]),
-                            "data-size": r.pick(["yes", "no"]), "error-on-bad-resume": r.pick(["yes", "no"])]
+                let good = [
+                    "features": r.pick(["stop-copy", "stop-copy,p2p", "stop-copy,pre-copy", "stop-copy,p2p,pre-copy"]),
+                    "state-size": r.pick(["0", "1", "4096", "64KiB", "1MiB"]),
+                    "data-size": r.pick(["yes", "no"]), "error-on-bad-resume": r.pick(["yes", "no"]),
+                ]
                 pairs.append(key + "=" + (good[key] ?? "1"))
             default:
                 let key = r.pick(keys)
@@ -186,39 +209,64 @@ enum AnswerMutator {
     static func mutate(_ line: String, random r: inout FuzzRandom) -> String {
         guard case .object(var members)? = try? AdapterJSON.parse(line) else { return line }
         func set(_ key: String, _ value: AdapterJSON) {
-            if let i = members.firstIndex(where: { $0.0 == key }) { members[i].1 = value } else { members.append((key, value)) }
+            if let i = members.firstIndex(where: { $0.0 == key }) {
+                members[i].1 = value
+            } else {
+                members.append((key, value))
+            }
         }
         switch r.below(11) {
-        case 9, 10:                                                     // the answer's own number, far too large
-            let huge = AdapterJSON.number(r.pick(["9223372036854775808", "18446744073709551615", "1099511627776",
-                                                  "4294967296", "65536"]))
-            if members.contains(where: { $0.0 == "value" }) { set("value", huge) }
-            else if members.contains(where: { $0.0 == "initial_bytes" }) { set(r.chance(2) ? "initial_bytes" : "dirty_bytes", huge) }
-            else if members.contains(where: { $0.0 == "data" }) { set("data", .string(Data(count: 70_000).base64EncodedString())) }
-            else { set("state", huge) }
-        case 0:                                                         // another result kind
-            set("result", .string(r.pick(["done", "value", "state", "bytes", "precopy", "failed", "hello", "error", "what"])))
+        case 9, 10: // the answer's own number, far too large
+            let huge = AdapterJSON.number(
+                r.pick([
+                    "9223372036854775808", "18446744073709551615", "1099511627776",
+                    "4294967296", "65536",
+                ]))
+            if members.contains(where: { $0.0 == "value" }) {
+                set("value", huge)
+            } else if members.contains(where: { $0.0 == "initial_bytes" }) {
+                set(r.chance(2) ? "initial_bytes" : "dirty_bytes", huge)
+            } else if members.contains(where: { $0.0 == "data" }) {
+                set("data", .string(Data(count: 70_000).base64EncodedString()))
+            } else {
+                set("state", huge)
+            }
+        case 0: // another result kind
+            set(
+                "result",
+                .string(r.pick(["done", "value", "state", "bytes", "precopy", "failed", "hello", "error", "what"])))
             set("value", .number(r.pick(FuzzEdges.integers)))
             set("state", .number(r.pick(["0", "3", "4294967295"])))
             set("data_fd", .number("-1"))
             set("data", .string("AAAA"))
-            set("initial_bytes", .number("1")); set("dirty_bytes", .number("0"))
+            set("initial_bytes", .number("1"))
+            set("dirty_bytes", .number("0"))
             set("errno", .string("EINVAL"))
-        case 1, 2:                                                      // a number at an edge
-            let numeric = members.filter { if case .number = $0.1 { return $0.0 != "id" }; return false }.map(\.0)
-            if let key = numeric.isEmpty ? nil : r.pick(numeric) { set(key, .number(r.pick(FuzzEdges.integers))) }
-            else { set("value", .number(r.pick(FuzzEdges.integers))) }
-        case 3:                                                         // base64 without padding, or not base64
+        case 1, 2: // a number at an edge
+            let numeric = members.filter {
+                if case .number = $0.1 { return $0.0 != "id" }
+                return false
+            }.map(\.0)
+            if let key = numeric.isEmpty ? nil : r.pick(numeric) {
+                set(key, .number(r.pick(FuzzEdges.integers)))
+            } else {
+                set("value", .number(r.pick(FuzzEdges.integers)))
+            }
+        case 3: // base64 without padding, or not base64
             set("data", .string(r.pick(["QUI", "@@@", "AAAAAAAA=", "QUJD\nREVG", ""])))
-        case 4:                                                         // more bytes than asked for
+        case 4: // more bytes than asked for
             set("result", .string("bytes"))
             set("data", .string(Data(count: 70_000).base64EncodedString()))
-        case 5: members.removeAll { $0.0 != "id" && r.chance(2) }       // members missing
+        case 5: members.removeAll { $0.0 != "id" && r.chance(2) } // members missing
         case 6: return r.pick(["", "null", "[]", "{}", "not json", line + line, String(line.dropLast())])
         case 7: set("id", .number(r.pick(["0", "-1", "99999999", "1.5"])))
         default:
-            if line.contains("\"hello\"") { set("generation", .string(r.pick(["v1", "v3", ""]))) }
-            else { set("errno", .number(r.pick(["0", "-5", "99999", "4294967296"]))); set("result", .string("failed")) }
+            if line.contains("\"hello\"") {
+                set("generation", .string(r.pick(["v1", "v3", ""])))
+            } else {
+                set("errno", .number(r.pick(["0", "-5", "99999", "4294967296"])))
+                set("result", .string("failed"))
+            }
         }
         return AdapterJSON.object(members).text
     }

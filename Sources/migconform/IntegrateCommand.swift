@@ -1,70 +1,96 @@
 import Foundation
+import MigconformLab
 import MigconformReport
 
 /// `migconform integrate lava|kernelci`: prints what a lab engine needs to run this binary, made from the binary's
 /// own options so it always matches them.
 enum IntegrateCommand: Command {
-    static let name = "integrate"
-    static let abstract = "Print the LAVA test definition, or the KernelCI job and kernel config fragments."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--driver", value: "NAME",
-                   help: "kernelci: the variant driver under test (\(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))."),
-        OptionSpec(name: "--target", value: "URI", help: "kernelci: the target URI on the lab's hosts (vfio:/dev/vfio/GROUP/PCI-ADDRESS; for mtty the mdev's cdev, vfio:/dev/vfio/devices/vfio0)."),
-        OptionSpec(name: "--device-type", value: "NAME", help: "kernelci: the LAVA device type / KernelCI platform (default: x86-vfio-mig-DRIVER; qemu-x86_64 for mtty)."),
-        OptionSpec(name: "--migconform-url", value: "URL", help: "kernelci: where the job downloads the release binary (scripts/build-release.sh); required."),
-        OptionSpec(name: "--rootfs-url", value: "URL", help: "kernelci: the NFS root of the job's rootfs entry (default: upstream's Debian trixie)."),
-        OptionSpec(name: "--repository", value: "URL", help: "kernelci: the git repository holding the LAVA definition."),
-        OptionSpec(name: "--path", value: "FILE", help: "kernelci: the definition's path in it (default: lava/migconform.yaml)."),
-        OptionSpec(name: "--suite", value: "NAME", help: "kernelci: kcidb_test_suite (default: migconform)."),
-        OptionSpec(name: "--out", value: "DIR", help: "Write the files into DIR instead of printing them."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let driver = Option(
+            "--driver", "NAME",
+            help:
+                "kernelci: the variant driver under test (\(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))."
+        )
+        static let target = Option(
+            "--target", "URI",
+            help: "kernelci: the target URI on the lab's hosts (vfio:/dev/vfio/GROUP/PCI-ADDRESS; for mtty the mdev's "
+                + "cdev, vfio:/dev/vfio/devices/vfio0).")
+        static let deviceType = Option(
+            "--device-type", "NAME",
+            help: "kernelci: the LAVA device type / KernelCI platform (default: x86-vfio-mig-DRIVER; qemu-x86_64 for "
+                + "mtty).")
+        static let migconformURL = Option(
+            "--migconform-url", "URL",
+            help: "kernelci: where the job downloads the release binary (scripts/build-release.sh); required.")
+        static let rootfsURL = Option(
+            "--rootfs-url", "URL",
+            help: "kernelci: the NFS root of the job's rootfs entry (default: upstream's Debian trixie).")
+        static let repository = Option(
+            "--repository", "URL", help: "kernelci: the git repository holding the LAVA definition.")
+        static let path = Option(
+            "--path", "FILE", help: "kernelci: the definition's path in it (default: lava/migconform.yaml).")
+        static let suite = Option("--suite", "NAME", help: "kernelci: kcidb_test_suite (default: migconform).")
+        static let out = Option("--out", "DIR", help: "Write the files into DIR instead of printing them.")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform integrate lava|kernelci [options]", abstract: abstract,
-                                             discussion: """
-                                             lava: a 'Lava-Test Test Definition 1.0' whose run step is 'migconform run --lava': each \
-                                             case is reported with lava-test-case as soon as it ends, in a lava-test-set per rule; \
-                                             the step exits 0 whatever the verdicts, and a run that cannot start calls \
-                                             lava-test-raise. Keep the file in a git repository the lab can reach.
-                                             kernelci: the kernel config fragment, the kernelci-core LAVA test template and the \
-                                             kernelci-pipeline fragments (kbuild, job with kcidb_test_suite, scheduler, platform).
-                                             """, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 1)
+    static let configuration = CommandConfiguration(
+        name: "integrate", abstract: "Print the LAVA test definition, or the KernelCI job and kernel config fragments.",
+        usage: "migconform integrate lava|kernelci [options]",
+        discussion: """
+            lava: a 'Lava-Test Test Definition 1.0' whose run step is 'migconform run --lava': each \
+            case is reported with lava-test-case as soon as it ends, in a lava-test-set per rule; \
+            the step exits 0 whatever the verdicts, and a run that cannot start calls \
+            lava-test-raise. Keep the file in a git repository the lab can reach.
+            kernelci: the kernel config fragment, the kernelci-core LAVA test template and the \
+            kernelci-pipeline fragments (kbuild, job with kcidb_test_suite, scheduler, platform).
+            """,
+        options: [
+            Key.driver, Key.target, Key.deviceType, Key.migconformURL, Key.rootfsURL, Key.repository, Key.path,
+            Key.suite, Key.out,
+        ], maxPositional: 1)
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
         guard let engine = a.positional.first else { throw UsageError(message: "name an engine: lava or kernelci") }
         var files: [(String, String)]
         switch engine {
         case "lava":
-            let known = Set(RunCommand.options.map(\.name))
+            let known = Set(RunCommand.configuration.options.map(\.spec.name))
             for o in LavaDefinition.runOptionsUsed where !known.contains(o) {
-                throw ExitFailure(code: ExitCode.usage, message: "internal: 'run' has no option \(o) that the definition uses")
+                throw ExitFailure(
+                    code: ExitCode.usage, message: "internal: 'run' has no option \(o) that the definition uses")
             }
             files = [("migconform.yaml", LavaDefinition.render(version: RunCommand.version))]
         case "kernelci":
-            let driverName = a.value("--driver") ?? "mlx5"
+            let driverName = a[Key.driver] ?? "mlx5"
             guard let driver = LavaKernelCI.drivers.first(where: { $0.name == driverName }) else {
-                throw UsageError(message: "unknown driver '\(driverName)' (known: \(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))")
+                throw UsageError(
+                    message:
+                        "unknown driver '\(driverName)' (known: "
+                        + "\(LavaKernelCI.drivers.map(\.name).joined(separator: ", ")))"
+                )
             }
-            guard let url = a.value("--migconform-url"), !url.isEmpty else {
-                throw UsageError(message: "--migconform-url is required: where the job downloads the release binary "
-                                 + "(scripts/build-release.sh builds it); without it every job would end Incomplete")
+            guard let url = a[Key.migconformURL], !url.isEmpty else {
+                throw UsageError(
+                    message: "--migconform-url is required: where the job downloads the release binary "
+                        + "(scripts/build-release.sh builds it); without it every job would end Incomplete")
             }
             let mtty = driver.name == "mtty"
             let s = LavaKernelCI.Settings(
-                driver: driver, deviceType: a.value("--device-type") ?? (mtty ? "qemu-x86_64" : "x86-vfio-mig-\(driver.name)"),
-                target: a.value("--target") ?? (mtty ? LavaKernelCI.mttyTarget : "vfio:/dev/vfio/GROUP/PCI-ADDRESS"),
-                repository: a.value("--repository") ?? "https://git.example.org/lab-testdefs.git",
-                path: a.value("--path") ?? "lava/migconform.yaml", suite: a.value("--suite") ?? "migconform",
-                migconformURL: url, rootfsURL: a.value("--rootfs-url") ?? LavaKernelCI.defaultRootfsURL)
-            files = [("\(s.fragmentName).config", LavaKernelCI.kernelConfig(s)),
-                     ("migconform.jinja2", LavaKernelCI.lavaTemplate(s)),
-                     ("kernelci-pipeline-migconform.yaml", LavaKernelCI.pipelineConfig(s))]
+                driver: driver, deviceType: a[Key.deviceType] ?? (mtty ? "qemu-x86_64" : "x86-vfio-mig-\(driver.name)"),
+                target: a[Key.target] ?? (mtty ? LavaKernelCI.mttyTarget : "vfio:/dev/vfio/GROUP/PCI-ADDRESS"),
+                repository: a[Key.repository] ?? "https://git.example.org/lab-testdefs.git",
+                path: a[Key.path] ?? "lava/migconform.yaml", suite: a[Key.suite] ?? "migconform",
+                migconformURL: url, rootfsURL: a[Key.rootfsURL] ?? LavaKernelCI.defaultRootfsURL)
+            files = [
+                ("\(s.fragmentName).config", LavaKernelCI.kernelConfig(s)),
+                ("migconform.jinja2", LavaKernelCI.lavaTemplate(s)),
+                ("kernelci-pipeline-migconform.yaml", LavaKernelCI.pipelineConfig(s)),
+            ]
         default:
             throw UsageError(message: "unknown engine '\(engine)' (lava, kernelci)")
         }
-        if let dir = a.value("--out") {
+        if let dir = a[Key.out] {
             let url = URL(fileURLWithPath: dir, isDirectory: true)
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             for (name, text) in files {
@@ -86,18 +112,21 @@ enum IntegrateCommand: Command {
 /// spec that does not load, a device that is not the one expected) calls `lava-test-raise` with the reason and
 /// keeps its exit code.
 enum LavaRun {
-    static func run(_ args: [String], _ body: (LavaReporter) throws -> Int32) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") { return try body(LavaReporter(helpers: Output.lavaHelpers)) }
+    static func run(_ args: [String], _ body: (ParsedArguments, LavaReporter) throws -> Int32) throws -> Int32 {
         var caseOutput: URL?
-        if args.contains("--lava-output") {
-            caseOutput = FileManager.default.temporaryDirectory
-                .appendingPathComponent("migconform-lava-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
-        }
         defer { if let caseOutput { try? FileManager.default.removeItem(at: caseOutput) } }
-        let reporter = LavaReporter(helpers: Output.lavaHelpers, caseOutput: caseOutput)
+        let reporter: LavaReporter
         let code: Int32
         do {
-            code = try body(reporter)
+            let a = try RunCommand.configuration.parse(args)
+            if a[RunCommand.Key.lavaOutput] {
+                caseOutput = FileManager.default.temporaryDirectory
+                    .appendingPathComponent(
+                        "migconform-lava-\(ProcessInfo.processInfo.processIdentifier)",
+                        isDirectory: true)
+            }
+            reporter = LavaReporter(helpers: Output.lavaHelpers, caseOutput: caseOutput)
+            code = try body(a, reporter)
         } catch let e as UsageError {
             LavaReporter.raise(e.message, helpers: Output.lavaHelpers)
             throw e
@@ -111,7 +140,10 @@ enum LavaRun {
         reporter.closeSet()
         switch code {
         case ExitCode.ok, ExitCode.nonConformant, ExitCode.aborted:
-            Terminal.err("migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under --lava")
+            Terminal.err(
+                "migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under "
+                    + "--lava"
+            )
             return ExitCode.ok
         default:
             LavaReporter.raise("run ended with exit status \(code)", helpers: Output.lavaHelpers)

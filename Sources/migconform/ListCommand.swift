@@ -6,34 +6,50 @@ import MigconformSpec
 
 /// `migconform list`: the rules of a spec and the cases they expand to on a target.
 enum ListCommand: Command {
-    static let name = "list"
-    static let abstract = "List a spec's rules, and the cases they expand to on a target."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--spec", value: "FILE", help: "Spec to list (default: the v2 spec, or v1 for a v1 target)."),
-        OptionSpec(name: "--target", value: "URI", help: "Expand against this target's features (default: ref:v2)."),
-        OptionSpec(name: "--rules", value: nil, help: "List the rules only."),
-        OptionSpec(name: "--coverage", value: nil,
-                   help: "The traceability matrix: every sentence of the uAPI texts and seeds, its level, the rules "
-                       + "that test it, and the counts per source (both shipped specs; exit 1 when a rule cites no known sentence or a testable sentence has no rule and is not listed as missing with its reason)."),
-        OptionSpec(name: "--variant", value: "ID", help: "Include the rules of a variant reading.", repeating: true),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let spec = Option(
+            "--spec", "FILE",
+            help: "Spec to list (default: the v2 spec, or v1 for a v1 target).")
+        static let target = Option(
+            "--target", "URI",
+            help: "Expand against this target's features (default: ref:v2).")
+        static let rules = Flag(
+            "--rules",
+            help: "List the rules only.")
+        static let coverage = Flag(
+            "--coverage",
+            help: "The traceability matrix: every sentence of the uAPI texts and seeds, its level, the rules "
+                + "that test it, and the counts per source (both shipped specs; exit 1 when a rule cites no known "
+                + "sentence or a testable sentence has no rule and is not listed as missing with its reason)."
+        )
+        static let variant = RepeatedOption(
+            "--variant", "ID",
+            help: "Include the rules of a variant reading.")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform list [--spec FILE] [--target URI] [--rules] [--coverage]", abstract: abstract, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        if a.flag("--coverage") { return try coverage() }
-        let targetURI = a.value("--target") ?? "ref:v2"
+    static let configuration = CommandConfiguration(
+        name: "list", abstract: "List a spec's rules, and the cases they expand to on a target.",
+        usage: "migconform list [--spec FILE] [--target URI] [--rules] [--coverage]",
+        options: [Key.spec, Key.target, Key.rules, Key.coverage, Key.variant])
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        if a[Key.coverage] { return try coverage() }
+        let targetURI = a[Key.target] ?? "ref:v2"
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
-        let spec = try SpecLocation.load(a.value("--spec") ?? SpecLocation.defaultPath(for: device.generation))
-        if a.flag("--rules") {
+        let spec = try SpecLocation.load(a[Key.spec] ?? SpecLocation.defaultPath(for: device.generation))
+        if a[Key.rules] {
             for r in spec.rules {
-                let extra = (r.requires.isEmpty ? "" : " requires \(r.requires.joined(separator: ","))")
-                    + (r.variant.map { " variant \($0)" } ?? "") + (r.hazard.map { " hazard \($0.id)" } ?? "") + (r.tests.map { " tests \($0)" } ?? "")
-                Terminal.out("\(r.id.padding(toLength: 36, withPad: " ", startingAt: 0)) \(r.level.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.check.kind.rawValue)\(extra)")
+                let extra =
+                    (r.requires.isEmpty ? "" : " requires \(r.requires.joined(separator: ","))")
+                    + (r.variant.map { " variant \($0)" } ?? "") + (r.hazard.map { " hazard \($0.id)" } ?? "")
+                    + (r.tests.map { " tests \($0)" } ?? "")
+                Terminal.out(
+                    "\(r.id.padding(toLength: 36, withPad: " ", startingAt: 0)) "
+                        + "\(r.level.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                        + "\(r.check.kind.rawValue)\(extra)"
+                )
                 Terminal.out("    \(r.statement)")
                 Terminal.out("    [\(r.citeLine)]")
             }
@@ -42,9 +58,12 @@ enum ListCommand: Command {
         }
         let profile = try Discovery.discover(spec, device: RecordingDevice(device))
         let machine = Machine(spec: spec, features: profile.features)
-        let cases = Expander.expand(machine, options: ExpansionOptions(variants: Set(a.all("--variant")),
-                                                                      targetKind: device.identity.targetKind,
-                                                                      kernelRelease: device.identity.kernelRelease))
+        let cases = Expander.expand(
+            machine,
+            options: ExpansionOptions(
+                variants: Set(a[Key.variant]),
+                targetKind: device.identity.targetKind,
+                kernelRelease: device.identity.kernelRelease))
         for c in cases {
             var note = ""
             switch c.disposition {
@@ -55,7 +74,10 @@ enum ListCommand: Command {
             Terminal.out("\(c.id)  \(c.rule.level.rawValue)\(note)")
         }
         let running = cases.filter { $0.disposition == .run }.count
-        Terminal.out("\(cases.count) cases (\(running) to run) from \(spec.rules.count) rules; features: \(profile.features.sorted().joined(separator: ", "))")
+        Terminal.out(
+            "\(cases.count) cases (\(running) to run) from \(spec.rules.count) rules; features: "
+                + "\(profile.features.sorted().joined(separator: ", "))"
+        )
         return ExitCode.ok
     }
 
@@ -93,25 +115,32 @@ enum ListCommand: Command {
             }
             lines.append(line)
         }
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        func pad(_ s: String, _ n: Int) -> String {
+            s.count >= n ? s + " " : s.padding(toLength: n, withPad: " ", startingAt: 0)
+        }
         for source in trace.sources {
             wrap("\(source.id): \(source.title)", first: "", rest: "    ")
             for row in check.rows where row.sentence.source == source.id {
                 let s = row.sentence
                 let head = pad(s.id, 18) + pad(s.level.rawValue, 9) + pad(row.status.rawValue, 11)
-                wrap(row.rules.isEmpty ? "-" : row.rules.joined(separator: ", "), first: "  " + head,
-                     rest: String(repeating: " ", count: 2 + 18 + 9 + 11))
+                wrap(
+                    row.rules.isEmpty ? "-" : row.rules.joined(separator: ", "), first: "  " + head,
+                    rest: String(repeating: " ", count: 2 + 18 + 9 + 11))
                 wrap("\(s.section): \(s.says)", first: "      ", rest: "        ")
                 if let note = row.note { wrap("(\(row.status.rawValue): \(note))", first: "      ", rest: "        ") }
             }
             lines.append("")
         }
-        lines.append(pad("source", 12) + ["sentences", "testable", "covered", "partly", "missing", "untestable"]
-            .map { $0.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
+        lines.append(
+            pad("source", 12)
+                + ["sentences", "testable", "covered", "partly", "missing", "untestable"]
+                .map { $0.padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
         for source in trace.sources {
             let c = check.counts(source: source.id)
             let numbers = [c.testable + c.untestable, c.testable, c.covered, c.partly, c.missing, c.untestable]
-            lines.append(pad(source.id, 12) + numbers.map { String($0).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
+            lines.append(
+                pad(source.id, 12)
+                    + numbers.map { String($0).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined())
         }
         return lines.map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }
     }

@@ -4,25 +4,26 @@ import MigconformRun
 
 /// `migconform merge`: combine the reports of a sharded run.
 enum MergeCommand: Command {
-    static let name = "merge"
-    static let abstract = "Combine the reports of the shards of a run (--shard i/n) into one report."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--out", value: "DIR", help: "Folder for the merged report (required)."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let out = Option(
+            "--out", "DIR",
+            help: "Folder for the merged report (required).")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform merge --out DIR SHARD-REPORT...", abstract: abstract,
-                                             discussion: """
-                                             Every shard 1..n must be given once; each case is taken from the shard that ran it. Exits like 'run'
-                                             on the merged verdicts (0 conformant, 1 not, 4 when a shard was
-                                             interrupted, 5 incomplete), 2 when the reports
-                                             cannot be merged (a missing shard, another spec or plan).
-                                             """, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: .max)
-        guard let out = a.value("--out") else { throw UsageError(message: "--out DIR is required") }
+    static let configuration = CommandConfiguration(
+        name: "merge", abstract: "Combine the reports of the shards of a run (--shard i/n) into one report.",
+        usage: "migconform merge --out DIR SHARD-REPORT...",
+        discussion: """
+            Every shard 1..n must be given once; each case is taken from the shard that ran it. Exits like 'run'
+            on the merged verdicts (0 conformant, 1 not, 4 when a shard was
+            interrupted, 5 incomplete), 2 when the reports
+            cannot be merged (a missing shard, another spec or plan).
+            """,
+        options: [Key.out], maxPositional: .max)
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        guard let out = a[Key.out] else { throw UsageError(message: "--out DIR is required") }
         guard !a.positional.isEmpty else { throw UsageError(message: "give the shard reports to merge") }
         let merged: RunReport
         do {

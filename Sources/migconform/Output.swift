@@ -1,10 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+import MigconformLab
 import MigconformReport
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Writes to stdout and stderr with write(2), never through a call that traps on a closed pipe.
 ///
@@ -13,23 +15,33 @@ import MigconformReport
 /// finish its work (the report folder is written in full). ``exitStatus(_:)`` then ends the process the usual way
 /// for a broken pipe: by SIGPIPE, as a program that never ignored it would have ended.
 enum Output {
-    nonisolated(unsafe) private static var closed: Set<Int32> = []
-    nonisolated(unsafe) private static var brokenPipe = false
+    /// Streams found closed, and whether one was closed by its reader (EPIPE).
+    private struct State {
+        var closed: Set<Int32> = []
+        var brokenPipe = false
+    }
+    private static let state = Guarded(State())
 
     /// Writes all of `text` to `fd`, retrying short writes and EINTR. False when the stream is closed.
     @discardableResult
     static func write(_ text: String, to fd: Int32) -> Bool {
-        if closed.contains(fd) { return false }
+        if state.withLock({ $0.closed.contains(fd) }) { return false }
         var bytes = Array(text.utf8)
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeMutableBytes { buffer in
                 posixWrite(fd, buffer.baseAddress! + done, buffer.count - done)
             }
-            if n > 0 { done += n; continue }
+            if n > 0 {
+                done += n
+                continue
+            }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EPIPE { brokenPipe = true }
-            closed.insert(fd)
+            let pipe = n < 0 && errno == EPIPE
+            state.withLock {
+                if pipe { $0.brokenPipe = true }
+                $0.closed.insert(fd)
+            }
             return false
         }
         bytes.removeAll()
@@ -51,7 +63,7 @@ enum Output {
     /// The status to exit with: `code`, unless a reader of stdout or stderr went away, in which case the process
     /// ends by SIGPIPE (status 141 in a shell) once everything else is done.
     static func exitStatus(_ code: Int32) -> Int32 {
-        guard brokenPipe else { return code }
+        guard state.withLock({ $0.brokenPipe }) else { return code }
         signal(SIGPIPE, SIG_DFL)
         var set = sigset_t()
         sigemptyset(&set)
@@ -63,7 +75,7 @@ enum Output {
 }
 
 #if canImport(Glibc)
-private let posixWrite = Glibc.write
+    private let posixWrite = Glibc.write
 #elseif canImport(Darwin)
-private let posixWrite = Darwin.write
+    private let posixWrite = Darwin.write
 #endif

@@ -8,37 +8,46 @@ import MigconformSpec
 
 /// `migconform plan`: the order cases will run in, what it costs, and the lower bound for the same cases.
 enum PlanCommand: Command {
-    static let name = "plan"
-    static let abstract = "Show the tour the runner will take: steps, cost in resets and requests, and a lower bound."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--spec", value: "FILE", help: "Spec (default: the one for the target's protocol generation)."),
-        OptionSpec(name: "--target", value: "URI", help: "Plan for this target's features (default: ref:v2)."),
-        OptionSpec(name: "--steps", value: nil, help: "Print every step of the tour."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let spec = Option(
+            "--spec", "FILE",
+            help: "Spec (default: the one for the target's protocol generation).")
+        static let target = Option(
+            "--target", "URI",
+            help: "Plan for this target's features (default: ref:v2).")
+        static let steps = Flag(
+            "--steps",
+            help: "Print every step of the tour.")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform plan [--spec FILE] [--target URI] [--steps]", abstract: abstract,
-                                             discussion: """
-                                             Cost counts resets first (each weighs \(TourCost.resetWeight) requests), then single-step \
-                                             state requests. The bound is a route-inspection bound over the cases' start and end states. \
-                                             The estimate gives the data the run moves (from the state size the device reports) and \
-                                             its time (from the latency discovery measured, data at 1 GiB/s).
-                                             """, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        let targetURI = a.value("--target") ?? "ref:v2"
+    static let configuration = CommandConfiguration(
+        name: "plan",
+        abstract: "Show the tour the runner will take: steps, cost in resets and requests, and a lower bound.",
+        usage: "migconform plan [--spec FILE] [--target URI] [--steps]",
+        discussion: """
+            Cost counts resets first (each weighs \(TourCost.resetWeight) requests), then single-step \
+            state requests. The bound is a route-inspection bound over the cases' start and end states. \
+            The estimate gives the data the run moves (from the state size the device reports) and \
+            its time (from the latency discovery measured, data at 1 GiB/s).
+            """,
+        options: [Key.spec, Key.target, Key.steps])
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        let targetURI = a[Key.target] ?? "ref:v2"
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
-        let spec = try SpecLocation.load(a.value("--spec") ?? SpecLocation.defaultPath(for: device.generation))
+        let spec = try SpecLocation.load(a[Key.spec] ?? SpecLocation.defaultPath(for: device.generation))
         let recorder = RecordingDevice(device)
         let profile = try Discovery.discover(spec, device: recorder)
         let machine = Machine(spec: spec, features: profile.features)
-        let cases = Expander.expand(machine, options: ExpansionOptions(targetKind: device.identity.targetKind,
-                                                                      kernelRelease: device.identity.kernelRelease))
+        let cases = Expander.expand(
+            machine,
+            options: ExpansionOptions(
+                targetKind: device.identity.targetKind,
+                kernelRelease: device.identity.kernelRelease))
         let tour = TourPlanner.plan(cases, machine: machine)
-        if a.flag("--steps") {
+        if a[Key.steps] {
             for step in tour.steps {
                 switch step {
                 case .position(let reset, let path):
@@ -49,10 +58,16 @@ enum PlanCommand: Command {
             }
         }
         let running = cases.filter { $0.disposition == .run }.count
-        Terminal.out("\(spec.id) on \(targetURI) (features: \(profile.features.sorted().joined(separator: ", "))): \(running) cases")
+        Terminal.out(
+            "\(spec.id) on \(targetURI) (features: \(profile.features.sorted().joined(separator: ", "))): \(running) "
+                + "cases"
+        )
         Terminal.out("tour cost:   \(tour.cost)")
         Terminal.out("lower bound: \(tour.lowerBound)")
-        Terminal.out(String(format: "ratio:       %.3f (weighted: a reset counts as %d requests)", tour.ratio, TourCost.resetWeight))
+        Terminal.out(
+            String(
+                format: "ratio:       %.3f (weighted: a reset counts as %d requests)", tour.ratio, TourCost.resetWeight)
+        )
         for line in estimate(cases, tour: tour, recorder: recorder, features: profile.features) { Terminal.out(line) }
         return ExitCode.ok
     }
@@ -68,24 +83,30 @@ enum PlanCommand: Command {
 
     /// What the run will take: data from the state size the device reports (v2 data-size), time from the latency
     /// of the operations discovery just made (a floor: resets and transfers take longer on real hardware).
-    static func estimate(_ cases: [TestCase], tour: TourPlanner.Result, recorder: RecordingDevice,
-                         features: Set<String>) -> [String] {
+    static func estimate(
+        _ cases: [TestCase], tour: TourPlanner.Result, recorder: RecordingDevice,
+        features: Set<String>
+    ) -> [String] {
         let running = cases.filter { $0.disposition == .run }
         let transfers = running.reduce(0) { $0 + stateTransfers($1.rule.check.kind) }
         let movers = running.filter { stateTransfers($0.rule.check.kind) > 0 }.count
         let discovered = recorder.takeTranscript()
         var stateSize: UInt64?
-        if features.contains("data-size"), let outcome = try? recorder.perform(.getDataSize), case .value(let n) = outcome {
+        if features.contains("data-size"), let outcome = try? recorder.perform(.getDataSize),
+            case .value(let n) = outcome
+        {
             stateSize = n
         }
         var lines: [String] = []
         if let n = stateSize {
             let total = n * UInt64(transfers)
-            lines.append("data:        about \(RunProgress.size(total)) moved (\(transfers) transfers of the "
-                         + "\(RunProgress.size(n)) state, by \(movers) cases)")
+            lines.append(
+                "data:        about \(RunProgress.size(total)) moved (\(transfers) transfers of the "
+                    + "\(RunProgress.size(n)) state, by \(movers) cases)")
         } else {
-            lines.append("data:        \(transfers) transfers of the device's whole state, by \(movers) cases "
-                         + "(the device reports no state size before saving)")
+            lines.append(
+                "data:        \(transfers) transfers of the device's whole state, by \(movers) cases "
+                    + "(the device reports no state size before saving)")
         }
         let perOp = discovered.isEmpty ? 0 : Double(discovered.map(\.micros).reduce(0, +)) / Double(discovered.count)
         // Each case does a few operations of its own beyond the tour's moves (reads of the state, its check).
@@ -97,11 +118,16 @@ enum PlanCommand: Command {
             seconds += Double(n) * Double(transfers) / Double(1 << 30)
             how += ", data at 1 GiB/s"
         }
-        let time = seconds < 1 ? "under a second" : seconds < 120 ? String(format: "about %.0f s", seconds.rounded(.up))
-            : String(format: "about %.0f min", (seconds / 60).rounded(.up))
+        let time =
+            seconds < 1
+            ? "under a second"
+            : seconds < 120
+                ? String(format: "about %.0f s", seconds.rounded(.up))
+                : String(format: "about %.0f min", (seconds / 60).rounded(.up))
         // Within 100 columns: the estimate on one line, how it was made under it.
         lines.append("time:        \(time)")
-        lines += TextLayout.hanging("             (", "\(how); resets on real hardware take longer)", width: 100, indent: 14)
+        lines += TextLayout.hanging(
+            "             (", "\(how); resets on real hardware take longer)", width: 100, indent: 14)
         return lines
     }
 }

@@ -8,40 +8,53 @@ import MigconformSpec
 
 /// `migconform replay`: runs one case of a report again, on any target: what a driver developer runs after a fix.
 enum ReplayCommand: Command {
-    static let name = "replay"
-    static let abstract = "Run one case of a report again on a target and say whether it still fails."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--target", value: "URI", help: "Where to replay (default: the report's target)."),
-        OptionSpec(name: "--spec", value: "FILE", help: "Spec (default: the one the report names)."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let target = Option(
+            "--target", "URI",
+            help: "Where to replay (default: the report's target).")
+        static let spec = Option(
+            "--spec", "FILE",
+            help: "Spec (default: the one the report names).")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform replay REPORT CASE-ID [--target URI]", abstract: abstract, discussion: """
-                A spec case runs its check again from a reset, with the same operations as in the report; a sequence found \
-                by 'explore' is walked again step by step against the model. Prints the recorded and the new verdict. \
-                A violation seen while another case ran (its 'seenIn') is replayed by running that case. Says \
-                'reproduced' when the recorded failure happens again with the same verdict, 'did not reproduce' when not. \
-                Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors (or a report or spec that \
-                does not load), 3 when the target cannot be opened or is not the device expected.
-                """, options: options))
-            return ExitCode.ok
+    static let configuration = CommandConfiguration(
+        name: "replay", abstract: "Run one case of a report again on a target and say whether it still fails.",
+        usage: "migconform replay REPORT CASE-ID [--target URI]",
+        discussion: """
+            A spec case runs its check again from a reset, with the same operations as in the report; a sequence found \
+            by 'explore' is walked again step by step against the model. Prints the recorded and the new verdict. \
+            A violation seen while another case ran (its 'seenIn') is replayed by running that case. Says \
+            'reproduced' when the recorded failure happens again with the same verdict, 'did not reproduce' when not. \
+            Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors (or a report or spec that \
+            does not load), 3 when the target cannot be opened or is not the device expected.
+            """,
+        options: [Key.target, Key.spec], maxPositional: 2)
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        guard a.positional.count == 2 else {
+            throw UsageError(message: "give a report (folder or report.json) and a case id")
         }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 2)
-        guard a.positional.count == 2 else { throw UsageError(message: "give a report (folder or report.json) and a case id") }
         let report: RunReport
-        do { report = try ReportReader.load(a.positional[0]) } catch { throw ExitFailure(code: ExitCode.usage, message: "\(error)") }
+        do { report = try ReportReader.load(a.positional[0]) } catch {
+            throw ExitFailure(code: ExitCode.usage, message: "\(error)")
+        }
         let caseID = a.positional[1]
         guard let recorded = report.cases.first(where: { $0.id == caseID }) else {
             let near = report.cases.map(\.id).filter { $0.hasPrefix(caseID.prefix(8)) }.prefix(5)
-            throw UsageError(message: "no case '\(caseID)' in \(a.positional[0])" + (near.isEmpty ? "" : " (similar: \(near.joined(separator: ", ")))"))
+            throw UsageError(
+                message: "no case '\(caseID)' in \(a.positional[0])"
+                    + (near.isEmpty ? "" : " (similar: \(near.joined(separator: ", ")))"))
         }
-        let targetURI = a.value("--target") ?? report.run.target
+        let targetURI = a[Key.target] ?? report.run.target
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
-        let spec = try SpecLocation.load(a.value("--spec") ?? report.run.specPath)
+        let spec = try SpecLocation.load(a[Key.spec] ?? report.run.specPath)
         if spec.sha256 != report.run.specSHA256 {
-            Terminal.err("note: the spec's content differs from the one the report was made with (\(spec.sha256.prefix(12)) vs \(report.run.specSHA256.prefix(12)))")
+            Terminal.err(
+                "note: the spec's content differs from the one the report was made with (\(spec.sha256.prefix(12)) "
+                    + "vs \(report.run.specSHA256.prefix(12)))"
+            )
         }
         let now: CaseResult
         var reproduced: Bool
@@ -53,28 +66,36 @@ enum ReplayCommand: Command {
             let profile = try Discovery.discover(spec, device: recorder)
             let machine = Machine(spec: spec, features: profile.features)
             let explorer = Explorer(machine: machine, device: recorder, allowForbidden: true)
-            _ = try explorer.exhaustive(depth: 0)   // captures a save stream for resume actions
+            _ = try explorer.exhaustive(depth: 0) // captures a save stream for resume actions
             let checker = ModelChecker(machine: machine, device: recorder)
             checker.savedStream = explorer.savedStream
             let violation = try checker.run(actions)
-            now = CaseResult(id: caseID, ruleID: recorded.ruleID, level: recorded.level, statement: recorded.statement,
-                             cite: recorded.cite, verdict: violation == nil ? .pass : recorded.verdict,
-                             message: violation.map { "\($0)" } ?? "the \(actions.count)-step sequence now matches the model")
+            now = CaseResult(
+                id: caseID, ruleID: recorded.ruleID, level: recorded.level, statement: recorded.statement,
+                cite: recorded.cite, verdict: violation == nil ? .pass : recorded.verdict,
+                message: violation.map { "\($0)" } ?? "the \(actions.count)-step sequence now matches the model")
             reproduced = violation != nil
         } else {
-            guard let outcome = try Replay.run(recorded, of: report, spec: spec, device: device, target: targetURI) else {
-                throw ExitFailure(code: ExitCode.usage, message: "case \(caseID) does not exist on \(targetURI) (its features differ?)")
+            guard let outcome = try Replay.run(recorded, of: report, spec: spec, device: device, target: targetURI)
+            else {
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message: "case \(caseID) does not exist on \(targetURI) (its features differ?)")
             }
             now = outcome.now
             reproduced = outcome.reproduced
-            if outcome.ran != caseID { Terminal.out("ran:      \(outcome.ran) (the case during which the violation was seen)") }
+            if outcome.ran != caseID {
+                Terminal.out("ran:      \(outcome.ran) (the case during which the violation was seen)")
+            }
 
         }
         Terminal.out("recorded: \(recorded.verdict.rawValue) \(recorded.id): \(recorded.message)")
         Terminal.out("now:      \(now.verdict.rawValue) \(now.id): \(now.message)")
         let failing = Replay.failing.contains(now.verdict)
-        Terminal.out(Replay.failing.contains(recorded.verdict) ? (reproduced ? "reproduced" : "did not reproduce")
-                     : (failing ? "fails now" : "still passes"))
+        Terminal.out(
+            Replay.failing.contains(recorded.verdict)
+                ? (reproduced ? "reproduced" : "did not reproduce")
+                : (failing ? "fails now" : "still passes"))
         return failing ? ExitCode.nonConformant : ExitCode.ok
     }
 }

@@ -5,36 +5,47 @@ import MigconformSpec
 
 /// `migconform report`: rebuild a run folder's report files, from its journal after a crash or from report.json.
 enum ReportCommand: Command {
-    static let name = "report"
-    static let abstract = "Rebuild a run folder's report files (from its journal after a crash, or from report.json)."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--from-journal", value: "DIR", help: "Rebuild from DIR/journal.jsonl: finished cases as recorded, the case that was running marked unfinished, the rest SKIPPED."),
-        OptionSpec(name: "--out", value: "DIR", help: "Write the files into DIR instead of the run folder itself."),
-        OptionSpec(name: "--spec", value: "FILE", help: "The run's spec, for the state diagram (default: the path the run recorded, when its hash matches)."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let fromJournal = Option(
+            "--from-journal", "DIR",
+            help:
+                "Rebuild from DIR/journal.jsonl: finished cases as recorded, the case that was running marked "
+                + "unfinished, the rest SKIPPED."
+        )
+        static let out = Option(
+            "--out", "DIR",
+            help: "Write the files into DIR instead of the run folder itself.")
+        static let spec = Option(
+            "--spec", "FILE",
+            help: "The run's spec, for the state diagram (default: the path the run recorded, when its hash matches).")
+    }
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform report --from-journal DIR [--out DIR]\n       migconform report REPORT [--out DIR]",
-                                             abstract: abstract,
-                                             discussion: "Exits 0 when the files were written, 2 when the journal or report cannot be read.",
-                                             options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 1)
+    static let configuration = CommandConfiguration(
+        name: "report",
+        abstract: "Rebuild a run folder's report files (from its journal after a crash, or from report.json).",
+        usage: "migconform report --from-journal DIR [--out DIR]\n       migconform report REPORT [--out DIR]",
+        discussion: "Exits 0 when the files were written, 2 when the journal or report cannot be read.",
+        options: [Key.fromJournal, Key.out, Key.spec], maxPositional: 1)
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
         let written: RunReport
         let folder: String
-        if let dir = a.value("--from-journal") {
-            guard a.positional.isEmpty else { throw UsageError(message: "give either --from-journal DIR or a REPORT, not both") }
-            folder = a.value("--out") ?? dir
+        if let dir = a[Key.fromJournal] {
+            guard a.positional.isEmpty else {
+                throw UsageError(message: "give either --from-journal DIR or a REPORT, not both")
+            }
+            folder = a[Key.out] ?? dir
             do {
                 let contents = try JournalReader.read(dir)
-                written = try JournalReader.rebuild(folder: dir, into: a.value("--out"),
-                                                    spec: spec(a.value("--spec"), for: contents.report))
-                Terminal.out("rebuilt from the journal: \(contents.finished.count) finished case(s)"
-                             + (contents.unfinished.map { ", unfinished: \($0)" } ?? "")
-                             + (contents.complete ? "; the run had finished" : "; the run did not finish")
-                             + (contents.tornTail ? "; a torn last record was left out" : ""))
+                written = try JournalReader.rebuild(
+                    folder: dir, into: a[Key.out],
+                    spec: spec(a[Key.spec], for: contents.report))
+                Terminal.out(
+                    "rebuilt from the journal: \(contents.finished.count) finished case(s)"
+                        + (contents.unfinished.map { ", unfinished: \($0)" } ?? "")
+                        + (contents.complete ? "; the run had finished" : "; the run did not finish")
+                        + (contents.tornTail ? "; a torn last record was left out" : ""))
             } catch let e as ReportReadError {
                 throw ExitFailure(code: ExitCode.usage, message: e.description)
             }
@@ -44,11 +55,12 @@ enum ReportCommand: Command {
                 throw ExitFailure(code: ExitCode.usage, message: "\(error)")
             }
             let dir = path.hasSuffix(ReportWriter.jsonFile) ? (path as NSString).deletingLastPathComponent : path
-            folder = a.value("--out") ?? dir
-            let extras = spec(a.value("--spec"), for: report).map { RunFolderExtras.files(report, spec: $0) } ?? [:]
+            folder = a[Key.out] ?? dir
+            let extras = spec(a[Key.spec], for: report).map { RunFolderExtras.files(report, spec: $0) } ?? [:]
             let keep = report.files.keys.filter { $0 == RunJournal.fileName }
-            written = try ReportWriter.write(report, to: URL(fileURLWithPath: folder), additionalFiles: extras,
-                                             existingFiles: folder == dir ? keep : [])
+            written = try ReportWriter.write(
+                report, to: URL(fileURLWithPath: folder), additionalFiles: extras,
+                existingFiles: folder == dir ? keep : [])
         } else {
             throw UsageError(message: "give --from-journal DIR or a REPORT folder")
         }

@@ -1,120 +1,226 @@
 import Foundation
 import MigconformCases
 import MigconformDevice
+import MigconformLab
+import MigconformLinux
 import MigconformReport
 import MigconformRun
 import MigconformSpec
-import MigconformLinux
 
 /// `migconform run`: run a spec against a target and write the report folder.
 enum RunCommand: Command {
-    static let name = "run"
-    static let abstract = "Run a spec against a device and write a report (the default command)."
     static let version = migconformVersion
 
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--spec", value: "FILE", help: "Spec file to run (default: the built-in vfio-migration-v2.json, or -v1 for a v1 target; see 'migconform specs')."),
-        OptionSpec(name: "--target", value: "URI", help: "Device to test (default: ref:v2, the reference device with every feature)."),
-        OptionSpec(name: "--out", value: "DIR", help: "Report folder (default: Reports/<spec>-<target>-<time>/)."),
-        OptionSpec(name: "--peer", value: "URI", help: "A second device of the same kind (another vfio: device, ref:v2, a fault:, an exec: adapter): the stream is resumed there, and two-device rules run. Without it those rules are NOT_APPLICABLE."),
-        OptionSpec(name: "--trace-module", value: "NAME", help: "With a vfio: target, as root with tracefs: record which functions of kernel module NAME the run entered (the report says 'reached N of M' and lists the rest)."),
-        OptionSpec(name: "--foreign-peer", value: "URI", help: "A device of another type or configuration (another mdev type, ref:v2?state-size=...): its stream is offered to the target, which should refuse it."),
-        OptionSpec(name: "--only", value: "GLOB", help: "Run only cases whose case id or rule id matches (e.g. 'V2-ARC-*').", repeating: true),
-        OptionSpec(name: "--exclude", value: "GLOB", help: "Leave out cases whose case id or rule id matches.", repeating: true),
-        OptionSpec(name: "--variant", value: "ID", help: "Run under a variant reading the spec documents.", repeating: true),
-        OptionSpec(name: "--allow-hazard", value: "ID", help: "Run cases with this hazard on affected kernels ('all' for every hazard; an id the spec does not have is refused).", repeating: true),
-        OptionSpec(name: "--max-failures", value: "N", help: "Stop after N failed, timed-out or errored cases."),
-        OptionSpec(name: "--timeout", value: "[KIND=]SECONDS", help: "Deadline of every device operation, or of one kind (set-state, reset, read, ...). Defaults: 30 s for reset, set-state and data transfers, 10 s for the rest.", repeating: true),
-        OptionSpec(name: "--baseline", value: "FILE", help: "Expectations of this device (see 'migconform baseline'): known failures become XFAIL, and the exit code counts only unexpected results."),
-        OptionSpec(name: "--retries", value: "N", help: "Rerun an unexpected FAIL, WARN or ERROR up to N times; a pass on a retry makes it FLAKE (default 0)."),
-        OptionSpec(name: "--shard", value: "I/N", help: "Run the I-th of N interleaved shares of the cases (combine the reports with 'migconform merge')."),
-        OptionSpec(name: "--level", value: "LEVEL", help: "What makes the exit code non-zero: must (default), should (also WARN), may. Verdicts are not changed."),
-        OptionSpec(name: "--expect-driver", value: "NAME", help: "Refuse to run unless the target's driver is NAME."),
-        OptionSpec(name: "--expect-flags", value: "FLAGS", help: "Refuse to run unless the device advertises exactly FLAGS: a number (0x7) or feature names (stop-copy,p2p,pre-copy)."),
-        OptionSpec(name: "--journal-sync", value: "WHEN", help: "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or at case boundaries only ('case', the default for simulated targets, which cannot crash the kernel)."),
-        OptionSpec(name: "--quiet", value: nil, help: "Print only the verdict line (no progress, no failure lines)."),
-        OptionSpec(name: "--lava", value: nil, help: "Inside a LAVA test shell: report each case with lava-test-case as it ends, in a lava-test-set per rule; exit 0 whatever the verdicts, lava-test-raise when the run cannot start."),
-        OptionSpec(name: "--lava-output", value: nil, help: "With --lava (LAVA 2025.04+): attach each non-passing case's details (lava-test-case --output)."),
-    ]
-
-    static let discussion = """
-    Progress goes to stderr (on a terminal one line counting the cases; otherwise a line whenever nothing else was
-    printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict line);
-    the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl. The journal
-    is flushed after every case (--journal-sync op: before every device operation, the default for vfio: and exec:
-    targets): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT or SIGTERM ends the run after the device is reset, with a complete
-    report marked interrupted (a second signal exits at once). A device operation that misses its deadline is TIMEOUT;
-    a simulated target is then reopened and the run goes on, a kernel device is wedged and the cases left are SKIPPED.
-    """
-
-    static func run(_ args: [String]) throws -> Int32 {
-        guard args.contains("--lava") else { return try runSuite(args, lava: nil) }
-        return try LavaRun.run(args) { reporter in try runSuite(args, lava: reporter) }
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let spec = Option(
+            "--spec", "FILE",
+            help:
+                "Spec file to run (default: the built-in vfio-migration-v2.json, or -v1 for a v1 target; see "
+                + "'migconform specs')."
+        )
+        static let target = Option(
+            "--target", "URI",
+            help: "Device to test (default: ref:v2, the reference device with every feature).")
+        static let out = Option(
+            "--out", "DIR",
+            help: "Report folder (default: Reports/<spec>-<target>-<time>/).")
+        static let peer = Option(
+            "--peer", "URI",
+            help:
+                "A second device of the same kind (another vfio: device, ref:v2, a fault:, an exec: adapter): the "
+                + "stream is resumed there, and two-device rules run. Without it those rules are NOT_APPLICABLE."
+        )
+        static let traceModule = Option(
+            "--trace-module", "NAME",
+            help:
+                "With a vfio: target, as root with tracefs: record which functions of kernel module NAME the run "
+                + "entered (the report says 'reached N of M' and lists the rest)."
+        )
+        static let foreignPeer = Option(
+            "--foreign-peer", "URI",
+            help:
+                "A device of another type or configuration (another mdev type, ref:v2?state-size=...): its stream is "
+                + "offered to the target, which should refuse it."
+        )
+        static let only = RepeatedOption(
+            "--only", "GLOB",
+            help: "Run only cases whose case id or rule id matches (e.g. 'V2-ARC-*').")
+        static let exclude = RepeatedOption(
+            "--exclude", "GLOB",
+            help: "Leave out cases whose case id or rule id matches.")
+        static let variant = RepeatedOption(
+            "--variant", "ID",
+            help: "Run under a variant reading the spec documents.")
+        static let allowHazard = RepeatedOption(
+            "--allow-hazard", "ID",
+            help:
+                "Run cases with this hazard on affected kernels ('all' for every hazard; an id the spec does not "
+                + "have is refused)."
+        )
+        static let maxFailures = Option(
+            "--max-failures", "N",
+            help: "Stop after N failed, timed-out or errored cases.")
+        static let timeout = RepeatedOption(
+            "--timeout", "[KIND=]SECONDS",
+            help:
+                "Deadline of every device operation, or of one kind (set-state, reset, read, ...). Defaults: 30 s "
+                + "for reset, set-state and data transfers, 10 s for the rest."
+        )
+        static let baseline = Option(
+            "--baseline", "FILE",
+            help:
+                "Expectations of this device (see 'migconform baseline'): known failures become XFAIL, and the exit "
+                + "code counts only unexpected results."
+        )
+        static let retries = Option(
+            "--retries", "N",
+            help: "Rerun an unexpected FAIL, WARN or ERROR up to N times; a pass on a retry makes it FLAKE (default 0)."
+        )
+        static let shard = Option(
+            "--shard", "I/N",
+            help: "Run the I-th of N interleaved shares of the cases (combine the reports with 'migconform merge').")
+        static let level = Option(
+            "--level", "LEVEL",
+            help:
+                "What makes the exit code non-zero: must (default), should (also WARN), may. Verdicts are not changed.")
+        static let expectDriver = Option(
+            "--expect-driver", "NAME",
+            help: "Refuse to run unless the target's driver is NAME.")
+        static let expectFlags = Option(
+            "--expect-flags", "FLAGS",
+            help:
+                "Refuse to run unless the device advertises exactly FLAGS: a number (0x7) or feature names "
+                + "(stop-copy,p2p,pre-copy)."
+        )
+        static let journalSync = Option(
+            "--journal-sync", "WHEN",
+            help:
+                "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or "
+                + "at case boundaries only ('case', the default for simulated targets, which cannot crash the "
+                + "kernel)."
+        )
+        static let quiet = Flag(
+            "--quiet",
+            help: "Print only the verdict line (no progress, no failure lines).")
+        static let lava = Flag(
+            "--lava",
+            help:
+                "Inside a LAVA test shell: report each case with lava-test-case as it ends, in a lava-test-set per "
+                + "rule; exit 0 whatever the verdicts, lava-test-raise when the run cannot start."
+        )
+        static let lavaOutput = Flag(
+            "--lava-output",
+            help: "With --lava (LAVA 2025.04+): attach each non-passing case's details (lava-test-case --output).")
     }
 
-    static func runSuite(_ args: [String], lava: LavaReporter?) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform run [--spec FILE] [--target URI] [--out DIR] [filters...]",
-                                             abstract: abstract,
-                                             discussion: discussion,
-                                             options: options) + "\n" + Targets.summary + "\n" + ExitCode.table)
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        let targetURI = a.value("--target") ?? "ref:v2"
+    static let discussion = """
+        Progress goes to stderr (on a terminal one line counting the cases; otherwise a line whenever nothing else was
+        printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict line);
+        the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl. The \
+        journal
+        is flushed after every case (--journal-sync op: before every device operation, the default for vfio: and exec:
+        targets): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT or SIGTERM ends \
+        the run after the device is reset, with a complete
+        report marked interrupted (a second signal exits at once). A device operation that misses its deadline is \
+        TIMEOUT;
+        a simulated target is then reopened and the run goes on, a kernel device is wedged and the cases left are \
+        SKIPPED.
+        """
+
+    static let configuration = CommandConfiguration(
+        name: "run", abstract: "Run a spec against a device and write a report (the default command).",
+        usage: "migconform run [--spec FILE] [--target URI] [--out DIR] [filters...]",
+        discussion: discussion,
+        options: [
+            Key.spec, Key.target, Key.out, Key.peer, Key.traceModule, Key.foreignPeer, Key.only, Key.exclude,
+            Key.variant, Key.allowHazard, Key.maxFailures, Key.timeout, Key.baseline, Key.retries, Key.shard, Key.level,
+            Key.expectDriver, Key.expectFlags, Key.journalSync, Key.quiet, Key.lava, Key.lavaOutput,
+        ], footer: Targets.summary + "\n" + ExitCode.table)
+
+    static func main(_ args: [String]) throws -> Int32 {
+        guard args.contains(Key.lava.spec.name) else { return try run(configuration.parse(args)) }
+        return try LavaRun.run(args) { a, reporter in try runSuite(a, lava: reporter) }
+    }
+
+    static func run(_ a: ParsedArguments) throws -> Int32 { try runSuite(a, lava: nil) }
+
+    static func runSuite(_ a: ParsedArguments, lava: LavaReporter?) throws -> Int32 {
+        let targetURI = a[Key.target] ?? "ref:v2"
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
-        let specPath = a.value("--spec") ?? SpecLocation.defaultPath(for: device.generation)
+        let specPath = a[Key.spec] ?? SpecLocation.defaultPath(for: device.generation)
         let spec = try SpecLocation.load(specPath)
         guard spec.generation == device.generation.rawValue else {
-            throw ExitFailure(code: ExitCode.usage, message: "spec \(spec.id) is for the \(spec.generation) protocol, but \(targetURI) speaks \(device.generation.rawValue)")
+            throw ExitFailure(
+                code: ExitCode.usage,
+                message:
+                    "spec \(spec.id) is for the \(spec.generation) protocol, but \(targetURI) speaks "
+                    + "\(device.generation.rawValue)"
+            )
         }
         var maxFailures: Int?
-        if let m = a.value("--max-failures") {
-            guard let n = Int(m), n > 0 else { throw UsageError(message: "--max-failures takes a positive number, not '\(m)'") }
+        if let m = a[Key.maxFailures] {
+            guard let n = Int(m), n > 0 else {
+                throw UsageError(message: "--max-failures takes a positive number, not '\(m)'")
+            }
             maxFailures = n
         }
         let known = Set(spec.variants.map(\.id))
-        for v in a.all("--variant") where !known.contains(v) {
-            throw UsageError(message: "spec \(spec.id) has no variant '\(v)' (it has: \(known.sorted().joined(separator: ", ")))")
+        for v in a[Key.variant] where !known.contains(v) {
+            throw UsageError(
+                message: "spec \(spec.id) has no variant '\(v)' (it has: \(known.sorted().joined(separator: ", ")))")
         }
         let hazards = Set(spec.rules.compactMap { $0.hazard?.id })
-        for h in a.all("--allow-hazard") where h != "all" && !hazards.contains(h) {
-            throw UsageError(message: "--allow-hazard: spec \(spec.id) has no hazard '\(h)' (its hazards: "
-                             + (hazards.sorted() + ["all"]).joined(separator: ", ") + ")")
+        for h in a[Key.allowHazard] where h != "all" && !hazards.contains(h) {
+            throw UsageError(
+                message: "--allow-hazard: spec \(spec.id) has no hazard '\(h)' (its hazards: "
+                    + (hazards.sorted() + ["all"]).joined(separator: ", ") + ")")
         }
-        let expansion = ExpansionOptions(only: a.all("--only"), exclude: a.all("--exclude"), variants: Set(a.all("--variant")),
-                                         allowedHazards: Set(a.all("--allow-hazard")))
+        let expansion = ExpansionOptions(
+            only: a[Key.only], exclude: a[Key.exclude], variants: Set(a[Key.variant]),
+            allowedHazards: Set(a[Key.allowHazard]))
         var options = RunOptions(target: targetURI, expansion: expansion, maxFailures: maxFailures)
         try applyLabOptions(a, spec: spec, to: &options)
         let level = try exitLevel(a)
         // Simulated and adapter targets can be reopened after a hang; a kernel device cannot.
-        let reopen: (() throws -> MigrationDevice)? = targetURI.hasPrefix("vfio:") ? nil : { try Targets.open(targetURI) }
+        let reopen: (() throws -> MigrationDevice)? =
+            targetURI.hasPrefix("vfio:") ? nil : { try Targets.open(targetURI) }
         var others: [String: (target: String, device: MigrationDevice)] = [:]
         defer { for (_, o) in others { o.device.shutdown() } }
-        for (option, role) in [("--peer", "peer"), ("--foreign-peer", "foreign")] {
-            guard let uri = a.value(option) else { continue }
+        for (key, role) in [(Key.peer, "peer"), (Key.foreignPeer, "foreign")] {
+            let option = key.spec.name
+            guard let uri = a[key] else { continue }
             let other = try Targets.open(uri)
             others[role] = (uri, other)
             guard other.generation == device.generation else {
-                throw ExitFailure(code: ExitCode.usage, message: "\(option) \(uri) speaks \(other.generation.rawValue), but \(targetURI) speaks \(device.generation.rawValue)")
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message:
+                        "\(option) \(uri) speaks \(other.generation.rawValue), but \(targetURI) speaks "
+                        + "\(device.generation.rawValue)"
+                )
             }
         }
         Targets.link(device, others["peer"]?.device)
-        let runner = Runner(spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
-                            foreign: others["foreign"])
+        let runner = Runner(
+            spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
+            foreign: others["foreign"])
         if device.identity.targetKind == "vfio" {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
-        let chosen = a.value("--out")
+        let chosen = a[Key.out]
         let folderExisted = chosen.map { FileManager.default.fileExists(atPath: $0) } ?? false
         // A folder that already holds a run keeps it: a new run never overwrites or removes another's files.
-        if let chosen, ["report.json", RunJournal.fileName].contains(where: {
-            FileManager.default.fileExists(atPath: URL(fileURLWithPath: chosen).appendingPathComponent($0).path)
-        }) {
-            throw UsageError(message: "--out \(chosen) already holds a run (report.json or \(RunJournal.fileName)); "
-                             + "give another folder, or remove that one first")
+        if let chosen,
+            ["report.json", RunJournal.fileName].contains(where: {
+                FileManager.default.fileExists(atPath: URL(fileURLWithPath: chosen).appendingPathComponent($0).path)
+            })
+        {
+            throw UsageError(
+                message: "--out \(chosen) already holds a run (report.json or \(RunJournal.fileName)); "
+                    + "give another folder, or remove that one first")
         }
         let folder = URL(fileURLWithPath: try chosen ?? reserveDefaultFolder(spec: spec, target: targetURI))
         /// A run that never started leaves no folder behind (only the one the user made, emptied of the journal).
@@ -126,7 +232,7 @@ enum RunCommand: Command {
         }
         runner.options.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
         let journal: RunJournal
-        let syncMode = a.value("--journal-sync") ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
+        let syncMode = a[Key.journalSync] ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
         guard syncMode == "op" || syncMode == "case" else {
             throw UsageError(message: "--journal-sync takes op or case, not '\(syncMode)'")
         }
@@ -146,30 +252,34 @@ enum RunCommand: Command {
             exit(ExitCode.aborted)
         }
         if let lava { runner.observers.append(lava) }
-        let quiet = a.flag("--quiet")
+        let quiet = a[Key.quiet]
         let progress: RunProgress? = quiet ? nil : RunProgress(total: 0)
         if let progress { runner.observers.append(progress) }
         runner.onCaseStart = { c, _, n in progress?.caseStarting(c.id, of: n) }
         runner.onCaseEnd = { r, _, _ in
             if !quiet && [.fail, .warn, .timeout, .error, .xpass, .flake].contains(r.verdict) {
                 Terminal.endProgress()
-                Terminal.errWrapped(r.verdict.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
-                                    "\(r.id): \(r.message)", indent: 8)
+                Terminal.errWrapped(
+                    r.verdict.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
+                    "\(r.id): \(r.message)", indent: 8)
             }
         }
         let signals = SignalStop(runner)
         defer { signals.cancel() }
         if !quiet {
-            Terminal.err("migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
-                         + (options.shard.map { ", shard \($0.description)" } ?? ""))
+            Terminal.err(
+                "migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
+                    + (options.shard.map { ", shard \($0.description)" } ?? ""))
         }
         var reach: DriverReach?
         var reachProblem: String?
         var reachInfo: DriverReachInfo?
-        if let module = a.value("--trace-module") {
+        if let module = a[Key.traceModule] {
             switch DriverReach.start(module: module) {
             case .success(let r): reach = r
-            case .failure(let e): reachProblem = e.description; Terminal.err("migconform: driver reach not traced: \(e)")
+            case .failure(let e):
+                reachProblem = e.description
+                Terminal.err("migconform: driver reach not traced: \(e)")
             }
         }
         progress?.start()
@@ -178,8 +288,9 @@ enum RunCommand: Command {
         do {
             defer {
                 if let r = reach?.finish() {
-                    reachInfo = DriverReachInfo(module: r.module, functions: r.functions.count, reached: r.reached,
-                                                notReached: r.notReached)
+                    reachInfo = DriverReachInfo(
+                        module: r.module, functions: r.functions.count, reached: r.reached,
+                        notReached: r.notReached)
                 }
             }
             report = try runner.run()
@@ -188,21 +299,27 @@ enum RunCommand: Command {
             throw ExitFailure(code: ExitCode.target, message: "refusing to run against \(targetURI): \(e.message)")
         } catch let e as TransportError {
             discardFolder()
-            throw ExitFailure(code: ExitCode.target, message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
+            throw ExitFailure(
+                code: ExitCode.target,
+                message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
         } catch let e as EmptySelection {
-            discardFolder()   // nothing ran: leave no empty run folder behind
+            discardFolder() // nothing ran: leave no empty run folder behind
             throw UsageError(message: e.message)
         }
         progress?.stop()
         Terminal.endProgress()
-        if let info = reachInfo { report.run.reach = info }
-        else if let module = a.value("--trace-module") {
-            report.run.reach = DriverReachInfo(module: module, functions: 0, reached: [], notReached: [], problem: reachProblem)
+        if let info = reachInfo {
+            report.run.reach = info
+        } else if let module = a[Key.traceModule] {
+            report.run.reach = DriverReachInfo(
+                module: module, functions: 0, reached: [], notReached: [], problem: reachProblem)
         }
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
         let writing = DispatchTime.now().uptimeNanoseconds
-        let written = try ReportWriter.write(report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
-                                             existingFiles: [RunJournal.fileName]) { r in
+        let written = try ReportWriter.write(
+            report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
+            existingFiles: [RunJournal.fileName]
+        ) { r in
             r.run.cost?.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
         }
         if var cost = written.run.cost, !quiet {
@@ -213,8 +330,12 @@ enum RunCommand: Command {
         let summary = ConsoleSummary.render(written, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
         let unexpected = level.unexpected(report.cases)
         // Against a baseline the exit code follows unexpected results only; otherwise an incomplete run says so.
-        let status = report.run.interrupted ? ExitCode.aborted : !unexpected.isEmpty ? ExitCode.nonConformant
-            : options.baseline == nil && report.summary.verdict == .incomplete ? ExitCode.incomplete : ExitCode.ok
+        let status =
+            report.run.interrupted
+            ? ExitCode.aborted
+            : !unexpected.isEmpty
+                ? ExitCode.nonConformant
+                : options.baseline == nil && report.summary.verdict == .incomplete ? ExitCode.incomplete : ExitCode.ok
         if quiet {
             // Only the verdict line.
             Terminal.out(String(summary.prefix { $0 != "\n" }))
@@ -226,11 +347,14 @@ enum RunCommand: Command {
             Terminal.out("device not left as found: " + cleanup.problems.joined(separator: "; "))
         }
         if let unused = report.run.baseline?.unused, !unused.isEmpty {
-            Terminal.err("migconform: \(unused.count) expectation(s) matched no case: " + unused.prefix(5).joined(separator: ", "))
+            Terminal.err(
+                "migconform: \(unused.count) expectation(s) matched no case: "
+                    + unused.prefix(5).joined(separator: ", "))
         }
         if options.baseline != nil || level != .must {
-            Terminal.out("\(unexpected.count) unexpected result\(unexpected.count == 1 ? "" : "s") at level \(level.rawValue)"
-                         + (options.baseline != nil ? " against \(options.baseline!.path)" : ""))
+            Terminal.out(
+                "\(unexpected.count) unexpected result\(unexpected.count == 1 ? "" : "s") at level \(level.rawValue)"
+                    + (options.baseline != nil ? " against \(options.baseline!.path)" : ""))
         }
         Terminal.out("report: \(folder.path)")
         return status
@@ -238,31 +362,37 @@ enum RunCommand: Command {
 
     /// --timeout, --baseline, --retries, --shard, --expect-driver, --expect-flags.
     static func applyLabOptions(_ a: ParsedArguments, spec: Spec, to options: inout RunOptions) throws {
-        for t in a.all("--timeout") {
+        for t in a[Key.timeout] {
             do { try options.deadlines.apply(t) } catch { throw UsageError(message: "\(error)") }
         }
-        if let path = a.value("--baseline") {
+        if let path = a[Key.baseline] {
             do { options.baseline = try Expectations.load(path: path) } catch {
                 throw ExitFailure(code: ExitCode.usage, message: "\(error)")
             }
         }
-        if let r = a.value("--retries") {
+        if let r = a[Key.retries] {
             guard let n = Int(r), n >= 0 else { throw UsageError(message: "--retries takes a number, not '\(r)'") }
             options.retries = n
         }
-        if let s = a.value("--shard") {
-            guard let shard = Sharding.parse(s) else { throw UsageError(message: "--shard takes I/N with 1 <= I <= N, not '\(s)'") }
+        if let s = a[Key.shard] {
+            guard let shard = Sharding.parse(s) else {
+                throw UsageError(message: "--shard takes I/N with 1 <= I <= N, not '\(s)'")
+            }
             options.shard = shard
         }
-        options.expectDriver = a.value("--expect-driver")
-        if let f = a.value("--expect-flags") {
+        options.expectDriver = a[Key.expectDriver]
+        if let f = a[Key.expectFlags] {
             if let n = f.hasPrefix("0x") ? UInt64(f.dropFirst(2), radix: 16) : UInt64(f) {
                 options.expectFlags = n
             } else {
                 let names = Set(f.split(separator: ",").map(String.init))
                 let known = Set(spec.features.filter { $0.flag != nil }.map(\.name))
                 for n in names where !known.contains(n) {
-                    throw UsageError(message: "--expect-flags: '\(n)' is not a flag feature of \(spec.id) (\(known.sorted().joined(separator: ", ")))")
+                    throw UsageError(
+                        message:
+                            "--expect-flags: '\(n)' is not a flag feature of \(spec.id) "
+                            + "(\(known.sorted().joined(separator: ", ")))"
+                    )
                 }
                 options.expectFeatures = names
             }
@@ -270,7 +400,7 @@ enum RunCommand: Command {
     }
 
     static func exitLevel(_ a: ParsedArguments) throws -> ExitLevel {
-        guard let l = a.value("--level") else { return .must }
+        guard let l = a[Key.level] else { return .must }
         guard let level = ExitLevel(rawValue: l.lowercased()) else {
             throw UsageError(message: "--level takes must, should or may, not '\(l)'")
         }
@@ -281,13 +411,15 @@ enum RunCommand: Command {
     /// second, say) made the same name first, and the next name is tried (`-2`, `-3`, ...).
     static func reserveDefaultFolder(spec: Spec, target: String) throws -> String {
         let base = defaultFolder(spec: spec, target: target)
-        try? FileManager.default.createDirectory(atPath: (base as NSString).deletingLastPathComponent,
-                                                 withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: (base as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         for n in 1...1000 {
             let candidate = n == 1 ? base : "\(base)-\(n)"
             if mkdir(candidate, 0o755) == 0 { return candidate }
             guard errno == EEXIST else {
-                throw ExitFailure(code: ExitCode.usage, message: "cannot create \(candidate): \(String(cString: strerror(errno)))")
+                throw ExitFailure(
+                    code: ExitCode.usage, message: "cannot create \(candidate): \(String(cString: strerror(errno)))")
             }
         }
         throw ExitFailure(code: ExitCode.usage, message: "cannot find a free folder name beside \(base)")

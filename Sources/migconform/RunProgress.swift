@@ -10,21 +10,26 @@ import MigconformRun
 /// Not on a terminal (a CI log, a file): a line whenever nothing was written to stderr for `interval` seconds
 /// (10 by default), from a thread of its own, so that a long transfer or a device operation that hangs until its
 /// deadline still shows: `migconform: [17/197] V2-ROUND-TRIP: 42 s in this case, 1.3 GiB moved`.
-final class RunProgress: RunObserver, @unchecked Sendable {
-    private(set) var total: Int
+final class RunProgress: RunObserver, Sendable {
     let tty: Bool
     let interval: Double
-    private let lock = NSLock()
-    private var started = 0
-    private var current = ""
-    private var caseStart = ChildProcessClock.now()
-    private var bytes: UInt64 = 0
-    private var lastRedraw = 0.0
-    private var running = false
-    private var thread: Thread?
+
+    /// Everything the run's thread and the ticker share.
+    private struct State {
+        var total: Int
+        var started = 0
+        var current = ""
+        var caseStart = ChildProcessClock.now()
+        var bytes: UInt64 = 0
+        var lastRedraw = 0.0
+        var running = false
+    }
+    private let state: Guarded<State>
+
+    var total: Int { state.withLock { $0.total } }
 
     init(total: Int, tty: Bool = Terminal.stderrIsTTY, interval: Double = RunProgress.defaultInterval) {
-        self.total = total
+        state = Guarded(State(total: total))
         self.tty = tty
         self.interval = interval
     }
@@ -36,36 +41,39 @@ final class RunProgress: RunObserver, @unchecked Sendable {
 
     /// A case starts (every case of the plan, once, in the order they run); `total` is the number of cases.
     func caseStarting(_ id: String, of total: Int) {
-        let line: String = lock.withLock {
-            self.total = total
-            started = min(total, started + 1)
-            current = id
-            caseStart = ChildProcessClock.now()
-            bytes = 0
-            return "[\(started)/\(total)] \(id)"
+        let line: String = state.withLock { s in
+            s.total = total
+            s.started = min(total, s.started + 1)
+            s.current = id
+            s.caseStart = ChildProcessClock.now()
+            s.bytes = 0
+            return "[\(s.started)/\(total)] \(id)"
         }
         if tty { Terminal.progress(line) }
     }
 
     func operationDidEnd(_ entry: TranscriptEntry) {
         guard let n = entry.byteCount, n > 0 else { return }
-        let redraw: String? = lock.withLock {
-            bytes += UInt64(n)
+        let tty = self.tty
+        let redraw: String? = state.withLock { s in
+            s.bytes += UInt64(n)
             let now = ChildProcessClock.now()
-            guard tty, now - lastRedraw >= 0.25, bytes >= 1 << 20 else { return nil }
-            lastRedraw = now
-            return "[\(started)/\(total)] \(current): \(Self.size(bytes)) moved"
+            guard tty, now - s.lastRedraw >= 0.25, s.bytes >= 1 << 20 else { return nil }
+            s.lastRedraw = now
+            return "[\(s.started)/\(s.total)] \(s.current): \(Self.size(s.bytes)) moved"
         }
         if let redraw { Terminal.progress(redraw) }
     }
 
     /// The line the ticker prints.
     func statusLine() -> String {
-        lock.withLock {
-            let seconds = Int(ChildProcessClock.now() - caseStart)
-            guard !current.isEmpty else { return "migconform: discovering the device's features and planning the run" }
-            var line = "migconform: [\(started)/\(total)] \(current): \(seconds) s in this case"
-            if bytes > 0 { line += ", \(Self.size(bytes)) moved" }
+        state.withLock { s in
+            let seconds = Int(ChildProcessClock.now() - s.caseStart)
+            guard !s.current.isEmpty else {
+                return "migconform: discovering the device's features and planning the run"
+            }
+            var line = "migconform: [\(s.started)/\(s.total)] \(s.current): \(seconds) s in this case"
+            if s.bytes > 0 { line += ", \(Self.size(s.bytes)) moved" }
             return line
         }
     }
@@ -73,9 +81,9 @@ final class RunProgress: RunObserver, @unchecked Sendable {
     /// Starts the ticker (not on a terminal).
     func start() {
         guard !tty else { return }
-        lock.withLock { running = true }
+        state.withLock { $0.running = true }
         let t = Thread { [self] in
-            while lock.withLock({ running }) {
+            while state.withLock({ $0.running }) {
                 usleep(200_000)
                 if ChildProcessClock.now() - Terminal.lastErrorWrite >= interval - 0.25 {
                     Terminal.err(statusLine())
@@ -83,12 +91,11 @@ final class RunProgress: RunObserver, @unchecked Sendable {
             }
         }
         t.name = "migconform progress"
-        thread = t
         t.start()
     }
 
     func stop() {
-        lock.withLock { running = false }
+        state.withLock { $0.running = false }
     }
 
     static func size(_ n: UInt64) -> String {

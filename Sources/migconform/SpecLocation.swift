@@ -29,7 +29,10 @@ enum SpecLocation {
             return try loadOrProblems(path)
         } catch {
             let lines = error.problems.map(\.description)
-            throw ExitFailure(code: ExitCode.usage, message: "spec \(path) does not load (\(lines.count) problem\(lines.count == 1 ? "" : "s")):\n" + lines.joined(separator: "\n"))
+            throw ExitFailure(
+                code: ExitCode.usage,
+                message: "spec \(path) does not load (\(lines.count) problem\(lines.count == 1 ? "" : "s")):\n"
+                    + lines.joined(separator: "\n"))
         }
     }
 

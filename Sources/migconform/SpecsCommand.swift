@@ -3,27 +3,27 @@ import MigconformSpec
 
 /// `migconform specs`: the specs built into the binary; `--write DIR` writes them out as files.
 enum SpecsCommand: Command {
-    static let name = "specs"
-    static let abstract = "List the specs built into the binary, or write them out (--write DIR)."
-    static let options: [OptionSpec] = [
-        OptionSpec(name: "--write", value: "DIR", help: "Write each built-in spec to DIR/<name> (the folder is created)."),
-    ]
+    /// The options, in the order the help lists them.
+    enum Key {
+        static let write = Option(
+            "--write", "DIR",
+            help: "Write each built-in spec to DIR/<name> (the folder is created).")
+    }
 
     static let discussion = """
-    The shipped specs (Specs/vfio-migration-v2.json and -v1.json of the source tree) are compiled into the binary:
-    run, list, plan, explore and faults use them when no --spec is given, and a report names one as
-    builtin:<name>. A file given with --spec always wins. Write them out to read them, change them, or check them
-    with 'migconform check-spec'.
-    """
+        The shipped specs (Specs/vfio-migration-v2.json and -v1.json of the source tree) are compiled into the binary:
+        run, list, plan, explore and faults use them when no --spec is given, and a report names one as
+        builtin:<name>. A file given with --spec always wins. Write them out to read them, change them, or check them
+        with 'migconform check-spec'.
+        """
 
-    static func run(_ args: [String]) throws -> Int32 {
-        if args.contains("--help") || args.contains("-h") {
-            Terminal.out(ArgumentParser.help(usage: "migconform specs [--write DIR]", abstract: abstract,
-                                             discussion: discussion, options: options))
-            return ExitCode.ok
-        }
-        let a = try ArgumentParser.parse(args, options: options, maxPositional: 0)
-        if let dir = a.value("--write") {
+    static let configuration = CommandConfiguration(
+        name: "specs", abstract: "List the specs built into the binary, or write them out (--write DIR).",
+        usage: "migconform specs [--write DIR]", discussion: discussion,
+        options: [Key.write])
+
+    static func run(_ a: ParsedArguments) throws -> Int32 {
+        if let dir = a[Key.write] {
             let folder = URL(fileURLWithPath: dir, isDirectory: true)
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -33,13 +33,17 @@ enum SpecsCommand: Command {
                     Terminal.out(url.path)
                 }
             } catch {
-                throw ExitFailure(code: ExitCode.usage, message: "cannot write the specs to \(dir): \(error.localizedDescription)")
+                throw ExitFailure(
+                    code: ExitCode.usage, message: "cannot write the specs to \(dir): \(error.localizedDescription)")
             }
             return ExitCode.ok
         }
         for f in BuiltinSpecs.all {
             let spec = try SpecLocation.load(f.path)
-            Terminal.out("\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules, sha256 \(spec.sha256)")
+            Terminal.out(
+                "\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules, sha256 "
+                    + "\(spec.sha256)"
+            )
             Terminal.out("    \(spec.title)")
         }
         return ExitCode.ok

@@ -9,24 +9,25 @@ import MigconformReference
 ///     ref:v1                                                    the reference device (v1 region protocol)
 ///     vfio:/dev/vfio/<group>/<device-name>                      a kernel device, group path
 ///     vfio:/dev/vfio/devices/vfioN                              a kernel device, cdev path
-///     exec:<command line>                                       an adapter process (Specs/ADAPTER.md), run by /bin/sh -c
+///     exec:<command line>                                       an adapter process (Specs/ADAPTER.md), run by
+///                                                               /bin/sh -c
 enum Targets {
     static let summary = """
-    TARGETS:
-      ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=yes|no][&error-on-bad-resume=yes|no]
-            [&dma-logging=yes|no]
-                                  the built-in reference device, v2 (default: every feature, yes, yes, yes)
-      ref:v1[?state-size=SIZE]    the built-in reference device, v1 region protocol
-      fault:NAME[?features=...][&state-size=SIZE]
-                                  a reference device with one deliberate fault (list: migconform faults);
-                                  features= only for v2 faults. SIZE: 4096, 64KiB, 4GiB, ... up to 1TiB
-      vfio:/dev/vfio/GROUP/NAME   a VFIO device of this kernel (NAME: PCI address or mdev UUID)
-      vfio:/dev/vfio/devices/vfioN  the same through the iommufd cdev
-      exec:COMMAND LINE           an external adapter speaking JSON lines on stdin/stdout (Specs/ADAPTER.md),
-                                  run with /bin/sh -c; e.g. exec:ssh lab migconform adapter --target vfio:...
-                                  deadlines: MIGCONFORM_ADAPTER_TIMEOUT (default 10 s per operation),
-                                  MIGCONFORM_ADAPTER_RESET_TIMEOUT (60 s), MIGCONFORM_ADAPTER_HELLO_TIMEOUT (30 s)
-    """
+        TARGETS:
+          ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=yes|no][&error-on-bad-resume=yes|no]
+                [&dma-logging=yes|no]
+                                      the built-in reference device, v2 (default: every feature, yes, yes, yes)
+          ref:v1[?state-size=SIZE]    the built-in reference device, v1 region protocol
+          fault:NAME[?features=...][&state-size=SIZE]
+                                      a reference device with one deliberate fault (list: migconform faults);
+                                      features= only for v2 faults. SIZE: 4096, 64KiB, 4GiB, ... up to 1TiB
+          vfio:/dev/vfio/GROUP/NAME   a VFIO device of this kernel (NAME: PCI address or mdev UUID)
+          vfio:/dev/vfio/devices/vfioN  the same through the iommufd cdev
+          exec:COMMAND LINE           an external adapter speaking JSON lines on stdin/stdout (Specs/ADAPTER.md),
+                                      run with /bin/sh -c; e.g. exec:ssh lab migconform adapter --target vfio:...
+                                      deadlines: MIGCONFORM_ADAPTER_TIMEOUT (default 10 s per operation),
+                                      MIGCONFORM_ADAPTER_RESET_TIMEOUT (60 s), MIGCONFORM_ADAPTER_HELLO_TIMEOUT (30 s)
+        """
 
     static func open(_ uri: String) throws -> MigrationDevice {
         guard let colon = uri.firstIndex(of: ":") else {
@@ -56,7 +57,8 @@ enum Targets {
                     flags = try v2Configuration([("features", value)], uri: uri).flags
                 case "state-size": size = try Self.size(value, key: key, uri: uri)
                 case "features":
-                    throw usage(uri, "fault '\(name)' is a v1 device: it has no v2 features; its only key is state-size")
+                    throw usage(
+                        uri, "fault '\(name)' is a v1 device: it has no v2 features; its only key is state-size")
                 default: throw unknownKey(key, uri: uri, keys: keys)
                 }
             }
@@ -67,7 +69,9 @@ enum Targets {
             }
         case "exec":
             guard !rest.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw ExitFailure(code: ExitCode.usage, message: "target '\(uri)': exec: needs a command line, e.g. exec:python3 adapter.py")
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message: "target '\(uri)': exec: needs a command line, e.g. exec:python3 adapter.py")
             }
             do { return try ExecDevice(command: rest, deadlines: try execDeadlines()) } catch let e as ExitFailure {
                 throw e
@@ -75,7 +79,10 @@ enum Targets {
                 throw ExitFailure(code: ExitCode.target, message: "cannot open \(uri): \(error)")
             }
         default:
-            throw ExitFailure(code: ExitCode.usage, message: "target '\(excerpt(uri))': unknown scheme '\(excerpt(scheme))' (known: ref, fault, vfio, exec)")
+            throw ExitFailure(
+                code: ExitCode.usage,
+                message: "target '\(excerpt(uri))': unknown scheme '\(excerpt(scheme))' (known: ref, fault, vfio, exec)"
+            )
         }
     }
 
@@ -86,7 +93,8 @@ enum Targets {
         func seconds(_ name: String) throws -> Double? {
             guard let text = env[name] else { return nil }
             guard let s = Double(text), s > 0, s.isFinite else {
-                throw ExitFailure(code: ExitCode.usage, message: "\(name)='\(text)': expected a positive number of seconds")
+                throw ExitFailure(
+                    code: ExitCode.usage, message: "\(name)='\(text)': expected a positive number of seconds")
             }
             return s
         }
@@ -127,7 +135,8 @@ enum Targets {
             guard let eq = pair.firstIndex(of: "=") else {
                 throw usage(uri, "'\(excerpt(String(pair)))' has no value: give \(form)")
             }
-            let key = String(pair[..<eq]), value = String(pair[pair.index(after: eq)...])
+            let key = String(pair[..<eq])
+            let value = String(pair[pair.index(after: eq)...])
             if key.isEmpty { throw usage(uri, "'\(excerpt(String(pair)))' has no key: give \(form)") }
             if value.isEmpty { throw usage(uri, "key '\(excerpt(key))' has an empty value") }
             if items.contains(where: { $0.0 == key }) { throw usage(uri, "key '\(excerpt(key))' is given twice") }
@@ -193,7 +202,9 @@ enum Targets {
         case .success(let n): return n
         case .failure(let problem):
             let most = ByteSize.describe(ByteSize.maxStateSize)
-            let why = problem == .tooLarge ? "is more than \(most), the largest state size"
+            let why =
+                problem == .tooLarge
+                ? "is more than \(most), the largest state size"
                 : "is not a size (e.g. 4096, 64KiB, 4GiB; at most \(most))"
             throw usage(uri, "\(key)='\(excerpt(text))' \(why)")
         }

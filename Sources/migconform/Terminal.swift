@@ -1,5 +1,5 @@
-import Foundation
 import CVFIOShim
+import Foundation
 import MigconformReport
 
 /// Output conventions: results on stdout, progress and errors on stderr, color only on a terminal without NO_COLOR.
@@ -11,15 +11,16 @@ enum Terminal {
     static var useColor: Bool { stdoutIsTTY && colorAllowed }
 
     /// When stderr was last written (monotonic seconds): the progress ticker stays quiet while other lines come.
-    nonisolated(unsafe) static var lastErrorWrite = ChildProcessClock.now()
-    private static let errLock = NSLock()
+    static var lastErrorWrite: Double { lastErrorWriteGuarded.withLock { $0 } }
+    /// Held while a line goes to stderr, so that lines never interleave.
+    private static let lastErrorWriteGuarded = Guarded(ChildProcessClock.now())
 
     // Through Output (write(2)): a reader that went away never traps the program.
     static func out(_ s: String) { Output.write(s.hasSuffix("\n") ? s : s + "\n", to: STDOUT_FILENO) }
     static func err(_ s: String) {
-        errLock.withLock {
+        lastErrorWriteGuarded.withLock { last in
             Output.write(s.hasSuffix("\n") ? s : s + "\n", to: STDERR_FILENO)
-            lastErrorWrite = ChildProcessClock.now()
+            last = ChildProcessClock.now()
         }
     }
     /// A progress line that rewrites itself on a terminal (cut to the terminal's width, so it stays one line).
@@ -27,14 +28,14 @@ enum Terminal {
         guard stderrIsTTY else { return }
         let room = max(10, width(of: STDERR_FILENO) - 1)
         let line = s.count > room ? String(s.prefix(room - 3)) + "..." : s
-        errLock.withLock {
+        lastErrorWriteGuarded.withLock { last in
             Output.write("\r\u{1b}[K" + line, to: STDERR_FILENO)
-            lastErrorWrite = ChildProcessClock.now()
+            last = ChildProcessClock.now()
         }
     }
     static func endProgress() {
         guard stderrIsTTY else { return }
-        errLock.withLock { Output.write("\r\u{1b}[K", to: STDERR_FILENO) }
+        _ = lastErrorWriteGuarded.withLock { _ in Output.write("\r\u{1b}[K", to: STDERR_FILENO) }
     }
 
     /// The width lines for `fd` wrap to: the terminal's columns when `fd` is a terminal, else `COLUMNS`, else 100.

@@ -1,18 +1,15 @@
 import Foundation
 
-/// A subcommand: a name, its help, and what it does. Each returns its exit code.
-protocol Command {
-    static var name: String { get }
-    static var abstract: String { get }
-    static func run(_ args: [String]) throws -> Int32
-}
-
 /// A command as the dispatcher sees it.
 struct CommandEntry {
-    var name: String
-    var abstract: String
-    var run: ([String]) throws -> Int32
-    init<C: Command>(_ c: C.Type) { name = C.name; abstract = C.abstract; run = C.run }
+    var configuration: CommandConfiguration
+    var main: ([String]) throws -> Int32
+    var name: String { configuration.name }
+    var abstract: String { configuration.abstract }
+    init<C: Command>(_ c: C.Type) {
+        configuration = C.configuration
+        main = C.main
+    }
 }
 
 let commands: [CommandEntry] = [
@@ -28,38 +25,53 @@ let commands: [CommandEntry] = [
     CommandEntry(FuzzCommand.self),
 ]
 
+@MainActor
 func topLevelHelp() -> String {
     var out = """
-    migconform: conformance tests for VFIO device-migration drivers.
+        migconform: conformance tests for VFIO device-migration drivers.
 
-    USAGE: migconform <command> [options]      (no command: run the v2 spec on the reference device)
+        USAGE: migconform <command> [options]      (no command: run the v2 spec on the reference device)
 
-    COMMANDS:
+        COMMANDS:
 
-    """
+        """
     for c in commands { out += "  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.abstract + "\n" }
-    out += "\nRun 'migconform <command> --help' for a command's options.\n\n" + Targets.summary + "\n" + ExitCode.table + "\n"
+    out +=
+        "\nRun 'migconform <command> --help' for a command's options.\n\n" + Targets.summary + "\n" + ExitCode.table
+        + "\n"
     return out
 }
 
+@MainActor
 func main() -> Int32 {
     var args = Array(CommandLine.arguments.dropFirst())
     if args.first == "--help" || args.first == "-h" || args.first == "help" {
         Terminal.out(topLevelHelp())
         return ExitCode.ok
     }
-    if args.first == "--version" { Terminal.out("migconform \(RunCommand.version)"); return ExitCode.ok }
+    if args.first == "--version" {
+        Terminal.out("migconform \(RunCommand.version)")
+        return ExitCode.ok
+    }
     var command = commands[0]
     if let first = args.first, !first.hasPrefix("-") {
         guard let found = commands.first(where: { $0.name == first }) else {
-            Terminal.err("migconform: unknown command '\(first)'. Commands: \(commands.map(\.name).joined(separator: ", ")). See 'migconform --help'.")
+            Terminal.err(
+                "migconform: unknown command '\(first)'. Commands: \(commands.map(\.name).joined(separator: ", ")). "
+                    + "See 'migconform --help'."
+            )
             return ExitCode.usage
         }
         command = found
         args.removeFirst()
     }
+    // Every command's help, in one place: `--help` or `-h` anywhere among its arguments.
+    if ArgumentParser.wantsHelp(args) {
+        Terminal.out(command.configuration.help)
+        return ExitCode.ok
+    }
     do {
-        return try command.run(args)
+        return try command.main(args)
     } catch let e as UsageError {
         Terminal.err("migconform \(command.name): \(e.message)\nSee 'migconform \(command.name) --help'.")
         return ExitCode.usage

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MigconformCases
 import MigconformDevice
 import MigconformReference
 import MigconformReport
@@ -8,6 +9,12 @@ import MigconformSpec
 
 /// Where the adapter tests find their programs.
 enum AdapterFixtures {
+    /// Every case but `V2-ROUND-TRIP-BYTEWISE`, whose one-byte writes are most of a run's operations: for runs
+    /// through an adapter that prove something other than the bytewise stream (which two full runs still cover).
+    static let withoutBytewise = ExpansionOptions(exclude: ["V2-ROUND-TRIP-BYTEWISE"])
+    /// The cases such a run did run (the excluded one is recorded as SKIPPED).
+    static func ran(_ r: RunReport) -> [CaseResult] { r.cases.filter { $0.ruleID != "V2-ROUND-TRIP-BYTEWISE" } }
+
     /// The Python adapter in this checkout.
     static let pythonAdapter = TestSupport.root.appendingPathComponent("Tests/Adapter/adapter.py").path
 
@@ -239,10 +246,10 @@ struct AdapterExecTests {
     @Test(.enabled(if: hasPython, "python3 is not on the PATH"), arguments: ["stop-copy", "stop-copy,p2p", "stop-copy,pre-copy"])
     func thePythonAdapterIsConformantOnSmallerProfiles(_ flags: String) throws {
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--flags \(flags) --state-size 10000"))
-        let report = try TestSupport.run(TestSupport.v2, device)
+        let report = try TestSupport.run(TestSupport.v2, device, options: AdapterFixtures.withoutBytewise)
         device.shutdown()
-        let bad = report.cases.filter { [.fail, .warn, .error, .timeout, .skipped].contains($0.verdict) }
-        #expect(report.summary.conformant && bad.isEmpty, "\(bad.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
+        let bad = AdapterFixtures.ran(report).filter { [.fail, .warn, .error, .timeout, .skipped].contains($0.verdict) }
+        #expect(bad.isEmpty, "\(bad.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
     }
 
     @Test(.enabled(if: hasPython, "python3 is not on the PATH"))
@@ -253,7 +260,8 @@ struct AdapterExecTests {
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on set-state:3 --once '\(once.path)'"),
                                     deadlines: ExecDeadlines(operation: deadline, reset: deadline))
         let firstPID = device.processID!
-        let report = try TestSupport.run(TestSupport.v2, device, target: "exec:hang")
+        let report = try TestSupport.run(TestSupport.v2, device, target: "exec:hang",
+                                         options: AdapterFixtures.withoutBytewise)
         let timeouts = report.cases.filter { $0.verdict == .timeout }
         try #require(timeouts.count == 1, "\(timeouts.map { "\($0.id): \($0.message)" })")
         let t = timeouts[0]
@@ -270,7 +278,9 @@ struct AdapterExecTests {
         // The run went on: every case after the timed-out one has its own verdict, and they pass.
         let after = report.cases.drop { $0.id != t.id }.dropFirst()
         #expect(!after.isEmpty)
-        let others = report.cases.filter { $0.id != t.id && $0.verdict != .notApplicable && $0.level != "MAY" }
+        let others = AdapterFixtures.ran(report).filter {
+            $0.id != t.id && $0.verdict != .notApplicable && $0.level != "MAY"
+        }
         #expect(others.allSatisfy { $0.verdict == .pass }, "\(others.filter { $0.verdict != .pass }.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
         // And the report is complete on disk.
         let folder = AdapterFixtures.temporaryPath("report")
@@ -295,7 +305,7 @@ struct AdapterExecTests {
         defer { try? FileManager.default.removeItem(at: once) }
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("\(fault) --once '\(once.path)'"))
         let firstPID = device.processID!
-        let report = try TestSupport.run(TestSupport.v2, device)
+        let report = try TestSupport.run(TestSupport.v2, device, options: AdapterFixtures.withoutBytewise)
         device.shutdown()
         let errors = report.cases.filter { $0.verdict == .error }
         try #require(errors.count == 1, "\(report.cases.filter { $0.verdict != .pass }.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
@@ -303,7 +313,10 @@ struct AdapterExecTests {
         #expect(e.message.contains(expected), "\(e.message)")
         #expect(e.message.contains("adapter restarted"), "\(e.message)")
         if fault.hasPrefix("--crash") { #expect(e.message.contains("crashing on set-state"), "stderr tail: \(e.message)") }
-        #expect(report.cases.filter { $0.verdict != .notApplicable && $0.id != e.id && $0.level != "MAY" }.allSatisfy { $0.verdict == .pass })
+        let others = AdapterFixtures.ran(report).filter {
+            $0.verdict != .notApplicable && $0.id != e.id && $0.level != "MAY"
+        }
+        #expect(others.allSatisfy { $0.verdict == .pass })
         #expect(device.restarts == 1)
         #expect(AdapterFixtures.isGone(firstPID))
     }
@@ -354,11 +367,16 @@ struct AdapterExecTests {
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on get-state"),
                                     deadlines: ExecDeadlines(operation: 30))
         let pid = device.processID!
-        final class Box: @unchecked Sendable { var error: Error? }
-        let box = Box()
+        // The device and the error cross to the other thread and back; the semaphore orders the accesses.
+        final class Box: @unchecked Sendable {
+            let device: ExecDevice
+            var error: Error?
+            init(_ device: ExecDevice) { self.device = device }
+        }
+        let box = Box(device)
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            do { _ = try device.perform(.getState) } catch { box.error = error }
+            do { _ = try box.device.perform(.getState) } catch { box.error = error }
             done.signal()
         }
         Thread.sleep(forTimeInterval: 0.3)

@@ -1,43 +1,41 @@
 import Foundation
-import Testing
 import MigconformSpec
+import Testing
 
-/// The spec's combination-transition expectations against the kernel path table in `shared/reference/fsm-paths.md`
-/// (a re-derivation of `vfio_mig_get_next_state()` for every flag set).
+/// The spec's combination-transition expectations against the kernel's own paths (``KernelPathTable``) for every
+/// flag set.
 @Suite struct FSMPathTests {
-    struct Cell { var from: String; var to: String; var text: String }
+    struct Cell {
+        var from: String
+        var to: String
+        var text: String
+    }
 
-    /// Parses the four tables: flag set name -> cells.
+    /// Reads the table: flag set -> cells, each cell's outcome as the table writes it.
     static func tables() throws -> [Set<String>: [Cell]] {
-        let url = TestSupport.sharedReference.appendingPathComponent("fsm-paths.md")
-        let text = try String(contentsOf: url, encoding: .utf8)
         var result: [Set<String>: [Cell]] = [:]
         var features: Set<String>?
-        var columns: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("### migration_flags = ") {
-                let names = line.dropFirst("### migration_flags = ".count).prefix { $0 != " " }
-                features = Set(names.split(separator: "|").map {
-                    ["STOP_COPY": "stop-copy", "P2P": "p2p", "PRE_COPY": "pre-copy"][String($0)]!
-                })
-                columns = []
+        for line in KernelPathTable.text.split(separator: "\n") {
+            if line.hasPrefix("flags ") {
+                features = Set(line.dropFirst("flags ".count).split(separator: ",").map(String.init))
                 continue
             }
-            guard let f = features, line.hasPrefix("|") else { continue }
-            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            if cells.first == "from \\ to" { columns = Array(cells.dropFirst()); continue }
-            if cells.first?.hasPrefix("---") == true || columns.isEmpty { continue }
-            for (to, cell) in zip(columns, cells.dropFirst()) {
-                result[f, default: []].append(Cell(from: cells[0], to: to, text: cell))
+            guard let f = features, let colon = line.firstIndex(of: ":") else {
+                Issue.record("a line outside a flag set or without a colon: \(line)")
+                continue
             }
+            let pair = line[..<colon].split(separator: " ").map(String.init)
+            guard pair.count == 2 else {
+                Issue.record("not FROM TO: \(line)")
+                continue
+            }
+            let outcome = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            result[f, default: []].append(Cell(from: pair[0], to: pair[1], text: outcome))
         }
         return result
     }
 
-    static let available = FileManager.default.fileExists(
-        atPath: TestSupport.sharedReference.appendingPathComponent("fsm-paths.md").path)
-
-    @Test(.enabled(if: available, "shared/reference/fsm-paths.md is not beside this checkout"))
+    @Test
     func combinationExpectationsMatchTheKernelTable() throws {
         let tables = try Self.tables()
         #expect(tables.count == 4)
@@ -47,20 +45,31 @@ import MigconformSpec
             for cell in cells {
                 let path = machine.path(from: cell.from, to: cell.to)
                 let settable = machine.isSettable(cell.to)
-                if cell.text.contains("EINVAL") {
+                if cell.text == "refused" || cell.text == "hang" {
                     // Refused: ERROR, an unadvertised state, or a forbidden pair.
-                    #expect(path == nil || !settable, "\(features) \(cell.from)->\(cell.to): spec walks \(String(describing: path))")
-                } else if cell.text.hasPrefix("no-op") {
+                    #expect(
+                        path == nil || !settable,
+                        "\(features) \(cell.from)->\(cell.to): spec walks \(String(describing: path))")
+                } else if cell.text == "stay" {
                     #expect(path?.isEmpty == true, "\(features) \(cell.from)->\(cell.to)")
                 } else {
-                    let steps = cell.text.replacingOccurrences(of: " [FD]", with: "").components(separatedBy: "->")
-                    guard let path else { Issue.record("\(features) \(cell.from)->\(cell.to): spec finds no path, kernel walks \(cell.text)"); continue }
+                    let steps = cell.text.split(separator: " ").map(String.init).filter { $0 != "+fd" }
+                    guard let path else {
+                        Issue.record(
+                            "\(features) \(cell.from)->\(cell.to): spec finds no path, kernel walks \(cell.text)")
+                        continue
+                    }
                     #expect(path.last?.to == cell.to)
-                    #expect(path.count == steps.count, "\(features) \(cell.from)->\(cell.to): spec \(path.map(\.to)), kernel \(steps)")
-                    #expect((path.last?.session.opensSession ?? false) == cell.text.hasSuffix("[FD]"),
-                            "\(features) \(cell.from)->\(cell.to): data_fd expectation differs")
+                    #expect(
+                        path.count == steps.count,
+                        "\(features) \(cell.from)->\(cell.to): spec \(path.map(\.to)), kernel \(steps)")
+                    #expect(
+                        (path.last?.session.opensSession ?? false) == cell.text.hasSuffix(" +fd"),
+                        "\(features) \(cell.from)->\(cell.to): data_fd expectation differs")
                     // Step by step, the spec's path is the kernel's.
-                    #expect(path.map(\.to) == steps, "\(features) \(cell.from)->\(cell.to): spec \(path.map(\.to)), kernel \(steps)")
+                    #expect(
+                        path.map(\.to) == steps,
+                        "\(features) \(cell.from)->\(cell.to): spec \(path.map(\.to)), kernel \(steps)")
                 }
                 compared += 1
             }
@@ -69,13 +78,17 @@ import MigconformSpec
         #expect(compared == (4 + 5 + 5 + 7) * 8)
     }
 
-    @Test(.enabled(if: available, "shared/reference/fsm-paths.md is not beside this checkout"))
+    @Test
     func forbiddenPairsAreTheKernelsHangingPairs() throws {
+        var hangs = 0
         for (features, cells) in try Self.tables() {
             let machine = Machine(spec: TestSupport.v2, features: features)
-            for cell in cells where cell.text.contains("HANG") {
+            for cell in cells where cell.text == "hang" {
                 #expect(machine.isForbidden(from: cell.from, to: cell.to), "\(features) \(cell.from)->\(cell.to)")
+                hangs += 1
             }
         }
+        // STOP_COPY -> PRE_COPY with pre-copy, and STOP_COPY -> PRE_COPY_P2P too with p2p.
+        #expect(hangs == 3)
     }
 }

@@ -6,12 +6,13 @@ import Testing
 struct FuzzHarnessTests {
     @Test(.timeLimit(.minutes(2)))
     func aSmallBudgetFindsNothingAndCountsEveryFamily() throws {
-        let r = try TestSupport.shell(TestSupport.binary!, ["fuzz", "--seed", "3", "--budget", "4", "--deadline", "60"])
+        // Two inputs per family: the harness's own workings (the search itself runs in CI with its full budget).
+        let r = try TestSupport.shell(TestSupport.binary!, ["fuzz", "--seed", "3", "--budget", "2", "--deadline", "60"])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         for family in ["specs", "uris", "adapters"] {
             #expect(r.stdout.contains("fuzz: \(family)"), "\(r.stdout)")
         }
-        #expect(r.stdout.contains("4 inputs"), "\(r.stdout)")
+        #expect(r.stdout.contains("2 inputs"), "\(r.stdout)")
         #expect(r.stdout.contains("0 findings"), "\(r.stdout)")
         #expect(r.stdout.contains("exit codes documented: 0, 1, 2, 3, 4, 5"), "\(r.stdout)")
     }

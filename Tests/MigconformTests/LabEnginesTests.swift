@@ -5,6 +5,7 @@ import MigconformDevice
 import MigconformReference
 import MigconformRun
 import MigconformSpec
+@testable import MigconformLab
 @testable import MigconformReport
 
 // MARK: - Engine-safe names
@@ -492,7 +493,9 @@ private func labFolder() throws -> URL {
 }
 
 /// The acceptance check: the definition's steps, stand-in helpers on PATH, a device; one LAVA case per case.
-@Test(arguments: ["ref:v2", "fault:missing-arc", "ref:v1"])
+/// A conformant v2 run (the smallest profile: every case is one more helper process), a v1 run, and a failing run
+/// (here only where the test without a network interface below cannot run it).
+@Test(arguments: ["ref:v2?features=stop-copy", "ref:v1"] + (canIsolateNetwork ? [] : ["fault:missing-arc"]))
 func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
     guard let binary = builtBinary else {
         Issue.record("the migconform binary is not built"); return

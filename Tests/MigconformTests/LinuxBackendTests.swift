@@ -222,7 +222,7 @@ struct LinuxBackendRegionV1Tests {
                                               dataOffset: 4096, dataSize: 0).encoded()
         bytes += [UInt8](repeating: 0, count: 4096 - bytes.count)
         bytes += Array("device state bytes".utf8) + [UInt8](repeating: 0, count: 64)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return (dir, path)
     }
 
@@ -295,7 +295,7 @@ struct LinuxBackendV2DeviceTests {
     func onAFile() throws {
         let dir = try tempFolder("v2")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/dev", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/dev", contents: Data())
         guard case .success(let fd) = Sys.open(dir + "/dev", Sys.readWrite) else { Issue.record("open"); return }
         let device = VFIODevice(file: VFIODeviceFile(fd: fd, name: "file", path: dir + "/dev"),
                                 identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))

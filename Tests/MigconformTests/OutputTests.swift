@@ -11,7 +11,8 @@ struct OutputTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let p = Process()
         p.executableURL = TestSupport.binary!
-        p.arguments = ["run", "--out", folder.path]
+        // Without the bytewise round trip (most of a run's operations): the output is the same kind either way.
+        p.arguments = ["run", "--exclude", "V2-ROUND-TRIP-BYTEWISE", "--out", folder.path]
         let out = Pipe(), err = Pipe()
         p.standardOutput = which == "stderr" ? FileHandle.nullDevice : out
         p.standardError = which == "stdout" ? FileHandle.nullDevice : err

@@ -19,7 +19,7 @@ struct ProgressTests {
         let out = temp("progress")
         let errFile = temp("progress-stderr")
         defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: errFile) }
-        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
         let errFD = open(errFile.path, O_WRONLY | O_APPEND)
         let null = open("/dev/null", O_WRONLY)
         defer { close(errFD); close(null) }
@@ -89,7 +89,8 @@ struct ProgressTests {
         defer { try? FileManager.default.removeItem(at: out) }
         var env = ProcessInfo.processInfo.environment
         env["COLUMNS"] = String(columns)
-        let r = try ChildProcess.run(binary.path, ["run", "--target", "fault:missing-arc", "--out", out.path],
+        let r = try ChildProcess.run(binary.path, ["run", "--target", "fault:missing-arc", "--exclude",
+                                                   "V2-ROUND-TRIP-BYTEWISE", "--out", out.path],
                                      environment: env, stdout: .capture, stderr: .capture, timeout: 300)
         let stdout = String(decoding: r.output, as: UTF8.self), stderr = String(decoding: r.errorOutput, as: UTF8.self)
         for line in (stdout + stderr).split(separator: "\n") where !line.hasPrefix("report: ") {

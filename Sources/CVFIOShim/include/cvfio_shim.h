@@ -4,4 +4,11 @@
 int cvfio_ioctl_none(int fd, unsigned long request);
 int cvfio_ioctl_ptr(int fd, unsigned long request, void *arg);
 int cvfio_ioctl_int(int fd, unsigned long request, unsigned long arg);
+/* One number of this system's <linux/vfio.h>: a constant, a request, a structure's size or a field's offset. */
+struct cvfio_header_fact {
+    const char *name;
+    unsigned long long value;
+};
+/* The header's numbers the suite also writes down (none without the header); *count is set to how many. */
+const struct cvfio_header_fact *cvfio_header_facts(int *count);
 #endif

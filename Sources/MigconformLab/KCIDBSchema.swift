@@ -15,13 +15,19 @@ public enum KCIDBSchema {
     /// A test path: dot-separated `[a-zA-Z0-9_-]+` components, or empty.
     public static let pathPattern = #"^([a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*)?$"#
 
-    static let testKeys: Set<String> = ["id", "build_id", "origin", "environment", "path", "comment", "log_url",
-                                        "log_excerpt", "status", "number", "start_time", "duration", "input_files",
-                                        "output_files", "misc"]
-    static let issueKeys: Set<String> = ["id", "version", "origin", "categories", "report_url", "report_subject",
-                                         "culprit", "comment", "misc"]
-    static let incidentKeys: Set<String> = ["id", "origin", "issue_id", "issue_version", "build_id", "test_id",
-                                            "present", "comment", "misc"]
+    static let testKeys: Set<String> = [
+        "id", "build_id", "origin", "environment", "path", "comment", "log_url",
+        "log_excerpt", "status", "number", "start_time", "duration", "input_files",
+        "output_files", "misc",
+    ]
+    static let issueKeys: Set<String> = [
+        "id", "version", "origin", "categories", "report_url", "report_subject",
+        "culprit", "comment", "misc",
+    ]
+    static let incidentKeys: Set<String> = [
+        "id", "origin", "issue_id", "issue_version", "build_id", "test_id",
+        "present", "comment", "misc",
+    ]
 
     /// Every rule the submission breaks, each naming its JSON path; empty when it is valid.
     public static func problems(_ submission: Any) -> [String] {
@@ -49,7 +55,9 @@ public enum KCIDBSchema {
             closed(o, issueKeys, at, underscore: true, &p)
             require(o, ["id", "version", "origin"], at, &p)
             idAndOrigin(o, at, &p)
-            if let v = o["version"], !(integer(v).map { $0 >= 0 } ?? false) { p.append("\(at).version: not an integer >= 0") }
+            if let v = o["version"], !(integer(v).map { $0 >= 0 } ?? false) {
+                p.append("\(at).version: not an integer >= 0")
+            }
             if let c = o["culprit"] {
                 if let c = c as? [String: Any] {
                     closed(c, ["code", "tool", "harness"], "\(at).culprit", underscore: false, &p)
@@ -92,8 +100,11 @@ public enum KCIDBSchema {
         }
         for k in ["comment", "log_excerpt"] {
             if let v = t[k] {
-                if let s = v as? String { if s.contains("\0") { p.append("\(at).\(k): contains NUL") } }
-                else { p.append("\(at).\(k): not a string") }
+                if let s = v as? String {
+                    if s.contains("\0") { p.append("\(at).\(k): contains NUL") }
+                } else {
+                    p.append("\(at).\(k): not a string")
+                }
             }
         }
         if let e = t["log_excerpt"] as? String, e.count > 16384 { p.append("\(at).log_excerpt: longer than 16384") }
@@ -109,7 +120,9 @@ public enum KCIDBSchema {
                 if let m = env["misc"], !(m is [String: Any]) { p.append("\(at).environment.misc: not an object") }
                 if let c = env["comment"], !(c is String) { p.append("\(at).environment.comment: not a string") }
                 if let c = env["compatible"] {
-                    if !((c as? [Any])?.allSatisfy { ($0 as? String).map { matches($0, #"^[^ \x00]+(,[^ \x00]+)*$"#) } ?? false } ?? false) {
+                    if !((c as? [Any])?.allSatisfy {
+                        ($0 as? String).map { matches($0, #"^[^ \x00]+(,[^ \x00]+)*$"#) } ?? false
+                    } ?? false) {
                         p.append("\(at).environment.compatible: not a list of compatible strings")
                     }
                 }
@@ -130,10 +143,16 @@ public enum KCIDBSchema {
         }
         for k in ["input_files", "output_files"] {
             guard let v = t[k] else { continue }
-            guard let files = v as? [Any] else { p.append("\(at).\(k): not an array"); continue }
+            guard let files = v as? [Any] else {
+                p.append("\(at).\(k): not an array")
+                continue
+            }
             for (i, f) in files.enumerated() {
                 let fat = "\(at).\(k)[\(i)]"
-                guard let f = f as? [String: Any] else { p.append("\(fat): not an object"); continue }
+                guard let f = f as? [String: Any] else {
+                    p.append("\(fat): not an object")
+                    continue
+                }
                 closed(f, ["name", "url"], fat, underscore: false, &p)
                 require(f, ["name", "url"], fat, &p)
                 if let name = f["name"], !((name as? String).map { matches($0, #"^[^/\x00]+$"#) } ?? false) {
@@ -148,7 +167,10 @@ public enum KCIDBSchema {
 
     private static func list(_ v: Any?, _ at: String, _ p: inout [String]) -> [[String: Any]] {
         guard let v else { return [] }
-        guard let a = v as? [Any] else { p.append("\(at): not an array"); return [] }
+        guard let a = v as? [Any] else {
+            p.append("\(at): not an array")
+            return []
+        }
         var out: [[String: Any]] = []
         for (i, o) in a.enumerated() {
             if let o = o as? [String: Any] { out.append(o) } else { p.append("\(at)[\(i)]: not an object") }
@@ -156,8 +178,10 @@ public enum KCIDBSchema {
         return out
     }
 
-    private static func closed(_ o: [String: Any], _ allowed: Set<String>, _ at: String, underscore: Bool,
-                               _ p: inout [String]) {
+    private static func closed(
+        _ o: [String: Any], _ allowed: Set<String>, _ at: String, underscore: Bool,
+        _ p: inout [String]
+    ) {
         for k in o.keys.sorted() where !allowed.contains(k) && !(underscore && k.hasPrefix("_")) {
             p.append("\(at).\(k): not a property the schema knows")
         }
@@ -190,12 +214,16 @@ public enum KCIDBSchema {
 
     private static func uri(_ v: Any, _ at: String, _ p: inout [String]) {
         guard let s = v as? String, matches(s, #"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$"#) else {
-            p.append("\(at): '\(v)' is not a URI"); return
+            p.append("\(at): '\(v)' is not a URI")
+            return
         }
     }
 
     private static func nulls(_ v: Any, _ at: String, _ p: inout [String]) {
-        if v is NSNull { p.append("\(at): null is not allowed"); return }
+        if v is NSNull {
+            p.append("\(at): null is not allowed")
+            return
+        }
         if let o = v as? [String: Any] { for (k, x) in o { nulls(x, "\(at).\(k)", &p) } }
         if let a = v as? [Any] { for (i, x) in a.enumerated() { nulls(x, "\(at)[\(i)]", &p) } }
     }
@@ -220,7 +248,8 @@ public enum KCIDBSchema {
 
     /// RFC 3339 `date-time`: `2026-01-01T00:00:00Z`, with optional fractions and a numeric offset.
     public static func isDateTime(_ s: String) -> Bool {
-        matches(s, #"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"#)
+        matches(
+            s, #"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"#)
     }
 
     static func matches(_ s: String, _ pattern: String) -> Bool {

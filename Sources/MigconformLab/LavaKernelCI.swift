@@ -25,14 +25,18 @@ public enum LavaKernelCI {
     /// device's core driver) are the usual ones; check them against the kernel under test.
     public static let drivers: [Driver] = [
         Driver(name: "mlx5", module: "mlx5_vfio_pci", configs: ["CONFIG_MLX5_CORE=m", "CONFIG_MLX5_VFIO_PCI=m"]),
-        Driver(name: "hisi-acc", module: "hisi_acc_vfio_pci",
-               configs: ["CONFIG_CRYPTO_DEV_HISI_QM=m", "CONFIG_HISI_ACC_VFIO_PCI=m"]),
+        Driver(
+            name: "hisi-acc", module: "hisi_acc_vfio_pci",
+            configs: ["CONFIG_CRYPTO_DEV_HISI_QM=m", "CONFIG_HISI_ACC_VFIO_PCI=m"]),
         Driver(name: "pds", module: "pds_vfio_pci", configs: ["CONFIG_PDS_CORE=m", "CONFIG_PDS_VFIO_PCI=m"]),
-        Driver(name: "virtio", module: "virtio_vfio_pci",
-               configs: ["CONFIG_VIRTIO_PCI=y", "CONFIG_VIRTIO_VFIO_PCI=m"]),
-        Driver(name: "qat", module: "qat_vfio_pci", configs: ["CONFIG_CRYPTO_DEV_QAT_4XXX=m", "CONFIG_QAT_VFIO_PCI=m"]),
-        Driver(name: "mtty", module: "mtty",
-               configs: ["CONFIG_VFIO_MDEV=m", "CONFIG_SAMPLES=y", "CONFIG_SAMPLE_VFIO_MDEV_MTTY=m"]),
+        Driver(
+            name: "virtio", module: "virtio_vfio_pci",
+            configs: ["CONFIG_VIRTIO_PCI=y", "CONFIG_VIRTIO_VFIO_PCI=m"]),
+        Driver(
+            name: "qat", module: "qat_vfio_pci", configs: ["CONFIG_CRYPTO_DEV_QAT_4XXX=m", "CONFIG_QAT_VFIO_PCI=m"]),
+        Driver(
+            name: "mtty", module: "mtty",
+            configs: ["CONFIG_VFIO_MDEV=m", "CONFIG_SAMPLES=y", "CONFIG_SAMPLE_VFIO_MDEV_MTTY=m"]),
     ]
 
     /// Platforms kernelci-pipeline already defines (`config/platforms.yaml`): no `platforms:` entry is generated.
@@ -43,9 +47,11 @@ public enum LavaKernelCI {
     public static let defaultRootfsURL = "http://storage.kernelci.org/images/rootfs/debian/trixie/20260917.0/{debarch}"
 
     /// The VFIO core every variant needs.
-    public static let coreConfigs = ["CONFIG_VFIO=y", "CONFIG_VFIO_PCI_CORE=y", "CONFIG_VFIO_PCI=y",
-                                     "CONFIG_IOMMUFD=y", "CONFIG_VFIO_DEVICE_CDEV=y",
-                                     "CONFIG_INTEL_IOMMU=y", "CONFIG_AMD_IOMMU=y"]
+    public static let coreConfigs = [
+        "CONFIG_VFIO=y", "CONFIG_VFIO_PCI_CORE=y", "CONFIG_VFIO_PCI=y",
+        "CONFIG_IOMMUFD=y", "CONFIG_VFIO_DEVICE_CDEV=y",
+        "CONFIG_INTEL_IOMMU=y", "CONFIG_AMD_IOMMU=y",
+    ]
 
     /// What the fragments are made for.
     public struct Settings: Sendable {
@@ -67,12 +73,21 @@ public enum LavaKernelCI {
         /// The NFS root of the `rootfs:` entry the job names (`{debarch}` as in upstream's entries).
         public var rootfsURL: String
 
-        public init(driver: Driver, deviceType: String, target: String, repository: String, path: String,
-                    suite: String = "migconform", arch: String = "x86_64", jobTimeout: Int = 60,
-                    migconformURL: String = "", rootfsURL: String = LavaKernelCI.defaultRootfsURL) {
-            self.driver = driver; self.deviceType = deviceType; self.target = target; self.repository = repository
-            self.path = path; self.suite = suite; self.arch = arch; self.jobTimeout = jobTimeout
-            self.migconformURL = migconformURL; self.rootfsURL = rootfsURL
+        public init(
+            driver: Driver, deviceType: String, target: String, repository: String, path: String,
+            suite: String = "migconform", arch: String = "x86_64", jobTimeout: Int = 60,
+            migconformURL: String = "", rootfsURL: String = LavaKernelCI.defaultRootfsURL
+        ) {
+            self.driver = driver
+            self.deviceType = deviceType
+            self.target = target
+            self.repository = repository
+            self.path = path
+            self.suite = suite
+            self.arch = arch
+            self.jobTimeout = jobTimeout
+            self.migconformURL = migconformURL
+            self.rootfsURL = rootfsURL
         }
 
         /// The kbuild job's name (`kbuild-gcc-14-x86-vfio-migration-mlx5`).
@@ -103,108 +118,114 @@ public enum LavaKernelCI {
 
     /// kernelci-core `config/runtime/tests/migconform.jinja2`.
     public static func lavaTemplate(_ s: Settings) -> String {
-        let mdev = s.driver.name != "mtty" ? "" : """
-            - from: inline
-              name: mtty-mdev
-              path: inline/mtty-mdev.yaml
-              repository:
-                metadata:
-                  format: Lava-Test Test Definition 1.0
+        let mdev =
+            s.driver.name != "mtty"
+            ? ""
+            : """
+                - from: inline
                   name: mtty-mdev
-                  description: "the mtty mdev migconform tests"
-                run:
-                  steps:
-                  - echo \(mttyUUID) > /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create
-                  - ls -l /dev/vfio/devices/
-                  - lava-test-case mtty-mdev --result pass
+                  path: inline/mtty-mdev.yaml
+                  repository:
+                    metadata:
+                      format: Lava-Test Test Definition 1.0
+                      name: mtty-mdev
+                      description: "the mtty mdev migconform tests"
+                    run:
+                      steps:
+                      - echo \(mttyUUID) > /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create
+                      - ls -l /dev/vfio/devices/
+                      - lava-test-case mtty-mdev --result pass
 
-        """
+            """
         return """
-        - test:
-            timeout:
-              minutes: {{ job_timeout }}
-            definitions:
-        \(mdev)    - repository: \(s.repository)
-              from: git
-              revision: main
-              path: \(s.path)
-              name: '{{ node.name }}'
-              lava-signal: kmsg
-              parameters:
-                TARGET: '{{ migconform_target }}'
-                MIGCONFORM_URL: '{{ migconform_url }}'
-                RUN_TIMEOUT: '{{ (job_timeout - 5) * 60 }}'
+            - test:
+                timeout:
+                  minutes: {{ job_timeout }}
+                definitions:
+            \(mdev)    - repository: \(s.repository)
+                  from: git
+                  revision: main
+                  path: \(s.path)
+                  name: '{{ node.name }}'
+                  lava-signal: kmsg
+                  parameters:
+                    TARGET: '{{ migconform_target }}'
+                    MIGCONFORM_URL: '{{ migconform_url }}'
+                    RUN_TIMEOUT: '{{ (job_timeout - 5) * 60 }}'
 
-        """
+            """
     }
 
     /// The kernelci-pipeline configuration (YAML, merged with the rest of `config/`).
     public static func pipelineConfig(_ s: Settings) -> String {
         let configs = (coreConfigs + builtIn(s.driver.configs)).map { "'\($0)'" }.joined(separator: ", ")
-        let platform = upstreamPlatforms.contains(s.deviceType) ? "" : """
+        let platform =
+            upstreamPlatforms.contains(s.deviceType)
+            ? ""
+            : """
 
-        platforms:
-          \(s.deviceType):
-            arch: \(s.arch)
-            boot_method: grub
-            mach: x86
-            base_name: \(s.deviceType)
-
-        """
-        return """
-        fragments:
-          \(s.fragmentName):
-            path: "kernel/configs/\(s.fragmentName).config"
-            configs: [\(configs)]
-
-        rootfs:
-          \(s.rootfsRef):
-            nfsroot: '\(s.rootfsURL)'
-
-        jobs:
-          \(s.kbuildName):
-            template: kbuild.jinja2
-            kind: kbuild
-            image: ghcr.io/kernelci/{image_prefix}gcc-14:x86-kselftest-kernelci
-            params:
-              arch: \(s.arch)
-              compiler: gcc-14
-              defconfig: x86_64_defconfig
-              fragments: [\(s.fragmentName)]
-            rules:
-              tree: ['!android', '!chromiumos']
-          \(s.jobName):
-            template: generic.jinja2
-            kind: job
-            priority: low
-            params:
-              test_method: migconform
-              boot_commands: nfs
-              rootfs_ref: \(s.rootfsRef)
-              job_timeout: \(s.jobTimeout)
-              migconform_target: '\(s.target)'
-              migconform_url: '\(s.migconformURL)'
-            kcidb_test_suite: \(s.suite)
-
-        scheduler:
-          - job: \(s.kbuildName)
-            event:
-              channel: node
-              kind: checkout
-              state: available
-            runtime:
-              name: k8s-all
-          - job: \(s.jobName)
-            event:
-              channel: node
-              kind: kbuild
-              name: \(s.kbuildName)
-              state: available
-            runtime:
-              type: lava
             platforms:
-              - \(s.deviceType)
-        \(platform)
-        """
+              \(s.deviceType):
+                arch: \(s.arch)
+                boot_method: grub
+                mach: x86
+                base_name: \(s.deviceType)
+
+            """
+        return """
+            fragments:
+              \(s.fragmentName):
+                path: "kernel/configs/\(s.fragmentName).config"
+                configs: [\(configs)]
+
+            rootfs:
+              \(s.rootfsRef):
+                nfsroot: '\(s.rootfsURL)'
+
+            jobs:
+              \(s.kbuildName):
+                template: kbuild.jinja2
+                kind: kbuild
+                image: ghcr.io/kernelci/{image_prefix}gcc-14:x86-kselftest-kernelci
+                params:
+                  arch: \(s.arch)
+                  compiler: gcc-14
+                  defconfig: x86_64_defconfig
+                  fragments: [\(s.fragmentName)]
+                rules:
+                  tree: ['!android', '!chromiumos']
+              \(s.jobName):
+                template: generic.jinja2
+                kind: job
+                priority: low
+                params:
+                  test_method: migconform
+                  boot_commands: nfs
+                  rootfs_ref: \(s.rootfsRef)
+                  job_timeout: \(s.jobTimeout)
+                  migconform_target: '\(s.target)'
+                  migconform_url: '\(s.migconformURL)'
+                kcidb_test_suite: \(s.suite)
+
+            scheduler:
+              - job: \(s.kbuildName)
+                event:
+                  channel: node
+                  kind: checkout
+                  state: available
+                runtime:
+                  name: k8s-all
+              - job: \(s.jobName)
+                event:
+                  channel: node
+                  kind: kbuild
+                  name: \(s.kbuildName)
+                  state: available
+                runtime:
+                  type: lava
+                platforms:
+                  - \(s.deviceType)
+            \(platform)
+            """
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MigconformReport
 import MigconformRun
 import MigconformSpec
 
@@ -31,7 +32,10 @@ public enum KCIDBExport {
         public var artifactsURL: String?
 
         public init(origin: String, buildID: String, suite: String = "migconform", artifactsURL: String? = nil) {
-            self.origin = origin; self.buildID = buildID; self.suite = suite; self.artifactsURL = artifactsURL
+            self.origin = origin
+            self.buildID = buildID
+            self.suite = suite
+            self.artifactsURL = artifactsURL
         }
     }
 
@@ -140,8 +144,9 @@ public enum KCIDBExport {
 
     /// The submission as JSON text (keys sorted, pretty-printed).
     public static func render(_ r: RunReport, options: Options) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: try submission(r, options: options),
-                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: try submission(r, options: options),
+            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
@@ -149,15 +154,19 @@ public enum KCIDBExport {
 
     static func runKey(_ r: RunReport) -> String {
         let d = r.run.device
-        let facts = [r.run.specID, r.run.specVersion, r.run.specSHA256, r.run.target, d.targetKind, d.driver, d.detail,
-                     r.run.started, r.run.shard?.description ?? ""]
+        let facts = [
+            r.run.specID, r.run.specVersion, r.run.specSHA256, r.run.target, d.targetKind, d.driver, d.detail,
+            r.run.started, r.run.shard?.description ?? "",
+        ]
         return String(SHA256.hex(Array(facts.joined(separator: "\n").utf8)).prefix(16))
     }
 
     static func environment(_ r: RunReport) -> [String: Any] {
         let d = r.run.device
-        var misc: [String: Any] = ["target": r.run.target, "target_kind": d.targetKind, "driver": d.driver,
-                                   "device": d.detail, "features": r.run.features]
+        var misc: [String: Any] = [
+            "target": r.run.target, "target_kind": d.targetKind, "driver": d.driver,
+            "device": d.detail, "features": r.run.features,
+        ]
         if let k = d.kernelRelease { misc["kernel_release"] = k }
         if let f = r.run.migrationFlags { misc["migration_flags"] = Int(f) }
         if !d.extra.isEmpty { misc["device_facts"] = d.extra }

@@ -1,5 +1,6 @@
 import Foundation
 import MigconformDevice
+import MigconformReport
 import MigconformRun
 
 /// Reports a run to LAVA while it happens (`migconform run --lava`): each case becomes its own LAVA test case the
@@ -23,7 +24,8 @@ public final class LavaReporter: RunObserver {
         public var printSignal: (String) -> Void
 
         public init(searchPath: [String], printSignal: @escaping (String) -> Void) {
-            self.searchPath = searchPath; self.printSignal = printSignal
+            self.searchPath = searchPath
+            self.printSignal = printSignal
         }
 
         /// `$PATH` of this process; signals to standard output.
@@ -46,11 +48,15 @@ public final class LavaReporter: RunObserver {
         /// which needs the loopback interface and hangs in a guest without one.
         @discardableResult
         public func call(_ name: String, _ arguments: [String], signal: String) -> Int32 {
-            guard let path = find(name) else { printSignal(signal); return 0 }
+            guard let path = find(name) else {
+                printSignal(signal)
+                return 0
+            }
             do {
                 let r = try ChildProcess.run(path, arguments, stdin: .null, timeout: timeout)
                 if r.timedOut {
-                    FileHandle.standardError.write(Data("migconform: \(name) did not end within \(Int(timeout)) s: killed\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("migconform: \(name) did not end within \(Int(timeout)) s: killed\n".utf8))
                 }
                 return r.termination.shellStatus
             } catch {
@@ -99,16 +105,19 @@ public final class LavaReporter: RunObserver {
         let result = EngineVerdicts.lava(c)
         reported.append((name, result))
         if [.xfail, .xpass].contains(c.verdict), let link = c.expectation.flatMap(Self.link) {
-            helpers.call("lava-test-reference", [name, "--result", result, "--reference", link],
-                         signal: "<LAVA_SIGNAL_TESTREFERENCE TEST_CASE_ID=\(name) RESULT=\(result) REFERENCE=\(link)>")
+            helpers.call(
+                "lava-test-reference", [name, "--result", result, "--reference", link],
+                signal: "<LAVA_SIGNAL_TESTREFERENCE TEST_CASE_ID=\(name) RESULT=\(result) REFERENCE=\(link)>")
             return
         }
         var arguments = [name, "--result", result]
         if let dir = caseOutput, ![.pass, .skipped, .notApplicable].contains(c.verdict),
-           let file = try? writeDetails(c, name: name, in: dir) {
+            let file = try? writeDetails(c, name: name, in: dir)
+        {
             arguments += ["--output", file.path]
         }
-        helpers.call("lava-test-case", arguments, signal: "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=\(name) RESULT=\(result)>")
+        helpers.call(
+            "lava-test-case", arguments, signal: "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=\(name) RESULT=\(result)>")
     }
 
     /// Stops the open test set, if any.
@@ -150,8 +159,11 @@ public final class LavaReporter: RunObserver {
 
     private func writeDetails(_ c: CaseResult, name: String, in dir: URL) throws -> URL {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let lines = ["\(c.id): \(c.verdict.rawValue) (\(c.level) rule \(c.ruleID))", "Statement: \(c.statement)",
-                     "Cite: \(c.cite)"] + TranscriptFormatter.findingLines(c)
+        let lines =
+            [
+                "\(c.id): \(c.verdict.rawValue) (\(c.level) rule \(c.ruleID))", "Statement: \(c.statement)",
+                "Cite: \(c.cite)",
+            ] + TranscriptFormatter.findingLines(c)
         let file = dir.appendingPathComponent(name + ".txt")
         try Data((lines.map { PlainText.line($0) }.joined(separator: "\n") + "\n").utf8).write(to: file)
         return file
