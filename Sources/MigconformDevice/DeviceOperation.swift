@@ -26,6 +26,8 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     case close(fd: Int32)
     /// `VFIO_MIG_GET_PRECOPY_INFO` on a migration data fd.
     case precopyInfo(fd: Int32)
+    /// Another system call on a migration data fd (``DataFDCall``).
+    case dataFD(fd: Int32, call: DataFDCall)
     /// `VFIO_DEVICE_FEATURE_DMA_LOGGING_START` (SET of feature 6): `page_size` is the hint, `ranges` the IOVA ranges
     /// to track. The answer is ``DeviceOutcome/value(_:)`` with the page size the device wrote back.
     case dmaLoggingStart(pageSize: UInt64, ranges: [DMARange])
@@ -78,6 +80,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .write: return "write"
         case .close: return "close"
         case .precopyInfo: return "precopy-info"
+        case .dataFD(_, let call): return "data-fd-" + call.name
         case .dmaLoggingStart: return "dma-logging-start"
         case .dmaLoggingStop: return "dma-logging-stop"
         case .dmaLoggingReport: return "dma-logging-report"

@@ -104,6 +104,10 @@ public final class VFIODevice: MigrationDevice {
                 return .precopy(initialBytes: info.initialBytes, dirtyBytes: info.dirtyBytes)
             }
 
+        case .dataFD(let fd, let call):
+            guard dataFDs.contains(fd) else { return .failed(.EBADF) }
+            return DataFDCalls.perform(call, on: fd)
+
         case .reset:
             return file.reset()
 

@@ -126,7 +126,7 @@ public final class VFIORegionV1Device: MigrationDevice {
         case .disableInterrupts(let index):
             return file.disableInterrupts(index: index)
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .read, .write, .close, .precopyInfo,
-             .dmaLoggingStart, .dmaLoggingStop, .dmaLoggingReport,
+             .dataFD, .dmaLoggingStart, .dmaLoggingStop, .dmaLoggingReport,
              .onPeer, .onForeign:
             throw TransportError("\(operation.kind) is a v2 (VFIO_DEVICE_FEATURE) request; \(file.name) speaks v1")
         }

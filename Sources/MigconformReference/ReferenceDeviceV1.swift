@@ -69,7 +69,7 @@ open class ReferenceDeviceV1: MigrationDevice {
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo, .dmaLoggingStart, .dmaLoggingStop,
              .dmaLoggingReport, .onPeer, .onForeign:
             return .failed(.ENOTTY)   // no v2 migration feature on a v1 device
-        case .read, .write, .close:
+        case .read, .write, .close, .dataFD:
             return .failed(.EBADF)
         }
     }

@@ -54,6 +54,7 @@ public enum TranscriptFormatter {
         case .write(let fd, let b): return "write fd=\(fd) " + bytes(b, total: byteCount ?? b.count)
         case .close(let fd): return "close fd=\(fd)"
         case .precopyInfo(let fd): return "precopy-info fd=\(fd)"
+        case .dataFD(let fd, let call): return ([call.name, "fd=\(fd)"] + call.arguments).joined(separator: " ")
         case .reset: return "reset"
         case .configRead(let offset, let width):
             return "config-read offset=0x\(String(offset, radix: 16)) (\(widthName(width)))"
