@@ -102,6 +102,9 @@ public enum Expander {
                 return [TestCase(id: "\(rule.id)[\(m.spec.stateName(forRole: "error") ?? "ERROR")]", rule: rule)]
             }
             return check.string("from") == "every-settable-state" ? perState(m.settableStates) : one()
+        case .dataFD, .precopyInfoV2:
+            guard let names = check.strings("in") else { return one() }
+            return perState(m.settableStates.filter { names.contains($0.name) })
         case .deviceAccess:
             let names = check.strings("in") ?? ["every-settable-state"]
             if names.contains("every-settable-state") { return perState(m.settableStates) }

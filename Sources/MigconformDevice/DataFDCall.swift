@@ -88,7 +88,9 @@ public enum DataFD {
             self.init(argsz: UInt32(le(0, 4)), flags: UInt32(le(4, 4)), initialBytes: le(8, 8), dirtyBytes: le(16, 8))
         }
         public var bytes: [UInt8] {
-            func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+            func le(_ v: UInt64, _ n: Int) -> [UInt8] {
+                (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }
+            }
             return le(UInt64(argsz), 4) + le(UInt64(flags), 4) + le(initialBytes, 8) + le(dirtyBytes, 8)
         }
     }
@@ -124,9 +126,8 @@ extension DataFDCall {
         case "poll": self = .poll
         case "seek": guard let o = number("offset") else { return nil }; self = .seek(offset: o)
         case "pread":
-            guard let c = number("count"), let n = Int(exactly: c), n >= 0, n <= 1 << 20, let o = number("offset") else {
-                return nil
-            }
+            guard let c = number("count"), let n = Int(exactly: c), n >= 0, n <= 1 << 20,
+                  let o = number("offset") else { return nil }
             self = .pread(count: n, offset: o)
         case "pwrite":
             guard let b = payload, let o = number("offset") else { return nil }

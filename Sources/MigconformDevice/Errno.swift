@@ -58,7 +58,8 @@ public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomString
     private static let names: [Int32: String] = [
         1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
         12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 19: "ENODEV", 22: "EINVAL", 25: "ENOTTY",
-        27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 38: "ENOSYS", 42: "ENOMSG", 61: "ENODATA", 75: "EOVERFLOW", 95: "EOPNOTSUPP",
+        27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 38: "ENOSYS", 42: "ENOMSG", 61: "ENODATA", 75: "EOVERFLOW",
+        95: "EOPNOTSUPP",
         110: "ETIMEDOUT",
     ]
 

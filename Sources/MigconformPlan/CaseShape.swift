@@ -31,7 +31,7 @@ public struct CaseShape: Sendable, Equatable {
         // stream is written there first).
         if let start = shape.start, d.sessionStates.contains(start) {
             let usesFD: Set<CheckKind> = [.sessionKept, .sessionEnded, .streamEnd, .precopyInfo, .roundTrip, .saveProtocol,
-                                          .resumeDamaged, .errorSticky]
+                                          .resumeDamaged, .errorSticky, .dataFD, .precopyInfoV2]
             shape.fresh = usesFD.contains(check.kind) || start == resume
         }
         return shape
@@ -59,6 +59,18 @@ public struct CaseShape: Sendable, Equatable {
             return CaseShape(start: s, end: s, sets: 0, resets: 0)
         case .deviceAccess:
             return CaseShape(start: c.from, end: c.from, sets: 0, resets: 0)
+        case .dataFD:
+            switch check.string("expect") {
+            case "short-argsz", "poll-at-temporary-end": return CaseShape(start: pre, end: pre, sets: 0, resets: 0)
+            case "poll-at-end": return CaseShape(start: save, end: save, sets: 0, resets: 0)
+            case "save-repeatable": return CaseShape(start: save, end: save, sets: 2, resets: 0)
+            default: return CaseShape(start: c.from, end: c.from, sets: 0, resets: 0)
+            }
+        case .precopyInfoV2:
+            switch check.string("expect") {
+            case "flags-defined", "reinit": return CaseShape(start: pre, end: pre, sets: 0, resets: 0)
+            default: return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
+            }
         case .arc, .combination, .sessionKept, .sessionEnded:
             return CaseShape(start: c.from, end: c.to, sets: 1, resets: 0)
         case .sameState, .forbiddenArc:

@@ -47,6 +47,11 @@ public enum CheckKind: String, Sendable, CaseIterable {
     /// Two devices: the stream of the device under test resumed on a peer of the same kind, the order user space
     /// follows with several devices, and a stream from a foreign device offered to the device under test.
     case peer
+    /// The data fd as a file: close-on-exec, access mode, no seeking, ioctls it refuses, `poll` at the ends of the
+    /// stream, two saves from STOP compared.
+    case dataFD = "data-fd"
+    /// `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12, Linux 7.1) and the flags of `struct vfio_precopy_info`.
+    case precopyInfoV2 = "precopy-info-v2"
 
     /// The parameters the kind takes.
     public var parameters: [ParameterSpec] {
@@ -108,6 +113,14 @@ public enum CheckKind: String, Sendable, CaseIterable {
             return []
         case .peer:
             return [.oneOf("expect", ["resume-on-peer", "two-device-order", "foreign-refused"], required: true)]
+        case .dataFD:
+            return [.oneOf("expect", ["close-on-exec", "access-mode", "not-seekable", "unknown-ioctl",
+                                      "precopy-info-refused", "short-argsz", "poll-at-end", "poll-at-temporary-end",
+                                      "save-repeatable"], required: true),
+                    .list("in", of: nil)]
+        case .precopyInfoV2:
+            return [.oneOf("expect", ["set-only", "opt-in", "flags-defined", "reinit", "refused-without-pre-copy"],
+                           required: true)]
         case .dmaLogging:
             return [.oneOf("expect", DMALoggingExpectation.all, required: true),
                     .list("limits", of: ["zero-ranges", "too-many-ranges", "unaligned", "overflow", "overlap"]),

@@ -352,7 +352,8 @@ struct AdapterExecTests {
             ("echo hello there", ExecDeadlines(), "malformed response"),
             ("echo oops >&2; exit 7", ExecDeadlines(), "exited with status 7"),
             ("sleep 30", ExecDeadlines(hello: 0.5), "no answer within 0.5 s"),
-            (#"read l; echo '{"id":0,"result":"hello","protocol":3,"generation":"v2"}'"#, ExecDeadlines(), "protocol version 3"),
+            (#"read l; echo '{"id":0,"result":"hello","protocol":3,"generation":"v2"}'"#, ExecDeadlines(),
+             "protocol version 3"),
             ("/nonexistent/adapter", ExecDeadlines(), "exited with status 127"),
         ]
         for (command, deadlines, expected) in cases {

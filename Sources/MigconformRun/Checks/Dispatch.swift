@@ -25,6 +25,8 @@ enum CheckExecutor {
         case .deviceAccess: return try AccessChecks.deviceAccess(ctx)
         case .dmaLogging: return try DMALoggingChecks.run(ctx)
         case .peer: return try PeerChecks.run(ctx)
+        case .dataFD: return try DataFDChecks.run(ctx)
+        case .precopyInfoV2: return try PrecopyInfoV2Checks.run(ctx)
         case .hostHealth: return .blocked("host health is judged by the runner at the end of the run")
         }
     }
