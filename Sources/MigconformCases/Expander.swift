@@ -94,7 +94,7 @@ public enum Expander {
         }
         switch check.kind {
         case .migrationFlags, .streamEnd, .precopyInfo, .roundTrip, .resumeDamaged, .invariant, .errorSticky,
-             .reservedBits, .saveProtocol, .hostHealth, .peer:
+             .reservedBits, .saveProtocol, .hostHealth, .peer, .regionAccess:
             return one()
         case .feature:
             if check.string("from") == "error" {

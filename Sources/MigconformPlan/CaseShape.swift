@@ -31,7 +31,7 @@ public struct CaseShape: Sendable, Equatable {
         // stream is written there first).
         if let start = shape.start, d.sessionStates.contains(start) {
             let usesFD: Set<CheckKind> = [.sessionKept, .sessionEnded, .streamEnd, .precopyInfo, .roundTrip, .saveProtocol,
-                                          .resumeDamaged, .errorSticky, .dataFD, .precopyInfoV2]
+                                          .resumeDamaged, .errorSticky, .dataFD, .precopyInfoV2, .regionAccess]
             shape.fresh = usesFD.contains(check.kind) || start == resume
         }
         return shape
@@ -83,6 +83,9 @@ public struct CaseShape: Sendable, Equatable {
         case .errorSticky:
             let refused = check.string("expect") == "requests-refused" ? m.settableStates.count : 0
             return CaseShape(start: resume, end: initial, sets: 1 + refused, resets: 1)
+        case .regionAccess:
+            let start = check.string("expect") == "native-width" ? initial : save
+            return CaseShape(start: start, end: start, sets: 0, resets: 0)
         case .streamEnd, .saveProtocol:
             return CaseShape(start: save, end: save, sets: 0, resets: 0)
         case .precopyInfo:

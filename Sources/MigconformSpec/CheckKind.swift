@@ -52,6 +52,8 @@ public enum CheckKind: String, Sendable, CaseIterable {
     case dataFD = "data-fd"
     /// `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12, Linux 7.1) and the flags of `struct vfio_precopy_info`.
     case precopyInfoV2 = "precopy-info-v2"
+    /// v1: the fields of the migration region at their native width only; data_offset and data_size read twice.
+    case regionAccess = "region-access"
 
     /// The parameters the kind takes.
     public var parameters: [ParameterSpec] {
@@ -121,6 +123,8 @@ public enum CheckKind: String, Sendable, CaseIterable {
         case .precopyInfoV2:
             return [.oneOf("expect", ["set-only", "opt-in", "flags-defined", "reinit", "refused-without-pre-copy"],
                            required: true)]
+        case .regionAccess:
+            return [.oneOf("expect", ["native-width", "save-fields-repeatable"], required: true)]
         case .dmaLogging:
             return [.oneOf("expect", DMALoggingExpectation.all, required: true),
                     .list("limits", of: ["zero-ranges", "too-many-ranges", "unaligned", "overflow", "overlap"]),

@@ -148,11 +148,12 @@ struct TraceabilityTests {
     @Test func levelsFollowTheText() throws {
         func level(_ id: String) -> Level? { (TestSupport.v1.rules + TestSupport.v2.rules).first { $0.id == id }?.level }
         for id in ["V1-RESERVED-BITS-PRESERVED", "V1-RESERVED-BITS-IGNORED", "V1-PENDING-NO-SIDE-EFFECT",
-                   "V1-RESUME-FAILED-STATE", "V1-RESUME-FAILED-STATE-11X"] {
+                   "V1-RESUME-FAILED-STATE", "V1-RESUME-FAILED-STATE-11X", "V1-REGION-NATIVE-WIDTH",
+                   "V1-SAVE-FIELDS-REPEATABLE"] {
             #expect(level(id) == .should, "\(id)")
         }
         #expect(level("V1-STOP-COPY-DRAINS") == .must)
-        #expect(TestSupport.v1.rules.count == 25)
+        #expect(TestSupport.v1.rules.count == 27)
         let reject = try #require(TestSupport.v1.rules.first { $0.id == "V1-REJECT-101" })
         #expect(reject.cite.sentences.first == "s001.7")
     }

@@ -202,6 +202,9 @@ public enum FaultCatalogue {
         v1(.reservedFieldEchoes, "The reserved field reads back what was written to it.", ["V1-RESERVED-FIELD"]),
         v1(.pendingSideEffect, "Each read of pending_bytes changes it.", ["V1-PENDING-NO-SIDE-EFFECT"]),
         v1(.dataOffsetZero, "Reports data_offset 0.", ["V1-DATA-OFFSET-NONZERO"]),
+        v1(.narrowAccessAccepted, "Answers reads of device_state of any width.", ["V1-REGION-NATIVE-WIDTH"]),
+        v1(.dataOffsetAdvances, "Each read of data_offset prepares the next buffer, even before the current one "
+           + "was read.", ["V1-SAVE-FIELDS-REPEATABLE"]),
         v1(.neverDrains, "pending_bytes never reaches 0 in stop-and-copy.", ["V1-STOP-COPY-DRAINS"]),
         v1(.missingDocumentedArc, "Refuses pre-copy (011b) -> stop-and-copy (010b).", ["V1-ARC-DOCUMENTED"]),
         v1(.missingOtherArc, "Refuses stopped (000b) -> running (001b).", ["V1-ARC-OTHER"]),

@@ -27,6 +27,7 @@ enum CheckExecutor {
         case .peer: return try PeerChecks.run(ctx)
         case .dataFD: return try DataFDChecks.run(ctx)
         case .precopyInfoV2: return try PrecopyInfoV2Checks.run(ctx)
+        case .regionAccess: return try V1RegionChecks.run(ctx)
         case .hostHealth: return .blocked("host health is judged by the runner at the end of the run")
         }
     }
