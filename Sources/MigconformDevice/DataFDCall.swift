@@ -45,7 +45,7 @@ public enum DataFDCall: Codable, Hashable, Sendable {
         case .seek(let offset): return ["offset=\(offset)"]
         case .pread(let count, let offset): return ["count=\(count)", "offset=\(offset)"]
         case .pwrite(let bytes, let offset): return ["bytes=\(bytes.count)", "offset=\(offset)"]
-        case .precopyInfo(let argsz, let flags): return ["argsz=\(argsz)", "flags=\(flags)"]
+        case .precopyInfo(let argsz, let flags): return ["argsz=\(argsz)", "flags=0x\(String(flags, radix: 16))"]
         case .ioctl(let request): return ["request=0x\(String(request, radix: 16))"]
         }
     }

@@ -99,6 +99,10 @@ public enum TranscriptFormatter {
             switch op {
             case .feature: return b.isEmpty ? "ok" : "ok payload=" + bytes(b, total: b.count)
             case .dmaLoggingReport: return "ok bitmap \(setBits(b)) of \(b.count * 8) bits set"
+            case .dataFD(_, .precopyInfo):
+                guard let i = DataFD.PrecopyInfo(b) else { return "ok " + bytes(b, total: b.count) }
+                return "ok argsz=\(i.argsz) flags=0x\(String(i.flags, radix: 16)) initial_bytes=\(i.initialBytes) "
+                    + "dirty_bytes=\(i.dirtyBytes)"
             default:
                 let n = byteCount ?? b.count
                 if n == 0 { return "ok 0 bytes (end of stream)" }
@@ -112,6 +116,8 @@ public enum TranscriptFormatter {
             case .regionRead(let offset, _): return "ok " + regionValue(offset, v)
             case .configRead: return "ok 0x\(String(v, radix: 16))"
             case .dmaLoggingStart: return "ok page_size=\(v)"
+            case .dataFD(_, .poll): return "ok revents=0x\(String(v, radix: 16))"
+            case .dataFD(_, .fdFlags), .dataFD(_, .statusFlags): return "ok flags=0x\(String(v, radix: 16))"
             default: return "ok value=\(v)"
             }
         }
