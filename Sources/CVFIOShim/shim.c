@@ -10,3 +10,11 @@ int cvfio_ioctl_none(int fd, unsigned long request) { (void)fd; (void)request; e
 int cvfio_ioctl_ptr(int fd, unsigned long request, void *arg) { (void)fd; (void)request; (void)arg; errno = ENOTTY; return -1; }
 int cvfio_ioctl_int(int fd, unsigned long request, unsigned long arg) { (void)fd; (void)request; (void)arg; errno = ENOTTY; return -1; }
 #endif
+
+#if defined(__linux__)
+#include <sys/eventfd.h>
+int cvfio_eventfd(void) { return eventfd(0, EFD_CLOEXEC); }
+#else
+#include <errno.h>
+int cvfio_eventfd(void) { errno = ENOSYS; return -1; }
+#endif

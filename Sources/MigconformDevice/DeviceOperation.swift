@@ -56,6 +56,8 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     /// `VFIO_DEVICE_SET_IRQS` with `VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER` and count 0 on the
     /// interrupt index `index`: disables that interrupt type.
     case disableInterrupts(index: UInt32)
+    /// Another access to the device (``DeviceAccess``).
+    case access(DeviceAccess)
 
     // MARK: v1 (migration region)
 
@@ -88,6 +90,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .reset: return "reset"
         case .configRead: return "config-read"
         case .disableInterrupts: return "disable-interrupts"
+        case .access(let a): return "access-" + a.name
         case .regionRead: return "region-read"
         case .regionWrite: return "region-write"
         case .dataRead: return "data-read"

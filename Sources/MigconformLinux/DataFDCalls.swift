@@ -28,14 +28,14 @@ enum DataFDCalls {
         case .pread(let count, let offset):
             guard count >= 0, count <= 1 << 20 else { return .failed(.EINVAL) }
             var buffer = [UInt8](repeating: 0, count: count)
-            let n = buffer.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, count, off_t(offset)) }
+            let n = buffer.withUnsafeMutableBytes { cPread(fd, $0.baseAddress, count, off_t(offset)) }
             return n >= 0 ? .bytes(Array(buffer.prefix(n))) : fail()
         case .pwrite(let bytes, let offset):
-            let n = bytes.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, bytes.count, off_t(offset)) }
+            let n = bytes.withUnsafeBytes { cPwrite(fd, $0.baseAddress, bytes.count, off_t(offset)) }
             return n >= 0 ? .value(UInt64(n)) : fail()
         case .poll:
             var p = pollfd(fd: fd, events: Int16(POLLIN | POLLOUT), revents: 0)
-            let n = Glibc.poll(&p, 1, 0)
+            let n = cPoll(&p)
             return n >= 0 ? .value(UInt64(UInt16(bitPattern: p.revents))) : fail()
         case .precopyInfo(let argsz, let flags):
             // The full structure is always passed: only argsz says it is shorter.
@@ -52,3 +52,8 @@ enum DataFDCalls {
         }
     }
 }
+
+// The C library's names, under names that the enum's own members cannot shadow.
+private func cPread(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int, _ o: off_t) -> Int { pread(fd, p, n, o) }
+private func cPwrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int, _ o: off_t) -> Int { pwrite(fd, p, n, o) }
+private func cPoll(_ p: UnsafeMutablePointer<pollfd>) -> Int32 { poll(p, 1, 0) }

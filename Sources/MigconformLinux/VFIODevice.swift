@@ -117,6 +117,9 @@ public final class VFIODevice: MigrationDevice {
         case .disableInterrupts(let index):
             return file.disableInterrupts(index: index)
 
+        case .access(let a):
+            return DeviceAccessCalls.perform(a, on: file, config: &configRegion)
+
         case .dmaLoggingStart(let pageSize, let ranges):
             let result = file.feature(flags: FeatureRequest.set | DMALogging.start, data: VFIODMALoggingControl.encode(ranges)) {
                 VFIODMALoggingControl.encode(pageSize: pageSize, count: ranges.count, ranges: $0)

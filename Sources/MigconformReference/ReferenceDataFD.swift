@@ -33,3 +33,21 @@ extension ReferenceDeviceV2 {
     /// The output flags of PRECOPY_INFO after the opt-in: this device never re-initialises.
     func precopyFlags(_ session: Session) -> UInt32 { 0 }
 }
+
+extension ReferenceDeviceV2 {
+    /// Device access that works in every state: config writes (the fixed header ignores them), one 4 KiB BAR 0
+    /// reading zeros, an INTx or MSI trigger.
+    public func referenceAccess(_ a: DeviceAccess) -> DeviceOutcome {
+        switch a {
+        case .configWrite(let offset, let width, _):
+            guard [1, 2, 4].contains(width), offset + UInt64(width) <= 256 else { return .failed(.EINVAL) }
+            return .done
+        case .barRead(let index, let offset, let width):
+            guard index == 0 else { return .failed(.ENXIO) }
+            guard [1, 2, 4].contains(width), offset + UInt64(width) <= 4096 else { return .failed(.EINVAL) }
+            return .value(0)
+        case .enableInterrupts(let index):
+            return index < 2 ? .done : .failed(.EINVAL)
+        }
+    }
+}

@@ -73,6 +73,8 @@ open class ReferenceDeviceV1: MigrationDevice {
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo, .dmaLoggingStart, .dmaLoggingStop,
              .dmaLoggingReport, .onPeer, .onForeign:
             return .failed(.ENOTTY)   // no v2 migration feature on a v1 device
+        case .access:
+            return .failed(.ENOSYS)   // no v1 rule asks for them
         case .read, .write, .close, .dataFD:
             return .failed(.EBADF)
         }

@@ -111,6 +111,7 @@ open class ReferenceDeviceV2: MigrationDevice {
         case .reset: resetDevice(); return .done
         case .configRead(let offset, let width): return configRead(offset: offset, width: width)
         case .disableInterrupts: return .done
+        case .access(let a): return access(a)
         case .regionRead, .regionWrite, .dataRead, .dataWrite:
             // A v2 device has no v1 migration region.
             return .failed(.EINVAL)
@@ -400,6 +401,9 @@ open class ReferenceDeviceV2: MigrationDevice {
         let initial = session.preCopyLimit > writer.offset ? session.preCopyLimit - writer.offset : 0
         return .precopy(initialBytes: initial, dirtyBytes: 0)
     }
+
+    /// Config writes, BAR reads and interrupt triggers (see `ReferenceDataFD.swift`).
+    open func access(_ a: DeviceAccess) -> DeviceOutcome { referenceAccess(a) }
 
     /// A system call on a data fd beyond read and write (see `ReferenceDataFD.swift`).
     open func dataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome { referenceDataFD(fd: fd, call: call) }

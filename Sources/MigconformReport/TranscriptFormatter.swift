@@ -59,6 +59,12 @@ public enum TranscriptFormatter {
         case .configRead(let offset, let width):
             return "config-read offset=0x\(String(offset, radix: 16)) (\(widthName(width)))"
         case .disableInterrupts(let index): return "disable-interrupts \(interruptIndex(index))"
+        case .access(.configWrite(let offset, let width, let value)):
+            return "config-write offset=0x\(String(offset, radix: 16)) (\(widthName(width))) "
+                + "= 0x\(String(value, radix: 16))"
+        case .access(.barRead(let index, let offset, let width)):
+            return "bar-read BAR\(index) offset=0x\(String(offset, radix: 16)) (\(widthName(width)))"
+        case .access(.enableInterrupts(let index)): return "enable-interrupts \(interruptIndex(index)) (eventfd)"
         case .regionRead(let offset, let width):
             return "region-read \(regionField(offset)) (\(widthName(width)))"
         case .regionWrite(let offset, let width, let value):

@@ -109,7 +109,8 @@ public enum CheckKind: String, Sendable, CaseIterable {
             return [.oneOf("expect", ["pending-idempotent", "data-offset-nonzero", "drains"], required: true),
                     .integer("max-iterations", in: Limits.maxIterations)]
         case .deviceAccess:
-            return [.oneOf("expect", ["config-read", "interrupts-disable"], required: true),
+            return [.oneOf("expect", ["config-read", "interrupts-disable", "config-write", "bar-read",
+                                      "interrupts-enable"], required: true),
                     .list("in", of: nil)]
         case .hostHealth:
             return []

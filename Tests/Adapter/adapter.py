@@ -543,6 +543,23 @@ def handle(dev, req):
             out = dev.log_report(need(req, "iova"), need(req, "length"), need(req, "page_size"),
                                  need(req, "bitmap", bytes))
             return {"result": "bytes", "data": b64(out)}
+        if op == "access-config-write":
+            offset, width = need(req, "offset"), need(req, "width")
+            need(req, "value")
+            if width not in (1, 2, 4) or offset + width > 256:
+                raise Fail("EINVAL")
+            return {"result": "done"}         # the fixed header ignores writes
+        if op == "access-bar-read":
+            index, offset, width = need(req, "index"), need(req, "offset"), need(req, "width")
+            if index != 0:
+                raise Fail("ENXIO")           # one BAR, 4 KiB of zeros
+            if width not in (1, 2, 4) or offset + width > 4096:
+                raise Fail("EINVAL")
+            return {"result": "value", "value": 0}
+        if op == "access-enable-interrupts":
+            if not 0 <= need(req, "index") < VFIO_PCI_NUM_IRQS:
+                raise Fail("EINVAL")
+            return {"result": "done"}
         if op.startswith("data-fd-"):
             return dev.data_fd(op[len("data-fd-"):], req)
         if op in ("region-read", "region-write", "data-read", "data-write"):

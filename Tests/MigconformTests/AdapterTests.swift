@@ -89,6 +89,8 @@ struct AdapterCodecTests {
         .reset,
         .configRead(offset: 0, width: 2),
         .disableInterrupts(index: 0),
+        .access(.configWrite(offset: 4, width: 2, value: 0x0106)), .access(.barRead(index: 5, offset: 8, width: 4)),
+        .access(.enableInterrupts(index: 1)),
         .regionRead(offset: 8, width: 8),
         .regionWrite(offset: 0, width: 4, value: UInt64.max),
         .dataRead(offset: 4096, count: 512),
@@ -104,7 +106,7 @@ struct AdapterCodecTests {
     @Test func everyOperationHasARequestName() {
         // One codec case per DeviceOperation case (and per data fd call), named as the operation's kind.
         let kinds = Set(Self.operations.map(\.kind))
-        #expect(kinds.count == 16 + DataFDCall.names.count)
+        #expect(kinds.count == 16 + DataFDCall.names.count + DeviceAccess.names.count)
         for op in Self.operations {
             #expect(AdapterRequest.operation(op).name == op.kind)
         }

@@ -4,4 +4,6 @@
 int cvfio_ioctl_none(int fd, unsigned long request);
 int cvfio_ioctl_ptr(int fd, unsigned long request, void *arg);
 int cvfio_ioctl_int(int fd, unsigned long request, unsigned long arg);
+/* eventfd(0, EFD_CLOEXEC), which the Swift Glibc module does not export; -1 with errno set on failure. */
+int cvfio_eventfd(void);
 #endif

@@ -89,6 +89,7 @@ public enum AdapterCodec {
             case .read(let fd, let count): m += [("fd", .int(fd)), ("count", .int(count))]
             case .write(let fd, let bytes): m += [("fd", .int(fd)), ("data", base64(bytes))]
             case .close(let fd), .precopyInfo(let fd): m += [("fd", .int(fd))]
+            case .access(let a): m += a.numbers.map { ($0.0, .int($0.1)) }
             case .dataFD(let fd, let call):
                 m += [("fd", .int(fd))] + call.numbers.map { ($0.0, .int($0.1)) }
                 if let b = call.payload { m.append(("data", base64(b))) }
@@ -152,6 +153,13 @@ public enum AdapterCodec {
             }
             request = .operation(.dmaLoggingReport(iova: try f.int("iova"), length: try f.int("length"),
                                                    pageSize: try f.int("page_size"), bitmap: bitmap))
+        case _ where op.hasPrefix("access-"):
+            let name = String(op.dropFirst("access-".count))
+            guard DeviceAccess.names.contains(name) else { throw AdapterProtocolError("unknown op '\(op)'") }
+            guard let a = DeviceAccess(name: name, number: { o[$0]?.integer(UInt64.self) }) else {
+                throw AdapterProtocolError("request '\(op)' lacks an argument or has one out of range")
+            }
+            request = .operation(.access(a))
         case _ where op.hasPrefix("data-fd-"):
             let name = String(op.dropFirst("data-fd-".count))
             guard DataFDCall.names.contains(name) else { throw AdapterProtocolError("unknown op '\(op)'") }

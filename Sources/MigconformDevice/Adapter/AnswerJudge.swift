@@ -38,6 +38,11 @@ public enum AnswerJudge {
             guard (1...8).contains(width) else { return nil }
             return width == 8 || v >> (8 * UInt64(width)) == 0 ? nil
                 : "the value \(v), which does not fit in the \(width) bytes read"
+        case (.access(.barRead(_, _, let width)), .value(let v)):
+            return width >= 8 || v >> (8 * UInt64(max(width, 0))) == 0 ? nil
+                : "the value \(v), which does not fit in the \(width) bytes read"
+        case (.access(.configWrite), .done), (.access(.enableInterrupts), .done):
+            return nil
         case (.dataFD(_, .pread(let count, _)), .bytes(let b)):
             return b.count <= count ? nil : "\(b.count) bytes, more than the \(count) asked for"
         case (.dataFD(_, .precopyInfo), .bytes(let b)):
@@ -66,6 +71,8 @@ public enum AnswerJudge {
         case .read, .dataRead: return "bytes"
         case .write: return "value (the bytes written)"
         case .precopyInfo: return "precopy"
+        case .access(.barRead): return "value"
+        case .access: return "done"
         case .dataFD(_, .pread): return "bytes"
         case .dataFD(_, .precopyInfo): return "bytes (24)"
         case .dataFD: return "value"

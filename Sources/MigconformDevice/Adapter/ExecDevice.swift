@@ -167,6 +167,7 @@ public final class ExecDevice: MigrationDevice {
     public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         // A version-1 adapter knows no data fd calls: the device cannot perform them.
         if case .dataFD = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
+        if case .access = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
         let id = nextID
         nextID += 1
         let name = "\(ExecDevice.describe(operation)) (id \(id))"

@@ -114,6 +114,10 @@ public enum FaultCatalogue {
         v2(.precopyV2WithoutPreCopy, "Without PRE_COPY, accepts the feature 12 opt-in.",
            ["V2-PRECOPY-V2-NEEDS-PRE-COPY"],
            flags: [.stopCopy, .p2p]),
+        v2(.configWriteRefusedInStop, "Refuses config space writes in STOP.", ["V2-ACCESS-CONFIG-WRITE"]),
+        v2(.interruptTriggerRefusedInStop, "Refuses an eventfd interrupt trigger in STOP.",
+           ["V2-ACCESS-IRQ-ENABLE-IN-STOP"]),
+        v2(.barDeadInRunning, "Its BAR reads fail in RUNNING.", ["V2-ACCESS-BAR-RUNNING"]),
         v2(.getReportsDataFD, "A GET reports the open session's fd instead of -1.", ["V2-GET-DATA-FD"]),
         v2(.combinationStopsShort, "Combination transitions stop one arc short (when the last arc opens no session), "
            + "and report success even when an arc on the way failed.",

@@ -40,6 +40,15 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     public override func dataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome { faultyDataFD(fd: fd, call: call) }
 
+    public override func access(_ a: DeviceAccess) -> DeviceOutcome {
+        switch (fault, a) {
+        case (.configWriteRefusedInStop, .configWrite) where state == .stop: return .failed(.EIO)
+        case (.interruptTriggerRefusedInStop, .enableInterrupts) where state == .stop: return .failed(.EIO)
+        case (.barDeadInRunning, .barRead) where state == .running: return .failed(.EIO)
+        default: return super.access(a)
+        }
+    }
+
     public override var identity: DeviceIdentity {
         DeviceIdentity(targetKind: "fault", driver: "migconform-fault", detail: "reference v2 device with fault \(fault.rawValue)",
                        extra: ["fault": fault.rawValue, "flags": String(configuration.flags.rawValue)])

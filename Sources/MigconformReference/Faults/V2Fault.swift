@@ -93,6 +93,9 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case precopyV2SetFails = "precopy-v2-set-fails"
     case precopyV2FlagsEchoed = "precopy-v2-flags-echoed"
     case precopyV2WithoutPreCopy = "precopy-v2-without-pre-copy"
+    case configWriteRefusedInStop = "config-write-refused-in-stop"
+    case interruptTriggerRefusedInStop = "interrupt-trigger-refused-in-stop"
+    case barDeadInRunning = "bar-dead-in-running"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"

@@ -6,6 +6,7 @@ enum AccessChecks {
     static func deviceAccess(_ ctx: CaseContext) throws -> CheckOutcome {
         guard let s = ctx.testCase.from else { return .blocked("case has no state") }
         try ctx.enter(s)
+        if let outcome = try DeviceAccessChecks.run(ctx, in: s) { return outcome }
         if ctx.check.string("expect") == "config-read" {
             let outcome = try ctx.op(.configRead(offset: 0, width: 2))
             guard case .value(let vendor) = outcome else {
