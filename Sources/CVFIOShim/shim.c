@@ -100,3 +100,11 @@ const struct cvfio_header_fact *cvfio_header_facts(int *count) {
     return 0;
 }
 #endif
+
+#if defined(__linux__)
+#include <sys/eventfd.h>
+int cvfio_eventfd(void) { return eventfd(0, EFD_CLOEXEC); }
+#else
+#include <errno.h>
+int cvfio_eventfd(void) { errno = ENOSYS; return -1; }
+#endif

@@ -94,7 +94,7 @@ public enum Expander {
         }
         switch check {
         case .migrationFlags, .streamEnd, .precopyInfo, .roundTrip, .resumeDamaged, .invariant, .errorSticky,
-             .reservedBits, .saveProtocol, .hostHealth, .peer:
+             .reservedBits, .saveProtocol, .hostHealth, .peer, .regionAccess, .precopyInfoV2:
             return one()
         case .feature(let p):
             switch p.from {
@@ -104,6 +104,9 @@ public enum Expander {
             case .everySettableState: return perState(m.settableStates)
             case .initial: return one()
             }
+        case .dataFD(let p):
+            guard let names = p.states else { return one() }
+            return perState(m.settableStates.filter { names.contains($0.name) })
         case .deviceAccess(let p):
             if p.states.contains("every-settable-state") { return perState(m.settableStates) }
             return perState(m.settableStates.filter { p.states.contains($0.name) })

@@ -26,6 +26,8 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     case close(fd: Int32)
     /// `VFIO_MIG_GET_PRECOPY_INFO` on a migration data fd.
     case precopyInfo(fd: Int32)
+    /// Another system call on a migration data fd (``DataFDCall``).
+    case dataFD(fd: Int32, call: DataFDCall)
     /// `VFIO_DEVICE_FEATURE_DMA_LOGGING_START` (SET of feature 6): `page_size` is the hint, `ranges` the IOVA ranges
     /// to track. The answer is ``DeviceOutcome/value(_:)`` with the page size the device wrote back.
     case dmaLoggingStart(pageSize: UInt64, ranges: [DMARange])
@@ -54,6 +56,8 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     /// `VFIO_DEVICE_SET_IRQS` with `VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER` and count 0 on the
     /// interrupt index `index`: disables that interrupt type.
     case disableInterrupts(index: UInt32)
+    /// Another access to the device (``DeviceAccess``).
+    case access(DeviceAccess)
 
     // MARK: v1 (migration region)
 
@@ -78,6 +82,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .write: return "write"
         case .close: return "close"
         case .precopyInfo: return "precopy-info"
+        case .dataFD(_, let call): return "data-fd-" + call.name
         case .dmaLoggingStart: return "dma-logging-start"
         case .dmaLoggingStop: return "dma-logging-stop"
         case .dmaLoggingReport: return "dma-logging-report"
@@ -85,6 +90,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .reset: return "reset"
         case .configRead: return "config-read"
         case .disableInterrupts: return "disable-interrupts"
+        case .access(let a): return "access-" + a.name
         case .regionRead: return "region-read"
         case .regionWrite: return "region-write"
         case .dataRead: return "data-read"

@@ -41,6 +41,9 @@ public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomString
     public static let ESPIPE = Errno(rawValue: 29)
     /// `ENOTTY`: inappropriate ioctl for device.
     public static let ENOTTY = Errno(rawValue: 25)
+    /// `ENOSYS`: not implemented. From a device boundary (not a system call): the device cannot perform the
+    /// operation at all (see ``DataFDCall``); checks then judge nothing (NOT_APPLICABLE).
+    public static let ENOSYS = Errno(rawValue: 38)
     /// `ENOMSG`: no message of desired type (the temporary end of a PRE_COPY stream).
     public static let ENOMSG = Errno(rawValue: 42)
     /// `ENODATA`: no data available.
@@ -55,7 +58,8 @@ public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomString
     private static let names: [Int32: String] = [
         1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
         12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 19: "ENODEV", 22: "EINVAL", 25: "ENOTTY",
-        27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 42: "ENOMSG", 61: "ENODATA", 75: "EOVERFLOW", 95: "EOPNOTSUPP",
+        27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 38: "ENOSYS", 42: "ENOMSG", 61: "ENODATA", 75: "EOVERFLOW",
+        95: "EOPNOTSUPP",
         110: "ETIMEDOUT",
     ]
 

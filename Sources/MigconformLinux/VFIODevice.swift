@@ -104,6 +104,10 @@ public final class VFIODevice: MigrationDevice {
                 return .precopy(initialBytes: info.initialBytes, dirtyBytes: info.dirtyBytes)
             }
 
+        case .dataFD(let fd, let call):
+            guard dataFDs.contains(fd) else { return .failed(.EBADF) }
+            return DataFDCalls.perform(call, on: fd)
+
         case .reset:
             return file.reset()
 
@@ -112,6 +116,9 @@ public final class VFIODevice: MigrationDevice {
 
         case .disableInterrupts(let index):
             return file.disableInterrupts(index: index)
+
+        case .access(let a):
+            return DeviceAccessCalls.perform(a, on: file, config: &configRegion)
 
         case .dmaLoggingStart(let pageSize, let ranges):
             let result = file.feature(flags: FeatureRequest.set | DMALogging.start, data: VFIODMALoggingControl.encode(ranges)) {

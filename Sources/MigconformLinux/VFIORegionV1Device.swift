@@ -125,8 +125,10 @@ public final class VFIORegionV1Device: MigrationDevice {
             return file.configRead(offset: offset, width: width, region: &configRegion)
         case .disableInterrupts(let index):
             return file.disableInterrupts(index: index)
+        case .access(let a):
+            return DeviceAccessCalls.perform(a, on: file, config: &configRegion)
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .read, .write, .close, .precopyInfo,
-             .dmaLoggingStart, .dmaLoggingStop, .dmaLoggingReport,
+             .dataFD, .dmaLoggingStart, .dmaLoggingStop, .dmaLoggingReport,
              .onPeer, .onForeign:
             throw TransportError("\(operation.kind) is a v2 (VFIO_DEVICE_FEATURE) request; \(file.name) speaks v1")
         }

@@ -58,6 +58,19 @@ public struct CaseShape: Sendable, Equatable {
             return CaseShape(start: s, end: s, sets: 0, resets: 0)
         case .deviceAccess:
             return CaseShape(start: c.from, end: c.from, sets: 0, resets: 0)
+        case .dataFD(let p):
+            switch p.expect {
+            case .shortArgsz, .pollAtTemporaryEnd: return CaseShape(start: pre, end: pre, sets: 0, resets: 0)
+            case .pollAtEnd: return CaseShape(start: save, end: save, sets: 0, resets: 0)
+            case .saveRepeatable: return CaseShape(start: save, end: save, sets: 2, resets: 0)
+            case .closeOnExec, .accessMode, .notSeekable, .unknownIoctl, .precopyInfoRefused:
+                return CaseShape(start: c.from, end: c.from, sets: 0, resets: 0)
+            }
+        case .precopyInfoV2(let p):
+            switch p.expect {
+            case .flagsDefined, .reinit: return CaseShape(start: pre, end: pre, sets: 0, resets: 0)
+            case .setOnly, .optIn, .refusedWithoutPreCopy: return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
+            }
         case .arc, .combination, .sessionKept, .sessionEnded:
             return CaseShape(start: c.from, end: c.to, sets: 1, resets: 0)
         case .sameState, .forbiddenArc:
@@ -70,6 +83,9 @@ public struct CaseShape: Sendable, Equatable {
         case .errorSticky(let p):
             let refused = p.expect == .requestsRefused ? m.settableStates.count : 0
             return CaseShape(start: resume, end: initial, sets: 1 + refused, resets: 1)
+        case .regionAccess(let p):
+            let start = p.expect == .nativeWidth ? initial : save
+            return CaseShape(start: start, end: start, sets: 0, resets: 0)
         case .streamEnd, .saveProtocol:
             return CaseShape(start: save, end: save, sets: 0, resets: 0)
         case .precopyInfo(let p):

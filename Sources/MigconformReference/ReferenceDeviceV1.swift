@@ -35,6 +35,9 @@ open class ReferenceDeviceV1: MigrationDevice {
     /// The data section; `dataSize` bytes of it are the current chunk.
     var section: [UInt8]
     var dataSize: UInt64 = 0
+    /// The current chunk was read from the data section (or there is none): the next read of data_offset prepares
+    /// a new one. Until then data_offset and data_size describe the same buffer however often they are read.
+    var chunkConsumed = true
 
     public init(_ configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -49,6 +52,7 @@ open class ReferenceDeviceV1: MigrationDevice {
         case .regionWrite(let offset, let width, let value): return regionWrite(offset: offset, width: width, value: value)
         case .dataRead(let offset, let count):
             guard offset >= Self.dataOffset, Int(offset - Self.dataOffset) + count <= section.count else { return .failed(.EINVAL) }
+            chunkConsumed = true
             let start = Int(offset - Self.dataOffset)
             return .bytes(Array(section[start..<start + count]))
         case .dataWrite(let offset, let bytes):
@@ -69,7 +73,9 @@ open class ReferenceDeviceV1: MigrationDevice {
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo, .dmaLoggingStart, .dmaLoggingStop,
              .dmaLoggingReport, .onPeer, .onForeign:
             return .failed(.ENOTTY)   // no v2 migration feature on a v1 device
-        case .read, .write, .close:
+        case .access:
+            return .failed(.ENOSYS)   // no v1 rule asks for them
+        case .read, .write, .close, .dataFD:
             return .failed(.EBADF)
         }
     }
@@ -97,11 +103,12 @@ open class ReferenceDeviceV1: MigrationDevice {
         case (RegionV1.pendingBytes, 8): return .value(pending)
         case (RegionV1.dataOffset, 8):
             // Reading data_offset asks for the next chunk (save) or where to put one (resume).
-            if bits & RegionV1.saving != 0, var w = writer, bits != RegionV1.error {
+            if bits & RegionV1.saving != 0, var w = writer, bits != RegionV1.error, chunkConsumed || dataSize == 0 {
                 let chunk = w.next(Int(min(pending, UInt64(section.count))))
                 writer = w
                 section.replaceSubrange(0..<chunk.count, with: chunk)
                 dataSize = UInt64(chunk.count)
+                chunkConsumed = false
             }
             return .value(Self.dataOffset)
         case (RegionV1.dataSize, 8): return .value(dataSize)

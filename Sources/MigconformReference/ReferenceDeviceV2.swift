@@ -20,6 +20,8 @@ open class ReferenceDeviceV2: MigrationDevice {
         public var seed: UInt64
         /// Whether DMA logging (features 6, 7 and 8) is implemented.
         public var dmaLogging: Bool
+        /// Whether `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12, Linux 7.1) is implemented.
+        public var precopyInfoV2 = false
 
         public init(flags: MigrationFlags = [.stopCopy, .p2p, .preCopy], stateSize: UInt64 = 4096,
                     dataSizeFeature: Bool = true, errorOnBadResume: Bool = true, preCopyShare: Double = 0.5,
@@ -70,6 +72,8 @@ open class ReferenceDeviceV2: MigrationDevice {
     public var loggingPageSize: UInt64 = DMALogging.minimumPageSize
     public var loggingRanges: [DMARange] = []
     public var dirtyPages: Set<UInt64> = []
+    /// User space opted in to the flags of `struct vfio_precopy_info` (SET of feature 12).
+    public var precopyFlagsOptIn = false
 
     public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
 
@@ -90,6 +94,7 @@ open class ReferenceDeviceV2: MigrationDevice {
             guard fds.removeValue(forKey: fd) != nil else { return .failed(.EBADF) }
             return .done
         case .precopyInfo(let fd): return precopyInfo(fd: fd)
+        case .dataFD(let fd, let call): return dataFD(fd: fd, call: call)
         case .dmaLoggingStart(let pageSize, let ranges):
             guard configuration.dmaLogging else { return .failed(.ENOTTY) }
             if let e = DMALogCore.checkStart(pageSize: pageSize, ranges: ranges) { return .failed(e) }
@@ -106,6 +111,7 @@ open class ReferenceDeviceV2: MigrationDevice {
         case .reset: resetDevice(); return .done
         case .configRead(let offset, let width): return configRead(offset: offset, width: width)
         case .disableInterrupts: return .done
+        case .access(let a): return access(a)
         case .regionRead, .regionWrite, .dataRead, .dataWrite:
             // A v2 device has no v1 migration region.
             return .failed(.EINVAL)
@@ -139,11 +145,15 @@ open class ReferenceDeviceV2: MigrationDevice {
         case DMALogging.report:
             guard configuration.dmaLogging else { return .failed(.ENOTTY) }
             ops = (true, false)
+        case DataFD.precopyInfoV2Feature where configuration.precopyInfoV2:
+            guard configuration.flags.contains(.preCopy) else { return .failed(.EINVAL) }
+            ops = (false, true)
         default: return .failed(.EINVAL)
         }
         if (get && !ops.get) || (set && !ops.set) { return .failed(.EINVAL) }
         if probe { return .done }
         if index == DMALogging.stop, set { return loggingStop() }
+        if index == DataFD.precopyInfoV2Feature, set { precopyFlagsOptIn = true; return .done }
         // START and REPORT carry user pointers, which a simulated device cannot follow.
         if index == DMALogging.start || index == DMALogging.report { return .failed(.EFAULT) }
         if !get && !set { return .failed(.EINVAL) }
@@ -391,6 +401,12 @@ open class ReferenceDeviceV2: MigrationDevice {
         let initial = session.preCopyLimit > writer.offset ? session.preCopyLimit - writer.offset : 0
         return .precopy(initialBytes: initial, dirtyBytes: 0)
     }
+
+    /// Config writes, BAR reads and interrupt triggers (see `ReferenceDataFD.swift`).
+    open func access(_ a: DeviceAccess) -> DeviceOutcome { referenceAccess(a) }
+
+    /// A system call on a data fd beyond read and write (see `ReferenceDataFD.swift`).
+    open func dataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome { referenceDataFD(fd: fd, call: call) }
 
     /// PCI config space: a fixed header, readable in every state.
     open func configRead(offset: UInt64, width: Int) -> DeviceOutcome {

@@ -75,6 +75,11 @@ enum JournalLines {
             o.number("fd", fd); o.number("count", count)
         case .write(let fd, let bytes):
             o.number("fd", fd); o.string("bytes", PlainText.hex(bytes))
+        case .access(let a):
+            o.raw("access", DeviceAccessDocument(a).json)
+        case .dataFD(let fd, let call):
+            o.number("fd", fd)
+            o.raw("call", DataFDCallDocument(call).json)
         case .close(let fd), .precopyInfo(let fd):
             o.number("fd", fd)
         case .configRead(let offset, let width):

@@ -140,7 +140,7 @@ struct OperationDocument: Codable {
 
     enum CodingKeys: String, CodingKey {
         case op, value, deviceState, state, fd, count, bytes, flags, request, payload, offset, width, field, index,
-            interrupt, pageSize, ranges, iova, length, bitmap, device
+            interrupt, pageSize, ranges, iova, length, bitmap, device, call, access
     }
 
     func encode(to encoder: Encoder) throws {
@@ -164,6 +164,10 @@ struct OperationDocument: Codable {
             try c.encode(fd, forKey: .fd); try c.encode(PlainText.hex(bytes), forKey: .bytes)
         case .close(let fd), .precopyInfo(let fd):
             try c.encode(fd, forKey: .fd)
+        case .dataFD(let fd, let call):
+            try c.encode(fd, forKey: .fd); try c.encode(DataFDCallDocument(call), forKey: .call)
+        case .access(let a):
+            try c.encode(DeviceAccessDocument(a), forKey: .access)
         case .configRead(let offset, let width):
             try c.encode(offset, forKey: .offset); try c.encode(width, forKey: .width)
         case .disableInterrupts(let index):
@@ -250,6 +254,16 @@ struct OperationDocument: Codable {
             operation = .dmaLoggingReport(iova: try c.decode(UInt64.self, forKey: .iova),
                                           length: try c.decode(UInt64.self, forKey: .length),
                                           pageSize: try c.decode(UInt64.self, forKey: .pageSize), bitmap: try hex(.bitmap))
+        case _ where kind.hasPrefix("access-"):
+            guard let a = try c.decode(DeviceAccessDocument.self, forKey: .access).access else {
+                throw DecodingError.dataCorruptedError(forKey: .access, in: c, debugDescription: "not a device access")
+            }
+            operation = .access(a)
+        case _ where kind.hasPrefix("data-fd-"):
+            guard let call = try c.decode(DataFDCallDocument.self, forKey: .call).call else {
+                throw DecodingError.dataCorruptedError(forKey: .call, in: c, debugDescription: "not a data fd call")
+            }
+            operation = .dataFD(fd: try c.decode(Int32.self, forKey: .fd), call: call)
         default:
             throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown operation '\(kind)'")
         }

@@ -54,10 +54,17 @@ public enum TranscriptFormatter {
         case .write(let fd, let b): return "write fd=\(fd) " + bytes(b, total: byteCount ?? b.count)
         case .close(let fd): return "close fd=\(fd)"
         case .precopyInfo(let fd): return "precopy-info fd=\(fd)"
+        case .dataFD(let fd, let call): return ([call.name, "fd=\(fd)"] + call.arguments).joined(separator: " ")
         case .reset: return "reset"
         case .configRead(let offset, let width):
             return "config-read offset=0x\(String(offset, radix: 16)) (\(widthName(width)))"
         case .disableInterrupts(let index): return "disable-interrupts \(interruptIndex(index))"
+        case .access(.configWrite(let offset, let width, let value)):
+            return "config-write offset=0x\(String(offset, radix: 16)) (\(widthName(width))) "
+                + "= 0x\(String(value, radix: 16))"
+        case .access(.barRead(let index, let offset, let width)):
+            return "bar-read BAR\(index) offset=0x\(String(offset, radix: 16)) (\(widthName(width)))"
+        case .access(.enableInterrupts(let index)): return "enable-interrupts \(interruptIndex(index)) (eventfd)"
         case .regionRead(let offset, let width):
             return "region-read \(regionField(offset)) (\(widthName(width)))"
         case .regionWrite(let offset, let width, let value):
@@ -98,6 +105,10 @@ public enum TranscriptFormatter {
             switch op {
             case .feature: return b.isEmpty ? "ok" : "ok payload=" + bytes(b, total: b.count)
             case .dmaLoggingReport: return "ok bitmap \(setBits(b)) of \(b.count * 8) bits set"
+            case .dataFD(_, .precopyInfo):
+                guard let i = DataFD.PrecopyInfo(b) else { return "ok " + bytes(b, total: b.count) }
+                return "ok argsz=\(i.argsz) flags=0x\(String(i.flags, radix: 16)) initial_bytes=\(i.initialBytes) "
+                    + "dirty_bytes=\(i.dirtyBytes)"
             default:
                 let n = byteCount ?? b.count
                 if n == 0 { return "ok 0 bytes (end of stream)" }
@@ -111,6 +122,8 @@ public enum TranscriptFormatter {
             case .regionRead(let offset, _): return "ok " + regionValue(offset, v)
             case .configRead: return "ok 0x\(String(v, radix: 16))"
             case .dmaLoggingStart: return "ok page_size=\(v)"
+            case .dataFD(_, .poll): return "ok revents=0x\(String(v, radix: 16))"
+            case .dataFD(_, .fdFlags), .dataFD(_, .statusFlags): return "ok flags=0x\(String(v, radix: 16))"
             default: return "ok value=\(v)"
             }
         }

@@ -60,6 +60,8 @@ struct Finding {
         case precopyInfo(PrecopyInfoCheck.Expect)
         case reservedBits(ReservedBitsCheck.Expect)
         case saveProtocol(SaveProtocolCheck.Expect)
+        case deviceAccess(DeviceAccessCheck.Expect)
+        case precopyInfoV2(PrecopyInfoV2Check.Expect)
 
         func matches(_ check: Check) -> Bool {
             switch (self, check) {
@@ -69,6 +71,8 @@ struct Finding {
             case (.precopyInfo(let e), .precopyInfo(let p)): return p.expect == e
             case (.reservedBits(let e), .reservedBits(let p)): return p.expect == e
             case (.saveProtocol(let e), .saveProtocol(let p)): return p.expect == e
+            case (.deviceAccess(let e), .deviceAccess(let p)): return p.expect == e
+            case (.precopyInfoV2(let e), .precopyInfoV2(let p)): return p.expect == e
             default: return false
             }
         }

@@ -28,7 +28,12 @@ public enum Discovery {
             }
             for f in spec.features {
                 guard let index = f.probe else { continue }
-                let outcome = try device.perform(.feature(flags: FeatureRequest.probe | FeatureRequest.get | index, payload: []))
+                // PROBE for GET, and for SET where GET is not offered (a SET-only feature such as 12).
+                let probe = FeatureRequest.probe | index
+                var outcome = try device.perform(.feature(flags: probe | FeatureRequest.get, payload: []))
+                if !outcome.succeeded {
+                    outcome = try device.perform(.feature(flags: probe | FeatureRequest.set, payload: []))
+                }
                 if outcome.succeeded { features.insert(f.name) }
             }
         }

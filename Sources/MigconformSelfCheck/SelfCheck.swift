@@ -53,7 +53,7 @@ public enum SelfCheck {
         var noisy: [String: [String]] = [:]
         var references: [String] = []
         // The reference devices: every v2 profile and v1, with no complaint at all.
-        // Every profile with DMA logging, and the fullest profile once more without it.
+        // Every profile with DMA logging and feature 12 (Linux 7.1), and the fullest once more with neither.
         if let v2 = specs[.v2] {
             var runs: [(MigrationFlags, String, Bool)] = []
             for profile in v2.profiles {
@@ -62,9 +62,12 @@ public enum SelfCheck {
                 runs.append((flags, "ref:v2?features=\(profile.features.joined(separator: ","))", true))
             }
             if let last = runs.last { runs.append((last.0, last.1 + "&dma-logging=no", false)) }
+            runs = runs.map { $0.2 ? ($0.0, $0.1 + "&precopy-info-v2=yes", true) : $0 }
             for (flags, name, logging) in runs {
                 progress?(name)
-                let device = ReferenceDeviceV2(.init(flags: flags, dmaLogging: logging))
+                var config = ReferenceDeviceV2.Configuration(flags: flags, dmaLogging: logging)
+                config.precopyInfoV2 = logging
+                let device = ReferenceDeviceV2(config)
                 // With a peer and a foreign device, except for the last run, which has neither.
                 let paired = logging
                 let peer = ReferenceDeviceV2(.init(flags: flags, dmaLogging: logging))

@@ -15,8 +15,9 @@ enum Targets {
     static let summary = """
         TARGETS:
           ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=yes|no][&error-on-bad-resume=yes|no]
-                [&dma-logging=yes|no]
-                                      the built-in reference device, v2 (default: every feature, yes, yes, yes)
+                [&dma-logging=yes|no][&precopy-info-v2=yes|no]
+                                      the built-in reference device, v2 (default: every feature, yes, yes, yes, no;
+                                      precopy-info-v2: feature 12 of Linux 7.1)
           ref:v1[?state-size=SIZE]    the built-in reference device, v1 region protocol
           fault:NAME[?features=...][&state-size=SIZE]
                                       a reference device with one deliberate fault (list: migconform faults);
@@ -105,7 +106,7 @@ enum Targets {
     }
 
     /// The keys each reference device takes, with the values each allows.
-    static let v2Keys = ["features", "state-size", "data-size", "error-on-bad-resume", "dma-logging"]
+    static let v2Keys = ["features", "state-size", "data-size", "error-on-bad-resume", "dma-logging", "precopy-info-v2"]
     static let v1Keys = ["state-size"]
     static let featureNames = ["stop-copy", "p2p", "pre-copy"]
 
@@ -179,6 +180,7 @@ enum Targets {
             case "data-size": config.dataSizeFeature = try yesNo(value, key: key, uri: uri)
             case "error-on-bad-resume": config.errorOnBadResume = try yesNo(value, key: key, uri: uri)
             case "dma-logging": config.dmaLogging = try yesNo(value, key: key, uri: uri)
+            case "precopy-info-v2": config.precopyInfoV2 = try yesNo(value, key: key, uri: uri)
             default: throw unknownKey(key, uri: uri, keys: v2Keys)
             }
         }

@@ -35,7 +35,7 @@ import sys
 import time
 from collections import deque
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # enum vfio_device_mig_state
 ERROR, STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P = range(8)
@@ -322,6 +322,32 @@ class Device:
             raise Fail("EINVAL")
         return max(0, s.offered - s.pos), 0
 
+    def data_fd(self, call, req):
+        """A system call on a data fd: close-on-exec, one direction, a stream, poll, ioctls."""
+        s = self.session(need(req, "fd"))
+        if call == "fd-flags":
+            return {"result": "value", "value": 1}                    # FD_CLOEXEC
+        if call == "status-flags":
+            return {"result": "value", "value": 0 if s.saving else 1}  # O_RDONLY / O_WRONLY
+        if call in ("seek", "pread", "pwrite"):
+            raise Fail("ESPIPE")
+        if call == "poll":
+            if not s.saving:
+                return {"result": "value", "value": 4}                # POLLOUT
+            idle = s.live and self.state in (PRE_COPY, PRE_COPY_P2P) and s.pos >= s.offered
+            return {"result": "value", "value": 0 if idle else 1}     # POLLIN
+        if call == "precopy-info":
+            if not s.saving:
+                raise Fail("ENOTTY")
+            argsz, flags = need(req, "argsz"), need(req, "flags")
+            if argsz < 24:
+                raise Fail("EINVAL")
+            initial, dirty = self.precopy_info(s.fd)
+            return {"result": "bytes", "data": b64(struct.pack("<IIQQ", argsz, flags, initial, dirty))}
+        if call == "ioctl":
+            raise Fail("ENOTTY")
+        raise BadRequest("unknown op 'data-fd-%s'" % (call,))
+
     def stop_copy_length(self):
         return HEADER.size + len(self.blob) + DIGEST
 
@@ -517,6 +543,25 @@ def handle(dev, req):
             out = dev.log_report(need(req, "iova"), need(req, "length"), need(req, "page_size"),
                                  need(req, "bitmap", bytes))
             return {"result": "bytes", "data": b64(out)}
+        if op == "access-config-write":
+            offset, width = need(req, "offset"), need(req, "width")
+            need(req, "value")
+            if width not in (1, 2, 4) or offset + width > 256:
+                raise Fail("EINVAL")
+            return {"result": "done"}         # the fixed header ignores writes
+        if op == "access-bar-read":
+            index, offset, width = need(req, "index"), need(req, "offset"), need(req, "width")
+            if index != 0:
+                raise Fail("ENXIO")           # one BAR, 4 KiB of zeros
+            if width not in (1, 2, 4) or offset + width > 4096:
+                raise Fail("EINVAL")
+            return {"result": "value", "value": 0}
+        if op == "access-enable-interrupts":
+            if not 0 <= need(req, "index") < VFIO_PCI_NUM_IRQS:
+                raise Fail("EINVAL")
+            return {"result": "done"}
+        if op.startswith("data-fd-"):
+            return dev.data_fd(op[len("data-fd-"):], req)
         if op in ("region-read", "region-write", "data-read", "data-write"):
             raise Fail("EINVAL")        # a v2 device has no v1 migration region
         raise BadRequest("unknown op %r" % (op,))

@@ -88,9 +88,16 @@ struct AdapterCodecTests {
         .write(fd: 101, bytes: Array(0...255)), .write(fd: 101, bytes: []),
         .close(fd: 7),
         .precopyInfo(fd: 102),
+        .dataFD(fd: 103, call: .fdFlags), .dataFD(fd: 103, call: .statusFlags), .dataFD(fd: 103, call: .poll),
+        .dataFD(fd: 103, call: .seek(offset: -1)), .dataFD(fd: 103, call: .pread(count: 16, offset: Int64.max)),
+        .dataFD(fd: 103, call: .pwrite(bytes: [1, 2, 3], offset: 0)),
+        .dataFD(fd: 103, call: .precopyInfo(argsz: 20, flags: UInt32.max)),
+        .dataFD(fd: 103, call: .ioctl(request: DataFD.unknownIoctl)),
         .reset,
         .configRead(offset: 0, width: 2),
         .disableInterrupts(index: 0),
+        .access(.configWrite(offset: 4, width: 2, value: 0x0106)), .access(.barRead(index: 5, offset: 8, width: 4)),
+        .access(.enableInterrupts(index: 1)),
         .regionRead(offset: 8, width: 8),
         .regionWrite(offset: 0, width: 4, value: UInt64.max),
         .dataRead(offset: 4096, count: 512),
@@ -104,9 +111,9 @@ struct AdapterCodecTests {
     ]
 
     @Test func everyOperationHasARequestName() {
-        // One codec case per DeviceOperation case, named as the operation's kind.
+        // One codec case per DeviceOperation case (and per data fd call), named as the operation's kind.
         let kinds = Set(Self.operations.map(\.kind))
-        #expect(kinds.count == 16)
+        #expect(kinds.count == 16 + DataFDCall.names.count + DeviceAccess.names.count)
         for op in Self.operations {
             #expect(AdapterRequest.operation(op).name == op.kind)
         }
@@ -222,7 +229,7 @@ struct AdapterExecTests {
         let viaAdapter = try TestSupport.run(TestSupport.v2, device, target: "exec")
         device.shutdown()
         #expect(device.identity.driver == "migconform-reference")
-        #expect(device.identity.extra["adapter-protocol"] == "1")
+        #expect(device.identity.extra["adapter-protocol"] == "2")
         #expect(direct.cases.map(\.id) == viaAdapter.cases.map(\.id))
         for (a, b) in zip(direct.cases, viaAdapter.cases) {
             #expect(a.verdict == b.verdict, "\(a.id): \(a.verdict.rawValue) directly, \(b.verdict.rawValue) through the adapter: \(b.message)")
@@ -241,6 +248,22 @@ struct AdapterExecTests {
         #expect(report.run.device.driver == "pyadapter")
         #expect(report.run.migrationFlags == 7)
         #expect(device.restarts == 0)
+    }
+
+    @Test(.enabled(if: hasPython, "python3 is not on the PATH"))
+    func anAdapterOfVersionOneCannotDoDataFDCalls() throws {
+        let v1 = AdapterFixtures.temporaryPath("adapter-v1.py")
+        defer { try? FileManager.default.removeItem(at: v1) }
+        let text = try String(contentsOfFile: AdapterFixtures.pythonAdapter, encoding: .utf8)
+        try text.replacingOccurrences(of: "PROTOCOL_VERSION = 2", with: "PROTOCOL_VERSION = 1")
+            .write(to: v1, atomically: true, encoding: .utf8)
+        let device = try ExecDevice(command: "'\(AdapterFixtures.python!)' '\(v1.path)'")
+        #expect(try device.perform(.dataFD(fd: 0, call: .poll)) == .failed(.ENOSYS))
+        let report = try TestSupport.run(TestSupport.v2, device)
+        device.shutdown()
+        #expect(report.summary.conformant)
+        let poll = try #require(report.cases.first { $0.id == "V2-POLL-AT-END" })
+        #expect(poll.verdict == .notApplicable)
     }
 
     @Test(.enabled(if: hasPython, "python3 is not on the PATH"), arguments: ["stop-copy", "stop-copy,p2p", "stop-copy,pre-copy"])
@@ -344,7 +367,8 @@ struct AdapterExecTests {
             ("echo hello there", ExecDeadlines(), "malformed response"),
             ("echo oops >&2; exit 7", ExecDeadlines(), "exited with status 7"),
             ("sleep 30", ExecDeadlines(hello: 0.5), "no answer within 0.5 s"),
-            (#"read l; echo '{"id":0,"result":"hello","protocol":2,"generation":"v2"}'"#, ExecDeadlines(), "protocol version 2"),
+            (#"read l; echo '{"id":0,"result":"hello","protocol":3,"generation":"v2"}'"#, ExecDeadlines(),
+             "protocol version 3"),
             ("/nonexistent/adapter", ExecDeadlines(), "exited with status 127"),
         ]
         for (command, deadlines, expected) in cases {

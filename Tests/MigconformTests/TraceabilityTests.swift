@@ -129,8 +129,9 @@ struct TraceabilityTests {
         #expect(Set(core).isSuperset(of: ["V2-FEAT-SET-MIGRATION-REJECTED", "V2-FEAT-PROBE-MIGRATION-SET",
                                           "V2-FEAT-GET-SET-EXCLUSIVE", "V2-FEAT-UNDEFINED-FLAG-BITS",
                                           "V2-FEAT-SHORT-PAYLOAD", "V2-DATA-SIZE-SET-REJECTED"]))
-        // Only feature calls the core answers before the driver; never a state-machine rule.
-        #expect(TestSupport.v2.rules.filter { $0.tests == "core" }.allSatisfy { $0.check.kind == .feature })
+        // Only feature calls the core answers before the driver, and the fd it allocates; never a state-machine rule.
+        #expect(TestSupport.v2.rules.filter { $0.tests == "core" }
+                    .allSatisfy { [.feature, .dataFD].contains($0.check.kind) })
         let rule = try #require(TestSupport.v2.rules.first { $0.id == "V2-FEAT-SHORT-PAYLOAD" })
         #expect(rule.citeLine.contains("tests the kernel's VFIO core, not the driver"))
         #expect(rule.citeLine.contains("sentence v2.feature.9"))
@@ -147,11 +148,12 @@ struct TraceabilityTests {
     @Test func levelsFollowTheText() throws {
         func level(_ id: String) -> Level? { (TestSupport.v1.rules + TestSupport.v2.rules).first { $0.id == id }?.level }
         for id in ["V1-RESERVED-BITS-PRESERVED", "V1-RESERVED-BITS-IGNORED", "V1-PENDING-NO-SIDE-EFFECT",
-                   "V1-RESUME-FAILED-STATE", "V1-RESUME-FAILED-STATE-11X"] {
+                   "V1-RESUME-FAILED-STATE", "V1-RESUME-FAILED-STATE-11X", "V1-REGION-NATIVE-WIDTH",
+                   "V1-SAVE-FIELDS-REPEATABLE"] {
             #expect(level(id) == .should, "\(id)")
         }
         #expect(level("V1-STOP-COPY-DRAINS") == .must)
-        #expect(TestSupport.v1.rules.count == 25)
+        #expect(TestSupport.v1.rules.count == 27)
         let reject = try #require(TestSupport.v1.rules.first { $0.id == "V1-REJECT-101" })
         #expect(reject.cite.sentences.first == "s001.7")
     }

@@ -11,4 +11,6 @@ struct cvfio_header_fact {
 };
 /* The header's numbers the suite also writes down (none without the header); *count is set to how many. */
 const struct cvfio_header_fact *cvfio_header_facts(int *count);
+/* eventfd(0, EFD_CLOEXEC), which the Swift Glibc module does not export; -1 with errno set on failure. */
+int cvfio_eventfd(void);
 #endif

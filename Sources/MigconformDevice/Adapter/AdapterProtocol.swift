@@ -4,7 +4,10 @@ import Foundation
 /// `Specs/ADAPTER.md` is the reference for adapter authors; this file is its implementation.
 public enum AdapterProtocol {
     /// The protocol version this build speaks. A `hello` response must carry the same number.
-    public static let version = 1
+    public static let version = 2
+    /// The versions a client accepts in `hello`: an adapter of version 1 knows no `data-fd-*` request, and the
+    /// client answers those itself with ENOSYS (the device cannot perform them).
+    public static let accepted: ClosedRange<Int> = 1...2
     /// The longest line either side accepts (a 64 MiB write encodes to about 90 MB of base64).
     public static let maxLineBytes = 256 << 20
     /// The most bytes a `read` or `data-read` may ask for: its answer, in base64, then fits in one line.
@@ -86,6 +89,10 @@ public enum AdapterCodec {
             case .read(let fd, let count): m += [("fd", .int(fd)), ("count", .int(count))]
             case .write(let fd, let bytes): m += [("fd", .int(fd)), ("data", base64(bytes))]
             case .close(let fd), .precopyInfo(let fd): m += [("fd", .int(fd))]
+            case .access(let a): m += a.numbers.map { ($0.0, .int($0.1)) }
+            case .dataFD(let fd, let call):
+                m += [("fd", .int(fd))] + call.numbers.map { ($0.0, .int($0.1)) }
+                if let b = call.payload { m.append(("data", base64(b))) }
             case .configRead(let offset, let width), .regionRead(let offset, let width):
                 m += [("offset", .int(offset)), ("width", .int(width))]
             case .disableInterrupts(let index): m += [("index", .int(index))]
@@ -146,6 +153,21 @@ public enum AdapterCodec {
             }
             request = .operation(.dmaLoggingReport(iova: try f.int("iova"), length: try f.int("length"),
                                                    pageSize: try f.int("page_size"), bitmap: bitmap))
+        case _ where op.hasPrefix("access-"):
+            let name = String(op.dropFirst("access-".count))
+            guard DeviceAccess.names.contains(name) else { throw AdapterProtocolError("unknown op '\(op)'") }
+            guard let a = DeviceAccess(name: name, number: { o[$0]?.integer(UInt64.self) }) else {
+                throw AdapterProtocolError("request '\(op)' lacks an argument or has one out of range")
+            }
+            request = .operation(.access(a))
+        case _ where op.hasPrefix("data-fd-"):
+            let name = String(op.dropFirst("data-fd-".count))
+            guard DataFDCall.names.contains(name) else { throw AdapterProtocolError("unknown op '\(op)'") }
+            let payload = name == "pwrite" ? try f.bytes("data") : nil
+            guard let call = DataFDCall(name: name, number: { o[$0]?.integer(Int64.self) }, payload: payload) else {
+                throw AdapterProtocolError("request '\(op)' lacks an argument or has one out of range")
+            }
+            request = .operation(.dataFD(fd: try f.int("fd"), call: call))
         default: throw AdapterProtocolError("unknown op '\(op)'")
         }
         return (id, request)

@@ -38,6 +38,21 @@ public enum AnswerJudge {
             guard (1...8).contains(width) else { return nil }
             return width == 8 || v >> (8 * UInt64(width)) == 0 ? nil
                 : "the value \(v), which does not fit in the \(width) bytes read"
+        case (.access(.barRead(_, _, let width)), .value(let v)):
+            return width >= 8 || v >> (8 * UInt64(max(width, 0))) == 0 ? nil
+                : "the value \(v), which does not fit in the \(width) bytes read"
+        case (.access(.configWrite), .done), (.access(.enableInterrupts), .done):
+            return nil
+        case (.dataFD(_, .pread(let count, _)), .bytes(let b)):
+            return b.count <= count ? nil : "\(b.count) bytes, more than the \(count) asked for"
+        case (.dataFD(_, .precopyInfo), .bytes(let b)):
+            return b.count == 24 ? nil : "\(b.count) bytes, where struct vfio_precopy_info has 24"
+        case (.dataFD(_, .pwrite(let bytes, _)), .value(let n)):
+            return n <= UInt64(bytes.count) ? nil : "\(n) bytes written, more than the \(bytes.count) given"
+        case (.dataFD(_, let call), .value):
+            if case .pread = call { break }
+            if case .precopyInfo = call { break }
+            return nil
         case (.dataRead(_, let count), .bytes(let b)):
             return b.count <= max(count, 0) ? nil : "\(b.count) bytes, more than the \(count) asked for"
         default:
@@ -56,6 +71,11 @@ public enum AnswerJudge {
         case .read, .dataRead: return "bytes"
         case .write: return "value (the bytes written)"
         case .precopyInfo: return "precopy"
+        case .access(.barRead): return "value"
+        case .access: return "done"
+        case .dataFD(_, .pread): return "bytes"
+        case .dataFD(_, .precopyInfo): return "bytes (24)"
+        case .dataFD: return "value"
         case .feature: return "done or bytes"
         case .dataWrite: return "done or value (the bytes written)"
         case .close, .reset, .disableInterrupts, .regionWrite, .dmaLoggingStop: return "done"

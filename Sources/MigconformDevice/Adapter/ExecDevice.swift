@@ -57,6 +57,8 @@ public final class ExecDevice: MigrationDevice {
     private var inFlight: AdapterProcess?
     private let lock = NSLock()
     private var killRequested = false
+    /// The protocol version the adapter answered `hello` with.
+    private var adapterVersion = AdapterProtocol.version
     /// Set by ``shutdown()``: no operation, and no restart, after it.
     private var closed = false
 
@@ -70,6 +72,7 @@ public final class ExecDevice: MigrationDevice {
         self.process = process
         self.generation = hello.generation
         self.identity = ExecDevice.decorate(hello, command: command)
+        self.adapterVersion = hello.protocolVersion
         if generation == .v1 { try confirmV1() }
     }
 
@@ -126,7 +129,7 @@ public final class ExecDevice: MigrationDevice {
             guard decoded.id == firstID else { throw fail("got a response with id \(decoded.id.map(String.init) ?? "missing"), not \(firstID)") }
             switch decoded.response {
             case .hello(let h):
-                guard h.protocolVersion == AdapterProtocol.version else {
+                guard AdapterProtocol.accepted.contains(h.protocolVersion) else {
                     throw fail("answered with protocol version \(h.protocolVersion); this migconform speaks version \(AdapterProtocol.version)")
                 }
                 return (process, h)
@@ -162,6 +165,9 @@ public final class ExecDevice: MigrationDevice {
     // MARK: - Operations
 
     public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        // A version-1 adapter knows no data fd calls: the device cannot perform them.
+        if case .dataFD = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
+        if case .access = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
         let id = nextID
         nextID += 1
         let name = "\(ExecDevice.describe(operation)) (id \(id))"

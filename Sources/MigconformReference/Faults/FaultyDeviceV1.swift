@@ -24,6 +24,8 @@ public enum V1Fault: String, CaseIterable, Sendable {
     case drifts = "v1-drifts"
     case errorAfterSuccess = "v1-error-after-success"
     case configDead = "v1-config-dead"
+    case narrowAccessAccepted = "v1-narrow-access-accepted"
+    case dataOffsetAdvances = "v1-data-offset-advances"
 }
 
 /// The reference v1 device with exactly one behaviour broken.
@@ -73,6 +75,13 @@ public final class FaultyDeviceV1: ReferenceDeviceV1 {
                 pendingReads += 1
                 return .value(p > pendingReads ? p - pendingReads : p)
             }
+        case (.narrowAccessAccepted, RegionV1.deviceState) where width != 4:
+            // Any width: the low bytes of the word.
+            guard case .value(let v) = super.regionRead(offset: offset, width: 4) else { return .failed(.EIO) }
+            return .value(width >= 8 ? v : v & ((1 << (8 * UInt64(max(width, 0)))) - 1))
+        case (.dataOffsetAdvances, RegionV1.dataOffset):
+            chunkConsumed = true   // every read moves on to the next buffer
+            return super.regionRead(offset: offset, width: width)
         case (.dataOffsetZero, RegionV1.dataOffset):
             _ = super.regionRead(offset: offset, width: width)
             return .value(0)

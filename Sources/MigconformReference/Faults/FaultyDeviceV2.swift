@@ -33,7 +33,20 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     public init(_ fault: V2Fault, _ configuration: Configuration = Configuration()) {
         self.fault = fault
+        var configuration = configuration
+        if fault.hasPrecopyInfoV2 { configuration.precopyInfoV2 = true }
         super.init(configuration)
+    }
+
+    public override func dataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome { faultyDataFD(fd: fd, call: call) }
+
+    public override func access(_ a: DeviceAccess) -> DeviceOutcome {
+        switch (fault, a) {
+        case (.configWriteRefusedInStop, .configWrite) where state == .stop: return .failed(.EIO)
+        case (.interruptTriggerRefusedInStop, .enableInterrupts) where state == .stop: return .failed(.EIO)
+        case (.barDeadInRunning, .barRead) where state == .running: return .failed(.EIO)
+        default: return super.access(a)
+        }
     }
 
     public override var identity: DeviceIdentity {
@@ -186,6 +199,13 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return super.feature(flags: flags, payload: [UInt8](repeating: 0, count: 8))
         case .dmaLogProbePartial where index == DMALogging.stop && probe:
             return .failed(.ENOTTY)
+        case .precopyV2GetAccepted where index == DataFD.precopyInfoV2Feature && get:
+            return probe ? .done : .bytes([UInt8](repeating: 0, count: payload.count))
+        case .precopyV2SetFails where index == DataFD.precopyInfoV2Feature && set && !probe:
+            return .failed(.EINVAL)
+        case .precopyV2WithoutPreCopy where index == DataFD.precopyInfoV2Feature && set:
+            precopyFlagsOptIn = !probe || precopyFlagsOptIn
+            return .done
         default:
             return super.feature(flags: flags, payload: payload)
         }
@@ -360,6 +380,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     public override func precopyInfo(fd: Int32) -> DeviceOutcome {
         switch fault {
         case .noPrecopyInfo: return .failed(.EINVAL)
+        case .precopyInfoOnResumeFD where fds[fd]?.direction == .resume: return .precopy(initialBytes: 0, dirtyBytes: 0)
         case .precopyInfoInStopCopy where state == .stopCopy: return .precopy(initialBytes: 0, dirtyBytes: 0)
         case .precopyInfoFailsInP2P where state == .preCopyP2P: return .failed(.EINVAL)
         case .precopyDirtyAtStart, .precopyDirtyAtEnd:

@@ -1,5 +1,10 @@
 /// The ways ``FaultyDeviceV2`` can break the v2 uAPI, one per value.
 public enum V2Fault: String, CaseIterable, Sendable {
+    /// Faults of feature 12 (Linux 7.1): their device implements it, so that the rules about it apply.
+    public var hasPrecopyInfoV2: Bool {
+        [.precopyV2GetAccepted, .precopyV2SetFails, .precopyV2FlagsEchoed, .precopyV2WithoutPreCopy].contains(self)
+    }
+
     case migrationGetFails = "migration-get-fails"
     case noStopCopyFlag = "no-stop-copy-flag"
     case undefinedFlagBit = "undefined-flag-bit"
@@ -76,6 +81,21 @@ public enum V2Fault: String, CaseIterable, Sendable {
     case resumesOnlyOwnStream = "resumes-only-own-stream"
     case p2pBlockedBySibling = "p2p-blocked-by-sibling"
     case loadsForeignStream = "loads-foreign-stream"
+    case dataFDNotCloseOnExec = "data-fd-not-close-on-exec"
+    case dataFDReadWrite = "data-fd-read-write"
+    case dataFDSeekable = "data-fd-seekable"
+    case dataFDAcceptsUnknownIoctl = "data-fd-accepts-unknown-ioctl"
+    case precopyInfoOnResumeFD = "precopy-info-on-resume-fd"
+    case precopyInfoShortArgszAccepted = "precopy-info-short-argsz-accepted"
+    case pollNotReadableAtEnd = "poll-not-readable-at-end"
+    case pollReadableWhenIdle = "poll-readable-when-idle"
+    case precopyV2GetAccepted = "precopy-v2-get-accepted"
+    case precopyV2SetFails = "precopy-v2-set-fails"
+    case precopyV2FlagsEchoed = "precopy-v2-flags-echoed"
+    case precopyV2WithoutPreCopy = "precopy-v2-without-pre-copy"
+    case configWriteRefusedInStop = "config-write-refused-in-stop"
+    case interruptTriggerRefusedInStop = "interrupt-trigger-refused-in-stop"
+    case barDeadInRunning = "bar-dead-in-running"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"

@@ -6,6 +6,7 @@ enum AccessChecks {
     static func deviceAccess(_ ctx: CaseContext, _ p: DeviceAccessCheck) throws -> CheckOutcome {
         guard let s = ctx.testCase.from else { return .blocked("case has no state") }
         try ctx.enter(s)
+        if let outcome = try DeviceAccessChecks.run(ctx, p, in: s) { return outcome }
         if p.expect == .configRead {
             let outcome = try ctx.op(.configRead(offset: 0, width: 2))
             guard case .value(let vendor) = outcome else {

@@ -26,6 +26,9 @@ enum CheckExecutor {
         case .deviceAccess(let p): return try AccessChecks.deviceAccess(ctx, p)
         case .dmaLogging(let p): return try DMALoggingChecks.run(ctx, p)
         case .peer(let p): return try PeerChecks.run(ctx, p)
+        case .dataFD(let p): return try DataFDChecks.run(ctx, p)
+        case .precopyInfoV2(let p): return try PrecopyInfoV2Checks.run(ctx, p)
+        case .regionAccess(let p): return try V1RegionChecks.run(ctx, p)
         case .hostHealth: return .blocked("host health is judged by the runner at the end of the run")
         }
     }

@@ -4,7 +4,8 @@
 /// `device-access`: access that must keep working in given states.
 public struct DeviceAccessCheck: CheckParameters {
     public enum Expect: String, Sendable, CaseIterable {
-        case configRead = "config-read", interruptsDisable = "interrupts-disable"
+        case configRead = "config-read", interruptsDisable = "interrupts-disable", configWrite = "config-write"
+        case barRead = "bar-read", interruptsEnable = "interrupts-enable"
     }
     public var expect: Expect
     /// State names, or `every-settable-state` (the default).

@@ -52,6 +52,13 @@ public enum CheckKind: String, Sendable, CaseIterable {
     /// Two devices: the stream of the device under test resumed on a peer of the same kind, the order user space
     /// follows with several devices, and a stream from a foreign device offered to the device under test.
     case peer
+    /// The data fd as a file: close-on-exec, access mode, no seeking, ioctls it refuses, `poll` at the ends of the
+    /// stream, two saves from STOP compared.
+    case dataFD = "data-fd"
+    /// `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12, Linux 7.1) and the flags of `struct vfio_precopy_info`.
+    case precopyInfoV2 = "precopy-info-v2"
+    /// v1: the fields of the migration region at their native width only; data_offset and data_size read twice.
+    case regionAccess = "region-access"
 
     /// The kind's parameter type.
     public var parametersType: any CheckParameters.Type {
@@ -78,6 +85,9 @@ public enum CheckKind: String, Sendable, CaseIterable {
         case .hostHealth: return HostHealthCheck.self
         case .dmaLogging: return DMALoggingCheck.self
         case .peer: return PeerCheck.self
+        case .dataFD: return DataFDCheck.self
+        case .precopyInfoV2: return PrecopyInfoV2Check.self
+        case .regionAccess: return RegionAccessCheck.self
         }
     }
 
@@ -109,6 +119,9 @@ public enum CheckKind: String, Sendable, CaseIterable {
         case .hostHealth: return .hostHealth(try HostHealthCheck(arguments))
         case .dmaLogging: return .dmaLogging(try DMALoggingCheck(arguments))
         case .peer: return .peer(try PeerCheck(arguments))
+        case .dataFD: return .dataFD(try DataFDCheck(arguments))
+        case .precopyInfoV2: return .precopyInfoV2(try PrecopyInfoV2Check(arguments))
+        case .regionAccess: return .regionAccess(try RegionAccessCheck(arguments))
         }
     }
 }
@@ -137,6 +150,9 @@ public enum Check: Sendable, Equatable {
     case hostHealth(HostHealthCheck)
     case dmaLogging(DMALoggingCheck)
     case peer(PeerCheck)
+    case dataFD(DataFDCheck)
+    case precopyInfoV2(PrecopyInfoV2Check)
+    case regionAccess(RegionAccessCheck)
 
     /// The parameters, as the kind-independent facts they state.
     public var parameters: any CheckParameters {
@@ -163,6 +179,9 @@ public enum Check: Sendable, Equatable {
         case .hostHealth(let p): return p
         case .dmaLogging(let p): return p
         case .peer(let p): return p
+        case .dataFD(let p): return p
+        case .precopyInfoV2(let p): return p
+        case .regionAccess(let p): return p
         }
     }
 

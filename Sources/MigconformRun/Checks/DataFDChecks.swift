@@ -1,0 +1,189 @@
+import MigconformDevice
+import MigconformSpec
+
+/// The data fd as a file: close-on-exec, its access mode, no seeking, ioctls it must refuse, `poll` at the ends of
+/// the stream, and two saves from STOP compared.
+enum DataFDChecks {
+    /// ENOSYS from a device boundary: the device cannot perform the call (an adapter of protocol version 1).
+    static func unsupported(_ outcome: DeviceOutcome, _ what: String) -> CheckOutcome? {
+        outcome.errno == .ENOSYS ? .notApplicable("the target cannot perform \(what) (it answered ENOSYS)") : nil
+    }
+
+    static func run(_ ctx: CaseContext, _ p: DataFDCheck) throws -> CheckOutcome {
+        switch p.expect {
+        case .shortArgsz: return try shortArgsz(ctx)
+        case .pollAtEnd: return try pollAtEnd(ctx)
+        case .pollAtTemporaryEnd: return try pollAtTemporaryEnd(ctx)
+        case .saveRepeatable: return try saveRepeatable(ctx)
+        case .closeOnExec, .accessMode, .notSeekable, .unknownIoctl, .precopyInfoRefused: break
+        }
+        guard let state = ctx.testCase.from else { return .blocked("case has no state") }
+        guard let fd = try ctx.enter(state, fresh: true), fd >= 0 else {
+            throw Blocked(reason: "entering \(state) gave no data fd",
+                          cause: .check(.arc(.dataFD), to: state))
+        }
+        let saving = state != (try? ctx.role("resume"))
+        switch p.expect {
+        case .closeOnExec:
+            let out = try ctx.op(.dataFD(fd: fd, call: .fdFlags))
+            if let na = unsupported(out, "fcntl(F_GETFD)") { return na }
+            guard case .value(let flags) = out else {
+                throw Blocked(reason: "fcntl(F_GETFD) failed with \(describe(out))")
+            }
+            if flags & DataFD.closeOnExec != 0 { return .pass("the data fd of \(state) is close-on-exec") }
+            return .violated(expected: "FD_CLOEXEC set", actual: "fd flags 0x\(String(flags, radix: 16))",
+                             message: "the data fd of \(state) is not close-on-exec")
+        case .accessMode:
+            let out = try ctx.op(.dataFD(fd: fd, call: .statusFlags))
+            if let na = unsupported(out, "fcntl(F_GETFL)") { return na }
+            guard case .value(let flags) = out else {
+                throw Blocked(reason: "fcntl(F_GETFL) failed with \(describe(out))")
+            }
+            let mode = flags & DataFD.accessMode
+            let want = saving ? DataFD.readOnly : DataFD.writeOnly
+            let names = [DataFD.readOnly: "O_RDONLY", DataFD.writeOnly: "O_WRONLY", 2: "O_RDWR"]
+            if mode == want { return .pass("the data fd of \(state) is \(names[want]!)") }
+            return .violated(expected: names[want]!, actual: names[mode] ?? "access mode \(mode)",
+                             message: "the \(saving ? "saving" : "resuming") fd of \(state) is not "
+                                 + (saving ? "read-only" : "write-only"))
+        case .notSeekable:
+            let calls: [DataFDCall] = [.seek(offset: 0), .pread(count: 16, offset: 0),
+                                       .pwrite(bytes: [UInt8](repeating: 0x5a, count: 16), offset: 0)]
+            var seen: [String] = []
+            for call in calls {
+                let out = try ctx.op(.dataFD(fd: fd, call: call))
+                if let na = unsupported(out, call.name) { return na }
+                guard let e = out.errno else {
+                    return .violated(expected: "\(call.name) fails with \(ctx.acceptText)", actual: describe(out),
+                                     message: "\(call.name) on the data fd of \(state) succeeded: the fd is a stream")
+                }
+                guard ctx.acceptable(e) else {
+                    return .violated(expected: "\(call.name) fails with \(ctx.acceptText)", actual: e.name,
+                                     message: "\(call.name) on the data fd of \(state) failed with an unexpected errno")
+                }
+                seen.append("\(call.name) \(e)")
+            }
+            return .pass("on the data fd of \(state): " + seen.joined(separator: ", "))
+        case .unknownIoctl:
+            let out = try ctx.op(.dataFD(fd: fd, call: .ioctl(request: DataFD.unknownIoctl)))
+            if let na = unsupported(out, "an ioctl") { return na }
+            return ctx.refusal(out, "an unknown ioctl on the data fd of \(state)",
+                               ifAccepted: "the data fd of \(state) accepted an ioctl no kernel defines")
+        case .precopyInfoRefused:
+            let out = try ctx.op(.precopyInfo(fd: fd))
+            return ctx.refusal(out, "VFIO_MIG_GET_PRECOPY_INFO on the data fd of \(state)",
+                               ifAccepted: "VFIO_MIG_GET_PRECOPY_INFO answered on the data fd of \(state)")
+        case .shortArgsz, .pollAtEnd, .pollAtTemporaryEnd, .saveRepeatable:
+            return .blocked("\(p.expect.rawValue) runs before the data fd of \(state) is opened")
+        }
+    }
+
+    /// PRECOPY_INFO whose argsz is 4 bytes short of the structure fails.
+    static func shortArgsz(_ ctx: CaseContext) throws -> CheckOutcome {
+        let pre = try ctx.role("pre-copy")
+        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
+            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
+        }
+        let full = try ctx.op(.dataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize, flags: 0)))
+        if let na = unsupported(full, "VFIO_MIG_GET_PRECOPY_INFO with a chosen argsz") { return na }
+        guard full.succeeded else {
+            throw Blocked(reason: "PRECOPY_INFO with a full argsz failed with \(describe(full))",
+                          cause: .check(.precopyInfo(.supported)))
+        }
+        let short = try ctx.op(.dataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize - 4, flags: 0)))
+        return ctx.refusal(short, "PRECOPY_INFO with argsz \(DataFD.precopyInfoSize - 4)",
+                           ifAccepted: "PRECOPY_INFO accepted an argsz shorter than struct vfio_precopy_info")
+    }
+
+    /// At the permanent end of the STOP_COPY stream, poll reports the fd readable at once.
+    static func pollAtEnd(_ ctx: CaseContext) throws -> CheckOutcome {
+        let save = try ctx.role("save")
+        guard let fd = try ctx.enter(save, fresh: true), fd >= 0 else {
+            throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc(.dataFD), to: save))
+        }
+        let sink = SavedStream.counting()
+        let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
+        guard case .bytes(let b) = end, b.isEmpty else {
+            throw Blocked(reason: "the \(save) stream did not end: \(describe(end))", cause: .streamEnd)
+        }
+        let out = try ctx.op(.dataFD(fd: fd, call: .poll))
+        if let na = unsupported(out, "poll") { return na }
+        guard case .value(let revents) = out else { throw Blocked(reason: "poll failed with \(describe(out))") }
+        if revents & DataFD.pollIn != 0 {
+            return .pass("after \(sink.count) bytes and the end of stream, poll reports readable (revents 0x"
+                         + String(revents, radix: 16) + ")")
+        }
+        return .violated(expected: "POLLIN at once", actual: "revents 0x\(String(revents, radix: 16))",
+                         message: "at the permanent end of the \(save) stream poll does not report readable")
+    }
+
+    /// At the temporary end of the pre-copy stream of an idle device, poll does not report readable: user space
+    /// can wait for more data with it.
+    static func pollAtTemporaryEnd(_ ctx: CaseContext) throws -> CheckOutcome {
+        let pre = try ctx.role("pre-copy")
+        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
+            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
+        }
+        let sink = SavedStream.counting()
+        let end = try ctx.drain(fd: fd, stopAtENOMSG: true, into: sink)
+        guard end.errno == .ENOMSG || end == .bytes([]) else {
+            throw Blocked(reason: "the \(pre) stream did not reach its temporary end: \(describe(end))")
+        }
+        let out = try ctx.op(.dataFD(fd: fd, call: .poll))
+        if let na = unsupported(out, "poll") { return na }
+        guard case .value(let revents) = out else { throw Blocked(reason: "poll failed with \(describe(out))") }
+        let after = end.errno == .ENOMSG ? "ENOMSG" : "a read of 0 bytes"
+        if revents & DataFD.pollIn == 0 {
+            return .pass("after \(sink.count) bytes and \(after), poll reports nothing to read (revents 0x"
+                         + String(revents, radix: 16) + ")")
+        }
+        let again = try ctx.op(.read(fd: fd, count: 4096))
+        if case .bytes(let b) = again, !b.isEmpty {
+            return .pass("poll reported readable after \(after), and new data followed (\(b.count) bytes)")
+        }
+        return .violated(expected: "no POLLIN while the device has no new data",
+                         actual: "revents 0x\(String(revents, radix: 16)), then a read gave \(describe(again))",
+                         message: "at the temporary end of the \(pre) stream poll reports readable with nothing to "
+                             + "read, so user space cannot wait for more data with it")
+    }
+
+    /// Two saves from STOP, with nothing between them but STOP_COPY -> STOP -> STOP_COPY, give the same bytes.
+    static func saveRepeatable(_ ctx: CaseContext) throws -> CheckOutcome {
+        let save = try ctx.role("save")
+        let stop = try ctx.role("resume-exit")
+        func capture(_ fd: Int32?) throws -> [UInt8] {
+            guard let fd, fd >= 0 else {
+                throw Blocked(reason: "entering \(save) gave no data fd",
+                              cause: .check(.arc(.dataFD), to: save))
+            }
+            let sink = ctx.newStream()
+            let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
+            guard case .bytes(let b) = end, b.isEmpty else {
+                throw Blocked(reason: "the \(save) stream did not end: \(describe(end))", cause: .streamEnd)
+            }
+            guard sink.count <= 64 << 20 else { throw Blocked(reason: "the stream is larger than 64 MiB") }
+            return try sink.bytes()
+        }
+        let first = try capture(try ctx.enter(save, fresh: true))
+        var fd: Int32 = -1
+        for (from, to) in [(save, stop), (stop, save)] {
+            let answer = try ctx.request(to)
+            guard answer.succeeded else {
+                throw Blocked(reason: "\(from)->\(to) failed with \(answer.errno!)",
+                              cause: .arcState(from: from, to: to))
+            }
+            guard try ctx.readState() == ctx.value(of: to) else {
+                throw Blocked(reason: "\(from)->\(to) did not reach \(to)", cause: .arcState(from: from, to: to))
+            }
+            fd = answer.fd
+        }
+        let second = try capture(fd)
+        if first == second { return .pass("two saves from \(stop) gave the same \(first.count) bytes") }
+        let at = zip(first, second).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            ?? min(first.count, second.count)
+        return .violated(expected: "the same bytes twice (\(first.count))",
+                         actual: "\(second.count) bytes, the first difference at byte \(at)",
+                         message: "two saves from \(stop) differ: the state changed in \(stop), or the stream format "
+                             + "is not deterministic")
+    }
+}
