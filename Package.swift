@@ -10,10 +10,12 @@ let package = Package(
         .executable(name: "migconform", targets: ["migconform"]),
     ],
     targets: [
-        .target(name: "MigconformSpec"),
+        // The shared vocabulary below Spec and Device: JSON, errno names, protocol generations, requirement levels.
+        .target(name: "MigconformBase", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MigconformSpec", dependencies: ["MigconformBase"]),
         .target(name: "MigconformCases", dependencies: ["MigconformSpec"]),
         .target(name: "MigconformPlan", dependencies: ["MigconformSpec", "MigconformCases"]),
-        .target(name: "MigconformDevice"),
+        .target(name: "MigconformDevice", dependencies: ["MigconformBase"]),
         .target(name: "MigconformReference", dependencies: ["MigconformDevice"]),
         // The Linux kernel target: real ioctls on /dev/vfio. The C shim only wraps the variadic ioctl(2).
         .target(name: "CVFIOShim"),
@@ -28,11 +30,11 @@ let package = Package(
                 dependencies: ["MigconformSpec", "MigconformDevice", "MigconformReference", "MigconformRun",
                                "MigconformExplore"]),
         .executableTarget(name: "migconform",
-                          dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
+                          dependencies: ["MigconformBase", "MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                          "MigconformReference", "MigconformLinux", "MigconformRun",
                                          "MigconformReport", "MigconformSelfCheck", "MigconformExplore"]),
         .testTarget(name: "MigconformTests",
-                    dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
+                    dependencies: ["MigconformBase", "MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice",
                                    "MigconformReference", "MigconformLinux", "MigconformRun",
                                    "MigconformReport", "MigconformSelfCheck", "MigconformExplore"]),
     ],

@@ -1,11 +1,3 @@
-/// The migration protocol generation a device speaks.
-public enum ProtocolGeneration: String, Codable, Sendable {
-    /// The region-based protocol of Linux 5.8 to 5.17 (`VFIO_REGION_TYPE_MIGRATION`).
-    case v1
-    /// The `VFIO_DEVICE_FEATURE` state machine of Linux 5.18 and later.
-    case v2
-}
-
 /// Who a device is: what a report records so that a reader knows what was tested.
 public struct DeviceIdentity: Codable, Hashable, Sendable {
     /// The kind of target: `reference`, `fault`, `vfio`, `exec`, or what an adapter reports.

@@ -66,7 +66,7 @@ enum RunCommand: Command {
         defer { device.shutdown() }
         let specPath = a.value("--spec") ?? SpecLocation.defaultPath(for: device.generation)
         let spec = try SpecLocation.load(specPath)
-        guard spec.generation == device.generation.rawValue else {
+        guard spec.generation == device.generation else {
             throw ExitFailure(code: ExitCode.usage, message: "spec \(spec.id) is for the \(spec.generation) protocol, but \(targetURI) speaks \(device.generation.rawValue)")
         }
         var maxFailures: Int?

@@ -174,12 +174,12 @@ struct AdapterCodecTests {
     }
 
     @Test func exactNumbersAndEscapes() throws {
-        let v = try AdapterJSON.parse(#" {"a": 18446744073709551615, "b": "\u00e9\ud83d\ude00\n\"", "c": [true, null, -1.5e3]} "#)
+        let v = try JSONParser.parseLine(#" {"a": 18446744073709551615, "b": "\u00e9\ud83d\ude00\n\"", "c": [true, null, -1.5e3]} "#)
         #expect(v["a"]?.integer(UInt64.self) == UInt64.max)
         #expect(v["b"]?.stringValue == "é😀\n\"")
-        #expect(try AdapterJSON.parse(v.text) == v)
+        #expect(try JSONParser.parseLine(v.text) == v)
         for bad in ["{", "{\"a\":}", "\"\\x\"", "01x", "[1,]", "\"\u{01}\""] {
-            #expect(throws: AdapterJSON.ParseError.self) { try AdapterJSON.parse(bad) }
+            #expect(throws: JSONSyntaxError.self) { try JSONParser.parseLine(bad) }
         }
     }
 

@@ -71,7 +71,7 @@ public enum AdapterCodec {
 
     /// The request as a line, with `id`.
     public static func encode(_ request: AdapterRequest, id: Int) -> String {
-        var m: [(String, AdapterJSON)] = [("id", .int(id)), ("op", .string(request.name))]
+        var m: [(key: String, value: JSONValue)] = [("id", .int(id)), ("op", .string(request.name))]
         switch request {
         case .hello(let version, let client):
             m += [("protocol", .int(version)), ("client", .string(client))]
@@ -102,13 +102,13 @@ public enum AdapterCodec {
                       ("bitmap", base64(bitmap))]
             }
         }
-        return AdapterJSON.object(m).text
+        return JSONValue.object(m).text
     }
 
     /// Reads a request line. Returns the id as written (any JSON value, echoed back verbatim) and the request;
     /// throws ``AdapterProtocolError`` naming the problem. When the line is an object with an id but a bad request,
     /// the error's id is still recoverable with ``requestID(_:)``.
-    public static func decodeRequest(_ line: String) throws -> (id: AdapterJSON, request: AdapterRequest) {
+    public static func decodeRequest(_ line: String) throws -> (id: JSONValue, request: AdapterRequest) {
         let o = try object(line, what: "request")
         guard let id = o["id"] else { throw AdapterProtocolError("request has no \"id\"") }
         guard let op = o["op"]?.stringValue else { throw AdapterProtocolError("request has no \"op\" string") }
@@ -152,18 +152,18 @@ public enum AdapterCodec {
     }
 
     /// The id of a request line, when the line is at least an object with one (for answering a bad request).
-    public static func requestID(_ line: String) -> AdapterJSON? {
-        (try? AdapterJSON.parse(line))?["id"]
+    public static func requestID(_ line: String) -> JSONValue? {
+        (try? JSONParser.parseLine(line))?["id"]
     }
 
     // MARK: - Responses
 
     /// The response as a line, echoing `id` (`null` when the request had none that could be read).
-    public static func encode(_ response: AdapterResponse, id: AdapterJSON) -> String {
-        var m: [(String, AdapterJSON)] = [("id", id)]
+    public static func encode(_ response: AdapterResponse, id: JSONValue) -> String {
+        var m: [(key: String, value: JSONValue)] = [("id", id)]
         switch response {
         case .hello(let h):
-            var ident: [(String, AdapterJSON)] = [("kind", .string(h.identity.targetKind)),
+            var ident: [(key: String, value: JSONValue)] = [("kind", .string(h.identity.targetKind)),
                                                   ("driver", .string(h.identity.driver)),
                                                   ("detail", .string(h.identity.detail))]
             if let k = h.identity.kernelRelease { ident.append(("kernel_release", .string(k))) }
@@ -186,7 +186,7 @@ public enum AdapterCodec {
             case .failed(let e): m += [("result", .string("failed")), ("errno", .string(e.name))]
             }
         }
-        return AdapterJSON.object(m).text
+        return JSONValue.object(m).text
     }
 
     /// Reads a response line: its id (nil when absent or not an integer) and the response.
@@ -248,12 +248,13 @@ public enum AdapterCodec {
 
     // MARK: - Helpers
 
-    static func base64(_ bytes: [UInt8]) -> AdapterJSON { .string(Data(bytes).base64EncodedString()) }
+    static func base64(_ bytes: [UInt8]) -> JSONValue { .string(Data(bytes).base64EncodedString()) }
 
-    static func object(_ line: String, what: String) throws -> AdapterJSON {
-        let v: AdapterJSON
-        do { v = try AdapterJSON.parse(line) } catch {
-            throw AdapterProtocolError("\(what) line is not JSON (\(error)): \(excerpt(line))")
+    static func object(_ line: String, what: String) throws -> JSONValue {
+        let v: JSONValue
+        do { v = try JSONParser.parseLine(line) } catch {
+            throw AdapterProtocolError("\(what) line is not JSON (\(error.message) at byte \(error.byteOffset)): "
+                                       + excerpt(line))
         }
         guard case .object = v else { throw AdapterProtocolError("\(what) line is \(v.typeName), not an object: \(excerpt(line))") }
         return v
@@ -267,11 +268,11 @@ public enum AdapterCodec {
 
     /// Typed access to an object's members, with messages that name the member and the request.
     struct Fields {
-        let o: AdapterJSON
+        let o: JSONValue
         let context: String
-        init(_ o: AdapterJSON, context: String) { self.o = o; self.context = context }
+        init(_ o: JSONValue, context: String) { self.o = o; self.context = context }
 
-        func member(_ key: String) throws -> AdapterJSON {
+        func member(_ key: String) throws -> JSONValue {
             guard let v = o[key] else { throw AdapterProtocolError("\(context) has no \"\(key)\"") }
             return v
         }
