@@ -46,6 +46,11 @@ public protocol MigrationDevice: AnyObject {
     /// EINTR): the runner calls the device on its own thread and a watchdog thread only watches the deadline,
     /// instead of handing every operation to another thread and back. The default is false.
     var callsInterruptible: Bool { get }
+    /// The deadlines the device keeps itself (an adapter, which can restart its process cleanly when one
+    /// passes), or nil. The runner starts from these, and waits a little longer than they say.
+    var ownDeadlines: Deadlines? { get }
+    /// Takes the run's deadlines; only a device with ``ownDeadlines`` uses them.
+    func adopt(_ deadlines: Deadlines)
 }
 
 extension MigrationDevice {
@@ -53,6 +58,8 @@ extension MigrationDevice {
     public func recoverAfterTimeout() -> Bool { false }
     public var answersPromptly: Bool { false }
     public var callsInterruptible: Bool { false }
+    public var ownDeadlines: Deadlines? { nil }
+    public func adopt(_ deadlines: Deadlines) {}
     /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do.
     public var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
 }

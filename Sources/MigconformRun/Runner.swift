@@ -11,8 +11,14 @@ public struct RunOptions: Sendable {
     public var runnerVersion: String
     /// Stop after this many FAIL/TIMEOUT/ERROR cases (nil: never).
     public var maxFailures: Int?
-    /// How long each device operation may take.
-    public var deadlines: Deadlines
+    /// How long each device operation may take: when not set, the device's own (an adapter's, from its
+    /// environment) or else the standard ones.
+    public var deadlines: Deadlines {
+        get { chosenDeadlines ?? .standard }
+        set { chosenDeadlines = newValue }
+    }
+    /// The deadlines set for this run, if any.
+    public private(set) var chosenDeadlines: Deadlines?
     /// Run only this share of the cases (nil: all).
     public var shard: ShardInfo?
     /// Known failures and flakes of this device: matching failures become XFAIL, matching passes XPASS.
@@ -27,11 +33,11 @@ public struct RunOptions: Sendable {
     public var expectFlags: UInt64?
 
     public init(target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
-                maxFailures: Int? = nil, deadlines: Deadlines = .standard, shard: ShardInfo? = nil,
+                maxFailures: Int? = nil, deadlines: Deadlines? = nil, shard: ShardInfo? = nil,
                 baseline: Expectations? = nil, retries: Int = 0, expectDriver: String? = nil,
                 expectFeatures: Set<String>? = nil, expectFlags: UInt64? = nil) {
         self.target = target; self.expansion = expansion; self.runnerVersion = runnerVersion; self.maxFailures = maxFailures
-        self.deadlines = deadlines; self.shard = shard; self.baseline = baseline; self.retries = retries
+        self.chosenDeadlines = deadlines; self.shard = shard; self.baseline = baseline; self.retries = retries
         self.expectDriver = expectDriver; self.expectFeatures = expectFeatures; self.expectFlags = expectFlags
     }
 }
@@ -147,6 +153,8 @@ public final class Runner {
             first = PeeredDevice(device, peer: peer?.device, foreign: foreign?.device)
             reopenPaired = reopen.map { open in { PeeredDevice(try open(), peer: peer?.device, foreign: foreign?.device) } }
         }
+        var options = options
+        options.deadlines = options.chosenDeadlines ?? first.ownDeadlines ?? .standard
         self.deadlineDevice = DeadlineDevice(first, deadlines: options.deadlines, reopen: reopenPaired)
         self.device = RecordingDevice(deadlineDevice)
         self.options = options

@@ -86,6 +86,8 @@ enum RunCommand: Command {
         let expansion = ExpansionOptions(only: a.all("--only"), exclude: a.all("--exclude"), variants: Set(a.all("--variant")),
                                          allowedHazards: Set(a.all("--allow-hazard")))
         var options = RunOptions(target: targetURI, expansion: expansion, maxFailures: maxFailures)
+        // An adapter's deadlines (its environment's) are the run's, which --timeout then changes.
+        options.deadlines = device.ownDeadlines ?? .standard
         try applyLabOptions(a, spec: spec, to: &options)
         let level = try exitLevel(a)
         // Simulated and adapter targets can be reopened after a hang; a kernel device cannot.

@@ -251,7 +251,7 @@ struct AdapterExecTests {
         defer { try? FileManager.default.removeItem(at: once) }
         let deadline = 1.0
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on set-state:3 --once '\(once.path)'"),
-                                    deadlines: ExecDeadlines(operation: deadline, reset: deadline))
+                                    deadlines: .uniform(deadline))
         let firstPID = device.processID!
         let report = try TestSupport.run(TestSupport.v2, device, target: "exec:hang")
         let timeouts = report.cases.filter { $0.verdict == .timeout }
@@ -327,12 +327,12 @@ struct AdapterExecTests {
     }
 
     @Test func whatIsNotAnAdapterFailsAtHelloWithAClearMessage() {
-        let cases: [(String, ExecDeadlines, String)] = [
-            ("echo hello there", ExecDeadlines(), "malformed response"),
-            ("echo oops >&2; exit 7", ExecDeadlines(), "exited with status 7"),
-            ("sleep 30", ExecDeadlines(hello: 0.5), "no answer within 0.5 s"),
-            (#"read l; echo '{"id":0,"result":"hello","protocol":2,"generation":"v2"}'"#, ExecDeadlines(), "protocol version 2"),
-            ("/nonexistent/adapter", ExecDeadlines(), "exited with status 127"),
+        let cases: [(String, Deadlines, String)] = [
+            ("echo hello there", .standard, "malformed response"),
+            ("echo oops >&2; exit 7", .standard, "exited with status 7"),
+            ("sleep 30", Deadlines(byKind: Deadlines.standard.byKind, hello: 0.5), "no answer within 0.5 s"),
+            (#"read l; echo '{"id":0,"result":"hello","protocol":2,"generation":"v2"}'"#, .standard, "protocol version 2"),
+            ("/nonexistent/adapter", .standard, "exited with status 127"),
         ]
         for (command, deadlines, expected) in cases {
             let start = Date()
@@ -352,7 +352,7 @@ struct AdapterExecTests {
     @Test(.enabled(if: hasPython, "python3 is not on the PATH"))
     func aCallerWithItsOwnDeadlineCanAbandonAnOperation() throws {
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on get-state"),
-                                    deadlines: ExecDeadlines(operation: 30))
+                                    deadlines: .uniform(30))
         let pid = device.processID!
         final class Box: @unchecked Sendable { var error: Error? }
         let box = Box()

@@ -1,31 +1,5 @@
 import Foundation
 
-/// How long an external adapter may take to answer, per request kind, in seconds.
-public struct ExecDeadlines: Sendable, Hashable {
-    /// Any operation without a deadline of its own.
-    public var operation: Double
-    /// `reset`: a PCI function reset on real hardware can take a while.
-    public var reset: Double
-    /// `hello`, including the time to start the adapter (an ssh connection, a simulator booting).
-    public var hello: Double
-    /// How long `shutdown()` waits for the adapter to exit after `bye` before killing it.
-    public var bye: Double
-    /// Deadlines for particular request kinds (`set-state`, `read`), overriding ``operation``.
-    public var perKind: [String: Double]
-
-    public init(operation: Double = 10, reset: Double = 60, hello: Double = 30, bye: Double = 2,
-                perKind: [String: Double] = [:]) {
-        self.operation = operation; self.reset = reset; self.hello = hello; self.bye = bye; self.perKind = perKind
-    }
-
-    /// The deadline for one operation.
-    public func seconds(for operation: DeviceOperation) -> Double {
-        if let s = perKind[operation.kind] { return s }
-        if case .reset = operation { return reset }
-        return self.operation
-    }
-}
-
 /// A device behind an external adapter process (`exec:<command line>`): the command runs under `/bin/sh -c`,
 /// and each ``DeviceOperation`` becomes one request line on its stdin, answered by one response line on its stdout
 /// (see ``AdapterCodec`` and `Specs/ADAPTER.md`).
@@ -37,7 +11,15 @@ public struct ExecDeadlines: Sendable, Hashable {
 public final class ExecDevice: MigrationDevice {
     /// The command line, as given.
     public let command: String
-    public let deadlines: ExecDeadlines
+    /// The deadline of each request (``Deadlines/hello`` for `hello`, ``Deadlines/bye`` for the exit after `bye`);
+    /// the runner replaces them with the run's (``adopt(_:)``).
+    public var deadlines: Deadlines {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
+    }
+    private var current: Deadlines
+    public var ownDeadlines: Deadlines? { deadlines }
+    public func adopt(_ deadlines: Deadlines) { self.deadlines = deadlines }
     public let generation: ProtocolGeneration
     /// The identity the adapter reported, with the command and protocol version added to `extra`.
     public let identity: DeviceIdentity
@@ -61,9 +43,10 @@ public final class ExecDevice: MigrationDevice {
     private var closed = false
 
     /// Starts the adapter and greets it. Throws ``TransportError`` when it cannot be started or its `hello` fails.
-    public init(command: String, deadlines: ExecDeadlines = ExecDeadlines(), environment: [String: String]? = nil) throws {
+    public init(command: String, deadlines: Deadlines = .standard,
+                environment: [String: String]? = nil) throws {
         self.command = command
-        self.deadlines = deadlines
+        self.current = deadlines
         self.environment = environment
         let (process, hello) = try ExecDevice.start(command: command, environment: environment, deadlines: deadlines,
                                                     firstID: 0)
@@ -105,7 +88,7 @@ public final class ExecDevice: MigrationDevice {
     }
 
     /// Spawns the adapter and exchanges `hello` (request id `firstID`).
-    private static func start(command: String, environment: [String: String]?, deadlines: ExecDeadlines,
+    private static func start(command: String, environment: [String: String]?, deadlines: Deadlines,
                               firstID: Int) throws -> (AdapterProcess, AdapterHello) {
         let process = try AdapterProcess(command: command, environment: environment)
         let line = AdapterCodec.encode(.hello(protocolVersion: AdapterProtocol.version, client: "migconform"), id: firstID)
@@ -292,7 +275,7 @@ public final class ExecDevice: MigrationDevice {
         process = nil
         let id = nextID
         nextID += 1
-        _ = p.exchange(AdapterCodec.encode(.bye, id: id), within: min(deadlines.bye, deadlines.operation))
+        _ = p.exchange(AdapterCodec.encode(.bye, id: id), within: min(deadlines.bye, deadlines.fallback))
         p.closeInput()
         p.waitForExit(grace: deadlines.bye)
     }

@@ -1,69 +1,4 @@
 import Foundation
-import MigconformDevice
-
-/// How long each kind of device operation may take before the runner gives up on it, in seconds.
-///
-/// The defaults leave room for slow hardware: a PCI function reset or a transition that saves a large device
-/// state can take seconds; a register read or a GET that takes ten seconds is already a hang.
-public struct Deadlines: Sendable, Equatable {
-    /// Seconds by operation kind (``DeviceOperation/kind``: `set-state`, `reset`, `read`, ...).
-    public var byKind: [String: Double]
-    /// Seconds for kinds not listed in ``byKind``.
-    public var fallback: Double
-
-    /// The built-in deadlines.
-    public static let standard = Deadlines(byKind: [
-        "reset": 30, "set-state": 30, "read": 30, "write": 30, "data-read": 30, "data-write": 30,
-        "region-write": 30, "close": 10,
-    ], fallback: 10)
-
-    public init(byKind: [String: Double] = [:], fallback: Double = 10) {
-        self.byKind = byKind; self.fallback = fallback
-    }
-
-    /// Every kind gets the same deadline.
-    public static func uniform(_ seconds: Double) -> Deadlines { Deadlines(byKind: [:], fallback: seconds) }
-
-    /// The deadline of one operation.
-    public func seconds(for op: DeviceOperation) -> Double { byKind[op.kind] ?? fallback }
-
-    /// Applies `--timeout` settings: `SECONDS` sets every kind, `KIND=SECONDS` one kind. Throws a message naming
-    /// the bad setting.
-    public mutating func apply(_ setting: String) throws {
-        if let eq = setting.firstIndex(of: "=") {
-            let kind = String(setting[..<eq]), value = String(setting[setting.index(after: eq)...])
-            guard Self.kinds.contains(kind) else {
-                throw DeadlineSettingError(message: "unknown operation kind '\(kind)' in --timeout (kinds: "
-                                           + Self.kinds.sorted().joined(separator: ", ") + ")")
-            }
-            byKind[kind] = try Self.number(value, setting)
-        } else {
-            let s = try Self.number(setting, setting)
-            byKind = [:]
-            fallback = s
-        }
-    }
-
-    static func number(_ text: String, _ setting: String) throws -> Double {
-        guard let s = Double(text), s > 0, s.isFinite else {
-            throw DeadlineSettingError(message: "--timeout '\(setting)': the deadline is a positive number of seconds")
-        }
-        return s
-    }
-
-    /// The operation kinds a deadline can be set for.
-    public static let kinds: Set<String> = [
-        "get-migration-flags", "feature", "get-state", "set-state", "get-data-size", "read", "write", "close",
-        "precopy-info", "reset", "config-read", "disable-interrupts", "region-read", "region-write", "data-read",
-        "data-write", "dma-logging-start", "dma-logging-stop", "dma-logging-report",
-    ]
-}
-
-/// A `--timeout` setting that cannot be used.
-public struct DeadlineSettingError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
-}
 
 /// The run was asked to stop (SIGINT, SIGTERM) while an operation was in flight.
 public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
@@ -96,7 +31,13 @@ public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
 public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Why the device cannot be used any more, once it is wedged.
     public private(set) var wedged: String?
-    public var deadlines: Deadlines
+    /// The run's deadlines, handed on to a device that keeps its own (``MigrationDevice/ownDeadlines``).
+    public var deadlines: Deadlines {
+        didSet { inner.adopt(deadlines) }
+    }
+    /// How much longer than a deadline the wait lasts for a device that keeps the same deadline itself, so that
+    /// its own timeout (an adapter killed and restarted cleanly) comes first.
+    public static let ownDeadlineMargin: Double = 2
     /// Opens a fresh device to replace one that hung (nil: the target cannot be reopened).
     public var reopen: (() throws -> MigrationDevice)?
     /// How long recovery waits for an abandoned call to come back on its own.
@@ -112,6 +53,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
 
     private var inner: MigrationDevice {
         didSet {
+            inner.adopt(deadlines)
             promptly = inner.answersPromptly
             if !inner.callsInterruptible { watchdog = nil }
         }
@@ -147,6 +89,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         self.reopen = reopen
         worker = Worker()
         if device.callsInterruptible && !device.answersPromptly { watchdog = Watchdog() }
+        device.adopt(deadlines)
     }
 
     /// The device currently behind the deadlines (a fresh one after a reopen).
@@ -176,7 +119,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
             track(operation, outcome)
             return outcome
         }
-        let seconds = deadlines.seconds(for: operation)
+        let seconds = deadlines.seconds(for: operation) + (inner.ownDeadlines == nil ? 0 : Self.ownDeadlineMargin)
         if let watchdog { return try watched(operation, seconds: seconds, by: watchdog) }
         let job = Job()
         let device = inner
