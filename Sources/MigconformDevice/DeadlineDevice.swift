@@ -134,12 +134,12 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         while !job.wait(until: min(end, DispatchTime.now().uptimeNanoseconds + 50_000_000)) {
             if let reason = lock.withLock({ interruptSerial != serial ? interruptReason : nil }) {
-                stuck = (job, Self.describe(operation))
-                throw OperationInterrupted(operation: Self.describe(operation), reason: reason)
+                stuck = (job, operation.description)
+                throw OperationInterrupted(operation: operation.description, reason: reason)
             }
             if DispatchTime.now().uptimeNanoseconds >= end {
-                let what = "\(Self.describe(operation)) did not return within \(Self.format(seconds)) s"
-                stuck = (job, Self.describe(operation))
+                let what = "\(operation.description) did not return within \(Self.format(seconds)) s"
+                stuck = (job, operation.description)
                 timeouts.append(what)
                 throw TransportError(what, timedOut: true)
             }
@@ -148,7 +148,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         callNanos += job.nanos
         if case .failure(let error) = result, let t = error as? TransportError, t.timedOut {
             // The device enforces its own deadline (an adapter): it answered, but the operation is lost.
-            stuck = (job, Self.describe(operation))
+            stuck = (job, operation.description)
             timeouts.append(t.message)
         }
         let outcome = try result.get()
@@ -159,7 +159,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Calls the device on this thread while the watchdog watches the deadline: no hand-off, no wake-up; when
     /// the deadline passes (or the run is interrupted) the watchdog interrupts the call with a signal.
     private func watched(_ operation: DeviceOperation, seconds: Double, by watchdog: Watchdog) throws -> DeviceOutcome {
-        watchdog.arm(seconds: seconds, what: Self.describe(operation))
+        watchdog.arm(seconds: seconds, what: operation.description)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let result = Result { try inner.perform(operation) }
         callNanos += DispatchTime.now().uptimeNanoseconds - t0
@@ -168,9 +168,9 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         switch fired {
         case nil: return try result.get()
         case .interrupted(let reason)?:
-            throw OperationInterrupted(operation: Self.describe(operation), reason: reason)
+            throw OperationInterrupted(operation: operation.description, reason: reason)
         case .deadline?:
-            let what = "\(Self.describe(operation)) did not return within \(Self.format(seconds)) s"
+            let what = "\(operation.description) did not return within \(Self.format(seconds)) s"
             timeouts.append(what)
             throw TransportError(what, timedOut: true)
         }
@@ -247,17 +247,6 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         if case .state(_, let fd) = outcome, fd >= 0 { openFDs.insert(fd) }
         if case .close(let fd) = op { openFDs.remove(fd) }
         if case .reset = op, outcome.succeeded { /* a reset ends sessions, but their fds stay open */ }
-    }
-
-    static func describe(_ op: DeviceOperation) -> String {
-        switch op {
-        case .setState(let v): return "set-state \(MigrationState(rawValue: v))"
-        case .read(let fd, let n): return "read fd \(fd) (\(n) bytes)"
-        case .write(let fd, let b): return "write fd \(fd) (\(b.count) bytes)"
-        case .close(let fd): return "close fd \(fd)"
-        case .regionWrite(let off, _, let v): return "region-write 0x\(String(off, radix: 16)) = 0x\(String(v, radix: 16))"
-        default: return op.kind
-        }
     }
 
     static func format(_ s: Double) -> String {

@@ -5,8 +5,8 @@
 /// The defaults leave room for slow hardware: a PCI function reset or a transition that saves a large device
 /// state can take seconds; a register read or a GET that takes ten seconds is already a hang.
 public struct Deadlines: Sendable, Equatable {
-    /// Seconds by operation kind (``DeviceOperation/kind``: `set-state`, `reset`, `read`, ...).
-    public var byKind: [String: Double]
+    /// Seconds by operation kind.
+    public var byKind: [DeviceOperation.Kind: Double]
     /// Seconds for kinds not listed in ``byKind``.
     public var fallback: Double
     /// An adapter's `hello`, which includes starting it (an ssh login, a simulator booting).
@@ -16,17 +16,16 @@ public struct Deadlines: Sendable, Equatable {
 
     /// The built-in deadlines.
     public static let standard = Deadlines(byKind: [
-        "reset": 30, "set-state": 30, "read": 30, "write": 30, "data-read": 30, "data-write": 30,
-        "region-write": 30, "close": 10,
+        .reset: 30, .setState: 30, .read: 30, .write: 30, .dataRead: 30, .dataWrite: 30, .regionWrite: 30, .close: 10,
     ], fallback: 10)
 
-    public init(byKind: [String: Double] = [:], fallback: Double = 10, hello: Double = 30, bye: Double = 2) {
+    public init(byKind: [DeviceOperation.Kind: Double] = [:], fallback: Double = 10, hello: Double = 30, bye: Double = 2) {
         self.byKind = byKind; self.fallback = fallback; self.hello = hello; self.bye = bye
     }
 
     /// Sets every kind but `reset` (what `MIGCONFORM_ADAPTER_TIMEOUT` sets).
     public mutating func setAll(exceptReset seconds: Double) {
-        for kind in byKind.keys where kind != "reset" { byKind[kind] = seconds }
+        for kind in byKind.keys where kind != .reset { byKind[kind] = seconds }
         fallback = seconds
     }
 
@@ -40,10 +39,11 @@ public struct Deadlines: Sendable, Equatable {
     /// the bad setting.
     public mutating func apply(_ setting: String) throws {
         if let eq = setting.firstIndex(of: "=") {
-            let kind = String(setting[..<eq]), value = String(setting[setting.index(after: eq)...])
-            guard Self.kinds.contains(kind) else {
-                throw DeadlineSettingError(message: "unknown operation kind '\(kind)' in --timeout (kinds: "
-                                           + Self.kinds.sorted().joined(separator: ", ") + ")")
+            let name = String(setting[..<eq]), value = String(setting[setting.index(after: eq)...])
+            guard let kind = DeviceOperation.Kind(rawValue: name) else {
+                throw DeadlineSettingError(message: "unknown operation kind '\(name)' in --timeout (kinds: "
+                                           + DeviceOperation.Kind.allCases.map(\.rawValue).sorted()
+                                               .joined(separator: ", ") + ")")
             }
             byKind[kind] = try Self.number(value, setting)
         } else {
@@ -59,17 +59,19 @@ public struct Deadlines: Sendable, Equatable {
         }
         return s
     }
-
-    /// The operation kinds a deadline can be set for.
-    public static let kinds: Set<String> = [
-        "get-migration-flags", "feature", "get-state", "set-state", "get-data-size", "read", "write", "close",
-        "precopy-info", "reset", "config-read", "disable-interrupts", "region-read", "region-write", "data-read",
-        "data-write", "dma-logging-start", "dma-logging-stop", "dma-logging-report",
-    ]
 }
 
 /// A `--timeout` setting that cannot be used.
 public struct DeadlineSettingError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+}
+
+extension Deadlines {
+    /// Seconds by kind name, `*` for every other kind: the `deadlines` object of a report.
+    public var byKindName: [String: Double] {
+        var named = Dictionary(uniqueKeysWithValues: byKind.map { ($0.key.rawValue, $0.value) })
+        named["*"] = fallback
+        return named
+    }
 }

@@ -184,7 +184,7 @@ public final class Runner {
         var kinds: [String: RunCost.Kind] = [:]
         var device: UInt64 = 0
         for (k, t) in self.device.totals {
-            kinds[k] = RunCost.Kind(count: t.count, micros: t.nanos / 1000, bytes: t.bytes > 0 ? t.bytes : nil)
+            kinds[k.rawValue] = RunCost.Kind(count: t.count, micros: t.nanos / 1000, bytes: t.bytes > 0 ? t.bytes : nil)
             device += t.nanos
         }
         device /= 1000
@@ -234,9 +234,7 @@ public final class Runner {
         info.peers = peers.isEmpty ? nil : peers
         info.filters = filters
         info.retries = options.retries > 0 ? options.retries : nil
-        var deadlines = options.deadlines.byKind
-        deadlines["*"] = options.deadlines.fallback
-        info.deadlines = deadlines
+        info.deadlines = options.deadlines.byKindName
         let planned = plan.cases.enumerated().map { (k, c) -> PlannedCase in
             var p = PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
                                 cite: c.rule.citeLine)

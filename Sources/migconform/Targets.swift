@@ -92,7 +92,7 @@ enum Targets {
             return s
         }
         if let s = try seconds("MIGCONFORM_ADAPTER_TIMEOUT") { d.setAll(exceptReset: s) }
-        if let s = try seconds("MIGCONFORM_ADAPTER_RESET_TIMEOUT") { d.byKind["reset"] = s }
+        if let s = try seconds("MIGCONFORM_ADAPTER_RESET_TIMEOUT") { d.byKind[.reset] = s }
         if let s = try seconds("MIGCONFORM_ADAPTER_HELLO_TIMEOUT") { d.hello = s }
         return d
     }

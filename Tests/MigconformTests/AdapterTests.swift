@@ -101,7 +101,7 @@ struct AdapterCodecTests {
         let kinds = Set(Self.operations.map(\.kind))
         #expect(kinds.count == 16)
         for op in Self.operations {
-            #expect(AdapterRequest.operation(op).name == op.kind)
+            #expect(AdapterRequest.operation(op).name == op.kind.rawValue)
         }
     }
 

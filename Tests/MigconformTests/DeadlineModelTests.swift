@@ -19,7 +19,7 @@ private final class SelfTimedDevice: MigrationDevice {
 struct DeadlineModelTests {
     @Test func aDeviceWithItsOwnDeadlinesGivesTheRunsWhenNoneAreChosen() throws {
         var own = Deadlines.standard
-        own.byKind["reset"] = 90
+        own.byKind[.reset] = 90
         let device = SelfTimedDevice(kept: own)
         let runner = Runner(spec: TestSupport.v2, device: device, options: RunOptions(target: "exec:test"))
         #expect(runner.options.deadlines.seconds(for: .reset) == 90)
@@ -34,7 +34,7 @@ struct DeadlineModelTests {
                             options: RunOptions(target: "exec:test", deadlines: .uniform(4)))
         #expect(runner.options.deadlines == .uniform(4))
         #expect(device.kept == .uniform(4))
-        runner.deadlineDevice.deadlines.byKind["reset"] = 7
+        runner.deadlineDevice.deadlines.byKind[.reset] = 7
         #expect(device.kept.seconds(for: .reset) == 7)
     }
 

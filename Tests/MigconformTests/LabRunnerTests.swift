@@ -115,7 +115,7 @@ struct LabRunnerDeadlineTests {
         let release = DispatchSemaphore(value: 0)
         defer { for _ in 0..<4 { release.signal() } }
         var options = RunOptions(target: "hang")
-        options.deadlines.byKind["set-state"] = 1.0
+        options.deadlines.byKind[.setState] = 1.0
         let runner = Runner(spec: TestSupport.v2, device: HangingDevice(release: release), options: options,
                             reopen: { HangingDevice(release: release) })
         runner.deadlineDevice.recoveryGrace = 0.2
@@ -204,7 +204,7 @@ struct LabRunnerDeadlineTests {
     func interruptibleDevicesRunInlineUnderAWatchdog() throws {
         let plain = try Runner(spec: TestSupport.v2, device: ReferenceDeviceV2(), options: RunOptions(target: "ref")).run()
         var options = RunOptions(target: "hang")
-        options.deadlines.byKind["set-state"] = 0.5
+        options.deadlines.byKind[.setState] = 0.5
         let device = InterruptibleHangingDevice()
         let runner = Runner(spec: TestSupport.v2, device: device, options: options)
         let caller = pthread_self()

@@ -26,7 +26,7 @@ public enum AdapterRequest: Hashable, Sendable {
     public var name: String {
         switch self {
         case .hello: return "hello"
-        case .operation(let op): return op.kind
+        case .operation(let op): return op.kind.rawValue
         case .bye: return "bye"
         }
     }
@@ -114,39 +114,41 @@ public enum AdapterCodec {
         guard let op = o["op"]?.stringValue else { throw AdapterProtocolError("request has no \"op\" string") }
         let f = Fields(o, context: "request '\(op)'")
         let request: AdapterRequest
-        switch op {
-        case "hello":
+        if op == "hello" {
             request = .hello(protocolVersion: try f.int("protocol"), client: (try? f.string("client")) ?? "")
-        case "bye": request = .bye
-        case "get-migration-flags": request = .operation(.getMigrationFlags)
-        case "feature": request = .operation(.feature(flags: try f.int("flags"), payload: try f.bytes("payload")))
-        case "get-state": request = .operation(.getState)
-        case "set-state": request = .operation(.setState(try f.int("state")))
-        case "get-data-size": request = .operation(.getDataSize)
-        case "read": request = .operation(.read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
-        case "write": request = .operation(.write(fd: try f.int("fd"), bytes: try f.bytes("data")))
-        case "close": request = .operation(.close(fd: try f.int("fd")))
-        case "precopy-info": request = .operation(.precopyInfo(fd: try f.int("fd")))
-        case "reset": request = .operation(.reset)
-        case "config-read": request = .operation(.configRead(offset: try f.int("offset"), width: try f.width()))
-        case "disable-interrupts": request = .operation(.disableInterrupts(index: try f.int("index")))
-        case "region-read": request = .operation(.regionRead(offset: try f.int("offset"), width: try f.width()))
-        case "region-write":
+            return (id, request)
+        }
+        if op == "bye" { return (id, .bye) }
+        guard let kind = DeviceOperation.Kind(rawValue: op) else { throw AdapterProtocolError("unknown op '\(op)'") }
+        switch kind {
+        case .getMigrationFlags: request = .operation(.getMigrationFlags)
+        case .feature: request = .operation(.feature(flags: try f.int("flags"), payload: try f.bytes("payload")))
+        case .getState: request = .operation(.getState)
+        case .setState: request = .operation(.setState(try f.int("state")))
+        case .getDataSize: request = .operation(.getDataSize)
+        case .read: request = .operation(.read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
+        case .write: request = .operation(.write(fd: try f.int("fd"), bytes: try f.bytes("data")))
+        case .close: request = .operation(.close(fd: try f.int("fd")))
+        case .precopyInfo: request = .operation(.precopyInfo(fd: try f.int("fd")))
+        case .reset: request = .operation(.reset)
+        case .configRead: request = .operation(.configRead(offset: try f.int("offset"), width: try f.width()))
+        case .disableInterrupts: request = .operation(.disableInterrupts(index: try f.int("index")))
+        case .regionRead: request = .operation(.regionRead(offset: try f.int("offset"), width: try f.width()))
+        case .regionWrite:
             request = .operation(.regionWrite(offset: try f.int("offset"), width: try f.width(), value: try f.int("value")))
-        case "data-read":
+        case .dataRead:
             request = .operation(.dataRead(offset: try f.int("offset"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
-        case "data-write": request = .operation(.dataWrite(offset: try f.int("offset"), bytes: try f.bytes("data")))
-        case "dma-logging-start":
+        case .dataWrite: request = .operation(.dataWrite(offset: try f.int("offset"), bytes: try f.bytes("data")))
+        case .dmaLoggingStart:
             request = .operation(.dmaLoggingStart(pageSize: try f.int("page_size"), ranges: try f.ranges("ranges")))
-        case "dma-logging-stop": request = .operation(.dmaLoggingStop)
-        case "dma-logging-report":
+        case .dmaLoggingStop: request = .operation(.dmaLoggingStop)
+        case .dmaLoggingReport:
             let bitmap = try f.bytes("bitmap")
             guard bitmap.count <= maxBitmapBytes else {
                 throw AdapterProtocolError("request 'dma-logging-report': \"bitmap\" has \(bitmap.count) bytes, more than \(maxBitmapBytes)")
             }
             request = .operation(.dmaLoggingReport(iova: try f.int("iova"), length: try f.int("length"),
                                                    pageSize: try f.int("page_size"), bitmap: bitmap))
-        default: throw AdapterProtocolError("unknown op '\(op)'")
         }
         return (id, request)
     }

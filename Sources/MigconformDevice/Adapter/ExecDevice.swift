@@ -67,15 +67,11 @@ public final class ExecDevice: MigrationDevice {
         }
         guard case .value = outcome else {
             shutdown()
+            let answer = outcome.description(answering: .regionRead(offset: 0, width: 4))
             throw TransportError("adapter '\(command)' says v1 in its hello, but its answer to a read of device_state "
-                                 + "(region-read at 0x0, 4 bytes) is \(ExecDevice.describe(outcome)): it does not answer "
+                                 + "(region-read at 0x0, 4 bytes) is \(answer): it does not answer "
                                  + "v1 requests (a v2 device says \"generation\": \"v2\")")
         }
-    }
-
-    static func describe(_ outcome: DeviceOutcome) -> String {
-        if case .failed(let e) = outcome { return "failed with \(e.name)" }
-        return "a '\(AnswerJudge.kind(outcome))' result"
     }
 
     deinit { shutdown() }
@@ -122,22 +118,6 @@ public final class ExecDevice: MigrationDevice {
         }
     }
 
-    /// The request with its main argument, for messages (`set-state STOP_COPY`, `read fd 40, 4096 bytes`).
-    static func describe(_ op: DeviceOperation) -> String {
-        switch op {
-        case .setState(let v): return "set-state \(MigrationState(rawValue: v))"
-        case .feature(let flags, let payload): return "feature 0x\(String(flags, radix: 16)) (\(payload.count)-byte payload)"
-        case .read(let fd, let n): return "read fd \(fd), \(n) bytes"
-        case .write(let fd, let b): return "write fd \(fd), \(b.count) bytes"
-        case .close(let fd): return "close fd \(fd)"
-        case .precopyInfo(let fd): return "precopy-info fd \(fd)"
-        case .regionRead(let off, _), .regionWrite(let off, _, _), .dataRead(let off, _), .dataWrite(let off, _),
-             .configRead(let off, _):
-            return "\(op.kind) at 0x\(String(off, radix: 16))"
-        default: return op.kind
-        }
-    }
-
     static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%.3g s", seconds)
     }
@@ -147,7 +127,7 @@ public final class ExecDevice: MigrationDevice {
     public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         let id = nextID
         nextID += 1
-        let name = "\(ExecDevice.describe(operation)) (id \(id))"
+        let name = "\(operation) (id \(id))"
         if closed { throw TransportError("adapter '\(command)': \(name) after shutdown: the adapter was ended") }
         guard let process = try runningProcess(for: name) else {
             throw TransportError("adapter '\(command)': cannot send \(name): \(lastStartError ?? "the adapter is not running")")
