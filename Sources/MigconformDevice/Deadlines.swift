@@ -19,7 +19,8 @@ public struct Deadlines: Sendable, Equatable {
         .reset: 30, .setState: 30, .read: 30, .write: 30, .dataRead: 30, .dataWrite: 30, .regionWrite: 30, .close: 10,
     ], fallback: 10)
 
-    public init(byKind: [DeviceOperation.Kind: Double] = [:], fallback: Double = 10, hello: Double = 30, bye: Double = 2) {
+    public init(byKind: [DeviceOperation.Kind: Double] = [:], fallback: Double = 10, hello: Double = 30,
+                bye: Double = 2) {
         self.byKind = byKind; self.fallback = fallback; self.hello = hello; self.bye = bye
     }
 
