@@ -51,6 +51,9 @@ public protocol MigrationDevice: AnyObject {
     var ownDeadlines: Deadlines? { get }
     /// Takes the run's deadlines; only a device with ``ownDeadlines`` uses them.
     func adopt(_ deadlines: Deadlines)
+    /// What kind of target the device is; by default the traits of its identity's kind (a wrapper: of the device
+    /// it wraps).
+    var traits: DeviceTraits { get }
 }
 
 extension MigrationDevice {
@@ -60,6 +63,7 @@ extension MigrationDevice {
     public var callsInterruptible: Bool { false }
     public var ownDeadlines: Deadlines? { nil }
     public func adopt(_ deadlines: Deadlines) {}
+    public var traits: DeviceTraits { (self as? DeviceWrapper)?.wrapped.traits ?? identity.traits }
     /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do.
     public var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
 }
@@ -87,4 +91,42 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
 public protocol HostHealthReporting: AnyObject {
     /// Problems since the device was opened, one line each; empty when the host is healthy.
     func hostProblems() -> [String]
+}
+
+/// What a kind of target is, beyond its name: the facts the commands, the runner and the reports act on, so that
+/// none of them compares target kind names.
+public struct DeviceTraits: Sendable, Hashable {
+    /// Requests reach this host's kernel and can hang a kernel thread or warn: the spec's hazards apply and the
+    /// host's kernel health is watched.
+    public var mayHarmHost: Bool
+    /// A crash of the target can take the machine down: the journal reaches the disk before every operation.
+    public var journalsEachOperation: Bool
+    /// Built in and simulated: its target URI opens the same device again, afresh, at any time.
+    public var isSimulated: Bool
+
+    public init(mayHarmHost: Bool, journalsEachOperation: Bool, isSimulated: Bool) {
+        self.mayHarmHost = mayHarmHost; self.journalsEachOperation = journalsEachOperation
+        self.isSimulated = isSimulated
+    }
+
+    /// The reference device and the catalogue's faults.
+    public static let simulated = DeviceTraits(mayHarmHost: false, journalsEachOperation: false, isSimulated: true)
+    /// A device of this host's kernel.
+    public static let hostKernel = DeviceTraits(mayHarmHost: true, journalsEachOperation: true, isSimulated: false)
+    /// A device behind another process.
+    public static let external = DeviceTraits(mayHarmHost: false, journalsEachOperation: true, isSimulated: false)
+
+    /// The traits of each target kind, for a kind a report or an adapter's `hello` names; any other kind is
+    /// ``external``. A new kind of target adds its line here.
+    static let byKind: [String: DeviceTraits] = [
+        "reference": .simulated, "fault": .simulated, "vfio": .hostKernel, "exec": .external,
+    ]
+
+    /// The traits of the target kind `kind` (``DeviceIdentity/targetKind``).
+    public init(kind: String) { self = DeviceTraits.byKind[kind] ?? .external }
+}
+
+extension DeviceIdentity {
+    /// The traits of the identity's target kind.
+    public var traits: DeviceTraits { DeviceTraits(kind: targetKind) }
 }

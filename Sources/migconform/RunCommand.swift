@@ -105,7 +105,7 @@ enum RunCommand: Command {
         Targets.link(device, others["peer"]?.device)
         let runner = Runner(spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
                             foreign: others["foreign"])
-        if device.identity.targetKind == "vfio" {
+        if device.traits.mayHarmHost {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
@@ -128,7 +128,7 @@ enum RunCommand: Command {
         }
         SavedStream.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
         let journal: RunJournal
-        let syncMode = a.value("--journal-sync") ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
+        let syncMode = a.value("--journal-sync") ?? (device.traits.journalsEachOperation ? "op" : "case")
         guard syncMode == "op" || syncMode == "case" else {
             throw UsageError(message: "--journal-sync takes op or case, not '\(syncMode)'")
         }

@@ -2,6 +2,7 @@ import Testing
 import MigconformBase
 import MigconformDevice
 import MigconformSpec
+import MigconformReference
 
 /// The shared vocabulary: one JSON parser, one errno table, one name per operation kind, one operation text.
 @Suite("Shared vocabulary")
@@ -47,5 +48,18 @@ struct VocabularyTests {
         #expect("\(DeviceOperation.onPeer(.read(fd: 7, count: 64)))" == "peer: read fd=7 count=64")
         #expect(DeviceOutcome.failed(.EINVAL).description == "EINVAL")
         #expect(DeviceOutcome.value(3).description(answering: .getMigrationFlags) == "ok flags=0x3 (STOP_COPY|P2P)")
+    }
+}
+
+@Suite("Target traits")
+struct TargetTraitTests {
+    @Test func eachKindOfTargetSaysWhatItIs() throws {
+        #expect(ReferenceDeviceV2().traits == .simulated)
+        #expect(DeviceIdentity(targetKind: "fault", driver: "d", detail: "x").traits.isSimulated)
+        #expect(DeviceIdentity(targetKind: "vfio", driver: "d", detail: "x").traits == .hostKernel)
+        #expect(DeviceIdentity(targetKind: "a-simulator", driver: "d", detail: "x").traits == .external)
+        // Wrappers answer for the device they wrap.
+        let wrapped = DeadlineDevice(PeeredDevice(ReferenceDeviceV2(), peer: nil))
+        #expect(wrapped.traits == .simulated)
     }
 }

@@ -19,6 +19,11 @@ public final class ExecDevice: MigrationDevice {
     }
     private var current: Deadlines
     public var ownDeadlines: Deadlines? { deadlines }
+    /// Behind another process, whatever the adapter's device is; the host it runs on may be harmed when it
+    /// reports a kernel device.
+    public var traits: DeviceTraits {
+        DeviceTraits(mayHarmHost: identity.traits.mayHarmHost, journalsEachOperation: true, isSimulated: false)
+    }
     public func adopt(_ deadlines: Deadlines) { self.deadlines = deadlines }
     public let generation: ProtocolGeneration
     /// The identity the adapter reported, with the command and protocol version added to `extra`.
