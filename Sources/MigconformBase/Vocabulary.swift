@@ -7,7 +7,7 @@ public enum ProtocolGeneration: String, Codable, Sendable, CaseIterable {
 }
 
 /// The requirement level of a rule, in RFC 2119 terms.
-public enum Level: String, Sendable, CaseIterable, Comparable {
+public enum Level: String, Codable, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     case must = "MUST"
     case mustNot = "MUST NOT"
     case should = "SHOULD"
@@ -20,6 +20,9 @@ public enum Level: String, Sendable, CaseIterable, Comparable {
     public var isRecommended: Bool { self == .should || self == .shouldNot }
     /// The level's family: `must`, `should` or `may`.
     public var family: String { isMandatory ? "must" : isRecommended ? "should" : "may" }
+
+    /// As a spec writes it: `MUST NOT`.
+    public var description: String { rawValue }
 
     private var rank: Int { isMandatory ? 0 : isRecommended ? 1 : 2 }
     public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }

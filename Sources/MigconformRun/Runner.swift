@@ -49,7 +49,7 @@ public let migconformVersion = "0.1.0"
 public struct PlannedCase: Codable, Sendable, Equatable {
     public var id: String
     public var ruleID: String
-    public var level: String
+    public var level: Level
     public var statement: String
     public var cite: String
     /// For a case that will not run (not applicable, filtered, hazardous): its verdict and why.
@@ -57,7 +57,7 @@ public struct PlannedCase: Codable, Sendable, Equatable {
     public var reason: String?
     /// In a sharded run: the shard that runs this case.
     public var otherShard: Int?
-    public init(id: String, ruleID: String, level: String, statement: String, cite: String, notRun: Verdict? = nil,
+    public init(id: String, ruleID: String, level: Level, statement: String, cite: String, notRun: Verdict? = nil,
                 reason: String? = nil) {
         self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
         self.notRun = notRun; self.reason = reason
@@ -236,7 +236,7 @@ public final class Runner {
         info.retries = options.retries > 0 ? options.retries : nil
         info.deadlines = options.deadlines.byKindName
         let planned = plan.cases.enumerated().map { (k, c) -> PlannedCase in
-            var p = PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
+            var p = PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,
                                 cite: c.rule.citeLine)
             switch c.disposition {
             case .run: break
@@ -588,7 +588,7 @@ public final class Runner {
     }
 
     static func result(_ c: TestCase, _ verdict: Verdict, _ message: String) -> CaseResult {
-        var r = CaseResult(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
+        var r = CaseResult(id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,
                            cite: c.rule.citeLine, verdict: verdict, message: message)
         if verdict == .skipped { r.notRun = NotRunReason(skipMessage: message) }
         return r

@@ -270,7 +270,7 @@ struct AdapterExecTests {
         // The run went on: every case after the timed-out one has its own verdict, and they pass.
         let after = report.cases.drop { $0.id != t.id }.dropFirst()
         #expect(!after.isEmpty)
-        let others = report.cases.filter { $0.id != t.id && $0.verdict != .notApplicable && $0.level != "MAY" }
+        let others = report.cases.filter { $0.id != t.id && $0.verdict != .notApplicable && $0.level != .may }
         #expect(others.allSatisfy { $0.verdict == .pass }, "\(others.filter { $0.verdict != .pass }.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
         // And the report is complete on disk.
         let folder = AdapterFixtures.temporaryPath("report")
@@ -303,7 +303,7 @@ struct AdapterExecTests {
         #expect(e.message.contains(expected), "\(e.message)")
         #expect(e.message.contains("adapter restarted"), "\(e.message)")
         if fault.hasPrefix("--crash") { #expect(e.message.contains("crashing on set-state"), "stderr tail: \(e.message)") }
-        #expect(report.cases.filter { $0.verdict != .notApplicable && $0.id != e.id && $0.level != "MAY" }.allSatisfy { $0.verdict == .pass })
+        #expect(report.cases.filter { $0.verdict != .notApplicable && $0.id != e.id && $0.level != .may }.allSatisfy { $0.verdict == .pass })
         #expect(device.restarts == 1)
         #expect(AdapterFixtures.isGone(firstPID))
     }
