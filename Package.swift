@@ -5,7 +5,7 @@ import PackageDescription
 //   Spec (load + validate) -> Cases (expand) -> Plan (order) -> Device (targets) -> Run (execute) -> Report (render)
 let package = Package(
     name: "migconform",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "migconform", targets: ["migconform"]),
     ],
@@ -15,11 +15,14 @@ let package = Package(
         .target(name: "MigconformSpec", dependencies: ["MigconformBase"]),
         .target(name: "MigconformCases", dependencies: ["MigconformSpec"]),
         .target(name: "MigconformPlan", dependencies: ["MigconformSpec", "MigconformCases"]),
-        .target(name: "MigconformDevice", dependencies: ["MigconformBase"]),
-        .target(name: "MigconformReference", dependencies: ["MigconformDevice"]),
+        .target(name: "MigconformDevice", dependencies: ["MigconformBase"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "MigconformReference", dependencies: ["MigconformDevice"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         // The Linux kernel target: real ioctls on /dev/vfio. The C shim only wraps the variadic ioctl(2).
         .target(name: "CVFIOShim"),
-        .target(name: "MigconformLinux", dependencies: ["MigconformDevice", "CVFIOShim"]),
+        .target(name: "MigconformLinux", dependencies: ["MigconformDevice", "CVFIOShim"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "MigconformRun",
                 dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
         .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
