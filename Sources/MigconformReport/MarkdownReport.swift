@@ -241,7 +241,8 @@ public enum MarkdownReport {
         for g in groups {
             // A rule the kernel's VFIO core answers before the driver is marked, so its verdict is not read as the driver's.
             let core = g.cases[0].cite.contains(Rule.coreNote) ? " (core)" : ""
-            rows.append([PlainText.line(g.rule) + core, PlainText.line(g.cases[0].level.rawValue)] + columns.map { col in
+            let level = PlainText.line(g.cases[0].level.rawValue)
+            rows.append([PlainText.line(g.rule) + core, level] + columns.map { col in
                 let n = g.cases.filter { $0.verdict == col.1 }.count
                 return n == 0 ? "." : "\(n)"
             })

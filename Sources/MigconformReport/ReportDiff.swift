@@ -187,7 +187,8 @@ public struct ReportDiff: Sendable {
             out += "\n### \(title) (\(changes.count))\n\n"
             out += "| Case | Rule | Level | Old | New | Message |\n|---|---|---|---|---|---|\n"
             for c in changes {
-                out += "| `\(cell(c.caseID))` | \(cell(c.ruleID)) | \(cell(c.level.rawValue)) | \(c.old?.rawValue ?? "-") | "
+                out += "| `\(cell(c.caseID))` | \(cell(c.ruleID)) | \(cell(c.level.rawValue)) | "
+                    + "\(c.old?.rawValue ?? "-") | "
                     + "\(c.new?.rawValue ?? "-") | \(cell(c.message)) |\n"
             }
         }

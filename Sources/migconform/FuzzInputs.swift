@@ -46,7 +46,8 @@ enum SpecMutator {
         }
     }
 
-    static func replace(_ value: JSONValue, at path: ArraySlice<Step>, with f: (JSONValue) -> JSONValue?) -> JSONValue? {
+    static func replace(_ value: JSONValue, at path: ArraySlice<Step>,
+                        with f: (JSONValue) -> JSONValue?) -> JSONValue? {
         guard let step = path.first else { return f(value) }
         switch (value, step) {
         case (.array(var items), .index(let i)) where i < items.count:

@@ -126,7 +126,8 @@ public enum AdapterCodec {
         case .getState: request = .operation(.getState)
         case .setState: request = .operation(.setState(try f.int("state")))
         case .getDataSize: request = .operation(.getDataSize)
-        case .read: request = .operation(.read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
+        case .read:
+            request = .operation(.read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
         case .write: request = .operation(.write(fd: try f.int("fd"), bytes: try f.bytes("data")))
         case .close: request = .operation(.close(fd: try f.int("fd")))
         case .precopyInfo: request = .operation(.precopyInfo(fd: try f.int("fd")))
