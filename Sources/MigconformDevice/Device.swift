@@ -103,18 +103,23 @@ public struct DeviceTraits: Sendable, Hashable {
     public var journalsEachOperation: Bool
     /// Built in and simulated: its target URI opens the same device again, afresh, at any time.
     public var isSimulated: Bool
+    /// Opening the target again gives a usable device after one hung (a kernel device stuck in an ioctl does not).
+    public var canReopen: Bool
 
-    public init(mayHarmHost: Bool, journalsEachOperation: Bool, isSimulated: Bool) {
+    public init(mayHarmHost: Bool, journalsEachOperation: Bool, isSimulated: Bool, canReopen: Bool) {
         self.mayHarmHost = mayHarmHost; self.journalsEachOperation = journalsEachOperation
-        self.isSimulated = isSimulated
+        self.isSimulated = isSimulated; self.canReopen = canReopen
     }
 
     /// The reference device and the catalogue's faults.
-    public static let simulated = DeviceTraits(mayHarmHost: false, journalsEachOperation: false, isSimulated: true)
+    public static let simulated = DeviceTraits(mayHarmHost: false, journalsEachOperation: false, isSimulated: true,
+                                               canReopen: true)
     /// A device of this host's kernel.
-    public static let hostKernel = DeviceTraits(mayHarmHost: true, journalsEachOperation: true, isSimulated: false)
+    public static let hostKernel = DeviceTraits(mayHarmHost: true, journalsEachOperation: true, isSimulated: false,
+                                                canReopen: false)
     /// A device behind another process.
-    public static let external = DeviceTraits(mayHarmHost: false, journalsEachOperation: true, isSimulated: false)
+    public static let external = DeviceTraits(mayHarmHost: false, journalsEachOperation: true, isSimulated: false,
+                                              canReopen: true)
 
     /// The traits of each target kind, for a kind a report or an adapter's `hello` names; any other kind is
     /// ``external``. A new kind of target adds its line here.

@@ -91,7 +91,7 @@ enum RunCommand: Command {
         try applyLabOptions(a, spec: spec, to: &options)
         let level = try exitLevel(a)
         // Simulated and adapter targets can be reopened after a hang; a kernel device cannot.
-        let reopen: (() throws -> MigrationDevice)? = targetURI.hasPrefix("vfio:") ? nil : { try Targets.open(targetURI) }
+        let reopen: (() throws -> MigrationDevice)? = device.traits.canReopen ? { try Targets.open(targetURI) } : nil
         var others: [String: (target: String, device: MigrationDevice)] = [:]
         defer { for (_, o) in others { o.device.shutdown() } }
         for (option, role) in [("--peer", "peer"), ("--foreign-peer", "foreign")] {

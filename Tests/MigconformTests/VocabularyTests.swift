@@ -56,7 +56,8 @@ struct TargetTraitTests {
     @Test func eachKindOfTargetSaysWhatItIs() throws {
         #expect(ReferenceDeviceV2().traits == .simulated)
         #expect(DeviceIdentity(targetKind: "fault", driver: "d", detail: "x").traits.isSimulated)
-        #expect(DeviceIdentity(targetKind: "vfio", driver: "d", detail: "x").traits == .hostKernel)
+        let vfio = DeviceIdentity(targetKind: "vfio", driver: "d", detail: "x").traits
+        #expect(vfio == .hostKernel && vfio.mayHarmHost && vfio.journalsEachOperation && !vfio.canReopen)
         #expect(DeviceIdentity(targetKind: "a-simulator", driver: "d", detail: "x").traits == .external)
         // Wrappers answer for the device they wrap.
         let wrapped = DeadlineDevice(PeeredDevice(ReferenceDeviceV2(), peer: nil))

@@ -22,7 +22,8 @@ public final class ExecDevice: MigrationDevice {
     /// Behind another process, whatever the adapter's device is; the host it runs on may be harmed when it
     /// reports a kernel device.
     public var traits: DeviceTraits {
-        DeviceTraits(mayHarmHost: identity.traits.mayHarmHost, journalsEachOperation: true, isSimulated: false)
+        DeviceTraits(mayHarmHost: identity.traits.mayHarmHost, journalsEachOperation: true, isSimulated: false,
+                     canReopen: true)
     }
     public func adopt(_ deadlines: Deadlines) { self.deadlines = deadlines }
     public let generation: ProtocolGeneration
