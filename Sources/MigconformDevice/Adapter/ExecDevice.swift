@@ -73,7 +73,8 @@ public final class ExecDevice: MigrationDevice {
         }
         guard case .value = outcome else {
             shutdown()
-            let answer = outcome.description(answering: .regionRead(offset: 0, width: 4))
+            // Worded as AnswerJudge words an answer that does not fit its request.
+            let answer = outcome.errno.map { "failed with \($0.name)" } ?? "a '\(AnswerJudge.kind(outcome))' result"
             throw TransportError("adapter '\(command)' says v1 in its hello, but its answer to a read of device_state "
                                  + "(region-read at 0x0, 4 bytes) is \(answer): it does not answer "
                                  + "v1 requests (a v2 device says \"generation\": \"v2\")")
