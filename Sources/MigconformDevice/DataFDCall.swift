@@ -38,6 +38,20 @@ public enum DataFDCall: Codable, Hashable, Sendable {
         }
     }
 
+    /// The operation kind of the call (`data-fd-` and its name).
+    public var kind: DeviceOperation.Kind {
+        switch self {
+        case .fdFlags: return .dataFDFlags
+        case .statusFlags: return .dataFDStatusFlags
+        case .seek: return .dataFDSeek
+        case .pread: return .dataFDPread
+        case .pwrite: return .dataFDPwrite
+        case .poll: return .dataFDPoll
+        case .precopyInfo: return .dataFDPrecopyInfo
+        case .ioctl: return .dataFDIoctl
+        }
+    }
+
     /// Its arguments, as `key=value` words for transcripts.
     public var arguments: [String] {
         switch self {

@@ -1,11 +1,3 @@
-/// The migration protocol generation a device speaks.
-public enum ProtocolGeneration: String, Codable, Sendable {
-    /// The region-based protocol of Linux 5.8 to 5.17 (`VFIO_REGION_TYPE_MIGRATION`).
-    case v1
-    /// The `VFIO_DEVICE_FEATURE` state machine of Linux 5.18 and later.
-    case v2
-}
-
 /// Who a device is: what a report records so that a reader knows what was tested.
 public struct DeviceIdentity: Codable, Hashable, Sendable {
     /// The kind of target: `reference`, `fault`, `vfio`, `exec`, or what an adapter reports.
@@ -54,6 +46,14 @@ public protocol MigrationDevice: AnyObject {
     /// EINTR): the runner calls the device on its own thread and a watchdog thread only watches the deadline,
     /// instead of handing every operation to another thread and back. The default is false.
     var callsInterruptible: Bool { get }
+    /// The deadlines the device keeps itself (an adapter, which can restart its process cleanly when one
+    /// passes), or nil. The runner starts from these, and waits a little longer than they say.
+    var ownDeadlines: Deadlines? { get }
+    /// Takes the run's deadlines; only a device with ``ownDeadlines`` uses them.
+    func adopt(_ deadlines: Deadlines)
+    /// What kind of target the device is; by default the traits of its identity's kind (a wrapper: of the device
+    /// it wraps).
+    var traits: DeviceTraits { get }
 }
 
 extension MigrationDevice {
@@ -61,6 +61,9 @@ extension MigrationDevice {
     public func recoverAfterTimeout() -> Bool { false }
     public var answersPromptly: Bool { false }
     public var callsInterruptible: Bool { false }
+    public var ownDeadlines: Deadlines? { nil }
+    public func adopt(_ deadlines: Deadlines) {}
+    public var traits: DeviceTraits { (self as? DeviceWrapper)?.wrapped.traits ?? identity.traits }
     /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do.
     public var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
 }
@@ -88,4 +91,47 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
 public protocol HostHealthReporting: AnyObject {
     /// Problems since the device was opened, one line each; empty when the host is healthy.
     func hostProblems() -> [String]
+}
+
+/// What a kind of target is, beyond its name: the facts the commands, the runner and the reports act on, so that
+/// none of them compares target kind names.
+public struct DeviceTraits: Sendable, Hashable {
+    /// Requests reach this host's kernel and can hang a kernel thread or warn: the spec's hazards apply and the
+    /// host's kernel health is watched.
+    public var mayHarmHost: Bool
+    /// A crash of the target can take the machine down: the journal reaches the disk before every operation.
+    public var journalsEachOperation: Bool
+    /// Built in and simulated: its target URI opens the same device again, afresh, at any time.
+    public var isSimulated: Bool
+    /// Opening the target again gives a usable device after one hung (a kernel device stuck in an ioctl does not).
+    public var canReopen: Bool
+
+    public init(mayHarmHost: Bool, journalsEachOperation: Bool, isSimulated: Bool, canReopen: Bool) {
+        self.mayHarmHost = mayHarmHost; self.journalsEachOperation = journalsEachOperation
+        self.isSimulated = isSimulated; self.canReopen = canReopen
+    }
+
+    /// The reference device and the catalogue's faults.
+    public static let simulated = DeviceTraits(mayHarmHost: false, journalsEachOperation: false, isSimulated: true,
+                                               canReopen: true)
+    /// A device of this host's kernel.
+    public static let hostKernel = DeviceTraits(mayHarmHost: true, journalsEachOperation: true, isSimulated: false,
+                                                canReopen: false)
+    /// A device behind another process.
+    public static let external = DeviceTraits(mayHarmHost: false, journalsEachOperation: true, isSimulated: false,
+                                              canReopen: true)
+
+    /// The traits of each target kind, for a kind a report or an adapter's `hello` names; any other kind is
+    /// ``external``. A new kind of target adds its line here.
+    static let byKind: [String: DeviceTraits] = [
+        "reference": .simulated, "fault": .simulated, "vfio": .hostKernel, "exec": .external,
+    ]
+
+    /// The traits of the target kind `kind` (``DeviceIdentity/targetKind``).
+    public init(kind: String) { self = DeviceTraits.byKind[kind] ?? .external }
+}
+
+extension DeviceIdentity {
+    /// The traits of the identity's target kind.
+    public var traits: DeviceTraits { DeviceTraits(kind: targetKind) }
 }

@@ -19,6 +19,15 @@ public enum DeviceAccess: Codable, Hashable, Sendable {
         }
     }
 
+    /// The operation kind of the access (`access-` and its name).
+    public var kind: DeviceOperation.Kind {
+        switch self {
+        case .configWrite: return .accessConfigWrite
+        case .barRead: return .accessBarRead
+        case .enableInterrupts: return .accessEnableInterrupts
+        }
+    }
+
     /// Every access name, for decoders.
     public static let names = ["config-write", "bar-read", "enable-interrupts"]
 

@@ -70,31 +70,67 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     /// A write of `bytes` into the region's data section, at region offset `offset`.
     case dataWrite(offset: UInt64, bytes: [UInt8])
 
-    /// A short name of the request kind, as used in transcripts and deadlines.
-    public var kind: String {
+    /// The request kind: the name of transcripts, deadlines (`--timeout KIND=S`) and the adapter protocol's `op`.
+    public enum Kind: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+        case getMigrationFlags = "get-migration-flags"
+        case feature
+        case getState = "get-state"
+        case setState = "set-state"
+        case getDataSize = "get-data-size"
+        case read
+        case write
+        case close
+        case precopyInfo = "precopy-info"
+        case dmaLoggingStart = "dma-logging-start"
+        case dmaLoggingStop = "dma-logging-stop"
+        case dmaLoggingReport = "dma-logging-report"
+        case reset
+        case configRead = "config-read"
+        case disableInterrupts = "disable-interrupts"
+        case regionRead = "region-read"
+        case regionWrite = "region-write"
+        case dataRead = "data-read"
+        case dataWrite = "data-write"
+        case dataFDFlags = "data-fd-fd-flags"
+        case dataFDStatusFlags = "data-fd-status-flags"
+        case dataFDSeek = "data-fd-seek"
+        case dataFDPread = "data-fd-pread"
+        case dataFDPwrite = "data-fd-pwrite"
+        case dataFDPoll = "data-fd-poll"
+        case dataFDPrecopyInfo = "data-fd-precopy-info"
+        case dataFDIoctl = "data-fd-ioctl"
+        case accessConfigWrite = "access-config-write"
+        case accessBarRead = "access-bar-read"
+        case accessEnableInterrupts = "access-enable-interrupts"
+
+        public var description: String { rawValue }
+    }
+
+    /// The request's kind; an operation on a peer has the kind of the operation itself.
+    public var kind: Kind {
         switch self {
-        case .getMigrationFlags: return "get-migration-flags"
-        case .feature: return "feature"
-        case .getState: return "get-state"
-        case .setState: return "set-state"
-        case .getDataSize: return "get-data-size"
-        case .read: return "read"
-        case .write: return "write"
-        case .close: return "close"
-        case .precopyInfo: return "precopy-info"
-        case .dataFD(_, let call): return "data-fd-" + call.name
-        case .dmaLoggingStart: return "dma-logging-start"
-        case .dmaLoggingStop: return "dma-logging-stop"
-        case .dmaLoggingReport: return "dma-logging-report"
+        case .getMigrationFlags: return .getMigrationFlags
+        case .feature: return .feature
+        case .getState: return .getState
+        case .setState: return .setState
+        case .getDataSize: return .getDataSize
+        case .read: return .read
+        case .write: return .write
+        case .close: return .close
+        case .precopyInfo: return .precopyInfo
+        case .dataFD(_, let call): return call.kind
+        case .dmaLoggingStart: return .dmaLoggingStart
+        case .dmaLoggingStop: return .dmaLoggingStop
+        case .dmaLoggingReport: return .dmaLoggingReport
         case .onPeer(let op), .onForeign(let op): return op.kind
-        case .reset: return "reset"
-        case .configRead: return "config-read"
-        case .disableInterrupts: return "disable-interrupts"
-        case .access(let a): return "access-" + a.name
-        case .regionRead: return "region-read"
-        case .regionWrite: return "region-write"
-        case .dataRead: return "data-read"
-        case .dataWrite: return "data-write"
+        case .reset: return .reset
+        case .configRead: return .configRead
+        case .disableInterrupts: return .disableInterrupts
+        case .access(let a): return a.kind
+        case .regionRead: return .regionRead
+        case .regionWrite: return .regionWrite
+        case .dataRead: return .dataRead
+        case .dataWrite: return .dataWrite
         }
     }
 }

@@ -19,6 +19,11 @@ public final class PeeredDevice: MigrationDevice, DeviceWrapper {
         main.answersPromptly && (peer?.answersPromptly ?? true) && (foreign?.answersPromptly ?? true)
     }
 
+    public var ownDeadlines: Deadlines? { main.ownDeadlines }
+    public func adopt(_ deadlines: Deadlines) {
+        main.adopt(deadlines); peer?.adopt(deadlines); foreign?.adopt(deadlines)
+    }
+
     public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         switch operation {
         case .onPeer(let op):

@@ -48,7 +48,7 @@ public final class RecordingDevice {
     /// Names the bytes of the next write, when its buffer is too large for the transcript to keep.
     public var nextData: String?
     /// Every operation issued, by kind: count, summed nanoseconds and bytes moved.
-    public private(set) var totals: [String: (count: Int, nanos: UInt64, bytes: UInt64)] = [:]
+    public private(set) var totals: [DeviceOperation.Kind: (count: Int, nanos: UInt64, bytes: UInt64)] = [:]
 
     public init(_ device: MigrationDevice) { self.device = device }
 
@@ -90,7 +90,7 @@ public final class RecordingDevice {
         }
     }
 
-    private func tally(_ kind: String, _ nanos: UInt64, _ bytes: Int?) {
+    private func tally(_ kind: DeviceOperation.Kind, _ nanos: UInt64, _ bytes: Int?) {
         var t = totals[kind] ?? (0, 0, 0)
         t.count += 1; t.nanos += nanos; t.bytes += UInt64(bytes ?? 0)
         totals[kind] = t

@@ -242,7 +242,7 @@ public final class Explorer {
             let level = rule?.level ?? .must
             let steps = f.minimal.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "; ")
             out.append(CaseResult(
-                id: "\(rule?.id ?? "MODEL")[explore-\(i + 1)]", ruleID: rule?.id ?? "MODEL", level: level.rawValue,
+                id: "\(rule?.id ?? "MODEL")[explore-\(i + 1)]", ruleID: rule?.id ?? "MODEL", level: level,
                 statement: rule?.statement ?? "The device follows the spec's state machine.",
                 cite: rule?.cite.description ?? "spec state machine",
                 verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,

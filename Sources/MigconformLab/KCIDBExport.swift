@@ -176,7 +176,7 @@ public enum KCIDBExport {
 
     static func misc(_ c: CaseResult, _ r: RunReport) -> [String: Any] {
         var m: [String: Any] = [
-            "case_id": c.id, "rule_id": c.ruleID, "requirement_level": c.level,
+            "case_id": c.id, "rule_id": c.ruleID, "requirement_level": c.level.rawValue,
             "migconform_verdict": c.verdict.rawValue, "message": c.message, "cite": c.cite,
             "spec_id": r.run.specID, "spec_version": r.run.specVersion, "spec_sha256": r.run.specSHA256,
             "migconform_version": r.run.runnerVersion, "start_time_estimated": true,

@@ -102,11 +102,12 @@ public struct KernelHealth: Equatable, Sendable {
     }
 
     /// Whether a kernel log line reports trouble.
+    /// (The pattern is built per call: a `Regex` is not `Sendable`, and the kernel logs few new lines per run.)
     public static func isProblem(_ text: String) -> Bool {
-        text.contains(problemPattern)
+        text.contains(#/\bWARNING\b|\bBUG\b|\bOops\b|soft lockup|hard LOCKUP|blocked for more than|Kernel panic/#
+                      as Regex<Substring>)
+            || text.contains(#/general protection fault|RCU stall|rcu_sched detected stalls/# as Regex<Substring>)
     }
-    nonisolated(unsafe) private static let problemPattern =
-        #/\bWARNING\b|\bBUG\b|\bOops\b|soft lockup|hard LOCKUP|blocked for more than|Kernel panic|general protection fault|RCU stall|rcu_sched detected stalls/#
 
     /// The letters of the taint bits (`W` a warning, `D` an oops, `L` a soft lockup, ...), with their meaning.
     public static func describeTaint(_ mask: UInt64) -> String {

@@ -316,11 +316,24 @@ public enum VFIOTarget {
 
 /// Facts about devices read from sysfs: driver, PCI ids, mdev type, IOMMU group.
 enum VFIOSysfs {
-    static let pciAddress = #/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/#
-    static let uuid = #/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/#
+    /// `0000:00:1f.3`: domain, bus, device in hex, function 0 to 7.
+    static func isPCIAddress(_ s: String) -> Bool {
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, let dot = parts[2].firstIndex(of: ".") else { return false }
+        let function = parts[2][parts[2].index(after: dot)...]
+        return isHex(parts[0], count: 4) && isHex(parts[1], count: 2) && isHex(parts[2][..<dot], count: 2)
+            && function.count == 1 && ("0"..."7").contains(function.first!)
+    }
 
-    static func isPCIAddress(_ s: String) -> Bool { s.wholeMatch(of: pciAddress) != nil }
-    static func isUUID(_ s: String) -> Bool { s.wholeMatch(of: uuid) != nil }
+    /// `8-4-4-4-12` hex digits, as an mdev is named.
+    static func isUUID(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 5 && zip(parts, [8, 4, 4, 4, 12]).allSatisfy { isHex($0, count: $1) }
+    }
+
+    private static func isHex(_ s: Substring, count: Int) -> Bool {
+        s.count == count && s.allSatisfy { $0.isASCII && $0.isHexDigit }
+    }
 
     static func linkName(_ path: String) -> String? {
         guard let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { return nil }

@@ -1,5 +1,6 @@
 import Foundation
 import MigconformDevice
+import Synchronization
 
 /// The reference devices' migration stream: opaque to the user, but self-checking so that a truncated,
 /// corrupted or overlong stream is caught on resume.
@@ -46,7 +47,7 @@ public enum ReferenceStream {
 
 /// The payload words of one seed, produced at memory speed: a table of one block's word mixes, xored with
 /// each block's key (see ``ReferenceStream/payloadWord(_:seed:)``).
-struct PayloadPattern {
+struct PayloadPattern: Sendable {
     /// Words per block: the table is 16 KiB, so it stays in the processor's first-level cache while a block is
     /// written.
     static let blockWords = 2048
@@ -60,16 +61,15 @@ struct PayloadPattern {
 
     /// The pattern of `seed`, built once per process and seed (a device opens many save sessions).
     static func shared(seed: UInt64) -> PayloadPattern {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        if let p = cache[seed] { return p }
-        let p = PayloadPattern(seed: seed)
-        if cache.count > 64 { cache.removeAll() }
-        cache[seed] = p
-        return p
+        cache.withLock { cache in
+            if let p = cache[seed] { return p }
+            let p = PayloadPattern(seed: seed)
+            if cache.count > 64 { cache.removeAll() }
+            cache[seed] = p
+            return p
+        }
     }
-    nonisolated(unsafe) private static var cache: [UInt64: PayloadPattern] = [:]
-    private static let cacheLock = NSLock()
+    private static let cache = Mutex<[UInt64: PayloadPattern]>([:])
 
     /// SplitMix64's finaliser of `index` under `seed`.
     @inline(__always)

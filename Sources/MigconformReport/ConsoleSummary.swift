@@ -42,7 +42,7 @@ public enum ConsoleSummary {
             let idWidth = min(48, listed.prefix(maxListed).map { PlainText.line($0.id).count }.max() ?? 0)
             for c in listed.prefix(maxListed) {
                 let v = PlainText.pad(c.verdict.rawValue, 7)
-                let level = PlainText.pad(PlainText.line(c.level), 10)
+                let level = PlainText.pad(PlainText.line(c.level.rawValue), 10)
                 let id = PlainText.pad(PlainText.line(c.id), idWidth)
                 let head = "\(paint.apply(v, paint.color(for: c.verdict), bold: false)) \(level) \(id)"
                 var column = 7 + 1 + 10 + 1 + idWidth + 2

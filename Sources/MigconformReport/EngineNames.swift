@@ -176,7 +176,7 @@ public enum EngineVerdicts {
         let stuck = c.transcript.last { $0.outcome == nil } ?? c.transcript.last
         var seconds: Double?
         if let stuck, let deadlines = run.deadlines {
-            seconds = deadlines[stuck.operation.kind] ?? deadlines["*"]
+            seconds = deadlines[stuck.operation.kind.rawValue] ?? deadlines["*"]
         }
         if seconds == nil, let stuck { seconds = Double(stuck.micros) / 1_000_000 }
         let s = seconds ?? Double(c.durationMicros) / 1_000_000

@@ -155,7 +155,7 @@ public enum HTMLReport {
         out.append("<summary><span class=\"chip \(cls(c.verdict))\">\(e(c.verdict.rawValue))</span> "
                    + "<code>\(e(c.id))</code> \u{2014} \(e(c.message))</summary>")
         out.append("<dl>")
-        out.append("<dt>Rule</dt><dd>\(ruleLink(c.ruleID)) (\(e(c.level)))</dd>")
+        out.append("<dt>Rule</dt><dd>\(ruleLink(c.ruleID)) (\(e(c.level.rawValue)))</dd>")
         out.append("<dt>Statement</dt><dd>\(e(c.statement))</dd>")
         if let x = sources.expand(cite: c.cite) {
             out.append("<dt>Cite</dt><dd><a href=\"#\(e("source-" + EngineNames.encode(x.key)))\">\(e(x.key))</a>"
@@ -208,7 +208,7 @@ public enum HTMLReport {
             if links.count > 12 { cases.append("\u{2026}") }
             var row = "<tr class=\"\(cls(worst))\" id=\"\(e(anchor("rule", g.rule)))\"><td><code>\(e(g.rule))</code>"
                 + (cases.isEmpty ? "" : "<div class=\"cases\">\(cases.joined(separator: " "))</div>")
-                + "</td><td>\(e(g.cases[0].level))</td><td>\(e(g.cases[0].statement))</td>"
+                + "</td><td>\(e(g.cases[0].level.rawValue))</td><td>\(e(g.cases[0].statement))</td>"
             for v in columns {
                 let n = g.cases.filter { $0.verdict == v }.count
                 row += n == 0 ? "<td class=\"n zero\">\u{00b7}</td>" : "<td class=\"n \(cls(v))\">\(n)</td>"

@@ -29,7 +29,8 @@ public enum JUnitReport {
                        + " errors=\"\(t.errors)\" skipped=\"\(t.skipped)\""
                        + " time=\"\(seconds(t.micros))\" timestamp=\(attr(r.run.started))>")
             out.append("    <properties>")
-            for (k, v) in [("rule", group.rule), ("level", first.level), ("statement", first.statement), ("cite", first.cite),
+            for (k, v) in [("rule", group.rule), ("level", first.level.rawValue), ("statement", first.statement),
+                           ("cite", first.cite),
                            ("spec", "\(spec) \(r.run.specVersion)"), ("target", r.run.target),
                            ("verdict", r.summary.verdict.rawValue), ("conformant", r.summary.conformant ? "true" : "false")] {
                 out.append("      <property name=\(attr(k)) value=\(attr(v))/>")

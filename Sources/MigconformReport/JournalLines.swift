@@ -52,7 +52,7 @@ enum JournalLines {
 
     static func operation(_ op: DeviceOperation) -> String {
         var o = Object()
-        o.string("op", op.kind)
+        o.string("op", op.kind.rawValue)
         // An operation on a peer is written as the operation itself, with the device it was for.
         if let role = op.peerRole { o.string("device", role) }
         switch op.local {

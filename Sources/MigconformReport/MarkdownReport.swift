@@ -36,7 +36,7 @@ public enum MarkdownReport {
         let baseline = sorted(r.cases.filter { [.xpass, .flake, .xfail].contains($0.verdict) })
         if !baseline.isEmpty {
             out += ["", "## Against the baseline (\(baseline.count))", ""]
-            out += baseline.flatMap { item($0, "\($0.verdict.rawValue) \(code($0.id)) (\(md($0.level)))") }
+            out += baseline.flatMap { item($0, "\($0.verdict.rawValue) \(code($0.id)) (\(md($0.level.rawValue)))") }
         }
         let choices = sorted(r.cases.filter { $0.verdict == .info })
         if !choices.isEmpty {
@@ -151,7 +151,7 @@ public enum MarkdownReport {
 
     private static func caseBlock(_ c: CaseResult, index: Int, sources: CitationSources, _ out: inout [String]) {
         out += ["", "### \(index). \(c.verdict.rawValue) \(code(c.id))", ""]
-        field("Rule", "\(PlainText.line(c.ruleID)) (\(PlainText.line(c.level)))", &out)
+        field("Rule", "\(PlainText.line(c.ruleID)) (\(PlainText.line(c.level.rawValue)))", &out)
         field("Statement", c.statement, &out)
         field("Cite", c.cite, &out)
         if let x = sources.expand(cite: c.cite) { out += sourceLines(x, first: "- Source: ", rest: "  ") }
@@ -241,7 +241,8 @@ public enum MarkdownReport {
         for g in groups {
             // A rule the kernel's VFIO core answers before the driver is marked, so its verdict is not read as the driver's.
             let core = g.cases[0].cite.contains(Rule.coreNote) ? " (core)" : ""
-            rows.append([PlainText.line(g.rule) + core, PlainText.line(g.cases[0].level)] + columns.map { col in
+            let level = PlainText.line(g.cases[0].level.rawValue)
+            rows.append([PlainText.line(g.rule) + core, level] + columns.map { col in
                 let n = g.cases.filter { $0.verdict == col.1 }.count
                 return n == 0 ? "." : "\(n)"
             })

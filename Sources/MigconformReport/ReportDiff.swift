@@ -1,4 +1,5 @@
 import MigconformRun
+import MigconformSpec
 
 /// Compares two runs case by case (`migconform diff OLD NEW`): what a maintainer pastes into a patch review.
 ///
@@ -12,7 +13,7 @@ public struct ReportDiff: Sendable {
     public struct Change: Sendable, Equatable {
         public var caseID: String
         public var ruleID: String
-        public var level: String
+        public var level: Level
         public var statement: String
         public var old: Verdict?
         public var new: Verdict?
@@ -159,7 +160,7 @@ public struct ReportDiff: Sendable {
             out += "\n\(title.uppercased()) (\(changes.count))\n"
             for rule in Self.rules(changes) {
                 let cs = changes.filter { $0.ruleID == rule }
-                out += wrapped("  ", "\(PlainText.line(rule)) (\(PlainText.line(cs[0].level))): "
+                out += wrapped("  ", "\(PlainText.line(rule)) (\(PlainText.line(cs[0].level.rawValue))): "
                                + PlainText.line(cs[0].statement), indent: 6)
                 for c in cs {
                     out += wrapped("    ", "\(PlainText.line(c.caseID))  \(verdicts(c))"
@@ -186,7 +187,8 @@ public struct ReportDiff: Sendable {
             out += "\n### \(title) (\(changes.count))\n\n"
             out += "| Case | Rule | Level | Old | New | Message |\n|---|---|---|---|---|---|\n"
             for c in changes {
-                out += "| `\(cell(c.caseID))` | \(cell(c.ruleID)) | \(cell(c.level)) | \(c.old?.rawValue ?? "-") | "
+                out += "| `\(cell(c.caseID))` | \(cell(c.ruleID)) | \(cell(c.level.rawValue)) | "
+                    + "\(c.old?.rawValue ?? "-") | "
                     + "\(c.new?.rawValue ?? "-") | \(cell(c.message)) |\n"
             }
         }

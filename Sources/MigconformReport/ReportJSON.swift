@@ -54,7 +54,7 @@ struct ReportDocument: Codable {
 struct CaseDocument: Codable {
     var id: String
     var ruleID: String
-    var level: String
+    var level: Level
     var statement: String
     var cite: String
     var verdict: Verdict

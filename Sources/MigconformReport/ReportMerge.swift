@@ -50,7 +50,7 @@ public enum ReportMerge {
                                  + "(\(r.run.features.joined(separator: ","))) than shard \(first.run.shard!.index) "
                                  + "(\(first.run.features.joined(separator: ",")))")
             }
-            if ["reference", "fault"].contains(r.run.device.targetKind), r.run.device.detail != first.run.device.detail {
+            if r.run.device.traits.isSimulated, r.run.device.detail != first.run.device.detail {
                 throw MergeError(message: "shard \(i)/\(count) ran against \(r.run.device.detail), shard "
                                  + "\(first.run.shard!.index) against \(first.run.device.detail)")
             }

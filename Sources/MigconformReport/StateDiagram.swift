@@ -378,7 +378,7 @@ public enum StateDiagram {
         return s
     }
 
-    static func node(_ box: Box, generation: String, initial: Bool) -> String {
+    static func node(_ box: Box, generation: ProtocolGeneration, initial: Bool) -> String {
         let kind = kindName(box.state, outside: box.kindLabel != nil)
         let st = style(kind: kind)
         var out = "<g>" + swatch(kind: kind, x: box.x - box.w / 2, y: box.y - box.h / 2, w: box.w, h: box.h)
@@ -386,7 +386,7 @@ public enum StateDiagram {
             out += "<rect x=\"\(f(box.x - box.w / 2 - 3))\" y=\"\(f(box.y - box.h / 2 - 3))\" width=\"\(f(box.w + 6))\" "
                 + "height=\"\(f(box.h + 6))\" rx=\"8\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1\"/>"
         }
-        let value = generation == "v1" ? binary(box.state.value) : "= \(box.state.value)"
+        let value = generation == .v1 ? binary(box.state.value) : "= \(box.state.value)"
         let second = box.kindLabel.map { "\(value) \u{00b7} \($0)" } ?? value
         out += "<text x=\"\(f(box.x))\" y=\"\(f(box.y - 3))\" text-anchor=\"middle\" font-family=\"DejaVu Sans Mono, "
             + "Liberation Mono, monospace\" font-weight=\"bold\" fill=\"\(st.text)\">\(esc(box.state.name))</text>"

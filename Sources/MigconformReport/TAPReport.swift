@@ -74,8 +74,8 @@ public enum TAPReport {
     }
 
     private static func diagnostics(_ c: CaseResult, _ out: inout [String]) {
-        var fields: [(String, String)] = [("verdict", c.verdict.rawValue), ("level", c.level), ("rule", c.ruleID),
-                                          ("statement", c.statement), ("cite", c.cite)]
+        var fields: [(String, String)] = [("verdict", c.verdict.rawValue), ("level", c.level.rawValue),
+                                          ("rule", c.ruleID), ("statement", c.statement), ("cite", c.cite)]
         if let e = c.expected { fields.append(("expected", e)) }
         if let a = c.actual { fields.append(("actual", a)) }
         fields.append(("message", c.message))

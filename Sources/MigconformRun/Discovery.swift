@@ -49,7 +49,7 @@ public enum Discovery {
     /// Environment features: facts about the target rather than something the device advertises.
     static func environmentFeature(_ name: String, device: MigrationDevice) -> Bool {
         switch name {
-        case "host-kernel": return device.identity.targetKind == "vfio" || device is HostHealthReporting
+        case "host-kernel": return device.traits.mayHarmHost || device is HostHealthReporting
         default: return false
         }
     }

@@ -75,7 +75,7 @@ struct FindingJudge {
     static func judgement(_ f: Finding, rule: Rule, id: String, observer: CaseResult, own: Bool,
                           reproducer: [TranscriptEntry]) -> CaseResult {
         let level = rule.level
-        var r = CaseResult(id: id, ruleID: rule.id, level: level.rawValue, statement: rule.statement,
+        var r = CaseResult(id: id, ruleID: rule.id, level: level, statement: rule.statement,
                            cite: rule.citeLine,
                            verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
                            message: own ? f.message : "\(f.message) (seen while running \(observer.id))",

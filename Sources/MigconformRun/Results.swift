@@ -31,8 +31,7 @@ public struct CaseResult: Codable, Sendable {
     /// Stable case id: the rule id and the case's bindings, e.g. `V2-ARC-STATE[STOP->RUNNING_P2P]`.
     public var id: String
     public var ruleID: String
-    /// `MUST`, `MUST NOT`, `SHOULD`, `SHOULD NOT` or `MAY`.
-    public var level: String
+    public var level: Level
     public var statement: String
     /// The rule's citation, `source: section`.
     public var cite: String
@@ -64,7 +63,7 @@ public struct CaseResult: Codable, Sendable {
     /// Violations of this case's rule seen while other cases were set up or checked: the ids of those cases.
     public var seenIn: [String]?
 
-    public init(id: String, ruleID: String, level: String, statement: String, cite: String, verdict: Verdict,
+    public init(id: String, ruleID: String, level: Level, statement: String, cite: String, verdict: Verdict,
                 message: String, expected: String? = nil, actual: String? = nil, durationMicros: UInt64 = 0,
                 transcript: [TranscriptEntry] = [], reproducer: [TranscriptEntry]? = nil, rawVerdict: Verdict? = nil,
                 expectation: String? = nil, attempts: Int? = nil, unfinished: Bool? = nil, otherShard: Int? = nil) {
@@ -364,9 +363,7 @@ public struct RunSummary: Codable, Sendable {
     /// FAIL, TIMEOUT and ERROR: the verdicts that break conformance at MUST level.
     public static func breaks(_ v: Verdict) -> Bool { v == .fail || v == .timeout || v == .error }
 
-    public static func family(_ level: String) -> String {
-        level.hasPrefix("MUST") ? "must" : level.hasPrefix("SHOULD") ? "should" : "may"
-    }
+    public static func family(_ level: Level) -> String { level.family }
 
     enum CodingKeys: String, CodingKey { case verdicts, byLevel, total, verdict, conformant, mustNotRun }
 

@@ -11,8 +11,14 @@ public struct RunOptions: Sendable {
     public var runnerVersion: String
     /// Stop after this many FAIL/TIMEOUT/ERROR cases (nil: never).
     public var maxFailures: Int?
-    /// How long each device operation may take.
-    public var deadlines: Deadlines
+    /// How long each device operation may take: when not set, the device's own (an adapter's, from its
+    /// environment) or else the standard ones.
+    public var deadlines: Deadlines {
+        get { chosenDeadlines ?? .standard }
+        set { chosenDeadlines = newValue }
+    }
+    /// The deadlines set for this run, if any.
+    public private(set) var chosenDeadlines: Deadlines?
     /// Run only this share of the cases (nil: all).
     public var shard: ShardInfo?
     /// Known failures and flakes of this device: matching failures become XFAIL, matching passes XPASS.
@@ -29,11 +35,11 @@ public struct RunOptions: Sendable {
     public var spoolDirectory: String?
 
     public init(target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
-                maxFailures: Int? = nil, deadlines: Deadlines = .standard, shard: ShardInfo? = nil,
+                maxFailures: Int? = nil, deadlines: Deadlines? = nil, shard: ShardInfo? = nil,
                 baseline: Expectations? = nil, retries: Int = 0, expectDriver: String? = nil,
                 expectFeatures: Set<String>? = nil, expectFlags: UInt64? = nil, spoolDirectory: String? = nil) {
         self.target = target; self.expansion = expansion; self.runnerVersion = runnerVersion; self.maxFailures = maxFailures
-        self.deadlines = deadlines; self.shard = shard; self.baseline = baseline; self.retries = retries
+        self.chosenDeadlines = deadlines; self.shard = shard; self.baseline = baseline; self.retries = retries
         self.expectDriver = expectDriver; self.expectFeatures = expectFeatures; self.expectFlags = expectFlags
         self.spoolDirectory = spoolDirectory
     }
@@ -46,7 +52,7 @@ public let migconformVersion = "0.1.0"
 public struct PlannedCase: Codable, Sendable, Equatable {
     public var id: String
     public var ruleID: String
-    public var level: String
+    public var level: Level
     public var statement: String
     public var cite: String
     /// For a case that will not run (not applicable, filtered, hazardous): its verdict and why.
@@ -54,7 +60,7 @@ public struct PlannedCase: Codable, Sendable, Equatable {
     public var reason: String?
     /// In a sharded run: the shard that runs this case.
     public var otherShard: Int?
-    public init(id: String, ruleID: String, level: String, statement: String, cite: String, notRun: Verdict? = nil,
+    public init(id: String, ruleID: String, level: Level, statement: String, cite: String, notRun: Verdict? = nil,
                 reason: String? = nil) {
         self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
         self.notRun = notRun; self.reason = reason
@@ -150,6 +156,8 @@ public final class Runner {
             first = PeeredDevice(device, peer: peer?.device, foreign: foreign?.device)
             reopenPaired = reopen.map { open in { PeeredDevice(try open(), peer: peer?.device, foreign: foreign?.device) } }
         }
+        var options = options
+        options.deadlines = options.chosenDeadlines ?? first.ownDeadlines ?? .standard
         self.deadlineDevice = DeadlineDevice(first, deadlines: options.deadlines, reopen: reopenPaired)
         self.device = RecordingDevice(deadlineDevice)
         self.options = options
@@ -179,7 +187,7 @@ public final class Runner {
         var kinds: [String: RunCost.Kind] = [:]
         var device: UInt64 = 0
         for (k, t) in self.device.totals {
-            kinds[k] = RunCost.Kind(count: t.count, micros: t.nanos / 1000, bytes: t.bytes > 0 ? t.bytes : nil)
+            kinds[k.rawValue] = RunCost.Kind(count: t.count, micros: t.nanos / 1000, bytes: t.bytes > 0 ? t.bytes : nil)
             device += t.nanos
         }
         device /= 1000
@@ -259,11 +267,9 @@ public final class Runner {
         info.peers = peers.isEmpty ? nil : peers
         info.filters = filters
         info.retries = options.retries > 0 ? options.retries : nil
-        var deadlines = options.deadlines.byKind
-        deadlines["*"] = options.deadlines.fallback
-        info.deadlines = deadlines
+        info.deadlines = options.deadlines.byKindName
         let planned = plan.cases.enumerated().map { (k, c) -> PlannedCase in
-            var p = PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
+            var p = PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,
                                 cite: c.rule.citeLine)
             switch c.disposition {
             case .run: break
@@ -620,7 +626,7 @@ public final class Runner {
     }
 
     static func result(_ c: TestCase, _ verdict: Verdict, _ message: String) -> CaseResult {
-        var r = CaseResult(id: c.id, ruleID: c.rule.id, level: c.rule.level.rawValue, statement: c.rule.statement,
+        var r = CaseResult(id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,
                            cite: c.rule.citeLine, verdict: verdict, message: message)
         if verdict == .skipped { r.notRun = NotRunReason(skipMessage: message) }
         return r

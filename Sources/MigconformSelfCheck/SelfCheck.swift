@@ -131,7 +131,7 @@ public enum SelfCheck {
         var unrelated: Set<String> = [], warnings: Set<String> = []
         let declared = Set(entry.trips)
         for c in report.cases {
-            let level = Level(rawValue: c.level) ?? .may
+            let level = c.level
             let trips = level.isMandatory ? [.fail, .timeout].contains(c.verdict)
                 : level.isRecommended ? [.warn, .timeout].contains(c.verdict) : false
             if declared.contains(c.ruleID) {

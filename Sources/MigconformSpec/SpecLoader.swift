@@ -47,19 +47,10 @@ public enum SpecLoader {
 
     /// The errno names a rule's `accept` list may use: the ones the device layer knows by name. A positive decimal
     /// number (`"22"`, `"E22"`) is accepted as well, as the device layer's lookup accepts it.
-    public static let errnoNames: [String] = [
-        "EPERM", "ENOENT", "EINTR", "EIO", "ENXIO", "E2BIG", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "EBUSY",
-        "ENODEV", "EINVAL", "ENOTTY", "EFBIG", "ENOSPC", "ESPIPE", "ENOMSG", "ENODATA", "EOVERFLOW", "EOPNOTSUPP",
-        "ETIMEDOUT",
-    ]
+    public static let errnoNames: [String] = Errno.known.map(\.name)
 
     /// Whether `name` is an errno the device layer can look up.
-    public static func isKnownErrno(_ name: String) -> Bool {
-        if errnoNames.contains(name) { return true }
-        if let n = Int32(name), n > 0 { return true }
-        if name.hasPrefix("E"), let n = Int32(name.dropFirst()), n > 0 { return true }
-        return false
-    }
+    public static func isKnownErrno(_ name: String) -> Bool { Errno(name: name) != nil }
 
     /// The syntax of rule ids: upper-case letters and digits in dash-separated words (`V2-ARC-STATE`).
     public static func isValidRuleID(_ id: String) -> Bool {
@@ -332,7 +323,7 @@ private final class SpecValidator {
     static let roleNames = ["save", "pre-copy", "resume", "resume-exit", "error"]
     static let topRequired = ["spec", "version", "title", "generation", "sources", "features", "profiles", "states",
                               "initial", "arcs", "paths", "rules"]
-    static let generations = ["v1", "v2"]
+    static let generations = ProtocolGeneration.allCases.map(\.rawValue)
 
     func validate(path: String, sha256: String) -> Spec? {
         guard let top = object(document.value, at: "$", what: "a spec", allowed: Self.topMembers,
@@ -340,10 +331,11 @@ private final class SpecValidator {
         let id = string(top, "spec")
         let version = string(top, "version")
         let title = string(top, "title")
-        let generation = string(top, "generation")
-        if let generation, !Self.generations.contains(generation) {
+        let generationName = string(top, "generation")
+        let generation = generationName.flatMap(ProtocolGeneration.init(rawValue:))
+        if let generationName, generation == nil {
             report(top.path("generation"),
-                   "unknown generation \"\(generation)\" (generations: \(quotedList(Self.generations)))")
+                   "unknown generation \"\(generationName)\" (generations: \(quotedList(Self.generations)))")
         }
         let sources = loadSources(top)
         let features = loadFeatures(top)

@@ -7,7 +7,7 @@ public struct Spec: Sendable {
     public var version: String
     public var title: String
     /// `v1` (region protocol) or `v2` (feature protocol).
-    public var generation: String
+    public var generation: ProtocolGeneration
     /// Short names of the sources the rules cite (`uapi`, `core`, `seed-001`) with what each one is.
     public var sources: [String: String]
     public var features: [Feature]
@@ -39,7 +39,7 @@ public struct Spec: Sendable {
     static let defaultRoles = ["save": "STOP_COPY", "pre-copy": "PRE_COPY", "resume": "RESUMING", "resume-exit": "STOP",
                                "error": "ERROR"]
 
-    public init(id: String, version: String, title: String, generation: String, sources: [String: String],
+    public init(id: String, version: String, title: String, generation: ProtocolGeneration, sources: [String: String],
                 features: [Feature], profiles: [Profile], states: [State], initialState: String, arcs: [Arc],
                 paths: PathRules, variants: [Variant], rules: [Rule], path: String, sha256: String) {
         self.id = id; self.version = version; self.title = title; self.generation = generation
@@ -179,25 +179,6 @@ public struct Citation: Sendable, Hashable, CustomStringConvertible {
         self.source = source; self.section = section; self.sentences = sentences
     }
     public var description: String { "\(source): \(section)" }
-}
-
-/// The requirement level of a rule, in RFC 2119 terms.
-public enum Level: String, Sendable, CaseIterable, Comparable {
-    case must = "MUST"
-    case mustNot = "MUST NOT"
-    case should = "SHOULD"
-    case shouldNot = "SHOULD NOT"
-    case may = "MAY"
-
-    /// MUST and MUST NOT decide conformance.
-    public var isMandatory: Bool { self == .must || self == .mustNot }
-    /// SHOULD and SHOULD NOT give warnings.
-    public var isRecommended: Bool { self == .should || self == .shouldNot }
-    /// The level's family: `must`, `should` or `may`.
-    public var family: String { isMandatory ? "must" : isRecommended ? "should" : "may" }
-
-    private var rank: Int { isMandatory ? 0 : isRecommended ? 1 : 2 }
-    public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
 }
 
 /// A request that can harm a real host (hang a kernel thread, trigger a WARN): the runner skips such cases on

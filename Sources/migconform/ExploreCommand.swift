@@ -80,14 +80,11 @@ enum ExploreCommand: Command {
         let recorder = RecordingDevice(device)
         let profile = try Discovery.discover(spec, device: recorder)
         let machine = Machine(spec: spec, features: profile.features)
-        let hazardous =
-            device.identity.targetKind == "vfio"
+        let hazardous = device.traits.mayHarmHost
             && !a[Key.allowHazard].contains { $0 == "all" || $0 == "HZ-PRECOPY-LOOP" }
         let explorer = Explorer(machine: machine, device: recorder, allowForbidden: !hazardous)
         // Simulated targets can be opened afresh, so minimal sequences are checked on a device with no history.
-        if targetURI.hasPrefix("ref:") || targetURI.hasPrefix("fault:") {
-            explorer.freshDevice = { try Targets.open(targetURI) }
-        }
+        if device.traits.isSimulated { explorer.freshDevice = { try Targets.open(targetURI) } }
         let started = Date()
         var findings: [Finding] = []
         if depth > 0 { findings += try explorer.exhaustive(depth: depth) }

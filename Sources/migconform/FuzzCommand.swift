@@ -343,7 +343,7 @@ struct Fuzzer {
         let y = Array(b.utf8)
         var i = 0
         // The mutated text is compact JSON; compare it with the original made compact the same way.
-        let compact = (try? AdapterJSON.parse(a).text).map { Array($0.utf8) } ?? x
+        let compact = (try? JSONParser.parseLine(a).text).map { Array($0.utf8) } ?? x
         while i < min(compact.count, y.count) && compact[i] == y[i] { i += 1 }
         let from = max(0, i - 40)
         return "first change at byte \(i): …" + String(decoding: y[from..<min(y.count, i + 80)], as: UTF8.self) + "…"

@@ -46,7 +46,7 @@ enum SpecMutator {
         case key(String)
     }
 
-    static func paths(_ value: AdapterJSON, _ prefix: [Step] = [], into out: inout [[Step]]) {
+    static func paths(_ value: JSONValue, _ prefix: [Step] = [], into out: inout [[Step]]) {
         out.append(prefix)
         switch value {
         case .array(let items): for (i, v) in items.enumerated() { paths(v, prefix + [.index(i)], into: &out) }
@@ -56,8 +56,8 @@ enum SpecMutator {
     }
 
     static func replace(
-        _ value: AdapterJSON, at path: ArraySlice<Step>, with f: (AdapterJSON) -> AdapterJSON?
-    ) -> AdapterJSON? {
+        _ value: JSONValue, at path: ArraySlice<Step>, with f: (JSONValue) -> JSONValue?
+    ) -> JSONValue? {
         guard let step = path.first else { return f(value) }
         switch (value, step) {
         case (.array(var items), .index(let i)) where i < items.count:
@@ -76,7 +76,7 @@ enum SpecMutator {
     }
 
     /// One edit of the value at a random path; nil from the edit removes the value from its parent.
-    static func mutate(_ doc: AdapterJSON, random r: inout FuzzRandom) -> AdapterJSON {
+    static func mutate(_ doc: JSONValue, random r: inout FuzzRandom) -> JSONValue {
         var all: [[Step]] = []
         paths(doc, into: &all)
         // Numbers are where the traps were: favour them.
@@ -125,7 +125,7 @@ enum SpecMutator {
         return result ?? doc
     }
 
-    static func value(_ v: AdapterJSON, at path: ArraySlice<Step>) -> AdapterJSON? {
+    static func value(_ v: JSONValue, at path: ArraySlice<Step>) -> JSONValue? {
         guard let step = path.first else { return v }
         switch (v, step) {
         case (.array(let items), .index(let i)) where i < items.count: return value(items[i], at: path.dropFirst())
@@ -137,7 +137,7 @@ enum SpecMutator {
 
     /// A mutated spec text: structural edits, sometimes a byte-level edit of the text as well.
     static func mutatedText(_ original: String, random r: inout FuzzRandom) -> String {
-        guard var doc = try? AdapterJSON.parse(original) else { return original }
+        guard var doc = try? JSONParser.parseLine(original) else { return original }
         for _ in 0...(r.chance(3) ? r.below(3) : 0) { doc = mutate(doc, random: &r) }
         var text = doc.text
         if r.chance(8) {
@@ -207,8 +207,8 @@ enum URIGenerator {
 /// Answers of an adapter, mutated: what a buggy or hostile adapter might write in place of a correct line.
 enum AnswerMutator {
     static func mutate(_ line: String, random r: inout FuzzRandom) -> String {
-        guard case .object(var members)? = try? AdapterJSON.parse(line) else { return line }
-        func set(_ key: String, _ value: AdapterJSON) {
+        guard case .object(var members)? = try? JSONParser.parseLine(line) else { return line }
+        func set(_ key: String, _ value: JSONValue) {
             if let i = members.firstIndex(where: { $0.0 == key }) {
                 members[i].1 = value
             } else {
@@ -217,7 +217,7 @@ enum AnswerMutator {
         }
         switch r.below(11) {
         case 9, 10: // the answer's own number, far too large
-            let huge = AdapterJSON.number(
+            let huge = JSONValue.number(
                 r.pick([
                     "9223372036854775808", "18446744073709551615", "1099511627776",
                     "4294967296", "65536",
@@ -268,6 +268,6 @@ enum AnswerMutator {
                 set("result", .string("failed"))
             }
         }
-        return AdapterJSON.object(members).text
+        return JSONValue.object(members).text
     }
 }

@@ -151,7 +151,7 @@ enum RunCommand: Command {
         defer { device.shutdown() }
         let specPath = a[Key.spec] ?? SpecLocation.defaultPath(for: device.generation)
         let spec = try SpecLocation.load(specPath)
-        guard spec.generation == device.generation.rawValue else {
+        guard spec.generation == device.generation else {
             throw ExitFailure(
                 code: ExitCode.usage,
                 message:
@@ -181,11 +181,13 @@ enum RunCommand: Command {
             only: a[Key.only], exclude: a[Key.exclude], variants: Set(a[Key.variant]),
             allowedHazards: Set(a[Key.allowHazard]))
         var options = RunOptions(target: targetURI, expansion: expansion, maxFailures: maxFailures)
+        // An adapter's deadlines (its environment's) are the run's, which --timeout then changes.
+        options.deadlines = device.ownDeadlines ?? .standard
         try applyLabOptions(a, spec: spec, to: &options)
         let level = try exitLevel(a)
         // Simulated and adapter targets can be reopened after a hang; a kernel device cannot.
         let reopen: (() throws -> MigrationDevice)? =
-            targetURI.hasPrefix("vfio:") ? nil : { try Targets.open(targetURI) }
+            device.traits.canReopen ? { try Targets.open(targetURI) } : nil
         var others: [String: (target: String, device: MigrationDevice)] = [:]
         defer { for (_, o) in others { o.device.shutdown() } }
         for (key, role) in [(Key.peer, "peer"), (Key.foreignPeer, "foreign")] {
@@ -206,7 +208,7 @@ enum RunCommand: Command {
         let runner = Runner(
             spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
             foreign: others["foreign"])
-        if device.identity.targetKind == "vfio" {
+        if device.traits.mayHarmHost {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
@@ -232,7 +234,7 @@ enum RunCommand: Command {
         }
         runner.options.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
         let journal: RunJournal
-        let syncMode = a[Key.journalSync] ?? (["vfio", "exec"].contains(device.identity.targetKind) ? "op" : "case")
+        let syncMode = a[Key.journalSync] ?? (device.traits.journalsEachOperation ? "op" : "case")
         guard syncMode == "op" || syncMode == "case" else {
             throw UsageError(message: "--journal-sync takes op or case, not '\(syncMode)'")
         }

@@ -26,8 +26,9 @@ enum Targets {
           vfio:/dev/vfio/devices/vfioN  the same through the iommufd cdev
           exec:COMMAND LINE           an external adapter speaking JSON lines on stdin/stdout (Specs/ADAPTER.md),
                                       run with /bin/sh -c; e.g. exec:ssh lab migconform adapter --target vfio:...
-                                      deadlines: MIGCONFORM_ADAPTER_TIMEOUT (default 10 s per operation),
-                                      MIGCONFORM_ADAPTER_RESET_TIMEOUT (60 s), MIGCONFORM_ADAPTER_HELLO_TIMEOUT (30 s)
+                                      deadlines: the run's (--timeout), from MIGCONFORM_ADAPTER_TIMEOUT (every kind
+                                      but reset), MIGCONFORM_ADAPTER_RESET_TIMEOUT, MIGCONFORM_ADAPTER_HELLO_TIMEOUT
+                                      (30 s)
         """
 
     static func open(_ uri: String) throws -> MigrationDevice {
@@ -88,8 +89,8 @@ enum Targets {
     }
 
     /// Deadlines of `exec:` targets, from the environment (seconds; fractions allowed).
-    static func execDeadlines() throws -> ExecDeadlines {
-        var d = ExecDeadlines()
+    static func execDeadlines() throws -> Deadlines {
+        var d = Deadlines.standard
         let env = ProcessInfo.processInfo.environment
         func seconds(_ name: String) throws -> Double? {
             guard let text = env[name] else { return nil }
@@ -99,8 +100,8 @@ enum Targets {
             }
             return s
         }
-        if let s = try seconds("MIGCONFORM_ADAPTER_TIMEOUT") { d.operation = s }
-        if let s = try seconds("MIGCONFORM_ADAPTER_RESET_TIMEOUT") { d.reset = s }
+        if let s = try seconds("MIGCONFORM_ADAPTER_TIMEOUT") { d.setAll(exceptReset: s) }
+        if let s = try seconds("MIGCONFORM_ADAPTER_RESET_TIMEOUT") { d.byKind[.reset] = s }
         if let s = try seconds("MIGCONFORM_ADAPTER_HELLO_TIMEOUT") { d.hello = s }
         return d
     }

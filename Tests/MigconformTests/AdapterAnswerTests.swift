@@ -48,7 +48,7 @@ struct AdapterAnswerTests {
     /// Runs the v2 spec against the Python adapter answering `answer` to `op` requests.
     func run(answering op: String, with answer: String) throws -> RunReport {
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--answer-on '\(op)=\(answer)'"),
-                                    deadlines: ExecDeadlines(operation: 5, reset: 5, hello: 10))
+                                    deadlines: Deadlines(fallback: 5, hello: 10))
         defer { device.shutdown() }
         return try TestSupport.run(TestSupport.v2, device, target: "exec:misbehaving",
                                    options: AdapterFixtures.withoutBytewise)

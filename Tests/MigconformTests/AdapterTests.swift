@@ -115,7 +115,7 @@ struct AdapterCodecTests {
         let kinds = Set(Self.operations.map(\.kind))
         #expect(kinds.count == 16 + DataFDCall.names.count + DeviceAccess.names.count)
         for op in Self.operations {
-            #expect(AdapterRequest.operation(op).name == op.kind)
+            #expect(AdapterRequest.operation(op).name == op.kind.rawValue)
         }
     }
 
@@ -188,12 +188,12 @@ struct AdapterCodecTests {
     }
 
     @Test func exactNumbersAndEscapes() throws {
-        let v = try AdapterJSON.parse(#" {"a": 18446744073709551615, "b": "\u00e9\ud83d\ude00\n\"", "c": [true, null, -1.5e3]} "#)
+        let v = try JSONParser.parseLine(#" {"a": 18446744073709551615, "b": "\u00e9\ud83d\ude00\n\"", "c": [true, null, -1.5e3]} "#)
         #expect(v["a"]?.integer(UInt64.self) == UInt64.max)
         #expect(v["b"]?.stringValue == "é😀\n\"")
-        #expect(try AdapterJSON.parse(v.text) == v)
+        #expect(try JSONParser.parseLine(v.text) == v)
         for bad in ["{", "{\"a\":}", "\"\\x\"", "01x", "[1,]", "\"\u{01}\""] {
-            #expect(throws: AdapterJSON.ParseError.self) { try AdapterJSON.parse(bad) }
+            #expect(throws: JSONSyntaxError.self) { try JSONParser.parseLine(bad) }
         }
     }
 
@@ -281,7 +281,7 @@ struct AdapterExecTests {
         defer { try? FileManager.default.removeItem(at: once) }
         let deadline = 1.0
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on set-state:3 --once '\(once.path)'"),
-                                    deadlines: ExecDeadlines(operation: deadline, reset: deadline))
+                                    deadlines: .uniform(deadline))
         let firstPID = device.processID!
         let report = try TestSupport.run(TestSupport.v2, device, target: "exec:hang",
                                          options: AdapterFixtures.withoutBytewise)
@@ -302,7 +302,7 @@ struct AdapterExecTests {
         let after = report.cases.drop { $0.id != t.id }.dropFirst()
         #expect(!after.isEmpty)
         let others = AdapterFixtures.ran(report).filter {
-            $0.id != t.id && $0.verdict != .notApplicable && $0.level != "MAY"
+            $0.id != t.id && $0.verdict != .notApplicable && $0.level != .may
         }
         #expect(others.allSatisfy { $0.verdict == .pass }, "\(others.filter { $0.verdict != .pass }.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
         // And the report is complete on disk.
@@ -337,7 +337,7 @@ struct AdapterExecTests {
         #expect(e.message.contains("adapter restarted"), "\(e.message)")
         if fault.hasPrefix("--crash") { #expect(e.message.contains("crashing on set-state"), "stderr tail: \(e.message)") }
         let others = AdapterFixtures.ran(report).filter {
-            $0.verdict != .notApplicable && $0.id != e.id && $0.level != "MAY"
+            $0.verdict != .notApplicable && $0.id != e.id && $0.level != .may
         }
         #expect(others.allSatisfy { $0.verdict == .pass })
         #expect(device.restarts == 1)
@@ -363,13 +363,12 @@ struct AdapterExecTests {
     }
 
     @Test func whatIsNotAnAdapterFailsAtHelloWithAClearMessage() {
-        let cases: [(String, ExecDeadlines, String)] = [
-            ("echo hello there", ExecDeadlines(), "malformed response"),
-            ("echo oops >&2; exit 7", ExecDeadlines(), "exited with status 7"),
-            ("sleep 30", ExecDeadlines(hello: 0.5), "no answer within 0.5 s"),
-            (#"read l; echo '{"id":0,"result":"hello","protocol":3,"generation":"v2"}'"#, ExecDeadlines(),
-             "protocol version 3"),
-            ("/nonexistent/adapter", ExecDeadlines(), "exited with status 127"),
+        let cases: [(String, Deadlines, String)] = [
+            ("echo hello there", .standard, "malformed response"),
+            ("echo oops >&2; exit 7", .standard, "exited with status 7"),
+            ("sleep 30", Deadlines(byKind: Deadlines.standard.byKind, hello: 0.5), "no answer within 0.5 s"),
+            (#"read l; echo '{"id":0,"result":"hello","protocol":3,"generation":"v2"}'"#, .standard, "protocol version 3"),
+            ("/nonexistent/adapter", .standard, "exited with status 127"),
         ]
         for (command, deadlines, expected) in cases {
             let start = Date()
@@ -389,7 +388,7 @@ struct AdapterExecTests {
     @Test(.enabled(if: hasPython, "python3 is not on the PATH"))
     func aCallerWithItsOwnDeadlineCanAbandonAnOperation() throws {
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on get-state"),
-                                    deadlines: ExecDeadlines(operation: 30))
+                                    deadlines: .uniform(30))
         let pid = device.processID!
         // The device and the error cross to the other thread and back; the semaphore orders the accesses.
         final class Box: @unchecked Sendable {

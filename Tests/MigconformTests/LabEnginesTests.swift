@@ -103,7 +103,7 @@ private func everyVerdictReport() throws -> RunReport {
         var c = template
         c.id = "V2-EVERY[\(v.rawValue)->X]"
         c.ruleID = "V2-EVERY"
-        c.level = v == .warn ? "SHOULD" : v == .info ? "MAY" : "MUST"
+        c.level = v == .warn ? .should : v == .info ? .may : .must
         c.verdict = v
         c.message = v == .skipped ? "not run: --max-failures 1 reached" : "verdict \(v.rawValue)"
         switch v {
@@ -115,7 +115,7 @@ private func everyVerdictReport() throws -> RunReport {
         extra.append(c)
     }
     var warnFirst = template
-    warnFirst.id = "V2-EVERY[FLAKE-WARN]"; warnFirst.ruleID = "V2-EVERY"; warnFirst.level = "SHOULD"
+    warnFirst.id = "V2-EVERY[FLAKE-WARN]"; warnFirst.ruleID = "V2-EVERY"; warnFirst.level = .should
     warnFirst.verdict = .flake; warnFirst.rawVerdict = .warn
     extra.append(warnFirst)
     r.cases += extra
@@ -154,7 +154,7 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
         let misc = try #require(t["misc"] as? [String: Any])
         #expect(misc["case_id"] as? String == c.id)
         #expect(misc["rule_id"] as? String == c.ruleID)
-        #expect(misc["requirement_level"] as? String == c.level)
+        #expect(misc["requirement_level"] as? String == c.level.rawValue)
         #expect(misc["migconform_verdict"] as? String == c.verdict.rawValue)
         let env = try #require((t["environment"] as? [String: Any])?["misc"] as? [String: Any])
         #expect(env["driver"] as? String == report.run.device.driver)

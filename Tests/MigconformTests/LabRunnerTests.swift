@@ -115,7 +115,7 @@ struct LabRunnerDeadlineTests {
         let release = DispatchSemaphore(value: 0)
         defer { for _ in 0..<4 { release.signal() } }
         var options = RunOptions(target: "hang")
-        options.deadlines.byKind["set-state"] = 1.0
+        options.deadlines.byKind[.setState] = 1.0
         let runner = Runner(spec: TestSupport.v2, device: HangingDevice(release: release), options: options,
                             reopen: { HangingDevice(release: release) })
         runner.deadlineDevice.recoveryGrace = 0.2
@@ -204,7 +204,7 @@ struct LabRunnerDeadlineTests {
     func interruptibleDevicesRunInlineUnderAWatchdog() throws {
         let plain = try Runner(spec: TestSupport.v2, device: ReferenceDeviceV2(), options: RunOptions(target: "ref")).run()
         var options = RunOptions(target: "hang")
-        options.deadlines.byKind["set-state"] = 0.5
+        options.deadlines.byKind[.setState] = 0.5
         let device = InterruptibleHangingDevice()
         let runner = Runner(spec: TestSupport.v2, device: device, options: options)
         let caller = pthread_self()
@@ -560,7 +560,7 @@ struct LabRunnerBaselineTests {
         let reference = try run(ReferenceDeviceV2(), RunOptions(target: "ref", baseline: baseline))
         let xpass = reference.cases.filter { $0.verdict == .xpass }
         #expect(xpass.count == failing.count)
-        #expect(Set(ExitLevel.must.unexpected(reference.cases).map(\.id)) == Set(xpass.filter { $0.level.hasPrefix("MUST") }.map(\.id)))
+        #expect(Set(ExitLevel.must.unexpected(reference.cases).map(\.id)) == Set(xpass.filter { $0.level.isMandatory }.map(\.id)))
     }
 
     @Test("expectations: globs, exact ids first, links with '#', errors with line numbers, stale lines")
@@ -577,7 +577,7 @@ struct LabRunnerBaselineTests {
         #expect(e.match(caseID: "V2-ARC-STATE[RUNNING->STOP]", ruleID: "V2-ARC-STATE")?.verdict == .fail)
         #expect(e.match(caseID: "V2-OTHER", ruleID: "V2-OTHER") == nil)
         #expect(e.unused(by: ["V2-ARC-STATE[RUNNING->STOP]"]) == ["line 3: V2-ARC-STATE[STOP->RUNNING]", "line 4: V2-NOTHING-*"])
-        let timeout = CaseResult(id: "V2-ARC-STATE[RUNNING->STOP]", ruleID: "V2-ARC-STATE", level: "MUST", statement: "",
+        let timeout = CaseResult(id: "V2-ARC-STATE[RUNNING->STOP]", ruleID: "V2-ARC-STATE", level: .must, statement: "",
                                  cite: "", verdict: .timeout, message: "")
         #expect(e.judge(timeout).verdict == .timeout, "a failure of another kind than expected stays unexpected")
         do {
@@ -609,16 +609,16 @@ struct LabRunnerBaselineTests {
 
     @Test("--level decides what counts for the exit code, never the verdicts")
     func levels() {
-        func c(_ level: String, _ v: Verdict) -> CaseResult {
+        func c(_ level: Level, _ v: Verdict) -> CaseResult {
             CaseResult(id: "\(level)-\(v.rawValue)", ruleID: "R", level: level, statement: "", cite: "", verdict: v,
                        message: "")
         }
-        let cases = [c("MUST", .pass), c("SHOULD", .warn), c("MAY", .error), c("MAY", .info), c("MUST", .xfail),
-                     c("MUST", .flake)]
+        let cases = [c(.must, .pass), c(.should, .warn), c(.may, .error), c(.may, .info), c(.must, .xfail),
+                     c(.must, .flake)]
         #expect(ExitLevel.must.unexpected(cases).isEmpty)
         #expect(ExitLevel.should.unexpected(cases).map(\.id) == ["SHOULD-WARN"])
         #expect(ExitLevel.may.unexpected(cases).map(\.id) == ["SHOULD-WARN", "MAY-ERROR"])
-        #expect(ExitLevel.must.unexpected(cases + [c("MUST NOT", .timeout)]).map(\.id) == ["MUST NOT-TIMEOUT"])
+        #expect(ExitLevel.must.unexpected(cases + [c(.mustNot, .timeout)]).map(\.id) == ["MUST NOT-TIMEOUT"])
     }
 }
 
@@ -653,7 +653,7 @@ struct LabRunnerDiffTests {
     @Test("new, removed and other changes; XFAIL compares as the failure it is")
     func categories() {
         func c(_ id: String, _ v: Verdict, raw: Verdict? = nil) -> CaseResult {
-            CaseResult(id: id, ruleID: String(id.prefix(1)), level: "MUST", statement: "", cite: "", verdict: v,
+            CaseResult(id: id, ruleID: String(id.prefix(1)), level: .must, statement: "", cite: "", verdict: v,
                        message: "", rawVerdict: raw)
         }
         let info = RunInfo(runnerVersion: "t", specID: "s", specVersion: "1", specPath: "", specSHA256: "",

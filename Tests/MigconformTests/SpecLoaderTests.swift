@@ -283,7 +283,7 @@ struct SpecLoaderValidTests {
         let spec = try SpecLoader.load(data: bytes, path: "Specs/t.json")
         #expect(spec.id == "test-v2")
         #expect(spec.version == "1.0.0")
-        #expect(spec.generation == "v2")
+        #expect(spec.generation == .v2)
         #expect(spec.path == "Specs/t.json")
         #expect(spec.sha256 == SHA256.hex(bytes))
         #expect(spec.sources.count == 2)

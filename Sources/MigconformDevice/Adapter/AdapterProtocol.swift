@@ -29,7 +29,7 @@ public enum AdapterRequest: Hashable, Sendable {
     public var name: String {
         switch self {
         case .hello: return "hello"
-        case .operation(let op): return op.kind
+        case .operation(let op): return op.kind.rawValue
         case .bye: return "bye"
         }
     }
@@ -74,7 +74,7 @@ public enum AdapterCodec {
 
     /// The request as a line, with `id`.
     public static func encode(_ request: AdapterRequest, id: Int) -> String {
-        var m: [(String, AdapterJSON)] = [("id", .int(id)), ("op", .string(request.name))]
+        var m: [(key: String, value: JSONValue)] = [("id", .int(id)), ("op", .string(request.name))]
         switch request {
         case .hello(let version, let client):
             m += [("protocol", .int(version)), ("client", .string(client))]
@@ -109,83 +109,85 @@ public enum AdapterCodec {
                       ("bitmap", base64(bitmap))]
             }
         }
-        return AdapterJSON.object(m).text
+        return JSONValue.object(m).text
     }
 
     /// Reads a request line. Returns the id as written (any JSON value, echoed back verbatim) and the request;
     /// throws ``AdapterProtocolError`` naming the problem. When the line is an object with an id but a bad request,
     /// the error's id is still recoverable with ``requestID(_:)``.
-    public static func decodeRequest(_ line: String) throws -> (id: AdapterJSON, request: AdapterRequest) {
+    public static func decodeRequest(_ line: String) throws -> (id: JSONValue, request: AdapterRequest) {
         let o = try object(line, what: "request")
         guard let id = o["id"] else { throw AdapterProtocolError("request has no \"id\"") }
         guard let op = o["op"]?.stringValue else { throw AdapterProtocolError("request has no \"op\" string") }
         let f = Fields(o, context: "request '\(op)'")
         let request: AdapterRequest
-        switch op {
-        case "hello":
+        if op == "hello" {
             request = .hello(protocolVersion: try f.int("protocol"), client: (try? f.string("client")) ?? "")
-        case "bye": request = .bye
-        case "get-migration-flags": request = .operation(.getMigrationFlags)
-        case "feature": request = .operation(.feature(flags: try f.int("flags"), payload: try f.bytes("payload")))
-        case "get-state": request = .operation(.getState)
-        case "set-state": request = .operation(.setState(try f.int("state")))
-        case "get-data-size": request = .operation(.getDataSize)
-        case "read": request = .operation(.read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
-        case "write": request = .operation(.write(fd: try f.int("fd"), bytes: try f.bytes("data")))
-        case "close": request = .operation(.close(fd: try f.int("fd")))
-        case "precopy-info": request = .operation(.precopyInfo(fd: try f.int("fd")))
-        case "reset": request = .operation(.reset)
-        case "config-read": request = .operation(.configRead(offset: try f.int("offset"), width: try f.width()))
-        case "disable-interrupts": request = .operation(.disableInterrupts(index: try f.int("index")))
-        case "region-read": request = .operation(.regionRead(offset: try f.int("offset"), width: try f.width()))
-        case "region-write":
+            return (id, request)
+        }
+        if op == "bye" { return (id, .bye) }
+        guard let kind = DeviceOperation.Kind(rawValue: op) else { throw AdapterProtocolError("unknown op '\(op)'") }
+        switch kind {
+        case .getMigrationFlags: request = .operation(.getMigrationFlags)
+        case .feature: request = .operation(.feature(flags: try f.int("flags"), payload: try f.bytes("payload")))
+        case .getState: request = .operation(.getState)
+        case .setState: request = .operation(.setState(try f.int("state")))
+        case .getDataSize: request = .operation(.getDataSize)
+        case .read:
+            request = .operation(.read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
+        case .write: request = .operation(.write(fd: try f.int("fd"), bytes: try f.bytes("data")))
+        case .close: request = .operation(.close(fd: try f.int("fd")))
+        case .precopyInfo: request = .operation(.precopyInfo(fd: try f.int("fd")))
+        case .reset: request = .operation(.reset)
+        case .configRead: request = .operation(.configRead(offset: try f.int("offset"), width: try f.width()))
+        case .disableInterrupts: request = .operation(.disableInterrupts(index: try f.int("index")))
+        case .regionRead: request = .operation(.regionRead(offset: try f.int("offset"), width: try f.width()))
+        case .regionWrite:
             request = .operation(.regionWrite(offset: try f.int("offset"), width: try f.width(), value: try f.int("value")))
-        case "data-read":
+        case .dataRead:
             request = .operation(.dataRead(offset: try f.int("offset"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
-        case "data-write": request = .operation(.dataWrite(offset: try f.int("offset"), bytes: try f.bytes("data")))
-        case "dma-logging-start":
+        case .dataWrite: request = .operation(.dataWrite(offset: try f.int("offset"), bytes: try f.bytes("data")))
+        case .dmaLoggingStart:
             request = .operation(.dmaLoggingStart(pageSize: try f.int("page_size"), ranges: try f.ranges("ranges")))
-        case "dma-logging-stop": request = .operation(.dmaLoggingStop)
-        case "dma-logging-report":
+        case .dmaLoggingStop: request = .operation(.dmaLoggingStop)
+        case .dmaLoggingReport:
             let bitmap = try f.bytes("bitmap")
             guard bitmap.count <= maxBitmapBytes else {
                 throw AdapterProtocolError("request 'dma-logging-report': \"bitmap\" has \(bitmap.count) bytes, more than \(maxBitmapBytes)")
             }
             request = .operation(.dmaLoggingReport(iova: try f.int("iova"), length: try f.int("length"),
                                                    pageSize: try f.int("page_size"), bitmap: bitmap))
-        case _ where op.hasPrefix("access-"):
+        case .accessConfigWrite, .accessBarRead, .accessEnableInterrupts:
             let name = String(op.dropFirst("access-".count))
-            guard DeviceAccess.names.contains(name) else { throw AdapterProtocolError("unknown op '\(op)'") }
             guard let a = DeviceAccess(name: name, number: { o[$0]?.integer(UInt64.self) }) else {
                 throw AdapterProtocolError("request '\(op)' lacks an argument or has one out of range")
             }
             request = .operation(.access(a))
-        case _ where op.hasPrefix("data-fd-"):
+        case .dataFDFlags, .dataFDStatusFlags, .dataFDSeek, .dataFDPread, .dataFDPwrite, .dataFDPoll,
+             .dataFDPrecopyInfo, .dataFDIoctl:
             let name = String(op.dropFirst("data-fd-".count))
-            guard DataFDCall.names.contains(name) else { throw AdapterProtocolError("unknown op '\(op)'") }
             let payload = name == "pwrite" ? try f.bytes("data") : nil
             guard let call = DataFDCall(name: name, number: { o[$0]?.integer(Int64.self) }, payload: payload) else {
                 throw AdapterProtocolError("request '\(op)' lacks an argument or has one out of range")
             }
             request = .operation(.dataFD(fd: try f.int("fd"), call: call))
-        default: throw AdapterProtocolError("unknown op '\(op)'")
         }
         return (id, request)
     }
 
     /// The id of a request line, when the line is at least an object with one (for answering a bad request).
-    public static func requestID(_ line: String) -> AdapterJSON? {
-        (try? AdapterJSON.parse(line))?["id"]
+    public static func requestID(_ line: String) -> JSONValue? {
+        (try? JSONParser.parseLine(line))?["id"]
     }
 
     // MARK: - Responses
 
     /// The response as a line, echoing `id` (`null` when the request had none that could be read).
-    public static func encode(_ response: AdapterResponse, id: AdapterJSON) -> String {
-        var m: [(String, AdapterJSON)] = [("id", id)]
+    public static func encode(_ response: AdapterResponse, id: JSONValue) -> String {
+        var m: [(key: String, value: JSONValue)] = [("id", id)]
         switch response {
         case .hello(let h):
-            var ident: [(String, AdapterJSON)] = [("kind", .string(h.identity.targetKind)),
+            var ident: [(key: String, value: JSONValue)] = [("kind", .string(h.identity.targetKind)),
                                                   ("driver", .string(h.identity.driver)),
                                                   ("detail", .string(h.identity.detail))]
             if let k = h.identity.kernelRelease { ident.append(("kernel_release", .string(k))) }
@@ -208,7 +210,7 @@ public enum AdapterCodec {
             case .failed(let e): m += [("result", .string("failed")), ("errno", .string(e.name))]
             }
         }
-        return AdapterJSON.object(m).text
+        return JSONValue.object(m).text
     }
 
     /// Reads a response line: its id (nil when absent or not an integer) and the response.
@@ -270,12 +272,13 @@ public enum AdapterCodec {
 
     // MARK: - Helpers
 
-    static func base64(_ bytes: [UInt8]) -> AdapterJSON { .string(Data(bytes).base64EncodedString()) }
+    static func base64(_ bytes: [UInt8]) -> JSONValue { .string(Data(bytes).base64EncodedString()) }
 
-    static func object(_ line: String, what: String) throws -> AdapterJSON {
-        let v: AdapterJSON
-        do { v = try AdapterJSON.parse(line) } catch {
-            throw AdapterProtocolError("\(what) line is not JSON (\(error)): \(excerpt(line))")
+    static func object(_ line: String, what: String) throws -> JSONValue {
+        let v: JSONValue
+        do { v = try JSONParser.parseLine(line) } catch {
+            throw AdapterProtocolError("\(what) line is not JSON (\(error.message) at byte \(error.byteOffset)): "
+                                       + excerpt(line))
         }
         guard case .object = v else { throw AdapterProtocolError("\(what) line is \(v.typeName), not an object: \(excerpt(line))") }
         return v
@@ -289,11 +292,11 @@ public enum AdapterCodec {
 
     /// Typed access to an object's members, with messages that name the member and the request.
     struct Fields {
-        let o: AdapterJSON
+        let o: JSONValue
         let context: String
-        init(_ o: AdapterJSON, context: String) { self.o = o; self.context = context }
+        init(_ o: JSONValue, context: String) { self.o = o; self.context = context }
 
-        func member(_ key: String) throws -> AdapterJSON {
+        func member(_ key: String) throws -> JSONValue {
             guard let v = o[key] else { throw AdapterProtocolError("\(context) has no \"\(key)\"") }
             return v
         }

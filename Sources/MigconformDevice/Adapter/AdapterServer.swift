@@ -34,8 +34,8 @@ public enum AdapterServer {
 
     /// The response to one request line, and whether the conversation ends with it.
     public static func answer(_ device: MigrationDevice, line: String,
-                              log: (String) -> Void = { _ in }) -> (AdapterJSON, AdapterResponse, Bool) {
-        let id: AdapterJSON
+                              log: (String) -> Void = { _ in }) -> (JSONValue, AdapterResponse, Bool) {
+        let id: JSONValue
         let request: AdapterRequest
         do {
             (id, request) = try AdapterCodec.decodeRequest(line)

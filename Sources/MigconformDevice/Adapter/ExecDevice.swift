@@ -1,31 +1,5 @@
 import Foundation
 
-/// How long an external adapter may take to answer, per request kind, in seconds.
-public struct ExecDeadlines: Sendable, Hashable {
-    /// Any operation without a deadline of its own.
-    public var operation: Double
-    /// `reset`: a PCI function reset on real hardware can take a while.
-    public var reset: Double
-    /// `hello`, including the time to start the adapter (an ssh connection, a simulator booting).
-    public var hello: Double
-    /// How long `shutdown()` waits for the adapter to exit after `bye` before killing it.
-    public var bye: Double
-    /// Deadlines for particular request kinds (`set-state`, `read`), overriding ``operation``.
-    public var perKind: [String: Double]
-
-    public init(operation: Double = 10, reset: Double = 60, hello: Double = 30, bye: Double = 2,
-                perKind: [String: Double] = [:]) {
-        self.operation = operation; self.reset = reset; self.hello = hello; self.bye = bye; self.perKind = perKind
-    }
-
-    /// The deadline for one operation.
-    public func seconds(for operation: DeviceOperation) -> Double {
-        if let s = perKind[operation.kind] { return s }
-        if case .reset = operation { return reset }
-        return self.operation
-    }
-}
-
 /// A device behind an external adapter process (`exec:<command line>`): the command runs under `/bin/sh -c`,
 /// and each ``DeviceOperation`` becomes one request line on its stdin, answered by one response line on its stdout
 /// (see ``AdapterCodec`` and `Specs/ADAPTER.md`).
@@ -37,7 +11,21 @@ public struct ExecDeadlines: Sendable, Hashable {
 public final class ExecDevice: MigrationDevice {
     /// The command line, as given.
     public let command: String
-    public let deadlines: ExecDeadlines
+    /// The deadline of each request (``Deadlines/hello`` for `hello`, ``Deadlines/bye`` for the exit after `bye`);
+    /// the runner replaces them with the run's (``adopt(_:)``).
+    public var deadlines: Deadlines {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
+    }
+    private var current: Deadlines
+    public var ownDeadlines: Deadlines? { deadlines }
+    /// Behind another process, whatever the adapter's device is; the host it runs on may be harmed when it
+    /// reports a kernel device.
+    public var traits: DeviceTraits {
+        DeviceTraits(mayHarmHost: identity.traits.mayHarmHost, journalsEachOperation: true, isSimulated: false,
+                     canReopen: true)
+    }
+    public func adopt(_ deadlines: Deadlines) { self.deadlines = deadlines }
     public let generation: ProtocolGeneration
     /// The identity the adapter reported, with the command and protocol version added to `extra`.
     public let identity: DeviceIdentity
@@ -63,9 +51,10 @@ public final class ExecDevice: MigrationDevice {
     private var closed = false
 
     /// Starts the adapter and greets it. Throws ``TransportError`` when it cannot be started or its `hello` fails.
-    public init(command: String, deadlines: ExecDeadlines = ExecDeadlines(), environment: [String: String]? = nil) throws {
+    public init(command: String, deadlines: Deadlines = .standard,
+                environment: [String: String]? = nil) throws {
         self.command = command
-        self.deadlines = deadlines
+        self.current = deadlines
         self.environment = environment
         let (process, hello) = try ExecDevice.start(command: command, environment: environment, deadlines: deadlines,
                                                     firstID: 0)
@@ -87,15 +76,12 @@ public final class ExecDevice: MigrationDevice {
         }
         guard case .value = outcome else {
             shutdown()
+            // Worded as AnswerJudge words an answer that does not fit its request.
+            let answer = outcome.errno.map { "failed with \($0.name)" } ?? "a '\(AnswerJudge.kind(outcome))' result"
             throw TransportError("adapter '\(command)' says v1 in its hello, but its answer to a read of device_state "
-                                 + "(region-read at 0x0, 4 bytes) is \(ExecDevice.describe(outcome)): it does not answer "
+                                 + "(region-read at 0x0, 4 bytes) is \(answer): it does not answer "
                                  + "v1 requests (a v2 device says \"generation\": \"v2\")")
         }
-    }
-
-    static func describe(_ outcome: DeviceOutcome) -> String {
-        if case .failed(let e) = outcome { return "failed with \(e.name)" }
-        return "a '\(AnswerJudge.kind(outcome))' result"
     }
 
     deinit { shutdown() }
@@ -108,7 +94,7 @@ public final class ExecDevice: MigrationDevice {
     }
 
     /// Spawns the adapter and exchanges `hello` (request id `firstID`).
-    private static func start(command: String, environment: [String: String]?, deadlines: ExecDeadlines,
+    private static func start(command: String, environment: [String: String]?, deadlines: Deadlines,
                               firstID: Int) throws -> (AdapterProcess, AdapterHello) {
         let process = try AdapterProcess(command: command, environment: environment)
         let line = AdapterCodec.encode(.hello(protocolVersion: AdapterProtocol.version, client: "migconform"), id: firstID)
@@ -142,22 +128,6 @@ public final class ExecDevice: MigrationDevice {
         }
     }
 
-    /// The request with its main argument, for messages (`set-state STOP_COPY`, `read fd 40, 4096 bytes`).
-    static func describe(_ op: DeviceOperation) -> String {
-        switch op {
-        case .setState(let v): return "set-state \(MigrationState(rawValue: v))"
-        case .feature(let flags, let payload): return "feature 0x\(String(flags, radix: 16)) (\(payload.count)-byte payload)"
-        case .read(let fd, let n): return "read fd \(fd), \(n) bytes"
-        case .write(let fd, let b): return "write fd \(fd), \(b.count) bytes"
-        case .close(let fd): return "close fd \(fd)"
-        case .precopyInfo(let fd): return "precopy-info fd \(fd)"
-        case .regionRead(let off, _), .regionWrite(let off, _, _), .dataRead(let off, _), .dataWrite(let off, _),
-             .configRead(let off, _):
-            return "\(op.kind) at 0x\(String(off, radix: 16))"
-        default: return op.kind
-        }
-    }
-
     static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%.3g s", seconds)
     }
@@ -170,7 +140,7 @@ public final class ExecDevice: MigrationDevice {
         if case .access = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
         let id = nextID
         nextID += 1
-        let name = "\(ExecDevice.describe(operation)) (id \(id))"
+        let name = "\(operation) (id \(id))"
         if closed { throw TransportError("adapter '\(command)': \(name) after shutdown: the adapter was ended") }
         guard let process = try runningProcess(for: name) else {
             throw TransportError("adapter '\(command)': cannot send \(name): \(lastStartError ?? "the adapter is not running")")
@@ -298,7 +268,7 @@ public final class ExecDevice: MigrationDevice {
         process = nil
         let id = nextID
         nextID += 1
-        _ = p.exchange(AdapterCodec.encode(.bye, id: id), within: min(deadlines.bye, deadlines.operation))
+        _ = p.exchange(AdapterCodec.encode(.bye, id: id), within: min(deadlines.bye, deadlines.fallback))
         p.closeInput()
         p.waitForExit(grace: deadlines.bye)
     }

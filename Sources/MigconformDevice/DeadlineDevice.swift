@@ -1,69 +1,4 @@
 import Foundation
-import MigconformDevice
-
-/// How long each kind of device operation may take before the runner gives up on it, in seconds.
-///
-/// The defaults leave room for slow hardware: a PCI function reset or a transition that saves a large device
-/// state can take seconds; a register read or a GET that takes ten seconds is already a hang.
-public struct Deadlines: Sendable, Equatable {
-    /// Seconds by operation kind (``DeviceOperation/kind``: `set-state`, `reset`, `read`, ...).
-    public var byKind: [String: Double]
-    /// Seconds for kinds not listed in ``byKind``.
-    public var fallback: Double
-
-    /// The built-in deadlines.
-    public static let standard = Deadlines(byKind: [
-        "reset": 30, "set-state": 30, "read": 30, "write": 30, "data-read": 30, "data-write": 30,
-        "region-write": 30, "close": 10,
-    ], fallback: 10)
-
-    public init(byKind: [String: Double] = [:], fallback: Double = 10) {
-        self.byKind = byKind; self.fallback = fallback
-    }
-
-    /// Every kind gets the same deadline.
-    public static func uniform(_ seconds: Double) -> Deadlines { Deadlines(byKind: [:], fallback: seconds) }
-
-    /// The deadline of one operation.
-    public func seconds(for op: DeviceOperation) -> Double { byKind[op.kind] ?? fallback }
-
-    /// Applies `--timeout` settings: `SECONDS` sets every kind, `KIND=SECONDS` one kind. Throws a message naming
-    /// the bad setting.
-    public mutating func apply(_ setting: String) throws {
-        if let eq = setting.firstIndex(of: "=") {
-            let kind = String(setting[..<eq]), value = String(setting[setting.index(after: eq)...])
-            guard Self.kinds.contains(kind) else {
-                throw DeadlineSettingError(message: "unknown operation kind '\(kind)' in --timeout (kinds: "
-                                           + Self.kinds.sorted().joined(separator: ", ") + ")")
-            }
-            byKind[kind] = try Self.number(value, setting)
-        } else {
-            let s = try Self.number(setting, setting)
-            byKind = [:]
-            fallback = s
-        }
-    }
-
-    static func number(_ text: String, _ setting: String) throws -> Double {
-        guard let s = Double(text), s > 0, s.isFinite else {
-            throw DeadlineSettingError(message: "--timeout '\(setting)': the deadline is a positive number of seconds")
-        }
-        return s
-    }
-
-    /// The operation kinds a deadline can be set for.
-    public static let kinds: Set<String> = [
-        "get-migration-flags", "feature", "get-state", "set-state", "get-data-size", "read", "write", "close",
-        "precopy-info", "reset", "config-read", "disable-interrupts", "region-read", "region-write", "data-read",
-        "data-write", "dma-logging-start", "dma-logging-stop", "dma-logging-report",
-    ]
-}
-
-/// A `--timeout` setting that cannot be used.
-public struct DeadlineSettingError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
-}
 
 /// The run was asked to stop (SIGINT, SIGTERM) while an operation was in flight.
 public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
@@ -96,7 +31,13 @@ public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
 public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Why the device cannot be used any more, once it is wedged.
     public private(set) var wedged: String?
-    public var deadlines: Deadlines
+    /// The run's deadlines, handed on to a device that keeps its own (``MigrationDevice/ownDeadlines``).
+    public var deadlines: Deadlines {
+        didSet { inner.adopt(deadlines) }
+    }
+    /// How much longer than a deadline the wait lasts for a device that keeps the same deadline itself, so that
+    /// its own timeout (an adapter killed and restarted cleanly) comes first.
+    public static let ownDeadlineMargin: Double = 2
     /// Opens a fresh device to replace one that hung (nil: the target cannot be reopened).
     public var reopen: (() throws -> MigrationDevice)?
     /// How long recovery waits for an abandoned call to come back on its own.
@@ -112,6 +53,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
 
     private var inner: MigrationDevice {
         didSet {
+            inner.adopt(deadlines)
             promptly = inner.answersPromptly
             if !inner.callsInterruptible { watchdog = nil }
         }
@@ -147,6 +89,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         self.reopen = reopen
         worker = Worker()
         if device.callsInterruptible && !device.answersPromptly { watchdog = Watchdog() }
+        device.adopt(deadlines)
     }
 
     /// The device currently behind the deadlines (a fresh one after a reopen).
@@ -176,7 +119,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
             track(operation, outcome)
             return outcome
         }
-        let seconds = deadlines.seconds(for: operation)
+        let seconds = deadlines.seconds(for: operation) + (inner.ownDeadlines == nil ? 0 : Self.ownDeadlineMargin)
         if let watchdog { return try watched(operation, seconds: seconds, by: watchdog) }
         let job = Job()
         let device = inner
@@ -191,12 +134,12 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         while !job.wait(until: min(end, DispatchTime.now().uptimeNanoseconds + 50_000_000)) {
             if let reason = lock.withLock({ interruptSerial != serial ? interruptReason : nil }) {
-                stuck = (job, Self.describe(operation))
-                throw OperationInterrupted(operation: Self.describe(operation), reason: reason)
+                stuck = (job, operation.description)
+                throw OperationInterrupted(operation: operation.description, reason: reason)
             }
             if DispatchTime.now().uptimeNanoseconds >= end {
-                let what = "\(Self.describe(operation)) did not return within \(Self.format(seconds)) s"
-                stuck = (job, Self.describe(operation))
+                let what = "\(operation.description) did not return within \(Self.format(seconds)) s"
+                stuck = (job, operation.description)
                 timeouts.append(what)
                 throw TransportError(what, timedOut: true)
             }
@@ -205,7 +148,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         callNanos += job.nanos
         if case .failure(let error) = result, let t = error as? TransportError, t.timedOut {
             // The device enforces its own deadline (an adapter): it answered, but the operation is lost.
-            stuck = (job, Self.describe(operation))
+            stuck = (job, operation.description)
             timeouts.append(t.message)
         }
         let outcome = try result.get()
@@ -216,7 +159,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Calls the device on this thread while the watchdog watches the deadline: no hand-off, no wake-up; when
     /// the deadline passes (or the run is interrupted) the watchdog interrupts the call with a signal.
     private func watched(_ operation: DeviceOperation, seconds: Double, by watchdog: Watchdog) throws -> DeviceOutcome {
-        watchdog.arm(seconds: seconds, what: Self.describe(operation))
+        watchdog.arm(seconds: seconds, what: operation.description)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let result = Result { try inner.perform(operation) }
         callNanos += DispatchTime.now().uptimeNanoseconds - t0
@@ -225,9 +168,9 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         switch fired {
         case nil: return try result.get()
         case .interrupted(let reason)?:
-            throw OperationInterrupted(operation: Self.describe(operation), reason: reason)
+            throw OperationInterrupted(operation: operation.description, reason: reason)
         case .deadline?:
-            let what = "\(Self.describe(operation)) did not return within \(Self.format(seconds)) s"
+            let what = "\(operation.description) did not return within \(Self.format(seconds)) s"
             timeouts.append(what)
             throw TransportError(what, timedOut: true)
         }
@@ -304,17 +247,6 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         if case .state(_, let fd) = outcome, fd >= 0 { openFDs.insert(fd) }
         if case .close(let fd) = op { openFDs.remove(fd) }
         if case .reset = op, outcome.succeeded { /* a reset ends sessions, but their fds stay open */ }
-    }
-
-    static func describe(_ op: DeviceOperation) -> String {
-        switch op {
-        case .setState(let v): return "set-state \(MigrationState(rawValue: v))"
-        case .read(let fd, let n): return "read fd \(fd) (\(n) bytes)"
-        case .write(let fd, let b): return "write fd \(fd) (\(b.count) bytes)"
-        case .close(let fd): return "close fd \(fd)"
-        case .regionWrite(let off, _, let v): return "region-write 0x\(String(off, radix: 16)) = 0x\(String(v, radix: 16))"
-        default: return op.kind
-        }
     }
 
     static func format(_ s: Double) -> String {

@@ -55,13 +55,18 @@ public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomString
     /// `ETIMEDOUT`: connection timed out.
     public static let ETIMEDOUT = Errno(rawValue: 110)
 
-    private static let names: [Int32: String] = [
-        1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
-        12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 19: "ENODEV", 22: "EINVAL", 25: "ENOTTY",
-        27: "EFBIG", 28: "ENOSPC", 29: "ESPIPE", 38: "ENOSYS", 42: "ENOMSG", 61: "ENODATA", 75: "EOVERFLOW",
-        95: "EOPNOTSUPP",
-        110: "ETIMEDOUT",
+    /// The one name table, in numeric order: behind `name`, `init(name:)` and the names a spec's `accept` may use.
+    private static let table: [(number: Int32, name: String)] = [
+        (1, "EPERM"), (2, "ENOENT"), (4, "EINTR"), (5, "EIO"), (6, "ENXIO"), (7, "E2BIG"), (9, "EBADF"),
+        (11, "EAGAIN"), (12, "ENOMEM"), (13, "EACCES"), (14, "EFAULT"), (16, "EBUSY"), (19, "ENODEV"),
+        (22, "EINVAL"), (25, "ENOTTY"), (27, "EFBIG"), (28, "ENOSPC"), (29, "ESPIPE"), (38, "ENOSYS"), (42, "ENOMSG"),
+        (61, "ENODATA"), (75, "EOVERFLOW"), (95, "EOPNOTSUPP"), (110, "ETIMEDOUT"),
     ]
+    private static let names = Dictionary(uniqueKeysWithValues: table.map { ($0.number, $0.name) })
+    private static let numbers = Dictionary(uniqueKeysWithValues: table.map { ($0.name, $0.number) })
+
+    /// Every errno known by name, in numeric order.
+    public static let known: [Errno] = table.map { Errno(rawValue: $0.number) }
 
     /// The C name (`EINVAL`), or `E<n>` for a number without one here.
     public var name: String { Errno.names[rawValue] ?? "E\(rawValue)" }
@@ -69,7 +74,7 @@ public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomString
 
     /// Looks an errno up by its C name (`"EINVAL"`) or by number (`"22"`).
     public init?(name: String) {
-        if let hit = Errno.names.first(where: { $0.value == name }) { self.init(rawValue: hit.key); return }
+        if let number = Errno.numbers[name] { self.init(rawValue: number); return }
         if let n = Int32(name), n > 0 { self.init(rawValue: n); return }
         if name.hasPrefix("E"), let n = Int32(name.dropFirst()), n > 0 { self.init(rawValue: n); return }
         return nil

@@ -14,7 +14,11 @@ public struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConver
 public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
     public var position: SourcePosition
     public var message: String
-    public init(position: SourcePosition, message: String) { self.position = position; self.message = message }
+    /// The byte offset where reading stopped (for one-line texts, where a column says little).
+    public var byteOffset: Int
+    public init(position: SourcePosition, message: String, byteOffset: Int = 0) {
+        self.position = position; self.message = message; self.byteOffset = byteOffset
+    }
     public var description: String { "\(position): \(message)" }
 }
 
@@ -40,6 +44,25 @@ public enum JSONParser {
     public static let maximumDepth = 512
     /// The most values (of any kind, nested ones included) one text may hold; a spec has a few thousand.
     public static let maximumValues = 100_000
+
+    /// Parses one protocol line: the same strict grammar, without positions, and a repeated member name is kept
+    /// (the last one wins through `JSONValue`'s subscript), as a peer's line is read, not validated.
+    public static func parseLine<C: Collection>(_ bytes: C) throws(JSONSyntaxError) -> JSONValue
+    where C.Element == UInt8 {
+        var parser = Parser(bytes: Array(bytes), recordPositions: false)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(path: "$")
+        parser.skipWhitespace()
+        if parser.index < parser.bytes.count {
+            throw parser.error("unexpected \(parser.describeCurrent()) after the JSON value")
+        }
+        return value
+    }
+
+    /// Parses one protocol line of text (see `parseLine(_:)` for bytes).
+    public static func parseLine(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+        try parseLine(Array(text.utf8))
+    }
 
     /// Parses `bytes` and returns the value with the position of every value by JSON path.
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSONValue, positions: [String: SourcePosition]) {
@@ -108,14 +131,17 @@ private struct Parser {
     var positions: [String: SourcePosition] = [:]
     var keyPositions: [String: SourcePosition] = [:]
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    /// Whether to keep every value's position; off for protocol lines, which also keep repeated member names.
+    let recordPositions: Bool
+
+    init(bytes: [UInt8], recordPositions: Bool = true) { self.bytes = bytes; self.recordPositions = recordPositions }
 
     var position: SourcePosition { SourcePosition(line: line, column: column) }
     var atEnd: Bool { index >= bytes.count }
     var current: UInt8 { bytes[index] }
 
     func error(_ message: String, at position: SourcePosition? = nil) -> JSONSyntaxError {
-        JSONSyntaxError(position: position ?? self.position, message: message)
+        JSONSyntaxError(position: position ?? self.position, message: message, byteOffset: index)
     }
 
     /// Moves past one byte, keeping line and column. Continuation bytes of a UTF-8 sequence take no column.
@@ -157,7 +183,7 @@ private struct Parser {
         if values > JSONParser.maximumValues {
             throw error("more than \(JSONParser.maximumValues) values; a spec holds a few thousand")
         }
-        positions[path] = position
+        if recordPositions { positions[path] = position }
         switch current {
         case Byte.openBrace: return try parseObject(path: path)
         case Byte.openBracket: return try parseArray(path: path)
@@ -197,12 +223,14 @@ private struct Parser {
             }
             let keyPosition = position
             let key = try parseString()
-            if let first = seen[key] {
-                throw error("duplicate member \"\(key)\" (first at line \(first.line))", at: keyPosition)
+            let memberPath = recordPositions ? JSONParser.memberPath(path, key) : path
+            if recordPositions {
+                if let first = seen[key] {
+                    throw error("duplicate member \"\(key)\" (first at line \(first.line))", at: keyPosition)
+                }
+                seen[key] = keyPosition
+                keyPositions[memberPath] = keyPosition
             }
-            seen[key] = keyPosition
-            let memberPath = JSONParser.memberPath(path, key)
-            keyPositions[memberPath] = keyPosition
             skipWhitespace()
             guard !atEnd, current == Byte.colon else {
                 throw error("expected ':' after member name, found \(describeCurrent())")
@@ -231,7 +259,7 @@ private struct Parser {
             if !atEnd && current == Byte.closeBracket {
                 throw error("expected a value after ',' (trailing commas are not JSON)")
             }
-            let elementPath = JSONParser.elementPath(path, elements.count)
+            let elementPath = recordPositions ? JSONParser.elementPath(path, elements.count) : path
             let value = try parseValue(path: elementPath)
             elements.append(value)
             try checkAfterNumber(value, path: elementPath)
@@ -247,7 +275,8 @@ private struct Parser {
     func checkAfterNumber(_ value: JSONValue, path: String) throws(JSONSyntaxError) {
         guard case .number(let text) = value, text == "0" || text == "-0", !atEnd,
               current == Byte.lowerX || current == Byte.upperX else { return }
-        throw error("hexadecimal numbers are not JSON; write the number in decimal", at: positions[path])
+        throw error("hexadecimal numbers are not JSON; write the number in decimal",
+                    at: recordPositions ? positions[path] : nil)
     }
 
     mutating func parseLiteral(_ word: String) throws(JSONSyntaxError) {

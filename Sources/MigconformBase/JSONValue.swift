@@ -1,0 +1,119 @@
+/// A JSON value: specs, traceability files and the adapter protocol's lines. For files the parser returns, beside
+/// it, a map from each value's JSON path (`$.rules[3].check`) to its line and column, so that every problem found
+/// while loading a spec can name where it stands.
+public indirect enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    /// Numbers keep their text, so large unsigned values (0xffffffff) survive exactly.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    /// Members in file order, with their keys.
+    case object([(key: String, value: JSONValue)])
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+
+    public func hash(into h: inout Hasher) {
+        switch self {
+        case .null: h.combine(0)
+        case .bool(let b): h.combine(b)
+        case .number(let n): h.combine(n)
+        case .string(let s): h.combine(s)
+        case .array(let a): h.combine(a)
+        case .object(let o): for (k, v) in o { h.combine(k); h.combine(v) }
+        }
+    }
+
+    /// A number value from an integer.
+    public static func int<I: BinaryInteger>(_ v: I) -> JSONValue { .number(String(v)) }
+
+    /// The number as an integer of type `I`, when it is an integer literal that fits.
+    public func integer<I: FixedWidthInteger>(_: I.Type = I.self) -> I? {
+        guard case .number(let text) = self else { return nil }
+        return I(text)
+    }
+
+    /// A short name of the value's type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    public var intValue: Int? { if case .number(let n) = self { return Int(n) }; return nil }
+    public var uint64Value: UInt64? { if case .number(let n) = self { return UInt64(n) }; return nil }
+    /// The member `key` of an object; the last one when a protocol line repeats it (files refuse repeats).
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members.last { $0.key == key }?.value }
+        return nil
+    }
+
+    /// The value as compact JSON text (no newlines, so that it fits on one protocol line).
+    public var text: String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    func write(into out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += n
+        case .string(let s): JSONValue.quote(s, into: &out)
+        case .array(let items):
+            out += "["
+            for (i, v) in items.enumerated() {
+                if i > 0 { out += "," }
+                v.write(into: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, member) in members.enumerated() {
+                if i > 0 { out += "," }
+                JSONValue.quote(member.key, into: &out)
+                out += ":"
+                member.value.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func quote(_ s: String, into out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        out += "\""
+    }
+}

@@ -1,0 +1,66 @@
+import Testing
+import MigconformBase
+import MigconformDevice
+import MigconformSpec
+import MigconformReference
+
+/// The shared vocabulary: one JSON parser, one errno table, one name per operation kind, one operation text.
+@Suite("Shared vocabulary")
+struct VocabularyTests {
+    @Test func oneErrnoTableBehindNamesLookupsAndSpecs() {
+        for errno in Errno.known {
+            #expect(Errno(name: errno.name) == errno)
+            #expect(SpecLoader.isKnownErrno(errno.name))
+        }
+        #expect(SpecLoader.errnoNames == Errno.known.map(\.name))
+        #expect(Errno(rawValue: 500).name == "E500" && Errno(name: "E500")?.rawValue == 500)
+        #expect(Errno(name: "EWHATEVER") == nil && !SpecLoader.isKnownErrno("0"))
+    }
+
+    @Test func protocolLinesAndFilesShareOneParser() throws {
+        let line = try JSONParser.parseLine(#"{"id":1,"op":"reset","id":2}"#)
+        #expect(line["id"]?.integer(Int.self) == 2)   // a repeated member: the last one
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parseDocument(Array(#"{"a":1,"a":2}"#.utf8)) }
+        do {
+            _ = try JSONParser.parseLine(#"{"id":1,}"#)
+            Issue.record("a trailing comma parsed")
+        } catch {
+            #expect(error.byteOffset == 8 && error.message.contains("trailing commas"))
+        }
+        let big = try JSONParser.parseLine("[18446744073709551615]")
+        #expect(big.arrayValue?.first?.uint64Value == UInt64.max)
+        #expect(try JSONParser.parseLine(big.text) == big)
+    }
+
+    @Test func everyOperationKindHasOneName() {
+        let names = DeviceOperation.Kind.allCases.map(\.rawValue)
+        #expect(Set(names).count == names.count)
+        #expect(DeviceOperation.onPeer(.setState(2)).kind == .setState)
+        #expect("\(DeviceOperation.Kind.dmaLoggingReport)" == "dma-logging-report")
+        var d = Deadlines.standard
+        #expect(throws: DeadlineSettingError.self) { try d.apply("hello=3") }
+        try? d.apply("precopy-info=3")
+        #expect(d.seconds(for: .precopyInfo(fd: 4)) == 3)
+    }
+
+    @Test func operationsAndOutcomesHaveOneText() {
+        #expect("\(DeviceOperation.setState(2))" == "set-state RUNNING")
+        #expect("\(DeviceOperation.onPeer(.read(fd: 7, count: 64)))" == "peer: read fd=7 count=64")
+        #expect(DeviceOutcome.failed(.EINVAL).description == "EINVAL")
+        #expect(DeviceOutcome.value(3).description(answering: .getMigrationFlags) == "ok flags=0x3 (STOP_COPY|P2P)")
+    }
+}
+
+@Suite("Target traits")
+struct TargetTraitTests {
+    @Test func eachKindOfTargetSaysWhatItIs() throws {
+        #expect(ReferenceDeviceV2().traits == .simulated)
+        #expect(DeviceIdentity(targetKind: "fault", driver: "d", detail: "x").traits.isSimulated)
+        let vfio = DeviceIdentity(targetKind: "vfio", driver: "d", detail: "x").traits
+        #expect(vfio == .hostKernel && vfio.mayHarmHost && vfio.journalsEachOperation && !vfio.canReopen)
+        #expect(DeviceIdentity(targetKind: "a-simulator", driver: "d", detail: "x").traits == .external)
+        // Wrappers answer for the device they wrap.
+        let wrapped = DeadlineDevice(PeeredDevice(ReferenceDeviceV2(), peer: nil))
+        #expect(wrapped.traits == .simulated)
+    }
+}
