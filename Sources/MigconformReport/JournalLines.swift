@@ -1,4 +1,5 @@
 import MigconformDevice
+import MigconformRun
 
 /// The journal's two records per device operation (`op`, `op-end`), written without `JSONEncoder`: the same
 /// bytes it writes (keys sorted, no spaces, slashes not escaped), at a fraction of the cost. A journal writes two
@@ -122,8 +123,8 @@ enum JournalLines {
         return o.json
     }
 
-    /// The `op-end` record: what came back.
-    static func opEnd(index: Int?, phase: String?, entry e: TranscriptEntry) -> String {
+    /// One transcript entry, as ``EntryDocument`` encodes it.
+    static func entry(_ e: TranscriptEntry) -> String {
         var entry = Object()
         entry.number("step", e.step)
         entry.raw("operation", operation(e.operation))
@@ -133,8 +134,56 @@ enum JournalLines {
         entry.number("byteCount", e.byteCount)
         entry.string("data", e.data)
         entry.string("text", TranscriptFormatter.step(e))
+        return entry.json
+    }
+
+    /// The `op-end` record: what came back (`entry`: the entry already encoded by ``entry(_:)``).
+    static func opEnd(index: Int?, phase: String?, entryJSON: String) -> String {
         var o = Object()
-        o.string("type", "op-end"); o.number("index", index); o.string("phase", phase); o.raw("entry", entry.json)
+        o.string("type", "op-end"); o.number("index", index); o.string("phase", phase); o.raw("entry", entryJSON)
+        return o.json
+    }
+
+    static func opEnd(index: Int?, phase: String?, entry e: TranscriptEntry) -> String {
+        opEnd(index: index, phase: phase, entryJSON: entry(e))
+    }
+
+    /// The `case-start` record.
+    static func caseStart(time: String, index: Int, id: String, attempt: Int) -> String {
+        var o = Object()
+        o.string("type", "case-start"); o.string("time", time); o.number("index", index); o.string("id", id)
+        o.number("attempt", attempt)
+        return o.json
+    }
+
+    /// The stored properties of ``CaseDocument`` that ``caseDocument(_:entry:)`` writes; a test compares this
+    /// with the type itself, so that a property added there is not silently left out of the journal.
+    static let caseDocumentFields = 20
+
+    /// A case's result as ``CaseDocument`` encodes it; `entry` encodes one transcript entry (the journal passes
+    /// the lines it already wrote for the case's operations).
+    static func caseDocument(_ c: CaseResult, entry: (TranscriptEntry) -> String = entry) -> String {
+        func list(_ entries: [TranscriptEntry]) -> String { "[" + entries.map(entry).joined(separator: ",") + "]" }
+        var o = Object()
+        o.string("id", c.id); o.string("ruleID", c.ruleID); o.string("level", c.level)
+        o.string("statement", c.statement); o.string("cite", c.cite); o.string("verdict", c.verdict.rawValue)
+        o.string("message", c.message); o.string("expected", c.expected); o.string("actual", c.actual)
+        o.number("durationMicros", c.durationMicros)
+        o.raw("transcript", list(c.transcript))
+        if let r = c.reproducer { o.raw("reproducer", list(r)) }
+        o.string("rawVerdict", c.rawVerdict?.rawValue); o.string("expectation", c.expectation)
+        o.number("attempts", c.attempts)
+        if let u = c.unfinished { o.raw("unfinished", u ? "true" : "false") }
+        o.number("otherShard", c.otherShard); o.string("notRun", c.notRun?.rawValue)
+        o.string("blockedBy", c.blockedBy)
+        if let seen = c.seenIn { o.raw("seenIn", "[" + seen.map(quote).joined(separator: ",") + "]") }
+        return o.json
+    }
+
+    /// The `case-end` record (also an amended result).
+    static func caseEnd(time: String, index: Int, result: String) -> String {
+        var o = Object()
+        o.string("type", "case-end"); o.string("time", time); o.number("index", index); o.raw("result", result)
         return o.json
     }
 }
