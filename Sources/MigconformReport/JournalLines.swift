@@ -28,7 +28,9 @@ enum JournalLines {
     /// A JSON string literal as `JSONEncoder` writes it (with `.withoutEscapingSlashes`).
     static func quote(_ s: String) -> String {
         // Most strings need no escape: one pass over the bytes, one concatenation.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
+        var plain = s
+        let clean = plain.withUTF8 { buf in !buf.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
+        if clean { return "\"" + s + "\"" }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
