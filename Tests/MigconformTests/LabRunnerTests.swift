@@ -223,6 +223,21 @@ struct LabRunnerDeadlineTests {
         #expect(device.threads.allSatisfy { pthread_equal($0, caller) != 0 })
     }
 
+    @Test("with a peer and a foreign device whose calls a signal frees, calls stay on the runner's thread")
+    func peeredInterruptibleCallsStayOnTheCaller() throws {
+        let main = InterruptibleHangingDevice(), peer = InterruptibleHangingDevice()
+        let foreign = InterruptibleHangingDevice(.init(stateSize: 12 << 10))
+        #expect(PeeredDevice(main, peer: peer, foreign: foreign).callsInterruptible)
+        #expect(!PeeredDevice(main, peer: ReferenceDeviceV2(), foreign: nil).callsInterruptible)
+        let deadlines = DeadlineDevice(PeeredDevice(main, peer: peer, foreign: foreign))
+        let caller = pthread_self()
+        _ = try deadlines.perform(.getState)
+        _ = try deadlines.perform(.onPeer(.getState))
+        _ = try deadlines.perform(.onForeign(.getState))
+        #expect(main.threads.count == 1 && peer.threads.count == 1 && foreign.threads.count == 1)
+        #expect((main.threads + peer.threads + foreign.threads).allSatisfy { pthread_equal($0, caller) != 0 })
+    }
+
     @Test("a call on the runner's thread that a signal does not free is abandoned after the grace")
     func uninterruptibleHangIsAbandoned() throws {
         final class Stuck: ReferenceDeviceV2, @unchecked Sendable {
