@@ -5,52 +5,88 @@ import MigconformRun
 /// bytes it writes (keys sorted, no spaces, slashes not escaped), at a fraction of the cost. A journal writes two
 /// of these for every operation, so on a fast device they are most of what the journal costs.
 enum JournalLines {
-    /// One JSON object being assembled: keys with their values already encoded.
+    /// One JSON object being assembled: keys with their values already encoded, as UTF-8 bytes (String
+    /// concatenation per field cost more than the rest of a record).
     struct Object {
-        private var fields: [(String, String)] = []
-        mutating func raw(_ key: String, _ json: String) { fields.append((key, json)) }
-        mutating func string(_ key: String, _ value: String) { fields.append((key, JournalLines.quote(value))) }
-        mutating func number<N: BinaryInteger>(_ key: String, _ value: N) { fields.append((key, String(value))) }
-        mutating func number<N: BinaryInteger>(_ key: String, _ value: N?) {
-            if let value { fields.append((key, String(value))) }
+        private var keys: [String] = []
+        private var spans: [Range<Int>] = []
+        private var values: [UInt8] = []
+
+        init() { values.reserveCapacity(128) }
+
+        private mutating func add(_ key: String, _ write: (inout [UInt8]) -> Void) {
+            let start = values.count
+            write(&values)
+            keys.append(key)
+            spans.append(start..<values.count)
         }
+        mutating func raw(_ key: String, _ json: String) { add(key) { $0.append(contentsOf: json.utf8) } }
+        mutating func string(_ key: String, _ value: String) { add(key) { JournalLines.quote(value, into: &$0) } }
+        mutating func number<N: BinaryInteger>(_ key: String, _ value: N) {
+            add(key) { $0.append(contentsOf: String(value).utf8) }
+        }
+        mutating func number<N: BinaryInteger>(_ key: String, _ value: N?) { if let value { number(key, value) } }
         mutating func string(_ key: String, _ value: String?) { if let value { string(key, value) } }
+
         var json: String {
-            var s = "{"
-            for (i, f) in fields.sorted(by: { $0.0 < $1.0 }).enumerated() {
-                if i > 0 { s += "," }
-                s += JournalLines.quote(f.0); s += ":"; s += f.1
+            // Keys sorted as JSONEncoder sorts them (insertion sort: a record has a dozen fields at most).
+            var order = Array(keys.indices)
+            for i in order.indices.dropFirst() {
+                var j = i
+                while j > 0 && keys[order[j]] < keys[order[j - 1]] { order.swapAt(j, j - 1); j -= 1 }
             }
-            return s + "}"
+            var out: [UInt8] = []
+            out.reserveCapacity(values.count + keys.count * 16 + 2)
+            out.append(0x7B)
+            for (n, i) in order.enumerated() {
+                if n > 0 { out.append(0x2C) }
+                JournalLines.quote(keys[i], into: &out)
+                out.append(0x3A)
+                out.append(contentsOf: values[spans[i]])
+            }
+            out.append(0x7D)
+            return String(decoding: out, as: UTF8.self)
         }
     }
 
     /// A JSON string literal as `JSONEncoder` writes it (with `.withoutEscapingSlashes`).
     static func quote(_ s: String) -> String {
-        // Most strings need no escape: one pass over the bytes, one concatenation.
+        var out: [UInt8] = []
+        quote(s, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `s` as a JSON string literal.
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
         var plain = s
-        let clean = plain.withUTF8 { buf in !buf.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
-        if clean { return "\"" + s + "\"" }
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
+        let clean = plain.withUTF8 { buf -> Bool in
+            // Most strings need no escape: copied as they are.
+            guard !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: buf)
+            return true
+        }
+        if !clean {
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out.append(contentsOf: [0x5C, 0x22])
+                case "\\": out.append(contentsOf: [0x5C, 0x5C])
+                case "\n": out.append(contentsOf: [0x5C, 0x6E])
+                case "\r": out.append(contentsOf: [0x5C, 0x72])
+                case "\t": out.append(contentsOf: [0x5C, 0x74])
+                case "\u{08}": out.append(contentsOf: [0x5C, 0x62])
+                case "\u{0C}": out.append(contentsOf: [0x5C, 0x66])
+                default:
+                    if u.value < 0x20 {
+                        let h = String(u.value, radix: 16)
+                        out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - h.count) + h).utf8)
+                    } else {
+                        out.append(contentsOf: String(u).utf8)
+                    }
                 }
             }
         }
-        return out + "\""
+        out.append(0x22)
     }
 
     static func operation(_ op: DeviceOperation) -> String {
