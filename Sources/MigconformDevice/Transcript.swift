@@ -52,7 +52,7 @@ public final class RecordingDevice {
     /// Called during a summarised transfer with the bytes moved since its last entry (progress).
     public var didMove: ((UInt64) -> Void)?
     /// Transfers of at least this many bytes are summarised (``beginTransfer(_:bytes:)``).
-    public static let summaryThreshold: UInt64 = 64 << 20
+    public static let summaryThreshold: UInt64 = 1 << 20
 
     /// A large transfer under way: its reads or writes that move bytes are summed up in one entry.
     private struct Transfer {
