@@ -630,7 +630,10 @@ final class CaseContext {
                 if patterned { i += 1 }
                 let piece = try stream.read(at: offset, count: Int(min(UInt64(size), total - offset)))
                 writes += 1
-                if let label = stream.label { device.nextData = "\(label): bytes \(offset)..\(offset + UInt64(piece.count) - 1)" }
+                // Named only where the transcript keeps not the bytes but a name (writes of more than 64 bytes).
+                if piece.count > 64, let label = stream.label {
+                    device.nextData = "\(label): bytes \(offset)..\(offset + UInt64(piece.count) - 1)"
+                }
                 var outcome = try op(.write(fd: f, bytes: piece))
                 var written = 0
                 while true {
@@ -640,7 +643,7 @@ final class CaseContext {
                     }
                     written += Int(n)
                     if written >= piece.count { break }
-                    if let label = stream.label {
+                    if piece.count - written > 64, let label = stream.label {
                         device.nextData = "\(label): bytes \(offset + UInt64(written))..\(offset + UInt64(piece.count) - 1)"
                     }
                     outcome = try op(.write(fd: f, bytes: Array(piece[written...])))
