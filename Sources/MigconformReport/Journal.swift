@@ -200,7 +200,9 @@ public final class RunJournal: RunObserver {
     /// The result's document; transcript entries this journal already encoded are not encoded again.
     private func caseDocument(_ result: CaseResult) -> String {
         JournalLines.caseDocument(result) { e in
-            if e.step < self.caseEntries.count, self.caseEntries[e.step].entry == e { return self.caseEntries[e.step].json }
+            if e.step < self.caseEntries.count, self.caseEntries[e.step].entry == e {
+                return self.caseEntries[e.step].json
+            }
             return JournalLines.entry(e)
         }
     }

@@ -89,97 +89,143 @@ enum JournalLines {
         out.append(0x22)
     }
 
-    static func operation(_ op: DeviceOperation) -> String {
-        var o = Object()
-        o.string("op", op.kind)
-        // An operation on a peer is written as the operation itself, with the device it was for.
-        if let role = op.peerRole { o.string("device", role) }
-        switch op.local {
-        case .onPeer, .onForeign: break
-        case .getMigrationFlags, .getState, .getDataSize, .reset, .dmaLoggingStop: break
-        case .dmaLoggingStart(let pageSize, let ranges):
-            o.number("pageSize", pageSize)
-            o.raw("ranges", "[" + ranges.map { "{\"iova\":\($0.iova),\"length\":\($0.length)}" }.joined(separator: ",") + "]")
-        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
-            o.number("iova", iova); o.number("length", length); o.number("pageSize", pageSize)
-            o.string("bitmap", PlainText.hex(bitmap))
-        case .feature(let flags, let payload):
-            o.number("flags", flags)
-            o.string("request", TranscriptFormatter.featureRequest(flags))
-            o.string("payload", PlainText.hex(payload))
-        case .setState(let v):
-            o.number("deviceState", v)
-            if v < MigrationState.count { o.string("state", TranscriptFormatter.stateName(v)) }
-        case .read(let fd, let count):
-            o.number("fd", fd); o.number("count", count)
-        case .write(let fd, let bytes):
-            o.number("fd", fd); o.string("bytes", PlainText.hex(bytes))
-        case .close(let fd), .precopyInfo(let fd):
-            o.number("fd", fd)
-        case .configRead(let offset, let width):
-            o.number("offset", offset); o.number("width", width)
-        case .disableInterrupts(let index):
-            o.number("index", index)
-            o.string("interrupt", TranscriptFormatter.interruptIndex(index))
-        case .regionRead(let offset, let width):
-            o.number("offset", offset); o.number("width", width)
-            o.string("field", TranscriptFormatter.regionField(offset))
-        case .regionWrite(let offset, let width, let value):
-            o.number("offset", offset); o.number("width", width); o.number("value", value)
-            o.string("field", TranscriptFormatter.regionField(offset))
-        case .dataRead(let offset, let count):
-            o.number("offset", offset); o.number("count", count)
-        case .dataWrite(let offset, let bytes):
-            o.number("offset", offset); o.string("bytes", PlainText.hex(bytes))
+    /// A JSON object written member by member in the order given (the callers give keys in sorted order, as
+    /// JSONEncoder writes them): no intermediate strings and no sorting for the records written per operation.
+    struct Writer {
+        var bytes: [UInt8] = []
+        private var first = true
+
+        init() { bytes.reserveCapacity(256) }
+
+        mutating func open() { bytes.append(0x7B); first = true }
+        mutating func close() { bytes.append(0x7D); first = false }
+        mutating func key(_ k: StaticString) {
+            if !first { bytes.append(0x2C) }
+            first = false
+            bytes.append(0x22)
+            k.withUTF8Buffer { bytes.append(contentsOf: $0) }
+            bytes.append(0x22); bytes.append(0x3A)
         }
-        return o.json
+        mutating func string(_ k: StaticString, _ v: String) { key(k); JournalLines.quote(v, into: &bytes) }
+        mutating func string(_ k: StaticString, _ v: String?) { if let v { string(k, v) } }
+        mutating func number<N: BinaryInteger>(_ k: StaticString, _ v: N) {
+            key(k)
+            bytes.append(contentsOf: String(v).utf8)
+        }
+        mutating func number<N: BinaryInteger>(_ k: StaticString, _ v: N?) { if let v { number(k, v) } }
+        var text: String { String(decoding: bytes, as: UTF8.self) }
+    }
+
+    static func operation(_ op: DeviceOperation) -> String {
+        var w = Writer()
+        operation(op, into: &w)
+        return w.text
+    }
+
+    /// The operation as ``OperationDocument`` encodes it; each case lists its keys in sorted order.
+    static func operation(_ op: DeviceOperation, into w: inout Writer) {
+        // An operation on a peer is written as the operation itself, with the device it was for.
+        let role = op.peerRole, kind = op.kind
+        w.open()
+        switch op.local {
+        case .onPeer, .onForeign, .getMigrationFlags, .getState, .getDataSize, .reset, .dmaLoggingStop:
+            w.string("device", role); w.string("op", kind)
+        case .dmaLoggingStart(let pageSize, let ranges):
+            w.string("device", role); w.string("op", kind); w.number("pageSize", pageSize)
+            w.key("ranges")
+            w.bytes.append(contentsOf: ("[" + ranges.map { "{\"iova\":\($0.iova),\"length\":\($0.length)}" }
+                .joined(separator: ",") + "]").utf8)
+        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
+            w.string("bitmap", PlainText.hex(bitmap)); w.string("device", role); w.number("iova", iova)
+            w.number("length", length); w.string("op", kind); w.number("pageSize", pageSize)
+        case .feature(let flags, let payload):
+            w.string("device", role); w.number("flags", flags); w.string("op", kind)
+            w.string("payload", PlainText.hex(payload)); w.string("request", TranscriptFormatter.featureRequest(flags))
+        case .setState(let v):
+            w.string("device", role); w.number("deviceState", v); w.string("op", kind)
+            if v < MigrationState.count { w.string("state", TranscriptFormatter.stateName(v)) }
+        case .read(let fd, let count):
+            w.number("count", count); w.string("device", role); w.number("fd", fd); w.string("op", kind)
+        case .write(let fd, let bytes):
+            w.string("bytes", PlainText.hex(bytes)); w.string("device", role); w.number("fd", fd); w.string("op", kind)
+        case .close(let fd), .precopyInfo(let fd):
+            w.string("device", role); w.number("fd", fd); w.string("op", kind)
+        case .configRead(let offset, let width):
+            w.string("device", role); w.number("offset", offset); w.string("op", kind); w.number("width", width)
+        case .disableInterrupts(let index):
+            w.string("device", role); w.number("index", index)
+            w.string("interrupt", TranscriptFormatter.interruptIndex(index)); w.string("op", kind)
+        case .regionRead(let offset, let width):
+            w.string("device", role); w.string("field", TranscriptFormatter.regionField(offset))
+            w.number("offset", offset); w.string("op", kind); w.number("width", width)
+        case .regionWrite(let offset, let width, let value):
+            w.string("device", role); w.string("field", TranscriptFormatter.regionField(offset))
+            w.number("offset", offset); w.string("op", kind); w.number("value", value); w.number("width", width)
+        case .dataRead(let offset, let count):
+            w.number("count", count); w.string("device", role); w.number("offset", offset); w.string("op", kind)
+        case .dataWrite(let offset, let bytes):
+            w.string("bytes", PlainText.hex(bytes)); w.string("device", role); w.number("offset", offset)
+            w.string("op", kind)
+        }
+        w.close()
     }
 
     static func outcome(_ outcome: DeviceOutcome) -> String {
-        var o = Object()
+        var w = Writer()
+        self.outcome(outcome, into: &w)
+        return w.text
+    }
+
+    /// The outcome as ``OutcomeDocument`` encodes it, keys in sorted order.
+    static func outcome(_ outcome: DeviceOutcome, into w: inout Writer) {
+        w.open()
         switch outcome {
-        case .done: o.string("result", "done")
-        case .value(let v): o.string("result", "value"); o.number("value", v)
+        case .done: w.string("result", "done")
+        case .value(let v): w.string("result", "value"); w.number("value", v)
         case .state(let s, let fd):
-            o.string("result", "state"); o.number("deviceState", s)
-            if s < MigrationState.count { o.string("state", TranscriptFormatter.stateName(s)) }
-            o.number("dataFD", fd)
-        case .bytes(let b): o.string("result", "bytes"); o.string("bytes", PlainText.hex(b))
+            w.number("dataFD", fd); w.number("deviceState", s); w.string("result", "state")
+            if s < MigrationState.count { w.string("state", TranscriptFormatter.stateName(s)) }
+        case .bytes(let b): w.string("bytes", PlainText.hex(b)); w.string("result", "bytes")
         case .precopy(let initial, let dirty):
-            o.string("result", "precopy"); o.number("initialBytes", initial); o.number("dirtyBytes", dirty)
-        case .failed(let e): o.string("result", "failed"); o.string("errno", e.name)
+            w.number("dirtyBytes", dirty); w.number("initialBytes", initial); w.string("result", "precopy")
+        case .failed(let e): w.string("errno", e.name); w.string("result", "failed")
         }
-        return o.json
+        w.close()
     }
 
     /// The `op` record: an operation about to be issued.
     static func op(time: String, index: Int?, phase: String?, operation: DeviceOperation, byteCount: Int?,
                    text: String) -> String {
-        var o = Object()
-        o.string("type", "op"); o.string("time", time); o.number("index", index); o.string("phase", phase)
-        o.raw("operation", Self.operation(operation)); o.number("byteCount", byteCount); o.string("text", text)
-        return o.json
+        var w = Writer()
+        w.open()
+        w.number("byteCount", byteCount); w.number("index", index)
+        w.key("operation"); Self.operation(operation, into: &w)
+        w.string("phase", phase); w.string("text", text); w.string("time", time); w.string("type", "op")
+        w.close()
+        return w.text
     }
 
     /// One transcript entry, as ``EntryDocument`` encodes it.
     static func entry(_ e: TranscriptEntry) -> String {
-        var entry = Object()
-        entry.number("step", e.step)
-        entry.raw("operation", operation(e.operation))
-        if let out = e.outcome { entry.raw("outcome", outcome(out)) }
-        entry.string("transportError", e.transportError)
-        entry.number("micros", e.micros)
-        entry.number("byteCount", e.byteCount)
-        entry.string("data", e.data)
-        entry.string("text", TranscriptFormatter.step(e))
-        return entry.json
+        var w = Writer()
+        w.open()
+        w.number("byteCount", e.byteCount); w.string("data", e.data); w.number("micros", e.micros)
+        w.key("operation"); operation(e.operation, into: &w)
+        if let out = e.outcome { w.key("outcome"); outcome(out, into: &w) }
+        w.number("step", e.step); w.string("text", TranscriptFormatter.step(e))
+        w.string("transportError", e.transportError)
+        w.close()
+        return w.text
     }
 
     /// The `op-end` record: what came back (`entry`: the entry already encoded by ``entry(_:)``).
     static func opEnd(index: Int?, phase: String?, entryJSON: String) -> String {
-        var o = Object()
-        o.string("type", "op-end"); o.number("index", index); o.string("phase", phase); o.raw("entry", entryJSON)
-        return o.json
+        var w = Writer()
+        w.open()
+        w.key("entry"); w.bytes.append(contentsOf: entryJSON.utf8)
+        w.number("index", index); w.string("phase", phase); w.string("type", "op-end")
+        w.close()
+        return w.text
     }
 
     static func opEnd(index: Int?, phase: String?, entry e: TranscriptEntry) -> String {

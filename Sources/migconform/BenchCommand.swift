@@ -314,16 +314,18 @@ enum BenchCommand: Command {
             // A plain copy moves the stream twice (into a file and out of it): two state-size transfers.
             let transfers = Double(moved) / Double(plain.bytes)
             let copies = plain.seconds * transfers / 2
-            rows.append([sizeText(size), run.verdict ?? "?", String(format: "%.1f", Double(run.read ?? 0) / Double(plain.bytes)),
-                         String(format: "%.1f", Double(run.written ?? 0) / Double(plain.bytes)), ms(run.seconds),
+            func states(_ n: UInt64?) -> String { String(format: "%.1f", Double(n ?? 0) / Double(plain.bytes)) }
+            rows.append([sizeText(size), run.verdict ?? "?", states(run.read), states(run.written), ms(run.seconds),
                          String(format: "%.2f", run.seconds / max(copies, 1e-9)), mib(run.peakRSS),
                          String(format: "%.1f MB", Double(run.folderBytes ?? 0) / 1e6)])
-            notes.append("\(sizeText(size)): \(moved) bytes moved; plain copies of as many bytes \(ms(copies)); journal "
+            notes.append("\(sizeText(size)): \(moved) bytes moved; plain copies of as many bytes \(ms(copies)); "
+                         + "journal "
                          + String(format: "%.1f MB, report.json %.1f MB", Double(run.journalBytes ?? 0) / 1e6,
                                   Double(run.reportBytes ?? 0) / 1e6))
         }
         table("Full run of the v2 spec on ref:v2 at large states (migconform run, journal and report folder included)",
-              ["state", "verdict", "reads (states)", "writes (states)", "wall", "vs plain copies", "peak RSS", "folder"],
+              ["state", "verdict", "reads (states)", "writes (states)", "wall", "vs plain copies", "peak RSS",
+               "folder"],
               rows)
         for n in notes { Terminal.out("  " + n) }
         Terminal.out("  (states: bytes moved / stream size; acceptance: wall <= 1.5 x plain copies of the same bytes, "
@@ -422,7 +424,8 @@ enum BenchCommand: Command {
                 if kind == "write" { written += k.bytes ?? 0 }
             }
             func bytes(_ name: String) -> UInt64 {
-                ((try? FileManager.default.attributesOfItem(atPath: folder + "/" + name))?[.size] as? NSNumber)?.uint64Value ?? 0
+                let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)
+                return (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
             }
             let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             result = ChildResult(kind: kind, bytes: ReferenceStream.length(payloadSize: size), seconds: seconds,

@@ -205,7 +205,8 @@ import MigconformSpec
         // Transcripts keep counts, not the data: the whole stream read is one summary entry.
         let reads = roundTrip.transcript.filter { if case .read = $0.operation { return true } else { return false } }
         let length = Int(ReferenceStream.length(payloadSize: 10 << 20))
-        #expect(reads.contains { $0.byteCount == length && ($0.data ?? "").contains(" reads, \(length) bytes, checksum ") },
+        let summary = " reads, \(length) bytes, checksum "
+        #expect(reads.contains { $0.byteCount == length && ($0.data ?? "").contains(summary) },
                 "\(reads.map { ($0.byteCount ?? 0, $0.data ?? "") })")
     }
 }
