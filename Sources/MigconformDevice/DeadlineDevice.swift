@@ -131,7 +131,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
             job.finish(r)
         }
         let serial = lock.withLock { interruptSerial }
-        let end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        let end = DispatchTime.now().uptimeNanoseconds + Watchdog.nanos(seconds)
         while !job.wait(until: min(end, DispatchTime.now().uptimeNanoseconds + 50_000_000)) {
             if let reason = lock.withLock({ interruptSerial != serial ? interruptReason : nil }) {
                 stuck = (job, operation.description)
@@ -330,6 +330,9 @@ final class Watchdog: @unchecked Sendable {
     private var pendingInterrupt: String?
     /// When the thread looks next (uptime nanoseconds; UInt64.max: when told).
     private var wakeAt = UInt64.max
+    /// The shortest deadline armed so far (nanoseconds): the thread looks at least that often, so that arming a
+    /// call, whose deadline is never sooner than that, needs no wake-up (no hand-off to the thread per call).
+    private var shortest = UInt64.max
     private var abandoned = -1
     private var retired = false
     var grace: Double = 5
@@ -341,6 +344,11 @@ final class Watchdog: @unchecked Sendable {
         thread.name = "migconform-watchdog"
         thread.stackSize = 1 << 18
         thread.start()
+    }
+
+    /// Seconds as nanoseconds, at most about 146 years (a deadline of any size never overflows).
+    static func nanos(_ seconds: Double) -> UInt64 {
+        seconds * 1e9 < Double(UInt64(1) << 62) ? UInt64(max(0, seconds * 1e9)) : UInt64(1) << 62
     }
 
     private static let installHandler: Void = {
@@ -355,7 +363,8 @@ final class Watchdog: @unchecked Sendable {
     private var unblocked: pthread_t?
 
     func arm(seconds: Double, what: String) {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        let span = Self.nanos(seconds)
+        let deadline = DispatchTime.now().uptimeNanoseconds + span
         let me = pthread_self()
         if unblocked.map({ pthread_equal($0, me) == 0 }) ?? true {
             var set = sigset_t()
@@ -368,7 +377,8 @@ final class Watchdog: @unchecked Sendable {
         serial += 1
         fired = nil
         armed = (serial, deadline, me, what)
-        if deadline < wakeAt { cond.signal() }   // the watchdog would look too late
+        if span < shortest { shortest = span }
+        if deadline < wakeAt { cond.signal() }   // the watchdog would look too late: only for a new shortest
         cond.unlock()
     }
 
@@ -415,7 +425,9 @@ final class Watchdog: @unchecked Sendable {
                 pthread_kill(a.thread, SIGURG)    // interrupted: repeat until the call comes back
                 wakeAt = now + 50_000_000
             } else {
-                wakeAt = armed?.deadline ?? UInt64.max
+                // Soon enough for any call armed before then: its deadline is at least `shortest` away.
+                let next = shortest == UInt64.max ? UInt64.max : now &+ min(shortest, UInt64.max - now)
+                wakeAt = min(armed?.deadline ?? UInt64.max, next)
             }
             if wakeAt == UInt64.max {
                 cond.wait()

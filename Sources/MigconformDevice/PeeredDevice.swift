@@ -18,6 +18,11 @@ public final class PeeredDevice: MigrationDevice, DeviceWrapper {
     public var answersPromptly: Bool {
         main.answersPromptly && (peer?.answersPromptly ?? true) && (foreign?.answersPromptly ?? true)
     }
+    /// A signal frees a call on any of them only when it frees calls on each (then the run's deadlines are watched
+    /// on the run's own thread, without a hand-off per operation).
+    public var callsInterruptible: Bool {
+        main.callsInterruptible && (peer?.callsInterruptible ?? true) && (foreign?.callsInterruptible ?? true)
+    }
 
     public var ownDeadlines: Deadlines? { main.ownDeadlines }
     public func adopt(_ deadlines: Deadlines) {

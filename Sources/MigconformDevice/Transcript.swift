@@ -49,6 +49,21 @@ public final class RecordingDevice {
     public var nextData: String?
     /// Every operation issued, by kind: count, summed nanoseconds and bytes moved.
     public private(set) var totals: [DeviceOperation.Kind: (count: Int, nanos: UInt64, bytes: UInt64)] = [:]
+    /// Called during a summarised transfer with the bytes moved since its last entry (progress).
+    public var didMove: ((UInt64) -> Void)?
+    /// Transfers of at least this many bytes are summarised (``beginTransfer(_:bytes:)``).
+    public static let summaryThreshold: UInt64 = 1 << 20
+
+    /// A large transfer under way: its reads or writes that move bytes are summed up in one entry.
+    private struct Transfer {
+        var label: String
+        var first: DeviceOperation?
+        var count = 0
+        var bytes: UInt64 = 0
+        var nanos: UInt64 = 0
+        var checksum = TransferChecksum()
+    }
+    private var transfer: Transfer?
 
     public init(_ device: MigrationDevice) { self.device = device }
 
@@ -59,8 +74,38 @@ public final class RecordingDevice {
         return entries
     }
 
+    /// The reads or writes that follow, until ``endTransfer()``, move one stream of `bytes` bytes: when that is
+    /// at least ``summaryThreshold``, each run of them that moves bytes is recorded as one entry (operations,
+    /// bytes, checksum, time) instead of one entry each; any other answer is recorded as itself.
+    public func beginTransfer(_ label: String, bytes: UInt64) {
+        endTransfer()
+        if bytes >= Self.summaryThreshold { transfer = Transfer(label: label) }
+    }
+
+    /// Ends the transfer, recording the summary of what it moved since the last entry.
+    public func endTransfer() {
+        flushTransfer()
+        transfer = nil
+    }
+
+    private func flushTransfer() {
+        guard var t = transfer, let first = t.first else { return }
+        let entry = TranscriptEntry(step: entries.count, operation: redact(first), outcome: nil, micros: t.nanos / 1000,
+                                    byteCount: Int(clamping: t.bytes),
+                                    data: "\(t.label): \(t.count) \(first.kind)s, \(t.bytes) bytes, checksum "
+                                        + "\(t.checksum.hex), \(String(format: "%.3f", Double(t.nanos) / 1e9)) s")
+        var summary = entry
+        summary.outcome = .value(t.bytes)
+        entries.append(summary)
+        remember(summary)
+        didPerform?(summary)
+        t.first = nil; t.count = 0; t.bytes = 0; t.nanos = 0; t.checksum = TransferChecksum()
+        transfer = t
+    }
+
     /// Performs an operation on the device and records it.
     public func perform(_ op: DeviceOperation) throws -> DeviceOutcome {
+        if transfer != nil, let outcome = try summarised(op) { return outcome }
         willPerform?(op)
         operationCount += 1
         let start = DispatchTime.now().uptimeNanoseconds
@@ -88,6 +133,64 @@ public final class RecordingDevice {
             didPerform?(entries[entries.count - 1])
             throw error
         }
+    }
+
+    /// An operation of a summarised transfer: issued, and added to the summary when it moved bytes; nil when it
+    /// is not a transfer's read or write (it is then performed and recorded as usual).
+    private func summarised(_ op: DeviceOperation) throws -> DeviceOutcome? {
+        switch op {
+        case .read, .write: break
+        default: flushTransfer(); return nil
+        }
+        // The journal learns that a transfer is under way from its first operation.
+        let announced = transfer!.first == nil
+        if announced { willPerform?(op) }
+        operationCount += 1
+        let start = DispatchTime.now().uptimeNanoseconds
+        let outcome: DeviceOutcome
+        do { outcome = try device.perform(op) } catch {
+            // The transport failed: what moved so far is summed up, then the failed operation is recorded alone.
+            let nanos = DispatchTime.now().uptimeNanoseconds - start
+            nextData = nil
+            flushTransfer()
+            if !announced { willPerform?(op) }
+            tally(op.kind, nanos, nil)
+            entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: nil,
+                                           transportError: "\(error)", micros: nanos / 1000))
+            remember(entries[entries.count - 1])
+            didPerform?(entries[entries.count - 1])
+            throw error
+        }
+        let nanos = DispatchTime.now().uptimeNanoseconds - start
+        var moved: (bytes: [UInt8], count: Int)?
+        switch (op, outcome) {
+        case (.write(_, let b), .value(let n)) where n > 0 && n <= UInt64(b.count): moved = (b, Int(n))
+        case (.read, .bytes(let b)) where !b.isEmpty: moved = (b, b.count)
+        default: break
+        }
+        guard let (bytes, count) = moved else {
+            // Not a transfer of bytes (a refusal, the end of the stream): summed up so far, then recorded alone.
+            operationCount -= 1
+            nextData = nil
+            flushTransfer()
+            if !announced { willPerform?(op) }
+            operationCount += 1
+            tally(op.kind, nanos, byteCount(op, outcome))
+            entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: redact(outcome),
+                                           micros: nanos / 1000, byteCount: byteCount(op, outcome)))
+            remember(entries[entries.count - 1])
+            didPerform?(entries[entries.count - 1])
+            return outcome
+        }
+        nextData = nil
+        tally(op.kind, nanos, byteCount(op, outcome))
+        if transfer!.first == nil { transfer!.first = op }
+        transfer!.count += 1
+        transfer!.bytes += UInt64(count)
+        transfer!.nanos += nanos
+        bytes.withUnsafeBytes { transfer!.checksum.add(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        didMove?(transfer!.bytes)
+        return outcome
     }
 
     private func tally(_ kind: DeviceOperation.Kind, _ nanos: UInt64, _ bytes: Int?) {
@@ -126,5 +229,43 @@ public final class RecordingDevice {
     private func redact(_ outcome: DeviceOutcome) -> DeviceOutcome {
         if case .bytes(let b) = outcome, b.count > 64 { return .bytes(Array(b.prefix(16))) }
         return outcome
+    }
+}
+
+/// A checksum of the bytes a transfer moved, in the order they moved (four 64-bit multiply-xor lanes, so it
+/// keeps up with a copy): two transfers of the same bytes in the same pieces have the same checksum.
+public struct TransferChecksum: Sendable {
+    private var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F,
+                                                           0x1656_67B1_9E37_79F9, 0x85EB_CA77_C2B2_AE63)
+    private var length: UInt64 = 0
+
+    public init() {}
+
+    public mutating func add(_ raw: UnsafeRawBufferPointer) {
+        let m: UInt64 = 0xFF51_AFD7_ED55_8CCD
+        do {
+            var (a, b, c, d) = lanes
+            var i = 0
+            let n = raw.count
+            while i + 32 <= n {
+                a = (a ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* m
+                b = (b ^ raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* m
+                c = (c ^ raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* m
+                d = (d ^ raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* m
+                a ^= a >> 29; b ^= b >> 29; c ^= c >> 29; d ^= d >> 29
+                i += 32
+            }
+            while i < n { a = (a ^ UInt64(raw[i])) &* m; a ^= a >> 29; i += 1 }
+            lanes = (a, b, c, d)
+        }
+        length &+= UInt64(raw.count)
+    }
+
+    /// The checksum as 16 hex digits.
+    public var hex: String {
+        var h = length &* 0x9E37_79B9_7F4A_7C15
+        for lane in [lanes.0, lanes.1, lanes.2, lanes.3] { h = (h ^ lane) &* 0xC4CE_B9FE_1A85_EC53; h ^= h >> 33 }
+        let s = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
     }
 }

@@ -15,13 +15,15 @@ public struct CaseShape: Sendable, Equatable {
     public var resets: Int
 
     /// The shape of a case on a machine.
-    public static func of(_ c: TestCase, on m: Machine) -> CaseShape {
+    public static func of(_ c: TestCase, on m: Machine) -> CaseShape { of(c, on: m, distances: Distances(m)) }
+
+    /// The shape of a case, with the machine's ``Distances`` already at hand.
+    public static func of(_ c: TestCase, on m: Machine, distances d: Distances) -> CaseShape {
         let check = c.rule.check
         let initial = m.initial.name
         let spec = m.spec
         let save = spec.stateName(forRole: "save"), pre = spec.stateName(forRole: "pre-copy")
         let resume = spec.stateName(forRole: "resume"), exit = spec.stateName(forRole: "resume-exit")
-        let d = Distances(m)
         func dist(_ a: String?, _ b: String?) -> Int {
             guard let a, let b else { return 0 }
             return d.sets(a, b, fresh: d.sessionStates.contains(b)) ?? 0

@@ -30,14 +30,26 @@ struct MinCostFlow {
             dist[source] = 0
             var changed = true
             var rounds = 0
-            while changed && rounds < n {
-                changed = false
-                rounds += 1
-                for u in 0..<n where dist[u] != Int.max {
-                    for (i, e) in graph[u].enumerated() where e.capacity > 0 && dist[u] + e.cost < dist[e.to] {
-                        dist[e.to] = dist[u] + e.cost
-                        prev[e.to] = (u, i)
-                        changed = true
+            // Relaxed in node and edge order, as a plain Bellman-Ford round would (ties go the same way), over the
+            // arrays' storage: on machines of hundreds of states this loop is most of planning.
+            graph.withUnsafeBufferPointer { g in
+                dist.withUnsafeMutableBufferPointer { dist in
+                    while changed && rounds < n {
+                        changed = false
+                        rounds += 1
+                        for u in 0..<n where dist[u] != Int.max {
+                            let du = dist[u]
+                            g[u].withUnsafeBufferPointer { edges in
+                                for i in 0..<edges.count {
+                                    let e = edges[i]
+                                    if e.capacity > 0 && du + e.cost < dist[e.to] {
+                                        dist[e.to] = du + e.cost
+                                        prev[e.to] = (u, i)
+                                        changed = true
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }

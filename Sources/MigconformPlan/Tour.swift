@@ -50,17 +50,20 @@ public enum TourPlanner {
         // arc that opens a session. Cases that need the data fd start at fresh nodes.
         let freshStates = states.filter { d.sessionStates.contains($0) }
         let n = states.count + freshStates.count
-        func node(_ state: String, fresh: Bool) -> Int {
-            fresh ? states.count + freshStates.firstIndex(of: state)! : states.firstIndex(of: state)!
-        }
+        var stateNode: [String: Int] = [:], freshNode: [String: Int] = [:]
+        for (i, s) in states.enumerated() where stateNode[s] == nil { stateNode[s] = i }
+        for (i, s) in freshStates.enumerated() where freshNode[s] == nil { freshNode[s] = states.count + i }
+        func node(_ state: String, fresh: Bool) -> Int { fresh ? freshNode[state]! : stateNode[state]! }
         let runnable = cases.indices.filter { cases[$0].disposition == .run }
-        let shapes = Dictionary(uniqueKeysWithValues: runnable.map { ($0, CaseShape.of(cases[$0], on: m)) })
+        var shapes = [CaseShape?](repeating: nil, count: cases.count)
+        for c in runnable { shapes[c] = CaseShape.of(cases[c], on: m, distances: d) }
         var intrinsic = TourCost(resets: 1, sets: 0)   // one reset to start from a known state
-        for s in shapes.values { intrinsic.resets += s.resets; intrinsic.sets += s.sets }
+        for case let s? in shapes { intrinsic.resets += s.resets; intrinsic.sets += s.sets }
 
         // Required edges: case start -> end. Floating cases run first, wherever the device is.
-        let floating = runnable.filter { shapes[$0]!.start == nil || !states.contains(shapes[$0]!.start!) }
-        let anchored = runnable.filter { !floating.contains($0) }
+        let floating = runnable.filter { shapes[$0]!.start == nil || stateNode[shapes[$0]!.start!] == nil }
+        let floatingSet = Set(floating)
+        let anchored = runnable.filter { !floatingSet.contains($0) }
         func startNode(_ c: Int) -> Int { node(shapes[c]!.start!, fresh: shapes[c]!.fresh) }
         func endNode(_ c: Int) -> Int { node(shapes[c]!.end ?? shapes[c]!.start!, fresh: false) }
         var balance = [Int](repeating: 0, count: n)   // departures - arrivals
@@ -69,7 +72,17 @@ public enum TourPlanner {
         func target(_ v: Int) -> (state: String, fresh: Bool) {
             v < states.count ? (states[v], false) : (freshStates[v - states.count], true)
         }
+        // Each move is asked for several times (the flow's costs, the bound, the steps): worked out once.
+        var moves: [Int: (cost: Int, reset: Bool, path: [Arc])] = [:]
         func deadhead(_ a: String, _ v: Int) -> (cost: Int, reset: Bool, path: [Arc]) {
+            guard let from = stateNode[a] else { return move(a, v) }
+            let key = from * n + v
+            if let known = moves[key] { return known }
+            let found = move(a, v)
+            moves[key] = found
+            return found
+        }
+        func move(_ a: String, _ v: Int) -> (cost: Int, reset: Bool, path: [Arc]) {
             let (b, fresh) = target(v)
             let walk = fresh ? d.freshPath(a, b) : d.path(a, b)
             let viaReset = fresh ? d.freshPath(initial, b) : d.path(initial, b)
@@ -110,16 +123,15 @@ public enum TourPlanner {
         }
 
         // Euler trail from the initial state (Hierholzer); edges left over (another component) are chained after.
-        var out: [Int: [Int]] = [:]
-        for (i, e) in multigraph.enumerated() { out[e.from, default: []].append(i) }
-        for k in out.keys { out[k]!.reverse() }
+        var out = [[Int]](repeating: [], count: 2 * n + 3)
+        for (i, e) in multigraph.enumerated() { out[e.from].append(i) }
+        for k in out.indices { out[k].reverse() }
         var used = [Bool](repeating: false, count: multigraph.count)
         func trail(from start: Int) -> [Int] {
             var stack: [(node: Int, edge: Int?)] = [(start, nil)]
             var result: [Int] = []
             while let top = stack.last {
-                if var list = out[top.node], let e = list.popLast() {
-                    out[top.node] = list
+                if let e = out[top.node].popLast() {
                     if used[e] { continue }
                     used[e] = true
                     stack.append((multigraph[e].to, e))
@@ -131,7 +143,12 @@ public enum TourPlanner {
             return result.reversed()
         }
         var order = trail(from: node(initial, fresh: false))
-        while let next = used.firstIndex(of: false) { order += trail(from: multigraph[next].from) }
+        var next = 0
+        while true {
+            while next < used.count && used[next] { next += 1 }
+            guard next < used.count else { break }
+            order += trail(from: multigraph[next].from)
+        }
 
         // Steps: floating cases first, then the cases of the trail, each reached from where the previous one ended.
         var steps: [TourStep] = [.position(reset: true, path: [])]

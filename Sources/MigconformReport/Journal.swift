@@ -15,10 +15,13 @@ import Darwin
 /// operation that was in flight. ``JournalReader`` rebuilds a report from it. The format is described in
 /// `Reports/README.md`.
 ///
-/// Every record is written with `write(2)` before the runner goes on, which survives the death of the process.
-/// To survive a kernel crash or a power cut as well, the file is flushed to disk (`fsync`) at the start and end
-/// of every case and, with `syncEachOperation` (the default, and what kernel targets need), before every device
-/// operation.
+/// Every record is written with `write(2)` before the runner goes on: it is then in the page cache and survives
+/// the death of the process (SIGKILL, a crash of the runner), so no finished result is lost that way. Only a kernel
+/// crash or a power cut loses the page cache; against those the file is flushed to disk (`fdatasync`) at the end
+/// of every case and of the run and, with `syncEachOperation` (the default, and what kernel targets need: the
+/// operation in flight may be the one that takes the kernel down), before every device operation. A case's
+/// start record is not flushed by itself: its first operation's flush carries it, and a case with none needs it
+/// on disk no sooner than its end record.
 public final class RunJournal: RunObserver {
     /// The journal's file name in a run folder.
     public static let fileName = "journal.jsonl"
@@ -30,6 +33,8 @@ public final class RunJournal: RunObserver {
     private var index: Int?
     private var phase = "discovery"
     private let encoder: JSONEncoder
+    /// The current case's operations and their encoded entries, reused for its end record.
+    private var caseEntries: [(entry: TranscriptEntry, json: String)] = []
     /// The first write error, if any; the run goes on without a journal rather than fail.
     public private(set) var failure: String?
 
@@ -137,7 +142,7 @@ public final class RunJournal: RunObserver {
             }
             done += n
         }
-        if sync && fsync(fd) != 0 { failure = "\(url.path): cannot flush: \(String(cString: strerror(errno)))" }
+        if sync && fdatasync(fd) != 0 { failure = "\(url.path): cannot flush: \(String(cString: strerror(errno)))" }
     }
 
     static func now() -> String { Timestamp.iso8601() }
@@ -152,7 +157,8 @@ public final class RunJournal: RunObserver {
 
     public func caseWillStart(index: Int, id: String, attempt: Int) {
         self.index = index
-        append(CaseStartRecord(time: Self.now(), index: index, id: id, attempt: attempt), sync: true)
+        caseEntries.removeAll(keepingCapacity: true)
+        append(line: JournalLines.caseStart(time: Self.now(), index: index, id: id, attempt: attempt), sync: false)
     }
 
     public func operationWillStart(_ operation: DeviceOperation) {
@@ -174,18 +180,31 @@ public final class RunJournal: RunObserver {
 
     public func operationDidEnd(_ entry: TranscriptEntry) {
         let inCase = phase == "case" && index != nil
-        append(line: JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, entry: entry),
+        let json = JournalLines.entry(entry)
+        if inCase { caseEntries.append((entry, json)) }
+        append(line: JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, entryJSON: json),
                sync: false)
     }
 
     public func caseDidEnd(index: Int, result: CaseResult) {
-        append(CaseEndRecord(time: Self.now(), index: index, result: CaseDocument(result)), sync: true)
+        append(line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)), sync: true)
         self.index = nil
+        caseEntries.removeAll(keepingCapacity: true)
     }
 
     /// The amended result replaces the first when the report is rebuilt (the last record of a case wins).
     public func caseWasAmended(index: Int, result: CaseResult) {
-        append(CaseEndRecord(time: Self.now(), index: index, result: CaseDocument(result)), sync: true)
+        append(line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)), sync: true)
+    }
+
+    /// The result's document; transcript entries this journal already encoded are not encoded again.
+    private func caseDocument(_ result: CaseResult) -> String {
+        JournalLines.caseDocument(result) { e in
+            if e.step < self.caseEntries.count, self.caseEntries[e.step].entry == e {
+                return self.caseEntries[e.step].json
+            }
+            return JournalLines.entry(e)
+        }
     }
 
     public func cleanupWillStart() {

@@ -1,145 +1,280 @@
 import MigconformDevice
+import MigconformRun
 
 /// The journal's two records per device operation (`op`, `op-end`), written without `JSONEncoder`: the same
 /// bytes it writes (keys sorted, no spaces, slashes not escaped), at a fraction of the cost. A journal writes two
 /// of these for every operation, so on a fast device they are most of what the journal costs.
 enum JournalLines {
-    /// One JSON object being assembled: keys with their values already encoded.
+    /// One JSON object being assembled: keys with their values already encoded, as UTF-8 bytes (String
+    /// concatenation per field cost more than the rest of a record).
     struct Object {
-        private var fields: [(String, String)] = []
-        mutating func raw(_ key: String, _ json: String) { fields.append((key, json)) }
-        mutating func string(_ key: String, _ value: String) { fields.append((key, JournalLines.quote(value))) }
-        mutating func number<N: BinaryInteger>(_ key: String, _ value: N) { fields.append((key, String(value))) }
-        mutating func number<N: BinaryInteger>(_ key: String, _ value: N?) {
-            if let value { fields.append((key, String(value))) }
+        private var keys: [String] = []
+        private var spans: [Range<Int>] = []
+        private var values: [UInt8] = []
+
+        init() { values.reserveCapacity(128) }
+
+        private mutating func add(_ key: String, _ write: (inout [UInt8]) -> Void) {
+            let start = values.count
+            write(&values)
+            keys.append(key)
+            spans.append(start..<values.count)
         }
+        mutating func raw(_ key: String, _ json: String) { add(key) { $0.append(contentsOf: json.utf8) } }
+        mutating func string(_ key: String, _ value: String) { add(key) { JournalLines.quote(value, into: &$0) } }
+        mutating func number<N: BinaryInteger>(_ key: String, _ value: N) {
+            add(key) { $0.append(contentsOf: String(value).utf8) }
+        }
+        mutating func number<N: BinaryInteger>(_ key: String, _ value: N?) { if let value { number(key, value) } }
         mutating func string(_ key: String, _ value: String?) { if let value { string(key, value) } }
+
         var json: String {
-            var s = "{"
-            for (i, f) in fields.sorted(by: { $0.0 < $1.0 }).enumerated() {
-                if i > 0 { s += "," }
-                s += JournalLines.quote(f.0); s += ":"; s += f.1
+            // Keys sorted as JSONEncoder sorts them (insertion sort: a record has a dozen fields at most).
+            var order = Array(keys.indices)
+            for i in order.indices.dropFirst() {
+                var j = i
+                while j > 0 && keys[order[j]] < keys[order[j - 1]] { order.swapAt(j, j - 1); j -= 1 }
             }
-            return s + "}"
+            var out: [UInt8] = []
+            out.reserveCapacity(values.count + keys.count * 16 + 2)
+            out.append(0x7B)
+            for (n, i) in order.enumerated() {
+                if n > 0 { out.append(0x2C) }
+                JournalLines.quote(keys[i], into: &out)
+                out.append(0x3A)
+                out.append(contentsOf: values[spans[i]])
+            }
+            out.append(0x7D)
+            return String(decoding: out, as: UTF8.self)
         }
     }
 
     /// A JSON string literal as `JSONEncoder` writes it (with `.withoutEscapingSlashes`).
     static func quote(_ s: String) -> String {
-        // Most strings need no escape: one pass over the bytes, one concatenation.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
+        var out: [UInt8] = []
+        quote(s, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `s` as a JSON string literal.
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        var plain = s
+        let clean = plain.withUTF8 { buf -> Bool in
+            // Most strings need no escape: copied as they are.
+            guard !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: buf)
+            return true
+        }
+        if !clean {
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out.append(contentsOf: [0x5C, 0x22])
+                case "\\": out.append(contentsOf: [0x5C, 0x5C])
+                case "\n": out.append(contentsOf: [0x5C, 0x6E])
+                case "\r": out.append(contentsOf: [0x5C, 0x72])
+                case "\t": out.append(contentsOf: [0x5C, 0x74])
+                case "\u{08}": out.append(contentsOf: [0x5C, 0x62])
+                case "\u{0C}": out.append(contentsOf: [0x5C, 0x66])
+                default:
+                    if u.value < 0x20 {
+                        let h = String(u.value, radix: 16)
+                        out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - h.count) + h).utf8)
+                    } else {
+                        out.append(contentsOf: String(u).utf8)
+                    }
                 }
             }
         }
-        return out + "\""
+        out.append(0x22)
+    }
+
+    /// A JSON object written member by member in the order given (the callers give keys in sorted order, as
+    /// JSONEncoder writes them): no intermediate strings and no sorting for the records written per operation.
+    struct Writer {
+        var bytes: [UInt8] = []
+        private var first = true
+
+        init() { bytes.reserveCapacity(256) }
+
+        mutating func open() { bytes.append(0x7B); first = true }
+        mutating func close() { bytes.append(0x7D); first = false }
+        mutating func key(_ k: StaticString) {
+            if !first { bytes.append(0x2C) }
+            first = false
+            bytes.append(0x22)
+            k.withUTF8Buffer { bytes.append(contentsOf: $0) }
+            bytes.append(0x22); bytes.append(0x3A)
+        }
+        mutating func string(_ k: StaticString, _ v: String) { key(k); JournalLines.quote(v, into: &bytes) }
+        /// A member whose value is JSON already.
+        mutating func raw(_ k: StaticString, _ json: String) { key(k); bytes.append(contentsOf: json.utf8) }
+        mutating func string(_ k: StaticString, _ v: String?) { if let v { string(k, v) } }
+        mutating func number<N: BinaryInteger>(_ k: StaticString, _ v: N) {
+            key(k)
+            bytes.append(contentsOf: String(v).utf8)
+        }
+        mutating func number<N: BinaryInteger>(_ k: StaticString, _ v: N?) { if let v { number(k, v) } }
+        var text: String { String(decoding: bytes, as: UTF8.self) }
     }
 
     static func operation(_ op: DeviceOperation) -> String {
-        var o = Object()
-        o.string("op", op.kind.rawValue)
+        var w = Writer()
+        operation(op, into: &w)
+        return w.text
+    }
+
+    /// The operation as ``OperationDocument`` encodes it; each case lists its keys in sorted order.
+    static func operation(_ op: DeviceOperation, into w: inout Writer) {
         // An operation on a peer is written as the operation itself, with the device it was for.
-        if let role = op.peerRole { o.string("device", role) }
+        let role = op.peerRole, kind = op.kind.rawValue
+        w.open()
         switch op.local {
-        case .onPeer, .onForeign: break
-        case .getMigrationFlags, .getState, .getDataSize, .reset, .dmaLoggingStop: break
+        case .onPeer, .onForeign, .getMigrationFlags, .getState, .getDataSize, .reset, .dmaLoggingStop:
+            w.string("device", role); w.string("op", kind)
         case .dmaLoggingStart(let pageSize, let ranges):
-            o.number("pageSize", pageSize)
-            o.raw("ranges", "[" + ranges.map { "{\"iova\":\($0.iova),\"length\":\($0.length)}" }.joined(separator: ",") + "]")
+            w.string("device", role); w.string("op", kind); w.number("pageSize", pageSize)
+            w.key("ranges")
+            w.bytes.append(contentsOf: ("[" + ranges.map { "{\"iova\":\($0.iova),\"length\":\($0.length)}" }
+                .joined(separator: ",") + "]").utf8)
         case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
-            o.number("iova", iova); o.number("length", length); o.number("pageSize", pageSize)
-            o.string("bitmap", PlainText.hex(bitmap))
+            w.string("bitmap", PlainText.hex(bitmap)); w.string("device", role); w.number("iova", iova)
+            w.number("length", length); w.string("op", kind); w.number("pageSize", pageSize)
         case .feature(let flags, let payload):
-            o.number("flags", flags)
-            o.string("request", TranscriptFormatter.featureRequest(flags))
-            o.string("payload", PlainText.hex(payload))
+            w.string("device", role); w.number("flags", flags); w.string("op", kind)
+            w.string("payload", PlainText.hex(payload)); w.string("request", TranscriptFormatter.featureRequest(flags))
         case .setState(let v):
-            o.number("deviceState", v)
-            if v < MigrationState.count { o.string("state", TranscriptFormatter.stateName(v)) }
+            w.string("device", role); w.number("deviceState", v); w.string("op", kind)
+            if v < MigrationState.count { w.string("state", TranscriptFormatter.stateName(v)) }
         case .read(let fd, let count):
-            o.number("fd", fd); o.number("count", count)
+            w.number("count", count); w.string("device", role); w.number("fd", fd); w.string("op", kind)
         case .write(let fd, let bytes):
-            o.number("fd", fd); o.string("bytes", PlainText.hex(bytes))
+            w.string("bytes", PlainText.hex(bytes)); w.string("device", role); w.number("fd", fd); w.string("op", kind)
         case .access(let a):
-            o.raw("access", DeviceAccessDocument(a).json)
+            w.raw("access", DeviceAccessDocument(a).json); w.string("device", role); w.string("op", kind)
         case .dataFD(let fd, let call):
-            o.number("fd", fd)
-            o.raw("call", DataFDCallDocument(call).json)
+            w.raw("call", DataFDCallDocument(call).json); w.string("device", role); w.number("fd", fd)
+            w.string("op", kind)
         case .close(let fd), .precopyInfo(let fd):
-            o.number("fd", fd)
+            w.string("device", role); w.number("fd", fd); w.string("op", kind)
         case .configRead(let offset, let width):
-            o.number("offset", offset); o.number("width", width)
+            w.string("device", role); w.number("offset", offset); w.string("op", kind); w.number("width", width)
         case .disableInterrupts(let index):
-            o.number("index", index)
-            o.string("interrupt", TranscriptFormatter.interruptIndex(index))
+            w.string("device", role); w.number("index", index)
+            w.string("interrupt", TranscriptFormatter.interruptIndex(index)); w.string("op", kind)
         case .regionRead(let offset, let width):
-            o.number("offset", offset); o.number("width", width)
-            o.string("field", TranscriptFormatter.regionField(offset))
+            w.string("device", role); w.string("field", TranscriptFormatter.regionField(offset))
+            w.number("offset", offset); w.string("op", kind); w.number("width", width)
         case .regionWrite(let offset, let width, let value):
-            o.number("offset", offset); o.number("width", width); o.number("value", value)
-            o.string("field", TranscriptFormatter.regionField(offset))
+            w.string("device", role); w.string("field", TranscriptFormatter.regionField(offset))
+            w.number("offset", offset); w.string("op", kind); w.number("value", value); w.number("width", width)
         case .dataRead(let offset, let count):
-            o.number("offset", offset); o.number("count", count)
+            w.number("count", count); w.string("device", role); w.number("offset", offset); w.string("op", kind)
         case .dataWrite(let offset, let bytes):
-            o.number("offset", offset); o.string("bytes", PlainText.hex(bytes))
+            w.string("bytes", PlainText.hex(bytes)); w.string("device", role); w.number("offset", offset)
+            w.string("op", kind)
         }
-        return o.json
+        w.close()
     }
 
     static func outcome(_ outcome: DeviceOutcome) -> String {
-        var o = Object()
+        var w = Writer()
+        self.outcome(outcome, into: &w)
+        return w.text
+    }
+
+    /// The outcome as ``OutcomeDocument`` encodes it, keys in sorted order.
+    static func outcome(_ outcome: DeviceOutcome, into w: inout Writer) {
+        w.open()
         switch outcome {
-        case .done: o.string("result", "done")
-        case .value(let v): o.string("result", "value"); o.number("value", v)
+        case .done: w.string("result", "done")
+        case .value(let v): w.string("result", "value"); w.number("value", v)
         case .state(let s, let fd):
-            o.string("result", "state"); o.number("deviceState", s)
-            if s < MigrationState.count { o.string("state", TranscriptFormatter.stateName(s)) }
-            o.number("dataFD", fd)
-        case .bytes(let b): o.string("result", "bytes"); o.string("bytes", PlainText.hex(b))
+            w.number("dataFD", fd); w.number("deviceState", s); w.string("result", "state")
+            if s < MigrationState.count { w.string("state", TranscriptFormatter.stateName(s)) }
+        case .bytes(let b): w.string("bytes", PlainText.hex(b)); w.string("result", "bytes")
         case .precopy(let initial, let dirty):
-            o.string("result", "precopy"); o.number("initialBytes", initial); o.number("dirtyBytes", dirty)
-        case .failed(let e): o.string("result", "failed"); o.string("errno", e.name)
+            w.number("dirtyBytes", dirty); w.number("initialBytes", initial); w.string("result", "precopy")
+        case .failed(let e): w.string("errno", e.name); w.string("result", "failed")
         }
-        return o.json
+        w.close()
     }
 
     /// The `op` record: an operation about to be issued.
     static func op(time: String, index: Int?, phase: String?, operation: DeviceOperation, byteCount: Int?,
                    text: String) -> String {
+        var w = Writer()
+        w.open()
+        w.number("byteCount", byteCount); w.number("index", index)
+        w.key("operation"); Self.operation(operation, into: &w)
+        w.string("phase", phase); w.string("text", text); w.string("time", time); w.string("type", "op")
+        w.close()
+        return w.text
+    }
+
+    /// One transcript entry, as ``EntryDocument`` encodes it.
+    static func entry(_ e: TranscriptEntry) -> String {
+        var w = Writer()
+        w.open()
+        w.number("byteCount", e.byteCount); w.string("data", e.data); w.number("micros", e.micros)
+        w.key("operation"); operation(e.operation, into: &w)
+        if let out = e.outcome { w.key("outcome"); outcome(out, into: &w) }
+        w.number("step", e.step); w.string("text", TranscriptFormatter.step(e))
+        w.string("transportError", e.transportError)
+        w.close()
+        return w.text
+    }
+
+    /// The `op-end` record: what came back (`entry`: the entry already encoded by ``entry(_:)``).
+    static func opEnd(index: Int?, phase: String?, entryJSON: String) -> String {
+        var w = Writer()
+        w.open()
+        w.key("entry"); w.bytes.append(contentsOf: entryJSON.utf8)
+        w.number("index", index); w.string("phase", phase); w.string("type", "op-end")
+        w.close()
+        return w.text
+    }
+
+    static func opEnd(index: Int?, phase: String?, entry e: TranscriptEntry) -> String {
+        opEnd(index: index, phase: phase, entryJSON: entry(e))
+    }
+
+    /// The `case-start` record.
+    static func caseStart(time: String, index: Int, id: String, attempt: Int) -> String {
         var o = Object()
-        o.string("type", "op"); o.string("time", time); o.number("index", index); o.string("phase", phase)
-        o.raw("operation", Self.operation(operation)); o.number("byteCount", byteCount); o.string("text", text)
+        o.string("type", "case-start"); o.string("time", time); o.number("index", index); o.string("id", id)
+        o.number("attempt", attempt)
         return o.json
     }
 
-    /// The `op-end` record: what came back.
-    static func opEnd(index: Int?, phase: String?, entry e: TranscriptEntry) -> String {
-        var entry = Object()
-        entry.number("step", e.step)
-        entry.raw("operation", operation(e.operation))
-        if let out = e.outcome { entry.raw("outcome", outcome(out)) }
-        entry.string("transportError", e.transportError)
-        entry.number("micros", e.micros)
-        entry.number("byteCount", e.byteCount)
-        entry.string("data", e.data)
-        entry.string("text", TranscriptFormatter.step(e))
+    /// The stored properties of ``CaseDocument`` that ``caseDocument(_:entry:)`` writes; a test compares this
+    /// with the type itself, so that a property added there is not silently left out of the journal.
+    static let caseDocumentFields = 20
+
+    /// A case's result as ``CaseDocument`` encodes it; `entry` encodes one transcript entry (the journal passes
+    /// the lines it already wrote for the case's operations).
+    static func caseDocument(_ c: CaseResult, entry: (TranscriptEntry) -> String = entry) -> String {
+        func list(_ entries: [TranscriptEntry]) -> String { "[" + entries.map(entry).joined(separator: ",") + "]" }
         var o = Object()
-        o.string("type", "op-end"); o.number("index", index); o.string("phase", phase); o.raw("entry", entry.json)
+        o.string("id", c.id); o.string("ruleID", c.ruleID); o.string("level", c.level.rawValue)
+        o.string("statement", c.statement); o.string("cite", c.cite); o.string("verdict", c.verdict.rawValue)
+        o.string("message", c.message); o.string("expected", c.expected); o.string("actual", c.actual)
+        o.number("durationMicros", c.durationMicros)
+        o.raw("transcript", list(c.transcript))
+        if let r = c.reproducer { o.raw("reproducer", list(r)) }
+        o.string("rawVerdict", c.rawVerdict?.rawValue); o.string("expectation", c.expectation)
+        o.number("attempts", c.attempts)
+        if let u = c.unfinished { o.raw("unfinished", u ? "true" : "false") }
+        o.number("otherShard", c.otherShard); o.string("notRun", c.notRun?.rawValue)
+        o.string("blockedBy", c.blockedBy)
+        if let seen = c.seenIn { o.raw("seenIn", "[" + seen.map(quote).joined(separator: ",") + "]") }
+        return o.json
+    }
+
+    /// The `case-end` record (also an amended result).
+    static func caseEnd(time: String, index: Int, result: String) -> String {
+        var o = Object()
+        o.string("type", "case-end"); o.string("time", time); o.number("index", index); o.raw("result", result)
         return o.json
     }
 }

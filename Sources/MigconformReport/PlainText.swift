@@ -81,16 +81,19 @@ public enum PlainText {
 
     /// Lowercase hexadecimal of bytes, no separators.
     static func hex(_ bytes: [UInt8]) -> String {
-        var s = ""
-        s.reserveCapacity(bytes.count * 2)
-        for b in bytes { s += hex2(b) }
-        return s
+        // Straight into UTF-8 bytes: transcripts and the journal write this for every operation with bytes.
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (i, b) in bytes.enumerated() {
+                out[2 * i] = digits[Int(b >> 4)]
+                out[2 * i + 1] = digits[Int(b & 0xF)]
+            }
+            return bytes.count * 2
+        }
     }
 
-    static func hex2(_ b: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
-    }
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func hex2(_ b: UInt8) -> String { hex([b]) }
 
     static func hex4(_ v: UInt32) -> String {
         let h = String(v, radix: 16, uppercase: true)

@@ -348,11 +348,16 @@ final class CaseContext {
     /// Bound on a save stream, so a device that never ends its stream cannot keep the runner forever.
     var streamLimit: UInt64 { streamSizing().limit }
 
+    /// The size a device stated for its stream when ``streamSizing()`` asked (nil: it stated none).
+    private(set) var statedSize: UInt64?
+
     /// The bound on a save stream and the size of the reads that drain it, from what the device says it will
     /// send (MIG_DATA_SIZE): reads of the stated size rounded up to a page, at most ``SavedStream/chunkSize``, so
     /// a small stream costs no large buffer. A device that says nothing gets the bulk size.
     func streamSizing() -> (limit: UInt64, chunk: Int) {
+        statedSize = nil
         if case .value(let n)? = try? op(.getDataSize), n > 0 {
+            statedSize = n
             // Twice the estimate and a megabyte, saturating: a device may answer any 64-bit number.
             let (twice, over) = n.multipliedReportingOverflow(by: 2)
             let limit = over ? UInt64.max : twice.addingReportingOverflow(1 << 20).overflow ? .max : twice + (1 << 20)
@@ -379,6 +384,9 @@ final class CaseContext {
     func drain(fd: Int32, stopAtENOMSG: Bool, chunk given: Int? = nil, into sink: SavedStream) throws -> DeviceOutcome {
         let (limit, sized) = streamSizing()
         var chunk = given ?? sized
+        // A stream the device says is large is recorded as one summary entry, not one entry per read.
+        device.beginTransfer("the stream read from fd \(fd)", bytes: statedSize ?? 0)
+        defer { device.endTransfer() }
         while true {
             let outcome = try op(.read(fd: fd, count: chunk))
             switch outcome {

@@ -100,13 +100,17 @@ struct DialectV2: Dialect {
         guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
         let total = stream.count
         var offset: UInt64 = 0, i = 0, writes = 0
+        // A large stream is recorded as one summary entry, not one entry per write.
+        ctx.device.beginTransfer("\(stream.label ?? "a stream of \(total) bytes") written to fd \(f)", bytes: total)
+        defer { ctx.device.endTransfer() }
         while offset < total {
             let patterned = writes < CaseContext.patternWrites && offset < CaseContext.patternBytes
             let size = patterned ? max(1, segments[i % segments.count]) : stream.bulkSize(at: offset)
             if patterned { i += 1 }
             let piece = try stream.read(at: offset, count: Int(min(UInt64(size), total - offset)))
             writes += 1
-            if let label = stream.label {
+            // Named only where the transcript keeps not the bytes but a name (writes of more than 64 bytes).
+            if piece.count > 64, let label = stream.label {
                 ctx.device.nextData = "\(label): bytes \(offset)..\(offset + UInt64(piece.count) - 1)"
             }
             var outcome = try ctx.op(.write(fd: f, bytes: piece))
@@ -118,7 +122,7 @@ struct DialectV2: Dialect {
                 }
                 written += Int(n)
                 if written >= piece.count { break }
-                if let label = stream.label {
+                if piece.count - written > 64, let label = stream.label {
                     let first = offset + UInt64(written), last = offset + UInt64(piece.count) - 1
                     ctx.device.nextData = "\(label): bytes \(first)..\(last)"
                 }

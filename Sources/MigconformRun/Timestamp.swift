@@ -16,6 +16,28 @@ public enum Timestamp {
         var whole = time_t(seconds.rounded(.down))
         var millis = Int(((seconds - Double(whole)) * 1000).rounded(.down))
         if millis >= 1000 { whole += 1; millis -= 1000 }
+        let m = Int32(millis)
+        let fraction = m >= 100 ? String(m) : m >= 10 ? "0" + String(m) : "00" + String(m)
+        return recent.prefix(of: whole) + fraction + "Z"
+    }
+
+    /// The text up to the second's dot, remembered for the last second asked: a run stamps many records a second.
+    private final class Recent: @unchecked Sendable {
+        private let lock = NSLock()
+        private var second = time_t.min
+        private var text = ""
+        func prefix(of whole: time_t) -> String {
+            lock.lock()
+            defer { lock.unlock() }
+            if whole != second { second = whole; text = Timestamp.prefix(whole) }
+            return text
+        }
+    }
+    private static let recent = Recent()
+
+    /// `2026-11-22T02:11:00.` for a time in whole seconds since 1970.
+    static func prefix(_ time: time_t) -> String {
+        var whole = time
         var t = tm()
         gmtime_r(&whole, &t)
         func pad(_ v: Int32, _ width: Int) -> String {
@@ -23,6 +45,6 @@ public enum Timestamp {
             return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
         }
         return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T"
-            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2))."
     }
 }

@@ -85,6 +85,7 @@ enum BenchCommand: Command {
         try overhead(quick: quick)
         try suites()
         try roundTrips(sizes: sizes, dir: dir, repetitions: quick ? 2 : 5)
+        try fullRuns(sizes: sizes, dir: dir)
         return ExitCode.ok
     }
 
@@ -372,6 +373,42 @@ enum BenchCommand: Command {
         var verdict: String?
         var transcriptEntries: Int?
         var spooled: Bool?
+        /// A full run: bytes read and written by the device operations, and the report folder's size.
+        var read: UInt64?
+        var written: UInt64?
+        var folderBytes: UInt64?
+        var journalBytes: UInt64?
+        var reportBytes: UInt64?
+    }
+
+    /// A whole `migconform run` at each state size (each in its own process, with its journal and report folder):
+    /// the bytes it moves in state-size units, its time beside plain copies of the same bytes, peak memory, folder.
+    static func fullRuns(sizes: [UInt64], dir: String) throws {
+        var rows: [[String]] = []
+        var notes: [String] = []
+        for size in sizes {
+            let plain = try child("plain-copy", size: size, dir: dir)
+            let run = try child("full-run", size: size, dir: dir)
+            let moved = (run.read ?? 0) + (run.written ?? 0)
+            // A plain copy moves the stream twice (into a file and out of it): two state-size transfers.
+            let transfers = Double(moved) / Double(plain.bytes)
+            let copies = plain.seconds * transfers / 2
+            func states(_ n: UInt64?) -> String { String(format: "%.1f", Double(n ?? 0) / Double(plain.bytes)) }
+            rows.append([sizeText(size), run.verdict ?? "?", states(run.read), states(run.written), ms(run.seconds),
+                         String(format: "%.2f", run.seconds / max(copies, 1e-9)), mib(run.peakRSS),
+                         String(format: "%.1f MB", Double(run.folderBytes ?? 0) / 1e6)])
+            notes.append("\(sizeText(size)): \(moved) bytes moved; plain copies of as many bytes \(ms(copies)); "
+                         + "journal "
+                         + String(format: "%.1f MB, report.json %.1f MB", Double(run.journalBytes ?? 0) / 1e6,
+                                  Double(run.reportBytes ?? 0) / 1e6))
+        }
+        table("Full run of the v2 spec on ref:v2 at large states (migconform run, journal and report folder included)",
+              ["state", "verdict", "reads (states)", "writes (states)", "wall", "vs plain copies", "peak RSS",
+               "folder"],
+              rows)
+        for n in notes { Terminal.out("  " + n) }
+        Terminal.out("  (states: bytes moved / stream size; acceptance: wall <= 1.5 x plain copies of the same bytes, "
+                     + "peak RSS < 256 MiB, folder < 5 MB)\n")
     }
 
     /// Each size is measured `repetitions` times, the plain copy and the round trip taking turns after one plain
@@ -470,6 +507,29 @@ enum BenchCommand: Command {
                 }
             }
             result = ChildResult(kind: kind, bytes: UInt64(ops), seconds: seconds, peakRSS: peakRSS())
+        case "full-run":
+            let folder = dir + "/migconform-bench-run-\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            var seconds = 0.0
+            var code: Int32 = 0
+            seconds = try clock {
+                code = try RunCommand.main(["--target", "ref:v2?state-size=\(size)", "--out", folder, "--quiet"])
+            }
+            let report = try ReportReader.load(folder)
+            var read: UInt64 = 0, written: UInt64 = 0
+            for (kind, k) in report.run.cost?.byKind ?? [:] {
+                if kind == "read" { read += k.bytes ?? 0 }
+                if kind == "write" { written += k.bytes ?? 0 }
+            }
+            func bytes(_ name: String) -> UInt64 {
+                let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)
+                return (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+            }
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            result = ChildResult(kind: kind, bytes: ReferenceStream.length(payloadSize: size), seconds: seconds,
+                                 peakRSS: peakRSS(), verdict: code == 0 ? "CONFORMANT" : "exit \(code)", read: read,
+                                 written: written, folderBytes: files.reduce(0) { $0 + bytes($1) },
+                                 journalBytes: bytes(RunJournal.fileName), reportBytes: bytes("report.json"))
         case "plain-copy":
             let total = ReferenceStream.length(payloadSize: size)
             let seconds = try plainCopy(bytes: total, dir: dir)

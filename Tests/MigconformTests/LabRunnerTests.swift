@@ -223,6 +223,21 @@ struct LabRunnerDeadlineTests {
         #expect(device.threads.allSatisfy { pthread_equal($0, caller) != 0 })
     }
 
+    @Test("with a peer and a foreign device whose calls a signal frees, calls stay on the runner's thread")
+    func peeredInterruptibleCallsStayOnTheCaller() throws {
+        let main = InterruptibleHangingDevice(), peer = InterruptibleHangingDevice()
+        let foreign = InterruptibleHangingDevice(.init(stateSize: 12 << 10))
+        #expect(PeeredDevice(main, peer: peer, foreign: foreign).callsInterruptible)
+        #expect(!PeeredDevice(main, peer: ReferenceDeviceV2(), foreign: nil).callsInterruptible)
+        let deadlines = DeadlineDevice(PeeredDevice(main, peer: peer, foreign: foreign))
+        let caller = pthread_self()
+        _ = try deadlines.perform(.getState)
+        _ = try deadlines.perform(.onPeer(.getState))
+        _ = try deadlines.perform(.onForeign(.getState))
+        #expect(main.threads.count == 1 && peer.threads.count == 1 && foreign.threads.count == 1)
+        #expect((main.threads + peer.threads + foreign.threads).allSatisfy { pthread_equal($0, caller) != 0 })
+    }
+
     @Test("a call on the runner's thread that a signal does not free is abandoned after the grace")
     func uninterruptibleHangIsAbandoned() throws {
         final class Stuck: ReferenceDeviceV2, @unchecked Sendable {
@@ -301,6 +316,35 @@ struct LabRunnerJournalTests {
                 }
             }
         }
+    }
+
+    @Test("the journal's case records are the bytes JSONEncoder writes, with every field of a result set or not")
+    func caseLinesMatchTheEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func encoded<T: Encodable>(_ v: T) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
+        let t = "2026-01-01T00:00:00.000Z"
+        #expect(JournalLines.caseStart(time: t, index: 3, id: "V2-ARC[\"A\"->B/C]", attempt: 2)
+                == (try encoded(RunJournal.CaseStartRecord(time: t, index: 3, id: "V2-ARC[\"A\"->B/C]", attempt: 2))))
+        let entries = [
+            TranscriptEntry(step: 0, operation: .setState(2), outcome: .state(2, dataFD: 5), micros: 3),
+            TranscriptEntry(step: 1, operation: .write(fd: 5, bytes: [1, 2]), outcome: nil, transportError: "gone",
+                            micros: 9, byteCount: 4096, data: "the saved stream: bytes 0..4095"),
+        ]
+        var full = CaseResult(id: "X[1]", ruleID: "X", level: .must, statement: "s \"q\"\n", cite: "uapi/§1",
+                              verdict: .xfail, message: "m\u{01}", expected: "e", actual: "a", durationMicros: 77,
+                              transcript: entries, reproducer: Array(entries.reversed()), rawVerdict: .fail,
+                              expectation: "https://x/1", attempts: 2, unfinished: true, otherShard: 3)
+        full.notRun = .blocked
+        full.blockedBy = "Y[2]"
+        full.seenIn = ["Z[1]", "Z\"2"]
+        let bare = CaseResult(id: "P", ruleID: "P", level: .may, statement: "", cite: "", verdict: .pass, message: "")
+        for c in [full, bare] {
+            #expect(JournalLines.caseEnd(time: t, index: 9, result: JournalLines.caseDocument(c))
+                    == (try encoded(RunJournal.CaseEndRecord(time: t, index: 9, result: CaseDocument(c)))))
+        }
+        // A property added to the document must be added to the hand-written encoder too.
+        #expect(Mirror(reflecting: CaseDocument(bare)).children.count == JournalLines.caseDocumentFields)
     }
 
     @Test("a complete journal rebuilds the same verdicts; a cut one marks the unfinished case")
