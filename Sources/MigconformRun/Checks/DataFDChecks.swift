@@ -18,10 +18,7 @@ enum DataFDChecks {
         case .closeOnExec, .accessMode, .notSeekable, .unknownIoctl, .precopyInfoRefused: break
         }
         guard let state = ctx.testCase.from else { return .blocked("case has no state") }
-        guard let fd = try ctx.enter(state, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(state) gave no data fd",
-                          cause: .check(.arc(.dataFD), to: state))
-        }
+        let fd = try ctx.enterForDataFD(state)
         let saving = state != (try? ctx.role("resume"))
         switch p.expect {
         case .closeOnExec:
@@ -81,9 +78,7 @@ enum DataFDChecks {
     /// PRECOPY_INFO whose argsz is 4 bytes short of the structure fails.
     static func shortArgsz(_ ctx: CaseContext) throws -> CheckOutcome {
         let pre = try ctx.role("pre-copy")
-        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
-        }
+        let fd = try ctx.enterForDataFD(pre)
         let full = try ctx.op(.dataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize, flags: 0)))
         if let na = unsupported(full, "VFIO_MIG_GET_PRECOPY_INFO with a chosen argsz") { return na }
         guard full.succeeded else {
@@ -98,9 +93,7 @@ enum DataFDChecks {
     /// At the permanent end of the STOP_COPY stream, poll reports the fd readable at once.
     static func pollAtEnd(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
-        guard let fd = try ctx.enter(save, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc(.dataFD), to: save))
-        }
+        let fd = try ctx.enterForDataFD(save)
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
         guard case .bytes(let b) = end, b.isEmpty else {
@@ -121,9 +114,7 @@ enum DataFDChecks {
     /// can wait for more data with it.
     static func pollAtTemporaryEnd(_ ctx: CaseContext) throws -> CheckOutcome {
         let pre = try ctx.role("pre-copy")
-        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
-        }
+        let fd = try ctx.enterForDataFD(pre)
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: true, into: sink)
         guard end.errno == .ENOMSG || end == .bytes([]) else {
