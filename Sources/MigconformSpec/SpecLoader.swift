@@ -180,6 +180,16 @@ private final class SpecValidator {
 
     func quotedList(_ names: [String]) -> String { names.joined(separator: ", ") }
 
+    /// The string member `key` as a value of `T`; one that is none of its raw values is reported as
+    /// `unknown WHAT "RAW" (CHOICES)`.
+    func choice<T: RawRepresentable>(_ object: Members, _ key: String, _ what: String, choices: String) -> T?
+    where T.RawValue == String {
+        guard let raw = string(object, key) else { return nil }
+        if let value = T(rawValue: raw) { return value }
+        report(object.path(key), "unknown \(what) \"\(raw)\" (\(choices))")
+        return nil
+    }
+
     // MARK: Shapes
 
     /// Checks that `value` is an object with only `allowed` members and every `required` one. `missing` gives a
@@ -482,14 +492,8 @@ private final class SpecValidator {
                     valueOwner[value] = (name ?? "?", object.position.line)
                 }
             }
-            var kind: StateKind?
-            if let raw = string(object, "kind") {
-                kind = StateKind(rawValue: raw)
-                if kind == nil {
-                    report(object.path("kind"), "unknown state kind \"\(raw)\" (kinds: "
-                           + quotedList(StateKind.allCases.map(\.rawValue)) + ")")
-                }
-            }
+            let kind: StateKind? = choice(
+                object, "kind", "state kind", choices: "kinds: " + quotedList(StateKind.allCases.map(\.rawValue)))
             let requires = featureList(object, "requires")
             let group = string(object, "group")
             let description = string(object, "description")
@@ -511,14 +515,9 @@ private final class SpecValidator {
                                       required: ["from", "to", "session"]) else { continue }
             let from = stateReference(object, "from")
             let to = stateReference(object, "to")
-            var session: SessionEffect?
-            if let raw = string(object, "session") {
-                session = SessionEffect(rawValue: raw)
-                if session == nil {
-                    report(object.path("session"), "unknown session effect \"\(raw)\" (effects: "
-                           + quotedList(SessionEffect.allCases.map(\.rawValue)) + ")")
-                }
-            }
+            let session: SessionEffect? = choice(
+                object, "session", "session effect",
+                choices: "effects: " + quotedList(SessionEffect.allCases.map(\.rawValue)))
             let requires = featureList(object, "requires")
             let unless = featureList(object, "unless")
             let tags = strings(object, "tags")?.map(\.value) ?? []
@@ -651,13 +650,7 @@ private final class SpecValidator {
                     firstLine[id] = object.position.line
                 }
             }
-            var level: Level?
-            if let raw = string(object, "level") {
-                level = Level(rawValue: raw)
-                if level == nil {
-                    report(object.path("level"), "unknown level \"\(raw)\" (levels: \(quotedList(SpecLoader.levels)))")
-                }
-            }
+            let level: Level? = choice(object, "level", "level", choices: "levels: \(quotedList(SpecLoader.levels))")
             let statement = text(object, "statement")
             let cite = citation(object, what: "rule")
             let since = string(object, "since")
