@@ -216,6 +216,29 @@ private final class SpecValidator {
         return object
     }
 
+    /// Hands `body` each object of the array `key` of `top`, in order, as `object(_:at:what:...)` checks it; an
+    /// element that is not a sound object is reported there and passed over.
+    func forEachObject(in top: Members, _ key: String, what: String, allowed: [String], required: [String],
+                       missing: [String: String] = [:], _ body: (Members) -> Void) {
+        for item in array(top, key) ?? [] {
+            guard let object = object(item.value, at: item.path, what: what, allowed: allowed, required: required,
+                                      missing: missing) else { continue }
+            body(object)
+        }
+    }
+
+    /// Notes where `name`, the member `key` of `object`, is first defined; a later definition is reported as a
+    /// duplicate `what`.
+    func noteDefinition(_ name: String?, _ what: String, of object: Members, key: String,
+                        in firstLine: inout [String: Int]) {
+        guard let name else { return }
+        if let line = firstLine[name] {
+            report(object.path(key), "duplicate \(what) \"\(name)\" (first defined at line \(line))")
+        } else {
+            firstLine[name] = object.position.line
+        }
+    }
+
     func array(_ object: Members, _ key: String) -> [(path: String, value: JSONValue)]? {
         guard let value = object[key] else { return nil }
         guard case .array(let items) = value else {
@@ -400,24 +423,16 @@ private final class SpecValidator {
     }
 
     func loadFeatures(_ top: Members) -> [Feature] {
-        guard let items = array(top, "features") else { return [] }
         // Names first, so that features may be listed in any order relative to their users.
         var firstLine: [String: Int] = [:]
         var flagOwner: [UInt64: String] = [:]
         var features: [Feature] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a feature",
-                                      allowed: ["name", "flag", "probe", "mandatory", "since", "description"],
-                                      required: ["name"]) else { continue }
+        forEachObject(in: top, "features", what: "a feature",
+                      allowed: ["name", "flag", "probe", "mandatory", "since", "description"],
+                      required: ["name"]) { object in
             let name = string(object, "name")
-            if let name {
-                if let line = firstLine[name] {
-                    report(object.path("name"), "duplicate feature \"\(name)\" (first defined at line \(line))")
-                } else {
-                    firstLine[name] = object.position.line
-                }
-                featureNames.insert(name)
-            }
+            noteDefinition(name, "feature", of: object, key: "name", in: &firstLine)
+            if let name { featureNames.insert(name) }
             let flag = unsigned(object, "flag", max: UInt64.max)
             if let flag, flag == 0 || flag & (flag - 1) != 0 {
                 report(object.path("flag"),
@@ -445,20 +460,12 @@ private final class SpecValidator {
     }
 
     func loadProfiles(_ top: Members) -> [Profile] {
-        guard let items = array(top, "profiles") else { return [] }
         var firstLine: [String: Int] = [:]
         var profiles: [Profile] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a profile", allowed: ["name", "features"],
-                                      required: ["name", "features"]) else { continue }
+        forEachObject(in: top, "profiles", what: "a profile", allowed: ["name", "features"],
+                      required: ["name", "features"]) { object in
             let name = string(object, "name")
-            if let name {
-                if let line = firstLine[name] {
-                    report(object.path("name"), "duplicate profile \"\(name)\" (first defined at line \(line))")
-                } else {
-                    firstLine[name] = object.position.line
-                }
-            }
+            noteDefinition(name, "profile", of: object, key: "name", in: &firstLine)
             let features = featureList(object, "features")
             if let name { profiles.append(Profile(name: name, features: features)) }
         }
@@ -466,23 +473,15 @@ private final class SpecValidator {
     }
 
     func loadStates(_ top: Members) -> [State] {
-        guard let items = array(top, "states") else { return [] }
         var nameLine: [String: Int] = [:]
         var valueOwner: [UInt32: (name: String, line: Int)] = [:]
         var states: [State] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a state",
-                                      allowed: ["name", "value", "kind", "requires", "group", "description"],
-                                      required: ["name", "value", "kind"]) else { continue }
+        forEachObject(in: top, "states", what: "a state",
+                      allowed: ["name", "value", "kind", "requires", "group", "description"],
+                      required: ["name", "value", "kind"]) { object in
             let name = string(object, "name")
-            if let name {
-                if let line = nameLine[name] {
-                    report(object.path("name"), "duplicate state \"\(name)\" (first defined at line \(line))")
-                } else {
-                    nameLine[name] = object.position.line
-                }
-                stateNames.insert(name)
-            }
+            noteDefinition(name, "state", of: object, key: "name", in: &nameLine)
+            if let name { stateNames.insert(name) }
             let value = unsigned(object, "value", max: UInt64(UInt32.max)).map { UInt32($0) }
             if let value {
                 if let owner = valueOwner[value] {
@@ -506,13 +505,11 @@ private final class SpecValidator {
     }
 
     func loadArcs(_ top: Members) -> [Arc] {
-        guard let items = array(top, "arcs") else { return [] }
         var seen: [String: Int] = [:]
         var arcs: [Arc] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "an arc",
-                                      allowed: ["from", "to", "session", "requires", "unless", "tags"],
-                                      required: ["from", "to", "session"]) else { continue }
+        forEachObject(in: top, "arcs", what: "an arc",
+                      allowed: ["from", "to", "session", "requires", "unless", "tags"],
+                      required: ["from", "to", "session"]) { object in
             let from = stateReference(object, "from")
             let to = stateReference(object, "to")
             let session: SessionEffect? = choice(
@@ -526,7 +523,7 @@ private final class SpecValidator {
                 let key = [from, to, requires.sorted().joined(separator: ","), unless.sorted().joined(separator: ",")]
                     .joined(separator: "|")
                 if let line = seen[key] {
-                    report(item.path, "duplicate arc \(from) -> \(to) with the same requires and unless "
+                    report(object.path, "duplicate arc \(from) -> \(to) with the same requires and unless "
                            + "(first at line \(line))")
                 } else {
                     seen[key] = object.position.line
@@ -601,23 +598,15 @@ private final class SpecValidator {
     }
 
     func loadVariants(_ top: Members) -> [Variant] {
-        guard let items = array(top, "variants") else { return [] }
         var firstLine: [String: Int] = [:]
         var variants: [Variant] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a variant",
-                                      allowed: ["id", "statement", "cite"], required: ["id", "statement", "cite"],
-                                      missing: ["cite": "missing citation (a variant needs \"cite\": {\"source\", \"section\"})"])
-            else { continue }
+        forEachObject(in: top, "variants", what: "a variant",
+                      allowed: ["id", "statement", "cite"], required: ["id", "statement", "cite"],
+                      missing: ["cite": "missing citation (a variant needs \"cite\": {\"source\", \"section\"})"]
+        ) { object in
             let id = string(object, "id")
-            if let id {
-                if let line = firstLine[id] {
-                    report(object.path("id"), "duplicate variant id \"\(id)\" (first defined at line \(line))")
-                } else {
-                    firstLine[id] = object.position.line
-                }
-                variantIDs.insert(id)
-            }
+            noteDefinition(id, "variant id", of: object, key: "id", in: &firstLine)
+            if let id { variantIDs.insert(id) }
             let statement = text(object, "statement")
             let cite = citation(object, what: "variant")
             if let id, let statement, let cite { variants.append(Variant(id: id, statement: statement, cite: cite)) }
@@ -631,25 +620,17 @@ private final class SpecValidator {
     static let testedParts = ["driver", "core"]
 
     func loadRules(_ top: Members) -> [Rule] {
-        guard let items = array(top, "rules") else { return [] }
         var firstLine: [String: Int] = [:]
         var rules: [Rule] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a rule", allowed: Self.ruleMembers,
-                                      required: ["id", "level", "statement", "cite", "check"],
-                                      missing: ["cite": "missing citation (a rule needs \"cite\": {\"source\", \"section\"})"])
-            else { continue }
+        forEachObject(in: top, "rules", what: "a rule", allowed: Self.ruleMembers,
+                      required: ["id", "level", "statement", "cite", "check"],
+                      missing: ["cite": "missing citation (a rule needs \"cite\": {\"source\", \"section\"})"]
+        ) { object in
             let id = string(object, "id")
-            if let id {
-                if !SpecLoader.isValidRuleID(id) {
-                    report(object.path("id"), "rule id \"\(id)\" does not match ^[A-Z0-9]+(-[A-Z0-9]+)*$")
-                }
-                if let line = firstLine[id] {
-                    report(object.path("id"), "duplicate rule id \"\(id)\" (first defined at line \(line))")
-                } else {
-                    firstLine[id] = object.position.line
-                }
+            if let id, !SpecLoader.isValidRuleID(id) {
+                report(object.path("id"), "rule id \"\(id)\" does not match ^[A-Z0-9]+(-[A-Z0-9]+)*$")
             }
+            noteDefinition(id, "rule id", of: object, key: "id", in: &firstLine)
             let level: Level? = choice(object, "level", "level", choices: "levels: \(quotedList(SpecLoader.levels))")
             let statement = text(object, "statement")
             let cite = citation(object, what: "rule")
