@@ -239,22 +239,24 @@ private final class SpecValidator {
         }
     }
 
-    func array(_ object: Members, _ key: String) -> [(path: String, value: JSONValue)]? {
+    /// The member `key` of `object` as `read` takes it; a value it does not take is reported as not `expected`.
+    func member<T>(_ object: Members, _ key: String, expected: String, _ read: (JSONValue) -> T?) -> T? {
         guard let value = object[key] else { return nil }
-        guard case .array(let items) = value else {
-            report(object.path(key), "expected an array, found \(describe(value))")
+        guard let typed = read(value) else {
+            report(object.path(key), "expected \(expected), found \(describe(value))")
             return nil
         }
-        return items.enumerated().map { (JSONParser.elementPath(object.path(key), $0.offset), $0.element) }
+        return typed
+    }
+
+    func array(_ object: Members, _ key: String) -> [(path: String, value: JSONValue)]? {
+        member(object, key, expected: "an array", \.arrayValue).map { items in
+            items.enumerated().map { (JSONParser.elementPath(object.path(key), $0.offset), $0.element) }
+        }
     }
 
     func string(_ object: Members, _ key: String) -> String? {
-        guard let value = object[key] else { return nil }
-        guard case .string(let s) = value else {
-            report(object.path(key), "expected a string, found \(describe(value))")
-            return nil
-        }
-        return s
+        member(object, key, expected: "a string", \.stringValue)
     }
 
     /// A string that must say something: empty or blank text is a problem.
@@ -268,12 +270,7 @@ private final class SpecValidator {
     }
 
     func bool(_ object: Members, _ key: String) -> Bool? {
-        guard let value = object[key] else { return nil }
-        guard case .bool(let b) = value else {
-            report(object.path(key), "expected true or false, found \(describe(value))")
-            return nil
-        }
-        return b
+        member(object, key, expected: "true or false", \.boolValue)
     }
 
     func unsigned(_ object: Members, _ key: String, max: UInt64) -> UInt64? {
