@@ -240,12 +240,18 @@ private struct Parser {
             let value = try parseValue(path: memberPath)
             members.append((key: key, value: value))
             try checkAfterNumber(value, path: memberPath)
-            skipWhitespace()
-            guard !atEnd else { throw error("unexpected end of input, expected ',' or '}' after object member") }
-            if current == Byte.comma { advance(); skipWhitespace(); continue }
-            if current == Byte.closeBrace { advance(); return .object(members) }
-            throw error("expected ',' or '}' after object member")
+            if try closesAfterItem(Byte.closeBrace, "}", item: "object member") { return .object(members) }
         }
+    }
+
+    /// After an object member or array element: true past the closing bracket `close` (written `closeText`),
+    /// false past a comma and the white space after it; anything else is an error naming `item`.
+    mutating func closesAfterItem(_ close: UInt8, _ closeText: String, item: String) throws(JSONSyntaxError) -> Bool {
+        skipWhitespace()
+        guard !atEnd else { throw error("unexpected end of input, expected ',' or '\(closeText)' after \(item)") }
+        if current == Byte.comma { advance(); skipWhitespace(); return false }
+        if current == close { advance(); return true }
+        throw error("expected ',' or '\(closeText)' after \(item)")
     }
 
     mutating func parseArray(path: String) throws(JSONSyntaxError) -> JSONValue {
@@ -263,11 +269,7 @@ private struct Parser {
             let value = try parseValue(path: elementPath)
             elements.append(value)
             try checkAfterNumber(value, path: elementPath)
-            skipWhitespace()
-            guard !atEnd else { throw error("unexpected end of input, expected ',' or ']' after array element") }
-            if current == Byte.comma { advance(); skipWhitespace(); continue }
-            if current == Byte.closeBracket { advance(); return .array(elements) }
-            throw error("expected ',' or ']' after array element")
+            if try closesAfterItem(Byte.closeBracket, "]", item: "array element") { return .array(elements) }
         }
     }
 

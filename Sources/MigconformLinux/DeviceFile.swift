@@ -247,6 +247,18 @@ public final class VFIODeviceFile {
         case .failure(let e): return .failed(e)
         }
     }
+
+    /// The requests both protocol generations answer the same way, on the device fd itself: reset, config reads,
+    /// interrupts and device accesses. Nil for any other request.
+    func performDeviceCall(_ operation: DeviceOperation, config: inout VFIORegionInfo?) -> DeviceOutcome? {
+        switch operation {
+        case .reset: return reset()
+        case .configRead(let offset, let width): return configRead(offset: offset, width: width, region: &config)
+        case .disableInterrupts(let index): return disableInterrupts(index: index)
+        case .access(let a): return DeviceAccessCalls.perform(a, on: self, config: &config)
+        default: return nil
+        }
+    }
 }
 
 /// The answer of one system call: its value, or the `errno` it failed with. (`Result` with the errno as the

@@ -108,17 +108,8 @@ public final class VFIODevice: MigrationDevice {
             guard dataFDs.contains(fd) else { return .failed(.EBADF) }
             return DataFDCalls.perform(call, on: fd)
 
-        case .reset:
-            return file.reset()
-
-        case .configRead(let offset, let width):
-            return file.configRead(offset: offset, width: width, region: &configRegion)
-
-        case .disableInterrupts(let index):
-            return file.disableInterrupts(index: index)
-
-        case .access(let a):
-            return DeviceAccessCalls.perform(a, on: file, config: &configRegion)
+        case .reset, .configRead, .disableInterrupts, .access:
+            return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
 
         case .dmaLoggingStart(let pageSize, let ranges):
             let result = file.feature(flags: FeatureRequest.set | DMALogging.start, data: VFIODMALoggingControl.encode(ranges)) {

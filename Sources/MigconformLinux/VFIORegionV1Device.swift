@@ -119,14 +119,8 @@ public final class VFIORegionV1Device: MigrationDevice {
             case .success(let n): return .value(UInt64(n))
             case .failure(let e): return .failed(e)
             }
-        case .reset:
-            return file.reset()
-        case .configRead(let offset, let width):
-            return file.configRead(offset: offset, width: width, region: &configRegion)
-        case .disableInterrupts(let index):
-            return file.disableInterrupts(index: index)
-        case .access(let a):
-            return DeviceAccessCalls.perform(a, on: file, config: &configRegion)
+        case .reset, .configRead, .disableInterrupts, .access:
+            return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .read, .write, .close, .precopyInfo,
              .dataFD, .dmaLoggingStart, .dmaLoggingStop, .dmaLoggingReport,
              .onPeer, .onForeign:

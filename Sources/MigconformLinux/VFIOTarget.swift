@@ -170,6 +170,14 @@ public enum VFIOTarget {
         }
     }
 
+    /// Opens `path` read-write; a failure is thrown as `refusal` words it for the errno.
+    private static func openReadWrite(_ path: String, _ refusal: (Errno) -> VFIOTargetError) throws -> Int32 {
+        switch Sys.open(path, Sys.readWrite) {
+        case .success(let fd): return fd
+        case .failure(let e): throw refusal(e)
+        }
+    }
+
     private static func openThroughGroup(groupPath: String, group: String, deviceName: String,
                                          sysfsRoot: String) throws -> VFIODeviceFile {
         let uri = "\(groupPath)/\(deviceName)"
@@ -183,16 +191,13 @@ public enum VFIOTarget {
             + "\(containerPath) is usually world-writable)"
 
         // the container
-        let container: Int32
-        switch Sys.open(containerPath, Sys.readWrite) {
-        case .success(let fd): container = fd
-        case .failure(let e):
+        let container = try openReadWrite(containerPath) { e in
             switch e {
             case .ENOENT:
-                throw err("open the container \(containerPath)", e, nil,
-                          "VFIO is not loaded: modprobe vfio-pci (or vfio and vfio_iommu_type1 for mdev devices)")
-            case .EACCES, .EPERM: throw err("open the container \(containerPath)", e, nil, permissionHint)
-            default: throw err("open the container \(containerPath)", e)
+                return err("open the container \(containerPath)", e, nil,
+                           "VFIO is not loaded: modprobe vfio-pci (or vfio and vfio_iommu_type1 for mdev devices)")
+            case .EACCES, .EPERM: return err("open the container \(containerPath)", e, nil, permissionHint)
+            default: return err("open the container \(containerPath)", e)
             }
         }
         var keep: [Int32] = [container]
@@ -209,20 +214,18 @@ public enum VFIOTarget {
         }
 
         // the group
-        let groupFD: Int32
-        switch Sys.open(groupPath, Sys.readWrite) {
-        case .success(let fd): groupFD = fd
-        case .failure(let e):
+        let groupFD = try openReadWrite(groupPath) { e in
             switch e {
             case .ENOENT:
-                throw bail(err("open the group", e, "no such group: \(groupPath) does not exist",
-                               "bind the device to vfio-pci (or its VFIO variant driver) first; "
-                               + "`migconform devices` lists the groups VFIO devices are in"))
-            case .EACCES, .EPERM: throw bail(err("open the group", e, "permission denied on \(groupPath)", permissionHint))
+                return bail(err("open the group", e, "no such group: \(groupPath) does not exist",
+                                "bind the device to vfio-pci (or its VFIO variant driver) first; "
+                                + "`migconform devices` lists the groups VFIO devices are in"))
+            case .EACCES, .EPERM:
+                return bail(err("open the group", e, "permission denied on \(groupPath)", permissionHint))
             case .EBUSY:
-                throw bail(err("open the group", e, "\(groupPath) is already open",
-                               "another process (a VM, another migconform) holds the group; stop it first"))
-            default: throw bail(err("open the group \(groupPath)", e))
+                return bail(err("open the group", e, "\(groupPath) is already open",
+                                "another process (a VM, another migconform) holds the group; stop it first"))
+            default: return bail(err("open the group \(groupPath)", e))
             }
         }
         keep.append(groupFD)
@@ -279,28 +282,22 @@ public enum VFIOTarget {
         func err(_ step: String, _ e: Errno? = nil, _ detail: String? = nil, _ hint: String? = nil) -> VFIOTargetError {
             VFIOTargetError(path: path, step: step, errno: e, detail: detail, hint: hint)
         }
-        let deviceFD: Int32
-        switch Sys.open(path, Sys.readWrite) {
-        case .success(let fd): deviceFD = fd
-        case .failure(let e):
+        let deviceFD = try openReadWrite(path) { e in
             switch e {
             case .ENOENT:
-                throw err("open the device cdev", e, "\(path) does not exist",
-                          "this kernel may lack iommufd (CONFIG_IOMMUFD, CONFIG_VFIO_DEVICE_CDEV); "
-                          + "use the group path vfio:/dev/vfio/<group>/<device>")
+                return err("open the device cdev", e, "\(path) does not exist",
+                           "this kernel may lack iommufd (CONFIG_IOMMUFD, CONFIG_VFIO_DEVICE_CDEV); "
+                           + "use the group path vfio:/dev/vfio/<group>/<device>")
             case .EACCES, .EPERM:
-                throw err("open the device cdev", e, nil, "run as root, or chown $USER \(path) /dev/iommu")
-            default: throw err("open the device cdev", e)
+                return err("open the device cdev", e, nil, "run as root, or chown $USER \(path) /dev/iommu")
+            default: return err("open the device cdev", e)
             }
         }
         let iommuPath = ((path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         let iommuDev = (iommuPath as NSString).deletingLastPathComponent + "/iommu"
-        let iommufd: Int32
-        switch Sys.open(iommuDev, Sys.readWrite) {
-        case .success(let fd): iommufd = fd
-        case .failure(let e):
+        let iommufd = try openReadWrite(iommuDev) { e in
             _ = Sys.close(deviceFD)
-            throw err("open \(iommuDev)", e, nil, e == .ENOENT ? "load iommufd (modprobe iommufd)" : nil)
+            return err("open \(iommuDev)", e, nil, e == .ENOENT ? "load iommufd (modprobe iommufd)" : nil)
         }
         var bind = VFIODeviceBindIOMMUFD(iommufd: iommufd).encoded()
         if case .failure(let e) = Sys.ioctl(deviceFD, VFIOIoctl.deviceBindIOMMUFD, &bind) {

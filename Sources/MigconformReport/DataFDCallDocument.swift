@@ -2,22 +2,15 @@ import Foundation
 import MigconformDevice
 
 /// A data fd call as reports and journals write it: `{"name": "pwrite", "offset": 0, "bytes": "5a5a"}`.
-struct DataFDCallDocument: Codable {
+struct DataFDCallDocument: Codable, OneLineJSON {
     var name: String
     var offset: Int64?, count: Int64?, argsz: Int64?, flags: Int64?, request: Int64?
     var bytes: String?
 
     init(_ call: DataFDCall) {
         name = call.name
-        for (key, value) in call.numbers {
-            switch key {
-            case "offset": offset = value
-            case "count": count = value
-            case "argsz": argsz = value
-            case "flags": flags = value
-            default: request = value
-            }
-        }
+        let n = Dictionary(call.numbers) { _, last in last }
+        (offset, count, argsz, flags, request) = (n["offset"], n["count"], n["argsz"], n["flags"], n["request"])
         bytes = call.payload.map(PlainText.hex)
     }
 
@@ -26,7 +19,12 @@ struct DataFDCallDocument: Codable {
         let numbers = ["offset": offset, "count": count, "argsz": argsz, "flags": flags, "request": request]
         return DataFDCall(name: name, number: { numbers[$0] ?? nil }, payload: bytes.flatMap(PlainText.bytes(fromHex:)))
     }
+}
 
+/// A document that journals write as one line of JSON.
+protocol OneLineJSON: Encodable {}
+
+extension OneLineJSON {
     /// One line of JSON, keys sorted.
     var json: String {
         let encoder = JSONEncoder()

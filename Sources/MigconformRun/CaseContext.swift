@@ -224,6 +224,15 @@ final class CaseContext {
 
     func request(_ name: String) throws -> SetAnswer { try request(try value(of: name)) }
 
+    /// Enters `state` afresh and returns the data fd its session gives; throws ``Blocked`` (on the arc's data fd
+    /// check) when it gives none.
+    func enterForDataFD(_ state: String) throws -> Int32 {
+        guard let fd = try enter(state, fresh: true), fd >= 0 else {
+            throw Blocked(reason: "entering \(state) gave no data fd", cause: .check(.arc(.dataFD), to: state))
+        }
+        return fd
+    }
+
     /// Brings the device to `state`, from where it is: by single-step arcs from the state the run last saw it in,
     /// or after a reset when that is unknown. With `fresh`, the last arc opens a new session there, whose fd is
     /// returned. Entering the resume state always opens a fresh session and writes a complete, valid stream into it

@@ -180,6 +180,16 @@ private final class SpecValidator {
 
     func quotedList(_ names: [String]) -> String { names.joined(separator: ", ") }
 
+    /// The string member `key` as a value of `T`; one that is none of its raw values is reported as
+    /// `unknown WHAT "RAW" (CHOICES)`.
+    func choice<T: RawRepresentable>(_ object: Members, _ key: String, _ what: String, choices: String) -> T?
+    where T.RawValue == String {
+        guard let raw = string(object, key) else { return nil }
+        if let value = T(rawValue: raw) { return value }
+        report(object.path(key), "unknown \(what) \"\(raw)\" (\(choices))")
+        return nil
+    }
+
     // MARK: Shapes
 
     /// Checks that `value` is an object with only `allowed` members and every `required` one. `missing` gives a
@@ -206,22 +216,47 @@ private final class SpecValidator {
         return object
     }
 
-    func array(_ object: Members, _ key: String) -> [(path: String, value: JSONValue)]? {
+    /// Hands `body` each object of the array `key` of `top`, in order, as `object(_:at:what:...)` checks it; an
+    /// element that is not a sound object is reported there and passed over.
+    func forEachObject(in top: Members, _ key: String, what: String, allowed: [String], required: [String],
+                       missing: [String: String] = [:], _ body: (Members) -> Void) {
+        for item in array(top, key) ?? [] {
+            guard let object = object(item.value, at: item.path, what: what, allowed: allowed, required: required,
+                                      missing: missing) else { continue }
+            body(object)
+        }
+    }
+
+    /// Notes where `name`, the member `key` of `object`, is first defined; a later definition is reported as a
+    /// duplicate `what`.
+    func noteDefinition(_ name: String?, _ what: String, of object: Members, key: String,
+                        in firstLine: inout [String: Int]) {
+        guard let name else { return }
+        if let line = firstLine[name] {
+            report(object.path(key), "duplicate \(what) \"\(name)\" (first defined at line \(line))")
+        } else {
+            firstLine[name] = object.position.line
+        }
+    }
+
+    /// The member `key` of `object` as `read` takes it; a value it does not take is reported as not `expected`.
+    func member<T>(_ object: Members, _ key: String, expected: String, _ read: (JSONValue) -> T?) -> T? {
         guard let value = object[key] else { return nil }
-        guard case .array(let items) = value else {
-            report(object.path(key), "expected an array, found \(describe(value))")
+        guard let typed = read(value) else {
+            report(object.path(key), "expected \(expected), found \(describe(value))")
             return nil
         }
-        return items.enumerated().map { (JSONParser.elementPath(object.path(key), $0.offset), $0.element) }
+        return typed
+    }
+
+    func array(_ object: Members, _ key: String) -> [(path: String, value: JSONValue)]? {
+        member(object, key, expected: "an array", \.arrayValue).map { items in
+            items.enumerated().map { (JSONParser.elementPath(object.path(key), $0.offset), $0.element) }
+        }
     }
 
     func string(_ object: Members, _ key: String) -> String? {
-        guard let value = object[key] else { return nil }
-        guard case .string(let s) = value else {
-            report(object.path(key), "expected a string, found \(describe(value))")
-            return nil
-        }
-        return s
+        member(object, key, expected: "a string", \.stringValue)
     }
 
     /// A string that must say something: empty or blank text is a problem.
@@ -235,12 +270,7 @@ private final class SpecValidator {
     }
 
     func bool(_ object: Members, _ key: String) -> Bool? {
-        guard let value = object[key] else { return nil }
-        guard case .bool(let b) = value else {
-            report(object.path(key), "expected true or false, found \(describe(value))")
-            return nil
-        }
-        return b
+        member(object, key, expected: "true or false", \.boolValue)
     }
 
     func unsigned(_ object: Members, _ key: String, max: UInt64) -> UInt64? {
@@ -390,24 +420,16 @@ private final class SpecValidator {
     }
 
     func loadFeatures(_ top: Members) -> [Feature] {
-        guard let items = array(top, "features") else { return [] }
         // Names first, so that features may be listed in any order relative to their users.
         var firstLine: [String: Int] = [:]
         var flagOwner: [UInt64: String] = [:]
         var features: [Feature] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a feature",
-                                      allowed: ["name", "flag", "probe", "mandatory", "since", "description"],
-                                      required: ["name"]) else { continue }
+        forEachObject(in: top, "features", what: "a feature",
+                      allowed: ["name", "flag", "probe", "mandatory", "since", "description"],
+                      required: ["name"]) { object in
             let name = string(object, "name")
-            if let name {
-                if let line = firstLine[name] {
-                    report(object.path("name"), "duplicate feature \"\(name)\" (first defined at line \(line))")
-                } else {
-                    firstLine[name] = object.position.line
-                }
-                featureNames.insert(name)
-            }
+            noteDefinition(name, "feature", of: object, key: "name", in: &firstLine)
+            if let name { featureNames.insert(name) }
             let flag = unsigned(object, "flag", max: UInt64.max)
             if let flag, flag == 0 || flag & (flag - 1) != 0 {
                 report(object.path("flag"),
@@ -435,20 +457,12 @@ private final class SpecValidator {
     }
 
     func loadProfiles(_ top: Members) -> [Profile] {
-        guard let items = array(top, "profiles") else { return [] }
         var firstLine: [String: Int] = [:]
         var profiles: [Profile] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a profile", allowed: ["name", "features"],
-                                      required: ["name", "features"]) else { continue }
+        forEachObject(in: top, "profiles", what: "a profile", allowed: ["name", "features"],
+                      required: ["name", "features"]) { object in
             let name = string(object, "name")
-            if let name {
-                if let line = firstLine[name] {
-                    report(object.path("name"), "duplicate profile \"\(name)\" (first defined at line \(line))")
-                } else {
-                    firstLine[name] = object.position.line
-                }
-            }
+            noteDefinition(name, "profile", of: object, key: "name", in: &firstLine)
             let features = featureList(object, "features")
             if let name { profiles.append(Profile(name: name, features: features)) }
         }
@@ -456,23 +470,15 @@ private final class SpecValidator {
     }
 
     func loadStates(_ top: Members) -> [State] {
-        guard let items = array(top, "states") else { return [] }
         var nameLine: [String: Int] = [:]
         var valueOwner: [UInt32: (name: String, line: Int)] = [:]
         var states: [State] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a state",
-                                      allowed: ["name", "value", "kind", "requires", "group", "description"],
-                                      required: ["name", "value", "kind"]) else { continue }
+        forEachObject(in: top, "states", what: "a state",
+                      allowed: ["name", "value", "kind", "requires", "group", "description"],
+                      required: ["name", "value", "kind"]) { object in
             let name = string(object, "name")
-            if let name {
-                if let line = nameLine[name] {
-                    report(object.path("name"), "duplicate state \"\(name)\" (first defined at line \(line))")
-                } else {
-                    nameLine[name] = object.position.line
-                }
-                stateNames.insert(name)
-            }
+            noteDefinition(name, "state", of: object, key: "name", in: &nameLine)
+            if let name { stateNames.insert(name) }
             let value = unsigned(object, "value", max: UInt64(UInt32.max)).map { UInt32($0) }
             if let value {
                 if let owner = valueOwner[value] {
@@ -482,14 +488,8 @@ private final class SpecValidator {
                     valueOwner[value] = (name ?? "?", object.position.line)
                 }
             }
-            var kind: StateKind?
-            if let raw = string(object, "kind") {
-                kind = StateKind(rawValue: raw)
-                if kind == nil {
-                    report(object.path("kind"), "unknown state kind \"\(raw)\" (kinds: "
-                           + quotedList(StateKind.allCases.map(\.rawValue)) + ")")
-                }
-            }
+            let kind: StateKind? = choice(
+                object, "kind", "state kind", choices: "kinds: " + quotedList(StateKind.allCases.map(\.rawValue)))
             let requires = featureList(object, "requires")
             let group = string(object, "group")
             let description = string(object, "description")
@@ -502,23 +502,16 @@ private final class SpecValidator {
     }
 
     func loadArcs(_ top: Members) -> [Arc] {
-        guard let items = array(top, "arcs") else { return [] }
         var seen: [String: Int] = [:]
         var arcs: [Arc] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "an arc",
-                                      allowed: ["from", "to", "session", "requires", "unless", "tags"],
-                                      required: ["from", "to", "session"]) else { continue }
+        forEachObject(in: top, "arcs", what: "an arc",
+                      allowed: ["from", "to", "session", "requires", "unless", "tags"],
+                      required: ["from", "to", "session"]) { object in
             let from = stateReference(object, "from")
             let to = stateReference(object, "to")
-            var session: SessionEffect?
-            if let raw = string(object, "session") {
-                session = SessionEffect(rawValue: raw)
-                if session == nil {
-                    report(object.path("session"), "unknown session effect \"\(raw)\" (effects: "
-                           + quotedList(SessionEffect.allCases.map(\.rawValue)) + ")")
-                }
-            }
+            let session: SessionEffect? = choice(
+                object, "session", "session effect",
+                choices: "effects: " + quotedList(SessionEffect.allCases.map(\.rawValue)))
             let requires = featureList(object, "requires")
             let unless = featureList(object, "unless")
             let tags = strings(object, "tags")?.map(\.value) ?? []
@@ -527,7 +520,7 @@ private final class SpecValidator {
                 let key = [from, to, requires.sorted().joined(separator: ","), unless.sorted().joined(separator: ",")]
                     .joined(separator: "|")
                 if let line = seen[key] {
-                    report(item.path, "duplicate arc \(from) -> \(to) with the same requires and unless "
+                    report(object.path, "duplicate arc \(from) -> \(to) with the same requires and unless "
                            + "(first at line \(line))")
                 } else {
                     seen[key] = object.position.line
@@ -602,23 +595,15 @@ private final class SpecValidator {
     }
 
     func loadVariants(_ top: Members) -> [Variant] {
-        guard let items = array(top, "variants") else { return [] }
         var firstLine: [String: Int] = [:]
         var variants: [Variant] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a variant",
-                                      allowed: ["id", "statement", "cite"], required: ["id", "statement", "cite"],
-                                      missing: ["cite": "missing citation (a variant needs \"cite\": {\"source\", \"section\"})"])
-            else { continue }
+        forEachObject(in: top, "variants", what: "a variant",
+                      allowed: ["id", "statement", "cite"], required: ["id", "statement", "cite"],
+                      missing: ["cite": "missing citation (a variant needs \"cite\": {\"source\", \"section\"})"]
+        ) { object in
             let id = string(object, "id")
-            if let id {
-                if let line = firstLine[id] {
-                    report(object.path("id"), "duplicate variant id \"\(id)\" (first defined at line \(line))")
-                } else {
-                    firstLine[id] = object.position.line
-                }
-                variantIDs.insert(id)
-            }
+            noteDefinition(id, "variant id", of: object, key: "id", in: &firstLine)
+            if let id { variantIDs.insert(id) }
             let statement = text(object, "statement")
             let cite = citation(object, what: "variant")
             if let id, let statement, let cite { variants.append(Variant(id: id, statement: statement, cite: cite)) }
@@ -632,32 +617,18 @@ private final class SpecValidator {
     static let testedParts = ["driver", "core"]
 
     func loadRules(_ top: Members) -> [Rule] {
-        guard let items = array(top, "rules") else { return [] }
         var firstLine: [String: Int] = [:]
         var rules: [Rule] = []
-        for item in items {
-            guard let object = object(item.value, at: item.path, what: "a rule", allowed: Self.ruleMembers,
-                                      required: ["id", "level", "statement", "cite", "check"],
-                                      missing: ["cite": "missing citation (a rule needs \"cite\": {\"source\", \"section\"})"])
-            else { continue }
+        forEachObject(in: top, "rules", what: "a rule", allowed: Self.ruleMembers,
+                      required: ["id", "level", "statement", "cite", "check"],
+                      missing: ["cite": "missing citation (a rule needs \"cite\": {\"source\", \"section\"})"]
+        ) { object in
             let id = string(object, "id")
-            if let id {
-                if !SpecLoader.isValidRuleID(id) {
-                    report(object.path("id"), "rule id \"\(id)\" does not match ^[A-Z0-9]+(-[A-Z0-9]+)*$")
-                }
-                if let line = firstLine[id] {
-                    report(object.path("id"), "duplicate rule id \"\(id)\" (first defined at line \(line))")
-                } else {
-                    firstLine[id] = object.position.line
-                }
+            if let id, !SpecLoader.isValidRuleID(id) {
+                report(object.path("id"), "rule id \"\(id)\" does not match ^[A-Z0-9]+(-[A-Z0-9]+)*$")
             }
-            var level: Level?
-            if let raw = string(object, "level") {
-                level = Level(rawValue: raw)
-                if level == nil {
-                    report(object.path("level"), "unknown level \"\(raw)\" (levels: \(quotedList(SpecLoader.levels)))")
-                }
-            }
+            noteDefinition(id, "rule id", of: object, key: "id", in: &firstLine)
+            let level: Level? = choice(object, "level", "level", choices: "levels: \(quotedList(SpecLoader.levels))")
             let statement = text(object, "statement")
             let cite = citation(object, what: "rule")
             let since = string(object, "since")

@@ -18,10 +18,7 @@ enum DataFDChecks {
         case .closeOnExec, .accessMode, .notSeekable, .unknownIoctl, .precopyInfoRefused: break
         }
         guard let state = ctx.testCase.from else { return .blocked("case has no state") }
-        guard let fd = try ctx.enter(state, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(state) gave no data fd",
-                          cause: .check(.arc(.dataFD), to: state))
-        }
+        let fd = try ctx.enterForDataFD(state)
         let saving = state != (try? ctx.role("resume"))
         switch p.expect {
         case .closeOnExec:
@@ -81,9 +78,7 @@ enum DataFDChecks {
     /// PRECOPY_INFO whose argsz is 4 bytes short of the structure fails.
     static func shortArgsz(_ ctx: CaseContext) throws -> CheckOutcome {
         let pre = try ctx.role("pre-copy")
-        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
-        }
+        let fd = try ctx.enterForDataFD(pre)
         let full = try ctx.op(.dataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize, flags: 0)))
         if let na = unsupported(full, "VFIO_MIG_GET_PRECOPY_INFO with a chosen argsz") { return na }
         guard full.succeeded else {
@@ -98,53 +93,56 @@ enum DataFDChecks {
     /// At the permanent end of the STOP_COPY stream, poll reports the fd readable at once.
     static func pollAtEnd(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
-        guard let fd = try ctx.enter(save, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc(.dataFD), to: save))
-        }
+        let fd = try ctx.enterForDataFD(save)
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
         guard case .bytes(let b) = end, b.isEmpty else {
             throw Blocked(reason: "the \(save) stream did not end: \(describe(end))", cause: .streamEnd)
         }
+        return try poll(ctx, fd) { revents in
+            if revents & DataFD.pollIn != 0 {
+                return .pass("after \(sink.count) bytes and the end of stream, poll reports readable (revents 0x"
+                             + String(revents, radix: 16) + ")")
+            }
+            return .violated(expected: "POLLIN at once", actual: "revents 0x\(String(revents, radix: 16))",
+                             message: "at the permanent end of the \(save) stream poll does not report readable")
+        }
+    }
+
+    /// Polls `fd` and hands its revents to `judge`; NOT_APPLICABLE when the target cannot poll, blocked when the
+    /// poll fails.
+    static func poll(_ ctx: CaseContext, _ fd: Int32, judge: (UInt64) throws -> CheckOutcome) throws -> CheckOutcome {
         let out = try ctx.op(.dataFD(fd: fd, call: .poll))
         if let na = unsupported(out, "poll") { return na }
         guard case .value(let revents) = out else { throw Blocked(reason: "poll failed with \(describe(out))") }
-        if revents & DataFD.pollIn != 0 {
-            return .pass("after \(sink.count) bytes and the end of stream, poll reports readable (revents 0x"
-                         + String(revents, radix: 16) + ")")
-        }
-        return .violated(expected: "POLLIN at once", actual: "revents 0x\(String(revents, radix: 16))",
-                         message: "at the permanent end of the \(save) stream poll does not report readable")
+        return try judge(revents)
     }
 
     /// At the temporary end of the pre-copy stream of an idle device, poll does not report readable: user space
     /// can wait for more data with it.
     static func pollAtTemporaryEnd(_ ctx: CaseContext) throws -> CheckOutcome {
         let pre = try ctx.role("pre-copy")
-        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
-        }
+        let fd = try ctx.enterForDataFD(pre)
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: true, into: sink)
         guard end.errno == .ENOMSG || end == .bytes([]) else {
             throw Blocked(reason: "the \(pre) stream did not reach its temporary end: \(describe(end))")
         }
-        let out = try ctx.op(.dataFD(fd: fd, call: .poll))
-        if let na = unsupported(out, "poll") { return na }
-        guard case .value(let revents) = out else { throw Blocked(reason: "poll failed with \(describe(out))") }
-        let after = end.errno == .ENOMSG ? "ENOMSG" : "a read of 0 bytes"
-        if revents & DataFD.pollIn == 0 {
-            return .pass("after \(sink.count) bytes and \(after), poll reports nothing to read (revents 0x"
-                         + String(revents, radix: 16) + ")")
+        return try poll(ctx, fd) { revents in
+            let after = end.errno == .ENOMSG ? "ENOMSG" : "a read of 0 bytes"
+            if revents & DataFD.pollIn == 0 {
+                return .pass("after \(sink.count) bytes and \(after), poll reports nothing to read (revents 0x"
+                             + String(revents, radix: 16) + ")")
+            }
+            let again = try ctx.op(.read(fd: fd, count: 4096))
+            if case .bytes(let b) = again, !b.isEmpty {
+                return .pass("poll reported readable after \(after), and new data followed (\(b.count) bytes)")
+            }
+            return .violated(expected: "no POLLIN while the device has no new data",
+                             actual: "revents 0x\(String(revents, radix: 16)), then a read gave \(describe(again))",
+                             message: "at the temporary end of the \(pre) stream poll reports readable with nothing "
+                                 + "to read, so user space cannot wait for more data with it")
         }
-        let again = try ctx.op(.read(fd: fd, count: 4096))
-        if case .bytes(let b) = again, !b.isEmpty {
-            return .pass("poll reported readable after \(after), and new data followed (\(b.count) bytes)")
-        }
-        return .violated(expected: "no POLLIN while the device has no new data",
-                         actual: "revents 0x\(String(revents, radix: 16)), then a read gave \(describe(again))",
-                         message: "at the temporary end of the \(pre) stream poll reports readable with nothing to "
-                             + "read, so user space cannot wait for more data with it")
     }
 
     /// Two saves from STOP, with nothing between them but STOP_COPY -> STOP -> STOP_COPY, give the same bytes.

@@ -4,6 +4,20 @@ import MigconformSpec
 
 /// The error state and the invariants that hold after every step.
 enum ErrorChecks {
+    /// Resets the device and judges whether it came back in the initial state: passes with `passed` of the
+    /// initial state's name, or is violated with `failure` as the message.
+    static func resetReachesInitial(_ ctx: CaseContext, passed: (String) -> String, failure: String) throws
+        -> CheckOutcome
+    {
+        let outcome = try ctx.op(.reset)
+        let now = try ctx.readState()
+        let initial = ctx.machine.initial.name
+        if try outcome.succeeded && now == ctx.value(of: initial) { return .pass(passed(initial)) }
+        return .violated(expected: "reset succeeds, state \(initial)",
+                         actual: "reset \(describe(outcome)), state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                         message: failure)
+    }
+
     /// Drives the device into the error state through a failed resume. Returns false when the device stays out
     /// of it (the uAPI lets a driver fail the resume without entering ERROR).
     static func driveIntoError(_ ctx: CaseContext) throws -> Bool {
@@ -27,13 +41,8 @@ enum ErrorChecks {
             return .notApplicable("a failed resume did not put the device in \(error), so the error state could not be reached")
         }
         if p.expect == .resetRecovers {
-            let outcome = try ctx.op(.reset)
-            let now = try ctx.readState()
-            let initial = ctx.machine.initial.name
-            if try outcome.succeeded && now == ctx.value(of: initial) { return .pass("reset left \(error) for \(initial)") }
-            return .violated(expected: "reset succeeds, state \(initial)",
-                             actual: "reset \(describe(outcome)), state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "reset did not leave \(error)")
+            return try resetReachesInitial(ctx, passed: { "reset left \(error) for \($0)" },
+                                           failure: "reset did not leave \(error)")
         }
         for s in ctx.machine.settableStates {
             let answer = try ctx.request(s.value)

@@ -36,9 +36,7 @@ enum PrecopyInfoV2Checks {
     /// starts again at zero.
     static func afterOptIn(_ ctx: CaseContext, reinit: Bool) throws -> CheckOutcome {
         let pre = try ctx.role("pre-copy")
-        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
-        }
+        let fd = try ctx.enterForDataFD(pre)
         let set = try ctx.op(.feature(flags: FeatureRequest.set | feature, payload: []))
         guard set.succeeded else {
             throw Blocked(reason: "SET of feature 12 failed with \(describe(set))",

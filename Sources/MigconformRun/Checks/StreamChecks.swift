@@ -29,9 +29,7 @@ enum StreamChecks {
 
     static func streamEnd(_ ctx: CaseContext, _ p: StreamEndCheck) throws -> CheckOutcome {
         let save = try ctx.role("save")
-        guard let fd = try ctx.enter(save, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(save) gave no data fd", cause: .check(.arc(.dataFD), to: save))
-        }
+        let fd = try ctx.enterForDataFD(save)
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
         if let e = end.errno {
@@ -101,9 +99,7 @@ enum StreamChecks {
             }) else { throw Blocked(reason: "the device has no second pre-copy state") }
             pre = p2p.name
         }
-        guard let fd = try ctx.enter(pre, fresh: true), fd >= 0 else {
-            throw Blocked(reason: "entering \(pre) gave no data fd", cause: .check(.arc(.dataFD), to: pre))
-        }
+        let fd = try ctx.enterForDataFD(pre)
         let first = try ctx.op(.precopyInfo(fd: fd))
         /// The two counts of the first answer; a failure blocks the case under the `supported` rule.
         func counts() throws -> (initial: UInt64, dirty: UInt64) {
@@ -328,13 +324,9 @@ enum StreamChecks {
             guard !answer.succeeded else {
                 throw Blocked(reason: "the device accepted \(what)", cause: .resumeAccepted(damage: damage))
             }
-            let reset = try ctx.op(.reset)
-            let now = try ctx.readState()
-            let initial = ctx.machine.initial.name
-            if try reset.succeeded && now == ctx.value(of: initial) { return .pass("reset after the failed resume reached \(initial)") }
-            return .violated(expected: "reset succeeds, state \(initial)",
-                             actual: "reset \(describe(reset)), state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "reset did not recover the device after a failed resume")
+            return try ErrorChecks.resetReachesInitial(
+                ctx, passed: { "reset after the failed resume reached \($0)" },
+                failure: "reset did not recover the device after a failed resume")
         }
     }
 }
