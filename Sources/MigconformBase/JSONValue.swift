@@ -100,20 +100,42 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
+        var bytes: [UInt8] = []
+        quote(s, into: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `s` as a JSON string literal, as `JSONEncoder` writes it with `.withoutEscapingSlashes`: quote,
+    /// backslash and the control characters escaped (`\b \f \n \r \t` by name, the others as `\u00XX`).
+    public static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        var plain = s
+        let clean = plain.withUTF8 { buf -> Bool in
+            // Most strings need no escape: copied as they are.
+            guard !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: buf)
+            return true
+        }
+        if !clean {
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out.append(contentsOf: [0x5C, 0x22])
+                case "\\": out.append(contentsOf: [0x5C, 0x5C])
+                case "\n": out.append(contentsOf: [0x5C, 0x6E])
+                case "\r": out.append(contentsOf: [0x5C, 0x72])
+                case "\t": out.append(contentsOf: [0x5C, 0x74])
+                case "\u{08}": out.append(contentsOf: [0x5C, 0x62])
+                case "\u{0C}": out.append(contentsOf: [0x5C, 0x66])
+                default:
+                    if u.value < 0x20 {
+                        let h = String(u.value, radix: 16)
+                        out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - h.count) + h).utf8)
+                    } else {
+                        out.append(contentsOf: String(u).utf8)
+                    }
+                }
             }
         }
-        out += "\""
+        out.append(0x22)
     }
 }

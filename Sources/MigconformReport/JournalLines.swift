@@ -49,45 +49,15 @@ enum JournalLines {
         }
     }
 
-    /// A JSON string literal as `JSONEncoder` writes it (with `.withoutEscapingSlashes`).
+    /// A JSON string literal as `JSONEncoder` writes it (``JSONValue/quote(_:into:)``).
     static func quote(_ s: String) -> String {
         var out: [UInt8] = []
-        quote(s, into: &out)
+        JSONValue.quote(s, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends `s` as a JSON string literal.
-    static func quote(_ s: String, into out: inout [UInt8]) {
-        out.append(0x22)
-        var plain = s
-        let clean = plain.withUTF8 { buf -> Bool in
-            // Most strings need no escape: copied as they are.
-            guard !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
-            out.append(contentsOf: buf)
-            return true
-        }
-        if !clean {
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out.append(contentsOf: [0x5C, 0x22])
-                case "\\": out.append(contentsOf: [0x5C, 0x5C])
-                case "\n": out.append(contentsOf: [0x5C, 0x6E])
-                case "\r": out.append(contentsOf: [0x5C, 0x72])
-                case "\t": out.append(contentsOf: [0x5C, 0x74])
-                case "\u{08}": out.append(contentsOf: [0x5C, 0x62])
-                case "\u{0C}": out.append(contentsOf: [0x5C, 0x66])
-                default:
-                    if u.value < 0x20 {
-                        let h = String(u.value, radix: 16)
-                        out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - h.count) + h).utf8)
-                    } else {
-                        out.append(contentsOf: String(u).utf8)
-                    }
-                }
-            }
-        }
-        out.append(0x22)
-    }
+    static func quote(_ s: String, into out: inout [UInt8]) { JSONValue.quote(s, into: &out) }
 
     /// A JSON object written member by member in the order given (the callers give keys in sorted order, as
     /// JSONEncoder writes them): no intermediate strings and no sorting for the records written per operation.
