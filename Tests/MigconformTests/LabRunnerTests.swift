@@ -12,9 +12,22 @@ import MigconformSpec
 
 // MARK: - Devices for the tests
 
+/// The reference v2 device behind a class the tests can subclass (the reference device is not open outside its
+/// module): every request goes to it, and a subclass overrides what it needs to change.
+class ReferenceDeviceHook: MigrationDevice {
+    let inner: ReferenceDeviceV2
+    init(_ configuration: ReferenceDeviceV2.Configuration = .init()) { inner = ReferenceDeviceV2(configuration) }
+    var state: MigrationState { inner.state }
+    var generation: ProtocolGeneration { inner.generation }
+    var identity: DeviceIdentity { inner.identity }
+    var answersPromptly: Bool { inner.answersPromptly }
+    var callsInterruptible: Bool { inner.callsInterruptible }
+    func perform(_ operation: DeviceOperation) throws -> DeviceOutcome { try inner.perform(operation) }
+}
+
 /// A reference device whose SET STOP_COPY -> PRE_COPY never returns (like the kernel's path-search loop): the call
 /// blocks until the test releases it.
-final class HangingDevice: ReferenceDeviceV2 {
+final class HangingDevice: ReferenceDeviceHook {
     let release: DispatchSemaphore
     init(release: DispatchSemaphore) {
         self.release = release
@@ -33,10 +46,10 @@ final class HangingDevice: ReferenceDeviceV2 {
 
 /// A reference device whose calls a signal interrupts, like system calls: its SET STOP_COPY -> PRE_COPY waits in
 /// read(2) on a pipe nobody writes to, and fails with EINTR when interrupted.
-final class InterruptibleHangingDevice: ReferenceDeviceV2 {
+final class InterruptibleHangingDevice: ReferenceDeviceHook {
     var pipeFDs: [Int32] = [-1, -1]
     var threads: [pthread_t] = []
-    override init(_ configuration: Configuration = Configuration()) {
+    override init(_ configuration: ReferenceDeviceV2.Configuration = .init()) {
         super.init(configuration)
         pipe(&pipeFDs)
     }
@@ -55,19 +68,19 @@ final class InterruptibleHangingDevice: ReferenceDeviceV2 {
 }
 
 /// A reference device that accepts the first SET of the read-only MIGRATION feature, and refuses it afterwards.
-final class FlakyDevice: ReferenceDeviceV2 {
+final class FlakyDevice: ReferenceDeviceHook {
     var misbehaved = false
-    override func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
-        if !misbehaved, flags == FeatureRequest.set | FeatureRequest.migration {
+    override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        if !misbehaved, case .feature(let flags, _) = operation, flags == FeatureRequest.set | FeatureRequest.migration {
             misbehaved = true
             return .done
         }
-        return super.feature(flags: flags, payload: payload)
+        return try super.perform(operation)
     }
 }
 
 /// A reference device that says it is a kernel device of a given release (for hazards).
-final class KernelLookalike: ReferenceDeviceV2 {
+final class KernelLookalike: ReferenceDeviceHook {
     let release: String
     init(release: String) {
         self.release = release
@@ -178,7 +191,7 @@ struct LabRunnerDeadlineTests {
 
     @Test("a device that answers promptly is called on the runner's thread; any other on the deadline worker")
     func promptDevicesRunInline() throws {
-        final class ThreadNoting: ReferenceDeviceV2 {
+        final class ThreadNoting: ReferenceDeviceHook {
             let prompt: Bool
             var threads: [pthread_t] = []
             init(prompt: Bool) { self.prompt = prompt; super.init() }
@@ -240,7 +253,7 @@ struct LabRunnerDeadlineTests {
 
     @Test("a call on the runner's thread that a signal does not free is abandoned after the grace")
     func uninterruptibleHangIsAbandoned() throws {
-        final class Stuck: ReferenceDeviceV2, @unchecked Sendable {
+        final class Stuck: ReferenceDeviceHook, @unchecked Sendable {
             let release = DispatchSemaphore(value: 0)
             override var answersPromptly: Bool { false }
             override var callsInterruptible: Bool { true }
