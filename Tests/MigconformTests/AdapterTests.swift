@@ -229,7 +229,7 @@ struct AdapterExecTests {
         let viaAdapter = try TestSupport.run(TestSupport.v2, device, target: "exec")
         device.shutdown()
         #expect(device.identity.driver == "migconform-reference")
-        #expect(device.identity.extra["adapter-protocol"] == "2")
+        #expect(device.identity.extra["adapter-protocol"] == String(AdapterProtocol.version))
         #expect(direct.cases.map(\.id) == viaAdapter.cases.map(\.id))
         for (a, b) in zip(direct.cases, viaAdapter.cases) {
             #expect(a.verdict == b.verdict, "\(a.id): \(a.verdict.rawValue) directly, \(b.verdict.rawValue) through the adapter: \(b.message)")
