@@ -69,6 +69,10 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     case dataRead(offset: UInt64, count: Int)
     /// A write of `bytes` into the region's data section, at region offset `offset`.
     case dataWrite(offset: UInt64, bytes: [UInt8])
+    /// `VFIO_DEVICE_GET_REGION_INFO` of the migration region: the answer is ``DeviceOutcome/value(_:)`` with the
+    /// region's `flags` (``RegionV1/flagMmap`` set when it can be mmapped, by that flag or a sparse mmap
+    /// capability). A target that cannot tell answers ``Errno/ENOSYS``.
+    case regionInfo
 
     /// The request kind: the name of transcripts, deadlines (`--timeout KIND=S`) and the adapter protocol's `op`.
     public enum Kind: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
@@ -91,6 +95,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case regionWrite = "region-write"
         case dataRead = "data-read"
         case dataWrite = "data-write"
+        case regionInfo = "region-info"
         case dataFDFlags = "data-fd-fd-flags"
         case dataFDStatusFlags = "data-fd-status-flags"
         case dataFDSeek = "data-fd-seek"
@@ -131,6 +136,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case .regionWrite: return .regionWrite
         case .dataRead: return .dataRead
         case .dataWrite: return .dataWrite
+        case .regionInfo: return .regionInfo
         }
     }
 }

@@ -44,6 +44,7 @@ public enum OperationText {
             return "data-read offset=0x\(String(offset, radix: 16)) count=\(count)"
         case .dataWrite(let offset, let b):
             return "data-write offset=0x\(String(offset, radix: 16)) " + bytes(b, total: byteCount ?? b.count)
+        case .regionInfo: return "region-info"
         case .dmaLoggingStart(let pageSize, let ranges):
             return "dma-logging-start page_size=\(pageSize) " + dmaRanges(ranges)
         case .dmaLoggingStop: return "dma-logging-stop"
@@ -51,6 +52,13 @@ public enum OperationText {
             return "dma-logging-report iova=0x\(String(iova, radix: 16)) length=0x\(String(length, radix: 16)) "
                 + "page_size=\(pageSize) bitmap=\(bitmap.count) bytes, \(setBits(bitmap)) bits set"
         }
+    }
+
+    /// Migration region flags as `0x7 (READ|WRITE|MMAP)`.
+    static func regionFlags(_ v: UInt64) -> String {
+        let names = [(RegionV1.flagRead, "READ"), (RegionV1.flagWrite, "WRITE"), (RegionV1.flagMmap, "MMAP")]
+        let set = names.filter { v & $0.0 != 0 }.map(\.1)
+        return "0x\(String(v, radix: 16))" + (set.isEmpty ? "" : " (" + set.joined(separator: "|") + ")")
     }
 
     /// IOVA ranges as `[0x100000000+0x200000]`, or their count and the first when there are many.
@@ -92,6 +100,7 @@ public enum OperationText {
             case .write, .dataWrite: return "ok written=\(v)"
             case .regionRead(let offset, _): return "ok " + regionValue(offset, v)
             case .configRead: return "ok 0x\(String(v, radix: 16))"
+            case .regionInfo: return "ok flags=" + regionFlags(v)
             case .dmaLoggingStart: return "ok page_size=\(v)"
             case .dataFD(_, .poll): return "ok revents=0x\(String(v, radix: 16))"
             case .dataFD(_, .fdFlags), .dataFD(_, .statusFlags): return "ok flags=0x\(String(v, radix: 16))"

@@ -89,4 +89,13 @@ public enum RegionV1 {
     public static let stateMask: UInt32 = 0x7
     /// The error encoding, `VFIO_DEVICE_STATE_SAVING | VFIO_DEVICE_STATE_RESUMING` (110b).
     public static let error: UInt32 = 0x6
+
+    /// `VFIO_REGION_INFO_FLAG_READ` (1 << 0) in the answer of ``DeviceOperation/regionInfo``.
+    public static let flagRead: UInt64 = 1 << 0
+    /// `VFIO_REGION_INFO_FLAG_WRITE` (1 << 1).
+    public static let flagWrite: UInt64 = 1 << 1
+    /// `VFIO_REGION_INFO_FLAG_MMAP` (1 << 2): the region (or the parts a sparse mmap capability names) can be mmapped.
+    public static let flagMmap: UInt64 = 1 << 2
+    /// The page size data_offset is aligned to when the region can be mmapped.
+    public static let pageSize: UInt64 = 4096
 }

@@ -202,13 +202,23 @@ public final class VFIODeviceFile {
         return nil
     }
 
-    /// Finds the v1 migration region (type 3, subtype 1) by walking every region's capability chain.
+    /// Whether a region's capability chain holds a sparse mmap capability (`VFIO_REGION_INFO_CAP_SPARSE_MMAP`).
+    static func hasSparseMmap(info: VFIORegionInfo, buffer: [UInt8]) -> Bool {
+        guard info.flags & VFIOConstant.regionFlagCaps != 0, info.capOffset != 0,
+              let chain = try? VFIOCapabilityHeader.chain(in: buffer, first: info.capOffset) else { return false }
+        return chain.contains { $0.header.id == VFIOConstant.regionCapSparseMmap }
+    }
+
+    /// Finds the v1 migration region (type 3, subtype 1) by walking every region's capability chain. Its flags
+    /// have `VFIO_REGION_INFO_FLAG_MMAP` set also when a sparse mmap capability makes part of it mappable.
     func findMigrationRegionV1() -> VFIORegionInfo? {
         guard case .success(let device) = deviceInfo() else { return nil }
         for index in 0..<min(device.numRegions, 64) {
             guard case .success(let (info, buffer)) = regionInfo(index: index),
                   let type = VFIODeviceFile.regionType(info: info, buffer: buffer), type.isMigrationV1 else { continue }
-            return info
+            var found = info
+            if VFIODeviceFile.hasSparseMmap(info: info, buffer: buffer) { found.flags |= VFIOConstant.regionFlagMmap }
+            return found
         }
         return nil
     }

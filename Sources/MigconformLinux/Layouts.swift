@@ -87,6 +87,8 @@ public enum VFIOConstant {
     /// `VFIO_REGION_INFO_FLAG_CAPS` (1 << 3): the region info carries a capability chain.
     public static let regionFlagCaps: UInt32 = 1 << 3
 
+    /// `VFIO_REGION_INFO_CAP_SPARSE_MMAP` (1): the parts of a region that can be mmapped.
+    public static let regionCapSparseMmap: UInt16 = 1
     /// `VFIO_REGION_INFO_CAP_TYPE` (2): the capability that gives a device-specific region's type and subtype.
     public static let regionCapType: UInt16 = 2
     /// `VFIO_REGION_TYPE_MIGRATION` (3; `..._DEPRECATED` since Linux 5.18): the v1 migration region type.

@@ -138,7 +138,7 @@ public final class VFIODevice: MigrationDevice {
         case .onPeer, .onForeign:
             throw TransportError("\(operation.kind) for another device reached \(file.name) itself")
 
-        case .regionRead, .regionWrite, .dataRead, .dataWrite:
+        case .regionRead, .regionWrite, .dataRead, .dataWrite, .regionInfo:
             throw TransportError("\(operation.kind) is a v1 (migration region) request; \(file.name) speaks v2")
         }
     }

@@ -67,11 +67,15 @@ public final class VFIORegionV1Device: MigrationDevice {
     public let file: VFIODeviceFile
     /// The migration region.
     public let region: VFIORegionWindow
+    /// The migration region's `vfio_region_info.flags` (MMAP also set for a sparse mmap capability); nil for a
+    /// stand-in file, which has no region info.
+    public let regionFlags: UInt32?
     private var configRegion: VFIORegionInfo?
 
-    init(file: VFIODeviceFile, region: VFIORegionInfo, identity: DeviceIdentity) {
+    init(file: VFIODeviceFile, region: VFIORegionInfo, identity: DeviceIdentity, hasRegionInfo: Bool = true) {
         self.file = file
         self.region = VFIORegionWindow(fd: file.fd, regionOffset: region.offset, regionSize: region.regionSize)
+        self.regionFlags = hasRegionInfo ? region.flags : nil
         self.identity = identity
     }
 
@@ -93,7 +97,7 @@ public final class VFIORegionV1Device: MigrationDevice {
                                             detail: "v1 migration region stand-in \(path)",
                                             extra: ["regionFile": path])
         return VFIORegionV1Device(file: file, region: VFIORegionInfo(index: 0, regionSize: size, offset: 0),
-                                  identity: id)
+                                  identity: id, hasRegionInfo: false)
     }
 
     public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
@@ -119,6 +123,9 @@ public final class VFIORegionV1Device: MigrationDevice {
             case .success(let n): return .value(UInt64(n))
             case .failure(let e): return .failed(e)
             }
+        case .regionInfo:
+            // A stand-in file cannot tell whether a kernel would let the region be mmapped.
+            return regionFlags.map { .value(UInt64($0)) } ?? .failed(.ENOSYS)
         case .reset, .configRead, .disableInterrupts, .access:
             return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .read, .write, .close, .precopyInfo,

@@ -11,11 +11,18 @@ open class ReferenceDeviceV1: MigrationDevice {
         /// Size of the data window at `data_offset`.
         public var window: Int
         public var seed: UInt64
-        public init(stateSize: UInt64 = 4096, preCopyShare: Double = 0.5, window: Int = 1024, seed: UInt64 = 0x7631) {
+        /// The migration region can be mmapped (`VFIO_REGION_INFO_FLAG_MMAP` in its region info).
+        public var mmapCapable: Bool
+        /// Where the data section starts in the region (`data_offset`): page aligned by default.
+        public var dataOffset: UInt64
+        public init(stateSize: UInt64 = 4096, preCopyShare: Double = 0.5, window: Int = 1024, seed: UInt64 = 0x7631,
+                    mmapCapable: Bool = true, dataOffset: UInt64 = ReferenceDeviceV1.dataOffset) {
             self.stateSize = stateSize; self.preCopyShare = preCopyShare; self.window = window; self.seed = seed
+            self.mmapCapable = mmapCapable; self.dataOffset = dataOffset
         }
     }
 
+    /// The default `data_offset`: one page, past the register file.
     public static let dataOffset: UInt64 = 4096
 
     public let configuration: Configuration
@@ -45,19 +52,21 @@ open class ReferenceDeviceV1: MigrationDevice {
     }
 
     var bits: UInt32 { deviceState & RegionV1.stateMask }
+    /// Where the data section starts (``Configuration/dataOffset``).
+    var dataOffset: UInt64 { configuration.dataOffset }
 
     open func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         switch operation {
         case .regionRead(let offset, let width): return regionRead(offset: offset, width: width)
         case .regionWrite(let offset, let width, let value): return regionWrite(offset: offset, width: width, value: value)
         case .dataRead(let offset, let count):
-            guard offset >= Self.dataOffset, Int(offset - Self.dataOffset) + count <= section.count else { return .failed(.EINVAL) }
+            guard offset >= dataOffset, Int(offset - dataOffset) + count <= section.count else { return .failed(.EINVAL) }
             chunkConsumed = true
-            let start = Int(offset - Self.dataOffset)
+            let start = Int(offset - dataOffset)
             return .bytes(Array(section[start..<start + count]))
         case .dataWrite(let offset, let bytes):
-            guard offset >= Self.dataOffset, Int(offset - Self.dataOffset) + bytes.count <= section.count else { return .failed(.EINVAL) }
-            let start = Int(offset - Self.dataOffset)
+            guard offset >= dataOffset, Int(offset - dataOffset) + bytes.count <= section.count else { return .failed(.EINVAL) }
+            let start = Int(offset - dataOffset)
             section.replaceSubrange(start..<start + bytes.count, with: bytes)
             return .done
         case .reset:
@@ -70,6 +79,9 @@ open class ReferenceDeviceV1: MigrationDevice {
             for i in 0..<width where Int(offset) + i < header.count { v |= UInt64(header[Int(offset) + i]) << (8 * i) }
             return .value(v)
         case .disableInterrupts: return .done
+        case .regionInfo:
+            let rw = RegionV1.flagRead | RegionV1.flagWrite
+            return .value(configuration.mmapCapable ? rw | RegionV1.flagMmap : rw)
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo, .dmaLoggingStart, .dmaLoggingStop,
              .dmaLoggingReport, .onPeer, .onForeign:
             return .failed(.ENOTTY)   // no v2 migration feature on a v1 device
@@ -110,7 +122,7 @@ open class ReferenceDeviceV1: MigrationDevice {
                 dataSize = UInt64(chunk.count)
                 chunkConsumed = false
             }
-            return .value(Self.dataOffset)
+            return .value(dataOffset)
         case (RegionV1.dataSize, 8): return .value(dataSize)
         default: return .failed(.EINVAL)   // only native width and alignment
         }

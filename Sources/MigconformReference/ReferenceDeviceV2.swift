@@ -112,7 +112,7 @@ open class ReferenceDeviceV2: MigrationDevice {
         case .configRead(let offset, let width): return configRead(offset: offset, width: width)
         case .disableInterrupts: return .done
         case .access(let a): return access(a)
-        case .regionRead, .regionWrite, .dataRead, .dataWrite:
+        case .regionRead, .regionWrite, .dataRead, .dataWrite, .regionInfo:
             // A v2 device has no v1 migration region.
             return .failed(.EINVAL)
         case .onPeer, .onForeign:

@@ -186,7 +186,7 @@ struct OperationDocument: Codable {
             try c.encode(offset, forKey: .offset); try c.encode(PlainText.hex(bytes), forKey: .bytes)
         case .dmaLoggingStart(let pageSize, let ranges):
             try c.encode(pageSize, forKey: .pageSize); try c.encode(ranges, forKey: .ranges)
-        case .dmaLoggingStop: break
+        case .dmaLoggingStop, .regionInfo: break
         case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
             try c.encode(iova, forKey: .iova); try c.encode(length, forKey: .length)
             try c.encode(pageSize, forKey: .pageSize); try c.encode(PlainText.hex(bitmap), forKey: .bitmap)
@@ -250,6 +250,7 @@ struct OperationDocument: Codable {
             operation = .dmaLoggingStart(pageSize: try c.decode(UInt64.self, forKey: .pageSize),
                                          ranges: try c.decode([DMARange].self, forKey: .ranges))
         case "dma-logging-stop": operation = .dmaLoggingStop
+        case "region-info": operation = .regionInfo
         case "dma-logging-report":
             operation = .dmaLoggingReport(iova: try c.decode(UInt64.self, forKey: .iova),
                                           length: try c.decode(UInt64.self, forKey: .length),

@@ -18,7 +18,9 @@ enum Targets {
                 [&dma-logging=yes|no][&precopy-info-v2=yes|no]
                                       the built-in reference device, v2 (default: every feature, yes, yes, yes, no;
                                       precopy-info-v2: feature 12 of Linux 7.1)
-          ref:v1[?state-size=SIZE]    the built-in reference device, v1 region protocol
+          ref:v1[?state-size=SIZE][&mmap=yes|no]
+                                      the built-in reference device, v1 region protocol (mmap: whether its
+                                      migration region can be mmapped; default yes)
           fault:NAME[?features=...][&state-size=SIZE]
                                       a reference device with one deliberate fault (list: migconform faults);
                                       features= only for v2 faults. SIZE: 4096, 64KiB, 4GiB, ... up to 1TiB
@@ -108,7 +110,7 @@ enum Targets {
 
     /// The keys each reference device takes, with the values each allows.
     static let v2Keys = ["features", "state-size", "data-size", "error-on-bad-resume", "dma-logging", "precopy-info-v2"]
-    static let v1Keys = ["state-size"]
+    static let v1Keys = ["state-size", "mmap"]
     static let featureNames = ["stop-copy", "p2p", "pre-copy"]
 
     static func usage(_ uri: String, _ message: String) -> ExitFailure {
@@ -193,6 +195,7 @@ enum Targets {
         for (key, value) in query {
             switch key {
             case "state-size": config.stateSize = try size(value, key: key, uri: uri)
+            case "mmap": config.mmapCapable = try yesNo(value, key: key, uri: uri)
             default: throw unknownKey(key, uri: uri, keys: v1Keys)
             }
         }

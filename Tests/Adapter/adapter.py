@@ -35,7 +35,7 @@ import sys
 import time
 from collections import deque
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 # enum vfio_device_mig_state
 ERROR, STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P = range(8)
@@ -564,6 +564,8 @@ def handle(dev, req):
             return dev.data_fd(op[len("data-fd-"):], req)
         if op in ("region-read", "region-write", "data-read", "data-write"):
             raise Fail("EINVAL")        # a v2 device has no v1 migration region
+        if op == "region-info":
+            raise Fail("ENOSYS")        # no migration region whose flags it could give
         raise BadRequest("unknown op %r" % (op,))
     except Fail as f:
         return {"result": "failed", "errno": f.errno_name}

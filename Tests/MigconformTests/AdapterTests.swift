@@ -229,7 +229,7 @@ struct AdapterExecTests {
         let viaAdapter = try TestSupport.run(TestSupport.v2, device, target: "exec")
         device.shutdown()
         #expect(device.identity.driver == "migconform-reference")
-        #expect(device.identity.extra["adapter-protocol"] == "2")
+        #expect(device.identity.extra["adapter-protocol"] == String(AdapterProtocol.version))
         #expect(direct.cases.map(\.id) == viaAdapter.cases.map(\.id))
         for (a, b) in zip(direct.cases, viaAdapter.cases) {
             #expect(a.verdict == b.verdict, "\(a.id): \(a.verdict.rawValue) directly, \(b.verdict.rawValue) through the adapter: \(b.message)")
@@ -255,15 +255,32 @@ struct AdapterExecTests {
         let v1 = AdapterFixtures.temporaryPath("adapter-v1.py")
         defer { try? FileManager.default.removeItem(at: v1) }
         let text = try String(contentsOfFile: AdapterFixtures.pythonAdapter, encoding: .utf8)
-        try text.replacingOccurrences(of: "PROTOCOL_VERSION = 2", with: "PROTOCOL_VERSION = 1")
+        try text.replacingOccurrences(of: "PROTOCOL_VERSION = 3", with: "PROTOCOL_VERSION = 1")
             .write(to: v1, atomically: true, encoding: .utf8)
         let device = try ExecDevice(command: "'\(AdapterFixtures.python!)' '\(v1.path)'")
         #expect(try device.perform(.dataFD(fd: 0, call: .poll)) == .failed(.ENOSYS))
+        #expect(try device.perform(.regionInfo) == .failed(.ENOSYS))
         let report = try TestSupport.run(TestSupport.v2, device)
         device.shutdown()
         #expect(report.summary.conformant)
         let poll = try #require(report.cases.first { $0.id == "V2-POLL-AT-END" })
         #expect(poll.verdict == .notApplicable)
+    }
+
+    @Test(.enabled(if: hasPython, "python3 is not on the PATH"))
+    func anAdapterOfVersionTwoIsNotAskedForRegionInfo() throws {
+        let v2 = AdapterFixtures.temporaryPath("adapter-v2.py")
+        defer { try? FileManager.default.removeItem(at: v2) }
+        let text = try String(contentsOfFile: AdapterFixtures.pythonAdapter, encoding: .utf8)
+        // Version 2 knew no region-info: answering it with a value would show the request had been sent.
+        try text.replacingOccurrences(of: "PROTOCOL_VERSION = 3", with: "PROTOCOL_VERSION = 2")
+            .replacingOccurrences(of: "raise Fail(\"ENOSYS\")        # no migration region",
+                                  with: "return {\"result\": \"value\", \"value\": 7}        # no migration region")
+            .write(to: v2, atomically: true, encoding: .utf8)
+        let device = try ExecDevice(command: "'\(AdapterFixtures.python!)' '\(v2.path)'")
+        defer { device.shutdown() }
+        #expect(try device.perform(.regionInfo) == .failed(.ENOSYS))
+        #expect(try device.perform(.dataFD(fd: 0, call: .poll)).errno != .ENOSYS)
     }
 
     @Test(.enabled(if: hasPython, "python3 is not on the PATH"), arguments: ["stop-copy", "stop-copy,p2p", "stop-copy,pre-copy"])
@@ -367,7 +384,7 @@ struct AdapterExecTests {
             ("echo hello there", .standard, "malformed response"),
             ("echo oops >&2; exit 7", .standard, "exited with status 7"),
             ("sleep 30", Deadlines(byKind: Deadlines.standard.byKind, hello: 0.5), "no answer within 0.5 s"),
-            (#"read l; echo '{"id":0,"result":"hello","protocol":3,"generation":"v2"}'"#, .standard, "protocol version 3"),
+            (#"read l; echo '{"id":0,"result":"hello","protocol":4,"generation":"v2"}'"#, .standard, "protocol version 4"),
             ("/nonexistent/adapter", .standard, "exited with status 127"),
         ]
         for (command, deadlines, expected) in cases {

@@ -119,4 +119,22 @@ import MigconformSpec
             }
         }
     }
+
+    @Test func dataOffsetPageAlignmentIsJudgedOnlyWhereTheRegionCanBeMmapped() throws {
+        let rule = "V1-DATA-OFFSET-PAGE-ALIGNED"
+        func verdict(_ device: MigrationDevice) throws -> (Verdict, String) {
+            let c = try #require(try TestSupport.run(TestSupport.v1, device).cases.first { $0.ruleID == rule })
+            return (c.verdict, c.message)
+        }
+        #expect(try ReferenceDeviceV1().perform(.regionInfo) == .value(RegionV1.flagRead | RegionV1.flagWrite
+                                                                       | RegionV1.flagMmap))
+        #expect(try verdict(ReferenceDeviceV1()).0 == .pass)
+        #expect(try verdict(ReferenceDeviceV1(.init(mmapCapable: false))).0 == .notApplicable)
+        // Unaligned but not mappable: nothing to judge.
+        #expect(try verdict(ReferenceDeviceV1(.init(mmapCapable: false, dataOffset: 64))).0 == .notApplicable)
+        let (v, message) = try verdict(FaultyDeviceV1(.dataOffsetUnaligned))
+        #expect(v == .fail)
+        #expect(message.contains("starts at 32"), "\(message)")
+        #expect(OperationText.outcome(.value(7), of: .regionInfo) == "ok flags=0x7 (READ|WRITE|MMAP)")
+    }
 }

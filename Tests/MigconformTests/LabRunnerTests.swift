@@ -305,7 +305,7 @@ struct LabRunnerJournalTests {
             .setState(2), .setState(99), .read(fd: 7, count: 4096), .write(fd: 7, bytes: [0, 0xff]), .close(fd: 7),
             .precopyInfo(fd: 8), .configRead(offset: 4, width: 2), .disableInterrupts(index: 1),
             .regionRead(offset: 0, width: 4), .regionWrite(offset: 8, width: 8, value: 1 << 40),
-            .dataRead(offset: 16, count: 3), .dataWrite(offset: 16, bytes: [9]),
+            .dataRead(offset: 16, count: 3), .dataWrite(offset: 16, bytes: [9]), .regionInfo,
             .dmaLoggingStart(pageSize: 4096, ranges: [DMARange(iova: 1 << 32, length: 1 << 21), DMARange(iova: 0, length: 1)]),
             .dmaLoggingStop, .dmaLoggingReport(iova: 1 << 32, length: 1 << 21, pageSize: 4096, bitmap: [0xff, 0]),
             .onPeer(.read(fd: 9, count: 64)), .onForeign(.setState(4)),

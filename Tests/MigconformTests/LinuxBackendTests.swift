@@ -246,6 +246,8 @@ struct LinuxBackendRegionV1Tests {
         #expect(try device.perform(.regionRead(offset: 0, width: 16)) == .failed(.EINVAL))
         // a read past the end of the file is short: EIO
         #expect(try device.perform(.regionRead(offset: 1 << 20, width: 4)) == .failed(.EIO))
+        // a file has no region info: whether a kernel would let it be mmapped cannot be told
+        #expect(try device.perform(.regionInfo) == .failed(.ENOSYS))
         device.shutdown()
     }
 

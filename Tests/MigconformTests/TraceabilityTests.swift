@@ -153,7 +153,8 @@ struct TraceabilityTests {
             #expect(level(id) == .should, "\(id)")
         }
         #expect(level("V1-STOP-COPY-DRAINS") == .must)
-        #expect(TestSupport.v1.rules.count == 27)
+        #expect(level("V1-DATA-OFFSET-PAGE-ALIGNED") == .must)
+        #expect(TestSupport.v1.rules.count == 28)
         let reject = try #require(TestSupport.v1.rules.first { $0.id == "V1-REJECT-101" })
         #expect(reject.cite.sentences.first == "s001.7")
     }

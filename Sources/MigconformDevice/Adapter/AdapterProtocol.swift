@@ -4,10 +4,10 @@ import Foundation
 /// `Specs/ADAPTER.md` is the reference for adapter authors; this file is its implementation.
 public enum AdapterProtocol {
     /// The protocol version this build speaks. A `hello` response must carry the same number.
-    public static let version = 2
-    /// The versions a client accepts in `hello`: an adapter of version 1 knows no `data-fd-*` request, and the
-    /// client answers those itself with ENOSYS (the device cannot perform them).
-    public static let accepted: ClosedRange<Int> = 1...2
+    public static let version = 3
+    /// The versions a client accepts in `hello`: an adapter of version 1 knows no `data-fd-*` request, one of
+    /// version 2 no `region-info`, and the client answers those itself with ENOSYS (the device cannot perform them).
+    public static let accepted: ClosedRange<Int> = 1...3
     /// The longest line either side accepts (a 64 MiB write encodes to about 90 MB of base64).
     public static let maxLineBytes = 256 << 20
     /// The most bytes a `read` or `data-read` may ask for: its answer, in base64, then fits in one line.
@@ -103,7 +103,7 @@ public enum AdapterCodec {
             case .dmaLoggingStart(let pageSize, let ranges):
                 m += [("page_size", .int(pageSize)),
                       ("ranges", .array(ranges.map { .object([("iova", .int($0.iova)), ("length", .int($0.length))]) }))]
-            case .dmaLoggingStop, .onPeer, .onForeign: break
+            case .dmaLoggingStop, .regionInfo, .onPeer, .onForeign: break
             case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
                 m += [("iova", .int(iova)), ("length", .int(length)), ("page_size", .int(pageSize)),
                       ("bitmap", base64(bitmap))]
@@ -150,6 +150,7 @@ public enum AdapterCodec {
         case .dmaLoggingStart:
             request = .operation(.dmaLoggingStart(pageSize: try f.int("page_size"), ranges: try f.ranges("ranges")))
         case .dmaLoggingStop: request = .operation(.dmaLoggingStop)
+        case .regionInfo: request = .operation(.regionInfo)
         case .dmaLoggingReport:
             let bitmap = try f.bytes("bitmap")
             guard bitmap.count <= maxBitmapBytes else {

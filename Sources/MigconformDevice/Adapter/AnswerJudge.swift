@@ -38,6 +38,8 @@ public enum AnswerJudge {
             guard (1...8).contains(width) else { return nil }
             return width == 8 || v >> (8 * UInt64(width)) == 0 ? nil
                 : "the value \(v), which does not fit in the \(width) bytes read"
+        case (.regionInfo, .value(let v)):
+            return v >> 32 == 0 ? nil : "region flags \(v), which do not fit in the 32 bits of vfio_region_info.flags"
         case (.access(.barRead(_, _, let width)), .value(let v)):
             return width >= 8 || v >> (8 * UInt64(max(width, 0))) == 0 ? nil
                 : "the value \(v), which does not fit in the \(width) bytes read"
@@ -67,6 +69,7 @@ public enum AnswerJudge {
     static func expected(_ operation: DeviceOperation) -> String {
         switch operation {
         case .getMigrationFlags, .getDataSize, .configRead, .regionRead: return "value"
+        case .regionInfo: return "value (the region's flags)"
         case .getState, .setState: return "state"
         case .read, .dataRead: return "bytes"
         case .write: return "value (the bytes written)"

@@ -209,6 +209,8 @@ public enum FaultCatalogue {
         v1(.narrowAccessAccepted, "Answers reads of device_state of any width.", ["V1-REGION-NATIVE-WIDTH"]),
         v1(.dataOffsetAdvances, "Each read of data_offset prepares the next buffer, even before the current one "
            + "was read.", ["V1-SAVE-FIELDS-REPEATABLE"]),
+        v1(.dataOffsetUnaligned, "Places the data section at offset 32, right behind the register file, though the "
+           + "region can be mmapped.", ["V1-DATA-OFFSET-PAGE-ALIGNED"]),
         v1(.neverDrains, "pending_bytes never reaches 0 in stop-and-copy.", ["V1-STOP-COPY-DRAINS"]),
         v1(.missingDocumentedArc, "Refuses pre-copy (011b) -> stop-and-copy (010b).", ["V1-ARC-DOCUMENTED"]),
         v1(.missingOtherArc, "Refuses stopped (000b) -> running (001b).", ["V1-ARC-OTHER"]),

@@ -26,6 +26,7 @@ public enum V1Fault: String, CaseIterable, Sendable {
     case configDead = "v1-config-dead"
     case narrowAccessAccepted = "v1-narrow-access-accepted"
     case dataOffsetAdvances = "v1-data-offset-advances"
+    case dataOffsetUnaligned = "v1-data-offset-unaligned"
 }
 
 /// The reference v1 device with exactly one behaviour broken.
@@ -38,6 +39,12 @@ public final class FaultyDeviceV1: ReferenceDeviceV1 {
 
     public init(_ fault: V1Fault, _ configuration: Configuration = Configuration()) {
         self.fault = fault
+        var configuration = configuration
+        // The data section right behind the register file, in a region that can be mmapped.
+        if fault == .dataOffsetUnaligned {
+            configuration.mmapCapable = true
+            configuration.dataOffset = RegionV1.headerSize
+        }
         super.init(configuration)
     }
 

@@ -7,6 +7,7 @@ enum V1RegionChecks {
         switch p.expect {
         case .nativeWidth: return try nativeWidth(ctx)
         case .saveFieldsRepeatable: return try saveFieldsRepeatable(ctx)
+        case .dataOffsetPageAligned: return try dataOffsetPageAligned(ctx)
         }
     }
 
@@ -72,5 +73,29 @@ enum V1RegionChecks {
                              message: "the second read of data_offset took another buffer's worth of pending data")
         }
         return .pass("data_offset \(offset1) and data_size \(size1), twice; pending_bytes \(pending), then \(after)")
+    }
+
+    /// In a region that can be mmapped, data_offset read in the save state is a multiple of the page size.
+    static func dataOffsetPageAligned(_ ctx: CaseContext) throws -> CheckOutcome {
+        let save = try ctx.role("save")
+        try ctx.enter(save, fresh: true)
+        let info = try ctx.op(.regionInfo)
+        if info.errno == .ENOSYS { return .notApplicable("the target cannot tell whether the region can be mmapped") }
+        guard case .value(let flags) = info else {
+            throw Blocked(reason: "the migration region's info is not available: \(describe(info))")
+        }
+        guard flags & RegionV1.flagMmap != 0 else {
+            return .notApplicable("the migration region cannot be mmapped (flags 0x\(String(flags, radix: 16)))")
+        }
+        guard let offset = try V1Stream(ctx).field(RegionV1.dataOffset) else {
+            throw Blocked(reason: "data_offset does not read in \(save)")
+        }
+        guard offset % RegionV1.pageSize == 0 else {
+            return .violated(expected: "data_offset a multiple of \(RegionV1.pageSize)",
+                             actual: "data_offset \(offset)",
+                             message: "the region can be mmapped, but its data section starts at \(offset), "
+                                 + "which is not page aligned")
+        }
+        return .pass("the region can be mmapped; data_offset \(offset) is page aligned")
     }
 }

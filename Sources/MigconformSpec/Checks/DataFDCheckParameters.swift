@@ -42,10 +42,11 @@ public struct PrecopyInfoV2Check: CheckParameters {
 }
 
 /// `region-access` (v1): the fields of the migration region at their native width only; data_offset and
-/// data_size read twice.
+/// data_size read twice; data_offset page aligned in a region that can be mmapped.
 public struct RegionAccessCheck: CheckParameters {
     public enum Expect: String, Sendable, CaseIterable {
         case nativeWidth = "native-width", saveFieldsRepeatable = "save-fields-repeatable"
+        case dataOffsetPageAligned = "data-offset-page-aligned"
     }
     public var expect: Expect
 
