@@ -111,6 +111,11 @@ public final class VFIODevice: MigrationDevice {
         case .reset:
             return file.reset()
 
+        case .reopen:
+            // The data fds stay open in this process, as a user's would: the release of the device ends them.
+            configRegion = nil
+            return file.reopen()
+
         case .configRead(let offset, let width):
             return file.configRead(offset: offset, width: width, region: &configRegion)
 

@@ -121,6 +121,9 @@ public final class VFIORegionV1Device: MigrationDevice {
             }
         case .reset:
             return file.reset()
+        case .reopen:
+            // The v1 rules do not close and open the device.
+            return .failed(.ENOSYS)
         case .configRead(let offset, let width):
             return file.configRead(offset: offset, width: width, region: &configRegion)
         case .disableInterrupts(let index):

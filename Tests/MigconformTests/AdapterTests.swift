@@ -255,7 +255,7 @@ struct AdapterExecTests {
         let v1 = AdapterFixtures.temporaryPath("adapter-v1.py")
         defer { try? FileManager.default.removeItem(at: v1) }
         let text = try String(contentsOfFile: AdapterFixtures.pythonAdapter, encoding: .utf8)
-        try text.replacingOccurrences(of: "PROTOCOL_VERSION = 2", with: "PROTOCOL_VERSION = 1")
+        try text.replacingOccurrences(of: "PROTOCOL_VERSION = 3", with: "PROTOCOL_VERSION = 1")
             .write(to: v1, atomically: true, encoding: .utf8)
         let device = try ExecDevice(command: "'\(AdapterFixtures.python!)' '\(v1.path)'")
         #expect(try device.perform(.dataFD(fd: 0, call: .poll)) == .failed(.ENOSYS))
@@ -367,7 +367,7 @@ struct AdapterExecTests {
             ("echo hello there", .standard, "malformed response"),
             ("echo oops >&2; exit 7", .standard, "exited with status 7"),
             ("sleep 30", Deadlines(byKind: Deadlines.standard.byKind, hello: 0.5), "no answer within 0.5 s"),
-            (#"read l; echo '{"id":0,"result":"hello","protocol":3,"generation":"v2"}'"#, .standard, "protocol version 3"),
+            (#"read l; echo '{"id":0,"result":"hello","protocol":4,"generation":"v2"}'"#, .standard, "protocol version 4"),
             ("/nonexistent/adapter", .standard, "exited with status 127"),
         ]
         for (command, deadlines, expected) in cases {

@@ -138,6 +138,7 @@ public final class ExecDevice: MigrationDevice {
         // A version-1 adapter knows no data fd calls: the device cannot perform them.
         if case .dataFD = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
         if case .access = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
+        if case .reopen = operation.local, adapterVersion < 3 { return .failed(.ENOSYS) }
         let id = nextID
         nextID += 1
         let name = "\(operation) (id \(id))"
