@@ -432,7 +432,7 @@ extension BuiltinSpecs {
      "check": {"kind": "reset", "expect": "session-ended"}},
     {"id": "V2-REOPEN-RUNNING", "level": "MUST",
      "statement": "A device closed (its device fd released) in STOP_COPY, in RESUMING or in ERROR and opened again reads RUNNING.",
-     "cite": {"source": "uapi", "section": "enum vfio_device_mig_state: RUNNING is the device 'running normally', the state a reset returns it 'back' to; close_device() ends every session", "sentence": ["v2.fsm.7", "k.close.1"]},
+     "cite": {"source": "uapi", "section": "enum vfio_device_mig_state: RUNNING is the device 'running normally', the state a reset returns it 'back' to", "sentence": "v2.fsm.7"},
      "check": {"kind": "lifecycle", "expect": "initial-state", "in": ["STOP_COPY", "RESUMING", "ERROR"]}},
     {"id": "V2-REOPEN-OLD-FD-OVER", "level": "MUST",
      "statement": "Closing the device ends its data session: the data fd still open from before moves no more data (a read gives end of stream or an error other than ENOMSG; a write fails).",

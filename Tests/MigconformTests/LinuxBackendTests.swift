@@ -323,7 +323,8 @@ struct LinuxBackendV2DeviceTests {
         _ = FileManager.default.createFile(atPath: dir + "/dev", contents: Data())
         guard case .success(let fd) = Sys.open(dir + "/dev", Sys.readWrite) else { Issue.record("open"); return }
         let file = VFIODeviceFile(fd: fd, name: "file", path: dir + "/dev")
-        let device = VFIODevice(file: file, identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))
+        let device = VFIODevice(file: file,
+                                identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))
         #expect(try device.perform(.reopen) == .failed(.ENOSYS))
         #expect(file.fd == fd)
         var opened = 0

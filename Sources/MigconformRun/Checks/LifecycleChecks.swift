@@ -29,7 +29,8 @@ enum LifecycleChecks {
             if now == initial.value { return .pass("closed in \(from), the device opened again in \(initial.name)") }
             let seen = now.map(ctx.name(of:)) ?? "unreadable"
             return .violated(expected: "state \(initial.name)", actual: "state \(seen)",
-                             message: "closed in \(from), the device opened again in state \(seen), not \(initial.name)")
+                             message: "closed in \(from), the device opened again in state \(seen), "
+                                 + "not \(initial.name)")
         case .oldFDOver:
             return try StreamChecks.sessionIsOver(ctx, fd: fd, state: from, after: "closing and opening the device")
         }
