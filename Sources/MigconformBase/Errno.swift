@@ -1,59 +1,59 @@
 /// A POSIX error number as a device operation returned it, printed by its C name.
 ///
 /// Only the values the migration uAPI and its drivers produce are named; any other number prints as `E<n>`.
-public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible, Error {
-    public var rawValue: Int32
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+package struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible, Error {
+    package var rawValue: Int32
+    package init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// `EPERM`: operation not permitted.
-    public static let EPERM = Errno(rawValue: 1)
+    package static let EPERM = Errno(rawValue: 1)
     /// `ENOENT`: no such file or directory.
-    public static let ENOENT = Errno(rawValue: 2)
+    package static let ENOENT = Errno(rawValue: 2)
     /// `EINTR`: interrupted system call.
-    public static let EINTR = Errno(rawValue: 4)
+    package static let EINTR = Errno(rawValue: 4)
     /// `EIO`: input/output error.
-    public static let EIO = Errno(rawValue: 5)
+    package static let EIO = Errno(rawValue: 5)
     /// `ENXIO`: no such device or address.
-    public static let ENXIO = Errno(rawValue: 6)
+    package static let ENXIO = Errno(rawValue: 6)
     /// `E2BIG`: argument list too long.
-    public static let E2BIG = Errno(rawValue: 7)
+    package static let E2BIG = Errno(rawValue: 7)
     /// `EBADF`: bad file descriptor.
-    public static let EBADF = Errno(rawValue: 9)
+    package static let EBADF = Errno(rawValue: 9)
     /// `EAGAIN`: resource temporarily unavailable.
-    public static let EAGAIN = Errno(rawValue: 11)
+    package static let EAGAIN = Errno(rawValue: 11)
     /// `ENOMEM`: cannot allocate memory.
-    public static let ENOMEM = Errno(rawValue: 12)
+    package static let ENOMEM = Errno(rawValue: 12)
     /// `EACCES`: permission denied.
-    public static let EACCES = Errno(rawValue: 13)
+    package static let EACCES = Errno(rawValue: 13)
     /// `EFAULT`: bad address.
-    public static let EFAULT = Errno(rawValue: 14)
+    package static let EFAULT = Errno(rawValue: 14)
     /// `EBUSY`: device or resource busy.
-    public static let EBUSY = Errno(rawValue: 16)
+    package static let EBUSY = Errno(rawValue: 16)
     /// `ENODEV`: no such device.
-    public static let ENODEV = Errno(rawValue: 19)
+    package static let ENODEV = Errno(rawValue: 19)
     /// `EINVAL`: invalid argument.
-    public static let EINVAL = Errno(rawValue: 22)
+    package static let EINVAL = Errno(rawValue: 22)
     /// `EFBIG`: file too large.
-    public static let EFBIG = Errno(rawValue: 27)
+    package static let EFBIG = Errno(rawValue: 27)
     /// `ENOSPC`: no space left on device.
-    public static let ENOSPC = Errno(rawValue: 28)
+    package static let ENOSPC = Errno(rawValue: 28)
     /// `ESPIPE`: illegal seek.
-    public static let ESPIPE = Errno(rawValue: 29)
+    package static let ESPIPE = Errno(rawValue: 29)
     /// `ENOTTY`: inappropriate ioctl for device.
-    public static let ENOTTY = Errno(rawValue: 25)
+    package static let ENOTTY = Errno(rawValue: 25)
     /// `ENOSYS`: not implemented. From a device boundary (not a system call): the device cannot perform the
     /// operation at all (see ``DataFDCall``); checks then judge nothing (NOT_APPLICABLE).
-    public static let ENOSYS = Errno(rawValue: 38)
+    package static let ENOSYS = Errno(rawValue: 38)
     /// `ENOMSG`: no message of desired type (the temporary end of a PRE_COPY stream).
-    public static let ENOMSG = Errno(rawValue: 42)
+    package static let ENOMSG = Errno(rawValue: 42)
     /// `ENODATA`: no data available.
-    public static let ENODATA = Errno(rawValue: 61)
+    package static let ENODATA = Errno(rawValue: 61)
     /// `EOVERFLOW`: value too large for defined data type.
-    public static let EOVERFLOW = Errno(rawValue: 75)
+    package static let EOVERFLOW = Errno(rawValue: 75)
     /// `EOPNOTSUPP`: operation not supported.
-    public static let EOPNOTSUPP = Errno(rawValue: 95)
+    package static let EOPNOTSUPP = Errno(rawValue: 95)
     /// `ETIMEDOUT`: connection timed out.
-    public static let ETIMEDOUT = Errno(rawValue: 110)
+    package static let ETIMEDOUT = Errno(rawValue: 110)
 
     /// The one name table, in numeric order: behind `name`, `init(name:)` and the names a spec's `accept` may use.
     private static let table: [(number: Int32, name: String)] = [
@@ -66,21 +66,21 @@ public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomString
     private static let numbers = Dictionary(uniqueKeysWithValues: table.map { ($0.name, $0.number) })
 
     /// Every errno known by name, in numeric order.
-    public static let known: [Errno] = table.map { Errno(rawValue: $0.number) }
+    package static let known: [Errno] = table.map { Errno(rawValue: $0.number) }
 
     /// The C name (`EINVAL`), or `E<n>` for a number without one here.
-    public var name: String { Errno.names[rawValue] ?? "E\(rawValue)" }
-    public var description: String { name }
+    package var name: String { Errno.names[rawValue] ?? "E\(rawValue)" }
+    package var description: String { name }
 
     /// Looks an errno up by its C name (`"EINVAL"`) or by number (`"22"`).
-    public init?(name: String) {
+    package init?(name: String) {
         if let number = Errno.numbers[name] { self.init(rawValue: number); return }
         if let n = Int32(name), n > 0 { self.init(rawValue: n); return }
         if name.hasPrefix("E"), let n = Int32(name.dropFirst()), n > 0 { self.init(rawValue: n); return }
         return nil
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let n = try? c.decode(Int32.self) { self.init(rawValue: n); return }
         let s = try c.decode(String.self)
@@ -89,7 +89,7 @@ public struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomString
         }
         self = e
     }
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(name)
     }

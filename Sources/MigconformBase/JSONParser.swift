@@ -1,35 +1,35 @@
 /// A 1-based line and column in a text file. Columns count Unicode scalars, so a multi-byte character is one column;
 /// a tab is one column too.
-public struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
-    public init(line: Int, column: Int) { self.line = line; self.column = column }
-    public var description: String { "\(line):\(column)" }
-    public static func < (a: SourcePosition, b: SourcePosition) -> Bool {
+package struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package var line: Int
+    package var column: Int
+    package init(line: Int, column: Int) { self.line = line; self.column = column }
+    package var description: String { "\(line):\(column)" }
+    package static func < (a: SourcePosition, b: SourcePosition) -> Bool {
         (a.line, a.column) < (b.line, b.column)
     }
 }
 
 /// A JSON text that is not valid JSON: where the parser stopped, and why.
-public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
-    public var position: SourcePosition
-    public var message: String
+package struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    package var position: SourcePosition
+    package var message: String
     /// The byte offset where reading stopped (for one-line texts, where a column says little).
-    public var byteOffset: Int
-    public init(position: SourcePosition, message: String, byteOffset: Int = 0) {
+    package var byteOffset: Int
+    package init(position: SourcePosition, message: String, byteOffset: Int = 0) {
         self.position = position; self.message = message; self.byteOffset = byteOffset
     }
-    public var description: String { "\(position): \(message)" }
+    package var description: String { "\(position): \(message)" }
 }
 
 /// A parsed JSON text with the position of every value and of every object key, both indexed by JSON path
 /// (`$`, `$.rules`, `$.rules[3]`, `$.rules[3].check.kind`).
-public struct JSONDocument: Sendable {
-    public var value: JSONValue
+package struct JSONDocument: Sendable {
+    package var value: JSONValue
     /// Where each value starts (its first character).
-    public var positions: [String: SourcePosition]
+    package var positions: [String: SourcePosition]
     /// Where the key of each object member starts (its opening quote), indexed by the member's path.
-    public var keyPositions: [String: SourcePosition]
+    package var keyPositions: [String: SourcePosition]
 }
 
 /// A strict RFC 8259 JSON parser over raw bytes.
@@ -39,15 +39,15 @@ public struct JSONDocument: Sendable {
 /// whitespace after the value. A leading UTF-8 byte order mark is skipped, as the RFC allows. Duplicate keys in one
 /// object are rejected, because a spec that says the same thing twice is almost always a mistake.
 /// Numbers are kept as their text, so `4294967295` or `18446744073709551615` survive exactly.
-public enum JSONParser {
+package enum JSONParser {
     /// The deepest nesting of arrays and objects accepted; deeper input is refused rather than overflowing the stack.
-    public static let maximumDepth = 512
+    package static let maximumDepth = 512
     /// The most values (of any kind, nested ones included) one text may hold; a spec has a few thousand.
-    public static let maximumValues = 100_000
+    package static let maximumValues = 100_000
 
     /// Parses one protocol line: the same strict grammar, without positions, and a repeated member name is kept
     /// (the last one wins through `JSONValue`'s subscript), as a peer's line is read, not validated.
-    public static func parseLine<C: Collection>(_ bytes: C) throws(JSONSyntaxError) -> JSONValue
+    package static func parseLine<C: Collection>(_ bytes: C) throws(JSONSyntaxError) -> JSONValue
     where C.Element == UInt8 {
         var parser = Parser(bytes: Array(bytes), recordPositions: false)
         parser.skipWhitespace()
@@ -60,18 +60,18 @@ public enum JSONParser {
     }
 
     /// Parses one protocol line of text (see `parseLine(_:)` for bytes).
-    public static func parseLine(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+    package static func parseLine(_ text: String) throws(JSONSyntaxError) -> JSONValue {
         try parseLine(Array(text.utf8))
     }
 
     /// Parses `bytes` and returns the value with the position of every value by JSON path.
-    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSONValue, positions: [String: SourcePosition]) {
+    package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSONValue, positions: [String: SourcePosition]) {
         let document = try parseDocument(bytes)
         return (document.value, positions: document.positions)
     }
 
     /// Parses `bytes` and returns the value with the positions of its values and of its object keys.
-    public static func parseDocument(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONDocument {
+    package static func parseDocument(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONDocument {
         var parser = Parser(bytes: bytes)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
         parser.skipWhitespace()
@@ -85,7 +85,7 @@ public enum JSONParser {
 
     /// The path of member `key` of the object at `parent`: `$.rules` or, for keys that are not plain names,
     /// `$["a key"]`.
-    public static func memberPath(_ parent: String, _ key: String) -> String {
+    package static func memberPath(_ parent: String, _ key: String) -> String {
         if isPlainKey(key) { return parent + "." + key }
         var quoted = "\""
         for ch in key.unicodeScalars {
@@ -99,7 +99,7 @@ public enum JSONParser {
     }
 
     /// The path of element `index` of the array at `parent`: `$.rules[3]`.
-    public static func elementPath(_ parent: String, _ index: Int) -> String { parent + "[\(index)]" }
+    package static func elementPath(_ parent: String, _ index: Int) -> String { parent + "[\(index)]" }
 
     private static func isPlainKey(_ key: String) -> Bool {
         guard let first = key.unicodeScalars.first, first.isASCIILetter || first == "_" else { return false }

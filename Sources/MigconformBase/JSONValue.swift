@@ -1,7 +1,7 @@
 /// A JSON value: specs, traceability files and the adapter protocol's lines. For files the parser returns, beside
 /// it, a map from each value's JSON path (`$.rules[3].check`) to its line and column, so that every problem found
 /// while loading a spec can name where it stands.
-public indirect enum JSONValue: Sendable, Hashable {
+package indirect enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     /// Numbers keep their text, so large unsigned values (0xffffffff) survive exactly.
@@ -11,7 +11,7 @@ public indirect enum JSONValue: Sendable, Hashable {
     /// Members in file order, with their keys.
     case object([(key: String, value: JSONValue)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+    package static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -24,7 +24,7 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
-    public func hash(into h: inout Hasher) {
+    package func hash(into h: inout Hasher) {
         switch self {
         case .null: h.combine(0)
         case .bool(let b): h.combine(b)
@@ -36,16 +36,16 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     /// A number value from an integer.
-    public static func int<I: BinaryInteger>(_ v: I) -> JSONValue { .number(String(v)) }
+    package static func int<I: BinaryInteger>(_ v: I) -> JSONValue { .number(String(v)) }
 
     /// The number as an integer of type `I`, when it is an integer literal that fits.
-    public func integer<I: FixedWidthInteger>(_: I.Type = I.self) -> I? {
+    package func integer<I: FixedWidthInteger>(_: I.Type = I.self) -> I? {
         guard case .number(let text) = self else { return nil }
         return I(text)
     }
 
     /// A short name of the value's type, for error messages.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -56,19 +56,19 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
-    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
-    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-    public var intValue: Int? { if case .number(let n) = self { return Int(n) }; return nil }
-    public var uint64Value: UInt64? { if case .number(let n) = self { return UInt64(n) }; return nil }
+    package var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    package var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    package var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    package var intValue: Int? { if case .number(let n) = self { return Int(n) }; return nil }
+    package var uint64Value: UInt64? { if case .number(let n) = self { return UInt64(n) }; return nil }
     /// The member `key` of an object; the last one when a protocol line repeats it (files refuse repeats).
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members.last { $0.key == key }?.value }
         return nil
     }
 
     /// The value as compact JSON text (no newlines, so that it fits on one protocol line).
-    public var text: String {
+    package var text: String {
         var out = ""
         write(into: &out)
         return out

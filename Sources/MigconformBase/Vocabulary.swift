@@ -1,5 +1,5 @@
 /// The migration protocol generation a device speaks.
-public enum ProtocolGeneration: String, Codable, Sendable, CaseIterable {
+package enum ProtocolGeneration: String, Codable, Sendable, CaseIterable {
     /// The region-based protocol of Linux 5.8 to 5.17 (`VFIO_REGION_TYPE_MIGRATION`).
     case v1
     /// The `VFIO_DEVICE_FEATURE` state machine of Linux 5.18 and later.
@@ -7,7 +7,7 @@ public enum ProtocolGeneration: String, Codable, Sendable, CaseIterable {
 }
 
 /// The requirement level of a rule, in RFC 2119 terms.
-public enum Level: String, Codable, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+package enum Level: String, Codable, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     case must = "MUST"
     case mustNot = "MUST NOT"
     case should = "SHOULD"
@@ -15,15 +15,15 @@ public enum Level: String, Codable, Sendable, CaseIterable, Comparable, CustomSt
     case may = "MAY"
 
     /// MUST and MUST NOT decide conformance.
-    public var isMandatory: Bool { self == .must || self == .mustNot }
+    package var isMandatory: Bool { self == .must || self == .mustNot }
     /// SHOULD and SHOULD NOT give warnings.
-    public var isRecommended: Bool { self == .should || self == .shouldNot }
+    package var isRecommended: Bool { self == .should || self == .shouldNot }
     /// The level's family: `must`, `should` or `may`.
-    public var family: String { isMandatory ? "must" : isRecommended ? "should" : "may" }
+    package var family: String { isMandatory ? "must" : isRecommended ? "should" : "may" }
 
     /// As a spec writes it: `MUST NOT`.
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     private var rank: Int { isMandatory ? 0 : isRecommended ? 1 : 2 }
-    public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
+    package static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
 }

@@ -1,21 +1,21 @@
 import MigconformSpec
 
 /// Choices that narrow or widen an expansion.
-public struct ExpansionOptions: Sendable {
+package struct ExpansionOptions: Sendable {
     /// Glob patterns (`*`, `?`) on case ids or rule ids; empty runs everything.
-    public var only: [String]
+    package var only: [String]
     /// Glob patterns of cases to leave out.
-    public var exclude: [String]
+    package var exclude: [String]
     /// Variants of the spec to run under (rules of other variants are left out).
-    public var variants: Set<String>
+    package var variants: Set<String>
     /// Hazard ids the user allows (`all` allows every hazard).
-    public var allowedHazards: Set<String>
+    package var allowedHazards: Set<String>
     /// The target kind (`reference`, `fault`, `vfio`, `exec`, or what an adapter reports).
-    public var targetKind: String
+    package var targetKind: String
     /// The kernel release of the target, when it is a kernel device.
-    public var kernelRelease: String?
+    package var kernelRelease: String?
 
-    public init(only: [String] = [], exclude: [String] = [], variants: Set<String> = [],
+    package init(only: [String] = [], exclude: [String] = [], variants: Set<String> = [],
                 allowedHazards: Set<String> = [], targetKind: String = "reference", kernelRelease: String? = nil) {
         self.only = only; self.exclude = exclude; self.variants = variants; self.allowedHazards = allowedHazards
         self.targetKind = targetKind; self.kernelRelease = kernelRelease
@@ -23,8 +23,8 @@ public struct ExpansionOptions: Sendable {
 }
 
 /// Expand: rules x a device's features -> concrete cases with stable ids, in spec order.
-public enum Expander {
-    public static func expand(_ machine: Machine, options: ExpansionOptions = ExpansionOptions()) -> [TestCase] {
+package enum Expander {
+    package static func expand(_ machine: Machine, options: ExpansionOptions = ExpansionOptions()) -> [TestCase] {
         var cases: [TestCase] = []
         for rule in machine.spec.rules {
             if let variant = rule.variant {
@@ -188,8 +188,8 @@ public enum Expander {
 }
 
 /// Shell-style glob matching (`*` any run, `?` one character) for case and rule ids.
-public enum Glob {
-    public static func matches(_ pattern: String, _ text: String) -> Bool {
+package enum Glob {
+    package static func matches(_ pattern: String, _ text: String) -> Bool {
         let p = Array(pattern), t = Array(text)
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
@@ -204,12 +204,12 @@ public enum Glob {
 }
 
 /// Kernel release comparison for hazard ranges (`6.12.9+deb12-amd64` is 6.12.9).
-public enum KernelVersion {
-    public static func parse(_ s: String) -> [Int] {
+package enum KernelVersion {
+    package static func parse(_ s: String) -> [Int] {
         let head = s.prefix { $0.isNumber || $0 == "." }
         return head.split(separator: ".").compactMap { Int($0) }
     }
-    public static func less(_ a: [Int], _ b: [Int]) -> Bool {
+    package static func less(_ a: [Int], _ b: [Int]) -> Bool {
         for i in 0..<max(a.count, b.count) {
             let x = i < a.count ? a[i] : 0, y = i < b.count ? b[i] : 0
             if x != y { return x < y }
@@ -217,7 +217,7 @@ public enum KernelVersion {
         return false
     }
     /// Unknown releases count as affected: a hazard is skipped unless it is known to be safe.
-    public static func isAffected(_ release: String?, first: String?, fixed: String?) -> Bool {
+    package static func isAffected(_ release: String?, first: String?, fixed: String?) -> Bool {
         guard let release, !parse(release).isEmpty else { return true }
         let r = parse(release)
         if let first, less(r, parse(first)) { return false }

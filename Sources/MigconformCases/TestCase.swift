@@ -2,30 +2,30 @@ import MigconformSpec
 
 /// One concrete thing to check: a rule bound to a device's profile and, where the rule quantifies, to one arc,
 /// state pair, state or value.
-public struct TestCase: Sendable {
+package struct TestCase: Sendable {
     /// Stable id: the rule id, then the binding in brackets (`V2-ARC-STATE[STOP->STOP_COPY]`).
-    public var id: String
-    public var rule: Rule
+    package var id: String
+    package var rule: Rule
     /// Whether the case runs, and if not, why.
-    public var disposition: Disposition
+    package var disposition: Disposition
     /// The state the case starts from (arc source, the state a request is made in, the state reset is tried from).
-    public var from: String?
+    package var from: String?
     /// The state requested, for arcs and pairs.
-    public var to: String?
+    package var to: String?
     /// A raw value requested (rejected values), with its label (`ERROR`, `8`).
-    public var value: UInt32?
-    public var valueLabel: String?
+    package var value: UInt32?
+    package var valueLabel: String?
     /// The arcs the case expects a request to walk (one for an arc; several for a combination).
-    public var path: [Arc]
+    package var path: [Arc]
 
-    public init(id: String, rule: Rule, disposition: Disposition = .run, from: String? = nil, to: String? = nil,
+    package init(id: String, rule: Rule, disposition: Disposition = .run, from: String? = nil, to: String? = nil,
                 value: UInt32? = nil, valueLabel: String? = nil, path: [Arc] = []) {
         self.id = id; self.rule = rule; self.disposition = disposition; self.from = from; self.to = to
         self.value = value; self.valueLabel = valueLabel; self.path = path
     }
 
     /// Whether a case runs.
-    public enum Disposition: Sendable, Equatable {
+    package enum Disposition: Sendable, Equatable {
         case run
         /// The rule needs features the device does not advertise, or has nothing to check on this profile.
         case notApplicable(String)

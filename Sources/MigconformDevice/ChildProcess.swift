@@ -13,16 +13,16 @@ import Darwin
 ///
 /// The child gets the default action for the signals this program ignores or catches (SIGPIPE, SIGINT, SIGTERM,
 /// SIGHUP, SIGQUIT) and an empty signal mask, whatever this process has set for itself.
-public enum ChildProcess {
+package enum ChildProcess {
     /// Why a child could not be started or waited for.
-    public struct Failure: Error, CustomStringConvertible, Sendable {
-        public var message: String
-        public init(_ message: String) { self.message = message }
-        public var description: String { message }
+    package struct Failure: Error, CustomStringConvertible, Sendable {
+        package var message: String
+        package init(_ message: String) { self.message = message }
+        package var description: String { message }
     }
 
     /// Where one of the child's standard streams goes.
-    public enum Stream: Sendable {
+    package enum Stream: Sendable {
         /// The same file as this process's.
         case inherit
         /// /dev/null.
@@ -34,18 +34,18 @@ public enum ChildProcess {
     }
 
     /// How a child ended.
-    public struct Termination: Equatable, Sendable, CustomStringConvertible {
+    package struct Termination: Equatable, Sendable, CustomStringConvertible {
         /// The raw wait status.
-        public var status: Int32
-        public init(status: Int32) { self.status = status }
+        package var status: Int32
+        package init(status: Int32) { self.status = status }
         /// The signal that killed it, or nil when it exited.
-        public var signal: Int32? { status & 0x7f == 0 ? nil : status & 0x7f }
+        package var signal: Int32? { status & 0x7f == 0 ? nil : status & 0x7f }
         /// Its exit status, or nil when a signal killed it.
-        public var exitStatus: Int32? { signal == nil ? (status >> 8) & 0xff : nil }
+        package var exitStatus: Int32? { signal == nil ? (status >> 8) & 0xff : nil }
         /// Exit status, or 128 + the signal (as a shell reports it).
-        public var shellStatus: Int32 { exitStatus ?? 128 + (signal ?? 0) }
+        package var shellStatus: Int32 { exitStatus ?? 128 + (signal ?? 0) }
         /// `exited with status 3`, `was killed by signal 9 (SIGKILL)`.
-        public var description: String {
+        package var description: String {
             guard let s = signal else { return "exited with status \(exitStatus!)" }
             let names: [Int32: String] = [SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGTERM: "SIGTERM",
                                           SIGBUS: "SIGBUS", SIGPIPE: "SIGPIPE", SIGINT: "SIGINT", SIGHUP: "SIGHUP"]
@@ -54,21 +54,21 @@ public enum ChildProcess {
     }
 
     /// What ``run(_:_:environment:stdin:stdout:stderr:timeout:)`` gives back.
-    public struct Result: Sendable {
-        public var termination: Termination
+    package struct Result: Sendable {
+        package var termination: Termination
         /// stdout, when captured.
-        public var output: [UInt8]
+        package var output: [UInt8]
         /// stderr, when captured.
-        public var errorOutput: [UInt8]
+        package var errorOutput: [UInt8]
         /// True when the deadline passed and the child was killed.
-        public var timedOut: Bool
+        package var timedOut: Bool
     }
 
     /// Signals a child starts with the default action for.
     static let defaultedSignals: [Int32] = [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT]
 
     /// A pipe whose ends are close-on-exec and numbered 3 or above (so that dup2 onto 0, 1, 2 always copies).
-    public static func pipe() throws -> (read: Int32, write: Int32) {
+    package static func pipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         #if os(Linux)
         // Close-on-exec from the start, so that a child another thread spawns meanwhile cannot inherit these ends.
@@ -94,7 +94,7 @@ public enum ChildProcess {
     /// to dup2 onto the child's, or nil to leave the child this process's own. `environment` nil passes this
     /// process's. `newProcessGroup` puts the child in a process group of its own (which a terminal's Ctrl-C then
     /// does not reach, and which can be signalled as a whole). Returns the child's pid; the caller reaps it.
-    public static func spawn(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
+    package static func spawn(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
                              stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil,
                              newProcessGroup: Bool = false) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
@@ -148,7 +148,7 @@ public enum ChildProcess {
     }()
 
     /// Waits for `pid` to end (resuming after signals) and reaps it.
-    public static func wait(_ pid: pid_t) throws -> Termination {
+    package static func wait(_ pid: pid_t) throws -> Termination {
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, 0)
@@ -159,7 +159,7 @@ public enum ChildProcess {
     }
 
     /// The child's end when it has ended, without waiting; nil while it runs.
-    public static func poll(_ pid: pid_t) throws -> Termination? {
+    package static func poll(_ pid: pid_t) throws -> Termination? {
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, WNOHANG)
@@ -172,7 +172,7 @@ public enum ChildProcess {
 
     /// Runs `path` with `arguments` to its end and returns how it ended and what it wrote to the streams captured.
     /// With a `timeout` (seconds) a child still running then is killed (SIGKILL) and reaped.
-    public static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
+    package static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
                            stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit,
                            timeout: Double? = nil) throws -> Result {
         var opened: [Int32] = []        // descriptors of this side to close once spawned (the child's ends, /dev/null)
@@ -251,7 +251,7 @@ public enum ChildProcess {
     }
 
     /// The full path of `name` in the directories of `searchPath` (normally `$PATH`), when one has it executable.
-    public static func find(_ name: String, in searchPath: [String]) -> String? {
+    package static func find(_ name: String, in searchPath: [String]) -> String? {
         if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
         for dir in searchPath where !dir.isEmpty {
             let candidate = dir + "/" + name
@@ -264,7 +264,7 @@ public enum ChildProcess {
     }
 
     /// Monotonic seconds.
-    public static func now() -> Double {
+    package static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

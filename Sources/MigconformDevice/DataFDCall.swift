@@ -4,7 +4,7 @@
 ///
 /// A device that cannot perform a call at all (a simulator without such a notion, an adapter of an older protocol
 /// version) answers ``Errno/ENOSYS``, which no kernel returns for these calls: the check is then NOT_APPLICABLE.
-public enum DataFDCall: Codable, Hashable, Sendable {
+package enum DataFDCall: Codable, Hashable, Sendable {
     /// `fcntl(F_GETFD)`: the answer is ``DeviceOutcome/value(_:)`` with the fd flags (`FD_CLOEXEC` is 1).
     case fdFlags
     /// `fcntl(F_GETFL)`: the answer is the file status flags; `O_ACCMODE` (3) holds the access mode.
@@ -25,7 +25,7 @@ public enum DataFDCall: Codable, Hashable, Sendable {
     case ioctl(request: UInt32)
 
     /// The name of the call in transcripts and the adapter protocol.
-    public var name: String {
+    package var name: String {
         switch self {
         case .fdFlags: return "fd-flags"
         case .statusFlags: return "status-flags"
@@ -39,7 +39,7 @@ public enum DataFDCall: Codable, Hashable, Sendable {
     }
 
     /// The operation kind of the call (`data-fd-` and its name).
-    public var kind: DeviceOperation.Kind {
+    package var kind: DeviceOperation.Kind {
         switch self {
         case .fdFlags: return .dataFDFlags
         case .statusFlags: return .dataFDStatusFlags
@@ -53,7 +53,7 @@ public enum DataFDCall: Codable, Hashable, Sendable {
     }
 
     /// Its arguments, as `key=value` words for transcripts.
-    public var arguments: [String] {
+    package var arguments: [String] {
         switch self {
         case .fdFlags, .statusFlags, .poll: return []
         case .seek(let offset): return ["offset=\(offset)"]
@@ -66,42 +66,42 @@ public enum DataFDCall: Codable, Hashable, Sendable {
 }
 
 /// The numbers of the data fd calls that the runner and the devices share.
-public enum DataFD {
+package enum DataFD {
     /// `FD_CLOEXEC` in the answer of ``DataFDCall/fdFlags``.
-    public static let closeOnExec: UInt64 = 1
+    package static let closeOnExec: UInt64 = 1
     /// `O_ACCMODE` and its values in the answer of ``DataFDCall/statusFlags``.
-    public static let accessMode: UInt64 = 3
-    public static let readOnly: UInt64 = 0
-    public static let writeOnly: UInt64 = 1
+    package static let accessMode: UInt64 = 3
+    package static let readOnly: UInt64 = 0
+    package static let writeOnly: UInt64 = 1
     /// `POLLIN` and `POLLOUT` in the answer of ``DataFDCall/poll``.
-    public static let pollIn: UInt64 = 0x1
-    public static let pollOut: UInt64 = 0x4
+    package static let pollIn: UInt64 = 0x1
+    package static let pollOut: UInt64 = 0x4
     /// `sizeof(struct vfio_precopy_info)`: the smallest `argsz` the ioctl accepts.
-    public static let precopyInfoSize: UInt32 = 24
+    package static let precopyInfoSize: UInt32 = 24
     /// `VFIO_PRECOPY_INFO_REINIT` (Linux 7.1): new initial data is on the stream.
-    public static let reinit: UInt32 = 1
+    package static let reinit: UInt32 = 1
     /// The flags of `struct vfio_precopy_info` defined so far.
-    public static let definedPrecopyFlags: UInt32 = reinit
+    package static let definedPrecopyFlags: UInt32 = reinit
     /// `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (Linux 7.1): SET, no payload, opts in to the flags output.
-    public static let precopyInfoV2Feature: UInt32 = 12
+    package static let precopyInfoV2Feature: UInt32 = 12
     /// `_IO(VFIO_TYPE, VFIO_BASE + 155)`: a VFIO ioctl number no kernel defines.
-    public static let unknownIoctl: UInt32 = 0x3bff
+    package static let unknownIoctl: UInt32 = 0x3bff
 
     /// The answer of ``DataFDCall/precopyInfo(argsz:flags:)`` read back.
-    public struct PrecopyInfo: Hashable, Sendable {
-        public var argsz: UInt32, flags: UInt32, initialBytes: UInt64, dirtyBytes: UInt64
-        public init(argsz: UInt32, flags: UInt32, initialBytes: UInt64, dirtyBytes: UInt64) {
+    package struct PrecopyInfo: Hashable, Sendable {
+        package var argsz: UInt32, flags: UInt32, initialBytes: UInt64, dirtyBytes: UInt64
+        package init(argsz: UInt32, flags: UInt32, initialBytes: UInt64, dirtyBytes: UInt64) {
             self.argsz = argsz; self.flags = flags; self.initialBytes = initialBytes; self.dirtyBytes = dirtyBytes
         }
         /// Reads 24 bytes; nil when there are fewer.
-        public init?(_ bytes: [UInt8]) {
+        package init?(_ bytes: [UInt8]) {
             guard bytes.count >= 24 else { return nil }
             func le(_ at: Int, _ n: Int) -> UInt64 {
                 (0..<n).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
             }
             self.init(argsz: UInt32(le(0, 4)), flags: UInt32(le(4, 4)), initialBytes: le(8, 8), dirtyBytes: le(16, 8))
         }
-        public var bytes: [UInt8] {
+        package var bytes: [UInt8] {
             func le(_ v: UInt64, _ n: Int) -> [UInt8] {
                 (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }
             }
@@ -112,11 +112,11 @@ public enum DataFD {
 
 extension DataFDCall {
     /// Every call name, for decoders.
-    public static let names = ["fd-flags", "status-flags", "seek", "pread", "pwrite", "poll", "precopy-info", "ioctl"]
+    package static let names = ["fd-flags", "status-flags", "seek", "pread", "pwrite", "poll", "precopy-info", "ioctl"]
 
     /// The call's integer arguments by name (`offset`, `count`, `argsz`, `flags`, `request`); `pwrite` also has
     /// ``payload``.
-    public var numbers: [(String, Int64)] {
+    package var numbers: [(String, Int64)] {
         switch self {
         case .fdFlags, .statusFlags, .poll: return []
         case .seek(let offset): return [("offset", offset)]
@@ -128,11 +128,11 @@ extension DataFDCall {
     }
 
     /// The bytes of a `pwrite`.
-    public var payload: [UInt8]? { if case .pwrite(let b, _) = self { return b }; return nil }
+    package var payload: [UInt8]? { if case .pwrite(let b, _) = self { return b }; return nil }
 
     /// The call named `name`, its arguments looked up with `number` and `payload`; nil when one is missing or out
     /// of range.
-    public init?(name: String, number: (String) -> Int64?, payload: [UInt8]?) {
+    package init?(name: String, number: (String) -> Int64?, payload: [UInt8]?) {
         func u32(_ key: String) -> UInt32? { number(key).flatMap { UInt32(exactly: $0) } }
         switch name {
         case "fd-flags": self = .fdFlags

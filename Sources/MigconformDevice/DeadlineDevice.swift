@@ -1,10 +1,10 @@
 import Foundation
 
 /// The run was asked to stop (SIGINT, SIGTERM) while an operation was in flight.
-public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
-    public var operation: String
-    public var reason: String
-    public var description: String { "\(reason) while waiting for \(operation)" }
+package struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
+    package var operation: String
+    package var reason: String
+    package var description: String { "\(reason) while waiting for \(operation)" }
 }
 
 /// A device whose every operation has a deadline. Each call runs on a worker thread while the caller waits at
@@ -28,28 +28,28 @@ public struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
 /// ``watchdogGrace`` seconds through ``onAbandoned``.
 ///
 /// It also remembers which session fds are open, so the end of a run can close them.
-public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
+package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Why the device cannot be used any more, once it is wedged.
-    public private(set) var wedged: String?
+    package private(set) var wedged: String?
     /// The run's deadlines, handed on to a device that keeps its own (``MigrationDevice/ownDeadlines``).
-    public var deadlines: Deadlines {
+    package var deadlines: Deadlines {
         didSet { inner.adopt(deadlines) }
     }
     /// How much longer than a deadline the wait lasts for a device that keeps the same deadline itself, so that
     /// its own timeout (an adapter killed and restarted cleanly) comes first.
-    public static let ownDeadlineMargin: Double = 2
+    package static let ownDeadlineMargin: Double = 2
     /// Opens a fresh device to replace one that hung (nil: the target cannot be reopened).
-    public var reopen: (() throws -> MigrationDevice)?
+    package var reopen: (() throws -> MigrationDevice)?
     /// How long recovery waits for an abandoned call to come back on its own.
-    public var recoveryGrace: Double = 1.0
+    package var recoveryGrace: Double = 1.0
     /// Every operation that timed out, in order (`set-state PRE_COPY after 2.0 s`).
-    public private(set) var timeouts: [String] = []
+    package private(set) var timeouts: [String] = []
     /// How many times a fresh device replaced one that hung.
-    public private(set) var reopenCount = 0
+    package private(set) var reopenCount = 0
     /// Session fds handed out by the device and not closed yet.
-    public private(set) var openFDs: Set<Int32> = []
+    package private(set) var openFDs: Set<Int32> = []
     /// Nanoseconds spent inside the device's calls (without the watch around them), summed.
-    public private(set) var callNanos: UInt64 = 0
+    package private(set) var callNanos: UInt64 = 0
 
     private var inner: MigrationDevice {
         didSet {
@@ -63,12 +63,12 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// Called (on the watchdog's thread) when a call made on the caller's thread outlived its deadline and did not
     /// come back when interrupted: the caller's thread is lost with it, and whoever set this must end the run
     /// (the run command rebuilds the report from the journal).
-    public var onAbandoned: ((String) -> Void)? {
+    package var onAbandoned: ((String) -> Void)? {
         get { watchdog?.onAbandoned }
         set { watchdog?.onAbandoned = newValue }
     }
     /// How long after its deadline an interrupted call may take to come back before it is abandoned.
-    public var watchdogGrace: Double {
+    package var watchdogGrace: Double {
         get { watchdog?.grace ?? 0 }
         set { watchdog?.grace = newValue }
     }
@@ -81,7 +81,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     private var interruptReason: String?
     private var interruptSerial = 0
 
-    public init(_ device: MigrationDevice, deadlines: Deadlines = .standard,
+    package init(_ device: MigrationDevice, deadlines: Deadlines = .standard,
                 reopen: (() throws -> MigrationDevice)? = nil) {
         inner = device
         promptly = device.answersPromptly
@@ -93,19 +93,19 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     }
 
     /// The device currently behind the deadlines (a fresh one after a reopen).
-    public var device: MigrationDevice { inner }
-    public var wrapped: MigrationDevice { inner }
-    public var generation: ProtocolGeneration { inner.generation }
-    public var identity: DeviceIdentity { inner.identity }
-    public var answersPromptly: Bool { promptly }
+    package var device: MigrationDevice { inner }
+    package var wrapped: MigrationDevice { inner }
+    package var generation: ProtocolGeneration { inner.generation }
+    package var identity: DeviceIdentity { inner.identity }
+    package var answersPromptly: Bool { promptly }
 
     /// True while an abandoned call has not returned: the device must be recovered before its next use.
-    public var needsRecovery: Bool {
+    package var needsRecovery: Bool {
         if let s = stuck, !s.job.isDone { return true }
         return stuck != nil
     }
 
-    public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         if let w = wedged { throw TransportError("the device is wedged (\(w)); \(operation.kind) not issued") }
         if let s = stuck {
             throw TransportError("\(s.operation) has not been recovered from; \(operation.kind) not issued",
@@ -177,13 +177,13 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     }
 
     /// Makes a waiting call give up at once with ``OperationInterrupted`` (from a signal handler's queue).
-    public func interrupt(_ reason: String) {
+    package func interrupt(_ reason: String) {
         lock.withLock { interruptReason = reason; interruptSerial += 1 }
         watchdog?.interrupt(reason)
     }
 
     /// What ``recover()`` found.
-    public enum Recovery: Equatable, Sendable {
+    package enum Recovery: Equatable, Sendable {
         /// Nothing was stuck, or the stuck call came back by itself.
         case ready
         /// The device recovered itself (``MigrationDevice/recoverAfterTimeout()``).
@@ -196,7 +196,7 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
 
     /// After a timeout or an interruption: makes the device usable again, or marks it wedged.
     @discardableResult
-    public func recover() -> Recovery {
+    package func recover() -> Recovery {
         if let w = wedged { return .wedged(w) }
         guard let s = stuck else { return .ready }
         if s.job.isDone || s.job.wait(until: DispatchTime.now().uptimeNanoseconds + UInt64(recoveryGrace * 1e9)) {
@@ -231,12 +231,12 @@ public final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         return .wedged(wedged!)
     }
 
-    public func shutdown() {
+    package func shutdown() {
         // A device with a call still blocked in it is left alone: shutting it down could block as well.
         if stuck == nil && wedged == nil { inner.shutdown() }
     }
 
-    public func recoverAfterTimeout() -> Bool {
+    package func recoverAfterTimeout() -> Bool {
         if case .wedged = recover() { return false }
         return true
     }

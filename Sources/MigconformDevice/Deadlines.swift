@@ -4,42 +4,42 @@
 ///
 /// The defaults leave room for slow hardware: a PCI function reset or a transition that saves a large device
 /// state can take seconds; a register read or a GET that takes ten seconds is already a hang.
-public struct Deadlines: Sendable, Equatable {
+package struct Deadlines: Sendable, Equatable {
     /// Seconds by operation kind.
-    public var byKind: [DeviceOperation.Kind: Double]
+    package var byKind: [DeviceOperation.Kind: Double]
     /// Seconds for kinds not listed in ``byKind``.
-    public var fallback: Double
+    package var fallback: Double
     /// An adapter's `hello`, which includes starting it (an ssh login, a simulator booting).
-    public var hello: Double
+    package var hello: Double
     /// How long an adapter may take to exit after `bye` before it is killed.
-    public var bye: Double
+    package var bye: Double
 
     /// The built-in deadlines.
-    public static let standard = Deadlines(byKind: [
+    package static let standard = Deadlines(byKind: [
         .reset: 30, .reopen: 30, .setState: 30, .read: 30, .write: 30, .dataRead: 30, .dataWrite: 30, .regionWrite: 30,
         .close: 10,
     ], fallback: 10)
 
-    public init(byKind: [DeviceOperation.Kind: Double] = [:], fallback: Double = 10, hello: Double = 30,
+    package init(byKind: [DeviceOperation.Kind: Double] = [:], fallback: Double = 10, hello: Double = 30,
                 bye: Double = 2) {
         self.byKind = byKind; self.fallback = fallback; self.hello = hello; self.bye = bye
     }
 
     /// Sets every kind but `reset` (what `MIGCONFORM_ADAPTER_TIMEOUT` sets).
-    public mutating func setAll(exceptReset seconds: Double) {
+    package mutating func setAll(exceptReset seconds: Double) {
         for kind in byKind.keys where kind != .reset { byKind[kind] = seconds }
         fallback = seconds
     }
 
     /// Every kind gets the same deadline.
-    public static func uniform(_ seconds: Double) -> Deadlines { Deadlines(byKind: [:], fallback: seconds) }
+    package static func uniform(_ seconds: Double) -> Deadlines { Deadlines(byKind: [:], fallback: seconds) }
 
     /// The deadline of one operation.
-    public func seconds(for op: DeviceOperation) -> Double { byKind[op.kind] ?? fallback }
+    package func seconds(for op: DeviceOperation) -> Double { byKind[op.kind] ?? fallback }
 
     /// Applies `--timeout` settings: `SECONDS` sets every kind, `KIND=SECONDS` one kind. Throws a message naming
     /// the bad setting.
-    public mutating func apply(_ setting: String) throws {
+    package mutating func apply(_ setting: String) throws {
         if let eq = setting.firstIndex(of: "=") {
             let name = String(setting[..<eq]), value = String(setting[setting.index(after: eq)...])
             guard let kind = DeviceOperation.Kind(rawValue: name) else {
@@ -64,14 +64,14 @@ public struct Deadlines: Sendable, Equatable {
 }
 
 /// A `--timeout` setting that cannot be used.
-public struct DeadlineSettingError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+package struct DeadlineSettingError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { message }
 }
 
 extension Deadlines {
     /// Seconds by kind name, `*` for every other kind: the `deadlines` object of a report.
-    public var byKindName: [String: Double] {
+    package var byKindName: [String: Double] {
         var named = Dictionary(uniqueKeysWithValues: byKind.map { ($0.key.rawValue, $0.value) })
         named["*"] = fallback
         return named

@@ -1,17 +1,17 @@
 /// Who a device is: what a report records so that a reader knows what was tested.
-public struct DeviceIdentity: Codable, Hashable, Sendable {
+package struct DeviceIdentity: Codable, Hashable, Sendable {
     /// The kind of target: `reference`, `fault`, `vfio`, `exec`, or what an adapter reports.
-    public var targetKind: String
+    package var targetKind: String
     /// A driver or implementation name (`mtty`, `mlx5_vfio_pci`, `migconform-reference`).
-    public var driver: String
+    package var driver: String
     /// A human-readable description (PCI ids, mdev type, fault name).
-    public var detail: String
+    package var detail: String
     /// The kernel release the device runs under, when it is a kernel device.
-    public var kernelRelease: String?
+    package var kernelRelease: String?
     /// Further facts, as key/value pairs (PCI vendor/device ids, mdev type, adapter version).
-    public var extra: [String: String]
+    package var extra: [String: String]
 
-    public init(targetKind: String, driver: String, detail: String, kernelRelease: String? = nil,
+    package init(targetKind: String, driver: String, detail: String, kernelRelease: String? = nil,
                 extra: [String: String] = [:]) {
         self.targetKind = targetKind
         self.driver = driver
@@ -24,7 +24,7 @@ public struct DeviceIdentity: Codable, Hashable, Sendable {
 /// A device under test. One method: perform a request, answer with an outcome. A device never throws for what the
 /// device itself did (that is a ``DeviceOutcome/failed(_:)``); it throws ``TransportError`` only when the channel
 /// to the device broke (an adapter crashed, a response could not be parsed), which the runner turns into ERROR.
-public protocol MigrationDevice: AnyObject {
+package protocol MigrationDevice: AnyObject {
     /// Which protocol generation this device speaks.
     var generation: ProtocolGeneration { get }
     /// Who the device is.
@@ -57,68 +57,68 @@ public protocol MigrationDevice: AnyObject {
 }
 
 extension MigrationDevice {
-    public func shutdown() {}
-    public func recoverAfterTimeout() -> Bool { false }
-    public var answersPromptly: Bool { false }
-    public var callsInterruptible: Bool { false }
-    public var ownDeadlines: Deadlines? { nil }
-    public func adopt(_ deadlines: Deadlines) {}
-    public var traits: DeviceTraits { (self as? DeviceWrapper)?.wrapped.traits ?? identity.traits }
+    package func shutdown() {}
+    package func recoverAfterTimeout() -> Bool { false }
+    package var answersPromptly: Bool { false }
+    package var callsInterruptible: Bool { false }
+    package var ownDeadlines: Deadlines? { nil }
+    package func adopt(_ deadlines: Deadlines) {}
+    package var traits: DeviceTraits { (self as? DeviceWrapper)?.wrapped.traits ?? identity.traits }
     /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do.
-    public var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
+    package var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
 }
 
 /// A device that passes every request on to another device (to add deadlines, for example).
-public protocol DeviceWrapper: AnyObject {
+package protocol DeviceWrapper: AnyObject {
     /// The device requests are passed to.
     var wrapped: MigrationDevice { get }
 }
 
 /// The channel to a device failed; the device's behaviour is unknown. Never a device verdict.
-public struct TransportError: Error, CustomStringConvertible, Sendable {
-    public var message: String
+package struct TransportError: Error, CustomStringConvertible, Sendable {
+    package var message: String
     /// True when the operation did not finish before its deadline.
-    public var timedOut: Bool
-    public init(_ message: String, timedOut: Bool = false) {
+    package var timedOut: Bool
+    package init(_ message: String, timedOut: Bool = false) {
         self.message = message
         self.timedOut = timedOut
     }
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// A device that can say whether its host kernel suffered during the run (taint, WARNING, BUG). Kernel targets
 /// answer from the kernel's own records; simulated devices may model it.
-public protocol HostHealthReporting: AnyObject {
+package protocol HostHealthReporting: AnyObject {
     /// Problems since the device was opened, one line each; empty when the host is healthy.
     func hostProblems() -> [String]
 }
 
 /// What a kind of target is, beyond its name: the facts the commands, the runner and the reports act on, so that
 /// none of them compares target kind names.
-public struct DeviceTraits: Sendable, Hashable {
+package struct DeviceTraits: Sendable, Hashable {
     /// Requests reach this host's kernel and can hang a kernel thread or warn: the spec's hazards apply and the
     /// host's kernel health is watched.
-    public var mayHarmHost: Bool
+    package var mayHarmHost: Bool
     /// A crash of the target can take the machine down: the journal reaches the disk before every operation.
-    public var journalsEachOperation: Bool
+    package var journalsEachOperation: Bool
     /// Built in and simulated: its target URI opens the same device again, afresh, at any time.
-    public var isSimulated: Bool
+    package var isSimulated: Bool
     /// Opening the target again gives a usable device after one hung (a kernel device stuck in an ioctl does not).
-    public var canReopen: Bool
+    package var canReopen: Bool
 
-    public init(mayHarmHost: Bool, journalsEachOperation: Bool, isSimulated: Bool, canReopen: Bool) {
+    package init(mayHarmHost: Bool, journalsEachOperation: Bool, isSimulated: Bool, canReopen: Bool) {
         self.mayHarmHost = mayHarmHost; self.journalsEachOperation = journalsEachOperation
         self.isSimulated = isSimulated; self.canReopen = canReopen
     }
 
     /// The reference device and the catalogue's faults.
-    public static let simulated = DeviceTraits(mayHarmHost: false, journalsEachOperation: false, isSimulated: true,
+    package static let simulated = DeviceTraits(mayHarmHost: false, journalsEachOperation: false, isSimulated: true,
                                                canReopen: true)
     /// A device of this host's kernel.
-    public static let hostKernel = DeviceTraits(mayHarmHost: true, journalsEachOperation: true, isSimulated: false,
+    package static let hostKernel = DeviceTraits(mayHarmHost: true, journalsEachOperation: true, isSimulated: false,
                                                 canReopen: false)
     /// A device behind another process.
-    public static let external = DeviceTraits(mayHarmHost: false, journalsEachOperation: true, isSimulated: false,
+    package static let external = DeviceTraits(mayHarmHost: false, journalsEachOperation: true, isSimulated: false,
                                               canReopen: true)
 
     /// The traits of each target kind, for a kind a report or an adapter's `hello` names; any other kind is
@@ -128,10 +128,10 @@ public struct DeviceTraits: Sendable, Hashable {
     ]
 
     /// The traits of the target kind `kind` (``DeviceIdentity/targetKind``).
-    public init(kind: String) { self = DeviceTraits.byKind[kind] ?? .external }
+    package init(kind: String) { self = DeviceTraits.byKind[kind] ?? .external }
 }
 
 extension DeviceIdentity {
     /// The traits of the identity's target kind.
-    public var traits: DeviceTraits { DeviceTraits(kind: targetKind) }
+    package var traits: DeviceTraits { DeviceTraits(kind: targetKind) }
 }

@@ -1,7 +1,7 @@
 /// Device access beyond the migration uAPI that must keep working while migration states change: config space
 /// writes, BAR reads, interrupt triggers. Carried by ``DeviceOperation/access(_:)``. A target that cannot make the
 /// access answers ``Errno/ENOSYS`` (the rule is then NOT_APPLICABLE); a BAR the device does not have is `ENXIO`.
-public enum DeviceAccess: Codable, Hashable, Sendable {
+package enum DeviceAccess: Codable, Hashable, Sendable {
     /// A write of the low `width` bytes (1, 2 or 4) of `value` to PCI config space at `offset`.
     case configWrite(offset: UInt64, width: Int, value: UInt64)
     /// A read of `width` bytes (1, 2 or 4) at `offset` of BAR `index` (0 to 5).
@@ -11,7 +11,7 @@ public enum DeviceAccess: Codable, Hashable, Sendable {
     case enableInterrupts(index: UInt32)
 
     /// The name of the access in transcripts and the adapter protocol.
-    public var name: String {
+    package var name: String {
         switch self {
         case .configWrite: return "config-write"
         case .barRead: return "bar-read"
@@ -20,7 +20,7 @@ public enum DeviceAccess: Codable, Hashable, Sendable {
     }
 
     /// The operation kind of the access (`access-` and its name).
-    public var kind: DeviceOperation.Kind {
+    package var kind: DeviceOperation.Kind {
         switch self {
         case .configWrite: return .accessConfigWrite
         case .barRead: return .accessBarRead
@@ -29,10 +29,10 @@ public enum DeviceAccess: Codable, Hashable, Sendable {
     }
 
     /// Every access name, for decoders.
-    public static let names = ["config-write", "bar-read", "enable-interrupts"]
+    package static let names = ["config-write", "bar-read", "enable-interrupts"]
 
     /// Its integer arguments by name (`offset`, `width`, `value`, `index`).
-    public var numbers: [(String, UInt64)] {
+    package var numbers: [(String, UInt64)] {
         switch self {
         case .configWrite(let offset, let width, let value):
             return [("offset", offset), ("width", UInt64(max(width, 0))), ("value", value)]
@@ -43,7 +43,7 @@ public enum DeviceAccess: Codable, Hashable, Sendable {
     }
 
     /// The access named `name`, its arguments looked up with `number`; nil when one is missing or out of range.
-    public init?(name: String, number: (String) -> UInt64?) {
+    package init?(name: String, number: (String) -> UInt64?) {
         func width() -> Int? { number("width").flatMap { $0 <= 8 ? Int($0) : nil } }
         func u32(_ key: String) -> UInt32? { number(key).flatMap { UInt32(exactly: $0) } }
         switch name {

@@ -4,7 +4,7 @@
 ///
 /// The v2 requests mirror `VFIO_DEVICE_FEATURE` and the migration data fd; the v1 requests mirror accesses to the
 /// migration region (`struct vfio_device_migration_info` and its data section).
-public enum DeviceOperation: Codable, Hashable, Sendable {
+package enum DeviceOperation: Codable, Hashable, Sendable {
     // MARK: v2 (VFIO_DEVICE_FEATURE based)
 
     /// `VFIO_DEVICE_FEATURE` with `GET` on `VFIO_DEVICE_FEATURE_MIGRATION`: the advertised migration flags.
@@ -75,7 +75,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
     case dataWrite(offset: UInt64, bytes: [UInt8])
 
     /// The request kind: the name of transcripts, deadlines (`--timeout KIND=S`) and the adapter protocol's `op`.
-    public enum Kind: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+    package enum Kind: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
         case getMigrationFlags = "get-migration-flags"
         case feature
         case getState = "get-state"
@@ -108,11 +108,11 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
         case accessBarRead = "access-bar-read"
         case accessEnableInterrupts = "access-enable-interrupts"
 
-        public var description: String { rawValue }
+        package var description: String { rawValue }
     }
 
     /// The request's kind; an operation on a peer has the kind of the operation itself.
-    public var kind: Kind {
+    package var kind: Kind {
         switch self {
         case .getMigrationFlags: return .getMigrationFlags
         case .feature: return .feature
@@ -143,7 +143,7 @@ public enum DeviceOperation: Codable, Hashable, Sendable {
 
 extension DeviceOperation {
     /// Which device the operation is for: `nil` for the device under test, `peer` or `foreign`.
-    public var peerRole: String? {
+    package var peerRole: String? {
         switch self {
         case .onPeer: return "peer"
         case .onForeign: return "foreign"
@@ -151,7 +151,7 @@ extension DeviceOperation {
         }
     }
     /// The operation without its routing to a peer.
-    public var local: DeviceOperation {
+    package var local: DeviceOperation {
         switch self {
         case .onPeer(let op), .onForeign(let op): return op.local
         default: return self
@@ -160,33 +160,33 @@ extension DeviceOperation {
 }
 
 /// One IOVA range of `struct vfio_device_feature_dma_logging_range`.
-public struct DMARange: Codable, Hashable, Sendable {
-    public var iova: UInt64
-    public var length: UInt64
-    public init(iova: UInt64, length: UInt64) { self.iova = iova; self.length = length }
+package struct DMARange: Codable, Hashable, Sendable {
+    package var iova: UInt64
+    package var length: UInt64
+    package init(iova: UInt64, length: UInt64) { self.iova = iova; self.length = length }
 }
 
 /// The numbers of the DMA logging uAPI that the runner and the devices share.
-public enum DMALogging {
-    public static let start: UInt32 = 6
-    public static let stop: UInt32 = 7
-    public static let report: UInt32 = 8
+package enum DMALogging {
+    package static let start: UInt32 = 6
+    package static let stop: UInt32 = 7
+    package static let report: UInt32 = 8
     /// The smallest page size a REPORT may ask for; the core refuses smaller ones.
-    public static let minimumPageSize: UInt64 = 4096
+    package static let minimumPageSize: UInt64 = 4096
     /// The ranges the core accepts in one START: as many as fit in a 4 KiB page (16 bytes each).
-    public static let maximumRanges = 256
+    package static let maximumRanges = 256
     /// Bytes of bitmap a REPORT of `length` bytes at `pageSize` needs: one bit per page, in whole u64 words.
-    public static func bitmapBytes(length: UInt64, pageSize: UInt64) -> Int {
+    package static func bitmapBytes(length: UInt64, pageSize: UInt64) -> Int {
         guard pageSize > 0 else { return 0 }
         let pages = length / pageSize + (length % pageSize == 0 ? 0 : 1)
         return Int((pages + 63) / 64 * 8)
     }
     /// The IOVA window the runner tracks: 2 MiB at 4 GiB. Kernel targets map a buffer there before logging.
-    public static let window = DMARange(iova: 1 << 32, length: 2 << 20)
+    package static let window = DMARange(iova: 1 << 32, length: 2 << 20)
 }
 
 /// What a device answered to one ``DeviceOperation``.
-public enum DeviceOutcome: Codable, Hashable, Sendable {
+package enum DeviceOutcome: Codable, Hashable, Sendable {
     /// Success with nothing to return (`close`, `reset`, a SET feature call, a v1 write).
     case done
     /// Success with a number (migration flags, data size, a register value, a byte count written).
@@ -201,7 +201,7 @@ public enum DeviceOutcome: Codable, Hashable, Sendable {
     case failed(Errno)
 
     /// The errno, when the call failed.
-    public var errno: Errno? { if case .failed(let e) = self { return e }; return nil }
+    package var errno: Errno? { if case .failed(let e) = self { return e }; return nil }
     /// True when the call succeeded.
-    public var succeeded: Bool { errno == nil }
+    package var succeeded: Bool { errno == nil }
 }

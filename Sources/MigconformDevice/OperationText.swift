@@ -3,13 +3,13 @@
 ///
 /// v2 `device_state` values print with their names (`MigrationState`), v1 register values with their bit names,
 /// errnos with their C names, and bulk data as a length and its first bytes.
-public enum OperationText {
+package enum OperationText {
     /// The number of leading bytes of a buffer that a rendering shows.
-    public static let shownBytes = 8
+    package static let shownBytes = 8
 
     /// An operation: `set-state RUNNING_P2P`, `read fd=7 count=4096`, `region-read pending_bytes (u64)`.
     /// `byteCount` is the real length of a written buffer when the transcript kept only its first bytes.
-    public static func operation(_ op: DeviceOperation, byteCount: Int? = nil) -> String {
+    package static func operation(_ op: DeviceOperation, byteCount: Int? = nil) -> String {
         switch op {
         case .onPeer(let inner): return "peer: " + operation(inner, byteCount: byteCount)
         case .onForeign(let inner): return "foreign: " + operation(inner, byteCount: byteCount)
@@ -66,7 +66,7 @@ public enum OperationText {
 
     /// An outcome, read in the light of the operation it answers: `ok state=STOP data_fd=-1`, `EINVAL`,
     /// `ok flags=0x3 (STOP_COPY|P2P)`, `ok 0 bytes (end of stream)`.
-    public static func outcome(_ outcome: DeviceOutcome, of op: DeviceOperation, byteCount: Int? = nil) -> String {
+    package static func outcome(_ outcome: DeviceOutcome, of op: DeviceOperation, byteCount: Int? = nil) -> String {
         if op.peerRole != nil { return self.outcome(outcome, of: op.local, byteCount: byteCount) }
         switch outcome {
         case .done: return "ok"
@@ -102,13 +102,13 @@ public enum OperationText {
     }
 
     /// A v2 `device_state` value by name (`RUNNING_P2P`), or its number when it names no state.
-    public static func stateName(_ raw: UInt32) -> String {
+    package static func stateName(_ raw: UInt32) -> String {
         raw < MigrationState.count ? MigrationState.names[Int(raw)] : "\(raw)"
     }
 
     /// A v1 `device_state` register value with its bit names: `0x3 (SAVING|RUNNING)`, `0x0 (STOP)`; reserved
     /// bits 3 to 31 print separately.
-    public static func v1State(_ value: UInt64) -> String {
+    package static func v1State(_ value: UInt64) -> String {
         let low = UInt32(truncatingIfNeeded: value) & RegionV1.stateMask
         var names: [String] = []
         if low & RegionV1.saving != 0 { names.append("SAVING") }
@@ -121,7 +121,7 @@ public enum OperationText {
     }
 
     /// A v2 migration flags word with its flag names: `0x7 (STOP_COPY|P2P|PRE_COPY)`.
-    public static func migrationFlags(_ value: UInt64) -> String {
+    package static func migrationFlags(_ value: UInt64) -> String {
         let known: [(UInt64, String)] = [(MigrationFlags.stopCopy.rawValue, "STOP_COPY"),
                                          (MigrationFlags.p2p.rawValue, "P2P"),
                                          (MigrationFlags.preCopy.rawValue, "PRE_COPY")]
@@ -132,7 +132,7 @@ public enum OperationText {
     }
 
     /// A `VFIO_DEVICE_FEATURE` flags word: `GET|PROBE MIGRATION`.
-    public static func featureRequest(_ flags: UInt32) -> String {
+    package static func featureRequest(_ flags: UInt32) -> String {
         var bits: [String] = []
         if flags & FeatureRequest.get != 0 { bits.append("GET") }
         if flags & FeatureRequest.set != 0 { bits.append("SET") }
@@ -151,7 +151,7 @@ public enum OperationText {
     }
 
     /// The name of a field of the v1 migration region at `offset`, or the offset in hex.
-    public static func regionField(_ offset: UInt64) -> String {
+    package static func regionField(_ offset: UInt64) -> String {
         switch offset {
         case RegionV1.deviceState: return "device_state"
         case RegionV1.reserved: return "reserved"
@@ -182,7 +182,7 @@ public enum OperationText {
     }
 
     /// A VFIO PCI interrupt index by name: `MSI-X (index 2)`.
-    public static func interruptIndex(_ index: UInt32) -> String {
+    package static func interruptIndex(_ index: UInt32) -> String {
         let names = ["INTx", "MSI", "MSI-X", "ERR", "REQ"]
         return index < names.count ? "\(names[Int(index)]) (index \(index))" : "index \(index)"
     }
@@ -195,7 +195,7 @@ public enum OperationText {
     }
 
     /// Bytes as lowercase hex without separators.
-    public static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -206,15 +206,15 @@ public enum OperationText {
 
 extension DeviceOperation: CustomStringConvertible {
     /// `set-state RUNNING_P2P`, `read fd=7 count=4096`, `peer: reset`.
-    public var description: String { OperationText.operation(self) }
+    package var description: String { OperationText.operation(self) }
 }
 
 extension DeviceOutcome: CustomStringConvertible {
     /// The outcome without the request it answers: `ok`, `ok value=4096`, `ok state=STOP data_fd=-1`, `EINVAL`.
-    public var description: String { OperationText.outcome(self, of: .getState) }
+    package var description: String { OperationText.outcome(self, of: .getState) }
 
     /// The outcome read in the light of the request it answers: `ok flags=0x3 (STOP_COPY|P2P)`.
-    public func description(answering op: DeviceOperation, byteCount: Int? = nil) -> String {
+    package func description(answering op: DeviceOperation, byteCount: Int? = nil) -> String {
         OperationText.outcome(self, of: op, byteCount: byteCount)
     }
 }

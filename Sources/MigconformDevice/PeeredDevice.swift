@@ -3,33 +3,33 @@
 /// ``DeviceOperation/onForeign(_:)``. Everything else goes to the device under test, which gives the identity and
 /// the generation. Sitting below the deadlines and the recorder, every operation on any of the devices has a
 /// deadline and lands in the one transcript of the case, in the order it was made.
-public final class PeeredDevice: MigrationDevice, DeviceWrapper {
-    public let main: MigrationDevice
-    public let peer: MigrationDevice?
-    public let foreign: MigrationDevice?
+package final class PeeredDevice: MigrationDevice, DeviceWrapper {
+    package let main: MigrationDevice
+    package let peer: MigrationDevice?
+    package let foreign: MigrationDevice?
 
-    public init(_ main: MigrationDevice, peer: MigrationDevice?, foreign: MigrationDevice? = nil) {
+    package init(_ main: MigrationDevice, peer: MigrationDevice?, foreign: MigrationDevice? = nil) {
         self.main = main; self.peer = peer; self.foreign = foreign
     }
 
-    public var wrapped: MigrationDevice { main }
-    public var generation: ProtocolGeneration { main.generation }
-    public var identity: DeviceIdentity { main.identity }
-    public var answersPromptly: Bool {
+    package var wrapped: MigrationDevice { main }
+    package var generation: ProtocolGeneration { main.generation }
+    package var identity: DeviceIdentity { main.identity }
+    package var answersPromptly: Bool {
         main.answersPromptly && (peer?.answersPromptly ?? true) && (foreign?.answersPromptly ?? true)
     }
     /// A signal frees a call on any of them only when it frees calls on each (then the run's deadlines are watched
     /// on the run's own thread, without a hand-off per operation).
-    public var callsInterruptible: Bool {
+    package var callsInterruptible: Bool {
         main.callsInterruptible && (peer?.callsInterruptible ?? true) && (foreign?.callsInterruptible ?? true)
     }
 
-    public var ownDeadlines: Deadlines? { main.ownDeadlines }
-    public func adopt(_ deadlines: Deadlines) {
+    package var ownDeadlines: Deadlines? { main.ownDeadlines }
+    package func adopt(_ deadlines: Deadlines) {
         main.adopt(deadlines); peer?.adopt(deadlines); foreign?.adopt(deadlines)
     }
 
-    public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         switch operation {
         case .onPeer(let op):
             guard let peer else { throw TransportError("\(op.kind) on the peer: the run has no peer device (--peer)") }
@@ -45,9 +45,9 @@ public final class PeeredDevice: MigrationDevice, DeviceWrapper {
     }
 
     /// The peers are left to their owner, who opened them; the device under test is shut down here as ever.
-    public func shutdown() { main.shutdown() }
+    package func shutdown() { main.shutdown() }
 
-    public func recoverAfterTimeout() -> Bool {
+    package func recoverAfterTimeout() -> Bool {
         let a = main.recoverAfterTimeout()
         let b = peer?.recoverAfterTimeout() ?? true
         let c = foreign?.recoverAfterTimeout() ?? true

@@ -1,23 +1,23 @@
 import Foundation
 
 /// One device operation as it happened: what was asked, what came back, and how long it took.
-public struct TranscriptEntry: Codable, Hashable, Sendable {
+package struct TranscriptEntry: Codable, Hashable, Sendable {
     /// Position in the case's transcript, from 0.
-    public var step: Int
-    public var operation: DeviceOperation
+    package var step: Int
+    package var operation: DeviceOperation
     /// Nil when the operation never completed (a transport failure or a timeout).
-    public var outcome: DeviceOutcome?
+    package var outcome: DeviceOutcome?
     /// What went wrong with the channel, when the outcome is nil.
-    public var transportError: String?
+    package var transportError: String?
     /// Wall time of the call, in microseconds.
-    public var micros: UInt64
+    package var micros: UInt64
     /// For data transfers: how many bytes were moved (transcripts keep only the first bytes of large buffers).
-    public var byteCount: Int?
+    package var byteCount: Int?
     /// For a write whose bytes the transcript does not keep whole: where they came from, by name
     /// (`saved stream (4128 bytes) cut to 2064 bytes: bytes 0..2063`).
-    public var data: String?
+    package var data: String?
 
-    public init(step: Int, operation: DeviceOperation, outcome: DeviceOutcome?, transportError: String? = nil,
+    package init(step: Int, operation: DeviceOperation, outcome: DeviceOutcome?, transportError: String? = nil,
                 micros: UInt64, byteCount: Int? = nil, data: String? = nil) {
         self.step = step
         self.operation = operation
@@ -31,28 +31,28 @@ public struct TranscriptEntry: Codable, Hashable, Sendable {
 
 /// Wraps a device and records every operation issued through it, in order. The runner talks to devices only
 /// through a recorder, so every case carries the exact sequence that produced its verdict.
-public final class RecordingDevice {
-    public let device: MigrationDevice
-    public private(set) var entries: [TranscriptEntry] = []
+package final class RecordingDevice {
+    package let device: MigrationDevice
+    package private(set) var entries: [TranscriptEntry] = []
     /// Called before each operation is issued (the journal hooks in here).
-    public var willPerform: ((DeviceOperation) -> Void)?
+    package var willPerform: ((DeviceOperation) -> Void)?
     /// Called after each operation with its transcript entry (also when it failed with a transport error).
-    public var didPerform: ((TranscriptEntry) -> Void)?
+    package var didPerform: ((TranscriptEntry) -> Void)?
     /// Total operations issued through this recorder, across all transcripts.
-    public private(set) var operationCount = 0
+    package private(set) var operationCount = 0
     /// Every operation since the last reset, across cases: what a reproducer of the device's present state replays.
     /// Empty once it would have grown past ``historyLimit`` (then no faithful history is at hand).
-    public private(set) var sinceReset: [TranscriptEntry] = []
-    public private(set) var historyComplete = false
-    public static let historyLimit = 20_000
+    package private(set) var sinceReset: [TranscriptEntry] = []
+    package private(set) var historyComplete = false
+    package static let historyLimit = 20_000
     /// Names the bytes of the next write, when its buffer is too large for the transcript to keep.
-    public var nextData: String?
+    package var nextData: String?
     /// Every operation issued, by kind: count, summed nanoseconds and bytes moved.
-    public private(set) var totals: [DeviceOperation.Kind: (count: Int, nanos: UInt64, bytes: UInt64)] = [:]
+    package private(set) var totals: [DeviceOperation.Kind: (count: Int, nanos: UInt64, bytes: UInt64)] = [:]
     /// Called during a summarised transfer with the bytes moved since its last entry (progress).
-    public var didMove: ((UInt64) -> Void)?
+    package var didMove: ((UInt64) -> Void)?
     /// Transfers of at least this many bytes are summarised (``beginTransfer(_:bytes:)``).
-    public static let summaryThreshold: UInt64 = 1 << 20
+    package static let summaryThreshold: UInt64 = 1 << 20
 
     /// A large transfer under way: its reads or writes that move bytes are summed up in one entry.
     private struct Transfer {
@@ -65,11 +65,11 @@ public final class RecordingDevice {
     }
     private var transfer: Transfer?
 
-    public init(_ device: MigrationDevice) { self.device = device }
+    package init(_ device: MigrationDevice) { self.device = device }
 
     /// Starts a new transcript, returning the previous one.
     @discardableResult
-    public func takeTranscript() -> [TranscriptEntry] {
+    package func takeTranscript() -> [TranscriptEntry] {
         defer { entries = [] }
         return entries
     }
@@ -77,13 +77,13 @@ public final class RecordingDevice {
     /// The reads or writes that follow, until ``endTransfer()``, move one stream of `bytes` bytes: when that is
     /// at least ``summaryThreshold``, each run of them that moves bytes is recorded as one entry (operations,
     /// bytes, checksum, time) instead of one entry each; any other answer is recorded as itself.
-    public func beginTransfer(_ label: String, bytes: UInt64) {
+    package func beginTransfer(_ label: String, bytes: UInt64) {
         endTransfer()
         if bytes >= Self.summaryThreshold { transfer = Transfer(label: label) }
     }
 
     /// Ends the transfer, recording the summary of what it moved since the last entry.
-    public func endTransfer() {
+    package func endTransfer() {
         flushTransfer()
         transfer = nil
     }
@@ -104,7 +104,7 @@ public final class RecordingDevice {
     }
 
     /// Performs an operation on the device and records it.
-    public func perform(_ op: DeviceOperation) throws -> DeviceOutcome {
+    package func perform(_ op: DeviceOperation) throws -> DeviceOutcome {
         if transfer != nil, let outcome = try summarised(op) { return outcome }
         willPerform?(op)
         operationCount += 1
@@ -234,14 +234,14 @@ public final class RecordingDevice {
 
 /// A checksum of the bytes a transfer moved, in the order they moved (four 64-bit multiply-xor lanes, so it
 /// keeps up with a copy): two transfers of the same bytes in the same pieces have the same checksum.
-public struct TransferChecksum: Sendable {
+package struct TransferChecksum: Sendable {
     private var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F,
                                                            0x1656_67B1_9E37_79F9, 0x85EB_CA77_C2B2_AE63)
     private var length: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(_ raw: UnsafeRawBufferPointer) {
+    package mutating func add(_ raw: UnsafeRawBufferPointer) {
         let m: UInt64 = 0xFF51_AFD7_ED55_8CCD
         do {
             var (a, b, c, d) = lanes
@@ -262,7 +262,7 @@ public struct TransferChecksum: Sendable {
     }
 
     /// The checksum as 16 hex digits.
-    public var hex: String {
+    package var hex: String {
         var h = length &* 0x9E37_79B9_7F4A_7C15
         for lane in [lanes.0, lanes.1, lanes.2, lanes.3] { h = (h ^ lane) &* 0xC4CE_B9FE_1A85_EC53; h ^= h >> 33 }
         let s = String(h, radix: 16)

@@ -1,7 +1,7 @@
 import MigconformDevice
 
 /// One step of an explored sequence, in the spec's terms (the model turns each into device operations).
-public enum Action: Hashable, Codable, Sendable, CustomStringConvertible {
+package enum Action: Hashable, Codable, Sendable, CustomStringConvertible {
     /// Request a state by its spec name.
     case set(String)
     /// Request a raw value that must be refused (ERROR, out of range, unadvertised).
@@ -20,7 +20,7 @@ public enum Action: Hashable, Codable, Sendable, CustomStringConvertible {
     /// Close the session's fd (abandon it).
     case close
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .set(let s): return "set \(s)"
         case .setRaw(let v, let label): return "set \(label == String(v) ? label : "\(label) (\(v))")"
@@ -37,7 +37,7 @@ public enum Action: Hashable, Codable, Sendable, CustomStringConvertible {
 
 extension Action {
     /// Parses the text ``description`` writes, so a sequence recorded in a report can be replayed.
-    public init?(text: String) {
+    package init?(text: String) {
         let t = text.trimmingCharacters(in: .whitespaces)
         switch t {
         case "reset": self = .reset; return
@@ -60,7 +60,7 @@ extension Action {
     }
 
     /// The numbered step list ``Explorer/results(_:)`` writes into a finding's message (`1. set STOP; 2. reset`).
-    public static func parseSequence(_ message: String) -> [Action]? {
+    package static func parseSequence(_ message: String) -> [Action]? {
         guard let colon = message.range(of: ": ", options: .backwards) else { return nil }
         var out: [Action] = []
         for part in message[colon.upperBound...].components(separatedBy: "; ") {

@@ -3,10 +3,10 @@ import MigconformRun
 import MigconformSpec
 
 /// A small, seedable random number generator (SplitMix64), so that a walk is reproducible from its seed.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+package struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
+    package init(seed: UInt64) { state = seed }
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,40 +16,40 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 /// A sequence that broke the model, before and after shrinking.
-public struct Finding: Sendable {
-    public var violation: Violation
+package struct Finding: Sendable {
+    package var violation: Violation
     /// The minimal sequence that still fails the same way.
-    public var minimal: [Action]
-    public var originalLength: Int
+    package var minimal: [Action]
+    package var originalLength: Int
     /// How it was found: `depth k` or `walk N of seed S`.
-    public var origin: String
-    public var seed: UInt64?
+    package var origin: String
+    package var seed: UInt64?
 }
 
 /// Counts for the report and the closing line of a run.
-public struct ExplorationStats: Sendable {
-    public var sequences = 0
-    public var steps = 0
-    public var deviceOperations = 0
-    public var distinctModelStates = 0
+package struct ExplorationStats: Sendable {
+    package var sequences = 0
+    package var steps = 0
+    package var deviceOperations = 0
+    package var distinctModelStates = 0
 }
 
 /// Explores a v2 device beyond single cases: every sequence up to a depth, seeded random walks, and shrinking of
 /// whatever breaks the model to a minimal sequence.
-public final class Explorer {
-    public let machine: Machine
-    public private(set) var device: RecordingDevice
+package final class Explorer {
+    package let machine: Machine
+    package private(set) var device: RecordingDevice
     /// Opens a fresh device like this one. With it, every sequence that is shrunk or reported is replayed on a new
     /// device, so a minimal sequence cannot lean on history the sequence itself does not contain.
-    public var freshDevice: (() throws -> MigrationDevice)?
+    package var freshDevice: (() throws -> MigrationDevice)?
     let checker: ModelChecker
     /// Requests that must be refused, with their labels.
     let rejected: [(UInt32, String)]
     /// Whether requests the spec forbids (hazardous on kernels) may be generated.
-    public var allowForbidden: Bool
-    public private(set) var stats = ExplorationStats()
+    package var allowForbidden: Bool
+    package private(set) var stats = ExplorationStats()
 
-    public init(machine: Machine, device: RecordingDevice, allowForbidden: Bool) {
+    package init(machine: Machine, device: RecordingDevice, allowForbidden: Bool) {
         self.machine = machine
         self.device = device
         self.checker = ModelChecker(machine: machine, device: device)
@@ -92,7 +92,7 @@ public final class Explorer {
     }
 
     /// The complete save stream the explorer captured, if any.
-    public var savedStream: [UInt8]? { checker.savedStream }
+    package var savedStream: [UInt8]? { checker.savedStream }
 
     /// Captures one complete save stream first, so resume actions have something valid to write.
     func prepare() throws {
@@ -104,7 +104,7 @@ public final class Explorer {
 
     /// Every sequence of up to `depth` actions from reset, pruning sequences that reach a model state already
     /// explored. Returns the first finding per violation kind.
-    public func exhaustive(depth: Int) throws -> [Finding] {
+    package func exhaustive(depth: Int) throws -> [Finding] {
         try prepare()
         var findings: [ViolationKind: Finding] = [:]
         var seen: Set<Key> = [Key(model: checker.model, saved: checker.savedStream != nil)]
@@ -134,7 +134,7 @@ public final class Explorer {
 
     /// `walks` random walks of `steps` actions, seeded; weighted towards actions rarely taken from a state and
     /// towards error paths (refused values, garbage, partial data, abandoned sessions, reset).
-    public func randomWalks(walks: Int, steps: Int, seed: UInt64) throws -> [Finding] {
+    package func randomWalks(walks: Int, steps: Int, seed: UInt64) throws -> [Finding] {
         try prepare()
         var rng = SplitMix64(seed: seed)
         var visits: [String: Int] = [:]
@@ -190,7 +190,7 @@ public final class Explorer {
 
     /// Reduces a failing sequence to a minimal one that fails the same way: cut it after the failing step, drop
     /// chunks and single steps while the failure stays, then simplify reads.
-    public func shrink(_ sequence: [Action], _ violation: Violation, origin: String, seed: UInt64?) throws -> Finding {
+    package func shrink(_ sequence: [Action], _ violation: Violation, origin: String, seed: UInt64?) throws -> Finding {
         var best = Array(sequence.prefix(violation.step + 1))
         var bestViolation = violation
         func fails(_ s: [Action]) throws -> Violation? {
@@ -230,7 +230,7 @@ public final class Explorer {
     }
 
     /// Findings as case results, each under the spec rule it breaks, with the minimal sequence's transcript.
-    public func results(_ findings: [Finding]) throws -> [CaseResult] {
+    package func results(_ findings: [Finding]) throws -> [CaseResult] {
         var out: [CaseResult] = []
         let unadvertised = Set(machine.unadvertisedStates.map(\.name))
         for (i, f) in findings.enumerated() {

@@ -4,34 +4,34 @@ import MigconformSpec
 /// The spec's state machine as an executable model of a v2 device: it predicts what each ``Action`` must do, runs
 /// it on the device, and reports the first mismatch. The model follows the device wherever the spec allows a choice
 /// (a failed resume may stay in RESUMING or enter ERROR).
-public final class ModelChecker {
+package final class ModelChecker {
     /// What the model knows about the data session.
-    public enum Resume: Hashable, Sendable { case empty, valid, partial, invalid }
-    public struct State: Hashable, Sendable {
-        public var state: String
+    package enum Resume: Hashable, Sendable { case empty, valid, partial, invalid }
+    package struct State: Hashable, Sendable {
+        package var state: String
         /// A saving session is open and live; `saving` holds whether its bytes were all read since it opened.
-        public var saving = false
-        public var resuming: Resume?
+        package var saving = false
+        package var resuming: Resume?
         /// An ended session's fd is still open.
-        public var stale = false
+        package var stale = false
     }
 
-    public let machine: Machine
+    package let machine: Machine
     /// The device the checker talks to (replaced by a fresh one where the explorer can open one).
     var device: RecordingDevice
     let error: String
     let save: String?, resume: String?
     let unadvertised: [State]
     /// The model state after the last step.
-    public private(set) var model: State
+    package private(set) var model: State
     var fd: Int32?
     var staleFD: Int32?
     var sessionBytes: [UInt8] = []
     /// The last complete save stream seen: what `writeSaved` writes.
-    public var savedStream: [UInt8]?
+    package var savedStream: [UInt8]?
     var resumeFD: Int32?
 
-    public init(machine: Machine, device: RecordingDevice) {
+    package init(machine: Machine, device: RecordingDevice) {
         self.machine = machine
         self.device = device
         self.error = machine.spec.stateName(forRole: "error") ?? "ERROR"
@@ -50,7 +50,7 @@ public final class ModelChecker {
     }
 
     /// Resets the device and the model (the start of every sequence).
-    public func start() throws -> Violation? {
+    package func start() throws -> Violation? {
         closeFDs()
         _ = try device.perform(.reset)
         model = State(state: machine.initial.name)
@@ -67,7 +67,7 @@ public final class ModelChecker {
     }
 
     /// Runs a whole sequence from reset; returns the first violation.
-    public func run(_ actions: [Action]) throws -> Violation? {
+    package func run(_ actions: [Action]) throws -> Violation? {
         if let v = try start() { return v }
         for (i, a) in actions.enumerated() {
             if var v = try step(a) { v.step = i; return v }
@@ -76,7 +76,7 @@ public final class ModelChecker {
     }
 
     /// The actions that make sense in the current model state.
-    public func actions(rejected: [(UInt32, String)], allowForbidden: Bool) -> [Action] {
+    package func actions(rejected: [(UInt32, String)], allowForbidden: Bool) -> [Action] {
         var out: [Action] = []
         if model.state != error {
             for s in machine.settableStates where allowForbidden || !machine.isForbidden(from: model.state, to: s.name) {
@@ -97,7 +97,7 @@ public final class ModelChecker {
     }
 
     /// Runs one action and checks it against the model.
-    public func step(_ action: Action) throws -> Violation? {
+    package func step(_ action: Action) throws -> Violation? {
         func violation(_ kind: ViolationKind, _ expected: String, _ actual: String) -> Violation {
             Violation(kind: kind, step: 0, action: action, expected: expected, actual: actual)
         }

@@ -2,7 +2,7 @@ import MigconformSpec
 
 /// What kind of promise a device broke during exploration; each kind names the rule it breaks through the check
 /// kind and parameters of that rule in the spec, so the mapping follows the spec rather than fixed ids.
-public enum ViolationKind: Hashable, Sendable {
+package enum ViolationKind: Hashable, Sendable {
     case arcState, arcDataFD, getDataFD
     case combinationState, combinationDataFD
     case sameState
@@ -16,7 +16,7 @@ public enum ViolationKind: Hashable, Sendable {
     case noSpontaneousChange, errorOnlyAfterFailure
 
     /// The spec rule this violation breaks, when the spec has one: a rule of the main reading first.
-    public func rule(in spec: Spec, unadvertised: Set<String>) -> Rule? {
+    package func rule(in spec: Spec, unadvertised: Set<String>) -> Rule? {
         func find(_ matches: (Check) -> Bool) -> Rule? {
             spec.rules.first { matches($0.check) && $0.variant == nil } ?? spec.rules.first { matches($0.check) }
         }
@@ -73,12 +73,12 @@ public enum ViolationKind: Hashable, Sendable {
 }
 
 /// A mismatch between the device and the model at one step of a sequence.
-public struct Violation: Sendable, CustomStringConvertible {
-    public var kind: ViolationKind
+package struct Violation: Sendable, CustomStringConvertible {
+    package var kind: ViolationKind
     /// Index of the action (from 0) in the sequence.
-    public var step: Int
-    public var action: Action
-    public var expected: String
-    public var actual: String
-    public var description: String { "step \(step + 1) (\(action)): expected \(expected), got \(actual)" }
+    package var step: Int
+    package var action: Action
+    package var expected: String
+    package var actual: String
+    package var description: String { "step \(step + 1) (\(action)): expected \(expected), got \(actual)" }
 }

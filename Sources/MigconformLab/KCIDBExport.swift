@@ -19,19 +19,19 @@ import MigconformSpec
 /// - `log_excerpt`: for cases that did not plainly pass or skip, what happened and the transcript (16 KiB at most).
 ///
 /// Placeholders of cases another shard ran are left out: that shard's report has them.
-public enum KCIDBExport {
+package enum KCIDBExport {
     /// What the export needs beyond the report.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// The submitting CI system (`[a-z0-9_]+`), agreed with the KCIDB administrators.
-        public var origin: String
+        package var origin: String
         /// The KCIDB build the device's kernel came from (`<origin>:<id>`; a bare id gets the origin prefixed).
-        public var buildID: String
+        package var buildID: String
         /// The first path component (KernelCI's `kcidb_test_suite`).
-        public var suite: String
+        package var suite: String
         /// Where the run folder's files are published (`https://host/path/`): gives `log_url` and `output_files`.
-        public var artifactsURL: String?
+        package var artifactsURL: String?
 
-        public init(origin: String, buildID: String, suite: String = "migconform", artifactsURL: String? = nil) {
+        package init(origin: String, buildID: String, suite: String = "migconform", artifactsURL: String? = nil) {
             self.origin = origin
             self.buildID = buildID
             self.suite = suite
@@ -40,9 +40,9 @@ public enum KCIDBExport {
     }
 
     /// A problem with the options (the report itself always exports).
-    public struct OptionError: Error, CustomStringConvertible, Sendable {
-        public var message: String
-        public var description: String { message }
+    package struct OptionError: Error, CustomStringConvertible, Sendable {
+        package var message: String
+        package var description: String { message }
     }
 
     /// The KCIDB status of a case.
@@ -51,7 +51,7 @@ public enum KCIDBExport {
     /// DONE; NOT_APPLICABLE and SKIPPED are SKIP, except a case SKIPPED because the run stopped before it
     /// ("not run: ..."), which is MISS; ERROR is ERROR. XFAIL, XPASS and FLAKE take the status of what the device did
     /// (the first attempt, for a FLAKE): an expected failure of a MUST rule stays FAIL, with its incident beside it.
-    public static func status(_ c: CaseResult) -> String {
+    package static func status(_ c: CaseResult) -> String {
         switch c.verdict {
         case .xfail: return status(c.rawVerdict ?? .fail, message: c.message)
         case .xpass: return status(c.rawVerdict ?? .pass, message: c.message)
@@ -74,7 +74,7 @@ public enum KCIDBExport {
     }
 
     /// The submission as JSON-ready values (dictionaries, arrays, strings, numbers, booleans; never null).
-    public static func submission(_ r: RunReport, options o: Options) throws -> [String: Any] {
+    package static func submission(_ r: RunReport, options o: Options) throws -> [String: Any] {
         guard KCIDBSchema.matches(o.origin, KCIDBSchema.originPattern) else {
             throw OptionError(message: "origin '\(o.origin)' must match [a-z0-9_]+")
         }
@@ -143,7 +143,7 @@ public enum KCIDBExport {
     }
 
     /// The submission as JSON text (keys sorted, pretty-printed).
-    public static func render(_ r: RunReport, options: Options) throws -> String {
+    package static func render(_ r: RunReport, options: Options) throws -> String {
         let data = try JSONSerialization.data(
             withJSONObject: try submission(r, options: options),
             options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

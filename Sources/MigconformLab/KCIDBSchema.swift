@@ -5,15 +5,15 @@ import Foundation
 /// no nulls, the status set, the path pattern, the `origin:` id format, resource names, the log excerpt's length,
 /// RFC 3339 times, and the shapes of `number`, `environment`, issues and incidents. Checkouts and builds are
 /// checked for their required fields only: migconform submits tests that refer to a build someone else submitted.
-public enum KCIDBSchema {
-    public static let major = 5
-    public static let minor = 3
+package enum KCIDBSchema {
+    package static let major = 5
+    package static let minor = 3
     /// Test statuses, in the schema's order of priority.
-    public static let statuses = ["FAIL", "ERROR", "MISS", "PASS", "DONE", "SKIP"]
+    package static let statuses = ["FAIL", "ERROR", "MISS", "PASS", "DONE", "SKIP"]
     /// An origin: the submitting CI system.
-    public static let originPattern = "^[a-z0-9_]+$"
+    package static let originPattern = "^[a-z0-9_]+$"
     /// A test path: dot-separated `[a-zA-Z0-9_-]+` components, or empty.
-    public static let pathPattern = #"^([a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*)?$"#
+    package static let pathPattern = #"^([a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*)?$"#
 
     static let testKeys: Set<String> = [
         "id", "build_id", "origin", "environment", "path", "comment", "log_url",
@@ -30,7 +30,7 @@ public enum KCIDBSchema {
     ]
 
     /// Every rule the submission breaks, each naming its JSON path; empty when it is valid.
-    public static func problems(_ submission: Any) -> [String] {
+    package static func problems(_ submission: Any) -> [String] {
         var p: [String] = []
         nulls(submission, "$", &p)
         guard let top = submission as? [String: Any] else { return ["$: not an object"] }
@@ -247,7 +247,7 @@ public enum KCIDBSchema {
     }
 
     /// RFC 3339 `date-time`: `2026-01-01T00:00:00Z`, with optional fractions and a numeric offset.
-    public static func isDateTime(_ s: String) -> Bool {
+    package static func isDateTime(_ s: String) -> Bool {
         matches(
             s, #"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"#)
     }

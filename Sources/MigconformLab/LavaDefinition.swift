@@ -6,16 +6,16 @@
 /// whether or not the device conforms, so LAVA's `set -e` never cuts the definition short on a verdict. A run that
 /// cannot start (no device, no permission, a bad spec) calls `lava-test-raise` and the job ends Incomplete with
 /// the reason. The parameters (with their defaults) are ``parameters``.
-public enum LavaDefinition {
+package enum LavaDefinition {
     /// One parameter of the definition: its name, default value and what it is for.
-    public struct Parameter: Sendable {
-        public var name: String
-        public var value: String
-        public var help: String
+    package struct Parameter: Sendable {
+        package var name: String
+        package var value: String
+        package var help: String
     }
 
     /// The definition's parameters. A job overrides them under the definition's `parameters:`.
-    public static let parameters: [Parameter] = [
+    package static let parameters: [Parameter] = [
         Parameter(
             name: "MIGCONFORM", value: "migconform",
             help: "The migconform binary on the device under test (a name on PATH or a path)."),
@@ -46,10 +46,10 @@ public enum LavaDefinition {
     ]
 
     /// The `migconform run` options the run step uses (a test checks that the binary has each).
-    public static let runOptionsUsed = ["--lava", "--lava-output", "--target", "--out", "--spec"]
+    package static let runOptionsUsed = ["--lava", "--lava-output", "--target", "--out", "--spec"]
 
     /// The shell steps, in order. LAVA runs them in one POSIX shell with `set -e`, parameters set as variables.
-    public static let steps: [String] = [
+    package static let steps: [String] = [
         // Fetch the binary when asked to; a failed download is a setup error.
         #"if [ -n "${MIGCONFORM_URL}" ]; then curl -fsSL -o ./migconform-bin "${MIGCONFORM_URL}" && chmod +x "#
             + #"./migconform-bin && MIGCONFORM=./migconform-bin || lava-test-raise migconform-download-failed; fi"#,
@@ -69,7 +69,7 @@ public enum LavaDefinition {
     ]
 
     /// The definition's YAML text. `version` is the runner version it was made by.
-    public static func render(version: String) -> String {
+    package static func render(version: String) -> String {
         var out = [
             "# LAVA test definition for migconform \(version), made by 'migconform integrate lava'.",
             "# Each migconform case becomes one LAVA test case (lava-test-case) as soon as it ends, in a test",

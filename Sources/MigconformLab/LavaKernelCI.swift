@@ -10,20 +10,20 @@
 /// (`scripts/build-release.sh`) the definition downloads, the job's scheduler entry, and the platform (upstream's
 /// `qemu-x86_64` for mtty, which needs no hardware). KernelCI turns each LAVA case into the KCIDB path
 /// `<kcidb_test_suite>.<test set>.<case>`, which is the path `migconform export kcidb` writes too.
-public enum LavaKernelCI {
+package enum LavaKernelCI {
     /// A variant driver migconform can qualify, with the kernel options that build it.
-    public struct Driver: Sendable {
+    package struct Driver: Sendable {
         /// The short name used on the command line (`mlx5`).
-        public var name: String
+        package var name: String
         /// The kernel module (`mlx5_vfio_pci`).
-        public var module: String
+        package var module: String
         /// Kconfig lines beyond the VFIO core.
-        public var configs: [String]
+        package var configs: [String]
     }
 
     /// Known variant drivers with migration support. The options each needs beyond its own symbol (the parent
     /// device's core driver) are the usual ones; check them against the kernel under test.
-    public static let drivers: [Driver] = [
+    package static let drivers: [Driver] = [
         Driver(name: "mlx5", module: "mlx5_vfio_pci", configs: ["CONFIG_MLX5_CORE=m", "CONFIG_MLX5_VFIO_PCI=m"]),
         Driver(
             name: "hisi-acc", module: "hisi_acc_vfio_pci",
@@ -40,40 +40,40 @@ public enum LavaKernelCI {
     ]
 
     /// Platforms kernelci-pipeline already defines (`config/platforms.yaml`): no `platforms:` entry is generated.
-    public static let upstreamPlatforms: Set<String> = ["qemu-x86_64"]
+    package static let upstreamPlatforms: Set<String> = ["qemu-x86_64"]
 
     /// The Debian trixie NFS root upstream's `trixie` rootfs entry points at (`config/rootfs.yaml`): the default of
     /// the `trixie-migconform` entry, the binary coming from `migconform_url`.
-    public static let defaultRootfsURL = "http://storage.kernelci.org/images/rootfs/debian/trixie/20260917.0/{debarch}"
+    package static let defaultRootfsURL = "http://storage.kernelci.org/images/rootfs/debian/trixie/20260917.0/{debarch}"
 
     /// The VFIO core every variant needs.
-    public static let coreConfigs = [
+    package static let coreConfigs = [
         "CONFIG_VFIO=y", "CONFIG_VFIO_PCI_CORE=y", "CONFIG_VFIO_PCI=y",
         "CONFIG_IOMMUFD=y", "CONFIG_VFIO_DEVICE_CDEV=y",
         "CONFIG_INTEL_IOMMU=y", "CONFIG_AMD_IOMMU=y",
     ]
 
     /// What the fragments are made for.
-    public struct Settings: Sendable {
-        public var driver: Driver
+    package struct Settings: Sendable {
+        package var driver: Driver
         /// The LAVA device type (the KernelCI platform's `base_name`).
-        public var deviceType: String
+        package var deviceType: String
         /// The target URI on that device type's hosts.
-        public var target: String
+        package var target: String
         /// Where the definition printed by `migconform integrate lava` is kept.
-        public var repository: String
-        public var path: String
+        package var repository: String
+        package var path: String
         /// The KCIDB test suite (first path component).
-        public var suite: String
-        public var arch: String
+        package var suite: String
+        package var arch: String
         /// Minutes the test action may take.
-        public var jobTimeout: Int
+        package var jobTimeout: Int
         /// Where the job downloads the release binary from (the definition's MIGCONFORM_URL).
-        public var migconformURL: String
+        package var migconformURL: String
         /// The NFS root of the `rootfs:` entry the job names (`{debarch}` as in upstream's entries).
-        public var rootfsURL: String
+        package var rootfsURL: String
 
-        public init(
+        package init(
             driver: Driver, deviceType: String, target: String, repository: String, path: String,
             suite: String = "migconform", arch: String = "x86_64", jobTimeout: Int = 60,
             migconformURL: String = "", rootfsURL: String = LavaKernelCI.defaultRootfsURL
@@ -91,33 +91,33 @@ public enum LavaKernelCI {
         }
 
         /// The kbuild job's name (`kbuild-gcc-14-x86-vfio-migration-mlx5`).
-        public var kbuildName: String { "kbuild-gcc-14-x86-" + fragmentName }
+        package var kbuildName: String { "kbuild-gcc-14-x86-" + fragmentName }
         /// The rootfs entry the job names.
-        public var rootfsRef: String { "trixie-migconform" }
+        package var rootfsRef: String { "trixie-migconform" }
 
         /// The job's name in kernelci-pipeline (`migconform-mlx5`).
-        public var jobName: String { "migconform-" + driver.name }
+        package var jobName: String { "migconform-" + driver.name }
         /// The kbuild fragment's name (`vfio-migration-mlx5`).
-        public var fragmentName: String { "vfio-migration-" + driver.name }
+        package var fragmentName: String { "vfio-migration-" + driver.name }
     }
 
     /// The driver's options, built in (`=m` becomes `=y`): KernelCI's boot templates deploy no modules.
-    public static func builtIn(_ configs: [String]) -> [String] {
+    package static func builtIn(_ configs: [String]) -> [String] {
         configs.map { $0.hasSuffix("=m") ? String($0.dropLast()) + "y" : $0 }
     }
 
     /// The kernel config fragment (`kernel/configs/<fragment>.config`).
-    public static func kernelConfig(_ s: Settings) -> String {
+    package static func kernelConfig(_ s: Settings) -> String {
         (["# VFIO device migration with \(s.driver.module), for migconform (built in: no modules are deployed)"]
             + coreConfigs + builtIn(s.driver.configs)).joined(separator: "\n") + "\n"
     }
 
     /// The mdev mtty's test needs, created before migconform runs (a fixed UUID; the cdev is the only VFIO device).
-    public static let mttyUUID = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
-    public static let mttyTarget = "vfio:/dev/vfio/devices/vfio0"
+    package static let mttyUUID = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
+    package static let mttyTarget = "vfio:/dev/vfio/devices/vfio0"
 
     /// kernelci-core `config/runtime/tests/migconform.jinja2`.
-    public static func lavaTemplate(_ s: Settings) -> String {
+    package static func lavaTemplate(_ s: Settings) -> String {
         let mdev =
             s.driver.name != "mtty"
             ? ""
@@ -157,7 +157,7 @@ public enum LavaKernelCI {
     }
 
     /// The kernelci-pipeline configuration (YAML, merged with the rest of `config/`).
-    public static func pipelineConfig(_ s: Settings) -> String {
+    package static func pipelineConfig(_ s: Settings) -> String {
         let configs = (coreConfigs + builtIn(s.driver.configs)).map { "'\($0)'" }.joined(separator: ", ")
         let platform =
             upstreamPlatforms.contains(s.deviceType)

@@ -15,21 +15,21 @@ import MigconformRun
 /// started whenever the rule changes and stopped before the next one and at the end; LAVA files a case under an
 /// existing set of the same name, so a rule whose cases come back later in the run is still one set. Placeholders
 /// of cases another shard runs are not reported: that shard's own job reports them.
-public final class LavaReporter: RunObserver {
+package final class LavaReporter: RunObserver {
     /// Where helper programs are looked up, and what runs them.
-    public struct Helpers {
+    package struct Helpers {
         /// Directories searched for the helpers, in order (normally `$PATH`).
-        public var searchPath: [String]
+        package var searchPath: [String]
         /// Output for signals printed in place of a missing helper.
-        public var printSignal: (String) -> Void
+        package var printSignal: (String) -> Void
 
-        public init(searchPath: [String], printSignal: @escaping (String) -> Void) {
+        package init(searchPath: [String], printSignal: @escaping (String) -> Void) {
             self.searchPath = searchPath
             self.printSignal = printSignal
         }
 
         /// `$PATH` of this process; signals to standard output.
-        public static var standard: Helpers {
+        package static var standard: Helpers {
             let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
             return Helpers(searchPath: path.split(separator: ":").map(String.init)) { line in
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
@@ -37,17 +37,17 @@ public final class LavaReporter: RunObserver {
         }
 
         /// How long one helper may take before it is killed (they print one line and exit).
-        public var timeout: Double = 120
+        package var timeout: Double = 120
 
         /// The helper's full path, when one of the search directories has it.
-        public func find(_ name: String) -> String? { ChildProcess.find(name, in: searchPath) }
+        package func find(_ name: String) -> String? { ChildProcess.find(name, in: searchPath) }
 
         /// Runs a helper with its arguments and waits for it (output goes where this process's goes, so the signals
         /// reach the LAVA console in order); prints `signal` instead when the helper is missing or cannot start.
         /// Returns its status. Started with posix_spawn and reaped with waitpid, never Foundation's `Process`,
         /// which needs the loopback interface and hangs in a guest without one.
         @discardableResult
-        public func call(_ name: String, _ arguments: [String], signal: String) -> Int32 {
+        package func call(_ name: String, _ arguments: [String], signal: String) -> Int32 {
             guard let path = find(name) else {
                 printSignal(signal)
                 return 0
@@ -72,28 +72,28 @@ public final class LavaReporter: RunObserver {
     let caseOutput: URL?
     private var openSet: String?
     /// Every case reported, in order: (name, result).
-    public private(set) var reported: [(name: String, result: String)] = []
+    package private(set) var reported: [(name: String, result: String)] = []
 
-    public init(helpers: Helpers = .standard, caseOutput: URL? = nil) {
+    package init(helpers: Helpers = .standard, caseOutput: URL? = nil) {
         self.helpers = helpers
         self.caseOutput = caseOutput
     }
 
-    public func caseDidEnd(index: Int, result: CaseResult) { report(result) }
+    package func caseDidEnd(index: Int, result: CaseResult) { report(result) }
 
     /// LAVA keeps every result it is given: an amended case whose LAVA result changed is reported again under the
     /// same name, and the last result of a name is the case's verdict.
-    public func caseWasAmended(index: Int, result: CaseResult) {
+    package func caseWasAmended(index: Int, result: CaseResult) {
         // Only a change of what LAVA shows is worth a second record.
         let name = EngineNames.encode(result.id)
         if let last = reported.last(where: { $0.name == name }), last.result == EngineVerdicts.lava(result) { return }
         report(result)
     }
 
-    public func runDidEnd(_ report: RunReport) { closeSet() }
+    package func runDidEnd(_ report: RunReport) { closeSet() }
 
     /// Reports one case (the observer does this as each case ends).
-    public func report(_ c: CaseResult) {
+    package func report(_ c: CaseResult) {
         guard c.otherShard == nil else { return }
         let set = EngineNames.encode(c.ruleID)
         if set != openSet {
@@ -121,7 +121,7 @@ public final class LavaReporter: RunObserver {
     }
 
     /// Stops the open test set, if any.
-    public func closeSet() {
+    package func closeSet() {
         guard openSet != nil else { return }
         helpers.call("lava-test-set", ["stop"], signal: "<LAVA_SIGNAL_TESTSET STOP>")
         openSet = nil
@@ -129,7 +129,7 @@ public final class LavaReporter: RunObserver {
 
     /// Tells LAVA the run cannot happen at all (no device, no permission, a spec that does not load): the job ends
     /// Incomplete with this message. The message is reduced to one word of safe characters.
-    public static func raise(_ message: String, helpers: Helpers = .standard) {
+    package static func raise(_ message: String, helpers: Helpers = .standard) {
         let word = raiseWord(message)
         helpers.call("lava-test-raise", [word], signal: "<LAVA_SIGNAL_TESTRAISE \(word)>")
     }

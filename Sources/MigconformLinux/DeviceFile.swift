@@ -93,17 +93,17 @@ private func sysPwrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int, _ o: off_t
 
 /// An open VFIO device fd (a `struct file` of the vfio device) and the fds that keep it usable: the group and
 /// its container on the group path, or the iommufd on the cdev path. Closing it closes them all, device first.
-public final class VFIODeviceFile {
+package final class VFIODeviceFile {
     /// The device fd (another number after ``reopen()``).
-    public private(set) var fd: Int32
+    package private(set) var fd: Int32
     /// The device's name: a PCI address, an mdev UUID, or `vfioN` for a cdev.
-    public let name: String
+    package let name: String
     /// The path the device was opened through (`/dev/vfio/12/0000:3b:00.1`, `/dev/vfio/devices/vfio0`).
-    public let path: String
+    package let path: String
     private var companions: [Int32]
-    public private(set) var isClosed = false
+    package private(set) var isClosed = false
     /// What became of the DMA mapping of the runner's IOVA window (``DMALogging/window``), for the report.
-    public internal(set) var dmaMapping = "not mapped: the device was not opened through a type1 container"
+    package internal(set) var dmaMapping = "not mapped: the device was not opened through a type1 container"
     /// The memory mapped at the window, kept until the device is closed.
     private var dmaBuffer: UnsafeMutableRawPointer?
     /// Opens the device fd again through the companions, as it was first opened: `VFIO_GROUP_GET_DEVICE_FD` on
@@ -120,7 +120,7 @@ public final class VFIODeviceFile {
     deinit { close() }
 
     /// Closes the device fd, then the group, container or iommufd behind it.
-    public func close() {
+    package func close() {
         guard !isClosed else { return }
         isClosed = true
         _ = Sys.close(fd)
@@ -269,22 +269,22 @@ public final class VFIODeviceFile {
 
 /// The answer of one system call: its value, or the `errno` it failed with. (`Result` with the errno as the
 /// failure, without asking `Errno` to be an `Error`.)
-public enum VFIOResult<Value> {
+package enum VFIOResult<Value> {
     case success(Value)
     case failure(Errno)
 
-    public func map<T>(_ transform: (Value) -> T) -> VFIOResult<T> {
+    package func map<T>(_ transform: (Value) -> T) -> VFIOResult<T> {
         switch self {
         case .success(let v): return .success(transform(v))
         case .failure(let e): return .failure(e)
         }
     }
-    public func flatMap<T>(_ transform: (Value) -> VFIOResult<T>) -> VFIOResult<T> {
+    package func flatMap<T>(_ transform: (Value) -> VFIOResult<T>) -> VFIOResult<T> {
         switch self {
         case .success(let v): return transform(v)
         case .failure(let e): return .failure(e)
         }
     }
     /// The errno, when the call failed.
-    public var errno: Errno? { if case .failure(let e) = self { return e }; return nil }
+    package var errno: Errno? { if case .failure(let e) = self { return e }; return nil }
 }

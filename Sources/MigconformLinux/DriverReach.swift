@@ -11,19 +11,19 @@ import MigconformDevice
 /// Which functions of a kernel module a run entered: the function tracer of tracefs, filtered to the module
 /// (`set_ftrace_filter` `:mod:NAME`), on from ``start(module:tracefs:)`` to ``finish()``. Needs root and tracefs;
 /// when something is missing, ``start(module:tracefs:)`` says what, and the run goes on without it.
-public final class DriverReach {
+package final class DriverReach {
     /// What a traced run found.
-    public struct Result: Sendable, Equatable {
-        public var module: String
+    package struct Result: Sendable, Equatable {
+        package var module: String
         /// Every traceable function of the module (`available_filter_functions`).
-        public var functions: [String]
+        package var functions: [String]
         /// Those entered while tracing was on.
-        public var reached: [String]
-        public var notReached: [String] { functions.filter { !Set(reached).contains($0) } }
+        package var reached: [String]
+        package var notReached: [String] { functions.filter { !Set(reached).contains($0) } }
     }
 
-    public let module: String
-    public let tracefs: String
+    package let module: String
+    package let tracefs: String
     let functions: [String]
 
     init(module: String, tracefs: String, functions: [String]) {
@@ -31,10 +31,10 @@ public final class DriverReach {
     }
 
     /// The tracefs folders the kernel mounts, newest place first.
-    public static let tracefsCandidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+    package static let tracefsCandidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
 
     /// Starts tracing the module's functions; answers why it cannot when it cannot.
-    public static func start(module: String, tracefs: String? = nil) -> Swift.Result<DriverReach, ReachError> {
+    package static func start(module: String, tracefs: String? = nil) -> Swift.Result<DriverReach, ReachError> {
         guard let root = tracefs ?? tracefsCandidates.first(where: {
             FileManager.default.fileExists(atPath: $0 + "/available_filter_functions")
         }) else {
@@ -68,7 +68,7 @@ public final class DriverReach {
     }
 
     /// Stops tracing, reads what was entered, and leaves tracefs as the tracer found it (nop, no filter).
-    public func finish() -> Result {
+    package func finish() -> Result {
         _ = write("tracing_on", "0")
         let trace = Self.readAll(tracefs + "/trace") ?? ""
         restore()
@@ -139,7 +139,7 @@ public final class DriverReach {
 }
 
 /// Why the driver's reach could not be traced.
-public struct ReachError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct ReachError: Error, CustomStringConvertible, Sendable {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -15,30 +15,30 @@ import MigconformDevice
 ///
 /// When neither the log nor the taint mask can be read, the snapshot says so in ``limitations`` and
 /// ``newProblems(since:)`` can only report what it could see.
-public struct KernelHealth: Equatable, Sendable {
+package struct KernelHealth: Equatable, Sendable {
     /// One kernel log record: its position (the `/dev/kmsg` sequence number, or the `dmesg` timestamp in
     /// microseconds) and its text.
-    public struct LogLine: Equatable, Sendable {
-        public var position: UInt64
-        public var text: String
-        public init(position: UInt64, text: String) {
+    package struct LogLine: Equatable, Sendable {
+        package var position: UInt64
+        package var text: String
+        package init(position: UInt64, text: String) {
             self.position = position
             self.text = text
         }
     }
 
     /// The taint mask, when readable.
-    public var tainted: UInt64?
+    package var tainted: UInt64?
     /// Where the log came from: `/dev/kmsg` (or the path given), `dmesg`, or `none`.
-    public var logSource: String
+    package var logSource: String
     /// The position of the newest record seen (nil when the log was unreadable or empty).
-    public var lastPosition: UInt64?
+    package var lastPosition: UInt64?
     /// The records that look like trouble (the newest 500 at most).
-    public var problemLines: [LogLine]
+    package var problemLines: [LogLine]
     /// What could not be read, in words.
-    public var limitations: [String]
+    package var limitations: [String]
 
-    public init(tainted: UInt64?, logSource: String, lastPosition: UInt64?, problemLines: [LogLine],
+    package init(tainted: UInt64?, logSource: String, lastPosition: UInt64?, problemLines: [LogLine],
                 limitations: [String] = []) {
         self.tainted = tainted
         self.logSource = logSource
@@ -48,13 +48,13 @@ public struct KernelHealth: Equatable, Sendable {
     }
 
     /// Reads the taint mask and the kernel log now.
-    public static func snapshot() -> KernelHealth {
+    package static func snapshot() -> KernelHealth {
         snapshot(kmsgPath: "/dev/kmsg", taintedPath: "/proc/sys/kernel/tainted", dmesgFallback: true)
     }
 
     /// ``snapshot()`` from other files: `kmsgPath` may be a regular file in `/dev/kmsg` record format
     /// (`prio,seq,usec,flags;text`, continuation lines starting with a space).
-    public static func snapshot(kmsgPath: String, taintedPath: String, dmesgFallback: Bool = false) -> KernelHealth {
+    package static func snapshot(kmsgPath: String, taintedPath: String, dmesgFallback: Bool = false) -> KernelHealth {
         var limitations: [String] = []
         var tainted: UInt64?
         if let text = VFIOSysfs.text(taintedPath), let v = UInt64(text) {
@@ -86,7 +86,7 @@ public struct KernelHealth: Equatable, Sendable {
     /// What went wrong in the kernel between `earlier` and this snapshot: new taint bits, and trouble records
     /// logged after `earlier`'s newest record. Empty when nothing new was seen (see ``limitations`` for what
     /// could not be seen).
-    public func newProblems(since earlier: KernelHealth) -> [String] {
+    package func newProblems(since earlier: KernelHealth) -> [String] {
         var problems: [String] = []
         if let now = tainted, let before = earlier.tainted, now & ~before != 0 {
             problems.append("kernel taint changed from \(before) to \(now): newly set "
@@ -103,14 +103,14 @@ public struct KernelHealth: Equatable, Sendable {
 
     /// Whether a kernel log line reports trouble.
     /// (The pattern is built per call: a `Regex` is not `Sendable`, and the kernel logs few new lines per run.)
-    public static func isProblem(_ text: String) -> Bool {
+    package static func isProblem(_ text: String) -> Bool {
         text.contains(#/\bWARNING\b|\bBUG\b|\bOops\b|soft lockup|hard LOCKUP|blocked for more than|Kernel panic/#
                       as Regex<Substring>)
             || text.contains(#/general protection fault|RCU stall|rcu_sched detected stalls/# as Regex<Substring>)
     }
 
     /// The letters of the taint bits (`W` a warning, `D` an oops, `L` a soft lockup, ...), with their meaning.
-    public static func describeTaint(_ mask: UInt64) -> String {
+    package static func describeTaint(_ mask: UInt64) -> String {
         let table: [(Int, String)] = [
             (0, "P proprietary module"), (1, "F module force-loaded"), (2, "S unsafe SMP / out of spec"),
             (3, "R module force-unloaded"), (4, "M machine check"), (5, "B bad page"), (6, "U taint requested by user"),
@@ -127,7 +127,7 @@ public struct KernelHealth: Equatable, Sendable {
     }
 
     /// Parses `/dev/kmsg` records (one per line; continuation lines start with a space and are skipped).
-    public static func parseKmsg(_ text: String) -> [LogLine] {
+    package static func parseKmsg(_ text: String) -> [LogLine] {
         var lines: [LogLine] = []
         for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard !raw.hasPrefix(" "), let semi = raw.firstIndex(of: ";") else { continue }
@@ -139,7 +139,7 @@ public struct KernelHealth: Equatable, Sendable {
     }
 
     /// Parses `dmesg` output (`[   12.345678] text`): the position is the timestamp in microseconds.
-    public static func parseDmesg(_ text: String) -> [LogLine] {
+    package static func parseDmesg(_ text: String) -> [LogLine] {
         var lines: [LogLine] = []
         for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard raw.hasPrefix("["), let close = raw.firstIndex(of: "]") else { continue }

@@ -10,11 +10,11 @@ import MigconformDevice
 /// already closed (the number may belong to another file by then), and closes what is left in ``shutdown()``.
 ///
 /// Open one with ``VFIOTarget/open(_:)``, which also chooses between this and ``VFIORegionV1Device``.
-public final class VFIODevice: MigrationDevice {
-    public let generation: ProtocolGeneration = .v2
-    public let identity: DeviceIdentity
+package final class VFIODevice: MigrationDevice {
+    package let generation: ProtocolGeneration = .v2
+    package let identity: DeviceIdentity
     /// The device fd and what keeps it open.
-    public let file: VFIODeviceFile
+    package let file: VFIODeviceFile
     private var dataFDs = Set<Int32>()
     private var configRegion: VFIORegionInfo?
     /// The buffer data fds are read into, reused for the device's life.
@@ -28,12 +28,12 @@ public final class VFIODevice: MigrationDevice {
     deinit { shutdown(); scratch.deallocate() }
 
     /// Each operation is one system call: a signal interrupts it while it waits.
-    public var callsInterruptible: Bool { true }
+    package var callsInterruptible: Bool { true }
 
     /// The data fds handed out by SET and not closed yet, in ascending order.
-    public var openDataFDs: [Int32] { dataFDs.sorted() }
+    package var openDataFDs: [Int32] { dataFDs.sorted() }
 
-    public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         guard !file.isClosed else { throw TransportError("\(file.path): the device was already shut down") }
         switch operation {
         case .getMigrationFlags:
@@ -158,7 +158,7 @@ public final class VFIODevice: MigrationDevice {
     }
 
     /// Closes every data fd still open, then the device (and its group and container, or iommufd).
-    public func shutdown() {
+    package func shutdown() {
         for fd in dataFDs.sorted() { _ = Sys.close(fd) }
         dataFDs = []
         file.close()

@@ -4,47 +4,47 @@ import MigconformDevice
 /// The VFIO devices of a host, for `migconform devices`: PCI devices bound to vfio-pci or a VFIO variant driver
 /// and mediated (mdev) devices, read from sysfs (`/sys/bus/pci/devices`, `/sys/bus/mdev/devices`), each with its
 /// IOMMU group and, when it can be opened, the migration flags it advertises (`VFIO_DEVICE_FEATURE_MIGRATION`).
-public enum VFIOInventory {
+package enum VFIOInventory {
     /// One device.
-    public struct Entry: Codable, Equatable, Sendable {
+    package struct Entry: Codable, Equatable, Sendable {
         /// `pci` or `mdev`.
-        public var bus: String
+        package var bus: String
         /// The PCI address or the mdev UUID.
-        public var name: String
+        package var name: String
         /// The IOMMU group number, when sysfs gives one.
-        public var group: String?
+        package var group: String?
         /// The target URI that opens the device (`vfio:/dev/vfio/12/0000:3b:00.1`), when it has a group.
-        public var target: String?
+        package var target: String?
         /// The device cdev (`/dev/vfio/devices/vfio0`), on kernels with iommufd.
-        public var cdev: String?
+        package var cdev: String?
         /// The bound driver (`vfio-pci`, `mlx5_vfio_pci`, `mtty`).
-        public var driver: String
+        package var driver: String
         /// Driver, PCI ids or mdev type, kernel release.
-        public var identity: DeviceIdentity
+        package var identity: DeviceIdentity
         /// The protocol generation found on opening: `v2`, `v1`, or nil when not opened or without migration.
-        public var generation: String?
+        package var generation: String?
         /// The advertised v2 migration flags, when the device was opened and answered.
-        public var migrationFlags: UInt64?
+        package var migrationFlags: UInt64?
         /// `0x7 (STOP_COPY|P2P|PRE_COPY)`, or what was found instead.
-        public var migration: String
+        package var migration: String
         /// Why the device could not be opened or asked, when it could not.
-        public var problem: String?
+        package var problem: String?
     }
 
     /// What a scan found.
-    public struct Inventory: Codable, Equatable, Sendable {
-        public var entries: [Entry]
+    package struct Inventory: Codable, Equatable, Sendable {
+        package var entries: [Entry]
         /// Why there is nothing to list at all (no `/dev/vfio`, VFIO module not loaded), in words with the fix.
-        public var problem: String?
+        package var problem: String?
         /// Remarks that are not problems (no device bound to a VFIO driver yet, how to bind one).
-        public var notes: [String]
+        package var notes: [String]
         /// The devices that advertise migration.
-        public var migratable: [Entry] { entries.filter { $0.generation != nil } }
+        package var migratable: [Entry] { entries.filter { $0.generation != nil } }
     }
 
     /// Scans sysfs and `/dev`. With `openDevices`, each device with a group is opened (group/container path) to
     /// ask for its migration flags, then closed; a device in use elsewhere is reported as busy, not opened.
-    public static func scan(sysfsRoot: String = "/sys", devRoot: String = "/dev", openDevices: Bool = true)
+    package static func scan(sysfsRoot: String = "/sys", devRoot: String = "/dev", openDevices: Bool = true)
         -> Inventory {
         let fm = FileManager.default
         var entries: [Entry] = []

@@ -4,15 +4,15 @@ import MigconformDevice
 /// `regionOffset + x` of the device fd (the layout `VFIO_DEVICE_GET_REGION_INFO` describes with its `offset`).
 ///
 /// A regular file can stand in for a device fd: same offsets, same calls. The v1 backend's tests run that way.
-public struct VFIORegionWindow: Equatable, Sendable {
+package struct VFIORegionWindow: Equatable, Sendable {
     /// The fd the region is read and written through.
-    public var fd: Int32
+    package var fd: Int32
     /// Where the region starts in the fd's file offsets (`vfio_region_info.offset`).
-    public var regionOffset: UInt64
+    package var regionOffset: UInt64
     /// The region's size (`vfio_region_info.size`), for reporting; accesses are not clipped to it.
-    public var regionSize: UInt64
+    package var regionSize: UInt64
 
-    public init(fd: Int32, regionOffset: UInt64, regionSize: UInt64) {
+    package init(fd: Int32, regionOffset: UInt64, regionSize: UInt64) {
         self.fd = fd
         self.regionOffset = regionOffset
         self.regionSize = regionSize
@@ -24,7 +24,7 @@ public struct VFIORegionWindow: Equatable, Sendable {
     }
 
     /// A register read of `width` bytes (the v1 fields are 4 or 8 wide), little-endian. A short read is `EIO`.
-    public func read(at offset: UInt64, width: Int) -> VFIOResult<UInt64> {
+    package func read(at offset: UInt64, width: Int) -> VFIOResult<UInt64> {
         guard (1...8).contains(width), let at = absolute(offset) else { return .failure(.EINVAL) }
         return Sys.pread(fd, count: width, at: at).flatMap {
             $0.count == width ? .success(LE.getN($0, width: width)) : .failure(.EIO)
@@ -32,7 +32,7 @@ public struct VFIORegionWindow: Equatable, Sendable {
     }
 
     /// A register write of the low `width` bytes of `value`, little-endian. A short write is `EIO`.
-    public func write(at offset: UInt64, width: Int, value: UInt64) -> VFIOResult<Void> {
+    package func write(at offset: UInt64, width: Int, value: UInt64) -> VFIOResult<Void> {
         guard (1...8).contains(width), let at = absolute(offset) else { return .failure(.EINVAL) }
         return Sys.pwrite(fd, LE.putN(value, width: width), at: at).flatMap {
             $0 == width ? .success(()) : .failure(.EIO)
@@ -40,13 +40,13 @@ public struct VFIORegionWindow: Equatable, Sendable {
     }
 
     /// One `pread` of at most `count` bytes of the data section (what the kernel answered, short or not).
-    public func readBytes(at offset: UInt64, count: Int) -> VFIOResult<[UInt8]> {
+    package func readBytes(at offset: UInt64, count: Int) -> VFIOResult<[UInt8]> {
         guard count >= 0, count <= 1 << 30, let at = absolute(offset) else { return .failure(.EINVAL) }
         return Sys.pread(fd, count: count, at: at)
     }
 
     /// One `pwrite` of `bytes` into the data section: answers the count accepted.
-    public func writeBytes(at offset: UInt64, _ bytes: [UInt8]) -> VFIOResult<Int> {
+    package func writeBytes(at offset: UInt64, _ bytes: [UInt8]) -> VFIOResult<Int> {
         guard let at = absolute(offset) else { return .failure(.EINVAL) }
         return Sys.pwrite(fd, bytes, at: at)
     }
@@ -60,13 +60,13 @@ public struct VFIORegionWindow: Equatable, Sendable {
 /// region's offset plus the field's offset; data accesses move the bytes as asked. Reset, config reads and
 /// interrupt changes go to the device fd as for v2. No mainline kernel implements this region, so
 /// ``standIn(path:)`` opens a regular file in its place (the file is the region, at offset 0).
-public final class VFIORegionV1Device: MigrationDevice {
-    public let generation: ProtocolGeneration = .v1
-    public let identity: DeviceIdentity
+package final class VFIORegionV1Device: MigrationDevice {
+    package let generation: ProtocolGeneration = .v1
+    package let identity: DeviceIdentity
     /// The device fd (or the stand-in file) and what keeps it open.
-    public let file: VFIODeviceFile
+    package let file: VFIODeviceFile
     /// The migration region.
-    public let region: VFIORegionWindow
+    package let region: VFIORegionWindow
     private var configRegion: VFIORegionInfo?
 
     init(file: VFIODeviceFile, region: VFIORegionInfo, identity: DeviceIdentity) {
@@ -79,7 +79,7 @@ public final class VFIORegionV1Device: MigrationDevice {
 
     /// Opens a regular file as a stand-in migration region (offset 0, the file's size as the region size).
     /// Reset, config reads and interrupt requests reach the file's fd too and fail as a file answers (`ENOTTY`).
-    public static func standIn(path: String, identity: DeviceIdentity? = nil) throws -> VFIORegionV1Device {
+    package static func standIn(path: String, identity: DeviceIdentity? = nil) throws -> VFIORegionV1Device {
         let fd: Int32
         switch Sys.open(path, Sys.readWrite) {
         case .success(let f): fd = f
@@ -96,7 +96,7 @@ public final class VFIORegionV1Device: MigrationDevice {
                                   identity: id)
     }
 
-    public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         guard !file.isClosed else { throw TransportError("\(file.path): the device was already shut down") }
         switch operation {
         case .regionRead(let offset, let width):
@@ -138,5 +138,5 @@ public final class VFIORegionV1Device: MigrationDevice {
     }
 
     /// Closes the device (and its group and container, or iommufd), or the stand-in file.
-    public func shutdown() { file.close() }
+    package func shutdown() { file.close() }
 }

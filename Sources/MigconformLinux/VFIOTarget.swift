@@ -2,19 +2,19 @@ import Foundation
 import MigconformDevice
 
 /// Opening a VFIO device failed: which path, which step, the errno when there is one, and what to do about it.
-public struct VFIOTargetError: Error, CustomStringConvertible, Equatable {
+package struct VFIOTargetError: Error, CustomStringConvertible, Equatable {
     /// The path being opened (the part of the target URI after `vfio:`, or a file on the way).
-    public var path: String
+    package var path: String
     /// The step that failed, in words ("open the group", "VFIO_GROUP_GET_DEVICE_FD").
-    public var step: String
+    package var step: String
     /// The errno of the failed call, when a call failed.
-    public var errno: Errno?
+    package var errno: Errno?
     /// What went wrong, when it is more than the errno.
-    public var detail: String?
+    package var detail: String?
     /// How to fix it.
-    public var hint: String?
+    package var hint: String?
 
-    public init(path: String, step: String, errno: Errno? = nil, detail: String? = nil, hint: String? = nil) {
+    package init(path: String, step: String, errno: Errno? = nil, detail: String? = nil, hint: String? = nil) {
         self.path = path
         self.step = step
         self.errno = errno
@@ -22,7 +22,7 @@ public struct VFIOTargetError: Error, CustomStringConvertible, Equatable {
         self.hint = hint
     }
 
-    public var description: String {
+    package var description: String {
         var s = "vfio:\(path): \(step) failed"
         if let errno { s += " (\(errno.name))" }
         if let detail { s += ": \(detail)" }
@@ -33,14 +33,14 @@ public struct VFIOTargetError: Error, CustomStringConvertible, Equatable {
 
 /// Where a `vfio:` target lives: a device in an IOMMU group (`/dev/vfio/<group>/<device-name>`) or a device
 /// cdev (`/dev/vfio/devices/vfioN`, kernels with iommufd).
-public enum VFIOTargetPath: Equatable, Sendable {
+package enum VFIOTargetPath: Equatable, Sendable {
     /// The group/container path: `groupPath` is `/dev/vfio/<group>`, `deviceName` a PCI address or an mdev UUID.
     case group(groupPath: String, group: String, deviceName: String)
     /// The cdev path: `/dev/vfio/devices/vfioN`.
     case cdev(path: String, name: String)
 
     /// The device's name: the PCI address or mdev UUID, or `vfioN` for a cdev.
-    public var deviceName: String {
+    package var deviceName: String {
         switch self {
         case .group(_, _, let name): return name
         case .cdev(_, let name): return name
@@ -48,7 +48,7 @@ public enum VFIOTargetPath: Equatable, Sendable {
     }
 
     /// The path as written in a target URI (after `vfio:`).
-    public var uriPath: String {
+    package var uriPath: String {
         switch self {
         case .group(let g, _, let name): return "\(g)/\(name)"
         case .cdev(let path, _): return path
@@ -57,7 +57,7 @@ public enum VFIOTargetPath: Equatable, Sendable {
 
     /// Parses the part of a `vfio:` URI after the scheme (a leading `vfio:` is accepted too).
     /// `/dev` may be another folder (`devRoot`), for tests.
-    public static func parse(_ uriPath: String, devRoot: String = "/dev") throws -> VFIOTargetPath {
+    package static func parse(_ uriPath: String, devRoot: String = "/dev") throws -> VFIOTargetPath {
         var path = uriPath
         if path.hasPrefix("vfio:") { path.removeFirst(5) }
         let vfioDir = devRoot.hasSuffix("/") ? devRoot + "vfio" : devRoot + "/vfio"
@@ -95,16 +95,16 @@ public enum VFIOTargetPath: Equatable, Sendable {
 
 /// Opens `vfio:` targets: real kernel devices, through the group/container path or the iommufd cdev path, and
 /// chooses the protocol generation by asking the device.
-public enum VFIOTarget {
+package enum VFIOTarget {
     /// Opens `vfio:/dev/vfio/<group>/<device-name>` or `vfio:/dev/vfio/devices/vfioN` (pass the part after
     /// `vfio:`). The device speaks v2 when a GET of `VFIO_DEVICE_FEATURE_MIGRATION` succeeds, else v1 when it has a
     /// migration region, else opening fails. Errors (``VFIOTargetError``) name the path, the step and the fix.
-    public static func open(_ uriPath: String) throws -> MigrationDevice {
+    package static func open(_ uriPath: String) throws -> MigrationDevice {
         try open(uriPath, sysfsRoot: "/sys")
     }
 
     /// ``open(_:)`` with another sysfs root (for the identity facts) and `/dev` folder.
-    public static func open(_ uriPath: String, sysfsRoot: String, devRoot: String = "/dev") throws -> MigrationDevice {
+    package static func open(_ uriPath: String, sysfsRoot: String, devRoot: String = "/dev") throws -> MigrationDevice {
         let target = try VFIOTargetPath.parse(uriPath, devRoot: devRoot)
         #if os(Linux)
         let file = try openFile(target, sysfsRoot: sysfsRoot)
@@ -161,7 +161,7 @@ public enum VFIOTarget {
 
     #if os(Linux)
     /// Opens the device fd (and what it needs) without asking about migration.
-    public static func openFile(_ target: VFIOTargetPath, sysfsRoot: String = "/sys") throws -> VFIODeviceFile {
+    package static func openFile(_ target: VFIOTargetPath, sysfsRoot: String = "/sys") throws -> VFIODeviceFile {
         switch target {
         case .group(let groupPath, let group, let name):
             return try openThroughGroup(groupPath: groupPath, group: group, deviceName: name, sysfsRoot: sysfsRoot)

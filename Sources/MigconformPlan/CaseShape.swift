@@ -2,23 +2,23 @@ import MigconformCases
 import MigconformSpec
 
 /// Where a case starts and ends on the state machine, and what it costs by itself: the planner's model of a case.
-public struct CaseShape: Sendable, Equatable {
+package struct CaseShape: Sendable, Equatable {
     /// The state the case must start in; nil when it can run anywhere and leaves the state alone.
-    public var start: String?
+    package var start: String?
     /// The case needs a session opened on entering `start` (it reads or writes the data fd).
-    public var fresh: Bool = false
+    package var fresh: Bool = false
     /// The state the case leaves the device in (the initial state when the case ends with a reset).
-    public var end: String?
+    package var end: String?
     /// State requests the case makes itself (positioning inside the case included).
-    public var sets: Int
+    package var sets: Int
     /// Resets the case makes itself.
-    public var resets: Int
+    package var resets: Int
 
     /// The shape of a case on a machine.
-    public static func of(_ c: TestCase, on m: Machine) -> CaseShape { of(c, on: m, distances: Distances(m)) }
+    package static func of(_ c: TestCase, on m: Machine) -> CaseShape { of(c, on: m, distances: Distances(m)) }
 
     /// The shape of a case, with the machine's ``Distances`` already at hand.
-    public static func of(_ c: TestCase, on m: Machine, distances d: Distances) -> CaseShape {
+    package static func of(_ c: TestCase, on m: Machine, distances d: Distances) -> CaseShape {
         let check = c.rule.check
         let initial = m.initial.name
         let spec = m.spec
@@ -132,21 +132,21 @@ public struct CaseShape: Sendable, Equatable {
 }
 
 /// Positioning distances on a machine, in single-step requests.
-public struct Distances: Sendable {
-    public let machine: Machine
+package struct Distances: Sendable {
+    package let machine: Machine
     /// States some arc enters by opening a session.
-    public let sessionStates: Set<String>
+    package let sessionStates: Set<String>
 
-    public init(_ m: Machine) {
+    package init(_ m: Machine) {
         machine = m
         sessionStates = Set(m.arcs.filter { $0.session.opensSession }.map(\.to))
     }
 
     /// The fewest single-step arcs from `a` to `b`.
-    public func path(_ a: String, _ b: String) -> [Arc]? { machine.walk(from: a, to: b) }
+    package func path(_ a: String, _ b: String) -> [Arc]? { machine.walk(from: a, to: b) }
 
     /// The fewest arcs from `a` into `b` ending with an arc that opens a session there (a fresh session).
-    public func freshPath(_ a: String, _ b: String) -> [Arc]? {
+    package func freshPath(_ a: String, _ b: String) -> [Arc]? {
         var best: [Arc]?
         for arc in machine.arcs where arc.to == b && arc.session.opensSession {
             if let p = path(a, arc.from), best == nil || p.count + 1 < best!.count { best = p + [arc] }
@@ -155,7 +155,7 @@ public struct Distances: Sendable {
     }
 
     /// Requests to reach a start point.
-    public func sets(_ a: String, _ b: String, fresh: Bool = false) -> Int? {
+    package func sets(_ a: String, _ b: String, fresh: Bool = false) -> Int? {
         (fresh ? freshPath(a, b) : path(a, b))?.count
     }
 }

@@ -2,7 +2,7 @@ import MigconformCases
 import MigconformSpec
 
 /// One step of a tour: move the device, or run a case.
-public enum TourStep: Sendable {
+package enum TourStep: Sendable {
     /// Walk these single-step arcs (after a reset first, when `reset` is set).
     case position(reset: Bool, path: [Arc])
     /// Run the case at this index of the plan's case list.
@@ -10,13 +10,13 @@ public enum TourStep: Sendable {
 }
 
 /// What a tour costs, in resets and state requests, beside the lower bound for the same cases.
-public struct TourCost: Sendable, Equatable, CustomStringConvertible {
-    public var resets: Int
-    public var sets: Int
-    public static let resetWeight = 1000
+package struct TourCost: Sendable, Equatable, CustomStringConvertible {
+    package var resets: Int
+    package var sets: Int
+    package static let resetWeight = 1000
     /// Resets first, then requests: one reset outweighs any number of requests a tour could save by it.
-    public var weighted: Int { resets * Self.resetWeight + sets }
-    public var description: String { "\(resets) resets + \(sets) requests" }
+    package var weighted: Int { resets * Self.resetWeight + sets }
+    package var description: String { "\(resets) resets + \(sets) requests" }
 }
 
 /// Plans an order for the cases that chains them on the state machine: each case starts where the previous one
@@ -27,16 +27,16 @@ public struct TourCost: Sendable, Equatable, CustomStringConvertible {
 /// must traverse; the cheapest way to balance in- and out-degrees of the states with positioning moves (a
 /// min-cost flow) is a lower bound on the positioning any tour needs. Walking an Euler trail of the balanced
 /// multigraph meets the bound whenever that multigraph is connected.
-public enum TourPlanner {
-    public struct Result: Sendable {
-        public var steps: [TourStep]
-        public var cost: TourCost
-        public var lowerBound: TourCost
+package enum TourPlanner {
+    package struct Result: Sendable {
+        package var steps: [TourStep]
+        package var cost: TourCost
+        package var lowerBound: TourCost
         /// cost / bound, weighted.
-        public var ratio: Double { lowerBound.weighted == 0 ? 1 : Double(cost.weighted) / Double(lowerBound.weighted) }
+        package var ratio: Double { lowerBound.weighted == 0 ? 1 : Double(cost.weighted) / Double(lowerBound.weighted) }
     }
 
-    public static func plan(_ cases: [TestCase], machine m: Machine) -> Result {
+    package static func plan(_ cases: [TestCase], machine m: Machine) -> Result {
         let d = Distances(m)
         let initial = m.initial.name
         let states = m.settableStates.map(\.name)

@@ -4,7 +4,7 @@ extension ReferenceDeviceV2 {
     /// A data fd as the kernel makes one: close-on-exec, read-only for saving and write-only for resuming, a
     /// stream (no seeking), readable in `poll` when a read would not block or fail with ENOMSG, and an ioctl
     /// handler that knows only `VFIO_MIG_GET_PRECOPY_INFO`.
-    public func referenceDataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome {
+    package func referenceDataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome {
         guard let session = fds[fd] else { return .failed(.EBADF) }
         switch call {
         case .fdFlags: return .value(DataFD.closeOnExec)
@@ -37,7 +37,7 @@ extension ReferenceDeviceV2 {
 extension ReferenceDeviceV2 {
     /// Device access that works in every state: config writes (the fixed header ignores them), one 4 KiB BAR 0
     /// reading zeros, an INTx or MSI trigger.
-    public func referenceAccess(_ a: DeviceAccess) -> DeviceOutcome {
+    package func referenceAccess(_ a: DeviceAccess) -> DeviceOutcome {
         switch a {
         case .configWrite(let offset, let width, _):
             guard [1, 2, 4].contains(width), offset + UInt64(width) <= 256 else { return .failed(.EINVAL) }

@@ -3,32 +3,32 @@ import MigconformDevice
 /// A correct v1 migration device: the `vfio_device_migration_info` register file at offset 0 of a migration
 /// region, a data section behind it, and the five valid states of the v1 header, fully interconnected.
 /// Written from the v1 header text and the list discussion (seed 001), independently of the spec files.
-open class ReferenceDeviceV1: MigrationDevice {
-    public struct Configuration: Sendable {
-        public var stateSize: UInt64
+package class ReferenceDeviceV1: MigrationDevice {
+    package struct Configuration: Sendable {
+        package var stateSize: UInt64
         /// Share of the state readable in pre-copy (011b) before stop-and-copy.
-        public var preCopyShare: Double
+        package var preCopyShare: Double
         /// Size of the data window at `data_offset`.
-        public var window: Int
-        public var seed: UInt64
-        public init(stateSize: UInt64 = 4096, preCopyShare: Double = 0.5, window: Int = 1024, seed: UInt64 = 0x7631) {
+        package var window: Int
+        package var seed: UInt64
+        package init(stateSize: UInt64 = 4096, preCopyShare: Double = 0.5, window: Int = 1024, seed: UInt64 = 0x7631) {
             self.stateSize = stateSize; self.preCopyShare = preCopyShare; self.window = window; self.seed = seed
         }
     }
 
-    public static let dataOffset: UInt64 = 4096
+    package static let dataOffset: UInt64 = 4096
 
-    public let configuration: Configuration
-    public let generation = ProtocolGeneration.v1
-    open var identity: DeviceIdentity {
+    package let configuration: Configuration
+    package let generation = ProtocolGeneration.v1
+    package var identity: DeviceIdentity {
         DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v1 device (migration region)",
                        extra: ["state-size": String(configuration.stateSize)])
     }
     /// An in-process simulator: every operation returns at once.
-    open var answersPromptly: Bool { true }
+    package var answersPromptly: Bool { true }
 
     /// The whole `device_state` word, reserved bits included.
-    public var deviceState: UInt32 = RegionV1.running
+    package var deviceState: UInt32 = RegionV1.running
     var writer: StreamWriter?
     var preCopyLimit: UInt64 = 0
     var reader: StreamReader?
@@ -39,14 +39,14 @@ open class ReferenceDeviceV1: MigrationDevice {
     /// a new one. Until then data_offset and data_size describe the same buffer however often they are read.
     var chunkConsumed = true
 
-    public init(_ configuration: Configuration = Configuration()) {
+    package init(_ configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.section = [UInt8](repeating: 0, count: configuration.window)
     }
 
     var bits: UInt32 { deviceState & RegionV1.stateMask }
 
-    open func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         switch operation {
         case .regionRead(let offset, let width): return regionRead(offset: offset, width: width)
         case .regionWrite(let offset, let width, let value): return regionWrite(offset: offset, width: width, value: value)
@@ -83,7 +83,7 @@ open class ReferenceDeviceV1: MigrationDevice {
         }
     }
 
-    open func resetDevice() {
+    package func resetDevice() {
         deviceState = RegionV1.running
         writer = nil
         reader = nil
@@ -99,7 +99,7 @@ open class ReferenceDeviceV1: MigrationDevice {
         return bits & RegionV1.saving != 0 ? w.remaining : 0
     }
 
-    open func regionRead(offset: UInt64, width: Int) -> DeviceOutcome {
+    package func regionRead(offset: UInt64, width: Int) -> DeviceOutcome {
         switch (offset, width) {
         case (RegionV1.deviceState, 4): return .value(UInt64(deviceState))
         case (RegionV1.reserved, 4): return .value(0)
@@ -119,7 +119,7 @@ open class ReferenceDeviceV1: MigrationDevice {
         }
     }
 
-    open func regionWrite(offset: UInt64, width: Int, value: UInt64) -> DeviceOutcome {
+    package func regionWrite(offset: UInt64, width: Int, value: UInt64) -> DeviceOutcome {
         switch (offset, width) {
         case (RegionV1.deviceState, 4): return writeState(UInt32(truncatingIfNeeded: value))
         case (RegionV1.reserved, 4): return .done   // ignored
@@ -134,9 +134,9 @@ open class ReferenceDeviceV1: MigrationDevice {
     }
 
     /// Whether a 3-bit state is one of the five valid ones (101b, 110b and 111b are not).
-    public static func isValid(_ b: UInt32) -> Bool { b <= 4 }
+    package static func isValid(_ b: UInt32) -> Bool { b <= 4 }
 
-    open func writeState(_ word: UInt32) -> DeviceOutcome {
+    package func writeState(_ word: UInt32) -> DeviceOutcome {
         let new = word & RegionV1.stateMask
         if bits == RegionV1.error { return .failed(.EINVAL) }   // only reset leaves the error state
         guard Self.isValid(new) else { return .failed(.EINVAL) }

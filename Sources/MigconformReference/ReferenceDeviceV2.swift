@@ -5,25 +5,25 @@ import MigconformDevice
 /// against it checks the spec as much as the device.
 ///
 /// The class is open to the fault catalogue: each fault overrides one hook to break one behaviour.
-open class ReferenceDeviceV2: MigrationDevice {
+package class ReferenceDeviceV2: MigrationDevice {
     /// What the device advertises and how big its state is.
-    public struct Configuration: Sendable {
-        public var flags: MigrationFlags
+    package struct Configuration: Sendable {
+        package var flags: MigrationFlags
         /// Bytes of internal device state carried by the stream.
-        public var stateSize: UInt64
+        package var stateSize: UInt64
         /// Whether `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE` is implemented (Linux 6.2+).
-        public var dataSizeFeature: Bool
+        package var dataSizeFeature: Bool
         /// Whether a resume stream found invalid leaves the device in ERROR (the uAPI allows either).
-        public var errorOnBadResume: Bool
+        package var errorOnBadResume: Bool
         /// Share of the state offered as initial bytes in PRE_COPY (0...1).
-        public var preCopyShare: Double
-        public var seed: UInt64
+        package var preCopyShare: Double
+        package var seed: UInt64
         /// Whether DMA logging (features 6, 7 and 8) is implemented.
-        public var dmaLogging: Bool
+        package var dmaLogging: Bool
         /// Whether `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12, Linux 7.1) is implemented.
-        public var precopyInfoV2 = false
+        package var precopyInfoV2 = false
 
-        public init(flags: MigrationFlags = [.stopCopy, .p2p, .preCopy], stateSize: UInt64 = 4096,
+        package init(flags: MigrationFlags = [.stopCopy, .p2p, .preCopy], stateSize: UInt64 = 4096,
                     dataSizeFeature: Bool = true, errorOnBadResume: Bool = true, preCopyShare: Double = 0.5,
                     seed: UInt64 = 0x6d69_6763, dmaLogging: Bool = true) {
             self.flags = flags; self.stateSize = stateSize; self.dataSizeFeature = dataSizeFeature
@@ -33,12 +33,12 @@ open class ReferenceDeviceV2: MigrationDevice {
     }
 
     /// A data transfer session and its fd.
-    public final class Session {
-        public enum Direction { case save, resume }
-        public let fd: Int32
-        public let direction: Direction
+    package final class Session {
+        package enum Direction { case save, resume }
+        package let fd: Int32
+        package let direction: Direction
         /// False once the session ended (arc out of it, reset): the fd then reads end of stream.
-        public var live = true
+        package var live = true
         var writer: StreamWriter?
         var reader = StreamReader()
         /// The stream offset up to which PRE_COPY offers data.
@@ -46,40 +46,40 @@ open class ReferenceDeviceV2: MigrationDevice {
         init(fd: Int32, direction: Direction) { self.fd = fd; self.direction = direction }
     }
 
-    public let configuration: Configuration
-    public let generation = ProtocolGeneration.v2
-    open var identity: DeviceIdentity {
+    package let configuration: Configuration
+    package let generation = ProtocolGeneration.v2
+    package var identity: DeviceIdentity {
         DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v2 device",
                        extra: ["flags": String(configuration.flags.rawValue), "state-size": String(configuration.stateSize),
                                "dma-logging": configuration.dmaLogging ? "yes" : "no"])
     }
     /// An in-process simulator: every operation returns at once (a fault that hangs says otherwise).
-    open var answersPromptly: Bool { true }
+    package var answersPromptly: Bool { true }
     /// Not system calls: a signal does not interrupt them (subclasses that wait in one say so).
-    open var callsInterruptible: Bool { false }
+    package var callsInterruptible: Bool { false }
 
     /// The current `device_state`.
-    public var state = MigrationState.running
+    package var state = MigrationState.running
     /// Open fds by number (sessions stay here until closed, even after they end).
-    public var fds: [Int32: Session] = [:]
+    package var fds: [Int32: Session] = [:]
     /// The session the device is currently streaming, if any.
-    public var activeSession: Session?
+    package var activeSession: Session?
     private var nextFD: Int32 = 100
 
     /// The DMA log: whether logging is started, the page size the device chose, the ranges it tracks, and the
     /// pages (by IOVA, at the device's page size) written since the last report.
-    public var loggingStarted = false
-    public var loggingPageSize: UInt64 = DMALogging.minimumPageSize
-    public var loggingRanges: [DMARange] = []
-    public var dirtyPages: Set<UInt64> = []
+    package var loggingStarted = false
+    package var loggingPageSize: UInt64 = DMALogging.minimumPageSize
+    package var loggingRanges: [DMARange] = []
+    package var dirtyPages: Set<UInt64> = []
     /// User space opted in to the flags of `struct vfio_precopy_info` (SET of feature 12).
-    public var precopyFlagsOptIn = false
+    package var precopyFlagsOptIn = false
 
-    public init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
+    package init(_ configuration: Configuration = Configuration()) { self.configuration = configuration }
 
     // MARK: - Requests
 
-    open func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         switch operation {
         case .getMigrationFlags: return migrationFlags()
         case .feature(let flags, let payload): return feature(flags: flags, payload: payload)
@@ -122,12 +122,12 @@ open class ReferenceDeviceV2: MigrationDevice {
     }
 
     /// The state a GET reports. A hook for faults that misreport.
-    open func reportedState() -> MigrationState { state }
+    package func reportedState() -> MigrationState { state }
 
-    open func migrationFlags() -> DeviceOutcome { .value(configuration.flags.rawValue) }
+    package func migrationFlags() -> DeviceOutcome { .value(configuration.flags.rawValue) }
 
     /// `VFIO_DEVICE_FEATURE` as the core validates it, then as the driver answers.
-    open func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
+    package func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
         let known = FeatureRequest.mask | FeatureRequest.get | FeatureRequest.set | FeatureRequest.probe
         if flags & ~known != 0 { return .failed(.EINVAL) }
         let get = flags & FeatureRequest.get != 0, set = flags & FeatureRequest.set != 0
@@ -181,7 +181,7 @@ open class ReferenceDeviceV2: MigrationDevice {
     // MARK: - The state machine
 
     /// Whether the device supports a state at all (ERROR is always "supported" but never settable).
-    public func supports(_ s: MigrationState) -> Bool {
+    package func supports(_ s: MigrationState) -> Bool {
         let f = configuration.flags
         switch s {
         case .stop, .running, .stopCopy, .resuming: return f.contains(.stopCopy)
@@ -195,7 +195,7 @@ open class ReferenceDeviceV2: MigrationDevice {
     /// The next hop from `current` towards `target` on a device with every optional state, or nil when the
     /// request is one the uAPI blocks. Written from the uAPI's arc list: P2P states sit between RUNNING and STOP,
     /// the saving group is entered only by its opening arcs, and STOP_COPY never returns to PRE_COPY.
-    open func nextHop(from current: MigrationState, to target: MigrationState) -> MigrationState? {
+    package func nextHop(from current: MigrationState, to target: MigrationState) -> MigrationState? {
         if current == target { return target }
         switch current {
         case .stop:
@@ -232,7 +232,7 @@ open class ReferenceDeviceV2: MigrationDevice {
     }
 
     /// `SET` of `MIG_DEVICE_STATE`: validate, then walk the path one arc at a time.
-    open func setState(_ value: UInt32) -> DeviceOutcome {
+    package func setState(_ value: UInt32) -> DeviceOutcome {
         let target = MigrationState(rawValue: value)
         guard value < MigrationState.count, target != .error, supports(target) else { return .failed(.EINVAL) }
         if state == .error { return .failed(.EINVAL) }
@@ -251,7 +251,7 @@ open class ReferenceDeviceV2: MigrationDevice {
     }
 
     /// Carries out one single-step arc: what the driver does. Returns the new fd when the arc opens a session.
-    open func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
+    package func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
         let saving: Set<MigrationState> = [.preCopy, .preCopyP2P, .stopCopy]
         switch (saving.contains(from), saving.contains(to)) {
         case (false, true):
@@ -270,10 +270,10 @@ open class ReferenceDeviceV2: MigrationDevice {
 
     /// Whether a resume stream must declare this device's own state size: a stream of a device of another
     /// configuration is not one this device can load.
-    open var checksStreamSize: Bool { true }
+    package var checksStreamSize: Bool { true }
 
     /// Opens a session and hands out its fd.
-    open func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
+    package func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
         endSession()
         let session = Session(fd: allocateFD(), direction: direction)
         if direction == .resume && checksStreamSize { session.reader.expectedPayloadSize = configuration.stateSize }
@@ -288,19 +288,19 @@ open class ReferenceDeviceV2: MigrationDevice {
         return session
     }
 
-    public func allocateFD() -> Int32 {
+    package func allocateFD() -> Int32 {
         defer { nextFD += 1 }
         return nextFD
     }
 
     /// Ends the active session: its fd reads end of stream from now on.
-    open func endSession() {
+    package func endSession() {
         activeSession?.live = false
         activeSession = nil
     }
 
     /// RESUMING -> STOP: load the stream, or fail when it is incomplete or invalid.
-    open func finishResume() -> Result<Int32?, Errno> {
+    package func finishResume() -> Result<Int32?, Errno> {
         // No session, or one whose stream does not check out, cannot be loaded.
         let problem: StreamReader.Problem? = activeSession.map { $0.reader.verdict() } ?? .truncated
         endSession()
@@ -312,14 +312,14 @@ open class ReferenceDeviceV2: MigrationDevice {
     }
 
     /// `VFIO_DEVICE_RESET`: back to RUNNING, every session ended.
-    open func resetDevice() {
+    package func resetDevice() {
         endSession()
         state = .running
     }
 
     /// The device fd closed and opened again: the release ends the session (its fd, still open, moves no more
     /// data) and stops DMA logging; the device is opened in RUNNING.
-    open func reopenDevice() {
+    package func reopenDevice() {
         endSession()
         state = .running
         loggingStarted = false
@@ -331,7 +331,7 @@ open class ReferenceDeviceV2: MigrationDevice {
 
     /// START after the core's checks: the driver picks its page size (the hint when it is a power of two of at
     /// least 4 KiB and at most 1 GiB, else 4 KiB) and refuses a second START.
-    open func loggingStart(pageSize: UInt64, ranges: [DMARange]) -> DeviceOutcome {
+    package func loggingStart(pageSize: UInt64, ranges: [DMARange]) -> DeviceOutcome {
         if loggingStarted { return .failed(.EBUSY) }
         let usable = pageSize >= DMALogging.minimumPageSize && pageSize <= 1 << 30 && pageSize & (pageSize - 1) == 0
         loggingPageSize = usable ? pageSize : DMALogging.minimumPageSize
@@ -341,7 +341,7 @@ open class ReferenceDeviceV2: MigrationDevice {
         return .value(loggingPageSize)
     }
 
-    open func loggingStop() -> DeviceOutcome {
+    package func loggingStop() -> DeviceOutcome {
         loggingStarted = false
         loggingRanges = []
         dirtyPages = []
@@ -350,7 +350,7 @@ open class ReferenceDeviceV2: MigrationDevice {
 
     /// REPORT: sets the bit of every reporting page that holds a page written since the last report, clears those
     /// records, and leaves every other bit of the caller's bitmap as it was.
-    open func loggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> DeviceOutcome {
+    package func loggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> DeviceOutcome {
         guard loggingStarted else { return .failed(.EINVAL) }
         var out = bitmap
         for page in dirtyPages.sorted() {
@@ -369,7 +369,7 @@ open class ReferenceDeviceV2: MigrationDevice {
 
     /// Records a DMA write of the device to `[iova, iova + length)`: what tests use to dirty pages. Writes outside
     /// the tracked ranges, or while logging is stopped, are not recorded.
-    public func dirty(iova: UInt64, length: UInt64) {
+    package func dirty(iova: UInt64, length: UInt64) {
         guard loggingStarted, length > 0 else { return }
         var page = iova / loggingPageSize * loggingPageSize
         while page < iova + length {
@@ -382,7 +382,7 @@ open class ReferenceDeviceV2: MigrationDevice {
 
     // MARK: - Data fds
 
-    open func read(fd: Int32, count: Int) -> DeviceOutcome {
+    package func read(fd: Int32, count: Int) -> DeviceOutcome {
         guard let session = fds[fd] else { return .failed(.EBADF) }
         guard session.direction == .save else { return .failed(.EBADF) }
         guard session.live, var writer = session.writer else { return .bytes([]) }
@@ -397,7 +397,7 @@ open class ReferenceDeviceV2: MigrationDevice {
         return .bytes(out)
     }
 
-    open func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
+    package func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
         guard let session = fds[fd] else { return .failed(.EBADF) }
         guard session.direction == .resume else { return .failed(.EBADF) }
         guard session.live else { return .failed(.EINVAL) }
@@ -405,7 +405,7 @@ open class ReferenceDeviceV2: MigrationDevice {
         return .value(UInt64(bytes.count))
     }
 
-    open func precopyInfo(fd: Int32) -> DeviceOutcome {
+    package func precopyInfo(fd: Int32) -> DeviceOutcome {
         guard let session = fds[fd] else { return .failed(.EBADF) }
         guard session.direction == .save, session.live, state == .preCopy || state == .preCopyP2P,
               let writer = session.writer else { return .failed(.EINVAL) }
@@ -414,13 +414,13 @@ open class ReferenceDeviceV2: MigrationDevice {
     }
 
     /// Config writes, BAR reads and interrupt triggers (see `ReferenceDataFD.swift`).
-    open func access(_ a: DeviceAccess) -> DeviceOutcome { referenceAccess(a) }
+    package func access(_ a: DeviceAccess) -> DeviceOutcome { referenceAccess(a) }
 
     /// A system call on a data fd beyond read and write (see `ReferenceDataFD.swift`).
-    open func dataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome { referenceDataFD(fd: fd, call: call) }
+    package func dataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome { referenceDataFD(fd: fd, call: call) }
 
     /// PCI config space: a fixed header, readable in every state.
-    open func configRead(offset: UInt64, width: Int) -> DeviceOutcome {
+    package func configRead(offset: UInt64, width: Int) -> DeviceOutcome {
         guard [1, 2, 4].contains(width), offset + UInt64(width) <= 256 else { return .failed(.EINVAL) }
         let header: [UInt8] = [0x34, 0x12, 0xe8, 0x11]   // vendor 0x1234, device 0x11e8
         var v: UInt64 = 0
@@ -433,10 +433,10 @@ open class ReferenceDeviceV2: MigrationDevice {
 }
 
 /// The checks the kernel's VFIO core makes on DMA logging requests before a driver sees them (`vfio_main.c`).
-public enum DMALogCore {
+package enum DMALogCore {
     /// START: at least one range and at most a page of them, each aligned to the page size, none overflowing the
     /// address space, none overlapping another.
-    public static func checkStart(pageSize: UInt64, ranges: [DMARange]) -> Errno? {
+    package static func checkStart(pageSize: UInt64, ranges: [DMARange]) -> Errno? {
         if ranges.isEmpty { return .EINVAL }
         if ranges.count > DMALogging.maximumRanges { return .E2BIG }
         var seen: [DMARange] = []
@@ -452,7 +452,7 @@ public enum DMALogCore {
 
     /// REPORT: a power-of-two page size of at least 4 KiB, a range that does not overflow, and a bitmap large
     /// enough for it (the kernel faults on a short user buffer).
-    public static func checkReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> Errno? {
+    package static func checkReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> Errno? {
         if pageSize < DMALogging.minimumPageSize || pageSize & (pageSize - 1) != 0 { return .EINVAL }
         if iova.addingReportingOverflow(length).overflow { return .EOVERFLOW }
         if bitmap.count < DMALogging.bitmapBytes(length: length, pageSize: pageSize) { return .EFAULT }

@@ -9,14 +9,14 @@ import Synchronization
 /// state, generated on the fly so that gigabytes cost no memory), and an 8-byte checksum of everything before it
 /// (``StreamChecksum``). Version 2 of the format changed the checksum function, to one that runs word-wise; version 3
 /// the payload pattern, to one written from a table (``PayloadPattern``).
-public enum ReferenceStream {
-    public static let magic: [UInt8] = Array("MCRF".utf8)
-    public static let version: UInt32 = 3
-    public static let headerSize = 24
-    public static let trailerSize = 8
+package enum ReferenceStream {
+    package static let magic: [UInt8] = Array("MCRF".utf8)
+    package static let version: UInt32 = 3
+    package static let headerSize = 24
+    package static let trailerSize = 8
 
     /// Total stream length for a payload of `payloadSize` bytes.
-    public static func length(payloadSize: UInt64) -> UInt64 {
+    package static func length(payloadSize: UInt64) -> UInt64 {
         UInt64(headerSize) + payloadSize + UInt64(trailerSize)
     }
 

@@ -9,25 +9,25 @@ import MigconformSpec
 ///
 /// The seeds the specs cite as `shared/seeds/NNN` are mailing-list messages; their Message-IDs are in
 /// ``seedMessageIDs`` (a source text that carries its own `<Message-ID>` wins).
-public struct CitationSources: Sendable {
+package struct CitationSources: Sendable {
     /// Source key -> the spec's text for it.
-    public var entries: [String: String]
+    package var entries: [String: String]
 
-    public init(_ entries: [String: String]) { self.entries = entries }
+    package init(_ entries: [String: String]) { self.entries = entries }
 
     /// One source, spelled out.
-    public struct Expansion: Sendable, Equatable {
-        public var key: String
+    package struct Expansion: Sendable, Equatable {
+        package var key: String
         /// What the source is, for a reader (the spec's text; a seed's internal path left out).
-        public var text: String
+        package var text: String
         /// Where to read it, when known.
-        public var link: String?
+        package var link: String?
         /// The mailing-list message, when the source is one.
-        public var messageID: String?
+        package var messageID: String?
     }
 
     /// The Message-IDs of the seed threads in `shared/seeds/` (each checked against the list archives).
-    public static let seedMessageIDs: [String: String] = [
+    package static let seedMessageIDs: [String: String] = [
         "000": "20211105132404.GB2744544@nvidia.com",                   // Jason Gunthorpe, kvm, 5 Nov 2021
         "001": "20200108113134.05c08470@w520.home",                     // Alex Williamson, qemu-devel, 8 Jan 2020
         "002": "20220119100217.4aee7451.alex.williamson@redhat.com",    // Alex Williamson, kvm, 19 Jan 2022
@@ -37,7 +37,7 @@ public struct CitationSources: Sendable {
 
     /// The sources of the spec a report was run against: `spec`'s when given, else the built-in spec's or the
     /// file's the report names, when its SHA-256 is the one the run recorded; else none.
-    public static func of(_ r: RunReport, spec: Spec? = nil) -> CitationSources {
+    package static func of(_ r: RunReport, spec: Spec? = nil) -> CitationSources {
         if let spec { return CitationSources(spec.sources) }
         let path = r.run.specPath
         let loaded: Spec?
@@ -53,17 +53,17 @@ public struct CitationSources: Sendable {
     }
 
     /// The source key a citation starts with (`uapi` of `uapi: MIG_DEVICE_STATE: ...`), when the table has it.
-    public func key(ofCite cite: String) -> String? {
+    package func key(ofCite cite: String) -> String? {
         guard let colon = cite.firstIndex(of: ":") else { return entries[cite] != nil ? cite : nil }
         let key = cite[..<colon].trimmingCharacters(in: .whitespaces)
         return entries[key] != nil ? key : nil
     }
 
     /// The expansion of the source a citation names.
-    public func expand(cite: String) -> Expansion? { key(ofCite: cite).flatMap(expand(key:)) }
+    package func expand(cite: String) -> Expansion? { key(ofCite: cite).flatMap(expand(key:)) }
 
     /// The expansion of a source key.
-    public func expand(key: String) -> Expansion? {
+    package func expand(key: String) -> Expansion? {
         guard let raw = entries[key] else { return nil }
         var text = raw
         var messageID: String?
@@ -91,7 +91,7 @@ public struct CitationSources: Sendable {
     }
 
     /// Every source the cases cite, in key order.
-    public func cited(by cases: [CaseResult]) -> [Expansion] {
+    package func cited(by cases: [CaseResult]) -> [Expansion] {
         Set(cases.compactMap { key(ofCite: $0.cite) }).sorted().compactMap { expand(key: $0) }
     }
 }

@@ -3,15 +3,15 @@ import MigconformRun
 /// The short summary printed on stdout at the end of a run: the verdict line, counts per verdict, then the
 /// failures (and warnings) one per line with case id, level and message. The caller prints the report folder's
 /// path, and decides on color (a terminal, and `NO_COLOR` not set).
-public enum ConsoleSummary {
+package enum ConsoleSummary {
     /// At most this many failure and warning lines; the rest are counted.
-    public static let maxListed = 20
+    package static let maxListed = 20
     /// The width lines wrap to when the caller knows no better (not a terminal, no `COLUMNS`).
-    public static let width = 100
+    package static let width = 100
 
     /// The summary text, ending with a newline; ANSI colors only when `color` is true. Failure messages wrap to
     /// `width` columns (the terminal's), continuing under the message column.
-    public static func render(_ r: RunReport, color: Bool, width: Int = ConsoleSummary.width) -> String {
+    package static func render(_ r: RunReport, color: Bool, width: Int = ConsoleSummary.width) -> String {
         let paint = Paint(enabled: color)
         var out: [String] = []
         let word = ReportFacts.verdictWord(r)

@@ -32,9 +32,9 @@ import MigconformRun
 /// (a bracket that would not alternate like that, or a `[` no `]` follows, is hex-escaped instead), and a bracket
 /// still open at the end is closed; `_` then an upper-case letter is a literal `_`; `_` then two lower-case hex
 /// digits is one byte; anything else is not a name this mapping makes.
-public enum EngineNames {
+package enum EngineNames {
     /// The characters a safe name may contain.
-    public static func isSafeCharacter(_ u: Unicode.Scalar) -> Bool {
+    package static func isSafeCharacter(_ u: Unicode.Scalar) -> Bool {
         switch u {
         case "A"..."Z", "a"..."z", "0"..."9", "_", "-": return true
         default: return false
@@ -42,12 +42,12 @@ public enum EngineNames {
     }
 
     /// True when `name` can go into every engine unchanged: non-empty, only `[A-Za-z0-9_-]`, no `setup` in any case.
-    public static func isSafe(_ name: String) -> Bool {
+    package static func isSafe(_ name: String) -> Bool {
         !name.isEmpty && name.unicodeScalars.allSatisfy(isSafeCharacter) && !name.lowercased().contains("setup")
     }
 
     /// The engine-safe name of a case id or rule id.
-    public static func encode(_ id: String) -> String {
+    package static func encode(_ id: String) -> String {
         // Pass 1, left to right: units whose output is fixed, and literal `_`/`-` whose output depends on what follows.
         enum Unit { case fixed(String), underscore, hyphen }
         var units: [Unit] = []
@@ -92,7 +92,7 @@ public enum EngineNames {
     }
 
     /// The id a safe name was made from, or nil when `encode` makes no such name.
-    public static func decode(_ name: String) -> String? {
+    package static func decode(_ name: String) -> String? {
         let s = Array(name.unicodeScalars)
         var bytes: [UInt8] = []
         var depth = 0
@@ -151,12 +151,12 @@ public enum EngineNames {
 /// A SHOULD broken (WARN) and a MAY observed (INFO) never read as a failure of the driver. TIMEOUT is a failure:
 /// it is always a device operation that missed its deadline. A FLAKE reads as its first attempt did (a FAIL first
 /// attempt fails, a WARN first attempt passes); XFAIL and XPASS read as passes, the expectation kept beside them.
-public enum EngineVerdicts {
+package enum EngineVerdicts {
     /// The LAVA result: `pass`, `fail` or `skip` (never `unknown`, which KernelCI cannot take).
-    public static func lava(_ c: CaseResult) -> String { lava(c.verdict, first: c.rawVerdict) }
+    package static func lava(_ c: CaseResult) -> String { lava(c.verdict, first: c.rawVerdict) }
 
     /// The LAVA result of a verdict; `first` is the first attempt's verdict of a FLAKE.
-    public static func lava(_ v: Verdict, first: Verdict? = nil) -> String {
+    package static func lava(_ v: Verdict, first: Verdict? = nil) -> String {
         switch v {
         case .pass, .warn, .info, .xfail, .xpass: return "pass"
         case .fail, .timeout, .error: return "fail"
@@ -168,11 +168,11 @@ public enum EngineVerdicts {
     }
 
     /// True when the TAP test point is `ok`: exactly when the LAVA result is not `fail`.
-    public static func tapOK(_ c: CaseResult) -> Bool { lava(c) != "fail" }
+    package static func tapOK(_ c: CaseResult) -> Bool { lava(c) != "fail" }
 
     /// The deadline, in whole seconds, that a TIMEOUT case missed: the run's deadline for the operation that did not
     /// come back, else how long that operation was waited for, else the case's duration (at least 1).
-    public static func timeoutSeconds(_ c: CaseResult, run: RunInfo) -> Int {
+    package static func timeoutSeconds(_ c: CaseResult, run: RunInfo) -> Int {
         let stuck = c.transcript.last { $0.outcome == nil } ?? c.transcript.last
         var seconds: Double?
         if let stuck, let deadlines = run.deadlines {

@@ -9,12 +9,12 @@ import MigconformSpec
 /// table of cases per rule; cases link to their rule's row and rows to their listed cases. No scripts, no external
 /// style sheets, fonts or images (links to sources are plain links); every string that came from the spec or the
 /// device is escaped.
-public enum HTMLReport {
+package enum HTMLReport {
     /// Transcripts longer than this show their first and last operations only (`report.json` has them all).
-    public static let maxTranscriptLines = 80
+    package static let maxTranscriptLines = 80
 
     /// The whole `report.html` text. Without a spec there is no diagram (the rest of the report is complete).
-    public static func render(_ r: RunReport, spec: Spec?) -> String {
+    package static func render(_ r: RunReport, spec: Spec?) -> String {
         let sources = CitationSources.of(r, spec: spec)
         let verdict = ReportFacts.verdictWord(r)
         let tone = verdict == "CONFORMANT" ? "ok" : verdict == "NOT CONFORMANT" ? "bad" : "partial"
@@ -287,11 +287,11 @@ public enum HTMLReport {
 
 /// The files a run folder holds beside the standard reports: `diagram.svg` and `report.html`, rendered from the
 /// report and the spec it was run against, for ``ReportWriter/write(_:to:additionalFiles:existingFiles:)``.
-public enum RunFolderExtras {
-    public static let diagramFile = "diagram.svg"
-    public static let htmlFile = "report.html"
+package enum RunFolderExtras {
+    package static let diagramFile = "diagram.svg"
+    package static let htmlFile = "report.html"
 
-    public static func files(_ report: RunReport, spec: Spec) -> [String: Data] {
+    package static func files(_ report: RunReport, spec: Spec) -> [String: Data] {
         [diagramFile: Data(StateDiagram.document(report, spec: spec).utf8),
          htmlFile: Data(HTMLReport.render(report, spec: spec).utf8)]
     }

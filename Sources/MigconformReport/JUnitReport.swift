@@ -13,9 +13,9 @@ import MigconformRun
 /// XFAIL is skipped with the message "expected failure". WARN, INFO, XPASS and FLAKE pass, with a `<system-out>`
 /// saying what happened (`WARNING: ...` for WARN). Every string is escaped, and characters XML 1.0 does not allow
 /// (most control characters) are replaced by visible escapes such as `\x07`.
-public enum JUnitReport {
+package enum JUnitReport {
     /// The whole `junit.xml` text.
-    public static func render(_ r: RunReport) -> String {
+    package static func render(_ r: RunReport) -> String {
         let spec = r.run.specID
         var out: [String] = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
         let all = tally(r.cases)

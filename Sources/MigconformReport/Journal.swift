@@ -22,13 +22,13 @@ import Darwin
 /// operation in flight may be the one that takes the kernel down), before every device operation. A case's
 /// start record is not flushed by itself: its first operation's flush carries it, and a case with none needs it
 /// on disk no sooner than its end record.
-public final class RunJournal: RunObserver {
+package final class RunJournal: RunObserver {
     /// The journal's file name in a run folder.
-    public static let fileName = "journal.jsonl"
+    package static let fileName = "journal.jsonl"
     /// Version of the journal's record format.
-    public static let version = 1
+    package static let version = 1
 
-    public let url: URL
+    package let url: URL
     private let fd: Int32
     private var index: Int?
     private var phase = "discovery"
@@ -36,13 +36,13 @@ public final class RunJournal: RunObserver {
     /// The current case's operations and their encoded entries, reused for its end record.
     private var caseEntries: [(entry: TranscriptEntry, json: String)] = []
     /// The first write error, if any; the run goes on without a journal rather than fail.
-    public private(set) var failure: String?
+    package private(set) var failure: String?
 
     /// Flush to disk before every device operation, not only at case boundaries.
-    public let syncEachOperation: Bool
+    package let syncEachOperation: Bool
 
     /// Creates the folder when missing and starts a new journal in it (replacing an old one).
-    public init(folder: URL, syncEachOperation: Bool = true) throws {
+    package init(folder: URL, syncEachOperation: Bool = true) throws {
         self.syncEachOperation = syncEachOperation
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -149,19 +149,19 @@ public final class RunJournal: RunObserver {
 
     // MARK: - RunObserver
 
-    public func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {
+    package func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {
         append(RunRecord(journalVersion: Self.version, time: Self.now(), run: info, plan: plan,
                          hazardsSkipped: hazardsSkipped), sync: true)
         phase = "case"
     }
 
-    public func caseWillStart(index: Int, id: String, attempt: Int) {
+    package func caseWillStart(index: Int, id: String, attempt: Int) {
         self.index = index
         caseEntries.removeAll(keepingCapacity: true)
         append(line: JournalLines.caseStart(time: Self.now(), index: index, id: id, attempt: attempt), sync: false)
     }
 
-    public func operationWillStart(_ operation: DeviceOperation) {
+    package func operationWillStart(_ operation: DeviceOperation) {
         let inCase = phase == "case" && index != nil
         // Like transcripts, the journal keeps byte counts, not bulk data.
         var op = operation, count: Int?
@@ -178,7 +178,7 @@ public final class RunJournal: RunObserver {
                sync: syncEachOperation)
     }
 
-    public func operationDidEnd(_ entry: TranscriptEntry) {
+    package func operationDidEnd(_ entry: TranscriptEntry) {
         let inCase = phase == "case" && index != nil
         let json = JournalLines.entry(entry)
         if inCase { caseEntries.append((entry, json)) }
@@ -186,14 +186,14 @@ public final class RunJournal: RunObserver {
                sync: false)
     }
 
-    public func caseDidEnd(index: Int, result: CaseResult) {
+    package func caseDidEnd(index: Int, result: CaseResult) {
         append(line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)), sync: true)
         self.index = nil
         caseEntries.removeAll(keepingCapacity: true)
     }
 
     /// The amended result replaces the first when the report is rebuilt (the last record of a case wins).
-    public func caseWasAmended(index: Int, result: CaseResult) {
+    package func caseWasAmended(index: Int, result: CaseResult) {
         append(line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)), sync: true)
     }
 
@@ -207,12 +207,12 @@ public final class RunJournal: RunObserver {
         }
     }
 
-    public func cleanupWillStart() {
+    package func cleanupWillStart() {
         phase = "cleanup"
         index = nil
     }
 
-    public func runDidEnd(_ report: RunReport) {
+    package func runDidEnd(_ report: RunReport) {
         append(RunEndRecord(time: Self.now(), run: report.run, plan: report.plan), sync: true)
     }
 }
@@ -223,22 +223,22 @@ public final class RunJournal: RunObserver {
 /// unfinished (verdict ERROR, `unfinished: true`), with the operations it issued and the last one, the one in
 /// flight, without an answer. Cases the run never reached are SKIPPED. Unless the journal ends with the run's own
 /// end record, the run is marked interrupted.
-public enum JournalReader {
+package enum JournalReader {
     /// What a journal held.
-    public struct Contents {
-        public var report: RunReport
+    package struct Contents {
+        package var report: RunReport
         /// Cases the journal saw finish.
-        public var finished: [CaseResult]
+        package var finished: [CaseResult]
         /// The case that was running when the journal ends, if any.
-        public var unfinished: String?
+        package var unfinished: String?
         /// The journal ends with the run's end record.
-        public var complete: Bool
+        package var complete: Bool
         /// A torn last line was left out.
-        public var tornTail: Bool
+        package var tornTail: Bool
     }
 
     /// Reads `journal.jsonl` in `folder` (or the journal file itself).
-    public static func read(_ path: String) throws -> Contents {
+    package static func read(_ path: String) throws -> Contents {
         var file = path
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
@@ -366,7 +366,7 @@ public enum JournalReader {
     /// returns the report as written. With the run's spec at hand, the state diagram and HTML report are
     /// rendered too.
     @discardableResult
-    public static func rebuild(folder: String, into out: String? = nil, spec: Spec? = nil) throws -> RunReport {
+    package static func rebuild(folder: String, into out: String? = nil, spec: Spec? = nil) throws -> RunReport {
         let contents = try read(folder)
         let target = URL(fileURLWithPath: out ?? folder)
         let journalHere = (out == nil || out == folder)

@@ -10,15 +10,15 @@ import MigconformSpec
 /// the device's choices on MAY rules; hazards skipped; other skipped cases; the sources cited, spelled out (header
 /// and kernel version, mailing-list message by Message-ID, with links); a table of counts per rule. Every line fits
 /// in ``width`` columns.
-public enum MarkdownReport {
+package enum MarkdownReport {
     /// The line width prose is wrapped to.
-    public static let width = 100
+    package static let width = 100
     /// Transcripts longer than this show their first and last operations only (`report.json` has them all).
-    public static let maxTranscriptLines = 60
+    package static let maxTranscriptLines = 60
 
     /// The whole `report.md` text. Citations are spelled out from `spec`'s sources, or from the spec the report
     /// names (built in, or the file) when its hash matches.
-    public static func render(_ r: RunReport, spec: Spec? = nil) -> String {
+    package static func render(_ r: RunReport, spec: Spec? = nil) -> String {
         let sources = CitationSources.of(r, spec: spec)
         var out: [String] = []
         header(r, &out)

@@ -2,7 +2,7 @@
 // through here before it reaches a report, so that reports stay ASCII, single-line where they must be, and free
 // of terminal escape sequences.
 
-public enum PlainText {
+package enum PlainText {
     /// ASCII stand-ins for characters that specs and messages commonly contain.
     private static let lookalikes: [UInt32: String] = [
         0x00A0: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ", 0x202F: " ",
@@ -15,10 +15,10 @@ public enum PlainText {
 
     /// The text as ASCII on one line: newlines, tabs and other control characters become visible escapes
     /// (`\n`, `\t`, `\x07`), other characters outside ASCII become look-alikes or `<U+2603>`.
-    public static func line(_ s: String) -> String { ascii(s, keepNewlines: false) }
+    package static func line(_ s: String) -> String { ascii(s, keepNewlines: false) }
 
     /// Like ``line(_:)``, but keeps newlines (CR LF and CR become LF).
-    public static func ascii(_ s: String, keepNewlines: Bool) -> String {
+    package static func ascii(_ s: String, keepNewlines: Bool) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         var previousCR = false

@@ -8,32 +8,32 @@ import MigconformSpec
 /// FAIL/TIMEOUT/ERROR. A **regression** is a case that got worse and now warns or fails, a new case among them, or a run
 /// verdict that got worse (CONFORMANT < INCOMPLETE < NOT CONFORMANT); a **fix** a case that failed or warned and got
 /// better; every other change of verdict is listed as a change.
-public struct ReportDiff: Sendable {
+package struct ReportDiff: Sendable {
     /// One case whose verdict differs, or that is in only one run.
-    public struct Change: Sendable, Equatable {
-        public var caseID: String
-        public var ruleID: String
-        public var level: Level
-        public var statement: String
-        public var old: Verdict?
-        public var new: Verdict?
+    package struct Change: Sendable, Equatable {
+        package var caseID: String
+        package var ruleID: String
+        package var level: Level
+        package var statement: String
+        package var old: Verdict?
+        package var new: Verdict?
         /// The message of the run the case is judged by (the new one, or the old one for a removed case).
-        public var message: String
+        package var message: String
     }
 
     /// Output formats.
-    public enum Format: String, Sendable, CaseIterable { case text, markdown }
+    package enum Format: String, Sendable, CaseIterable { case text, markdown }
 
-    public var old: RunReport
-    public var new: RunReport
-    public var regressions: [Change] = []
-    public var fixes: [Change] = []
-    public var added: [Change] = []
-    public var removed: [Change] = []
-    public var changed: [Change] = []
+    package var old: RunReport
+    package var new: RunReport
+    package var regressions: [Change] = []
+    package var fixes: [Change] = []
+    package var added: [Change] = []
+    package var removed: [Change] = []
+    package var changed: [Change] = []
 
     /// Rank of a device verdict; nil for verdicts that mean "not tested".
-    public static func rank(_ v: Verdict) -> Int? {
+    package static func rank(_ v: Verdict) -> Int? {
         switch v {
         case .pass, .info, .xpass: return 0
         case .flake: return 1
@@ -43,7 +43,7 @@ public struct ReportDiff: Sendable {
         }
     }
 
-    public static func compare(_ old: RunReport, _ new: RunReport) -> ReportDiff {
+    package static func compare(_ old: RunReport, _ new: RunReport) -> ReportDiff {
         var d = ReportDiff(old: old, new: new)
         let oldByID = Dictionary(old.cases.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let newIDs = Set(new.cases.map(\.id))
@@ -72,7 +72,7 @@ public struct ReportDiff: Sendable {
     }
 
     /// Rank of a run verdict: CONFORMANT < INCOMPLETE < NOT CONFORMANT.
-    public static func rank(_ v: RunVerdict) -> Int {
+    package static func rank(_ v: RunVerdict) -> Int {
         switch v {
         case .conformant: return 0
         case .incomplete: return 1
@@ -81,9 +81,9 @@ public struct ReportDiff: Sendable {
     }
 
     /// The run's verdict got worse.
-    public var verdictRegressed: Bool { Self.rank(new.summary.verdict) > Self.rank(old.summary.verdict) }
+    package var verdictRegressed: Bool { Self.rank(new.summary.verdict) > Self.rank(old.summary.verdict) }
 
-    public var hasRegressions: Bool { !regressions.isEmpty || verdictRegressed }
+    package var hasRegressions: Bool { !regressions.isEmpty || verdictRegressed }
 
     /// `run verdict: CONFORMANT -> NOT CONFORMANT (worse)`.
     var verdictLine: String {
@@ -93,7 +93,7 @@ public struct ReportDiff: Sendable {
     }
 
     /// Rule ids with at least one regression, in order of first appearance.
-    public var regressedRules: [String] { Self.rules(regressions) }
+    package var regressedRules: [String] { Self.rules(regressions) }
 
     static func rules(_ changes: [Change]) -> [String] {
         var seen = Set<String>(), out: [String] = []
@@ -102,7 +102,7 @@ public struct ReportDiff: Sendable {
     }
 
     /// Notes about runs that are not quite comparable (different spec, spec version, device, filters).
-    public var notes: [String] {
+    package var notes: [String] {
         var n: [String] = []
         if old.run.features != new.run.features {
             n.append("the device's feature profile changed: \(old.run.features.joined(separator: ",")) -> "
@@ -124,7 +124,7 @@ public struct ReportDiff: Sendable {
         return n
     }
 
-    public func render(_ format: Format) -> String {
+    package func render(_ format: Format) -> String {
         format == .markdown ? markdown() : text()
     }
 
@@ -173,7 +173,7 @@ public struct ReportDiff: Sendable {
     }
 
     /// The width of the plain text (a review email's).
-    public static let textWidth = 100
+    package static let textWidth = 100
 
     func markdown() -> String {
         func cell(_ s: String) -> String {

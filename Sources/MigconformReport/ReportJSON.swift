@@ -9,9 +9,9 @@ import MigconformRun
 /// Everything else is the result model's own Codable form. See `Reports/README.md` for the schema.
 ///
 /// Decoding also accepts operations and outcomes in the result model's synthesized Codable form.
-public enum ReportJSON {
+package enum ReportJSON {
     /// Encodes a report as `report.json` bytes (UTF-8, ending with a newline).
-    public static func encode(_ report: RunReport) throws -> Data {
+    package static func encode(_ report: RunReport) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(ReportDocument(report))
@@ -21,7 +21,7 @@ public enum ReportJSON {
 
     /// Decodes `report.json` bytes. Throws `DecodingError` on a wrong shape; ``ReportReader`` adds the file name
     /// and checks the schema version first.
-    public static func decode(_ data: Data) throws -> RunReport {
+    package static func decode(_ data: Data) throws -> RunReport {
         try JSONDecoder().decode(ReportDocument.self, from: data).report
     }
 }

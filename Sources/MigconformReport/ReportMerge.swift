@@ -6,8 +6,8 @@ import MigconformRun
 /// The merge refuses, rather than guess, when shards are missing or given twice, come from different specs or
 /// plans, or ran against different drivers: a missing shard would otherwise drop its cases, MUST-level ones
 /// included, without a trace.
-public enum ReportMerge {
-    public static func merge(_ shards: [RunReport]) throws -> RunReport {
+package enum ReportMerge {
+    package static func merge(_ shards: [RunReport]) throws -> RunReport {
         guard let first = shards.first else { throw MergeError(message: "no reports to merge") }
         var byIndex: [Int: RunReport] = [:]
         for (n, r) in shards.enumerated() {
@@ -108,7 +108,7 @@ public enum ReportMerge {
 }
 
 /// Shard reports that cannot be merged; says why.
-public struct MergeError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+package struct MergeError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { message }
 }

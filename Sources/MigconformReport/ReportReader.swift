@@ -2,10 +2,10 @@ import Foundation
 import MigconformRun
 
 /// Loads a `report.json` written by ``ReportWriter`` (or by any earlier run with the same schema version).
-public enum ReportReader {
+package enum ReportReader {
     /// Loads the report at `path`: a run folder (its `report.json` is read) or the `report.json` file itself.
     /// Errors name the file and say whether it is missing, not JSON, of an unknown schema version, or malformed.
-    public static func load(_ path: String) throws -> RunReport {
+    package static func load(_ path: String) throws -> RunReport {
         var isDir: ObjCBool = false
         var file = path
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
@@ -25,7 +25,7 @@ public enum ReportReader {
     }
 
     /// Decodes `report.json` bytes; `file` names the source in errors.
-    public static func decode(_ data: Data, file: String) throws -> RunReport {
+    package static func decode(_ data: Data, file: String) throws -> RunReport {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
@@ -78,9 +78,9 @@ public enum ReportReader {
 }
 
 /// A report could not be loaded: says which file and why.
-public struct ReportReadError: Error, CustomStringConvertible, Sendable {
+package struct ReportReadError: Error, CustomStringConvertible, Sendable {
     /// Why the file could not be used.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case missing
         case unreadable
         case notJSON
@@ -89,9 +89,9 @@ public struct ReportReadError: Error, CustomStringConvertible, Sendable {
         /// JSON of the right version but not the shape of a report.
         case invalid
     }
-    public var file: String
-    public var kind: Kind
-    public var detail: String
-    public init(file: String, kind: Kind, detail: String) { self.file = file; self.kind = kind; self.detail = detail }
-    public var description: String { "\(file): \(detail)" }
+    package var file: String
+    package var kind: Kind
+    package var detail: String
+    package init(file: String, kind: Kind, detail: String) { self.file = file; self.kind = kind; self.detail = detail }
+    package var description: String { "\(file): \(detail)" }
 }

@@ -11,21 +11,21 @@ import MigconformSpec
 /// edited after it was written, not even with its hashes fixed up); the summary agrees with the cases; the
 /// journal, when present, agrees with the cases it saw finish; and, when the spec file is at hand, its SHA-256
 /// is the one recorded.
-public enum ReportVerifier {
+package enum ReportVerifier {
     /// The findings: every check that passed, and every problem.
-    public struct Result: Sendable {
-        public var passed: [String] = []
-        public var problems: [String] = []
+    package struct Result: Sendable {
+        package var passed: [String] = []
+        package var problems: [String] = []
         /// Things that could not be checked (no spec file at hand).
-        public var notes: [String] = []
+        package var notes: [String] = []
         /// True when there was no report to verify (no such folder, or a report.json that does not load).
-        public var unreadable = false
-        public var ok: Bool { problems.isEmpty }
+        package var unreadable = false
+        package var ok: Bool { problems.isEmpty }
     }
 
     /// Verifies the run folder at `path` (or the folder of the `report.json` at `path`). `specPath` overrides the
     /// spec path recorded in the report.
-    public static func verify(_ path: String, specPath: String? = nil) -> Result {
+    package static func verify(_ path: String, specPath: String? = nil) -> Result {
         var result = Result()
         var folder = path
         if path.hasSuffix(ReportWriter.jsonFile) { folder = (path as NSString).deletingLastPathComponent }

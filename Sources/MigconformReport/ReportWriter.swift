@@ -15,12 +15,12 @@ import Darwin
 /// Every file is written to a temporary name in the same folder, flushed to disk and renamed into place, so a
 /// reader (a CI job tailing the folder, a second run) sees either no file or a whole one; because `report.json`
 /// comes last, its presence means the folder is complete.
-public enum ReportWriter {
+package enum ReportWriter {
     /// File names inside a run folder.
-    public static let jsonFile = "report.json"
-    public static let markdownFile = "report.md"
-    public static let junitFile = "junit.xml"
-    public static let tapFile = "report.tap"
+    package static let jsonFile = "report.json"
+    package static let markdownFile = "report.md"
+    package static let junitFile = "junit.xml"
+    package static let tapFile = "report.tap"
 
     /// Writes every report file of `report` into `folder` (created with its parents when missing) and returns the
     /// report as written, with `files` filled in.
@@ -30,7 +30,7 @@ public enum ReportWriter {
     /// - Parameter existingFiles: files already in the folder (the run's journal) to hash into `files`; those
     ///   missing are left out.
     @discardableResult
-    public static func write(_ report: RunReport, to folder: URL,
+    package static func write(_ report: RunReport, to folder: URL,
                              additionalFiles: [String: Data] = [:], existingFiles: [String] = [],
                              beforeJSON: ((inout RunReport) -> Void)? = nil) throws -> RunReport {
         let reserved: Set<String> = [jsonFile, markdownFile, junitFile, tapFile]
@@ -78,7 +78,7 @@ public enum ReportWriter {
     }
 
     /// Writes `data` to a temporary file next to `url`, flushes it, and renames it to `url`.
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
+    package static func writeAtomically(_ data: Data, to url: URL) throws {
         let path = url.path
         let dir = url.deletingLastPathComponent().path
         let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -117,9 +117,9 @@ public enum ReportWriter {
 func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
 
 /// A run folder could not be written; names the file.
-public struct ReportWriteError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var message: String
-    public init(path: String, message: String) { self.path = path; self.message = message }
-    public var description: String { "\(path): \(message)" }
+package struct ReportWriteError: Error, CustomStringConvertible, Sendable {
+    package var path: String
+    package var message: String
+    package init(path: String, message: String) { self.path = path; self.message = message }
+    package var description: String { "\(path): \(message)" }
 }

@@ -9,9 +9,9 @@ import MigconformSpec
 /// The picture is drawn by this code alone (no layout tool): the circle order is the one with the fewest
 /// crossing arcs (the initial state on top), and an arc whose reverse also exists is bent to one side so the two
 /// stay apart. Every text from the spec or the device is escaped; the result is a standalone XML document.
-public enum StateDiagram {
+package enum StateDiagram {
     /// What a run found on one single-step arc, from the cases of the spec's `arc` rules bound to that arc.
-    public enum ArcVerdict: String, CaseIterable, Sendable {
+    package enum ArcVerdict: String, CaseIterable, Sendable {
         /// Every case on the arc that ran passed (or recorded the device's choice).
         case pass
         /// A case on the arc failed, timed out or errored.
@@ -66,17 +66,17 @@ public enum StateDiagram {
     }
 
     /// One arc of the profile and what the run found on it.
-    public struct ArcResult: Sendable, Equatable {
-        public var from: String
-        public var to: String
-        public var verdict: ArcVerdict
+    package struct ArcResult: Sendable, Equatable {
+        package var from: String
+        package var to: String
+        package var verdict: ArcVerdict
         /// The cases bound to the arc, with their verdicts (`V2-ARC-STATE[STOP->RUNNING] PASS`).
-        public var cases: [String]
+        package var cases: [String]
     }
 
     /// The single-step arcs of the run's profile (from the spec and the features the report records), each with
     /// the verdict of the arc cases bound to it.
-    public static func arcResults(_ report: RunReport, spec: Spec) -> [ArcResult] {
+    package static func arcResults(_ report: RunReport, spec: Spec) -> [ArcResult] {
         let machine = Machine(spec: spec, features: Set(report.run.features))
         let arcRules = Set(spec.rules.filter { $0.check.kind == .arc }.map(\.id))
         var found: [String: (ArcVerdict, [String])] = [:]
@@ -168,12 +168,12 @@ public enum StateDiagram {
     // MARK: - Rendering
 
     /// The diagram as a standalone SVG document (with an XML declaration), for `diagram.svg`.
-    public static func document(_ report: RunReport, spec: Spec) -> String {
+    package static func document(_ report: RunReport, spec: Spec) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg(report, spec: spec)
     }
 
     /// The `<svg>` element alone, for embedding in HTML.
-    public static func svg(_ report: RunReport, spec: Spec) -> String {
+    package static func svg(_ report: RunReport, spec: Spec) -> String {
         let machine = Machine(spec: spec, features: Set(report.run.features))
         let results = arcResults(report, spec: spec)
         let profileStates = machine.settableStates

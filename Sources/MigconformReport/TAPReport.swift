@@ -12,9 +12,9 @@ import MigconformRun
 /// the case id itself or whose case did not pass: it opens with the original case id (`id`), a skip goes on with
 /// its `message`, and the others with the verdict, level, rule, statement, citation, expected, actual, message,
 /// duration, transcript and reproducer. YAML strings are always double-quoted and ASCII.
-public enum TAPReport {
+package enum TAPReport {
     /// The whole `report.tap` text.
-    public static func render(_ r: RunReport) -> String {
+    package static func render(_ r: RunReport) -> String {
         var out = ["TAP version 13", "1..\(r.cases.count)"]
         out.append("# migconform \(PlainText.line(r.run.runnerVersion)): spec \(PlainText.line(r.run.specID)) "
                    + "\(PlainText.line(r.run.specVersion)), target \(PlainText.line(r.run.target))")
@@ -37,7 +37,7 @@ public enum TAPReport {
 
     /// kselftest's closing line, `# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N`: every case in exactly one
     /// count. WARN and INFO count as passes, TIMEOUT as a failure, a FLAKE as its test point reads (ok or not ok).
-    public static func totals(_ cases: [CaseResult]) -> String {
+    package static func totals(_ cases: [CaseResult]) -> String {
         var pass = 0, fail = 0, xfail = 0, xpass = 0, skip = 0, error = 0
         for c in cases {
             switch c.verdict {

@@ -1,8 +1,8 @@
 /// Lines for people: word wrapping to a width (a terminal's, or the 100 columns of the files meant for an inbox).
-public enum TextLayout {
+package enum TextLayout {
     /// `text` (one line; runs of whitespace count as one space) broken into lines of at most `width` characters,
     /// at spaces where it can, inside a word longer than a whole line where it must. Never empty: `[""]` for "".
-    public static func wrap(_ text: String, width: Int) -> [String] {
+    package static func wrap(_ text: String, width: Int) -> [String] {
         let width = max(1, width)
         var lines: [String] = []
         var current = ""
@@ -29,7 +29,7 @@ public enum TextLayout {
 
     /// `text` wrapped to `width`, the first line after `head` and the others indented by `head`'s length (or by
     /// `indent` when given): a hanging indent.
-    public static func hanging(_ head: String, _ text: String, width: Int, indent: Int? = nil) -> [String] {
+    package static func hanging(_ head: String, _ text: String, width: Int, indent: Int? = nil) -> [String] {
         let pad = indent ?? head.count
         let first = max(10, width - head.count)
         let lines = wrap(text, width: first)

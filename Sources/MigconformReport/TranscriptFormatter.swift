@@ -9,17 +9,17 @@ import MigconformRun
 ///
 /// v2 `device_state` values print with their names (`MigrationState`), v1 register values with their bit names,
 /// errnos with their C names, and bulk data as a length and its first bytes.
-public enum TranscriptFormatter {
+package enum TranscriptFormatter {
     /// The number of leading bytes of a buffer that a rendering shows.
-    public static let shownBytes = OperationText.shownBytes
+    package static let shownBytes = OperationText.shownBytes
 
     /// One transcript entry: the operation, its outcome (or why there was none) and its duration.
-    public static func line(_ entry: TranscriptEntry) -> String {
+    package static func line(_ entry: TranscriptEntry) -> String {
         "\(text(entry)) (\(PlainText.duration(micros: entry.micros)))"
     }
 
     /// One transcript entry without its duration: `set-state STOP -> ok state=STOP data_fd=-1`.
-    public static func text(_ entry: TranscriptEntry) -> String {
+    package static func text(_ entry: TranscriptEntry) -> String {
         var op = operation(entry.operation, byteCount: entry.byteCount)
         if let data = entry.data { op += " (\(PlainText.line(data)))" }
         if let outcome = entry.outcome {
@@ -31,34 +31,34 @@ public enum TranscriptFormatter {
 
     /// A reproducer step: the entry as the transcript shows it, or only the operation for a positioning step whose
     /// answer was not recorded.
-    public static func step(_ entry: TranscriptEntry) -> String {
+    package static func step(_ entry: TranscriptEntry) -> String {
         guard entry.outcome == nil, entry.transportError == nil else { return text(entry) }
         return operation(entry.operation, byteCount: entry.byteCount) + (entry.data.map { " (\(PlainText.line($0)))" } ?? "")
     }
 
     /// An operation: `set-state RUNNING_P2P`, `read fd=7 count=4096` (``OperationText``).
     /// `byteCount` is the real length of a written buffer when the transcript kept only its first bytes.
-    public static func operation(_ op: DeviceOperation, byteCount: Int? = nil) -> String {
+    package static func operation(_ op: DeviceOperation, byteCount: Int? = nil) -> String {
         OperationText.operation(op, byteCount: byteCount)
     }
 
     /// An outcome, read in the light of the operation it answers (``OperationText``).
-    public static func outcome(_ outcome: DeviceOutcome, of op: DeviceOperation, byteCount: Int? = nil) -> String {
+    package static func outcome(_ outcome: DeviceOutcome, of op: DeviceOperation, byteCount: Int? = nil) -> String {
         OperationText.outcome(outcome, of: op, byteCount: byteCount)
     }
 
-    public static func stateName(_ raw: UInt32) -> String { OperationText.stateName(raw) }
-    public static func v1State(_ value: UInt64) -> String { OperationText.v1State(value) }
-    public static func migrationFlags(_ value: UInt64) -> String { OperationText.migrationFlags(value) }
-    public static func featureRequest(_ flags: UInt32) -> String { OperationText.featureRequest(flags) }
-    public static func regionField(_ offset: UInt64) -> String { OperationText.regionField(offset) }
-    public static func interruptIndex(_ index: UInt32) -> String { OperationText.interruptIndex(index) }
+    package static func stateName(_ raw: UInt32) -> String { OperationText.stateName(raw) }
+    package static func v1State(_ value: UInt64) -> String { OperationText.v1State(value) }
+    package static func migrationFlags(_ value: UInt64) -> String { OperationText.migrationFlags(value) }
+    package static func featureRequest(_ flags: UInt32) -> String { OperationText.featureRequest(flags) }
+    package static func regionField(_ offset: UInt64) -> String { OperationText.regionField(offset) }
+    package static func interruptIndex(_ index: UInt32) -> String { OperationText.interruptIndex(index) }
 }
 
 extension TranscriptFormatter {
     /// The plain-text lines that describe a finding: expected, actual, message, the transcript and the reproducer
     /// (the details JUnit and LAVA attach to a non-passing case).
-    public static func findingLines(_ c: CaseResult) -> [String] {
+    package static func findingLines(_ c: CaseResult) -> [String] {
         var lines: [String] = []
         if let e = c.expected { lines.append("Expected: \(e)") }
         if let a = c.actual { lines.append("Actual: \(a)") }

@@ -15,31 +15,31 @@ import MigconformSpec
 /// A line is a case id or a glob on case ids (`*`, `?`; a glob also matches the rule id), the expected verdict
 /// (`FAIL`, `WARN`, `TIMEOUT`, `ERROR`, or `FLAKE` for "may fail or pass"), and a reason or tracker link, which
 /// the report carries. An exact id beats a glob; among globs the first line wins.
-public struct Expectations: Sendable {
+package struct Expectations: Sendable {
     /// One line of the file.
-    public struct Entry: Sendable, Equatable {
-        public var pattern: String
-        public var verdict: Verdict
-        public var reason: String
-        public var line: Int
-        public init(pattern: String, verdict: Verdict, reason: String, line: Int = 0) {
+    package struct Entry: Sendable, Equatable {
+        package var pattern: String
+        package var verdict: Verdict
+        package var reason: String
+        package var line: Int
+        package init(pattern: String, verdict: Verdict, reason: String, line: Int = 0) {
             self.pattern = pattern; self.verdict = verdict; self.reason = reason; self.line = line
         }
     }
 
-    public var path: String
-    public var sha256: String
-    public var entries: [Entry]
+    package var path: String
+    package var sha256: String
+    package var entries: [Entry]
 
     /// Verdicts an expectation may name.
-    public static let expectable: [Verdict] = [.fail, .warn, .timeout, .error, .flake]
+    package static let expectable: [Verdict] = [.fail, .warn, .timeout, .error, .flake]
 
-    public init(path: String = "", sha256: String = "", entries: [Entry]) {
+    package init(path: String = "", sha256: String = "", entries: [Entry]) {
         self.path = path; self.sha256 = sha256; self.entries = entries
     }
 
     /// Loads a file; errors name the file and line.
-    public static func load(path: String) throws -> Expectations {
+    package static func load(path: String) throws -> Expectations {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ExpectationsError(message: "\(path): cannot read the expectations file")
         }
@@ -49,7 +49,7 @@ public struct Expectations: Sendable {
     }
 
     /// Parses the text of an expectations file.
-    public static func parse(_ text: String, path: String = "expectations") throws -> Expectations {
+    package static func parse(_ text: String, path: String = "expectations") throws -> Expectations {
         var entries: [Entry] = []
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -82,7 +82,7 @@ public struct Expectations: Sendable {
     }
 
     /// The expectation for a case, if any.
-    public func match(caseID: String, ruleID: String) -> Entry? {
+    package func match(caseID: String, ruleID: String) -> Entry? {
         if let exact = entries.first(where: { $0.pattern == caseID }) { return exact }
         return entries.first { Glob.matches($0.pattern, caseID) || Glob.matches($0.pattern, ruleID) }
     }
@@ -90,7 +90,7 @@ public struct Expectations: Sendable {
     /// Applies the expectations to a result: an expected failure becomes XFAIL, a pass where a failure was
     /// expected becomes XPASS (both keep the device's verdict in `rawVerdict`). A failure of another kind than
     /// expected (TIMEOUT where FAIL was expected) stays as it is: it is unexpected.
-    public func judge(_ result: CaseResult) -> CaseResult {
+    package func judge(_ result: CaseResult) -> CaseResult {
         guard let e = match(caseID: result.id, ruleID: result.ruleID) else { return result }
         var r = result
         r.expectation = e.reason.isEmpty ? "line \(e.line)" : e.reason
@@ -106,14 +106,14 @@ public struct Expectations: Sendable {
     }
 
     /// Lines that matched none of `caseIDs` (stale expectations).
-    public func unused(by caseIDs: [String]) -> [String] {
+    package func unused(by caseIDs: [String]) -> [String] {
         entries.filter { e in !caseIDs.contains { $0 == e.pattern || Glob.matches(e.pattern, $0) } }
             .map { "line \($0.line): \($0.pattern)" }
     }
 
     /// Writes an expectations file from a run: every case whose device verdict was FAIL, WARN, TIMEOUT or ERROR
     /// (FLAKE cases as FLAKE), with the run's message as the reason.
-    public static func render(from report: RunReport) -> String {
+    package static func render(from report: RunReport) -> String {
         var out = """
         # migconform expectations for \(report.run.device.driver) (\(report.run.target))
         # written from the run of \(report.run.started), \(report.run.specID) \(report.run.specVersion)
@@ -137,13 +137,13 @@ public struct Expectations: Sendable {
 }
 
 /// An expectations file that cannot be used.
-public struct ExpectationsError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+package struct ExpectationsError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { message }
 }
 
 /// How strict the exit code is (`--level`); recorded verdicts never change with it.
-public enum ExitLevel: String, Sendable, CaseIterable {
+package enum ExitLevel: String, Sendable, CaseIterable {
     /// MUST-level FAIL, TIMEOUT or ERROR (the conformance verdict).
     case must
     /// Also SHOULD-level WARN, TIMEOUT or ERROR.
@@ -153,7 +153,7 @@ public enum ExitLevel: String, Sendable, CaseIterable {
 
     /// The results that make the exit code non-zero: failures at this level or stricter, and XPASS (an expected
     /// failure that passed: the baseline must be updated). XFAIL and FLAKE never count.
-    public func unexpected(_ cases: [CaseResult]) -> [CaseResult] {
+    package func unexpected(_ cases: [CaseResult]) -> [CaseResult] {
         let families: Set<String> = self == .must ? ["must"] : self == .should ? ["must", "should"] : ["must", "should", "may"]
         return cases.filter { c in
             guard families.contains(RunSummary.family(c.level)) else { return false }

@@ -2,7 +2,7 @@ import MigconformDevice
 import MigconformSpec
 
 /// What a check found.
-public enum CheckOutcome: Sendable {
+package enum CheckOutcome: Sendable {
     /// The device did what the rule asks.
     case pass(String)
     /// The device did not: what the rule expected, what happened.

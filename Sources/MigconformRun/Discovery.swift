@@ -2,19 +2,19 @@ import MigconformDevice
 import MigconformSpec
 
 /// What the device advertises, in the spec's feature names.
-public struct DeviceProfile: Sendable {
-    public var features: Set<String>
+package struct DeviceProfile: Sendable {
+    package var features: Set<String>
     /// The raw migration flags word (v2), when the GET worked.
-    public var migrationFlags: UInt64?
+    package var migrationFlags: UInt64?
     /// Problems met while discovering (shown in the report, never fatal).
-    public var notes: [String]
+    package var notes: [String]
 }
 
 /// Finds out which of the spec's features a device has: flag features from the migration flags word, probe
 /// features by `VFIO_DEVICE_FEATURE` PROBE, and environment features from the target itself.
-public enum Discovery {
+package enum Discovery {
     /// `environment`: environment features the runner itself provides (`peer`, `foreign-peer`).
-    public static func discover(_ spec: Spec, device: RecordingDevice, environment: Set<String> = []) throws -> DeviceProfile {
+    package static func discover(_ spec: Spec, device: RecordingDevice, environment: Set<String> = []) throws -> DeviceProfile {
         var features: Set<String> = []
         var flagsWord: UInt64?
         var notes: [String] = []

@@ -3,21 +3,21 @@ import MigconformDevice
 import MigconformSpec
 
 /// What replaying one case of a report showed.
-public struct ReplayOutcome: Sendable {
+package struct ReplayOutcome: Sendable {
     /// The case's result now.
-    public var now: CaseResult
+    package var now: CaseResult
     /// The case that was run to see it: the case itself, or the one during which its violation was seen.
-    public var ran: String
+    package var ran: String
     /// The recorded failure (FAIL, WARN, TIMEOUT, ERROR) happened again, with the same verdict.
-    public var reproduced: Bool
+    package var reproduced: Bool
 }
 
 /// Runs one case of a report again on a device: the case itself from a reset, or, for a violation seen while
 /// another case ran (`seenIn`), that case, whose run judges the violation under this case's rule again.
-public enum Replay {
-    public static let failing: Set<Verdict> = [.fail, .warn, .timeout, .error]
+package enum Replay {
+    package static let failing: Set<Verdict> = [.fail, .warn, .timeout, .error]
 
-    public static func run(_ recorded: CaseResult, of report: RunReport, spec: Spec, device: MigrationDevice,
+    package static func run(_ recorded: CaseResult, of report: RunReport, spec: Spec, device: MigrationDevice,
                            target: String) throws -> ReplayOutcome? {
         let ran = recorded.seenIn?.first ?? recorded.id
         // The case itself and the one that saw its violation; host health speaks for a whole run.

@@ -5,36 +5,36 @@ import MigconformPlan
 import MigconformSpec
 
 /// Choices for one run.
-public struct RunOptions: Sendable {
-    public var target: String
-    public var expansion: ExpansionOptions
-    public var runnerVersion: String
+package struct RunOptions: Sendable {
+    package var target: String
+    package var expansion: ExpansionOptions
+    package var runnerVersion: String
     /// Stop after this many FAIL/TIMEOUT/ERROR cases (nil: never).
-    public var maxFailures: Int?
+    package var maxFailures: Int?
     /// How long each device operation may take: when not set, the device's own (an adapter's, from its
     /// environment) or else the standard ones.
-    public var deadlines: Deadlines {
+    package var deadlines: Deadlines {
         get { chosenDeadlines ?? .standard }
         set { chosenDeadlines = newValue }
     }
     /// The deadlines set for this run, if any.
-    public private(set) var chosenDeadlines: Deadlines?
+    package private(set) var chosenDeadlines: Deadlines?
     /// Run only this share of the cases (nil: all).
-    public var shard: ShardInfo?
+    package var shard: ShardInfo?
     /// Known failures and flakes of this device: matching failures become XFAIL, matching passes XPASS.
-    public var baseline: Expectations?
+    package var baseline: Expectations?
     /// Rerun an unexpected FAIL, WARN or ERROR up to this many times; a pass on a retry makes it FLAKE.
-    public var retries: Int
+    package var retries: Int
     /// Refuse to run unless the device's driver has this name.
-    public var expectDriver: String?
+    package var expectDriver: String?
     /// Refuse to run unless the device advertises exactly these flag features (spec feature names).
-    public var expectFeatures: Set<String>?
+    package var expectFeatures: Set<String>?
     /// Refuse to run unless the raw migration flags word is this.
-    public var expectFlags: UInt64?
+    package var expectFlags: UInt64?
     /// Where a save stream too large for memory is spooled (nil: the temporary folder).
-    public var spoolDirectory: String?
+    package var spoolDirectory: String?
 
-    public init(target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
+    package init(target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
                 maxFailures: Int? = nil, deadlines: Deadlines? = nil, shard: ShardInfo? = nil,
                 baseline: Expectations? = nil, retries: Int = 0, expectDriver: String? = nil,
                 expectFeatures: Set<String>? = nil, expectFlags: UInt64? = nil, spoolDirectory: String? = nil) {
@@ -46,21 +46,21 @@ public struct RunOptions: Sendable {
 }
 
 /// The runner's version, recorded in every report.
-public let migconformVersion = "0.1.0"
+package let migconformVersion = "0.1.0"
 
 /// A case as the plan lists it, before it runs: what a journal needs to name every case of the run.
-public struct PlannedCase: Codable, Sendable, Equatable {
-    public var id: String
-    public var ruleID: String
-    public var level: Level
-    public var statement: String
-    public var cite: String
+package struct PlannedCase: Codable, Sendable, Equatable {
+    package var id: String
+    package var ruleID: String
+    package var level: Level
+    package var statement: String
+    package var cite: String
     /// For a case that will not run (not applicable, filtered, hazardous): its verdict and why.
-    public var notRun: Verdict?
-    public var reason: String?
+    package var notRun: Verdict?
+    package var reason: String?
     /// In a sharded run: the shard that runs this case.
-    public var otherShard: Int?
-    public init(id: String, ruleID: String, level: Level, statement: String, cite: String, notRun: Verdict? = nil,
+    package var otherShard: Int?
+    package init(id: String, ruleID: String, level: Level, statement: String, cite: String, notRun: Verdict? = nil,
                 reason: String? = nil) {
         self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
         self.notRun = notRun; self.reason = reason
@@ -68,7 +68,7 @@ public struct PlannedCase: Codable, Sendable, Equatable {
 }
 
 /// Follows a run as it happens (the journal, progress output). Every method has an empty default.
-public protocol RunObserver: AnyObject {
+package protocol RunObserver: AnyObject {
     /// Discovery and planning are done; no case has run. `info` has no end time yet.
     func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard])
     /// A case is about to run (`attempt` counts from 1; retries come with higher numbers).
@@ -90,27 +90,27 @@ public protocol RunObserver: AnyObject {
 }
 
 extension RunObserver {
-    public func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {}
-    public func caseWillStart(index: Int, id: String, attempt: Int) {}
-    public func operationWillStart(_ operation: DeviceOperation) {}
-    public func operationDidEnd(_ entry: TranscriptEntry) {}
-    public func transferDidMove(bytes: UInt64) {}
-    public func caseDidEnd(index: Int, result: CaseResult) {}
-    public func caseWasAmended(index: Int, result: CaseResult) {}
-    public func cleanupWillStart() {}
-    public func runDidEnd(_ report: RunReport) {}
+    package func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {}
+    package func caseWillStart(index: Int, id: String, attempt: Int) {}
+    package func operationWillStart(_ operation: DeviceOperation) {}
+    package func operationDidEnd(_ entry: TranscriptEntry) {}
+    package func transferDidMove(bytes: UInt64) {}
+    package func caseDidEnd(index: Int, result: CaseResult) {}
+    package func caseWasAmended(index: Int, result: CaseResult) {}
+    package func cleanupWillStart() {}
+    package func runDidEnd(_ report: RunReport) {}
 }
 
 /// `--only`/`--exclude` left no case of the spec: nothing was run (a usage error, not a verdict).
-public struct EmptySelection: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+package struct EmptySelection: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { message }
 }
 
 /// The device is not the one the user said to expect (`--expect-driver`, `--expect-flags`): nothing was run.
-public struct TargetMismatch: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+package struct TargetMismatch: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { message }
 }
 
 /// Execute: runs every case of a plan on a device, one at a time, and gathers the results.
@@ -119,24 +119,24 @@ public struct TargetMismatch: Error, CustomStringConvertible, Sendable {
 /// TIMEOUT; the runner then reopens the target when it can and goes on, or, when the device is wedged, records
 /// every remaining case that needs it as SKIPPED and still finishes the report. At the end, also after
 /// ``stop(_:)``, the device is reset and every session fd closed, and the report says whether that worked.
-public final class Runner {
-    public let spec: Spec
-    public let device: RecordingDevice
+package final class Runner {
+    package let spec: Spec
+    package let device: RecordingDevice
     /// The deadlines in front of the device.
-    public let deadlineDevice: DeadlineDevice
-    public var options: RunOptions
+    package let deadlineDevice: DeadlineDevice
+    package var options: RunOptions
     /// Called before a case runs and after it finished (progress on stderr, the journal).
-    public var onCaseStart: ((TestCase, Int, Int) -> Void)?
-    public var onCaseEnd: ((CaseResult, Int, Int) -> Void)?
+    package var onCaseStart: ((TestCase, Int, Int) -> Void)?
+    package var onCaseEnd: ((CaseResult, Int, Int) -> Void)?
     /// For kernel targets: problems the host kernel logged since the run began (taint, WARNING, BUG).
-    public var hostHealth: (() -> [String])?
+    package var hostHealth: (() -> [String])?
     /// Follow the run (the journal).
-    public var observers: [RunObserver] = [] {
+    package var observers: [RunObserver] = [] {
         didSet { followOperations() }
     }
     let streamCache = StreamCache()
     /// The other devices of the run, for the report.
-    public let peers: [PeerInfo]
+    package let peers: [PeerInfo]
     /// Where the device is between cases: the tour chains cases from there.
     let position = DevicePosition()
     private let stopLock = NSLock()
@@ -146,7 +146,7 @@ public final class Runner {
     ///   nil when the target cannot be reopened (a kernel device).
     /// - Parameter peer: a second device of the same kind (`--peer`), with the target it was opened from.
     /// - Parameter foreign: a device of another type or configuration (`--foreign-peer`).
-    public init(spec: Spec, device: MigrationDevice, options: RunOptions,
+    package init(spec: Spec, device: MigrationDevice, options: RunOptions,
                 reopen: (() throws -> MigrationDevice)? = nil,
                 peer: (target: String, device: MigrationDevice)? = nil,
                 foreign: (target: String, device: MigrationDevice)? = nil) {
@@ -215,11 +215,11 @@ public final class Runner {
     }
 
     /// The device under test itself, below the deadlines.
-    public var target: MigrationDevice { deadlineDevice.device.underlying }
+    package var target: MigrationDevice { deadlineDevice.device.underlying }
 
     /// Asks the run to end (thread-safe; from a signal handler's queue): no further case starts, an operation in
     /// flight is given up, the device is cleaned up and the report is complete and marked interrupted.
-    public func stop(_ reason: String) {
+    package func stop(_ reason: String) {
         stopLock.withLock { if stopRequest == nil { stopRequest = reason } }
         deadlineDevice.interrupt(reason)
     }
@@ -227,7 +227,7 @@ public final class Runner {
     var stopReason: String? { stopLock.withLock { stopRequest } }
 
     /// Discovers the device's features, expands, plans, runs every case and returns the report.
-    public func run() throws -> RunReport {
+    package func run() throws -> RunReport {
         let prepared = try prepare()
         let ran = runCases(prepared)
         return finish(prepared, ran)
@@ -522,7 +522,7 @@ public final class Runner {
     }
 
     /// Runs one case: positions, checks, records, and maps the outcome to a verdict by the rule's level.
-    public func execute(_ testCase: TestCase, machine: Machine) -> CaseResult {
+    package func execute(_ testCase: TestCase, machine: Machine) -> CaseResult {
         executeJudged(testCase, machine: machine).result
     }
 

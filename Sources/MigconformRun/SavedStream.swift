@@ -14,21 +14,21 @@ import Darwin
 /// The spool file is unlinked as soon as it is created: it disappears when the stream is released or the process
 /// ends, however the run ends. Its reads and writes go through a ``SpoolIO`` thread, so that copying a chunk to
 /// or from the file overlaps the device's work on the next one.
-public final class SavedStream {
+package final class SavedStream {
     /// Bytes moved per device read or write of bulk data.
-    public static let chunkSize = 8 << 20
+    package static let chunkSize = 8 << 20
     /// Streams up to this size stay in memory.
-    public static let defaultSpoolThreshold: UInt64 = 64 << 20
+    package static let defaultSpoolThreshold: UInt64 = 64 << 20
     /// Length of the stream in bytes.
-    public private(set) var count: UInt64 = 0
+    package private(set) var count: UInt64 = 0
     /// What the stream is, by name, for transcripts that do not keep its bytes (`the saved stream (4128 bytes)
     /// cut to 2064 bytes`).
-    public var label: String?
+    package var label: String?
     /// The spool file's name while it existed (for messages), nil while the stream is in memory.
-    public private(set) var spoolPath: String?
-    public var isSpooled: Bool { io != nil }
+    package private(set) var spoolPath: String?
+    package var isSpooled: Bool { io != nil }
     /// The sizes of the appends a stream held in memory was built from, in order (empty once spooled).
-    public var pieceSizes: [Int] { pieces.map(\.count) }
+    package var pieceSizes: [Int] { pieces.map(\.count) }
 
     /// The stream in memory, in the pieces it arrived in (appending keeps the caller's array, copying nothing);
     /// `starts[i]` is the stream offset of `pieces[i]`.
@@ -39,20 +39,20 @@ public final class SavedStream {
     private let spoolThreshold: UInt64
     private let directory: String?
 
-    public init(spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil) {
+    package init(spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil) {
         self.spoolThreshold = spoolThreshold
         self.directory = directory
     }
 
     /// A sink that keeps only the length of what is appended (a stream read to be measured, not resumed).
-    public static func counting() -> SavedStream {
+    package static func counting() -> SavedStream {
         let s = SavedStream(spoolThreshold: .max)
         s.discards = true
         return s
     }
 
     /// A stream held in memory with these bytes.
-    public convenience init(_ bytes: [UInt8]) {
+    package convenience init(_ bytes: [UInt8]) {
         self.init(spoolThreshold: .max)
         if !bytes.isEmpty { pieces = [bytes]; starts = [0] }
         count = UInt64(bytes.count)
@@ -62,7 +62,7 @@ public final class SavedStream {
 
     /// Appends bytes at the end, moving the stream to a spool file when it grows past the threshold. A spooled
     /// append returns once the bytes are queued; a write that failed is reported by a later call.
-    public func append(_ bytes: [UInt8]) throws {
+    package func append(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
         if discards { count += UInt64(bytes.count); return }
         if io == nil && count + UInt64(bytes.count) > spoolThreshold {
@@ -79,7 +79,7 @@ public final class SavedStream {
 
     /// `count` bytes from `offset` (fewer at the end). Reading a spooled stream front to back in equal pieces
     /// has the next piece read ahead while the caller works on this one.
-    public func read(at offset: UInt64, count wanted: Int) throws -> [UInt8] {
+    package func read(at offset: UInt64, count wanted: Int) throws -> [UInt8] {
         guard offset < count, wanted > 0, !discards else { return [] }
         let n = Int(min(UInt64(wanted), count - offset))
         guard let io else { return held(at: offset, count: n) }
@@ -92,10 +92,10 @@ public final class SavedStream {
     }
 
     /// The whole stream as one array (for small streams and tests).
-    public func bytes() throws -> [UInt8] { try read(at: 0, count: Int(count)) }
+    package func bytes() throws -> [UInt8] { try read(at: 0, count: Int(count)) }
 
     /// Shortens the stream to `length` bytes.
-    public func truncate(to length: UInt64) throws {
+    package func truncate(to length: UInt64) throws {
         guard length < count else { return }
         if let io {
             try io.truncate(to: length)
@@ -111,7 +111,7 @@ public final class SavedStream {
     }
 
     /// Flips every bit of the bytes in `offset ..< offset + length` (clipped to the stream).
-    public func invert(at offset: UInt64, length: Int) throws {
+    package func invert(at offset: UInt64, length: Int) throws {
         var bytes = try read(at: offset, count: length)
         guard !bytes.isEmpty else { return }
         for i in bytes.indices { bytes[i] ^= 0xff }
@@ -128,7 +128,7 @@ public final class SavedStream {
 
     /// How much a bulk write from `offset` takes: up to the end of the piece held in memory there (so the next
     /// write is a whole piece, handed over without a copy), at most ``chunkSize``.
-    public func bulkSize(at offset: UInt64) -> Int {
+    package func bulkSize(at offset: UInt64) -> Int {
         guard io == nil, offset < count, !pieces.isEmpty else { return Self.chunkSize }
         let i = piece(containing: offset)
         return min(Self.chunkSize, Int(starts[i] + UInt64(pieces[i].count) - offset))

@@ -5,9 +5,9 @@
 /// runnable (not applicable, filtered, hazardous) are recorded the same way by every shard. Each runnable case
 /// belongs to exactly one shard, so no case, mandatory or not, can fall between shards; a merge checks that
 /// every shard is there (``ReportMerge`` in the report module).
-public enum Sharding {
+package enum Sharding {
     /// Parses `i/n` (1 <= i <= n).
-    public static func parse(_ text: String) -> ShardInfo? {
+    package static func parse(_ text: String) -> ShardInfo? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else { return nil }
         return ShardInfo(index: i, count: n)
@@ -15,7 +15,7 @@ public enum Sharding {
 
     /// For each case of the plan (true: runnable): the 1-based shard that runs it, nil for cases no shard runs.
     /// Without a shard, every runnable case belongs to "shard 1 of 1".
-    public static func owners(_ runnable: [Bool], shard: ShardInfo?) -> [Int?] {
+    package static func owners(_ runnable: [Bool], shard: ShardInfo?) -> [Int?] {
         let n = shard?.count ?? 1
         var k = 0
         return runnable.map { r in

@@ -171,9 +171,9 @@ final class SpoolIO: @unchecked Sendable {
 
 /// The spool file of a large stream could not be used (a full disk, a folder that cannot be written): the
 /// runner's failure, not the device's.
-public struct SpoolError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var what: String
-    public var errno: Int32
-    public var description: String { "spool file \(path): \(what): \(String(cString: strerror(errno)))" }
+package struct SpoolError: Error, CustomStringConvertible, Sendable {
+    package var path: String
+    package var what: String
+    package var errno: Int32
+    package var description: String { "spool file \(path): \(what): \(String(cString: strerror(errno)))" }
 }

@@ -9,9 +9,9 @@ import Darwin
 ///
 /// Formatted from `gmtime_r` directly: a journal stamps every device operation, and building a date formatter
 /// for each one cost more than the operation itself.
-public enum Timestamp {
+package enum Timestamp {
     /// `date` in UTC, to the millisecond.
-    public static func iso8601(_ date: Date = Date()) -> String {
+    package static func iso8601(_ date: Date = Date()) -> String {
         let seconds = date.timeIntervalSince1970
         var whole = time_t(seconds.rounded(.down))
         var millis = Int(((seconds - Double(whole)) * 1000).rounded(.down))

@@ -6,49 +6,49 @@ import MigconformRun
 import MigconformSpec
 
 /// What running one fault showed.
-public struct FaultResult: Sendable {
-    public var entry: FaultEntry
+package struct FaultResult: Sendable {
+    package var entry: FaultEntry
     /// Declared rules that tripped, with the verdict that showed it.
-    public var tripped: [String: Verdict]
+    package var tripped: [String: Verdict]
     /// Declared rules that did not trip.
-    public var missed: [String]
+    package var missed: [String]
     /// MUST rules that failed, timed out or errored although the fault does not claim them (a badly isolated
     /// fault or check).
-    public var unrelated: [String]
+    package var unrelated: [String]
     /// SHOULD rules that warned although the fault does not claim them (shown, not counted against it).
-    public var unrelatedWarnings: [String]
-    public var report: RunReport
+    package var unrelatedWarnings: [String]
+    package var report: RunReport
 
     /// Caught: every declared rule tripped (one of them, for a sequence fault), and nothing unrelated at MUST level.
-    public var caught: Bool {
+    package var caught: Bool {
         unrelated.isEmpty && (entry.needsSequence ? !tripped.isEmpty : missed.isEmpty)
     }
 }
 
 /// The whole self-check: the reference devices stay quiet, every fault is caught, every rule is covered.
-public struct SelfCheckResult: Sendable {
+package struct SelfCheckResult: Sendable {
     /// Reference runs that were not clean (any FAIL, WARN, TIMEOUT or ERROR), by name.
-    public var noisyReferences: [String: [String]]
-    public var referencesChecked: [String]
-    public var faults: [FaultResult]
+    package var noisyReferences: [String: [String]]
+    package var referencesChecked: [String]
+    package var faults: [FaultResult]
     /// MUST and SHOULD rules of the specs that no fault claims.
-    public var uncovered: [String]
+    package var uncovered: [String]
 
-    public var caughtCount: Int { faults.filter(\.caught).count }
+    package var caughtCount: Int { faults.filter(\.caught).count }
     /// Faults plus uncovered rules: what a perfect score counts.
-    public var total: Int { faults.count + uncovered.count }
-    public var passed: Bool { caughtCount == total && noisyReferences.isEmpty }
+    package var total: Int { faults.count + uncovered.count }
+    package var passed: Bool { caughtCount == total && noisyReferences.isEmpty }
 }
 
 /// Runs the fault catalogue (and the reference devices) against the shipped specs.
-public enum SelfCheck {
+package enum SelfCheck {
     /// The random walks sequence faults are checked with.
-    public static let walkSeed: UInt64 = 2026, walkCount = 300, walkSteps = 16
+    package static let walkSeed: UInt64 = 2026, walkCount = 300, walkSteps = 16
 
     /// Checks every entry (or those named) against the spec of its generation.
     /// With `coverage`, MUST and SHOULD rules that no entry claims are counted as uncovered (meaningful only for
     /// the whole catalogue).
-    public static func run(specs: [ProtocolGeneration: Spec], entries: [FaultEntry] = FaultCatalogue.entries,
+    package static func run(specs: [ProtocolGeneration: Spec], entries: [FaultEntry] = FaultCatalogue.entries,
                            coverage: Bool = true, progress: ((String) -> Void)? = nil) throws -> SelfCheckResult {
         var noisy: [String: [String]] = [:]
         var references: [String] = []

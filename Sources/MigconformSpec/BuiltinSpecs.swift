@@ -4,35 +4,35 @@
 ///
 /// A built-in spec is named `builtin:FILE` (`builtin:vfio-migration-v2.json`): that is the path a report records
 /// for it, and what `--spec` and `replay` accept.
-public enum BuiltinSpecs {
-    public static let scheme = "builtin:"
+package enum BuiltinSpecs {
+    package static let scheme = "builtin:"
 
     /// One built-in spec: its file name and exact bytes.
-    public struct File: Sendable {
-        public let name: String
-        public let text: String
+    package struct File: Sendable {
+        package let name: String
+        package let text: String
         /// `builtin:NAME`.
-        public var path: String { BuiltinSpecs.scheme + name }
-        public var bytes: [UInt8] { Array(text.utf8) }
+        package var path: String { BuiltinSpecs.scheme + name }
+        package var bytes: [UInt8] { Array(text.utf8) }
     }
 
     /// Every built-in spec, in file-name order.
-    public static var all: [File] { data.map { File(name: $0.name, text: $0.text) } }
+    package static var all: [File] { data.map { File(name: $0.name, text: $0.text) } }
 
     /// The built-in spec named `name` (`vfio-migration-v2.json`, or `builtin:vfio-migration-v2.json`).
-    public static func file(_ name: String) -> File? {
+    package static func file(_ name: String) -> File? {
         let bare = name.hasPrefix(scheme) ? String(name.dropFirst(scheme.count)) : name
         return all.first { $0.name == bare }
     }
 
     /// The file name of the built-in spec for a protocol generation (`v2` -> `vfio-migration-v2.json`).
-    public static func name(forGeneration generation: String) -> String { "vfio-migration-\(generation).json" }
+    package static func name(forGeneration generation: String) -> String { "vfio-migration-\(generation).json" }
 
     /// True for a `builtin:` path.
-    public static func isBuiltin(_ path: String) -> Bool { path.hasPrefix(scheme) }
+    package static func isBuiltin(_ path: String) -> Bool { path.hasPrefix(scheme) }
 
     /// Loads and validates a built-in spec; its `path` is `builtin:NAME`.
-    public static func load(_ name: String) throws(SpecLoadError) -> Spec {
+    package static func load(_ name: String) throws(SpecLoadError) -> Spec {
         guard let f = file(name) else {
             let known = all.map(\.path).joined(separator: ", ")
             throw SpecLoadError(problems: [SpecProblem(file: name, line: 0, column: 0, jsonPath: "$",

@@ -2,18 +2,18 @@ import Foundation
 
 /// The state machine a spec defines, narrowed to one device's features: which states can be requested, which
 /// single-step arcs exist, and the path a combination transition takes. Derived from the spec alone.
-public struct Machine: Sendable {
-    public let spec: Spec
+package struct Machine: Sendable {
+    package let spec: Spec
     /// The features the device has (spec feature names).
-    public let features: Set<String>
+    package let features: Set<String>
     /// States a user may request on this device, in spec order.
-    public let settableStates: [State]
+    package let settableStates: [State]
     /// Single-step arcs present on this device, in spec order.
-    public let arcs: [Arc]
+    package let arcs: [Arc]
     /// Shortest-path trees by source state, computed on first use (a machine answers many path questions).
     private let trees: PathTrees
 
-    public init(spec: Spec, features: Set<String>) {
+    package init(spec: Spec, features: Set<String>) {
         self.spec = spec
         self.features = features
         let settable = spec.states.filter { $0.kind == .valid && Set($0.requires).isSubset(of: features) }
@@ -28,25 +28,25 @@ public struct Machine: Sendable {
     }
 
     /// The state after open and reset.
-    public var initial: State { spec.state(named: spec.initialState)! }
+    package var initial: State { spec.state(named: spec.initialState)! }
 
     /// Valid states whose features this device does not advertise.
-    public var unadvertisedStates: [State] {
+    package var unadvertisedStates: [State] {
         spec.states.filter { $0.kind == .valid && !Set($0.requires).isSubset(of: features) }
     }
 
-    public func isSettable(_ name: String) -> Bool { settableStates.contains { $0.name == name } }
+    package func isSettable(_ name: String) -> Bool { settableStates.contains { $0.name == name } }
 
-    public func arc(from: String, to: String) -> Arc? { arcs.first { $0.from == from && $0.to == to } }
+    package func arc(from: String, to: String) -> Arc? { arcs.first { $0.from == from && $0.to == to } }
 
     /// Whether the path rules forbid a request from `from` for `to` on this device.
-    public func isForbidden(from: String, to: String) -> Bool {
+    package func isForbidden(from: String, to: String) -> Bool {
         spec.paths.forbidden.contains { $0.from == from && $0.to == to && Set($0.requires).isSubset(of: features) }
     }
 
     /// The arcs a request for `to` walks from `from`: empty when they are equal, nil when the request must be
     /// refused (forbidden, or no permitted path). Without combination transitions only a direct arc counts.
-    public func path(from: String, to: String) -> [Arc]? {
+    package func path(from: String, to: String) -> [Arc]? {
         if from == to { return [] }
         if isForbidden(from: from, to: to) { return nil }
         if !spec.paths.combinations { return arc(from: from, to: to).map { [$0] } }
@@ -59,7 +59,7 @@ public struct Machine: Sendable {
 
     /// The fewest single-step arcs from `from` to `to` that a user can walk one request at a time (no path rules
     /// apply: each step is its own request).
-    public func walk(from: String, to: String) -> [Arc]? {
+    package func walk(from: String, to: String) -> [Arc]? {
         if from == to { return [] }
         if let answer = trees.path(from: from, to: to, restricted: false) { return answer }
         return shortestArcs(from: from, to: to) { _ in true }
@@ -92,7 +92,7 @@ public struct Machine: Sendable {
     }
 
     /// Whether the saving-group/session state of `state` is "a session is open" after entering it by `path`.
-    public func sessionOpen(after path: [Arc], startingWithSession: Bool) -> Bool {
+    package func sessionOpen(after path: [Arc], startingWithSession: Bool) -> Bool {
         var open = startingWithSession
         for arc in path {
             switch arc.session {

@@ -6,18 +6,18 @@ import Foundation
 /// `Specs/x.json:42:7: $.rules[3].cite: missing citation (a rule needs "cite": {"source", "section"})`.
 /// A problem with no position in the file (the file cannot be read) has line and column 0 and prints as
 /// `Specs/x.json: message`.
-public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    public var jsonPath: String
-    public var message: String
-    public init(file: String, line: Int, column: Int, jsonPath: String, message: String) {
+package struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
+    package var file: String
+    package var line: Int
+    package var column: Int
+    package var jsonPath: String
+    package var message: String
+    package init(file: String, line: Int, column: Int, jsonPath: String, message: String) {
         self.file = file; self.line = line; self.column = column; self.jsonPath = jsonPath; self.message = message
     }
     /// A path or message from a hostile file can be a megabyte long (a key or string that long): both are cut to
     /// a length that reads on a screen.
-    public var description: String {
+    package var description: String {
         if line == 0 { return "\(file): \(SpecProblem.cut(message, 400))" }
         return "\(file):\(line):\(column): \(SpecProblem.cut(jsonPath, 160)): \(SpecProblem.cut(message, 400))"
     }
@@ -30,10 +30,10 @@ public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
 
 /// Why a spec did not load: every problem found, in file order. A JSON syntax error is reported alone, since
 /// nothing after it can be trusted.
-public struct SpecLoadError: Error, Sendable, CustomStringConvertible {
-    public var problems: [SpecProblem]
-    public init(problems: [SpecProblem]) { self.problems = problems }
-    public var description: String { problems.map(\.description).joined(separator: "\n") }
+package struct SpecLoadError: Error, Sendable, CustomStringConvertible {
+    package var problems: [SpecProblem]
+    package init(problems: [SpecProblem]) { self.problems = problems }
+    package var description: String { problems.map(\.description).joined(separator: "\n") }
 }
 
 /// Reads a spec file, validates all of it, and builds the ``Spec`` model.
@@ -41,19 +41,19 @@ public struct SpecLoadError: Error, Sendable, CustomStringConvertible {
 /// Validation collects every problem it can find (unknown members, wrong types, dangling references to states,
 /// features, sources and variants, duplicates, bad levels, check kinds and check parameters) before failing, so
 /// that one run of `check-spec` shows everything to fix.
-public enum SpecLoader {
+package enum SpecLoader {
     /// The requirement levels a rule may have.
-    public static let levels: [String] = Level.allCases.map(\.rawValue)
+    package static let levels: [String] = Level.allCases.map(\.rawValue)
 
     /// The errno names a rule's `accept` list may use: the ones the device layer knows by name. A positive decimal
     /// number (`"22"`, `"E22"`) is accepted as well, as the device layer's lookup accepts it.
-    public static let errnoNames: [String] = Errno.known.map(\.name)
+    package static let errnoNames: [String] = Errno.known.map(\.name)
 
     /// Whether `name` is an errno the device layer can look up.
-    public static func isKnownErrno(_ name: String) -> Bool { Errno(name: name) != nil }
+    package static func isKnownErrno(_ name: String) -> Bool { Errno(name: name) != nil }
 
     /// The syntax of rule ids: upper-case letters and digits in dash-separated words (`V2-ARC-STATE`).
-    public static func isValidRuleID(_ id: String) -> Bool {
+    package static func isValidRuleID(_ id: String) -> Bool {
         var wordLength = 0
         for scalar in id.unicodeScalars {
             if ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) {
@@ -69,7 +69,7 @@ public enum SpecLoader {
 
     /// Loads and validates the spec at `path`.
     /// A file larger than ``Limits/specFileBytes`` is refused after reading at most one byte more than that.
-    public static func load(path: String) throws(SpecLoadError) -> Spec {
+    package static func load(path: String) throws(SpecLoadError) -> Spec {
         func refuse(_ reason: String) -> SpecLoadError {
             SpecLoadError(problems: [SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: reason)])
         }
@@ -88,7 +88,7 @@ public enum SpecLoader {
     static let tooLarge = "larger than \(Limits.specFileBytes >> 20) MiB, the most a spec file may be; not read further"
 
     /// Validates `data` as a spec file; `path` names it in problems and becomes `Spec.path`.
-    public static func load(data: [UInt8], path: String) throws(SpecLoadError) -> Spec {
+    package static func load(data: [UInt8], path: String) throws(SpecLoadError) -> Spec {
         if data.count > Limits.specFileBytes {
             throw SpecLoadError(problems: [SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: tooLarge)])
         }

@@ -3,14 +3,14 @@ import Foundation
 /// The numbered sentences of the uAPI texts and of the seeds, each with the level its text implies and what a
 /// rule can do with it (`Specs/traceability.json`, format in `Specs/README.md`). Rules name the sentences they
 /// test in their citation (`"cite": {..., "sentence": "v2.state.6"}`); ``TraceabilityCheck`` joins the two.
-public struct Traceability: Sendable {
-    public struct Source: Sendable, Hashable {
-        public var id: String
-        public var title: String
+package struct Traceability: Sendable {
+    package struct Source: Sendable, Hashable {
+        package var id: String
+        package var title: String
     }
 
     /// What the matrix says of a sentence before any rule is counted.
-    public enum Disposition: Sendable, Hashable {
+    package enum Disposition: Sendable, Hashable {
         /// Testable: a rule must cite it.
         case testable
         /// Testable, and the rules that cite it leave something out (what, in the text).
@@ -21,28 +21,28 @@ public struct Traceability: Sendable {
         case untestable(String)
     }
 
-    public struct Sentence: Sendable {
-        public var id: String
-        public var source: String
-        public var section: String
+    package struct Sentence: Sendable {
+        package var id: String
+        package var source: String
+        package var section: String
         /// A few words of our own on what the sentence says.
-        public var says: String
-        public var level: Level
-        public var disposition: Disposition
+        package var says: String
+        package var level: Level
+        package var disposition: Disposition
         /// 1-based line in the file.
-        public var line: Int
+        package var line: Int
     }
 
-    public var path: String
-    public var sources: [Source]
-    public var sentences: [Sentence]
+    package var path: String
+    package var sources: [Source]
+    package var sentences: [Sentence]
 
-    public func sentence(_ id: String) -> Sentence? { sentences.first { $0.id == id } }
+    package func sentence(_ id: String) -> Sentence? { sentences.first { $0.id == id } }
 }
 
 /// Reads and validates `Specs/traceability.json`, reporting every problem as `file:line:column: path: message`.
-public enum TraceabilityLoader {
-    public static func load(path: String) throws(SpecLoadError) -> Traceability {
+package enum TraceabilityLoader {
+    package static func load(path: String) throws(SpecLoadError) -> Traceability {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
             throw SpecLoadError(problems: [SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: reason)])
@@ -50,7 +50,7 @@ public enum TraceabilityLoader {
         return try load(data: [UInt8](data), path: path)
     }
 
-    public static func load(data: [UInt8], path: String) throws(SpecLoadError) -> Traceability {
+    package static func load(data: [UInt8], path: String) throws(SpecLoadError) -> Traceability {
         let document = try SpecLoader.document(data, path: path)
         var problems: [SpecProblem] = []
         func report(_ jsonPath: String, _ message: String) {
@@ -177,33 +177,33 @@ public enum TraceabilityLoader {
 
 /// The traceability matrix: every sentence with the rules that cite it and its status, the counts per source, and
 /// the problems that make the matrix and the specs disagree.
-public struct TraceabilityCheck: Sendable {
-    public enum Status: String, Sendable, CaseIterable {
+package struct TraceabilityCheck: Sendable {
+    package enum Status: String, Sendable, CaseIterable {
         case covered, partly, missing, untestable
     }
 
-    public struct Row: Sendable {
-        public var sentence: Traceability.Sentence
+    package struct Row: Sendable {
+        package var sentence: Traceability.Sentence
         /// The ids of the rules that cite it, in spec order.
-        public var rules: [String]
-        public var status: Status
+        package var rules: [String]
+        package var status: Status
         /// Why partly, missing or untestable.
-        public var note: String?
+        package var note: String?
     }
 
-    public struct Counts: Sendable, Equatable {
-        public var testable = 0, covered = 0, partly = 0, missing = 0, untestable = 0
-        public init(testable: Int = 0, covered: Int = 0, partly: Int = 0, missing: Int = 0, untestable: Int = 0) {
+    package struct Counts: Sendable, Equatable {
+        package var testable = 0, covered = 0, partly = 0, missing = 0, untestable = 0
+        package init(testable: Int = 0, covered: Int = 0, partly: Int = 0, missing: Int = 0, untestable: Int = 0) {
             self.testable = testable; self.covered = covered; self.partly = partly; self.missing = missing
             self.untestable = untestable
         }
     }
 
-    public var rows: [Row]
-    public var problems: [SpecProblem]
+    package var rows: [Row]
+    package var problems: [SpecProblem]
 
     /// Joins `trace` with the rules of `specs`.
-    public init(_ trace: Traceability, specs: [Spec]) {
+    package init(_ trace: Traceability, specs: [Spec]) {
         var citing: [String: [String]] = [:]
         var problems: [SpecProblem] = []
         let known = Set(trace.sentences.map(\.id))
@@ -258,7 +258,7 @@ public struct TraceabilityCheck: Sendable {
     }
 
     /// Counts for the sentences of one source: testable is everything but untestable.
-    public func counts(source: String) -> Counts {
+    package func counts(source: String) -> Counts {
         var c = Counts()
         for row in rows where row.sentence.source == source {
             switch row.status {

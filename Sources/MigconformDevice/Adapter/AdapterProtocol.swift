@@ -2,23 +2,23 @@ import Foundation
 
 /// The external device adapter protocol: JSON lines on a process's stdin (requests) and stdout (responses).
 /// `Specs/ADAPTER.md` is the reference for adapter authors; this file is its implementation.
-public enum AdapterProtocol {
+package enum AdapterProtocol {
     /// The protocol version this build speaks. A `hello` response must carry the same number.
-    public static let version = 3
+    package static let version = 3
     /// The versions a client accepts in `hello`: an adapter of version 1 knows no `data-fd-*` request, and the
     /// client answers those itself with ENOSYS (the device cannot perform them); one of version 2 knows no
     /// `reopen`, answered the same way.
-    public static let accepted: ClosedRange<Int> = 1...3
+    package static let accepted: ClosedRange<Int> = 1...3
     /// The longest line either side accepts (a 64 MiB write encodes to about 90 MB of base64).
-    public static let maxLineBytes = 256 << 20
+    package static let maxLineBytes = 256 << 20
     /// The most bytes a `read` or `data-read` may ask for: its answer, in base64, then fits in one line.
-    public static let maxReadCount = 64 << 20
+    package static let maxReadCount = 64 << 20
     /// The widths a register access may have (1, 2, 4 or 8 bytes; the device refuses those it does not support).
-    public static let widths: ClosedRange<Int> = 0...8
+    package static let widths: ClosedRange<Int> = 0...8
 }
 
 /// One request line, without its id.
-public enum AdapterRequest: Hashable, Sendable {
+package enum AdapterRequest: Hashable, Sendable {
     /// Opens the conversation: the client's protocol version and name.
     case hello(protocolVersion: Int, client: String)
     /// One device operation.
@@ -27,7 +27,7 @@ public enum AdapterRequest: Hashable, Sendable {
     case bye
 
     /// The request's `op` name.
-    public var name: String {
+    package var name: String {
         switch self {
         case .hello: return "hello"
         case .operation(let op): return op.kind.rawValue
@@ -37,14 +37,14 @@ public enum AdapterRequest: Hashable, Sendable {
 }
 
 /// What an adapter says about itself in answer to `hello`.
-public struct AdapterHello: Hashable, Sendable {
+package struct AdapterHello: Hashable, Sendable {
     /// The adapter's protocol version.
-    public var protocolVersion: Int
-    public var generation: ProtocolGeneration
+    package var protocolVersion: Int
+    package var generation: ProtocolGeneration
     /// Who the device is, as the adapter reports it (`targetKind` from the identity's `kind`, default `exec`).
-    public var identity: DeviceIdentity
+    package var identity: DeviceIdentity
 
-    public init(protocolVersion: Int = AdapterProtocol.version, generation: ProtocolGeneration, identity: DeviceIdentity) {
+    package init(protocolVersion: Int = AdapterProtocol.version, generation: ProtocolGeneration, identity: DeviceIdentity) {
         self.protocolVersion = protocolVersion
         self.generation = generation
         self.identity = identity
@@ -52,7 +52,7 @@ public struct AdapterHello: Hashable, Sendable {
 }
 
 /// One response line, without its id.
-public enum AdapterResponse: Hashable, Sendable {
+package enum AdapterResponse: Hashable, Sendable {
     /// The answer to `hello`.
     case hello(AdapterHello)
     /// What the device answered (`bye` is answered with ``DeviceOutcome/done``).
@@ -63,18 +63,18 @@ public enum AdapterResponse: Hashable, Sendable {
 }
 
 /// A line that does not follow the protocol: what was wrong, in words fit for a report.
-public struct AdapterProtocolError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct AdapterProtocolError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// Encodes and decodes protocol lines. A line never contains a newline; the caller adds the `\n`.
-public enum AdapterCodec {
+package enum AdapterCodec {
     // MARK: - Requests
 
     /// The request as a line, with `id`.
-    public static func encode(_ request: AdapterRequest, id: Int) -> String {
+    package static func encode(_ request: AdapterRequest, id: Int) -> String {
         var m: [(key: String, value: JSONValue)] = [("id", .int(id)), ("op", .string(request.name))]
         switch request {
         case .hello(let version, let client):
@@ -116,7 +116,7 @@ public enum AdapterCodec {
     /// Reads a request line. Returns the id as written (any JSON value, echoed back verbatim) and the request;
     /// throws ``AdapterProtocolError`` naming the problem. When the line is an object with an id but a bad request,
     /// the error's id is still recoverable with ``requestID(_:)``.
-    public static func decodeRequest(_ line: String) throws -> (id: JSONValue, request: AdapterRequest) {
+    package static func decodeRequest(_ line: String) throws -> (id: JSONValue, request: AdapterRequest) {
         let o = try object(line, what: "request")
         guard let id = o["id"] else { throw AdapterProtocolError("request has no \"id\"") }
         guard let op = o["op"]?.stringValue else { throw AdapterProtocolError("request has no \"op\" string") }
@@ -178,14 +178,14 @@ public enum AdapterCodec {
     }
 
     /// The id of a request line, when the line is at least an object with one (for answering a bad request).
-    public static func requestID(_ line: String) -> JSONValue? {
+    package static func requestID(_ line: String) -> JSONValue? {
         (try? JSONParser.parseLine(line))?["id"]
     }
 
     // MARK: - Responses
 
     /// The response as a line, echoing `id` (`null` when the request had none that could be read).
-    public static func encode(_ response: AdapterResponse, id: JSONValue) -> String {
+    package static func encode(_ response: AdapterResponse, id: JSONValue) -> String {
         var m: [(key: String, value: JSONValue)] = [("id", id)]
         switch response {
         case .hello(let h):
@@ -216,7 +216,7 @@ public enum AdapterCodec {
     }
 
     /// Reads a response line: its id (nil when absent or not an integer) and the response.
-    public static func decodeResponse(_ line: String) throws -> (id: Int?, response: AdapterResponse) {
+    package static func decodeResponse(_ line: String) throws -> (id: Int?, response: AdapterResponse) {
         let o = try object(line, what: "response")
         let id = o["id"]?.integer(Int.self)
         guard let result = o["result"]?.stringValue else { throw AdapterProtocolError("response has no \"result\" string") }
@@ -268,9 +268,9 @@ public enum AdapterCodec {
 
     /// The most ranges a `dma-logging-start` request may carry: 16 pages of them, past the one page the kernel's
     /// core accepts, so that a request over the limit can still be sent.
-    public static let maxRanges = 4096
+    package static let maxRanges = 4096
     /// The largest `dma-logging-report` bitmap: 1 MiB, one bit per page of 32 GiB at 4 KiB pages.
-    public static let maxBitmapBytes = 1 << 20
+    package static let maxBitmapBytes = 1 << 20
 
     // MARK: - Helpers
 
@@ -287,7 +287,7 @@ public enum AdapterCodec {
     }
 
     /// The start of a line, for messages (a bad line can be megabytes long).
-    public static func excerpt(_ line: String, limit: Int = 120) -> String {
+    package static func excerpt(_ line: String, limit: Int = 120) -> String {
         let flat = line.replacingOccurrences(of: "\n", with: "\\n")
         return flat.count <= limit ? "'\(flat)'" : "'\(flat.prefix(limit))…' (\(line.utf8.count) bytes)"
     }

@@ -10,12 +10,12 @@ import Foundation
 ///
 /// `migconform adapter` runs this on its stdin and stdout, so that a device reachable only from another host can be
 /// tested through `exec:ssh HOST migconform adapter --target URI`.
-public enum AdapterServer {
+package enum AdapterServer {
     /// Serves `device` until the client says `bye` or closes `input`; calls `device.shutdown()` at the end.
     /// Returns 0 after a clean end, 1 when `output` could no longer be written. `log` receives diagnostics
     /// (lines that could not be read, failed writes), never protocol text.
     @discardableResult
-    public static func serve(_ device: MigrationDevice, input: Int32, output: Int32,
+    package static func serve(_ device: MigrationDevice, input: Int32, output: Int32,
                              log: (String) -> Void = { _ in }) -> Int32 {
         defer { device.shutdown() }
         var reader = LineReader(fd: input)
@@ -33,7 +33,7 @@ public enum AdapterServer {
     }
 
     /// The response to one request line, and whether the conversation ends with it.
-    public static func answer(_ device: MigrationDevice, line: String,
+    package static func answer(_ device: MigrationDevice, line: String,
                               log: (String) -> Void = { _ in }) -> (JSONValue, AdapterResponse, Bool) {
         let id: JSONValue
         let request: AdapterRequest
@@ -61,7 +61,7 @@ public enum AdapterServer {
         }
     }
 
-    public static func writeLine(_ line: String, to fd: Int32) -> Bool {
+    package static func writeLine(_ line: String, to fd: Int32) -> Bool {
         var bytes = Array(line.utf8)
         bytes.append(0x0a)
         var done = 0
@@ -75,15 +75,15 @@ public enum AdapterServer {
     }
 
     /// Blocking line reader over a file descriptor.
-    public struct LineReader {
+    package struct LineReader {
         let fd: Int32
         var buffer: [UInt8] = []
         var start = 0
         var eof = false
         var problem: String?
-        public init(fd: Int32) { self.fd = fd }
+        package init(fd: Int32) { self.fd = fd }
 
-        public mutating func next() -> String? {
+        package mutating func next() -> String? {
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while true {
                 if let nl = buffer[start...].firstIndex(of: 0x0a) {

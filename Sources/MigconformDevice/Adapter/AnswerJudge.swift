@@ -2,13 +2,13 @@
 /// its field's range. An adapter is a process of its own; what it writes is checked here before any part of the
 /// runner does arithmetic with it, so that a wrong answer is a transport error naming the request, never a trap,
 /// an endless loop or a silent pass. (`failed` with an errno fits every request: it is the device's answer.)
-public enum AnswerJudge {
+package enum AnswerJudge {
     /// The largest byte count or size an answer may report (stream lengths, PRE_COPY sizes): 2^50 bytes (1 PiB),
     /// far beyond any device state, and small enough that sums and doublings of it cannot overflow.
-    public static let maxSize: UInt64 = 1 << 50
+    package static let maxSize: UInt64 = 1 << 50
 
     /// Why `outcome` cannot be the answer to `operation`, or nil when it can.
-    public static func problem(_ outcome: DeviceOutcome, for operation: DeviceOperation) -> String? {
+    package static func problem(_ outcome: DeviceOutcome, for operation: DeviceOperation) -> String? {
         if case .failed = outcome { return nil }
         if operation.peerRole != nil { return problem(outcome, for: operation.local) }
         switch (operation, outcome) {
@@ -86,7 +86,7 @@ public enum AnswerJudge {
     }
 
     /// The protocol's name of an outcome's result kind.
-    public static func kind(_ outcome: DeviceOutcome) -> String {
+    package static func kind(_ outcome: DeviceOutcome) -> String {
         switch outcome {
         case .done: return "done"
         case .value: return "value"

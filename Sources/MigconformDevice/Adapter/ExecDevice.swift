@@ -8,31 +8,31 @@ import Foundation
 /// response, answers with the wrong id, or misses the deadline) throws ``TransportError`` (with `timedOut` for a
 /// deadline), after the adapter has been killed and reaped and a fresh one started, so that the next operation
 /// finds a working adapter in its initial state and the run goes on where it can.
-public final class ExecDevice: MigrationDevice {
+package final class ExecDevice: MigrationDevice {
     /// The command line, as given.
-    public let command: String
+    package let command: String
     /// The deadline of each request (``Deadlines/hello`` for `hello`, ``Deadlines/bye`` for the exit after `bye`);
     /// the runner replaces them with the run's (``adopt(_:)``).
-    public var deadlines: Deadlines {
+    package var deadlines: Deadlines {
         get { lock.withLock { current } }
         set { lock.withLock { current = newValue } }
     }
     private var current: Deadlines
-    public var ownDeadlines: Deadlines? { deadlines }
+    package var ownDeadlines: Deadlines? { deadlines }
     /// Behind another process, whatever the adapter's device is; the host it runs on may be harmed when it
     /// reports a kernel device.
-    public var traits: DeviceTraits {
+    package var traits: DeviceTraits {
         DeviceTraits(mayHarmHost: identity.traits.mayHarmHost, journalsEachOperation: true, isSimulated: false,
                      canReopen: true)
     }
-    public func adopt(_ deadlines: Deadlines) { self.deadlines = deadlines }
-    public let generation: ProtocolGeneration
+    package func adopt(_ deadlines: Deadlines) { self.deadlines = deadlines }
+    package let generation: ProtocolGeneration
     /// The identity the adapter reported, with the command and protocol version added to `extra`.
-    public let identity: DeviceIdentity
+    package let identity: DeviceIdentity
     /// How many times the adapter was started again after a failure.
-    public private(set) var restarts = 0
+    package private(set) var restarts = 0
     /// The process id of the running adapter, if one runs.
-    public var processID: Int32? { process?.pid }
+    package var processID: Int32? { process?.pid }
 
     private let environment: [String: String]?
     private var process: AdapterProcess?
@@ -51,7 +51,7 @@ public final class ExecDevice: MigrationDevice {
     private var closed = false
 
     /// Starts the adapter and greets it. Throws ``TransportError`` when it cannot be started or its `hello` fails.
-    public init(command: String, deadlines: Deadlines = .standard,
+    package init(command: String, deadlines: Deadlines = .standard,
                 environment: [String: String]? = nil) throws {
         self.command = command
         self.current = deadlines
@@ -134,7 +134,7 @@ public final class ExecDevice: MigrationDevice {
 
     // MARK: - Operations
 
-    public func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         // A version-1 adapter knows no data fd calls: the device cannot perform them.
         if case .dataFD = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
         if case .access = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
@@ -249,7 +249,7 @@ public final class ExecDevice: MigrationDevice {
     /// Called by a runner whose own deadline for an operation passed (possibly from another thread while the
     /// operation still waits here): kills the adapter so that the waiting operation returns at once and a fresh
     /// adapter is started. True when an adapter is (or will be) ready for the next operation.
-    public func recoverAfterTimeout() -> Bool {
+    package func recoverAfterTimeout() -> Bool {
         let signalled = lock.withLock { () -> Bool in
             guard let p = inFlight else { return false }
             killRequested = true
@@ -263,7 +263,7 @@ public final class ExecDevice: MigrationDevice {
     }
 
     /// Says `bye`, closes the adapter's stdin, waits briefly for it to exit, and kills it if it does not.
-    public func shutdown() {
+    package func shutdown() {
         closed = true
         guard let p = process else { return }
         process = nil

@@ -1,31 +1,31 @@
 import MigconformDevice
 
 /// One deliberately broken device: what it breaks, and the rules a correct suite must flag for it.
-public struct FaultEntry: Sendable {
+package struct FaultEntry: Sendable {
     /// The name used in `fault:<name>` targets.
-    public var name: String
-    public var generation: ProtocolGeneration
+    package var name: String
+    package var generation: ProtocolGeneration
     /// What the device does wrong, in one sentence.
-    public var summary: String
+    package var summary: String
     /// Rule ids this fault must trip (FAIL for MUST rules, WARN for SHOULD rules, or TIMEOUT); for a sequence
     /// fault, any one of them (which arc shows the fault depends on the sequence that finds it).
-    public var trips: [String]
+    package var trips: [String]
     /// The v2 flags the fault runs with by default (the `features=` target option overrides them).
-    public var flags: MigrationFlags
+    package var flags: MigrationFlags
     /// Spec variants the fault is checked under.
-    public var variants: [String]
+    package var variants: [String]
     /// The fault shows only after a history of requests: random walks find it (`run --walks`), single cases may not.
-    public var needsSequence = false
+    package var needsSequence = false
 
     /// A fresh device with this fault and a peer like it (the same fault; linked where the fault spans devices).
-    public func makePair(flags override: MigrationFlags? = nil) -> (MigrationDevice, MigrationDevice) {
+    package func makePair(flags override: MigrationFlags? = nil) -> (MigrationDevice, MigrationDevice) {
         let a = makeDevice(flags: override), b = makeDevice(flags: override)
         if let x = a as? FaultyDeviceV2, let y = b as? FaultyDeviceV2 { x.sibling = y; y.sibling = x }
         return (a, b)
     }
 
     /// A fresh device with this fault.
-    public func makeDevice(flags override: MigrationFlags? = nil, stateSize: UInt64? = nil) -> MigrationDevice {
+    package func makeDevice(flags override: MigrationFlags? = nil, stateSize: UInt64? = nil) -> MigrationDevice {
         switch generation {
         case .v2:
             var config = ReferenceDeviceV2.Configuration(flags: override ?? flags)
@@ -41,7 +41,7 @@ public struct FaultEntry: Sendable {
 
 /// The catalogue of faulty devices: the suite's proof that it catches what it claims. Every MUST and SHOULD rule
 /// of both shipped specs is tripped by at least one entry (`migconform faults --check` shows it).
-public enum FaultCatalogue {
+package enum FaultCatalogue {
     static let all3: MigrationFlags = [.stopCopy, .p2p, .preCopy]
 
     static func v2(_ fault: V2Fault, _ summary: String, _ trips: [String], flags: MigrationFlags = all3) -> FaultEntry {
@@ -56,7 +56,7 @@ public enum FaultCatalogue {
         FaultEntry(name: fault.rawValue, generation: .v1, summary: summary, trips: trips, flags: [], variants: variants)
     }
 
-    public static let entries: [FaultEntry] = [
+    package static let entries: [FaultEntry] = [
         v2(.migrationGetFails, "GET of VFIO_DEVICE_FEATURE_MIGRATION fails with ENOTTY.",
            ["V2-FEAT-GET", "V2-FEAT-MIGRATION-LONGER-PAYLOAD"]),
         v2(.noStopCopyFlag, "Advertises P2P|PRE_COPY without the mandatory STOP_COPY flag.", ["V2-FEAT-STOP-COPY", "V2-FEAT-DEFINED-FLAGS"]),
@@ -229,5 +229,5 @@ public enum FaultCatalogue {
         v1(.configDead, "Config space reads as absent in _RESUMING.", ["V1-ACCESS-CONFIG-SPACE"]),
     ]
 
-    public static func entry(named name: String) -> FaultEntry? { entries.first { $0.name == name } }
+    package static func entry(named name: String) -> FaultEntry? { entries.first { $0.name == name } }
 }

@@ -1,7 +1,7 @@
 import MigconformDevice
 
 /// The ways ``FaultyDeviceV1`` can break the v1 region protocol, one per value.
-public enum V1Fault: String, CaseIterable, Sendable {
+package enum V1Fault: String, CaseIterable, Sendable {
     case accepts101 = "v1-accepts-101"
     case accepts110 = "v1-accepts-110"
     case accepts111 = "v1-accepts-111"
@@ -29,24 +29,24 @@ public enum V1Fault: String, CaseIterable, Sendable {
 }
 
 /// The reference v1 device with exactly one behaviour broken.
-public final class FaultyDeviceV1: ReferenceDeviceV1 {
-    public let fault: V1Fault
+package final class FaultyDeviceV1: ReferenceDeviceV1 {
+    package let fault: V1Fault
     private var reservedShadow: UInt64 = 0
     private var pendingReads: UInt64 = 0
     private var consecutiveStateReads = 0
     private var ignoredReset = false
 
-    public init(_ fault: V1Fault, _ configuration: Configuration = Configuration()) {
+    package init(_ fault: V1Fault, _ configuration: Configuration = Configuration()) {
         self.fault = fault
         super.init(configuration)
     }
 
-    public override var identity: DeviceIdentity {
+    package override var identity: DeviceIdentity {
         DeviceIdentity(targetKind: "fault", driver: "migconform-fault", detail: "reference v1 device with fault \(fault.rawValue)",
                        extra: ["fault": fault.rawValue])
     }
 
-    public override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         if case .regionRead(RegionV1.deviceState, 4) = operation { consecutiveStateReads += 1 } else { consecutiveStateReads = 0 }
         switch (fault, operation) {
         case (.drifts, .regionRead(RegionV1.deviceState, 4)) where consecutiveStateReads >= 5 && bits == 0:
@@ -67,7 +67,7 @@ public final class FaultyDeviceV1: ReferenceDeviceV1 {
         return try super.perform(operation)
     }
 
-    public override func regionRead(offset: UInt64, width: Int) -> DeviceOutcome {
+    package override func regionRead(offset: UInt64, width: Int) -> DeviceOutcome {
         switch (fault, offset) {
         case (.reservedFieldEchoes, RegionV1.reserved): return .value(reservedShadow)
         case (.pendingSideEffect, RegionV1.pendingBytes):
@@ -92,13 +92,13 @@ public final class FaultyDeviceV1: ReferenceDeviceV1 {
         return super.regionRead(offset: offset, width: width)
     }
 
-    public override func regionWrite(offset: UInt64, width: Int, value: UInt64) -> DeviceOutcome {
+    package override func regionWrite(offset: UInt64, width: Int, value: UInt64) -> DeviceOutcome {
         if fault == .reservedFieldEchoes, offset == RegionV1.reserved { reservedShadow = value; return .done }
         if fault == .neverDrains, offset == RegionV1.dataSize { return super.regionWrite(offset: offset, width: width, value: value) }
         return super.regionWrite(offset: offset, width: width, value: value)
     }
 
-    public override func writeState(_ word: UInt32) -> DeviceOutcome {
+    package override func writeState(_ word: UInt32) -> DeviceOutcome {
         let new = word & RegionV1.stateMask
         let old = bits
         switch fault {

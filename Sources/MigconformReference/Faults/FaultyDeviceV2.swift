@@ -4,8 +4,8 @@ import MigconformDevice
 /// The reference v2 device with exactly one behaviour broken. Each ``V2Fault`` names one way a driver can get the
 /// uAPI wrong; the device behaves correctly in every other respect, so the suite must flag that one thing and
 /// nothing unrelated.
-public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
-    public let fault: V2Fault
+package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
+    package let fault: V2Fault
     private var consecutiveGets = 0
     private var warnings: [String] = []
     private var sessionsOpened = 0
@@ -23,24 +23,24 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     private var drained = false
 
     /// Another device of the same driver (a peer), for faults that span devices.
-    public weak var sibling: FaultyDeviceV2?
+    package weak var sibling: FaultyDeviceV2?
     /// Streams this device saved (by their hash) and the bytes of each save session so far (by fd).
     private var ownStreams: Set<Int> = []
     private var saving: [Int32: [UInt8]] = [:]
     private var resumed: [UInt8] = []
 
-    public override var checksStreamSize: Bool { fault != .loadsForeignStream }
+    package override var checksStreamSize: Bool { fault != .loadsForeignStream }
 
-    public init(_ fault: V2Fault, _ configuration: Configuration = Configuration()) {
+    package init(_ fault: V2Fault, _ configuration: Configuration = Configuration()) {
         self.fault = fault
         var configuration = configuration
         if fault.hasPrecopyInfoV2 { configuration.precopyInfoV2 = true }
         super.init(configuration)
     }
 
-    public override func dataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome { faultyDataFD(fd: fd, call: call) }
+    package override func dataFD(fd: Int32, call: DataFDCall) -> DeviceOutcome { faultyDataFD(fd: fd, call: call) }
 
-    public override func access(_ a: DeviceAccess) -> DeviceOutcome {
+    package override func access(_ a: DeviceAccess) -> DeviceOutcome {
         switch (fault, a) {
         case (.configWriteRefusedInStop, .configWrite) where state == .stop: return .failed(.EIO)
         case (.interruptTriggerRefusedInStop, .enableInterrupts) where state == .stop: return .failed(.EIO)
@@ -49,17 +49,17 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override var identity: DeviceIdentity {
+    package override var identity: DeviceIdentity {
         DeviceIdentity(targetKind: "fault", driver: "migconform-fault", detail: "reference v2 device with fault \(fault.rawValue)",
                        extra: ["fault": fault.rawValue, "flags": String(configuration.flags.rawValue)])
     }
 
     /// A device with the hanging fault needs the runner's deadlines like any driver that can hang.
-    public override var answersPromptly: Bool { fault != .hangsOnStopCopy }
+    package override var answersPromptly: Bool { fault != .hangsOnStopCopy }
 
-    public func hostProblems() -> [String] { fault == .warnsOnSetInError ? warnings : [] }
+    package func hostProblems() -> [String] { fault == .warnsOnSetInError ? warnings : [] }
 
-    public override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+    package override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         if case .getState = operation {
             consecutiveGets += 1
             // Left alone, RUNNING_P2P slides back to RUNNING: a state change nobody asked for.
@@ -133,7 +133,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func loggingStart(pageSize: UInt64, ranges: [DMARange]) -> DeviceOutcome {
+    package override func loggingStart(pageSize: UInt64, ranges: [DMARange]) -> DeviceOutcome {
         switch fault {
         case .dmaLogSecondStartAccepted where loggingStarted:
             _ = loggingStop()
@@ -146,7 +146,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func loggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> DeviceOutcome {
+    package override func loggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> DeviceOutcome {
         switch fault {
         case .dmaLogReportWithoutStart where !loggingStarted:
             return .bytes(bitmap)
@@ -160,7 +160,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func migrationFlags() -> DeviceOutcome {
+    package override func migrationFlags() -> DeviceOutcome {
         switch fault {
         case .migrationGetFails: return .failed(.ENOTTY)
         case .noStopCopyFlag: return .value(configuration.flags.subtracting(.stopCopy).rawValue)
@@ -169,7 +169,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
+    package override func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
         let index = flags & FeatureRequest.mask
         let get = flags & FeatureRequest.get != 0, set = flags & FeatureRequest.set != 0
         let probe = flags & FeatureRequest.probe != 0
@@ -221,7 +221,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func setState(_ value: UInt32) -> DeviceOutcome {
+    package override func setState(_ value: UInt32) -> DeviceOutcome {
         let target = MigrationState(rawValue: value)
         switch fault {
         case .acceptsErrorRequest where target == .error:
@@ -267,7 +267,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
+    package override func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
         if fault == .failsAfterAbandonedPreCopy, [MigrationState.preCopy, .preCopyP2P].contains(from),
            ![MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(to), let s = activeSession, let w = s.writer,
            w.offset < s.preCopyLimit {
@@ -304,7 +304,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func finishResume() -> Result<Int32?, Errno> {
+    package override func finishResume() -> Result<Int32?, Errno> {
         guard let session = activeSession else { return super.finishResume() }
         if session.reader.verdict() != nil { failedResume = true }
         let problem = session.reader.verdict()
@@ -329,7 +329,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
+    package override func openSession(_ direction: Session.Direction, preCopy: Bool) -> Session {
         let session = super.openSession(direction, preCopy: preCopy)
         sessionsOpened += 1
         if preCopy { preCopySessions.insert(session.fd) }
@@ -340,7 +340,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         return session
     }
 
-    public override func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
+    package override func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
         if fault == .saveFDAcceptsWrites, let session = fds[fd], session.direction == .save {
             return .value(UInt64(bytes.count))   // takes them and drops them
         }
@@ -366,7 +366,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func read(fd: Int32, count: Int) -> DeviceOutcome {
+    package override func read(fd: Int32, count: Int) -> DeviceOutcome {
         let outcome = super.read(fd: fd, count: count)
         if fault == .resumesOnlyOwnStream, case .bytes(let b) = outcome {
             if b.isEmpty, let all = saving.removeValue(forKey: fd) { ownStreams.insert(all.hashValue) }
@@ -387,7 +387,7 @@ public final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    public override func precopyInfo(fd: Int32) -> DeviceOutcome {
+    package override func precopyInfo(fd: Int32) -> DeviceOutcome {
         switch fault {
         case .noPrecopyInfo: return .failed(.EINVAL)
         case .precopyInfoOnResumeFD where fds[fd]?.direction == .resume: return .precopy(initialBytes: 0, dirtyBytes: 0)

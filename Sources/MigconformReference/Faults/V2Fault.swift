@@ -1,7 +1,7 @@
 /// The ways ``FaultyDeviceV2`` can break the v2 uAPI, one per value.
-public enum V2Fault: String, CaseIterable, Sendable {
+package enum V2Fault: String, CaseIterable, Sendable {
     /// Faults of feature 12 (Linux 7.1): their device implements it, so that the rules about it apply.
-    public var hasPrecopyInfoV2: Bool {
+    package var hasPrecopyInfoV2: Bool {
         [.precopyV2GetAccepted, .precopyV2SetFails, .precopyV2FlagsEchoed, .precopyV2WithoutPreCopy].contains(self)
     }
 

@@ -1,95 +1,95 @@
 // Requests of states and resets. Executors: `ArcChecks` in MigconformRun.
 
 /// `arc`: every single-step arc of the device's profile.
-public struct ArcCheck: CheckParameters {
-    public enum Expect: String, Sendable, CaseIterable {
+package struct ArcCheck: CheckParameters {
+    package enum Expect: String, Sendable, CaseIterable {
         case state, dataFD = "data-fd", getFD = "get-fd", fdDirection = "fd-direction"
     }
-    public var expect: Expect
+    package var expect: Expect
     /// Only arcs with one of these tags (all arcs when empty).
-    public var tags: [String]
+    package var tags: [String]
     /// No arc with one of these tags.
-    public var excludeTags: [String]
+    package var excludeTags: [String]
 
-    public static let kind = CheckKind.arc
-    public static var schema: [ParameterSpec] {
+    package static let kind = CheckKind.arc
+    package static var schema: [ParameterSpec] {
         [.oneOf("expect", Expect.self, required: true), .list("tags"), .list("exclude-tags")]
     }
-    public init(expect: Expect, tags: [String] = [], excludeTags: [String] = []) {
+    package init(expect: Expect, tags: [String] = [], excludeTags: [String] = []) {
         self.expect = expect; self.tags = tags; self.excludeTags = excludeTags
     }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) {
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) {
         expect = try a.required("expect")
         tags = a.strings("tags") ?? []
         excludeTags = a.strings("exclude-tags") ?? []
     }
-    public var usesDataFD: Bool { false }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+    package var usesDataFD: Bool { false }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }
 
 /// `combination`: ordered pairs of settable states more than one arc apart.
-public struct CombinationCheck: CheckParameters {
-    public enum Expect: String, Sendable, CaseIterable { case state, dataFD = "data-fd" }
-    public var expect: Expect
+package struct CombinationCheck: CheckParameters {
+    package enum Expect: String, Sendable, CaseIterable { case state, dataFD = "data-fd" }
+    package var expect: Expect
 
-    public static let kind = CheckKind.combination
-    public static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true)] }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
-    public var usesDataFD: Bool { false }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+    package static let kind = CheckKind.combination
+    package static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true)] }
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
+    package var usesDataFD: Bool { false }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }
 
 /// `same-state`: a request for the state the device is in.
-public struct SameStateCheck: CheckParameters {
-    public static let kind = CheckKind.sameState
-    public static var schema: [ParameterSpec] { [] }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) {}
-    public var usesDataFD: Bool { false }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+package struct SameStateCheck: CheckParameters {
+    package static let kind = CheckKind.sameState
+    package static var schema: [ParameterSpec] { [] }
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) {}
+    package var usesDataFD: Bool { false }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }
 
 /// `rejected-value`: requests for values that must be refused.
-public struct RejectedValueCheck: CheckParameters {
-    public var values: [StateOrValue]
+package struct RejectedValueCheck: CheckParameters {
+    package var values: [StateOrValue]
     /// Also every valid state the device's profile does not advertise.
-    public var unadvertised: Bool
+    package var unadvertised: Bool
     /// Accepted for compatibility; no executor reads it.
-    public var rawWrite: Bool
+    package var rawWrite: Bool
 
-    public static let kind = CheckKind.rejectedValue
-    public static var schema: [ParameterSpec] { [.values("values"), .boolean("unadvertised"), .boolean("raw-write")] }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) {
+    package static let kind = CheckKind.rejectedValue
+    package static var schema: [ParameterSpec] { [.values("values"), .boolean("unadvertised"), .boolean("raw-write")] }
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) {
         values = a.statesOrValues("values") ?? []
         unadvertised = a.bool("unadvertised") ?? false
         rawWrite = a.bool("raw-write") ?? false
     }
-    public var usesDataFD: Bool { false }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+    package var usesDataFD: Bool { false }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }
 
 /// `forbidden-arc`: requests the path rules forbid.
-public struct ForbiddenArcCheck: CheckParameters {
-    public static let kind = CheckKind.forbiddenArc
-    public static var schema: [ParameterSpec] { [] }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) {}
-    public var usesDataFD: Bool { false }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+package struct ForbiddenArcCheck: CheckParameters {
+    package static let kind = CheckKind.forbiddenArc
+    package static var schema: [ParameterSpec] { [] }
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) {}
+    package var usesDataFD: Bool { false }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }
 
 /// `reset`: `VFIO_DEVICE_RESET` from every settable state.
-public struct ResetCheck: CheckParameters {
-    public enum Expect: String, Sendable, CaseIterable { case state, sessionEnded = "session-ended" }
-    public var expect: Expect
+package struct ResetCheck: CheckParameters {
+    package enum Expect: String, Sendable, CaseIterable { case state, sessionEnded = "session-ended" }
+    package var expect: Expect
 
-    public static let kind = CheckKind.reset
-    public static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true)] }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
-    public var usesDataFD: Bool { false }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+    package static let kind = CheckKind.reset
+    package static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true)] }
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
+    package var usesDataFD: Bool { false }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }

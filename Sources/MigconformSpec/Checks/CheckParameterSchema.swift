@@ -1,6 +1,6 @@
 /// The schema of one check parameter.
-public struct ParameterSpec: Sendable {
-    public enum Shape: Sendable {
+package struct ParameterSpec: Sendable {
+    package enum Shape: Sendable {
         /// One of a fixed set of strings.
         case oneOf([String])
         /// A list of strings (optionally from a fixed set) or, with a range, of integers in that range.
@@ -11,71 +11,71 @@ public struct ParameterSpec: Sendable {
         case integer(ClosedRange<Int64>)
         case boolean
     }
-    public var name: String
-    public var shape: Shape
-    public var required: Bool
+    package var name: String
+    package var shape: Shape
+    package var required: Bool
 
     /// One of the raw values of `choices`, in the order of its cases.
-    public static func oneOf<Choice: CaseIterable & RawRepresentable>(
+    package static func oneOf<Choice: CaseIterable & RawRepresentable>(
         _ name: String, _ choices: Choice.Type, required: Bool = false
     ) -> ParameterSpec where Choice.RawValue == String {
         ParameterSpec(name: name, shape: .oneOf(choices.allCases.map(\.rawValue)), required: required)
     }
     /// A list of raw values of `choices`.
-    public static func list<Choice: CaseIterable & RawRepresentable>(
+    package static func list<Choice: CaseIterable & RawRepresentable>(
         _ name: String, of choices: Choice.Type, required: Bool = false
     ) -> ParameterSpec where Choice.RawValue == String {
         ParameterSpec(name: name, shape: .list(choices.allCases.map(\.rawValue), integers: nil), required: required)
     }
     /// A list of any strings, or with `integers` of integers in that range.
-    public static func list(_ name: String, integers: ClosedRange<Int64>? = nil,
+    package static func list(_ name: String, integers: ClosedRange<Int64>? = nil,
                             required: Bool = false) -> ParameterSpec {
         ParameterSpec(name: name, shape: .list(nil, integers: integers), required: required)
     }
-    public static func values(_ name: String) -> ParameterSpec {
+    package static func values(_ name: String) -> ParameterSpec {
         ParameterSpec(name: name, shape: .values, required: false)
     }
-    public static func integer(_ name: String, in range: ClosedRange<Int64>, required: Bool = false) -> ParameterSpec {
+    package static func integer(_ name: String, in range: ClosedRange<Int64>, required: Bool = false) -> ParameterSpec {
         ParameterSpec(name: name, shape: .integer(range), required: required)
     }
-    public static func boolean(_ name: String) -> ParameterSpec {
+    package static func boolean(_ name: String) -> ParameterSpec {
         ParameterSpec(name: name, shape: .boolean, required: false)
     }
 }
 
 /// A check's members after validation, read only by the parameter types' decoding. Values absent from the check
 /// read as nil; a required value that is absent (which validation prevents) throws ``Missing``.
-public struct CheckArguments: Sendable {
+package struct CheckArguments: Sendable {
     /// A required parameter was absent or did not decode.
-    public struct Missing: Error, CustomStringConvertible, Sendable {
-        public var name: String
-        public var description: String { "parameter \"\(name)\" did not decode" }
+    package struct Missing: Error, CustomStringConvertible, Sendable {
+        package var name: String
+        package var description: String { "parameter \"\(name)\" did not decode" }
     }
 
     let members: [String: JSONValue]
-    public init(_ members: [String: JSONValue]) { self.members = members }
+    package init(_ members: [String: JSONValue]) { self.members = members }
 
-    public func choice<Choice: RawRepresentable>(_ name: String) -> Choice? where Choice.RawValue == String {
+    package func choice<Choice: RawRepresentable>(_ name: String) -> Choice? where Choice.RawValue == String {
         members[name]?.stringValue.flatMap(Choice.init(rawValue:))
     }
-    public func required<Choice: RawRepresentable>(_ name: String) throws(Missing) -> Choice
+    package func required<Choice: RawRepresentable>(_ name: String) throws(Missing) -> Choice
     where Choice.RawValue == String {
         guard let value: Choice = choice(name) else { throw Missing(name: name) }
         return value
     }
-    public func int(_ name: String) -> Int? { members[name]?.intValue }
-    public func requiredInt(_ name: String) throws(Missing) -> Int {
+    package func int(_ name: String) -> Int? { members[name]?.intValue }
+    package func requiredInt(_ name: String) throws(Missing) -> Int {
         guard let value = int(name) else { throw Missing(name: name) }
         return value
     }
-    public func bool(_ name: String) -> Bool? { members[name]?.boolValue }
-    public func strings(_ name: String) -> [String]? { members[name]?.arrayValue?.compactMap(\.stringValue) }
-    public func ints(_ name: String) -> [Int]? { members[name]?.arrayValue?.compactMap(\.intValue) }
-    public func choices<Choice: RawRepresentable>(_ name: String) -> [Choice]? where Choice.RawValue == String {
+    package func bool(_ name: String) -> Bool? { members[name]?.boolValue }
+    package func strings(_ name: String) -> [String]? { members[name]?.arrayValue?.compactMap(\.stringValue) }
+    package func ints(_ name: String) -> [Int]? { members[name]?.arrayValue?.compactMap(\.intValue) }
+    package func choices<Choice: RawRepresentable>(_ name: String) -> [Choice]? where Choice.RawValue == String {
         strings(name)?.compactMap(Choice.init(rawValue:))
     }
     /// A `values` list: state names and integers, in file order.
-    public func statesOrValues(_ name: String) -> [StateOrValue]? {
+    package func statesOrValues(_ name: String) -> [StateOrValue]? {
         members[name]?.arrayValue?.compactMap { item in
             if let s = item.stringValue { return .state(s) }
             if let n = item.uint64Value { return .value(UInt32(truncatingIfNeeded: n)) }
@@ -85,12 +85,12 @@ public struct CheckArguments: Sendable {
 }
 
 /// An item of a `values` list: a state of the spec by name, or a raw `device_state` value.
-public enum StateOrValue: Sendable, Equatable {
+package enum StateOrValue: Sendable, Equatable {
     case state(String)
     case value(UInt32)
 
     /// The case label: the state's name or the value in decimal.
-    public var label: String {
+    package var label: String {
         switch self {
         case .state(let name): return name
         case .value(let n): return String(n)
@@ -100,24 +100,24 @@ public enum StateOrValue: Sendable, Equatable {
 
 /// The documented range of every number a spec may hold (Specs/README.md, "Limits"). The loader refuses anything
 /// outside them, so that no executor has to clamp a value and `check-spec` refuses what `run` could not do.
-public enum Limits {
+package enum Limits {
     /// `feature`: the feature index, the low 16 bits of `vfio_device_feature.flags` (`VFIO_DEVICE_FEATURE_MASK`).
-    public static let featureIndex: ClosedRange<Int64> = 0...0xffff
+    package static let featureIndex: ClosedRange<Int64> = 0...0xffff
     /// `feature` `payload`: bytes after the 8-byte header; the largest migration payload is 16 bytes, and a page
     /// leaves room for any other feature's struct.
-    public static let featurePayload: ClosedRange<Int64> = 0...4096
+    package static let featurePayload: ClosedRange<Int64> = 0...4096
     /// `feature` `extra-flags`: bits of the 32-bit flags word.
-    public static let flagsWord: ClosedRange<Int64> = 0...0xffff_ffff
+    package static let flagsWord: ClosedRange<Int64> = 0...0xffff_ffff
     /// `stream-end` `extra-reads`: reads after the end of stream.
-    public static let extraReads: ClosedRange<Int64> = 0...256
+    package static let extraReads: ClosedRange<Int64> = 0...256
     /// `save-protocol` `max-iterations`.
-    public static let maxIterations: ClosedRange<Int64> = 1...1_000_000
+    package static let maxIterations: ClosedRange<Int64> = 1...1_000_000
     /// One `round-trip` write size: one byte up to the 64 MiB the adapter protocol carries in one write.
-    public static let segment: ClosedRange<Int64> = 1...(64 << 20)
+    package static let segment: ClosedRange<Int64> = 1...(64 << 20)
     /// `dma-logging` `page-shifts`: a REPORT page size as a power of two, from 4 KiB (the core's smallest) to 1 GiB.
-    public static let dmaPageShift: ClosedRange<Int64> = 12...30
+    package static let dmaPageShift: ClosedRange<Int64> = 12...30
     /// Items of any list in a check (`segments`, `values`, `ops`, `tags`, `in`).
-    public static let listItems = 1024
+    package static let listItems = 1024
     /// A spec file's size in bytes; a larger file is refused before it is parsed.
-    public static let specFileBytes = 1 << 20
+    package static let specFileBytes = 1 << 20
 }

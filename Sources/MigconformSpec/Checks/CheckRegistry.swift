@@ -5,7 +5,7 @@
 /// case of ``Check``, and a line in each of ``parametersType``, ``decode(_:)`` and ``Check/parameters``. The compiler
 /// then lists every switch that still lacks it: the quantifier (`Expander.bind`), the planner's shape
 /// (`CaseShape.of`), the executor (`CheckExecutor.run`). README.md, "How to add a check kind".
-public enum CheckKind: String, Sendable, CaseIterable {
+package enum CheckKind: String, Sendable, CaseIterable {
     /// `VFIO_DEVICE_FEATURE_MIGRATION` GET and what the flags word may hold.
     case migrationFlags = "migration-flags"
     /// One raw `VFIO_DEVICE_FEATURE` call (GET/SET/PROBE of a feature index), expected to succeed or fail.
@@ -63,7 +63,7 @@ public enum CheckKind: String, Sendable, CaseIterable {
     case lifecycle
 
     /// The kind's parameter type.
-    public var parametersType: any CheckParameters.Type {
+    package var parametersType: any CheckParameters.Type {
         switch self {
         case .migrationFlags: return MigrationFlagsCheck.self
         case .feature: return FeatureCheck.self
@@ -95,10 +95,10 @@ public enum CheckKind: String, Sendable, CaseIterable {
     }
 
     /// The parameters the kind takes.
-    public var parameters: [ParameterSpec] { parametersType.schema }
+    package var parameters: [ParameterSpec] { parametersType.schema }
 
     /// The typed check of this kind from parameters already validated against ``parameters``.
-    public func decode(_ arguments: CheckArguments) throws(CheckArguments.Missing) -> Check {
+    package func decode(_ arguments: CheckArguments) throws(CheckArguments.Missing) -> Check {
         switch self {
         case .migrationFlags: return .migrationFlags(try MigrationFlagsCheck(arguments))
         case .feature: return .feature(try FeatureCheck(arguments))
@@ -131,7 +131,7 @@ public enum CheckKind: String, Sendable, CaseIterable {
 }
 
 /// A rule's check: its kind with its parameters, decoded once when the spec is loaded.
-public enum Check: Sendable, Equatable {
+package enum Check: Sendable, Equatable {
     case migrationFlags(MigrationFlagsCheck)
     case feature(FeatureCheck)
     case arc(ArcCheck)
@@ -160,7 +160,7 @@ public enum Check: Sendable, Equatable {
     case lifecycle(LifecycleCheck)
 
     /// The parameters, as the kind-independent facts they state.
-    public var parameters: any CheckParameters {
+    package var parameters: any CheckParameters {
         switch self {
         case .migrationFlags(let p): return p
         case .feature(let p): return p
@@ -191,18 +191,18 @@ public enum Check: Sendable, Equatable {
         }
     }
 
-    public var kind: CheckKind { type(of: parameters).kind }
+    package var kind: CheckKind { type(of: parameters).kind }
     /// The case reads or writes the data fd: started in a state with a session, it needs a fresh one.
-    public var usesDataFD: Bool { parameters.usesDataFD }
+    package var usesDataFD: Bool { parameters.usesDataFD }
     /// The runner resets the device after the case (it may leave the error state or a failed resume behind).
-    public var endsWithReset: Bool { parameters.endsWithReset }
+    package var endsWithReset: Bool { parameters.endsWithReset }
     /// The runner judges the case itself, after every other case.
-    public var judgedAtEndOfRun: Bool { parameters.judgedAtEndOfRun }
+    package var judgedAtEndOfRun: Bool { parameters.judgedAtEndOfRun }
 }
 
 /// The parameters of one check kind: their schema, their decoding and the facts of the kind the runner and the
 /// planner rely on. Every requirement is stated by every kind; none has a default.
-public protocol CheckParameters: Sendable, Equatable {
+package protocol CheckParameters: Sendable, Equatable {
     static var kind: CheckKind { get }
     /// What the loader validates a check's members against (and names in its messages).
     static var schema: [ParameterSpec] { get }

@@ -3,56 +3,56 @@
 
 /// `data-fd`: the data fd as a file (close-on-exec, access mode, no seeking, ioctls it refuses, `poll` at the ends
 /// of the stream) and two saves from STOP compared.
-public struct DataFDCheck: CheckParameters {
-    public enum Expect: String, Sendable, CaseIterable {
+package struct DataFDCheck: CheckParameters {
+    package enum Expect: String, Sendable, CaseIterable {
         case closeOnExec = "close-on-exec", accessMode = "access-mode", notSeekable = "not-seekable"
         case unknownIoctl = "unknown-ioctl", precopyInfoRefused = "precopy-info-refused", shortArgsz = "short-argsz"
         case pollAtEnd = "poll-at-end", pollAtTemporaryEnd = "poll-at-temporary-end"
         case saveRepeatable = "save-repeatable"
     }
-    public var expect: Expect
+    package var expect: Expect
     /// State names: one case in each; nil: one case.
-    public var states: [String]?
+    package var states: [String]?
 
-    public static let kind = CheckKind.dataFD
-    public static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true), .list("in")] }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) {
+    package static let kind = CheckKind.dataFD
+    package static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true), .list("in")] }
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) {
         expect = try a.required("expect")
         states = a.strings("in")
     }
-    public var usesDataFD: Bool { true }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+    package var usesDataFD: Bool { true }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }
 
 /// `precopy-info-v2`: `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12) and the flags it opts in to.
-public struct PrecopyInfoV2Check: CheckParameters {
-    public enum Expect: String, Sendable, CaseIterable {
+package struct PrecopyInfoV2Check: CheckParameters {
+    package enum Expect: String, Sendable, CaseIterable {
         case setOnly = "set-only", optIn = "opt-in", flagsDefined = "flags-defined", reinit
         case refusedWithoutPreCopy = "refused-without-pre-copy"
     }
-    public var expect: Expect
+    package var expect: Expect
 
-    public static let kind = CheckKind.precopyInfoV2
-    public static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true)] }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
-    public var usesDataFD: Bool { true }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+    package static let kind = CheckKind.precopyInfoV2
+    package static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true)] }
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
+    package var usesDataFD: Bool { true }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }
 
 /// `region-access` (v1): the fields of the migration region at their native width only; data_offset and
 /// data_size read twice.
-public struct RegionAccessCheck: CheckParameters {
-    public enum Expect: String, Sendable, CaseIterable {
+package struct RegionAccessCheck: CheckParameters {
+    package enum Expect: String, Sendable, CaseIterable {
         case nativeWidth = "native-width", saveFieldsRepeatable = "save-fields-repeatable"
     }
-    public var expect: Expect
+    package var expect: Expect
 
-    public static let kind = CheckKind.regionAccess
-    public static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true)] }
-    public init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
-    public var usesDataFD: Bool { true }
-    public var endsWithReset: Bool { false }
-    public var judgedAtEndOfRun: Bool { false }
+    package static let kind = CheckKind.regionAccess
+    package static var schema: [ParameterSpec] { [.oneOf("expect", Expect.self, required: true)] }
+    package init(_ a: CheckArguments) throws(CheckArguments.Missing) { expect = try a.required("expect") }
+    package var usesDataFD: Bool { true }
+    package var endsWithReset: Bool { false }
+    package var judgedAtEndOfRun: Bool { false }
 }
