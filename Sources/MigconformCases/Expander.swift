@@ -107,6 +107,13 @@ package enum Expander {
         case .dataFD(let p):
             guard let names = p.states else { return one() }
             return perState(m.settableStates.filter { names.contains($0.name) })
+        case .lifecycle(let p):
+            // The error state is not settable: its case reaches it by a failed resume.
+            let error = m.spec.stateName(forRole: "error")
+            let errorCase = error.flatMap { e in
+                p.states.contains(e) ? TestCase(id: "\(rule.id)[\(e)]", rule: rule, from: e) : nil
+            }
+            return perState(m.settableStates.filter { p.states.contains($0.name) }) + (errorCase.map { [$0] } ?? [])
         case .deviceAccess(let p):
             if p.states.contains("every-settable-state") { return perState(m.settableStates) }
             return perState(m.settableStates.filter { p.states.contains($0.name) })

@@ -247,6 +247,7 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         if case .state(_, let fd) = outcome, fd >= 0 { openFDs.insert(fd) }
         if case .close(let fd) = op { openFDs.remove(fd) }
         if case .reset = op, outcome.succeeded { /* a reset ends sessions, but their fds stay open */ }
+        if case .reopen = op, outcome.succeeded { /* so does a reopen of the device */ }
     }
 
     static func format(_ s: Double) -> String {

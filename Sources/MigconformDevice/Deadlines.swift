@@ -16,7 +16,8 @@ package struct Deadlines: Sendable, Equatable {
 
     /// The built-in deadlines.
     package static let standard = Deadlines(byKind: [
-        .reset: 30, .setState: 30, .read: 30, .write: 30, .dataRead: 30, .dataWrite: 30, .regionWrite: 30, .close: 10,
+        .reset: 30, .reopen: 30, .setState: 30, .read: 30, .write: 30, .dataRead: 30, .dataWrite: 30, .regionWrite: 30,
+        .close: 10,
     ], fallback: 10)
 
     package init(byKind: [DeviceOperation.Kind: Double] = [:], fallback: Double = 10, hello: Double = 30,

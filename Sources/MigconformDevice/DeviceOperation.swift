@@ -51,6 +51,10 @@ package enum DeviceOperation: Codable, Hashable, Sendable {
 
     /// `VFIO_DEVICE_RESET`.
     case reset
+    /// Closes the device (its device fd: the kernel releases the device, and a migration data fd still open then
+    /// moves no more data) and opens it again as the target first opened it. The device comes back in its initial
+    /// state with no session. A target that cannot close and open its device answers ``Errno/ENOSYS``.
+    case reopen
     /// A read of `width` bytes (1, 2 or 4) of PCI config space (the config region), at `offset`.
     case configRead(offset: UInt64, width: Int)
     /// `VFIO_DEVICE_SET_IRQS` with `VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER` and count 0 on the
@@ -89,6 +93,7 @@ package enum DeviceOperation: Codable, Hashable, Sendable {
         case dmaLoggingStop = "dma-logging-stop"
         case dmaLoggingReport = "dma-logging-report"
         case reset
+        case reopen
         case configRead = "config-read"
         case disableInterrupts = "disable-interrupts"
         case regionRead = "region-read"
@@ -129,6 +134,7 @@ package enum DeviceOperation: Codable, Hashable, Sendable {
         case .dmaLoggingReport: return .dmaLoggingReport
         case .onPeer(let op), .onForeign(let op): return op.kind
         case .reset: return .reset
+        case .reopen: return .reopen
         case .configRead: return .configRead
         case .disableInterrupts: return .disableInterrupts
         case .access(let a): return a.kind

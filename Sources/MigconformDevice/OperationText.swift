@@ -27,6 +27,7 @@ package enum OperationText {
         case .precopyInfo(let fd): return "precopy-info fd=\(fd)"
         case .dataFD(let fd, let call): return ([call.name, "fd=\(fd)"] + call.arguments).joined(separator: " ")
         case .reset: return "reset"
+        case .reopen: return "reopen"
         case .configRead(let offset, let width):
             return "config-read offset=0x\(String(offset, radix: 16)) (\(widthName(width)))"
         case .disableInterrupts(let index): return "disable-interrupts \(interruptIndex(index))"

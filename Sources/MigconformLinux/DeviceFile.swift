@@ -94,8 +94,8 @@ private func sysPwrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int, _ o: off_t
 /// An open VFIO device fd (a `struct file` of the vfio device) and the fds that keep it usable: the group and
 /// its container on the group path, or the iommufd on the cdev path. Closing it closes them all, device first.
 package final class VFIODeviceFile {
-    /// The device fd.
-    package let fd: Int32
+    /// The device fd (another number after ``reopen()``).
+    package private(set) var fd: Int32
     /// The device's name: a PCI address, an mdev UUID, or `vfioN` for a cdev.
     package let name: String
     /// The path the device was opened through (`/dev/vfio/12/0000:3b:00.1`, `/dev/vfio/devices/vfio0`).
@@ -106,6 +106,9 @@ package final class VFIODeviceFile {
     package internal(set) var dmaMapping = "not mapped: the device was not opened through a type1 container"
     /// The memory mapped at the window, kept until the device is closed.
     private var dmaBuffer: UnsafeMutableRawPointer?
+    /// Opens the device fd again through the companions, as it was first opened: `VFIO_GROUP_GET_DEVICE_FD` on
+    /// the group, or the cdev opened and bound to the iommufd again. Nil when the device cannot be reopened.
+    var opener: (() -> VFIOResult<Int32>)?
 
     init(fd: Int32, name: String, path: String, companions: [Int32] = []) {
         self.fd = fd
@@ -125,6 +128,21 @@ package final class VFIODeviceFile {
         companions = []
         dmaBuffer?.deallocate()
         dmaBuffer = nil
+    }
+
+    /// Closes the device fd alone (the kernel releases the device: its driver closes it, and its migration data
+    /// fds move no more data) and opens it again; the group and container, or the iommufd, stay open. `ENOSYS`
+    /// when the device has no way to be opened again; when opening fails the device fd is gone and every later
+    /// call on it fails with `EBADF`.
+    func reopen() -> DeviceOutcome {
+        guard !isClosed, let opener else { return .failed(.ENOSYS) }
+        // Linux releases the fd even when close(2) reports an error: the device is closed either way.
+        _ = Sys.close(fd)
+        fd = -1
+        switch opener() {
+        case .success(let new): fd = new; return .done
+        case .failure(let e): return .failed(e)
+        }
     }
 
     /// Maps a buffer at the runner's IOVA window through the type1 `container` (`VFIO_IOMMU_MAP_DMA`), so that the

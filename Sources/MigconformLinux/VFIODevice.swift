@@ -108,6 +108,10 @@ package final class VFIODevice: MigrationDevice {
             guard dataFDs.contains(fd) else { return .failed(.EBADF) }
             return DataFDCalls.perform(call, on: fd)
 
+        case .reopen:
+            // The data fds stay open in this process, as a user's would: the release of the device ends them.
+            configRegion = nil
+            return file.reopen()
         case .reset, .configRead, .disableInterrupts, .access:
             return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
 

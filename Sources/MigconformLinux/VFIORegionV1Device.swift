@@ -126,6 +126,9 @@ package final class VFIORegionV1Device: MigrationDevice {
         case .regionInfo:
             // A stand-in file cannot tell whether a kernel would let the region be mmapped.
             return regionFlags.map { .value(UInt64($0)) } ?? .failed(.ENOSYS)
+        case .reopen:
+            // The v1 rules do not close and open the device.
+            return .failed(.ENOSYS)
         case .reset, .configRead, .disableInterrupts, .access:
             return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .read, .write, .close, .precopyInfo,

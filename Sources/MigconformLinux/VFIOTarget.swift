@@ -261,6 +261,10 @@ package enum VFIOTarget {
         case .success(let fd):
             let file = VFIODeviceFile(fd: fd, name: deviceName, path: uri, companions: keep)
             file.mapDMAWindow(container: container)
+            file.opener = {
+                var again = Array(deviceName.utf8) + [0]
+                return Sys.ioctl(groupFD, VFIOIoctl.groupGetDeviceFD, &again)
+            }
             return file
         case .failure(let e):
             let members = (try? FileManager.default.contentsOfDirectory(
@@ -306,7 +310,20 @@ package enum VFIOTarget {
             throw err("VFIO_DEVICE_BIND_IOMMUFD", e, nil,
                       e == .EBUSY ? "the device is in use (bound through its group or by another process)" : nil)
         }
-        return VFIODeviceFile(fd: deviceFD, name: name, path: path, companions: [iommufd])
+        let file = VFIODeviceFile(fd: deviceFD, name: name, path: path, companions: [iommufd])
+        file.opener = {
+            switch Sys.open(path, Sys.readWrite) {
+            case .failure(let e): return .failure(e)
+            case .success(let fd):
+                var bind = VFIODeviceBindIOMMUFD(iommufd: iommufd).encoded()
+                if case .failure(let e) = Sys.ioctl(fd, VFIOIoctl.deviceBindIOMMUFD, &bind) {
+                    _ = Sys.close(fd)
+                    return .failure(e)
+                }
+                return .success(fd)
+            }
+        }
+        return file
     }
     #endif
 }

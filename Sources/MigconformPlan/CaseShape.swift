@@ -82,6 +82,13 @@ package struct CaseShape: Sendable, Equatable {
             return CaseShape(start: c.from, end: next ?? c.from, sets: next == nil ? 1 : 2, resets: 0)
         case .reset:
             return CaseShape(start: c.from, end: initial, sets: 0, resets: 1)
+        case .lifecycle:
+            // Closing and opening the device costs about a reset, and leaves it in the initial state. The error
+            // state is reached from the resume state by a failed exit.
+            if c.from != nil, c.from == m.spec.stateName(forRole: "error") {
+                return CaseShape(start: resume, end: initial, sets: 1, resets: 1)
+            }
+            return CaseShape(start: c.from, end: initial, sets: 0, resets: 1)
         case .errorSticky(let p):
             let refused = p.expect == .requestsRefused ? m.settableStates.count : 0
             return CaseShape(start: resume, end: initial, sets: 1 + refused, resets: 1)

@@ -72,6 +72,9 @@ package class ReferenceDeviceV1: MigrationDevice {
         case .reset:
             resetDevice()
             return .done
+        case .reopen:
+            // The v1 rules do not close and open the device.
+            return .failed(.ENOSYS)
         case .configRead(let offset, let width):
             guard [1, 2, 4].contains(width), offset + UInt64(width) <= 256 else { return .failed(.EINVAL) }
             let header: [UInt8] = [0x34, 0x12, 0xe9, 0x11]

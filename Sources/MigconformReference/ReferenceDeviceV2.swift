@@ -109,6 +109,7 @@ package class ReferenceDeviceV2: MigrationDevice {
             }
             return loggingReport(iova: iova, length: length, pageSize: pageSize, bitmap: bitmap)
         case .reset: resetDevice(); return .done
+        case .reopen: reopenDevice(); return .done
         case .configRead(let offset, let width): return configRead(offset: offset, width: width)
         case .disableInterrupts: return .done
         case .access(let a): return access(a)
@@ -314,6 +315,16 @@ package class ReferenceDeviceV2: MigrationDevice {
     package func resetDevice() {
         endSession()
         state = .running
+    }
+
+    /// The device fd closed and opened again: the release ends the session (its fd, still open, moves no more
+    /// data) and stops DMA logging; the device is opened in RUNNING.
+    package func reopenDevice() {
+        endSession()
+        state = .running
+        loggingStarted = false
+        loggingRanges = []
+        dirtyPages = []
     }
 
     // MARK: - DMA logging

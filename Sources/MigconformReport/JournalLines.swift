@@ -100,7 +100,8 @@ enum JournalLines {
         let role = op.peerRole, kind = op.kind.rawValue
         w.open()
         switch op.local {
-        case .onPeer, .onForeign, .getMigrationFlags, .getState, .getDataSize, .reset, .dmaLoggingStop, .regionInfo:
+        case .onPeer, .onForeign, .getMigrationFlags, .getState, .getDataSize, .reset, .reopen, .dmaLoggingStop,
+             .regionInfo:
             w.string("device", role); w.string("op", kind)
         case .dmaLoggingStart(let pageSize, let ranges):
             w.string("device", role); w.string("op", kind); w.number("pageSize", pageSize)

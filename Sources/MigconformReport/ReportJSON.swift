@@ -150,7 +150,7 @@ struct OperationDocument: Codable {
         if let role = operation.peerRole { try c.encode(role, forKey: .device) }
         switch operation.local {
         case .onPeer, .onForeign: break
-        case .getMigrationFlags, .getState, .getDataSize, .reset: break
+        case .getMigrationFlags, .getState, .getDataSize, .reset, .reopen: break
         case .feature(let flags, let payload):
             try c.encode(flags, forKey: .flags)
             try c.encode(TranscriptFormatter.featureRequest(flags), forKey: .request)
@@ -230,6 +230,7 @@ struct OperationDocument: Codable {
         case "close": operation = .close(fd: try c.decode(Int32.self, forKey: .fd))
         case "precopy-info": operation = .precopyInfo(fd: try c.decode(Int32.self, forKey: .fd))
         case "reset": operation = .reset
+        case "reopen": operation = .reopen
         case "config-read":
             operation = .configRead(offset: try c.decode(UInt64.self, forKey: .offset),
                                     width: try c.decode(Int.self, forKey: .width))

@@ -109,6 +109,11 @@ final class CaseContext {
             position.resetFrom = position.known ?? ""
             position.settled = nil
             position.failedResumeExit = nil
+        case .reopen:
+            // Opened afresh, as after a reset, the device is wherever it came back: the lifecycle rules judge that;
+            // the next step reads it or resets it, and no session of before counts any more.
+            position.forget()
+            position.refusedResumeWrite = nil
         case .setState(let value):
             position.resetFrom = nil
             position.failedResumeExit = nil

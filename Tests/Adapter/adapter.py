@@ -281,6 +281,13 @@ class Device:
         self.end_session()
         self.state = RUNNING
 
+    def reopen(self):
+        """The device fd closed and opened again: the release ends the session and DMA logging; open is RUNNING."""
+        self.end_session()
+        self.state = RUNNING
+        self.log_started = False
+        self.log_dirty = set()
+
     # -- data fds ----------------------------------------------------------------------------------------------
 
     def session(self, fd):
@@ -521,6 +528,9 @@ def handle(dev, req):
             return {"result": "precopy", "initial_bytes": initial, "dirty_bytes": dirty}
         if op == "reset":
             dev.reset()
+            return {"result": "done"}
+        if op == "reopen":
+            dev.reopen()
             return {"result": "done"}
         if op == "config-read":
             return {"result": "value", "value": dev.config_read(need(req, "offset"), need(req, "width"))}

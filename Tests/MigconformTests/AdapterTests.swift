@@ -94,6 +94,7 @@ struct AdapterCodecTests {
         .dataFD(fd: 103, call: .precopyInfo(argsz: 20, flags: UInt32.max)),
         .dataFD(fd: 103, call: .ioctl(request: DataFD.unknownIoctl)),
         .reset,
+        .reopen,
         .configRead(offset: 0, width: 2),
         .disableInterrupts(index: 0),
         .access(.configWrite(offset: 4, width: 2, value: 0x0106)), .access(.barRead(index: 5, offset: 8, width: 4)),
@@ -113,7 +114,7 @@ struct AdapterCodecTests {
     @Test func everyOperationHasARequestName() {
         // One codec case per DeviceOperation case (and per data fd call), named as the operation's kind.
         let kinds = Set(Self.operations.map(\.kind))
-        #expect(kinds.count == 16 + DataFDCall.names.count + DeviceAccess.names.count)
+        #expect(kinds.count == 17 + DataFDCall.names.count + DeviceAccess.names.count)
         for op in Self.operations {
             #expect(AdapterRequest.operation(op).name == op.kind.rawValue)
         }

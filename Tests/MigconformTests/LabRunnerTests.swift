@@ -301,7 +301,8 @@ struct LabRunnerJournalTests {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         func encoded<T: Encodable>(_ v: T) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
         let ops: [DeviceOperation] = [
-            .getMigrationFlags, .getState, .getDataSize, .reset, .feature(flags: 0x2_0007, payload: [1, 2, 3]),
+            .getMigrationFlags, .getState, .getDataSize, .reset, .reopen,
+            .feature(flags: 0x2_0007, payload: [1, 2, 3]),
             .setState(2), .setState(99), .read(fd: 7, count: 4096), .write(fd: 7, bytes: [0, 0xff]), .close(fd: 7),
             .precopyInfo(fd: 8), .configRead(offset: 4, width: 2), .disableInterrupts(index: 1),
             .regionRead(offset: 0, width: 4), .regionWrite(offset: 8, width: 8, value: 1 << 40),

@@ -317,6 +317,29 @@ struct LinuxBackendV2DeviceTests {
         #expect(device.file.isClosed)
         #expect(throws: TransportError.self) { try device.perform(.getState) }
     }
+
+    @Test("reopen closes the device fd and opens it again through the opener; ENOSYS without one")
+    func reopen() throws {
+        let dir = try tempFolder("reopen")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = FileManager.default.createFile(atPath: dir + "/dev", contents: Data())
+        guard case .success(let fd) = Sys.open(dir + "/dev", Sys.readWrite) else { Issue.record("open"); return }
+        let file = VFIODeviceFile(fd: fd, name: "file", path: dir + "/dev")
+        let device = VFIODevice(file: file,
+                                identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))
+        #expect(try device.perform(.reopen) == .failed(.ENOSYS))
+        #expect(file.fd == fd)
+        var opened = 0
+        file.opener = { opened += 1; return Sys.open(dir + "/dev", Sys.readWrite) }
+        #expect(try device.perform(.reopen) == .done)
+        #expect(opened == 1 && file.fd >= 0)
+        #expect(try device.perform(.reset) == .failed(.ENOTTY))   // the new fd is the one requests reach
+        file.opener = { .failure(.EBUSY) }
+        #expect(try device.perform(.reopen) == .failed(.EBUSY))
+        #expect(file.fd == -1)
+        #expect(try device.perform(.reset) == .failed(.EBADF))
+        device.shutdown()
+    }
 }
 
 @Suite("LinuxBackend: target paths")

@@ -6,7 +6,8 @@ package enum AdapterProtocol {
     /// The protocol version this build speaks. A `hello` response must carry the same number.
     package static let version = 3
     /// The versions a client accepts in `hello`: an adapter of version 1 knows no `data-fd-*` request, one of
-    /// version 2 no `region-info`, and the client answers those itself with ENOSYS (the device cannot perform them).
+    /// version 2 no `region-info` and no `reopen`, and the client answers those itself with ENOSYS (the device
+    /// cannot perform them).
     package static let accepted: ClosedRange<Int> = 1...3
     /// The longest line either side accepts (a 64 MiB write encodes to about 90 MB of base64).
     package static let maxLineBytes = 256 << 20
@@ -83,7 +84,7 @@ package enum AdapterCodec {
             // A peer's operation reaches its own adapter as a plain operation: the protocol speaks to one device.
             let op = routed.local
             switch op {
-            case .getMigrationFlags, .getState, .getDataSize, .reset: break
+            case .getMigrationFlags, .getState, .getDataSize, .reset, .reopen: break
             case .feature(let flags, let payload): m += [("flags", .int(flags)), ("payload", base64(payload))]
             case .setState(let s): m += [("state", .int(s))]
             case .read(let fd, let count): m += [("fd", .int(fd)), ("count", .int(count))]
@@ -139,6 +140,7 @@ package enum AdapterCodec {
         case .close: request = .operation(.close(fd: try f.int("fd")))
         case .precopyInfo: request = .operation(.precopyInfo(fd: try f.int("fd")))
         case .reset: request = .operation(.reset)
+        case .reopen: request = .operation(.reopen)
         case .configRead: request = .operation(.configRead(offset: try f.int("offset"), width: try f.width()))
         case .disableInterrupts: request = .operation(.disableInterrupts(index: try f.int("index")))
         case .regionRead: request = .operation(.regionRead(offset: try f.int("offset"), width: try f.width()))

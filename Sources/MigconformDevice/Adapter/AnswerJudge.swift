@@ -13,7 +13,7 @@ package enum AnswerJudge {
         if operation.peerRole != nil { return problem(outcome, for: operation.local) }
         switch (operation, outcome) {
         case (.getMigrationFlags, .value), (.getState, .state), (.setState, .state), (.close, .done),
-             (.reset, .done), (.disableInterrupts, .done), (.regionWrite, .done), (.dataWrite, .done),
+             (.reset, .done), (.reopen, .done), (.disableInterrupts, .done), (.regionWrite, .done), (.dataWrite, .done),
              (.feature, .done), (.dmaLoggingStop, .done), (.dmaLoggingStart, .value):
             return nil
         case (.dmaLoggingReport(_, _, _, let bitmap), .bytes(let b)):
@@ -81,7 +81,7 @@ package enum AnswerJudge {
         case .dataFD: return "value"
         case .feature: return "done or bytes"
         case .dataWrite: return "done or value (the bytes written)"
-        case .close, .reset, .disableInterrupts, .regionWrite, .dmaLoggingStop: return "done"
+        case .close, .reset, .reopen, .disableInterrupts, .regionWrite, .dmaLoggingStop: return "done"
         case .dmaLoggingStart: return "value (the page size written back)"
         case .dmaLoggingReport: return "bytes (the bitmap)"
         case .onPeer, .onForeign: return "what the peer's operation is answered with"

@@ -139,6 +139,7 @@ package final class ExecDevice: MigrationDevice {
         if case .dataFD = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
         if case .access = operation.local, adapterVersion < 2 { return .failed(.ENOSYS) }
         if case .regionInfo = operation.local, adapterVersion < 3 { return .failed(.ENOSYS) }
+        if case .reopen = operation.local, adapterVersion < 3 { return .failed(.ENOSYS) }
         let id = nextID
         nextID += 1
         let name = "\(operation) (id \(id))"

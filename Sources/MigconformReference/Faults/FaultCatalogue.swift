@@ -118,6 +118,10 @@ package enum FaultCatalogue {
         v2(.interruptTriggerRefusedInStop, "Refuses an eventfd interrupt trigger in STOP.",
            ["V2-ACCESS-IRQ-ENABLE-IN-STOP"]),
         v2(.barDeadInRunning, "Its BAR reads fail in RUNNING.", ["V2-ACCESS-BAR-RUNNING"]),
+        v2(.reopenKeepsState, "Closed and opened again, it ends its session but comes back in the state it was "
+           + "closed in.", ["V2-REOPEN-RUNNING"]),
+        v2(.reopenKeepsSession, "Closed and opened again, it comes back in RUNNING but the old session's fd goes on "
+           + "moving data.", ["V2-REOPEN-OLD-FD-OVER"]),
         v2(.getReportsDataFD, "A GET reports the open session's fd instead of -1.", ["V2-GET-DATA-FD"]),
         v2(.combinationStopsShort, "Combination transitions stop one arc short (when the last arc opens no session), "
            + "and report success even when an arc on the way failed.",

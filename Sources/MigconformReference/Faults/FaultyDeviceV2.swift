@@ -97,6 +97,16 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             state = .running
             activeSession = nil   // forgets it, but the fd stays live
             return .done
+        case (.reopenKeepsState, .reopen):
+            let kept = state
+            reopenDevice()
+            state = kept   // the release ended the session, but the device opens where it was
+            return .done
+        case (.reopenKeepsSession, .reopen):
+            let open = activeSession
+            reopenDevice()
+            open?.live = true   // forgotten by the device, but its fd stays live
+            return .done
         case (.resetStaysResuming, .reset) where state == .resuming:
             endSession()
             return .done   // the session is over, the state is not

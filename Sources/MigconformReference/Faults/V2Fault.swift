@@ -96,6 +96,8 @@ package enum V2Fault: String, CaseIterable, Sendable {
     case configWriteRefusedInStop = "config-write-refused-in-stop"
     case interruptTriggerRefusedInStop = "interrupt-trigger-refused-in-stop"
     case barDeadInRunning = "bar-dead-in-running"
+    case reopenKeepsState = "reopen-keeps-state"
+    case reopenKeepsSession = "reopen-keeps-session"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"

@@ -29,6 +29,7 @@ enum CheckExecutor {
         case .dataFD(let p): return try DataFDChecks.run(ctx, p)
         case .precopyInfoV2(let p): return try PrecopyInfoV2Checks.run(ctx, p)
         case .regionAccess(let p): return try V1RegionChecks.run(ctx, p)
+        case .lifecycle(let p): return try LifecycleChecks.run(ctx, p)
         case .hostHealth: return .blocked("host health is judged by the runner at the end of the run")
         }
     }

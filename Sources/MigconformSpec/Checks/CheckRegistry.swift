@@ -59,6 +59,8 @@ package enum CheckKind: String, Sendable, CaseIterable {
     case precopyInfoV2 = "precopy-info-v2"
     /// v1: the fields of the migration region at their native width only; data_offset and data_size read twice.
     case regionAccess = "region-access"
+    /// The device closed and opened again: the state it comes back in, the data fd of the session before.
+    case lifecycle
 
     /// The kind's parameter type.
     package var parametersType: any CheckParameters.Type {
@@ -88,6 +90,7 @@ package enum CheckKind: String, Sendable, CaseIterable {
         case .dataFD: return DataFDCheck.self
         case .precopyInfoV2: return PrecopyInfoV2Check.self
         case .regionAccess: return RegionAccessCheck.self
+        case .lifecycle: return LifecycleCheck.self
         }
     }
 
@@ -122,6 +125,7 @@ package enum CheckKind: String, Sendable, CaseIterable {
         case .dataFD: return .dataFD(try DataFDCheck(arguments))
         case .precopyInfoV2: return .precopyInfoV2(try PrecopyInfoV2Check(arguments))
         case .regionAccess: return .regionAccess(try RegionAccessCheck(arguments))
+        case .lifecycle: return .lifecycle(try LifecycleCheck(arguments))
         }
     }
 }
@@ -153,6 +157,7 @@ package enum Check: Sendable, Equatable {
     case dataFD(DataFDCheck)
     case precopyInfoV2(PrecopyInfoV2Check)
     case regionAccess(RegionAccessCheck)
+    case lifecycle(LifecycleCheck)
 
     /// The parameters, as the kind-independent facts they state.
     package var parameters: any CheckParameters {
@@ -182,6 +187,7 @@ package enum Check: Sendable, Equatable {
         case .dataFD(let p): return p
         case .precopyInfoV2(let p): return p
         case .regionAccess(let p): return p
+        case .lifecycle(let p): return p
         }
     }
 
