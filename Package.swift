@@ -9,7 +9,7 @@ let package = Package(
     name: "migconform",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "migconform", targets: ["migconform"]),
+        .executable(name: "migconform", targets: ["migconform"])
     ],
     targets: [
         // The shared vocabulary below Spec and Device: JSON, errno names, protocol generations, requirement levels.
@@ -23,28 +23,39 @@ let package = Package(
         // and exports <linux/vfio.h>'s numbers for a test to compare with the Swift side.
         .target(name: "CVFIOShim"),
         .target(name: "MigconformLinux", dependencies: ["MigconformDevice", "CVFIOShim"]),
-        .target(name: "MigconformRun",
-                dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
+        .target(
+            name: "MigconformRun",
+            dependencies: ["MigconformSpec", "MigconformCases", "MigconformPlan", "MigconformDevice"]),
         .target(name: "MigconformReport", dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice"]),
         // Lab engines: LAVA definitions and live reporting, KernelCI fragments, KCIDB submissions.
-        .target(name: "MigconformLab",
-                dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice", "MigconformReport"]),
+        .target(
+            name: "MigconformLab",
+            dependencies: ["MigconformRun", "MigconformSpec", "MigconformDevice", "MigconformReport"]),
         // Beyond single cases: the spec's machine as a model, explored in depth and by random walks.
         .target(name: "MigconformExplore", dependencies: ["MigconformSpec", "MigconformDevice", "MigconformRun"]),
         // The suite's proof of power: every fault of the catalogue must be caught by the rules it breaks.
-        .target(name: "MigconformSelfCheck",
-                dependencies: ["MigconformSpec", "MigconformDevice", "MigconformReference", "MigconformRun",
-                               "MigconformExplore"]),
-        .executableTarget(name: "migconform",
-                          dependencies: ["MigconformBase", "MigconformSpec", "MigconformCases", "MigconformPlan",
-                                         "MigconformDevice", "MigconformReference", "MigconformLinux",
-                                         "MigconformRun", "MigconformReport", "MigconformLab",
-                                         "MigconformSelfCheck", "MigconformExplore"]),
-        .testTarget(name: "MigconformTests",
-                    dependencies: ["MigconformBase", "MigconformSpec", "MigconformCases", "MigconformPlan",
-                                   "MigconformDevice", "MigconformReference", "MigconformLinux", "MigconformRun",
-                                   "MigconformReport", "MigconformLab", "MigconformSelfCheck",
-                                   "MigconformExplore", "CVFIOShim"]),
+        .target(
+            name: "MigconformSelfCheck",
+            dependencies: [
+                "MigconformSpec", "MigconformDevice", "MigconformReference", "MigconformRun",
+                "MigconformExplore",
+            ]),
+        .executableTarget(
+            name: "migconform",
+            dependencies: [
+                "MigconformBase", "MigconformSpec", "MigconformCases", "MigconformPlan",
+                "MigconformDevice", "MigconformReference", "MigconformLinux",
+                "MigconformRun", "MigconformReport", "MigconformLab",
+                "MigconformSelfCheck", "MigconformExplore",
+            ]),
+        .testTarget(
+            name: "MigconformTests",
+            dependencies: [
+                "MigconformBase", "MigconformSpec", "MigconformCases", "MigconformPlan",
+                "MigconformDevice", "MigconformReference", "MigconformLinux", "MigconformRun",
+                "MigconformReport", "MigconformLab", "MigconformSelfCheck",
+                "MigconformExplore", "CVFIOShim",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -74,15 +74,27 @@ package struct Errno: RawRepresentable, Hashable, Codable, Sendable, CustomStrin
 
     /// Looks an errno up by its C name (`"EINVAL"`) or by number (`"22"`).
     package init?(name: String) {
-        if let number = Errno.numbers[name] { self.init(rawValue: number); return }
-        if let n = Int32(name), n > 0 { self.init(rawValue: n); return }
-        if name.hasPrefix("E"), let n = Int32(name.dropFirst()), n > 0 { self.init(rawValue: n); return }
+        if let number = Errno.numbers[name] {
+            self.init(rawValue: number)
+            return
+        }
+        if let n = Int32(name), n > 0 {
+            self.init(rawValue: n)
+            return
+        }
+        if name.hasPrefix("E"), let n = Int32(name.dropFirst()), n > 0 {
+            self.init(rawValue: n)
+            return
+        }
         return nil
     }
 
     package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let n = try? c.decode(Int32.self) { self.init(rawValue: n); return }
+        if let n = try? c.decode(Int32.self) {
+            self.init(rawValue: n)
+            return
+        }
         let s = try c.decode(String.self)
         guard let e = Errno(name: s) else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "unknown errno '\(s)'")

@@ -3,7 +3,10 @@
 package struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConvertible {
     package var line: Int
     package var column: Int
-    package init(line: Int, column: Int) { self.line = line; self.column = column }
+    package init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
     package var description: String { "\(line):\(column)" }
     package static func < (a: SourcePosition, b: SourcePosition) -> Bool {
         (a.line, a.column) < (b.line, b.column)
@@ -17,7 +20,9 @@ package struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
     /// The byte offset where reading stopped (for one-line texts, where a column says little).
     package var byteOffset: Int
     package init(position: SourcePosition, message: String, byteOffset: Int = 0) {
-        self.position = position; self.message = message; self.byteOffset = byteOffset
+        self.position = position
+        self.message = message
+        self.byteOffset = byteOffset
     }
     package var description: String { "\(position): \(message)" }
 }
@@ -65,7 +70,9 @@ package enum JSONParser {
     }
 
     /// Parses `bytes` and returns the value with the position of every value by JSON path.
-    package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (JSONValue, positions: [String: SourcePosition]) {
+    package static func parse(
+        _ bytes: [UInt8]
+    ) throws(JSONSyntaxError) -> (JSONValue, positions: [String: SourcePosition]) {
         let document = try parseDocument(bytes)
         return (document.value, positions: document.positions)
     }
@@ -107,9 +114,9 @@ package enum JSONParser {
     }
 }
 
-private extension Unicode.Scalar {
-    var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+extension Unicode.Scalar {
+    fileprivate var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
 
 private enum Byte {
@@ -134,7 +141,10 @@ private struct Parser {
     /// Whether to keep every value's position; off for protocol lines, which also keep repeated member names.
     let recordPositions: Bool
 
-    init(bytes: [UInt8], recordPositions: Bool = true) { self.bytes = bytes; self.recordPositions = recordPositions }
+    init(bytes: [UInt8], recordPositions: Bool = true) {
+        self.bytes = bytes
+        self.recordPositions = recordPositions
+    }
 
     var position: SourcePosition { SourcePosition(line: line, column: column) }
     var atEnd: Bool { index >= bytes.count }
@@ -149,7 +159,8 @@ private struct Parser {
         let byte = bytes[index]
         index += 1
         if byte == Byte.newline {
-            line += 1; column = 1
+            line += 1
+            column = 1
         } else if byte & 0xC0 != 0x80 {
             column += 1
         }
@@ -189,9 +200,15 @@ private struct Parser {
         case Byte.openBracket: return try parseArray(path: path)
         case Byte.quote: return .string(try parseString())
         case Byte.minus, Byte.zero...Byte.nine: return .number(try parseNumber())
-        case UInt8(ascii: "t"): try parseLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try parseLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try parseLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try parseLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try parseLiteral("null")
+            return .null
         case UInt8(ascii: "'"): throw error("strings are written in double quotes in JSON")
         case Byte.slash: throw error("comments are not JSON")
         default: throw error("expected a value, found \(describeCurrent())")
@@ -208,11 +225,14 @@ private struct Parser {
     mutating func parseObject(path: String) throws(JSONSyntaxError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
-        advance()  // {
+        advance() // {
         var members: [(key: String, value: JSONValue)] = []
         var seen: [String: SourcePosition] = [:]
         skipWhitespace()
-        if !atEnd && current == Byte.closeBrace { advance(); return .object(members) }
+        if !atEnd && current == Byte.closeBrace {
+            advance()
+            return .object(members)
+        }
         while true {
             guard !atEnd else { throw error("unexpected end of input inside an object") }
             guard current == Byte.quote else {
@@ -249,18 +269,28 @@ private struct Parser {
     mutating func closesAfterItem(_ close: UInt8, _ closeText: String, item: String) throws(JSONSyntaxError) -> Bool {
         skipWhitespace()
         guard !atEnd else { throw error("unexpected end of input, expected ',' or '\(closeText)' after \(item)") }
-        if current == Byte.comma { advance(); skipWhitespace(); return false }
-        if current == close { advance(); return true }
+        if current == Byte.comma {
+            advance()
+            skipWhitespace()
+            return false
+        }
+        if current == close {
+            advance()
+            return true
+        }
         throw error("expected ',' or '\(closeText)' after \(item)")
     }
 
     mutating func parseArray(path: String) throws(JSONSyntaxError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
-        advance()  // [
+        advance() // [
         var elements: [JSONValue] = []
         skipWhitespace()
-        if !atEnd && current == Byte.closeBracket { advance(); return .array(elements) }
+        if !atEnd && current == Byte.closeBracket {
+            advance()
+            return .array(elements)
+        }
         while true {
             if !atEnd && current == Byte.closeBracket {
                 throw error("expected a value after ',' (trailing commas are not JSON)")
@@ -276,9 +306,11 @@ private struct Parser {
     /// `0x1F` parses as `0` followed by junk; say what was meant instead of a generic separator message.
     func checkAfterNumber(_ value: JSONValue, path: String) throws(JSONSyntaxError) {
         guard case .number(let text) = value, text == "0" || text == "-0", !atEnd,
-              current == Byte.lowerX || current == Byte.upperX else { return }
-        throw error("hexadecimal numbers are not JSON; write the number in decimal",
-                    at: recordPositions ? positions[path] : nil)
+            current == Byte.lowerX || current == Byte.upperX
+        else { return }
+        throw error(
+            "hexadecimal numbers are not JSON; write the number in decimal",
+            at: recordPositions ? positions[path] : nil)
     }
 
     mutating func parseLiteral(_ word: String) throws(JSONSyntaxError) {
@@ -323,7 +355,7 @@ private struct Parser {
 
     mutating func parseString() throws(JSONSyntaxError) -> String {
         let start = position
-        advance()  // opening quote
+        advance() // opening quote
         var buffer: [UInt8] = []
         while true {
             guard !atEnd else { throw error("unterminated string", at: start) }
@@ -374,7 +406,8 @@ private struct Parser {
                 throw error("high surrogate \\u\(hex4(high)) not followed by a low surrogate", at: escapePosition)
             }
             let lowPosition = position
-            advance(); advance()
+            advance()
+            advance()
             let low = try readHex4(escapePosition: lowPosition)
             guard (0xDC00...0xDFFF).contains(low) else {
                 throw error("high surrogate \\u\(hex4(high)) not followed by a low surrogate", at: escapePosition)

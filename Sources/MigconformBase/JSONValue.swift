@@ -31,7 +31,11 @@ package indirect enum JSONValue: Sendable, Hashable {
         case .number(let n): h.combine(n)
         case .string(let s): h.combine(s)
         case .array(let a): h.combine(a)
-        case .object(let o): for (k, v) in o { h.combine(k); h.combine(v) }
+        case .object(let o):
+            for (k, v) in o {
+                h.combine(k)
+                h.combine(v)
+            }
         }
     }
 
@@ -56,11 +60,26 @@ package indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
-    package var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    package var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
-    package var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-    package var intValue: Int? { if case .number(let n) = self { return Int(n) }; return nil }
-    package var uint64Value: UInt64? { if case .number(let n) = self { return UInt64(n) }; return nil }
+    package var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    package var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+    package var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    package var intValue: Int? {
+        if case .number(let n) = self { return Int(n) }
+        return nil
+    }
+    package var uint64Value: UInt64? {
+        if case .number(let n) = self { return UInt64(n) }
+        return nil
+    }
     /// The member `key` of an object; the last one when a protocol line repeats it (files refuse repeats).
     package subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members.last { $0.key == key }?.value }

@@ -15,10 +15,16 @@ package struct ExpansionOptions: Sendable {
     /// The kernel release of the target, when it is a kernel device.
     package var kernelRelease: String?
 
-    package init(only: [String] = [], exclude: [String] = [], variants: Set<String> = [],
-                allowedHazards: Set<String> = [], targetKind: String = "reference", kernelRelease: String? = nil) {
-        self.only = only; self.exclude = exclude; self.variants = variants; self.allowedHazards = allowedHazards
-        self.targetKind = targetKind; self.kernelRelease = kernelRelease
+    package init(
+        only: [String] = [], exclude: [String] = [], variants: Set<String> = [],
+        allowedHazards: Set<String> = [], targetKind: String = "reference", kernelRelease: String? = nil
+    ) {
+        self.only = only
+        self.exclude = exclude
+        self.variants = variants
+        self.allowedHazards = allowedHazards
+        self.targetKind = targetKind
+        self.kernelRelease = kernelRelease
     }
 }
 
@@ -28,18 +34,26 @@ package enum Expander {
         var cases: [TestCase] = []
         for rule in machine.spec.rules {
             if let variant = rule.variant {
-                if variant.hasPrefix("!") { if options.variants.contains(String(variant.dropFirst())) { continue } }
-                else if !options.variants.contains(variant) { continue }
+                if variant.hasPrefix("!") {
+                    if options.variants.contains(String(variant.dropFirst())) { continue }
+                } else if !options.variants.contains(variant) {
+                    continue
+                }
             }
             let missing = rule.requires.filter { !machine.features.contains($0) }
             if !missing.isEmpty {
-                cases.append(TestCase(id: rule.id, rule: rule, disposition: .notApplicable(notApplicable(missing, machine.spec))))
+                cases.append(
+                    TestCase(id: rule.id, rule: rule, disposition: .notApplicable(notApplicable(missing, machine.spec)))
+                )
                 continue
             }
             var ruleCases = bind(rule, machine)
             if ruleCases.isEmpty {
-                ruleCases = [TestCase(id: rule.id, rule: rule,
-                                      disposition: .notApplicable("nothing to check on this device's profile"))]
+                ruleCases = [
+                    TestCase(
+                        id: rule.id, rule: rule,
+                        disposition: .notApplicable("nothing to check on this device's profile"))
+                ]
             }
             for var c in ruleCases {
                 if c.disposition == .run { c.disposition = disposition(of: c, options) }
@@ -52,14 +66,22 @@ package enum Expander {
     /// Why a rule does not apply: the features it needs that the device does not advertise, or, for a feature of
     /// the run rather than of the device (a peer device), what the run lacks.
     static func notApplicable(_ missing: [String], _ spec: Spec) -> String {
-        let environment = missing.filter { name in spec.feature(named: name).map { $0.flag == nil && $0.probe == nil } ?? false }
+        let environment = missing.filter { name in
+            spec.feature(named: name).map { $0.flag == nil && $0.probe == nil } ?? false
+        }
         let advertised = missing.filter { !environment.contains($0) }
         var parts: [String] = []
         if !advertised.isEmpty { parts.append("needs \(advertised.joined(separator: ", ")), not advertised") }
         for name in environment {
             switch name {
-            case "peer": parts.append("needs peer: a second device of the same kind, which this run does not have (run with --peer TARGET)")
-            case "foreign-peer": parts.append("needs foreign-peer: a device of another type or configuration, which this run does not have (run with --foreign-peer TARGET)")
+            case "peer":
+                parts.append(
+                    "needs peer: a second device of the same kind, which this run does not have (run with --peer TARGET)"
+                )
+            case "foreign-peer":
+                parts.append(
+                    "needs foreign-peer: a device of another type or configuration, which this run does not have (run with --foreign-peer TARGET)"
+                )
             default: parts.append("needs \(name), which this target is not")
             }
         }
@@ -68,15 +90,18 @@ package enum Expander {
 
     /// Filters and hazards, in that order.
     static func disposition(of c: TestCase, _ options: ExpansionOptions) -> TestCase.Disposition {
-        if !options.only.isEmpty && !options.only.contains(where: { Glob.matches($0, c.id) || Glob.matches($0, c.rule.id) }) {
+        if !options.only.isEmpty
+            && !options.only.contains(where: { Glob.matches($0, c.id) || Glob.matches($0, c.rule.id) })
+        {
             return .skipped("not selected")
         }
         if options.exclude.contains(where: { Glob.matches($0, c.id) || Glob.matches($0, c.rule.id) }) {
             return .skipped("excluded")
         }
         if let hazard = c.rule.hazard, hazard.targets.contains(options.targetKind),
-           !options.allowedHazards.contains(hazard.id), !options.allowedHazards.contains("all"),
-           KernelVersion.isAffected(options.kernelRelease, first: hazard.firstAffected, fixed: hazard.fixedIn) {
+            !options.allowedHazards.contains(hazard.id), !options.allowedHazards.contains("all"),
+            KernelVersion.isAffected(options.kernelRelease, first: hazard.firstAffected, fixed: hazard.fixedIn)
+        {
             return .skipped("hazard \(hazard.id): \(hazard.effect); allow with --allow-hazard \(hazard.id)")
         }
         return .run
@@ -90,11 +115,13 @@ package enum Expander {
             states.map { TestCase(id: "\(rule.id)[\($0.name)]", rule: rule, from: $0.name) }
         }
         func perArc(_ arcs: [Arc]) -> [TestCase] {
-            arcs.map { TestCase(id: "\(rule.id)[\($0.from)->\($0.to)]", rule: rule, from: $0.from, to: $0.to, path: [$0]) }
+            arcs.map {
+                TestCase(id: "\(rule.id)[\($0.from)->\($0.to)]", rule: rule, from: $0.from, to: $0.to, path: [$0])
+            }
         }
         switch check {
         case .migrationFlags, .streamEnd, .precopyInfo, .roundTrip, .resumeDamaged, .invariant, .errorSticky,
-             .reservedBits, .saveProtocol, .hostHealth, .peer, .regionAccess, .precopyInfoV2:
+            .reservedBits, .saveProtocol, .hostHealth, .peer, .regionAccess, .precopyInfoV2:
             return one()
         case .feature(let p):
             switch p.from {
@@ -122,17 +149,20 @@ package enum Expander {
             let excluded = Set(p.excludeTags)
             // fd-direction looks at the fd an arc returns: only arcs that start a session have one.
             let opening = p.expect == .fdDirection
-            return perArc(m.arcs.filter {
-                (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags)
-                    && (!opening || $0.session.opensSession)
-            })
+            return perArc(
+                m.arcs.filter {
+                    (tags.isEmpty || !tags.isDisjoint(with: $0.tags)) && excluded.isDisjoint(with: $0.tags)
+                        && (!opening || $0.session.opensSession)
+                })
         case .combination:
             var out: [TestCase] = []
             for a in m.settableStates {
                 for b in m.settableStates where a.name != b.name && !m.isForbidden(from: a.name, to: b.name) {
                     guard let path = m.path(from: a.name, to: b.name), path.count > 1 else { continue }
-                    out.append(TestCase(id: "\(rule.id)[\(a.name)->\(b.name)]", rule: rule, from: a.name, to: b.name,
-                                        path: path))
+                    out.append(
+                        TestCase(
+                            id: "\(rule.id)[\(a.name)->\(b.name)]", rule: rule, from: a.name, to: b.name,
+                            path: path))
                 }
             }
             return out
@@ -141,9 +171,12 @@ package enum Expander {
         case .reset(let p):
             guard p.expect == .sessionEnded else { return perState(m.settableStates) }
             // Only states in which a session is open after entering them from the initial state.
-            return perState(m.settableStates.filter { s in
-                m.path(from: m.initial.name, to: s.name).map { m.sessionOpen(after: $0, startingWithSession: false) } ?? false
-            })
+            return perState(
+                m.settableStates.filter { s in
+                    m.path(from: m.initial.name, to: s.name).map {
+                        m.sessionOpen(after: $0, startingWithSession: false)
+                    } ?? false
+                })
         case .rejectedValue(let p):
             var values: [(UInt32, String)] = []
             for v in p.values {
@@ -158,8 +191,10 @@ package enum Expander {
             var out: [TestCase] = []
             for s in m.settableStates {
                 for (value, label) in values {
-                    out.append(TestCase(id: "\(rule.id)[\(s.name)->\(label)]", rule: rule, from: s.name,
-                                        value: value, valueLabel: label))
+                    out.append(
+                        TestCase(
+                            id: "\(rule.id)[\(s.name)->\(label)]", rule: rule, from: s.name,
+                            value: value, valueLabel: label))
                 }
             }
             return out
@@ -176,7 +211,7 @@ package enum Expander {
             case .noNewDirtyInStop:
                 return perState(m.settableStates.filter { p.states.contains($0.name) })
             case .probeConsistent, .startPageSize, .secondStartFails, .reportBeforeStartFails, .reportOnlySets,
-                 .reportPageSizes:
+                .reportPageSizes:
                 return one()
             }
         case .sessionKept:
@@ -190,13 +225,27 @@ package enum Expander {
 /// Shell-style glob matching (`*` any run, `?` one character) for case and rule ids.
 package enum Glob {
     package static func matches(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern), t = Array(text)
-        var pi = 0, ti = 0, star = -1, mark = 0
+        let p = Array(pattern)
+        let t = Array(text)
+        var pi = 0
+        var ti = 0
+        var star = -1
+        var mark = 0
         while ti < t.count {
-            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) { pi += 1; ti += 1 }
-            else if pi < p.count && p[pi] == "*" { star = pi; mark = ti; pi += 1 }
-            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
-            else { return false }
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
+                pi += 1
+                ti += 1
+            } else if pi < p.count && p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
         }
         while pi < p.count && p[pi] == "*" { pi += 1 }
         return pi == p.count
@@ -211,7 +260,8 @@ package enum KernelVersion {
     }
     package static func less(_ a: [Int], _ b: [Int]) -> Bool {
         for i in 0..<max(a.count, b.count) {
-            let x = i < a.count ? a[i] : 0, y = i < b.count ? b[i] : 0
+            let x = i < a.count ? a[i] : 0
+            let y = i < b.count ? b[i] : 0
             if x != y { return x < y }
         }
         return false

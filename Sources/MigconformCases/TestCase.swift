@@ -18,10 +18,18 @@ package struct TestCase: Sendable {
     /// The arcs the case expects a request to walk (one for an arc; several for a combination).
     package var path: [Arc]
 
-    package init(id: String, rule: Rule, disposition: Disposition = .run, from: String? = nil, to: String? = nil,
-                value: UInt32? = nil, valueLabel: String? = nil, path: [Arc] = []) {
-        self.id = id; self.rule = rule; self.disposition = disposition; self.from = from; self.to = to
-        self.value = value; self.valueLabel = valueLabel; self.path = path
+    package init(
+        id: String, rule: Rule, disposition: Disposition = .run, from: String? = nil, to: String? = nil,
+        value: UInt32? = nil, valueLabel: String? = nil, path: [Arc] = []
+    ) {
+        self.id = id
+        self.rule = rule
+        self.disposition = disposition
+        self.from = from
+        self.to = to
+        self.value = value
+        self.valueLabel = valueLabel
+        self.path = path
     }
 
     /// Whether a case runs.

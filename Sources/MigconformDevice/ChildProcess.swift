@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Every child process this program starts goes through here: posix_spawn(2), pipes made close-on-exec, and
@@ -47,8 +47,10 @@ package enum ChildProcess {
         /// `exited with status 3`, `was killed by signal 9 (SIGKILL)`.
         package var description: String {
             guard let s = signal else { return "exited with status \(exitStatus!)" }
-            let names: [Int32: String] = [SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGTERM: "SIGTERM",
-                                          SIGBUS: "SIGBUS", SIGPIPE: "SIGPIPE", SIGINT: "SIGINT", SIGHUP: "SIGHUP"]
+            let names: [Int32: String] = [
+                SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGTERM: "SIGTERM",
+                SIGBUS: "SIGBUS", SIGPIPE: "SIGPIPE", SIGINT: "SIGINT", SIGHUP: "SIGHUP",
+            ]
             return "was killed by signal \(s)" + (names[s].map { " (\($0))" } ?? "")
         }
     }
@@ -71,11 +73,11 @@ package enum ChildProcess {
     package static func pipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         #if os(Linux)
-        // Close-on-exec from the start, so that a child another thread spawns meanwhile cannot inherit these ends.
-        let made = linuxPipe2(&fds, O_CLOEXEC)
+            // Close-on-exec from the start, so that a child another thread spawns meanwhile cannot inherit these ends.
+            let made = linuxPipe2(&fds, O_CLOEXEC)
         #else
-        let made = sysPipe(&fds)
-        for fd in fds where made == 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            let made = sysPipe(&fds)
+            for fd in fds where made == 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         #endif
         guard made == 0 else { throw Failure("cannot create a pipe: \(String(cString: strerror(errno)))") }
         for i in 0..<2 where fds[i] < 3 {
@@ -94,9 +96,11 @@ package enum ChildProcess {
     /// to dup2 onto the child's, or nil to leave the child this process's own. `environment` nil passes this
     /// process's. `newProcessGroup` puts the child in a process group of its own (which a terminal's Ctrl-C then
     /// does not reach, and which can be signalled as a whole). Returns the child's pid; the caller reaps it.
-    package static func spawn(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
-                             stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil,
-                             newProcessGroup: Bool = false) throws -> pid_t {
+    package static func spawn(
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil,
+        stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil,
+        newProcessGroup: Bool = false
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -127,7 +131,10 @@ package enum ChildProcess {
         let env = environment.map { $0.map { "\($0.key)=\($0.value)" } } ?? currentEnvironment()
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) }; for p in envp { free(p) } }
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
         var child: pid_t = 0
         let rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw Failure("posix_spawn \(path): \(String(cString: strerror(rc)))") }
@@ -136,16 +143,20 @@ package enum ChildProcess {
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up when the program runs so that
     /// the binary still starts on an older C library (where descriptors not marked close-on-exec are inherited).
-    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-        #if os(Linux)
-        guard let handle = dlopen(nil, RTLD_NOW), let sym = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np") else {
-            return nil
-        }
-        return unsafeBitCast(sym, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-        #else
-        return nil
-        #endif
-    }()
+    private static let addCloseFrom:
+        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+            #if os(Linux)
+                guard let handle = dlopen(nil, RTLD_NOW),
+                    let sym = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np")
+                else {
+                    return nil
+                }
+                return unsafeBitCast(
+                    sym, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+            #else
+                return nil
+            #endif
+        }()
 
     /// Waits for `pid` to end (resuming after signals) and reaps it.
     package static func wait(_ pid: pid_t) throws -> Termination {
@@ -172,10 +183,12 @@ package enum ChildProcess {
 
     /// Runs `path` with `arguments` to its end and returns how it ended and what it wrote to the streams captured.
     /// With a `timeout` (seconds) a child still running then is killed (SIGKILL) and reaped.
-    package static func run(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
-                           stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit,
-                           timeout: Double? = nil) throws -> Result {
-        var opened: [Int32] = []        // descriptors of this side to close once spawned (the child's ends, /dev/null)
+    package static func run(
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil,
+        stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit,
+        timeout: Double? = nil
+    ) throws -> Result {
+        var opened: [Int32] = [] // descriptors of this side to close once spawned (the child's ends, /dev/null)
         var captured: [Int32: Int] = [:] // read ends of captures -> 1 (stdout) or 2 (stderr)
         defer { for fd in opened { close(fd) } }
         func childEnd(_ s: Stream, _ number: Int, writing: Bool) throws -> Int32? {
@@ -208,7 +221,8 @@ package enum ChildProcess {
         opened = []
 
         let end = timeout.map { now() + $0 }
-        var output: [UInt8] = [], errorOutput: [UInt8] = []
+        var output: [UInt8] = []
+        var errorOutput: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var timedOut = false
         // Read the captured streams to their end (the child exits, or closes them), within the deadline.
@@ -217,7 +231,10 @@ package enum ChildProcess {
             var ms: Int32 = -1
             if let end {
                 let left = end - now()
-                if left <= 0 { timedOut = true; break }
+                if left <= 0 {
+                    timedOut = true
+                    break
+                }
                 ms = Int32(min(max(left * 1000, 1), 60_000).rounded(.up))
             }
             let n = sysPoll(&fds, nfds_t(fds.count), ms)
@@ -239,7 +256,10 @@ package enum ChildProcess {
             while true {
                 ended = try poll(pid)
                 if ended != nil { break }
-                if now() >= end { timedOut = true; break }
+                if now() >= end {
+                    timedOut = true
+                    break
+                }
                 usleep(2_000)
             }
         }
@@ -284,18 +304,20 @@ package enum ChildProcess {
 extension ChildProcess.Stream: Equatable {}
 
 #if canImport(Glibc) || canImport(Musl)
-private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { read(fd, p, n) }
-private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { kill(pid, sig) }
-private func sysPoll(_ fds: UnsafeMutablePointer<pollfd>, _ n: nfds_t, _ ms: Int32) -> Int32 { poll(fds, n, ms) }
+    private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { read(fd, p, n) }
+    private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { kill(pid, sig) }
+    private func sysPoll(_ fds: UnsafeMutablePointer<pollfd>, _ n: nfds_t, _ ms: Int32) -> Int32 { poll(fds, n, ms) }
 #else
-private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Darwin.read(fd, p, n) }
-private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { Darwin.kill(pid, sig) }
-private func sysPoll(_ fds: UnsafeMutablePointer<pollfd>, _ n: nfds_t, _ ms: Int32) -> Int32 { Darwin.poll(fds, n, ms) }
-private func sysPipe(_ fds: UnsafeMutablePointer<Int32>) -> Int32 { Darwin.pipe(fds) }
+    private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Darwin.read(fd, p, n) }
+    private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { Darwin.kill(pid, sig) }
+    private func sysPoll(_ fds: UnsafeMutablePointer<pollfd>, _ n: nfds_t, _ ms: Int32) -> Int32 {
+        Darwin.poll(fds, n, ms)
+    }
+    private func sysPipe(_ fds: UnsafeMutablePointer<Int32>) -> Int32 { Darwin.pipe(fds) }
 #endif
 
 #if os(Linux)
-/// pipe2(2): the C library has it, but its header declares it only for _GNU_SOURCE, which the module map does not set.
-@_silgen_name("pipe2")
-private func linuxPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+    /// pipe2(2): the C library has it, but its header declares it only for _GNU_SOURCE, which the module map does not set.
+    @_silgen_name("pipe2")
+    private func linuxPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
 #endif

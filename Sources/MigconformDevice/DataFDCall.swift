@@ -91,7 +91,10 @@ package enum DataFD {
     package struct PrecopyInfo: Hashable, Sendable {
         package var argsz: UInt32, flags: UInt32, initialBytes: UInt64, dirtyBytes: UInt64
         package init(argsz: UInt32, flags: UInt32, initialBytes: UInt64, dirtyBytes: UInt64) {
-            self.argsz = argsz; self.flags = flags; self.initialBytes = initialBytes; self.dirtyBytes = dirtyBytes
+            self.argsz = argsz
+            self.flags = flags
+            self.initialBytes = initialBytes
+            self.dirtyBytes = dirtyBytes
         }
         /// Reads 24 bytes; nil when there are fewer.
         package init?(_ bytes: [UInt8]) {
@@ -128,7 +131,10 @@ extension DataFDCall {
     }
 
     /// The bytes of a `pwrite`.
-    package var payload: [UInt8]? { if case .pwrite(let b, _) = self { return b }; return nil }
+    package var payload: [UInt8]? {
+        if case .pwrite(let b, _) = self { return b }
+        return nil
+    }
 
     /// The call named `name`, its arguments looked up with `number` and `payload`; nil when one is missing or out
     /// of range.
@@ -138,10 +144,13 @@ extension DataFDCall {
         case "fd-flags": self = .fdFlags
         case "status-flags": self = .statusFlags
         case "poll": self = .poll
-        case "seek": guard let o = number("offset") else { return nil }; self = .seek(offset: o)
+        case "seek":
+            guard let o = number("offset") else { return nil }
+            self = .seek(offset: o)
         case "pread":
             guard let c = number("count"), let n = Int(exactly: c), n >= 0, n <= 1 << 20,
-                  let o = number("offset") else { return nil }
+                let o = number("offset")
+            else { return nil }
             self = .pread(count: n, offset: o)
         case "pwrite":
             guard let b = payload, let o = number("offset") else { return nil }
@@ -149,7 +158,9 @@ extension DataFDCall {
         case "precopy-info":
             guard let a = u32("argsz"), let f = u32("flags") else { return nil }
             self = .precopyInfo(argsz: a, flags: f)
-        case "ioctl": guard let r = u32("request") else { return nil }; self = .ioctl(request: r)
+        case "ioctl":
+            guard let r = u32("request") else { return nil }
+            self = .ioctl(request: r)
         default: return nil
         }
     }

@@ -81,8 +81,10 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     private var interruptReason: String?
     private var interruptSerial = 0
 
-    package init(_ device: MigrationDevice, deadlines: Deadlines = .standard,
-                reopen: (() throws -> MigrationDevice)? = nil) {
+    package init(
+        _ device: MigrationDevice, deadlines: Deadlines = .standard,
+        reopen: (() throws -> MigrationDevice)? = nil
+    ) {
         inner = device
         promptly = device.answersPromptly
         self.deadlines = deadlines
@@ -108,8 +110,9 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         if let w = wedged { throw TransportError("the device is wedged (\(w)); \(operation.kind) not issued") }
         if let s = stuck {
-            throw TransportError("\(s.operation) has not been recovered from; \(operation.kind) not issued",
-                                 timedOut: true)
+            throw TransportError(
+                "\(s.operation) has not been recovered from; \(operation.kind) not issued",
+                timedOut: true)
         }
         if promptly {
             // Nothing to watch: the call cannot block, so it runs here, without the hand-off to the worker.
@@ -178,7 +181,10 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
 
     /// Makes a waiting call give up at once with ``OperationInterrupted`` (from a signal handler's queue).
     package func interrupt(_ reason: String) {
-        lock.withLock { interruptReason = reason; interruptSerial += 1 }
+        lock.withLock {
+            interruptReason = reason
+            interruptSerial += 1
+        }
         watchdog?.interrupt(reason)
     }
 
@@ -202,13 +208,17 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         if s.job.isDone || s.job.wait(until: DispatchTime.now().uptimeNanoseconds + UInt64(recoveryGrace * 1e9)) {
             // The call came back. A device that timed out on its own must still say it is usable again.
             if case .failure(let e)? = s.job.result, let t = e as? TransportError, t.timedOut {
-                if inner.recoverAfterTimeout() { stuck = nil; return .recovered }
+                if inner.recoverAfterTimeout() {
+                    stuck = nil
+                    return .recovered
+                }
             } else {
                 stuck = nil
                 return .ready
             }
         } else if inner.recoverAfterTimeout(),
-                  s.job.wait(until: DispatchTime.now().uptimeNanoseconds + UInt64(recoveryGrace * 1e9)) {
+            s.job.wait(until: DispatchTime.now().uptimeNanoseconds + UInt64(recoveryGrace * 1e9))
+        {
             stuck = nil
             return .recovered
         }
@@ -216,7 +226,7 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
             do {
                 let fresh = try reopen()
                 inner = fresh
-                worker.retire()     // the old worker may stay blocked forever; it is left behind
+                worker.retire() // the old worker may stay blocked forever; it is left behind
                 worker = Worker()
                 stuck = nil
                 openFDs = []
@@ -241,13 +251,16 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         return true
     }
 
-    deinit { worker.retire(); watchdog?.retire() }
+    deinit {
+        worker.retire()
+        watchdog?.retire()
+    }
 
     private func track(_ op: DeviceOperation, _ outcome: DeviceOutcome) {
         if case .state(_, let fd) = outcome, fd >= 0 { openFDs.insert(fd) }
         if case .close(let fd) = op { openFDs.remove(fd) }
-        if case .reset = op, outcome.succeeded { /* a reset ends sessions, but their fds stay open */ }
-        if case .reopen = op, outcome.succeeded { /* so does a reopen of the device */ }
+        if case .reset = op, outcome.succeeded { /* a reset ends sessions, but their fds stay open */  }
+        if case .reopen = op, outcome.succeeded { /* so does a reopen of the device */  }
     }
 
     static func format(_ s: Double) -> String {
@@ -265,7 +278,10 @@ final class Job: @unchecked Sendable {
     var isDone: Bool { cond.withLock { result != nil } }
 
     func finish(_ r: Result<DeviceOutcome, Error>) {
-        cond.withLock { result = r; cond.broadcast() }
+        cond.withLock {
+            result = r
+            cond.broadcast()
+        }
     }
 
     /// Waits until the call returned or the uptime `deadline` (nanoseconds) passed; true when it returned.
@@ -296,19 +312,28 @@ final class Worker: @unchecked Sendable {
     }
 
     func submit(_ work: @escaping () -> Void) {
-        cond.withLock { queue.append(work); cond.signal() }
+        cond.withLock {
+            queue.append(work)
+            cond.signal()
+        }
     }
 
     /// Lets the thread end once its queue is empty.
     func retire() {
-        cond.withLock { retired = true; cond.signal() }
+        cond.withLock {
+            retired = true
+            cond.signal()
+        }
     }
 
     private func loop() {
         while true {
             cond.lock()
             while queue.isEmpty && !retired { cond.wait() }
-            if queue.isEmpty { cond.unlock(); return }
+            if queue.isEmpty {
+                cond.unlock()
+                return
+            }
             let work = queue.removeFirst()
             cond.unlock()
             work()
@@ -322,7 +347,10 @@ final class Worker: @unchecked Sendable {
 /// and is installed without SA_RESTART, so a waiting system call fails with EINTR; the signal is repeated until the
 /// call comes back. A call that has not come back `grace` seconds later is abandoned (``onAbandoned``).
 final class Watchdog: @unchecked Sendable {
-    enum Fired: Equatable { case deadline, interrupted(String) }
+    enum Fired: Equatable {
+        case deadline
+        case interrupted(String)
+    }
 
     private let cond = NSCondition()
     private var serial = 0
@@ -379,7 +407,7 @@ final class Watchdog: @unchecked Sendable {
         fired = nil
         armed = (serial, deadline, me, what)
         if span < shortest { shortest = span }
-        if deadline < wakeAt { cond.signal() }   // the watchdog would look too late: only for a new shortest
+        if deadline < wakeAt { cond.signal() } // the watchdog would look too late: only for a new shortest
         cond.unlock()
     }
 
@@ -392,12 +420,18 @@ final class Watchdog: @unchecked Sendable {
     }
 
     func interrupt(_ reason: String) {
-        cond.withLock { pendingInterrupt = reason; cond.signal() }
+        cond.withLock {
+            pendingInterrupt = reason
+            cond.signal()
+        }
     }
 
     /// Lets the thread end.
     func retire() {
-        cond.withLock { retired = true; cond.signal() }
+        cond.withLock {
+            retired = true
+            cond.signal()
+        }
     }
 
     private func loop() {
@@ -406,7 +440,10 @@ final class Watchdog: @unchecked Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             if let reason = pendingInterrupt {
                 pendingInterrupt = nil
-                if let a = armed, fired == nil { fired = .interrupted(reason); pthread_kill(a.thread, SIGURG) }
+                if let a = armed, fired == nil {
+                    fired = .interrupted(reason)
+                    pthread_kill(a.thread, SIGURG)
+                }
             }
             if let a = armed, now >= a.deadline {
                 if fired == nil { fired = .deadline }
@@ -423,7 +460,7 @@ final class Watchdog: @unchecked Sendable {
                 }
                 wakeAt = now + 50_000_000
             } else if let a = armed, fired != nil {
-                pthread_kill(a.thread, SIGURG)    // interrupted: repeat until the call comes back
+                pthread_kill(a.thread, SIGURG) // interrupted: repeat until the call comes back
                 wakeAt = now + 50_000_000
             } else {
                 // Soon enough for any call armed before then: its deadline is at least `shortest` away.

@@ -15,14 +15,21 @@ package struct Deadlines: Sendable, Equatable {
     package var bye: Double
 
     /// The built-in deadlines.
-    package static let standard = Deadlines(byKind: [
-        .reset: 30, .reopen: 30, .setState: 30, .read: 30, .write: 30, .dataRead: 30, .dataWrite: 30, .regionWrite: 30,
-        .close: 10,
-    ], fallback: 10)
+    package static let standard = Deadlines(
+        byKind: [
+            .reset: 30, .reopen: 30, .setState: 30, .read: 30, .write: 30, .dataRead: 30, .dataWrite: 30,
+            .regionWrite: 30,
+            .close: 10,
+        ], fallback: 10)
 
-    package init(byKind: [DeviceOperation.Kind: Double] = [:], fallback: Double = 10, hello: Double = 30,
-                bye: Double = 2) {
-        self.byKind = byKind; self.fallback = fallback; self.hello = hello; self.bye = bye
+    package init(
+        byKind: [DeviceOperation.Kind: Double] = [:], fallback: Double = 10, hello: Double = 30,
+        bye: Double = 2
+    ) {
+        self.byKind = byKind
+        self.fallback = fallback
+        self.hello = hello
+        self.bye = bye
     }
 
     /// Sets every kind but `reset` (what `MIGCONFORM_ADAPTER_TIMEOUT` sets).
@@ -41,11 +48,13 @@ package struct Deadlines: Sendable, Equatable {
     /// the bad setting.
     package mutating func apply(_ setting: String) throws {
         if let eq = setting.firstIndex(of: "=") {
-            let name = String(setting[..<eq]), value = String(setting[setting.index(after: eq)...])
+            let name = String(setting[..<eq])
+            let value = String(setting[setting.index(after: eq)...])
             guard let kind = DeviceOperation.Kind(rawValue: name) else {
-                throw DeadlineSettingError(message: "unknown operation kind '\(name)' in --timeout (kinds: "
-                                           + DeviceOperation.Kind.allCases.map(\.rawValue).sorted()
-                                               .joined(separator: ", ") + ")")
+                throw DeadlineSettingError(
+                    message: "unknown operation kind '\(name)' in --timeout (kinds: "
+                        + DeviceOperation.Kind.allCases.map(\.rawValue).sorted()
+                        .joined(separator: ", ") + ")")
             }
             byKind[kind] = try Self.number(value, setting)
         } else {

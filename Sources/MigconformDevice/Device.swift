@@ -11,8 +11,10 @@ package struct DeviceIdentity: Codable, Hashable, Sendable {
     /// Further facts, as key/value pairs (PCI vendor/device ids, mdev type, adapter version).
     package var extra: [String: String]
 
-    package init(targetKind: String, driver: String, detail: String, kernelRelease: String? = nil,
-                extra: [String: String] = [:]) {
+    package init(
+        targetKind: String, driver: String, detail: String, kernelRelease: String? = nil,
+        extra: [String: String] = [:]
+    ) {
         self.targetKind = targetKind
         self.driver = driver
         self.detail = detail
@@ -107,19 +109,24 @@ package struct DeviceTraits: Sendable, Hashable {
     package var canReopen: Bool
 
     package init(mayHarmHost: Bool, journalsEachOperation: Bool, isSimulated: Bool, canReopen: Bool) {
-        self.mayHarmHost = mayHarmHost; self.journalsEachOperation = journalsEachOperation
-        self.isSimulated = isSimulated; self.canReopen = canReopen
+        self.mayHarmHost = mayHarmHost
+        self.journalsEachOperation = journalsEachOperation
+        self.isSimulated = isSimulated
+        self.canReopen = canReopen
     }
 
     /// The reference device and the catalogue's faults.
-    package static let simulated = DeviceTraits(mayHarmHost: false, journalsEachOperation: false, isSimulated: true,
-                                               canReopen: true)
+    package static let simulated = DeviceTraits(
+        mayHarmHost: false, journalsEachOperation: false, isSimulated: true,
+        canReopen: true)
     /// A device of this host's kernel.
-    package static let hostKernel = DeviceTraits(mayHarmHost: true, journalsEachOperation: true, isSimulated: false,
-                                                canReopen: false)
+    package static let hostKernel = DeviceTraits(
+        mayHarmHost: true, journalsEachOperation: true, isSimulated: false,
+        canReopen: false)
     /// A device behind another process.
-    package static let external = DeviceTraits(mayHarmHost: false, journalsEachOperation: true, isSimulated: false,
-                                              canReopen: true)
+    package static let external = DeviceTraits(
+        mayHarmHost: false, journalsEachOperation: true, isSimulated: false,
+        canReopen: true)
 
     /// The traits of each target kind, for a kind a report or an adapter's `hello` names; any other kind is
     /// ``external``. A new kind of target adds its line here.

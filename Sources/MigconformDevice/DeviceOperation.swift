@@ -169,7 +169,10 @@ extension DeviceOperation {
 package struct DMARange: Codable, Hashable, Sendable {
     package var iova: UInt64
     package var length: UInt64
-    package init(iova: UInt64, length: UInt64) { self.iova = iova; self.length = length }
+    package init(iova: UInt64, length: UInt64) {
+        self.iova = iova
+        self.length = length
+    }
 }
 
 /// The numbers of the DMA logging uAPI that the runner and the devices share.
@@ -207,7 +210,10 @@ package enum DeviceOutcome: Codable, Hashable, Sendable {
     case failed(Errno)
 
     /// The errno, when the call failed.
-    package var errno: Errno? { if case .failed(let e) = self { return e }; return nil }
+    package var errno: Errno? {
+        if case .failed(let e) = self { return e }
+        return nil
+    }
     /// True when the call succeeded.
     package var succeeded: Bool { errno == nil }
 }

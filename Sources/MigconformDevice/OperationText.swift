@@ -131,9 +131,11 @@ package enum OperationText {
 
     /// A v2 migration flags word with its flag names: `0x7 (STOP_COPY|P2P|PRE_COPY)`.
     package static func migrationFlags(_ value: UInt64) -> String {
-        let known: [(UInt64, String)] = [(MigrationFlags.stopCopy.rawValue, "STOP_COPY"),
-                                         (MigrationFlags.p2p.rawValue, "P2P"),
-                                         (MigrationFlags.preCopy.rawValue, "PRE_COPY")]
+        let known: [(UInt64, String)] = [
+            (MigrationFlags.stopCopy.rawValue, "STOP_COPY"),
+            (MigrationFlags.p2p.rawValue, "P2P"),
+            (MigrationFlags.preCopy.rawValue, "PRE_COPY"),
+        ]
         var names = known.filter { value & $0.0 != 0 }.map { $0.1 }
         let rest = known.reduce(value) { $0 & ~$1.0 }
         if rest != 0 { names.append("0x\(String(rest, radix: 16))") }
@@ -208,7 +210,10 @@ package enum OperationText {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -9,7 +9,9 @@ package final class PeeredDevice: MigrationDevice, DeviceWrapper {
     package let foreign: MigrationDevice?
 
     package init(_ main: MigrationDevice, peer: MigrationDevice?, foreign: MigrationDevice? = nil) {
-        self.main = main; self.peer = peer; self.foreign = foreign
+        self.main = main
+        self.peer = peer
+        self.foreign = foreign
     }
 
     package var wrapped: MigrationDevice { main }
@@ -26,7 +28,9 @@ package final class PeeredDevice: MigrationDevice, DeviceWrapper {
 
     package var ownDeadlines: Deadlines? { main.ownDeadlines }
     package func adopt(_ deadlines: Deadlines) {
-        main.adopt(deadlines); peer?.adopt(deadlines); foreign?.adopt(deadlines)
+        main.adopt(deadlines)
+        peer?.adopt(deadlines)
+        foreign?.adopt(deadlines)
     }
 
     package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {

@@ -17,8 +17,10 @@ package struct TranscriptEntry: Codable, Hashable, Sendable {
     /// (`saved stream (4128 bytes) cut to 2064 bytes: bytes 0..2063`).
     package var data: String?
 
-    package init(step: Int, operation: DeviceOperation, outcome: DeviceOutcome?, transportError: String? = nil,
-                micros: UInt64, byteCount: Int? = nil, data: String? = nil) {
+    package init(
+        step: Int, operation: DeviceOperation, outcome: DeviceOutcome?, transportError: String? = nil,
+        micros: UInt64, byteCount: Int? = nil, data: String? = nil
+    ) {
         self.step = step
         self.operation = operation
         self.outcome = outcome
@@ -90,16 +92,21 @@ package final class RecordingDevice {
 
     private func flushTransfer() {
         guard var t = transfer, let first = t.first else { return }
-        let entry = TranscriptEntry(step: entries.count, operation: redact(first), outcome: nil, micros: t.nanos / 1000,
-                                    byteCount: Int(clamping: t.bytes),
-                                    data: "\(t.label): \(t.count) \(first.kind)s, \(t.bytes) bytes, checksum "
-                                        + "\(t.checksum.hex), \(String(format: "%.3f", Double(t.nanos) / 1e9)) s")
+        let entry = TranscriptEntry(
+            step: entries.count, operation: redact(first), outcome: nil, micros: t.nanos / 1000,
+            byteCount: Int(clamping: t.bytes),
+            data: "\(t.label): \(t.count) \(first.kind)s, \(t.bytes) bytes, checksum "
+                + "\(t.checksum.hex), \(String(format: "%.3f", Double(t.nanos) / 1e9)) s")
         var summary = entry
         summary.outcome = .value(t.bytes)
         entries.append(summary)
         remember(summary)
         didPerform?(summary)
-        t.first = nil; t.count = 0; t.bytes = 0; t.nanos = 0; t.checksum = TransferChecksum()
+        t.first = nil
+        t.count = 0
+        t.bytes = 0
+        t.nanos = 0
+        t.checksum = TransferChecksum()
         transfer = t
     }
 
@@ -117,8 +124,10 @@ package final class RecordingDevice {
             var data: String?
             if case .write(_, let b) = op, b.count > 64 { data = nextData }
             nextData = nil
-            entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: redact(outcome),
-                                           micros: micros, byteCount: byteCount(op, outcome), data: data))
+            entries.append(
+                TranscriptEntry(
+                    step: entries.count, operation: redact(op), outcome: redact(outcome),
+                    micros: micros, byteCount: byteCount(op, outcome), data: data))
             remember(entries[entries.count - 1])
             if let didPerform { didPerform(entries[entries.count - 1]) }
             return outcome
@@ -127,8 +136,10 @@ package final class RecordingDevice {
             let micros = nanos / 1000
             tally(op.kind, nanos, nil)
             nextData = nil
-            entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: nil,
-                                           transportError: "\(error)", micros: micros))
+            entries.append(
+                TranscriptEntry(
+                    step: entries.count, operation: redact(op), outcome: nil,
+                    transportError: "\(error)", micros: micros))
             remember(entries[entries.count - 1])
             didPerform?(entries[entries.count - 1])
             throw error
@@ -140,7 +151,9 @@ package final class RecordingDevice {
     private func summarised(_ op: DeviceOperation) throws -> DeviceOutcome? {
         switch op {
         case .read, .write: break
-        default: flushTransfer(); return nil
+        default:
+            flushTransfer()
+            return nil
         }
         // The journal learns that a transfer is under way from its first operation.
         let announced = transfer!.first == nil
@@ -155,8 +168,10 @@ package final class RecordingDevice {
             flushTransfer()
             if !announced { willPerform?(op) }
             tally(op.kind, nanos, nil)
-            entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: nil,
-                                           transportError: "\(error)", micros: nanos / 1000))
+            entries.append(
+                TranscriptEntry(
+                    step: entries.count, operation: redact(op), outcome: nil,
+                    transportError: "\(error)", micros: nanos / 1000))
             remember(entries[entries.count - 1])
             didPerform?(entries[entries.count - 1])
             throw error
@@ -176,8 +191,10 @@ package final class RecordingDevice {
             if !announced { willPerform?(op) }
             operationCount += 1
             tally(op.kind, nanos, byteCount(op, outcome))
-            entries.append(TranscriptEntry(step: entries.count, operation: redact(op), outcome: redact(outcome),
-                                           micros: nanos / 1000, byteCount: byteCount(op, outcome)))
+            entries.append(
+                TranscriptEntry(
+                    step: entries.count, operation: redact(op), outcome: redact(outcome),
+                    micros: nanos / 1000, byteCount: byteCount(op, outcome)))
             remember(entries[entries.count - 1])
             didPerform?(entries[entries.count - 1])
             return outcome
@@ -195,14 +212,23 @@ package final class RecordingDevice {
 
     private func tally(_ kind: DeviceOperation.Kind, _ nanos: UInt64, _ bytes: Int?) {
         var t = totals[kind] ?? (0, 0, 0)
-        t.count += 1; t.nanos += nanos; t.bytes += UInt64(bytes ?? 0)
+        t.count += 1
+        t.nanos += nanos
+        t.bytes += UInt64(bytes ?? 0)
         totals[kind] = t
     }
 
     private func remember(_ entry: TranscriptEntry) {
-        if entry.operation == .reset { sinceReset = []; historyComplete = true }
+        if entry.operation == .reset {
+            sinceReset = []
+            historyComplete = true
+        }
         guard historyComplete else { return }
-        if sinceReset.count >= Self.historyLimit { sinceReset = []; historyComplete = false; return }
+        if sinceReset.count >= Self.historyLimit {
+            sinceReset = []
+            historyComplete = false
+            return
+        }
         var e = entry
         e.step = sinceReset.count
         sinceReset.append(e)
@@ -235,8 +261,10 @@ package final class RecordingDevice {
 /// A checksum of the bytes a transfer moved, in the order they moved (four 64-bit multiply-xor lanes, so it
 /// keeps up with a copy): two transfers of the same bytes in the same pieces have the same checksum.
 package struct TransferChecksum: Sendable {
-    private var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F,
-                                                           0x1656_67B1_9E37_79F9, 0x85EB_CA77_C2B2_AE63)
+    private var lanes: (UInt64, UInt64, UInt64, UInt64) = (
+        0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F,
+        0x1656_67B1_9E37_79F9, 0x85EB_CA77_C2B2_AE63
+    )
     private var length: UInt64 = 0
 
     package init() {}
@@ -252,10 +280,17 @@ package struct TransferChecksum: Sendable {
                 b = (b ^ raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* m
                 c = (c ^ raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* m
                 d = (d ^ raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* m
-                a ^= a >> 29; b ^= b >> 29; c ^= c >> 29; d ^= d >> 29
+                a ^= a >> 29
+                b ^= b >> 29
+                c ^= c >> 29
+                d ^= d >> 29
                 i += 32
             }
-            while i < n { a = (a ^ UInt64(raw[i])) &* m; a ^= a >> 29; i += 1 }
+            while i < n {
+                a = (a ^ UInt64(raw[i])) &* m
+                a ^= a >> 29
+                i += 1
+            }
             lanes = (a, b, c, d)
         }
         length &+= UInt64(raw.count)
@@ -264,7 +299,10 @@ package struct TransferChecksum: Sendable {
     /// The checksum as 16 hex digits.
     package var hex: String {
         var h = length &* 0x9E37_79B9_7F4A_7C15
-        for lane in [lanes.0, lanes.1, lanes.2, lanes.3] { h = (h ^ lane) &* 0xC4CE_B9FE_1A85_EC53; h ^= h >> 33 }
+        for lane in [lanes.0, lanes.1, lanes.2, lanes.3] {
+            h = (h ^ lane) &* 0xC4CE_B9FE_1A85_EC53
+            h ^= h >> 33
+        }
         let s = String(h, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }

@@ -26,8 +26,10 @@ package struct MigrationState: RawRepresentable, Hashable, Codable, Sendable, Cu
     /// `VFIO_DEVICE_STATE_NR` (8): one past the last defined state.
     package static let count: UInt32 = 8
 
-    package static let names = ["ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P", "PRE_COPY",
-                               "PRE_COPY_P2P"]
+    package static let names = [
+        "ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P", "PRE_COPY",
+        "PRE_COPY_P2P",
+    ]
     package var description: String {
         rawValue < MigrationState.count ? MigrationState.names[Int(rawValue)] : "\(rawValue)"
     }

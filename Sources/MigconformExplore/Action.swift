@@ -40,22 +40,42 @@ extension Action {
     package init?(text: String) {
         let t = text.trimmingCharacters(in: .whitespaces)
         switch t {
-        case "reset": self = .reset; return
-        case "drain": self = .drain; return
-        case "write saved stream": self = .writeSaved; return
-        case "write half of the saved stream": self = .writePartial; return
-        case "write garbage": self = .writeGarbage; return
-        case "close fd": self = .close; return
+        case "reset":
+            self = .reset
+            return
+        case "drain":
+            self = .drain
+            return
+        case "write saved stream":
+            self = .writeSaved
+            return
+        case "write half of the saved stream":
+            self = .writePartial
+            return
+        case "write garbage":
+            self = .writeGarbage
+            return
+        case "close fd":
+            self = .close
+            return
         default: break
         }
-        if t.hasPrefix("read "), let n = Int(t.dropFirst(5)) { self = .read(bytes: n); return }
+        if t.hasPrefix("read "), let n = Int(t.dropFirst(5)) {
+            self = .read(bytes: n)
+            return
+        }
         guard t.hasPrefix("set ") else { return nil }
         let rest = String(t.dropFirst(4))
-        if let open = rest.firstIndex(of: "("), rest.hasSuffix(")"), let v = UInt32(rest[rest.index(after: open)..<rest.index(before: rest.endIndex)]) {
+        if let open = rest.firstIndex(of: "("), rest.hasSuffix(")"),
+            let v = UInt32(rest[rest.index(after: open)..<rest.index(before: rest.endIndex)])
+        {
             self = .setRaw(v, label: rest[..<open].trimmingCharacters(in: .whitespaces))
             return
         }
-        if let v = UInt32(rest) { self = .setRaw(v, label: rest); return }
+        if let v = UInt32(rest) {
+            self = .setRaw(v, label: rest)
+            return
+        }
         self = .set(rest)
     }
 
@@ -64,7 +84,8 @@ extension Action {
         guard let colon = message.range(of: ": ", options: .backwards) else { return nil }
         var out: [Action] = []
         for part in message[colon.upperBound...].components(separatedBy: "; ") {
-            guard let dot = part.firstIndex(of: "."), let a = Action(text: String(part[part.index(after: dot)...])) else { return nil }
+            guard let dot = part.firstIndex(of: "."), let a = Action(text: String(part[part.index(after: dot)...]))
+            else { return nil }
             out.append(a)
         }
         return out.isEmpty ? nil : out

@@ -55,8 +55,12 @@ package final class Explorer {
         self.checker = ModelChecker(machine: machine, device: device)
         self.allowForbidden = allowForbidden
         var rejected: [(UInt32, String)] = []
-        if let e = machine.spec.stateName(forRole: "error"), let s = machine.spec.state(named: e) { rejected.append((s.value, e)) }
-        for s in machine.spec.states where s.kind == .outOfRange || s.kind == .reserved { rejected.append((s.value, s.name)) }
+        if let e = machine.spec.stateName(forRole: "error"), let s = machine.spec.state(named: e) {
+            rejected.append((s.value, e))
+        }
+        for s in machine.spec.states where s.kind == .outOfRange || s.kind == .reserved {
+            rejected.append((s.value, s.name))
+        }
         for s in machine.unadvertisedStates { rejected.append((s.value, s.name)) }
         self.rejected = rejected
     }
@@ -100,7 +104,10 @@ package final class Explorer {
         _ = try run([.set(save), .drain])
     }
 
-    struct Key: Hashable { var model: ModelChecker.State; var saved: Bool }
+    struct Key: Hashable {
+        var model: ModelChecker.State
+        var saved: Bool
+    }
 
     /// Every sequence of up to `depth` actions from reset, pruning sequences that reach a model state already
     /// explored. Returns the first finding per violation kind.
@@ -141,13 +148,15 @@ package final class Explorer {
         var findings: [ViolationKind: Finding] = [:]
         var states: Set<Key> = []
         for w in 0..<walks {
-            let walkDevice = device, before = device.operationCount
+            let walkDevice = device
+            let before = device.operationCount
             defer { stats.deviceOperations += walkDevice.operationCount - before }
             var seq: [Action] = []
             if try checker.start() != nil { break }
             // Every walk ends with a reset, so that a reset that misbehaves shows inside the walk that caused it.
             for i in 0...steps {
-                let options = i == steps ? [Action.reset] : checker.actions(rejected: rejected, allowForbidden: allowForbidden)
+                let options =
+                    i == steps ? [Action.reset] : checker.actions(rejected: rejected, allowForbidden: allowForbidden)
                 let weights = options.map { a -> Double in
                     let key = "\(checker.model.state)|\(a)"
                     var weight = 1.0 / Double(1 + visits[key, default: 0])
@@ -160,7 +169,13 @@ package final class Explorer {
                 let total = weights.reduce(0, +)
                 var pick = Double(rng.next() % 1_000_000) / 1_000_000 * total
                 var choice = options.count - 1
-                for (i, wgt) in weights.enumerated() { if pick < wgt { choice = i; break }; pick -= wgt }
+                for (i, wgt) in weights.enumerated() {
+                    if pick < wgt {
+                        choice = i
+                        break
+                    }
+                    pick -= wgt
+                }
                 let action = options[choice]
                 visits["\(checker.model.state)|\(action)", default: 0] += 1
                 seq.append(action)
@@ -184,7 +199,9 @@ package final class Explorer {
     /// broke, then the rule's kind, then the sequence.
     static func ordered(_ findings: [ViolationKind: Finding]) -> [Finding] {
         findings.values.sorted {
-            ($0.violation.step, "\($0.violation.kind)", "\($0.minimal)") < ($1.violation.step, "\($1.violation.kind)", "\($1.minimal)")
+            ($0.violation.step, "\($0.violation.kind)", "\($0.minimal)") < (
+                $1.violation.step, "\($1.violation.kind)", "\($1.minimal)"
+            )
         }
     }
 
@@ -199,8 +216,9 @@ package final class Explorer {
         }
         // On a fresh device the sequence must fail by itself; if it does not, it stays as found (and says so).
         if freshDevice != nil, try fails(best) == nil {
-            return Finding(violation: violation, minimal: best, originalLength: sequence.count,
-                           origin: origin + " (needs the device's earlier history: not reproducible alone)", seed: seed)
+            return Finding(
+                violation: violation, minimal: best, originalLength: sequence.count,
+                origin: origin + " (needs the device's earlier history: not reproducible alone)", seed: seed)
         }
         var chunk = max(1, best.count / 2)
         while chunk >= 1 {
@@ -223,10 +241,14 @@ package final class Explorer {
             if case .drain = a {
                 var candidate = best
                 candidate[i] = .read(bytes: 4096)
-                if let v = try fails(candidate) { best = candidate; bestViolation = v }
+                if let v = try fails(candidate) {
+                    best = candidate
+                    bestViolation = v
+                }
             }
         }
-        return Finding(violation: bestViolation, minimal: best, originalLength: sequence.count, origin: origin, seed: seed)
+        return Finding(
+            violation: bestViolation, minimal: best, originalLength: sequence.count, origin: origin, seed: seed)
     }
 
     /// Findings as case results, each under the spec rule it breaks, with the minimal sequence's transcript.
@@ -241,14 +263,15 @@ package final class Explorer {
             let transcript = device.takeTranscript()
             let level = rule?.level ?? .must
             let steps = f.minimal.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "; ")
-            out.append(CaseResult(
-                id: "\(rule?.id ?? "MODEL")[explore-\(i + 1)]", ruleID: rule?.id ?? "MODEL", level: level,
-                statement: rule?.statement ?? "The device follows the spec's state machine.",
-                cite: rule?.cite.description ?? "spec state machine",
-                verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
-                message: "found by \(f.origin), \(f.originalLength) steps, shrunk to \(f.minimal.count): \(steps)",
-                expected: f.violation.expected, actual: f.violation.actual, durationMicros: 0,
-                transcript: transcript, reproducer: transcript))
+            out.append(
+                CaseResult(
+                    id: "\(rule?.id ?? "MODEL")[explore-\(i + 1)]", ruleID: rule?.id ?? "MODEL", level: level,
+                    statement: rule?.statement ?? "The device follows the spec's state machine.",
+                    cite: rule?.cite.description ?? "spec state machine",
+                    verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
+                    message: "found by \(f.origin), \(f.originalLength) steps, shrunk to \(f.minimal.count): \(steps)",
+                    expected: f.violation.expected, actual: f.violation.actual, durationMicros: 0,
+                    transcript: transcript, reproducer: transcript))
         }
         return out
     }

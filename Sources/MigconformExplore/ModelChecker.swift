@@ -56,21 +56,27 @@ package final class ModelChecker {
         model = State(state: machine.initial.name)
         let now = try get()
         if now != value(machine.initial.name) {
-            return Violation(kind: .resetState, step: -1, action: .reset, expected: machine.initial.name, actual: name(now))
+            return Violation(
+                kind: .resetState, step: -1, action: .reset, expected: machine.initial.name, actual: name(now))
         }
         return nil
     }
 
     func closeFDs() {
         for f in [fd, staleFD, resumeFD].compactMap({ $0 }) { _ = try? device.perform(.close(fd: f)) }
-        fd = nil; staleFD = nil; resumeFD = nil
+        fd = nil
+        staleFD = nil
+        resumeFD = nil
     }
 
     /// Runs a whole sequence from reset; returns the first violation.
     package func run(_ actions: [Action]) throws -> Violation? {
         if let v = try start() { return v }
         for (i, a) in actions.enumerated() {
-            if var v = try step(a) { v.step = i; return v }
+            if var v = try step(a) {
+                v.step = i
+                return v
+            }
         }
         return nil
     }
@@ -79,7 +85,8 @@ package final class ModelChecker {
     package func actions(rejected: [(UInt32, String)], allowForbidden: Bool) -> [Action] {
         var out: [Action] = []
         if model.state != error {
-            for s in machine.settableStates where allowForbidden || !machine.isForbidden(from: model.state, to: s.name) {
+            for s in machine.settableStates where allowForbidden || !machine.isForbidden(from: model.state, to: s.name)
+            {
                 out.append(.set(s.name))
             }
         } else {
@@ -130,19 +137,27 @@ package final class ModelChecker {
             if leavesResume && model.resuming != .valid {
                 // Incomplete or invalid data: leaving RESUMING must fail, ending in RESUMING or ERROR.
                 if answer.succeeded {
-                    return violation(model.resuming == .invalid ? .resumeCorrupt : .resumeIncomplete,
-                                     "\(from)->\(target) refused (\(model.resuming.map { "\($0)" } ?? "no") data written)",
-                                     "success, state \(name(now))")
+                    return violation(
+                        model.resuming == .invalid ? .resumeCorrupt : .resumeIncomplete,
+                        "\(from)->\(target) refused (\(model.resuming.map { "\($0)" } ?? "no") data written)",
+                        "success, state \(name(now))")
                 }
                 guard let now, now == value(from) || now == value(error) else {
                     return violation(.resumeFailedState, "\(from) or \(error)", "state \(name(now))")
                 }
-                if now == value(error) { model = State(state: error); endSessions() }
+                if now == value(error) {
+                    model = State(state: error)
+                    endSessions()
+                }
                 return nil
             }
             guard case .state(_, let f) = answer else {
-                if leavesResume { return violation(.roundTrip, "\(from)->\(target) after a complete stream", "\(describe(answer))") }
-                return violation(single ? .arcState : .combinationState, "success, state \(target)", "\(describe(answer)), state \(name(now))")
+                if leavesResume {
+                    return violation(.roundTrip, "\(from)->\(target) after a complete stream", "\(describe(answer))")
+                }
+                return violation(
+                    single ? .arcState : .combinationState, "success, state \(target)",
+                    "\(describe(answer)), state \(name(now))")
             }
             if now == value(error) {
                 return violation(.errorOnlyAfterFailure, "state \(target) after a successful request", "state \(error)")
@@ -152,7 +167,8 @@ package final class ModelChecker {
             }
             let opens = path.last!.session.opensSession
             if opens != (f >= 0) {
-                return violation(single ? .arcDataFD : .combinationDataFD, opens ? "a new data_fd" : "data_fd -1", "data_fd \(f)")
+                return violation(
+                    single ? .arcDataFD : .combinationDataFD, opens ? "a new data_fd" : "data_fd -1", "data_fd \(f)")
             }
             // Sessions along the path.
             for arc in path {
@@ -163,16 +179,24 @@ package final class ModelChecker {
                 }
             }
             model.state = target
-            if let last = path.last, last.session == .opensSave { fd = f; model.saving = true; sessionBytes = [] }
-            if let last = path.last, last.session == .opensResume { resumeFD = f; model.resuming = .empty }
+            if let last = path.last, last.session == .opensSave {
+                fd = f
+                model.saving = true
+                sessionBytes = []
+            }
+            if let last = path.last, last.session == .opensResume {
+                resumeFD = f
+                model.resuming = .empty
+            }
             return nil
         case .setRaw(let v, let label):
             let from = model.state
             let answer = try device.perform(.setState(v))
             let now = try get()
             if answer.succeeded || now != value(from) {
-                return violation(from == error ? .errorSticky : .rejectedValue(label: label), "refused, state \(from)",
-                                 "\(describe(answer)), state \(name(now))")
+                return violation(
+                    from == error ? .errorSticky : .rejectedValue(label: label), "refused, state \(from)",
+                    "\(describe(answer)), state \(name(now))")
             }
             return nil
         case .reset:
@@ -207,7 +231,10 @@ package final class ModelChecker {
             var offset = 0
             while offset < bytes.count {
                 let piece = Array(bytes[offset..<min(bytes.count, offset + (1 << 16))])
-                guard case .value(let n) = try device.perform(.write(fd: r, bytes: piece)), n > 0 else { refused = true; break }
+                guard case .value(let n) = try device.perform(.write(fd: r, bytes: piece)), n > 0 else {
+                    refused = true
+                    break
+                }
                 offset += Int(n)
             }
             let before = model.resuming
@@ -222,8 +249,12 @@ package final class ModelChecker {
             return nil
         case .close:
             if let f = fd ?? resumeFD { _ = try device.perform(.close(fd: f)) }
-            if fd != nil { fd = nil; model.saving = false }
-            else if resumeFD != nil { resumeFD = nil }   // the data written so far stays with the device
+            if fd != nil {
+                fd = nil
+                model.saving = false
+            } else if resumeFD != nil {
+                resumeFD = nil
+            } // the data written so far stays with the device
             return nil
         }
     }
@@ -235,7 +266,10 @@ package final class ModelChecker {
             staleFD = f
             fd = nil
         }
-        if let r = resumeFD { _ = try? device.perform(.close(fd: r)); resumeFD = nil }
+        if let r = resumeFD {
+            _ = try? device.perform(.close(fd: r))
+            resumeFD = nil
+        }
         model.saving = false
         model.resuming = nil
         model.stale = staleFD != nil
@@ -256,7 +290,9 @@ package final class ModelChecker {
                     total += b.count
                     if !drain || total > 1 << 30 { return nil }
                 case .failed(.ENOMSG):
-                    if inSave { return violation(.streamEnd, "0 bytes at the end of the \(model.state) stream", "ENOMSG") }
+                    if inSave {
+                        return violation(.streamEnd, "0 bytes at the end of the \(model.state) stream", "ENOMSG")
+                    }
                     return nil
                 default:
                     return nil
@@ -266,7 +302,8 @@ package final class ModelChecker {
         if let s = staleFD {
             let r = try device.perform(.read(fd: s, count: count))
             if case .bytes(let b) = r, !b.isEmpty {
-                return violation(.sessionEnded, "end of stream or an error on an ended session's fd", "\(b.count) bytes")
+                return violation(
+                    .sessionEnded, "end of stream or an error on an ended session's fd", "\(b.count) bytes")
             }
         }
         return nil

@@ -1,15 +1,16 @@
 // System calls on a migration data fd beyond read/write/close: fcntl, lseek, pread/pwrite, poll and ioctls, each
 // one real call answered with the errno the kernel set.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CVFIOShim
 import MigconformDevice
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 enum DataFDCalls {
     /// Performs `call` on `fd`, an fd the device handed out and has not closed.

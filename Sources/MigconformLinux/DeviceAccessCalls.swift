@@ -1,13 +1,14 @@
 // Device access beyond the migration uAPI, each one real system call on the device fd: a pwrite into the config
 // region, a pread of a BAR region, VFIO_DEVICE_SET_IRQS with an eventfd.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CVFIOShim
 import MigconformDevice
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 enum DeviceAccessCalls {
     static func perform(_ a: DeviceAccess, on file: VFIODeviceFile, config: inout VFIORegionInfo?) -> DeviceOutcome {
@@ -50,8 +51,9 @@ enum DeviceAccessCalls {
             defer { _ = Sys.close(event) }
             var fdBytes = [UInt8](repeating: 0, count: 4)
             LE.put32(UInt32(bitPattern: event), &fdBytes, at: 0)
-            let set = VFIOIRQSet(flags: VFIOConstant.irqSetDataEventFD | VFIOConstant.irqSetActionTrigger, index: index,
-                                 start: 0, count: 1, data: fdBytes)
+            let set = VFIOIRQSet(
+                flags: VFIOConstant.irqSetDataEventFD | VFIOConstant.irqSetActionTrigger, index: index,
+                start: 0, count: 1, data: fdBytes)
             var buffer = set.encoded()
             switch Sys.ioctl(file.fd, VFIOIoctl.deviceSetIRQs, &buffer) {
             case .success: return .done

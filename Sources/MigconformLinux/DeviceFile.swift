@@ -2,15 +2,16 @@
 // of a failure. The ioctl goes through the CVFIOShim C target (ioctl(2) is variadic). Everything here is plain
 // POSIX, so the v1 region layer can be exercised against a regular file on any system.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CVFIOShim
 import MigconformDevice
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Thin wrappers over the C calls: every failure comes back as the `errno` the kernel set.
 enum Sys {
@@ -140,7 +141,9 @@ package final class VFIODeviceFile {
         _ = Sys.close(fd)
         fd = -1
         switch opener() {
-        case .success(let new): fd = new; return .done
+        case .success(let new):
+            fd = new
+            return .done
         case .failure(let e): return .failed(e)
         }
     }
@@ -164,8 +167,10 @@ package final class VFIODeviceFile {
 
     /// A `VFIO_DEVICE_FEATURE` whose payload holds a pointer to `data`: `payload` is built from the address of a
     /// copy of `data`, which the kernel may read and write; answers the payload and the copy as the kernel left them.
-    func feature(flags: UInt32, data: [UInt8],
-                 payload: (UInt64) -> [UInt8]) -> VFIOResult<(payload: [UInt8], data: [UInt8])> {
+    func feature(
+        flags: UInt32, data: [UInt8],
+        payload: (UInt64) -> [UInt8]
+    ) -> VFIOResult<(payload: [UInt8], data: [UInt8])> {
         var copy = data
         let result = copy.withUnsafeMutableBytes { raw -> VFIOResult<[UInt8]> in
             feature(flags: flags, payload: payload(UInt64(UInt(bitPattern: raw.baseAddress))))
@@ -194,7 +199,8 @@ package final class VFIODeviceFile {
         if case .failure(let e) = Sys.ioctl(fd, VFIOIoctl.deviceGetRegionInfo, &buffer) { return .failure(e) }
         guard var info = try? VFIORegionInfo(decoding: buffer) else { return .failure(.EIO) }
         if info.argsz > UInt32(VFIORegionInfo.size), info.argsz <= 1 << 20 {
-            buffer = VFIORegionInfo(argsz: info.argsz, index: index).encoded()
+            buffer =
+                VFIORegionInfo(argsz: info.argsz, index: index).encoded()
                 + [UInt8](repeating: 0, count: Int(info.argsz) - VFIORegionInfo.size)
             if case .failure(let e) = Sys.ioctl(fd, VFIOIoctl.deviceGetRegionInfo, &buffer) { return .failure(e) }
             guard let again = try? VFIORegionInfo(decoding: buffer) else { return .failure(.EIO) }
@@ -212,7 +218,8 @@ package final class VFIODeviceFile {
 
     static func regionType(info: VFIORegionInfo, buffer: [UInt8]) -> VFIORegionInfoCapType? {
         guard info.flags & VFIOConstant.regionFlagCaps != 0, info.capOffset != 0,
-              let chain = try? VFIOCapabilityHeader.chain(in: buffer, first: info.capOffset) else { return nil }
+            let chain = try? VFIOCapabilityHeader.chain(in: buffer, first: info.capOffset)
+        else { return nil }
         for (offset, header) in chain where header.id == VFIOConstant.regionCapType {
             guard offset + VFIORegionInfoCapType.size <= buffer.count else { continue }
             return try? VFIORegionInfoCapType(decoding: Array(buffer[offset..<(offset + VFIORegionInfoCapType.size)]))
@@ -223,7 +230,8 @@ package final class VFIODeviceFile {
     /// Whether a region's capability chain holds a sparse mmap capability (`VFIO_REGION_INFO_CAP_SPARSE_MMAP`).
     static func hasSparseMmap(info: VFIORegionInfo, buffer: [UInt8]) -> Bool {
         guard info.flags & VFIOConstant.regionFlagCaps != 0, info.capOffset != 0,
-              let chain = try? VFIOCapabilityHeader.chain(in: buffer, first: info.capOffset) else { return false }
+            let chain = try? VFIOCapabilityHeader.chain(in: buffer, first: info.capOffset)
+        else { return false }
         return chain.contains { $0.header.id == VFIOConstant.regionCapSparseMmap }
     }
 
@@ -233,7 +241,8 @@ package final class VFIODeviceFile {
         guard case .success(let device) = deviceInfo() else { return nil }
         for index in 0..<min(device.numRegions, 64) {
             guard case .success(let (info, buffer)) = regionInfo(index: index),
-                  let type = VFIODeviceFile.regionType(info: info, buffer: buffer), type.isMigrationV1 else { continue }
+                let type = VFIODeviceFile.regionType(info: info, buffer: buffer), type.isMigrationV1
+            else { continue }
             var found = info
             if VFIODeviceFile.hasSparseMmap(info: info, buffer: buffer) { found.flags |= VFIOConstant.regionFlagMmap }
             return found
@@ -308,5 +317,8 @@ package enum VFIOResult<Value> {
         }
     }
     /// The errno, when the call failed.
-    package var errno: Errno? { if case .failure(let e) = self { return e }; return nil }
+    package var errno: Errno? {
+        if case .failure(let e) = self { return e }
+        return nil
+    }
 }

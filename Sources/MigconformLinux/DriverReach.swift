@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import MigconformDevice
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Which functions of a kernel module a run entered: the function tracer of tracefs, filtered to the module
 /// (`set_ftrace_filter` `:mod:NAME`), on from ``start(module:tracefs:)`` to ``finish()``. Needs root and tracefs;
@@ -27,7 +28,9 @@ package final class DriverReach {
     let functions: [String]
 
     init(module: String, tracefs: String, functions: [String]) {
-        self.module = module; self.tracefs = tracefs; self.functions = functions
+        self.module = module
+        self.tracefs = tracefs
+        self.functions = functions
     }
 
     /// The tracefs folders the kernel mounts, newest place first.
@@ -35,10 +38,16 @@ package final class DriverReach {
 
     /// Starts tracing the module's functions; answers why it cannot when it cannot.
     package static func start(module: String, tracefs: String? = nil) -> Swift.Result<DriverReach, ReachError> {
-        guard let root = tracefs ?? tracefsCandidates.first(where: {
-            FileManager.default.fileExists(atPath: $0 + "/available_filter_functions")
-        }) else {
-            return .failure(ReachError("tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing; the kernel needs CONFIG_FUNCTION_TRACER)"))
+        guard
+            let root = tracefs
+                ?? tracefsCandidates.first(where: {
+                    FileManager.default.fileExists(atPath: $0 + "/available_filter_functions")
+                })
+        else {
+            return .failure(
+                ReachError(
+                    "tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing; the kernel needs CONFIG_FUNCTION_TRACER)"
+                ))
         }
         guard let list = readAll(root + "/available_filter_functions") else {
             return .failure(ReachError("\(root)/available_filter_functions cannot be read (tracing needs root)"))
@@ -53,12 +62,17 @@ package final class DriverReach {
                 if !modules.contains(name) { modules.append(name) }
             }
             let listed = modules.isEmpty ? "no module's" : "modules " + modules.prefix(8).joined(separator: ", ")
-            return .failure(ReachError("no traceable function of module \(module) among the \(lines.count) in "
-                                       + "\(root)/available_filter_functions (it lists \(listed)); is it loaded, and built with ftrace?"))
+            return .failure(
+                ReachError(
+                    "no traceable function of module \(module) among the \(lines.count) in "
+                        + "\(root)/available_filter_functions (it lists \(listed)); is it loaded, and built with ftrace?"
+                ))
         }
         let reach = DriverReach(module: module, tracefs: root, functions: functions)
-        for (file, text) in [("tracing_on", "0"), ("current_tracer", "nop"), ("set_ftrace_filter", ":mod:\(module)"),
-                             ("trace", ""), ("current_tracer", "function"), ("tracing_on", "1")] {
+        for (file, text) in [
+            ("tracing_on", "0"), ("current_tracer", "nop"), ("set_ftrace_filter", ":mod:\(module)"),
+            ("trace", ""), ("current_tracer", "function"), ("tracing_on", "1"),
+        ] {
             if let problem = reach.write(file, text) {
                 reach.restore()
                 return .failure(ReachError(problem))
@@ -93,7 +107,10 @@ package final class DriverReach {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
             if n == 0 { break }
             out += buffer[0..<n]
             if out.count > 256 << 20 { break }
@@ -104,7 +121,9 @@ package final class DriverReach {
     /// Writes a tracefs file (truncating it); answers the problem, or nil.
     func write(_ file: String, _ text: String) -> String? {
         let path = tracefs + "/" + file
-        guard let handle = FileHandle(forWritingAtPath: path) else { return "\(path) cannot be opened for writing (tracing needs root)" }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            return "\(path) cannot be opened for writing (tracing needs root)"
+        }
         defer { try? handle.close() }
         do {
             try handle.truncate(atOffset: 0)
@@ -117,7 +136,8 @@ package final class DriverReach {
 
     /// The functions of `module` in an `available_filter_functions` listing (`name [module]` lines), in order.
     static func functions(of module: String, in listing: String) -> [String] {
-        var seen = Set<String>(), out: [String] = []
+        var seen = Set<String>()
+        var out: [String] = []
         for line in listing.split(separator: "\n") {
             let parts = line.split(separator: " ")
             guard parts.count >= 2, parts[1] == "[\(module)]" else { continue }

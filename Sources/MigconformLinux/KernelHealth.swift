@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import MigconformDevice
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The kernel's health at one moment: the taint mask (`/proc/sys/kernel/tainted`) and the kernel log records that
 /// look like trouble (WARNING, BUG, Oops, soft lockup, hung task, panic), read from `/dev/kmsg` without blocking,
@@ -38,8 +39,10 @@ package struct KernelHealth: Equatable, Sendable {
     /// What could not be read, in words.
     package var limitations: [String]
 
-    package init(tainted: UInt64?, logSource: String, lastPosition: UInt64?, problemLines: [LogLine],
-                limitations: [String] = []) {
+    package init(
+        tainted: UInt64?, logSource: String, lastPosition: UInt64?, problemLines: [LogLine],
+        limitations: [String] = []
+    ) {
         self.tainted = tainted
         self.logSource = logSource
         self.lastPosition = lastPosition
@@ -65,21 +68,25 @@ package struct KernelHealth: Equatable, Sendable {
 
         switch readKmsg(kmsgPath) {
         case .success(let records):
-            return KernelHealth(tainted: tainted, logSource: kmsgPath, lastPosition: records.last?.position,
-                                problemLines: Array(records.filter { isProblem($0.text) }.suffix(500)),
-                                limitations: limitations)
+            return KernelHealth(
+                tainted: tainted, logSource: kmsgPath, lastPosition: records.last?.position,
+                problemLines: Array(records.filter { isProblem($0.text) }.suffix(500)),
+                limitations: limitations)
         case .failure(let e):
             let why = "\(kmsgPath) is unreadable (\(e.name))"
             if dmesgFallback, let records = readDmesg() {
                 limitations.append(why + "; read the log with dmesg instead")
-                return KernelHealth(tainted: tainted, logSource: "dmesg", lastPosition: records.last?.position,
-                                    problemLines: Array(records.filter { isProblem($0.text) }.suffix(500)),
-                                    limitations: limitations)
+                return KernelHealth(
+                    tainted: tainted, logSource: "dmesg", lastPosition: records.last?.position,
+                    problemLines: Array(records.filter { isProblem($0.text) }.suffix(500)),
+                    limitations: limitations)
             }
-            limitations.append(why + (dmesgFallback ? " and dmesg failed" : "")
-                               + ": new kernel warnings cannot be detected")
-            return KernelHealth(tainted: tainted, logSource: "none", lastPosition: nil, problemLines: [],
-                                limitations: limitations)
+            limitations.append(
+                why + (dmesgFallback ? " and dmesg failed" : "")
+                    + ": new kernel warnings cannot be detected")
+            return KernelHealth(
+                tainted: tainted, logSource: "none", lastPosition: nil, problemLines: [],
+                limitations: limitations)
         }
     }
 
@@ -89,8 +96,9 @@ package struct KernelHealth: Equatable, Sendable {
     package func newProblems(since earlier: KernelHealth) -> [String] {
         var problems: [String] = []
         if let now = tainted, let before = earlier.tainted, now & ~before != 0 {
-            problems.append("kernel taint changed from \(before) to \(now): newly set "
-                            + KernelHealth.describeTaint(now & ~before))
+            problems.append(
+                "kernel taint changed from \(before) to \(now): newly set "
+                    + KernelHealth.describeTaint(now & ~before))
         }
         if logSource == earlier.logSource, logSource != "none" {
             let after = earlier.lastPosition
@@ -104,8 +112,9 @@ package struct KernelHealth: Equatable, Sendable {
     /// Whether a kernel log line reports trouble.
     /// (The pattern is built per call: a `Regex` is not `Sendable`, and the kernel logs few new lines per run.)
     package static func isProblem(_ text: String) -> Bool {
-        text.contains(#/\bWARNING\b|\bBUG\b|\bOops\b|soft lockup|hard LOCKUP|blocked for more than|Kernel panic/#
-                      as Regex<Substring>)
+        text.contains(
+            #/\bWARNING\b|\bBUG\b|\bOops\b|soft lockup|hard LOCKUP|blocked for more than|Kernel panic/#
+                as Regex<Substring>)
             || text.contains(#/general protection fault|RCU stall|rcu_sched detected stalls/# as Regex<Substring>)
     }
 
@@ -167,7 +176,7 @@ package struct KernelHealth: Equatable, Sendable {
                 bytes += chunk
             case .failure(let e):
                 if e == .EAGAIN { break readLoop }
-                if e.rawValue == EPIPE { continue }   // records overwritten while reading: go on
+                if e.rawValue == EPIPE { continue } // records overwritten while reading: go on
                 if e == .EINTR { continue }
                 if bytes.isEmpty { return .failure(e) }
                 break readLoop
@@ -178,12 +187,14 @@ package struct KernelHealth: Equatable, Sendable {
 
     private static func readDmesg() -> [LogLine]? {
         #if os(Linux)
-        for candidate in ["/usr/bin/dmesg", "/bin/dmesg"] where FileManager.default.isExecutableFile(atPath: candidate) {
-            guard let r = try? ChildProcess.run(candidate, [], stdout: .capture, stderr: .null, timeout: 30),
-                  r.termination.exitStatus == 0 else { continue }
-            let data = r.output
-            return parseDmesg(String(decoding: data, as: UTF8.self))
-        }
+            for candidate in ["/usr/bin/dmesg", "/bin/dmesg"]
+            where FileManager.default.isExecutableFile(atPath: candidate) {
+                guard let r = try? ChildProcess.run(candidate, [], stdout: .capture, stderr: .null, timeout: 30),
+                    r.termination.exitStatus == 0
+                else { continue }
+                let data = r.output
+                return parseDmesg(String(decoding: data, as: UTF8.self))
+            }
         #endif
         return nil
     }

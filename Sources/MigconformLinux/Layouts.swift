@@ -138,7 +138,8 @@ package struct VFIOLayoutError: Error, CustomStringConvertible, Equatable {
 /// Little-endian stores and loads at explicit offsets.
 enum LE {
     static func put16(_ v: UInt16, _ b: inout [UInt8], at o: Int) {
-        b[o] = UInt8(v & 0xff); b[o + 1] = UInt8(v >> 8)
+        b[o] = UInt8(v & 0xff)
+        b[o + 1] = UInt8(v >> 8)
     }
     static func put32(_ v: UInt32, _ b: inout [UInt8], at o: Int) {
         for i in 0..<4 { b[o + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) }
@@ -262,8 +263,10 @@ package struct VFIOPrecopyInfo: VFIOLayout, Equatable {
     package var flags: UInt32
     package var initialBytes: UInt64
     package var dirtyBytes: UInt64
-    package init(argsz: UInt32 = UInt32(VFIOPrecopyInfo.size), flags: UInt32 = 0, initialBytes: UInt64 = 0,
-                dirtyBytes: UInt64 = 0) {
+    package init(
+        argsz: UInt32 = UInt32(VFIOPrecopyInfo.size), flags: UInt32 = 0, initialBytes: UInt64 = 0,
+        dirtyBytes: UInt64 = 0
+    ) {
         self.argsz = argsz
         self.flags = flags
         self.initialBytes = initialBytes
@@ -295,8 +298,10 @@ package struct VFIODeviceInfo: VFIOLayout, Equatable {
     package var numRegions: UInt32
     package var numIRQs: UInt32
     package var capOffset: UInt32
-    package init(argsz: UInt32 = UInt32(VFIODeviceInfo.size), flags: UInt32 = 0, numRegions: UInt32 = 0,
-                numIRQs: UInt32 = 0, capOffset: UInt32 = 0) {
+    package init(
+        argsz: UInt32 = UInt32(VFIODeviceInfo.size), flags: UInt32 = 0, numRegions: UInt32 = 0,
+        numIRQs: UInt32 = 0, capOffset: UInt32 = 0
+    ) {
         self.argsz = argsz
         self.flags = flags
         self.numRegions = numRegions
@@ -334,8 +339,10 @@ package struct VFIORegionInfo: VFIOLayout, Equatable {
     package var regionSize: UInt64
     /// Where the region starts in the device fd's file offsets.
     package var offset: UInt64
-    package init(argsz: UInt32 = UInt32(VFIORegionInfo.size), flags: UInt32 = 0, index: UInt32, capOffset: UInt32 = 0,
-                regionSize: UInt64 = 0, offset: UInt64 = 0) {
+    package init(
+        argsz: UInt32 = UInt32(VFIORegionInfo.size), flags: UInt32 = 0, index: UInt32, capOffset: UInt32 = 0,
+        regionSize: UInt64 = 0, offset: UInt64 = 0
+    ) {
         self.argsz = argsz
         self.flags = flags
         self.index = index
@@ -399,8 +406,9 @@ package struct VFIOCapabilityHeader: VFIOLayout, Equatable {
         var seen = Set<Int>()
         while at != 0 {
             guard at >= 8, at + size <= info.count, !seen.contains(at) else {
-                throw VFIOLayoutError(structure: "capability chain (bad offset \(at))", needed: at + size,
-                                      got: info.count)
+                throw VFIOLayoutError(
+                    structure: "capability chain (bad offset \(at))", needed: at + size,
+                    got: info.count)
             }
             seen.insert(at)
             let header = try VFIOCapabilityHeader(decoding: Array(info[at..<(at + size)]))
@@ -549,8 +557,10 @@ package struct VFIODeviceMigrationInfoV1: VFIOLayout, Equatable {
     package var pendingBytes: UInt64
     package var dataOffset: UInt64
     package var dataSize: UInt64
-    package init(deviceState: UInt32 = RegionV1.running, reserved: UInt32 = 0, pendingBytes: UInt64 = 0,
-                dataOffset: UInt64 = 0, dataSize: UInt64 = 0) {
+    package init(
+        deviceState: UInt32 = RegionV1.running, reserved: UInt32 = 0, pendingBytes: UInt64 = 0,
+        dataOffset: UInt64 = 0, dataSize: UInt64 = 0
+    ) {
         self.deviceState = deviceState
         self.reserved = reserved
         self.pendingBytes = pendingBytes
@@ -592,7 +602,10 @@ package enum VFIODMALoggingControl {
     /// The range array, `iova` @0 and `length` @8 of each entry.
     package static func encode(_ ranges: [DMARange]) -> [UInt8] {
         var b = [UInt8](repeating: 0, count: max(ranges.count, 1) * 16)
-        for (i, r) in ranges.enumerated() { LE.put64(r.iova, &b, at: i * 16); LE.put64(r.length, &b, at: i * 16 + 8) }
+        for (i, r) in ranges.enumerated() {
+            LE.put64(r.iova, &b, at: i * 16)
+            LE.put64(r.length, &b, at: i * 16 + 8)
+        }
         return b
     }
 }

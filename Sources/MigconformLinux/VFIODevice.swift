@@ -25,7 +25,10 @@ package final class VFIODevice: MigrationDevice {
         self.identity = identity
     }
 
-    deinit { shutdown(); scratch.deallocate() }
+    deinit {
+        shutdown()
+        scratch.deallocate()
+    }
 
     /// Each operation is one system call: a signal interrupts it while it waits.
     package var callsInterruptible: Bool { true }
@@ -45,8 +48,9 @@ package final class VFIODevice: MigrationDevice {
             case .success(let back):
                 // A raw SET of MIG_DEVICE_STATE can open a session: track its fd like setState does.
                 if flags & FeatureRequest.mask == FeatureRequest.migDeviceState, flags & FeatureRequest.set != 0,
-                   flags & FeatureRequest.probe == 0, let mig = try? VFIOFeatureMigState(decoding: back),
-                   mig.dataFD >= 0 {
+                    flags & FeatureRequest.probe == 0, let mig = try? VFIOFeatureMigState(decoding: back),
+                    mig.dataFD >= 0
+                {
                     dataFDs.insert(mig.dataFD)
                 }
                 return .bytes(back)
@@ -116,7 +120,9 @@ package final class VFIODevice: MigrationDevice {
             return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
 
         case .dmaLoggingStart(let pageSize, let ranges):
-            let result = file.feature(flags: FeatureRequest.set | DMALogging.start, data: VFIODMALoggingControl.encode(ranges)) {
+            let result = file.feature(
+                flags: FeatureRequest.set | DMALogging.start, data: VFIODMALoggingControl.encode(ranges)
+            ) {
                 VFIODMALoggingControl.encode(pageSize: pageSize, count: ranges.count, ranges: $0)
             }
             switch result {

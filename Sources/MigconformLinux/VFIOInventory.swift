@@ -44,8 +44,11 @@ package enum VFIOInventory {
 
     /// Scans sysfs and `/dev`. With `openDevices`, each device with a group is opened (group/container path) to
     /// ask for its migration flags, then closed; a device in use elsewhere is reported as busy, not opened.
-    package static func scan(sysfsRoot: String = "/sys", devRoot: String = "/dev", openDevices: Bool = true)
-        -> Inventory {
+    package static func scan(
+        sysfsRoot: String = "/sys", devRoot: String = "/dev", openDevices: Bool = true
+    )
+        -> Inventory
+    {
         let fm = FileManager.default
         var entries: [Entry] = []
         var notes: [String] = []
@@ -54,13 +57,15 @@ package enum VFIOInventory {
         let vfioDir = devRoot + "/vfio"
         let vfioModule = fm.fileExists(atPath: sysfsRoot + "/module/vfio")
         if !fm.fileExists(atPath: vfioDir) {
-            problem = vfioModule
+            problem =
+                vfioModule
                 ? "\(vfioDir) does not exist although the vfio module is loaded: is devtmpfs mounted on \(devRoot)?"
                 : "no VFIO on this host: \(vfioDir) does not exist and the vfio module is not loaded "
                     + "(modprobe vfio-pci, then bind a device to vfio-pci; for the mtty sample: modprobe mdev mtty)"
         } else if !fm.fileExists(atPath: vfioDir + "/vfio") {
-            notes.append("\(vfioDir)/vfio (the container) is missing: the group path needs CONFIG_VFIO_CONTAINER; "
-                         + "only device cdevs can be used")
+            notes.append(
+                "\(vfioDir)/vfio (the container) is missing: the group path needs CONFIG_VFIO_CONTAINER; "
+                    + "only device cdevs can be used")
         }
 
         // PCI devices bound to a VFIO driver
@@ -70,8 +75,9 @@ package enum VFIOInventory {
             guard let driver = VFIOSysfs.linkName(dir + "/driver") else { continue }
             let hasVFIODev = fm.fileExists(atPath: dir + "/vfio-dev")
             guard driver == "vfio-pci" || driver.contains("vfio") || hasVFIODev else { continue }
-            var entry = makeEntry(bus: "pci", name: address, dir: dir, driver: driver, sysfsRoot: sysfsRoot,
-                                  devRoot: devRoot)
+            var entry = makeEntry(
+                bus: "pci", name: address, dir: dir, driver: driver, sysfsRoot: sysfsRoot,
+                devRoot: devRoot)
             if hasVFIODev, let cdev = (try? fm.contentsOfDirectory(atPath: dir + "/vfio-dev"))?.first {
                 entry.cdev = devRoot + "/vfio/devices/" + cdev
             }
@@ -83,26 +89,31 @@ package enum VFIOInventory {
         for uuid in ((try? fm.contentsOfDirectory(atPath: mdevDir)) ?? []).sorted() {
             let dir = mdevDir + "/" + uuid
             let driver = VFIOSysfs.linkName(dir + "/driver") ?? "unbound"
-            entries.append(makeEntry(bus: "mdev", name: uuid, dir: dir, driver: driver, sysfsRoot: sysfsRoot,
-                                     devRoot: devRoot))
+            entries.append(
+                makeEntry(
+                    bus: "mdev", name: uuid, dir: dir, driver: driver, sysfsRoot: sysfsRoot,
+                    devRoot: devRoot))
         }
 
         if entries.isEmpty && problem == nil {
-            notes.append("no device is bound to vfio-pci or a VFIO variant driver, and there is no mdev device: "
-                         + "bind one (echo vfio-pci > /sys/bus/pci/devices/<address>/driver_override, then "
-                         + "echo <address> > /sys/bus/pci/drivers_probe) or create an mdev")
+            notes.append(
+                "no device is bound to vfio-pci or a VFIO variant driver, and there is no mdev device: "
+                    + "bind one (echo vfio-pci > /sys/bus/pci/devices/<address>/driver_override, then "
+                    + "echo <address> > /sys/bus/pci/drivers_probe) or create an mdev")
         }
 
         #if os(Linux)
-        if openDevices && problem == nil {
-            for i in entries.indices { ask(&entries[i], sysfsRoot: sysfsRoot, devRoot: devRoot) }
-        }
+            if openDevices && problem == nil {
+                for i in entries.indices { ask(&entries[i], sysfsRoot: sysfsRoot, devRoot: devRoot) }
+            }
         #endif
         return Inventory(entries: entries, problem: problem, notes: notes)
     }
 
-    private static func makeEntry(bus: String, name: String, dir: String, driver: String, sysfsRoot: String,
-                                  devRoot: String) -> Entry {
+    private static func makeEntry(
+        bus: String, name: String, dir: String, driver: String, sysfsRoot: String,
+        devRoot: String
+    ) -> Entry {
         let group = VFIOSysfs.linkName(dir + "/iommu_group")
         var target: String?
         if let group {
@@ -112,36 +123,37 @@ package enum VFIOInventory {
             target = "vfio:\(groupPath)/\(name)"
         }
         let identity = VFIOSysfs.identity(deviceName: name, sysfsRoot: sysfsRoot)
-        return Entry(bus: bus, name: name, group: group, target: target, cdev: nil, driver: driver,
-                     identity: identity, generation: nil, migrationFlags: nil,
-                     migration: group == nil ? "unknown (no IOMMU group)" : "not asked", problem: nil)
+        return Entry(
+            bus: bus, name: name, group: group, target: target, cdev: nil, driver: driver,
+            identity: identity, generation: nil, migrationFlags: nil,
+            migration: group == nil ? "unknown (no IOMMU group)" : "not asked", problem: nil)
     }
 
     #if os(Linux)
-    /// Opens the device, asks for its migration support, closes it again.
-    private static func ask(_ entry: inout Entry, sysfsRoot: String, devRoot: String) {
-        guard let target = entry.target ?? entry.cdev.map({ "vfio:" + $0 }) else { return }
-        do {
-            let device = try VFIOTarget.open(target, sysfsRoot: sysfsRoot, devRoot: devRoot)
-            defer { device.shutdown() }
-            entry.generation = device.generation.rawValue
-            if device.generation == .v2, case .value(let flags)? = try? device.perform(.getMigrationFlags) {
-                entry.migrationFlags = flags
-                entry.migration = VFIOSysfs.describe(flags: flags)
-            } else {
-                entry.migration = "v1 migration region"
-            }
-        } catch let e as VFIOTargetError {
-            if e.step == "discover migration" {
-                entry.migration = "none"
-            } else {
+        /// Opens the device, asks for its migration support, closes it again.
+        private static func ask(_ entry: inout Entry, sysfsRoot: String, devRoot: String) {
+            guard let target = entry.target ?? entry.cdev.map({ "vfio:" + $0 }) else { return }
+            do {
+                let device = try VFIOTarget.open(target, sysfsRoot: sysfsRoot, devRoot: devRoot)
+                defer { device.shutdown() }
+                entry.generation = device.generation.rawValue
+                if device.generation == .v2, case .value(let flags)? = try? device.perform(.getMigrationFlags) {
+                    entry.migrationFlags = flags
+                    entry.migration = VFIOSysfs.describe(flags: flags)
+                } else {
+                    entry.migration = "v1 migration region"
+                }
+            } catch let e as VFIOTargetError {
+                if e.step == "discover migration" {
+                    entry.migration = "none"
+                } else {
+                    entry.migration = "unknown"
+                    entry.problem = e.description
+                }
+            } catch {
                 entry.migration = "unknown"
-                entry.problem = e.description
+                entry.problem = "\(error)"
             }
-        } catch {
-            entry.migration = "unknown"
-            entry.problem = "\(error)"
         }
-    }
     #endif
 }

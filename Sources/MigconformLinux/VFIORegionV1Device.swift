@@ -88,16 +88,21 @@ package final class VFIORegionV1Device: MigrationDevice {
         switch Sys.open(path, Sys.readWrite) {
         case .success(let f): fd = f
         case .failure(let e):
-            throw VFIOTargetError(path: path, step: "open the stand-in region file", errno: e,
-                                  hint: "create the file first (32 bytes of header and a data section)")
+            throw VFIOTargetError(
+                path: path, step: "open the stand-in region file", errno: e,
+                hint: "create the file first (32 bytes of header and a data section)")
         }
         let file = VFIODeviceFile(fd: fd, name: path, path: path)
         let size = Sys.fileSize(fd) ?? 0
-        let id = identity ?? DeviceIdentity(targetKind: "vfio", driver: "region-file",
-                                            detail: "v1 migration region stand-in \(path)",
-                                            extra: ["regionFile": path])
-        return VFIORegionV1Device(file: file, region: VFIORegionInfo(index: 0, regionSize: size, offset: 0),
-                                  identity: id, hasRegionInfo: false)
+        let id =
+            identity
+            ?? DeviceIdentity(
+                targetKind: "vfio", driver: "region-file",
+                detail: "v1 migration region stand-in \(path)",
+                extra: ["regionFile": path])
+        return VFIORegionV1Device(
+            file: file, region: VFIORegionInfo(index: 0, regionSize: size, offset: 0),
+            identity: id, hasRegionInfo: false)
     }
 
     package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
@@ -132,8 +137,8 @@ package final class VFIORegionV1Device: MigrationDevice {
         case .reset, .configRead, .disableInterrupts, .access:
             return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .read, .write, .close, .precopyInfo,
-             .dataFD, .dmaLoggingStart, .dmaLoggingStop, .dmaLoggingReport,
-             .onPeer, .onForeign:
+            .dataFD, .dmaLoggingStart, .dmaLoggingStop, .dmaLoggingReport,
+            .onPeer, .onForeign:
             throw TransportError("\(operation.kind) is a v2 (VFIO_DEVICE_FEATURE) request; \(file.name) speaks v1")
         }
     }

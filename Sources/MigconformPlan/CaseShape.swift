@@ -22,8 +22,10 @@ package struct CaseShape: Sendable, Equatable {
         let check = c.rule.check
         let initial = m.initial.name
         let spec = m.spec
-        let save = spec.stateName(forRole: "save"), pre = spec.stateName(forRole: "pre-copy")
-        let resume = spec.stateName(forRole: "resume"), exit = spec.stateName(forRole: "resume-exit")
+        let save = spec.stateName(forRole: "save")
+        let pre = spec.stateName(forRole: "pre-copy")
+        let resume = spec.stateName(forRole: "resume")
+        let exit = spec.stateName(forRole: "resume-exit")
         func dist(_ a: String?, _ b: String?) -> Int {
             guard let a, let b else { return 0 }
             return d.sets(a, b, fresh: d.sessionStates.contains(b)) ?? 0
@@ -37,9 +39,11 @@ package struct CaseShape: Sendable, Equatable {
         return shape
     }
 
-    private static func shapeOf(_ c: TestCase, _ m: Machine, _ check: Check, _ initial: String, _ save: String?,
-                                _ pre: String?, _ resume: String?, _ exit: String?, _ d: Distances,
-                                _ dist: (String?, String?) -> Int) -> CaseShape {
+    private static func shapeOf(
+        _ c: TestCase, _ m: Machine, _ check: Check, _ initial: String, _ save: String?,
+        _ pre: String?, _ resume: String?, _ exit: String?, _ d: Distances,
+        _ dist: (String?, String?) -> Int
+    ) -> CaseShape {
         switch check {
         case .migrationFlags, .hostHealth:
             return CaseShape(start: nil, end: nil, sets: 0, resets: 0)
@@ -100,7 +104,9 @@ package struct CaseShape: Sendable, Equatable {
         case .precopyInfo(let p):
             if p.expect == .supportedInP2P {
                 let group = pre.flatMap { m.spec.state(named: $0)?.group }
-                let p2p = m.settableStates.first { $0.group != nil && $0.group == group && $0.name != pre && $0.name != save }
+                let p2p = m.settableStates.first {
+                    $0.group != nil && $0.group == group && $0.name != pre && $0.name != save
+                }
                 return CaseShape(start: p2p?.name ?? pre, end: p2p?.name ?? pre, sets: 0, resets: 0)
             }
             let moves = p.expect == .refusedOutsidePrecopy ? 1 : 0
@@ -121,7 +127,10 @@ package struct CaseShape: Sendable, Equatable {
             }
             var sets = 0
             var at = m.arcs.first?.from
-            for arc in m.arcs { sets += dist(at, arc.from) + 1; at = arc.to }
+            for arc in m.arcs {
+                sets += dist(at, arc.from) + 1
+                at = arc.to
+            }
             return CaseShape(start: m.arcs.first?.from, end: m.arcs.last?.to, sets: sets, resets: 0)
         case .reservedBits(let p):
             if p.expect == .reservedField { return CaseShape(start: initial, end: initial, sets: 0, resets: 0) }

@@ -1,7 +1,12 @@
 /// A small min-cost flow solver (successive shortest paths with Bellman-Ford), enough for planning graphs of a few
 /// dozen nodes.
 struct MinCostFlow {
-    struct Edge { var to: Int; var capacity: Int; var cost: Int; var reverse: Int }
+    struct Edge {
+        var to: Int
+        var capacity: Int
+        var cost: Int
+        var reverse: Int
+    }
     private(set) var graph: [[Edge]]
 
     init(nodes: Int) { graph = Array(repeating: [], count: nodes) }
@@ -22,7 +27,8 @@ struct MinCostFlow {
 
     /// Sends as much flow as possible from `source` to `sink` at least cost; returns (flow, cost).
     mutating func solve(source: Int, sink: Int) -> (flow: Int, cost: Int) {
-        var flow = 0, cost = 0
+        var flow = 0
+        var cost = 0
         let n = graph.count
         while true {
             var dist = [Int](repeating: Int.max, count: n)
@@ -56,7 +62,10 @@ struct MinCostFlow {
             guard dist[sink] != Int.max else { return (flow, cost) }
             var push = Int.max
             var v = sink
-            while let (u, i) = prev[v] { push = min(push, graph[u][i].capacity); v = u }
+            while let (u, i) = prev[v] {
+                push = min(push, graph[u][i].capacity)
+                v = u
+            }
             v = sink
             while let (u, i) = prev[v] {
                 graph[u][i].capacity -= push

@@ -14,10 +14,13 @@ package struct Plan: Sendable {
 /// state, so a case never depends on what the previous one left behind.
 package enum Planner {
     package static func plan(_ cases: [TestCase], machine: Machine) -> Plan {
-        var resets = 0, requests = 0
+        var resets = 0
+        var requests = 0
         for c in cases where c.disposition == .run {
             resets += 1
-            if let from = c.from, let path = machine.path(from: machine.initial.name, to: from) { requests += path.count }
+            if let from = c.from, let path = machine.path(from: machine.initial.name, to: from) {
+                requests += path.count
+            }
         }
         return Plan(cases: cases, resets: resets, positioningRequests: requests)
     }

@@ -43,22 +43,27 @@ package enum TourPlanner {
         guard states.contains(initial) else {
             // Nothing to walk on (a device that advertises no usable state): every case runs where the device is.
             let all = cases.indices.filter { cases[$0].disposition == .run }
-            return Result(steps: [.position(reset: true, path: [])] + all.map { .run($0) },
-                          cost: TourCost(resets: 1, sets: 0), lowerBound: TourCost(resets: 1, sets: 0))
+            return Result(
+                steps: [.position(reset: true, path: [])] + all.map { .run($0) },
+                cost: TourCost(resets: 1, sets: 0), lowerBound: TourCost(resets: 1, sets: 0))
         }
         // Nodes: every state, and for each state that holds a session a "fresh" node: being about to enter it by an
         // arc that opens a session. Cases that need the data fd start at fresh nodes.
         let freshStates = states.filter { d.sessionStates.contains($0) }
         let n = states.count + freshStates.count
-        var stateNode: [String: Int] = [:], freshNode: [String: Int] = [:]
+        var stateNode: [String: Int] = [:]
+        var freshNode: [String: Int] = [:]
         for (i, s) in states.enumerated() where stateNode[s] == nil { stateNode[s] = i }
         for (i, s) in freshStates.enumerated() where freshNode[s] == nil { freshNode[s] = states.count + i }
         func node(_ state: String, fresh: Bool) -> Int { fresh ? freshNode[state]! : stateNode[state]! }
         let runnable = cases.indices.filter { cases[$0].disposition == .run }
         var shapes = [CaseShape?](repeating: nil, count: cases.count)
         for c in runnable { shapes[c] = CaseShape.of(cases[c], on: m, distances: d) }
-        var intrinsic = TourCost(resets: 1, sets: 0)   // one reset to start from a known state
-        for case let s? in shapes { intrinsic.resets += s.resets; intrinsic.sets += s.sets }
+        var intrinsic = TourCost(resets: 1, sets: 0) // one reset to start from a known state
+        for case let s? in shapes {
+            intrinsic.resets += s.resets
+            intrinsic.sets += s.sets
+        }
 
         // Required edges: case start -> end. Floating cases run first, wherever the device is.
         let floating = runnable.filter { shapes[$0]!.start == nil || stateNode[shapes[$0]!.start!] == nil }
@@ -66,8 +71,11 @@ package enum TourPlanner {
         let anchored = runnable.filter { !floatingSet.contains($0) }
         func startNode(_ c: Int) -> Int { node(shapes[c]!.start!, fresh: shapes[c]!.fresh) }
         func endNode(_ c: Int) -> Int { node(shapes[c]!.end ?? shapes[c]!.start!, fresh: false) }
-        var balance = [Int](repeating: 0, count: n)   // departures - arrivals
-        for c in anchored { balance[startNode(c)] += 1; balance[endNode(c)] -= 1 }
+        var balance = [Int](repeating: 0, count: n) // departures - arrivals
+        for c in anchored {
+            balance[startNode(c)] += 1
+            balance[endNode(c)] -= 1
+        }
         // Moving from a state to a node: walk, or reset and walk, whichever is cheaper.
         func target(_ v: Int) -> (state: String, fresh: Bool) {
             v < states.count ? (states[v], false) : (freshStates[v - states.count], true)
@@ -87,7 +95,9 @@ package enum TourPlanner {
             let walk = fresh ? d.freshPath(a, b) : d.path(a, b)
             let viaReset = fresh ? d.freshPath(initial, b) : d.path(initial, b)
             switch (walk, viaReset) {
-            case let (w?, r?): return w.count <= r.count + TourCost.resetWeight ? (w.count, false, w) : (r.count + TourCost.resetWeight, true, r)
+            case let (w?, r?):
+                return w.count <= r.count + TourCost.resetWeight
+                    ? (w.count, false, w) : (r.count + TourCost.resetWeight, true, r)
             case let (w?, nil): return (w.count, false, w)
             case let (nil, r?): return (r.count + TourCost.resetWeight, true, r)
             default: return (Int.max / 4, true, [])
@@ -96,7 +106,9 @@ package enum TourPlanner {
         // Min-cost flow: nodes with more arrivals than departures send positioning moves to nodes with more
         // departures. The tour begins at the initial state (one free departure there) and may end anywhere (one free
         // arrival: an edge from any node to the sink through a capacity-one node).
-        let source = 2 * n, sink = 2 * n + 1, freeEnd = 2 * n + 2
+        let source = 2 * n
+        let sink = 2 * n + 1
+        let freeEnd = 2 * n + 2
         var flow = MinCostFlow(nodes: 2 * n + 3)
         var excess = balance
         excess[node(initial, fresh: false)] -= 1
@@ -105,7 +117,8 @@ package enum TourPlanner {
         for v in 0..<n where excess[v] > 0 { flow.addEdge(n + v, sink, capacity: excess[v], cost: 0) }
         for u in 0..<n where excess[u] < 0 {
             for v in 0..<n where excess[v] > 0 {
-                handles.append((u, v, flow.addEdge(u, n + v, capacity: Int.max / 4, cost: deadhead(target(u).state, v).cost)))
+                handles.append(
+                    (u, v, flow.addEdge(u, n + v, capacity: Int.max / 4, cost: deadhead(target(u).state, v).cost)))
             }
             flow.addEdge(u, freeEnd, capacity: 1, cost: 0)
         }

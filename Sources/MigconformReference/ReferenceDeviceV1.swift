@@ -15,10 +15,16 @@ package class ReferenceDeviceV1: MigrationDevice {
         package var mmapCapable: Bool
         /// Where the data section starts in the region (`data_offset`): page aligned by default.
         package var dataOffset: UInt64
-        package init(stateSize: UInt64 = 4096, preCopyShare: Double = 0.5, window: Int = 1024, seed: UInt64 = 0x7631,
-                    mmapCapable: Bool = true, dataOffset: UInt64 = ReferenceDeviceV1.dataOffset) {
-            self.stateSize = stateSize; self.preCopyShare = preCopyShare; self.window = window; self.seed = seed
-            self.mmapCapable = mmapCapable; self.dataOffset = dataOffset
+        package init(
+            stateSize: UInt64 = 4096, preCopyShare: Double = 0.5, window: Int = 1024, seed: UInt64 = 0x7631,
+            mmapCapable: Bool = true, dataOffset: UInt64 = ReferenceDeviceV1.dataOffset
+        ) {
+            self.stateSize = stateSize
+            self.preCopyShare = preCopyShare
+            self.window = window
+            self.seed = seed
+            self.mmapCapable = mmapCapable
+            self.dataOffset = dataOffset
         }
     }
 
@@ -28,8 +34,9 @@ package class ReferenceDeviceV1: MigrationDevice {
     package let configuration: Configuration
     package let generation = ProtocolGeneration.v1
     package var identity: DeviceIdentity {
-        DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v1 device (migration region)",
-                       extra: ["state-size": String(configuration.stateSize)])
+        DeviceIdentity(
+            targetKind: "reference", driver: "migconform-reference", detail: "reference v1 device (migration region)",
+            extra: ["state-size": String(configuration.stateSize)])
     }
     /// An in-process simulator: every operation returns at once.
     package var answersPromptly: Bool { true }
@@ -58,14 +65,19 @@ package class ReferenceDeviceV1: MigrationDevice {
     package func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
         switch operation {
         case .regionRead(let offset, let width): return regionRead(offset: offset, width: width)
-        case .regionWrite(let offset, let width, let value): return regionWrite(offset: offset, width: width, value: value)
+        case .regionWrite(let offset, let width, let value):
+            return regionWrite(offset: offset, width: width, value: value)
         case .dataRead(let offset, let count):
-            guard offset >= dataOffset, Int(offset - dataOffset) + count <= section.count else { return .failed(.EINVAL) }
+            guard offset >= dataOffset, Int(offset - dataOffset) + count <= section.count else {
+                return .failed(.EINVAL)
+            }
             chunkConsumed = true
             let start = Int(offset - dataOffset)
             return .bytes(Array(section[start..<start + count]))
         case .dataWrite(let offset, let bytes):
-            guard offset >= dataOffset, Int(offset - dataOffset) + bytes.count <= section.count else { return .failed(.EINVAL) }
+            guard offset >= dataOffset, Int(offset - dataOffset) + bytes.count <= section.count else {
+                return .failed(.EINVAL)
+            }
             let start = Int(offset - dataOffset)
             section.replaceSubrange(start..<start + bytes.count, with: bytes)
             return .done
@@ -85,11 +97,12 @@ package class ReferenceDeviceV1: MigrationDevice {
         case .regionInfo:
             let rw = RegionV1.flagRead | RegionV1.flagWrite
             return .value(configuration.mmapCapable ? rw | RegionV1.flagMmap : rw)
-        case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo, .dmaLoggingStart, .dmaLoggingStop,
-             .dmaLoggingReport, .onPeer, .onForeign:
-            return .failed(.ENOTTY)   // no v2 migration feature on a v1 device
+        case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .precopyInfo, .dmaLoggingStart,
+            .dmaLoggingStop,
+            .dmaLoggingReport, .onPeer, .onForeign:
+            return .failed(.ENOTTY) // no v2 migration feature on a v1 device
         case .access:
-            return .failed(.ENOSYS)   // no v1 rule asks for them
+            return .failed(.ENOSYS) // no v1 rule asks for them
         case .read, .write, .close, .dataFD:
             return .failed(.EBADF)
         }
@@ -127,18 +140,21 @@ package class ReferenceDeviceV1: MigrationDevice {
             }
             return .value(dataOffset)
         case (RegionV1.dataSize, 8): return .value(dataSize)
-        default: return .failed(.EINVAL)   // only native width and alignment
+        default: return .failed(.EINVAL) // only native width and alignment
         }
     }
 
     package func regionWrite(offset: UInt64, width: Int, value: UInt64) -> DeviceOutcome {
         switch (offset, width) {
         case (RegionV1.deviceState, 4): return writeState(UInt32(truncatingIfNeeded: value))
-        case (RegionV1.reserved, 4): return .done   // ignored
+        case (RegionV1.reserved, 4): return .done // ignored
         case (RegionV1.dataSize, 8):
             guard bits == RegionV1.resuming, var r = reader else { return .failed(.EINVAL) }
             guard value <= UInt64(section.count) else { return .failed(.EINVAL) }
-            guard r.accept(Array(section[0..<Int(value)])) else { reader = r; return .failed(.EINVAL) }
+            guard r.accept(Array(section[0..<Int(value)])) else {
+                reader = r
+                return .failed(.EINVAL)
+            }
             reader = r
             return .done
         default: return .failed(.EINVAL)
@@ -150,10 +166,11 @@ package class ReferenceDeviceV1: MigrationDevice {
 
     package func writeState(_ word: UInt32) -> DeviceOutcome {
         let new = word & RegionV1.stateMask
-        if bits == RegionV1.error { return .failed(.EINVAL) }   // only reset leaves the error state
+        if bits == RegionV1.error { return .failed(.EINVAL) } // only reset leaves the error state
         guard Self.isValid(new) else { return .failed(.EINVAL) }
         let old = bits
-        let wasSaving = old & RegionV1.saving != 0, willSave = new & RegionV1.saving != 0
+        let wasSaving = old & RegionV1.saving != 0
+        let willSave = new & RegionV1.saving != 0
         if old == RegionV1.resuming && new != RegionV1.resuming {
             let problem: StreamReader.Problem? = reader.map { $0.verdict() } ?? .truncated
             reader = nil

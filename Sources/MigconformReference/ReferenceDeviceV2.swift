@@ -23,11 +23,17 @@ package class ReferenceDeviceV2: MigrationDevice {
         /// Whether `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12, Linux 7.1) is implemented.
         package var precopyInfoV2 = false
 
-        package init(flags: MigrationFlags = [.stopCopy, .p2p, .preCopy], stateSize: UInt64 = 4096,
-                    dataSizeFeature: Bool = true, errorOnBadResume: Bool = true, preCopyShare: Double = 0.5,
-                    seed: UInt64 = 0x6d69_6763, dmaLogging: Bool = true) {
-            self.flags = flags; self.stateSize = stateSize; self.dataSizeFeature = dataSizeFeature
-            self.errorOnBadResume = errorOnBadResume; self.preCopyShare = preCopyShare; self.seed = seed
+        package init(
+            flags: MigrationFlags = [.stopCopy, .p2p, .preCopy], stateSize: UInt64 = 4096,
+            dataSizeFeature: Bool = true, errorOnBadResume: Bool = true, preCopyShare: Double = 0.5,
+            seed: UInt64 = 0x6d69_6763, dmaLogging: Bool = true
+        ) {
+            self.flags = flags
+            self.stateSize = stateSize
+            self.dataSizeFeature = dataSizeFeature
+            self.errorOnBadResume = errorOnBadResume
+            self.preCopyShare = preCopyShare
+            self.seed = seed
             self.dmaLogging = dmaLogging
         }
     }
@@ -43,15 +49,21 @@ package class ReferenceDeviceV2: MigrationDevice {
         var reader = StreamReader()
         /// The stream offset up to which PRE_COPY offers data.
         var preCopyLimit: UInt64 = 0
-        init(fd: Int32, direction: Direction) { self.fd = fd; self.direction = direction }
+        init(fd: Int32, direction: Direction) {
+            self.fd = fd
+            self.direction = direction
+        }
     }
 
     package let configuration: Configuration
     package let generation = ProtocolGeneration.v2
     package var identity: DeviceIdentity {
-        DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "reference v2 device",
-                       extra: ["flags": String(configuration.flags.rawValue), "state-size": String(configuration.stateSize),
-                               "dma-logging": configuration.dmaLogging ? "yes" : "no"])
+        DeviceIdentity(
+            targetKind: "reference", driver: "migconform-reference", detail: "reference v2 device",
+            extra: [
+                "flags": String(configuration.flags.rawValue), "state-size": String(configuration.stateSize),
+                "dma-logging": configuration.dmaLogging ? "yes" : "no",
+            ])
     }
     /// An in-process simulator: every operation returns at once (a fault that hangs says otherwise).
     package var answersPromptly: Bool { true }
@@ -108,8 +120,12 @@ package class ReferenceDeviceV2: MigrationDevice {
                 return .failed(e)
             }
             return loggingReport(iova: iova, length: length, pageSize: pageSize, bitmap: bitmap)
-        case .reset: resetDevice(); return .done
-        case .reopen: reopenDevice(); return .done
+        case .reset:
+            resetDevice()
+            return .done
+        case .reopen:
+            reopenDevice()
+            return .done
         case .configRead(let offset, let width): return configRead(offset: offset, width: width)
         case .disableInterrupts: return .done
         case .access(let a): return access(a)
@@ -130,7 +146,8 @@ package class ReferenceDeviceV2: MigrationDevice {
     package func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
         let known = FeatureRequest.mask | FeatureRequest.get | FeatureRequest.set | FeatureRequest.probe
         if flags & ~known != 0 { return .failed(.EINVAL) }
-        let get = flags & FeatureRequest.get != 0, set = flags & FeatureRequest.set != 0
+        let get = flags & FeatureRequest.get != 0
+        let set = flags & FeatureRequest.set != 0
         let probe = flags & FeatureRequest.probe != 0
         if get && set && !probe { return .failed(.EINVAL) }
         let index = flags & FeatureRequest.mask
@@ -154,7 +171,10 @@ package class ReferenceDeviceV2: MigrationDevice {
         if (get && !ops.get) || (set && !ops.set) { return .failed(.EINVAL) }
         if probe { return .done }
         if index == DMALogging.stop, set { return loggingStop() }
-        if index == DataFD.precopyInfoV2Feature, set { precopyFlagsOptIn = true; return .done }
+        if index == DataFD.precopyInfoV2Feature, set {
+            precopyFlagsOptIn = true
+            return .done
+        }
         // START and REPORT carry user pointers, which a simulated device cannot follow.
         if index == DMALogging.start || index == DMALogging.report { return .failed(.EFAULT) }
         if !get && !set { return .failed(.EINVAL) }
@@ -166,13 +186,15 @@ package class ReferenceDeviceV2: MigrationDevice {
         case (FeatureRequest.migDataSize, true):
             return .bytes(ReferenceStream.le(ReferenceStream.length(payloadSize: configuration.stateSize)))
         case (FeatureRequest.migDeviceState, true):
-            return .bytes(Array(ReferenceStream.le(UInt64(reportedState().rawValue)).prefix(4)) + [0xff, 0xff, 0xff, 0xff])
+            return .bytes(
+                Array(ReferenceStream.le(UInt64(reportedState().rawValue)).prefix(4)) + [0xff, 0xff, 0xff, 0xff])
         default:
             let value = UInt32(truncatingIfNeeded: ReferenceStream.readLE(payload[0..<4]))
             switch setState(value) {
             case .state(let s, let fd):
-                return .bytes(Array(ReferenceStream.le(UInt64(s)).prefix(4))
-                              + Array(ReferenceStream.le(UInt64(UInt32(bitPattern: fd))).prefix(4)))
+                return .bytes(
+                    Array(ReferenceStream.le(UInt64(s)).prefix(4))
+                        + Array(ReferenceStream.le(UInt64(UInt32(bitPattern: fd))).prefix(4)))
             case let other: return other
             }
         }
@@ -260,7 +282,7 @@ package class ReferenceDeviceV2: MigrationDevice {
             endSession()
             return .success(nil)
         case (true, true):
-            return .success(nil)   // the saving group shares one session
+            return .success(nil) // the saving group shares one session
         case (false, false):
             if to == .resuming { return .success(openSession(.resume, preCopy: false).fd) }
             if from == .resuming { return finishResume() }
@@ -408,7 +430,8 @@ package class ReferenceDeviceV2: MigrationDevice {
     package func precopyInfo(fd: Int32) -> DeviceOutcome {
         guard let session = fds[fd] else { return .failed(.EBADF) }
         guard session.direction == .save, session.live, state == .preCopy || state == .preCopyP2P,
-              let writer = session.writer else { return .failed(.EINVAL) }
+            let writer = session.writer
+        else { return .failed(.EINVAL) }
         let initial = session.preCopyLimit > writer.offset ? session.preCopyLimit - writer.offset : 0
         return .precopy(initialBytes: initial, dirtyBytes: 0)
     }
@@ -422,7 +445,7 @@ package class ReferenceDeviceV2: MigrationDevice {
     /// PCI config space: a fixed header, readable in every state.
     package func configRead(offset: UInt64, width: Int) -> DeviceOutcome {
         guard [1, 2, 4].contains(width), offset + UInt64(width) <= 256 else { return .failed(.EINVAL) }
-        let header: [UInt8] = [0x34, 0x12, 0xe8, 0x11]   // vendor 0x1234, device 0x11e8
+        let header: [UInt8] = [0x34, 0x12, 0xe8, 0x11] // vendor 0x1234, device 0x11e8
         var v: UInt64 = 0
         for i in 0..<width {
             let at = Int(offset) + i

@@ -89,7 +89,8 @@ struct PayloadPattern: Sendable {
     /// Stores payload words `first ..< first + count` at `out` (whole, little-endian words).
     func words(into out: UnsafeMutableRawPointer, first: UInt64, count: Int) {
         table.withUnsafeBufferPointer { t in
-            var word = first, at = 0
+            var word = first
+            var at = 0
             let end = first + UInt64(count)
             while word < end {
                 let block = word / UInt64(Self.blockWords)
@@ -99,7 +100,8 @@ struct PayloadPattern: Sendable {
                 let stop = j + Int(blockEnd - word)
                 while j < stop {
                     (out + at).storeBytes(of: (t[j] ^ key).littleEndian, as: UInt64.self)
-                    j += 1; at += 8
+                    j += 1
+                    at += 8
                 }
                 word = blockEnd
             }
@@ -149,7 +151,10 @@ struct StreamChecksum {
             pending.removeAll(keepingCapacity: true)
             full.withUnsafeBytes { block(UnsafeRawPointer($0.baseAddress!)) }
         }
-        var a = l0, b = l1, c = l2, d = l3
+        var a = l0
+        var b = l1
+        var c = l2
+        var d = l3
         while buffer.count - at >= Self.blockSize {
             let p = base + at
             a = Self.step(a, UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
@@ -158,7 +163,10 @@ struct StreamChecksum {
             d = Self.step(d, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
             at += Self.blockSize
         }
-        l0 = a; l1 = b; l2 = c; l3 = d
+        l0 = a
+        l1 = b
+        l2 = c
+        l3 = d
         if at < buffer.count { pending += UnsafeRawBufferPointer(start: base + at, count: buffer.count - at) }
     }
 
@@ -177,7 +185,8 @@ struct StreamChecksum {
         for w in 0..<(tail.count / 8) {
             lanes[w] = Self.step(lanes[w], ReferenceStream.readLE(tail[(w * 8)..<(w * 8 + 8)]))
         }
-        var z = lanes[0] ^ (lanes[1] << 16 | lanes[1] >> 48) ^ (lanes[2] << 32 | lanes[2] >> 32)
+        var z =
+            lanes[0] ^ (lanes[1] << 16 | lanes[1] >> 48) ^ (lanes[2] << 32 | lanes[2] >> 32)
             ^ (lanes[3] << 48 | lanes[3] >> 16) ^ length &* 0x9e37_79b9_7f4a_7c15
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
@@ -267,9 +276,11 @@ extension ReferenceStream {
         var at = 0
         // Leading bytes up to a word boundary.
         while pos < end && pos % 8 != 0 {
-            base.storeBytes(of: UInt8(truncatingIfNeeded: pattern.word(pos / 8) >> ((pos % 8) * 8)),
-                            toByteOffset: at, as: UInt8.self)
-            pos += 1; at += 1
+            base.storeBytes(
+                of: UInt8(truncatingIfNeeded: pattern.word(pos / 8) >> ((pos % 8) * 8)),
+                toByteOffset: at, as: UInt8.self)
+            pos += 1
+            at += 1
         }
         // Whole words.
         let words = (end - pos) / 8
@@ -280,8 +291,10 @@ extension ReferenceStream {
         if pos < end {
             let last = pattern.word(pos / 8)
             while pos < end {
-                base.storeBytes(of: UInt8(truncatingIfNeeded: last >> ((pos % 8) * 8)), toByteOffset: at, as: UInt8.self)
-                pos += 1; at += 1
+                base.storeBytes(
+                    of: UInt8(truncatingIfNeeded: last >> ((pos % 8) * 8)), toByteOffset: at, as: UInt8.self)
+                pos += 1
+                at += 1
             }
         }
     }
@@ -324,7 +337,8 @@ struct StreamReader {
                 received += UInt64(take)
                 if header.count == ReferenceStream.headerSize {
                     if Array(header.prefix(4)) != ReferenceStream.magic
-                        || ReferenceStream.readLE(header[4..<8]) != UInt64(ReferenceStream.version) {
+                        || ReferenceStream.readLE(header[4..<8]) != UInt64(ReferenceStream.version)
+                    {
                         problem = problem ?? .badHeader
                     }
                     payloadSize = ReferenceStream.readLE(header[8..<16])

@@ -28,11 +28,11 @@ package struct CitationSources: Sendable {
 
     /// The Message-IDs of the seed threads in `shared/seeds/` (each checked against the list archives).
     package static let seedMessageIDs: [String: String] = [
-        "000": "20211105132404.GB2744544@nvidia.com",                   // Jason Gunthorpe, kvm, 5 Nov 2021
-        "001": "20200108113134.05c08470@w520.home",                     // Alex Williamson, qemu-devel, 8 Jan 2020
-        "002": "20220119100217.4aee7451.alex.williamson@redhat.com",    // Alex Williamson, kvm, 19 Jan 2022
-        "003": "20211102141547.6f1b0bb3.alex.williamson@redhat.com",    // Alex Williamson, kvm, 2 Nov 2021
-        "004": "87tufltxp0.fsf@redhat.com",                             // Cornelia Huck, kvm, 6 Dec 2021
+        "000": "20211105132404.GB2744544@nvidia.com", // Jason Gunthorpe, kvm, 5 Nov 2021
+        "001": "20200108113134.05c08470@w520.home", // Alex Williamson, qemu-devel, 8 Jan 2020
+        "002": "20220119100217.4aee7451.alex.williamson@redhat.com", // Alex Williamson, kvm, 19 Jan 2022
+        "003": "20211102141547.6f1b0bb3.alex.williamson@redhat.com", // Alex Williamson, kvm, 2 Nov 2021
+        "004": "87tufltxp0.fsf@redhat.com", // Cornelia Huck, kvm, 6 Dec 2021
     ]
 
     /// The sources of the spec a report was run against: `spec`'s when given, else the built-in spec's or the
@@ -79,7 +79,9 @@ package struct CitationSources: Sendable {
             text += "; Message-ID <\(id)>"
         } else if let m = raw.firstMatch(of: #/https?://[^\s)>,;]+/#) {
             link = String(m.output)
-        } else if let m = raw.firstMatch(of: #/^((?:include|drivers|Documentation|arch|kernel|lib|tools)/[A-Za-z0-9_./-]+)/#) {
+        } else if let m = raw.firstMatch(
+            of: #/^((?:include|drivers|Documentation|arch|kernel|lib|tools)/[A-Za-z0-9_./-]+)/#)
+        {
             let file = String(m.output.1)
             if let v = raw.firstMatch(of: #/Linux ([0-9]+\.[0-9]+)/#) {
                 link = "https://elixir.bootlin.com/linux/v\(v.output.1)/source/\(file)"

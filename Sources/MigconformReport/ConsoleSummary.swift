@@ -17,8 +17,13 @@ package enum ConsoleSummary {
         let word = ReportFacts.verdictWord(r)
         let headline = ReportFacts.headline(r)
         let painted = headline.replacingOccurrences(
-            of: word, with: paint.apply(word, word == "CONFORMANT" ? Paint.green : word == "INCOMPLETE"
-                                        ? Paint.yellow : Paint.red, bold: true),
+            of: word,
+            with: paint.apply(
+                word,
+                word == "CONFORMANT"
+                    ? Paint.green
+                    : word == "INCOMPLETE"
+                        ? Paint.yellow : Paint.red, bold: true),
             options: .anchored)
         out.append("\(painted) (\(PlainText.line(r.run.target)))")
         out += PlainText.wrap(PlainText.line(ReportFacts.reason(r)), width: width, first: "", rest: "  ")
@@ -26,14 +31,16 @@ package enum ConsoleSummary {
             let n = r.summary.verdicts[v.rawValue] ?? 0
             return n == 0 ? nil : "\(n) \(paint.apply(v.rawValue, paint.color(for: v), bold: false))"
         }
-        out.append("\(r.summary.total) case\(r.summary.total == 1 ? "" : "s")"
-                   + (counts.isEmpty ? "" : ": " + counts.joined(separator: ", ")))
+        out.append(
+            "\(r.summary.total) case\(r.summary.total == 1 ? "" : "s")"
+                + (counts.isEmpty ? "" : ": " + counts.joined(separator: ", ")))
 
         let order: [Verdict] = [.fail, .timeout, .error, .warn, .xpass, .flake]
         let listed = r.cases.filter { order.contains($0.verdict) }
             .enumerated()
             .sorted { a, b in
-                let ra = order.firstIndex(of: a.element.verdict)!, rb = order.firstIndex(of: b.element.verdict)!
+                let ra = order.firstIndex(of: a.element.verdict)!
+                let rb = order.firstIndex(of: b.element.verdict)!
                 return ra != rb ? ra < rb : a.offset < b.offset
             }
             .map { $0.element }
@@ -63,9 +70,11 @@ package enum ConsoleSummary {
         }
         if !r.hazardsSkipped.isEmpty {
             out.append("")
-            out.append("\(r.hazardsSkipped.count) hazardous case\(r.hazardsSkipped.count == 1 ? "" : "s") not run "
-                       + "(hazards: " + Set(r.hazardsSkipped.map { PlainText.line($0.hazardID) }).sorted()
-                       .joined(separator: ", ") + ")")
+            out.append(
+                "\(r.hazardsSkipped.count) hazardous case\(r.hazardsSkipped.count == 1 ? "" : "s") not run "
+                    + "(hazards: "
+                    + Set(r.hazardsSkipped.map { PlainText.line($0.hazardID) }).sorted()
+                    .joined(separator: ", ") + ")")
         }
         return out.joined(separator: "\n") + "\n"
     }

@@ -49,7 +49,11 @@ package enum EngineNames {
     /// The engine-safe name of a case id or rule id.
     package static func encode(_ id: String) -> String {
         // Pass 1, left to right: units whose output is fixed, and literal `_`/`-` whose output depends on what follows.
-        enum Unit { case fixed(String), underscore, hyphen }
+        enum Unit {
+            case fixed(String)
+            case underscore
+            case hyphen
+        }
         var units: [Unit] = []
         let scalars = Array(id.unicodeScalars)
         var depth = 0
@@ -64,11 +68,17 @@ package enum EngineNames {
             let u = scalars[i]
             switch u {
             case "-" where i + 1 < scalars.count && scalars[i + 1] == ">":
-                units.append(.fixed(afterBracket() ? "_2d_3e" : "-to-")); i += 2; continue
+                units.append(.fixed(afterBracket() ? "_2d_3e" : "-to-"))
+                i += 2
+                continue
             case "-": units.append(afterBracket() ? .fixed("_2d") : .hyphen)
             case "_": units.append(.underscore)
-            case "[" where depth == 0 && (lastClose.map { $0 > i } ?? false): units.append(.fixed("__")); depth = 1
-            case "]" where depth == 1: units.append(.fixed(i == scalars.count - 1 ? "" : "__")); depth = 0
+            case "[" where depth == 0 && (lastClose.map { $0 > i } ?? false):
+                units.append(.fixed("__"))
+                depth = 1
+            case "]" where depth == 1:
+                units.append(.fixed(i == scalars.count - 1 ? "" : "__"))
+                depth = 0
             case "s" where startsSetup(at: i), "S" where startsSetup(at: i): units.append(.fixed(hex(u)))
             case "A"..."Z", "a"..."z", "0"..."9": units.append(.fixed(String(u)))
             default: units.append(.fixed(hex(u)))
@@ -111,22 +121,29 @@ package enum EngineNames {
             switch u {
             case "-":
                 if at(i + 1) == "t" && at(i + 2) == "o" && at(i + 3) == "-" {
-                    bytes += Array("->".utf8); i += 4
+                    bytes += Array("->".utf8)
+                    i += 4
                 } else {
-                    bytes.append(UInt8(ascii: "-")); i += 1
+                    bytes.append(UInt8(ascii: "-"))
+                    i += 1
                 }
             case "_":
                 if at(i + 1) == "_" {
-                    bytes.append(UInt8(ascii: depth == 0 ? "[" : "]")); depth = 1 - depth; i += 2
+                    bytes.append(UInt8(ascii: depth == 0 ? "[" : "]"))
+                    depth = 1 - depth
+                    i += 2
                 } else if let n = at(i + 1), ("A"..."Z").contains(n) {
-                    bytes.append(UInt8(ascii: "_")); i += 1
+                    bytes.append(UInt8(ascii: "_"))
+                    i += 1
                 } else if let hi = hexValue(at(i + 1)), let lo = hexValue(at(i + 2)) {
-                    bytes.append(hi << 4 | lo); i += 3
+                    bytes.append(hi << 4 | lo)
+                    i += 3
                 } else {
                     return nil
                 }
             case "A"..."Z", "a"..."z", "0"..."9":
-                bytes.append(UInt8(u.value)); i += 1
+                bytes.append(UInt8(u.value))
+                i += 1
             default:
                 return nil
             }

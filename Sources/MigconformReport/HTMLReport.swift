@@ -36,11 +36,12 @@ package enum HTMLReport {
         facts(r, &out)
         if let spec {
             out.append("<section id=\"diagram\"><h2>State machine</h2>")
-            out.append("<p class=\"note\">Single-step arcs only: every single-step arc of the device's profile, "
-                       + "colored by the verdict of the arc cases bound to it; the legend counts arcs, not cases. "
-                       + "The run's verdicts over all its cases, combination transitions included, are "
-                       + e(ReportFacts.counts(r, noun: false)) + ". Hover over an arc or a state for its cases and "
-                       + "description.</p>")
+            out.append(
+                "<p class=\"note\">Single-step arcs only: every single-step arc of the device's profile, "
+                    + "colored by the verdict of the arc cases bound to it; the legend counts arcs, not cases. "
+                    + "The run's verdicts over all its cases, combination transitions included, are "
+                    + e(ReportFacts.counts(r, noun: false)) + ". Hover over an arc or a state for its cases and "
+                    + "description.</p>")
             out.append("<div class=\"figure\">")
             out.append(StateDiagram.svg(r, spec: spec))
             out.append("</div></section>")
@@ -68,15 +69,19 @@ package enum HTMLReport {
         if !r.hazardsSkipped.isEmpty {
             out.append("<section id=\"hazards\"><h2>Hazards skipped (\(r.hazardsSkipped.count))</h2><ul>")
             for h in r.hazardsSkipped {
-                out.append("<li><code>\(e(h.caseID))</code> (hazard <code>\(e(h.hazardID))</code>): \(e(h.effect))</li>")
+                out.append(
+                    "<li><code>\(e(h.caseID))</code> (hazard <code>\(e(h.hazardID))</code>): \(e(h.effect))</li>")
             }
             out.append("</ul></section>")
         }
         let hazardCases = Set(r.hazardsSkipped.map { $0.caseID })
-        let skipped = r.cases.filter { [.skipped, .notApplicable].contains($0.verdict) && !hazardCases.contains($0.id) }
+        let skipped = r.cases.filter {
+            [.skipped, .notApplicable].contains($0.verdict) && !hazardCases.contains($0.id)
+        }
         if !skipped.isEmpty {
             out.append("<section id=\"skipped\"><h2>Skipped (\(skipped.count))</h2>")
-            out.append("<p class=\"note\">Cases not run: not applicable to this device, filtered out, or cut short.</p><ul>")
+            out.append(
+                "<p class=\"note\">Cases not run: not applicable to this device, filtered out, or cut short.</p><ul>")
             for c in skipped { out.append(listItem(c)) }
             out.append("</ul></section>")
         }
@@ -84,14 +89,17 @@ package enum HTMLReport {
         if !cited.isEmpty {
             out.append("<section id=\"sources\"><h2>Sources (\(cited.count))</h2><dl>")
             for x in cited {
-                out.append("<dt id=\"source-\(e(EngineNames.encode(x.key)))\"><code>\(e(x.key))</code></dt><dd>\(sourceText(x))</dd>")
+                out.append(
+                    "<dt id=\"source-\(e(EngineNames.encode(x.key)))\"><code>\(e(x.key))</code></dt><dd>\(sourceText(x))</dd>"
+                )
             }
             out.append("</dl></section>")
         }
         ruleTable(r, listed: Set((broken + warnings + choices + skipped).map(\.id)), &out)
         out.append("</main>")
-        out.append("<footer>migconform \(e(r.run.runnerVersion)) \u{2022} report.json in the same folder is the "
-                   + "source of truth (schema \(r.schemaVersion))</footer>")
+        out.append(
+            "<footer>migconform \(e(r.run.runnerVersion)) \u{2022} report.json in the same folder is the "
+                + "source of truth (schema \(r.schemaVersion))</footer>")
         out.append("</body>")
         out.append("</html>")
         return out.joined(separator: "\n") + "\n"
@@ -110,7 +118,9 @@ package enum HTMLReport {
             ("Device", ReportFacts.device(r)),
         ]
         let extra = run.device.extra.sorted { $0.key < $1.key }
-        if !extra.isEmpty { rows.append(("Device facts", extra.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))) }
+        if !extra.isEmpty {
+            rows.append(("Device facts", extra.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")))
+        }
         rows.append(("Features", ReportFacts.features(r)))
         rows.append(("Cases", ReportFacts.counts(r, noun: false)))
         let levels = ReportFacts.byLevel(r)
@@ -152,14 +162,16 @@ package enum HTMLReport {
 
     static func caseBlock(_ c: CaseResult, sources: CitationSources = CitationSources([:]), _ out: inout [String]) {
         out.append("<details class=\"case \(cls(c.verdict))\" id=\"\(e(anchor("case", c.id)))\" open>")
-        out.append("<summary><span class=\"chip \(cls(c.verdict))\">\(e(c.verdict.rawValue))</span> "
-                   + "<code>\(e(c.id))</code> \u{2014} \(e(c.message))</summary>")
+        out.append(
+            "<summary><span class=\"chip \(cls(c.verdict))\">\(e(c.verdict.rawValue))</span> "
+                + "<code>\(e(c.id))</code> \u{2014} \(e(c.message))</summary>")
         out.append("<dl>")
         out.append("<dt>Rule</dt><dd>\(ruleLink(c.ruleID)) (\(e(c.level.rawValue)))</dd>")
         out.append("<dt>Statement</dt><dd>\(e(c.statement))</dd>")
         if let x = sources.expand(cite: c.cite) {
-            out.append("<dt>Cite</dt><dd><a href=\"#\(e("source-" + EngineNames.encode(x.key)))\">\(e(x.key))</a>"
-                       + e(String(c.cite.dropFirst(x.key.count))) + "</dd>")
+            out.append(
+                "<dt>Cite</dt><dd><a href=\"#\(e("source-" + EngineNames.encode(x.key)))\">\(e(x.key))</a>"
+                    + e(String(c.cite.dropFirst(x.key.count))) + "</dd>")
             out.append("<dt>Source</dt><dd>\(sourceText(x))</dd>")
         } else {
             out.append("<dt>Cite</dt><dd>\(e(c.cite))</dd>")
@@ -174,11 +186,14 @@ package enum HTMLReport {
         if c.transcript.isEmpty {
             out.append("<p class=\"note\">No device operation.</p>")
         } else {
-            out.append("<p class=\"label\">Transcript (\(c.transcript.count) operation\(c.transcript.count == 1 ? "" : "s"))</p>")
+            out.append(
+                "<p class=\"label\">Transcript (\(c.transcript.count) operation\(c.transcript.count == 1 ? "" : "s"))</p>"
+            )
             out.append("<pre class=\"transcript\">\(e(transcriptText(c.transcript)))</pre>")
         }
         if let rep = c.reproducer, !rep.isEmpty {
-            out.append("<p class=\"label\">Reproducer (from reset, \(rep.count) operation\(rep.count == 1 ? "" : "s"))</p>")
+            out.append(
+                "<p class=\"label\">Reproducer (from reset, \(rep.count) operation\(rep.count == 1 ? "" : "s"))</p>")
             let lines = rep.enumerated().map { "\($0.offset + 1). \(TranscriptFormatter.step($0.element))" }
             out.append("<pre class=\"transcript\">\(e(lines.joined(separator: "\n")))</pre>")
         }
@@ -188,10 +203,12 @@ package enum HTMLReport {
     static func transcriptText(_ entries: [TranscriptEntry]) -> String {
         let line = { (x: TranscriptEntry) in "\(x.step + 1). \(TranscriptFormatter.line(x))" }
         guard entries.count > maxTranscriptLines else { return entries.map(line).joined(separator: "\n") }
-        let head = maxTranscriptLines * 2 / 3, tail = maxTranscriptLines - head
-        return (entries.prefix(head).map(line)
-                + ["... \(entries.count - head - tail) operations left out (see report.json) ..."]
-                + entries.suffix(tail).map(line)).joined(separator: "\n")
+        let head = maxTranscriptLines * 2 / 3
+        let tail = maxTranscriptLines - head
+        return
+            (entries.prefix(head).map(line)
+            + ["... \(entries.count - head - tail) operations left out (see report.json) ..."]
+            + entries.suffix(tail).map(line)).joined(separator: "\n")
     }
 
     static func ruleTable(_ r: RunReport, listed: Set<String> = [], _ out: inout [String]) {
@@ -199,14 +216,18 @@ package enum HTMLReport {
         let columns = Verdict.allCases.filter { v in r.cases.contains { $0.verdict == v } }
         let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
         out.append("<section id=\"rules\"><h2>Rules (\(groups.count))</h2>")
-        out.append("<table class=\"rules\"><thead><tr><th>Rule</th><th>Level</th><th>Statement</th>"
-                   + columns.map { "<th class=\"n\">\(e($0.rawValue))</th>" }.joined() + "</tr></thead><tbody>")
+        out.append(
+            "<table class=\"rules\"><thead><tr><th>Rule</th><th>Level</th><th>Statement</th>"
+                + columns.map { "<th class=\"n\">\(e($0.rawValue))</th>" }.joined() + "</tr></thead><tbody>")
         for g in groups {
             let worst = g.cases.map(\.verdict).min { rank($0) < rank($1) } ?? .pass
             let links = g.cases.filter { listed.contains($0.id) }
-            var cases = links.prefix(12).map { "<a href=\"#\(e(anchor("case", $0.id)))\">\(e($0.verdict.rawValue))</a>" }
+            var cases = links.prefix(12).map {
+                "<a href=\"#\(e(anchor("case", $0.id)))\">\(e($0.verdict.rawValue))</a>"
+            }
             if links.count > 12 { cases.append("\u{2026}") }
-            var row = "<tr class=\"\(cls(worst))\" id=\"\(e(anchor("rule", g.rule)))\"><td><code>\(e(g.rule))</code>"
+            var row =
+                "<tr class=\"\(cls(worst))\" id=\"\(e(anchor("rule", g.rule)))\"><td><code>\(e(g.rule))</code>"
                 + (cases.isEmpty ? "" : "<div class=\"cases\">\(cases.joined(separator: " "))</div>")
                 + "</td><td>\(e(g.cases[0].level.rawValue))</td><td>\(e(g.cases[0].statement))</td>"
             for v in columns {
@@ -246,43 +267,43 @@ package enum HTMLReport {
     static func e(_ s: String) -> String { Markup.escape(s) }
 
     static let css = """
-    body{margin:0;font:15px/1.45 "DejaVu Sans","Liberation Sans",Arial,sans-serif;color:#24292f;background:#fff}
-    main{max-width:1180px;margin:0 auto;padding:0 24px 24px}
-    .banner{padding:18px 24px;border-bottom:4px solid}
-    .banner h1{margin:0;font-size:24px}.banner p{margin:6px 0 0}
-    .banner.ok{background:#dafbe1;border-color:#1a7f37}.banner.ok .verdict{color:#1a7f37}
-    .banner.bad{background:#ffebe9;border-color:#cf222e}.banner.bad .verdict{color:#cf222e}
-    .banner.partial{background:#fff8c5;border-color:#b35900}.banner.partial .verdict{color:#b35900}
-    h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-    table{border-collapse:collapse}
-    table.facts th{text-align:left;padding:3px 14px 3px 0;vertical-align:top;white-space:nowrap;color:#57606a}
-    table.facts td{padding:3px 0;overflow-wrap:anywhere}
-    .chips{margin:12px 0}.chip{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;font-weight:bold;border:1px solid}
-    .chip.v-pass,td.v-pass{color:#1a7f37;border-color:#1a7f37}.chip.v-fail,td.v-fail{color:#cf222e;border-color:#cf222e}
-    .chip.v-warn,td.v-warn{color:#b35900;border-color:#b35900}.chip.v-info,td.v-info{color:#0969da;border-color:#0969da}
-    .chip.v-xfail,td.v-xfail{color:#8250df;border-color:#8250df}.chip.v-muted,td.v-muted{color:#57606a;border-color:#8c959f}
-    details.case.v-fail{border-left-color:#cf222e}details.case.v-warn{border-left-color:#b35900}details.case.v-info{border-left-color:#0969da}
-    .figure{overflow-x:auto;border:1px solid #d0d7de;border-radius:6px}
-    .figure svg{display:block;max-width:100%;height:auto}
-    .note{color:#57606a}
-    details.case{border:1px solid #d0d7de;border-left:5px solid;border-radius:6px;margin:10px 0;padding:8px 12px}
-    details.case summary{cursor:pointer;overflow-wrap:anywhere}
-    dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:10px 0}
-    dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}
-    .label{margin:8px 0 2px;font-weight:bold;font-size:13px}
-    pre.transcript{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px;overflow-x:auto;font-size:12.5px;margin:0}
-    code,pre{font-family:"DejaVu Sans Mono","Liberation Mono",monospace}
-    table.rules{width:100%;font-size:13px}
-    table.rules th,table.rules td{border-bottom:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
-    table.rules th{background:#f6f8fa;position:sticky;top:0}
-    table.rules td.n,table.rules th.n{text-align:right;white-space:nowrap;font-weight:bold}
-    table.rules td.zero{color:#afb8c1}
-    table.rules tr.v-fail td:first-child{border-left:4px solid #cf222e}
-    table.rules tr.v-warn td:first-child{border-left:4px solid #b35900}
-    table.rules div.cases{font-size:12px;font-weight:normal}a{color:#0969da}
-    footer{max-width:1180px;margin:0 auto;padding:12px 24px 32px;color:#57606a;font-size:13px}
-    @media print{.figure{overflow:visible}details.case{break-inside:avoid}}
-    """
+        body{margin:0;font:15px/1.45 "DejaVu Sans","Liberation Sans",Arial,sans-serif;color:#24292f;background:#fff}
+        main{max-width:1180px;margin:0 auto;padding:0 24px 24px}
+        .banner{padding:18px 24px;border-bottom:4px solid}
+        .banner h1{margin:0;font-size:24px}.banner p{margin:6px 0 0}
+        .banner.ok{background:#dafbe1;border-color:#1a7f37}.banner.ok .verdict{color:#1a7f37}
+        .banner.bad{background:#ffebe9;border-color:#cf222e}.banner.bad .verdict{color:#cf222e}
+        .banner.partial{background:#fff8c5;border-color:#b35900}.banner.partial .verdict{color:#b35900}
+        h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+        table{border-collapse:collapse}
+        table.facts th{text-align:left;padding:3px 14px 3px 0;vertical-align:top;white-space:nowrap;color:#57606a}
+        table.facts td{padding:3px 0;overflow-wrap:anywhere}
+        .chips{margin:12px 0}.chip{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;font-weight:bold;border:1px solid}
+        .chip.v-pass,td.v-pass{color:#1a7f37;border-color:#1a7f37}.chip.v-fail,td.v-fail{color:#cf222e;border-color:#cf222e}
+        .chip.v-warn,td.v-warn{color:#b35900;border-color:#b35900}.chip.v-info,td.v-info{color:#0969da;border-color:#0969da}
+        .chip.v-xfail,td.v-xfail{color:#8250df;border-color:#8250df}.chip.v-muted,td.v-muted{color:#57606a;border-color:#8c959f}
+        details.case.v-fail{border-left-color:#cf222e}details.case.v-warn{border-left-color:#b35900}details.case.v-info{border-left-color:#0969da}
+        .figure{overflow-x:auto;border:1px solid #d0d7de;border-radius:6px}
+        .figure svg{display:block;max-width:100%;height:auto}
+        .note{color:#57606a}
+        details.case{border:1px solid #d0d7de;border-left:5px solid;border-radius:6px;margin:10px 0;padding:8px 12px}
+        details.case summary{cursor:pointer;overflow-wrap:anywhere}
+        dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:10px 0}
+        dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}
+        .label{margin:8px 0 2px;font-weight:bold;font-size:13px}
+        pre.transcript{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px;overflow-x:auto;font-size:12.5px;margin:0}
+        code,pre{font-family:"DejaVu Sans Mono","Liberation Mono",monospace}
+        table.rules{width:100%;font-size:13px}
+        table.rules th,table.rules td{border-bottom:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
+        table.rules th{background:#f6f8fa;position:sticky;top:0}
+        table.rules td.n,table.rules th.n{text-align:right;white-space:nowrap;font-weight:bold}
+        table.rules td.zero{color:#afb8c1}
+        table.rules tr.v-fail td:first-child{border-left:4px solid #cf222e}
+        table.rules tr.v-warn td:first-child{border-left:4px solid #b35900}
+        table.rules div.cases{font-size:12px;font-weight:normal}a{color:#0969da}
+        footer{max-width:1180px;margin:0 auto;padding:12px 24px 32px;color:#57606a;font-size:13px}
+        @media print{.figure{overflow:visible}details.case{break-inside:avoid}}
+        """
 }
 
 /// The files a run folder holds beside the standard reports: `diagram.svg` and `report.html`, rendered from the
@@ -292,7 +313,9 @@ package enum RunFolderExtras {
     package static let htmlFile = "report.html"
 
     package static func files(_ report: RunReport, spec: Spec) -> [String: Data] {
-        [diagramFile: Data(StateDiagram.document(report, spec: spec).utf8),
-         htmlFile: Data(HTMLReport.render(report, spec: spec).utf8)]
+        [
+            diagramFile: Data(StateDiagram.document(report, spec: spec).utf8),
+            htmlFile: Data(HTMLReport.render(report, spec: spec).utf8),
+        ]
     }
 }

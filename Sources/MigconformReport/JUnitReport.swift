@@ -19,20 +19,24 @@ package enum JUnitReport {
         let spec = r.run.specID
         var out: [String] = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
         let all = tally(r.cases)
-        out.append("<testsuites name=\(attr("migconform \(spec) \(r.run.specVersion)"))"
-                   + " tests=\"\(all.tests)\" failures=\"\(all.failures)\" errors=\"\(all.errors)\""
-                   + " time=\"\(seconds(all.micros))\">")
+        out.append(
+            "<testsuites name=\(attr("migconform \(spec) \(r.run.specVersion)"))"
+                + " tests=\"\(all.tests)\" failures=\"\(all.failures)\" errors=\"\(all.errors)\""
+                + " time=\"\(seconds(all.micros))\">")
         for group in ReportFacts.byRule(r.cases) {
             let t = tally(group.cases)
             let first = group.cases[0]
-            out.append("  <testsuite name=\(attr(EngineNames.encode(group.rule))) tests=\"\(t.tests)\" failures=\"\(t.failures)\""
-                       + " errors=\"\(t.errors)\" skipped=\"\(t.skipped)\""
-                       + " time=\"\(seconds(t.micros))\" timestamp=\(attr(r.run.started))>")
+            out.append(
+                "  <testsuite name=\(attr(EngineNames.encode(group.rule))) tests=\"\(t.tests)\" failures=\"\(t.failures)\""
+                    + " errors=\"\(t.errors)\" skipped=\"\(t.skipped)\""
+                    + " time=\"\(seconds(t.micros))\" timestamp=\(attr(r.run.started))>")
             out.append("    <properties>")
-            for (k, v) in [("rule", group.rule), ("level", first.level.rawValue), ("statement", first.statement),
-                           ("cite", first.cite),
-                           ("spec", "\(spec) \(r.run.specVersion)"), ("target", r.run.target),
-                           ("verdict", r.summary.verdict.rawValue), ("conformant", r.summary.conformant ? "true" : "false")] {
+            for (k, v) in [
+                ("rule", group.rule), ("level", first.level.rawValue), ("statement", first.statement),
+                ("cite", first.cite),
+                ("spec", "\(spec) \(r.run.specVersion)"), ("target", r.run.target),
+                ("verdict", r.summary.verdict.rawValue), ("conformant", r.summary.conformant ? "true" : "false"),
+            ] {
                 out.append("      <property name=\(attr(k)) value=\(attr(v))/>")
             }
             out.append("    </properties>")
@@ -45,7 +49,8 @@ package enum JUnitReport {
 
     private static func testcase(_ c: CaseResult, spec: String, _ out: inout [String]) {
         let name = EngineNames.encode(c.id)
-        let head = "    <testcase classname=\(attr(spec + "." + EngineNames.encode(c.ruleID)))"
+        let head =
+            "    <testcase classname=\(attr(spec + "." + EngineNames.encode(c.ruleID)))"
             + " name=\(attr(name)) time=\"\(seconds(c.durationMicros))\""
         if c.verdict == .pass {
             // The id only where the name is not the id itself.
@@ -98,12 +103,16 @@ package enum JUnitReport {
 
     /// The body text of a non-passing case: facts, then the transcript, one operation per line.
     private static func details(_ c: CaseResult) -> String {
-        let lines = ["Rule: \(c.ruleID) (\(c.level))", "Statement: \(c.statement)", "Cite: \(c.cite)"]
+        let lines =
+            ["Rule: \(c.ruleID) (\(c.level))", "Statement: \(c.statement)", "Cite: \(c.cite)"]
             + TranscriptFormatter.findingLines(c)
         return lines.map { PlainText.ascii($0, keepNewlines: true) }.joined(separator: "\n")
     }
 
-    private struct Tally { var tests = 0, failures = 0, errors = 0, skipped = 0; var micros: UInt64 = 0 }
+    private struct Tally {
+        var tests = 0, failures = 0, errors = 0, skipped = 0
+        var micros: UInt64 = 0
+    }
 
     private static func tally(_ cases: [CaseResult]) -> Tally {
         var t = Tally()

@@ -2,12 +2,13 @@ import Foundation
 import MigconformDevice
 import MigconformRun
 import MigconformSpec
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The run's journal, `journal.jsonl` in the run folder: one JSON object per line, appended as the run goes, so
@@ -47,7 +48,8 @@ package final class RunJournal: RunObserver {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw ReportWriteError(path: folder.path, message: "cannot create the folder: \(error.localizedDescription)")
+            throw ReportWriteError(
+                path: folder.path, message: "cannot create the folder: \(error.localizedDescription)")
         }
         url = folder.appendingPathComponent(Self.fileName)
         fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
@@ -55,7 +57,10 @@ package final class RunJournal: RunObserver {
             throw ReportWriteError(path: url.path, message: "cannot create: \(String(cString: strerror(errno)))")
         }
         let dfd = open(folder.path, O_RDONLY)
-        if dfd >= 0 { _ = fsync(dfd); _ = close(dfd) }
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            _ = close(dfd)
+        }
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
@@ -150,8 +155,10 @@ package final class RunJournal: RunObserver {
     // MARK: - RunObserver
 
     package func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {
-        append(RunRecord(journalVersion: Self.version, time: Self.now(), run: info, plan: plan,
-                         hazardsSkipped: hazardsSkipped), sync: true)
+        append(
+            RunRecord(
+                journalVersion: Self.version, time: Self.now(), run: info, plan: plan,
+                hazardsSkipped: hazardsSkipped), sync: true)
         phase = "case"
     }
 
@@ -164,26 +171,32 @@ package final class RunJournal: RunObserver {
     package func operationWillStart(_ operation: DeviceOperation) {
         let inCase = phase == "case" && index != nil
         // Like transcripts, the journal keeps byte counts, not bulk data.
-        var op = operation, count: Int?
+        var op = operation
+        var count: Int?
         switch operation {
         case .write(let fd, let bytes) where bytes.count > 64:
-            op = .write(fd: fd, bytes: Array(bytes.prefix(16))); count = bytes.count
+            op = .write(fd: fd, bytes: Array(bytes.prefix(16)))
+            count = bytes.count
         case .dataWrite(let off, let bytes) where bytes.count > 64:
-            op = .dataWrite(offset: off, bytes: Array(bytes.prefix(16))); count = bytes.count
+            op = .dataWrite(offset: off, bytes: Array(bytes.prefix(16)))
+            count = bytes.count
         default: break
         }
-        append(line: JournalLines.op(time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
-                                     operation: op, byteCount: count,
-                                     text: TranscriptFormatter.operation(op, byteCount: count)),
-               sync: syncEachOperation)
+        append(
+            line: JournalLines.op(
+                time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
+                operation: op, byteCount: count,
+                text: TranscriptFormatter.operation(op, byteCount: count)),
+            sync: syncEachOperation)
     }
 
     package func operationDidEnd(_ entry: TranscriptEntry) {
         let inCase = phase == "case" && index != nil
         let json = JournalLines.entry(entry)
         if inCase { caseEntries.append((entry, json)) }
-        append(line: JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, entryJSON: json),
-               sync: false)
+        append(
+            line: JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, entryJSON: json),
+            sync: false)
     }
 
     package func caseDidEnd(index: Int, result: CaseResult) {
@@ -268,7 +281,10 @@ package enum JournalReader {
             do {
                 type = try decoder.decode(Head.self, from: Data(line)).type
             } catch {
-                if n == lines.count - 1 { torn = true; break }   // the write the crash cut short
+                if n == lines.count - 1 {
+                    torn = true
+                    break
+                } // the write the crash cut short
                 throw ReportReadError(file: file, kind: .invalid, detail: "line \(n + 1) is not a journal record")
             }
             do {
@@ -276,8 +292,11 @@ package enum JournalReader {
                 case "run":
                     let r = try decoder.decode(RunJournal.RunRecord.self, from: Data(line))
                     guard r.journalVersion == RunJournal.version else {
-                        throw ReportReadError(file: file, kind: .unknownSchema(r.journalVersion),
-                                              detail: "journal version \(r.journalVersion) is not supported (this migconform reads \(RunJournal.version))")
+                        throw ReportReadError(
+                            file: file, kind: .unknownSchema(r.journalVersion),
+                            detail:
+                                "journal version \(r.journalVersion) is not supported (this migconform reads \(RunJournal.version))"
+                        )
                     }
                     runRecord = r
                     lastTime = r.time
@@ -301,65 +320,84 @@ package enum JournalReader {
                     let r = try decoder.decode(RunJournal.CaseEndRecord.self, from: Data(line))
                     if ended[r.index] == nil { finishedOrder.append(r.index) }
                     ended[r.index] = r.result.result
-                    if current?.index == r.index { current = nil; inFlight = nil }
+                    if current?.index == r.index {
+                        current = nil
+                        inFlight = nil
+                    }
                     lastTime = r.time
                 case "run-end":
                     runEnd = try decoder.decode(RunJournal.RunEndRecord.self, from: Data(line))
                     lastTime = runEnd?.time
                 default:
-                    break   // a record type from a newer writer: not needed to rebuild
+                    break // a record type from a newer writer: not needed to rebuild
                 }
             } catch let e as ReportReadError {
                 throw e
             } catch let e as DecodingError {
-                if n == lines.count - 1 { torn = true; break }
+                if n == lines.count - 1 {
+                    torn = true
+                    break
+                }
                 throw ReportReadError(file: file, kind: .invalid, detail: "line \(n + 1): \(ReportReader.describe(e))")
             }
         }
         guard let head = runRecord else {
-            throw ReportReadError(file: file, kind: .invalid,
-                                  detail: "the journal has no run record: the run stopped before its first case")
+            throw ReportReadError(
+                file: file, kind: .invalid,
+                detail: "the journal has no run record: the run stopped before its first case")
         }
         var cases: [CaseResult] = []
         var unfinishedID: String?
         for (i, p) in head.plan.enumerated() {
-            if let r = ended[i] { cases.append(r); continue }
+            if let r = ended[i] {
+                cases.append(r)
+                continue
+            }
             if let c = current, c.index == i {
                 unfinishedID = c.id
                 var transcript = ops
                 var message = "unfinished: the run stopped during this case"
                 if let (op, count) = inFlight {
-                    let entry = TranscriptEntry(step: transcript.count, operation: op, outcome: nil,
-                                                transportError: "no answer recorded: the run stopped", micros: 0,
-                                                byteCount: count)
+                    let entry = TranscriptEntry(
+                        step: transcript.count, operation: op, outcome: nil,
+                        transportError: "no answer recorded: the run stopped", micros: 0,
+                        byteCount: count)
                     transcript.append(entry)
                     message += "; the operation in flight was \(TranscriptFormatter.operation(op, byteCount: count))"
                 } else if let last = ops.last {
                     message += "; the last operation that answered was \(TranscriptFormatter.text(last))"
                 }
-                cases.append(CaseResult(id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
-                                        verdict: .error, message: message, transcript: transcript, unfinished: true))
+                cases.append(
+                    CaseResult(
+                        id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
+                        verdict: .error, message: message, transcript: transcript, unfinished: true))
                 continue
             }
             if let v = p.notRun {
-                cases.append(CaseResult(id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
-                                        verdict: v, message: p.reason ?? "", otherShard: p.otherShard))
+                cases.append(
+                    CaseResult(
+                        id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
+                        verdict: v, message: p.reason ?? "", otherShard: p.otherShard))
                 continue
             }
-            cases.append(CaseResult(id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
-                                    verdict: .skipped, message: "not run: the run stopped before this case"))
+            cases.append(
+                CaseResult(
+                    id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
+                    verdict: .skipped, message: "not run: the run stopped before this case"))
         }
         var info = runEnd?.run ?? head.run
         if runEnd == nil {
             info.ended = lastTime ?? head.time
             info.interrupted = true
-            info.stopReason = "the run stopped without finishing its report (killed, crashed or lost power)"
+            info.stopReason =
+                "the run stopped without finishing its report (killed, crashed or lost power)"
                 + (unfinishedID.map { " during \($0)" } ?? "")
         }
         info.fromJournal = true
         let report = RunReport(run: info, cases: cases, plan: runEnd?.plan, hazardsSkipped: head.hazardsSkipped)
-        return Contents(report: report, finished: finishedOrder.sorted().compactMap { ended[$0] },
-                        unfinished: unfinishedID, complete: runEnd != nil, tornTail: torn)
+        return Contents(
+            report: report, finished: finishedOrder.sorted().compactMap { ended[$0] },
+            unfinished: unfinishedID, complete: runEnd != nil, tornTail: torn)
     }
 
     /// Rebuilds every report file of the run folder from its journal (into `out`, by default the same folder) and
@@ -371,7 +409,8 @@ package enum JournalReader {
         let target = URL(fileURLWithPath: out ?? folder)
         let journalHere = (out == nil || out == folder)
         let extras = spec.map { RunFolderExtras.files(contents.report, spec: $0) } ?? [:]
-        return try ReportWriter.write(contents.report, to: target, additionalFiles: extras,
-                                      existingFiles: journalHere ? [RunJournal.fileName] : [])
+        return try ReportWriter.write(
+            contents.report, to: target, additionalFiles: extras,
+            existingFiles: journalHere ? [RunJournal.fileName] : [])
     }
 }

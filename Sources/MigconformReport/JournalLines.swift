@@ -33,7 +33,10 @@ enum JournalLines {
             var order = Array(keys.indices)
             for i in order.indices.dropFirst() {
                 var j = i
-                while j > 0 && keys[order[j]] < keys[order[j - 1]] { order.swapAt(j, j - 1); j -= 1 }
+                while j > 0 && keys[order[j]] < keys[order[j - 1]] {
+                    order.swapAt(j, j - 1)
+                    j -= 1
+                }
             }
             var out: [UInt8] = []
             out.reserveCapacity(values.count + keys.count * 16 + 2)
@@ -67,18 +70,31 @@ enum JournalLines {
 
         init() { bytes.reserveCapacity(256) }
 
-        mutating func open() { bytes.append(0x7B); first = true }
-        mutating func close() { bytes.append(0x7D); first = false }
+        mutating func open() {
+            bytes.append(0x7B)
+            first = true
+        }
+        mutating func close() {
+            bytes.append(0x7D)
+            first = false
+        }
         mutating func key(_ k: StaticString) {
             if !first { bytes.append(0x2C) }
             first = false
             bytes.append(0x22)
             k.withUTF8Buffer { bytes.append(contentsOf: $0) }
-            bytes.append(0x22); bytes.append(0x3A)
+            bytes.append(0x22)
+            bytes.append(0x3A)
         }
-        mutating func string(_ k: StaticString, _ v: String) { key(k); JournalLines.quote(v, into: &bytes) }
+        mutating func string(_ k: StaticString, _ v: String) {
+            key(k)
+            JournalLines.quote(v, into: &bytes)
+        }
         /// A member whose value is JSON already.
-        mutating func raw(_ k: StaticString, _ json: String) { key(k); bytes.append(contentsOf: json.utf8) }
+        mutating func raw(_ k: StaticString, _ json: String) {
+            key(k)
+            bytes.append(contentsOf: json.utf8)
+        }
         mutating func string(_ k: StaticString, _ v: String?) { if let v { string(k, v) } }
         mutating func number<N: BinaryInteger>(_ k: StaticString, _ v: N) {
             key(k)
@@ -97,52 +113,96 @@ enum JournalLines {
     /// The operation as ``OperationDocument`` encodes it; each case lists its keys in sorted order.
     static func operation(_ op: DeviceOperation, into w: inout Writer) {
         // An operation on a peer is written as the operation itself, with the device it was for.
-        let role = op.peerRole, kind = op.kind.rawValue
+        let role = op.peerRole
+        let kind = op.kind.rawValue
         w.open()
         switch op.local {
         case .onPeer, .onForeign, .getMigrationFlags, .getState, .getDataSize, .reset, .reopen, .dmaLoggingStop,
-             .regionInfo:
-            w.string("device", role); w.string("op", kind)
+            .regionInfo:
+            w.string("device", role)
+            w.string("op", kind)
         case .dmaLoggingStart(let pageSize, let ranges):
-            w.string("device", role); w.string("op", kind); w.number("pageSize", pageSize)
+            w.string("device", role)
+            w.string("op", kind)
+            w.number("pageSize", pageSize)
             w.key("ranges")
-            w.bytes.append(contentsOf: ("[" + ranges.map { "{\"iova\":\($0.iova),\"length\":\($0.length)}" }
-                .joined(separator: ",") + "]").utf8)
+            w.bytes.append(
+                contentsOf: ("["
+                    + ranges.map { "{\"iova\":\($0.iova),\"length\":\($0.length)}" }
+                    .joined(separator: ",") + "]").utf8)
         case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
-            w.string("bitmap", PlainText.hex(bitmap)); w.string("device", role); w.number("iova", iova)
-            w.number("length", length); w.string("op", kind); w.number("pageSize", pageSize)
+            w.string("bitmap", PlainText.hex(bitmap))
+            w.string("device", role)
+            w.number("iova", iova)
+            w.number("length", length)
+            w.string("op", kind)
+            w.number("pageSize", pageSize)
         case .feature(let flags, let payload):
-            w.string("device", role); w.number("flags", flags); w.string("op", kind)
-            w.string("payload", PlainText.hex(payload)); w.string("request", TranscriptFormatter.featureRequest(flags))
+            w.string("device", role)
+            w.number("flags", flags)
+            w.string("op", kind)
+            w.string("payload", PlainText.hex(payload))
+            w.string("request", TranscriptFormatter.featureRequest(flags))
         case .setState(let v):
-            w.string("device", role); w.number("deviceState", v); w.string("op", kind)
+            w.string("device", role)
+            w.number("deviceState", v)
+            w.string("op", kind)
             if v < MigrationState.count { w.string("state", TranscriptFormatter.stateName(v)) }
         case .read(let fd, let count):
-            w.number("count", count); w.string("device", role); w.number("fd", fd); w.string("op", kind)
+            w.number("count", count)
+            w.string("device", role)
+            w.number("fd", fd)
+            w.string("op", kind)
         case .write(let fd, let bytes):
-            w.string("bytes", PlainText.hex(bytes)); w.string("device", role); w.number("fd", fd); w.string("op", kind)
+            w.string("bytes", PlainText.hex(bytes))
+            w.string("device", role)
+            w.number("fd", fd)
+            w.string("op", kind)
         case .access(let a):
-            w.raw("access", DeviceAccessDocument(a).json); w.string("device", role); w.string("op", kind)
+            w.raw("access", DeviceAccessDocument(a).json)
+            w.string("device", role)
+            w.string("op", kind)
         case .dataFD(let fd, let call):
-            w.raw("call", DataFDCallDocument(call).json); w.string("device", role); w.number("fd", fd)
+            w.raw("call", DataFDCallDocument(call).json)
+            w.string("device", role)
+            w.number("fd", fd)
             w.string("op", kind)
         case .close(let fd), .precopyInfo(let fd):
-            w.string("device", role); w.number("fd", fd); w.string("op", kind)
+            w.string("device", role)
+            w.number("fd", fd)
+            w.string("op", kind)
         case .configRead(let offset, let width):
-            w.string("device", role); w.number("offset", offset); w.string("op", kind); w.number("width", width)
+            w.string("device", role)
+            w.number("offset", offset)
+            w.string("op", kind)
+            w.number("width", width)
         case .disableInterrupts(let index):
-            w.string("device", role); w.number("index", index)
-            w.string("interrupt", TranscriptFormatter.interruptIndex(index)); w.string("op", kind)
+            w.string("device", role)
+            w.number("index", index)
+            w.string("interrupt", TranscriptFormatter.interruptIndex(index))
+            w.string("op", kind)
         case .regionRead(let offset, let width):
-            w.string("device", role); w.string("field", TranscriptFormatter.regionField(offset))
-            w.number("offset", offset); w.string("op", kind); w.number("width", width)
+            w.string("device", role)
+            w.string("field", TranscriptFormatter.regionField(offset))
+            w.number("offset", offset)
+            w.string("op", kind)
+            w.number("width", width)
         case .regionWrite(let offset, let width, let value):
-            w.string("device", role); w.string("field", TranscriptFormatter.regionField(offset))
-            w.number("offset", offset); w.string("op", kind); w.number("value", value); w.number("width", width)
+            w.string("device", role)
+            w.string("field", TranscriptFormatter.regionField(offset))
+            w.number("offset", offset)
+            w.string("op", kind)
+            w.number("value", value)
+            w.number("width", width)
         case .dataRead(let offset, let count):
-            w.number("count", count); w.string("device", role); w.number("offset", offset); w.string("op", kind)
+            w.number("count", count)
+            w.string("device", role)
+            w.number("offset", offset)
+            w.string("op", kind)
         case .dataWrite(let offset, let bytes):
-            w.string("bytes", PlainText.hex(bytes)); w.string("device", role); w.number("offset", offset)
+            w.string("bytes", PlainText.hex(bytes))
+            w.string("device", role)
+            w.number("offset", offset)
             w.string("op", kind)
         }
         w.close()
@@ -159,26 +219,43 @@ enum JournalLines {
         w.open()
         switch outcome {
         case .done: w.string("result", "done")
-        case .value(let v): w.string("result", "value"); w.number("value", v)
+        case .value(let v):
+            w.string("result", "value")
+            w.number("value", v)
         case .state(let s, let fd):
-            w.number("dataFD", fd); w.number("deviceState", s); w.string("result", "state")
+            w.number("dataFD", fd)
+            w.number("deviceState", s)
+            w.string("result", "state")
             if s < MigrationState.count { w.string("state", TranscriptFormatter.stateName(s)) }
-        case .bytes(let b): w.string("bytes", PlainText.hex(b)); w.string("result", "bytes")
+        case .bytes(let b):
+            w.string("bytes", PlainText.hex(b))
+            w.string("result", "bytes")
         case .precopy(let initial, let dirty):
-            w.number("dirtyBytes", dirty); w.number("initialBytes", initial); w.string("result", "precopy")
-        case .failed(let e): w.string("errno", e.name); w.string("result", "failed")
+            w.number("dirtyBytes", dirty)
+            w.number("initialBytes", initial)
+            w.string("result", "precopy")
+        case .failed(let e):
+            w.string("errno", e.name)
+            w.string("result", "failed")
         }
         w.close()
     }
 
     /// The `op` record: an operation about to be issued.
-    static func op(time: String, index: Int?, phase: String?, operation: DeviceOperation, byteCount: Int?,
-                   text: String) -> String {
+    static func op(
+        time: String, index: Int?, phase: String?, operation: DeviceOperation, byteCount: Int?,
+        text: String
+    ) -> String {
         var w = Writer()
         w.open()
-        w.number("byteCount", byteCount); w.number("index", index)
-        w.key("operation"); Self.operation(operation, into: &w)
-        w.string("phase", phase); w.string("text", text); w.string("time", time); w.string("type", "op")
+        w.number("byteCount", byteCount)
+        w.number("index", index)
+        w.key("operation")
+        Self.operation(operation, into: &w)
+        w.string("phase", phase)
+        w.string("text", text)
+        w.string("time", time)
+        w.string("type", "op")
         w.close()
         return w.text
     }
@@ -187,10 +264,17 @@ enum JournalLines {
     static func entry(_ e: TranscriptEntry) -> String {
         var w = Writer()
         w.open()
-        w.number("byteCount", e.byteCount); w.string("data", e.data); w.number("micros", e.micros)
-        w.key("operation"); operation(e.operation, into: &w)
-        if let out = e.outcome { w.key("outcome"); outcome(out, into: &w) }
-        w.number("step", e.step); w.string("text", TranscriptFormatter.step(e))
+        w.number("byteCount", e.byteCount)
+        w.string("data", e.data)
+        w.number("micros", e.micros)
+        w.key("operation")
+        operation(e.operation, into: &w)
+        if let out = e.outcome {
+            w.key("outcome")
+            outcome(out, into: &w)
+        }
+        w.number("step", e.step)
+        w.string("text", TranscriptFormatter.step(e))
         w.string("transportError", e.transportError)
         w.close()
         return w.text
@@ -200,8 +284,11 @@ enum JournalLines {
     static func opEnd(index: Int?, phase: String?, entryJSON: String) -> String {
         var w = Writer()
         w.open()
-        w.key("entry"); w.bytes.append(contentsOf: entryJSON.utf8)
-        w.number("index", index); w.string("phase", phase); w.string("type", "op-end")
+        w.key("entry")
+        w.bytes.append(contentsOf: entryJSON.utf8)
+        w.number("index", index)
+        w.string("phase", phase)
+        w.string("type", "op-end")
         w.close()
         return w.text
     }
@@ -213,7 +300,10 @@ enum JournalLines {
     /// The `case-start` record.
     static func caseStart(time: String, index: Int, id: String, attempt: Int) -> String {
         var o = Object()
-        o.string("type", "case-start"); o.string("time", time); o.number("index", index); o.string("id", id)
+        o.string("type", "case-start")
+        o.string("time", time)
+        o.number("index", index)
+        o.string("id", id)
         o.number("attempt", attempt)
         return o.json
     }
@@ -227,16 +317,24 @@ enum JournalLines {
     static func caseDocument(_ c: CaseResult, entry: (TranscriptEntry) -> String = entry) -> String {
         func list(_ entries: [TranscriptEntry]) -> String { "[" + entries.map(entry).joined(separator: ",") + "]" }
         var o = Object()
-        o.string("id", c.id); o.string("ruleID", c.ruleID); o.string("level", c.level.rawValue)
-        o.string("statement", c.statement); o.string("cite", c.cite); o.string("verdict", c.verdict.rawValue)
-        o.string("message", c.message); o.string("expected", c.expected); o.string("actual", c.actual)
+        o.string("id", c.id)
+        o.string("ruleID", c.ruleID)
+        o.string("level", c.level.rawValue)
+        o.string("statement", c.statement)
+        o.string("cite", c.cite)
+        o.string("verdict", c.verdict.rawValue)
+        o.string("message", c.message)
+        o.string("expected", c.expected)
+        o.string("actual", c.actual)
         o.number("durationMicros", c.durationMicros)
         o.raw("transcript", list(c.transcript))
         if let r = c.reproducer { o.raw("reproducer", list(r)) }
-        o.string("rawVerdict", c.rawVerdict?.rawValue); o.string("expectation", c.expectation)
+        o.string("rawVerdict", c.rawVerdict?.rawValue)
+        o.string("expectation", c.expectation)
         o.number("attempts", c.attempts)
         if let u = c.unfinished { o.raw("unfinished", u ? "true" : "false") }
-        o.number("otherShard", c.otherShard); o.string("notRun", c.notRun?.rawValue)
+        o.number("otherShard", c.otherShard)
+        o.string("notRun", c.notRun?.rawValue)
         o.string("blockedBy", c.blockedBy)
         if let seen = c.seenIn { o.raw("seenIn", "[" + seen.map(quote).joined(separator: ",") + "]") }
         return o.json
@@ -245,7 +343,10 @@ enum JournalLines {
     /// The `case-end` record (also an amended result).
     static func caseEnd(time: String, index: Int, result: String) -> String {
         var o = Object()
-        o.string("type", "case-end"); o.string("time", time); o.number("index", index); o.raw("result", result)
+        o.string("type", "case-end")
+        o.string("time", time)
+        o.number("index", index)
+        o.raw("result", result)
         return o.json
     }
 }

@@ -40,17 +40,22 @@ package enum MarkdownReport {
         }
         let choices = sorted(r.cases.filter { $0.verdict == .info })
         if !choices.isEmpty {
-            out += ["", "## Device choices (\(choices.count))", "",
-                    "What the device chose where the spec allows several behaviours (MAY rules).", ""]
+            out += [
+                "", "## Device choices (\(choices.count))", "",
+                "What the device chose where the spec allows several behaviours (MAY rules).", "",
+            ]
             out += choices.flatMap { item($0, "\(code($0.id))") }
         }
         if !r.hazardsSkipped.isEmpty {
-            out += ["", "## Hazards skipped (\(r.hazardsSkipped.count))", "",
-                    "Not run: these requests can hang or harm this target. They run only when the hazard is allowed.",
-                    ""]
+            out += [
+                "", "## Hazards skipped (\(r.hazardsSkipped.count))", "",
+                "Not run: these requests can hang or harm this target. They run only when the hazard is allowed.",
+                "",
+            ]
             for h in r.hazardsSkipped.sorted(by: { $0.caseID < $1.caseID }) {
-                out += PlainText.wrap("\(code(h.caseID)) (hazard \(code(h.hazardID))): " + md(h.effect),
-                                      width: width, first: "- ", rest: "  ")
+                out += PlainText.wrap(
+                    "\(code(h.caseID)) (hazard \(code(h.hazardID))): " + md(h.effect),
+                    width: width, first: "- ", rest: "  ")
             }
         }
         let hazardCases = Set(r.hazardsSkipped.map { $0.caseID })
@@ -73,8 +78,11 @@ package enum MarkdownReport {
     static func sourceLines(_ x: CitationSources.Expansion, first: String, rest: String) -> [String] {
         var lines = PlainText.wrap(md(x.text), width: width, first: first, rest: rest)
         if let link = x.link {
-            if lines[lines.count - 1].count + link.count + 3 <= width { lines[lines.count - 1] += " <\(link)>" }
-            else { lines.append(rest + "<\(link)>") }
+            if lines[lines.count - 1].count + link.count + 3 <= width {
+                lines[lines.count - 1] += " <\(link)>"
+            } else {
+                lines.append(rest + "<\(link)>")
+            }
         }
         return lines
     }
@@ -99,12 +107,16 @@ package enum MarkdownReport {
         let run = r.run
         out.append("# \(ReportFacts.headline(r))")
         out.append("")
-        out += PlainText.wrap("**\(ReportFacts.verdictWord(r))**: \(ReportFacts.reason(r)).",
-                              width: width, first: "", rest: "")
+        out += PlainText.wrap(
+            "**\(ReportFacts.verdictWord(r))**: \(ReportFacts.reason(r)).",
+            width: width, first: "", rest: "")
         out.append("")
         var facts: [(String, String)] = [
-            ("Spec", "\(PlainText.line(run.specID)) version \(PlainText.line(run.specVersion))"
-                + " (\(PlainText.line(run.specPath)), sha256 \(PlainText.line(run.specSHA256)))"),
+            (
+                "Spec",
+                "\(PlainText.line(run.specID)) version \(PlainText.line(run.specVersion))"
+                    + " (\(PlainText.line(run.specPath)), sha256 \(PlainText.line(run.specSHA256)))"
+            ),
             ("Target", PlainText.line(run.target)),
             ("Device", ReportFacts.device(r)),
         ]
@@ -118,8 +130,12 @@ package enum MarkdownReport {
         }
         let extra = run.device.extra.sorted { $0.key < $1.key }
         if !extra.isEmpty {
-            facts.append(("Device facts", extra.map { "\(PlainText.line($0.key))=\(PlainText.line($0.value))" }
-                .joined(separator: ", ")))
+            facts.append(
+                (
+                    "Device facts",
+                    extra.map { "\(PlainText.line($0.key))=\(PlainText.line($0.value))" }
+                        .joined(separator: ", ")
+                ))
         }
         facts.append(("Features", ReportFacts.features(r)))
         facts.append(("Cases", ReportFacts.counts(r, noun: false)))
@@ -139,7 +155,8 @@ package enum MarkdownReport {
         if !run.allowedHazards.isEmpty {
             facts.append(("Hazards allowed", run.allowedHazards.map(PlainText.line).joined(separator: ", ")))
         }
-        var runLine = "\(PlainText.line(run.started)) to \(PlainText.line(run.ended)), migconform "
+        var runLine =
+            "\(PlainText.line(run.started)) to \(PlainText.line(run.ended)), migconform "
             + PlainText.line(run.runnerVersion)
         if let seed = run.seed { runLine += ", seed \(seed)" }
         facts.append(("Run", runLine))
@@ -169,8 +186,9 @@ package enum MarkdownReport {
             out.append("- Reproducer (from reset, \(rep.count) operation\(rep.count == 1 ? "" : "s")):")
             for (i, e) in rep.enumerated() {
                 let head = "    \(i + 1). "
-                out += PlainText.wrap(TranscriptFormatter.step(e), width: width, first: head,
-                                      rest: String(repeating: " ", count: head.count))
+                out += PlainText.wrap(
+                    TranscriptFormatter.step(e), width: width, first: head,
+                    rest: String(repeating: " ", count: head.count))
             }
         }
     }
@@ -179,11 +197,13 @@ package enum MarkdownReport {
     static func transcriptLines(_ entries: [TranscriptEntry]) -> [String] {
         let line = { (e: TranscriptEntry) -> [String] in
             let head = "    \(e.step + 1). "
-            return PlainText.wrap(TranscriptFormatter.line(e), width: width, first: head,
-                                  rest: String(repeating: " ", count: head.count))
+            return PlainText.wrap(
+                TranscriptFormatter.line(e), width: width, first: head,
+                rest: String(repeating: " ", count: head.count))
         }
         guard entries.count > maxTranscriptLines else { return entries.flatMap(line) }
-        let head = maxTranscriptLines * 2 / 3, tail = maxTranscriptLines - head
+        let head = maxTranscriptLines * 2 / 3
+        let tail = maxTranscriptLines - head
         return entries.prefix(head).flatMap(line)
             + ["    ... \(entries.count - head - tail) operations left out (see report.json) ..."]
             + entries.suffix(tail).flatMap(line)
@@ -232,26 +252,32 @@ package enum MarkdownReport {
     private static func ruleTable(_ r: RunReport, _ out: inout [String]) {
         guard !r.cases.isEmpty else { return }
         // PASS and FAIL always; the other verdicts only when some case has them.
-        let columns: [(String, Verdict)] = [("PASS", .pass), ("FAIL", .fail), ("WARN", .warn), ("INFO", .info),
-                                            ("N/A", .notApplicable), ("SKIP", .skipped), ("TIMEOUT", .timeout),
-                                            ("ERROR", .error), ("XFAIL", .xfail), ("XPASS", .xpass), ("FLAKE", .flake)]
-            .filter { col in [.pass, .fail].contains(col.1) || r.cases.contains { $0.verdict == col.1 } }
+        let columns: [(String, Verdict)] = [
+            ("PASS", .pass), ("FAIL", .fail), ("WARN", .warn), ("INFO", .info),
+            ("N/A", .notApplicable), ("SKIP", .skipped), ("TIMEOUT", .timeout),
+            ("ERROR", .error), ("XFAIL", .xfail), ("XPASS", .xpass), ("FLAKE", .flake),
+        ]
+        .filter { col in [.pass, .fail].contains(col.1) || r.cases.contains { $0.verdict == col.1 } }
         let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
         var rows: [[String]] = [["Rule", "Level"] + columns.map { $0.0 }]
         for g in groups {
             // A rule the kernel's VFIO core answers before the driver is marked, so its verdict is not read as the driver's.
             let core = g.cases[0].cite.contains(Rule.coreNote) ? " (core)" : ""
             let level = PlainText.line(g.cases[0].level.rawValue)
-            rows.append([PlainText.line(g.rule) + core, level] + columns.map { col in
-                let n = g.cases.filter { $0.verdict == col.1 }.count
-                return n == 0 ? "." : "\(n)"
-            })
+            rows.append(
+                [PlainText.line(g.rule) + core, level]
+                    + columns.map { col in
+                        let n = g.cases.filter { $0.verdict == col.1 }.count
+                        return n == 0 ? "." : "\(n)"
+                    })
         }
         var widths = Array(repeating: 0, count: rows[0].count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        out += ["", "## Rules (\(groups.count))", "",
-                "Cases per rule and verdict (`.` is zero). (core): the rule tests the kernel's VFIO core,",
-                "not the driver.", ""]
+        out += [
+            "", "## Rules (\(groups.count))", "",
+            "Cases per rule and verdict (`.` is zero). (core): the rule tests the kernel's VFIO core,",
+            "not the driver.", "",
+        ]
         // As many verdict columns per table as fit in the width; the rule and level columns repeat.
         var chunks: [[Int]] = [[]]
         var used = 2 + widths[0] + 3 + widths[1] + 2
@@ -266,15 +292,20 @@ package enum MarkdownReport {
         for (n, chunk) in chunks.enumerated() {
             let cols = [0, 1] + chunk
             func render(_ row: [String]) -> String {
-                "| " + cols.map { i in
-                    i < 2 ? PlainText.pad(row[i], widths[i]) : PlainText.padLeft(row[i], widths[i])
-                }.joined(separator: " | ") + " |"
+                "| "
+                    + cols.map { i in
+                        i < 2 ? PlainText.pad(row[i], widths[i]) : PlainText.padLeft(row[i], widths[i])
+                    }.joined(separator: " | ") + " |"
             }
             if n > 0 { out.append("") }
             out.append(render(rows[0]))
-            out.append("|" + cols.map { i in
-                i < 2 ? String(repeating: "-", count: widths[i] + 2) : String(repeating: "-", count: widths[i] + 1) + ":"
-            }.joined(separator: "|") + "|")
+            out.append(
+                "|"
+                    + cols.map { i in
+                        i < 2
+                            ? String(repeating: "-", count: widths[i] + 2)
+                            : String(repeating: "-", count: widths[i] + 1) + ":"
+                    }.joined(separator: "|") + "|")
             for row in rows.dropFirst() { out.append(render(row)) }
         }
     }

@@ -49,24 +49,34 @@ package struct ReportDiff: Sendable {
         let newIDs = Set(new.cases.map(\.id))
         for n in new.cases {
             guard let o = oldByID[n.id] else {
-                let c = Change(caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: nil,
-                               new: n.deviceVerdict, message: n.message)
+                let c = Change(
+                    caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: nil,
+                    new: n.deviceVerdict, message: n.message)
                 // A case the old run did not have, and that now fails or warns, is a regression like any other.
                 if (rank(n.deviceVerdict) ?? -1) >= 2 { d.regressions.append(c) } else { d.added.append(c) }
                 continue
             }
-            let ov = o.deviceVerdict, nv = n.deviceVerdict
+            let ov = o.deviceVerdict
+            let nv = n.deviceVerdict
             guard ov != nv else { continue }
-            let c = Change(caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: ov, new: nv,
-                           message: n.message)
-            let ro = rank(ov) ?? -1, rn = rank(nv) ?? -1
-            if rn > ro, rn >= 2 { d.regressions.append(c) }
-            else if rn < ro, ro >= 2, rn >= 0 { d.fixes.append(c) }
-            else { d.changed.append(c) }
+            let c = Change(
+                caseID: n.id, ruleID: n.ruleID, level: n.level, statement: n.statement, old: ov, new: nv,
+                message: n.message)
+            let ro = rank(ov) ?? -1
+            let rn = rank(nv) ?? -1
+            if rn > ro, rn >= 2 {
+                d.regressions.append(c)
+            } else if rn < ro, ro >= 2, rn >= 0 {
+                d.fixes.append(c)
+            } else {
+                d.changed.append(c)
+            }
         }
         for o in old.cases where !newIDs.contains(o.id) {
-            d.removed.append(Change(caseID: o.id, ruleID: o.ruleID, level: o.level, statement: o.statement,
-                                    old: o.deviceVerdict, new: nil, message: o.message))
+            d.removed.append(
+                Change(
+                    caseID: o.id, ruleID: o.ruleID, level: o.level, statement: o.statement,
+                    old: o.deviceVerdict, new: nil, message: o.message))
         }
         return d
     }
@@ -87,7 +97,8 @@ package struct ReportDiff: Sendable {
 
     /// `run verdict: CONFORMANT -> NOT CONFORMANT (worse)`.
     var verdictLine: String {
-        let o = old.summary.verdict, n = new.summary.verdict
+        let o = old.summary.verdict
+        let n = new.summary.verdict
         if o == n { return "run verdict: \(n.rawValue) (unchanged)" }
         return "run verdict: \(o.rawValue) -> \(n.rawValue) (" + (verdictRegressed ? "worse" : "better") + ")"
     }
@@ -96,7 +107,8 @@ package struct ReportDiff: Sendable {
     package var regressedRules: [String] { Self.rules(regressions) }
 
     static func rules(_ changes: [Change]) -> [String] {
-        var seen = Set<String>(), out: [String] = []
+        var seen = Set<String>()
+        var out: [String] = []
         for c in changes where seen.insert(c.ruleID).inserted { out.append(c.ruleID) }
         return out
     }
@@ -105,19 +117,26 @@ package struct ReportDiff: Sendable {
     package var notes: [String] {
         var n: [String] = []
         if old.run.features != new.run.features {
-            n.append("the device's feature profile changed: \(old.run.features.joined(separator: ",")) -> "
-                     + new.run.features.joined(separator: ","))
+            n.append(
+                "the device's feature profile changed: \(old.run.features.joined(separator: ",")) -> "
+                    + new.run.features.joined(separator: ","))
         }
         if old.run.specID != new.run.specID || old.run.specVersion != new.run.specVersion {
-            n.append("the runs used different specs: \(old.run.specID) \(old.run.specVersion) and \(new.run.specID) \(new.run.specVersion)")
+            n.append(
+                "the runs used different specs: \(old.run.specID) \(old.run.specVersion) and \(new.run.specID) \(new.run.specVersion)"
+            )
         } else if old.run.specSHA256 != new.run.specSHA256 {
-            n.append("the spec file changed between the runs (SHA-256 \(old.run.specSHA256.prefix(12)) and \(new.run.specSHA256.prefix(12)))")
+            n.append(
+                "the spec file changed between the runs (SHA-256 \(old.run.specSHA256.prefix(12)) and \(new.run.specSHA256.prefix(12)))"
+            )
         }
         if old.run.device.driver != new.run.device.driver {
             n.append("different drivers: \(old.run.device.driver) and \(new.run.device.driver)")
         }
         if old.run.peers != new.run.peers {
-            n.append("the runs had different peer devices: \(ReportFacts.peers(old) ?? "none") -> \(ReportFacts.peers(new) ?? "none")")
+            n.append(
+                "the runs had different peer devices: \(ReportFacts.peers(old) ?? "none") -> \(ReportFacts.peers(new) ?? "none")"
+            )
         }
         if old.run.interrupted { n.append("the old run was interrupted: its missing verdicts are not comparable") }
         if new.run.interrupted { n.append("the new run was interrupted: its missing verdicts are not comparable") }
@@ -134,8 +153,10 @@ package struct ReportDiff: Sendable {
     }
 
     private func sections() -> [(title: String, changes: [Change])] {
-        [("Regressions", regressions), ("Fixes", fixes), ("New cases", added), ("Removed cases", removed),
-         ("Other verdict changes", changed)]
+        [
+            ("Regressions", regressions), ("Fixes", fixes), ("New cases", added), ("Removed cases", removed),
+            ("Other verdict changes", changed),
+        ]
     }
 
     private func verdicts(_ c: Change) -> String {
@@ -160,11 +181,15 @@ package struct ReportDiff: Sendable {
             out += "\n\(title.uppercased()) (\(changes.count))\n"
             for rule in Self.rules(changes) {
                 let cs = changes.filter { $0.ruleID == rule }
-                out += wrapped("  ", "\(PlainText.line(rule)) (\(PlainText.line(cs[0].level.rawValue))): "
-                               + PlainText.line(cs[0].statement), indent: 6)
+                out += wrapped(
+                    "  ",
+                    "\(PlainText.line(rule)) (\(PlainText.line(cs[0].level.rawValue))): "
+                        + PlainText.line(cs[0].statement), indent: 6)
                 for c in cs {
-                    out += wrapped("    ", "\(PlainText.line(c.caseID))  \(verdicts(c))"
-                                   + (c.message.isEmpty ? "" : ": \(PlainText.line(c.message))"), indent: 8)
+                    out += wrapped(
+                        "    ",
+                        "\(PlainText.line(c.caseID))  \(verdicts(c))"
+                            + (c.message.isEmpty ? "" : ": \(PlainText.line(c.message))"), indent: 8)
                 }
             }
         }
@@ -187,7 +212,8 @@ package struct ReportDiff: Sendable {
             out += "\n### \(title) (\(changes.count))\n\n"
             out += "| Case | Rule | Level | Old | New | Message |\n|---|---|---|---|---|---|\n"
             for c in changes {
-                out += "| `\(cell(c.caseID))` | \(cell(c.ruleID)) | \(cell(c.level.rawValue)) | "
+                out +=
+                    "| `\(cell(c.caseID))` | \(cell(c.ruleID)) | \(cell(c.level.rawValue)) | "
                     + "\(c.old?.rawValue ?? "-") | "
                     + "\(c.new?.rawValue ?? "-") | \(cell(c.message)) |\n"
             }

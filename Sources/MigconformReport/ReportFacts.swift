@@ -23,7 +23,8 @@ enum ReportFacts {
                 let n = breaking.filter { $0.verdict == v }.count
                 return n == 0 ? nil : "\(n) \(v.rawValue)"
             }
-            s = "\(breaking.count) MUST-level case\(breaking.count == 1 ? "" : "s") failed, timed out or errored ("
+            s =
+                "\(breaking.count) MUST-level case\(breaking.count == 1 ? "" : "s") failed, timed out or errored ("
                 + parts.joined(separator: ", ") + ")"
         } else if r.summary.verdict == .notConformant {
             s = "the summary records a MUST-level failure"
@@ -50,7 +51,8 @@ enum ReportFacts {
         }
         var s = "\(n) applicable MUST case\(n == 1 ? "" : "s") did not run (\(parts.joined(separator: ", ")))"
         if let f = r.run.filters {
-            s += "; the run was narrowed to \(f.selected) case\(f.selected == 1 ? "" : "s") by "
+            s +=
+                "; the run was narrowed to \(f.selected) case\(f.selected == 1 ? "" : "s") by "
                 + (f.only.map { "--only \(PlainText.line($0))" } + f.exclude.map { "--exclude \(PlainText.line($0))" })
                 .joined(separator: " ")
         }

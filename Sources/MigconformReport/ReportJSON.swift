@@ -38,13 +38,19 @@ struct ReportDocument: Codable {
     var files: [String: String]
 
     init(_ r: RunReport) {
-        schemaVersion = r.schemaVersion; run = r.run; summary = r.summary; plan = r.plan
-        hazardsSkipped = r.hazardsSkipped; cases = r.cases.map(CaseDocument.init); files = r.files
+        schemaVersion = r.schemaVersion
+        run = r.run
+        summary = r.summary
+        plan = r.plan
+        hazardsSkipped = r.hazardsSkipped
+        cases = r.cases.map(CaseDocument.init)
+        files = r.files
     }
 
     var report: RunReport {
-        var r = RunReport(run: run, cases: cases.map { $0.result }, plan: plan, hazardsSkipped: hazardsSkipped,
-                          files: files)
+        var r = RunReport(
+            run: run, cases: cases.map { $0.result }, plan: plan, hazardsSkipped: hazardsSkipped,
+            files: files)
         r.schemaVersion = schemaVersion
         r.summary = summary
         return r
@@ -74,20 +80,35 @@ struct CaseDocument: Codable {
     var seenIn: [String]?
 
     init(_ c: CaseResult) {
-        id = c.id; ruleID = c.ruleID; level = c.level; statement = c.statement; cite = c.cite
-        verdict = c.verdict; message = c.message; expected = c.expected; actual = c.actual
-        durationMicros = c.durationMicros; transcript = c.transcript.map(EntryDocument.init)
+        id = c.id
+        ruleID = c.ruleID
+        level = c.level
+        statement = c.statement
+        cite = c.cite
+        verdict = c.verdict
+        message = c.message
+        expected = c.expected
+        actual = c.actual
+        durationMicros = c.durationMicros
+        transcript = c.transcript.map(EntryDocument.init)
         reproducer = c.reproducer?.map(EntryDocument.init)
-        rawVerdict = c.rawVerdict; expectation = c.expectation; attempts = c.attempts; unfinished = c.unfinished
-        otherShard = c.otherShard; notRun = c.notRun; blockedBy = c.blockedBy; seenIn = c.seenIn
+        rawVerdict = c.rawVerdict
+        expectation = c.expectation
+        attempts = c.attempts
+        unfinished = c.unfinished
+        otherShard = c.otherShard
+        notRun = c.notRun
+        blockedBy = c.blockedBy
+        seenIn = c.seenIn
     }
 
     var result: CaseResult {
-        var r = CaseResult(id: id, ruleID: ruleID, level: level, statement: statement, cite: cite, verdict: verdict,
-                           message: message, expected: expected, actual: actual, durationMicros: durationMicros,
-                           transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.entry },
-                           rawVerdict: rawVerdict, expectation: expectation, attempts: attempts, unfinished: unfinished,
-                           otherShard: otherShard)
+        var r = CaseResult(
+            id: id, ruleID: ruleID, level: level, statement: statement, cite: cite, verdict: verdict,
+            message: message, expected: expected, actual: actual, durationMicros: durationMicros,
+            transcript: transcript.map { $0.entry }, reproducer: reproducer?.map { $0.entry },
+            rawVerdict: rawVerdict, expectation: expectation, attempts: attempts, unfinished: unfinished,
+            otherShard: otherShard)
         r.notRun = notRun ?? (verdict == .skipped ? NotRunReason(skipMessage: message) : nil)
         r.blockedBy = blockedBy
         r.seenIn = seenIn
@@ -120,16 +141,18 @@ struct EntryDocument: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // Reports of schema 1 before reproducers carried answers list bare operations there.
         guard c.contains(.step) else {
-            entry = TranscriptEntry(step: 0, operation: try OperationDocument(from: decoder).operation, outcome: nil, micros: 0)
+            entry = TranscriptEntry(
+                step: 0, operation: try OperationDocument(from: decoder).operation, outcome: nil, micros: 0)
             return
         }
-        entry = TranscriptEntry(step: try c.decode(Int.self, forKey: .step),
-                                operation: try c.decode(OperationDocument.self, forKey: .operation).operation,
-                                outcome: try c.decodeIfPresent(OutcomeDocument.self, forKey: .outcome)?.outcome,
-                                transportError: try c.decodeIfPresent(String.self, forKey: .transportError),
-                                micros: try c.decode(UInt64.self, forKey: .micros),
-                                byteCount: try c.decodeIfPresent(Int.self, forKey: .byteCount),
-                                data: try c.decodeIfPresent(String.self, forKey: .data))
+        entry = TranscriptEntry(
+            step: try c.decode(Int.self, forKey: .step),
+            operation: try c.decode(OperationDocument.self, forKey: .operation).operation,
+            outcome: try c.decodeIfPresent(OutcomeDocument.self, forKey: .outcome)?.outcome,
+            transportError: try c.decodeIfPresent(String.self, forKey: .transportError),
+            micros: try c.decode(UInt64.self, forKey: .micros),
+            byteCount: try c.decodeIfPresent(Int.self, forKey: .byteCount),
+            data: try c.decodeIfPresent(String.self, forKey: .data))
     }
 }
 
@@ -159,37 +182,48 @@ struct OperationDocument: Codable {
             try c.encode(v, forKey: .deviceState)
             if v < MigrationState.count { try c.encode(TranscriptFormatter.stateName(v), forKey: .state) }
         case .read(let fd, let count):
-            try c.encode(fd, forKey: .fd); try c.encode(count, forKey: .count)
+            try c.encode(fd, forKey: .fd)
+            try c.encode(count, forKey: .count)
         case .write(let fd, let bytes):
-            try c.encode(fd, forKey: .fd); try c.encode(PlainText.hex(bytes), forKey: .bytes)
+            try c.encode(fd, forKey: .fd)
+            try c.encode(PlainText.hex(bytes), forKey: .bytes)
         case .close(let fd), .precopyInfo(let fd):
             try c.encode(fd, forKey: .fd)
         case .dataFD(let fd, let call):
-            try c.encode(fd, forKey: .fd); try c.encode(DataFDCallDocument(call), forKey: .call)
+            try c.encode(fd, forKey: .fd)
+            try c.encode(DataFDCallDocument(call), forKey: .call)
         case .access(let a):
             try c.encode(DeviceAccessDocument(a), forKey: .access)
         case .configRead(let offset, let width):
-            try c.encode(offset, forKey: .offset); try c.encode(width, forKey: .width)
+            try c.encode(offset, forKey: .offset)
+            try c.encode(width, forKey: .width)
         case .disableInterrupts(let index):
             try c.encode(index, forKey: .index)
             try c.encode(TranscriptFormatter.interruptIndex(index), forKey: .interrupt)
         case .regionRead(let offset, let width):
-            try c.encode(offset, forKey: .offset); try c.encode(width, forKey: .width)
+            try c.encode(offset, forKey: .offset)
+            try c.encode(width, forKey: .width)
             try c.encode(TranscriptFormatter.regionField(offset), forKey: .field)
         case .regionWrite(let offset, let width, let value):
-            try c.encode(offset, forKey: .offset); try c.encode(width, forKey: .width)
+            try c.encode(offset, forKey: .offset)
+            try c.encode(width, forKey: .width)
             try c.encode(value, forKey: .value)
             try c.encode(TranscriptFormatter.regionField(offset), forKey: .field)
         case .dataRead(let offset, let count):
-            try c.encode(offset, forKey: .offset); try c.encode(count, forKey: .count)
+            try c.encode(offset, forKey: .offset)
+            try c.encode(count, forKey: .count)
         case .dataWrite(let offset, let bytes):
-            try c.encode(offset, forKey: .offset); try c.encode(PlainText.hex(bytes), forKey: .bytes)
+            try c.encode(offset, forKey: .offset)
+            try c.encode(PlainText.hex(bytes), forKey: .bytes)
         case .dmaLoggingStart(let pageSize, let ranges):
-            try c.encode(pageSize, forKey: .pageSize); try c.encode(ranges, forKey: .ranges)
+            try c.encode(pageSize, forKey: .pageSize)
+            try c.encode(ranges, forKey: .ranges)
         case .dmaLoggingStop, .regionInfo: break
         case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
-            try c.encode(iova, forKey: .iova); try c.encode(length, forKey: .length)
-            try c.encode(pageSize, forKey: .pageSize); try c.encode(PlainText.hex(bitmap), forKey: .bitmap)
+            try c.encode(iova, forKey: .iova)
+            try c.encode(length, forKey: .length)
+            try c.encode(pageSize, forKey: .pageSize)
+            try c.encode(PlainText.hex(bitmap), forKey: .bitmap)
         }
     }
 
@@ -206,7 +240,7 @@ struct OperationDocument: Codable {
     static func decodeLocal(_ decoder: Decoder) throws -> DeviceOperation {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         guard c.contains(.op) else {
-            return try DeviceOperation(from: decoder)   // the synthesized form
+            return try DeviceOperation(from: decoder) // the synthesized form
         }
         let operation: DeviceOperation
         let kind = try c.decode(String.self, forKey: .op)
@@ -232,30 +266,36 @@ struct OperationDocument: Codable {
         case "reset": operation = .reset
         case "reopen": operation = .reopen
         case "config-read":
-            operation = .configRead(offset: try c.decode(UInt64.self, forKey: .offset),
-                                    width: try c.decode(Int.self, forKey: .width))
+            operation = .configRead(
+                offset: try c.decode(UInt64.self, forKey: .offset),
+                width: try c.decode(Int.self, forKey: .width))
         case "disable-interrupts": operation = .disableInterrupts(index: try c.decode(UInt32.self, forKey: .index))
         case "region-read":
-            operation = .regionRead(offset: try c.decode(UInt64.self, forKey: .offset),
-                                    width: try c.decode(Int.self, forKey: .width))
+            operation = .regionRead(
+                offset: try c.decode(UInt64.self, forKey: .offset),
+                width: try c.decode(Int.self, forKey: .width))
         case "region-write":
-            operation = .regionWrite(offset: try c.decode(UInt64.self, forKey: .offset),
-                                     width: try c.decode(Int.self, forKey: .width),
-                                     value: try c.decode(UInt64.self, forKey: .value))
+            operation = .regionWrite(
+                offset: try c.decode(UInt64.self, forKey: .offset),
+                width: try c.decode(Int.self, forKey: .width),
+                value: try c.decode(UInt64.self, forKey: .value))
         case "data-read":
-            operation = .dataRead(offset: try c.decode(UInt64.self, forKey: .offset),
-                                  count: try c.decode(Int.self, forKey: .count))
+            operation = .dataRead(
+                offset: try c.decode(UInt64.self, forKey: .offset),
+                count: try c.decode(Int.self, forKey: .count))
         case "data-write":
             operation = .dataWrite(offset: try c.decode(UInt64.self, forKey: .offset), bytes: try hex(.bytes))
         case "dma-logging-start":
-            operation = .dmaLoggingStart(pageSize: try c.decode(UInt64.self, forKey: .pageSize),
-                                         ranges: try c.decode([DMARange].self, forKey: .ranges))
+            operation = .dmaLoggingStart(
+                pageSize: try c.decode(UInt64.self, forKey: .pageSize),
+                ranges: try c.decode([DMARange].self, forKey: .ranges))
         case "dma-logging-stop": operation = .dmaLoggingStop
         case "region-info": operation = .regionInfo
         case "dma-logging-report":
-            operation = .dmaLoggingReport(iova: try c.decode(UInt64.self, forKey: .iova),
-                                          length: try c.decode(UInt64.self, forKey: .length),
-                                          pageSize: try c.decode(UInt64.self, forKey: .pageSize), bitmap: try hex(.bitmap))
+            operation = .dmaLoggingReport(
+                iova: try c.decode(UInt64.self, forKey: .iova),
+                length: try c.decode(UInt64.self, forKey: .length),
+                pageSize: try c.decode(UInt64.self, forKey: .pageSize), bitmap: try hex(.bitmap))
         case _ where kind.hasPrefix("access-"):
             guard let a = try c.decode(DeviceAccessDocument.self, forKey: .access).access else {
                 throw DecodingError.dataCorruptedError(forKey: .access, in: c, debugDescription: "not a device access")
@@ -288,25 +328,30 @@ struct OutcomeDocument: Codable {
         case .done:
             try c.encode("done", forKey: .result)
         case .value(let v):
-            try c.encode("value", forKey: .result); try c.encode(v, forKey: .value)
+            try c.encode("value", forKey: .result)
+            try c.encode(v, forKey: .value)
         case .state(let s, let fd):
-            try c.encode("state", forKey: .result); try c.encode(s, forKey: .deviceState)
+            try c.encode("state", forKey: .result)
+            try c.encode(s, forKey: .deviceState)
             if s < MigrationState.count { try c.encode(TranscriptFormatter.stateName(s), forKey: .state) }
             try c.encode(fd, forKey: .dataFD)
         case .bytes(let b):
-            try c.encode("bytes", forKey: .result); try c.encode(PlainText.hex(b), forKey: .bytes)
+            try c.encode("bytes", forKey: .result)
+            try c.encode(PlainText.hex(b), forKey: .bytes)
         case .precopy(let initial, let dirty):
             try c.encode("precopy", forKey: .result)
-            try c.encode(initial, forKey: .initialBytes); try c.encode(dirty, forKey: .dirtyBytes)
+            try c.encode(initial, forKey: .initialBytes)
+            try c.encode(dirty, forKey: .dirtyBytes)
         case .failed(let e):
-            try c.encode("failed", forKey: .result); try c.encode(e, forKey: .errno)
+            try c.encode("failed", forKey: .result)
+            try c.encode(e, forKey: .errno)
         }
     }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         guard c.contains(.result) else {
-            outcome = try DeviceOutcome(from: decoder)   // the synthesized form
+            outcome = try DeviceOutcome(from: decoder) // the synthesized form
             return
         }
         let kind = try c.decode(String.self, forKey: .result)
@@ -314,8 +359,9 @@ struct OutcomeDocument: Codable {
         case "done": outcome = .done
         case "value": outcome = .value(try c.decode(UInt64.self, forKey: .value))
         case "state":
-            outcome = .state(try c.decode(UInt32.self, forKey: .deviceState),
-                             dataFD: try c.decode(Int32.self, forKey: .dataFD))
+            outcome = .state(
+                try c.decode(UInt32.self, forKey: .deviceState),
+                dataFD: try c.decode(Int32.self, forKey: .dataFD))
         case "bytes":
             let s = try c.decode(String.self, forKey: .bytes)
             guard let b = PlainText.bytes(fromHex: s) else {
@@ -323,12 +369,14 @@ struct OutcomeDocument: Codable {
             }
             outcome = .bytes(b)
         case "precopy":
-            outcome = .precopy(initialBytes: try c.decode(UInt64.self, forKey: .initialBytes),
-                               dirtyBytes: try c.decode(UInt64.self, forKey: .dirtyBytes))
+            outcome = .precopy(
+                initialBytes: try c.decode(UInt64.self, forKey: .initialBytes),
+                dirtyBytes: try c.decode(UInt64.self, forKey: .dirtyBytes))
         case "failed": outcome = .failed(try c.decode(Errno.self, forKey: .errno))
         default:
-            throw DecodingError.dataCorruptedError(forKey: .result, in: c,
-                                                   debugDescription: "unknown result '\(kind)'")
+            throw DecodingError.dataCorruptedError(
+                forKey: .result, in: c,
+                debugDescription: "unknown result '\(kind)'")
         }
     }
 }

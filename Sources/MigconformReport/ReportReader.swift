@@ -12,8 +12,9 @@ package enum ReportReader {
             file = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/" + ReportWriter.jsonFile
         }
         guard FileManager.default.fileExists(atPath: file) else {
-            throw ReportReadError(file: file, kind: .missing,
-                                  detail: file == path ? "no such file" : "no report.json in this folder")
+            throw ReportReadError(
+                file: file, kind: .missing,
+                detail: file == path ? "no such file" : "no report.json in this folder")
         }
         let data: Data
         do {
@@ -36,13 +37,15 @@ package enum ReportReader {
             throw ReportReadError(file: file, kind: .invalid, detail: "the top level is not a JSON object")
         }
         guard let version = top["schemaVersion"] as? Int else {
-            throw ReportReadError(file: file, kind: .unknownSchema(nil),
-                                  detail: "no integer schemaVersion: not a migconform report")
+            throw ReportReadError(
+                file: file, kind: .unknownSchema(nil),
+                detail: "no integer schemaVersion: not a migconform report")
         }
         guard version == RunReport.schemaVersion else {
-            throw ReportReadError(file: file, kind: .unknownSchema(version),
-                                  detail: "schemaVersion \(version) is not supported (this migconform reads "
-                                      + "version \(RunReport.schemaVersion))")
+            throw ReportReadError(
+                file: file, kind: .unknownSchema(version),
+                detail: "schemaVersion \(version) is not supported (this migconform reads "
+                    + "version \(RunReport.schemaVersion))")
         }
         do {
             return try ReportJSON.decode(data)
@@ -92,6 +95,10 @@ package struct ReportReadError: Error, CustomStringConvertible, Sendable {
     package var file: String
     package var kind: Kind
     package var detail: String
-    package init(file: String, kind: Kind, detail: String) { self.file = file; self.kind = kind; self.detail = detail }
+    package init(file: String, kind: Kind, detail: String) {
+        self.file = file
+        self.kind = kind
+        self.detail = detail
+    }
     package var description: String { "\(file): \(detail)" }
 }

@@ -44,60 +44,87 @@ package enum ReportVerifier {
 
         // Every listed file, with its hash.
         for (name, hash) in report.files.sorted(by: { $0.key < $1.key }) {
-            guard let d = data(name) else { result.problems.append("\(name) is listed but missing"); continue }
+            guard let d = data(name) else {
+                result.problems.append("\(name) is listed but missing")
+                continue
+            }
             let actual = SHA256.hex([UInt8](d))
-            if actual == hash { result.passed.append("\(name): SHA-256 matches") }
-            else { result.problems.append("\(name): SHA-256 is \(actual), report.json records \(hash)") }
+            if actual == hash {
+                result.passed.append("\(name): SHA-256 matches")
+            } else {
+                result.problems.append("\(name): SHA-256 is \(actual), report.json records \(hash)")
+            }
         }
-        for name in [ReportWriter.markdownFile, ReportWriter.junitFile, ReportWriter.tapFile] where report.files[name] == nil {
+        for name in [ReportWriter.markdownFile, ReportWriter.junitFile, ReportWriter.tapFile]
+        where report.files[name] == nil {
             result.problems.append("\(name) is not listed in report.json: the folder is incomplete")
         }
         let present = (try? fm.contentsOfDirectory(atPath: folder)) ?? []
-        for name in present.sorted() where !name.hasPrefix(".") && name != ReportWriter.jsonFile && report.files[name] == nil {
+        for name in present.sorted()
+        where !name.hasPrefix(".") && name != ReportWriter.jsonFile && report.files[name] == nil {
             result.problems.append("\(name) is in the folder but not listed in report.json")
         }
 
         // The renderings are what report.json renders to.
         var clean = report
         clean.files = [:]
-        let renders: [(String, String)] = [(ReportWriter.markdownFile, MarkdownReport.render(clean)),
-                                           (ReportWriter.junitFile, JUnitReport.render(clean)),
-                                           (ReportWriter.tapFile, TAPReport.render(clean))]
+        let renders: [(String, String)] = [
+            (ReportWriter.markdownFile, MarkdownReport.render(clean)),
+            (ReportWriter.junitFile, JUnitReport.render(clean)),
+            (ReportWriter.tapFile, TAPReport.render(clean)),
+        ]
         for (name, text) in renders {
             guard let recorded = report.files[name] else { continue }
-            if SHA256.hex(Array(text.utf8)) == recorded { result.passed.append("\(name) is what report.json renders to") }
-            else { result.problems.append("\(name) is not what report.json renders to: report.json was changed after it was written") }
+            if SHA256.hex(Array(text.utf8)) == recorded {
+                result.passed.append("\(name) is what report.json renders to")
+            } else {
+                result.problems.append(
+                    "\(name) is not what report.json renders to: report.json was changed after it was written")
+            }
         }
 
         // The summary agrees with the cases.
         let recount = RunSummary(cases: report.cases)
         if recount.verdicts == report.summary.verdicts && recount.total == report.summary.total
-            && recount.conformant == report.summary.conformant {
+            && recount.conformant == report.summary.conformant
+        {
             result.passed.append("the summary agrees with the \(report.cases.count) cases")
         } else {
-            result.problems.append("the summary does not agree with the cases (recounted: \(recount.total) cases, conformant \(recount.conformant))")
+            result.problems.append(
+                "the summary does not agree with the cases (recounted: \(recount.total) cases, conformant \(recount.conformant))"
+            )
         }
 
         // The journal agrees with the finished cases.
         if report.files[RunJournal.fileName] != nil, let contents = try? JournalReader.read(folder) {
             let byID = Dictionary(report.cases.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             let differing = contents.finished.filter { byID[$0.id]?.verdict != $0.verdict }
-            if differing.isEmpty { result.passed.append("the journal agrees with the \(contents.finished.count) cases it saw finish") }
-            else { result.problems.append("the journal disagrees on \(differing.count) case(s), first \(differing[0].id)") }
+            if differing.isEmpty {
+                result.passed.append("the journal agrees with the \(contents.finished.count) cases it saw finish")
+            } else {
+                result.problems.append("the journal disagrees on \(differing.count) case(s), first \(differing[0].id)")
+            }
         }
 
         // The spec.
         let spec = specPath ?? report.run.specPath
-        let bytes = BuiltinSpecs.isBuiltin(spec) ? BuiltinSpecs.file(spec)?.bytes : fm.contents(atPath: spec).map { [UInt8]($0) }
+        let bytes =
+            BuiltinSpecs.isBuiltin(spec)
+            ? BuiltinSpecs.file(spec)?.bytes : fm.contents(atPath: spec).map { [UInt8]($0) }
         if let d = bytes {
             let h = SHA256.hex(d)
-            if h == report.run.specSHA256 { result.passed.append("spec \(spec): SHA-256 matches") }
-            else { result.problems.append("spec \(spec): SHA-256 is \(h), the run recorded \(report.run.specSHA256)") }
+            if h == report.run.specSHA256 {
+                result.passed.append("spec \(spec): SHA-256 matches")
+            } else {
+                result.problems.append("spec \(spec): SHA-256 is \(h), the run recorded \(report.run.specSHA256)")
+            }
         } else {
             result.notes.append("spec \(spec) not found here: its SHA-256 was not checked (give it with --spec)")
         }
         if report.run.fromJournal == true { result.notes.append("the report was rebuilt from the run's journal") }
-        if report.run.interrupted { result.notes.append("the run was interrupted: \(report.run.stopReason ?? "no reason recorded")") }
+        if report.run.interrupted {
+            result.notes.append("the run was interrupted: \(report.run.stopReason ?? "no reason recorded")")
+        }
         return result
     }
 }

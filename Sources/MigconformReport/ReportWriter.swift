@@ -1,12 +1,13 @@
 import Foundation
 import MigconformRun
 import MigconformSpec
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes a run folder: `report.md`, `junit.xml`, `report.tap` (and any extra files the caller renders, such as
@@ -30,21 +31,25 @@ package enum ReportWriter {
     /// - Parameter existingFiles: files already in the folder (the run's journal) to hash into `files`; those
     ///   missing are left out.
     @discardableResult
-    package static func write(_ report: RunReport, to folder: URL,
-                             additionalFiles: [String: Data] = [:], existingFiles: [String] = [],
-                             beforeJSON: ((inout RunReport) -> Void)? = nil) throws -> RunReport {
+    package static func write(
+        _ report: RunReport, to folder: URL,
+        additionalFiles: [String: Data] = [:], existingFiles: [String] = [],
+        beforeJSON: ((inout RunReport) -> Void)? = nil
+    ) throws -> RunReport {
         let reserved: Set<String> = [jsonFile, markdownFile, junitFile, tapFile]
         for name in additionalFiles.keys {
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !reserved.contains(name) else {
-                throw ReportWriteError(path: folder.appendingPathComponent(name).path,
-                                       message: "not a usable file name for a run folder")
+                throw ReportWriteError(
+                    path: folder.appendingPathComponent(name).path,
+                    message: "not a usable file name for a run folder")
             }
         }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw ReportWriteError(path: folder.path,
-                                   message: "cannot create the folder: \(error.localizedDescription)")
+            throw ReportWriteError(
+                path: folder.path,
+                message: "cannot create the folder: \(error.localizedDescription)")
         }
 
         var files: [(String, Data)] = [
@@ -70,8 +75,9 @@ package enum ReportWriter {
         do {
             json = try ReportJSON.encode(written)
         } catch {
-            throw ReportWriteError(path: folder.appendingPathComponent(jsonFile).path,
-                                   message: "cannot encode the report: \(error)")
+            throw ReportWriteError(
+                path: folder.appendingPathComponent(jsonFile).path,
+                message: "cannot encode the report: \(error)")
         }
         try writeAtomically(json, to: folder.appendingPathComponent(jsonFile))
         return written
@@ -95,21 +101,35 @@ package enum ReportWriter {
                 let n = posixWrite(fd, buf.baseAddress! + done, buf.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    ok = false; failure = fail("cannot write", errno, temp); return
+                    ok = false
+                    failure = fail("cannot write", errno, temp)
+                    return
                 }
                 done += n
             }
         }
-        if ok && fsync(fd) != 0 { ok = false; failure = fail("cannot flush", errno, temp) }
-        if close(fd) != 0 && ok { ok = false; failure = fail("cannot close", errno, temp) }
-        if ok && rename(temp, path) != 0 { ok = false; failure = fail("cannot rename \(temp) to", errno) }
+        if ok && fsync(fd) != 0 {
+            ok = false
+            failure = fail("cannot flush", errno, temp)
+        }
+        if close(fd) != 0 && ok {
+            ok = false
+            failure = fail("cannot close", errno, temp)
+        }
+        if ok && rename(temp, path) != 0 {
+            ok = false
+            failure = fail("cannot rename \(temp) to", errno)
+        }
         guard ok else {
             unlink(temp)
             throw failure!
         }
         // Make the rename itself durable; failure here does not lose the file, so it is not an error.
         let dfd = open(dir, O_RDONLY)
-        if dfd >= 0 { _ = fsync(dfd); _ = close(dfd) }
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            _ = close(dfd)
+        }
     }
 }
 
@@ -120,6 +140,9 @@ func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd,
 package struct ReportWriteError: Error, CustomStringConvertible, Sendable {
     package var path: String
     package var message: String
-    package init(path: String, message: String) { self.path = path; self.message = message }
+    package init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
     package var description: String { "\(path): \(message)" }
 }

@@ -131,15 +131,19 @@ package enum StateDiagram {
         var bestCost = (Int.max, Int.max)
         var position = Array(0..<names.count)
         func cost() -> (Int, Int) {
-            var crossings = 0, length = 0
+            var crossings = 0
+            var length = 0
             let n = names.count
             for (k, c) in chords.enumerated() {
-                let a = position[c[0]], b = position[c[1]]
-                let lo = min(a, b), hi = max(a, b)
+                let a = position[c[0]]
+                let b = position[c[1]]
+                let lo = min(a, b)
+                let hi = max(a, b)
                 length += min(hi - lo, n - (hi - lo))
                 for d in chords[(k + 1)...] {
                     if d[0] == c[0] || d[0] == c[1] || d[1] == c[0] || d[1] == c[1] { continue }
-                    let p = position[d[0]], q = position[d[1]]
+                    let p = position[d[0]]
+                    let q = position[d[1]]
                     if (p > lo && p < hi) != (q > lo && q < hi) { crossings += 1 }
                 }
             }
@@ -151,10 +155,16 @@ package enum StateDiagram {
         func visit() {
             for (slot, state) in order.enumerated() { position[state] = slot }
             let c = cost()
-            if c < bestCost { bestCost = c; best = order }
+            if c < bestCost {
+                bestCost = c
+                best = order
+            }
         }
         func permute(_ k: Int) {
-            if k <= 1 { visit(); return }
+            if k <= 1 {
+                visit()
+                return
+            }
             for i in 0..<(k - 1) {
                 permute(k - 1)
                 if k % 2 == 0 { order.swapAt(1 + i, k) } else { order.swapAt(1, k) }
@@ -179,7 +189,10 @@ package enum StateDiagram {
         let profileStates = machine.settableStates
         let initial = spec.initialState
         var names = profileStates.map(\.name)
-        if let i = names.firstIndex(of: initial) { names.remove(at: i); names.insert(initial, at: 0) }
+        if let i = names.firstIndex(of: initial) {
+            names.remove(at: i)
+            names.insert(initial, at: 0)
+        }
         names = circleOrder(names, arcs: results.map { ($0.from, $0.to) })
 
         let maxWidth = profileStates.map { nodeWidth($0.name) }.max() ?? 92
@@ -195,20 +208,23 @@ package enum StateDiagram {
         for (i, name) in names.enumerated() {
             let angle = -Double.pi / 2 + 2 * Double.pi * Double(i) / n
             let state = spec.state(named: name)!
-            boxes[name] = Box(state: state, x: cx + radius * cos(angle), y: cy + radius * sin(angle),
-                              w: nodeWidth(name), h: nodeHeight)
+            boxes[name] = Box(
+                state: state, x: cx + radius * cos(angle), y: cy + radius * sin(angle),
+                w: nodeWidth(name), h: nodeHeight)
         }
         // States outside the profile's machine, in spec order, in rows below the circle.
         let outside = spec.states.filter { s in !profileStates.contains { $0.name == s.name } }
         let circleBottom = cy + radius + nodeHeight / 2
         let rowTop = circleBottom + 58
         let diagramWidth = 2 * (cx - margin) + 20
-        var rowX = margin, rowY = rowTop + nodeHeight / 2
+        var rowX = margin
+        var rowY = rowTop + nodeHeight / 2
         var rowBoxes: [Box] = []
         for s in outside {
             let w = max(nodeWidth(s.name), 112)
             if rowX + w > margin + diagramWidth + legendWidth && rowX > margin {
-                rowX = margin; rowY += nodeHeight + 36
+                rowX = margin
+                rowY += nodeHeight + 36
             }
             let label: String
             switch s.kind {
@@ -227,37 +243,44 @@ package enum StateDiagram {
         let verdict = ReportFacts.verdictWord(report)
         let device = report.run.device
         let titleText = "\(verdict): \(report.run.specID) \(report.run.specVersion) on \(device.driver)"
-        out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" "
-                   + "viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" aria-labelledby=\"diagram-title diagram-desc\" "
-                   + "font-family=\"DejaVu Sans, Liberation Sans, Arial, sans-serif\" font-size=\"13\">")
+        out.append(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" "
+                + "viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" aria-labelledby=\"diagram-title diagram-desc\" "
+                + "font-family=\"DejaVu Sans, Liberation Sans, Arial, sans-serif\" font-size=\"13\">")
         out.append("<title id=\"diagram-title\">\(esc(titleText))</title>")
         let counts = ArcVerdict.allCases.map { v in "\(results.filter { $0.verdict == v }.count) \(v.rawValue)" }
-        out.append("<desc id=\"diagram-desc\">State machine of \(esc(report.run.specID)) for the features "
-                   + "\(esc(report.run.features.joined(separator: ", "))): \(results.count) single-step arcs ("
-                   + esc(counts.joined(separator: ", ")) + ").</desc>")
+        out.append(
+            "<desc id=\"diagram-desc\">State machine of \(esc(report.run.specID)) for the features "
+                + "\(esc(report.run.features.joined(separator: ", "))): \(results.count) single-step arcs ("
+                + esc(counts.joined(separator: ", ")) + ").</desc>")
         out.append("<defs>")
         for v in ArcVerdict.allCases {
-            out.append("<marker id=\"\(v.marker)\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
-                       + "markerHeight=\"7\" markerUnits=\"userSpaceOnUse\" orient=\"auto\" "
-                       + "><path d=\"M0,0 L10,5 L0,10 z\" fill=\"\(v.color)\"/></marker>")
+            out.append(
+                "<marker id=\"\(v.marker)\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
+                    + "markerHeight=\"7\" markerUnits=\"userSpaceOnUse\" orient=\"auto\" "
+                    + "><path d=\"M0,0 L10,5 L0,10 z\" fill=\"\(v.color)\"/></marker>")
         }
-        out.append("<marker id=\"arrow-start\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
-                   + "markerHeight=\"7\" markerUnits=\"userSpaceOnUse\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#24292f\"/></marker>")
+        out.append(
+            "<marker id=\"arrow-start\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
+                + "markerHeight=\"7\" markerUnits=\"userSpaceOnUse\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#24292f\"/></marker>"
+        )
         out.append("</defs>")
         out.append("<rect x=\"0\" y=\"0\" width=\"\(f(width))\" height=\"\(f(height))\" fill=\"#ffffff\"/>")
 
         // Title: verdict, spec, device.
         let verdictColor = verdict == "CONFORMANT" ? "#1a7f37" : verdict == "NOT CONFORMANT" ? "#cf222e" : "#b35900"
-        out.append("<text x=\"\(f(margin))\" y=\"34\" font-size=\"20\" font-weight=\"bold\">"
-                   + "<tspan fill=\"\(verdictColor)\">\(esc(verdict))</tspan>"
-                   + "<tspan fill=\"#24292f\"> to \(esc(report.run.specID)) \(esc(report.run.specVersion))</tspan></text>")
+        out.append(
+            "<text x=\"\(f(margin))\" y=\"34\" font-size=\"20\" font-weight=\"bold\">"
+                + "<tspan fill=\"\(verdictColor)\">\(esc(verdict))</tspan>"
+                + "<tspan fill=\"#24292f\"> to \(esc(report.run.specID)) \(esc(report.run.specVersion))</tspan></text>")
         var deviceLine = "\(device.driver) (\(device.targetKind))"
         if !device.detail.isEmpty { deviceLine += ": \(device.detail)" }
         if let k = device.kernelRelease { deviceLine += "; kernel \(k)" }
         out.append("<text x=\"\(f(margin))\" y=\"58\" fill=\"#24292f\">Device: \(esc(clip(deviceLine, 110)))</text>")
         let featureText = report.run.features.isEmpty ? "none" : report.run.features.joined(separator: ", ")
-        out.append("<text x=\"\(f(margin))\" y=\"78\" fill=\"#57606a\">Target \(esc(clip(report.run.target, 50)))"
-                   + " \u{2022} features: \(esc(clip(featureText, 60))) \u{2022} \(results.count) single-step arcs</text>")
+        out.append(
+            "<text x=\"\(f(margin))\" y=\"78\" fill=\"#57606a\">Target \(esc(clip(report.run.target, 50)))"
+                + " \u{2022} features: \(esc(clip(featureText, 60))) \u{2022} \(results.count) single-step arcs</text>")
 
         // Arcs.
         let pairs = Set(results.map { $0.from + "->" + $0.to })
@@ -268,21 +291,26 @@ package enum StateDiagram {
         }
         // Initial-state marker: a dot and an arrow into the initial state from above-left.
         if let start = boxes[initial] {
-            let ex = start.x - start.w / 2 - 4, ey = start.y
+            let ex = start.x - start.w / 2 - 4
+            let ey = start.y
             out.append("<circle cx=\"\(f(ex - 34))\" cy=\"\(f(ey))\" r=\"5\" fill=\"#24292f\"/>")
-            out.append("<line x1=\"\(f(ex - 29))\" y1=\"\(f(ey))\" x2=\"\(f(ex))\" y2=\"\(f(ey))\" stroke=\"#24292f\" "
-                       + "stroke-width=\"1.5\" marker-end=\"url(#arrow-start)\"><title>initial state (after open and reset)</title></line>")
+            out.append(
+                "<line x1=\"\(f(ex - 29))\" y1=\"\(f(ey))\" x2=\"\(f(ex))\" y2=\"\(f(ey))\" stroke=\"#24292f\" "
+                    + "stroke-width=\"1.5\" marker-end=\"url(#arrow-start)\"><title>initial state (after open and reset)</title></line>"
+            )
         }
         // Nodes on the circle.
         for name in names { out.append(node(boxes[name]!, generation: spec.generation, initial: name == initial)) }
 
         // The row of states outside the machine.
         if !rowBoxes.isEmpty {
-            out.append("<line x1=\"\(f(margin))\" y1=\"\(f(rowTop - 30))\" x2=\"\(f(width - margin))\" y2=\"\(f(rowTop - 30))\" "
-                       + "stroke=\"#d0d7de\" stroke-width=\"1\"/>")
-            out.append("<text x=\"\(f(margin))\" y=\"\(f(rowTop - 12))\" fill=\"#57606a\" font-size=\"12\">"
-                       + "Not requestable on this profile: the error state is entered only by a failed transition and left only by reset"
-                       + "</text>")
+            out.append(
+                "<line x1=\"\(f(margin))\" y1=\"\(f(rowTop - 30))\" x2=\"\(f(width - margin))\" y2=\"\(f(rowTop - 30))\" "
+                    + "stroke=\"#d0d7de\" stroke-width=\"1\"/>")
+            out.append(
+                "<text x=\"\(f(margin))\" y=\"\(f(rowTop - 12))\" fill=\"#57606a\" font-size=\"12\">"
+                    + "Not requestable on this profile: the error state is entered only by a failed transition and left only by reset"
+                    + "</text>")
             for box in rowBoxes { out.append(node(box, generation: spec.generation, initial: false)) }
         }
 
@@ -290,24 +318,33 @@ package enum StateDiagram {
         let lx = margin + diagramWidth + 8
         var ly = titleHeight + 10
         out.append("<g font-size=\"12\">")
-        out.append("<rect x=\"\(f(lx - 10))\" y=\"\(f(ly - 8))\" width=\"\(f(legendWidth - 10))\" "
-                   + "height=\"\(f(Double(ArcVerdict.allCases.count) * 22 + 5 * 26 + 62))\" rx=\"6\" fill=\"#f6f8fa\" stroke=\"#d0d7de\"/>")
-        out.append("<text x=\"\(f(lx))\" y=\"\(f(ly + 8))\" font-weight=\"bold\" fill=\"#24292f\">Arcs (single-step only)</text>")
+        out.append(
+            "<rect x=\"\(f(lx - 10))\" y=\"\(f(ly - 8))\" width=\"\(f(legendWidth - 10))\" "
+                + "height=\"\(f(Double(ArcVerdict.allCases.count) * 22 + 5 * 26 + 62))\" rx=\"6\" fill=\"#f6f8fa\" stroke=\"#d0d7de\"/>"
+        )
+        out.append(
+            "<text x=\"\(f(lx))\" y=\"\(f(ly + 8))\" font-weight=\"bold\" fill=\"#24292f\">Arcs (single-step only)</text>"
+        )
         ly += 26
         for v in ArcVerdict.allCases {
             let count = results.filter { $0.verdict == v }.count
-            out.append("<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 44))\" y2=\"\(f(ly))\" stroke=\"\(v.color)\" "
-                       + "stroke-width=\"\(f(v.width))\"" + (v.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")
-                       + " marker-end=\"url(#\(v.marker))\"/>")
-            out.append("<text x=\"\(f(lx + 54))\" y=\"\(f(ly + 4))\" fill=\"#24292f\">\(esc(v.rawValue)) (\(count) arc\(count == 1 ? "" : "s"))</text>")
+            out.append(
+                "<line x1=\"\(f(lx))\" y1=\"\(f(ly))\" x2=\"\(f(lx + 44))\" y2=\"\(f(ly))\" stroke=\"\(v.color)\" "
+                    + "stroke-width=\"\(f(v.width))\"" + (v.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")
+                    + " marker-end=\"url(#\(v.marker))\"/>")
+            out.append(
+                "<text x=\"\(f(lx + 54))\" y=\"\(f(ly + 4))\" fill=\"#24292f\">\(esc(v.rawValue)) (\(count) arc\(count == 1 ? "" : "s"))</text>"
+            )
             ly += 22
         }
         ly += 8
         out.append("<text x=\"\(f(lx))\" y=\"\(f(ly + 6))\" font-weight=\"bold\" fill=\"#24292f\">States</text>")
         ly += 22
-        let samples: [(String, String)] = [("valid", "requestable state"), ("error", "error state"),
-                                           ("reserved", "reserved encoding"), ("out-of-range", "out of range"),
-                                           ("unadvertised", "not advertised")]
+        let samples: [(String, String)] = [
+            ("valid", "requestable state"), ("error", "error state"),
+            ("reserved", "reserved encoding"), ("out-of-range", "out of range"),
+            ("unadvertised", "not advertised"),
+        ]
         for (kind, label) in samples {
             out.append(swatch(kind: kind, x: lx, y: ly - 8, w: 44, h: 18))
             out.append("<text x=\"\(f(lx + 54))\" y=\"\(f(ly + 5))\" fill=\"#24292f\">\(esc(label))</text>")
@@ -320,15 +357,19 @@ package enum StateDiagram {
 
     /// One arc: a quadratic curve between the two boxes' borders, bent by `bend` of its length to its right.
     static func edge(_ a: Box, _ b: Box, bend: Double, result: ArcResult) -> String {
-        let dx = b.x - a.x, dy = b.y - a.y
+        let dx = b.x - a.x
+        let dy = b.y - a.y
         let len = max(1, (dx * dx + dy * dy).squareRoot())
         // Right-hand normal of the direction of travel (screen coordinates, y down).
-        let nx = -dy / len, ny = dx / len
-        let mx = (a.x + b.x) / 2 + nx * bend * len, my = (a.y + b.y) / 2 + ny * bend * len
+        let nx = -dy / len
+        let ny = dx / len
+        let mx = (a.x + b.x) / 2 + nx * bend * len
+        let my = (a.y + b.y) / 2 + ny * bend * len
         let start = border(a, towards: (mx, my), gap: 2)
         let end = border(b, towards: (mx, my), gap: 4)
         let v = result.verdict
-        var s = "<path d=\"M\(f(start.0)),\(f(start.1)) Q\(f(mx)),\(f(my)) \(f(end.0)),\(f(end.1))\" fill=\"none\" "
+        var s =
+            "<path d=\"M\(f(start.0)),\(f(start.1)) Q\(f(mx)),\(f(my)) \(f(end.0)),\(f(end.1))\" fill=\"none\" "
             + "stroke=\"\(v.color)\" stroke-width=\"\(f(v.width))\""
         if let d = v.dash { s += " stroke-dasharray=\"\(d)\"" }
         s += " marker-end=\"url(#\(v.marker))\">"
@@ -339,9 +380,11 @@ package enum StateDiagram {
 
     /// Where the ray from a box's center towards a point leaves the box (plus a gap).
     static func border(_ box: Box, towards p: (Double, Double), gap: Double) -> (Double, Double) {
-        let dx = p.0 - box.x, dy = p.1 - box.y
+        let dx = p.0 - box.x
+        let dy = p.1 - box.y
         let len = max(1e-9, (dx * dx + dy * dy).squareRoot())
-        let ux = dx / len, uy = dy / len
+        let ux = dx / len
+        let uy = dy / len
         let tx = abs(ux) < 1e-9 ? Double.infinity : (box.w / 2) / abs(ux)
         let ty = abs(uy) < 1e-9 ? Double.infinity : (box.h / 2) / abs(uy)
         let t = min(tx, ty) + gap
@@ -369,10 +412,13 @@ package enum StateDiagram {
 
     static func swatch(kind: String, x: Double, y: Double, w: Double, h: Double) -> String {
         let st = style(kind: kind)
-        var s = "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(h))\" rx=\"6\" fill=\"\(st.fill)\" "
-            + "stroke=\"\(st.stroke)\" stroke-width=\"\(f(st.width))\"" + (st.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>"
+        var s =
+            "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(h))\" rx=\"6\" fill=\"\(st.fill)\" "
+            + "stroke=\"\(st.stroke)\" stroke-width=\"\(f(st.width))\""
+            + (st.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>"
         if kind == "error" {
-            s += "<rect x=\"\(f(x + 3))\" y=\"\(f(y + 3))\" width=\"\(f(w - 6))\" height=\"\(f(h - 6))\" rx=\"4\" fill=\"none\" "
+            s +=
+                "<rect x=\"\(f(x + 3))\" y=\"\(f(y + 3))\" width=\"\(f(w - 6))\" height=\"\(f(h - 6))\" rx=\"4\" fill=\"none\" "
                 + "stroke=\"\(st.stroke)\" stroke-width=\"1\"/>"
         }
         return s
@@ -383,14 +429,17 @@ package enum StateDiagram {
         let st = style(kind: kind)
         var out = "<g>" + swatch(kind: kind, x: box.x - box.w / 2, y: box.y - box.h / 2, w: box.w, h: box.h)
         if initial {
-            out += "<rect x=\"\(f(box.x - box.w / 2 - 3))\" y=\"\(f(box.y - box.h / 2 - 3))\" width=\"\(f(box.w + 6))\" "
+            out +=
+                "<rect x=\"\(f(box.x - box.w / 2 - 3))\" y=\"\(f(box.y - box.h / 2 - 3))\" width=\"\(f(box.w + 6))\" "
                 + "height=\"\(f(box.h + 6))\" rx=\"8\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1\"/>"
         }
         let value = generation == .v1 ? binary(box.state.value) : "= \(box.state.value)"
         let second = box.kindLabel.map { "\(value) \u{00b7} \($0)" } ?? value
-        out += "<text x=\"\(f(box.x))\" y=\"\(f(box.y - 3))\" text-anchor=\"middle\" font-family=\"DejaVu Sans Mono, "
+        out +=
+            "<text x=\"\(f(box.x))\" y=\"\(f(box.y - 3))\" text-anchor=\"middle\" font-family=\"DejaVu Sans Mono, "
             + "Liberation Mono, monospace\" font-weight=\"bold\" fill=\"\(st.text)\">\(esc(box.state.name))</text>"
-        out += "<text x=\"\(f(box.x))\" y=\"\(f(box.y + 14))\" text-anchor=\"middle\" font-size=\"11\" fill=\"\(st.text)\">"
+        out +=
+            "<text x=\"\(f(box.x))\" y=\"\(f(box.y + 14))\" text-anchor=\"middle\" font-size=\"11\" fill=\"\(st.text)\">"
             + "\(esc(second))</text>"
         out += "<title>\(esc("\(box.state.name) (\(value)): \(box.state.description)"))</title></g>"
         return out

@@ -16,8 +16,9 @@ package enum TAPReport {
     /// The whole `report.tap` text.
     package static func render(_ r: RunReport) -> String {
         var out = ["TAP version 13", "1..\(r.cases.count)"]
-        out.append("# migconform \(PlainText.line(r.run.runnerVersion)): spec \(PlainText.line(r.run.specID)) "
-                   + "\(PlainText.line(r.run.specVersion)), target \(PlainText.line(r.run.target))")
+        out.append(
+            "# migconform \(PlainText.line(r.run.runnerVersion)): spec \(PlainText.line(r.run.specID)) "
+                + "\(PlainText.line(r.run.specVersion)), target \(PlainText.line(r.run.target))")
         for (i, c) in r.cases.enumerated() {
             out.append(testPoint(c, number: i + 1, run: r.run))
             let skip = [.skipped, .notApplicable].contains(c.verdict)
@@ -38,7 +39,12 @@ package enum TAPReport {
     /// kselftest's closing line, `# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N`: every case in exactly one
     /// count. WARN and INFO count as passes, TIMEOUT as a failure, a FLAKE as its test point reads (ok or not ok).
     package static func totals(_ cases: [CaseResult]) -> String {
-        var pass = 0, fail = 0, xfail = 0, xpass = 0, skip = 0, error = 0
+        var pass = 0
+        var fail = 0
+        var xfail = 0
+        var xpass = 0
+        var skip = 0
+        var error = 0
         for c in cases {
             switch c.verdict {
             case .pass, .warn, .info: pass += 1
@@ -74,8 +80,10 @@ package enum TAPReport {
     }
 
     private static func diagnostics(_ c: CaseResult, _ out: inout [String]) {
-        var fields: [(String, String)] = [("verdict", c.verdict.rawValue), ("level", c.level.rawValue),
-                                          ("rule", c.ruleID), ("statement", c.statement), ("cite", c.cite)]
+        var fields: [(String, String)] = [
+            ("verdict", c.verdict.rawValue), ("level", c.level.rawValue),
+            ("rule", c.ruleID), ("statement", c.statement), ("cite", c.cite),
+        ]
         if let e = c.expected { fields.append(("expected", e)) }
         if let a = c.actual { fields.append(("actual", a)) }
         fields.append(("message", c.message))

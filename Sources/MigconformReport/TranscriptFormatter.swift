@@ -33,7 +33,8 @@ package enum TranscriptFormatter {
     /// answer was not recorded.
     package static func step(_ entry: TranscriptEntry) -> String {
         guard entry.outcome == nil, entry.transportError == nil else { return text(entry) }
-        return operation(entry.operation, byteCount: entry.byteCount) + (entry.data.map { " (\(PlainText.line($0)))" } ?? "")
+        return operation(entry.operation, byteCount: entry.byteCount)
+            + (entry.data.map { " (\(PlainText.line($0)))" } ?? "")
     }
 
     /// An operation: `set-state RUNNING_P2P`, `read fd=7 count=4096` (``OperationText``).

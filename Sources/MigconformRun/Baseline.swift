@@ -23,7 +23,10 @@ package struct Expectations: Sendable {
         package var reason: String
         package var line: Int
         package init(pattern: String, verdict: Verdict, reason: String, line: Int = 0) {
-            self.pattern = pattern; self.verdict = verdict; self.reason = reason; self.line = line
+            self.pattern = pattern
+            self.verdict = verdict
+            self.reason = reason
+            self.line = line
         }
     }
 
@@ -35,7 +38,9 @@ package struct Expectations: Sendable {
     package static let expectable: [Verdict] = [.fail, .warn, .timeout, .error, .flake]
 
     package init(path: String = "", sha256: String = "", entries: [Entry]) {
-        self.path = path; self.sha256 = sha256; self.entries = entries
+        self.path = path
+        self.sha256 = sha256
+        self.entries = entries
     }
 
     /// Loads a file; errors name the file and line.
@@ -59,8 +64,9 @@ package struct Expectations: Sendable {
                 throw ExpectationsError(message: "\(path):\(n + 1): expected 'CASE-ID VERDICT reason', found '\(raw)'")
             }
             guard let v = Verdict(rawValue: fields[1].uppercased()), expectable.contains(v) else {
-                throw ExpectationsError(message: "\(path):\(n + 1): '\(fields[1])' is not an expectable verdict ("
-                                        + expectable.map(\.rawValue).joined(separator: ", ") + ")")
+                throw ExpectationsError(
+                    message: "\(path):\(n + 1): '\(fields[1])' is not an expectable verdict ("
+                        + expectable.map(\.rawValue).joined(separator: ", ") + ")")
             }
             // The reason keeps its own spacing, except that a '#' inside a tracker link must survive.
             let reason = Self.reason(of: String(raw), after: 2)
@@ -115,11 +121,11 @@ package struct Expectations: Sendable {
     /// (FLAKE cases as FLAKE), with the run's message as the reason.
     package static func render(from report: RunReport) -> String {
         var out = """
-        # migconform expectations for \(report.run.device.driver) (\(report.run.target))
-        # written from the run of \(report.run.started), \(report.run.specID) \(report.run.specVersion)
-        # CASE-ID-OR-GLOB  VERDICT  REASON (a tracker link is best)
+            # migconform expectations for \(report.run.device.driver) (\(report.run.target))
+            # written from the run of \(report.run.started), \(report.run.specID) \(report.run.specVersion)
+            # CASE-ID-OR-GLOB  VERDICT  REASON (a tracker link is best)
 
-        """
+            """
         let wanted: Set<Verdict> = [.fail, .warn, .timeout, .error, .flake]
         let rows = report.cases.compactMap { c -> (String, String, String)? in
             let v = c.verdict == .flake ? Verdict.flake : c.deviceVerdict
@@ -129,7 +135,8 @@ package struct Expectations: Sendable {
         }
         let width = min(60, (rows.map(\.0.count).max() ?? 0) + 2)
         for (id, v, reason) in rows {
-            out += id.padding(toLength: max(width, id.count + 1), withPad: " ", startingAt: 0)
+            out +=
+                id.padding(toLength: max(width, id.count + 1), withPad: " ", startingAt: 0)
                 + v.padding(toLength: 9, withPad: " ", startingAt: 0) + reason + "\n"
         }
         return out
@@ -154,7 +161,8 @@ package enum ExitLevel: String, Sendable, CaseIterable {
     /// The results that make the exit code non-zero: failures at this level or stricter, and XPASS (an expected
     /// failure that passed: the baseline must be updated). XFAIL and FLAKE never count.
     package func unexpected(_ cases: [CaseResult]) -> [CaseResult] {
-        let families: Set<String> = self == .must ? ["must"] : self == .should ? ["must", "should"] : ["must", "should", "may"]
+        let families: Set<String> =
+            self == .must ? ["must"] : self == .should ? ["must", "should"] : ["must", "should", "may"]
         return cases.filter { c in
             guard families.contains(RunSummary.family(c.level)) else { return false }
             switch c.verdict {

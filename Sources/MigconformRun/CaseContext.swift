@@ -1,15 +1,16 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import MigconformCases
 import MigconformDevice
 import MigconformPlan
 import MigconformSpec
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What a state request answered.
 struct SetAnswer {
@@ -39,8 +40,10 @@ final class CaseContext {
     /// Rule violations the oracle saw during this case (any phase), in order.
     var findings: [Finding] = []
 
-    init(device: RecordingDevice, machine: Machine, testCase: TestCase, cache: StreamCache = StreamCache(),
-         position: DevicePosition = DevicePosition()) {
+    init(
+        device: RecordingDevice, machine: Machine, testCase: TestCase, cache: StreamCache = StreamCache(),
+        position: DevicePosition = DevicePosition()
+    ) {
         self.cache = cache
         self.position = position
         self.device = device
@@ -78,12 +81,15 @@ final class CaseContext {
     /// The verdict on an operation the rule says must fail: a pass on an errno it accepts. `what` names the
     /// operation (`the second START`), `ifAccepted` is the message when it succeeded, `expected` what was expected
     /// then (default: a failure with an accepted errno).
-    func refusal(_ outcome: DeviceOutcome, _ what: String, ifAccepted: String, expected: String? = nil) -> CheckOutcome {
+    func refusal(_ outcome: DeviceOutcome, _ what: String, ifAccepted: String, expected: String? = nil) -> CheckOutcome
+    {
         guard let e = outcome.errno else {
-            return .violated(expected: expected ?? "failure with \(acceptText)", actual: describe(outcome), message: ifAccepted)
+            return .violated(
+                expected: expected ?? "failure with \(acceptText)", actual: describe(outcome), message: ifAccepted)
         }
         if acceptable(e) { return .pass("\(what) failed with \(e)") }
-        return .violated(expected: "failure with \(acceptText)", actual: e.name, message: "\(what) failed with an unexpected errno")
+        return .violated(
+            expected: "failure with \(acceptText)", actual: e.name, message: "\(what) failed with an unexpected errno")
     }
 
     // MARK: - Operations
@@ -117,12 +123,20 @@ final class CaseContext {
         case .setState(let value):
             position.resetFrom = nil
             position.failedResumeExit = nil
-            if outcome.succeeded { position.settled = value; position.settledByRequest = true } else { position.settled = nil }
+            if outcome.succeeded {
+                position.settled = value
+                position.settledByRequest = true
+            } else {
+                position.settled = nil
+            }
         case .regionWrite(let offset, _, _) where offset == RegionV1.deviceState:
             position.resetFrom = nil
             position.settled = nil
         case .getState:
-            guard case .state(let value, _) = outcome else { position.settled = nil; return }
+            guard case .state(let value, _) = outcome else {
+                position.settled = nil
+                return
+            }
             judgeState(value)
         case .regionRead(let offset, _) where offset == RegionV1.deviceState:
             guard case .value(let v) = outcome else { return }
@@ -139,31 +153,40 @@ final class CaseContext {
             if value != initial.value {
                 // From a state the run did not know, the likeliest is the one the device still reports.
                 let source = from.isEmpty ? now : from
-                let subject: Finding.Subject = source == spec.stateName(forRole: "error") ? .errorReset : .resetState(from: source)
-                found(subject, expected: "state \(initial.name) after the reset", actual: "state \(now)",
-                      "a reset from \(from.isEmpty ? "a state the run had not read (\(now) after it)" : from) left the device "
-                      + "in \(now), not \(initial.name)")
+                let subject: Finding.Subject =
+                    source == spec.stateName(forRole: "error") ? .errorReset : .resetState(from: source)
+                found(
+                    subject, expected: "state \(initial.name) after the reset", actual: "state \(now)",
+                    "a reset from \(from.isEmpty ? "a state the run had not read (\(now) after it)" : from) left the device "
+                        + "in \(now), not \(initial.name)")
             }
         }
         if let allowed = position.failedResumeExit {
             position.failedResumeExit = nil
             if dialect.judgesSettledStates, !allowed.contains(now) {
-                found(.failedResumeState, expected: allowed.joined(separator: " or "), actual: "state \(now)",
-                      "after a failed exit from the resume state the device reports \(now)")
+                found(
+                    .failedResumeState, expected: allowed.joined(separator: " or "), actual: "state \(now)",
+                    "after a failed exit from the resume state the device reports \(now)")
             }
         }
         if dialect.judgesSettledStates, let settled = position.settled, settled != value, position.settledByRequest,
-           let request = position.lastRequest, request.to == name(of: settled) {
+            let request = position.lastRequest, request.to == name(of: settled)
+        {
             // A request that succeeded and left the device elsewhere: its arc, or its combination, is at fault.
             let single = machine.arcs.contains { $0.from == request.from && $0.to == request.to }
-            let subject: Finding.Subject = single ? .arcState(from: request.from, to: request.to)
+            let subject: Finding.Subject =
+                single
+                ? .arcState(from: request.from, to: request.to)
                 : .check(.combination(.state), from: request.from, to: request.to)
-            found(subject, expected: "state \(request.to)", actual: "state \(now)",
-                  "\(request.from)->\(request.to) succeeded but left the device in \(now)")
+            found(
+                subject, expected: "state \(request.to)", actual: "state \(now)",
+                "\(request.from)->\(request.to) succeeded but left the device in \(now)")
         }
         if dialect.judgesSettledStates, let settled = position.settled, settled != value, !position.settledByRequest {
-            found(.spontaneousChange, expected: "state \(name(of: settled)) (nothing asked it to move)", actual: "state \(now)",
-                  "the device moved from \(name(of: settled)) to \(now) with no request")
+            found(
+                .spontaneousChange, expected: "state \(name(of: settled)) (nothing asked it to move)",
+                actual: "state \(now)",
+                "the device moved from \(name(of: settled)) to \(now) with no request")
         }
         position.settled = value
         position.settledByRequest = false
@@ -173,7 +196,7 @@ final class CaseContext {
     /// Resets the device; true when the reset succeeded.
     @discardableResult
     func reset() throws -> Bool {
-        let outcome = try op(.reset)   // the oracle judges the reset from where the device was known to be
+        let outcome = try op(.reset) // the oracle judges the reset from where the device was known to be
         position.known = nil
         return outcome.succeeded
     }
@@ -202,25 +225,31 @@ final class CaseContext {
     /// Requests a state value: a SET (v2), or a read-modify-write of the state bits of `device_state` (v1).
     func request(_ value: UInt32) throws -> SetAnswer {
         let resume = spec.stateName(forRole: "resume")
-        let leavingResume = position.known != nil && position.known == resume && spec.state(value: value)?.name != resume
+        let leavingResume =
+            position.known != nil && position.known == resume && spec.state(value: value)?.name != resume
         let from = position.known
         let answer = try dialect.send(value, self)
-        if let from, answer.succeeded, let to = spec.state(value: value)?.name, to != from { position.lastRequest = (from, to) }
+        if let from, answer.succeeded, let to = spec.state(value: value)?.name, to != from {
+            position.lastRequest = (from, to)
+        }
         if leavingResume {
             if answer.succeeded, let e = position.refusedResumeWrite {
-                found(.refusedWrite, expected: "leaving \(resume ?? "the resume state") fails after a refused write",
-                      actual: "a write failed with \(e), then \(resume ?? "")->\(name(of: value)) succeeded",
-                      "the device refused resume data, then accepted the end of the resume")
+                found(
+                    .refusedWrite, expected: "leaving \(resume ?? "the resume state") fails after a refused write",
+                    actual: "a write failed with \(e), then \(resume ?? "")->\(name(of: value)) succeeded",
+                    "the device refused resume data, then accepted the end of the resume")
             }
             position.refusedResumeWrite = nil
             let steps = resume.flatMap { machine.path(from: $0, to: name(of: value)) }?.map(\.to) ?? []
-            position.failedResumeExit = answer.succeeded ? nil
+            position.failedResumeExit =
+                answer.succeeded
+                ? nil
                 : [resume, spec.stateName(forRole: "error")].compactMap { $0 } + steps.dropLast()
         }
         // After a success the device is where it was asked to be; after a refusal only a read can tell.
         if answer.succeeded { observe(value) } else { position.known = nil }
         if answer.succeeded, spec.state(value: value)?.name == resume {
-            resumeFD = answer.fd >= 0 ? answer.fd : nil   // v1 has no fd: the region is the session
+            resumeFD = answer.fd >= 0 ? answer.fd : nil // v1 has no fd: the region is the session
             resumeLoaded = false
             position.refusedResumeWrite = nil
         }
@@ -251,7 +280,8 @@ final class CaseContext {
         let needsFresh = fresh || state == resume
         let distances = cache.distances(machine)
         func route(from start: String) -> [Arc]? {
-            needsFresh && distances.sessionStates.contains(state) ? distances.freshPath(start, state) : machine.walk(from: start, to: state)
+            needsFresh && distances.sessionStates.contains(state)
+                ? distances.freshPath(start, state) : machine.walk(from: start, to: state)
         }
         var start = position.known
         var path = start.flatMap(route(from:))
@@ -265,16 +295,19 @@ final class CaseContext {
                 let cause: Finding.Subject? = source.map {
                     $0 == spec.stateName(forRole: "error") ? .errorReset : .resetState(from: $0)
                 }
-                throw Blocked(reason: "reset left the device in \(afterReset.map(name(of:)) ?? "an unreadable state"), not \(initial)",
-                              cause: cause)
+                throw Blocked(
+                    reason:
+                        "reset left the device in \(afterReset.map(name(of:)) ?? "an unreadable state"), not \(initial)",
+                    cause: cause)
             }
             start = initial
             path = route(from: initial)
         }
         // A state the profile cannot reach: the device's flags lack a mandatory one (the flags rules judge that).
         guard let path, let start else {
-            throw Blocked(reason: "no way to \(state) on this profile",
-                          cause: .check(.migrationFlags(.includesMandatory)))
+            throw Blocked(
+                reason: "no way to \(state) on this profile",
+                cause: .check(.migrationFlags(.includesMandatory)))
         }
         let fd = try walk(path, from: start)
         if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {
@@ -294,12 +327,15 @@ final class CaseContext {
         do { s = try captureStream() } catch let b as Blocked {
             throw Blocked(reason: "no valid save stream to resume with: \(b.reason)", cause: b.cause)
         }
-        let resume = try role("resume"), exit = try role("resume-exit")
+        let resume = try role("resume")
+        let exit = try role("resume-exit")
         let refused = try feedStream(s, segments: cache.transactions)
         let answer = try request(exit)
         if refused != nil || !answer.succeeded {
-            cache.unloadable = "the device does not load its own stream (\(resume)->\(exit) after writing it: "
-                + (refused.map { "a write failed with \($0)" } ?? "failed with \(answer.errno!)") + "; see the round-trip rules)"
+            cache.unloadable =
+                "the device does not load its own stream (\(resume)->\(exit) after writing it: "
+                + (refused.map { "a write failed with \($0)" } ?? "failed with \(answer.errno!)")
+                + "; see the round-trip rules)"
             throw Blocked(reason: cache.unloadable!, cause: .roundTrip)
         }
         cache.stream = s
@@ -313,15 +349,18 @@ final class CaseContext {
             let answer = try request(arc.to)
             let subject = Finding.Subject.arcState(from: arc.from, to: arc.to)
             guard answer.succeeded else {
-                found(subject, expected: "success, then state \(arc.to)", actual: "failed with \(answer.errno!)",
-                      "arc \(arc.from)->\(arc.to) was refused")
-                throw Blocked(reason: "arc \(arc.from)->\(arc.to) failed with \(answer.errno!) while setting up", cause: subject)
+                found(
+                    subject, expected: "success, then state \(arc.to)", actual: "failed with \(answer.errno!)",
+                    "arc \(arc.from)->\(arc.to) was refused")
+                throw Blocked(
+                    reason: "arc \(arc.from)->\(arc.to) failed with \(answer.errno!) while setting up", cause: subject)
             }
             let now = try readState()
             guard now == (try value(of: arc.to)) else {
                 let where_ = now.map(name(of:)) ?? "an unreadable state"
-                found(subject, expected: "state \(arc.to)", actual: "state \(where_)",
-                      "arc \(arc.from)->\(arc.to) succeeded but left the device in \(where_)")
+                found(
+                    subject, expected: "state \(arc.to)", actual: "state \(where_)",
+                    "arc \(arc.from)->\(arc.to) succeeded but left the device in \(where_)")
                 throw Blocked(reason: "arc \(arc.from)->\(arc.to) left the device in \(where_)", cause: subject)
             }
             switch arc.session {
@@ -350,7 +389,8 @@ final class CaseContext {
     func settleResume() {
         guard position.known != nil, position.known == spec.stateName(forRole: "resume"), !resumeLoaded else { return }
         if resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
-           (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil) {
+            (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil)
+        {
             resumeLoaded = true
         } else {
             position.known = nil
@@ -383,7 +423,8 @@ final class CaseContext {
     /// A read size for `stated` bytes: a whole number of pages, at least one, at most ``SavedStream/chunkSize``.
     static func readSize(_ stated: UInt64) -> Int {
         let page: UInt64 = 4096
-        let rounded = stated > UInt64(SavedStream.chunkSize) ? UInt64(SavedStream.chunkSize) : (stated + page - 1) / page * page
+        let rounded =
+            stated > UInt64(SavedStream.chunkSize) ? UInt64(SavedStream.chunkSize) : (stated + page - 1) / page * page
         return Int(max(rounded, page))
     }
 
@@ -412,9 +453,10 @@ final class CaseContext {
                 if sink.count > limit { return .failed(.EFBIG) }
             case .failed(.ENOMSG) where stopAtENOMSG: return outcome
             case .failed(let e) where !stopAtENOMSG:
-                found(.streamEnd, expected: "the stream ends with read() returning 0",
-                      actual: "read failed with \(e) after \(sink.count) bytes",
-                      e == .ENOMSG ? "ENOMSG where the end of the stream is permanent" : "reading the saving fd failed")
+                found(
+                    .streamEnd, expected: "the stream ends with read() returning 0",
+                    actual: "read failed with \(e) after \(sink.count) bytes",
+                    e == .ENOMSG ? "ENOMSG where the end of the stream is permanent" : "reading the saving fd failed")
                 return outcome
             default: return outcome
             }
@@ -451,12 +493,17 @@ final class CaseContext {
     /// A short description of how `write` segments a stream of `count` bytes: `segments [1]`, or
     /// `segments [1] for the first 8192 bytes (8192 writes), then writes of up to 8 MiB`.
     static func segmentation(_ segments: [Int], count: UInt64) -> String {
-        var writes = 0, covered: UInt64 = 0, i = 0
+        var writes = 0
+        var covered: UInt64 = 0
+        var i = 0
         while covered < count && writes < patternWrites && covered < patternBytes {
-            covered += UInt64(max(1, segments[i % segments.count])); i += 1; writes += 1
+            covered += UInt64(max(1, segments[i % segments.count]))
+            i += 1
+            writes += 1
         }
         if covered >= count { return "segments \(segments)" }
-        return "segments \(segments) for the first \(covered) bytes (\(writes) writes), then writes of up to \(SavedStream.chunkSize >> 20) MiB"
+        return
+            "segments \(segments) for the first \(covered) bytes (\(writes) writes), then writes of up to \(SavedStream.chunkSize >> 20) MiB"
     }
 
     /// Writes a resume stream in pieces of the given sizes (cycled); returns the errno of the first refused write.

@@ -18,7 +18,10 @@ package enum CheckOutcome: Sendable {
 struct Blocked: Error {
     var reason: String
     var cause: Finding.Subject?
-    init(reason: String, cause: Finding.Subject? = nil) { self.reason = reason; self.cause = cause }
+    init(reason: String, cause: Finding.Subject? = nil) {
+        self.reason = reason
+        self.cause = cause
+    }
 }
 
 /// A device answer that breaks a rule, seen by the run's oracle while any case was positioned, set up, checked or

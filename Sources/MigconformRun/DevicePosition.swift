@@ -23,7 +23,11 @@ final class DevicePosition {
 
     /// Forgets everything (a transport failure: the device may be anywhere).
     func forget() {
-        known = nil; settled = nil; settledByRequest = false; resetFrom = nil; failedResumeExit = nil
+        known = nil
+        settled = nil
+        settledByRequest = false
+        resetFrom = nil
+        failedResumeExit = nil
     }
 }
 

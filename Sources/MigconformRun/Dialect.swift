@@ -99,7 +99,9 @@ struct DialectV2: Dialect {
         let resume = try ctx.role("resume")
         guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
         let total = stream.count
-        var offset: UInt64 = 0, i = 0, writes = 0
+        var offset: UInt64 = 0
+        var i = 0
+        var writes = 0
         // A large stream is recorded as one summary entry, not one entry per write.
         ctx.device.beginTransfer("\(stream.label ?? "a stream of \(total) bytes") written to fd \(f)", bytes: total)
         defer { ctx.device.endTransfer() }
@@ -123,7 +125,8 @@ struct DialectV2: Dialect {
                 written += Int(n)
                 if written >= piece.count { break }
                 if piece.count - written > 64, let label = stream.label {
-                    let first = offset + UInt64(written), last = offset + UInt64(piece.count) - 1
+                    let first = offset + UInt64(written)
+                    let last = offset + UInt64(piece.count) - 1
                     ctx.device.nextData = "\(label): bytes \(first)..\(last)"
                 }
                 outcome = try ctx.op(.write(fd: f, bytes: Array(piece[written...])))
@@ -167,8 +170,9 @@ struct DialectV1: Dialect {
         try ctx.enter(try ctx.role("save"), fresh: true)
         var sizes: [Int] = []
         do { try stream.append(try V1Stream(ctx).save(transactions: &sizes)) } catch let n as NotDrained {
-            throw Blocked(reason: "the saving phase did not drain after \(n.iterations) iterations",
-                          cause: .check(.saveProtocol(.drains)))
+            throw Blocked(
+                reason: "the saving phase did not drain after \(n.iterations) iterations",
+                cause: .check(.saveProtocol(.drains)))
         }
         ctx.cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
     }

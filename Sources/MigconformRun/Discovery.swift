@@ -14,7 +14,9 @@ package struct DeviceProfile: Sendable {
 /// features by `VFIO_DEVICE_FEATURE` PROBE, and environment features from the target itself.
 package enum Discovery {
     /// `environment`: environment features the runner itself provides (`peer`, `foreign-peer`).
-    package static func discover(_ spec: Spec, device: RecordingDevice, environment: Set<String> = []) throws -> DeviceProfile {
+    package static func discover(
+        _ spec: Spec, device: RecordingDevice, environment: Set<String> = []
+    ) throws -> DeviceProfile {
         var features: Set<String> = []
         var flagsWord: UInt64?
         var notes: [String] = []
@@ -40,8 +42,9 @@ package enum Discovery {
         for f in spec.features where f.flag == nil && f.probe == nil {
             if environment.contains(f.name) || environmentFeature(f.name, device: device.device.underlying) {
                 features.insert(f.name)
+            } else if f.mandatory {
+                features.insert(f.name)
             }
-            else if f.mandatory { features.insert(f.name) }
         }
         return DeviceProfile(features: features, migrationFlags: flagsWord, notes: notes)
     }

@@ -44,8 +44,10 @@ struct FindingJudge {
 
     /// The final result of the case at `index` (its own result `own`, combined with judgements waiting for it and
     /// with what it saw of its own rule), and the judgements for cases that ran before it.
-    mutating func settle(index: Int, own: CaseResult,
-                         executed: Runner.Executed?) -> (result: CaseResult, earlier: [(index: Int, judged: CaseResult)]) {
+    mutating func settle(
+        index: Int, own: CaseResult,
+        executed: Runner.Executed?
+    ) -> (result: CaseResult, earlier: [(index: Int, judged: CaseResult)]) {
         var result = own
         if let waiting = pending.removeValue(forKey: index) { result = Self.combine(result, waiting) }
         done.insert(index)
@@ -53,8 +55,9 @@ struct FindingJudge {
         guard let executed else { return (result, earlier) }
         for finding in executed.findings {
             guard let (i, id, rule) = resolve(finding.subject) else { continue }
-            let judged = Self.judgement(finding, rule: rule, id: id, observer: executed.result, own: i == index,
-                                        reproducer: executed.reproducer)
+            let judged = Self.judgement(
+                finding, rule: rule, id: id, observer: executed.result, own: i == index,
+                reproducer: executed.reproducer)
             if i == index {
                 result = Self.combine(result, judged)
             } else if done.contains(i) {
@@ -64,7 +67,8 @@ struct FindingJudge {
             }
         }
         if result.verdict == .skipped, result.notRun == .blocked, let cause = executed.blockedBy,
-           let (_, id, _) = resolve(cause), id != result.id {
+            let (_, id, _) = resolve(cause), id != result.id
+        {
             result.blockedBy = id
             result.message += " [blocked by \(id)]"
         }
@@ -72,15 +76,18 @@ struct FindingJudge {
     }
 
     /// A finding as the result of the case it breaks.
-    static func judgement(_ f: Finding, rule: Rule, id: String, observer: CaseResult, own: Bool,
-                          reproducer: [TranscriptEntry]) -> CaseResult {
+    static func judgement(
+        _ f: Finding, rule: Rule, id: String, observer: CaseResult, own: Bool,
+        reproducer: [TranscriptEntry]
+    ) -> CaseResult {
         let level = rule.level
-        var r = CaseResult(id: id, ruleID: rule.id, level: level, statement: rule.statement,
-                           cite: rule.citeLine,
-                           verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
-                           message: own ? f.message : "\(f.message) (seen while running \(observer.id))",
-                           expected: f.expected, actual: f.actual, durationMicros: observer.durationMicros,
-                           transcript: observer.transcript, reproducer: reproducer)
+        var r = CaseResult(
+            id: id, ruleID: rule.id, level: level, statement: rule.statement,
+            cite: rule.citeLine,
+            verdict: level.isMandatory ? .fail : level.isRecommended ? .warn : .info,
+            message: own ? f.message : "\(f.message) (seen while running \(observer.id))",
+            expected: f.expected, actual: f.actual, durationMicros: observer.durationMicros,
+            transcript: observer.transcript, reproducer: reproducer)
         if !own { r.seenIn = [observer.id] }
         return r
     }

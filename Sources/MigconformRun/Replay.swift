@@ -17,14 +17,19 @@ package struct ReplayOutcome: Sendable {
 package enum Replay {
     package static let failing: Set<Verdict> = [.fail, .warn, .timeout, .error]
 
-    package static func run(_ recorded: CaseResult, of report: RunReport, spec: Spec, device: MigrationDevice,
-                           target: String) throws -> ReplayOutcome? {
+    package static func run(
+        _ recorded: CaseResult, of report: RunReport, spec: Spec, device: MigrationDevice,
+        target: String
+    ) throws -> ReplayOutcome? {
         let ran = recorded.seenIn?.first ?? recorded.id
         // The case itself and the one that saw its violation; host health speaks for a whole run.
         let hostHealth = spec.rules.first { $0.id == recorded.ruleID }?.check.judgedAtEndOfRun == true
         let only = hostHealth ? [] : Array(Set([recorded.id, ran]))
-        let options = RunOptions(target: target, expansion: ExpansionOptions(only: only, variants: Set(report.run.variants),
-                                                                            allowedHazards: Set(report.run.allowedHazards)))
+        let options = RunOptions(
+            target: target,
+            expansion: ExpansionOptions(
+                only: only, variants: Set(report.run.variants),
+                allowedHazards: Set(report.run.allowedHazards)))
         let again = try Runner(spec: spec, device: device, options: options).run()
         guard let now = again.cases.first(where: { $0.id == recorded.id }) else { return nil }
         let reproduced = failing.contains(recorded.deviceVerdict) && now.deviceVerdict == recorded.deviceVerdict

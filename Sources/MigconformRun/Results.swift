@@ -63,15 +63,29 @@ package struct CaseResult: Codable, Sendable {
     /// Violations of this case's rule seen while other cases were set up or checked: the ids of those cases.
     package var seenIn: [String]?
 
-    package init(id: String, ruleID: String, level: Level, statement: String, cite: String, verdict: Verdict,
-                message: String, expected: String? = nil, actual: String? = nil, durationMicros: UInt64 = 0,
-                transcript: [TranscriptEntry] = [], reproducer: [TranscriptEntry]? = nil, rawVerdict: Verdict? = nil,
-                expectation: String? = nil, attempts: Int? = nil, unfinished: Bool? = nil, otherShard: Int? = nil) {
-        self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
-        self.verdict = verdict; self.message = message; self.expected = expected; self.actual = actual
-        self.durationMicros = durationMicros; self.transcript = transcript; self.reproducer = reproducer
-        self.rawVerdict = rawVerdict; self.expectation = expectation; self.attempts = attempts
-        self.unfinished = unfinished; self.otherShard = otherShard
+    package init(
+        id: String, ruleID: String, level: Level, statement: String, cite: String, verdict: Verdict,
+        message: String, expected: String? = nil, actual: String? = nil, durationMicros: UInt64 = 0,
+        transcript: [TranscriptEntry] = [], reproducer: [TranscriptEntry]? = nil, rawVerdict: Verdict? = nil,
+        expectation: String? = nil, attempts: Int? = nil, unfinished: Bool? = nil, otherShard: Int? = nil
+    ) {
+        self.id = id
+        self.ruleID = ruleID
+        self.level = level
+        self.statement = statement
+        self.cite = cite
+        self.verdict = verdict
+        self.message = message
+        self.expected = expected
+        self.actual = actual
+        self.durationMicros = durationMicros
+        self.transcript = transcript
+        self.reproducer = reproducer
+        self.rawVerdict = rawVerdict
+        self.expectation = expectation
+        self.attempts = attempts
+        self.unfinished = unfinished
+        self.otherShard = otherShard
         if verdict == .skipped { notRun = otherShard != nil ? .otherShard : NotRunReason(skipMessage: message) }
     }
 
@@ -89,7 +103,10 @@ package struct ShardInfo: Codable, Sendable, Equatable {
     /// 1-based shard number.
     package var index: Int
     package var count: Int
-    package init(index: Int, count: Int) { self.index = index; self.count = count }
+    package init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
     package var description: String { "\(index)/\(count)" }
 }
 
@@ -101,9 +118,15 @@ package struct MergedShard: Codable, Sendable {
     package var started: String
     package var ended: String
     package var interrupted: Bool
-    package init(shard: ShardInfo, target: String, device: DeviceIdentity, started: String, ended: String,
-                interrupted: Bool) {
-        self.shard = shard; self.target = target; self.device = device; self.started = started; self.ended = ended
+    package init(
+        shard: ShardInfo, target: String, device: DeviceIdentity, started: String, ended: String,
+        interrupted: Bool
+    ) {
+        self.shard = shard
+        self.target = target
+        self.device = device
+        self.started = started
+        self.ended = ended
         self.interrupted = interrupted
     }
 }
@@ -117,7 +140,9 @@ package struct CleanupReport: Codable, Sendable, Equatable {
     /// What went wrong (reset failed, state read back was not RUNNING, the device is wedged).
     package var problems: [String]
     package init(restored: Bool, closedFDs: [Int32] = [], problems: [String] = []) {
-        self.restored = restored; self.closedFDs = closedFDs; self.problems = problems
+        self.restored = restored
+        self.closedFDs = closedFDs
+        self.problems = problems
     }
 }
 
@@ -129,7 +154,10 @@ package struct BaselineInfo: Codable, Sendable, Equatable {
     /// Expectations that matched no case of the run (stale lines to remove).
     package var unused: [String]
     package init(path: String, sha256: String, entries: Int, unused: [String] = []) {
-        self.path = path; self.sha256 = sha256; self.entries = entries; self.unused = unused
+        self.path = path
+        self.sha256 = sha256
+        self.entries = entries
+        self.unused = unused
     }
 }
 
@@ -184,14 +212,26 @@ package struct RunInfo: Codable, Sendable {
     /// Which functions of the driver's module the run entered (`--trace-module`), or why that could not be traced.
     package var reach: DriverReachInfo?
 
-    package init(runnerVersion: String, specID: String, specVersion: String, specPath: String, specSHA256: String,
-                target: String, device: DeviceIdentity, features: [String], migrationFlags: UInt64?,
-                started: String, ended: String, seed: UInt64? = nil, interrupted: Bool = false,
-                allowedHazards: [String] = [], variants: [String] = []) {
-        self.runnerVersion = runnerVersion; self.specID = specID; self.specVersion = specVersion
-        self.specPath = specPath; self.specSHA256 = specSHA256; self.target = target; self.device = device
-        self.features = features; self.migrationFlags = migrationFlags; self.started = started; self.ended = ended
-        self.seed = seed; self.interrupted = interrupted; self.allowedHazards = allowedHazards
+    package init(
+        runnerVersion: String, specID: String, specVersion: String, specPath: String, specSHA256: String,
+        target: String, device: DeviceIdentity, features: [String], migrationFlags: UInt64?,
+        started: String, ended: String, seed: UInt64? = nil, interrupted: Bool = false,
+        allowedHazards: [String] = [], variants: [String] = []
+    ) {
+        self.runnerVersion = runnerVersion
+        self.specID = specID
+        self.specVersion = specVersion
+        self.specPath = specPath
+        self.specSHA256 = specSHA256
+        self.target = target
+        self.device = device
+        self.features = features
+        self.migrationFlags = migrationFlags
+        self.started = started
+        self.ended = ended
+        self.seed = seed
+        self.interrupted = interrupted
+        self.allowedHazards = allowedHazards
         self.variants = variants
     }
 }
@@ -209,7 +249,9 @@ package struct RunCost: Codable, Sendable, Equatable {
         package var micros: UInt64
         package var bytes: UInt64?
         package init(count: Int = 0, micros: UInt64 = 0, bytes: UInt64? = nil) {
-            self.count = count; self.micros = micros; self.bytes = bytes
+            self.count = count
+            self.micros = micros
+            self.bytes = bytes
         }
     }
     package var wall: UInt64
@@ -224,10 +266,18 @@ package struct RunCost: Codable, Sendable, Equatable {
     /// By operation kind (``DeviceOperation/kind``).
     package var byKind: [String: Kind]
 
-    package init(wall: UInt64, device: UInt64, deviceCalls: UInt64, journal: UInt64, observers: UInt64,
-                planning: UInt64, operations: Int, byKind: [String: Kind]) {
-        self.wall = wall; self.device = device; self.deviceCalls = deviceCalls; self.journal = journal
-        self.observers = observers; self.planning = planning; self.operations = operations; self.byKind = byKind
+    package init(
+        wall: UInt64, device: UInt64, deviceCalls: UInt64, journal: UInt64, observers: UInt64,
+        planning: UInt64, operations: Int, byKind: [String: Kind]
+    ) {
+        self.wall = wall
+        self.device = device
+        self.deviceCalls = deviceCalls
+        self.journal = journal
+        self.observers = observers
+        self.planning = planning
+        self.operations = operations
+        self.byKind = byKind
         let spent = device + journal + observers + planning
         self.runner = wall > spent ? wall - spent : 0
     }
@@ -247,8 +297,10 @@ package struct RunCost: Codable, Sendable, Equatable {
     /// The slowest kinds, one line each: `read 51 x 12.94 ms = 0.660 s, 4.9 KB`.
     package var kindLines: [String] {
         byKind.sorted { $0.value.micros > $1.value.micros }.map { k, v in
-            String(format: "%@ %d x %.3f ms = %.3f s", k, v.count, v.count > 0 ? Double(v.micros) / Double(v.count) / 1e3 : 0,
-                   Double(v.micros) / 1e6) + (v.bytes.map { ", \($0) bytes" } ?? "")
+            String(
+                format: "%@ %d x %.3f ms = %.3f s", k, v.count,
+                v.count > 0 ? Double(v.micros) / Double(v.count) / 1e3 : 0,
+                Double(v.micros) / 1e6) + (v.bytes.map { ", \($0) bytes" } ?? "")
         }
     }
 }
@@ -260,7 +312,9 @@ package struct PeerInfo: Codable, Sendable, Equatable {
     package var target: String
     package var device: DeviceIdentity
     package init(role: String, target: String, device: DeviceIdentity) {
-        self.role = role; self.target = target; self.device = device
+        self.role = role
+        self.target = target
+        self.device = device
     }
 }
 
@@ -274,7 +328,10 @@ package struct DriverReachInfo: Codable, Sendable, Equatable {
     package var notReached: [String]
     package var problem: String?
     package init(module: String, functions: Int, reached: [String], notReached: [String], problem: String? = nil) {
-        self.module = module; self.functions = functions; self.reached = reached; self.notReached = notReached
+        self.module = module
+        self.functions = functions
+        self.reached = reached
+        self.notReached = notReached
         self.problem = problem
     }
     /// `reached 12 of 40 mtty functions`, or why it was not traced.
@@ -310,11 +367,17 @@ package enum NotRunReason: String, Codable, Sendable, CaseIterable {
 
     /// The reason behind a SKIPPED case's message, for cases whose reason was only ever written as words.
     package init(skipMessage m: String) {
-        if m == "not selected" || m == "excluded" { self = .notSelected }
-        else if m.hasPrefix("hazard") { self = .hazard }
-        else if m.hasPrefix("run by") { self = .otherShard }
-        else if m.hasPrefix("not run:") || m.hasPrefix("interrupted") { self = .stopped }
-        else { self = .blocked }
+        if m == "not selected" || m == "excluded" {
+            self = .notSelected
+        } else if m.hasPrefix("hazard") {
+            self = .hazard
+        } else if m.hasPrefix("run by") {
+            self = .otherShard
+        } else if m.hasPrefix("not run:") || m.hasPrefix("interrupted") {
+            self = .stopped
+        } else {
+            self = .blocked
+        }
     }
 }
 
@@ -347,7 +410,10 @@ package struct RunSummary: Codable, Sendable {
             if c.notRun == .notSelected { narrowed = true }
             guard family == "must" else { continue }
             // A case the run was stopped during (rebuilt from a journal) was not judged: it did not run.
-            if c.unfinished == true { notRun[NotRunReason.stopped.rawValue, default: 0] += 1; continue }
+            if c.unfinished == true {
+                notRun[NotRunReason.stopped.rawValue, default: 0] += 1
+                continue
+            }
             // A known failure (XFAIL) is still a failure of the device.
             if Self.breaks(c.deviceVerdict) { broken = true }
             if c.verdict == .skipped { notRun[(c.notRun ?? .blocked).rawValue, default: 0] += 1 }
@@ -375,7 +441,8 @@ package struct RunSummary: Codable, Sendable {
         conformant = try c.decode(Bool.self, forKey: .conformant)
         mustNotRun = try c.decodeIfPresent([String: Int].self, forKey: .mustNotRun)
         // Reports written before the run verdict existed knew only conformant or not.
-        verdict = try c.decodeIfPresent(RunVerdict.self, forKey: .verdict) ?? (conformant ? .conformant : .notConformant)
+        verdict =
+            try c.decodeIfPresent(RunVerdict.self, forKey: .verdict) ?? (conformant ? .conformant : .notConformant)
     }
 }
 
@@ -388,7 +455,9 @@ package struct RunFilters: Codable, Sendable, Equatable {
     /// Cases the filters selected, of those that apply to the device.
     package var selected: Int
     package init(only: [String], exclude: [String], selected: Int) {
-        self.only = only; self.exclude = exclude; self.selected = selected
+        self.only = only
+        self.exclude = exclude
+        self.selected = selected
     }
 }
 
@@ -403,11 +472,16 @@ package struct PlanCost: Codable, Sendable {
     /// Single-step state requests the tour plans, and the route-inspection bound for them.
     package var plannedRequests: Int?
     package var lowerBoundRequests: Int?
-    package init(resets: Int, operations: Int, lowerBoundResets: Int? = nil, lowerBoundOperations: Int? = nil,
-                plannedRequests: Int? = nil, lowerBoundRequests: Int? = nil) {
-        self.resets = resets; self.operations = operations
-        self.lowerBoundResets = lowerBoundResets; self.lowerBoundOperations = lowerBoundOperations
-        self.plannedRequests = plannedRequests; self.lowerBoundRequests = lowerBoundRequests
+    package init(
+        resets: Int, operations: Int, lowerBoundResets: Int? = nil, lowerBoundOperations: Int? = nil,
+        plannedRequests: Int? = nil, lowerBoundRequests: Int? = nil
+    ) {
+        self.resets = resets
+        self.operations = operations
+        self.lowerBoundResets = lowerBoundResets
+        self.lowerBoundOperations = lowerBoundOperations
+        self.plannedRequests = plannedRequests
+        self.lowerBoundRequests = lowerBoundRequests
     }
 }
 
@@ -417,7 +491,9 @@ package struct SkippedHazard: Codable, Sendable {
     package var hazardID: String
     package var effect: String
     package init(caseID: String, hazardID: String, effect: String) {
-        self.caseID = caseID; self.hazardID = hazardID; self.effect = effect
+        self.caseID = caseID
+        self.hazardID = hazardID
+        self.effect = effect
     }
 }
 
@@ -434,8 +510,10 @@ package struct RunReport: Codable, Sendable {
     /// SHA-256 of every other file written into the run folder, by file name (filled in by the writer).
     package var files: [String: String]
 
-    package init(run: RunInfo, cases: [CaseResult], plan: PlanCost? = nil, hazardsSkipped: [SkippedHazard] = [],
-                files: [String: String] = [:]) {
+    package init(
+        run: RunInfo, cases: [CaseResult], plan: PlanCost? = nil, hazardsSkipped: [SkippedHazard] = [],
+        files: [String: String] = [:]
+    ) {
         self.schemaVersion = RunReport.schemaVersion
         self.run = run
         self.summary = RunSummary(cases: cases)

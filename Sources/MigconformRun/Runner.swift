@@ -34,13 +34,23 @@ package struct RunOptions: Sendable {
     /// Where a save stream too large for memory is spooled (nil: the temporary folder).
     package var spoolDirectory: String?
 
-    package init(target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
-                maxFailures: Int? = nil, deadlines: Deadlines? = nil, shard: ShardInfo? = nil,
-                baseline: Expectations? = nil, retries: Int = 0, expectDriver: String? = nil,
-                expectFeatures: Set<String>? = nil, expectFlags: UInt64? = nil, spoolDirectory: String? = nil) {
-        self.target = target; self.expansion = expansion; self.runnerVersion = runnerVersion; self.maxFailures = maxFailures
-        self.chosenDeadlines = deadlines; self.shard = shard; self.baseline = baseline; self.retries = retries
-        self.expectDriver = expectDriver; self.expectFeatures = expectFeatures; self.expectFlags = expectFlags
+    package init(
+        target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
+        maxFailures: Int? = nil, deadlines: Deadlines? = nil, shard: ShardInfo? = nil,
+        baseline: Expectations? = nil, retries: Int = 0, expectDriver: String? = nil,
+        expectFeatures: Set<String>? = nil, expectFlags: UInt64? = nil, spoolDirectory: String? = nil
+    ) {
+        self.target = target
+        self.expansion = expansion
+        self.runnerVersion = runnerVersion
+        self.maxFailures = maxFailures
+        self.chosenDeadlines = deadlines
+        self.shard = shard
+        self.baseline = baseline
+        self.retries = retries
+        self.expectDriver = expectDriver
+        self.expectFeatures = expectFeatures
+        self.expectFlags = expectFlags
         self.spoolDirectory = spoolDirectory
     }
 }
@@ -60,10 +70,17 @@ package struct PlannedCase: Codable, Sendable, Equatable {
     package var reason: String?
     /// In a sharded run: the shard that runs this case.
     package var otherShard: Int?
-    package init(id: String, ruleID: String, level: Level, statement: String, cite: String, notRun: Verdict? = nil,
-                reason: String? = nil) {
-        self.id = id; self.ruleID = ruleID; self.level = level; self.statement = statement; self.cite = cite
-        self.notRun = notRun; self.reason = reason
+    package init(
+        id: String, ruleID: String, level: Level, statement: String, cite: String, notRun: Verdict? = nil,
+        reason: String? = nil
+    ) {
+        self.id = id
+        self.ruleID = ruleID
+        self.level = level
+        self.statement = statement
+        self.cite = cite
+        self.notRun = notRun
+        self.reason = reason
     }
 }
 
@@ -146,18 +163,24 @@ package final class Runner {
     ///   nil when the target cannot be reopened (a kernel device).
     /// - Parameter peer: a second device of the same kind (`--peer`), with the target it was opened from.
     /// - Parameter foreign: a device of another type or configuration (`--foreign-peer`).
-    package init(spec: Spec, device: MigrationDevice, options: RunOptions,
-                reopen: (() throws -> MigrationDevice)? = nil,
-                peer: (target: String, device: MigrationDevice)? = nil,
-                foreign: (target: String, device: MigrationDevice)? = nil) {
+    package init(
+        spec: Spec, device: MigrationDevice, options: RunOptions,
+        reopen: (() throws -> MigrationDevice)? = nil,
+        peer: (target: String, device: MigrationDevice)? = nil,
+        foreign: (target: String, device: MigrationDevice)? = nil
+    ) {
         self.spec = spec
-        self.peers = [peer.map { PeerInfo(role: "peer", target: $0.target, device: $0.device.identity) },
-                      foreign.map { PeerInfo(role: "foreign", target: $0.target, device: $0.device.identity) }].compactMap { $0 }
+        self.peers = [
+            peer.map { PeerInfo(role: "peer", target: $0.target, device: $0.device.identity) },
+            foreign.map { PeerInfo(role: "foreign", target: $0.target, device: $0.device.identity) },
+        ].compactMap { $0 }
         var first = device
         var reopenPaired = reopen
         if peer != nil || foreign != nil {
             first = PeeredDevice(device, peer: peer?.device, foreign: foreign?.device)
-            reopenPaired = reopen.map { open in { PeeredDevice(try open(), peer: peer?.device, foreign: foreign?.device) } }
+            reopenPaired = reopen.map { open in
+                { PeeredDevice(try open(), peer: peer?.device, foreign: foreign?.device) }
+            }
         }
         var options = options
         options.deadlines = options.chosenDeadlines ?? first.ownDeadlines ?? .standard
@@ -169,7 +192,10 @@ package final class Runner {
     /// Hands each device operation to the observers, when there are any (without, the recorder calls nothing).
     private func followOperations() {
         guard !observers.isEmpty else {
-            device.willPerform = nil; device.didPerform = nil; device.didMove = nil; return
+            device.willPerform = nil
+            device.didPerform = nil
+            device.didMove = nil
+            return
         }
         device.willPerform = { [unowned self] op in self.notify { $0.operationWillStart(op) } }
         device.didPerform = { [unowned self] e in self.notify { $0.operationDidEnd(e) } }
@@ -209,9 +235,10 @@ package final class Runner {
         device /= 1000
         let journal = (observerNanos["RunJournal"] ?? 0) / 1000
         let others = observerNanos.filter { $0.key != "RunJournal" }.values.reduce(0, +) / 1000
-        return RunCost(wall: wallNanos / 1000, device: device, deviceCalls: deadlineDevice.callNanos / 1000,
-                       journal: journal, observers: others, planning: planningNanos / 1000,
-                       operations: self.device.operationCount, byKind: kinds)
+        return RunCost(
+            wall: wallNanos / 1000, device: device, deviceCalls: deadlineDevice.callNanos / 1000,
+            journal: journal, observers: others, planning: planningNanos / 1000,
+            operations: self.device.operationCount, byKind: kinds)
     }
 
     /// The device under test itself, below the deadlines.
@@ -273,27 +300,35 @@ package final class Runner {
         let plan = Planner.plan(Expander.expand(machine, options: options.expansion), machine: machine)
         let filters = try selection(plan.cases, options.expansion)
         let owner = Sharding.owners(plan.cases.map { $0.disposition == .run }, shard: options.shard)
-        var info = RunInfo(runnerVersion: options.runnerVersion, specID: spec.id, specVersion: spec.version,
-                           specPath: spec.path, specSHA256: spec.sha256, target: options.target,
-                           device: target.identity, features: profile.features.sorted(),
-                           migrationFlags: profile.migrationFlags, started: Self.iso(started), ended: "",
-                           interrupted: false, allowedHazards: options.expansion.allowedHazards.sorted(),
-                           variants: options.expansion.variants.sorted())
+        var info = RunInfo(
+            runnerVersion: options.runnerVersion, specID: spec.id, specVersion: spec.version,
+            specPath: spec.path, specSHA256: spec.sha256, target: options.target,
+            device: target.identity, features: profile.features.sorted(),
+            migrationFlags: profile.migrationFlags, started: Self.iso(started), ended: "",
+            interrupted: false, allowedHazards: options.expansion.allowedHazards.sorted(),
+            variants: options.expansion.variants.sorted())
         info.shard = options.shard
         info.peers = peers.isEmpty ? nil : peers
         info.filters = filters
         info.retries = options.retries > 0 ? options.retries : nil
         info.deadlines = options.deadlines.byKindName
         let planned = plan.cases.enumerated().map { (k, c) -> PlannedCase in
-            var p = PlannedCase(id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,
-                                cite: c.rule.citeLine)
+            var p = PlannedCase(
+                id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,
+                cite: c.rule.citeLine)
             switch c.disposition {
             case .run: break
-            case .notApplicable(let why): p.notRun = .notApplicable; p.reason = why
-            case .skipped(let why): p.notRun = .skipped; p.reason = why
+            case .notApplicable(let why):
+                p.notRun = .notApplicable
+                p.reason = why
+            case .skipped(let why):
+                p.notRun = .skipped
+                p.reason = why
             }
             if let other = owner[k], other != options.shard?.index {
-                p.notRun = .skipped; p.reason = "run by shard \(other)/\(options.shard!.count)"; p.otherShard = other
+                p.notRun = .skipped
+                p.reason = "run by shard \(other)/\(options.shard!.count)"
+                p.otherShard = other
             }
             return p
         }
@@ -305,20 +340,27 @@ package final class Runner {
         }
         let planningNanos = DispatchTime.now().uptimeNanoseconds - t0
         notify { $0.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
-        return Prepared(options: options, machine: machine, plan: plan, owner: owner, info: info, hazards: hazards,
-                        t0: t0, planningNanos: planningNanos)
+        return Prepared(
+            options: options, machine: machine, plan: plan, owner: owner, info: info, hazards: hazards,
+            t0: t0, planningNanos: planningNanos)
     }
 
     /// Runs this shard's cases in tour order, judging what each saw, until the end, a stop or a wedged device.
     private func runCases(_ prepared: Prepared) -> Ran {
-        let options = prepared.options, plan = prepared.plan, owner = prepared.owner, machine = prepared.machine
+        let options = prepared.options
+        let plan = prepared.plan
+        let owner = prepared.owner
+        let machine = prepared.machine
         // The tour: this shard's runnable cases, chained on the state machine (resets only where cases need them).
         var owned = plan.cases
         for i in owned.indices where owner[i].map({ $0 != options.shard?.index }) ?? false {
             owned[i].disposition = .skipped("run by another shard")
         }
         let tour = TourPlanner.plan(owned, machine: machine)
-        var order = tour.steps.compactMap { step -> Int? in if case .run(let i) = step { return i }; return nil }
+        var order = tour.steps.compactMap { step -> Int? in
+            if case .run(let i) = step { return i }
+            return nil
+        }
         order += plan.cases.indices.filter { !order.contains($0) }
         // Host health is judged over the whole run: last.
         let health = order.filter { plan.cases[$0].rule.check.judgedAtEndOfRun }
@@ -381,7 +423,10 @@ package final class Runner {
     /// Cleans the device up, completes the run's facts and its cost, and hands the report to the observers.
     private func finish(_ prepared: Prepared, _ ran: Ran) -> RunReport {
         var info = prepared.info
-        let options = prepared.options, results = ran.results, stopped = ran.stopped, wedged = ran.wedged
+        let options = prepared.options
+        let results = ran.results
+        let stopped = ran.stopped
+        let wedged = ran.wedged
         let tour = ran.tour
         notify { $0.cleanupWillStart() }
         info.cleanup = cleanUp()
@@ -392,14 +437,17 @@ package final class Runner {
         info.timeouts = deadlineDevice.timeouts.isEmpty ? nil : deadlineDevice.timeouts
         info.reopened = deadlineDevice.reopenCount > 0 ? deadlineDevice.reopenCount : nil
         if let b = options.baseline {
-            info.baseline = BaselineInfo(path: b.path, sha256: b.sha256, entries: b.entries.count,
-                                         unused: b.unused(by: results.map(\.id)))
+            info.baseline = BaselineInfo(
+                path: b.path, sha256: b.sha256, entries: b.entries.count,
+                unused: b.unused(by: results.map(\.id)))
         }
-        let cost = PlanCost(resets: tour.cost.resets, operations: device.operationCount, lowerBoundResets: tour.lowerBound.resets,
-                            lowerBoundOperations: tour.lowerBound.resets + tour.lowerBound.sets, plannedRequests: tour.cost.sets,
-                            lowerBoundRequests: tour.lowerBound.sets)
-        info.cost = self.cost(wallNanos: DispatchTime.now().uptimeNanoseconds - prepared.t0,
-                              planningNanos: prepared.planningNanos)
+        let cost = PlanCost(
+            resets: tour.cost.resets, operations: device.operationCount, lowerBoundResets: tour.lowerBound.resets,
+            lowerBoundOperations: tour.lowerBound.resets + tour.lowerBound.sets, plannedRequests: tour.cost.sets,
+            lowerBoundRequests: tour.lowerBound.sets)
+        info.cost = self.cost(
+            wallNanos: DispatchTime.now().uptimeNanoseconds - prepared.t0,
+            planningNanos: prepared.planningNanos)
         let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: prepared.hazards)
         for o in observers { o.runDidEnd(report) }
         return report
@@ -453,34 +501,43 @@ package final class Runner {
             return (e.only.isEmpty || e.only.contains(where: hit)) && !e.exclude.contains(where: hit)
         }
         guard !matched.isEmpty else {
-            throw EmptySelection(message: "no case of \(spec.id) matches "
-                + (e.only.map { "--only '\($0)'" } + e.exclude.map { "--exclude '\($0)'" }).joined(separator: " ")
-                + " (`migconform list --target URI` lists the case ids)")
+            throw EmptySelection(
+                message: "no case of \(spec.id) matches "
+                    + (e.only.map { "--only '\($0)'" } + e.exclude.map { "--exclude '\($0)'" }).joined(separator: " ")
+                    + " (`migconform list --target URI` lists the case ids)")
         }
         // An exclusion that leaves nothing out is a mistyped id more often than not.
-        for pattern in e.exclude where !cases.contains(where: { Glob.matches(pattern, $0.id) || Glob.matches(pattern, $0.rule.id) }) {
-            throw EmptySelection(message: "--exclude '\(pattern)' matches no case of \(spec.id) "
-                + "(`migconform list --target URI` lists the case ids)")
+        for pattern in e.exclude
+        where !cases.contains(where: { Glob.matches(pattern, $0.id) || Glob.matches(pattern, $0.rule.id) }) {
+            throw EmptySelection(
+                message: "--exclude '\(pattern)' matches no case of \(spec.id) "
+                    + "(`migconform list --target URI` lists the case ids)")
         }
-        let applicable = matched.filter { if case .notApplicable = $0.disposition { return false }; return true }
+        let applicable = matched.filter {
+            if case .notApplicable = $0.disposition { return false }
+            return true
+        }
         return RunFilters(only: e.only, exclude: e.exclude, selected: applicable.count)
     }
 
     func checkExpectations(_ profile: DeviceProfile) throws {
         if let want = options.expectDriver, target.identity.driver != want {
-            throw TargetMismatch(message: "expected driver '\(want)', the target's driver is '\(target.identity.driver)'"
-                                 + " (\(target.identity.detail))")
+            throw TargetMismatch(
+                message: "expected driver '\(want)', the target's driver is '\(target.identity.driver)'"
+                    + " (\(target.identity.detail))")
         }
         if let want = options.expectFlags, profile.migrationFlags != want {
-            throw TargetMismatch(message: "expected migration flags 0x\(String(want, radix: 16)), the device advertises "
-                                 + (profile.migrationFlags.map { "0x" + String($0, radix: 16) } ?? "none"))
+            throw TargetMismatch(
+                message: "expected migration flags 0x\(String(want, radix: 16)), the device advertises "
+                    + (profile.migrationFlags.map { "0x" + String($0, radix: 16) } ?? "none"))
         }
         if let want = options.expectFeatures {
             let flagFeatures = Set(spec.features.filter { $0.flag != nil }.map(\.name))
             let have = profile.features.intersection(flagFeatures)
             if have != want {
-                throw TargetMismatch(message: "expected features \(want.sorted().joined(separator: ",")), the device "
-                                     + "advertises \(have.isEmpty ? "none" : have.sorted().joined(separator: ","))")
+                throw TargetMismatch(
+                    message: "expected features \(want.sorted().joined(separator: ",")), the device "
+                        + "advertises \(have.isEmpty ? "none" : have.sorted().joined(separator: ","))")
             }
         }
     }
@@ -511,7 +568,10 @@ package final class Runner {
             }
         }
         if restored, let state = try? finalState() {
-            if state != "RUNNING" { restored = false; problems.append("after the reset the device reports \(state)") }
+            if state != "RUNNING" {
+                restored = false
+                problems.append("after the reset the device reports \(state)")
+            }
         }
         return CleanupReport(restored: restored, closedFDs: closed, problems: problems)
     }
@@ -543,7 +603,8 @@ package final class Runner {
         case .run: break
         }
         if testCase.rule.check.judgedAtEndOfRun { return Executed(result: judgeHostHealth(testCase)) }
-        let ctx = CaseContext(device: device, machine: machine, testCase: testCase, cache: streamCache, position: position)
+        let ctx = CaseContext(
+            device: device, machine: machine, testCase: testCase, cache: streamCache, position: position)
         let startedIn = position.known
         let start = DispatchTime.now().uptimeNanoseconds
         var outcome: CheckOutcome
@@ -575,8 +636,9 @@ package final class Runner {
         var r = Self.result(testCase, .pass, "")
         r.durationMicros = micros
         r.transcript = transcript
-        var executed = Executed(result: r, findings: ctx.findings, blockedBy: cause,
-                                reproducer: history ?? reproducer(startedIn: startedIn, machine: machine, transcript: transcript))
+        var executed = Executed(
+            result: r, findings: ctx.findings, blockedBy: cause,
+            reproducer: history ?? reproducer(startedIn: startedIn, machine: machine, transcript: transcript))
         if let t = transportFailure {
             executed.result.verdict = t.timedOut ? .timeout : .error
             executed.result.message = t.timedOut ? "timed out: \(t.message)" : "transport failure: \(t.message)"
@@ -624,8 +686,14 @@ package final class Runner {
             guard let v = spec.state(named: arc.to)?.value else { return [] }
             return dialect.positioningRequest(v)
         }
-        let positioning = ([.reset, read] + requests).map { TranscriptEntry(step: 0, operation: $0, outcome: nil, micros: 0) }
-        return (positioning + transcript).enumerated().map { k, e in var e = e; e.step = k; return e }
+        let positioning = ([.reset, read] + requests).map {
+            TranscriptEntry(step: 0, operation: $0, outcome: nil, micros: 0)
+        }
+        return (positioning + transcript).enumerated().map { k, e in
+            var e = e
+            e.step = k
+            return e
+        }
     }
 
     func judgeHostHealth(_ testCase: TestCase) -> CaseResult {
@@ -635,15 +703,18 @@ package final class Runner {
         }
         let problems = probe()
         if problems.isEmpty { return Self.result(testCase, .pass, "no new taint, WARNING or BUG in the kernel log") }
-        var r = Self.result(testCase, testCase.rule.level.isMandatory ? .fail : .warn, "the host kernel reported problems during the run")
+        var r = Self.result(
+            testCase, testCase.rule.level.isMandatory ? .fail : .warn,
+            "the host kernel reported problems during the run")
         r.expected = "no new taint flags and no WARNING/BUG lines"
         r.actual = problems.joined(separator: "; ")
         return r
     }
 
     static func result(_ c: TestCase, _ verdict: Verdict, _ message: String) -> CaseResult {
-        var r = CaseResult(id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,
-                           cite: c.rule.citeLine, verdict: verdict, message: message)
+        var r = CaseResult(
+            id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,
+            cite: c.rule.citeLine, verdict: verdict, message: message)
         if verdict == .skipped { r.notRun = NotRunReason(skipMessage: message) }
         return r
     }

@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A save stream as the runner holds it between saving and resuming: in memory while it is small, and in a spool
@@ -54,7 +55,10 @@ package final class SavedStream {
     /// A stream held in memory with these bytes.
     package convenience init(_ bytes: [UInt8]) {
         self.init(spoolThreshold: .max)
-        if !bytes.isEmpty { pieces = [bytes]; starts = [0] }
+        if !bytes.isEmpty {
+            pieces = [bytes]
+            starts = [0]
+        }
         count = UInt64(bytes.count)
     }
 
@@ -64,7 +68,10 @@ package final class SavedStream {
     /// append returns once the bytes are queued; a write that failed is reported by a later call.
     package func append(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
-        if discards { count += UInt64(bytes.count); return }
+        if discards {
+            count += UInt64(bytes.count)
+            return
+        }
         if io == nil && count + UInt64(bytes.count) > spoolThreshold {
             try spool()
         }
@@ -105,7 +112,10 @@ package final class SavedStream {
             pieces.removeSubrange((i + 1)...)
             starts.removeSubrange((i + 1)...)
             pieces[i].removeSubrange(keep...)
-            if pieces[i].isEmpty { pieces.removeLast(); starts.removeLast() }
+            if pieces[i].isEmpty {
+                pieces.removeLast()
+                starts.removeLast()
+            }
         }
         count = length
     }
@@ -136,7 +146,8 @@ package final class SavedStream {
 
     /// The index of the piece holding stream offset `offset` (which is below ``count``).
     private func piece(containing offset: UInt64) -> Int {
-        var low = 0, high = starts.count - 1
+        var low = 0
+        var high = starts.count - 1
         while low < high {
             let mid = (low + high + 1) / 2
             if starts[mid] <= offset { low = mid } else { high = mid - 1 }

@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The spool file's I/O thread: writes are queued and done in order (at most ``queueDepth`` waiting, so memory
@@ -53,10 +54,14 @@ final class SpoolIO: @unchecked Sendable {
     func read(at offset: UInt64, count: Int) throws -> [UInt8] {
         let cached: Result<[UInt8], SpoolError>? = try cond.withLock {
             try drainLocked()
-            guard let a = ahead, a.offset == offset, a.count == count else { dropAhead(); return nil }
+            guard let a = ahead, a.offset == offset, a.count == count else {
+                dropAhead()
+                return nil
+            }
             while aheadResult == nil { cond.wait() }
             let r = aheadResult
-            ahead = nil; aheadResult = nil
+            ahead = nil
+            aheadResult = nil
             return r
         }
         if let cached { return try cached.get() }
@@ -77,7 +82,9 @@ final class SpoolIO: @unchecked Sendable {
         try cond.withLock {
             try drainLocked()
             dropAhead()
-            guard ftruncate(fd, off_t(length)) == 0 else { throw SpoolError(path: path, what: "cannot truncate", errno: errno) }
+            guard ftruncate(fd, off_t(length)) == 0 else {
+                throw SpoolError(path: path, what: "cannot truncate", errno: errno)
+            }
         }
     }
 
@@ -107,7 +114,10 @@ final class SpoolIO: @unchecked Sendable {
         while true {
             cond.lock()
             while !closed && writes.isEmpty && !(ahead != nil && aheadResult == nil) { cond.wait() }
-            if closed { cond.unlock(); return }
+            if closed {
+                cond.unlock()
+                return
+            }
             if !writes.isEmpty {
                 let w = writes[0]
                 writing = true
@@ -136,7 +146,10 @@ final class SpoolIO: @unchecked Sendable {
 
     /// Lets the thread end; the file closes when the last reference goes.
     func finish() {
-        cond.withLock { closed = true; cond.broadcast() }
+        cond.withLock {
+            closed = true
+            cond.broadcast()
+        }
     }
 
     static func readFile(_ fd: Int32, path: String, at offset: UInt64, count n: Int) -> Result<[UInt8], SpoolError> {
@@ -146,7 +159,10 @@ final class SpoolIO: @unchecked Sendable {
             while done < n {
                 let r = pread(fd, buffer.baseAddress! + done, n - done, off_t(offset) + off_t(done))
                 if r < 0 && errno == EINTR { continue }
-                guard r > 0 else { failure = SpoolError(path: path, what: "cannot read", errno: r < 0 ? errno : EIO); break }
+                guard r > 0 else {
+                    failure = SpoolError(path: path, what: "cannot read", errno: r < 0 ? errno : EIO)
+                    break
+                }
                 done += r
             }
             initialized = done

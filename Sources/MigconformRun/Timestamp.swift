@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// UTC timestamps as reports and journals write them: RFC 3339 with milliseconds, `2026-11-22T02:11:00.123Z`.
@@ -15,7 +16,10 @@ package enum Timestamp {
         let seconds = date.timeIntervalSince1970
         var whole = time_t(seconds.rounded(.down))
         var millis = Int(((seconds - Double(whole)) * 1000).rounded(.down))
-        if millis >= 1000 { whole += 1; millis -= 1000 }
+        if millis >= 1000 {
+            whole += 1
+            millis -= 1000
+        }
         let m = Int32(millis)
         let fraction = m >= 100 ? String(m) : m >= 10 ? "0" + String(m) : "00" + String(m)
         return recent.prefix(of: whole) + fraction + "Z"
@@ -29,7 +33,10 @@ package enum Timestamp {
         func prefix(of whole: time_t) -> String {
             lock.lock()
             defer { lock.unlock() }
-            if whole != second { second = whole; text = Timestamp.prefix(whole) }
+            if whole != second {
+                second = whole
+                text = Timestamp.prefix(whole)
+            }
             return text
         }
     }

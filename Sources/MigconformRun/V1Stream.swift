@@ -1,7 +1,10 @@
 import MigconformDevice
 
 /// The saving phase did not end: pending_bytes stayed above zero.
-struct NotDrained: Error { var iterations: Int; var bytes: Int }
+struct NotDrained: Error {
+    var iterations: Int
+    var bytes: Int
+}
 
 /// The v1 data protocol over the migration region: `pending_bytes`, `data_offset` and `data_size` in the
 /// region header, data in the region's data section.
@@ -25,12 +28,14 @@ struct V1Stream {
     func save(maxIterations: Int = 10_000, transactions: inout [Int]) throws -> [UInt8] {
         var stream: [UInt8] = []
         for _ in 0..<maxIterations {
-            guard let pending = try field(RegionV1.pendingBytes) else { throw Blocked(reason: "pending_bytes read failed") }
+            guard let pending = try field(RegionV1.pendingBytes) else {
+                throw Blocked(reason: "pending_bytes read failed")
+            }
             if pending == 0 { return stream }
             guard let offset = try field(RegionV1.dataOffset) else { throw Blocked(reason: "data_offset read failed") }
             guard let size = try field(RegionV1.dataSize) else { throw Blocked(reason: "data_size read failed") }
             guard size <= 1 << 30 else { throw Blocked(reason: "data_size \(size) with pending_bytes \(pending)") }
-            if size == 0 { continue }   // nothing this round although bytes are pending: iterate, up to the limit
+            if size == 0 { continue } // nothing this round although bytes are pending: iterate, up to the limit
             guard case .bytes(let b) = try ctx.op(.dataRead(offset: offset, count: Int(size))) else {
                 throw Blocked(reason: "reading the data section failed")
             }
@@ -42,9 +47,11 @@ struct V1Stream {
 
     /// Writes `stream` in pieces; returns the errno of the first refused write.
     func resume(_ stream: [UInt8], segments: [Int]) throws -> Errno? {
-        var offset = 0, i = 0
+        var offset = 0
+        var i = 0
         while offset < stream.count {
-            let size = max(1, segments[i % segments.count]); i += 1
+            let size = max(1, segments[i % segments.count])
+            i += 1
             let piece = Array(stream[offset..<min(stream.count, offset + size)])
             guard let dataOffset = try field(RegionV1.dataOffset) else { return .EIO }
             if let e = try ctx.op(.dataWrite(offset: dataOffset, bytes: piece)).errno { return e }

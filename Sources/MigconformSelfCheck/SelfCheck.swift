@@ -48,8 +48,10 @@ package enum SelfCheck {
     /// Checks every entry (or those named) against the spec of its generation.
     /// With `coverage`, MUST and SHOULD rules that no entry claims are counted as uncovered (meaningful only for
     /// the whole catalogue).
-    package static func run(specs: [ProtocolGeneration: Spec], entries: [FaultEntry] = FaultCatalogue.entries,
-                           coverage: Bool = true, progress: ((String) -> Void)? = nil) throws -> SelfCheckResult {
+    package static func run(
+        specs: [ProtocolGeneration: Spec], entries: [FaultEntry] = FaultCatalogue.entries,
+        coverage: Bool = true, progress: ((String) -> Void)? = nil
+    ) throws -> SelfCheckResult {
         var noisy: [String: [String]] = [:]
         var references: [String] = []
         // The reference devices: every v2 profile and v1, with no complaint at all.
@@ -58,7 +60,9 @@ package enum SelfCheck {
             var runs: [(MigrationFlags, String, Bool)] = []
             for profile in v2.profiles {
                 var flags: MigrationFlags = []
-                for f in profile.features { if let bit = v2.feature(named: f)?.flag { flags.insert(MigrationFlags(rawValue: bit)) } }
+                for f in profile.features {
+                    if let bit = v2.feature(named: f)?.flag { flags.insert(MigrationFlags(rawValue: bit)) }
+                }
                 runs.append((flags, "ref:v2?features=\(profile.features.joined(separator: ","))", true))
             }
             if let last = runs.last { runs.append((last.0, last.1 + "&dma-logging=no", false)) }
@@ -72,9 +76,11 @@ package enum SelfCheck {
                 let paired = logging
                 let peer = ReferenceDeviceV2(.init(flags: flags, dmaLogging: logging))
                 let foreign = ReferenceDeviceV2(.init(flags: flags, stateSize: 3 * 4096, dmaLogging: logging))
-                let report = try Runner(spec: v2, device: device, options: RunOptions(target: name),
-                                        peer: paired ? ("ref:v2", peer) : nil,
-                                        foreign: paired ? ("ref:v2?state-size=12KiB", foreign) : nil).run()
+                let report = try Runner(
+                    spec: v2, device: device, options: RunOptions(target: name),
+                    peer: paired ? ("ref:v2", peer) : nil,
+                    foreign: paired ? ("ref:v2?state-size=12KiB", foreign) : nil
+                ).run()
                 references.append(name)
                 let bad = complaints(report)
                 if !bad.isEmpty { noisy[name] = bad }
@@ -91,14 +97,17 @@ package enum SelfCheck {
         for entry in entries {
             guard let spec = specs[entry.generation] else { continue }
             progress?("fault:\(entry.name)")
-            let options = RunOptions(target: "fault:\(entry.name)", expansion: ExpansionOptions(variants: Set(entry.variants)))
+            let options = RunOptions(
+                target: "fault:\(entry.name)", expansion: ExpansionOptions(variants: Set(entry.variants)))
             // A v2 fault runs with a peer of its own kind (the same fault) and a foreign reference device.
             var report: RunReport
             if entry.generation == .v2 {
                 let (device, peer) = entry.makePair()
                 let foreign = ReferenceDeviceV2(.init(flags: entry.flags, stateSize: 3 * 4096))
-                report = try Runner(spec: spec, device: device, options: options, peer: ("fault:\(entry.name)", peer),
-                                    foreign: ("ref:v2?state-size=12KiB", foreign)).run()
+                report = try Runner(
+                    spec: spec, device: device, options: options, peer: ("fault:\(entry.name)", peer),
+                    foreign: ("ref:v2?state-size=12KiB", foreign)
+                ).run()
             } else {
                 report = try Runner(spec: spec, device: entry.makeDevice(), options: options).run()
             }
@@ -106,10 +115,14 @@ package enum SelfCheck {
                 // Sequence faults are the random walks' business: a fixed seed, so the check is reproducible.
                 let device = RecordingDevice(entry.makeDevice())
                 let profile = try Discovery.discover(spec, device: device)
-                let explorer = Explorer(machine: Machine(spec: spec, features: profile.features), device: device, allowForbidden: true)
+                let explorer = Explorer(
+                    machine: Machine(spec: spec, features: profile.features), device: device, allowForbidden: true)
                 explorer.freshDevice = { entry.makeDevice() }
-                let found = try explorer.results(try explorer.randomWalks(walks: walkCount, steps: walkSteps, seed: walkSeed))
-                report = RunReport(run: report.run, cases: report.cases + found, plan: report.plan, hazardsSkipped: report.hazardsSkipped)
+                let found = try explorer.results(
+                    try explorer.randomWalks(walks: walkCount, steps: walkSteps, seed: walkSeed))
+                report = RunReport(
+                    run: report.run, cases: report.cases + found, plan: report.plan,
+                    hazardsSkipped: report.hazardsSkipped)
             }
             results.append(judge(entry, report, spec: spec))
         }
@@ -119,20 +132,26 @@ package enum SelfCheck {
             let claimed = Set(entries.filter { $0.generation == generation }.flatMap(\.trips))
             for rule in spec.rules where rule.level != .may && !claimed.contains(rule.id) { uncovered.append(rule.id) }
         }
-        return SelfCheckResult(noisyReferences: noisy, referencesChecked: references, faults: results, uncovered: uncovered)
+        return SelfCheckResult(
+            noisyReferences: noisy, referencesChecked: references, faults: results, uncovered: uncovered)
     }
 
     static func complaints(_ report: RunReport) -> [String] {
-        report.cases.filter { [.fail, .warn, .timeout, .error].contains($0.verdict) }.map { "\($0.verdict.rawValue) \($0.id)" }
+        report.cases.filter { [.fail, .warn, .timeout, .error].contains($0.verdict) }.map {
+            "\($0.verdict.rawValue) \($0.id)"
+        }
     }
 
     static func judge(_ entry: FaultEntry, _ report: RunReport, spec: Spec) -> FaultResult {
         var tripped: [String: Verdict] = [:]
-        var unrelated: Set<String> = [], warnings: Set<String> = []
+        var unrelated: Set<String> = []
+        var warnings: Set<String> = []
         let declared = Set(entry.trips)
         for c in report.cases {
             let level = c.level
-            let trips = level.isMandatory ? [.fail, .timeout].contains(c.verdict)
+            let trips =
+                level.isMandatory
+                ? [.fail, .timeout].contains(c.verdict)
                 : level.isRecommended ? [.warn, .timeout].contains(c.verdict) : false
             if declared.contains(c.ruleID) {
                 if trips && tripped[c.ruleID] == nil { tripped[c.ruleID] = c.verdict }
@@ -142,7 +161,8 @@ package enum SelfCheck {
                 warnings.insert(c.ruleID)
             }
         }
-        return FaultResult(entry: entry, tripped: tripped, missed: entry.trips.filter { tripped[$0] == nil },
-                           unrelated: unrelated.sorted(), unrelatedWarnings: warnings.sorted(), report: report)
+        return FaultResult(
+            entry: entry, tripped: tripped, missed: entry.trips.filter { tripped[$0] == nil },
+            unrelated: unrelated.sorted(), unrelatedWarnings: warnings.sorted(), report: report)
     }
 }

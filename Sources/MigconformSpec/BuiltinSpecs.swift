@@ -35,8 +35,11 @@ package enum BuiltinSpecs {
     package static func load(_ name: String) throws(SpecLoadError) -> Spec {
         guard let f = file(name) else {
             let known = all.map(\.path).joined(separator: ", ")
-            throw SpecLoadError(problems: [SpecProblem(file: name, line: 0, column: 0, jsonPath: "$",
-                                                       message: "no such built-in spec (built in: \(known))")])
+            throw SpecLoadError(problems: [
+                SpecProblem(
+                    file: name, line: 0, column: 0, jsonPath: "$",
+                    message: "no such built-in spec (built in: \(known))")
+            ])
         }
         return try SpecLoader.load(data: f.bytes, path: f.path)
     }

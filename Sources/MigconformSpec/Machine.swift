@@ -23,8 +23,9 @@ package struct Machine: Sendable {
             Set($0.requires).isSubset(of: features) && features.isDisjoint(with: $0.unless)
                 && names.contains($0.from) && names.contains($0.to)
         }
-        self.trees = PathTrees(states: settable.map(\.name), arcs: self.arcs,
-                               sessionOpensOnlyLast: spec.paths.sessionOpensOnlyLast)
+        self.trees = PathTrees(
+            states: settable.map(\.name), arcs: self.arcs,
+            sessionOpensOnlyLast: spec.paths.sessionOpensOnlyLast)
     }
 
     /// The state after open and reset.
@@ -80,7 +81,10 @@ package struct Machine: Sendable {
                     if arc.to == to {
                         var path: [Arc] = []
                         var cursor = to
-                        while cursor != from, let a = previous[cursor] { path.insert(a, at: 0); cursor = a.from }
+                        while cursor != from, let a = previous[cursor] {
+                            path.insert(a, at: 0)
+                            cursor = a.from
+                        }
                         return path
                     }
                     next.append(arc.to)
@@ -133,7 +137,8 @@ final class PathTrees: Sendable {
         var out = [[Int]](repeating: [], count: states.count)
         for (a, f) in from.enumerated() where f >= 0 && to[a] >= 0 { out[f].append(a) }
         self.out = out
-        let to = self.to, opens = self.opens
+        let to = self.to
+        let opens = self.opens
         trees = (0..<states.count * 2).map { key in
             Self.search(key / 2, restricted: key % 2 == 1, out: out, to: to, opens: opens)
         }
@@ -156,10 +161,13 @@ final class PathTrees: Sendable {
         return .some(path.reversed())
     }
 
-    private static func search(_ s: Int, restricted: Bool, out: [[Int]], to: [Int],
-                               opens: [Bool]) -> (first: [Int], tree: [Int]) {
+    private static func search(
+        _ s: Int, restricted: Bool, out: [[Int]], to: [Int],
+        opens: [Bool]
+    ) -> (first: [Int], tree: [Int]) {
         let n = out.count
-        var first = [Int](repeating: -1, count: n), tree = [Int](repeating: -1, count: n)
+        var first = [Int](repeating: -1, count: n)
+        var tree = [Int](repeating: -1, count: n)
         var seen = [Bool](repeating: false, count: n)
         seen[s] = true
         var frontier = [s]

@@ -13,7 +13,11 @@ package struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
     package var jsonPath: String
     package var message: String
     package init(file: String, line: Int, column: Int, jsonPath: String, message: String) {
-        self.file = file; self.line = line; self.column = column; self.jsonPath = jsonPath; self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.jsonPath = jsonPath
+        self.message = message
     }
     /// A path or message from a hostile file can be a megabyte long (a key or string that long): both are cut to
     /// a length that reads on a screen.
@@ -79,7 +83,9 @@ package enum SpecLoader {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw refuse("cannot read the file") }
         defer { try? handle.close() }
         let data: Data?
-        do { data = try handle.read(upToCount: Limits.specFileBytes + 1) } catch { throw refuse("cannot read the file: \(error)") }
+        do { data = try handle.read(upToCount: Limits.specFileBytes + 1) } catch {
+            throw refuse("cannot read the file: \(error)")
+        }
         let bytes = [UInt8](data ?? Data())
         if bytes.count > Limits.specFileBytes { throw refuse(tooLarge) }
         return try load(data: bytes, path: path)
@@ -90,7 +96,9 @@ package enum SpecLoader {
     /// Validates `data` as a spec file; `path` names it in problems and becomes `Spec.path`.
     package static func load(data: [UInt8], path: String) throws(SpecLoadError) -> Spec {
         if data.count > Limits.specFileBytes {
-            throw SpecLoadError(problems: [SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: tooLarge)])
+            throw SpecLoadError(problems: [
+                SpecProblem(file: path, line: 0, column: 0, jsonPath: "$", message: tooLarge)
+            ])
         }
         return try loadUnlimited(data: data, path: path)
     }
@@ -100,9 +108,12 @@ package enum SpecLoader {
         do {
             return try JSONParser.parseDocument(data)
         } catch {
-            throw SpecLoadError(problems: [SpecProblem(file: path, line: error.position.line,
-                                                       column: error.position.column, jsonPath: "$",
-                                                       message: "invalid JSON: \(error.message)")])
+            throw SpecLoadError(problems: [
+                SpecProblem(
+                    file: path, line: error.position.line,
+                    column: error.position.column, jsonPath: "$",
+                    message: "invalid JSON: \(error.message)")
+            ])
         }
     }
 
@@ -138,7 +149,10 @@ private final class SpecValidator {
     var variantIDs: Set<String> = []
     var arcTags: Set<String> = []
 
-    init(file: String, document: JSONDocument) { self.file = file; self.document = document }
+    init(file: String, document: JSONDocument) {
+        self.file = file
+        self.document = document
+    }
 
     var sortedProblems: [SpecProblem] {
         // Stable sort by position; equal positions keep the order found.
@@ -163,8 +177,10 @@ private final class SpecValidator {
 
     func report(_ path: String, _ message: String, at position: SourcePosition? = nil) {
         let where_ = position ?? self.position(of: path)
-        problems.append(SpecProblem(file: file, line: where_.line, column: where_.column, jsonPath: path,
-                                    message: message))
+        problems.append(
+            SpecProblem(
+                file: file, line: where_.line, column: where_.column, jsonPath: path,
+                message: message))
     }
 
     func describe(_ value: JSONValue) -> String {
@@ -194,8 +210,10 @@ private final class SpecValidator {
 
     /// Checks that `value` is an object with only `allowed` members and every `required` one. `missing` gives a
     /// custom message for a missing member.
-    func object(_ value: JSONValue?, at path: String, what: String, allowed: [String], required: [String],
-                missing: [String: String] = [:]) -> Members? {
+    func object(
+        _ value: JSONValue?, at path: String, what: String, allowed: [String], required: [String],
+        missing: [String: String] = [:]
+    ) -> Members? {
         guard let value else { return nil }
         guard case .object(let members) = value else {
             report(path, "expected \(what) (an object), found \(describe(value))")
@@ -210,27 +228,35 @@ private final class SpecValidator {
             report(memberPath, message, at: document.keyPositions[memberPath])
         }
         for name in required where object[name] == nil {
-            report(object.path(name), missing[name] ?? "missing required member \"\(name)\" in \(what)",
-                   at: object.position)
+            report(
+                object.path(name), missing[name] ?? "missing required member \"\(name)\" in \(what)",
+                at: object.position)
         }
         return object
     }
 
     /// Hands `body` each object of the array `key` of `top`, in order, as `object(_:at:what:...)` checks it; an
     /// element that is not a sound object is reported there and passed over.
-    func forEachObject(in top: Members, _ key: String, what: String, allowed: [String], required: [String],
-                       missing: [String: String] = [:], _ body: (Members) -> Void) {
+    func forEachObject(
+        in top: Members, _ key: String, what: String, allowed: [String], required: [String],
+        missing: [String: String] = [:], _ body: (Members) -> Void
+    ) {
         for item in array(top, key) ?? [] {
-            guard let object = object(item.value, at: item.path, what: what, allowed: allowed, required: required,
-                                      missing: missing) else { continue }
+            guard
+                let object = object(
+                    item.value, at: item.path, what: what, allowed: allowed, required: required,
+                    missing: missing)
+            else { continue }
             body(object)
         }
     }
 
     /// Notes where `name`, the member `key` of `object`, is first defined; a later definition is reported as a
     /// duplicate `what`.
-    func noteDefinition(_ name: String?, _ what: String, of object: Members, key: String,
-                        in firstLine: inout [String: Int]) {
+    func noteDefinition(
+        _ name: String?, _ what: String, of object: Members, key: String,
+        in firstLine: inout [String: Int]
+    ) {
         guard let name else { return }
         if let line = firstLine[name] {
             report(object.path(key), "duplicate \(what) \"\(name)\" (first defined at line \(line))")
@@ -347,25 +373,33 @@ private final class SpecValidator {
 
     // MARK: Sections
 
-    static let topMembers = ["spec", "version", "title", "generation", "sources", "features", "profiles", "states",
-                             "initial", "roles", "arcs", "paths", "variants", "rules"]
+    static let topMembers = [
+        "spec", "version", "title", "generation", "sources", "features", "profiles", "states",
+        "initial", "roles", "arcs", "paths", "variants", "rules",
+    ]
     /// The role names `Spec.roles` may assign (see `Spec.stateName(forRole:)`).
     static let roleNames = ["save", "pre-copy", "resume", "resume-exit", "error"]
-    static let topRequired = ["spec", "version", "title", "generation", "sources", "features", "profiles", "states",
-                              "initial", "arcs", "paths", "rules"]
+    static let topRequired = [
+        "spec", "version", "title", "generation", "sources", "features", "profiles", "states",
+        "initial", "arcs", "paths", "rules",
+    ]
     static let generations = ProtocolGeneration.allCases.map(\.rawValue)
 
     func validate(path: String, sha256: String) -> Spec? {
-        guard let top = object(document.value, at: "$", what: "a spec", allowed: Self.topMembers,
-                               required: Self.topRequired) else { return nil }
+        guard
+            let top = object(
+                document.value, at: "$", what: "a spec", allowed: Self.topMembers,
+                required: Self.topRequired)
+        else { return nil }
         let id = string(top, "spec")
         let version = string(top, "version")
         let title = string(top, "title")
         let generationName = string(top, "generation")
         let generation = generationName.flatMap(ProtocolGeneration.init(rawValue:))
         if let generationName, generation == nil {
-            report(top.path("generation"),
-                   "unknown generation \"\(generationName)\" (generations: \(quotedList(Self.generations)))")
+            report(
+                top.path("generation"),
+                "unknown generation \"\(generationName)\" (generations: \(quotedList(Self.generations)))")
         }
         let sources = loadSources(top)
         let features = loadFeatures(top)
@@ -373,7 +407,9 @@ private final class SpecValidator {
         let states = loadStates(top)
         let initial = stateReference(top, "initial")
         if let initial, let state = states.first(where: { $0.name == initial }), state.kind != .valid {
-            report(top.path("initial"), "the initial state \"\(initial)\" must be of kind valid, not \(state.kind.rawValue)")
+            report(
+                top.path("initial"),
+                "the initial state \"\(initial)\" must be of kind valid, not \(state.kind.rawValue)")
         }
         let roles = loadRoles(top)
         let arcs = loadArcs(top)
@@ -382,17 +418,21 @@ private final class SpecValidator {
         let rules = loadRules(top)
 
         guard let id, let version, let title, let generation, let initial, let paths else { return nil }
-        var spec = Spec(id: id, version: version, title: title, generation: generation, sources: sources,
-                        features: features, profiles: profiles, states: states, initialState: initial, arcs: arcs,
-                        paths: paths, variants: variants, rules: rules, path: path, sha256: sha256)
+        var spec = Spec(
+            id: id, version: version, title: title, generation: generation, sources: sources,
+            features: features, profiles: profiles, states: states, initialState: initial, arcs: arcs,
+            paths: paths, variants: variants, rules: rules, path: path, sha256: sha256)
         spec.roles = roles
         return spec
     }
 
     /// The optional `roles` object: role name to state name.
     func loadRoles(_ top: Members) -> [String: String] {
-        guard let object = object(top["roles"], at: top.path("roles"), what: "the roles", allowed: Self.roleNames,
-                                  required: []) else { return [:] }
+        guard
+            let object = object(
+                top["roles"], at: top.path("roles"), what: "the roles", allowed: Self.roleNames,
+                required: [])
+        else { return [:] }
         var roles: [String: String] = [:]
         for role in Self.roleNames {
             if let state = stateReference(object, role) { roles[role] = state }
@@ -424,16 +464,19 @@ private final class SpecValidator {
         var firstLine: [String: Int] = [:]
         var flagOwner: [UInt64: String] = [:]
         var features: [Feature] = []
-        forEachObject(in: top, "features", what: "a feature",
-                      allowed: ["name", "flag", "probe", "mandatory", "since", "description"],
-                      required: ["name"]) { object in
+        forEachObject(
+            in: top, "features", what: "a feature",
+            allowed: ["name", "flag", "probe", "mandatory", "since", "description"],
+            required: ["name"]
+        ) { object in
             let name = string(object, "name")
             noteDefinition(name, "feature", of: object, key: "name", in: &firstLine)
             if let name { featureNames.insert(name) }
             let flag = unsigned(object, "flag", max: UInt64.max)
             if let flag, flag == 0 || flag & (flag - 1) != 0 {
-                report(object.path("flag"),
-                       "a feature flag is one bit of the migration flags word (1, 2, 4, ...), not \(flag)")
+                report(
+                    object.path("flag"),
+                    "a feature flag is one bit of the migration flags word (1, 2, 4, ...), not \(flag)")
             } else if let flag, let name {
                 if let other = flagOwner[flag] {
                     report(object.path("flag"), "flag \(flag) is already the flag of feature \"\(other)\"")
@@ -449,8 +492,10 @@ private final class SpecValidator {
             let since = string(object, "since")
             let description = string(object, "description")
             if let name {
-                features.append(Feature(name: name, flag: flag, probe: probe.map { UInt32($0) },
-                                        mandatory: mandatory ?? false, since: since, description: description ?? ""))
+                features.append(
+                    Feature(
+                        name: name, flag: flag, probe: probe.map { UInt32($0) },
+                        mandatory: mandatory ?? false, since: since, description: description ?? ""))
             }
         }
         return features
@@ -459,8 +504,10 @@ private final class SpecValidator {
     func loadProfiles(_ top: Members) -> [Profile] {
         var firstLine: [String: Int] = [:]
         var profiles: [Profile] = []
-        forEachObject(in: top, "profiles", what: "a profile", allowed: ["name", "features"],
-                      required: ["name", "features"]) { object in
+        forEachObject(
+            in: top, "profiles", what: "a profile", allowed: ["name", "features"],
+            required: ["name", "features"]
+        ) { object in
             let name = string(object, "name")
             noteDefinition(name, "profile", of: object, key: "name", in: &firstLine)
             let features = featureList(object, "features")
@@ -473,17 +520,20 @@ private final class SpecValidator {
         var nameLine: [String: Int] = [:]
         var valueOwner: [UInt32: (name: String, line: Int)] = [:]
         var states: [State] = []
-        forEachObject(in: top, "states", what: "a state",
-                      allowed: ["name", "value", "kind", "requires", "group", "description"],
-                      required: ["name", "value", "kind"]) { object in
+        forEachObject(
+            in: top, "states", what: "a state",
+            allowed: ["name", "value", "kind", "requires", "group", "description"],
+            required: ["name", "value", "kind"]
+        ) { object in
             let name = string(object, "name")
             noteDefinition(name, "state", of: object, key: "name", in: &nameLine)
             if let name { stateNames.insert(name) }
             let value = unsigned(object, "value", max: UInt64(UInt32.max)).map { UInt32($0) }
             if let value {
                 if let owner = valueOwner[value] {
-                    report(object.path("value"),
-                           "duplicate state value \(value) (already the value of \"\(owner.name)\" at line \(owner.line))")
+                    report(
+                        object.path("value"),
+                        "duplicate state value \(value) (already the value of \"\(owner.name)\" at line \(owner.line))")
                 } else {
                     valueOwner[value] = (name ?? "?", object.position.line)
                 }
@@ -494,8 +544,10 @@ private final class SpecValidator {
             let group = string(object, "group")
             let description = string(object, "description")
             if let name, let value, let kind {
-                states.append(State(name: name, value: value, kind: kind, requires: requires, group: group,
-                                    description: description ?? ""))
+                states.append(
+                    State(
+                        name: name, value: value, kind: kind, requires: requires, group: group,
+                        description: description ?? ""))
             }
         }
         return states
@@ -504,9 +556,11 @@ private final class SpecValidator {
     func loadArcs(_ top: Members) -> [Arc] {
         var seen: [String: Int] = [:]
         var arcs: [Arc] = []
-        forEachObject(in: top, "arcs", what: "an arc",
-                      allowed: ["from", "to", "session", "requires", "unless", "tags"],
-                      required: ["from", "to", "session"]) { object in
+        forEachObject(
+            in: top, "arcs", what: "an arc",
+            allowed: ["from", "to", "session", "requires", "unless", "tags"],
+            required: ["from", "to", "session"]
+        ) { object in
             let from = stateReference(object, "from")
             let to = stateReference(object, "to")
             let session: SessionEffect? = choice(
@@ -520,14 +574,18 @@ private final class SpecValidator {
                 let key = [from, to, requires.sorted().joined(separator: ","), unless.sorted().joined(separator: ",")]
                     .joined(separator: "|")
                 if let line = seen[key] {
-                    report(object.path, "duplicate arc \(from) -> \(to) with the same requires and unless "
-                           + "(first at line \(line))")
+                    report(
+                        object.path,
+                        "duplicate arc \(from) -> \(to) with the same requires and unless "
+                            + "(first at line \(line))")
                 } else {
                     seen[key] = object.position.line
                 }
                 if let session {
-                    arcs.append(Arc(from: from, to: to, session: session, requires: requires, unless: unless,
-                                    tags: tags))
+                    arcs.append(
+                        Arc(
+                            from: from, to: to, session: session, requires: requires, unless: unless,
+                            tags: tags))
                 }
             }
         }
@@ -535,15 +593,20 @@ private final class SpecValidator {
     }
 
     func loadPaths(_ top: Members) -> PathRules? {
-        guard let object = object(top["paths"], at: top.path("paths"), what: "the path rules",
-                                  allowed: ["combinations", "session-opens-only-last", "forbidden", "cite"],
-                                  required: ["combinations", "session-opens-only-last"]) else { return nil }
+        guard
+            let object = object(
+                top["paths"], at: top.path("paths"), what: "the path rules",
+                allowed: ["combinations", "session-opens-only-last", "forbidden", "cite"],
+                required: ["combinations", "session-opens-only-last"])
+        else { return nil }
         let combinations = bool(object, "combinations")
         let sessionOpensOnlyLast = bool(object, "session-opens-only-last")
         var forbidden: [ForbiddenPair] = []
         for item in array(object, "forbidden") ?? [] {
-            guard let pair = self.object(item.value, at: item.path, what: "a forbidden pair",
-                                         allowed: ["from", "to", "requires"], required: ["from", "to"])
+            guard
+                let pair = self.object(
+                    item.value, at: item.path, what: "a forbidden pair",
+                    allowed: ["from", "to", "requires"], required: ["from", "to"])
             else { continue }
             let from = stateReference(pair, "from")
             let to = stateReference(pair, "to")
@@ -552,18 +615,24 @@ private final class SpecValidator {
         }
         let cite = object["cite"] == nil ? nil : citation(object, what: "path rules")
         guard let combinations, let sessionOpensOnlyLast else { return nil }
-        return PathRules(combinations: combinations, sessionOpensOnlyLast: sessionOpensOnlyLast,
-                         forbidden: forbidden, cite: cite)
+        return PathRules(
+            combinations: combinations, sessionOpensOnlyLast: sessionOpensOnlyLast,
+            forbidden: forbidden, cite: cite)
     }
 
     /// The `cite` member of `owner`, which must name a declared source and a non-empty section.
     func citation(_ owner: Members, what: String) -> Citation? {
-        guard let object = object(owner["cite"], at: owner.path("cite"), what: "a citation",
-                                  allowed: ["source", "section", "sentence"], required: ["source", "section"]) else { return nil }
+        guard
+            let object = object(
+                owner["cite"], at: owner.path("cite"), what: "a citation",
+                allowed: ["source", "section", "sentence"], required: ["source", "section"])
+        else { return nil }
         let source = string(object, "source")
         if let source, !sourceNames.contains(source) {
-            report(object.path("source"), "unknown source \"\(source)\"; a cite names a key of \"sources\""
-                   + knownSuffix(sourceNames))
+            report(
+                object.path("source"),
+                "unknown source \"\(source)\"; a cite names a key of \"sources\""
+                    + knownSuffix(sourceNames))
         }
         let section = string(object, "section")
         if let section, section.allSatisfy(\.isWhitespace) {
@@ -582,7 +651,9 @@ private final class SpecValidator {
         if case .array(let list) = value { items = list } else { items = [value] }
         var ids: [String] = []
         for (index, item) in items.enumerated() {
-            let path = value.arrayValue == nil ? cite.path("sentence")
+            let path =
+                value.arrayValue == nil
+                ? cite.path("sentence")
                 : JSONParser.elementPath(cite.path("sentence"), index)
             guard case .string(let id) = item, !id.isEmpty, !id.contains(where: \.isWhitespace) else {
                 report(path, "expected a sentence id (a string such as \"v2.state.6\"), found \(describe(item))")
@@ -597,9 +668,10 @@ private final class SpecValidator {
     func loadVariants(_ top: Members) -> [Variant] {
         var firstLine: [String: Int] = [:]
         var variants: [Variant] = []
-        forEachObject(in: top, "variants", what: "a variant",
-                      allowed: ["id", "statement", "cite"], required: ["id", "statement", "cite"],
-                      missing: ["cite": "missing citation (a variant needs \"cite\": {\"source\", \"section\"})"]
+        forEachObject(
+            in: top, "variants", what: "a variant",
+            allowed: ["id", "statement", "cite"], required: ["id", "statement", "cite"],
+            missing: ["cite": "missing citation (a variant needs \"cite\": {\"source\", \"section\"})"]
         ) { object in
             let id = string(object, "id")
             noteDefinition(id, "variant id", of: object, key: "id", in: &firstLine)
@@ -611,17 +683,20 @@ private final class SpecValidator {
         return variants
     }
 
-    static let ruleMembers = ["id", "level", "statement", "cite", "since", "requires", "accept", "hazard", "variant",
-                              "check", "tests"]
+    static let ruleMembers = [
+        "id", "level", "statement", "cite", "since", "requires", "accept", "hazard", "variant",
+        "check", "tests",
+    ]
     /// What a rule's `tests` may name: the driver (the default) or the kernel's VFIO core.
     static let testedParts = ["driver", "core"]
 
     func loadRules(_ top: Members) -> [Rule] {
         var firstLine: [String: Int] = [:]
         var rules: [Rule] = []
-        forEachObject(in: top, "rules", what: "a rule", allowed: Self.ruleMembers,
-                      required: ["id", "level", "statement", "cite", "check"],
-                      missing: ["cite": "missing citation (a rule needs \"cite\": {\"source\", \"section\"})"]
+        forEachObject(
+            in: top, "rules", what: "a rule", allowed: Self.ruleMembers,
+            required: ["id", "level", "statement", "cite", "check"],
+            missing: ["cite": "missing citation (a rule needs \"cite\": {\"source\", \"section\"})"]
         ) { object in
             let id = string(object, "id")
             if let id, !SpecLoader.isValidRuleID(id) {
@@ -649,18 +724,23 @@ private final class SpecValidator {
                 report(object.path("tests"), "\"\(tests)\" is not one of \(quotedList(Self.testedParts))")
             }
             if let id, let level, let statement, let cite, let check, object["hazard"] == nil || hazard != nil {
-                rules.append(Rule(id: id, level: level, statement: statement, cite: cite, since: since,
-                                  requires: requires, accept: accept.map(\.value), hazard: hazard, variant: variant,
-                                  check: check, line: object.position.line, tests: tests == "core" ? "core" : nil))
+                rules.append(
+                    Rule(
+                        id: id, level: level, statement: statement, cite: cite, since: since,
+                        requires: requires, accept: accept.map(\.value), hazard: hazard, variant: variant,
+                        check: check, line: object.position.line, tests: tests == "core" ? "core" : nil))
             }
         }
         return rules
     }
 
     func loadHazard(_ rule: Members) -> Hazard? {
-        guard let object = object(rule["hazard"], at: rule.path("hazard"), what: "a hazard",
-                                  allowed: ["id", "effect", "targets", "first-affected", "fixed-in"],
-                                  required: ["id", "effect", "targets"]) else { return nil }
+        guard
+            let object = object(
+                rule["hazard"], at: rule.path("hazard"), what: "a hazard",
+                allowed: ["id", "effect", "targets", "first-affected", "fixed-in"],
+                required: ["id", "effect", "targets"])
+        else { return nil }
         let id = string(object, "id")
         let effect = text(object, "effect")
         let targets = strings(object, "targets")?.map(\.value)
@@ -679,8 +759,9 @@ private final class SpecValidator {
         }
         let knownKinds = CheckKind.allCases.map(\.rawValue)
         guard let kindValue = members.first(where: { $0.key == "kind" })?.value else {
-            report(JSONParser.memberPath(checkPath, "kind"),
-                   "missing check kind (kinds: \(quotedList(knownKinds)))", at: position(of: checkPath))
+            report(
+                JSONParser.memberPath(checkPath, "kind"),
+                "missing check kind (kinds: \(quotedList(knownKinds)))", at: position(of: checkPath))
             return nil
         }
         guard case .string(let rawKind) = kindValue else {
@@ -714,9 +795,10 @@ private final class SpecValidator {
             }
         }
         for spec in schema where spec.required && !members.contains(where: { $0.key == spec.name }) {
-            report(JSONParser.memberPath(checkPath, spec.name),
-                   "missing required parameter \"\(spec.name)\" for check kind \"\(rawKind)\"",
-                   at: position(of: checkPath))
+            report(
+                JSONParser.memberPath(checkPath, spec.name),
+                "missing required parameter \"\(spec.name)\" for check kind \"\(rawKind)\"",
+                at: position(of: checkPath))
             sound = false
         }
         guard sound else { return nil }
@@ -811,7 +893,8 @@ private final class SpecValidator {
                 case .number(let n) where UInt64(n).map({ $0 <= UInt64(UInt32.max) }) == true:
                     continue
                 default:
-                    report(itemPath, "expected a state name or an integer from 0 to 4294967295, found \(describe(item))")
+                    report(
+                        itemPath, "expected a state name or an integer from 0 to 4294967295, found \(describe(item))")
                 }
                 ok = false
             }

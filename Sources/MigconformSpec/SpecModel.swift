@@ -36,16 +36,31 @@ package struct Spec: Sendable {
     }
 
     /// The v2 state names that play each role when a spec's `roles` does not say.
-    static let defaultRoles = ["save": "STOP_COPY", "pre-copy": "PRE_COPY", "resume": "RESUMING", "resume-exit": "STOP",
-                               "error": "ERROR"]
+    static let defaultRoles = [
+        "save": "STOP_COPY", "pre-copy": "PRE_COPY", "resume": "RESUMING", "resume-exit": "STOP",
+        "error": "ERROR",
+    ]
 
-    package init(id: String, version: String, title: String, generation: ProtocolGeneration, sources: [String: String],
-                features: [Feature], profiles: [Profile], states: [State], initialState: String, arcs: [Arc],
-                paths: PathRules, variants: [Variant], rules: [Rule], path: String, sha256: String) {
-        self.id = id; self.version = version; self.title = title; self.generation = generation
-        self.sources = sources; self.features = features; self.profiles = profiles; self.states = states
-        self.initialState = initialState; self.arcs = arcs; self.paths = paths; self.variants = variants
-        self.rules = rules; self.path = path; self.sha256 = sha256
+    package init(
+        id: String, version: String, title: String, generation: ProtocolGeneration, sources: [String: String],
+        features: [Feature], profiles: [Profile], states: [State], initialState: String, arcs: [Arc],
+        paths: PathRules, variants: [Variant], rules: [Rule], path: String, sha256: String
+    ) {
+        self.id = id
+        self.version = version
+        self.title = title
+        self.generation = generation
+        self.sources = sources
+        self.features = features
+        self.profiles = profiles
+        self.states = states
+        self.initialState = initialState
+        self.arcs = arcs
+        self.paths = paths
+        self.variants = variants
+        self.rules = rules
+        self.path = path
+        self.sha256 = sha256
     }
 
     package func state(named name: String) -> State? { states.first { $0.name == name } }
@@ -66,7 +81,11 @@ package struct Feature: Sendable, Hashable {
     package var since: String?
     package var description: String
     package init(name: String, flag: UInt64?, probe: UInt32?, mandatory: Bool, since: String?, description: String) {
-        self.name = name; self.flag = flag; self.probe = probe; self.mandatory = mandatory; self.since = since
+        self.name = name
+        self.flag = flag
+        self.probe = probe
+        self.mandatory = mandatory
+        self.since = since
         self.description = description
     }
 }
@@ -75,7 +94,10 @@ package struct Feature: Sendable, Hashable {
 package struct Profile: Sendable, Hashable {
     package var name: String
     package var features: [String]
-    package init(name: String, features: [String]) { self.name = name; self.features = features }
+    package init(name: String, features: [String]) {
+        self.name = name
+        self.features = features
+    }
 }
 
 /// What kind of encoding a state value is.
@@ -100,8 +122,13 @@ package struct State: Sendable, Hashable {
     /// A group the state belongs to (v2: `saving` for PRE_COPY, PRE_COPY_P2P, STOP_COPY).
     package var group: String?
     package var description: String
-    package init(name: String, value: UInt32, kind: StateKind, requires: [String], group: String?, description: String) {
-        self.name = name; self.value = value; self.kind = kind; self.requires = requires; self.group = group
+    package init(name: String, value: UInt32, kind: StateKind, requires: [String], group: String?, description: String)
+    {
+        self.name = name
+        self.value = value
+        self.kind = kind
+        self.requires = requires
+        self.group = group
         self.description = description
     }
 }
@@ -131,8 +158,13 @@ package struct Arc: Sendable, Hashable {
     package var unless: [String]
     /// Free-form labels rules can select arcs by (v1: `documented`).
     package var tags: [String]
-    package init(from: String, to: String, session: SessionEffect, requires: [String], unless: [String], tags: [String]) {
-        self.from = from; self.to = to; self.session = session; self.requires = requires; self.unless = unless
+    package init(from: String, to: String, session: SessionEffect, requires: [String], unless: [String], tags: [String])
+    {
+        self.from = from
+        self.to = to
+        self.session = session
+        self.requires = requires
+        self.unless = unless
         self.tags = tags
     }
 }
@@ -147,8 +179,10 @@ package struct PathRules: Sendable {
     package var forbidden: [ForbiddenPair]
     package var cite: Citation?
     package init(combinations: Bool, sessionOpensOnlyLast: Bool, forbidden: [ForbiddenPair], cite: Citation?) {
-        self.combinations = combinations; self.sessionOpensOnlyLast = sessionOpensOnlyLast
-        self.forbidden = forbidden; self.cite = cite
+        self.combinations = combinations
+        self.sessionOpensOnlyLast = sessionOpensOnlyLast
+        self.forbidden = forbidden
+        self.cite = cite
     }
 }
 
@@ -157,7 +191,11 @@ package struct ForbiddenPair: Sendable, Hashable {
     package var from: String
     package var to: String
     package var requires: [String]
-    package init(from: String, to: String, requires: [String]) { self.from = from; self.to = to; self.requires = requires }
+    package init(from: String, to: String, requires: [String]) {
+        self.from = from
+        self.to = to
+        self.requires = requires
+    }
 }
 
 /// An alternative reading of a source that a run can opt into.
@@ -165,7 +203,11 @@ package struct Variant: Sendable, Hashable {
     package var id: String
     package var statement: String
     package var cite: Citation
-    package init(id: String, statement: String, cite: Citation) { self.id = id; self.statement = statement; self.cite = cite }
+    package init(id: String, statement: String, cite: Citation) {
+        self.id = id
+        self.statement = statement
+        self.cite = cite
+    }
 }
 
 /// Where a rule comes from: a source named in the spec's `sources`, and the section or passage within it.
@@ -176,7 +218,9 @@ package struct Citation: Sendable, Hashable, CustomStringConvertible {
     /// citation names none.
     package var sentences: [String]
     package init(source: String, section: String, sentences: [String] = []) {
-        self.source = source; self.section = section; self.sentences = sentences
+        self.source = source
+        self.section = section
+        self.sentences = sentences
     }
     package var description: String { "\(source): \(section)" }
 }
@@ -194,7 +238,10 @@ package struct Hazard: Sendable, Hashable {
     /// First kernel release with the fix, when there is one.
     package var fixedIn: String?
     package init(id: String, effect: String, targets: [String], firstAffected: String?, fixedIn: String?) {
-        self.id = id; self.effect = effect; self.targets = targets; self.firstAffected = firstAffected
+        self.id = id
+        self.effect = effect
+        self.targets = targets
+        self.firstAffected = firstAffected
         self.fixedIn = fixedIn
     }
 }
@@ -223,11 +270,22 @@ package struct Rule: Sendable {
     /// What the rule holds to account when it is not the driver: `core` for behaviour the kernel's VFIO core
     /// enforces before the driver sees the request. nil means the driver.
     package var tests: String?
-    package init(id: String, level: Level, statement: String, cite: Citation, since: String?, requires: [String],
-                accept: [String], hazard: Hazard?, variant: String?, check: Check, line: Int, tests: String? = nil) {
-        self.id = id; self.level = level; self.statement = statement; self.cite = cite; self.since = since
-        self.requires = requires; self.accept = accept; self.hazard = hazard; self.variant = variant
-        self.check = check; self.line = line; self.tests = tests
+    package init(
+        id: String, level: Level, statement: String, cite: Citation, since: String?, requires: [String],
+        accept: [String], hazard: Hazard?, variant: String?, check: Check, line: Int, tests: String? = nil
+    ) {
+        self.id = id
+        self.level = level
+        self.statement = statement
+        self.cite = cite
+        self.since = since
+        self.requires = requires
+        self.accept = accept
+        self.hazard = hazard
+        self.variant = variant
+        self.check = check
+        self.line = line
+        self.tests = tests
     }
 
     /// What ``citeLine`` says of a rule with `tests: core`; reports find such rules by it.
@@ -237,8 +295,11 @@ package struct Rule: Sendable {
     /// tested when it is not the driver.
     package var citeLine: String {
         var notes: [String] = []
-        if !cite.sentences.isEmpty { notes.append("sentence\(cite.sentences.count == 1 ? "" : "s") "
-                                                  + cite.sentences.joined(separator: ", ")) }
+        if !cite.sentences.isEmpty {
+            notes.append(
+                "sentence\(cite.sentences.count == 1 ? "" : "s") "
+                    + cite.sentences.joined(separator: ", "))
+        }
         if tests == "core" { notes.append(Self.coreNote) }
         return notes.isEmpty ? cite.description : "\(cite.description) [\(notes.joined(separator: "; "))]"
     }

@@ -61,10 +61,13 @@ package enum TraceabilityLoader {
                 position = document.positions[at]
             }
             let p = position ?? SourcePosition(line: 1, column: 1)
-            problems.append(SpecProblem(file: path, line: p.line, column: p.column, jsonPath: jsonPath, message: message))
+            problems.append(
+                SpecProblem(file: path, line: p.line, column: p.column, jsonPath: jsonPath, message: message))
         }
-        func members(_ value: JSONValue, at jsonPath: String, what: String, allowed: [String],
-                     required: [String]) -> [String: JSONValue]? {
+        func members(
+            _ value: JSONValue, at jsonPath: String, what: String, allowed: [String],
+            required: [String]
+        ) -> [String: JSONValue]? {
             guard case .object(let list) = value else {
                 report(jsonPath, "expected \(what) (an object)")
                 return nil
@@ -74,11 +77,14 @@ package enum TraceabilityLoader {
                 if allowed.contains(key) {
                     out[key] = item
                 } else {
-                    report(JSONParser.memberPath(jsonPath, key),
-                           "unknown member \"\(key)\" in \(what); known members: \(allowed.joined(separator: ", "))")
+                    report(
+                        JSONParser.memberPath(jsonPath, key),
+                        "unknown member \"\(key)\" in \(what); known members: \(allowed.joined(separator: ", "))")
                 }
             }
-            for key in required where out[key] == nil { report(jsonPath, "missing required member \"\(key)\" in \(what)") }
+            for key in required where out[key] == nil {
+                report(jsonPath, "missing required member \"\(key)\" in \(what)")
+            }
             return out
         }
         func text(_ object: [String: JSONValue], _ key: String, at jsonPath: String) -> String? {
@@ -92,14 +98,21 @@ package enum TraceabilityLoader {
 
         var sources: [Traceability.Source] = []
         var sentences: [Traceability.Sentence] = []
-        if let top = members(document.value, at: "$", what: "the traceability file",
-                             allowed: ["title", "sources", "sentences"], required: ["sources", "sentences"]) {
+        if let top = members(
+            document.value, at: "$", what: "the traceability file",
+            allowed: ["title", "sources", "sentences"], required: ["sources", "sentences"])
+        {
             if case .array(let items)? = top["sources"] {
                 for (index, item) in items.enumerated() {
                     let at = JSONParser.elementPath("$.sources", index)
-                    guard let object = members(item, at: at, what: "a source", allowed: ["id", "title"],
-                                               required: ["id", "title"]) else { continue }
-                    guard let id = text(object, "id", at: at), let title = text(object, "title", at: at) else { continue }
+                    guard
+                        let object = members(
+                            item, at: at, what: "a source", allowed: ["id", "title"],
+                            required: ["id", "title"])
+                    else { continue }
+                    guard let id = text(object, "id", at: at), let title = text(object, "title", at: at) else {
+                        continue
+                    }
                     if sources.contains(where: { $0.id == id }) { report(at, "duplicate source \"\(id)\"") }
                     sources.append(.init(id: id, title: title))
                 }
@@ -111,38 +124,49 @@ package enum TraceabilityLoader {
             if case .array(let items)? = top["sentences"] {
                 for (index, item) in items.enumerated() {
                     let at = JSONParser.elementPath("$.sentences", index)
-                    guard let object = members(item, at: at, what: "a sentence",
-                                               allowed: ["id", "source", "section", "says", "level", "partly",
-                                                         "missing", "untestable"],
-                                               required: ["id", "source", "section", "says", "level"])
+                    guard
+                        let object = members(
+                            item, at: at, what: "a sentence",
+                            allowed: [
+                                "id", "source", "section", "says", "level", "partly",
+                                "missing", "untestable",
+                            ],
+                            required: ["id", "source", "section", "says", "level"])
                     else { continue }
                     let line = document.positions[at]?.line ?? 0
                     let id = text(object, "id", at: at)
                     if let id {
-                        if id.contains(where: \.isWhitespace) { report(JSONParser.memberPath(at, "id"), "a sentence id has no spaces") }
+                        if id.contains(where: \.isWhitespace) {
+                            report(JSONParser.memberPath(at, "id"), "a sentence id has no spaces")
+                        }
                         if let first = firstLine[id] {
-                            report(JSONParser.memberPath(at, "id"), "duplicate sentence id \"\(id)\" (first at line \(first))")
+                            report(
+                                JSONParser.memberPath(at, "id"),
+                                "duplicate sentence id \"\(id)\" (first at line \(first))")
                         } else {
                             firstLine[id] = line
                         }
                     }
                     let source = text(object, "source", at: at)
                     if let source, !sourceIDs.contains(source) {
-                        report(JSONParser.memberPath(at, "source"),
-                               "unknown source \"\(source)\" (sources: \(sources.map(\.id).joined(separator: ", ")))")
+                        report(
+                            JSONParser.memberPath(at, "source"),
+                            "unknown source \"\(source)\" (sources: \(sources.map(\.id).joined(separator: ", ")))")
                     }
                     let section = text(object, "section", at: at)
                     let says = text(object, "says", at: at)
                     if let says, says.count > 100 {
-                        report(JSONParser.memberPath(at, "says"),
-                               "\(says.count) characters: say it in a few words of our own (at most 100), not a quotation")
+                        report(
+                            JSONParser.memberPath(at, "says"),
+                            "\(says.count) characters: say it in a few words of our own (at most 100), not a quotation")
                     }
                     var level: Level?
                     if let raw = text(object, "level", at: at) {
                         level = Level(rawValue: raw)
                         if level == nil {
-                            report(JSONParser.memberPath(at, "level"),
-                                   "unknown level \"\(raw)\" (levels: \(SpecLoader.levels.joined(separator: ", ")))")
+                            report(
+                                JSONParser.memberPath(at, "level"),
+                                "unknown level \"\(raw)\" (levels: \(SpecLoader.levels.joined(separator: ", ")))")
                         }
                     }
                     let reasons = ["partly", "missing", "untestable"].compactMap { key in
@@ -160,8 +184,10 @@ package enum TraceabilityLoader {
                         }
                     }
                     if let id, let source, let section, let says, let level {
-                        sentences.append(.init(id: id, source: source, section: section, says: says, level: level,
-                                               disposition: disposition, line: line))
+                        sentences.append(
+                            .init(
+                                id: id, source: source, section: section, says: says, level: level,
+                                disposition: disposition, line: line))
                     }
                 }
             } else if top["sentences"] != nil {
@@ -194,7 +220,10 @@ package struct TraceabilityCheck: Sendable {
     package struct Counts: Sendable, Equatable {
         package var testable = 0, covered = 0, partly = 0, missing = 0, untestable = 0
         package init(testable: Int = 0, covered: Int = 0, partly: Int = 0, missing: Int = 0, untestable: Int = 0) {
-            self.testable = testable; self.covered = covered; self.partly = partly; self.missing = missing
+            self.testable = testable
+            self.covered = covered
+            self.partly = partly
+            self.missing = missing
             self.untestable = untestable
         }
     }
@@ -210,16 +239,20 @@ package struct TraceabilityCheck: Sendable {
         for spec in specs {
             for rule in spec.rules {
                 if rule.cite.sentences.isEmpty {
-                    problems.append(SpecProblem(file: spec.path, line: rule.line, column: 1, jsonPath: "rule \(rule.id)",
-                                                message: "the citation names no sentence of \(trace.path) (\"sentence\": ID)"))
+                    problems.append(
+                        SpecProblem(
+                            file: spec.path, line: rule.line, column: 1, jsonPath: "rule \(rule.id)",
+                            message: "the citation names no sentence of \(trace.path) (\"sentence\": ID)"))
                 }
                 for id in rule.cite.sentences {
                     if known.contains(id) {
                         citing[id, default: []].append(rule.id)
                     } else {
-                        problems.append(SpecProblem(file: spec.path, line: rule.line, column: 1,
-                                                    jsonPath: "rule \(rule.id)",
-                                                    message: "cites sentence \"\(id)\", which \(trace.path) does not have"))
+                        problems.append(
+                            SpecProblem(
+                                file: spec.path, line: rule.line, column: 1,
+                                jsonPath: "rule \(rule.id)",
+                                message: "cites sentence \"\(id)\", which \(trace.path) does not have"))
                     }
                 }
             }
@@ -228,27 +261,33 @@ package struct TraceabilityCheck: Sendable {
         for sentence in trace.sentences {
             let rules = citing[sentence.id] ?? []
             func problem(_ message: String) {
-                problems.append(SpecProblem(file: trace.path, line: sentence.line, column: 1,
-                                            jsonPath: "sentence \(sentence.id)", message: message))
+                problems.append(
+                    SpecProblem(
+                        file: trace.path, line: sentence.line, column: 1,
+                        jsonPath: "sentence \(sentence.id)", message: message))
             }
             switch sentence.disposition {
             case .testable:
                 if rules.isEmpty {
                     problem("testable, and no rule cites it: add a rule, or list it as \"missing\" with the reason")
                 }
-                rows.append(Row(sentence: sentence, rules: rules, status: rules.isEmpty ? .missing : .covered, note: nil))
+                rows.append(
+                    Row(sentence: sentence, rules: rules, status: rules.isEmpty ? .missing : .covered, note: nil))
             case .partly(let why):
                 if rules.isEmpty { problem("marked partly, but no rule cites it: say \"missing\" instead") }
-                rows.append(Row(sentence: sentence, rules: rules, status: rules.isEmpty ? .missing : .partly, note: why))
+                rows.append(
+                    Row(sentence: sentence, rules: rules, status: rules.isEmpty ? .missing : .partly, note: why))
             case .missing(let why):
                 if !rules.isEmpty {
-                    problem("listed as missing, but \(rules.joined(separator: ", ")) cite\(rules.count == 1 ? "s" : "") it: "
+                    problem(
+                        "listed as missing, but \(rules.joined(separator: ", ")) cite\(rules.count == 1 ? "s" : "") it: "
                             + "drop \"missing\" (or say \"partly\")")
                 }
                 rows.append(Row(sentence: sentence, rules: rules, status: .missing, note: why))
             case .untestable(let why):
                 if !rules.isEmpty {
-                    problem("called untestable, but \(rules.joined(separator: ", ")) cite\(rules.count == 1 ? "s" : "") it")
+                    problem(
+                        "called untestable, but \(rules.joined(separator: ", ")) cite\(rules.count == 1 ? "s" : "") it")
                 }
                 rows.append(Row(sentence: sentence, rules: rules, status: .untestable, note: why))
             }

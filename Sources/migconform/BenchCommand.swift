@@ -394,21 +394,29 @@ enum BenchCommand: Command {
             let transfers = Double(moved) / Double(plain.bytes)
             let copies = plain.seconds * transfers / 2
             func states(_ n: UInt64?) -> String { String(format: "%.1f", Double(n ?? 0) / Double(plain.bytes)) }
-            rows.append([sizeText(size), run.verdict ?? "?", states(run.read), states(run.written), ms(run.seconds),
-                         String(format: "%.2f", run.seconds / max(copies, 1e-9)), mib(run.peakRSS),
-                         String(format: "%.1f MB", Double(run.folderBytes ?? 0) / 1e6)])
-            notes.append("\(sizeText(size)): \(moved) bytes moved; plain copies of as many bytes \(ms(copies)); "
-                         + "journal "
-                         + String(format: "%.1f MB, report.json %.1f MB", Double(run.journalBytes ?? 0) / 1e6,
-                                  Double(run.reportBytes ?? 0) / 1e6))
+            rows.append([
+                sizeText(size), run.verdict ?? "?", states(run.read), states(run.written), ms(run.seconds),
+                String(format: "%.2f", run.seconds / max(copies, 1e-9)), mib(run.peakRSS),
+                String(format: "%.1f MB", Double(run.folderBytes ?? 0) / 1e6),
+            ])
+            notes.append(
+                "\(sizeText(size)): \(moved) bytes moved; plain copies of as many bytes \(ms(copies)); "
+                    + "journal "
+                    + String(
+                        format: "%.1f MB, report.json %.1f MB", Double(run.journalBytes ?? 0) / 1e6,
+                        Double(run.reportBytes ?? 0) / 1e6))
         }
-        table("Full run of the v2 spec on ref:v2 at large states (migconform run, journal and report folder included)",
-              ["state", "verdict", "reads (states)", "writes (states)", "wall", "vs plain copies", "peak RSS",
-               "folder"],
-              rows)
+        table(
+            "Full run of the v2 spec on ref:v2 at large states (migconform run, journal and report folder included)",
+            [
+                "state", "verdict", "reads (states)", "writes (states)", "wall", "vs plain copies", "peak RSS",
+                "folder",
+            ],
+            rows)
         for n in notes { Terminal.out("  " + n) }
-        Terminal.out("  (states: bytes moved / stream size; acceptance: wall <= 1.5 x plain copies of the same bytes, "
-                     + "peak RSS < 256 MiB, folder < 5 MB)\n")
+        Terminal.out(
+            "  (states: bytes moved / stream size; acceptance: wall <= 1.5 x plain copies of the same bytes, "
+                + "peak RSS < 256 MiB, folder < 5 MB)\n")
     }
 
     /// Each size is measured `repetitions` times, the plain copy and the round trip taking turns after one plain
@@ -484,8 +492,9 @@ enum BenchCommand: Command {
         case "round-trip":
             let spec = try SpecLocation.load(SpecLocation.defaultPath(for: .v2))
             let device = ReferenceDeviceV2(.init(stateSize: size))
-            let options = RunOptions(target: "ref:v2?state-size=\(size)",
-                                     expansion: ExpansionOptions(only: ["V2-ROUND-TRIP"]), spoolDirectory: dir)
+            let options = RunOptions(
+                target: "ref:v2?state-size=\(size)",
+                expansion: ExpansionOptions(only: ["V2-ROUND-TRIP"]), spoolDirectory: dir)
             let report = try Runner(spec: spec, device: device, options: options).run()
             guard let c = report.cases.first(where: { $0.id == "V2-ROUND-TRIP" }) else {
                 throw ExitFailure(code: ExitCode.usage, message: "no V2-ROUND-TRIP case")
@@ -516,7 +525,8 @@ enum BenchCommand: Command {
                 code = try RunCommand.main(["--target", "ref:v2?state-size=\(size)", "--out", folder, "--quiet"])
             }
             let report = try ReportReader.load(folder)
-            var read: UInt64 = 0, written: UInt64 = 0
+            var read: UInt64 = 0
+            var written: UInt64 = 0
             for (kind, k) in report.run.cost?.byKind ?? [:] {
                 if kind == "read" { read += k.bytes ?? 0 }
                 if kind == "write" { written += k.bytes ?? 0 }
@@ -526,10 +536,11 @@ enum BenchCommand: Command {
                 return (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
             }
             let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            result = ChildResult(kind: kind, bytes: ReferenceStream.length(payloadSize: size), seconds: seconds,
-                                 peakRSS: peakRSS(), verdict: code == 0 ? "CONFORMANT" : "exit \(code)", read: read,
-                                 written: written, folderBytes: files.reduce(0) { $0 + bytes($1) },
-                                 journalBytes: bytes(RunJournal.fileName), reportBytes: bytes("report.json"))
+            result = ChildResult(
+                kind: kind, bytes: ReferenceStream.length(payloadSize: size), seconds: seconds,
+                peakRSS: peakRSS(), verdict: code == 0 ? "CONFORMANT" : "exit \(code)", read: read,
+                written: written, folderBytes: files.reduce(0) { $0 + bytes($1) },
+                journalBytes: bytes(RunJournal.fileName), reportBytes: bytes("report.json"))
         case "plain-copy":
             let total = ReferenceStream.length(payloadSize: size)
             let seconds = try plainCopy(bytes: total, dir: dir)

@@ -80,7 +80,8 @@ enum ExploreCommand: Command {
         let recorder = RecordingDevice(device)
         let profile = try Discovery.discover(spec, device: recorder)
         let machine = Machine(spec: spec, features: profile.features)
-        let hazardous = device.traits.mayHarmHost
+        let hazardous =
+            device.traits.mayHarmHost
             && !a[Key.allowHazard].contains { $0 == "all" || $0 == "HZ-PRECOPY-LOOP" }
         let explorer = Explorer(machine: machine, device: recorder, allowForbidden: !hazardous)
         // Simulated targets can be opened afresh, so minimal sequences are checked on a device with no history.

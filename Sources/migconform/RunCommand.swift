@@ -232,7 +232,7 @@ enum RunCommand: Command {
                 try? FileManager.default.removeItem(at: folder)
             }
         }
-        runner.options.spoolDirectory = folder.path   // a save stream too large for memory is spooled here
+        runner.options.spoolDirectory = folder.path // a save stream too large for memory is spooled here
         let journal: RunJournal
         let syncMode = a[Key.journalSync] ?? (device.traits.journalsEachOperation ? "op" : "case")
         guard syncMode == "op" || syncMode == "case" else {

@@ -57,7 +57,10 @@ final class RunProgress: RunObserver, Sendable {
 
     func operationDidEnd(_ entry: TranscriptEntry) {
         guard let n = entry.byteCount, n > 0 else { return }
-        moved { $0.bytes += UInt64(n); $0.unrecorded = 0 }
+        moved {
+            $0.bytes += UInt64(n)
+            $0.unrecorded = 0
+        }
     }
 
     func transferDidMove(bytes n: UInt64) {

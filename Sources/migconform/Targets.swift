@@ -109,7 +109,9 @@ enum Targets {
     }
 
     /// The keys each reference device takes, with the values each allows.
-    static let v2Keys = ["features", "state-size", "data-size", "error-on-bad-resume", "dma-logging", "precopy-info-v2"]
+    static let v2Keys = [
+        "features", "state-size", "data-size", "error-on-bad-resume", "dma-logging", "precopy-info-v2",
+    ]
     static let v1Keys = ["state-size", "mmap"]
     static let featureNames = ["stop-copy", "p2p", "pre-copy"]
 

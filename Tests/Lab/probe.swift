@@ -46,16 +46,19 @@ struct LabProbe {
     static func main() throws {
         let args = CommandLine.arguments
         guard args.count == 3 else {
-            FileHandle.standardError.write("usage: labprobe vfio:/dev/vfio/<group>/<device> <out-dir>\n".data(using: .utf8)!)
+            FileHandle.standardError.write(
+                "usage: labprobe vfio:/dev/vfio/<group>/<device> <out-dir>\n".data(using: .utf8)!)
             exit(2)
         }
-        let target = args[1], out = args[2]
+        let target = args[1]
+        let out = args[2]
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let before = KernelHealth.snapshot()
         let inventory = VFIOInventory.scan(openDevices: true)
-        var report = ProbeReport(target: target, identity: nil, generation: nil, openError: nil,
-                                 inventory: inventory.entries, inventoryProblem: inventory.problem, steps: [],
-                                 checks: [:], kernelProblems: [], kernelLimitations: before.limitations)
+        var report = ProbeReport(
+            target: target, identity: nil, generation: nil, openError: nil,
+            inventory: inventory.entries, inventoryProblem: inventory.problem, steps: [],
+            checks: [:], kernelProblems: [], kernelLimitations: before.limitations)
         var ok = true
         do {
             let device = try VFIOTarget.open(String(target.dropFirst("vfio:".count)))
@@ -64,8 +67,10 @@ struct LabProbe {
             func op(_ o: DeviceOperation) -> DeviceOutcome {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let r = (try? device.perform(o)) ?? .failed(Errno(rawValue: -1))
-                report.steps.append(Step(operation: "\(o.kind) \(argsOf(o))", outcome: describe(r),
-                                         micros: (DispatchTime.now().uptimeNanoseconds - t0) / 1000))
+                report.steps.append(
+                    Step(
+                        operation: "\(o.kind) \(argsOf(o))", outcome: describe(r),
+                        micros: (DispatchTime.now().uptimeNanoseconds - t0) / 1000))
                 print("probe: \(o.kind) \(argsOf(o)) -> \(describe(r))")
                 return r
             }
@@ -96,8 +101,9 @@ struct LabProbe {
                 _ = op(.precopyInfo(fd: fd))
                 saved += readAll(fd, stopOnENOMSG: true)
                 _ = op(.precopyInfo(fd: fd))
-                check("PRE_COPY -> STOP_COPY keeps the fd",
-                      op(.setState(MigrationState.stopCopy.rawValue)) == .state(3, dataFD: -1))
+                check(
+                    "PRE_COPY -> STOP_COPY keeps the fd",
+                    op(.setState(MigrationState.stopCopy.rawValue)) == .state(3, dataFD: -1))
                 saved += readAll(fd, stopOnENOMSG: false)
                 check("read after end of stream is EOF", op(.read(fd: fd, count: 16)) == .bytes([]))
                 _ = op(.close(fd: fd))
@@ -109,7 +115,7 @@ struct LabProbe {
             if case .state(_, let fd) = op(.setState(MigrationState.resuming.rawValue)), fd >= 0 {
                 var at = 0
                 while at < saved.count {
-                    let chunk = Array(saved[at..<min(at + 7, saved.count)])   // odd segmentation on purpose
+                    let chunk = Array(saved[at..<min(at + 7, saved.count)]) // odd segmentation on purpose
                     guard case .value(let n) = op(.write(fd: fd, bytes: chunk)), n > 0 else { break }
                     at += Int(n)
                 }
@@ -138,11 +144,14 @@ struct LabProbe {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(report).write(to: URL(fileURLWithPath: out + "/report.json"))
         var md = "# Lab probe: \(target)\n\n"
-        md += "- identity: \(report.identity.map { "\($0.driver), \($0.detail), kernel \($0.kernelRelease ?? "?")" } ?? "-")\n"
+        md +=
+            "- identity: \(report.identity.map { "\($0.driver), \($0.detail), kernel \($0.kernelRelease ?? "?")" } ?? "-")\n"
         md += "- generation: \(report.generation ?? "-")\n"
         if let e = report.openError { md += "- open error: \(e)\n" }
-        md += "- inventory: \(report.inventory.map { "\($0.name) \($0.driver) \($0.migration)" }.joined(separator: "; "))\n"
-        md += "- kernel problems: \(report.kernelProblems.isEmpty ? "none" : report.kernelProblems.joined(separator: " | "))\n\n"
+        md +=
+            "- inventory: \(report.inventory.map { "\($0.name) \($0.driver) \($0.migration)" }.joined(separator: "; "))\n"
+        md +=
+            "- kernel problems: \(report.kernelProblems.isEmpty ? "none" : report.kernelProblems.joined(separator: " | "))\n\n"
         md += "| check | result |\n|---|---|\n"
         for (k, v) in report.checks.sorted(by: { $0.key < $1.key }) { md += "| \(k) | \(v ? "ok" : "FAILED") |\n" }
         md += "\n| # | operation | outcome | µs |\n|---|---|---|---|\n"

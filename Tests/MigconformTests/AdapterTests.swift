@@ -1,11 +1,11 @@
 import Foundation
-import Testing
 import MigconformCases
 import MigconformDevice
 import MigconformReference
 import MigconformReport
 import MigconformRun
 import MigconformSpec
+import Testing
 
 /// Where the adapter tests find their programs.
 enum AdapterFixtures {
@@ -32,7 +32,8 @@ enum AdapterFixtures {
     static let binary: String? = {
         var candidates: [URL] = []
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append(URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("migconform"))
+            candidates.append(
+                URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("migconform"))
         }
         if let main = Bundle.main.executableURL {
             candidates.append(main.deletingLastPathComponent().appendingPathComponent("migconform"))
@@ -61,15 +62,17 @@ enum AdapterFixtures {
 
     /// The pipe inodes a process holds on fds 0, 1 and 2 (`pipe:[1234]`).
     static func pipes(of pid: Int32) -> Set<String> {
-        Set((0...2).compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }
-            .filter { $0.hasPrefix("pipe:") })
+        Set(
+            (0...2).compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }
+                .filter { $0.hasPrefix("pipe:") })
     }
 
     /// The pipe inodes this process holds open.
     static func ownPipes() -> Set<String> {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return Set(fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
-            .filter { $0.hasPrefix("pipe:") })
+        return Set(
+            fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+                .filter { $0.hasPrefix("pipe:") })
     }
 }
 
@@ -135,9 +138,11 @@ struct AdapterCodecTests {
             #expect(id == .int(0))
             #expect(back == r)
         }
-        let hello = AdapterHello(generation: .v1, identity: DeviceIdentity(
-            targetKind: "vfio", driver: "mlx5_vfio_pci", detail: "0000:3b:00.1 ünïcode", kernelRelease: "6.8.0",
-            extra: ["vendor": "0x15b3", "device": "0x101e"]))
+        let hello = AdapterHello(
+            generation: .v1,
+            identity: DeviceIdentity(
+                targetKind: "vfio", driver: "mlx5_vfio_pci", detail: "0000:3b:00.1 ünïcode", kernelRelease: "6.8.0",
+                extra: ["vendor": "0x15b3", "device": "0x101e"]))
         let (id, back) = try AdapterCodec.decodeResponse(AdapterCodec.encode(.hello(hello), id: .int(9)))
         #expect(id == 9)
         #expect(back == .hello(hello))
@@ -152,16 +157,26 @@ struct AdapterCodecTests {
     }
 
     @Test func errorResponsesRoundTrip() throws {
-        for r in [AdapterResponse.error(message: "no such op", timedOut: false), .error(message: "slow", timedOut: true)] {
+        for r in [
+            AdapterResponse.error(message: "no such op", timedOut: false), .error(message: "slow", timedOut: true),
+        ] {
             #expect(try AdapterCodec.decodeResponse(AdapterCodec.encode(r, id: .null)).response == r)
         }
     }
 
     @Test func errnoMayBeANameOrANumber() throws {
-        #expect(try AdapterCodec.decodeResponse(#"{"id":1,"result":"failed","errno":22}"#).response == .outcome(.failed(.EINVAL)))
-        #expect(try AdapterCodec.decodeResponse(#"{"id":1,"result":"failed","errno":"ENOTTY"}"#).response == .outcome(.failed(.ENOTTY)))
-        #expect(throws: AdapterProtocolError.self) { try AdapterCodec.decodeResponse(#"{"id":1,"result":"failed","errno":"ENOTANERRNO"}"#) }
-        #expect(throws: AdapterProtocolError.self) { try AdapterCodec.decodeResponse(#"{"id":1,"result":"failed","errno":-3}"#) }
+        #expect(
+            try AdapterCodec.decodeResponse(#"{"id":1,"result":"failed","errno":22}"#).response
+                == .outcome(.failed(.EINVAL)))
+        #expect(
+            try AdapterCodec.decodeResponse(#"{"id":1,"result":"failed","errno":"ENOTTY"}"#).response
+                == .outcome(.failed(.ENOTTY)))
+        #expect(throws: AdapterProtocolError.self) {
+            try AdapterCodec.decodeResponse(#"{"id":1,"result":"failed","errno":"ENOTANERRNO"}"#)
+        }
+        #expect(throws: AdapterProtocolError.self) {
+            try AdapterCodec.decodeResponse(#"{"id":1,"result":"failed","errno":-3}"#)
+        }
     }
 
     @Test func malformedLinesAreRefusedWithAReason() {
@@ -189,7 +204,8 @@ struct AdapterCodecTests {
     }
 
     @Test func exactNumbersAndEscapes() throws {
-        let v = try JSONParser.parseLine(#" {"a": 18446744073709551615, "b": "\u00e9\ud83d\ude00\n\"", "c": [true, null, -1.5e3]} "#)
+        let v = try JSONParser.parseLine(
+            #" {"a": 18446744073709551615, "b": "\u00e9\ud83d\ude00\n\"", "c": [true, null, -1.5e3]} "#)
         #expect(v["a"]?.integer(UInt64.self) == UInt64.max)
         #expect(v["b"]?.stringValue == "é😀\n\"")
         #expect(try JSONParser.parseLine(v.text) == v)
@@ -206,7 +222,10 @@ struct AdapterCodecTests {
         #expect(!end1)
         let (id2, r2, _) = AdapterServer.answer(device, line: "garbage")
         #expect(id2 == .null)
-        guard case .error(let m, false) = r2 else { Issue.record("\(r2)"); return }
+        guard case .error(let m, false) = r2 else {
+            Issue.record("\(r2)")
+            return
+        }
         #expect(m.contains("not JSON"))
         let (id3, r3, _) = AdapterServer.answer(device, line: #"{"id":5,"op":"fly"}"#)
         #expect(id3 == .int(5))
@@ -222,8 +241,10 @@ struct AdapterCodecTests {
 struct AdapterExecTests {
     static var hasPython: Bool { AdapterFixtures.python != nil }
 
-    @Test(.enabled(if: AdapterFixtures.binary != nil,
-                   "the migconform binary was not found beside the tests or in .build/debug: build the package first"))
+    @Test(
+        .enabled(
+            if: AdapterFixtures.binary != nil,
+            "the migconform binary was not found beside the tests or in .build/debug: build the package first"))
     func migconformAdapterGivesTheSameVerdictsAsTheDeviceItself() throws {
         let direct = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(), target: "ref:v2")
         let device = try ExecDevice(command: "'\(AdapterFixtures.binary!)' adapter --target ref:v2")
@@ -233,7 +254,9 @@ struct AdapterExecTests {
         #expect(device.identity.extra["adapter-protocol"] == String(AdapterProtocol.version))
         #expect(direct.cases.map(\.id) == viaAdapter.cases.map(\.id))
         for (a, b) in zip(direct.cases, viaAdapter.cases) {
-            #expect(a.verdict == b.verdict, "\(a.id): \(a.verdict.rawValue) directly, \(b.verdict.rawValue) through the adapter: \(b.message)")
+            #expect(
+                a.verdict == b.verdict,
+                "\(a.id): \(a.verdict.rawValue) directly, \(b.verdict.rawValue) through the adapter: \(b.message)")
         }
         #expect(device.restarts == 0)
     }
@@ -275,8 +298,10 @@ struct AdapterExecTests {
         let text = try String(contentsOfFile: AdapterFixtures.pythonAdapter, encoding: .utf8)
         // Version 2 knew no region-info: answering it with a value would show the request had been sent.
         try text.replacingOccurrences(of: "PROTOCOL_VERSION = 3", with: "PROTOCOL_VERSION = 2")
-            .replacingOccurrences(of: "raise Fail(\"ENOSYS\")        # no migration region",
-                                  with: "return {\"result\": \"value\", \"value\": 7}        # no migration region")
+            .replacingOccurrences(
+                of: "raise Fail(\"ENOSYS\")        # no migration region",
+                with: "return {\"result\": \"value\", \"value\": 7}        # no migration region"
+            )
             .write(to: v2, atomically: true, encoding: .utf8)
         let device = try ExecDevice(command: "'\(AdapterFixtures.python!)' '\(v2.path)'")
         defer { device.shutdown() }
@@ -284,12 +309,16 @@ struct AdapterExecTests {
         #expect(try device.perform(.dataFD(fd: 0, call: .poll)).errno != .ENOSYS)
     }
 
-    @Test(.enabled(if: hasPython, "python3 is not on the PATH"), arguments: ["stop-copy", "stop-copy,p2p", "stop-copy,pre-copy"])
+    @Test(
+        .enabled(if: hasPython, "python3 is not on the PATH"),
+        arguments: ["stop-copy", "stop-copy,p2p", "stop-copy,pre-copy"])
     func thePythonAdapterIsConformantOnSmallerProfiles(_ flags: String) throws {
         let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--flags \(flags) --state-size 10000"))
         let report = try TestSupport.run(TestSupport.v2, device, options: AdapterFixtures.withoutBytewise)
         device.shutdown()
-        let bad = AdapterFixtures.ran(report).filter { [.fail, .warn, .error, .timeout, .skipped].contains($0.verdict) }
+        let bad = AdapterFixtures.ran(report).filter {
+            [.fail, .warn, .error, .timeout, .skipped].contains($0.verdict)
+        }
         #expect(bad.isEmpty, "\(bad.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
     }
 
@@ -298,11 +327,13 @@ struct AdapterExecTests {
         let once = AdapterFixtures.temporaryPath("hang-once")
         defer { try? FileManager.default.removeItem(at: once) }
         let deadline = 1.0
-        let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on set-state:3 --once '\(once.path)'"),
-                                    deadlines: .uniform(deadline))
+        let device = try ExecDevice(
+            command: AdapterFixtures.pythonCommand("--hang-on set-state:3 --once '\(once.path)'"),
+            deadlines: .uniform(deadline))
         let firstPID = device.processID!
-        let report = try TestSupport.run(TestSupport.v2, device, target: "exec:hang",
-                                         options: AdapterFixtures.withoutBytewise)
+        let report = try TestSupport.run(
+            TestSupport.v2, device, target: "exec:hang",
+            options: AdapterFixtures.withoutBytewise)
         let timeouts = report.cases.filter { $0.verdict == .timeout }
         try #require(timeouts.count == 1, "\(timeouts.map { "\($0.id): \($0.message)" })")
         let t = timeouts[0]
@@ -322,13 +353,17 @@ struct AdapterExecTests {
         let others = AdapterFixtures.ran(report).filter {
             $0.id != t.id && $0.verdict != .notApplicable && $0.level != .may
         }
-        #expect(others.allSatisfy { $0.verdict == .pass }, "\(others.filter { $0.verdict != .pass }.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
+        #expect(
+            others.allSatisfy { $0.verdict == .pass },
+            "\(others.filter { $0.verdict != .pass }.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
         // And the report is complete on disk.
         let folder = AdapterFixtures.temporaryPath("report")
         defer { try? FileManager.default.removeItem(at: folder) }
         try ReportWriter.write(report, to: folder)
         for file in [ReportWriter.jsonFile, ReportWriter.markdownFile, ReportWriter.junitFile, ReportWriter.tapFile] {
-            let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(file).path)[.size] as? Int) ?? 0
+            let size =
+                (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(file).path)[.size]
+                    as? Int) ?? 0
             #expect(size > 0, "\(file) is missing or empty")
         }
         let json = try String(contentsOf: folder.appendingPathComponent(ReportWriter.jsonFile), encoding: .utf8)
@@ -336,11 +371,13 @@ struct AdapterExecTests {
         device.shutdown()
     }
 
-    @Test(.enabled(if: hasPython, "python3 is not on the PATH"), arguments: [
-        ("--garbage-on read", "malformed response"),
-        ("--wrong-id-on get-state", "got a response with id"),
-        ("--crash-on set-state:3", "exited with status 3"),
-    ])
+    @Test(
+        .enabled(if: hasPython, "python3 is not on the PATH"),
+        arguments: [
+            ("--garbage-on read", "malformed response"),
+            ("--wrong-id-on get-state", "got a response with id"),
+            ("--crash-on set-state:3", "exited with status 3"),
+        ])
     func aBrokenConversationIsAnErrorAndTheRunGoesOn(_ fault: String, _ expected: String) throws {
         let once = AdapterFixtures.temporaryPath("fault-once")
         defer { try? FileManager.default.removeItem(at: once) }
@@ -349,11 +386,15 @@ struct AdapterExecTests {
         let report = try TestSupport.run(TestSupport.v2, device, options: AdapterFixtures.withoutBytewise)
         device.shutdown()
         let errors = report.cases.filter { $0.verdict == .error }
-        try #require(errors.count == 1, "\(report.cases.filter { $0.verdict != .pass }.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
+        try #require(
+            errors.count == 1,
+            "\(report.cases.filter { $0.verdict != .pass }.map { "\($0.verdict.rawValue) \($0.id): \($0.message)" })")
         let e = errors[0]
         #expect(e.message.contains(expected), "\(e.message)")
         #expect(e.message.contains("adapter restarted"), "\(e.message)")
-        if fault.hasPrefix("--crash") { #expect(e.message.contains("crashing on set-state"), "stderr tail: \(e.message)") }
+        if fault.hasPrefix("--crash") {
+            #expect(e.message.contains("crashing on set-state"), "stderr tail: \(e.message)")
+        }
         let others = AdapterFixtures.ran(report).filter {
             $0.verdict != .notApplicable && $0.id != e.id && $0.level != .may
         }
@@ -385,7 +426,10 @@ struct AdapterExecTests {
             ("echo hello there", .standard, "malformed response"),
             ("echo oops >&2; exit 7", .standard, "exited with status 7"),
             ("sleep 30", Deadlines(byKind: Deadlines.standard.byKind, hello: 0.5), "no answer within 0.5 s"),
-            (#"read l; echo '{"id":0,"result":"hello","protocol":4,"generation":"v2"}'"#, .standard, "protocol version 4"),
+            (
+                #"read l; echo '{"id":0,"result":"hello","protocol":4,"generation":"v2"}'"#, .standard,
+                "protocol version 4"
+            ),
             ("/nonexistent/adapter", .standard, "exited with status 127"),
         ]
         for (command, deadlines, expected) in cases {
@@ -405,8 +449,9 @@ struct AdapterExecTests {
 
     @Test(.enabled(if: hasPython, "python3 is not on the PATH"))
     func aCallerWithItsOwnDeadlineCanAbandonAnOperation() throws {
-        let device = try ExecDevice(command: AdapterFixtures.pythonCommand("--hang-on get-state"),
-                                    deadlines: .uniform(30))
+        let device = try ExecDevice(
+            command: AdapterFixtures.pythonCommand("--hang-on get-state"),
+            deadlines: .uniform(30))
         let pid = device.processID!
         // The device and the error cross to the other thread and back; the semaphore orders the accesses.
         final class Box: @unchecked Sendable {

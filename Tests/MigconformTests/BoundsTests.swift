@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import MigconformReference
+import Testing
+
 @testable import MigconformSpec
 
 /// The shipped v2 spec with `old` replaced by `new` (once), loaded from memory.
@@ -21,8 +22,10 @@ struct SpecBoundsTests {
     static let extraReads = #""kind": "stream-end", "extra-reads": 3"#
     static let payload = #""feature": 9, "ops": ["set"], "payload": 8"#
 
-    @Test(arguments: ["-1", "1099511627776", "9223372036854775807", "-9223372036854775808", "2147483648",
-                      "4294967296", "1000000000", "99999999999999999999999", "8.5", "1e3"])
+    @Test(arguments: [
+        "-1", "1099511627776", "9223372036854775807", "-9223372036854775808", "2147483648",
+        "4294967296", "1000000000", "99999999999999999999999", "8.5", "1e3",
+    ])
     func featurePayloadOutOfRangeIsRefused(value: String) throws {
         let found = try shippedV2(Self.payload, #""feature": 9, "ops": ["set"], "payload": \#(value)"#)
         #expect(found.count == 1, "\(found)")
@@ -112,8 +115,10 @@ struct SpecBoundsTests {
 }
 
 /// The reproducers of bad command lines and specs, through the built binary: a clear usage error, never a trap.
-@Suite("Bounds: target URIs and specs on the command line",
-       .enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there"))
+@Suite(
+    "Bounds: target URIs and specs on the command line",
+    .enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there")
+)
 struct CommandLineBoundsTests {
     var binary: URL { TestSupport.binary! }
 
@@ -152,18 +157,23 @@ struct CommandLineBoundsTests {
     }
 
     @Test func goodQueriesStillWork() throws {
-        for uri in ["ref:v2?features=stop-copy,p2p&state-size=64KiB&data-size=no&error-on-bad-resume=yes",
-                    "ref:v1?state-size=1MiB", "fault:v1-drifts?state-size=8KiB", "fault:undefined-flag-bit?features=stop-copy,pre-copy"] {
+        for uri in [
+            "ref:v2?features=stop-copy,p2p&state-size=64KiB&data-size=no&error-on-bad-resume=yes",
+            "ref:v1?state-size=1MiB", "fault:v1-drifts?state-size=8KiB",
+            "fault:undefined-flag-bit?features=stop-copy,pre-copy",
+        ] {
             let r = try TestSupport.shell(binary, ["list", "--target", uri])
             #expect(r.status == 0 || !r.stderr.contains("target '"), "\(uri): \(r.stderr)")
         }
     }
 
     /// A spec that check-spec refuses is refused by run the same way (exit 2, same problem), never a trap or hang.
-    @Test(arguments: [("\"payload\": 8, \"expect\": \"success\"", "\"payload\": -1, \"expect\": \"success\""),
-                      ("\"payload\": 8, \"expect\": \"success\"", "\"payload\": 2147483648, \"expect\": \"success\""),
-                      ("\"extra-reads\": 3", "\"extra-reads\": 9223372036854775807"),
-                      ("\"extra-reads\": 3", "\"extra-reads\": -9223372036854775808")])
+    @Test(arguments: [
+        ("\"payload\": 8, \"expect\": \"success\"", "\"payload\": -1, \"expect\": \"success\""),
+        ("\"payload\": 8, \"expect\": \"success\"", "\"payload\": 2147483648, \"expect\": \"success\""),
+        ("\"extra-reads\": 3", "\"extra-reads\": 9223372036854775807"),
+        ("\"extra-reads\": 3", "\"extra-reads\": -9223372036854775808"),
+    ])
     func checkSpecAndRunAgree(old: String, new: String) throws {
         let text = try String(contentsOfFile: TestSupport.specPath("v2"), encoding: .utf8)
         try #require(text.components(separatedBy: old).count == 2)

@@ -1,11 +1,12 @@
 import Foundation
-import Testing
 import MigconformDevice
+import Testing
 
 /// The one way this program starts child processes (posix_spawn, waitpid): no run loop, no socket, no network.
 struct ChildProcessTests {
     @Test func runCapturesOutputAndStatus() throws {
-        let r = try ChildProcess.run("/bin/sh", ["-c", "echo out; echo err >&2; exit 3"], stdout: .capture, stderr: .capture)
+        let r = try ChildProcess.run(
+            "/bin/sh", ["-c", "echo out; echo err >&2; exit 3"], stdout: .capture, stderr: .capture)
         #expect(String(decoding: r.output, as: UTF8.self) == "out\n")
         #expect(String(decoding: r.errorOutput, as: UTF8.self) == "err\n")
         #expect(r.termination.exitStatus == 3 && r.termination.shellStatus == 3)
@@ -20,7 +21,8 @@ struct ChildProcessTests {
         #expect(r.termination.signal == SIGKILL)
         #expect(ChildProcess.now() - start < 10)
         // With its output captured as well (the read loop, not only the wait, keeps the deadline).
-        let captured = try ChildProcess.run("/bin/sh", ["-c", "echo started; exec sleep 30"], stdout: .capture, timeout: 0.3)
+        let captured = try ChildProcess.run(
+            "/bin/sh", ["-c", "echo started; exec sleep 30"], stdout: .capture, timeout: 0.3)
         #expect(captured.timedOut && String(decoding: captured.output, as: UTF8.self) == "started\n")
     }
 
@@ -30,7 +32,8 @@ struct ChildProcessTests {
         defer { signal(SIGTERM, old) }
         let r = try ChildProcess.run("/bin/sh", ["-c", "kill -TERM $$; sleep 5; exit 0"], timeout: 20)
         #expect(r.termination.signal == SIGTERM, "\(r.termination)")
-        let env = try ChildProcess.run("/bin/sh", ["-c", "printf %s \"$ONLY\""], environment: ["ONLY": "this"], stdout: .capture)
+        let env = try ChildProcess.run(
+            "/bin/sh", ["-c", "printf %s \"$ONLY\""], environment: ["ONLY": "this"], stdout: .capture)
         #expect(String(decoding: env.output, as: UTF8.self) == "this")
     }
 
@@ -45,10 +48,12 @@ struct ChildProcessTests {
     /// 127.0.0.1); `run --lava` hung with it in a guest whose `lo` is down. Nothing in Sources may use it.
     @Test func noSourceStartsAChildThroughFoundationProcess() throws {
         let sources = TestSupport.root.appendingPathComponent("Sources")
-        let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }
+        let files =
+            FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }
             .filter { $0.hasSuffix(".swift") } ?? []
         #expect(files.count > 20)
-        let pattern = try NSRegularExpression(pattern: #"(?<![A-Za-z.])(Foundation\.)?Process\s*\(|\bPipe\s*\(|\.waitUntilExit\b|\bProcess\.run\b"#)
+        let pattern = try NSRegularExpression(
+            pattern: #"(?<![A-Za-z.])(Foundation\.)?Process\s*\(|\bPipe\s*\(|\.waitUntilExit\b|\bProcess\.run\b"#)
         for f in files {
             let text = try String(contentsOf: sources.appendingPathComponent(f), encoding: .utf8)
             for (i, line) in text.components(separatedBy: "\n").enumerated() {
@@ -64,7 +69,7 @@ extension ChildProcessTests {
     /// A descriptor this process has open without close-on-exec does not reach the child (glibc 2.34+).
     @Test func theChildInheritsOnlyItsStandardStreams() throws {
         let null = open("/dev/null", O_RDONLY)
-        let fd = fcntl(null, F_DUPFD, 200)   // deliberately not close-on-exec, and above what ls opens itself
+        let fd = fcntl(null, F_DUPFD, 200) // deliberately not close-on-exec, and above what ls opens itself
         close(null)
         defer { close(fd) }
         #expect(fd >= 200)

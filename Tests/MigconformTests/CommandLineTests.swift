@@ -1,11 +1,14 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
 
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
 /// The command-line contract: exit codes, check-spec diagnostics, and the files a run writes.
-@Suite(.enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there"))
+@Suite(
+    .enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there")
+)
 struct CommandLineTests {
     var binary: URL { TestSupport.binary! }
 
@@ -37,28 +40,36 @@ struct CommandLineTests {
     }
 
     @Test func checkSpecNamesFileLineAndPathForEachProblem() throws {
-        let badJSON = try brokenCopy("bad-json") { $0.replacingOccurrences(of: "\"initial\": \"RUNNING\",", with: "\"initial\": \"RUNNING\",,") }
+        let badJSON = try brokenCopy("bad-json") {
+            $0.replacingOccurrences(of: "\"initial\": \"RUNNING\",", with: "\"initial\": \"RUNNING\",,")
+        }
         let r1 = try TestSupport.shell(binary, ["check-spec", badJSON.path])
         #expect(r1.status == 2)
         #expect(r1.stdout.contains("\(badJSON.path):\(try lineOf("\"initial\"", in: badJSON)):"), "\(r1.stdout)")
 
         let unknownState = try brokenCopy("unknown-state") {
-            $0.replacingOccurrences(of: "{\"from\": \"STOP\", \"to\": \"RESUMING\", \"session\": \"opens-resume\"}",
-                                    with: "{\"from\": \"STOP\", \"to\": \"RESUMNG\", \"session\": \"opens-resume\"}")
+            $0.replacingOccurrences(
+                of: "{\"from\": \"STOP\", \"to\": \"RESUMING\", \"session\": \"opens-resume\"}",
+                with: "{\"from\": \"STOP\", \"to\": \"RESUMNG\", \"session\": \"opens-resume\"}")
         }
         let r2 = try TestSupport.shell(binary, ["check-spec", unknownState.path])
         #expect(r2.status == 2)
         #expect(r2.stdout.contains("\(unknownState.path):\(try lineOf("RESUMNG", in: unknownState)):"), "\(r2.stdout)")
         #expect(r2.stdout.contains("$.arcs[1].to"), "\(r2.stdout)")
 
-        let duplicate = try brokenCopy("duplicate-id") { $0.replacingOccurrences(of: "\"id\": \"V2-FEAT-STOP-COPY\"", with: "\"id\": \"V2-FEAT-GET\"") }
+        let duplicate = try brokenCopy("duplicate-id") {
+            $0.replacingOccurrences(of: "\"id\": \"V2-FEAT-STOP-COPY\"", with: "\"id\": \"V2-FEAT-GET\"")
+        }
         let r3 = try TestSupport.shell(binary, ["check-spec", duplicate.path])
         #expect(r3.status == 2)
         #expect(r3.stdout.contains("$.rules[1].id"), "\(r3.stdout)")
         #expect(r3.stdout.contains("duplicate"), "\(r3.stdout)")
 
         let noCite = try brokenCopy("missing-cite") {
-            $0.replacingOccurrences(of: "\"cite\": {\"source\": \"uapi\", \"section\": \"VFIO_DEVICE_FEATURE_MIGRATION\", \"sentence\": [\"v2.migration.1\", \"v2.path.8\", \"v2.feature.8\"]}, \"since\": \"5.18\",", with: "\"since\": \"5.18\",")
+            $0.replacingOccurrences(
+                of:
+                    "\"cite\": {\"source\": \"uapi\", \"section\": \"VFIO_DEVICE_FEATURE_MIGRATION\", \"sentence\": [\"v2.migration.1\", \"v2.path.8\", \"v2.feature.8\"]}, \"since\": \"5.18\",",
+                with: "\"since\": \"5.18\",")
         }
         let r4 = try TestSupport.shell(binary, ["check-spec", noCite.path])
         #expect(r4.status == 2)
@@ -82,7 +93,8 @@ struct CommandLineTests {
         // junit.xml is XML; report.tap is TAP 13 whose plan matches its result lines.
         let junit = try Data(contentsOf: out.appendingPathComponent("junit.xml"))
         #expect(XMLParser(data: junit).parse())
-        let tap = try String(contentsOf: out.appendingPathComponent("report.tap"), encoding: .utf8).components(separatedBy: "\n")
+        let tap = try String(contentsOf: out.appendingPathComponent("report.tap"), encoding: .utf8).components(
+            separatedBy: "\n")
         #expect(tap.first == "TAP version 13")
         let plan = tap.first { $0.hasPrefix("1..") }.flatMap { Int($0.dropFirst(3)) }
         let results = tap.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }
@@ -91,9 +103,11 @@ struct CommandLineTests {
 
     @Test func v1TargetPicksTheV1Spec() throws {
         let out = temp()
-        let r = try TestSupport.shell(binary, ["run", "--spec", TestSupport.specPath("v1"), "--target", "ref:v1", "--out", out.path])
+        let r = try TestSupport.shell(
+            binary, ["run", "--spec", TestSupport.specPath("v1"), "--target", "ref:v1", "--out", out.path])
         #expect(r.status == 0, "\(r.stderr)")
-        let mismatch = try TestSupport.shell(binary, ["run", "--spec", TestSupport.specPath("v2"), "--target", "ref:v1", "--out", out.path])
+        let mismatch = try TestSupport.shell(
+            binary, ["run", "--spec", TestSupport.specPath("v2"), "--target", "ref:v1", "--out", out.path])
         #expect(mismatch.status == 2)
         #expect(mismatch.stderr.contains("v2 protocol"))
     }

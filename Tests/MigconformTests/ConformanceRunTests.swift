@@ -1,10 +1,10 @@
 import Foundation
-import Testing
 import MigconformCases
 import MigconformDevice
 import MigconformReference
 import MigconformRun
 import MigconformSpec
+import Testing
 
 /// End to end: the shipped specs against the reference devices.
 @Suite struct ConformanceRunTests {
@@ -28,7 +28,8 @@ import MigconformSpec
             if case .rejectedValue(let p) = rule.check { nothingToCheck = p.values.isEmpty }
             nothingToCheck = nothingToCheck && machine.unadvertisedStates.isEmpty
             if case .precopyInfoV2(let p) = rule.check, p.expect == .refusedWithoutPreCopy,
-               features.contains("pre-copy") {
+                features.contains("pre-copy")
+            {
                 nothingToCheck = true
             }
             #expect((c.verdict == .notApplicable) == (needsAbsent || nothingToCheck), "\(c.id): \(c.verdict.rawValue)")
@@ -48,15 +49,19 @@ import MigconformSpec
     @Test func referenceV1IsConformantWithoutWarnings() throws {
         let report = try TestSupport.run(TestSupport.v1, ReferenceDeviceV1())
         #expect(report.summary.conformant)
-        #expect(report.cases.allSatisfy { ![.fail, .warn, .error, .timeout, .skipped, .notApplicable].contains($0.verdict) },
-                "\(report.cases.filter { $0.verdict != .pass && $0.verdict != .info }.map(\.id))")
+        #expect(
+            report.cases.allSatisfy {
+                ![.fail, .warn, .error, .timeout, .skipped, .notApplicable].contains($0.verdict)
+            },
+            "\(report.cases.filter { $0.verdict != .pass && $0.verdict != .info }.map(\.id))")
         // MAY rules report what the device chose.
         #expect(report.cases.filter { $0.level == .may }.allSatisfy { $0.verdict == .info })
     }
 
     @Test func theVariantReplacesTheMainReadingsRule() throws {
         let main = try TestSupport.run(TestSupport.v1, ReferenceDeviceV1())
-        let variant = try TestSupport.run(TestSupport.v1, ReferenceDeviceV1(), options: ExpansionOptions(variants: ["v1-11x-error"]))
+        let variant = try TestSupport.run(
+            TestSupport.v1, ReferenceDeviceV1(), options: ExpansionOptions(variants: ["v1-11x-error"]))
         #expect(main.cases.contains { $0.ruleID == "V1-RESUME-FAILED-STATE" })
         #expect(!main.cases.contains { $0.ruleID == "V1-RESUME-FAILED-STATE-11X" })
         #expect(variant.cases.contains { $0.ruleID == "V1-RESUME-FAILED-STATE-11X" && $0.verdict == .pass })
@@ -65,7 +70,8 @@ import MigconformSpec
 
     @Test func everyCaseIdIsUniqueAndStable() throws {
         let machine = Machine(spec: TestSupport.v2, features: ["stop-copy", "p2p", "pre-copy", "data-size"])
-        let a = Expander.expand(machine).map(\.id), b = Expander.expand(machine).map(\.id)
+        let a = Expander.expand(machine).map(\.id)
+        let b = Expander.expand(machine).map(\.id)
         #expect(a == b)
         #expect(Set(a).count == a.count)
         #expect(a.contains("V2-ARC-STATE[STOP->STOP_COPY]"))
@@ -80,8 +86,13 @@ import MigconformSpec
         }
         let kernel = forbidden(ExpansionOptions(targetKind: "vfio", kernelRelease: "6.12.48+deb12-amd64"))
         #expect(kernel.count == 2)
-        #expect(kernel.allSatisfy { if case .skipped(let why) = $0.disposition { return why.contains("HZ-PRECOPY-LOOP") }; return false })
-        let allowed = forbidden(ExpansionOptions(allowedHazards: ["HZ-PRECOPY-LOOP"], targetKind: "vfio", kernelRelease: "6.12.48"))
+        #expect(
+            kernel.allSatisfy {
+                if case .skipped(let why) = $0.disposition { return why.contains("HZ-PRECOPY-LOOP") }
+                return false
+            })
+        let allowed = forbidden(
+            ExpansionOptions(allowedHazards: ["HZ-PRECOPY-LOOP"], targetKind: "vfio", kernelRelease: "6.12.48"))
         #expect(allowed.allSatisfy { $0.disposition == .run })
         let fixed = forbidden(ExpansionOptions(targetKind: "vfio", kernelRelease: "7.2.0"))
         #expect(fixed.allSatisfy { $0.disposition == .run })
@@ -91,7 +102,8 @@ import MigconformSpec
 
     @Test func filtersSelectByCaseOrRuleGlob() {
         let machine = Machine(spec: TestSupport.v2, features: ["stop-copy"])
-        let cases = Expander.expand(machine, options: ExpansionOptions(only: ["V2-ARC-*"], exclude: ["*[STOP->RESUMING]"]))
+        let cases = Expander.expand(
+            machine, options: ExpansionOptions(only: ["V2-ARC-*"], exclude: ["*[STOP->RESUMING]"]))
         let running = cases.filter { $0.disposition == .run }
         #expect(!running.isEmpty)
         #expect(running.allSatisfy { $0.rule.id.hasPrefix("V2-ARC-") && !$0.id.hasSuffix("[STOP->RESUMING]") })
@@ -104,7 +116,8 @@ import MigconformSpec
         let readme = try String(contentsOf: TestSupport.root.appendingPathComponent("Specs/README.md"), encoding: .utf8)
         let start = try #require(readme.range(of: "```json\n"))
         let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-        let spec = try SpecLoader.load(data: Array(readme[start.upperBound..<end.lowerBound].utf8), path: "Specs/README.md")
+        let spec = try SpecLoader.load(
+            data: Array(readme[start.upperBound..<end.lowerBound].utf8), path: "Specs/README.md")
         #expect(spec.rules.count == 2)
         let report = try TestSupport.run(spec, ReferenceDeviceV2(.init(flags: [.stopCopy])))
         #expect(report.summary.conformant)
@@ -126,8 +139,11 @@ import MigconformSpec
             let c = try #require(try TestSupport.run(TestSupport.v1, device).cases.first { $0.ruleID == rule })
             return (c.verdict, c.message)
         }
-        #expect(try ReferenceDeviceV1().perform(.regionInfo) == .value(RegionV1.flagRead | RegionV1.flagWrite
-                                                                       | RegionV1.flagMmap))
+        #expect(
+            try ReferenceDeviceV1().perform(.regionInfo)
+                == .value(
+                    RegionV1.flagRead | RegionV1.flagWrite
+                        | RegionV1.flagMmap))
         #expect(try verdict(ReferenceDeviceV1()).0 == .pass)
         #expect(try verdict(ReferenceDeviceV1(.init(mmapCapable: false))).0 == .notApplicable)
         // Unaligned but not mappable: nothing to judge.

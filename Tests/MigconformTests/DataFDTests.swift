@@ -1,10 +1,12 @@
 import Foundation
 import Testing
+
 @testable import MigconformDevice
 @testable import MigconformLinux
 @testable import MigconformReference
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Data fd calls")
@@ -13,7 +15,10 @@ struct DataFDTests {
     @Test func realCallsOnAPipe() throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
-        defer { close(ends[0]); close(ends[1]) }
+        defer {
+            close(ends[0])
+            close(ends[1])
+        }
         #expect(fcntl(ends[0], F_SETFD, FD_CLOEXEC) == 0)
         #expect(DataFDCalls.perform(.fdFlags, on: ends[0]) == .value(DataFD.closeOnExec))
         #expect(DataFDCalls.perform(.statusFlags, on: ends[1]) == .value(DataFD.writeOnly))
@@ -32,7 +37,8 @@ struct DataFDTests {
         config.precopyInfoV2 = true
         let device = ReferenceDeviceV2(config)
         guard case .state(_, let fd) = try device.perform(.setState(MigrationState.preCopy.rawValue)) else {
-            Issue.record("no pre-copy session"); return
+            Issue.record("no pre-copy session")
+            return
         }
         #expect(try device.perform(.dataFD(fd: fd, call: .statusFlags)) == .value(DataFD.readOnly))
         #expect(try device.perform(.dataFD(fd: fd, call: .precopyInfo(argsz: 20, flags: 0))) == .failed(.EINVAL))
@@ -54,5 +60,8 @@ struct DataFDTests {
 }
 
 extension DeviceOutcome {
-    var bytes: [UInt8]? { if case .bytes(let b) = self { return b }; return nil }
+    var bytes: [UInt8]? {
+        if case .bytes(let b) = self { return b }
+        return nil
+    }
 }

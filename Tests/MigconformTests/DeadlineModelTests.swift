@@ -1,7 +1,7 @@
-import Testing
 import MigconformDevice
 import MigconformReference
 import MigconformRun
+import Testing
 
 /// A reference device that keeps deadlines itself, as an adapter does, and remembers the ones it is handed.
 private final class SelfTimedDevice: MigrationDevice {
@@ -30,8 +30,9 @@ struct DeadlineModelTests {
 
     @Test func chosenDeadlinesGovernTheDeviceToo() {
         let device = SelfTimedDevice(kept: .standard)
-        let runner = Runner(spec: TestSupport.v2, device: device,
-                            options: RunOptions(target: "exec:test", deadlines: .uniform(4)))
+        let runner = Runner(
+            spec: TestSupport.v2, device: device,
+            options: RunOptions(target: "exec:test", deadlines: .uniform(4)))
         #expect(runner.options.deadlines == .uniform(4))
         #expect(device.kept == .uniform(4))
         runner.deadlineDevice.deadlines.byKind[.reset] = 7

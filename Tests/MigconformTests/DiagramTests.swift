@@ -1,14 +1,16 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import Testing
 import MigconformCases
 import MigconformDevice
 import MigconformReference
-@testable import MigconformReport
 import MigconformRun
 import MigconformSpec
+import Testing
+
+@testable import MigconformReport
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Parses an XML document and collects its elements (name and attributes), or the parser's error.
 final class XMLCollector: NSObject, XMLParserDelegate {
@@ -23,13 +25,17 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         if !parser.parse() { c.error = parser.parserError ?? NSError(domain: "xml", code: 1) }
         return c
     }
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+    ) {
         elements.append((elementName, attributeDict))
     }
     func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
     /// The arcs drawn: paths that end in an arrow.
-    var arcPaths: [[String: String]] { elements.filter { $0.name == "path" && $0.attributes["marker-end"] != nil }.map(\.attributes) }
+    var arcPaths: [[String: String]] {
+        elements.filter { $0.name == "path" && $0.attributes["marker-end"] != nil }.map(\.attributes)
+    }
 }
 
 @Suite struct DiagramTests {
@@ -43,7 +49,7 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         let xml = XMLCollector.parse(svg)
         #expect(xml.error == nil, "diagram.svg does not parse: \(String(describing: xml.error))")
         let machine = Machine(spec: TestSupport.v2, features: Set(r.run.features))
-        #expect(machine.arcs.count == 15)   // three arcs exist only without p2p
+        #expect(machine.arcs.count == 15) // three arcs exist only without p2p
         #expect(xml.arcPaths.count == machine.arcs.count)
         // The reference device passes every arc: every arc green, arrow marker of the pass kind.
         #expect(xml.arcPaths.allSatisfy { $0["stroke"] == StateDiagram.ArcVerdict.pass.color })
@@ -113,7 +119,7 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         // The error box has the error stroke and a second, inner border; reserved boxes are dashed.
         let rects = xml.elements.filter { $0.name == "rect" }.map(\.attributes)
         let errorStroke = StateDiagram.style(kind: "error").stroke
-        #expect(rects.filter { $0["stroke"] == errorStroke }.count >= 4)   // box, inner border, legend swatch (two)
+        #expect(rects.filter { $0["stroke"] == errorStroke }.count >= 4) // box, inner border, legend swatch (two)
         #expect(rects.contains { $0["stroke-dasharray"] == StateDiagram.style(kind: "reserved").dash })
         #expect(xml.text.contains("reserved"))
     }
@@ -160,7 +166,9 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         #expect(!svg.contains("<script"))
         #expect(!svg.contains("\u{1}"))
         let html = HTMLReport.render(r, spec: TestSupport.v2)
-        for raw in ["<script", "<img", "<iframe", "<b>", "\u{1}", "\u{fffe}"] { #expect(!html.contains(raw), "\(raw) left raw") }
+        for raw in ["<script", "<img", "<iframe", "<b>", "\u{1}", "\u{fffe}"] {
+            #expect(!html.contains(raw), "\(raw) left raw")
+        }
         #expect(html.contains("&lt;script&gt;"))
         #expect(html.contains("&lt;iframe src=&#39;http://example.com&#39;&gt;"))
     }
@@ -185,14 +193,15 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         // Links to the sources cited are plain links (followed only when clicked), nothing else names a URL.
         let urls = html.components(separatedBy: "http").count - 1
         let links = html.components(separatedBy: "<a href=\"http").count - 1
-        #expect(urls - 2 * links == 1)   // each link shows its URL as its text too
+        #expect(urls - 2 * links == 1) // each link shows its URL as its text too
     }
 
     @Test func theRunFolderGetsTheDiagramAndTheHTMLHashedInReportJSON() throws {
         let r = try Self.report(TestSupport.v1, ReferenceDeviceV1(), target: "ref:v1")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diagram-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let written = try ReportWriter.write(r, to: folder, additionalFiles: RunFolderExtras.files(r, spec: TestSupport.v1))
+        let written = try ReportWriter.write(
+            r, to: folder, additionalFiles: RunFolderExtras.files(r, spec: TestSupport.v1))
         #expect(written.files["diagram.svg"] != nil)
         #expect(written.files["report.html"] != nil)
         let svg = try String(contentsOf: folder.appendingPathComponent("diagram.svg"), encoding: .utf8)
@@ -211,18 +220,26 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         return nil
     }()
 
-    @Test(.enabled(if: chromium != nil,
-                   "chromium is not on PATH: install it (apt-get install chromium) to check report.html in a real browser"))
+    @Test(
+        .enabled(
+            if: chromium != nil,
+            "chromium is not on PATH: install it (apt-get install chromium) to check report.html in a real browser"))
     func reportHTMLRendersInHeadlessChromium() throws {
         let r = try Self.report(TestSupport.v2, FaultyDeviceV2(.missingArc), target: "fault:missing-arc")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("html-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { if ProcessInfo.processInfo.environment["MIGCONFORM_KEEP_SCREENSHOT"] == nil { try? FileManager.default.removeItem(at: folder) } }
+        defer {
+            if ProcessInfo.processInfo.environment["MIGCONFORM_KEEP_SCREENSHOT"] == nil {
+                try? FileManager.default.removeItem(at: folder)
+            }
+        }
         let html = folder.appendingPathComponent("report.html")
         try Data(HTMLReport.render(r, spec: TestSupport.v2).utf8).write(to: html)
         let shot = folder.appendingPathComponent("screenshot.png")
-        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                      "--user-data-dir=\(folder.appendingPathComponent("profile").path)"]
+        let common = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--user-data-dir=\(folder.appendingPathComponent("profile").path)",
+        ]
         let browser = URL(fileURLWithPath: Self.chromium!)
         let dom = try TestSupport.shell(browser, common + ["--dump-dom", html.absoluteString], cwd: folder)
         #expect(dom.status == 0, "chromium --dump-dom failed: \(dom.stderr.suffix(500))")
@@ -230,13 +247,18 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         #expect(dom.stdout.contains("<svg"))
         #expect(dom.stdout.contains("diagram-title"))
         #expect(dom.stdout.contains("NOT CONFORMANT"))
-        let run = try TestSupport.shell(browser, common + ["--hide-scrollbars", "--window-size=1280,1800",
-                                                           "--screenshot=\(shot.path)", html.absoluteString], cwd: folder)
+        let run = try TestSupport.shell(
+            browser,
+            common + [
+                "--hide-scrollbars", "--window-size=1280,1800",
+                "--screenshot=\(shot.path)", html.absoluteString,
+            ], cwd: folder)
         #expect(run.status == 0, "chromium --screenshot failed: \(run.stderr.suffix(500))")
         let png = try Data(contentsOf: shot)
         #expect(png.starts(with: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
         // Width and height from the IHDR chunk.
-        let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        let height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
         #expect(width == 1280 && height == 1800)
         // A page with a colored banner, a diagram and text compresses far worse than a blank one.
         #expect(png.count > 60_000)

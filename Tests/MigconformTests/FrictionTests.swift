@@ -1,16 +1,20 @@
 import Foundation
-import Testing
 import MigconformDevice
+import Testing
 
 /// The smaller frictions of issue 17, each where a test can tell.
-@Suite(.enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there"))
+@Suite(
+    .enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there")
+)
 struct FrictionTests {
     var binary: URL { TestSupport.binary! }
 
     @Test func readmeNamesWhatTheBinaryHas() throws {
         let readme = try String(contentsOf: TestSupport.root.appendingPathComponent("README.md"), encoding: .utf8)
-        for s in ["report.html", "--format markdown", "--journal-sync", "--lava-output", "migconform specs",
-                  "scripts/build-release.sh"] {
+        for s in [
+            "report.html", "--format markdown", "--journal-sync", "--lava-output", "migconform specs",
+            "scripts/build-release.sh",
+        ] {
             #expect(readme.contains(s), "README.md does not mention \(s)")
         }
         // What the README names, the binary has.
@@ -20,12 +24,14 @@ struct FrictionTests {
     }
 
     @Test func verifyOnAMissingFolderExitsTwoAsTheReadmeSays() throws {
-        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-run-\(UUID().uuidString)").path
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-run-\(UUID().uuidString)")
+            .path
         let r = try TestSupport.shell(binary, ["verify", missing])
         #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
         #expect(r.stderr.contains(missing))
         let readme = try String(contentsOf: TestSupport.root.appendingPathComponent("README.md"), encoding: .utf8)
-        #expect(readme.contains("| 2 | usage error, or a spec, report, journal or expectations file that does not load"))
+        #expect(
+            readme.contains("| 2 | usage error, or a spec, report, journal or expectations file that does not load"))
     }
 
     @Test func replayHelpListsExitThree() throws {
@@ -36,21 +42,33 @@ struct FrictionTests {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("replay-3-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         _ = try TestSupport.shell(binary, ["run", "--quiet", "--target", "fault:missing-arc", "--out", out.path])
-        let again = try TestSupport.shell(binary, ["replay", out.path, "V2-ARC-STATE[STOP->RUNNING_P2P]",
-                                                   "--target", "vfio:/dev/vfio/99999/0000:00:00.0"])
+        let again = try TestSupport.shell(
+            binary,
+            [
+                "replay", out.path, "V2-ARC-STATE[STOP->RUNNING_P2P]",
+                "--target", "vfio:/dev/vfio/99999/0000:00:00.0",
+            ])
         #expect(again.status == 3, "\(again.stderr)")
     }
 
     @Test func anUnknownHazardIsAUsageErrorNamingTheKnownOnes() throws {
-        let r = try TestSupport.shell(binary, ["run", "--allow-hazard", "bogus", "--out",
-                                               FileManager.default.temporaryDirectory.appendingPathComponent("hz-\(UUID())").path])
+        let r = try TestSupport.shell(
+            binary,
+            [
+                "run", "--allow-hazard", "bogus", "--out",
+                FileManager.default.temporaryDirectory.appendingPathComponent("hz-\(UUID())").path,
+            ])
         #expect(r.status == 2)
         #expect(r.stderr.contains("'bogus'"))
         let known = Set(TestSupport.v2.rules.compactMap { $0.hazard?.id })
         #expect(!known.isEmpty)
         for h in known { #expect(r.stderr.contains(h), "\(h) not named: \(r.stderr)") }
-        let ok = try TestSupport.shell(binary, ["run", "--quiet", "--allow-hazard", known.sorted()[0], "--out",
-                                                FileManager.default.temporaryDirectory.appendingPathComponent("hz-\(UUID())").path])
+        let ok = try TestSupport.shell(
+            binary,
+            [
+                "run", "--quiet", "--allow-hazard", known.sorted()[0], "--out",
+                FileManager.default.temporaryDirectory.appendingPathComponent("hz-\(UUID())").path,
+            ])
         #expect(ok.status == 0, "\(ok.stderr)")
     }
 
@@ -59,14 +77,17 @@ struct FrictionTests {
         let cwd = FileManager.default.temporaryDirectory.appendingPathComponent("same-second-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: cwd) }
-        let script = (0..<4).map { _ in "'\(binary.path)' run --quiet --only 'V2-FEAT-*' > /dev/null &" }.joined(separator: "\n")
+        let script =
+            (0..<4).map { _ in "'\(binary.path)' run --quiet --only 'V2-FEAT-*' > /dev/null &" }.joined(separator: "\n")
             + "\nwait\n"
         let r = try ChildProcess.run("/bin/sh", ["-c", "cd '\(cwd.path)' || exit 9\n" + script], timeout: 300)
         #expect(r.termination.exitStatus == 0)
         let folders = try FileManager.default.contentsOfDirectory(atPath: cwd.appendingPathComponent("Reports").path)
         #expect(folders.count == 4, "\(folders)")
         for f in folders {
-            #expect(FileManager.default.fileExists(atPath: cwd.appendingPathComponent("Reports/\(f)/report.json").path), "\(f)")
+            #expect(
+                FileManager.default.fileExists(atPath: cwd.appendingPathComponent("Reports/\(f)/report.json").path),
+                "\(f)")
         }
     }
 

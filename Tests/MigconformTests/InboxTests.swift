@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import MigconformDevice
 import MigconformReference
-@testable import MigconformReport
 import MigconformRun
 import MigconformSpec
+import Testing
+
+@testable import MigconformReport
 
 /// The reviewer's inbox: report.md and plain diff within 100 columns, citations spelled out and linked, the HTML
 /// report's skipped cases, links and diagram caption.
@@ -23,7 +24,7 @@ struct InboxTests {
         var r = try fault("missing-arc")
         for i in r.cases.indices where r.cases[i].verdict == .fail {
             r.cases[i].message += " and " + String(repeating: "then a long explanation of what went wrong ", count: 6)
-            r.cases[i].actual = String(repeating: "x", count: 180)   // one word longer than a line
+            r.cases[i].actual = String(repeating: "x", count: 180) // one word longer than a line
         }
         return r
     }
@@ -45,13 +46,15 @@ struct InboxTests {
     }
 
     @Test func plainDiffStaysWithin100ColumnsAndStatesEachRuleOnce() throws {
-        let old = try Self.reference(), new = try Self.fault("missing-arc")
+        let old = try Self.reference()
+        let new = try Self.fault("missing-arc")
         let text = ReportDiff.compare(old, new).render(.text)
         for line in text.split(separator: "\n") { #expect(line.count <= 100, "\(line.count): \(line)") }
         let statement = try #require(new.cases.first { $0.ruleID == "V2-COMBINATION-STATE" }?.statement)
         // Within a section, a rule's statement comes once, above its cases.
         let regressions = text.components(separatedBy: "\n\n").first { $0.hasPrefix("REGRESSIONS") } ?? ""
-        let joined = regressions.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        let joined = regressions.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(
+            separator: " ")
         #expect(joined.components(separatedBy: statement).count - 1 == 1)
         #expect(text.contains("V2-COMBINATION-STATE[STOP->RUNNING] PASS -> FAIL"))
     }
@@ -66,9 +69,13 @@ struct InboxTests {
         #expect(seed.link == "https://lore.kernel.org/r/20211105132404.GB2744544@nvidia.com")
         #expect(!seed.text.contains("shared/seeds"), "a seed is cited by its message, not its internal path")
         let v1 = CitationSources(TestSupport.v1.sources)
-        #expect(v1.expand(key: "uapi-v1")?.link == "https://elixir.bootlin.com/linux/v5.8/source/include/uapi/linux/vfio.h")
-        for key in TestSupport.v1.sources.keys.filter({ $0.hasPrefix("seed-") }) + TestSupport.v2.sources.keys.filter({ $0.hasPrefix("seed-") }) {
-            let x = CitationSources(TestSupport.v1.sources.merging(TestSupport.v2.sources) { a, _ in a }).expand(key: key)
+        #expect(
+            v1.expand(key: "uapi-v1")?.link == "https://elixir.bootlin.com/linux/v5.8/source/include/uapi/linux/vfio.h")
+        for key in TestSupport.v1.sources.keys.filter({ $0.hasPrefix("seed-") })
+            + TestSupport.v2.sources.keys.filter({ $0.hasPrefix("seed-") })
+        {
+            let x = CitationSources(TestSupport.v1.sources.merging(TestSupport.v2.sources) { a, _ in a }).expand(
+                key: key)
             #expect(x?.link?.hasPrefix("https://lore.kernel.org/r/") ?? false, "\(key) has no Message-ID link")
         }
         // A source text with its own <Message-ID> wins; an unknown cite prefix expands to nothing.
@@ -79,10 +86,14 @@ struct InboxTests {
 
     /// The seeds whose files keep their mail headers give the Message-IDs of the table (the others were looked up
     /// in the list archives by their text).
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: TestSupport.root.deletingLastPathComponent().appendingPathComponent("shared/seeds").path)))
+    @Test(
+        .enabled(
+            if: FileManager.default.fileExists(
+                atPath: TestSupport.root.deletingLastPathComponent().appendingPathComponent("shared/seeds").path)))
     func seedMessageIDsMatchTheSeedsThatCarryThem() throws {
         let dir = TestSupport.root.deletingLastPathComponent().appendingPathComponent("shared/seeds")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".txt") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".txt") }
+            .sorted()
         #expect(!files.isEmpty)
         for f in files {
             let number = String(f.prefix(3))
@@ -104,7 +115,8 @@ struct InboxTests {
         // Without the spec at hand, the built-in spec the report names gives the same.
         var builtin = r
         builtin.run.specPath = "builtin:vfio-migration-v2.json"
-        #expect(MarkdownReport.render(builtin) == md.replacingOccurrences(of: r.run.specPath, with: builtin.run.specPath))
+        #expect(
+            MarkdownReport.render(builtin) == md.replacingOccurrences(of: r.run.specPath, with: builtin.run.specPath))
     }
 
     @Test func theHTMLReportHasSkippedSourcesAndLinksThatResolve() throws {

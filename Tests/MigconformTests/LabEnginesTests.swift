@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import MigconformCases
 import MigconformDevice
 import MigconformReference
 import MigconformRun
 import MigconformSpec
+import Testing
+
 @testable import MigconformLab
 @testable import MigconformReport
 
@@ -46,7 +47,8 @@ private func allIDs(_ spec: Spec) -> Set<String> {
 
 @Test func engineNamesReadWellForTheSpecsIDs() {
     #expect(EngineNames.encode("V2-ARC-DATA-FD[RUNNING->PRE_COPY]") == "V2-ARC-DATA-FD__RUNNING-to-PRE_COPY")
-    #expect(EngineNames.encode("V2-REJECT-OUT-OF-RANGE[STOP_COPY->4294967295]")
+    #expect(
+        EngineNames.encode("V2-REJECT-OUT-OF-RANGE[STOP_COPY->4294967295]")
             == "V2-REJECT-OUT-OF-RANGE__STOP_COPY-to-4294967295")
     #expect(EngineNames.encode("V1-ARC-OTHER[STOPPED->RUNNING]") == "V1-ARC-OTHER__STOPPED-to-RUNNING")
     #expect(EngineNames.encode("V2-ROUND-TRIP") == "V2-ROUND-TRIP")
@@ -62,7 +64,9 @@ func engineNamesAreInjectiveAndSafeOnHostileStrings(_ id: String) {
     let name = EngineNames.encode(id)
     #expect(name.unicodeScalars.allSatisfy(EngineNames.isSafeCharacter), "\(id.debugDescription) -> \(name)")
     #expect(!name.lowercased().contains("setup"), "\(id.debugDescription) -> \(name)")
-    #expect(EngineNames.decode(name) == id, "\(id.debugDescription) -> \(name) -> \(String(describing: EngineNames.decode(name)))")
+    #expect(
+        EngineNames.decode(name) == id,
+        "\(id.debugDescription) -> \(name) -> \(String(describing: EngineNames.decode(name)))")
 }
 
 @Test func engineNamesRejectNamesTheyDoNotMake() {
@@ -77,7 +81,9 @@ func engineNamesAreInjectiveAndSafeOnHostileStrings(_ id: String) {
         let s = String((0..<Int.random(in: 0...8, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
         let name = EngineNames.encode(s)
         #expect(EngineNames.decode(name) == s, "\(s.debugDescription) -> \(name)")
-        if let other = seen[name], other != s { Issue.record("\(s.debugDescription) and \(other.debugDescription) -> \(name)") }
+        if let other = seen[name], other != s {
+            Issue.record("\(s.debugDescription) and \(other.debugDescription) -> \(name)")
+        }
         seen[name] = s
     }
 }
@@ -107,16 +113,25 @@ private func everyVerdictReport() throws -> RunReport {
         c.verdict = v
         c.message = v == .skipped ? "not run: --max-failures 1 reached" : "verdict \(v.rawValue)"
         switch v {
-        case .xfail: c.rawVerdict = .fail; c.expectation = "known bug https://bugs.example.org/1"
-        case .xpass: c.rawVerdict = .pass; c.expectation = "fixed upstream?"
-        case .flake: c.rawVerdict = .fail; c.attempts = 2
+        case .xfail:
+            c.rawVerdict = .fail
+            c.expectation = "known bug https://bugs.example.org/1"
+        case .xpass:
+            c.rawVerdict = .pass
+            c.expectation = "fixed upstream?"
+        case .flake:
+            c.rawVerdict = .fail
+            c.attempts = 2
         default: break
         }
         extra.append(c)
     }
     var warnFirst = template
-    warnFirst.id = "V2-EVERY[FLAKE-WARN]"; warnFirst.ruleID = "V2-EVERY"; warnFirst.level = .should
-    warnFirst.verdict = .flake; warnFirst.rawVerdict = .warn
+    warnFirst.id = "V2-EVERY[FLAKE-WARN]"
+    warnFirst.ruleID = "V2-EVERY"
+    warnFirst.level = .should
+    warnFirst.verdict = .flake
+    warnFirst.rawVerdict = .warn
     extra.append(warnFirst)
     r.cases += extra
     return r
@@ -124,8 +139,9 @@ private func everyVerdictReport() throws -> RunReport {
 
 // MARK: - KCIDB
 
-private let kcidbOptions = KCIDBExport.Options(origin: "migconform_lab", buildID: "migconform_lab:build-6.18-x86_64",
-                                               artifactsURL: "https://artifacts.example.org/run-1")
+private let kcidbOptions = KCIDBExport.Options(
+    origin: "migconform_lab", buildID: "migconform_lab:build-6.18-x86_64",
+    artifactsURL: "https://artifacts.example.org/run-1")
 
 /// Encodes and parses back, so the checks see exactly the JSON a submitter sends.
 private func exportedJSON(_ r: RunReport) throws -> [String: Any] {
@@ -135,7 +151,9 @@ private func exportedJSON(_ r: RunReport) throws -> [String: Any] {
 
 @Test(arguments: ["reference", "missing-arc", "every-verdict"])
 func kcidbExportPassesTheSchemaRules(_ which: String) throws {
-    let report = which == "reference" ? try referenceReport()
+    let report =
+        which == "reference"
+        ? try referenceReport()
         : which == "every-verdict" ? try everyVerdictReport() : try faultReport(which)
     let json = try exportedJSON(report)
     #expect(KCIDBSchema.problems(json) == [])
@@ -193,7 +211,9 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
     #expect(incidents.count == 4)
     let issueIDs = Set(issues.compactMap { $0["id"] as? String })
     for i in incidents { #expect(issueIDs.contains(i["issue_id"] as? String ?? "")) }
-    let xpass = incidents.first { ($0["test_id"] as? String)?.hasSuffix(EngineNames.encode("V2-EVERY[XPASS->X]")) ?? false }
+    let xpass = incidents.first {
+        ($0["test_id"] as? String)?.hasSuffix(EngineNames.encode("V2-EVERY[XPASS->X]")) ?? false
+    }
     #expect(xpass?["present"] as? Bool == false)
     #expect(issues.contains { $0["report_url"] as? String == "https://bugs.example.org/1" }, "\(issues)")
 }
@@ -234,7 +254,7 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
     #expect(!broken { $0["waived"] = true }.isEmpty)
     #expect(!broken { $0["id"] = "no-origin-here" }.isEmpty)
     #expect(!broken { $0["id"] = "Upper:x" }.isEmpty)
-    #expect(!broken { $0["origin"] = "other" }.isEmpty)          // id no longer starts with the origin
+    #expect(!broken { $0["origin"] = "other" }.isEmpty) // id no longer starts with the origin
     #expect(!broken { $0.removeValue(forKey: "build_id") }.isEmpty)
     #expect(!broken { $0["start_time"] = "yesterday" }.isEmpty)
     #expect(!broken { $0["duration"] = "1s" }.isEmpty)
@@ -279,7 +299,9 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
 @Test func junitNamesAreSafeAndKeepTheOriginalIDs() throws {
     let report = try faultReport("missing-arc")
     let xml = JUnitReport.render(report)
-    let names = xml.matches(of: #/<testcase classname="([^"]*)" name="([^"]*)"/#).map { (String($0.output.1), String($0.output.2)) }
+    let names = xml.matches(of: #/<testcase classname="([^"]*)" name="([^"]*)"/#).map {
+        (String($0.output.1), String($0.output.2))
+    }
     #expect(names.count == report.cases.count)
     for ((classname, name), c) in zip(names, report.cases) {
         #expect(EngineNames.isSafe(name))
@@ -324,25 +346,31 @@ func tapNamesSurviveTheKselftestParser(_ which: String) throws {
     let report: RunReport
     switch which {
     case "ref:v2": report = try referenceReport()
-    case "ref:v1": report = try TestSupport.run(TestSupport.v1, ReferenceDeviceV1(ReferenceDeviceV1.Configuration()), target: "ref:v1")
+    case "ref:v1":
+        report = try TestSupport.run(
+            TestSupport.v1, ReferenceDeviceV1(ReferenceDeviceV1.Configuration()), target: "ref:v1")
     case "every-verdict": report = try everyVerdictReport()
     default: report = try faultReport(String(which.dropFirst(6)))
     }
     let names = kselftestParserNames(TAPReport.render(report))
     #expect(names.count == report.cases.count)
     var rewritten: [String] = []
-    for (name, c) in zip(names, report.cases) where name != EngineNames.encode(c.id) || EngineNames.decode(name) != c.id {
+    for (name, c) in zip(names, report.cases) where name != EngineNames.encode(c.id) || EngineNames.decode(name) != c.id
+    {
         rewritten.append("\(c.id) -> \(name)")
     }
-    #expect(rewritten.isEmpty, "\(rewritten.count) of \(report.cases.count) names rewritten, e.g. \(rewritten.prefix(3))")
+    #expect(
+        rewritten.isEmpty, "\(rewritten.count) of \(report.cases.count) names rewritten, e.g. \(rewritten.prefix(3))")
 }
 
 @Test func tapEndsWithKselftestTotals() throws {
     let report = try everyVerdictReport()
     let tap = TAPReport.render(report)
     let last = try #require(tap.split(separator: "\n").last.map(String.init))
-    let m = try #require(last.wholeMatch(of: #/# Totals: pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)/#),
-                         "last line: \(last)")
+    let m = try #require(
+        last.wholeMatch(
+            of: #/# Totals: pass:([0-9]+) fail:([0-9]+) xfail:([0-9]+) xpass:([0-9]+) skip:([0-9]+) error:([0-9]+)/#),
+        "last line: \(last)")
     let counts = [m.output.1, m.output.2, m.output.3, m.output.4, m.output.5, m.output.6].map { Int($0)! }
     #expect(counts.reduce(0, +) == report.cases.count)
     func n(_ vs: [Verdict]) -> Int { report.cases.filter { vs.contains($0.verdict) }.count }
@@ -356,23 +384,32 @@ func tapNamesSurviveTheKselftestParser(_ which: String) throws {
     // Not applicable on the reference device alone: two rules of features it lacks, three that need a peer, four
     // that need feature 12 (Linux 7.1) and one about devices without PRE_COPY.
     #expect(skips == 10)
-    #expect(TAPReport.totals(reference) == "# Totals: pass:\(reference.count - skips) fail:0 xfail:0 xpass:0 skip:10 error:0")
+    #expect(
+        TAPReport.totals(reference)
+            == "# Totals: pass:\(reference.count - skips) fail:0 xfail:0 xpass:0 skip:10 error:0")
 }
 
 /// junit.xml against the schema Jenkins' xunit plugin publishes (kept in ../shared/reference/schemas), when xmllint
 /// is installed (Debian: libxml2-utils; .ci/run installs it): a passing run, a failing run, every verdict.
-@Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xmllint"), "xmllint is not installed (apt-get install libxml2-utils)"),
-      arguments: ["ref:v2", "fault:missing-arc", "fault:v1-write-leaves-error", "every-verdict"])
+@Test(
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xmllint"),
+        "xmllint is not installed (apt-get install libxml2-utils)"),
+    arguments: ["ref:v2", "fault:missing-arc", "fault:v1-write-leaves-error", "every-verdict"])
 func junitIsValidAgainstTheXunitSchema(_ which: String) throws {
     let schema = TestSupport.sharedReference.appendingPathComponent("schemas/junit-10.xsd")
     try #require(FileManager.default.fileExists(atPath: schema.path), "\(schema.path) is not there")
-    let report = which == "ref:v2" ? try referenceReport()
+    let report =
+        which == "ref:v2"
+        ? try referenceReport()
         : which == "every-verdict" ? try everyVerdictReport() : try faultReport(String(which.dropFirst(6)))
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-junit-\(UUID().uuidString).xml")
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "migconform-junit-\(UUID().uuidString).xml")
     defer { try? FileManager.default.removeItem(at: file) }
     try Data(JUnitReport.render(report).utf8).write(to: file)
-    let r = try ChildProcess.run("/usr/bin/xmllint", ["--noout", "--schema", schema.path, file.path],
-                                 stdout: .capture, stderr: .capture, timeout: 60)
+    let r = try ChildProcess.run(
+        "/usr/bin/xmllint", ["--noout", "--schema", schema.path, file.path],
+        stdout: .capture, stderr: .capture, timeout: 60)
     let said = String(decoding: r.errorOutput, as: UTF8.self)
     #expect(r.termination.exitStatus == 0, "\(which): \(said.split(separator: "\n").prefix(5).joined(separator: "\n"))")
     #expect(said.contains("validates"))
@@ -399,13 +436,19 @@ private func definitionParts(_ yaml: String) throws -> (format: String, params: 
         guard t.hasPrefix("'"), t.hasSuffix("'"), t.count >= 2 else { return t }
         return String(t.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'")
     }
-    var format = "", params: [(String, String)] = [], steps: [String] = []
+    var format = ""
+    var params: [(String, String)] = []
+    var steps: [String] = []
     var section = ""
     for line in yaml.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") {
-        if !line.hasPrefix(" ") { section = String(line); continue }
+        if !line.hasPrefix(" ") {
+            section = String(line)
+            continue
+        }
         if section == "metadata:", line.hasPrefix("  format: ") { format = unquote(line.dropFirst(10)) }
         if section == "params:", let colon = line.firstIndex(of: ":") {
-            params.append((line[..<colon].trimmingCharacters(in: .whitespaces), unquote(line[line.index(after: colon)...])))
+            params.append(
+                (line[..<colon].trimmingCharacters(in: .whitespaces), unquote(line[line.index(after: colon)...])))
         }
         if section == "run:", line.hasPrefix("    - ") { steps.append(unquote(line.dropFirst(6))) }
     }
@@ -439,9 +482,11 @@ private func standInHelpers(in dir: URL) throws {
 /// Runs the definition's steps the way LAVA's test shell does: one POSIX shell, `set -e`, parameters as variables.
 /// `isolated`: inside `unshare -n`, a network namespace with no interface up (not even loopback), as in a minimal
 /// initramfs. The shell is killed after `timeout` seconds (a hang fails the test instead of stalling it).
-private func runDefinition(target: String, binary: URL, in dir: URL, extra: [String: String] = [:],
-                           isolated: Bool = false,
-                           timeout: Double = 600) throws -> (status: Int32, calls: [String], output: String) {
+private func runDefinition(
+    target: String, binary: URL, in dir: URL, extra: [String: String] = [:],
+    isolated: Bool = false,
+    timeout: Double = 600
+) throws -> (status: Int32, calls: [String], output: String) {
     let yaml = LavaDefinition.render(version: migconformVersion)
     let parts = try definitionParts(yaml)
     var script = "set -e\ncd '\(dir.path)'\n"
@@ -454,10 +499,12 @@ private func runDefinition(target: String, binary: URL, in dir: URL, extra: [Str
     env["PATH"] = dir.appendingPathComponent("bin").path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
     env["NO_COLOR"] = "1"
     let command = isolated ? ["/usr/bin/unshare", "-n", "/bin/sh", "-c", script] : ["/bin/sh", "-c", script]
-    let r = try ChildProcess.run(command[0], Array(command.dropFirst()), environment: env,
-                                 stdout: .capture, stderr: .capture, timeout: timeout)
+    let r = try ChildProcess.run(
+        command[0], Array(command.dropFirst()), environment: env,
+        stdout: .capture, stderr: .capture, timeout: timeout)
     let log = (try? String(contentsOf: dir.appendingPathComponent("calls.log"), encoding: .utf8)) ?? ""
-    let output = String(decoding: r.output, as: UTF8.self) + String(decoding: r.errorOutput, as: UTF8.self)
+    let output =
+        String(decoding: r.output, as: UTF8.self) + String(decoding: r.errorOutput, as: UTF8.self)
         + (r.timedOut ? "\n(killed after \(Int(timeout)) s)" : "")
     return (r.termination.shellStatus, log.split(separator: "\n").map(String.init), output)
 }
@@ -499,7 +546,8 @@ private func labFolder() throws -> URL {
 @Test(arguments: ["ref:v2?features=stop-copy", "ref:v1"] + (canIsolateNetwork ? [] : ["fault:missing-arc"]))
 func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
     guard let binary = builtBinary else {
-        Issue.record("the migconform binary is not built"); return
+        Issue.record("the migconform binary is not built")
+        return
     }
     let dir = try labFolder()
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -511,7 +559,10 @@ func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
 /// with posix_spawn, which needs none (Foundation's Process hung there after the first case).
 @Test(.enabled(if: canIsolateNetwork, "unshare -n is not available here"))
 func lavaRunStepWorksWithoutAnyNetworkInterface() throws {
-    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    guard let binary = builtBinary else {
+        Issue.record("the migconform binary is not built")
+        return
+    }
     let dir = try labFolder()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try runDefinition(target: "fault:missing-arc", binary: binary, in: dir, isolated: true, timeout: 300)
@@ -522,7 +573,10 @@ func lavaRunStepWorksWithoutAnyNetworkInterface() throws {
 /// every case it finished was reported to LAVA before it exited, the sets are closed, and the exit status is 0.
 @Test(.enabled(if: canIsolateNetwork, "unshare -n is not available here"), arguments: [SIGTERM, SIGINT])
 func lavaRunEndsOnASignalWithEveryFinishedCaseReported(_ sig: Int32) throws {
-    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    guard let binary = builtBinary else {
+        Issue.record("the migconform binary is not built")
+        return
+    }
     let dir = try labFolder()
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("report")
@@ -531,9 +585,13 @@ func lavaRunEndsOnASignalWithEveryFinishedCaseReported(_ sig: Int32) throws {
     let null = open("/dev/null", O_WRONLY)
     defer { close(null) }
     // unshare and env exec what they start: the pid is migconform's. A large state makes the cases slow.
-    let pid = try ChildProcess.spawn("/usr/bin/unshare", ["-n", binary.path, "run", "--lava", "--quiet",
-                                                           "--target", "ref:v2?state-size=64MiB", "--out", out.path],
-                                     environment: env, stdout: null, stderr: null)
+    let pid = try ChildProcess.spawn(
+        "/usr/bin/unshare",
+        [
+            "-n", binary.path, "run", "--lava", "--quiet",
+            "--target", "ref:v2?state-size=64MiB", "--out", out.path,
+        ],
+        environment: env, stdout: null, stderr: null)
     let log = dir.appendingPathComponent("calls.log")
     func casesLogged() -> [String] {
         ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
@@ -549,7 +607,10 @@ func lavaRunEndsOnASignalWithEveryFinishedCaseReported(_ sig: Int32) throws {
         ended = try ChildProcess.poll(pid)
         if ended == nil { usleep(20_000) }
     }
-    if ended == nil { kill(pid, SIGKILL); _ = try ChildProcess.wait(pid) }
+    if ended == nil {
+        kill(pid, SIGKILL)
+        _ = try ChildProcess.wait(pid)
+    }
     let status = try #require(ended, "the run did not end within 60 s of the signal")
     #expect(status.exitStatus == 0, "\(status)")
     let report = try ReportReader.load(out.path)
@@ -564,8 +625,10 @@ func lavaRunEndsOnASignalWithEveryFinishedCaseReported(_ sig: Int32) throws {
 
 /// Checks what the stand-in helpers logged against the report the run wrote: one LAVA case per case, each inside
 /// the set of its rule, with the result the report implies.
-private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], output: String), target: String,
-                                    in dir: URL) throws {
+private func checkEveryCaseReported(
+    _ run: (status: Int32, calls: [String], output: String), target: String,
+    in dir: URL
+) throws {
     #expect(run.status == 0, "the step failed for \(target):\n\(run.output.suffix(2000))")
     let report = try ReportReader.load(dir.appendingPathComponent("migconform-report").path)
     #expect(report.summary.conformant == !target.hasPrefix("fault:"))
@@ -579,7 +642,9 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
     #expect(cases.count >= report.cases.count)
     // Cases may run in another order than the report lists them: match by name.
     var expected: [String: (rule: String, result: String)] = [:]
-    for c in report.cases { expected[EngineNames.encode(c.id)] = (EngineNames.encode(c.ruleID), EngineVerdicts.lava(c)) }
+    for c in report.cases {
+        expected[EngineNames.encode(c.id)] = (EngineNames.encode(c.ruleID), EngineVerdicts.lava(c))
+    }
     #expect(expected.count == report.cases.count)
     #expect(Set(last.keys) == Set(expected.keys), "some cases were not reported")
     for (name, result) in last {
@@ -590,8 +655,12 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
     for call in run.calls {
         let words = call.split(separator: " ").map(String.init)
         switch words.first {
-        case "set" where words[1] == "start": #expect(open == nil); open = words[2]
-        case "set" where words[1] == "stop": #expect(open != nil); open = nil
+        case "set" where words[1] == "start":
+            #expect(open == nil)
+            open = words[2]
+        case "set" where words[1] == "stop":
+            #expect(open != nil)
+            open = nil
         case "case": #expect(open != nil && open == expected[words[1]]?.rule, "\(words[1]) outside its set")
         default: Issue.record("unexpected helper call: \(call)")
         }
@@ -606,7 +675,10 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
 }
 
 @Test func lavaRunStepRaisesWhenThereIsNoDevice() throws {
-    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    guard let binary = builtBinary else {
+        Issue.record("the migconform binary is not built")
+        return
+    }
     for target in ["", "vfio:/dev/vfio/99999/0000:00:00.0"] {
         let dir = try labFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -621,7 +693,10 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
 }
 
 @Test func lavaRunStepAttachesCaseDetailsWhenAsked() throws {
-    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    guard let binary = builtBinary else {
+        Issue.record("the migconform binary is not built")
+        return
+    }
     let dir = try labFolder()
     defer { try? FileManager.default.removeItem(at: dir) }
     let run = try runDefinition(target: "fault:missing-arc", binary: binary, in: dir, extra: ["CASE_OUTPUT": "yes"])
@@ -631,9 +706,11 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
     for call in failed { #expect(call.contains(" --output /"), "\(call)") }
     // A MAY case reports INFO, which LAVA calls a pass: its details are attached; a plain PASS gets none.
     let mayCases = TestSupport.v2.rules.filter { $0.level.family == "may" }.map { EngineNames.encode($0.id) }
-    #expect(!run.calls.contains { call in
-        call.hasPrefix("case ") && call.contains("--result pass --output") && !mayCases.contains { call.contains($0) }
-    })
+    #expect(
+        !run.calls.contains { call in
+            call.hasPrefix("case ") && call.contains("--result pass --output")
+                && !mayCases.contains { call.contains($0) }
+        })
 }
 
 @Test func lavaReporterPrintsSignalsWhenHelpersAreMissing() throws {
@@ -649,7 +726,11 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
     // An expected failure with a link goes in as a reference to it.
     let xfail = try #require(report.cases.first { $0.verdict == .xfail })
     reporter.report(xfail)
-    #expect(lines.contains { $0.contains("TESTREFERENCE TEST_CASE_ID=V2-EVERY__XFAIL-to-X RESULT=pass REFERENCE=https://bugs.example.org/1") })
+    #expect(
+        lines.contains {
+            $0.contains(
+                "TESTREFERENCE TEST_CASE_ID=V2-EVERY__XFAIL-to-X RESULT=pass REFERENCE=https://bugs.example.org/1")
+        })
 }
 
 @Test func lavaResultsNeverUnknownAndWarnNeverFail() {
@@ -670,8 +751,9 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
 
 @Test func kernelCIFragmentsNameTheSuiteAndTheDriver() throws {
     let driver = try #require(LavaKernelCI.drivers.first { $0.name == "mlx5" })
-    let s = LavaKernelCI.Settings(driver: driver, deviceType: "x86-vfio-mig-mlx5", target: "vfio:/dev/vfio/12/0000:3b:00.2",
-                                  repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml")
+    let s = LavaKernelCI.Settings(
+        driver: driver, deviceType: "x86-vfio-mig-mlx5", target: "vfio:/dev/vfio/12/0000:3b:00.2",
+        repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml")
     let config = LavaKernelCI.kernelConfig(s)
     for line in ["CONFIG_VFIO=y", "CONFIG_VFIO_PCI=y", "CONFIG_MLX5_VFIO_PCI=y"] {
         #expect(config.split(separator: "\n").contains(Substring(line)))
@@ -695,54 +777,59 @@ private func checkEveryCaseReported(_ run: (status: Int32, calls: [String], outp
 func kernelCIPiecesAreRunnableAsGenerated(_ driverName: String) throws {
     let driver = try #require(LavaKernelCI.drivers.first { $0.name == driverName })
     let mtty = driverName == "mtty"
-    let s = LavaKernelCI.Settings(driver: driver, deviceType: mtty ? "qemu-x86_64" : "x86-vfio-mig-mlx5",
-                                  target: mtty ? LavaKernelCI.mttyTarget : "vfio:/dev/vfio/12/0000:3b:00.2",
-                                  repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml",
-                                  migconformURL: "https://releases.example.org/migconform-x86_64")
+    let s = LavaKernelCI.Settings(
+        driver: driver, deviceType: mtty ? "qemu-x86_64" : "x86-vfio-mig-mlx5",
+        target: mtty ? LavaKernelCI.mttyTarget : "vfio:/dev/vfio/12/0000:3b:00.2",
+        repository: "https://git.example.org/testdefs.git", path: "lava/migconform.yaml",
+        migconformURL: "https://releases.example.org/migconform-x86_64")
     let pipeline = LavaKernelCI.pipelineConfig(s)
     let config = LavaKernelCI.kernelConfig(s)
     // Modules: the boot templates deploy none, so nothing is a module.
     #expect(!config.contains("=m") && !pipeline.contains("=m'"), "a module would never be loaded")
     // Checked in Python (PyYAML): the structure kernelci-pipeline reads.
     let check = #"""
-    import sys, yaml
-    c = yaml.safe_load(sys.stdin)
-    kb, job = sys.argv[1], sys.argv[2]
-    jobs, sched = c["jobs"], c["scheduler"]
-    k = jobs[kb]
-    assert k["kind"] == "kbuild" and k["template"] == "kbuild.jinja2", "kbuild kind/template"
-    assert k["image"] == "ghcr.io/kernelci/{image_prefix}gcc-14:x86-kselftest-kernelci", k["image"]
-    assert k["params"]["arch"] == "x86_64" and k["params"]["defconfig"] == "x86_64_defconfig", "x86 kbuild params"
-    assert all(f in c["fragments"] for f in k["params"]["fragments"]), "fragment defined"
-    ks = [e for e in sched if e["job"] == kb]
-    assert ks and ks[0]["event"] == {"channel": "node", "kind": "checkout", "state": "available"}, "kbuild scheduled on checkout"
-    assert ks[0]["runtime"]["name"] == "k8s-all", "kbuild runtime"
-    j = jobs[job]
-    assert j["kind"] == "job" and j["kcidb_test_suite"] == "migconform", "job kind/suite"
-    ref = j["params"]["rootfs_ref"]
-    assert ref in c["rootfs"] and c["rootfs"][ref]["nfsroot"].startswith("http"), "rootfs_ref resolves"
-    assert j["params"]["migconform_url"].startswith("http"), "binary delivered"
-    js = [e for e in sched if e["job"] == job]
-    assert js and js[0]["event"]["name"] == kb and js[0]["event"]["kind"] == "kbuild", "job follows the kbuild"
-    assert js[0]["runtime"]["type"] == "lava", "job runs on LAVA"
-    for p in js[0]["platforms"]:
-        assert p == "qemu-x86_64" or p in c.get("platforms", {}), "platform defined: " + p
-    print("ok")
-    """#
+        import sys, yaml
+        c = yaml.safe_load(sys.stdin)
+        kb, job = sys.argv[1], sys.argv[2]
+        jobs, sched = c["jobs"], c["scheduler"]
+        k = jobs[kb]
+        assert k["kind"] == "kbuild" and k["template"] == "kbuild.jinja2", "kbuild kind/template"
+        assert k["image"] == "ghcr.io/kernelci/{image_prefix}gcc-14:x86-kselftest-kernelci", k["image"]
+        assert k["params"]["arch"] == "x86_64" and k["params"]["defconfig"] == "x86_64_defconfig", "x86 kbuild params"
+        assert all(f in c["fragments"] for f in k["params"]["fragments"]), "fragment defined"
+        ks = [e for e in sched if e["job"] == kb]
+        assert ks and ks[0]["event"] == {"channel": "node", "kind": "checkout", "state": "available"}, "kbuild scheduled on checkout"
+        assert ks[0]["runtime"]["name"] == "k8s-all", "kbuild runtime"
+        j = jobs[job]
+        assert j["kind"] == "job" and j["kcidb_test_suite"] == "migconform", "job kind/suite"
+        ref = j["params"]["rootfs_ref"]
+        assert ref in c["rootfs"] and c["rootfs"][ref]["nfsroot"].startswith("http"), "rootfs_ref resolves"
+        assert j["params"]["migconform_url"].startswith("http"), "binary delivered"
+        js = [e for e in sched if e["job"] == job]
+        assert js and js[0]["event"]["name"] == kb and js[0]["event"]["kind"] == "kbuild", "job follows the kbuild"
+        assert js[0]["runtime"]["type"] == "lava", "job runs on LAVA"
+        for p in js[0]["platforms"]:
+            assert p == "qemu-x86_64" or p in c.get("platforms", {}), "platform defined: " + p
+        print("ok")
+        """#
     let python = "/usr/bin/python3"
     if FileManager.default.isExecutableFile(atPath: python),
-       (try? ChildProcess.run(python, ["-c", "import yaml"], stderr: .null, timeout: 30))?.termination.exitStatus == 0 {
+        (try? ChildProcess.run(python, ["-c", "import yaml"], stderr: .null, timeout: 30))?.termination.exitStatus == 0
+    {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kci-\(UUID().uuidString).yaml")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(pipeline.utf8).write(to: file)
         let fd = open(file.path, O_RDONLY)
         defer { close(fd) }
-        let r = try ChildProcess.run(python, ["-c", check, s.kbuildName, s.jobName], stdin: .descriptor(fd),
-                                     stdout: .capture, stderr: .capture, timeout: 60)
+        let r = try ChildProcess.run(
+            python, ["-c", check, s.kbuildName, s.jobName], stdin: .descriptor(fd),
+            stdout: .capture, stderr: .capture, timeout: 60)
         #expect(r.termination.exitStatus == 0, "\(String(decoding: r.errorOutput, as: UTF8.self))")
     } else {
         #expect(pipeline.contains("  - job: \(s.kbuildName)\n    event:\n      channel: node\n      kind: checkout\n"))
-        #expect(pipeline.contains("      rootfs_ref: \(s.rootfsRef)\n") && pipeline.contains("\n  \(s.rootfsRef):\n    nfsroot: 'http"))
+        #expect(
+            pipeline.contains("      rootfs_ref: \(s.rootfsRef)\n")
+                && pipeline.contains("\n  \(s.rootfsRef):\n    nfsroot: 'http"))
         #expect(pipeline.contains("      migconform_url: 'https://"))
     }
     let template = LavaKernelCI.lavaTemplate(s)
@@ -762,10 +849,14 @@ func kernelCIPiecesAreRunnableAsGenerated(_ driverName: String) throws {
 }
 
 @Test func integrateKernelCIRefusesToGenerateJobsWithoutTheBinary() throws {
-    guard let binary = builtBinary else { Issue.record("the migconform binary is not built"); return }
+    guard let binary = builtBinary else {
+        Issue.record("the migconform binary is not built")
+        return
+    }
     let r = try TestSupport.shell(binary, ["integrate", "kernelci", "--driver", "mtty"])
     #expect(r.status == 2 && r.stderr.contains("--migconform-url"))
-    let ok = try TestSupport.shell(binary, ["integrate", "kernelci", "--driver", "mtty", "--migconform-url", "https://x.example/m"])
+    let ok = try TestSupport.shell(
+        binary, ["integrate", "kernelci", "--driver", "mtty", "--migconform-url", "https://x.example/m"])
     #expect(ok.status == 0)
     #expect(ok.stdout.contains("- qemu-x86_64") && ok.stdout.contains("migconform_url: 'https://x.example/m'"))
 }
@@ -774,7 +865,8 @@ func kernelCIPiecesAreRunnableAsGenerated(_ driverName: String) throws {
     let a = try faultReport("missing-arc")
     var b = a
     b.run.started = "2031-05-06T07:08:09Z"
-    let keyA = KCIDBExport.runKey(a), keyB = KCIDBExport.runKey(b)
+    let keyA = KCIDBExport.runKey(a)
+    let keyB = KCIDBExport.runKey(b)
     #expect(keyA.wholeMatch(of: #/[0-9a-f]{16}/#) != nil)
     #expect(keyA == KCIDBExport.runKey(a))
     #expect(keyA != keyB)

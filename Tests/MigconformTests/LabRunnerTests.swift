@@ -1,12 +1,13 @@
 import Dispatch
 import Foundation
-import Testing
 import MigconformCases
 import MigconformDevice
 import MigconformReference
-@testable import MigconformReport
 import MigconformRun
 import MigconformSpec
+import Testing
+
+@testable import MigconformReport
 
 // Lab-grade running: deadlines, the journal, cleanup, hazards, baselines and flakes, diff, shards, guards, verify.
 
@@ -53,7 +54,10 @@ final class InterruptibleHangingDevice: ReferenceDeviceHook {
         super.init(configuration)
         pipe(&pipeFDs)
     }
-    deinit { close(pipeFDs[0]); close(pipeFDs[1]) }
+    deinit {
+        close(pipeFDs[0])
+        close(pipeFDs[1])
+    }
     override var answersPromptly: Bool { false }
     override var callsInterruptible: Bool { true }
     override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
@@ -71,7 +75,8 @@ final class InterruptibleHangingDevice: ReferenceDeviceHook {
 final class FlakyDevice: ReferenceDeviceHook {
     var misbehaved = false
     override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
-        if !misbehaved, case .feature(let flags, _) = operation, flags == FeatureRequest.set | FeatureRequest.migration {
+        if !misbehaved, case .feature(let flags, _) = operation, flags == FeatureRequest.set | FeatureRequest.migration
+        {
             misbehaved = true
             return .done
         }
@@ -87,8 +92,9 @@ final class KernelLookalike: ReferenceDeviceHook {
         super.init()
     }
     override var identity: DeviceIdentity {
-        DeviceIdentity(targetKind: "vfio", driver: "lookalike", detail: "reference device posing as vfio",
-                       kernelRelease: release)
+        DeviceIdentity(
+            targetKind: "vfio", driver: "lookalike", detail: "reference device posing as vfio",
+            kernelRelease: release)
     }
 }
 
@@ -103,8 +109,10 @@ private func verdicts(_ r: RunReport) -> [String: Verdict] {
     Dictionary(r.cases.map { ($0.id, $0.verdict) }, uniquingKeysWith: { a, _ in a })
 }
 
-private func run(_ device: MigrationDevice, _ options: RunOptions = RunOptions(target: "test"),
-                 spec: Spec = TestSupport.v2) throws -> RunReport {
+private func run(
+    _ device: MigrationDevice, _ options: RunOptions = RunOptions(target: "test"),
+    spec: Spec = TestSupport.v2
+) throws -> RunReport {
     try Runner(spec: spec, device: device, options: options).run()
 }
 
@@ -129,8 +137,9 @@ struct LabRunnerDeadlineTests {
         defer { for _ in 0..<4 { release.signal() } }
         var options = RunOptions(target: "hang")
         options.deadlines.byKind[.setState] = 1.0
-        let runner = Runner(spec: TestSupport.v2, device: HangingDevice(release: release), options: options,
-                            reopen: { HangingDevice(release: release) })
+        let runner = Runner(
+            spec: TestSupport.v2, device: HangingDevice(release: release), options: options,
+            reopen: { HangingDevice(release: release) })
         runner.deadlineDevice.recoveryGrace = 0.2
         let folder = tempFolder("hang")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -155,8 +164,10 @@ struct LabRunnerDeadlineTests {
         #expect(!report.summary.conformant)
 
         let written = try ReportWriter.write(report, to: folder, existingFiles: [RunJournal.fileName])
-        for name in [ReportWriter.jsonFile, ReportWriter.markdownFile, ReportWriter.junitFile, ReportWriter.tapFile,
-                     RunJournal.fileName] {
+        for name in [
+            ReportWriter.jsonFile, ReportWriter.markdownFile, ReportWriter.junitFile, ReportWriter.tapFile,
+            RunJournal.fileName,
+        ] {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)")
         }
         #expect(written.files[RunJournal.fileName] != nil)
@@ -194,7 +205,10 @@ struct LabRunnerDeadlineTests {
         final class ThreadNoting: ReferenceDeviceHook {
             let prompt: Bool
             var threads: [pthread_t] = []
-            init(prompt: Bool) { self.prompt = prompt; super.init() }
+            init(prompt: Bool) {
+                self.prompt = prompt
+                super.init()
+            }
             override var answersPromptly: Bool { prompt }
             override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
                 threads.append(pthread_self())
@@ -213,9 +227,12 @@ struct LabRunnerDeadlineTests {
         }
     }
 
-    @Test("a device whose calls a signal interrupts is called on the runner's thread; a hang there is TIMEOUT, the rest runs")
+    @Test(
+        "a device whose calls a signal interrupts is called on the runner's thread; a hang there is TIMEOUT, the rest runs"
+    )
     func interruptibleDevicesRunInlineUnderAWatchdog() throws {
-        let plain = try Runner(spec: TestSupport.v2, device: ReferenceDeviceV2(), options: RunOptions(target: "ref")).run()
+        let plain = try Runner(spec: TestSupport.v2, device: ReferenceDeviceV2(), options: RunOptions(target: "ref"))
+            .run()
         var options = RunOptions(target: "hang")
         options.deadlines.byKind[.setState] = 0.5
         let device = InterruptibleHangingDevice()
@@ -238,7 +255,8 @@ struct LabRunnerDeadlineTests {
 
     @Test("with a peer and a foreign device whose calls a signal frees, calls stay on the runner's thread")
     func peeredInterruptibleCallsStayOnTheCaller() throws {
-        let main = InterruptibleHangingDevice(), peer = InterruptibleHangingDevice()
+        let main = InterruptibleHangingDevice()
+        let peer = InterruptibleHangingDevice()
         let foreign = InterruptibleHangingDevice(.init(stateSize: 12 << 10))
         #expect(PeeredDevice(main, peer: peer, foreign: foreign).callsInterruptible)
         #expect(!PeeredDevice(main, peer: ReferenceDeviceV2(), foreign: nil).callsInterruptible)
@@ -266,12 +284,19 @@ struct LabRunnerDeadlineTests {
         let deadlines = DeadlineDevice(device, deadlines: .uniform(0.2))
         let abandoned = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var what = ""
-        deadlines.onAbandoned = { w in what = w; abandoned.signal(); device.release.signal() }
+        deadlines.onAbandoned = { w in
+            what = w
+            abandoned.signal()
+            device.release.signal()
+        }
         deadlines.watchdogGrace = 0.2
         let outcome = Result { try deadlines.perform(.reset) }
         #expect(abandoned.wait(timeout: .now() + 5) == .success)
         #expect(what.contains("reset"))
-        guard case .failure(let e) = outcome else { Issue.record("the reset was not given up"); return }
+        guard case .failure(let e) = outcome else {
+            Issue.record("the reset was not given up")
+            return
+        }
         #expect((e as? TransportError)?.timedOut == true)
         #expect(try deadlines.perform(.getState).succeeded)
     }
@@ -307,7 +332,8 @@ struct LabRunnerJournalTests {
             .precopyInfo(fd: 8), .configRead(offset: 4, width: 2), .disableInterrupts(index: 1),
             .regionRead(offset: 0, width: 4), .regionWrite(offset: 8, width: 8, value: 1 << 40),
             .dataRead(offset: 16, count: 3), .dataWrite(offset: 16, bytes: [9]), .regionInfo,
-            .dmaLoggingStart(pageSize: 4096, ranges: [DMARange(iova: 1 << 32, length: 1 << 21), DMARange(iova: 0, length: 1)]),
+            .dmaLoggingStart(
+                pageSize: 4096, ranges: [DMARange(iova: 1 << 32, length: 1 << 21), DMARange(iova: 0, length: 1)]),
             .dmaLoggingStop, .dmaLoggingReport(iova: 1 << 32, length: 1 << 21, pageSize: 4096, bitmap: [0xff, 0]),
             .onPeer(.read(fd: 9, count: 64)), .onForeign(.setState(4)),
         ]
@@ -317,16 +343,23 @@ struct LabRunnerJournalTests {
         ]
         for (k, op) in ops.enumerated() {
             for (index, phase) in [(Int?.some(k), String?.none), (nil, "disc\"ov/ery\n")] {
-                #expect(JournalLines.op(time: "2026-01-01T00:00:00.000Z", index: index, phase: phase, operation: op,
-                                        byteCount: k % 2 == 0 ? nil : k, text: "t\u{01}é")
-                        == (try encoded(RunJournal.OpRecord(time: "2026-01-01T00:00:00.000Z", index: index, phase: phase,
-                                                           operation: OperationDocument(op), byteCount: k % 2 == 0 ? nil : k,
-                                                           text: "t\u{01}é"))))
+                #expect(
+                    JournalLines.op(
+                        time: "2026-01-01T00:00:00.000Z", index: index, phase: phase, operation: op,
+                        byteCount: k % 2 == 0 ? nil : k, text: "t\u{01}é")
+                        == (try encoded(
+                            RunJournal.OpRecord(
+                                time: "2026-01-01T00:00:00.000Z", index: index, phase: phase,
+                                operation: OperationDocument(op), byteCount: k % 2 == 0 ? nil : k,
+                                text: "t\u{01}é"))))
                 for out in outcomes {
-                    let e = TranscriptEntry(step: k, operation: op, outcome: out, transportError: out == nil ? "gone \"x\"" : nil,
-                                            micros: 12, byteCount: k % 3 == 0 ? 40 : nil, data: k % 4 == 0 ? "saved/stream" : nil)
-                    #expect(JournalLines.opEnd(index: index, phase: phase, entry: e)
-                            == (try encoded(RunJournal.OpEndRecord(index: index, phase: phase, entry: EntryDocument(e)))))
+                    let e = TranscriptEntry(
+                        step: k, operation: op, outcome: out, transportError: out == nil ? "gone \"x\"" : nil,
+                        micros: 12, byteCount: k % 3 == 0 ? 40 : nil, data: k % 4 == 0 ? "saved/stream" : nil)
+                    #expect(
+                        JournalLines.opEnd(index: index, phase: phase, entry: e)
+                            == (try encoded(RunJournal.OpEndRecord(index: index, phase: phase, entry: EntryDocument(e))))
+                    )
                 }
             }
         }
@@ -338,23 +371,27 @@ struct LabRunnerJournalTests {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         func encoded<T: Encodable>(_ v: T) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
         let t = "2026-01-01T00:00:00.000Z"
-        #expect(JournalLines.caseStart(time: t, index: 3, id: "V2-ARC[\"A\"->B/C]", attempt: 2)
+        #expect(
+            JournalLines.caseStart(time: t, index: 3, id: "V2-ARC[\"A\"->B/C]", attempt: 2)
                 == (try encoded(RunJournal.CaseStartRecord(time: t, index: 3, id: "V2-ARC[\"A\"->B/C]", attempt: 2))))
         let entries = [
             TranscriptEntry(step: 0, operation: .setState(2), outcome: .state(2, dataFD: 5), micros: 3),
-            TranscriptEntry(step: 1, operation: .write(fd: 5, bytes: [1, 2]), outcome: nil, transportError: "gone",
-                            micros: 9, byteCount: 4096, data: "the saved stream: bytes 0..4095"),
+            TranscriptEntry(
+                step: 1, operation: .write(fd: 5, bytes: [1, 2]), outcome: nil, transportError: "gone",
+                micros: 9, byteCount: 4096, data: "the saved stream: bytes 0..4095"),
         ]
-        var full = CaseResult(id: "X[1]", ruleID: "X", level: .must, statement: "s \"q\"\n", cite: "uapi/§1",
-                              verdict: .xfail, message: "m\u{01}", expected: "e", actual: "a", durationMicros: 77,
-                              transcript: entries, reproducer: Array(entries.reversed()), rawVerdict: .fail,
-                              expectation: "https://x/1", attempts: 2, unfinished: true, otherShard: 3)
+        var full = CaseResult(
+            id: "X[1]", ruleID: "X", level: .must, statement: "s \"q\"\n", cite: "uapi/§1",
+            verdict: .xfail, message: "m\u{01}", expected: "e", actual: "a", durationMicros: 77,
+            transcript: entries, reproducer: Array(entries.reversed()), rawVerdict: .fail,
+            expectation: "https://x/1", attempts: 2, unfinished: true, otherShard: 3)
         full.notRun = .blocked
         full.blockedBy = "Y[2]"
         full.seenIn = ["Z[1]", "Z\"2"]
         let bare = CaseResult(id: "P", ruleID: "P", level: .may, statement: "", cite: "", verdict: .pass, message: "")
         for c in [full, bare] {
-            #expect(JournalLines.caseEnd(time: t, index: 9, result: JournalLines.caseDocument(c))
+            #expect(
+                JournalLines.caseEnd(time: t, index: 9, result: JournalLines.caseDocument(c))
                     == (try encoded(RunJournal.CaseEndRecord(time: t, index: 9, result: CaseDocument(c)))))
         }
         // A property added to the document must be added to the hand-written encoder too.
@@ -365,8 +402,9 @@ struct LabRunnerJournalTests {
     func rebuildInProcess() throws {
         let folder = tempFolder("journal")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let runner = Runner(spec: TestSupport.v2, device: FaultCatalogue.entry(named: "missing-arc")!.makeDevice(),
-                            options: RunOptions(target: "fault:missing-arc"))
+        let runner = Runner(
+            spec: TestSupport.v2, device: FaultCatalogue.entry(named: "missing-arc")!.makeDevice(),
+            options: RunOptions(target: "fault:missing-arc"))
         runner.observers.append(try RunJournal(folder: folder, syncEachOperation: false))
         let report = try runner.run()
         let journal = folder.appendingPathComponent(RunJournal.fileName)
@@ -382,7 +420,8 @@ struct LabRunnerJournalTests {
         let starts = lines.indices.filter { lines[$0].contains("\"type\":\"case-start\"") }
         // The first case from the 41st on that issues at least three operations of its own.
         func opsOfCase(_ at: Int) -> Int {
-            var n = 0, i = at + 1
+            var n = 0
+            var i = at + 1
             while i < lines.count, !lines[i].contains("\"type\":\"case-end\"") {
                 if lines[i].contains("\"type\":\"op\"") { n += 1 }
                 i += 1
@@ -391,13 +430,18 @@ struct LabRunnerJournalTests {
         }
         let startIndex = try #require(starts.indices.first { $0 >= 40 && opsOfCase(starts[$0]) >= 3 })
         let start = starts[startIndex]
-        var cut = start + 1, ops = 0
-        while ops < 3 { if lines[cut].contains("\"type\":\"op\"") { ops += 1 }; cut += 1 }
+        var cut = start + 1
+        var ops = 0
+        while ops < 3 {
+            if lines[cut].contains("\"type\":\"op\"") { ops += 1 }
+            cut += 1
+        }
         let kept = lines[..<cut].joined(separator: "\n") + "\n" + String(lines[cut].prefix(30))
         try Data(kept.utf8).write(to: journal)
-        let endedIDs = Set(report.cases.map(\.id).filter { id in
-            lines[..<cut].contains { $0.contains("\"type\":\"case-end\"") && $0.contains("\"id\":\"\(id)\"") }
-        })
+        let endedIDs = Set(
+            report.cases.map(\.id).filter { id in
+                lines[..<cut].contains { $0.contains("\"type\":\"case-end\"") && $0.contains("\"id\":\"\(id)\"") }
+            })
         let unfinishedID = try #require(report.cases.map(\.id).first { lines[start].contains("\"id\":\"\($0)\"") })
 
         let cutContents = try JournalReader.read(folder.path)
@@ -576,13 +620,15 @@ struct LabRunnerHazardTests {
         }
         #expect(MarkdownReport.render(skipped).contains("HZ-PRECOPY-LOOP"))
 
-        let one = try run(KernelLookalike(release: "6.8.0"),
-                          RunOptions(target: "t", expansion: ExpansionOptions(allowedHazards: ["HZ-PRECOPY-LOOP"])))
+        let one = try run(
+            KernelLookalike(release: "6.8.0"),
+            RunOptions(target: "t", expansion: ExpansionOptions(allowedHazards: ["HZ-PRECOPY-LOOP"])))
         #expect(Set(one.hazardsSkipped.map(\.hazardID)) == ["HZ-SET-IN-ERROR-WARN"])
         #expect(one.cases.first { $0.id == forbiddenCase }?.verdict == .pass)
 
-        let all = try run(KernelLookalike(release: "6.8.0"),
-                          RunOptions(target: "t", expansion: ExpansionOptions(allowedHazards: ["all"])))
+        let all = try run(
+            KernelLookalike(release: "6.8.0"),
+            RunOptions(target: "t", expansion: ExpansionOptions(allowedHazards: ["all"])))
         #expect(all.hazardsSkipped.isEmpty)
         #expect(all.run.allowedHazards == ["all"])
 
@@ -611,32 +657,40 @@ struct LabRunnerBaselineTests {
         let again = try run(entry.makeDevice(), RunOptions(target: "fault", baseline: baseline))
         #expect(ExitLevel.must.unexpected(again.cases).isEmpty)
         #expect(again.cases.filter { $0.verdict == .xfail }.count == failing.count)
-        #expect(again.cases.filter { $0.verdict == .xfail }.allSatisfy { $0.rawVerdict == .fail || $0.rawVerdict == .warn })
+        #expect(
+            again.cases.filter { $0.verdict == .xfail }.allSatisfy { $0.rawVerdict == .fail || $0.rawVerdict == .warn })
         #expect(!again.summary.conformant, "an expected failure is still a failure of the device")
         #expect(again.run.baseline?.unused.isEmpty == true)
 
         let reference = try run(ReferenceDeviceV2(), RunOptions(target: "ref", baseline: baseline))
         let xpass = reference.cases.filter { $0.verdict == .xpass }
         #expect(xpass.count == failing.count)
-        #expect(Set(ExitLevel.must.unexpected(reference.cases).map(\.id)) == Set(xpass.filter { $0.level.isMandatory }.map(\.id)))
+        #expect(
+            Set(ExitLevel.must.unexpected(reference.cases).map(\.id))
+                == Set(xpass.filter { $0.level.isMandatory }.map(\.id)))
     }
 
     @Test("expectations: globs, exact ids first, links with '#', errors with line numbers, stale lines")
     func expectationsFile() throws {
-        let e = try Expectations.parse("""
-        # comment
-        V2-ARC-STATE[*     FAIL    https://bugs.example.org/show_bug.cgi?id=7#c3
-        V2-ARC-STATE[STOP->RUNNING]   WARN   exact
-        V2-NOTHING-*       FLAKE
-        """)
+        let e = try Expectations.parse(
+            """
+            # comment
+            V2-ARC-STATE[*     FAIL    https://bugs.example.org/show_bug.cgi?id=7#c3
+            V2-ARC-STATE[STOP->RUNNING]   WARN   exact
+            V2-NOTHING-*       FLAKE
+            """)
         #expect(e.entries.count == 3)
         #expect(e.entries[0].reason == "https://bugs.example.org/show_bug.cgi?id=7#c3")
         #expect(e.match(caseID: "V2-ARC-STATE[STOP->RUNNING]", ruleID: "V2-ARC-STATE")?.reason == "exact")
         #expect(e.match(caseID: "V2-ARC-STATE[RUNNING->STOP]", ruleID: "V2-ARC-STATE")?.verdict == .fail)
         #expect(e.match(caseID: "V2-OTHER", ruleID: "V2-OTHER") == nil)
-        #expect(e.unused(by: ["V2-ARC-STATE[RUNNING->STOP]"]) == ["line 3: V2-ARC-STATE[STOP->RUNNING]", "line 4: V2-NOTHING-*"])
-        let timeout = CaseResult(id: "V2-ARC-STATE[RUNNING->STOP]", ruleID: "V2-ARC-STATE", level: .must, statement: "",
-                                 cite: "", verdict: .timeout, message: "")
+        #expect(
+            e.unused(by: ["V2-ARC-STATE[RUNNING->STOP]"]) == [
+                "line 3: V2-ARC-STATE[STOP->RUNNING]", "line 4: V2-NOTHING-*",
+            ])
+        let timeout = CaseResult(
+            id: "V2-ARC-STATE[RUNNING->STOP]", ruleID: "V2-ARC-STATE", level: .must, statement: "",
+            cite: "", verdict: .timeout, message: "")
         #expect(e.judge(timeout).verdict == .timeout, "a failure of another kind than expected stays unexpected")
         do {
             _ = try Expectations.parse("A FAIL\nB PASSED reason\n", path: "x.txt")
@@ -659,8 +713,9 @@ struct LabRunnerBaselineTests {
         #expect(ExitLevel.must.unexpected(retried.cases).isEmpty)
         #expect(retried.summary.conformant)
         // A device that always fails stays FAIL after its retries.
-        let fault = try run(FaultCatalogue.entry(named: "set-migration-accepted")!.makeDevice(),
-                            RunOptions(target: "fault", retries: 2))
+        let fault = try run(
+            FaultCatalogue.entry(named: "set-migration-accepted")!.makeDevice(),
+            RunOptions(target: "fault", retries: 2))
         let f = try #require(fault.cases.first { $0.id == id })
         #expect(f.verdict == .fail && f.attempts == 3)
     }
@@ -668,11 +723,14 @@ struct LabRunnerBaselineTests {
     @Test("--level decides what counts for the exit code, never the verdicts")
     func levels() {
         func c(_ level: Level, _ v: Verdict) -> CaseResult {
-            CaseResult(id: "\(level)-\(v.rawValue)", ruleID: "R", level: level, statement: "", cite: "", verdict: v,
-                       message: "")
+            CaseResult(
+                id: "\(level)-\(v.rawValue)", ruleID: "R", level: level, statement: "", cite: "", verdict: v,
+                message: "")
         }
-        let cases = [c(.must, .pass), c(.should, .warn), c(.may, .error), c(.may, .info), c(.must, .xfail),
-                     c(.must, .flake)]
+        let cases = [
+            c(.must, .pass), c(.should, .warn), c(.may, .error), c(.may, .info), c(.must, .xfail),
+            c(.must, .flake),
+        ]
         #expect(ExitLevel.must.unexpected(cases).isEmpty)
         #expect(ExitLevel.should.unexpected(cases).map(\.id) == ["SHOULD-WARN"])
         #expect(ExitLevel.may.unexpected(cases).map(\.id) == ["SHOULD-WARN", "MAY-ERROR"])
@@ -684,8 +742,12 @@ struct LabRunnerBaselineTests {
 
 @Suite("LabRunner: diff")
 struct LabRunnerDiffTests {
-    @Test("reference vs fault: exactly the fault's rules regress", arguments: ["set-migration-accepted", "missing-arc",
-                                                                               "enomsg-in-stop-copy"])
+    @Test(
+        "reference vs fault: exactly the fault's rules regress",
+        arguments: [
+            "set-migration-accepted", "missing-arc",
+            "enomsg-in-stop-copy",
+        ])
     func faultRegressions(_ name: String) throws {
         let entry = try #require(FaultCatalogue.entry(named: name))
         let reference = try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: entry.flags)))
@@ -694,7 +756,8 @@ struct LabRunnerDiffTests {
         #expect(Set(diff.regressedRules) == Set(entry.trips))
         #expect(diff.hasRegressions)
         #expect(diff.fixes.isEmpty && diff.added.isEmpty && diff.removed.isEmpty)
-        let text = diff.render(.text), md = diff.render(.markdown)
+        let text = diff.render(.text)
+        let md = diff.render(.markdown)
         for rule in entry.trips {
             #expect(text.contains(rule))
             #expect(md.contains("| \(rule) |"))
@@ -711,15 +774,22 @@ struct LabRunnerDiffTests {
     @Test("new, removed and other changes; XFAIL compares as the failure it is")
     func categories() {
         func c(_ id: String, _ v: Verdict, raw: Verdict? = nil) -> CaseResult {
-            CaseResult(id: id, ruleID: String(id.prefix(1)), level: .must, statement: "", cite: "", verdict: v,
-                       message: "", rawVerdict: raw)
+            CaseResult(
+                id: id, ruleID: String(id.prefix(1)), level: .must, statement: "", cite: "", verdict: v,
+                message: "", rawVerdict: raw)
         }
-        let info = RunInfo(runnerVersion: "t", specID: "s", specVersion: "1", specPath: "", specSHA256: "",
-                           target: "t", device: DeviceIdentity(targetKind: "t", driver: "d", detail: ""),
-                           features: [], migrationFlags: nil, started: "", ended: "")
-        let old = RunReport(run: info, cases: [c("A1", .fail), c("B1", .pass), c("C1", .pass), c("D1", .fail), c("E1", .pass)])
-        let new = RunReport(run: info, cases: [c("A1", .xfail, raw: .fail), c("B1", .skipped), c("C1", .timeout),
-                                               c("D1", .pass), c("F1", .fail)])
+        let info = RunInfo(
+            runnerVersion: "t", specID: "s", specVersion: "1", specPath: "", specSHA256: "",
+            target: "t", device: DeviceIdentity(targetKind: "t", driver: "d", detail: ""),
+            features: [], migrationFlags: nil, started: "", ended: "")
+        let old = RunReport(
+            run: info, cases: [c("A1", .fail), c("B1", .pass), c("C1", .pass), c("D1", .fail), c("E1", .pass)])
+        let new = RunReport(
+            run: info,
+            cases: [
+                c("A1", .xfail, raw: .fail), c("B1", .skipped), c("C1", .timeout),
+                c("D1", .pass), c("F1", .fail),
+            ])
         let d = ReportDiff.compare(old, new)
         // A new case that fails is a regression like a case that got worse; B1 was not tested any more.
         #expect(d.regressions.map(\.caseID) == ["C1", "F1"])
@@ -736,10 +806,13 @@ struct LabRunnerDiffTests {
 struct LabRunnerShardTests {
     // Faults that leave every positioning arc working: with a fault that breaks an arc the tour walks through,
     // which cases are blocked (SKIPPED) depends on the order the cases run in, sharded or not.
-    @Test("shards 1/3, 2/3, 3/3 merged give the verdicts of the unsharded run",
-          arguments: ["reference", "enomsg-in-stop-copy", "set-migration-accepted"])
+    @Test(
+        "shards 1/3, 2/3, 3/3 merged give the verdicts of the unsharded run",
+        arguments: ["reference", "enomsg-in-stop-copy", "set-migration-accepted"])
     func mergeEqualsUnsharded(_ name: String) throws {
-        let make: () -> MigrationDevice = name == "reference" ? { ReferenceDeviceV2() }
+        let make: () -> MigrationDevice =
+            name == "reference"
+            ? { ReferenceDeviceV2() }
             : { FaultCatalogue.entry(named: name)!.makeDevice() }
         let whole = try run(make())
         var shards: [RunReport] = []
@@ -747,8 +820,11 @@ struct LabRunnerShardTests {
             shards.append(try run(make(), RunOptions(target: name, shard: ShardInfo(index: i, count: 3))))
         }
         // Every runnable case belongs to exactly one shard, and the shards get even shares.
-        let everywhere = Set(shards[0].cases.indices.filter { k in shards.allSatisfy { $0.cases[k].otherShard == nil } })
-        let owned = shards.map { s in s.cases.indices.filter { s.cases[$0].otherShard == nil && !everywhere.contains($0) } }
+        let everywhere = Set(
+            shards[0].cases.indices.filter { k in shards.allSatisfy { $0.cases[k].otherShard == nil } })
+        let owned = shards.map { s in
+            s.cases.indices.filter { s.cases[$0].otherShard == nil && !everywhere.contains($0) }
+        }
         #expect(owned.map(\.count).max()! - owned.map(\.count).min()! <= 1)
         #expect(Set(owned.flatMap { $0 }).count == owned.map(\.count).reduce(0, +))
         #expect(owned.map(\.count).reduce(0, +) + everywhere.count == whole.cases.count)
@@ -788,11 +864,16 @@ struct LabRunnerGuardTests {
         var options = RunOptions(target: "t", expectDriver: "mlx5_vfio_pci")
         #expect(throws: TargetMismatch.self) { try run(device, options) }
         options = RunOptions(target: "t", expectFeatures: ["stop-copy", "p2p", "pre-copy"])
-        #expect(throws: TargetMismatch.self) { try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy, .p2p])), options) }
+        #expect(throws: TargetMismatch.self) {
+            try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy, .p2p])), options)
+        }
         options = RunOptions(target: "t", expectFlags: 0x7)
-        #expect(throws: TargetMismatch.self) { try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy])), options) }
-        options = RunOptions(target: "t", expectDriver: "migconform-reference", expectFeatures: ["stop-copy", "p2p"],
-                             expectFlags: 0x3)
+        #expect(throws: TargetMismatch.self) {
+            try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy])), options)
+        }
+        options = RunOptions(
+            target: "t", expectDriver: "migconform-reference", expectFeatures: ["stop-copy", "p2p"],
+            expectFlags: 0x3)
         let ok = try run(ReferenceDeviceV2(ReferenceDeviceV2.Configuration(flags: [.stopCopy, .p2p])), options)
         #expect(ok.summary.conformant)
     }

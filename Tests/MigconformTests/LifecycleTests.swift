@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MigconformDevice
 @testable import MigconformReference
 @testable import MigconformRun
@@ -19,7 +20,8 @@ struct LifecycleTests {
         let device = ReferenceDeviceV2()
         _ = try device.perform(.setState(MigrationState.stop.rawValue))
         guard case .state(_, let fd) = try device.perform(.setState(MigrationState.stopCopy.rawValue)), fd >= 0 else {
-            Issue.record("no data fd in STOP_COPY"); return
+            Issue.record("no data fd in STOP_COPY")
+            return
         }
         #expect(try device.perform(.reopen) == .done)
         #expect(try device.perform(.getState) == .state(MigrationState.running.rawValue, dataFD: -1))
@@ -31,9 +33,12 @@ struct LifecycleTests {
     func rulesPass() throws {
         let report = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2())
         let cases = report.cases.filter { $0.ruleID.hasPrefix("V2-REOPEN-") }
-        #expect(Set(cases.map(\.id)) == ["V2-REOPEN-RUNNING[STOP_COPY]", "V2-REOPEN-RUNNING[RESUMING]",
-                                         "V2-REOPEN-RUNNING[ERROR]", "V2-REOPEN-OLD-FD-OVER[STOP_COPY]",
-                                         "V2-REOPEN-OLD-FD-OVER[RESUMING]", "V2-REOPEN-OLD-FD-OVER[PRE_COPY]"])
+        #expect(
+            Set(cases.map(\.id)) == [
+                "V2-REOPEN-RUNNING[STOP_COPY]", "V2-REOPEN-RUNNING[RESUMING]",
+                "V2-REOPEN-RUNNING[ERROR]", "V2-REOPEN-OLD-FD-OVER[STOP_COPY]",
+                "V2-REOPEN-OLD-FD-OVER[RESUMING]", "V2-REOPEN-OLD-FD-OVER[PRE_COPY]",
+            ])
         #expect(cases.allSatisfy { $0.verdict == .pass }, "\(cases.map { "\($0.id) \($0.verdict): \($0.message)" })")
     }
 
@@ -45,13 +50,15 @@ struct LifecycleTests {
         #expect(report.summary.conformant)
     }
 
-    @Test("each reopen fault fails its rule, in the states where it shows", arguments: [
-        ("reopen-keeps-state", "V2-REOPEN-RUNNING"), ("reopen-keeps-session", "V2-REOPEN-OLD-FD-OVER"),
-    ])
+    @Test(
+        "each reopen fault trips its rule (FAIL for MUST, WARN for SHOULD), and no other",
+        arguments: [
+            ("reopen-keeps-state", "V2-REOPEN-RUNNING"), ("reopen-keeps-session", "V2-REOPEN-OLD-FD-OVER"),
+        ])
     func faults(_ fault: String, _ rule: String) throws {
         let device = try #require(FaultCatalogue.entry(named: fault)).makeDevice()
         let report = try TestSupport.run(TestSupport.v2, device)
-        let failed = report.cases.filter { $0.verdict == .fail }
-        #expect(!failed.isEmpty && failed.allSatisfy { $0.ruleID == rule }, "\(failed.map(\.id))")
+        let tripped = report.cases.filter { $0.verdict == .fail || $0.verdict == .warn }
+        #expect(!tripped.isEmpty && tripped.allSatisfy { $0.ruleID == rule }, "\(tripped.map(\.id))")
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+
 @testable import MigconformDevice
 @testable import MigconformLinux
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A folder under the system's temporary folder, removed by the caller.
@@ -16,14 +18,16 @@ private func tempFolder(_ name: String) throws -> String {
 }
 
 private func write(_ text: String, to path: String) throws {
-    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                            withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent,
+        withIntermediateDirectories: true)
     try text.write(toFile: path, atomically: true, encoding: .utf8)
 }
 
 private func link(_ path: String, to destination: String) throws {
-    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                            withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent,
+        withIntermediateDirectories: true)
     try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: destination)
 }
 
@@ -55,7 +59,8 @@ struct LinuxBackendIoctlTests {
         // feature request words quoted in the notes
         #expect(VFIODeviceFeature(flags: FeatureRequest.get | FeatureRequest.migration).flags == 0x0001_0001)
         #expect(FeatureRequest.set | FeatureRequest.migDeviceState == 0x0002_0002)
-        #expect(FeatureRequest.probe | FeatureRequest.get | FeatureRequest.set | FeatureRequest.migDeviceState
+        #expect(
+            FeatureRequest.probe | FeatureRequest.get | FeatureRequest.set | FeatureRequest.migDeviceState
                 == 0x0007_0002)
         #expect(FeatureRequest.get | FeatureRequest.migDataSize == 0x0001_0009)
     }
@@ -88,9 +93,12 @@ struct LinuxBackendLayoutTests {
         let info = VFIOPrecopyInfo(initialBytes: 0x1122, dirtyBytes: 0x0100_0000_0000_0033)
         let bytes = info.encoded()
         #expect(bytes.count == 24)
-        #expect(bytes == [24, 0, 0, 0, 0, 0, 0, 0,
-                          0x22, 0x11, 0, 0, 0, 0, 0, 0,
-                          0x33, 0, 0, 0, 0, 0, 0, 0x01])
+        #expect(
+            bytes == [
+                24, 0, 0, 0, 0, 0, 0, 0,
+                0x22, 0x11, 0, 0, 0, 0, 0, 0,
+                0x33, 0, 0, 0, 0, 0, 0, 0x01,
+            ])
         #expect(try VFIOPrecopyInfo(decoding: bytes) == info)
     }
 
@@ -101,12 +109,16 @@ struct LinuxBackendLayoutTests {
         #expect(device.flags == 0x83 && device.numRegions == 9 && device.numIRQs == 5 && device.capOffset == 0)
         #expect(device.flags & VFIOConstant.deviceFlagReset != 0 && device.flags & VFIOConstant.deviceFlagPCI != 0)
 
-        let region = VFIORegionInfo(argsz: 32, flags: 0xb, index: 7, capOffset: 32, regionSize: 0x100,
-                                    offset: 7 << 40)
+        let region = VFIORegionInfo(
+            argsz: 32, flags: 0xb, index: 7, capOffset: 32, regionSize: 0x100,
+            offset: 7 << 40)
         let bytes = region.encoded()
-        #expect(bytes == [32, 0, 0, 0, 0x0b, 0, 0, 0, 7, 0, 0, 0, 32, 0, 0, 0,
-                          0, 1, 0, 0, 0, 0, 0, 0,
-                          0, 0, 0, 0, 0, 7, 0, 0])
+        #expect(
+            bytes == [
+                32, 0, 0, 0, 0x0b, 0, 0, 0, 7, 0, 0, 0, 32, 0, 0, 0,
+                0, 1, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 7, 0, 0,
+            ])
         #expect(try VFIORegionInfo(decoding: bytes) == region)
         #expect(VFIORegionInfo(index: 3).encoded().prefix(12) == [32, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0])
     }
@@ -123,8 +135,10 @@ struct LinuxBackendLayoutTests {
     @Test("a capability chain is walked to the migration region type; bad chains end with an error")
     func chainWalk() throws {
         // region info (32 bytes) -> an unrelated capability at 32 (id 1, 16 bytes) -> the type capability at 48
-        var buffer = VFIORegionInfo(argsz: 64, flags: VFIOConstant.regionFlagCaps, index: 9, capOffset: 32,
-                                    regionSize: 0x1000, offset: 9 << 40).encoded()
+        var buffer = VFIORegionInfo(
+            argsz: 64, flags: VFIOConstant.regionFlagCaps, index: 9, capOffset: 32,
+            regionSize: 0x1000, offset: 9 << 40
+        ).encoded()
         buffer += VFIOCapabilityHeader(id: 1, version: 1, next: 48).encoded() + [UInt8](repeating: 0, count: 8)
         buffer += VFIORegionInfoCapType(next: 0, type: 3, subtype: 1).encoded()
         let info = try VFIORegionInfo(decoding: buffer)
@@ -149,8 +163,9 @@ struct LinuxBackendLayoutTests {
     func irqSet() throws {
         let set = VFIOIRQSet.disable(index: 2)
         #expect(set.encoded() == [20, 0, 0, 0, 0x21, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-        let withData = VFIOIRQSet(flags: VFIOConstant.irqSetDataEventFD | VFIOConstant.irqSetActionTrigger, index: 0,
-                                  start: 0, count: 1, data: [9, 0, 0, 0])
+        let withData = VFIOIRQSet(
+            flags: VFIOConstant.irqSetDataEventFD | VFIOConstant.irqSetActionTrigger, index: 0,
+            start: 0, count: 1, data: [9, 0, 0, 0])
         #expect(withData.encoded().count == 24 && withData.argsz == 24)
         #expect(try VFIOIRQSet(decoding: withData.encoded()) == withData)
     }
@@ -168,8 +183,9 @@ struct LinuxBackendLayoutTests {
 
     @Test("vfio_device_migration_info (v1) at the offsets of RegionV1")
     func migrationInfoV1() throws {
-        let info = VFIODeviceMigrationInfoV1(deviceState: 0x8000_0003, reserved: 0, pendingBytes: 0x10,
-                                             dataOffset: 0x1000, dataSize: 0x20)
+        let info = VFIODeviceMigrationInfoV1(
+            deviceState: 0x8000_0003, reserved: 0, pendingBytes: 0x10,
+            dataOffset: 0x1000, dataSize: 0x20)
         let b = info.encoded()
         #expect(b.count == 32 && VFIODeviceMigrationInfoV1.size == 32)
         #expect(b[0..<4] == [3, 0, 0, 0x80])
@@ -218,8 +234,10 @@ struct LinuxBackendRegionV1Tests {
     private func makeRegion() throws -> (String, String) {
         let dir = try tempFolder("v1")
         let path = dir + "/region"
-        var bytes = VFIODeviceMigrationInfoV1(deviceState: RegionV1.running | 0x100, pendingBytes: 0x1234,
-                                              dataOffset: 4096, dataSize: 0).encoded()
+        var bytes = VFIODeviceMigrationInfoV1(
+            deviceState: RegionV1.running | 0x100, pendingBytes: 0x1234,
+            dataOffset: 4096, dataSize: 0
+        ).encoded()
         bytes += [UInt8](repeating: 0, count: 4096 - bytes.count)
         bytes += Array("device state bytes".utf8) + [UInt8](repeating: 0, count: 64)
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
@@ -272,11 +290,14 @@ struct LinuxBackendRegionV1Tests {
     func windowOffset() throws {
         let (dir, path) = try makeRegion()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        guard case .success(let fd) = Sys.open(path, Sys.readWrite) else { Issue.record("open"); return }
+        guard case .success(let fd) = Sys.open(path, Sys.readWrite) else {
+            Issue.record("open")
+            return
+        }
         defer { _ = Sys.close(fd) }
         let window = VFIORegionWindow(fd: fd, regionOffset: 4096, regionSize: 64)
         #expect(window.read(at: 0, width: 4).errno == nil)
-        if case .success(let v) = window.read(at: 0, width: 2) { #expect(v == 0x6564) }   // "de"
+        if case .success(let v) = window.read(at: 0, width: 2) { #expect(v == 0x6564) } // "de"
         #expect(window.read(at: UInt64.max, width: 4).errno == .EINVAL)
     }
 
@@ -298,9 +319,13 @@ struct LinuxBackendV2DeviceTests {
         let dir = try tempFolder("v2")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = FileManager.default.createFile(atPath: dir + "/dev", contents: Data())
-        guard case .success(let fd) = Sys.open(dir + "/dev", Sys.readWrite) else { Issue.record("open"); return }
-        let device = VFIODevice(file: VFIODeviceFile(fd: fd, name: "file", path: dir + "/dev"),
-                                identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))
+        guard case .success(let fd) = Sys.open(dir + "/dev", Sys.readWrite) else {
+            Issue.record("open")
+            return
+        }
+        let device = VFIODevice(
+            file: VFIODeviceFile(fd: fd, name: "file", path: dir + "/dev"),
+            identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))
         #expect(device.generation == .v2)
         #expect(try device.perform(.getMigrationFlags) == .failed(.ENOTTY))
         #expect(try device.perform(.setState(1)) == .failed(.ENOTTY))
@@ -323,17 +348,24 @@ struct LinuxBackendV2DeviceTests {
         let dir = try tempFolder("reopen")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = FileManager.default.createFile(atPath: dir + "/dev", contents: Data())
-        guard case .success(let fd) = Sys.open(dir + "/dev", Sys.readWrite) else { Issue.record("open"); return }
+        guard case .success(let fd) = Sys.open(dir + "/dev", Sys.readWrite) else {
+            Issue.record("open")
+            return
+        }
         let file = VFIODeviceFile(fd: fd, name: "file", path: dir + "/dev")
-        let device = VFIODevice(file: file,
-                                identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))
+        let device = VFIODevice(
+            file: file,
+            identity: DeviceIdentity(targetKind: "vfio", driver: "file", detail: "a file"))
         #expect(try device.perform(.reopen) == .failed(.ENOSYS))
         #expect(file.fd == fd)
         var opened = 0
-        file.opener = { opened += 1; return Sys.open(dir + "/dev", Sys.readWrite) }
+        file.opener = {
+            opened += 1
+            return Sys.open(dir + "/dev", Sys.readWrite)
+        }
         #expect(try device.perform(.reopen) == .done)
         #expect(opened == 1 && file.fd >= 0)
-        #expect(try device.perform(.reset) == .failed(.ENOTTY))   // the new fd is the one requests reach
+        #expect(try device.perform(.reset) == .failed(.ENOTTY)) // the new fd is the one requests reach
         file.opener = { .failure(.EBUSY) }
         #expect(try device.perform(.reopen) == .failed(.EBUSY))
         #expect(file.fd == -1)
@@ -346,23 +378,31 @@ struct LinuxBackendV2DeviceTests {
 struct LinuxBackendTargetTests {
     @Test("group and cdev paths parse")
     func good() throws {
-        #expect(try VFIOTargetPath.parse("/dev/vfio/12/0000:3b:00.1")
+        #expect(
+            try VFIOTargetPath.parse("/dev/vfio/12/0000:3b:00.1")
                 == .group(groupPath: "/dev/vfio/12", group: "12", deviceName: "0000:3b:00.1"))
-        #expect(try VFIOTargetPath.parse("vfio:/dev/vfio/0/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001").deviceName
+        #expect(
+            try VFIOTargetPath.parse("vfio:/dev/vfio/0/83b8f4f2-509f-382f-3c1e-e6bfe0fa1001").deviceName
                 == "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001")
-        #expect(try VFIOTargetPath.parse("/dev/vfio/noiommu-3/0000:00:04.0")
+        #expect(
+            try VFIOTargetPath.parse("/dev/vfio/noiommu-3/0000:00:04.0")
                 == .group(groupPath: "/dev/vfio/noiommu-3", group: "noiommu-3", deviceName: "0000:00:04.0"))
-        #expect(try VFIOTargetPath.parse("/dev/vfio/devices/vfio4") == .cdev(path: "/dev/vfio/devices/vfio4",
-                                                                             name: "vfio4"))
+        #expect(
+            try VFIOTargetPath.parse("/dev/vfio/devices/vfio4")
+                == .cdev(
+                    path: "/dev/vfio/devices/vfio4",
+                    name: "vfio4"))
         #expect(try VFIOTargetPath.parse("/tmp/d/vfio/7/x", devRoot: "/tmp/d").uriPath == "/tmp/d/vfio/7/x")
     }
 
-    @Test("bad paths say what is wrong and what is expected",
-          arguments: [
+    @Test(
+        "bad paths say what is wrong and what is expected",
+        arguments: [
             ("", "empty"), ("/dev/vfio", "not under"), ("/sys/bus/pci/devices/0000:3b:00.1", "not under"),
-            ("/dev/vfio/12", "names a group"), ("/dev/vfio/12/", "names a group"), ("/dev/vfio/abc/dev", "not an IOMMU group"),
+            ("/dev/vfio/12", "names a group"), ("/dev/vfio/12/", "names a group"),
+            ("/dev/vfio/abc/dev", "not an IOMMU group"),
             ("/dev/vfio/devices/foo", "vfio<N>"), ("/dev/vfio/devices/vfio1/x", "vfio<N>"), ("/dev/vfio/1/a/b", "'/'"),
-          ])
+        ])
     func bad(path: String, fragment: String) {
         #expect {
             _ = try VFIOTargetPath.parse(path)
@@ -400,7 +440,8 @@ struct LinuxBackendTargetTests {
 struct LinuxBackendInventoryTests {
     private func fakeHost() throws -> String {
         let root = try tempFolder("inventory")
-        let sys = root + "/sys", dev = root + "/dev"
+        let sys = root + "/sys"
+        let dev = root + "/dev"
         // a VF bound to a variant driver, in group 12
         let vf = sys + "/bus/pci/devices/0000:3b:00.1"
         try link(vf + "/driver", to: "../../../../bus/pci/drivers/mlx5_vfio_pci")
@@ -504,7 +545,7 @@ struct LinuxBackendKernelHealthTests {
         #expect(before.problemLines.map(\.position) == [102])
 
         try write(older + newer, to: dir + "/kmsg")
-        try write("20992\n", to: dir + "/tainted")   // 4096 | W (512) | L (16384)
+        try write("20992\n", to: dir + "/tainted") // 4096 | W (512) | L (16384)
         let after = KernelHealth.snapshot(kmsgPath: dir + "/kmsg", taintedPath: dir + "/tainted")
         let problems = after.newProblems(since: before)
         #expect(problems.count == 4)
@@ -553,7 +594,9 @@ struct DMALayoutTests {
         #expect(LE.get32(control, at: 8) == 3)
         #expect(LE.get32(control, at: 12) == 0)
         #expect(LE.get64(control, at: 16) == 0x1122_3344_5566_7788)
-        let ranges = VFIODMALoggingControl.encode([DMARange(iova: 1 << 32, length: 1 << 21), DMARange(iova: 7, length: 9)])
+        let ranges = VFIODMALoggingControl.encode([
+            DMARange(iova: 1 << 32, length: 1 << 21), DMARange(iova: 7, length: 9),
+        ])
         #expect(ranges.count == 32)
         #expect(LE.get64(ranges, at: 16) == 7 && LE.get64(ranges, at: 24) == 9)
         let report = VFIODMALoggingReport.encode(iova: 1, length: 2, pageSize: 3, bitmap: 4)
@@ -571,28 +614,29 @@ struct DMALayoutTests {
 struct DriverReachTests {
     @Test func theModulesFunctionsAndTheOnesEntered() {
         let listing = """
-        vfio_device_fops_read [vfio]
-        mtty_probe [mtty]
-        mtty_set_state [mtty]
-        mtty_read [mtty]
-        mtty_read [mtty]
-        printk
-        """
+            vfio_device_fops_read [vfio]
+            mtty_probe [mtty]
+            mtty_set_state [mtty]
+            mtty_read [mtty]
+            mtty_read [mtty]
+            printk
+            """
         #expect(DriverReach.functions(of: "mtty", in: listing) == ["mtty_probe", "mtty_set_state", "mtty_read"])
         let trace = """
-        # tracer: function
-        #
-        #           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
-        #              | |         |   |||||     |         |
-          migconform-81      [000] .....    12.345678: mtty_set_state <-vfio_ioctl_device_feature_mig_device_state
-          migconform-81      [000] .....    12.345699: mtty_read <-vfio_device_fops_read
-        """
+            # tracer: function
+            #
+            #           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+            #              | |         |   |||||     |         |
+              migconform-81      [000] .....    12.345678: mtty_set_state <-vfio_ioctl_device_feature_mig_device_state
+              migconform-81      [000] .....    12.345699: mtty_read <-vfio_device_fops_read
+            """
         #expect(DriverReach.entered(in: trace) == ["mtty_set_state", "mtty_read"])
     }
 
     @Test func withoutTracefsItSaysWhy() {
         guard case .failure(let e) = DriverReach.start(module: "mtty", tracefs: "/nonexistent-tracefs") else {
-            Issue.record("tracing started without tracefs"); return
+            Issue.record("tracing started without tracefs")
+            return
         }
         #expect(e.description.contains("/nonexistent-tracefs"))
     }

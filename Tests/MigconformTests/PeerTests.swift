@@ -1,23 +1,26 @@
 import Foundation
-import Testing
 import MigconformDevice
 import MigconformReference
 import MigconformReport
 import MigconformRun
 import MigconformSpec
+import Testing
 
 @Suite("Two devices: a peer of the same kind and a foreign one")
 struct PeerTests {
     static let peerRules = ["V2-PEER-RESUME", "V2-PEER-TWO-DEVICE-ORDER", "V2-PEER-FOREIGN-REFUSED"]
 
     func run(_ device: MigrationDevice, peer: MigrationDevice?, foreign: MigrationDevice?) throws -> RunReport {
-        try Runner(spec: TestSupport.v2, device: device, options: RunOptions(target: "test"),
-                   peer: peer.map { ("ref:v2", $0) }, foreign: foreign.map { ("ref:v2?state-size=12KiB", $0) }).run()
+        try Runner(
+            spec: TestSupport.v2, device: device, options: RunOptions(target: "test"),
+            peer: peer.map { ("ref:v2", $0) }, foreign: foreign.map { ("ref:v2?state-size=12KiB", $0) }
+        ).run()
     }
 
     @Test func theReferenceResumesOnAPeerAndRefusesAForeignStream() throws {
-        let report = try run(ReferenceDeviceV2(), peer: ReferenceDeviceV2(),
-                             foreign: ReferenceDeviceV2(.init(stateSize: 3 * 4096)))
+        let report = try run(
+            ReferenceDeviceV2(), peer: ReferenceDeviceV2(),
+            foreign: ReferenceDeviceV2(.init(stateSize: 3 * 4096)))
         #expect(report.summary.conformant)
         let peer = report.cases.filter { Self.peerRules.contains($0.ruleID) }
         #expect(peer.count == 3)
@@ -39,7 +42,8 @@ struct PeerTests {
         let peer = report.cases.filter { Self.peerRules.contains($0.ruleID) }
         #expect(peer.allSatisfy { $0.verdict == .notApplicable })
         #expect(peer.first { $0.ruleID == "V2-PEER-RESUME" }?.message.contains("--peer TARGET") ?? false)
-        #expect(peer.first { $0.ruleID == "V2-PEER-FOREIGN-REFUSED" }?.message.contains("--foreign-peer TARGET") ?? false)
+        #expect(
+            peer.first { $0.ruleID == "V2-PEER-FOREIGN-REFUSED" }?.message.contains("--foreign-peer TARGET") ?? false)
         #expect(report.run.peers == nil)
     }
 
@@ -62,8 +66,10 @@ struct PeerTests {
         let reports = try (1...2).map { i -> RunReport in
             var options = RunOptions(target: "ref:v2")
             options.shard = ShardInfo(index: i, count: 2)
-            return try Runner(spec: TestSupport.v2, device: ReferenceDeviceV2(), options: options,
-                              peer: ("ref:v2", ReferenceDeviceV2())).run()
+            return try Runner(
+                spec: TestSupport.v2, device: ReferenceDeviceV2(), options: options,
+                peer: ("ref:v2", ReferenceDeviceV2())
+            ).run()
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peer-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -71,7 +77,11 @@ struct PeerTests {
         let back = try ReportReader.load(folder.path)
         #expect(back.run.peers == reports[0].run.peers)
         let c = try #require(back.cases.first { $0.ruleID == "V2-PEER-RESUME" })
-        #expect(c.transcript.contains { if case .onPeer(.setState) = $0.operation { return true }; return false })
+        #expect(
+            c.transcript.contains {
+                if case .onPeer(.setState) = $0.operation { return true }
+                return false
+            })
         let merged = try ReportMerge.merge(reports)
         #expect(merged.run.peers?.first?.target == "ref:v2")
         let diff = ReportDiff.compare(merged, try run(ReferenceDeviceV2(), peer: nil, foreign: nil))

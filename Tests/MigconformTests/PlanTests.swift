@@ -1,18 +1,23 @@
-import Testing
 import MigconformCases
 import MigconformPlan
 import MigconformSpec
+import Testing
 
 /// The tour: every case once, chained on the state machine, resets only where cases need them, at the bound.
 @Suite struct PlanTests {
-    static let v2Profiles: [[String]] = [["stop-copy"], ["stop-copy", "p2p"], ["stop-copy", "pre-copy"], ["stop-copy", "p2p", "pre-copy"]]
+    static let v2Profiles: [[String]] = [
+        ["stop-copy"], ["stop-copy", "p2p"], ["stop-copy", "pre-copy"], ["stop-copy", "p2p", "pre-copy"],
+    ]
 
     func check(_ spec: Spec, _ features: Set<String>) {
         let machine = Machine(spec: spec, features: features)
         let cases = Expander.expand(machine)
         let tour = TourPlanner.plan(cases, machine: machine)
         // Every runnable case exactly once.
-        let ran = tour.steps.compactMap { if case .run(let i) = $0 { return i }; return nil }
+        let ran = tour.steps.compactMap {
+            if case .run(let i) = $0 { return i }
+            return nil
+        }
         #expect(ran.sorted() == cases.indices.filter { cases[$0].disposition == .run })
         // Resets: one to start, plus those the cases make themselves.
         let caseResets = ran.map { CaseShape.of(cases[$0], on: machine).resets }.reduce(0, +)
@@ -27,7 +32,10 @@ import MigconformSpec
             switch step {
             case .position(let reset, let path):
                 if reset { at = machine.initial.name }
-                for arc in path { #expect(arc.from == at); at = arc.to }
+                for arc in path {
+                    #expect(arc.from == at)
+                    at = arc.to
+                }
             case .run(let i):
                 let shape = CaseShape.of(cases[i], on: machine)
                 if let start = shape.start {
@@ -59,7 +67,8 @@ import MigconformSpec
         let tour = TourPlanner.plan(cases, machine: m)
         let d = Distances(m)
         var remaining = cases.indices.map { ($0, CaseShape.of(cases[$0], on: m)) }.filter { $0.1.start != nil }
-        var at = m.initial.name, sets = 0
+        var at = m.initial.name
+        var sets = 0
         while !remaining.isEmpty {
             let scored = remaining.enumerated().map { (k, e) in (k, d.sets(at, e.1.start!, fresh: e.1.fresh) ?? 1000) }
             let best = scored.min { $0.1 < $1.1 }!

@@ -1,10 +1,12 @@
 import Foundation
-import Testing
 import MigconformDevice
 import MigconformReport
+import Testing
 
 /// Never silent: progress on stderr, a counter that only goes up, --quiet, lines as wide as the terminal.
-@Suite(.enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there"))
+@Suite(
+    .enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there")
+)
 struct ProgressTests {
     var binary: URL { TestSupport.binary! }
 
@@ -18,16 +20,26 @@ struct ProgressTests {
     @Test func aSlowRunWithStderrInAFilePrintsProgressWheneverItWasSilentForTheInterval() throws {
         let out = temp("progress")
         let errFile = temp("progress-stderr")
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: errFile) }
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: errFile)
+        }
         _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
         let errFD = open(errFile.path, O_WRONLY | O_APPEND)
         let null = open("/dev/null", O_WRONLY)
-        defer { close(errFD); close(null) }
+        defer {
+            close(errFD)
+            close(null)
+        }
         var env = ProcessInfo.processInfo.environment
         env["MIGCONFORM_PROGRESS_SECONDS"] = "2"
         let start = ChildProcess.now()
-        let pid = try ChildProcess.spawn(binary.path, ["run", "--target", "ref:v2?state-size=1GiB", "--only", "V2-ROUND-TRIP",
-                                                        "--out", out.path], environment: env, stdout: null, stderr: errFD)
+        let pid = try ChildProcess.spawn(
+            binary.path,
+            [
+                "run", "--target", "ref:v2?state-size=1GiB", "--only", "V2-ROUND-TRIP",
+                "--out", out.path,
+            ], environment: env, stdout: null, stderr: errFD)
         // When each line arrived, by watching the file grow.
         var arrivals: [(Double, String)] = []
         var seen = 0
@@ -40,7 +52,10 @@ struct ProgressTests {
             for l in lines.dropFirst(seen) { arrivals.append((ChildProcess.now() - start, l)) }
             seen = lines.count
         }
-        if ended == nil { kill(pid, SIGKILL); _ = try? ChildProcess.wait(pid) }
+        if ended == nil {
+            kill(pid, SIGKILL)
+            _ = try? ChildProcess.wait(pid)
+        }
         let end = ChildProcess.now() - start
         // One case selected: no failure, but not the whole suite (INCOMPLETE).
         #expect(ended?.exitStatus == 5)
@@ -71,7 +86,9 @@ struct ProgressTests {
     }
 
     @Test func quietPrintsOnlyTheVerdictLine() throws {
-        for (target, status, verdict) in [("ref:v2", Int32(0), "CONFORMANT to "), ("fault:missing-arc", 1, "NOT CONFORMANT to ")] {
+        for (target, status, verdict) in [
+            ("ref:v2", Int32(0), "CONFORMANT to "), ("fault:missing-arc", 1, "NOT CONFORMANT to "),
+        ] {
             let out = temp("quiet")
             defer { try? FileManager.default.removeItem(at: out) }
             let r = try TestSupport.shell(binary, ["run", "--quiet", "--target", target, "--out", out.path])
@@ -89,23 +106,31 @@ struct ProgressTests {
         defer { try? FileManager.default.removeItem(at: out) }
         var env = ProcessInfo.processInfo.environment
         env["COLUMNS"] = String(columns)
-        let r = try ChildProcess.run(binary.path, ["run", "--target", "fault:missing-arc", "--exclude",
-                                                   "V2-ROUND-TRIP-BYTEWISE", "--out", out.path],
-                                     environment: env, stdout: .capture, stderr: .capture, timeout: 300)
-        let stdout = String(decoding: r.output, as: UTF8.self), stderr = String(decoding: r.errorOutput, as: UTF8.self)
+        let r = try ChildProcess.run(
+            binary.path,
+            [
+                "run", "--target", "fault:missing-arc", "--exclude",
+                "V2-ROUND-TRIP-BYTEWISE", "--out", out.path,
+            ],
+            environment: env, stdout: .capture, stderr: .capture, timeout: 300)
+        let stdout = String(decoding: r.output, as: UTF8.self)
+        let stderr = String(decoding: r.errorOutput, as: UTF8.self)
         for line in (stdout + stderr).split(separator: "\n") where !line.hasPrefix("report: ") {
             #expect(line.count <= columns, "\(line.count) > \(columns): \(line)")
         }
         #expect(!stdout.contains("..."))
         // Every failure message is there whole, once the wrapped lines are joined again.
         let report = try ReportReader.load(out.path)
-        let joined = stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        let joined = stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(
+            separator: " ")
         for c in report.cases where c.verdict == .fail {
             #expect(joined.contains(c.message.split(separator: " ").joined(separator: " ")), "\(c.id): \(c.message)")
         }
         if columns == 220 {
             // Wide enough: each failure is one line.
-            #expect(stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }.count == report.cases.filter { $0.verdict == .fail }.count)
+            #expect(
+                stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }.count
+                    == report.cases.filter { $0.verdict == .fail }.count)
         }
     }
 }

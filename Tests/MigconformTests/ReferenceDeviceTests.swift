@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MigconformDevice
 @testable import MigconformReference
 

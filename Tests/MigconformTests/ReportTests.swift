@@ -1,21 +1,26 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import Testing
 import MigconformDevice
 import MigconformRun
 import MigconformSpec
+import Testing
+
 @testable import MigconformReport
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 // MARK: - A hand-built report with one case of most verdicts and hostile strings.
 
 private let nasty = "a <b> & \"c\" 'd'\nsecond line\u{07} bell # hash \\ back \u{1B}[31m esc \u{2192} arrow"
 
-private func entry(_ step: Int, _ op: DeviceOperation, _ outcome: DeviceOutcome?, micros: UInt64 = 12,
-                   transportError: String? = nil, byteCount: Int? = nil) -> TranscriptEntry {
-    TranscriptEntry(step: step, operation: op, outcome: outcome, transportError: transportError, micros: micros,
-                    byteCount: byteCount)
+private func entry(
+    _ step: Int, _ op: DeviceOperation, _ outcome: DeviceOutcome?, micros: UInt64 = 12,
+    transportError: String? = nil, byteCount: Int? = nil
+) -> TranscriptEntry {
+    TranscriptEntry(
+        step: step, operation: op, outcome: outcome, transportError: transportError, micros: micros,
+        byteCount: byteCount)
 }
 
 private func sampleReport(interrupted: Bool = false) -> RunReport {
@@ -27,8 +32,9 @@ private func sampleReport(interrupted: Bool = false) -> RunReport {
         entry(4, .getState, .state(0, dataFD: -1)),
         entry(5, .read(fd: 7, count: 4096), .bytes([1, 2, 3]), byteCount: 3),
         entry(6, .write(fd: 8, bytes: Array(0..<16)), .value(4096), byteCount: 4096),
-        entry(7, .feature(flags: FeatureRequest.get | FeatureRequest.probe | FeatureRequest.migration, payload: []),
-              .done),
+        entry(
+            7, .feature(flags: FeatureRequest.get | FeatureRequest.probe | FeatureRequest.migration, payload: []),
+            .done),
         entry(8, .getMigrationFlags, .value(7)),
         entry(9, .precopyInfo(fd: 7), .precopy(initialBytes: 10, dirtyBytes: 0)),
     ]
@@ -38,51 +44,71 @@ private func sampleReport(interrupted: Bool = false) -> RunReport {
         entry(2, .dataRead(offset: 0x1000, count: 64), .bytes([]), byteCount: 0),
     ]
     let cases: [CaseResult] = [
-        CaseResult(id: "V2-ARC[STOP->RUNNING]", ruleID: "V2-ARC", level: .must,
-                   statement: "The device performs every single-step arc of its profile.", cite: "uapi: arcs",
-                   verdict: .pass, message: "ok", durationMicros: 40,
-                   transcript: [entry(0, .setState(2), .state(2, dataFD: -1))]),
-        CaseResult(id: "V2-REJECT-ERROR[RUNNING_P2P]", ruleID: "V2-REJECT-ERROR", level: .must,
-                   statement: "A request for the ERROR state fails and leaves the device in the state it was in.",
-                   cite: "uapi: enum vfio_device_mig_state & <ERROR>", verdict: .fail,
-                   message: "device moved to ERROR: " + nasty, expected: "EINVAL, state RUNNING_P2P",
-                   actual: "EINVAL, state ERROR <&>", durationMicros: 1_234,
-                   transcript: failTranscript, reproducer: ([.reset, .setState(1), .setState(5), .setState(0)] as [DeviceOperation]).enumerated().map {
-                       TranscriptEntry(step: $0.offset, operation: $0.element, outcome: nil, micros: 0)
-                   }),
-        CaseResult(id: "V2-SHOULD-X[\"quoted\" & <angle>]", ruleID: "V2-SHOULD-X", level: .should,
-                   statement: "The device should answer " + nasty, cite: "seed: thread 3", verdict: .warn,
-                   message: "slow answer " + nasty, durationMicros: 2_500_000),
-        CaseResult(id: "V2-MAY-Y", ruleID: "V2-MAY-Y", level: .may, statement: "The device may do Y.",
-                   cite: "uapi: y", verdict: .info, message: "chose Y"),
-        CaseResult(id: "V2-PRECOPY[RUNNING->PRE_COPY]", ruleID: "V2-PRECOPY", level: .must,
-                   statement: "Pre-copy arcs work.", cite: "uapi: PRE_COPY", verdict: .notApplicable,
-                   message: "PRE_COPY not advertised"),
-        CaseResult(id: "V2-HANG[STOP_COPY->PRE_COPY]", ruleID: "V2-HANG", level: .must,
-                   statement: "No hang.", cite: "seed: hang", verdict: .skipped, message: "hazard not allowed"),
-        CaseResult(id: "V2-TIMEOUT-CASE", ruleID: "V2-TIMEOUT", level: .mustNot,
-                   statement: "The device must not hang on a read.", cite: "uapi: read", verdict: .timeout,
-                   message: "read did not finish within 5 s",
-                   transcript: [entry(0, .read(fd: 7, count: 1), nil, micros: 5_000_000,
-                                      transportError: "timed out after 5 s")]),
-        CaseResult(id: "V2-ERR-CASE", ruleID: "V2-ERR", level: .should, statement: "Something.",
-                   cite: "uapi: x", verdict: .error, message: "adapter crashed: \u{01}\u{1F}"),
-        CaseResult(id: "V1-RSV-110", ruleID: "V1-RSV", level: .must, statement: "Reserved bits are kept.",
-                   cite: "uapi v1: device_state", verdict: .xfail, message: "known", transcript: v1Transcript),
-        CaseResult(id: "V2-ARC[RUNNING->STOP]", ruleID: "V2-ARC", level: .must,
-                   statement: "The device performs every single-step arc of its profile.", cite: "uapi: arcs",
-                   verdict: .pass, message: "ok"),
+        CaseResult(
+            id: "V2-ARC[STOP->RUNNING]", ruleID: "V2-ARC", level: .must,
+            statement: "The device performs every single-step arc of its profile.", cite: "uapi: arcs",
+            verdict: .pass, message: "ok", durationMicros: 40,
+            transcript: [entry(0, .setState(2), .state(2, dataFD: -1))]),
+        CaseResult(
+            id: "V2-REJECT-ERROR[RUNNING_P2P]", ruleID: "V2-REJECT-ERROR", level: .must,
+            statement: "A request for the ERROR state fails and leaves the device in the state it was in.",
+            cite: "uapi: enum vfio_device_mig_state & <ERROR>", verdict: .fail,
+            message: "device moved to ERROR: " + nasty, expected: "EINVAL, state RUNNING_P2P",
+            actual: "EINVAL, state ERROR <&>", durationMicros: 1_234,
+            transcript: failTranscript,
+            reproducer: ([.reset, .setState(1), .setState(5), .setState(0)] as [DeviceOperation]).enumerated().map {
+                TranscriptEntry(step: $0.offset, operation: $0.element, outcome: nil, micros: 0)
+            }),
+        CaseResult(
+            id: "V2-SHOULD-X[\"quoted\" & <angle>]", ruleID: "V2-SHOULD-X", level: .should,
+            statement: "The device should answer " + nasty, cite: "seed: thread 3", verdict: .warn,
+            message: "slow answer " + nasty, durationMicros: 2_500_000),
+        CaseResult(
+            id: "V2-MAY-Y", ruleID: "V2-MAY-Y", level: .may, statement: "The device may do Y.",
+            cite: "uapi: y", verdict: .info, message: "chose Y"),
+        CaseResult(
+            id: "V2-PRECOPY[RUNNING->PRE_COPY]", ruleID: "V2-PRECOPY", level: .must,
+            statement: "Pre-copy arcs work.", cite: "uapi: PRE_COPY", verdict: .notApplicable,
+            message: "PRE_COPY not advertised"),
+        CaseResult(
+            id: "V2-HANG[STOP_COPY->PRE_COPY]", ruleID: "V2-HANG", level: .must,
+            statement: "No hang.", cite: "seed: hang", verdict: .skipped, message: "hazard not allowed"),
+        CaseResult(
+            id: "V2-TIMEOUT-CASE", ruleID: "V2-TIMEOUT", level: .mustNot,
+            statement: "The device must not hang on a read.", cite: "uapi: read", verdict: .timeout,
+            message: "read did not finish within 5 s",
+            transcript: [
+                entry(
+                    0, .read(fd: 7, count: 1), nil, micros: 5_000_000,
+                    transportError: "timed out after 5 s")
+            ]),
+        CaseResult(
+            id: "V2-ERR-CASE", ruleID: "V2-ERR", level: .should, statement: "Something.",
+            cite: "uapi: x", verdict: .error, message: "adapter crashed: \u{01}\u{1F}"),
+        CaseResult(
+            id: "V1-RSV-110", ruleID: "V1-RSV", level: .must, statement: "Reserved bits are kept.",
+            cite: "uapi v1: device_state", verdict: .xfail, message: "known", transcript: v1Transcript),
+        CaseResult(
+            id: "V2-ARC[RUNNING->STOP]", ruleID: "V2-ARC", level: .must,
+            statement: "The device performs every single-step arc of its profile.", cite: "uapi: arcs",
+            verdict: .pass, message: "ok"),
     ]
-    let device = DeviceIdentity(targetKind: "reference", driver: "migconform-reference", detail: "v2 <all> & more",
-                                kernelRelease: "6.8.0", extra: ["pci": "1af4:1041"])
-    let info = RunInfo(runnerVersion: "0.1.0", specID: "vfio-v2", specVersion: "1.0", specPath: "Specs/v2.json",
-                       specSHA256: String(repeating: "ab", count: 32), target: "ref:v2?features=stop-copy,p2p",
-                       device: device, features: ["stop-copy", "p2p"], migrationFlags: 3,
-                       started: "2026-01-01T00:00:00Z", ended: "2026-01-01T00:00:05Z", seed: UInt64.max,
-                       interrupted: interrupted, allowedHazards: [], variants: ["strict-111"])
-    return RunReport(run: info, cases: cases, plan: PlanCost(resets: 4, operations: 40, lowerBoundResets: 3),
-                     hazardsSkipped: [SkippedHazard(caseID: "V2-HANG[STOP_COPY->PRE_COPY]", hazardID: "precopy-spin",
-                                                    effect: "the kernel spins with a lock held")])
+    let device = DeviceIdentity(
+        targetKind: "reference", driver: "migconform-reference", detail: "v2 <all> & more",
+        kernelRelease: "6.8.0", extra: ["pci": "1af4:1041"])
+    let info = RunInfo(
+        runnerVersion: "0.1.0", specID: "vfio-v2", specVersion: "1.0", specPath: "Specs/v2.json",
+        specSHA256: String(repeating: "ab", count: 32), target: "ref:v2?features=stop-copy,p2p",
+        device: device, features: ["stop-copy", "p2p"], migrationFlags: 3,
+        started: "2026-01-01T00:00:00Z", ended: "2026-01-01T00:00:05Z", seed: UInt64.max,
+        interrupted: interrupted, allowedHazards: [], variants: ["strict-111"])
+    return RunReport(
+        run: info, cases: cases, plan: PlanCost(resets: 4, operations: 40, lowerBoundResets: 3),
+        hazardsSkipped: [
+            SkippedHazard(
+                caseID: "V2-HANG[STOP_COPY->PRE_COPY]", hazardID: "precopy-spin",
+                effect: "the kernel spins with a lock held")
+        ])
 }
 
 private func tempFolder() -> URL {
@@ -94,8 +120,10 @@ private func tempFolder() -> URL {
 private final class ElementCounter: NSObject, XMLParserDelegate {
     var counts: [String: Int] = [:]
     var testcaseNames: [String] = []
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+    ) {
         counts[elementName, default: 0] += 1
         if elementName == "testcase", let n = attributeDict["name"] { testcaseNames.append(n) }
     }
@@ -115,29 +143,31 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     #expect(counter.counts["testsuite"] == Set(report.cases.map { $0.ruleID }).count)
     #expect(counter.counts["testcase"] == report.cases.count)
     #expect(counter.counts["failure"] == 1)
-    #expect(counter.counts["error"] == 2)           // TIMEOUT and ERROR
-    #expect(counter.counts["skipped"] == 3)         // NOT_APPLICABLE, SKIPPED, XFAIL
+    #expect(counter.counts["error"] == 2) // TIMEOUT and ERROR
+    #expect(counter.counts["skipped"] == 3) // NOT_APPLICABLE, SKIPPED, XFAIL
     // Case names are engine-safe and decode back to the case ids; the ids themselves are properties.
     #expect(counter.testcaseNames.contains(EngineNames.encode("V2-SHOULD-X[\"quoted\" & <angle>]")))
     #expect(counter.testcaseNames.allSatisfy(EngineNames.isSafe))
     #expect(Set(counter.testcaseNames.compactMap(EngineNames.decode)) == Set(report.cases.map(\.id)))
     #expect(xml.contains(#"<system-out>id: V2-SHOULD-X[&quot;quoted&quot; &amp; &lt;angle&gt;]"#))
-    #expect(!xml.contains("<testcase>") && xml.components(separatedBy: "<properties>").count - 1 == counter.counts["testsuite"])
+    #expect(
+        !xml.contains("<testcase>")
+            && xml.components(separatedBy: "<properties>").count - 1 == counter.counts["testsuite"])
     // No raw control character survives (XML 1.0 forbids them).
     #expect(!xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" })
     #expect(xml.contains("WARNING: SHOULD rule V2-SHOULD-X"))
     #expect(xml.contains(#"<skipped message="expected failure">"#))
-    #expect(xml.contains(#"time="2.500""#))   // at most three decimals (junit-10.xsd)
+    #expect(xml.contains(#"time="2.500""#)) // at most three decimals (junit-10.xsd)
     #expect(xml.matches(of: #/time="[0-9]+\.[0-9]{4,}"/#).isEmpty)
     let root = xml.split(separator: "\n").first { $0.hasPrefix("<testsuites ") }
-    #expect(root != nil && !(root?.contains("skipped=") ?? true))   // junit-10.xsd has no skipped on the root
+    #expect(root != nil && !(root?.contains("skipped=") ?? true)) // junit-10.xsd has no skipped on the root
     #if canImport(FoundationXML) || os(macOS)
-    let doc = try XMLDocument(data: Data(xml.utf8))
-    #expect(try doc.nodes(forXPath: "//testcase").count == report.cases.count)
-    #expect(try doc.nodes(forXPath: "//testcase/failure").count == 1)
-    #expect(try doc.nodes(forXPath: "//testcase/skipped").count == 3)
-    let classnames = try doc.nodes(forXPath: "//testcase/@classname").compactMap { $0.stringValue }
-    #expect(classnames.contains("vfio-v2.V2-REJECT-ERROR"))
+        let doc = try XMLDocument(data: Data(xml.utf8))
+        #expect(try doc.nodes(forXPath: "//testcase").count == report.cases.count)
+        #expect(try doc.nodes(forXPath: "//testcase/failure").count == 1)
+        #expect(try doc.nodes(forXPath: "//testcase/skipped").count == 3)
+        let classnames = try doc.nodes(forXPath: "//testcase/@classname").compactMap { $0.stringValue }
+        #expect(classnames.contains("vfio-v2.V2-REJECT-ERROR"))
     #endif
 }
 
@@ -149,7 +179,8 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     #expect(lines[1] == "1..\(report.cases.count)")
     let results = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }
     #expect(results.count == report.cases.count)
-    let pointPattern = try Regex(##"^(ok|not ok) ([0-9]+) ([A-Za-z0-9_-]+)( # (SKIP|TIMEOUT|error|WARN|INFO|XFAIL|XPASS|FLAKE)( .*)?)?$"##)
+    let pointPattern = try Regex(
+        ##"^(ok|not ok) ([0-9]+) ([A-Za-z0-9_-]+)( # (SKIP|TIMEOUT|error|WARN|INFO|XFAIL|XPASS|FLAKE)( .*)?)?$"##)
     for (i, line) in results.enumerated() {
         let m = try #require(line.wholeMatch(of: pointPattern), "bad test point: \(line)")
         #expect(Int(m.output[2].substring ?? "") == i + 1)
@@ -158,8 +189,16 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     var inYAML = false
     for line in lines.dropFirst(2) {
         #expect(line.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }, "non-ASCII: \(line)")
-        if line == "  ---" { #expect(!inYAML); inYAML = true; continue }
-        if line == "  ..." { #expect(inYAML); inYAML = false; continue }
+        if line == "  ---" {
+            #expect(!inYAML)
+            inYAML = true
+            continue
+        }
+        if line == "  ..." {
+            #expect(inYAML)
+            inYAML = false
+            continue
+        }
         if inYAML {
             #expect(line.hasPrefix("  "))
             // Every YAML scalar is a complete double-quoted string (or the numeric duration).
@@ -173,7 +212,10 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     }
     #expect(!inYAML)
     #expect(tap.contains("not ok 7 V2-TIMEOUT-CASE # TIMEOUT 5 seconds\n"))
-    #expect(tap.contains("ok 5 V2-PRECOPY__RUNNING-to-PRE_COPY # SKIP\n  ---\n  id: \"V2-PRECOPY[RUNNING->PRE_COPY]\"\n  message: \"not applicable: PRE_COPY not advertised\"\n  ...\n"))
+    #expect(
+        tap.contains(
+            "ok 5 V2-PRECOPY__RUNNING-to-PRE_COPY # SKIP\n  ---\n  id: \"V2-PRECOPY[RUNNING->PRE_COPY]\"\n  message: \"not applicable: PRE_COPY not advertised\"\n  ...\n"
+        ))
     #expect(tap.contains("ok 9 V1-RSV-110 # XFAIL expected failure\n"))
     #expect(tap.contains("ok 3 V2-SHOULD-X___22quoted_22_20_26_20_3cangle_3e # WARN\n"))
     #expect(tap.contains("not ok 8 V2-ERR-CASE # error adapter crashed: "))
@@ -207,7 +249,8 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     #expect(md.contains("## Hazards skipped (1)"))
     #expect(md.contains("| V2-ARC "))
     // Failures come before warnings, warnings before the rule table.
-    let f = md.range(of: "## Failures")!.lowerBound, w = md.range(of: "## Warnings")!.lowerBound
+    let f = md.range(of: "## Failures")!.lowerBound
+    let w = md.range(of: "## Warnings")!.lowerBound
     let t = md.range(of: "## Rules")!.lowerBound
     #expect(f < w && w < t)
     let long = lines.filter { $0.count > MarkdownReport.width && !$0.hasPrefix("    ") }
@@ -224,20 +267,27 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
 }
 
 @Test func reportTranscriptFormatter() {
-    #expect(TranscriptFormatter.line(entry(2, .setState(5), .state(5, dataFD: -1)))
+    #expect(
+        TranscriptFormatter.line(entry(2, .setState(5), .state(5, dataFD: -1)))
             == "set-state RUNNING_P2P -> ok state=RUNNING_P2P data_fd=-1 (12 us)")
     #expect(TranscriptFormatter.text(entry(0, .setState(9), .failed(.EINVAL))) == "set-state 9 -> EINVAL")
-    #expect(TranscriptFormatter.text(entry(0, .getMigrationFlags, .value(7)))
+    #expect(
+        TranscriptFormatter.text(entry(0, .getMigrationFlags, .value(7)))
             == "get-migration-flags -> ok flags=0x7 (STOP_COPY|P2P|PRE_COPY)")
-    #expect(TranscriptFormatter.text(entry(0, .regionWrite(offset: 0, width: 4, value: 3), .done))
+    #expect(
+        TranscriptFormatter.text(entry(0, .regionWrite(offset: 0, width: 4, value: 3), .done))
             == "region-write device_state (u32) = 0x3 (SAVING|RUNNING) -> ok")
-    #expect(TranscriptFormatter.text(entry(0, .regionRead(offset: 0, width: 4), .value(0x8000_0001)))
+    #expect(
+        TranscriptFormatter.text(entry(0, .regionRead(offset: 0, width: 4), .value(0x8000_0001)))
             == "region-read device_state (u32) -> ok 0x80000001 (RUNNING, reserved bits 0x80000000)")
-    #expect(TranscriptFormatter.text(entry(0, .write(fd: 8, bytes: Array(0..<16)), .value(4096), byteCount: 4096))
+    #expect(
+        TranscriptFormatter.text(entry(0, .write(fd: 8, bytes: Array(0..<16)), .value(4096), byteCount: 4096))
             == "write fd=8 4096 bytes 0001020304050607... -> ok written=4096")
-    #expect(TranscriptFormatter.text(entry(0, .read(fd: 7, count: 64), .bytes([]), byteCount: 0))
+    #expect(
+        TranscriptFormatter.text(entry(0, .read(fd: 7, count: 64), .bytes([]), byteCount: 0))
             == "read fd=7 count=64 -> ok 0 bytes (end of stream)")
-    #expect(TranscriptFormatter.operation(.feature(flags: FeatureRequest.set | 2, payload: [5, 0, 0, 0]))
+    #expect(
+        TranscriptFormatter.operation(.feature(flags: FeatureRequest.set | 2, payload: [5, 0, 0, 0]))
             == "feature SET MIG_DEVICE_STATE payload=4 bytes 05000000")
     #expect(TranscriptFormatter.operation(.disableInterrupts(index: 2)) == "disable-interrupts MSI-X (index 2)")
 }
@@ -323,7 +373,8 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     let model = try JSONSerialization.jsonObject(with: plain.encode(report)) as! [String: Any]
     let ours = try JSONSerialization.jsonObject(with: ReportJSON.encode(report)) as! [String: Any]
     #expect(Set(model.keys) == Set(ours.keys))
-    let modelCase = (model["cases"] as! [[String: Any]])[1], ourCase = (ours["cases"] as! [[String: Any]])[1]
+    let modelCase = (model["cases"] as! [[String: Any]])[1]
+    let ourCase = (ours["cases"] as! [[String: Any]])[1]
     #expect(Set(modelCase.keys) == Set(ourCase.keys))
     let modelEntry = (modelCase["transcript"] as! [[String: Any]])[0]
     let ourEntry = (ourCase["transcript"] as! [[String: Any]])[0]
@@ -340,10 +391,11 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     let plain = ConsoleSummary.render(report, color: false)
     let lines = plain.split(separator: "\n").map(String.init)
     #expect(lines[0].hasPrefix("NOT CONFORMANT to vfio-v2 1.0"))
-    #expect(!plain.contains("\u{1B}"))   // neither our colors nor the device's escape sequences
+    #expect(!plain.contains("\u{1B}")) // neither our colors nor the device's escape sequences
     #expect(plain.contains("FAIL    MUST       V2-REJECT-ERROR[RUNNING_P2P]"))
     #expect(plain.contains("TIMEOUT MUST NOT   V2-TIMEOUT-CASE"))
-    let failAt = lines.firstIndex { $0.hasPrefix("FAIL") }!, warnAt = lines.firstIndex { $0.hasPrefix("WARN") }!
+    let failAt = lines.firstIndex { $0.hasPrefix("FAIL") }!
+    let warnAt = lines.firstIndex { $0.hasPrefix("WARN") }!
     #expect(failAt < warnAt)
     #expect(lines.allSatisfy { $0.count <= ConsoleSummary.width + 10 })
     let colored = ConsoleSummary.render(report, color: true)

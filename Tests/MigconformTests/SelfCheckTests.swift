@@ -1,10 +1,10 @@
 import Foundation
-import Testing
 import MigconformDevice
 import MigconformReference
 import MigconformRun
 import MigconformSelfCheck
 import MigconformSpec
+import Testing
 
 /// The suite proves its own power: every fault is caught by exactly the rules it claims, the reference devices stay
 /// quiet, and every MUST and SHOULD rule of both specs has a fault that trips it.
@@ -21,10 +21,14 @@ import MigconformSpec
         let f = try #require(Self.result.faults.first { $0.entry.name == name })
         #expect(f.missed.isEmpty, "\(name) did not trip \(f.missed)")
         #expect(f.unrelated.isEmpty, "\(name) also failed \(f.unrelated)")
-        #expect(!f.report.summary.conformant || f.entry.trips.allSatisfy { id in
-            let level = (f.entry.generation == .v2 ? TestSupport.v2 : TestSupport.v1).rules.first { $0.id == id }!.level
-            return !level.isMandatory
-        }, "a fault that breaks a MUST rule must make the run non-conformant")
+        #expect(
+            !f.report.summary.conformant
+                || f.entry.trips.allSatisfy { id in
+                    let level = (f.entry.generation == .v2 ? TestSupport.v2 : TestSupport.v1).rules.first {
+                        $0.id == id
+                    }!.level
+                    return !level.isMandatory
+                }, "a fault that breaks a MUST rule must make the run non-conformant")
     }
 
     @Test func everyMustAndShouldRuleIsCovered() {
@@ -37,7 +41,9 @@ import MigconformSpec
         var kinds: Set<CheckKind> = []
         for entry in FaultCatalogue.entries {
             let spec = entry.generation == .v2 ? TestSupport.v2 : TestSupport.v1
-            for id in entry.trips { if let rule = spec.rules.first(where: { $0.id == id }) { kinds.insert(rule.check.kind) } }
+            for id in entry.trips {
+                if let rule = spec.rules.first(where: { $0.id == id }) { kinds.insert(rule.check.kind) }
+            }
         }
         let used = Set((TestSupport.v2.rules + TestSupport.v1.rules).map(\.check.kind))
         #expect(used.subtracting(kinds).isEmpty, "no fault for \(used.subtracting(kinds).map(\.rawValue))")
@@ -48,17 +54,24 @@ import MigconformSpec
         #expect(Set(names).count == names.count)
         for entry in FaultCatalogue.entries {
             let spec = entry.generation == .v2 ? TestSupport.v2 : TestSupport.v1
-            for id in entry.trips { #expect(spec.rules.contains { $0.id == id }, "\(entry.name) claims unknown rule \(id)") }
+            for id in entry.trips {
+                #expect(spec.rules.contains { $0.id == id }, "\(entry.name) claims unknown rule \(id)")
+            }
         }
     }
 
     @Test(.enabled(if: TestSupport.binary != nil, "the migconform binary is not built"))
     func faultsCheckEndsWithTheScore() throws {
-        let r = try TestSupport.shell(TestSupport.binary!, ["faults", "--check", "--only", "missing-arc", "--only", "v1-accepts-101"])
+        let r = try TestSupport.shell(
+            TestSupport.binary!, ["faults", "--check", "--only", "missing-arc", "--only", "v1-accepts-101"])
         #expect(r.status == 0, "\(r.stdout)")
         #expect(r.stdout.hasSuffix("caught 2/2\n"), "\(r.stdout)")
-        let run = try TestSupport.shell(TestSupport.binary!, ["run", "--target", "fault:accepts-error-request",
-                                                             "--out", FileManager.default.temporaryDirectory.appendingPathComponent("f-\(UUID())").path])
+        let run = try TestSupport.shell(
+            TestSupport.binary!,
+            [
+                "run", "--target", "fault:accepts-error-request",
+                "--out", FileManager.default.temporaryDirectory.appendingPathComponent("f-\(UUID())").path,
+            ])
         #expect(run.status == 1)
         #expect(run.stdout.contains("V2-REJECT-ERROR"))
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import MigconformSpec
+import Testing
 
 /// One self-contained binary: the shipped specs are compiled in, and the binary runs alone in an empty folder.
 struct SelfContainedTests {
@@ -10,14 +10,20 @@ struct SelfContainedTests {
         let folder = TestSupport.root.appendingPathComponent("Specs")
         let shipped = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.hasPrefix("vfio-migration-") && $0.hasSuffix(".json") }.sorted()
-        #expect(shipped == BuiltinSpecs.all.map(\.name),
-                "Specs/ has \(shipped), the binary has \(BuiltinSpecs.all.map(\.name)): \(Self.regenerate)")
+        #expect(
+            shipped == BuiltinSpecs.all.map(\.name),
+            "Specs/ has \(shipped), the binary has \(BuiltinSpecs.all.map(\.name)): \(Self.regenerate)")
         for name in shipped {
             let file = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
             let embedded = BuiltinSpecs.file(name)?.bytes ?? []
-            let firstDifference = zip(file, embedded).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(file.count, embedded.count)
-            let same = file == embedded   // (not the arrays themselves: the failure would print every byte)
-            #expect(same, "Specs/\(name) (\(file.count) bytes) differs from the built-in copy (\(embedded.count) bytes) from byte \(firstDifference) on: \(Self.regenerate)")
+            let firstDifference =
+                zip(file, embedded).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? min(file.count, embedded.count)
+            let same = file == embedded // (not the arrays themselves: the failure would print every byte)
+            #expect(
+                same,
+                "Specs/\(name) (\(file.count) bytes) differs from the built-in copy (\(embedded.count) bytes) from byte \(firstDifference) on: \(Self.regenerate)"
+            )
         }
     }
 
@@ -52,7 +58,9 @@ struct SelfContainedTests {
 
         let run = try TestSupport.shell(binary, ["run", "--quiet", "--target", "ref:v2", "--out", "report"], cwd: dir)
         #expect(run.status == 0, "\(run.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report/report.json"))) as? [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report/report.json")))
+            as? [String: Any]
         let info = report?["run"] as? [String: Any]
         #expect(info?["specPath"] as? String == "builtin:vfio-migration-v2.json")
         #expect(info?["specSHA256"] as? String == TestSupport.v2.sha256)
@@ -64,7 +72,8 @@ struct SelfContainedTests {
 
         let listed = try TestSupport.shell(binary, ["specs"], cwd: dir)
         #expect(listed.status == 0)
-        #expect(listed.stdout.contains("builtin:vfio-migration-v2.json") && listed.stdout.contains(TestSupport.v2.sha256))
+        #expect(
+            listed.stdout.contains("builtin:vfio-migration-v2.json") && listed.stdout.contains(TestSupport.v2.sha256))
         #expect(listed.stdout.contains("builtin:vfio-migration-v1.json"))
 
         let written = try TestSupport.shell(binary, ["specs", "--write", "specs"], cwd: dir)
@@ -72,18 +81,26 @@ struct SelfContainedTests {
         let v2 = dir.appendingPathComponent("specs/vfio-migration-v2.json")
         let v1 = dir.appendingPathComponent("specs/vfio-migration-v1.json")
         #expect(try Data(contentsOf: v2) == Data(contentsOf: URL(fileURLWithPath: TestSupport.specPath("v2"))))
-        let check = try TestSupport.shell(binary, ["check-spec", "specs/vfio-migration-v2.json", "specs/vfio-migration-v1.json"], cwd: dir)
+        let check = try TestSupport.shell(
+            binary, ["check-spec", "specs/vfio-migration-v2.json", "specs/vfio-migration-v1.json"], cwd: dir)
         #expect(check.status == 0, "\(check.stdout)")
         #expect(check.stdout.contains("specs/vfio-migration-v1.json: ok"))
 
         // A file given with --spec wins over the built-in one.
         var text = try String(contentsOf: v1, encoding: .utf8)
-        text = text.replacingOccurrences(of: "\"version\": \"\(TestSupport.v1.version)\"", with: "\"version\": \"1.0.1-local\"")
+        text = text.replacingOccurrences(
+            of: "\"version\": \"\(TestSupport.v1.version)\"", with: "\"version\": \"1.0.1-local\"")
         try text.write(to: v1, atomically: true, encoding: .utf8)
-        let local = try TestSupport.shell(binary, ["run", "--quiet", "--target", "ref:v1", "--spec", "specs/vfio-migration-v1.json",
-                                                   "--out", "report-v1"], cwd: dir)
+        let local = try TestSupport.shell(
+            binary,
+            [
+                "run", "--quiet", "--target", "ref:v1", "--spec", "specs/vfio-migration-v1.json",
+                "--out", "report-v1",
+            ], cwd: dir)
         #expect(local.status == 0, "\(local.stderr)")
-        let r1 = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report-v1/report.json"))) as? [String: Any]
+        let r1 =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: dir.appendingPathComponent("report-v1/report.json"))) as? [String: Any]
         #expect((r1?["run"] as? [String: Any])?["specPath"] as? String == "specs/vfio-migration-v1.json")
         #expect((r1?["run"] as? [String: Any])?["specVersion"] as? String == "1.0.1-local")
     }

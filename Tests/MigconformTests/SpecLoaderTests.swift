@@ -1,6 +1,7 @@
 import Foundation
 import MigconformDevice
 import Testing
+
 @testable import MigconformSpec
 
 // MARK: - Helpers
@@ -8,78 +9,78 @@ import Testing
 /// A small but complete spec. Tests break it by replacing one fragment at a time, so every fragment they replace
 /// appears exactly once.
 private let validSpec = """
-{
-  "spec": "test-v2",
-  "version": "1.0.0",
-  "title": "Small test spec",
-  "generation": "v2",
-  "sources": {"uapi": "include/uapi/linux/vfio.h", "seed-001": "a mailing-list thread"},
-  "features": [
-    {"name": "stop-copy", "flag": 1, "mandatory": true, "description": "saving in STOP_COPY"},
-    {"name": "p2p", "flag": 2},
-    {"name": "data-size", "probe": 9, "since": "6.2"}
-  ],
-  "profiles": [
-    {"name": "stop-copy+p2p", "features": ["stop-copy", "p2p"]}
-  ],
-  "states": [
-    {"name": "ERROR", "value": 0, "kind": "error"},
-    {"name": "STOP", "value": 1, "kind": "valid"},
-    {"name": "RUNNING", "value": 2, "kind": "valid"},
-    {"name": "STOP_COPY", "value": 3, "kind": "valid", "group": "saving"},
-    {"name": "RESUMING", "value": 4, "kind": "valid"},
-    {"name": "RUNNING_P2P", "value": 5, "kind": "valid", "requires": ["p2p"], "description": "quiesced"},
-    {"name": "V8", "value": 8, "kind": "out-of-range"}
-  ],
-  "initial": "RUNNING",
-  "arcs": [
-    {"from": "RUNNING", "to": "STOP", "session": "none", "unless": ["p2p"]},
-    {"from": "RUNNING", "to": "RUNNING_P2P", "session": "none", "requires": ["p2p"]},
-    {"from": "STOP", "to": "STOP_COPY", "session": "opens-save", "tags": ["save"]},
-    {"from": "STOP_COPY", "to": "STOP", "session": "ends"},
-    {"from": "STOP", "to": "RESUMING", "session": "opens-resume"},
-    {"from": "RESUMING", "to": "STOP", "session": "ends"},
-    {"from": "STOP", "to": "RUNNING", "session": "none"}
-  ],
-  "paths": {
-    "combinations": true,
-    "session-opens-only-last": true,
-    "forbidden": [ {"from": "STOP_COPY", "to": "RESUMING", "requires": ["stop-copy"]} ],
-    "cite": {"source": "uapi", "section": "combination transitions"}
-  },
-  "variants": [
-    {"id": "v1-111b-error", "statement": "111b is a second error state.", "cite": {"source": "seed-001", "section": "reply 3"}}
-  ],
-  "rules": [
     {
-      "id": "V2-ARC-STATE",
-      "level": "MUST",
-      "statement": "Every arc reaches its target state.",
-      "cite": {"source": "uapi", "section": "enum vfio_device_mig_state"},
-      "check": {"kind": "arc", "expect": "state", "tags": ["save"]}
-    },
-    {
-      "id": "V2-REJECT",
-      "level": "MUST NOT",
-      "statement": "Requests for undefined values do not change the state.",
-      "cite": {"source": "seed-001", "section": "reply 3"},
-      "since": "5.18",
-      "requires": ["stop-copy"],
-      "accept": ["EINVAL", "ENOTTY"],
-      "variant": "v1-111b-error",
-      "hazard": {"id": "HZ-WARN", "effect": "a WARN splat", "targets": ["vfio"], "first-affected": "6.2", "fixed-in": "7.2"},
-      "check": {"kind": "rejected-value", "values": ["V8", 9, 4294967295], "raw-write": false}
-    },
-    {
-      "id": "V2-ROUND-TRIP",
-      "level": "SHOULD",
-      "statement": "Saved bytes resume.",
-      "cite": {"source": "uapi", "section": "data_fd"},
-      "check": {"kind": "round-trip", "segments": [1, 4096]}
+      "spec": "test-v2",
+      "version": "1.0.0",
+      "title": "Small test spec",
+      "generation": "v2",
+      "sources": {"uapi": "include/uapi/linux/vfio.h", "seed-001": "a mailing-list thread"},
+      "features": [
+        {"name": "stop-copy", "flag": 1, "mandatory": true, "description": "saving in STOP_COPY"},
+        {"name": "p2p", "flag": 2},
+        {"name": "data-size", "probe": 9, "since": "6.2"}
+      ],
+      "profiles": [
+        {"name": "stop-copy+p2p", "features": ["stop-copy", "p2p"]}
+      ],
+      "states": [
+        {"name": "ERROR", "value": 0, "kind": "error"},
+        {"name": "STOP", "value": 1, "kind": "valid"},
+        {"name": "RUNNING", "value": 2, "kind": "valid"},
+        {"name": "STOP_COPY", "value": 3, "kind": "valid", "group": "saving"},
+        {"name": "RESUMING", "value": 4, "kind": "valid"},
+        {"name": "RUNNING_P2P", "value": 5, "kind": "valid", "requires": ["p2p"], "description": "quiesced"},
+        {"name": "V8", "value": 8, "kind": "out-of-range"}
+      ],
+      "initial": "RUNNING",
+      "arcs": [
+        {"from": "RUNNING", "to": "STOP", "session": "none", "unless": ["p2p"]},
+        {"from": "RUNNING", "to": "RUNNING_P2P", "session": "none", "requires": ["p2p"]},
+        {"from": "STOP", "to": "STOP_COPY", "session": "opens-save", "tags": ["save"]},
+        {"from": "STOP_COPY", "to": "STOP", "session": "ends"},
+        {"from": "STOP", "to": "RESUMING", "session": "opens-resume"},
+        {"from": "RESUMING", "to": "STOP", "session": "ends"},
+        {"from": "STOP", "to": "RUNNING", "session": "none"}
+      ],
+      "paths": {
+        "combinations": true,
+        "session-opens-only-last": true,
+        "forbidden": [ {"from": "STOP_COPY", "to": "RESUMING", "requires": ["stop-copy"]} ],
+        "cite": {"source": "uapi", "section": "combination transitions"}
+      },
+      "variants": [
+        {"id": "v1-111b-error", "statement": "111b is a second error state.", "cite": {"source": "seed-001", "section": "reply 3"}}
+      ],
+      "rules": [
+        {
+          "id": "V2-ARC-STATE",
+          "level": "MUST",
+          "statement": "Every arc reaches its target state.",
+          "cite": {"source": "uapi", "section": "enum vfio_device_mig_state"},
+          "check": {"kind": "arc", "expect": "state", "tags": ["save"]}
+        },
+        {
+          "id": "V2-REJECT",
+          "level": "MUST NOT",
+          "statement": "Requests for undefined values do not change the state.",
+          "cite": {"source": "seed-001", "section": "reply 3"},
+          "since": "5.18",
+          "requires": ["stop-copy"],
+          "accept": ["EINVAL", "ENOTTY"],
+          "variant": "v1-111b-error",
+          "hazard": {"id": "HZ-WARN", "effect": "a WARN splat", "targets": ["vfio"], "first-affected": "6.2", "fixed-in": "7.2"},
+          "check": {"kind": "rejected-value", "values": ["V8", 9, 4294967295], "raw-write": false}
+        },
+        {
+          "id": "V2-ROUND-TRIP",
+          "level": "SHOULD",
+          "statement": "Saved bytes resume.",
+          "cite": {"source": "uapi", "section": "data_fd"},
+          "check": {"kind": "round-trip", "segments": [1, 4096]}
+        }
+      ]
     }
-  ]
-}
-"""
+    """
 
 /// `validSpec` with each `(old, new)` replacement applied; every `old` must occur exactly once.
 private func broken(_ replacements: (String, String)...) throws -> String {
@@ -116,8 +117,10 @@ private func column(of needle: String, in text: String) -> Int {
 }
 
 /// Expects exactly one problem at `jsonPath`, on the line where `needle` is, whose message contains `fragment`.
-private func expectProblem(_ text: String, path jsonPath: String, lineOf needle: String, message fragment: String,
-                           sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectProblem(
+    _ text: String, path jsonPath: String, lineOf needle: String, message fragment: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let found = problems(text)
     let hits = found.filter { $0.jsonPath == jsonPath }
     #expect(hits.count == 1, "expected one problem at \(jsonPath), got: \(found)", sourceLocation: sourceLocation)
@@ -148,7 +151,7 @@ struct SpecLoaderJSONParserTests {
     @Test func columnsCountCharactersNotBytes() throws {
         let text = "{\"é€\": \"ü\", \"x\": 1}"
         let (_, positions) = try JSONParser.parse(Array(text.utf8))
-        #expect(positions["$[\"é€\"]"] == SourcePosition(line: 1, column: 8))  // non-ASCII keys are quoted
+        #expect(positions["$[\"é€\"]"] == SourcePosition(line: 1, column: 8)) // non-ASCII keys are quoted
         #expect(positions["$.x"] == SourcePosition(line: 1, column: 18))
     }
 
@@ -161,21 +164,32 @@ struct SpecLoaderJSONParserTests {
 
     @Test func numbersKeepTheirText() throws {
         let (value, _) = try JSONParser.parse(Array("[4294967295, 18446744073709551615, -1.5e+3, 0, -0.25]".utf8))
-        #expect(value == .array([.number("4294967295"), .number("18446744073709551615"), .number("-1.5e+3"),
-                                 .number("0"), .number("-0.25")]))
+        #expect(
+            value
+                == .array([
+                    .number("4294967295"), .number("18446744073709551615"), .number("-1.5e+3"),
+                    .number("0"), .number("-0.25"),
+                ]))
         #expect(value.arrayValue?[1].uint64Value == UInt64.max)
     }
 
     @Test func stringEscapes() throws {
         let text = #"["a\"b\\c\/d\b\f\n\r\t", "\u00e9\u20AC", "\ud83d\ude00", "\u0000"]"#
         let (value, _) = try JSONParser.parse(Array(text.utf8))
-        #expect(value == .array([.string("a\"b\\c/d\u{08}\u{0C}\n\r\t"), .string("é€"), .string("😀"),
-                                 .string("\u{0}")]))
+        #expect(
+            value
+                == .array([
+                    .string("a\"b\\c/d\u{08}\u{0C}\n\r\t"), .string("é€"), .string("😀"),
+                    .string("\u{0}"),
+                ]))
     }
 
     @Test func objectMembersKeepFileOrder() throws {
         let (value, _) = try JSONParser.parse(Array(#"{"z": 1, "a": 2, "m": 3}"#.utf8))
-        guard case .object(let members) = value else { Issue.record("not an object"); return }
+        guard case .object(let members) = value else {
+            Issue.record("not an object")
+            return
+        }
         #expect(members.map(\.key) == ["z", "a", "m"])
     }
 
@@ -186,35 +200,36 @@ struct SpecLoaderJSONParserTests {
     }
 
     /// Each malformed text, the position the error must name, and a fragment of its message.
-    @Test(arguments: [
-        ("{\"a\": 1 \"b\": 2}", 1, 9, "expected ',' or '}' after object member"),
-        ("{\n  \"a\": [1 2]\n}", 2, 11, "expected ',' or ']' after array element"),
-        ("{\"a\": 1,}", 1, 9, "trailing commas"),
-        ("[1,]", 1, 4, "trailing commas"),
-        ("{\"a\" 1}", 1, 6, "expected ':'"),
-        ("{a: 1}", 1, 2, "member name in double quotes"),
-        ("[01]", 1, 3, "leading zeros"),
-        ("{\"flag\": 0x10}", 1, 10, "hexadecimal"),
-        ("[1.]", 1, 4, "digit after '.'"),
-        ("[-]", 1, 3, "digit after '-'"),
-        ("[1e]", 1, 4, "exponent"),
-        ("[NaN]", 1, 2, "expected a value"),
-        ("[tru]", 1, 2, "did you mean 'true'"),
-        ("['x']", 1, 2, "double quotes"),
-        ("[1] // note", 1, 5, "after the JSON value"),
-        ("[1] [2]", 1, 5, "after the JSON value"),
-        ("", 1, 1, "unexpected end of input"),
-        ("  \n ", 2, 2, "unexpected end of input"),
-        ("[\"abc", 1, 2, "unterminated string"),
-        ("[\"a\tb\"]", 1, 4, "control character U+0009"),
-        ("[\"\\x\"]", 1, 3, "invalid escape"),
-        ("[\"\\u12G4\"]", 1, 3, "four hex digits"),
-        ("[\"\\ud83d\"]", 1, 3, "low surrogate"),
-        ("[\"\\ude00\"]", 1, 3, "lone low surrogate"),
-        ("{\"a\": 1,\n \"a\": 2}", 2, 2, "duplicate member \"a\""),
-        ("{\"a\": [1, 2}", 1, 12, "expected ',' or ']'"),
-        ("{\"a\": 1", 1, 8, "unexpected end of input"),
-    ] as [(String, Int, Int, String)])
+    @Test(
+        arguments: [
+            ("{\"a\": 1 \"b\": 2}", 1, 9, "expected ',' or '}' after object member"),
+            ("{\n  \"a\": [1 2]\n}", 2, 11, "expected ',' or ']' after array element"),
+            ("{\"a\": 1,}", 1, 9, "trailing commas"),
+            ("[1,]", 1, 4, "trailing commas"),
+            ("{\"a\" 1}", 1, 6, "expected ':'"),
+            ("{a: 1}", 1, 2, "member name in double quotes"),
+            ("[01]", 1, 3, "leading zeros"),
+            ("{\"flag\": 0x10}", 1, 10, "hexadecimal"),
+            ("[1.]", 1, 4, "digit after '.'"),
+            ("[-]", 1, 3, "digit after '-'"),
+            ("[1e]", 1, 4, "exponent"),
+            ("[NaN]", 1, 2, "expected a value"),
+            ("[tru]", 1, 2, "did you mean 'true'"),
+            ("['x']", 1, 2, "double quotes"),
+            ("[1] // note", 1, 5, "after the JSON value"),
+            ("[1] [2]", 1, 5, "after the JSON value"),
+            ("", 1, 1, "unexpected end of input"),
+            ("  \n ", 2, 2, "unexpected end of input"),
+            ("[\"abc", 1, 2, "unterminated string"),
+            ("[\"a\tb\"]", 1, 4, "control character U+0009"),
+            ("[\"\\x\"]", 1, 3, "invalid escape"),
+            ("[\"\\u12G4\"]", 1, 3, "four hex digits"),
+            ("[\"\\ud83d\"]", 1, 3, "low surrogate"),
+            ("[\"\\ude00\"]", 1, 3, "lone low surrogate"),
+            ("{\"a\": 1,\n \"a\": 2}", 2, 2, "duplicate member \"a\""),
+            ("{\"a\": [1, 2}", 1, 12, "expected ',' or ']'"),
+            ("{\"a\": 1", 1, 8, "unexpected end of input"),
+        ] as [(String, Int, Int, String)])
     func syntaxErrors(text: String, line: Int, column: Int, message: String) {
         do {
             _ = try JSONParser.parse(Array(text.utf8))
@@ -245,7 +260,8 @@ struct SpecLoaderSHA256Tests {
     @Test func knownVectors() {
         #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+        #expect(
+            SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
@@ -268,8 +284,12 @@ struct SpecLoaderSHA256Tests {
             #expect(SHA256.hexString(hasher.finalize()) == expected, "chunk size \(chunk)")
         }
         // Lengths around the padding boundary.
-        #expect(SHA256.hex(Array(repeating: 0x61, count: 55)) == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
-        #expect(SHA256.hex(Array(repeating: 0x61, count: 64)) == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
+        #expect(
+            SHA256.hex(Array(repeating: 0x61, count: 55))
+                == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
+        #expect(
+            SHA256.hex(Array(repeating: 0x61, count: 64))
+                == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
         #expect(SHA256.digest(Array("abc".utf8)).count == 32)
     }
 }
@@ -298,7 +318,7 @@ struct SpecLoaderValidTests {
         let stopCopy = try #require(spec.feature(named: "stop-copy"))
         #expect(stopCopy.flag == 1 && stopCopy.probe == nil && stopCopy.mandatory)
         let p2p = try #require(spec.feature(named: "p2p"))
-        #expect(!p2p.mandatory && p2p.description == "")  // defaults
+        #expect(!p2p.mandatory && p2p.description == "") // defaults
         let dataSize = try #require(spec.feature(named: "data-size"))
         #expect(dataSize.probe == 9 && dataSize.flag == nil && dataSize.since == "6.2")
 
@@ -313,23 +333,34 @@ struct SpecLoaderValidTests {
 
         let reject = spec.rules[1]
         #expect(reject.id == "V2-REJECT" && reject.level == .mustNot)
-        #expect(reject.line == line(of: "\"id\": \"V2-REJECT\"", in: validSpec) - 1)  // the line of its '{'
+        #expect(reject.line == line(of: "\"id\": \"V2-REJECT\"", in: validSpec) - 1) // the line of its '{'
         #expect(reject.accept == ["EINVAL", "ENOTTY"])
         #expect(reject.variant == "v1-111b-error" && reject.since == "5.18" && reject.requires == ["stop-copy"])
-        #expect(reject.hazard == Hazard(id: "HZ-WARN", effect: "a WARN splat", targets: ["vfio"], firstAffected: "6.2",
-                                        fixedIn: "7.2"))
+        #expect(
+            reject.hazard
+                == Hazard(
+                    id: "HZ-WARN", effect: "a WARN splat", targets: ["vfio"], firstAffected: "6.2",
+                    fixedIn: "7.2"))
         #expect(reject.check.kind == .rejectedValue)
-        guard case .rejectedValue(let values) = reject.check else { Issue.record("not rejected-value"); return }
+        guard case .rejectedValue(let values) = reject.check else {
+            Issue.record("not rejected-value")
+            return
+        }
         #expect(values.values == [.state("V8"), .value(9), .value(4_294_967_295)])
         #expect(!values.rawWrite && !values.unadvertised)
         #expect(spec.rules[0].check == .arc(ArcCheck(expect: .state, tags: ["save"])))
-        guard case .roundTrip(let roundTrip) = spec.rules[2].check else { Issue.record("not round-trip"); return }
+        guard case .roundTrip(let roundTrip) = spec.rules[2].check else {
+            Issue.record("not round-trip")
+            return
+        }
         #expect(roundTrip.segments == [1, 4096] && roundTrip.via == .stopCopy)
         #expect(spec.rules[0].cite.description == "uapi: enum vfio_device_mig_state")
     }
 
     @Test func loadsFromAFile() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spec-\(UInt32.random(in: 0...UInt32.max)).json").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "spec-\(UInt32.random(in: 0...UInt32.max)).json"
+        ).path
         try Array(validSpec.utf8).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
         defer { try? FileManager.default.removeItem(atPath: path) }
         let spec = try SpecLoader.load(path: path)
@@ -357,8 +388,9 @@ struct SpecLoaderValidTests {
     @Test func errnoNamesMatchTheDeviceLayer() {
         #expect(SpecLoader.isKnownErrno("EINVAL") && SpecLoader.isKnownErrno("ETIMEDOUT"))
         #expect(SpecLoader.isKnownErrno("22") && SpecLoader.isKnownErrno("E22"))
-        #expect(!SpecLoader.isKnownErrno("EINVALID") && !SpecLoader.isKnownErrno("einval") && !SpecLoader.isKnownErrno("0"))
-        #expect(SpecLoader.errnoNames.count == 24)   // the table in MigconformBase, ENOSYS among them
+        #expect(
+            !SpecLoader.isKnownErrno("EINVALID") && !SpecLoader.isKnownErrno("einval") && !SpecLoader.isKnownErrno("0"))
+        #expect(SpecLoader.errnoNames.count == 24) // the table in MigconformBase, ENOSYS among them
         // Every name the spec module accepts is one the device layer resolves to the same name.
         for name in SpecLoader.errnoNames { #expect(Errno(name: name)?.name == name, "\(name)") }
     }
@@ -380,8 +412,9 @@ struct SpecLoaderProblemTests {
     }
 
     @Test func descriptionReadsLikeACompilerDiagnostic() {
-        let problem = SpecProblem(file: "Specs/x.json", line: 42, column: 7, jsonPath: "$.rules[3].cite",
-                                  message: "missing citation")
+        let problem = SpecProblem(
+            file: "Specs/x.json", line: 42, column: 7, jsonPath: "$.rules[3].cite",
+            message: "missing citation")
         #expect(problem.description == "Specs/x.json:42:7: $.rules[3].cite: missing citation")
         let error = SpecLoadError(problems: [problem, problem])
         #expect(error.description == problem.description + "\n" + problem.description)
@@ -400,20 +433,23 @@ struct SpecLoaderProblemTests {
 
     @Test func emptyCitationSection() throws {
         let text = try broken(("\"section\": \"data_fd\"", "\"section\": \"  \""))
-        expectProblem(text, path: "$.rules[2].cite.section", lineOf: "\"section\": \"  \"",
-                      message: "empty citation section")
+        expectProblem(
+            text, path: "$.rules[2].cite.section", lineOf: "\"section\": \"  \"",
+            message: "empty citation section")
     }
 
     @Test func unknownSourceInCite() throws {
-        let text = try broken(("{\"source\": \"uapi\", \"section\": \"data_fd\"}", "{\"source\": \"kernel\", \"section\": \"data_fd\"}"))
+        let text = try broken(
+            ("{\"source\": \"uapi\", \"section\": \"data_fd\"}", "{\"source\": \"kernel\", \"section\": \"data_fd\"}"))
         expectProblem(text, path: "$.rules[2].cite.source", lineOf: "\"kernel\"", message: "unknown source \"kernel\"")
         #expect(problems(text).first?.message.contains("seed-001, uapi") == true)
     }
 
     @Test func unknownMemberIsATypo() throws {
         let text = try broken(("\"mandatory\": true", "\"mandatroy\": true"))
-        expectProblem(text, path: "$.features[0].mandatroy", lineOf: "mandatroy",
-                      message: "unknown member \"mandatroy\" in a feature (did you mean \"mandatory\"?)")
+        expectProblem(
+            text, path: "$.features[0].mandatroy", lineOf: "mandatroy",
+            message: "unknown member \"mandatroy\" in a feature (did you mean \"mandatory\"?)")
         // The column is the key's.
         #expect(problems(text).first?.column == column(of: "\"mandatroy\"", in: text))
     }
@@ -424,9 +460,11 @@ struct SpecLoaderProblemTests {
     }
 
     @Test func missingRequiredMember() throws {
-        let text = try broken(("{\"name\": \"STOP\", \"value\": 1, \"kind\": \"valid\"}", "{\"name\": \"STOP\", \"value\": 1}"))
-        expectProblem(text, path: "$.states[1].kind", lineOf: "{\"name\": \"STOP\", \"value\": 1}",
-                      message: "missing required member \"kind\" in a state")
+        let text = try broken(
+            ("{\"name\": \"STOP\", \"value\": 1, \"kind\": \"valid\"}", "{\"name\": \"STOP\", \"value\": 1}"))
+        expectProblem(
+            text, path: "$.states[1].kind", lineOf: "{\"name\": \"STOP\", \"value\": 1}",
+            message: "missing required member \"kind\" in a state")
     }
 
     @Test func missingTopLevelMember() throws {
@@ -438,13 +476,16 @@ struct SpecLoaderProblemTests {
 
     @Test func wronglyTypedMember() throws {
         let text = try broken(("\"value\": 2,", "\"value\": \"2\","))
-        expectProblem(text, path: "$.states[2].value", lineOf: "\"value\": \"2\"",
-                      message: "expected an integer from 0 to 4294967295")
+        expectProblem(
+            text, path: "$.states[2].value", lineOf: "\"value\": \"2\"",
+            message: "expected an integer from 0 to 4294967295")
         let other = try broken(("\"combinations\": true", "\"combinations\": \"yes\""))
-        expectProblem(other, path: "$.paths.combinations", lineOf: "\"combinations\"", message: "expected true or false")
+        expectProblem(
+            other, path: "$.paths.combinations", lineOf: "\"combinations\"", message: "expected true or false")
         let list = try broken(("\"features\": [\"stop-copy\", \"p2p\"]", "\"features\": \"stop-copy\""))
-        expectProblem(list, path: "$.profiles[0].features", lineOf: "\"features\": \"stop-copy\"",
-                      message: "expected an array")
+        expectProblem(
+            list, path: "$.profiles[0].features", lineOf: "\"features\": \"stop-copy\"",
+            message: "expected an array")
     }
 
     @Test func stateValueOutOfRange() throws {
@@ -453,12 +494,15 @@ struct SpecLoaderProblemTests {
     }
 
     @Test func duplicateStateNameAndValue() throws {
-        let text = try broken(("{\"name\": \"V8\", \"value\": 8,", "{\"name\": \"STOP\", \"value\": 3,"),
-                              ("[\"V8\", 9", "[8, 9"))
+        let text = try broken(
+            ("{\"name\": \"V8\", \"value\": 8,", "{\"name\": \"STOP\", \"value\": 3,"),
+            ("[\"V8\", 9", "[8, 9"))
         let found = problems(text)
         #expect(found.count == 2, "\(found)")
         let name = try #require(found.first { $0.jsonPath == "$.states[6].name" })
-        #expect(name.message == "duplicate state \"STOP\" (first defined at line \(line(of: "\"name\": \"STOP\"", in: text)))")
+        #expect(
+            name.message
+                == "duplicate state \"STOP\" (first defined at line \(line(of: "\"name\": \"STOP\"", in: text)))")
         let value = try #require(found.first { $0.jsonPath == "$.states[6].value" })
         #expect(value.message.contains("duplicate state value 3") && value.message.contains("STOP_COPY"))
         #expect(name.line == value.line && name.line == line(of: "\"value\": 3, \"kind\": \"out-of-range\"", in: text))
@@ -466,22 +510,33 @@ struct SpecLoaderProblemTests {
 
     @Test func duplicateFeatureProfileRuleVariant() throws {
         let feature = try broken(("{\"name\": \"data-size\",", "{\"name\": \"p2p\","))
-        expectProblem(feature, path: "$.features[2].name", lineOf: "{\"name\": \"p2p\", \"probe\"",
-                      message: "duplicate feature \"p2p\"")
+        expectProblem(
+            feature, path: "$.features[2].name", lineOf: "{\"name\": \"p2p\", \"probe\"",
+            message: "duplicate feature \"p2p\"")
 
-        let profile = try broken(("{\"name\": \"stop-copy+p2p\", \"features\": [\"stop-copy\", \"p2p\"]}",
-                                  "{\"name\": \"a\", \"features\": []}, {\"name\": \"a\", \"features\": [\"p2p\"]}"))
-        expectProblem(profile, path: "$.profiles[1].name", lineOf: "{\"name\": \"a\"", message: "duplicate profile \"a\"")
+        let profile = try broken(
+            (
+                "{\"name\": \"stop-copy+p2p\", \"features\": [\"stop-copy\", \"p2p\"]}",
+                "{\"name\": \"a\", \"features\": []}, {\"name\": \"a\", \"features\": [\"p2p\"]}"
+            ))
+        expectProblem(
+            profile, path: "$.profiles[1].name", lineOf: "{\"name\": \"a\"", message: "duplicate profile \"a\"")
 
         let rule = try broken(("\"id\": \"V2-ROUND-TRIP\"", "\"id\": \"V2-ARC-STATE\""))
         let found = problems(rule)
         #expect(found.count == 1)
         #expect(found.first?.jsonPath == "$.rules[2].id")
         #expect(found.first?.line == line(of: "\"Saved bytes resume.\"", in: rule) - 2)
-        #expect(found.first?.message.contains("duplicate rule id \"V2-ARC-STATE\" (first defined at line "
-                                              + "\(line(of: "\"id\": \"V2-ARC-STATE\"", in: rule) - 1))") == true)
+        #expect(
+            found.first?.message.contains(
+                "duplicate rule id \"V2-ARC-STATE\" (first defined at line "
+                    + "\(line(of: "\"id\": \"V2-ARC-STATE\"", in: rule) - 1))") == true)
 
-        let variant = try broken(("\"variants\": [\n", "\"variants\": [\n    {\"id\": \"v1-111b-error\", \"statement\": \"x\", \"cite\": {\"source\": \"uapi\", \"section\": \"s\"}},\n"))
+        let variant = try broken(
+            (
+                "\"variants\": [\n",
+                "\"variants\": [\n    {\"id\": \"v1-111b-error\", \"statement\": \"x\", \"cite\": {\"source\": \"uapi\", \"section\": \"s\"}},\n"
+            ))
         expectProblem(variant, path: "$.variants[1].id", lineOf: "\"111b is a second", message: "duplicate variant id")
     }
 
@@ -495,13 +550,17 @@ struct SpecLoaderProblemTests {
         let arc = try broken(("{\"from\": \"STOP\", \"to\": \"RUNNING\"", "{\"from\": \"STOP\", \"to\": \"GO\""))
         expectProblem(arc, path: "$.arcs[6].to", lineOf: "\"to\": \"GO\"", message: "unknown state \"GO\"")
 
-        let forbidden = try broken(("{\"from\": \"STOP_COPY\", \"to\": \"RESUMING\"", "{\"from\": \"PRE_COPY\", \"to\": \"RESUMING\""))
-        expectProblem(forbidden, path: "$.paths.forbidden[0].from", lineOf: "PRE_COPY", message: "unknown state \"PRE_COPY\"")
+        let forbidden = try broken(
+            ("{\"from\": \"STOP_COPY\", \"to\": \"RESUMING\"", "{\"from\": \"PRE_COPY\", \"to\": \"RESUMING\""))
+        expectProblem(
+            forbidden, path: "$.paths.forbidden[0].from", lineOf: "PRE_COPY", message: "unknown state \"PRE_COPY\"")
     }
 
     @Test func unknownFeatureInRequiresUnlessProfiles() throws {
-        let requires = try broken(("\"requires\": [\"p2p\"], \"description\"", "\"requires\": [\"pre-copy\"], \"description\""))
-        expectProblem(requires, path: "$.states[5].requires[0]", lineOf: "pre-copy", message: "unknown feature \"pre-copy\"")
+        let requires = try broken(
+            ("\"requires\": [\"p2p\"], \"description\"", "\"requires\": [\"pre-copy\"], \"description\""))
+        expectProblem(
+            requires, path: "$.states[5].requires[0]", lineOf: "pre-copy", message: "unknown feature \"pre-copy\"")
 
         let unless = try broken(("\"unless\": [\"p2p\"]", "\"unless\": [\"p2p\", \"ptp\"]"))
         expectProblem(unless, path: "$.arcs[0].unless[1]", lineOf: "ptp", message: "unknown feature \"ptp\"")
@@ -515,22 +574,27 @@ struct SpecLoaderProblemTests {
 
     @Test func unknownLevel() throws {
         let text = try broken(("\"level\": \"SHOULD\"", "\"level\": \"should\""))
-        expectProblem(text, path: "$.rules[2].level", lineOf: "\"should\"",
-                      message: "unknown level \"should\" (levels: MUST, MUST NOT, SHOULD, SHOULD NOT, MAY)")
+        expectProblem(
+            text, path: "$.rules[2].level", lineOf: "\"should\"",
+            message: "unknown level \"should\" (levels: MUST, MUST NOT, SHOULD, SHOULD NOT, MAY)")
     }
 
     @Test func unknownCheckKindListsTheKnownOnes() throws {
         let text = try broken(("\"kind\": \"round-trip\"", "\"kind\": \"roundtrip\""))
-        expectProblem(text, path: "$.rules[2].check.kind", lineOf: "roundtrip", message: "unknown check kind \"roundtrip\"")
+        expectProblem(
+            text, path: "$.rules[2].check.kind", lineOf: "roundtrip", message: "unknown check kind \"roundtrip\"")
         let message = problems(text).first?.message ?? ""
         #expect(message.contains("did you mean \"round-trip\"?"))
         for kind in CheckKind.allCases { #expect(message.contains(kind.rawValue)) }
     }
 
     @Test func duplicateArc() throws {
-        let text = try broken(("{\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\"}",
-                               "{\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\"},\n"
-                               + "    {\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"keeps\", \"tags\": [\"x\"]}"))
+        let text = try broken(
+            (
+                "{\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\"}",
+                "{\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\"},\n"
+                    + "    {\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"keeps\", \"tags\": [\"x\"]}"
+            ))
         let found = problems(text)
         #expect(found.count == 1)
         #expect(found.first?.jsonPath == "$.arcs[7]")
@@ -538,20 +602,25 @@ struct SpecLoaderProblemTests {
         #expect(found.first?.message.contains("duplicate arc STOP -> RUNNING") == true)
 
         // Same pair with different requires is a different arc.
-        let distinct = try broken(("{\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\"}",
-                                   "{\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\"},\n"
-                                   + "    {\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\", \"requires\": [\"p2p\"]}"))
+        let distinct = try broken(
+            (
+                "{\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\"}",
+                "{\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\"},\n"
+                    + "    {\"from\": \"STOP\", \"to\": \"RUNNING\", \"session\": \"none\", \"requires\": [\"p2p\"]}"
+            ))
         #expect(problems(distinct).isEmpty)
     }
 
     @Test func unknownSessionEffectAndStateKind() throws {
         let session = try broken(("\"session\": \"opens-resume\"", "\"session\": \"opens-load\""))
-        expectProblem(session, path: "$.arcs[4].session", lineOf: "opens-load",
-                      message: "unknown session effect \"opens-load\" (effects: none, opens-save, opens-resume, keeps, ends)")
+        expectProblem(
+            session, path: "$.arcs[4].session", lineOf: "opens-load",
+            message: "unknown session effect \"opens-load\" (effects: none, opens-save, opens-resume, keeps, ends)")
 
         let kind = try broken(("\"kind\": \"out-of-range\"", "\"kind\": \"invalid\""))
-        expectProblem(kind, path: "$.states[6].kind", lineOf: "\"invalid\"",
-                      message: "unknown state kind \"invalid\" (kinds: valid, reserved, error, out-of-range)")
+        expectProblem(
+            kind, path: "$.states[6].kind", lineOf: "\"invalid\"",
+            message: "unknown state kind \"invalid\" (kinds: valid, reserved, error, out-of-range)")
     }
 
     @Test func badRuleID() throws {
@@ -566,8 +635,9 @@ struct SpecLoaderProblemTests {
 
     @Test func undefinedVariant() throws {
         let text = try broken(("\"variant\": \"v1-111b-error\"", "\"variant\": \"v1-111b\""))
-        expectProblem(text, path: "$.rules[1].variant", lineOf: "\"variant\": \"v1-111b\"",
-                      message: "unknown variant \"v1-111b\" (defined: v1-111b-error)")
+        expectProblem(
+            text, path: "$.rules[1].variant", lineOf: "\"variant\": \"v1-111b\"",
+            message: "unknown variant \"v1-111b\" (defined: v1-111b-error)")
     }
 
     @Test func unknownErrno() throws {
@@ -578,8 +648,9 @@ struct SpecLoaderProblemTests {
 
     @Test func hazardNeedsItsMembers() throws {
         let text = try broken(("\"targets\": [\"vfio\"], ", ""))
-        expectProblem(text, path: "$.rules[1].hazard.targets", lineOf: "\"hazard\"",
-                      message: "missing required member \"targets\" in a hazard")
+        expectProblem(
+            text, path: "$.rules[1].hazard.targets", lineOf: "\"hazard\"",
+            message: "missing required member \"targets\" in a hazard")
     }
 
     @Test func featureFlagAndProbe() throws {
@@ -593,36 +664,46 @@ struct SpecLoaderProblemTests {
 
     @Test func checkParameters() throws {
         let unknown = try broken(("\"expect\": \"state\", \"tags\"", "\"expect\": \"state\", \"tag\""))
-        expectProblem(unknown, path: "$.rules[0].check.tag", lineOf: "\"tag\"",
-                      message: "unknown parameter \"tag\" for check kind \"arc\" (did you mean \"tags\"?)")
+        expectProblem(
+            unknown, path: "$.rules[0].check.tag", lineOf: "\"tag\"",
+            message: "unknown parameter \"tag\" for check kind \"arc\" (did you mean \"tags\"?)")
 
         let choice = try broken(("\"expect\": \"state\", \"tags\"", "\"expect\": \"status\", \"tags\""))
-        expectProblem(choice, path: "$.rules[0].check.expect", lineOf: "\"status\"",
-                      message: "\"status\" is not one of state, data-fd, get-fd")
+        expectProblem(
+            choice, path: "$.rules[0].check.expect", lineOf: "\"status\"",
+            message: "\"status\" is not one of state, data-fd, get-fd")
 
         let missing = try broken(("\"expect\": \"state\", \"tags\"", "\"tags\""))
-        expectProblem(missing, path: "$.rules[0].check.expect", lineOf: "\"kind\": \"arc\"",
-                      message: "missing required parameter \"expect\"")
+        expectProblem(
+            missing, path: "$.rules[0].check.expect", lineOf: "\"kind\": \"arc\"",
+            message: "missing required parameter \"expect\"")
 
         let shape = try broken(("\"segments\": [1, 4096]", "\"segments\": 4096"))
-        expectProblem(shape, path: "$.rules[2].check.segments", lineOf: "\"segments\"", message: "expected a list of integers")
+        expectProblem(
+            shape, path: "$.rules[2].check.segments", lineOf: "\"segments\"", message: "expected a list of integers")
 
         let item = try broken(("\"segments\": [1, 4096]", "\"segments\": [1, \"4096\"]"))
-        expectProblem(item, path: "$.rules[2].check.segments[1]", lineOf: "\"segments\"", message: "expected an integer")
+        expectProblem(
+            item, path: "$.rules[2].check.segments[1]", lineOf: "\"segments\"", message: "expected an integer")
 
         let boolean = try broken(("\"raw-write\": false", "\"raw-write\": 0"))
-        expectProblem(boolean, path: "$.rules[1].check.raw-write", lineOf: "raw-write", message: "expected true or false")
+        expectProblem(
+            boolean, path: "$.rules[1].check.raw-write", lineOf: "raw-write", message: "expected true or false")
 
         let tag = try broken(("\"state\", \"tags\": [\"save\"]", "\"state\", \"tags\": [\"saving\"]"))
-        expectProblem(tag, path: "$.rules[0].check.tags[0]", lineOf: "[\"saving\"]", message: "no arc has the tag \"saving\"")
+        expectProblem(
+            tag, path: "$.rules[0].check.tags[0]", lineOf: "[\"saving\"]", message: "no arc has the tag \"saving\"")
     }
 
     @Test func valuesParameterTakesStateNamesAndUInt32s() throws {
         let text = try broken(("[\"V8\", 9, 4294967295]", "[\"V9\", -1, 4294967296, 1.5, true, \"STOP\", 0]"))
         let found = problems(text)
-        #expect(found.map(\.jsonPath) == ["$.rules[1].check.values[0]", "$.rules[1].check.values[1]",
-                                          "$.rules[1].check.values[2]", "$.rules[1].check.values[3]",
-                                          "$.rules[1].check.values[4]"])
+        #expect(
+            found.map(\.jsonPath) == [
+                "$.rules[1].check.values[0]", "$.rules[1].check.values[1]",
+                "$.rules[1].check.values[2]", "$.rules[1].check.values[3]",
+                "$.rules[1].check.values[4]",
+            ])
         #expect(found[0].message.contains("unknown state \"V9\""))
         #expect(found.dropFirst().allSatisfy { $0.message.contains("integer from 0 to 4294967295") })
         #expect(found.allSatisfy { $0.line == line(of: "\"V9\"", in: text) })
@@ -639,9 +720,12 @@ struct SpecLoaderProblemTests {
             ("{\"name\": \"p2p\", \"flag\": 2}", "{\"name\": \"p2p\", \"flag\": 2, \"mandatory\": \"no\"}")
         )
         let found = problems(text)
-        #expect(found.map(\.jsonPath) == ["$.generation", "$.features[1].mandatory", "$.states[0].kind",
-                                          "$.arcs[2].session", "$.rules[1].level", "$.rules[2].check.segment"],
-                "\(found)")
+        #expect(
+            found.map(\.jsonPath) == [
+                "$.generation", "$.features[1].mandatory", "$.states[0].kind",
+                "$.arcs[2].session", "$.rules[1].level", "$.rules[2].check.segment",
+            ],
+            "\(found)")
         #expect(found.map(\.line) == found.map(\.line).sorted())
         #expect(found[0].line == line(of: "\"v3\"", in: text))
         #expect(found[2].line == line(of: "\"broken\"", in: text))
@@ -649,12 +733,17 @@ struct SpecLoaderProblemTests {
     }
 
     @Test func roles() throws {
-        let good = try broken(("\"initial\": \"RUNNING\",", "\"initial\": \"RUNNING\", \"roles\": {\"save\": \"STOP_COPY\"},"))
+        let good = try broken(
+            ("\"initial\": \"RUNNING\",", "\"initial\": \"RUNNING\", \"roles\": {\"save\": \"STOP_COPY\"},"))
         let spec = try SpecLoader.load(data: Array(good.utf8), path: "Specs/t.json")
         #expect(spec.roles == ["save": "STOP_COPY"])
         #expect(spec.stateName(forRole: "resume") == "RESUMING")
 
-        let bad = try broken(("\"initial\": \"RUNNING\",", "\"initial\": \"RUNNING\", \"roles\": {\"sve\": \"STOP_COPY\", \"error\": \"BROKEN\"},"))
+        let bad = try broken(
+            (
+                "\"initial\": \"RUNNING\",",
+                "\"initial\": \"RUNNING\", \"roles\": {\"sve\": \"STOP_COPY\", \"error\": \"BROKEN\"},"
+            ))
         let found = problems(bad)
         #expect(found.map(\.jsonPath) == ["$.roles.sve", "$.roles.error"])
         #expect(found[0].message.contains("did you mean \"save\"?"))
@@ -663,7 +752,9 @@ struct SpecLoaderProblemTests {
 
     @Test func notAnObjectAtTheTop() {
         let found = problems("[1, 2]")
-        #expect(found.count == 1 && found.first?.jsonPath == "$" && found.first?.message.contains("expected a spec") == true)
+        #expect(
+            found.count == 1 && found.first?.jsonPath == "$" && found.first?.message.contains("expected a spec") == true
+        )
     }
 }
 
@@ -680,18 +771,33 @@ struct SpecLoaderProblemTests {
 
     @Test func closedVocabulariesKeepTheirOrderInMessages() throws {
         let schema = CheckKind.resumeDamaged.parameters
-        guard case .oneOf(let damages) = schema[0].shape else { Issue.record("damage is not one-of"); return }
-        #expect(damages == ["truncate", "truncate-one", "truncate-header", "corrupt", "header", "garbage", "overlong",
-                            "refused-write"])
-        guard case .oneOf(let expects) = CheckKind.dmaLogging.parameters[0].shape else { Issue.record(""); return }
-        #expect(expects == ["probe-consistent", "start-page-size", "second-start-fails", "report-before-start-fails",
-                            "report-only-sets", "report-page-sizes", "core-limit", "survives-arcs",
-                            "no-new-dirty-in-stop"])
+        guard case .oneOf(let damages) = schema[0].shape else {
+            Issue.record("damage is not one-of")
+            return
+        }
+        #expect(
+            damages == [
+                "truncate", "truncate-one", "truncate-header", "corrupt", "header", "garbage", "overlong",
+                "refused-write",
+            ])
+        guard case .oneOf(let expects) = CheckKind.dmaLogging.parameters[0].shape else {
+            Issue.record("")
+            return
+        }
+        #expect(
+            expects == [
+                "probe-consistent", "start-page-size", "second-start-fails", "report-before-start-fails",
+                "report-only-sets", "report-page-sizes", "core-limit", "survives-arcs",
+                "no-new-dirty-in-stop",
+            ])
     }
 
     @Test func defaultsOfAbsentParameters() throws {
-        let feature = try FeatureCheck(CheckArguments(["feature": .number("1"), "ops": .array([.string("get")]),
-                                                       "expect": .string("success")]))
+        let feature = try FeatureCheck(
+            CheckArguments([
+                "feature": .number("1"), "ops": .array([.string("get")]),
+                "expect": .string("success"),
+            ]))
         #expect(feature.payload == 8 && feature.extraFlags == 0 && feature.from == .initial && feature.ops == [.get])
         #expect(try StreamEndCheck(CheckArguments([:])).extraReads == 3)
         #expect(try SaveProtocolCheck(CheckArguments(["expect": .string("drains")])).maxIterations == 1000)

@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import MigconformCases
 import MigconformDevice
+import MigconformSpec
+import Testing
+
 @testable import MigconformReference
 @testable import MigconformRun
-import MigconformSpec
 
 @Suite struct StreamingTests {
     /// The whole stream of a writer, read in pieces of the given sizes (cycled).
@@ -12,7 +13,10 @@ import MigconformSpec
         var w = StreamWriter(payloadSize: payload, seed: seed, garble: garble)
         var out: [UInt8] = []
         var i = 0
-        while w.remaining > 0 { out += w.next(pieces[i % pieces.count]); i += 1 }
+        while w.remaining > 0 {
+            out += w.next(pieces[i % pieces.count])
+            i += 1
+        }
         return out
     }
 
@@ -34,9 +38,11 @@ import MigconformSpec
     func theReaderAcceptsAnySegmentation(pieces: [Int]) {
         let s = Self.stream(payload: 10_000, pieces: [4096])
         var r = StreamReader()
-        var at = 0, i = 0
+        var at = 0
+        var i = 0
         while at < s.count {
-            let n = min(pieces[i % pieces.count], s.count - at); i += 1
+            let n = min(pieces[i % pieces.count], s.count - at)
+            i += 1
             let accepted = r.accept(Array(s[at..<at + n]))
             #expect(accepted)
             at += n
@@ -70,7 +76,8 @@ import MigconformSpec
     @Test func overlongStreamsAreRefusedWhetherTheExtraComesAloneOrWithTheHeader() {
         let s = Self.stream(payload: 1000, pieces: [4096])
         var alone = StreamReader()
-        let first = alone.accept(s), extra = alone.accept([0x5a])
+        let first = alone.accept(s)
+        let extra = alone.accept([0x5a])
         #expect(first && !extra)
         #expect(alone.verdict() == .overlong)
         var together = StreamReader()
@@ -93,7 +100,10 @@ import MigconformSpec
         let big = SavedStream(spoolThreshold: 100_000, directory: dir.path)
         for s in [small, big] {
             var at = 0
-            for size in [1, 4095, 65_536, 200_000, 30_368] { try s.append(Array(bytes[at..<at + size])); at += size }
+            for size in [1, 4095, 65_536, 200_000, 30_368] {
+                try s.append(Array(bytes[at..<at + size]))
+                at += size
+            }
         }
         #expect(!small.isSpooled)
         #expect(big.isSpooled)
@@ -126,12 +136,21 @@ import MigconformSpec
         let bytes = (0..<(5 * piece + 777)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
         let s = SavedStream(spoolThreshold: UInt64(piece), directory: dir.path)
         var at = 0
-        while at < bytes.count { let n = min(piece, bytes.count - at); try s.append(Array(bytes[at..<at + n])); at += n }
+        while at < bytes.count {
+            let n = min(piece, bytes.count - at)
+            try s.append(Array(bytes[at..<at + n]))
+            at += n
+        }
         #expect(s.isSpooled && s.pieceSizes.isEmpty)
         var expected = bytes
         func readAll() throws -> [UInt8] {
-            var out: [UInt8] = [], offset: UInt64 = 0
-            while offset < s.count { let b = try s.read(at: offset, count: piece); out += b; offset += UInt64(b.count) }
+            var out: [UInt8] = []
+            var offset: UInt64 = 0
+            while offset < s.count {
+                let b = try s.read(at: offset, count: piece)
+                out += b
+                offset += UInt64(b.count)
+            }
             return out
         }
         #expect(try readAll() == expected)
@@ -150,7 +169,8 @@ import MigconformSpec
 
     @Test func aStreamInMemoryKeepsItsPiecesAndHandsAWholePieceBackAsItIs() throws {
         let s = SavedStream(spoolThreshold: 1 << 20)
-        let a = [UInt8](repeating: 1, count: 100), b = [UInt8](repeating: 2, count: 50)
+        let a = [UInt8](repeating: 1, count: 100)
+        let b = [UInt8](repeating: 2, count: 50)
         try s.append(a)
         try s.append(b)
         #expect(s.pieceSizes == [100, 50])
@@ -166,7 +186,8 @@ import MigconformSpec
 
     @Test func theSegmentationOfLargeStreamsIsBoundedAndSaid() {
         #expect(CaseContext.segmentation([1], count: 4128) == "segments [1]")
-        #expect(CaseContext.segmentation([65536], count: 4 << 30)
+        #expect(
+            CaseContext.segmentation([65536], count: 4 << 30)
                 == "segments [65536] for the first 67108864 bytes (1024 writes), then writes of up to 8 MiB")
         #expect(CaseContext.segmentation([1], count: 1 << 20).hasSuffix("(8192 writes), then writes of up to 8 MiB"))
     }
@@ -178,9 +199,12 @@ import MigconformSpec
         defer { try? FileManager.default.removeItem(at: dir) }
         let device = ReferenceDeviceV2(.init(stateSize: 10 << 20))
         var expansion = ExpansionOptions()
-        expansion.only = ["V2-ROUND-TRIP*", "V2-RESUME-*", "V2-ARC-STATE[RESUMING->STOP]", "V2-STREAM-PERMANENT-EOF",
-                          "V2-PRECOPY-*"]
-        let runner = Runner(spec: TestSupport.v2, device: device, options: RunOptions(target: "ref:v2", expansion: expansion))
+        expansion.only = [
+            "V2-ROUND-TRIP*", "V2-RESUME-*", "V2-ARC-STATE[RESUMING->STOP]", "V2-STREAM-PERMANENT-EOF",
+            "V2-PRECOPY-*",
+        ]
+        let runner = Runner(
+            spec: TestSupport.v2, device: device, options: RunOptions(target: "ref:v2", expansion: expansion))
         runner.streamCache.spoolThreshold = 1 << 20
         runner.options.spoolDirectory = dir.path
         let report = try runner.run()
@@ -206,7 +230,8 @@ import MigconformSpec
         let reads = roundTrip.transcript.filter { if case .read = $0.operation { return true } else { return false } }
         let length = Int(ReferenceStream.length(payloadSize: 10 << 20))
         let summary = " reads, \(length) bytes, checksum "
-        #expect(reads.contains { $0.byteCount == length && ($0.data ?? "").contains(summary) },
-                "\(reads.map { ($0.byteCount ?? 0, $0.data ?? "") })")
+        #expect(
+            reads.contains { $0.byteCount == length && ($0.data ?? "").contains(summary) },
+            "\(reads.map { ($0.byteCount ?? 0, $0.data ?? "") })")
     }
 }

@@ -10,7 +10,9 @@ enum TestSupport {
     /// The package root, found from this file's path.
     static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static func specPath(_ generation: String) -> String { root.appendingPathComponent("Specs/vfio-migration-\(generation).json").path }
+    static func specPath(_ generation: String) -> String {
+        root.appendingPathComponent("Specs/vfio-migration-\(generation).json").path
+    }
     static let v2 = try! SpecLoader.load(path: specPath("v2"))
     static let v1 = try! SpecLoader.load(path: specPath("v1"))
     /// The shared reference folder beside the checkout, when it is there.
@@ -38,17 +40,22 @@ enum TestSupport {
     }
 
     /// Runs a spec against a device and returns the report.
-    static func run(_ spec: Spec, _ device: MigrationDevice, target: String = "test", options: ExpansionOptions = ExpansionOptions()) throws -> RunReport {
+    static func run(
+        _ spec: Spec, _ device: MigrationDevice, target: String = "test", options: ExpansionOptions = ExpansionOptions()
+    ) throws -> RunReport {
         try Runner(spec: spec, device: device, options: RunOptions(target: target, expansion: options)).run()
     }
 
     /// Runs a command and returns its exit status and output.
-    static func shell(_ executable: URL, _ args: [String], cwd: URL = root) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func shell(
+        _ executable: URL, _ args: [String], cwd: URL = root
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = executable
         p.arguments = args
         p.currentDirectoryURL = cwd
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()

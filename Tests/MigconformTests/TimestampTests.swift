@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import MigconformRun
+import Testing
 
 @Suite struct TimestampTests {
     /// The hand-made formatter writes what Foundation's RFC 3339 formatter writes, milliseconds included.

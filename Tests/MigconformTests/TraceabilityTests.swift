@@ -53,18 +53,19 @@ struct TraceabilityTests {
         let index = spec.rules.firstIndex { $0.id == "V1-SAME-STATE" }!
         spec.rules[index].cite.sentences = []
         let check = TraceabilityCheck(trace, specs: [TestSupport.v2, spec])
-        #expect(check.problems.contains { $0.jsonPath == "rule V1-SAME-STATE" && $0.message.contains("names no sentence") })
+        #expect(
+            check.problems.contains { $0.jsonPath == "rule V1-SAME-STATE" && $0.message.contains("names no sentence") })
     }
 
     @Test func missingAndUntestableMustStayTrue() throws {
         let text = """
-        {"sources": [{"id": "s", "title": "a text"}],
-         "sentences": [
-          {"id": "a.1", "source": "s", "section": "x", "says": "one", "level": "MUST", "missing": "no check yet"},
-          {"id": "a.2", "source": "s", "section": "x", "says": "two", "level": "MAY", "untestable": "a freedom"},
-          {"id": "a.3", "source": "s", "section": "x", "says": "three", "level": "SHOULD"}
-         ]}
-        """
+            {"sources": [{"id": "s", "title": "a text"}],
+             "sentences": [
+              {"id": "a.1", "source": "s", "section": "x", "says": "one", "level": "MUST", "missing": "no check yet"},
+              {"id": "a.2", "source": "s", "section": "x", "says": "two", "level": "MAY", "untestable": "a freedom"},
+              {"id": "a.3", "source": "s", "section": "x", "says": "three", "level": "SHOULD"}
+             ]}
+            """
         let trace = try load(text)
         var spec = TestSupport.v2
         spec.rules = [spec.rules[0], spec.rules[1]]
@@ -75,26 +76,34 @@ struct TraceabilityTests {
         #expect(messages.contains { $0.contains("listed as missing, but V2-FEAT-GET cites it") })
         #expect(messages.contains { $0.contains("called untestable, but V2-FEAT-STOP-COPY cites it") })
         #expect(check.problems.contains { $0.jsonPath == "sentence a.3" && $0.line == 5 })
-        #expect(check.counts(source: "s") == TraceabilityCheck.Counts(testable: 2, covered: 0, partly: 0, missing: 2,
-                                                                       untestable: 1))
+        #expect(
+            check.counts(source: "s")
+                == TraceabilityCheck.Counts(
+                    testable: 2, covered: 0, partly: 0, missing: 2,
+                    untestable: 1))
     }
 
     @Test func loaderProblemsNameFileLineAndPath() {
         let text = """
-        {"sources": [{"id": "s", "title": "a text"}],
-         "sentences": [
-          {"id": "a.1", "source": "s", "section": "x", "says": "one", "level": "MUSTY"},
-          {"id": "a.1", "source": "t", "section": "x", "says": "two", "level": "MAY", "note": "?"},
-          {"id": "a.3", "source": "s", "section": "x", "says": "three", "level": "MAY", "missing": "m", "untestable": "u"}
-         ]}
-        """
+            {"sources": [{"id": "s", "title": "a text"}],
+             "sentences": [
+              {"id": "a.1", "source": "s", "section": "x", "says": "one", "level": "MUSTY"},
+              {"id": "a.1", "source": "t", "section": "x", "says": "two", "level": "MAY", "note": "?"},
+              {"id": "a.3", "source": "s", "section": "x", "says": "three", "level": "MAY", "missing": "m", "untestable": "u"}
+             ]}
+            """
         do {
             _ = try load(text)
             Issue.record("loaded")
         } catch {
             let lines = error.problems.map(\.description)
-            #expect(lines.contains { $0.hasPrefix("t.json:3:") && $0.contains("$.sentences[0].level: unknown level \"MUSTY\"") }, "\(lines)")
-            #expect(lines.contains { $0.hasPrefix("t.json:4:") && $0.contains("duplicate sentence id \"a.1\"") }, "\(lines)")
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("t.json:3:") && $0.contains("$.sentences[0].level: unknown level \"MUSTY\"")
+                }, "\(lines)")
+            #expect(
+                lines.contains { $0.hasPrefix("t.json:4:") && $0.contains("duplicate sentence id \"a.1\"") }, "\(lines)"
+            )
             #expect(lines.contains { $0.hasPrefix("t.json:4:") && $0.contains("unknown source \"t\"") }, "\(lines)")
             #expect(lines.contains { $0.hasPrefix("t.json:4:") && $0.contains("unknown member \"note\"") }, "\(lines)")
             #expect(lines.contains { $0.hasPrefix("t.json:5:") && $0.contains("at most one of") }, "\(lines)")
@@ -104,9 +113,9 @@ struct TraceabilityTests {
     @Test func aLongQuotationIsRefused() {
         let long = String(repeating: "word ", count: 30)
         let text = """
-        {"sources": [{"id": "s", "title": "a text"}],
-         "sentences": [{"id": "a.1", "source": "s", "section": "x", "says": "\(long)", "level": "MUST"}]}
-        """
+            {"sources": [{"id": "s", "title": "a text"}],
+             "sentences": [{"id": "a.1", "source": "s", "section": "x", "says": "\(long)", "level": "MUST"}]}
+            """
         #expect(throws: SpecLoadError.self) { try load(text) }
     }
 
@@ -126,12 +135,16 @@ struct TraceabilityTests {
 
     @Test func rulesOfTheKernelCoreSaySo() throws {
         let core = TestSupport.v2.rules.filter { $0.tests == "core" }.map(\.id)
-        #expect(Set(core).isSuperset(of: ["V2-FEAT-SET-MIGRATION-REJECTED", "V2-FEAT-PROBE-MIGRATION-SET",
-                                          "V2-FEAT-GET-SET-EXCLUSIVE", "V2-FEAT-UNDEFINED-FLAG-BITS",
-                                          "V2-FEAT-SHORT-PAYLOAD", "V2-DATA-SIZE-SET-REJECTED"]))
+        #expect(
+            Set(core).isSuperset(of: [
+                "V2-FEAT-SET-MIGRATION-REJECTED", "V2-FEAT-PROBE-MIGRATION-SET",
+                "V2-FEAT-GET-SET-EXCLUSIVE", "V2-FEAT-UNDEFINED-FLAG-BITS",
+                "V2-FEAT-SHORT-PAYLOAD", "V2-DATA-SIZE-SET-REJECTED",
+            ]))
         // Only feature calls the core answers before the driver, and the fd it allocates; never a state-machine rule.
-        #expect(TestSupport.v2.rules.filter { $0.tests == "core" }
-                    .allSatisfy { [.feature, .dataFD].contains($0.check.kind) })
+        #expect(
+            TestSupport.v2.rules.filter { $0.tests == "core" }
+                .allSatisfy { [.feature, .dataFD].contains($0.check.kind) })
         let rule = try #require(TestSupport.v2.rules.first { $0.id == "V2-FEAT-SHORT-PAYLOAD" })
         #expect(rule.citeLine.contains("tests the kernel's VFIO core, not the driver"))
         #expect(rule.citeLine.contains("sentence v2.feature.9"))
@@ -146,10 +159,14 @@ struct TraceabilityTests {
     }
 
     @Test func levelsFollowTheText() throws {
-        func level(_ id: String) -> Level? { (TestSupport.v1.rules + TestSupport.v2.rules).first { $0.id == id }?.level }
-        for id in ["V1-RESERVED-BITS-PRESERVED", "V1-RESERVED-BITS-IGNORED", "V1-PENDING-NO-SIDE-EFFECT",
-                   "V1-RESUME-FAILED-STATE", "V1-RESUME-FAILED-STATE-11X", "V1-REGION-NATIVE-WIDTH",
-                   "V1-SAVE-FIELDS-REPEATABLE"] {
+        func level(_ id: String) -> Level? {
+            (TestSupport.v1.rules + TestSupport.v2.rules).first { $0.id == id }?.level
+        }
+        for id in [
+            "V1-RESERVED-BITS-PRESERVED", "V1-RESERVED-BITS-IGNORED", "V1-PENDING-NO-SIDE-EFFECT",
+            "V1-RESUME-FAILED-STATE", "V1-RESUME-FAILED-STATE-11X", "V1-REGION-NATIVE-WIDTH",
+            "V1-SAVE-FIELDS-REPEATABLE",
+        ] {
             #expect(level(id) == .should, "\(id)")
         }
         #expect(level("V1-STOP-COPY-DRAINS") == .must)

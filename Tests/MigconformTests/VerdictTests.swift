@@ -1,13 +1,15 @@
 import Foundation
-import MigconformRun
-import MigconformReport
-import MigconformReference
 import MigconformCases
+import MigconformReference
+import MigconformReport
+import MigconformRun
 import Testing
 
 /// The run verdict through the binary, as a lab gates on it: CONFORMANT only when every applicable MUST case ran and
 /// passed, INCOMPLETE (exit 5) when some did not run, NOT CONFORMANT (exit 1) on any MUST failure, wherever it was seen.
-@Suite(.enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there"))
+@Suite(
+    .enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there")
+)
 struct VerdictTests {
     var binary: URL { TestSupport.binary! }
 
@@ -53,7 +55,8 @@ struct VerdictTests {
     }
 
     @Test func oneShardIsIncompleteAndTheMergedShardsAreConformant() throws {
-        let one = try run(["--shard", "1/2"]), two = try run(["--shard", "2/2"])
+        let one = try run(["--shard", "1/2"])
+        let two = try run(["--shard", "2/2"])
         defer { for d in [one.dir, two.dir] { try? FileManager.default.removeItem(at: d) } }
         #expect(one.status == 5 && two.status == 5, "\(one.out)\n\(two.out)")
         #expect(one.report?.summary.mustNotRun?["other-shard"] != nil)
@@ -74,11 +77,14 @@ struct VerdictTests {
         #expect(d.stdout.contains("run verdict: CONFORMANT -> NOT CONFORMANT (worse)"))
         #expect(d.stdout.contains("note: the device's feature profile changed"))
         // The first section is the regressions, and the new failure is in it.
-        let sections = d.stdout.components(separatedBy: "\n").filter { $0.first?.isUppercase == true && $0.contains("(") }
+        let sections = d.stdout.components(separatedBy: "\n").filter {
+            $0.first?.isUppercase == true && $0.contains("(")
+        }
         #expect(sections.first?.hasPrefix("REGRESSIONS") == true, "\(sections)")
-        #expect(d.stdout.components(separatedBy: "\n").contains {
-            $0.contains("V2-PRECOPY-INFO-SUPPORTED ") && $0.contains(" NOT_APPLICABLE -> FAIL")
-        }, "\(d.stdout)")
+        #expect(
+            d.stdout.components(separatedBy: "\n").contains {
+                $0.contains("V2-PRECOPY-INFO-SUPPORTED ") && $0.contains(" NOT_APPLICABLE -> FAIL")
+            }, "\(d.stdout)")
     }
 
     @Test func violationsSeenWhileSettingUpAreJudgedUnderTheirRule() throws {
@@ -109,17 +115,23 @@ struct VerdictTests {
         var problems: [String] = []
         // A sequence fault shows only after a history of requests: its reproducer lists that history, and a case
         // run again alone from a reset need not meet it (explore's sequences replay those).
-        for entry in FaultCatalogue.entries where entry.name != V2Fault.hangsOnStopCopy.rawValue && !entry.needsSequence {
+        for entry in FaultCatalogue.entries where entry.name != V2Fault.hangsOnStopCopy.rawValue && !entry.needsSequence
+        {
             let spec = entry.generation == .v2 ? TestSupport.v2 : TestSupport.v1
             let target = "fault:\(entry.name)"
             let options = RunOptions(target: target, expansion: ExpansionOptions(variants: Set(entry.variants)))
             let report = try Runner(spec: spec, device: entry.makeDevice(), options: options).run()
             for c in report.cases where Replay.failing.contains(c.verdict) {
-                guard let outcome = try Replay.run(c, of: report, spec: spec, device: entry.makeDevice(), target: target) else {
-                    problems.append("\(target) \(c.id): the case is gone"); continue
+                guard
+                    let outcome = try Replay.run(c, of: report, spec: spec, device: entry.makeDevice(), target: target)
+                else {
+                    problems.append("\(target) \(c.id): the case is gone")
+                    continue
                 }
                 replayed += 1
-                if !outcome.reproduced { problems.append("\(target) \(c.id): did not reproduce (\(outcome.now.verdict))") }
+                if !outcome.reproduced {
+                    problems.append("\(target) \(c.id): did not reproduce (\(outcome.now.verdict))")
+                }
             }
         }
         #expect(replayed > 80)
@@ -128,19 +140,23 @@ struct VerdictTests {
 }
 
 /// explore is deterministic for a seed, and every finding it reports replays.
-@Suite(.enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there"))
+@Suite(
+    .enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there")
+)
 struct ExploreDeterminismTests {
     var binary: URL { TestSupport.binary! }
 
     func explore(_ args: [String]) throws -> (cases: [CaseResult], dir: URL) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-explore-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "migconform-explore-\(UUID().uuidString)")
         _ = try TestSupport.shell(binary, ["explore", "--out", dir.path] + args)
         return (try ReportReader.load(dir.path).cases, dir)
     }
 
     @Test func theSameSeedGivesTheSameFindingsInTheSameOrder() throws {
         let args = ["--walks", "100", "--steps", "12", "--seed", "7", "--target", "fault:combination-stops-short"]
-        let a = try explore(args), b = try explore(args)
+        let a = try explore(args)
+        let b = try explore(args)
         defer { for d in [a.dir, b.dir] { try? FileManager.default.removeItem(at: d) } }
         #expect(a.cases.count >= 2)
         #expect(a.cases.map(\.id) == b.cases.map(\.id))

@@ -1,8 +1,8 @@
-import Testing
 import MigconformBase
 import MigconformDevice
-import MigconformSpec
 import MigconformReference
+import MigconformSpec
+import Testing
 
 /// The shared vocabulary: one JSON parser, one errno table, one name per operation kind, one operation text.
 @Suite("Shared vocabulary")
@@ -19,7 +19,7 @@ struct VocabularyTests {
 
     @Test func protocolLinesAndFilesShareOneParser() throws {
         let line = try JSONParser.parseLine(#"{"id":1,"op":"reset","id":2}"#)
-        #expect(line["id"]?.integer(Int.self) == 2)   // a repeated member: the last one
+        #expect(line["id"]?.integer(Int.self) == 2) // a repeated member: the last one
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parseDocument(Array(#"{"a":1,"a":2}"#.utf8)) }
         do {
             _ = try JSONParser.parseLine(#"{"id":1,}"#)

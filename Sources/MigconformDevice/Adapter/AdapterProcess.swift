@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A child process started with `/bin/sh -c`, its stdin, stdout and stderr on pipes, in its own process group.
 ///
@@ -47,18 +48,33 @@ final class AdapterProcess {
         let input = try AdapterProcess.pipePair()
         let output: (Int32, Int32)
         let errors: (Int32, Int32)
-        do { output = try AdapterProcess.pipePair() } catch { close(input.0); close(input.1); throw error }
-        do { errors = try AdapterProcess.pipePair() } catch {
-            close(input.0); close(input.1); close(output.0); close(output.1); throw error
+        do { output = try AdapterProcess.pipePair() } catch {
+            close(input.0)
+            close(input.1)
+            throw error
         }
-        defer { close(input.0); close(output.1); close(errors.1) }   // the child's ends, once spawned
+        do { errors = try AdapterProcess.pipePair() } catch {
+            close(input.0)
+            close(input.1)
+            close(output.0)
+            close(output.1)
+            throw error
+        }
+        defer {
+            close(input.0)
+            close(output.1)
+            close(errors.1)
+        } // the child's ends, once spawned
 
         let child: pid_t
         do {
-            child = try ChildProcess.spawn("/bin/sh", ["-c", command], environment: environment,
-                                           stdin: input.0, stdout: output.1, stderr: errors.1, newProcessGroup: true)
+            child = try ChildProcess.spawn(
+                "/bin/sh", ["-c", command], environment: environment,
+                stdin: input.0, stdout: output.1, stderr: errors.1, newProcessGroup: true)
         } catch {
-            close(input.1); close(output.0); close(errors.0)
+            close(input.1)
+            close(output.0)
+            close(errors.0)
             throw TransportError("cannot start '\(command)': \(error)")
         }
         pid = child
@@ -81,12 +97,17 @@ final class AdapterProcess {
 
     private func closeAll() {
         for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { close(fd) }
-        stdinFD = -1; stdoutFD = -1; stderrFD = -1
+        stdinFD = -1
+        stdoutFD = -1
+        stderrFD = -1
     }
 
     /// Closes the child's stdin (its signal to finish).
     func closeInput() {
-        if stdinFD >= 0 { close(stdinFD); stdinFD = -1 }
+        if stdinFD >= 0 {
+            close(stdinFD)
+            stdinFD = -1
+        }
     }
 
     private static func now() -> Double {
@@ -125,9 +146,13 @@ final class AdapterProcess {
             for p in fds where p.revents != 0 {
                 if p.fd == stdinFD {
                     let w = pending[written...].withUnsafeBytes { sysWrite(stdinFD, $0.baseAddress, $0.count) }
-                    if w > 0 { written += w }
-                    else if w < 0 && errno != EAGAIN && errno != EINTR { writeFailed = true }
-                    else if p.revents & Int16(POLLERR | POLLHUP) != 0 && w <= 0 { writeFailed = true }
+                    if w > 0 {
+                        written += w
+                    } else if w < 0 && errno != EAGAIN && errno != EINTR {
+                        writeFailed = true
+                    } else if p.revents & Int16(POLLERR | POLLHUP) != 0 && w <= 0 {
+                        writeFailed = true
+                    }
                 } else if p.fd == stdoutFD {
                     let r = chunk.withUnsafeMutableBytes { sysRead(stdoutFD, $0.baseAddress, $0.count) }
                     if r > 0 {
@@ -136,7 +161,8 @@ final class AdapterProcess {
                             return .overlong(outBuffer.count)
                         }
                     } else if r == 0 || (errno != EAGAIN && errno != EINTR) {
-                        close(stdoutFD); stdoutFD = -1
+                        close(stdoutFD)
+                        stdoutFD = -1
                     }
                 } else if p.fd == stderrFD {
                     drainStderr(into: &chunk)
@@ -164,9 +190,12 @@ final class AdapterProcess {
         let r = chunk.withUnsafeMutableBytes { sysRead(stderrFD, $0.baseAddress, $0.count) }
         if r > 0 {
             stderrTail += chunk[0..<r]
-            if stderrTail.count > AdapterProcess.stderrKeep { stderrTail.removeFirst(stderrTail.count - AdapterProcess.stderrKeep) }
+            if stderrTail.count > AdapterProcess.stderrKeep {
+                stderrTail.removeFirst(stderrTail.count - AdapterProcess.stderrKeep)
+            }
         } else if r == 0 || (errno != EAGAIN && errno != EINTR) {
-            close(stderrFD); stderrFD = -1
+            close(stderrFD)
+            stderrFD = -1
         }
     }
 
@@ -203,7 +232,10 @@ final class AdapterProcess {
             var status: Int32 = 0
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { return reaped(status) }
-            if r < 0 && errno != EINTR { exitDescription = "gone (waitpid: \(String(cString: strerror(errno))))"; return exitDescription! }
+            if r < 0 && errno != EINTR {
+                exitDescription = "gone (waitpid: \(String(cString: strerror(errno))))"
+                return exitDescription!
+            }
             usleep(5_000)
         }
         return kill()
@@ -241,8 +273,10 @@ final class AdapterProcess {
         if signal == 0 {
             d = "exited with status \((status >> 8) & 0xff)"
         } else {
-            let names: [Int32: String] = [SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGTERM: "SIGTERM",
-                                          SIGBUS: "SIGBUS", SIGPIPE: "SIGPIPE", SIGINT: "SIGINT", SIGHUP: "SIGHUP"]
+            let names: [Int32: String] = [
+                SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGTERM: "SIGTERM",
+                SIGBUS: "SIGBUS", SIGPIPE: "SIGPIPE", SIGINT: "SIGINT", SIGHUP: "SIGHUP",
+            ]
             d = "was killed by signal \(signal)" + (names[signal].map { " (\($0))" } ?? "")
         }
         exitDescription = d
@@ -251,12 +285,11 @@ final class AdapterProcess {
 }
 
 #if canImport(Glibc)
-private func sysWrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Glibc.write(fd, p, n) }
-private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Glibc.read(fd, p, n) }
-private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { Glibc.kill(pid, sig) }
+    private func sysWrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Glibc.write(fd, p, n) }
+    private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Glibc.read(fd, p, n) }
+    private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { Glibc.kill(pid, sig) }
 #else
-private func sysWrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Darwin.write(fd, p, n) }
-private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Darwin.read(fd, p, n) }
-private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { Darwin.kill(pid, sig) }
+    private func sysWrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { Darwin.write(fd, p, n) }
+    private func sysRead(_ fd: Int32, _ p: UnsafeMutableRawPointer?, _ n: Int) -> Int { Darwin.read(fd, p, n) }
+    private func sysKill(_ pid: pid_t, _ sig: Int32) -> Int32 { Darwin.kill(pid, sig) }
 #endif
-

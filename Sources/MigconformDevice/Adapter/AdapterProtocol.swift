@@ -44,7 +44,9 @@ package struct AdapterHello: Hashable, Sendable {
     /// Who the device is, as the adapter reports it (`targetKind` from the identity's `kind`, default `exec`).
     package var identity: DeviceIdentity
 
-    package init(protocolVersion: Int = AdapterProtocol.version, generation: ProtocolGeneration, identity: DeviceIdentity) {
+    package init(
+        protocolVersion: Int = AdapterProtocol.version, generation: ProtocolGeneration, identity: DeviceIdentity
+    ) {
         self.protocolVersion = protocolVersion
         self.generation = generation
         self.identity = identity
@@ -102,12 +104,16 @@ package enum AdapterCodec {
             case .dataRead(let offset, let count): m += [("offset", .int(offset)), ("count", .int(count))]
             case .dataWrite(let offset, let bytes): m += [("offset", .int(offset)), ("data", base64(bytes))]
             case .dmaLoggingStart(let pageSize, let ranges):
-                m += [("page_size", .int(pageSize)),
-                      ("ranges", .array(ranges.map { .object([("iova", .int($0.iova)), ("length", .int($0.length))]) }))]
+                m += [
+                    ("page_size", .int(pageSize)),
+                    ("ranges", .array(ranges.map { .object([("iova", .int($0.iova)), ("length", .int($0.length))]) })),
+                ]
             case .dmaLoggingStop, .regionInfo, .onPeer, .onForeign: break
             case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
-                m += [("iova", .int(iova)), ("length", .int(length)), ("page_size", .int(pageSize)),
-                      ("bitmap", base64(bitmap))]
+                m += [
+                    ("iova", .int(iova)), ("length", .int(length)), ("page_size", .int(pageSize)),
+                    ("bitmap", base64(bitmap)),
+                ]
             }
         }
         return JSONValue.object(m).text
@@ -135,7 +141,8 @@ package enum AdapterCodec {
         case .setState: request = .operation(.setState(try f.int("state")))
         case .getDataSize: request = .operation(.getDataSize)
         case .read:
-            request = .operation(.read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
+            request = .operation(
+                .read(fd: try f.int("fd"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
         case .write: request = .operation(.write(fd: try f.int("fd"), bytes: try f.bytes("data")))
         case .close: request = .operation(.close(fd: try f.int("fd")))
         case .precopyInfo: request = .operation(.precopyInfo(fd: try f.int("fd")))
@@ -145,9 +152,11 @@ package enum AdapterCodec {
         case .disableInterrupts: request = .operation(.disableInterrupts(index: try f.int("index")))
         case .regionRead: request = .operation(.regionRead(offset: try f.int("offset"), width: try f.width()))
         case .regionWrite:
-            request = .operation(.regionWrite(offset: try f.int("offset"), width: try f.width(), value: try f.int("value")))
+            request = .operation(
+                .regionWrite(offset: try f.int("offset"), width: try f.width(), value: try f.int("value")))
         case .dataRead:
-            request = .operation(.dataRead(offset: try f.int("offset"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
+            request = .operation(
+                .dataRead(offset: try f.int("offset"), count: try f.int("count", upTo: AdapterProtocol.maxReadCount)))
         case .dataWrite: request = .operation(.dataWrite(offset: try f.int("offset"), bytes: try f.bytes("data")))
         case .dmaLoggingStart:
             request = .operation(.dmaLoggingStart(pageSize: try f.int("page_size"), ranges: try f.ranges("ranges")))
@@ -156,10 +165,13 @@ package enum AdapterCodec {
         case .dmaLoggingReport:
             let bitmap = try f.bytes("bitmap")
             guard bitmap.count <= maxBitmapBytes else {
-                throw AdapterProtocolError("request 'dma-logging-report': \"bitmap\" has \(bitmap.count) bytes, more than \(maxBitmapBytes)")
+                throw AdapterProtocolError(
+                    "request 'dma-logging-report': \"bitmap\" has \(bitmap.count) bytes, more than \(maxBitmapBytes)")
             }
-            request = .operation(.dmaLoggingReport(iova: try f.int("iova"), length: try f.int("length"),
-                                                   pageSize: try f.int("page_size"), bitmap: bitmap))
+            request = .operation(
+                .dmaLoggingReport(
+                    iova: try f.int("iova"), length: try f.int("length"),
+                    pageSize: try f.int("page_size"), bitmap: bitmap))
         case .accessConfigWrite, .accessBarRead, .accessEnableInterrupts:
             let name = String(op.dropFirst("access-".count))
             guard let a = DeviceAccess(name: name, number: { o[$0]?.integer(UInt64.self) }) else {
@@ -167,7 +179,7 @@ package enum AdapterCodec {
             }
             request = .operation(.access(a))
         case .dataFDFlags, .dataFDStatusFlags, .dataFDSeek, .dataFDPread, .dataFDPwrite, .dataFDPoll,
-             .dataFDPrecopyInfo, .dataFDIoctl:
+            .dataFDPrecopyInfo, .dataFDIoctl:
             let name = String(op.dropFirst("data-fd-".count))
             let payload = name == "pwrite" ? try f.bytes("data") : nil
             guard let call = DataFDCall(name: name, number: { o[$0]?.integer(Int64.self) }, payload: payload) else {
@@ -190,15 +202,20 @@ package enum AdapterCodec {
         var m: [(key: String, value: JSONValue)] = [("id", id)]
         switch response {
         case .hello(let h):
-            var ident: [(key: String, value: JSONValue)] = [("kind", .string(h.identity.targetKind)),
-                                                  ("driver", .string(h.identity.driver)),
-                                                  ("detail", .string(h.identity.detail))]
+            var ident: [(key: String, value: JSONValue)] = [
+                ("kind", .string(h.identity.targetKind)),
+                ("driver", .string(h.identity.driver)),
+                ("detail", .string(h.identity.detail)),
+            ]
             if let k = h.identity.kernelRelease { ident.append(("kernel_release", .string(k))) }
             if !h.identity.extra.isEmpty {
-                ident.append(("extra", .object(h.identity.extra.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+                ident.append(
+                    ("extra", .object(h.identity.extra.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
             }
-            m += [("result", .string("hello")), ("protocol", .int(h.protocolVersion)),
-                  ("generation", .string(h.generation.rawValue)), ("identity", .object(ident))]
+            m += [
+                ("result", .string("hello")), ("protocol", .int(h.protocolVersion)),
+                ("generation", .string(h.generation.rawValue)), ("identity", .object(ident)),
+            ]
         case .error(let message, let timedOut):
             m += [("result", .string("error")), ("message", .string(message))]
             if timedOut { m.append(("timed_out", .bool(true))) }
@@ -220,7 +237,9 @@ package enum AdapterCodec {
     package static func decodeResponse(_ line: String) throws -> (id: Int?, response: AdapterResponse) {
         let o = try object(line, what: "response")
         let id = o["id"]?.integer(Int.self)
-        guard let result = o["result"]?.stringValue else { throw AdapterProtocolError("response has no \"result\" string") }
+        guard let result = o["result"]?.stringValue else {
+            throw AdapterProtocolError("response has no \"result\" string")
+        }
         let f = Fields(o, context: "'\(result)' response")
         let response: AdapterResponse
         switch result {
@@ -229,7 +248,8 @@ package enum AdapterCodec {
         case "state": response = .outcome(.state(try f.int("state"), dataFD: try f.int("data_fd")))
         case "bytes": response = .outcome(.bytes(try f.bytes("data")))
         case "precopy":
-            response = .outcome(.precopy(initialBytes: try f.int("initial_bytes"), dirtyBytes: try f.int("dirty_bytes")))
+            response = .outcome(
+                .precopy(initialBytes: try f.int("initial_bytes"), dirtyBytes: try f.int("dirty_bytes")))
         case "failed":
             guard let raw = o["errno"] else { throw AdapterProtocolError("'failed' response has no \"errno\"") }
             let errno: Errno?
@@ -239,11 +259,13 @@ package enum AdapterCodec {
             default: errno = nil
             }
             guard let e = errno else {
-                throw AdapterProtocolError("'failed' response has errno \(raw.text), which is not a known errno name or a positive number")
+                throw AdapterProtocolError(
+                    "'failed' response has errno \(raw.text), which is not a known errno name or a positive number")
             }
             response = .outcome(.failed(e))
         case "error":
-            response = .error(message: o["message"]?.stringValue ?? "(no message)", timedOut: o["timed_out"]?.boolValue ?? false)
+            response = .error(
+                message: o["message"]?.stringValue ?? "(no message)", timedOut: o["timed_out"]?.boolValue ?? false)
         case "hello":
             let version: Int = try f.int("protocol")
             let genText = try f.string("generation")
@@ -251,15 +273,18 @@ package enum AdapterCodec {
                 throw AdapterProtocolError("'hello' response has generation '\(genText)' (expected \"v1\" or \"v2\")")
             }
             let ident = o["identity"] ?? .object([])
-            guard case .object = ident else { throw AdapterProtocolError("'hello' response: \"identity\" is \(ident.typeName), not an object") }
+            guard case .object = ident else {
+                throw AdapterProtocolError("'hello' response: \"identity\" is \(ident.typeName), not an object")
+            }
             var extra: [String: String] = [:]
             if case .object(let members)? = ident["extra"] {
                 for (k, v) in members { extra[k] = v.stringValue ?? v.text }
             }
-            let identity = DeviceIdentity(targetKind: ident["kind"]?.stringValue ?? "exec",
-                                          driver: ident["driver"]?.stringValue ?? "unknown",
-                                          detail: ident["detail"]?.stringValue ?? "",
-                                          kernelRelease: ident["kernel_release"]?.stringValue, extra: extra)
+            let identity = DeviceIdentity(
+                targetKind: ident["kind"]?.stringValue ?? "exec",
+                driver: ident["driver"]?.stringValue ?? "unknown",
+                detail: ident["detail"]?.stringValue ?? "",
+                kernelRelease: ident["kernel_release"]?.stringValue, extra: extra)
             response = .hello(AdapterHello(protocolVersion: version, generation: generation, identity: identity))
         default:
             throw AdapterProtocolError("unknown result '\(result)'")
@@ -280,10 +305,13 @@ package enum AdapterCodec {
     static func object(_ line: String, what: String) throws -> JSONValue {
         let v: JSONValue
         do { v = try JSONParser.parseLine(line) } catch {
-            throw AdapterProtocolError("\(what) line is not JSON (\(error.message) at byte \(error.byteOffset)): "
-                                       + excerpt(line))
+            throw AdapterProtocolError(
+                "\(what) line is not JSON (\(error.message) at byte \(error.byteOffset)): "
+                    + excerpt(line))
         }
-        guard case .object = v else { throw AdapterProtocolError("\(what) line is \(v.typeName), not an object: \(excerpt(line))") }
+        guard case .object = v else {
+            throw AdapterProtocolError("\(what) line is \(v.typeName), not an object: \(excerpt(line))")
+        }
         return v
     }
 
@@ -297,7 +325,10 @@ package enum AdapterCodec {
     struct Fields {
         let o: JSONValue
         let context: String
-        init(_ o: JSONValue, context: String) { self.o = o; self.context = context }
+        init(_ o: JSONValue, context: String) {
+            self.o = o
+            self.context = context
+        }
 
         func member(_ key: String) throws -> JSONValue {
             guard let v = o[key] else { throw AdapterProtocolError("\(context) has no \"\(key)\"") }
@@ -325,14 +356,19 @@ package enum AdapterCodec {
         }
         func string(_ key: String) throws -> String {
             let v = try member(key)
-            guard let s = v.stringValue else { throw AdapterProtocolError("\(context): \"\(key)\" is \(v.typeName), not a string") }
+            guard let s = v.stringValue else {
+                throw AdapterProtocolError("\(context): \"\(key)\" is \(v.typeName), not a string")
+            }
             return s
         }
         func ranges(_ key: String) throws -> [DMARange] {
             let v = try member(key)
-            guard case .array(let items) = v else { throw AdapterProtocolError("\(context): \"\(key)\" is \(v.typeName), not an array") }
+            guard case .array(let items) = v else {
+                throw AdapterProtocolError("\(context): \"\(key)\" is \(v.typeName), not an array")
+            }
             guard items.count <= AdapterCodec.maxRanges else {
-                throw AdapterProtocolError("\(context): \"\(key)\" has \(items.count) ranges, more than \(AdapterCodec.maxRanges)")
+                throw AdapterProtocolError(
+                    "\(context): \"\(key)\" has \(items.count) ranges, more than \(AdapterCodec.maxRanges)")
             }
             return try items.map { item in
                 let f = Fields(item, context: "\(context) range")
@@ -341,7 +377,9 @@ package enum AdapterCodec {
         }
         func bytes(_ key: String) throws -> [UInt8] {
             let s = try string(key)
-            guard let d = Data(base64Encoded: s) else { throw AdapterProtocolError("\(context): \"\(key)\" is not valid base64") }
+            guard let d = Data(base64Encoded: s) else {
+                throw AdapterProtocolError("\(context): \"\(key)\" is not valid base64")
+            }
             return [UInt8](d)
         }
     }

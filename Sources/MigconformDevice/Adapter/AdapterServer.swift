@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The adapter side of the protocol: serves any ``MigrationDevice`` to a client over a pair of file descriptors,
 /// one request line in, one response line out, until `bye` or end of input.
@@ -15,8 +16,10 @@ package enum AdapterServer {
     /// Returns 0 after a clean end, 1 when `output` could no longer be written. `log` receives diagnostics
     /// (lines that could not be read, failed writes), never protocol text.
     @discardableResult
-    package static func serve(_ device: MigrationDevice, input: Int32, output: Int32,
-                             log: (String) -> Void = { _ in }) -> Int32 {
+    package static func serve(
+        _ device: MigrationDevice, input: Int32, output: Int32,
+        log: (String) -> Void = { _ in }
+    ) -> Int32 {
         defer { device.shutdown() }
         var reader = LineReader(fd: input)
         while let line = reader.next() {
@@ -33,8 +36,10 @@ package enum AdapterServer {
     }
 
     /// The response to one request line, and whether the conversation ends with it.
-    package static func answer(_ device: MigrationDevice, line: String,
-                              log: (String) -> Void = { _ in }) -> (JSONValue, AdapterResponse, Bool) {
+    package static func answer(
+        _ device: MigrationDevice, line: String,
+        log: (String) -> Void = { _ in }
+    ) -> (JSONValue, AdapterResponse, Bool) {
         let id: JSONValue
         let request: AdapterRequest
         do {
@@ -67,7 +72,10 @@ package enum AdapterServer {
         var done = 0
         while done < bytes.count {
             let n = bytes[done...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n > 0 { done += n; continue }
+            if n > 0 {
+                done += n
+                continue
+            }
             if n < 0 && errno == EINTR { continue }
             return false
         }
@@ -90,7 +98,10 @@ package enum AdapterServer {
                     var line = buffer[start..<nl]
                     if line.last == 0x0d { line = line.dropLast() }
                     start = nl + 1
-                    if start > 1 << 20 { buffer.removeSubrange(..<start); start = 0 }
+                    if start > 1 << 20 {
+                        buffer.removeSubrange(..<start)
+                        start = 0
+                    }
                     return String(decoding: line, as: UTF8.self)
                 }
                 if eof {
@@ -104,9 +115,11 @@ package enum AdapterServer {
                     return nil
                 }
                 let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n > 0 { buffer += chunk[0..<n] }
-                else if n < 0 && errno == EINTR { continue }
-                else {
+                if n > 0 {
+                    buffer += chunk[0..<n]
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
                     if n < 0 { problem = "reading requests failed: \(String(cString: strerror(errno)))" }
                     eof = true
                 }

@@ -13,14 +13,16 @@ package enum AnswerJudge {
         if operation.peerRole != nil { return problem(outcome, for: operation.local) }
         switch (operation, outcome) {
         case (.getMigrationFlags, .value), (.getState, .state), (.setState, .state), (.close, .done),
-             (.reset, .done), (.reopen, .done), (.disableInterrupts, .done), (.regionWrite, .done), (.dataWrite, .done),
-             (.feature, .done), (.dmaLoggingStop, .done), (.dmaLoggingStart, .value):
+            (.reset, .done), (.reopen, .done), (.disableInterrupts, .done), (.regionWrite, .done), (.dataWrite, .done),
+            (.feature, .done), (.dmaLoggingStop, .done), (.dmaLoggingStart, .value):
             return nil
         case (.dmaLoggingReport(_, _, _, let bitmap), .bytes(let b)):
-            return b.count == bitmap.count ? nil
+            return b.count == bitmap.count
+                ? nil
                 : "a bitmap of \(b.count) bytes, where the request gave \(bitmap.count)"
         case (.feature(_, let payload), .bytes(let b)):
-            return b.count <= payload.count ? nil
+            return b.count <= payload.count
+                ? nil
                 : "\(b.count) bytes of payload, more than the \(payload.count) the request gave room for"
         case (.getDataSize, .value(let n)):
             return n <= maxSize ? nil : "a data size of \(n) bytes, more than \(maxSize) (2^50)"
@@ -36,12 +38,14 @@ package enum AnswerJudge {
             return nil
         case (.configRead(_, let width), .value(let v)), (.regionRead(_, let width), .value(let v)):
             guard (1...8).contains(width) else { return nil }
-            return width == 8 || v >> (8 * UInt64(width)) == 0 ? nil
+            return width == 8 || v >> (8 * UInt64(width)) == 0
+                ? nil
                 : "the value \(v), which does not fit in the \(width) bytes read"
         case (.regionInfo, .value(let v)):
             return v >> 32 == 0 ? nil : "region flags \(v), which do not fit in the 32 bits of vfio_region_info.flags"
         case (.access(.barRead(_, _, let width)), .value(let v)):
-            return width >= 8 || v >> (8 * UInt64(max(width, 0))) == 0 ? nil
+            return width >= 8 || v >> (8 * UInt64(max(width, 0))) == 0
+                ? nil
                 : "the value \(v), which does not fit in the \(width) bytes read"
         case (.access(.configWrite), .done), (.access(.enableInterrupts), .done):
             return nil

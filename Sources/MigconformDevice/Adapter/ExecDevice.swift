@@ -22,8 +22,9 @@ package final class ExecDevice: MigrationDevice {
     /// Behind another process, whatever the adapter's device is; the host it runs on may be harmed when it
     /// reports a kernel device.
     package var traits: DeviceTraits {
-        DeviceTraits(mayHarmHost: identity.traits.mayHarmHost, journalsEachOperation: true, isSimulated: false,
-                     canReopen: true)
+        DeviceTraits(
+            mayHarmHost: identity.traits.mayHarmHost, journalsEachOperation: true, isSimulated: false,
+            canReopen: true)
     }
     package func adopt(_ deadlines: Deadlines) { self.deadlines = deadlines }
     package let generation: ProtocolGeneration
@@ -51,13 +52,16 @@ package final class ExecDevice: MigrationDevice {
     private var closed = false
 
     /// Starts the adapter and greets it. Throws ``TransportError`` when it cannot be started or its `hello` fails.
-    package init(command: String, deadlines: Deadlines = .standard,
-                environment: [String: String]? = nil) throws {
+    package init(
+        command: String, deadlines: Deadlines = .standard,
+        environment: [String: String]? = nil
+    ) throws {
         self.command = command
         self.current = deadlines
         self.environment = environment
-        let (process, hello) = try ExecDevice.start(command: command, environment: environment, deadlines: deadlines,
-                                                    firstID: 0)
+        let (process, hello) = try ExecDevice.start(
+            command: command, environment: environment, deadlines: deadlines,
+            firstID: 0)
         self.process = process
         self.generation = hello.generation
         self.identity = ExecDevice.decorate(hello, command: command)
@@ -78,9 +82,10 @@ package final class ExecDevice: MigrationDevice {
             shutdown()
             // Worded as AnswerJudge words an answer that does not fit its request.
             let answer = outcome.errno.map { "failed with \($0.name)" } ?? "a '\(AnswerJudge.kind(outcome))' result"
-            throw TransportError("adapter '\(command)' says v1 in its hello, but its answer to a read of device_state "
-                                 + "(region-read at 0x0, 4 bytes) is \(answer): it does not answer "
-                                 + "v1 requests (a v2 device says \"generation\": \"v2\")")
+            throw TransportError(
+                "adapter '\(command)' says v1 in its hello, but its answer to a read of device_state "
+                    + "(region-read at 0x0, 4 bytes) is \(answer): it does not answer "
+                    + "v1 requests (a v2 device says \"generation\": \"v2\")")
         }
     }
 
@@ -94,10 +99,13 @@ package final class ExecDevice: MigrationDevice {
     }
 
     /// Spawns the adapter and exchanges `hello` (request id `firstID`).
-    private static func start(command: String, environment: [String: String]?, deadlines: Deadlines,
-                              firstID: Int) throws -> (AdapterProcess, AdapterHello) {
+    private static func start(
+        command: String, environment: [String: String]?, deadlines: Deadlines,
+        firstID: Int
+    ) throws -> (AdapterProcess, AdapterHello) {
         let process = try AdapterProcess(command: command, environment: environment)
-        let line = AdapterCodec.encode(.hello(protocolVersion: AdapterProtocol.version, client: "migconform"), id: firstID)
+        let line = AdapterCodec.encode(
+            .hello(protocolVersion: AdapterProtocol.version, client: "migconform"), id: firstID)
         func fail(_ what: String, exiting: Bool = false) -> TransportError {
             // An adapter that closed its output is probably exiting: let it, to report its exit status.
             let how = exiting ? process.waitForExit(grace: 1) : process.kill()
@@ -112,11 +120,15 @@ package final class ExecDevice: MigrationDevice {
             do { decoded = try AdapterCodec.decodeResponse(text) } catch {
                 throw fail("got a malformed response: \(error)")
             }
-            guard decoded.id == firstID else { throw fail("got a response with id \(decoded.id.map(String.init) ?? "missing"), not \(firstID)") }
+            guard decoded.id == firstID else {
+                throw fail("got a response with id \(decoded.id.map(String.init) ?? "missing"), not \(firstID)")
+            }
             switch decoded.response {
             case .hello(let h):
                 guard AdapterProtocol.accepted.contains(h.protocolVersion) else {
-                    throw fail("answered with protocol version \(h.protocolVersion); this migconform speaks version \(AdapterProtocol.version)")
+                    throw fail(
+                        "answered with protocol version \(h.protocolVersion); this migconform speaks version \(AdapterProtocol.version)"
+                    )
                 }
                 return (process, h)
             case .error(let message, _): throw fail("was refused: \(message)")
@@ -145,7 +157,8 @@ package final class ExecDevice: MigrationDevice {
         let name = "\(operation) (id \(id))"
         if closed { throw TransportError("adapter '\(command)': \(name) after shutdown: the adapter was ended") }
         guard let process = try runningProcess(for: name) else {
-            throw TransportError("adapter '\(command)': cannot send \(name): \(lastStartError ?? "the adapter is not running")")
+            throw TransportError(
+                "adapter '\(command)': cannot send \(name): \(lastStartError ?? "the adapter is not running")")
         }
         let seconds = deadlines.seconds(for: operation)
         lock.withLock { inFlight = process }
@@ -166,26 +179,31 @@ package final class ExecDevice: MigrationDevice {
                 throw failure("\(name) got a malformed response: \(error)", process: process, outOfStep: true)
             }
             guard decoded.id == id else {
-                throw failure("\(name) got a response with id \(decoded.id.map(String.init) ?? "missing"): \(AdapterCodec.excerpt(text))",
-                              process: process, outOfStep: true)
+                throw failure(
+                    "\(name) got a response with id \(decoded.id.map(String.init) ?? "missing"): \(AdapterCodec.excerpt(text))",
+                    process: process, outOfStep: true)
             }
             switch decoded.response {
             case .outcome(let outcome):
                 // In step, but not an answer to this request: the adapter stays, the operation is an error.
                 if let problem = AnswerJudge.problem(outcome, for: operation) {
-                    throw TransportError("adapter '\(command)': \(name) got an answer that does not fit the request: "
-                                         + "\(problem): \(AdapterCodec.excerpt(text))")
+                    throw TransportError(
+                        "adapter '\(command)': \(name) got an answer that does not fit the request: "
+                            + "\(problem): \(AdapterCodec.excerpt(text))")
                 }
                 return outcome
             case .error(let message, let timedOut):
                 // The adapter itself is fine and in step; the request could not be carried out.
-                throw TransportError("adapter '\(command)': \(name) failed in the adapter: \(message)", timedOut: timedOut)
-            case .hello: throw failure("\(name) got a hello response instead of a result", process: process, outOfStep: true)
+                throw TransportError(
+                    "adapter '\(command)': \(name) failed in the adapter: \(message)", timedOut: timedOut)
+            case .hello:
+                throw failure("\(name) got a hello response instead of a result", process: process, outOfStep: true)
             }
         case .timedOut(let writing):
-            throw failure("\(name) got no answer within \(ExecDevice.format(seconds))"
-                          + (writing ? " (the adapter did not even read the whole request)" : ""),
-                          process: process, timedOut: true)
+            throw failure(
+                "\(name) got no answer within \(ExecDevice.format(seconds))"
+                    + (writing ? " (the adapter did not even read the whole request)" : ""),
+                process: process, timedOut: true)
         case .endOfFile:
             throw failure("\(name) got no answer: the adapter closed its output", process: process)
         case .brokenPipe:
@@ -206,8 +224,10 @@ package final class ExecDevice: MigrationDevice {
     /// Ends the failed adapter, starts a new one, and builds the error to throw for the failed request.
     /// An adapter that missed its deadline or is out of step (`outOfStep`: garbage, a wrong id) is killed at once;
     /// one that closed its output is given a moment to exit by itself, so that its exit status can be reported.
-    private func failure(_ what: String, process: AdapterProcess, timedOut: Bool = false,
-                         outOfStep: Bool = false) -> TransportError {
+    private func failure(
+        _ what: String, process: AdapterProcess, timedOut: Bool = false,
+        outOfStep: Bool = false
+    ) -> TransportError {
         let oldPID = process.pid
         let how = timedOut || outOfStep ? process.kill() : process.waitForExit(grace: 1)
         process.collectStderr(for: 0.2)
@@ -229,10 +249,13 @@ package final class ExecDevice: MigrationDevice {
         let id = nextID
         nextID += 1
         do {
-            let (p, hello) = try ExecDevice.start(command: command, environment: environment, deadlines: deadlines, firstID: id)
+            let (p, hello) = try ExecDevice.start(
+                command: command, environment: environment, deadlines: deadlines, firstID: id)
             guard hello.generation == generation else {
                 p.kill()
-                throw TransportError("the restarted adapter speaks \(hello.generation.rawValue), the first one spoke \(generation.rawValue)")
+                throw TransportError(
+                    "the restarted adapter speaks \(hello.generation.rawValue), the first one spoke \(generation.rawValue)"
+                )
             }
             process = p
             restarts += 1
@@ -241,8 +264,10 @@ package final class ExecDevice: MigrationDevice {
             return p.pid
         } catch {
             startFailures += 1
-            lastStartError = "\(error)" + (startFailures >= ExecDevice.maxStartFailures
-                                           ? " (gave up after \(startFailures) failed starts)" : "")
+            lastStartError =
+                "\(error)"
+                + (startFailures >= ExecDevice.maxStartFailures
+                    ? " (gave up after \(startFailures) failed starts)" : "")
             throw error
         }
     }

@@ -7,10 +7,10 @@ extension FaultyDeviceV2 {
         guard let session = fds[fd] else { return correct }
         switch (fault, call) {
         case (.dataFDNotCloseOnExec, .fdFlags): return .value(0)
-        case (.dataFDReadWrite, .statusFlags): return .value(2)   // O_RDWR
+        case (.dataFDReadWrite, .statusFlags): return .value(2) // O_RDWR
         case (.dataFDSeekable, .seek(let offset)): return .value(UInt64(max(offset, 0)))
         case (.dataFDSeekable, .pread): return .bytes([])
-        case (.dataFDSeekable, .pwrite(let bytes, _)): return .value(UInt64(bytes.count))   // dropped
+        case (.dataFDSeekable, .pwrite(let bytes, _)): return .value(UInt64(bytes.count)) // dropped
         case (.dataFDAcceptsUnknownIoctl, .ioctl): return .value(0)
         case (.precopyInfoShortArgszAccepted, .precopyInfo(let argsz, let flags)) where argsz < DataFD.precopyInfoSize:
             return referenceDataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize, flags: flags))

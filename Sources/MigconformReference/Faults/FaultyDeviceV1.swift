@@ -49,21 +49,26 @@ package final class FaultyDeviceV1: ReferenceDeviceV1 {
     }
 
     package override var identity: DeviceIdentity {
-        DeviceIdentity(targetKind: "fault", driver: "migconform-fault", detail: "reference v1 device with fault \(fault.rawValue)",
-                       extra: ["fault": fault.rawValue])
+        DeviceIdentity(
+            targetKind: "fault", driver: "migconform-fault", detail: "reference v1 device with fault \(fault.rawValue)",
+            extra: ["fault": fault.rawValue])
     }
 
     package override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
-        if case .regionRead(RegionV1.deviceState, 4) = operation { consecutiveStateReads += 1 } else { consecutiveStateReads = 0 }
+        if case .regionRead(RegionV1.deviceState, 4) = operation {
+            consecutiveStateReads += 1
+        } else {
+            consecutiveStateReads = 0
+        }
         switch (fault, operation) {
         case (.drifts, .regionRead(RegionV1.deviceState, 4)) where consecutiveStateReads >= 5 && bits == 0:
-            deviceState = (deviceState & ~RegionV1.stateMask) | RegionV1.running   // STOPPED wakes up by itself
+            deviceState = (deviceState & ~RegionV1.stateMask) | RegionV1.running // STOPPED wakes up by itself
         case (.resetToStop, .reset) where bits == RegionV1.resuming:
             resetDevice()
             deviceState = 0
             return .done
         case (.resetKeepsError, .reset) where bits == RegionV1.error && !ignoredReset:
-            ignoredReset = true   // the first reset after entering the error state does nothing
+            ignoredReset = true // the first reset after entering the error state does nothing
             return .done
         case (.resetKeepsError, .reset):
             ignoredReset = false
@@ -87,7 +92,7 @@ package final class FaultyDeviceV1: ReferenceDeviceV1 {
             guard case .value(let v) = super.regionRead(offset: offset, width: 4) else { return .failed(.EIO) }
             return .value(width >= 8 ? v : v & ((1 << (8 * UInt64(max(width, 0)))) - 1))
         case (.dataOffsetAdvances, RegionV1.dataOffset):
-            chunkConsumed = true   // every read moves on to the next buffer
+            chunkConsumed = true // every read moves on to the next buffer
             return super.regionRead(offset: offset, width: width)
         case (.dataOffsetZero, RegionV1.dataOffset):
             _ = super.regionRead(offset: offset, width: width)
@@ -100,8 +105,13 @@ package final class FaultyDeviceV1: ReferenceDeviceV1 {
     }
 
     package override func regionWrite(offset: UInt64, width: Int, value: UInt64) -> DeviceOutcome {
-        if fault == .reservedFieldEchoes, offset == RegionV1.reserved { reservedShadow = value; return .done }
-        if fault == .neverDrains, offset == RegionV1.dataSize { return super.regionWrite(offset: offset, width: width, value: value) }
+        if fault == .reservedFieldEchoes, offset == RegionV1.reserved {
+            reservedShadow = value
+            return .done
+        }
+        if fault == .neverDrains, offset == RegionV1.dataSize {
+            return super.regionWrite(offset: offset, width: width, value: value)
+        }
         return super.regionWrite(offset: offset, width: width, value: value)
     }
 
@@ -109,7 +119,8 @@ package final class FaultyDeviceV1: ReferenceDeviceV1 {
         let new = word & RegionV1.stateMask
         let old = bits
         switch fault {
-        case .accepts101 where new == 5, .accepts111 where new == 7, .accepts110 where new == RegionV1.error && old != RegionV1.error:
+        case .accepts101 where new == 5, .accepts111 where new == 7,
+            .accepts110 where new == RegionV1.error && old != RegionV1.error:
             deviceState = (deviceState & ~RegionV1.stateMask) | new
             return .done
         case .writeLeavesError where old == RegionV1.error && ReferenceDeviceV1.isValid(new):
@@ -127,18 +138,21 @@ package final class FaultyDeviceV1: ReferenceDeviceV1 {
             return .failed(.EINVAL)
         case .sameStateRefused where old == new:
             return .failed(.EINVAL)
-        case .acceptsTruncated where old == RegionV1.resuming && new != RegionV1.resuming && ReferenceDeviceV1.isValid(new):
+        case .acceptsTruncated
+        where old == RegionV1.resuming && new != RegionV1.resuming && ReferenceDeviceV1.isValid(new):
             reader = nil
             deviceState = (deviceState & ~RegionV1.stateMask) | new
             return .done
-        case .rejectsOwnStream where old == RegionV1.resuming && new != RegionV1.resuming && ReferenceDeviceV1.isValid(new):
+        case .rejectsOwnStream
+        where old == RegionV1.resuming && new != RegionV1.resuming && ReferenceDeviceV1.isValid(new):
             reader = nil
             deviceState = (deviceState & ~RegionV1.stateMask) | RegionV1.error
             return .failed(.EINVAL)
         case .failedResumeReports111, .failedResumeReportsRunning:
             let outcome = super.writeState(word)
             if outcome.errno != nil && bits == RegionV1.error {
-                deviceState = (deviceState & ~RegionV1.stateMask) | (fault == .failedResumeReports111 ? 7 : RegionV1.running)
+                deviceState =
+                    (deviceState & ~RegionV1.stateMask) | (fault == .failedResumeReports111 ? 7 : RegionV1.running)
             }
             return outcome
         case .errorAfterSuccess where old == 0 && new == 3:

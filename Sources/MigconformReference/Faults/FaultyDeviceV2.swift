@@ -50,8 +50,9 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     }
 
     package override var identity: DeviceIdentity {
-        DeviceIdentity(targetKind: "fault", driver: "migconform-fault", detail: "reference v2 device with fault \(fault.rawValue)",
-                       extra: ["fault": fault.rawValue, "flags": String(configuration.flags.rawValue)])
+        DeviceIdentity(
+            targetKind: "fault", driver: "migconform-fault", detail: "reference v2 device with fault \(fault.rawValue)",
+            extra: ["fault": fault.rawValue, "flags": String(configuration.flags.rawValue)])
     }
 
     /// A device with the hanging fault needs the runner's deadlines like any driver that can hang.
@@ -69,7 +70,7 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
         if case .getState = operation, fault == .leavesStopCopyWhenDrained, drained, state == .stopCopy {
             endSession()
-            state = .stop   // nobody asked for this arc
+            state = .stop // nobody asked for this arc
         }
         if case .setState = operation { drained = false }
         if case .reset = operation {
@@ -92,30 +93,30 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .failed(.EIO)
         case (.smallWritesDropped, .write(let fd, let bytes)) where bytes.count < 16:
             guard let session = fds[fd], session.direction == .resume else { return .failed(.EBADF) }
-            return .value(UInt64(bytes.count))   // claims to take them, loses them
+            return .value(UInt64(bytes.count)) // claims to take them, loses them
         case (.resetKeepsSession, .reset):
             state = .running
-            activeSession = nil   // forgets it, but the fd stays live
+            activeSession = nil // forgets it, but the fd stays live
             return .done
         case (.reopenKeepsState, .reopen):
             let kept = state
             reopenDevice()
-            state = kept   // the release ended the session, but the device opens where it was
+            state = kept // the release ended the session, but the device opens where it was
             return .done
         case (.reopenKeepsSession, .reopen):
             let open = activeSession
             reopenDevice()
-            open?.live = true   // forgotten by the device, but its fd stays live
+            open?.live = true // forgotten by the device, but its fd stays live
             return .done
         case (.resetStaysResuming, .reset) where state == .resuming:
             endSession()
-            return .done   // the session is over, the state is not
+            return .done // the session is over, the state is not
         case (.resetToStop, .reset) where state == .resuming:
             resetDevice()
             state = .stop
             return .done
         case (.resetKeepsError, .reset) where state == .error && !ignoredReset:
-            ignoredReset = true   // the first reset after entering ERROR does nothing
+            ignoredReset = true // the first reset after entering ERROR does nothing
             return .done
         case (.resetKeepsError, .reset):
             ignoredReset = false
@@ -146,13 +147,16 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 
-    package override func loggingReport(iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]) -> DeviceOutcome {
+    package override func loggingReport(
+        iova: UInt64, length: UInt64, pageSize: UInt64, bitmap: [UInt8]
+    ) -> DeviceOutcome {
         switch fault {
         case .dmaLogReportWithoutStart where !loggingStarted:
             return .bytes(bitmap)
         case .dmaLogReportClearsBitmap:
-            return super.loggingReport(iova: iova, length: length, pageSize: pageSize,
-                                       bitmap: [UInt8](repeating: 0, count: bitmap.count))
+            return super.loggingReport(
+                iova: iova, length: length, pageSize: pageSize,
+                bitmap: [UInt8](repeating: 0, count: bitmap.count))
         case .dmaLogReportFixedPageSize where loggingStarted && pageSize != loggingPageSize:
             return .failed(.EINVAL)
         default:
@@ -171,7 +175,8 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     package override func feature(flags: UInt32, payload: [UInt8]) -> DeviceOutcome {
         let index = flags & FeatureRequest.mask
-        let get = flags & FeatureRequest.get != 0, set = flags & FeatureRequest.set != 0
+        let get = flags & FeatureRequest.get != 0
+        let set = flags & FeatureRequest.set != 0
         let probe = flags & FeatureRequest.probe != 0
         switch fault {
         // The core refuses a short argsz before the driver is asked, so only a full GET reaches the fault.
@@ -184,8 +189,9 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         case .getAndSetAccepted where get && set && !probe:
             return super.feature(flags: flags & ~FeatureRequest.set, payload: payload)
         case .extraRequestBitsAccepted:
-            return super.feature(flags: flags & (FeatureRequest.mask | FeatureRequest.get | FeatureRequest.set | FeatureRequest.probe),
-                                 payload: payload)
+            return super.feature(
+                flags: flags & (FeatureRequest.mask | FeatureRequest.get | FeatureRequest.set | FeatureRequest.probe),
+                payload: payload)
         case .shortPayloadAccepted where payload.count < 8 && !probe && index == FeatureRequest.migDeviceState:
             return .done
         case .dataSizeFailsInStopCopy where index == FeatureRequest.migDataSize && get && !probe && state == .stopCopy:
@@ -196,16 +202,21 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .failed(.EIO)
         case .bareProbeFails where probe && !get && !set:
             return .failed(.EINVAL)
-        case .unknownFeatureAnswered where ![FeatureRequest.migration, FeatureRequest.migDeviceState,
-                                             FeatureRequest.migDataSize].contains(index):
+        case .unknownFeatureAnswered
+        where ![
+            FeatureRequest.migration, FeatureRequest.migDeviceState,
+            FeatureRequest.migDataSize,
+        ].contains(index):
             return probe ? .done : .bytes([UInt8](repeating: 0, count: 8))
-        case .migrationShortPayloadAccepted where index == FeatureRequest.migration && get && !probe && payload.count < 8:
+        case .migrationShortPayloadAccepted
+        where index == FeatureRequest.migration && get && !probe && payload.count < 8:
             return super.feature(flags: flags, payload: [UInt8](repeating: 0, count: 8))
         case .longPayloadRefused where !probe && payload.count > 8:
             return .failed(.EINVAL)
         case .dataSizeProbeSetAccepted where index == FeatureRequest.migDataSize && probe && set:
             return .done
-        case .dataSizeShortPayloadAccepted where index == FeatureRequest.migDataSize && get && !probe && payload.count < 8:
+        case .dataSizeShortPayloadAccepted
+        where index == FeatureRequest.migDataSize && get && !probe && payload.count < 8:
             return super.feature(flags: flags, payload: [UInt8](repeating: 0, count: 8))
         case .dmaLogProbePartial where index == DMALogging.stop && probe:
             return .failed(.ENOTTY)
@@ -247,10 +258,14 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             // Walks the path but stops before its last arc, when that arc opens no session.
             var hops: [MigrationState] = []
             var cursor = state
-            while cursor != target, hops.count < 8, let next = step(from: cursor, to: target) { hops.append(next); cursor = next }
+            while cursor != target, hops.count < 8, let next = step(from: cursor, to: target) {
+                hops.append(next)
+                cursor = next
+            }
             if hops.count > 1 {
                 let saving: Set<MigrationState> = [.preCopy, .preCopyP2P, .stopCopy]
-                let prev = hops[hops.count - 2], last = hops[hops.count - 1]
+                let prev = hops[hops.count - 2]
+                let last = hops[hops.count - 1]
                 let opens = (!saving.contains(prev) && saving.contains(last)) || last == .resuming
                 if !opens {
                     _ = super.setState(prev.rawValue)
@@ -269,8 +284,9 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     package override func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
         if fault == .failsAfterAbandonedPreCopy, [MigrationState.preCopy, .preCopyP2P].contains(from),
-           ![MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(to), let s = activeSession, let w = s.writer,
-           w.offset < s.preCopyLimit {
+            ![MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(to), let s = activeSession, let w = s.writer,
+            w.offset < s.preCopyLimit
+        {
             abandonedPreCopy = true
         }
         switch fault {
@@ -285,14 +301,18 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         case .noFDOnStopCopy where from == .stop && to == .stopCopy:
             _ = openSession(.save, preCopy: false)
             return .success(nil)
-        case .newFDInSavingGroup where [MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(from) && from != to
+        case .newFDInSavingGroup
+        where [MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(from) && from != to
             && [MigrationState.preCopy, .preCopyP2P, .stopCopy].contains(to):
             let old = activeSession
             let fresh = openSession(.save, preCopy: to != .stopCopy)
-            if let old { fresh.writer = old.writer; fresh.preCopyLimit = old.preCopyLimit }
+            if let old {
+                fresh.writer = old.writer
+                fresh.preCopyLimit = old.preCopyLimit
+            }
             return .success(fresh.fd)
         case .staleFDStillReads where from == .stopCopy && to == .stop:
-            activeSession = nil   // the session is dropped but its fd keeps streaming
+            activeSession = nil // the session is dropped but its fd keeps streaming
             return .success(nil)
         case .p2pBlockedBySibling where to == .runningP2P && sibling?.state == .stop:
             return .failure(.EBUSY)
@@ -317,12 +337,12 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             endSession()
             return .success(nil)
         case (.acceptsTruncated, .truncated?), (.acceptsCorrupted, .checksum?), (.refusedWriteForgotten, .overlong?),
-             (.ignoresHeader, .badHeader?):
+            (.ignoresHeader, .badHeader?):
             endSession()
             return .success(nil)
         case (.failedResumeGoesToStop, _?):
             endSession()
-            state = .stop   // fails the request, yet reports the arc's target
+            state = .stop // fails the request, yet reports the arc's target
             return .failure(.EINVAL)
         default:
             return super.finishResume()
@@ -333,7 +353,10 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         let session = super.openSession(direction, preCopy: preCopy)
         sessionsOpened += 1
         if preCopy { preCopySessions.insert(session.fd) }
-        if direction == .resume { refusedHeader = false; resumed = [] }
+        if direction == .resume {
+            refusedHeader = false
+            resumed = []
+        }
         if fault == .savesGarbledStream, direction == .save {
             session.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed, garble: true)
         }
@@ -342,9 +365,11 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
 
     package override func write(fd: Int32, bytes: [UInt8]) -> DeviceOutcome {
         if fault == .saveFDAcceptsWrites, let session = fds[fd], session.direction == .save {
-            return .value(UInt64(bytes.count))   // takes them and drops them
+            return .value(UInt64(bytes.count)) // takes them and drops them
         }
-        guard let session = fds[fd], session.direction == .resume, session.live else { return super.write(fd: fd, bytes: bytes) }
+        guard let session = fds[fd], session.direction == .resume, session.live else {
+            return super.write(fd: fd, bytes: bytes)
+        }
         if fault == .resumesOnlyOwnStream {
             let outcome = super.write(fd: fd, bytes: bytes)
             if outcome.succeeded { resumed += bytes }
@@ -352,13 +377,15 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
         switch fault {
         case .acceptsTrailingBytes where session.reader.complete:
-            return .value(UInt64(bytes.count))   // claims to take them, drops them
-        case .shortTailRefusedThenStop where bytes.count > 1
-                && session.reader.declaredLength == session.reader.bytesReceived + UInt64(bytes.count) + 1:
-            refusedHeader = true   // remembered only to be forgotten at the exit
+            return .value(UInt64(bytes.count)) // claims to take them, drops them
+        case .shortTailRefusedThenStop
+        where bytes.count > 1
+            && session.reader.declaredLength == session.reader.bytesReceived + UInt64(bytes.count) + 1:
+            refusedHeader = true // remembered only to be forgotten at the exit
             return .failed(.EINVAL)
-        case .refusedHeaderForgotten where !session.reader.started && bytes.count >= 4
-                                           && Array(bytes.prefix(4)) != ReferenceStream.magic:
+        case .refusedHeaderForgotten
+        where !session.reader.started && bytes.count >= 4
+            && Array(bytes.prefix(4)) != ReferenceStream.magic:
             refusedHeader = true
             return .failed(.EINVAL)
         default:
@@ -369,8 +396,11 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     package override func read(fd: Int32, count: Int) -> DeviceOutcome {
         let outcome = super.read(fd: fd, count: count)
         if fault == .resumesOnlyOwnStream, case .bytes(let b) = outcome {
-            if b.isEmpty, let all = saving.removeValue(forKey: fd) { ownStreams.insert(all.hashValue) }
-            else { saving[fd, default: []] += b }
+            if b.isEmpty, let all = saving.removeValue(forKey: fd) {
+                ownStreams.insert(all.hashValue)
+            } else {
+                saving[fd, default: []] += b
+            }
         }
         switch (fault, outcome) {
         case (.enomsgInStopCopy, .bytes(let b)) where b.isEmpty && state == .stopCopy:
@@ -403,7 +433,9 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return super.precopyInfo(fd: fd)
         case .precopyInitialStuck:
             if case .precopy(let i, let d) = super.precopyInfo(fd: fd) {
-                return .precopy(initialBytes: i == 0 ? 0 : UInt64(Double(configuration.stateSize) * configuration.preCopyShare), dirtyBytes: d)
+                return .precopy(
+                    initialBytes: i == 0 ? 0 : UInt64(Double(configuration.stateSize) * configuration.preCopyShare),
+                    dirtyBytes: d)
             }
             return super.precopyInfo(fd: fd)
         default:
@@ -411,4 +443,3 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
     }
 }
-

@@ -10,10 +10,13 @@ enum AccessChecks {
         if p.expect == .configRead {
             let outcome = try ctx.op(.configRead(offset: 0, width: 2))
             guard case .value(let vendor) = outcome else {
-                return .violated(expected: "config space read succeeds", actual: describe(outcome), message: "config space unreadable in \(s)")
+                return .violated(
+                    expected: "config space read succeeds", actual: describe(outcome),
+                    message: "config space unreadable in \(s)")
             }
             if vendor == 0xffff {
-                return .violated(expected: "a vendor id", actual: "0xffff", message: "config space reads as absent in \(s)")
+                return .violated(
+                    expected: "a vendor id", actual: "0xffff", message: "config space reads as absent in \(s)")
             }
             return .pass("vendor id 0x\(String(vendor, radix: 16)) read in \(s)")
         }
@@ -25,9 +28,13 @@ enum AccessChecks {
             try ctx.enter(initial)
             let baseline = try ctx.op(.disableInterrupts(index: 0))
             if !baseline.succeeded {
-                return .notApplicable("the device refuses this interrupt request in \(initial) too (\(describe(baseline))), so \(s) cannot be told apart")
+                return .notApplicable(
+                    "the device refuses this interrupt request in \(initial) too (\(describe(baseline))), so \(s) cannot be told apart"
+                )
             }
         }
-        return .violated(expected: "VFIO_DEVICE_SET_IRQS accepted", actual: describe(outcome), message: "interrupt configuration refused in \(s)")
+        return .violated(
+            expected: "VFIO_DEVICE_SET_IRQS accepted", actual: describe(outcome),
+            message: "interrupt configuration refused in \(s)")
     }
 }

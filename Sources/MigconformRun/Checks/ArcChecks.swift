@@ -13,45 +13,57 @@ enum ArcChecks {
         switch p.expect {
         case .state:
             guard answer.succeeded else {
-                return .violated(expected: "success, then state \(to)", actual: "failed with \(answer.errno!)",
-                                 message: "arc \(label) was refused")
+                return .violated(
+                    expected: "success, then state \(to)", actual: "failed with \(answer.errno!)",
+                    message: "arc \(label) was refused")
             }
             let now = try ctx.readState()
             if now == (try ctx.value(of: to)) { return .pass("arc \(label) reached \(to)") }
-            return .violated(expected: "state \(to)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "arc \(label) succeeded but left the device elsewhere")
+            return .violated(
+                expected: "state \(to)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "arc \(label) succeeded but left the device elsewhere")
         case .dataFD:
             guard answer.succeeded else {
                 throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
             }
             let wantsFD = arc.session.opensSession
             if wantsFD == (answer.fd >= 0) {
-                return .pass(wantsFD ? "arc \(label) returned data_fd \(answer.fd)" : "arc \(label) returned data_fd -1")
+                return .pass(
+                    wantsFD ? "arc \(label) returned data_fd \(answer.fd)" : "arc \(label) returned data_fd -1")
             }
-            return .violated(expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
-                             message: wantsFD ? "arc \(label) starts a session but returned no fd"
-                                              : "arc \(label) starts no session but returned an fd")
+            return .violated(
+                expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
+                message: wantsFD
+                    ? "arc \(label) starts a session but returned no fd"
+                    : "arc \(label) starts no session but returned an fd")
         case .fdDirection:
-            guard answer.succeeded else { throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)") }
+            guard answer.succeeded else {
+                throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)")
+            }
             guard answer.fd >= 0 else { throw Blocked(reason: "arc \(label) returned no data fd (see V2-ARC-DATA-FD)") }
             // The wrong direction on the new fd: a write to a saving fd, a read from a resuming fd.
             let saving = arc.session == .opensSave
-            let outcome = try saving ? ctx.op(.write(fd: answer.fd, bytes: [0]))
-                                     : ctx.op(.read(fd: answer.fd, count: 1))
+            let outcome =
+                try saving
+                ? ctx.op(.write(fd: answer.fd, bytes: [0]))
+                : ctx.op(.read(fd: answer.fd, count: 1))
             let what = saving ? "a 1-byte write to the saving fd" : "a 1-byte read from the resuming fd"
             if let e = outcome.errno { return .pass("\(what) after \(label) failed with \(e)") }
-            return .violated(expected: "\(what) fails", actual: describe(outcome),
-                             message: "\(what) after \(label) succeeded: the fd is not one-way")
+            return .violated(
+                expected: "\(what) fails", actual: describe(outcome),
+                message: "\(what) after \(label) succeeded: the fd is not one-way")
         case .getFD:
             guard answer.succeeded else {
                 throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
             }
             let outcome = try ctx.op(.getState)
             guard case .state(_, let fd) = outcome else {
-                return .violated(expected: "GET succeeds with data_fd -1", actual: describe(outcome), message: "GET failed in \(to)")
+                return .violated(
+                    expected: "GET succeeds with data_fd -1", actual: describe(outcome), message: "GET failed in \(to)")
             }
             if fd == -1 { return .pass("GET in \(to) reported data_fd -1") }
-            return .violated(expected: "data_fd -1", actual: "data_fd \(fd)", message: "GET in \(to) reported a data fd")
+            return .violated(
+                expected: "data_fd -1", actual: "data_fd \(fd)", message: "GET in \(to) reported a data fd")
         }
     }
 
@@ -64,24 +76,28 @@ enum ArcChecks {
         let answer = try ctx.request(to)
         if p.expect == .dataFD {
             guard answer.succeeded else {
-                throw Blocked(reason: "request \(from)->\(to) failed with \(answer.errno!)",
-                              cause: .check(.combination(.state), from: from, to: to))
+                throw Blocked(
+                    reason: "request \(from)->\(to) failed with \(answer.errno!)",
+                    cause: .check(.combination(.state), from: from, to: to))
             }
             let wantsFD = last.session.opensSession
             if wantsFD == (answer.fd >= 0) { return .pass("\(route): data_fd \(answer.fd)") }
-            return .violated(expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
-                             message: "combination \(route) returned the wrong data_fd")
+            return .violated(
+                expected: wantsFD ? "a new data_fd (>= 0)" : "data_fd -1", actual: "data_fd \(answer.fd)",
+                message: "combination \(route) returned the wrong data_fd")
         }
         guard answer.succeeded else {
             let now = try ctx.readState()
-            return .violated(expected: "success, ending in \(to) (path \(route))",
-                             actual: "failed with \(answer.errno!), device in \(now.map(ctx.name(of:)) ?? "unreadable state")",
-                             message: "combination transition \(from)->\(to) was refused")
+            return .violated(
+                expected: "success, ending in \(to) (path \(route))",
+                actual: "failed with \(answer.errno!), device in \(now.map(ctx.name(of:)) ?? "unreadable state")",
+                message: "combination transition \(from)->\(to) was refused")
         }
         let now = try ctx.readState()
         if now == (try ctx.value(of: to)) { return .pass("\(route) reached \(to)") }
-        return .violated(expected: "state \(to) (path \(route))", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                         message: "combination transition \(from)->\(to) stopped elsewhere")
+        return .violated(
+            expected: "state \(to) (path \(route))", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+            message: "combination transition \(from)->\(to) stopped elsewhere")
     }
 
     /// A request for the current state.
@@ -90,17 +106,20 @@ enum ArcChecks {
         try ctx.enter(s)
         let answer = try ctx.request(s)
         guard answer.succeeded else {
-            return .violated(expected: "success without effect", actual: "failed with \(answer.errno!)",
-                             message: "a request for the current state \(s) was refused")
+            return .violated(
+                expected: "success without effect", actual: "failed with \(answer.errno!)",
+                message: "a request for the current state \(s) was refused")
         }
         let now = try ctx.readState()
         if now != (try ctx.value(of: s)) {
-            return .violated(expected: "state \(s)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "a request for the current state moved the device")
+            return .violated(
+                expected: "state \(s)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "a request for the current state moved the device")
         }
         if ctx.dialect.hasDataFD && answer.fd != -1 {
-            return .violated(expected: "data_fd -1", actual: "data_fd \(answer.fd)",
-                             message: "a request for the current state \(s) returned a data fd")
+            return .violated(
+                expected: "data_fd -1", actual: "data_fd \(answer.fd)",
+                message: "a request for the current state \(s) returned a data fd")
         }
         return .pass("\(s) -> \(s) succeeded without effect")
     }
@@ -115,17 +134,20 @@ enum ArcChecks {
         let now = try ctx.readState()
         let fromValue = try ctx.value(of: from)
         guard let e = answer.errno else {
-            return .violated(expected: "failure with \(ctx.acceptText), state \(from)",
-                             actual: "success, state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "a request for \(label) in \(from) was accepted")
+            return .violated(
+                expected: "failure with \(ctx.acceptText), state \(from)",
+                actual: "success, state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "a request for \(label) in \(from) was accepted")
         }
         if !ctx.acceptable(e) {
-            return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name,
-                             message: "a request for \(label) in \(from) failed with an unexpected errno")
+            return .violated(
+                expected: "failure with \(ctx.acceptText)", actual: e.name,
+                message: "a request for \(label) in \(from) failed with an unexpected errno")
         }
         if now != fromValue {
-            return .violated(expected: "state \(from) after the refusal", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "a refused request for \(label) changed the state")
+            return .violated(
+                expected: "state \(from) after the refusal", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "a refused request for \(label) changed the state")
         }
         // Still usable: an arc out of the state works (the first that does: one broken arc is another rule's business).
         var tried: [String] = []
@@ -135,12 +157,15 @@ enum ArcChecks {
             if try next.succeeded && after == ctx.value(of: arc.to) {
                 return .pass("\(label) refused with \(e) in \(from); state kept; \(arc.from)->\(arc.to) works after it")
             }
-            tried.append("\(arc.to): " + (next.succeeded ? "state \(after.map(ctx.name(of:)) ?? "unreadable")" : "\(next.errno!)"))
+            tried.append(
+                "\(arc.to): "
+                    + (next.succeeded ? "state \(after.map(ctx.name(of:)) ?? "unreadable")" : "\(next.errno!)"))
             if after != fromValue { break }
         }
         if tried.isEmpty { return .pass("\(label) refused with \(e) in \(from); state kept") }
-        return .violated(expected: "an arc out of \(from) works after the refusal", actual: tried.joined(separator: "; "),
-                         message: "the device was not usable after refusing \(label)")
+        return .violated(
+            expected: "an arc out of \(from) works after the refusal", actual: tried.joined(separator: "; "),
+            message: "the device was not usable after refusing \(label)")
     }
 
     /// A request the path rules forbid.
@@ -150,15 +175,20 @@ enum ArcChecks {
         let answer = try ctx.request(to)
         let now = try ctx.readState()
         guard let e = answer.errno else {
-            return .violated(expected: "failure with \(ctx.acceptText)", actual: "success, state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "the forbidden request \(from)->\(to) was carried out")
+            return .violated(
+                expected: "failure with \(ctx.acceptText)",
+                actual: "success, state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "the forbidden request \(from)->\(to) was carried out")
         }
         if !ctx.acceptable(e) {
-            return .violated(expected: "failure with \(ctx.acceptText)", actual: e.name, message: "\(from)->\(to) failed with an unexpected errno")
+            return .violated(
+                expected: "failure with \(ctx.acceptText)", actual: e.name,
+                message: "\(from)->\(to) failed with an unexpected errno")
         }
         if now != (try ctx.value(of: from)) {
-            return .violated(expected: "state \(from)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "the refused request \(from)->\(to) moved the device")
+            return .violated(
+                expected: "state \(from)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "the refused request \(from)->\(to) moved the device")
         }
         return .pass("\(from)->\(to) refused with \(e); state kept")
     }
@@ -179,7 +209,8 @@ enum ArcChecks {
         }
         let now = try ctx.readState()
         if now == (try ctx.value(of: initial)) { return .pass("reset from \(from) reached \(initial)") }
-        return .violated(expected: "state \(initial)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                         message: "reset from \(from) did not return to \(initial)")
+        return .violated(
+            expected: "state \(initial)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+            message: "reset from \(from) did not return to \(initial)")
     }
 }

@@ -28,8 +28,9 @@ enum DataFDChecks {
                 throw Blocked(reason: "fcntl(F_GETFD) failed with \(describe(out))")
             }
             if flags & DataFD.closeOnExec != 0 { return .pass("the data fd of \(state) is close-on-exec") }
-            return .violated(expected: "FD_CLOEXEC set", actual: "fd flags 0x\(String(flags, radix: 16))",
-                             message: "the data fd of \(state) is not close-on-exec")
+            return .violated(
+                expected: "FD_CLOEXEC set", actual: "fd flags 0x\(String(flags, radix: 16))",
+                message: "the data fd of \(state) is not close-on-exec")
         case .accessMode:
             let out = try ctx.op(.dataFD(fd: fd, call: .statusFlags))
             if let na = unsupported(out, "fcntl(F_GETFL)") { return na }
@@ -40,23 +41,28 @@ enum DataFDChecks {
             let want = saving ? DataFD.readOnly : DataFD.writeOnly
             let names = [DataFD.readOnly: "O_RDONLY", DataFD.writeOnly: "O_WRONLY", 2: "O_RDWR"]
             if mode == want { return .pass("the data fd of \(state) is \(names[want]!)") }
-            return .violated(expected: names[want]!, actual: names[mode] ?? "access mode \(mode)",
-                             message: "the \(saving ? "saving" : "resuming") fd of \(state) is not "
-                                 + (saving ? "read-only" : "write-only"))
+            return .violated(
+                expected: names[want]!, actual: names[mode] ?? "access mode \(mode)",
+                message: "the \(saving ? "saving" : "resuming") fd of \(state) is not "
+                    + (saving ? "read-only" : "write-only"))
         case .notSeekable:
-            let calls: [DataFDCall] = [.seek(offset: 0), .pread(count: 16, offset: 0),
-                                       .pwrite(bytes: [UInt8](repeating: 0x5a, count: 16), offset: 0)]
+            let calls: [DataFDCall] = [
+                .seek(offset: 0), .pread(count: 16, offset: 0),
+                .pwrite(bytes: [UInt8](repeating: 0x5a, count: 16), offset: 0),
+            ]
             var seen: [String] = []
             for call in calls {
                 let out = try ctx.op(.dataFD(fd: fd, call: call))
                 if let na = unsupported(out, call.name) { return na }
                 guard let e = out.errno else {
-                    return .violated(expected: "\(call.name) fails with \(ctx.acceptText)", actual: describe(out),
-                                     message: "\(call.name) on the data fd of \(state) succeeded: the fd is a stream")
+                    return .violated(
+                        expected: "\(call.name) fails with \(ctx.acceptText)", actual: describe(out),
+                        message: "\(call.name) on the data fd of \(state) succeeded: the fd is a stream")
                 }
                 guard ctx.acceptable(e) else {
-                    return .violated(expected: "\(call.name) fails with \(ctx.acceptText)", actual: e.name,
-                                     message: "\(call.name) on the data fd of \(state) failed with an unexpected errno")
+                    return .violated(
+                        expected: "\(call.name) fails with \(ctx.acceptText)", actual: e.name,
+                        message: "\(call.name) on the data fd of \(state) failed with an unexpected errno")
                 }
                 seen.append("\(call.name) \(e)")
             }
@@ -64,12 +70,14 @@ enum DataFDChecks {
         case .unknownIoctl:
             let out = try ctx.op(.dataFD(fd: fd, call: .ioctl(request: DataFD.unknownIoctl)))
             if let na = unsupported(out, "an ioctl") { return na }
-            return ctx.refusal(out, "an unknown ioctl on the data fd of \(state)",
-                               ifAccepted: "the data fd of \(state) accepted an ioctl no kernel defines")
+            return ctx.refusal(
+                out, "an unknown ioctl on the data fd of \(state)",
+                ifAccepted: "the data fd of \(state) accepted an ioctl no kernel defines")
         case .precopyInfoRefused:
             let out = try ctx.op(.precopyInfo(fd: fd))
-            return ctx.refusal(out, "VFIO_MIG_GET_PRECOPY_INFO on the data fd of \(state)",
-                               ifAccepted: "VFIO_MIG_GET_PRECOPY_INFO answered on the data fd of \(state)")
+            return ctx.refusal(
+                out, "VFIO_MIG_GET_PRECOPY_INFO on the data fd of \(state)",
+                ifAccepted: "VFIO_MIG_GET_PRECOPY_INFO answered on the data fd of \(state)")
         case .shortArgsz, .pollAtEnd, .pollAtTemporaryEnd, .saveRepeatable:
             return .blocked("\(p.expect.rawValue) runs before the data fd of \(state) is opened")
         }
@@ -82,12 +90,14 @@ enum DataFDChecks {
         let full = try ctx.op(.dataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize, flags: 0)))
         if let na = unsupported(full, "VFIO_MIG_GET_PRECOPY_INFO with a chosen argsz") { return na }
         guard full.succeeded else {
-            throw Blocked(reason: "PRECOPY_INFO with a full argsz failed with \(describe(full))",
-                          cause: .check(.precopyInfo(.supported)))
+            throw Blocked(
+                reason: "PRECOPY_INFO with a full argsz failed with \(describe(full))",
+                cause: .check(.precopyInfo(.supported)))
         }
         let short = try ctx.op(.dataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize - 4, flags: 0)))
-        return ctx.refusal(short, "PRECOPY_INFO with argsz \(DataFD.precopyInfoSize - 4)",
-                           ifAccepted: "PRECOPY_INFO accepted an argsz shorter than struct vfio_precopy_info")
+        return ctx.refusal(
+            short, "PRECOPY_INFO with argsz \(DataFD.precopyInfoSize - 4)",
+            ifAccepted: "PRECOPY_INFO accepted an argsz shorter than struct vfio_precopy_info")
     }
 
     /// At the permanent end of the STOP_COPY stream, poll reports the fd readable at once.
@@ -101,11 +111,13 @@ enum DataFDChecks {
         }
         return try poll(ctx, fd) { revents in
             if revents & DataFD.pollIn != 0 {
-                return .pass("after \(sink.count) bytes and the end of stream, poll reports readable (revents 0x"
-                             + String(revents, radix: 16) + ")")
+                return .pass(
+                    "after \(sink.count) bytes and the end of stream, poll reports readable (revents 0x"
+                        + String(revents, radix: 16) + ")")
             }
-            return .violated(expected: "POLLIN at once", actual: "revents 0x\(String(revents, radix: 16))",
-                             message: "at the permanent end of the \(save) stream poll does not report readable")
+            return .violated(
+                expected: "POLLIN at once", actual: "revents 0x\(String(revents, radix: 16))",
+                message: "at the permanent end of the \(save) stream poll does not report readable")
         }
     }
 
@@ -131,17 +143,19 @@ enum DataFDChecks {
         return try poll(ctx, fd) { revents in
             let after = end.errno == .ENOMSG ? "ENOMSG" : "a read of 0 bytes"
             if revents & DataFD.pollIn == 0 {
-                return .pass("after \(sink.count) bytes and \(after), poll reports nothing to read (revents 0x"
-                             + String(revents, radix: 16) + ")")
+                return .pass(
+                    "after \(sink.count) bytes and \(after), poll reports nothing to read (revents 0x"
+                        + String(revents, radix: 16) + ")")
             }
             let again = try ctx.op(.read(fd: fd, count: 4096))
             if case .bytes(let b) = again, !b.isEmpty {
                 return .pass("poll reported readable after \(after), and new data followed (\(b.count) bytes)")
             }
-            return .violated(expected: "no POLLIN while the device has no new data",
-                             actual: "revents 0x\(String(revents, radix: 16)), then a read gave \(describe(again))",
-                             message: "at the temporary end of the \(pre) stream poll reports readable with nothing "
-                                 + "to read, so user space cannot wait for more data with it")
+            return .violated(
+                expected: "no POLLIN while the device has no new data",
+                actual: "revents 0x\(String(revents, radix: 16)), then a read gave \(describe(again))",
+                message: "at the temporary end of the \(pre) stream poll reports readable with nothing "
+                    + "to read, so user space cannot wait for more data with it")
         }
     }
 
@@ -151,8 +165,9 @@ enum DataFDChecks {
         let stop = try ctx.role("resume-exit")
         func capture(_ fd: Int32?) throws -> [UInt8] {
             guard let fd, fd >= 0 else {
-                throw Blocked(reason: "entering \(save) gave no data fd",
-                              cause: .check(.arc(.dataFD), to: save))
+                throw Blocked(
+                    reason: "entering \(save) gave no data fd",
+                    cause: .check(.arc(.dataFD), to: save))
             }
             let sink = ctx.newStream()
             let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
@@ -167,8 +182,9 @@ enum DataFDChecks {
         for (from, to) in [(save, stop), (stop, save)] {
             let answer = try ctx.request(to)
             guard answer.succeeded else {
-                throw Blocked(reason: "\(from)->\(to) failed with \(answer.errno!)",
-                              cause: .arcState(from: from, to: to))
+                throw Blocked(
+                    reason: "\(from)->\(to) failed with \(answer.errno!)",
+                    cause: .arcState(from: from, to: to))
             }
             guard try ctx.readState() == ctx.value(of: to) else {
                 throw Blocked(reason: "\(from)->\(to) did not reach \(to)", cause: .arcState(from: from, to: to))
@@ -177,11 +193,13 @@ enum DataFDChecks {
         }
         let second = try capture(fd)
         if first == second { return .pass("two saves from \(stop) gave the same \(first.count) bytes") }
-        let at = zip(first, second).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        let at =
+            zip(first, second).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             ?? min(first.count, second.count)
-        return .violated(expected: "the same bytes twice (\(first.count))",
-                         actual: "\(second.count) bytes, the first difference at byte \(at)",
-                         message: "two saves from \(stop) differ: the state changed in \(stop), or the stream format "
-                             + "is not deterministic")
+        return .violated(
+            expected: "the same bytes twice (\(first.count))",
+            actual: "\(second.count) bytes, the first difference at byte \(at)",
+            message: "two saves from \(stop) differ: the state changed in \(stop), or the stream format "
+                + "is not deterministic")
     }
 }

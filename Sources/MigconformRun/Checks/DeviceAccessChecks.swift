@@ -20,18 +20,22 @@ enum DeviceAccessChecks {
     /// The PCI command register written back with the value it holds: accepted, and it reads back the same.
     static func configWrite(_ ctx: CaseContext, in s: String) throws -> CheckOutcome {
         guard case .value(let command) = try ctx.op(.configRead(offset: 4, width: 2)) else {
-            throw Blocked(reason: "the command register does not read in \(s)", cause: .check(.deviceAccess(.configRead), from: s))
+            throw Blocked(
+                reason: "the command register does not read in \(s)", cause: .check(.deviceAccess(.configRead), from: s)
+            )
         }
         let write = try ctx.op(.access(.configWrite(offset: 4, width: 2, value: command)))
         if let na = unsupported(write, "a config space write") { return na }
         guard write.succeeded else {
-            return try baseline(ctx, in: s, refused: write, .access(.configWrite(offset: 4, width: 2, value: command)),
-                                what: "a config space write")
+            return try baseline(
+                ctx, in: s, refused: write, .access(.configWrite(offset: 4, width: 2, value: command)),
+                what: "a config space write")
         }
         let back = try ctx.op(.configRead(offset: 4, width: 2))
         guard case .value(let now) = back, now == command else {
-            return .violated(expected: "the command register reads 0x\(String(command, radix: 16)) again",
-                             actual: describe(back), message: "a config space write in \(s) did not hold")
+            return .violated(
+                expected: "the command register reads 0x\(String(command, radix: 16)) again",
+                actual: describe(back), message: "a config space write in \(s) did not hold")
         }
         return .pass("the command register (0x\(String(command, radix: 16))) written back and read again in \(s)")
     }
@@ -49,8 +53,9 @@ enum DeviceAccessChecks {
         }
         guard let found else { return .notApplicable("the device has no readable BAR (every index answered ENXIO)") }
         if let e = found.errno {
-            return .violated(expected: "a 1-byte read of BAR\(found.index) succeeds", actual: e.name,
-                             message: "BAR\(found.index) did not read in \(s)")
+            return .violated(
+                expected: "a 1-byte read of BAR\(found.index) succeeds", actual: e.name,
+                message: "BAR\(found.index) did not read in \(s)")
         }
         return .pass("BAR\(found.index) read in \(s)")
     }
@@ -68,8 +73,10 @@ enum DeviceAccessChecks {
     }
 
     /// A refusal is judged only when the same request works in the initial state.
-    static func baseline(_ ctx: CaseContext, in s: String, refused: DeviceOutcome, _ op: DeviceOperation,
-                         what: String) throws -> CheckOutcome {
+    static func baseline(
+        _ ctx: CaseContext, in s: String, refused: DeviceOutcome, _ op: DeviceOperation,
+        what: String
+    ) throws -> CheckOutcome {
         let initial = ctx.machine.initial.name
         if s != initial {
             try ctx.enter(initial)
@@ -78,8 +85,9 @@ enum DeviceAccessChecks {
                 _ = try ctx.op(.disableInterrupts(index: index))
             }
             if !again.succeeded {
-                return .notApplicable("the device refuses \(what) in \(initial) too (\(describe(again))), so \(s) "
-                                      + "cannot be told apart")
+                return .notApplicable(
+                    "the device refuses \(what) in \(initial) too (\(describe(again))), so \(s) "
+                        + "cannot be told apart")
             }
         }
         return .violated(expected: "\(what) accepted", actual: describe(refused), message: "\(what) refused in \(s)")

@@ -7,11 +7,13 @@ enum FeatureChecks {
         let outcome = try ctx.op(.getMigrationFlags)
         guard case .value(let flags) = outcome else {
             if p.expect != .getSucceeds {
-                throw Blocked(reason: "GET of VFIO_DEVICE_FEATURE_MIGRATION failed with \(describe(outcome))",
-                              cause: .check(.migrationFlags(.getSucceeds)))
+                throw Blocked(
+                    reason: "GET of VFIO_DEVICE_FEATURE_MIGRATION failed with \(describe(outcome))",
+                    cause: .check(.migrationFlags(.getSucceeds)))
             }
-            return .violated(expected: "GET succeeds with a flags word", actual: describe(outcome),
-                             message: "GET of VFIO_DEVICE_FEATURE_MIGRATION failed")
+            return .violated(
+                expected: "GET succeeds with a flags word", actual: describe(outcome),
+                message: "GET of VFIO_DEVICE_FEATURE_MIGRATION failed")
         }
         let hex = "0x" + String(flags, radix: 16)
         switch p.expect {
@@ -20,15 +22,17 @@ enum FeatureChecks {
         case .includesMandatory:
             let missing = ctx.spec.features.filter { $0.mandatory && $0.flag != nil && flags & $0.flag! == 0 }
             if missing.isEmpty { return .pass("flags \(hex) include every mandatory flag") }
-            return .violated(expected: "flags include \(missing.map(\.name).joined(separator: ", "))",
-                             actual: "flags \(hex)", message: "a mandatory migration flag is missing")
+            return .violated(
+                expected: "flags include \(missing.map(\.name).joined(separator: ", "))",
+                actual: "flags \(hex)", message: "a mandatory migration flag is missing")
         case .definedCombination:
             let known = ctx.spec.features.compactMap(\.flag).reduce(0, |)
             let named = Set(ctx.spec.features.filter { $0.flag != nil && flags & $0.flag! == $0.flag! }.map(\.name))
             let defined = ctx.spec.profiles.contains { Set($0.features) == named }
             if flags & ~known == 0 && defined { return .pass("flags \(hex) are a defined combination") }
-            return .violated(expected: "one of: " + ctx.spec.profiles.map(\.name).joined(separator: ", "),
-                             actual: "flags \(hex)", message: "the advertised flags are not a defined combination")
+            return .violated(
+                expected: "one of: " + ctx.spec.profiles.map(\.name).joined(separator: ", "),
+                actual: "flags \(hex)", message: "the advertised flags are not a defined combination")
         }
     }
 
@@ -37,7 +41,8 @@ enum FeatureChecks {
         if p.from == .error {
             let error = try ctx.role("error")
             guard try ErrorChecks.driveIntoError(ctx) else {
-                return .notApplicable("a failed resume did not put the device in \(error), so the error state could not be reached")
+                return .notApplicable(
+                    "a failed resume did not put the device in \(error), so the error state could not be reached")
             }
         }
         var flags = UInt32(truncatingIfNeeded: p.feature) & FeatureRequest.mask

@@ -8,8 +8,9 @@ enum LifecycleChecks {
         var fd: Int32?
         if from == ctx.spec.stateName(forRole: "error") {
             guard try ErrorChecks.driveIntoError(ctx) else {
-                return .notApplicable("a failed resume did not put the device in \(from), so the error state could "
-                                      + "not be reached")
+                return .notApplicable(
+                    "a failed resume did not put the device in \(from), so the error state could "
+                        + "not be reached")
             }
         } else {
             fd = try ctx.enter(from, fresh: true)
@@ -19,8 +20,9 @@ enum LifecycleChecks {
             return .notApplicable("the target cannot close and open its device (it answered ENOSYS)")
         }
         guard outcome.succeeded else {
-            return .violated(expected: "the device closes and opens again", actual: describe(outcome),
-                             message: "closing and opening the device in \(from) failed")
+            return .violated(
+                expected: "the device closes and opens again", actual: describe(outcome),
+                message: "closing and opening the device in \(from) failed")
         }
         switch p.expect {
         case .initialState:
@@ -28,9 +30,10 @@ enum LifecycleChecks {
             let now = try ctx.readState()
             if now == initial.value { return .pass("closed in \(from), the device opened again in \(initial.name)") }
             let seen = now.map(ctx.name(of:)) ?? "unreadable"
-            return .violated(expected: "state \(initial.name)", actual: "state \(seen)",
-                             message: "closed in \(from), the device opened again in state \(seen), "
-                                 + "not \(initial.name)")
+            return .violated(
+                expected: "state \(initial.name)", actual: "state \(seen)",
+                message: "closed in \(from), the device opened again in state \(seen), "
+                    + "not \(initial.name)")
         case .oldFDOver:
             return try StreamChecks.sessionIsOver(ctx, fd: fd, state: from, after: "closing and opening the device")
         }

@@ -21,7 +21,9 @@ enum PeerChecks {
         static let peer = Other(name: "peer", wrap: { .onPeer($0) })
         static let foreign = Other(name: "foreign device", wrap: { .onForeign($0) })
 
-        func op(_ ctx: CaseContext, _ operation: DeviceOperation) throws -> DeviceOutcome { try ctx.op(wrap(operation)) }
+        func op(_ ctx: CaseContext, _ operation: DeviceOperation) throws -> DeviceOutcome {
+            try ctx.op(wrap(operation))
+        }
 
         /// A SET of `device_state`; the fd it handed out, or the errno.
         func set(_ ctx: CaseContext, _ state: String) throws -> Result<Int32, Errno> {
@@ -35,7 +37,9 @@ enum PeerChecks {
         /// Resets the device; throws ``Blocked`` when it fails (nothing can be said about the rule then).
         func reset(_ ctx: CaseContext) throws {
             let outcome = try op(ctx, .reset)
-            guard outcome.succeeded else { throw Blocked(reason: "reset of the \(name) failed with \(describe(outcome))") }
+            guard outcome.succeeded else {
+                throw Blocked(reason: "reset of the \(name) failed with \(describe(outcome))")
+            }
         }
 
         /// Its STOP_COPY stream, read from a fresh session entered from reset; the session is closed after it.
@@ -76,7 +80,8 @@ enum PeerChecks {
     /// The stream the device under test saves, resumed on the peer: RESUMING -> STOP succeeds there.
     static func resumeOnPeer(_ ctx: CaseContext) throws -> CheckOutcome {
         let peer = Other.peer
-        let resume = try ctx.role("resume"), exit = try ctx.role("resume-exit")
+        let resume = try ctx.role("resume")
+        let exit = try ctx.role("resume-exit")
         let stream = try ctx.validStream().bytes()
         try peer.reset(ctx)
         defer { _ = try? peer.op(ctx, .reset) }
@@ -85,14 +90,16 @@ enum PeerChecks {
         }
         defer { _ = try? peer.op(ctx, .close(fd: fd)) }
         if let e = try peer.load(ctx, stream, fd: fd) {
-            return .violated(expected: "the peer takes the \(stream.count)-byte stream", actual: "a write failed with \(e)",
-                             message: "the peer refused the stream the device under test saved")
+            return .violated(
+                expected: "the peer takes the \(stream.count)-byte stream", actual: "a write failed with \(e)",
+                message: "the peer refused the stream the device under test saved")
         }
         switch try peer.set(ctx, exit) {
         case .success: return .pass("the peer loaded the \(stream.count)-byte stream and reached \(exit)")
         case .failure(let e):
-            return .violated(expected: "\(resume)->\(exit) succeeds on the peer", actual: "failed with \(e)",
-                             message: "the peer did not load the stream of a device of its own kind")
+            return .violated(
+                expected: "\(resume)->\(exit) succeeds on the peer", actual: "failed with \(e)",
+                message: "the peer did not load the stream of a device of its own kind")
         }
     }
 
@@ -102,7 +109,9 @@ enum PeerChecks {
     static func twoDeviceOrder(_ ctx: CaseContext) throws -> CheckOutcome {
         let peer = Other.peer
         let initial = ctx.machine.initial.name
-        let p2p = "RUNNING_P2P", stop = try ctx.role("resume-exit"), save = try ctx.role("save")
+        let p2p = "RUNNING_P2P"
+        let stop = try ctx.role("resume-exit")
+        let save = try ctx.role("save")
         let resume = try ctx.role("resume")
         // A device that cannot load its own stream, or refuses an arc, is judged by the rules about those; here
         // only what two devices add can break.
@@ -119,31 +128,43 @@ enum PeerChecks {
                 try peer.reset(ctx)
                 let alone = try ctx.request(state)
                 guard alone.succeeded else {
-                    throw Blocked(reason: "the device under test: ->\(state) failed with \(a.errno!), also with the peer reset (see the arc rules)")
+                    throw Blocked(
+                        reason:
+                            "the device under test: ->\(state) failed with \(a.errno!), also with the peer reset (see the arc rules)"
+                    )
                 }
-                failure = "device under test: ->\(state) failed with \(a.errno!) beside the peer; with the peer reset it succeeds"
+                failure =
+                    "device under test: ->\(state) failed with \(a.errno!) beside the peer; with the peer reset it succeeds"
                 return nil
             }
             switch try peer.set(ctx, state) {
-            case .failure(let e): failure = "peer: ->\(state) failed with \(e)"; return nil
+            case .failure(let e):
+                failure = "peer: ->\(state) failed with \(e)"
+                return nil
             case .success(let fd):
                 steps.append(state)
                 return (a.fd, fd)
             }
         }
         func violated() -> CheckOutcome {
-            .violated(expected: "every step of the two-device order succeeds", actual: failure ?? "",
-                      message: "the two-device order broke after " + (steps.isEmpty ? "no step" : steps.joined(separator: ", ")))
+            .violated(
+                expected: "every step of the two-device order succeeds", actual: failure ?? "",
+                message: "the two-device order broke after "
+                    + (steps.isEmpty ? "no step" : steps.joined(separator: ", ")))
         }
         guard try both(p2p) != nil, try both(stop) != nil, let saving = try both(save) else { return violated() }
         guard saving.0 >= 0, saving.1 >= 0 else { throw Blocked(reason: "entering \(save) gave no data fd") }
         let mine = ctx.newStream()
         let end = try ctx.drain(fd: saving.0, stopAtENOMSG: false, into: mine)
-        guard case .bytes = end else { throw Blocked(reason: "reading the device's stream failed with \(describe(end))") }
+        guard case .bytes = end else {
+            throw Blocked(reason: "reading the device's stream failed with \(describe(end))")
+        }
         var theirs: [UInt8] = []
         while true {
             let outcome = try peer.op(ctx, .read(fd: saving.1, count: 1 << 20))
-            guard case .bytes(let b) = outcome else { throw Blocked(reason: "reading the peer's stream failed with \(describe(outcome))") }
+            guard case .bytes(let b) = outcome else {
+                throw Blocked(reason: "reading the peer's stream failed with \(describe(outcome))")
+            }
             if b.isEmpty { break }
             theirs += b
             if theirs.count > 1 << 30 { throw Blocked(reason: "the peer's stream did not end within 1 GiB") }
@@ -162,7 +183,8 @@ enum PeerChecks {
         }
         for state in [stop, p2p, initial] where try both(state) == nil { return violated() }
         _ = try? peer.op(ctx, .close(fd: resuming.1))
-        return .pass("both devices went through " + steps.joined(separator: ", ") + ", each resuming the other's stream")
+        return .pass(
+            "both devices went through " + steps.joined(separator: ", ") + ", each resuming the other's stream")
     }
 
     /// A stream saved by the foreign device, offered to the device under test: a write is refused or the exit
@@ -170,7 +192,8 @@ enum PeerChecks {
     /// the rule for refused writes.)
     static func foreignRefused(_ ctx: CaseContext) throws -> CheckOutcome {
         let foreign = Other.foreign
-        let resume = try ctx.role("resume"), exit = try ctx.role("resume-exit")
+        let resume = try ctx.role("resume")
+        let exit = try ctx.role("resume-exit")
         let stream = try foreign.save(ctx)
         _ = try? foreign.op(ctx, .reset)
         guard let fd = try ctx.enter(resume, fresh: true, loadResume: false), fd >= 0 else {
@@ -180,11 +203,16 @@ enum PeerChecks {
         let answer = try ctx.request(exit)
         _ = try ctx.reset()
         if let e = refused {
-            return .pass("a write of the foreign device's \(stream.count)-byte stream failed with \(e)"
-                         + (answer.succeeded ? "" : "; \(resume)->\(exit) failed with \(answer.errno!)"))
+            return .pass(
+                "a write of the foreign device's \(stream.count)-byte stream failed with \(e)"
+                    + (answer.succeeded ? "" : "; \(resume)->\(exit) failed with \(answer.errno!)"))
         }
-        if let e = answer.errno { return .pass("\(resume)->\(exit) failed with \(e) after the foreign device's stream") }
-        return .violated(expected: "a write refused or \(resume)->\(exit) failing", actual: "\(resume)->\(exit) succeeded",
-                         message: "the device loaded a \(stream.count)-byte stream saved by a device of another type or configuration")
+        if let e = answer.errno {
+            return .pass("\(resume)->\(exit) failed with \(e) after the foreign device's stream")
+        }
+        return .violated(
+            expected: "a write refused or \(resume)->\(exit) failing", actual: "\(resume)->\(exit) succeeded",
+            message:
+                "the device loaded a \(stream.count)-byte stream saved by a device of another type or configuration")
     }
 }

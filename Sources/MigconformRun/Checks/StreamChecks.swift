@@ -4,25 +4,29 @@ import MigconformSpec
 /// The data side: end of stream, sessions kept and ended, pre-copy info, round trips and damaged resumes.
 enum StreamChecks {
     /// After a session ended, its fd must not move data: a read gives 0 or an error, a write an error.
-    static func sessionIsOver(_ ctx: CaseContext, fd: Int32?, state: String, after what: String) throws -> CheckOutcome {
+    static func sessionIsOver(_ ctx: CaseContext, fd: Int32?, state: String, after what: String) throws -> CheckOutcome
+    {
         guard let fd, fd >= 0 else { throw Blocked(reason: "no data fd was open in \(state)") }
         let resumeState = try? ctx.role("resume")
         if state == resumeState {
             let outcome = try ctx.op(.write(fd: fd, bytes: [UInt8](repeating: 0x5a, count: 16)))
             if outcome.succeeded {
-                return .violated(expected: "write fails", actual: describe(outcome),
-                                 message: "the resume fd of \(state) still accepted data after \(what)")
+                return .violated(
+                    expected: "write fails", actual: describe(outcome),
+                    message: "the resume fd of \(state) still accepted data after \(what)")
             }
             return .pass("after \(what), a write to the old resume fd failed with \(outcome.errno!)")
         }
         let outcome = try ctx.op(.read(fd: fd, count: 4096))
         if case .bytes(let b) = outcome, !b.isEmpty {
-            return .violated(expected: "end of stream (0 bytes) or an error", actual: "\(b.count) bytes",
-                             message: "the saving fd of \(state) still streamed data after \(what)")
+            return .violated(
+                expected: "end of stream (0 bytes) or an error", actual: "\(b.count) bytes",
+                message: "the saving fd of \(state) still streamed data after \(what)")
         }
         if outcome.errno == .ENOMSG {
-            return .violated(expected: "end of stream (0 bytes) or an error other than ENOMSG", actual: "ENOMSG",
-                             message: "after \(what) the old fd still behaves like a live pre-copy session")
+            return .violated(
+                expected: "end of stream (0 bytes) or an error other than ENOMSG", actual: "ENOMSG",
+                message: "after \(what) the old fd still behaves like a live pre-copy session")
         }
         return .pass("after \(what), the old fd gave \(describe(outcome))")
     }
@@ -33,22 +37,28 @@ enum StreamChecks {
         let sink = SavedStream.counting()
         let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
         if let e = end.errno {
-            return .violated(expected: "the stream ends with read() returning 0", actual: "read failed with \(e) after \(sink.count) bytes",
-                             message: e == .ENOMSG ? "ENOMSG in \(save), where the end of stream is permanent" : "reading the \(save) stream failed")
+            return .violated(
+                expected: "the stream ends with read() returning 0",
+                actual: "read failed with \(e) after \(sink.count) bytes",
+                message: e == .ENOMSG
+                    ? "ENOMSG in \(save), where the end of stream is permanent" : "reading the \(save) stream failed")
         }
         let extra = p.extraReads
         for i in 0..<extra {
             let again = try ctx.op(.read(fd: fd, count: 4096))
             guard case .bytes(let b) = again, b.isEmpty else {
-                return .violated(expected: "0 bytes on every read after the end", actual: "\(describe(again)) on read \(i + 1) after the end",
-                                 message: "the end of the \(save) stream is not permanent")
+                return .violated(
+                    expected: "0 bytes on every read after the end",
+                    actual: "\(describe(again)) on read \(i + 1) after the end",
+                    message: "the end of the \(save) stream is not permanent")
             }
         }
         let now = try ctx.readState()
         if now != (try ctx.value(of: save)) {
-            return .violated(expected: "the device stays in \(save) after its stream ended",
-                             actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "the device left \(save) on its own once its stream was read")
+            return .violated(
+                expected: "the device stays in \(save) after its stream ended",
+                actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "the device left \(save) on its own once its stream was read")
         }
         return .pass("\(sink.count) bytes, then end of stream \(extra + 1) times; still in \(save)")
     }
@@ -60,11 +70,13 @@ enum StreamChecks {
         }
         let answer = try ctx.request(to)
         guard answer.succeeded else {
-            throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
+            throw Blocked(
+                reason: "arc \(from)->\(to) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
         }
         if answer.fd >= 0 {
-            return .violated(expected: "no new data_fd; the session continues on fd \(fd)", actual: "new data_fd \(answer.fd)",
-                             message: "arc \(from)->\(to) started a new session instead of keeping the open one")
+            return .violated(
+                expected: "no new data_fd; the session continues on fd \(fd)", actual: "new data_fd \(answer.fd)",
+                message: "arc \(from)->\(to) started a new session instead of keeping the open one")
         }
         let outcome = try ctx.op(.read(fd: fd, count: 64))
         switch outcome {
@@ -73,8 +85,9 @@ enum StreamChecks {
         case .failed(.ENOMSG) where to != (try ctx.role("save")):
             return .pass("fd \(fd) is still a live pre-copy session after \(from)->\(to)")
         default:
-            return .violated(expected: "the same fd goes on streaming", actual: describe(outcome),
-                             message: "after \(from)->\(to) the session's fd no longer streams")
+            return .violated(
+                expected: "the same fd goes on streaming", actual: describe(outcome),
+                message: "after \(from)->\(to) the session's fd no longer streams")
         }
     }
 
@@ -83,7 +96,8 @@ enum StreamChecks {
         let fd = try ctx.enter(from, fresh: true)
         let answer = try ctx.request(to)
         guard answer.succeeded else {
-            throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
+            throw Blocked(
+                reason: "arc \(from)->\(to) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
         }
         return try sessionIsOver(ctx, fd: fd, state: from, after: "\(from)->\(to)")
     }
@@ -94,9 +108,11 @@ enum StreamChecks {
             // The other running state of the saving group: PRE_COPY_P2P in v2.
             let save = try ctx.role("save")
             let group = ctx.spec.state(named: pre)?.group
-            guard let p2p = ctx.machine.settableStates.first(where: {
-                $0.group != nil && $0.group == group && $0.name != pre && $0.name != save
-            }) else { throw Blocked(reason: "the device has no second pre-copy state") }
+            guard
+                let p2p = ctx.machine.settableStates.first(where: {
+                    $0.group != nil && $0.group == group && $0.name != pre && $0.name != save
+                })
+            else { throw Blocked(reason: "the device has no second pre-copy state") }
             pre = p2p.name
         }
         let fd = try ctx.enterForDataFD(pre)
@@ -104,31 +120,37 @@ enum StreamChecks {
         /// The two counts of the first answer; a failure blocks the case under the `supported` rule.
         func counts() throws -> (initial: UInt64, dirty: UInt64) {
             guard case .precopy(let initial, let dirty) = first else {
-                throw Blocked(reason: "PRECOPY_INFO failed with \(describe(first))",
-                              cause: .check(.precopyInfo(.supported)))
+                throw Blocked(
+                    reason: "PRECOPY_INFO failed with \(describe(first))",
+                    cause: .check(.precopyInfo(.supported)))
             }
             return (initial, dirty)
         }
         switch p.expect {
         case .supported, .supportedInP2P:
             if first.succeeded { return .pass("PRECOPY_INFO in \(pre): \(describe(first))") }
-            return .violated(expected: "VFIO_MIG_GET_PRECOPY_INFO succeeds", actual: describe(first), message: "PRECOPY_INFO failed in \(pre)")
+            return .violated(
+                expected: "VFIO_MIG_GET_PRECOPY_INFO succeeds", actual: describe(first),
+                message: "PRECOPY_INFO failed in \(pre)")
         case .refusedOutsidePrecopy:
             let save = try ctx.role("save")
             let answer = try ctx.request(save)
             guard answer.succeeded else {
-                throw Blocked(reason: "\(pre)->\(save) failed with \(answer.errno!)", cause: .arcState(from: pre, to: save))
+                throw Blocked(
+                    reason: "\(pre)->\(save) failed with \(answer.errno!)", cause: .arcState(from: pre, to: save))
             }
             guard try ctx.readState() == ctx.value(of: save) else {
                 throw Blocked(reason: "\(pre)->\(save) did not reach \(save)", cause: .arcState(from: pre, to: save))
             }
-            return ctx.refusal(try ctx.op(.precopyInfo(fd: fd)), "PRECOPY_INFO in \(save)",
-                               ifAccepted: "PRECOPY_INFO answered in \(save)")
+            return ctx.refusal(
+                try ctx.op(.precopyInfo(fd: fd)), "PRECOPY_INFO in \(save)",
+                ifAccepted: "PRECOPY_INFO answered in \(save)")
         case .dirtyZeroAtStart:
             let (initial, dirty) = try counts()
             if dirty == 0 { return .pass("dirty_bytes 0 on entering \(pre) (initial_bytes \(initial))") }
-            return .violated(expected: "dirty_bytes 0 on entering \(pre)", actual: "dirty_bytes \(dirty)",
-                             message: "dirty_bytes did not start at zero")
+            return .violated(
+                expected: "dirty_bytes 0 on entering \(pre)", actual: "dirty_bytes \(dirty)",
+                message: "dirty_bytes did not start at zero")
         case .zeroAtTemporaryEnd:
             let (initial, dirty) = try counts()
             // Read in small steps, asking before each read; the stream's temporary end (ENOMSG, or 0 bytes) must come
@@ -140,7 +162,9 @@ enum StreamChecks {
                 let read = try ctx.op(.read(fd: fd, count: step))
                 let atEnd: Bool
                 switch read {
-                case .bytes(let b): atEnd = b.isEmpty; total += b.count
+                case .bytes(let b):
+                    atEnd = b.isEmpty
+                    total += b.count
                 case .failed(.ENOMSG): atEnd = true
                 default: throw Blocked(reason: "read in \(pre) failed with \(describe(read))")
                 }
@@ -151,15 +175,17 @@ enum StreamChecks {
                     if i == 0 && d == 0 && info.initial == 0 && info.dirty == 0 {
                         return .pass("the stream ended after \(total) bytes with initial_bytes and dirty_bytes both 0")
                     }
-                    return .violated(expected: "initial_bytes 0 and dirty_bytes 0 where the stream has no more data",
-                                     actual: "\(describe(read)) after \(total) bytes; before it initial_bytes \(info.initial) "
-                                         + "dirty_bytes \(info.dirty), after it initial_bytes \(i) dirty_bytes \(d)",
-                                     message: "the temporary end of the pre-copy stream came while PRECOPY_INFO reported data")
+                    return .violated(
+                        expected: "initial_bytes 0 and dirty_bytes 0 where the stream has no more data",
+                        actual: "\(describe(read)) after \(total) bytes; before it initial_bytes \(info.initial) "
+                            + "dirty_bytes \(info.dirty), after it initial_bytes \(i) dirty_bytes \(d)",
+                        message: "the temporary end of the pre-copy stream came while PRECOPY_INFO reported data")
                 }
                 if info.initial == 0 && info.dirty == 0 {
-                    return .violated(expected: "no data once initial_bytes and dirty_bytes are both 0",
-                                     actual: "\(describe(read)) after \(total) bytes",
-                                     message: "read gave data although PRECOPY_INFO reported none")
+                    return .violated(
+                        expected: "no data once initial_bytes and dirty_bytes are both 0",
+                        actual: "\(describe(read)) after \(total) bytes",
+                        message: "read gave data although PRECOPY_INFO reported none")
                 }
                 guard case .precopy(let i, let d) = try ctx.op(.precopyInfo(fd: fd)) else {
                     throw Blocked(reason: "PRECOPY_INFO failed mid-stream")
@@ -170,7 +196,8 @@ enum StreamChecks {
         case .initialNonzero:
             let initial = try counts().initial
             if initial > 0 { return .pass("initial_bytes \(initial) on entering \(pre)") }
-            return .violated(expected: "initial_bytes > 0", actual: "initial_bytes 0", message: "no initial pre-copy data offered")
+            return .violated(
+                expected: "initial_bytes > 0", actual: "initial_bytes 0", message: "no initial pre-copy data offered")
         case .initialDecreases:
             let initial = try counts().initial
             guard initial > 0 else {
@@ -184,13 +211,18 @@ enum StreamChecks {
                 let chunk = Int(min(last, UInt64(step)))
                 let read = try ctx.op(.read(fd: fd, count: chunk))
                 guard case .bytes(let b) = read, !b.isEmpty else {
-                    return .violated(expected: "data while initial_bytes is \(last)", actual: describe(read),
-                                     message: "read gave no data although initial_bytes was not zero")
+                    return .violated(
+                        expected: "data while initial_bytes is \(last)", actual: describe(read),
+                        message: "read gave no data although initial_bytes was not zero")
                 }
-                guard case .precopy(let now, _) = try ctx.op(.precopyInfo(fd: fd)) else { throw Blocked(reason: "PRECOPY_INFO failed mid-stream") }
+                guard case .precopy(let now, _) = try ctx.op(.precopyInfo(fd: fd)) else {
+                    throw Blocked(reason: "PRECOPY_INFO failed mid-stream")
+                }
                 if now >= last {
-                    return .violated(expected: "initial_bytes below \(last) after reading \(b.count) bytes", actual: "initial_bytes \(now)",
-                                     message: "initial_bytes did not decrease as data was read")
+                    return .violated(
+                        expected: "initial_bytes below \(last) after reading \(b.count) bytes",
+                        actual: "initial_bytes \(now)",
+                        message: "initial_bytes did not decrease as data was read")
                 }
                 last = now
                 steps += 1
@@ -203,8 +235,10 @@ enum StreamChecks {
             let budget = initial + dirty
             let end = try ctx.drain(fd: fd, stopAtENOMSG: true, chunk: CaseContext.readSize(budget), into: sink)
             if end.errno == .ENOMSG { return .pass("ENOMSG after \(sink.count) bytes (initial+dirty was \(budget))") }
-            return .violated(expected: "ENOMSG at the temporary end of the pre-copy stream", actual: "\(describe(end)) after \(sink.count) bytes",
-                             message: "the pre-copy stream did not signal its temporary end with ENOMSG")
+            return .violated(
+                expected: "ENOMSG at the temporary end of the pre-copy stream",
+                actual: "\(describe(end)) after \(sink.count) bytes",
+                message: "the pre-copy stream did not signal its temporary end with ENOMSG")
         }
     }
 
@@ -215,19 +249,22 @@ enum StreamChecks {
         guard stream.count > 0 else { throw Blocked(reason: "the saved stream is empty") }
         let how = CaseContext.segmentation(segments, count: stream.count)
         if let e = try ctx.feedStream(stream, segments: segments) {
-            return .violated(expected: "every write accepted", actual: "a write failed with \(e)",
-                             message: "resuming \(stream.count) bytes in \(how) failed")
+            return .violated(
+                expected: "every write accepted", actual: "a write failed with \(e)",
+                message: "resuming \(stream.count) bytes in \(how) failed")
         }
         let exit = try ctx.role("resume-exit")
         let answer = try ctx.request(exit)
         guard answer.succeeded else {
-            return .violated(expected: "\(try ctx.role("resume"))->\(exit) succeeds", actual: "failed with \(answer.errno!)",
-                             message: "the device refused its own stream (\(stream.count) bytes, \(how))")
+            return .violated(
+                expected: "\(try ctx.role("resume"))->\(exit) succeeds", actual: "failed with \(answer.errno!)",
+                message: "the device refused its own stream (\(stream.count) bytes, \(how))")
         }
         let now = try ctx.readState()
         if now != (try ctx.value(of: exit)) {
-            return .violated(expected: "state \(exit)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "the resume completed in the wrong state")
+            return .violated(
+                expected: "state \(exit)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "the resume completed in the wrong state")
         }
         return .pass("\(stream.count) bytes saved and resumed in \(how)")
     }
@@ -286,8 +323,9 @@ enum StreamChecks {
             refused = try ctx.write(extra, to: fd, segments: [4096])
             what = "its complete stream followed by 4096 more bytes"
             if damage == .refusedWrite, refused == nil {
-                return .pass("no write was refused (the 4096 bytes past the end were accepted: see the trailing-bytes rule), "
-                             + "so no exit had to fail")
+                return .pass(
+                    "no write was refused (the 4096 bytes past the end were accepted: see the trailing-bytes rule), "
+                        + "so no exit had to fail")
             }
         } else {
             what = try Self.damage(stream, damage)
@@ -300,11 +338,13 @@ enum StreamChecks {
         case .stopFails:
             if !answer.succeeded { return .pass("\(label) failed with \(answer.errno!) after \(what)\(refusal)") }
             if damage == .overlong, let e = refused {
-                return .pass("the bytes past the end were refused with \(e) (what follows a refused write is the "
-                             + "refused-write rule's to judge)")
+                return .pass(
+                    "the bytes past the end were refused with \(e) (what follows a refused write is the "
+                        + "refused-write rule's to judge)")
             }
-            return .violated(expected: "\(label) fails", actual: "success\(refusal)",
-                             message: "the device accepted \(what)")
+            return .violated(
+                expected: "\(label) fails", actual: "success\(refusal)",
+                message: "the device accepted \(what)")
         case .stateAfterFailure:
             guard !answer.succeeded else {
                 throw Blocked(reason: "the device accepted \(what)", cause: .resumeAccepted(damage: damage))
@@ -317,9 +357,13 @@ enum StreamChecks {
                 case .value(let n): allowed.append(n)
                 }
             }
-            if let now, allowed.contains(now) { return .pass("after the failed resume the device is in \(ctx.name(of: now))") }
-            return .violated(expected: "\(resume) or \(try ctx.role("error"))", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
-                             message: "after a failed resume the device reports an unexpected state")
+            if let now, allowed.contains(now) {
+                return .pass("after the failed resume the device is in \(ctx.name(of: now))")
+            }
+            return .violated(
+                expected: "\(resume) or \(try ctx.role("error"))",
+                actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
+                message: "after a failed resume the device reports an unexpected state")
         case .resetRecovers:
             guard !answer.succeeded else {
                 throw Blocked(reason: "the device accepted \(what)", cause: .resumeAccepted(damage: damage))

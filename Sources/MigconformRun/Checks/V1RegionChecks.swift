@@ -24,16 +24,19 @@ enum V1RegionChecks {
             (.regionRead(offset: RegionV1.deviceState, width: 8), "an 8-byte read at device_state"),
             (.regionRead(offset: RegionV1.deviceState + 2, width: 4), "a 4-byte read at offset 2"),
             // The low half of the current word: accepted by mistake, it leaves the state as it was.
-            (.regionWrite(offset: RegionV1.deviceState, width: 2, value: word & 0xffff),
-             "a 2-byte write of device_state"),
+            (
+                .regionWrite(offset: RegionV1.deviceState, width: 2, value: word & 0xffff),
+                "a 2-byte write of device_state"
+            ),
         ]
         var seen: [String] = []
         for (op, what) in accesses {
             let out = try ctx.op(op)
             guard let e = out.errno else {
-                return .violated(expected: "\(what) fails", actual: describe(out),
-                                 message: "\(what) succeeded: the field is accessed only at its native width and "
-                                     + "alignment")
+                return .violated(
+                    expected: "\(what) fails", actual: describe(out),
+                    message: "\(what) succeeded: the field is accessed only at its native width and "
+                        + "alignment")
             }
             seen.append("\(what): \(e)")
         }
@@ -53,24 +56,28 @@ enum V1RegionChecks {
         guard let pending = try stream.field(RegionV1.pendingBytes), pending > 0 else {
             throw Blocked(reason: "pending_bytes is 0 in \(save): nothing to read")
         }
-        let offset1 = try stream.field(RegionV1.dataOffset), size1 = try stream.field(RegionV1.dataSize)
-        let offset2 = try stream.field(RegionV1.dataOffset), size2 = try stream.field(RegionV1.dataSize)
+        let offset1 = try stream.field(RegionV1.dataOffset)
+        let size1 = try stream.field(RegionV1.dataSize)
+        let offset2 = try stream.field(RegionV1.dataOffset)
+        let size2 = try stream.field(RegionV1.dataSize)
         guard let offset1, let size1, let offset2, let size2 else {
             throw Blocked(reason: "a read of data_offset or data_size failed")
         }
         guard offset1 == offset2 && size1 == size2 else {
-            return .violated(expected: "data_offset \(offset1) and data_size \(size1) again",
-                             actual: "data_offset \(offset2) and data_size \(size2)",
-                             message: "a second read of data_offset moved on to another buffer before this one "
-                                 + "was read")
+            return .violated(
+                expected: "data_offset \(offset1) and data_size \(size1) again",
+                actual: "data_offset \(offset2) and data_size \(size2)",
+                message: "a second read of data_offset moved on to another buffer before this one "
+                    + "was read")
         }
         guard let after = try stream.field(RegionV1.pendingBytes) else {
             throw Blocked(reason: "pending_bytes does not read after data_offset")
         }
         if pending >= after && pending - after > size1 {
-            return .violated(expected: "pending_bytes down by at most data_size (\(size1)) from \(pending)",
-                             actual: "pending_bytes \(after)",
-                             message: "the second read of data_offset took another buffer's worth of pending data")
+            return .violated(
+                expected: "pending_bytes down by at most data_size (\(size1)) from \(pending)",
+                actual: "pending_bytes \(after)",
+                message: "the second read of data_offset took another buffer's worth of pending data")
         }
         return .pass("data_offset \(offset1) and data_size \(size1), twice; pending_bytes \(pending), then \(after)")
     }
@@ -91,10 +98,11 @@ enum V1RegionChecks {
             throw Blocked(reason: "data_offset does not read in \(save)")
         }
         guard offset % RegionV1.pageSize == 0 else {
-            return .violated(expected: "data_offset a multiple of \(RegionV1.pageSize)",
-                             actual: "data_offset \(offset)",
-                             message: "the region can be mmapped, but its data section starts at \(offset), "
-                                 + "which is not page aligned")
+            return .violated(
+                expected: "data_offset a multiple of \(RegionV1.pageSize)",
+                actual: "data_offset \(offset)",
+                message: "the region can be mmapped, but its data section starts at \(offset), "
+                    + "which is not page aligned")
         }
         return .pass("the region can be mmapped; data_offset \(offset) is page aligned")
     }

@@ -4,8 +4,11 @@
 /// `device-access`: access that must keep working in given states.
 package struct DeviceAccessCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case configRead = "config-read", interruptsDisable = "interrupts-disable", configWrite = "config-write"
-        case barRead = "bar-read", interruptsEnable = "interrupts-enable"
+        case configRead = "config-read"
+        case interruptsDisable = "interrupts-disable"
+        case configWrite = "config-write"
+        case barRead = "bar-read"
+        case interruptsEnable = "interrupts-enable"
     }
     package var expect: Expect
     /// State names, or `every-settable-state` (the default).
@@ -35,14 +38,21 @@ package struct HostHealthCheck: CheckParameters {
 /// `dma-logging`: the device's DMA log and the core's limits on its requests.
 package struct DMALoggingCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case probeConsistent = "probe-consistent", startPageSize = "start-page-size"
-        case secondStartFails = "second-start-fails", reportBeforeStartFails = "report-before-start-fails"
-        case reportOnlySets = "report-only-sets", reportPageSizes = "report-page-sizes", coreLimit = "core-limit"
-        case survivesArcs = "survives-arcs", noNewDirtyInStop = "no-new-dirty-in-stop"
+        case probeConsistent = "probe-consistent"
+        case startPageSize = "start-page-size"
+        case secondStartFails = "second-start-fails"
+        case reportBeforeStartFails = "report-before-start-fails"
+        case reportOnlySets = "report-only-sets"
+        case reportPageSizes = "report-page-sizes"
+        case coreLimit = "core-limit"
+        case survivesArcs = "survives-arcs"
+        case noNewDirtyInStop = "no-new-dirty-in-stop"
     }
     /// A limit of the VFIO core on a START request.
     package enum Limit: String, Sendable, CaseIterable {
-        case zeroRanges = "zero-ranges", tooManyRanges = "too-many-ranges", unaligned, overflow, overlap
+        case zeroRanges = "zero-ranges"
+        case tooManyRanges = "too-many-ranges"
+        case unaligned, overflow, overlap
     }
     package var expect: Expect
     package var limits: [Limit]
@@ -52,8 +62,10 @@ package struct DMALoggingCheck: CheckParameters {
 
     package static let kind = CheckKind.dmaLogging
     package static var schema: [ParameterSpec] {
-        [.oneOf("expect", Expect.self, required: true), .list("limits", of: Limit.self),
-         .list("page-shifts", integers: Limits.dmaPageShift), .list("in")]
+        [
+            .oneOf("expect", Expect.self, required: true), .list("limits", of: Limit.self),
+            .list("page-shifts", integers: Limits.dmaPageShift), .list("in"),
+        ]
     }
     package init(_ a: CheckArguments) throws(CheckArguments.Missing) {
         expect = try a.required("expect")
@@ -69,7 +81,9 @@ package struct DMALoggingCheck: CheckParameters {
 /// `peer`: two devices.
 package struct PeerCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case resumeOnPeer = "resume-on-peer", twoDeviceOrder = "two-device-order", foreignRefused = "foreign-refused"
+        case resumeOnPeer = "resume-on-peer"
+        case twoDeviceOrder = "two-device-order"
+        case foreignRefused = "foreign-refused"
     }
     package var expect: Expect
 

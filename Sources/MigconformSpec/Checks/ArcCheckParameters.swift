@@ -3,7 +3,10 @@
 /// `arc`: every single-step arc of the device's profile.
 package struct ArcCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case state, dataFD = "data-fd", getFD = "get-fd", fdDirection = "fd-direction"
+        case state
+        case dataFD = "data-fd"
+        case getFD = "get-fd"
+        case fdDirection = "fd-direction"
     }
     package var expect: Expect
     /// Only arcs with one of these tags (all arcs when empty).
@@ -16,7 +19,9 @@ package struct ArcCheck: CheckParameters {
         [.oneOf("expect", Expect.self, required: true), .list("tags"), .list("exclude-tags")]
     }
     package init(expect: Expect, tags: [String] = [], excludeTags: [String] = []) {
-        self.expect = expect; self.tags = tags; self.excludeTags = excludeTags
+        self.expect = expect
+        self.tags = tags
+        self.excludeTags = excludeTags
     }
     package init(_ a: CheckArguments) throws(CheckArguments.Missing) {
         expect = try a.required("expect")
@@ -30,7 +35,10 @@ package struct ArcCheck: CheckParameters {
 
 /// `combination`: ordered pairs of settable states more than one arc apart.
 package struct CombinationCheck: CheckParameters {
-    package enum Expect: String, Sendable, CaseIterable { case state, dataFD = "data-fd" }
+    package enum Expect: String, Sendable, CaseIterable {
+        case state
+        case dataFD = "data-fd"
+    }
     package var expect: Expect
 
     package static let kind = CheckKind.combination
@@ -83,7 +91,10 @@ package struct ForbiddenArcCheck: CheckParameters {
 
 /// `reset`: `VFIO_DEVICE_RESET` from every settable state.
 package struct ResetCheck: CheckParameters {
-    package enum Expect: String, Sendable, CaseIterable { case state, sessionEnded = "session-ended" }
+    package enum Expect: String, Sendable, CaseIterable {
+        case state
+        case sessionEnded = "session-ended"
+    }
     package var expect: Expect
 
     package static let kind = CheckKind.reset

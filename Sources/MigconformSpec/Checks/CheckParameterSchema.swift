@@ -28,8 +28,10 @@ package struct ParameterSpec: Sendable {
         ParameterSpec(name: name, shape: .list(choices.allCases.map(\.rawValue), integers: nil), required: required)
     }
     /// A list of any strings, or with `integers` of integers in that range.
-    package static func list(_ name: String, integers: ClosedRange<Int64>? = nil,
-                            required: Bool = false) -> ParameterSpec {
+    package static func list(
+        _ name: String, integers: ClosedRange<Int64>? = nil,
+        required: Bool = false
+    ) -> ParameterSpec {
         ParameterSpec(name: name, shape: .list(nil, integers: integers), required: required)
     }
     package static func values(_ name: String) -> ParameterSpec {

@@ -5,9 +5,14 @@
 /// of the stream) and two saves from STOP compared.
 package struct DataFDCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case closeOnExec = "close-on-exec", accessMode = "access-mode", notSeekable = "not-seekable"
-        case unknownIoctl = "unknown-ioctl", precopyInfoRefused = "precopy-info-refused", shortArgsz = "short-argsz"
-        case pollAtEnd = "poll-at-end", pollAtTemporaryEnd = "poll-at-temporary-end"
+        case closeOnExec = "close-on-exec"
+        case accessMode = "access-mode"
+        case notSeekable = "not-seekable"
+        case unknownIoctl = "unknown-ioctl"
+        case precopyInfoRefused = "precopy-info-refused"
+        case shortArgsz = "short-argsz"
+        case pollAtEnd = "poll-at-end"
+        case pollAtTemporaryEnd = "poll-at-temporary-end"
         case saveRepeatable = "save-repeatable"
     }
     package var expect: Expect
@@ -28,7 +33,10 @@ package struct DataFDCheck: CheckParameters {
 /// `precopy-info-v2`: `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12) and the flags it opts in to.
 package struct PrecopyInfoV2Check: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case setOnly = "set-only", optIn = "opt-in", flagsDefined = "flags-defined", reinit
+        case setOnly = "set-only"
+        case optIn = "opt-in"
+        case flagsDefined = "flags-defined"
+        case reinit
         case refusedWithoutPreCopy = "refused-without-pre-copy"
     }
     package var expect: Expect
@@ -45,7 +53,8 @@ package struct PrecopyInfoV2Check: CheckParameters {
 /// data_size read twice; data_offset page aligned in a region that can be mmapped.
 package struct RegionAccessCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case nativeWidth = "native-width", saveFieldsRepeatable = "save-fields-repeatable"
+        case nativeWidth = "native-width"
+        case saveFieldsRepeatable = "save-fields-repeatable"
         case dataOffsetPageAligned = "data-offset-page-aligned"
     }
     package var expect: Expect

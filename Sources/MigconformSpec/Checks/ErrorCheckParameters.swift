@@ -3,7 +3,8 @@
 /// `error-sticky`: the error state refuses every request and is left only through reset.
 package struct ErrorStickyCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case requestsRefused = "requests-refused", resetRecovers = "reset-recovers"
+        case requestsRefused = "requests-refused"
+        case resetRecovers = "reset-recovers"
     }
     package var expect: Expect
 
@@ -19,7 +20,8 @@ package struct ErrorStickyCheck: CheckParameters {
 /// `invariant`: properties that hold after every step.
 package struct InvariantCheck: CheckParameters {
     package enum Name: String, Sendable, CaseIterable {
-        case noSpontaneousChange = "no-spontaneous-change", errorOnlyAfterFailure = "error-only-after-failure"
+        case noSpontaneousChange = "no-spontaneous-change"
+        case errorOnlyAfterFailure = "error-only-after-failure"
     }
     package var name: Name
 

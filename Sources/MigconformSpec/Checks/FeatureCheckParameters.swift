@@ -3,7 +3,8 @@
 /// `migration-flags`: GET of `VFIO_DEVICE_FEATURE_MIGRATION` and what its flags word holds.
 package struct MigrationFlagsCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case getSucceeds = "get-succeeds", includesMandatory = "includes-mandatory"
+        case getSucceeds = "get-succeeds"
+        case includesMandatory = "includes-mandatory"
         case definedCombination = "defined-combination"
     }
     package var expect: Expect
@@ -23,7 +24,9 @@ package struct FeatureCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable { case success, failure }
     /// Where the call is made: in the initial state, in every settable state, or in the error state.
     package enum From: String, Sendable, CaseIterable {
-        case initial, everySettableState = "every-settable-state", error
+        case initial
+        case everySettableState = "every-settable-state"
+        case error
     }
     /// The feature index (low 16 bits of the flags word).
     package var feature: Int
@@ -37,12 +40,14 @@ package struct FeatureCheck: CheckParameters {
 
     package static let kind = CheckKind.feature
     package static var schema: [ParameterSpec] {
-        [.integer("feature", in: Limits.featureIndex, required: true),
-         .list("ops", of: Op.self, required: true),
-         .integer("payload", in: Limits.featurePayload),
-         .integer("extra-flags", in: Limits.flagsWord),
-         .oneOf("expect", Expect.self, required: true),
-         .oneOf("from", From.self)]
+        [
+            .integer("feature", in: Limits.featureIndex, required: true),
+            .list("ops", of: Op.self, required: true),
+            .integer("payload", in: Limits.featurePayload),
+            .integer("extra-flags", in: Limits.flagsWord),
+            .oneOf("expect", Expect.self, required: true),
+            .oneOf("from", From.self),
+        ]
     }
     package init(_ a: CheckArguments) throws(CheckArguments.Missing) {
         feature = try a.requiredInt("feature")

@@ -39,9 +39,13 @@ package struct SessionEndedCheck: CheckParameters {
 /// `precopy-info`: `VFIO_MIG_GET_PRECOPY_INFO` semantics.
 package struct PrecopyInfoCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case supported, initialNonzero = "initial-nonzero", initialDecreases = "initial-decreases"
-        case enomsgAtEnd = "enomsg-at-end", refusedOutsidePrecopy = "refused-outside-precopy"
-        case dirtyZeroAtStart = "dirty-zero-at-start", zeroAtTemporaryEnd = "zero-at-temporary-end"
+        case supported
+        case initialNonzero = "initial-nonzero"
+        case initialDecreases = "initial-decreases"
+        case enomsgAtEnd = "enomsg-at-end"
+        case refusedOutsidePrecopy = "refused-outside-precopy"
+        case dirtyZeroAtStart = "dirty-zero-at-start"
+        case zeroAtTemporaryEnd = "zero-at-temporary-end"
         case supportedInP2P = "supported-in-p2p"
     }
     package var expect: Expect
@@ -57,7 +61,10 @@ package struct PrecopyInfoCheck: CheckParameters {
 /// `round-trip`: save, then resume the same bytes in given write sizes.
 package struct RoundTripCheck: CheckParameters {
     /// The states the stream is saved in.
-    package enum Via: String, Sendable, CaseIterable { case stopCopy = "stop-copy", preCopy = "pre-copy" }
+    package enum Via: String, Sendable, CaseIterable {
+        case stopCopy = "stop-copy"
+        case preCopy = "pre-copy"
+    }
     /// Write sizes; nil: the sizes the device read in.
     package var segments: [Int]?
     package var via: Via
@@ -78,14 +85,23 @@ package struct RoundTripCheck: CheckParameters {
 /// `resume-damaged`: resume a damaged stream and check the device's answer.
 package struct ResumeDamagedCheck: CheckParameters {
     package enum Damage: String, Sendable, CaseIterable {
-        case truncate, truncateOne = "truncate-one", truncateHeader = "truncate-header", corrupt, header, garbage
-        case overlong, refusedWrite = "refused-write"
+        case truncate
+        case truncateOne = "truncate-one"
+        case truncateHeader = "truncate-header"
+        case corrupt, header, garbage
+        case overlong
+        case refusedWrite = "refused-write"
     }
     package enum Expect: String, Sendable, CaseIterable {
-        case stopFails = "stop-fails", stateAfterFailure = "state-after-failure", resetRecovers = "reset-recovers"
+        case stopFails = "stop-fails"
+        case stateAfterFailure = "state-after-failure"
+        case resetRecovers = "reset-recovers"
     }
     /// The state the failing request asks for: the resume exit state's role, or the initial state.
-    package enum Exit: String, Sendable, CaseIterable { case resumeExit = "resume-exit", initial }
+    package enum Exit: String, Sendable, CaseIterable {
+        case resumeExit = "resume-exit"
+        case initial
+    }
     package var damage: Damage
     package var expect: Expect
     package var exit: Exit
@@ -94,8 +110,10 @@ package struct ResumeDamagedCheck: CheckParameters {
 
     package static let kind = CheckKind.resumeDamaged
     package static var schema: [ParameterSpec] {
-        [.oneOf("damage", Damage.self, required: true), .oneOf("expect", Expect.self, required: true),
-         .oneOf("exit", Exit.self), .values("also-error")]
+        [
+            .oneOf("damage", Damage.self, required: true), .oneOf("expect", Expect.self, required: true),
+            .oneOf("exit", Exit.self), .values("also-error"),
+        ]
     }
     package init(_ a: CheckArguments) throws(CheckArguments.Missing) {
         damage = try a.required("damage")

@@ -3,7 +3,8 @@
 /// `reserved-bits`: reserved bits 3-31 of `device_state` are ignored and preserved.
 package struct ReservedBitsCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case ignored, preserved, reservedField = "reserved-field"
+        case ignored, preserved
+        case reservedField = "reserved-field"
     }
     package var expect: Expect
 
@@ -18,7 +19,9 @@ package struct ReservedBitsCheck: CheckParameters {
 /// `save-protocol`: pending_bytes, data_offset and data_size of the v1 save sequence.
 package struct SaveProtocolCheck: CheckParameters {
     package enum Expect: String, Sendable, CaseIterable {
-        case pendingIdempotent = "pending-idempotent", dataOffsetNonzero = "data-offset-nonzero", drains
+        case pendingIdempotent = "pending-idempotent"
+        case dataOffsetNonzero = "data-offset-nonzero"
+        case drains
     }
     package var expect: Expect
     /// Reads of pending_bytes before the save is taken to never drain.
