@@ -25,7 +25,7 @@ normalize() {  # a run folder -> its timing-free copy
   mkdir -p "$to"
   for f in "$from"/*; do
     case $f in
-      *.json)
+      *.json|*.jsonl)
         python3 - "$f" > "$to/$(basename "$f")" <<'PY'
 import json, sys
 TIMING = {"durationMicros", "micros", "time", "started", "ended", "sha256", "cost", "durationSeconds", "wall", "files"}
@@ -35,21 +35,12 @@ def strip(v):
     if isinstance(v, list):
         return [strip(x) for x in v]
     return v
-print(json.dumps(strip(json.load(open(sys.argv[1]))), indent=1, sort_keys=True))
-PY
-        ;;
-      *.jsonl)
-        python3 - "$f" > "$to/$(basename "$f")" <<'PY'
-import json, sys
-TIMING = {"durationMicros", "micros", "time", "started", "ended", "sha256", "cost", "durationSeconds", "wall", "files"}
-def strip(v):
-    if isinstance(v, dict):
-        return {k: strip(x) for k, x in v.items() if k not in TIMING}
-    if isinstance(v, list):
-        return [strip(x) for x in v]
-    return v
-for line in open(sys.argv[1]):
-    print(json.dumps(strip(json.loads(line)), sort_keys=True))
+path = sys.argv[1]
+if path.endswith(".jsonl"):
+    for line in open(path):
+        print(json.dumps(strip(json.loads(line)), sort_keys=True))
+else:
+    print(json.dumps(strip(json.load(open(path))), indent=1, sort_keys=True))
 PY
         ;;
       *)
