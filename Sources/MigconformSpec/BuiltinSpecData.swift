@@ -7,7 +7,7 @@ extension BuiltinSpecs {
         ("vfio-migration-v1.json", #"""
 {
   "spec": "vfio-migration-v1",
-  "version": "1.1.0",
+  "version": "1.2.0",
   "title": "VFIO device migration, v1 protocol (migration region, Linux 5.8 to 5.17)",
   "generation": "v1",
   "sources": {
@@ -190,7 +190,7 @@ extension BuiltinSpecs {
         ("vfio-migration-v2.json", #"""
 {
   "spec": "vfio-migration-v2",
-  "version": "1.1.0",
+  "version": "1.2.0",
   "title": "VFIO device migration, v2 protocol (VFIO_DEVICE_FEATURE state machine, Linux 5.18 and later)",
   "generation": "v2",
   "sources": {
