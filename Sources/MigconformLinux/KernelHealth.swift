@@ -109,13 +109,36 @@ package struct KernelHealth: Equatable, Sendable {
         return problems
     }
 
-    /// Whether a kernel log line reports trouble.
-    /// (The pattern is built per call: a `Regex` is not `Sendable`, and the kernel logs few new lines per run.)
+    /// Whether a kernel log line reports trouble: `WARNING`, `BUG` or `Oops` as words, or one of the phrases of a
+    /// lockup, a stall, a panic or a protection fault. Plain substring search, no `Regex`: every line of the kernel
+    /// log is tested at the start and at the end of a run, and in a slow guest a regex per line costs seconds.
     package static func isProblem(_ text: String) -> Bool {
-        text.contains(
-            #/\bWARNING\b|\bBUG\b|\bOops\b|soft lockup|hard LOCKUP|blocked for more than|Kernel panic/#
-                as Regex<Substring>)
-            || text.contains(#/general protection fault|RCU stall|rcu_sched detected stalls/# as Regex<Substring>)
+        let words = ["WARNING", "BUG", "Oops"]
+        let phrases = [
+            "soft lockup", "hard LOCKUP", "blocked for more than", "Kernel panic", "general protection fault",
+            "RCU stall", "rcu_sched detected stalls",
+        ]
+        return words.contains { containsWord(text, $0) } || phrases.contains { text.contains($0) }
+    }
+
+    /// `word` in `text` with no letter, digit or underscore right before or after it (a regex's `\bword\b`).
+    static func containsWord(_ text: String, _ word: String) -> Bool {
+        let t = Array(text.utf8)
+        let w = Array(word.utf8)
+        guard w.count <= t.count else { return false }
+        func isWordByte(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b >= 0x80
+        }
+        var i = 0
+        while i + w.count <= t.count {
+            if t[i] == w[0], Array(t[i..<(i + w.count)]) == w,
+                i == 0 || !isWordByte(t[i - 1]), i + w.count == t.count || !isWordByte(t[i + w.count])
+            {
+                return true
+            }
+            i += 1
+        }
+        return false
     }
 
     /// The letters of the taint bits (`W` a warning, `D` an oops, `L` a soft lockup, ...), with their meaning.

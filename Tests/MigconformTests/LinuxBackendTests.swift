@@ -575,6 +575,15 @@ struct LinuxBackendKernelHealthTests {
         #expect(d.map(\.text) == ["first", "BUG: second"])
         #expect(KernelHealth.isProblem("BUG: unable to handle page fault"))
         #expect(!KernelHealth.isProblem("DEBUGFS enabled"))
+        // Words only as words; the phrases anywhere.
+        #expect(KernelHealth.isProblem("WARNING: CPU: 0 PID: 1 at drivers/vfio/vfio_main.c:42"))
+        #expect(KernelHealth.isProblem("------------[ cut here ]------------ WARNING"))
+        #expect(!KernelHealth.isProblem("NOWARNINGS here") && !KernelHealth.isProblem("BUGS_ON=1"))
+        #expect(!KernelHealth.isProblem("Oopsie") && KernelHealth.isProblem("Oops: 0002 [#1] SMP"))
+        #expect(KernelHealth.isProblem("watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"))
+        #expect(KernelHealth.isProblem("INFO: task x:1 blocked for more than 120 seconds."))
+        #expect(KernelHealth.isProblem("rcu: INFO: rcu_sched detected stalls on CPUs/tasks:"))
+        #expect(!KernelHealth.isProblem(""))
         #expect(KernelHealth.describeTaint(0) == "nothing")
     }
 
