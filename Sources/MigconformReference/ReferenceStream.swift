@@ -16,8 +16,10 @@ package enum ReferenceStream {
     package static let trailerSize = 8
 
     /// Total stream length for a payload of `payloadSize` bytes.
+    /// Saturates at `UInt64.max`: a damaged header may declare any size.
     package static func length(payloadSize: UInt64) -> UInt64 {
-        UInt64(headerSize) + payloadSize + UInt64(trailerSize)
+        let (sum, over) = payloadSize.addingReportingOverflow(UInt64(headerSize + trailerSize))
+        return over ? .max : sum
     }
 
     static func header(payloadSize: UInt64, seed: UInt64) -> [UInt8] {
@@ -303,6 +305,12 @@ extension ReferenceStream {
 /// Consumes a resume stream and judges it at the end. The payload is checksummed in bulk as it arrives; only the
 /// 24-byte header and the 8-byte trailer are looked at byte by byte.
 struct StreamReader {
+    /// Where the payload a header declares ends, saturating (a damaged header may declare any size).
+    static func payloadEnd(_ payloadSize: UInt64?) -> UInt64 {
+        let (sum, over) = (payloadSize ?? 0).addingReportingOverflow(UInt64(ReferenceStream.headerSize))
+        return over ? .max : sum
+    }
+
     enum Problem: Equatable { case badHeader, overlong, checksum, truncated }
     private var header: [UInt8] = []
     private var payloadSize: UInt64?
@@ -344,8 +352,8 @@ struct StreamReader {
                     payloadSize = ReferenceStream.readLE(header[8..<16])
                     if let expected = expectedPayloadSize, payloadSize != expected { problem = problem ?? .badHeader }
                 }
-            } else if received < UInt64(ReferenceStream.headerSize) + (payloadSize ?? 0) {
-                let payloadEnd = UInt64(ReferenceStream.headerSize) + (payloadSize ?? 0)
+            } else if received < Self.payloadEnd(payloadSize) {
+                let payloadEnd = Self.payloadEnd(payloadSize)
                 let take = Int(min(payloadEnd - received, UInt64(n - at)))
                 checksum.add(UnsafeRawBufferPointer(rebasing: buffer[at..<at + take]))
                 at += take
