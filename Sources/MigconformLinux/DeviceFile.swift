@@ -286,14 +286,14 @@ package final class VFIODeviceFile {
     }
 
     /// The requests both protocol generations answer the same way, on the device fd itself: reset, config reads,
-    /// interrupts and device accesses. Nil for any other request.
-    func performDeviceCall(_ operation: DeviceOperation, config: inout VFIORegionInfo?) -> DeviceOutcome? {
+    /// interrupts and device accesses. ENOSYS for any other request (the callers send none).
+    func performDeviceCall(_ operation: DeviceOperation, config: inout VFIORegionInfo?) -> DeviceOutcome {
         switch operation {
         case .reset: return reset()
         case .configRead(let offset, let width): return configRead(offset: offset, width: width, region: &config)
         case .disableInterrupts(let index): return disableInterrupts(index: index)
         case .access(let a): return DeviceAccessCalls.perform(a, on: self, config: &config)
-        default: return nil
+        default: return .failed(.ENOSYS) // not a call on the device fd itself
         }
     }
 }

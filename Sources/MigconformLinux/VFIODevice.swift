@@ -117,7 +117,7 @@ package final class VFIODevice: MigrationDevice {
             configRegion = nil
             return file.reopen()
         case .reset, .configRead, .disableInterrupts, .access:
-            return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
+            return file.performDeviceCall(operation, config: &configRegion)
 
         case .dmaLoggingStart(let pageSize, let ranges):
             let result = file.feature(

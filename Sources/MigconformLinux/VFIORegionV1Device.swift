@@ -135,7 +135,7 @@ package final class VFIORegionV1Device: MigrationDevice {
             // The v1 rules do not close and open the device.
             return .failed(.ENOSYS)
         case .reset, .configRead, .disableInterrupts, .access:
-            return file.performDeviceCall(operation, config: &configRegion) ?? .failed(.ENOSYS)
+            return file.performDeviceCall(operation, config: &configRegion)
         case .getMigrationFlags, .feature, .getState, .setState, .getDataSize, .read, .write, .close, .precopyInfo,
             .dataFD, .dmaLoggingStart, .dmaLoggingStop, .dmaLoggingReport,
             .onPeer, .onForeign:
