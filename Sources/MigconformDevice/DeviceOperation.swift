@@ -114,6 +114,15 @@ package enum DeviceOperation: Codable, Hashable, Sendable {
         case accessEnableInterrupts = "access-enable-interrupts"
 
         package var description: String { rawValue }
+
+        /// The case's position in ``allCases`` (its declaration order): a kind without payloads is stored as
+        /// that one byte, so this reads it instead of comparing raw-value strings.
+        package var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
+
+        // Equality and hashing by the case, not by the raw value (which the standard library's defaults for a
+        // raw-representable type use): kinds key the per-operation tallies and deadlines.
+        package static func == (a: Kind, b: Kind) -> Bool { a.ordinal == b.ordinal }
+        package func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
     }
 
     /// The request's kind; an operation on a peer has the kind of the operation itself.

@@ -43,14 +43,37 @@ package final class RecordingDevice {
     /// Total operations issued through this recorder, across all transcripts.
     package private(set) var operationCount = 0
     /// Every operation since the last reset, across cases: what a reproducer of the device's present state replays.
-    /// Empty once it would have grown past ``historyLimit`` (then no faithful history is at hand).
-    package private(set) var sinceReset: [TranscriptEntry] = []
+    /// Empty once it would have grown past ``historyLimit`` (then no faithful history is at hand). Assembled when
+    /// asked (a violation needs it) from the transcripts it spans, which it shares instead of copying.
+    package var sinceReset: [TranscriptEntry] {
+        guard historyComplete else { return [] }
+        var out: [TranscriptEntry] = []
+        out.reserveCapacity(historyCount)
+        for part in earlierHistory { out += part }
+        out += entries[historyStart...]
+        for k in out.indices { out[k].step = k }
+        return out
+    }
     package private(set) var historyComplete = false
+    /// The parts of transcripts already taken that belong to the history, in order.
+    private var earlierHistory: [ArraySlice<TranscriptEntry>] = []
+    /// Where the history starts in the current transcript.
+    private var historyStart = 0
+    private var historyCount = 0
     package static let historyLimit = 20_000
     /// Names the bytes of the next write, when its buffer is too large for the transcript to keep.
     package var nextData: String?
     /// Every operation issued, by kind: count, summed nanoseconds and bytes moved.
-    package private(set) var totals: [DeviceOperation.Kind: (count: Int, nanos: UInt64, bytes: UInt64)] = [:]
+    package var totals: [DeviceOperation.Kind: (count: Int, nanos: UInt64, bytes: UInt64)] {
+        var out: [DeviceOperation.Kind: (count: Int, nanos: UInt64, bytes: UInt64)] = [:]
+        for kind in DeviceOperation.Kind.allCases where tallies[kind.ordinal].count > 0 {
+            out[kind] = tallies[kind.ordinal]
+        }
+        return out
+    }
+    /// ``totals`` by ``DeviceOperation/Kind/ordinal``: one array slot per kind, so counting costs no hashing.
+    private var tallies = [(count: Int, nanos: UInt64, bytes: UInt64)](
+        repeating: (0, 0, 0), count: DeviceOperation.Kind.allCases.count)
     /// Called during a summarised transfer with the bytes moved since its last entry (progress).
     package var didMove: ((UInt64) -> Void)?
     /// Transfers of at least this many bytes are summarised (``beginTransfer(_:bytes:)``).
@@ -72,6 +95,8 @@ package final class RecordingDevice {
     /// Starts a new transcript, returning the previous one.
     @discardableResult
     package func takeTranscript() -> [TranscriptEntry] {
+        if historyComplete && historyStart < entries.count { earlierHistory.append(entries[historyStart...]) }
+        historyStart = 0
         defer { entries = [] }
         return entries
     }
@@ -124,12 +149,12 @@ package final class RecordingDevice {
             var data: String?
             if case .write(_, let b) = op, b.count > 64 { data = nextData }
             nextData = nil
-            entries.append(
-                TranscriptEntry(
-                    step: entries.count, operation: redact(op), outcome: redact(outcome),
-                    micros: micros, byteCount: byteCount(op, outcome), data: data))
-            remember(entries[entries.count - 1])
-            if let didPerform { didPerform(entries[entries.count - 1]) }
+            let entry = TranscriptEntry(
+                step: entries.count, operation: redact(op), outcome: redact(outcome),
+                micros: micros, byteCount: byteCount(op, outcome), data: data)
+            entries.append(entry)
+            remember(entry)
+            didPerform?(entry)
             return outcome
         } catch {
             let nanos = DispatchTime.now().uptimeNanoseconds - start
@@ -211,27 +236,27 @@ package final class RecordingDevice {
     }
 
     private func tally(_ kind: DeviceOperation.Kind, _ nanos: UInt64, _ bytes: Int?) {
-        var t = totals[kind] ?? (0, 0, 0)
-        t.count += 1
-        t.nanos += nanos
-        t.bytes += UInt64(bytes ?? 0)
-        totals[kind] = t
+        let i = kind.ordinal
+        tallies[i].count += 1
+        tallies[i].nanos += nanos
+        tallies[i].bytes += UInt64(bytes ?? 0)
     }
 
+    /// Counts the entry just appended to ``entries`` into the history since the last reset (a reset starts it).
     private func remember(_ entry: TranscriptEntry) {
-        if entry.operation == .reset {
-            sinceReset = []
+        if case .reset = entry.operation {
+            earlierHistory.removeAll()
+            historyStart = entries.count - 1
+            historyCount = 0
             historyComplete = true
         }
         guard historyComplete else { return }
-        if sinceReset.count >= Self.historyLimit {
-            sinceReset = []
+        if historyCount >= Self.historyLimit {
+            earlierHistory.removeAll()
             historyComplete = false
             return
         }
-        var e = entry
-        e.step = sinceReset.count
-        sinceReset.append(e)
+        historyCount += 1
     }
 
     private func byteCount(_ op: DeviceOperation, _ outcome: DeviceOutcome) -> Int? {

@@ -22,10 +22,10 @@ package struct CaseShape: Sendable, Equatable {
         let check = c.rule.check
         let initial = m.initial.name
         let spec = m.spec
-        let save = spec.stateName(forRole: "save")
-        let pre = spec.stateName(forRole: "pre-copy")
-        let resume = spec.stateName(forRole: "resume")
-        let exit = spec.stateName(forRole: "resume-exit")
+        let save = m.stateName(forRole: "save")
+        let pre = m.stateName(forRole: "pre-copy")
+        let resume = m.stateName(forRole: "resume")
+        let exit = m.stateName(forRole: "resume-exit")
         func dist(_ a: String?, _ b: String?) -> Int {
             guard let a, let b else { return 0 }
             return d.sets(a, b, fresh: d.sessionStates.contains(b)) ?? 0
@@ -89,7 +89,7 @@ package struct CaseShape: Sendable, Equatable {
         case .lifecycle:
             // Closing and opening the device costs about a reset, and leaves it in the initial state. The error
             // state is reached from the resume state by a failed exit.
-            if c.from != nil, c.from == m.spec.stateName(forRole: "error") {
+            if c.from != nil, c.from == m.stateName(forRole: "error") {
                 return CaseShape(start: resume, end: initial, sets: 1, resets: 1)
             }
             return CaseShape(start: c.from, end: initial, sets: 0, resets: 1)
@@ -103,7 +103,7 @@ package struct CaseShape: Sendable, Equatable {
             return CaseShape(start: save, end: save, sets: 0, resets: 0)
         case .precopyInfo(let p):
             if p.expect == .supportedInP2P {
-                let group = pre.flatMap { m.spec.state(named: $0)?.group }
+                let group = pre.flatMap { m.state(named: $0)?.group }
                 let p2p = m.settableStates.first {
                     $0.group != nil && $0.group == group && $0.name != pre && $0.name != save
                 }

@@ -61,14 +61,14 @@ final class CaseContext {
     // MARK: - Names
 
     func value(of name: String) throws -> UInt32 {
-        guard let s = spec.state(named: name) else { throw Blocked(reason: "spec has no state \(name)") }
+        guard let s = machine.state(named: name) else { throw Blocked(reason: "spec has no state \(name)") }
         return s.value
     }
 
-    func name(of value: UInt32) -> String { spec.state(value: value)?.name ?? String(value) }
+    func name(of value: UInt32) -> String { machine.state(value: value)?.name ?? String(value) }
 
     func role(_ role: String) throws -> String {
-        guard let name = spec.stateName(forRole: role) else { throw Blocked(reason: "spec names no \(role) state") }
+        guard let name = machine.stateName(forRole: role) else { throw Blocked(reason: "spec names no \(role) state") }
         return name
     }
 
@@ -154,7 +154,7 @@ final class CaseContext {
                 // From a state the run did not know, the likeliest is the one the device still reports.
                 let source = from.isEmpty ? now : from
                 let subject: Finding.Subject =
-                    source == spec.stateName(forRole: "error") ? .errorReset : .resetState(from: source)
+                    source == machine.stateName(forRole: "error") ? .errorReset : .resetState(from: source)
                 found(
                     subject, expected: "state \(initial.name) after the reset", actual: "state \(now)",
                     "a reset from \(from.isEmpty ? "a state the run had not read (\(now) after it)" : from) left the device "
@@ -203,7 +203,7 @@ final class CaseContext {
 
     /// Notes what the device reported, for positioning the next step from there.
     func observe(_ value: UInt32?) {
-        let name = value.flatMap { spec.state(value: $0)?.name }
+        let name = value.flatMap { machine.state(value: $0)?.name }
         position.known = name.flatMap { machine.isSettable($0) ? $0 : nil }
     }
 
@@ -224,12 +224,12 @@ final class CaseContext {
 
     /// Requests a state value: a SET (v2), or a read-modify-write of the state bits of `device_state` (v1).
     func request(_ value: UInt32) throws -> SetAnswer {
-        let resume = spec.stateName(forRole: "resume")
+        let resume = machine.stateName(forRole: "resume")
         let leavingResume =
-            position.known != nil && position.known == resume && spec.state(value: value)?.name != resume
+            position.known != nil && position.known == resume && machine.state(value: value)?.name != resume
         let from = position.known
         let answer = try dialect.send(value, self)
-        if let from, answer.succeeded, let to = spec.state(value: value)?.name, to != from {
+        if let from, answer.succeeded, let to = machine.state(value: value)?.name, to != from {
             position.lastRequest = (from, to)
         }
         if leavingResume {
@@ -244,11 +244,11 @@ final class CaseContext {
             position.failedResumeExit =
                 answer.succeeded
                 ? nil
-                : [resume, spec.stateName(forRole: "error")].compactMap { $0 } + steps.dropLast()
+                : [resume, machine.stateName(forRole: "error")].compactMap { $0 } + steps.dropLast()
         }
         // After a success the device is where it was asked to be; after a refusal only a read can tell.
         if answer.succeeded { observe(value) } else { position.known = nil }
-        if answer.succeeded, spec.state(value: value)?.name == resume {
+        if answer.succeeded, machine.state(value: value)?.name == resume {
             resumeFD = answer.fd >= 0 ? answer.fd : nil // v1 has no fd: the region is the session
             resumeLoaded = false
             position.refusedResumeWrite = nil
@@ -274,7 +274,7 @@ final class CaseContext {
     /// the case then says nothing about its own rule.
     @discardableResult
     func enter(_ state: String, fresh: Bool = false, loadResume: Bool = true) throws -> Int32? {
-        let resume = spec.stateName(forRole: "resume")
+        let resume = machine.stateName(forRole: "resume")
         var stream: SavedStream?
         if loadResume && state == resume { stream = try validStream() }
         let needsFresh = fresh || state == resume
@@ -293,7 +293,7 @@ final class CaseContext {
             guard afterReset == machine.initial.value else {
                 let source = before ?? afterReset.map(name(of:))
                 let cause: Finding.Subject? = source.map {
-                    $0 == spec.stateName(forRole: "error") ? .errorReset : .resetState(from: $0)
+                    $0 == machine.stateName(forRole: "error") ? .errorReset : .resetState(from: $0)
                 }
                 throw Blocked(
                     reason:
@@ -387,7 +387,9 @@ final class CaseContext {
     /// When the device sits in the resume state with its session still empty, writes a valid stream there so the
     /// next step can walk out of it; without one at hand, forgets the position (the next move resets).
     func settleResume() {
-        guard position.known != nil, position.known == spec.stateName(forRole: "resume"), !resumeLoaded else { return }
+        guard position.known != nil, position.known == machine.stateName(forRole: "resume"), !resumeLoaded else {
+            return
+        }
         if resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
             (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil)
         {

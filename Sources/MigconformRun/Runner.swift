@@ -612,12 +612,18 @@ package final class Runner {
         var interrupted: String?
         var cause: Finding.Subject?
         var history: [TranscriptEntry]?
+        // Only a violation or a finding shows a reproducer; the history is taken for those alone, since holding
+        // on to it makes the recorder's next append copy every operation since the last reset.
+        func needsReproducer(_ o: CheckOutcome) -> Bool {
+            if case .violated = o { return true }
+            return !ctx.findings.isEmpty
+        }
         do {
             outcome = try CheckExecutor.run(ctx)
-            history = device.historyComplete ? device.sinceReset : nil
+            if needsReproducer(outcome) { history = device.historyComplete ? device.sinceReset : nil }
         } catch let b as Blocked {
-            history = device.historyComplete ? device.sinceReset : nil
             outcome = .blocked(b.reason)
+            if needsReproducer(outcome) { history = device.historyComplete ? device.sinceReset : nil }
             cause = b.cause
         } catch let t as TransportError {
             transportFailure = t
@@ -638,7 +644,9 @@ package final class Runner {
         r.transcript = transcript
         var executed = Executed(
             result: r, findings: ctx.findings, blockedBy: cause,
-            reproducer: history ?? reproducer(startedIn: startedIn, machine: machine, transcript: transcript))
+            reproducer: history
+                ?? (needsReproducer(outcome)
+                    ? reproducer(startedIn: startedIn, machine: machine, transcript: transcript) : []))
         if let t = transportFailure {
             executed.result.verdict = t.timedOut ? .timeout : .error
             executed.result.message = t.timedOut ? "timed out: \(t.message)" : "transport failure: \(t.message)"

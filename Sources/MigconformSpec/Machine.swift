@@ -12,6 +12,11 @@ package struct Machine: Sendable {
     package let arcs: [Arc]
     /// Shortest-path trees by source state, computed on first use (a machine answers many path questions).
     private let trees: PathTrees
+    /// ``Spec/stateName(forRole:)`` for every role, and the spec's states by name and by value, resolved once:
+    /// cases ask them at every step.
+    private let roleNames: [String: String]
+    private let statesByName: [String: State]
+    private let statesByValue: [UInt32: State]
 
     package init(spec: Spec, features: Set<String>) {
         self.spec = spec
@@ -26,10 +31,25 @@ package struct Machine: Sendable {
         self.trees = PathTrees(
             states: settable.map(\.name), arcs: self.arcs,
             sessionOpensOnlyLast: spec.paths.sessionOpensOnlyLast)
+        var roles: [String: String] = [:]
+        for role in Set(Spec.defaultRoles.keys).union(spec.roles.keys) {
+            roles[role] = spec.stateName(forRole: role)
+        }
+        self.roleNames = roles
+        // The first state of a name or value wins, as in the spec's own lookups.
+        self.statesByName = Dictionary(spec.states.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.statesByValue = Dictionary(spec.states.map { ($0.value, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The state playing `role` (``Spec/stateName(forRole:)``).
+    package func stateName(forRole role: String) -> String? { roleNames[role] }
+    /// The spec's state of this name (``Spec/state(named:)``).
+    package func state(named name: String) -> State? { statesByName[name] }
+    /// The spec's state of this value (``Spec/state(value:)``).
+    package func state(value: UInt32) -> State? { statesByValue[value] }
+
     /// The state after open and reset.
-    package var initial: State { spec.state(named: spec.initialState)! }
+    package var initial: State { state(named: spec.initialState)! }
 
     /// Valid states whose features this device does not advertise.
     package var unadvertisedStates: [State] {

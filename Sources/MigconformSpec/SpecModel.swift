@@ -253,7 +253,9 @@ package struct Rule: Sendable {
     package var level: Level
     /// One sentence, in the project's own words.
     package var statement: String
-    package var cite: Citation
+    package var cite: Citation {
+        didSet { citeLine = Self.citeLine(cite, tests: tests) }
+    }
     /// Kernel release the rule applies from.
     package var since: String?
     /// Features the device must advertise for the rule to apply.
@@ -269,7 +271,12 @@ package struct Rule: Sendable {
     package var line: Int
     /// What the rule holds to account when it is not the driver: `core` for behaviour the kernel's VFIO core
     /// enforces before the driver sees the request. nil means the driver.
-    package var tests: String?
+    package var tests: String? {
+        didSet { citeLine = Self.citeLine(cite, tests: tests) }
+    }
+    /// The citation as reports and listings show it: source and section, the sentences the rule tests, and who is
+    /// tested when it is not the driver. Kept with the rule (every case result carries it).
+    package private(set) var citeLine: String
     package init(
         id: String, level: Level, statement: String, cite: Citation, since: String?, requires: [String],
         accept: [String], hazard: Hazard?, variant: String?, check: Check, line: Int, tests: String? = nil
@@ -286,14 +293,13 @@ package struct Rule: Sendable {
         self.check = check
         self.line = line
         self.tests = tests
+        self.citeLine = Self.citeLine(cite, tests: tests)
     }
 
     /// What ``citeLine`` says of a rule with `tests: core`; reports find such rules by it.
     package static let coreNote = "tests the kernel's VFIO core, not the driver"
 
-    /// The citation as reports and listings show it: source and section, the sentences the rule tests, and who is
-    /// tested when it is not the driver.
-    package var citeLine: String {
+    static func citeLine(_ cite: Citation, tests: String?) -> String {
         var notes: [String] = []
         if !cite.sentences.isEmpty {
             notes.append(

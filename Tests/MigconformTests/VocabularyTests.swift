@@ -43,6 +43,22 @@ struct VocabularyTests {
         #expect(d.seconds(for: .precopyInfo(fd: 4)) == 3)
     }
 
+    @Test func operationKindsCountAndHashByCase() {
+        // The tallies index an array by ordinal: each kind its own slot, in declaration order.
+        #expect(MemoryLayout<DeviceOperation.Kind>.size == 1)
+        for (i, kind) in DeviceOperation.Kind.allCases.enumerated() { #expect(kind.ordinal == i) }
+        let byKind = Dictionary(uniqueKeysWithValues: DeviceOperation.Kind.allCases.map { ($0, $0.rawValue) })
+        #expect(byKind.count == DeviceOperation.Kind.allCases.count)
+        #expect(byKind[.dataFDPoll] == "data-fd-poll" && DeviceOperation.Kind.read != .write)
+        // What the recorder tallies by kind is what it was given.
+        let recorder = RecordingDevice(ReferenceDeviceV2())
+        _ = try? recorder.perform(.getState)
+        _ = try? recorder.perform(.getState)
+        _ = try? recorder.perform(.reset)
+        #expect(recorder.totals[.getState]?.count == 2 && recorder.totals[.reset]?.count == 1)
+        #expect(recorder.totals.count == 2)
+    }
+
     @Test func operationsAndOutcomesHaveOneText() {
         #expect("\(DeviceOperation.setState(2))" == "set-state RUNNING")
         #expect("\(DeviceOperation.onPeer(.read(fd: 7, count: 64)))" == "peer: read fd=7 count=64")

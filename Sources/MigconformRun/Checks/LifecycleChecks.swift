@@ -6,7 +6,7 @@ enum LifecycleChecks {
     static func run(_ ctx: CaseContext, _ p: LifecycleCheck) throws -> CheckOutcome {
         guard let from = ctx.testCase.from else { return .blocked("case has no state") }
         var fd: Int32?
-        if from == ctx.spec.stateName(forRole: "error") {
+        if from == ctx.machine.stateName(forRole: "error") {
             guard try ErrorChecks.driveIntoError(ctx) else {
                 return .notApplicable(
                     "a failed resume did not put the device in \(from), so the error state could "

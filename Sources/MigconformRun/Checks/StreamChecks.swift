@@ -107,7 +107,7 @@ enum StreamChecks {
         if p.expect == .supportedInP2P {
             // The other running state of the saving group: PRE_COPY_P2P in v2.
             let save = try ctx.role("save")
-            let group = ctx.spec.state(named: pre)?.group
+            let group = ctx.machine.state(named: pre)?.group
             guard
                 let p2p = ctx.machine.settableStates.first(where: {
                     $0.group != nil && $0.group == group && $0.name != pre && $0.name != save
