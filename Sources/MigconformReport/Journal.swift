@@ -36,6 +36,8 @@ package final class RunJournal: RunObserver {
     private let encoder: JSONEncoder
     /// The current case's operations and their encoded entries, reused for its end record.
     private var caseEntries: [(entry: TranscriptEntry, json: String)] = []
+    /// The operation whose `op` record was written last, until its entry comes back.
+    private var inFlight: JournalLines.EncodedOperation?
     /// The first write error, if any; the run goes on without a journal rather than fail.
     package private(set) var failure: String?
 
@@ -66,6 +68,27 @@ package final class RunJournal: RunObserver {
     }
 
     deinit { close(fd) }
+
+    /// True when `folder` (or, while it does not exist, the nearest folder above it) is on a file system held in
+    /// memory (tmpfs, ramfs, the initramfs's rootfs): its files do not outlive the kernel, so flushing them protects
+    /// nothing. Read from the longest mount point above the folder in `/proc/self/mounts`.
+    package static func isInMemory(_ folder: URL) -> Bool {
+        var path = folder.standardizedFileURL.path
+        while !FileManager.default.fileExists(atPath: path), path != "/", !path.isEmpty {
+            path = (path as NSString).deletingLastPathComponent
+        }
+        path = (path as NSString).resolvingSymlinksInPath
+        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+        var best: (point: String, type: String)?
+        for line in mounts.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count >= 3 else { continue }
+            let point = f[1].replacingOccurrences(of: "\\040", with: " ")
+            let inside = point == "/" || path == point || path.hasPrefix(point + "/")
+            if inside, point.count >= (best?.point.count ?? -1) { best = (point, String(f[2])) }
+        }
+        return ["tmpfs", "ramfs", "rootfs"].contains(best?.type ?? "")
+    }
 
     // MARK: - Records
 
@@ -123,13 +146,15 @@ package final class RunJournal: RunObserver {
         }
     }
 
-    /// Appends one line already encoded (``JournalLines``).
+    /// Appends one line already encoded (``JournalLines``), with its newline, in one write.
     private func append(line: String, sync: Bool) {
         guard failure == nil else { return }
-        var line = line
-        line.append("\n")
-        line.withUTF8 { write(UnsafeRawBufferPointer($0), sync: sync) }
+        lineBuffer.removeAll(keepingCapacity: true)
+        lineBuffer.append(contentsOf: line.utf8)
+        lineBuffer.append(0x0A)
+        lineBuffer.withUnsafeBytes { write($0, sync: sync) }
     }
+    private var lineBuffer: [UInt8] = []
 
     private func write(_ data: Data, sync: Bool) {
         data.withUnsafeBytes { write($0, sync: sync) }
@@ -182,17 +207,18 @@ package final class RunJournal: RunObserver {
             count = bytes.count
         default: break
         }
-        append(
-            line: JournalLines.op(
-                time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
-                operation: op, byteCount: count,
-                text: TranscriptFormatter.operation(op, byteCount: count)),
-            sync: syncEachOperation)
+        let record: (line: String, encoded: JournalLines.EncodedOperation) = JournalLines.op(
+            time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
+            operation: op, byteCount: count,
+            text: TranscriptFormatter.operation(op, byteCount: count))
+        inFlight = record.encoded
+        append(line: record.line, sync: syncEachOperation)
     }
 
     package func operationDidEnd(_ entry: TranscriptEntry) {
         let inCase = phase == "case" && index != nil
-        let json = JournalLines.entry(entry)
+        let json = JournalLines.entry(entry, known: inFlight)
+        inFlight = nil
         if inCase { caseEntries.append((entry, json)) }
         append(
             line: JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, entryJSON: json),

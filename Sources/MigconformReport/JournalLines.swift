@@ -246,35 +246,59 @@ enum JournalLines {
         time: String, index: Int?, phase: String?, operation: DeviceOperation, byteCount: Int?,
         text: String
     ) -> String {
+        op(time: time, index: index, phase: phase, operation: operation, byteCount: byteCount, text: text).line
+    }
+
+    /// The `op` record, with the encoding of its operation for the entry that will answer it.
+    static func op(
+        time: String, index: Int?, phase: String?, operation: DeviceOperation, byteCount: Int?,
+        text: String
+    ) -> (line: String, encoded: EncodedOperation) {
         var w = Writer()
         w.open()
         w.number("byteCount", byteCount)
         w.number("index", index)
         w.key("operation")
+        let start = w.bytes.count
         Self.operation(operation, into: &w)
+        let json = w.bytes[start...]
         w.string("phase", phase)
         w.string("text", text)
         w.string("time", time)
         w.string("type", "op")
         w.close()
-        return w.text
+        return (w.text, EncodedOperation(operation: operation, json: json, text: text))
     }
 
     /// One transcript entry, as ``EntryDocument`` encodes it.
-    static func entry(_ e: TranscriptEntry) -> String {
+    static func entry(_ e: TranscriptEntry) -> String { entry(e, known: nil) }
+
+    /// An operation already encoded for its `op` record: its JSON and its text, which the entry that answers it
+    /// repeats (the entry's own operation must be this one).
+    struct EncodedOperation {
+        var operation: DeviceOperation
+        var json: ArraySlice<UInt8>
+        var text: String
+    }
+
+    /// One transcript entry, reusing the encoding of its operation when `known` is that operation's.
+    static func entry(_ e: TranscriptEntry, known: EncodedOperation?) -> String {
         var w = Writer()
         w.open()
         w.number("byteCount", e.byteCount)
         w.string("data", e.data)
         w.number("micros", e.micros)
         w.key("operation")
-        operation(e.operation, into: &w)
+        let reuse = known.map { $0.operation == e.operation } ?? false
+        if reuse { w.bytes.append(contentsOf: known!.json) } else { operation(e.operation, into: &w) }
         if let out = e.outcome {
             w.key("outcome")
             outcome(out, into: &w)
         }
         w.number("step", e.step)
-        w.string("text", TranscriptFormatter.step(e))
+        w.string(
+            "text",
+            reuse ? TranscriptFormatter.step(e, operationText: known!.text) : TranscriptFormatter.step(e))
         w.string("transportError", e.transportError)
         w.close()
         return w.text

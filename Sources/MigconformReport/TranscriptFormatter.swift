@@ -20,7 +20,12 @@ package enum TranscriptFormatter {
 
     /// One transcript entry without its duration: `set-state STOP -> ok state=STOP data_fd=-1`.
     package static func text(_ entry: TranscriptEntry) -> String {
-        var op = operation(entry.operation, byteCount: entry.byteCount)
+        text(entry, operationText: operation(entry.operation, byteCount: entry.byteCount))
+    }
+
+    /// The entry's text, given the text of its operation (``operation(_:byteCount:)``) already made.
+    static func text(_ entry: TranscriptEntry, operationText: String) -> String {
+        var op = operationText
         if let data = entry.data { op += " (\(PlainText.line(data)))" }
         if let outcome = entry.outcome {
             return "\(op) -> \(self.outcome(outcome, of: entry.operation, byteCount: entry.byteCount))"
@@ -32,9 +37,15 @@ package enum TranscriptFormatter {
     /// A reproducer step: the entry as the transcript shows it, or only the operation for a positioning step whose
     /// answer was not recorded.
     package static func step(_ entry: TranscriptEntry) -> String {
-        guard entry.outcome == nil, entry.transportError == nil else { return text(entry) }
-        return operation(entry.operation, byteCount: entry.byteCount)
-            + (entry.data.map { " (\(PlainText.line($0)))" } ?? "")
+        step(entry, operationText: operation(entry.operation, byteCount: entry.byteCount))
+    }
+
+    /// The reproducer step, given the text of its operation already made.
+    static func step(_ entry: TranscriptEntry, operationText: String) -> String {
+        guard entry.outcome == nil, entry.transportError == nil else {
+            return text(entry, operationText: operationText)
+        }
+        return operationText + (entry.data.map { " (\(PlainText.line($0)))" } ?? "")
     }
 
     /// An operation: `set-state RUNNING_P2P`, `read fd=7 count=4096` (``OperationText``).

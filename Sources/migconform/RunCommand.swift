@@ -98,7 +98,7 @@ enum RunCommand: Command {
             help:
                 "Flush the journal to disk before every operation ('op', the default for vfio: and exec: targets) or "
                 + "at case boundaries only ('case', the default for simulated targets, which cannot crash the "
-                + "kernel)."
+                + "kernel, and for a folder on tmpfs or ramfs, which a kernel crash loses anyway)."
         )
         static let quiet = Flag(
             "--quiet",
@@ -234,7 +234,11 @@ enum RunCommand: Command {
         }
         runner.options.spoolDirectory = folder.path // a save stream too large for memory is spooled here
         let journal: RunJournal
-        let syncMode = a[Key.journalSync] ?? (device.traits.journalsEachOperation ? "op" : "case")
+        // A folder in memory (tmpfs, ramfs) goes down with the kernel: flushing it before every operation would
+        // cost a system call each and save nothing.
+        let syncMode =
+            a[Key.journalSync]
+            ?? (device.traits.journalsEachOperation && !RunJournal.isInMemory(folder) ? "op" : "case")
         guard syncMode == "op" || syncMode == "case" else {
             throw UsageError(message: "--journal-sync takes op or case, not '\(syncMode)'")
         }

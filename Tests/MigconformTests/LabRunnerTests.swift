@@ -398,6 +398,20 @@ struct LabRunnerJournalTests {
         #expect(Mirror(reflecting: CaseDocument(bare)).children.count == JournalLines.caseDocumentFields)
     }
 
+    @Test("a run folder on tmpfs is known to be in memory; one on a disk is not")
+    func journalFolderInMemory() throws {
+        // What the file system is, asked of stat(1) rather than of the code under test.
+        func type(_ path: String) throws -> String {
+            let p = try ChildProcess.run("/usr/bin/stat", ["-f", "-c", "%T", path], stdout: .capture)
+            return String(decoding: p.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        for path in ["/dev/shm", FileManager.default.currentDirectoryPath] {
+            let memory = ["tmpfs", "ramfs"].contains(try type(path))
+            // A folder not made yet is judged by the one above it.
+            #expect(RunJournal.isInMemory(URL(fileURLWithPath: path + "/not-made-yet/run")) == memory, "\(path)")
+        }
+    }
+
     @Test("a complete journal rebuilds the same verdicts; a cut one marks the unfinished case")
     func rebuildInProcess() throws {
         let folder = tempFolder("journal")
