@@ -19,8 +19,10 @@ enum AdapterCommand: Command {
             Reads one JSON request per line on stdin and answers one JSON response per line on stdout \
             (protocol version \(AdapterProtocol.version), see Specs/ADAPTER.md), until 'bye' or end of input. \
             Nothing but protocol lines goes to stdout; diagnostics go to stderr.
-            Example: migconform run --target 'exec:ssh labhost migconform adapter --target \
-            vfio:/dev/vfio/12/0000:3b:00.1'
+
+            Example, with the device on another host:
+
+              migconform run --target 'exec:ssh lab migconform adapter --target vfio:/dev/vfio/12/0000:3b:00.1'
             """,
         options: [Key.target], footer: Targets.summary)
 

@@ -1,3 +1,6 @@
+import Foundation
+import MigconformReport
+
 /// One option a command accepts, with its help text beside it.
 struct OptionSpec: Sendable {
     /// `--spec`.
@@ -68,7 +71,7 @@ struct CommandConfiguration: Sendable {
         let text = ArgumentParser.help(
             usage: usage, abstract: abstract, discussion: discussion,
             options: options.map(\.spec).filter { !$0.hidden })
-        return footer.isEmpty ? text : text + "\n" + footer
+        return footer.isEmpty ? text : text + "\n" + HelpText.fit(footer)
     }
 
     func parse(_ args: [String]) throws -> ParsedArguments {
@@ -159,20 +162,21 @@ enum ArgumentParser {
         return parsed
     }
 
-    /// Help text: usage, abstract, then one line per option with its help beside it.
+    /// Help text: usage, abstract, discussion, then one row per option with its help beside it; every line fits in
+    /// `HelpText.width` columns (prose is wrapped, an option's help continues under its own column).
     static func help(usage: String, abstract: String, discussion: String = "", options: [OptionSpec]) -> String {
-        var out = "USAGE: \(usage)\n\n\(abstract)\n"
-        if !discussion.isEmpty { out += "\n\(discussion)\n" }
+        let usageLines = usage.components(separatedBy: "\n").enumerated().flatMap { i, line in
+            TextLayout.hanging(i == 0 ? "USAGE: " : "       ", line, width: HelpText.width)
+        }
+        var out = usageLines.joined(separator: "\n") + "\n\n" + HelpText.paragraphs(abstract) + "\n"
+        if !discussion.isEmpty { out += "\n" + HelpText.paragraphs(discussion) + "\n" }
         out += "\nOPTIONS:\n"
         let all = options + [OptionSpec(name: "--help", value: nil, help: "Show this help.")]
         let labels = all.map { o in o.value.map { "\(o.name) \($0)" } ?? o.name }
         let width = min(30, (labels.map(\.count).max() ?? 0) + 2)
         for (label, o) in zip(labels, all) {
-            let pad =
-                label.count < width
-                ? String(repeating: " ", count: width - label.count)
-                : "\n  " + String(repeating: " ", count: width)
-            out += "  \(label)\(pad)\(o.help)\(o.repeating ? " (repeatable)" : "")\n"
+            let text = o.help + (o.repeating ? " (repeatable)" : "")
+            out += HelpText.row(label, text, column: width).joined(separator: "\n") + "\n"
         }
         return out
     }

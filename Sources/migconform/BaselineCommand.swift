@@ -16,9 +16,9 @@ enum BaselineCommand: Command {
         abstract: "Write an expectations file (known failures and flakes) from a run, for 'run --baseline'.",
         usage: "migconform baseline REPORT [--out FILE]",
         discussion: """
-            Every case of the run that failed, warned, timed out or errored is written as an expectation, with the
-            run's message as its reason: replace it with a tracker link. Lines are 'CASE-ID-OR-GLOB VERDICT REASON';
-            see Reports/README.md. Exits 0, or 2 when the report cannot be read.
+            Every case of the run that failed, warned, timed out or errored is written as an expectation, with the \
+            run's message as its reason: replace it with a tracker link. Lines are 'CASE-ID-OR-GLOB VERDICT \
+            REASON'; see Reports/README.md. Exits 0, or 2 when the report cannot be read.
             """,
         options: [Key.out], maxPositional: 1)
 

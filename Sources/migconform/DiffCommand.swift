@@ -15,8 +15,8 @@ enum DiffCommand: Command {
         name: "diff", abstract: "Compare two runs: regressions, fixes, new and removed cases, verdict changes.",
         usage: "migconform diff OLD NEW [--format text|markdown]",
         discussion: """
-            OLD and NEW are run folders or report.json files. Cases are compared on the device's own verdict (an
-            XFAIL counts as its failure). Exits 0 when nothing regressed, 1 when a case regressed, 2 when a report
+            OLD and NEW are run folders or report.json files. Cases are compared on the device's own verdict (an \
+            XFAIL counts as its failure). Exits 0 when nothing regressed, 1 when a case regressed, 2 when a report \
             cannot be read.
             """,
         options: [Key.format], maxPositional: 2)

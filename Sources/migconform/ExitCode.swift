@@ -17,13 +17,18 @@ enum ExitCode {
 
     static let table = """
         EXIT CODES:
-          0  conformant (run, merge); otherwise the command did what was asked (diff: no regression, verify: verified)
-          1  not conformant: a MUST case failed, timed out or errored (--level should/may: also those levels);
-             with --baseline: an unexpected result (a new failure, or XPASS); diff: regressions; verify: problems
-          2  usage error; a spec, report, journal or expectations file that does not load; shards that do not merge
+          0  conformant (run, merge); otherwise the command did what was asked (diff: no regression,
+             verify: verified)
+          1  not conformant: a MUST case failed, timed out or errored (--level should/may: also those
+             levels); with --baseline: an unexpected result (a new failure, or XPASS); diff: regressions;
+             verify: problems
+          2  usage error; a spec, report, journal or expectations file that does not load; shards that do
+             not merge
           3  the target could not be opened, or is not the device expected (--expect-driver, --expect-flags)
-          4  the run was cut short: interrupted (SIGINT, SIGTERM), the device wedged after a timeout, --max-failures
-          5  incomplete: nothing failed, but applicable MUST cases did not run (--only/--exclude, a hazard not
-             allowed, blocked by a failure of a lower level, one shard of several); the report lists them
+          4  the run was cut short: interrupted (SIGINT, SIGTERM), the device wedged after a timeout,
+             --max-failures
+          5  incomplete: nothing failed, but applicable MUST cases did not run (--only/--exclude, a hazard
+             not allowed, blocked by a failure of a lower level, one shard of several); the report lists
+             them
         """
 }

@@ -42,6 +42,7 @@ enum IntegrateCommand: Command {
             case is reported with lava-test-case as soon as it ends, in a lava-test-set per rule; \
             the step exits 0 whatever the verdicts, and a run that cannot start calls \
             lava-test-raise. Keep the file in a git repository the lab can reach.
+
             kernelci: the kernel config fragment, the kernelci-core LAVA test template and the \
             kernelci-pipeline fragments (kbuild, job with kcidb_test_suite, scheduler, platform).
             """,

@@ -1,6 +1,7 @@
 import Foundation
 import MigconformCases
 import MigconformDevice
+import MigconformReport
 import MigconformRun
 import MigconformSpec
 
@@ -45,13 +46,14 @@ enum ListCommand: Command {
                     (r.requires.isEmpty ? "" : " requires \(r.requires.joined(separator: ","))")
                     + (r.variant.map { " variant \($0)" } ?? "") + (r.hazard.map { " hazard \($0.id)" } ?? "")
                     + (r.tests.map { " tests \($0)" } ?? "")
-                Terminal.out(
+                // Within 100 columns: the statement and the citation wrap under their indent.
+                let head =
                     "\(r.id.padding(toLength: 36, withPad: " ", startingAt: 0)) "
-                        + "\(r.level.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) "
-                        + "\(r.check.kind.rawValue)\(extra)"
-                )
-                Terminal.out("    \(r.statement)")
-                Terminal.out("    [\(r.citeLine)]")
+                    + "\(r.level.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                var lines = TextLayout.hanging(head, "\(r.check.kind.rawValue)\(extra)", width: 100, indent: 48)
+                lines += TextLayout.hanging("    ", r.statement, width: 100)
+                lines += TextLayout.hanging("    ", "[\(r.citeLine)]", width: 100, indent: 5)
+                Terminal.out(lines.joined(separator: "\n"))
             }
             Terminal.out("\(spec.rules.count) rules in \(spec.id) \(spec.version)")
             return ExitCode.ok
@@ -68,15 +70,21 @@ enum ListCommand: Command {
             var note = ""
             switch c.disposition {
             case .run: break
-            case .notApplicable(let why): note = "  (not applicable: \(why))"
-            case .skipped(let why): note = "  (skipped: \(why))"
+            case .notApplicable(let why): note = "(not applicable: \(why))"
+            case .skipped(let why): note = "(skipped: \(why))"
             }
-            Terminal.out("\(c.id)  \(c.rule.level.rawValue)\(note)")
+            // Within 100 columns: a long note continues on lines of its own, indented.
+            Terminal.out(
+                TextLayout.hanging(
+                    "\(c.id)  \(c.rule.level.rawValue)" + (note.isEmpty ? "" : "  "), note, width: 100, indent: 4
+                )
+                .joined(separator: "\n"))
         }
         let running = cases.filter { $0.disposition == .run }.count
         Terminal.out(
-            "\(cases.count) cases (\(running) to run) from \(spec.rules.count) rules; features: "
-                + "\(profile.features.sorted().joined(separator: ", "))"
+            "\(cases.count) cases (\(running) to run) from \(spec.rules.count) rules; "
+                + (profile.features.isEmpty
+                    ? "no optional features" : "features: \(profile.features.sorted().joined(separator: ", "))")
         )
         return ExitCode.ok
     }

@@ -15,10 +15,9 @@ enum MergeCommand: Command {
         name: "merge", abstract: "Combine the reports of the shards of a run (--shard i/n) into one report.",
         usage: "migconform merge --out DIR SHARD-REPORT...",
         discussion: """
-            Every shard 1..n must be given once; each case is taken from the shard that ran it. Exits like 'run'
-            on the merged verdicts (0 conformant, 1 not, 4 when a shard was
-            interrupted, 5 incomplete), 2 when the reports
-            cannot be merged (a missing shard, another spec or plan).
+            Every shard 1..n must be given once; each case is taken from the shard that ran it. Exits like 'run' \
+            on the merged verdicts (0 conformant, 1 not, 4 when a shard was interrupted, 5 incomplete), 2 when the \
+            reports cannot be merged (a missing shard, another spec or plan).
             """,
         options: [Key.out], maxPositional: .max)
 

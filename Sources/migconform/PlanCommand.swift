@@ -58,10 +58,12 @@ enum PlanCommand: Command {
             }
         }
         let running = cases.filter { $0.disposition == .run }.count
+        let features =
+            profile.features.isEmpty
+            ? "no optional features" : "features: " + profile.features.sorted().joined(separator: ", ")
         Terminal.out(
-            "\(spec.id) on \(targetURI) (features: \(profile.features.sorted().joined(separator: ", "))): \(running) "
-                + "cases"
-        )
+            TextLayout.hanging("", "\(spec.id) on \(targetURI) (\(features)): \(running) cases", width: 100, indent: 4)
+                .joined(separator: "\n"))
         Terminal.out("tour cost:   \(tour.cost)")
         Terminal.out("lower bound: \(tour.lowerBound)")
         Terminal.out(
@@ -82,7 +84,8 @@ enum PlanCommand: Command {
     }
 
     /// What the run will take: data from the state size the device reports (v2 data-size), time from the latency
-    /// of the operations discovery just made (a floor: resets and transfers take longer on real hardware).
+    /// of the operations discovery just made, or of a few state reads where it made none (a floor: resets and
+    /// transfers take longer on real hardware).
     static func estimate(
         _ cases: [TestCase], tour: TourPlanner.Result, recorder: RecordingDevice,
         features: Set<String>
@@ -100,30 +103,55 @@ enum PlanCommand: Command {
         var lines: [String] = []
         if let n = stateSize {
             let total = n * UInt64(transfers)
-            lines.append(
-                "data:        about \(RunProgress.size(total)) moved (\(transfers) transfers of the "
-                    + "\(RunProgress.size(n)) state, by \(movers) cases)")
+            lines += TextLayout.hanging(
+                "data:        ",
+                "about \(RunProgress.size(total)) moved (\(transfers) transfers of the \(RunProgress.size(n)) state, by "
+                    + "\(movers) cases)", width: 100)
         } else {
-            lines.append(
-                "data:        \(transfers) transfers of the device's whole state, by \(movers) cases "
-                    + "(the device reports no state size before saving)")
+            lines += TextLayout.hanging(
+                "data:        ",
+                "\(transfers) transfers of the device's whole state, by \(movers) cases (the device reports no state "
+                    + "size before saving)", width: 100)
         }
-        let perOp = discovered.isEmpty ? 0 : Double(discovered.map(\.micros).reduce(0, +)) / Double(discovered.count)
+        // The latency of one operation: the mean of discovery's operations, or, where discovery made none (a v1
+        // device has nothing to discover), of a few reads of the device state, which change nothing.
+        var sample = discovered
+        var sampled = "discovery's \(sample.count) operations"
+        if sample.isEmpty {
+            _ = recorder.takeTranscript()
+            for _ in 0..<8 { _ = try? recorder.perform(.getState) }
+            sample = recorder.takeTranscript()
+            sampled = "\(sample.count) reads of the device state"
+        }
         // Each case does a few operations of its own beyond the tour's moves (reads of the state, its check).
         let operations = tour.cost.sets + tour.cost.resets + running.count * 4
-        var seconds = Double(operations) * perOp / 1_000_000
-        let latency = perOp < 1000 ? String(format: "%.0f us", perOp) : String(format: "%.1f ms", perOp / 1000)
-        var how = "\(operations) operations at the \(latency) each that discovery measured"
+        var how: String
+        var seconds: Double?
+        if sample.isEmpty {
+            how = "\(operations) operations, at a cost nothing measured"
+        } else {
+            // The transcript has whole microseconds, rounded down: a mean under 1 says only that each took less
+            // than a microsecond, and counts as 1 (a bound from above).
+            let perOp = Double(sample.map(\.micros).reduce(0, +)) / Double(sample.count)
+            seconds = Double(operations) * max(perOp, 1) / 1_000_000
+            let latency =
+                perOp < 1
+                ? "under 1 us"
+                : perOp < 1000 ? String(format: "%.0f us", perOp) : String(format: "%.1f ms", perOp / 1000)
+            how = "\(operations) operations at \(latency) each, the mean of \(sampled)"
+        }
         if let n = stateSize, transfers > 0 {
-            seconds += Double(n) * Double(transfers) / Double(1 << 30)
+            seconds = (seconds ?? 0) + Double(n) * Double(transfers) / Double(1 << 30)
             how += ", data at 1 GiB/s"
         }
         let time =
-            seconds < 1
-            ? "under a second"
-            : seconds < 120
-                ? String(format: "about %.0f s", seconds.rounded(.up))
-                : String(format: "about %.0f min", (seconds / 60).rounded(.up))
+            seconds.map { seconds in
+                seconds < 1
+                    ? "under a second"
+                    : seconds < 120
+                        ? String(format: "about %.0f s", seconds.rounded(.up))
+                        : String(format: "about %.0f min", (seconds / 60).rounded(.up))
+            } ?? "not estimated"
         // Within 100 columns: the estimate on one line, how it was made under it.
         lines.append("time:        \(time)")
         lines += TextLayout.hanging(

@@ -115,17 +115,17 @@ enum RunCommand: Command {
     }
 
     static let discussion = """
-        Progress goes to stderr (on a terminal one line counting the cases; otherwise a line whenever nothing else was
-        printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict line);
-        the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl. The \
-        journal
-        is flushed after every case (--journal-sync op: before every device operation, the default for vfio: and exec:
-        targets): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT or SIGTERM ends \
-        the run after the device is reset, with a complete
-        report marked interrupted (a second signal exits at once). A device operation that misses its deadline is \
-        TIMEOUT;
-        a simulated target is then reopened and the run goes on, a kernel device is wedged and the cases left are \
-        SKIPPED.
+        Progress goes to stderr (on a terminal one line counting the cases; otherwise a line whenever nothing else \
+        was printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict \
+        line); the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl.
+
+        The journal is flushed after every case (--journal-sync op: before every device operation, the default for \
+        vfio: and exec: targets): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT \
+        or SIGTERM ends the run after the device is reset, with a complete report marked interrupted (a second \
+        signal exits at once).
+
+        A device operation that misses its deadline is TIMEOUT; a simulated target is then reopened and the run \
+        goes on, a kernel device is wedged and the cases left are SKIPPED.
         """
 
     static let configuration = CommandConfiguration(

@@ -11,10 +11,10 @@ enum SpecsCommand: Command {
     }
 
     static let discussion = """
-        The shipped specs (Specs/vfio-migration-v2.json and -v1.json of the source tree) are compiled into the binary:
-        run, list, plan, explore and faults use them when no --spec is given, and a report names one as
-        builtin:<name>. A file given with --spec always wins. Write them out to read them, change them, or check them
-        with 'migconform check-spec'.
+        The shipped specs (Specs/vfio-migration-v2.json and -v1.json of the source tree) are compiled into the \
+        binary: run, list, plan, explore and faults use them when no --spec is given, and a report names one as \
+        builtin:<name>. A file given with --spec always wins. Write them out to read them, change them, or check \
+        them with 'migconform check-spec'.
         """
 
     static let configuration = CommandConfiguration(

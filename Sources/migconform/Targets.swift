@@ -14,23 +14,25 @@ import MigconformReference
 enum Targets {
     static let summary = """
         TARGETS:
-          ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=yes|no][&error-on-bad-resume=yes|no]
-                [&dma-logging=yes|no][&precopy-info-v2=yes|no]
-                                      the built-in reference device, v2 (default: every feature, yes, yes, yes, no;
-                                      precopy-info-v2: feature 12 of Linux 7.1)
+          ref:v2[?features=stop-copy,p2p,pre-copy][&state-size=SIZE][&data-size=yes|no]
+                [&error-on-bad-resume=yes|no][&dma-logging=yes|no][&precopy-info-v2=yes|no]
+                                      the built-in reference device, v2 (default: every feature, yes, yes,
+                                      yes, no; precopy-info-v2: feature 12 of Linux 7.1)
           ref:v1[?state-size=SIZE][&mmap=yes|no]
                                       the built-in reference device, v1 region protocol (mmap: whether its
                                       migration region can be mmapped; default yes)
           fault:NAME[?features=...][&state-size=SIZE]
-                                      a reference device with one deliberate fault (list: migconform faults);
-                                      features= only for v2 faults. SIZE: 4096, 64KiB, 4GiB, ... up to 1TiB
+                                      a reference device with one deliberate fault (list: migconform
+                                      faults); features= only for v2 faults. SIZE: 4096, 64KiB, 4GiB, ... up
+                                      to 1TiB
           vfio:/dev/vfio/GROUP/NAME   a VFIO device of this kernel (NAME: PCI address or mdev UUID)
           vfio:/dev/vfio/devices/vfioN  the same through the iommufd cdev
-          exec:COMMAND LINE           an external adapter speaking JSON lines on stdin/stdout (Specs/ADAPTER.md),
-                                      run with /bin/sh -c; e.g. exec:ssh lab migconform adapter --target vfio:...
-                                      deadlines: the run's (--timeout), from MIGCONFORM_ADAPTER_TIMEOUT (every kind
-                                      but reset), MIGCONFORM_ADAPTER_RESET_TIMEOUT, MIGCONFORM_ADAPTER_HELLO_TIMEOUT
-                                      (30 s)
+          exec:COMMAND LINE           an external adapter speaking JSON lines on stdin/stdout
+                                      (Specs/ADAPTER.md), run with /bin/sh -c; e.g. exec:ssh lab migconform
+                                      adapter --target vfio:...
+                                      deadlines: the run's (--timeout), from MIGCONFORM_ADAPTER_TIMEOUT
+                                      (every kind but reset), MIGCONFORM_ADAPTER_RESET_TIMEOUT,
+                                      MIGCONFORM_ADAPTER_HELLO_TIMEOUT (30 s)
         """
 
     static func open(_ uri: String) throws -> MigrationDevice {

@@ -35,10 +35,10 @@ func topLevelHelp() -> String {
         COMMANDS:
 
         """
-    for c in commands { out += "  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.abstract + "\n" }
+    for c in commands { out += HelpText.row(c.name, c.abstract, column: 12).joined(separator: "\n") + "\n" }
     out +=
-        "\nRun 'migconform <command> --help' for a command's options.\n\n" + Targets.summary + "\n" + ExitCode.table
-        + "\n"
+        "\nRun 'migconform <command> --help' for a command's options.\n\n"
+        + HelpText.fit(Targets.summary + "\n" + ExitCode.table) + "\n"
     return out
 }
 
