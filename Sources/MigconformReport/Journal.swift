@@ -19,10 +19,16 @@ import MigconformSpec
 /// Every record is written with `write(2)` before the runner goes on: it is then in the page cache and survives
 /// the death of the process (SIGKILL, a crash of the runner), so no finished result is lost that way. Only a kernel
 /// crash or a power cut loses the page cache; against those the file is flushed to disk (`fdatasync`) at the end
-/// of every case and of the run and, with `syncEachOperation` (the default, and what kernel targets need: the
-/// operation in flight may be the one that takes the kernel down), before every device operation. A case's
-/// start record is not flushed by itself: its first operation's flush carries it, and a case with none needs it
-/// on disk no sooner than its end record.
+/// of every case and of the run.
+///
+/// With `syncEachOperation` (the default, and what kernel targets need: the operation in flight may be the one
+/// that takes the kernel down) each of a case's operations is recorded, and flushed, before it is issued, and its
+/// answer after it. Without it a case is recorded by its start and its end record only (the end record carries the
+/// whole transcript): two writes a case instead of two an operation, which on a fast device are most of what the
+/// run costs. A run killed in the middle of a case then leaves that case marked unfinished, without the
+/// operations it had issued. Operations outside cases (discovery, cleanup) are always recorded one by one. A
+/// case's start record is not flushed by itself: its first operation's flush carries it, and a case with none
+/// needs it on disk no sooner than its end record.
 package final class RunJournal: RunObserver {
     /// The journal's file name in a run folder.
     package static let fileName = "journal.jsonl"
@@ -36,12 +42,14 @@ package final class RunJournal: RunObserver {
     private let encoder: JSONEncoder
     /// The current case's operations and their encoded entries, reused for its end record.
     private var caseEntries: [(entry: TranscriptEntry, json: String)] = []
+    /// Flushes at case ends without holding up the run (`--journal-sync case`).
+    private let flusher: Flusher
     /// The operation whose `op` record was written last, until its entry comes back.
     private var inFlight: JournalLines.EncodedOperation?
     /// The first write error, if any; the run goes on without a journal rather than fail.
     package private(set) var failure: String?
 
-    /// Flush to disk before every device operation, not only at case boundaries.
+    /// Record and flush every device operation of a case before it is issued, not only whole cases at their end.
     package let syncEachOperation: Bool
 
     /// Creates the folder when missing and starts a new journal in it (replacing an old one).
@@ -65,9 +73,13 @@ package final class RunJournal: RunObserver {
         }
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        flusher = Flusher(fd: fd)
     }
 
-    deinit { close(fd) }
+    deinit {
+        _ = flusher.stop()
+        close(fd)
+    }
 
     /// True when `folder` (or, while it does not exist, the nearest folder above it) is on a file system held in
     /// memory (tmpfs, ramfs, the initramfs's rootfs): its files do not outlive the kernel, so flushing them protects
@@ -135,7 +147,17 @@ package final class RunJournal: RunObserver {
         var plan: PlanCost?
     }
 
-    private func append<T: Encodable>(_ record: T, sync: Bool) {
+    /// When a record is flushed to disk after it is written.
+    enum Flush {
+        /// With a later record.
+        case none
+        /// Before the runner goes on.
+        case now
+        /// By the flush thread, while the runner goes on.
+        case soon
+    }
+
+    private func append<T: Encodable>(_ record: T, sync: Flush) {
         guard failure == nil else { return }
         do {
             var data = try encoder.encode(record)
@@ -147,7 +169,7 @@ package final class RunJournal: RunObserver {
     }
 
     /// Appends one line already encoded (``JournalLines``), with its newline, in one write.
-    private func append(line: String, sync: Bool) {
+    private func append(line: String, sync: Flush) {
         guard failure == nil else { return }
         lineBuffer.removeAll(keepingCapacity: true)
         lineBuffer.append(contentsOf: line.utf8)
@@ -156,12 +178,12 @@ package final class RunJournal: RunObserver {
     }
     private var lineBuffer: [UInt8] = []
 
-    private func write(_ data: Data, sync: Bool) {
+    private func write(_ data: Data, sync: Flush) {
         data.withUnsafeBytes { write($0, sync: sync) }
     }
 
     /// Writes the whole record (retried on a short write), then flushes it when asked.
-    private func write(_ buf: UnsafeRawBufferPointer, sync: Bool) {
+    private func write(_ buf: UnsafeRawBufferPointer, sync: Flush) {
         var done = 0
         while done < buf.count {
             let n = posixWrite(fd, buf.baseAddress! + done, buf.count - done)
@@ -172,7 +194,12 @@ package final class RunJournal: RunObserver {
             }
             done += n
         }
-        if sync && fdatasync(fd) != 0 { failure = "\(url.path): cannot flush: \(String(cString: strerror(errno)))" }
+        switch sync {
+        case .none: break
+        case .now:
+            if fdatasync(fd) != 0 { failure = "\(url.path): cannot flush: \(String(cString: strerror(errno)))" }
+        case .soon: flusher.request()
+        }
     }
 
     static func now() -> String { Timestamp.iso8601() }
@@ -183,18 +210,19 @@ package final class RunJournal: RunObserver {
         append(
             RunRecord(
                 journalVersion: Self.version, time: Self.now(), run: info, plan: plan,
-                hazardsSkipped: hazardsSkipped), sync: true)
+                hazardsSkipped: hazardsSkipped), sync: .now)
         phase = "case"
     }
 
     package func caseWillStart(index: Int, id: String, attempt: Int) {
         self.index = index
         caseEntries.removeAll(keepingCapacity: true)
-        append(line: JournalLines.caseStart(time: Self.now(), index: index, id: id, attempt: attempt), sync: false)
+        append(line: JournalLines.caseStart(time: Self.now(), index: index, id: id, attempt: attempt), sync: .none)
     }
 
     package func operationWillStart(_ operation: DeviceOperation) {
         let inCase = phase == "case" && index != nil
+        if inCase && !syncEachOperation { return } // the case's end record carries it
         // Like transcripts, the journal keeps byte counts, not bulk data.
         var op = operation
         var count: Int?
@@ -212,28 +240,33 @@ package final class RunJournal: RunObserver {
             operation: op, byteCount: count,
             text: TranscriptFormatter.operation(op, byteCount: count))
         inFlight = record.encoded
-        append(line: record.line, sync: syncEachOperation)
+        append(line: record.line, sync: syncEachOperation ? .now : .none)
     }
 
     package func operationDidEnd(_ entry: TranscriptEntry) {
         let inCase = phase == "case" && index != nil
+        if inCase && !syncEachOperation { return }
         let json = JournalLines.entry(entry, known: inFlight)
         inFlight = nil
         if inCase { caseEntries.append((entry, json)) }
         append(
             line: JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, entryJSON: json),
-            sync: false)
+            sync: .none)
     }
 
     package func caseDidEnd(index: Int, result: CaseResult) {
-        append(line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)), sync: true)
+        append(
+            line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)),
+            sync: syncEachOperation ? .now : .soon)
         self.index = nil
         caseEntries.removeAll(keepingCapacity: true)
     }
 
     /// The amended result replaces the first when the report is rebuilt (the last record of a case wins).
     package func caseWasAmended(index: Int, result: CaseResult) {
-        append(line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)), sync: true)
+        append(
+            line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)),
+            sync: syncEachOperation ? .now : .soon)
     }
 
     /// The result's document; transcript entries this journal already encoded are not encoded again.
@@ -252,7 +285,64 @@ package final class RunJournal: RunObserver {
     }
 
     package func runDidEnd(_ report: RunReport) {
-        append(RunEndRecord(time: Self.now(), run: report.run, plan: report.plan), sync: true)
+        append(RunEndRecord(time: Self.now(), run: report.run, plan: report.plan), sync: .now)
+        if failure == nil, let e = flusher.stop() {
+            failure = "\(url.path): cannot flush: \(String(cString: strerror(e)))"
+        }
+    }
+}
+
+/// Flushes a journal to disk on a thread of its own: asked at the end of a case, it flushes every record written
+/// before the request while the run goes on, and requests made while a flush is under way are served by one more.
+/// The journal's `write(2)`s stay on the runner's thread, so a SIGKILL loses nothing written; only the protection
+/// against a power cut lags by a flush.
+private final class Flusher: @unchecked Sendable {
+    private let fd: Int32
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var requested = false
+    private var stopping = false
+    private var stopped = false
+    private var error: Int32?
+
+    init(fd: Int32) {
+        self.fd = fd
+        let thread = Thread { [self] in run() }
+        thread.name = "migconform journal flush"
+        thread.start()
+    }
+
+    func request() {
+        condition.lock()
+        requested = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Serves the requests still pending, ends the thread and returns the first error (an errno), if any.
+    func stop() -> Int32? {
+        condition.lock()
+        defer { condition.unlock() }
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        return error
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            while !requested && !stopping { condition.wait() }
+            if !requested { break }
+            requested = false
+            condition.unlock()
+            let failed = fdatasync(fd) != 0 ? errno : nil
+            condition.lock()
+            if error == nil { error = failed }
+        }
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

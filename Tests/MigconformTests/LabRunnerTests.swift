@@ -419,7 +419,7 @@ struct LabRunnerJournalTests {
         let runner = Runner(
             spec: TestSupport.v2, device: FaultCatalogue.entry(named: "missing-arc")!.makeDevice(),
             options: RunOptions(target: "fault:missing-arc"))
-        runner.observers.append(try RunJournal(folder: folder, syncEachOperation: false))
+        runner.observers.append(try RunJournal(folder: folder, syncEachOperation: true))
         let report = try runner.run()
         let journal = folder.appendingPathComponent(RunJournal.fileName)
 
@@ -484,6 +484,43 @@ struct LabRunnerJournalTests {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path))
         }
         #expect(try ReportReader.load(folder.path).cases.filter { $0.unfinished == true }.map(\.id) == [unfinishedID])
+    }
+
+    @Test("a journal of whole cases rebuilds the same report; a cut one still names the unfinished case")
+    func rebuildFromWholeCases() throws {
+        let folder = tempFolder("journal-cases")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let runner = Runner(
+            spec: TestSupport.v2, device: FaultCatalogue.entry(named: "missing-arc")!.makeDevice(),
+            options: RunOptions(target: "fault:missing-arc"))
+        runner.observers.append(try RunJournal(folder: folder, syncEachOperation: false))
+        let report = try runner.run()
+        let journal = folder.appendingPathComponent(RunJournal.fileName)
+        let lines = try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").map(String.init)
+        // Inside cases, no record per operation: two records a case.
+        var inCase = false
+        var opsInCases = 0
+        for line in lines {
+            if line.contains("\"type\":\"case-start\"") { inCase = true }
+            if line.contains("\"type\":\"case-end\"") { inCase = false }
+            if inCase && (line.contains("\"type\":\"op\"") || line.contains("\"type\":\"op-end\"")) {
+                opsInCases += 1
+            }
+        }
+        #expect(opsInCases == 0)
+        let whole = try JournalReader.read(folder.path)
+        #expect(whole.complete && verdicts(whole.report) == verdicts(report))
+        #expect(whole.report.cases.map(\.transcript) == report.cases.map(\.transcript))
+
+        // Cut right after the 41st case's start record: it is the unfinished one, with no operations known.
+        let start = lines.indices.filter { lines[$0].contains("\"type\":\"case-start\"") }[40]
+        try Data((lines[...start].joined(separator: "\n") + "\n").utf8).write(to: journal)
+        let cut = try JournalReader.read(folder.path)
+        let unfinishedID = try #require(report.cases.map(\.id).first { lines[start].contains("\"id\":\"\($0)\"") })
+        #expect(cut.unfinished == unfinishedID && cut.finished.count == 40 && !cut.complete)
+        let rebuilt = try JournalReader.rebuild(folder: folder.path)
+        let c = try #require(rebuilt.cases.first { $0.id == unfinishedID })
+        #expect(c.unfinished == true && c.verdict == .error && c.transcript.isEmpty)
     }
 
     @Test("a journal without a run record is refused with the file named")
