@@ -21,7 +21,6 @@ package struct CaseShape: Sendable, Equatable {
     package static func of(_ c: TestCase, on m: Machine, distances d: Distances) -> CaseShape {
         let check = c.rule.check
         let initial = m.initial.name
-        let spec = m.spec
         let save = m.stateName(forRole: "save")
         let pre = m.stateName(forRole: "pre-copy")
         let resume = m.stateName(forRole: "resume")
