@@ -74,6 +74,16 @@ package final class RecordingDevice {
     /// ``totals`` by ``DeviceOperation/Kind/ordinal``: one array slot per kind, so counting costs no hashing.
     private var tallies = [(count: Int, nanos: UInt64, bytes: UInt64)](
         repeating: (0, 0, 0), count: DeviceOperation.Kind.allCases.count)
+    /// Nanoseconds spent in ``pause(microseconds:)``.
+    package private(set) var pausedNanos: UInt64 = 0
+
+    /// Waits between two operations, for a rule that gives the driver's own work time to show; counted apart from
+    /// the operations and from the runner's own time.
+    package func pause(microseconds: UInt32) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        usleep(microseconds)
+        pausedNanos += DispatchTime.now().uptimeNanoseconds - start
+    }
     /// Called during a summarised transfer with the bytes moved since its last entry (progress).
     package var didMove: ((UInt64) -> Void)?
     /// Transfers of at least this many bytes are summarised (``beginTransfer(_:bytes:)``).

@@ -239,8 +239,8 @@ package struct RunInfo: Codable, Sendable {
 /// Where a run's time went, in microseconds. `wall` is the run from discovery to the end of the cleanup;
 /// `device` the sum of the operations' durations as the transcripts show them (what the device and the call into
 /// it took), of which `deviceCalls` inside the device calls themselves (the rest is the deadline watch); `journal`
-/// and `observers` what the run's observers took; `planning` discovery, expansion and planning; `runner` the rest
-/// of `wall`. `report` is the time to write the run folder's files after the run (report.json itself last, so
+/// and `observers` what the run's observers took; `planning` discovery, expansion and planning (the tour too);
+/// `waits` the pauses rules make between operations; `runner` the rest of `wall`. `report` is the time to write the run folder's files after the run (report.json itself last, so
 /// not counted).
 package struct RunCost: Codable, Sendable, Equatable {
     /// One kind of device operation: how many, their summed duration, and the bytes they moved.
@@ -260,6 +260,8 @@ package struct RunCost: Codable, Sendable, Equatable {
     package var journal: UInt64
     package var observers: UInt64
     package var planning: UInt64
+    /// Pauses a rule asks for between operations (a driver's own work given time to show), not the runner's.
+    package var waits: UInt64?
     package var runner: UInt64
     package var report: UInt64?
     package var operations: Int
@@ -268,7 +270,7 @@ package struct RunCost: Codable, Sendable, Equatable {
 
     package init(
         wall: UInt64, device: UInt64, deviceCalls: UInt64, journal: UInt64, observers: UInt64,
-        planning: UInt64, operations: Int, byKind: [String: Kind]
+        planning: UInt64, waits: UInt64 = 0, operations: Int, byKind: [String: Kind]
     ) {
         self.wall = wall
         self.device = device
@@ -276,9 +278,10 @@ package struct RunCost: Codable, Sendable, Equatable {
         self.journal = journal
         self.observers = observers
         self.planning = planning
+        self.waits = waits > 0 ? waits : nil
         self.operations = operations
         self.byKind = byKind
-        let spent = device + journal + observers + planning
+        let spent = device + journal + observers + planning + waits
         self.runner = wall > spent ? wall - spent : 0
     }
 
@@ -288,7 +291,9 @@ package struct RunCost: Codable, Sendable, Equatable {
         func s(_ us: UInt64) -> String { String(format: "%.3fs", Double(us) / 1e6) }
         var line = "wall \(s(wall)) = device \(s(device)) (in the calls \(s(deviceCalls))) + journal \(s(journal))"
         if observers > 0 { line += " + other observers \(s(observers))" }
-        line += " + planning \(s(planning)) + runner \(s(runner))"
+        line += " + planning \(s(planning))"
+        if let w = waits { line += " + pauses the rules ask for \(s(w))" }
+        line += " + runner \(s(runner))"
         if let r = report { line += "; report files \(s(r))" }
         line += String(format: "; wall/device %.2f", device > 0 ? Double(wall) / Double(device) : 0)
         return line

@@ -204,6 +204,8 @@ package final class Runner {
 
     /// Nanoseconds each observer took, in the order of ``observers``.
     private var observerTimes: [UInt64] = []
+    /// How long planning the tour took (in ``runCases(_:)``), counted with the planning.
+    private var tourNanos: UInt64 = 0
     /// Nanoseconds the observers took, by type name (`RunJournal`).
     var observerNanos: [String: UInt64] {
         var byName: [String: UInt64] = [:]
@@ -238,6 +240,7 @@ package final class Runner {
         return RunCost(
             wall: wallNanos / 1000, device: device, deviceCalls: deadlineDevice.callNanos / 1000,
             journal: journal, observers: others, planning: planningNanos / 1000,
+            waits: self.device.pausedNanos / 1000,
             operations: self.device.operationCount, byKind: kinds)
     }
 
@@ -356,7 +359,9 @@ package final class Runner {
         for i in owned.indices where owner[i].map({ $0 != options.shard?.index }) ?? false {
             owned[i].disposition = .skipped("run by another shard")
         }
+        let tourStart = DispatchTime.now().uptimeNanoseconds
         let tour = TourPlanner.plan(owned, machine: machine)
+        tourNanos = DispatchTime.now().uptimeNanoseconds - tourStart
         var order = tour.steps.compactMap { step -> Int? in
             if case .run(let i) = step { return i }
             return nil
@@ -447,7 +452,7 @@ package final class Runner {
             lowerBoundRequests: tour.lowerBound.sets)
         info.cost = self.cost(
             wallNanos: DispatchTime.now().uptimeNanoseconds - prepared.t0,
-            planningNanos: prepared.planningNanos)
+            planningNanos: prepared.planningNanos + tourNanos)
         let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: prepared.hazards)
         for o in observers { o.runDidEnd(report) }
         return report

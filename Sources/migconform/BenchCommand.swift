@@ -117,7 +117,8 @@ enum BenchCommand: Command {
                 ["wall", s(c.wall), ""], ["device (transcripts)", s(c.device), "\(c.operations) ops"],
                 ["  inside the calls", s(c.deviceCalls), ""],
                 ["  deadline watch", s(c.device - min(c.device, c.deviceCalls)), ""],
-                ["journal", s(c.journal), ""], ["planning", s(c.planning), ""], ["runner", s(c.runner), ""],
+                ["journal", s(c.journal), ""], ["planning", s(c.planning), ""],
+                ["pauses the rules ask for", c.waits.map(s) ?? "-", ""], ["runner", s(c.runner), ""],
                 ["report files", c.report.map(s) ?? "-", ""],
             ]
             for k in c.byKind.sorted(by: { $0.value.micros > $1.value.micros }).prefix(4) {
@@ -127,10 +128,12 @@ enum BenchCommand: Command {
                 ])
             }
             table(title, ["where", "time", ""], rows)
+            let waits = c.waits ?? 0
             Terminal.out(
                 String(
-                    format: "wall / device time: %.2f (acceptance: <= 1.25)\n",
-                    Double(c.wall) / Double(max(c.device, 1))))
+                    format: "wall / device time: %.2f (acceptance: <= 1.25); without the pauses: %.2f\n",
+                    Double(c.wall) / Double(max(c.device, 1)),
+                    Double(c.wall - min(c.wall, waits)) / Double(max(c.device, 1))))
         } else {
             let device = report.cases.reduce(0) { $0 + $1.transcript.reduce(0) { $0 + $1.micros } }
             let f = ISO8601DateFormatter()

@@ -443,9 +443,12 @@ import json, sys
 c = json.load(open(sys.argv[1]))["run"].get("cost")
 if c:
     s = lambda us: "%.3f s" % (us / 1e6)
-    print("   cost (%s vCPU): wall %s, device %s (in the calls %s), journal %s, planning %s, runner %s, report %s; wall/device %.2f"
+    w = c.get("waits") or 0
+    print("   cost (%s vCPU): wall %s, device %s (in the calls %s), journal %s, planning %s, pauses %s, runner %s,"
           % (sys.argv[2], s(c["wall"]), s(c["device"]), s(c["deviceCalls"]), s(c["journal"]), s(c["planning"]),
-             s(c["runner"]), s(c.get("report") or 0), c["wall"] / max(c["device"], 1)))
+             s(w), s(c["runner"])))
+    print("     report %s; wall/device %.2f, without the pauses %.2f"
+          % (s(c.get("report") or 0), c["wall"] / max(c["device"], 1), (c["wall"] - w) / max(c["device"], 1)))
     for k, v in sorted(c["byKind"].items(), key=lambda kv: -kv[1]["micros"]):
         print("     %-20s %5d x %8.3f ms = %s%s" % (k, v["count"], v["micros"] / v["count"] / 1e3, s(v["micros"]),
               ", %d bytes" % v["bytes"] if v.get("bytes") else ""))

@@ -523,6 +523,25 @@ struct LabRunnerJournalTests {
         #expect(c.unfinished == true && c.verdict == .error && c.transcript.isEmpty)
     }
 
+    @Test("the pauses a rule asks for are counted apart from the runner's time")
+    func pausesAreCountedApart() throws {
+        final class Unhurried: ReferenceDeviceHook { override var answersPromptly: Bool { false } }
+        let only = ExpansionOptions(only: ["V2-INV-NO-SPONTANEOUS-CHANGE"])
+        let report = try Runner(
+            spec: TestSupport.v2, device: Unhurried(), options: RunOptions(target: "t", expansion: only)
+        ).run()
+        let cost = try #require(report.run.cost)
+        // Four pauses of 2 ms in each settable state of the reference device (at least the five v2 base states).
+        #expect((cost.waits ?? 0) >= 5 * 4 * 2_000)
+        #expect(cost.wall >= cost.device + cost.journal + cost.planning + (cost.waits ?? 0) + cost.runner - 1)
+        #expect(cost.summary.contains("pauses the rules ask for"))
+        // A device that answers promptly is not paused for.
+        let prompt = try Runner(
+            spec: TestSupport.v2, device: ReferenceDeviceV2(), options: RunOptions(target: "t", expansion: only)
+        ).run()
+        #expect(prompt.run.cost?.waits == nil)
+    }
+
     @Test("a journal without a run record is refused with the file named")
     func emptyJournal() throws {
         let folder = tempFolder("empty")

@@ -74,7 +74,7 @@ enum ErrorChecks {
                 for i in 0..<5 {
                     // A pause between reads gives a driver's own work time to move the state. A device that
                     // answers promptly runs only when called, so it has no such time and needs no pause.
-                    if i > 0 && !ctx.answersPromptly { usleep(2_000) }
+                    if i > 0 && !ctx.answersPromptly { ctx.device.pause(microseconds: 2_000) }
                     let now = try ctx.readState()
                     if now != s.value {
                         return .violated(
