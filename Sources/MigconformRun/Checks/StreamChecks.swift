@@ -269,43 +269,67 @@ enum StreamChecks {
         return .pass("\(stream.count) bytes saved and resumed in \(how)")
     }
 
-    /// Damage done to a saved stream before it is resumed (`damage` of the `resume-damaged` check kind).
-    static func damage(_ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage) throws -> String {
-        let what = try damaged(stream, kind)
-        stream.label = "\(stream.label ?? "the saved stream"): \(what)"
-        return what
+    /// The damaged stream to resume (`damage` of the `resume-damaged` check kind), as a view of `stream`: the
+    /// run's shared saved stream is never changed, and no damage needs a save of its own. Each kind moves what its
+    /// point needs and no more:
+    /// - `truncate` (half the stream), `truncate-one` (all but the last byte) and `truncate-header` (4 bytes): a
+    ///   stream that ends early is what they test, so its length is the point; nothing is written past the cut.
+    /// - `corrupt` (4 bytes inverted mid-stream) and `header` (the first 16 inverted): the rest must arrive
+    ///   intact and complete, or the device could refuse the stream for being short instead, so the whole length
+    ///   is written.
+    /// - `garbage`: bytes of no stream at all. A driver refuses them at its header or first record, or at the
+    ///   exit for an incomplete stream; beyond that more garbage proves nothing, so it is at most 1 MiB
+    ///   (the stream's length when that is shorter), whatever the state size.
+    /// - `overlong` and `refused-write` write the complete stream, then 4096 bytes more (`resumeDamaged`).
+    static func damage(_ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage) throws -> (SavedStream, String) {
+        let view = stream.view()
+        let what = try damaged(view, kind)
+        if let garbage = what.garbage {
+            garbage.label = "\(stream.label ?? "the saved stream"): \(what.text)"
+            return (garbage, what.text)
+        }
+        view.label = "\(stream.label ?? "the saved stream"): \(what.text)"
+        return (view, what.text)
     }
 
-    private static func damaged(_ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage) throws -> String {
+    private static func damaged(
+        _ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage
+    ) throws -> (
+        text: String, garbage: SavedStream?
+    ) {
         switch kind {
         case .truncate:
             try stream.truncate(to: stream.count - max(1, stream.count / 2))
-            return "a stream cut to \(stream.count) bytes"
+            return ("a stream cut to \(stream.count) bytes", nil)
         case .truncateOne:
             try stream.truncate(to: stream.count - 1)
-            return "a stream one byte short (\(stream.count) bytes)"
+            return ("a stream one byte short (\(stream.count) bytes)", nil)
         case .truncateHeader:
             try stream.truncate(to: min(4, stream.count - 1))
-            return "a stream cut to its first \(stream.count) bytes"
+            return ("a stream cut to its first \(stream.count) bytes", nil)
         case .corrupt:
             // Flip bytes in the middle of the stream: past any header a driver checks, before any trailer.
             try stream.invert(at: stream.count / 2, length: 4)
-            return "a stream with bytes \(stream.count / 2)..\(stream.count / 2 + 3) inverted"
+            return ("a stream with bytes \(stream.count / 2)..\(stream.count / 2 + 3) inverted", nil)
         case .header:
             let n = Int(min(16, stream.count))
             try stream.invert(at: 0, length: n)
-            return "a stream with its first \(n) bytes inverted"
+            return ("a stream with its first \(n) bytes inverted", nil)
         case .garbage, .overlong, .refusedWrite:
             // The stream's length, none of its bytes. (`resumeDamaged` writes past the end for the last two.)
             let garbage = SavedStream([UInt8](repeating: 0xa5, count: Int(min(stream.count, 1 << 20))))
-            try stream.truncate(to: 0)
-            try stream.append(try garbage.bytes())
-            return "\(stream.count) bytes of garbage (0xa5) from byte 0"
+            return ("\(garbage.count) bytes of garbage (0xa5) from byte 0", garbage)
         }
     }
 
     static func resumeDamaged(_ ctx: CaseContext, _ p: ResumeDamagedCheck) throws -> CheckOutcome {
-        let stream = try ctx.captureStream()
+        // The run's shared stream; a device that does not load its own stream still has its damaged streams
+        // judged, on a stream saved for the case.
+        let stream: SavedStream
+        do { stream = try ctx.validStream() } catch let b as Blocked {
+            guard ctx.cache.unloadable != nil else { throw b }
+            stream = try ctx.captureStream()
+        }
         guard stream.count >= 2 else { throw Blocked(reason: "the saved stream is too short to damage") }
         let damage = p.damage
         let resume = try ctx.role("resume")
@@ -328,8 +352,9 @@ enum StreamChecks {
                         + "so no exit had to fail")
             }
         } else {
-            what = try Self.damage(stream, damage)
-            refused = try ctx.feedStream(stream, segments: [4096])
+            let (damaged, text) = try Self.damage(stream, damage)
+            what = text
+            refused = try ctx.feedStream(damaged, segments: [4096])
         }
         let answer = try ctx.request(exit)
         let label = "\(resume)->\(exit)"
