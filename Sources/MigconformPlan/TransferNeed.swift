@@ -57,10 +57,11 @@ package struct TransferNeed: Sendable, Equatable {
     package static func of(_ c: TestCase, on m: Machine, distances d: Distances) -> TransferNeed {
         let resume = m.spec.stateName(forRole: "resume")
         let shape = CaseShape.of(c, on: m, distances: d)
-        // The case starts in the resume state, or leaves the device there for the next step to leave by a
-        // request: leaving it needs a complete stream loaded (the uAPI fails the exit of an incomplete one), and
-        // the shared stream is the one.
-        let loadsResume = resume != nil && (shape.start == resume || shape.end == resume)
+        // The case starts in the resume state (`CaseContext.enter` loads a stream there): leaving it by a request,
+        // in the case or the next step, needs a complete stream loaded (the uAPI fails the exit of an incomplete
+        // one), and the shared stream is the one. A case that only arrives there loads nothing: the runner resets
+        // the device after it.
+        let loadsResume = resume != nil && shape.start == resume
         let leavesResume = loadsResume ? TransferNeed(writes: 1, sharesStream: true) : .none
         /// Bytes written to drive the device into the error state: a failed resume of 64 bytes of garbage.
         let intoError = TransferNeed(fixedBytes: 64)

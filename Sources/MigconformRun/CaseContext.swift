@@ -376,7 +376,9 @@ final class CaseContext {
     /// state), or whose check ends in a failed resume, ends with a reset, so nothing it left behind leaks into the
     /// next case; otherwise the next case starts where this one ended.
     func closeAll() {
-        settleResume()
+        // Left in the resume state with nothing loaded, the device is reset rather than given a whole stream that
+        // the next case may not need (`TransferNeed`: arriving in the resume state costs no transfer).
+        settleResume(load: false)
         for fd in openedFDs { _ = try? op(.close(fd: fd)) }
         openedFDs.removeAll()
         if check.endsWithReset || position.known == nil || (try? readState()) == nil || position.known == nil {
@@ -385,10 +387,11 @@ final class CaseContext {
     }
 
     /// When the device sits in the resume state with its session still empty, writes a valid stream there so the
-    /// next step can walk out of it; without one at hand, forgets the position (the next move resets).
-    func settleResume() {
+    /// next step can walk out of it; without one at hand, or without `load`, forgets the position (the next move
+    /// resets).
+    func settleResume(load: Bool = true) {
         guard position.known != nil, position.known == spec.stateName(forRole: "resume"), !resumeLoaded else { return }
-        if resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
+        if load, resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
             (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil)
         {
             resumeLoaded = true
