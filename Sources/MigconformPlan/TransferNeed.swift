@@ -106,10 +106,11 @@ package struct TransferNeed: Sendable, Equatable {
             case .supported, .supportedInP2P, .refusedOutsidePrecopy, .dirtyZeroAtStart, .initialNonzero:
                 return .none
             }
-        case .roundTrip:
-            // Its own save and its own resume: the round trip is the rule (through pre-copy, the pre-copy data
-            // and the rest make one stream).
-            return TransferNeed(reads: 1, writes: 1)
+        case .roundTrip(let p):
+            // The STOP_COPY stream written back, in the segments the rule gives: the shared stream is that
+            // stream. Through pre-copy, the case saves its own (the pre-copy data and the rest make one stream).
+            if p.via == .preCopy { return TransferNeed(reads: 1, writes: 1) }
+            return TransferNeed(writes: 1, sharesStream: true)
         case .resumeDamaged(let p):
             // A view of the shared stream (`StreamChecks.damage` says why each damage moves what it moves).
             switch p.damage {

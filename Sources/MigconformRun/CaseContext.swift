@@ -342,6 +342,15 @@ final class CaseContext {
         return s
     }
 
+    /// The run's shared stream (``validStream()``) for a case that judges what the device does with a stream of
+    /// its own; when the device does not load its own stream, one saved for the case, so the case still judges it.
+    func sharedStream() throws -> SavedStream {
+        do { return try validStream() } catch let b as Blocked {
+            guard cache.unloadable != nil else { throw b }
+            return try captureStream()
+        }
+    }
+
     /// Walks `path` one arc (one request) at a time, checking each arrives; returns the open session's fd.
     func walk(_ path: [Arc], from start: String, fd initialFD: Int32? = nil) throws -> Int32? {
         var fd = initialFD

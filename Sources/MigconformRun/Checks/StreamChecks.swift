@@ -243,7 +243,8 @@ enum StreamChecks {
     }
 
     static func roundTrip(_ ctx: CaseContext, _ p: RoundTripCheck) throws -> CheckOutcome {
-        let stream = try ctx.captureStream(viaPreCopy: p.via == .preCopy)
+        // The STOP_COPY stream is the run's shared one; a stream read partly in pre-copy is saved for the case.
+        let stream = p.via == .preCopy ? try ctx.captureStream(viaPreCopy: true) : try ctx.sharedStream()
         // Without "segments", the stream goes back in the transactions the device produced.
         let segments = p.segments ?? ctx.cache.transactions
         guard stream.count > 0 else { throw Blocked(reason: "the saved stream is empty") }
@@ -323,13 +324,7 @@ enum StreamChecks {
     }
 
     static func resumeDamaged(_ ctx: CaseContext, _ p: ResumeDamagedCheck) throws -> CheckOutcome {
-        // The run's shared stream; a device that does not load its own stream still has its damaged streams
-        // judged, on a stream saved for the case.
-        let stream: SavedStream
-        do { stream = try ctx.validStream() } catch let b as Blocked {
-            guard ctx.cache.unloadable != nil else { throw b }
-            stream = try ctx.captureStream()
-        }
+        let stream = try ctx.sharedStream()
         guard stream.count >= 2 else { throw Blocked(reason: "the saved stream is too short to damage") }
         let damage = p.damage
         let resume = try ctx.role("resume")
