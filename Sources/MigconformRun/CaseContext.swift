@@ -503,7 +503,7 @@ final class CaseContext {
     static let patternBytes: UInt64 = 64 << 20
 
     /// A short description of how `write` segments a stream of `count` bytes: `segments [1]`, or
-    /// `segments [1] for the first 8192 bytes (8192 writes), then writes of up to 8 MiB`.
+    /// `segments [1] for the first 8192 bytes (8192 writes), then writes of up to 1 MiB`.
     static func segmentation(_ segments: [Int], count: UInt64) -> String {
         var writes = 0
         var covered: UInt64 = 0

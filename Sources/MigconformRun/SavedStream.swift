@@ -16,8 +16,9 @@ import Foundation
 /// ends, however the run ends. Its reads and writes go through a ``SpoolIO`` thread, so that copying a chunk to
 /// or from the file overlaps the device's work on the next one.
 package final class SavedStream {
-    /// Bytes moved per device read or write of bulk data.
-    package static let chunkSize = 8 << 20
+    /// Bytes moved per device read or write of bulk data: small enough that a piece read from the spool file is
+    /// still in the processor's cache when the device takes it (8 MiB pieces cost a full run a third more time).
+    package static let chunkSize = 1 << 20
     /// Streams up to this size stay in memory.
     package static let defaultSpoolThreshold: UInt64 = 64 << 20
     /// Length of the stream in bytes.
