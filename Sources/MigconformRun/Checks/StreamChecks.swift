@@ -244,7 +244,11 @@ enum StreamChecks {
 
     static func roundTrip(_ ctx: CaseContext, _ p: RoundTripCheck) throws -> CheckOutcome {
         // The STOP_COPY stream is the run's shared one; a stream read partly in pre-copy is saved for the case.
-        let stream = p.via == .preCopy ? try ctx.captureStream(viaPreCopy: true) : try ctx.sharedStream()
+        // The first round trip of a run saves the shared stream itself, and its success is the proof that the
+        // device loads it (``CaseContext/validStream()`` would write it once more).
+        let first = p.via == .stopCopy && ctx.cache.stream == nil && ctx.cache.unloadable == nil
+        let stream =
+            p.via == .preCopy || first ? try ctx.captureStream(viaPreCopy: p.via == .preCopy) : try ctx.sharedStream()
         // Without "segments", the stream goes back in the transactions the device produced.
         let segments = p.segments ?? ctx.cache.transactions
         guard stream.count > 0 else { throw Blocked(reason: "the saved stream is empty") }
@@ -267,6 +271,7 @@ enum StreamChecks {
                 expected: "state \(exit)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                 message: "the resume completed in the wrong state")
         }
+        if first { ctx.cache.stream = stream }
         return .pass("\(stream.count) bytes saved and resumed in \(how)")
     }
 
