@@ -102,6 +102,11 @@ enum StreamChecks {
         return try sessionIsOver(ctx, fd: fd, state: from, after: "\(from)->\(to)")
     }
 
+    /// The largest read of the cases that ask PRECOPY_INFO between reads. Each such read is an entry of its own in
+    /// the transcript, so a large state costs the report their number: this keeps it to about a thousand however
+    /// large the state is (bulk transfers move ``SavedStream/chunkSize`` pieces, recorded as one entry).
+    static let stepLimit = 8 << 20
+
     static func precopyInfo(_ ctx: CaseContext, _ p: PrecopyInfoCheck) throws -> CheckOutcome {
         var pre = try ctx.role("pre-copy")
         if p.expect == .supportedInP2P {
@@ -157,7 +162,7 @@ enum StreamChecks {
             // exactly when both counts are zero.
             var info = (initial: initial, dirty: dirty)
             var total = 0
-            let step = Int(min(max((initial + dirty) / 64, 4096), UInt64(SavedStream.chunkSize)))
+            let step = Int(min(max((initial + dirty) / 64, 4096), UInt64(Self.stepLimit)))
             for _ in 0..<10_000 {
                 let read = try ctx.op(.read(fd: fd, count: step))
                 let atEnd: Bool
@@ -206,7 +211,7 @@ enum StreamChecks {
             var last = initial
             var steps = 0
             // Small reads, but no more than about a thousand of them however large the initial data is.
-            let step = Int(min(max(initial / 1000, 4096), UInt64(SavedStream.chunkSize)))
+            let step = Int(min(max(initial / 1000, 4096), UInt64(Self.stepLimit)))
             while last > 0 && steps < 10_000 {
                 let chunk = Int(min(last, UInt64(step)))
                 let read = try ctx.op(.read(fd: fd, count: chunk))
