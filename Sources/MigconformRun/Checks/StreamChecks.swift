@@ -103,9 +103,10 @@ enum StreamChecks {
     }
 
     /// The largest read of the cases that ask PRECOPY_INFO between reads. Each such read is an entry of its own in
-    /// the transcript, so a large state costs the report their number: this keeps it to about a thousand however
-    /// large the state is (bulk transfers move ``SavedStream/chunkSize`` pieces, recorded as one entry).
-    static let stepLimit = 8 << 20
+    /// the transcript, so a large state costs the report their number: this keeps it the same from 1 GiB to
+    /// 4 GiB states, the run folder under 5 MB (bulk transfers move ``SavedStream/chunkSize`` pieces, recorded as
+    /// one entry).
+    static let stepLimit = 32 << 20
 
     static func precopyInfo(_ ctx: CaseContext, _ p: PrecopyInfoCheck) throws -> CheckOutcome {
         var pre = try ctx.role("pre-copy")
