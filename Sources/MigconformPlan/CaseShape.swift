@@ -124,18 +124,41 @@ package struct CaseShape: Sendable, Equatable {
                 for (a, b) in zip(states, states.dropFirst()) { sets += dist(a, b) }
                 return CaseShape(start: states.first, end: states.last, sets: sets, resets: 0)
             }
+            let arcs = invariantArcs(m)
             var sets = 0
-            var at = m.arcs.first?.from
-            for arc in m.arcs {
-                sets += dist(at, arc.from) + 1
+            var at = arcs.first?.from
+            for arc in arcs {
+                sets += arc.from == at && arc.from == resume ? 1 : dist(at, arc.from) + 1
                 at = arc.to
             }
-            return CaseShape(start: m.arcs.first?.from, end: m.arcs.last?.to, sets: sets, resets: 0)
+            return CaseShape(start: arcs.first?.from, end: arcs.last?.to, sets: sets, resets: 0)
         case .reservedBits(let p):
             if p.expect == .reservedField { return CaseShape(start: initial, end: initial, sets: 0, resets: 0) }
             let next = m.arcs.first { $0.from == initial }?.to
             return CaseShape(start: initial, end: next ?? initial, sets: 1, resets: 0)
         }
+    }
+}
+
+extension CaseShape {
+    /// The order the `error-only-after-failure` invariant takes every arc in: the machine's, except that each arc
+    /// into the resume state is followed at once by the arcs out of it, so that the one stream loaded there serves
+    /// every exit.
+    package static func invariantArcs(_ m: Machine) -> [Arc] {
+        let resume = m.stateName(forRole: "resume")
+        var taken = Set<Int>()
+        var order: [Arc] = []
+        for (i, arc) in m.arcs.enumerated() where !taken.contains(i) {
+            taken.insert(i)
+            order.append(arc)
+            guard arc.to == resume else { continue }
+            for (k, out) in m.arcs.enumerated() where !taken.contains(k) && out.from == resume {
+                taken.insert(k)
+                order.append(out)
+                break
+            }
+        }
+        return order
     }
 }
 

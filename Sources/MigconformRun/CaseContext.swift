@@ -342,6 +342,15 @@ final class CaseContext {
         return s
     }
 
+    /// The run's shared stream (``validStream()``) for a case that judges what the device does with a stream of
+    /// its own; when the device does not load its own stream, one saved for the case, so the case still judges it.
+    func sharedStream() throws -> SavedStream {
+        do { return try validStream() } catch let b as Blocked {
+            guard cache.unloadable != nil else { throw b }
+            return try captureStream()
+        }
+    }
+
     /// Walks `path` one arc (one request) at a time, checking each arrives; returns the open session's fd.
     func walk(_ path: [Arc], from start: String, fd initialFD: Int32? = nil) throws -> Int32? {
         var fd = initialFD
@@ -376,7 +385,9 @@ final class CaseContext {
     /// state), or whose check ends in a failed resume, ends with a reset, so nothing it left behind leaks into the
     /// next case; otherwise the next case starts where this one ended.
     func closeAll() {
-        settleResume()
+        // Left in the resume state with nothing loaded, the device is reset rather than given a whole stream that
+        // the next case may not need (`TransferNeed`: arriving in the resume state costs no transfer).
+        settleResume(load: false)
         for fd in openedFDs { _ = try? op(.close(fd: fd)) }
         openedFDs.removeAll()
         if check.endsWithReset || position.known == nil || (try? readState()) == nil || position.known == nil {
@@ -385,12 +396,13 @@ final class CaseContext {
     }
 
     /// When the device sits in the resume state with its session still empty, writes a valid stream there so the
-    /// next step can walk out of it; without one at hand, forgets the position (the next move resets).
-    func settleResume() {
+    /// next step can walk out of it; without one at hand, or without `load`, forgets the position (the next move
+    /// resets).
+    func settleResume(load: Bool = true) {
         guard position.known != nil, position.known == machine.stateName(forRole: "resume"), !resumeLoaded else {
             return
         }
-        if resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
+        if load, resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
             (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil)
         {
             resumeLoaded = true
@@ -493,7 +505,7 @@ final class CaseContext {
     static let patternBytes: UInt64 = 64 << 20
 
     /// A short description of how `write` segments a stream of `count` bytes: `segments [1]`, or
-    /// `segments [1] for the first 8192 bytes (8192 writes), then writes of up to 8 MiB`.
+    /// `segments [1] for the first 8192 bytes (8192 writes), then writes of up to 1 MiB`.
     static func segmentation(_ segments: [Int], count: UInt64) -> String {
         var writes = 0
         var covered: UInt64 = 0

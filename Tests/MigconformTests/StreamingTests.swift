@@ -188,8 +188,8 @@ import Testing
         #expect(CaseContext.segmentation([1], count: 4128) == "segments [1]")
         #expect(
             CaseContext.segmentation([65536], count: 4 << 30)
-                == "segments [65536] for the first 67108864 bytes (1024 writes), then writes of up to 8 MiB")
-        #expect(CaseContext.segmentation([1], count: 1 << 20).hasSuffix("(8192 writes), then writes of up to 8 MiB"))
+                == "segments [65536] for the first 67108864 bytes (1024 writes), then writes of up to 1 MiB")
+        #expect(CaseContext.segmentation([1], count: 1 << 20).hasSuffix("(8192 writes), then writes of up to 1 MiB"))
     }
 
     /// Round trips and damaged resumes of a stream larger than the spool threshold: the run spools, every case
@@ -221,10 +221,10 @@ import Testing
         #expect(runner.streamCache.stream?.isSpooled == true)
         #expect(runner.streamCache.stream?.count == ReferenceStream.length(payloadSize: 10 << 20))
         let roundTrip = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP" })
-        // 10 MiB in 64 KiB writes and 8 MiB reads.
+        // 10 MiB in 64 KiB writes and 1 MiB reads.
         #expect(roundTrip.transcript.count < 400)
         let bytewise = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP-BYTEWISE" })
-        #expect(bytewise.message.contains("then writes of up to 8 MiB"))
+        #expect(bytewise.message.contains("then writes of up to 1 MiB"))
         #expect(bytewise.transcript.count < 8192 + 100)
         // Transcripts keep counts, not the data: the whole stream read is one summary entry.
         let reads = roundTrip.transcript.filter { if case .read = $0.operation { return true } else { return false } }

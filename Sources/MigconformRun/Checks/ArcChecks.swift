@@ -197,12 +197,13 @@ enum ArcChecks {
     static func reset(_ ctx: CaseContext, _ p: ResetCheck) throws -> CheckOutcome {
         guard let from = ctx.testCase.from else { return .blocked("case has no state") }
         let initial = ctx.machine.initial.name
+        // The reset leaves the resume state, not a request: no stream needs loading there first.
         if p.expect == .sessionEnded {
-            let fd = try ctx.enter(from, fresh: true)
+            let fd = try ctx.enter(from, fresh: true, loadResume: false)
             guard try ctx.reset() else { throw Blocked(reason: "reset failed", cause: .resetState(from: from)) }
             return try StreamChecks.sessionIsOver(ctx, fd: fd, state: from, after: "reset")
         }
-        try ctx.enter(from)
+        try ctx.enter(from, loadResume: false)
         let outcome = try ctx.op(.reset)
         guard outcome.succeeded else {
             return .violated(expected: "reset succeeds", actual: describe(outcome), message: "reset failed in \(from)")

@@ -13,7 +13,8 @@ enum LifecycleChecks {
                         + "not be reached")
             }
         } else {
-            fd = try ctx.enter(from, fresh: true)
+            // Closing the device leaves the resume state, not a request: no stream needs loading there first.
+            fd = try ctx.enter(from, fresh: true, loadResume: false)
         }
         let outcome = try ctx.op(.reopen)
         if outcome.errno == .ENOSYS {

@@ -102,6 +102,12 @@ enum StreamChecks {
         return try sessionIsOver(ctx, fd: fd, state: from, after: "\(from)->\(to)")
     }
 
+    /// The largest read of the cases that ask PRECOPY_INFO between reads. Each such read is an entry of its own in
+    /// the transcript, so a large state costs the report their number: this keeps it the same from 1 GiB to
+    /// 4 GiB states, the run folder under 5 MB (bulk transfers move ``SavedStream/chunkSize`` pieces, recorded as
+    /// one entry).
+    static let stepLimit = 32 << 20
+
     static func precopyInfo(_ ctx: CaseContext, _ p: PrecopyInfoCheck) throws -> CheckOutcome {
         var pre = try ctx.role("pre-copy")
         if p.expect == .supportedInP2P {
@@ -157,7 +163,7 @@ enum StreamChecks {
             // exactly when both counts are zero.
             var info = (initial: initial, dirty: dirty)
             var total = 0
-            let step = Int(min(max((initial + dirty) / 64, 4096), UInt64(SavedStream.chunkSize)))
+            let step = Int(min(max((initial + dirty) / 64, 4096), UInt64(Self.stepLimit)))
             for _ in 0..<10_000 {
                 let read = try ctx.op(.read(fd: fd, count: step))
                 let atEnd: Bool
@@ -206,7 +212,7 @@ enum StreamChecks {
             var last = initial
             var steps = 0
             // Small reads, but no more than about a thousand of them however large the initial data is.
-            let step = Int(min(max(initial / 1000, 4096), UInt64(SavedStream.chunkSize)))
+            let step = Int(min(max(initial / 1000, 4096), UInt64(Self.stepLimit)))
             while last > 0 && steps < 10_000 {
                 let chunk = Int(min(last, UInt64(step)))
                 let read = try ctx.op(.read(fd: fd, count: chunk))
@@ -243,7 +249,12 @@ enum StreamChecks {
     }
 
     static func roundTrip(_ ctx: CaseContext, _ p: RoundTripCheck) throws -> CheckOutcome {
-        let stream = try ctx.captureStream(viaPreCopy: p.via == .preCopy)
+        // The STOP_COPY stream is the run's shared one; a stream read partly in pre-copy is saved for the case.
+        // The first round trip of a run saves the shared stream itself, and its success is the proof that the
+        // device loads it (``CaseContext/validStream()`` would write it once more).
+        let first = p.via == .stopCopy && ctx.cache.stream == nil && ctx.cache.unloadable == nil
+        let stream =
+            p.via == .preCopy || first ? try ctx.captureStream(viaPreCopy: p.via == .preCopy) : try ctx.sharedStream()
         // Without "segments", the stream goes back in the transactions the device produced.
         let segments = p.segments ?? ctx.cache.transactions
         guard stream.count > 0 else { throw Blocked(reason: "the saved stream is empty") }
@@ -266,46 +277,65 @@ enum StreamChecks {
                 expected: "state \(exit)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                 message: "the resume completed in the wrong state")
         }
+        if first { ctx.cache.stream = stream }
         return .pass("\(stream.count) bytes saved and resumed in \(how)")
     }
 
-    /// Damage done to a saved stream before it is resumed (`damage` of the `resume-damaged` check kind).
-    static func damage(_ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage) throws -> String {
-        let what = try damaged(stream, kind)
-        stream.label = "\(stream.label ?? "the saved stream"): \(what)"
-        return what
+    /// The damaged stream to resume (`damage` of the `resume-damaged` check kind), as a view of `stream`: the
+    /// run's shared saved stream is never changed, and no damage needs a save of its own. Each kind moves what its
+    /// point needs and no more:
+    /// - `truncate` (half the stream), `truncate-one` (all but the last byte) and `truncate-header` (4 bytes): a
+    ///   stream that ends early is what they test, so its length is the point; nothing is written past the cut.
+    /// - `corrupt` (4 bytes inverted mid-stream) and `header` (the first 16 inverted): the rest must arrive
+    ///   intact and complete, or the device could refuse the stream for being short instead, so the whole length
+    ///   is written.
+    /// - `garbage`: bytes of no stream at all. A driver refuses them at its header or first record, or at the
+    ///   exit for an incomplete stream; beyond that more garbage proves nothing, so it is at most 1 MiB
+    ///   (the stream's length when that is shorter), whatever the state size.
+    /// - `overlong` and `refused-write` write the complete stream, then 4096 bytes more (`resumeDamaged`).
+    static func damage(_ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage) throws -> (SavedStream, String) {
+        let view = stream.view()
+        let what = try damaged(view, kind)
+        if let garbage = what.garbage {
+            garbage.label = "\(stream.label ?? "the saved stream"): \(what.text)"
+            return (garbage, what.text)
+        }
+        view.label = "\(stream.label ?? "the saved stream"): \(what.text)"
+        return (view, what.text)
     }
 
-    private static func damaged(_ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage) throws -> String {
+    private static func damaged(
+        _ stream: SavedStream, _ kind: ResumeDamagedCheck.Damage
+    ) throws -> (
+        text: String, garbage: SavedStream?
+    ) {
         switch kind {
         case .truncate:
             try stream.truncate(to: stream.count - max(1, stream.count / 2))
-            return "a stream cut to \(stream.count) bytes"
+            return ("a stream cut to \(stream.count) bytes", nil)
         case .truncateOne:
             try stream.truncate(to: stream.count - 1)
-            return "a stream one byte short (\(stream.count) bytes)"
+            return ("a stream one byte short (\(stream.count) bytes)", nil)
         case .truncateHeader:
             try stream.truncate(to: min(4, stream.count - 1))
-            return "a stream cut to its first \(stream.count) bytes"
+            return ("a stream cut to its first \(stream.count) bytes", nil)
         case .corrupt:
             // Flip bytes in the middle of the stream: past any header a driver checks, before any trailer.
             try stream.invert(at: stream.count / 2, length: 4)
-            return "a stream with bytes \(stream.count / 2)..\(stream.count / 2 + 3) inverted"
+            return ("a stream with bytes \(stream.count / 2)..\(stream.count / 2 + 3) inverted", nil)
         case .header:
             let n = Int(min(16, stream.count))
             try stream.invert(at: 0, length: n)
-            return "a stream with its first \(n) bytes inverted"
+            return ("a stream with its first \(n) bytes inverted", nil)
         case .garbage, .overlong, .refusedWrite:
             // The stream's length, none of its bytes. (`resumeDamaged` writes past the end for the last two.)
             let garbage = SavedStream([UInt8](repeating: 0xa5, count: Int(min(stream.count, 1 << 20))))
-            try stream.truncate(to: 0)
-            try stream.append(try garbage.bytes())
-            return "\(stream.count) bytes of garbage (0xa5) from byte 0"
+            return ("\(garbage.count) bytes of garbage (0xa5) from byte 0", garbage)
         }
     }
 
     static func resumeDamaged(_ ctx: CaseContext, _ p: ResumeDamagedCheck) throws -> CheckOutcome {
-        let stream = try ctx.captureStream()
+        let stream = try ctx.sharedStream()
         guard stream.count >= 2 else { throw Blocked(reason: "the saved stream is too short to damage") }
         let damage = p.damage
         let resume = try ctx.role("resume")
@@ -328,8 +358,9 @@ enum StreamChecks {
                         + "so no exit had to fail")
             }
         } else {
-            what = try Self.damage(stream, damage)
-            refused = try ctx.feedStream(stream, segments: [4096])
+            let (damaged, text) = try Self.damage(stream, damage)
+            what = text
+            refused = try ctx.feedStream(damaged, segments: [4096])
         }
         let answer = try ctx.request(exit)
         let label = "\(resume)->\(exit)"

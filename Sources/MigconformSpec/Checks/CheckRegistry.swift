@@ -4,7 +4,7 @@
 /// decoding, its facts) in a file of its own under `Checks/`, named in this file only: a case of ``CheckKind``, a
 /// case of ``Check``, and a line in each of ``parametersType``, ``decode(_:)`` and ``Check/parameters``. The compiler
 /// then lists every switch that still lacks it: the quantifier (`Expander.bind`), the planner's shape
-/// (`CaseShape.of`), the executor (`CheckExecutor.run`). README.md, "How to add a check kind".
+/// (`CaseShape.of`), the whole-state transfers it needs (`TransferNeed.of`), the executor (`CheckExecutor.run`). README.md, "How to add a check kind".
 package enum CheckKind: String, Sendable, CaseIterable {
     /// `VFIO_DEVICE_FEATURE_MIGRATION` GET and what the flags word may hold.
     case migrationFlags = "migration-flags"
