@@ -36,7 +36,8 @@ package struct CitationSources: Sendable {
     ]
 
     /// The sources of the spec a report was run against: `spec`'s when given, else the built-in spec's or the
-    /// file's the report names, when its SHA-256 is the one the run recorded; else none.
+    /// file's the report names, when its SHA-256 is the one the run recorded, else (the file is not here) the
+    /// built-in spec with that SHA-256; else none.
     package static func of(_ r: RunReport, spec: Spec? = nil) -> CitationSources {
         if let spec { return CitationSources(spec.sources) }
         let path = r.run.specPath
@@ -46,7 +47,7 @@ package struct CitationSources: Sendable {
         } else if FileManager.default.fileExists(atPath: path) {
             loaded = try? SpecLoader.load(path: path)
         } else {
-            loaded = nil
+            loaded = BuiltinSpecs.file(sha256: r.run.specSHA256).flatMap { try? BuiltinSpecs.load($0.name) }
         }
         guard let s = loaded, s.sha256 == r.run.specSHA256 else { return CitationSources([:]) }
         return CitationSources(s.sources)

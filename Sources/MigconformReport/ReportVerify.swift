@@ -118,6 +118,8 @@ package enum ReportVerifier {
             } else {
                 result.problems.append("spec \(spec): SHA-256 is \(h), the run recorded \(report.run.specSHA256)")
             }
+        } else if specPath == nil, let builtin = BuiltinSpecs.file(sha256: report.run.specSHA256) {
+            result.passed.append("spec \(spec) is not here; its SHA-256 is the built-in \(builtin.path)'s")
         } else {
             result.notes.append("spec \(spec) not found here: its SHA-256 was not checked (give it with --spec)")
         }

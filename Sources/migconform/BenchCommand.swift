@@ -99,8 +99,9 @@ enum BenchCommand: Command {
         if path == nil {
             let labs = ((try? fm.contentsOfDirectory(atPath: "Reports")) ?? []).filter { $0.hasPrefix("lab-mtty-") }
                 .sorted()
-            for candidate in labs.reversed().map({ "Reports/\($0)" }) + ["Reports/mtty-6.12"]
-            where fm.fileExists(atPath: candidate + "/report.json") {
+            // A lab folder keeps the run folder in run/ (older ones held its files at the top).
+            let candidates = labs.reversed().flatMap { ["Reports/\($0)/run", "Reports/\($0)"] } + ["Reports/mtty-6.12"]
+            for candidate in candidates where fm.fileExists(atPath: candidate + "/report.json") {
                 path = candidate
                 break
             }

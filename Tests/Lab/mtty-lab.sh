@@ -11,7 +11,8 @@
 #   4. builds migconform as a static binary (own scratch folder .build-lab)
 #   5. makes an initramfs: busybox, the four modules, migconform, the specs, /init
 #   6. boots QEMU under TCG; the guest creates an mtty-2 instance and runs the guest command
-#   7. decodes the files the guest printed (base64 between marker lines) into OUT_DIR
+#   7. decodes the files the guest printed (base64 between marker lines): the run folder into OUT_DIR/run (checked
+#      with `migconform verify`), the guest's kernel log into OUT_DIR beside the lab's own logs
 #
 # Environment:
 #   MIGCONFORM_LAB_CACHE  cache folder (default ~/.cache/migconform-lab): .debs, unpacked kernel, mtty.c, mtty.ko
@@ -61,6 +62,8 @@ WORK="$SCRATCH/lab-work"
 
 mkdir -p "$OUT" "$CACHE" "$WORK"
 OUT="$(cd "$OUT" && pwd)"
+# The run folder as the guest wrote it, apart from the lab's own files, so that `migconform verify` can check it.
+RUN="$OUT/run"
 LOG="$OUT/lab.log"
 : > "$LOG"
 
@@ -421,24 +424,27 @@ step_done "guest exit $GUEST_RC"
 
 # ---------------------------------------------------------------------------------------------------------------
 step "collect files"
-awk -v dir="$OUT" '
-    /^@@LAB-FILE-BEGIN / { name = $2; file = dir "/" name ".b64"; printf "" > file; next }
+mkdir -p "$RUN"
+awk -v dir="$OUT" -v run="$RUN" '
+    /^@@LAB-FILE-BEGIN / {
+        name = $2; file = (name == "guest-dmesg.txt" ? dir : run) "/" name ".b64"; printf "" > file; next
+    }
     /^@@LAB-FILE-END/ { close(file); file = ""; next }
     file != "" { print >> file }
 ' "$CONSOLE"
 got=()
-for f in "$OUT"/*.b64; do
+for f in "$OUT"/*.b64 "$RUN"/*.b64; do
     [ -f "$f" ] || continue
     base64 -d "$f" > "${f%.b64}" || fail "could not decode $(basename "${f%.b64}") (console output interleaved?)" 99
     rm -f "$f"; got+=("$(basename "${f%.b64}")")
 done
 step_done "${got[*]:-no files}"
 if [ "$LAB_MODE" = run ] || [ "$LAB_MODE" = probe ]; then
-    [ -f "$OUT/report.json" ] || fail "the guest produced no report.json" 99
+    [ -f "$RUN/report.json" ] || fail "the guest produced no report.json" 99
 fi
 if [ "$LAB_MODE" = run ]; then
     # where the run's time went (report.json run.cost), with the guest's vCPU count
-    python3 - "$OUT/report.json" "$LAB_SMP" <<'PY' 2>&1 | tee -a "$LOG" >&2 || true
+    python3 - "$RUN/report.json" "$LAB_SMP" <<'PY' 2>&1 | tee -a "$LOG" >&2 || true
 import json, sys
 c = json.load(open(sys.argv[1]))["run"].get("cost")
 if c:
@@ -454,12 +460,20 @@ if c:
               ", %d bytes" % v["bytes"] if v.get("bytes") else ""))
 PY
 fi
+if [ "$LAB_MODE" = run ]; then
+    # The folder as a lab engineer receives it: every file listed and hashed, the renderings what report.json renders
+    # to, the summary and the journal in agreement (the binary the guest ran, run here on the host).
+    step "verify the run folder"
+    "$BIN_DIR/migconform" verify "$RUN" > "$OUT/verify.txt" 2>&1 \
+        || { cat "$OUT/verify.txt" >&2; fail "migconform verify found problems in $RUN (above)" 98; }
+    step_done "$(tail -1 "$OUT/verify.txt")"
+fi
 if [ "$LAB_MODE" = run ] && [ -z "${LAB_NO_EXPECT:-}" ]; then
     # mtty is a device under test: its verdicts are whatever they are, but they must be the ones the project expects,
     # so that a change of the suite that changes them shows up (Tests/Lab/mtty-expected.txt, one 'CASE VERDICT' a line).
     step "compare with the expected verdicts"
     EXPECTED="$REPO/Tests/Lab/mtty-expected.txt"
-    python3 - "$OUT/report.json" > "$OUT/verdicts.txt" <<'PY' || fail "report.json does not read" 99
+    python3 - "$RUN/report.json" > "$OUT/verdicts.txt" <<'PY' || fail "report.json does not read" 99
 import json, sys
 report = json.load(open(sys.argv[1]))
 if report["run"].get("interrupted"):

@@ -542,6 +542,26 @@ struct LabRunnerJournalTests {
         #expect(prompt.run.cost?.waits == nil)
     }
 
+    @Test("a folder made from a copy of a shipped spec verifies where that copy is not")
+    func verifiesWithTheBuiltinSpecOfTheSameHash() throws {
+        let folder = tempFolder("elsewhere")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = try BuiltinSpecs.load("vfio-migration-v2.json")
+        let only = ExpansionOptions(only: ["V2-ARC-STATE"])
+        var report = try Runner(
+            spec: spec, device: ReferenceDeviceV2(), options: RunOptions(target: "ref:v2", expansion: only)
+        ).run()
+        // As a lab's guest records it: the same bytes under a path this machine does not have.
+        report.run.specPath = "/no/such/folder/vfio-migration-v2.json"
+        let written = try ReportWriter.write(report, to: folder)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("- `uapi`: include/uapi/linux/vfio.h"))
+        let verified = ReportVerifier.verify(folder.path)
+        #expect(verified.ok, "\(verified.problems)")
+        #expect(verified.passed.contains { $0.contains("builtin:vfio-migration-v2.json") })
+        #expect(written.run.specSHA256 == SHA256.hex(BuiltinSpecs.file("vfio-migration-v2.json")!.bytes))
+    }
+
     @Test("a journal without a run record is refused with the file named")
     func emptyJournal() throws {
         let folder = tempFolder("empty")
