@@ -79,7 +79,7 @@ enum BenchCommand: Command {
                     + ".build/release/migconform bench"
             )
         #endif
-        Terminal.out("migconform bench\(quick ? " --quick" : "") on \(hostSummary())\n")
+        say("migconform bench\(quick ? " --quick" : "") on \(hostSummary())\n")
         lab(a[Key.lab])
         try planning(quick: quick)
         try overhead(quick: quick)
@@ -107,7 +107,7 @@ enum BenchCommand: Command {
             }
         }
         guard let path, let report = try? ReportReader.load(path) else {
-            Terminal.out("Lab: no lab report found (Tests/Lab/mtty-lab.sh writes one; --lab DIR names one)\n")
+            say("Lab: no lab report found (Tests/Lab/mtty-lab.sh writes one; --lab DIR names one)\n")
             return
         }
         var rows: [[String]] = []
@@ -130,7 +130,7 @@ enum BenchCommand: Command {
             }
             table(title, ["where", "time", ""], rows)
             let waits = c.waits ?? 0
-            Terminal.out(
+            say(
                 String(
                     format: "wall / device time: %.2f (acceptance: <= 1.25); without the pauses: %.2f\n",
                     Double(c.wall) / Double(max(c.device, 1)),
@@ -146,7 +146,7 @@ enum BenchCommand: Command {
             table(
                 title + " (no run.cost: from the transcripts)", ["where", "time"],
                 [["wall", ms(wall)], ["device (transcripts)", ms(Double(device) / 1e6)]])
-            Terminal.out(
+            say(
                 String(
                     format: "wall / device time: %.2f (acceptance: <= 1.25)\n", wall / max(Double(device) / 1e6, 1e-9)))
         }
@@ -324,11 +324,11 @@ enum BenchCommand: Command {
         table(
             "Runner overhead: \(spec.id) on ref:v2 (every feature), median of \(reps)",
             ["state", "what", "device ops", "time", "per op"], rows)
-        Terminal.out("ratio full run / direct calls (acceptance: <= 1.5): " + ratios.joined(separator: "; "))
-        Terminal.out(
+        say("ratio full run / direct calls (acceptance: <= 1.5): " + ratios.joined(separator: "; "))
+        say(
             "operation path overhead / one system call (acceptance: <= 2): "
                 + pathOverheads.map { String(format: "%@ state: %.1f", $0.0, $0.1 / call) }.joined(separator: "; "))
-        Terminal.out(
+        say(
             "whole runner overhead (cases, checks, planning) per operation / one system call: "
                 + overheads.map { String(format: "%@ state: %.1f", $0.0, $0.1 / call) }.joined(separator: "; ") + "\n")
     }
@@ -441,15 +441,15 @@ enum BenchCommand: Command {
         table(
             "Full run of the v2 spec on ref:v2 at large states (migconform run, journal and report folder included)",
             [
-                "state", "verdict", "reads (states)", "writes (states)", "minimum (states)", "moved / minimum",
-                "wall", "vs plain copies", "peak RSS", "folder",
+                "state", "verdict", "reads", "writes", "minimum", "moved/min", "wall", "vs copies", "peak RSS",
+                "folder",
             ],
             rows)
-        for n in notes { Terminal.out("  " + n) }
-        Terminal.out(
-            "  (states: bytes moved / stream size; minimum: what the cases need (TransferNeed), the shared stream "
-                + "once; acceptance: moved <= 1.1 x minimum, wall <= 1.5 x plain copies of the same bytes, "
-                + "peak RSS < 256 MiB, folder < 5 MB)\n")
+        for n in notes { say("  " + n) }
+        say("  reads, writes, minimum: whole states (bytes moved / stream size); minimum: what the cases need")
+        say("  (TransferNeed), the shared stream once; vs copies: wall / plain copies of the same bytes")
+        say(
+            "  acceptance: moved/min <= 1.1, vs copies <= 1.5, peak RSS < 256 MiB, folder < 5 MB\n")
     }
 
     /// Each size is measured `repetitions` times, the plain copy and the round trip taking turns after one plain
@@ -493,12 +493,12 @@ enum BenchCommand: Command {
             "Round trip: save the whole state, resume it (bytes of the stream / case time), each in its own process, "
                 + "best of \(max(1, repetitions))",
             ["state", "what", "throughput", "peak RSS", "vs plain copy"], rows)
-        for n in notes { Terminal.out("  " + n) }
-        Terminal.out(
+        for n in notes { say("  " + n) }
+        say(
             "  plain copy: /dev/zero -> a file in \(dir) -> /dev/null, read(2)/write(2) of "
                 + "\(sizeText(UInt64(SavedStream.chunkSize))): the same two legs the"
         )
-        Terminal.out(
+        say(
             "  runner's spool gives the stream (device -> spool file -> device), without the device or the runner.")
     }
 
@@ -589,7 +589,7 @@ enum BenchCommand: Command {
             throw UsageError(message: "unknown measurement '\(kind)'")
         }
         let data = try JSONEncoder().encode(result)
-        Terminal.out(String(decoding: data, as: UTF8.self))
+        say(String(decoding: data, as: UTF8.self))
         return ExitCode.ok
     }
 
@@ -654,6 +654,9 @@ enum BenchCommand: Command {
         return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
+    /// A line of the benchmark's output, wrapped to 100 columns (tables already fit).
+    static func say(_ s: String) { Terminal.out(HelpText.fit(s)) }
+
     static func ms(_ s: Double) -> String { s >= 1 ? String(format: "%.2f s", s) : String(format: "%.1f ms", s * 1000) }
     static func us(_ s: Double) -> String { String(format: "%.2f us", s * 1e6) }
     static func gib(_ bytesPerSecond: Double) -> String {
@@ -696,10 +699,10 @@ enum BenchCommand: Command {
                     : String(repeating: " ", count: widths[i] - c.count) + c
             }.joined(separator: "  ")
         }
-        Terminal.out(title)
-        Terminal.out(line(header))
-        Terminal.out(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-        for r in rows { Terminal.out(line(r)) }
-        Terminal.out("")
+        say(title)
+        say(line(header))
+        say(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+        for r in rows { say(line(r)) }
+        say("")
     }
 }
