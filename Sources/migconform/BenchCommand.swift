@@ -496,10 +496,8 @@ enum BenchCommand: Command {
         for n in notes { say("  " + n) }
         say(
             "  plain copy: /dev/zero -> a file in \(dir) -> /dev/null, read(2)/write(2) of "
-                + "\(sizeText(UInt64(SavedStream.chunkSize))): the same two legs the"
-        )
-        say(
-            "  runner's spool gives the stream (device -> spool file -> device), without the device or the runner.")
+                + "\(sizeText(UInt64(SavedStream.chunkSize))): the same two legs the runner's spool gives the "
+                + "stream (device -> spool file -> device), without the device or the runner.")
     }
 
     /// Runs one measurement in a child process of this binary and reads its JSON line.
@@ -589,7 +587,8 @@ enum BenchCommand: Command {
             throw UsageError(message: "unknown measurement '\(kind)'")
         }
         let data = try JSONEncoder().encode(result)
-        say(String(decoding: data, as: UTF8.self))
+        // One JSON line for the parent to read: never wrapped.
+        Terminal.out(String(decoding: data, as: UTF8.self))
         return ExitCode.ok
     }
 
