@@ -293,8 +293,8 @@ package final class RecordingDevice {
     }
 }
 
-/// A checksum of the bytes a transfer moved, in the order they moved (four lanes of 64x64->128-bit multiplies,
-/// so it keeps up with a copy): two transfers of the same bytes in the same pieces have the same checksum.
+/// A checksum of the bytes a transfer moved, in the order they moved (four 64-bit multiply-xor lanes, so it
+/// keeps up with a copy): two transfers of the same bytes in the same pieces have the same checksum.
 package struct TransferChecksum: Sendable {
     private var lanes: (UInt64, UInt64, UInt64, UInt64) = (
         0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F,
@@ -305,25 +305,25 @@ package struct TransferChecksum: Sendable {
     package init() {}
 
     package mutating func add(_ raw: UnsafeRawBufferPointer) {
-        // Each step folds the two halves of a full 128-bit product: one `mul` instruction, where a truncating
-        // 64-bit multiply in four lanes is vectorised into SSE2 code that emulates it (several times slower).
-        @inline(__always) func mix(_ lane: UInt64, _ word: UInt64) -> UInt64 {
-            let (high, low) = (lane ^ word).multipliedFullWidth(by: 0xFF51_AFD7_ED55_8CCD)
-            return high ^ low
-        }
+        let m: UInt64 = 0xFF51_AFD7_ED55_8CCD
         do {
             var (a, b, c, d) = lanes
             var i = 0
             let n = raw.count
             while i + 32 <= n {
-                a = mix(a, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                b = mix(b, raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
-                c = mix(c, raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
-                d = mix(d, raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+                a = (a ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* m
+                b = (b ^ raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* m
+                c = (c ^ raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* m
+                d = (d ^ raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* m
+                a ^= a >> 29
+                b ^= b >> 29
+                c ^= c >> 29
+                d ^= d >> 29
                 i += 32
             }
             while i < n {
-                a = mix(a, UInt64(raw[i]))
+                a = (a ^ UInt64(raw[i])) &* m
+                a ^= a >> 29
                 i += 1
             }
             lanes = (a, b, c, d)

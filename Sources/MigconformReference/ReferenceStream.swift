@@ -132,12 +132,9 @@ struct StreamChecksum {
     private var length: UInt64 = 0
 
     static let blockSize = 32
-    /// One word into one lane: the two halves of the full 128-bit product, folded. A full-width multiply stays
-    /// one `mul` instruction; a truncating 64-bit one in four lanes is turned into SSE2 code that emulates it in
-    /// a dozen instructions, which made this the slowest part of moving a large state.
     @inline(__always) static func step(_ lane: UInt64, _ word: UInt64) -> UInt64 {
-        let (high, low) = (lane ^ word).multipliedFullWidth(by: 0x9fb2_1c65_1e98_df25)
-        return high ^ low
+        let m = (lane ^ word) &* 0x9fb2_1c65_1e98_df25
+        return (m << 29) | (m >> 35)
     }
 
     mutating func add(_ bytes: [UInt8]) { bytes.withUnsafeBytes { add($0) } }
