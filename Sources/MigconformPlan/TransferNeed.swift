@@ -77,11 +77,17 @@ package struct TransferNeed: Sendable, Equatable {
         case .feature(let p):
             // From the error state: a failed resume gets there.
             return p.from == .error ? intoError : leavesResume
-        case .reset, .lifecycle:
-            // A reset, or closing the device, leaves the resume state without a request: no stream is loaded
-            // first. The error state is reached by a failed resume.
+        case .reset(let p):
+            // The error state is reached by a failed resume. A reset leaves the resume state without a request:
+            // the case that probes the old session's end does it in an empty session; the others reset a resume
+            // with its stream loaded (a cancelled migration's cleanup), one write.
             if c.from != nil, c.from == m.stateName(forRole: "error") { return intoError }
-            return .none
+            return p.expect == .sessionEnded ? .none : leavesResume
+        case .lifecycle(let p):
+            // As for a reset: closing the device with a resume's stream loaded, except where the old session's
+            // end is probed.
+            if c.from != nil, c.from == m.stateName(forRole: "error") { return intoError }
+            return p.expect == .oldFDOver ? .none : leavesResume
         case .errorSticky:
             return intoError
         case .streamEnd:

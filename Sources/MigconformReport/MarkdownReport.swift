@@ -142,11 +142,20 @@ package enum MarkdownReport {
         let levels = ReportFacts.byLevel(r)
         if !levels.isEmpty { facts.append(("By level", levels)) }
         if let p = r.plan {
-            var s = "\(p.resets) resets, \(p.operations) operations"
+            // Planned resets and state requests beside their lower bounds (like for like); the operations the run
+            // issued in all (reads, writes, probes) after them.
+            func resets(_ n: Int) -> String { n == 1 ? "1 reset" : "\(n) resets" }
+            var s = resets(p.resets)
+            if let planned = p.plannedRequests { s += " + \(planned) state requests" }
             var bounds: [String] = []
-            if let b = p.lowerBoundResets { bounds.append("\(b) resets") }
-            if let b = p.lowerBoundOperations { bounds.append("\(b) operations") }
-            if !bounds.isEmpty { s += " (lower bound: " + bounds.joined(separator: ", ") + ")" }
+            if let b = p.lowerBoundResets { bounds.append(resets(b)) }
+            if let b = p.lowerBoundRequests {
+                bounds.append("\(b) state requests")
+            } else if let b = p.lowerBoundOperations {
+                bounds.append("\(b) operations")
+            }
+            if !bounds.isEmpty { s += " (lower bound: " + bounds.joined(separator: " + ") + ")" }
+            s += "; \(p.operations) device operations issued in all"
             facts.append(("Plan", s))
         }
         if !run.variants.isEmpty {

@@ -339,6 +339,7 @@ final class CaseContext {
             throw Blocked(reason: cache.unloadable!, cause: .roundTrip)
         }
         cache.stream = s
+        cache.streamSavedIn = testCase.id
         return s
     }
 

@@ -35,6 +35,8 @@ final class DevicePosition {
 /// the resume state normally (which needs a complete stream to have been written).
 final class StreamCache {
     var stream: SavedStream?
+    /// The case that saved ``stream`` (cases that resume it say where it came from).
+    var streamSavedIn: String?
     /// Streams longer than this are spooled to a file instead of memory.
     var spoolThreshold = SavedStream.defaultSpoolThreshold
     /// Where spool files go (nil: the temporary folder); the runner sets it from ``RunOptions/spoolDirectory``.

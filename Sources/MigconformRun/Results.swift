@@ -299,13 +299,14 @@ package struct RunCost: Codable, Sendable, Equatable {
         return line
     }
 
-    /// The slowest kinds, one line each: `read 51 x 12.94 ms = 0.660 s, 4.9 KB`.
+    /// The slowest kinds, one line each: `read 51 x 12.940 ms = 0.660 s, 4998 bytes`, `get-state 650 x 0.4 us = ...`.
     package var kindLines: [String] {
         byKind.sorted { $0.value.micros > $1.value.micros }.map { k, v in
-            String(
-                format: "%@ %d x %.3f ms = %.3f s", k, v.count,
-                v.count > 0 ? Double(v.micros) / Double(v.count) / 1e3 : 0,
-                Double(v.micros) / 1e6) + (v.bytes.map { ", \($0) bytes" } ?? "")
+            // Microseconds each under a millisecond (a fast device's operations would read 0.000 ms).
+            let each = v.count > 0 ? Double(v.micros) / Double(v.count) : 0
+            let eachText = each < 1000 ? String(format: "%.1f us", each) : String(format: "%.3f ms", each / 1e3)
+            return "\(k) \(v.count) x \(eachText) = " + String(format: "%.3f s", Double(v.micros) / 1e6)
+                + (v.bytes.map { ", \($0) bytes" } ?? "")
         }
     }
 }

@@ -70,29 +70,23 @@ enum PlanCommand: Command {
             String(
                 format: "ratio:       %.3f (weighted: a reset counts as %d requests)", tour.ratio, TourCost.resetWeight)
         )
-        for line in estimate(cases, tour: tour, recorder: recorder, features: profile.features) { Terminal.out(line) }
+        for line in estimate(cases, machine: machine, tour: tour, recorder: recorder, features: profile.features) {
+            Terminal.out(line)
+        }
         return ExitCode.ok
     }
 
-    /// Bytes a case of this kind moves, in units of the device's state size (a save is one, a save and a resume two).
-    static func stateTransfers(_ kind: CheckKind) -> Int {
-        switch kind {
-        case .roundTrip, .resumeDamaged, .saveProtocol: return 2
-        case .streamEnd, .sessionKept, .sessionEnded: return 1
-        default: return 0
-        }
-    }
-
-    /// What the run will take: data from the state size the device reports (v2 data-size), time from the latency
-    /// of the operations discovery just made, or of a few state reads where it made none (a floor: resets and
-    /// transfers take longer on real hardware).
+    /// What the run will take: data from what its cases need moved (``TransferNeed``) and the state size the
+    /// device reports (v2 data-size), time from the latency of the operations discovery just made, or of a few
+    /// state reads where it made none (a floor: resets and transfers take longer on real hardware).
     static func estimate(
-        _ cases: [TestCase], tour: TourPlanner.Result, recorder: RecordingDevice,
+        _ cases: [TestCase], machine: Machine, tour: TourPlanner.Result, recorder: RecordingDevice,
         features: Set<String>
     ) -> [String] {
         let running = cases.filter { $0.disposition == .run }
-        let transfers = running.reduce(0) { $0 + stateTransfers($1.rule.check.kind) }
-        let movers = running.filter { stateTransfers($0.rule.check.kind) > 0 }.count
+        let need = TransferNeed.minimum(running, on: machine)
+        let states = need.reads + need.writes
+        let movers = running.filter { TransferNeed.of($0, on: machine) != .none }.count
         let discovered = recorder.takeTranscript()
         var stateSize: UInt64?
         if features.contains("data-size"), let outcome = try? recorder.perform(.getDataSize),
@@ -101,17 +95,20 @@ enum PlanCommand: Command {
             stateSize = n
         }
         var lines: [String] = []
+        let count = String(format: "%.1f", states)
+        let precopy = need.precopyReads > 0 ? " and \(need.precopyReads) pre-copy phases" : ""
         if let n = stateSize {
-            let total = n * UInt64(transfers)
+            let (read, written) = need.bytes(stream: n, precopy: 0)
             lines += TextLayout.hanging(
                 "data:        ",
-                "about \(RunProgress.size(total)) moved (\(transfers) transfers of the \(RunProgress.size(n)) state, by "
-                    + "\(movers) cases)", width: 100)
+                "about \(RunProgress.size(read + written)) moved (\(count) whole states of "
+                    + "\(RunProgress.size(n))\(precopy), by \(movers) cases, the shared stream counted once)",
+                width: 100)
         } else {
             lines += TextLayout.hanging(
                 "data:        ",
-                "\(transfers) transfers of the device's whole state, by \(movers) cases (the device reports no state "
-                    + "size before saving)", width: 100)
+                "\(count) whole states\(precopy), by \(movers) cases, the shared stream counted once (the device "
+                    + "reports no state size before saving)", width: 100)
         }
         // The latency of one operation: the mean of discovery's operations, or, where discovery made none (a v1
         // device has nothing to discover), of a few reads of the device state, which change nothing.
@@ -140,8 +137,8 @@ enum PlanCommand: Command {
                 : perOp < 1000 ? String(format: "%.0f us", perOp) : String(format: "%.1f ms", perOp / 1000)
             how = "\(operations) operations at \(latency) each, the mean of \(sampled)"
         }
-        if let n = stateSize, transfers > 0 {
-            seconds = (seconds ?? 0) + Double(n) * Double(transfers) / Double(1 << 30)
+        if let n = stateSize, states > 0 {
+            seconds = (seconds ?? 0) + Double(n) * states / Double(1 << 30)
             how += ", data at 1 GiB/s"
         }
         let time =

@@ -97,8 +97,9 @@ enum RunCommand: Command {
             "--journal-sync", "WHEN",
             help:
                 "Journal and flush every operation before it is issued ('op', the default for vfio: and exec: "
-                + "targets) or each case whole at its end ('case', the default for simulated targets, which cannot "
-                + "crash the kernel, and for a folder on tmpfs or ramfs, which a kernel crash loses anyway)."
+                + "targets whose run folder is on a disk) or each case whole at its end ('case', the default for "
+                + "simulated targets, which cannot crash the kernel, and for a folder in memory: tmpfs, ramfs or an "
+                + "initramfs, which a kernel crash loses anyway)."
         )
         static let quiet = Flag(
             "--quiet",
@@ -119,8 +120,8 @@ enum RunCommand: Command {
         was printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict \
         line); the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl.
 
-        The journal is written and flushed after every case (--journal-sync op: every device operation before it \
-        is issued, the default for vfio: and exec: targets): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT \
+        The journal records every case when it ends (--journal-sync op: every device operation before it is issued, \
+        the default for vfio: and exec: targets whose run folder is on a disk): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT \
         or SIGTERM ends the run after the device is reset, with a complete report marked interrupted (a second \
         signal exits at once).
 

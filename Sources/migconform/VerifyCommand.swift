@@ -7,7 +7,9 @@ enum VerifyCommand: Command {
     enum Key {
         static let spec = Option(
             "--spec", "FILE",
-            help: "The spec the run used (default: the path the report records).")
+            help:
+                "The spec the run used (default: the path the report records or, where that file is not here, the "
+                + "built-in spec with the SHA-256 the run recorded).")
         static let quiet = Flag(
             "--quiet",
             help: "Print only problems.")

@@ -13,8 +13,9 @@ enum LifecycleChecks {
                         + "not be reached")
             }
         } else {
-            // Closing the device leaves the resume state, not a request: no stream needs loading there first.
-            fd = try ctx.enter(from, fresh: true, loadResume: false)
+            // As for a reset (``ArcChecks/reset(_:_:)``): the old session's end is probed in an empty session;
+            // otherwise the device is closed with a resume's stream loaded, so that its cleanup is exercised.
+            fd = try ctx.enter(from, fresh: true, loadResume: p.expect != .oldFDOver)
         }
         let outcome = try ctx.op(.reopen)
         if outcome.errno == .ENOSYS {

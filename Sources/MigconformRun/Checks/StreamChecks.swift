@@ -259,17 +259,23 @@ enum StreamChecks {
         let segments = p.segments ?? ctx.cache.transactions
         guard stream.count > 0 else { throw Blocked(reason: "the saved stream is empty") }
         let how = CaseContext.segmentation(segments, count: stream.count)
+        // Where the bytes came from, for a reader of the case, whose transcript shows no save when it reused one.
+        let what =
+            p.via == .preCopy || first
+            ? "\(stream.count) bytes saved"
+            : "the run's shared STOP_COPY stream (\(stream.count) bytes, saved in "
+                + "\(ctx.cache.streamSavedIn ?? "an earlier case"))"
         if let e = try ctx.feedStream(stream, segments: segments) {
             return .violated(
                 expected: "every write accepted", actual: "a write failed with \(e)",
-                message: "resuming \(stream.count) bytes in \(how) failed")
+                message: "resuming \(what) in \(how) failed")
         }
         let exit = try ctx.role("resume-exit")
         let answer = try ctx.request(exit)
         guard answer.succeeded else {
             return .violated(
                 expected: "\(try ctx.role("resume"))->\(exit) succeeds", actual: "failed with \(answer.errno!)",
-                message: "the device refused its own stream (\(stream.count) bytes, \(how))")
+                message: "the device refused its own stream: \(what), written in \(how)")
         }
         let now = try ctx.readState()
         if now != (try ctx.value(of: exit)) {
@@ -277,8 +283,11 @@ enum StreamChecks {
                 expected: "state \(exit)", actual: "state \(now.map(ctx.name(of:)) ?? "unreadable")",
                 message: "the resume completed in the wrong state")
         }
-        if first { ctx.cache.stream = stream }
-        return .pass("\(stream.count) bytes saved and resumed in \(how)")
+        if first {
+            ctx.cache.stream = stream
+            ctx.cache.streamSavedIn = ctx.testCase.id
+        }
+        return .pass(p.via == .preCopy || first ? "\(what) and resumed in \(how)" : "\(what) resumed in \(how)")
     }
 
     /// The damaged stream to resume (`damage` of the `resume-damaged` check kind), as a view of `stream`: the
