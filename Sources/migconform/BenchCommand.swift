@@ -463,8 +463,8 @@ enum BenchCommand: Command {
         say("  (TransferNeed), the shared stream once; vs copies: wall / plain copies of the same bytes")
         say(
             "  targets: moved/min <= 1.1 (\(met(checks.allSatisfy(\.moved)))), vs copies <= 1.5 "
-                + "(\(met(checks.allSatisfy(\.copies)))), peak RSS < 256 MiB (\(met(checks.allSatisfy(\.rss)))), "
-                + "folder < 5 MB (\(met(checks.allSatisfy(\.folder))))\n")
+                + "(\(met(checks.allSatisfy(\.copies)))), peak RSS < 256\u{a0}MiB (\(met(checks.allSatisfy(\.rss)))), "
+                + "folder < 5\u{a0}MB (\(met(checks.allSatisfy(\.folder))))\n")
     }
 
     /// Each size is measured `repetitions` times, the plain copy and the round trip taking turns after one plain

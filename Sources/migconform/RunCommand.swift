@@ -118,7 +118,8 @@ enum RunCommand: Command {
     static let discussion = """
         Progress goes to stderr (on a terminal one line counting the cases; otherwise a line whenever nothing else \
         was printed for 10 s, with the case and the bytes moved), the summary to stdout (--quiet: only its verdict \
-        line); the report folder holds report.json, report.md, report.html, junit.xml, report.tap and journal.jsonl.
+        line); the report folder holds report.json, report.md, report.html, junit.xml, report.tap, diagram.svg and \
+        journal.jsonl.
 
         The journal records every case when it ends (--journal-sync op: every device operation before it is issued, \
         the default for vfio: and exec: targets whose run folder is on a disk): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT \
