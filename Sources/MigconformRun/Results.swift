@@ -205,6 +205,9 @@ package struct RunInfo: Codable, Sendable {
     package var deadlines: [String: Double]?
     /// The report was rebuilt from the run's journal after the run itself did not finish writing it.
     package var fromJournal: Bool?
+    /// What the journal recorded when (`--journal-sync`): `op`, every operation before it was issued, flushed;
+    /// `case`, each case whole at its end.
+    package var journalSync: String?
     /// Where the run's wall time went: the device, the journal, the report, the runner itself.
     package var cost: RunCost?
     /// The other devices of the run (`--peer`, `--foreign-peer`), when it had any.

@@ -275,9 +275,13 @@ enum RunCommand: Command {
         let signals = SignalStop(runner)
         defer { signals.cancel() }
         if !quiet {
-            Terminal.err(
-                "migconform: \(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
-                    + (options.shard.map { ", shard \($0.description)" } ?? ""))
+            Terminal.errWrapped(
+                "migconform: ",
+                "\(spec.id) \(spec.version) against \(targetURI) (\(device.identity.driver))"
+                    + (options.shard.map { ", shard \($0.description)" } ?? "")
+                    + "; journal: "
+                    + (syncMode == "op" ? "every operation, flushed before it is issued" : "each case at its end"),
+                indent: 4)
         }
         var reach: DriverReach?
         var reachProblem: String?
@@ -316,6 +320,7 @@ enum RunCommand: Command {
         }
         progress?.stop()
         Terminal.endProgress()
+        report.run.journalSync = syncMode
         if let info = reachInfo {
             report.run.reach = info
         } else if let module = a[Key.traceModule] {

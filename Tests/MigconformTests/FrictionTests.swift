@@ -1,5 +1,6 @@
 import Foundation
 import MigconformDevice
+import MigconformReport
 import Testing
 
 /// The smaller frictions of issue 17, each where a test can tell.
@@ -90,6 +91,20 @@ struct FrictionTests {
             #expect(
                 FileManager.default.fileExists(atPath: cwd.appendingPathComponent("Reports/\(f)/report.json").path),
                 "\(f)")
+        }
+    }
+
+    @Test func aRunSaysWhatItsJournalRecorded() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("journal-mode-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        for (given, expected) in [(nil, "case"), ("op", "op")] as [(String?, String)] {
+            let out = base.appendingPathComponent(expected).path
+            let args =
+                ["run", "--target", "ref:v2", "--only", "V2-ARC-STATE", "--out", out]
+                + (given.map { ["--journal-sync", $0] } ?? [])
+            let r = try TestSupport.shell(binary, args)
+            #expect(r.stderr.contains(expected == "op" ? "journal: every operation" : "journal: each case"))
+            #expect(try ReportReader.load(out).run.journalSync == expected)
         }
     }
 
