@@ -46,7 +46,12 @@ package struct TransferNeed: Sendable, Equatable {
     /// The least a run of `cases` can move: each case's need, and the shared stream once if any case uses it.
     package static func minimum(_ cases: [TestCase], on m: Machine) -> TransferNeed {
         let d = Distances(m)
-        let sum = cases.reduce(TransferNeed.none) { $0 + of($1, on: m, distances: d) }
+        return minimum(of: cases.map { of($0, on: m, distances: d) })
+    }
+
+    /// The least a run moves whose cases need `needs`: their sum, and the shared stream once if any uses it.
+    package static func minimum(of needs: [TransferNeed]) -> TransferNeed {
+        let sum = needs.reduce(TransferNeed.none, +)
         return sum.sharesStream ? sum + shared : sum
     }
 

@@ -317,7 +317,7 @@ enum BenchCommand: Command {
             rows.append(["", "runner overhead", "", ms(run - direct), us((run - direct) / n)])
             rows.append(["", "same operations, recorded", "\(ops.count)", ms(pathTime), us(pathTime / n)])
             rows.append(["", "operation path overhead", "", ms(pathTime - direct), us((pathTime - direct) / n)])
-            ratios.append(String(format: "%@: %.2f", state.replacingOccurrences(of: " ", with: "\u{a0}"), run / direct))
+            ratios.append(String(format: "%@: %.2f", unbroken(state), run / direct))
             overheads.append((state, (run - direct) / n))
             pathOverheads.append((state, (pathTime - direct) / n))
         }
@@ -327,10 +327,8 @@ enum BenchCommand: Command {
         table(
             "Runner overhead: \(spec.id) on ref:v2 (every feature), median of \(reps)",
             ["state", "what", "device ops", "time", "per op"], rows)
-        // A state size and its number stay on one line when wrapped (a no-break space between number and unit).
         func per(_ v: [(String, Double)], _ f: String) -> String {
-            v.map { String(format: "%@: " + f, $0.0.replacingOccurrences(of: " ", with: "\u{a0}"), $0.1 / call) }
-                .joined(separator: "; ")
+            v.map { String(format: "%@: " + f, unbroken($0.0), $0.1 / call) }.joined(separator: "; ")
         }
         let pathMet = pathOverheads.allSatisfy { $0.1 / call <= 2 }
         say("full run / direct calls, by state size: " + ratios.joined(separator: "; "))
@@ -463,8 +461,9 @@ enum BenchCommand: Command {
         say("  (TransferNeed), the shared stream once; vs copies: wall / plain copies of the same bytes")
         say(
             "  targets: moved/min <= 1.1 (\(met(checks.allSatisfy(\.moved)))), vs copies <= 1.5 "
-                + "(\(met(checks.allSatisfy(\.copies)))), peak RSS < 256\u{a0}MiB (\(met(checks.allSatisfy(\.rss)))), "
-                + "folder < 5\u{a0}MB (\(met(checks.allSatisfy(\.folder))))\n")
+                + "(\(met(checks.allSatisfy(\.copies)))), peak RSS < \(unbroken("256 MiB")) "
+                + "(\(met(checks.allSatisfy(\.rss)))), folder < \(unbroken("5 MB")) "
+                + "(\(met(checks.allSatisfy(\.folder))))\n")
     }
 
     /// Each size is measured `repetitions` times, the plain copy and the round trip taking turns after one plain
@@ -667,6 +666,9 @@ enum BenchCommand: Command {
         let s = v.sorted()
         return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
+
+    /// A number and its unit kept on one line when the output wraps (a no-break space between them).
+    static func unbroken(_ quantity: String) -> String { quantity.replacingOccurrences(of: " ", with: "\u{a0}") }
 
     /// Whether a measured number is within its target, as the output says it.
     static func met(_ ok: Bool) -> String { ok ? "met" : "not met" }

@@ -84,9 +84,10 @@ enum PlanCommand: Command {
         features: Set<String>
     ) -> [String] {
         let running = cases.filter { $0.disposition == .run }
-        let need = TransferNeed.minimum(running, on: machine)
+        let needs = running.map { TransferNeed.of($0, on: machine) }
+        let need = TransferNeed.minimum(of: needs)
         let states = need.reads + need.writes
-        let movers = running.filter { TransferNeed.of($0, on: machine) != .none }.count
+        let movers = needs.filter { $0 != .none }.count
         let discovered = recorder.takeTranscript()
         var stateSize: UInt64?
         if features.contains("data-size"), let outcome = try? recorder.perform(.getDataSize),
