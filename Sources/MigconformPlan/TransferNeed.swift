@@ -105,7 +105,10 @@ package struct TransferNeed: Sendable, Equatable {
             switch p.expect {
             case .pollAtEnd: return TransferNeed(reads: 1) // poll at the end of the stream: read to the end
             case .pollAtTemporaryEnd: return TransferNeed(precopyReads: 1) // and at the end of pre-copy data
-            case .saveRepeatable: return TransferNeed(reads: 2) // two saves from STOP, compared
+            case .saveRepeatable:
+                // Two saves from STOP, each read to its end at any size (the second compared as it arrives, and
+                // read on past a difference).
+                return TransferNeed(reads: 2)
             case .closeOnExec, .accessMode, .notSeekable, .unknownIoctl, .precopyInfoRefused, .shortArgsz:
                 return leavesResume
             }

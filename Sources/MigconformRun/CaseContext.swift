@@ -452,28 +452,42 @@ final class CaseContext {
     /// `sink`. Reads sized from what the device says it holds (``streamSizing()``) unless `chunk` is given: a
     /// large stream costs few operations, a small one no large buffer.
     func drain(fd: Int32, stopAtENOMSG: Bool, chunk given: Int? = nil, into sink: SavedStream) throws -> DeviceOutcome {
+        try drain(fd: fd, stopAtENOMSG: stopAtENOMSG, chunk: given, after: sink.count) { _, piece in
+            try sink.append(piece)
+        }.end
+    }
+
+    /// ``drain(fd:stopAtENOMSG:chunk:into:)`` that hands each piece read to `take` with its offset in the stream,
+    /// keeping nothing; `after` bytes of the stream were read before. Returns the last outcome and the stream's
+    /// length so far.
+    func drain(
+        fd: Int32, stopAtENOMSG: Bool, chunk given: Int? = nil, after start: UInt64 = 0,
+        each take: (UInt64, [UInt8]) throws -> Void
+    ) throws -> (end: DeviceOutcome, count: UInt64) {
         let (limit, sized) = streamSizing()
         var chunk = given ?? sized
+        var count = start
         // A stream the device says is large is recorded as one summary entry, not one entry per read.
         device.beginTransfer("the stream read from fd \(fd)", bytes: statedSize ?? 0)
         defer { device.endTransfer() }
         while true {
             let outcome = try op(.read(fd: fd, count: chunk))
             switch outcome {
-            case .bytes(let b) where b.isEmpty: return outcome
+            case .bytes(let b) where b.isEmpty: return (outcome, count)
             case .bytes(let b):
                 // A read that came back full: there is more than the device said; larger reads, up to the bulk size.
                 if given == nil, b.count == chunk { chunk = min(chunk * 2, max(chunk, SavedStream.chunkSize)) }
-                try sink.append(b)
-                if sink.count > limit { return .failed(.EFBIG) }
-            case .failed(.ENOMSG) where stopAtENOMSG: return outcome
+                try take(count, b)
+                count += UInt64(b.count)
+                if count > limit { return (.failed(.EFBIG), count) }
+            case .failed(.ENOMSG) where stopAtENOMSG: return (outcome, count)
             case .failed(let e) where !stopAtENOMSG:
                 found(
                     .streamEnd, expected: "the stream ends with read() returning 0",
-                    actual: "read failed with \(e) after \(sink.count) bytes",
+                    actual: "read failed with \(e) after \(count) bytes",
                     e == .ENOMSG ? "ENOMSG where the end of the stream is permanent" : "reading the saving fd failed")
-                return outcome
-            default: return outcome
+                return (outcome, count)
+            default: return (outcome, count)
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MigconformCases
 import MigconformDevice
+import MigconformPlan
 import MigconformSpec
 import Testing
 
@@ -233,5 +234,54 @@ import Testing
         #expect(
             reads.contains { $0.byteCount == length && ($0.data ?? "").contains(summary) },
             "\(reads.map { ($0.byteCount ?? 0, $0.data ?? "") })")
+    }
+
+    /// V2-STOP-SAVE-REPEATABLE on a device of `stateSize` bytes, spooling past 1 MiB: the case and what the plan
+    /// says it needs.
+    static func saveRepeatable(_ device: MigrationDevice, target: String) throws -> (CaseResult, TransferNeed) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-repeat-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let runner = Runner(
+            spec: TestSupport.v2, device: device,
+            options: RunOptions(target: target, expansion: ExpansionOptions(only: ["V2-STOP-SAVE-REPEATABLE"])))
+        runner.streamCache.spoolThreshold = 1 << 20
+        runner.options.spoolDirectory = dir.path
+        let report = try runner.run()
+        let c = try #require(report.cases.first { $0.id == "V2-STOP-SAVE-REPEATABLE" })
+        let line = try #require(TransferAccount(report, spec: TestSupport.v2).lines.first { $0.id == c.id })
+        return (c, line.need)
+    }
+
+    /// Two saves of a state larger than 64 MiB are compared: the first spooled, the second compared as it is
+    /// read, each read once to its end, as the plan counts them.
+    @Test func aLargeSaveIsComparedAsItStreams() throws {
+        let size: UInt64 = 80 << 20
+        let (c, need) = try Self.saveRepeatable(
+            ReferenceDeviceV2(.init(stateSize: size)), target: "ref:v2?state-size=80MiB")
+        let length = ReferenceStream.length(payloadSize: size)
+        #expect(c.verdict == .info)
+        #expect(c.expected == nil)
+        #expect(
+            c.message
+                == "two saves from STOP gave the same \(length) bytes (the first spooled to a file, the second "
+                + "compared as it was read)")
+        let (read, written) = TransferAccount.moved(c.transcript)
+        #expect(read == 2 * length && written == 0)
+        #expect(need.bytes(stream: length, precopy: 0).read == read)
+        // Each save is one summary entry; the transcript holds counts, not the data.
+        #expect(c.transcript.count < 50)
+        #expect(c.transcript.allSatisfy { ($0.data ?? "").utf8.count < 1000 })
+    }
+
+    @Test func firstDifferenceIsTheFirstDifferingByteOrTheShorterLength() {
+        let a: [UInt8] = Array(0..<100)
+        var b = a
+        b[37] = 0
+        #expect(DataFDChecks.firstDifference(a, a) == nil)
+        #expect(DataFDChecks.firstDifference([], []) == nil)
+        #expect(DataFDChecks.firstDifference(a, b) == 37)
+        #expect(DataFDChecks.firstDifference(a, Array(a.prefix(60))) == 60)
+        #expect(DataFDChecks.firstDifference([], a) == 0)
+        #expect(DataFDChecks.firstDifference(Array(b.prefix(60)), a) == 37)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import MigconformDevice
 import MigconformSpec
 
@@ -160,24 +161,27 @@ enum DataFDChecks {
     }
 
     /// Two saves from STOP, with nothing between them but STOP_COPY -> STOP -> STOP_COPY, give the same bytes.
+    /// The first save is kept as a ``SavedStream`` (spooled to a file when large); the second is compared with it
+    /// piece by piece as it is read, and read to its end even past a difference: its length is reported, and the
+    /// device is left at the permanent end of its stream, as after any other whole save.
     static func saveRepeatable(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
         let stop = try ctx.role("resume-exit")
-        func capture(_ fd: Int32?) throws -> [UInt8] {
+        func opened(_ fd: Int32?) throws -> Int32 {
             guard let fd, fd >= 0 else {
                 throw Blocked(
                     reason: "entering \(save) gave no data fd",
                     cause: .check(.arc(.dataFD), to: save))
             }
-            let sink = ctx.newStream()
-            let end = try ctx.drain(fd: fd, stopAtENOMSG: false, into: sink)
+            return fd
+        }
+        func ended(_ end: DeviceOutcome) throws {
             guard case .bytes(let b) = end, b.isEmpty else {
                 throw Blocked(reason: "the \(save) stream did not end: \(describe(end))", cause: .streamEnd)
             }
-            guard sink.count <= 64 << 20 else { throw Blocked(reason: "the stream is larger than 64 MiB") }
-            return try sink.bytes()
         }
-        let first = try capture(try ctx.enter(save, fresh: true))
+        let first = ctx.newStream()
+        try ended(try ctx.drain(fd: try opened(try ctx.enter(save, fresh: true)), stopAtENOMSG: false, into: first))
         var fd: Int32 = -1
         for (from, to) in [(save, stop), (stop, save)] {
             let answer = try ctx.request(to)
@@ -191,15 +195,32 @@ enum DataFDChecks {
             }
             fd = answer.fd
         }
-        let second = try capture(fd)
-        if first == second { return .pass("two saves from \(stop) gave the same \(first.count) bytes") }
-        let at =
-            zip(first, second).enumerated().first { $0.element.0 != $0.element.1 }?.offset
-            ?? min(first.count, second.count)
+        var differs: UInt64?
+        let (end, length) = try ctx.drain(fd: try opened(fd), stopAtENOMSG: false) { offset, piece in
+            guard differs == nil else { return }
+            let saved = try first.read(at: offset, count: piece.count)
+            if let k = firstDifference(saved, piece) { differs = offset + UInt64(k) }
+        }
+        try ended(end)
+        guard let at = differs ?? (length == first.count ? nil : min(length, first.count)) else {
+            let spooled = first.isSpooled ? " (the first spooled to a file, the second compared as it was read)" : ""
+            return .pass("two saves from \(stop) gave the same \(first.count) bytes" + spooled)
+        }
         return .violated(
             expected: "the same bytes twice (\(first.count))",
-            actual: "\(second.count) bytes, the first difference at byte \(at)",
+            actual: "\(length) bytes, the first difference at byte \(at)",
             message: "two saves from \(stop) differ: the state changed in \(stop), or the stream format "
                 + "is not deterministic")
+    }
+
+    /// The index of the first byte where `a` and `b` differ, the shorter one's length when one is a prefix of the
+    /// other, nil when they are equal.
+    static func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int? {
+        let n = min(a.count, b.count)
+        let same = a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in n == 0 || memcmp(x.baseAddress!, y.baseAddress!, n) == 0 }
+        }
+        if same { return a.count == b.count ? nil : n }
+        return (0..<n).first { a[$0] != b[$0] }
     }
 }
