@@ -202,6 +202,9 @@ struct StreamWriter {
     let seed: UInt64
     /// Writes a wrong checksum (for the fault catalogue: a device that cannot load its own stream).
     let garble: Bool
+    /// Xored into the last 8 payload bytes, little-endian (for the fault catalogue: a device that counts its saves
+    /// in its state); the checksum covers the result, so the stream still loads.
+    let stamp: UInt64
     private(set) var offset: UInt64 = 0
     private var checksum = StreamChecksum()
     private let header: [UInt8]
@@ -209,10 +212,11 @@ struct StreamWriter {
     /// The trailer, fixed once the last payload byte has been produced.
     private var trailer: [UInt8]?
 
-    init(payloadSize: UInt64, seed: UInt64, garble: Bool = false) {
+    init(payloadSize: UInt64, seed: UInt64, garble: Bool = false, stamp: UInt64 = 0) {
         self.payloadSize = payloadSize
         self.seed = seed
         self.garble = garble
+        self.stamp = stamp
         self.header = ReferenceStream.header(payloadSize: payloadSize, seed: seed)
         self.pattern = PayloadPattern.shared(seed: seed)
     }
@@ -253,6 +257,7 @@ struct StreamWriter {
                 let take = Int(min(payloadEnd - offset, UInt64(n - at), UInt64(Self.slice)))
                 let region = UnsafeMutableRawBufferPointer(start: out.baseAddress! + at, count: take)
                 ReferenceStream.payload(into: region, at: offset - headerEnd, pattern: pattern)
+                if stamp != 0 { applyStamp(region, at: offset - headerEnd) }
                 checksum.add(UnsafeRawBufferPointer(region))
                 at += take
                 offset += UInt64(take)
@@ -264,6 +269,19 @@ struct StreamWriter {
                 at += take
                 offset += UInt64(take)
             }
+        }
+    }
+}
+
+extension StreamWriter {
+    /// Xors ``stamp`` into the bytes of `region` (payload position `position` on) that fall in the last 8 payload
+    /// bytes.
+    fileprivate func applyStamp(_ region: UnsafeMutableRawBufferPointer, at position: UInt64) {
+        let from = payloadSize - min(payloadSize, 8)
+        let end = position + UInt64(region.count)
+        guard end > from else { return }
+        for p in max(position, from)..<end {
+            region[Int(p - position)] ^= UInt8(truncatingIfNeeded: stamp >> (8 * (p - from)))
         }
     }
 }

@@ -149,10 +149,12 @@ package enum SelfCheck {
         let declared = Set(entry.trips)
         for c in report.cases {
             let level = c.level
+            // A MAY rule earns INFO either way: its violation is the INFO that states what was expected.
             let trips =
                 level.isMandatory
                 ? [.fail, .timeout].contains(c.verdict)
-                : level.isRecommended ? [.warn, .timeout].contains(c.verdict) : false
+                : level.isRecommended
+                    ? [.warn, .timeout].contains(c.verdict) : c.verdict == .info && c.expected != nil
             if declared.contains(c.ruleID) {
                 if trips && tripped[c.ruleID] == nil { tripped[c.ruleID] = c.verdict }
             } else if level.isMandatory && [.fail, .timeout, .error].contains(c.verdict) {

@@ -273,6 +273,24 @@ import Testing
         #expect(c.transcript.allSatisfy { ($0.data ?? "").utf8.count < 1000 })
     }
 
+    /// A device that counts its saves in the last 8 bytes of its state: the case finds the first differing byte
+    /// deep in a large stream, and reads the second save to its end all the same.
+    @Test func aLargeSaveThatChangesIsCaughtAtItsFirstDifference() throws {
+        let size: UInt64 = 80 << 20
+        let entry = try #require(FaultCatalogue.entry(named: V2Fault.countsSavesInState.rawValue))
+        #expect(entry.trips == ["V2-STOP-SAVE-REPEATABLE"])
+        let (c, need) = try Self.saveRepeatable(
+            entry.makeDevice(stateSize: size), target: "fault:counts-saves-in-state?state-size=80MiB")
+        let length = ReferenceStream.length(payloadSize: size)
+        let differs = length - UInt64(ReferenceStream.trailerSize) - 8
+        #expect(c.verdict == .info)
+        #expect(c.expected == "the same bytes twice (\(length))")
+        #expect(c.actual == "\(length) bytes, the first difference at byte \(differs)")
+        #expect(c.message.hasPrefix("two saves from STOP differ"))
+        #expect(TransferAccount.moved(c.transcript).read == 2 * length)
+        #expect(need.bytes(stream: length, precopy: 0).read == 2 * length)
+    }
+
     @Test func firstDifferenceIsTheFirstDifferingByteOrTheShorterLength() {
         let a: [UInt8] = Array(0..<100)
         var b = a

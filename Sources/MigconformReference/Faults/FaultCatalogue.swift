@@ -7,8 +7,9 @@ package struct FaultEntry: Sendable {
     package var generation: ProtocolGeneration
     /// What the device does wrong, in one sentence.
     package var summary: String
-    /// Rule ids this fault must trip (FAIL for MUST rules, WARN for SHOULD rules, or TIMEOUT); for a sequence
-    /// fault, any one of them (which arc shows the fault depends on the sequence that finds it).
+    /// Rule ids this fault must trip (FAIL for MUST rules, WARN for SHOULD rules, INFO with a violation for MAY
+    /// rules, or TIMEOUT); for a sequence fault, any one of them (which arc shows the fault depends on the
+    /// sequence that finds it).
     package var trips: [String]
     /// The v2 flags the fault runs with by default (the `features=` target option overrides them).
     package var flags: MigrationFlags
@@ -137,6 +138,10 @@ package enum FaultCatalogue {
             "At the temporary end of the pre-copy stream, poll reports readable with nothing "
                 + "to read.",
             ["V2-POLL-AT-TEMPORARY-END"]),
+        v2(
+            .countsSavesInState,
+            "Counts its saves in its state (the last 8 bytes of the payload): two saves from STOP differ, though "
+                + "each loads.", ["V2-STOP-SAVE-REPEATABLE"]),
         v2(
             .precopyV2GetAccepted, "Feature 12 (Linux 7.1) answers PROBE for GET and GET, though it is SET only.",
             ["V2-PRECOPY-V2-SET-ONLY"]),

@@ -9,6 +9,8 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
     private var consecutiveGets = 0
     private var warnings: [String] = []
     private var sessionsOpened = 0
+    /// Save sessions opened: the count a device with ``V2Fault/countsSavesInState`` keeps in its state.
+    private var savesOpened: UInt64 = 0
     private var ignoredReset = false
     /// A PRE_COPY session was left before its initial data was read (sequence fault).
     private var abandonedPreCopy = false
@@ -359,6 +361,11 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
         }
         if fault == .savesGarbledStream, direction == .save {
             session.writer = StreamWriter(payloadSize: configuration.stateSize, seed: configuration.seed, garble: true)
+        }
+        if fault == .countsSavesInState, direction == .save {
+            savesOpened += 1
+            session.writer = StreamWriter(
+                payloadSize: configuration.stateSize, seed: configuration.seed, stamp: savesOpened)
         }
         return session
     }

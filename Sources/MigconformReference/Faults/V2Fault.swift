@@ -98,6 +98,7 @@ package enum V2Fault: String, CaseIterable, Sendable {
     case barDeadInRunning = "bar-dead-in-running"
     case reopenKeepsState = "reopen-keeps-state"
     case reopenKeepsSession = "reopen-keeps-session"
+    case countsSavesInState = "counts-saves-in-state"
     /// Sequence faults: each shows only after a particular history, so single cases from reset rarely see them.
     case failsAfterAbandonedPreCopy = "fails-after-abandoned-pre-copy"
     case breaksAfterFailedResumeAndReset = "breaks-after-failed-resume-and-reset"
