@@ -293,52 +293,18 @@ package final class RecordingDevice {
     }
 }
 
-/// A checksum of the bytes a transfer moved, in the order they moved (four 64-bit multiply-xor lanes, so it
-/// keeps up with a copy): two transfers of the same bytes in the same pieces have the same checksum.
+/// A checksum of the bytes a transfer moved, in the order they moved (a ``StripeChecksum``, so it keeps up with a
+/// copy): two transfers of the same bytes have the same checksum, however they were cut into calls.
 package struct TransferChecksum: Sendable {
-    private var lanes: (UInt64, UInt64, UInt64, UInt64) = (
-        0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F,
-        0x1656_67B1_9E37_79F9, 0x85EB_CA77_C2B2_AE63
-    )
-    private var length: UInt64 = 0
+    private var sum = StripeChecksum(seed: 0x7472_616E_7366_6572)
 
     package init() {}
 
-    package mutating func add(_ raw: UnsafeRawBufferPointer) {
-        let m: UInt64 = 0xFF51_AFD7_ED55_8CCD
-        do {
-            var (a, b, c, d) = lanes
-            var i = 0
-            let n = raw.count
-            while i + 32 <= n {
-                a = (a ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* m
-                b = (b ^ raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* m
-                c = (c ^ raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* m
-                d = (d ^ raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* m
-                a ^= a >> 29
-                b ^= b >> 29
-                c ^= c >> 29
-                d ^= d >> 29
-                i += 32
-            }
-            while i < n {
-                a = (a ^ UInt64(raw[i])) &* m
-                a ^= a >> 29
-                i += 1
-            }
-            lanes = (a, b, c, d)
-        }
-        length &+= UInt64(raw.count)
-    }
+    package mutating func add(_ raw: UnsafeRawBufferPointer) { sum.add(raw) }
 
     /// The checksum as 16 hex digits.
     package var hex: String {
-        var h = length &* 0x9E37_79B9_7F4A_7C15
-        for lane in [lanes.0, lanes.1, lanes.2, lanes.3] {
-            h = (h ^ lane) &* 0xC4CE_B9FE_1A85_EC53
-            h ^= h >> 33
-        }
-        let s = String(h, radix: 16)
+        let s = String(sum.value, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
 }

@@ -8,10 +8,11 @@ import Synchronization
 /// Layout: a 24-byte header (`MCRF`, format version, payload length, a seed), the payload (the device's internal
 /// state, generated on the fly so that gigabytes cost no memory), and an 8-byte checksum of everything before it
 /// (``StreamChecksum``). Version 2 of the format changed the checksum function, to one that runs word-wise; version 3
-/// the payload pattern, to one written from a table (``PayloadPattern``).
+/// the payload pattern, to one written from a table (``PayloadPattern``); version 4 the checksum again, to one that
+/// runs on vectors of words (``StripeChecksum``).
 package enum ReferenceStream {
     package static let magic: [UInt8] = Array("MCRF".utf8)
-    package static let version: UInt32 = 3
+    package static let version: UInt32 = 4
     package static let headerSize = 24
     package static let trailerSize = 8
 
@@ -116,84 +117,17 @@ struct PayloadPattern: Sendable {
     }
 }
 
-/// A running checksum over a byte stream, fed in pieces of any size.
-///
-/// Four independent 64-bit lanes take the stream's little-endian words in turn (word `i` goes to lane `i % 4`);
-/// each lane step (xor, multiply by an odd constant, rotate) is a bijection of the lane, so changing any byte
-/// changes its lane and therefore the value. The lanes run in parallel on the processor, which keeps the
-/// checksum near memory speed. A tail of fewer than 32 bytes is held until more bytes come or the value is read.
+/// The stream's trailer checksum: a ``StripeChecksum`` with the stream's own seed, fed the header and the
+/// payload in pieces of any size.
 struct StreamChecksum {
-    private var l0: UInt64 = 0x243f_6a88_85a3_08d3
-    private var l1: UInt64 = 0x1319_8a2e_0370_7344
-    private var l2: UInt64 = 0xa409_3822_299f_31d0
-    private var l3: UInt64 = 0x082e_fa98_ec4e_6c89
-    /// Bytes waiting for a whole 32-byte block.
-    private var pending: [UInt8] = []
-    private var length: UInt64 = 0
+    private var sum = StripeChecksum(seed: 0x4D43_5246_0000_0004)
 
-    static let blockSize = 32
-    @inline(__always) static func step(_ lane: UInt64, _ word: UInt64) -> UInt64 {
-        let m = (lane ^ word) &* 0x9fb2_1c65_1e98_df25
-        return (m << 29) | (m >> 35)
-    }
+    mutating func add(_ bytes: [UInt8]) { sum.add(bytes) }
+    mutating func add(_ bytes: ArraySlice<UInt8>) { sum.add(bytes) }
+    mutating func add(_ buffer: UnsafeRawBufferPointer) { sum.add(buffer) }
 
-    mutating func add(_ bytes: [UInt8]) { bytes.withUnsafeBytes { add($0) } }
-    mutating func add(_ bytes: ArraySlice<UInt8>) { bytes.withUnsafeBytes { add($0) } }
-
-    mutating func add(_ buffer: UnsafeRawBufferPointer) {
-        guard buffer.count > 0, let base = buffer.baseAddress else { return }
-        length &+= UInt64(buffer.count)
-        var at = 0
-        if !pending.isEmpty {
-            let take = min(Self.blockSize - pending.count, buffer.count)
-            pending += UnsafeRawBufferPointer(start: base, count: take)
-            at = take
-            guard pending.count == Self.blockSize else { return }
-            let full = pending
-            pending.removeAll(keepingCapacity: true)
-            full.withUnsafeBytes { block(UnsafeRawPointer($0.baseAddress!)) }
-        }
-        var a = l0
-        var b = l1
-        var c = l2
-        var d = l3
-        while buffer.count - at >= Self.blockSize {
-            let p = base + at
-            a = Self.step(a, UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
-            b = Self.step(b, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-            c = Self.step(c, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
-            d = Self.step(d, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
-            at += Self.blockSize
-        }
-        l0 = a
-        l1 = b
-        l2 = c
-        l3 = d
-        if at < buffer.count { pending += UnsafeRawBufferPointer(start: base + at, count: buffer.count - at) }
-    }
-
-    private mutating func block(_ p: UnsafeRawPointer) {
-        l0 = Self.step(l0, UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
-        l1 = Self.step(l1, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-        l2 = Self.step(l2, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
-        l3 = Self.step(l3, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
-    }
-
-    /// The checksum of every byte added so far (the tail zero-padded into words, the length mixed in).
-    var value: UInt64 {
-        var lanes = [l0, l1, l2, l3]
-        var tail = pending
-        while tail.count % 8 != 0 { tail.append(0) }
-        for w in 0..<(tail.count / 8) {
-            lanes[w] = Self.step(lanes[w], ReferenceStream.readLE(tail[(w * 8)..<(w * 8 + 8)]))
-        }
-        var z =
-            lanes[0] ^ (lanes[1] << 16 | lanes[1] >> 48) ^ (lanes[2] << 32 | lanes[2] >> 32)
-            ^ (lanes[3] << 48 | lanes[3] >> 16) ^ length &* 0x9e37_79b9_7f4a_7c15
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    /// The checksum of every byte added so far.
+    var value: UInt64 { sum.value }
 }
 
 /// Produces the save stream of a reference device, sequentially, a whole word of payload at a time.
