@@ -62,12 +62,17 @@ package struct TransferNeed: Sendable, Equatable {
     package static func of(_ c: TestCase, on m: Machine, distances d: Distances) -> TransferNeed {
         let resume = m.stateName(forRole: "resume")
         let shape = CaseShape.of(c, on: m, distances: d)
-        // The case starts in the resume state (`CaseContext.enter` loads a stream there): leaving it by a request,
-        // in the case or the next step, needs a complete stream loaded (the uAPI fails the exit of an incomplete
-        // one), and the shared stream is the one. A case that only arrives there loads nothing: the runner resets
-        // the device after it.
-        let loadsResume = resume != nil && shape.start == resume
-        let leavesResume = loadsResume ? TransferNeed(writes: 1, sharesStream: true) : .none
+        // The case starts in the resume state. Leaving it by a request needs a complete stream loaded (the uAPI
+        // fails the exit of an incomplete one), and the shared stream is the one: `CaseContext` writes it just
+        // before such a request. A case that stays there, or only arrives there, loads nothing (the runner resets
+        // the device after it), though the shared stream is at hand from the moment it enters.
+        let startsInResume = resume != nil && shape.start == resume
+        let leavesResume =
+            !startsInResume
+            ? .none
+            : shape.end == resume ? TransferNeed(sharesStream: true) : TransferNeed(writes: 1, sharesStream: true)
+        /// A resume with its stream loaded, met by a reset or a close (a cancelled migration's cleanup).
+        let loadedResume = startsInResume ? TransferNeed(writes: 1, sharesStream: true) : .none
         /// Bytes written to drive the device into the error state: a failed resume of 64 bytes of garbage.
         let intoError = TransferNeed(fixedBytes: 64)
         switch c.rule.check {
@@ -87,12 +92,12 @@ package struct TransferNeed: Sendable, Equatable {
             // the case that probes the old session's end does it in an empty session; the others reset a resume
             // with its stream loaded (a cancelled migration's cleanup), one write.
             if c.from != nil, c.from == m.stateName(forRole: "error") { return intoError }
-            return p.expect == .sessionEnded ? .none : leavesResume
+            return p.expect == .sessionEnded ? .none : loadedResume
         case .lifecycle(let p):
             // As for a reset: closing the device with a resume's stream loaded, except where the old session's
             // end is probed.
             if c.from != nil, c.from == m.stateName(forRole: "error") { return intoError }
-            return p.expect == .oldFDOver ? .none : leavesResume
+            return p.expect == .oldFDOver ? .none : loadedResume
         case .errorSticky:
             return intoError
         case .streamEnd:

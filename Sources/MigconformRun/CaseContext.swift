@@ -33,6 +33,10 @@ final class CaseContext {
     /// The resume session this case opened, and whether a complete valid stream was written into it.
     var resumeFD: Int32?
     var resumeLoaded = false
+    /// The resume session was entered for the case to leave normally, and the device's own stream is still to be
+    /// written into it: that happens when a request leaves the resume state (``loadOwedResume()``), so a case
+    /// that stays there, or ends there and is reset, moves no stream.
+    var resumeOwed = false
     let cache: StreamCache
 
     /// Where the device is, as far as the run knows, shared from case to case.
@@ -198,6 +202,7 @@ final class CaseContext {
     func reset() throws -> Bool {
         let outcome = try op(.reset) // the oracle judges the reset from where the device was known to be
         position.known = nil
+        resumeOwed = false
         return outcome.succeeded
     }
 
@@ -227,6 +232,13 @@ final class CaseContext {
         let resume = machine.stateName(forRole: "resume")
         let leavingResume =
             position.known != nil && position.known == resume && machine.state(value: value)?.name != resume
+        // The owed stream goes in before a request the machine lets out of the resume state; a request no path
+        // allows (the error state, a value that is no state) is judged in the session as it is.
+        if leavingResume, resumeOwed, let resume, let to = machine.state(value: value)?.name,
+            machine.path(from: resume, to: to) != nil
+        {
+            try loadOwedResume()
+        }
         let from = position.known
         let answer = try dialect.send(value, self)
         if let from, answer.succeeded, let to = machine.state(value: value)?.name, to != from {
@@ -251,6 +263,7 @@ final class CaseContext {
         if answer.succeeded, machine.state(value: value)?.name == resume {
             resumeFD = answer.fd >= 0 ? answer.fd : nil // v1 has no fd: the region is the session
             resumeLoaded = false
+            resumeOwed = false
             position.refusedResumeWrite = nil
         }
         return answer
@@ -267,16 +280,27 @@ final class CaseContext {
         return fd
     }
 
+    /// What entering the resume state writes into the fresh session it opens.
+    enum ResumeLoad {
+        /// Nothing: the case writes its own stream, or probes the session empty.
+        case nothing
+        /// The device's own valid stream, at once: the case meets a resume with its stream loaded.
+        case now
+        /// The device's own valid stream, when a request leaves the resume state (``resumeOwed``).
+        case whenLeaving
+    }
+
     /// Brings the device to `state`, from where it is: by single-step arcs from the state the run last saw it in,
     /// or after a reset when that is unknown. With `fresh`, the last arc opens a new session there, whose fd is
-    /// returned. Entering the resume state always opens a fresh session and writes a complete, valid stream into it
-    /// (unless `loadResume` is false), so that the case can leave it normally. Throws ``Blocked`` when a step fails:
-    /// the case then says nothing about its own rule.
+    /// returned. Entering the resume state always opens a fresh session, and gives it a complete, valid stream as
+    /// `loadResume` says, so that the case can leave it normally. Throws ``Blocked`` when a step fails: the case
+    /// then says nothing about its own rule.
     @discardableResult
-    func enter(_ state: String, fresh: Bool = false, loadResume: Bool = true) throws -> Int32? {
+    func enter(_ state: String, fresh: Bool = false, loadResume: ResumeLoad = .whenLeaving) throws -> Int32? {
         let resume = machine.stateName(forRole: "resume")
-        var stream: SavedStream?
-        if loadResume && state == resume { stream = try validStream() }
+        let load = state == resume ? loadResume : .nothing
+        // The stream is at hand before the walk: capturing it the first time moves the device.
+        let stream = load == .nothing ? nil : try validStream()
         let needsFresh = fresh || state == resume
         let distances = cache.distances(machine)
         func route(from start: String) -> [Arc]? {
@@ -310,11 +334,27 @@ final class CaseContext {
                 cause: .check(.migrationFlags(.includesMandatory)))
         }
         let fd = try walk(path, from: start)
-        if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {
-            throw Blocked(reason: "writing a valid stream in \(state) failed with \(e)")
+        switch load {
+        case .nothing: break
+        case .whenLeaving: resumeOwed = true
+        case .now:
+            if let stream, let e = try write(stream, to: fd, segments: cache.transactions) {
+                throw Blocked(reason: "writing a valid stream in \(state) failed with \(e)")
+            }
+            resumeLoaded = true
         }
-        if stream != nil { resumeLoaded = true }
         return fd
+    }
+
+    /// Writes the stream the resume session is owed (``resumeOwed``); throws ``Blocked`` when the device refuses it.
+    func loadOwedResume() throws {
+        guard resumeOwed else { return }
+        resumeOwed = false
+        let resume = machine.stateName(forRole: "resume") ?? "the resume state"
+        if let e = try write(try validStream(), to: resumeFD, segments: cache.transactions) {
+            throw Blocked(reason: "writing a valid stream in \(resume) failed with \(e)")
+        }
+        resumeLoaded = true
     }
 
     /// The device's own save stream, from the run's cache or captured now. The first capture is proved by a
@@ -403,6 +443,7 @@ final class CaseContext {
         guard position.known != nil, position.known == machine.stateName(forRole: "resume"), !resumeLoaded else {
             return
         }
+        resumeOwed = false
         if load, resumeFD != nil || !dialect.hasDataFD, let stream = cache.stream,
             (try? write(stream, to: resumeFD, segments: cache.transactions)) == .some(nil)
         {
@@ -503,7 +544,7 @@ final class CaseContext {
     /// Resets, enters the resume state and writes `stream` in pieces of the given sizes (cycled).
     /// Returns the first write errno, if a write was refused.
     func feedStream(_ stream: SavedStream, segments: [Int]) throws -> Errno? {
-        let fd = try enter(try role("resume"), loadResume: false)
+        let fd = try enter(try role("resume"), loadResume: .nothing)
         return try write(stream, to: fd, segments: segments)
     }
 

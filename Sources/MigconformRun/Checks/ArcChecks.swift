@@ -201,11 +201,11 @@ enum ArcChecks {
         // not leave room for, shows a session kept. Otherwise the reset meets a resume with its stream loaded,
         // as when a migration is cancelled at the destination, so that the driver's cleanup of it is exercised.
         if p.expect == .sessionEnded {
-            let fd = try ctx.enter(from, fresh: true, loadResume: false)
+            let fd = try ctx.enter(from, fresh: true, loadResume: .nothing)
             guard try ctx.reset() else { throw Blocked(reason: "reset failed", cause: .resetState(from: from)) }
             return try StreamChecks.sessionIsOver(ctx, fd: fd, state: from, after: "reset")
         }
-        try ctx.enter(from)
+        try ctx.enter(from, loadResume: .now)
         let outcome = try ctx.op(.reset)
         guard outcome.succeeded else {
             return .violated(expected: "reset succeeds", actual: describe(outcome), message: "reset failed in \(from)")

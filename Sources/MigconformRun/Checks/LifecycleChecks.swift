@@ -15,7 +15,7 @@ enum LifecycleChecks {
         } else {
             // As for a reset (``ArcChecks/reset(_:_:)``): the old session's end is probed in an empty session;
             // otherwise the device is closed with a resume's stream loaded, so that its cleanup is exercised.
-            fd = try ctx.enter(from, fresh: true, loadResume: p.expect != .oldFDOver)
+            fd = try ctx.enter(from, fresh: true, loadResume: p.expect == .oldFDOver ? .nothing : .now)
         }
         let outcome = try ctx.op(.reopen)
         if outcome.errno == .ENOSYS {

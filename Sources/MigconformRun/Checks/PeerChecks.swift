@@ -196,7 +196,7 @@ enum PeerChecks {
         let exit = try ctx.role("resume-exit")
         let stream = try foreign.save(ctx)
         _ = try? foreign.op(ctx, .reset)
-        guard let fd = try ctx.enter(resume, fresh: true, loadResume: false), fd >= 0 else {
+        guard let fd = try ctx.enter(resume, fresh: true, loadResume: .nothing), fd >= 0 else {
             throw Blocked(reason: "entering \(resume) gave no data fd")
         }
         let refused = try ctx.write(SavedStream(stream), to: fd, segments: [1 << 20])

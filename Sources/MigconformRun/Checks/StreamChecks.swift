@@ -353,7 +353,7 @@ enum StreamChecks {
         let what: String
         if damage == .overlong || damage == .refusedWrite {
             // The complete stream in the pieces it was saved in, then extra bytes in a write of their own.
-            let fd = try ctx.enter(resume, loadResume: false)
+            let fd = try ctx.enter(resume, loadResume: .nothing)
             if let e = try ctx.write(stream, to: fd, segments: ctx.cache.transactions) {
                 throw Blocked(reason: "a write of the device's own stream failed with \(e)", cause: .roundTrip)
             }
