@@ -214,6 +214,10 @@ enum RunCommand: Command {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
         }
+        // Values are checked before the run folder is made: a mistyped option leaves nothing behind.
+        if let text = a[Key.journalSync], text != "op", text != "case" {
+            throw UsageError(message: "--journal-sync takes op or case, not '\(text)'")
+        }
         let chosen = a[Key.out]
         let folderExisted = chosen.map { FileManager.default.fileExists(atPath: $0) } ?? false
         // A folder that already holds a run keeps it: a new run never overwrites or removes another's files.
@@ -241,9 +245,6 @@ enum RunCommand: Command {
         let syncMode =
             a[Key.journalSync]
             ?? (device.traits.journalsEachOperation && !RunJournal.isInMemory(folder) ? "op" : "case")
-        guard syncMode == "op" || syncMode == "case" else {
-            throw UsageError(message: "--journal-sync takes op or case, not '\(syncMode)'")
-        }
         do { journal = try RunJournal(folder: folder, syncEachOperation: syncMode == "op") } catch {
             throw ExitFailure(code: ExitCode.usage, message: "\(error)")
         }

@@ -121,4 +121,16 @@ struct CommandLineTests {
         let help = try TestSupport.shell(binary, ["run", "--help"])
         #expect(help.status == 0 && help.stdout.contains("--target URI") && help.stdout.contains("EXIT CODES"))
     }
+
+    @Test func aMistypedValueLeavesNoRunFolderBehind() throws {
+        // Without --out a run makes its own folder under Reports/: a refused option must not leave it there.
+        let cwd = FileManager.default.temporaryDirectory.appendingPathComponent("typo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: cwd) }
+        let r = try TestSupport.shell(binary, ["run", "--journal-sync", "always"], cwd: cwd)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--journal-sync takes op or case, not 'always'"), "\(r.stderr)")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: cwd.appendingPathComponent("Reports").path))
+        #expect((left ?? []).isEmpty, "\(left ?? [])")
+    }
 }
