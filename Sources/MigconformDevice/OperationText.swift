@@ -10,48 +10,91 @@ package enum OperationText {
     /// An operation: `set-state RUNNING_P2P`, `read fd=7 count=4096`, `region-read pending_bytes (u64)`.
     /// `byteCount` is the real length of a written buffer when the transcript kept only its first bytes.
     package static func operation(_ op: DeviceOperation, byteCount: Int? = nil) -> String {
+        var s = ""
+        operation(op, byteCount: byteCount, into: &s)
+        return s
+    }
+
+    /// Writes ``operation(_:byteCount:)``'s text to `out`.
+    package static func operation(_ op: DeviceOperation, byteCount: Int? = nil, into out: inout some TextSink) {
         switch op {
-        case .onPeer(let inner): return "peer: " + operation(inner, byteCount: byteCount)
-        case .onForeign(let inner): return "foreign: " + operation(inner, byteCount: byteCount)
-        case .getMigrationFlags: return "get-migration-flags"
+        case .onPeer(let inner):
+            out.write("peer: ")
+            operation(inner, byteCount: byteCount, into: &out)
+        case .onForeign(let inner):
+            out.write("foreign: ")
+            operation(inner, byteCount: byteCount, into: &out)
+        case .getMigrationFlags: out.write("get-migration-flags")
         case .feature(let flags, let payload):
-            var s = "feature \(featureRequest(flags))"
-            if !payload.isEmpty { s += " payload=" + bytes(payload, total: payload.count) }
-            return s
-        case .getState: return "get-state"
-        case .setState(let v): return "set-state \(stateName(v))"
-        case .getDataSize: return "get-data-size"
-        case .read(let fd, let count): return "read fd=\(fd) count=\(count)"
-        case .write(let fd, let b): return "write fd=\(fd) " + bytes(b, total: byteCount ?? b.count)
-        case .close(let fd): return "close fd=\(fd)"
-        case .precopyInfo(let fd): return "precopy-info fd=\(fd)"
-        case .dataFD(let fd, let call): return ([call.name, "fd=\(fd)"] + call.arguments).joined(separator: " ")
-        case .reset: return "reset"
-        case .reopen: return "reopen"
+            out.write("feature ")
+            out.write(featureRequest(flags))
+            if !payload.isEmpty {
+                out.write(" payload=")
+                bytes(payload, total: payload.count, into: &out)
+            }
+        case .getState: out.write("get-state")
+        case .setState(let v):
+            out.write("set-state ")
+            stateName(v, into: &out)
+        case .getDataSize: out.write("get-data-size")
+        case .read(let fd, let count):
+            out.write("read fd=")
+            out.write(decimal: fd)
+            out.write(" count=")
+            out.write(decimal: count)
+        case .write(let fd, let b):
+            out.write("write fd=")
+            out.write(decimal: fd)
+            out.write(" ")
+            bytes(b, total: byteCount ?? b.count, into: &out)
+        case .close(let fd):
+            out.write("close fd=")
+            out.write(decimal: fd)
+        case .precopyInfo(let fd):
+            out.write("precopy-info fd=")
+            out.write(decimal: fd)
+        case .dataFD(let fd, let call): out.write(([call.name, "fd=\(fd)"] + call.arguments).joined(separator: " "))
+        case .reset: out.write("reset")
+        case .reopen: out.write("reopen")
         case .configRead(let offset, let width):
-            return "config-read offset=0x\(String(offset, radix: 16)) (\(widthName(width)))"
-        case .disableInterrupts(let index): return "disable-interrupts \(interruptIndex(index))"
+            out.write("config-read offset=0x")
+            out.write(hex: offset)
+            out.write(" (\(widthName(width)))")
+        case .disableInterrupts(let index): out.write("disable-interrupts \(interruptIndex(index))")
         case .access(.configWrite(let offset, let width, let value)):
-            return "config-write offset=0x\(String(offset, radix: 16)) (\(widthName(width))) "
-                + "= 0x\(String(value, radix: 16))"
+            out.write("config-write offset=0x")
+            out.write(hex: offset)
+            out.write(" (\(widthName(width))) = 0x")
+            out.write(hex: value)
         case .access(.barRead(let index, let offset, let width)):
-            return "bar-read BAR\(index) offset=0x\(String(offset, radix: 16)) (\(widthName(width)))"
-        case .access(.enableInterrupts(let index)): return "enable-interrupts \(interruptIndex(index)) (eventfd)"
+            out.write("bar-read BAR")
+            out.write(decimal: index)
+            out.write(" offset=0x")
+            out.write(hex: offset)
+            out.write(" (\(widthName(width)))")
+        case .access(.enableInterrupts(let index)): out.write("enable-interrupts \(interruptIndex(index)) (eventfd)")
         case .regionRead(let offset, let width):
-            return "region-read \(regionField(offset)) (\(widthName(width)))"
+            out.write("region-read \(regionField(offset)) (\(widthName(width)))")
         case .regionWrite(let offset, let width, let value):
-            return "region-write \(regionField(offset)) (\(widthName(width))) = \(regionValue(offset, value))"
+            out.write("region-write \(regionField(offset)) (\(widthName(width))) = \(regionValue(offset, value))")
         case .dataRead(let offset, let count):
-            return "data-read offset=0x\(String(offset, radix: 16)) count=\(count)"
+            out.write("data-read offset=0x")
+            out.write(hex: offset)
+            out.write(" count=")
+            out.write(decimal: count)
         case .dataWrite(let offset, let b):
-            return "data-write offset=0x\(String(offset, radix: 16)) " + bytes(b, total: byteCount ?? b.count)
-        case .regionInfo: return "region-info"
+            out.write("data-write offset=0x")
+            out.write(hex: offset)
+            out.write(" ")
+            bytes(b, total: byteCount ?? b.count, into: &out)
+        case .regionInfo: out.write("region-info")
         case .dmaLoggingStart(let pageSize, let ranges):
-            return "dma-logging-start page_size=\(pageSize) " + dmaRanges(ranges)
-        case .dmaLoggingStop: return "dma-logging-stop"
+            out.write("dma-logging-start page_size=\(pageSize) " + dmaRanges(ranges))
+        case .dmaLoggingStop: out.write("dma-logging-stop")
         case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
-            return "dma-logging-report iova=0x\(String(iova, radix: 16)) length=0x\(String(length, radix: 16)) "
-                + "page_size=\(pageSize) bitmap=\(bitmap.count) bytes, \(setBits(bitmap)) bits set"
+            out.write(
+                "dma-logging-report iova=0x\(String(iova, radix: 16)) length=0x\(String(length, radix: 16)) "
+                    + "page_size=\(pageSize) bitmap=\(bitmap.count) bytes, \(setBits(bitmap)) bits set")
         }
     }
 
@@ -75,37 +118,78 @@ package enum OperationText {
     /// An outcome, read in the light of the operation it answers: `ok state=STOP data_fd=-1`, `EINVAL`,
     /// `ok flags=0x3 (STOP_COPY|P2P)`, `ok 0 bytes (end of stream)`.
     package static func outcome(_ outcome: DeviceOutcome, of op: DeviceOperation, byteCount: Int? = nil) -> String {
-        if op.peerRole != nil { return self.outcome(outcome, of: op.local, byteCount: byteCount) }
+        var s = ""
+        self.outcome(outcome, of: op, byteCount: byteCount, into: &s)
+        return s
+    }
+
+    /// Writes ``outcome(_:of:byteCount:)``'s text to `out`.
+    package static func outcome(
+        _ outcome: DeviceOutcome, of op: DeviceOperation, byteCount: Int? = nil, into out: inout some TextSink
+    ) {
+        if op.peerRole != nil { return self.outcome(outcome, of: op.local, byteCount: byteCount, into: &out) }
         switch outcome {
-        case .done: return "ok"
-        case .failed(let e): return e.name
-        case .state(let s, let fd): return "ok state=\(stateName(s)) data_fd=\(fd)"
-        case .precopy(let initial, let dirty): return "ok initial_bytes=\(initial) dirty_bytes=\(dirty)"
+        case .done: out.write("ok")
+        case .failed(let e): out.write(e.name)
+        case .state(let s, let fd):
+            out.write("ok state=")
+            stateName(s, into: &out)
+            out.write(" data_fd=")
+            out.write(decimal: fd)
+        case .precopy(let initial, let dirty):
+            out.write("ok initial_bytes=")
+            out.write(decimal: initial)
+            out.write(" dirty_bytes=")
+            out.write(decimal: dirty)
         case .bytes(let b):
             switch op {
-            case .feature: return b.isEmpty ? "ok" : "ok payload=" + bytes(b, total: b.count)
-            case .dmaLoggingReport: return "ok bitmap \(setBits(b)) of \(b.count * 8) bits set"
+            case .feature:
+                out.write("ok")
+                if !b.isEmpty {
+                    out.write(" payload=")
+                    bytes(b, total: b.count, into: &out)
+                }
+            case .dmaLoggingReport: out.write("ok bitmap \(setBits(b)) of \(b.count * 8) bits set")
             case .dataFD(_, .precopyInfo):
-                guard let i = DataFD.PrecopyInfo(b) else { return "ok " + bytes(b, total: b.count) }
-                return "ok argsz=\(i.argsz) flags=0x\(String(i.flags, radix: 16)) initial_bytes=\(i.initialBytes) "
-                    + "dirty_bytes=\(i.dirtyBytes)"
+                guard let i = DataFD.PrecopyInfo(b) else {
+                    out.write("ok ")
+                    return bytes(b, total: b.count, into: &out)
+                }
+                out.write(
+                    "ok argsz=\(i.argsz) flags=0x\(String(i.flags, radix: 16)) initial_bytes=\(i.initialBytes) "
+                        + "dirty_bytes=\(i.dirtyBytes)")
             default:
                 let n = byteCount ?? b.count
-                if n == 0 { return "ok 0 bytes (end of stream)" }
-                return "ok " + bytes(b, total: n)
+                if n == 0 { return out.write("ok 0 bytes (end of stream)") }
+                out.write("ok ")
+                bytes(b, total: n, into: &out)
             }
         case .value(let v):
             switch op {
-            case .getMigrationFlags: return "ok flags=" + migrationFlags(v)
-            case .getDataSize: return "ok size=\(v)"
-            case .write, .dataWrite: return "ok written=\(v)"
-            case .regionRead(let offset, _): return "ok " + regionValue(offset, v)
-            case .configRead: return "ok 0x\(String(v, radix: 16))"
-            case .regionInfo: return "ok flags=" + regionFlags(v)
-            case .dmaLoggingStart: return "ok page_size=\(v)"
-            case .dataFD(_, .poll): return "ok revents=0x\(String(v, radix: 16))"
-            case .dataFD(_, .fdFlags), .dataFD(_, .statusFlags): return "ok flags=0x\(String(v, radix: 16))"
-            default: return "ok value=\(v)"
+            case .getMigrationFlags: out.write("ok flags=" + migrationFlags(v))
+            case .getDataSize:
+                out.write("ok size=")
+                out.write(decimal: v)
+            case .write, .dataWrite:
+                out.write("ok written=")
+                out.write(decimal: v)
+            case .regionRead(let offset, _): out.write("ok " + regionValue(offset, v))
+            case .configRead:
+                out.write("ok 0x")
+                out.write(hex: v)
+            case .regionInfo: out.write("ok flags=" + regionFlags(v))
+            case .dmaLoggingStart:
+                out.write("ok page_size=")
+                out.write(decimal: v)
+            case .dataFD(_, .poll):
+                out.write("ok revents=0x")
+                out.write(hex: v)
+            case .dataFD(_, .fdFlags), .dataFD(_, .statusFlags):
+                out.write("ok flags=0x")
+                out.write(hex: v)
+            default:
+                out.write("ok value=")
+                out.write(decimal: v)
             }
         }
     }
@@ -113,6 +197,10 @@ package enum OperationText {
     /// A v2 `device_state` value by name (`RUNNING_P2P`), or its number when it names no state.
     package static func stateName(_ raw: UInt32) -> String {
         raw < MigrationState.count ? MigrationState.names[Int(raw)] : "\(raw)"
+    }
+
+    static func stateName(_ raw: UInt32, into out: inout some TextSink) {
+        if raw < MigrationState.count { out.write(MigrationState.names[Int(raw)]) } else { out.write(decimal: raw) }
     }
 
     /// A v1 `device_state` register value with its bit names: `0x3 (SAVING|RUNNING)`, `0x0 (STOP)`; reserved
@@ -200,9 +288,19 @@ package enum OperationText {
 
     /// `16 bytes 0a0b0c0d0e0f1011...`: the length, then the first bytes in hex.
     static func bytes(_ b: [UInt8], total: Int) -> String {
+        var s = ""
+        bytes(b, total: total, into: &s)
+        return s
+    }
+
+    static func bytes(_ b: [UInt8], total: Int, into out: inout some TextSink) {
         let shown = b.prefix(shownBytes)
-        let more = total > shown.count ? "..." : ""
-        return "\(total) byte\(total == 1 ? "" : "s")" + (shown.isEmpty ? "" : " " + hex(Array(shown)) + more)
+        out.write(decimal: total)
+        out.write(total == 1 ? " byte" : " bytes")
+        guard !shown.isEmpty else { return }
+        out.write(" ")
+        out.write(hexBytes: shown)
+        if total > shown.count { out.write("...") }
     }
 
     /// Bytes as lowercase hex without separators.
@@ -217,6 +315,26 @@ package enum OperationText {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// Where operation text is written: a `String`, or a buffer that takes the text without making a string of it
+/// first (a journal writes it straight into a JSON string literal).
+package protocol TextSink {
+    mutating func write(_ s: String)
+    /// `String(v)`.
+    mutating func write<N: BinaryInteger>(decimal v: N)
+    /// `String(v, radix: 16)`.
+    mutating func write<N: BinaryInteger>(hex v: N)
+    /// The bytes as lowercase hex without separators (``OperationText/hex(_:)``).
+    mutating func write(hexBytes: ArraySlice<UInt8>)
+}
+
+extension TextSink {
+    package mutating func write<N: BinaryInteger>(decimal v: N) { write(String(v)) }
+    package mutating func write<N: BinaryInteger>(hex v: N) { write(String(v, radix: 16)) }
+    package mutating func write(hexBytes: ArraySlice<UInt8>) { write(OperationText.hex(Array(hexBytes))) }
+}
+
+extension String: TextSink {}
 
 extension DeviceOperation: CustomStringConvertible {
     /// `set-state RUNNING_P2P`, `read fd=7 count=4096`, `peer: reset`.

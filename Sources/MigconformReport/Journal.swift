@@ -40,8 +40,12 @@ package final class RunJournal: RunObserver {
     private var index: Int?
     private var phase = "discovery"
     private let encoder: JSONEncoder
-    /// The current case's operations and their encoded entries, reused for its end record.
-    private var caseEntries: [(entry: TranscriptEntry, json: String)] = []
+    /// The current case's operations and where their encoded entries are in `entryBytes`, reused for its end
+    /// record (`--journal-sync op`).
+    private var caseEntries: [(entry: TranscriptEntry, span: Range<Int>)] = []
+    private var entryBytes = JournalLines.Writer()
+    /// The buffer every record is written in, reused from record to record.
+    private var line: JournalLines.Writer? = JournalLines.Writer()
     /// Flushes at case ends without holding up the run (`--journal-sync case`).
     private let flusher: Flusher
     /// The operation whose `op` record was written last, until its entry comes back.
@@ -168,15 +172,20 @@ package final class RunJournal: RunObserver {
         }
     }
 
-    /// Appends one line already encoded (``JournalLines``), with its newline, in one write.
-    private func append(line: String, sync: Flush) {
-        guard failure == nil else { return }
-        lineBuffer.removeAll(keepingCapacity: true)
-        lineBuffer.append(contentsOf: line.utf8)
-        lineBuffer.append(0x0A)
-        lineBuffer.withUnsafeBytes { write($0, sync: sync) }
+    /// Appends one record that `build` writes (``JournalLines``), with its newline, in one write.
+    private func append(sync: Flush, _ build: (inout JournalLines.Writer) -> Void) {
+        guard failure == nil, var w = line.take() else { return }
+        defer { line = w }
+        w.reset()
+        build(&w)
+        w.bytes.append(0x0A)
+        write(w.bytes.all, sync: sync)
     }
-    private var lineBuffer: [UInt8] = []
+
+    /// Appends one line already encoded, with its newline, in one write.
+    private func append(line text: String, sync: Flush) {
+        append(sync: sync) { $0.bytes.append(utf8: text) }
+    }
 
     private func write(_ data: Data, sync: Flush) {
         data.withUnsafeBytes { write($0, sync: sync) }
@@ -217,7 +226,10 @@ package final class RunJournal: RunObserver {
     package func caseWillStart(index: Int, id: String, attempt: Int) {
         self.index = index
         caseEntries.removeAll(keepingCapacity: true)
-        append(line: JournalLines.caseStart(time: Self.now(), index: index, id: id, attempt: attempt), sync: .none)
+        entryBytes.reset()
+        append(sync: .none) {
+            JournalLines.caseStart(time: Self.now(), index: index, id: id, attempt: attempt, into: &$0)
+        }
     }
 
     package func operationWillStart(_ operation: DeviceOperation) {
@@ -246,36 +258,45 @@ package final class RunJournal: RunObserver {
     package func operationDidEnd(_ entry: TranscriptEntry) {
         let inCase = phase == "case" && index != nil
         if inCase && !syncEachOperation { return }
-        let json = JournalLines.entry(entry, known: inFlight)
+        if !inCase { entryBytes.reset() }
+        let start = entryBytes.bytes.count
+        JournalLines.entry(entry, known: inFlight, into: &entryBytes)
+        let span = start..<entryBytes.bytes.count
         inFlight = nil
-        if inCase { caseEntries.append((entry, json)) }
-        append(
-            line: JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, entryJSON: json),
-            sync: .none)
+        if inCase { caseEntries.append((entry, span)) }
+        append(sync: .none) {
+            JournalLines.opEnd(index: inCase ? index : nil, phase: inCase ? nil : phase, into: &$0) {
+                $0.bytes.append(self.entryBytes.bytes[span])
+            }
+        }
     }
 
     package func caseDidEnd(index: Int, result: CaseResult) {
-        append(
-            line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)),
-            sync: syncEachOperation ? .now : .soon)
+        appendCaseEnd(index: index, result: result)
         self.index = nil
         caseEntries.removeAll(keepingCapacity: true)
+        entryBytes.reset()
     }
 
     /// The amended result replaces the first when the report is rebuilt (the last record of a case wins).
     package func caseWasAmended(index: Int, result: CaseResult) {
-        append(
-            line: JournalLines.caseEnd(time: Self.now(), index: index, result: caseDocument(result)),
-            sync: syncEachOperation ? .now : .soon)
+        appendCaseEnd(index: index, result: result)
     }
 
-    /// The result's document; transcript entries this journal already encoded are not encoded again.
-    private func caseDocument(_ result: CaseResult) -> String {
-        JournalLines.caseDocument(result) { e in
-            if e.step < self.caseEntries.count, self.caseEntries[e.step].entry == e {
-                return self.caseEntries[e.step].json
+    /// The `case-end` record; transcript entries this journal already encoded are not encoded again.
+    private func appendCaseEnd(index: Int, result: CaseResult) {
+        append(sync: syncEachOperation ? .now : .soon) {
+            JournalLines.caseEnd(time: Self.now(), index: index, into: &$0) {
+                JournalLines.caseDocument(result, entry: self.appendEntry, into: &$0)
             }
-            return JournalLines.entry(e)
+        }
+    }
+
+    private func appendEntry(_ e: TranscriptEntry, into w: inout JournalLines.Writer) {
+        if e.step < caseEntries.count, caseEntries[e.step].entry == e {
+            w.bytes.append(entryBytes.bytes[caseEntries[e.step].span])
+        } else {
+            JournalLines.entry(e, into: &w)
         }
     }
 

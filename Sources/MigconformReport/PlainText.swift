@@ -19,6 +19,8 @@ package enum PlainText {
 
     /// Like ``line(_:)``, but keeps newlines (CR LF and CR become LF).
     package static func ascii(_ s: String, keepNewlines: Bool) -> String {
+        // Most text is printable ASCII already.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         var previousCR = false

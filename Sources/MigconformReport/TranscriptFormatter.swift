@@ -20,32 +20,61 @@ package enum TranscriptFormatter {
 
     /// One transcript entry without its duration: `set-state STOP -> ok state=STOP data_fd=-1`.
     package static func text(_ entry: TranscriptEntry) -> String {
-        text(entry, operationText: operation(entry.operation, byteCount: entry.byteCount))
+        var s = ""
+        text(entry, operationText: nil, into: &s)
+        return s
     }
 
     /// The entry's text, given the text of its operation (``operation(_:byteCount:)``) already made.
     static func text(_ entry: TranscriptEntry, operationText: String) -> String {
-        var op = operationText
-        if let data = entry.data { op += " (\(PlainText.line(data)))" }
-        if let outcome = entry.outcome {
-            return "\(op) -> \(self.outcome(outcome, of: entry.operation, byteCount: entry.byteCount))"
+        var s = ""
+        text(entry, operationText: operationText, into: &s)
+        return s
+    }
+
+    /// Writes ``text(_:)`` to `out`, with the text of the operation when it is already made.
+    static func text(_ entry: TranscriptEntry, operationText: String?, into out: inout some TextSink) {
+        if let operationText {
+            out.write(operationText)
+        } else {
+            OperationText.operation(entry.operation, byteCount: entry.byteCount, into: &out)
         }
-        let why = entry.transportError.map { PlainText.line($0) } ?? "no answer"
-        return "\(op) -> no answer: \(why)"
+        if let data = entry.data { out.write(" (\(PlainText.line(data)))") }
+        if let outcome = entry.outcome {
+            out.write(" -> ")
+            OperationText.outcome(outcome, of: entry.operation, byteCount: entry.byteCount, into: &out)
+            return
+        }
+        out.write(" -> no answer: ")
+        out.write(entry.transportError.map { PlainText.line($0) } ?? "no answer")
     }
 
     /// A reproducer step: the entry as the transcript shows it, or only the operation for a positioning step whose
     /// answer was not recorded.
     package static func step(_ entry: TranscriptEntry) -> String {
-        step(entry, operationText: operation(entry.operation, byteCount: entry.byteCount))
+        var s = ""
+        step(entry, operationText: nil, into: &s)
+        return s
     }
 
     /// The reproducer step, given the text of its operation already made.
     static func step(_ entry: TranscriptEntry, operationText: String) -> String {
+        var s = ""
+        step(entry, operationText: operationText, into: &s)
+        return s
+    }
+
+    /// Writes ``step(_:)`` to `out`, with the text of the operation when it is already made.
+    static func step(_ entry: TranscriptEntry, operationText: String?, into out: inout some TextSink) {
         guard entry.outcome == nil, entry.transportError == nil else {
-            return text(entry, operationText: operationText)
+            return text(entry, operationText: operationText, into: &out)
         }
-        return operationText + (entry.data.map { " (\(PlainText.line($0)))" } ?? "")
+        if let operationText {
+            out.write(operationText)
+        } else {
+            OperationText.operation(entry.operation, byteCount: entry.byteCount, into: &out)
+        }
+        if let data = entry.data { out.write(" (\(PlainText.line(data)))") }
     }
 
     /// An operation: `set-state RUNNING_P2P`, `read fd=7 count=4096` (``OperationText``).
