@@ -548,6 +548,6 @@ package enum JournalReader {
         let extras = spec.map { RunFolderExtras.files(contents.report, spec: $0) } ?? [:]
         return try ReportWriter.write(
             contents.report, to: target, additionalFiles: extras,
-            existingFiles: journalHere ? [RunJournal.fileName] : [])
+            existingFiles: journalHere ? [RunJournal.fileName] : [], spec: spec)
     }
 }

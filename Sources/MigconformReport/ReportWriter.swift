@@ -30,10 +30,12 @@ package enum ReportWriter {
     ///   they are written before `report.json` and hashed like the others.
     /// - Parameter existingFiles: files already in the folder (the run's journal) to hash into `files`; those
     ///   missing are left out.
+    /// - Parameter spec: the spec the run used, when at hand: `report.md` takes its citation sources from it
+    ///   instead of loading the spec again.
     @discardableResult
     package static func write(
         _ report: RunReport, to folder: URL,
-        additionalFiles: [String: Data] = [:], existingFiles: [String] = [],
+        additionalFiles: [String: Data] = [:], existingFiles: [String] = [], spec: Spec? = nil,
         beforeJSON: ((inout RunReport) -> Void)? = nil
     ) throws -> RunReport {
         let reserved: Set<String> = [jsonFile, markdownFile, junitFile, tapFile]
@@ -53,7 +55,7 @@ package enum ReportWriter {
         }
 
         var files: [(String, Data)] = [
-            (markdownFile, Data(MarkdownReport.render(report).utf8)),
+            (markdownFile, Data(MarkdownReport.render(report, spec: spec).utf8)),
             (junitFile, Data(JUnitReport.render(report).utf8)),
             (tapFile, Data(TAPReport.render(report).utf8)),
         ]

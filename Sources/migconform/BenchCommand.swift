@@ -302,7 +302,8 @@ enum BenchCommand: Command {
                     writeTimes.append(
                         try clock {
                             try ReportWriter.write(
-                                report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec))
+                                report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec),
+                                spec: spec)
                         })
                 }
             }
@@ -368,7 +369,8 @@ enum BenchCommand: Command {
             var report: RunReport?
             let t = try clock {
                 report = try Runner(spec: spec, device: device(), options: RunOptions(target: target)).run()
-                try ReportWriter.write(report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec))
+                try ReportWriter.write(
+                    report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec), spec: spec)
             }
             let r = report!
             rows.append([

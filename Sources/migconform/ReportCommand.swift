@@ -56,11 +56,12 @@ enum ReportCommand: Command {
             }
             let dir = path.hasSuffix(ReportWriter.jsonFile) ? (path as NSString).deletingLastPathComponent : path
             folder = a[Key.out] ?? dir
-            let extras = spec(a[Key.spec], for: report).map { RunFolderExtras.files(report, spec: $0) } ?? [:]
+            let runSpec = spec(a[Key.spec], for: report)
+            let extras = runSpec.map { RunFolderExtras.files(report, spec: $0) } ?? [:]
             let keep = report.files.keys.filter { $0 == RunJournal.fileName }
             written = try ReportWriter.write(
                 report, to: URL(fileURLWithPath: folder), additionalFiles: extras,
-                existingFiles: folder == dir ? keep : [])
+                existingFiles: folder == dir ? keep : [], spec: runSpec)
         } else {
             throw UsageError(message: "give --from-journal DIR or a REPORT folder")
         }

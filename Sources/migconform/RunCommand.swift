@@ -332,7 +332,7 @@ enum RunCommand: Command {
         let writing = DispatchTime.now().uptimeNanoseconds
         let written = try ReportWriter.write(
             report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
-            existingFiles: [RunJournal.fileName]
+            existingFiles: [RunJournal.fileName], spec: spec
         ) { r in
             r.run.cost?.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
         }
