@@ -216,11 +216,29 @@ package final class RunJournal: RunObserver {
     // MARK: - RunObserver
 
     package func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {
-        append(
+        appendRunRecord(
             RunRecord(
                 journalVersion: Self.version, time: Self.now(), run: info, plan: plan,
-                hazardsSkipped: hazardsSkipped), sync: .now)
+                hazardsSkipped: hazardsSkipped))
         phase = "case"
+    }
+
+    /// The run record, as `JSONEncoder` writes ``RunRecord``: the run's information and the skipped hazards
+    /// through the encoder, the plan (a member per case, most of the record) written directly.
+    private func appendRunRecord(_ r: RunRecord) {
+        guard failure == nil else { return }
+        let run: Data
+        let hazards: Data
+        do {
+            run = try encoder.encode(r.run)
+            hazards = try encoder.encode(r.hazardsSkipped)
+        } catch {
+            failure = "\(url.path): cannot encode a record: \(error)"
+            return
+        }
+        append(sync: .now) { w in
+            JournalLines.runRecord(r, run: run, hazardsSkipped: hazards, into: &w)
+        }
     }
 
     package func caseWillStart(index: Int, id: String, attempt: Int) {

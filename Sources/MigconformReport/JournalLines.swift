@@ -1,3 +1,4 @@
+import Foundation
 import MigconformDevice
 import MigconformRun
 
@@ -252,6 +253,34 @@ enum JournalLines {
         mutating func append(_ s: StaticString) { bytes.append(s) }
 
         var text: String { String(decoding: bytes.all, as: UTF8.self) }
+    }
+
+    /// The run record (``RunJournal/RunRecord``), with its `run` and `hazardsSkipped` members already encoded.
+    static func runRecord(_ r: RunJournal.RunRecord, run: Data, hazardsSkipped: Data, into w: inout Writer) {
+        w.open()
+        w.key("hazardsSkipped")
+        hazardsSkipped.withUnsafeBytes { w.bytes.append($0) }
+        w.number("journalVersion", r.journalVersion)
+        w.array("plan", r.plan) { p, w in plannedCase(p, into: &w) }
+        w.key("run")
+        run.withUnsafeBytes { w.bytes.append($0) }
+        w.string("time", r.time)
+        w.string("type", r.type)
+        w.close()
+    }
+
+    /// A case of the plan as its Codable form encodes it.
+    static func plannedCase(_ p: PlannedCase, into w: inout Writer) {
+        w.open()
+        w.string("cite", p.cite)
+        w.string("id", p.id)
+        w.string("level", p.level.rawValue)
+        w.string("notRun", p.notRun?.rawValue)
+        w.number("otherShard", p.otherShard)
+        w.string("reason", p.reason)
+        w.string("ruleID", p.ruleID)
+        w.string("statement", p.statement)
+        w.close()
     }
 
     /// The operation as ``OperationDocument`` encodes it; each case lists its keys in sorted order.

@@ -1,6 +1,7 @@
 import Foundation
 import MigconformBase
 import MigconformDevice
+import MigconformReference
 import MigconformRun
 import Testing
 
@@ -112,6 +113,36 @@ struct JournalEncodingTests {
             #expect(back.result.result.transcript == c.transcript)
             #expect(back.result.result.reproducer == c.reproducer)
             #expect(try parsed(try encoded(back.result)) == parsed(try encoded(CaseDocument(c))))
+        }
+    }
+
+    @Test("the run record's fast encoding is JSONEncoder's, with the plan's optional fields set or absent")
+    func runRecord() throws {
+        let report = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(), target: "ref:v2")
+        var plan: [PlannedCase] = []
+        for (k, s) in Self.awkward.enumerated() {
+            var p = PlannedCase(
+                id: s, ruleID: s, level: Level.allCases[k % Level.allCases.count], statement: s, cite: s,
+                notRun: k % 2 == 0 ? nil : Verdict.allCases[k % Verdict.allCases.count], reason: k % 3 == 0 ? nil : s)
+            p.otherShard = k % 4 == 0 ? nil : k - 6
+            plan.append(p)
+        }
+        plan += report.cases.map {
+            PlannedCase(id: $0.id, ruleID: $0.ruleID, level: $0.level, statement: $0.statement, cite: $0.cite)
+        }
+        for hazards in [[], [SkippedHazard(caseID: "a\"b", hazardID: "HZ-1", effect: "é/\n")]] {
+            let record = RunJournal.RunRecord(
+                journalVersion: RunJournal.version, time: "2026-11-30T00:00:00Z", run: report.run, plan: plan,
+                hazardsSkipped: hazards)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var w = JournalLines.Writer()
+            JournalLines.runRecord(
+                record, run: try encoder.encode(record.run), hazardsSkipped: try encoder.encode(hazards), into: &w)
+            let fast = w.text
+            let reference = try encoded(record)
+            #expect(fast == reference)
+            #expect(try parsed(fast) == parsed(reference))
         }
     }
 
