@@ -1,9 +1,10 @@
+import Foundation
 import MigconformDevice
 import MigconformRun
 
-/// The documents of reports and journals (``CaseDocument``, ``EntryDocument``, ``OperationDocument``,
-/// ``OutcomeDocument``) written without `JSONEncoder`: the bytes it writes (keys sorted, strings escaped alike,
-/// slashes not escaped), at a fraction of the cost.
+/// The report's documents (``CaseDocument``, ``EntryDocument``, ``OperationDocument``, ``OutcomeDocument``) written
+/// without `JSONEncoder`: the bytes it writes (keys sorted, strings escaped alike, slashes not escaped), compact as
+/// the journal writes them or pretty-printed as `report.json` holds them, at a fraction of the cost.
 enum DocumentJSON {
     /// Growable bytes whose appends cost a copy and little else (`Array.append(contentsOf:)` costs about a hundred
     /// instructions a call, and a journal record makes dozens). Methods read the properties into locals once:
@@ -54,6 +55,13 @@ enum DocumentJSON {
             s.withUTF8 { append($0) }
         }
         func append(contentsOf bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
+        /// `n` spaces.
+        func appendSpaces(_ n: Int) {
+            guard n > 0 else { return }
+            let p = reserve(n)
+            p.update(repeating: 0x20, count: n)
+            commit(p + n)
+        }
         /// The bytes in `range` (valid until the next append).
         subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
             UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
@@ -194,26 +202,59 @@ enum DocumentJSON {
     /// A JSON object written member by member in the order given (the callers give keys in sorted order, as
     /// JSONEncoder writes them), straight into one byte buffer: no intermediate strings, no sorting, and a
     /// journal reuses the buffer from record to record. Copies of a writer share its buffer.
+    ///
+    /// A pretty writer writes what JSONEncoder's `.prettyPrinted` writes: each member and element on a line of its
+    /// own, indented two spaces a level, `" : "` after keys, and an empty object or array as its brackets on two
+    /// lines with an empty line between.
     struct Writer {
         let bytes = Bytes()
         private var first = true
+        let pretty: Bool
+        /// Objects and arrays open around what is written next.
+        private var depth = 0
+
+        init(pretty: Bool = false) { self.pretty = pretty }
 
         /// Empties the buffer, keeping its capacity.
         mutating func reset() {
             bytes.removeAll()
             first = true
+            depth = 0
         }
         mutating func open() {
             bytes.append(0x7B)
             first = true
+            depth += 1
         }
-        mutating func close() {
-            bytes.append(0x7D)
+        mutating func close() { end(0x7D) }
+        /// Closes an object or array with `bracket`; `first` is still true when it is empty.
+        private mutating func end(_ bracket: UInt8) {
+            depth -= 1
+            if pretty {
+                if first { bytes.append(0x0A) }
+                bytes.append(0x0A)
+                bytes.appendSpaces(depth * 2)
+            }
+            bytes.append(bracket)
+            first = false
+        }
+        /// Starts a member or element on its own line, after a comma unless it is the first.
+        private mutating func newLine() {
+            if !first { bytes.append(0x2C) }
+            bytes.append(0x0A)
+            bytes.appendSpaces(depth * 2)
             first = false
         }
         mutating func key(_ k: StaticString) {
-            bytes.appendKey(k, first: first)
-            first = false
+            guard pretty else {
+                bytes.appendKey(k, first: first)
+                first = false
+                return
+            }
+            newLine()
+            bytes.append(0x22)
+            bytes.append(k)
+            bytes.append("\" : " as StaticString)
         }
         mutating func string(_ k: StaticString, _ v: String) {
             key(k)
@@ -241,12 +282,36 @@ enum DocumentJSON {
         mutating func array<T>(_ k: StaticString, _ items: [T], _ element: (T, inout Writer) -> Void) {
             key(k)
             bytes.append(0x5B)
-            for (i, item) in items.enumerated() {
-                if i > 0 { bytes.append(0x2C) }
+            first = true
+            depth += 1
+            for item in items {
+                if pretty {
+                    newLine()
+                } else if !first {
+                    bytes.append(0x2C)
+                }
+                first = false
                 element(item, &self)
             }
-            bytes.append(0x5D)
-            first = false
+            end(0x5D)
+        }
+        /// A member whose value is JSON that JSONEncoder wrote with the same options as this writer, at the top
+        /// level: indented to where it goes here.
+        mutating func encoded(_ k: StaticString, _ json: Data) {
+            key(k)
+            guard pretty, depth > 0 else { return json.withUnsafeBytes { bytes.append($0) } }
+            // JSON strings hold no raw newlines: every newline starts a line to indent, except the empty line of
+            // an empty object or array.
+            let indent = depth * 2
+            json.withUnsafeBytes { raw in
+                var start = 0
+                for (i, b) in raw.enumerated() where b == 0x0A && (i + 1 == raw.count || raw[i + 1] != 0x0A) {
+                    bytes.append(UnsafeRawBufferPointer(rebasing: raw[start...i]))
+                    bytes.appendSpaces(indent)
+                    start = i + 1
+                }
+                bytes.append(UnsafeRawBufferPointer(rebasing: raw[start...]))
+            }
         }
         mutating func append(_ s: StaticString) { bytes.append(s) }
 
@@ -354,11 +419,11 @@ enum DocumentJSON {
         w.close()
     }
 
-    /// A device access as ``DeviceAccessDocument`` encodes it (its `json`, whose encoder escapes slashes: a name
-    /// with one is left to it).
+    /// A device access as ``DeviceAccessDocument`` encodes it (in the journal its `json`, whose encoder escapes
+    /// slashes: a name with one is left to it there).
     static func access(_ a: DeviceAccess, into w: inout Writer) {
         let d = DeviceAccessDocument(a)
-        guard !d.name.contains("/") else { return w.bytes.append(utf8: d.json) }
+        guard w.pretty || !d.name.contains("/") else { return w.bytes.append(utf8: d.json) }
         w.open()
         w.number("index", d.index)
         w.string("name", d.name)
@@ -368,11 +433,11 @@ enum DocumentJSON {
         w.close()
     }
 
-    /// A data fd call as ``DataFDCallDocument`` encodes it (its `json`, whose encoder escapes slashes: a name
-    /// with one is left to it).
+    /// A data fd call as ``DataFDCallDocument`` encodes it (in the journal its `json`, whose encoder escapes
+    /// slashes: a name with one is left to it there).
     static func dataFDCall(_ call: DataFDCall, into w: inout Writer) {
         let d = DataFDCallDocument(call)
-        guard !d.name.contains("/") else { return w.bytes.append(utf8: d.json) }
+        guard w.pretty || !d.name.contains("/") else { return w.bytes.append(utf8: d.json) }
         w.open()
         w.number("argsz", d.argsz)
         w.string("bytes", d.bytes)
