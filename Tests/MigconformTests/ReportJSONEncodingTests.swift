@@ -14,7 +14,7 @@ import Testing
 struct ReportJSONEncodingTests {
     /// Both encodings of `report`, which must be the same bytes and decode to the same report.
     func check(_ report: RunReport, _ comment: Comment? = nil) throws {
-        let fast = try ReportJSON.encodeFast(report)
+        let fast = try ReportJSON.encode(report)
         let reference = try ReportJSON.encodeWithJSONEncoder(report)
         let same = fast == reference
         #expect(same, comment ?? "")
