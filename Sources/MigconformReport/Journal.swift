@@ -43,13 +43,13 @@ package final class RunJournal: RunObserver {
     /// The current case's operations and where their encoded entries are in `entryBytes`, reused for its end
     /// record (`--journal-sync op`).
     private var caseEntries: [(entry: TranscriptEntry, span: Range<Int>)] = []
-    private var entryBytes = JournalLines.Writer()
+    private var entryBytes = DocumentJSON.Writer()
     /// The buffer every record is written in, reused from record to record.
-    private var line: JournalLines.Writer? = JournalLines.Writer()
+    private var line: DocumentJSON.Writer? = DocumentJSON.Writer()
     /// Flushes at case ends without holding up the run (`--journal-sync case`).
     private let flusher: Flusher
     /// The operation whose `op` record was written last, until its entry comes back.
-    private var inFlight: JournalLines.EncodedOperation?
+    private var inFlight: DocumentJSON.EncodedOperation?
     /// The first write error, if any; the run goes on without a journal rather than fail.
     package private(set) var failure: String?
 
@@ -173,7 +173,7 @@ package final class RunJournal: RunObserver {
     }
 
     /// Appends one record that `build` writes (``JournalLines``), with its newline, in one write.
-    private func append(sync: Flush, _ build: (inout JournalLines.Writer) -> Void) {
+    private func append(sync: Flush, _ build: (inout DocumentJSON.Writer) -> Void) {
         guard failure == nil, var w = line.take() else { return }
         defer { line = w }
         w.reset()
@@ -265,7 +265,7 @@ package final class RunJournal: RunObserver {
             count = bytes.count
         default: break
         }
-        let record: (line: String, encoded: JournalLines.EncodedOperation) = JournalLines.op(
+        let record: (line: String, encoded: DocumentJSON.EncodedOperation) = JournalLines.op(
             time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
             operation: op, byteCount: count,
             text: TranscriptFormatter.operation(op, byteCount: count))
@@ -278,7 +278,7 @@ package final class RunJournal: RunObserver {
         if inCase && !syncEachOperation { return }
         if !inCase { entryBytes.reset() }
         let start = entryBytes.bytes.count
-        JournalLines.entry(entry, known: inFlight, into: &entryBytes)
+        DocumentJSON.entry(entry, known: inFlight, into: &entryBytes)
         let span = start..<entryBytes.bytes.count
         inFlight = nil
         if inCase { caseEntries.append((entry, span)) }
@@ -305,16 +305,16 @@ package final class RunJournal: RunObserver {
     private func appendCaseEnd(index: Int, result: CaseResult) {
         append(sync: syncEachOperation ? .now : .soon) {
             JournalLines.caseEnd(time: Self.now(), index: index, into: &$0) {
-                JournalLines.caseDocument(result, entry: self.appendEntry, into: &$0)
+                DocumentJSON.caseDocument(result, entry: self.appendEntry, into: &$0)
             }
         }
     }
 
-    private func appendEntry(_ e: TranscriptEntry, into w: inout JournalLines.Writer) {
+    private func appendEntry(_ e: TranscriptEntry, into w: inout DocumentJSON.Writer) {
         if e.step < caseEntries.count, caseEntries[e.step].entry == e {
             w.bytes.append(entryBytes.bytes[caseEntries[e.step].span])
         } else {
-            JournalLines.entry(e, into: &w)
+            DocumentJSON.entry(e, into: &w)
         }
     }
 

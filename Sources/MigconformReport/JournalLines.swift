@@ -7,256 +7,9 @@ import MigconformRun
 /// the cost. A journal writes them for every case and operation, so on a fast device they are most of what the
 /// journal costs.
 enum JournalLines {
-    /// Growable bytes whose appends cost a copy and little else (`Array.append(contentsOf:)` costs about a hundred
-    /// instructions a call, and a journal record makes dozens). Methods read the properties into locals once:
-    /// every access to a class's stored property may be checked for exclusivity.
-    final class Bytes {
-        private(set) var base: UnsafeMutablePointer<UInt8>
-        private(set) var count = 0
-        private var capacity: Int
-
-        init(capacity: Int = 256) {
-            self.capacity = max(capacity, 16)
-            base = .allocate(capacity: self.capacity)
-        }
-        deinit { base.deallocate() }
-
-        /// Room for `n` more bytes; returns where they go.
-        @inline(__always) private func reserve(_ n: Int) -> UnsafeMutablePointer<UInt8> {
-            let count = self.count
-            if count + n > capacity { grow(count + n) }
-            return base + count
-        }
-        private func grow(_ needed: Int) {
-            capacity = max(needed, capacity * 2)
-            let new = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-            new.update(from: base, count: count)
-            base.deallocate()
-            base = new
-        }
-        /// Ends what was written from `reserve`'s pointer at `end`.
-        @inline(__always) private func commit(_ end: UnsafeMutablePointer<UInt8>) { count = end - base }
-
-        func removeAll() { count = 0 }
-        @inline(__always) func append(_ b: UInt8) {
-            let p = reserve(1)
-            p.pointee = b
-            commit(p + 1)
-        }
-        func append(_ p: UnsafeRawBufferPointer) {
-            guard let from = p.baseAddress, p.count > 0 else { return }
-            let to = reserve(p.count)
-            UnsafeMutableRawPointer(to).copyMemory(from: from, byteCount: p.count)
-            commit(to + p.count)
-        }
-        func append(_ p: UnsafeBufferPointer<UInt8>) { append(UnsafeRawBufferPointer(p)) }
-        func append(_ s: StaticString) { s.withUTF8Buffer { append($0) } }
-        func append(utf8 s: String) {
-            var s = s
-            s.withUTF8 { append($0) }
-        }
-        func append(contentsOf bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
-        /// The bytes in `range` (valid until the next append).
-        subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
-        }
-        var all: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
-
-        /// An object member's key, `"key":`, after a comma unless it is the first.
-        func appendKey(_ k: StaticString, first: Bool) {
-            let n = k.utf8CodeUnitCount
-            var p = reserve(n + 4)
-            if !first {
-                p.pointee = 0x2C
-                p += 1
-            }
-            p.pointee = 0x22
-            (p + 1).update(from: k.utf8Start, count: n)
-            p += n + 1
-            p[0] = 0x22
-            p[1] = 0x3A
-            commit(p + 2)
-        }
-
-        /// `s` as a JSON string literal (``JSONValue/quote(_:into:)``).
-        func appendQuoted(_ s: String) {
-            append(0x22)
-            appendEscaped(s)
-            append(0x22)
-        }
-
-        /// `s` as the inside of a JSON string literal: copied as it is unless it needs escapes.
-        func appendEscaped(_ s: String) {
-            var s = s
-            let clean = s.withUTF8 { buf -> Bool in
-                guard Self.plain(buf) else { return false }
-                append(UnsafeRawBufferPointer(buf))
-                return true
-            }
-            if !clean {
-                var out: [UInt8] = []
-                JSONValue.quote(s, into: &out)
-                out.withUnsafeBytes { append(UnsafeRawBufferPointer(rebasing: $0.dropFirst().dropLast())) }
-            }
-        }
-
-        /// True when no byte needs an escape in a JSON string: none below 0x20, no quote, no backslash. Eight
-        /// bytes at a time.
-        private static func plain(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard let start = buf.baseAddress else { return true }
-            let raw = UnsafeRawPointer(start)
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            var i = 0
-            while i + 8 <= buf.count {
-                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let quote = w ^ (ones &* 0x22)
-                let backslash = w ^ (ones &* 0x5C)
-                // A byte below 0x20, or one that is zero after the xor: the classic "has a byte less than n" test.
-                let hit = ((w &- ones &* 0x20) & ~w) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
-                if hit & highs != 0 { return false }
-                i += 8
-            }
-            while i < buf.count {
-                let b = start[i]
-                if b < 0x20 || b == 0x22 || b == 0x5C { return false }
-                i += 1
-            }
-            return true
-        }
-
-        /// An integer in decimal, as `String(v)` writes it.
-        func appendDecimal<N: BinaryInteger>(_ v: N) {
-            var n = UInt64(truncatingIfNeeded: v.magnitude)
-            var digits = 1
-            var rest = n / 10
-            while rest > 0 {
-                digits += 1
-                rest /= 10
-            }
-            var p = reserve(digits + 1)
-            if v < 0 {
-                p.pointee = 0x2D
-                p += 1
-            }
-            let end = p + digits
-            var i = end
-            repeat {
-                i -= 1
-                i.pointee = 0x30 + UInt8(truncatingIfNeeded: n % 10)
-                n /= 10
-            } while n > 0
-            commit(end)
-        }
-
-        /// An integer in lowercase hex, as `String(v, radix: 16)` writes it.
-        func appendHex<N: BinaryInteger>(_ v: N) {
-            var n = UInt64(truncatingIfNeeded: v.magnitude)
-            let digits = max(1, (64 - n.leadingZeroBitCount + 3) / 4)
-            var p = reserve(digits + 1)
-            if v < 0 {
-                p.pointee = 0x2D
-                p += 1
-            }
-            let end = p + digits
-            var i = end
-            repeat {
-                i -= 1
-                i.pointee = Self.hexDigit(n & 0xF)
-                n >>= 4
-            } while n > 0
-            commit(end)
-        }
-
-        /// Bytes as lowercase hex digits without separators (``PlainText/hex(_:)``).
-        func appendHex(bytes: some Collection<UInt8>) {
-            var p = reserve(bytes.count * 2)
-            for b in bytes {
-                p[0] = Self.hexDigit(UInt64(b >> 4))
-                p[1] = Self.hexDigit(UInt64(b & 0xF))
-                p += 2
-            }
-            commit(p)
-        }
-
-        @inline(__always) private static func hexDigit(_ d: UInt64) -> UInt8 {
-            UInt8(truncatingIfNeeded: d < 10 ? 0x30 + d : 0x57 + d)
-        }
-    }
-
-    /// Text written into a JSON string literal (the caller writes its quotes), escaped as it comes.
-    struct StringLiteral: TextSink {
-        let bytes: Bytes
-        mutating func write(_ s: String) { bytes.appendEscaped(s) }
-        mutating func write<N: BinaryInteger>(decimal v: N) { bytes.appendDecimal(v) }
-        mutating func write<N: BinaryInteger>(hex v: N) { bytes.appendHex(v) }
-        mutating func write(hexBytes: ArraySlice<UInt8>) { bytes.appendHex(bytes: hexBytes) }
-    }
-
-    /// A JSON object written member by member in the order given (the callers give keys in sorted order, as
-    /// JSONEncoder writes them), straight into one byte buffer: no intermediate strings, no sorting, and a
-    /// journal reuses the buffer from record to record. Copies of a writer share its buffer.
-    struct Writer {
-        let bytes = Bytes()
-        private var first = true
-
-        /// Empties the buffer, keeping its capacity.
-        mutating func reset() {
-            bytes.removeAll()
-            first = true
-        }
-        mutating func open() {
-            bytes.append(0x7B)
-            first = true
-        }
-        mutating func close() {
-            bytes.append(0x7D)
-            first = false
-        }
-        mutating func key(_ k: StaticString) {
-            bytes.appendKey(k, first: first)
-            first = false
-        }
-        mutating func string(_ k: StaticString, _ v: String) {
-            key(k)
-            bytes.appendQuoted(v)
-        }
-        mutating func string(_ k: StaticString, _ v: String?) { if let v { string(k, v) } }
-        mutating func number<N: BinaryInteger>(_ k: StaticString, _ v: N) {
-            key(k)
-            bytes.appendDecimal(v)
-        }
-        mutating func number<N: BinaryInteger>(_ k: StaticString, _ v: N?) { if let v { number(k, v) } }
-        mutating func bool(_ k: StaticString, _ v: Bool?) {
-            guard let v else { return }
-            key(k)
-            v ? append("true") : append("false")
-        }
-        /// Bytes as a string of lowercase hex digits (``PlainText/hex(_:)``), which need no escaping.
-        mutating func hex(_ k: StaticString, _ v: [UInt8]) {
-            key(k)
-            bytes.append(0x22)
-            bytes.appendHex(bytes: v)
-            bytes.append(0x22)
-        }
-        /// An array member, each element written by `element` (which opens and closes what it writes).
-        mutating func array<T>(_ k: StaticString, _ items: [T], _ element: (T, inout Writer) -> Void) {
-            key(k)
-            bytes.append(0x5B)
-            for (i, item) in items.enumerated() {
-                if i > 0 { bytes.append(0x2C) }
-                element(item, &self)
-            }
-            bytes.append(0x5D)
-            first = false
-        }
-        mutating func append(_ s: StaticString) { bytes.append(s) }
-
-        var text: String { String(decoding: bytes.all, as: UTF8.self) }
-    }
-
     /// The run record (``RunJournal/RunRecord``), with its `run` and `hazardsSkipped` members already encoded.
-    static func runRecord(_ r: RunJournal.RunRecord, run: Data, hazardsSkipped: Data, into w: inout Writer) {
+    static func runRecord(_ r: RunJournal.RunRecord, run: Data, hazardsSkipped: Data, into w: inout DocumentJSON.Writer)
+    {
         w.open()
         w.key("hazardsSkipped")
         hazardsSkipped.withUnsafeBytes { w.bytes.append($0) }
@@ -270,7 +23,7 @@ enum JournalLines {
     }
 
     /// A case of the plan as its Codable form encodes it.
-    static func plannedCase(_ p: PlannedCase, into w: inout Writer) {
+    static func plannedCase(_ p: PlannedCase, into w: inout DocumentJSON.Writer) {
         w.open()
         w.string("cite", p.cite)
         w.string("id", p.id)
@@ -280,164 +33,6 @@ enum JournalLines {
         w.string("reason", p.reason)
         w.string("ruleID", p.ruleID)
         w.string("statement", p.statement)
-        w.close()
-    }
-
-    /// The operation as ``OperationDocument`` encodes it; each case lists its keys in sorted order.
-    static func operation(_ op: DeviceOperation, into w: inout Writer) {
-        // An operation on a peer is written as the operation itself, with the device it was for.
-        let role = op.peerRole
-        let kind = op.kind.rawValue
-        w.open()
-        switch op.local {
-        case .onPeer, .onForeign, .getMigrationFlags, .getState, .getDataSize, .reset, .reopen, .dmaLoggingStop,
-            .regionInfo:
-            w.string("device", role)
-            w.string("op", kind)
-        case .dmaLoggingStart(let pageSize, let ranges):
-            w.string("device", role)
-            w.string("op", kind)
-            w.number("pageSize", pageSize)
-            w.array("ranges", ranges) { r, w in
-                w.open()
-                w.number("iova", r.iova)
-                w.number("length", r.length)
-                w.close()
-            }
-        case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
-            w.hex("bitmap", bitmap)
-            w.string("device", role)
-            w.number("iova", iova)
-            w.number("length", length)
-            w.string("op", kind)
-            w.number("pageSize", pageSize)
-        case .feature(let flags, let payload):
-            w.string("device", role)
-            w.number("flags", flags)
-            w.string("op", kind)
-            w.hex("payload", payload)
-            w.string("request", TranscriptFormatter.featureRequest(flags))
-        case .setState(let v):
-            w.string("device", role)
-            w.number("deviceState", v)
-            w.string("op", kind)
-            if v < MigrationState.count { w.string("state", TranscriptFormatter.stateName(v)) }
-        case .read(let fd, let count):
-            w.number("count", count)
-            w.string("device", role)
-            w.number("fd", fd)
-            w.string("op", kind)
-        case .write(let fd, let bytes):
-            w.hex("bytes", bytes)
-            w.string("device", role)
-            w.number("fd", fd)
-            w.string("op", kind)
-        case .access(let a):
-            w.key("access")
-            access(a, into: &w)
-            w.string("device", role)
-            w.string("op", kind)
-        case .dataFD(let fd, let call):
-            w.key("call")
-            dataFDCall(call, into: &w)
-            w.string("device", role)
-            w.number("fd", fd)
-            w.string("op", kind)
-        case .close(let fd), .precopyInfo(let fd):
-            w.string("device", role)
-            w.number("fd", fd)
-            w.string("op", kind)
-        case .configRead(let offset, let width):
-            w.string("device", role)
-            w.number("offset", offset)
-            w.string("op", kind)
-            w.number("width", width)
-        case .disableInterrupts(let index):
-            w.string("device", role)
-            w.number("index", index)
-            w.string("interrupt", TranscriptFormatter.interruptIndex(index))
-            w.string("op", kind)
-        case .regionRead(let offset, let width):
-            w.string("device", role)
-            w.string("field", TranscriptFormatter.regionField(offset))
-            w.number("offset", offset)
-            w.string("op", kind)
-            w.number("width", width)
-        case .regionWrite(let offset, let width, let value):
-            w.string("device", role)
-            w.string("field", TranscriptFormatter.regionField(offset))
-            w.number("offset", offset)
-            w.string("op", kind)
-            w.number("value", value)
-            w.number("width", width)
-        case .dataRead(let offset, let count):
-            w.number("count", count)
-            w.string("device", role)
-            w.number("offset", offset)
-            w.string("op", kind)
-        case .dataWrite(let offset, let bytes):
-            w.hex("bytes", bytes)
-            w.string("device", role)
-            w.number("offset", offset)
-            w.string("op", kind)
-        }
-        w.close()
-    }
-
-    /// A device access as ``DeviceAccessDocument`` encodes it (its `json`, whose encoder escapes slashes: a name
-    /// with one is left to it).
-    static func access(_ a: DeviceAccess, into w: inout Writer) {
-        let d = DeviceAccessDocument(a)
-        guard !d.name.contains("/") else { return w.bytes.append(utf8: d.json) }
-        w.open()
-        w.number("index", d.index)
-        w.string("name", d.name)
-        w.number("offset", d.offset)
-        w.number("value", d.value)
-        w.number("width", d.width)
-        w.close()
-    }
-
-    /// A data fd call as ``DataFDCallDocument`` encodes it (its `json`, whose encoder escapes slashes: a name
-    /// with one is left to it).
-    static func dataFDCall(_ call: DataFDCall, into w: inout Writer) {
-        let d = DataFDCallDocument(call)
-        guard !d.name.contains("/") else { return w.bytes.append(utf8: d.json) }
-        w.open()
-        w.number("argsz", d.argsz)
-        w.string("bytes", d.bytes)
-        w.number("count", d.count)
-        w.number("flags", d.flags)
-        w.string("name", d.name)
-        w.number("offset", d.offset)
-        w.number("request", d.request)
-        w.close()
-    }
-
-    /// The outcome as ``OutcomeDocument`` encodes it, keys in sorted order.
-    static func outcome(_ outcome: DeviceOutcome, into w: inout Writer) {
-        w.open()
-        switch outcome {
-        case .done: w.string("result", "done")
-        case .value(let v):
-            w.string("result", "value")
-            w.number("value", v)
-        case .state(let s, let fd):
-            w.number("dataFD", fd)
-            w.number("deviceState", s)
-            w.string("result", "state")
-            if s < MigrationState.count { w.string("state", TranscriptFormatter.stateName(s)) }
-        case .bytes(let b):
-            w.hex("bytes", b)
-            w.string("result", "bytes")
-        case .precopy(let initial, let dirty):
-            w.number("dirtyBytes", dirty)
-            w.number("initialBytes", initial)
-            w.string("result", "precopy")
-        case .failed(let e):
-            w.string("errno", e.name)
-            w.string("result", "failed")
-        }
         w.close()
     }
 
@@ -453,73 +48,44 @@ enum JournalLines {
     static func op(
         time: String, index: Int?, phase: String?, operation: DeviceOperation, byteCount: Int?,
         text: String
-    ) -> (line: String, encoded: EncodedOperation) {
-        var w = Writer()
+    ) -> (line: String, encoded: DocumentJSON.EncodedOperation) {
+        var w = DocumentJSON.Writer()
         w.open()
         w.number("byteCount", byteCount)
         w.number("index", index)
         w.key("operation")
         let start = w.bytes.count
-        Self.operation(operation, into: &w)
+        DocumentJSON.operation(operation, into: &w)
         let json = Array(w.bytes[start..<w.bytes.count])
         w.string("phase", phase)
         w.string("text", text)
         w.string("time", time)
         w.string("type", "op")
         w.close()
-        return (w.text, EncodedOperation(operation: operation, json: json, text: text))
+        return (w.text, DocumentJSON.EncodedOperation(operation: operation, json: json, text: text))
     }
 
     /// One transcript entry, as ``EntryDocument`` encodes it.
     static func entry(_ e: TranscriptEntry) -> String { entry(e, known: nil) }
 
-    /// An operation already encoded for its `op` record: its JSON and its text, which the entry that answers it
-    /// repeats (the entry's own operation must be this one).
-    struct EncodedOperation {
-        var operation: DeviceOperation
-        var json: [UInt8]
-        var text: String
-    }
-
     /// One transcript entry, reusing the encoding of its operation when `known` is that operation's.
-    static func entry(_ e: TranscriptEntry, known: EncodedOperation?) -> String {
-        var w = Writer()
-        entry(e, known: known, into: &w)
+    static func entry(_ e: TranscriptEntry, known: DocumentJSON.EncodedOperation?) -> String {
+        var w = DocumentJSON.Writer()
+        DocumentJSON.entry(e, known: known, into: &w)
         return w.text
-    }
-
-    /// Appends one transcript entry (``EntryDocument``'s keys, sorted).
-    static func entry(_ e: TranscriptEntry, known: EncodedOperation? = nil, into w: inout Writer) {
-        w.open()
-        w.number("byteCount", e.byteCount)
-        w.string("data", e.data)
-        w.number("micros", e.micros)
-        w.key("operation")
-        let reuse = known.map { $0.operation == e.operation } ?? false
-        if reuse { w.bytes.append(contentsOf: known!.json) } else { operation(e.operation, into: &w) }
-        if let out = e.outcome {
-            w.key("outcome")
-            outcome(out, into: &w)
-        }
-        w.number("step", e.step)
-        w.key("text")
-        w.bytes.append(0x22)
-        var text = StringLiteral(bytes: w.bytes)
-        TranscriptFormatter.step(e, operationText: reuse ? known!.text : nil, into: &text)
-        w.bytes.append(0x22)
-        w.string("transportError", e.transportError)
-        w.close()
     }
 
     /// The `op-end` record: what came back.
     static func opEnd(index: Int?, phase: String?, entry e: TranscriptEntry) -> String {
-        var w = Writer()
-        opEnd(index: index, phase: phase, into: &w) { entry(e, into: &$0) }
+        var w = DocumentJSON.Writer()
+        opEnd(index: index, phase: phase, into: &w) { DocumentJSON.entry(e, into: &$0) }
         return w.text
     }
 
     /// Appends the `op-end` record, its entry written by `entry`.
-    static func opEnd(index: Int?, phase: String?, into w: inout Writer, entry: (inout Writer) -> Void) {
+    static func opEnd(
+        index: Int?, phase: String?, into w: inout DocumentJSON.Writer, entry: (inout DocumentJSON.Writer) -> Void
+    ) {
         w.open()
         w.key("entry")
         entry(&w)
@@ -531,12 +97,12 @@ enum JournalLines {
 
     /// The `case-start` record.
     static func caseStart(time: String, index: Int, id: String, attempt: Int) -> String {
-        var w = Writer()
+        var w = DocumentJSON.Writer()
         caseStart(time: time, index: index, id: id, attempt: attempt, into: &w)
         return w.text
     }
 
-    static func caseStart(time: String, index: Int, id: String, attempt: Int, into w: inout Writer) {
+    static func caseStart(time: String, index: Int, id: String, attempt: Int, into w: inout DocumentJSON.Writer) {
         w.open()
         w.number("attempt", attempt)
         w.string("id", id)
@@ -546,56 +112,24 @@ enum JournalLines {
         w.close()
     }
 
-    /// The stored properties of ``CaseDocument`` that ``caseDocument(_:entry:into:)`` writes; a test compares
-    /// this with the type itself, so that a property added there is not silently left out of the journal.
-    static let caseDocumentFields = 20
-
     /// A case's result as ``CaseDocument`` encodes it.
     static func caseDocument(_ c: CaseResult) -> String {
-        var w = Writer()
-        caseDocument(c, into: &w)
+        var w = DocumentJSON.Writer()
+        DocumentJSON.caseDocument(c, into: &w)
         return w.text
-    }
-
-    /// Appends a case's result as ``CaseDocument`` encodes it (keys sorted); `entry` appends one transcript entry
-    /// (the journal passes the entries it already wrote for the case's operations).
-    static func caseDocument(
-        _ c: CaseResult, entry: (TranscriptEntry, inout Writer) -> Void = { entry($0, into: &$1) },
-        into w: inout Writer
-    ) {
-        w.open()
-        w.string("actual", c.actual)
-        w.number("attempts", c.attempts)
-        w.string("blockedBy", c.blockedBy)
-        w.string("cite", c.cite)
-        w.number("durationMicros", c.durationMicros)
-        w.string("expectation", c.expectation)
-        w.string("expected", c.expected)
-        w.string("id", c.id)
-        w.string("level", c.level.rawValue)
-        w.string("message", c.message)
-        w.string("notRun", c.notRun?.rawValue)
-        w.number("otherShard", c.otherShard)
-        w.string("rawVerdict", c.rawVerdict?.rawValue)
-        if let r = c.reproducer { w.array("reproducer", r, entry) }
-        w.string("ruleID", c.ruleID)
-        if let seen = c.seenIn { w.array("seenIn", seen) { $1.bytes.appendQuoted($0) } }
-        w.string("statement", c.statement)
-        w.array("transcript", c.transcript, entry)
-        w.bool("unfinished", c.unfinished)
-        w.string("verdict", c.verdict.rawValue)
-        w.close()
     }
 
     /// The `case-end` record (also an amended result).
     static func caseEnd(time: String, index: Int, result: String) -> String {
-        var w = Writer()
+        var w = DocumentJSON.Writer()
         caseEnd(time: time, index: index, into: &w) { $0.bytes.append(utf8: result) }
         return w.text
     }
 
     /// Appends the `case-end` record, its result written by `result`.
-    static func caseEnd(time: String, index: Int, into w: inout Writer, result: (inout Writer) -> Void) {
+    static func caseEnd(
+        time: String, index: Int, into w: inout DocumentJSON.Writer, result: (inout DocumentJSON.Writer) -> Void
+    ) {
         w.open()
         w.number("index", index)
         w.key("result")

@@ -136,7 +136,7 @@ struct JournalEncodingTests {
                 hazardsSkipped: hazards)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var w = JournalLines.Writer()
+            var w = DocumentJSON.Writer()
             JournalLines.runRecord(
                 record, run: try encoder.encode(record.run), hazardsSkipped: try encoder.encode(hazards), into: &w)
             let fast = w.text
@@ -150,13 +150,13 @@ struct JournalEncodingTests {
     func numbers() {
         let values: [Int64] = [0, 1, 9, 10, 15, 16, 99, 100, -1, -9, -10, -16, Int64.max, Int64.min, 1 << 32]
         for v in values {
-            let bytes = JournalLines.Bytes()
+            let bytes = DocumentJSON.Bytes()
             bytes.appendDecimal(v)
             bytes.append(0x20)
             bytes.appendHex(v)
             #expect(String(decoding: bytes.all, as: UTF8.self) == "\(v) \(String(v, radix: 16))")
         }
-        let bytes = JournalLines.Bytes(capacity: 1)
+        let bytes = DocumentJSON.Bytes(capacity: 1)
         bytes.appendDecimal(UInt64.max)
         bytes.appendHex(UInt64.max)
         bytes.appendHex(bytes: [0, 0x0F, 0xF0, 0xFF])

@@ -395,7 +395,7 @@ struct LabRunnerJournalTests {
                     == (try encoded(RunJournal.CaseEndRecord(time: t, index: 9, result: CaseDocument(c)))))
         }
         // A property added to the document must be added to the hand-written encoder too.
-        #expect(Mirror(reflecting: CaseDocument(bare)).children.count == JournalLines.caseDocumentFields)
+        #expect(Mirror(reflecting: CaseDocument(bare)).children.count == DocumentJSON.caseDocumentFields)
     }
 
     @Test("a run folder on tmpfs is known to be in memory; one on a disk is not")
