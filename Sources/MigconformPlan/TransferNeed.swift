@@ -62,17 +62,14 @@ package struct TransferNeed: Sendable, Equatable {
     package static func of(_ c: TestCase, on m: Machine, distances d: Distances) -> TransferNeed {
         let resume = m.stateName(forRole: "resume")
         let shape = CaseShape.of(c, on: m, distances: d)
-        // The case starts in the resume state. Leaving it by a request needs a complete stream loaded (the uAPI
-        // fails the exit of an incomplete one), and the shared stream is the one: `CaseContext` writes it just
-        // before such a request. A case that stays there, or only arrives there, loads nothing (the runner resets
-        // the device after it), though the shared stream is at hand from the moment it enters.
+        // The case starts in the resume state with the shared stream loaded (`CaseContext.enter`), as a
+        // migration's destination is: leaving it by a request needs a complete stream (the uAPI fails the exit of
+        // an incomplete one), and a driver may behave differently once data is in. A case that only arrives there
+        // loads nothing: the runner resets the device after it.
         let startsInResume = resume != nil && shape.start == resume
-        let leavesResume =
-            !startsInResume
-            ? .none
-            : shape.end == resume ? TransferNeed(sharesStream: true) : TransferNeed(writes: 1, sharesStream: true)
+        let leavesResume = startsInResume ? TransferNeed(writes: 1, sharesStream: true) : .none
         /// A resume with its stream loaded, met by a reset or a close (a cancelled migration's cleanup).
-        let loadedResume = startsInResume ? TransferNeed(writes: 1, sharesStream: true) : .none
+        let loadedResume = leavesResume
         /// Bytes written to drive the device into the error state: a failed resume of 64 bytes of garbage.
         let intoError = TransferNeed(fixedBytes: 64)
         switch c.rule.check {
@@ -114,7 +111,11 @@ package struct TransferNeed: Sendable, Equatable {
                 // Two saves from STOP, each read to its end at any size (the second compared as it arrives, and
                 // read on past a difference).
                 return TransferNeed(reads: 2)
-            case .closeOnExec, .accessMode, .notSeekable, .unknownIoctl, .precopyInfoRefused, .shortArgsz:
+            case .closeOnExec, .accessMode, .notSeekable:
+                // The fd's own flags, read before the session gets its stream (which the case never needs: it
+                // stays in the resume state, and the runner resets the device after it).
+                return startsInResume ? TransferNeed(sharesStream: true) : .none
+            case .unknownIoctl, .precopyInfoRefused, .shortArgsz:
                 return leavesResume
             }
         case .precopyInfo(let p):

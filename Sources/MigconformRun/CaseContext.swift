@@ -34,8 +34,8 @@ final class CaseContext {
     var resumeFD: Int32?
     var resumeLoaded = false
     /// The resume session was entered for the case to leave normally, and the device's own stream is still to be
-    /// written into it: that happens when a request leaves the resume state (``loadOwedResume()``), so a case
-    /// that stays there, or ends there and is reset, moves no stream.
+    /// written into it: that happens before a request to leave the resume state (``loadOwedResume()``), so a case
+    /// that stays there, or ends there and is reset, moves no stream (``ResumeLoad/whenLeaving``).
     var resumeOwed = false
     let cache: StreamCache
 
@@ -232,13 +232,9 @@ final class CaseContext {
         let resume = machine.stateName(forRole: "resume")
         let leavingResume =
             position.known != nil && position.known == resume && machine.state(value: value)?.name != resume
-        // The owed stream goes in before a request the machine lets out of the resume state; a request no path
-        // allows (the error state, a value that is no state) is judged in the session as it is.
-        if leavingResume, resumeOwed, let resume, let to = machine.state(value: value)?.name,
-            machine.path(from: resume, to: to) != nil
-        {
-            try loadOwedResume()
-        }
+        // The owed stream goes in before any request to leave the resume state, refused ones too: what a driver
+        // does with its loaded data when it refuses a request is part of what the request's rule checks.
+        if leavingResume, resumeOwed { try loadOwedResume() }
         let from = position.known
         let answer = try dialect.send(value, self)
         if let from, answer.succeeded, let to = machine.state(value: value)?.name, to != from {
@@ -273,8 +269,8 @@ final class CaseContext {
 
     /// Enters `state` afresh and returns the data fd its session gives; throws ``Blocked`` (on the arc's data fd
     /// check) when it gives none.
-    func enterForDataFD(_ state: String) throws -> Int32 {
-        guard let fd = try enter(state, fresh: true), fd >= 0 else {
+    func enterForDataFD(_ state: String, loadResume: ResumeLoad = .now) throws -> Int32 {
+        guard let fd = try enter(state, fresh: true, loadResume: loadResume), fd >= 0 else {
             throw Blocked(reason: "entering \(state) gave no data fd", cause: .check(.arc(.dataFD), to: state))
         }
         return fd
@@ -284,9 +280,12 @@ final class CaseContext {
     enum ResumeLoad {
         /// Nothing: the case writes its own stream, or probes the session empty.
         case nothing
-        /// The device's own valid stream, at once: the case meets a resume with its stream loaded.
+        /// The device's own valid stream, at once: the case meets a resume with its stream loaded, as a
+        /// migration's destination is (a driver may behave differently once data is in).
         case now
-        /// The device's own valid stream, when a request leaves the resume state (``resumeOwed``).
+        /// The device's own valid stream, before a request to leave the resume state (``resumeOwed``): only for
+        /// checks of what cannot depend on the session's data (the fd's own flags), so that a large state moves
+        /// no stream for them.
         case whenLeaving
     }
 
@@ -296,7 +295,7 @@ final class CaseContext {
     /// `loadResume` says, so that the case can leave it normally. Throws ``Blocked`` when a step fails: the case
     /// then says nothing about its own rule.
     @discardableResult
-    func enter(_ state: String, fresh: Bool = false, loadResume: ResumeLoad = .whenLeaving) throws -> Int32? {
+    func enter(_ state: String, fresh: Bool = false, loadResume: ResumeLoad = .now) throws -> Int32? {
         let resume = machine.stateName(forRole: "resume")
         let load = state == resume ? loadResume : .nothing
         // The stream is at hand before the walk: capturing it the first time moves the device.

@@ -19,7 +19,10 @@ enum DataFDChecks {
         case .closeOnExec, .accessMode, .notSeekable, .unknownIoctl, .precopyInfoRefused: break
         }
         guard let state = ctx.testCase.from else { return .blocked("case has no state") }
-        let fd = try ctx.enterForDataFD(state)
+        // The fd's own flags and seekability are set when the fd is made: in the resume state they are read
+        // before the session gets its stream, which only a request out of it would need.
+        let ownFlags: Set<DataFDCheck.Expect> = [.closeOnExec, .accessMode, .notSeekable]
+        let fd = try ctx.enterForDataFD(state, loadResume: ownFlags.contains(p.expect) ? .whenLeaving : .now)
         let saving = state != (try? ctx.role("resume"))
         switch p.expect {
         case .closeOnExec:
