@@ -183,6 +183,18 @@ package enum FaultCatalogue {
         v2(
             .allowsStopCopyToPreCopy, "Carries out STOP_COPY -> PRE_COPY, which must be refused.",
             ["V2-FORBIDDEN-STOP-COPY-TO-PRE-COPY"]),
+        v2(
+            .refusalDropsResume,
+            "A refused request in RESUMING throws away the stream loaded so far, so RESUMING cannot be left after it.",
+            ["V2-REJECT-ERROR", "V2-REJECT-OUT-OF-RANGE"]),
+        v2(
+            .resumeEndsItself,
+            "Once a whole stream is written, moves itself from RESUMING to STOP, unasked: every rule that then "
+                + "expects RESUMING sees STOP.",
+            [
+                "V2-INV-NO-SPONTANEOUS-CHANGE", "V2-REJECT-ERROR", "V2-REJECT-OUT-OF-RANGE", "V2-RESUME-FAILED-STATE",
+                "V2-RESUME-REFUSED-WRITE",
+            ]),
         v2(.resetToStop, "Reset from RESUMING leaves the device in STOP instead of RUNNING.", ["V2-RESET-TO-RUNNING"]),
         v2(
             .resetStaysResuming, "Reset in RESUMING ends the session but leaves the device in RESUMING.",

@@ -82,6 +82,23 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             failedResume = false
             abandonedPreCopy = false
         }
+        if fault == .refusalDropsResume, case .setState = operation, state == .resuming {
+            let out = try super.perform(operation)
+            if !out.succeeded, let session = activeSession, session.direction == .resume {
+                session.reader = StreamReader()
+            }
+            return out
+        }
+        if fault == .resumeEndsItself, case .write(let fd, _) = operation, let session = fds[fd],
+            session.direction == .resume, session.live
+        {
+            let out = try super.perform(operation)
+            if out.succeeded, session.reader.complete, session.reader.verdict() == nil {
+                endSession()
+                state = .stop // nobody asked for this arc
+            }
+            return out
+        }
         switch (fault, operation) {
         case (.hangsOnStopCopy, .setState(MigrationState.stopCopy.rawValue)) where state == .stop:
             // Never answers: a stuck driver. Bounded so that an abandoned thread ends eventually.

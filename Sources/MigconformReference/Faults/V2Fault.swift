@@ -28,6 +28,8 @@ package enum V2Fault: String, CaseIterable, Sendable {
     case acceptsUnadvertised = "accepts-unadvertised"
     case allowsStopCopyToPreCopy = "allows-stop-copy-to-pre-copy"
     case resetToStop = "reset-to-stop"
+    case refusalDropsResume = "refusal-drops-resume"
+    case resumeEndsItself = "resume-ends-itself"
     case resetKeepsSession = "reset-keeps-session"
     case errorNotSticky = "error-not-sticky"
     case resetKeepsError = "reset-keeps-error"
