@@ -35,11 +35,12 @@ package struct CitationSources: Sendable {
         "004": "87tufltxp0.fsf@redhat.com", // Cornelia Huck, kvm, 6 Dec 2021
     ]
 
-    /// The sources of the spec a report was run against: `spec`'s when given, else the built-in spec's or the
+    /// The sources of the spec a report was run against: `spec`'s when given and the run's, else the built-in spec's or the
     /// file's the report names, when its SHA-256 is the one the run recorded, else (the file is not here) the
     /// built-in spec with that SHA-256; else none.
     package static func of(_ r: RunReport, spec: Spec? = nil) -> CitationSources {
-        if let spec { return CitationSources(spec.sources) }
+        // A spec given that is not the one the run used (`report --spec`) lends no citations.
+        if let spec, spec.sha256 == r.run.specSHA256 { return CitationSources(spec.sources) }
         let path = r.run.specPath
         let loaded: Spec?
         if BuiltinSpecs.isBuiltin(path) {

@@ -44,7 +44,7 @@ package enum MarkdownReport {
                 "", "## Device choices (\(choices.count))", "",
                 "What the device chose where the spec allows several behaviours (MAY rules).", "",
             ]
-            out += choices.flatMap { item($0, "\(code($0.id))") }
+            out += choices.flatMap(choice)
         }
         if !r.hazardsSkipped.isEmpty {
             out += [
@@ -225,6 +225,15 @@ package enum MarkdownReport {
     /// One list item: a label and the case's message.
     private static func item(_ c: CaseResult, _ label: String) -> [String] {
         PlainText.wrap("\(label): \(md(c.message))", width: width, first: "- ", rest: "  ")
+    }
+
+    /// A device choice, with what the rule's usual behaviour is and what the device did, when they differ.
+    private static func choice(_ c: CaseResult) -> [String] {
+        var lines = item(c, code(c.id))
+        if let e = c.expected, let a = c.actual {
+            lines += PlainText.wrap("expected \(md(e)); actual \(md(a))", width: width, first: "  ", rest: "  ")
+        }
+        return lines
     }
 
     /// Prose from a spec or a device, on one line, with what a Markdown renderer would take for an HTML tag

@@ -1,5 +1,6 @@
 import Foundation
 import MigconformDevice
+import MigconformReference
 import MigconformRun
 import MigconformSpec
 import Testing
@@ -400,4 +401,14 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     #expect(lines.allSatisfy { $0.count <= ConsoleSummary.width + 10 })
     let colored = ConsoleSummary.render(report, color: true)
     #expect(colored.contains("\u{1B}[1;31mNOT CONFORMANT\u{1B}[0m"))
+}
+
+@Test func aSpecThatIsNotTheRunsLendsNoCitations() throws {
+    let report = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(), target: "ref:v2")
+    let own = CitationSources.of(report)
+    #expect(!own.entries.isEmpty)
+    // The run's own spec, given, is used as it is; another spec (v1's) is not: the run's is found again.
+    #expect(CitationSources.of(report, spec: TestSupport.v2).entries == own.entries)
+    #expect(CitationSources.of(report, spec: TestSupport.v1).entries == own.entries)
+    #expect(TestSupport.v1.sources != TestSupport.v2.sources)
 }
