@@ -64,35 +64,110 @@ package struct CitationSources: Sendable {
     /// The expansion of the source a citation names.
     package func expand(cite: String) -> Expansion? { key(ofCite: cite).flatMap(expand(key:)) }
 
-    /// The expansion of a source key.
+    /// The expansion of a source key: a seed's Message-ID and lore link, a `<local@domain>` Message-ID, the first
+    /// `http(s)://` address, or a kernel tree path (`include/...`, `drivers/...`) linked at the `Linux N.M` the text
+    /// names. Read character by character: this runs for every cited source of every report written.
     package func expand(key: String) -> Expansion? {
         guard let raw = entries[key] else { return nil }
+        let c = Array(raw)
         var text = raw
         var messageID: String?
-        // A seed: `shared/seeds/NNN: what it is`.
-        if let m = raw.firstMatch(of: #/^(?:shared/)?seeds/([0-9]{3})[^:]*:\s*/#) {
-            text = String(raw[m.range.upperBound...])
-            messageID = Self.seedMessageIDs[String(m.output.1)]
+        if let seed = Self.seedPrefix(c) {
+            text = String(c[seed.end...])
+            messageID = Self.seedMessageIDs[seed.number]
         }
-        if let m = raw.firstMatch(of: #/<([^<>@\s]+@[^<>@\s]+)>/#) { messageID = String(m.output.1) }
+        if let id = Self.bracketedMessageID(c) { messageID = id }
         var link: String?
         if let id = messageID {
             link = "https://lore.kernel.org/r/" + id
             text += "; Message-ID <\(id)>"
-        } else if let m = raw.firstMatch(of: #/https?://[^\s)>,;]+/#) {
-            link = String(m.output)
-        } else if let m = raw.firstMatch(
-            of: #/^((?:include|drivers|Documentation|arch|kernel|lib|tools)/[A-Za-z0-9_./-]+)/#)
-        {
-            let file = String(m.output.1)
-            if let v = raw.firstMatch(of: #/Linux ([0-9]+\.[0-9]+)/#) {
-                link = "https://elixir.bootlin.com/linux/v\(v.output.1)/source/\(file)"
+        } else if let url = Self.firstURL(c) {
+            link = url
+        } else if let file = Self.treePath(c) {
+            if let v = Self.linuxVersion(c) {
+                link = "https://elixir.bootlin.com/linux/v\(v)/source/\(file)"
             } else {
                 link = "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/tree/\(file)"
             }
         }
         return Expansion(key: key, text: text, link: link, messageID: messageID)
     }
+
+    /// `shared/seeds/NNN...: ` (or `seeds/NNN...: `) at the start: the seed's number and where the text after the
+    /// colon and its spaces begins.
+    static func seedPrefix(_ c: [Character]) -> (number: String, end: Int)? {
+        var i = c.starts(with: "shared/") ? 7 : 0
+        guard c[i...].starts(with: "seeds/") else { return nil }
+        i += 6
+        guard i + 3 <= c.count, c[i..<i + 3].allSatisfy(isDigit) else { return nil }
+        let number = String(c[i..<i + 3])
+        i += 3
+        while i < c.count, c[i] != ":" { i += 1 }
+        guard i < c.count else { return nil }
+        i += 1
+        while i < c.count, c[i].isWhitespace { i += 1 }
+        return (number, i)
+    }
+
+    /// The first `<local@domain>` (no spaces, brackets or second `@` inside), without its brackets.
+    static func bracketedMessageID(_ c: [Character]) -> String? {
+        func part(_ ch: Character) -> Bool { ch != "<" && ch != ">" && ch != "@" && !ch.isWhitespace }
+        var from = 0
+        while let open = c[from...].firstIndex(of: "<") {
+            var i = open + 1
+            while i < c.count, part(c[i]) { i += 1 }
+            if i > open + 1, i < c.count, c[i] == "@" {
+                let domain = i + 1
+                i = domain
+                while i < c.count, part(c[i]) { i += 1 }
+                if i > domain, i < c.count, c[i] == ">" { return String(c[(open + 1)..<i]) }
+            }
+            from = open + 1
+        }
+        return nil
+    }
+
+    /// The first `http://` or `https://` address, up to a space, `)`, `>`, `,` or `;`.
+    static func firstURL(_ c: [Character]) -> String? {
+        for start in c.indices {
+            for scheme in ["https://", "http://"] where c[start...].starts(with: scheme) {
+                var i = start + scheme.count
+                while i < c.count, !c[i].isWhitespace, !")>,;".contains(c[i]) { i += 1 }
+                if i > start + scheme.count { return String(c[start..<i]) }
+            }
+        }
+        return nil
+    }
+
+    /// A path in the kernel tree at the start (`include/...`, `drivers/...`, ...).
+    static func treePath(_ c: [Character]) -> String? {
+        for top in ["include/", "drivers/", "Documentation/", "arch/", "kernel/", "lib/", "tools/"]
+        where c.starts(with: top) {
+            var i = top.count
+            while i < c.count, c[i].isASCII, c[i].isLetter || isDigit(c[i]) || "_./-".contains(c[i]) { i += 1 }
+            return i > top.count ? String(c[..<i]) : nil
+        }
+        return nil
+    }
+
+    /// The first `Linux N.M`: `N.M`.
+    static func linuxVersion(_ c: [Character]) -> String? {
+        var from = 0
+        while from < c.count, let at = c[from...].firstRange(of: "Linux ") {
+            var i = at.upperBound
+            while i < c.count, isDigit(c[i]) { i += 1 }
+            if i > at.upperBound, i < c.count, c[i] == "." {
+                let minor = i + 1
+                i = minor
+                while i < c.count, isDigit(c[i]) { i += 1 }
+                if i > minor { return String(c[at.upperBound..<i]) }
+            }
+            from = at.lowerBound + 1
+        }
+        return nil
+    }
+
+    private static func isDigit(_ ch: Character) -> Bool { ch >= "0" && ch <= "9" && ch.isASCII }
 
     /// Every source the cases cite, in key order.
     package func cited(by cases: [CaseResult]) -> [Expansion] {

@@ -139,6 +139,7 @@ package enum JUnitReport {
     /// normalization would otherwise turn into spaces). Characters not allowed in XML 1.0 become `\xNN` or
     /// `\u{FFFE}` as text.
     static func escape(_ s: String, attribute: Bool) -> String {
+        if PlainText.isPlainMarkupText(s) { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for u in s.unicodeScalars {

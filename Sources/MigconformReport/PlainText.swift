@@ -97,6 +97,14 @@ package enum PlainText {
 
     static func hex2(_ b: UInt8) -> String { hex([b]) }
 
+    /// True when `s` is printable ASCII without any of the five markup characters (`&`, `<`, `>`, `"`, `'`): text
+    /// that XML and HTML escaping leave as it is, which is most of what a report holds.
+    static func isPlainMarkupText(_ s: String) -> Bool {
+        s.utf8.allSatisfy { b in
+            b >= 0x20 && b < 0x7F && b != 0x26 && b != 0x3C && b != 0x3E && b != 0x22 && b != 0x27
+        }
+    }
+
     static func hex4(_ v: UInt32) -> String {
         let h = String(v, radix: 16, uppercase: true)
         return String(repeating: "0", count: max(0, 4 - h.count)) + h

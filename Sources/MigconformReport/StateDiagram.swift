@@ -469,6 +469,7 @@ enum Markup {
     /// `&`, `<`, `>`, `"` and `'` as entities; control characters other than tab, newline and carriage return,
     /// and the noncharacters U+FFFE and U+FFFF, removed (XML 1.0 cannot carry them at all).
     static func escape(_ s: String) -> String {
+        if PlainText.isPlainMarkupText(s) { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for u in s.unicodeScalars {

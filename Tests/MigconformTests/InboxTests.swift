@@ -59,6 +59,51 @@ struct InboxTests {
         #expect(text.contains("V2-COMBINATION-STATE[STOP->RUNNING] PASS -> FAIL"))
     }
 
+    /// The expansion rules as regular expressions: what `CitationSources.expand(key:)` reads character by
+    /// character.
+    static func expandedByRegex(_ key: String, _ raw: String) -> CitationSources.Expansion {
+        var text = raw
+        var messageID: String?
+        if let m = raw.firstMatch(of: #/^(?:shared/)?seeds/([0-9]{3})[^:]*:\s*/#) {
+            text = String(raw[m.range.upperBound...])
+            messageID = CitationSources.seedMessageIDs[String(m.output.1)]
+        }
+        if let m = raw.firstMatch(of: #/<([^<>@\s]+@[^<>@\s]+)>/#) { messageID = String(m.output.1) }
+        var link: String?
+        if let id = messageID {
+            link = "https://lore.kernel.org/r/" + id
+            text += "; Message-ID <\(id)>"
+        } else if let m = raw.firstMatch(of: #/https?://[^\s)>,;]+/#) {
+            link = String(m.output)
+        } else if let m = raw.firstMatch(
+            of: #/^((?:include|drivers|Documentation|arch|kernel|lib|tools)/[A-Za-z0-9_./-]+)/#)
+        {
+            let file = String(m.output.1)
+            if let v = raw.firstMatch(of: #/Linux ([0-9]+\.[0-9]+)/#) {
+                link = "https://elixir.bootlin.com/linux/v\(v.output.1)/source/\(file)"
+            } else {
+                link = "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/tree/\(file)"
+            }
+        }
+        return CitationSources.Expansion(key: key, text: text, link: link, messageID: messageID)
+    }
+
+    @Test func citationsExpandAsTheirRegularExpressionsSay() {
+        var entries = TestSupport.v1.sources.merging(TestSupport.v2.sources) { a, _ in a }
+        let odd = [
+            "seeds/001 thread: text", "shared/seeds/12: two digits", "shared/seeds/004x:   spaced", "seeds/003",
+            "see <a@b> and <c @d>", "<@b> <a@> <a@b@c> <x<y@z>", "at https://x.y/z), more", "http:// then http://a,b",
+            "drivers/vfio/vfio_main.c, Linux 6.12.3", "tools/x Linux 6 then Linux 7.1", "Documentation/ Linux 5.8",
+            "include/uapi/linux/vfio.h, Linux 5.8 to 5.17", "kernel/x.c Linux .1 Linux 1. Linux 10.20", "lib/é",
+            "", "Linux 6.2 include/x", "arch/x86/kvm https://a.b/c <m@n>",
+        ]
+        for (k, raw) in odd.enumerated() { entries["odd-\(k)"] = raw }
+        let sources = CitationSources(entries)
+        for (key, raw) in entries.sorted(by: { $0.key < $1.key }) {
+            #expect(sources.expand(key: key) == Self.expandedByRegex(key, raw), "\(key): \(raw)")
+        }
+    }
+
     @Test func citationsExpandToTheHeaderAndKernelVersionAndToMessageIDLinks() throws {
         let sources = CitationSources(TestSupport.v2.sources)
         let uapi = try #require(sources.expand(cite: "uapi: MIG_DEVICE_STATE: 'anything'"))
