@@ -87,18 +87,26 @@ package enum EngineNames {
         }
         // Pass 2, right to left: a literal `_` stays only before an upper-case letter, a literal `-` only where the
         // text after it does not begin with `to-` (which would read as `->`).
-        var suffix = ""
+        // The pieces are gathered back to front; `head` is the first three characters of what follows a piece,
+        // all either decision reads.
+        var pieces: [String] = []
+        pieces.reserveCapacity(units.count)
+        var head = ""
+        func prepend(_ s: String) {
+            pieces.append(s)
+            if !s.isEmpty { head = String((s + head).prefix(3)) }
+        }
         for unit in units.reversed() {
             switch unit {
-            case .fixed(let s): suffix = s + suffix
+            case .fixed(let s): prepend(s)
             case .underscore:
-                let next = suffix.unicodeScalars.first
-                suffix = (next.map { ("A"..."Z").contains($0) } ?? false ? "_" : "_5f") + suffix
+                let next = head.unicodeScalars.first
+                prepend(next.map { ("A"..."Z").contains($0) } ?? false ? "_" : "_5f")
             case .hyphen:
-                suffix = (suffix.hasPrefix("to-") ? "_2d" : "-") + suffix
+                prepend(head.hasPrefix("to-") ? "_2d" : "-")
             }
         }
-        return suffix
+        return pieces.reversed().joined()
     }
 
     /// The id a safe name was made from, or nil when `encode` makes no such name.
