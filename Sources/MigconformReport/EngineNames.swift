@@ -50,6 +50,7 @@ package enum EngineNames {
     package static func encode(_ id: String) -> String {
         // Pass 1, left to right: units whose output is fixed, and literal `_`/`-` whose output depends on what follows.
         enum Unit {
+            case letter(UInt8)
             case fixed(String)
             case underscore
             case hyphen
@@ -80,33 +81,34 @@ package enum EngineNames {
                 units.append(.fixed(i == scalars.count - 1 ? "" : "__"))
                 depth = 0
             case "s" where startsSetup(at: i), "S" where startsSetup(at: i): units.append(.fixed(hex(u)))
-            case "A"..."Z", "a"..."z", "0"..."9": units.append(.fixed(String(u)))
+            case "A"..."Z", "a"..."z", "0"..."9": units.append(.letter(UInt8(u.value)))
             default: units.append(.fixed(hex(u)))
             }
             i += 1
         }
         // Pass 2, right to left: a literal `_` stays only before an upper-case letter, a literal `-` only where the
         // text after it does not begin with `to-` (which would read as `->`).
-        // The pieces are gathered back to front; `head` is the first three characters of what follows a piece,
-        // all either decision reads.
-        var pieces: [String] = []
-        pieces.reserveCapacity(units.count)
-        var head = ""
-        func prepend(_ s: String) {
-            pieces.append(s)
-            if !s.isEmpty { head = String((s + head).prefix(3)) }
+        // Every piece is ASCII: the name is gathered back to front as bytes, so that what follows a piece (all
+        // either decision reads) is the end of what is gathered so far.
+        var reversed: [UInt8] = []
+        reversed.reserveCapacity(units.count * 2)
+        func prepend(_ s: String) { reversed.append(contentsOf: s.utf8.reversed()) }
+        func followedBy(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Bool {
+            let n = reversed.count
+            return n >= 3 && reversed[n - 1] == a && reversed[n - 2] == b && reversed[n - 3] == c
         }
         for unit in units.reversed() {
             switch unit {
+            case .letter(let b): reversed.append(b)
             case .fixed(let s): prepend(s)
             case .underscore:
-                let next = head.unicodeScalars.first
-                prepend(next.map { ("A"..."Z").contains($0) } ?? false ? "_" : "_5f")
+                let upper = reversed.last.map { (0x41...0x5A).contains($0) } ?? false
+                prepend(upper ? "_" : "_5f")
             case .hyphen:
-                prepend(head.hasPrefix("to-") ? "_2d" : "-")
+                prepend(followedBy(UInt8(ascii: "t"), UInt8(ascii: "o"), UInt8(ascii: "-")) ? "_2d" : "-")
             }
         }
-        return pieces.reversed().joined()
+        return String(decoding: reversed.reversed(), as: UTF8.self)
     }
 
     /// The id a safe name was made from, or nil when `encode` makes no such name.
