@@ -30,6 +30,7 @@ import MigconformSpec
 /// case's start record is not flushed by itself: its first operation's flush carries it, and a case with none
 /// needs it on disk no sooner than its end record.
 package final class RunJournal: RunObserver {
+    package var isJournal: Bool { true }
     /// The journal's file name in a run folder.
     package static let fileName = "journal.jsonl"
     /// Version of the journal's record format.

@@ -104,9 +104,12 @@ package protocol RunObserver: AnyObject {
     func cleanupWillStart()
     /// The report is complete.
     func runDidEnd(_ report: RunReport)
+    /// The run's journal: its time is the cost split's `journal`, every other observer's is `observers`.
+    var isJournal: Bool { get }
 }
 
 extension RunObserver {
+    package var isJournal: Bool { false }
     package func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {}
     package func caseWillStart(index: Int, id: String, attempt: Int) {}
     package func operationWillStart(_ operation: DeviceOperation) {}
@@ -206,11 +209,13 @@ package final class Runner {
     private var observerTimes: [UInt64] = []
     /// How long planning the tour took (in ``runCases(_:)``), counted with the planning.
     private var tourNanos: UInt64 = 0
-    /// Nanoseconds the observers took, by type name (`RunJournal`).
-    var observerNanos: [String: UInt64] {
-        var byName: [String: UInt64] = [:]
-        for (o, t) in zip(observers, observerTimes) { byName[String(describing: type(of: o)), default: 0] += t }
-        return byName
+    /// Nanoseconds the journal took, and the other observers.
+    var observerNanos: (journal: UInt64, others: UInt64) {
+        var sums: (journal: UInt64, others: UInt64) = (0, 0)
+        for (o, t) in zip(observers, observerTimes) {
+            if o.isJournal { sums.journal += t } else { sums.others += t }
+        }
+        return sums
     }
 
     /// Tells every observer, timing each (named only when the run's cost is summed up, not on every call).
@@ -235,8 +240,9 @@ package final class Runner {
             device += t.nanos
         }
         device /= 1000
-        let journal = (observerNanos["RunJournal"] ?? 0) / 1000
-        let others = observerNanos.filter { $0.key != "RunJournal" }.values.reduce(0, +) / 1000
+        let (journalNanos, otherNanos) = observerNanos
+        let journal = journalNanos / 1000
+        let others = otherNanos / 1000
         return RunCost(
             wall: wallNanos / 1000, device: device, deviceCalls: deadlineDevice.callNanos / 1000,
             journal: journal, observers: others, planning: planningNanos / 1000,

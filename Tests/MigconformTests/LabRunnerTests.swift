@@ -422,6 +422,8 @@ struct LabRunnerJournalTests {
         runner.observers.append(try RunJournal(folder: folder, syncEachOperation: true))
         let report = try runner.run()
         let journal = folder.appendingPathComponent(RunJournal.fileName)
+        // The journal's time is the cost split's journal, not another observer's.
+        #expect((report.run.cost?.journal ?? 0) > 0 && report.run.cost?.observers == 0)
 
         let whole = try JournalReader.read(folder.path)
         #expect(whole.complete && whole.unfinished == nil)
