@@ -25,21 +25,9 @@ package enum TranscriptFormatter {
         return s
     }
 
-    /// The entry's text, given the text of its operation (``operation(_:byteCount:)``) already made.
-    static func text(_ entry: TranscriptEntry, operationText: String) -> String {
-        var s = ""
-        text(entry, operationText: operationText, into: &s)
-        return s
-    }
-
     /// Writes ``text(_:)`` to `out`, with the text of the operation when it is already made.
     static func text(_ entry: TranscriptEntry, operationText: String?, into out: inout some TextSink) {
-        if let operationText {
-            out.write(operationText)
-        } else {
-            OperationText.operation(entry.operation, byteCount: entry.byteCount, into: &out)
-        }
-        if let data = entry.data { out.write(" (\(PlainText.line(data)))") }
+        operationAndData(entry, operationText: operationText, into: &out)
         if let outcome = entry.outcome {
             out.write(" -> ")
             OperationText.outcome(outcome, of: entry.operation, byteCount: entry.byteCount, into: &out)
@@ -57,18 +45,18 @@ package enum TranscriptFormatter {
         return s
     }
 
-    /// The reproducer step, given the text of its operation already made.
-    static func step(_ entry: TranscriptEntry, operationText: String) -> String {
-        var s = ""
-        step(entry, operationText: operationText, into: &s)
-        return s
-    }
-
     /// Writes ``step(_:)`` to `out`, with the text of the operation when it is already made.
     static func step(_ entry: TranscriptEntry, operationText: String?, into out: inout some TextSink) {
         guard entry.outcome == nil, entry.transportError == nil else {
             return text(entry, operationText: operationText, into: &out)
         }
+        operationAndData(entry, operationText: operationText, into: &out)
+    }
+
+    /// The operation (its text when already made) and the entry's data note: what a line and a step begin with.
+    private static func operationAndData(
+        _ entry: TranscriptEntry, operationText: String?, into out: inout some TextSink
+    ) {
         if let operationText {
             out.write(operationText)
         } else {
