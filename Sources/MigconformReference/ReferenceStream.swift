@@ -122,8 +122,6 @@ struct PayloadPattern: Sendable {
 struct StreamChecksum {
     private var sum = StripeChecksum(seed: 0x4D43_5246_0000_0004)
 
-    mutating func add(_ bytes: [UInt8]) { sum.add(bytes) }
-    mutating func add(_ bytes: ArraySlice<UInt8>) { sum.add(bytes) }
     mutating func add(_ buffer: UnsafeRawBufferPointer) { sum.add(buffer) }
 
     /// The checksum of every byte added so far.
