@@ -20,7 +20,10 @@ package final class DriverReach {
         package var functions: [String]
         /// Those entered while tracing was on.
         package var reached: [String]
-        package var notReached: [String] { functions.filter { !Set(reached).contains($0) } }
+        package var notReached: [String] {
+            let reached = Set(self.reached)
+            return functions.filter { !reached.contains($0) }
+        }
     }
 
     package let module: String
@@ -37,6 +40,10 @@ package final class DriverReach {
     package static let tracefsCandidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
 
     /// Starts tracing the module's functions; answers why it cannot when it cannot.
+    ///
+    /// The module's functions are read back from `set_ftrace_filter` once the filter is set: a few dozen lines,
+    /// where `available_filter_functions` lists every function of the kernel (tens of thousands, which a slow
+    /// machine takes a second to print and parse). The full listing is read only to say what went wrong.
     package static func start(module: String, tracefs: String? = nil) -> Swift.Result<DriverReach, ReachError> {
         guard
             let root = tracefs
@@ -49,30 +56,33 @@ package final class DriverReach {
                     "tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing; the kernel needs CONFIG_FUNCTION_TRACER)"
                 ))
         }
-        guard let list = readAll(root + "/available_filter_functions") else {
-            return .failure(ReachError("\(root)/available_filter_functions cannot be read (tracing needs root)"))
-        }
-        let functions = Self.functions(of: module, in: list)
-        guard !functions.isEmpty else {
-            let lines = list.split(separator: "\n")
-            var modules: [String] = []
-            for line in lines {
-                guard let open = line.lastIndex(of: "["), line.hasSuffix("]") else { continue }
-                let name = String(line[line.index(after: open)..<line.index(before: line.endIndex)])
-                if !modules.contains(name) { modules.append(name) }
+        let probe = DriverReach(module: module, tracefs: root, functions: [])
+        for (file, text) in [("tracing_on", "0"), ("current_tracer", "nop")] {
+            if let problem = probe.write(file, text) {
+                probe.restore()
+                return .failure(ReachError(problem))
             }
-            let listed = modules.isEmpty ? "no module's" : "modules " + modules.prefix(8).joined(separator: ", ")
-            return .failure(
-                ReachError(
-                    "no traceable function of module \(module) among the \(lines.count) in "
-                        + "\(root)/available_filter_functions (it lists \(listed)); is it loaded, and built with ftrace?"
-                ))
+        }
+        // The kernel refuses a filter that matches no function; the listing then tells why.
+        let filtered = probe.write("set_ftrace_filter", ":mod:\(module)") == nil
+        var functions = filtered ? Self.functions(of: module, in: readAll(root + "/set_ftrace_filter") ?? "") : []
+        if functions.isEmpty {
+            guard let list = readAll(root + "/available_filter_functions") else {
+                probe.restore()
+                return .failure(ReachError("\(root)/available_filter_functions cannot be read (tracing needs root)"))
+            }
+            functions = Self.functions(of: module, in: list)
+            guard !functions.isEmpty else {
+                probe.restore()
+                return .failure(noFunctions(of: module, in: list, root: root))
+            }
+            if !filtered, let problem = probe.write("set_ftrace_filter", ":mod:\(module)") {
+                probe.restore()
+                return .failure(ReachError(problem))
+            }
         }
         let reach = DriverReach(module: module, tracefs: root, functions: functions)
-        for (file, text) in [
-            ("tracing_on", "0"), ("current_tracer", "nop"), ("set_ftrace_filter", ":mod:\(module)"),
-            ("trace", ""), ("current_tracer", "function"), ("tracing_on", "1"),
-        ] {
+        for (file, text) in [("trace", ""), ("current_tracer", "function"), ("tracing_on", "1")] {
             if let problem = reach.write(file, text) {
                 reach.restore()
                 return .failure(ReachError(problem))
@@ -81,13 +91,27 @@ package final class DriverReach {
         return .success(reach)
     }
 
+    /// Why no function of `module` can be traced: the modules the listing does name.
+    static func noFunctions(of module: String, in list: String, root: String) -> ReachError {
+        let lines = list.split(separator: "\n")
+        var modules: [String] = []
+        for line in lines {
+            guard let open = line.lastIndex(of: "["), line.hasSuffix("]") else { continue }
+            let name = String(line[line.index(after: open)..<line.index(before: line.endIndex)])
+            if !modules.contains(name) { modules.append(name) }
+        }
+        let listed = modules.isEmpty ? "no module's" : "modules " + modules.prefix(8).joined(separator: ", ")
+        return ReachError(
+            "no traceable function of module \(module) among the \(lines.count) in "
+                + "\(root)/available_filter_functions (it lists \(listed)); is it loaded, and built with ftrace?")
+    }
+
     /// Stops tracing, reads what was entered, and leaves tracefs as the tracer found it (nop, no filter).
     package func finish() -> Result {
         _ = write("tracing_on", "0")
         let trace = Self.readAll(tracefs + "/trace") ?? ""
         restore()
-        let known = Set(functions)
-        let reached = Set(Self.entered(in: trace)).intersection(known)
+        let reached = Set(Self.entered(in: trace))
         return Result(module: module, functions: functions, reached: functions.filter { reached.contains($0) })
     }
 
@@ -134,26 +158,47 @@ package final class DriverReach {
         return nil
     }
 
-    /// The functions of `module` in an `available_filter_functions` listing (`name [module]` lines), in order.
+    /// The functions of `module` in an `available_filter_functions` or `set_ftrace_filter` listing
+    /// (`name [module]` lines), in order, each once.
     static func functions(of module: String, in listing: String) -> [String] {
+        let suffix = Array(" [\(module)]".utf8)
         var seen = Set<String>()
         var out: [String] = []
-        for line in listing.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            guard parts.count >= 2, parts[1] == "[\(module)]" else { continue }
-            let name = String(parts[0])
-            if seen.insert(name).inserted { out.append(name) }
+        forEachLine(of: listing) { line in
+            // `name [module]`, nothing after the bracket
+            guard line.count > suffix.count, line.suffix(suffix.count).elementsEqual(suffix) else { return }
+            let name = line.prefix(line.count - suffix.count)
+            guard !name.isEmpty, !name.contains(0x20) else { return }
+            let text = String(decoding: name, as: UTF8.self)
+            if seen.insert(text).inserted { out.append(text) }
         }
         return out
     }
 
-    /// The functions entered in a function tracer's `trace` text: `  task-1 [000] ..... 1.2: name <-caller`.
+    /// The functions entered in a function tracer's `trace` text: `  task-1 [000] ..... 1.2: name <-caller`, each
+    /// line's name after its last `": "`. A busy run traces thousands of lines, so they are read as bytes.
     static func entered(in trace: String) -> [String] {
-        trace.split(separator: "\n").compactMap { line -> String? in
-            guard !line.hasPrefix("#"), let colon = line.range(of: ": ", options: .backwards) else { return nil }
-            let rest = line[colon.upperBound...]
-            let name = rest.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
-            return name.isEmpty ? nil : name
+        var out: [String] = []
+        forEachLine(of: trace) { line in
+            guard line.first != 0x23 else { return } // `#` comments
+            var i = line.endIndex - 1
+            while i > line.startIndex, !(line[i - 1] == 0x3A && line[i] == 0x20) { i -= 1 }
+            guard i > line.startIndex else { return }
+            let rest = line[(i + 1)...]
+            let name = rest.prefix { $0 != 0x20 }
+            if !name.isEmpty { out.append(String(decoding: name, as: UTF8.self)) }
+        }
+        return out
+    }
+
+    /// Calls `body` with each non-empty line of `text`, as bytes without the newline.
+    private static func forEachLine(of text: String, _ body: (ArraySlice<UInt8>) -> Void) {
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            if end > start { body(bytes[start..<end]) }
+            start = end + 1
         }
     }
 }

@@ -243,8 +243,10 @@ package struct RunInfo: Codable, Sendable {
 /// `device` the sum of the operations' durations as the transcripts show them (what the device and the call into
 /// it took), of which `deviceCalls` inside the device calls themselves (the rest is the deadline watch); `journal`
 /// and `observers` what the run's observers took; `planning` discovery, expansion and planning (the tour too);
-/// `waits` the pauses rules make between operations; `runner` the rest of `wall`. `report` is the time to write the run folder's files after the run (report.json itself last, so
-/// not counted).
+/// `waits` the pauses rules make between operations; `runner` the rest of `wall`. `report` is the time to write the
+/// run folder's files after the run (report.json itself last, so not counted). `setup`, `tracing` and `command`
+/// place the run in the command around it: what came before the run, the driver's function tracing, and the whole
+/// command from its start to its report files written.
 package struct RunCost: Codable, Sendable, Equatable {
     /// One kind of device operation: how many, their summed duration, and the bytes they moved.
     package struct Kind: Codable, Sendable, Equatable {
@@ -267,6 +269,13 @@ package struct RunCost: Codable, Sendable, Equatable {
     package var waits: UInt64?
     package var runner: UInt64
     package var report: UInt64?
+    /// From the command's start to the run's: the arguments, the spec, opening the targets, the run folder and
+    /// its journal (the tracing's start is in `tracing`).
+    package var setup: UInt64?
+    /// Turning the driver's function tracing on and off, and reading what it saw (`--trace-module`).
+    package var tracing: UInt64?
+    /// The whole command, from its start to its report files written (`report.json` aside).
+    package var command: UInt64?
     package var operations: Int
     /// By operation kind (``DeviceOperation/kind``).
     package var byKind: [String: Kind]
@@ -299,6 +308,12 @@ package struct RunCost: Codable, Sendable, Equatable {
         line += " + runner \(s(runner))"
         if let r = report { line += "; report files \(s(r))" }
         line += String(format: "; wall/device %.2f", device > 0 ? Double(wall) / Double(device) : 0)
+        if let c = command {
+            line += "; the command \(s(c)) = setup \(s(setup ?? 0))"
+            if let t = tracing { line += " + driver tracing \(s(t))" }
+            line += " + wall + report files + the rest"
+            line += String(format: ", command/device %.2f", device > 0 ? Double(c) / Double(device) : 0)
+        }
         return line
     }
 

@@ -124,6 +124,11 @@ enum BenchCommand: Command {
                 ["pauses the rules ask for", c.waits.map(s) ?? "-", ""], ["runner", s(c.runner), ""],
                 ["report files (after the run)", c.report.map(s) ?? "-", ""],
             ]
+            if let command = c.command {
+                rows.append(["setup (before the run)", c.setup.map(s) ?? "-", ""])
+                if let t = c.tracing { rows.append(["driver tracing (--trace-module)", s(t), ""]) }
+                rows.append(["the whole command", s(command), ""])
+            }
             for k in c.byKind.sorted(by: { $0.value.micros > $1.value.micros }).prefix(4) {
                 rows.append([
                     "  \(k.key)", s(k.value.micros),
@@ -137,6 +142,11 @@ enum BenchCommand: Command {
                 String(
                     format: "wall / device time: %.2f (target <= 1.25: %@); without the pauses: %.2f\n", ratio,
                     met(ratio <= 1.25), Double(c.wall - min(c.wall, waits)) / Double(max(c.device, 1))))
+            if let command = c.command {
+                say(
+                    String(
+                        format: "the whole command / device time: %.2f\n", Double(command) / Double(max(c.device, 1))))
+            }
         } else {
             let device = report.cases.reduce(0) { $0 + $1.transcript.reduce(0) { $0 + $1.micros } }
             let f = ISO8601DateFormatter()

@@ -287,7 +287,10 @@ enum RunCommand: Command {
         var reach: DriverReach?
         var reachProblem: String?
         var reachInfo: DriverReachInfo?
+        var tracingNanos: UInt64?
         if let module = a[Key.traceModule] {
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer { tracingNanos = DispatchTime.now().uptimeNanoseconds - started }
             switch DriverReach.start(module: module) {
             case .success(let r): reach = r
             case .failure(let e):
@@ -298,13 +301,16 @@ enum RunCommand: Command {
         progress?.start()
         defer { progress?.stop() }
         var report: RunReport
+        let setupNanos = DispatchTime.now().uptimeNanoseconds - commandStartNanos - (tracingNanos ?? 0)
         do {
             defer {
+                let finishing = DispatchTime.now().uptimeNanoseconds
                 if let r = reach?.finish() {
                     reachInfo = DriverReachInfo(
                         module: r.module, functions: r.functions.count, reached: r.reached,
                         notReached: r.notReached)
                 }
+                if reach != nil { tracingNanos! += DispatchTime.now().uptimeNanoseconds - finishing }
             }
             report = try runner.run()
         } catch let e as TargetMismatch {
@@ -329,15 +335,21 @@ enum RunCommand: Command {
                 module: module, functions: 0, reached: [], notReached: [], problem: reachProblem)
         }
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
+        report.run.cost?.setup = setupNanos / 1000
+        report.run.cost?.tracing = tracingNanos.map { $0 / 1000 }
         let writing = DispatchTime.now().uptimeNanoseconds
         let written = try ReportWriter.write(
             report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
             existingFiles: [RunJournal.fileName], spec: spec
         ) { r in
-            r.run.cost?.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
+            let now = DispatchTime.now().uptimeNanoseconds
+            r.run.cost?.report = (now - writing) / 1000
+            r.run.cost?.command = (now - commandStartNanos) / 1000
         }
         if var cost = written.run.cost, !quiet {
-            cost.report = (DispatchTime.now().uptimeNanoseconds - writing) / 1000
+            let now = DispatchTime.now().uptimeNanoseconds
+            cost.report = (now - writing) / 1000
+            cost.command = (now - commandStartNanos) / 1000
             Terminal.errWrapped("cost: ", cost.summary, indent: 6)
             Terminal.errWrapped("cost by operation: ", cost.kindLines.prefix(6).joined(separator: "; "), indent: 6)
         }

@@ -1,5 +1,8 @@
 import Foundation
 
+/// When the command started (``DispatchTime`` nanoseconds), for the run's cost split (``RunCost/command``).
+let commandStartNanos = DispatchTime.now().uptimeNanoseconds
+
 /// A command as the dispatcher sees it.
 struct CommandEntry {
     var configuration: CommandConfiguration

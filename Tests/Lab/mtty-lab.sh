@@ -455,6 +455,9 @@ if c:
              s(w), s(c["runner"])))
     print("     report %s; wall/device %.2f, without the pauses %.2f"
           % (s(c.get("report") or 0), c["wall"] / max(c["device"], 1), (c["wall"] - w) / max(c["device"], 1)))
+    if c.get("command"):
+        print("     the whole command %s = setup %s + driver tracing %s + wall + report + the rest; command/device %.2f"
+              % (s(c["command"]), s(c.get("setup") or 0), s(c.get("tracing") or 0), c["command"] / max(c["device"], 1)))
     for k, v in sorted(c["byKind"].items(), key=lambda kv: -kv[1]["micros"]):
         print("     %-20s %5d x %8.3f ms = %s%s" % (k, v["count"], v["micros"] / v["count"] / 1e3, s(v["micros"]),
               ", %d bytes" % v["bytes"] if v.get("bytes") else ""))
