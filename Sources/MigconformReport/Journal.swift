@@ -19,7 +19,7 @@ import MigconformSpec
 /// Every record is written with `write(2)` before the runner goes on: it is then in the page cache and survives
 /// the death of the process (SIGKILL, a crash of the runner), so no finished result is lost that way. Only a kernel
 /// crash or a power cut loses the page cache; against those the file is flushed to disk (`fdatasync`) at the end
-/// of every case and of the run.
+/// of every case and of the run, unless the folder is in memory (``isInMemory(_:)``) and has no disk.
 ///
 /// With `syncEachOperation` (the default, and what kernel targets need: the operation in flight may be the one
 /// that takes the kernel down) each of a case's operations is recorded, and flushed, before it is issued, and its
@@ -47,8 +47,10 @@ package final class RunJournal: RunObserver {
     private var entryBytes = DocumentJSON.Writer()
     /// The buffer every record is written in, reused from record to record.
     private var line: DocumentJSON.Writer? = DocumentJSON.Writer()
-    /// Flushes at case ends without holding up the run (`--journal-sync case`).
-    private let flusher: Flusher
+    /// Flushes at case ends without holding up the run (`--journal-sync case`); nil for a folder in memory
+    /// (``isInMemory(_:)``), which has no disk to flush to: there a flush would only cost a system call and, on
+    /// one CPU, two thread switches a case.
+    private let flusher: Flusher?
     /// The operation whose `op` record was written last, until its entry comes back.
     private var inFlight: DocumentJSON.EncodedOperation?
     /// The first write error, if any; the run goes on without a journal rather than fail.
@@ -78,11 +80,11 @@ package final class RunJournal: RunObserver {
         }
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        flusher = Flusher(fd: fd)
+        flusher = Self.isInMemory(folder) ? nil : Flusher(fd: fd)
     }
 
     deinit {
-        _ = flusher.stop()
+        _ = flusher?.stop()
         close(fd)
     }
 
@@ -204,6 +206,7 @@ package final class RunJournal: RunObserver {
             }
             done += n
         }
+        guard let flusher else { return }
         switch sync {
         case .none: break
         case .now:
@@ -326,7 +329,7 @@ package final class RunJournal: RunObserver {
 
     package func runDidEnd(_ report: RunReport) {
         append(RunEndRecord(time: Self.now(), run: report.run, plan: report.plan), sync: .now)
-        if failure == nil, let e = flusher.stop() {
+        if failure == nil, let e = flusher?.stop() {
             failure = "\(url.path): cannot flush: \(String(cString: strerror(e)))"
         }
     }

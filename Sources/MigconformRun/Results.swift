@@ -276,6 +276,10 @@ package struct RunCost: Codable, Sendable, Equatable {
     package var tracing: UInt64?
     /// The whole command, from its start to its report files written (`report.json` aside).
     package var command: UInt64?
+    /// What the process used over `wall`: CPU time in user space and in the kernel, page faults, context switches.
+    package var usage: ProcessUsage?
+    /// What the process used from its start to its report files written.
+    package var commandUsage: ProcessUsage?
     package var operations: Int
     /// By operation kind (``DeviceOperation/kind``).
     package var byKind: [String: Kind]
@@ -308,11 +312,19 @@ package struct RunCost: Codable, Sendable, Equatable {
         line += " + runner \(s(runner))"
         if let r = report { line += "; report files \(s(r))" }
         line += String(format: "; wall/device %.2f", device > 0 ? Double(wall) / Double(device) : 0)
+        if let u = usage {
+            line += "; over the wall: CPU \(s(u.user)) user + \(s(u.system)) kernel, \(u.minorFaults) page faults, "
+            line += "\(u.contextSwitches) context switches"
+        }
         if let c = command {
             line += "; the command \(s(c)) = setup \(s(setup ?? 0))"
             if let t = tracing { line += " + driver tracing \(s(t))" }
             line += " + wall + report files + the rest"
             line += String(format: ", command/device %.2f", device > 0 ? Double(c) / Double(device) : 0)
+            if let u = commandUsage {
+                line += "; CPU \(s(u.user)) user + \(s(u.system)) kernel, \(u.minorFaults) page faults, "
+                line += "\(u.contextSwitches) context switches"
+            }
         }
         return line
     }

@@ -281,6 +281,8 @@ package final class Runner {
         /// When the run began (uptime nanoseconds), and how long the preparation took.
         var t0: UInt64
         var planningNanos: UInt64
+        /// The process's usage when the run began.
+        var usage: ProcessUsage
     }
 
     /// What the loop over the cases leaves for ``finish(_:_:)``.
@@ -295,6 +297,7 @@ package final class Runner {
     private func prepare() throws -> Prepared {
         let started = Date()
         let t0 = DispatchTime.now().uptimeNanoseconds
+        let usage = ProcessUsage.now()
         observerTimes = []
         var options = self.options
         deadlineDevice.deadlines = options.deadlines
@@ -351,7 +354,7 @@ package final class Runner {
         notify { $0.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
         return Prepared(
             options: options, machine: machine, plan: plan, owner: owner, info: info, hazards: hazards,
-            t0: t0, planningNanos: planningNanos)
+            t0: t0, planningNanos: planningNanos, usage: usage)
     }
 
     /// Runs this shard's cases in tour order, judging what each saw, until the end, a stop or a wedged device.
@@ -459,6 +462,7 @@ package final class Runner {
         info.cost = self.cost(
             wallNanos: DispatchTime.now().uptimeNanoseconds - prepared.t0,
             planningNanos: prepared.planningNanos + tourNanos)
+        info.cost?.usage = ProcessUsage.now().since(prepared.usage)
         let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: prepared.hazards)
         for o in observers { o.runDidEnd(report) }
         return report

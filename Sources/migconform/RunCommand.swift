@@ -345,11 +345,13 @@ enum RunCommand: Command {
             let now = DispatchTime.now().uptimeNanoseconds
             r.run.cost?.report = (now - writing) / 1000
             r.run.cost?.command = (now - commandStartNanos) / 1000
+            r.run.cost?.commandUsage = ProcessUsage.now()
         }
         if var cost = written.run.cost, !quiet {
             let now = DispatchTime.now().uptimeNanoseconds
             cost.report = (now - writing) / 1000
             cost.command = (now - commandStartNanos) / 1000
+            cost.commandUsage = ProcessUsage.now()
             Terminal.errWrapped("cost: ", cost.summary, indent: 6)
             Terminal.errWrapped("cost by operation: ", cost.kindLines.prefix(6).joined(separator: "; "), indent: 6)
         }
