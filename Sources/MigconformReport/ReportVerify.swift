@@ -48,7 +48,7 @@ package enum ReportVerifier {
                 result.problems.append("\(name) is listed but missing")
                 continue
             }
-            let actual = SHA256.hex([UInt8](d))
+            let actual = d.withUnsafeBytes { SHA256.hex($0) }
             if actual == hash {
                 result.passed.append("\(name): SHA-256 matches")
             } else {

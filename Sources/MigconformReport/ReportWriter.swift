@@ -65,11 +65,11 @@ package enum ReportWriter {
         written.files = [:]
         for (name, data) in files {
             try writeAtomically(data, to: folder.appendingPathComponent(name))
-            written.files[name] = SHA256.hex([UInt8](data))
+            written.files[name] = data.withUnsafeBytes { SHA256.hex($0) }
         }
         for name in existingFiles where !reserved.contains(name) && !name.contains("/") {
             if let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) {
-                written.files[name] = SHA256.hex([UInt8](data))
+                written.files[name] = data.withUnsafeBytes { SHA256.hex($0) }
             }
         }
         beforeJSON?(&written)

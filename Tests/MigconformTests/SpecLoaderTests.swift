@@ -270,6 +270,48 @@ struct SpecLoaderSHA256Tests {
         #expect(SHA256.hex(bytes) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    /// The million a's again, fed in pieces of 1, 63, 64, 65 and 1000 bytes in turn: every piece but the 64-byte
+    /// ones leaves the inline buffer partly full, so whole blocks are compressed both from it and from the input.
+    @Test func millionAsInOddPieces() {
+        let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        var hasher = SHA256()
+        var offset = 0
+        var turn = 0
+        bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let end = min(offset + [1, 63, 64, 65, 1000][turn % 5], raw.count)
+                hasher.update(UnsafeRawBufferPointer(rebasing: raw[offset..<end]))
+                offset = end
+                turn += 1
+            }
+        }
+        #expect(
+            SHA256.hexString(hasher.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// Lengths on both sides of the padding boundaries (55 and 56 bytes: the length fits in the last block or not;
+    /// 63, 64, 119, 120: one or two blocks of message). The expected digests are sha256sum's.
+    @Test func lengthsAroundPadding() {
+        let expected: [Int: String] = [
+            55: "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318",
+            56: "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a",
+            63: "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34",
+            64: "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb",
+            119: "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb",
+            120: "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c",
+        ]
+        for (count, hex) in expected {
+            #expect(SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: count)) == hex, "\(count) a's")
+        }
+        // Bytes that differ within each word, so that a word read in the wrong byte order shows.
+        let pattern = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        #expect(
+            SHA256.hex(Array(pattern[..<119])) == "3d610547d68216dedf7435a4fb6260353911f6b3fd3f18805ddb8be285d726fe")
+        #expect(
+            SHA256.hex(Array(pattern[..<120])) == "1f80156a804cb7862ad113e8200e9d74499723e7c7854d5f48776d3148e09656")
+        #expect(SHA256.hex(pattern) == "5097e7d587352f5097062ae679f37bda5802d9f875aba14c8cb4d1a188ada179")
+    }
+
     @Test func incrementalMatchesOneShot() {
         let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         let expected = SHA256.hex(bytes)
@@ -283,14 +325,20 @@ struct SpecLoaderSHA256Tests {
             }
             #expect(SHA256.hexString(hasher.finalize()) == expected, "chunk size \(chunk)")
         }
-        // Lengths around the padding boundary.
-        #expect(
-            SHA256.hex(Array(repeating: 0x61, count: 55))
-                == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")
-        #expect(
-            SHA256.hex(Array(repeating: 0x61, count: 64))
-                == "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb")
         #expect(SHA256.digest(Array("abc".utf8)).count == 32)
+        #expect(
+            SHA256.hexString(SHA256.digest(Array("abc".utf8)))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    /// A `Data` hashes in place through its raw bytes, to the same digest as its copy into an array.
+    @Test func rawBytesMatchArray() {
+        let data = Data((0..<777).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) })
+        #expect(data.withUnsafeBytes { SHA256.hex($0) } == SHA256.hex([UInt8](data)))
+        #expect(Data().withUnsafeBytes { SHA256.hex($0) } == SHA256.hex([]))
+        var hasher = SHA256()
+        hasher.update(UnsafeRawBufferPointer(start: nil, count: 0))
+        #expect(SHA256.hexString(hasher.finalize()) == SHA256.hex([]))
     }
 }
 
