@@ -272,6 +272,8 @@ package struct RunCost: Codable, Sendable, Equatable {
     /// From the command's start to the run's: the arguments, the spec, opening the targets, the run folder and
     /// its journal (the tracing's start is in `tracing`).
     package var setup: UInt64?
+    /// `setup` step by step (`target`, `spec`, `host health`, ...), so that a slow start names its cause.
+    package var setupSteps: [String: UInt64]?
     /// Turning the driver's function tracing on and off, and reading what it saw (`--trace-module`).
     package var tracing: UInt64?
     /// The whole command, from its start to its report files written (`report.json` aside).

@@ -148,11 +148,14 @@ enum RunCommand: Command {
     static func run(_ a: ParsedArguments) throws -> Int32 { try runSuite(a, lava: nil) }
 
     static func runSuite(_ a: ParsedArguments, lava: LavaReporter?) throws -> Int32 {
+        var setupSteps = SetupSteps()
         let targetURI = a[Key.target] ?? "ref:v2"
         let device = try Targets.open(targetURI)
         defer { device.shutdown() }
+        setupSteps.end("target")
         let specPath = a[Key.spec] ?? SpecLocation.defaultPath(for: device.generation)
         let spec = try SpecLocation.load(specPath)
+        setupSteps.end("spec")
         guard spec.generation == device.generation else {
             throw ExitFailure(
                 code: ExitCode.usage,
@@ -207,12 +210,14 @@ enum RunCommand: Command {
             }
         }
         Targets.link(device, others["peer"]?.device)
+        setupSteps.end("options and peers")
         let runner = Runner(
             spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
             foreign: others["foreign"])
         if device.traits.mayHarmHost {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }
+            setupSteps.end("host health")
         }
         // Values are checked before the run folder is made: a mistyped option leaves nothing behind.
         if let text = a[Key.journalSync], text != "op", text != "case" {
@@ -249,6 +254,7 @@ enum RunCommand: Command {
             throw ExitFailure(code: ExitCode.usage, message: "\(error)")
         }
         runner.observers.append(journal)
+        setupSteps.end("run folder and journal")
         // A call on the run's own thread that a signal could not free takes the thread with it: the journal has
         // everything up to it, so the report is rebuilt from there.
         runner.deadlineDevice.onAbandoned = { what in
@@ -336,6 +342,7 @@ enum RunCommand: Command {
         }
         if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
         report.run.cost?.setup = setupNanos / 1000
+        report.run.cost?.setupSteps = setupSteps.micros
         report.run.cost?.tracing = tracingNanos.map { $0 / 1000 }
         let writing = DispatchTime.now().uptimeNanoseconds
         let written = try ReportWriter.write(
@@ -459,5 +466,18 @@ enum RunCommand: Command {
         f.dateFormat = "yyyyMMdd-HHmmss"
         f.timeZone = TimeZone(identifier: "UTC")
         return "Reports/\(spec.id)-\(String(slug))-\(f.string(from: Date()))"
+    }
+}
+
+/// How long each step before the run took, from the command's start (``RunCost/setupSteps``).
+struct SetupSteps {
+    private(set) var micros: [String: UInt64] = [:]
+    private var last = commandStartNanos
+
+    /// Ends the step named `name`: the time since the previous step ended (or the command started).
+    mutating func end(_ name: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        micros[name, default: 0] += (now - last) / 1000
+        last = now
     }
 }

@@ -458,6 +458,12 @@ if c:
     if c.get("command"):
         print("     the whole command %s = setup %s + driver tracing %s + wall + report + the rest; command/device %.2f"
               % (s(c["command"]), s(c.get("setup") or 0), s(c.get("tracing") or 0), c["command"] / max(c["device"], 1)))
+    if c.get("setupSteps"):
+        print("     setup: " + ", ".join("%s %s" % (k, s(v)) for k, v in sorted(c["setupSteps"].items(), key=lambda kv: -kv[1])))
+    u = c.get("usage")
+    if u:
+        print("     over the wall: CPU %s user + %s kernel, %d page faults, %d context switches"
+              % (s(u["user"]), s(u["system"]), u["minorFaults"], u["contextSwitches"]))
     for k, v in sorted(c["byKind"].items(), key=lambda kv: -kv[1]["micros"]):
         print("     %-20s %5d x %8.3f ms = %s%s" % (k, v["count"], v["micros"] / v["count"] / 1e3, s(v["micros"]),
               ", %d bytes" % v["bytes"] if v.get("bytes") else ""))
