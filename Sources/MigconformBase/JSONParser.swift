@@ -93,7 +93,13 @@ package enum JSONParser {
     /// The path of member `key` of the object at `parent`: `$.rules` or, for keys that are not plain names,
     /// `$["a key"]`.
     package static func memberPath(_ parent: String, _ key: String) -> String {
-        if isPlainKey(key) { return parent + "." + key }
+        if isPlainKey(key) {
+            var path = parent
+            path.reserveCapacity(parent.utf8.count + 1 + key.utf8.count)
+            path += "."
+            path += key
+            return path
+        }
         var quoted = "\""
         for ch in key.unicodeScalars {
             switch ch {
@@ -106,17 +112,23 @@ package enum JSONParser {
     }
 
     /// The path of element `index` of the array at `parent`: `$.rules[3]`.
-    package static func elementPath(_ parent: String, _ index: Int) -> String { parent + "[\(index)]" }
-
-    private static func isPlainKey(_ key: String) -> Bool {
-        guard let first = key.unicodeScalars.first, first.isASCIILetter || first == "_" else { return false }
-        return key.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == "_" || $0 == "-" }
+    package static func elementPath(_ parent: String, _ index: Int) -> String {
+        var path = parent
+        path += "["
+        path += String(index)
+        path += "]"
+        return path
     }
-}
 
-extension Unicode.Scalar {
-    fileprivate var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
-    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    /// A key written after a dot: an ASCII letter or `_`, then letters, digits, `_` and `-`.
+    private static func isPlainKey(_ key: String) -> Bool {
+        func letter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+        var key = key
+        return key.withUTF8 { k in
+            guard let first = k.first, letter(first) || first == 0x5F else { return false }
+            return k.allSatisfy { letter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D }
+        }
+    }
 }
 
 private enum Byte {
@@ -144,6 +156,11 @@ private struct Parser {
     init(bytes: [UInt8], recordPositions: Bool = true) {
         self.bytes = bytes
         self.recordPositions = recordPositions
+        if recordPositions {
+            // About a value every 40 bytes in a spec: room made once instead of rehashing as the tables grow.
+            positions.reserveCapacity(bytes.count / 40)
+            keyPositions.reserveCapacity(bytes.count / 40)
+        }
     }
 
     var position: SourcePosition { SourcePosition(line: line, column: column) }
@@ -356,7 +373,27 @@ private struct Parser {
     mutating func parseString() throws(JSONSyntaxError) -> String {
         let start = position
         advance() // opening quote
-        var buffer: [UInt8] = []
+        // Most strings hold no escape: find the closing quote in one pass (a string holds no newline, so only the
+        // column moves) and make the string from the bytes where they lie.
+        var end = index
+        var columns = 0
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == Byte.quote || byte == Byte.backslash || byte < 0x20 { break }
+            if byte & 0xC0 != 0x80 { columns += 1 }
+            end += 1
+        }
+        if end < bytes.count && bytes[end] == Byte.quote {
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else {
+                throw error("string is not valid UTF-8", at: start)
+            }
+            index = end + 1
+            column += columns + 1
+            return text
+        }
+        var buffer = Array(bytes[index..<end])
+        index = end
+        column += columns
         while true {
             guard !atEnd else { throw error("unterminated string", at: start) }
             let byte = current

@@ -155,6 +155,14 @@ struct SpecLoaderJSONParserTests {
         #expect(positions["$.x"] == SourcePosition(line: 1, column: 18))
     }
 
+    @Test func columnsAfterEscapesInStrings() throws {
+        let text = #"{"a\tb": "c\u00e9d", "x": 1}"#
+        let (value, positions) = try JSONParser.parse(Array(text.utf8))
+        #expect(positions["$[\"a\tb\"]"] == SourcePosition(line: 1, column: 10))
+        #expect(positions["$.x"] == SourcePosition(line: 1, column: 27))
+        #expect(value["a\tb"] == .string("c\u{e9}d"))
+    }
+
     @Test func pathsOfUnusualKeysAreQuoted() {
         #expect(JSONParser.memberPath("$", "seed-001") == "$.seed-001")
         #expect(JSONParser.memberPath("$", "two words") == "$[\"two words\"]")
