@@ -316,6 +316,18 @@ enum DocumentJSON {
         mutating func append(_ s: StaticString) { bytes.append(s) }
 
         var text: String { String(decoding: bytes.all, as: UTF8.self) }
+
+        /// A member whose key is known only at run time (a dictionary's), escaped as any string is.
+        mutating func key(string k: String) {
+            if pretty {
+                newLine()
+            } else {
+                if !first { bytes.append(0x2C) }
+                first = false
+            }
+            bytes.appendQuoted(k)
+            pretty ? bytes.append(" : " as StaticString) : bytes.append(0x3A)
+        }
     }
 
     /// The operation as ``OperationDocument`` encodes it; each case lists its keys in sorted order.

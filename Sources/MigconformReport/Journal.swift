@@ -40,7 +40,6 @@ package final class RunJournal: RunObserver {
     private let fd: Int32
     private var index: Int?
     private var phase = "discovery"
-    private let encoder: JSONEncoder
     /// The current case's operations and where their encoded entries are in `entryBytes`, reused for its end
     /// record (`--journal-sync op`).
     private var caseEntries: [(entry: TranscriptEntry, span: Range<Int>)] = []
@@ -78,8 +77,6 @@ package final class RunJournal: RunObserver {
             _ = fsync(dfd)
             _ = close(dfd)
         }
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         flusher = Self.isInMemory(folder) ? nil : Flusher(fd: fd)
     }
 
@@ -164,23 +161,18 @@ package final class RunJournal: RunObserver {
         case soon
     }
 
-    private func append<T: Encodable>(_ record: T, sync: Flush) {
-        guard failure == nil else { return }
-        do {
-            var data = try encoder.encode(record)
-            data.append(0x0A)
-            write(data, sync: sync)
-        } catch {
-            failure = "\(url.path): cannot encode a record: \(error)"
-        }
-    }
-
-    /// Appends one record that `build` writes (``JournalLines``), with its newline, in one write.
-    private func append(sync: Flush, _ build: (inout DocumentJSON.Writer) -> Void) {
+    /// Appends one record that `build` writes (``JournalLines``), with its newline, in one write; nothing when
+    /// `build` throws (the journal then stops, as when a write fails).
+    private func append(sync: Flush, _ build: (inout DocumentJSON.Writer) throws -> Void) {
         guard failure == nil, var w = line.take() else { return }
         defer { line = w }
         w.reset()
-        build(&w)
+        do {
+            try build(&w)
+        } catch {
+            failure = "\(url.path): cannot encode a record: \(error)"
+            return
+        }
         w.bytes.append(0x0A)
         write(w.bytes.all, sync: sync)
     }
@@ -220,29 +212,10 @@ package final class RunJournal: RunObserver {
     // MARK: - RunObserver
 
     package func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {
-        appendRunRecord(
-            RunRecord(
-                journalVersion: Self.version, time: Self.now(), run: info, plan: plan,
-                hazardsSkipped: hazardsSkipped))
+        let record = RunRecord(
+            journalVersion: Self.version, time: Self.now(), run: info, plan: plan, hazardsSkipped: hazardsSkipped)
+        append(sync: .now) { try JournalLines.runRecord(record, into: &$0) }
         phase = "case"
-    }
-
-    /// The run record, as `JSONEncoder` writes ``RunRecord``: the run's information and the skipped hazards
-    /// through the encoder, the plan (a member per case, most of the record) written directly.
-    private func appendRunRecord(_ r: RunRecord) {
-        guard failure == nil else { return }
-        let run: Data
-        let hazards: Data
-        do {
-            run = try encoder.encode(r.run)
-            hazards = try encoder.encode(r.hazardsSkipped)
-        } catch {
-            failure = "\(url.path): cannot encode a record: \(error)"
-            return
-        }
-        append(sync: .now) { w in
-            JournalLines.runRecord(r, run: run, hazardsSkipped: hazards, into: &w)
-        }
     }
 
     package func caseWillStart(index: Int, id: String, attempt: Int) {
@@ -328,7 +301,7 @@ package final class RunJournal: RunObserver {
     }
 
     package func runDidEnd(_ report: RunReport) {
-        append(RunEndRecord(time: Self.now(), run: report.run, plan: report.plan), sync: .now)
+        append(sync: .now) { try JournalLines.runEnd(time: Self.now(), run: report.run, plan: report.plan, into: &$0) }
         if failure == nil, let e = flusher?.stop() {
             failure = "\(url.path): cannot flush: \(String(cString: strerror(e)))"
         }

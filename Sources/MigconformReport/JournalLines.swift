@@ -2,23 +2,32 @@ import Foundation
 import MigconformDevice
 import MigconformRun
 
-/// The journal's records of cases and device operations (`case-start`, `case-end`, `op`, `op-end`), written
-/// without `JSONEncoder`: the same bytes it writes (keys sorted, no spaces, slashes not escaped), at a fraction of
-/// the cost. A journal writes them for every case and operation, so on a fast device they are most of what the
-/// journal costs.
+/// The journal's records (`run`, `case-start`, `case-end`, `op`, `op-end`, `run-end`), written without `JSONEncoder`:
+/// the same bytes it writes (keys sorted, no spaces, slashes not escaped), at a fraction of the cost. A journal
+/// writes them for every case and operation, so on a fast device they are most of what the journal costs.
 enum JournalLines {
-    /// The run record (``RunJournal/RunRecord``), with its `run` and `hazardsSkipped` members already encoded.
-    static func runRecord(_ r: RunJournal.RunRecord, run: Data, hazardsSkipped: Data, into w: inout DocumentJSON.Writer)
-    {
+    /// The run record (``RunJournal/RunRecord``). Throws only for run facts JSONEncoder refuses too
+    /// (``DocumentJSON/runInfo(_:into:)``).
+    static func runRecord(_ r: RunJournal.RunRecord, into w: inout DocumentJSON.Writer) throws {
         w.open()
-        w.key("hazardsSkipped")
-        hazardsSkipped.withUnsafeBytes { w.bytes.append($0) }
+        w.array("hazardsSkipped", r.hazardsSkipped, DocumentJSON.skippedHazard)
         w.number("journalVersion", r.journalVersion)
         w.array("plan", r.plan) { p, w in plannedCase(p, into: &w) }
         w.key("run")
-        run.withUnsafeBytes { w.bytes.append($0) }
+        try DocumentJSON.runInfo(r.run, into: &w)
         w.string("time", r.time)
         w.string("type", r.type)
+        w.close()
+    }
+
+    /// The run-end record (``RunJournal/RunEndRecord``); throws as ``runRecord(_:into:)`` does.
+    static func runEnd(time: String, run: RunInfo, plan: PlanCost?, into w: inout DocumentJSON.Writer) throws {
+        w.open()
+        w.member("plan", plan, DocumentJSON.planCost)
+        w.key("run")
+        try DocumentJSON.runInfo(run, into: &w)
+        w.string("time", time)
+        w.string("type", "run-end")
         w.close()
     }
 

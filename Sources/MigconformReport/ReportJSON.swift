@@ -11,20 +11,20 @@ import MigconformRun
 /// Decoding also accepts operations and outcomes in the result model's synthesized Codable form.
 package enum ReportJSON {
     /// Encodes a report as `report.json` bytes (UTF-8, ending with a newline): the bytes of
-    /// ``encodeWithJSONEncoder(_:)``, with the cases written by ``DocumentJSON`` and the rest (run
-    /// facts, summary, plan, skipped hazards, file hashes: small, and where the report's only floating-point numbers
-    /// are) by JSONEncoder, indented to their place.
+    /// ``encodeWithJSONEncoder(_:)``, written by ``DocumentJSON`` without JSONEncoder. Throws only for run facts
+    /// JSONEncoder refuses too (deadlines that are not finite).
     package static func encode(_ report: RunReport) throws -> Data {
-        let encoder = makeEncoder()
         var w = DocumentJSON.Writer(pretty: true)
         w.open()
         w.array("cases", report.cases) { c, w in DocumentJSON.caseDocument(c, into: &w) }
-        w.encoded("files", try encoder.encode(report.files))
-        w.encoded("hazardsSkipped", try encoder.encode(report.hazardsSkipped))
-        if let plan = report.plan { w.encoded("plan", try encoder.encode(plan)) }
-        w.encoded("run", try encoder.encode(report.run))
+        w.object("files", report.files) { $1.bytes.appendQuoted($0) }
+        w.array("hazardsSkipped", report.hazardsSkipped, DocumentJSON.skippedHazard)
+        w.member("plan", report.plan, DocumentJSON.planCost)
+        w.key("run")
+        try DocumentJSON.runInfo(report.run, into: &w)
         w.number("schemaVersion", report.schemaVersion)
-        w.encoded("summary", try encoder.encode(report.summary))
+        w.key("summary")
+        DocumentJSON.runSummary(report.summary, into: &w)
         w.close()
         w.append("\n")
         return Data(w.bytes.all)
@@ -32,15 +32,9 @@ package enum ReportJSON {
 
     /// Encodes a report with JSONEncoder alone: the reference for ``encode(_:)``, and several times slower.
     package static func encodeWithJSONEncoder(_ report: RunReport) throws -> Data {
-        var data = try makeEncoder().encode(ReportDocument(report))
+        var data = try DocumentJSON.makeEncoder(pretty: true).encode(ReportDocument(report))
         data.append(0x0A)
         return data
-    }
-
-    private static func makeEncoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 
     /// Decodes `report.json` bytes. Throws `DecodingError` on a wrong shape; ``ReportReader`` adds the file name

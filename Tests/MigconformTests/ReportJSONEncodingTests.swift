@@ -86,6 +86,16 @@ struct ReportJSONEncodingTests {
         try check(report)
     }
 
+    @Test("run facts with every optional field set or absent, in place in the report")
+    func runFacts() throws {
+        var report = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(), target: "ref:v2")
+        report.files = Dictionary(uniqueKeysWithValues: RunInfoJSONTests.keys.map { ($0, $0) })
+        for run in RunInfoJSONTests.runs {
+            report.run = run
+            try check(report)
+        }
+    }
+
     @Test("awkward strings, extreme numbers and absent optional fields in cases")
     func awkward() throws {
         let entries = JournalEncodingTests.entries
