@@ -71,7 +71,21 @@ package enum MarkdownReport {
             for x in cited { out += sourceLines(x, first: "- `\(PlainText.line(x.key))`: ", rest: "  ") }
         }
         ruleTable(r, &out)
-        return out.flatMap { $0.count > width ? hardWrap($0) : [$0] }.joined(separator: "\n") + "\n"
+        var text = ""
+        text.reserveCapacity(out.reduce(0) { $0 + $1.utf8.count + 1 })
+        for line in out {
+            // A line of no more bytes than the width has no more characters either: only longer ones are counted.
+            if line.utf8.count > width && line.count > width {
+                for piece in hardWrap(line) {
+                    text += piece
+                    text += "\n"
+                }
+            } else {
+                text += line
+                text += "\n"
+            }
+        }
+        return text
     }
 
     /// A source, spelled out, with its link as a Markdown autolink.
@@ -282,11 +296,13 @@ package enum MarkdownReport {
             // A rule the kernel's VFIO core answers before the driver is marked, so its verdict is not read as the driver's.
             let core = g.cases[0].cite.contains(Rule.coreNote) ? " (core)" : ""
             let level = PlainText.line(g.cases[0].level.rawValue)
+            var counts: [Verdict: Int] = [:]
+            for c in g.cases { counts[c.verdict, default: 0] += 1 }
             rows.append(
                 [PlainText.line(g.rule) + core, level]
                     + columns.map { col in
-                        let n = g.cases.filter { $0.verdict == col.1 }.count
-                        return n == 0 ? "." : "\(n)"
+                        let n = counts[col.1] ?? 0
+                        return n == 0 ? "." : String(n)
                     })
         }
         var widths = Array(repeating: 0, count: rows[0].count)
