@@ -179,8 +179,11 @@ package enum StateDiagram {
 
     /// The diagram as a standalone SVG document (with an XML declaration), for `diagram.svg`.
     package static func document(_ report: RunReport, spec: Spec) -> String {
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg(report, spec: spec)
+        document(svg: svg(report, spec: spec))
     }
+
+    /// The standalone document around an `<svg>` element ``svg(_:spec:)`` made.
+    static func document(svg: String) -> String { "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg }
 
     /// The `<svg>` element alone, for embedding in HTML.
     package static func svg(_ report: RunReport, spec: Spec) -> String {
@@ -470,21 +473,22 @@ enum Markup {
     /// and the noncharacters U+FFFE and U+FFFF, removed (XML 1.0 cannot carry them at all).
     static func escape(_ s: String) -> String {
         if PlainText.isPlainMarkupText(s) { return s }
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
+        // Gathered as UTF-8 bytes: appending to a string scalar by scalar costs far more.
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 32)
         for u in s.unicodeScalars {
             switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(u)
+            case "&": out += "&amp;".utf8
+            case "<": out += "&lt;".utf8
+            case ">": out += "&gt;".utf8
+            case "\"": out += "&quot;".utf8
+            case "'": out += "&#39;".utf8
+            case "\t", "\n", "\r": out.append(UInt8(u.value))
             default:
                 if u.value < 0x20 || u.value == 0x7f || u.value == 0xfffe || u.value == 0xffff { continue }
-                out.unicodeScalars.append(u)
+                UTF8.encode(u) { out.append($0) }
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
