@@ -76,6 +76,7 @@ package enum EngineNames {
 
     private static func encode(utf8 id: UnsafeBufferPointer<UInt8>) -> String {
         let n = id.count
+        if isOwnName(id) { return String(decoding: id, as: UTF8.self) }
         // Pass 1, left to right: units whose output is fixed, and literal `_`/`-` whose output depends on what follows.
         var units: [Unit] = []
         units.reserveCapacity(n)
@@ -152,6 +153,30 @@ package enum EngineNames {
             }
         }
         return String(decoding: reversed.reversed(), as: UTF8.self)
+    }
+
+    /// True when the id is its own name: only letters, digits and `-`, with no `-to-` (whose `-` would be escaped
+    /// so it does not read as `->`) and no `setup` in any case. Most rule ids are.
+    private static func isOwnName(_ id: UnsafeBufferPointer<UInt8>) -> Bool {
+        for (i, b) in id.enumerated() {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if lowercased(b) == UInt8(ascii: "s"), i + 5 <= id.count,
+                    zip(id[i..<(i + 5)], "setup".utf8).allSatisfy({ lowercased($0) == $1 })
+                {
+                    return false
+                }
+            case UInt8(ascii: "-"):
+                if i + 3 < id.count, id[i + 1] == UInt8(ascii: "t"), id[i + 2] == UInt8(ascii: "o"),
+                    id[i + 3] == UInt8(ascii: "-")
+                {
+                    return false
+                }
+            default: return false
+            }
+        }
+        return true
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
