@@ -126,7 +126,9 @@ package enum StateDiagram {
             guard let i = index[a], let j = index[b], i != j else { continue }
             pairs.insert([min(i, j), max(i, j)])
         }
-        let chords = Array(pairs)
+        // As pairs of numbers, not arrays: the cost below runs for every order of up to eight states (and, a sum over
+        // the chords, does not depend on their order).
+        let chords = pairs.map { (first: $0[0], second: $0[1]) }
         var best = Array(0..<names.count)
         var bestCost = (Int.max, Int.max)
         var position = Array(0..<names.count)
@@ -134,16 +136,20 @@ package enum StateDiagram {
             var crossings = 0
             var length = 0
             let n = names.count
-            for (k, c) in chords.enumerated() {
-                let a = position[c[0]]
-                let b = position[c[1]]
+            for k in chords.indices {
+                let c = chords[k]
+                let a = position[c.first]
+                let b = position[c.second]
                 let lo = min(a, b)
                 let hi = max(a, b)
                 length += min(hi - lo, n - (hi - lo))
-                for d in chords[(k + 1)...] {
-                    if d[0] == c[0] || d[0] == c[1] || d[1] == c[0] || d[1] == c[1] { continue }
-                    let p = position[d[0]]
-                    let q = position[d[1]]
+                for m in (k + 1)..<chords.count {
+                    let d = chords[m]
+                    if d.first == c.first || d.first == c.second || d.second == c.first || d.second == c.second {
+                        continue
+                    }
+                    let p = position[d.first]
+                    let q = position[d.second]
                     if (p > lo && p < hi) != (q > lo && q < hi) { crossings += 1 }
                 }
             }
