@@ -219,7 +219,8 @@ package enum HTMLReport {
 
     static func ruleTable(_ r: RunReport, listed: Set<String> = [], _ out: inout [String]) {
         guard !r.cases.isEmpty else { return }
-        let columns = Verdict.allCases.filter { v in r.cases.contains { $0.verdict == v } }
+        let present = ReportFacts.verdictsPresent(r.cases)
+        let columns = Verdict.allCases.filter { present.contains($0) }
         let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
         out.append("<section id=\"rules\"><h2>Rules (\(groups.count))</h2>")
         out.append(

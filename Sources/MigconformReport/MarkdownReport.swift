@@ -300,12 +300,13 @@ package enum MarkdownReport {
     private static func ruleTable(_ r: RunReport, _ out: inout [String]) {
         guard !r.cases.isEmpty else { return }
         // PASS and FAIL always; the other verdicts only when some case has them.
+        let present = ReportFacts.verdictsPresent(r.cases)
         let columns: [(String, Verdict)] = [
             ("PASS", .pass), ("FAIL", .fail), ("WARN", .warn), ("INFO", .info),
             ("N/A", .notApplicable), ("SKIP", .skipped), ("TIMEOUT", .timeout),
             ("ERROR", .error), ("XFAIL", .xfail), ("XPASS", .xpass), ("FLAKE", .flake),
         ]
-        .filter { col in [.pass, .fail].contains(col.1) || r.cases.contains { $0.verdict == col.1 } }
+        .filter { col in [.pass, .fail].contains(col.1) || present.contains(col.1) }
         let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
         var rows: [[String]] = [["Rule", "Level"] + columns.map { $0.0 }]
         for g in groups {

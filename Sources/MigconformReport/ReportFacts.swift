@@ -84,6 +84,13 @@ enum ReportFacts {
         }.joined(separator: "; ")
     }
 
+    /// The verdicts some case has, found in one pass over the cases.
+    static func verdictsPresent(_ cases: [CaseResult]) -> Set<Verdict> {
+        var present = Set<Verdict>()
+        for c in cases { present.insert(c.verdict) }
+        return present
+    }
+
     /// Cases grouped by rule id, rules in order of first appearance, cases in report order.
     static func byRule(_ cases: [CaseResult]) -> [(rule: String, cases: [CaseResult])] {
         var order: [String] = []
