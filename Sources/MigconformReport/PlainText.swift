@@ -20,7 +20,7 @@ package enum PlainText {
     /// Like ``line(_:)``, but keeps newlines (CR LF and CR become LF).
     package static func ascii(_ s: String, keepNewlines: Bool) -> String {
         // Most text is printable ASCII already.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) { return s }
+        if allBytes(of: s, satisfy: { $0 >= 0x20 && $0 <= 0x7E }) { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         var previousCR = false
@@ -100,9 +100,16 @@ package enum PlainText {
     /// True when `s` is printable ASCII without any of the five markup characters (`&`, `<`, `>`, `"`, `'`): text
     /// that XML and HTML escaping leave as it is, which is most of what a report holds.
     static func isPlainMarkupText(_ s: String) -> Bool {
-        s.utf8.allSatisfy { b in
+        allBytes(of: s) { b in
             b >= 0x20 && b < 0x7F && b != 0x26 && b != 0x3C && b != 0x3E && b != 0x22 && b != 0x27
         }
+    }
+
+    /// True when every UTF-8 byte of `s` satisfies `test`: read from the string's contiguous storage, which costs a
+    /// fraction of stepping through its `utf8` view (every renderer asks this of nearly every string it writes).
+    static func allBytes(of s: String, satisfy test: (UInt8) -> Bool) -> Bool {
+        var s = s
+        return s.withUTF8 { $0.allSatisfy(test) }
     }
 
     static func hex4(_ v: UInt32) -> String {

@@ -153,7 +153,7 @@ package enum TAPReport {
 
     /// Writes ``yaml(_:)`` to `out`; printable ASCII without `"` or `\` (most text) is copied as it is.
     static func appendYAML(_ s: String, to out: inout String) {
-        let plain = s.utf8.allSatisfy { b in
+        let plain = PlainText.allBytes(of: s) { b in
             b >= 0x20 && b <= 0x7E && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\")
         }
         out += "\""
