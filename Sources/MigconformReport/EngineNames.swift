@@ -152,7 +152,9 @@ package enum EngineNames {
                 if followedByTo() { prependEscaped(UInt8(ascii: "-")) } else { reversed.append(UInt8(ascii: "-")) }
             }
         }
-        return String(decoding: reversed.reversed(), as: UTF8.self)
+        // Turned around in place: decoding a reversed view would take the slow path for storage that is not contiguous.
+        reversed.reverse()
+        return String(decoding: reversed, as: UTF8.self)
     }
 
     /// True when the id is its own name: only letters, digits and `-`, with no `-to-` (whose `-` would be escaped
