@@ -279,16 +279,21 @@ package enum MarkdownReport {
     /// are), where that is the same as looking for the bytes, without Foundation's search (tens of thousands of
     /// instructions a call).
     static func cites(_ cite: String, _ note: String) -> Bool {
-        guard !note.isEmpty, cite.utf8.allSatisfy({ $0 < 0x80 }), note.utf8.allSatisfy({ $0 < 0x80 }) else {
-            return cite.contains(note)
+        var haystack = cite
+        var needle = note
+        let found = haystack.withUTF8 { h in
+            needle.withUTF8 { n -> Bool? in
+                guard !n.isEmpty, h.allSatisfy({ $0 < 0x80 }), n.allSatisfy({ $0 < 0x80 }) else { return nil }
+                guard n.count <= h.count else { return false }
+                for start in 0...(h.count - n.count) {
+                    var matched = 0
+                    while matched < n.count && h[start + matched] == n[matched] { matched += 1 }
+                    if matched == n.count { return true }
+                }
+                return false
+            }
         }
-        let haystack = Array(cite.utf8)
-        let needle = Array(note.utf8)
-        guard needle.count <= haystack.count else { return false }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)] == needle[...] {
-            return true
-        }
-        return false
+        return found ?? cite.contains(note)
     }
 
     private static func sorted(_ cases: [CaseResult]) -> [CaseResult] {
@@ -323,7 +328,9 @@ package enum MarkdownReport {
                     })
         }
         var widths = Array(repeating: 0, count: rows[0].count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], PlainText.characterCount(cell)) }
+        }
         out += [
             "", "## Rules (\(groups.count))", "",
             "Cases per rule and verdict (`.` is zero). (core): the rule tests the kernel's VFIO core,",

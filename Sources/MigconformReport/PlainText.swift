@@ -49,7 +49,7 @@ package enum PlainText {
         var current = first
         var currentHasWord = false
         for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            if currentHasWord && current.count + 1 + word.count > width {
+            if currentHasWord && characterCount(current) + 1 + characterCount(word) > width {
                 lines.append(current)
                 current = rest + word
             } else {
@@ -142,11 +142,30 @@ package enum PlainText {
 
     /// Left-aligns `s` in a column of `width` characters.
     static func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+        let n = characterCount(s)
+        return n >= width ? s : s + String(repeating: " ", count: width - n)
     }
 
     /// Right-aligns `s` in a column of `width` characters.
     static func padLeft(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+        let n = characterCount(s)
+        return n >= width ? s : String(repeating: " ", count: width - n) + s
+    }
+
+    /// `s.count`, the number of characters; for printable ASCII (what the reports hold, nearly always) the number of
+    /// bytes, which is the same there and costs no walk over grapheme boundaries.
+    static func characterCount(_ s: String) -> Int {
+        var s = s
+        return s.withUTF8 { isPrintableASCII($0) ? $0.count : nil } ?? s.count
+    }
+
+    /// ``characterCount(_:)`` of a part of a string.
+    static func characterCount(_ s: Substring) -> Int {
+        var s = s
+        return s.withUTF8 { isPrintableASCII($0) ? $0.count : nil } ?? s.count
+    }
+
+    private static func isPrintableASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }
     }
 }
