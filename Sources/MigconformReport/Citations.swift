@@ -174,15 +174,19 @@ package struct CitationSources: Sendable {
 
     /// The first `http://` or `https://` address, up to a space, `)`, `>`, `,` or `;`.
     static func firstURL(_ c: [Character]) -> String? {
-        for start in c.indices {
-            for scheme in ["https://", "http://"] where c[start...].starts(with: scheme) {
+        // Both schemes start with `h`: only there is each compared, as characters made once.
+        for start in c.indices where c[start] == "h" {
+            for scheme in urlSchemes where c[start...].starts(with: scheme) {
                 var i = start + scheme.count
-                while i < c.count, !c[i].isWhitespace, !")>,;".contains(c[i]) { i += 1 }
+                while i < c.count, !c[i].isWhitespace, !urlEnds.contains(c[i]) { i += 1 }
                 if i > start + scheme.count { return String(c[start..<i]) }
             }
         }
         return nil
     }
+
+    private static let urlSchemes: [[Character]] = [Array("https://"), Array("http://")]
+    private static let urlEnds: Set<Character> = [")", ">", ",", ";"]
 
     /// A path in the kernel tree at the start (`include/...`, `drivers/...`, ...).
     static func treePath(_ c: [Character]) -> String? {
