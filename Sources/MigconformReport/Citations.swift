@@ -1,6 +1,7 @@
 import Foundation
 import MigconformRun
 import MigconformSpec
+import Synchronization
 
 /// What a rule's citation names, spelled out for a reader: a case cites `uapi: MIG_DEVICE_STATE: '...'`, and the
 /// spec's `sources` table says what `uapi` is (`include/uapi/linux/vfio.h, Linux 6.2+ (...)`). The reports print that
@@ -56,9 +57,32 @@ package struct CitationSources: Sendable {
 
     /// The source key a citation starts with (`uapi` of `uapi: MIG_DEVICE_STATE: ...`), when the table has it.
     package func key(ofCite cite: String) -> String? {
-        guard let colon = cite.firstIndex(of: ":") else { return entries[cite] != nil ? cite : nil }
-        let key = cite[..<colon].trimmingCharacters(in: .whitespaces)
+        guard let key = Self.asciiKey(ofCite: cite) else {
+            guard let colon = cite.firstIndex(of: ":") else { return entries[cite] != nil ? cite : nil }
+            let key = cite[..<colon].trimmingCharacters(in: .whitespaces)
+            return entries[key] != nil ? key : nil
+        }
         return entries[key] != nil ? key : nil
+    }
+
+    /// The text before a citation's first colon, without the spaces and tabs around it, when that text is ASCII and
+    /// the colon is a character of its own (what follows it is ASCII too): there bytes are characters, and only space
+    /// and tab are whitespace, so no Foundation trimming (thousands of instructions a call) is needed. The whole
+    /// citation when it has no colon. Nil when the general rule has to decide.
+    private static func asciiKey(ofCite cite: String) -> String? {
+        var cite = cite
+        return cite.withUTF8 { bytes -> String? in
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else {
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            guard colon + 1 == bytes.count || bytes[colon + 1] < 0x80 else { return nil }
+            func isBlank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+            var head = bytes[..<colon]
+            guard head.allSatisfy({ $0 < 0x80 }) else { return nil }
+            while let b = head.first, isBlank(b) { head = head.dropFirst() }
+            while let b = head.last, isBlank(b) { head = head.dropLast() }
+            return String(decoding: head, as: UTF8.self)
+        }
     }
 
     /// The expansion of the source a citation names.
@@ -69,6 +93,27 @@ package struct CitationSources: Sendable {
     /// names. Read character by character: this runs for every cited source of every report written.
     package func expand(key: String) -> Expansion? {
         guard let raw = entries[key] else { return nil }
+        let memoKey = MemoKey(key: key, text: raw)
+        if let known = Self.expansions.withLock({ $0[memoKey] }) { return known }
+        let expansion = Self.expand(key: key, raw: raw)
+        Self.expansions.withLock { memo in
+            if memo.count >= 1024 { memo.removeAll() }
+            memo[memoKey] = expansion
+        }
+        return expansion
+    }
+
+    private struct MemoKey: Hashable {
+        var key: String
+        var text: String
+    }
+
+    /// Expansions already made, by source key and text: every report of a run (Markdown, HTML) spells out the same
+    /// few sources, and reading a source costs some hundred thousand instructions. Emptied when it grows large (a
+    /// long-lived process that loads many specs).
+    private static let expansions = Mutex<[MemoKey: Expansion]>([:])
+
+    private static func expand(key: String, raw: String) -> Expansion {
         let c = Array(raw)
         var text = raw
         var messageID: String?
@@ -129,15 +174,19 @@ package struct CitationSources: Sendable {
 
     /// The first `http://` or `https://` address, up to a space, `)`, `>`, `,` or `;`.
     static func firstURL(_ c: [Character]) -> String? {
-        for start in c.indices {
-            for scheme in ["https://", "http://"] where c[start...].starts(with: scheme) {
+        // Both schemes start with `h`: only there is each compared, as characters made once.
+        for start in c.indices where c[start] == "h" {
+            for scheme in urlSchemes where c[start...].starts(with: scheme) {
                 var i = start + scheme.count
-                while i < c.count, !c[i].isWhitespace, !")>,;".contains(c[i]) { i += 1 }
+                while i < c.count, !c[i].isWhitespace, !urlEnds.contains(c[i]) { i += 1 }
                 if i > start + scheme.count { return String(c[start..<i]) }
             }
         }
         return nil
     }
+
+    private static let urlSchemes: [[Character]] = [Array("https://"), Array("http://")]
+    private static let urlEnds: Set<Character> = [")", ">", ",", ";"]
 
     /// A path in the kernel tree at the start (`include/...`, `drivers/...`, ...).
     static func treePath(_ c: [Character]) -> String? {

@@ -47,68 +47,144 @@ package enum EngineNames {
     }
 
     /// The engine-safe name of a case id or rule id.
+    ///
+    /// Works on the id's UTF-8 bytes: every character the table treats specially is ASCII, and a character outside
+    /// ASCII is escaped byte by byte, so reading bytes gives the same name as reading characters, without making a
+    /// string per piece (the renderers name every case this way, several times per report).
     package static func encode(_ id: String) -> String {
+        var id = id
+        return id.withUTF8 { encode(utf8: $0) }
+    }
+
+    /// What one byte (or `->`) of the id becomes, before the right-to-left pass decides the literal `_` and `-`.
+    private enum Unit {
+        /// A letter or digit, kept as it is.
+        case kept(UInt8)
+        /// `_` then two lower-case hex digits.
+        case escaped(UInt8)
+        /// `->` as `-to-`.
+        case arrow
+        /// `__`: a `[` opening the bindings, or a `]` closing them before the end.
+        case bracket
+        /// A `]` that ends the id: nothing.
+        case dropped
+        /// A literal `_`: itself before an upper-case letter, otherwise escaped.
+        case underscore
+        /// A literal `-`: itself unless `to-` follows, otherwise escaped.
+        case hyphen
+    }
+
+    private static func encode(utf8 id: UnsafeBufferPointer<UInt8>) -> String {
+        let n = id.count
+        if isOwnName(id) { return String(decoding: id, as: UTF8.self) }
         // Pass 1, left to right: units whose output is fixed, and literal `_`/`-` whose output depends on what follows.
-        enum Unit {
-            case letter(UInt8)
-            case fixed(String)
-            case underscore
-            case hyphen
-        }
         var units: [Unit] = []
-        let scalars = Array(id.unicodeScalars)
+        units.reserveCapacity(n)
+        let close = UInt8(ascii: "]")
+        let lastClose = id.lastIndex(of: close)
         var depth = 0
         var i = 0
+        /// True when `setup` in any case begins at `k`.
         func startsSetup(at k: Int) -> Bool {
-            guard k + 5 <= scalars.count else { return false }
-            return String(String.UnicodeScalarView(scalars[k..<(k + 5)])).lowercased() == "setup"
+            guard k + 5 <= n else { return false }
+            return zip(id[k..<(k + 5)], "setup".utf8).allSatisfy { lowercased($0) == $1 }
         }
-        let lastClose = scalars.lastIndex(of: "]")
-        func afterBracket() -> Bool { if case .fixed(let s)? = units.last { return s == "__" } else { return false } }
-        while i < scalars.count {
-            let u = scalars[i]
-            switch u {
-            case "-" where i + 1 < scalars.count && scalars[i + 1] == ">":
-                units.append(.fixed(afterBracket() ? "_2d_3e" : "-to-"))
+        func afterBracket() -> Bool { if case .bracket? = units.last { return true } else { return false } }
+        while i < n {
+            let b = id[i]
+            switch b {
+            case UInt8(ascii: "-") where i + 1 < n && id[i + 1] == UInt8(ascii: ">"):
+                if afterBracket() {
+                    units.append(.escaped(UInt8(ascii: "-")))
+                    units.append(.escaped(UInt8(ascii: ">")))
+                } else {
+                    units.append(.arrow)
+                }
                 i += 2
                 continue
-            case "-": units.append(afterBracket() ? .fixed("_2d") : .hyphen)
-            case "_": units.append(.underscore)
-            case "[" where depth == 0 && (lastClose.map { $0 > i } ?? false):
-                units.append(.fixed("__"))
+            case UInt8(ascii: "-"): units.append(afterBracket() ? .escaped(b) : .hyphen)
+            case UInt8(ascii: "_"): units.append(.underscore)
+            case UInt8(ascii: "[") where depth == 0 && (lastClose.map { $0 > i } ?? false):
+                units.append(.bracket)
                 depth = 1
-            case "]" where depth == 1:
-                units.append(.fixed(i == scalars.count - 1 ? "" : "__"))
+            case close where depth == 1:
+                units.append(i == n - 1 ? .dropped : .bracket)
                 depth = 0
-            case "s" where startsSetup(at: i), "S" where startsSetup(at: i): units.append(.fixed(hex(u)))
-            case "A"..."Z", "a"..."z", "0"..."9": units.append(.letter(UInt8(u.value)))
-            default: units.append(.fixed(hex(u)))
+            case UInt8(ascii: "s") where startsSetup(at: i), UInt8(ascii: "S") where startsSetup(at: i):
+                units.append(.escaped(b))
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                units.append(.kept(b))
+            default: units.append(.escaped(b))
             }
             i += 1
         }
         // Pass 2, right to left: a literal `_` stays only before an upper-case letter, a literal `-` only where the
         // text after it does not begin with `to-` (which would read as `->`).
-        // Every piece is ASCII: the name is gathered back to front as bytes, so that what follows a piece (all
-        // either decision reads) is the end of what is gathered so far.
+        // The name is gathered back to front, so that what follows a piece (all either decision reads) is the end
+        // of what is gathered so far.
         var reversed: [UInt8] = []
-        reversed.reserveCapacity(units.count * 2)
-        func prepend(_ s: String) { reversed.append(contentsOf: s.utf8.reversed()) }
-        func followedBy(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Bool {
-            let n = reversed.count
-            return n >= 3 && reversed[n - 1] == a && reversed[n - 2] == b && reversed[n - 3] == c
+        reversed.reserveCapacity(units.count * 3)
+        func prependEscaped(_ b: UInt8) {
+            reversed.append(hexDigits[Int(b & 0xF)])
+            reversed.append(hexDigits[Int(b >> 4)])
+            reversed.append(UInt8(ascii: "_"))
+        }
+        func followedByTo() -> Bool {
+            let k = reversed.count
+            return k >= 3 && reversed[k - 1] == UInt8(ascii: "t") && reversed[k - 2] == UInt8(ascii: "o")
+                && reversed[k - 3] == UInt8(ascii: "-")
         }
         for unit in units.reversed() {
             switch unit {
-            case .letter(let b): reversed.append(b)
-            case .fixed(let s): prepend(s)
+            case .kept(let b): reversed.append(b)
+            case .escaped(let b): prependEscaped(b)
+            case .arrow: reversed.append(contentsOf: "-ot-".utf8)
+            case .bracket: reversed.append(contentsOf: "__".utf8)
+            case .dropped: break
             case .underscore:
-                let upper = reversed.last.map { (0x41...0x5A).contains($0) } ?? false
-                prepend(upper ? "_" : "_5f")
+                if let next = reversed.last, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(next) {
+                    reversed.append(UInt8(ascii: "_"))
+                } else {
+                    prependEscaped(UInt8(ascii: "_"))
+                }
             case .hyphen:
-                prepend(followedBy(UInt8(ascii: "t"), UInt8(ascii: "o"), UInt8(ascii: "-")) ? "_2d" : "-")
+                if followedByTo() { prependEscaped(UInt8(ascii: "-")) } else { reversed.append(UInt8(ascii: "-")) }
             }
         }
-        return String(decoding: reversed.reversed(), as: UTF8.self)
+        // Turned around in place: decoding a reversed view would take the slow path for storage that is not contiguous.
+        reversed.reverse()
+        return String(decoding: reversed, as: UTF8.self)
+    }
+
+    /// True when the id is its own name: only letters, digits and `-`, with no `-to-` (whose `-` would be escaped
+    /// so it does not read as `->`) and no `setup` in any case. Most rule ids are.
+    private static func isOwnName(_ id: UnsafeBufferPointer<UInt8>) -> Bool {
+        for (i, b) in id.enumerated() {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if lowercased(b) == UInt8(ascii: "s"), i + 5 <= id.count,
+                    zip(id[i..<(i + 5)], "setup".utf8).allSatisfy({ lowercased($0) == $1 })
+                {
+                    return false
+                }
+            case UInt8(ascii: "-"):
+                if i + 3 < id.count, id[i + 1] == UInt8(ascii: "t"), id[i + 2] == UInt8(ascii: "o"),
+                    id[i + 3] == UInt8(ascii: "-")
+                {
+                    return false
+                }
+            default: return false
+            }
+        }
+        return true
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func lowercased(_ b: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) ? b | 0x20 : b
     }
 
     /// The id a safe name was made from, or nil when `encode` makes no such name.
@@ -165,11 +241,6 @@ package enum EngineNames {
         return encode(text) == name ? text : nil
     }
 
-    private static func hex(_ u: Unicode.Scalar) -> String {
-        var out = ""
-        for b in String(u).utf8 { out += "_" + PlainText.hex2(b).lowercased() }
-        return out
-    }
 }
 
 /// How each verdict reads in the lab engines: the one table the TAP renderer, the LAVA reporter and the KCIDB

@@ -15,6 +15,12 @@ package enum HTMLReport {
 
     /// The whole `report.html` text. Without a spec there is no diagram (the rest of the report is complete).
     package static func render(_ r: RunReport, spec: Spec?) -> String {
+        render(r, spec: spec, diagram: spec.map { StateDiagram.svg(r, spec: $0) })
+    }
+
+    /// ``render(_:spec:)`` with the `<svg>` element of the state diagram already drawn (``StateDiagram/svg(_:spec:)``
+    /// of the same report and spec), or nil for none.
+    static func render(_ r: RunReport, spec: Spec?, diagram: String?) -> String {
         let sources = CitationSources.of(r, spec: spec)
         let verdict = ReportFacts.verdictWord(r)
         let tone = verdict == "CONFORMANT" ? "ok" : verdict == "NOT CONFORMANT" ? "bad" : "partial"
@@ -34,7 +40,7 @@ package enum HTMLReport {
         out.append("</header>")
         out.append("<main>")
         facts(r, &out)
-        if let spec {
+        if let diagram {
             out.append("<section id=\"diagram\"><h2>State machine</h2>")
             out.append(
                 "<p class=\"note\">Single-step arcs only: every single-step arc of the device's profile, "
@@ -43,7 +49,7 @@ package enum HTMLReport {
                     + e(ReportFacts.counts(r, noun: false)) + ". Hover over an arc or a state for its cases and "
                     + "description.</p>")
             out.append("<div class=\"figure\">")
-            out.append(StateDiagram.svg(r, spec: spec))
+            out.append(diagram)
             out.append("</div></section>")
         }
         let broken = [Verdict.fail, .timeout, .error].flatMap { v in r.cases.filter { $0.verdict == v } }
@@ -213,15 +219,22 @@ package enum HTMLReport {
 
     static func ruleTable(_ r: RunReport, listed: Set<String> = [], _ out: inout [String]) {
         guard !r.cases.isEmpty else { return }
-        let columns = Verdict.allCases.filter { v in r.cases.contains { $0.verdict == v } }
+        let present = ReportFacts.verdictsPresent(r.cases)
+        let columns = Verdict.allCases.filter { present.contains($0) }
         let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
         out.append("<section id=\"rules\"><h2>Rules (\(groups.count))</h2>")
         out.append(
             "<table class=\"rules\"><thead><tr><th>Rule</th><th>Level</th><th>Statement</th>"
                 + columns.map { "<th class=\"n\">\(e($0.rawValue))</th>" }.joined() + "</tr></thead><tbody>")
         for g in groups {
-            let worst = g.cases.map(\.verdict).min { rank($0) < rank($1) } ?? .pass
-            let links = g.cases.filter { listed.contains($0.id) }
+            var worst = Verdict.pass
+            var counts: [Verdict: Int] = [:]
+            var links: [CaseResult] = []
+            for c in g.cases {
+                if rank(c.verdict) < rank(worst) { worst = c.verdict }
+                counts[c.verdict, default: 0] += 1
+                if listed.contains(c.id) { links.append(c) }
+            }
             var cases = links.prefix(12).map {
                 "<a href=\"#\(e(anchor("case", $0.id)))\">\(e($0.verdict.rawValue))</a>"
             }
@@ -231,7 +244,7 @@ package enum HTMLReport {
                 + (cases.isEmpty ? "" : "<div class=\"cases\">\(cases.joined(separator: " "))</div>")
                 + "</td><td>\(e(g.cases[0].level.rawValue))</td><td>\(e(g.cases[0].statement))</td>"
             for v in columns {
-                let n = g.cases.filter { $0.verdict == v }.count
+                let n = counts[v] ?? 0
                 row += n == 0 ? "<td class=\"n zero\">\u{00b7}</td>" : "<td class=\"n \(cls(v))\">\(n)</td>"
             }
             out.append(row + "</tr>")
@@ -313,9 +326,11 @@ package enum RunFolderExtras {
     package static let htmlFile = "report.html"
 
     package static func files(_ report: RunReport, spec: Spec) -> [String: Data] {
-        [
-            diagramFile: Data(StateDiagram.document(report, spec: spec).utf8),
-            htmlFile: Data(HTMLReport.render(report, spec: spec).utf8),
+        // The diagram is drawn once, for its own file and for the page.
+        let diagram = StateDiagram.svg(report, spec: spec)
+        return [
+            diagramFile: Data(StateDiagram.document(svg: diagram).utf8),
+            htmlFile: Data(HTMLReport.render(report, spec: spec, diagram: diagram).utf8),
         ]
     }
 }

@@ -15,66 +15,117 @@ import MigconformRun
 /// (most control characters) are replaced by visible escapes such as `\x07`.
 package enum JUnitReport {
     /// The whole `junit.xml` text.
+    ///
+    /// Written straight into one string, escaping only what is not plain text already: this file is the largest the
+    /// run folder has after `report.json`, about half a kilobyte per case.
     package static func render(_ r: RunReport) -> String {
         let spec = r.run.specID
-        var out: [String] = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
+        var out = ""
+        out.reserveCapacity(4096 + 600 * r.cases.count)
+        out += #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
         let all = tally(r.cases)
-        out.append(
-            "<testsuites name=\(attr("migconform \(spec) \(r.run.specVersion)"))"
-                + " tests=\"\(all.tests)\" failures=\"\(all.failures)\" errors=\"\(all.errors)\""
-                + " time=\"\(seconds(all.micros))\">")
+        out += "<testsuites name="
+        appendAttribute("migconform \(spec) \(r.run.specVersion)", to: &out)
+        appendCounts(all, skipped: false, to: &out)
+        out += ">\n"
+        // The properties every suite repeats, escaped once.
+        let runProperties = [
+            ("spec", "\(spec) \(r.run.specVersion)"), ("target", r.run.target),
+            ("verdict", r.summary.verdict.rawValue), ("conformant", r.summary.conformant ? "true" : "false"),
+        ].map { property($0.0, $0.1) }.joined()
+        let timestamp = attr(r.run.started)
         for group in ReportFacts.byRule(r.cases) {
             let t = tally(group.cases)
             let first = group.cases[0]
-            out.append(
-                "  <testsuite name=\(attr(EngineNames.encode(group.rule))) tests=\"\(t.tests)\" failures=\"\(t.failures)\""
-                    + " errors=\"\(t.errors)\" skipped=\"\(t.skipped)\""
-                    + " time=\"\(seconds(t.micros))\" timestamp=\(attr(r.run.started))>")
-            out.append("    <properties>")
+            let ruleName = EngineNames.encode(group.rule)
+            out += "  <testsuite name="
+            appendAttribute(ruleName, to: &out)
+            appendCounts(t, skipped: true, to: &out)
+            out += " timestamp="
+            out += timestamp
+            out += ">\n    <properties>\n"
             for (k, v) in [
                 ("rule", group.rule), ("level", first.level.rawValue), ("statement", first.statement),
                 ("cite", first.cite),
-                ("spec", "\(spec) \(r.run.specVersion)"), ("target", r.run.target),
-                ("verdict", r.summary.verdict.rawValue), ("conformant", r.summary.conformant ? "true" : "false"),
             ] {
-                out.append("      <property name=\(attr(k)) value=\(attr(v))/>")
+                out += property(k, v)
             }
-            out.append("    </properties>")
-            for c in group.cases { testcase(c, spec: spec, &out) }
-            out.append("  </testsuite>")
+            out += runProperties
+            out += "    </properties>\n"
+            let classname = attr(spec + "." + ruleName)
+            for c in group.cases { testcase(c, classname: classname, &out) }
+            out += "  </testsuite>\n"
         }
-        out.append("</testsuites>")
-        return out.joined(separator: "\n") + "\n"
+        out += "</testsuites>\n"
+        return out
     }
 
-    private static func testcase(_ c: CaseResult, spec: String, _ out: inout [String]) {
+    /// ` tests="N" failures="N" errors="N"` (with `skipped`, for a suite) ` time="S"`.
+    private static func appendCounts(_ t: Tally, skipped: Bool, to out: inout String) {
+        out += " tests=\""
+        out += String(t.tests)
+        out += "\" failures=\""
+        out += String(t.failures)
+        out += "\" errors=\""
+        out += String(t.errors)
+        if skipped {
+            out += "\" skipped=\""
+            out += String(t.skipped)
+        }
+        out += "\" time=\""
+        appendSeconds(t.micros, to: &out)
+        out += "\""
+    }
+
+    /// One `<property>` line of a suite.
+    private static func property(_ name: String, _ value: String) -> String {
+        var line = "      <property name="
+        appendAttribute(name, to: &line)
+        line += " value="
+        appendAttribute(value, to: &line)
+        line += "/>\n"
+        return line
+    }
+
+    /// One `<testcase>`; `classname` is the suite's, already a quoted attribute value.
+    private static func testcase(_ c: CaseResult, classname: String, _ out: inout String) {
         let name = EngineNames.encode(c.id)
-        let head =
-            "    <testcase classname=\(attr(spec + "." + EngineNames.encode(c.ruleID)))"
-            + " name=\(attr(name)) time=\"\(seconds(c.durationMicros))\""
+        out += "    <testcase classname="
+        out += classname
+        out += " name="
+        appendAttribute(name, to: &out)
+        out += " time=\""
+        appendSeconds(c.durationMicros, to: &out)
+        out += "\""
         if c.verdict == .pass {
             // The id only where the name is not the id itself.
-            out.append(name == c.id ? head + "/>" : head + "><system-out>id: \(text(c.id))</system-out></testcase>")
+            if name == c.id {
+                out += "/>\n"
+            } else {
+                out += "><system-out>id: "
+                appendText(c.id, to: &out)
+                out += "</system-out></testcase>\n"
+            }
             return
         }
-        out.append(head + ">")
+        out += ">\n"
         let facts = "id: \(c.id)\nverdict: \(c.verdict.rawValue)\nlevel: \(c.level)\n"
         let message = attr(c.message)
         switch c.verdict {
         case .fail:
-            out.append("      <failure type=\"FAIL\" message=\(message)>\(text(details(c)))</failure>")
+            line("      <failure type=\"FAIL\" message=\(message)>\(text(details(c)))</failure>", &out)
             systemOut(facts, &out)
         case .error, .timeout:
-            out.append("      <error type=\(attr(c.verdict.rawValue)) message=\(message)>\(text(details(c)))</error>")
+            line("      <error type=\(attr(c.verdict.rawValue)) message=\(message)>\(text(details(c)))</error>", &out)
             systemOut(facts, &out)
         case .notApplicable:
-            out.append("      <skipped message=\(attr("not applicable: " + c.message))/>")
+            line("      <skipped message=\(attr("not applicable: " + c.message))/>", &out)
             systemOut(facts, &out)
         case .skipped:
-            out.append("      <skipped message=\(attr("skipped: " + c.message))/>")
+            line("      <skipped message=\(attr("skipped: " + c.message))/>", &out)
             systemOut(facts, &out)
         case .xfail:
-            out.append("      <skipped message=\"expected failure\">\(text(details(c)))</skipped>")
+            line("      <skipped message=\"expected failure\">\(text(details(c)))</skipped>", &out)
             systemOut(facts, &out)
         case .warn:
             systemOut(facts + "WARNING: \(c.level) rule \(c.ruleID) not met\n" + details(c), &out)
@@ -87,18 +138,34 @@ package enum JUnitReport {
         case .pass:
             break
         }
-        out.append("    </testcase>")
+        out += "    </testcase>\n"
+    }
+
+    private static func line(_ s: String, _ out: inout String) {
+        out += s
+        out += "\n"
     }
 
     /// Seconds with three decimals (milliseconds, rounded), as `SUREFIRE_TIME` allows: `2.500`.
     static func seconds(_ micros: UInt64) -> String {
-        let ms = (micros + 500) / 1000
-        let frac = String(ms % 1000)
-        return "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+        var s = ""
+        appendSeconds(micros, to: &s)
+        return s
     }
 
-    private static func systemOut(_ s: String, _ out: inout [String]) {
-        out.append("      <system-out>" + text(s) + "</system-out>")
+    /// Writes ``seconds(_:)`` to `out`.
+    static func appendSeconds(_ micros: UInt64, to out: inout String) {
+        let ms = (micros + 500) / 1000
+        let frac = ms % 1000
+        out += String(ms / 1000)
+        out += frac < 10 ? ".00" : frac < 100 ? ".0" : "."
+        out += String(frac)
+    }
+
+    private static func systemOut(_ s: String, _ out: inout String) {
+        out += "      <system-out>"
+        appendText(s, to: &out)
+        out += "</system-out>\n"
     }
 
     /// The body text of a non-passing case: facts, then the transcript, one operation per line.
@@ -135,29 +202,44 @@ package enum JUnitReport {
     /// Element text.
     static func text(_ s: String) -> String { escape(s, attribute: false) }
 
+    /// Writes ``attr(_:)`` to `out`.
+    static func appendAttribute(_ s: String, to out: inout String) {
+        out += "\""
+        appendEscaped(s, attribute: true, to: &out)
+        out += "\""
+    }
+
+    /// Writes ``text(_:)`` to `out`.
+    static func appendText(_ s: String, to out: inout String) { appendEscaped(s, attribute: false, to: &out) }
+
+    /// Writes ``escape(_:attribute:)`` to `out`; plain text (most of it) is copied as it is.
+    static func appendEscaped(_ s: String, attribute: Bool, to out: inout String) {
+        out += PlainText.isPlainMarkupText(s) ? s : escape(s, attribute: attribute)
+    }
+
     /// Escapes the five XML specials; in attributes also tab, newline and carriage return (which attribute
     /// normalization would otherwise turn into spaces). Characters not allowed in XML 1.0 become `\xNN` or
     /// `\u{FFFE}` as text.
     static func escape(_ s: String, attribute: Bool) -> String {
         if PlainText.isPlainMarkupText(s) { return s }
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
+        // Gathered as UTF-8 bytes: appending to a string scalar by scalar costs far more.
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 32)
         for u in s.unicodeScalars {
             switch u.value {
-            case 0x26: out += "&amp;"
-            case 0x3C: out += "&lt;"
-            case 0x3E: out += "&gt;"
-            case 0x22: out += "&quot;"
-            case 0x27: out += "&apos;"
-            case 0x09: out += attribute ? "&#9;" : "\t"
-            case 0x0A: out += attribute ? "&#10;" : "\n"
-            case 0x0D: out += "&#13;"
-            case 0x00...0x1F: out += "\\x" + PlainText.hex2(UInt8(u.value))
-            case 0x7F...0x9F: out += "\\x" + PlainText.hex2(UInt8(u.value))
-            case 0xFFFE, 0xFFFF: out += "\\u{\(String(u.value, radix: 16, uppercase: true))}"
-            default: out.unicodeScalars.append(u)
+            case 0x26: out += "&amp;".utf8
+            case 0x3C: out += "&lt;".utf8
+            case 0x3E: out += "&gt;".utf8
+            case 0x22: out += "&quot;".utf8
+            case 0x27: out += "&apos;".utf8
+            case 0x09: out += (attribute ? "&#9;" : "\t").utf8
+            case 0x0A: out += (attribute ? "&#10;" : "\n").utf8
+            case 0x0D: out += "&#13;".utf8
+            case 0x00...0x1F, 0x7F...0x9F: out += ("\\x" + PlainText.hex2(UInt8(u.value))).utf8
+            case 0xFFFE, 0xFFFF: out += "\\u{\(String(u.value, radix: 16, uppercase: true))}".utf8
+            default: UTF8.encode(u) { out.append($0) }
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

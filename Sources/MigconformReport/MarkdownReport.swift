@@ -71,7 +71,21 @@ package enum MarkdownReport {
             for x in cited { out += sourceLines(x, first: "- `\(PlainText.line(x.key))`: ", rest: "  ") }
         }
         ruleTable(r, &out)
-        return out.flatMap { $0.count > width ? hardWrap($0) : [$0] }.joined(separator: "\n") + "\n"
+        var text = ""
+        text.reserveCapacity(out.reduce(0) { $0 + $1.utf8.count + 1 })
+        for line in out {
+            // A line of no more bytes than the width has no more characters either: only longer ones are counted.
+            if line.utf8.count > width && line.count > width {
+                for piece in hardWrap(line) {
+                    text += piece
+                    text += "\n"
+                }
+            } else {
+                text += line
+                text += "\n"
+            }
+        }
+        return text
     }
 
     /// A source, spelled out, with its link as a Markdown autolink.
@@ -261,6 +275,27 @@ package enum MarkdownReport {
         return "`` " + line + " ``"
     }
 
+    /// Whether `cite` holds `note`, found as Foundation's `contains` finds it; when both are ASCII (as citations
+    /// are), where that is the same as looking for the bytes, without Foundation's search (tens of thousands of
+    /// instructions a call).
+    static func cites(_ cite: String, _ note: String) -> Bool {
+        var haystack = cite
+        var needle = note
+        let found = haystack.withUTF8 { h in
+            needle.withUTF8 { n -> Bool? in
+                guard !n.isEmpty, h.allSatisfy({ $0 < 0x80 }), n.allSatisfy({ $0 < 0x80 }) else { return nil }
+                guard n.count <= h.count else { return false }
+                for start in 0...(h.count - n.count) {
+                    var matched = 0
+                    while matched < n.count && h[start + matched] == n[matched] { matched += 1 }
+                    if matched == n.count { return true }
+                }
+                return false
+            }
+        }
+        return found ?? cite.contains(note)
+    }
+
     private static func sorted(_ cases: [CaseResult]) -> [CaseResult] {
         cases.enumerated().sorted { a, b in
             a.element.id != b.element.id ? a.element.id < b.element.id : a.offset < b.offset
@@ -270,27 +305,32 @@ package enum MarkdownReport {
     private static func ruleTable(_ r: RunReport, _ out: inout [String]) {
         guard !r.cases.isEmpty else { return }
         // PASS and FAIL always; the other verdicts only when some case has them.
+        let present = ReportFacts.verdictsPresent(r.cases)
         let columns: [(String, Verdict)] = [
             ("PASS", .pass), ("FAIL", .fail), ("WARN", .warn), ("INFO", .info),
             ("N/A", .notApplicable), ("SKIP", .skipped), ("TIMEOUT", .timeout),
             ("ERROR", .error), ("XFAIL", .xfail), ("XPASS", .xpass), ("FLAKE", .flake),
         ]
-        .filter { col in [.pass, .fail].contains(col.1) || r.cases.contains { $0.verdict == col.1 } }
+        .filter { col in [.pass, .fail].contains(col.1) || present.contains(col.1) }
         let groups = ReportFacts.byRule(r.cases).sorted { $0.rule < $1.rule }
         var rows: [[String]] = [["Rule", "Level"] + columns.map { $0.0 }]
         for g in groups {
             // A rule the kernel's VFIO core answers before the driver is marked, so its verdict is not read as the driver's.
-            let core = g.cases[0].cite.contains(Rule.coreNote) ? " (core)" : ""
+            let core = cites(g.cases[0].cite, Rule.coreNote) ? " (core)" : ""
             let level = PlainText.line(g.cases[0].level.rawValue)
+            var counts: [Verdict: Int] = [:]
+            for c in g.cases { counts[c.verdict, default: 0] += 1 }
             rows.append(
                 [PlainText.line(g.rule) + core, level]
                     + columns.map { col in
-                        let n = g.cases.filter { $0.verdict == col.1 }.count
-                        return n == 0 ? "." : "\(n)"
+                        let n = counts[col.1] ?? 0
+                        return n == 0 ? "." : String(n)
                     })
         }
         var widths = Array(repeating: 0, count: rows[0].count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], PlainText.characterCount(cell)) }
+        }
         out += [
             "", "## Rules (\(groups.count))", "",
             "Cases per rule and verdict (`.` is zero). (core): the rule tests the kernel's VFIO core,",

@@ -20,7 +20,7 @@ package enum PlainText {
     /// Like ``line(_:)``, but keeps newlines (CR LF and CR become LF).
     package static func ascii(_ s: String, keepNewlines: Bool) -> String {
         // Most text is printable ASCII already.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) { return s }
+        if allBytes(of: s, satisfy: { $0 >= 0x20 && $0 <= 0x7E }) { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         var previousCR = false
@@ -49,7 +49,7 @@ package enum PlainText {
         var current = first
         var currentHasWord = false
         for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            if currentHasWord && current.count + 1 + word.count > width {
+            if currentHasWord && characterCount(current) + 1 + characterCount(word) > width {
                 lines.append(current)
                 current = rest + word
             } else {
@@ -100,9 +100,16 @@ package enum PlainText {
     /// True when `s` is printable ASCII without any of the five markup characters (`&`, `<`, `>`, `"`, `'`): text
     /// that XML and HTML escaping leave as it is, which is most of what a report holds.
     static func isPlainMarkupText(_ s: String) -> Bool {
-        s.utf8.allSatisfy { b in
+        allBytes(of: s) { b in
             b >= 0x20 && b < 0x7F && b != 0x26 && b != 0x3C && b != 0x3E && b != 0x22 && b != 0x27
         }
+    }
+
+    /// True when every UTF-8 byte of `s` satisfies `test`: read from the string's contiguous storage, which costs a
+    /// fraction of stepping through its `utf8` view (every renderer asks this of nearly every string it writes).
+    static func allBytes(of s: String, satisfy test: (UInt8) -> Bool) -> Bool {
+        var s = s
+        return s.withUTF8 { $0.allSatisfy(test) }
     }
 
     static func hex4(_ v: UInt32) -> String {
@@ -135,11 +142,30 @@ package enum PlainText {
 
     /// Left-aligns `s` in a column of `width` characters.
     static func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+        let n = characterCount(s)
+        return n >= width ? s : s + String(repeating: " ", count: width - n)
     }
 
     /// Right-aligns `s` in a column of `width` characters.
     static func padLeft(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+        let n = characterCount(s)
+        return n >= width ? s : String(repeating: " ", count: width - n) + s
+    }
+
+    /// `s.count`, the number of characters; for printable ASCII (what the reports hold, nearly always) the number of
+    /// bytes, which is the same there and costs no walk over grapheme boundaries.
+    static func characterCount(_ s: String) -> Int {
+        var s = s
+        return s.withUTF8 { isPrintableASCII($0) ? $0.count : nil } ?? s.count
+    }
+
+    /// ``characterCount(_:)`` of a part of a string.
+    static func characterCount(_ s: Substring) -> Int {
+        var s = s
+        return s.withUTF8 { isPrintableASCII($0) ? $0.count : nil } ?? s.count
+    }
+
+    private static func isPrintableASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 >= 0x20 && $0 <= 0x7E }
     }
 }

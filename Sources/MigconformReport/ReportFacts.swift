@@ -84,15 +84,29 @@ enum ReportFacts {
         }.joined(separator: "; ")
     }
 
+    /// The verdicts some case has, found in one pass over the cases.
+    static func verdictsPresent(_ cases: [CaseResult]) -> Set<Verdict> {
+        var present = Set<Verdict>()
+        for c in cases { present.insert(c.verdict) }
+        return present
+    }
+
     /// Cases grouped by rule id, rules in order of first appearance, cases in report order.
     static func byRule(_ cases: [CaseResult]) -> [(rule: String, cases: [CaseResult])] {
-        var order: [String] = []
-        var groups: [String: [CaseResult]] = [:]
+        var groups: [(rule: String, cases: [CaseResult])] = []
+        var groupOfRule: [String: Int] = [:]
         for c in cases {
-            if groups[c.ruleID] == nil { order.append(c.ruleID) }
-            groups[c.ruleID, default: []].append(c)
+            // A rule's cases mostly follow one another: the group appended to last is tried before the lookup.
+            if let last = groups.indices.last, groups[last].rule == c.ruleID {
+                groups[last].cases.append(c)
+            } else if let i = groupOfRule[c.ruleID] {
+                groups[i].cases.append(c)
+            } else {
+                groupOfRule[c.ruleID] = groups.count
+                groups.append((c.ruleID, [c]))
+            }
         }
-        return order.map { ($0, groups[$0]!) }
+        return groups
     }
 
     /// The device, on one line: `mtty (vfio): mdev type mtty-2; kernel 6.8.0`.

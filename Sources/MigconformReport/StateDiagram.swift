@@ -126,7 +126,9 @@ package enum StateDiagram {
             guard let i = index[a], let j = index[b], i != j else { continue }
             pairs.insert([min(i, j), max(i, j)])
         }
-        let chords = Array(pairs)
+        // As pairs of numbers, not arrays: the cost below runs for every order of up to eight states (and, a sum over
+        // the chords, does not depend on their order).
+        let chords = pairs.map { (first: $0[0], second: $0[1]) }
         var best = Array(0..<names.count)
         var bestCost = (Int.max, Int.max)
         var position = Array(0..<names.count)
@@ -134,16 +136,20 @@ package enum StateDiagram {
             var crossings = 0
             var length = 0
             let n = names.count
-            for (k, c) in chords.enumerated() {
-                let a = position[c[0]]
-                let b = position[c[1]]
+            for k in chords.indices {
+                let c = chords[k]
+                let a = position[c.first]
+                let b = position[c.second]
                 let lo = min(a, b)
                 let hi = max(a, b)
                 length += min(hi - lo, n - (hi - lo))
-                for d in chords[(k + 1)...] {
-                    if d[0] == c[0] || d[0] == c[1] || d[1] == c[0] || d[1] == c[1] { continue }
-                    let p = position[d[0]]
-                    let q = position[d[1]]
+                for m in (k + 1)..<chords.count {
+                    let d = chords[m]
+                    if d.first == c.first || d.first == c.second || d.second == c.first || d.second == c.second {
+                        continue
+                    }
+                    let p = position[d.first]
+                    let q = position[d.second]
                     if (p > lo && p < hi) != (q > lo && q < hi) { crossings += 1 }
                 }
             }
@@ -179,8 +185,11 @@ package enum StateDiagram {
 
     /// The diagram as a standalone SVG document (with an XML declaration), for `diagram.svg`.
     package static func document(_ report: RunReport, spec: Spec) -> String {
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg(report, spec: spec)
+        document(svg: svg(report, spec: spec))
     }
+
+    /// The standalone document around an `<svg>` element ``svg(_:spec:)`` made.
+    static func document(svg: String) -> String { "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg }
 
     /// The `<svg>` element alone, for embedding in HTML.
     package static func svg(_ report: RunReport, spec: Spec) -> String {
@@ -470,21 +479,22 @@ enum Markup {
     /// and the noncharacters U+FFFE and U+FFFF, removed (XML 1.0 cannot carry them at all).
     static func escape(_ s: String) -> String {
         if PlainText.isPlainMarkupText(s) { return s }
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
+        // Gathered as UTF-8 bytes: appending to a string scalar by scalar costs far more.
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 32)
         for u in s.unicodeScalars {
             switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(u)
+            case "&": out += "&amp;".utf8
+            case "<": out += "&lt;".utf8
+            case ">": out += "&gt;".utf8
+            case "\"": out += "&quot;".utf8
+            case "'": out += "&#39;".utf8
+            case "\t", "\n", "\r": out.append(UInt8(u.value))
             default:
                 if u.value < 0x20 || u.value == 0x7f || u.value == 0xfffe || u.value == 0xffff { continue }
-                out.unicodeScalars.append(u)
+                UTF8.encode(u) { out.append($0) }
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -13,27 +13,39 @@ import MigconformRun
 /// its `message`, and the others with the verdict, level, rule, statement, citation, expected, actual, message,
 /// duration, transcript and reproducer. YAML strings are always double-quoted and ASCII.
 package enum TAPReport {
-    /// The whole `report.tap` text.
+    /// The whole `report.tap` text, written straight into one string.
     package static func render(_ r: RunReport) -> String {
-        var out = ["TAP version 13", "1..\(r.cases.count)"]
-        out.append(
+        var out = ""
+        out.reserveCapacity(2048 + 160 * r.cases.count)
+        out += "TAP version 13\n1.."
+        out += String(r.cases.count)
+        out += "\n"
+        line(
             "# migconform \(PlainText.line(r.run.runnerVersion)): spec \(PlainText.line(r.run.specID)) "
-                + "\(PlainText.line(r.run.specVersion)), target \(PlainText.line(r.run.target))")
+                + "\(PlainText.line(r.run.specVersion)), target \(PlainText.line(r.run.target))", &out)
         for (i, c) in r.cases.enumerated() {
-            out.append(testPoint(c, number: i + 1, run: r.run))
-            let skip = [.skipped, .notApplicable].contains(c.verdict)
+            let name = EngineNames.encode(c.id)
+            appendTestPoint(c, number: i + 1, name: name, run: r.run, to: &out)
+            out += "\n"
+            let skip = c.verdict == .skipped || c.verdict == .notApplicable
             let details = c.verdict != .pass && !skip
-            guard details || skip || EngineNames.encode(c.id) != c.id else { continue }
-            out.append("  ---")
-            out.append("  id: \(yaml(c.id))")
-            if skip { out.append("  message: \(yaml(skipReason(c)))") }
+            guard details || skip || name != c.id else { continue }
+            out += "  ---\n  id: "
+            appendYAML(c.id, to: &out)
+            out += "\n"
+            if skip { line("  message: \(yaml(skipReason(c)))", &out) }
             if details { diagnostics(c, &out) }
-            out.append("  ...")
+            out += "  ...\n"
         }
-        out.append("# \(ReportFacts.headline(r)): \(ReportFacts.reason(r))")
-        out.append("# \(ReportFacts.counts(r))")
-        out.append(totals(r.cases))
-        return out.joined(separator: "\n") + "\n"
+        line("# \(ReportFacts.headline(r)): \(ReportFacts.reason(r))", &out)
+        line("# \(ReportFacts.counts(r))", &out)
+        line(totals(r.cases), &out)
+        return out
+    }
+
+    private static func line(_ s: String, _ out: inout String) {
+        out += s
+        out += "\n"
     }
 
     /// kselftest's closing line, `# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N`: every case in exactly one
@@ -65,21 +77,33 @@ package enum TAPReport {
 
     /// One kselftest-style test point: `ok N name`, `not ok N name # TIMEOUT 30 seconds`, ...
     static func testPoint(_ c: CaseResult, number n: Int, run: RunInfo) -> String {
-        let head = (EngineVerdicts.tapOK(c) ? "ok" : "not ok") + " \(n) " + EngineNames.encode(c.id)
+        var s = ""
+        appendTestPoint(c, number: n, name: EngineNames.encode(c.id), run: run, to: &s)
+        return s
+    }
+
+    /// Writes ``testPoint(_:number:run:)`` to `out`, with the case's engine-safe name already made.
+    private static func appendTestPoint(
+        _ c: CaseResult, number n: Int, name: String, run: RunInfo, to out: inout String
+    ) {
+        out += EngineVerdicts.tapOK(c) ? "ok " : "not ok "
+        out += String(n)
+        out += " "
+        out += name
         switch c.verdict {
-        case .pass, .fail: return head
-        case .skipped, .notApplicable: return head + " # SKIP"
-        case .timeout: return head + " # TIMEOUT \(EngineVerdicts.timeoutSeconds(c, run: run)) seconds"
-        case .error: return head + " # error " + directiveText(c.message)
-        case .warn: return head + " # WARN"
-        case .info: return head + " # INFO"
-        case .xfail: return head + " # XFAIL " + directiveText(c.expectation ?? "expected failure")
-        case .xpass: return head + " # XPASS"
-        case .flake: return head + " # FLAKE"
+        case .pass, .fail: break
+        case .skipped, .notApplicable: out += " # SKIP"
+        case .timeout: out += " # TIMEOUT \(EngineVerdicts.timeoutSeconds(c, run: run)) seconds"
+        case .error: out += " # error " + directiveText(c.message)
+        case .warn: out += " # WARN"
+        case .info: out += " # INFO"
+        case .xfail: out += " # XFAIL " + directiveText(c.expectation ?? "expected failure")
+        case .xpass: out += " # XPASS"
+        case .flake: out += " # FLAKE"
         }
     }
 
-    private static func diagnostics(_ c: CaseResult, _ out: inout [String]) {
+    private static func diagnostics(_ c: CaseResult, _ out: inout String) {
         var fields: [(String, String)] = [
             ("verdict", c.verdict.rawValue), ("level", c.level.rawValue),
             ("rule", c.ruleID), ("statement", c.statement), ("cite", c.cite),
@@ -88,15 +112,29 @@ package enum TAPReport {
         if let a = c.actual { fields.append(("actual", a)) }
         fields.append(("message", c.message))
         if let e = c.expectation { fields.append(("expectation", e)) }
-        for (k, v) in fields { out.append("  \(k): \(yaml(v))") }
-        out.append("  duration_us: \(c.durationMicros)")
+        for (k, v) in fields {
+            out += "  "
+            out += k
+            out += ": "
+            appendYAML(v, to: &out)
+            out += "\n"
+        }
+        line("  duration_us: \(c.durationMicros)", &out)
         if !c.transcript.isEmpty {
-            out.append("  transcript:")
-            out += c.transcript.map { "    - \(yaml(TranscriptFormatter.line($0)))" }
+            out += "  transcript:\n"
+            for entry in c.transcript {
+                out += "    - "
+                appendYAML(TranscriptFormatter.line(entry), to: &out)
+                out += "\n"
+            }
         }
         if let rep = c.reproducer, !rep.isEmpty {
-            out.append("  reproducer:")
-            out += rep.map { "    - \(yaml(TranscriptFormatter.step($0)))" }
+            out += "  reproducer:\n"
+            for entry in rep {
+                out += "    - "
+                appendYAML(TranscriptFormatter.step(entry), to: &out)
+                out += "\n"
+            }
         }
     }
 
@@ -108,7 +146,27 @@ package enum TAPReport {
 
     /// A YAML double-quoted scalar, ASCII only: `"`, `\` and every character outside printable ASCII escaped.
     static func yaml(_ s: String) -> String {
-        var out = "\""
+        var out = ""
+        appendYAML(s, to: &out)
+        return out
+    }
+
+    /// Writes ``yaml(_:)`` to `out`; printable ASCII without `"` or `\` (most text) is copied as it is.
+    static func appendYAML(_ s: String, to out: inout String) {
+        let plain = PlainText.allBytes(of: s) { b in
+            b >= 0x20 && b <= 0x7E && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\")
+        }
+        out += "\""
+        if plain {
+            out += s
+        } else {
+            appendEscapedYAML(s, to: &out)
+        }
+        out += "\""
+    }
+
+    /// The inside of ``yaml(_:)``, character by character.
+    private static func appendEscapedYAML(_ s: String, to out: inout String) {
         for u in s.unicodeScalars {
             switch u.value {
             case 0x22: out += "\\\""
@@ -124,6 +182,5 @@ package enum TAPReport {
                 out += "\\U" + String(repeating: "0", count: 8 - h.count) + h
             }
         }
-        return out + "\""
     }
 }
