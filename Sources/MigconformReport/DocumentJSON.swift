@@ -58,9 +58,32 @@ enum DocumentJSON {
         /// `n` spaces.
         func appendSpaces(_ n: Int) {
             guard n > 0 else { return }
-            let p = reserve(n)
-            p.update(repeating: 0x20, count: n)
+            let p = reserve(n + 7)
+            Self.spaces(p, n)
             commit(p + n)
+        }
+        /// Writes `n` spaces at `p` eight at a time, without a call to `memset` for a handful of bytes: the room
+        /// reserved there must reach `n` rounded up to eight.
+        @inline(__always) private static func spaces(_ p: UnsafeMutablePointer<UInt8>, _ n: Int) {
+            var i = 0
+            while i < n {
+                UnsafeMutableRawPointer(p + i).storeBytes(of: 0x2020_2020_2020_2020 as UInt64, as: UInt64.self)
+                i += 8
+            }
+        }
+        /// The end of a pretty object or array: a line break (two when it is `empty`), `indent` spaces and the
+        /// bracket.
+        func appendClose(_ bracket: UInt8, empty: Bool, indent: Int) {
+            var p = reserve(indent + 10)
+            p.pointee = 0x0A
+            if empty {
+                p[1] = 0x0A
+                p += 1
+            }
+            Self.spaces(p + 1, indent)
+            p += indent + 1
+            p.pointee = bracket
+            commit(p + 1)
         }
         /// The bytes in `range` (valid until the next append).
         subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
@@ -82,6 +105,40 @@ enum DocumentJSON {
             p[0] = 0x22
             p[1] = 0x3A
             commit(p + 2)
+        }
+
+        /// A pretty object member's key on a line of its own, `indent` spaces in, after a comma unless it is
+        /// the first: `,\n    "key" : `.
+        func appendKey(_ k: StaticString, first: Bool, indent: Int) {
+            let n = k.utf8CodeUnitCount
+            var p = reserve(n + indent + 14)
+            if !first {
+                p.pointee = 0x2C
+                p += 1
+            }
+            p.pointee = 0x0A
+            Self.spaces(p + 1, indent)
+            p += indent + 1
+            p.pointee = 0x22
+            (p + 1).update(from: k.utf8Start, count: n)
+            p += n + 1
+            p[0] = 0x22
+            p[1] = 0x20
+            p[2] = 0x3A
+            p[3] = 0x20
+            commit(p + 4)
+        }
+
+        /// Text that needs no escapes (``TextSink/write(plain:)``) as a JSON string literal, copied as it is.
+        func appendQuoted(plain s: StaticString) {
+            s.withUTF8Buffer { buf in
+                let n = buf.count
+                let p = reserve(n + 2)
+                p.pointee = 0x22
+                if let from = buf.baseAddress { (p + 1).update(from: from, count: n) }
+                p[n + 1] = 0x22
+                commit(p + n + 2)
+            }
         }
 
         /// `s` as a JSON string literal (``JSONValue/quote(_:into:)``).
@@ -194,8 +251,10 @@ enum DocumentJSON {
     struct StringLiteral: TextSink {
         let bytes: Bytes
         mutating func write(_ s: String) { bytes.appendEscaped(s) }
-        mutating func write<N: BinaryInteger>(decimal v: N) { bytes.appendDecimal(v) }
-        mutating func write<N: BinaryInteger>(hex v: N) { bytes.appendHex(v) }
+        mutating func write(plain s: StaticString) { bytes.append(s) }
+        mutating func write(decimal v: Int64) { bytes.appendDecimal(v) }
+        mutating func write(decimal v: UInt64) { bytes.appendDecimal(v) }
+        mutating func write(hex v: UInt64) { bytes.appendHex(v) }
         mutating func write(hexBytes: ArraySlice<UInt8>) { bytes.appendHex(bytes: hexBytes) }
     }
 
@@ -230,12 +289,7 @@ enum DocumentJSON {
         /// Closes an object or array with `bracket`; `first` is still true when it is empty.
         private mutating func end(_ bracket: UInt8) {
             depth -= 1
-            if pretty {
-                if first { bytes.append(0x0A) }
-                bytes.append(0x0A)
-                bytes.appendSpaces(depth * 2)
-            }
-            bytes.append(bracket)
+            if pretty { bytes.appendClose(bracket, empty: first, indent: depth * 2) } else { bytes.append(bracket) }
             first = false
         }
         /// Starts a member or element on its own line, after a comma unless it is the first.
@@ -246,15 +300,8 @@ enum DocumentJSON {
             first = false
         }
         mutating func key(_ k: StaticString) {
-            guard pretty else {
-                bytes.appendKey(k, first: first)
-                first = false
-                return
-            }
-            newLine()
-            bytes.append(0x22)
-            bytes.append(k)
-            bytes.append("\" : " as StaticString)
+            if pretty { bytes.appendKey(k, first: first, indent: depth * 2) } else { bytes.appendKey(k, first: first) }
+            first = false
         }
         mutating func string(_ k: StaticString, _ v: String) {
             key(k)
@@ -321,17 +368,31 @@ enum DocumentJSON {
     /// The operation as ``OperationDocument`` encodes it; each case lists its keys in sorted order.
     static func operation(_ op: DeviceOperation, into w: inout Writer) {
         // An operation on a peer is written as the operation itself, with the device it was for.
-        let role = op.peerRole
-        let kind = op.kind.rawValue
+        switch op {
+        case .onPeer(let inner): operation(inner, device: "peer", into: &w)
+        case .onForeign(let inner): operation(inner, device: "foreign", into: &w)
+        default: operation(op, device: nil, into: &w)
+        }
+    }
+
+    /// ``operation(_:into:)`` of the operation on `device` (nil: the device under test), named without strings
+    /// made or escaped.
+    private static func operation(_ op: DeviceOperation, device: StaticString?, into w: inout Writer) {
+        switch op {
+        // Wrapped twice: the outer wrapping names the device.
+        case .onPeer(let inner), .onForeign(let inner): return operation(inner, device: device, into: &w)
+        default: break
+        }
+        let kind = op.kind.staticName
         w.open()
-        switch op.local {
+        switch op {
         case .onPeer, .onForeign, .getMigrationFlags, .getState, .getDataSize, .reset, .reopen, .dmaLoggingStop,
             .regionInfo:
-            w.string("device", role)
-            w.string("op", kind)
+            w.plain("device", device)
+            w.plain("op", kind)
         case .dmaLoggingStart(let pageSize, let ranges):
-            w.string("device", role)
-            w.string("op", kind)
+            w.plain("device", device)
+            w.plain("op", kind)
             w.number("pageSize", pageSize)
             w.array("ranges", ranges) { r, w in
                 w.open()
@@ -341,80 +402,80 @@ enum DocumentJSON {
             }
         case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
             w.hex("bitmap", bitmap)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("iova", iova)
             w.number("length", length)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.number("pageSize", pageSize)
         case .feature(let flags, let payload):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("flags", flags)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.hex("payload", payload)
             w.string("request", TranscriptFormatter.featureRequest(flags))
         case .setState(let v):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("deviceState", v)
-            w.string("op", kind)
-            if v < MigrationState.count { w.string("state", TranscriptFormatter.stateName(v)) }
+            w.plain("op", kind)
+            w.plain("state", OperationText.stateNameText(v))
         case .read(let fd, let count):
             w.number("count", count)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("fd", fd)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .write(let fd, let bytes):
             w.hex("bytes", bytes)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("fd", fd)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .access(let a):
             w.key("access")
             access(a, into: &w)
-            w.string("device", role)
-            w.string("op", kind)
+            w.plain("device", device)
+            w.plain("op", kind)
         case .dataFD(let fd, let call):
             w.key("call")
             dataFDCall(call, into: &w)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("fd", fd)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .close(let fd), .precopyInfo(let fd):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("fd", fd)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .configRead(let offset, let width):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.number("width", width)
         case .disableInterrupts(let index):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("index", index)
             w.string("interrupt", TranscriptFormatter.interruptIndex(index))
-            w.string("op", kind)
+            w.plain("op", kind)
         case .regionRead(let offset, let width):
-            w.string("device", role)
-            w.string("field", TranscriptFormatter.regionField(offset))
+            w.plain("device", device)
+            regionField(offset, into: &w)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.number("width", width)
         case .regionWrite(let offset, let width, let value):
-            w.string("device", role)
-            w.string("field", TranscriptFormatter.regionField(offset))
+            w.plain("device", device)
+            regionField(offset, into: &w)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.number("value", value)
             w.number("width", width)
         case .dataRead(let offset, let count):
             w.number("count", count)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .dataWrite(let offset, let bytes):
             w.hex("bytes", bytes)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
         }
         w.close()
     }
@@ -453,27 +514,35 @@ enum DocumentJSON {
     static func outcome(_ outcome: DeviceOutcome, into w: inout Writer) {
         w.open()
         switch outcome {
-        case .done: w.string("result", "done")
+        case .done: w.plain("result", "done")
         case .value(let v):
-            w.string("result", "value")
+            w.plain("result", "value")
             w.number("value", v)
         case .state(let s, let fd):
             w.number("dataFD", fd)
             w.number("deviceState", s)
-            w.string("result", "state")
-            if s < MigrationState.count { w.string("state", TranscriptFormatter.stateName(s)) }
+            w.plain("result", "state")
+            w.plain("state", OperationText.stateNameText(s))
         case .bytes(let b):
             w.hex("bytes", b)
-            w.string("result", "bytes")
+            w.plain("result", "bytes")
         case .precopy(let initial, let dirty):
             w.number("dirtyBytes", dirty)
             w.number("initialBytes", initial)
-            w.string("result", "precopy")
+            w.plain("result", "precopy")
         case .failed(let e):
-            w.string("errno", e.name)
-            w.string("result", "failed")
+            if let name = OperationText.errnoName(e) { w.plain("errno", name) } else { w.string("errno", e.name) }
+            w.plain("result", "failed")
         }
         w.close()
+    }
+
+    /// The name of the v1 region field at `offset`, or the offset in hex (``TranscriptFormatter/regionField(_:)``).
+    private static func regionField(_ offset: UInt64, into w: inout Writer) {
+        guard let name = OperationText.regionFieldName(offset) else {
+            return w.string("field", TranscriptFormatter.regionField(offset))
+        }
+        w.plain("field", name)
     }
 
     /// An operation already encoded for its `op` record: its JSON and its text, which the entry that answers it
@@ -539,5 +608,15 @@ enum DocumentJSON {
         w.bool("unfinished", c.unfinished)
         w.string("verdict", c.verdict.rawValue)
         w.close()
+    }
+}
+
+extension DocumentJSON.Writer {
+    /// A string member whose value needs no escapes (``TextSink/write(plain:)``), copied as it is; nothing when
+    /// it is nil.
+    mutating func plain(_ k: StaticString, _ v: StaticString?) {
+        guard let v else { return }
+        key(k)
+        bytes.appendQuoted(plain: v)
     }
 }
