@@ -33,6 +33,29 @@ enum DocumentJSON {
             base.deallocate()
             base = new
         }
+        /// Copies `n` bytes: up to sixteen with two loads and two stores that may overlap, more with `memcpy`, whose
+        /// call costs more than the copy of a key or a name.
+        @inline(__always) private static func copy(
+            _ to: UnsafeMutablePointer<UInt8>, _ from: UnsafePointer<UInt8>, _ n: Int
+        ) {
+            let src = UnsafeRawPointer(from)
+            let dst = UnsafeMutableRawPointer(to)
+            if n >= 8 && n <= 16 {
+                let head = src.loadUnaligned(as: UInt64.self)
+                let tail = src.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                dst.storeBytes(of: head, as: UInt64.self)
+                dst.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+            } else if n >= 4 && n < 8 {
+                let head = src.loadUnaligned(as: UInt32.self)
+                let tail = src.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                dst.storeBytes(of: head, as: UInt32.self)
+                dst.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+            } else if n < 4 {
+                for i in 0..<n { to[i] = from[i] }
+            } else {
+                dst.copyMemory(from: src, byteCount: n)
+            }
+        }
         /// Ends what was written from `reserve`'s pointer at `end`.
         @inline(__always) private func commit(_ end: UnsafeMutablePointer<UInt8>) { count = end - base }
 
@@ -45,11 +68,17 @@ enum DocumentJSON {
         func append(_ p: UnsafeRawBufferPointer) {
             guard let from = p.baseAddress, p.count > 0 else { return }
             let to = reserve(p.count)
-            UnsafeMutableRawPointer(to).copyMemory(from: from, byteCount: p.count)
+            Self.copy(to, from.assumingMemoryBound(to: UInt8.self), p.count)
             commit(to + p.count)
         }
         func append(_ p: UnsafeBufferPointer<UInt8>) { append(UnsafeRawBufferPointer(p)) }
-        func append(_ s: StaticString) { s.withUTF8Buffer { append($0) } }
+        func append(_ s: StaticString) {
+            guard s.hasPointerRepresentation else { return s.withUTF8Buffer { append($0) } }
+            let n = s.utf8CodeUnitCount
+            let p = reserve(n)
+            Self.copy(p, s.utf8Start, n)
+            commit(p + n)
+        }
         func append(utf8 s: String) {
             var s = s
             s.withUTF8 { append($0) }
@@ -93,52 +122,73 @@ enum DocumentJSON {
 
         /// An object member's key, `"key":`, after a comma unless it is the first.
         func appendKey(_ k: StaticString, first: Bool) {
-            let n = k.utf8CodeUnitCount
-            var p = reserve(n + 4)
-            if !first {
-                p.pointee = 0x2C
-                p += 1
-            }
-            p.pointee = 0x22
-            (p + 1).update(from: k.utf8Start, count: n)
-            p += n + 1
-            p[0] = 0x22
-            p[1] = 0x3A
-            commit(p + 2)
+            commit(startMember(k, first: first, indent: nil, room: 0))
         }
 
         /// A pretty object member's key on a line of its own, `indent` spaces in, after a comma unless it is
         /// the first: `,\n    "key" : `.
         func appendKey(_ k: StaticString, first: Bool, indent: Int) {
+            commit(startMember(k, first: first, indent: indent, room: 0))
+        }
+
+        /// A member whose value needs no escapes (``TextSink/write(plain:)``): its key as ``appendKey(_:first:)``
+        /// writes it (pretty when `indent` is given) and the value as a JSON string literal, in one reservation.
+        func appendMember(_ k: StaticString, plain v: StaticString, first: Bool, indent: Int?) {
+            guard v.hasPointerRepresentation else {
+                commit(startMember(k, first: first, indent: indent, room: 0))
+                return appendQuoted(plain: v)
+            }
+            let n = v.utf8CodeUnitCount
+            let p = startMember(k, first: first, indent: indent, room: n + 2)
+            p.pointee = 0x22
+            Self.copy(p + 1, v.utf8Start, n)
+            p[n + 1] = 0x22
+            commit(p + n + 2)
+        }
+
+        /// Reserves room for a key and `room` bytes of its value, writes the key (pretty, on a line `indent`
+        /// spaces in, when `indent` is given) and returns where the value goes; the caller commits.
+        @inline(__always) private func startMember(
+            _ k: StaticString, first: Bool, indent: Int?, room: Int
+        ) -> UnsafeMutablePointer<UInt8> {
             let n = k.utf8CodeUnitCount
-            var p = reserve(n + indent + 14)
+            let spaces = indent ?? 0
+            var p = reserve(n + spaces + 14 + room)
             if !first {
                 p.pointee = 0x2C
                 p += 1
             }
-            p.pointee = 0x0A
-            Self.spaces(p + 1, indent)
-            p += indent + 1
+            if indent != nil {
+                p.pointee = 0x0A
+                Self.spaces(p + 1, spaces)
+                p += spaces + 1
+            }
             p.pointee = 0x22
-            (p + 1).update(from: k.utf8Start, count: n)
+            Self.copy(p + 1, k.utf8Start, n)
             p += n + 1
-            p[0] = 0x22
-            p[1] = 0x20
-            p[2] = 0x3A
-            p[3] = 0x20
-            commit(p + 4)
+            guard indent != nil else {
+                p[0] = 0x22
+                p[1] = 0x3A
+                return p + 2
+            }
+            // `" : `
+            UnsafeMutableRawPointer(p).storeBytes(of: 0x203A_2022 as UInt32, as: UInt32.self)
+            return p + 4
         }
 
         /// Text that needs no escapes (``TextSink/write(plain:)``) as a JSON string literal, copied as it is.
         func appendQuoted(plain s: StaticString) {
-            s.withUTF8Buffer { buf in
-                let n = buf.count
-                let p = reserve(n + 2)
-                p.pointee = 0x22
-                if let from = buf.baseAddress { (p + 1).update(from: from, count: n) }
-                p[n + 1] = 0x22
-                commit(p + n + 2)
+            guard s.hasPointerRepresentation else {
+                append(0x22)
+                append(s)
+                return append(0x22)
             }
+            let n = s.utf8CodeUnitCount
+            let p = reserve(n + 2)
+            p.pointee = 0x22
+            Self.copy(p + 1, s.utf8Start, n)
+            p[n + 1] = 0x22
+            commit(p + n + 2)
         }
 
         /// `s` as a JSON string literal (``JSONValue/quote(_:into:)``).
@@ -188,14 +238,15 @@ enum DocumentJSON {
             return true
         }
 
-        /// An integer in decimal, as `String(v)` writes it.
+        /// An integer in decimal, as `String(v)` writes it: the digits counted by comparisons, and written two at
+        /// a time from a table of the pairs.
         func appendDecimal<N: BinaryInteger>(_ v: N) {
             var n = UInt64(truncatingIfNeeded: v.magnitude)
             var digits = 1
-            var rest = n / 10
-            while rest > 0 {
+            var bound: UInt64 = 10
+            while n >= bound && digits < 20 {
                 digits += 1
-                rest /= 10
+                bound &*= 10
             }
             var p = reserve(digits + 1)
             if v < 0 {
@@ -204,13 +255,28 @@ enum DocumentJSON {
             }
             let end = p + digits
             var i = end
-            repeat {
-                i -= 1
-                i.pointee = 0x30 + UInt8(truncatingIfNeeded: n % 10)
-                n /= 10
-            } while n > 0
+            let pairs = Self.digitPairs.utf8Start
+            while n >= 100 {
+                let pair = Int(n % 100) &* 2
+                n /= 100
+                i -= 2
+                i[0] = pairs[pair]
+                i[1] = pairs[pair &+ 1]
+            }
+            if n >= 10 {
+                let pair = Int(n) &* 2
+                i[-2] = pairs[pair]
+                i[-1] = pairs[pair &+ 1]
+            } else {
+                i[-1] = 0x30 &+ UInt8(truncatingIfNeeded: n)
+            }
             commit(end)
         }
+        private static let digitPairs: StaticString = """
+            00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+            40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899
+            """
 
         /// An integer in lowercase hex, as `String(v, radix: 16)` writes it.
         func appendHex<N: BinaryInteger>(_ v: N) {
@@ -616,7 +682,7 @@ extension DocumentJSON.Writer {
     /// it is nil.
     mutating func plain(_ k: StaticString, _ v: StaticString?) {
         guard let v else { return }
-        key(k)
-        bytes.appendQuoted(plain: v)
+        bytes.appendMember(k, plain: v, first: first, indent: pretty ? depth * 2 : nil)
+        first = false
     }
 }
