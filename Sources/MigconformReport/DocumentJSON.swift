@@ -33,6 +33,29 @@ enum DocumentJSON {
             base.deallocate()
             base = new
         }
+        /// Copies `n` bytes: up to sixteen with two loads and two stores that may overlap, more with `memcpy`, whose
+        /// call costs more than the copy of a key or a name.
+        @inline(__always) private static func copy(
+            _ to: UnsafeMutablePointer<UInt8>, _ from: UnsafePointer<UInt8>, _ n: Int
+        ) {
+            let src = UnsafeRawPointer(from)
+            let dst = UnsafeMutableRawPointer(to)
+            if n >= 8 && n <= 16 {
+                let head = src.loadUnaligned(as: UInt64.self)
+                let tail = src.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                dst.storeBytes(of: head, as: UInt64.self)
+                dst.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+            } else if n >= 4 && n < 8 {
+                let head = src.loadUnaligned(as: UInt32.self)
+                let tail = src.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                dst.storeBytes(of: head, as: UInt32.self)
+                dst.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+            } else if n < 4 {
+                for i in 0..<n { to[i] = from[i] }
+            } else {
+                dst.copyMemory(from: src, byteCount: n)
+            }
+        }
         /// Ends what was written from `reserve`'s pointer at `end`.
         @inline(__always) private func commit(_ end: UnsafeMutablePointer<UInt8>) { count = end - base }
 
@@ -45,11 +68,17 @@ enum DocumentJSON {
         func append(_ p: UnsafeRawBufferPointer) {
             guard let from = p.baseAddress, p.count > 0 else { return }
             let to = reserve(p.count)
-            UnsafeMutableRawPointer(to).copyMemory(from: from, byteCount: p.count)
+            Self.copy(to, from.assumingMemoryBound(to: UInt8.self), p.count)
             commit(to + p.count)
         }
         func append(_ p: UnsafeBufferPointer<UInt8>) { append(UnsafeRawBufferPointer(p)) }
-        func append(_ s: StaticString) { s.withUTF8Buffer { append($0) } }
+        func append(_ s: StaticString) {
+            guard s.hasPointerRepresentation else { return s.withUTF8Buffer { append($0) } }
+            let n = s.utf8CodeUnitCount
+            let p = reserve(n)
+            Self.copy(p, s.utf8Start, n)
+            commit(p + n)
+        }
         func append(utf8 s: String) {
             var s = s
             s.withUTF8 { append($0) }
@@ -58,9 +87,32 @@ enum DocumentJSON {
         /// `n` spaces.
         func appendSpaces(_ n: Int) {
             guard n > 0 else { return }
-            let p = reserve(n)
-            p.update(repeating: 0x20, count: n)
+            let p = reserve(n + 7)
+            Self.spaces(p, n)
             commit(p + n)
+        }
+        /// Writes `n` spaces at `p` eight at a time, without a call to `memset` for a handful of bytes: the room
+        /// reserved there must reach `n` rounded up to eight.
+        @inline(__always) private static func spaces(_ p: UnsafeMutablePointer<UInt8>, _ n: Int) {
+            var i = 0
+            while i < n {
+                UnsafeMutableRawPointer(p + i).storeBytes(of: 0x2020_2020_2020_2020 as UInt64, as: UInt64.self)
+                i += 8
+            }
+        }
+        /// The end of a pretty object or array: a line break (two when it is `empty`), `indent` spaces and the
+        /// bracket.
+        func appendClose(_ bracket: UInt8, empty: Bool, indent: Int) {
+            var p = reserve(indent + 10)
+            p.pointee = 0x0A
+            if empty {
+                p[1] = 0x0A
+                p += 1
+            }
+            Self.spaces(p + 1, indent)
+            p += indent + 1
+            p.pointee = bracket
+            commit(p + 1)
         }
         /// The bytes in `range` (valid until the next append).
         subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
@@ -70,18 +122,73 @@ enum DocumentJSON {
 
         /// An object member's key, `"key":`, after a comma unless it is the first.
         func appendKey(_ k: StaticString, first: Bool) {
+            commit(startMember(k, first: first, indent: nil, room: 0))
+        }
+
+        /// A pretty object member's key on a line of its own, `indent` spaces in, after a comma unless it is
+        /// the first: `,\n    "key" : `.
+        func appendKey(_ k: StaticString, first: Bool, indent: Int) {
+            commit(startMember(k, first: first, indent: indent, room: 0))
+        }
+
+        /// A member whose value needs no escapes (``TextSink/write(plain:)``): its key as ``appendKey(_:first:)``
+        /// writes it (pretty when `indent` is given) and the value as a JSON string literal, in one reservation.
+        func appendMember(_ k: StaticString, plain v: StaticString, first: Bool, indent: Int?) {
+            guard v.hasPointerRepresentation else {
+                commit(startMember(k, first: first, indent: indent, room: 0))
+                return appendQuoted(plain: v)
+            }
+            let n = v.utf8CodeUnitCount
+            let p = startMember(k, first: first, indent: indent, room: n + 2)
+            p.pointee = 0x22
+            Self.copy(p + 1, v.utf8Start, n)
+            p[n + 1] = 0x22
+            commit(p + n + 2)
+        }
+
+        /// Reserves room for a key and `room` bytes of its value, writes the key (pretty, on a line `indent`
+        /// spaces in, when `indent` is given) and returns where the value goes; the caller commits.
+        @inline(__always) private func startMember(
+            _ k: StaticString, first: Bool, indent: Int?, room: Int
+        ) -> UnsafeMutablePointer<UInt8> {
             let n = k.utf8CodeUnitCount
-            var p = reserve(n + 4)
+            let spaces = indent ?? 0
+            var p = reserve(n + spaces + 14 + room)
             if !first {
                 p.pointee = 0x2C
                 p += 1
             }
+            if indent != nil {
+                p.pointee = 0x0A
+                Self.spaces(p + 1, spaces)
+                p += spaces + 1
+            }
             p.pointee = 0x22
-            (p + 1).update(from: k.utf8Start, count: n)
+            Self.copy(p + 1, k.utf8Start, n)
             p += n + 1
-            p[0] = 0x22
-            p[1] = 0x3A
-            commit(p + 2)
+            guard indent != nil else {
+                p[0] = 0x22
+                p[1] = 0x3A
+                return p + 2
+            }
+            // `" : `
+            UnsafeMutableRawPointer(p).storeBytes(of: 0x203A_2022 as UInt32, as: UInt32.self)
+            return p + 4
+        }
+
+        /// Text that needs no escapes (``TextSink/write(plain:)``) as a JSON string literal, copied as it is.
+        func appendQuoted(plain s: StaticString) {
+            guard s.hasPointerRepresentation else {
+                append(0x22)
+                append(s)
+                return append(0x22)
+            }
+            let n = s.utf8CodeUnitCount
+            let p = reserve(n + 2)
+            p.pointee = 0x22
+            Self.copy(p + 1, s.utf8Start, n)
+            p[n + 1] = 0x22
+            commit(p + n + 2)
         }
 
         /// `s` as a JSON string literal (``JSONValue/quote(_:into:)``).
@@ -131,14 +238,15 @@ enum DocumentJSON {
             return true
         }
 
-        /// An integer in decimal, as `String(v)` writes it.
+        /// An integer in decimal, as `String(v)` writes it: the digits counted by comparisons, and written two at
+        /// a time from a table of the pairs.
         func appendDecimal<N: BinaryInteger>(_ v: N) {
             var n = UInt64(truncatingIfNeeded: v.magnitude)
             var digits = 1
-            var rest = n / 10
-            while rest > 0 {
+            var bound: UInt64 = 10
+            while n >= bound && digits < 20 {
                 digits += 1
-                rest /= 10
+                bound &*= 10
             }
             var p = reserve(digits + 1)
             if v < 0 {
@@ -147,13 +255,28 @@ enum DocumentJSON {
             }
             let end = p + digits
             var i = end
-            repeat {
-                i -= 1
-                i.pointee = 0x30 + UInt8(truncatingIfNeeded: n % 10)
-                n /= 10
-            } while n > 0
+            let pairs = Self.digitPairs.utf8Start
+            while n >= 100 {
+                let pair = Int(n % 100) &* 2
+                n /= 100
+                i -= 2
+                i[0] = pairs[pair]
+                i[1] = pairs[pair &+ 1]
+            }
+            if n >= 10 {
+                let pair = Int(n) &* 2
+                i[-2] = pairs[pair]
+                i[-1] = pairs[pair &+ 1]
+            } else {
+                i[-1] = 0x30 &+ UInt8(truncatingIfNeeded: n)
+            }
             commit(end)
         }
+        private static let digitPairs: StaticString = """
+            00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+            40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899
+            """
 
         /// An integer in lowercase hex, as `String(v, radix: 16)` writes it.
         func appendHex<N: BinaryInteger>(_ v: N) {
@@ -194,8 +317,10 @@ enum DocumentJSON {
     struct StringLiteral: TextSink {
         let bytes: Bytes
         mutating func write(_ s: String) { bytes.appendEscaped(s) }
-        mutating func write<N: BinaryInteger>(decimal v: N) { bytes.appendDecimal(v) }
-        mutating func write<N: BinaryInteger>(hex v: N) { bytes.appendHex(v) }
+        mutating func write(plain s: StaticString) { bytes.append(s) }
+        mutating func write(decimal v: Int64) { bytes.appendDecimal(v) }
+        mutating func write(decimal v: UInt64) { bytes.appendDecimal(v) }
+        mutating func write(hex v: UInt64) { bytes.appendHex(v) }
         mutating func write(hexBytes: ArraySlice<UInt8>) { bytes.appendHex(bytes: hexBytes) }
     }
 
@@ -230,12 +355,7 @@ enum DocumentJSON {
         /// Closes an object or array with `bracket`; `first` is still true when it is empty.
         private mutating func end(_ bracket: UInt8) {
             depth -= 1
-            if pretty {
-                if first { bytes.append(0x0A) }
-                bytes.append(0x0A)
-                bytes.appendSpaces(depth * 2)
-            }
-            bytes.append(bracket)
+            if pretty { bytes.appendClose(bracket, empty: first, indent: depth * 2) } else { bytes.append(bracket) }
             first = false
         }
         /// Starts a member or element on its own line, after a comma unless it is the first.
@@ -246,15 +366,8 @@ enum DocumentJSON {
             first = false
         }
         mutating func key(_ k: StaticString) {
-            guard pretty else {
-                bytes.appendKey(k, first: first)
-                first = false
-                return
-            }
-            newLine()
-            bytes.append(0x22)
-            bytes.append(k)
-            bytes.append("\" : " as StaticString)
+            if pretty { bytes.appendKey(k, first: first, indent: depth * 2) } else { bytes.appendKey(k, first: first) }
+            first = false
         }
         mutating func string(_ k: StaticString, _ v: String) {
             key(k)
@@ -333,17 +446,31 @@ enum DocumentJSON {
     /// The operation as ``OperationDocument`` encodes it; each case lists its keys in sorted order.
     static func operation(_ op: DeviceOperation, into w: inout Writer) {
         // An operation on a peer is written as the operation itself, with the device it was for.
-        let role = op.peerRole
-        let kind = op.kind.rawValue
+        switch op {
+        case .onPeer(let inner): operation(inner, device: "peer", into: &w)
+        case .onForeign(let inner): operation(inner, device: "foreign", into: &w)
+        default: operation(op, device: nil, into: &w)
+        }
+    }
+
+    /// ``operation(_:into:)`` of the operation on `device` (nil: the device under test), named without strings
+    /// made or escaped.
+    private static func operation(_ op: DeviceOperation, device: StaticString?, into w: inout Writer) {
+        switch op {
+        // Wrapped twice: the outer wrapping names the device.
+        case .onPeer(let inner), .onForeign(let inner): return operation(inner, device: device, into: &w)
+        default: break
+        }
+        let kind = op.kind.staticName
         w.open()
-        switch op.local {
+        switch op {
         case .onPeer, .onForeign, .getMigrationFlags, .getState, .getDataSize, .reset, .reopen, .dmaLoggingStop,
             .regionInfo:
-            w.string("device", role)
-            w.string("op", kind)
+            w.plain("device", device)
+            w.plain("op", kind)
         case .dmaLoggingStart(let pageSize, let ranges):
-            w.string("device", role)
-            w.string("op", kind)
+            w.plain("device", device)
+            w.plain("op", kind)
             w.number("pageSize", pageSize)
             w.array("ranges", ranges) { r, w in
                 w.open()
@@ -353,80 +480,80 @@ enum DocumentJSON {
             }
         case .dmaLoggingReport(let iova, let length, let pageSize, let bitmap):
             w.hex("bitmap", bitmap)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("iova", iova)
             w.number("length", length)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.number("pageSize", pageSize)
         case .feature(let flags, let payload):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("flags", flags)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.hex("payload", payload)
             w.string("request", TranscriptFormatter.featureRequest(flags))
         case .setState(let v):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("deviceState", v)
-            w.string("op", kind)
-            if v < MigrationState.count { w.string("state", TranscriptFormatter.stateName(v)) }
+            w.plain("op", kind)
+            w.plain("state", OperationText.stateNameText(v))
         case .read(let fd, let count):
             w.number("count", count)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("fd", fd)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .write(let fd, let bytes):
             w.hex("bytes", bytes)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("fd", fd)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .access(let a):
             w.key("access")
             access(a, into: &w)
-            w.string("device", role)
-            w.string("op", kind)
+            w.plain("device", device)
+            w.plain("op", kind)
         case .dataFD(let fd, let call):
             w.key("call")
             dataFDCall(call, into: &w)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("fd", fd)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .close(let fd), .precopyInfo(let fd):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("fd", fd)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .configRead(let offset, let width):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.number("width", width)
         case .disableInterrupts(let index):
-            w.string("device", role)
+            w.plain("device", device)
             w.number("index", index)
             w.string("interrupt", TranscriptFormatter.interruptIndex(index))
-            w.string("op", kind)
+            w.plain("op", kind)
         case .regionRead(let offset, let width):
-            w.string("device", role)
-            w.string("field", TranscriptFormatter.regionField(offset))
+            w.plain("device", device)
+            regionField(offset, into: &w)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.number("width", width)
         case .regionWrite(let offset, let width, let value):
-            w.string("device", role)
-            w.string("field", TranscriptFormatter.regionField(offset))
+            w.plain("device", device)
+            regionField(offset, into: &w)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
             w.number("value", value)
             w.number("width", width)
         case .dataRead(let offset, let count):
             w.number("count", count)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
         case .dataWrite(let offset, let bytes):
             w.hex("bytes", bytes)
-            w.string("device", role)
+            w.plain("device", device)
             w.number("offset", offset)
-            w.string("op", kind)
+            w.plain("op", kind)
         }
         w.close()
     }
@@ -465,27 +592,35 @@ enum DocumentJSON {
     static func outcome(_ outcome: DeviceOutcome, into w: inout Writer) {
         w.open()
         switch outcome {
-        case .done: w.string("result", "done")
+        case .done: w.plain("result", "done")
         case .value(let v):
-            w.string("result", "value")
+            w.plain("result", "value")
             w.number("value", v)
         case .state(let s, let fd):
             w.number("dataFD", fd)
             w.number("deviceState", s)
-            w.string("result", "state")
-            if s < MigrationState.count { w.string("state", TranscriptFormatter.stateName(s)) }
+            w.plain("result", "state")
+            w.plain("state", OperationText.stateNameText(s))
         case .bytes(let b):
             w.hex("bytes", b)
-            w.string("result", "bytes")
+            w.plain("result", "bytes")
         case .precopy(let initial, let dirty):
             w.number("dirtyBytes", dirty)
             w.number("initialBytes", initial)
-            w.string("result", "precopy")
+            w.plain("result", "precopy")
         case .failed(let e):
-            w.string("errno", e.name)
-            w.string("result", "failed")
+            if let name = OperationText.errnoName(e) { w.plain("errno", name) } else { w.string("errno", e.name) }
+            w.plain("result", "failed")
         }
         w.close()
+    }
+
+    /// The name of the v1 region field at `offset`, or the offset in hex (``TranscriptFormatter/regionField(_:)``).
+    private static func regionField(_ offset: UInt64, into w: inout Writer) {
+        guard let name = OperationText.regionFieldName(offset) else {
+            return w.string("field", TranscriptFormatter.regionField(offset))
+        }
+        w.plain("field", name)
     }
 
     /// An operation already encoded for its `op` record: its JSON and its text, which the entry that answers it
@@ -551,5 +686,15 @@ enum DocumentJSON {
         w.bool("unfinished", c.unfinished)
         w.string("verdict", c.verdict.rawValue)
         w.close()
+    }
+}
+
+extension DocumentJSON.Writer {
+    /// A string member whose value needs no escapes (``TextSink/write(plain:)``), copied as it is; nothing when
+    /// it is nil.
+    mutating func plain(_ k: StaticString, _ v: StaticString?) {
+        guard let v else { return }
+        bytes.appendMember(k, plain: v, first: first, indent: pretty ? depth * 2 : nil)
+        first = false
     }
 }

@@ -29,12 +29,12 @@ package enum TranscriptFormatter {
     static func text(_ entry: TranscriptEntry, operationText: String?, into out: inout some TextSink) {
         operationAndData(entry, operationText: operationText, into: &out)
         if let outcome = entry.outcome {
-            out.write(" -> ")
+            out.write(plain: " -> ")
             OperationText.outcome(outcome, of: entry.operation, byteCount: entry.byteCount, into: &out)
             return
         }
-        out.write(" -> no answer: ")
-        out.write(entry.transportError.map { PlainText.line($0) } ?? "no answer")
+        out.write(plain: " -> no answer: ")
+        if let error = entry.transportError { out.write(PlainText.line(error)) } else { out.write(plain: "no answer") }
     }
 
     /// A reproducer step: the entry as the transcript shows it, or only the operation for a positioning step whose
@@ -62,7 +62,11 @@ package enum TranscriptFormatter {
         } else {
             OperationText.operation(entry.operation, byteCount: entry.byteCount, into: &out)
         }
-        if let data = entry.data { out.write(" (\(PlainText.line(data)))") }
+        if let data = entry.data {
+            out.write(plain: " (")
+            out.write(PlainText.line(data))
+            out.write(plain: ")")
+        }
     }
 
     /// An operation: `set-state RUNNING_P2P`, `read fd=7 count=4096` (``OperationText``).

@@ -153,6 +153,21 @@ struct JournalEncodingTests {
             bytes.appendHex(v)
             #expect(String(decoding: bytes.all, as: UTF8.self) == "\(v) \(String(v, radix: 16))")
         }
+        // Each side of every power of ten, where the digit count changes.
+        var power: UInt64 = 1
+        for _ in 0..<20 {
+            for v in [power - 1, power, power + 1] {
+                let bytes = DocumentJSON.Bytes()
+                bytes.appendDecimal(v)
+                #expect(String(decoding: bytes.all, as: UTF8.self) == "\(v)")
+                if let signed = Int64(exactly: v) {
+                    bytes.removeAll()
+                    bytes.appendDecimal(-signed)
+                    #expect(String(decoding: bytes.all, as: UTF8.self) == "\(-signed)")
+                }
+            }
+            power = power.multipliedReportingOverflow(by: 10).partialValue
+        }
         let bytes = DocumentJSON.Bytes(capacity: 1)
         bytes.appendDecimal(UInt64.max)
         bytes.appendHex(UInt64.max)
