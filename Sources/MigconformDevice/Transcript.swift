@@ -155,13 +155,14 @@ package final class RecordingDevice {
             let outcome = try device.perform(op)
             let nanos = DispatchTime.now().uptimeNanoseconds - start
             let micros = nanos / 1000
-            tally(op.kind, nanos, byteCount(op, outcome))
+            let moved = byteCount(op, outcome)
+            tally(op.kind, nanos, moved)
             var data: String?
             if case .write(_, let b) = op, b.count > 64 { data = nextData }
             nextData = nil
             let entry = TranscriptEntry(
                 step: entries.count, operation: redact(op), outcome: redact(outcome),
-                micros: micros, byteCount: byteCount(op, outcome), data: data)
+                micros: micros, byteCount: moved, data: data)
             entries.append(entry)
             remember(entry)
             didPerform?(entry)

@@ -244,7 +244,9 @@ package final class Runner {
         let journal = journalNanos / 1000
         let others = otherNanos / 1000
         return RunCost(
-            wall: wallNanos / 1000, device: device, deviceCalls: deadlineDevice.callNanos / 1000,
+            // A device that answers promptly is called unwatched: its operations' time is all inside the calls.
+            wall: wallNanos / 1000, device: device,
+            deviceCalls: deadlineDevice.callNanos == 0 ? device : deadlineDevice.callNanos / 1000,
             journal: journal, observers: others, planning: planningNanos / 1000,
             waits: self.device.pausedNanos / 1000,
             operations: self.device.operationCount, byKind: kinds)
