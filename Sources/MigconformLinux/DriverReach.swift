@@ -16,7 +16,7 @@ package final class DriverReach {
     /// What a traced run found.
     package struct Result: Sendable, Equatable {
         package var module: String
-        /// Every traceable function of the module (`available_filter_functions`).
+        /// Every traceable function of the module (as `set_ftrace_filter` or `available_filter_functions` name them).
         package var functions: [String]
         /// Those entered while tracing was on.
         package var reached: [String]
@@ -28,7 +28,7 @@ package final class DriverReach {
 
     package let module: String
     package let tracefs: String
-    let functions: [String]
+    private(set) var functions: [String]
 
     init(module: String, tracefs: String, functions: [String]) {
         self.module = module
@@ -41,10 +41,15 @@ package final class DriverReach {
 
     /// Starts tracing the module's functions; answers why it cannot when it cannot.
     ///
-    /// The module's functions are read back from `set_ftrace_filter` once the filter is set: a few dozen lines,
-    /// where `available_filter_functions` lists every function of the kernel (tens of thousands, which a slow
-    /// machine takes a second to print and parse). The full listing is read only to say what went wrong.
-    package static func start(module: String, tracefs: String? = nil) -> Swift.Result<DriverReach, ReachError> {
+    /// Nothing in tracefs is touched before the module is known to be loaded (`/sys/module/NAME`). Its functions
+    /// are then read back from `set_ftrace_filter` once the `:mod:NAME` filter is set: a few dozen lines, where
+    /// `available_filter_functions` lists every function of the kernel (tens of thousands, which a slow machine
+    /// takes a second to print and parse). The full listing is read only when the read-back names none: to find
+    /// them there after all, or to say what went wrong. Every failure after the first write leaves tracefs as
+    /// ``restore()`` does (tracing off, the nop tracer, no filter, an empty buffer).
+    package static func start(
+        module: String, tracefs: String? = nil, modules: String = "/sys/module"
+    ) -> Swift.Result<DriverReach, ReachError> {
         guard
             let root = tracefs
                 ?? tracefsCandidates.first(where: {
@@ -56,37 +61,36 @@ package final class DriverReach {
                     "tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing; the kernel needs CONFIG_FUNCTION_TRACER)"
                 ))
         }
-        let probe = DriverReach(module: module, tracefs: root, functions: [])
-        for (file, text) in [("tracing_on", "0"), ("current_tracer", "nop")] {
-            if let problem = probe.write(file, text) {
-                probe.restore()
-                return .failure(ReachError(problem))
-            }
+        guard FileManager.default.fileExists(atPath: root + "/set_ftrace_filter") else {
+            return .failure(
+                ReachError(
+                    "\(root)/set_ftrace_filter does not exist (is tracefs mounted there, with the function tracer?)"))
         }
-        // The kernel refuses a filter that matches no function; the listing then tells why.
-        let filtered = probe.write("set_ftrace_filter", ":mod:\(module)") == nil
-        var functions = filtered ? Self.functions(of: module, in: readAll(root + "/set_ftrace_filter") ?? "") : []
+        guard FileManager.default.fileExists(atPath: modules + "/" + module) else {
+            return .failure(ReachError("module \(module) is not loaded (no \(modules)/\(module))"))
+        }
+        let reach = DriverReach(module: module, tracefs: root, functions: [])
+        func failed(_ problem: ReachError) -> Swift.Result<DriverReach, ReachError> {
+            reach.restore()
+            return .failure(problem)
+        }
+        // A filter no loaded function matches is kept by the kernel for a module loaded later, and reads back
+        // as the command itself rather than as functions: either way the read-back names none.
+        if let problem = reach.write("set_ftrace_filter", ":mod:\(module)") { return failed(ReachError(problem)) }
+        var functions = Self.functions(of: module, in: readAll(root + "/set_ftrace_filter") ?? "")
         if functions.isEmpty {
             guard let list = readAll(root + "/available_filter_functions") else {
-                probe.restore()
-                return .failure(ReachError("\(root)/available_filter_functions cannot be read (tracing needs root)"))
+                return failed(ReachError("\(root)/available_filter_functions cannot be read (tracing needs root)"))
             }
             functions = Self.functions(of: module, in: list)
-            guard !functions.isEmpty else {
-                probe.restore()
-                return .failure(noFunctions(of: module, in: list, root: root))
-            }
-            if !filtered, let problem = probe.write("set_ftrace_filter", ":mod:\(module)") {
-                probe.restore()
-                return .failure(ReachError(problem))
-            }
+            guard !functions.isEmpty else { return failed(noFunctions(of: module, in: list, root: root)) }
         }
-        let reach = DriverReach(module: module, tracefs: root, functions: functions)
-        for (file, text) in [("trace", ""), ("current_tracer", "function"), ("tracing_on", "1")] {
-            if let problem = reach.write(file, text) {
-                reach.restore()
-                return .failure(ReachError(problem))
-            }
+        reach.functions = functions
+        for (file, text) in [
+            ("tracing_on", "0"), ("current_tracer", "nop"), ("trace", ""), ("current_tracer", "function"),
+            ("tracing_on", "1"),
+        ] {
+            if let problem = reach.write(file, text) { return failed(ReachError(problem)) }
         }
         return .success(reach)
     }
@@ -142,18 +146,24 @@ package final class DriverReach {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Writes a tracefs file (truncating it); answers the problem, or nil.
+    /// Writes a tracefs file, opened with `O_TRUNC`: tracefs clears a filter or the trace buffer only when the file
+    /// is opened that way (`ftruncate` does nothing there). Empty `text` writes nothing, which is how a filter or
+    /// the buffer is cleared. Answers the problem, or nil.
     func write(_ file: String, _ text: String) -> String? {
         let path = tracefs + "/" + file
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            return "\(path) cannot be opened for writing (tracing needs root)"
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        guard fd >= 0 else {
+            let e = errno
+            return "\(path) cannot be opened for writing: \(String(cString: strerror(e)))"
+                + (e == EACCES || e == EPERM ? " (tracing needs root)" : "")
         }
-        defer { try? handle.close() }
-        do {
-            try handle.truncate(atOffset: 0)
-            if !text.isEmpty { try handle.write(contentsOf: Data((text + "\n").utf8)) }
-        } catch {
-            return "writing '\(text)' to \(path) failed: \(error)"
+        defer { close(fd) }
+        guard !text.isEmpty else { return nil }
+        let line = Array((text + "\n").utf8)
+        let n = line.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+        guard n == line.count else {
+            let why = n < 0 ? String(cString: strerror(errno)) : "short write"
+            return "writing '\(text)' to \(path) failed: \(why)"
         }
         return nil
     }
@@ -208,3 +218,6 @@ package struct ReachError: Error, CustomStringConvertible, Sendable {
     package var description: String
     package init(_ description: String) { self.description = description }
 }
+
+/// write(2), named apart from ``DriverReach/write(_:_:)``.
+private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int { write(fd, p, n) }

@@ -112,7 +112,8 @@ package struct KernelHealth: Equatable, Sendable {
     /// Whether a kernel log line reports trouble: `WARNING`, `BUG` or `Oops` as words, or one of the phrases of a
     /// lockup, a stall, a panic or a protection fault. One pass over the line's bytes, no `Regex` and no
     /// substring search per pattern: every line of the kernel log is tested at the start and at the end of a
-    /// run, and a slow guest feels each instruction.
+    /// run, and a slow guest feels each instruction. Patterns are matched as bytes (a phrase followed by a
+    /// combining mark still matches); a word's neighbours are letters, digits, `_` or any non-ASCII byte.
     package static func isProblem(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { line in

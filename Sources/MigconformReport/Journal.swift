@@ -22,7 +22,8 @@ import MigconformSpec
 /// of every case and of the run, unless the folder is in memory (``isInMemory(_:)``) and has no disk.
 ///
 /// With `syncEachOperation` (the default, and what kernel targets need: the operation in flight may be the one
-/// that takes the kernel down) each of a case's operations is recorded, and flushed, before it is issued, and its
+/// that takes the kernel down) each of a case's operations is recorded, and flushed (unless the folder is in
+/// memory), before it is issued, and its
 /// answer after it. Without it a case is recorded by its start and its end record only (the end record carries the
 /// whole transcript): two writes a case instead of two an operation, which on a fast device are most of what the
 /// run costs. A run killed in the middle of a case then leaves that case marked unfinished, without the

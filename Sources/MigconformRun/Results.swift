@@ -241,7 +241,8 @@ package struct RunInfo: Codable, Sendable {
 
 /// Where a run's time went, in microseconds. `wall` is the run from discovery to the end of the cleanup;
 /// `device` the sum of the operations' durations as the transcripts show them (what the device and the call into
-/// it took), of which `deviceCalls` inside the device calls themselves (the rest is the deadline watch); `journal`
+/// it took), of which `deviceCalls` inside the device calls themselves (the rest is the deadline watch; for a device
+/// called without a watch, one that answers promptly, the same as `device`); `journal`
 /// and `observers` what the run's observers took; `planning` discovery, expansion and planning (the tour too);
 /// `waits` the pauses rules make between operations; `runner` the rest of `wall`. `report` is the time to write the
 /// run folder's files after the run (report.json itself last, so not counted). `setup`, `tracing` and `command`

@@ -214,6 +214,7 @@ enum RunCommand: Command {
         let runner = Runner(
             spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
             foreign: others["foreign"])
+        setupSteps.end("runner")
         if device.traits.mayHarmHost {
             let before = KernelHealth.snapshot()
             runner.hostHealth = { KernelHealth.snapshot().newProblems(since: before) }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// When the command started (``DispatchTime`` nanoseconds), for the run's cost split (``RunCost/command``).
+/// When the command started (``DispatchTime`` nanoseconds), for the run's cost split (``RunCost/command``). The
+/// first statement of this file, so that it is read before anything else runs.
 let commandStartNanos = DispatchTime.now().uptimeNanoseconds
 
 /// A command as the dispatcher sees it.

@@ -583,6 +583,11 @@ struct LinuxBackendKernelHealthTests {
         #expect(KernelHealth.isProblem("watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"))
         #expect(KernelHealth.isProblem("INFO: task x:1 blocked for more than 120 seconds."))
         #expect(KernelHealth.isProblem("rcu: INFO: rcu_sched detected stalls on CPUs/tasks:"))
+        // a rejected candidate does not end the search; a pattern may end the line; non-ASCII neighbours join a word
+        #expect(KernelHealth.isProblem("XBUG BUG") && KernelHealth.isProblem("DEBUG_WARNING, WARNING"))
+        #expect(KernelHealth.isProblem("watchdog: soft lockup") && KernelHealth.isProblem("Oops"))
+        #expect(!KernelHealth.isProblem("éBUG") && !KernelHealth.isProblem("BUGé") && KernelHealth.isProblem("é BUG"))
+        #expect(!KernelHealth.isProblem("") && !KernelHealth.isProblem("B") && !KernelHealth.isProblem("soft lockuq"))
         #expect(!KernelHealth.isProblem(""))
         #expect(KernelHealth.describeTaint(0) == "nothing")
     }
@@ -640,6 +645,76 @@ struct DriverReachTests {
               migconform-81      [000] .....    12.345699: mtty_read <-vfio_device_fops_read
             """
         #expect(DriverReach.entered(in: trace) == ["mtty_set_state", "mtty_read"])
+    }
+
+    /// A folder posing as tracefs: its files are plain files, so the `:mod:` filter reads back as written (as a
+    /// kernel reads back a filter no loaded function matches) and the functions come from the listing.
+    private func fakeTracefs(listing: String, modules: [String]) throws -> (tracefs: String, modules: String) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tracefs-\(UUID().uuidString)").path
+        let tracefs = root + "/tracing"
+        try FileManager.default.createDirectory(atPath: tracefs, withIntermediateDirectories: true)
+        for m in modules {
+            try FileManager.default.createDirectory(atPath: root + "/module/" + m, withIntermediateDirectories: true)
+        }
+        let files = [
+            "available_filter_functions": listing, "tracing_on": "1\n", "current_tracer": "function\n",
+            "set_ftrace_filter": "someone_elses_filter\n", "trace": "an old trace\n",
+        ]
+        for (name, text) in files { try text.write(toFile: tracefs + "/" + name, atomically: false, encoding: .utf8) }
+        return (tracefs, root + "/module")
+    }
+
+    private func contents(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "?" }
+
+    @Test func startSetsTheFilterAndTheTracerAndFinishLeavesTracefsCleared() throws {
+        let listing = "vfio_device_fops_read [vfio]\nmtty_probe [mtty]\nmtty_read [mtty]\n"
+        let fake = try fakeTracefs(listing: listing, modules: ["mtty"])
+        defer { try? FileManager.default.removeItem(atPath: (fake.tracefs as NSString).deletingLastPathComponent) }
+        guard case .success(let reach) = DriverReach.start(module: "mtty", tracefs: fake.tracefs, modules: fake.modules)
+        else {
+            Issue.record("tracing did not start")
+            return
+        }
+        #expect(contents(fake.tracefs + "/set_ftrace_filter") == ":mod:mtty\n")
+        #expect(contents(fake.tracefs + "/current_tracer") == "function\n")
+        #expect(contents(fake.tracefs + "/tracing_on") == "1\n")
+        #expect(contents(fake.tracefs + "/trace") == "")
+        try "  migconform-81 [000] ..... 12.3: mtty_read <-vfio_device_fops_read\n"
+            .write(toFile: fake.tracefs + "/trace", atomically: false, encoding: .utf8)
+        let result = reach.finish()
+        #expect(result.functions == ["mtty_probe", "mtty_read"])
+        #expect(result.reached == ["mtty_read"] && result.notReached == ["mtty_probe"])
+        #expect(contents(fake.tracefs + "/set_ftrace_filter") == "")
+        #expect(contents(fake.tracefs + "/current_tracer") == "nop\n")
+        #expect(contents(fake.tracefs + "/tracing_on") == "0\n")
+        #expect(contents(fake.tracefs + "/trace") == "")
+    }
+
+    @Test func aModuleNotLoadedLeavesTracefsUntouched() throws {
+        let fake = try fakeTracefs(listing: "mtty_probe [mtty]\n", modules: [])
+        defer { try? FileManager.default.removeItem(atPath: (fake.tracefs as NSString).deletingLastPathComponent) }
+        guard case .failure(let e) = DriverReach.start(module: "mtty", tracefs: fake.tracefs, modules: fake.modules)
+        else {
+            Issue.record("tracing started for a module that is not loaded")
+            return
+        }
+        #expect(e.description.contains("not loaded"))
+        #expect(contents(fake.tracefs + "/set_ftrace_filter") == "someone_elses_filter\n")
+        #expect(contents(fake.tracefs + "/current_tracer") == "function\n")
+        #expect(contents(fake.tracefs + "/tracing_on") == "1\n")
+    }
+
+    @Test func aModuleWithoutTraceableFunctionsSaysWhyAndClearsItsFilter() throws {
+        let fake = try fakeTracefs(listing: "vfio_device_fops_read [vfio]\nprintk\n", modules: ["mtty"])
+        defer { try? FileManager.default.removeItem(atPath: (fake.tracefs as NSString).deletingLastPathComponent) }
+        guard case .failure(let e) = DriverReach.start(module: "mtty", tracefs: fake.tracefs, modules: fake.modules)
+        else {
+            Issue.record("tracing started without a function of the module")
+            return
+        }
+        #expect(e.description.contains("no traceable function of module mtty") && e.description.contains("vfio"))
+        #expect(contents(fake.tracefs + "/set_ftrace_filter") == "")
+        #expect(contents(fake.tracefs + "/current_tracer") == "nop\n")
     }
 
     @Test func withoutTracefsItSaysWhy() {
