@@ -74,6 +74,8 @@ package final class RecordingDevice {
     /// ``totals`` by ``DeviceOperation/Kind/ordinal``: one array slot per kind, so counting costs no hashing.
     private var tallies = [(count: Int, nanos: UInt64, bytes: UInt64)](
         repeating: (0, 0, 0), count: DeviceOperation.Kind.allCases.count)
+    /// Nanoseconds every operation took, summed (``totals`` by kind).
+    package private(set) var operationNanos: UInt64 = 0
     /// Nanoseconds spent in ``pause(microseconds:)``.
     package private(set) var pausedNanos: UInt64 = 0
 
@@ -247,6 +249,7 @@ package final class RecordingDevice {
     }
 
     private func tally(_ kind: DeviceOperation.Kind, _ nanos: UInt64, _ bytes: Int?) {
+        operationNanos += nanos
         let i = kind.ordinal
         tallies[i].count += 1
         tallies[i].nanos += nanos

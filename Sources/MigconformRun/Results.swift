@@ -243,7 +243,8 @@ package struct RunInfo: Codable, Sendable {
 /// `device` the sum of the operations' durations as the transcripts show them (what the device and the call into
 /// it took), of which `deviceCalls` inside the device calls themselves (the rest is the deadline watch; for a device
 /// called without a watch, one that answers promptly, the same as `device`); `journal`
-/// and `observers` what the run's observers took; `planning` discovery, expansion and planning (the tour too);
+/// and `observers` what the run's observers took; `planning` discovery, expansion and planning (the tour too; not
+/// discovery's operations, which are the device's time, nor what the observers made of them);
 /// `waits` the pauses rules make between operations; `runner` the rest of `wall`. `report` is the time to write the
 /// run folder's files after the run (report.json itself last, so not counted). `setup`, `tracing` and `command`
 /// place the run in the command around it: what came before the run, the driver's function tracing, and the whole

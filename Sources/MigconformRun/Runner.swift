@@ -300,6 +300,7 @@ package final class Runner {
         let started = Date()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let usage = ProcessUsage.now()
+        let deviceNanosBefore = device.operationNanos
         observerTimes = []
         var options = self.options
         deadlineDevice.deadlines = options.deadlines
@@ -352,7 +353,11 @@ package final class Runner {
                 hazards.append(SkippedHazard(caseID: testCase.id, hazardID: h.id, effect: h.effect))
             }
         }
-        let planningNanos = DispatchTime.now().uptimeNanoseconds - t0
+        // Discovery's operations and what the observers made of them are counted as the device's and the
+        // observers' time, not again as planning.
+        let spentElsewhere = device.operationNanos - deviceNanosBefore + observerTimes.reduce(0, +)
+        let elapsed = DispatchTime.now().uptimeNanoseconds - t0
+        let planningNanos = elapsed > spentElsewhere ? elapsed - spentElsewhere : 0
         notify { $0.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
         return Prepared(
             options: options, machine: machine, plan: plan, owner: owner, info: info, hazards: hazards,
