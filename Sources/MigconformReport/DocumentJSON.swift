@@ -558,34 +558,42 @@ enum DocumentJSON {
         w.close()
     }
 
-    /// A device access as ``DeviceAccessDocument`` encodes it (in the journal its `json`, whose encoder escapes
-    /// slashes: a name with one is left to it there).
-    static func access(_ a: DeviceAccess, into w: inout Writer) {
-        let d = DeviceAccessDocument(a)
-        guard w.pretty || !d.name.contains("/") else { return w.bytes.append(utf8: d.json) }
+    /// One of the small documents an operation names (``DeviceAccessDocument``, ``DataFDCallDocument``), its
+    /// members written by `members`; in the journal one whose `name` holds a slash is its own `json` instead, whose
+    /// encoder escapes slashes there.
+    private static func named(
+        _ d: some OneLineJSON, name: String, into w: inout Writer, _ members: (inout Writer) -> Void
+    ) {
+        guard w.pretty || !name.contains("/") else { return w.bytes.append(utf8: d.json) }
         w.open()
-        w.number("index", d.index)
-        w.string("name", d.name)
-        w.number("offset", d.offset)
-        w.number("value", d.value)
-        w.number("width", d.width)
+        members(&w)
         w.close()
     }
 
-    /// A data fd call as ``DataFDCallDocument`` encodes it (in the journal its `json`, whose encoder escapes
-    /// slashes: a name with one is left to it there).
+    /// A device access as ``DeviceAccessDocument`` encodes it.
+    static func access(_ a: DeviceAccess, into w: inout Writer) {
+        let d = DeviceAccessDocument(a)
+        named(d, name: d.name, into: &w) { w in
+            w.number("index", d.index)
+            w.string("name", d.name)
+            w.number("offset", d.offset)
+            w.number("value", d.value)
+            w.number("width", d.width)
+        }
+    }
+
+    /// A data fd call as ``DataFDCallDocument`` encodes it.
     static func dataFDCall(_ call: DataFDCall, into w: inout Writer) {
         let d = DataFDCallDocument(call)
-        guard w.pretty || !d.name.contains("/") else { return w.bytes.append(utf8: d.json) }
-        w.open()
-        w.number("argsz", d.argsz)
-        w.string("bytes", d.bytes)
-        w.number("count", d.count)
-        w.number("flags", d.flags)
-        w.string("name", d.name)
-        w.number("offset", d.offset)
-        w.number("request", d.request)
-        w.close()
+        named(d, name: d.name, into: &w) { w in
+            w.number("argsz", d.argsz)
+            w.string("bytes", d.bytes)
+            w.number("count", d.count)
+            w.number("flags", d.flags)
+            w.string("name", d.name)
+            w.number("offset", d.offset)
+            w.number("request", d.request)
+        }
     }
 
     /// The outcome as ``OutcomeDocument`` encodes it, keys in sorted order.

@@ -42,6 +42,13 @@ package struct ProcessUsage: Codable, Sendable, Equatable {
             contextSwitches: UInt64(max(0, u.ru_nvcsw)) + UInt64(max(0, u.ru_nivcsw)))
     }
 
+    /// `CPU 0.224s user + 0.050s kernel, 182 page faults, 35 context switches`.
+    package var summary: String {
+        func s(_ us: UInt64) -> String { String(format: "%.3fs", Double(us) / 1e6) }
+        return
+            "CPU \(s(user)) user + \(s(system)) kernel, \(minorFaults) page faults, \(contextSwitches) context switches"
+    }
+
     /// What was used between `earlier` and this reading.
     package func since(_ earlier: ProcessUsage) -> ProcessUsage {
         func d(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : 0 }

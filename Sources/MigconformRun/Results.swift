@@ -316,19 +316,13 @@ package struct RunCost: Codable, Sendable, Equatable {
         line += " + runner \(s(runner))"
         if let r = report { line += "; report files \(s(r))" }
         line += String(format: "; wall/device %.2f", device > 0 ? Double(wall) / Double(device) : 0)
-        if let u = usage {
-            line += "; over the wall: CPU \(s(u.user)) user + \(s(u.system)) kernel, \(u.minorFaults) page faults, "
-            line += "\(u.contextSwitches) context switches"
-        }
+        if let u = usage { line += "; over the wall: " + u.summary }
         if let c = command {
             line += "; the command \(s(c)) = setup \(s(setup ?? 0))"
             if let t = tracing { line += " + driver tracing \(s(t))" }
             line += " + wall + report files + the rest"
             line += String(format: ", command/device %.2f", device > 0 ? Double(c) / Double(device) : 0)
-            if let u = commandUsage {
-                line += "; CPU \(s(u.user)) user + \(s(u.system)) kernel, \(u.minorFaults) page faults, "
-                line += "\(u.contextSwitches) context switches"
-            }
+            if let u = commandUsage { line += "; " + u.summary }
         }
         return line
     }
