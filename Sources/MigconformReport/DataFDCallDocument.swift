@@ -2,7 +2,7 @@ import Foundation
 import MigconformDevice
 
 /// A data fd call as reports and journals write it: `{"name": "pwrite", "offset": 0, "bytes": "5a5a"}`.
-struct DataFDCallDocument: Codable, OneLineJSON {
+struct DataFDCallDocument: Codable {
     var name: String
     var offset: Int64?, count: Int64?, argsz: Int64?, flags: Int64?, request: Int64?
     var bytes: String?
@@ -18,17 +18,5 @@ struct DataFDCallDocument: Codable, OneLineJSON {
     var call: DataFDCall? {
         let numbers = ["offset": offset, "count": count, "argsz": argsz, "flags": flags, "request": request]
         return DataFDCall(name: name, number: { numbers[$0] ?? nil }, payload: bytes.flatMap(PlainText.bytes(fromHex:)))
-    }
-}
-
-/// A document that journals write as one line of JSON.
-protocol OneLineJSON: Encodable {}
-
-extension OneLineJSON {
-    /// One line of JSON, keys sorted.
-    var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 }

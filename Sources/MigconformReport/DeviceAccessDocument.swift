@@ -2,7 +2,7 @@ import Foundation
 import MigconformDevice
 
 /// A device access as reports and journals write it: `{"name": "bar-read", "index": 0, "offset": 0, "width": 1}`.
-struct DeviceAccessDocument: Codable, OneLineJSON {
+struct DeviceAccessDocument: Codable {
     var name: String
     var offset: UInt64?, width: UInt64?, value: UInt64?, index: UInt64?
 

@@ -43,6 +43,25 @@ struct VocabularyTests {
         #expect(d.seconds(for: .precopyInfo(fd: 4)) == 3)
     }
 
+    /// Reports and journals write these names as they are, where JSONEncoder would escape a slash: none has one.
+    @Test func accessAndDataFDCallNamesAreWordsWithoutSlashes() {
+        let names = DeviceAccess.names + DataFDCall.names
+        #expect(Set(names).count == names.count)
+        for name in names {
+            #expect(!name.isEmpty && name.allSatisfy { $0 == "-" || ($0.isASCII && $0.isLowercase) }, "\(name)")
+        }
+        let accesses: [DeviceAccess] = [
+            .configWrite(offset: 0, width: 1, value: 0), .barRead(index: 0, offset: 0, width: 1),
+            .enableInterrupts(index: 0),
+        ]
+        #expect(accesses.map(\.name) == DeviceAccess.names)
+        let calls: [DataFDCall] = [
+            .fdFlags, .statusFlags, .seek(offset: 0), .pread(count: 0, offset: 0), .pwrite(bytes: [], offset: 0),
+            .poll, .precopyInfo(argsz: 0, flags: 0), .ioctl(request: 0),
+        ]
+        #expect(calls.map(\.name) == DataFDCall.names)
+    }
+
     @Test func operationKindsCountAndHashByCase() {
         // The tallies index an array by ordinal: each kind its own slot, in declaration order.
         #expect(MemoryLayout<DeviceOperation.Kind>.size == 1)
