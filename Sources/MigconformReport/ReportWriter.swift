@@ -63,8 +63,17 @@ package enum ReportWriter {
 
         var written = report
         written.files = [:]
+        // A folder is whole or holds no file of this report: renderings of a report that never got its
+        // `report.json` (a full disk) go again, so that no reader takes them for a finished run.
+        var placed: [URL] = []
+        func undo() { for url in placed { unlink(url.path) } }
         for (name, data) in files {
-            try writeAtomically(data, to: folder.appendingPathComponent(name))
+            let url = folder.appendingPathComponent(name)
+            do { try writeAtomically(data, to: url) } catch {
+                undo()
+                throw error
+            }
+            placed.append(url)
             written.files[name] = data.withUnsafeBytes { SHA256.hex($0) }
         }
         for name in existingFiles where !reserved.contains(name) && !name.contains("/") {
@@ -77,50 +86,56 @@ package enum ReportWriter {
         do {
             json = try ReportJSON.encode(written)
         } catch {
+            undo()
             throw ReportWriteError(
                 path: folder.appendingPathComponent(jsonFile).path,
                 message: "cannot encode the report: \(error)")
         }
-        try writeAtomically(json, to: folder.appendingPathComponent(jsonFile))
+        do { try writeAtomically(json, to: folder.appendingPathComponent(jsonFile)) } catch {
+            undo()
+            throw error
+        }
         return written
     }
 
-    /// Writes `data` to a temporary file next to `url`, flushes it, and renames it to `url`.
+    /// Writes `data` to a temporary file next to `url`, flushes it, and renames it to `url`. A `url` that names a
+    /// symbolic link has its target replaced, not the link; one that names something other than a regular file (a
+    /// device such as `/dev/stdout`, a pipe) is written in place, never replaced. Errors name `url`.
     package static func writeAtomically(_ data: Data, to url: URL) throws {
-        let path = url.path
-        let dir = url.deletingLastPathComponent().path
-        let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        func fail(_ what: String, _ err: Int32, _ p: String = path) -> ReportWriteError {
-            ReportWriteError(path: p, message: "\(what): \(String(cString: strerror(err)))")
+        var path = url.path
+        func fail(_ what: String, _ err: Int32) -> ReportWriteError {
+            ReportWriteError(path: url.path, message: "\(what): \(String(cString: strerror(err)))")
         }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            if info.st_mode & S_IFMT != S_IFREG { return try writeInPlace(data, to: path) }
+            if let resolved = realpath(path, nil) {
+                path = String(cString: resolved)
+                free(resolved)
+            }
+        }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let temp = dir + "/." + name + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw fail("cannot create", errno, temp) }
+        guard fd >= 0 else { throw fail("cannot create a file in its folder", errno) }
         var ok = true
         var failure: ReportWriteError?
-        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-            var done = 0
-            while done < buf.count {
-                let n = posixWrite(fd, buf.baseAddress! + done, buf.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    ok = false
-                    failure = fail("cannot write", errno, temp)
-                    return
-                }
-                done += n
-            }
+        if let e = writeAll(data, to: fd) {
+            ok = false
+            failure = fail("cannot write", e)
         }
         if ok && fsync(fd) != 0 {
             ok = false
-            failure = fail("cannot flush", errno, temp)
+            failure = fail("cannot flush", errno)
         }
         if close(fd) != 0 && ok {
             ok = false
-            failure = fail("cannot close", errno, temp)
+            failure = fail("cannot close", errno)
         }
         if ok && rename(temp, path) != 0 {
             ok = false
-            failure = fail("cannot rename \(temp) to", errno)
+            failure = fail("cannot rename \(temp) to it", errno)
         }
         guard ok else {
             unlink(temp)
@@ -131,6 +146,38 @@ package enum ReportWriter {
         if dfd >= 0 {
             _ = fsync(dfd)
             _ = close(dfd)
+        }
+    }
+}
+
+extension ReportWriter {
+    /// Writes `data` to what `path` names (a device or a pipe), as it is.
+    private static func writeInPlace(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        guard fd >= 0 else {
+            throw ReportWriteError(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        let failed = writeAll(data, to: fd)
+        let closed = close(fd) == 0 ? nil : errno
+        if let e = failed ?? closed {
+            throw ReportWriteError(path: path, message: "cannot write: \(String(cString: strerror(e)))")
+        }
+    }
+
+    /// Writes all of `data` to `fd`, retrying short writes and EINTR; the errno of a failure, or nil.
+    fileprivate static func writeAll(_ data: Data, to fd: Int32) -> Int32? {
+        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) -> Int32? in
+            var done = 0
+            while done < buf.count {
+                let n = posixWrite(fd, buf.baseAddress! + done, buf.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                if n == 0 { return EIO }
+                done += n
+            }
+            return nil
         }
     }
 }

@@ -14,6 +14,9 @@ enum ExitCode {
     /// Incomplete: no MUST-level case failed, but applicable MUST cases did not run (narrowed by --only or
     /// --exclude, hazards not allowed, blocked, one shard of several).
     static let incomplete: Int32 = 5
+    /// An output could not be written: a report file (a full disk), or standard output (full, failing, closed
+    /// when the command started). What was gathered is kept where it could be: a run's journal rebuilds its report.
+    static let output: Int32 = 6
 
     static let table = """
         EXIT CODES:
@@ -30,5 +33,8 @@ enum ExitCode {
           5  incomplete: nothing failed, but applicable MUST cases did not run (--only/--exclude, a hazard
              not allowed, blocked by a failure of a lower level, one shard of several); the report lists
              them
+          6  an output could not be written: a report file (a full disk) or standard output (full,
+             failing, or closed); the message names it, and a run's journal keeps what it gathered
+             (report --from-journal)
         """
 }

@@ -66,7 +66,7 @@ enum ExportCommand: Command {
         }
         let text = try KCIDBExport.render(report, options: options)
         if let path = a[Key.output] {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            try ReportWriter.writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: path))
             Terminal.err("wrote \(path): \((submission["tests"] as? [Any])?.count ?? 0) tests")
         } else {
             Terminal.out(text)

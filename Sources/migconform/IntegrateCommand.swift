@@ -93,9 +93,11 @@ enum IntegrateCommand: Command {
         }
         if let dir = a[Key.out] {
             let url = URL(fileURLWithPath: dir, isDirectory: true)
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+                throw ReportWriteError(path: dir, message: "cannot create the folder: \(error.localizedDescription)")
+            }
             for (name, text) in files {
-                try Data(text.utf8).write(to: url.appendingPathComponent(name))
+                try ReportWriter.writeAtomically(Data(text.utf8), to: url.appendingPathComponent(name))
                 Terminal.err("wrote \(url.appendingPathComponent(name).path)")
             }
         } else if files.count == 1 {

@@ -14,18 +14,42 @@ import MigconformReport
 /// adapters run); the stream is then marked closed, later output to it is dropped, and the command goes on to
 /// finish its work (the report folder is written in full). ``exitStatus(_:)`` then ends the process the usual way
 /// for a broken pipe: by SIGPIPE, as a program that never ignored it would have ended.
+///
+/// Any other failure of stdout (a full disk behind `> file`, a stream closed before the command started) means
+/// that what the command printed there is not whole: ``exitStatus(_:)`` says so on stderr and exits with
+/// ``ExitCode/output`` where the command would have exited 0.
 enum Output {
-    /// Streams found closed, and whether one was closed by its reader (EPIPE).
+    /// Streams found closed, whether one was closed by its reader (EPIPE), and stdout's first other failure.
     private struct State {
         var closed: Set<Int32> = []
         var brokenPipe = false
+        var stdoutFailure: Int32?
     }
     private static let state = Guarded(State())
+
+    /// Standard streams that were closed when the command started. Each gets `/dev/null` in its place, so that no
+    /// file the command opens (a journal, a report) takes its number and receives its output; writes meant for it
+    /// fail as if it were still closed.
+    static func claimStandardStreams() {
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 && errno == EBADF {
+            let null = open("/dev/null", O_RDWR)
+            if null >= 0 && null != fd {
+                _ = dup2(null, fd)
+                _ = close(null)
+            }
+            if fd > 0 { state.withLock { _ = $0.closed.insert(fd) } }
+        }
+    }
 
     /// Writes all of `text` to `fd`, retrying short writes and EINTR. False when the stream is closed.
     @discardableResult
     static func write(_ text: String, to fd: Int32) -> Bool {
-        if state.withLock({ $0.closed.contains(fd) }) { return false }
+        let open = state.withLock { s in
+            guard s.closed.contains(fd) else { return true }
+            if fd == STDOUT_FILENO && !s.brokenPipe && s.stdoutFailure == nil { s.stdoutFailure = EBADF }
+            return false
+        }
+        guard open else { return false }
         var bytes = Array(text.utf8)
         var done = 0
         while done < bytes.count {
@@ -37,9 +61,13 @@ enum Output {
                 continue
             }
             if n < 0 && errno == EINTR { continue }
-            let pipe = n < 0 && errno == EPIPE
+            let failure = n < 0 ? errno : EIO
             state.withLock {
-                if pipe { $0.brokenPipe = true }
+                if failure == EPIPE {
+                    $0.brokenPipe = true
+                } else if fd == STDOUT_FILENO && $0.stdoutFailure == nil {
+                    $0.stdoutFailure = failure
+                }
                 $0.closed.insert(fd)
             }
             return false
@@ -63,7 +91,14 @@ enum Output {
     /// The status to exit with: `code`, unless a reader of stdout or stderr went away, in which case the process
     /// ends by SIGPIPE (status 141 in a shell) once everything else is done.
     static func exitStatus(_ code: Int32) -> Int32 {
-        guard state.withLock({ $0.brokenPipe }) else { return code }
+        let (brokenPipe, stdoutFailure) = state.withLock { ($0.brokenPipe, $0.stdoutFailure) }
+        if let e = stdoutFailure, !brokenPipe {
+            write(
+                "migconform: standard output: cannot write: \(String(cString: strerror(e))); what was printed there "
+                    + "is not whole\n", to: STDERR_FILENO)
+            return code == ExitCode.ok ? ExitCode.output : code
+        }
+        guard brokenPipe else { return code }
         signal(SIGPIPE, SIG_DFL)
         var set = sigset_t()
         sigemptyset(&set)

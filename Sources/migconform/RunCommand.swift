@@ -346,14 +346,27 @@ enum RunCommand: Command {
         report.run.cost?.setupSteps = setupSteps.micros
         report.run.cost?.tracing = tracingNanos.map { $0 / 1000 }
         let writing = DispatchTime.now().uptimeNanoseconds
-        let written = try ReportWriter.write(
-            report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
-            existingFiles: [RunJournal.fileName], spec: spec
-        ) { r in
-            let now = DispatchTime.now().uptimeNanoseconds
-            r.run.cost?.report = (now - writing) / 1000
-            r.run.cost?.command = (now - commandStartNanos) / 1000
-            r.run.cost?.commandUsage = ProcessUsage.now()
+        let written: RunReport
+        do {
+            written = try ReportWriter.write(
+                report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
+                existingFiles: [RunJournal.fileName], spec: spec
+            ) { r in
+                let now = DispatchTime.now().uptimeNanoseconds
+                r.run.cost?.report = (now - writing) / 1000
+                r.run.cost?.command = (now - commandStartNanos) / 1000
+                r.run.cost?.commandUsage = ProcessUsage.now()
+            }
+        } catch {
+            // The verdict stands, but the folder holds no report: say both, and where the results still are.
+            Terminal.out(
+                ConsoleSummary.render(report, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO)))
+            let kept =
+                journal.failure == nil
+                ? "the journal holds every result: once there is room, 'migconform report --from-journal "
+                    + "\(folder.path)' writes the report"
+                : "the journal is incomplete too"
+            throw ExitFailure(code: ExitCode.output, message: "cannot write the report: \(error); \(kept)")
         }
         if var cost = written.run.cost, !quiet {
             let now = DispatchTime.now().uptimeNanoseconds
@@ -365,13 +378,14 @@ enum RunCommand: Command {
         }
         let summary = ConsoleSummary.render(written, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
         let unexpected = level.unexpected(report.cases)
-        // Against a baseline the exit code follows unexpected results only; otherwise an incomplete run says so.
+        // Against a baseline, failures count only when unexpected; a run that left applicable MUST cases out is
+        // incomplete either way.
         let status =
             report.run.interrupted
             ? ExitCode.aborted
             : !unexpected.isEmpty
                 ? ExitCode.nonConformant
-                : options.baseline == nil && report.summary.verdict == .incomplete ? ExitCode.incomplete : ExitCode.ok
+                : report.summary.verdict == .incomplete ? ExitCode.incomplete : ExitCode.ok
         if quiet {
             // Only the verdict line.
             Terminal.out(String(summary.prefix { $0 != "\n" }))

@@ -1,4 +1,5 @@
 import Foundation
+import MigconformReport
 import MigconformSpec
 
 /// `migconform specs`: the specs built into the binary; `--write DIR` writes them out as files.
@@ -25,16 +26,13 @@ enum SpecsCommand: Command {
     static func run(_ a: ParsedArguments) throws -> Int32 {
         if let dir = a[Key.write] {
             let folder = URL(fileURLWithPath: dir, isDirectory: true)
-            do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                for f in BuiltinSpecs.all {
-                    let url = folder.appendingPathComponent(f.name)
-                    try Data(f.bytes).write(to: url)
-                    Terminal.out(url.path)
-                }
-            } catch {
-                throw ExitFailure(
-                    code: ExitCode.usage, message: "cannot write the specs to \(dir): \(error.localizedDescription)")
+            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw ReportWriteError(path: dir, message: "cannot create the folder: \(error.localizedDescription)")
+            }
+            for f in BuiltinSpecs.all {
+                let url = folder.appendingPathComponent(f.name)
+                try ReportWriter.writeAtomically(Data(f.bytes), to: url)
+                Terminal.out(url.path)
             }
             return ExitCode.ok
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MigconformReport
 
 /// When the command started (``DispatchTime`` nanoseconds), for the run's cost split (``RunCost/command``). The
 /// first statement of this file, so that it is read before anything else runs.
@@ -79,6 +80,9 @@ func main() -> Int32 {
     } catch let e as UsageError {
         Terminal.err("migconform \(command.name): \(e.message)\nSee 'migconform \(command.name) --help'.")
         return ExitCode.usage
+    } catch let e as ReportWriteError {
+        Terminal.err("migconform \(command.name): \(e)")
+        return ExitCode.output
     } catch let e as ExitFailure {
         Terminal.err("migconform \(command.name): \(e.message)")
         return e.code
@@ -88,5 +92,6 @@ func main() -> Int32 {
     }
 }
 
+Output.claimStandardStreams()
 Output.ignoreBrokenPipes()
 exit(Output.exitStatus(main()))
