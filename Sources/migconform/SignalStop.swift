@@ -4,12 +4,16 @@ import MigconformRun
 
 /// SIGINT and SIGTERM during a run: the first asks the runner to stop (the device is then reset and the report
 /// written, marked interrupted); a second one exits at once, leaving the journal to rebuild the report from.
+///
+/// A second signal less than ``sameRequest`` seconds after the first is the same request: `timeout(1)` sends its
+/// signal to the command and then to the command's process group, so the command gets it twice at once.
 final class SignalStop {
     private let sources: [any DispatchSourceSignal]
+    static let sameRequest = 0.5
 
-    /// Signals received so far, shared with the handlers.
+    /// Signals taken so far and when the first came (monotonic seconds), shared with the handlers.
     private final class Count: Sendable {
-        let value = Guarded(0)
+        let value = Guarded((count: 0, first: 0.0))
     }
 
     init(_ runner: Runner) {
@@ -19,10 +23,13 @@ final class SignalStop {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                let n = received.value.withLock {
-                    $0 += 1
-                    return $0
+                let now = ChildProcessClock.now()
+                let n = received.value.withLock { r -> Int in
+                    if r.count == 0 { r.first = now } else if now - r.first < Self.sameRequest { return 0 }
+                    r.count += 1
+                    return r.count
                 }
+                if n == 0 { return }
                 if n > 1 {
                     Terminal.err(
                         "\nmigconform: \(name) again: exiting now; rebuild the report with 'migconform report "
