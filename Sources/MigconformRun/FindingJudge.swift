@@ -8,7 +8,8 @@ import MigconformSpec
 /// A finding resolves to the case of the breaking rule with the same binding, found by the rule's check kind and
 /// expectation in the plan (so the spec, not this code, names the rule). A case that already ran is amended; a case
 /// still to run keeps the judgement until it has run, and a failure of its own wins over it. A blocked case names the
-/// case whose failure blocked it.
+/// case whose failure blocked it; when that case does not run in this run (left out by `--only` or `--exclude`, or a
+/// hazard not allowed), what blocked is the only evidence of its rule's failure, and is judged under it.
 struct FindingJudge {
     let cases: [TestCase]
     /// Judgements for cases that have not run yet, by plan index.
@@ -67,10 +68,25 @@ struct FindingJudge {
             }
         }
         if result.verdict == .skipped, result.notRun == .blocked, let cause = executed.blockedBy,
-            let (_, id, _) = resolve(cause), id != result.id
+            let (i, id, rule) = resolve(cause), id != result.id
         {
+            let reason = result.message.hasPrefix("blocked: ") ? String(result.message.dropFirst(9)) : result.message
             result.blockedBy = id
             result.message += " [blocked by \(id)]"
+            if case .skipped = cases[i].disposition {
+                var judged = CaseResult(
+                    id: id, ruleID: rule.id, level: rule.level, statement: rule.statement, cite: rule.citeLine,
+                    verdict: rule.level.isMandatory ? .fail : rule.level.isRecommended ? .warn : .info,
+                    message: "\(reason) (seen while running \(result.id), which it blocked)",
+                    expected: rule.statement, actual: reason, durationMicros: result.durationMicros,
+                    transcript: result.transcript, reproducer: executed.reproducer)
+                judged.seenIn = [result.id]
+                if done.contains(i) {
+                    earlier.append((i, judged))
+                } else {
+                    pending[i] = pending[i].map { Self.combine($0, judged) } ?? judged
+                }
+            }
         }
         return (result, earlier)
     }

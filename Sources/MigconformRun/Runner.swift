@@ -645,7 +645,10 @@ package final class Runner {
             if needsReproducer(outcome) { history = device.historyComplete ? device.sinceReset : nil }
         } catch let b as Blocked {
             outcome = .blocked(b.reason)
-            if needsReproducer(outcome) { history = device.historyComplete ? device.sinceReset : nil }
+            // A block with a cause may be judged under the cause's rule (``FindingJudge``): it needs the evidence.
+            if needsReproducer(outcome) || b.cause != nil {
+                history = device.historyComplete ? device.sinceReset : nil
+            }
             cause = b.cause
         } catch let t as TransportError {
             transportFailure = t
@@ -667,7 +670,7 @@ package final class Runner {
         var executed = Executed(
             result: r, findings: ctx.findings, blockedBy: cause,
             reproducer: history
-                ?? (needsReproducer(outcome)
+                ?? (needsReproducer(outcome) || cause != nil
                     ? reproducer(startedIn: startedIn, machine: machine, transcript: transcript) : []))
         if let t = transportFailure {
             executed.result.verdict = t.timedOut ? .timeout : .error

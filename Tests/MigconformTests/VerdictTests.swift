@@ -106,6 +106,25 @@ struct VerdictTests {
         #expect(verdict(drained.report, "V2-INV-NO-SPONTANEOUS-CHANGE") == .fail)
         for r in [enomsg, refused, drained] { #expect(r.status == 1) }
     }
+
+    @Test func aViolationThatBlocksACaseIsJudgedEvenWhenItsRuleIsLeftOut() throws {
+        // The arc STOP->RUNNING_P2P refused, seen by the data fd case that takes it, while --only leaves the arc's
+        // own case out: the refusal is a failure of the arc rule, not a block to skip over.
+        let r = try run(["--target", "fault:missing-arc", "--only", "V2-GET-DATA-FD*"])
+        defer { try? FileManager.default.removeItem(at: r.dir) }
+        #expect(r.status == 1, "\(r.out)")
+        let arc = r.report?.cases.first { $0.id == "V2-ARC-STATE[STOP->RUNNING_P2P]" }
+        #expect(arc?.verdict == .fail)
+        #expect(arc?.notRun == nil)
+        #expect(arc?.seenIn == ["V2-GET-DATA-FD[STOP->RUNNING_P2P]"])
+        #expect(arc?.reproducer?.contains { $0.operation == .setState(5) && $0.outcome?.errno != nil } == true)
+        let blocked = r.report?.cases.first { $0.id == "V2-GET-DATA-FD[STOP->RUNNING_P2P]" }
+        #expect(blocked?.notRun == .blocked && blocked?.blockedBy == "V2-ARC-STATE[STOP->RUNNING_P2P]")
+        // The reference device: nothing blocks, so the same selection is only incomplete.
+        let clean = try run(["--only", "V2-GET-DATA-FD*"])
+        defer { try? FileManager.default.removeItem(at: clean.dir) }
+        #expect(clean.status == 5)
+    }
 }
 
 /// Every failure the catalogue's faults produce replays as itself: the same verdict, the same operations.

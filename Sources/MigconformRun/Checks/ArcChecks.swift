@@ -38,7 +38,7 @@ enum ArcChecks {
                     : "arc \(label) starts no session but returned an fd")
         case .fdDirection:
             guard answer.succeeded else {
-                throw Blocked(reason: "arc \(label) failed with \(answer.errno!) (see the arc's own case)")
+                throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
             }
             guard answer.fd >= 0 else { throw Blocked(reason: "arc \(label) returned no data fd (see V2-ARC-DATA-FD)") }
             // The wrong direction on the new fd: a write to a saving fd, a read from a resuming fd.

@@ -175,7 +175,8 @@ enum DMALoggingChecks {
         try mustReport(ctx, "before the arc")
         let answer = try ctx.request(to)
         guard answer.succeeded else {
-            throw Blocked(reason: "arc \(from)->\(to) failed with \(answer.errno!) (see the arc's own case)")
+            throw Blocked(
+                reason: "arc \(from)->\(to) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
         }
         let outcome = try report(ctx)
         if outcome.succeeded { return .pass("logging started in \(from) still reports after \(from)->\(to)") }

@@ -6,7 +6,9 @@ enum StreamChecks {
     /// After a session ended, its fd must not move data: a read gives 0 or an error, a write an error.
     static func sessionIsOver(_ ctx: CaseContext, fd: Int32?, state: String, after what: String) throws -> CheckOutcome
     {
-        guard let fd, fd >= 0 else { throw Blocked(reason: "no data fd was open in \(state)") }
+        guard let fd, fd >= 0 else {
+            throw Blocked(reason: "no data fd was open in \(state)", cause: .check(.arc(.dataFD), to: state))
+        }
         let resumeState = try? ctx.role("resume")
         if state == resumeState {
             let outcome = try ctx.op(.write(fd: fd, bytes: [UInt8](repeating: 0x5a, count: 16)))
