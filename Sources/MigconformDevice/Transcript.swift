@@ -78,6 +78,15 @@ package final class RecordingDevice {
     package private(set) var operationNanos: UInt64 = 0
     /// Nanoseconds spent in ``pause(microseconds:)``.
     package private(set) var pausedNanos: UInt64 = 0
+    /// Failures of the channel to the device so far (``TransportError``), and the last one: a caller that let one
+    /// pass (a cleanup's `try?`) still learns that nothing after it was the device's own answer.
+    package private(set) var transportFailures = 0
+    package private(set) var lastTransportFailure: TransportError?
+    private func note(_ error: Error) {
+        guard let t = error as? TransportError else { return }
+        transportFailures += 1
+        lastTransportFailure = t
+    }
 
     /// Waits between two operations, for a rule that gives the driver's own work time to show; counted apart from
     /// the operations and from the runner's own time.
@@ -172,6 +181,7 @@ package final class RecordingDevice {
         } catch {
             let nanos = DispatchTime.now().uptimeNanoseconds - start
             let micros = nanos / 1000
+            note(error)
             tally(op.kind, nanos, nil)
             nextData = nil
             entries.append(
@@ -202,6 +212,7 @@ package final class RecordingDevice {
         do { outcome = try device.perform(op) } catch {
             // The transport failed: what moved so far is summed up, then the failed operation is recorded alone.
             let nanos = DispatchTime.now().uptimeNanoseconds - start
+            note(error)
             nextData = nil
             flushTransfer()
             if !announced { willPerform?(op) }

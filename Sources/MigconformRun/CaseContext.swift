@@ -43,6 +43,9 @@ final class CaseContext {
     let position: DevicePosition
     /// Rule violations the oracle saw during this case (any phase), in order.
     var findings: [Finding] = []
+    /// The recorder's count of transport failures when the case began: after one, answers may come from a device
+    /// opened afresh, and the oracle judges nothing more.
+    let transportFailuresAtStart: Int
 
     init(
         device: RecordingDevice, machine: Machine, testCase: TestCase, cache: StreamCache = StreamCache(),
@@ -54,6 +57,7 @@ final class CaseContext {
         self.machine = machine
         self.testCase = testCase
         self.dialect = device.device.generation.dialect
+        self.transportFailuresAtStart = device.transportFailures
     }
 
     var spec: Spec { machine.spec }
@@ -107,6 +111,7 @@ final class CaseContext {
     }
 
     func found(_ subject: Finding.Subject, expected: String, actual: String, _ message: String) {
+        guard device.transportFailures == transportFailuresAtStart else { return }
         findings.append(Finding(subject: subject, expected: expected, actual: actual, message: message))
     }
 

@@ -662,6 +662,12 @@ package final class Runner {
             outcome = .blocked("\(error)")
         }
         if transportFailure == nil { ctx.closeAll() } else { position.forget() }
+        // A transport failure that a step let pass (a cleanup's close, a probe) is one all the same: what the case
+        // read after it may come from a device opened afresh, so the case is not the device's verdict.
+        if transportFailure == nil, interrupted == nil, device.transportFailures > ctx.transportFailuresAtStart {
+            transportFailure = device.lastTransportFailure
+            position.forget()
+        }
         let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
         let transcript = device.takeTranscript()
         var r = Self.result(testCase, .pass, "")
