@@ -412,3 +412,14 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     #expect(CitationSources.of(report, spec: TestSupport.v1).entries == own.entries)
     #expect(TestSupport.v1.sources != TestSupport.v2.sources)
 }
+
+@Test func diffPrintsAnEmptyFeatureProfileAsNone() {
+    let old = sampleReport()
+    var new = sampleReport()
+    new.run.features = []
+    let lost = ReportDiff.compare(old, new).notes
+    #expect(lost.contains("the device's feature profile changed: stop-copy,p2p -> (none)"), "\(lost)")
+    let gained = ReportDiff.compare(new, old).notes
+    #expect(gained.contains("the device's feature profile changed: (none) -> stop-copy,p2p"), "\(gained)")
+    #expect(!ReportDiff.compare(old, old).notes.contains { $0.contains("feature profile") })
+}
