@@ -9,7 +9,8 @@ import MigconformRun
 /// The file is valid against the JUnit schema Jenkins' xunit plugin publishes (`junit-10.xsd`): no properties inside
 /// a test case, no `skipped` count on the root element, times matching `SUREFIRE_TIME`.
 ///
-/// FAIL becomes `<failure>`; ERROR and TIMEOUT become `<error>`; SKIPPED and NOT_APPLICABLE become `<skipped>`;
+/// FAIL becomes `<failure>`; ERROR and TIMEOUT become `<error>`; SKIPPED and NOT_APPLICABLE become `<skipped>`,
+/// except a case the run never reached because it was cut short (see ``cutShort(_:)``), which is an `<error>`;
 /// XFAIL is skipped with the message "expected failure". WARN, INFO, XPASS and FLAKE pass, with a `<system-out>`
 /// saying what happened (`WARNING: ...` for WARN). Every string is escaped, and characters XML 1.0 does not allow
 /// (most control characters) are replaced by visible escapes such as `\x07`.
@@ -121,6 +122,9 @@ package enum JUnitReport {
         case .notApplicable:
             line("      <skipped message=\(attr("not applicable: " + c.message))/>", &out)
             systemOut(facts, &out)
+        case .skipped where cutShort(c):
+            line("      <error type=\"NOT_RUN\" message=\(attr(c.message))>\(text(notRunDetails(c)))</error>", &out)
+            systemOut(facts, &out)
         case .skipped:
             line("      <skipped message=\(attr("skipped: " + c.message))/>", &out)
             systemOut(facts, &out)
@@ -176,6 +180,30 @@ package enum JUnitReport {
         return lines.map { PlainText.ascii($0, keepNewlines: true) }.joined(separator: "\n")
     }
 
+    /// Whether a SKIPPED case is one the run never reached because it was cut short: a signal, a wedged device, or
+    /// `--max-failures` (``NotRunReason/stopped``; the runner records the same for all three, and exits 4 for all
+    /// three).
+    ///
+    /// Such a case is an `<error type="NOT_RUN">`, not a `<skipped>`: Jenkins (junit and xunit plugins) marks a
+    /// build unstable for failed and errored tests but never for skipped ones, and GitLab's test report lists
+    /// skipped tests apart from the failed and errored ones, so a run stopped by SIGINT after a few cases would
+    /// read as a clean pass with many skips, where errors show it did not finish. A
+    /// `--max-failures` stop is treated the same: the cases it left out were not judged either, whatever the
+    /// failures before it already say. A skip the run chose (not selected, a hazard not allowed, another shard's,
+    /// blocked by an earlier failure) stays `<skipped>`: the run was not cut short for it.
+    static func cutShort(_ c: CaseResult) -> Bool {
+        c.verdict == .skipped && c.notRun == .stopped
+    }
+
+    /// The body of a cut-short case's `<error>`: why it did not run, then the rule it stands for.
+    private static func notRunDetails(_ c: CaseResult) -> String {
+        [
+            "The run was cut short before this case ran (\(c.message.droppingPrefix("not run: ")))",
+            "Rule: \(c.ruleID) (\(c.level))",
+            "Statement: \(c.statement)", "Cite: \(c.cite)",
+        ].map { PlainText.ascii($0, keepNewlines: true) }.joined(separator: "\n")
+    }
+
     private struct Tally {
         var tests = 0, failures = 0, errors = 0, skipped = 0
         var micros: UInt64 = 0
@@ -189,6 +217,7 @@ package enum JUnitReport {
             switch c.verdict {
             case .fail: t.failures += 1
             case .error, .timeout: t.errors += 1
+            case .skipped where cutShort(c): t.errors += 1
             case .skipped, .notApplicable, .xfail: t.skipped += 1
             default: break
             }
@@ -241,5 +270,11 @@ package enum JUnitReport {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate func droppingPrefix(_ prefix: String) -> Substring {
+        hasPrefix(prefix) ? dropFirst(prefix.count) : self[...]
     }
 }

@@ -113,13 +113,18 @@ package struct ReportDiff: Sendable {
         return out
     }
 
+    /// A feature profile as a note prints it: the names joined by commas, `(none)` when the device advertised none.
+    static func profile(_ features: [String]) -> String {
+        features.isEmpty ? "(none)" : features.joined(separator: ",")
+    }
+
     /// Notes about runs that are not quite comparable (different spec, spec version, device, filters).
     package var notes: [String] {
         var n: [String] = []
         if old.run.features != new.run.features {
             n.append(
-                "the device's feature profile changed: \(old.run.features.joined(separator: ",")) -> "
-                    + new.run.features.joined(separator: ","))
+                "the device's feature profile changed: \(Self.profile(old.run.features)) -> "
+                    + Self.profile(new.run.features))
         }
         if old.run.specID != new.run.specID || old.run.specVersion != new.run.specVersion {
             n.append(

@@ -12,6 +12,13 @@ import MigconformRun
 /// the case id itself or whose case did not pass: it opens with the original case id (`id`), a skip goes on with
 /// its `message`, and the others with the verdict, level, rule, statement, citation, expected, actual, message,
 /// duration, transcript and reproducer. YAML strings are always double-quoted and ASCII.
+///
+/// A run that was cut short (`run.interrupted`: a signal, a wedged device, `--max-failures`, or a killed run rebuilt
+/// from its journal) still has a point for every case, the cases it never reached `ok ... # SKIP`, and then, after
+/// the last point, `Bail out! <why it stopped>` on one line: TAP 13 allows a bail-out after the tests, and it is
+/// what tells a harness that the run did not finish (prove and tap.py report it as a failure), where skips alone
+/// would read as a pass. As in kselftest (`ksft_exit_fail_msg`), the closing comments and the totals line still
+/// follow it.
 package enum TAPReport {
     /// The whole `report.tap` text, written straight into one string.
     package static func render(_ r: RunReport) -> String {
@@ -37,10 +44,17 @@ package enum TAPReport {
             if details { diagnostics(c, &out) }
             out += "  ...\n"
         }
+        if r.run.interrupted { line(bailOut(r.run), &out) }
         line("# \(ReportFacts.headline(r)): \(ReportFacts.reason(r))", &out)
         line("# \(ReportFacts.counts(r))", &out)
         line(totals(r.cases), &out)
         return out
+    }
+
+    /// `Bail out! <reason>`: why the run was cut short, on one ASCII line.
+    static func bailOut(_ run: RunInfo) -> String {
+        let reason = PlainText.line(run.stopReason ?? "")
+        return "Bail out! " + (reason.isEmpty ? "the run was cut short" : reason)
     }
 
     private static func line(_ s: String, _ out: inout String) {

@@ -412,3 +412,69 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     #expect(CitationSources.of(report, spec: TestSupport.v1).entries == own.entries)
     #expect(TestSupport.v1.sources != TestSupport.v2.sources)
 }
+
+// MARK: - A run cut short
+
+/// The sample report as a run cut short would leave it: the last `stopped` cases never ran (`not run: <why>`).
+private func cutShortReport(why: String, stopped: Int = 2) -> RunReport {
+    var report = sampleReport(interrupted: true)
+    report.run.stopReason = why
+    for i in 0..<stopped {
+        report.cases.append(
+            CaseResult(
+                id: "V2-LATER[\(i)]", ruleID: "V2-LATER", level: .must, statement: "Later.", cite: "uapi: later",
+                verdict: .skipped, message: "not run: \(why)"))
+    }
+    report.summary = RunSummary(cases: report.cases)
+    return report
+}
+
+@Test(arguments: ["interrupted by SIGINT", "--max-failures 1 reached", "the device is wedged: reset hung"])
+func junitCountsCasesACutShortRunNeverReachedAsErrors(_ why: String) throws {
+    let report = cutShortReport(why: why)
+    let xml = JUnitReport.render(report)
+    #expect(XMLParser(data: Data(xml.utf8)).parse())
+    // TIMEOUT and ERROR as before, and the two cases the run never reached.
+    let root = try #require(xml.split(separator: "\n").first { $0.hasPrefix("<testsuites ") })
+    #expect(root.contains(#"failures="1" errors="4""#), "\(root)")
+    #expect(xml.components(separatedBy: "<error type=\"NOT_RUN\" message=\"not run: \(why)\">").count - 1 == 2)
+    #expect(!xml.contains("<skipped message=\"skipped: not run:"))
+    #expect(xml.contains("The run was cut short before this case ran (\(why))\nRule: V2-LATER (MUST)"))
+    let later = try #require(xml.split(separator: "\n").first { $0.contains(#"<testsuite name="V2-LATER""#) })
+    #expect(later.contains(#"tests="2" failures="0" errors="2" skipped="0""#), "\(later)")
+    // Skips the run chose stay skips: the hazard not allowed, the feature not advertised, the expected failure.
+    #expect(xml.contains(#"<skipped message="skipped: hazard not allowed"/>"#))
+    #expect(xml.components(separatedBy: "<skipped ").count - 1 == 3)
+}
+
+@Test func tapBailsOutAfterTheTestPointsOfARunCutShort() throws {
+    let report = cutShortReport(why: "interrupted by SIGINT")
+    let lines = TAPReport.render(report).split(separator: "\n").map(String.init)
+    let bail = try #require(lines.firstIndex { $0.hasPrefix("Bail out!") })
+    #expect(lines[bail] == "Bail out! interrupted by SIGINT")
+    #expect(lines.filter { $0.hasPrefix("Bail out!") }.count == 1)
+    // After every test point and its YAML block; kselftest's totals still close the file.
+    let lastPoint = try #require(lines.lastIndex { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") })
+    #expect(lastPoint < bail)
+    #expect(lines[(lastPoint + 1)..<bail].allSatisfy { $0.hasPrefix("  ") })
+    #expect(lines.last?.hasPrefix("# Totals: ") == true)
+    // A reason that would break the line is kept on it.
+    var odd = report
+    odd.run.stopReason = "killed\nnot ok 99 fake # SKIP"
+    #expect(TAPReport.render(odd).contains("\nBail out! killed\\nnot ok 99 fake # SKIP\n"))
+    odd.run.stopReason = nil
+    #expect(TAPReport.render(odd).contains("\nBail out! the run was cut short\n"))
+    // A run that finished never bails out.
+    #expect(!TAPReport.render(sampleReport()).contains("Bail out!"))
+}
+
+@Test func diffPrintsAnEmptyFeatureProfileAsNone() {
+    let old = sampleReport()
+    var new = sampleReport()
+    new.run.features = []
+    let lost = ReportDiff.compare(old, new).notes
+    #expect(lost.contains("the device's feature profile changed: stop-copy,p2p -> (none)"), "\(lost)")
+    let gained = ReportDiff.compare(new, old).notes
+    #expect(gained.contains("the device's feature profile changed: (none) -> stop-copy,p2p"), "\(gained)")
+    #expect(!ReportDiff.compare(old, old).notes.contains { $0.contains("feature profile") })
+}
