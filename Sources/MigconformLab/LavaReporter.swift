@@ -90,7 +90,34 @@ package final class LavaReporter: RunObserver {
         report(result)
     }
 
-    package func runDidEnd(_ report: RunReport) { closeSet() }
+    /// The set and case that say a run was cut short (a signal, `--max-failures`, a wedged device): one failed
+    /// case, only then, so that LAVA tells a run that stopped half way from one whose skips were all by choice.
+    package static let runSet = "migconform"
+    package static let cutShortCase = "run-cut-short"
+
+    package func runDidEnd(_ report: RunReport) {
+        closeSet()
+        guard report.run.interrupted else { return }
+        let why = report.run.stopReason ?? "the run was cut short"
+        let left = report.cases.filter { $0.notRun == .stopped }.count
+        helpers.call(
+            "lava-test-set", ["start", Self.runSet], signal: "<LAVA_SIGNAL_TESTSET START \(Self.runSet)>")
+        var arguments = [Self.cutShortCase, "--result", "fail"]
+        if let dir = caseOutput {
+            let file = dir.appendingPathComponent(Self.cutShortCase + ".txt")
+            let text = "the run was cut short: \(PlainText.line(why)); \(left) cases not run\n"
+            if (try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)) != nil,
+                (try? Data(text.utf8).write(to: file)) != nil
+            {
+                arguments += ["--output", file.path]
+            }
+        }
+        reported.append((Self.cutShortCase, "fail"))
+        helpers.call(
+            "lava-test-case", arguments,
+            signal: "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=\(Self.cutShortCase) RESULT=fail>")
+        helpers.call("lava-test-set", ["stop"], signal: "<LAVA_SIGNAL_TESTSET STOP>")
+    }
 
     /// Reports one case (the observer does this as each case ends).
     package func report(_ c: CaseResult) {

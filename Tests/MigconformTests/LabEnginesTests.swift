@@ -874,3 +874,21 @@ func kernelCIPiecesAreRunnableAsGenerated(_ driverName: String) throws {
     let idsB = (try exportedJSON(b)["tests"] as! [[String: Any]]).compactMap { $0["id"] as? String }
     #expect(Set(idsA).isDisjoint(with: idsB))
 }
+
+@Test func aRunCutShortIsOneFailedLavaCaseAndACompleteRunHasNone() throws {
+    func signals(_ device: MigrationDevice, maxFailures: Int?) throws -> [String] {
+        var lines: [String] = []
+        var options = RunOptions(target: "test", expansion: ExpansionOptions())
+        options.maxFailures = maxFailures
+        let runner = try Runner(spec: TestSupport.v2, device: device, options: options)
+        runner.observers.append(LavaReporter(helpers: .init(searchPath: ["/nonexistent"]) { lines.append($0) }))
+        _ = try runner.run()
+        return lines
+    }
+    let fault = try #require(FaultCatalogue.entries.first { $0.name == "missing-arc" })
+    let stopped = try signals(fault.makeDevice(), maxFailures: 1)
+    let cut = "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=\(LavaReporter.cutShortCase) RESULT=fail>"
+    #expect(stopped.suffix(3) == ["<LAVA_SIGNAL_TESTSET START migconform>", cut, "<LAVA_SIGNAL_TESTSET STOP>"])
+    let whole = try signals(ReferenceDeviceV2(), maxFailures: nil)
+    #expect(!whole.contains { $0.contains(LavaReporter.cutShortCase) })
+}
