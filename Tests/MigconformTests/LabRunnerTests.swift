@@ -666,8 +666,12 @@ struct LabRunnerCommandLineTests {
         #expect(ReportVerifier.verify(folder.path).ok)
     }
 
-    @Test("SIGINT ends the run gracefully: exit 4, complete report marked interrupted, device reset")
-    func sigint() throws {
+    /// Twice at once is how `timeout -s INT` signals: to the command, then to its process group. That is one
+    /// request, not the second SIGINT that exits at once.
+    @Test(
+        "SIGINT ends the run gracefully: exit 4, complete report marked interrupted, device reset",
+        arguments: [1, 2])
+    func sigint(times: Int) throws {
         guard let binary = Self.binary else {
             print("skipped: build the migconform binary first (swift build) to run the SIGINT test")
             return
@@ -680,7 +684,7 @@ struct LabRunnerCommandLineTests {
         var sent = false
         while p.isRunning && Date() < deadline {
             if Self.records(journal).filter({ $0.contains("\"type\":\"case-end\"") }).count >= 20 {
-                kill(p.processIdentifier, SIGINT)
+                for _ in 0..<times { kill(p.processIdentifier, SIGINT) }
                 sent = true
                 break
             }
