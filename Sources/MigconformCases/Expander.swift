@@ -41,7 +41,10 @@ package enum Expander {
                 }
             }
             let missing = rule.requires.filter { !machine.features.contains($0) }
-            if !missing.isEmpty {
+            // A rule that lacks only a device the run was not given is not run, not inapplicable: the device can
+            // be migrated to a peer; the run did not test it.
+            let absentDevices = missing.filter { runDevices.contains($0) }
+            if !missing.isEmpty && absentDevices.count < missing.count {
                 cases.append(
                     TestCase(id: rule.id, rule: rule, disposition: .notApplicable(notApplicable(missing, machine.spec)))
                 )
@@ -57,14 +60,25 @@ package enum Expander {
             }
             for var c in ruleCases {
                 if c.disposition == .run { c.disposition = disposition(of: c, options) }
+                if !absentDevices.isEmpty, !isFiltered(c.disposition) {
+                    c.disposition = .skipped(notGiven(absentDevices))
+                }
                 cases.append(c)
             }
         }
         return cases
     }
 
+    /// Features of the run that are other devices the runner is given (`--peer`, `--foreign-peer`), not something
+    /// the device advertises or what kind of target it is: a rule that lacks only these is SKIPPED, not run
+    /// (``notGiven(_:)``), never NOT_APPLICABLE.
+    package static let runDevices: Set<String> = ["peer", "foreign-peer"]
+
+    /// What a skipped case's message starts with when the run was not given a device its rule needs.
+    package static let notGivenPrefix = "no peer:"
+
     /// Why a rule does not apply: the features it needs that the device does not advertise, or, for a feature of
-    /// the run rather than of the device (a peer device), what the run lacks.
+    /// the run rather than of the device, what kind of target it needs.
     static func notApplicable(_ missing: [String], _ spec: Spec) -> String {
         let environment = missing.filter { name in
             spec.feature(named: name).map { $0.flag == nil && $0.probe == nil } ?? false
@@ -72,20 +86,29 @@ package enum Expander {
         let advertised = missing.filter { !environment.contains($0) }
         var parts: [String] = []
         if !advertised.isEmpty { parts.append("needs \(advertised.joined(separator: ", ")), not advertised") }
-        for name in environment {
-            switch name {
-            case "peer":
-                parts.append(
-                    "needs peer: a second device of the same kind, which this run does not have (run with --peer TARGET)"
-                )
-            case "foreign-peer":
-                parts.append(
-                    "needs foreign-peer: a device of another type or configuration, which this run does not have (run with --foreign-peer TARGET)"
-                )
-            default: parts.append("needs \(name), which this target is not")
-            }
+        for name in environment where !runDevices.contains(name) {
+            parts.append("needs \(name), which this target is not")
         }
         return parts.joined(separator: "; ")
+    }
+
+    /// Why a case did not run when the run lacks devices its rule needs, with the option that gives each.
+    static func notGiven(_ devices: [String]) -> String {
+        let parts = devices.map { name in
+            switch name {
+            case "peer":
+                return "needs a second device of the same kind, which this run was not given (run with --peer TARGET)"
+            default:
+                return "needs a device of another type or configuration, which this run was not given (run with "
+                    + "--foreign-peer TARGET)"
+            }
+        }
+        return "\(notGivenPrefix) " + parts.joined(separator: "; ")
+    }
+
+    /// Left out by `--only` or `--exclude` (what ``disposition(of:_:)`` says first).
+    static func isFiltered(_ d: TestCase.Disposition) -> Bool {
+        d == .skipped("not selected") || d == .skipped("excluded")
     }
 
     /// Filters and hazards, in that order.

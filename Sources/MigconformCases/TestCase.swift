@@ -37,7 +37,7 @@ package struct TestCase: Sendable {
         case run
         /// The rule needs features the device does not advertise, or has nothing to check on this profile.
         case notApplicable(String)
-        /// Filtered out, or hazardous on this target and not allowed.
+        /// Filtered out, hazardous on this target and not allowed, or needing a device the run was not given.
         case skipped(String)
     }
 }

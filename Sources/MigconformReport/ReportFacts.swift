@@ -125,7 +125,7 @@ enum ReportFacts {
         return peers.map { p in
             var s = "\(PlainText.line(p.role)) \(PlainText.line(p.target)) (\(PlainText.line(p.device.driver))"
             if !p.device.detail.isEmpty { s += ": \(PlainText.line(p.device.detail))" }
-            return s + ")"
+            return s + ")" + (p.openedByRun == true ? ", opened by the run" : "")
         }.joined(separator: "; ")
     }
 

@@ -11,7 +11,7 @@ extension DocumentJSON {
     /// themselves, so that a property added to one is not silently left out of the journal and the report.
     static let runInfoFields: [String: Int] = [
         "RunInfo": 30, "DeviceIdentity": 5, "ShardInfo": 2, "RunFilters": 3, "MergedShard": 6, "CleanupReport": 3,
-        "BaselineInfo": 4, "RunCost": 17, "Kind": 3, "ProcessUsage": 4, "PeerInfo": 3, "DriverReachInfo": 5,
+        "BaselineInfo": 4, "RunCost": 17, "Kind": 3, "ProcessUsage": 4, "PeerInfo": 4, "DriverReachInfo": 5,
         "RunSummary": 6, "PlanCost": 6, "SkippedHazard": 3,
     ]
 
@@ -165,6 +165,7 @@ extension DocumentJSON {
         w.open()
         w.key("device")
         deviceIdentity(p.device, into: &w)
+        w.bool("openedByRun", p.openedByRun)
         w.string("role", p.role)
         w.string("target", p.target)
         w.close()

@@ -1,3 +1,4 @@
+import MigconformCases
 import MigconformDevice
 
 /// The verdict of one case (see DESIGN.md, "Verdicts").
@@ -345,10 +346,14 @@ package struct PeerInfo: Codable, Sendable, Equatable {
     package var role: String
     package var target: String
     package var device: DeviceIdentity
-    package init(role: String, target: String, device: DeviceIdentity) {
+    /// True when the run opened it itself (a `ref:` or `fault:` target brings its own peers when the command names
+    /// none); absent for a device given with `--peer` or `--foreign-peer`.
+    package var openedByRun: Bool?
+    package init(role: String, target: String, device: DeviceIdentity, openedByRun: Bool? = nil) {
         self.role = role
         self.target = target
         self.device = device
+        self.openedByRun = openedByRun
     }
 }
 
@@ -398,6 +403,9 @@ package enum NotRunReason: String, Codable, Sendable, CaseIterable {
     case otherShard = "other-shard"
     /// The run stopped before it (a signal, `--max-failures`, a wedged device), or while it ran.
     case stopped
+    /// Its rule needs a device the run was not given: a peer of the same kind (`--peer`) or a foreign one
+    /// (`--foreign-peer`).
+    case noPeer = "no-peer"
 
     /// The reason behind a SKIPPED case's message, for cases whose reason was only ever written as words.
     package init(skipMessage m: String) {
@@ -409,6 +417,8 @@ package enum NotRunReason: String, Codable, Sendable, CaseIterable {
             self = .otherShard
         } else if m.hasPrefix("not run:") || m.hasPrefix("interrupted") {
             self = .stopped
+        } else if m.hasPrefix(Expander.notGivenPrefix) {
+            self = .noPeer
         } else {
             self = .blocked
         }

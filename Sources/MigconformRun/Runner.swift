@@ -166,17 +166,25 @@ package final class Runner {
     ///   nil when the target cannot be reopened (a kernel device).
     /// - Parameter peer: a second device of the same kind (`--peer`), with the target it was opened from.
     /// - Parameter foreign: a device of another type or configuration (`--foreign-peer`).
+    /// - Parameter openedByRun: the roles (`peer`, `foreign`) of the devices the run opened itself rather than
+    ///   being given them (the report says so).
+    /// Without a peer or a foreign device, the cases of rules that need one are SKIPPED (``NotRunReason/noPeer``).
     package init(
         spec: Spec, device: MigrationDevice, options: RunOptions,
         reopen: (() throws -> MigrationDevice)? = nil,
         peer: (target: String, device: MigrationDevice)? = nil,
-        foreign: (target: String, device: MigrationDevice)? = nil
+        foreign: (target: String, device: MigrationDevice)? = nil,
+        openedByRun: Set<String> = []
     ) {
         self.spec = spec
-        self.peers = [
-            peer.map { PeerInfo(role: "peer", target: $0.target, device: $0.device.identity) },
-            foreign.map { PeerInfo(role: "foreign", target: $0.target, device: $0.device.identity) },
-        ].compactMap { $0 }
+        func info(_ role: String, _ other: (target: String, device: MigrationDevice)?) -> PeerInfo? {
+            other.map {
+                PeerInfo(
+                    role: role, target: $0.target, device: $0.device.identity,
+                    openedByRun: openedByRun.contains(role) ? true : nil)
+            }
+        }
+        self.peers = [info("peer", peer), info("foreign", foreign)].compactMap { $0 }
         var first = device
         var reopenPaired = reopen
         if peer != nil || foreign != nil {

@@ -378,14 +378,23 @@ enum BenchCommand: Command {
         ) throws {
             var report: RunReport?
             let t = try clock {
-                report = try Runner(spec: spec, device: device(), options: RunOptions(target: target)).run()
+                // With the peers `migconform run` opens for a built-in target.
+                var others: [String: (target: String, device: MigrationDevice)] = [:]
+                for (role, uri) in Targets.ownPeers(for: target, spec: spec) {
+                    others[role] = (uri, try Targets.open(uri))
+                }
+                defer { for (_, o) in others { o.device.shutdown() } }
+                report = try Runner(
+                    spec: spec, device: device(), options: RunOptions(target: target), peer: others["peer"],
+                    foreign: others["foreign"], openedByRun: Set(others.keys)
+                ).run()
                 try ReportWriter.write(
                     report!, to: folder, additionalFiles: RunFolderExtras.files(report!, spec: spec), spec: spec)
             }
             let r = report!
             rows.append([
                 label, "\(r.summary.total)", "\(r.cases.reduce(0) { $0 + $1.transcript.count })",
-                r.summary.conformant ? "CONFORMANT" : "NOT CONFORMANT", ms(t),
+                r.summary.verdict.rawValue, ms(t),
             ])
         }
         for p in v2.profiles {

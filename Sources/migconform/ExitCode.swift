@@ -31,8 +31,8 @@ enum ExitCode {
           4  the run was cut short: interrupted (SIGINT, SIGTERM), the device wedged after a timeout,
              --max-failures
           5  incomplete: nothing failed, but applicable MUST cases did not run (--only/--exclude, a hazard
-             not allowed, blocked by a failure of a lower level, one shard of several); the report lists
-             them
+             not allowed, blocked by a failure of a lower level, no --peer, one shard of several); the
+             report lists them
           6  an output could not be written: a report file (a full disk) or standard output (full,
              failing, or closed); the message names it, and a run's journal keeps what it gathered
              (report --from-journal)

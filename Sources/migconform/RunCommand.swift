@@ -29,7 +29,9 @@ enum RunCommand: Command {
             "--peer", "URI",
             help:
                 "A second device of the same kind (another vfio: device, ref:v2, a fault:, an exec: adapter): the "
-                + "stream is resumed there, and two-device rules run. Without it those rules are NOT_APPLICABLE."
+                + "stream is resumed there, and two-device rules run. Without it those rules are SKIPPED (no-peer) "
+                + "and a MUST among them makes the run INCOMPLETE; a ref:v2 or v2 fault: target opens its own: "
+                + "another instance of the same target URI."
         )
         static let traceModule = Option(
             "--trace-module", "NAME",
@@ -41,7 +43,8 @@ enum RunCommand: Command {
             "--foreign-peer", "URI",
             help:
                 "A device of another type or configuration (another mdev type, ref:v2?state-size=...): its stream is "
-                + "offered to the target, which should refuse it."
+                + "offered to the target, which should refuse it. Without it that rule is SKIPPED (no-peer); a ref:v2 "
+                + "or v2 fault: target opens its own: ref:v2?state-size=12KiB (8KiB for a target of 12 KiB)."
         )
         static let only = RepeatedOption(
             "--only", "GLOB",
@@ -209,11 +212,17 @@ enum RunCommand: Command {
                 )
             }
         }
+        // A built-in target brings the devices the two-device rules need when the command names none.
+        var openedByRun: Set<String> = []
+        for (role, uri) in Targets.ownPeers(for: targetURI, spec: spec) where others[role] == nil {
+            others[role] = (uri, try Targets.open(uri))
+            openedByRun.insert(role)
+        }
         Targets.link(device, others["peer"]?.device)
         setupSteps.end("options and peers")
         let runner = Runner(
             spec: spec, device: device, options: options, reopen: reopen, peer: others["peer"],
-            foreign: others["foreign"])
+            foreign: others["foreign"], openedByRun: openedByRun)
         setupSteps.end("runner")
         if device.traits.mayHarmHost {
             let before = KernelHealth.snapshot()
@@ -394,7 +403,11 @@ enum RunCommand: Command {
         Terminal.out(summary)
         if let r = report.run.reach { Terminal.out("driver reach: \(r.summary)") }
         if let cleanup = report.run.cleanup, !cleanup.problems.isEmpty {
-            Terminal.out("device not left as found: " + cleanup.problems.joined(separator: "; "))
+            Terminal.out(
+                TextLayout.hanging(
+                    "device not left as found: ", cleanup.problems.joined(separator: "; "),
+                    width: Terminal.width(of: STDOUT_FILENO), indent: 4
+                ).joined(separator: "\n"))
         }
         if let unused = report.run.baseline?.unused, !unused.isEmpty {
             Terminal.err(

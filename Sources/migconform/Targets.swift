@@ -2,6 +2,7 @@ import Foundation
 import MigconformDevice
 import MigconformLinux
 import MigconformReference
+import MigconformSpec
 
 /// Target URIs: how the command line names a device.
 ///
@@ -218,6 +219,31 @@ enum Targets {
                 : "is not a size (e.g. 4096, 64KiB, 4GiB; at most \(most))"
             throw usage(uri, "\(key)='\(excerpt(text))' \(why)")
         }
+    }
+
+    /// The devices a built-in v2 target (`ref:v2...`, a v2 `fault:NAME...`) brings for the two-device rules of
+    /// `spec`, by role, when the command names none: the peer (`peer`) is another instance of the same target URI
+    /// (for a fault, another device with that fault), the foreign device (`foreign`) a reference device of another
+    /// state size, whose stream the target must refuse. Only roles some rule of the spec needs; none for other
+    /// targets, which need a second machine or device to be given.
+    static func ownPeers(for uri: String, spec: Spec) -> [(role: String, uri: String)] {
+        guard let colon = uri.firstIndex(of: ":") else { return [] }
+        let scheme = uri[..<colon]
+        guard let (kind, query) = try? splitQuery(String(uri[uri.index(after: colon)...]), uri: uri) else { return [] }
+        switch scheme {
+        case "ref" where kind == "v2": break
+        case "fault" where FaultCatalogue.entry(named: kind)?.generation == .v2: break
+        default: return []
+        }
+        let needed = Set(spec.rules.flatMap(\.requires))
+        var out: [(role: String, uri: String)] = []
+        if needed.contains("peer") { out.append(("peer", uri)) }
+        if needed.contains("foreign-peer") {
+            // The reference device resumes only a stream of its own state size.
+            let size = query.first { $0.0 == "state-size" }.flatMap { try? Self.size($0.1, key: $0.0, uri: uri) }
+            out.append(("foreign", size == 12 * 1024 ? "ref:v2?state-size=8KiB" : "ref:v2?state-size=12KiB"))
+        }
+        return out
     }
 
     /// Two catalogue devices with the same fault, used as target and peer, share what the fault shares between

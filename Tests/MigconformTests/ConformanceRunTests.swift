@@ -41,7 +41,8 @@ import Testing
 
     @Test func referenceV2AdvertisesWhatItWasGiven() throws {
         let device = ReferenceDeviceV2(.init(flags: [.stopCopy, .preCopy]))
-        let report = try TestSupport.run(TestSupport.v2, device)
+        // Alone: a peer would add the run's own features (`peer`, `foreign-peer`).
+        let report = try TestSupport.run(TestSupport.v2, device, ownPeers: false)
         #expect(report.run.migrationFlags == 5)
         #expect(Set(report.run.features) == ["stop-copy", "pre-copy", "data-size", "dma-logging"])
     }

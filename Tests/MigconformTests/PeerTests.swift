@@ -1,10 +1,12 @@
 import Foundation
+import MigconformCases
 import MigconformDevice
 import MigconformReference
-import MigconformReport
 import MigconformRun
 import MigconformSpec
 import Testing
+
+@testable import MigconformReport
 
 @Suite("Two devices: a peer of the same kind and a foreign one")
 struct PeerTests {
@@ -36,15 +38,44 @@ struct PeerTests {
         #expect(foreign.transcript.contains { TranscriptFormatter.operation($0.operation).hasPrefix("foreign: read") })
     }
 
-    @Test func withoutPeersTheRulesAreNotApplicableAndSayWhy() throws {
+    @Test func withoutPeersTheRulesAreNotRunSayWhichOptionIsMissingAndTheRunIsIncomplete() throws {
         let report = try run(ReferenceDeviceV2(), peer: nil, foreign: nil)
-        #expect(report.summary.conformant)
         let peer = report.cases.filter { Self.peerRules.contains($0.ruleID) }
-        #expect(peer.allSatisfy { $0.verdict == .notApplicable })
+        #expect(peer.count == 3)
+        #expect(peer.allSatisfy { $0.verdict == .skipped && $0.notRun == .noPeer }, "\(peer.map(\.message))")
         #expect(peer.first { $0.ruleID == "V2-PEER-RESUME" }?.message.contains("--peer TARGET") ?? false)
         #expect(
             peer.first { $0.ruleID == "V2-PEER-FOREIGN-REFUSED" }?.message.contains("--foreign-peer TARGET") ?? false)
+        // The two MUST rules did not run: the device was not shown to migrate to a peer. The SHOULD rule does not
+        // count.
+        #expect(report.summary.verdict == .incomplete)
+        #expect(report.summary.mustNotRun == [NotRunReason.noPeer.rawValue: 2])
+        #expect(ReportFacts.notRun(report)?.contains("2 no-peer") ?? false)
         #expect(report.run.peers == nil)
+        // The reason survives a report written before `notRun` was, read back from its message alone.
+        #expect(peer.allSatisfy { NotRunReason(skipMessage: $0.message) == .noPeer })
+    }
+
+    @Test func onlyTheMissingDeviceIsNotRunAndAnUnadvertisedFeatureStaysNotApplicable() throws {
+        // A peer but no foreign device: the SHOULD rule is not run, which leaves the run conformant.
+        let report = try run(ReferenceDeviceV2(), peer: ReferenceDeviceV2(), foreign: nil)
+        #expect(report.summary.verdict == .conformant)
+        let foreign = try #require(report.cases.first { $0.ruleID == "V2-PEER-FOREIGN-REFUSED" })
+        #expect(foreign.verdict == .skipped && foreign.notRun == .noPeer)
+        // Without P2P the two-device order does not apply, peer or not: NOT_APPLICABLE names the feature.
+        let noP2P = try run(ReferenceDeviceV2(.init(flags: [.stopCopy])), peer: nil, foreign: nil)
+        let order = try #require(noP2P.cases.first { $0.ruleID == "V2-PEER-TWO-DEVICE-ORDER" })
+        #expect(order.verdict == .notApplicable && order.message.contains("p2p"), "\(order.message)")
+        #expect(noP2P.summary.mustNotRun == [NotRunReason.noPeer.rawValue: 1])
+    }
+
+    @Test func aCaseLeftOutByAFilterIsNotSelectedEvenWithoutAPeer() throws {
+        let report = try Runner(
+            spec: TestSupport.v2, device: ReferenceDeviceV2(),
+            options: RunOptions(target: "test", expansion: ExpansionOptions(exclude: ["V2-PEER-RESUME"]))
+        ).run()
+        #expect(report.cases.first { $0.ruleID == "V2-PEER-RESUME" }?.notRun == .notSelected)
+        #expect(report.cases.first { $0.ruleID == "V2-PEER-TWO-DEVICE-ORDER" }?.notRun == .noPeer)
     }
 
     @Test func aDriverThatBlocksItsSiblingIsCaughtByTheTwoDeviceOrderOnly() throws {
@@ -86,5 +117,44 @@ struct PeerTests {
         #expect(merged.run.peers?.first?.target == "ref:v2")
         let diff = ReportDiff.compare(merged, try run(ReferenceDeviceV2(), peer: nil, foreign: nil))
         #expect(diff.notes.contains { $0.contains("different peer devices") })
+    }
+
+    /// A fault that shows only with a second device is caught by `migconform run` alone: the built-in target
+    /// brings its own peers, and the report says the run opened them.
+    @Test(.enabled(if: TestSupport.binary != nil, "build the package first: the migconform binary is not there"))
+    func theCommandOpensItsOwnPeersForBuiltInTargets() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("own-peers-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (target, rule) in [
+            ("fault:resumes-only-own-stream", "V2-PEER-RESUME"),
+            ("fault:p2p-blocked-by-sibling", "V2-PEER-TWO-DEVICE-ORDER"),
+            ("ref:v2", nil),
+        ] {
+            let out = folder.appendingPathComponent(target.replacingOccurrences(of: ":", with: "-"))
+            let r = try TestSupport.shell(
+                TestSupport.binary!, ["run", "--target", target, "--out", out.path, "--quiet"])
+            let report = try ReportReader.load(out.path)
+            #expect(r.status == (rule == nil ? 0 : 1), "\(target): \(r.stdout)\(r.stderr)")
+            #expect(r.stdout.hasPrefix(rule == nil ? "CONFORMANT" : "NOT CONFORMANT"), "\(target): \(r.stdout)")
+            let peers = try #require(report.run.peers)
+            #expect(peers.map(\.role) == ["peer", "foreign"])
+            #expect(peers.map(\.target) == [target, "ref:v2?state-size=12KiB"])
+            #expect(peers.allSatisfy { $0.openedByRun == true })
+            let cases = report.cases.filter { Self.peerRules.contains($0.ruleID) }
+            if let rule {
+                #expect(cases.first { $0.ruleID == rule }?.verdict == .fail, "\(target)")
+            } else {
+                #expect(cases.allSatisfy { $0.verdict == .pass }, "\(cases.map { "\($0.id) \($0.verdict)" })")
+            }
+        }
+        // A given peer is the run's, not opened by it; the foreign device still is, of another size than 12 KiB.
+        let out = folder.appendingPathComponent("given")
+        let r = try TestSupport.shell(
+            TestSupport.binary!,
+            ["run", "--target", "ref:v2?state-size=12KiB", "--peer", "ref:v2?state-size=12KiB", "--out", out.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let peers = try ReportReader.load(out.path).run.peers
+        #expect(peers?.map(\.openedByRun) == [nil, true])
+        #expect(peers?.last?.target == "ref:v2?state-size=8KiB")
     }
 }

@@ -90,7 +90,7 @@ struct RunInfoJSONTests {
             k % 3 == 0
             ? []
             : [
-                PeerInfo(role: "peer", target: s, device: identity(s, extra: true)),
+                PeerInfo(role: "peer", target: s, device: identity(s, extra: true), openedByRun: k % 2 == 0),
                 PeerInfo(role: "foreign", target: "", device: identity("", extra: false)),
             ]
         r.reach = DriverReachInfo(

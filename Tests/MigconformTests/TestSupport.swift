@@ -17,8 +17,12 @@ enum TestSupport {
     static let v1 = try! SpecLoader.load(path: specPath("v1"))
     /// The shared reference folder beside the checkout, when it is there.
     static let sharedReference = root.deletingLastPathComponent().appendingPathComponent("shared/reference")
-    /// The built command-line binary, when it is there.
+    /// The built command-line binary, when it is there: beside the tests' own executable (the build folder the
+    /// tests were built in, whatever its scratch path), or in `.build`.
     static var binary: URL? {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("migconform")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         for candidate in [".build/debug/migconform", ".build/release/migconform"] {
             let url = root.appendingPathComponent(candidate)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
@@ -39,12 +43,38 @@ enum TestSupport {
         return f
     }
 
-    /// Runs a spec against a device and returns the report.
+    /// Runs a spec against a device and returns the report. A plain reference device (v2) brings its own peers, as
+    /// `migconform run` opens them for a `ref:v2` target: another of the same configuration, and a foreign one of
+    /// another state size (`ownPeers: false` runs it alone: its peer rules are then not run).
     static func run(
-        _ spec: Spec, _ device: MigrationDevice, target: String = "test", options: ExpansionOptions = ExpansionOptions()
+        _ spec: Spec, _ device: MigrationDevice, target: String = "test",
+        options: ExpansionOptions = ExpansionOptions(),
+        ownPeers: Bool = true
     ) throws -> RunReport {
-        try Runner(spec: spec, device: device, options: RunOptions(target: target, expansion: options)).run()
+        var peer: (target: String, device: MigrationDevice)?
+        var foreign: (target: String, device: MigrationDevice)?
+        if ownPeers, let reference = device as? ReferenceDeviceV2, type(of: reference) == ReferenceDeviceV2.self {
+            let config = reference.configuration
+            var other = config
+            other.stateSize = config.stateSize == 3 * 4096 ? 2 * 4096 : 3 * 4096
+            peer = (target, ReferenceDeviceV2(config))
+            foreign = ("ref:v2?state-size=\(other.stateSize)", ReferenceDeviceV2(other))
+        }
+        return try Runner(
+            spec: spec, device: device, options: RunOptions(target: target, expansion: options), peer: peer,
+            foreign: foreign, openedByRun: peer == nil ? [] : ["peer", "foreign"]
+        ).run()
     }
+
+    /// A device run alone (no peer given): conformant but for the two-device rules, which it did not run
+    /// (``NotRunReason/noPeer``). A peer cannot be opened for every device under test (an adapter, a test double).
+    static func conformantAlone(_ r: RunReport) -> Bool {
+        r.summary.verdict == .conformant
+            || (r.summary.verdict == .incomplete && r.summary.mustNotRun?.keys.allSatisfy { $0 == "no-peer" } == true)
+    }
+
+    /// The cases that ran or were meant to (those a run without a peer did not run left out).
+    static func givenDevices(_ cases: [CaseResult]) -> [CaseResult] { cases.filter { $0.notRun != .noPeer } }
 
     /// Runs a command and returns its exit status and output.
     static func shell(
