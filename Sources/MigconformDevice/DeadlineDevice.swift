@@ -258,6 +258,11 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     }
 
     private func track(_ op: DeviceOperation, _ outcome: DeviceOutcome) {
+        // The peers' fds are theirs: a number here would name another file of the device under test.
+        switch op {
+        case .onPeer, .onForeign: return
+        default: break
+        }
         if case .state(_, let fd) = outcome, fd >= 0 { openFDs.insert(fd) }
         if case .close(let fd) = op { openFDs.remove(fd) }
         if case .reset = op, outcome.succeeded { /* a reset ends sessions, but their fds stay open */  }

@@ -19,6 +19,16 @@ struct PeerTests {
         ).run()
     }
 
+    @Test func thePeersFDsAreNotTheDeviceUnderTestsToCloseAtTheEnd() throws {
+        // Cases that fail half way leave the peers' sessions to their own cleanup; the run's closes only the
+        // device's own fds, never a number that names a peer's file.
+        let (a, b) = try #require(FaultCatalogue.entry(named: "missing-arc")).makePair()
+        let report = try run(a, peer: b, foreign: ReferenceDeviceV2(.init(stateSize: 3 * 4096)))
+        #expect(report.cases.contains { $0.verdict == .fail })
+        #expect(report.run.cleanup?.problems == [], "\(report.run.cleanup?.problems ?? [])")
+        #expect(report.run.cleanup?.restored == true)
+    }
+
     @Test func theReferenceResumesOnAPeerAndRefusesAForeignStream() throws {
         let report = try run(
             ReferenceDeviceV2(), peer: ReferenceDeviceV2(),
