@@ -22,12 +22,14 @@ enum ReplayCommand: Command {
         name: "replay", abstract: "Run one case of a report again on a target and say whether it still fails.",
         usage: "migconform replay REPORT CASE-ID [--target URI]",
         discussion: """
-            A spec case runs its check again from a reset, with the same operations as in the report; a sequence found \
-            by 'explore' is walked again step by step against the model. Prints the recorded and the new verdict. \
-            A violation seen while another case ran (its 'seenIn') is replayed by running that case. Says \
-            'reproduced' when the recorded failure happens again with the same verdict, 'did not reproduce' when not. \
-            Exit 0 when the case no longer fails, 1 when it still does, 2 on usage errors (or a report or spec that \
-            does not load), 3 when the target cannot be opened or is not the device expected.
+            A spec case runs its check again from a reset; a sequence found by 'explore' is walked again step by step \
+            against the model. Prints the recorded and the new verdict. A violation seen while another case ran (its \
+            'seenIn') is replayed by running that case. When a recorded failure does not happen again that way (it \
+            depended on what earlier cases did), its reproducer is sent to a freshly opened target exactly as \
+            recorded, and each answer held against the recorded one. Says 'reproduced' when the recorded failure \
+            happens again, 'did not reproduce' when not. Exit 0 when the case no longer fails, 1 when it or a rule it \
+            saw broken still fails, 5 when it could not run (blocked, nothing failing), 2 on usage errors (or a report \
+            or spec that does not load), 3 when the target cannot be opened or is not the device expected.
             """,
         options: [Key.target, Key.spec], maxPositional: 2)
 
@@ -47,7 +49,7 @@ enum ReplayCommand: Command {
                     + (near.isEmpty ? "" : " (similar: \(near.joined(separator: ", ")))"))
         }
         let targetURI = a[Key.target] ?? report.run.target
-        let device = try Targets.open(targetURI)
+        var device = try Targets.open(targetURI)
         defer { device.shutdown() }
         let spec = try SpecLocation.load(a[Key.spec] ?? report.run.specPath)
         if spec.sha256 != report.run.specSHA256 {
@@ -58,6 +60,7 @@ enum ReplayCommand: Command {
         }
         let now: CaseResult
         var reproduced: Bool
+        var elsewhere: [CaseResult] = []
         if caseID.contains("[explore-") {
             guard let actions = Action.parseSequence(recorded.message) else {
                 throw ExitFailure(code: ExitCode.usage, message: "case \(caseID) carries no sequence to replay")
@@ -84,18 +87,39 @@ enum ReplayCommand: Command {
             }
             now = outcome.now
             reproduced = outcome.reproduced
+            elsewhere = outcome.elsewhere
             if outcome.ran != caseID {
                 Terminal.out("ran:      \(outcome.ran) (the case during which the violation was seen)")
             }
-
         }
         Terminal.out("recorded: \(recorded.verdict.rawValue) \(recorded.id): \(recorded.message)")
         Terminal.out("now:      \(now.verdict.rawValue) \(now.id): \(now.message)")
-        let failing = Replay.failing.contains(now.verdict)
+        for c in elsewhere { Terminal.out("also:     \(c.verdict.rawValue) \(c.id): \(c.message)") }
+        var failing = Replay.failing.contains(now.verdict)
+        if Replay.failing.contains(recorded.verdict), !reproduced, let steps = recorded.reproducer, !steps.isEmpty {
+            // Run again from a reset, the case did not fail: the failure may need what earlier cases did first.
+            device.shutdown()
+            device = try Targets.open(targetURI)
+            let sent = try SequenceReplay.run(steps, on: device)
+            if let why = sent.unsendable {
+                Terminal.out("sequence: the reproducer cannot be sent as recorded: \(why)")
+            } else if let d = sent.divergence {
+                Terminal.out(
+                    "sequence: the \(steps.count) recorded operations sent again: step \(d.step) (\(d.operation)) "
+                        + "answered \(d.now), recorded \(d.recorded)")
+            } else {
+                Terminal.out(
+                    "sequence: the \(steps.count) recorded operations sent again got every answer as recorded")
+                reproduced = true
+                failing = true
+            }
+        }
+        let blocked = now.verdict == .skipped && now.notRun == .blocked
         Terminal.out(
             Replay.failing.contains(recorded.verdict)
-                ? (reproduced ? "reproduced" : "did not reproduce")
-                : (failing ? "fails now" : "still passes"))
-        return failing ? ExitCode.nonConformant : ExitCode.ok
+                ? (reproduced ? "reproduced" : blocked ? "could not run: blocked" : "did not reproduce")
+                : (failing ? "fails now" : blocked ? "could not run: blocked" : "still passes"))
+        if failing || !elsewhere.isEmpty { return ExitCode.nonConformant }
+        return blocked ? ExitCode.incomplete : ExitCode.ok
     }
 }

@@ -156,6 +156,62 @@ struct VerdictTests {
         #expect(replayed > 80)
         #expect(problems.isEmpty, "\(problems.count) of \(replayed):\n\(problems.prefix(20).joined(separator: "\n"))")
     }
+
+    @Test func aFailureThatNeedsItsHistoryIsReproducedByItsRecordedOperations() throws {
+        var sent = 0
+        var problems: [String] = []
+        for entry in FaultCatalogue.entries where entry.needsSequence && entry.generation == .v2 {
+            let options = RunOptions(target: "fault:\(entry.name)")
+            let report = try Runner(spec: TestSupport.v2, device: entry.makeDevice(), options: options).run()
+            for c in report.cases where Replay.failing.contains(c.verdict) {
+                guard let steps = c.reproducer, !steps.isEmpty,
+                    steps.allSatisfy({ SequenceReplay.whyUnsendable($0) == nil })
+                else { continue }
+                sent += 1
+                // The faulty device answers as recorded; the reference, which has no such fault, does not.
+                let again = try SequenceReplay.run(steps, on: entry.makeDevice())
+                if let d = again.divergence { problems.append("\(entry.name) \(c.id): step \(d.step) \(d.now)") }
+                let fixed = try SequenceReplay.run(steps, on: ReferenceDeviceV2())
+                if fixed.divergence == nil { problems.append("\(entry.name) \(c.id): the reference answers alike") }
+            }
+        }
+        #expect(sent > 0)
+        #expect(problems.isEmpty, "\(problems)")
+    }
+}
+
+/// `migconform replay` as a driver developer runs it after a change.
+@Suite(
+    .enabled(if: TestSupport.binary != nil, "build the package first (swift build): the migconform binary is not there")
+)
+struct ReplayCommandTests {
+    func run(_ target: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-replay-\(UUID())")
+        _ = try TestSupport.shell(TestSupport.binary!, ["run", "--target", target, "--out", dir.path, "--quiet"])
+        return dir
+    }
+
+    @Test func aFailureThatDependsOnEarlierCasesIsReproducedAndAFixIsSeen() throws {
+        let dir = try run("fault:fails-after-abandoned-pre-copy")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = "V2-COMBINATION-STATE[RUNNING->STOP_COPY]"
+        let same = try TestSupport.shell(TestSupport.binary!, ["replay", dir.path, id])
+        #expect(same.status == 1, "\(same.stdout)\(same.stderr)")
+        #expect(same.stdout.contains("got every answer as recorded") && same.stdout.hasSuffix("reproduced\n"))
+        let fixed = try TestSupport.shell(TestSupport.binary!, ["replay", dir.path, id, "--target", "ref:v2"])
+        #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
+        #expect(fixed.stdout.contains("step 33 (set-state STOP_COPY) answered ok"))
+        #expect(fixed.stdout.hasSuffix("did not reproduce\n"))
+    }
+
+    @Test func aBlockedCaseSaysWhatBlockedItAndThatItStillFails() throws {
+        let dir = try run("fault:missing-arc")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try TestSupport.shell(TestSupport.binary!, ["replay", dir.path, "V2-GET-DATA-FD[STOP->RUNNING_P2P]"])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("also:     FAIL V2-ARC-STATE[STOP->RUNNING_P2P]"))
+        #expect(r.stdout.hasSuffix("could not run: blocked\n"))
+    }
 }
 
 /// explore is deterministic for a seed, and every finding it reports replays.
