@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 import MigconformRun
 
 /// Loads a `report.json` written by ``ReportWriter`` (or by any earlier run with the same schema version).
@@ -11,10 +12,17 @@ package enum ReportReader {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             file = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/" + ReportWriter.jsonFile
         }
+        let folder = (file as NSString).deletingLastPathComponent
+        if (file as NSString).lastPathComponent == RunJournal.fileName || file.hasSuffix(".jsonl") {
+            throw ReportReadError(
+                file: file, kind: .journal,
+                detail: "this is a run journal, not a report.json; rebuild the report from it with "
+                    + "'migconform report --from-journal \(folder.isEmpty ? "." : folder)'")
+        }
         guard FileManager.default.fileExists(atPath: file) else {
             throw ReportReadError(
                 file: file, kind: .missing,
-                detail: file == path ? "no such file" : "no report.json in this folder")
+                detail: (file == path ? "no such file" : "no report.json in this folder") + journalHint(folder))
         }
         let data: Data
         do {
@@ -22,7 +30,35 @@ package enum ReportReader {
         } catch {
             throw ReportReadError(file: file, kind: .unreadable, detail: error.localizedDescription)
         }
-        return try decode(data, file: file)
+        do {
+            return try decode(data, file: file)
+        } catch var e as ReportReadError where e.kind == .notJSON || e.kind == .invalid {
+            e.detail += journalHint(folder)
+            throw e
+        }
+    }
+
+    /// `; it has a journal.jsonl: ...` when `folder` holds the journal `report --from-journal` rebuilds from.
+    static func journalHint(_ folder: String) -> String {
+        let dir = folder.isEmpty ? "." : folder
+        guard FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(RunJournal.fileName))
+        else { return "" }
+        return "; the folder has a \(RunJournal.fileName): 'migconform report --from-journal \(dir)' rebuilds "
+            + "the report from it"
+    }
+
+    /// Where and why `data` is not JSON, from the strict parser: `(12:40, "unterminated string (byte 530)")`.
+    /// Nil when the strict parser stops for a reason of its own (its limits, a repeated member name), which would
+    /// not be why Foundation refused the text.
+    static func syntaxProblem(_ data: Data) -> (position: SourcePosition, message: String)? {
+        do {
+            _ = try JSONParser.parseDocument([UInt8](data))
+            return nil
+        } catch {
+            let own = ["more than ", "arrays and objects nested", "duplicate member"]
+            if own.contains(where: { error.message.hasPrefix($0) }) { return nil }
+            return (error.position, "\(error.message) (byte \(error.byteOffset))")
+        }
     }
 
     /// Decodes `report.json` bytes; `file` names the source in errors.
@@ -31,7 +67,11 @@ package enum ReportReader {
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
-            throw ReportReadError(file: file, kind: .notJSON, detail: "not valid JSON")
+            guard let problem = syntaxProblem(data) else {
+                throw ReportReadError(file: file, kind: .notJSON, detail: "not valid JSON")
+            }
+            throw ReportReadError(
+                file: file, kind: .notJSON, detail: "not valid JSON: \(problem.message)", position: problem.position)
         }
         guard let top = object as? [String: Any] else {
             throw ReportReadError(file: file, kind: .invalid, detail: "the top level is not a JSON object")
@@ -85,6 +125,8 @@ package struct ReportReadError: Error, CustomStringConvertible, Sendable {
     /// Why the file could not be used.
     package enum Kind: Sendable, Equatable {
         case missing
+        /// A run's `journal.jsonl` given where a report was expected.
+        case journal
         case unreadable
         case notJSON
         /// The schema version found, nil when there is none.
@@ -95,10 +137,14 @@ package struct ReportReadError: Error, CustomStringConvertible, Sendable {
     package var file: String
     package var kind: Kind
     package var detail: String
-    package init(file: String, kind: Kind, detail: String) {
+    /// Where in the file reading stopped, when the file is not JSON and the place is known.
+    package var position: SourcePosition?
+    package init(file: String, kind: Kind, detail: String, position: SourcePosition? = nil) {
         self.file = file
         self.kind = kind
         self.detail = detail
+        self.position = position
     }
-    package var description: String { "\(file): \(detail)" }
+    /// `file: detail`, or `file:line:column: detail` (the form editors jump to).
+    package var description: String { "\(file)\(position.map { ":\($0)" } ?? ""): \(detail)" }
 }

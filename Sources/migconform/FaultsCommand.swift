@@ -1,6 +1,7 @@
 import Foundation
 import MigconformDevice
 import MigconformReference
+import MigconformReport
 import MigconformSelfCheck
 import MigconformSpec
 
@@ -33,6 +34,36 @@ enum FaultsCommand: Command {
             """,
         options: [Key.check, Key.only, Key.v2Spec, Key.v1Spec])
 
+    /// The catalogue as people read it, within `HelpText.width` columns: each name whole (it is what
+    /// `--target fault:NAME` takes), its summary and rules wrapped under the summary's column, and, for a fault a
+    /// plain `run` passes, the `explore` command that catches it.
+    static func listing(_ entries: [FaultEntry], width: Int = HelpText.width) -> [String] {
+        let nameWidth = min(36, entries.map(\.name.count).max() ?? 0)
+        let indent = String(repeating: " ", count: nameWidth + 5)
+        var lines: [String] = []
+        for e in entries {
+            let summary = TextLayout.wrap(e.summary, width: width - indent.count)
+            let generation = e.generation.rawValue.padding(toLength: 2, withPad: " ", startingAt: 0)
+            if e.name.count <= nameWidth {
+                let name = e.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                lines.append("\(name) \(generation)  \(summary[0])")
+            } else {
+                lines.append("\(e.name) \(generation)")
+                lines.append(indent + summary[0])
+            }
+            lines += summary.dropFirst().map { indent + $0 }
+            let trips = TextLayout.hanging("trips: ", e.trips.joined(separator: ", "), width: width - indent.count)
+            lines += trips.map { indent + $0 }
+            if e.runPasses {
+                lines.append(indent + "caught by explore, not by run (a plain run passes it):")
+                lines.append(
+                    "    migconform explore --target fault:\(e.name) --walks \(SelfCheck.walkCount) "
+                        + "--seed \(SelfCheck.walkSeed)")
+            }
+        }
+        return lines
+    }
+
     static func run(_ a: ParsedArguments) throws -> Int32 {
         var entries = FaultCatalogue.entries
         let only = a[Key.only]
@@ -41,13 +72,7 @@ enum FaultsCommand: Command {
         }
         if !only.isEmpty { entries = entries.filter { only.contains($0.name) } }
         guard a[Key.check] else {
-            for e in entries {
-                Terminal.out(
-                    "\(e.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(e.generation.rawValue)  "
-                        + "\(e.summary)"
-                )
-                Terminal.out(String(repeating: " ", count: 39) + "trips: " + e.trips.joined(separator: ", "))
-            }
+            for line in listing(entries) { Terminal.out(line) }
             Terminal.out("\(entries.count) faults")
             return ExitCode.ok
         }

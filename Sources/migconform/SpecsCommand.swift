@@ -38,11 +38,9 @@ enum SpecsCommand: Command {
         }
         for f in BuiltinSpecs.all {
             let spec = try SpecLocation.load(f.path)
-            Terminal.out(
-                "\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules, sha256 "
-                    + "\(spec.sha256)"
-            )
-            Terminal.out("    \(spec.title)")
+            Terminal.out("\(f.path)  \(spec.id) \(spec.version), \(spec.generation), \(spec.rules.count) rules")
+            for line in TextLayout.hanging("    ", spec.title, width: HelpText.width) { Terminal.out(line) }
+            Terminal.out("    sha256 \(spec.sha256)")
         }
         return ExitCode.ok
     }

@@ -367,6 +367,47 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     }
 }
 
+/// A report.json cut short says where reading stopped, and a folder with a journal says how to rebuild from it;
+/// a journal given where a report is expected is named as one.
+@Test func reportReaderPointsAtTheBreakAndAtTheJournal() throws {
+    let folder = tempFolder()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("report.json")
+    let whole = try ReportJSON.encode(sampleReport())
+    try whole.prefix(whole.count / 2).write(to: file)
+
+    // Truncated, no journal: line:column and byte offset, no hint.
+    #expect { try ReportReader.load(folder.path) } throws: { error in
+        guard let e = error as? ReportReadError, let at = e.position else { return false }
+        let text = "\(e)"
+        return e.kind == .notJSON && text.hasPrefix("\(file.path):\(at.line):\(at.column): not valid JSON: ")
+            && text.contains("(byte ") && !text.contains("--from-journal")
+    }
+    // With a journal beside it: the command that rebuilds the report.
+    let journal = folder.appendingPathComponent(RunJournal.fileName)
+    try Data("{}\n".utf8).write(to: journal)
+    let hint = "'migconform report --from-journal \(folder.path)'"
+    #expect { try ReportReader.load(folder.path) } throws: { error in
+        "\(error)".contains("not valid JSON") && "\(error)".contains(hint)
+    }
+    // The journal itself given as the report.
+    #expect { try ReportReader.load(journal.path) } throws: { error in
+        guard let e = error as? ReportReadError else { return false }
+        return e.kind == .journal && "\(e)".contains("journal") && "\(e)".contains(hint)
+    }
+    let verified = ReportVerifier.verify(journal.path)
+    #expect(verified.unreadable && verified.problems.joined().contains(hint), "\(verified.problems)")
+    // Only the journal: no report.json, and how to make one.
+    try FileManager.default.removeItem(at: file)
+    #expect { try ReportReader.load(folder.path) } throws: { error in
+        guard let e = error as? ReportReadError else { return false }
+        return e.kind == .missing && "\(e)".contains("no report.json in this folder") && "\(e)".contains(hint)
+    }
+    let onlyJournal = ReportVerifier.verify(folder.path)
+    #expect(onlyJournal.unreadable && onlyJournal.problems.joined().contains(hint), "\(onlyJournal.problems)")
+}
+
 @Test func reportJSONKeepsEveryFieldOfTheResultModel() throws {
     // The readable encoding mirrors the result model; a field added to the model must appear here too.
     let report = sampleReport()

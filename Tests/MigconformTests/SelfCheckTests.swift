@@ -1,4 +1,5 @@
 import Foundation
+import MigconformCases
 import MigconformDevice
 import MigconformReference
 import MigconformRun
@@ -10,6 +11,16 @@ import Testing
 /// quiet, and every MUST and SHOULD rule of both specs has a fault that trips it.
 @Suite struct SelfCheckTests {
     static let result: SelfCheckResult = try! SelfCheck.run(specs: [.v2: TestSupport.v2, .v1: TestSupport.v1])
+
+    /// A sequence fault marked `runPasses` is one a plain run (its single cases, no random walks) passes, and the
+    /// catalogue listing says so; every other sequence fault a plain run catches.
+    @Test(arguments: FaultCatalogue.entries.filter(\.needsSequence).map(\.name))
+    func aPlainRunCatchesASequenceFaultUnlessTheCatalogueSaysItPasses(_ name: String) throws {
+        let entry = try #require(FaultCatalogue.entry(named: name))
+        let options = RunOptions(target: "fault:\(name)", expansion: ExpansionOptions(variants: Set(entry.variants)))
+        let report = try Runner(spec: TestSupport.v2, device: entry.makeDevice(), options: options).run()
+        #expect(report.summary.conformant == entry.runPasses, "\(name): \(report.summary.verdicts)")
+    }
 
     @Test func theReferenceDevicesAreClean() {
         #expect(Self.result.noisyReferences.isEmpty, "\(Self.result.noisyReferences)")

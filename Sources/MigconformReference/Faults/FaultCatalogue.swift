@@ -17,6 +17,8 @@ package struct FaultEntry: Sendable {
     package var variants: [String]
     /// The fault shows only after a history of requests: random walks find it (`run --walks`), single cases may not.
     package var needsSequence = false
+    /// A plain `run` (its single cases) passes the fault: only the random walks of `explore` find it.
+    package var runPasses = false
 
     /// A fresh device with this fault and a peer like it (the same fault; linked where the fault spans devices).
     package func makePair(flags override: MigrationFlags? = nil) -> (MigrationDevice, MigrationDevice) {
@@ -52,9 +54,12 @@ package enum FaultCatalogue {
     static func v2(_ fault: V2Fault, _ summary: String, _ trips: [String], flags: MigrationFlags = all3) -> FaultEntry {
         FaultEntry(name: fault.rawValue, generation: .v2, summary: summary, trips: trips, flags: flags, variants: [])
     }
-    static func sequence(_ fault: V2Fault, _ summary: String, _ trips: [String]) -> FaultEntry {
+    static func sequence(
+        _ fault: V2Fault, _ summary: String, _ trips: [String], runPasses: Bool = false
+    ) -> FaultEntry {
         var e = v2(fault, summary, trips)
         e.needsSequence = true
+        e.runPasses = runPasses
         return e
     }
     static func v1(_ fault: V1Fault, _ summary: String, _ trips: [String], variants: [String] = []) -> FaultEntry {
@@ -321,7 +326,7 @@ package enum FaultCatalogue {
         sequence(
             .breaksAfterFailedResumeAndReset,
             "After a failed resume and a reset, STOP -> RESUMING fails until the next reset.",
-            ["V2-ARC-STATE", "V2-COMBINATION-STATE"]),
+            ["V2-ARC-STATE", "V2-COMBINATION-STATE"], runPasses: true),
 
         v1(.accepts101, "Accepts a write of the reserved state 101b.", ["V1-REJECT-101"]),
         v1(.accepts110, "Accepts a write of the error state 110b.", ["V1-REJECT-110"]),
