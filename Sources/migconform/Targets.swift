@@ -71,7 +71,19 @@ enum Targets {
             }
             return entry.makeDevice(flags: flags, stateSize: size)
         case "vfio":
-            do { return try VFIOTarget.open(rest) } catch {
+            do { return try VFIOTarget.open(rest) } catch let e as VFIOTargetError {
+                // A URI that is not a device path is a usage error, like any malformed target; the path is said
+                // once, in front.
+                var said = "\(e)"
+                if said.hasPrefix("vfio:\(e.path): ") { said.removeFirst("vfio:\(e.path): ".count) }
+                if e.step == "parse the target" {
+                    throw ExitFailure(
+                        code: ExitCode.usage,
+                        message: "target '\(excerpt(uri))': \(e.detail ?? said)\(e.hint.map { ". \($0)" } ?? "")")
+                }
+                let more = e.path == rest || "vfio:\(e.path)" == rest ? said : "\(e)"
+                throw ExitFailure(code: ExitCode.target, message: "cannot open \(excerpt(uri)): \(more)")
+            } catch {
                 throw ExitFailure(code: ExitCode.target, message: "cannot open \(excerpt(uri)): \(error)")
             }
         case "exec":

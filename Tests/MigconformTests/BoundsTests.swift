@@ -139,6 +139,10 @@ struct CommandLineBoundsTests {
         ("ref:v2?colour=blue", "keys: features, state-size, data-size, error-on-bad-resume"),
         ("fault:v1-drifts?features=p2p", "is a v1 device"),
         ("ref:v2?state-size=4096&state-size=8192", "given twice"),
+        // Not a device path: a malformed target like the others, said once.
+        ("vfio:/dev/null", "target 'vfio:/dev/null': the path is not under /dev/vfio/"),
+        ("vfio:", "target 'vfio:': the path is empty"),
+        ("vfio:/dev/vfio/12", "names a group, not a device"),
     ]
 
     @Test(arguments: ["list", "run", "explore"])
