@@ -169,7 +169,7 @@ package final class RecordingDevice {
             let moved = byteCount(op, outcome)
             tally(op.kind, nanos, moved)
             var data: String?
-            if case .write(_, let b) = op, b.count > 64 { data = nextData }
+            if case .write(_, let b) = unwrapped(op), b.count > 64 { data = nextData }
             nextData = nil
             let entry = TranscriptEntry(
                 step: entries.count, operation: redact(op), outcome: redact(outcome),
@@ -197,7 +197,7 @@ package final class RecordingDevice {
     /// An operation of a summarised transfer: issued, and added to the summary when it moved bytes; nil when it
     /// is not a transfer's read or write (it is then performed and recorded as usual).
     private func summarised(_ op: DeviceOperation) throws -> DeviceOutcome? {
-        switch op {
+        switch unwrapped(op) {
         case .read, .write: break
         default:
             flushTransfer()
@@ -227,7 +227,7 @@ package final class RecordingDevice {
         }
         let nanos = DispatchTime.now().uptimeNanoseconds - start
         var moved: (bytes: [UInt8], count: Int)?
-        switch (op, outcome) {
+        switch (unwrapped(op), outcome) {
         case (.write(_, let b), .value(let n)) where n > 0 && n <= UInt64(b.count): moved = (b, Int(n))
         case (.read, .bytes(let b)) where !b.isEmpty: moved = (b, b.count)
         default: break
@@ -284,8 +284,16 @@ package final class RecordingDevice {
         historyCount += 1
     }
 
+    /// The operation itself, out of the wrapping that sends it to a peer or the foreign device.
+    private func unwrapped(_ op: DeviceOperation) -> DeviceOperation {
+        switch op {
+        case .onPeer(let o), .onForeign(let o): return unwrapped(o)
+        default: return op
+        }
+    }
+
     private func byteCount(_ op: DeviceOperation, _ outcome: DeviceOutcome) -> Int? {
-        switch (op, outcome) {
+        switch (unwrapped(op), outcome) {
         case (.write(_, let b), _), (.dataWrite(_, let b), _): return b.count
         case (.read, .bytes(let b)), (.dataRead, .bytes(let b)): return b.count
         default: return nil
@@ -295,6 +303,8 @@ package final class RecordingDevice {
     /// Transcripts keep byte counts, not bulk data: a large stream would swamp the report.
     private func redact(_ op: DeviceOperation) -> DeviceOperation {
         switch op {
+        case .onPeer(let o): return .onPeer(redact(o))
+        case .onForeign(let o): return .onForeign(redact(o))
         case .write(let fd, let bytes) where bytes.count > 64:
             return .write(fd: fd, bytes: Array(bytes.prefix(16)))
         case .dataWrite(let off, let bytes) where bytes.count > 64:

@@ -155,8 +155,9 @@ package struct TransferNeed: Sendable, Equatable {
             case .resumeOnPeer: return TransferNeed(writes: 1, sharesStream: true)
             // Each device saves, and resumes the other's stream.
             case .twoDeviceOrder: return TransferNeed(reads: 2, writes: 2, sharesStream: true)
-            // The foreign device's stream (of its own size, counted here as a state) offered to this one.
-            case .foreignRefused: return TransferNeed(reads: 1, writes: 1)
+            // The foreign device's stream offered to this one: of the foreign device's own size, which is not this
+            // device's state (the built-in foreign device's is 12 KiB), so no whole state of this device moves.
+            case .foreignRefused: return .none
             }
         }
     }

@@ -231,18 +231,22 @@ package final class RunJournal: RunObserver {
     package func operationWillStart(_ operation: DeviceOperation) {
         let inCase = phase == "case" && index != nil
         if inCase && !syncEachOperation { return } // the case's end record carries it
-        // Like transcripts, the journal keeps byte counts, not bulk data.
-        var op = operation
+        // Like transcripts, the journal keeps byte counts, not bulk data (also of a peer's writes).
         var count: Int?
-        switch operation {
-        case .write(let fd, let bytes) where bytes.count > 64:
-            op = .write(fd: fd, bytes: Array(bytes.prefix(16)))
-            count = bytes.count
-        case .dataWrite(let off, let bytes) where bytes.count > 64:
-            op = .dataWrite(offset: off, bytes: Array(bytes.prefix(16)))
-            count = bytes.count
-        default: break
+        func kept(_ operation: DeviceOperation) -> DeviceOperation {
+            switch operation {
+            case .write(let fd, let bytes) where bytes.count > 64:
+                count = bytes.count
+                return .write(fd: fd, bytes: Array(bytes.prefix(16)))
+            case .dataWrite(let off, let bytes) where bytes.count > 64:
+                count = bytes.count
+                return .dataWrite(offset: off, bytes: Array(bytes.prefix(16)))
+            case .onPeer(let o): return .onPeer(kept(o))
+            case .onForeign(let o): return .onForeign(kept(o))
+            default: return operation
+            }
         }
+        let op = kept(operation)
         let record: (line: String, encoded: DocumentJSON.EncodedOperation) = JournalLines.op(
             time: Self.now(), index: inCase ? index : nil, phase: inCase ? nil : phase,
             operation: op, byteCount: count,

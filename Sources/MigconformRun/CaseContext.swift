@@ -105,13 +105,27 @@ final class CaseContext {
     /// Issues one operation and lets the oracle judge the answer (see ``judge(_:_:)``).
     @discardableResult
     func op(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        if let route { return try device.perform(route(operation)) }
         let outcome = try device.perform(operation)
         judge(operation, outcome)
         return outcome
     }
 
+    /// Where operations go instead of the device under test while ``via(_:_:)`` runs: the peer or the foreign
+    /// device, by the wrapping of their operations. The oracle judges the device under test only, and looks away.
+    private(set) var route: ((DeviceOperation) -> DeviceOperation)?
+
+    /// Runs `body` with every operation of this context sent to another device through `wrap`: the same stream
+    /// reads and writes (sized, spooled, summarised in the transcript) serve the peers as the device under test.
+    func via<T>(_ wrap: @escaping (DeviceOperation) -> DeviceOperation, _ body: () throws -> T) rethrows -> T {
+        let saved = route
+        route = wrap
+        defer { route = saved }
+        return try body()
+    }
+
     func found(_ subject: Finding.Subject, expected: String, actual: String, _ message: String) {
-        guard device.transportFailures == transportFailuresAtStart else { return }
+        guard route == nil, device.transportFailures == transportFailuresAtStart else { return }
         findings.append(Finding(subject: subject, expected: expected, actual: actual, message: message))
     }
 

@@ -119,7 +119,7 @@ struct DialectV2: Dialect {
             var written = 0
             while true {
                 guard case .value(let n) = outcome, n > 0 else {
-                    ctx.position.refusedResumeWrite = outcome.errno ?? .EIO
+                    if ctx.route == nil { ctx.position.refusedResumeWrite = outcome.errno ?? .EIO }
                     return outcome.errno ?? .EIO
                 }
                 written += Int(n)

@@ -29,6 +29,29 @@ struct PeerTests {
         #expect(report.run.cleanup?.restored == true)
     }
 
+    @Test func aPeersLargeStreamIsReadAndWrittenLikeTheDevicesOwn() throws {
+        // 2 MiB states: over the 1 MiB from which a transfer is one summary entry.
+        let size: UInt64 = 2 << 20
+        let report = try run(
+            ReferenceDeviceV2(.init(stateSize: size)), peer: ReferenceDeviceV2(.init(stateSize: size)),
+            foreign: ReferenceDeviceV2(.init(stateSize: 3 * 4096)))
+        for id in ["V2-PEER-RESUME", "V2-PEER-TWO-DEVICE-ORDER"] {
+            let c = try #require(report.cases.first { $0.id == id })
+            #expect(c.verdict == .pass, "\(id): \(c.message)")
+            // No bulk data in the transcript: a peer's writes keep 16 bytes, its transfers are summaries.
+            #expect(c.transcript.count < 60, "\(id): \(c.transcript.count) entries")
+            for e in c.transcript {
+                if case .onPeer(.write(_, let bytes)) = e.operation { #expect(bytes.count <= 64) }
+                if case .bytes(let b)? = e.outcome { #expect(b.count <= 64) }
+            }
+            #expect(
+                c.transcript.contains {
+                    guard case .onPeer = $0.operation else { return false }
+                    return ($0.byteCount ?? 0) > 1 << 20 && ($0.data ?? "").contains("checksum")
+                })
+        }
+    }
+
     @Test func theReferenceResumesOnAPeerAndRefusesAForeignStream() throws {
         let report = try run(
             ReferenceDeviceV2(), peer: ReferenceDeviceV2(),

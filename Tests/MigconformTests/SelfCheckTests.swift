@@ -19,7 +19,9 @@ import Testing
         let entry = try #require(FaultCatalogue.entry(named: name))
         let options = RunOptions(target: "fault:\(name)", expansion: ExpansionOptions(variants: Set(entry.variants)))
         let report = try Runner(spec: TestSupport.v2, device: entry.makeDevice(), options: options).run()
-        #expect(report.summary.conformant == entry.runPasses, "\(name): \(report.summary.verdicts)")
+        // Without peers the run is incomplete whatever the device does: what counts is whether a MUST case failed.
+        let failed = report.summary.verdict == .notConformant
+        #expect(failed == !entry.runPasses, "\(name): \(report.summary.verdicts)")
     }
 
     @Test func theReferenceDevicesAreClean() {

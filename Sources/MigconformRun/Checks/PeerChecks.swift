@@ -43,37 +43,32 @@ enum PeerChecks {
         }
 
         /// Its STOP_COPY stream, read from a fresh session entered from reset; the session is closed after it.
-        func save(_ ctx: CaseContext) throws -> [UInt8] {
+        func save(_ ctx: CaseContext) throws -> SavedStream {
             try reset(ctx)
             let save = try ctx.role("save")
             guard case .success(let fd) = try set(ctx, save), fd >= 0 else {
                 throw Blocked(reason: "the \(name) did not enter \(save) with a data fd")
             }
             defer { _ = try? op(ctx, .close(fd: fd)) }
-            var bytes: [UInt8] = []
-            for _ in 0..<100_000 {
-                let outcome = try op(ctx, .read(fd: fd, count: 1 << 20))
-                guard case .bytes(let b) = outcome else {
-                    throw Blocked(reason: "reading the \(name)'s stream failed with \(describe(outcome))")
-                }
-                if b.isEmpty { return bytes }
-                bytes += b
-                if bytes.count > 1 << 30 { break }
-            }
-            throw Blocked(reason: "the \(name)'s stream did not end within 1 GiB")
+            return try read(ctx, fd: fd)
         }
 
-        /// Writes `bytes` into a resume session of the device (entered from where it is); answers the errno of
-        /// the first refused write, or nil. The fd is closed after the exit from the resume state.
-        func load(_ ctx: CaseContext, _ bytes: [UInt8], fd: Int32) throws -> Errno? {
-            var at = 0
-            while at < bytes.count {
-                let piece = Array(bytes[at..<min(at + (1 << 20), bytes.count)])
-                let outcome = try op(ctx, .write(fd: fd, bytes: piece))
-                guard case .value(let n) = outcome, n > 0 else { return outcome.errno ?? .EIO }
-                at += Int(n)
+        /// Reads a saving fd of the device to its end, as the device under test's streams are read: sized from
+        /// what it says it holds, spooled when large, one summary entry in the transcript.
+        func read(_ ctx: CaseContext, fd: Int32) throws -> SavedStream {
+            let stream = ctx.newStream()
+            let end = try ctx.via(wrap) { try ctx.drain(fd: fd, stopAtENOMSG: false, into: stream) }
+            guard case .bytes = end else {
+                throw Blocked(reason: "reading the \(name)'s stream failed with \(describe(end))")
             }
-            return nil
+            stream.label = "the \(name)'s stream (\(stream.count) bytes)"
+            return stream
+        }
+
+        /// Writes `stream` into a resume session of the device (entered from where it is); answers the errno of
+        /// the first refused write, or nil. The fd is closed after the exit from the resume state.
+        func load(_ ctx: CaseContext, _ stream: SavedStream, fd: Int32) throws -> Errno? {
+            try ctx.via(wrap) { try ctx.write(stream, to: fd, segments: [SavedStream.chunkSize]) }
         }
     }
 
@@ -82,7 +77,7 @@ enum PeerChecks {
         let peer = Other.peer
         let resume = try ctx.role("resume")
         let exit = try ctx.role("resume-exit")
-        let stream = try ctx.validStream().bytes()
+        let stream = try ctx.validStream()
         try peer.reset(ctx)
         defer { _ = try? peer.op(ctx, .reset) }
         guard case .success(let fd) = try peer.set(ctx, resume), fd >= 0 else {
@@ -159,25 +154,16 @@ enum PeerChecks {
         guard case .bytes = end else {
             throw Blocked(reason: "reading the device's stream failed with \(describe(end))")
         }
-        var theirs: [UInt8] = []
-        while true {
-            let outcome = try peer.op(ctx, .read(fd: saving.1, count: 1 << 20))
-            guard case .bytes(let b) = outcome else {
-                throw Blocked(reason: "reading the peer's stream failed with \(describe(outcome))")
-            }
-            if b.isEmpty { break }
-            theirs += b
-            if theirs.count > 1 << 30 { throw Blocked(reason: "the peer's stream did not end within 1 GiB") }
-        }
+        let theirs = try peer.read(ctx, fd: saving.1)
         _ = try? peer.op(ctx, .close(fd: saving.1))
         guard try both(stop) != nil, let resuming = try both(resume) else { return violated() }
         guard resuming.0 >= 0, resuming.1 >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
         // Each resumes the other's stream.
-        if let e = try ctx.write(SavedStream(theirs), to: resuming.0, segments: [1 << 20]) {
+        if let e = try ctx.write(theirs, to: resuming.0, segments: [SavedStream.chunkSize]) {
             failure = "device under test: a write of the peer's stream failed with \(e)"
             return violated()
         }
-        if let e = try peer.load(ctx, try mine.bytes(), fd: resuming.1) {
+        if let e = try peer.load(ctx, mine, fd: resuming.1) {
             failure = "peer: a write of the device's stream failed with \(e)"
             return violated()
         }
@@ -199,7 +185,7 @@ enum PeerChecks {
         guard let fd = try ctx.enter(resume, fresh: true, loadResume: .nothing), fd >= 0 else {
             throw Blocked(reason: "entering \(resume) gave no data fd")
         }
-        let refused = try ctx.write(SavedStream(stream), to: fd, segments: [1 << 20])
+        let refused = try ctx.write(stream, to: fd, segments: [SavedStream.chunkSize])
         let answer = try ctx.request(exit)
         _ = try ctx.reset()
         if let e = refused {
