@@ -252,8 +252,8 @@ import Testing
         return (c, line.need)
     }
 
-    /// Two saves of a state larger than 64 MiB are compared: the first spooled, the second compared as it is
-    /// read, each read once to its end, as the plan counts them.
+    /// Two saves of a state larger than 64 MiB are compared by a checksum of each 1 MiB block as they are read:
+    /// no spool file, each read once to its end, as the plan counts them.
     @Test func aLargeSaveIsComparedAsItStreams() throws {
         let size: UInt64 = 80 << 20
         let (c, need) = try Self.saveRepeatable(
@@ -263,8 +263,8 @@ import Testing
         #expect(c.expected == nil)
         #expect(
             c.message
-                == "two saves from STOP gave the same \(length) bytes (the first spooled to a file, the second "
-                + "compared as it was read)")
+                == "two saves from STOP gave the same \(length) bytes (compared by a checksum of each 1 MiB block "
+                + "as they were read)")
         let (read, written) = TransferAccount.moved(c.transcript)
         #expect(read == 2 * length && written == 0)
         #expect(need.bytes(stream: length, precopy: 0).read == read)
@@ -273,8 +273,8 @@ import Testing
         #expect(c.transcript.allSatisfy { ($0.data ?? "").utf8.count < 1000 })
     }
 
-    /// A device that counts its saves in the last 8 bytes of its state: the case finds the first differing byte
-    /// deep in a large stream, and reads the second save to its end all the same.
+    /// A device that counts its saves in the last 8 bytes of its state: the case finds the 1 MiB block of the
+    /// first difference deep in a large stream, and reads the second save to its end all the same.
     @Test func aLargeSaveThatChangesIsCaughtAtItsFirstDifference() throws {
         let size: UInt64 = 80 << 20
         let entry = try #require(FaultCatalogue.entry(named: V2Fault.countsSavesInState.rawValue))
@@ -285,7 +285,8 @@ import Testing
         let differs = length - UInt64(ReferenceStream.trailerSize) - 8
         #expect(c.verdict == .info)
         #expect(c.expected == "the same bytes twice (\(length))")
-        #expect(c.actual == "\(length) bytes, the first difference at byte \(differs)")
+        let block = differs / (1 << 20) * (1 << 20)
+        #expect(c.actual == "\(length) bytes, the first difference in the 1 MiB block at byte \(block)")
         #expect(c.message.hasPrefix("two saves from STOP differ"))
         #expect(TransferAccount.moved(c.transcript).read == 2 * length)
         #expect(need.bytes(stream: length, precopy: 0).read == 2 * length)

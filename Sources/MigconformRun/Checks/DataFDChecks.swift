@@ -183,8 +183,21 @@ enum DataFDChecks {
                 throw Blocked(reason: "the \(save) stream did not end: \(describe(end))", cause: .streamEnd)
             }
         }
-        let first = ctx.newStream()
-        try ended(try ctx.drain(fd: try opened(try ctx.enter(save, fresh: true)), stopAtENOMSG: false, into: first))
+        // The first save is kept whole while it is small, so a difference is found to the byte; a large one is
+        // kept as a checksum per 1 MiB block, so that two saves of a large state cost two reads and no spool file.
+        var kept: [UInt8]? = []
+        var firstBlocks = BlockDigests()
+        let (firstEnd, firstLength) = try ctx.drain(
+            fd: try opened(try ctx.enter(save, fresh: true)), stopAtENOMSG: false
+        ) { _, piece in
+            firstBlocks.add(piece)
+            if kept != nil {
+                kept! += piece
+                if kept!.count > Self.keptWhole { kept = nil }
+            }
+        }
+        try ended(firstEnd)
+        firstBlocks.finish()
         var fd: Int32 = -1
         for (from, to) in [(save, stop), (stop, save)] {
             let answer = try ctx.request(to)
@@ -199,22 +212,43 @@ enum DataFDChecks {
             fd = answer.fd
         }
         var differs: UInt64?
+        var secondBlocks = BlockDigests()
+        var compared = 0
         let (end, length) = try ctx.drain(fd: try opened(fd), stopAtENOMSG: false) { offset, piece in
             guard differs == nil else { return }
-            let saved = try first.read(at: offset, count: piece.count)
-            if let k = firstDifference(saved, piece) { differs = offset + UInt64(k) }
+            if let whole = kept {
+                let saved = Array(
+                    whole[Int(min(offset, UInt64(whole.count)))..<min(whole.count, Int(offset) + piece.count)])
+                if let k = firstDifference(saved, piece) { differs = offset + UInt64(k) }
+            } else {
+                secondBlocks.add(piece)
+                if let b = secondBlocks.firstDifference(from: firstBlocks, after: compared) {
+                    differs = UInt64(b) * BlockDigests.size
+                }
+                compared = secondBlocks.digests.count
+            }
         }
         try ended(end)
-        guard let at = differs ?? (length == first.count ? nil : min(length, first.count)) else {
-            let spooled = first.isSpooled ? " (the first spooled to a file, the second compared as it was read)" : ""
-            return .pass("two saves from \(stop) gave the same \(first.count) bytes" + spooled)
+        if differs == nil, kept == nil {
+            secondBlocks.finish()
+            differs = secondBlocks.firstDifference(from: firstBlocks).map { UInt64($0) * BlockDigests.size }
         }
+        guard let at = differs ?? (length == firstLength ? nil : min(length, firstLength)) else {
+            let blocks = kept == nil ? " (compared by a checksum of each 1 MiB block as they were read)" : ""
+            return .pass("two saves from \(stop) gave the same \(firstLength) bytes" + blocks)
+        }
+        let where_ =
+            kept == nil && at % BlockDigests.size == 0 && at < min(length, firstLength)
+            ? "in the 1 MiB block at byte \(at)" : "at byte \(at)"
         return .violated(
-            expected: "the same bytes twice (\(first.count))",
-            actual: "\(length) bytes, the first difference at byte \(at)",
+            expected: "the same bytes twice (\(firstLength))",
+            actual: "\(length) bytes, the first difference \(where_)",
             message: "two saves from \(stop) differ: the state changed in \(stop), or the stream format "
                 + "is not deterministic")
     }
+
+    /// The largest first save kept whole for a byte-exact comparison.
+    static let keptWhole = 16 << 20
 
     /// The index of the first byte where `a` and `b` differ, the shorter one's length when one is a prefix of the
     /// other, nil when they are equal.
@@ -225,5 +259,43 @@ enum DataFDChecks {
         }
         if same { return a.count == b.count ? nil : n }
         return (0..<n).first { a[$0] != b[$0] }
+    }
+}
+
+/// A checksum (``StripeChecksum``) of each 1 MiB block of a stream fed in pieces of any size: two streams compared
+/// block by block without keeping either.
+struct BlockDigests {
+    static let size: UInt64 = 1 << 20
+    private(set) var digests: [UInt64] = []
+    private var current = StripeChecksum(seed: 0x626C_6F63_6B73)
+    private var filled: UInt64 = 0
+
+    mutating func add(_ piece: [UInt8]) {
+        var at = 0
+        while at < piece.count {
+            let n = Int(min(UInt64(piece.count - at), Self.size - filled))
+            current.add(piece[at..<(at + n)])
+            filled += UInt64(n)
+            at += n
+            if filled == Self.size { close() }
+        }
+    }
+
+    /// Closes a last block shorter than the others.
+    mutating func finish() { if filled > 0 { close() } }
+
+    private mutating func close() {
+        digests.append(current.value)
+        current = StripeChecksum(seed: 0x626C_6F63_6B73)
+        filled = 0
+    }
+
+    /// The index of the first complete block of this stream, from `after` on, whose checksum differs from
+    /// `other`'s, or nil.
+    func firstDifference(from other: BlockDigests, after: Int = 0) -> Int? {
+        for i in after..<max(after, digests.count) where i >= other.digests.count || other.digests[i] != digests[i] {
+            return i
+        }
+        return nil
     }
 }
