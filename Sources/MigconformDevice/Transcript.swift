@@ -169,7 +169,7 @@ package final class RecordingDevice {
             let moved = byteCount(op, outcome)
             tally(op.kind, nanos, moved)
             var data: String?
-            if case .write(_, let b) = unwrapped(op), b.count > 64 { data = nextData }
+            if let n = moved, n > 64, isWrite(op) { data = nextData }
             nextData = nil
             let entry = TranscriptEntry(
                 step: entries.count, operation: redact(op), outcome: redact(outcome),
@@ -284,6 +284,15 @@ package final class RecordingDevice {
         historyCount += 1
     }
 
+    /// A `write` to a data fd, the device's own or a peer's.
+    private func isWrite(_ op: DeviceOperation) -> Bool {
+        switch op {
+        case .write: return true
+        case .onPeer(let o), .onForeign(let o): return isWrite(o)
+        default: return false
+        }
+    }
+
     /// The operation itself, out of the wrapping that sends it to a peer or the foreign device.
     private func unwrapped(_ op: DeviceOperation) -> DeviceOperation {
         switch op {
@@ -293,9 +302,10 @@ package final class RecordingDevice {
     }
 
     private func byteCount(_ op: DeviceOperation, _ outcome: DeviceOutcome) -> Int? {
-        switch (unwrapped(op), outcome) {
+        switch (op, outcome) {
         case (.write(_, let b), _), (.dataWrite(_, let b), _): return b.count
         case (.read, .bytes(let b)), (.dataRead, .bytes(let b)): return b.count
+        case (.onPeer(let o), _), (.onForeign(let o), _): return byteCount(o, outcome)
         default: return nil
         }
     }

@@ -164,9 +164,9 @@ enum DataFDChecks {
     }
 
     /// Two saves from STOP, with nothing between them but STOP_COPY -> STOP -> STOP_COPY, give the same bytes.
-    /// The first save is kept as a ``SavedStream`` (spooled to a file when large); the second is compared with it
-    /// piece by piece as it is read, and read to its end even past a difference: its length is reported, and the
-    /// device is left at the permanent end of its stream, as after any other whole save.
+    /// The first save is kept in memory while it is small (a checksum per 1 MiB block when large); the second is
+    /// compared with it piece by piece as it is read, and read to its end even past a difference: its length is
+    /// reported, and the device is left at the permanent end of its stream, as after any other whole save.
     static func saveRepeatable(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
         let stop = try ctx.role("resume-exit")
@@ -183,18 +183,24 @@ enum DataFDChecks {
                 throw Blocked(reason: "the \(save) stream did not end: \(describe(end))", cause: .streamEnd)
             }
         }
-        // The first save is kept whole while it is small, so a difference is found to the byte; a large one is
-        // kept as a checksum per 1 MiB block, so that two saves of a large state cost two reads and no spool file.
-        var kept: [UInt8]? = []
+        // The first save is kept whole while a stream of its size would be held in memory, so a difference is found
+        // to the byte; a larger one is kept as a checksum per 1 MiB block, so that two saves of a large state cost
+        // two reads and no spool file.
+        var kept: SavedStream? = SavedStream(spoolThreshold: .max)
         var firstBlocks = BlockDigests()
         let (firstEnd, firstLength) = try ctx.drain(
             fd: try opened(try ctx.enter(save, fresh: true)), stopAtENOMSG: false
         ) { _, piece in
-            firstBlocks.add(piece)
-            if kept != nil {
-                kept! += piece
-                if kept!.count > Self.keptWhole { kept = nil }
+            guard let k = kept else { return firstBlocks.add(piece) }
+            try k.append(piece)
+            guard k.count > ctx.cache.spoolThreshold else { return }
+            var at: UInt64 = 0
+            while at < k.count {
+                let n = min(BlockDigests.size, k.count - at)
+                firstBlocks.add(try k.read(at: at, count: Int(n)))
+                at += n
             }
+            kept = nil
         }
         try ended(firstEnd)
         firstBlocks.finish()
@@ -217,8 +223,9 @@ enum DataFDChecks {
         let (end, length) = try ctx.drain(fd: try opened(fd), stopAtENOMSG: false) { offset, piece in
             guard differs == nil else { return }
             if let whole = kept {
-                let saved = Array(
-                    whole[Int(min(offset, UInt64(whole.count)))..<min(whole.count, Int(offset) + piece.count)])
+                let saved =
+                    offset >= whole.count
+                    ? [] : try whole.read(at: offset, count: Int(min(UInt64(piece.count), whole.count - offset)))
                 if let k = firstDifference(saved, piece) { differs = offset + UInt64(k) }
             } else {
                 secondBlocks.add(piece)
@@ -246,9 +253,6 @@ enum DataFDChecks {
             message: "two saves from \(stop) differ: the state changed in \(stop), or the stream format "
                 + "is not deterministic")
     }
-
-    /// The largest first save kept whole for a byte-exact comparison.
-    static let keptWhole = 16 << 20
 
     /// The index of the first byte where `a` and `b` differ, the shorter one's length when one is a prefix of the
     /// other, nil when they are equal.
