@@ -110,11 +110,6 @@ package final class RecordingDevice {
         var checksum = TransferChecksum()
     }
     private var transfer: Transfer?
-    /// The same transfer going the other way at once (a peer's stream written to the device as it is read): its
-    /// writes, or reads, are summed up apart, in an entry of their own.
-    private var crossing: Transfer?
-    /// The label of ``crossing``'s entries.
-    private var crossingLabel: String?
 
     package init(_ device: MigrationDevice) { self.device = device }
 
@@ -130,31 +125,19 @@ package final class RecordingDevice {
     /// The reads or writes that follow, until ``endTransfer()``, move one stream of `bytes` bytes: when that is
     /// at least ``summaryThreshold``, each run of them that moves bytes is recorded as one entry (operations,
     /// bytes, checksum, time) instead of one entry each; any other answer is recorded as itself.
-    /// `crossing` labels the operations that go the other way meanwhile (writes during a read), when the
-    /// transfer is a pipe from one device to another.
-    package func beginTransfer(_ label: String, bytes: UInt64, crossing: String? = nil) {
+    package func beginTransfer(_ label: String, bytes: UInt64) {
         endTransfer()
-        if bytes >= Self.summaryThreshold {
-            transfer = Transfer(label: label)
-            crossingLabel = crossing
-        }
+        if bytes >= Self.summaryThreshold { transfer = Transfer(label: label) }
     }
 
     /// Ends the transfer, recording the summary of what it moved since the last entry.
     package func endTransfer() {
         flushTransfer()
         transfer = nil
-        crossing = nil
-        crossingLabel = nil
     }
 
     private func flushTransfer() {
-        flush(&transfer)
-        flush(&crossing)
-    }
-
-    private func flush(_ lane: inout Transfer?) {
-        guard var t = lane, let first = t.first else { return }
+        guard var t = transfer, let first = t.first else { return }
         let entry = TranscriptEntry(
             step: entries.count, operation: redact(first), outcome: nil, micros: t.nanos / 1000,
             byteCount: Int(clamping: t.bytes),
@@ -170,16 +153,7 @@ package final class RecordingDevice {
         t.bytes = 0
         t.nanos = 0
         t.checksum = TransferChecksum()
-        lane = t
-    }
-
-    /// Whether `op` goes the way of `first`: the same direction, to the same device.
-    private static func sameWay(_ first: DeviceOperation, _ op: DeviceOperation) -> Bool {
-        switch (first, op) {
-        case (.onPeer(let a), .onPeer(let b)), (.onForeign(let a), .onForeign(let b)): return sameWay(a, b)
-        case (.read, .read), (.write, .write): return true
-        default: return false
-        }
+        transfer = t
     }
 
     /// Performs an operation on the device and records it.
@@ -229,13 +203,8 @@ package final class RecordingDevice {
             flushTransfer()
             return nil
         }
-        // A pipe's operations the other way go to their own summary.
-        let across =
-            crossingLabel != nil && transfer!.first.map { !Self.sameWay($0, op) } == true
-            && (crossing?.first).map { Self.sameWay($0, op) } != false
-        if across && crossing == nil { crossing = Transfer(label: crossingLabel!) }
         // The journal learns that a transfer is under way from its first operation.
-        let announced = across ? crossing!.first == nil : transfer!.first == nil
+        let announced = transfer!.first == nil
         if announced { willPerform?(op) }
         operationCount += 1
         let start = DispatchTime.now().uptimeNanoseconds
@@ -281,15 +250,12 @@ package final class RecordingDevice {
         }
         nextData = nil
         tally(op.kind, nanos, byteCount(op, outcome))
-        func add(_ t: inout Transfer) {
-            if t.first == nil { t.first = op }
-            t.count += 1
-            t.bytes += UInt64(count)
-            t.nanos += nanos
-            bytes.withUnsafeBytes { t.checksum.add(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
-        if across { add(&crossing!) } else { add(&transfer!) }
-        didMove?(transfer!.bytes + (crossing?.bytes ?? 0))
+        if transfer!.first == nil { transfer!.first = op }
+        transfer!.count += 1
+        transfer!.bytes += UInt64(count)
+        transfer!.nanos += nanos
+        bytes.withUnsafeBytes { transfer!.checksum.add(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        didMove?(transfer!.bytes)
         return outcome
     }
 

@@ -124,30 +124,6 @@ final class CaseContext {
         return try body()
     }
 
-    /// Writes all of `bytes` to a resuming fd of the device under test, as one write and then what it left;
-    /// the errno of a refused write (the oracle hears of it), or nil.
-    func writeWhole(_ bytes: [UInt8], to fd: Int32) throws -> Errno? {
-        var written = 0
-        while written < bytes.count {
-            let outcome = try op(.write(fd: fd, bytes: written == 0 ? bytes : Array(bytes[written...])))
-            guard case .value(let n) = outcome, n > 0 else {
-                let e = outcome.errno ?? .EIO
-                if route == nil { position.refusedResumeWrite = e }
-                return e
-            }
-            written += Int(n)
-        }
-        return nil
-    }
-
-    /// Runs `body` with operations going to the device under test again, inside ``via(_:_:)``.
-    func direct<T>(_ body: () throws -> T) rethrows -> T {
-        let saved = route
-        route = nil
-        defer { route = saved }
-        return try body()
-    }
-
     func found(_ subject: Finding.Subject, expected: String, actual: String, _ message: String) {
         guard route == nil, device.transportFailures == transportFailuresAtStart else { return }
         findings.append(Finding(subject: subject, expected: expected, actual: actual, message: message))
@@ -543,16 +519,15 @@ final class CaseContext {
     /// ``drain(fd:stopAtENOMSG:chunk:into:)`` that hands each piece read to `take` with its offset in the stream,
     /// keeping nothing; `after` bytes of the stream were read before. Returns the last outcome and the stream's
     /// length so far.
-    /// `crossing` names the writes `take` makes as the stream comes (a pipe to another device), summed up apart.
     func drain(
-        fd: Int32, stopAtENOMSG: Bool, chunk given: Int? = nil, after start: UInt64 = 0, crossing: String? = nil,
+        fd: Int32, stopAtENOMSG: Bool, chunk given: Int? = nil, after start: UInt64 = 0,
         each take: (UInt64, [UInt8]) throws -> Void
     ) throws -> (end: DeviceOutcome, count: UInt64) {
         let (limit, sized) = streamSizing()
         var chunk = given ?? sized
         var count = start
         // A stream the device says is large is recorded as one summary entry, not one entry per read.
-        device.beginTransfer("the stream read from fd \(fd)", bytes: statedSize ?? 0, crossing: crossing)
+        device.beginTransfer("the stream read from fd \(fd)", bytes: statedSize ?? 0)
         defer { device.endTransfer() }
         while true {
             let outcome = try op(.read(fd: fd, count: chunk))

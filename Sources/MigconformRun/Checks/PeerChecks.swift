@@ -100,9 +100,7 @@ enum PeerChecks {
 
     /// The order user space follows with several devices, interleaved on the two: each to RUNNING_P2P, each to
     /// STOP, each saves; then each resumes the other's stream, each RESUMING -> STOP, each to RUNNING_P2P, each to
-    /// RUNNING. The device under test saves first and goes on to resume while the peer saves, its stream written
-    /// straight into the device as it is read (the uAPI orders the devices of one side, not a source against a
-    /// destination), so that only one whole stream is held at a time.
+    /// RUNNING.
     static func twoDeviceOrder(_ ctx: CaseContext) throws -> CheckOutcome {
         let peer = Other.peer
         let initial = ctx.machine.initial.name
@@ -156,53 +154,21 @@ enum PeerChecks {
         guard case .bytes = end else {
             throw Blocked(reason: "reading the device's stream failed with \(describe(end))")
         }
-        // The device under test resumes next, and the peer's stream goes into it as the peer reads it out, as a
-        // migration streams a source device into its destination: only the device's own stream is held meanwhile.
-        var here: Int32 = -1
-        for state in [stop, resume] {
-            let answer = try ctx.request(state)
-            guard answer.succeeded else {
-                failure = "device under test: ->\(state) failed with \(answer.errno!) (the peer still saving)"
-                return violated()
-            }
-            here = answer.fd
-        }
-        guard here >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
-        var refused: Errno?
-        let (theirEnd, _) = try ctx.via(peer.wrap) {
-            try ctx.drain(
-                fd: saving.1, stopAtENOMSG: false,
-                crossing: "the peer's stream written to fd \(here) as it was read"
-            ) { _, piece in
-                guard refused == nil else { return }
-                refused = try ctx.direct { try ctx.writeWhole(piece, to: here) }
-            }
-        }
-        guard case .bytes = theirEnd else {
-            throw Blocked(reason: "reading the peer's stream failed with \(describe(theirEnd))")
-        }
+        let theirs = try peer.read(ctx, fd: saving.1)
         _ = try? peer.op(ctx, .close(fd: saving.1))
-        if let e = refused {
+        guard try both(stop) != nil, let resuming = try both(resume) else { return violated() }
+        guard resuming.0 >= 0, resuming.1 >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
+        // Each resumes the other's stream.
+        if let e = try ctx.write(theirs, to: resuming.0, segments: [SavedStream.chunkSize]) {
             failure = "device under test: a write of the peer's stream failed with \(e)"
             return violated()
         }
-        var theirs: Int32 = -1
-        for state in [stop, resume] {
-            switch try peer.set(ctx, state) {
-            case .failure(let e):
-                failure = "peer: ->\(state) failed with \(e)"
-                return violated()
-            case .success(let fd): theirs = fd
-            }
-            steps.append(state)
-        }
-        guard theirs >= 0 else { throw Blocked(reason: "the peer entering \(resume) gave no data fd") }
-        if let e = try peer.load(ctx, mine, fd: theirs) {
+        if let e = try peer.load(ctx, mine, fd: resuming.1) {
             failure = "peer: a write of the device's stream failed with \(e)"
             return violated()
         }
         for state in [stop, p2p, initial] where try both(state) == nil { return violated() }
-        _ = try? peer.op(ctx, .close(fd: theirs))
+        _ = try? peer.op(ctx, .close(fd: resuming.1))
         return .pass(
             "both devices went through " + steps.joined(separator: ", ") + ", each resuming the other's stream")
     }
