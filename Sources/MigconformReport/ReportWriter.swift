@@ -63,38 +63,45 @@ package enum ReportWriter {
 
         var written = report
         written.files = [:]
-        // A folder is whole or holds no file of this report: renderings of a report that never got its
-        // `report.json` (a full disk) go again, so that no reader takes them for a finished run.
-        var placed: [URL] = []
-        func undo() { for url in placed { unlink(url.path) } }
-        for (name, data) in files {
-            let url = folder.appendingPathComponent(name)
-            do { try writeAtomically(data, to: url) } catch {
-                undo()
-                throw error
-            }
-            placed.append(url)
-            written.files[name] = data.withUnsafeBytes { SHA256.hex($0) }
-        }
-        for name in existingFiles where !reserved.contains(name) && !name.contains("/") {
-            if let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) {
+        // Every file is written to a temporary name first and renamed into place only once all of them, report.json
+        // included, are written: a full disk half way leaves the folder as it was (a rerendered folder keeps its
+        // old files, a new run folder only its journal), never files of a report that has no report.json.
+        var staged: [(temp: String, url: URL)] = []
+        func discard() { for s in staged { unlink(s.temp) } }
+        do {
+            for (name, data) in files {
+                let url = folder.appendingPathComponent(name)
+                if let temp = try stage(data, for: url) { staged.append((temp, url)) }
                 written.files[name] = data.withUnsafeBytes { SHA256.hex($0) }
             }
-        }
-        beforeJSON?(&written)
-        let json: Data
-        do {
-            json = try ReportJSON.encode(written)
+            for name in existingFiles where !reserved.contains(name) && !name.contains("/") {
+                if let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) {
+                    written.files[name] = data.withUnsafeBytes { SHA256.hex($0) }
+                }
+            }
+            beforeJSON?(&written)
+            let json: Data
+            do { json = try ReportJSON.encode(written) } catch {
+                throw ReportWriteError(
+                    path: folder.appendingPathComponent(jsonFile).path,
+                    message: "cannot encode the report: \(error)")
+            }
+            let url = folder.appendingPathComponent(jsonFile)
+            if let temp = try stage(json, for: url) { staged.append((temp, url)) }
+            // report.json goes last: its presence means the folder is complete.
+            for (k, s) in staged.enumerated() {
+                guard rename(s.temp, s.url.path) == 0 else {
+                    let e = errno
+                    staged.removeFirst(k)
+                    throw ReportWriteError(
+                        path: s.url.path, message: "cannot rename \(s.temp) to it: \(String(cString: strerror(e)))")
+                }
+            }
         } catch {
-            undo()
-            throw ReportWriteError(
-                path: folder.appendingPathComponent(jsonFile).path,
-                message: "cannot encode the report: \(error)")
-        }
-        do { try writeAtomically(json, to: folder.appendingPathComponent(jsonFile)) } catch {
-            undo()
+            discard()
             throw error
         }
+        syncFolder(folder.path)
         return written
     }
 
@@ -102,46 +109,57 @@ package enum ReportWriter {
     /// symbolic link has its target replaced, not the link; one that names something other than a regular file (a
     /// device such as `/dev/stdout`, a pipe) is written in place, never replaced. Errors name `url`.
     package static func writeAtomically(_ data: Data, to url: URL) throws {
-        var path = url.path
+        guard let temp = try stage(data, for: url) else { return }
+        let target = resolved(url.path)
+        guard rename(temp, target) == 0 else {
+            let e = errno
+            unlink(temp)
+            throw ReportWriteError(
+                path: url.path, message: "cannot rename \(temp) to it: \(String(cString: strerror(e)))")
+        }
+        syncFolder(URL(fileURLWithPath: target).deletingLastPathComponent().path)
+    }
+
+    /// The path a write to `path` replaces: the target of a symbolic link, or the path itself.
+    private static func resolved(_ path: String) -> String {
+        guard let r = realpath(path, nil) else { return path }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// Writes `data` to a flushed temporary file beside what `url` names (a symbolic link's target), to be renamed
+    /// into place; nil when `url` names something other than a regular file, which is written in place now.
+    private static func stage(_ data: Data, for url: URL) throws -> String? {
         func fail(_ what: String, _ err: Int32) -> ReportWriteError {
             ReportWriteError(path: url.path, message: "\(what): \(String(cString: strerror(err)))")
         }
         var info = stat()
-        if stat(path, &info) == 0 {
-            if info.st_mode & S_IFMT != S_IFREG { return try writeInPlace(data, to: path) }
-            if let resolved = realpath(path, nil) {
-                path = String(cString: resolved)
-                free(resolved)
-            }
+        if stat(url.path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            try writeInPlace(data, to: url.path)
+            return nil
         }
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        let temp = dir + "/." + name + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let target = URL(fileURLWithPath: resolved(url.path))
+        let temp =
+            target.deletingLastPathComponent().path + "/." + target.lastPathComponent
+            + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw fail("cannot create a file in its folder", errno) }
-        var ok = true
         var failure: ReportWriteError?
         if let e = writeAll(data, to: fd) {
-            ok = false
             failure = fail("cannot write", e)
-        }
-        if ok && fsync(fd) != 0 {
-            ok = false
+        } else if fsync(fd) != 0 {
             failure = fail("cannot flush", errno)
         }
-        if close(fd) != 0 && ok {
-            ok = false
-            failure = fail("cannot close", errno)
-        }
-        if ok && rename(temp, path) != 0 {
-            ok = false
-            failure = fail("cannot rename \(temp) to it", errno)
-        }
-        guard ok else {
+        if close(fd) != 0 && failure == nil { failure = fail("cannot close", errno) }
+        if let failure {
             unlink(temp)
-            throw failure!
+            throw failure
         }
-        // Make the rename itself durable; failure here does not lose the file, so it is not an error.
+        return temp
+    }
+
+    /// Makes renames in `dir` durable; a failure here does not lose a file, so it is not an error.
+    private static func syncFolder(_ dir: String) {
         let dfd = open(dir, O_RDONLY)
         if dfd >= 0 {
             _ = fsync(dfd)

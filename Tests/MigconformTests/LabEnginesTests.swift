@@ -880,7 +880,7 @@ func kernelCIPiecesAreRunnableAsGenerated(_ driverName: String) throws {
         var lines: [String] = []
         var options = RunOptions(target: "test", expansion: ExpansionOptions())
         options.maxFailures = maxFailures
-        let runner = try Runner(spec: TestSupport.v2, device: device, options: options)
+        let runner = Runner(spec: TestSupport.v2, device: device, options: options)
         runner.observers.append(LavaReporter(helpers: .init(searchPath: ["/nonexistent"]) { lines.append($0) }))
         _ = try runner.run()
         return lines

@@ -71,6 +71,24 @@ struct OutputFailureTests {
         #expect(left == [ReportWriter.jsonFile], "\(left)")
     }
 
+    @Test func aReportWrittenAgainOverAWholeFolderLeavesItAsItWasWhenItFails() throws {
+        let dir = folder("rewrite")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let report = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(), target: "ref:v2")
+        try ReportWriter.write(report, to: dir)
+        let before = try Data(contentsOf: dir.appendingPathComponent(ReportWriter.markdownFile))
+        // The second write cannot place its report.json: the files of the first stay, byte for byte.
+        let json = dir.appendingPathComponent(ReportWriter.jsonFile)
+        try FileManager.default.removeItem(at: json)
+        try FileManager.default.createDirectory(at: json, withIntermediateDirectories: false)
+        var changed = report
+        changed.cases.removeLast()
+        #expect(throws: ReportWriteError.self) { try ReportWriter.write(changed, to: dir) }
+        #expect(try Data(contentsOf: dir.appendingPathComponent(ReportWriter.markdownFile)) == before)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(!left.contains { $0.hasPrefix(".") }, "temporary files left: \(left)")
+    }
+
     @Test func aBaselineDoesNotHideAnIncompleteRun() throws {
         let dir = folder("baseline-incomplete")
         let expectations = folder("empty-baseline")
