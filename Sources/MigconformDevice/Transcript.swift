@@ -55,6 +55,20 @@ package final class RecordingDevice {
         return out
     }
     package private(set) var historyComplete = false
+    /// Every operation from the last reset before the current transcript began to the last one issued: what a
+    /// reproducer of what the current transcript saw replays, even when the transcript itself resets the device
+    /// after seeing it. Empty when no faithful history is at hand.
+    package var sinceTranscriptBegan: [TranscriptEntry] {
+        guard historyAtStartComplete else { return [] }
+        var out: [TranscriptEntry] = []
+        for part in historyAtStart { out += part }
+        out += entries
+        for k in out.indices { out[k].step = k }
+        return out
+    }
+    /// The history as it stood when the current transcript began, and whether it was whole then.
+    private var historyAtStart: [ArraySlice<TranscriptEntry>] = []
+    private var historyAtStartComplete = false
     /// The parts of transcripts already taken that belong to the history, in order.
     private var earlierHistory: [ArraySlice<TranscriptEntry>] = []
     /// Where the history starts in the current transcript.
@@ -118,6 +132,8 @@ package final class RecordingDevice {
     package func takeTranscript() -> [TranscriptEntry] {
         if historyComplete && historyStart < entries.count { earlierHistory.append(entries[historyStart...]) }
         historyStart = 0
+        historyAtStart = historyComplete ? earlierHistory : []
+        historyAtStartComplete = historyComplete
         defer { entries = [] }
         return entries
     }

@@ -19,9 +19,11 @@ package struct ReplayOutcome: Sendable {
 package enum Replay {
     package static let failing: Set<Verdict> = [.fail, .warn, .timeout, .error]
 
+    /// `peer` and `foreign` are the other devices of the two-device rules, when the replay has them.
     package static func run(
         _ recorded: CaseResult, of report: RunReport, spec: Spec, device: MigrationDevice,
-        target: String
+        target: String, peer: (target: String, device: MigrationDevice)? = nil,
+        foreign: (target: String, device: MigrationDevice)? = nil
     ) throws -> ReplayOutcome? {
         let ran = recorded.seenIn?.first ?? recorded.id
         // The case itself and the one that saw its violation; host health speaks for a whole run.
@@ -32,7 +34,7 @@ package enum Replay {
             expansion: ExpansionOptions(
                 only: only, variants: Set(report.run.variants),
                 allowedHazards: Set(report.run.allowedHazards)))
-        let again = try Runner(spec: spec, device: device, options: options).run()
+        let again = try Runner(spec: spec, device: device, options: options, peer: peer, foreign: foreign).run()
         guard let now = again.cases.first(where: { $0.id == recorded.id }) else { return nil }
         let reproduced = failing.contains(recorded.deviceVerdict) && now.deviceVerdict == recorded.deviceVerdict
         let elsewhere = again.cases.filter { $0.id != recorded.id && failing.contains($0.verdict) }
@@ -70,7 +72,7 @@ package enum SequenceReplay {
             if case .state(_, let recordedFD) = e.outcome, case .state(_, let fd) = now, recordedFD >= 0, fd >= 0 {
                 fds[recordedFD] = fd
             }
-            guard same(e.outcome, now) else {
+            guard same(e, now) else {
                 return Outcome(
                     sent: k + 1,
                     divergence: (k, OperationText.operation(e.operation), answer(e.outcome, e), answer(now, e)))
@@ -112,11 +114,14 @@ package enum SequenceReplay {
         }
     }
 
-    /// Answers alike but for the numbers of new data fds (both a new fd, or both none).
-    static func same(_ recorded: DeviceOutcome?, _ now: DeviceOutcome) -> Bool {
-        switch (recorded, now) {
+    /// Answers alike but for the numbers of new data fds (both a new fd, or both none), and, for bytes the record
+    /// keeps only the first of, as far as it keeps them and in their number.
+    static func same(_ recorded: TranscriptEntry, _ now: DeviceOutcome) -> Bool {
+        switch (recorded.outcome, now) {
         case (.state(let a, let fa)?, .state(let b, let fb)): return a == b && (fa >= 0) == (fb >= 0)
-        default: return recorded == now
+        case (.bytes(let kept)?, .bytes(let b)) where (recorded.byteCount ?? kept.count) > kept.count:
+            return b.count == recorded.byteCount && b.prefix(kept.count).elementsEqual(kept)
+        default: return recorded.outcome == now
         }
     }
 

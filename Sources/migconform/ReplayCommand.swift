@@ -28,8 +28,9 @@ enum ReplayCommand: Command {
             depended on what earlier cases did), its reproducer is sent to a freshly opened target exactly as \
             recorded, and each answer held against the recorded one. Says 'reproduced' when the recorded failure \
             happens again, 'did not reproduce' when not. Exit 0 when the case no longer fails, 1 when it or a rule it \
-            saw broken still fails, 5 when it could not run (blocked, nothing failing), 2 on usage errors (or a report \
-            or spec that does not load), 3 when the target cannot be opened or is not the device expected.
+            saw broken still fails, 5 when it cannot tell (the case could not run: blocked, no peer, not \
+            applicable; or it passes alone and its reproducer cannot be sent as recorded), 2 on usage errors (or a \
+            report or spec that does not load), 3 when the target cannot be opened or is not the device expected.
             """,
         options: [Key.target, Key.spec], maxPositional: 2)
 
@@ -79,7 +80,17 @@ enum ReplayCommand: Command {
                 message: violation.map { "\($0)" } ?? "the \(actions.count)-step sequence now matches the model")
             reproduced = violation != nil
         } else {
-            guard let outcome = try Replay.run(recorded, of: report, spec: spec, device: device, target: targetURI)
+            // A built-in target brings the peer and the foreign device, as `run` gives them.
+            var others: [String: (target: String, device: MigrationDevice)] = [:]
+            defer { for (_, o) in others { o.device.shutdown() } }
+            for (role, uri) in Targets.ownPeers(for: targetURI, spec: spec) {
+                others[role] = (uri, try Targets.open(uri))
+            }
+            Targets.link(device, others["peer"]?.device)
+            guard
+                let outcome = try Replay.run(
+                    recorded, of: report, spec: spec, device: device, target: targetURI, peer: others["peer"],
+                    foreign: others["foreign"])
             else {
                 throw ExitFailure(
                     code: ExitCode.usage,
@@ -92,34 +103,69 @@ enum ReplayCommand: Command {
                 Terminal.out("ran:      \(outcome.ran) (the case during which the violation was seen)")
             }
         }
-        Terminal.out("recorded: \(recorded.verdict.rawValue) \(recorded.id): \(recorded.message)")
-        Terminal.out("now:      \(now.verdict.rawValue) \(now.id): \(now.message)")
-        for c in elsewhere { Terminal.out("also:     \(c.verdict.rawValue) \(c.id): \(c.message)") }
+        say("recorded: ", "\(recorded.verdict.rawValue) \(recorded.id): \(recorded.message)")
+        say("now:      ", "\(now.verdict.rawValue) \(now.id): \(now.message)")
+        for c in elsewhere { say("also:     ", "\(c.verdict.rawValue) \(c.id): \(c.message)") }
         var failing = Replay.failing.contains(now.verdict)
-        if Replay.failing.contains(recorded.verdict), !reproduced, let steps = recorded.reproducer, !steps.isEmpty {
-            // Run again from a reset, the case did not fail: the failure may need what earlier cases did first.
+        var unsure = false
+        // Run again from a reset, the case did not fail: the failure may need what earlier cases did first. Its
+        // reproducer shows that only when it ends with the operations of the case that saw it, up to its verdict
+        // (the cleanup after it is not in the reproducer): then it holds the failing answer.
+        if Replay.failing.contains(recorded.verdict), !reproduced, let steps = recorded.reproducer,
+            Self.endsWithTheCase(steps, recorded.transcript)
+        {
             device.shutdown()
             device = try Targets.open(targetURI)
             let sent = try SequenceReplay.run(steps, on: device)
             if let why = sent.unsendable {
-                Terminal.out("sequence: the reproducer cannot be sent as recorded: \(why)")
+                say(
+                    "sequence: ",
+                    "the reproducer cannot be sent as recorded: \(why); a failure that needs what earlier cases did "
+                        + "cannot be ruled out")
+                unsure = true
             } else if let d = sent.divergence {
-                Terminal.out(
-                    "sequence: the \(steps.count) recorded operations sent again: step \(d.step) (\(d.operation)) "
-                        + "answered \(d.now), recorded \(d.recorded)")
+                say(
+                    "sequence: ",
+                    "the \(steps.count) recorded operations sent again: step \(d.step) (\(d.operation)) answered "
+                        + "\(d.now), recorded \(d.recorded)")
             } else {
-                Terminal.out(
-                    "sequence: the \(steps.count) recorded operations sent again got every answer as recorded")
+                say("sequence: ", "the \(steps.count) recorded operations sent again got every answer as recorded")
                 reproduced = true
                 failing = true
             }
         }
-        let blocked = now.verdict == .skipped && now.notRun == .blocked
+        // A case that could not run now (blocked, no peer, not applicable here) tells nothing either way.
+        let notRun = [.skipped, .notApplicable].contains(now.verdict)
+        let cannotTell = notRun ? "could not run: cannot tell" : unsure ? "cannot tell" : nil
         Terminal.out(
             Replay.failing.contains(recorded.verdict)
-                ? (reproduced ? "reproduced" : blocked ? "could not run: blocked" : "did not reproduce")
-                : (failing ? "fails now" : blocked ? "could not run: blocked" : "still passes"))
+                ? (reproduced ? "reproduced" : cannotTell ?? "did not reproduce")
+                : (failing ? "fails now" : cannotTell ?? "still passes"))
         if failing || !elsewhere.isEmpty { return ExitCode.nonConformant }
-        return blocked ? ExitCode.incomplete : ExitCode.ok
+        return cannotTell != nil ? ExitCode.incomplete : ExitCode.ok
+    }
+
+    /// Whether `steps` ends with the first operations of `transcript` (at least one, and every one before a reset
+    /// that ends it, if any, is among them).
+    static func endsWithTheCase(_ steps: [TranscriptEntry], _ transcript: [TranscriptEntry]) -> Bool {
+        let ops = transcript.map(\.operation)
+        for k in stride(from: min(steps.count, ops.count), through: 1, by: -1)
+        where steps.suffix(k).map(\.operation) == Array(ops.prefix(k)) {
+            // What the transcript did after the reproducer's end is its cleanup: closes, a reset, a state read.
+            return ops.dropFirst(k).allSatisfy {
+                switch $0 {
+                case .close, .reset, .getState: return true
+                default: return false
+                }
+            }
+        }
+        return false
+    }
+
+    /// A line of the replay's account, wrapped to the terminal under its label.
+    static func say(_ label: String, _ text: String) {
+        Terminal.out(
+            TextLayout.hanging(label, text, width: Terminal.width(of: STDOUT_FILENO), indent: 10).joined(
+                separator: "\n"))
     }
 }
