@@ -19,10 +19,13 @@ package enum ReportReader {
                 detail: "this is a run journal, not a report.json; rebuild the report from it with "
                     + "'migconform report --from-journal \(folder.isEmpty ? "." : folder)'")
         }
+        // The journal rebuilds a report.json, not any other file: the hint is for a report.json only.
+        let isReport = (file as NSString).lastPathComponent == ReportWriter.jsonFile
         guard FileManager.default.fileExists(atPath: file) else {
             throw ReportReadError(
                 file: file, kind: .missing,
-                detail: (file == path ? "no such file" : "no report.json in this folder") + journalHint(folder))
+                detail: (file == path ? "no such file" : "no report.json in this folder")
+                    + (isReport ? journalHint(folder) : ""))
         }
         let data: Data
         do {
@@ -32,7 +35,7 @@ package enum ReportReader {
         }
         do {
             return try decode(data, file: file)
-        } catch var e as ReportReadError where e.kind == .notJSON || e.kind == .invalid {
+        } catch var e as ReportReadError where isReport && (e.kind == .notJSON || e.kind == .invalid) {
             e.detail += journalHint(folder)
             throw e
         }

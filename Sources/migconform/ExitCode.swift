@@ -33,8 +33,8 @@ enum ExitCode {
           5  incomplete: nothing failed, but applicable MUST cases did not run (--only/--exclude, a hazard
              not allowed, blocked by a failure of a lower level, no --peer, one shard of several); the
              report lists them
-          6  an output could not be written: a report file (a full disk) or standard output (full,
-             failing, or closed); the message names it, and a run's journal keeps what it gathered
-             (report --from-journal)
+          6  an output could not be written: a report file (a full disk; 6 whatever the verdict) or
+             standard output (full, failing, or closed; 6 where it would otherwise be 0); the message
+             names it, and a run's journal keeps what it gathered (report --from-journal)
         """
 }

@@ -91,18 +91,22 @@ enum FaultsCommand: Command {
                 Terminal.out("clean   \(name)")
             }
         }
+        let width = Terminal.width(of: STDOUT_FILENO)
+        // Each line wraps under its first words, at the rule ids' commas: names are never cut.
+        func say(_ head: String, _ text: String) {
+            Terminal.out(TextLayout.hanging(head, text, width: width, indent: 8).joined(separator: "\n"))
+        }
         for f in result.faults {
             let tripped = f.entry.trips.filter { f.tripped[$0] != nil }.map { "\($0) (\(f.tripped[$0]!.rawValue))" }
-            Terminal.out(
-                "\(f.caught ? "caught " : "MISSED ") \(f.entry.name): "
-                    + "\(tripped.isEmpty ? "nothing tripped" : tripped.joined(separator: ", "))"
-            )
-            if !f.missed.isEmpty { Terminal.out("        did not trip: \(f.missed.joined(separator: ", "))") }
+            say(
+                "\(f.caught ? "caught " : "MISSED ") ",
+                "\(f.entry.name): \(tripped.isEmpty ? "nothing tripped" : tripped.joined(separator: ", "))")
+            if !f.missed.isEmpty { say("        ", "did not trip: \(f.missed.joined(separator: ", "))") }
             if !f.unrelated.isEmpty {
-                Terminal.out("        also failed (unrelated MUST rules): \(f.unrelated.joined(separator: ", "))")
+                say("        ", "also failed (unrelated MUST rules): \(f.unrelated.joined(separator: ", "))")
             }
             if !f.unrelatedWarnings.isEmpty {
-                Terminal.out("        also warned: \(f.unrelatedWarnings.joined(separator: ", "))")
+                say("        ", "also warned: \(f.unrelatedWarnings.joined(separator: ", "))")
             }
         }
         for rule in result.uncovered { Terminal.out("uncovered: \(rule) (no fault claims it)") }

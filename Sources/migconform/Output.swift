@@ -93,9 +93,10 @@ enum Output {
     static func exitStatus(_ code: Int32) -> Int32 {
         let (brokenPipe, stdoutFailure) = state.withLock { ($0.brokenPipe, $0.stdoutFailure) }
         if let e = stdoutFailure, !brokenPipe {
-            write(
-                "migconform: standard output: cannot write: \(String(cString: strerror(e))); what was printed there "
-                    + "is not whole\n", to: STDERR_FILENO)
+            Terminal.errWrapped(
+                "migconform: ",
+                "standard output: cannot write: \(String(cString: strerror(e))); what was printed there is not whole",
+                indent: 4)
             return code == ExitCode.ok ? ExitCode.output : code
         }
         guard brokenPipe else { return code }

@@ -127,7 +127,8 @@ enum RunCommand: Command {
         The journal records every case when it ends (--journal-sync op: every device operation before it is issued, \
         the default for vfio: and exec: targets whose run folder is on a disk): after a crash, 'migconform report --from-journal DIR' rebuilds the report. SIGINT \
         or SIGTERM ends the run after the device is reset, with a complete report marked interrupted (a second \
-        signal exits at once).
+        signal, half a second or more later, exits at once; one sooner is the same request, as timeout(1) signals \
+        the command and then its process group).
 
         A device operation that misses its deadline is TIMEOUT; a simulated target is then reopened and the run \
         goes on, a kernel device is wedged and the cases left are SKIPPED.
@@ -368,14 +369,16 @@ enum RunCommand: Command {
             }
         } catch {
             // The verdict stands, but the folder holds no report: say both, and where the results still are.
-            Terminal.out(
-                ConsoleSummary.render(report, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO)))
+            let summary = ConsoleSummary.render(
+                report, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
+            Terminal.out(quiet ? String(summary.prefix { $0 != "\n" }) : summary)
             let kept =
                 journal.failure == nil
                 ? "the journal holds every result: once there is room, 'migconform report --from-journal "
                     + "\(folder.path)' writes the report"
                 : "the journal is incomplete too"
-            throw ExitFailure(code: ExitCode.output, message: "cannot write the report: \(error); \(kept)")
+            Terminal.errWrapped("migconform run: ", "cannot write the report: \(error); \(kept)", indent: 4)
+            return ExitCode.output
         }
         if var cost = written.run.cost, !quiet {
             let now = DispatchTime.now().uptimeNanoseconds

@@ -38,7 +38,8 @@ final class SignalStop {
                     _exit(128 + sig)
                 }
                 Terminal.err(
-                    "\nmigconform: \(name): stopping after the device is reset (\(name) again to exit at once)")
+                    "\nmigconform: \(name): stopping after the device is reset (\(name) again, half a second or more "
+                        + "later, to exit at once)")
                 runner.stop("interrupted by \(name)")
             }
             source.resume()
