@@ -61,13 +61,15 @@ package final class RecordingDevice {
     package var sinceTranscriptBegan: [TranscriptEntry] {
         guard historyAtStartComplete else { return [] }
         var out: [TranscriptEntry] = []
-        for part in historyAtStart { out += part }
+        for part in resetInTranscript ? historyAtStart : earlierHistory { out += part }
         out += entries
         for k in out.indices { out[k].step = k }
         return out
     }
-    /// The history as it stood when the current transcript began, and whether it was whole then.
+    /// The history as it stood when the current transcript began, kept only once a reset in the transcript would
+    /// drop it (holding it always costs the recorder's appends a copy), and whether it was whole then.
     private var historyAtStart: [ArraySlice<TranscriptEntry>] = []
+    private var resetInTranscript = false
     private var historyAtStartComplete = false
     /// The parts of transcripts already taken that belong to the history, in order.
     private var earlierHistory: [ArraySlice<TranscriptEntry>] = []
@@ -132,7 +134,8 @@ package final class RecordingDevice {
     package func takeTranscript() -> [TranscriptEntry] {
         if historyComplete && historyStart < entries.count { earlierHistory.append(entries[historyStart...]) }
         historyStart = 0
-        historyAtStart = historyComplete ? earlierHistory : []
+        historyAtStart = []
+        resetInTranscript = false
         historyAtStartComplete = historyComplete
         defer { entries = [] }
         return entries
@@ -286,6 +289,10 @@ package final class RecordingDevice {
     /// Counts the entry just appended to ``entries`` into the history since the last reset (a reset starts it).
     private func remember(_ entry: TranscriptEntry) {
         if case .reset = entry.operation {
+            if !resetInTranscript {
+                resetInTranscript = true
+                historyAtStart = earlierHistory
+            }
             earlierHistory.removeAll()
             historyStart = entries.count - 1
             historyCount = 0
