@@ -57,9 +57,9 @@ package final class RecordingDevice {
     package private(set) var historyComplete = false
     /// Every operation from the last reset before the current transcript began to the last one issued: what a
     /// reproducer of what the current transcript saw replays, even when the transcript itself resets the device
-    /// after seeing it. Empty when no faithful history is at hand.
-    package var sinceTranscriptBegan: [TranscriptEntry] {
-        guard historyAtStartComplete else { return [] }
+    /// after seeing it. Nil when no faithful history is at hand (it grew past ``historyLimit``).
+    package var sinceTranscriptBegan: [TranscriptEntry]? {
+        guard historyAtStartComplete && historyComplete else { return nil }
         var out: [TranscriptEntry] = []
         for part in resetInTranscript ? historyAtStart : earlierHistory { out += part }
         out += entries
@@ -302,6 +302,8 @@ package final class RecordingDevice {
         if historyCount >= Self.historyLimit {
             earlierHistory.removeAll()
             historyComplete = false
+            // The history from before the transcript, not yet kept by a reset in it, is gone with it.
+            if !resetInTranscript { historyAtStartComplete = false }
             return
         }
         historyCount += 1

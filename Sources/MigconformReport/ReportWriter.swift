@@ -66,12 +66,12 @@ package enum ReportWriter {
         // Every file is written to a temporary name first and renamed into place only once all of them, report.json
         // included, are written: a full disk half way leaves the folder as it was (a rerendered folder keeps its
         // old files, a new run folder only its journal), never files of a report that has no report.json.
-        var staged: [(temp: String, url: URL)] = []
+        var staged: [(temp: String, url: URL, target: String)] = []
         func discard() { for s in staged { unlink(s.temp) } }
         do {
             for (name, data) in files {
                 let url = folder.appendingPathComponent(name)
-                if let temp = try stage(data, for: url) { staged.append((temp, url)) }
+                if let temp = try stage(data, for: url) { staged.append((temp, url, resolved(url.path))) }
                 written.files[name] = data.withUnsafeBytes { SHA256.hex($0) }
             }
             for name in existingFiles where !reserved.contains(name) && !name.contains("/") {
@@ -87,10 +87,11 @@ package enum ReportWriter {
                     message: "cannot encode the report: \(error)")
             }
             let url = folder.appendingPathComponent(jsonFile)
-            if let temp = try stage(json, for: url) { staged.append((temp, url)) }
+            if let temp = try stage(json, for: url) { staged.append((temp, url, resolved(url.path))) }
             // report.json goes last: its presence means the folder is complete.
             for (k, s) in staged.enumerated() {
-                guard rename(s.temp, s.url.path) == 0 else {
+                // The temporary file is beside what the name resolves to (a symbolic link's target): renamed there.
+                guard rename(s.temp, s.target) == 0 else {
                     let e = errno
                     staged.removeFirst(k)
                     throw ReportWriteError(

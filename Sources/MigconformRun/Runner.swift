@@ -650,12 +650,12 @@ package final class Runner {
         }
         do {
             outcome = try CheckExecutor.run(ctx)
-            if needsReproducer(outcome) { history = device.historyComplete ? device.sinceTranscriptBegan : nil }
+            if needsReproducer(outcome) { history = device.sinceTranscriptBegan }
         } catch let b as Blocked {
             outcome = .blocked(b.reason)
             // A block with a cause may be judged under the cause's rule (``FindingJudge``): it needs the evidence.
             if needsReproducer(outcome) || b.cause != nil {
-                history = device.historyComplete ? device.sinceTranscriptBegan : nil
+                history = device.sinceTranscriptBegan
             }
             cause = b.cause
         } catch let t as TransportError {

@@ -80,10 +80,14 @@ enum ReplayCommand: Command {
                 message: violation.map { "\($0)" } ?? "the \(actions.count)-step sequence now matches the model")
             reproduced = violation != nil
         } else {
-            // A built-in target brings the peer and the foreign device, as `run` gives them.
+            // The peers the run had: those it was given, opened again from their targets; those a built-in
+            // target brought, brought again by the target replayed on (so a fixed target gets fixed peers).
             var others: [String: (target: String, device: MigrationDevice)] = [:]
             defer { for (_, o) in others { o.device.shutdown() } }
-            for (role, uri) in Targets.ownPeers(for: targetURI, spec: spec) {
+            for p in report.run.peers ?? [] where p.openedByRun != true {
+                others[p.role] = (p.target, try Targets.open(p.target))
+            }
+            for (role, uri) in Targets.ownPeers(for: targetURI, spec: spec) where others[role] == nil {
                 others[role] = (uri, try Targets.open(uri))
             }
             Targets.link(device, others["peer"]?.device)
@@ -111,8 +115,13 @@ enum ReplayCommand: Command {
         // Run again from a reset, the case did not fail: the failure may need what earlier cases did first. Its
         // reproducer shows that only when it ends with the operations of the case that saw it, up to its verdict
         // (the cleanup after it is not in the reproducer): then it holds the failing answer.
-        if Replay.failing.contains(recorded.verdict), !reproduced, let steps = recorded.reproducer,
-            Self.endsWithTheCase(steps, recorded.transcript)
+        if Replay.failing.contains(recorded.verdict), !reproduced, let steps = recorded.reproducer, !steps.isEmpty,
+            !Self.endsWithTheCase(steps, recorded.transcript)
+        {
+            say("sequence: ", "the reproducer does not end with the operations of the case that saw the failure")
+            unsure = true
+        } else if Replay.failing.contains(recorded.verdict), !reproduced, let steps = recorded.reproducer,
+            !steps.isEmpty
         {
             device.shutdown()
             device = try Targets.open(targetURI)
@@ -154,7 +163,8 @@ enum ReplayCommand: Command {
             // What the transcript did after the reproducer's end is its cleanup: closes, a reset, a state read.
             return ops.dropFirst(k).allSatisfy {
                 switch $0 {
-                case .close, .reset, .getState: return true
+                // v1 reads its state from the migration region.
+                case .close, .reset, .getState, .regionRead: return true
                 default: return false
                 }
             }

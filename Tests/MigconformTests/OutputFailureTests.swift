@@ -89,6 +89,27 @@ struct OutputFailureTests {
         #expect(!left.contains { $0.hasPrefix(".") }, "temporary files left: \(left)")
     }
 
+    @Test func aReportFileThatIsASymbolicLinkStaysOneAndItsTargetIsWritten() throws {
+        let dir = folder("linked")
+        let elsewhere = folder("linked-target")
+        defer {
+            try? FileManager.default.removeItem(at: dir)
+            try? FileManager.default.removeItem(at: elsewhere)
+        }
+        let report = try TestSupport.run(TestSupport.v2, ReferenceDeviceV2(), target: "ref:v2")
+        try ReportWriter.write(report, to: dir)
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let link = dir.appendingPathComponent(ReportWriter.markdownFile)
+        let target = elsewhere.appendingPathComponent("report.md")
+        try FileManager.default.moveItem(at: link, to: target)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        var changed = report
+        changed.cases.removeLast()
+        try ReportWriter.write(changed, to: dir)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == target.path)
+        #expect(try Data(contentsOf: target) == Data(MarkdownReport.render(changed).utf8))
+    }
+
     @Test func aBaselineDoesNotHideAnIncompleteRun() throws {
         let dir = folder("baseline-incomplete")
         let expectations = folder("empty-baseline")

@@ -209,6 +209,21 @@ struct ReplayCommandTests {
         #expect(unsure.stdout.contains("cannot be sent as recorded") && unsure.stdout.hasSuffix("cannot tell\n"))
     }
 
+    @Test func aPeerGivenToTheRunIsTheOneReplayUses() throws {
+        // A good peer given to a faulty device: the device's stream loads there. Replay must not swap in a second
+        // faulty device as the peer, which would make the case fail where it passed.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migconform-replay-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try TestSupport.shell(
+            TestSupport.binary!,
+            [
+                "run", "--target", "fault:resumes-only-own-stream", "--peer", "ref:v2", "--only", "V2-PEER-*",
+                "--out", dir.path, "--quiet",
+            ])
+        let r = try TestSupport.shell(TestSupport.binary!, ["replay", dir.path, "V2-PEER-RESUME"])
+        #expect(r.status == 0 && r.stdout.hasSuffix("still passes\n"), "\(r.stdout)\(r.stderr)")
+    }
+
     @Test func aPeerCaseIsReplayedWithTheBuiltInPeers() throws {
         let dir = try run("fault:loads-foreign-stream")
         defer { try? FileManager.default.removeItem(at: dir) }
