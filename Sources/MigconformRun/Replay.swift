@@ -56,13 +56,44 @@ package enum SequenceReplay {
         package var unsendable: String?
     }
 
-    package static func run(_ entries: [TranscriptEntry], on device: MigrationDevice) throws -> Outcome {
+    /// The device's saved stream (STOP_COPY from reset), saved again from another device like the target: what a
+    /// write the record keeps only in part wrote, when its data note names a range of that stream. Nil when it
+    /// cannot be had.
+    package typealias SavedStreamSource = () throws -> [UInt8]?
+
+    /// `others`: the roles (`peer`, `foreign`) the device, a ``PeeredDevice``, has a device for; the record's
+    /// operations on them go there.
+    package static func run(
+        _ entries: [TranscriptEntry], on device: MigrationDevice, savedStream: SavedStreamSource? = nil,
+        others: Set<String> = []
+    ) throws -> Outcome {
         for (k, e) in entries.enumerated() {
-            if let why = whyUnsendable(e) { return Outcome(sent: 0, unsendable: "step \(k) \(why)") }
+            if let why = whyUnsendable(e, rebuilding: savedStream != nil, others: others) {
+                return Outcome(sent: 0, unsendable: "step \(k) \(why)")
+            }
         }
-        var fds: [Int32: Int32] = [:]
+        var stream: [UInt8]??
+        // Each device numbers its fds on its own: one map for each.
+        var fds: [Lane: [Int32: Int32]] = [:]
         for (k, e) in entries.enumerated() {
-            let op = mapped(e.operation, fds)
+            let lane = Lane(e.operation)
+            var op = mapped(e.operation, fds[lane] ?? [:])
+            if case .write(let fd, let kept) = Lane.inner(op), let range = savedStreamRange(e),
+                (e.byteCount ?? 0) > kept.count
+            {
+                if stream == nil { stream = .some(try savedStream?()) }
+                guard let whole = stream ?? nil, range.total == whole.count, range.last < whole.count,
+                    whole[range.first...range.last].starts(with: kept)
+                else {
+                    return Outcome(
+                        sent: k,
+                        divergence: (
+                            k, OperationText.operation(e.operation), "the saved stream of \(range.total) bytes",
+                            "a saved stream that differs (its length or first bytes)"
+                        ))
+                }
+                op = lane.wrap(.write(fd: fd, bytes: Array(whole[range.first...range.last])))
+            }
             let now: DeviceOutcome
             do { now = try device.perform(op) } catch {
                 return Outcome(
@@ -70,7 +101,7 @@ package enum SequenceReplay {
                     divergence: (k, OperationText.operation(e.operation), answer(e.outcome, e), "no answer: \(error)"))
             }
             if case .state(_, let recordedFD) = e.outcome, case .state(_, let fd) = now, recordedFD >= 0, fd >= 0 {
-                fds[recordedFD] = fd
+                fds[lane, default: [:]][recordedFD] = fd
             }
             guard same(e, now) else {
                 return Outcome(
@@ -83,17 +114,26 @@ package enum SequenceReplay {
 
     /// Why a recorded entry cannot be sent again as it was: bytes the record does not keep, a device that is not
     /// the target, an operation that never got an answer.
-    package static func whyUnsendable(_ e: TranscriptEntry) -> String? {
-        switch e.operation {
-        case .onPeer, .onForeign: return "is an operation on a second device, which replay does not open"
+    /// With `rebuilding`, a write of a range of the saved stream (``savedStreamRange(_:)``) can be sent.
+    package static func whyUnsendable(
+        _ e: TranscriptEntry, rebuilding: Bool = false, others: Set<String> = []
+    ) -> String? {
+        switch Lane(e.operation) {
+        case .peer where !others.contains("peer"): return "is an operation on a peer, which replay does not have"
+        case .foreign where !others.contains("foreign"):
+            return "is an operation on a foreign device, which replay does not have"
+        default: break
+        }
+        switch Lane.inner(e.operation) {
         case .write(_, let b) where (e.byteCount ?? b.count) > b.count:
+            if rebuilding && savedStreamRange(e) != nil { break }
             return "wrote \(e.byteCount!) bytes, of which the report keeps the first \(b.count)"
         case .dataWrite(_, let b) where (e.byteCount ?? b.count) > b.count:
             return "wrote \(e.byteCount!) bytes, of which the report keeps the first \(b.count)"
         default: break
         }
         if e.outcome == nil { return "got no answer when it was recorded (\(e.transportError ?? "no answer"))" }
-        if case .read(_, let n) = e.operation, let moved = e.byteCount, moved > 0, case .value = e.outcome,
+        if case .read(_, let n) = Lane.inner(e.operation), let moved = e.byteCount, moved > 0, case .value = e.outcome,
             n > 0
         {
             return "is a summary of a transfer of \(moved) bytes, not one operation"
@@ -101,10 +141,75 @@ package enum SequenceReplay {
         return nil
     }
 
-    /// The operation with the record's fd numbers replaced by the ones the device handed out now.
+    /// The range of the device's saved stream a write wrote, from its data note
+    /// (`the saved stream (4128 bytes): bytes 0..4127`); nil for any other source (a stream read partly in
+    /// pre-copy, a cut or patched view, another device's stream).
+    static func savedStreamRange(_ e: TranscriptEntry) -> (total: Int, first: Int, last: Int)? {
+        guard let note = e.data, note.hasPrefix("the saved stream ("), let close = note.firstIndex(of: ")") else {
+            return nil
+        }
+        let head = note[note.index(note.startIndex, offsetBy: 18)..<close]
+        guard head.hasSuffix(" bytes"), let total = Int(head.dropLast(6)) else { return nil }
+        let tail = note[note.index(after: close)...]
+        guard tail.hasPrefix(": bytes ") else { return nil }
+        let bounds = tail.dropFirst(8).split(separator: ".", omittingEmptySubsequences: true)
+        guard bounds.count == 2, let first = Int(bounds[0]), let last = Int(bounds[1]), first <= last,
+            last - first + 1 == e.byteCount
+        else { return nil }
+        return (total, first, last)
+    }
+
+    /// Saves `device`'s stream from reset: RUNNING -> STOP -> STOP_COPY, read to its end (at most 1 GiB), the
+    /// session closed and the device reset after. Nil when a step fails.
+    package static func saveStream(_ device: MigrationDevice) throws -> [UInt8]? {
+        guard try device.perform(.reset).errno == nil, try device.perform(.setState(1)).errno == nil,
+            case .state(_, let fd) = try device.perform(.setState(3)), fd >= 0
+        else { return nil }
+        defer {
+            _ = try? device.perform(.close(fd: fd))
+            _ = try? device.perform(.reset)
+        }
+        var out: [UInt8] = []
+        while out.count <= 1 << 30 {
+            guard case .bytes(let b) = try device.perform(.read(fd: fd, count: 1 << 20)) else { return nil }
+            if b.isEmpty { return out }
+            out += b
+        }
+        return nil
+    }
+
+    /// Which device an operation goes to.
+    enum Lane: Hashable {
+        case device, peer, foreign
+        init(_ op: DeviceOperation) {
+            switch op {
+            case .onPeer: self = .peer
+            case .onForeign: self = .foreign
+            default: self = .device
+            }
+        }
+        /// The operation out of its wrapping.
+        static func inner(_ op: DeviceOperation) -> DeviceOperation {
+            switch op {
+            case .onPeer(let o), .onForeign(let o): return o
+            default: return op
+            }
+        }
+        func wrap(_ op: DeviceOperation) -> DeviceOperation {
+            switch self {
+            case .device: return op
+            case .peer: return .onPeer(op)
+            case .foreign: return .onForeign(op)
+            }
+        }
+    }
+
+    /// The operation with the record's fd numbers replaced by the ones its device handed out now.
     static func mapped(_ op: DeviceOperation, _ fds: [Int32: Int32]) -> DeviceOperation {
         func m(_ fd: Int32) -> Int32 { fds[fd] ?? fd }
         switch op {
+        case .onPeer(let o): return .onPeer(mapped(o, fds))
+        case .onForeign(let o): return .onForeign(mapped(o, fds))
         case .read(let fd, let count): return .read(fd: m(fd), count: count)
         case .write(let fd, let bytes): return .write(fd: m(fd), bytes: bytes)
         case .close(let fd): return .close(fd: m(fd))

@@ -80,16 +80,8 @@ enum ReplayCommand: Command {
                 message: violation.map { "\($0)" } ?? "the \(actions.count)-step sequence now matches the model")
             reproduced = violation != nil
         } else {
-            // The peers the run had: those it was given, opened again from their targets; those a built-in
-            // target brought, brought again by the target replayed on (so a fixed target gets fixed peers).
-            var others: [String: (target: String, device: MigrationDevice)] = [:]
+            let others = try peers(of: report, target: targetURI, spec: spec)
             defer { for (_, o) in others { o.device.shutdown() } }
-            for p in report.run.peers ?? [] where p.openedByRun != true {
-                others[p.role] = (p.target, try Targets.open(p.target))
-            }
-            for (role, uri) in Targets.ownPeers(for: targetURI, spec: spec) where others[role] == nil {
-                others[role] = (uri, try Targets.open(uri))
-            }
             Targets.link(device, others["peer"]?.device)
             guard
                 let outcome = try Replay.run(
@@ -125,7 +117,25 @@ enum ReplayCommand: Command {
         {
             device.shutdown()
             device = try Targets.open(targetURI)
-            let sent = try SequenceReplay.run(steps, on: device)
+            // The device's saved stream, for the writes of it the report keeps only in part: saved again by
+            // another instance of a target that can be opened twice (a kernel device cannot).
+            let another = targetURI.hasPrefix("ref:") || targetURI.hasPrefix("fault:") || targetURI.hasPrefix("exec:")
+            let savedStream: SequenceReplay.SavedStreamSource? =
+                another && device.generation == .v2
+                ? {
+                    let twin = try Targets.open(targetURI)
+                    defer { twin.shutdown() }
+                    return try SequenceReplay.saveStream(twin)
+                } : nil
+            // Fresh peers too, for the record's operations on them.
+            let others = try peers(of: report, target: targetURI, spec: spec)
+            defer { for (_, o) in others { o.device.shutdown() } }
+            Targets.link(device, others["peer"]?.device)
+            let sent = try SequenceReplay.run(
+                steps,
+                on: others.isEmpty
+                    ? device : PeeredDevice(device, peer: others["peer"]?.device, foreign: others["foreign"]?.device),
+                savedStream: savedStream, others: Set(others.keys))
             if let why = sent.unsendable {
                 say(
                     "sequence: ",
@@ -152,6 +162,23 @@ enum ReplayCommand: Command {
                 : (failing ? "fails now" : cannotTell ?? "still passes"))
         if failing || !elsewhere.isEmpty { return ExitCode.nonConformant }
         return cannotTell != nil ? ExitCode.incomplete : ExitCode.ok
+    }
+
+    /// The peers the run had: those it was given, opened again from their targets; those a built-in target brought,
+    /// brought again by the target replayed on (so a fixed target gets fixed peers).
+    static func peers(
+        of report: RunReport, target: String, spec: Spec
+    ) throws -> [String: (
+        target: String, device: MigrationDevice
+    )] {
+        var others: [String: (target: String, device: MigrationDevice)] = [:]
+        for p in report.run.peers ?? [] where p.openedByRun != true {
+            others[p.role] = (p.target, try Targets.open(p.target))
+        }
+        for (role, uri) in Targets.ownPeers(for: target, spec: spec) where others[role] == nil {
+            others[role] = (uri, try Targets.open(uri))
+        }
+        return others
     }
 
     /// Whether `steps` ends with the first operations of `transcript` (at least one, and every one before a reset
