@@ -54,6 +54,9 @@ package enum SequenceReplay {
         package var divergence: (step: Int, operation: String, recorded: String, now: String)?
         /// Why the sequence cannot be sent as recorded (nil when it was sent).
         package var unsendable: String?
+        /// Bytes written into a resume session were the record's own, not saved again now: a failure in what the
+        /// device saved would answer the same on any device.
+        package var recordedData = false
     }
 
     /// The device's saved stream (STOP_COPY from reset), saved again from another device like the target: what a
@@ -63,9 +66,10 @@ package enum SequenceReplay {
 
     /// `others`: the roles (`peer`, `foreign`) the device, a ``PeeredDevice``, has a device for; the record's
     /// operations on them go there.
+    /// `resumeState`: the value of the resume state, whose sessions take stream data.
     package static func run(
         _ entries: [TranscriptEntry], on device: MigrationDevice, savedStream: SavedStreamSource? = nil,
-        others: Set<String> = []
+        others: Set<String> = [], resumeState: UInt32? = nil
     ) throws -> Outcome {
         for (k, e) in entries.enumerated() {
             if let why = whyUnsendable(e, rebuilding: savedStream != nil, others: others) {
@@ -73,26 +77,32 @@ package enum SequenceReplay {
             }
         }
         var stream: [UInt8]??
-        // Each device numbers its fds on its own: one map for each.
+        // Each device numbers its fds on its own: one map for each, and the resume sessions' fds of each.
         var fds: [Lane: [Int32: Int32]] = [:]
+        var resumeFDs: [Lane: Set<Int32>] = [:]
+        var recordedData = false
         for (k, e) in entries.enumerated() {
             let lane = Lane(e.operation)
             var op = mapped(e.operation, fds[lane] ?? [:])
-            if case .write(let fd, let kept) = Lane.inner(op), let range = savedStreamRange(e),
-                (e.byteCount ?? 0) > kept.count
-            {
-                if stream == nil { stream = .some(try savedStream?()) }
-                guard let whole = stream ?? nil, range.total == whole.count, range.last < whole.count,
-                    whole[range.first...range.last].starts(with: kept)
-                else {
-                    return Outcome(
-                        sent: k,
-                        divergence: (
-                            k, OperationText.operation(e.operation), "the saved stream of \(range.total) bytes",
-                            "a saved stream that differs (its length or first bytes)"
-                        ))
+            if case .write(let recordedFD, let kept) = Lane.inner(e.operation) {
+                let intoResume = resumeFDs[lane]?.contains(recordedFD) == true
+                if let range = savedStreamRange(e), (e.byteCount ?? 0) > kept.count {
+                    if stream == nil { stream = .some(try savedStream?()) }
+                    guard let whole = stream ?? nil, range.total == whole.count, range.last < whole.count,
+                        whole[range.first...range.last].starts(with: kept),
+                        case .write(let fd, _) = Lane.inner(op)
+                    else {
+                        return Outcome(
+                            sent: k,
+                            divergence: (
+                                k, OperationText.operation(e.operation), "the saved stream of \(range.total) bytes",
+                                "a saved stream that differs (its length or first bytes)"
+                            ))
+                    }
+                    op = lane.wrap(.write(fd: fd, bytes: Array(whole[range.first...range.last])))
+                } else if intoResume && !kept.isEmpty {
+                    recordedData = true
                 }
-                op = lane.wrap(.write(fd: fd, bytes: Array(whole[range.first...range.last])))
             }
             let now: DeviceOutcome
             do { now = try device.perform(op) } catch {
@@ -100,8 +110,11 @@ package enum SequenceReplay {
                     sent: k + 1,
                     divergence: (k, OperationText.operation(e.operation), answer(e.outcome, e), "no answer: \(error)"))
             }
-            if case .state(_, let recordedFD) = e.outcome, case .state(_, let fd) = now, recordedFD >= 0, fd >= 0 {
+            if case .state(let state, let recordedFD) = e.outcome, case .state(_, let fd) = now, recordedFD >= 0,
+                fd >= 0
+            {
                 fds[lane, default: [:]][recordedFD] = fd
+                if state == resumeState { resumeFDs[lane, default: []].insert(recordedFD) }
             }
             guard same(e, now) else {
                 return Outcome(
@@ -109,7 +122,7 @@ package enum SequenceReplay {
                     divergence: (k, OperationText.operation(e.operation), answer(e.outcome, e), answer(now, e)))
             }
         }
-        return Outcome(sent: entries.count)
+        return Outcome(sent: entries.count, recordedData: recordedData)
     }
 
     /// Why a recorded entry cannot be sent again as it was: bytes the record does not keep, a device that is not

@@ -135,7 +135,8 @@ enum ReplayCommand: Command {
                 steps,
                 on: others.isEmpty
                     ? device : PeeredDevice(device, peer: others["peer"]?.device, foreign: others["foreign"]?.device),
-                savedStream: savedStream, others: Set(others.keys))
+                savedStream: savedStream, others: Set(others.keys),
+                resumeState: spec.stateName(forRole: "resume").flatMap { spec.state(named: $0)?.value })
             if let why = sent.unsendable {
                 say(
                     "sequence: ",
@@ -147,6 +148,14 @@ enum ReplayCommand: Command {
                     "sequence: ",
                     "the \(steps.count) recorded operations sent again: step \(d.step) (\(d.operation)) answered "
                         + "\(d.now), recorded \(d.recorded)")
+            } else if sent.recordedData {
+                // The record's own bytes went into a resume session: a device that saved them wrong then would be
+                // refused now whatever it saves today.
+                say(
+                    "sequence: ",
+                    "the \(steps.count) recorded operations sent again got every answer as recorded, but bytes "
+                        + "written into a resume session were the report's, not saved again now")
+                unsure = true
             } else {
                 say("sequence: ", "the \(steps.count) recorded operations sent again got every answer as recorded")
                 reproduced = true

@@ -213,6 +213,18 @@ struct ReplayCommandTests {
         #expect(cleared.status == 0 && cleared.stdout.hasSuffix("did not reproduce\n"), "\(cleared.stdout)")
     }
 
+    @Test func aStreamTheDeviceSavedWrongIsNotReplayedAsItsOwnFailure() throws {
+        // The fault saves a garbled stream; its bytewise round trip keeps every 1-byte write whole. Sent again to the
+        // reference, those bytes are refused as they were, though the reference saves correctly: answers alike
+        // prove nothing about the save, and replay says it cannot tell rather than "reproduced".
+        let dir = try run("fault:saves-garbled-stream")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try TestSupport.shell(
+            TestSupport.binary!, ["replay", dir.path, "V2-ROUND-TRIP-BYTEWISE", "--target", "ref:v2"])
+        #expect(r.status == 5, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("not saved again now") && r.stdout.hasSuffix("cannot tell\n"))
+    }
+
     @Test func aReproducerWhoseBytesCannotBeHadIsCannotTell() throws {
         // The foreign device's stream is not the target's saved stream: the report keeps 16 bytes of its write,
         // and nothing can give the rest again.
