@@ -172,12 +172,13 @@ package enum SequenceReplay {
         return (total, first, last)
     }
 
-    /// Saves `device`'s stream from reset: RUNNING -> STOP -> STOP_COPY, read to its end (at most 1 GiB), the
-    /// session closed and the device reset after. Nil when a step fails.
-    package static func saveStream(_ device: MigrationDevice) throws -> [UInt8]? {
-        guard try device.perform(.reset).errno == nil, try device.perform(.setState(1)).errno == nil,
-            case .state(_, let fd) = try device.perform(.setState(3)), fd >= 0
-        else { return nil }
+    /// Saves `device`'s stream from reset through the states of `path` (the spec's, from the initial state to its
+    /// save state), read to its end (at most 1 GiB), the session closed and the device reset after. Nil when a step
+    /// fails.
+    package static func saveStream(_ device: MigrationDevice, path: [UInt32]) throws -> [UInt8]? {
+        guard let last = path.last, try device.perform(.reset).errno == nil else { return nil }
+        for state in path.dropLast() where try device.perform(.setState(state)).errno != nil { return nil }
+        guard case .state(_, let fd) = try device.perform(.setState(last)), fd >= 0 else { return nil }
         defer {
             _ = try? device.perform(.close(fd: fd))
             _ = try? device.perform(.reset)

@@ -120,12 +120,17 @@ enum ReplayCommand: Command {
             // The device's saved stream, for the writes of it the report keeps only in part: saved again by
             // another instance of a target that can be opened twice (a kernel device cannot).
             let another = targetURI.hasPrefix("ref:") || targetURI.hasPrefix("fault:") || targetURI.hasPrefix("exec:")
+            // The spec's way from its initial state to its save state, by the states' values.
+            let machine = Machine(spec: spec, features: Set(report.run.features))
+            let toSave: [UInt32]? = machine.stateName(forRole: "save").flatMap { save in
+                machine.walk(from: machine.initial.name, to: save)?.compactMap { machine.state(named: $0.to)?.value }
+            }
             let savedStream: SequenceReplay.SavedStreamSource? =
-                another && device.generation == .v2
+                another && device.generation == .v2 && toSave?.isEmpty == false
                 ? {
                     let twin = try Targets.open(targetURI)
                     defer { twin.shutdown() }
-                    return try SequenceReplay.saveStream(twin)
+                    return try SequenceReplay.saveStream(twin, path: toSave!)
                 } : nil
             // Fresh peers too, for the record's operations on them.
             let others = try peers(of: report, target: targetURI, spec: spec)
