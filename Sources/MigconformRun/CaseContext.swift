@@ -382,7 +382,7 @@ final class CaseContext {
         if let problem = cache.unloadable { throw Blocked(reason: problem, cause: .roundTrip) }
         if let s = cache.stream { return s }
         let s: SavedStream
-        do { s = try captureStream() } catch let b as Blocked {
+        do { s = try captureStream(readOften: true) } catch let b as Blocked {
             throw Blocked(reason: "no valid save stream to resume with: \(b.reason)", cause: b.cause)
         }
         let resume = try role("resume")
@@ -502,9 +502,9 @@ final class CaseContext {
         return Int(max(rounded, page))
     }
 
-    /// A new, empty stream buffer that spools where this run spools.
-    func newStream() -> SavedStream {
-        SavedStream(spoolThreshold: cache.spoolThreshold, directory: cache.spoolDirectory)
+    /// A new, empty stream buffer that spools where this run spools (`readOften`: see ``SavedStream``).
+    func newStream(readOften: Bool = false) -> SavedStream {
+        SavedStream(spoolThreshold: cache.spoolThreshold, directory: cache.spoolDirectory, readOften: readOften)
     }
 
     /// Reads a v2 saving fd until end of stream (0 bytes) or ENOMSG (`stopAtENOMSG`), appending what it reads to
@@ -553,8 +553,9 @@ final class CaseContext {
 
     /// Saves the device's whole state and returns the stream (v2: through STOP_COPY; v1: the stop-and-copy phase).
     /// Leaves the device in the save state. A large stream is spooled to a file as it arrives, never held whole.
-    func captureStream(viaPreCopy: Bool = false) throws -> SavedStream {
-        let stream = newStream()
+    /// `readOften`: the stream will be resumed many times (the run's shared stream).
+    func captureStream(viaPreCopy: Bool = false, readOften: Bool = false) throws -> SavedStream {
+        let stream = newStream(readOften: readOften)
         try dialect.captureStream(into: stream, viaPreCopy: viaPreCopy, self)
         return stream
     }

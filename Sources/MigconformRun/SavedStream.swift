@@ -29,6 +29,8 @@ package final class SavedStream {
     /// The spool file's name while it existed (for messages), nil while the stream is in memory.
     package private(set) var spoolPath: String?
     package var isSpooled: Bool { io != nil || base?.isSpooled == true }
+    /// Whether the spool file bypasses the page cache (``SpoolFile``).
+    package var spoolsDirect: Bool { io?.isDirect ?? base?.spoolsDirect ?? false }
     /// The sizes of the appends a stream held in memory was built from, in order (empty once spooled).
     package var pieceSizes: [Int] { pieces.map(\.count) }
 
@@ -43,10 +45,16 @@ package final class SavedStream {
     private var discards = false
     private let spoolThreshold: UInt64
     private let directory: String?
+    private let readOften: Bool
 
-    package init(spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil) {
+    /// `readOften`: the stream will be read back many times, so its spool file goes through the page cache;
+    /// otherwise it bypasses the cache where it can (``SpoolFile``).
+    package init(
+        spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil, readOften: Bool = true
+    ) {
         self.spoolThreshold = spoolThreshold
         self.directory = directory
+        self.readOften = readOften
     }
 
     /// A sink that keeps only the length of what is appended (a stream read to be measured, not resumed).
@@ -209,15 +217,10 @@ package final class SavedStream {
 
     /// Moves the bytes held in memory to a new, already unlinked file.
     private func spool() throws {
-        let dir = directory ?? FileManager.default.temporaryDirectory.path
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        var template = Array((dir + "/.migconform-stream-XXXXXX").utf8CString)
-        let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        guard f >= 0 else { throw SpoolError(path: path, what: "cannot create", errno: errno) }
-        unlink(path)
-        spoolPath = path
-        let io = SpoolIO(fd: f, path: path)
+        let file = try SpoolFile(
+            directory: directory ?? FileManager.default.temporaryDirectory.path, direct: !readOften)
+        spoolPath = file.path
+        let io = SpoolIO(file)
         self.io = io
         let held = zip(starts, pieces)
         pieces = []

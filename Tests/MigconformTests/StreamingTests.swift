@@ -93,12 +93,15 @@ import Testing
         #expect(r.verdict() == .checksum)
     }
 
-    @Test func aSavedStreamSpoolsPastItsThresholdAndReadsBackTheSame() throws {
+    /// Both kinds of spool file: through the page cache (`readOften`) and, where the file system allows it, with
+    /// `O_DIRECT` (bytes gathered in memory until a megabyte is waiting; here they never leave it).
+    @Test(arguments: [true, false])
+    func aSavedStreamSpoolsPastItsThresholdAndReadsBackTheSame(readOften: Bool) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
-        let small = SavedStream(spoolThreshold: 1 << 20, directory: dir.path)
-        let big = SavedStream(spoolThreshold: 100_000, directory: dir.path)
+        let small = SavedStream(spoolThreshold: 1 << 20, directory: dir.path, readOften: readOften)
+        let big = SavedStream(spoolThreshold: 100_000, directory: dir.path, readOften: readOften)
         for s in [small, big] {
             var at = 0
             for size in [1, 4095, 65_536, 200_000, 30_368] {
@@ -108,6 +111,7 @@ import Testing
         }
         #expect(!small.isSpooled)
         #expect(big.isSpooled)
+        if readOften { #expect(!big.spoolsDirect) }
         // The spool file is unlinked from the start: nothing is left in the folder, even while the stream lives.
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).isEmpty)
         for s in [small, big] {
@@ -129,20 +133,29 @@ import Testing
     }
 
     /// Spooled streams read front to back in equal pieces have the next piece read ahead; whatever changes the
-    /// file (an append, an inversion, a truncation) must not let a stale read-ahead through.
-    @Test func readAheadOfASpooledStreamNeverServesStaleBytes() throws {
+    /// file (an append, an inversion, a truncation) must not let a stale read-ahead through. With `O_DIRECT`
+    /// (`readOften` false, where the file system allows it) the pieces are unaligned: the inversion falls in a
+    /// block already written out, the truncation inside one, and reads cross from the file into what is gathered.
+    @Test(arguments: [true, false])
+    func readAheadOfASpooledStreamNeverServesStaleBytes(readOften: Bool) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-ahead-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let piece = SpoolIO.readAheadMinimum
         let bytes = (0..<(5 * piece + 777)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
-        let s = SavedStream(spoolThreshold: UInt64(piece), directory: dir.path)
+        let s = SavedStream(spoolThreshold: UInt64(piece), directory: dir.path, readOften: readOften)
         var at = 0
         while at < bytes.count {
-            let n = min(piece, bytes.count - at)
+            // Pieces a little off the block size, so that the direct file's writes and reads are never aligned.
+            let n = min(piece + (readOften ? 0 : 333), bytes.count - at)
             try s.append(Array(bytes[at..<at + n]))
             at += n
         }
         #expect(s.isSpooled && s.pieceSizes.isEmpty)
+        // The temporary folder's file system takes O_DIRECT on the machines the suite runs on (ext4, xfs, btrfs,
+        // tmpfs since Linux 6.6).
+        #if os(Linux)
+            if readOften { #expect(!s.spoolsDirect) } else { #expect(s.spoolsDirect) }
+        #endif
         var expected = bytes
         func readAll() throws -> [UInt8] {
             var out: [UInt8] = []
