@@ -15,6 +15,14 @@ enum ListCommand: Command {
         static let target = Option(
             "--target", "URI",
             help: "Expand against this target's features (default: ref:v2).")
+        static let peer = Option(
+            "--peer", "URI",
+            help: "As for run: the two-device rules are expanded as a run with this peer would run them (the "
+                + "device is not opened). A ref:v2 or v2 fault: target brings its own.")
+        static let foreignPeer = Option(
+            "--foreign-peer", "URI",
+            help: "As for run: the rule for a foreign device's stream is expanded as a run with it would run it "
+                + "(the device is not opened). A ref:v2 or v2 fault: target brings its own.")
         static let rules = Flag(
             "--rules",
             help: "List the rules only.")
@@ -31,8 +39,8 @@ enum ListCommand: Command {
 
     static let configuration = CommandConfiguration(
         name: "list", abstract: "List a spec's rules, and the cases they expand to on a target.",
-        usage: "migconform list [--spec FILE] [--target URI] [--rules] [--coverage]",
-        options: [Key.spec, Key.target, Key.rules, Key.coverage, Key.variant])
+        usage: "migconform list [--spec FILE] [--target URI] [--peer URI] [--foreign-peer URI] [--rules] [--coverage]",
+        options: [Key.spec, Key.target, Key.peer, Key.foreignPeer, Key.rules, Key.coverage, Key.variant])
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
         if a[Key.coverage] { return try coverage() }
@@ -58,7 +66,9 @@ enum ListCommand: Command {
             Terminal.out("\(spec.rules.count) rules in \(spec.id) \(spec.version)")
             return ExitCode.ok
         }
-        let profile = try Discovery.discover(spec, device: RecordingDevice(device))
+        let environment = Targets.environment(
+            for: targetURI, spec: spec, peer: a[Key.peer], foreign: a[Key.foreignPeer])
+        let profile = try Discovery.discover(spec, device: RecordingDevice(device), environment: environment)
         let machine = Machine(spec: spec, features: profile.features)
         let cases = Expander.expand(
             machine,
@@ -81,11 +91,11 @@ enum ListCommand: Command {
                 .joined(separator: "\n"))
         }
         let running = cases.filter { $0.disposition == .run }.count
-        Terminal.out(
+        let summary =
             "\(cases.count) cases (\(running) to run) from \(spec.rules.count) rules; "
-                + (profile.features.isEmpty
-                    ? "no optional features" : "features: \(profile.features.sorted().joined(separator: ", "))")
-        )
+            + (profile.features.isEmpty
+                ? "no optional features" : "features: \(profile.features.sorted().joined(separator: ", "))")
+        Terminal.out(TextLayout.hanging("", summary, width: 100, indent: 4).joined(separator: "\n"))
         return ExitCode.ok
     }
 

@@ -16,6 +16,14 @@ enum PlanCommand: Command {
         static let target = Option(
             "--target", "URI",
             help: "Plan for this target's features (default: ref:v2).")
+        static let peer = Option(
+            "--peer", "URI",
+            help: "As for run: the two-device rules are expanded as a run with this peer would run them (the "
+                + "device is not opened). A ref:v2 or v2 fault: target brings its own.")
+        static let foreignPeer = Option(
+            "--foreign-peer", "URI",
+            help: "As for run: the rule for a foreign device's stream is expanded as a run with it would run it "
+                + "(the device is not opened). A ref:v2 or v2 fault: target brings its own.")
         static let steps = Flag(
             "--steps",
             help: "Print every step of the tour.")
@@ -24,14 +32,14 @@ enum PlanCommand: Command {
     static let configuration = CommandConfiguration(
         name: "plan",
         abstract: "Show the tour the runner will take: steps, cost in resets and requests, and a lower bound.",
-        usage: "migconform plan [--spec FILE] [--target URI] [--steps]",
+        usage: "migconform plan [--spec FILE] [--target URI] [--peer URI] [--foreign-peer URI] [--steps]",
         discussion: """
             Cost counts resets first (each weighs \(TourCost.resetWeight) requests), then single-step \
             state requests. The bound is a route-inspection bound over the cases' start and end states. \
             The estimate gives the data the run moves (from the state size the device reports) and \
             its time (from the latency discovery measured, data at 1 GiB/s).
             """,
-        options: [Key.spec, Key.target, Key.steps])
+        options: [Key.spec, Key.target, Key.peer, Key.foreignPeer, Key.steps])
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
         let targetURI = a[Key.target] ?? "ref:v2"
@@ -39,7 +47,9 @@ enum PlanCommand: Command {
         defer { device.shutdown() }
         let spec = try SpecLocation.load(a[Key.spec] ?? SpecLocation.defaultPath(for: device.generation))
         let recorder = RecordingDevice(device)
-        let profile = try Discovery.discover(spec, device: recorder)
+        let environment = Targets.environment(
+            for: targetURI, spec: spec, peer: a[Key.peer], foreign: a[Key.foreignPeer])
+        let profile = try Discovery.discover(spec, device: recorder, environment: environment)
         let machine = Machine(spec: spec, features: profile.features)
         let cases = Expander.expand(
             machine,

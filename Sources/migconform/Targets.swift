@@ -233,6 +233,16 @@ enum Targets {
         }
     }
 
+    /// The second devices a run against `uri` would have, as the names the rules' `requires` use (`peer`,
+    /// `foreign-peer`): those given on the command line and those the target brings (``ownPeers(for:spec:)``). For
+    /// commands that only expand and plan: they open none of them.
+    static func environment(for uri: String, spec: Spec, peer: String?, foreign: String?) -> Set<String> {
+        var roles = Set(ownPeers(for: uri, spec: spec).map(\.role))
+        if peer != nil { roles.insert("peer") }
+        if foreign != nil { roles.insert("foreign") }
+        return Set(roles.map { $0 == "peer" ? "peer" : "foreign-peer" })
+    }
+
     /// The devices a built-in v2 target (`ref:v2...`, a v2 `fault:NAME...`) brings for the two-device rules of
     /// `spec`, by role, when the command names none: the peer (`peer`) is another instance of the same target URI
     /// (for a fault, another device with that fault), the foreign device (`foreign`) a reference device of another

@@ -190,4 +190,36 @@ struct PeerTests {
         #expect(peers?.map(\.openedByRun) == [nil, true])
         #expect(peers?.last?.target == "ref:v2?state-size=8KiB")
     }
+
+    /// `list` and `plan` expand the two-device rules as `run` would run them: a built-in target brings its own
+    /// peers, an adapter target has none unless they are given.
+    @Test(.enabled(if: TestSupport.binary != nil, "build the package first: the migconform binary is not there"))
+    func listAndPlanExpandThePeerRulesAsTheRunWould() throws {
+        let adapter = "exec:\(TestSupport.binary!.path) adapter --target ref:v2"
+        func peerLines(_ args: [String]) throws -> [String] {
+            let r = try TestSupport.shell(TestSupport.binary!, args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            return lines.enumerated().filter { Self.peerRules.contains(where: $0.element.hasPrefix) }.map {
+                // A long note continues on the next line.
+                $0.element + (lines.indices.contains($0.offset + 1) ? " " + lines[$0.offset + 1] : "")
+            }
+        }
+        let own = try peerLines(["list", "--target", "ref:v2"])
+        #expect(own.count == 3 && own.allSatisfy { !$0.contains("skipped") }, "\(own)")
+        let none = try peerLines(["list", "--target", adapter])
+        #expect(none.count == 3 && none.allSatisfy { $0.contains("skipped: no peer") }, "\(none)")
+        let given = try peerLines(["list", "--target", adapter, "--peer", "ref:v2", "--foreign-peer", "ref:v2"])
+        #expect(given.count == 3 && given.allSatisfy { !$0.contains("skipped") }, "\(given)")
+        // The plan counts the same cases to run.
+        func planned(_ args: [String]) throws -> String {
+            let r = try TestSupport.shell(TestSupport.binary!, ["plan"] + args)
+            let words = r.stdout.split(whereSeparator: \.isWhitespace)
+            return words.indices.first { words[$0].hasPrefix("cases") }.map { String(words[$0 - 1]) } ?? r.stdout
+        }
+        let withPeers = try planned(["--target", "ref:v2"])
+        #expect(withPeers == "273")
+        #expect(try planned(["--target", adapter]) == "270")
+        #expect(try planned(["--target", adapter, "--peer", "x", "--foreign-peer", "x"]) == withPeers)
+    }
 }
