@@ -19,17 +19,23 @@ enum ReportFacts {
         let breaking = r.cases.filter { RunSummary.family($0.level) == "must" && isBreaking($0.verdict) }
         var s: String
         if !breaking.isEmpty {
-            let parts = [Verdict.fail, .timeout, .error].compactMap { v -> String? in
+            let parts = [Verdict.fail, .timeout].compactMap { v -> String? in
                 let n = breaking.filter { $0.verdict == v }.count
                 return n == 0 ? nil : "\(n) \(v.rawValue)"
             }
             s =
-                "\(breaking.count) MUST-level case\(breaking.count == 1 ? "" : "s") failed, timed out or errored ("
+                "\(breaking.count) MUST-level case\(breaking.count == 1 ? "" : "s") failed or timed out ("
                 + parts.joined(separator: ", ") + ")"
         } else if r.summary.verdict == .notConformant {
             s = "the summary records a MUST-level failure"
         } else {
-            s = "no MUST-level case failed, timed out or errored"
+            s = "no MUST-level case failed or timed out"
+        }
+        let errored = r.cases.filter { RunSummary.family($0.level) == "must" && $0.verdict == .error }.count
+        if errored > 0 {
+            s +=
+                "; \(errored) MUST-level case\(errored == 1 ? "" : "s") ended in ERROR (the runner or the channel to "
+                + "the device failed: no verdict on the device)"
         }
         if let notRun = notRun(r) { s += "; " + notRun }
         let warns = r.summary.verdicts[Verdict.warn.rawValue] ?? 0
@@ -39,7 +45,7 @@ enum ReportFacts {
         return s
     }
 
-    /// FAIL, TIMEOUT and ERROR: the verdicts that break conformance at MUST level.
+    /// FAIL and TIMEOUT: the verdicts that break conformance at MUST level.
     static func isBreaking(_ v: Verdict) -> Bool { RunSummary.breaks(v) }
 
     /// `12 applicable MUST cases did not run (10 not selected, 2 hazard)`, or nil when every one ran.

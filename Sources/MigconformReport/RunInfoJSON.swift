@@ -12,7 +12,7 @@ extension DocumentJSON {
     static let runInfoFields: [String: Int] = [
         "RunInfo": 30, "DeviceIdentity": 5, "ShardInfo": 2, "RunFilters": 3, "MergedShard": 6, "CleanupReport": 3,
         "BaselineInfo": 4, "RunCost": 17, "Kind": 3, "ProcessUsage": 4, "PeerInfo": 4, "DriverReachInfo": 5,
-        "RunSummary": 6, "PlanCost": 6, "SkippedHazard": 3,
+        "RunSummary": 7, "PlanCost": 6, "SkippedHazard": 3,
     ]
 
     /// Appends the run's facts as ``RunInfo`` encodes itself. Throws only for deadlines that are not finite, which
@@ -186,6 +186,7 @@ extension DocumentJSON {
         w.open()
         w.object("byLevel", s.byLevel) { counts, w in w.dictionary(counts) { $1.bytes.appendDecimal($0) } }
         w.bool("conformant", s.conformant)
+        if let e = s.mustErrored { w.number("mustErrored", e) }
         if let m = s.mustNotRun { w.object("mustNotRun", m) { $1.bytes.appendDecimal($0) } }
         w.number("total", s.total)
         w.string("verdict", s.verdict.rawValue)

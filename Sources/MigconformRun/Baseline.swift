@@ -151,22 +151,31 @@ package struct ExpectationsError: Error, CustomStringConvertible, Sendable {
 
 /// How strict the exit code is (`--level`); recorded verdicts never change with it.
 package enum ExitLevel: String, Sendable, CaseIterable {
-    /// MUST-level FAIL, TIMEOUT or ERROR (the conformance verdict).
+    /// MUST-level FAIL or TIMEOUT (the conformance verdict); an ERROR there leaves it incomplete.
     case must
-    /// Also SHOULD-level WARN, TIMEOUT or ERROR.
+    /// Also SHOULD-level WARN or TIMEOUT; an ERROR there leaves it incomplete.
     case should
-    /// Also MAY-level TIMEOUT or ERROR (a MAY rule itself never fails).
+    /// Also MAY-level TIMEOUT (a MAY rule itself never fails); an ERROR there leaves it incomplete.
     case may
+
+    private var families: Set<String> {
+        self == .must ? ["must"] : self == .should ? ["must", "should"] : ["must", "should", "may"]
+    }
+
+    /// The ERROR cases at this level or stricter: run, but with no verdict on the device, so the exit code says
+    /// incomplete when nothing failed.
+    package func errored(_ cases: [CaseResult]) -> [CaseResult] {
+        cases.filter { families.contains(RunSummary.family($0.level)) && $0.verdict == .error }
+    }
 
     /// The results that make the exit code non-zero: failures at this level or stricter, and XPASS (an expected
     /// failure that passed: the baseline must be updated). XFAIL and FLAKE never count.
     package func unexpected(_ cases: [CaseResult]) -> [CaseResult] {
-        let families: Set<String> =
-            self == .must ? ["must"] : self == .should ? ["must", "should"] : ["must", "should", "may"]
-        return cases.filter { c in
+        cases.filter { c in
             guard families.contains(RunSummary.family(c.level)) else { return false }
             switch c.verdict {
-            case .fail, .warn, .timeout, .error, .xpass: return true
+            // ERROR is no result of the device's: it leaves the run incomplete instead.
+            case .fail, .warn, .timeout, .xpass: return true
             default: return false
             }
         }

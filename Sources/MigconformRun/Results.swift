@@ -384,10 +384,11 @@ package struct DriverReachInfo: Codable, Sendable, Equatable {
 package enum RunVerdict: String, Codable, Sendable, CaseIterable {
     /// Every MUST case that applies to the device's advertised features ran and passed.
     case conformant = "CONFORMANT"
-    /// A MUST case failed, timed out or errored (an expected failure, XFAIL, is still the device's failure).
+    /// A MUST case failed or timed out (an expected failure, XFAIL, is still the device's failure).
     case notConformant = "NOT CONFORMANT"
-    /// No MUST case failed, but some that apply did not run: not selected, hazardous, blocked, run by another
-    /// shard, or left when the run stopped early.
+    /// No MUST case failed, but some that apply did not run (not selected, hazardous, blocked, run by another
+    /// shard, left when the run stopped early) or ended in ERROR: the runner or the channel to the device failed
+    /// (a full disk, an adapter that died), which says nothing of the device either way.
     case incomplete = "INCOMPLETE"
 }
 
@@ -438,6 +439,8 @@ package struct RunSummary: Codable, Sendable {
     package var conformant: Bool
     /// MUST cases that apply to the device and did not run, by ``NotRunReason`` (absent when none).
     package var mustNotRun: [String: Int]?
+    /// MUST cases that ended in ERROR: run, but with no verdict on the device (absent when none).
+    package var mustErrored: Int?
 
     package init(cases: [CaseResult]) {
         var v: [String: Int] = [:]
@@ -445,6 +448,7 @@ package struct RunSummary: Codable, Sendable {
         var l: [String: [String: Int]] = [:]
         var broken = false
         var notRun: [String: Int] = [:]
+        var errored = 0
         var narrowed = false
         for c in cases {
             v[c.verdict.rawValue, default: 0] += 1
@@ -461,21 +465,27 @@ package struct RunSummary: Codable, Sendable {
             // A known failure (XFAIL) is still a failure of the device.
             if Self.breaks(c.deviceVerdict) { broken = true }
             if c.verdict == .skipped { notRun[(c.notRun ?? .blocked).rawValue, default: 0] += 1 }
+            if c.verdict == .error { errored += 1 }
         }
         verdicts = v
         byLevel = l
         total = cases.count
-        verdict = broken ? .notConformant : notRun.isEmpty && !narrowed ? .conformant : .incomplete
+        verdict =
+            broken ? .notConformant : notRun.isEmpty && errored == 0 && !narrowed ? .conformant : .incomplete
         conformant = verdict == .conformant
         mustNotRun = notRun.isEmpty ? nil : notRun
+        mustErrored = errored > 0 ? errored : nil
     }
 
-    /// FAIL, TIMEOUT and ERROR: the verdicts that break conformance at MUST level.
-    package static func breaks(_ v: Verdict) -> Bool { v == .fail || v == .timeout || v == .error }
+    /// FAIL and TIMEOUT: the verdicts that break conformance at MUST level. (ERROR is the runner's or the
+    /// channel's failure: it leaves the run incomplete, never not conformant.)
+    package static func breaks(_ v: Verdict) -> Bool { v == .fail || v == .timeout }
 
     package static func family(_ level: Level) -> String { level.family }
 
-    enum CodingKeys: String, CodingKey { case verdicts, byLevel, total, verdict, conformant, mustNotRun }
+    enum CodingKeys: String, CodingKey {
+        case verdicts, byLevel, total, verdict, conformant, mustNotRun, mustErrored
+    }
 
     package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -484,6 +494,7 @@ package struct RunSummary: Codable, Sendable {
         total = try c.decode(Int.self, forKey: .total)
         conformant = try c.decode(Bool.self, forKey: .conformant)
         mustNotRun = try c.decodeIfPresent([String: Int].self, forKey: .mustNotRun)
+        mustErrored = try c.decodeIfPresent(Int.self, forKey: .mustErrored)
         // Reports written before the run verdict existed knew only conformant or not.
         verdict =
             try c.decodeIfPresent(RunVerdict.self, forKey: .verdict) ?? (conformant ? .conformant : .notConformant)

@@ -639,6 +639,7 @@ package final class Runner {
         let start = DispatchTime.now().uptimeNanoseconds
         var outcome: CheckOutcome
         var transportFailure: TransportError?
+        var runnerFailed = false
         var interrupted: String?
         var cause: Finding.Subject?
         var history: [TranscriptEntry]?
@@ -666,7 +667,9 @@ package final class Runner {
             interrupted = i.description
             ctx.openedFDs = []
         } catch {
+            // The runner's own failure (a spool file on a full disk): no more the device's than a transport's.
             transportFailure = TransportError("\(error)")
+            runnerFailed = true
             outcome = .blocked("\(error)")
         }
         if transportFailure == nil { ctx.closeAll() } else { position.forget() }
@@ -688,7 +691,10 @@ package final class Runner {
                     ? reproducer(startedIn: startedIn, machine: machine, transcript: transcript) : []))
         if let t = transportFailure {
             executed.result.verdict = t.timedOut ? .timeout : .error
-            executed.result.message = t.timedOut ? "timed out: \(t.message)" : "transport failure: \(t.message)"
+            executed.result.message =
+                t.timedOut
+                ? "timed out: \(t.message)"
+                : runnerFailed ? "the runner failed (not the device): \(t.message)" : "transport failure: \(t.message)"
             return executed
         }
         if let why = interrupted {

@@ -2,7 +2,7 @@
 enum ExitCode {
     /// Conformant (every applicable MUST case ran and passed); or the command did what was asked.
     static let ok: Int32 = 0
-    /// Not conformant: a MUST-level case failed, timed out or errored (with --level: that level or stricter);
+    /// Not conformant: a MUST-level case failed or timed out (with --level: that level or stricter);
     /// for diff and baselines, regressions or unexpected results.
     static let nonConformant: Int32 = 1
     /// Usage error, or a spec that does not load.
@@ -12,7 +12,8 @@ enum ExitCode {
     /// The run was cut short (interrupted, device stopped answering, --max-failures); the report says how far it got.
     static let aborted: Int32 = 4
     /// Incomplete: no MUST-level case failed, but applicable MUST cases did not run (narrowed by --only or
-    /// --exclude, hazards not allowed, blocked, one shard of several).
+    /// --exclude, hazards not allowed, blocked, one shard of several) or ended in ERROR (the runner or the channel
+    /// to the device failed).
     static let incomplete: Int32 = 5
     /// An output could not be written: a report file (a full disk), or standard output (full, failing, closed
     /// when the command started). What was gathered is kept where it could be: a run's journal rebuilds its report.
@@ -22,8 +23,8 @@ enum ExitCode {
         EXIT CODES:
           0  conformant (run, merge); otherwise the command did what was asked (diff: no regression,
              verify: verified)
-          1  not conformant: a MUST case failed, timed out or errored (--level should/may: also those
-             levels); with --baseline: an unexpected result (a new failure, or XPASS); diff: regressions;
+          1  not conformant: a MUST case failed or timed out (--level should/may: also those levels);
+             with --baseline: an unexpected result (a new failure, or XPASS); diff: regressions;
              verify: problems
           2  usage error; a spec, report, journal or expectations file that does not load; shards that do
              not merge
@@ -31,8 +32,9 @@ enum ExitCode {
           4  the run was cut short: interrupted (SIGINT, SIGTERM), the device wedged after a timeout,
              --max-failures
           5  incomplete: nothing failed, but applicable MUST cases did not run (--only/--exclude, a hazard
-             not allowed, blocked by a failure of a lower level, no --peer, one shard of several); the
-             report lists them
+             not allowed, blocked by a failure of a lower level, no --peer, one shard of several) or ended
+             in ERROR (the runner or the channel to the device failed: a full disk, an adapter that died);
+             the report lists them
           6  an output could not be written: a report file (a full disk; 6 whatever the verdict) or
              standard output (full, failing, or closed; 6 where it would otherwise be 0); the message
              names it, and a run's journal keeps what it gathered (report --from-journal)

@@ -390,14 +390,15 @@ enum RunCommand: Command {
         }
         let summary = ConsoleSummary.render(written, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
         let unexpected = level.unexpected(report.cases)
-        // Against a baseline, failures count only when unexpected; a run that left applicable MUST cases out is
-        // incomplete either way.
+        // Against a baseline, failures count only when unexpected; a run that left applicable MUST cases out, or
+        // has cases at the exit level that ended in ERROR, is incomplete either way.
         let status =
             report.run.interrupted
             ? ExitCode.aborted
             : !unexpected.isEmpty
                 ? ExitCode.nonConformant
-                : report.summary.verdict == .incomplete ? ExitCode.incomplete : ExitCode.ok
+                : report.summary.verdict == .incomplete || !level.errored(report.cases).isEmpty
+                    ? ExitCode.incomplete : ExitCode.ok
         if quiet {
             // Only the verdict line.
             Terminal.out(String(summary.prefix { $0 != "\n" }))

@@ -833,8 +833,13 @@ struct LabRunnerBaselineTests {
         ]
         #expect(ExitLevel.must.unexpected(cases).isEmpty)
         #expect(ExitLevel.should.unexpected(cases).map(\.id) == ["SHOULD-WARN"])
-        #expect(ExitLevel.may.unexpected(cases).map(\.id) == ["SHOULD-WARN", "MAY-ERROR"])
+        #expect(ExitLevel.may.unexpected(cases).map(\.id) == ["SHOULD-WARN"])
         #expect(ExitLevel.must.unexpected(cases + [c(.mustNot, .timeout)]).map(\.id) == ["MUST NOT-TIMEOUT"])
+        // An ERROR is no result of the device's: at the exit level it makes the run incomplete, not failed.
+        #expect(ExitLevel.must.errored(cases).isEmpty && ExitLevel.should.errored(cases).isEmpty)
+        #expect(ExitLevel.may.errored(cases).map(\.id) == ["MAY-ERROR"])
+        #expect(ExitLevel.must.unexpected([c(.must, .error)]).isEmpty)
+        #expect(ExitLevel.must.errored([c(.must, .error)]).map(\.id) == ["MUST-ERROR"])
     }
 }
 

@@ -206,6 +206,39 @@ import Testing
         #expect(CaseContext.segmentation([1], count: 1 << 20).hasSuffix("(8192 writes), then writes of up to 1 MiB"))
     }
 
+    /// A spool file that cannot be made (here its folder is a file; on a lab, a full disk) is the runner's failure:
+    /// the case is an ERROR naming the file, and an ERROR says nothing of the device, so it leaves the run
+    /// INCOMPLETE, never NOT CONFORMANT.
+    @Test func aSpoolThatCannotBeWrittenIsAnErrorThatLeavesTheRunIncomplete() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("spool-file-\(UUID().uuidString)")
+        try Data("x".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var expansion = ExpansionOptions()
+        expansion.only = ["V2-ROUND-TRIP"]
+        let runner = Runner(
+            spec: TestSupport.v2, device: ReferenceDeviceV2(.init(stateSize: 2 << 20)),
+            options: RunOptions(target: "ref:v2", expansion: expansion))
+        runner.streamCache.spoolThreshold = 1 << 20
+        runner.options.spoolDirectory = file.appendingPathComponent("spool").path
+        let report = try runner.run()
+        let c = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP" })
+        #expect(c.verdict == .error, "\(c.message)")
+        #expect(
+            c.message.hasPrefix("the runner failed (not the device): spool file \(file.path)/spool/"), "\(c.message)")
+        #expect(report.summary.mustErrored == 1)
+        #expect(report.summary.verdict == .incomplete)
+        // The same verdict logic without the filter: an ERROR beside passes is incomplete, beside a FAIL not
+        // conformant; an ERROR at SHOULD level does not touch the MUST verdict.
+        func r(_ level: Level, _ v: Verdict) -> CaseResult {
+            CaseResult(id: "\(level)-\(v)", ruleID: "R", level: level, statement: "", cite: "", verdict: v, message: "")
+        }
+        #expect(RunSummary(cases: [r(.must, .pass), r(.must, .error)]).verdict == .incomplete)
+        #expect(RunSummary(cases: [r(.must, .fail), r(.must, .error)]).verdict == .notConformant)
+        #expect(RunSummary(cases: [r(.must, .timeout)]).verdict == .notConformant)
+        let shouldError = RunSummary(cases: [r(.must, .pass), r(.should, .error)])
+        #expect(shouldError.verdict == .conformant && shouldError.mustErrored == nil)
+    }
+
     /// Round trips and damaged resumes of a stream larger than the spool threshold: the run spools, every case
     /// passes, and transcripts stay short.
     @Test func largeRoundTripsSpoolAndPass() throws {
