@@ -62,12 +62,7 @@ package final class RunJournal: RunObserver {
     /// Creates the folder when missing and starts a new journal in it (replacing an old one).
     package init(folder: URL, syncEachOperation: Bool = true) throws {
         self.syncEachOperation = syncEachOperation
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ReportWriteError(
-                path: folder.path, message: "cannot create the folder: \(error.localizedDescription)")
-        }
+        try ReportWriteError.makeFolder(folder)
         url = folder.appendingPathComponent(Self.fileName)
         fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
         guard fd >= 0 else {

@@ -46,13 +46,7 @@ package enum ReportWriter {
                     message: "not a usable file name for a run folder")
             }
         }
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ReportWriteError(
-                path: folder.path,
-                message: "cannot create the folder: \(error.localizedDescription)")
-        }
+        try ReportWriteError.makeFolder(folder)
 
         var files: [(String, Data)] = [
             (markdownFile, Data(MarkdownReport.render(report, spec: spec).utf8)),
@@ -213,4 +207,19 @@ package struct ReportWriteError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
     package var description: String { "\(path): \(message)" }
+
+    /// Creates `folder` and the folders above it that are missing, with mkdir(2): a failure names the folder
+    /// that could not be made and the system's reason (`Read-only file system`, `Not a directory`).
+    package static func makeFolder(_ folder: URL) throws {
+        var path = ""
+        for part in folder.standardizedFileURL.path.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o755) == 0 { continue }
+            let e = errno
+            var info = stat()
+            if e == EEXIST, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { continue }
+            let why = e == EEXIST ? "a file of that name is in the way" : String(cString: strerror(e))
+            throw ReportWriteError(path: path, message: "cannot create the folder: \(why)")
+        }
+    }
 }

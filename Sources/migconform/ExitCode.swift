@@ -15,8 +15,8 @@ enum ExitCode {
     /// --exclude, hazards not allowed, blocked, one shard of several) or ended in ERROR (the runner or the channel
     /// to the device failed).
     static let incomplete: Int32 = 5
-    /// An output could not be written: a report file (a full disk), or standard output (full, failing, closed
-    /// when the command started). What was gathered is kept where it could be: a run's journal rebuilds its report.
+    /// An output could not be written: the report folder or a file in it (read-only, a full disk), or standard
+    /// output (full, failing, not open when the command started). What was gathered is kept where it could be: a run's journal rebuilds its report.
     static let output: Int32 = 6
 
     static let table = """
@@ -35,8 +35,11 @@ enum ExitCode {
              not allowed, blocked by a failure of a lower level, no --peer, one shard of several) or ended
              in ERROR (the runner or the channel to the device failed: a full disk, an adapter that died);
              the report lists them
-          6  an output could not be written: a report file (a full disk; 6 whatever the verdict) or
-             standard output (full, failing, or closed; 6 where it would otherwise be 0); the message
-             names it, and a run's journal keeps what it gathered (report --from-journal)
+          6  an output could not be written: the report folder or a file in it (read-only, a full disk;
+             6 whatever the verdict) or standard output (full, failing, or not open at all; 6 where it
+             would otherwise be 0); the message names it, and a run's journal keeps what it gathered
+             (report --from-journal)
+        A reader that goes away (| head) ends a command by SIGPIPE (status 141 in a shell), after a
+        run has written its report folder.
         """
 }

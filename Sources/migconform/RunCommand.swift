@@ -262,7 +262,8 @@ enum RunCommand: Command {
             a[Key.journalSync]
             ?? (device.traits.journalsEachOperation && !RunJournal.isInMemory(folder) ? "op" : "case")
         do { journal = try RunJournal(folder: folder, syncEachOperation: syncMode == "op") } catch {
-            throw ExitFailure(code: ExitCode.usage, message: "\(error)")
+            // Nothing ran yet, but the folder the results go to cannot be written: an output failure.
+            throw ExitFailure(code: ExitCode.output, message: "\(error)")
         }
         runner.observers.append(journal)
         setupSteps.end("run folder and journal")
@@ -351,7 +352,9 @@ enum RunCommand: Command {
             report.run.reach = DriverReachInfo(
                 module: module, functions: 0, reached: [], notReached: [], problem: reachProblem)
         }
-        if let problem = journal.failure { Terminal.err("migconform: the journal is incomplete: \(problem)") }
+        if let problem = journal.failure {
+            Terminal.errMessage("migconform: ", "the journal is incomplete: \(problem)")
+        }
         report.run.cost?.setup = setupNanos / 1000
         report.run.cost?.setupSteps = setupSteps.micros
         report.run.cost?.tracing = tracingNanos.map { $0 / 1000 }
@@ -486,10 +489,10 @@ enum RunCommand: Command {
             if mkdir(candidate, 0o755) == 0 { return candidate }
             guard errno == EEXIST else {
                 throw ExitFailure(
-                    code: ExitCode.usage, message: "cannot create \(candidate): \(String(cString: strerror(errno)))")
+                    code: ExitCode.output, message: "cannot create \(candidate): \(String(cString: strerror(errno)))")
             }
         }
-        throw ExitFailure(code: ExitCode.usage, message: "cannot find a free folder name beside \(base)")
+        throw ExitFailure(code: ExitCode.output, message: "cannot find a free folder name beside \(base)")
     }
 
     static func defaultFolder(spec: Spec, target: String) -> String {

@@ -37,9 +37,10 @@ final class SignalStop {
                     )
                     _exit(128 + sig)
                 }
-                Terminal.err(
-                    "\nmigconform: \(name): stopping after the device is reset (\(name) again, half a second or more "
-                        + "later, to exit at once)")
+                Terminal.errMessage(
+                    "\nmigconform: ",
+                    "\(name): stopping after the device is reset (\(name) again, half a second or more later, to exit "
+                        + "at once)")
                 runner.stop("interrupted by \(name)")
             }
             source.resume()

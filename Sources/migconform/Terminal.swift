@@ -48,6 +48,31 @@ enum Terminal {
         return ConsoleSummary.width
     }
 
+    /// An error or notice for stderr: each of its lines wrapped at spaces to the width, the first after `head`,
+    /// continuations four spaces further in than the line they continue. Words are never cut: a path longer than a
+    /// line stays whole, to be copied.
+    static func errMessage(_ head: String, _ message: String) {
+        let width = width(of: STDERR_FILENO)
+        var out: [String] = []
+        for (i, line) in message.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let margin = String(line.prefix { $0 == " " })
+            var current = i == 0 ? head + margin : margin
+            var hasWord = false
+            let indent = String(repeating: " ", count: (i == 0 ? 0 : margin.count) + 4)
+            for word in line.split(separator: " ") {
+                if hasWord && current.count + 1 + word.count > width {
+                    out.append(current)
+                    current = indent + word
+                } else {
+                    current += (hasWord ? " " : "") + word
+                }
+                hasWord = true
+            }
+            out.append(current)
+        }
+        err(out.joined(separator: "\n"))
+    }
+
     /// A message for stderr wrapped to its width, continuing under `indent` spaces.
     static func errWrapped(_ head: String, _ message: String, indent: Int) {
         err(TextLayout.hanging(head, message, width: width(of: STDERR_FILENO), indent: indent).joined(separator: "\n"))

@@ -78,16 +78,17 @@ func main() -> Int32 {
     do {
         return try command.main(args)
     } catch let e as UsageError {
-        Terminal.err("migconform \(command.name): \(e.message)\nSee 'migconform \(command.name) --help'.")
+        Terminal.errMessage(
+            "migconform \(command.name): ", "\(e.message)\nSee 'migconform \(command.name) --help'.")
         return ExitCode.usage
     } catch let e as ReportWriteError {
-        Terminal.err("migconform \(command.name): \(e)")
+        Terminal.errMessage("migconform \(command.name): ", "\(e)")
         return ExitCode.output
     } catch let e as ExitFailure {
-        Terminal.err("migconform \(command.name): \(e.message)")
+        Terminal.errMessage("migconform \(command.name): ", e.message)
         return e.code
     } catch {
-        Terminal.err("migconform \(command.name): \(error)")
+        Terminal.errMessage("migconform \(command.name): ", "\(error)")
         return ExitCode.usage
     }
 }
