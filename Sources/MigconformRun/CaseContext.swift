@@ -345,11 +345,13 @@ final class CaseContext {
             start = initial
             path = route(from: initial)
         }
-        // A state the profile cannot reach: the device's flags lack a mandatory one (the flags rules judge that).
+        // A state the profile cannot reach: the device's flags lack a mandatory one, they could not be read, or the
+        // spec's machine has no way there. The flags rules judge the flags from what the device answers; this is
+        // no evidence of its own, so it blocks with no cause.
         guard let path, let start else {
             throw Blocked(
-                reason: "no way to \(state) on this profile",
-                cause: .check(.migrationFlags(.includesMandatory)))
+                reason: "no way to \(state) on this profile"
+                    + (cache.migrationFlagsRead ? "" : " (the device's migration flags could not be read)"))
         }
         let fd = try walk(path, from: start)
         switch load {

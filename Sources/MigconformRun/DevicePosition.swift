@@ -44,6 +44,9 @@ final class StreamCache {
     /// The sizes of the reads (v2) or transactions (v1) the device produced its stream in; resumes write the
     /// stream back in the same pieces (the v1 header asks for that).
     var transactions: [Int] = [1 << 16]
+    /// Whether discovery read the device's migration flags (a v2 device whose GET of the migration feature
+    /// failed has none to read): a state the profile cannot reach then says nothing about the flags.
+    var migrationFlagsRead = true
     /// Why no valid stream can be had, once that is known.
     var unloadable: String?
     /// The run's path questions, asked of one machine throughout.

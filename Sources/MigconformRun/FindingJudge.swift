@@ -8,8 +8,9 @@ import MigconformSpec
 /// A finding resolves to the case of the breaking rule with the same binding, found by the rule's check kind and
 /// expectation in the plan (so the spec, not this code, names the rule). A case that already ran is amended; a case
 /// still to run keeps the judgement until it has run, and a failure of its own wins over it. A blocked case names the
-/// case whose failure blocked it; when that case does not run in this run (left out by `--only` or `--exclude`, or a
-/// hazard not allowed), what blocked is the only evidence of its rule's failure, and is judged under it.
+/// case whose failure blocked it, and what blocked (a valid arc refused, no data fd) is judged under that case's rule
+/// like any other finding: when that case is left out (`--only`, `--exclude`, a hazard not allowed), and also when it
+/// ran or runs and passes, since a refusal that depends on what came before shows in one case and not in another.
 struct FindingJudge {
     let cases: [TestCase]
     /// Judgements for cases that have not run yet, by plan index.
@@ -73,19 +74,19 @@ struct FindingJudge {
             let reason = result.message.hasPrefix("blocked: ") ? String(result.message.dropFirst(9)) : result.message
             result.blockedBy = id
             result.message += " [blocked by \(id)]"
-            if case .skipped = cases[i].disposition {
-                var judged = CaseResult(
-                    id: id, ruleID: rule.id, level: rule.level, statement: rule.statement, cite: rule.citeLine,
-                    verdict: rule.level.isMandatory ? .fail : rule.level.isRecommended ? .warn : .info,
-                    message: "\(reason) (seen while running \(result.id), which it blocked)",
-                    expected: rule.statement, actual: reason, durationMicros: result.durationMicros,
-                    transcript: result.transcript, reproducer: executed.reproducer)
-                judged.seenIn = [result.id]
-                if done.contains(i) {
-                    earlier.append((i, judged))
-                } else {
-                    pending[i] = pending[i].map { Self.combine($0, judged) } ?? judged
-                }
+            // A rule that does not apply to the device (a feature it does not advertise) is not broken by it.
+            if case .notApplicable = cases[i].disposition { return (result, earlier) }
+            var judged = CaseResult(
+                id: id, ruleID: rule.id, level: rule.level, statement: rule.statement, cite: rule.citeLine,
+                verdict: rule.level.isMandatory ? .fail : rule.level.isRecommended ? .warn : .info,
+                message: "\(reason) (seen while running \(result.id), which it blocked)",
+                expected: rule.statement, actual: reason, durationMicros: result.durationMicros,
+                transcript: result.transcript, reproducer: executed.reproducer)
+            judged.seenIn = [result.id]
+            if done.contains(i) {
+                earlier.append((i, judged))
+            } else {
+                pending[i] = pending[i].map { Self.combine($0, judged) } ?? judged
             }
         }
         return (result, earlier)

@@ -320,6 +320,8 @@ package final class Runner {
         device.takeTranscript()
         try checkExpectations(profile)
         let machine = Machine(spec: spec, features: profile.features)
+        streamCache.migrationFlagsRead =
+            profile.migrationFlags != nil || !device.device.generation.dialect.advertisesFeatures
         let plan = Planner.plan(Expander.expand(machine, options: options.expansion), machine: machine)
         let filters = try selection(plan.cases, options.expansion)
         let owner = Sharding.owners(plan.cases.map { $0.disposition == .run }, shard: options.shard)

@@ -125,6 +125,22 @@ struct VerdictTests {
         defer { try? FileManager.default.removeItem(at: clean.dir) }
         #expect(clean.status == 5)
     }
+
+    /// A refusal that depends on what came before: the arc's own case passes, the data fd case that takes the same
+    /// arc later is refused. The refusal still breaks the arc rule, so it is judged there, not only skipped over.
+    @Test func aRefusalSeenOnlyInAnotherCaseIsJudgedEvenWhenTheArcsOwnCasePasses() throws {
+        let r = try run(["--target", "fault:fails-after-abandoned-pre-copy"])
+        defer { try? FileManager.default.removeItem(at: r.dir) }
+        #expect(r.status == 1, "\(r.out)")
+        for from in ["RESUMING", "RUNNING_P2P"] {
+            let arc = r.report?.cases.first { $0.id == "V2-COMBINATION-STATE[\(from)->STOP_COPY]" }
+            #expect(arc?.verdict == .fail, "\(arc?.message ?? "no case")")
+            #expect(arc?.seenIn == ["V2-COMBINATION-DATA-FD[\(from)->STOP_COPY]"])
+            #expect(arc?.reproducer?.last?.outcome?.errno == .EIO)
+            let blocked = r.report?.cases.first { $0.id == "V2-COMBINATION-DATA-FD[\(from)->STOP_COPY]" }
+            #expect(blocked?.notRun == .blocked && blocked?.blockedBy == arc?.id)
+        }
+    }
 }
 
 /// Every failure the catalogue's faults produce replays as itself: the same verdict, the same operations.
