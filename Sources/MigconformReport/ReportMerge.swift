@@ -81,7 +81,7 @@ package enum ReportMerge {
             }
             // A violation another shard saw while setting up its own cases is judged under this case too.
             let seenElsewhere = ordered.map { $0.cases[k] }.filter { $0.otherShard != nil && $0.seenIn != nil }
-            if RunSummary.breaks(pick.verdict) || pick.verdict == .warn || pick.verdict == .error {
+            if RunSummary.breaks(pick.verdict) || [.warn, .error, .xfail, .flake].contains(pick.verdict) {
                 cases.append(pick)
                 continue
             }

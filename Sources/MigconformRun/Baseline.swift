@@ -168,14 +168,16 @@ package enum ExitLevel: String, Sendable, CaseIterable {
         cases.filter { families.contains(RunSummary.family($0.level)) && $0.verdict == .error }
     }
 
-    /// The results that make the exit code non-zero: failures at this level or stricter, and XPASS (an expected
-    /// failure that passed: the baseline must be updated). XFAIL and FLAKE never count.
+    /// The results that make the exit code non-zero: failures at this level or stricter (FLAKE too: it failed
+    /// once), and XPASS (an expected failure that passed: the baseline must be updated). XFAIL never counts.
     package func unexpected(_ cases: [CaseResult]) -> [CaseResult] {
         cases.filter { c in
             guard families.contains(RunSummary.family(c.level)) else { return false }
             switch c.verdict {
             // ERROR is no result of the device's: it leaves the run incomplete instead.
             case .fail, .warn, .timeout, .xpass: return true
+            // A failure that a retry passed was a failure all the same (an ERROR that a retry passed was not).
+            case .flake: return c.rawVerdict != .error
             default: return false
             }
         }

@@ -23,7 +23,8 @@ package enum Verdict: String, Codable, Sendable, CaseIterable {
     case xfail = "XFAIL"
     /// Against a baseline: expected to fail, but passed.
     case xpass = "XPASS"
-    /// Failed, then passed on a retry.
+    /// Failed, then passed on a retry: the first attempt's verdict (``CaseResult/rawVerdict``) is still the
+    /// device's, so a MUST case that failed once makes the run not conformant.
     case flake = "FLAKE"
 }
 
@@ -90,10 +91,11 @@ package struct CaseResult: Codable, Sendable {
         if verdict == .skipped { notRun = otherShard != nil ? .otherShard : NotRunReason(skipMessage: message) }
     }
 
-    /// The verdict the device itself earned: the raw verdict under XFAIL/XPASS, otherwise the verdict.
+    /// The verdict the device itself earned: the raw verdict under XFAIL/XPASS, and under FLAKE that of the first
+    /// attempt (a rule broken once is broken, whatever a retry from a reset showed); otherwise the verdict.
     package var deviceVerdict: Verdict {
         switch verdict {
-        case .xfail, .xpass: return rawVerdict ?? verdict
+        case .xfail, .xpass, .flake: return rawVerdict ?? verdict
         default: return verdict
         }
     }
@@ -462,7 +464,7 @@ package struct RunSummary: Codable, Sendable {
                 notRun[NotRunReason.stopped.rawValue, default: 0] += 1
                 continue
             }
-            // A known failure (XFAIL) is still a failure of the device.
+            // A known failure (XFAIL) is still a failure of the device, and so is a failure a retry passed (FLAKE).
             if Self.breaks(c.deviceVerdict) { broken = true }
             if c.verdict == .skipped { notRun[(c.notRun ?? .blocked).rawValue, default: 0] += 1 }
             if c.verdict == .error { errored += 1 }

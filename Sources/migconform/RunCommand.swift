@@ -78,8 +78,10 @@ enum RunCommand: Command {
         )
         static let retries = Option(
             "--retries", "N",
-            help: "Rerun an unexpected FAIL, WARN or ERROR up to N times; a pass on a retry makes it FLAKE (default 0)."
-        )
+            help:
+                "Rerun an unexpected FAIL, WARN or ERROR up to N times; a pass on a retry makes it FLAKE, which tells "
+                + "an intermittent failure from a steady one: a FAIL that a retry passed still breaks its rule (the "
+                + "run is not conformant); an ERROR that a retry passed does not (default 0).")
         static let shard = Option(
             "--shard", "I/N",
             help: "Run the I-th of N interleaved shares of the cases (combine the reports with 'migconform merge').")

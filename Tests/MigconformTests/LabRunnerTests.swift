@@ -800,7 +800,7 @@ struct LabRunnerBaselineTests {
         }
     }
 
-    @Test("--retries: a failure that passes on a retry is FLAKE and not unexpected")
+    @Test("--retries: a failure that passes on a retry is FLAKE, and still the device's failure")
     func flake() throws {
         let id = "V2-FEAT-SET-MIGRATION-REJECTED"
         let once = try run(FlakyDevice())
@@ -810,8 +810,9 @@ struct LabRunnerBaselineTests {
         #expect(c.verdict == .flake)
         #expect(c.rawVerdict == .fail)
         #expect(c.attempts == 2)
-        #expect(ExitLevel.must.unexpected(retried.cases).isEmpty)
-        #expect(TestSupport.conformantAlone(retried))
+        // The rule was broken once: the retry tells an intermittent failure from a steady one, and no more.
+        #expect(ExitLevel.must.unexpected(retried.cases).map(\.id) == [id])
+        #expect(retried.summary.verdict == .notConformant)
         // A device that always fails stays FAIL after its retries.
         let fault = try run(
             FaultCatalogue.entry(named: "set-migration-accepted")!.makeDevice(),
@@ -827,9 +828,11 @@ struct LabRunnerBaselineTests {
                 id: "\(level)-\(v.rawValue)", ruleID: "R", level: level, statement: "", cite: "", verdict: v,
                 message: "")
         }
+        // A FLAKE whose first attempt was an ERROR (the runner's or the channel's) passed.
+        var errorThenPass = c(.must, .flake)
+        errorThenPass.rawVerdict = .error
         let cases = [
-            c(.must, .pass), c(.should, .warn), c(.may, .error), c(.may, .info), c(.must, .xfail),
-            c(.must, .flake),
+            c(.must, .pass), c(.should, .warn), c(.may, .error), c(.may, .info), c(.must, .xfail), errorThenPass,
         ]
         #expect(ExitLevel.must.unexpected(cases).isEmpty)
         #expect(ExitLevel.should.unexpected(cases).map(\.id) == ["SHOULD-WARN"])
@@ -840,6 +843,12 @@ struct LabRunnerBaselineTests {
         #expect(ExitLevel.may.errored(cases).map(\.id) == ["MAY-ERROR"])
         #expect(ExitLevel.must.unexpected([c(.must, .error)]).isEmpty)
         #expect(ExitLevel.must.errored([c(.must, .error)]).map(\.id) == ["MUST-ERROR"])
+        // A FLAKE whose first attempt failed broke its rule once.
+        var failThenPass = c(.must, .flake)
+        failThenPass.rawVerdict = .fail
+        #expect(ExitLevel.must.unexpected([failThenPass]).map(\.id) == ["MUST-FLAKE"])
+        #expect(RunSummary(cases: [failThenPass]).verdict == .notConformant)
+        #expect(RunSummary(cases: [errorThenPass]).verdict == .conformant)
     }
 }
 
