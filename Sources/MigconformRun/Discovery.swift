@@ -30,13 +30,32 @@ package enum Discovery {
             }
             for f in spec.features {
                 guard let index = f.probe else { continue }
-                // PROBE for GET, and for SET where GET is not offered (a SET-only feature such as 12).
+                // PROBE for GET, and for SET where GET is not offered (a SET-only feature such as 12). An answer
+                // that neither offers nor refuses the feature is asked again once; then the run cannot say which
+                // rules apply, and does not start.
                 let probe = FeatureRequest.probe | index
-                var outcome = try device.perform(.feature(flags: probe | FeatureRequest.get, payload: []))
-                if !outcome.succeeded {
-                    outcome = try device.perform(.feature(flags: probe | FeatureRequest.set, payload: []))
+                var answers: [DeviceOutcome] = []
+                for _ in 0..<2 {
+                    answers = [try device.perform(.feature(flags: probe | FeatureRequest.get, payload: []))]
+                    if !answers[0].succeeded {
+                        answers.append(try device.perform(.feature(flags: probe | FeatureRequest.set, payload: [])))
+                    }
+                    if answers.contains(where: \.succeeded) || answers.allSatisfy({ absent.contains($0.errno) }) {
+                        break
+                    }
                 }
-                if outcome.succeeded { features.insert(f.name) }
+                if answers.contains(where: \.succeeded) {
+                    features.insert(f.name)
+                } else if !answers.allSatisfy({ absent.contains($0.errno) }) {
+                    throw TargetMismatch(
+                        message: "a PROBE of VFIO_DEVICE_FEATURE \(index) (\(f.name)) answered "
+                            + answers.map(describe).joined(separator: ", then ")
+                            + ", twice: whether the device has the feature cannot be told (only "
+                            + absent.compactMap { $0?.name }.sorted().joined(separator: ", ")
+                            + " say it has not), so neither can which rules apply")
+                } else if answers.contains(where: { $0.errno == .ENOSYS }) {
+                    notes.append("the target cannot PROBE VFIO_DEVICE_FEATURE \(index) (\(f.name)): it answered ENOSYS")
+                }
             }
         }
         for f in spec.features where f.flag == nil && f.probe == nil {
@@ -48,6 +67,11 @@ package enum Discovery {
         }
         return DeviceProfile(features: features, migrationFlags: flagsWord, notes: notes)
     }
+
+    /// The answers to a PROBE that say the device has no such feature, or not that operation of it: ENOTTY (the
+    /// kernel's and the drivers' answer for a feature they do not know), EINVAL (an operation the feature does not
+    /// offer), EOPNOTSUPP, and ENOSYS (a target that cannot make the call at all, noted in the profile).
+    static let absent: Set<Errno?> = [.ENOTTY, .EINVAL, .EOPNOTSUPP, .ENOSYS]
 
     /// Environment features: facts about the target rather than something the device advertises.
     static func environmentFeature(_ name: String, device: MigrationDevice) -> Bool {
