@@ -214,6 +214,24 @@ enum RunCommand: Command {
                         + "\(device.generation.rawValue)"
                 )
             }
+            // The two-device rules judge the device under test by what the other device does with its stream: a
+            // peer of another kind, or a foreign device of the same kind, would make them blame it wrongly.
+            let difference = Targets.kindDifference(device.identity, other.identity)
+            if role == "peer", let difference {
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message:
+                        "\(option) \(uri) is not a device of the same kind as \(targetURI) (\(difference)): the peer "
+                        + "rules need another instance of the same driver, type and configuration")
+            }
+            if role == "foreign", difference == nil {
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message:
+                        "\(option) \(uri) is a device of the same kind as \(targetURI) (the same driver, type and "
+                        + "configuration, as far as both report them): the rule needs one of another type or "
+                        + "configuration, whose stream the target should refuse")
+            }
         }
         // A built-in target brings the devices the two-device rules need when the command names none.
         var openedByRun: Set<String> = []

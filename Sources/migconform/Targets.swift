@@ -233,6 +233,23 @@ enum Targets {
         }
     }
 
+    /// The facts of an identity that make two devices of one kind: the driver, and the type and configuration
+    /// facts a target reports (mdev type, PCI ids, migration flags, a built-in device's flags, state size, fault).
+    /// Instance facts (a PCI address, an mdev UUID, an IOMMU group) are not among them.
+    static let kindKeys = [
+        "mdevType", "pciVendor", "pciDevice", "pciSubsystemVendor", "pciSubsystemDevice", "migrationFlags",
+        "protocol", "flags", "state-size", "dma-logging", "fault",
+    ]
+
+    /// How `b` differs in kind from `a` (`state-size 12288, not 4096`), or nil when no fact both report differs.
+    static func kindDifference(_ a: DeviceIdentity, _ b: DeviceIdentity) -> String? {
+        if a.driver != b.driver { return "driver \(b.driver), not \(a.driver)" }
+        for key in kindKeys {
+            if let x = a.extra[key], let y = b.extra[key], x != y { return "\(key) \(y), not \(x)" }
+        }
+        return nil
+    }
+
     /// The second devices a run against `uri` would have, as the names the rules' `requires` use (`peer`,
     /// `foreign-peer`): those given on the command line and those the target brings (``ownPeers(for:spec:)``). For
     /// commands that only expand and plan: they open none of them.

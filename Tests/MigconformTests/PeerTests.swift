@@ -222,4 +222,25 @@ struct PeerTests {
         #expect(try planned(["--target", adapter]) == "270")
         #expect(try planned(["--target", adapter, "--peer", "x", "--foreign-peer", "x"]) == withPeers)
     }
+
+    /// A peer of another configuration would refuse the target's stream for its own reasons, and a foreign device
+    /// of the same kind would take it: either would make the two-device rules blame the target. The run refuses
+    /// such a command line.
+    @Test(.enabled(if: TestSupport.binary != nil, "build the package first: the migconform binary is not there"))
+    func aPeerOfAnotherKindOrAForeignDeviceOfTheSameKindIsRefused() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("peer-kind-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        for (args, says) in [
+            (["--peer", "ref:v2?state-size=12KiB"], "(state-size 12288, not 4096)"),
+            (["--peer", "ref:v2?features=stop-copy"], "(flags 1, not 7)"),
+            (["--peer", "fault:missing-arc"], "(driver migconform-fault, not migconform-reference)"),
+            (["--foreign-peer", "ref:v2"], "is a device of the same kind as ref:v2"),
+        ] {
+            let r = try TestSupport.shell(TestSupport.binary!, ["run", "--target", "ref:v2", "--out", out] + args)
+            let words = r.stderr.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+            #expect(words.contains(says), "\(args): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out + "/report.json"))
+        }
+    }
 }
