@@ -41,6 +41,23 @@ package enum ReportReader {
         }
     }
 
+    /// `report` with its summary counted again from its cases, and what the stored summary said where it differs
+    /// (an edited report.json, or one written by a version that judged otherwise). The cases are the evidence:
+    /// commands that read a report for use take the verdict from them; `verify` reports the difference.
+    package static func recounted(_ report: RunReport, file: String) -> (report: RunReport, note: String?) {
+        let recount = RunSummary(cases: report.cases)
+        let stored = report.summary
+        guard recount.verdict != stored.verdict || recount.verdicts != stored.verdicts || recount.total != stored.total
+        else { return (report, nil) }
+        var r = report
+        r.summary = recount
+        return (
+            r,
+            "\(file): its summary says \(stored.verdict.rawValue) of \(stored.total) cases, its \(report.cases.count) "
+                + "cases say \(recount.verdict.rawValue); the cases are used ('migconform verify' checks the folder)"
+        )
+    }
+
     /// `; it has a journal.jsonl: ...` when `folder` holds the journal `report --from-journal` rebuilds from.
     static func journalHint(_ folder: String) -> String {
         let dir = folder.isEmpty ? "." : folder

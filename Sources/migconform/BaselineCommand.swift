@@ -27,9 +27,7 @@ enum BaselineCommand: Command {
             throw UsageError(message: "give a REPORT (run folder or report.json)")
         }
         let report: RunReport
-        do { report = try ReportReader.load(path) } catch {
-            throw ExitFailure(code: ExitCode.usage, message: "\(error)")
-        }
+        report = try ReportInput.load(path, command: "baseline")
         let text = Expectations.render(from: report)
         if let out = a[Key.out] {
             try ReportWriter.writeAtomically(Data(text.utf8), to: URL(fileURLWithPath: out))

@@ -26,14 +26,8 @@ enum DiffCommand: Command {
         guard let format = ReportDiff.Format(rawValue: a[Key.format] ?? "text") else {
             throw UsageError(message: "--format takes text or markdown")
         }
-        let old: RunReport
-        let new: RunReport
-        do {
-            old = try ReportReader.load(a.positional[0])
-            new = try ReportReader.load(a.positional[1])
-        } catch {
-            throw ExitFailure(code: ExitCode.usage, message: "\(error)")
-        }
+        let old = try ReportInput.load(a.positional[0], command: "diff")
+        let new = try ReportInput.load(a.positional[1], command: "diff")
         let diff = ReportDiff.compare(old, new)
         Terminal.out(diff.render(format))
         return diff.hasRegressions ? ExitCode.nonConformant : ExitCode.ok

@@ -47,9 +47,7 @@ enum ExportCommand: Command {
         guard let origin = a[Key.origin] else { throw UsageError(message: "--origin is required") }
         guard let build = a[Key.buildID] else { throw UsageError(message: "--build-id is required") }
         let report: RunReport
-        do { report = try ReportReader.load(a.positional[1]) } catch {
-            throw ExitFailure(code: ExitCode.usage, message: "\(error)")
-        }
+        report = try ReportInput.load(a.positional[1], command: "export")
         let options = KCIDBExport.Options(
             origin: origin, buildID: build, suite: a[Key.suite] ?? "migconform",
             artifactsURL: a[Key.artifactsURL])

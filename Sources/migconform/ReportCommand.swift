@@ -51,9 +51,7 @@ enum ReportCommand: Command {
             }
         } else if let path = a.positional.first {
             let report: RunReport
-            do { report = try ReportReader.load(path) } catch {
-                throw ExitFailure(code: ExitCode.usage, message: "\(error)")
-            }
+            report = try ReportInput.load(path, command: "report")
             let dir = path.hasSuffix(ReportWriter.jsonFile) ? (path as NSString).deletingLastPathComponent : path
             folder = a[Key.out] ?? dir
             let runSpec = spec(a[Key.spec], for: report)

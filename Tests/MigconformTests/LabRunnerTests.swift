@@ -856,6 +856,33 @@ struct LabRunnerBaselineTests {
 
 @Suite("LabRunner: diff")
 struct LabRunnerDiffTests {
+    /// A report.json whose summary was edited (or written by a version that judged otherwise) says one thing and
+    /// its cases another: the commands that read it for use go by the cases, and say so.
+    @Test(.enabled(if: TestSupport.binary != nil, "build the package first: the migconform binary is not there"))
+    func aSummaryThatDisagreesWithItsCasesGivesWayToThem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let real = dir.appendingPathComponent("real").path
+        let edited = dir.appendingPathComponent("edited")
+        _ = try TestSupport.shell(
+            TestSupport.binary!, ["run", "--target", "fault:missing-arc", "--out", real, "--quiet"])
+        try FileManager.default.createDirectory(at: edited, withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: real + "/report.json", encoding: .utf8)
+        let lie = text.replacingOccurrences(
+            of: "\"verdict\" : \"NOT CONFORMANT\"", with: "\"verdict\" : \"CONFORMANT\"")
+        try #require(lie != text)
+        try lie.write(to: edited.appendingPathComponent("report.json"), atomically: true, encoding: .utf8)
+        let diff = try TestSupport.shell(TestSupport.binary!, ["diff", real, edited.path])
+        #expect(!diff.stdout.contains("-> CONFORMANT"), "\(diff.stdout)")
+        let note = diff.stderr.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(note.contains("note:") && note.contains("its summary says CONFORMANT"), "\(diff.stderr)")
+        let out = dir.appendingPathComponent("rebuilt").path
+        let rebuilt = try TestSupport.shell(TestSupport.binary!, ["report", edited.path, "--out", out])
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        let md = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+        #expect(md.hasPrefix("# NOT CONFORMANT"), "\(md.prefix(200))")
+    }
+
     @Test(
         "reference vs fault: exactly the fault's rules regress",
         arguments: [
