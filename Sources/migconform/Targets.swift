@@ -234,16 +234,18 @@ enum Targets {
     }
 
     /// The facts of an identity that make two devices of one kind: the driver, and the type and configuration
-    /// facts a target reports (mdev type, PCI ids, migration flags, a built-in device's flags, state size, fault).
-    /// Instance facts (a PCI address, an mdev UUID, an IOMMU group) are not among them.
+    /// facts a target reports (mdev type, PCI ids, migration flags, a built-in device's flags and state size).
+    /// Instance facts (a PCI address, an mdev UUID, an IOMMU group) are not among them, nor a built-in device's
+    /// fault: a `fault:` device is a reference device with a bug, of the reference's kind.
     static let kindKeys = [
         "mdevType", "pciVendor", "pciDevice", "pciSubsystemVendor", "pciSubsystemDevice", "migrationFlags",
-        "protocol", "flags", "state-size", "dma-logging", "fault",
+        "protocol", "flags", "state-size", "dma-logging",
     ]
 
     /// How `b` differs in kind from `a` (`state-size 12288, not 4096`), or nil when no fact both report differs.
     static func kindDifference(_ a: DeviceIdentity, _ b: DeviceIdentity) -> String? {
-        if a.driver != b.driver { return "driver \(b.driver), not \(a.driver)" }
+        func family(_ driver: String) -> String { driver == "migconform-fault" ? "migconform-reference" : driver }
+        if family(a.driver) != family(b.driver) { return "driver \(b.driver), not \(a.driver)" }
         for key in kindKeys {
             if let x = a.extra[key], let y = b.extra[key], x != y { return "\(key) \(y), not \(x)" }
         }

@@ -233,7 +233,8 @@ struct PeerTests {
         for (args, says) in [
             (["--peer", "ref:v2?state-size=12KiB"], "(state-size 12288, not 4096)"),
             (["--peer", "ref:v2?features=stop-copy"], "(flags 1, not 7)"),
-            (["--peer", "fault:missing-arc"], "(driver migconform-fault, not migconform-reference)"),
+            (["--peer", "ref:v2?dma-logging=no"], "(dma-logging no, not yes)"),
+            (["--peer", "ref:v1"], "speaks v1"),
             (["--foreign-peer", "ref:v2"], "is a device of the same kind as ref:v2"),
         ] {
             let r = try TestSupport.shell(TestSupport.binary!, ["run", "--target", "ref:v2", "--out", out] + args)
