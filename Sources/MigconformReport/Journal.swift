@@ -522,7 +522,8 @@ package enum JournalReader {
             info.ended = lastTime ?? head.time
             info.interrupted = true
             info.stopReason =
-                "the run stopped without finishing its report (killed, crashed or lost power)"
+                "the journal ends before the run's end (the run was killed, crashed or lost power, or could not "
+                + "write its journal further: a full disk)"
                 + (unfinishedID.map { " during \($0)" } ?? "")
         }
         info.fromJournal = true
