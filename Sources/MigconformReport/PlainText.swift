@@ -44,7 +44,7 @@ package enum PlainText {
 
     /// Breaks `text` (already one line) into lines of at most `width` characters where it has spaces: the first
     /// line starts with `first`, the others with `rest`. Words longer than a line stay whole.
-    static func wrap(_ text: String, width: Int, first: String, rest: String) -> [String] {
+    package static func wrap(_ text: String, width: Int, first: String, rest: String) -> [String] {
         var lines: [String] = []
         var current = first
         var currentHasWord = false

@@ -365,24 +365,26 @@ final class SpoolFile {
     private static func preadAll(
         _ fd: Int32, path: String, _ buffer: UnsafeMutableRawPointer, _ n: Int, at offset: UInt64
     ) -> SpoolError? {
-        var done = 0
-        while done < n {
-            let r = pread(fd, buffer + done, n - done, off_t(offset) + off_t(done))
-            if r < 0 && errno == EINTR { continue }
-            guard r > 0 else { return SpoolError(path: path, what: "cannot read", errno: r < 0 ? errno : EIO) }
-            done += r
+        whole(n, path: path, what: "cannot read") { done in
+            pread(fd, buffer + done, n - done, off_t(offset) + off_t(done))
         }
-        return nil
     }
 
     private static func pwriteAll(
         _ fd: Int32, path: String, _ buffer: UnsafeRawPointer, _ n: Int, at offset: UInt64
     ) -> SpoolError? {
+        whole(n, path: path, what: "cannot write") { done in
+            pwrite(fd, buffer + done, n - done, off_t(offset) + off_t(done))
+        }
+    }
+
+    /// Repeats `call` (given the bytes done so far) until `n` bytes are done, across EINTR and short counts.
+    private static func whole(_ n: Int, path: String, what: String, _ call: (Int) -> Int) -> SpoolError? {
         var done = 0
         while done < n {
-            let r = pwrite(fd, buffer + done, n - done, off_t(offset) + off_t(done))
+            let r = call(done)
             if r < 0 && errno == EINTR { continue }
-            guard r > 0 else { return SpoolError(path: path, what: "cannot write", errno: r < 0 ? errno : EIO) }
+            guard r > 0 else { return SpoolError(path: path, what: what, errno: r < 0 ? errno : EIO) }
             done += r
         }
         return nil

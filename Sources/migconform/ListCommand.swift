@@ -15,14 +15,8 @@ enum ListCommand: Command {
         static let target = Option(
             "--target", "URI",
             help: "Expand against this target's features (default: ref:v2).")
-        static let peer = Option(
-            "--peer", "URI",
-            help: "As for run: the two-device rules are expanded as a run with this peer would run them (the "
-                + "device is not opened). A ref:v2 or v2 fault: target brings its own.")
-        static let foreignPeer = Option(
-            "--foreign-peer", "URI",
-            help: "As for run: the rule for a foreign device's stream is expanded as a run with it would run it "
-                + "(the device is not opened). A ref:v2 or v2 fault: target brings its own.")
+        static let peer = Targets.expandedPeer
+        static let foreignPeer = Targets.expandedForeignPeer
         static let rules = Flag(
             "--rules",
             help: "List the rules only.")

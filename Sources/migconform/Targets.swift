@@ -252,6 +252,17 @@ enum Targets {
         return nil
     }
 
+    /// `--peer` of the commands that expand and plan without running (`list`, `plan`).
+    static let expandedPeer = Option(
+        "--peer", "URI",
+        help: "As for run: the two-device rules are expanded as a run with this peer would run them (the "
+            + "device is not opened). A ref:v2 or v2 fault: target brings its own.")
+    /// `--foreign-peer` of the commands that expand and plan without running.
+    static let expandedForeignPeer = Option(
+        "--foreign-peer", "URI",
+        help: "As for run: the rule for a foreign device's stream is expanded as a run with it would run it "
+            + "(the device is not opened). A ref:v2 or v2 fault: target brings its own.")
+
     /// The second devices a run against `uri` would have, as the names the rules' `requires` use (`peer`,
     /// `foreign-peer`): those given on the command line and those the target brings (``ownPeers(for:spec:)``). For
     /// commands that only expand and plan: they open none of them.

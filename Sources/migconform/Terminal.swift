@@ -56,19 +56,9 @@ enum Terminal {
         var out: [String] = []
         for (i, line) in message.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let margin = String(line.prefix { $0 == " " })
-            var current = i == 0 ? head + margin : margin
-            var hasWord = false
             let indent = String(repeating: " ", count: (i == 0 ? 0 : margin.count) + 4)
-            for word in line.split(separator: " ") {
-                if hasWord && current.count + 1 + word.count > width {
-                    out.append(current)
-                    current = indent + word
-                } else {
-                    current += (hasWord ? " " : "") + word
-                }
-                hasWord = true
-            }
-            out.append(current)
+            out += PlainText.wrap(
+                String(line.dropFirst(margin.count)), width: width, first: (i == 0 ? head : "") + margin, rest: indent)
         }
         err(out.joined(separator: "\n"))
     }
