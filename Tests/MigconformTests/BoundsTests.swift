@@ -155,7 +155,7 @@ struct CommandLineBoundsTests {
             let r = try TestSupport.shell(binary, args)
             #expect(r.status == 2, "\(command) \(uri.prefix(60)): exit \(r.status), \(r.stderr.prefix(300))")
             // Messages wrap at the terminal's width: compare their words.
-            let words = r.stderr.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let words = TestSupport.words(r.stderr)
             #expect(words.contains(says), "\(command) \(uri.prefix(60)): \(r.stderr.prefix(300))")
             #expect(r.stderr.count < 1000, "the message quotes an excerpt, not the whole URI")
         }
@@ -192,7 +192,7 @@ struct CommandLineBoundsTests {
         let run = try TestSupport.shell(binary, ["run", "--spec", url.path, "--out", out, "--quiet"])
         #expect(run.status == 2, "\(run.stderr.prefix(400))")
         #expect(
-            run.stderr.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains("out of range"),
+            TestSupport.words(run.stderr).contains("out of range"),
             "\(run.stderr.prefix(400))")
         #expect(!FileManager.default.fileExists(atPath: out))
     }

@@ -103,7 +103,9 @@ struct FrictionTests {
                 ["run", "--target", "ref:v2", "--only", "V2-ARC-STATE", "--out", out]
                 + (given.map { ["--journal-sync", $0] } ?? [])
             let r = try TestSupport.shell(binary, args)
-            #expect(r.stderr.contains(expected == "op" ? "journal: every operation" : "journal: each case"))
+            #expect(
+                TestSupport.words(r.stderr).contains(
+                    expected == "op" ? "journal: every operation" : "journal: each case"))
             #expect(try ReportReader.load(out).run.journalSync == expected)
         }
     }

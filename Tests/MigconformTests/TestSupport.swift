@@ -77,6 +77,12 @@ enum TestSupport {
     static func givenDevices(_ cases: [CaseResult]) -> [CaseResult] { cases.filter { $0.notRun != .noPeer } }
 
     /// Runs a command and returns its exit status and output.
+    /// `text` with every run of whitespace made one space: a message compared by its words, wherever the terminal's
+    /// width wrapped it.
+    static func words(_ text: String) -> String {
+        text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
     static func shell(
         _ executable: URL, _ args: [String], cwd: URL = root
     ) throws -> (status: Int32, stdout: String, stderr: String) {
