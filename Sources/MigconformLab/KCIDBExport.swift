@@ -50,12 +50,13 @@ package enum KCIDBExport {
     /// PASS, WARN and XPASS are PASS (a SHOULD broken is not a driver failure); FAIL and TIMEOUT are FAIL; INFO is
     /// DONE; NOT_APPLICABLE and SKIPPED are SKIP, except a case SKIPPED because the run stopped before it
     /// ("not run: ..."), which is MISS; ERROR is ERROR. XFAIL, XPASS and FLAKE take the status of what the device did
-    /// (the first attempt, for a FLAKE): an expected failure of a MUST rule stays FAIL, with its incident beside it.
+    /// (the first attempt, for a FLAKE, or PASS when that was an ERROR): an expected failure of a MUST rule stays
+    /// FAIL, with its incident beside it.
     package static func status(_ c: CaseResult) -> String {
         switch c.verdict {
         case .xfail: return status(c.rawVerdict ?? .fail, message: c.message)
         case .xpass: return status(c.rawVerdict ?? .pass, message: c.message)
-        case .flake: return status(c.rawVerdict ?? .fail, message: c.message)
+        case .flake: return status(c.deviceVerdict, message: c.message)
         default: return status(c.verdict, message: c.message)
         }
     }

@@ -261,7 +261,8 @@ package enum EngineVerdicts {
         case .notApplicable, .skipped: return "skip"
         case .flake:
             guard let first, first != .flake else { return "fail" }
-            return lava(first)
+            // An ERROR first (the runner's or the channel's), then a pass: the device passed.
+            return first == .error ? "pass" : lava(first)
         }
     }
 

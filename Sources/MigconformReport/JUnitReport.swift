@@ -137,6 +137,11 @@ package enum JUnitReport {
             systemOut(facts + "INFO: device choice on a MAY rule\n" + details(c), &out)
         case .xpass:
             systemOut(facts + "XPASS: the baseline expected a failure, but the case passed\n" + details(c), &out)
+        case .flake where EngineVerdicts.lava(c) == "fail":
+            // A rule broken on the first attempt is broken: the retry that passed does not undo it.
+            line(
+                "      <failure type=\"FLAKE\" message=\(message)>\(text(details(c)))</failure>", &out)
+            systemOut(facts + "FLAKE: failed, then passed on a retry\n", &out)
         case .flake:
             systemOut(facts + "FLAKE: failed, then passed on a retry\n" + details(c), &out)
         case .pass:
@@ -216,6 +221,7 @@ package enum JUnitReport {
             t.micros += c.durationMicros
             switch c.verdict {
             case .fail: t.failures += 1
+            case .flake where EngineVerdicts.lava(c) == "fail": t.failures += 1
             case .error, .timeout: t.errors += 1
             case .skipped where cutShort(c): t.errors += 1
             case .skipped, .notApplicable, .xfail: t.skipped += 1

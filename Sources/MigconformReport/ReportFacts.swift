@@ -16,10 +16,11 @@ enum ReportFacts {
 
     /// Why: `2 MUST-level cases broke the spec (1 FAIL, 1 TIMEOUT)`.
     static func reason(_ r: RunReport) -> String {
-        let breaking = r.cases.filter { RunSummary.family($0.level) == "must" && isBreaking($0.verdict) }
+        // What the device did, also where a baseline expected it (XFAIL) or a retry passed after it (FLAKE).
+        let breaking = r.cases.filter { RunSummary.family($0.level) == "must" && isBreaking($0.deviceVerdict) }
         var s: String
         if !breaking.isEmpty {
-            let parts = [Verdict.fail, .timeout].compactMap { v -> String? in
+            let parts = [Verdict.fail, .timeout, .xfail, .flake].compactMap { v -> String? in
                 let n = breaking.filter { $0.verdict == v }.count
                 return n == 0 ? nil : "\(n) \(v.rawValue)"
             }
@@ -31,7 +32,7 @@ enum ReportFacts {
         } else {
             s = "no MUST-level case failed or timed out"
         }
-        let errored = r.cases.filter { RunSummary.family($0.level) == "must" && $0.verdict == .error }.count
+        let errored = r.cases.filter { RunSummary.family($0.level) == "must" && $0.deviceVerdict == .error }.count
         if errored > 0 {
             s +=
                 "; \(errored) MUST-level case\(errored == 1 ? "" : "s") ended in ERROR (the runner or the channel to "

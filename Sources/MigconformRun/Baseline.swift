@@ -165,7 +165,7 @@ package enum ExitLevel: String, Sendable, CaseIterable {
     /// The ERROR cases at this level or stricter: run, but with no verdict on the device, so the exit code says
     /// incomplete when nothing failed.
     package func errored(_ cases: [CaseResult]) -> [CaseResult] {
-        cases.filter { families.contains(RunSummary.family($0.level)) && $0.verdict == .error }
+        cases.filter { families.contains(RunSummary.family($0.level)) && $0.deviceVerdict == .error }
     }
 
     /// The results that make the exit code non-zero: failures at this level or stricter (FLAKE too: it failed
@@ -177,7 +177,7 @@ package enum ExitLevel: String, Sendable, CaseIterable {
             // ERROR is no result of the device's: it leaves the run incomplete instead.
             case .fail, .warn, .timeout, .xpass: return true
             // A failure that a retry passed was a failure all the same (an ERROR that a retry passed was not).
-            case .flake: return c.rawVerdict != .error
+            case .flake: return c.deviceVerdict != .pass
             default: return false
             }
         }

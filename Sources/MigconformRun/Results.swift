@@ -92,10 +92,12 @@ package struct CaseResult: Codable, Sendable {
     }
 
     /// The verdict the device itself earned: the raw verdict under XFAIL/XPASS, and under FLAKE that of the first
-    /// attempt (a rule broken once is broken, whatever a retry from a reset showed); otherwise the verdict.
+    /// attempt (a rule broken once is broken, whatever a retry from a reset showed), or PASS when the first attempt
+    /// was an ERROR (the runner's or the channel's, and the retry passed); otherwise the verdict.
     package var deviceVerdict: Verdict {
         switch verdict {
-        case .xfail, .xpass, .flake: return rawVerdict ?? verdict
+        case .flake: return rawVerdict == .error ? .pass : rawVerdict ?? verdict
+        case .xfail, .xpass: return rawVerdict ?? verdict
         default: return verdict
         }
     }
@@ -467,7 +469,8 @@ package struct RunSummary: Codable, Sendable {
             // A known failure (XFAIL) is still a failure of the device, and so is a failure a retry passed (FLAKE).
             if Self.breaks(c.deviceVerdict) { broken = true }
             if c.verdict == .skipped { notRun[(c.notRun ?? .blocked).rawValue, default: 0] += 1 }
-            if c.verdict == .error { errored += 1 }
+            // An expected ERROR (XFAIL under a baseline) is no verdict on the device either.
+            if c.deviceVerdict == .error { errored += 1 }
         }
         verdicts = v
         byLevel = l

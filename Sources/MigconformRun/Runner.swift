@@ -510,6 +510,13 @@ package final class Runner {
         for n in 1...options.retries {
             if stopReason != nil || deadlineDevice.needsRecovery || deadlineDevice.wedged != nil { break }
             let again = attempt(testCase, index: index, machine: machine, attempt: n + 1)
+            // An ERROR said nothing of the device; what the device answers on a retry does.
+            if first.verdict == .error, [.fail, .warn, .timeout].contains(again.verdict) {
+                var r = again
+                r.attempts = n + 1
+                r.message += " (on retry \(n); the first run ended in ERROR: \(first.message))"
+                return r
+            }
             if again.verdict == .pass || again.verdict == .info {
                 result.rawVerdict = first.verdict
                 result.verdict = .flake

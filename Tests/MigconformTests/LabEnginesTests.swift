@@ -133,6 +133,12 @@ private func everyVerdictReport() throws -> RunReport {
     warnFirst.verdict = .flake
     warnFirst.rawVerdict = .warn
     extra.append(warnFirst)
+    // The runner's or the channel's failure first, then a pass: the device passed.
+    var errorFirst = warnFirst
+    errorFirst.id = "V2-EVERY[FLAKE-ERROR]"
+    errorFirst.level = .must
+    errorFirst.rawVerdict = .error
+    extra.append(errorFirst)
     r.cases += extra
     return r
 }
@@ -201,14 +207,16 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
     ]
     for (verdict, status) in expected { #expect(byID["V2-EVERY[\(verdict)->X]"] == status, "\(verdict)") }
     #expect(byID["V2-EVERY[FLAKE-WARN]"] == "PASS")
+    #expect(byID["V2-EVERY[FLAKE-ERROR]"] == "PASS")
     // WARN never becomes FAIL, whatever the case.
     for c in report.cases where c.verdict == .warn || c.deviceVerdict == .warn || c.rawVerdict == .warn {
         #expect(KCIDBExport.status(c) != "FAIL", "\(c.id)")
     }
-    // XFAIL, XPASS and FLAKE each carry an incident of an issue; present only where the issue showed.
+    // XFAIL, XPASS and FLAKE each carry an incident of an issue; present only where the issue showed (the three
+    // FLAKEs: after a FAIL, a WARN and an ERROR).
     let incidents = try #require(json["incidents"] as? [[String: Any]])
     let issues = try #require(json["issues"] as? [[String: Any]])
-    #expect(incidents.count == 4)
+    #expect(incidents.count == 5)
     let issueIDs = Set(issues.compactMap { $0["id"] as? String })
     for i in incidents { #expect(issueIDs.contains(i["issue_id"] as? String ?? "")) }
     let xpass = incidents.first {
@@ -284,7 +292,7 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
         #expect(EngineNames.decode(String(m.output.3)) == c.id)
         #expect((m.output.1 == "ok") == (EngineVerdicts.lava(c) != "fail"), "\(line)")
     }
-    #expect(tap.contains("not ok \(report.cases.count - 5) V2-EVERY__TIMEOUT-to-X # TIMEOUT "))
+    #expect(tap.contains("not ok \(report.cases.count - 6) V2-EVERY__TIMEOUT-to-X # TIMEOUT "))
     let timeoutLine = try #require(points.first { $0.contains("V2-EVERY__TIMEOUT-to-X") })
     #expect(timeoutLine.wholeMatch(of: #/not ok [0-9]+ \S+ # TIMEOUT [0-9]+ seconds/#) != nil)
     #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__SKIPPED-to-X # SKIP/#) != nil })
@@ -292,8 +300,28 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
     #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__XFAIL-to-X # XFAIL known bug .*/#) != nil })
     #expect(points.contains { $0.wholeMatch(of: #/not ok [0-9]+ V2-EVERY__FLAKE-to-X # FLAKE/#) != nil })
     #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__FLAKE-WARN # FLAKE/#) != nil })
+    #expect(points.contains { $0.wholeMatch(of: #/ok [0-9]+ V2-EVERY__FLAKE-ERROR # FLAKE/#) != nil })
     // The original id stays in the YAML block of every point whose name differs from it.
     #expect(tap.contains("  id: \"V2-ARC-STATE[STOP->RUNNING_P2P]\""))
+}
+
+/// A FLAKE whose first attempt failed is a failure in junit.xml as in TAP and LAVA (the rule was broken once); one
+/// whose first attempt was an ERROR or a WARN is not.
+@Test func junitCountsAFlakeThatFailedAsAFailure() throws {
+    let report = try everyVerdictReport()
+    let xml = JUnitReport.render(report)
+    func testcase(_ name: String) -> String {
+        guard let start = xml.range(of: "name=\"\(name)\"") else { return "" }
+        let rest = xml[start.upperBound...]
+        return String(rest[..<(rest.range(of: "</testcase>")?.lowerBound ?? rest.endIndex)])
+    }
+    #expect(testcase("V2-EVERY__FLAKE-to-X").contains("<failure type=\"FLAKE\""))
+    #expect(!testcase("V2-EVERY__FLAKE-ERROR").contains("<failure"))
+    #expect(!testcase("V2-EVERY__FLAKE-WARN").contains("<failure"))
+    let failing = report.cases.filter {
+        $0.verdict == .fail || ($0.verdict == .flake && EngineVerdicts.lava($0) == "fail")
+    }
+    #expect(xml.contains("<testsuites name=") && xml.contains("failures=\"\(failing.count)\""))
 }
 
 @Test func junitNamesAreSafeAndKeepTheOriginalIDs() throws {
@@ -723,6 +751,7 @@ private func checkEveryCaseReported(
     #expect(lines.last == "<LAVA_SIGNAL_TESTSET STOP>")
     #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-to-X RESULT=fail>"))
     #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-WARN RESULT=pass>"))
+    #expect(lines.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-EVERY__FLAKE-ERROR RESULT=pass>"))
     // An expected failure with a link goes in as a reference to it.
     let xfail = try #require(report.cases.first { $0.verdict == .xfail })
     reporter.report(xfail)
@@ -743,6 +772,8 @@ private func checkEveryCaseReported(
     #expect(EngineVerdicts.lava(.warn) == "pass")
     #expect(EngineVerdicts.lava(.info) == "pass")
     #expect(EngineVerdicts.lava(.flake, first: .warn) == "pass")
+    #expect(EngineVerdicts.lava(.flake, first: .error) == "pass")
+    #expect(EngineVerdicts.lava(.flake, first: .fail) == "fail")
     #expect(EngineVerdicts.lava(.timeout) == "fail")
     #expect(EngineVerdicts.lava(.notApplicable) == "skip")
 }
