@@ -51,10 +51,22 @@ package enum ReportReader {
         else { return (report, nil) }
         var r = report
         r.summary = recount
+        var differences: [String] = []
+        if recount.verdict != stored.verdict {
+            differences.append("the verdict \(stored.verdict.rawValue), the cases \(recount.verdict.rawValue)")
+        }
+        if recount.total != stored.total {
+            differences.append("\(stored.total) cases, the file holds \(recount.total)")
+        }
+        for v in Verdict.allCases {
+            let a = stored.verdicts[v.rawValue] ?? 0
+            let b = recount.verdicts[v.rawValue] ?? 0
+            if a != b { differences.append("\(a) \(v.rawValue), the cases \(b)") }
+        }
         return (
             r,
-            "\(file): its summary says \(stored.verdict.rawValue) of \(stored.total) cases, its \(report.cases.count) "
-                + "cases say \(recount.verdict.rawValue); the cases are used ('migconform verify' checks the folder)"
+            "\(file): its summary disagrees with its cases (" + differences.joined(separator: "; ")
+                + "); the cases are used ('migconform verify' checks the folder)"
         )
     }
 

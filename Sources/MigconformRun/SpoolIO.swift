@@ -227,6 +227,12 @@ final class SpoolFile {
     /// Whether the file is read and written with `O_DIRECT`.
     var isDirect: Bool { direct >= 0 }
 
+    /// Whether a file in `directory` can be opened with `O_DIRECT` (what a spool file there gets).
+    static func directWorks(in directory: String) -> Bool {
+        guard openDirect != 0, let probe = try? SpoolFile(directory: directory, direct: true) else { return false }
+        return probe.isDirect
+    }
+
     private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
     }

@@ -201,38 +201,8 @@ enum RunCommand: Command {
             device.traits.canReopen ? { try Targets.open(targetURI) } : nil
         var others: [String: (target: String, device: MigrationDevice)] = [:]
         defer { for (_, o) in others { o.device.shutdown() } }
-        for (key, role) in [(Key.peer, "peer"), (Key.foreignPeer, "foreign")] {
-            let option = key.spec.name
-            guard let uri = a[key] else { continue }
-            let other = try Targets.open(uri)
-            others[role] = (uri, other)
-            guard other.generation == device.generation else {
-                throw ExitFailure(
-                    code: ExitCode.usage,
-                    message:
-                        "\(option) \(uri) speaks \(other.generation.rawValue), but \(targetURI) speaks "
-                        + "\(device.generation.rawValue)"
-                )
-            }
-            // The two-device rules judge the device under test by what the other device does with its stream: a
-            // peer of another kind, or a foreign device of the same kind, would make them blame it wrongly.
-            let difference = Targets.kindDifference(device.identity, other.identity)
-            if role == "peer", let difference {
-                throw ExitFailure(
-                    code: ExitCode.usage,
-                    message:
-                        "\(option) \(uri) is not a device of the same kind as \(targetURI) (\(difference)): the peer "
-                        + "rules need another instance of the same driver, type and configuration")
-            }
-            if role == "foreign", difference == nil {
-                throw ExitFailure(
-                    code: ExitCode.usage,
-                    message:
-                        "\(option) \(uri) is a device of the same kind as \(targetURI) (the same driver, type and "
-                        + "configuration, as far as both report them): the rule needs one of another type or "
-                        + "configuration, whose stream the target should refuse")
-            }
-        }
+        try Targets.openGiven(
+            peer: a[Key.peer], foreign: a[Key.foreignPeer], target: targetURI, device: device, into: &others)
         // A built-in target brings the devices the two-device rules need when the command names none.
         var openedByRun: Set<String> = []
         for (role, uri) in Targets.ownPeers(for: targetURI, spec: spec) where others[role] == nil {

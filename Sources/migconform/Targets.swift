@@ -242,10 +242,14 @@ enum Targets {
         "protocol", "flags", "state-size", "dma-logging",
     ]
 
-    /// How `b` differs in kind from `a` (`state-size 12288, not 4096`), or nil when no fact both report differs.
+    /// How `b` differs in kind from `a` (`state-size 12288, not 4096`), or nil when no fact both report differs
+    /// (a driver is compared only where both name one: an adapter may not know it).
     static func kindDifference(_ a: DeviceIdentity, _ b: DeviceIdentity) -> String? {
-        func family(_ driver: String) -> String { driver == "migconform-fault" ? "migconform-reference" : driver }
-        if family(a.driver) != family(b.driver) { return "driver \(b.driver), not \(a.driver)" }
+        func family(_ driver: String) -> String? {
+            if ["", "unknown", "unbound"].contains(driver) { return nil }
+            return driver == "migconform-fault" ? "migconform-reference" : driver
+        }
+        if let x = family(a.driver), let y = family(b.driver), x != y { return "driver \(b.driver), not \(a.driver)" }
         for key in kindKeys {
             if let x = a.extra[key], let y = b.extra[key], x != y { return "\(key) \(y), not \(x)" }
         }
@@ -256,12 +260,56 @@ enum Targets {
     static let expandedPeer = Option(
         "--peer", "URI",
         help: "As for run: the two-device rules are expanded as a run with this peer would run them (the "
-            + "device is not opened). A ref:v2 or v2 fault: target brings its own.")
+            + "device is opened and checked as run checks it). A ref:v2 or v2 fault: target brings its own.")
     /// `--foreign-peer` of the commands that expand and plan without running.
     static let expandedForeignPeer = Option(
         "--foreign-peer", "URI",
         help: "As for run: the rule for a foreign device's stream is expanded as a run with it would run it "
-            + "(the device is not opened). A ref:v2 or v2 fault: target brings its own.")
+            + "(the device is opened and checked as run checks it). A ref:v2 or v2 fault: target brings its own.")
+
+    /// Opens the devices given with `--peer` (role `peer`) and `--foreign-peer` (role `foreign`) and checks them
+    /// against the target `device` at `uri`: the same protocol generation; a peer of the target's kind (the
+    /// two-device rules judge the target by what the peer does with its stream, so a peer of another kind would make
+    /// them blame it); a foreign device other than the target itself. A foreign device that reports the target's
+    /// kind is taken with a note: it may differ in what neither reports (firmware, a device profile). Each device
+    /// goes into `others` as soon as it is open, for the caller to shut down, also when this throws.
+    static func openGiven(
+        peer: String?, foreign: String?, target uri: String, device: MigrationDevice,
+        into others: inout [String: (target: String, device: MigrationDevice)]
+    ) throws {
+        for (option, role, given) in [("--peer", "peer", peer), ("--foreign-peer", "foreign", foreign)] {
+            guard let given else { continue }
+            let other = try open(given)
+            others[role] = (given, other)
+            guard other.generation == device.generation else {
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message: "\(option) \(given) speaks \(other.generation.rawValue), but \(uri) speaks "
+                        + device.generation.rawValue)
+            }
+            let difference = kindDifference(device.identity, other.identity)
+            if role == "peer", let difference {
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message:
+                        "\(option) \(given) is not a device of the same kind as \(uri) (\(difference)): the peer "
+                        + "rules need another instance of the same driver, type and configuration")
+            }
+            if role == "foreign", given == uri {
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message: "\(option) \(given) is the target itself: the rule needs a device of another type or "
+                        + "configuration, whose stream the target should refuse")
+            }
+            if role == "foreign", difference == nil {
+                Terminal.errMessage(
+                    "migconform: note: ",
+                    "\(option) \(given) reports the same driver, type and configuration as \(uri); if it differs in "
+                        + "nothing either reports, V2-PEER-FOREIGN-REFUSED warns about a stream it has no reason to "
+                        + "refuse")
+            }
+        }
+    }
 
     /// The second devices a run against `uri` would have, as the names the rules' `requires` use (`peer`,
     /// `foreign-peer`): those given on the command line and those the target brings (``ownPeers(for:spec:)``). For

@@ -84,6 +84,22 @@ final class FlakyDevice: ReferenceDeviceHook {
     }
 }
 
+/// A reference device whose channel fails on the first SET of the read-only MIGRATION feature (an ERROR), and that
+/// accepts the SET afterwards (a FAIL of V2-FEAT-SET-MIGRATION-REJECTED).
+final class ErrorThenAcceptsDevice: ReferenceDeviceHook {
+    var failed = false
+    override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        if case .feature(let flags, _) = operation, flags == FeatureRequest.set | FeatureRequest.migration {
+            if !failed {
+                failed = true
+                throw TransportError("the adapter's connection dropped")
+            }
+            return .done
+        }
+        return try super.perform(operation)
+    }
+}
+
 /// A reference device that says it is a kernel device of a given release (for hazards).
 final class KernelLookalike: ReferenceDeviceHook {
     let release: String
@@ -592,6 +608,19 @@ struct LabRunnerCommandLineTests {
         return nil
     }
 
+    /// Waits (a second at most) until /proc says process `pid` is stopped (state `T`).
+    static func waitUntilStopped(_ pid: Int32) {
+        for _ in 0..<1000 {
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")"),
+                stat[stat.index(after: close)...].split(separator: " ").first == "T"
+            {
+                return
+            }
+            usleep(1000)
+        }
+    }
+
     static func records(_ journal: URL) -> [String] {
         guard let data = FileManager.default.contents(atPath: journal.path) else { return [] }
         // Only whole lines: the last one may be half written.
@@ -626,6 +655,8 @@ struct LabRunnerCommandLineTests {
         while p.isRunning && Date() < deadline {
             if Self.records(journal).filter({ $0.contains("\"type\":\"case-end\"") }).count >= 30 {
                 kill(p.processIdentifier, SIGSTOP)
+                // A write under way when the signal came still lands: read once the process has stopped.
+                Self.waitUntilStopped(p.processIdentifier)
                 let now = Self.records(journal)
                 // Kill in the middle of a case, so that there is an unfinished one to mark.
                 if let last = now.last, !last.contains("\"type\":\"case-end\"") {
@@ -813,6 +844,11 @@ struct LabRunnerBaselineTests {
         // The rule was broken once: the retry tells an intermittent failure from a steady one, and no more.
         #expect(ExitLevel.must.unexpected(retried.cases).map(\.id) == [id])
         #expect(retried.summary.verdict == .notConformant)
+        // An ERROR first, then a FAIL on the retry: what the device answered is the verdict.
+        let errorFirst = try run(ErrorThenAcceptsDevice(), RunOptions(target: "flaky", retries: 2))
+        let e = try #require(errorFirst.cases.first { $0.id == id })
+        #expect(e.verdict == .fail && e.attempts == 2, "\(e.verdict) \(e.message)")
+        #expect(e.message.contains("the first run ended in ERROR"))
         // A device that always fails stays FAIL after its retries.
         let fault = try run(
             FaultCatalogue.entry(named: "set-migration-accepted")!.makeDevice(),
@@ -849,6 +885,12 @@ struct LabRunnerBaselineTests {
         #expect(ExitLevel.must.unexpected([failThenPass]).map(\.id) == ["MUST-FLAKE"])
         #expect(RunSummary(cases: [failThenPass]).verdict == .notConformant)
         #expect(RunSummary(cases: [errorThenPass]).verdict == .conformant)
+        // An ERROR a baseline expected (XFAIL) is still no verdict on the device: the run is incomplete.
+        var expectedError = c(.must, .xfail)
+        expectedError.rawVerdict = .error
+        #expect(RunSummary(cases: [c(.must, .pass), expectedError]).verdict == .incomplete)
+        #expect(RunSummary(cases: [expectedError]).mustErrored == 1)
+        #expect(ExitLevel.must.errored([expectedError]).map(\.id) == ["MUST-XFAIL"])
     }
 }
 
@@ -874,8 +916,10 @@ struct LabRunnerDiffTests {
         try lie.write(to: edited.appendingPathComponent("report.json"), atomically: true, encoding: .utf8)
         let diff = try TestSupport.shell(TestSupport.binary!, ["diff", real, edited.path])
         #expect(!diff.stdout.contains("-> CONFORMANT"), "\(diff.stdout)")
-        let note = diff.stderr.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        #expect(note.contains("note:") && note.contains("its summary says CONFORMANT"), "\(diff.stderr)")
+        let note = TestSupport.words(diff.stderr)
+        #expect(
+            note.contains("note:") && note.contains("(the verdict CONFORMANT, the cases NOT CONFORMANT)"),
+            "\(diff.stderr)")
         let out = dir.appendingPathComponent("rebuilt").path
         let rebuilt = try TestSupport.shell(TestSupport.binary!, ["report", edited.path, "--out", out])
         #expect(rebuilt.status == 0, "\(rebuilt.stderr)")

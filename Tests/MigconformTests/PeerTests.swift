@@ -220,7 +220,13 @@ struct PeerTests {
         let withPeers = try planned(["--target", "ref:v2"])
         #expect(withPeers == "273")
         #expect(try planned(["--target", adapter]) == "270")
-        #expect(try planned(["--target", adapter, "--peer", "x", "--foreign-peer", "x"]) == withPeers)
+        #expect(
+            try planned(["--target", adapter, "--peer", "ref:v2", "--foreign-peer", "ref:v2?state-size=12KiB"])
+                == withPeers)
+        // The given devices are checked as run checks them.
+        let refused = try TestSupport.shell(
+            TestSupport.binary!, ["plan", "--target", "ref:v2", "--peer", "ref:v2?state-size=12KiB"])
+        #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
     }
 
     /// A peer of another configuration would refuse the target's stream for its own reasons, and a foreign device
@@ -235,10 +241,10 @@ struct PeerTests {
             (["--peer", "ref:v2?features=stop-copy"], "(flags 1, not 7)"),
             (["--peer", "ref:v2?dma-logging=no"], "(dma-logging no, not yes)"),
             (["--peer", "ref:v1"], "speaks v1"),
-            (["--foreign-peer", "ref:v2"], "is a device of the same kind as ref:v2"),
+            (["--foreign-peer", "ref:v2"], "is the target itself"),
         ] {
             let r = try TestSupport.shell(TestSupport.binary!, ["run", "--target", "ref:v2", "--out", out] + args)
-            let words = r.stderr.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let words = TestSupport.words(r.stderr)
             #expect(r.status == 2, "\(args): \(r.stderr)")
             #expect(words.contains(says), "\(args): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out + "/report.json"))
