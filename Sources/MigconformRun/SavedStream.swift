@@ -46,15 +46,18 @@ package final class SavedStream {
     private let spoolThreshold: UInt64
     private let directory: String?
     private let readOften: Bool
+    private let directAfter: UInt64
 
     /// `readOften`: the stream will be read back many times, so its spool file goes through the page cache;
-    /// otherwise it bypasses the cache where it can (``SpoolFile``).
+    /// otherwise, past `directAfter` bytes, it bypasses the cache where it can (``SpoolFile``).
     package init(
-        spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil, readOften: Bool = true
+        spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil, readOften: Bool = true,
+        directAfter: UInt64 = SpoolFile.defaultDirectAfter
     ) {
         self.spoolThreshold = spoolThreshold
         self.directory = directory
         self.readOften = readOften
+        self.directAfter = directAfter
     }
 
     /// A sink that keeps only the length of what is appended (a stream read to be measured, not resumed).
@@ -218,7 +221,8 @@ package final class SavedStream {
     /// Moves the bytes held in memory to a new, already unlinked file.
     private func spool() throws {
         let file = try SpoolFile(
-            directory: directory ?? FileManager.default.temporaryDirectory.path, direct: !readOften)
+            directory: directory ?? FileManager.default.temporaryDirectory.path,
+            directAfter: readOften ? nil : directAfter)
         spoolPath = file.path
         let io = SpoolIO(file)
         self.io = io

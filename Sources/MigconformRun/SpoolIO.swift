@@ -169,14 +169,14 @@ package struct SpoolError: Error, CustomStringConvertible, Sendable {
     private let openDirect: Int32 = 0
 #endif
 
-/// The bytes of one spool file. A stream written once and read back once gains nothing from the page cache and
-/// pays for every page of it, so such a file is opened a second time with `O_DIRECT` where the file system allows
-/// it: appends are gathered in an aligned buffer and written in aligned pieces, and reads below what was written
-/// out go to the disk directly. (On one virtual machine a new 4 GiB file went through the page cache at 0.4-0.6
-/// GB/s, each new page costing the host a fault, and with `O_DIRECT` at 2.4 GB/s; read back from the page cache it
-/// came at about 10 GB/s, from the disk at 2.6 GB/s, so a stream read back many times stays cached.) Where
-/// `O_DIRECT` is refused (tmpfs and ramfs on older kernels, file systems without it), the file goes through the
-/// page cache.
+/// The bytes of one spool file. A stream written once and read back once gains nothing from the page cache, and a
+/// large one pays for every page of it, so such a file goes on with `O_DIRECT` once it holds ``directAfter`` bytes,
+/// where the file system allows it: appends are gathered in an aligned buffer and written in aligned pieces, and
+/// reads of what was written out since go to the disk directly. (On one virtual machine a new 4 GiB file went
+/// through the page cache at 0.4 to 0.6 GB/s, each new page costing its host a fault, and with `O_DIRECT` at 2.2 to
+/// 2.4 GB/s; a stream of a few hundred megabytes went faster through the cache, and a stream read back many times
+/// stays there.) Where `O_DIRECT` is refused (file systems without it, tmpfs before Linux 6.6), the file goes on
+/// through the page cache.
 ///
 /// Not thread-safe: ``SpoolIO`` makes its calls one at a time.
 final class SpoolFile {
@@ -185,13 +185,21 @@ final class SpoolFile {
     static let alignment = 4096
     /// Gathered bytes are written out once at least this many are waiting.
     static let flushSize = 1 << 20
+    /// Bytes a stream read back once holds in the page cache before it goes on with `O_DIRECT`.
+    static let defaultDirectAfter: UInt64 = 512 << 20
 
     let path: String
-    /// The descriptor through the page cache: for everything when ``direct`` is -1.
+    /// The descriptor through the page cache: for everything below ``directFrom``, and for all when ``direct`` is -1.
     private let fd: Int32
-    /// The same file opened with `O_DIRECT`, or -1.
-    private var direct: Int32
-    /// Appended bytes not yet written out: the stream from ``gatheredStart`` (aligned) on.
+    /// The same file opened with `O_DIRECT` (from ``directFrom`` on), or -1.
+    private var direct: Int32 = -1
+    /// Where the file goes on with `O_DIRECT`: nil for never.
+    private let directAfter: UInt64?
+    /// Whether appends go with `O_DIRECT` now.
+    private var directing = false
+    /// The aligned offset from which the file was written with `O_DIRECT`.
+    private var directFrom: UInt64 = 0
+    /// Appended bytes not yet written out: the stream from ``gatheredStart`` on (aligned while direct).
     private var gathered: UnsafeMutableRawPointer
     private var gatheredCapacity: Int
     private var gatheredCount = 0
@@ -201,20 +209,23 @@ final class SpoolFile {
     private var bounceCapacity: Int
 
     /// A new file in `directory`, unlinked at once: it disappears when it is closed, however the process ends.
-    /// `direct`: written and read with `O_DIRECT` where the file system allows it.
-    init(directory: String, direct wanted: Bool) throws {
+    /// `directAfter`: past this many bytes the file goes on with `O_DIRECT` where the file system allows it; nil:
+    /// through the page cache throughout.
+    init(directory: String, directAfter: UInt64?) throws {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var template = Array((directory + "/.migconform-stream-XXXXXX").utf8CString)
         let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         guard f >= 0 else { throw SpoolError(path: path, what: "cannot create", errno: errno) }
         fd = f
-        direct = wanted && openDirect != 0 ? open(path, O_RDWR | openDirect) : -1
-        unlink(path)
+        self.directAfter = openDirect != 0 ? directAfter : nil
         gatheredCapacity = Self.flushSize + Self.alignment
         gathered = Self.allocate(gatheredCapacity)
         bounceCapacity = Self.flushSize
         bounce = Self.allocate(bounceCapacity)
+        // Opened now, while the file still has its name; used once the stream is long enough.
+        if self.directAfter != nil { direct = open(path, O_RDWR | openDirect) }
+        unlink(path)
     }
 
     deinit {
@@ -224,13 +235,13 @@ final class SpoolFile {
         bounce.deallocate()
     }
 
-    /// Whether the file is read and written with `O_DIRECT`.
-    var isDirect: Bool { direct >= 0 }
+    /// Whether the file is read and written with `O_DIRECT` (from ``directFrom`` on).
+    var isDirect: Bool { directing }
 
-    /// Whether a file in `directory` can be opened with `O_DIRECT` (what a spool file there gets).
+    /// Whether a file in `directory` can be opened with `O_DIRECT` (what a long spool file there gets).
     static func directWorks(in directory: String) -> Bool {
-        guard openDirect != 0, let probe = try? SpoolFile(directory: directory, direct: true) else { return false }
-        return probe.isDirect
+        guard let probe = try? SpoolFile(directory: directory, directAfter: 0) else { return false }
+        return probe.direct >= 0
     }
 
     private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
@@ -240,8 +251,22 @@ final class SpoolFile {
     private static func down(_ n: UInt64) -> UInt64 { n & ~UInt64(alignment - 1) }
     private static func up(_ n: UInt64) -> UInt64 { down(n + UInt64(alignment - 1)) }
 
+    /// Goes on with `O_DIRECT` from the end of the stream, `end`: the block it ends in is gathered again from the
+    /// page cache, so that what follows is written in whole blocks.
+    private func startDirect(at end: UInt64) -> SpoolError? {
+        let from = Self.down(end)
+        let partial = Int(end - from)
+        if partial > 0, let e = Self.preadAll(fd, path: path, gathered, partial, at: from) { return e }
+        directFrom = from
+        gatheredStart = from
+        gatheredCount = partial
+        directing = true
+        return nil
+    }
+
     /// Stops using `O_DIRECT` (it was refused): what was gathered goes out through the page cache.
     private func leaveDirect() -> SpoolError? {
+        directing = false
         close(direct)
         direct = -1
         let e = Self.pwriteAll(fd, path: path, gathered, gatheredCount, at: gatheredStart)
@@ -252,10 +277,13 @@ final class SpoolFile {
 
     /// Appends `bytes` at `offset`, which is where the stream ends.
     func append(_ bytes: [UInt8], at offset: UInt64) -> SpoolError? {
-        guard direct >= 0 else {
+        guard directing else {
             // Through the page cache everything is in the file: nothing is gathered.
-            gatheredStart = max(gatheredStart, offset + UInt64(bytes.count))
-            return bytes.withUnsafeBytes { Self.pwriteAll(fd, path: path, $0.baseAddress!, $0.count, at: offset) }
+            let end = offset + UInt64(bytes.count)
+            gatheredStart = max(gatheredStart, end)
+            let e = bytes.withUnsafeBytes { Self.pwriteAll(fd, path: path, $0.baseAddress!, $0.count, at: offset) }
+            if e == nil, direct >= 0, let after = directAfter, end >= after { return startDirect(at: end) }
+            return e
         }
         precondition(offset == gatheredStart + UInt64(gatheredCount), "a spool file is written front to back")
         let needed = gatheredCount + bytes.count
@@ -284,29 +312,31 @@ final class SpoolFile {
         var failure: SpoolError?
         let bytes = [UInt8](unsafeUninitializedCapacity: n) { out, initialized in
             let end = offset + UInt64(n)
-            // Below what is gathered: from the file.
-            if offset < gatheredStart {
+            let base = UnsafeMutableRawPointer(out.baseAddress!)
+            // Through the page cache: below where the file went direct (all of the file while it has not).
+            let cachedEnd = directing ? directFrom : gatheredStart
+            if offset < cachedEnd {
+                let to = min(end, cachedEnd)
+                failure = Self.preadAll(fd, path: path, base, Int(to - offset), at: offset)
+            }
+            // With O_DIRECT, in whole blocks through the bounce buffer.
+            if directing, failure == nil, end > directFrom, offset < gatheredStart {
+                var at = max(offset, directFrom)
                 let fileEnd = min(end, gatheredStart)
-                if direct < 0 {
-                    failure = Self.preadAll(fd, path: path, out.baseAddress!, Int(fileEnd - offset), at: offset)
-                } else {
-                    var at = offset
-                    while at < fileEnd, failure == nil {
-                        let from = Self.down(at)
-                        let to = min(Self.up(fileEnd), from + UInt64(bounceCapacity))
-                        failure = Self.preadAll(direct, path: path, bounce, Int(to - from), at: from)
-                        let take = Int(min(to, fileEnd) - at)
-                        let into: UnsafeMutableRawPointer = UnsafeMutableRawPointer(out.baseAddress!) + Int(at - offset)
-                        into.copyMemory(from: bounce + Int(at - from), byteCount: take)
-                        at += UInt64(take)
-                    }
+                while at < fileEnd, failure == nil {
+                    let from = Self.down(at)
+                    let to = min(Self.up(fileEnd), from + UInt64(bounceCapacity))
+                    failure = Self.preadAll(direct, path: path, bounce, Int(to - from), at: from)
+                    let take = Int(min(to, fileEnd) - at)
+                    (base + Int(at - offset)).copyMemory(from: bounce + Int(at - from), byteCount: take)
+                    at += UInt64(take)
                 }
             }
             // What is still gathered in memory.
             if failure == nil, end > gatheredStart {
                 let from = max(offset, gatheredStart)
-                let into: UnsafeMutableRawPointer = UnsafeMutableRawPointer(out.baseAddress!) + Int(from - offset)
-                into.copyMemory(from: gathered + Int(from - gatheredStart), byteCount: Int(end - from))
+                (base + Int(from - offset)).copyMemory(
+                    from: gathered + Int(from - gatheredStart), byteCount: Int(end - from))
             }
             initialized = failure == nil ? n : 0
         }
@@ -324,21 +354,26 @@ final class SpoolFile {
                     from: $0.baseAddress! + Int(from - offset), byteCount: Int(end - from))
             }
         }
-        guard offset < gatheredStart else { return nil }
-        let fileEnd = min(end, gatheredStart)
-        guard direct >= 0 else {
-            return bytes.withUnsafeBytes {
-                Self.pwriteAll(fd, path: path, $0.baseAddress!, Int(fileEnd - offset), at: offset)
+        let cachedEnd = directing ? directFrom : gatheredStart
+        if offset < cachedEnd {
+            let to = min(end, cachedEnd)
+            let e = bytes.withUnsafeBytes {
+                Self.pwriteAll(fd, path: path, $0.baseAddress!, Int(to - offset), at: offset)
             }
+            if let e { return e }
         }
+        guard directing, end > directFrom, offset < gatheredStart else { return nil }
         // Whole aligned blocks: read, patched, written back.
-        let from = Self.down(offset)
+        let first = max(offset, directFrom)
+        let fileEnd = min(end, gatheredStart)
+        let from = Self.down(first)
         let to = Self.up(fileEnd)
         let block = Self.allocate(Int(to - from))
         defer { block.deallocate() }
         if let e = Self.preadAll(direct, path: path, block, Int(to - from), at: from) { return e }
         bytes.withUnsafeBytes {
-            (block + Int(offset - from)).copyMemory(from: $0.baseAddress!, byteCount: Int(fileEnd - offset))
+            (block + Int(first - from)).copyMemory(
+                from: $0.baseAddress! + Int(first - offset), byteCount: Int(fileEnd - first))
         }
         return Self.pwriteAll(direct, path: path, block, Int(to - from), at: from)
     }
@@ -349,22 +384,24 @@ final class SpoolFile {
             gatheredCount = min(gatheredCount, Int(length - gatheredStart))
             return nil
         }
-        if direct < 0 {
-            guard ftruncate(fd, off_t(length)) == 0 else {
+        if directing && length >= directFrom {
+            // The block holding the new end is gathered again; the file keeps only whole blocks before it.
+            let from = Self.down(length)
+            if let e = Self.preadAll(direct, path: path, gathered, Self.alignment, at: from) { return e }
+            gatheredStart = from
+            gatheredCount = Int(length - from)
+            guard ftruncate(fd, off_t(from)) == 0 else {
                 return SpoolError(path: path, what: "cannot truncate", errno: errno)
             }
-            gatheredStart = length
-            gatheredCount = 0
             return nil
         }
-        // The block holding the new end is gathered again; the file keeps only whole blocks before it.
-        let from = Self.down(length)
-        if let e = Self.preadAll(direct, path: path, gathered, Self.alignment, at: from) { return e }
-        gatheredStart = from
-        gatheredCount = Int(length - from)
-        guard ftruncate(fd, off_t(from)) == 0 else {
+        // Back below where the file went direct: through the page cache again, direct again once long enough.
+        directing = false
+        guard ftruncate(fd, off_t(length)) == 0 else {
             return SpoolError(path: path, what: "cannot truncate", errno: errno)
         }
+        gatheredStart = length
+        gatheredCount = 0
         return nil
     }
 
