@@ -41,13 +41,8 @@ enum PlanCommand: Command {
         defer { device.shutdown() }
         let spec = try SpecLocation.load(a[Key.spec] ?? SpecLocation.defaultPath(for: device.generation))
         let recorder = RecordingDevice(device)
-        // The given devices are opened and checked as run checks them, then closed: only their roles count here.
-        var given: [String: (target: String, device: MigrationDevice)] = [:]
-        defer { for (_, o) in given { o.device.shutdown() } }
-        try Targets.openGiven(
-            peer: a[Key.peer], foreign: a[Key.foreignPeer], target: targetURI, device: device, into: &given)
-        let environment = Targets.environment(
-            for: targetURI, spec: spec, peer: a[Key.peer], foreign: a[Key.foreignPeer])
+        let environment = try Targets.checkedEnvironment(
+            for: targetURI, device: device, spec: spec, peer: a[Key.peer], foreign: a[Key.foreignPeer])
         let profile = try Discovery.discover(spec, device: recorder, environment: environment)
         let machine = Machine(spec: spec, features: profile.features)
         let cases = Expander.expand(

@@ -311,6 +311,18 @@ enum Targets {
         }
     }
 
+    /// ``environment(for:spec:peer:foreign:)`` for a command that expands and plans without running: the given
+    /// devices are opened and checked as a run checks them (``openGiven(peer:foreign:target:device:into:)``), then
+    /// closed.
+    static func checkedEnvironment(
+        for uri: String, device: MigrationDevice, spec: Spec, peer: String?, foreign: String?
+    ) throws -> Set<String> {
+        var given: [String: (target: String, device: MigrationDevice)] = [:]
+        defer { for (_, o) in given { o.device.shutdown() } }
+        try openGiven(peer: peer, foreign: foreign, target: uri, device: device, into: &given)
+        return environment(for: uri, spec: spec, peer: peer, foreign: foreign)
+    }
+
     /// The second devices a run against `uri` would have, as the names the rules' `requires` use (`peer`,
     /// `foreign-peer`): those given on the command line and those the target brings (``ownPeers(for:spec:)``). For
     /// commands that only expand and plan: they open none of them.
