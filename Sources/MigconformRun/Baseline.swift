@@ -101,7 +101,8 @@ package struct Expectations: Sendable {
         var r = result
         r.expectation = e.reason.isEmpty ? "line \(e.line)" : e.reason
         let failed: Set<Verdict> = [.fail, .warn, .timeout, .error]
-        if failed.contains(r.verdict), e.verdict == r.verdict || e.verdict == .flake {
+        // A FLAKE expectation says the device may fail or pass; an ERROR is neither (it is retried instead).
+        if failed.contains(r.verdict), e.verdict == r.verdict || (e.verdict == .flake && r.verdict != .error) {
             r.rawVerdict = r.verdict
             r.verdict = .xfail
         } else if (r.verdict == .pass || r.verdict == .info) && e.verdict != .flake {
@@ -128,7 +129,8 @@ package struct Expectations: Sendable {
             """
         let wanted: Set<Verdict> = [.fail, .warn, .timeout, .error, .flake]
         let rows = report.cases.compactMap { c -> (String, String, String)? in
-            let v = c.verdict == .flake ? Verdict.flake : c.deviceVerdict
+            // A FLAKE whose first attempt was an ERROR passed: nothing to expect of the device.
+            let v = c.verdict == .flake && c.deviceVerdict != .pass ? Verdict.flake : c.deviceVerdict
             guard wanted.contains(v) else { return nil }
             let reason = c.expectation ?? ("seen: " + c.message)
             return (c.id, v.rawValue, reason.replacingOccurrences(of: "\n", with: " "))

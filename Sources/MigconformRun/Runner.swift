@@ -515,7 +515,8 @@ package final class Runner {
                 var r = again
                 r.attempts = n + 1
                 r.message += " (on retry \(n); the first run ended in ERROR: \(first.message))"
-                return r
+                // Held against the baseline like a first attempt's verdict.
+                return options.baseline?.judge(r) ?? r
             }
             if again.verdict == .pass || again.verdict == .info {
                 result.rawVerdict = first.verdict

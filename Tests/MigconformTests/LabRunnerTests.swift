@@ -849,6 +849,22 @@ struct LabRunnerBaselineTests {
         let e = try #require(errorFirst.cases.first { $0.id == id })
         #expect(e.verdict == .fail && e.attempts == 2, "\(e.verdict) \(e.message)")
         #expect(e.message.contains("the first run ended in ERROR"))
+        // That FAIL is held against a baseline like any: expected, it is an XFAIL.
+        let expected = try Expectations.parse("\(id) FAIL known\n", path: "known.txt")
+        let judged = try run(ErrorThenAcceptsDevice(), RunOptions(target: "flaky", baseline: expected, retries: 2))
+        #expect(judged.cases.first { $0.id == id }?.verdict == .xfail)
+        // An ERROR that a retry passed leaves nothing to expect of the device in a baseline written from the run,
+        // and a FLAKE expectation does not turn an ERROR into an expected failure (it is retried).
+        var passedAfterError = e
+        passedAfterError.verdict = .flake
+        passedAfterError.rawVerdict = .error
+        var report = errorFirst
+        report.cases = [passedAfterError]
+        #expect(!Expectations.render(from: report).contains(id))
+        let flaky = try Expectations.parse("\(id) FLAKE intermittent\n", path: "flaky.txt")
+        var error = e
+        error.verdict = .error
+        #expect(flaky.judge(error).verdict == .error)
         // A device that always fails stays FAIL after its retries.
         let fault = try run(
             FaultCatalogue.entry(named: "set-migration-accepted")!.makeDevice(),
