@@ -4,10 +4,10 @@ import MigconformSpec
 /// Compares two runs case by case (`migconform diff OLD NEW`): what a maintainer pastes into a patch review.
 ///
 /// Cases are matched by id and compared on the device's own verdict (an XFAIL counts as the failure it is, an
-/// XPASS as the pass). Verdicts are ranked not tested (NOT_APPLICABLE, SKIPPED, or absent) < PASS/INFO < FLAKE < WARN <
-/// FAIL/TIMEOUT/ERROR. A **regression** is a case that got worse and now warns or fails, a new case among them, or a run
-/// verdict that got worse (CONFORMANT < INCOMPLETE < NOT CONFORMANT); a **fix** a case that failed or warned and got
-/// better; every other change of verdict is listed as a change.
+/// XPASS as the pass, a FLAKE as its first attempt). Verdicts are ranked not tested (NOT_APPLICABLE, SKIPPED, ERROR,
+/// or absent) < PASS/INFO < FLAKE < WARN < FAIL/TIMEOUT. A **regression** is a case that got worse and now warns or
+/// fails, a new case among them, or a run verdict that got worse (CONFORMANT < INCOMPLETE < NOT CONFORMANT); a **fix**
+/// a case that failed or warned and got better; every other change of verdict is listed as a change.
 package struct ReportDiff: Sendable {
     /// One case whose verdict differs, or that is in only one run.
     package struct Change: Sendable, Equatable {
@@ -101,7 +101,8 @@ package struct ReportDiff: Sendable {
         let o = old.summary.verdict
         let n = new.summary.verdict
         if o == n { return "run verdict: \(n.rawValue) (unchanged)" }
-        return "run verdict: \(o.rawValue) -> \(n.rawValue) (" + (verdictRegressed ? "worse" : "better") + ")"
+        return "run verdict: \(o.rawValue) -> \(n.rawValue) ("
+            + (verdictRegressed ? "worse: a regression of the run" : "better") + ")"
     }
 
     /// Rule ids with at least one regression, in order of first appearance.

@@ -242,6 +242,13 @@ enum Targets {
         "protocol", "flags", "state-size", "dma-logging",
     ]
 
+    /// Whether two identities are one kernel device (the same PCI function or mdev, however its path was spelled).
+    /// Built-in and adapter targets open a new instance each time.
+    static func sameDevice(_ a: DeviceIdentity, _ b: DeviceIdentity) -> Bool {
+        guard a.targetKind == "vfio", b.targetKind == "vfio", let x = a.extra["deviceName"] else { return false }
+        return x == b.extra["deviceName"]
+    }
+
     /// How `b` differs in kind from `a` (`state-size 12288, not 4096`), or nil when no fact both report differs
     /// (a driver is compared only where both name one: an adapter may not know it).
     static func kindDifference(_ a: DeviceIdentity, _ b: DeviceIdentity) -> String? {
@@ -268,10 +275,10 @@ enum Targets {
             + "(the device is opened and checked as run checks it). A ref:v2 or v2 fault: target brings its own.")
 
     /// Opens the devices given with `--peer` (role `peer`) and `--foreign-peer` (role `foreign`) and checks them
-    /// against the target `device` at `uri`: the same protocol generation; a peer of the target's kind (the
-    /// two-device rules judge the target by what the peer does with its stream, so a peer of another kind would make
-    /// them blame it); a foreign device other than the target itself. A foreign device that reports the target's
-    /// kind is taken with a note: it may differ in what neither reports (firmware, a device profile). Each device
+    /// against the target `device` at `uri`: another device than the target's own; the same protocol generation; a
+    /// peer of the target's kind (the two-device rules judge the target by what the peer does with its stream, so a
+    /// peer of another kind would make them blame it). A foreign device that reports the target's kind is taken
+    /// with a note: it may differ in what neither reports (firmware, a device profile). Each device
     /// goes into `others` as soon as it is open, for the caller to shut down, also when this throws.
     static func openGiven(
         peer: String?, foreign: String?, target uri: String, device: MigrationDevice,
@@ -287,6 +294,11 @@ enum Targets {
                     message: "\(option) \(given) speaks \(other.generation.rawValue), but \(uri) speaks "
                         + device.generation.rawValue)
             }
+            if sameDevice(device.identity, other.identity) {
+                throw ExitFailure(
+                    code: ExitCode.usage,
+                    message: "\(option) \(given) is the device \(uri) opens: the two-device rules need a second device")
+            }
             let difference = kindDifference(device.identity, other.identity)
             if role == "peer", let difference {
                 throw ExitFailure(
@@ -294,12 +306,6 @@ enum Targets {
                     message:
                         "\(option) \(given) is not a device of the same kind as \(uri) (\(difference)): the peer "
                         + "rules need another instance of the same driver, type and configuration")
-            }
-            if role == "foreign", given == uri {
-                throw ExitFailure(
-                    code: ExitCode.usage,
-                    message: "\(option) \(given) is the target itself: the rule needs a device of another type or "
-                        + "configuration, whose stream the target should refuse")
             }
             if role == "foreign", difference == nil {
                 Terminal.errMessage(

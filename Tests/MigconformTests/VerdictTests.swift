@@ -74,7 +74,7 @@ struct VerdictTests {
         #expect(before.status == 0 && after.status == 1)
         let d = try TestSupport.shell(binary, ["diff", before.dir.path, after.dir.path])
         #expect(d.status == 1, "\(d.stdout)")
-        #expect(d.stdout.contains("run verdict: CONFORMANT -> NOT CONFORMANT (worse)"))
+        #expect(d.stdout.contains("run verdict: CONFORMANT -> NOT CONFORMANT (worse: a regression of the run)"))
         #expect(d.stdout.contains("note: the device's feature profile changed"))
         // The first section is the regressions, and the new failure is in it.
         let sections = d.stdout.components(separatedBy: "\n").filter {
