@@ -142,7 +142,9 @@ enum LavaRun {
         }
         reporter.closeSet()
         switch code {
-        case ExitCode.ok, ExitCode.nonConformant, ExitCode.aborted:
+        // Every verdict, INCOMPLETE too (its cases are in LAVA as skips, its ERROR cases as failures): exit 0. Only a
+        // run that could not do its job at all (its report folder not written) ends the job Incomplete.
+        case ExitCode.ok, ExitCode.nonConformant, ExitCode.aborted, ExitCode.incomplete:
             Terminal.err(
                 "migconform: \(reporter.reported.count) cases reported to LAVA; exit status \(code) becomes 0 under "
                     + "--lava"

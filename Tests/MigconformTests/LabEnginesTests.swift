@@ -583,6 +583,20 @@ func lavaRunStepReportsEveryCaseAsItEnds(_ target: String) throws {
     try checkEveryCaseReported(run, target: target, in: dir)
 }
 
+/// An INCOMPLETE run (here narrowed by --only) is reported like any other: every case in LAVA, exit 0, and no
+/// lava-test-raise, which would end the job Incomplete as if the lab had failed.
+@Test func anIncompleteRunUnderLavaExitsZeroWithoutRaising() throws {
+    guard let binary = builtBinary else { return }
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("lava-incomplete-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let r = try TestSupport.shell(
+        binary, ["run", "--lava", "--quiet", "--target", "ref:v2", "--only", "V2-ARC-STATE*", "--out", out.path])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(!r.stdout.contains("LAVA_SIGNAL_TESTRAISE"), "\(r.stdout.suffix(300))")
+    #expect(r.stdout.contains("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=V2-ARC-STATE"))
+    #expect(try ReportReader.load(out.path).summary.verdict == .incomplete)
+}
+
 /// The same with no network interface at all (loopback down, as in a minimal initramfs): helpers are started
 /// with posix_spawn, which needs none (Foundation's Process hung there after the first case).
 @Test(.enabled(if: canIsolateNetwork, "unshare -n is not available here"))
