@@ -1,3 +1,5 @@
+import MigconformRun
+
 /// The exit codes every command uses (also listed in the README and in `migconform --help`).
 enum ExitCode {
     /// Conformant (every applicable MUST case ran and passed); or the command did what was asked.
@@ -18,6 +20,16 @@ enum ExitCode {
     /// An output could not be written: the report folder or a file in it (read-only, a full disk), or standard
     /// output (full, failing, not open when the command started). What was gathered is kept where it could be: a run's journal rebuilds its report.
     static let output: Int32 = 6
+
+    /// The exit status of a run's report (`run`, `merge`): 4 when it was cut short; 1 for a result unexpected at
+    /// `level` (a failure, against a baseline one it did not expect); 5 when applicable MUST cases did not run or
+    /// cases at `level` ended in ERROR; else 0.
+    static func of(_ report: RunReport, level: ExitLevel) -> Int32 {
+        if report.run.interrupted { return aborted }
+        if !level.unexpected(report.cases).isEmpty { return nonConformant }
+        if report.summary.verdict == .incomplete || !level.errored(report.cases).isEmpty { return incomplete }
+        return ok
+    }
 
     static let table = """
         EXIT CODES:

@@ -9,17 +9,19 @@ enum MergeCommand: Command {
         static let out = Option(
             "--out", "DIR",
             help: "Folder for the merged report (required).")
+        static let level = RunCommand.Key.level
     }
 
     static let configuration = CommandConfiguration(
         name: "merge", abstract: "Combine the reports of the shards of a run (--shard i/n) into one report.",
-        usage: "migconform merge --out DIR SHARD-REPORT...",
+        usage: "migconform merge --out DIR [--level LEVEL] SHARD-REPORT...",
         discussion: """
             Every shard 1..n must be given once; each case is taken from the shard that ran it. Exits like 'run' \
-            on the merged verdicts (0 conformant, 1 not, 4 when a shard was interrupted, 5 incomplete), 2 when the \
-            reports cannot be merged (a missing shard, another spec or plan).
+            on the merged cases (0 conformant, 1 a result unexpected at --level, 4 when a shard was interrupted, 5 \
+            incomplete); a baseline the shards ran with is in their cases already (XFAIL), so an expected failure \
+            counts as in 'run'. 2 when the reports cannot be merged (a missing shard, another spec or plan).
             """,
-        options: [Key.out], maxPositional: .max)
+        options: [Key.out, Key.level], maxPositional: .max)
 
     static func run(_ a: ParsedArguments) throws -> Int32 {
         guard let out = a[Key.out] else { throw UsageError(message: "--out DIR is required") }
@@ -33,11 +35,6 @@ enum MergeCommand: Command {
         let written = try ReportWriter.write(merged, to: URL(fileURLWithPath: out))
         Terminal.out(ConsoleSummary.render(written, color: Terminal.useColor))
         Terminal.out("report: \(out)")
-        if merged.run.interrupted { return ExitCode.aborted }
-        switch merged.summary.verdict {
-        case .conformant: return ExitCode.ok
-        case .notConformant: return ExitCode.nonConformant
-        case .incomplete: return ExitCode.incomplete
-        }
+        return ExitCode.of(merged, level: try RunCommand.exitLevel(a))
     }
 }

@@ -383,15 +383,7 @@ enum RunCommand: Command {
         }
         let summary = ConsoleSummary.render(written, color: Terminal.useColor, width: Terminal.width(of: STDOUT_FILENO))
         let unexpected = level.unexpected(report.cases)
-        // Against a baseline, failures count only when unexpected; a run that left applicable MUST cases out, or
-        // has cases at the exit level that ended in ERROR, is incomplete either way.
-        let status =
-            report.run.interrupted
-            ? ExitCode.aborted
-            : !unexpected.isEmpty
-                ? ExitCode.nonConformant
-                : report.summary.verdict == .incomplete || !level.errored(report.cases).isEmpty
-                    ? ExitCode.incomplete : ExitCode.ok
+        let status = ExitCode.of(report, level: level)
         if quiet {
             // Only the verdict line.
             Terminal.out(String(summary.prefix { $0 != "\n" }))

@@ -67,6 +67,31 @@ struct VerdictTests {
         #expect(m.stdout.hasPrefix("CONFORMANT to vfio-migration-v2"))
     }
 
+    /// Shards run against a baseline merge to the exit code the whole run gives: the expected failures are XFAIL in
+    /// the shards' cases, and count as expected; `--level should` counts the warnings, as in `run`.
+    @Test func mergedShardsExitAsTheWholeRunWould() throws {
+        let target = "fault:set-migration-accepted"
+        let first = try run(["--target", target])
+        defer { try? FileManager.default.removeItem(at: first.dir) }
+        #expect(first.status == 1)
+        let expectations = folder().appendingPathComponent("expected.txt")
+        try FileManager.default.createDirectory(
+            at: expectations.deletingLastPathComponent(), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: expectations.deletingLastPathComponent()) }
+        let b = try TestSupport.shell(binary, ["baseline", first.dir.path, "--out", expectations.path])
+        #expect(b.status == 0, "\(b.stderr)")
+        let whole = try run(["--target", target, "--baseline", expectations.path])
+        let one = try run(["--target", target, "--baseline", expectations.path, "--shard", "1/2"])
+        let two = try run(["--target", target, "--baseline", expectations.path, "--shard", "2/2"])
+        defer { for d in [whole.dir, one.dir, two.dir] { try? FileManager.default.removeItem(at: d) } }
+        #expect(whole.status == 0, "\(whole.out)")
+        let merged = folder()
+        defer { try? FileManager.default.removeItem(at: merged) }
+        let m = try TestSupport.shell(binary, ["merge", "--out", merged.path, one.dir.path, two.dir.path])
+        #expect(m.status == whole.status, "\(m.stdout)\(m.stderr)")
+        #expect(m.stdout.hasPrefix("NOT CONFORMANT"), "an expected failure is still the device's: \(m.stdout)")
+    }
+
     @Test func diffCountsANewFailureAndAWorseVerdictAsRegressions() throws {
         let before = try run(["--target", "ref:v2?features=stop-copy,p2p"])
         let after = try run(["--target", "fault:no-precopy-info"])
