@@ -32,8 +32,7 @@ enum ReportFacts {
         } else {
             s = "no MUST-level case failed or timed out"
         }
-        let errored = r.cases.filter { RunSummary.family($0.level) == "must" && $0.deviceVerdict == .error }.count
-        if errored > 0 {
+        if let errored = r.summary.mustErrored {
             s +=
                 "; \(errored) MUST-level case\(errored == 1 ? "" : "s") ended in ERROR (the runner or the channel to "
                 + "the device failed: no verdict on the device)"

@@ -504,9 +504,12 @@ final class CaseContext {
         return Int(max(rounded, page))
     }
 
-    /// A new, empty stream buffer that spools where this run spools (`readOften`: see ``SavedStream``).
+    /// A new, empty stream buffer that spools where this run spools; `readOften` keeps its spool file in the page
+    /// cache throughout (see ``SavedStream``).
     func newStream(readOften: Bool = false) -> SavedStream {
-        SavedStream(spoolThreshold: cache.spoolThreshold, directory: cache.spoolDirectory, readOften: readOften)
+        SavedStream(
+            spoolThreshold: cache.spoolThreshold, directory: cache.spoolDirectory,
+            directAfter: readOften ? nil : SpoolFile.defaultDirectAfter)
     }
 
     /// Reads a v2 saving fd until end of stream (0 bytes) or ENOMSG (`stopAtENOMSG`), appending what it reads to

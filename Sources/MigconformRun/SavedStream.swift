@@ -45,18 +45,16 @@ package final class SavedStream {
     private var discards = false
     private let spoolThreshold: UInt64
     private let directory: String?
-    private let readOften: Bool
-    private let directAfter: UInt64
+    private let directAfter: UInt64?
 
-    /// `readOften`: the stream will be read back many times, so its spool file goes through the page cache;
-    /// otherwise, past `directAfter` bytes, it bypasses the cache where it can (``SpoolFile``).
+    /// `directAfter`: past this many bytes the spool file bypasses the page cache where it can (``SpoolFile``), for
+    /// a stream read back once; nil (a stream read back many times): through the page cache throughout.
     package init(
-        spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil, readOften: Bool = true,
-        directAfter: UInt64 = SpoolFile.defaultDirectAfter
+        spoolThreshold: UInt64 = SavedStream.defaultSpoolThreshold, directory: String? = nil,
+        directAfter: UInt64? = nil
     ) {
         self.spoolThreshold = spoolThreshold
         self.directory = directory
-        self.readOften = readOften
         self.directAfter = directAfter
     }
 
@@ -222,7 +220,7 @@ package final class SavedStream {
     private func spool() throws {
         let file = try SpoolFile(
             directory: directory ?? FileManager.default.temporaryDirectory.path,
-            directAfter: readOften ? nil : directAfter)
+            directAfter: directAfter)
         spoolPath = file.path
         let io = SpoolIO(file)
         self.io = io

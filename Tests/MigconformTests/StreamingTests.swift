@@ -100,9 +100,10 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
-        let small = SavedStream(spoolThreshold: 1 << 20, directory: dir.path, readOften: readOften)
+        let small = SavedStream(
+            spoolThreshold: 1 << 20, directory: dir.path, directAfter: readOften ? nil : SpoolFile.defaultDirectAfter)
         // Past 150,000 bytes a stream read once goes on with O_DIRECT: mid-block, mid-append.
-        let big = SavedStream(spoolThreshold: 100_000, directory: dir.path, readOften: readOften, directAfter: 150_000)
+        let big = SavedStream(spoolThreshold: 100_000, directory: dir.path, directAfter: readOften ? nil : 150_000)
         for s in [small, big] {
             var at = 0
             for size in [1, 4095, 65_536, 200_000, 30_368] {
@@ -145,8 +146,7 @@ import Testing
         let bytes = (0..<(5 * piece + 777)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
         // Direct (where it is not read often) from a little past the second piece on, mid-block.
         let s = SavedStream(
-            spoolThreshold: UInt64(piece), directory: dir.path, readOften: readOften,
-            directAfter: UInt64(2 * piece + 1000))
+            spoolThreshold: UInt64(piece), directory: dir.path, directAfter: readOften ? nil : UInt64(2 * piece + 1000))
         var at = 0
         while at < bytes.count {
             // Pieces a little off the block size, so that the direct file's writes and reads are never aligned.
