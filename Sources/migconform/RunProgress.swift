@@ -6,7 +6,9 @@ import MigconformRun
 /// Progress of a run on stderr, so that a run is never silent.
 ///
 /// On a terminal: one line rewritten in place, `[n/N] CASE-ID`, n counting the cases as they start (so it only
-/// goes up, whatever order the tour takes them in), with the bytes moved so far in a long transfer.
+/// goes up, whatever order the tour takes them in), with the bytes moved so far in a long transfer. The line is
+/// redrawn at most ten times a second: on a serial console every byte costs, and a fast device runs hundreds of
+/// cases a second; a case still running when its turn to be drawn comes is drawn by the ticker.
 /// Not on a terminal (a CI log, a file): a line whenever nothing was written to stderr for `interval` seconds
 /// (10 by default), from a thread of its own, so that a long transfer or a device operation that hangs until its
 /// deadline still shows: `migconform: [17/197] V2-ROUND-TRIP: 42 s in this case, 1.3 GiB moved`.
@@ -23,9 +25,13 @@ final class RunProgress: RunObserver, Sendable {
         var bytes: UInt64 = 0
         /// Bytes a large transfer moved that its summary entry has not counted yet.
         var unrecorded: UInt64 = 0
-        var lastRedraw = 0.0
+        var lastRedraw = -1.0
+        /// A line not drawn yet because the last one is too recent (on a terminal).
+        var pending: String?
         var running = false
     }
+    /// The least time between two redraws of the terminal line, in seconds.
+    static let redrawInterval = 0.1
     private let state: Guarded<State>
 
     var total: Int { state.withLock { $0.total } }
@@ -43,16 +49,38 @@ final class RunProgress: RunObserver, Sendable {
 
     /// A case starts (every case of the plan, once, in the order they run); `total` is the number of cases.
     func caseStarting(_ id: String, of total: Int) {
-        let line: String = state.withLock { s in
+        let tty = self.tty
+        let line: String? = state.withLock { s in
             s.total = total
             s.started = min(total, s.started + 1)
             s.current = id
-            s.caseStart = ChildProcessClock.now()
+            let now = ChildProcessClock.now()
+            s.caseStart = now
             s.bytes = 0
             s.unrecorded = 0
-            return "[\(s.started)/\(total)] \(id)"
+            guard tty else { return nil }
+            let line = "[\(s.started)/\(total)] \(id)"
+            guard now - s.lastRedraw >= Self.redrawInterval else {
+                s.pending = line
+                return nil
+            }
+            s.lastRedraw = now
+            s.pending = nil
+            return line
         }
-        if tty { Terminal.progress(line) }
+        if let line { Terminal.progress(line) }
+    }
+
+    /// Draws the line a terminal is owed, when the last redraw is old enough (the ticker's turn). Drawn under
+    /// the lock, so that once ``stop()`` returned no line comes after the run's last words.
+    private func drawDue() {
+        state.withLock { s in
+            let now = ChildProcessClock.now()
+            guard s.running, let line = s.pending, now - s.lastRedraw >= Self.redrawInterval else { return }
+            s.lastRedraw = now
+            s.pending = nil
+            Terminal.progress(line)
+        }
     }
 
     func operationDidEnd(_ entry: TranscriptEntry) {
@@ -75,6 +103,7 @@ final class RunProgress: RunObserver, Sendable {
             let now = ChildProcessClock.now()
             guard tty, now - s.lastRedraw >= 0.25, s.bytes + s.unrecorded >= 1 << 20 else { return nil }
             s.lastRedraw = now
+            s.pending = nil
             return "[\(s.started)/\(s.total)] \(s.current): \(Self.movedText(s, now))"
         }
         if let redraw { Terminal.progress(redraw) }
@@ -100,12 +129,17 @@ final class RunProgress: RunObserver, Sendable {
         }
     }
 
-    /// Starts the ticker (not on a terminal).
+    /// Starts the ticker: on a terminal it draws the line the throttle held back; elsewhere it prints the status
+    /// line when stderr was quiet for `interval`.
     func start() {
-        guard !tty else { return }
         state.withLock { $0.running = true }
         let t = Thread { [self] in
             while state.withLock({ $0.running }) {
+                if tty {
+                    usleep(UInt32(Self.redrawInterval * 1e6))
+                    drawDue()
+                    continue
+                }
                 usleep(200_000)
                 if ChildProcessClock.now() - Terminal.lastErrorWrite >= interval - 0.25 {
                     Terminal.err(statusLine())
@@ -117,7 +151,10 @@ final class RunProgress: RunObserver, Sendable {
     }
 
     func stop() {
-        state.withLock { $0.running = false }
+        state.withLock {
+            $0.running = false
+            $0.pending = nil
+        }
     }
 
     static func size(_ n: UInt64) -> String {

@@ -6,21 +6,24 @@ import MigconformReport
 /// Lines for people wrap to the terminal's width (TIOCGWINSZ), or to `COLUMNS`, or to 100 columns.
 enum Terminal {
     static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
-    static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+    /// Asked once: progress asks before every line, and on a serial console each question is a system call.
+    static let stderrIsTTY = isatty(STDERR_FILENO) == 1
     static var colorAllowed: Bool { ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
     static var useColor: Bool { stdoutIsTTY && colorAllowed }
 
     /// When stderr was last written (monotonic seconds): the progress ticker stays quiet while other lines come.
-    static var lastErrorWrite: Double { lastErrorWriteGuarded.withLock { $0 } }
-    /// Held while a line goes to stderr, so that lines never interleave.
-    private static let lastErrorWriteGuarded = Guarded(ChildProcessClock.now())
+    static var lastErrorWrite: Double { stderrState.withLock { $0.lastWrite } }
+    /// Held while a line goes to stderr, so that lines never interleave: when it was last written, and whether a
+    /// progress line stands there now (the next line clears it first, in the same write).
+    private static let stderrState = Guarded((lastWrite: ChildProcessClock.now(), progressShown: false))
 
     // Through Output (write(2)): a reader that went away never traps the program.
     static func out(_ s: String) { Output.write(s.hasSuffix("\n") ? s : s + "\n", to: STDOUT_FILENO) }
     static func err(_ s: String) {
-        lastErrorWriteGuarded.withLock { last in
-            Output.write(s.hasSuffix("\n") ? s : s + "\n", to: STDERR_FILENO)
-            last = ChildProcessClock.now()
+        stderrState.withLock { state in
+            let line = s.hasSuffix("\n") ? s : s + "\n"
+            Output.write(state.progressShown ? "\r\u{1b}[K" + line : line, to: STDERR_FILENO)
+            state = (ChildProcessClock.now(), false)
         }
     }
     /// A progress line that rewrites itself on a terminal (cut to the terminal's width, so it stays one line).
@@ -28,14 +31,17 @@ enum Terminal {
         guard stderrIsTTY else { return }
         let room = max(10, width(of: STDERR_FILENO) - 1)
         let line = s.count > room ? String(s.prefix(room - 3)) + "..." : s
-        lastErrorWriteGuarded.withLock { last in
+        stderrState.withLock { state in
             Output.write("\r\u{1b}[K" + line, to: STDERR_FILENO)
-            last = ChildProcessClock.now()
+            state = (ChildProcessClock.now(), true)
         }
     }
     static func endProgress() {
         guard stderrIsTTY else { return }
-        _ = lastErrorWriteGuarded.withLock { _ in Output.write("\r\u{1b}[K", to: STDERR_FILENO) }
+        stderrState.withLock { state in
+            if state.progressShown { Output.write("\r\u{1b}[K", to: STDERR_FILENO) }
+            state.progressShown = false
+        }
     }
 
     /// The width lines for `fd` wrap to: the terminal's columns when `fd` is a terminal, else `COLUMNS`, else 100.
