@@ -274,8 +274,8 @@ package class ReferenceDeviceV2: MigrationDevice {
 
     /// Carries out one single-step arc: what the driver does. Returns the new fd when the arc opens a session.
     package func performArc(from: MigrationState, to: MigrationState) -> Result<Int32?, Errno> {
-        let saving: Set<MigrationState> = [.preCopy, .preCopyP2P, .stopCopy]
-        switch (saving.contains(from), saving.contains(to)) {
+        func saving(_ s: MigrationState) -> Bool { s == .preCopy || s == .preCopyP2P || s == .stopCopy }
+        switch (saving(from), saving(to)) {
         case (false, true):
             return .success(openSession(.save, preCopy: to != .stopCopy).fd)
         case (true, false):

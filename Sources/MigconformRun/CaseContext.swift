@@ -595,9 +595,11 @@ final class CaseContext {
             i += 1
             writes += 1
         }
-        if covered >= count { return "segments \(segments)" }
+        // Written out by hand: interpolating the array would reflect on it, which costs more than the case.
+        let list = "[" + segments.map { String($0) }.joined(separator: ", ") + "]"
+        if covered >= count { return "segments \(list)" }
         return
-            "segments \(segments) for the first \(covered) bytes (\(writes) writes), then writes of up to \(SavedStream.chunkSize >> 20) MiB"
+            "segments \(list) for the first \(covered) bytes (\(writes) writes), then writes of up to \(SavedStream.chunkSize >> 20) MiB"
     }
 
     /// Writes a resume stream in pieces of the given sizes (cycled); returns the errno of the first refused write.

@@ -71,7 +71,7 @@ package enum Discovery {
     /// The answers to a PROBE that say the device has no such feature, or not that operation of it: ENOTTY (the
     /// kernel's and the drivers' answer for a feature they do not know), EINVAL (an operation the feature does not
     /// offer), EOPNOTSUPP, and ENOSYS (a target that cannot make the call at all, noted in the profile).
-    static let absent: Set<Errno?> = [.ENOTTY, .EINVAL, .EOPNOTSUPP, .ENOSYS]
+    static let absent: [Errno?] = [.ENOTTY, .EINVAL, .EOPNOTSUPP, .ENOSYS]
 
     /// Environment features: facts about the target rather than something the device advertises.
     static func environmentFeature(_ name: String, device: MigrationDevice) -> Bool {
