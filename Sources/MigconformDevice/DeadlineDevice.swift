@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 
 /// The run was asked to stop (SIGINT, SIGTERM) while an operation was in flight.
 package struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
@@ -128,20 +129,20 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         let job = Job()
         let device = inner
         worker.submit {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.nanoseconds()
             let r: Result<DeviceOutcome, Error>
             do { r = .success(try device.perform(operation)) } catch { r = .failure(error) }
-            job.nanos = DispatchTime.now().uptimeNanoseconds - t0
+            job.nanos = MonotonicClock.nanoseconds() - t0
             job.finish(r)
         }
         let serial = lock.withLock { interruptSerial }
-        let end = DispatchTime.now().uptimeNanoseconds + Watchdog.nanos(seconds)
-        while !job.wait(until: min(end, DispatchTime.now().uptimeNanoseconds + 50_000_000)) {
+        let end = MonotonicClock.nanoseconds() + Watchdog.nanos(seconds)
+        while !job.wait(until: min(end, MonotonicClock.nanoseconds() + 50_000_000)) {
             if let reason = lock.withLock({ interruptSerial != serial ? interruptReason : nil }) {
                 stuck = (job, operation.description)
                 throw OperationInterrupted(operation: operation.description, reason: reason)
             }
-            if DispatchTime.now().uptimeNanoseconds >= end {
+            if MonotonicClock.nanoseconds() >= end {
                 let what = "\(operation.description) did not return within \(Self.format(seconds)) s"
                 stuck = (job, operation.description)
                 timeouts.append(what)
@@ -164,9 +165,9 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     /// the deadline passes (or the run is interrupted) the watchdog interrupts the call with a signal.
     private func watched(_ operation: DeviceOperation, seconds: Double, by watchdog: Watchdog) throws -> DeviceOutcome {
         watchdog.arm(seconds: seconds, what: operation.description)
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.nanoseconds()
         let result = Result { try inner.perform(operation) }
-        callNanos += DispatchTime.now().uptimeNanoseconds - t0
+        callNanos += MonotonicClock.nanoseconds() - t0
         let fired = watchdog.disarm()
         if case .success(let outcome) = result { track(operation, outcome) }
         switch fired {
@@ -206,7 +207,7 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     package func recover() -> Recovery {
         if let w = wedged { return .wedged(w) }
         guard let s = stuck else { return .ready }
-        if s.job.isDone || s.job.wait(until: DispatchTime.now().uptimeNanoseconds + UInt64(recoveryGrace * 1e9)) {
+        if s.job.isDone || s.job.wait(until: MonotonicClock.nanoseconds() + UInt64(recoveryGrace * 1e9)) {
             // The call came back. A device that timed out on its own must still say it is usable again.
             if case .failure(let e)? = s.job.result, let t = e as? TransportError, t.timedOut {
                 if inner.recoverAfterTimeout() {
@@ -218,7 +219,7 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
                 return .ready
             }
         } else if inner.recoverAfterTimeout(),
-            s.job.wait(until: DispatchTime.now().uptimeNanoseconds + UInt64(recoveryGrace * 1e9))
+            s.job.wait(until: MonotonicClock.nanoseconds() + UInt64(recoveryGrace * 1e9))
         {
             stuck = nil
             return .recovered
@@ -295,7 +296,7 @@ final class Job: @unchecked Sendable {
         cond.lock()
         defer { cond.unlock() }
         while result == nil {
-            let now = DispatchTime.now().uptimeNanoseconds
+            let now = MonotonicClock.nanoseconds()
             if now >= deadline { return false }
             _ = cond.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
         }
@@ -399,7 +400,7 @@ final class Watchdog: @unchecked Sendable {
 
     func arm(seconds: Double, what: String) {
         let span = Self.nanos(seconds)
-        let deadline = DispatchTime.now().uptimeNanoseconds + span
+        let deadline = MonotonicClock.nanoseconds() + span
         let me = pthread_self()
         if unblocked.map({ pthread_equal($0, me) == 0 }) ?? true {
             var set = sigset_t()
@@ -443,7 +444,7 @@ final class Watchdog: @unchecked Sendable {
     private func loop() {
         cond.lock()
         while !retired {
-            let now = DispatchTime.now().uptimeNanoseconds
+            let now = MonotonicClock.nanoseconds()
             if let reason = pendingInterrupt {
                 pendingInterrupt = nil
                 if let a = armed, fired == nil {

@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 
 /// One device operation as it happened: what was asked, what came back, and how long it took.
 package struct TranscriptEntry: Codable, Hashable, Sendable {
@@ -107,9 +108,9 @@ package final class RecordingDevice {
     /// Waits between two operations, for a rule that gives the driver's own work time to show; counted apart from
     /// the operations and from the runner's own time.
     package func pause(microseconds: UInt32) {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = MonotonicClock.nanoseconds()
         usleep(microseconds)
-        pausedNanos += DispatchTime.now().uptimeNanoseconds - start
+        pausedNanos += MonotonicClock.nanoseconds() - start
     }
     /// Called during a summarised transfer with the bytes moved since its last entry (progress).
     package var didMove: ((UInt64) -> Void)?
@@ -180,10 +181,10 @@ package final class RecordingDevice {
         if transfer != nil, let outcome = try summarised(op) { return outcome }
         willPerform?(op)
         operationCount += 1
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = MonotonicClock.nanoseconds()
         do {
             let outcome = try device.perform(op)
-            let nanos = DispatchTime.now().uptimeNanoseconds - start
+            let nanos = MonotonicClock.nanoseconds() - start
             let micros = nanos / 1000
             let moved = byteCount(op, outcome)
             tally(op.kind, nanos, moved)
@@ -198,7 +199,7 @@ package final class RecordingDevice {
             didPerform?(entry)
             return outcome
         } catch {
-            let nanos = DispatchTime.now().uptimeNanoseconds - start
+            let nanos = MonotonicClock.nanoseconds() - start
             let micros = nanos / 1000
             note(error)
             tally(op.kind, nanos, nil)
@@ -226,11 +227,11 @@ package final class RecordingDevice {
         let announced = transfer!.first == nil
         if announced { willPerform?(op) }
         operationCount += 1
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = MonotonicClock.nanoseconds()
         let outcome: DeviceOutcome
         do { outcome = try device.perform(op) } catch {
             // The transport failed: what moved so far is summed up, then the failed operation is recorded alone.
-            let nanos = DispatchTime.now().uptimeNanoseconds - start
+            let nanos = MonotonicClock.nanoseconds() - start
             note(error)
             nextData = nil
             flushTransfer()
@@ -244,7 +245,7 @@ package final class RecordingDevice {
             didPerform?(entries[entries.count - 1])
             throw error
         }
-        let nanos = DispatchTime.now().uptimeNanoseconds - start
+        let nanos = MonotonicClock.nanoseconds() - start
         var moved: (bytes: [UInt8], count: Int)?
         switch (unwrapped(op), outcome) {
         case (.write(_, let b), .value(let n)) where n > 0 && n <= UInt64(b.count): moved = (b, Int(n))

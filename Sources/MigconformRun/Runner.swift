@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 import MigconformCases
 import MigconformDevice
 import MigconformPlan
@@ -230,10 +231,10 @@ package final class Runner {
     func notify(_ tell: (RunObserver) -> Void) {
         if observerTimes.count != observers.count { observerTimes = Array(repeating: 0, count: observers.count) }
         // One clock read between observers: the end of one is the start of the next.
-        var t0 = DispatchTime.now().uptimeNanoseconds
+        var t0 = MonotonicClock.nanoseconds()
         for i in observers.indices {
             tell(observers[i])
-            let t1 = DispatchTime.now().uptimeNanoseconds
+            let t1 = MonotonicClock.nanoseconds()
             observerTimes[i] += t1 - t0
             t0 = t1
         }
@@ -306,7 +307,7 @@ package final class Runner {
     /// Discovery, the device checks of the options, expansion and planning; tells the observers the run starts.
     private func prepare() throws -> Prepared {
         let started = Date()
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.nanoseconds()
         let usage = ProcessUsage.now()
         let deviceNanosBefore = device.operationNanos
         observerTimes = []
@@ -366,7 +367,7 @@ package final class Runner {
         // Discovery's operations and what the observers made of them are counted as the device's and the
         // observers' time, not again as planning.
         let spentElsewhere = device.operationNanos - deviceNanosBefore + observerTimes.reduce(0, +)
-        let elapsed = DispatchTime.now().uptimeNanoseconds - t0
+        let elapsed = MonotonicClock.nanoseconds() - t0
         let planningNanos = elapsed > spentElsewhere ? elapsed - spentElsewhere : 0
         notify { $0.runWillStart(info: info, plan: planned, hazardsSkipped: hazards) }
         return Prepared(
@@ -385,9 +386,9 @@ package final class Runner {
         for i in owned.indices where owner[i].map({ $0 != options.shard?.index }) ?? false {
             owned[i].disposition = .skipped("run by another shard")
         }
-        let tourStart = DispatchTime.now().uptimeNanoseconds
+        let tourStart = MonotonicClock.nanoseconds()
         let tour = TourPlanner.plan(owned, machine: machine)
-        tourNanos = DispatchTime.now().uptimeNanoseconds - tourStart
+        tourNanos = MonotonicClock.nanoseconds() - tourStart
         var order = tour.steps.compactMap { step -> Int? in
             if case .run(let i) = step { return i }
             return nil
@@ -477,7 +478,7 @@ package final class Runner {
             lowerBoundOperations: tour.lowerBound.resets + tour.lowerBound.sets, plannedRequests: tour.cost.sets,
             lowerBoundRequests: tour.lowerBound.sets)
         info.cost = self.cost(
-            wallNanos: DispatchTime.now().uptimeNanoseconds - prepared.t0,
+            wallNanos: MonotonicClock.nanoseconds() - prepared.t0,
             planningNanos: prepared.planningNanos + tourNanos)
         info.cost?.usage = ProcessUsage.now().since(prepared.usage)
         let report = RunReport(run: info, cases: results, plan: cost, hazardsSkipped: prepared.hazards)
@@ -646,7 +647,7 @@ package final class Runner {
         let ctx = CaseContext(
             device: device, machine: machine, testCase: testCase, cache: streamCache, position: position)
         let startedIn = position.known
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = MonotonicClock.nanoseconds()
         var outcome: CheckOutcome
         var transportFailure: TransportError?
         var runnerFailed = false
@@ -689,7 +690,7 @@ package final class Runner {
             transportFailure = device.lastTransportFailure
             position.forget()
         }
-        let micros = (DispatchTime.now().uptimeNanoseconds - start) / 1000
+        let micros = (MonotonicClock.nanoseconds() - start) / 1000
         let transcript = device.takeTranscript()
         var r = Self.result(testCase, .pass, "")
         r.durationMicros = micros

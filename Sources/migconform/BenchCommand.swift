@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 import MigconformCases
 import MigconformDevice
 import MigconformPlan
@@ -356,9 +357,9 @@ enum BenchCommand: Command {
         for _ in 0..<5 {
             let n = 100_000
             var sink: pid_t = 0
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.nanoseconds()
             for _ in 0..<n { sink &+= getppid() }
-            let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let t = Double(MonotonicClock.nanoseconds() - t0) / 1e9
             if sink == 42 { Terminal.err("") }
             rounds.append(t / Double(n))
         }
@@ -678,9 +679,9 @@ enum BenchCommand: Command {
     }
 
     static func clock(_ body: () throws -> Void) throws -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = MonotonicClock.nanoseconds()
         try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(MonotonicClock.nanoseconds() - start) / 1e9
     }
 
     static func median(_ v: [Double]) -> Double {

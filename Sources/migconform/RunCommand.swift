@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 import MigconformCases
 import MigconformDevice
 import MigconformLab
@@ -297,8 +298,8 @@ enum RunCommand: Command {
         var reachInfo: DriverReachInfo?
         var tracingNanos: UInt64?
         if let module = a[Key.traceModule] {
-            let started = DispatchTime.now().uptimeNanoseconds
-            defer { tracingNanos = DispatchTime.now().uptimeNanoseconds - started }
+            let started = MonotonicClock.nanoseconds()
+            defer { tracingNanos = MonotonicClock.nanoseconds() - started }
             switch DriverReach.start(module: module) {
             case .success(let r): reach = r
             case .failure(let e):
@@ -309,16 +310,16 @@ enum RunCommand: Command {
         progress?.start()
         defer { progress?.stop() }
         var report: RunReport
-        let setupNanos = DispatchTime.now().uptimeNanoseconds - commandStartNanos - (tracingNanos ?? 0)
+        let setupNanos = MonotonicClock.nanoseconds() - commandStartNanos - (tracingNanos ?? 0)
         do {
             defer {
-                let finishing = DispatchTime.now().uptimeNanoseconds
+                let finishing = MonotonicClock.nanoseconds()
                 if let r = reach?.finish() {
                     reachInfo = DriverReachInfo(
                         module: r.module, functions: r.functions.count, reached: r.reached,
                         notReached: r.notReached)
                 }
-                if reach != nil { tracingNanos! += DispatchTime.now().uptimeNanoseconds - finishing }
+                if reach != nil { tracingNanos! += MonotonicClock.nanoseconds() - finishing }
             }
             report = try runner.run()
         } catch let e as TargetMismatch {
@@ -348,14 +349,14 @@ enum RunCommand: Command {
         report.run.cost?.setup = setupNanos / 1000
         report.run.cost?.setupSteps = setupSteps.micros
         report.run.cost?.tracing = tracingNanos.map { $0 / 1000 }
-        let writing = DispatchTime.now().uptimeNanoseconds
+        let writing = MonotonicClock.nanoseconds()
         let written: RunReport
         do {
             written = try ReportWriter.write(
                 report, to: folder, additionalFiles: RunFolderExtras.files(report, spec: spec),
                 existingFiles: [RunJournal.fileName], spec: spec
             ) { r in
-                let now = DispatchTime.now().uptimeNanoseconds
+                let now = MonotonicClock.nanoseconds()
                 r.run.cost?.report = (now - writing) / 1000
                 r.run.cost?.command = (now - commandStartNanos) / 1000
                 r.run.cost?.commandUsage = ProcessUsage.now()
@@ -374,7 +375,7 @@ enum RunCommand: Command {
             return ExitCode.output
         }
         if var cost = written.run.cost, !quiet {
-            let now = DispatchTime.now().uptimeNanoseconds
+            let now = MonotonicClock.nanoseconds()
             cost.report = (now - writing) / 1000
             cost.command = (now - commandStartNanos) / 1000
             cost.commandUsage = ProcessUsage.now()
@@ -493,7 +494,7 @@ struct SetupSteps {
 
     /// Ends the step named `name`: the time since the previous step ended (or the command started).
     mutating func end(_ name: String) {
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = MonotonicClock.nanoseconds()
         micros[name, default: 0] += (now - last) / 1000
         last = now
     }

@@ -1,9 +1,10 @@
 import Foundation
+import MigconformBase
 import MigconformReport
 
-/// When the command started (``DispatchTime`` nanoseconds), for the run's cost split (``RunCost/command``). The
+/// When the command started (``MonotonicClock`` nanoseconds), for the run's cost split (``RunCost/command``). The
 /// first statement of this file, so that it is read before anything else runs.
-let commandStartNanos = DispatchTime.now().uptimeNanoseconds
+let commandStartNanos = MonotonicClock.nanoseconds()
 
 /// A command as the dispatcher sees it.
 struct CommandEntry {
