@@ -20,11 +20,7 @@ package struct CaseShape: Sendable, Equatable {
     /// The shape of a case, with the machine's ``Distances`` already at hand.
     package static func of(_ c: TestCase, on m: Machine, distances d: Distances) -> CaseShape {
         let check = c.rule.check
-        let initial = m.initial.name
-        let save = m.stateName(forRole: "save")
-        let pre = m.stateName(forRole: "pre-copy")
-        let resume = m.stateName(forRole: "resume")
-        let exit = m.stateName(forRole: "resume-exit")
+        let (initial, save, pre, resume, exit) = (d.initial, d.save, d.preCopy, d.resume, d.resumeExit)
         func dist(_ a: String?, _ b: String?) -> Int {
             guard let a, let b else { return 0 }
             return d.sets(a, b, fresh: d.sessionStates.contains(b)) ?? 0
@@ -167,10 +163,22 @@ package struct Distances: Sendable {
     package let machine: Machine
     /// States some arc enters by opening a session.
     package let sessionStates: Set<String>
+    /// The initial state and the states playing the roles a case's shape starts or ends in, looked up once:
+    /// the planner asks for them for every case.
+    package let initial: String
+    package let save: String?
+    package let preCopy: String?
+    package let resume: String?
+    package let resumeExit: String?
 
     package init(_ m: Machine) {
         machine = m
         sessionStates = Set(m.arcs.filter { $0.session.opensSession }.map(\.to))
+        initial = m.initial.name
+        save = m.stateName(forRole: "save")
+        preCopy = m.stateName(forRole: "pre-copy")
+        resume = m.stateName(forRole: "resume")
+        resumeExit = m.stateName(forRole: "resume-exit")
     }
 
     /// The fewest single-step arcs from `a` to `b`.
