@@ -628,8 +628,11 @@ enum DocumentJSON {
         var text: String
     }
 
-    /// Appends one transcript entry (``EntryDocument``'s keys, sorted).
-    static func entry(_ e: TranscriptEntry, known: EncodedOperation? = nil, into w: inout Writer) {
+    /// Appends one transcript entry (``EntryDocument``'s keys, sorted); without `text` when `withText` is false
+    /// (a journal's `case-end` record: a reader makes the text from the entry).
+    static func entry(
+        _ e: TranscriptEntry, known: EncodedOperation? = nil, withText: Bool = true, into w: inout Writer
+    ) {
         w.open()
         w.number("byteCount", e.byteCount)
         w.string("data", e.data)
@@ -642,11 +645,13 @@ enum DocumentJSON {
             outcome(out, into: &w)
         }
         w.number("step", e.step)
-        w.key("text")
-        w.bytes.append(0x22)
-        var text = StringLiteral(bytes: w.bytes)
-        TranscriptFormatter.step(e, operationText: reuse ? known!.text : nil, into: &text)
-        w.bytes.append(0x22)
+        if withText {
+            w.key("text")
+            w.bytes.append(0x22)
+            var text = StringLiteral(bytes: w.bytes)
+            TranscriptFormatter.step(e, operationText: reuse ? known!.text : nil, into: &text)
+            w.bytes.append(0x22)
+        }
         w.string("transportError", e.transportError)
         w.close()
     }

@@ -278,7 +278,8 @@ package final class RunJournal: RunObserver {
         appendCaseEnd(index: index, result: result)
     }
 
-    /// The `case-end` record; transcript entries this journal already encoded are not encoded again.
+    /// The `case-end` record; transcript entries this journal already encoded are not encoded again, and the others
+    /// are written without their text (a line of words for each operation, which the reader makes again).
     private func appendCaseEnd(index: Int, result: CaseResult) {
         append(sync: syncEachOperation ? .now : .soon) {
             JournalLines.caseEnd(time: Self.now(), index: index, into: &$0) {
@@ -291,7 +292,7 @@ package final class RunJournal: RunObserver {
         if e.step < caseEntries.count, caseEntries[e.step].entry == e {
             w.bytes.append(entryBytes.bytes[caseEntries[e.step].span])
         } else {
-            DocumentJSON.entry(e, into: &w)
+            DocumentJSON.entry(e, withText: false, into: &w)
         }
     }
 
