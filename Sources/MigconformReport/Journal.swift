@@ -32,6 +32,8 @@ import MigconformSpec
 /// needs it on disk no sooner than its end record.
 package final class RunJournal: RunObserver {
     package var isJournal: Bool { true }
+    /// A case's operations are recorded one by one only with `syncEachOperation`; else its end record has them.
+    package var followsCaseOperations: Bool { syncEachOperation }
     /// The journal's file name in a run folder.
     package static let fileName = "journal.jsonl"
     /// Version of the journal's record format.

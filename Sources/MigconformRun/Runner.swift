@@ -107,10 +107,14 @@ package protocol RunObserver: AnyObject {
     func runDidEnd(_ report: RunReport)
     /// The run's journal: its time is the cost split's `journal`, every other observer's is `observers`.
     var isJournal: Bool { get }
+    /// Whether the observer is told of each operation inside a case (``operationWillStart(_:)``,
+    /// ``operationDidEnd(_:)``), or only of those outside cases: a case has several an observer may not need.
+    var followsCaseOperations: Bool { get }
 }
 
 extension RunObserver {
     package var isJournal: Bool { false }
+    package var followsCaseOperations: Bool { true }
     package func runWillStart(info: RunInfo, plan: [PlannedCase], hazardsSkipped: [SkippedHazard]) {}
     package func caseWillStart(index: Int, id: String, attempt: Int) {}
     package func operationWillStart(_ operation: DeviceOperation) {}
@@ -209,8 +213,9 @@ package final class Runner {
             device.didMove = nil
             return
         }
-        device.willPerform = { [unowned self] op in self.notify { $0.operationWillStart(op) } }
-        device.didPerform = { [unowned self] e in self.notify { $0.operationDidEnd(e) } }
+        caseFollowers = observers.indices.filter { observers[$0].followsCaseOperations }
+        device.willPerform = { [unowned self] op in self.notifyOperation { $0.operationWillStart(op) } }
+        device.didPerform = { [unowned self] e in self.notifyOperation { $0.operationDidEnd(e) } }
         device.didMove = { [unowned self] n in self.notify { $0.transferDidMove(bytes: n) } }
     }
 
@@ -225,6 +230,24 @@ package final class Runner {
             if o.isJournal { sums.journal += t } else { sums.others += t }
         }
         return sums
+    }
+
+    /// The observers (indices in ``observers``) told of the operations inside a case.
+    private var caseFollowers: [Int] = []
+    /// Between a case's start and its end (or the cleanup): operations go to ``caseFollowers`` only.
+    private var inCase = false
+
+    /// Tells the observers of an operation: inside a case only those that follow a case's operations.
+    private func notifyOperation(_ tell: (RunObserver) -> Void) {
+        guard inCase else { return notify(tell) }
+        if observerTimes.count != observers.count { observerTimes = Array(repeating: 0, count: observers.count) }
+        var t0 = MonotonicClock.nanoseconds()
+        for i in caseFollowers {
+            tell(observers[i])
+            let t1 = MonotonicClock.nanoseconds()
+            observerTimes[i] += t1 - t0
+            t0 = t1
+        }
     }
 
     /// Tells every observer, timing each (named only when the run's cost is summed up, not on every call).
@@ -445,6 +468,7 @@ package final class Runner {
             }
             byIndex[index] = result
             onCaseEnd?(result, index, total)
+            inCase = false
             notify { $0.caseDidEnd(index: index, result: result) }
         }
         let results = plan.cases.indices.map { byIndex[$0]! }
@@ -460,6 +484,7 @@ package final class Runner {
         let stopped = ran.stopped
         let wedged = ran.wedged
         let tour = ran.tour
+        inCase = false
         notify { $0.cleanupWillStart() }
         info.cleanup = cleanUp()
         device.takeTranscript()
@@ -494,6 +519,7 @@ package final class Runner {
     func attemptJudged(_ testCase: TestCase, index: Int, machine: Machine, attempt: Int) -> Executed {
         if testCase.disposition == .run {
             notify { $0.caseWillStart(index: index, id: testCase.id, attempt: attempt) }
+            inCase = true
         }
         let timeoutsBefore = deadlineDevice.timeouts.count
         var executed = executeJudged(testCase, machine: machine)
