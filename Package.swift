@@ -5,6 +5,10 @@ import PackageDescription
 //   Spec (load + validate) -> Cases (expand) -> Plan (order) -> Device (targets) -> Run (execute) -> Report (render)
 //   -> Lab (LAVA, KernelCI, KCIDB)
 // Base holds the vocabulary below Spec and Device. Every module builds in the Swift 6 language mode.
+// The C targets' debug information is DWARF 4: valgrind, which the benchmarks' instruction counts come from, cannot
+// read the DWARF 5 that clang writes by default.
+let cDebugInfo: [CSetting] = [.unsafeFlags(["-gdwarf-4"])]
+
 let package = Package(
     name: "migconform",
     platforms: [.macOS(.v15)],
@@ -14,14 +18,16 @@ let package = Package(
     targets: [
         // The shared vocabulary below Spec and Device: JSON, errno names, protocol generations, requirement levels.
         .target(name: "MigconformBase"),
-        .target(name: "MigconformSpec", dependencies: ["MigconformBase"]),
+        // SHA-256 on the x86 SHA extensions, for the spec's and the report files' hashes (SHA256.swift otherwise).
+        .target(name: "CSHA256", cSettings: cDebugInfo),
+        .target(name: "MigconformSpec", dependencies: ["MigconformBase", "CSHA256"]),
         .target(name: "MigconformCases", dependencies: ["MigconformSpec"]),
         .target(name: "MigconformPlan", dependencies: ["MigconformSpec", "MigconformCases"]),
         .target(name: "MigconformDevice", dependencies: ["MigconformBase"]),
         .target(name: "MigconformReference", dependencies: ["MigconformDevice"]),
         // The Linux kernel target: real ioctls on /dev/vfio. The C shim wraps the variadic ioctl(2) and eventfd(2)
         // and exports <linux/vfio.h>'s numbers for a test to compare with the Swift side.
-        .target(name: "CVFIOShim"),
+        .target(name: "CVFIOShim", cSettings: cDebugInfo),
         .target(name: "MigconformLinux", dependencies: ["MigconformDevice", "CVFIOShim"]),
         .target(
             name: "MigconformRun",

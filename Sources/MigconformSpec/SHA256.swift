@@ -1,4 +1,8 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4), self-contained so that spec and report hashes need nothing beyond the standard library.
+/// Blocks are compressed by the processor's SHA extensions where it has them (the C target CSHA256, about eight
+/// times faster: a report folder hashes about a megabyte), else by the portable rounds below.
 ///
 /// One-shot: `SHA256.hex(bytes)`, or `data.withUnsafeBytes { SHA256.hex($0) }` to hash memory without copying it.
 /// Incremental: `var h = SHA256(); h.update(part1); h.update(part2); let digest = h.finalize()` (32 bytes;
@@ -14,8 +18,14 @@ package struct SHA256: Sendable {
     private var buffered = 0
     /// Total number of bytes fed in.
     private var length: UInt64 = 0
+    /// Compress on the SHA extensions.
+    private let accelerated: Bool
 
-    package init() {}
+    /// Whether this processor has the SHA extensions (asked once).
+    package static let acceleration = csha256_accelerated() == 1
+
+    /// A hasher; `accelerated: false` keeps to the portable rounds (a test compares the two).
+    package init(accelerated: Bool = SHA256.acceleration) { self.accelerated = accelerated && Self.acceleration }
 
     /// The lowercase hex SHA-256 of `bytes`.
     package static func hex(_ bytes: [UInt8]) -> String {
@@ -63,6 +73,7 @@ package struct SHA256: Sendable {
         guard var next = bytes.baseAddress, bytes.count > 0 else { return }
         var remaining = bytes.count
         length &+= UInt64(remaining)
+        let fast = accelerated
         var st = state
         if buffered > 0 {
             let take = min(64 - buffered, remaining)
@@ -74,12 +85,12 @@ package struct SHA256: Sendable {
             next += take
             remaining -= take
             guard buffered == 64 else { return }
-            withUnsafeBytes(of: &buffer) { Self.compress(&st, $0.baseAddress!, blocks: 1) }
+            withUnsafeBytes(of: &buffer) { Self.compress(&st, $0.baseAddress!, blocks: 1, accelerated: fast) }
             buffered = 0
         }
         let whole = remaining / 64
         if whole > 0 {
-            Self.compress(&st, next, blocks: whole)
+            Self.compress(&st, next, blocks: whole, accelerated: fast)
             next += whole * 64
             remaining -= whole * 64
         }
@@ -95,19 +106,20 @@ package struct SHA256: Sendable {
     /// Pads, processes the last block(s) and returns the 32-byte digest. The hasher should not be used afterwards.
     package mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
+        let fast = accelerated
         var st = state
         let used = buffered
         withUnsafeMutableBytes(of: &buffer) { block in
             block[used] = 0x80
             if used >= 56 {
                 for i in (used + 1)..<64 { block[i] = 0 }
-                Self.compress(&st, UnsafeRawPointer(block.baseAddress!), blocks: 1)
+                Self.compress(&st, UnsafeRawPointer(block.baseAddress!), blocks: 1, accelerated: fast)
                 for i in 0..<56 { block[i] = 0 }
             } else {
                 for i in (used + 1)..<56 { block[i] = 0 }
             }
             block.storeBytes(of: bitLength.bigEndian, toByteOffset: 56, as: UInt64.self)
-            Self.compress(&st, UnsafeRawPointer(block.baseAddress!), blocks: 1)
+            Self.compress(&st, UnsafeRawPointer(block.baseAddress!), blocks: 1, accelerated: fast)
         }
         state = st
         buffered = 0
@@ -116,6 +128,16 @@ package struct SHA256: Sendable {
             st.4.bigEndian, st.5.bigEndian, st.6.bigEndian, st.7.bigEndian
         )
         return withUnsafeBytes(of: words) { [UInt8]($0) }
+    }
+
+    /// Compresses whole blocks on the SHA extensions or by the portable rounds.
+    private static func compress(_ state: inout State, _ data: UnsafeRawPointer, blocks: Int, accelerated: Bool) {
+        guard accelerated else { return compress(&state, data, blocks: blocks) }
+        withUnsafeMutablePointer(to: &state) {
+            $0.withMemoryRebound(to: UInt32.self, capacity: 8) {
+                csha256_compress_blocks($0, data.assumingMemoryBound(to: UInt8.self), blocks)
+            }
+        }
     }
 
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }

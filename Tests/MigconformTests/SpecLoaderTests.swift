@@ -320,6 +320,37 @@ struct SpecLoaderSHA256Tests {
         #expect(SHA256.hex(pattern) == "5097e7d587352f5097062ae679f37bda5802d9f875aba14c8cb4d1a188ada179")
     }
 
+    /// The SHA extensions and the portable rounds agree on every length around the block boundaries and on a long
+    /// input fed in odd pieces; where the kernel lists `sha_ni`, the hasher uses them.
+    @Test func acceleratedAndPortableAgree() throws {
+        if let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            cpuinfo.contains(" sha_ni")
+        {
+            #expect(SHA256.acceleration, "the processor has the SHA extensions, but the hasher does not use them")
+        }
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let bytes = (0..<100_000).map { _ -> UInt8 in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        func digest(_ part: ArraySlice<UInt8>, accelerated: Bool, piece: Int) -> String {
+            var h = SHA256(accelerated: accelerated)
+            var at = part.startIndex
+            while at < part.endIndex {
+                let end = min(at + piece, part.endIndex)
+                part[at..<end].withUnsafeBytes { h.update($0) }
+                at = end
+            }
+            return SHA256.hexString(h.finalize())
+        }
+        for n in Array(0...200) + [1000, 4096, 100_000] {
+            let part = bytes[..<n]
+            let portable = digest(part, accelerated: false, piece: max(n, 1))
+            #expect(digest(part, accelerated: true, piece: max(n, 1)) == portable, "\(n) bytes")
+            #expect(digest(part, accelerated: true, piece: 37) == portable, "\(n) bytes in pieces of 37")
+        }
+    }
+
     @Test func incrementalMatchesOneShot() {
         let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         let expected = SHA256.hex(bytes)
