@@ -30,7 +30,7 @@ enum BenchCommand: Command {
                 + "64MiB,256MiB).")
         static let dir = Option(
             "--dir", "DIR",
-            help: "Folder for spool files and the plain copy (default: the temporary folder).")
+            help: "Folder for spool files and the plain copy, made when missing (default: the temporary folder).")
         static let lab = Option(
             "--lab", "DIR",
             help:
@@ -62,6 +62,11 @@ enum BenchCommand: Command {
             }
             return try runChild(child, size: size, dir: dir)
         }
+        if a[Key.dir] != nil {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw ExitFailure(code: ExitCode.usage, message: "--dir \(dir): cannot make the folder: \(error)")
+            }
+        }
         let quick = a[Key.quick]
         var sizes: [UInt64] = quick ? [64 << 20, 256 << 20] : [1 << 30, 4 << 30]
         if let list = a[Key.sizes] {
@@ -87,6 +92,7 @@ enum BenchCommand: Command {
         try planning(quick: quick)
         try overhead(quick: quick)
         try suites()
+        try hashing(quick: quick)
         try roundTrips(sizes: sizes, dir: dir, repetitions: quick ? 2 : 5)
         try fullRuns(sizes: sizes, dir: dir)
         return ExitCode.ok
@@ -413,6 +419,30 @@ enum BenchCommand: Command {
             ["profile", "cases", "device ops", "verdict", "wall time"], rows)
     }
 
+    /// SHA-256 throughput, on the processor's SHA extensions and by the portable rounds: the report hashes every
+    /// file of its folder, and the spec is hashed when it is loaded.
+    static func hashing(quick: Bool) throws {
+        let bytes = [UInt8](repeating: 0x5A, count: (quick ? 8 : 64) << 20)
+        func rate(_ accelerated: Bool) throws -> Double {
+            var best = Double.infinity
+            for _ in 0..<3 {
+                best = min(
+                    best,
+                    try clock {
+                        var h = SHA256(accelerated: accelerated)
+                        bytes.withUnsafeBytes { h.update($0) }
+                        _ = h.finalize()
+                    })
+            }
+            return Double(bytes.count) / best
+        }
+        let portable = try rate(false)
+        let line = "SHA-256 (the report's file hashes, the spec's): \(gib(portable)) portable"
+        guard SHA256.acceleration else { return say(line + "; this processor has no SHA extensions\n") }
+        let fast = try rate(true)
+        say(line + String(format: ", %@ on the SHA extensions (%.1fx)\n", gib(fast), fast / portable))
+    }
+
     // MARK: - Round trips
 
     struct ChildResult: Codable {
@@ -636,7 +666,10 @@ enum BenchCommand: Command {
         defer { buffer.deallocate() }
         var template = Array((dir + "/.migconform-bench-XXXXXX").utf8CString)
         let file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard file >= 0 else { throw ExitFailure(code: ExitCode.usage, message: "cannot create a file in \(dir)") }
+        guard file >= 0 else {
+            throw ExitFailure(
+                code: ExitCode.usage, message: "cannot create a file in \(dir): \(String(cString: strerror(errno)))")
+        }
         unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         let zero = open("/dev/zero", O_RDONLY)
         let null = open("/dev/null", O_WRONLY)
