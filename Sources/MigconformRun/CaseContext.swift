@@ -567,13 +567,13 @@ final class CaseContext {
 
     /// Resets, enters the resume state and writes `stream` in pieces of the given sizes (cycled).
     /// Returns the first write errno, if a write was refused.
-    func feedStream(_ stream: SavedStream, segments: [Int]) throws -> Errno? {
+    func feedStream(_ stream: SavedStream, segments: [Int]) throws -> WriteRefusal? {
         let fd = try enter(try role("resume"), loadResume: .nothing)
         return try write(stream, to: fd, segments: segments)
     }
 
     /// ``feedStream(_:segments:)`` for a few bytes held in memory.
-    func feedStream(_ bytes: [UInt8], segments: [Int]) throws -> Errno? {
+    func feedStream(_ bytes: [UInt8], segments: [Int]) throws -> WriteRefusal? {
         try feedStream(SavedStream(bytes), segments: segments)
     }
 
@@ -602,8 +602,8 @@ final class CaseContext {
             "segments \(list) for the first \(covered) bytes (\(writes) writes), then writes of up to \(SavedStream.chunkSize >> 20) MiB"
     }
 
-    /// Writes a resume stream in pieces of the given sizes (cycled); returns the errno of the first refused write.
-    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int]) throws -> Errno? {
+    /// Writes a resume stream in pieces of the given sizes (cycled); returns how the first refused write was refused.
+    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int]) throws -> WriteRefusal? {
         try dialect.write(stream, to: fd, segments: segments, self)
     }
 }

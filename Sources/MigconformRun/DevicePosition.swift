@@ -16,7 +16,7 @@ final class DevicePosition {
     /// know (empty).
     var resetFrom: String?
     /// A write of the open resume session was refused (the exit from the resume state must then fail).
-    var refusedResumeWrite: Errno?
+    var refusedResumeWrite: WriteRefusal?
     /// The last exit from the resume state failed and the state has not been read since: the states the device
     /// may then report (the resume state, the error state, the steps of the requested path).
     var failedResumeExit: [String]?

@@ -25,8 +25,28 @@ protocol Dialect: Sendable {
     func send(_ value: UInt32, _ ctx: CaseContext) throws -> SetAnswer
     /// Saves the device's whole state into `stream`; leaves the device in the save state.
     func captureStream(into stream: SavedStream, viaPreCopy: Bool, _ ctx: CaseContext) throws
-    /// Writes a resume stream in pieces of the given sizes (cycled); the errno of the first refused write.
-    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int], _ ctx: CaseContext) throws -> Errno?
+    /// Writes a resume stream in pieces of the given sizes (cycled); how the first refused write was refused.
+    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int], _ ctx: CaseContext) throws -> WriteRefusal?
+}
+
+/// How the device refused resume data, in words that name only what it answered: an errno, a write that took no
+/// byte and gave none, or (v1) a region read that failed before the data could be placed. Reads after "failed
+/// with" or "refused with".
+package enum WriteRefusal: Equatable, Sendable, CustomStringConvertible {
+    /// The write, or a region access of it, failed with this errno.
+    case errno(Errno)
+    /// The write returned 0: no byte taken, and no errno to name.
+    case nothingTaken
+    /// v1: reading `data_offset`, where the next piece goes, answered no value.
+    case dataOffsetUnreadable
+
+    package var description: String {
+        switch self {
+        case .errno(let e): return e.description
+        case .nothingTaken: return "an answer of 0 bytes taken (no errno)"
+        case .dataOffsetUnreadable: return "no readable data_offset to place the data at"
+        }
+    }
 }
 
 extension ProtocolGeneration {
@@ -95,7 +115,7 @@ struct DialectV2: Dialect {
         stream.label = "the saved stream (\(stream.count) bytes\(partly))"
     }
 
-    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int], _ ctx: CaseContext) throws -> Errno? {
+    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int], _ ctx: CaseContext) throws -> WriteRefusal? {
         let resume = try ctx.role("resume")
         guard let f = fd, f >= 0 else { throw Blocked(reason: "entering \(resume) gave no data fd") }
         let total = stream.count
@@ -119,8 +139,9 @@ struct DialectV2: Dialect {
             var written = 0
             while true {
                 guard case .value(let n) = outcome, n > 0 else {
-                    if ctx.route == nil { ctx.position.refusedResumeWrite = outcome.errno ?? .EIO }
-                    return outcome.errno ?? .EIO
+                    let refusal = outcome.errno.map(WriteRefusal.errno) ?? .nothingTaken
+                    if ctx.route == nil { ctx.position.refusedResumeWrite = refusal }
+                    return refusal
                 }
                 written += Int(n)
                 if written >= piece.count { break }
@@ -177,7 +198,7 @@ struct DialectV1: Dialect {
         ctx.cache.transactions = sizes.isEmpty ? [1 << 16] : sizes
     }
 
-    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int], _ ctx: CaseContext) throws -> Errno? {
+    func write(_ stream: SavedStream, to fd: Int32?, segments: [Int], _ ctx: CaseContext) throws -> WriteRefusal? {
         try V1Stream(ctx).resume(try stream.read(at: 0, count: Int(stream.count)), segments: segments)
     }
 }

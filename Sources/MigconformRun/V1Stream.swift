@@ -45,18 +45,18 @@ struct V1Stream {
         throw NotDrained(iterations: maxIterations, bytes: stream.count)
     }
 
-    /// Writes `stream` in pieces; returns the errno of the first refused write.
-    func resume(_ stream: [UInt8], segments: [Int]) throws -> Errno? {
+    /// Writes `stream` in pieces; returns how the first refused write was refused.
+    func resume(_ stream: [UInt8], segments: [Int]) throws -> WriteRefusal? {
         var offset = 0
         var i = 0
         while offset < stream.count {
             let size = max(1, segments[i % segments.count])
             i += 1
             let piece = Array(stream[offset..<min(stream.count, offset + size)])
-            guard let dataOffset = try field(RegionV1.dataOffset) else { return .EIO }
-            if let e = try ctx.op(.dataWrite(offset: dataOffset, bytes: piece)).errno { return e }
+            guard let dataOffset = try field(RegionV1.dataOffset) else { return .dataOffsetUnreadable }
+            if let e = try ctx.op(.dataWrite(offset: dataOffset, bytes: piece)).errno { return .errno(e) }
             if let e = try ctx.op(.regionWrite(offset: RegionV1.dataSize, width: 8, value: UInt64(piece.count))).errno {
-                return e
+                return .errno(e)
             }
             offset += piece.count
         }

@@ -148,3 +148,20 @@ struct DMALoggingTests {
         #expect(throws: (any Error).self) { try SpecLoader.load(data: Array(text.utf8), path: "bad.json") }
     }
 }
+
+/// A refused resume write is described by what the device answered, never by an errno it did not give.
+@Suite struct WriteRefusalTests {
+    @Test func aWriteThatTakesNothingIsNotCalledAnErrno() throws {
+        let report = try TestSupport.run(TestSupport.v2, FaultyDeviceV2(.resumeWriteTakesNothing))
+        let failed = report.cases.filter { $0.verdict == .fail }
+        #expect(Set(failed.map(\.ruleID)).contains("V2-ROUND-TRIP"))
+        for c in failed {
+            let words = [c.message, c.actual ?? ""].joined(separator: " ")
+            #expect(words.contains("0 bytes taken (no errno)"), "\(c.id): \(words)")
+            #expect(!words.contains("EIO"), "\(c.id): \(words)")
+        }
+        // The transcript has the answer as it came: a write that returned 0.
+        let trip = try #require(failed.first { $0.ruleID == "V2-ROUND-TRIP" })
+        #expect(trip.transcript.contains { if case .value(0)? = $0.outcome { true } else { false } })
+    }
+}

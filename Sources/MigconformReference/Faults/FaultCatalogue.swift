@@ -249,6 +249,9 @@ package enum FaultCatalogue {
             .savesGarbledStream, "Writes a wrong checksum into its own stream, so it cannot load it back.",
             ["V2-ROUND-TRIP", "V2-ROUND-TRIP-BYTEWISE", "V2-ROUND-TRIP-ODD-CHUNKS", "V2-ROUND-TRIP-PRECOPY"]),
         v2(
+            .resumeWriteTakesNothing, "Answers every resume write with 0: no byte taken, and no errno.",
+            ["V2-ROUND-TRIP", "V2-ROUND-TRIP-BYTEWISE", "V2-ROUND-TRIP-ODD-CHUNKS", "V2-ROUND-TRIP-PRECOPY"]),
+        v2(
             .smallWritesDropped, "Silently drops resume writes shorter than 16 bytes.",
             ["V2-ROUND-TRIP-BYTEWISE", "V2-ROUND-TRIP-ODD-CHUNKS"]),
         v2(

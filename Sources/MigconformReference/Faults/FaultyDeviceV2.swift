@@ -110,6 +110,9 @@ package final class FaultyDeviceV2: ReferenceDeviceV2, HostHealthReporting {
             return .value(0xffff)
         case (.interruptsRefusedInStop, .disableInterrupts) where state == .stop:
             return .failed(.EIO)
+        case (.resumeWriteTakesNothing, .write(let fd, let bytes))
+        where !bytes.isEmpty && fds[fd]?.direction == .resume && fds[fd]?.live == true:
+            return .value(0)
         case (.smallWritesDropped, .write(let fd, let bytes)) where bytes.count < 16:
             guard let session = fds[fd], session.direction == .resume else { return .failed(.EBADF) }
             return .value(UInt64(bytes.count)) // claims to take them, loses them

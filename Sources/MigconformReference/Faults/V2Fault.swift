@@ -44,6 +44,7 @@ package enum V2Fault: String, CaseIterable, Sendable {
     case preCopyEOFInsteadOfENOMSG = "pre-copy-eof-instead-of-enomsg"
     case savesGarbledStream = "saves-garbled-stream"
     case smallWritesDropped = "small-writes-dropped"
+    case resumeWriteTakesNothing = "resume-write-takes-nothing"
     case preCopyStreamRestarts = "pre-copy-stream-restarts"
     case acceptsTruncated = "accepts-truncated"
     case acceptsCorrupted = "accepts-corrupted"

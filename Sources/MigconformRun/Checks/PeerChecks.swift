@@ -67,7 +67,7 @@ enum PeerChecks {
 
         /// Writes `stream` into a resume session of the device (entered from where it is); answers the errno of
         /// the first refused write, or nil. The fd is closed after the exit from the resume state.
-        func load(_ ctx: CaseContext, _ stream: SavedStream, fd: Int32) throws -> Errno? {
+        func load(_ ctx: CaseContext, _ stream: SavedStream, fd: Int32) throws -> WriteRefusal? {
             try ctx.via(wrap) { try ctx.write(stream, to: fd, segments: [SavedStream.chunkSize]) }
         }
     }

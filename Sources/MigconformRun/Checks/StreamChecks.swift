@@ -354,7 +354,7 @@ enum StreamChecks {
         let damage = p.damage
         let resume = try ctx.role("resume")
         let exit = p.exit == .initial ? ctx.machine.initial.name : try ctx.role("resume-exit")
-        var refused: Errno?
+        var refused: WriteRefusal?
         let what: String
         if damage == .overlong || damage == .refusedWrite {
             // The complete stream in the pieces it was saved in, then extra bytes in a write of their own.
