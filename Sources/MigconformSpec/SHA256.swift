@@ -1,8 +1,8 @@
 import CSHA256
 
 /// SHA-256 (FIPS 180-4), self-contained so that spec and report hashes need nothing beyond the standard library.
-/// Blocks are compressed by the processor's SHA extensions where it has them (the C target CSHA256, about eight
-/// times faster: a report folder hashes about a megabyte), else by the portable rounds below.
+/// Blocks are compressed by the processor's SHA extensions where it has them (the C target CSHA256, about three
+/// and a half times faster: a report folder hashes about a megabyte), else by the portable rounds below.
 ///
 /// One-shot: `SHA256.hex(bytes)`, or `data.withUnsafeBytes { SHA256.hex($0) }` to hash memory without copying it.
 /// Incremental: `var h = SHA256(); h.update(part1); h.update(part2); let digest = h.finalize()` (32 bytes;

@@ -62,11 +62,6 @@ enum BenchCommand: Command {
             }
             return try runChild(child, size: size, dir: dir)
         }
-        if a[Key.dir] != nil {
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw ExitFailure(code: ExitCode.usage, message: "--dir \(dir): cannot make the folder: \(error)")
-            }
-        }
         let quick = a[Key.quick]
         var sizes: [UInt64] = quick ? [64 << 20, 256 << 20] : [1 << 30, 4 << 30]
         if let list = a[Key.sizes] {
@@ -81,6 +76,7 @@ enum BenchCommand: Command {
                 return v
             }
         }
+        if a[Key.dir] != nil { try makeFolder(dir) }
         #if DEBUG
             Terminal.err(
                 "migconform bench: this is a debug build; for real numbers: swift build -c release, then "
@@ -419,6 +415,25 @@ enum BenchCommand: Command {
             ["profile", "cases", "device ops", "verdict", "wall time"], rows)
     }
 
+    /// Makes the `--dir` folder and its parents when missing; a folder it cannot make is an output failure.
+    static func makeFolder(_ dir: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            guard isDir.boolValue else {
+                throw ExitFailure(code: ExitCode.output, message: "--dir \(dir): not a folder")
+            }
+            return
+        }
+        var path = dir.hasPrefix("/") ? "" : "."
+        for part in dir.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o755) == 0 || errno == EEXIST { continue }
+            throw ExitFailure(
+                code: ExitCode.output,
+                message: "--dir \(dir): cannot make \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// SHA-256 throughput, on the processor's SHA extensions and by the portable rounds: the report hashes every
     /// file of its folder, and the spec is hashed when it is loaded.
     static func hashing(quick: Bool) throws {
@@ -668,7 +683,7 @@ enum BenchCommand: Command {
         let file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard file >= 0 else {
             throw ExitFailure(
-                code: ExitCode.usage, message: "cannot create a file in \(dir): \(String(cString: strerror(errno)))")
+                code: ExitCode.output, message: "cannot create a file in \(dir): \(String(cString: strerror(errno)))")
         }
         unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         let zero = open("/dev/zero", O_RDONLY)

@@ -276,7 +276,7 @@ enum RunCommand: Command {
         runner.onCaseStart = { c, _, n in progress?.caseStarting(c.id, of: n) }
         runner.onCaseEnd = { r, _, _ in
             if !quiet && [.fail, .warn, .timeout, .error, .xpass, .flake].contains(r.verdict) {
-                Terminal.endProgress()
+                // Terminal.err clears the progress line in the same write as the failure line.
                 Terminal.errWrapped(
                     r.verdict.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0),
                     "\(r.id): \(r.message)", indent: 8)
