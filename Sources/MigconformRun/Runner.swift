@@ -34,6 +34,8 @@ package struct RunOptions: Sendable {
     package var expectFlags: UInt64?
     /// Where a save stream too large for memory is spooled (nil: the temporary folder).
     package var spoolDirectory: String?
+    /// How the run's journal is flushed (`op` or `case`), for the report; nil without a journal.
+    package var journalSync: String?
 
     package init(
         target: String, expansion: ExpansionOptions = ExpansionOptions(), runnerVersion: String = migconformVersion,
@@ -361,6 +363,7 @@ package final class Runner {
         info.filters = filters
         info.retries = options.retries > 0 ? options.retries : nil
         info.deadlines = options.deadlines.byKindName
+        info.journalSync = options.journalSync
         let planned = plan.cases.enumerated().map { (k, c) -> PlannedCase in
             var p = PlannedCase(
                 id: c.id, ruleID: c.rule.id, level: c.rule.level, statement: c.rule.statement,

@@ -257,6 +257,7 @@ enum RunCommand: Command {
             throw ExitFailure(code: ExitCode.output, message: "\(error)")
         }
         runner.observers.append(journal)
+        runner.options.journalSync = syncMode // in the journal's run record too, so a rebuilt report keeps it
         setupSteps.end("run folder and journal")
         // A call on the run's own thread that a signal could not free takes the thread with it: the journal has
         // everything up to it, so the report is rebuilt from there.
@@ -336,7 +337,6 @@ enum RunCommand: Command {
         }
         progress?.stop()
         Terminal.endProgress()
-        report.run.journalSync = syncMode
         if let info = reachInfo {
             report.run.reach = info
         } else if let module = a[Key.traceModule] {

@@ -107,6 +107,8 @@ struct FrictionTests {
                 TestSupport.words(r.stderr).contains(
                     expected == "op" ? "journal: every operation" : "journal: each case"))
             #expect(try ReportReader.load(out).run.journalSync == expected)
+            // A report rebuilt from the journal says the same.
+            #expect(try JournalReader.read(out).report.run.journalSync == expected)
         }
     }
 
