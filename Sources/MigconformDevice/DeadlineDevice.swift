@@ -82,6 +82,9 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     private let lock = NSLock()
     private var interruptReason: String?
     private var interruptSerial = 0
+    /// Set by ``interrupt(_:)`` until ``clearInterrupt()``: every further call is given up before it is issued,
+    /// so a check that let the interrupted call pass does not go on with the rest of its case.
+    private var interruptPending: String?
 
     package init(
         _ device: MigrationDevice, deadlines: Deadlines = .standard,
@@ -123,6 +126,9 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
             let outcome = try inner.perform(operation)
             track(operation, outcome)
             return outcome
+        }
+        if let reason = lock.withLock({ interruptPending }) {
+            throw OperationInterrupted(operation: operation.description, reason: reason)
         }
         let seconds = deadlines.seconds(for: operation) + (inner.ownDeadlines == nil ? 0 : Self.ownDeadlineMargin)
         if let watchdog { return try watched(operation, seconds: seconds, by: watchdog) }
@@ -186,8 +192,14 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         lock.withLock {
             interruptReason = reason
             interruptSerial += 1
+            interruptPending = reason
         }
         watchdog?.interrupt(reason)
+    }
+
+    /// Lets calls through again after ``interrupt(_:)``: the run's cleanup resets the device.
+    package func clearInterrupt() {
+        lock.withLock { interruptPending = nil }
     }
 
     /// What ``recover()`` found.

@@ -488,6 +488,7 @@ package final class Runner {
         let wedged = ran.wedged
         let tour = ran.tour
         inCase = false
+        deadlineDevice.clearInterrupt()
         notify { $0.cleanupWillStart() }
         info.cleanup = cleanUp()
         device.takeTranscript()

@@ -1115,3 +1115,51 @@ struct LabRunnerVerifyTests {
         #expect(wrongSpec.problems.contains { $0.hasPrefix("spec ") })
     }
 }
+
+/// A reference device whose resume writes each take 5 ms, as over a slow channel.
+final class SlowWritesDevice: ReferenceDeviceHook {
+    override var answersPromptly: Bool { false }
+    override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        if case .write = operation { usleep(5_000) }
+        return try super.perform(operation)
+    }
+}
+
+@Suite("LabRunner: stopping")
+struct LabRunnerStopTests {
+    /// Stops the run a moment after a given case starts.
+    final class StopDuring: RunObserver, @unchecked Sendable {
+        let id: String
+        weak var runner: Runner?
+        var stoppedAt: Date?
+        init(_ id: String) { self.id = id }
+        func caseWillStart(index: Int, id: String, attempt: Int) {
+            guard id == self.id, stoppedAt == nil else { return }
+            stoppedAt = Date().addingTimeInterval(0.1)
+            // Runner.stop is made for another thread (a signal handler's queue).
+            nonisolated(unsafe) let runner = self.runner
+            Thread.detachNewThread {
+                usleep(100_000)
+                runner?.stop("interrupted by a test")
+            }
+        }
+    }
+
+    /// A case of thousands of operations does not run to its end after a stop: the call in flight is given up, and
+    /// so is every call after it, even where the check let the first one pass.
+    @Test func aStopEndsTheCaseInFlightNotOnlyItsCurrentCall() throws {
+        let runner = Runner(spec: TestSupport.v2, device: SlowWritesDevice(), options: RunOptions(target: "slow"))
+        let stop = StopDuring("V2-ROUND-TRIP-BYTEWISE")
+        stop.runner = runner
+        runner.observers.append(stop)
+        let report = try runner.run()
+        let stoppedAt = try #require(stop.stoppedAt, "the case never started")
+        let after = Date().timeIntervalSince(stoppedAt)
+        // The byte-by-byte round trip writes over 4,000 times, 20 s at 5 ms a write.
+        #expect(after < 3, "the run went on for \(after) s after the stop")
+        #expect(report.run.interrupted)
+        #expect(report.run.cleanup?.restored == true)
+        let c = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP-BYTEWISE" })
+        #expect(c.verdict != .pass && c.verdict != .fail, "\(c.verdict): \(c.message)")
+    }
+}
