@@ -370,7 +370,9 @@ private final class Flusher: @unchecked Sendable {
 /// Every case the journal saw finish keeps the result it had. A case that started and never ended is marked
 /// unfinished (verdict ERROR, `unfinished: true`), with the operations it issued and the last one, the one in
 /// flight, without an answer. Cases the run never reached are SKIPPED. Unless the journal ends with the run's own
-/// end record, the run is marked interrupted.
+/// end record, the run is marked interrupted. A line before the last that is not a record (damaged on disk, or
+/// edited) is skipped and named in ``RunInfo/journalDamaged``: what it held (a case's end, an amended verdict) is
+/// lost, so the run is INCOMPLETE at best, and a case whose end record is gone is unfinished (ERROR).
 package enum JournalReader {
     /// What a journal held.
     package struct Contents {
@@ -411,6 +413,10 @@ package enum JournalReader {
         var inFlight: (DeviceOperation, Int?)?
         var lastTime: String?
         var torn = false
+        /// Lines before the last that are not records (damaged on disk, or edited): skipped, and said.
+        var damaged: [Int] = []
+        /// Cases whose start record was read: one that never ended, and is not the last started, lost its end.
+        var started = Set<Int>()
         for (n, line) in lines.enumerated() {
             let type: String
             do {
@@ -420,7 +426,8 @@ package enum JournalReader {
                     torn = true
                     break
                 } // the write the crash cut short
-                throw ReportReadError(file: file, kind: .invalid, detail: "line \(n + 1) is not a journal record")
+                damaged.append(n + 1)
+                continue
             }
             do {
                 switch type {
@@ -438,6 +445,7 @@ package enum JournalReader {
                 case "case-start":
                     let r = try decoder.decode(RunJournal.CaseStartRecord.self, from: Data(line))
                     current = (r.index, r.id, r.time)
+                    started.insert(r.index)
                     ops = []
                     inFlight = nil
                     lastTime = r.time
@@ -468,12 +476,12 @@ package enum JournalReader {
                 }
             } catch let e as ReportReadError {
                 throw e
-            } catch let e as DecodingError {
+            } catch is DecodingError {
                 if n == lines.count - 1 {
                     torn = true
                     break
                 }
-                throw ReportReadError(file: file, kind: .invalid, detail: "line \(n + 1): \(ReportReader.describe(e))")
+                damaged.append(n + 1)
             }
         }
         guard let head = runRecord else {
@@ -508,6 +516,15 @@ package enum JournalReader {
                         verdict: .error, message: message, transcript: transcript, unfinished: true))
                 continue
             }
+            if started.contains(i) {
+                cases.append(
+                    CaseResult(
+                        id: p.id, ruleID: p.ruleID, level: p.level, statement: p.statement, cite: p.cite,
+                        verdict: .error,
+                        message: "unfinished: the case started, and its end record is lost in a damaged line of "
+                            + "the journal", unfinished: true))
+                continue
+            }
             if let v = p.notRun {
                 cases.append(
                     CaseResult(
@@ -530,6 +547,12 @@ package enum JournalReader {
                 + (unfinishedID.map { " during \($0)" } ?? "")
         }
         info.fromJournal = true
+        if !damaged.isEmpty {
+            let list = damaged.prefix(10).map(String.init).joined(separator: ", ") + (damaged.count > 10 ? ", ..." : "")
+            info.journalDamaged =
+                "\(damaged.count == 1 ? "line" : "\(damaged.count) lines") \(list) of the journal could not be read "
+                + "(damaged on disk, or edited): a result \(damaged.count == 1 ? "it" : "they") held may be lost"
+        }
         let report = RunReport(run: info, cases: cases, plan: runEnd?.plan, hazardsSkipped: head.hazardsSkipped)
         return Contents(
             report: report, finished: finishedOrder.sorted().compactMap { ended[$0] },

@@ -40,6 +40,7 @@ enum ReportFacts {
         if let notRun = notRun(r) { s += "; " + notRun }
         let warns = r.summary.verdicts[Verdict.warn.rawValue] ?? 0
         if warns > 0 { s += "; \(warns) SHOULD-level warning\(warns == 1 ? "" : "s")" }
+        if let d = r.run.journalDamaged { s += "; " + PlainText.line(d) }
         if r.run.interrupted { s += "; the run was cut short (\(PlainText.line(r.run.stopReason ?? "stopped")))" }
         if r.cases.isEmpty { s += "; no case ran" }
         return s

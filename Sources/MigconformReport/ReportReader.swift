@@ -45,7 +45,7 @@ package enum ReportReader {
     /// (an edited report.json, or one written by a version that judged otherwise). The cases are the evidence:
     /// commands that read a report for use take the verdict from them; `verify` reports the difference.
     package static func recounted(_ report: RunReport, file: String) -> (report: RunReport, note: String?) {
-        let recount = RunSummary(cases: report.cases)
+        let recount = RunSummary(cases: report.cases, journalDamaged: report.run.journalDamaged != nil)
         let stored = report.summary
         guard recount.verdict != stored.verdict || recount.verdicts != stored.verdicts || recount.total != stored.total
         else { return (report, nil) }

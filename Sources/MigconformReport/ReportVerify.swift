@@ -84,7 +84,7 @@ package enum ReportVerifier {
         }
 
         // The summary agrees with the cases.
-        let recount = RunSummary(cases: report.cases)
+        let recount = RunSummary(cases: report.cases, journalDamaged: report.run.journalDamaged != nil)
         if recount.verdicts == report.summary.verdicts && recount.total == report.summary.total
             && recount.conformant == report.summary.conformant
         {

@@ -10,7 +10,7 @@ extension DocumentJSON {
     /// How many stored properties each type written here has, by type name: a test compares these with the types
     /// themselves, so that a property added to one is not silently left out of the journal and the report.
     static let runInfoFields: [String: Int] = [
-        "RunInfo": 30, "DeviceIdentity": 5, "ShardInfo": 2, "RunFilters": 3, "MergedShard": 6, "CleanupReport": 3,
+        "RunInfo": 31, "DeviceIdentity": 5, "ShardInfo": 2, "RunFilters": 3, "MergedShard": 6, "CleanupReport": 3,
         "BaselineInfo": 4, "RunCost": 17, "Kind": 3, "ProcessUsage": 4, "PeerInfo": 4, "DriverReachInfo": 5,
         "RunSummary": 7, "PlanCost": 6, "SkippedHazard": 3,
     ]
@@ -37,6 +37,7 @@ extension DocumentJSON {
         w.member("filters", r.filters, runFilters)
         w.bool("fromJournal", r.fromJournal)
         w.bool("interrupted", r.interrupted)
+        w.string("journalDamaged", r.journalDamaged)
         w.string("journalSync", r.journalSync)
         if let m = r.mergedFrom { w.array("mergedFrom", m, mergedShard) }
         w.number("migrationFlags", r.migrationFlags)

@@ -213,6 +213,9 @@ package struct RunInfo: Codable, Sendable {
     /// What the journal recorded when (`--journal-sync`): `op`, every operation before it was issued, flushed;
     /// `case`, each case whole at its end.
     package var journalSync: String?
+    /// Lines of the journal that could not be read when the report was rebuilt from it (damaged on disk, or
+    /// edited), in words: a result they held may be lost, so the run is at best INCOMPLETE.
+    package var journalDamaged: String?
     /// Where the run's wall time went: the device, the journal, the report, the runner itself.
     package var cost: RunCost?
     /// The other devices of the run (`--peer`, `--foreign-peer`), when it had any.
@@ -446,7 +449,9 @@ package struct RunSummary: Codable, Sendable {
     /// MUST cases that ended in ERROR: run, but with no verdict on the device (absent when none).
     package var mustErrored: Int?
 
-    package init(cases: [CaseResult]) {
+    /// - Parameter journalDamaged: the report was rebuilt from a journal with lines it could not read
+    ///   (``RunInfo/journalDamaged``): a result may be missing, so no verdict better than INCOMPLETE.
+    package init(cases: [CaseResult], journalDamaged: Bool = false) {
         var v: [String: Int] = [:]
         for verdict in Verdict.allCases { v[verdict.rawValue] = 0 }
         var l: [String: [String: Int]] = [:]
@@ -476,7 +481,9 @@ package struct RunSummary: Codable, Sendable {
         byLevel = l
         total = cases.count
         verdict =
-            broken ? .notConformant : notRun.isEmpty && errored == 0 && !narrowed ? .conformant : .incomplete
+            broken
+            ? .notConformant
+            : notRun.isEmpty && errored == 0 && !narrowed && !journalDamaged ? .conformant : .incomplete
         conformant = verdict == .conformant
         mustNotRun = notRun.isEmpty ? nil : notRun
         mustErrored = errored > 0 ? errored : nil
@@ -576,7 +583,7 @@ package struct RunReport: Codable, Sendable {
     ) {
         self.schemaVersion = RunReport.schemaVersion
         self.run = run
-        self.summary = RunSummary(cases: cases)
+        self.summary = RunSummary(cases: cases, journalDamaged: run.journalDamaged != nil)
         self.plan = plan
         self.hazardsSkipped = hazardsSkipped
         self.cases = cases

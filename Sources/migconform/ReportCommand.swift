@@ -11,7 +11,8 @@ enum ReportCommand: Command {
             "--from-journal", "DIR",
             help:
                 "Rebuild from DIR/journal.jsonl: finished cases as recorded, the case that was running marked "
-                + "unfinished, the rest SKIPPED."
+                + "unfinished, the rest SKIPPED. Lines that cannot be read are skipped and named in the report, "
+                + "which is then INCOMPLETE at best: a result they held may be lost."
         )
         static let out = Option(
             "--out", "DIR",

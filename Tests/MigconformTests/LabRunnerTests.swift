@@ -336,6 +336,47 @@ struct LabRunnerDeadlineTests {
 
 @Suite("LabRunner: journal")
 struct LabRunnerJournalTests {
+    /// A line in the middle of a journal that is not a record (a bad sector, an edit) loses what it held, not the
+    /// rest: the rebuild skips it, names it, and keeps the verdict from CONFORMANT; the case whose end record was
+    /// lost is unfinished.
+    @Test func aDamagedLineIsSkippedNamedAndKeepsTheRunFromConformant() throws {
+        let folder = tempFolder("damaged")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var other = ReferenceDeviceV2.Configuration()
+        other.stateSize *= 2
+        let runner = Runner(
+            spec: TestSupport.v2, device: ReferenceDeviceV2(), options: RunOptions(target: "ref"),
+            peer: ("ref", ReferenceDeviceV2()),
+            foreign: ("ref:v2?state-size=\(other.stateSize)", ReferenceDeviceV2(other)))
+        runner.observers.append(try RunJournal(folder: folder, syncEachOperation: false))
+        let live = try runner.run()
+        try #require(live.summary.verdict == .conformant)
+        let file = folder.appendingPathComponent(RunJournal.fileName)
+        let intact = try String(contentsOf: file, encoding: .utf8)
+        var lines = intact.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let ends = lines.indices.filter { lines[$0].contains("\"type\":\"case-end\"") }
+        let starts = lines.indices.filter { lines[$0].contains("\"type\":\"case-start\"") }
+        for (damage, endLost) in [(ends[10], true), (starts[20], false)] {
+            lines = intact.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines[damage] = String(lines[damage].prefix(30)) + "\u{0}\u{0}\u{0}"
+            try lines.joined(separator: "\n").write(to: file, atomically: false, encoding: .utf8)
+            let rebuilt = try JournalReader.read(folder.path).report
+            #expect(rebuilt.summary.verdict == .incomplete)
+            #expect(
+                rebuilt.run.journalDamaged?.contains("line \(damage + 1) ") == true,
+                "\(rebuilt.run.journalDamaged ?? "")")
+            #expect(rebuilt.run.interrupted == false)
+            let unfinished = rebuilt.cases.filter { $0.unfinished == true }
+            #expect(unfinished.count == (endLost ? 1 : 0))
+            if endLost { #expect(unfinished.first?.message.contains("damaged line") == true) }
+            // Every other case is as the run left it.
+            #expect(
+                rebuilt.cases.filter { $0.verdict == .pass }.count == live.cases.filter { $0.verdict == .pass }.count
+                    - unfinished.count)
+            #expect(MarkdownReport.render(rebuilt).contains("could not be read"))
+        }
+    }
+
     @Test("the journal's operation records are the bytes JSONEncoder writes, for every kind of operation and outcome")
     func journalLinesMatchTheEncoder() throws {
         let encoder = JSONEncoder()

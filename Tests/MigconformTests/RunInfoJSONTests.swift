@@ -71,6 +71,7 @@ struct RunInfoJSONTests {
             uniqueKeysWithValues: keys.enumerated().map { ($1, doubles[($0 + k) % doubles.count]) })
         r.fromJournal = k % 2 == 0
         r.journalSync = s
+        r.journalDamaged = k % 2 == 0 ? nil : s
         var cost = RunCost(
             wall: UInt64.max, device: 1, deviceCalls: 2, journal: 3, observers: 4, planning: 5,
             waits: k % 2 == 0 ? 0 : 6, operations: Int.max,
