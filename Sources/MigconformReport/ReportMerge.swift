@@ -99,6 +99,9 @@ package enum ReportMerge {
         info.interrupted = ordered.contains { $0.run.interrupted }
         let reasons = ordered.compactMap { r in r.run.stopReason.map { "shard \(r.run.shard!.description): \($0)" } }
         info.stopReason = reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+        // A shard rebuilt from a damaged journal may have lost a result: the merged run may not be better.
+        let damage = ordered.compactMap { r in r.run.journalDamaged.map { "shard \(r.run.shard!.description): \($0)" } }
+        info.journalDamaged = damage.isEmpty ? nil : damage.joined(separator: "; ")
         let cleanups = ordered.compactMap { r in r.run.cleanup.map { (r.run.shard!, $0) } }
         info.cleanup =
             cleanups.isEmpty
