@@ -5,7 +5,12 @@ import MigconformBase
 package struct OperationInterrupted: Error, CustomStringConvertible, Sendable {
     package var operation: String
     package var reason: String
-    package var description: String { "\(reason) while waiting for \(operation)" }
+    /// Given up before it was issued (the case in flight was stopped): the device never saw it, so no transcript
+    /// records it.
+    package var notIssued = false
+    package var description: String {
+        notIssued ? "\(reason): \(operation) not issued" : "\(reason) while waiting for \(operation)"
+    }
 }
 
 /// A device whose every operation has a deadline. Each call runs on a worker thread while the caller waits at
@@ -82,9 +87,12 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
     private let lock = NSLock()
     private var interruptReason: String?
     private var interruptSerial = 0
-    /// Set by ``interrupt(_:)`` until ``clearInterrupt()``: every further call is given up before it is issued,
-    /// so a check that let the interrupted call pass does not go on with the rest of its case.
+    /// Set by ``interrupt(_:)`` while a case runs (``caseWillRun()``), until it ends: every further call of the
+    /// case is given up before it is issued, so a check that let the interrupted call pass does not go on with the
+    /// rest of its case. Outside cases (discovery, positioning, the cleanup) a stop gives up only the call in
+    /// flight, and the runner stops at the next case.
     private var interruptPending: String?
+    private var caseRunning = false
 
     package init(
         _ device: MigrationDevice, deadlines: Deadlines = .standard,
@@ -128,7 +136,7 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
             return outcome
         }
         if let reason = lock.withLock({ interruptPending }) {
-            throw OperationInterrupted(operation: operation.description, reason: reason)
+            throw OperationInterrupted(operation: operation.description, reason: reason, notIssued: true)
         }
         let seconds = deadlines.seconds(for: operation) + (inner.ownDeadlines == nil ? 0 : Self.ownDeadlineMargin)
         if let watchdog { return try watched(operation, seconds: seconds, by: watchdog) }
@@ -192,14 +200,22 @@ package final class DeadlineDevice: MigrationDevice, DeviceWrapper {
         lock.withLock {
             interruptReason = reason
             interruptSerial += 1
-            interruptPending = reason
+            if caseRunning { interruptPending = reason }
         }
         watchdog?.interrupt(reason)
     }
 
-    /// Lets calls through again after ``interrupt(_:)``: the run's cleanup resets the device.
-    package func clearInterrupt() {
-        lock.withLock { interruptPending = nil }
+    /// A case starts running: a stop from now on gives up the rest of its calls.
+    package func caseWillRun() {
+        lock.withLock { caseRunning = true }
+    }
+
+    /// The case ended: calls go through again (the runner stops before the next case).
+    package func caseDidRun() {
+        lock.withLock {
+            caseRunning = false
+            interruptPending = nil
+        }
     }
 
     /// What ``recover()`` found.

@@ -198,6 +198,11 @@ package final class RecordingDevice {
             remember(entry)
             didPerform?(entry)
             return outcome
+        } catch let i as OperationInterrupted where i.notIssued {
+            // The device never saw it: not an operation of the transcript, nor of a reproducer.
+            operationCount -= 1
+            nextData = nil
+            throw i
         } catch {
             let nanos = MonotonicClock.nanoseconds() - start
             let micros = nanos / 1000

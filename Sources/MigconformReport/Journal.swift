@@ -487,7 +487,10 @@ package enum JournalReader {
         guard let head = runRecord else {
             throw ReportReadError(
                 file: file, kind: .invalid,
-                detail: "the journal has no run record: the run stopped before its first case")
+                detail: damaged.isEmpty
+                    ? "the journal has no run record: the run stopped before its first case"
+                    : "the journal has no readable run record (line \(damaged[0]) could not be read): without the "
+                        + "run's plan no report can be rebuilt")
         }
         var cases: [CaseResult] = []
         var unfinishedID: String?
@@ -499,7 +502,11 @@ package enum JournalReader {
             if let c = current, c.index == i {
                 unfinishedID = c.id
                 var transcript = ops
-                var message = "unfinished: the run stopped during this case"
+                // With the run's end record read, the run went on: the case's own end record is what was lost.
+                var message =
+                    runEnd == nil
+                    ? "unfinished: the run stopped during this case"
+                    : "unfinished: its end record is lost in a damaged line of the journal (the run went on to its end)"
                 if let (op, count) = inFlight {
                     let entry = TranscriptEntry(
                         step: transcript.count, operation: op, outcome: nil,

@@ -128,6 +128,18 @@ extension RunObserver {
     package func runDidEnd(_ report: RunReport) {}
 }
 
+/// The run was stopped (a signal) while it discovered the device's features, before any case: no report, and the
+/// device cleaned up as at the end of a run.
+package struct StoppedBeforeCases: Error, CustomStringConvertible {
+    package var reason: String
+    package var cleanup: CleanupReport
+    package var description: String {
+        "\(reason) before any case ran; "
+            + (cleanup.restored
+                ? "the device was reset" : "the device was not reset: " + cleanup.problems.joined(separator: "; "))
+    }
+}
+
 /// `--only`/`--exclude` left no case of the spec: nothing was run (a usage error, not a verdict).
 package struct EmptySelection: Error, CustomStringConvertible, Sendable {
     package var message: String
@@ -300,7 +312,12 @@ package final class Runner {
 
     /// Discovers the device's features, expands, plans, runs every case and returns the report.
     package func run() throws -> RunReport {
-        let prepared = try prepare()
+        let prepared: Prepared
+        do { prepared = try prepare() } catch let i as OperationInterrupted {
+            // Stopped while the device's features were discovered: nothing ran; the device is reset all the same.
+            let cleanup = cleanUp()
+            throw StoppedBeforeCases(reason: i.reason, cleanup: cleanup)
+        }
         let ran = runCases(prepared)
         return finish(prepared, ran)
     }
@@ -488,7 +505,6 @@ package final class Runner {
         let wedged = ran.wedged
         let tour = ran.tour
         inCase = false
-        deadlineDevice.clearInterrupt()
         notify { $0.cleanupWillStart() }
         info.cleanup = cleanUp()
         device.takeTranscript()
@@ -526,7 +542,9 @@ package final class Runner {
             inCase = true
         }
         let timeoutsBefore = deadlineDevice.timeouts.count
+        deadlineDevice.caseWillRun()
         var executed = executeJudged(testCase, machine: machine)
+        deadlineDevice.caseDidRun()
         if deadlineDevice.timeouts.count > timeoutsBefore && executed.result.verdict != .timeout {
             executed.result.verdict = .timeout
             executed.result.message = "timed out: \(deadlineDevice.timeouts[timeoutsBefore])"

@@ -331,6 +331,9 @@ enum RunCommand: Command {
             throw ExitFailure(
                 code: ExitCode.target,
                 message: "\(targetURI) did not answer while its features were discovered: \(e.message)")
+        } catch let e as StoppedBeforeCases {
+            discardFolder() // no case ran: no report to keep
+            throw ExitFailure(code: ExitCode.aborted, message: "stopped: \(e)")
         } catch let e as EmptySelection {
             discardFolder() // nothing ran: leave no empty run folder behind
             throw UsageError(message: e.message)

@@ -1076,6 +1076,14 @@ struct LabRunnerShardTests {
         #expect(merged.summary.verdicts == whole.summary.verdicts)
         #expect(merged.cases.allSatisfy { $0.otherShard == nil })
         #expect(merged.run.mergedFrom?.count == 3 && merged.run.shard == nil)
+        // A shard rebuilt from a damaged journal keeps the merge from a better verdict, whatever its place.
+        var damaged = shards[1]
+        damaged.run.journalDamaged = "line 20 of the journal could not be read"
+        for order in [[shards[0], damaged, shards[2]], [damaged, shards[0], shards[2]]] {
+            let m = try ReportMerge.merge(order)
+            #expect(m.run.journalDamaged?.contains("shard 2/3: line 20") == true)
+            if whole.summary.verdict == .conformant { #expect(m.summary.verdict == .incomplete) }
+        }
 
         do {
             _ = try ReportMerge.merge([shards[0], shards[2]])
@@ -1202,5 +1210,35 @@ struct LabRunnerStopTests {
         #expect(report.run.cleanup?.restored == true)
         let c = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP-BYTEWISE" })
         #expect(c.verdict != .pass && c.verdict != .fail, "\(c.verdict): \(c.message)")
+        // Calls given up before they were issued are in no transcript: the device never saw them.
+        #expect(!report.cases.contains { $0.transcript.contains { $0.transportError?.contains("not issued") == true } })
+    }
+
+    /// A device whose first GET of the migration flags (discovery's first question) takes half a second.
+    final class SlowToDiscover: ReferenceDeviceHook {
+        var asked = false
+        override var answersPromptly: Bool { false }
+        override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+            if case .getMigrationFlags = operation, !asked {
+                asked = true
+                usleep(500_000)
+            }
+            return try super.perform(operation)
+        }
+    }
+
+    /// A stop while the device's features are discovered: no case ran, no report; the device is reset all the
+    /// same, and the error says so.
+    @Test func aStopDuringDiscoveryResetsTheDeviceAndSaysNothingRan() throws {
+        let runner = Runner(spec: TestSupport.v2, device: SlowToDiscover(), options: RunOptions(target: "slow"))
+        runner.deadlineDevice.recoveryGrace = 1
+        nonisolated(unsafe) let r = runner
+        Thread.detachNewThread {
+            usleep(100_000)
+            r.stop("interrupted by a test")
+        }
+        let e = try #require(throws: StoppedBeforeCases.self) { try runner.run() }
+        #expect(e.cleanup.restored, "\(e)")
+        #expect(e.description.contains("interrupted by a test before any case ran; the device was reset"))
     }
 }
