@@ -461,6 +461,13 @@ package enum JournalReader {
                     }
                 case "case-end":
                     let r = try decoder.decode(RunJournal.CaseEndRecord.self, from: Data(line))
+                    // A record that does not name the case the plan has at its index was edited: not evidence.
+                    guard let plan = runRecord?.plan, plan.indices.contains(r.index),
+                        plan[r.index].id == r.result.result.id
+                    else {
+                        damaged.append(n + 1)
+                        continue
+                    }
                     if ended[r.index] == nil { finishedOrder.append(r.index) }
                     ended[r.index] = r.result.result
                     if current?.index == r.index {

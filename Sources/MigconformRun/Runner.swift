@@ -180,6 +180,9 @@ package final class Runner {
     let position = DevicePosition()
     private let stopLock = NSLock()
     private var stopRequest: String?
+    /// The end-of-run cleanup is under way: a stop no longer gives up device calls (it would cancel the reset it
+    /// promises).
+    private var cleaning = false
 
     /// - Parameter reopen: opens a fresh device like this one, to replace one that hung (simulated targets);
     ///   nil when the target cannot be reopened (a kernel device).
@@ -304,8 +307,11 @@ package final class Runner {
     /// Asks the run to end (thread-safe; from a signal handler's queue): no further case starts, an operation in
     /// flight is given up, the device is cleaned up and the report is complete and marked interrupted.
     package func stop(_ reason: String) {
-        stopLock.withLock { if stopRequest == nil { stopRequest = reason } }
-        deadlineDevice.interrupt(reason)
+        let cleaningNow = stopLock.withLock {
+            if stopRequest == nil { stopRequest = reason }
+            return cleaning
+        }
+        if !cleaningNow { deadlineDevice.interrupt(reason) }
     }
 
     var stopReason: String? { stopLock.withLock { stopRequest } }
@@ -505,6 +511,7 @@ package final class Runner {
         let wedged = ran.wedged
         let tour = ran.tour
         inCase = false
+        stopLock.withLock { cleaning = true }
         notify { $0.cleanupWillStart() }
         info.cleanup = cleanUp()
         device.takeTranscript()
@@ -556,9 +563,25 @@ package final class Runner {
     func retry(_ first: CaseResult, _ testCase: TestCase, index: Int, machine: Machine) -> CaseResult {
         guard options.retries > 0, [.fail, .warn, .error].contains(first.verdict) else { return first }
         var result = first
+        // Retries that ran to a verdict, and why the others did not run.
+        var made = 0
+        var cut: String?
         for n in 1...options.retries {
-            if stopReason != nil || deadlineDevice.needsRecovery || deadlineDevice.wedged != nil { break }
+            if let why = stopReason {
+                cut = why
+                break
+            }
+            if deadlineDevice.needsRecovery || deadlineDevice.wedged != nil {
+                cut = "the device stopped answering"
+                break
+            }
             let again = attempt(testCase, index: index, machine: machine, attempt: n + 1)
+            // A retry the stop cut short says nothing either way.
+            if let why = stopReason {
+                cut = why
+                break
+            }
+            made = n
             // An ERROR said nothing of the device; what the device answers on a retry does.
             if first.verdict == .error, [.fail, .warn, .timeout].contains(again.verdict) {
                 var r = again
@@ -574,10 +597,15 @@ package final class Runner {
                 result.message = "\(first.verdict.rawValue) on the first run, passed on retry \(n): \(first.message)"
                 return result
             }
-            if again.verdict == .timeout { break }
+            if again.verdict == .timeout {
+                if n < options.retries { cut = "retry \(n) timed out" }
+                break
+            }
         }
-        result.attempts = options.retries + 1
-        result.message += " (failed again on every retry)"
+        result.attempts = made + 1
+        result.message +=
+            cut.map { " (failed again on \(made) of \(options.retries) retries; the others did not run: \($0))" }
+            ?? " (failed again on every retry)"
         return result
     }
 

@@ -1214,6 +1214,45 @@ struct LabRunnerStopTests {
         #expect(!report.cases.contains { $0.transcript.contains { $0.transportError?.contains("not issued") == true } })
     }
 
+    /// Any device, each call 1 ms slower, as over a slow channel.
+    final class Slowed: MigrationDevice {
+        let inner: MigrationDevice
+        init(_ inner: MigrationDevice) { self.inner = inner }
+        var generation: ProtocolGeneration { inner.generation }
+        var identity: DeviceIdentity { inner.identity }
+        func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+            usleep(1_000)
+            return try inner.perform(operation)
+        }
+    }
+
+    /// A stop while a failing case is retried: the result counts the retries that ran, not those it was asked for.
+    @Test func aStopDuringRetriesCountsOnlyTheRetriesThatRan() throws {
+        var options = RunOptions(target: "slow")
+        options.retries = 50
+        options.expansion.only = ["V2-ROUND-TRIP-ODD-CHUNKS"]
+        let runner = Runner(
+            spec: TestSupport.v2, device: Slowed(FaultyDeviceV2(.resumeWriteTakesNothing)), options: options)
+        final class Count: RunObserver, @unchecked Sendable {
+            var starts = 0
+            func caseWillStart(index: Int, id: String, attempt: Int) { starts += 1 }
+        }
+        let count = Count()
+        runner.observers.append(count)
+        nonisolated(unsafe) let r = runner
+        Thread.detachNewThread {
+            usleep(300_000)
+            r.stop("interrupted by a test")
+        }
+        let report = try runner.run()
+        let c = try #require(report.cases.first { $0.id == "V2-ROUND-TRIP-ODD-CHUNKS" })
+        #expect(c.verdict == .fail)
+        let attempts = try #require(c.attempts)
+        #expect(attempts < 51, "\(c.message)")
+        #expect(attempts <= count.starts, "\(attempts) attempts counted, \(count.starts) started")
+        #expect(c.message.contains("of 50 retries; the others did not run: interrupted by a test"), "\(c.message)")
+    }
+
     /// A device whose first GET of the migration flags (discovery's first question) takes half a second.
     final class SlowToDiscover: ReferenceDeviceHook {
         var asked = false
