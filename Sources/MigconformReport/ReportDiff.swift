@@ -96,6 +96,12 @@ package struct ReportDiff: Sendable {
 
     package var hasRegressions: Bool { !regressions.isEmpty || verdictRegressed }
 
+    /// When the run's verdict changed, the new report's reasons for it (a case list may show none: a run rebuilt
+    /// from a damaged journal, a shard missing).
+    var verdictWhy: String? {
+        old.summary.verdict == new.summary.verdict ? nil : PlainText.line(ReportFacts.reason(new))
+    }
+
     /// `run verdict: CONFORMANT -> NOT CONFORMANT (worse)`.
     var verdictLine: String {
         let o = old.summary.verdict
@@ -184,6 +190,7 @@ package struct ReportDiff: Sendable {
         var out = wrapped("old: ", runLine(old), indent: 5) + wrapped("new: ", runLine(new), indent: 5)
         for n in notes { out += wrapped("note: ", PlainText.line(n), indent: 6) }
         out += verdictLine + "\n"
+        if let why = verdictWhy { out += wrapped("why: ", why, indent: 5) }
         for (title, changes) in sections() where !changes.isEmpty {
             out += "\n\(title.uppercased()) (\(changes.count))\n"
             for rule in Self.rules(changes) {
@@ -215,6 +222,7 @@ package struct ReportDiff: Sendable {
         out += "- old: \(cell(runLine(old)))\n- new: \(cell(runLine(new)))\n"
         for n in notes { out += "- note: \(cell(n))\n" }
         out += "- \(verdictLine)\n"
+        if let why = verdictWhy { out += "- why: \(cell(why))\n" }
         for (title, changes) in sections() where !changes.isEmpty {
             out += "\n### \(title) (\(changes.count))\n\n"
             out += "| Case | Rule | Level | Old | New | Message |\n|---|---|---|---|---|---|\n"

@@ -374,6 +374,10 @@ struct LabRunnerJournalTests {
                 rebuilt.cases.filter { $0.verdict == .pass }.count == live.cases.filter { $0.verdict == .pass }.count
                     - unfinished.count)
             #expect(MarkdownReport.render(rebuilt).contains("could not be read"))
+            // A diff against the live run says why the verdict got worse, though no case may have.
+            let diff = ReportDiff.compare(live, rebuilt).render(.text)
+            #expect(TestSupport.words(diff).contains("why: no MUST-level case failed"), "\(diff)")
+            #expect(TestSupport.words(diff).contains("could not be read"))
         }
     }
 
