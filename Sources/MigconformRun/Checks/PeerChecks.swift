@@ -25,12 +25,27 @@ enum PeerChecks {
             try ctx.op(wrap(operation))
         }
 
-        /// A SET of `device_state`; the fd it handed out, or the errno.
-        func set(_ ctx: CaseContext, _ state: String) throws -> Result<Int32, Errno> {
-            switch try op(ctx, .setState(try ctx.value(of: state))) {
+        /// A SET of `device_state`; the fd it handed out, or how it was refused.
+        func set(_ ctx: CaseContext, _ state: String) throws -> Result<Int32, SetRefusal> {
+            let request = DeviceOperation.setState(try ctx.value(of: state))
+            let outcome = try op(ctx, request)
+            switch outcome {
             case .state(_, let fd): return .success(fd)
-            case .failed(let e): return .failure(e)
-            default: return .failure(.EIO)
+            case .failed(let e): return .failure(.errno(e))
+            default: return .failure(.notAState(OperationText.outcome(outcome, of: request)))
+            }
+        }
+
+        /// A refused SET, in words that name only what the other device answered. Reads after "failed with".
+        enum SetRefusal: Error, CustomStringConvertible {
+            case errno(Errno)
+            /// An answer that is no state at all (the channel's, or a broken driver's).
+            case notAState(String)
+            var description: String {
+                switch self {
+                case .errno(let e): return e.description
+                case .notAState(let answer): return "an answer that is not a state (\(answer))"
+                }
             }
         }
 
