@@ -256,23 +256,18 @@ package final class Runner {
 
     /// Tells the observers of an operation: inside a case only those that follow a case's operations.
     private func notifyOperation(_ tell: (RunObserver) -> Void) {
-        guard inCase else { return notify(tell) }
-        if observerTimes.count != observers.count { observerTimes = Array(repeating: 0, count: observers.count) }
-        var t0 = MonotonicClock.nanoseconds()
-        for i in caseFollowers {
-            tell(observers[i])
-            let t1 = MonotonicClock.nanoseconds()
-            observerTimes[i] += t1 - t0
-            t0 = t1
-        }
+        if inCase { notify(caseFollowers, tell) } else { notify(observers.indices, tell) }
     }
 
     /// Tells every observer, timing each (named only when the run's cost is summed up, not on every call).
-    func notify(_ tell: (RunObserver) -> Void) {
+    func notify(_ tell: (RunObserver) -> Void) { notify(observers.indices, tell) }
+
+    /// Tells the observers at `indices`, timing each.
+    private func notify(_ indices: some Sequence<Int>, _ tell: (RunObserver) -> Void) {
         if observerTimes.count != observers.count { observerTimes = Array(repeating: 0, count: observers.count) }
         // One clock read between observers: the end of one is the start of the next.
         var t0 = MonotonicClock.nanoseconds()
-        for i in observers.indices {
+        for i in indices {
             tell(observers[i])
             let t1 = MonotonicClock.nanoseconds()
             observerTimes[i] += t1 - t0
