@@ -95,7 +95,8 @@ package enum SequenceReplay {
                         return Outcome(
                             sent: k,
                             divergence: (
-                                k, OperationText.operation(e.operation), "the saved stream of \(range.total) bytes",
+                                k, OperationText.operation(e.operation, byteCount: e.byteCount),
+                                "the saved stream of \(range.total) bytes",
                                 "a saved stream that differs (its length or first bytes)"
                             ))
                     }
@@ -108,7 +109,10 @@ package enum SequenceReplay {
             do { now = try device.perform(op) } catch {
                 return Outcome(
                     sent: k + 1,
-                    divergence: (k, OperationText.operation(e.operation), answer(e.outcome, e), "no answer: \(error)"))
+                    divergence: (
+                        k, OperationText.operation(e.operation, byteCount: e.byteCount), answer(e.outcome, e),
+                        "no answer: \(error)"
+                    ))
             }
             if case .state(let state, let recordedFD) = e.outcome, case .state(_, let fd) = now, recordedFD >= 0,
                 fd >= 0
@@ -119,7 +123,10 @@ package enum SequenceReplay {
             guard same(e, now) else {
                 return Outcome(
                     sent: k + 1,
-                    divergence: (k, OperationText.operation(e.operation), answer(e.outcome, e), answer(now, e)))
+                    divergence: (
+                        k, OperationText.operation(e.operation, byteCount: e.byteCount), answer(e.outcome, e),
+                        answer(now, e)
+                    ))
             }
         }
         return Outcome(sent: entries.count, recordedData: recordedData)

@@ -252,6 +252,12 @@ struct ReplayCommandTests {
         #expect(still.stdout.contains("got every answer as recorded"))
         let cleared = try TestSupport.shell(TestSupport.binary!, ["replay", dir.path, id2, "--target", "ref:v2"])
         #expect(cleared.status == 0 && cleared.stdout.hasSuffix("did not reproduce\n"), "\(cleared.stdout)")
+        // A device that takes none of a rebuilt write diverges there: the step is told with the bytes it sent, not
+        // the few the report keeps.
+        let short = try TestSupport.shell(
+            TestSupport.binary!, ["replay", dir.path, id2, "--target", "fault:resume-write-takes-nothing"])
+        #expect(short.stdout.contains("(write fd=101 4128 bytes"), "\(short.stdout)")
+        #expect(!short.stdout.contains(" 16 bytes"), "\(short.stdout)")
     }
 
     /// Replayed on the reference, which has neither fault, these cannot be told:
