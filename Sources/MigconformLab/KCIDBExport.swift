@@ -19,6 +19,10 @@ import MigconformSpec
 /// - `log_excerpt`: for cases that did not plainly pass or skip, what happened and the transcript (16 KiB at most).
 ///
 /// Placeholders of cases another shard ran are left out: that shard's report has them.
+///
+/// A report rebuilt from a damaged journal (``RunInfo/journalDamaged``) may lack results its cases cannot show: one
+/// more test, `<suite>.journal`, says so with status ERROR, so that a consumer reading the tests alone does not
+/// take the run for whole.
 package enum KCIDBExport {
     /// What the export needs beyond the report.
     package struct Options: Sendable {
@@ -135,6 +139,9 @@ package enum KCIDBExport {
                 ])
             }
         }
+        if let damage = r.run.journalDamaged {
+            tests.append(journalTest(damage, r, origin: o.origin, buildID: buildID, runKey: runKey, suite: o.suite))
+        }
         var out: [String: Any] = ["version": ["major": KCIDBSchema.major, "minor": KCIDBSchema.minor], "tests": tests]
         if !issues.isEmpty {
             out["issues"] = issues.keys.sorted().map { issues[$0]! }
@@ -152,6 +159,27 @@ package enum KCIDBExport {
     }
 
     // MARK: - Parts
+
+    /// The test that tells a consumer the report was rebuilt from a damaged journal (a rule id is upper case, so
+    /// `journal` names no rule's test).
+    static func journalTest(
+        _ damage: String, _ r: RunReport, origin: String, buildID: String, runKey: String, suite: String
+    ) -> [String: Any] {
+        var t: [String: Any] = [
+            "id": "\(origin):migconform:\(runKey):journal", "build_id": buildID, "origin": origin,
+            "path": "\(suite).journal", "status": "ERROR",
+            "comment": "migconform report rebuilt from a damaged journal: a result may be missing",
+            "environment": environment(r),
+            "log_excerpt": PlainText.line(damage) + "\n",
+            "misc": [
+                "journal_damaged": damage, "migconform_verdict": r.summary.verdict.rawValue,
+                "spec_id": r.run.specID, "spec_version": r.run.specVersion, "spec_sha256": r.run.specSHA256,
+                "migconform_version": r.run.runnerVersion,
+            ] as [String: Any],
+        ]
+        if let started = Self.date(r.run.started) { t["start_time"] = Self.iso(started) }
+        return t
+    }
 
     static func runKey(_ r: RunReport) -> String {
         let d = r.run.device

@@ -18,7 +18,8 @@ import MigconformRun
 /// the last point, `Bail out! <why it stopped>` on one line: TAP 13 allows a bail-out after the tests, and it is
 /// what tells a harness that the run did not finish (prove and tap.py report it as a failure), where skips alone
 /// would read as a pass. As in kselftest (`ksft_exit_fail_msg`), the closing comments and the totals line still
-/// follow it.
+/// follow it. A report rebuilt from a damaged journal (`run.journalDamaged`) bails out the same way, naming the
+/// damage: a result may be missing from it.
 package enum TAPReport {
     /// The whole `report.tap` text, written straight into one string.
     package static func render(_ r: RunReport) -> String {
@@ -44,17 +45,22 @@ package enum TAPReport {
             if details { diagnostics(c, &out) }
             out += "  ...\n"
         }
-        if r.run.interrupted { line(bailOut(r.run), &out) }
+        if r.run.interrupted || r.run.journalDamaged != nil { line(bailOut(r.run), &out) }
         line("# \(ReportFacts.headline(r)): \(ReportFacts.reason(r))", &out)
         line("# \(ReportFacts.counts(r))", &out)
         line(totals(r.cases), &out)
         return out
     }
 
-    /// `Bail out! <reason>`: why the run was cut short, on one ASCII line.
+    /// `Bail out! <reason>`: why the run was cut short, or what of its journal was damaged, on one ASCII line.
     static func bailOut(_ run: RunInfo) -> String {
-        let reason = PlainText.line(run.stopReason ?? "")
-        return "Bail out! " + (reason.isEmpty ? "the run was cut short" : reason)
+        var reasons: [String] = []
+        if run.interrupted {
+            let reason = PlainText.line(run.stopReason ?? "")
+            reasons.append(reason.isEmpty ? "the run was cut short" : reason)
+        }
+        if let d = run.journalDamaged { reasons.append(PlainText.line(d)) }
+        return "Bail out! " + reasons.joined(separator: "; ")
     }
 
     private static func line(_ s: String, _ out: inout String) {

@@ -194,6 +194,37 @@ func kcidbExportPassesTheSchemaRules(_ which: String) throws {
     }
 }
 
+/// The reference's passing run as if rebuilt from a journal with a line that could not be read.
+private func damagedJournalReport() throws -> RunReport {
+    let whole = try referenceReport()
+    var info = whole.run
+    info.journalDamaged =
+        "line 12 of the journal could not be read (damaged on disk, or edited): a result it held may be lost"
+    return RunReport(run: info, cases: whole.cases, plan: whole.plan)
+}
+
+@Test func kcidbExportOfADamagedJournalSaysAResultMayBeMissing() throws {
+    let whole = try referenceReport()
+    #expect(whole.summary.verdict == .conformant)
+    let damaged = try damagedJournalReport()
+    #expect(damaged.summary.verdict == .incomplete)
+    for (report, extra) in [(whole, 0), (damaged, 1)] {
+        let json = try exportedJSON(report)
+        #expect(KCIDBSchema.problems(json) == [])
+        let tests = try #require(json["tests"] as? [[String: Any]])
+        #expect(tests.count == report.cases.count + extra)
+        let journal = tests.filter { $0["path"] as? String == "migconform.journal" }
+        #expect(journal.count == extra)
+        guard let t = journal.first else { continue }
+        // Every case passed: the one test that is not PASS is the journal's, so a consumer cannot read it as whole.
+        #expect(t["status"] as? String == "ERROR")
+        #expect((t["log_excerpt"] as? String)?.contains("line 12 of the journal") == true)
+        let misc = try #require(t["misc"] as? [String: Any])
+        #expect(misc["migconform_verdict"] as? String == "INCOMPLETE")
+        #expect(Set(tests.map { $0["id"] as? String }).count == tests.count)
+    }
+}
+
 @Test func kcidbStatusesFollowTheDocumentedMapping() throws {
     let report = try everyVerdictReport()
     let json = try exportedJSON(report)
@@ -423,14 +454,16 @@ func tapNamesSurviveTheKselftestParser(_ which: String) throws {
     .enabled(
         if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xmllint"),
         "xmllint is not installed (apt-get install libxml2-utils)"),
-    arguments: ["ref:v2", "fault:missing-arc", "fault:v1-write-leaves-error", "every-verdict"])
+    arguments: ["ref:v2", "fault:missing-arc", "fault:v1-write-leaves-error", "every-verdict", "damaged-journal"])
 func junitIsValidAgainstTheXunitSchema(_ which: String) throws {
     let schema = TestSupport.sharedReference.appendingPathComponent("schemas/junit-10.xsd")
     try #require(FileManager.default.fileExists(atPath: schema.path), "\(schema.path) is not there")
     let report =
         which == "ref:v2"
         ? try referenceReport()
-        : which == "every-verdict" ? try everyVerdictReport() : try faultReport(String(which.dropFirst(6)))
+        : which == "every-verdict"
+            ? try everyVerdictReport()
+            : which == "damaged-journal" ? try damagedJournalReport() : try faultReport(String(which.dropFirst(6)))
     let file = FileManager.default.temporaryDirectory.appendingPathComponent(
         "migconform-junit-\(UUID().uuidString).xml")
     defer { try? FileManager.default.removeItem(at: file) }
@@ -441,6 +474,23 @@ func junitIsValidAgainstTheXunitSchema(_ which: String) throws {
     let said = String(decoding: r.errorOutput, as: UTF8.self)
     #expect(r.termination.exitStatus == 0, "\(which): \(said.split(separator: "\n").prefix(5).joined(separator: "\n"))")
     #expect(said.contains("validates"))
+}
+
+@Test func junitAndTapOfADamagedJournalDoNotReadAsWhole() throws {
+    let report = try damagedJournalReport()
+    #expect(report.cases.allSatisfy { ![.fail, .error, .timeout].contains($0.verdict) })
+    let xml = JUnitReport.render(report)
+    let root = try #require(xml.split(separator: "\n").first { $0.hasPrefix("<testsuites ") })
+    #expect(root.contains(#"tests="\#(report.cases.count + 1)" failures="0" errors="1""#), "\(root)")
+    #expect(xml.contains(#"<testsuite name="journal" tests="1" failures="0" errors="1" skipped="0""#))
+    #expect(xml.contains("the report was rebuilt from a damaged journal: line 12 of the journal"))
+    let tap = TAPReport.render(report).split(separator: "\n").map(String.init)
+    #expect(tap.filter { $0.hasPrefix("Bail out!") } == ["Bail out! \(report.run.journalDamaged!)"])
+    #expect(tap[1] == "1..\(report.cases.count)")
+    // The report it was rebuilt from, whole: neither.
+    let whole = try referenceReport()
+    #expect(!JUnitReport.render(whole).contains(#"name="journal""#))
+    #expect(!TAPReport.render(whole).contains("Bail out!"))
 }
 
 // MARK: - LAVA
