@@ -51,6 +51,52 @@ struct DeviceAccessAnswerTests {
     }
 }
 
+/// A reference device that answers ENOSYS to calls on its data fds: to every one (a target that makes no call on a
+/// data fd), or only to an ioctl and lseek (a driver that refuses them with that errno, which the kernel never
+/// gives for them).
+private final class DataFDENOSYSDevice: ReferenceDeviceV2 {
+    let everywhere: Bool
+    init(everywhere: Bool) {
+        self.everywhere = everywhere
+        super.init()
+    }
+    override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
+        guard case .dataFD(_, let call) = operation else { return try super.perform(operation) }
+        switch call {
+        case .ioctl, .seek: return .failed(.ENOSYS)
+        default: return everywhere ? .failed(.ENOSYS) : try super.perform(operation)
+        }
+    }
+}
+
+@Suite("Data fd calls: what an ENOSYS answer means")
+struct DataFDAnswerTests {
+    @Test("ENOSYS to every call on the fd: the target makes none, the rules do not apply")
+    func cannot() throws {
+        let report = try TestSupport.run(TestSupport.v2, DataFDENOSYSDevice(everywhere: true))
+        let cases = report.cases.filter { $0.ruleID.hasPrefix("V2-DATA-FD-") && $0.ruleID != "V2-DATA-FD-DIRECTION" }
+        #expect(!cases.isEmpty)
+        #expect(cases.allSatisfy { $0.verdict == .notApplicable }, "\(cases.map { "\($0.id) \($0.verdict)" })")
+        #expect(TestSupport.conformantAlone(report))
+    }
+
+    @Test("ENOSYS where the fd's flags read: the driver's answer, judged")
+    func refuses() throws {
+        let report = try TestSupport.run(TestSupport.v2, DataFDENOSYSDevice(everywhere: false))
+        let verdicts = Dictionary(
+            uniqueKeysWithValues: report.cases.filter {
+                ["V2-DATA-FD-UNKNOWN-IOCTL", "V2-DATA-FD-NOT-SEEKABLE"].contains($0.ruleID)
+            }.map { ($0.id, $0.verdict) })
+        #expect(
+            verdicts == [
+                "V2-DATA-FD-UNKNOWN-IOCTL[STOP_COPY]": .fail, "V2-DATA-FD-UNKNOWN-IOCTL[RESUMING]": .fail,
+                // A SHOULD rule: lseek's errno is not the one a stream gives.
+                "V2-DATA-FD-NOT-SEEKABLE[STOP_COPY]": .warn, "V2-DATA-FD-NOT-SEEKABLE[RESUMING]": .warn,
+            ], "\(verdicts)")
+        #expect(report.summary.verdict == .notConformant)
+    }
+}
+
 /// A reference device whose PROBEs of feature 8 (DMA logging) answer `answer`, the first `times` of them (the
 /// rest are answered as the reference does: the feature is there).
 private final class ProbeAnswerDevice: ReferenceDeviceV2 {

@@ -5,9 +5,20 @@ import MigconformSpec
 /// The data fd as a file: close-on-exec, its access mode, no seeking, ioctls it must refuse, `poll` at the ends of
 /// the stream, and two saves from STOP compared.
 enum DataFDChecks {
-    /// ENOSYS from a device boundary: the device cannot perform the call (an adapter of protocol version 1).
-    static func unsupported(_ outcome: DeviceOutcome, _ what: String) -> CheckOutcome? {
-        outcome.errno == .ENOSYS ? .notApplicable("the target cannot perform \(what) (it answered ENOSYS)") : nil
+    /// ENOSYS to a call on data fd `fd`. From a target that makes no call on a data fd (an adapter of protocol
+    /// version 1) it says the call cannot be made: NOT_APPLICABLE. A target that reads the fd's flags (fcntl
+    /// F_GETFD, which the kernel answers for every open fd) does make calls on it, so its ENOSYS is the driver's
+    /// answer, judged like any other (nil).
+    /// `readsFlags`: the call was fcntl(F_GETFD) itself.
+    static func unsupported(
+        _ ctx: CaseContext, _ fd: Int32, _ outcome: DeviceOutcome, _ what: String, readsFlags: Bool = false
+    ) throws -> CheckOutcome? {
+        guard outcome.errno == .ENOSYS else { return nil }
+        if !readsFlags {
+            let probe = try ctx.op(.dataFD(fd: fd, call: .fdFlags))
+            guard probe.errno == .ENOSYS else { return nil }
+        }
+        return .notApplicable("the target makes no call on a data fd (it answered ENOSYS to \(what))")
     }
 
     static func run(_ ctx: CaseContext, _ p: DataFDCheck) throws -> CheckOutcome {
@@ -27,7 +38,7 @@ enum DataFDChecks {
         switch p.expect {
         case .closeOnExec:
             let out = try ctx.op(.dataFD(fd: fd, call: .fdFlags))
-            if let na = unsupported(out, "fcntl(F_GETFD)") { return na }
+            if let na = try unsupported(ctx, fd, out, "fcntl(F_GETFD)", readsFlags: true) { return na }
             guard case .value(let flags) = out else {
                 throw Blocked(reason: "fcntl(F_GETFD) failed with \(describe(out))")
             }
@@ -37,7 +48,7 @@ enum DataFDChecks {
                 message: "the data fd of \(state) is not close-on-exec")
         case .accessMode:
             let out = try ctx.op(.dataFD(fd: fd, call: .statusFlags))
-            if let na = unsupported(out, "fcntl(F_GETFL)") { return na }
+            if let na = try unsupported(ctx, fd, out, "fcntl(F_GETFL)") { return na }
             guard case .value(let flags) = out else {
                 throw Blocked(reason: "fcntl(F_GETFL) failed with \(describe(out))")
             }
@@ -57,7 +68,7 @@ enum DataFDChecks {
             var seen: [String] = []
             for call in calls {
                 let out = try ctx.op(.dataFD(fd: fd, call: call))
-                if let na = unsupported(out, call.name) { return na }
+                if let na = try unsupported(ctx, fd, out, call.name) { return na }
                 guard let e = out.errno else {
                     return .violated(
                         expected: "\(call.name) fails with \(ctx.acceptText)", actual: describe(out),
@@ -73,7 +84,7 @@ enum DataFDChecks {
             return .pass("on the data fd of \(state): " + seen.joined(separator: ", "))
         case .unknownIoctl:
             let out = try ctx.op(.dataFD(fd: fd, call: .ioctl(request: DataFD.unknownIoctl)))
-            if let na = unsupported(out, "an ioctl") { return na }
+            if let na = try unsupported(ctx, fd, out, "an ioctl") { return na }
             return ctx.refusal(
                 out, "an unknown ioctl on the data fd of \(state)",
                 ifAccepted: "the data fd of \(state) accepted an ioctl no kernel defines")
@@ -92,7 +103,7 @@ enum DataFDChecks {
         let pre = try ctx.role("pre-copy")
         let fd = try ctx.enterForDataFD(pre)
         let full = try ctx.op(.dataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize, flags: 0)))
-        if let na = unsupported(full, "VFIO_MIG_GET_PRECOPY_INFO with a chosen argsz") { return na }
+        if let na = try unsupported(ctx, fd, full, "VFIO_MIG_GET_PRECOPY_INFO with a chosen argsz") { return na }
         guard full.succeeded else {
             throw Blocked(
                 reason: "PRECOPY_INFO with a full argsz failed with \(describe(full))",
@@ -129,7 +140,7 @@ enum DataFDChecks {
     /// poll fails.
     static func poll(_ ctx: CaseContext, _ fd: Int32, judge: (UInt64) throws -> CheckOutcome) throws -> CheckOutcome {
         let out = try ctx.op(.dataFD(fd: fd, call: .poll))
-        if let na = unsupported(out, "poll") { return na }
+        if let na = try unsupported(ctx, fd, out, "poll") { return na }
         guard case .value(let revents) = out else { throw Blocked(reason: "poll failed with \(describe(out))") }
         return try judge(revents)
     }

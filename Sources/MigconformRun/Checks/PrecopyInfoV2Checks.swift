@@ -52,7 +52,9 @@ enum PrecopyInfoV2Checks {
         var reads = 0
         for _ in 0..<10_000 {
             let out = try ctx.op(.dataFD(fd: fd, call: .precopyInfo(argsz: DataFD.precopyInfoSize, flags: junk)))
-            if let na = DataFDChecks.unsupported(out, "VFIO_MIG_GET_PRECOPY_INFO with flags") { return na }
+            if let na = try DataFDChecks.unsupported(ctx, fd, out, "VFIO_MIG_GET_PRECOPY_INFO with flags") {
+                return na
+            }
             guard case .bytes(let b) = out, let info = DataFD.PrecopyInfo(b) else {
                 throw Blocked(
                     reason: "PRECOPY_INFO failed with \(describe(out))",
