@@ -56,6 +56,10 @@ package protocol MigrationDevice: AnyObject {
     /// What kind of target the device is; by default the traits of its identity's kind (a wrapper: of the device
     /// it wraps).
     var traits: DeviceTraits { get }
+    /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do. By default
+    /// the device; a ``DeviceWrapper`` answers with its wrapped device's (a requirement, not a cast: a dynamic
+    /// cast to a protocol searches the binary's conformances).
+    var underlying: MigrationDevice { get }
 }
 
 extension MigrationDevice {
@@ -65,9 +69,13 @@ extension MigrationDevice {
     package var callsInterruptible: Bool { false }
     package var ownDeadlines: Deadlines? { nil }
     package func adopt(_ deadlines: Deadlines) {}
-    package var traits: DeviceTraits { (self as? DeviceWrapper)?.wrapped.traits ?? identity.traits }
-    /// The device itself, below any wrappers (deadlines): ask it, not a wrapper, what else it can do.
-    package var underlying: MigrationDevice { (self as? DeviceWrapper)?.wrapped.underlying ?? self }
+    package var traits: DeviceTraits { identity.traits }
+    package var underlying: MigrationDevice { self }
+}
+
+extension MigrationDevice where Self: DeviceWrapper {
+    package var traits: DeviceTraits { wrapped.traits }
+    package var underlying: MigrationDevice { wrapped.underlying }
 }
 
 /// A device that passes every request on to another device (to add deadlines, for example).
