@@ -128,6 +128,22 @@ package enum ReportReader {
         }
     }
 
+    /// What a JSON value of Swift type `type` is, in JSON's words.
+    static func jsonKind(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        case is Double.Type, is Float.Type: return "a number"
+        case is UInt64.Type, is UInt32.Type, is UInt.Type, is UInt8.Type: return "a whole number of 0 or more"
+        case is Int.Type, is Int64.Type, is Int32.Type: return "a whole number"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array<") { return "an array" }
+            if name.hasPrefix("Dictionary<") { return "an object" }
+            return "a value of type \(name)"
+        }
+    }
+
     /// A decoding error as `at $.cases[2].verdict: ...`.
     static func describe(_ error: DecodingError) -> String {
         func path(_ keys: [CodingKey]) -> String {
@@ -141,7 +157,15 @@ package enum ReportReader {
         case .keyNotFound(let key, let ctx):
             return "at \(path(ctx.codingPath)): missing key '\(key.stringValue)'"
         case .typeMismatch(let type, let ctx):
-            return "at \(path(ctx.codingPath)): expected \(type): \(ctx.debugDescription)"
+            // Foundation's text ("Expected to decode UInt64 but found a string instead.") in JSON's words.
+            var found = ""
+            if let r = ctx.debugDescription.range(of: "but found "),
+                let end = ctx.debugDescription.range(
+                    of: " instead", range: r.upperBound..<ctx.debugDescription.endIndex)
+            {
+                found = ", found " + ctx.debugDescription[r.upperBound..<end.lowerBound]
+            }
+            return "at \(path(ctx.codingPath)): expected \(jsonKind(type))\(found)"
         case .valueNotFound(let type, let ctx):
             return "at \(path(ctx.codingPath)): missing \(type) value"
         case .dataCorrupted(let ctx):

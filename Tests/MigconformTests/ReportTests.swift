@@ -365,6 +365,16 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
         guard let e = error as? ReportReadError else { return false }
         return e.kind == .invalid && "\(e)".contains(file.path) && "\(e)".contains("$.cases[1].verdict")
     }
+    // A value of the wrong JSON type is told in JSON's words, not Swift's.
+    cases[1]["verdict"] = "PASS"
+    cases[1]["durationMicros"] = "12"
+    broken["cases"] = cases
+    try JSONSerialization.data(withJSONObject: broken).write(to: file)
+    #expect { try ReportReader.load(file.path) } throws: { error in
+        guard let e = error as? ReportReadError else { return false }
+        return "\(e)".contains("at $.cases[1].durationMicros: expected a whole number of 0 or more, found a string")
+            && !"\(e)".contains("UInt64")
+    }
 }
 
 /// A report.json cut short says where reading stopped, and a folder with a journal says how to rebuild from it;
