@@ -256,7 +256,11 @@ package final class Runner {
 
     /// Tells the observers of an operation: inside a case only those that follow a case's operations.
     private func notifyOperation(_ tell: (RunObserver) -> Void) {
-        if inCase { notify(caseFollowers, tell) } else { notify(observers.indices, tell) }
+        if inCase {
+            if !caseFollowers.isEmpty { notify(caseFollowers, tell) }
+        } else {
+            notify(observers.indices, tell)
+        }
     }
 
     /// Tells every observer, timing each (named only when the run's cost is summed up, not on every call).
