@@ -32,6 +32,9 @@
 #   LAB_STATIC            auto (default) | executable | stdlib: how to link migconform
 #   LAB_SOURCE            worktree (default): build the files as they are; head: build the last commit
 #   LAB_SMP               virtual CPUs of the guest (default 1)
+#   LAB_WARMUP            runs of the guest command before the one measured, their output thrown away (default 0):
+#                         under TCG the first run also pays for QEMU translating every code path it takes once;
+#                         later runs reuse the translations, as a real processor never needs to
 #   LAB_BINARY            a migconform binary already built (static) to use instead of building one
 #
 # Exit status: 0 when the guest command exited 0; the guest command's status when it failed; 90-99 for lab failures
@@ -51,6 +54,7 @@ LAB_STATIC="${LAB_STATIC:-auto}"
 LAB_SOURCE="${LAB_SOURCE:-worktree}"
 LAB_LOOPBACK="${LAB_LOOPBACK:-down}"
 LAB_SMP="${LAB_SMP:-1}"
+LAB_WARMUP="${LAB_WARMUP:-0}"
 MDEV_UUID="83b8f4f2-509f-382f-3c1e-e6bfe0fa1001"
 LAB_PEERS="${LAB_PEERS:-yes}"
 LAB_TRACE_MODULE="${LAB_TRACE_MODULE-mtty}"
@@ -368,6 +372,14 @@ poweroff -f
 EOF
 else
     cat >> "$ROOT/init" << EOF
+i=0
+while [ \$i -lt $LAB_WARMUP ]; do
+    i=\$((i + 1))
+    w0=\$(cut -d' ' -f1 /proc/uptime)
+    $GUEST_CMD > /dev/null 2>&1
+    echo "@@LAB-WARMUP \$i rc=\$? seconds=\$w0..\$(cut -d' ' -f1 /proc/uptime)"
+    rm -rf /tmp/r; mkdir -p /tmp/r
+done
 echo "@@LAB-RUN $GUEST_CMD"
 start=\$(cut -d' ' -f1 /proc/uptime)
 $GUEST_CMD
@@ -419,7 +431,7 @@ if [ -z "$GUEST_RC" ]; then
     fi
     fail "the guest did not report an exit code (QEMU exit $QRC)" 99
 fi
-grep '@@LAB-RUN-DONE' "$CONSOLE" | sed 's/^/   guest: /' | tee -a "$LOG" >&2 || true
+grep -E '@@LAB-(WARMUP|RUN-DONE)' "$CONSOLE" | sed 's/^/   guest: /' | tee -a "$LOG" >&2 || true
 step_done "guest exit $GUEST_RC"
 
 # ---------------------------------------------------------------------------------------------------------------
