@@ -417,6 +417,17 @@ package enum JournalReader {
         var damaged: [Int] = []
         /// Cases whose start record was read: one that never ended, and is not the last started, lost its end.
         var started = Set<Int>()
+        /// An operation of a case other than the one last started, and not ended: the case's start record was
+        /// damaged, and the operations name the case (`index`) all the same. Its transcript is theirs from here.
+        func adopt(_ index: Int?, _ time: String?) {
+            guard let i = index, i != current?.index, ended[i] == nil, let plan = runRecord?.plan,
+                plan.indices.contains(i)
+            else { return }
+            current = (i, plan[i].id, time ?? lastTime ?? "")
+            started.insert(i)
+            ops = []
+            inFlight = nil
+        }
         for (n, line) in lines.enumerated() {
             let type: String
             do {
@@ -451,10 +462,12 @@ package enum JournalReader {
                     lastTime = r.time
                 case "op":
                     let r = try decoder.decode(RunJournal.OpRecord.self, from: Data(line))
+                    adopt(r.index, r.time)
                     if r.index != nil && r.index == current?.index { inFlight = (r.operation.operation, r.byteCount) }
                     lastTime = r.time
                 case "op-end":
                     let r = try decoder.decode(RunJournal.OpEndRecord.self, from: Data(line))
+                    adopt(r.index, nil)
                     if r.index != nil && r.index == current?.index {
                         ops.append(r.entry.entry)
                         inFlight = nil

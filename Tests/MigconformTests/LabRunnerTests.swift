@@ -547,6 +547,18 @@ struct LabRunnerJournalTests {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path))
         }
         #expect(try ReportReader.load(folder.path).cases.filter { $0.unfinished == true }.map(\.id) == [unfinishedID])
+
+        // The same cut journal with the unfinished case's start record damaged too: its operations name the case,
+        // so the case and what it did are still found, and the damage is said.
+        var damagedLines = Array(lines[..<cut])
+        damagedLines[start] = String(damagedLines[start].prefix(25)) + "#"
+        try Data((damagedLines.joined(separator: "\n") + "\n" + String(lines[cut].prefix(30))).utf8).write(to: journal)
+        let noStart = try JournalReader.read(folder.path)
+        #expect(noStart.unfinished == unfinishedID)
+        #expect(noStart.report.run.journalDamaged?.contains("line \(start + 1) ") == true)
+        let lost = try #require(noStart.report.cases.first { $0.id == unfinishedID })
+        #expect(lost.unfinished == true && lost.verdict == .error && lost.transcript.count == 3)
+        #expect(lost.transcript.last?.outcome == nil, "the operation in flight has no answer")
     }
 
     @Test("a journal of whole cases rebuilds the same report; a cut one still names the unfinished case")
