@@ -5,17 +5,26 @@ import Testing
 @testable import MigconformRun
 @testable import MigconformSpec
 
-/// A reference device that answers ENOSYS to config writes, BAR reads and interrupt triggers: in every state (a
-/// target that cannot make those calls), or only outside RUNNING (a driver that refuses them with that errno).
-private final class AccessENOSYSDevice: ReferenceDeviceV2 {
-    let everywhere: Bool
-    init(everywhere: Bool) {
-        self.everywhere = everywhere
+/// A reference device that answers ENOSYS to the operations `refuses` picks (given the operation and the state it
+/// is asked in), and to the others as the reference does.
+private final class ENOSYSDevice: ReferenceDeviceV2 {
+    let refuses: (DeviceOperation, MigrationState) -> Bool
+    init(refusing refuses: @escaping (DeviceOperation, MigrationState) -> Bool) {
+        self.refuses = refuses
         super.init()
     }
     override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
-        if case .access = operation, everywhere || state != .running { return .failed(.ENOSYS) }
+        if refuses(operation, state) { return .failed(.ENOSYS) }
         return try super.perform(operation)
+    }
+}
+
+/// Config writes, BAR reads and interrupt triggers refused with ENOSYS: in every state (a target that cannot make
+/// those calls), or only outside RUNNING (a driver that refuses them with that errno).
+private func accessENOSYSDevice(everywhere: Bool) -> ENOSYSDevice {
+    ENOSYSDevice { operation, state in
+        guard case .access = operation else { return false }
+        return everywhere || state != .running
     }
 }
 
@@ -27,7 +36,7 @@ struct DeviceAccessAnswerTests {
 
     @Test("ENOSYS in RUNNING too: the target cannot make the call, the rules do not apply")
     func cannot() throws {
-        let report = try TestSupport.run(TestSupport.v2, AccessENOSYSDevice(everywhere: true))
+        let report = try TestSupport.run(TestSupport.v2, accessENOSYSDevice(everywhere: true))
         let cases = report.cases.filter { Self.rules.contains($0.ruleID) }
         #expect(!cases.isEmpty)
         #expect(cases.allSatisfy { $0.verdict == .notApplicable }, "\(cases.map { "\($0.id) \($0.verdict)" })")
@@ -36,7 +45,7 @@ struct DeviceAccessAnswerTests {
 
     @Test("ENOSYS only outside RUNNING: a refusal like any other, judged against RUNNING")
     func refuses() throws {
-        let report = try TestSupport.run(TestSupport.v2, AccessENOSYSDevice(everywhere: false))
+        let report = try TestSupport.run(TestSupport.v2, accessENOSYSDevice(everywhere: false))
         let cases = report.cases.filter { Self.rules.contains($0.ruleID) }
         let verdicts = Dictionary(uniqueKeysWithValues: cases.map { ($0.id, $0.verdict) })
         #expect(
@@ -51,20 +60,14 @@ struct DeviceAccessAnswerTests {
     }
 }
 
-/// A reference device that answers ENOSYS to calls on its data fds: to every one (a target that makes no call on a
-/// data fd), or only to an ioctl and lseek (a driver that refuses them with that errno, which the kernel never
-/// gives for them).
-private final class DataFDENOSYSDevice: ReferenceDeviceV2 {
-    let everywhere: Bool
-    init(everywhere: Bool) {
-        self.everywhere = everywhere
-        super.init()
-    }
-    override func perform(_ operation: DeviceOperation) throws -> DeviceOutcome {
-        guard case .dataFD(_, let call) = operation else { return try super.perform(operation) }
+/// Calls on the data fds refused with ENOSYS: every one (a target that makes no call on a data fd), or only an
+/// ioctl and lseek (a driver that refuses them with that errno, which the kernel never gives for them).
+private func dataFDENOSYSDevice(everywhere: Bool) -> ENOSYSDevice {
+    ENOSYSDevice { operation, _ in
+        guard case .dataFD(_, let call) = operation else { return false }
         switch call {
-        case .ioctl, .seek: return .failed(.ENOSYS)
-        default: return everywhere ? .failed(.ENOSYS) : try super.perform(operation)
+        case .ioctl, .seek: return true
+        default: return everywhere
         }
     }
 }
@@ -73,7 +76,7 @@ private final class DataFDENOSYSDevice: ReferenceDeviceV2 {
 struct DataFDAnswerTests {
     @Test("ENOSYS to every call on the fd: the target makes none, the rules do not apply")
     func cannot() throws {
-        let report = try TestSupport.run(TestSupport.v2, DataFDENOSYSDevice(everywhere: true))
+        let report = try TestSupport.run(TestSupport.v2, dataFDENOSYSDevice(everywhere: true))
         let cases = report.cases.filter { $0.ruleID.hasPrefix("V2-DATA-FD-") && $0.ruleID != "V2-DATA-FD-DIRECTION" }
         #expect(!cases.isEmpty)
         #expect(cases.allSatisfy { $0.verdict == .notApplicable }, "\(cases.map { "\($0.id) \($0.verdict)" })")
@@ -82,7 +85,7 @@ struct DataFDAnswerTests {
 
     @Test("ENOSYS where the fd's flags read: the driver's answer, judged")
     func refuses() throws {
-        let report = try TestSupport.run(TestSupport.v2, DataFDENOSYSDevice(everywhere: false))
+        let report = try TestSupport.run(TestSupport.v2, dataFDENOSYSDevice(everywhere: false))
         let verdicts = Dictionary(
             uniqueKeysWithValues: report.cases.filter {
                 ["V2-DATA-FD-UNKNOWN-IOCTL", "V2-DATA-FD-NOT-SEEKABLE"].contains($0.ruleID)
