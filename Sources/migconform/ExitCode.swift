@@ -27,7 +27,14 @@ enum ExitCode {
     static func of(_ report: RunReport, level: ExitLevel) -> Int32 {
         if report.run.interrupted { return aborted }
         if !level.unexpected(report.cases).isEmpty { return nonConformant }
-        if report.summary.verdict == .incomplete || !level.errored(report.cases).isEmpty { return incomplete }
+        // Also where every failure was expected (a baseline's XFAILs keep the verdict NOT CONFORMANT): MUST cases
+        // that did not run were not checked, and a regression there would go unseen.
+        let summary = report.summary
+        if summary.verdict == .incomplete || !(summary.mustNotRun ?? [:]).isEmpty || (summary.mustErrored ?? 0) > 0
+            || !level.errored(report.cases).isEmpty
+        {
+            return incomplete
+        }
         return ok
     }
 
@@ -46,7 +53,8 @@ enum ExitCode {
           5  incomplete: nothing failed, but applicable MUST cases did not run (--only/--exclude, a hazard
              not allowed, blocked by a failure of a lower level, no --peer, one shard of several) or ended
              in ERROR (the runner or the channel to the device failed: a full disk, an adapter that died);
-             the report lists them
+             the report lists them; with --baseline also when every failure was expected but MUST cases
+             did not all run
           6  an output could not be written: the report folder or a file in it (read-only, a full disk;
              6 whatever the verdict) or standard output (full, failing, or not open at all; 6 where it
              would otherwise be 0); the message names it, and a run's journal keeps what it gathered

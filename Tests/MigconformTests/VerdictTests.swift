@@ -92,6 +92,27 @@ struct VerdictTests {
         #expect(m.stdout.hasPrefix("NOT CONFORMANT"), "an expected failure is still the device's: \(m.stdout)")
     }
 
+    /// Every failure expected, but MUST cases blocked by them did not run: those were not checked, so the run does
+    /// not pass the gate (5, as INCOMPLETE), whatever the baseline says of the failures.
+    @Test func expectedFailuresThatBlockMustCasesDoNotExitZero() throws {
+        let target = "fault:missing-arc"
+        let first = try run(["--target", target])
+        defer { try? FileManager.default.removeItem(at: first.dir) }
+        #expect(first.status == 1)
+        #expect((first.report?.summary.mustNotRun?["blocked"] ?? 0) > 0)
+        let expectations = folder().appendingPathComponent("expected.txt")
+        try FileManager.default.createDirectory(
+            at: expectations.deletingLastPathComponent(), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: expectations.deletingLastPathComponent()) }
+        let b = try TestSupport.shell(binary, ["baseline", first.dir.path, "--out", expectations.path])
+        #expect(b.status == 0, "\(b.stderr)")
+        let again = try run(["--target", target, "--baseline", expectations.path])
+        defer { try? FileManager.default.removeItem(at: again.dir) }
+        #expect(again.status == 5, "\(again.out)")
+        #expect(again.out.hasPrefix("NOT CONFORMANT"), "\(again.out)")
+        #expect((again.report?.summary.mustNotRun?["blocked"] ?? 0) > 0)
+    }
+
     @Test func diffCountsANewFailureAndAWorseVerdictAsRegressions() throws {
         let before = try run(["--target", "ref:v2?features=stop-copy,p2p"])
         let after = try run(["--target", "fault:no-precopy-info"])
