@@ -492,7 +492,9 @@ package enum JournalReader {
                     runEnd = try decoder.decode(RunJournal.RunEndRecord.self, from: Data(line))
                     lastTime = runEnd?.time
                 default:
-                    break // a record type from a newer writer: not needed to rebuild
+                    // A type this reader does not know: a record edited, or from a newer writer. What it held
+                    // (a case's end under another name?) cannot be told, so it counts as damage.
+                    damaged.append(n + 1)
                 }
             } catch let e as ReportReadError {
                 throw e
@@ -574,12 +576,23 @@ package enum JournalReader {
                 + (unfinishedID.map { " during \($0)" } ?? "")
         }
         info.fromJournal = true
+        var damage: [String] = []
         if !damaged.isEmpty {
             let list = damaged.prefix(10).map(String.init).joined(separator: ", ") + (damaged.count > 10 ? ", ..." : "")
-            info.journalDamaged =
+            damage.append(
                 "\(damaged.count == 1 ? "line" : "\(damaged.count) lines") \(list) of the journal could not be read "
-                + "(damaged on disk, or edited): a result \(damaged.count == 1 ? "it" : "they") held may be lost"
+                    + "(damaged on disk, edited, or written by a newer migconform): a result "
+                    + "\(damaged.count == 1 ? "it" : "they") held may be lost")
         }
+        // A case that started and has no end, in a run that went on past it, lost its end record: with no line
+        // left to show for it, a line was taken out.
+        let lostEnds = cases.filter { $0.unfinished == true && ($0.id != unfinishedID || runEnd != nil) }
+        if damaged.isEmpty, let first = lostEnds.first {
+            damage.append(
+                "\(lostEnds.count == 1 ? "case \(first.id) has" : "\(lostEnds.count) cases (\(first.id) first) have") "
+                    + "a start record and no end record, though the run went on: a line of the journal is missing")
+        }
+        if !damage.isEmpty { info.journalDamaged = damage.joined(separator: "; ") }
         let report = RunReport(run: info, cases: cases, plan: runEnd?.plan, hazardsSkipped: head.hazardsSkipped)
         return Contents(
             report: report, finished: finishedOrder.sorted().compactMap { ended[$0] },

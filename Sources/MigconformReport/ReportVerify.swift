@@ -104,6 +104,10 @@ package enum ReportVerifier {
             } else {
                 result.problems.append("the journal disagrees on \(differing.count) case(s), first \(differing[0].id)")
             }
+            // A journal that reads as damaged backs no report that does not say so.
+            if let damage = contents.report.run.journalDamaged, report.run.journalDamaged == nil {
+                result.problems.append("the journal is damaged, and report.json does not say so: \(damage)")
+            }
         }
 
         // The spec.

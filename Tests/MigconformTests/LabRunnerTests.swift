@@ -356,9 +356,17 @@ struct LabRunnerJournalTests {
         var lines = intact.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let ends = lines.indices.filter { lines[$0].contains("\"type\":\"case-end\"") }
         let starts = lines.indices.filter { lines[$0].contains("\"type\":\"case-start\"") }
-        for (damage, endLost) in [(ends[10], true), (starts[20], false)] {
+        // Three damages: a line cut short, a record whose type was edited (read as no type this reader knows, not
+        // skipped as a newer writer's), a case's start record cut short.
+        let passEnds = ends.filter { lines[$0].contains("\"verdict\":\"PASS\"") }
+        for (damage, endLost, how) in [
+            (ends[10], true, "cut"), (passEnds[30], true, "retyped"), (starts[20], false, "cut"),
+        ] {
             lines = intact.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            lines[damage] = String(lines[damage].prefix(30)) + "\u{0}\u{0}\u{0}"
+            lines[damage] =
+                how == "cut"
+                ? String(lines[damage].prefix(30)) + "\u{0}\u{0}\u{0}"
+                : lines[damage].replacingOccurrences(of: "\"type\":\"case-end\"", with: "\"type\":\"case-enD\"")
             try lines.joined(separator: "\n").write(to: file, atomically: false, encoding: .utf8)
             let rebuilt = try JournalReader.read(folder.path).report
             #expect(rebuilt.summary.verdict == .incomplete)
@@ -379,6 +387,15 @@ struct LabRunnerJournalTests {
             #expect(TestSupport.words(diff).contains("why: no MUST-level case failed"), "\(diff)")
             #expect(TestSupport.words(diff).contains("could not be read"))
         }
+        // A case's end record taken out whole: no line is damaged, but the case started and never ended in a run
+        // that went on, which is damage all the same.
+        lines = intact.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let removed = lines.remove(at: ends[40])
+        try lines.joined(separator: "\n").write(to: file, atomically: false, encoding: .utf8)
+        let rebuilt = try JournalReader.read(folder.path).report
+        #expect(rebuilt.summary.verdict == .incomplete)
+        let lostID = try #require(live.cases.map(\.id).first { removed.contains("\"id\":\"\($0)\"") })
+        #expect(rebuilt.run.journalDamaged?.contains("case \(lostID) has a start record and no end record") == true)
     }
 
     @Test("the journal's operation records are the bytes JSONEncoder writes, for every kind of operation and outcome")
