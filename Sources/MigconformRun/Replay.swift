@@ -50,7 +50,8 @@ package enum SequenceReplay {
     package struct Outcome: Sendable {
         /// Operations sent.
         package var sent: Int
-        /// The first step whose answer differs from the record: its text, what was recorded, what came now.
+        /// The first step whose answer differs from the record (numbered from 1, as `report.md` numbers a
+        /// reproducer): its text, what was recorded, what came now.
         package var divergence: (step: Int, operation: String, recorded: String, now: String)?
         /// Why the sequence cannot be sent as recorded (nil when it was sent).
         package var unsendable: String?
@@ -73,7 +74,7 @@ package enum SequenceReplay {
     ) throws -> Outcome {
         for (k, e) in entries.enumerated() {
             if let why = whyUnsendable(e, rebuilding: savedStream != nil, others: others) {
-                return Outcome(sent: 0, unsendable: "step \(k) \(why)")
+                return Outcome(sent: 0, unsendable: "step \(k + 1) \(why)")
             }
         }
         var stream: [UInt8]??
@@ -95,7 +96,7 @@ package enum SequenceReplay {
                         return Outcome(
                             sent: k,
                             divergence: (
-                                k, OperationText.operation(e.operation, byteCount: e.byteCount),
+                                k + 1, OperationText.operation(e.operation, byteCount: e.byteCount),
                                 "the saved stream of \(range.total) bytes",
                                 "a saved stream that differs (its length or first bytes)"
                             ))
@@ -110,7 +111,7 @@ package enum SequenceReplay {
                 return Outcome(
                     sent: k + 1,
                     divergence: (
-                        k, OperationText.operation(e.operation, byteCount: e.byteCount), answer(e.outcome, e),
+                        k + 1, OperationText.operation(e.operation, byteCount: e.byteCount), answer(e.outcome, e),
                         "no answer: \(error)"
                     ))
             }
@@ -124,7 +125,7 @@ package enum SequenceReplay {
                 return Outcome(
                     sent: k + 1,
                     divergence: (
-                        k, OperationText.operation(e.operation, byteCount: e.byteCount), answer(e.outcome, e),
+                        k + 1, OperationText.operation(e.operation, byteCount: e.byteCount), answer(e.outcome, e),
                         answer(now, e)
                     ))
             }

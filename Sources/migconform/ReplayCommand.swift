@@ -53,6 +53,12 @@ enum ReplayCommand: Command {
         var device = try Targets.open(targetURI)
         defer { device.shutdown() }
         let spec = try SpecLocation.load(a[Key.spec] ?? report.run.specPath)
+        guard spec.generation == device.generation else {
+            throw ExitFailure(
+                code: ExitCode.usage,
+                message: "the report's spec \(spec.id) is for the \(spec.generation) protocol, but \(targetURI) speaks "
+                    + "\(device.generation.rawValue): its cases cannot be replayed there")
+        }
         if spec.sha256 != report.run.specSHA256 {
             Terminal.err(
                 "note: the spec's content differs from the one the report was made with (\(spec.sha256.prefix(12)) "

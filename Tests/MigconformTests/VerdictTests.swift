@@ -262,7 +262,10 @@ struct ReplayCommandTests {
         #expect(same.stdout.contains("got every answer as recorded") && same.stdout.hasSuffix("reproduced\n"))
         let fixed = try TestSupport.shell(TestSupport.binary!, ["replay", dir.path, id, "--target", "ref:v2"])
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
-        #expect(fixed.stdout.contains("step 33 (set-state STOP_COPY) answered ok"))
+        #expect(fixed.stdout.contains("step 34 (set-state STOP_COPY) answered ok"))
+        // Numbered as report.md numbers the reproducer.
+        let markdown = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("    34. set-state STOP_COPY -> EIO"))
         #expect(fixed.stdout.hasSuffix("did not reproduce\n"))
         // A case seen failing after earlier cases wrote the saved stream and used the peer: the report keeps 16
         // bytes of each such write, which replay takes again from a twin of the target, and the peer's operations
@@ -297,6 +300,16 @@ struct ReplayCommandTests {
         let r = try TestSupport.shell(TestSupport.binary!, ["replay", dir.path, id, "--target", "ref:v2"])
         #expect(r.status == 5, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains(says) && r.stdout.hasSuffix("cannot tell\n"), "\(r.stdout)")
+    }
+
+    /// A report of one protocol generation is not replayed on a target of the other, as run refuses that pairing.
+    @Test func aReportIsNotReplayedOnATargetOfTheOtherGeneration() throws {
+        let dir = try run("fault:v1-drifts")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try TestSupport.shell(
+            TestSupport.binary!, ["replay", dir.path, "V1-INV-NO-SPONTANEOUS-CHANGE", "--target", "ref:v2"])
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("is for the v1 protocol, but ref:v2 speaks v2"), "\(r.stderr)")
     }
 
     @Test func aPeerGivenToTheRunIsTheOneReplayUses() throws {
