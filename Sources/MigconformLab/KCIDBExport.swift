@@ -20,9 +20,9 @@ import MigconformSpec
 ///
 /// Placeholders of cases another shard ran are left out: that shard's report has them.
 ///
-/// A report rebuilt from a damaged journal (``RunInfo/journalDamaged``) may lack results its cases cannot show: one
-/// more test, `<suite>.journal`, says so with status ERROR, so that a consumer reading the tests alone does not
-/// take the run for whole.
+/// A report rebuilt from a damaged journal, or of a run cut short, says so in one more test for each
+/// (``ReportFacts/runLevelCases(_:)``: `<suite>.journal`, `<suite>.run-cut-short`) with status ERROR, so that a
+/// consumer reading the tests alone does not take the run for whole.
 package enum KCIDBExport {
     /// What the export needs beyond the report.
     package struct Options: Sendable {
@@ -139,8 +139,8 @@ package enum KCIDBExport {
                 ])
             }
         }
-        if let damage = r.run.journalDamaged {
-            tests.append(journalTest(damage, r, origin: o.origin, buildID: buildID, runKey: runKey, suite: o.suite))
+        for c in ReportFacts.runLevelCases(r) {
+            tests.append(runLevelTest(c, r, origin: o.origin, buildID: buildID, runKey: runKey, suite: o.suite))
         }
         var out: [String: Any] = ["version": ["major": KCIDBSchema.major, "minor": KCIDBSchema.minor], "tests": tests]
         if !issues.isEmpty {
@@ -160,22 +160,20 @@ package enum KCIDBExport {
 
     // MARK: - Parts
 
-    /// The test that tells a consumer the report was rebuilt from a damaged journal (a rule id is upper case, so
-    /// `journal` names no rule's test).
-    static func journalTest(
-        _ damage: String, _ r: RunReport, origin: String, buildID: String, runKey: String, suite: String
+    /// A test for what the report says of the run as a whole (``ReportFacts/runLevelCases(_:)``), status ERROR.
+    static func runLevelTest(
+        _ c: CaseResult, _ r: RunReport, origin: String, buildID: String, runKey: String, suite: String
     ) -> [String: Any] {
+        var misc: [String: Any] = [
+            "migconform_verdict": r.summary.verdict.rawValue, "message": c.message,
+            "spec_id": r.run.specID, "spec_version": r.run.specVersion, "spec_sha256": r.run.specSHA256,
+            "migconform_version": r.run.runnerVersion,
+        ]
+        if c.id == "journal", let d = r.run.journalDamaged { misc["journal_damaged"] = d }
         var t: [String: Any] = [
-            "id": "\(origin):migconform:\(runKey):journal", "build_id": buildID, "origin": origin,
-            "path": "\(suite).journal", "status": "ERROR",
-            "comment": "migconform report rebuilt from a damaged journal: a result may be missing",
-            "environment": environment(r),
-            "log_excerpt": PlainText.line(damage) + "\n",
-            "misc": [
-                "journal_damaged": damage, "migconform_verdict": r.summary.verdict.rawValue,
-                "spec_id": r.run.specID, "spec_version": r.run.specVersion, "spec_sha256": r.run.specSHA256,
-                "migconform_version": r.run.runnerVersion,
-            ] as [String: Any],
+            "id": "\(origin):migconform:\(runKey):\(c.id)", "build_id": buildID, "origin": origin,
+            "path": "\(suite).\(c.id)", "status": "ERROR", "comment": PlainText.line("migconform: \(c.message)"),
+            "environment": environment(r), "log_excerpt": PlainText.line(c.message) + "\n", "misc": misc,
         ]
         if let started = Self.date(r.run.started) { t["start_time"] = Self.iso(started) }
         return t

@@ -15,8 +15,9 @@ import MigconformRun
 /// saying what happened (`WARNING: ...` for WARN). Every string is escaped, and characters XML 1.0 does not allow
 /// (most control characters) are replaced by visible escapes such as `\x07`.
 ///
-/// A report rebuilt from a damaged journal (`run.journalDamaged`) gets one more suite, `journal`, whose one case is
-/// an `<error>` naming the damage: a CI system that counts errors does not take the run for whole.
+/// A report rebuilt from a damaged journal, or of a run cut short, gets one more suite for each
+/// (``ReportFacts/runLevelCases(_:)``: `journal`, `run-cut-short`), whose one case is an `<error>` saying so: a CI
+/// system that counts errors does not take the run for whole.
 package enum JUnitReport {
     /// The whole `junit.xml` text.
     ///
@@ -27,8 +28,8 @@ package enum JUnitReport {
         var out = ""
         out.reserveCapacity(4096 + 600 * r.cases.count)
         out += #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-        let journal = journalCase(r)
-        let all = tally(r.cases + (journal.map { [$0] } ?? []))
+        let runLevel = ReportFacts.runLevelCases(r)
+        let all = tally(r.cases + runLevel)
         out += "<testsuites name="
         appendAttribute("migconform \(spec) \(r.run.specVersion)", to: &out)
         appendCounts(all, skipped: false, to: &out)
@@ -39,7 +40,7 @@ package enum JUnitReport {
             ("verdict", r.summary.verdict.rawValue), ("conformant", r.summary.conformant ? "true" : "false"),
         ].map { property($0.0, $0.1) }.joined()
         let timestamp = attr(r.run.started)
-        for group in ReportFacts.byRule(r.cases) + (journal.map { [($0.ruleID, [$0])] } ?? []) {
+        for group in ReportFacts.byRule(r.cases) + runLevel.map({ ($0.ruleID, [$0]) }) {
             let t = tally(group.cases)
             let first = group.cases[0]
             let ruleName = EngineNames.encode(group.rule)
@@ -63,16 +64,6 @@ package enum JUnitReport {
         }
         out += "</testsuites>\n"
         return out
-    }
-
-    /// For a report rebuilt from a damaged journal: an ERROR case, `journal`, that says so (a rule id is upper
-    /// case, so the name is no rule's).
-    static func journalCase(_ r: RunReport) -> CaseResult? {
-        guard let damage = r.run.journalDamaged else { return nil }
-        return CaseResult(
-            id: "journal", ruleID: "journal", level: .must,
-            statement: "the run's journal holds every result the run recorded", cite: "migconform journal.jsonl",
-            verdict: .error, message: "the report was rebuilt from a damaged journal: " + damage)
     }
 
     /// ` tests="N" failures="N" errors="N"` (with `skipped`, for a suite) ` time="S"`.

@@ -1,7 +1,34 @@
 import MigconformRun
 
 /// Derived facts every renderer states the same way: the headline verdict, counts, grouping by rule.
-enum ReportFacts {
+package enum ReportFacts {
+    /// What the report says of the run as a whole that none of its cases shows, as ERROR cases of their own, for
+    /// the formats whose consumers read only cases (`junit.xml`, the KCIDB export): `journal` when it was rebuilt
+    /// from a damaged journal (a result may be missing), `run-cut-short` when the run stopped before its end (the
+    /// name LAVA's run gets too). A rule id is upper case, so neither name is a rule's.
+    package static func runLevelCases(_ r: RunReport) -> [CaseResult] {
+        var out: [CaseResult] = []
+        if let damage = r.run.journalDamaged {
+            out.append(
+                CaseResult(
+                    id: "journal", ruleID: "journal", level: .must,
+                    statement: "the run's journal holds every result the run recorded",
+                    cite: "migconform journal.jsonl", verdict: .error,
+                    message: "the report was rebuilt from a damaged journal: " + damage))
+        }
+        if r.run.interrupted {
+            let left = r.cases.filter { $0.notRun == .stopped }.count
+            out.append(
+                CaseResult(
+                    id: "run-cut-short", ruleID: "run-cut-short", level: .must,
+                    statement: "the run goes on to its end", cite: "migconform run",
+                    verdict: .error,
+                    message: "the run was cut short: \(r.run.stopReason ?? "no reason recorded"); \(left) cases not run"
+                ))
+        }
+        return out
+    }
+
     /// `CONFORMANT`, `NOT CONFORMANT` or `INCOMPLETE`: the summary's ``RunVerdict``.
     static func verdictWord(_ r: RunReport) -> String { r.summary.verdict.rawValue }
 

@@ -487,6 +487,20 @@ func junitIsValidAgainstTheXunitSchema(_ which: String) throws {
     let tap = TAPReport.render(report).split(separator: "\n").map(String.init)
     #expect(tap.filter { $0.hasPrefix("Bail out!") } == ["Bail out! \(report.run.journalDamaged!)"])
     #expect(tap[1] == "1..\(report.cases.count)")
+    // A rebuilt report whose only loss is the run's end record (every case ended; the cleanup's results are lost):
+    // cut short, and said so in JUnit and KCIDB too, not only in TAP.
+    var info = try referenceReport().run
+    info.interrupted = true
+    info.stopReason = "the journal ends before the run's end"
+    let cut = RunReport(run: info, cases: try referenceReport().cases)
+    #expect(JUnitReport.render(cut).contains(#"<testsuite name="run-cut-short" tests="1" failures="0" errors="1""#))
+    let json = try exportedJSON(cut)
+    #expect(KCIDBSchema.problems(json) == [])
+    let tests = try #require(json["tests"] as? [[String: Any]])
+    #expect(
+        tests.filter { $0["path"] as? String == "migconform.run-cut-short" }.map { $0["status"] as? String } == [
+            "ERROR"
+        ])
     // The report it was rebuilt from, whole: neither.
     let whole = try referenceReport()
     #expect(!JUnitReport.render(whole).contains(#"name="journal""#))

@@ -485,9 +485,11 @@ func junitCountsCasesACutShortRunNeverReachedAsErrors(_ why: String) throws {
     let report = cutShortReport(why: why)
     let xml = JUnitReport.render(report)
     #expect(XMLParser(data: Data(xml.utf8)).parse())
-    // TIMEOUT and ERROR as before, and the two cases the run never reached.
+    // TIMEOUT and ERROR as before, the two cases the run never reached, and the run's own: it was cut short.
     let root = try #require(xml.split(separator: "\n").first { $0.hasPrefix("<testsuites ") })
-    #expect(root.contains(#"failures="1" errors="4""#), "\(root)")
+    #expect(root.contains(#"tests="\#(report.cases.count + 1)" failures="1" errors="5""#), "\(root)")
+    #expect(xml.contains(#"<testsuite name="run-cut-short" tests="1" failures="0" errors="1" skipped="0""#))
+    #expect(xml.contains("the run was cut short: \(why); 2 cases not run"))
     #expect(xml.components(separatedBy: "<error type=\"NOT_RUN\" message=\"not run: \(why)\">").count - 1 == 2)
     #expect(!xml.contains("<skipped message=\"skipped: not run:"))
     #expect(xml.contains("The run was cut short before this case ran (\(why))\nRule: V2-LATER (MUST)"))
