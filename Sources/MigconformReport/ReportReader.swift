@@ -122,10 +122,46 @@ package enum ReportReader {
         do {
             return try ReportJSON.decode(data)
         } catch let error as DecodingError {
+            // Foundation refuses a number that fits no field it is decoded into as "not valid JSON", naming no
+            // place: the file is JSON (it parsed above), so the number is found here.
+            if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty, let at = unfitNumber(data) {
+                throw ReportReadError(
+                    file: file, kind: .invalid,
+                    detail:
+                        "at \(at.path): \(at.number) does not fit (a report writes a whole number of 0 or more there)",
+                    position: at.position)
+            }
             throw ReportReadError(file: file, kind: .invalid, detail: describe(error))
         } catch {
             throw ReportReadError(file: file, kind: .invalid, detail: "\(error)")
         }
+    }
+
+    /// The first number in `data` that no field of a report holds: every number a report writes is a whole number,
+    /// negative only for a data fd (`dataFD`: -1 for none). Its JSON path, its text, and where it stands.
+    static func unfitNumber(_ data: Data) -> (path: String, number: String, position: SourcePosition?)? {
+        guard let document = try? JSONParser.parseDocument([UInt8](data)) else { return nil }
+        func fits(_ text: String, key: String?) -> Bool {
+            if UInt64(text) != nil { return true }
+            return key == "dataFD" && Int32(text) != nil
+        }
+        func search(_ v: JSONValue, _ path: String, key: String?) -> (String, String)? {
+            switch v {
+            case .number(let text): return fits(text, key: key) ? nil : (path, text)
+            case .array(let items):
+                for (i, item) in items.enumerated() {
+                    if let found = search(item, JSONParser.elementPath(path, i), key: key) { return found }
+                }
+            case .object(let members):
+                for (k, item) in members {
+                    if let found = search(item, JSONParser.memberPath(path, k), key: k) { return found }
+                }
+            default: break
+            }
+            return nil
+        }
+        guard let (path, number) = search(document.value, "$", key: nil) else { return nil }
+        return (path, number, document.positions[path])
     }
 
     /// What a JSON value of Swift type `type` is, in JSON's words.

@@ -375,6 +375,17 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
         return "\(e)".contains("at $.cases[1].durationMicros: expected a whole number of 0 or more, found a string")
             && !"\(e)".contains("UInt64")
     }
+    // A number no field holds (Foundation names no place for it): found, with its line.
+    for bad in ["-5", "1.5", "18446744073709551616"] {
+        var text = String(
+            decoding: try JSONSerialization.data(withJSONObject: broken, options: [.sortedKeys]), as: UTF8.self)
+        text = text.replacingOccurrences(of: #""durationMicros":"12""#, with: #""durationMicros":\#(bad)"#)
+        try Data(text.utf8).write(to: file)
+        #expect { try ReportReader.load(file.path) } throws: { error in
+            guard let e = error as? ReportReadError else { return false }
+            return "\(e)".contains("at $.cases[1].durationMicros: \(bad) does not fit") && e.position != nil
+        }
+    }
 }
 
 /// A report.json cut short says where reading stopped, and a folder with a journal says how to rebuild from it;
