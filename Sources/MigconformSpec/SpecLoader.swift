@@ -731,6 +731,10 @@ private final class SpecValidator {
                         check: check, line: object.position.line, tests: tests == "core" ? "core" : nil))
             }
         }
+        // A spec with no rule checks nothing: a run of it would read CONFORMANT with no case behind the word.
+        if case .array(let items)? = top["rules"], items.isEmpty {
+            report(top.path("rules"), "no rules: a spec needs at least one rule to check")
+        }
         return rules
     }
 

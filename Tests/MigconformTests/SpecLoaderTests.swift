@@ -892,3 +892,10 @@ struct SpecLoaderProblemTests {
         #expect(throws: CheckArguments.Missing.self) { try PeerCheck(CheckArguments([:])) }
     }
 }
+
+/// A spec with no rules checks nothing: refused, or a run of it would read CONFORMANT with no case behind the word.
+@Test func aSpecWithNoRulesIsRefused() throws {
+    let head = try #require(validSpec.components(separatedBy: "\"rules\": [").first)
+    let text = head + "\"rules\": []\n}\n"
+    expectProblem(text, path: "$.rules", lineOf: "\"rules\": []", message: "no rules")
+}
