@@ -37,6 +37,17 @@ package enum BuiltinSpecs {
         all.first { SHA256.hex($0.bytes) == sha256 }
     }
 
+    /// The built-in spec whose id (its top-level `spec`) and `version` are these, if any: an edited copy of a shipped spec
+    /// that was not renamed has them too.
+    package static func file(id: String, version: String) -> File? {
+        all.first { f in
+            guard let document = try? JSONParser.parseDocument(f.bytes), case .object(let members) = document.value
+            else { return false }
+            let top = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            return top["spec"]?.stringValue == id && top["version"]?.stringValue == version
+        }
+    }
+
     /// Loads and validates a built-in spec; its `path` is `builtin:NAME`.
     package static func load(_ name: String) throws(SpecLoadError) -> Spec {
         guard let f = file(name) else {

@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 import MigconformDevice
 import MigconformSpec
 
@@ -36,8 +37,25 @@ enum SpecLocation {
         }
     }
 
-    /// The same, with the loader's problems as they are.
+    /// The same, with the loader's problems as they are. A file that calls itself what a built-in spec is called
+    /// (its id and version) but whose text is not that spec's is refused: a report names its spec by id and
+    /// version, and would read as conformance to the shipped spec.
     static func loadOrProblems(_ path: String) throws(SpecLoadError) -> Spec {
-        BuiltinSpecs.isBuiltin(path) ? try BuiltinSpecs.load(path) : try SpecLoader.load(path: path)
+        if BuiltinSpecs.isBuiltin(path) { return try BuiltinSpecs.load(path) }
+        let spec = try SpecLoader.load(path: path)
+        if BuiltinSpecs.file(sha256: spec.sha256) == nil,
+            let twin = BuiltinSpecs.file(id: spec.id, version: spec.version)
+        {
+            let bytes = FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? []
+            let at = (try? JSONParser.parse(bytes))?.positions["$.version"]
+            throw SpecLoadError(problems: [
+                SpecProblem(
+                    file: path, line: at?.line ?? 0, column: at?.column ?? 0, jsonPath: "$.version",
+                    message: "the spec calls itself \(spec.id) \(spec.version), as the built-in \(twin.path) does, but "
+                        + "its text is not that spec's: give an edited spec an id or version of its own, so that its "
+                        + "reports do not read as conformance to the shipped one")
+            ])
+        }
+        return spec
     }
 }

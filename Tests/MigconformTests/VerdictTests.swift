@@ -3,6 +3,7 @@ import MigconformCases
 import MigconformReference
 import MigconformReport
 import MigconformRun
+import MigconformSpec
 import Testing
 
 /// The run verdict through the binary, as a lab gates on it: CONFORMANT only when every applicable MUST case ran and
@@ -22,6 +23,33 @@ struct VerdictTests {
         let r = try TestSupport.shell(binary, ["run", "--quiet", "--out", dir.path] + args)
         let report = try? ReportReader.load(dir.path)
         return (r.status, r.stdout + r.stderr, report, dir)
+    }
+
+    /// An edited copy of a shipped spec that keeps its id and version is refused: its report would read as
+    /// conformance to the shipped spec. Renamed, it runs, and its report names it.
+    @Test func anEditedSpecUnderAShippedSpecsNameIsRefused() throws {
+        let dir = folder()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let shipped = try #require(BuiltinSpecs.file("vfio-migration-v2.json")).text
+        let edited = shipped.replacingOccurrences(of: "VFIO device migration", with: "VFIO device migration (edited)")
+        try #require(edited != shipped)
+        let same = dir.appendingPathComponent("same-name.json")
+        try Data(edited.utf8).write(to: same)
+        let refused = try run(["--target", "ref:v2", "--spec", same.path])
+        #expect(refused.status == 2, "\(refused.out)")
+        #expect(
+            TestSupport.words(refused.out).contains("calls itself vfio-migration-v2 1.2.0, as the built-in"),
+            "\(refused.out)")
+        // check-spec finds the same, at the version's line.
+        let checked = try TestSupport.shell(binary, ["check-spec", same.path])
+        #expect(checked.status == 2 && checked.stdout.contains("\(same.path):3:"), "\(checked.stdout)")
+        let renamed = dir.appendingPathComponent("renamed.json")
+        try Data(edited.replacingOccurrences(of: #""version": "1.2.0""#, with: #""version": "1.2.0-local""#).utf8)
+            .write(to: renamed)
+        let ran = try run(["--target", "ref:v2", "--spec", renamed.path])
+        defer { try? FileManager.default.removeItem(at: ran.dir) }
+        #expect(ran.status == 0 && ran.out.hasPrefix("CONFORMANT to vfio-migration-v2 1.2.0-local"), "\(ran.out)")
     }
 
     @Test func aResetThatStaysWhereItWasIsNeverConformant() throws {
