@@ -18,6 +18,21 @@ struct V1Stream {
         return nil
     }
 
+    /// Enters the save state with data pending and returns `pending_bytes` there. A device with nothing pending
+    /// may still hold what an earlier case loaded into it (a stream it was given, accepted, even a short one), so
+    /// the state is entered once more from a reset before the case gives up: what it checks is then judged on the
+    /// device's own state, and only a device that has nothing to save even then blocks the case.
+    func enterWithPending(_ save: String) throws -> UInt64 {
+        try ctx.enter(save, fresh: true)
+        if let pending = try field(RegionV1.pendingBytes), pending > 0 { return pending }
+        guard try ctx.reset() else { throw Blocked(reason: "pending_bytes is 0 in \(save), and a reset failed") }
+        try ctx.enter(save, fresh: true)
+        guard let pending = try field(RegionV1.pendingBytes), pending > 0 else {
+            throw Blocked(reason: "pending_bytes is 0 in \(save), also entered from a reset: nothing to read")
+        }
+        return pending
+    }
+
     /// Reads the stream of the current saving phase until `pending_bytes` is 0.
     func save(maxIterations: Int = 10_000) throws -> [UInt8] {
         var sizes: [Int] = []
@@ -37,7 +52,12 @@ struct V1Stream {
             guard size <= 1 << 30 else { throw Blocked(reason: "data_size \(size) with pending_bytes \(pending)") }
             if size == 0 { continue } // nothing this round although bytes are pending: iterate, up to the limit
             guard case .bytes(let b) = try ctx.op(.dataRead(offset: offset, count: Int(size))) else {
-                throw Blocked(reason: "reading the data section failed")
+                // At offset 0 the read lands on the region's header: the rule on data_offset says why.
+                throw offset == 0
+                    ? Blocked(
+                        reason: "reading the data section at data_offset 0 failed",
+                        cause: .check(.saveProtocol(.dataOffsetNonzero)))
+                    : Blocked(reason: "reading the data section failed")
             }
             stream += b
             transactions.append(b.count)

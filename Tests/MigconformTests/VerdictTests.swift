@@ -181,6 +181,29 @@ struct VerdictTests {
         for r in [enomsg, refused, drained] { #expect(r.status == 1) }
     }
 
+    /// A v1 device that accepted a short stream in an earlier case saves nothing from what it loaded: the cases that
+    /// need data pending in the save state take it from a reset and judge their rule, rather than block on what an
+    /// earlier case left behind.
+    @Test func aCaseThatNeedsPendingDataTakesItFromAReset() throws {
+        let r = try run(["--target", "fault:v1-accepts-truncated"])
+        defer { try? FileManager.default.removeItem(at: r.dir) }
+        // The short stream accepted is a SHOULD, and what it blocks leaves the run incomplete, not conformant.
+        #expect(r.status == 5, "\(r.out)")
+        #expect(r.report?.cases.first { $0.id == "V1-RESUME-TRUNCATED" }?.verdict == .warn)
+        for id in ["V1-DATA-OFFSET-NONZERO", "V1-SAVE-FIELDS-REPEATABLE"] {
+            let c = r.report?.cases.first { $0.id == id }
+            #expect(c?.verdict == .pass, "\(id): \(c?.message ?? "no case")")
+        }
+        let blocked = r.report?.cases.filter { $0.notRun == .blocked } ?? []
+        #expect(blocked.allSatisfy { !$0.message.contains("pending_bytes is 0") }, "\(blocked.map(\.id))")
+        // data_offset 0 makes the data read land on the header: every case that needed the stream names the rule.
+        let zero = try run(["--target", "fault:v1-data-offset-zero"])
+        defer { try? FileManager.default.removeItem(at: zero.dir) }
+        #expect(zero.status == 1, "\(zero.out)")
+        let cut = zero.report?.cases.filter { $0.notRun == .blocked } ?? []
+        #expect(!cut.isEmpty && cut.allSatisfy { $0.blockedBy == "V1-DATA-OFFSET-NONZERO" }, "\(cut.map(\.id))")
+    }
+
     @Test func aViolationThatBlocksACaseIsJudgedEvenWhenItsRuleIsLeftOut() throws {
         // The arc STOP->RUNNING_P2P refused, seen by the data fd case that takes it, while --only leaves the arc's
         // own case out: the refusal is a failure of the arc rule, not a block to skip over.

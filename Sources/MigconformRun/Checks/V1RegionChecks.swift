@@ -51,11 +51,8 @@ enum V1RegionChecks {
     /// buffer of the same size shows only there).
     static func saveFieldsRepeatable(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
-        try ctx.enter(save, fresh: true)
         let stream = V1Stream(ctx)
-        guard let pending = try stream.field(RegionV1.pendingBytes), pending > 0 else {
-            throw Blocked(reason: "pending_bytes is 0 in \(save): nothing to read")
-        }
+        let pending = try stream.enterWithPending(save)
         let offset1 = try stream.field(RegionV1.dataOffset)
         let size1 = try stream.field(RegionV1.dataSize)
         let offset2 = try stream.field(RegionV1.dataOffset)
