@@ -85,23 +85,67 @@ package final class RunJournal: RunObserver {
 
     /// True when `folder` (or, while it does not exist, the nearest folder above it) is on a file system held in
     /// memory (tmpfs, ramfs, the initramfs's rootfs): its files do not outlive the kernel, so flushing them protects
-    /// nothing. Read from the longest mount point above the folder in `/proc/self/mounts`.
+    /// nothing. Read from the longest mount point above the folder in `/proc/self/mounts`, as bytes: a run in a
+    /// slow guest asks this before its first case.
     package static func isInMemory(_ folder: URL) -> Bool {
         var path = folder.standardizedFileURL.path
         while !FileManager.default.fileExists(atPath: path), path != "/", !path.isEmpty {
             path = (path as NSString).deletingLastPathComponent
         }
-        path = (path as NSString).resolvingSymlinksInPath
-        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
-        var best: (point: String, type: String)?
-        for line in mounts.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count >= 3 else { continue }
-            let point = f[1].replacingOccurrences(of: "\\040", with: " ")
-            let inside = point == "/" || path == point || path.hasPrefix(point + "/")
-            if inside, point.count >= (best?.point.count ?? -1) { best = (point, String(f[2])) }
+        if let real = realpath(path, nil) {
+            path = String(cString: real)
+            free(real)
         }
-        return ["tmpfs", "ramfs", "rootfs"].contains(best?.type ?? "")
+        guard let mounts = readProcFile("/proc/self/mounts") else { return false }
+        let target = Array(path.utf8)
+        let slash = UInt8(ascii: "/")
+        var best: (length: Int, type: ArraySlice<UInt8>)?
+        for line in mounts.split(separator: UInt8(ascii: "\n")) {
+            let f = line.split(separator: UInt8(ascii: " "), maxSplits: 3)
+            guard f.count >= 3 else { continue }
+            let point = unescapeMountField(f[1])
+            let inside =
+                point == [slash] || target == point
+                || (target.count > point.count && target.starts(with: point) && target[point.count] == slash)
+            if inside, point.count >= (best?.length ?? -1) { best = (point.count, f[2]) }
+        }
+        guard let type = best?.type else { return false }
+        return ["tmpfs", "ramfs", "rootfs"].contains { type.elementsEqual($0.utf8) }
+    }
+
+    /// A file of /proc, whose size stat(2) gives as 0, read to its end; nil when it cannot be read.
+    private static func readProcFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { return bytes }
+            bytes += chunk[0..<n]
+        }
+    }
+
+    /// A field of a mounts line with its octal escapes (`\040` for a space, `\011`, `\012`, `\134`) undone.
+    private static func unescapeMountField(_ field: ArraySlice<UInt8>) -> [UInt8] {
+        let backslash = UInt8(ascii: "\\")
+        guard field.contains(backslash) else { return Array(field) }
+        var out: [UInt8] = []
+        var i = field.startIndex
+        while i < field.endIndex {
+            let digits = field[(i + 1)..<min(i + 4, field.endIndex)]
+            if field[i] == backslash, digits.count == 3, digits.allSatisfy({ (48...55).contains($0) }) {
+                out.append(digits.reduce(0) { $0 &* 8 &+ ($1 - 48) })
+                i += 4
+            } else {
+                out.append(field[i])
+                i += 1
+            }
+        }
+        return out
     }
 
     // MARK: - Records
