@@ -196,11 +196,7 @@ final class CaseContext {
             let request = position.lastRequest, request.to == name(of: settled)
         {
             // A request that succeeded and left the device elsewhere: its arc, or its combination, is at fault.
-            let single = machine.arcs.contains { $0.from == request.from && $0.to == request.to }
-            let subject: Finding.Subject =
-                single
-                ? .arcState(from: request.from, to: request.to)
-                : .check(.combination(.state), from: request.from, to: request.to)
+            let subject = requestSubject(from: request.from, to: request.to)
             found(
                 subject, expected: "state \(request.to)", actual: "state \(now)",
                 "\(request.from)->\(request.to) succeeded but left the device in \(now)")
@@ -214,6 +210,13 @@ final class CaseContext {
         position.settled = value
         position.settledByRequest = false
         position.lastRequest = nil
+    }
+
+    /// The rule a request from `from` to `to` answers to: its arc's when the machine has that arc, the combination
+    /// rule's otherwise (the kernel walks a combination through states between).
+    func requestSubject(from: String, to: String) -> Finding.Subject {
+        machine.arcs.contains { $0.from == from && $0.to == to }
+            ? .arcState(from: from, to: to) : .check(.combination(.state), from: from, to: to)
     }
 
     /// Resets the device; true when the reset succeeded.

@@ -204,6 +204,24 @@ struct VerdictTests {
         #expect(!cut.isEmpty && cut.allSatisfy { $0.blockedBy == "V1-DATA-OFFSET-NONZERO" }, "\(cut.map(\.id))")
     }
 
+    /// A case blocked by a refusal or a wrong answer names the rule that answer breaks: PRE_COPY->STOP_COPY is a
+    /// combination on a device with P2P (the combination rule, not an arc rule the machine does not have); an arc
+    /// that opens a session with no fd; an arc refused beside a peer and alone.
+    @Test(arguments: [
+        ("combination-stops-short", "V2-PRECOPY-INFO-OUTSIDE", "V2-COMBINATION-STATE[PRE_COPY->STOP_COPY]"),
+        ("no-fd-on-stop-copy", "V2-DATA-FD-DIRECTION[STOP->STOP_COPY]", "V2-ARC-DATA-FD[STOP->STOP_COPY]"),
+        ("missing-arc", "V2-PEER-TWO-DEVICE-ORDER", "V2-ARC-STATE[STOP->RUNNING_P2P]"),
+    ])
+    func aBlockedCaseNamesTheRuleItsBlockBreaks(fault: String, id: String, by: String) throws {
+        let r = try run(["--target", "fault:\(fault)"])
+        defer { try? FileManager.default.removeItem(at: r.dir) }
+        #expect(r.status == 1, "\(r.out)")
+        let blocked = r.report?.cases.first { $0.id == id }
+        #expect(blocked?.notRun == .blocked, "\(blocked?.message ?? "no case")")
+        #expect(blocked?.blockedBy == by, "\(blocked?.message ?? "")")
+        #expect(r.report?.cases.first { $0.id == by }?.verdict == .fail)
+    }
+
     @Test func aViolationThatBlocksACaseIsJudgedEvenWhenItsRuleIsLeftOut() throws {
         // The arc STOP->RUNNING_P2P refused, seen by the data fd case that takes it, while --only leaves the arc's
         // own case out: the refusal is a failure of the arc rule, not a block to skip over.

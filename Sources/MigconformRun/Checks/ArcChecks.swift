@@ -40,7 +40,10 @@ enum ArcChecks {
             guard answer.succeeded else {
                 throw Blocked(reason: "arc \(label) failed with \(answer.errno!)", cause: .arcState(from: from, to: to))
             }
-            guard answer.fd >= 0 else { throw Blocked(reason: "arc \(label) returned no data fd (see V2-ARC-DATA-FD)") }
+            guard answer.fd >= 0 else {
+                throw Blocked(
+                    reason: "arc \(label) returned no data fd", cause: .check(.arc(.dataFD), from: from, to: to))
+            }
             // The wrong direction on the new fd: a write to a saving fd, a read from a resuming fd.
             let saving = arc.session == .opensSave
             let outcome =

@@ -132,16 +132,17 @@ enum PeerChecks {
         var steps: [String] = []
         var failure: String?
         func both(_ state: String) throws -> (Int32, Int32)? {
+            let from = ctx.position.known
             let a = try ctx.request(state)
             guard a.succeeded else {
                 // Alone, with the peer reset, does the arc work? If not, it is the arc rules' business.
                 try peer.reset(ctx)
                 let alone = try ctx.request(state)
                 guard alone.succeeded else {
+                    let label = from.map { "\($0)->\(state)" } ?? "->\(state)"
                     throw Blocked(
-                        reason:
-                            "the device under test: ->\(state) failed with \(a.errno!), also with the peer reset (see the arc rules)"
-                    )
+                        reason: "the device under test: \(label) failed with \(a.errno!), also with the peer reset",
+                        cause: from.map { ctx.requestSubject(from: $0, to: state) })
                 }
                 failure =
                     "device under test: ->\(state) failed with \(a.errno!) beside the peer; with the peer reset it succeeds"

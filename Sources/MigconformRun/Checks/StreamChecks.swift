@@ -148,10 +148,12 @@ enum StreamChecks {
             let answer = try ctx.request(save)
             guard answer.succeeded else {
                 throw Blocked(
-                    reason: "\(pre)->\(save) failed with \(answer.errno!)", cause: .arcState(from: pre, to: save))
+                    reason: "\(pre)->\(save) failed with \(answer.errno!)",
+                    cause: ctx.requestSubject(from: pre, to: save))
             }
             guard try ctx.readState() == ctx.value(of: save) else {
-                throw Blocked(reason: "\(pre)->\(save) did not reach \(save)", cause: .arcState(from: pre, to: save))
+                throw Blocked(
+                    reason: "\(pre)->\(save) did not reach \(save)", cause: ctx.requestSubject(from: pre, to: save))
             }
             return ctx.refusal(
                 try ctx.op(.precopyInfo(fd: fd)), "PRECOPY_INFO in \(save)",
