@@ -18,19 +18,41 @@ struct V1Stream {
         return nil
     }
 
-    /// Enters the save state with data pending and returns `pending_bytes` there. A device with nothing pending
-    /// may still hold what an earlier case loaded into it (a stream it was given, accepted, even a short one), so
-    /// the state is entered once more from a reset before the case gives up: what it checks is then judged on the
-    /// device's own state, and only a device that has nothing to save even then blocks the case.
-    func enterWithPending(_ save: String) throws -> UInt64 {
+    /// Enters the save state and reads `pending_bytes` there. A device with nothing pending may still hold what an
+    /// earlier case loaded into it (a stream it was given and accepted, even a short one), so the state is then
+    /// entered once more from a reset, and `fromReset` says so: what the case checks is judged on the device's own
+    /// state. The reset is judged from the save state, and the walk starts where it left the device.
+    func enterSeekingPending(_ save: String) throws -> (pending: UInt64?, fromReset: Bool) {
         try ctx.enter(save, fresh: true)
-        if let pending = try field(RegionV1.pendingBytes), pending > 0 { return pending }
-        guard try ctx.reset() else { throw Blocked(reason: "pending_bytes is 0 in \(save), and a reset failed") }
+        if let pending = try field(RegionV1.pendingBytes), pending > 0 { return (pending, false) }
+        guard try ctx.reset() else { throw Blocked(reason: "nothing was pending in \(save), and a reset failed") }
+        _ = try ctx.readState()
         try ctx.enter(save, fresh: true)
-        guard let pending = try field(RegionV1.pendingBytes), pending > 0 else {
+        return (try field(RegionV1.pendingBytes), true)
+    }
+
+    /// ``enterSeekingPending(_:)`` for a case that needs data pending: throws ``Blocked`` when even a save state
+    /// entered from a reset has none.
+    func enterWithPending(_ save: String) throws -> (pending: UInt64, fromReset: Bool) {
+        let (pending, fromReset) = try enterSeekingPending(save)
+        guard let pending else { throw Blocked(reason: "pending_bytes does not read in \(save)") }
+        guard pending > 0 else {
             throw Blocked(reason: "pending_bytes is 0 in \(save), also entered from a reset: nothing to read")
         }
-        return pending
+        return (pending, fromReset)
+    }
+
+    /// `data_offset`, read after `pending_bytes` said `pending`: with data pending, 0 (the region's header) breaks
+    /// the data_offset rule whichever case reads it, and is reported under that rule.
+    func dataOffset(pending: UInt64) throws -> UInt64? {
+        let offset = try field(RegionV1.dataOffset)
+        if offset == 0, pending > 0 {
+            ctx.found(
+                .check(.saveProtocol(.dataOffsetNonzero)), expected: "data_offset > 0",
+                actual: "data_offset 0 with pending_bytes \(pending)",
+                "data_offset is 0, the region's header, while \(pending) bytes are pending")
+        }
+        return offset
     }
 
     /// Reads the stream of the current saving phase until `pending_bytes` is 0.
@@ -47,7 +69,9 @@ struct V1Stream {
                 throw Blocked(reason: "pending_bytes read failed")
             }
             if pending == 0 { return stream }
-            guard let offset = try field(RegionV1.dataOffset) else { throw Blocked(reason: "data_offset read failed") }
+            guard let offset = try dataOffset(pending: pending) else {
+                throw Blocked(reason: "data_offset read failed")
+            }
             guard let size = try field(RegionV1.dataSize) else { throw Blocked(reason: "data_size read failed") }
             guard size <= 1 << 30 else { throw Blocked(reason: "data_size \(size) with pending_bytes \(pending)") }
             if size == 0 { continue } // nothing this round although bytes are pending: iterate, up to the limit

@@ -190,10 +190,14 @@ struct VerdictTests {
         // The short stream accepted is a SHOULD, and what it blocks leaves the run incomplete, not conformant.
         #expect(r.status == 5, "\(r.out)")
         #expect(r.report?.cases.first { $0.id == "V1-RESUME-TRUNCATED" }?.verdict == .warn)
-        for id in ["V1-DATA-OFFSET-NONZERO", "V1-SAVE-FIELDS-REPEATABLE"] {
+        for id in ["V1-DATA-OFFSET-NONZERO", "V1-SAVE-FIELDS-REPEATABLE", "V1-PENDING-NO-SIDE-EFFECT"] {
             let c = r.report?.cases.first { $0.id == id }
             #expect(c?.verdict == .pass, "\(id): \(c?.message ?? "no case")")
+            #expect(c?.message.contains(" 0 both times") == false, "\(id): \(c?.message ?? "")")
         }
+        // One reset, read back before the walk: the oracle judges where it left the device.
+        let entered = r.report?.cases.first { $0.id == "V1-DATA-OFFSET-NONZERO" }?.transcript ?? []
+        #expect(entered.filter { $0.operation == .reset }.count == 1, "\(entered.map(\.operation))")
         let blocked = r.report?.cases.filter { $0.notRun == .blocked } ?? []
         #expect(blocked.allSatisfy { !$0.message.contains("pending_bytes is 0") }, "\(blocked.map(\.id))")
         // data_offset 0 makes the data read land on the header: every case that needed the stream names the rule.
@@ -202,6 +206,9 @@ struct VerdictTests {
         #expect(zero.status == 1, "\(zero.out)")
         let cut = zero.report?.cases.filter { $0.notRun == .blocked } ?? []
         #expect(!cut.isEmpty && cut.allSatisfy { $0.blockedBy == "V1-DATA-OFFSET-NONZERO" }, "\(cut.map(\.id))")
+        // Read with data pending by the cases of other rules, data_offset 0 is judged under its own rule too.
+        let seen = zero.report?.cases.first { $0.id == "V1-DATA-OFFSET-NONZERO" }?.seenIn ?? []
+        #expect(seen.contains("V1-SAVE-FIELDS-REPEATABLE") && seen.contains("V1-DATA-OFFSET-PAGE-ALIGNED"), "\(seen)")
     }
 
     /// A case blocked by a refusal or a wrong answer names the rule that answer breaks: PRE_COPY->STOP_COPY is a
@@ -220,6 +227,19 @@ struct VerdictTests {
         #expect(blocked?.notRun == .blocked, "\(blocked?.message ?? "no case")")
         #expect(blocked?.blockedBy == by, "\(blocked?.message ?? "")")
         #expect(r.report?.cases.first { $0.id == by }?.verdict == .fail)
+    }
+
+    /// A device that refuses to leave the resume state with a peer's stream loaded breaks the two-device order; the
+    /// arc it refused works from a stream of its own, and is not blamed.
+    @Test func aRefusedPeerStreamFailsTheTwoDeviceOrderNotTheArc() throws {
+        let r = try run(["--target", "fault:resumes-only-own-stream", "--peer", "fault:counts-saves-in-state"])
+        defer { try? FileManager.default.removeItem(at: r.dir) }
+        #expect(r.status == 1, "\(r.out)")
+        let order = r.report?.cases.first { $0.id == "V2-PEER-TWO-DEVICE-ORDER" }
+        #expect(order?.verdict == .fail, "\(order?.message ?? "no case")")
+        #expect(order?.actual?.contains("after the peer's stream") == true, "\(order?.actual ?? "")")
+        let arc = r.report?.cases.first { $0.id == "V2-ARC-STATE[RESUMING->STOP]" }
+        #expect(arc?.verdict == .pass, "\(arc?.message ?? "no case")")
     }
 
     @Test func aViolationThatBlocksACaseIsJudgedEvenWhenItsRuleIsLeftOut() throws {

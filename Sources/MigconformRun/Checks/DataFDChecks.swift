@@ -223,8 +223,12 @@ enum DataFDChecks {
                     reason: "\(from)->\(to) failed with \(answer.errno!)",
                     cause: .arcState(from: from, to: to))
             }
-            guard try ctx.readState() == ctx.value(of: to) else {
-                throw Blocked(reason: "\(from)->\(to) did not reach \(to)", cause: .arcState(from: from, to: to))
+            let now = try ctx.readState()
+            guard now == (try ctx.value(of: to)) else {
+                throw Blocked(
+                    reason: now == nil
+                        ? "the state after \(from)->\(to) does not read" : "\(from)->\(to) did not reach \(to)",
+                    cause: now == nil ? nil : ctx.requestSubject(from: from, to: to))
             }
             fd = answer.fd
         }

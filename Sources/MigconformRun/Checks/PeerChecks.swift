@@ -135,17 +135,29 @@ enum PeerChecks {
             let from = ctx.position.known
             let a = try ctx.request(state)
             guard a.succeeded else {
-                // Alone, with the peer reset, does the arc work? If not, it is the arc rules' business.
+                // Leaving the resume state with the peer's stream loaded: a refusal there is the device refusing
+                // a stream of its own kind, which is what this order checks.
+                if let from, from == resume {
+                    failure = "device under test: \(from)->\(state) failed with \(a.errno!) after the peer's stream"
+                    return nil
+                }
+                // Does the request work alone, from where it was made, with the peer reset? If not, it is the arc
+                // (or combination) rules' business. The failed request may have left the device elsewhere.
+                guard let from else {
+                    throw Blocked(reason: "the device under test: ->\(state) failed with \(a.errno!)")
+                }
                 try peer.reset(ctx)
+                try ctx.enter(from)
                 let alone = try ctx.request(state)
                 guard alone.succeeded else {
-                    let label = from.map { "\($0)->\(state)" } ?? "->\(state)"
                     throw Blocked(
-                        reason: "the device under test: \(label) failed with \(a.errno!), also with the peer reset",
-                        cause: from.map { ctx.requestSubject(from: $0, to: state) })
+                        reason: "the device under test: \(from)->\(state) failed with \(a.errno!) beside the peer, "
+                            + "and with \(alone.errno!) from \(from) with the peer reset",
+                        cause: ctx.requestSubject(from: from, to: state))
                 }
                 failure =
-                    "device under test: ->\(state) failed with \(a.errno!) beside the peer; with the peer reset it succeeds"
+                    "device under test: \(from)->\(state) failed with \(a.errno!) beside the peer; with the peer reset "
+                    + "it succeeds"
                 return nil
             }
             switch try peer.set(ctx, state) {

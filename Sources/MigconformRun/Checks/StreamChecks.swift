@@ -151,9 +151,14 @@ enum StreamChecks {
                     reason: "\(pre)->\(save) failed with \(answer.errno!)",
                     cause: ctx.requestSubject(from: pre, to: save))
             }
-            guard try ctx.readState() == ctx.value(of: save) else {
+            let now = try ctx.readState()
+            guard now == (try ctx.value(of: save)) else {
+                // A state that does not read is no evidence against the request.
                 throw Blocked(
-                    reason: "\(pre)->\(save) did not reach \(save)", cause: ctx.requestSubject(from: pre, to: save))
+                    reason: now == nil
+                        ? "the state after \(pre)->\(save) does not read"
+                        : "\(pre)->\(save) did not reach \(save)",
+                    cause: now == nil ? nil : ctx.requestSubject(from: pre, to: save))
             }
             return ctx.refusal(
                 try ctx.op(.precopyInfo(fd: fd)), "PRECOPY_INFO in \(save)",

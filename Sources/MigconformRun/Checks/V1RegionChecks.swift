@@ -52,10 +52,10 @@ enum V1RegionChecks {
     static func saveFieldsRepeatable(_ ctx: CaseContext) throws -> CheckOutcome {
         let save = try ctx.role("save")
         let stream = V1Stream(ctx)
-        let pending = try stream.enterWithPending(save)
-        let offset1 = try stream.field(RegionV1.dataOffset)
+        let (pending, fromReset) = try stream.enterWithPending(save)
+        let offset1 = try stream.dataOffset(pending: pending)
         let size1 = try stream.field(RegionV1.dataSize)
-        let offset2 = try stream.field(RegionV1.dataOffset)
+        let offset2 = try stream.dataOffset(pending: pending)
         let size2 = try stream.field(RegionV1.dataSize)
         guard let offset1, let size1, let offset2, let size2 else {
             throw Blocked(reason: "a read of data_offset or data_size failed")
@@ -76,7 +76,9 @@ enum V1RegionChecks {
                 actual: "pending_bytes \(after)",
                 message: "the second read of data_offset took another buffer's worth of pending data")
         }
-        return .pass("data_offset \(offset1) and data_size \(size1), twice; pending_bytes \(pending), then \(after)")
+        return .pass(
+            "data_offset \(offset1) and data_size \(size1), twice; pending_bytes \(pending), then \(after)"
+                + (fromReset ? " (entered again from a reset: nothing was pending at first)" : ""))
     }
 
     /// In a region that can be mmapped, data_offset read in the save state is a multiple of the page size.
@@ -91,7 +93,10 @@ enum V1RegionChecks {
         guard flags & RegionV1.flagMmap != 0 else {
             return .notApplicable("the migration region cannot be mmapped (flags 0x\(String(flags, radix: 16)))")
         }
-        guard let offset = try V1Stream(ctx).field(RegionV1.dataOffset) else {
+        // data_offset as a migration reads it: after pending_bytes, with data pending.
+        let stream = V1Stream(ctx)
+        let (pending, _) = try stream.enterWithPending(save)
+        guard let offset = try stream.dataOffset(pending: pending) else {
             throw Blocked(reason: "data_offset does not read in \(save)")
         }
         guard offset % RegionV1.pageSize == 0 else {
