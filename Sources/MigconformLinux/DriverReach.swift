@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 import MigconformDevice
 
 #if canImport(Glibc)
@@ -126,24 +127,9 @@ package final class DriverReach {
         _ = write("trace", "")
     }
 
-    /// The whole of a tracefs file. Its size reads as 0, so it is read until end of file, not by its size.
+    /// The whole of a tracefs file (read to its end: its size reads as 0).
     static func readAll(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if n == 0 { break }
-            out += buffer[0..<n]
-            if out.count > 256 << 20 { break }
-        }
-        return String(decoding: out, as: UTF8.self)
+        PseudoFile.contents(of: path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Writes a tracefs file, opened with `O_TRUNC`: tracefs clears a filter or the trace buffer only when the file

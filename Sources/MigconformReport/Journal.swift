@@ -1,4 +1,5 @@
 import Foundation
+import MigconformBase
 import MigconformDevice
 import MigconformRun
 import MigconformSpec
@@ -96,7 +97,7 @@ package final class RunJournal: RunObserver {
             path = String(cString: real)
             free(real)
         }
-        guard let mounts = readProcFile("/proc/self/mounts") else { return false }
+        guard let mounts = PseudoFile.contents(of: "/proc/self/mounts") else { return false }
         let target = Array(path.utf8)
         let slash = UInt8(ascii: "/")
         var best: (length: Int, type: ArraySlice<UInt8>)?
@@ -111,22 +112,6 @@ package final class RunJournal: RunObserver {
         }
         guard let type = best?.type else { return false }
         return ["tmpfs", "ramfs", "rootfs"].contains { type.elementsEqual($0.utf8) }
-    }
-
-    /// A file of /proc, whose size stat(2) gives as 0, read to its end; nil when it cannot be read.
-    private static func readProcFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { return bytes }
-            bytes += chunk[0..<n]
-        }
     }
 
     /// A field of a mounts line with its octal escapes (`\040` for a space, `\011`, `\012`, `\134`) undone.
