@@ -219,6 +219,26 @@ final class CaseContext {
             ? .arcState(from: from, to: to) : .check(.combination(.state), from: from, to: to)
     }
 
+    /// Requests `to` from `from`, where the device is, and reads the state back: throws ``Blocked`` naming the
+    /// request's rule (``requestSubject(from:to:)``) when it fails or lands elsewhere. A state that does not read
+    /// names none: it is no evidence against the request.
+    @discardableResult
+    func requestReaching(_ to: String, from: String) throws -> SetAnswer {
+        let answer = try request(to)
+        guard answer.succeeded else {
+            throw Blocked(
+                reason: "\(from)->\(to) failed with \(answer.errno!)", cause: requestSubject(from: from, to: to))
+        }
+        let now = try readState()
+        guard now == (try value(of: to)) else {
+            throw Blocked(
+                reason: now == nil
+                    ? "the state after \(from)->\(to) does not read" : "\(from)->\(to) did not reach \(to)",
+                cause: now == nil ? nil : requestSubject(from: from, to: to))
+        }
+        return answer
+    }
+
     /// Resets the device; true when the reset succeeded.
     @discardableResult
     func reset() throws -> Bool {

@@ -31,6 +31,11 @@ struct V1Stream {
         return (try field(RegionV1.pendingBytes), true)
     }
 
+    /// What a case's message adds when ``enterSeekingPending(_:)`` entered the save state a second time.
+    static func reenteredNote(_ fromReset: Bool) -> String {
+        fromReset ? " (entered again from a reset: nothing was pending at first)" : ""
+    }
+
     /// ``enterSeekingPending(_:)`` for a case that needs data pending: throws ``Blocked`` when even a save state
     /// entered from a reset has none.
     func enterWithPending(_ save: String) throws -> (pending: UInt64, fromReset: Bool) {

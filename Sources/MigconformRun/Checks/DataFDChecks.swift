@@ -217,19 +217,7 @@ enum DataFDChecks {
         firstBlocks.finish()
         var fd: Int32 = -1
         for (from, to) in [(save, stop), (stop, save)] {
-            let answer = try ctx.request(to)
-            guard answer.succeeded else {
-                throw Blocked(
-                    reason: "\(from)->\(to) failed with \(answer.errno!)",
-                    cause: .arcState(from: from, to: to))
-            }
-            let now = try ctx.readState()
-            guard now == (try ctx.value(of: to)) else {
-                throw Blocked(
-                    reason: now == nil
-                        ? "the state after \(from)->\(to) does not read" : "\(from)->\(to) did not reach \(to)",
-                    cause: now == nil ? nil : ctx.requestSubject(from: from, to: to))
-            }
+            let answer = try ctx.requestReaching(to, from: from)
             fd = answer.fd
         }
         var differs: UInt64?

@@ -137,8 +137,8 @@ enum PeerChecks {
             guard a.succeeded else {
                 // Leaving the resume state with the peer's stream loaded: a refusal there is the device refusing
                 // a stream of its own kind, which is what this order checks.
-                if let from, from == resume {
-                    failure = "device under test: \(from)->\(state) failed with \(a.errno!) after the peer's stream"
+                if from == resume {
+                    failure = "device under test: \(resume)->\(state) failed with \(a.errno!) after the peer's stream"
                     return nil
                 }
                 // Does the request work alone, from where it was made, with the peer reset? If not, it is the arc

@@ -145,21 +145,7 @@ enum StreamChecks {
                 message: "PRECOPY_INFO failed in \(pre)")
         case .refusedOutsidePrecopy:
             let save = try ctx.role("save")
-            let answer = try ctx.request(save)
-            guard answer.succeeded else {
-                throw Blocked(
-                    reason: "\(pre)->\(save) failed with \(answer.errno!)",
-                    cause: ctx.requestSubject(from: pre, to: save))
-            }
-            let now = try ctx.readState()
-            guard now == (try ctx.value(of: save)) else {
-                // A state that does not read is no evidence against the request.
-                throw Blocked(
-                    reason: now == nil
-                        ? "the state after \(pre)->\(save) does not read"
-                        : "\(pre)->\(save) did not reach \(save)",
-                    cause: now == nil ? nil : ctx.requestSubject(from: pre, to: save))
-            }
+            try ctx.requestReaching(save, from: pre)
             return ctx.refusal(
                 try ctx.op(.precopyInfo(fd: fd)), "PRECOPY_INFO in \(save)",
                 ifAccepted: "PRECOPY_INFO answered in \(save)")

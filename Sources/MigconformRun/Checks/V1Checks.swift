@@ -54,7 +54,7 @@ enum V1Checks {
         case .pendingIdempotent:
             let (a, fromReset) = try stream.enterSeekingPending(save)
             let b = try stream.field(RegionV1.pendingBytes)
-            let note = fromReset ? " (entered again from a reset: nothing was pending at first)" : ""
+            let note = V1Stream.reenteredNote(fromReset)
             if let a, a == b { return .pass("pending_bytes read twice: \(a) both times" + note) }
             return .violated(
                 expected: "the same pending_bytes twice",
@@ -63,7 +63,7 @@ enum V1Checks {
         case .dataOffsetNonzero:
             let (pending, fromReset) = try stream.enterWithPending(save)
             let offset = try stream.field(RegionV1.dataOffset)
-            let note = fromReset ? " (entered again from a reset: nothing was pending at first)" : ""
+            let note = V1Stream.reenteredNote(fromReset)
             if let offset, offset != 0 { return .pass("data_offset \(offset) with pending_bytes \(pending)" + note) }
             return .violated(
                 expected: "data_offset > 0", actual: (offset.map(String.init) ?? "read failed") + note,

@@ -78,7 +78,7 @@ enum V1RegionChecks {
         }
         return .pass(
             "data_offset \(offset1) and data_size \(size1), twice; pending_bytes \(pending), then \(after)"
-                + (fromReset ? " (entered again from a reset: nothing was pending at first)" : ""))
+                + V1Stream.reenteredNote(fromReset))
     }
 
     /// In a region that can be mmapped, data_offset read in the save state is a multiple of the page size.
